@@ -1,0 +1,80 @@
+/**
+ * Every error settlekit throws on purpose is a {@link SettlekitError} with a stable `code`
+ * from {@link ErrorCodes}. Codes are part of the public API: hosts branch on them and the
+ * HTTP layer maps them to statuses through one table.
+ */
+export const ErrorCodes = {
+  /** Input failed validation; `param` names the offending field. */
+  VALIDATION_FAILED: "VALIDATION_FAILED",
+  /** A money amount is not an integer, out of range, or not allowed where it was given. */
+  INVALID_AMOUNT: "INVALID_AMOUNT",
+  /** A decimal string is not a valid amount (`"12.3x"`, `"1e5"`, `""`). */
+  INVALID_MONEY_FORMAT: "INVALID_MONEY_FORMAT",
+  /** A decimal string has more fraction digits than the currency's ISO 4217 exponent. */
+  TOO_MANY_DECIMALS: "TOO_MANY_DECIMALS",
+  /** The currency code is not an active ISO 4217 currency with a minor unit. */
+  UNKNOWN_CURRENCY: "UNKNOWN_CURRENCY",
+  /** Two amounts of different currencies were combined. */
+  CURRENCY_MISMATCH: "CURRENCY_MISMATCH",
+  /** `allocate` was given ratios it cannot split by (empty, negative, all zero). */
+  INVALID_ALLOCATION: "INVALID_ALLOCATION",
+  /** A state machine was asked for a transition its table does not allow. */
+  INVALID_STATE_TRANSITION: "INVALID_STATE_TRANSITION",
+  /** A ledger account address is malformed. */
+  INVALID_ACCOUNT: "INVALID_ACCOUNT",
+  /** A journal is malformed: fewer than two postings, non-positive amounts, missing reference. */
+  INVALID_JOURNAL: "INVALID_JOURNAL",
+  /** A journal's debits and credits differ in at least one currency. */
+  UNBALANCED_JOURNAL: "UNBALANCED_JOURNAL",
+  /** A journal with this reference exists and its content differs (TigerBeetle's `exists_with_different_*`). */
+  JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT: "JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT",
+  /** The idempotency key was used before with a different request. */
+  IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
+  /** The idempotency key belongs to a request that is still running. */
+  IDEMPOTENCY_KEY_IN_USE: "IDEMPOTENCY_KEY_IN_USE",
+  /** The thing asked for does not exist (or is not visible to the caller). */
+  NOT_FOUND: "NOT_FOUND",
+  /** A lease on claimed work (job, outbox event, idempotency key) is no longer held by the caller. */
+  LEASE_LOST: "LEASE_LOST",
+  /** A transient storage conflict (deadlock, serialization failure, busy database) outlived its retries. */
+  STORE_CONFLICT: "STORE_CONFLICT",
+  /** The storage adapter failed in a way settlekit did not anticipate; see `cause`. */
+  STORE_ERROR: "STORE_ERROR",
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface SettlekitErrorOptions {
+  /** The input field at fault, dotted for nested fields (`orders.2.amount`). */
+  param?: string | undefined;
+  /** The underlying error, kept for logs; never shown to API clients. */
+  cause?: unknown;
+  /** Extra machine-readable details (never secrets or card data). */
+  details?: Record<string, unknown> | undefined;
+}
+
+/** The one error class settlekit throws on purpose. */
+export class SettlekitError extends Error {
+  override readonly name = "SettlekitError";
+  readonly code: ErrorCode;
+  readonly param: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SettlekitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.param = options.param;
+    this.details = options.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; param?: string } {
+    return this.param === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, param: this.param };
+  }
+}
+
+/** Narrows `error` to a {@link SettlekitError}, optionally with the given code. */
+export function isSettlekitError(error: unknown, code?: ErrorCode): error is SettlekitError {
+  return error instanceof SettlekitError && (code === undefined || error.code === code);
+}
