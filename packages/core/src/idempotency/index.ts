@@ -1,0 +1,2 @@
+export * from "./begin-request.js";
+export * from "./fingerprint.js";

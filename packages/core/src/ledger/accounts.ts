@@ -1,0 +1,52 @@
+import { ErrorCodes, SettlekitError } from "../errors.js";
+
+/**
+ * Account addresses: 2–6 `:`-separated segments, the first a lowercase kind (`seller`, `psp`,
+ * `platform`, `bank`…), the rest ids or names of `[A-Za-z0-9_.-]`. At most 200 characters.
+ */
+const ADDRESS = /^[a-z][a-z0-9_]*(?::[A-Za-z0-9_.-]+){1,5}$/;
+const MAX_ADDRESS_LENGTH = 200;
+
+export function isAccountAddress(address: unknown): address is string {
+  return typeof address === "string" && address.length <= MAX_ADDRESS_LENGTH && ADDRESS.test(address);
+}
+
+export function assertAccountAddress(address: unknown, param = "account"): asserts address is string {
+  if (!isAccountAddress(address)) {
+    throw new SettlekitError(
+      ErrorCodes.INVALID_ACCOUNT,
+      `Account address ${JSON.stringify(address)} is malformed: expected segments like "seller:S42:pending".`,
+      { param },
+    );
+  }
+}
+
+function segment(id: string, param: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
+    throw new SettlekitError(
+      ErrorCodes.INVALID_ACCOUNT,
+      `Id ${JSON.stringify(id)} cannot be used in an account address.`,
+      {
+        param,
+      },
+    );
+  }
+  return id;
+}
+
+/** The chart of accounts of the design, as address builders. */
+export const accounts = {
+  /** Money a PSP owes the platform for captured payments, until it settles. */
+  pspReceivable: (pspId: string) => `psp:${segment(pspId, "pspId")}:receivable`,
+  /** Money sent to sellers through the PSP. */
+  pspPayouts: (pspId: string) => `psp:${segment(pspId, "pspId")}:payouts`,
+  /** A seller's share of captured payments not yet fulfilled. */
+  sellerPending: (sellerId: string) => `seller:${segment(sellerId, "sellerId")}:pending`,
+  /** A seller's share that is payable (fulfilled, fees deducted). */
+  sellerAvailable: (sellerId: string) => `seller:${segment(sellerId, "sellerId")}:available`,
+  platformCommission: "platform:commission",
+  platformLogistics: "platform:logistics",
+  platformPspFees: "platform:psp_fees",
+  platformFx: "platform:fx",
+  bankSettlement: "bank:settlement",
+} as const;

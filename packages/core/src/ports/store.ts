@@ -1,0 +1,46 @@
+import type { IdempotencyKeyRepository } from "./idempotency.js";
+import type { JobRepository } from "./jobs.js";
+import type { LedgerRepository } from "./ledger.js";
+import type { OutboxRepository } from "./outbox.js";
+
+/**
+ * The repositories available inside one transaction. Everything written through one `StoreTx`
+ * commits together or not at all.
+ */
+export interface StoreTx {
+  readonly ledger: LedgerRepository;
+  readonly idempotencyKeys: IdempotencyKeyRepository;
+  readonly outbox: OutboxRepository;
+  readonly jobs: JobRepository;
+}
+
+export interface TransactionOptions {
+  /** The work only reads (lets SQLite skip taking the write lock). */
+  readonly readOnly?: boolean;
+}
+
+/**
+ * The persistence port. One state change = one `transaction` call: the state, its ledger
+ * journal, its outbox events and its jobs commit atomically.
+ */
+export interface Store {
+  /** `sqlite`, `postgres`, … for logs and capability checks. */
+  readonly dialect: string;
+
+  /**
+   * Runs `fn` in a database transaction and commits when it resolves; when it throws, rolls
+   * everything back and rethrows the same error.
+   *
+   * Retry contract: on a transient conflict (deadlock, serialization failure, busy database)
+   * the adapter rolls back and runs `fn` again, a bounded number of times, before throwing
+   * `STORE_CONFLICT`. So `fn` must only touch the store: never call a PSP or send email from
+   * inside it. Transactions never deadlock with each other as seen by callers.
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+
+  /** Applies the adapter's shipped migrations (idempotent). */
+  migrate(): Promise<void>;
+
+  /** Reverts every shipped migration (tests and uninstall). */
+  migrateDown(): Promise<void>;
+}

@@ -1,0 +1,40 @@
+import { afterEach, beforeEach, describe } from "vitest";
+import { concurrencySuite } from "./concurrency-suite.js";
+import type { StoreConformanceOptions, StoreHarness } from "./harness.js";
+import { idempotencySuite } from "./idempotency-suite.js";
+import { jobsSuite } from "./jobs-suite.js";
+import { ledgerSuite } from "./ledger-suite.js";
+import { outboxSuite } from "./outbox-suite.js";
+import { transactionSuite } from "./transaction-suite.js";
+
+/**
+ * The suite every `Store` adapter must pass, registered as vitest tests. Each test gets a fresh
+ * empty store from `makeStore` and checks through raw read-back (`inspect`) where it can.
+ *
+ * ```ts
+ * runStoreConformance({ name: "knex/sqlite", makeStore: async () => ({ store, inspect, cleanup }) });
+ * ```
+ */
+export function runStoreConformance(options: StoreConformanceOptions): void {
+  const concurrency = options.concurrency ?? 64;
+  describe(`Store conformance: ${options.name}`, () => {
+    let harness: StoreHarness | undefined;
+    beforeEach(async () => {
+      harness = await options.makeStore();
+    });
+    afterEach(async () => {
+      await harness?.cleanup();
+      harness = undefined;
+    });
+    const current = (): StoreHarness => {
+      if (!harness) throw new Error("store harness not ready");
+      return harness;
+    };
+    transactionSuite(current);
+    ledgerSuite(current);
+    concurrencySuite(current, options);
+    outboxSuite(current, concurrency);
+    jobsSuite(current, concurrency);
+    idempotencySuite(current, concurrency);
+  });
+}

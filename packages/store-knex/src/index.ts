@@ -1,0 +1,5 @@
+export type { Dialect } from "./dialect.js";
+export type { KnexStore, KnexStoreOptions } from "./knex-store.js";
+export { defaultBalanceShards, knexStore } from "./knex-store.js";
+export type { ShardPolicy } from "./repositories/ledger.js";
+export { TABLES } from "./tables.js";

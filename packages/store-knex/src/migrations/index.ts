@@ -1,0 +1,23 @@
+import type { Knex } from "knex";
+import * as initial from "./0001-initial.js";
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Migrations ship inside the package as code (no files to copy), in order. */
+const MIGRATIONS: Record<string, Migration> = {
+  "0001-initial": initial,
+};
+
+/** A knex migration source over the shipped migrations. */
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = MIGRATIONS[name];
+    if (!migration) throw new Error(`Unknown settlekit migration ${name}`);
+    return migration;
+  },
+};

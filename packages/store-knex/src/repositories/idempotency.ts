@@ -1,0 +1,94 @@
+import type { IdempotencyKeyRepository, IdempotencyRecord, JsonValue, StoredResponse } from "@settlekit/core";
+import { FINISHED } from "@settlekit/core";
+import type { Knex } from "knex";
+import type { Sql } from "../dialect.js";
+import { readDate, readDateOrNull, readJson } from "../dialect.js";
+import { TABLES } from "../tables.js";
+
+type Row = Record<string, unknown>;
+
+const toRecord = (row: Row): IdempotencyRecord => ({
+  scope: String(row.scope),
+  key: String(row.key),
+  requestHash: String(row.request_hash),
+  recoveryPoint: String(row.recovery_point),
+  lockedBy: (row.locked_by as string | null) ?? null,
+  lockedUntil: readDateOrNull(row.locked_until),
+  response: row.response == null ? null : readJson<StoredResponse | null>(row.response),
+  state: row.state == null ? null : readJson<JsonValue>(row.state),
+  createdAt: readDate(row.created_at),
+  updatedAt: readDate(row.updated_at),
+  expiresAt: readDate(row.expires_at),
+});
+
+export function knexIdempotencyKeys(db: Knex | Knex.Transaction, sql: Sql): IdempotencyKeyRepository {
+  const get = async (scope: string, key: string) => {
+    const row = await db(TABLES.idempotencyKeys).where({ scope, key }).first();
+    return row ? toRecord(row) : null;
+  };
+  return {
+    async insertOrGet(record) {
+      const inserted = await db(TABLES.idempotencyKeys)
+        .insert({
+          scope: record.scope,
+          key: record.key,
+          request_hash: record.requestHash,
+          recovery_point: record.recoveryPoint,
+          locked_by: record.lockedBy,
+          locked_until: record.lockedUntil ? sql.time(record.lockedUntil) : null,
+          response: record.response ? sql.json(record.response) : null,
+          state: record.state == null ? null : sql.json(record.state),
+          created_at: sql.time(record.createdAt),
+          updated_at: sql.time(record.updatedAt),
+          expires_at: sql.time(record.expiresAt),
+        })
+        .onConflict(["scope", "key"])
+        .ignore()
+        .returning("*");
+      if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
+      const existing = await get(record.scope, record.key);
+      if (!existing) throw new Error(`idempotency key ${record.key} conflicted but cannot be read`);
+      return { record: existing, created: false };
+    },
+    async lock({ scope, key, owner, now, lockedUntil }) {
+      const changed = await db(TABLES.idempotencyKeys)
+        .where({ scope, key })
+        .whereNot({ recovery_point: FINISHED })
+        .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", sql.time(now)))
+        .update({ locked_by: owner, locked_until: sql.time(lockedUntil), updated_at: sql.time(now) });
+      return changed === 1;
+    },
+    async update({ scope, key, owner, now, recoveryPoint, state, response, lockedUntil }) {
+      const patch: Record<string, unknown> = { updated_at: sql.time(now) };
+      if (recoveryPoint !== undefined) patch.recovery_point = recoveryPoint;
+      if (state !== undefined) patch.state = sql.json(state);
+      if (response !== undefined) patch.response = sql.json(response);
+      if (lockedUntil !== undefined) {
+        patch.locked_until = lockedUntil ? sql.time(lockedUntil) : null;
+        if (lockedUntil === null) patch.locked_by = null;
+      }
+      const changed = await db(TABLES.idempotencyKeys).where({ scope, key, locked_by: owner }).update(patch);
+      return changed === 1;
+    },
+    get,
+    async listStalled({ now, limit }) {
+      const rows = await db(TABLES.idempotencyKeys)
+        .whereNot({ recovery_point: FINISHED })
+        .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", sql.time(now)))
+        .orderBy("created_at")
+        .limit(limit);
+      return rows.map(toRecord);
+    },
+    async deleteExpired({ now, limit }) {
+      return db(TABLES.idempotencyKeys)
+        .whereIn(
+          ["scope", "key"],
+          db(TABLES.idempotencyKeys)
+            .select("scope", "key")
+            .where("expires_at", "<=", sql.time(now))
+            .limit(limit),
+        )
+        .delete();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import type { Job, JobAttempt, JobRepository, JobStatus } from "@settlekit/core";
+import type { Knex } from "knex";
+import type { Sql } from "../dialect.js";
+import { readDate, readDateOrNull, readJson } from "../dialect.js";
+import { TABLES } from "../tables.js";
+
+type Row = Record<string, unknown>;
+
+const toJob = (row: Row): Job => ({
+  id: String(row.id),
+  type: String(row.type),
+  payload: readJson(row.payload),
+  status: row.status as JobStatus,
+  attempts: Number(row.attempts),
+  maxAttempts: Number(row.max_attempts),
+  runAt: readDate(row.run_at),
+  lockedBy: (row.locked_by as string | null) ?? null,
+  lockedUntil: readDateOrNull(row.locked_until),
+  lastError: (row.last_error as string | null) ?? null,
+  history: readJson<JobAttempt[]>(row.history),
+  dedupeKey: (row.dedupe_key as string | null) ?? null,
+  createdAt: readDate(row.created_at),
+  updatedAt: readDate(row.updated_at),
+});
+
+export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
+  const get = async (id: string): Promise<Job | null> => {
+    const row = await db(TABLES.jobs).where({ id }).first();
+    return row ? toJob(row) : null;
+  };
+  /** The running job leased to `workerId`, read under a row lock so the history append is safe. */
+  const leasedJob = async (id: string, workerId: string): Promise<Row | undefined> => {
+    const query = db(TABLES.jobs).where({ id, status: "running", locked_by: workerId }).first();
+    if (sql.dialect === "postgres") query.forUpdate();
+    return query;
+  };
+
+  return {
+    async enqueue(job, now) {
+      const inserted = await db(TABLES.jobs)
+        .insert({
+          id: job.id,
+          type: job.type,
+          payload: sql.json(job.payload),
+          status: "queued",
+          attempts: 0,
+          max_attempts: job.maxAttempts ?? 8,
+          run_at: sql.time(job.runAt ?? now),
+          history: "[]",
+          dedupe_key: job.dedupeKey ?? null,
+          created_at: sql.time(now),
+          updated_at: sql.time(now),
+        })
+        .onConflict("dedupe_key")
+        .ignore()
+        .returning("*");
+      if (inserted[0]) return { job: toJob(inserted[0]), created: true };
+      const existing = await db(TABLES.jobs)
+        .where({ dedupe_key: job.dedupeKey ?? null })
+        .first();
+      if (!existing) throw new Error(`job ${job.id} was not inserted and has no dedupe twin`);
+      return { job: toJob(existing), created: false };
+    },
+    async claim({ workerId, limit, now, leaseUntil, types }) {
+      const t = sql.time(now);
+      const candidates = db(TABLES.jobs)
+        .select("seq")
+        .where((q) =>
+          q
+            .where((due) => due.where({ status: "queued" }).where("run_at", "<=", t))
+            .orWhere((lost) => lost.where({ status: "running" }).where("locked_until", "<=", t)),
+        )
+        .orderBy([{ column: "run_at" }, { column: "seq" }])
+        .limit(limit);
+      if (types) candidates.whereIn("type", types);
+      if (sql.dialect === "postgres") candidates.forUpdate().skipLocked();
+      const rows: Row[] = await db(TABLES.jobs)
+        .whereIn("seq", candidates)
+        .update({
+          status: "running",
+          attempts: db.raw("attempts + 1"),
+          locked_by: workerId,
+          locked_until: sql.time(leaseUntil),
+          updated_at: t,
+        })
+        .returning("*");
+      return rows
+        .sort(
+          (a, b) =>
+            readDate(a.run_at).getTime() - readDate(b.run_at).getTime() || Number(a.seq) - Number(b.seq),
+        )
+        .map(toJob);
+    },
+    async complete({ id, workerId, now }) {
+      const row = await leasedJob(id, workerId);
+      if (!row) return false;
+      const history = [
+        ...readJson<JobAttempt[]>(row.history),
+        {
+          attempt: Number(row.attempts),
+          at: now.toISOString(),
+          workerId,
+          outcome: "succeeded",
+        } satisfies JobAttempt,
+      ];
+      await db(TABLES.jobs)
+        .where({ id })
+        .update({
+          status: "succeeded",
+          locked_by: null,
+          locked_until: null,
+          history: sql.json(history),
+          updated_at: sql.time(now),
+        });
+      return true;
+    },
+    async fail({ id, workerId, now, error, retryAt }) {
+      const row = await leasedJob(id, workerId);
+      if (!row) return false;
+      const outcome = retryAt ? "failed" : "dead";
+      const history = [
+        ...readJson<JobAttempt[]>(row.history),
+        {
+          attempt: Number(row.attempts),
+          at: now.toISOString(),
+          workerId,
+          outcome,
+          error,
+        } satisfies JobAttempt,
+      ];
+      await db(TABLES.jobs)
+        .where({ id })
+        .update({
+          status: retryAt ? "queued" : "dead",
+          run_at: retryAt ? sql.time(retryAt) : db.ref("run_at"),
+          locked_by: null,
+          locked_until: null,
+          last_error: error,
+          history: sql.json(history),
+          updated_at: sql.time(now),
+        });
+      return true;
+    },
+    async listDead({ limit = 100, type } = {}) {
+      const query = db(TABLES.jobs).where({ status: "dead" }).orderBy("seq").limit(limit);
+      if (type) query.where({ type });
+      return (await query).map(toJob);
+    },
+    async replay({ id, now }) {
+      const changed = await db(TABLES.jobs)
+        .where({ id, status: "dead" })
+        .update({ status: "queued", attempts: 0, run_at: sql.time(now), updated_at: sql.time(now) });
+      return changed === 1;
+    },
+    get,
+  };
+}

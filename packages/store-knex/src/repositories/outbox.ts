@@ -1,0 +1,83 @@
+import type { OutboxEvent, OutboxRepository } from "@settlekit/core";
+import type { Knex } from "knex";
+import type { Sql } from "../dialect.js";
+import { readDate, readDateOrNull, readJson } from "../dialect.js";
+import { TABLES } from "../tables.js";
+
+type Row = Record<string, unknown>;
+
+const toEvent = (row: Row): OutboxEvent => ({
+  id: String(row.id),
+  type: String(row.type),
+  aggregateType: String(row.aggregate_type),
+  aggregateId: String(row.aggregate_id),
+  payload: readJson(row.payload),
+  createdAt: readDate(row.created_at),
+  availableAt: readDate(row.available_at),
+  publishedAt: readDateOrNull(row.published_at),
+  attempts: Number(row.attempts),
+  lastError: (row.last_error as string | null) ?? null,
+});
+
+export function knexOutbox(db: Knex | Knex.Transaction, sql: Sql): OutboxRepository {
+  const leased = (ids: readonly string[], workerId: string) =>
+    db(TABLES.outbox).whereIn("id", ids).where({ locked_by: workerId }).whereNull("published_at");
+  return {
+    async append(events, now) {
+      if (events.length === 0) return;
+      await db(TABLES.outbox).insert(
+        events.map((e) => ({
+          id: e.id,
+          type: e.type,
+          aggregate_type: e.aggregateType,
+          aggregate_id: e.aggregateId,
+          payload: sql.json(e.payload),
+          created_at: sql.time(now),
+          available_at: sql.time(now),
+          attempts: 0,
+        })),
+      );
+    },
+    async claim({ workerId, limit, now, leaseUntil }) {
+      const candidates = db(TABLES.outbox)
+        .select("seq")
+        .whereNull("published_at")
+        .where("available_at", "<=", sql.time(now))
+        .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", sql.time(now)))
+        .orderBy("seq")
+        .limit(limit);
+      if (sql.dialect === "postgres") candidates.forUpdate().skipLocked();
+      const rows: Row[] = await db(TABLES.outbox)
+        .whereIn("seq", candidates)
+        .update({ locked_by: workerId, locked_until: sql.time(leaseUntil) })
+        .returning("*");
+      return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toEvent);
+    },
+    async markPublished({ ids, workerId, now }) {
+      if (ids.length === 0) return 0;
+      return leased(ids, workerId).update({
+        published_at: sql.time(now),
+        locked_by: null,
+        locked_until: null,
+      });
+    },
+    async release({ ids, workerId, availableAt, error }) {
+      if (ids.length === 0) return 0;
+      return leased(ids, workerId).update({
+        locked_by: null,
+        locked_until: null,
+        available_at: sql.time(availableAt),
+        last_error: error,
+        attempts: db.raw("attempts + 1"),
+      });
+    },
+    async get(id) {
+      const row = await db(TABLES.outbox).where({ id }).first();
+      return row ? toEvent(row) : null;
+    },
+    async listPending({ limit = 100 } = {}) {
+      const rows = await db(TABLES.outbox).whereNull("published_at").orderBy("seq").limit(limit);
+      return rows.map(toEvent);
+    },
+  };
+}

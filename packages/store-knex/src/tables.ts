@@ -1,0 +1,11 @@
+/** Table names, one place. Unqualified: the host's knex `searchPath` picks the Postgres schema. */
+export const TABLES = {
+  journals: "settlekit_journals",
+  postings: "settlekit_postings",
+  balances: "settlekit_balances",
+  outbox: "settlekit_outbox",
+  jobs: "settlekit_jobs",
+  idempotencyKeys: "settlekit_idempotency_keys",
+  writeLock: "settlekit_write_lock",
+  migrations: "settlekit_migrations",
+} as const;

@@ -1,0 +1,101 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StoreHarness, StoreTable } from "@settlekit/core/testing";
+import knexFactory, { type Knex } from "knex";
+import type { KnexStore, KnexStoreOptions } from "../../src/index.js";
+import { TABLES } from "../../src/index.js";
+
+/** The machine's PostgreSQL; CI=true must fail (not skip) when it is down, so nothing here skips. */
+export const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export function sqliteKnex(filename = ":memory:"): Knex {
+  return knexFactory({ client: "better-sqlite3", connection: { filename }, useNullAsDefault: true });
+}
+
+export function tempSqliteFile(): { filename: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "settlekit-"));
+  return { filename: join(dir, "store.sqlite"), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A Postgres schema of its own (dropped by `drop`), reached through knex's searchPath. */
+export async function postgresSchema(
+  poolMax = 16,
+): Promise<{ knex: Knex; schema: string; drop(): Promise<void> }> {
+  const schema = `sk_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw("CREATE SCHEMA ??", [schema]);
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL at ${PG_URL} is required for these tests (set SETTLEKIT_PG_URL): ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    await admin.destroy();
+  }
+  const knex = knexFactory({
+    client: "pg",
+    connection: PG_URL,
+    searchPath: [schema],
+    pool: { min: 0, max: poolMax },
+  });
+  return {
+    knex,
+    schema,
+    async drop() {
+      await knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+      await knex.destroy();
+    },
+  };
+}
+
+const TABLE_OF: Record<StoreTable, string> = {
+  journals: TABLES.journals,
+  postings: TABLES.postings,
+  balance_rows: TABLES.balances,
+  outbox: TABLES.outbox,
+  jobs: TABLES.jobs,
+  idempotency_keys: TABLES.idempotencyKeys,
+};
+
+/** A conformance harness over a store, reading back with plain SQL. */
+export function harness(store: KnexStore, cleanup: () => Promise<void>): StoreHarness {
+  const { knex } = store;
+  return {
+    store,
+    cleanup,
+    inspect: {
+      async count(table) {
+        const [row] = await knex(TABLE_OF[table]).count({ n: "*" });
+        return Number(row?.n);
+      },
+      async balanceRows(account, currency) {
+        const rows = await knex(TABLES.balances)
+          .select(knex.raw("CAST(debits AS TEXT) AS debits"), knex.raw("CAST(credits AS TEXT) AS credits"))
+          .where({ account, currency });
+        return rows.map((r: { debits: string; credits: string }) => ({
+          debits: BigInt(r.debits),
+          credits: BigInt(r.credits),
+        }));
+      },
+    },
+  };
+}
+
+/** Empties every settlekit table (Postgres), keeping the schema and the migrations. */
+export async function truncateAll(knex: Knex): Promise<void> {
+  await knex.raw(
+    `TRUNCATE ${[TABLES.postings, TABLES.journals, TABLES.balances, TABLES.outbox, TABLES.jobs, TABLES.idempotencyKeys].join(", ")} RESTART IDENTITY CASCADE`,
+  );
+}
+
+export function storeOptions(): KnexStoreOptions {
+  // platform:commission is the hot account the conformance suite exercises.
+  return {
+    balanceShards: (account) => (account.startsWith("platform:") || account.startsWith("psp:") ? 8 : 1),
+  };
+}
