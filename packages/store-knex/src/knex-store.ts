@@ -21,6 +21,8 @@ export interface KnexStoreOptions {
   readonly balanceShards?: ShardPolicy;
   /** Attempts of a transaction that hits a deadlock, serialization failure or busy database (default 8). */
   readonly maxTransactionAttempts?: number;
+  /** Called before a transaction is run again after a transient conflict (for metrics and logs). */
+  readonly onTransactionRetry?: (error: unknown, attempt: number) => void;
 }
 
 /** The default {@link KnexStoreOptions.balanceShards} policy. */
@@ -108,6 +110,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
               },
             );
           }
+          options.onTransactionRetry?.(error, attemptNo);
           await pause(Math.random() * 2 ** Math.min(attemptNo, 6));
         }
       }

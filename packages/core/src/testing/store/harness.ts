@@ -32,6 +32,8 @@ export interface StoreConformanceOptions {
    * account). The suite checks that concurrent postings spread over more than one row.
    */
   readonly hotAccount?: string;
+  /** fast-check runs of the ledger property tests (default 50). */
+  readonly propertyRuns?: number;
   /** Concurrent callers in the concurrency tests (default 64). */
   readonly concurrency?: number;
 }

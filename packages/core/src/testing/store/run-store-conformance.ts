@@ -3,9 +3,11 @@ import { concurrencySuite } from "./concurrency-suite.js";
 import type { StoreConformanceOptions, StoreHarness } from "./harness.js";
 import { idempotencySuite } from "./idempotency-suite.js";
 import { jobsSuite } from "./jobs-suite.js";
+import { ledgerPropertiesSuite } from "./ledger-properties-suite.js";
 import { ledgerSuite } from "./ledger-suite.js";
 import { outboxSuite } from "./outbox-suite.js";
 import { transactionSuite } from "./transaction-suite.js";
+import { workersSuite } from "./workers-suite.js";
 
 /**
  * The suite every `Store` adapter must pass, registered as vitest tests. Each test gets a fresh
@@ -36,5 +38,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     outboxSuite(current, concurrency);
     jobsSuite(current, concurrency);
     idempotencySuite(current, concurrency);
+    workersSuite(current);
+    ledgerPropertiesSuite(current, options.propertyRuns ?? 50);
   });
 }

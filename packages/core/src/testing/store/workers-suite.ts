@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { enqueueJob, PermanentJobError, runJobsOnce } from "../../jobs/job-runner.js";
+import { appendOutboxEvents, relayOutboxOnce } from "../../outbox/outbox.js";
+import { manualClock } from "../../ports/clock.js";
+import type { OutboxEvent } from "../../ports/outbox.js";
+import { T0 } from "./fixtures.js";
+import type { StoreHarness } from "./harness.js";
+
+/** The core job runner and outbox relay over the adapter: retries, backoff, dead letters, replay. */
+export function workersSuite(current: () => StoreHarness): void {
+  describe("job runner and outbox relay", () => {
+    const noJitter = { baseMs: 1_000, maxMs: 60_000, jitter: 0 };
+
+    it("retries a failing job with exponential backoff, then succeeds", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      await store.transaction((tx) =>
+        enqueueJob(tx, { type: "psp.register", payload: { checkoutId: "c1" }, maxAttempts: 5 }, { clock }),
+      );
+      let calls = 0;
+      const handlers = {
+        "psp.register": async () => {
+          calls++;
+          if (calls <= 3) throw new Error("PSP answered 503");
+        },
+      };
+      const run = () => runJobsOnce(store, { workerId: "w1", handlers, clock, backoff: noJitter });
+      expect(await run()).toEqual({ claimed: 1, succeeded: 0, retried: 1, dead: 0 });
+      expect(await run()).toEqual({ claimed: 0, succeeded: 0, retried: 0, dead: 0 });
+      for (const wait of [1_000, 2_000, 4_000]) {
+        clock.advance(wait - 1);
+        expect((await run()).claimed).toBe(0);
+        clock.advance(1);
+        expect((await run()).claimed).toBe(1);
+      }
+      expect(calls).toBe(4);
+      const [job] = await store.transaction((tx) =>
+        tx.jobs.claim({ workerId: "x", limit: 1, now: new Date(8.64e15), leaseUntil: new Date(8.64e15) }),
+      );
+      expect(job).toBeUndefined();
+    });
+
+    it("dead-letters a job after maxAttempts with its history, and a replay runs it again", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      const { job } = await store.transaction((tx) =>
+        enqueueJob(tx, { type: "psp.register", payload: null, maxAttempts: 3 }, { clock }),
+      );
+      let healthy = false;
+      const handlers = {
+        "psp.register": async () => {
+          if (!healthy) throw new Error("PSP answered 503");
+        },
+      };
+      const outcomes = [];
+      for (let i = 0; i < 3; i++) {
+        outcomes.push(await runJobsOnce(store, { workerId: "w1", handlers, clock, backoff: noJitter }));
+        clock.advance(60_000);
+      }
+      expect(outcomes.map((o) => [o.retried, o.dead])).toEqual([
+        [1, 0],
+        [1, 0],
+        [0, 1],
+      ]);
+      const [dead] = await store.transaction((tx) => tx.jobs.listDead());
+      expect(dead?.id).toBe(job.id);
+      expect(dead?.history.map((h) => h.outcome)).toEqual(["failed", "failed", "dead"]);
+      healthy = true;
+      await store.transaction((tx) => tx.jobs.replay({ id: job.id, now: clock.now() }));
+      expect(await runJobsOnce(store, { workerId: "w2", handlers, clock })).toMatchObject({ succeeded: 1 });
+      expect(await store.transaction((tx) => tx.jobs.get(job.id))).toMatchObject({ status: "succeeded" });
+    });
+
+    it("dead-letters a permanent failure at once", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      await store.transaction((tx) => enqueueJob(tx, { type: "t", payload: null }, { clock }));
+      const handlers = {
+        t: async () => {
+          throw new PermanentJobError("card declined");
+        },
+      };
+      expect(await runJobsOnce(store, { workerId: "w1", handlers, clock })).toMatchObject({ dead: 1 });
+    });
+
+    it("relays outbox events at least once, retrying after a publisher failure", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      const ids = await store.transaction((tx) =>
+        appendOutboxEvents(
+          tx,
+          [
+            { type: "payment.succeeded", aggregateType: "checkout", aggregateId: "c1", payload: { n: 1 } },
+            { type: "payment.succeeded", aggregateType: "checkout", aggregateId: "c2", payload: { n: 2 } },
+          ],
+          { clock },
+        ),
+      );
+      const received: OutboxEvent[] = [];
+      let down = true;
+      const publisher = {
+        publish: async (events: readonly OutboxEvent[]) => {
+          if (down) throw new Error("broker unavailable");
+          received.push(...events);
+        },
+      };
+      const relay = () => relayOutboxOnce(store, publisher, { workerId: "r1", clock, backoff: noJitter });
+      expect(await relay()).toEqual({ published: 0, failed: 2 });
+      down = false;
+      expect(await relay()).toEqual({ published: 0, failed: 0 });
+      clock.advance(1_000);
+      expect(await relay()).toEqual({ published: 2, failed: 0 });
+      expect(received.map((e) => e.id)).toEqual(ids);
+      expect(await relay()).toEqual({ published: 0, failed: 0 });
+    });
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * The hand-written tables of `spec-tables.ts` as {@link ModelSpec}s (what the model expects), and
+ * the real machines adapted to {@link RealMachine} (what runs).
+ */
+import {
+  applyToPaymentOrder,
+  CHECKOUT_STATUSES,
+  type CheckoutAction,
+  type CheckoutStatus,
+  checkoutMachine,
+  type OrderAction,
+  type PaymentOrderReportedStatus,
+  type PaymentOrderState,
+  transitionPaymentOrder,
+} from "../../src/domain/index.js";
+import type { ModelSpec, RealMachine, SpecReport } from "./model-harness.js";
+import {
+  CHECKOUT_RANK,
+  CHECKOUT_TRIPLES,
+  ORDER_RANK,
+  ORDER_REPORTS,
+  ORDER_TRIPLES,
+  pairsOf,
+  REFUND_RANK,
+  REFUND_TRIPLES,
+  REFUNDABLE,
+  targetOf,
+} from "./spec-tables.js";
+
+const CHECKOUT_PAIRS = pairsOf(CHECKOUT_TRIPLES);
+
+/** The apply rule, restated: same, then stale (lower rank), then the table decides. */
+function reportRule<S extends string>(
+  rank: Record<S, number>,
+  legal: boolean,
+  from: S,
+  to: S,
+): SpecReport<S> {
+  if (from === to) return { state: from, reason: "same" };
+  if (rank[to] < rank[from]) return { state: from, reason: "stale" };
+  return legal ? { state: to } : undefined;
+}
+
+export const checkoutSpec: ModelSpec<CheckoutStatus, CheckoutAction, CheckoutStatus> = {
+  initial: "created",
+  actions: [...new Set(CHECKOUT_TRIPLES.map(([, action]) => action))],
+  reports: CHECKOUT_STATUSES,
+  key: (s) => s,
+  act: (s, action) => targetOf(CHECKOUT_TRIPLES, s, action),
+  report: (s, p) => reportRule(CHECKOUT_RANK, CHECKOUT_PAIRS.has(`${s}>${p}`), s, p),
+  ranks: (s) => [CHECKOUT_RANK[s]],
+};
+
+export const realCheckout: RealMachine<CheckoutStatus, CheckoutAction, CheckoutStatus> = checkoutMachine;
+
+/** A whole-order action: one dimension moves, under the cross-dimension guards. */
+function orderAct(state: PaymentOrderState, action: OrderAction): PaymentOrderState | undefined {
+  const refundTo = targetOf(REFUND_TRIPLES, state.refundStatus, action);
+  if (refundTo !== undefined) {
+    return REFUNDABLE.includes(state.status) ? { ...state, refundStatus: refundTo } : undefined;
+  }
+  const to = targetOf(ORDER_TRIPLES, state.status, action);
+  if (to === undefined) return undefined;
+  if (state.refundStatus === "refunded" && (to === "fulfilled" || to === "paid_out")) return undefined;
+  return { ...state, status: to };
+}
+
+function orderReport(state: PaymentOrderState, p: PaymentOrderReportedStatus): SpecReport<PaymentOrderState> {
+  if (p === "partially_refunded" || p === "refunded") {
+    const legal =
+      pairsOf(REFUND_TRIPLES).has(`${state.refundStatus}>${p}`) && REFUNDABLE.includes(state.status);
+    const r = reportRule(REFUND_RANK, legal, state.refundStatus, p);
+    return r && { state: { ...state, refundStatus: r.state }, ...(r.reason && { reason: r.reason }) };
+  }
+  const guarded = state.refundStatus === "refunded" && (p === "fulfilled" || p === "paid_out");
+  const legal = pairsOf(ORDER_TRIPLES).has(`${state.status}>${p}`) && !guarded;
+  const r = reportRule(ORDER_RANK, legal, state.status, p);
+  return r && { state: { ...state, status: r.state }, ...(r.reason && { reason: r.reason }) };
+}
+
+export const orderSpec: ModelSpec<PaymentOrderState, OrderAction, PaymentOrderReportedStatus> = {
+  initial: { status: "pending", refundStatus: "none" },
+  actions: [...new Set([...ORDER_TRIPLES, ...REFUND_TRIPLES].map(([, action]) => action))],
+  reports: ORDER_REPORTS,
+  key: (s) => `${s.status}/${s.refundStatus}`,
+  act: orderAct,
+  report: orderReport,
+  ranks: (s) => [ORDER_RANK[s.status], REFUND_RANK[s.refundStatus]],
+};
+
+export const realOrder: RealMachine<PaymentOrderState, OrderAction, PaymentOrderReportedStatus> = {
+  transition: transitionPaymentOrder,
+  apply: applyToPaymentOrder,
+};
