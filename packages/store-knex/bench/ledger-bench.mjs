@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { createLedger } from "@settlekit/core";
-import { knexStore } from "@settlekit/store-knex";
+import { knexStore, TABLES } from "@settlekit/store-knex";
 import knexFactory from "knex";
 import { costSince, meter, walBytesSince, walLsn } from "./cost-meter.mjs";
 
@@ -45,6 +45,8 @@ const PGBENCH_DB = "settlekit_pgbench";
 const PGBENCH_SCALE = 10;
 const TARGET_PG_RATIO = 1.0;
 const TARGET_SQLITE_JPS = 5000;
+// Server CPU is read from this machine's /proc: only meaningful when the server runs here.
+const PG_IS_LOCAL = ["localhost", "127.0.0.1", "[::1]", ""].includes(new URL(PG_URL).hostname);
 
 function positiveNumber(name, fallback, allowZero = false) {
   const raw = process.env[name];
@@ -136,7 +138,7 @@ async function loadLedger(ledger, label) {
 /** Journal count = successful posts, trial balance 0, hot account credits = what was posted. */
 async function verify(store, ledger, load) {
   const problems = [];
-  const [row] = await store.knex("settlekit_journals").count({ n: "*" });
+  const [row] = await store.knex(TABLES.journals).count({ n: "*" });
   const journals = Number(row?.n);
   if (journals !== load.posted) problems.push(`journal count ${journals} ≠ successful posts ${load.posted}`);
   const trial = await ledger.trialBalance();
@@ -228,7 +230,7 @@ async function benchPostgres(admin, serverVersionNum) {
     const lsn = await walLsn(admin);
     const started = meter();
     const load = await loadLedger(ledger, "pg");
-    const cost = costSince(started, load.posted);
+    const cost = costSince(started, load.posted, { postgres: PG_IS_LOCAL });
     cost.walBytesPerUnit = load.posted ? Math.round((await walBytesSince(admin, lsn)) / load.posted) : null;
     // The probe is part of the ledger: the checks count it.
     load.posted += 1;
@@ -293,7 +295,7 @@ async function benchPgbench(admin, serverVersionNum, version) {
     const started = meter();
     const { stdout } = await pgbench(["-n", ...clients, "-T", String(Math.ceil(SECONDS)), "-M", mode]);
     const result = parsePgbench(stdout);
-    const cost = costSince(started, result.transactions ?? 0);
+    const cost = costSince(started, result.transactions ?? 0, { postgres: PG_IS_LOCAL });
     cost.walBytesPerUnit = result.transactions
       ? Math.round((await walBytesSince(admin, lsn)) / result.transactions)
       : null;

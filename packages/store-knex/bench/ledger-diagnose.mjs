@@ -56,32 +56,37 @@ function report(label, journalsPerSecond, cost, walBytes) {
 
 /**
  * `WRITERS` loops calling `once(ref)`: 1 s warm-up, then `SECONDS` measured; CPU per journal over
- * the measured part. `admin` (a knex on the server) adds WAL bytes per journal.
+ * the measured part, WAL bytes per journal (with `admin`, a knex on the server) over the whole
+ * run. The loops read the clock themselves: a synchronous store never yields to timers.
  */
 async function drive(label, once, { writers = WRITERS, admin = null, postgres = true } = {}) {
   if (!wanted(label)) return;
   const runTag = tag();
   globalThis.gc?.();
-  let measuring = false;
+  const lsn = admin ? await walLsn(admin) : null;
+  const warmEnd = performance.now() + 1000;
   let stop = Number.POSITIVE_INFINITY;
-  let count = 0;
-  let lsn = null;
   let started = null;
+  let measured = 0;
+  let total = 0;
   const loops = Array.from({ length: writers }, async (_, w) => {
-    for (let i = 0; performance.now() < stop; i++) {
+    for (let i = 0; ; i++) {
+      const now = performance.now();
+      if (now >= stop) return;
+      if (!started && now >= warmEnd) {
+        started = meter();
+        stop = now + SECONDS * 1000;
+      }
+      const counts = started !== null;
       await once(`diag:${runTag}:${w}:${i}`);
-      if (measuring) count++;
+      total++;
+      if (counts && performance.now() <= stop) measured++;
     }
   });
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  if (admin) lsn = await walLsn(admin);
-  started = meter();
-  measuring = true;
-  stop = performance.now() + SECONDS * 1000;
   await Promise.all(loops);
-  const cost = costSince(started, count, { postgres });
-  const wal = admin ? Math.round((await walBytesSince(admin, lsn)) / count) : null;
-  report(label, (count / cost.wallMs) * 1000, cost, wal);
+  const cost = costSince(started, measured, { postgres });
+  const wal = admin ? Math.round((await walBytesSince(admin, lsn)) / total) : null;
+  report(label, measured / SECONDS, cost, wal);
 }
 
 const journalInput = (reference) => {
@@ -277,6 +282,11 @@ async function diagnosePostgres() {
     await drive(
       "knex.raw(SELECT plpgsql fn), autocommit: 1 round trip, cached plans",
       (r) => knex.raw(FN_CALL.replace(/\$\d+/g, "?"), fnParams(r)),
+      opts,
+    );
+    await drive(
+      "knex.transaction(trx => trx.raw(SELECT plpgsql fn))",
+      (r) => knex.transaction((trx) => trx.raw(FN_CALL.replace(/\$\d+/g, "?"), fnParams(r))),
       opts,
     );
     await drive(
