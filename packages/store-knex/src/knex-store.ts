@@ -4,11 +4,17 @@ import type { Knex } from "knex";
 import type { Dialect } from "./dialect.js";
 import { detectDialect, sqlFor } from "./dialect.js";
 import { migrationSource } from "./migrations/index.js";
+import type { ShardPolicy } from "./repositories/balance-rows.js";
+import { balanceRowsFor } from "./repositories/balance-rows.js";
 import { knexIdempotencyKeys } from "./repositories/idempotency.js";
 import { knexJobs } from "./repositories/jobs.js";
-import type { ShardPolicy } from "./repositories/ledger.js";
-import { knexLedger } from "./repositories/ledger.js";
+import type { JournalInsert } from "./repositories/ledger.js";
+import { knexLedger, sqliteTxInsert } from "./repositories/ledger.js";
 import { knexOutbox } from "./repositories/outbox.js";
+import { insertJournalPostgres, postgresJournalWriter } from "./repositories/postgres-journal-insert.js";
+import { sqliteJournalWriter } from "./repositories/sqlite-journal-writer.js";
+import type { SqliteSynchronous } from "./sqlite-connection.js";
+import { sqliteConnections } from "./sqlite-connection.js";
 import { TABLES } from "./tables.js";
 
 export interface KnexStoreOptions {
@@ -23,6 +29,12 @@ export interface KnexStoreOptions {
   readonly maxTransactionAttempts?: number;
   /** Called before a transaction is run again after a transient conflict (for metrics and logs). */
   readonly onTransactionRetry?: (error: unknown, attempt: number) => void;
+  /**
+   * SQLite durability (default `full`: every commit is synced, a committed payment survives power
+   * loss). `normal` syncs at WAL checkpoints only: faster, but the last commits may be lost on
+   * power loss (never corrupted).
+   */
+  readonly sqliteSynchronous?: SqliteSynchronous;
 }
 
 /** The default {@link KnexStoreOptions.balanceShards} policy. */
@@ -32,13 +44,7 @@ export const defaultBalanceShards: ShardPolicy = (account) =>
 /** Postgres deadlock / serialization failure; SQLite busy or locked. */
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return (
-    code === "40P01" ||
-    code === "40001" ||
-    code === "SQLITE_BUSY" ||
-    code === "SQLITE_BUSY_SNAPSHOT" ||
-    code === "SQLITE_LOCKED"
-  );
+  return ["40P01", "40001", "SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"].includes(String(code));
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,32 +67,58 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   const sql = sqlFor(knex, dialect);
   const shards = options.balanceShards ?? defaultBalanceShards;
   const maxAttempts = options.maxTransactionAttempts ?? 8;
-  let prepared: Promise<void> | undefined;
+  const sqlite =
+    dialect === "sqlite" ? sqliteConnections(knex, options.sqliteSynchronous ?? "full") : undefined;
+
+  /** Runs `work` again on transient conflicts, a bounded number of times. */
+  async function withRetries<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        if (attempt >= maxAttempts) {
+          throw new SettlekitError(
+            ErrorCodes.STORE_CONFLICT,
+            "The transaction kept conflicting; retry later.",
+            {
+              cause: error,
+            },
+          );
+        }
+        options.onTransactionRetry?.(error, attempt);
+        await pause(Math.random() * 2 ** Math.min(attempt, 6));
+      }
+    }
+  }
 
   const repositories = (trx: Knex.Transaction): StoreTx => ({
-    ledger: knexLedger(trx, sql, shards),
+    ledger: knexLedger(
+      trx,
+      sql,
+      dialect === "postgres"
+        ? (journal) => insertJournalPostgres(trx, journal, balanceRows(journal))
+        : sqliteTxInsert(trx, sql, shards),
+    ),
     outbox: knexOutbox(trx, sql),
     jobs: knexJobs(trx, sql),
     idempotencyKeys: knexIdempotencyKeys(trx, sql),
   });
+  const balanceRows = (journal: Parameters<JournalInsert>[0]) => balanceRowsFor(journal.postings, shards);
 
-  /** SQLite connection settings: WAL, a busy timeout instead of instant SQLITE_BUSY, FK checks. */
-  const prepare = () => {
-    if (dialect !== "sqlite") return Promise.resolve();
-    prepared ??= (async () => {
-      await knex.raw("PRAGMA busy_timeout = 10000");
-      const [mode] = await knex.raw("PRAGMA journal_mode");
-      if (mode?.journal_mode !== "memory") await knex.raw("PRAGMA journal_mode = WAL");
-      await knex.raw("PRAGMA foreign_keys = ON");
-    })();
-    return prepared;
-  };
+  // Outside transactions: group commit (one statement per group on Postgres, one IMMEDIATE
+  // transaction per group on SQLite).
+  const autocommitInsert: JournalInsert = sqlite
+    ? sqliteJournalWriter((fn) => sqlite.use(fn), shards)
+    : postgresJournalWriter(knex, shards, isTransient);
+  const autocommitLedger = knexLedger(knex, sql, (journal) => withRetries(() => autocommitInsert(journal)));
 
   async function attempt<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
+    if (sqlite) await sqlite.use(() => undefined); // settle the connection's pragmas first
     return knex.transaction(async (trx) => {
       // First statement a write: SQLite takes the write lock now, waiting (busy_timeout) if it
       // must, instead of failing later on a read→write upgrade that could deadlock.
-      if (dialect === "sqlite" && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
+      if (sqlite && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
       return fn(repositories(trx));
     });
   }
@@ -94,29 +126,11 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   return {
     dialect,
     knex,
-    async transaction(fn, txOptions: TransactionOptions = {}) {
-      await prepare();
-      for (let attemptNo = 1; ; attemptNo++) {
-        try {
-          return await attempt(fn, txOptions.readOnly === true);
-        } catch (error) {
-          if (!isTransient(error)) throw error;
-          if (attemptNo >= maxAttempts) {
-            throw new SettlekitError(
-              ErrorCodes.STORE_CONFLICT,
-              "The transaction kept conflicting; retry later.",
-              {
-                cause: error,
-              },
-            );
-          }
-          options.onTransactionRetry?.(error, attemptNo);
-          await pause(Math.random() * 2 ** Math.min(attemptNo, 6));
-        }
-      }
-    },
+    ledger: autocommitLedger,
+    transaction: (fn, txOptions: TransactionOptions = {}) =>
+      withRetries(() => attempt(fn, txOptions.readOnly === true)),
     async migrate() {
-      await prepare();
+      if (sqlite) await sqlite.use(() => undefined);
       await knex.migrate.latest({ migrationSource, tableName: TABLES.migrations });
     },
     async migrateDown() {

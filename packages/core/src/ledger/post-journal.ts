@@ -3,7 +3,7 @@ import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
 import type { IdGenerator } from "../ports/ids.js";
 import { uuidv7Ids } from "../ports/ids.js";
-import type { StoreTx } from "../ports/store.js";
+import type { LedgerRepository } from "../ports/ledger.js";
 import { canonicalPostings, sameJournalContent, validateJournal } from "./journal-rules.js";
 import type { Journal, JournalInput } from "./types.js";
 
@@ -19,7 +19,8 @@ export interface LedgerDeps {
 }
 
 /**
- * Posts a journal inside `tx`, exactly once per reference.
+ * Posts a journal exactly once per reference, through `target.ledger`: a `StoreTx` (the journal
+ * commits with the rest of the transaction) or a `Store` (the journal is atomic on its own).
  *
  * - Invalid or unbalanced input throws before the store is touched.
  * - Same reference, same content (postings in any order): returns the stored journal with
@@ -28,7 +29,7 @@ export interface LedgerDeps {
  *   surrounding transaction should roll back).
  */
 export async function postJournal(
-  tx: StoreTx,
+  target: { readonly ledger: LedgerRepository },
   input: JournalInput,
   deps: LedgerDeps = {},
 ): Promise<PostJournalResult> {
@@ -46,7 +47,7 @@ export async function postJournal(
     metadata: { ...(input.metadata ?? {}) },
     createdAt: (deps.clock ?? systemClock).now(),
   };
-  const result = await tx.ledger.insertJournal(journal);
+  const result = await target.ledger.insertJournal(journal);
   if (result.inserted) return { journal, created: true };
   if (!sameJournalContent(result.existing, input)) {
     throw new SettlekitError(

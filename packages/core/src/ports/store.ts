@@ -28,6 +28,15 @@ export interface Store {
   readonly dialect: string;
 
   /**
+   * The ledger outside any transaction: each call is atomic on its own. This is the fast path
+   * for ledger-only writes (`createLedger().post`): an adapter may post a journal in one
+   * statement, or group the commits of concurrent posts, instead of paying for a transaction per
+   * journal. The same contracts as {@link StoreTx.ledger} hold, including exactly-once
+   * references under concurrency.
+   */
+  readonly ledger: LedgerRepository;
+
+  /**
    * Runs `fn` in a database transaction and commits when it resolves; when it throws, rolls
    * everything back and rethrows the same error.
    *

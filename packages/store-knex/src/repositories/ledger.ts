@@ -1,18 +1,10 @@
-import type {
-  AccountBalance,
-  InsertJournalResult,
-  Journal,
-  LedgerRepository,
-  Posting,
-} from "@settlekit/core";
-import { journalBalanceDeltas } from "@settlekit/core";
+import type { AccountBalance, InsertJournalResult, Journal, LedgerRepository } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readJson } from "../dialect.js";
 import { TABLES } from "../tables.js";
-
-/** How many balance rows an account is split over (1 = not hot). */
-export type ShardPolicy = (account: string) => number;
+import type { ShardPolicy } from "./balance-rows.js";
+import { balanceRowsFor } from "./balance-rows.js";
 
 interface JournalRow {
   seq: string | number | bigint;
@@ -23,14 +15,15 @@ interface JournalRow {
   created_at: unknown;
 }
 
-export function knexLedger(db: Knex | Knex.Transaction, sql: Sql, shards: ShardPolicy): LedgerRepository {
-  const balanceRows = (postings: readonly Posting[]) =>
-    journalBalanceDeltas(postings).map((delta) => {
-      const k = Math.max(1, Math.floor(shards(delta.account)));
-      // A random sub-row spreads concurrent writers over k row locks; reads sum them.
-      return { ...delta, shard: k === 1 ? 0 : Math.floor(Math.random() * k) };
-    });
+/** Inserts a validated journal with its balance rows; false when the reference already exists. */
+export type JournalInsert = (journal: Journal) => Promise<boolean>;
 
+/**
+ * The ledger repository over `db`. `insert` is the write strategy: inside a transaction, plain
+ * statements (SQLite) or the prepared single statement (Postgres); outside, group commit
+ * (SQLite) or the single statement in autocommit (Postgres).
+ */
+export function knexLedger(db: Knex | Knex.Transaction, sql: Sql, insert: JournalInsert): LedgerRepository {
   async function loadJournals(rows: JournalRow[]): Promise<Journal[]> {
     if (rows.length === 0) return [];
     const postings = await db(TABLES.postings)
@@ -39,7 +32,7 @@ export function knexLedger(db: Knex | Knex.Transaction, sql: Sql, shards: ShardP
         "journal_seq",
         rows.map((r) => Number(r.seq)),
       )
-      .orderBy("seq");
+      .orderBy([{ column: "journal_seq" }, { column: "ord" }]);
     return rows.map((row) => ({
       id: row.id,
       reference: row.reference,
@@ -55,95 +48,6 @@ export function knexLedger(db: Knex | Knex.Transaction, sql: Sql, shards: ShardP
           amount: readBigInt(p.amount),
         })),
     }));
-  }
-
-  async function insertSqlite(journal: Journal): Promise<boolean> {
-    const inserted = await db(TABLES.journals)
-      .insert({
-        id: journal.id,
-        reference: journal.reference,
-        kind: journal.kind,
-        metadata: sql.json(journal.metadata),
-        created_at: sql.time(journal.createdAt),
-      })
-      .onConflict("reference")
-      .ignore()
-      .returning("seq");
-    const seq = inserted[0]?.seq;
-    if (seq === undefined) return false;
-    await db(TABLES.postings).insert(
-      journal.postings.map((p) => ({
-        journal_seq: seq,
-        account: p.account,
-        currency: p.currency,
-        direction: p.direction,
-        amount: sql.int(p.amount),
-      })),
-    );
-    for (const row of balanceRows(journal.postings)) {
-      await db.raw(
-        `INSERT INTO ${TABLES.balances} (account, currency, shard, debits, credits) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (account, currency, shard) DO UPDATE
-         SET debits = ${TABLES.balances}.debits + excluded.debits, credits = ${TABLES.balances}.credits + excluded.credits`,
-        [row.account, row.currency, row.shard, sql.int(row.debits), sql.int(row.credits)],
-      );
-    }
-    return true;
-  }
-
-  /**
-   * One round trip on Postgres: journal, postings and balance upserts in a single statement.
-   * Balance rows are upserted in (account, currency) order so all writers lock in one order
-   * (no deadlocks); a concurrent insert of the same reference waits on the unique index, then
-   * inserts nothing.
-   */
-  async function insertPostgres(journal: Journal): Promise<boolean> {
-    const postings = journal.postings.map((p, i) => [
-      i,
-      p.account,
-      p.currency,
-      p.direction,
-      sql.int(p.amount),
-    ]);
-    const balances = balanceRows(journal.postings).map((b, i) => [
-      i,
-      b.account,
-      b.currency,
-      b.shard,
-      sql.int(b.debits),
-      sql.int(b.credits),
-    ]);
-    const result = await db.raw(
-      `WITH j AS (
-         INSERT INTO ${TABLES.journals} (id, reference, kind, metadata, created_at)
-         VALUES (?, ?, ?, ?::json, ?) ON CONFLICT (reference) DO NOTHING RETURNING seq
-       ), p AS (
-         INSERT INTO ${TABLES.postings} (journal_seq, account, currency, direction, amount)
-         SELECT j.seq, v.account, v.currency, v.direction, v.amount
-         FROM j, (VALUES ${postings.map(() => "(?::int, ?, ?, ?, ?::bigint)").join(", ")})
-           AS v(ord, account, currency, direction, amount)
-         ORDER BY v.ord
-       ), b AS (
-         INSERT INTO ${TABLES.balances} AS bal (account, currency, shard, debits, credits)
-         SELECT v.account, v.currency, v.shard, v.debits, v.credits
-         FROM j, (VALUES ${balances.map(() => "(?::int, ?, ?, ?::int, ?::bigint, ?::bigint)").join(", ")})
-           AS v(ord, account, currency, shard, debits, credits)
-         ORDER BY v.ord
-         ON CONFLICT (account, currency, shard) DO UPDATE
-         SET debits = bal.debits + EXCLUDED.debits, credits = bal.credits + EXCLUDED.credits
-       )
-       SELECT seq FROM j`,
-      [
-        journal.id,
-        journal.reference,
-        journal.kind,
-        sql.json(journal.metadata),
-        journal.createdAt,
-        ...postings.flat(),
-        ...balances.flat(),
-      ],
-    );
-    return result.rows.length === 1;
   }
 
   const getJournal = async (reference: string): Promise<Journal | null> => {
@@ -177,9 +81,7 @@ export function knexLedger(db: Knex | Knex.Transaction, sql: Sql, shards: ShardP
 
   return {
     async insertJournal(journal): Promise<InsertJournalResult> {
-      const inserted =
-        sql.dialect === "postgres" ? await insertPostgres(journal) : await insertSqlite(journal);
-      if (inserted) return { inserted: true };
+      if (await insert(journal)) return { inserted: true };
       const existing = await getJournal(journal.reference);
       if (!existing) throw new Error(`journal ${journal.reference} conflicted but cannot be read`);
       return { inserted: false, existing };
@@ -207,5 +109,43 @@ export function knexLedger(db: Knex | Knex.Transaction, sql: Sql, shards: ShardP
       if (query.currency) builder.where({ currency: query.currency });
       return (await sumBalances(builder)).map(toBalance);
     },
+  };
+}
+
+/** Inside a SQLite transaction: plain statements through knex. */
+export function sqliteTxInsert(db: Knex.Transaction, sql: Sql, shards: ShardPolicy): JournalInsert {
+  return async (journal) => {
+    const inserted = await db(TABLES.journals)
+      .insert({
+        id: journal.id,
+        reference: journal.reference,
+        kind: journal.kind,
+        metadata: sql.json(journal.metadata),
+        created_at: sql.time(journal.createdAt),
+      })
+      .onConflict("reference")
+      .ignore()
+      .returning("seq");
+    const seq = inserted[0]?.seq;
+    if (seq === undefined) return false;
+    await db(TABLES.postings).insert(
+      journal.postings.map((p, ord) => ({
+        journal_seq: seq,
+        ord,
+        account: p.account,
+        currency: p.currency,
+        direction: p.direction,
+        amount: sql.int(p.amount),
+      })),
+    );
+    for (const row of balanceRowsFor(journal.postings, shards)) {
+      await db.raw(
+        `INSERT INTO ${TABLES.balances} (account, currency, shard, debits, credits) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (account, currency, shard) DO UPDATE
+         SET debits = ${TABLES.balances}.debits + excluded.debits, credits = ${TABLES.balances}.credits + excluded.credits`,
+        [row.account, row.currency, row.shard, sql.int(row.debits), sql.int(row.credits)],
+      );
+    }
+    return true;
   };
 }

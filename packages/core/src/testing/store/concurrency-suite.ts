@@ -74,6 +74,24 @@ export function concurrencySuite(current: () => StoreHarness, options: StoreConf
       expect(balance.balance).toBe(7n);
     });
 
+    it(`posts ${n} concurrent journals outside transactions (store.ledger) exactly once each`, async () => {
+      const { store, inspect } = current();
+      // Half of them twice, through both paths at once: each reference must land exactly once.
+      const inputs = Array.from({ length: n }, (_, i) =>
+        transfer(`auto-${i}`, "platform:commission", `seller:S${i % 3}:pending`, 3n),
+      );
+      const results = await Promise.all([
+        ...inputs.map((j) => postJournal(store, j)),
+        ...inputs.slice(0, n / 2).map((j) => store.transaction((tx) => postJournal(tx, j))),
+      ]);
+      expect(results.filter((r) => r.created)).toHaveLength(n);
+      expect(await inspect.count("journals")).toBe(n);
+      const hotBalance = await store.ledger.getBalance("platform:commission", "USD");
+      expect(hotBalance.balance).toBe(-3n * BigInt(n));
+      const sellers = await store.ledger.listBalances({ accountPrefix: "seller:" });
+      expect(sellers.reduce((s, b) => s + b.balance, 0n)).toBe(3n * BigInt(n));
+    });
+
     if (options.hotAccount) {
       it("spreads a hot account over several balance rows and sums them on read", async () => {
         const { store, inspect } = current();

@@ -126,6 +126,28 @@ export function ledgerSuite(current: () => StoreHarness): void {
       },
     );
 
+    it("posts outside a transaction (store.ledger) with the same idempotency rules", async () => {
+      const { store, inspect } = current();
+      const first = await postJournal(store, paymentSucceeded("auto"));
+      expect(first.created).toBe(true);
+      expect(await store.ledger.getJournal("auto")).toEqual(first.journal);
+      const again = await postJournal(store, {
+        ...paymentSucceeded("auto"),
+        postings: [...paymentSucceeded("auto").postings].reverse(),
+      });
+      expect(again).toEqual({ journal: first.journal, created: false });
+      await expect(postJournal(store, { ...paymentSucceeded("auto"), kind: "other" })).rejects.toMatchObject({
+        code: "JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT",
+      });
+      await expect(postJournal(store, transfer("bad", "a:x", "b:y", 0n))).rejects.toMatchObject({
+        code: "INVALID_AMOUNT",
+      });
+      expect(await inspect.count("journals")).toBe(1);
+      expect((await store.ledger.getBalance("psp:sandbox:receivable", "USD")).balance).toBe(12_345n);
+      // A transaction sees what the fast path committed, and the other way round.
+      expect((await store.transaction((tx) => tx.ledger.getJournal("auto")))?.id).toBe(first.journal.id);
+    });
+
     it("keeps currencies apart in a multi-currency journal", async () => {
       const { store } = current();
       await store.transaction((tx) =>

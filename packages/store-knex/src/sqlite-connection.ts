@@ -1,0 +1,53 @@
+import type { Knex } from "knex";
+
+/** The slice of a better-sqlite3 `Database` settlekit uses. */
+export interface SqliteDatabase {
+  readonly memory: boolean;
+  readonly inTransaction: boolean;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  prepare(sql: string): SqliteStatement;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): SqliteTransaction<A, R>;
+}
+
+export interface SqliteStatement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+}
+
+export interface SqliteTransaction<A extends unknown[], R> {
+  (...args: A): R;
+  immediate(...args: A): R;
+}
+
+export type SqliteSynchronous = "full" | "normal";
+
+/**
+ * Per-connection SQLite settings, applied to each connection the first time settlekit sees it
+ * (a pool may replace connections, so settling them once per store is not enough): WAL, a busy
+ * timeout (wait for the write lock instead of failing at once), foreign keys, and the durability
+ * level. `full` syncs the WAL on every commit, so a committed payment survives power loss;
+ * better-sqlite3's compiled-in default for WAL is `normal`, which may lose the last commits.
+ */
+export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
+  const ready = new WeakSet<object>();
+  const settle = (db: SqliteDatabase) => {
+    if (ready.has(db) || db.inTransaction) return;
+    db.pragma("busy_timeout = 10000");
+    db.pragma("foreign_keys = ON");
+    if (!db.memory) db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+    ready.add(db);
+  };
+  return {
+    /** Runs `fn` on a connection borrowed from knex's pool, settled first. */
+    async use<T>(fn: (db: SqliteDatabase) => T | Promise<T>): Promise<T> {
+      const db: SqliteDatabase = await knex.client.acquireConnection();
+      try {
+        settle(db);
+        return await fn(db);
+      } finally {
+        await knex.client.releaseConnection(db);
+      }
+    },
+  };
+}
