@@ -5,7 +5,6 @@ import type { Dialect } from "./dialect.js";
 import { detectDialect, sqlFor } from "./dialect.js";
 import { migrationSource } from "./migrations/index.js";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
-import { balanceRowsFor } from "./repositories/balance-rows.js";
 import { knexIdempotencyKeys } from "./repositories/idempotency.js";
 import { knexJobs } from "./repositories/jobs.js";
 import type { JournalInsert } from "./repositories/ledger.js";
@@ -96,15 +95,12 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     ledger: knexLedger(
       trx,
       sql,
-      dialect === "postgres"
-        ? (journal) => insertJournalPostgres(trx, journal, balanceRows(journal))
-        : sqliteTxInsert(trx, sql, shards),
+      sqlite ? sqliteTxInsert(trx, sql, shards) : (journal) => insertJournalPostgres(trx, journal, shards),
     ),
     outbox: knexOutbox(trx, sql),
     jobs: knexJobs(trx, sql),
     idempotencyKeys: knexIdempotencyKeys(trx, sql),
   });
-  const balanceRows = (journal: Parameters<JournalInsert>[0]) => balanceRowsFor(journal.postings, shards);
 
   // Outside transactions: group commit (one statement per group on Postgres, one IMMEDIATE
   // transaction per group on SQLite).

@@ -32,7 +32,9 @@ export interface Store {
    * for ledger-only writes (`createLedger().post`): an adapter may post a journal in one
    * statement, or group the commits of concurrent posts, instead of paying for a transaction per
    * journal. The same contracts as {@link StoreTx.ledger} hold, including exactly-once
-   * references under concurrency.
+   * references under concurrency. Never call it from inside a `transaction` callback: the write
+   * would not be part of that transaction (and an embedded single-connection database would wait
+   * for the transaction to release its connection).
    */
   readonly ledger: LedgerRepository;
 

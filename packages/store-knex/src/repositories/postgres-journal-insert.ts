@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import type { Outcome } from "../group-commit.js";
 import { groupCommit } from "../group-commit.js";
 import { TABLES } from "../tables.js";
-import type { BalanceRow, ShardPolicy } from "./balance-rows.js";
+import type { ShardPolicy } from "./balance-rows.js";
 import { balanceRowsFor } from "./balance-rows.js";
 
 /**
@@ -46,8 +46,9 @@ interface PgConnection {
 export async function insertJournalPostgres(
   db: Knex | Knex.Transaction,
   journal: Journal,
-  balances: readonly BalanceRow[],
+  shards: ShardPolicy,
 ): Promise<boolean> {
+  const balances = balanceRowsFor(journal.postings, shards);
   const client = db.client as Knex.Client;
   const connection: PgConnection = await client.acquireConnection();
   try {
@@ -181,9 +182,7 @@ export function postgresJournalWriter(
       return Promise.all(
         journals.map(async (journal): Promise<Outcome<boolean>> => {
           try {
-            return {
-              value: await insertJournalPostgres(knex, journal, balanceRowsFor(journal.postings, shards)),
-            };
+            return { value: await insertJournalPostgres(knex, journal, shards) };
           } catch (single) {
             return { error: single };
           }
