@@ -40,6 +40,18 @@ export const ErrorCodes = {
   STORE_CONFLICT: "STORE_CONFLICT",
   /** The storage adapter failed in a way settlekit did not anticipate; see `cause`. */
   STORE_ERROR: "STORE_ERROR",
+  /** The PSP could not be reached or answered with a temporary failure (5xx, 429, connection). */
+  PSP_UNAVAILABLE: "PSP_UNAVAILABLE",
+  /** The PSP did not answer in time; the request may or may not have taken effect. */
+  PSP_TIMEOUT: "PSP_TIMEOUT",
+  /** The PSP refused the request as invalid (it will not succeed on retry). */
+  PSP_REQUEST_REJECTED: "PSP_REQUEST_REJECTED",
+  /** The buyer's payment was declined (card declined, insufficient funds…). */
+  PAYMENT_DECLINED: "PAYMENT_DECLINED",
+  /** A webhook's signature is missing, wrong, expired, or its body was altered. */
+  WEBHOOK_SIGNATURE_INVALID: "WEBHOOK_SIGNATURE_INVALID",
+  /** A refund asks for more than what is left of the captured amount. */
+  REFUND_EXCEEDS_CAPTURED: "REFUND_EXCEEDS_CAPTURED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -5,5 +5,7 @@ export * from "./ids.js";
 export type * from "./jobs.js";
 export type * from "./json.js";
 export type * from "./ledger.js";
+export type * from "./notifier.js";
 export type * from "./outbox.js";
+export * from "./psp.js";
 export type * from "./store.js";

@@ -1,0 +1,202 @@
+import type { PaymentMethod } from "../domain/checkout.js";
+import type { ErrorCode } from "../errors.js";
+import { SettlekitError } from "../errors.js";
+
+/**
+ * Status of a payment as a PSP reports it, already mapped onto settlekit's words. It is what
+ * `checkoutMachine.apply` receives (after the stale-attempt check on `pspReference`).
+ */
+export type PspPaymentStatus =
+  | "requires_payment"
+  | "processing"
+  | "succeeded"
+  | "failed"
+  | "canceled"
+  | "expired";
+
+/** What a provider can do; services check it before calling optional methods. */
+export interface ProviderCapabilities {
+  readonly methods: readonly PaymentMethod[];
+  /** ISO 4217 codes accepted, or `"any"`. */
+  readonly currencies: readonly string[] | "any";
+  readonly refunds: boolean;
+  readonly partialRefunds: boolean;
+  readonly payouts: boolean;
+  readonly settlementReports: boolean;
+}
+
+/** One payment order as the PSP sees it (a line on the hosted page). */
+export interface HostedPaymentOrder {
+  readonly paymentOrderId: string;
+  readonly sellerId: string;
+  readonly amount: bigint;
+  readonly description?: string;
+}
+
+/**
+ * Registration of a checkout with the PSP (the seed's step 3: amount, currency, date, redirect
+ * URL, order ids). The PSP answers with its token (`pspReference`) and the hosted page URL.
+ */
+export interface CreateHostedPaymentInput {
+  readonly checkoutId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly method: PaymentMethod;
+  readonly orders: readonly HostedPaymentOrder[];
+  /** Where the PSP sends the buyer after paying / after giving up. */
+  readonly successUrl: string;
+  readonly cancelUrl: string;
+  readonly createdAt: Date;
+  /** After this the PSP must refuse payment (abandoned checkout). */
+  readonly expiresAt?: Date;
+  readonly buyerId: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Sent to the PSP as its idempotency key: the same key never registers twice. */
+  readonly idempotencyKey: string;
+}
+
+export interface HostedPayment {
+  /** The PSP's token for this payment attempt (session id, payment link id…). */
+  readonly pspReference: string;
+  /** The PSP's hosted payment page; settlekit never sees card data. */
+  readonly redirectUrl: string;
+  readonly status: PspPaymentStatus;
+  readonly expiresAt?: Date;
+}
+
+/** How the buyer paid, when the PSP says (for receipts and reconciliation). */
+export type PaymentInstrument = "credit_card" | "debit_card" | "bank_transfer";
+
+export interface RetrievedPayment {
+  readonly pspReference: string;
+  readonly checkoutId: string;
+  readonly status: PspPaymentStatus;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly amountRefunded: bigint;
+  readonly instrument?: PaymentInstrument;
+  /** The PSP's decline or failure code (`card_declined`, `insufficient_funds`…). */
+  readonly failureCode?: string;
+  readonly failureMessage?: string;
+  readonly updatedAt: Date;
+}
+
+/** A webhook, verified and normalised. `eventId` is the PSP's event id (dedupe key). */
+export type PspEvent =
+  | {
+      readonly kind: "payment";
+      readonly eventId: string;
+      readonly pspReference: string;
+      readonly checkoutId?: string;
+      readonly status: PspPaymentStatus;
+      readonly amount?: bigint;
+      readonly currency?: string;
+      readonly instrument?: PaymentInstrument;
+      readonly failureCode?: string;
+      readonly failureMessage?: string;
+      readonly occurredAt: Date;
+    }
+  | {
+      readonly kind: "refund";
+      readonly eventId: string;
+      readonly pspReference: string;
+      readonly refundReference: string;
+      readonly status: RefundStatus;
+      readonly amount: bigint;
+      readonly currency: string;
+      readonly occurredAt: Date;
+    }
+  /** A verified event settlekit does not act on; acknowledged so the PSP stops resending it. */
+  | { readonly kind: "ignored"; readonly eventId: string; readonly type: string; readonly occurredAt: Date };
+
+export type RefundStatus = "pending" | "succeeded" | "failed";
+
+export interface RefundInput {
+  readonly pspReference: string;
+  /** Settlekit's refund id (the PSP keeps it as metadata). */
+  readonly refundId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly reason?: string;
+  readonly idempotencyKey: string;
+}
+
+export interface RefundResult {
+  readonly refundReference: string;
+  readonly status: RefundStatus;
+}
+
+export interface WebhookInput {
+  /** The body exactly as received: signatures are computed over these bytes. */
+  readonly rawBody: string | Uint8Array;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** For signature tolerance checks; default: now. */
+  readonly now?: Date;
+}
+
+/**
+ * A Payment Service Provider adapter. Every method takes one input object and returns one
+ * output object; every mutating call carries an idempotency key the PSP honours. Failures are
+ * {@link PspError}s saying whether a retry can help.
+ */
+export interface PaymentProvider {
+  /** Stable id used in account addresses and webhook routes: `sandbox`, `stripe`, `square`. */
+  readonly id: string;
+  readonly capabilities: ProviderCapabilities;
+
+  /**
+   * Registers a hosted payment. Idempotent by `idempotencyKey`: the same key returns the same
+   * `pspReference` and never creates a second payment, also when the first call's answer was lost.
+   */
+  createHostedPayment(input: CreateHostedPaymentInput): Promise<HostedPayment>;
+
+  /** The PSP's current view of a payment (pending sweeper, recovery). */
+  retrievePayment(input: { pspReference: string }): Promise<RetrievedPayment>;
+
+  /**
+   * Verifies the webhook signature (with a tolerance window against replays) and normalises the
+   * events. Throws a `WEBHOOK_SIGNATURE_INVALID` PspError when the signature is missing, wrong,
+   * expired or the body was tampered with.
+   */
+  parseWebhook(input: WebhookInput): Promise<PspEvent[]>;
+
+  /**
+   * Refunds part or all of a captured payment. Idempotent by `idempotencyKey`. Asking for more
+   * than what is left to refund is a fatal `REFUND_EXCEEDS_CAPTURED` PspError; a refund the PSP
+   * reports as already done counts as success.
+   */
+  refund(input: RefundInput): Promise<RefundResult>;
+}
+
+/** How a PSP failure should be handled. */
+export type PspFailureKind =
+  /** Nothing happened at the PSP (connection refused, 5xx before processing, 429): retry with backoff. */
+  | "retryable"
+  /** The request may or may not have taken effect (timeout): settle by webhook or polling, never by a new request. */
+  | "indeterminate"
+  /** The buyer's payment was declined: not retried, reported to the buyer. */
+  | "declined"
+  /** The request is wrong and will stay wrong: dead-letter it. */
+  | "fatal";
+
+/** A failure reported by (or on the way to) a PSP. */
+export class PspError extends SettlekitError {
+  readonly kind: PspFailureKind;
+  /** The PSP's own code (`card_declined`, `rate_limited`…), when it sent one. */
+  readonly pspCode: string | undefined;
+
+  constructor(
+    code: ErrorCode,
+    kind: PspFailureKind,
+    message: string,
+    options: { pspCode?: string; cause?: unknown; param?: string } = {},
+  ) {
+    super(code, message, { cause: options.cause, param: options.param });
+    this.kind = kind;
+    this.pspCode = options.pspCode;
+  }
+}
+
+export function isPspError(error: unknown, kind?: PspFailureKind): error is PspError {
+  return error instanceof PspError && (kind === undefined || error.kind === kind);
+}
