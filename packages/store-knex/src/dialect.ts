@@ -24,6 +24,8 @@ export interface Sql {
   json(value: unknown): string;
   /** `CAST(col AS TEXT)`: read money columns as exact decimal strings on both dialects. */
   text(column: string, alias?: string): Knex.Raw;
+  /** A select list: `columns` as they are, `money` columns cast to exact text. */
+  columns(columns: readonly string[], money: readonly string[]): (string | Knex.Raw)[];
 }
 
 export function sqlFor(knex: Knex, dialect: Dialect): Sql {
@@ -34,6 +36,10 @@ export function sqlFor(knex: Knex, dialect: Dialect): Sql {
     time: (value) => (dialect === "postgres" ? value : value.getTime()),
     json: (value) => JSON.stringify(value ?? null),
     text: (column, alias = column) => knex.raw("CAST(?? AS TEXT) AS ??", [column, alias]),
+    columns: (columns, money) => [
+      ...columns,
+      ...money.map((column) => knex.raw("CAST(?? AS TEXT) AS ??", [column, column])),
+    ],
   };
 }
 

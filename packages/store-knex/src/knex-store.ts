@@ -5,13 +5,17 @@ import type { Dialect } from "./dialect.js";
 import { detectDialect, sqlFor } from "./dialect.js";
 import { migrationSource } from "./migrations/index.js";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
+import { knexCheckouts } from "./repositories/checkouts.js";
 import { knexIdempotencyKeys } from "./repositories/idempotency.js";
 import { knexJobs } from "./repositories/jobs.js";
 import type { JournalInsert } from "./repositories/ledger.js";
 import { knexLedger, sqliteTxInsert } from "./repositories/ledger.js";
 import { knexOutbox } from "./repositories/outbox.js";
+import { knexPaymentOrders } from "./repositories/payment-orders.js";
 import { insertJournalPostgres, postgresJournalWriter } from "./repositories/postgres-journal-insert.js";
+import { knexRefunds } from "./repositories/refunds.js";
 import { sqliteJournalWriter } from "./repositories/sqlite-journal-writer.js";
+import { knexWebhookEvents } from "./repositories/webhook-events.js";
 import type { SqliteSynchronous } from "./sqlite-connection.js";
 import { sqliteConnections } from "./sqlite-connection.js";
 import { TABLES } from "./tables.js";
@@ -92,6 +96,10 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   }
 
   const repositories = (trx: Knex.Transaction): StoreTx => ({
+    checkouts: knexCheckouts(trx, sql),
+    paymentOrders: knexPaymentOrders(trx, sql),
+    refunds: knexRefunds(trx, sql),
+    webhookEvents: knexWebhookEvents(trx, sql),
     ledger: knexLedger(
       trx,
       sql,

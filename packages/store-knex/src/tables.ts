@@ -7,5 +7,9 @@ export const TABLES = {
   jobs: "settlekit_jobs",
   idempotencyKeys: "settlekit_idempotency_keys",
   writeLock: "settlekit_write_lock",
+  checkouts: "settlekit_checkouts",
+  paymentOrders: "settlekit_payment_orders",
+  refunds: "settlekit_refunds",
+  webhookEvents: "settlekit_webhook_events",
   migrations: "settlekit_migrations",
 } as const;

@@ -11,6 +11,10 @@ const SETTLEKIT_TABLES = [
   TABLES.jobs,
   TABLES.idempotencyKeys,
   TABLES.writeLock,
+  TABLES.checkouts,
+  TABLES.paymentOrders,
+  TABLES.refunds,
+  TABLES.webhookEvents,
 ];
 
 async function existing(knex: Knex): Promise<string[]> {

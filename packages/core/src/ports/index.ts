@@ -7,5 +7,6 @@ export type * from "./json.js";
 export type * from "./ledger.js";
 export type * from "./notifier.js";
 export type * from "./outbox.js";
+export type * from "./payments.js";
 export * from "./psp.js";
 export type * from "./store.js";

@@ -1,4 +1,5 @@
 import type { PaymentMethod } from "../domain/checkout.js";
+import type { RefundStatus } from "../domain/refund.js";
 import type { ErrorCode } from "../errors.js";
 import { SettlekitError } from "../errors.js";
 
@@ -108,8 +109,6 @@ export type PspEvent =
     }
   /** A verified event settlekit does not act on; acknowledged so the PSP stops resending it. */
   | { readonly kind: "ignored"; readonly eventId: string; readonly type: string; readonly occurredAt: Date };
-
-export type RefundStatus = "pending" | "succeeded" | "failed";
 
 export interface RefundInput {
   readonly pspReference: string;

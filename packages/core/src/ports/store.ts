@@ -2,12 +2,22 @@ import type { IdempotencyKeyRepository } from "./idempotency.js";
 import type { JobRepository } from "./jobs.js";
 import type { LedgerRepository } from "./ledger.js";
 import type { OutboxRepository } from "./outbox.js";
+import type {
+  CheckoutRepository,
+  PaymentOrderRepository,
+  RefundRepository,
+  WebhookEventRepository,
+} from "./payments.js";
 
 /**
  * The repositories available inside one transaction. Everything written through one `StoreTx`
  * commits together or not at all.
  */
 export interface StoreTx {
+  readonly checkouts: CheckoutRepository;
+  readonly paymentOrders: PaymentOrderRepository;
+  readonly refunds: RefundRepository;
+  readonly webhookEvents: WebhookEventRepository;
   readonly ledger: LedgerRepository;
   readonly idempotencyKeys: IdempotencyKeyRepository;
   readonly outbox: OutboxRepository;

@@ -1,11 +1,7 @@
 import type { Knex } from "knex";
 import { detectDialect } from "../dialect.js";
 import { TABLES } from "../tables.js";
-
-/** Timestamps: timestamptz on Postgres, epoch milliseconds on SQLite (exact and sortable). */
-function timestamp(knex: Knex, table: Knex.CreateTableBuilder, name: string): Knex.ColumnBuilder {
-  return detectDialect(knex) === "postgres" ? table.timestamp(name, { useTz: true }) : table.bigInteger(name);
-}
+import { timestamp } from "./timestamp-column.js";
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable(TABLES.journals, (t) => {

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import * as initial from "./0001-initial.js";
+import * as payments from "./0002-payments.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -9,6 +10,7 @@ interface Migration {
 /** Migrations ship inside the package as code (no files to copy), in order. */
 const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
+  "0002-payments": payments,
 };
 
 /** A knex migration source over the shipped migrations. */

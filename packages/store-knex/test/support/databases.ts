@@ -60,6 +60,10 @@ const TABLE_OF: Record<StoreTable, string> = {
   outbox: TABLES.outbox,
   jobs: TABLES.jobs,
   idempotency_keys: TABLES.idempotencyKeys,
+  checkouts: TABLES.checkouts,
+  payment_orders: TABLES.paymentOrders,
+  refunds: TABLES.refunds,
+  webhook_events: TABLES.webhookEvents,
 };
 
 /** A conformance harness over a store, reading back with plain SQL. */
@@ -89,7 +93,18 @@ export function harness(store: KnexStore, cleanup: () => Promise<void>): StoreHa
 /** Empties every settlekit table (Postgres), keeping the schema and the migrations. */
 export async function truncateAll(knex: Knex): Promise<void> {
   await knex.raw(
-    `TRUNCATE ${[TABLES.postings, TABLES.journals, TABLES.balances, TABLES.outbox, TABLES.jobs, TABLES.idempotencyKeys].join(", ")} RESTART IDENTITY CASCADE`,
+    `TRUNCATE ${[
+      TABLES.postings,
+      TABLES.journals,
+      TABLES.balances,
+      TABLES.outbox,
+      TABLES.jobs,
+      TABLES.idempotencyKeys,
+      TABLES.webhookEvents,
+      TABLES.refunds,
+      TABLES.paymentOrders,
+      TABLES.checkouts,
+    ].join(", ")} RESTART IDENTITY CASCADE`,
   );
 }
 

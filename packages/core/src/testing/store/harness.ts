@@ -1,7 +1,17 @@
 import type { Store } from "../../ports/store.js";
 
 /** Tables (or collections) a store adapter keeps, named by what they hold. */
-export type StoreTable = "journals" | "postings" | "balance_rows" | "outbox" | "jobs" | "idempotency_keys";
+export type StoreTable =
+  | "journals"
+  | "postings"
+  | "balance_rows"
+  | "outbox"
+  | "jobs"
+  | "idempotency_keys"
+  | "checkouts"
+  | "payment_orders"
+  | "refunds"
+  | "webhook_events";
 
 /**
  * Raw read-back that bypasses the adapter's repositories, so the suite checks what was really

@@ -6,6 +6,7 @@ import { jobsSuite } from "./jobs-suite.js";
 import { ledgerPropertiesSuite } from "./ledger-properties-suite.js";
 import { ledgerSuite } from "./ledger-suite.js";
 import { outboxSuite } from "./outbox-suite.js";
+import { paymentsSuite } from "./payments-suite.js";
 import { transactionSuite } from "./transaction-suite.js";
 import { workersSuite } from "./workers-suite.js";
 
@@ -38,6 +39,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     outboxSuite(current, concurrency);
     jobsSuite(current, concurrency);
     idempotencySuite(current, concurrency);
+    paymentsSuite(current, concurrency);
     workersSuite(current);
     ledgerPropertiesSuite(current, options.propertyRuns ?? 50);
   });

@@ -1,0 +1,89 @@
+import type { Checkout } from "../domain/checkout.js";
+import type { CheckoutStatus } from "../domain/checkout-status.js";
+import type { PaymentOrder } from "../domain/payment-order.js";
+import type { Refund } from "../domain/refund.js";
+import type { JsonValue } from "./json.js";
+
+/**
+ * Checkouts (payment events). Updates are compare-and-set on `version`: `update(next)` writes
+ * only if the stored version is `next.version − 1`, so two writers that read the same version
+ * cannot both win.
+ */
+export interface CheckoutRepository {
+  insert(checkout: Checkout): Promise<void>;
+  /** `forUpdate` locks the row until the transaction ends (Postgres; SQLite's write lock already does). */
+  get(id: string, options?: { forUpdate?: boolean }): Promise<Checkout | null>;
+  /** The checkout a PSP reference belongs to. */
+  findByPspReference(pspId: string, pspReference: string): Promise<Checkout | null>;
+  /** Compare-and-set on version; false when someone else changed it first. */
+  update(next: Checkout): Promise<boolean>;
+  /**
+   * Checkouts in one of `statuses` not changed since `updatedBefore`, oldest first — what the
+   * pending sweeper polls.
+   */
+  listStale(query: {
+    statuses: readonly CheckoutStatus[];
+    updatedBefore: Date;
+    limit: number;
+  }): Promise<Checkout[]>;
+  /** Newest first, for operators and buyers' histories. */
+  list(query: {
+    buyerId?: string;
+    status?: CheckoutStatus;
+    limit: number;
+    beforeId?: string;
+  }): Promise<Checkout[]>;
+}
+
+/** Payment orders, one per seller of a checkout. Same compare-and-set rule as checkouts. */
+export interface PaymentOrderRepository {
+  insertMany(orders: readonly PaymentOrder[]): Promise<void>;
+  get(id: string, options?: { forUpdate?: boolean }): Promise<PaymentOrder | null>;
+  /** The checkout's orders in insertion order. */
+  listByCheckout(checkoutId: string): Promise<PaymentOrder[]>;
+  update(next: PaymentOrder): Promise<boolean>;
+}
+
+/** `processed` had its effect; `pending` waits for a retry (e.g. its payment was not known yet). */
+export type WebhookEventStatus = "processed" | "pending";
+
+export interface StoredWebhookEvent {
+  readonly pspId: string;
+  readonly eventId: string;
+  /** The normalised event (bigints as decimal strings). */
+  readonly payload: JsonValue;
+  readonly status: WebhookEventStatus;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly receivedAt: Date;
+  readonly processedAt: Date | null;
+}
+
+/**
+ * Received webhook events, for dedupe: `insert` is the first write of a webhook's transaction,
+ * and a duplicate delivery finds its event id already there.
+ */
+export interface WebhookEventRepository {
+  /** Inserts unless `(pspId, eventId)` exists; exactly one of N concurrent inserts returns true. */
+  insert(event: StoredWebhookEvent): Promise<boolean>;
+  get(pspId: string, eventId: string): Promise<StoredWebhookEvent | null>;
+  /** Records the outcome of (another) processing attempt. */
+  update(query: {
+    pspId: string;
+    eventId: string;
+    status: WebhookEventStatus;
+    now: Date;
+    error?: string | null;
+  }): Promise<boolean>;
+  /** Events still `pending`, oldest first. */
+  listPending(query: { limit: number }): Promise<StoredWebhookEvent[]>;
+}
+
+/** Refunds. Same compare-and-set rule as checkouts. */
+export interface RefundRepository {
+  insert(refund: Refund): Promise<void>;
+  get(id: string): Promise<Refund | null>;
+  listByCheckout(checkoutId: string): Promise<Refund[]>;
+  findByPspReference(pspRefundReference: string): Promise<Refund | null>;
+  update(next: Refund): Promise<boolean>;
+}

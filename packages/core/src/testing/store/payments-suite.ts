@@ -1,0 +1,317 @@
+import { describe, expect, it } from "vitest";
+import type { Checkout } from "../../domain/checkout.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import type { Refund } from "../../domain/refund.js";
+import type { StoredWebhookEvent } from "../../ports/payments.js";
+import { at, T0 } from "./fixtures.js";
+import type { StoreHarness } from "./harness.js";
+
+export const checkoutFixture = (id: string, overrides: Partial<Checkout> = {}): Checkout => ({
+  id,
+  buyerId: "B1",
+  currency: "USD",
+  amount: 12_345n,
+  status: "created",
+  method: "card",
+  pspId: "sandbox",
+  pspReference: undefined,
+  redirectUrl: undefined,
+  failureReason: undefined,
+  refundedAmount: 0n,
+  metadata: { cart: "c-1" },
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+  expiresAt: at(3_600_000),
+  ...overrides,
+});
+
+export const orderFixture = (
+  id: string,
+  checkoutId: string,
+  sellerId: string,
+  amount: bigint,
+): PaymentOrder => ({
+  id,
+  checkoutId,
+  buyerId: "B1",
+  sellerId,
+  currency: "USD",
+  amount,
+  status: "pending",
+  refundStatus: "none",
+  refundedAmount: 0n,
+  failureReason: undefined,
+  payoutReference: undefined,
+  metadata: {},
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+  fulfilledAt: undefined,
+  paidOutAt: undefined,
+});
+
+const refundFixture = (id: string, overrides: Partial<Refund> = {}): Refund => ({
+  id,
+  checkoutId: "chk_1",
+  paymentOrderId: "po_1",
+  amount: 500n,
+  currency: "USD",
+  status: "pending",
+  pspRefundReference: undefined,
+  reason: "damaged",
+  failureReason: undefined,
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+  ...overrides,
+});
+
+const webhookFixture = (
+  eventId: string,
+  overrides: Partial<StoredWebhookEvent> = {},
+): StoredWebhookEvent => ({
+  pspId: "sandbox",
+  eventId,
+  payload: { kind: "payment", status: "succeeded", amount: "12345" },
+  status: "processed",
+  attempts: 1,
+  lastError: null,
+  receivedAt: T0,
+  processedAt: T0,
+  ...overrides,
+});
+
+/** Checkouts, payment orders, refunds and webhook events. */
+export function paymentsSuite(current: () => StoreHarness, concurrency: number): void {
+  describe("checkouts and payment orders", () => {
+    const seed = (h: StoreHarness, id = "chk_1") =>
+      h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkoutFixture(id));
+        await tx.paymentOrders.insertMany([
+          orderFixture(`${id}_po_1`, id, "S1", 10_000n),
+          orderFixture(`${id}_po_2`, id, "S2", 2_345n),
+        ]);
+      });
+
+    it("stores a checkout with its orders and reads them back exactly", async () => {
+      const h = current();
+      await seed(h);
+      expect(await h.store.transaction((tx) => tx.checkouts.get("chk_1"))).toEqual(checkoutFixture("chk_1"));
+      const orders = await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_1"));
+      expect(orders).toEqual([
+        orderFixture("chk_1_po_1", "chk_1", "S1", 10_000n),
+        orderFixture("chk_1_po_2", "chk_1", "S2", 2_345n),
+      ]);
+      expect(await h.store.transaction((tx) => tx.checkouts.get("nope"))).toBeNull();
+    });
+
+    it("updates a checkout only from the version it was read at (compare-and-set)", async () => {
+      const h = current();
+      await seed(h);
+      const base = checkoutFixture("chk_1");
+      const a = {
+        ...base,
+        status: "requires_payment" as const,
+        pspReference: "ref_a",
+        redirectUrl: "https://psp/a",
+        version: 2,
+        updatedAt: at(1),
+      };
+      const b = { ...base, status: "failed" as const, failureReason: "x", version: 2, updatedAt: at(2) };
+      expect(await h.store.transaction((tx) => tx.checkouts.update(a))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.checkouts.update(b))).toBe(false);
+      expect(await h.store.transaction((tx) => tx.checkouts.get("chk_1", { forUpdate: true }))).toEqual(a);
+      expect(await h.store.transaction((tx) => tx.checkouts.findByPspReference("sandbox", "ref_a"))).toEqual(
+        a,
+      );
+      expect(
+        await h.store.transaction((tx) => tx.checkouts.findByPspReference("stripe", "ref_a")),
+      ).toBeNull();
+    });
+
+    it(`lets exactly one of ${concurrency} concurrent writers of the same version win`, async () => {
+      const h = current();
+      await seed(h);
+      const results = await Promise.all(
+        Array.from({ length: concurrency }, (_, i) =>
+          h.store.transaction((tx) =>
+            tx.checkouts.update({
+              ...checkoutFixture("chk_1"),
+              failureReason: `w${i}`,
+              version: 2,
+              updatedAt: at(i),
+            }),
+          ),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const stored = await h.store.transaction((tx) => tx.checkouts.get("chk_1"));
+      expect(stored?.failureReason).toBe(`w${results.indexOf(true)}`);
+    });
+
+    it("updates an order by compare-and-set and keeps the others", async () => {
+      const h = current();
+      await seed(h);
+      const paid = {
+        ...orderFixture("chk_1_po_1", "chk_1", "S1", 10_000n),
+        status: "succeeded" as const,
+        version: 2,
+      };
+      expect(await h.store.transaction((tx) => tx.paymentOrders.update(paid))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.update(paid))).toBe(false);
+      const fulfilled = {
+        ...paid,
+        status: "fulfilled" as const,
+        fulfilledAt: at(5),
+        version: 3,
+        refundedAmount: 1n,
+        refundStatus: "partially_refunded" as const,
+      };
+      expect(await h.store.transaction((tx) => tx.paymentOrders.update(fulfilled))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.get("chk_1_po_1"))).toEqual(fulfilled);
+      expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_1_po_2")))?.status).toBe("pending");
+    });
+
+    it("lists stale checkouts for the sweeper and buyers' checkouts newest first", async () => {
+      const h = current();
+      await h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(
+          checkoutFixture("c1", { status: "processing", updatedAt: at(0), createdAt: at(0) }),
+        );
+        await tx.checkouts.insert(
+          checkoutFixture("c2", { status: "requires_payment", updatedAt: at(10), createdAt: at(10) }),
+        );
+        await tx.checkouts.insert(
+          checkoutFixture("c3", { status: "succeeded", updatedAt: at(5), createdAt: at(5) }),
+        );
+        await tx.checkouts.insert(
+          checkoutFixture("c4", {
+            status: "processing",
+            updatedAt: at(100),
+            createdAt: at(100),
+            buyerId: "B2",
+          }),
+        );
+      });
+      const stale = await h.store.transaction((tx) =>
+        tx.checkouts.listStale({
+          statuses: ["requires_payment", "processing"],
+          updatedBefore: at(50),
+          limit: 10,
+        }),
+      );
+      expect(stale.map((c) => c.id)).toEqual(["c1", "c2"]);
+      const mine = await h.store.transaction((tx) => tx.checkouts.list({ buyerId: "B1", limit: 2 }));
+      expect(mine.map((c) => c.id)).toEqual(["c2", "c3"]);
+      const next = await h.store.transaction((tx) =>
+        tx.checkouts.list({ buyerId: "B1", limit: 2, beforeId: "c3" }),
+      );
+      expect(next.map((c) => c.id)).toEqual(["c1"]);
+      const processing = await h.store.transaction((tx) =>
+        tx.checkouts.list({ status: "processing", limit: 10 }),
+      );
+      expect(processing.map((c) => c.id)).toEqual(["c4", "c1"]);
+    });
+
+    it("writes nothing of a checkout, its orders, a refund and a webhook event when the transaction throws", async () => {
+      const h = current();
+      await expect(
+        h.store.transaction(async (tx) => {
+          await tx.checkouts.insert(checkoutFixture("chk_x"));
+          await tx.paymentOrders.insertMany([orderFixture("po_x", "chk_x", "S1", 12_345n)]);
+          await tx.refunds.insert(refundFixture("rf_x", { checkoutId: "chk_x", paymentOrderId: "po_x" }));
+          await tx.webhookEvents.insert(webhookFixture("evt_x"));
+          throw new Error("crash");
+        }),
+      ).rejects.toThrow("crash");
+      for (const table of ["checkouts", "payment_orders", "refunds", "webhook_events"] as const) {
+        expect(await h.inspect.count(table), table).toBe(0);
+      }
+    });
+  });
+
+  describe("refunds and webhook events", () => {
+    it("stores refunds, finds them by PSP reference and updates them by compare-and-set", async () => {
+      const h = current();
+      await h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkoutFixture("chk_1"));
+        await tx.paymentOrders.insertMany([orderFixture("po_1", "chk_1", "S1", 12_345n)]);
+        await tx.refunds.insert(refundFixture("rf_1"));
+        await tx.refunds.insert(refundFixture("rf_2", { amount: 7n, createdAt: at(1), updatedAt: at(1) }));
+      });
+      const done = refundFixture("rf_1", {
+        status: "succeeded",
+        pspRefundReference: "re_1",
+        version: 2,
+        updatedAt: at(9),
+      });
+      expect(await h.store.transaction((tx) => tx.refunds.update(done))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.refunds.update(done))).toBe(false);
+      expect(await h.store.transaction((tx) => tx.refunds.get("rf_1"))).toEqual(done);
+      expect(await h.store.transaction((tx) => tx.refunds.findByPspReference("re_1"))).toEqual(done);
+      const listed = await h.store.transaction((tx) => tx.refunds.listByCheckout("chk_1"));
+      expect(listed.map((r) => [r.id, r.amount])).toEqual([
+        ["rf_1", 500n],
+        ["rf_2", 7n],
+      ]);
+    });
+
+    it(`dedupes a webhook event delivered ${concurrency} times at once`, async () => {
+      const h = current();
+      const results = await Promise.all(
+        Array.from({ length: concurrency }, () =>
+          h.store.transaction((tx) => tx.webhookEvents.insert(webhookFixture("evt_1"))),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await h.inspect.count("webhook_events")).toBe(1);
+      expect(await h.store.transaction((tx) => tx.webhookEvents.get("sandbox", "evt_1"))).toEqual(
+        webhookFixture("evt_1"),
+      );
+    });
+
+    it("keeps events for unknown payments pending until a retry processes them", async () => {
+      const h = current();
+      await h.store.transaction(async (tx) => {
+        await tx.webhookEvents.insert(
+          webhookFixture("evt_b", { status: "pending", processedAt: null, receivedAt: at(2) }),
+        );
+        await tx.webhookEvents.insert(
+          webhookFixture("evt_a", { status: "pending", processedAt: null, receivedAt: at(1) }),
+        );
+        await tx.webhookEvents.insert(webhookFixture("evt_c"));
+      });
+      const pending = await h.store.transaction((tx) => tx.webhookEvents.listPending({ limit: 10 }));
+      expect(pending.map((e) => e.eventId)).toEqual(["evt_a", "evt_b"]);
+      await h.store.transaction((tx) =>
+        tx.webhookEvents.update({
+          pspId: "sandbox",
+          eventId: "evt_a",
+          status: "pending",
+          now: at(3),
+          error: "unknown payment",
+        }),
+      );
+      expect(await h.store.transaction((tx) => tx.webhookEvents.get("sandbox", "evt_a"))).toMatchObject({
+        attempts: 2,
+        lastError: "unknown payment",
+        processedAt: null,
+      });
+      await h.store.transaction((tx) =>
+        tx.webhookEvents.update({ pspId: "sandbox", eventId: "evt_a", status: "processed", now: at(4) }),
+      );
+      expect(await h.store.transaction((tx) => tx.webhookEvents.get("sandbox", "evt_a"))).toMatchObject({
+        status: "processed",
+        attempts: 3,
+        lastError: null,
+        processedAt: at(4),
+      });
+      expect(
+        (await h.store.transaction((tx) => tx.webhookEvents.listPending({ limit: 10 }))).map(
+          (e) => e.eventId,
+        ),
+      ).toEqual(["evt_b"]);
+    });
+  });
+}

@@ -1,0 +1,80 @@
+import type { Refund, RefundRepository, RefundStatus } from "@settlekit/core";
+import type { Knex } from "knex";
+import type { Sql } from "../dialect.js";
+import { readBigInt, readDate } from "../dialect.js";
+import { TABLES } from "../tables.js";
+
+type Row = Record<string, unknown>;
+const optional = (value: unknown): string | undefined => (value == null ? undefined : String(value));
+
+const toRefund = (row: Row): Refund => ({
+  id: String(row.id),
+  checkoutId: String(row.checkout_id),
+  paymentOrderId: String(row.payment_order_id),
+  amount: readBigInt(row.amount),
+  currency: String(row.currency),
+  status: row.status as RefundStatus,
+  pspRefundReference: optional(row.psp_refund_reference),
+  reason: optional(row.reason),
+  failureReason: optional(row.failure_reason),
+  version: Number(row.version),
+  createdAt: readDate(row.created_at),
+  updatedAt: readDate(row.updated_at),
+});
+
+const COLUMNS = [
+  "id",
+  "checkout_id",
+  "payment_order_id",
+  "currency",
+  "status",
+  "psp_refund_reference",
+  "reason",
+  "failure_reason",
+  "version",
+  "created_at",
+  "updated_at",
+];
+
+export function knexRefunds(db: Knex | Knex.Transaction, sql: Sql): RefundRepository {
+  const toRow = (r: Refund) => ({
+    checkout_id: r.checkoutId,
+    payment_order_id: r.paymentOrderId,
+    amount: sql.int(r.amount),
+    currency: r.currency,
+    status: r.status,
+    psp_refund_reference: r.pspRefundReference ?? null,
+    reason: r.reason ?? null,
+    failure_reason: r.failureReason ?? null,
+    version: r.version,
+    created_at: sql.time(r.createdAt),
+    updated_at: sql.time(r.updatedAt),
+  });
+  const select = () => db(TABLES.refunds).select(sql.columns(COLUMNS, ["amount"]));
+
+  return {
+    async insert(refund) {
+      await db(TABLES.refunds).insert({ id: refund.id, ...toRow(refund) });
+    },
+    async get(id) {
+      const row = await select().where({ id }).first();
+      return row ? toRefund(row) : null;
+    },
+    async listByCheckout(checkoutId) {
+      const rows = await select()
+        .where({ checkout_id: checkoutId })
+        .orderBy([{ column: "created_at" }, { column: "id" }]);
+      return rows.map(toRefund);
+    },
+    async findByPspReference(pspRefundReference) {
+      const row = await select().where({ psp_refund_reference: pspRefundReference }).first();
+      return row ? toRefund(row) : null;
+    },
+    async update(next) {
+      const changed = await db(TABLES.refunds)
+        .where({ id: next.id, version: next.version - 1 })
+        .update(toRow(next));
+      return changed === 1;
+    },
+  };
+}
