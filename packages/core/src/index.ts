@@ -5,4 +5,5 @@ export * from "./jobs/index.js";
 export * from "./ledger/index.js";
 export * from "./money/index.js";
 export * from "./outbox/index.js";
+export * from "./payments/index.js";
 export * from "./ports/index.js";

@@ -38,6 +38,12 @@ export interface Checkout {
    * stale and must not reach `checkoutMachine.apply`.
    */
   pspReference?: string | undefined;
+  /** Where the PSP sends the buyer after paying (the host's status page). */
+  successUrl: string;
+  /** Where the PSP sends the buyer who gives up. */
+  cancelUrl: string;
+  /** Payment attempt number: 1, then + 1 for each retry after a failed attempt. */
+  attempt: number;
   /** Where to send the buyer to pay; set together with `pspReference`. */
   redirectUrl?: string | undefined;
   /** Why the last attempt failed (PSP decline code or settlekit reason); cleared on retry. */

@@ -35,6 +35,8 @@ export interface RunJobsOptions {
   readonly backoff?: BackoffPolicy;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** Called after a job was dead-lettered (e.g. to fail what it was working for). */
+  readonly onDead?: (job: Job, error: unknown) => Promise<void>;
 }
 
 export interface RunJobsResult {
@@ -92,8 +94,10 @@ export async function runJobsOnce(store: Store, options: RunJobsOptions): Promis
     await store.transaction((tx) =>
       tx.jobs.fail({ id: job.id, workerId: options.workerId, now: at, error: describe(error), retryAt }),
     );
-    if (giveUp) result.dead++;
-    else result.retried++;
+    if (giveUp) {
+      result.dead++;
+      await options.onDead?.(job, error);
+    } else result.retried++;
   }
   return result;
 }

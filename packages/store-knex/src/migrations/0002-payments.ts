@@ -13,6 +13,9 @@ export async function up(knex: Knex): Promise<void> {
     t.string("method", 32).notNullable();
     t.string("psp_id", 64).notNullable();
     t.string("psp_reference", 255).nullable();
+    t.text("success_url").notNullable();
+    t.text("cancel_url").notNullable();
+    t.integer("attempt").notNullable();
     t.text("redirect_url").nullable();
     t.text("failure_reason").nullable();
     t.bigInteger("refunded_amount").notNullable();

@@ -1,0 +1,81 @@
+import type { Checkout } from "../domain/checkout.js";
+import type { PaymentOrder } from "../domain/payment-order.js";
+import type { Refund } from "../domain/refund.js";
+import type { JsonObject } from "../ports/json.js";
+
+/**
+ * What the buyer's status page needs to say next: pay on the PSP's page, wait for the bank
+ * transfer, try again, or nothing.
+ */
+export type NextAction =
+  | { readonly type: "redirect_to_psp"; readonly url: string }
+  | { readonly type: "wait"; readonly message: string }
+  | { readonly type: "retry_payment"; readonly message: string }
+  | { readonly type: "none" };
+
+export function nextAction(checkout: Checkout): NextAction {
+  switch (checkout.status) {
+    case "created":
+      return { type: "wait", message: "We are setting up your payment with the payment provider." };
+    case "requires_payment":
+      return checkout.redirectUrl
+        ? { type: "redirect_to_psp", url: checkout.redirectUrl }
+        : { type: "wait", message: "We are setting up your payment with the payment provider." };
+    case "processing":
+      return checkout.method === "bank_transfer"
+        ? { type: "wait", message: "Waiting for your bank transfer to arrive; this can take a few days." }
+        : { type: "wait", message: "Your payment is being confirmed by the payment provider." };
+    case "failed":
+      return {
+        type: "retry_payment",
+        message: `The payment failed (${checkout.failureReason ?? "unknown reason"}).`,
+      };
+    default:
+      return { type: "none" };
+  }
+}
+
+/**
+ * The JSON shape of a checkout for API responses and stored idempotent responses. Money is
+ * always a decimal string of minor units (never a JSON number).
+ */
+export function checkoutView(
+  checkout: Checkout,
+  orders: readonly PaymentOrder[],
+  refunds: readonly Refund[] = [],
+): JsonObject {
+  return {
+    id: checkout.id,
+    object: "checkout",
+    status: checkout.status,
+    buyer_id: checkout.buyerId,
+    currency: checkout.currency,
+    amount: checkout.amount.toString(),
+    refunded_amount: checkout.refundedAmount.toString(),
+    method: checkout.method,
+    psp: checkout.pspId,
+    redirect_url: checkout.redirectUrl ?? null,
+    failure_reason: checkout.failureReason ?? null,
+    next_action: { ...nextAction(checkout) },
+    metadata: { ...checkout.metadata },
+    orders: orders.map((o) => ({
+      id: o.id,
+      seller_id: o.sellerId,
+      amount: o.amount.toString(),
+      status: o.status,
+      refund_status: o.refundStatus,
+      refunded_amount: o.refundedAmount.toString(),
+      failure_reason: o.failureReason ?? null,
+    })),
+    refunds: refunds.map((r) => ({
+      id: r.id,
+      payment_order_id: r.paymentOrderId,
+      amount: r.amount.toString(),
+      status: r.status,
+      failure_reason: r.failureReason ?? null,
+    })),
+    created_at: checkout.createdAt.toISOString(),
+    updated_at: checkout.updatedAt.toISOString(),
+    expires_at: checkout.expiresAt?.toISOString() ?? null,
+  };
+}

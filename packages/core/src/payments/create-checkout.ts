@@ -1,0 +1,219 @@
+import type { Checkout } from "../domain/checkout.js";
+import type { PaymentOrder } from "../domain/payment-order.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import { beginIdempotentRequest } from "../idempotency/begin-request.js";
+import { requestFingerprint } from "../idempotency/fingerprint.js";
+import { appendOutboxEvents } from "../outbox/outbox.js";
+import type { IdempotencyRecord, StoredResponse } from "../ports/idempotency.js";
+import { FINISHED } from "../ports/idempotency.js";
+import type { JsonObject } from "../ports/json.js";
+import { isPspError } from "../ports/psp.js";
+import type { CheckoutInput } from "./checkout-input.js";
+import { checkoutInputSchema, parseInput } from "./checkout-input.js";
+import { checkoutView } from "./checkout-view.js";
+import type { Deps } from "./deps.js";
+import { paymentEventPayload } from "./payment-outcome.js";
+import { failRegistration, queueRegistration, recordRegistration, registerWithPsp } from "./registration.js";
+
+/** Recovery point after phase 1: the checkout and its orders exist, the PSP may not know yet. */
+export const CHECKOUT_CREATED = "checkout_created";
+
+export interface IdempotencyOptions {
+  /** Required: the client's key for this checkout attempt (one per checkout click). */
+  readonly idempotencyKey: string;
+  /** Whose keys these are (default `buyer:<buyerId>`); keys of different scopes never collide. */
+  readonly scope?: string;
+  /** The PSP to use (default: the first configured). */
+  readonly psp?: string;
+}
+
+export interface CheckoutResult {
+  /** 201 created (and registered or failed), 202 accepted (registration queued for a retry). */
+  readonly status: number;
+  readonly body: JsonObject;
+  /** True when this is the stored answer to an earlier request with the same key. */
+  readonly replayed: boolean;
+}
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * Creates a checkout: one payment event with one payment order per seller, registered with the
+ * PSP, answered with the hosted page URL.
+ *
+ * Phase 1 (one transaction): idempotency key, checkout, orders, `checkout.created` outbox event,
+ * recovery point `checkout_created`. Phase 2 (no transaction): PSP registration with a key
+ * derived from the checkout. Phase 3 (one transaction): token and URL stored, `requires_payment`,
+ * the response stored on the idempotency key. A retryable PSP failure queues a registration job
+ * (202); a fatal one fails the checkout. A crash between phases leaves the key stalled for the
+ * recovery worker, which resumes from the recovery point.
+ */
+export async function createCheckout(
+  deps: Deps,
+  input: CheckoutInput,
+  options: IdempotencyOptions,
+): Promise<CheckoutResult> {
+  if (typeof options?.idempotencyKey !== "string" || !KEY.test(options.idempotencyKey)) {
+    throw new SettlekitError(
+      ErrorCodes.VALIDATION_FAILED,
+      "An idempotency key of 1–255 printable characters is required.",
+      {
+        param: "idempotency_key",
+      },
+    );
+  }
+  const valid = parseInput(checkoutInputSchema, input);
+  const provider = options.psp ? deps.provider(options.psp) : deps.defaultProvider;
+  const now = deps.clock.now();
+  const owner = deps.ids.newId();
+  const checkoutId = `chk_${deps.ids.newId().replaceAll("-", "")}`;
+  const checkout: Checkout = {
+    id: checkoutId,
+    buyerId: valid.buyerId,
+    currency: valid.currency,
+    amount: valid.orders.reduce((sum, o) => sum + o.amount, 0n),
+    status: "created",
+    method: valid.method,
+    pspId: provider.id,
+    successUrl: valid.successUrl,
+    cancelUrl: valid.cancelUrl,
+    attempt: 1,
+    refundedAmount: 0n,
+    metadata: valid.metadata,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: new Date(now.getTime() + (deps.options.checkoutTtlMs ?? 86_400_000)),
+  };
+  const orders: PaymentOrder[] = valid.orders.map((o, i) => ({
+    id: `po_${checkoutId.slice(4)}_${i + 1}`,
+    checkoutId,
+    buyerId: valid.buyerId,
+    sellerId: o.sellerId,
+    currency: valid.currency,
+    amount: o.amount,
+    status: "pending",
+    refundStatus: "none",
+    refundedAmount: 0n,
+    metadata: o.metadata,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  }));
+
+  const begun = await deps.store.transaction(async (tx) => {
+    const result = await beginIdempotentRequest(tx, {
+      scope: options.scope ?? `buyer:${valid.buyerId}`,
+      key: options.idempotencyKey,
+      requestHash: requestFingerprint({ operation: "create_checkout", psp: provider.id, ...valid }),
+      owner,
+      now,
+      lockMs: deps.options.idempotencyLockMs ?? 60_000,
+      ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
+    });
+    if (result.kind === "execute" && result.record.recoveryPoint !== CHECKOUT_CREATED) {
+      await tx.checkouts.insert(checkout);
+      await tx.paymentOrders.insertMany(orders);
+      await appendOutboxEvents(
+        tx,
+        [
+          {
+            type: "checkout.created",
+            aggregateType: "checkout",
+            aggregateId: checkoutId,
+            payload: paymentEventPayload(checkout, orders),
+          },
+        ],
+        deps,
+      );
+      await tx.idempotencyKeys.update({
+        scope: result.record.scope,
+        key: result.record.key,
+        owner,
+        now,
+        recoveryPoint: CHECKOUT_CREATED,
+        state: { checkoutId },
+      });
+      return {
+        kind: "execute" as const,
+        record: { ...result.record, recoveryPoint: CHECKOUT_CREATED, state: { checkoutId } },
+      };
+    }
+    return result;
+  });
+  if (begun.kind === "replay")
+    return { ...(begun.response as { status: number; body: JsonObject }), replayed: true };
+  const response = await resumeCheckoutCreation(deps, begun.record, owner);
+  return { status: response.status, body: response.body as JsonObject, replayed: false };
+}
+
+/**
+ * Phases 2 and 3 from the recovery point `checkout_created`: used by `createCheckout` and by the
+ * recovery worker after a crash (`owner` must hold the key's lock).
+ */
+export async function resumeCheckoutCreation(
+  deps: Deps,
+  record: IdempotencyRecord,
+  owner: string,
+): Promise<StoredResponse> {
+  const checkoutId = (record.state as { checkoutId?: string } | null)?.checkoutId;
+  if (!checkoutId)
+    throw new SettlekitError(ErrorCodes.NOT_FOUND, `Idempotency key ${record.key} has no checkout.`);
+  const { checkout, orders } = await deps.store.transaction(async (tx) => ({
+    checkout: await tx.checkouts.get(checkoutId),
+    orders: await tx.paymentOrders.listByCheckout(checkoutId),
+  }));
+  if (!checkout) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
+
+  let outcome: {
+    kind: "registered" | "queued" | "rejected";
+    hosted?: Awaited<ReturnType<typeof registerWithPsp>>;
+    reason?: string;
+  };
+  if (checkout.status !== "created") outcome = { kind: "registered" };
+  else {
+    try {
+      outcome = { kind: "registered", hosted: await registerWithPsp(deps, checkout, orders) };
+    } catch (error) {
+      if (isPspError(error, "fatal") || isPspError(error, "declined")) {
+        outcome = { kind: "rejected", reason: `psp_rejected:${error.pspCode ?? error.code}` };
+      } else outcome = { kind: "queued" };
+    }
+  }
+
+  return deps.store.transaction(async (tx) => {
+    let current: Checkout | null;
+    if (outcome.hosted) current = await recordRegistration(deps, tx, checkoutId, outcome.hosted);
+    else if (outcome.kind === "rejected")
+      current = await failRegistration(deps, tx, checkoutId, outcome.reason ?? "psp_rejected");
+    else {
+      current = await tx.checkouts.get(checkoutId);
+      if (current && outcome.kind === "queued") await queueRegistration(deps, tx, current);
+    }
+    if (!current) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
+    const response: StoredResponse = {
+      status: outcome.kind === "queued" && current.status === "created" ? 202 : 201,
+      body: checkoutView(current, await tx.paymentOrders.listByCheckout(checkoutId)),
+    };
+    const stored = await tx.idempotencyKeys.update({
+      scope: record.scope,
+      key: record.key,
+      owner,
+      now: deps.clock.now(),
+      recoveryPoint: FINISHED,
+      response,
+      lockedUntil: null,
+    });
+    // Another execution took the key over (our lock expired): its answer is the one that counts.
+    if (!stored) {
+      throw new SettlekitError(
+        ErrorCodes.LEASE_LOST,
+        "The request took too long and was taken over; retry it.",
+        {
+          param: "idempotency_key",
+        },
+      );
+    }
+    return response;
+  });
+}

@@ -1,0 +1,13 @@
+export type { CheckoutInput } from "./checkout-input.js";
+export { checkoutInputSchema } from "./checkout-input.js";
+export type { NextAction } from "./checkout-view.js";
+export { checkoutView, nextAction } from "./checkout-view.js";
+export type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
+export type { PaymentSystemOptions } from "./deps.js";
+export { PSP_UNAVAILABLE } from "./job-handlers.js";
+export type { PaymentSystem } from "./payment-system.js";
+export { createPaymentSystem } from "./payment-system.js";
+export type { SweepResult } from "./sweeper.js";
+export type { WebhookResult } from "./webhooks.js";
+export type { WorkerOptions } from "./worker.js";
+export { createWorker, inProcessPublisher, runWorkerPass } from "./worker.js";

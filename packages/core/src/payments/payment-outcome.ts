@@ -1,0 +1,177 @@
+import type { Checkout } from "../domain/checkout.js";
+import type { CheckoutStatus } from "../domain/checkout-status.js";
+import { checkoutMachine } from "../domain/checkout-status.js";
+import type { PaymentOrder } from "../domain/payment-order.js";
+import { applyToPaymentOrder, transitionPaymentOrder } from "../domain/payment-order.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import { enqueueJob } from "../jobs/job-runner.js";
+import { accounts } from "../ledger/accounts.js";
+import { postJournal } from "../ledger/post-journal.js";
+import { appendOutboxEvents } from "../outbox/outbox.js";
+import type { JsonObject } from "../ports/json.js";
+import type { PaymentInstrument, PspPaymentStatus } from "../ports/psp.js";
+import type { StoreTx } from "../ports/store.js";
+import type { Deps } from "./deps.js";
+
+export interface OutcomeDetails {
+  readonly failureCode?: string;
+  readonly failureMessage?: string;
+  readonly instrument?: PaymentInstrument;
+}
+
+/** Outbox event type per checkout status reached (stable names, part of the API). */
+const EVENT_TYPE: Partial<Record<CheckoutStatus, string>> = {
+  requires_payment: "checkout.registered",
+  processing: "payment.processing",
+  succeeded: "payment.succeeded",
+  failed: "payment.failed",
+  canceled: "checkout.canceled",
+  expired: "checkout.expired",
+};
+
+/** Notification job per status reached. */
+const NOTIFY: Partial<Record<CheckoutStatus, string>> = {
+  processing: "notify.payment_pending",
+  succeeded: "notify.payment_succeeded",
+  failed: "notify.payment_failed",
+};
+
+export function paymentEventPayload(checkout: Checkout, orders: readonly PaymentOrder[]): JsonObject {
+  return {
+    schema_version: 1,
+    checkout_id: checkout.id,
+    buyer_id: checkout.buyerId,
+    status: checkout.status,
+    amount: checkout.amount.toString(),
+    currency: checkout.currency,
+    method: checkout.method,
+    psp: checkout.pspId,
+    psp_reference: checkout.pspReference ?? null,
+    failure_reason: checkout.failureReason ?? null,
+    orders: orders.map((o) => ({
+      id: o.id,
+      seller_id: o.sellerId,
+      amount: o.amount.toString(),
+      status: o.status,
+    })),
+  };
+}
+
+/**
+ * Stores a checkout that moved to `next.status` — its orders, the ledger journal when the money
+ * arrived, the outbox event and the buyer notification job — inside `tx`, so all of it commits
+ * together. `next.version` must be the stored version + 1 (compare-and-set).
+ */
+export async function recordCheckoutChange(deps: Deps, tx: StoreTx, next: Checkout): Promise<PaymentOrder[]> {
+  if (!(await tx.checkouts.update(next))) {
+    throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Checkout ${next.id} changed concurrently; retry.`);
+  }
+  const now = next.updatedAt;
+  const orderStatus =
+    next.status === "succeeded"
+      ? "succeeded"
+      : ["failed", "canceled", "expired"].includes(next.status)
+        ? "failed"
+        : undefined;
+  const orders: PaymentOrder[] = [];
+  for (const order of await tx.paymentOrders.listByCheckout(next.id)) {
+    // A new attempt (retry) rewinds failed orders to pending; outcomes are applied as reports.
+    const moved =
+      next.status === "requires_payment" && order.status === "failed"
+        ? { changed: true, state: transitionPaymentOrder(order, "retry") }
+        : orderStatus
+          ? applyToPaymentOrder(order, orderStatus)
+          : { changed: false, state: order };
+    if (!moved.changed) {
+      orders.push(order);
+      continue;
+    }
+    const updated: PaymentOrder = {
+      ...moved.state,
+      failureReason: orderStatus === "failed" ? (next.failureReason ?? next.status) : undefined,
+      version: order.version + 1,
+      updatedAt: now,
+    };
+    if (!(await tx.paymentOrders.update(updated))) {
+      throw new SettlekitError(
+        ErrorCodes.STORE_CONFLICT,
+        `Payment order ${order.id} changed concurrently; retry.`,
+      );
+    }
+    orders.push(updated);
+  }
+  if (next.status === "succeeded") {
+    // Payment succeeded: the PSP owes us the total; each seller is owed their order, pending fulfilment.
+    await postJournal(
+      tx,
+      {
+        reference: `payment:${next.id}:${next.pspReference ?? "none"}`,
+        kind: "payment_succeeded",
+        metadata: { checkoutId: next.id, psp: next.pspId, pspReference: next.pspReference ?? "" },
+        postings: [
+          {
+            account: accounts.pspReceivable(next.pspId),
+            currency: next.currency,
+            direction: "debit",
+            amount: next.amount,
+          },
+          ...orders.map((o) => ({
+            account: accounts.sellerPending(o.sellerId),
+            currency: o.currency,
+            direction: "credit" as const,
+            amount: o.amount,
+          })),
+        ],
+      },
+      deps,
+    );
+  }
+  const type = EVENT_TYPE[next.status];
+  if (type) {
+    await appendOutboxEvents(
+      tx,
+      [{ type, aggregateType: "checkout", aggregateId: next.id, payload: paymentEventPayload(next, orders) }],
+      deps,
+    );
+  }
+  const notify = NOTIFY[next.status];
+  if (notify) {
+    await enqueueJob(
+      tx,
+      {
+        type: notify,
+        payload: { checkoutId: next.id, version: next.version },
+        dedupeKey: `${notify}:${next.id}:${next.version}`,
+        maxAttempts: deps.options.notificationMaxAttempts ?? 10,
+      },
+      deps,
+    );
+  }
+  return orders;
+}
+
+/**
+ * Applies a status the PSP reported for the checkout's current attempt, with the state machine's
+ * rules: the same or an older status changes nothing (late, duplicate or reordered webhooks);
+ * an impossible one throws INVALID_STATE_TRANSITION (a discrepancy to investigate).
+ */
+export async function applyPaymentStatus(
+  deps: Deps,
+  tx: StoreTx,
+  checkout: Checkout,
+  status: PspPaymentStatus,
+  details: OutcomeDetails = {},
+): Promise<{ changed: boolean; checkout: Checkout }> {
+  const result = checkoutMachine.apply(checkout.status, status);
+  if (!result.changed) return { changed: false, checkout };
+  const next: Checkout = {
+    ...checkout,
+    status: result.state,
+    failureReason:
+      result.state === "failed" ? (details.failureCode ?? "payment_failed") : checkout.failureReason,
+    version: checkout.version + 1,
+    updatedAt: deps.clock.now(),
+  };
+  await recordCheckoutChange(deps, tx, next);
+  return { changed: true, checkout: next };
+}

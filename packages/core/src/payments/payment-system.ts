@@ -1,0 +1,54 @@
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import type { JsonObject } from "../ports/json.js";
+import type { WebhookInput } from "../ports/psp.js";
+import type { CheckoutInput } from "./checkout-input.js";
+import { checkoutView } from "./checkout-view.js";
+import type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
+import { createCheckout } from "./create-checkout.js";
+import type { Deps, PaymentSystemOptions } from "./deps.js";
+import { resolveDeps } from "./deps.js";
+import { retryPayment } from "./retry-payment.js";
+import type { WebhookResult } from "./webhooks.js";
+import { handleWebhook } from "./webhooks.js";
+
+/** The cash-in services a host calls (the REST router is a thin layer over these). */
+export interface PaymentSystem {
+  readonly deps: Deps;
+  /** Creates and registers a checkout; see `createCheckout` for the phases and idempotency. */
+  createCheckout(input: CheckoutInput, options: IdempotencyOptions): Promise<CheckoutResult>;
+  /**
+   * The buyer's status view: checkout and per-order states, what is pending and what the buyer
+   * must do. With `buyerId`, another buyer's checkout is NOT_FOUND (ids cannot be probed).
+   */
+  getCheckout(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
+  /** A new attempt on a failed checkout (the buyer's "try again"). */
+  retryPayment(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
+  /** A PSP webhook, raw body and headers as received. */
+  handleWebhook(pspId: string, input: WebhookInput): Promise<WebhookResult>;
+}
+
+export function createPaymentSystem(options: PaymentSystemOptions): PaymentSystem {
+  const deps = resolveDeps(options);
+  return {
+    deps,
+    createCheckout: (input, idempotency) => createCheckout(deps, input, idempotency),
+    async getCheckout(id, { buyerId } = {}) {
+      return deps.store.transaction(
+        async (tx) => {
+          const checkout = await tx.checkouts.get(id);
+          if (!checkout || (buyerId !== undefined && checkout.buyerId !== buyerId)) {
+            throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${id}.`, { param: "id" });
+          }
+          return checkoutView(
+            checkout,
+            await tx.paymentOrders.listByCheckout(id),
+            await tx.refunds.listByCheckout(id),
+          );
+        },
+        { readOnly: true },
+      );
+    },
+    retryPayment: (id, opts) => retryPayment(deps, id, opts),
+    handleWebhook: (pspId, input) => handleWebhook(deps, pspId, input),
+  };
+}

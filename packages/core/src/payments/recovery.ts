@@ -1,0 +1,30 @@
+import { CHECKOUT_CREATED, resumeCheckoutCreation } from "./create-checkout.js";
+import type { Deps } from "./deps.js";
+
+/**
+ * The recovery worker: idempotency keys whose execution stopped mid-way (process crash, lock
+ * expired) are taken over and driven to the end from their recovery point, so every checkout
+ * reaches a definite state and the client's retry of the same key gets a real answer.
+ */
+export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<number> {
+  const now = deps.clock.now();
+  const stalled = await deps.store.transaction((tx) => tx.idempotencyKeys.listStalled({ now, limit }));
+  let recovered = 0;
+  for (const record of stalled) {
+    const owner = deps.ids.newId();
+    const taken = await deps.store.transaction((tx) =>
+      tx.idempotencyKeys.lock({
+        scope: record.scope,
+        key: record.key,
+        owner,
+        now,
+        lockedUntil: new Date(now.getTime() + (deps.options.idempotencyLockMs ?? 60_000)),
+      }),
+    );
+    if (!taken || record.recoveryPoint !== CHECKOUT_CREATED) continue; // someone else has it
+    // Phase 1 commits atomically, so a stalled key is always at `checkout_created`.
+    await resumeCheckoutCreation(deps, { ...record, lockedBy: owner }, owner);
+    recovered++;
+  }
+  return recovered;
+}

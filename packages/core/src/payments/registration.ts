@@ -1,0 +1,103 @@
+import type { Checkout } from "../domain/checkout.js";
+import { checkoutMachine } from "../domain/checkout-status.js";
+import type { PaymentOrder } from "../domain/payment-order.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import { enqueueJob } from "../jobs/job-runner.js";
+import type { HostedPayment } from "../ports/psp.js";
+import type { StoreTx } from "../ports/store.js";
+import type { Deps } from "./deps.js";
+import { applyPaymentStatus, recordCheckoutChange } from "./payment-outcome.js";
+
+export const REGISTER_JOB = "psp.register";
+
+/** The PSP idempotency key of a checkout's n-th payment attempt: the same attempt never registers twice. */
+export const registrationKey = (checkoutId: string, attempt: number) => `${checkoutId}:register:${attempt}`;
+
+/**
+ * Phase 2 of checkout creation: registers the checkout with its PSP, outside any transaction.
+ * The idempotency key is derived from the checkout and attempt, so a repeat (crash recovery,
+ * job retry) gets the same hosted payment back.
+ */
+export async function registerWithPsp(
+  deps: Deps,
+  checkout: Checkout,
+  orders: readonly PaymentOrder[],
+): Promise<HostedPayment> {
+  return deps.provider(checkout.pspId).createHostedPayment({
+    checkoutId: checkout.id,
+    amount: checkout.amount,
+    currency: checkout.currency,
+    method: checkout.method,
+    orders: orders.map((o) => ({ paymentOrderId: o.id, sellerId: o.sellerId, amount: o.amount })),
+    successUrl: checkout.successUrl,
+    cancelUrl: checkout.cancelUrl,
+    createdAt: checkout.createdAt,
+    ...(checkout.expiresAt ? { expiresAt: checkout.expiresAt } : {}),
+    buyerId: checkout.buyerId,
+    metadata: Object.fromEntries(
+      Object.entries(checkout.metadata).filter(([k]) => !k.startsWith("settlekit.")),
+    ),
+    idempotencyKey: registrationKey(checkout.id, checkout.attempt),
+  });
+}
+
+/**
+ * Phase 3: stores the PSP's token and page against the checkout and moves it to
+ * `requires_payment` (then on, if the PSP already reports more). A checkout that moved on
+ * meanwhile (registered by a racing job, expired) is left as it is.
+ */
+export async function recordRegistration(
+  deps: Deps,
+  tx: StoreTx,
+  checkoutId: string,
+  hosted: HostedPayment,
+): Promise<Checkout> {
+  const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
+  if (!checkout) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
+  if (checkout.status !== "created") return checkout;
+  const registered: Checkout = {
+    ...checkout,
+    status: checkoutMachine.transition(checkout.status, "register"),
+    pspReference: hosted.pspReference,
+    redirectUrl: hosted.redirectUrl,
+    version: checkout.version + 1,
+    updatedAt: deps.clock.now(),
+  };
+  await recordCheckoutChange(deps, tx, registered);
+  if (hosted.status === "requires_payment") return registered;
+  return (await applyPaymentStatus(deps, tx, registered, hosted.status)).checkout;
+}
+
+/** The registration could not be done now: a durable job retries it with backoff. */
+export async function queueRegistration(deps: Deps, tx: StoreTx, checkout: Checkout): Promise<void> {
+  await enqueueJob(
+    tx,
+    {
+      type: REGISTER_JOB,
+      payload: { checkoutId: checkout.id },
+      dedupeKey: `${REGISTER_JOB}:${registrationKey(checkout.id, checkout.attempt)}`,
+      maxAttempts: deps.options.registrationMaxAttempts ?? 8,
+    },
+    deps,
+  );
+}
+
+/** Registration failed for good (rejected by the PSP, or retries exhausted): the checkout fails. */
+export async function failRegistration(
+  deps: Deps,
+  tx: StoreTx,
+  checkoutId: string,
+  reason: string,
+): Promise<Checkout | null> {
+  const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
+  if (!checkout || checkout.status !== "created") return checkout;
+  const failed: Checkout = {
+    ...checkout,
+    status: checkoutMachine.transition(checkout.status, "fail"),
+    failureReason: reason,
+    version: checkout.version + 1,
+    updatedAt: deps.clock.now(),
+  };
+  await recordCheckoutChange(deps, tx, failed);
+  return failed;
+}

@@ -1,0 +1,123 @@
+import { isSettlekitError } from "../errors.js";
+import type { JsonObject } from "../ports/json.js";
+import type { PspEvent, WebhookInput } from "../ports/psp.js";
+import type { StoreTx } from "../ports/store.js";
+import type { Deps } from "./deps.js";
+import { applyPaymentStatus } from "./payment-outcome.js";
+
+export interface WebhookResult {
+  readonly received: number;
+  /** Events seen before (same PSP event id): acknowledged, nothing changed. */
+  readonly duplicates: number;
+  /** Events for a payment settlekit does not know (yet): stored for a retry, not lost. */
+  readonly deferred: number;
+}
+
+/** Money as decimal strings: the stored event must be JSON. */
+function eventJson(event: PspEvent): JsonObject {
+  return JSON.parse(
+    JSON.stringify(event, (_k, v) =>
+      typeof v === "bigint" ? v.toString() : v instanceof Date ? v.toISOString() : v,
+    ),
+  ) as JsonObject;
+}
+
+function eventFromJson(json: JsonObject): PspEvent {
+  const raw = json as Record<string, unknown>;
+  return {
+    ...raw,
+    occurredAt: new Date(String(raw.occurredAt)),
+    ...(raw.amount !== undefined ? { amount: BigInt(String(raw.amount)) } : {}),
+  } as PspEvent;
+}
+
+/**
+ * One event's effect in one transaction: the event id first (a duplicate stops here), then the
+ * state change with its ledger journal, outbox event and notification job. Returns whether the
+ * event was applied, a duplicate, or deferred (unknown payment).
+ */
+async function processEvent(
+  deps: Deps,
+  tx: StoreTx,
+  pspId: string,
+  event: PspEvent,
+  firstDelivery: boolean,
+): Promise<"applied" | "duplicate" | "deferred"> {
+  const now = deps.clock.now();
+  if (firstDelivery) {
+    const inserted = await tx.webhookEvents.insert({
+      pspId,
+      eventId: event.eventId,
+      payload: eventJson(event),
+      status: "processed",
+      attempts: 1,
+      lastError: null,
+      receivedAt: now,
+      processedAt: now,
+    });
+    if (!inserted) return "duplicate";
+  }
+  if (event.kind !== "payment") return "applied";
+  const checkout = await findCheckout(tx, pspId, event.pspReference);
+  if (!checkout) {
+    await tx.webhookEvents.update({
+      pspId,
+      eventId: event.eventId,
+      status: "pending",
+      now,
+      error: "unknown payment",
+    });
+    return "deferred";
+  }
+  try {
+    await applyPaymentStatus(deps, tx, checkout, event.status, event);
+  } catch (error) {
+    // An impossible report (success after expiry…) is a discrepancy for an operator, not a
+    // reason for the PSP to resend forever: keep it, flagged, and acknowledge.
+    if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
+    await tx.webhookEvents.update({
+      pspId,
+      eventId: event.eventId,
+      status: "processed",
+      now,
+      error: error.message,
+    });
+    return "applied";
+  }
+  if (!firstDelivery)
+    await tx.webhookEvents.update({ pspId, eventId: event.eventId, status: "processed", now });
+  return "applied";
+}
+
+async function findCheckout(tx: StoreTx, pspId: string, pspReference: string) {
+  const found = await tx.checkouts.findByPspReference(pspId, pspReference);
+  return found ? tx.checkouts.get(found.id, { forUpdate: true }) : null;
+}
+
+/**
+ * Handles a PSP webhook: the provider verifies the signature (a bad one throws
+ * WEBHOOK_SIGNATURE_INVALID before anything is stored), then each event is applied in its own
+ * transaction. Duplicates, late and reordered events change nothing.
+ */
+export async function handleWebhook(deps: Deps, pspId: string, input: WebhookInput): Promise<WebhookResult> {
+  const events = await deps.provider(pspId).parseWebhook({ ...input, now: input.now ?? deps.clock.now() });
+  const result = { received: events.length, duplicates: 0, deferred: 0 };
+  for (const event of events) {
+    const outcome = await deps.store.transaction((tx) => processEvent(deps, tx, pspId, event, true));
+    if (outcome === "duplicate") result.duplicates++;
+    if (outcome === "deferred") result.deferred++;
+  }
+  return result;
+}
+
+/** Retries deferred events (their payment may be known now). Returns how many were applied. */
+export async function retryDeferredWebhooks(deps: Deps, limit = 100): Promise<number> {
+  const pending = await deps.store.transaction((tx) => tx.webhookEvents.listPending({ limit }));
+  let applied = 0;
+  for (const stored of pending) {
+    const event = eventFromJson(stored.payload as JsonObject);
+    const outcome = await deps.store.transaction((tx) => processEvent(deps, tx, stored.pspId, event, false));
+    if (outcome === "applied") applied++;
+  }
+  return applied;
+}

@@ -1,0 +1,96 @@
+import { runJobsOnce } from "../jobs/job-runner.js";
+import { relayOutboxOnce } from "../outbox/outbox.js";
+import type { EventPublisher } from "../ports/events.js";
+import type { OutboxEvent } from "../ports/outbox.js";
+import { onJobDead, paymentJobHandlers } from "./job-handlers.js";
+import type { PaymentSystem } from "./payment-system.js";
+import { recoverStalledRequests } from "./recovery.js";
+import { sweepPendingCheckouts } from "./sweeper.js";
+import { retryDeferredWebhooks } from "./webhooks.js";
+
+/** An in-process publisher: hands events to listeners (the default when no broker is set up). */
+export function inProcessPublisher(): EventPublisher & {
+  subscribe(listener: (event: OutboxEvent) => void): () => void;
+} {
+  const listeners = new Set<(event: OutboxEvent) => void>();
+  return {
+    async publish(events) {
+      for (const event of events) for (const listener of listeners) listener(event);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+export interface WorkerOptions {
+  /** Unique per process (default: a new id); shows in job history and leases. */
+  readonly workerId?: string;
+  /** Pause between passes when there was nothing to do (default 1 000 ms). */
+  readonly idleMs?: number;
+  /** Called with errors of a pass (the worker keeps running). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** One pass of every background duty; what a worker loop repeats. Safe to run in many processes. */
+export async function runWorkerPass(system: PaymentSystem, workerId: string) {
+  const { deps } = system;
+  const publisher = deps.options.publisher ?? inProcessPublisher();
+  const relay = await relayOutboxOnce(deps.store, publisher, {
+    workerId,
+    clock: deps.clock,
+    backoff: deps.options.backoff,
+  });
+  const jobs = await runJobsOnce(deps.store, {
+    workerId,
+    handlers: paymentJobHandlers(deps),
+    clock: deps.clock,
+    backoff: deps.options.backoff,
+    onDead: (job) => onJobDead(deps, job),
+  });
+  const webhooks = await retryDeferredWebhooks(deps);
+  const sweep = await sweepPendingCheckouts(deps);
+  const recovered = await recoverStalledRequests(deps);
+  const expiredKeys = await deps.store.transaction((tx) =>
+    tx.idempotencyKeys.deleteExpired({ now: deps.clock.now(), limit: 500 }),
+  );
+  return { relay, jobs, webhooks, sweep, recovered, expiredKeys };
+}
+
+/** The worker runtime: `start()` loops passes until `stop()`; several instances can run at once. */
+export function createWorker(system: PaymentSystem, options: WorkerOptions = {}) {
+  const workerId = options.workerId ?? `worker-${system.deps.ids.newId()}`;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  return {
+    workerId,
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (running) {
+          let busy = false;
+          try {
+            const pass = await runWorkerPass(system, workerId);
+            busy = pass.relay.published + pass.jobs.claimed + pass.recovered > 0;
+          } catch (error) {
+            options.onError?.(error);
+          }
+          if (!busy && running) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, options.idleMs ?? 1_000).unref?.();
+            });
+          }
+        }
+      })();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}

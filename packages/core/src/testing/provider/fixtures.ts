@@ -1,0 +1,87 @@
+import { expect } from "vitest";
+import type { CreateHostedPaymentInput, PspEvent, PspPaymentStatus } from "../../ports/psp.js";
+import type { ProviderHarness } from "./harness.js";
+
+/** A short random suffix, so every test's ids and idempotency keys are its own. */
+export const unique = (prefix: string): string => `${prefix}_${globalThis.crypto.randomUUID().slice(0, 13)}`;
+
+/**
+ * A two-seller card checkout of USD 123.45 (100.00 + 23.45), registered "now" by the PSP's
+ * clock, payable for one hour (whole seconds, which every PSP can represent).
+ */
+export function registration(
+  harness: ProviderHarness,
+  overrides: Partial<CreateHostedPaymentInput> = {},
+): CreateHostedPaymentInput {
+  const now = harness.now();
+  const checkoutId = overrides.checkoutId ?? unique("chk");
+  return {
+    checkoutId,
+    amount: 12_345n,
+    currency: "USD",
+    method: "card",
+    orders: [
+      { paymentOrderId: `${checkoutId}_o1`, sellerId: "S1", amount: 10_000n, description: "Teapot" },
+      { paymentOrderId: `${checkoutId}_o2`, sellerId: "S2", amount: 2_345n, description: "Tea, 250 g" },
+    ],
+    successUrl: "https://shop.example/checkout/success",
+    cancelUrl: "https://shop.example/checkout/cancel",
+    createdAt: now,
+    expiresAt: new Date(Math.floor(now.getTime() / 1000) * 1000 + 3_600_000),
+    buyerId: "B1",
+    metadata: { cart: "c-1" },
+    idempotencyKey: unique("reg"),
+    ...overrides,
+  };
+}
+
+/** Registers {@link registration} and returns its reference. */
+export async function registered(
+  harness: ProviderHarness,
+  overrides: Partial<CreateHostedPaymentInput> = {},
+): Promise<{ input: CreateHostedPaymentInput; pspReference: string }> {
+  const input = registration(harness, overrides);
+  const { pspReference } = await harness.provider.createHostedPayment(input);
+  return { input, pspReference };
+}
+
+/** Drains the harness's webhooks and parses each one with the provider, at the PSP's time. */
+export async function receivedEvents(harness: ProviderHarness): Promise<PspEvent[]> {
+  const events: PspEvent[] = [];
+  for (const webhook of await harness.webhooks()) {
+    events.push(
+      ...(await harness.provider.parseWebhook({
+        rawBody: webhook.rawBody,
+        headers: webhook.headers,
+        now: harness.now(),
+      })),
+    );
+  }
+  return events;
+}
+
+/** The payment events about one reference, in arrival order. */
+export function paymentEvents(events: readonly PspEvent[], pspReference: string) {
+  return events.flatMap((e) => (e.kind === "payment" && e.pspReference === pspReference ? [e] : []));
+}
+
+/**
+ * The statuses a reference went through by its payment events, repeats collapsed: a PSP may send
+ * several events for one change (Stripe: `checkout.session.completed` and
+ * `payment_intent.succeeded`), which the adapter may normalise to the same status twice.
+ */
+export function statusTrail(events: readonly PspEvent[], pspReference: string): PspPaymentStatus[] {
+  const trail: PspPaymentStatus[] = [];
+  for (const e of paymentEvents(events, pspReference)) if (trail.at(-1) !== e.status) trail.push(e.status);
+  return trail;
+}
+
+/** Asserts that `promise` rejects with a PspError of this code and kind (and optionally param). */
+export async function expectPspError(
+  promise: Promise<unknown>,
+  code: string,
+  kind: string,
+  param?: string,
+): Promise<void> {
+  await expect(promise).rejects.toMatchObject({ name: "SettlekitError", code, kind, ...(param ? { param } : {}) });
+}

@@ -1,0 +1,90 @@
+import type { PaymentProvider } from "../../ports/psp.js";
+
+/**
+ * How the buyer's attempt on the hosted page should end. Each adapter picks the way its PSP (or
+ * its fake) produces it: the sandbox uses its test cards, a Stripe fake would complete the
+ * Checkout Session with the matching `pm_card_*` test payment method, a Square fake its sandbox
+ * nonces (`cnon:card-nonce-ok`, `cnon:card-nonce-declined`…).
+ * - `succeeded` — a card charged at once.
+ * - `declined` — a generic decline; the payment becomes `failed`.
+ * - `insufficient_funds` — a decline for lack of funds; the payment becomes `failed`.
+ * - `processing` — accepted but pending (bank transfer, asynchronous card); it stays `processing`
+ *   until the harness's `settle`.
+ */
+export type PaymentOutcome = "succeeded" | "declined" | "insufficient_funds" | "processing";
+
+/** A webhook exactly as it would reach the host's endpoint. */
+export interface CapturedWebhook {
+  /** The body's bytes as sent (signatures are computed over them). */
+  readonly rawBody: string;
+  /** The request headers, names lowercased as node:http gives them. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface SignOptions {
+  /** The signing time; default `harness.now()`. */
+  readonly timestamp?: Date;
+  /** Default: the secret the provider under test verifies with. */
+  readonly secret?: string;
+}
+
+/**
+ * One provider under test plus the drivers the suite needs to play the buyer, the bank and the
+ * network. Drivers talk to the PSP (or its fake) directly, never through the adapter, so the
+ * suite checks the adapter against what the PSP really holds.
+ */
+export interface ProviderHarness {
+  /** The adapter, configured against a fresh PSP account/fake with nothing registered. */
+  readonly provider: PaymentProvider;
+  /**
+   * The PSP's current time. The suite signs with it and passes it as `now` to `parseWebhook`, so
+   * a fake on a manual clock and a real sandbox on the wall clock both work.
+   */
+  now(): Date;
+  /** Pays a registered payment on the hosted page with the given outcome (see {@link PaymentOutcome}). */
+  pay(pspReference: string, outcome: PaymentOutcome): Promise<void>;
+  /** The pending money arrives: a `processing` payment succeeds (Stripe fake: `payment_intent.succeeded`). */
+  settle(pspReference: string): Promise<void>;
+  /** The PSP closes an unpaid payment (Stripe: `checkout.sessions.expire`; a fake: its expiry job). */
+  expire(pspReference: string): Promise<void>;
+  /**
+   * The webhooks the PSP sent since the previous call (or since the harness was made), oldest
+   * first, once all deliveries caused so far have happened. A harness either captures them at a
+   * local HTTP receiver or reads them from the fake's outbox.
+   */
+  webhooks(): Promise<CapturedWebhook[]>;
+  /** Signs `rawBody` the way the PSP does and returns the headers carrying the signature. */
+  sign(rawBody: string, options?: SignOptions): Record<string, string>;
+  /**
+   * The raw body of a well-formed event of a type settlekit does not act on (Stripe:
+   * `customer.created`; Square: `customer.created`). `parseWebhook` must return it as `ignored`.
+   */
+  ignoredEventBody(): string;
+  /** Raw read-back: how many payments the PSP holds (sessions, payment links…), however created. */
+  registrations(): Promise<number>;
+  /**
+   * Makes the next `createHostedPayment` fail: `unavailable` — the PSP answers 503 before doing
+   * anything; `timeout` — the PSP registers the payment but the answer never arrives (a fake
+   * holds the response past the adapter's timeout, or drops the connection after processing).
+   */
+  failNextRegistration(mode: "unavailable" | "timeout"): void;
+  /** Called after each test: stop servers and timers, drop the fake's state. */
+  cleanup(): Promise<void>;
+}
+
+export interface ProviderConformanceOptions {
+  /** Shown in the test names, e.g. `sandbox` or `stripe (fake server)`. */
+  readonly name: string;
+  /** Returns a fresh provider and its drivers for one test. */
+  readonly makeProvider: () => Promise<ProviderHarness>;
+  /**
+   * The PSP's own failure codes for the two decline outcomes, as `RetrievedPayment.failureCode`
+   * and payment events carry them (default Stripe's: `card_declined`, `insufficient_funds`).
+   */
+  readonly failureCodes?: { readonly declined: string; readonly insufficientFunds: string };
+  /**
+   * The largest USD amount (minor units) the PSP accepts; the suite pays and refunds it to check
+   * amounts stay exact end to end. Default 2^53 + 1, which no double can hold.
+   */
+  readonly largeAmount?: bigint;
+}

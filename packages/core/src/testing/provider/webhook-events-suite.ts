@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import type { PspEvent } from "../../ports/psp.js";
+import { paymentEvents, receivedEvents, registered, statusTrail } from "./fixtures.js";
+import type { ProviderHarness } from "./harness.js";
+
+type FailureCodes = { readonly declined: string; readonly insufficientFunds: string };
+
+/** Verified webhooks normalised into `PspEvent`s: status mapping, fields, ids, unknown types. */
+export function webhookEventsSuite(current: () => ProviderHarness, codes: FailureCodes): void {
+  describe("webhook events", () => {
+    it("reports a card payment as succeeded with the checkout, amount and currency exact", async () => {
+      const harness = current();
+      const { input, pspReference } = await registered(harness);
+      await harness.pay(pspReference, "succeeded");
+      const events = await receivedEvents(harness);
+      expect(statusTrail(events, pspReference)).toEqual(["succeeded"]);
+      const [succeeded] = paymentEvents(events, pspReference);
+      expect(succeeded).toMatchObject({
+        kind: "payment",
+        pspReference,
+        checkoutId: input.checkoutId,
+        status: "succeeded",
+        amount: 12_345n,
+        currency: "USD",
+      });
+      expect(succeeded?.occurredAt).toBeInstanceOf(Date);
+    });
+
+    it.each([
+      ["declined", "declined" as const],
+      ["insufficient funds", "insufficient_funds" as const],
+    ])("reports a %s card as failed with the PSP's failure code", async (_label, outcome) => {
+      const harness = current();
+      const { pspReference } = await registered(harness);
+      await harness.pay(pspReference, outcome);
+      const events = await receivedEvents(harness);
+      expect(statusTrail(events, pspReference)).toEqual(["failed"]);
+      const expected = outcome === "declined" ? codes.declined : codes.insufficientFunds;
+      expect(paymentEvents(events, pspReference).at(-1)).toMatchObject({ status: "failed", failureCode: expected });
+    });
+
+    it("reports processing, then succeeded when the money arrives", async () => {
+      const harness = current();
+      const { pspReference } = await registered(harness);
+      await harness.pay(pspReference, "processing");
+      expect(statusTrail(await receivedEvents(harness), pspReference)).toEqual(["processing"]);
+      await harness.settle(pspReference);
+      const settled = await receivedEvents(harness);
+      expect(statusTrail(settled, pspReference)).toEqual(["succeeded"]);
+      expect(paymentEvents(settled, pspReference).at(-1)?.amount).toBe(12_345n);
+    });
+
+    it("reports a retry on the hosted page after a decline: failed, then succeeded", async () => {
+      const harness = current();
+      const { pspReference } = await registered(harness);
+      await harness.pay(pspReference, "declined");
+      await harness.pay(pspReference, "succeeded");
+      expect(statusTrail(await receivedEvents(harness), pspReference)).toEqual(["failed", "succeeded"]);
+    });
+
+    it("reports an unpaid payment the PSP closes as expired", async () => {
+      const harness = current();
+      const { pspReference } = await registered(harness);
+      await harness.expire(pspReference);
+      expect(statusTrail(await receivedEvents(harness), pspReference)).toEqual(["expired"]);
+    });
+
+    it("gives every event its own id and sends nothing for another reference", async () => {
+      const harness = current();
+      const a = await registered(harness);
+      const b = await registered(harness);
+      await harness.pay(a.pspReference, "declined");
+      await harness.pay(a.pspReference, "succeeded");
+      const events = await receivedEvents(harness);
+      const ids = events.map((e) => e.eventId);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(paymentEvents(events, b.pspReference)).toEqual([]);
+    });
+
+    it("acknowledges a verified event of a type it does not act on as ignored", async () => {
+      const harness = current();
+      const rawBody = harness.ignoredEventBody();
+      const events = await harness.provider.parseWebhook({ rawBody, headers: harness.sign(rawBody), now: harness.now() });
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ kind: "ignored" });
+      expect(events[0]?.eventId).toMatch(/\S/);
+    });
+
+    it("accepts the body as bytes as well as a string", async () => {
+      const harness = current();
+      const { pspReference } = await registered(harness);
+      await harness.pay(pspReference, "succeeded");
+      const events: PspEvent[] = [];
+      for (const webhook of await harness.webhooks()) {
+        const rawBody = new TextEncoder().encode(webhook.rawBody);
+        events.push(...(await harness.provider.parseWebhook({ rawBody, headers: webhook.headers, now: harness.now() })));
+      }
+      expect(statusTrail(events, pspReference)).toEqual(["succeeded"]);
+    });
+  });
+}
