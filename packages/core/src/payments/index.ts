@@ -7,6 +7,8 @@ export type { PaymentSystemOptions } from "./deps.js";
 export { PSP_UNAVAILABLE } from "./job-handlers.js";
 export type { PaymentSystem } from "./payment-system.js";
 export { createPaymentSystem } from "./payment-system.js";
+export type { RefundRequest } from "./refunds.js";
+export { refundView } from "./refunds.js";
 export type { SweepResult } from "./sweeper.js";
 export type { WebhookResult } from "./webhooks.js";
 export type { WorkerOptions } from "./worker.js";

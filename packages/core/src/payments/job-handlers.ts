@@ -5,6 +5,7 @@ import type { BuyerNotification } from "../ports/notifier.js";
 import { isPspError } from "../ports/psp.js";
 import { nextAction } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
+import { REFUND_JOB, sendRefund } from "./refunds.js";
 import { failRegistration, REGISTER_JOB, recordRegistration, registerWithPsp } from "./registration.js";
 import { retryPayment } from "./retry-payment.js";
 
@@ -85,6 +86,11 @@ const notify =
 export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
   return {
     [REGISTER_JOB]: register(deps),
+    [REFUND_JOB]: async (job) => {
+      const refundId = (job.payload as { refundId?: unknown } | null)?.refundId;
+      if (typeof refundId !== "string") throw new PermanentJobError(`job ${job.id} has no refundId`);
+      await sendRefund(deps, refundId);
+    },
     "notify.payment_succeeded": notify(deps, "payment_succeeded"),
     "notify.payment_pending": notify(deps, "payment_pending"),
     "notify.payment_failed": notify(deps, "payment_failed"),

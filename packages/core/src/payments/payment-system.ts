@@ -7,6 +7,8 @@ import type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
 import { createCheckout } from "./create-checkout.js";
 import type { Deps, PaymentSystemOptions } from "./deps.js";
 import { resolveDeps } from "./deps.js";
+import type { RefundRequest } from "./refunds.js";
+import { refundPaymentOrder } from "./refunds.js";
 import { retryPayment } from "./retry-payment.js";
 import type { WebhookResult } from "./webhooks.js";
 import { handleWebhook } from "./webhooks.js";
@@ -23,6 +25,14 @@ export interface PaymentSystem {
   getCheckout(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
   /** A new attempt on a failed checkout (the buyer's "try again"). */
   retryPayment(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
+  /**
+   * Refunds part or all of a payment order (default: what is left). Idempotent by key; never more
+   * than was captured. With `buyerId`, only the buyer's own orders.
+   */
+  refund(
+    input: RefundRequest,
+    options: { idempotencyKey: string; buyerId?: string; scope?: string },
+  ): Promise<JsonObject>;
   /** A PSP webhook, raw body and headers as received. */
   handleWebhook(pspId: string, input: WebhookInput): Promise<WebhookResult>;
 }
@@ -49,6 +59,7 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       );
     },
     retryPayment: (id, opts) => retryPayment(deps, id, opts),
+    refund: (input, opts) => refundPaymentOrder(deps, input, opts),
     handleWebhook: (pspId, input) => handleWebhook(deps, pspId, input),
   };
 }

@@ -1,5 +1,6 @@
 import { CHECKOUT_CREATED, resumeCheckoutCreation } from "./create-checkout.js";
 import type { Deps } from "./deps.js";
+import { REFUND_CREATED, resumeRefund } from "./refunds.js";
 
 /**
  * The recovery worker: idempotency keys whose execution stopped mid-way (process crash, lock
@@ -21,10 +22,14 @@ export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<nu
         lockedUntil: new Date(now.getTime() + (deps.options.idempotencyLockMs ?? 60_000)),
       }),
     );
-    if (!taken || record.recoveryPoint !== CHECKOUT_CREATED) continue; // someone else has it
-    // Phase 1 commits atomically, so a stalled key is always at `checkout_created`.
-    await resumeCheckoutCreation(deps, { ...record, lockedBy: owner }, owner);
-    recovered++;
+    if (!taken) continue; // someone else has it
+    if (record.recoveryPoint === CHECKOUT_CREATED) {
+      await resumeCheckoutCreation(deps, { ...record, lockedBy: owner }, owner);
+      recovered++;
+    } else if (record.recoveryPoint === REFUND_CREATED) {
+      await resumeRefund(deps, record, owner);
+      recovered++;
+    }
   }
   return recovered;
 }

@@ -4,6 +4,7 @@ import type { PspEvent, WebhookInput } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
 import type { Deps } from "./deps.js";
 import { applyPaymentStatus } from "./payment-outcome.js";
+import { completeRefund } from "./refunds.js";
 
 export interface WebhookResult {
   readonly received: number;
@@ -56,6 +57,26 @@ async function processEvent(
       processedAt: now,
     });
     if (!inserted) return "duplicate";
+  }
+  if (event.kind === "refund") {
+    const refund = await tx.refunds.findByPspReference(event.refundReference);
+    if (!refund) {
+      await tx.webhookEvents.update({
+        pspId,
+        eventId: event.eventId,
+        status: "pending",
+        now,
+        error: "unknown refund",
+      });
+      return "deferred";
+    }
+    await completeRefund(deps, tx, refund.id, {
+      refundReference: event.refundReference,
+      status: event.status,
+    });
+    if (!firstDelivery)
+      await tx.webhookEvents.update({ pspId, eventId: event.eventId, status: "processed", now });
+    return "applied";
   }
   if (event.kind !== "payment") return "applied";
   const checkout = await findCheckout(tx, pspId, event.pspReference);

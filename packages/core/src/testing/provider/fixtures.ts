@@ -83,5 +83,10 @@ export async function expectPspError(
   kind: string,
   param?: string,
 ): Promise<void> {
-  await expect(promise).rejects.toMatchObject({ name: "SettlekitError", code, kind, ...(param ? { param } : {}) });
+  await expect(promise).rejects.toMatchObject({
+    name: "SettlekitError",
+    code,
+    kind,
+    ...(param ? { param } : {}),
+  });
 }

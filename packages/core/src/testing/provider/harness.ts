@@ -8,8 +8,9 @@ import type { PaymentProvider } from "../../ports/psp.js";
  * - `succeeded` — a card charged at once.
  * - `declined` — a generic decline; the payment becomes `failed`.
  * - `insufficient_funds` — a decline for lack of funds; the payment becomes `failed`.
- * - `processing` — accepted but pending (bank transfer, asynchronous card); it stays `processing`
- *   until the harness's `settle`.
+ * - `processing` — accepted but pending; it stays `processing` until the harness's `settle`. For a
+ *   payment registered with method `bank_transfer` this is the buyer confirming the transfer;
+ *   for a card payment, an asynchronously confirmed card.
  */
 export type PaymentOutcome = "succeeded" | "declined" | "insufficient_funds" | "processing";
 

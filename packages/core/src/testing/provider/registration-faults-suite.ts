@@ -31,7 +31,11 @@ export function registrationFaultsSuite(current: () => ProviderHarness): void {
       const again = await harness.provider.createHostedPayment(input);
       expect(again.pspReference).toBe(retried.pspReference);
       const retrieved = await harness.provider.retrievePayment({ pspReference: retried.pspReference });
-      expect(retrieved).toMatchObject({ checkoutId: input.checkoutId, status: "requires_payment", amount: 12_345n });
+      expect(retrieved).toMatchObject({
+        checkoutId: input.checkoutId,
+        status: "requires_payment",
+        amount: 12_345n,
+      });
     });
 
     it("binds the key to the parameters of a registration whose answer was lost", async () => {

@@ -30,7 +30,10 @@ export function registrationSuite(current: () => ProviderHarness, largeAmount: b
       const harness = current();
       const input = registration(harness);
       const first = await harness.provider.createHostedPayment(input);
-      const second = await harness.provider.createHostedPayment({ ...input, metadata: { ...input.metadata } });
+      const second = await harness.provider.createHostedPayment({
+        ...input,
+        metadata: { ...input.metadata },
+      });
       expect(second.pspReference).toBe(first.pspReference);
       expect(second.redirectUrl).toBe(first.redirectUrl);
       expect(await harness.registrations()).toBe(1);
@@ -40,20 +43,34 @@ export function registrationSuite(current: () => ProviderHarness, largeAmount: b
       const harness = current();
       const input = registration(harness);
       const first = await harness.provider.createHostedPayment(input);
-      const second = await harness.provider.createHostedPayment({ ...input, idempotencyKey: `${input.idempotencyKey}-2` });
+      const second = await harness.provider.createHostedPayment({
+        ...input,
+        idempotencyKey: `${input.idempotencyKey}-2`,
+      });
       expect(second.pspReference).not.toBe(first.pspReference);
       expect(await harness.registrations()).toBe(2);
     });
 
     it.each<[string, (input: CreateHostedPaymentInput) => CreateHostedPaymentInput]>([
-      ["amount", (i) => ({ ...i, amount: 12_346n, orders: [{ paymentOrderId: "o", sellerId: "S1", amount: 12_346n }] })],
+      [
+        "amount",
+        (i) => ({
+          ...i,
+          amount: 12_346n,
+          orders: [{ paymentOrderId: "o", sellerId: "S1", amount: 12_346n }],
+        }),
+      ],
       ["currency", (i) => ({ ...i, currency: "EUR" })],
       ["success URL", (i) => ({ ...i, successUrl: "https://shop.example/elsewhere" })],
     ])("rejects the same key with a different %s as fatal PSP_REQUEST_REJECTED", async (_field, change) => {
       const harness = current();
       const input = registration(harness);
       await harness.provider.createHostedPayment(input);
-      await expectPspError(harness.provider.createHostedPayment(change(input)), "PSP_REQUEST_REJECTED", "fatal");
+      await expectPspError(
+        harness.provider.createHostedPayment(change(input)),
+        "PSP_REQUEST_REJECTED",
+        "fatal",
+      );
       expect(await harness.registrations()).toBe(1);
     });
 

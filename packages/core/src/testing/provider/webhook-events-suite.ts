@@ -36,7 +36,10 @@ export function webhookEventsSuite(current: () => ProviderHarness, codes: Failur
       const events = await receivedEvents(harness);
       expect(statusTrail(events, pspReference)).toEqual(["failed"]);
       const expected = outcome === "declined" ? codes.declined : codes.insufficientFunds;
-      expect(paymentEvents(events, pspReference).at(-1)).toMatchObject({ status: "failed", failureCode: expected });
+      expect(paymentEvents(events, pspReference).at(-1)).toMatchObject({
+        status: "failed",
+        failureCode: expected,
+      });
     });
 
     it("reports processing, then succeeded when the money arrives", async () => {
@@ -80,7 +83,11 @@ export function webhookEventsSuite(current: () => ProviderHarness, codes: Failur
     it("acknowledges a verified event of a type it does not act on as ignored", async () => {
       const harness = current();
       const rawBody = harness.ignoredEventBody();
-      const events = await harness.provider.parseWebhook({ rawBody, headers: harness.sign(rawBody), now: harness.now() });
+      const events = await harness.provider.parseWebhook({
+        rawBody,
+        headers: harness.sign(rawBody),
+        now: harness.now(),
+      });
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({ kind: "ignored" });
       expect(events[0]?.eventId).toMatch(/\S/);
@@ -93,7 +100,9 @@ export function webhookEventsSuite(current: () => ProviderHarness, codes: Failur
       const events: PspEvent[] = [];
       for (const webhook of await harness.webhooks()) {
         const rawBody = new TextEncoder().encode(webhook.rawBody);
-        events.push(...(await harness.provider.parseWebhook({ rawBody, headers: webhook.headers, now: harness.now() })));
+        events.push(
+          ...(await harness.provider.parseWebhook({ rawBody, headers: webhook.headers, now: harness.now() })),
+        );
       }
       expect(statusTrail(events, pspReference)).toEqual(["succeeded"]);
     });

@@ -1,0 +1,333 @@
+import type { Checkout } from "../domain/checkout.js";
+import { refundStatusFor } from "../domain/order-refund-status.js";
+import type { PaymentOrder } from "../domain/payment-order.js";
+import { isRefundableOrderStatus } from "../domain/payment-order-status.js";
+import type { Refund } from "../domain/refund.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import { beginIdempotentRequest } from "../idempotency/begin-request.js";
+import { requestFingerprint } from "../idempotency/fingerprint.js";
+import { enqueueJob } from "../jobs/job-runner.js";
+import { accounts } from "../ledger/accounts.js";
+import { postJournal } from "../ledger/post-journal.js";
+import { appendOutboxEvents } from "../outbox/outbox.js";
+import type { IdempotencyRecord } from "../ports/idempotency.js";
+import { FINISHED } from "../ports/idempotency.js";
+import type { JsonObject } from "../ports/json.js";
+import type { RefundResult } from "../ports/psp.js";
+import { isPspError } from "../ports/psp.js";
+import type { StoreTx } from "../ports/store.js";
+import type { Deps } from "./deps.js";
+
+export const REFUND_JOB = "psp.refund";
+/** Recovery point after phase 1 of a refund: the refund is reserved, the PSP may not know yet. */
+export const REFUND_CREATED = "refund_created";
+
+export interface RefundRequest {
+  readonly paymentOrderId: string;
+  /** Minor units; default: everything not yet refunded. */
+  readonly amount?: bigint;
+  readonly reason?: string;
+}
+
+export function refundView(refund: Refund): JsonObject {
+  return {
+    id: refund.id,
+    object: "refund",
+    checkout_id: refund.checkoutId,
+    payment_order_id: refund.paymentOrderId,
+    amount: refund.amount.toString(),
+    currency: refund.currency,
+    status: refund.status,
+    failure_reason: refund.failureReason ?? null,
+    created_at: refund.createdAt.toISOString(),
+  };
+}
+
+const notFound = (id: string) =>
+  new SettlekitError(ErrorCodes.NOT_FOUND, `No payment order ${id}.`, { param: "payment_order_id" });
+
+/** Phase 1: checks the order can give back `amount` (pending refunds count) and records the refund. */
+async function reserveRefund(
+  deps: Deps,
+  tx: StoreTx,
+  input: RefundRequest,
+  buyerId?: string,
+): Promise<Refund> {
+  const order = await tx.paymentOrders.get(input.paymentOrderId, { forUpdate: true });
+  if (!order || (buyerId !== undefined && order.buyerId !== buyerId)) throw notFound(input.paymentOrderId);
+  const checkout = await tx.checkouts.get(order.checkoutId, { forUpdate: true });
+  if (!checkout?.pspReference || !isRefundableOrderStatus(order.status)) {
+    throw new SettlekitError(
+      ErrorCodes.INVALID_STATE_TRANSITION,
+      `Payment order ${order.id} has no captured payment to refund.`,
+      {
+        param: "payment_order_id",
+      },
+    );
+  }
+  const pending = (await tx.refunds.listByCheckout(order.checkoutId))
+    .filter((r) => r.paymentOrderId === order.id && r.status === "pending")
+    .reduce((sum, r) => sum + r.amount, 0n);
+  const available = order.amount - order.refundedAmount - pending;
+  const amount = input.amount ?? available;
+  if (typeof amount !== "bigint" || amount <= 0n) {
+    throw new SettlekitError(
+      ErrorCodes.INVALID_AMOUNT,
+      "A refund amount is a positive number of minor units.",
+      { param: "amount" },
+    );
+  }
+  if (amount > available) {
+    throw new SettlekitError(
+      ErrorCodes.REFUND_EXCEEDS_CAPTURED,
+      `At most ${available} minor units can still be refunded.`,
+      {
+        param: "amount",
+        details: { available: available.toString() },
+      },
+    );
+  }
+  const now = deps.clock.now();
+  const refund: Refund = {
+    id: `rf_${deps.ids.newId().replaceAll("-", "")}`,
+    checkoutId: checkout.id,
+    paymentOrderId: order.id,
+    amount,
+    currency: order.currency,
+    status: "pending",
+    reason: input.reason,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await tx.refunds.insert(refund);
+  return refund;
+}
+
+/**
+ * A refund the PSP confirmed: the refund, the order and the checkout move on, and the ledger
+ * reverses what was posted — from the seller's pending balance before fulfilment, from the
+ * available balance after (a clawback if it was paid out already).
+ */
+export async function completeRefund(
+  deps: Deps,
+  tx: StoreTx,
+  refundId: string,
+  result: RefundResult,
+): Promise<Refund | null> {
+  const refund = await tx.refunds.get(refundId);
+  if (!refund || refund.status !== "pending") return refund;
+  const now = deps.clock.now();
+  if (result.status === "failed") {
+    const failed = {
+      ...refund,
+      status: "failed" as const,
+      pspRefundReference: result.refundReference,
+      failureReason: "psp_failed",
+      version: refund.version + 1,
+      updatedAt: now,
+    };
+    await tx.refunds.update(failed);
+    return failed;
+  }
+  if (result.status === "pending") {
+    const waiting = {
+      ...refund,
+      pspRefundReference: result.refundReference,
+      version: refund.version + 1,
+      updatedAt: now,
+    };
+    await tx.refunds.update(waiting);
+    return waiting;
+  }
+  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
+  const checkout = (await tx.checkouts.get(refund.checkoutId, { forUpdate: true })) as Checkout;
+  const refundedAmount = order.refundedAmount + refund.amount;
+  const updatedOrder: PaymentOrder = {
+    ...order,
+    refundedAmount,
+    refundStatus: refundStatusFor(order.amount, refundedAmount),
+    version: order.version + 1,
+    updatedAt: now,
+  };
+  const checkoutRefunded = checkout.refundedAmount + refund.amount;
+  const updatedCheckout: Checkout = {
+    ...checkout,
+    refundedAmount: checkoutRefunded,
+    status: checkoutRefunded === checkout.amount ? "refunded" : "partially_refunded",
+    version: checkout.version + 1,
+    updatedAt: now,
+  };
+  const succeeded: Refund = {
+    ...refund,
+    status: "succeeded",
+    pspRefundReference: result.refundReference,
+    version: refund.version + 1,
+    updatedAt: now,
+  };
+  if (
+    !(await tx.paymentOrders.update(updatedOrder)) ||
+    !(await tx.checkouts.update(updatedCheckout)) ||
+    !(await tx.refunds.update(succeeded))
+  ) {
+    throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Refund ${refund.id} raced another change; retry.`);
+  }
+  const from =
+    order.status === "succeeded"
+      ? accounts.sellerPending(order.sellerId)
+      : accounts.sellerAvailable(order.sellerId);
+  await postJournal(
+    tx,
+    {
+      reference: `refund:${refund.id}`,
+      kind: "refund",
+      metadata: { checkoutId: checkout.id, paymentOrderId: order.id, refundId: refund.id },
+      postings: [
+        { account: from, currency: refund.currency, direction: "debit", amount: refund.amount },
+        {
+          account: accounts.pspReceivable(checkout.pspId),
+          currency: refund.currency,
+          direction: "credit",
+          amount: refund.amount,
+        },
+      ],
+    },
+    deps,
+  );
+  await appendOutboxEvents(
+    tx,
+    [
+      {
+        type: "refund.succeeded",
+        aggregateType: "checkout",
+        aggregateId: checkout.id,
+        payload: { schema_version: 1, ...refundView(succeeded) },
+      },
+    ],
+    deps,
+  );
+  return succeeded;
+}
+
+/** Phase 2: asks the PSP (outside any transaction), keyed by the refund so it never refunds twice. */
+export async function sendRefund(deps: Deps, refundId: string): Promise<Refund | null> {
+  const { refund, checkout } = await deps.store.transaction(async (tx) => {
+    const refund = await tx.refunds.get(refundId);
+    return { refund, checkout: refund ? await tx.checkouts.get(refund.checkoutId) : null };
+  });
+  if (!refund || refund.status !== "pending" || refund.pspRefundReference || !checkout?.pspReference)
+    return refund;
+  let result: RefundResult;
+  try {
+    result = await deps.provider(checkout.pspId).refund({
+      pspReference: checkout.pspReference,
+      refundId: refund.id,
+      amount: refund.amount,
+      currency: refund.currency,
+      ...(refund.reason ? { reason: refund.reason } : {}),
+      idempotencyKey: `${refund.id}:refund`,
+    });
+  } catch (error) {
+    if (!isPspError(error, "fatal") && !isPspError(error, "declined")) throw error;
+    return deps.store.transaction(async (tx) => {
+      const failed = {
+        ...refund,
+        status: "failed" as const,
+        failureReason: `psp_rejected:${error.pspCode ?? error.code}`,
+        version: refund.version + 1,
+        updatedAt: deps.clock.now(),
+      };
+      await tx.refunds.update(failed);
+      return failed;
+    });
+  }
+  return deps.store.transaction((tx) => completeRefund(deps, tx, refund.id, result));
+}
+
+/**
+ * Refunds part or all of a payment order through its PSP, idempotently: never more than was
+ * captured (refunds still pending count). A PSP that cannot be reached now gets a durable retry
+ * job; the refund stays `pending` meanwhile.
+ */
+export async function refundPaymentOrder(
+  deps: Deps,
+  input: RefundRequest,
+  options: { idempotencyKey: string; scope?: string; buyerId?: string },
+): Promise<JsonObject> {
+  const owner = deps.ids.newId();
+  const now = deps.clock.now();
+  const begun = await deps.store.transaction(async (tx) => {
+    const result = await beginIdempotentRequest(tx, {
+      scope: options.scope ?? (options.buyerId ? `buyer:${options.buyerId}` : "operator"),
+      key: options.idempotencyKey,
+      requestHash: requestFingerprint({ operation: "refund", ...input }),
+      owner,
+      now,
+      lockMs: deps.options.idempotencyLockMs ?? 60_000,
+      ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
+    });
+    if (result.kind === "replay") return result;
+    // A stalled earlier execution of this key already reserved the refund: reuse it.
+    const earlier = (result.record.state as { refundId?: string } | null)?.refundId;
+    const existing = earlier ? await tx.refunds.get(earlier) : null;
+    if (existing) return { kind: "execute" as const, refund: existing, record: result.record };
+    const refund = await reserveRefund(deps, tx, input, options.buyerId);
+    // The job is the safety net: it sends the refund if this process dies before phase 2.
+    await enqueueJob(
+      tx,
+      {
+        type: REFUND_JOB,
+        payload: { refundId: refund.id },
+        dedupeKey: `${REFUND_JOB}:${refund.id}`,
+        runAt: new Date(now.getTime() + 60_000),
+      },
+      deps,
+    );
+    await tx.idempotencyKeys.update({
+      scope: result.record.scope,
+      key: result.record.key,
+      owner,
+      now,
+      recoveryPoint: REFUND_CREATED,
+      state: { refundId: refund.id },
+    });
+    return { kind: "execute" as const, refund, record: result.record };
+  });
+  if (begun.kind === "replay") return begun.response.body as JsonObject;
+  return finishRefund(deps, begun.record, begun.refund, owner);
+}
+
+/** Phases 2 and 3: send (unless done), then store the answer on the idempotency key. */
+async function finishRefund(
+  deps: Deps,
+  record: IdempotencyRecord,
+  reserved: Refund,
+  owner: string,
+): Promise<JsonObject> {
+  let refund: Refund | null = reserved;
+  try {
+    refund = await sendRefund(deps, reserved.id);
+  } catch {
+    // Unreachable PSP: the job queued in phase 1 retries with backoff.
+  }
+  const body = refundView(refund ?? reserved);
+  await deps.store.transaction((tx) =>
+    tx.idempotencyKeys.update({
+      scope: record.scope,
+      key: record.key,
+      owner,
+      now: deps.clock.now(),
+      recoveryPoint: FINISHED,
+      response: { status: 201, body },
+      lockedUntil: null,
+    }),
+  );
+  return body;
+}
+
+/** Recovery of a refund request that stopped after phase 1 (`owner` holds the key's lock). */
+export async function resumeRefund(deps: Deps, record: IdempotencyRecord, owner: string): Promise<void> {
+  const refundId = (record.state as { refundId?: string } | null)?.refundId;
+  const refund = refundId ? await deps.store.transaction((tx) => tx.refunds.get(refundId)) : null;
+  if (refund) await finishRefund(deps, record, refund, owner);
+}

@@ -1,0 +1,148 @@
+import type { TestContext } from "vitest";
+import { describe, expect, it } from "vitest";
+import type { RefundInput } from "../../ports/psp.js";
+import { expectPspError, receivedEvents, registered, unique } from "./fixtures.js";
+import type { ProviderHarness } from "./harness.js";
+
+/** A paid USD 123.45 payment, its webhooks already drained. */
+async function paid(harness: ProviderHarness, amount = 12_345n): Promise<string> {
+  const { pspReference } = await registered(harness, {
+    amount,
+    orders: [{ paymentOrderId: unique("po"), sellerId: "S1", amount }],
+  });
+  await harness.pay(pspReference, "succeeded");
+  await harness.webhooks();
+  return pspReference;
+}
+
+const refundOf = (
+  pspReference: string,
+  amount: bigint,
+  overrides: Partial<RefundInput> = {},
+): RefundInput => ({
+  pspReference,
+  refundId: unique("rf"),
+  amount,
+  currency: "USD",
+  reason: "requested_by_customer",
+  idempotencyKey: unique("rfk"),
+  ...overrides,
+});
+
+/** Refunds: partial then full, over-refund, idempotency, refusals, amounts exact. */
+export function refundSuite(current: () => ProviderHarness, largeAmount: bigint): void {
+  describe("refunds", () => {
+    const needs = (context: TestContext, harness: ProviderHarness, partial: boolean): boolean => {
+      const caps = harness.provider.capabilities;
+      const supported = caps.refunds && (!partial || caps.partialRefunds);
+      if (!supported) context.skip();
+      return supported;
+    };
+
+    it("refunds part, then the rest, then refuses more with REFUND_EXCEEDS_CAPTURED", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, true)) return;
+      const ref = await paid(harness);
+      const first = await harness.provider.refund(refundOf(ref, 2_345n));
+      expect(first.status).not.toBe("failed");
+      expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(2_345n);
+      const rest = await harness.provider.refund(refundOf(ref, 10_000n));
+      expect(rest.refundReference).not.toBe(first.refundReference);
+      expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(12_345n);
+      await expectPspError(harness.provider.refund(refundOf(ref, 1n)), "REFUND_EXCEEDS_CAPTURED", "fatal");
+      expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(12_345n);
+    });
+
+    it("refuses a first refund larger than the payment and moves nothing", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, false)) return;
+      const ref = await paid(harness);
+      await expectPspError(
+        harness.provider.refund(refundOf(ref, 12_346n)),
+        "REFUND_EXCEEDS_CAPTURED",
+        "fatal",
+      );
+      expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(0n);
+    });
+
+    it("is idempotent by key: the same request twice refunds once, with the same result", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, true)) return;
+      const ref = await paid(harness);
+      const input = refundOf(ref, 1_000n);
+      const first = await harness.provider.refund(input);
+      const again = await harness.provider.refund({ ...input });
+      expect(again).toEqual(first);
+      expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(1_000n);
+      const changed = harness.provider.refund({ ...input, amount: 2_000n });
+      await expectPspError(changed, "PSP_REQUEST_REJECTED", "fatal");
+    });
+
+    it("reports the refund by webhook with its reference and exact amount", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, true)) return;
+      const ref = await paid(harness);
+      const { refundReference } = await harness.provider.refund(refundOf(ref, 345n));
+      const refunds = (await receivedEvents(harness)).filter((e) => e.kind === "refund");
+      expect(refunds.at(-1)).toMatchObject({
+        kind: "refund",
+        pspReference: ref,
+        refundReference,
+        status: "succeeded",
+        amount: 345n,
+        currency: "USD",
+      });
+    });
+
+    it.for([
+      ["unpaid", "requires_payment"],
+      ["declined", "failed"],
+    ] as const)(
+      "refuses to refund a %s payment as fatal PSP_REQUEST_REJECTED",
+      async ([, state], context) => {
+        const harness = current();
+        if (!needs(context, harness, false)) return;
+        const { pspReference } = await registered(harness);
+        if (state === "failed") await harness.pay(pspReference, "declined");
+        await expectPspError(
+          harness.provider.refund(refundOf(pspReference, 100n)),
+          "PSP_REQUEST_REJECTED",
+          "fatal",
+        );
+      },
+    );
+
+    it("refuses a refund of an unknown payment as fatal NOT_FOUND", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, false)) return;
+      await expectPspError(
+        harness.provider.refund(refundOf("no_such_payment_123", 100n)),
+        "NOT_FOUND",
+        "fatal",
+      );
+    });
+
+    it("refuses a refund in another currency", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, false)) return;
+      const ref = await paid(harness);
+      const attempt = harness.provider.refund(refundOf(ref, 100n, { currency: "EUR" }));
+      await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal");
+    });
+
+    it("keeps large amounts exact: refunds all but one minor unit", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, true)) return;
+      const ref = await paid(harness, largeAmount);
+      await harness.provider.refund(refundOf(ref, largeAmount - 1n));
+      const after = await harness.provider.retrievePayment({ pspReference: ref });
+      expect(after.amount).toBe(largeAmount);
+      expect(after.amountRefunded).toBe(largeAmount - 1n);
+      await expectPspError(harness.provider.refund(refundOf(ref, 2n)), "REFUND_EXCEEDS_CAPTURED", "fatal");
+      await harness.provider.refund(refundOf(ref, 1n));
+      expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(
+        largeAmount,
+      );
+    });
+  });
+}
