@@ -33,7 +33,7 @@ const register =
       await retryPayment(deps, checkoutId);
       return;
     }
-    if (!checkout || checkout.status !== "created") return; // done by someone else meanwhile
+    if (checkout?.status !== "created") return; // done by someone else meanwhile
     let hosted: Awaited<ReturnType<typeof registerWithPsp>>;
     try {
       hosted = await registerWithPsp(deps, checkout, orders);

@@ -116,7 +116,7 @@ export async function completeRefund(
   result: RefundResult,
 ): Promise<Refund | null> {
   const refund = await tx.refunds.get(refundId);
-  if (!refund || refund.status !== "pending") return refund;
+  if (refund?.status !== "pending") return refund;
   const now = deps.clock.now();
   if (result.status === "failed") {
     const failed = {
@@ -215,8 +215,7 @@ export async function sendRefund(deps: Deps, refundId: string): Promise<Refund |
     const refund = await tx.refunds.get(refundId);
     return { refund, checkout: refund ? await tx.checkouts.get(refund.checkoutId) : null };
   });
-  if (!refund || refund.status !== "pending" || refund.pspRefundReference || !checkout?.pspReference)
-    return refund;
+  if (refund?.status !== "pending" || refund.pspRefundReference || !checkout?.pspReference) return refund;
   let result: RefundResult;
   try {
     result = await deps.provider(checkout.pspId).refund({

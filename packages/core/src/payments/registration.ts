@@ -90,7 +90,7 @@ export async function failRegistration(
   reason: string,
 ): Promise<Checkout | null> {
   const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
-  if (!checkout || checkout.status !== "created") return checkout;
+  if (checkout?.status !== "created") return checkout;
   const failed: Checkout = {
     ...checkout,
     status: checkoutMachine.transition(checkout.status, "fail"),

@@ -1,0 +1,95 @@
+import type { Store } from "@settlekit/core";
+import { createPaymentSystem } from "@settlekit/core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { World } from "./support/world.js";
+import { cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+
+class Crash extends Error {}
+
+/**
+ * A store whose process "dies" around its `at`-th transaction: `after` — the commit happened but
+ * the caller never hears of it; `before` — the process died first, so it never happened.
+ */
+function crashing(store: Store, at: number, when: "before" | "after"): Store {
+  let calls = 0;
+  return {
+    ...store,
+    dialect: store.dialect,
+    ledger: store.ledger,
+    migrate: () => store.migrate(),
+    migrateDown: () => store.migrateDown(),
+    async transaction(fn, options) {
+      calls++;
+      if (calls === at && when === "before") throw new Crash(`crash before transaction ${at}`);
+      const result = await store.transaction(fn, options);
+      if (calls === at) throw new Crash(`crash after transaction ${at}`);
+      return result;
+    },
+  };
+}
+
+describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
+  let world: World;
+  afterEach(async () => world?.close());
+
+  // createCheckout runs: transaction 1 (phase 1), the PSP call, transaction 2 (phase 3).
+  const crashes: [string, number, "before" | "after"][] = [
+    ["after phase 1 committed", 1, "after"],
+    ["after the PSP registered, before phase 3", 2, "before"],
+    ["after phase 3 committed", 2, "after"],
+  ];
+
+  it.each(crashes)(
+    "a checkout crashed %s reaches a definite state after restart, with nothing doubled",
+    async (_name, at, when) => {
+      world = await makeWorld(dialect);
+      const dying = createPaymentSystem({
+        ...world.system.deps.options,
+        store: crashing(world.store, at, when),
+      });
+      await expect(dying.createCheckout(cart(), { idempotencyKey: "k" })).rejects.toBeInstanceOf(Crash);
+
+      // Restart: a fresh process runs the workers once the dead request's lock has expired.
+      world.clock.advance(61_000);
+      await world.work();
+      const [row] = await world.store.knex("settlekit_checkouts").select("id");
+      const id = String(row.id);
+      const view = await world.system.getCheckout(id);
+      expect(view).toMatchObject({ status: "requires_payment" });
+      expect(world.sandbox.payments()).toHaveLength(1);
+
+      // The client's retry of the same key now gets the finished answer.
+      const retry = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+      expect(retry).toMatchObject({ replayed: true, body: { id, status: "requires_payment" } });
+
+      await world.sandbox.pay(referenceOf(view));
+      await world.deliver();
+      await world.work();
+      expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+      expect(world.sandbox.payments()).toHaveLength(1);
+      expect(Number((await world.store.knex("settlekit_checkouts").count({ n: "*" }))[0]?.n)).toBe(1);
+      expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
+      const totals = (await world.store.ledger.listBalances()).reduce((sum, b) => sum + b.balance, 0n);
+      expect(totals).toBe(0n);
+    },
+  );
+
+  it("a webhook whose handler crashed after committing is redelivered and changes nothing twice", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const dying = createPaymentSystem({
+      ...world.system.deps.options,
+      store: crashing(world.store, 1, "after"),
+    });
+    world.sandbox.faults.holdWebhooks();
+    await world.sandbox.pay(referenceOf(created.body));
+    const [event] = world.sandbox.events().slice(-1);
+    await expect(
+      dying.handleWebhook("sandbox", { rawBody: event!.rawBody, headers: event!.headers }),
+    ).rejects.toBeInstanceOf(Crash);
+    world.sandbox.faults.releaseWebhooks();
+    await world.deliver();
+    expect(await world.system.getCheckout(String(created.body.id))).toMatchObject({ status: "succeeded" });
+    expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
+  });
+});

@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import type {
+  BuyerNotification,
+  CheckoutInput,
+  OutboxEvent,
+  PaymentSystem,
+  PaymentSystemOptions,
+} from "@settlekit/core";
+import { createPaymentSystem, inProcessPublisher, manualClock, runWorkerPass } from "@settlekit/core";
+import type { SandboxProvider } from "@settlekit/psp-sandbox";
+import { sandboxProvider } from "@settlekit/psp-sandbox";
+import type { KnexStore } from "@settlekit/store-knex";
+import { knexStore } from "@settlekit/store-knex";
+import knexFactory, { type Knex } from "knex";
+
+export const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export type Dialect = "sqlite" | "postgres";
+export const DIALECTS: Dialect[] = ["sqlite", "postgres"];
+
+/** A database of its own: SQLite in memory, or a fresh Postgres schema (dropped by `close`). */
+async function openDatabase(dialect: Dialect): Promise<{ knex: Knex; drop(): Promise<void> }> {
+  if (dialect === "sqlite") {
+    const knex = knexFactory({
+      client: "better-sqlite3",
+      connection: { filename: ":memory:" },
+      useNullAsDefault: true,
+    });
+    return { knex, drop: () => knex.destroy() };
+  }
+  const schema = `sk_it_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw("CREATE SCHEMA ??", [schema]);
+  } catch (error) {
+    throw new Error(`PostgreSQL at ${PG_URL} is required for these tests: ${String(error)}`, {
+      cause: error,
+    });
+  } finally {
+    await admin.destroy();
+  }
+  const knex = knexFactory({
+    client: "pg",
+    connection: PG_URL,
+    searchPath: [schema],
+    pool: { min: 0, max: 16 },
+  });
+  return {
+    knex,
+    async drop() {
+      await knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+      await knex.destroy();
+    },
+  };
+}
+
+export interface World {
+  readonly store: KnexStore;
+  readonly sandbox: SandboxProvider;
+  readonly system: PaymentSystem;
+  readonly clock: ReturnType<typeof manualClock>;
+  readonly notifications: BuyerNotification[];
+  readonly published: OutboxEvent[];
+  /** Webhook deliveries the host answered, by HTTP status. */
+  readonly webhookStatuses: number[];
+  /** One background pass (relay, jobs, deferred webhooks, sweeper, recovery, cleanup). */
+  work(): ReturnType<typeof runWorkerPass>;
+  /** Lets the sandbox's pending webhooks reach the host. */
+  deliver(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DELIVERY = new Date("2026-03-05T12:00:00.000Z");
+
+/**
+ * The whole product wired as a host would: knex store, sandbox PSP whose webhooks are POSTed
+ * (through an in-process `fetch`) to `system.handleWebhook`, a notifier that records, and a
+ * manual clock shared by both.
+ */
+export async function makeWorld(
+  dialect: Dialect,
+  overrides: Partial<PaymentSystemOptions> = {},
+): Promise<World> {
+  const db = await openDatabase(dialect);
+  const store = knexStore(db.knex);
+  await store.migrate();
+  const clock = manualClock(new Date("2026-03-01T12:00:00.000Z"));
+  const notifications: BuyerNotification[] = [];
+  const published: OutboxEvent[] = [];
+  const webhookStatuses: number[] = [];
+  const publisher = inProcessPublisher();
+  publisher.subscribe((event) => published.push(event));
+  let system: PaymentSystem | undefined;
+  const sandbox = sandboxProvider({
+    baseUrl: "http://shop.test/sandbox",
+    webhookUrl: "http://shop.test/webhooks/sandbox",
+    webhookSecret: "whsec_integration",
+    clock,
+    bankTransferSettleMs: 30_000,
+    webhookRetry: { attempts: 5, baseMs: 1_000 },
+    fetch: (async (_url: string | URL | Request, init?: RequestInit) => {
+      const headers = Object.fromEntries(new Headers(init?.headers).entries());
+      try {
+        await system!.handleWebhook("sandbox", { rawBody: String(init?.body ?? ""), headers });
+        webhookStatuses.push(200);
+        return new Response("{}", { status: 200 });
+      } catch (error) {
+        const status = (error as { code?: string }).code === "WEBHOOK_SIGNATURE_INVALID" ? 400 : 500;
+        webhookStatuses.push(status);
+        return new Response("{}", { status });
+      }
+    }) as typeof fetch,
+  });
+  system = createPaymentSystem({
+    store,
+    providers: [sandbox],
+    clock,
+    notifier: { notify: async (n) => void notifications.push(n) },
+    publisher,
+    estimateDelivery: () => DELIVERY,
+    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0 },
+    ...overrides,
+  });
+  return {
+    store,
+    sandbox,
+    system,
+    clock,
+    notifications,
+    published,
+    webhookStatuses,
+    work: () => runWorkerPass(system!, "worker-1"),
+    deliver: () => sandbox.idle(),
+    async close() {
+      await sandbox.close();
+      await db.drop();
+    },
+  };
+}
+
+export const cart = (overrides: Partial<CheckoutInput> = {}): CheckoutInput => ({
+  buyerId: "B1",
+  currency: "USD",
+  method: "card",
+  orders: [
+    { sellerId: "S1", amount: 10_000n },
+    { sellerId: "S2", amount: 2_345n },
+  ],
+  successUrl: "https://shop.test/orders/done",
+  cancelUrl: "https://shop.test/cart",
+  metadata: { cart: "cart-1" },
+  ...overrides,
+});
+
+/** The PSP reference behind a hosted page URL. */
+export const referenceOf = (body: { redirect_url?: unknown }): string =>
+  String(body.redirect_url).split("/pay/")[1]!;
