@@ -8,4 +8,7 @@ export default defineConfig({
   sourcemap: true,
   target: "node20",
   external: ["vitest", "fast-check"],
+  // Shared chunks in CJS too: `testing` and the main entry must share one copy of each class
+  // (SettlekitError, PspError), or `instanceof` fails across them under `require`.
+  splitting: true,
 });

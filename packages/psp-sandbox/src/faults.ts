@@ -1,0 +1,89 @@
+/** How an injected registration failure looks to the caller. */
+export type RegistrationFault = "503" | "timeout";
+
+/** The order in which held webhooks go out on release. */
+export type ReleaseOrder = "fifo" | "reverse";
+
+/**
+ * Fault injection: the failures a real PSP produces now and then, on demand. Each "next" call
+ * affects one more upcoming registration or event (calls add up); `reset()` clears them all.
+ */
+export interface SandboxFaults {
+  /**
+   * The next `n` `createHostedPayment` calls fail. `"503"`: nothing is registered and the call
+   * throws a retryable `PSP_UNAVAILABLE`. `"timeout"`: the payment IS registered (the answer was
+   * lost on the way back) and the call throws an indeterminate `PSP_TIMEOUT`; a retry with the
+   * same idempotency key then returns that same payment.
+   */
+  failNextRegistrations(n: number, mode: RegistrationFault): void;
+  /** The next event is delivered twice (same id, same body): receivers must dedupe by event id. */
+  duplicateNextWebhook(): void;
+  /** The next event is never delivered; it stays in `events()` (the host must poll to learn it). */
+  dropNextWebhook(): void;
+  /** The next event goes out `ms` later (by the sandbox's clock; with a manual one, on `tick()`). */
+  delayNextWebhook(ms: number): void;
+  /** From now on events are held back, not delivered, until `releaseWebhooks`. */
+  holdWebhooks(): void;
+  /** Stops holding and delivers what was held, oldest first (`fifo`, default) or newest first. */
+  releaseWebhooks(options?: { order?: ReleaseOrder }): void;
+  /** Clears every pending fault (held events are released in order first). */
+  reset(): void;
+}
+
+/** The faults' internal state, consumed by registration and by the webhook dispatcher. */
+export class FaultState {
+  registrationFailures: RegistrationFault[] = [];
+  duplicates = 0;
+  drops = 0;
+  delays: number[] = [];
+  holding = false;
+
+  /** Takes the fault for the next registration, if any. */
+  takeRegistrationFault(): RegistrationFault | undefined {
+    return this.registrationFailures.shift();
+  }
+
+  /** Takes the delivery faults for the next event. */
+  takeEventFaults(): { drop: boolean; duplicate: boolean; delayMs: number | undefined } {
+    const drop = this.drops > 0;
+    if (drop) this.drops--;
+    const duplicate = this.duplicates > 0;
+    if (duplicate) this.duplicates--;
+    return { drop, duplicate, delayMs: this.delays.shift() };
+  }
+}
+
+/** The public controls over a {@link FaultState}; `release` is the dispatcher's. */
+export function faultControls(state: FaultState, release: (order: ReleaseOrder) => void): SandboxFaults {
+  const count = (n: number): number => {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError("n must be a non-negative integer");
+    return n;
+  };
+  return {
+    failNextRegistrations(n, mode) {
+      if (mode !== "503" && mode !== "timeout") throw new RangeError(`Unknown registration fault ${mode}`);
+      for (let i = count(n); i > 0; i--) state.registrationFailures.push(mode);
+    },
+    duplicateNextWebhook: () => void state.duplicates++,
+    dropNextWebhook: () => void state.drops++,
+    delayNextWebhook(ms) {
+      if (!(ms >= 0)) throw new RangeError("ms must be ≥ 0");
+      state.delays.push(ms);
+    },
+    holdWebhooks() {
+      state.holding = true;
+    },
+    releaseWebhooks(options = {}) {
+      state.holding = false;
+      release(options.order ?? "fifo");
+    },
+    reset() {
+      state.holding = false;
+      release("fifo");
+      state.registrationFailures = [];
+      state.duplicates = 0;
+      state.drops = 0;
+      state.delays = [];
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * `@settlekit/psp-sandbox`: a payment service provider that runs inside the host's process, with
+ * its own hosted payment page, test cards, bank transfers that settle after a delay, signed
+ * webhooks, refunds, a daily settlement file and fault injection. It lets settlekit (and the
+ * host's tests) run end to end with no PSP account and no credentials.
+ */
+export type {
+  SandboxDelivery,
+  SandboxEvent,
+  SandboxEventBody,
+  SandboxEventType,
+  SandboxPaymentWire,
+  SandboxRefundWire,
+} from "./events.js";
+export type { RegistrationFault, ReleaseOrder, SandboxFaults } from "./faults.js";
+export { defaultFeePolicy } from "./fees.js";
+export type { SandboxRequestHandler } from "./http/handler.js";
+export type { SandboxFeePolicy, SandboxOptions, SandboxWebhookRetry } from "./options.js";
+export type { SandboxPayOptions } from "./payment-attempt.js";
+export type { SandboxPayment, SandboxRefund } from "./records.js";
+export { sandboxProvider } from "./sandbox-provider.js";
+export type { SettlementRow } from "./settlement-csv.js";
+export { SETTLEMENT_CSV_HEADER } from "./settlement-csv.js";
+export { SANDBOX_SIGNATURE_HEADER, signSandboxWebhook, verifySandboxSignature } from "./signature.js";
+export type { CardInput, TestCardBehaviour } from "./test-cards.js";
+export { passesLuhn, TEST_CARDS } from "./test-cards.js";
+export type { SandboxProvider } from "./types.js";

@@ -1,0 +1,114 @@
+import type { Clock, PaymentInstrument } from "@settlekit/core";
+import { SettlekitError, systemClock } from "@settlekit/core";
+import { defaultFeePolicy } from "./fees.js";
+
+/**
+ * The sandbox's processing fee for one succeeded charge, in minor units of `currency`. It appears
+ * in the settlement file (`fee`, `net`) so reconciliation has fees to match against.
+ */
+export type SandboxFeePolicy = (amount: bigint, currency: string, instrument: PaymentInstrument) => bigint;
+
+/** How failed webhook deliveries are retried: attempt `n` (from 2) waits `baseMs × 2^(n−2)`. */
+export interface SandboxWebhookRetry {
+  /** Deliveries per event, first one included (default 5). */
+  readonly attempts: number;
+  /** Wait before the first retry, doubled for each further one (default 1 000 ms). */
+  readonly baseMs: number;
+}
+
+export interface SandboxOptions {
+  /**
+   * The public URL where the host mounts {@link SandboxProvider.handler}, without a trailing
+   * slash: `http://localhost:3000/sandbox`. Hosted page URLs are `${baseUrl}/pay/<pspReference>`.
+   */
+  readonly baseUrl: string;
+  /**
+   * The host's webhook endpoint. When set, every event is POSTed there, signed; when unset,
+   * events are only recorded (`events()`, `deliveries()`) for tests to deliver by hand.
+   */
+  readonly webhookUrl?: string;
+  /** Shared secret for the `Settlekit-Sandbox-Signature` HMAC. */
+  readonly webhookSecret: string;
+  /** Age (either way) beyond which `parseWebhook` refuses a signature, in seconds (default 300). */
+  readonly webhookToleranceSeconds?: number;
+  /**
+   * The sandbox's time. Default: the system clock, with real timers driving bank-transfer
+   * settlement, expiry and webhook retries. With an injected clock nothing time-based happens
+   * until `tick()` is called (see `autoTick`), which keeps tests deterministic.
+   */
+  readonly clock?: Clock;
+  /**
+   * Whether real `setTimeout` timers call `tick()` when scheduled work falls due. Default: `true`
+   * without an injected `clock`, `false` with one.
+   */
+  readonly autoTick?: boolean;
+  /** Delay before a bank transfer (or the asynchronous test card) succeeds (default 30 000 ms). */
+  readonly bankTransferSettleMs?: number;
+  /** How long a hosted payment stays payable when the registration gives no `expiresAt` (default 24 h). */
+  readonly paymentTtlMs?: number;
+  readonly webhookRetry?: SandboxWebhookRetry;
+  /** Per-attempt timeout of a webhook POST, real time (default 10 000 ms). */
+  readonly webhookTimeoutMs?: number;
+  /** Used for webhook POSTs (default: the global `fetch`). */
+  readonly fetch?: typeof fetch;
+  /** Default {@link defaultFeePolicy}: 2.9 % + 30 minor units, rounded half up. */
+  readonly feePolicy?: SandboxFeePolicy;
+  /** Receives errors of background work (scheduled tasks, the HTTP handler). Default: `console.error`. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** {@link SandboxOptions} with every default applied. */
+export interface ResolvedSandboxOptions {
+  readonly baseUrl: string;
+  readonly basePath: string;
+  readonly webhookUrl: string | undefined;
+  readonly webhookSecret: string;
+  readonly webhookToleranceSeconds: number;
+  readonly clock: Clock;
+  readonly autoTick: boolean;
+  readonly bankTransferSettleMs: number;
+  readonly paymentTtlMs: number;
+  readonly webhookRetry: SandboxWebhookRetry;
+  readonly webhookTimeoutMs: number;
+  readonly fetch: typeof fetch;
+  readonly feePolicy: SandboxFeePolicy;
+  readonly onError: (error: unknown) => void;
+}
+
+const invalid = (param: string, message: string): SettlekitError =>
+  new SettlekitError("VALIDATION_FAILED", message, { param });
+
+/** Applies defaults and rejects options that could only fail later. */
+export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions {
+  let base: URL;
+  try {
+    base = new URL(options.baseUrl);
+  } catch (cause) {
+    throw new SettlekitError("VALIDATION_FAILED", "baseUrl must be an absolute URL.", {
+      param: "baseUrl",
+      cause,
+    });
+  }
+  if (!options.webhookSecret) throw invalid("webhookSecret", "webhookSecret must not be empty.");
+  const retry = options.webhookRetry ?? { attempts: 5, baseMs: 1_000 };
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.baseMs < 0) {
+    throw invalid("webhookRetry", "webhookRetry needs attempts ≥ 1 and baseMs ≥ 0.");
+  }
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  return {
+    baseUrl,
+    basePath: base.pathname.replace(/\/+$/, ""),
+    webhookUrl: options.webhookUrl,
+    webhookSecret: options.webhookSecret,
+    webhookToleranceSeconds: options.webhookToleranceSeconds ?? 300,
+    clock: options.clock ?? systemClock,
+    autoTick: options.autoTick ?? options.clock === undefined,
+    bankTransferSettleMs: options.bankTransferSettleMs ?? 30_000,
+    paymentTtlMs: options.paymentTtlMs ?? 24 * 60 * 60 * 1_000,
+    webhookRetry: retry,
+    webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
+    fetch: options.fetch ?? globalThis.fetch,
+    feePolicy: options.feePolicy ?? defaultFeePolicy,
+    onError: options.onError ?? ((error) => console.error("[settlekit/psp-sandbox]", error)),
+  };
+}

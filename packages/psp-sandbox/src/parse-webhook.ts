@@ -1,0 +1,117 @@
+import type { PaymentInstrument, PspEvent, PspPaymentStatus, WebhookInput } from "@settlekit/core";
+import { PspError } from "@settlekit/core";
+import { headerValue, SANDBOX_SIGNATURE_HEADER, verifySandboxSignature } from "./signature.js";
+
+/** How each payment event type maps onto the port's statuses. */
+const PAYMENT_STATUS: Readonly<Record<string, PspPaymentStatus>> = {
+  "payment.processing": "processing",
+  "payment.succeeded": "succeeded",
+  "payment.failed": "failed",
+  "payment.expired": "expired",
+};
+
+const INSTRUMENTS: readonly string[] = ["credit_card", "debit_card", "bank_transfer"];
+
+const malformed = (message: string): PspError =>
+  // Signed by the sandbox yet unreadable: a bug, not something a retry fixes.
+  new PspError("PSP_REQUEST_REJECTED", "fatal", `Malformed sandbox webhook: ${message}`, {
+    pspCode: "malformed_event",
+  });
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function text(object: Json, key: string): string {
+  const value = object[key];
+  if (typeof value !== "string" || value === "") throw malformed(`${key} must be a non-empty string`);
+  return value;
+}
+
+function optionalText(object: Json, key: string): string | undefined {
+  const value = object[key];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Minor units travel as decimal strings; anything else (a JSON number included) is refused. */
+function minorUnits(object: Json, key: string): bigint {
+  const value = object[key];
+  if (typeof value !== "string" || !/^-?\d+$/.test(value)) throw malformed(`${key} must be a decimal string`);
+  return BigInt(value);
+}
+
+function section(data: Json, key: "payment" | "refund"): Json {
+  const value = data[key];
+  if (!isObject(value)) throw malformed(`data.${key} is missing`);
+  return value;
+}
+
+/**
+ * `PaymentProvider.parseWebhook` for the sandbox: verifies the signature over the raw bytes first
+ * (nothing in an unverified body is trusted, not even its JSON), then maps the one event in the
+ * body onto a {@link PspEvent}. Types the sandbox may add later come back as `ignored`.
+ */
+export function parseSandboxWebhook(
+  input: WebhookInput,
+  secret: string,
+  toleranceSeconds: number,
+  defaultNow: () => Date,
+): PspEvent[] {
+  const header = headerValue(input.headers, SANDBOX_SIGNATURE_HEADER);
+  verifySandboxSignature(secret, input.rawBody, header, input.now ?? defaultNow(), toleranceSeconds);
+  const raw = typeof input.rawBody === "string" ? input.rawBody : new TextDecoder().decode(input.rawBody);
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (cause) {
+    throw new PspError("PSP_REQUEST_REJECTED", "fatal", "Malformed sandbox webhook: not JSON", { cause });
+  }
+  if (!isObject(body) || !isObject(body.data)) throw malformed("expected an event object with data");
+  const eventId = text(body, "id");
+  const type = text(body, "type");
+  if (typeof body.created !== "number" || !Number.isSafeInteger(body.created)) {
+    throw malformed("created must be integer Unix seconds");
+  }
+  const occurredAt = new Date(body.created * 1000);
+  const status = PAYMENT_STATUS[type];
+  if (status !== undefined) {
+    const payment = section(body.data, "payment");
+    const instrument = optionalText(payment, "instrument");
+    const failureCode = optionalText(payment, "failure_code");
+    const failureMessage = optionalText(payment, "failure_message");
+    return [
+      {
+        kind: "payment",
+        eventId,
+        pspReference: text(payment, "reference"),
+        checkoutId: text(payment, "checkout_id"),
+        status,
+        amount: minorUnits(payment, "amount"),
+        currency: text(payment, "currency"),
+        ...(instrument && INSTRUMENTS.includes(instrument)
+          ? { instrument: instrument as PaymentInstrument }
+          : {}),
+        ...(status === "failed" && failureCode ? { failureCode } : {}),
+        ...(status === "failed" && failureMessage ? { failureMessage } : {}),
+        occurredAt,
+      },
+    ];
+  }
+  if (type === "refund.succeeded") {
+    const refund = section(body.data, "refund");
+    return [
+      {
+        kind: "refund",
+        eventId,
+        pspReference: text(refund, "payment_reference"),
+        refundReference: text(refund, "reference"),
+        status: "succeeded",
+        amount: minorUnits(refund, "amount"),
+        currency: text(refund, "currency"),
+        occurredAt,
+      },
+    ];
+  }
+  return [{ kind: "ignored", eventId, type, occurredAt }];
+}

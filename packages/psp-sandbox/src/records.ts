@@ -1,0 +1,105 @@
+import { randomBytes } from "node:crypto";
+import type {
+  HostedPaymentOrder,
+  PaymentInstrument,
+  PaymentMethod,
+  PspPaymentStatus,
+  RefundStatus,
+  RetrievedPayment,
+} from "@settlekit/core";
+
+/**
+ * A hosted payment as the sandbox keeps it. Card data is never stored: of the number only the
+ * last four digits survive the attempt.
+ */
+export interface SandboxPayment {
+  readonly pspReference: string;
+  readonly checkoutId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly method: PaymentMethod;
+  readonly orders: readonly HostedPaymentOrder[];
+  readonly successUrl: string;
+  readonly cancelUrl: string;
+  readonly buyerId: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  status: PspPaymentStatus;
+  /** Counts buyer attempts; a scheduled settlement only applies to the attempt that scheduled it. */
+  attempt: number;
+  instrument?: PaymentInstrument | undefined;
+  last4?: string | undefined;
+  failureCode?: string | undefined;
+  failureMessage?: string | undefined;
+  amountRefunded: bigint;
+  /** When the charge succeeded: its settlement date in the settlement file. */
+  succeededAt?: Date | undefined;
+  /** Processing fee of the charge (settlement file), fixed when it succeeded. */
+  fee?: bigint | undefined;
+  updatedAt: Date;
+}
+
+/** A refund; the sandbox settles refunds at once. */
+export interface SandboxRefund {
+  readonly refundReference: string;
+  readonly pspReference: string;
+  readonly refundId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly reason?: string | undefined;
+  readonly status: RefundStatus;
+  readonly createdAt: Date;
+}
+
+/** A request already answered under an idempotency key, and what it was. */
+interface KeyEntry {
+  readonly fingerprint: string;
+  readonly reference: string;
+}
+
+/**
+ * The sandbox's whole state, in memory: it lives as long as the provider object, and every
+ * process has its own. That is fine for a simulator and is why it needs no database; a restart
+ * forgets every payment, like resetting a PSP's test mode.
+ */
+export class SandboxState {
+  readonly payments = new Map<string, SandboxPayment>();
+  readonly refunds = new Map<string, SandboxRefund>();
+  /** Registration idempotency keys → payment reference (kept forever; Stripe keeps them 24 h). */
+  readonly registrationKeys = new Map<string, KeyEntry>();
+  /** Refund idempotency keys → refund reference. */
+  readonly refundKeys = new Map<string, KeyEntry>();
+  /** Settlekit refund ids → refund reference: a refund id seen again is "already refunded". */
+  readonly refundIds = new Map<string, KeyEntry>();
+
+  refundsOf(pspReference: string): SandboxRefund[] {
+    return [...this.refunds.values()].filter((r) => r.pspReference === pspReference);
+  }
+}
+
+/** A prefixed random id (`sbx_pay_3f9c…`): 96 random bits, lowercase hex. */
+export function newId(prefix: "sbx_pay" | "sbx_re" | "evt"): string {
+  return `${prefix}_${randomBytes(12).toString("hex")}`;
+}
+
+/** The port's view of a payment. */
+export function toRetrievedPayment(payment: SandboxPayment): RetrievedPayment {
+  return {
+    pspReference: payment.pspReference,
+    checkoutId: payment.checkoutId,
+    status: payment.status,
+    amount: payment.amount,
+    currency: payment.currency,
+    amountRefunded: payment.amountRefunded,
+    ...(payment.instrument === undefined ? {} : { instrument: payment.instrument }),
+    ...(payment.failureCode === undefined ? {} : { failureCode: payment.failureCode }),
+    ...(payment.failureMessage === undefined ? {} : { failureMessage: payment.failureMessage }),
+    updatedAt: payment.updatedAt,
+  };
+}
+
+/** A frozen copy for callers outside the sandbox (tests, the inspector), so they cannot edit state. */
+export function snapshot(payment: SandboxPayment): Readonly<SandboxPayment> {
+  return Object.freeze({ ...payment, orders: payment.orders.map((o) => ({ ...o })) });
+}

@@ -1,0 +1,101 @@
+import type { RefundInput, RefundResult } from "@settlekit/core";
+import { PspError, requestFingerprint } from "@settlekit/core";
+import type { SandboxContext } from "./context.js";
+import { idempotencyMismatch, rejected } from "./errors.js";
+import { findPayment } from "./payment-attempt.js";
+import type { SandboxRefund } from "./records.js";
+import { newId } from "./records.js";
+
+const result = (refund: SandboxRefund): RefundResult => ({
+  refundReference: refund.refundReference,
+  status: refund.status,
+});
+
+/** What a refund's idempotency key (and its settlekit refund id) is bound to. */
+function fingerprint(input: RefundInput): string {
+  const { idempotencyKey: _key, ...rest } = input;
+  return requestFingerprint(rest);
+}
+
+function validate(input: RefundInput): void {
+  if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
+    throw rejected("idempotencyKey is required.", "parameter_invalid", "idempotencyKey");
+  }
+  if (typeof input.refundId !== "string" || input.refundId === "") {
+    throw rejected("refundId is required.", "parameter_invalid", "refundId");
+  }
+  if (typeof input.amount !== "bigint" || input.amount <= 0n) {
+    throw rejected("amount must be a positive bigint of minor units.", "parameter_invalid", "amount");
+  }
+}
+
+/**
+ * `refund`: partial or full, settled at once, emitting `refund.succeeded`.
+ *
+ * Replays: the same idempotency key with the same parameters returns the first result; so does
+ * the same settlekit `refundId` under another key ("already refunded" is success, so a host that
+ * lost the first answer and retried with a fresh key refunds once). Either one with different
+ * parameters is a fatal `idempotency_error`.
+ *
+ * @throws {PspError} fatal `REFUND_EXCEEDS_CAPTURED` (`amount_too_large`) beyond what is left;
+ *   fatal `PSP_REQUEST_REJECTED` for a payment that has not succeeded (`charge_not_refundable`)
+ *   or another currency (`currency_mismatch`); `NOT_FOUND` for an unknown payment.
+ */
+export function refundPayment(ctx: SandboxContext, input: RefundInput): RefundResult {
+  validate(input);
+  const print = fingerprint(input);
+  const byKey = ctx.state.refundKeys.get(input.idempotencyKey);
+  if (byKey && byKey.fingerprint !== print) throw idempotencyMismatch(input.idempotencyKey);
+  const byId = ctx.state.refundIds.get(input.refundId);
+  if (byId && byId.fingerprint !== print) {
+    throw rejected(
+      `Refund id ${input.refundId} was already used with different parameters.`,
+      "idempotency_error",
+      "refundId",
+    );
+  }
+  const known = byKey ?? byId;
+  if (known) return result(ctx.state.refunds.get(known.reference)!);
+  const payment = findPayment(ctx, input.pspReference);
+  if (payment.status !== "succeeded") {
+    throw rejected(
+      `Payment ${payment.pspReference} is ${payment.status}; only succeeded payments can be refunded.`,
+      "charge_not_refundable",
+      "pspReference",
+    );
+  }
+  if (input.currency !== payment.currency) {
+    throw rejected(
+      `Refund currency ${input.currency} differs from the payment's ${payment.currency}.`,
+      "currency_mismatch",
+      "currency",
+    );
+  }
+  const left = payment.amount - payment.amountRefunded;
+  if (input.amount > left) {
+    throw new PspError(
+      "REFUND_EXCEEDS_CAPTURED",
+      "fatal",
+      `Refund of ${input.amount} exceeds the ${left} minor units left to refund.`,
+      { pspCode: "amount_too_large", param: "amount" },
+    );
+  }
+  const refund: SandboxRefund = {
+    refundReference: newId("sbx_re"),
+    pspReference: payment.pspReference,
+    refundId: input.refundId,
+    amount: input.amount,
+    currency: input.currency,
+    reason: input.reason,
+    status: "succeeded",
+    createdAt: ctx.now(),
+  };
+  ctx.state.refunds.set(refund.refundReference, refund);
+  const entry = { fingerprint: print, reference: refund.refundReference };
+  ctx.state.refundKeys.set(input.idempotencyKey, entry);
+  ctx.state.refundIds.set(input.refundId, entry);
+  payment.amountRefunded += input.amount;
+  payment.updatedAt = refund.createdAt;
+  ctx.emit("refund.succeeded", payment, refund);
+  return result(refund);
+}

@@ -1,0 +1,62 @@
+import type { PaymentProvider, ProviderCapabilities, RetrievedPayment } from "@settlekit/core";
+import type { SandboxDelivery, SandboxEvent } from "./events.js";
+import type { SandboxFaults } from "./faults.js";
+import type { SandboxRequestHandler } from "./http/handler.js";
+import type { SandboxPayOptions } from "./payment-attempt.js";
+import type { SandboxPayment, SandboxRefund } from "./records.js";
+
+/**
+ * The sandbox PSP: a {@link PaymentProvider} (id `sandbox`) plus the controls a test or a demo
+ * needs to play the buyer, the bank and a misbehaving network. State is in memory and belongs
+ * to this object.
+ */
+export interface SandboxProvider extends PaymentProvider {
+  readonly id: "sandbox";
+  readonly capabilities: ProviderCapabilities;
+
+  /**
+   * Serves the hosted payment page (`GET|POST /pay/:ref`) and the settlement file
+   * (`GET /settlement/:date.csv`). Mount it where `baseUrl` points:
+   * `app.use("/sandbox", sandbox.handler)` (Express) or
+   * `http.createServer(sandbox.handler)` / a prefix check in front of it (plain node:http; the
+   * `baseUrl` path prefix is stripped when present).
+   */
+  readonly handler: SandboxRequestHandler;
+
+  /**
+   * Plays the buyer: submits the hosted page's form through the same code as a browser POST.
+   * Resolves with the payment afterwards (a decline is an outcome: status `failed`).
+   * @throws {PspError} when nothing was charged (not payable, malformed card, unknown reference).
+   */
+  pay(pspReference: string, options?: SandboxPayOptions): Promise<RetrievedPayment>;
+  /** Plays the bank: a `processing` payment succeeds now. Throws for any other status. */
+  settle(pspReference: string): Promise<RetrievedPayment>;
+  /** Closes an unpaid (or still processing) payment as `expired`. Throws when already final. */
+  expire(pspReference: string): Promise<RetrievedPayment>;
+
+  /**
+   * Runs the time-based work due by the sandbox's clock (settlements, expiries, webhook retries and
+   * delays), then waits for the webhook POSTs it started. With a manual clock: `clock.advance(ms)`,
+   * then `await sandbox.tick()`.
+   */
+  tick(): Promise<void>;
+  /** Resolves when no webhook POST is queued or in flight (does not advance time). */
+  idle(): Promise<void>;
+
+  /** Every event emitted so far, oldest first, with the exact body and its signature headers. */
+  events(): SandboxEvent[];
+  /** Every delivery attempt so far (after faults), oldest first. */
+  deliveries(): SandboxDelivery[];
+  /** A read-only copy of one payment as the sandbox holds it (only the card's last 4 digits). */
+  payment(pspReference: string): Readonly<SandboxPayment> | undefined;
+  /** Every registered payment, in registration order. */
+  payments(): Readonly<SandboxPayment>[];
+  /** Every refund, in creation order. */
+  refunds(): Readonly<SandboxRefund>[];
+  /** The settlement file of one UTC day (`YYYY-MM-DD`); format in `settlement-csv.ts` and the package README. */
+  settlementCsv(date: string): string;
+
+  readonly faults: SandboxFaults;
+  /** Stops timers and waits for in-flight deliveries; the sandbox schedules nothing afterwards. */
+  close(): Promise<void>;
+}

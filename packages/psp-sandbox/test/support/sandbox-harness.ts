@@ -1,0 +1,114 @@
+import type { CreateHostedPaymentInput, ManualClock } from "@settlekit/core";
+import { manualClock } from "@settlekit/core";
+import type { CapturedWebhook, PaymentOutcome, ProviderHarness } from "@settlekit/core/testing";
+import type { SandboxOptions, SandboxPayOptions, SandboxProvider } from "../../src/index.js";
+import { sandboxProvider, signSandboxWebhook } from "../../src/index.js";
+import type { WebhookReceiver } from "./http.js";
+import { startReceiver } from "./http.js";
+
+export const SECRET = "whsec_sandbox_test_secret";
+export const T0 = new Date("2026-03-01T12:00:00.000Z");
+export const seconds = (at: Date): number => Math.floor(at.getTime() / 1000);
+
+/** A sandbox on a manual clock starting at {@link T0}, with nothing time-based running by itself. */
+export function testSandbox(overrides: Partial<SandboxOptions> = {}): {
+  sandbox: SandboxProvider;
+  clock: ManualClock;
+} {
+  const clock = manualClock(T0);
+  const sandbox = sandboxProvider({
+    baseUrl: "http://sandbox.test/sandbox",
+    webhookSecret: SECRET,
+    clock,
+    ...overrides,
+  });
+  return { sandbox, clock };
+}
+
+/** The test card (or the transfer) producing each outcome. */
+export function payOptionsFor(
+  sandbox: SandboxProvider,
+  ref: string,
+  outcome: PaymentOutcome,
+): SandboxPayOptions {
+  switch (outcome) {
+    case "succeeded":
+      return { card: "4242 4242 4242 4242" };
+    case "declined":
+      return { card: "4000 0000 0000 0002" };
+    case "insufficient_funds":
+      return { card: "4000 0000 0000 9995" };
+    case "processing":
+      return sandbox.payment(ref)?.method === "bank_transfer"
+        ? { method: "bank_transfer" }
+        : { card: "4000 0000 0000 3220" };
+  }
+}
+
+/**
+ * The conformance harness. `recorded`: no webhook URL, webhooks are read from the sandbox's
+ * delivery log. `http`: webhooks are POSTed to a real node:http receiver and read from there.
+ */
+export async function sandboxHarness(mode: "recorded" | "http"): Promise<ProviderHarness> {
+  const receiver: WebhookReceiver | undefined = mode === "http" ? await startReceiver() : undefined;
+  const { sandbox, clock } = testSandbox(receiver ? { webhookUrl: receiver.url } : {});
+  let seen = 0;
+  return {
+    provider: sandbox,
+    now: () => clock.now(),
+    async pay(ref, outcome) {
+      await sandbox.pay(ref, payOptionsFor(sandbox, ref, outcome));
+    },
+    settle: async (ref) => void (await sandbox.settle(ref)),
+    expire: async (ref) => void (await sandbox.expire(ref)),
+    async webhooks(): Promise<CapturedWebhook[]> {
+      await sandbox.idle();
+      const all: CapturedWebhook[] = receiver ? receiver.requests : sandbox.deliveries();
+      const fresh = all.slice(seen);
+      seen = all.length;
+      return fresh.map(({ rawBody, headers }) => ({ rawBody, headers }));
+    },
+    sign: (rawBody, options = {}) => ({
+      "settlekit-sandbox-signature": signSandboxWebhook(
+        options.secret ?? SECRET,
+        rawBody,
+        seconds(options.timestamp ?? clock.now()),
+      ),
+    }),
+    ignoredEventBody: () =>
+      JSON.stringify({ id: "evt_ignored_1", type: "payout.paid", created: seconds(clock.now()), data: {} }),
+    registrations: async () => sandbox.payments().length,
+    failNextRegistration: (fault) =>
+      sandbox.faults.failNextRegistrations(1, fault === "unavailable" ? "503" : "timeout"),
+    async cleanup() {
+      await sandbox.close();
+      await receiver?.close();
+    },
+  };
+}
+
+let inputs = 0;
+
+/** A USD 123.45 card registration (two orders) with a fresh checkout id and idempotency key. */
+export function registrationInput(
+  overrides: Partial<CreateHostedPaymentInput> = {},
+): CreateHostedPaymentInput {
+  inputs++;
+  return {
+    checkoutId: `chk_${inputs}`,
+    amount: 12_345n,
+    currency: "USD",
+    method: "card",
+    orders: [
+      { paymentOrderId: `po_${inputs}_1`, sellerId: "S1", amount: 10_000n },
+      { paymentOrderId: `po_${inputs}_2`, sellerId: "S2", amount: 2_345n },
+    ],
+    successUrl: "https://shop.example/success",
+    cancelUrl: "https://shop.example/cart",
+    createdAt: T0,
+    buyerId: "B1",
+    metadata: { cart: "c1" },
+    idempotencyKey: `reg_${inputs}`,
+    ...overrides,
+  };
+}
