@@ -1,1 +1,2 @@
+export * from "./in-process-publisher.js";
 export * from "./outbox.js";

@@ -2,6 +2,7 @@ import type { Checkout } from "../domain/checkout.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { BackoffPolicy } from "../jobs/backoff.js";
+import { inProcessPublisher } from "../outbox/in-process-publisher.js";
 import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
 import type { EventPublisher } from "../ports/events.js";
@@ -20,7 +21,10 @@ export interface PaymentSystemOptions {
   readonly ids?: IdGenerator;
   /** Buyer emails; without one, notification jobs complete without sending. */
   readonly notifier?: Notifier;
-  /** Where outbox events go (the worker's relay); default: an in-process publisher. */
+  /**
+   * Where the worker relays outbox events (a broker adapter, or `inProcessPublisher()` to which
+   * internal services subscribe). Default: an in-process publisher nobody listens to.
+   */
   readonly publisher?: EventPublisher;
   /** The host's delivery estimate, put in the "payment succeeded" email. */
   readonly estimateDelivery?: (checkout: Checkout, orders: readonly PaymentOrder[]) => Date | undefined;
@@ -46,6 +50,8 @@ export interface Deps {
   readonly providers: ReadonlyMap<string, PaymentProvider>;
   readonly defaultProvider: PaymentProvider;
   readonly options: PaymentSystemOptions;
+  /** Where the worker relays outbox events: `options.publisher`, or one in-process publisher. */
+  readonly publisher: EventPublisher;
   provider(id: string): PaymentProvider;
 }
 
@@ -61,6 +67,7 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     providers,
     defaultProvider: first,
     options,
+    publisher: options.publisher ?? inProcessPublisher(),
     provider(id) {
       const provider = providers.get(id);
       if (!provider)

@@ -12,4 +12,4 @@ export { refundView } from "./refunds.js";
 export type { SweepResult } from "./sweeper.js";
 export type { WebhookResult } from "./webhooks.js";
 export type { WorkerOptions } from "./worker.js";
-export { createWorker, inProcessPublisher, runWorkerPass } from "./worker.js";
+export { createWorker, runWorkerPass } from "./worker.js";

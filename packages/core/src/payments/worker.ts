@@ -1,28 +1,10 @@
 import { runJobsOnce } from "../jobs/job-runner.js";
 import { relayOutboxOnce } from "../outbox/outbox.js";
-import type { EventPublisher } from "../ports/events.js";
-import type { OutboxEvent } from "../ports/outbox.js";
 import { onJobDead, paymentJobHandlers } from "./job-handlers.js";
 import type { PaymentSystem } from "./payment-system.js";
 import { recoverStalledRequests } from "./recovery.js";
 import { sweepPendingCheckouts } from "./sweeper.js";
 import { retryDeferredWebhooks } from "./webhooks.js";
-
-/** An in-process publisher: hands events to listeners (the default when no broker is set up). */
-export function inProcessPublisher(): EventPublisher & {
-  subscribe(listener: (event: OutboxEvent) => void): () => void;
-} {
-  const listeners = new Set<(event: OutboxEvent) => void>();
-  return {
-    async publish(events) {
-      for (const event of events) for (const listener of listeners) listener(event);
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
-}
 
 export interface WorkerOptions {
   /** Unique per process (default: a new id); shows in job history and leases. */
@@ -36,8 +18,7 @@ export interface WorkerOptions {
 /** One pass of every background duty; what a worker loop repeats. Safe to run in many processes. */
 export async function runWorkerPass(system: PaymentSystem, workerId: string) {
   const { deps } = system;
-  const publisher = deps.options.publisher ?? inProcessPublisher();
-  const relay = await relayOutboxOnce(deps.store, publisher, {
+  const relay = await relayOutboxOnce(deps.store, deps.publisher, {
     workerId,
     clock: deps.clock,
     backoff: deps.options.backoff,
