@@ -1,5 +1,5 @@
 import type { Store } from "@settlekit/core";
-import { createPaymentSystem } from "@settlekit/core";
+import { createPaymentSystem, runWorkerPass } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
 import { cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
@@ -91,5 +91,65 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
     await world.deliver();
     expect(await world.system.getCheckout(String(created.body.id))).toMatchObject({ status: "succeeded" });
     expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
+  });
+
+  /**
+   * The whole lifecycle — create, pay, webhook, worker pass, refund — run by a process that dies
+   * at its n-th transaction (before or after the commit). A fresh process then recovers and the
+   * client retries with the same keys: the end state is the same as without the crash, with one
+   * PSP payment, one PSP refund, two journals and a balanced ledger.
+   */
+  const steps = Array.from({ length: 12 }, (_, i) => i + 1).flatMap((n) => [
+    [n, "before"] as const,
+    [n, "after"] as const,
+  ]);
+  it.each(steps)("the lifecycle converges after a crash at transaction %i (%s commit)", async (at, when) => {
+    world = await makeWorld(dialect);
+    world.sandbox.faults.holdWebhooks();
+    const dying = createPaymentSystem({
+      ...world.system.deps.options,
+      store: crashing(world.store, at, when),
+    });
+    const lifecycle = async (system: typeof dying, deliverHeld: boolean) => {
+      const created = await system.createCheckout(cart(), { idempotencyKey: "checkout-1" });
+      const id = String(created.body.id);
+      let view = await system.getCheckout(id);
+      if (view.status === "requires_payment") await world.sandbox.pay(referenceOf(view));
+      if (deliverHeld) {
+        for (const event of world.sandbox.events()) {
+          await system.handleWebhook("sandbox", { rawBody: event.rawBody, headers: event.headers });
+        }
+      }
+      await runWorkerPass(system, "w");
+      view = await system.getCheckout(id);
+      const [order] = view.orders as { id: string }[];
+      await system.refund({ paymentOrderId: order!.id, amount: 1_000n }, { idempotencyKey: "refund-1" });
+      return id;
+    };
+    let id: string | undefined;
+    try {
+      id = await lifecycle(dying, true);
+    } catch (error) {
+      if (!(error instanceof Crash)) throw error;
+    }
+    // Restart: the webhooks the dead process may have missed arrive again, workers recover.
+    world.sandbox.faults.releaseWebhooks();
+    await world.deliver();
+    world.clock.advance(61_000);
+    await world.work();
+    id = await lifecycle(world.system, false);
+    world.clock.advance(61_000);
+    await world.work();
+
+    expect(await world.system.getCheckout(id)).toMatchObject({
+      status: "partially_refunded",
+      refunded_amount: "1000",
+    });
+    expect(world.sandbox.payments()).toHaveLength(1);
+    expect(world.sandbox.refunds()).toHaveLength(1);
+    expect(Number((await world.store.knex("settlekit_checkouts").count({ n: "*" }))[0]?.n)).toBe(1);
+    expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(2);
+    const totals = (await world.store.ledger.listBalances()).reduce((sum, b) => sum + b.balance, 0n);
+    expect(totals).toBe(0n);
   });
 });
