@@ -99,7 +99,7 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
    * client retries with the same keys: the end state is the same as without the crash, with one
    * PSP payment, one PSP refund, two journals and a balanced ledger.
    */
-  const steps = Array.from({ length: 12 }, (_, i) => i + 1).flatMap((n) => [
+  const steps = Array.from({ length: 20 }, (_, i) => i + 1).flatMap((n) => [
     [n, "before"] as const,
     [n, "after"] as const,
   ]);

@@ -1,0 +1,920 @@
+// Cash-in lifecycle benchmark: `npm run bench:lifecycle` (builds first, then runs this file).
+//
+// C concurrent buyers each loop over one whole lifecycle, wired as a host would wire the product:
+//   createCheckout (two sellers, card, a fresh idempotency key, a random buyer)
+//   → sandbox.pay(pspReference, 4242 card) (the hosted page's form submission)
+//   → the sandbox's signed webhook, POSTed through an injected `fetch` to the real
+//     `system.handleWebhook("sandbox", { rawBody, headers })` (signature verified), which moves the
+//     checkout to `succeeded` and posts the ledger journal
+//   → the lifecycle counts as completed when that webhook call for this checkout has returned.
+// Real system clock and the sandbox's real timers; no worker runs (outbox events and notification
+// jobs are written, not relayed). On PostgreSQL (own database, created and dropped) and on a SQLite
+// file; when `pgbench` is on the PATH, TPC-B (scale 10, C clients, same duration) on the same
+// server afterwards, and `lifecycles_per_s / pgbench_tps`.
+//
+// Environment:
+//   SETTLEKIT_PG_URL        admin connection (default postgres://postgres@127.0.0.1:5432/test); the
+//                           benchmark creates and drops its own databases on that server
+//   BENCH_CONCURRENCY       concurrent buyer loops (default 8)
+//   BENCH_SECONDS           measured seconds per run (default 10)
+//   BENCH_WARMUP_SECONDS    warm-up seconds before each measured run (default 2)
+//   BENCH_STORES            which runs, comma-separated (default postgres,sqlite,sqlite-normal)
+//   BENCH_PGBENCH           0 to skip pgbench (default 1)
+//   BENCH_PGBENCH_PREPARED  0 to skip the extra `pgbench -M prepared` run (default 1)
+//   BENCH_STATEMENTS        0 to skip counting SQL statements on one probe lifecycle (default 1)
+//   PGBENCH                 pgbench executable (default `pgbench` from the PATH)
+//
+// Exits non-zero only on a correctness failure (a lifecycle that failed, a checkout not
+// `succeeded`, journal or payment counts that disagree, a trial balance that is not zero) or when
+// a store cannot be benchmarked at all; missed throughput targets are reported, not fatal.
+
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
+import { createPaymentSystem } from "@settlekit/core";
+import { sandboxProvider } from "@settlekit/psp-sandbox";
+import { knexStore, TABLES } from "@settlekit/store-knex";
+import knexFactory from "knex";
+import { costSince, meter, walBytesSince, walLsn } from "../../../packages/store-knex/bench/cost-meter.mjs";
+
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+
+const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SECONDS = positiveNumber("BENCH_SECONDS", 10);
+const WARMUP_SECONDS = positiveNumber("BENCH_WARMUP_SECONDS", 2, true);
+const CONCURRENCY = Math.floor(positiveNumber("BENCH_CONCURRENCY", 8));
+const STORES = (process.env.BENCH_STORES || "postgres,sqlite,sqlite-normal").split(",").map((s) => s.trim());
+const PGBENCH = process.env.PGBENCH ?? "pgbench";
+const RUN_PGBENCH = process.env.BENCH_PGBENCH !== "0";
+const PGBENCH_PREPARED = process.env.BENCH_PGBENCH_PREPARED !== "0";
+const COUNT_STATEMENTS = process.env.BENCH_STATEMENTS !== "0";
+const SELLERS = 1000;
+const BUYERS = 10_000;
+const CURRENCY = "USD";
+const CARD = "4242 4242 4242 4242";
+const BENCH_DB = "settlekit_bench_lifecycle";
+const PGBENCH_DB = "settlekit_pgbench_lifecycle";
+const PGBENCH_SCALE = 10;
+const TARGET_PG_RATIO = 0.35;
+const TARGET_SQLITE_LPS = 1000;
+/** A lifecycle whose webhook has not been handled after this long counts as failed. */
+const LIFECYCLE_TIMEOUT_MS = 30_000;
+const WEBHOOK_SECRET = `whsec_bench_${randomBytes(8).toString("hex")}`;
+// Server CPU is read from this machine's /proc: only meaningful when the server runs here.
+const PG_IS_LOCAL = ["localhost", "127.0.0.1", "[::1]", ""].includes(new URL(PG_URL).hostname);
+
+function positiveNumber(name, fallback, allowZero = false) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new Error(`${name} must be a ${allowZero ? "non-negative" : "positive"} number, got "${raw}"`);
+  }
+  return value;
+}
+
+const log = (...args) => console.log(...args);
+const gc = () => globalThis.gc?.();
+const round = (value, digits = 1) => (value == null ? null : Number(value.toFixed(digits)));
+const errorText = (error) => (error instanceof Error ? error.message : String(error));
+const randomInt = (min, max) => min + Math.floor(Math.random() * (max - min + 1));
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index];
+}
+
+function latencySummary(values) {
+  values.sort((a, b) => a - b);
+  return {
+    p50: round(percentile(values, 50), 3),
+    p99: round(percentile(values, 99), 3),
+    max: round(values.at(-1) ?? null, 3),
+    samples: values.length,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The product, wired as a host would wire it
+
+/**
+ * Store, sandbox PSP and payment system over `knex`. The sandbox POSTs its signed webhooks through
+ * an in-process `fetch` to `system.handleWebhook`; `waitForWebhook(checkoutId)` resolves when the
+ * webhook for that checkout has been handled (answered 200).
+ */
+async function makeWorld(knex, storeOptions = {}) {
+  const store = knexStore(knex, storeOptions);
+  await store.migrate();
+  const waiters = new Map(); // checkoutId → { resolve, reject, since }
+  const webhook = {
+    handled: 0,
+    failed: 0,
+    duplicates: 0,
+    deferred: 0,
+    busyMs: 0, // time spent inside handleWebhook (deliveries are sequential: the dispatcher's pump)
+    handleMs: [],
+    errors: [],
+  };
+  let system;
+  const sandbox = sandboxProvider({
+    baseUrl: "http://shop.bench/sandbox",
+    webhookUrl: "http://shop.bench/webhooks/sandbox",
+    webhookSecret: WEBHOOK_SECRET,
+    // The real clock and real timers (autoTick), as in production.
+    fetch: async (_url, init) => {
+      const rawBody = String(init?.body ?? "");
+      const headers = Object.fromEntries(new Headers(init?.headers).entries());
+      const begun = performance.now();
+      try {
+        const result = await system.handleWebhook("sandbox", { rawBody, headers });
+        const took = performance.now() - begun;
+        webhook.busyMs += took;
+        webhook.handleMs.push(took);
+        webhook.handled++;
+        webhook.duplicates += result.duplicates;
+        webhook.deferred += result.deferred;
+        const checkoutId = JSON.parse(rawBody)?.data?.payment?.checkout_id;
+        const waiter = waiters.get(checkoutId);
+        if (waiter) {
+          waiters.delete(checkoutId);
+          if (result.received === 1 && result.duplicates === 0 && result.deferred === 0) waiter.resolve();
+          else waiter.reject(new Error(`webhook for ${checkoutId}: ${JSON.stringify(result)}`));
+        }
+        return new Response("{}", { status: 200 });
+      } catch (error) {
+        webhook.busyMs += performance.now() - begun;
+        webhook.failed++;
+        if (webhook.errors.length < 20) webhook.errors.push(errorText(error));
+        const status = error?.code === "WEBHOOK_SIGNATURE_INVALID" ? 400 : 500;
+        return new Response("{}", { status }); // the sandbox retries (real timers)
+      }
+    },
+    onError: (error) => {
+      if (webhook.errors.length < 20) webhook.errors.push(`sandbox: ${errorText(error)}`);
+    },
+  });
+  system = createPaymentSystem({ store, providers: [sandbox] });
+
+  const waitForWebhook = (checkoutId) =>
+    new Promise((resolve, reject) => {
+      waiters.set(checkoutId, { resolve, reject, since: performance.now() });
+    });
+  // One sweep for all waiters instead of a timer per lifecycle.
+  const sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const [checkoutId, waiter] of waiters) {
+      if (now - waiter.since > LIFECYCLE_TIMEOUT_MS) {
+        waiters.delete(checkoutId);
+        waiter.reject(new Error(`no webhook handled for ${checkoutId} within ${LIFECYCLE_TIMEOUT_MS} ms`));
+      }
+    }
+  }, 1000);
+  sweeper.unref();
+
+  return {
+    store,
+    sandbox,
+    system,
+    webhook,
+    waitForWebhook,
+    async close() {
+      clearInterval(sweeper);
+      await sandbox.close();
+    },
+  };
+}
+
+const referenceOf = (body) => String(body.redirect_url).split("/pay/")[1];
+
+function randomCart() {
+  const first = randomInt(1, SELLERS);
+  let second = randomInt(1, SELLERS - 1);
+  if (second >= first) second++;
+  return {
+    buyerId: `B${randomInt(1, BUYERS)}`,
+    currency: CURRENCY,
+    method: "card",
+    orders: [
+      { sellerId: `S${first}`, amount: BigInt(randomInt(100, 100_000)) },
+      { sellerId: `S${second}`, amount: BigInt(randomInt(100, 100_000)) },
+    ],
+    successUrl: "https://shop.bench/orders/done",
+    cancelUrl: "https://shop.bench/cart",
+    metadata: { cart: `cart-${randomBytes(4).toString("hex")}` },
+  };
+}
+
+/**
+ * One lifecycle: create → pay → webhook handled. Returns the amount charged and the phase times;
+ * throws on any deviation from the happy path.
+ */
+async function lifecycle(world, idempotencyKey, onCreated) {
+  const input = randomCart();
+  const begun = performance.now();
+  const created = await world.system.createCheckout(input, { idempotencyKey });
+  const createdAt = performance.now();
+  const body = created.body;
+  if (created.status !== 201 || created.replayed || body.status !== "requires_payment") {
+    throw new Error(
+      `createCheckout answered ${created.status} ${body.status} (replayed ${created.replayed})`,
+    );
+  }
+  onCreated?.();
+  const checkoutId = String(body.id);
+  const handled = world.waitForWebhook(checkoutId); // registered before the webhook can be sent
+  handled.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
+  const paid = await world.sandbox.pay(referenceOf(body), { card: CARD });
+  if (paid.status !== "succeeded") throw new Error(`sandbox.pay → ${paid.status}`);
+  const paidAt = performance.now();
+  await handled;
+  const done = performance.now();
+  return {
+    checkoutId,
+    amount: input.orders[0].amount + input.orders[1].amount,
+    begun,
+    createMs: createdAt - begun,
+    webhookWaitMs: done - paidAt,
+    done,
+  };
+}
+
+/**
+ * `CONCURRENCY` buyer loops for `WARMUP_SECONDS + SECONDS`; lifecycles/s and latencies count the
+ * lifecycles that complete inside the measured window (latencies: those that also began in it).
+ */
+async function loadLifecycles(world, label) {
+  const runTag = `${label}-${randomBytes(4).toString("hex")}`;
+  const start = performance.now();
+  const measureFrom = start + WARMUP_SECONDS * 1000;
+  const stopAt = measureFrom + SECONDS * 1000;
+  const createMs = [];
+  const lifecycleMs = [];
+  const webhookWaitMs = [];
+  const errors = [];
+  let created = 0; // checkouts created (warm-up included): the checkout and payment counts must match it
+  let completed = 0; // lifecycles completed (warm-up included): the succeeded count must match it
+  let measured = 0;
+  let charged = 0n; // sum of completed checkout amounts: the PSP receivable must equal it
+
+  async function buyer(b) {
+    for (let i = 0; ; i++) {
+      if (performance.now() >= stopAt) return;
+      let result;
+      try {
+        result = await lifecycle(world, `bench-${runTag}-b${b}-${i}`, () => {
+          created++;
+        });
+      } catch (error) {
+        errors.push(errorText(error));
+        if (errors.length >= 100)
+          throw new Error(`${label}: too many failed lifecycles, last: ${errorText(error)}`);
+        continue;
+      }
+      completed++;
+      charged += result.amount;
+      const { begun, done } = result;
+      if (done > measureFrom && done <= stopAt) {
+        measured++;
+        if (begun >= measureFrom) {
+          createMs.push(result.createMs);
+          lifecycleMs.push(done - begun);
+          webhookWaitMs.push(result.webhookWaitMs);
+        }
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, b) => buyer(b)));
+  const ended = performance.now();
+  await world.sandbox.idle();
+  return {
+    lifecyclesPerSecond: measured / SECONDS,
+    measured,
+    created,
+    completed,
+    charged,
+    errors,
+    wallSeconds: (ended - start) / 1000,
+    createCheckoutMs: latencySummary(createMs),
+    lifecycleMs: latencySummary(lifecycleMs),
+    webhookWaitMs: latencySummary(webhookWaitMs),
+  };
+}
+
+/** Per-status checkout counts, journals, trial balance, receivable, sandbox payments, webhooks. */
+async function verify(world, load, extra = { checkouts: 0, charged: 0n }) {
+  const { store, sandbox, webhook } = world;
+  const knex = store.knex;
+  const problems = [];
+  const expectedCheckouts = load.created + extra.checkouts;
+  const expectedSucceeded = load.completed + extra.checkouts;
+
+  const byStatus = {};
+  for (const row of await knex(TABLES.checkouts).select("status").count({ n: "*" }).groupBy("status")) {
+    byStatus[row.status] = Number(row.n);
+  }
+  const checkouts = Object.values(byStatus).reduce((a, b) => a + b, 0);
+  const succeeded = byStatus.succeeded ?? 0;
+  if (checkouts !== expectedCheckouts) problems.push(`checkouts ${checkouts} ≠ created ${expectedCheckouts}`);
+  if (succeeded !== expectedSucceeded)
+    problems.push(`succeeded checkouts ${succeeded} ≠ completed lifecycles ${expectedSucceeded}`);
+  if (succeeded !== checkouts)
+    problems.push(`checkouts by status ${JSON.stringify(byStatus)}: not all succeeded`);
+
+  const [orderRow] = await knex(TABLES.paymentOrders).where({ status: "succeeded" }).count({ n: "*" });
+  const succeededOrders = Number(orderRow?.n);
+  if (succeededOrders !== 2 * succeeded)
+    problems.push(`succeeded payment orders ${succeededOrders} ≠ 2 × ${succeeded}`);
+
+  const [journalRow] = await knex(TABLES.journals).count({ n: "*" });
+  const journals = Number(journalRow?.n);
+  if (journals !== succeeded) problems.push(`journals ${journals} ≠ succeeded checkouts ${succeeded}`);
+
+  const trial = new Map();
+  let receivable = 0n;
+  for (const row of await store.ledger.listBalances()) {
+    trial.set(row.currency, (trial.get(row.currency) ?? 0n) + row.balance);
+    if (row.account === "psp:sandbox:receivable" && row.currency === CURRENCY) receivable += row.balance;
+  }
+  for (const [currency, total] of trial) {
+    if (total !== 0n) problems.push(`trial balance ${currency} = ${total} ≠ 0`);
+  }
+  const expectedCharged = load.charged + extra.charged;
+  if (receivable !== expectedCharged)
+    problems.push(`psp:sandbox:receivable ${receivable} ≠ charged ${expectedCharged}`);
+
+  const payments = sandbox.payments();
+  const paid = payments.filter((p) => p.status === "succeeded").length;
+  if (payments.length !== checkouts)
+    problems.push(`sandbox payments ${payments.length} ≠ checkouts ${checkouts}`);
+  if (paid !== payments.length) problems.push(`sandbox payments succeeded ${paid} of ${payments.length}`);
+
+  const [outboxRow] = await knex(TABLES.outbox).count({ n: "*" });
+  const outbox = Number(outboxRow?.n);
+  if (outbox !== 3 * checkouts) problems.push(`outbox events ${outbox} ≠ 3 × ${checkouts}`);
+
+  if (webhook.failed > 0)
+    problems.push(`${webhook.failed} webhook deliveries failed, first: ${webhook.errors[0]}`);
+  if (webhook.duplicates > 0 || webhook.deferred > 0)
+    problems.push(`webhooks: ${webhook.duplicates} duplicates, ${webhook.deferred} deferred`);
+  if (load.errors.length > 0)
+    problems.push(`${load.errors.length} lifecycles failed, first: ${load.errors[0]}`);
+  return {
+    checkouts,
+    byStatus,
+    succeededOrders,
+    journals,
+    trialBalance: Object.fromEntries([...trial].map(([c, t]) => [c, t.toString()])),
+    receivable: receivable.toString(),
+    sandboxPayments: payments.length,
+    outboxEvents: outbox,
+    webhooksHandled: webhook.handled,
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL statements per lifecycle (one probe lifecycle, counted at the driver)
+
+/**
+ * Counts statements sent by the drivers while `fn` runs: pg `Client#query` (knex's queries and
+ * the store's own prepared statements) or better-sqlite3 statement executions and prepares.
+ */
+async function countStatements(dialect, fn) {
+  const counts = new Map();
+  const add = (text) => {
+    const key = String(text ?? "?")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, 90);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  const restore = [];
+  const wrap = (proto, method, textOf) => {
+    const original = proto[method];
+    proto[method] = function (...args) {
+      add(textOf(this, args));
+      return original.apply(this, args);
+    };
+    restore.push(() => {
+      proto[method] = original;
+    });
+  };
+  let prepares = 0;
+  if (dialect === "postgres") {
+    const pg = require("pg");
+    wrap(pg.Client.prototype, "query", (_self, [q]) => (typeof q === "string" ? q : q?.text));
+  } else {
+    const Database = require("better-sqlite3");
+    const probe = new Database(":memory:");
+    const Statement = Object.getPrototypeOf(probe.prepare("SELECT 1"));
+    probe.close();
+    const sqlOf = (self) => self.source;
+    for (const method of ["run", "get", "all", "iterate"]) wrap(Statement, method, sqlOf);
+    const originalPrepare = Database.prototype.prepare;
+    Database.prototype.prepare = function (...args) {
+      prepares++;
+      return originalPrepare.apply(this, args);
+    };
+    restore.push(() => {
+      Database.prototype.prepare = originalPrepare;
+    });
+  }
+  try {
+    await fn();
+  } finally {
+    for (const undo of restore) undo();
+  }
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const statements = [...counts].sort((a, b) => b[1] - a[1]).map(([sql, n]) => ({ n, sql }));
+  return { total, prepares: dialect === "postgres" ? null : prepares, statements };
+}
+
+/** One lifecycle outside the timed run, its statements counted per phase. */
+async function probeLifecycle(world, dialect) {
+  const tag = randomBytes(4).toString("hex");
+  let body;
+  const create = await countStatements(dialect, async () => {
+    ({ body } = await world.system.createCheckout(randomCart(), { idempotencyKey: `probe-${tag}` }));
+  });
+  const amount = BigInt(String(body.amount));
+  const webhook = await countStatements(dialect, async () => {
+    const handled = world.waitForWebhook(String(body.id));
+    await world.sandbox.pay(referenceOf(body), { card: CARD });
+    await handled;
+  });
+  return { amount, createCheckout: create, webhook, total: create.total + webhook.total };
+}
+
+function printStatements(probe) {
+  if (!probe) return;
+  const prepares =
+    probe.createCheckout.prepares != null
+      ? ` (better-sqlite3 prepares: ${probe.createCheckout.prepares} + ${probe.webhook.prepares})`
+      : "";
+  log(
+    `  SQL statements per lifecycle: ${probe.total} = createCheckout ${probe.createCheckout.total} + ` +
+      `webhook ${probe.webhook.total}${prepares}`,
+  );
+  for (const [phase, counted] of [
+    ["createCheckout", probe.createCheckout],
+    ["webhook", probe.webhook],
+  ]) {
+    log(`    ${phase}:`);
+    for (const { n, sql } of counted.statements) log(`      ${String(n).padStart(2)} × ${sql}`);
+  }
+}
+
+function compactProbe(probe) {
+  if (!probe) return null;
+  const phase = (p) => ({
+    total: p.total,
+    prepares: p.prepares,
+    statements: p.statements.map(({ n, sql }) => `${n}× ${sql}`),
+  });
+  return { total: probe.total, createCheckout: phase(probe.createCheckout), webhook: phase(probe.webhook) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function printCost(cost, unit) {
+  if (!cost) return;
+  const parts = [`node ${cost.nodeCpuMsPerUnit ?? "?"} ms`];
+  if (cost.childCpuMsPerUnit != null && unit === "transaction")
+    parts[0] = `pgbench ${cost.childCpuMsPerUnit} ms`;
+  if (cost.postgresCpuMsPerUnit != null) parts.push(`postgres ${cost.postgresCpuMsPerUnit} ms`);
+  const wal = cost.walBytesPerUnit != null ? `, WAL ${cost.walBytesPerUnit} B/${unit}` : "";
+  const busy =
+    cost.machineBusyPercent != null
+      ? `; machine CPU busy ${cost.machineBusyPercent}% (steal ${cost.machineStealPercent}%)`
+      : "";
+  log(`  cost: CPU per ${unit}: ${parts.join(", ")}${wal}${busy}`);
+}
+
+function printRun(label, r) {
+  const { createCheckoutMs: c, lifecycleMs: l, webhook: w } = r;
+  log(
+    `  ${label}: ${round(r.lifecyclesPerSecond)} lifecycles/s (${r.measuredLifecycles} in ${SECONDS} s), ` +
+      `createCheckout p50 ${c.p50} ms p99 ${c.p99} ms, lifecycle p50 ${l.p50} ms p99 ${l.p99} ms`,
+  );
+  log(
+    `  webhooks: ${w.handled} handled one at a time (the sandbox's delivery order), handleWebhook p50 ` +
+      `${w.handleMs.p50} ms p99 ${w.handleMs.p99} ms, busy ${w.busyPercent}% of the run; pay → handled ` +
+      `p50 ${r.webhookWaitMs.p50} ms p99 ${r.webhookWaitMs.p99} ms`,
+  );
+  printCost(r.cost, "lifecycle");
+  const v = r.verify;
+  log(
+    `  verify: checkouts ${v.checkouts} ${JSON.stringify(v.byStatus)}, journals ${v.journals}, sandbox payments ` +
+      `${v.sandboxPayments}, trial balance ${JSON.stringify(v.trialBalance)} → ` +
+      `${v.ok ? "OK" : `FAILED: ${v.problems.join("; ")}`}`,
+  );
+}
+
+/** Probe, timed load, verification and cost of one store; `admin` (Postgres) measures WAL. */
+async function benchWorld(label, dialect, knex, { admin, storeOptions } = {}) {
+  const world = await makeWorld(knex, storeOptions);
+  try {
+    const probe = COUNT_STATEMENTS ? await probeLifecycle(world, dialect) : null;
+    gc();
+    const lsn = admin ? await walLsn(admin) : null;
+    const started = meter();
+    world.webhook.handleMs.length = 0;
+    world.webhook.busyMs = 0;
+    const load = await loadLifecycles(world, label);
+    const cost = costSince(started, load.completed, { postgres: dialect === "postgres" && PG_IS_LOCAL });
+    cost.walBytesPerUnit =
+      admin && load.completed ? Math.round((await walBytesSince(admin, lsn)) / load.completed) : null;
+    const check = await verify(world, load, { checkouts: probe ? 1 : 0, charged: probe?.amount ?? 0n });
+    const result = {
+      lifecyclesPerSecond: round(load.lifecyclesPerSecond),
+      measuredLifecycles: load.measured,
+      completedLifecycles: load.completed,
+      createdCheckouts: load.created,
+      errors: load.errors.length,
+      createCheckoutMs: load.createCheckoutMs,
+      lifecycleMs: load.lifecycleMs,
+      webhookWaitMs: load.webhookWaitMs,
+      webhook: {
+        handled: world.webhook.handled,
+        failed: world.webhook.failed,
+        handleMs: latencySummary(world.webhook.handleMs),
+        busyPercent: round((world.webhook.busyMs / (load.wallSeconds * 1000)) * 100),
+      },
+      statementsPerLifecycle: probe?.total ?? null,
+      statements: compactProbe(probe),
+      cost,
+      verify: check,
+    };
+    printRun(label, result);
+    printStatements(probe);
+    return result;
+  } finally {
+    await world.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+function pgUrlFor(database) {
+  const url = new URL(PG_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function dropDatabase(admin, name, serverVersionNum) {
+  const force = serverVersionNum >= 130000 ? " WITH (FORCE)" : "";
+  await admin.raw(`DROP DATABASE IF EXISTS ??${force}`, [name]);
+}
+
+async function benchPostgres(admin, serverVersionNum) {
+  // Buyers hold at most one connection each; the webhook handler (one at a time) one more.
+  const pool = CONCURRENCY + 2;
+  log(`\n== PostgreSQL lifecycles: ${CONCURRENCY} buyers, pool ${pool}, database ${BENCH_DB}`);
+  await dropDatabase(admin, BENCH_DB, serverVersionNum);
+  await admin.raw("CREATE DATABASE ??", [BENCH_DB]);
+  const knex = knexFactory({ client: "pg", connection: pgUrlFor(BENCH_DB), pool: { min: pool, max: pool } });
+  try {
+    return await benchWorld("postgres", "postgres", knex, { admin });
+  } finally {
+    await knex.destroy();
+    await dropDatabase(admin, BENCH_DB, serverVersionNum);
+  }
+}
+
+function pgbenchArgs(database) {
+  const url = new URL(pgUrlFor(database));
+  const args = [];
+  if (url.hostname) args.push("-h", url.hostname.replace(/^\[|\]$/g, ""));
+  if (url.port) args.push("-p", url.port);
+  if (url.username) args.push("-U", decodeURIComponent(url.username));
+  const env = { ...process.env };
+  if (url.password) env.PGPASSWORD = decodeURIComponent(url.password);
+  return { connArgs: args, env, database };
+}
+
+async function pgbenchAvailable() {
+  try {
+    const { stdout } = await run(PGBENCH, ["--version"]);
+    return stdout.trim();
+  } catch {
+    return null;
+  }
+}
+
+function parsePgbench(output) {
+  const tps =
+    /tps = ([\d.]+) \((?:without initial connection time|excluding connections establishing)\)/.exec(output);
+  const processed = /number of transactions actually processed: (\d+)/.exec(output);
+  const latency = /latency average = ([\d.]+) ms/.exec(output);
+  const failed = /number of failed transactions: (\d+)/.exec(output);
+  if (!tps) throw new Error(`cannot find "tps = …" in pgbench output:\n${output}`);
+  return {
+    tps: Number(tps[1]),
+    transactions: processed ? Number(processed[1]) : null,
+    latencyAvgMs: latency ? Number(latency[1]) : null,
+    failedTransactions: failed ? Number(failed[1]) : 0,
+  };
+}
+
+async function benchPgbench(admin, serverVersionNum, version) {
+  log(`\n== pgbench TPC-B: scale ${PGBENCH_SCALE}, ${CONCURRENCY} clients, ${SECONDS} s (${version})`);
+  await dropDatabase(admin, PGBENCH_DB, serverVersionNum);
+  await admin.raw("CREATE DATABASE ??", [PGBENCH_DB]);
+  const { connArgs, env, database } = pgbenchArgs(PGBENCH_DB);
+  const pgbench = (args) =>
+    run(PGBENCH, [...connArgs, ...args, database], { env, maxBuffer: 64 * 1024 * 1024 });
+  const threads = String(Math.max(1, Math.min(2, CONCURRENCY)));
+  const clients = ["-c", String(CONCURRENCY), "-j", threads];
+  const measured = async (mode) => {
+    gc();
+    const lsn = await walLsn(admin);
+    const started = meter();
+    const { stdout } = await pgbench(["-n", ...clients, "-T", String(Math.ceil(SECONDS)), "-M", mode]);
+    const result = parsePgbench(stdout);
+    const cost = costSince(started, result.transactions ?? 0, { postgres: PG_IS_LOCAL });
+    cost.walBytesPerUnit = result.transactions
+      ? Math.round((await walBytesSince(admin, lsn)) / result.transactions)
+      : null;
+    log(`  -M ${mode}: ${round(result.tps)} tps, latency avg ${result.latencyAvgMs} ms`);
+    printCost(cost, "transaction");
+    return { ...result, cost };
+  };
+  try {
+    const init = performance.now();
+    await pgbench(["-i", "-q", "-s", String(PGBENCH_SCALE)]);
+    log(`  initialised in ${round((performance.now() - init) / 1000)} s`);
+    // Same warm-up as the lifecycle runs: a short untimed run first (it also vacuums).
+    if (WARMUP_SECONDS > 0) await pgbench([...clients, "-T", String(Math.ceil(WARMUP_SECONDS))]);
+    const simple = await measured("simple");
+    const prepared = PGBENCH_PREPARED ? await measured("prepared") : null;
+    return {
+      version,
+      scale: PGBENCH_SCALE,
+      clients: CONCURRENCY,
+      threads: Number(threads),
+      simple,
+      prepared,
+    };
+  } finally {
+    await dropDatabase(admin, PGBENCH_DB, serverVersionNum);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+const SYNCHRONOUS = ["OFF", "NORMAL", "FULL", "EXTRA"];
+
+/** `sqliteSynchronous`: undefined (the store default) or "normal". */
+async function benchSqlite(dir, sqliteSynchronous) {
+  const filename = join(dir, `lifecycle-${sqliteSynchronous ?? "default"}.sqlite`);
+  log(
+    `\n== SQLite lifecycles (${sqliteSynchronous ? `sqliteSynchronous: "${sqliteSynchronous}"` : "store defaults"}): ` +
+      `${CONCURRENCY} buyers, ${filename}`,
+  );
+  const knex = knexFactory({ client: "better-sqlite3", connection: { filename }, useNullAsDefault: true });
+  try {
+    const storeOptions = sqliteSynchronous ? { sqliteSynchronous } : {};
+    const result = await benchWorld(`sqlite-${sqliteSynchronous ?? "default"}`, "sqlite", knex, {
+      storeOptions,
+    });
+    const [journal] = await knex.raw("PRAGMA journal_mode");
+    const [sync] = await knex.raw("PRAGMA synchronous");
+    const synchronous = SYNCHRONOUS[Number(sync?.synchronous)] ?? String(sync?.synchronous);
+    log(`  journal_mode = ${journal?.journal_mode}, synchronous = ${synchronous}`);
+    return { ...result, journalMode: journal?.journal_mode, synchronous, storeDefault: !sqliteSynchronous };
+  } finally {
+    await knex.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows
+    .map((r, i) => {
+      const line = r.map((cell, c) =>
+        c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]),
+      );
+      const text = `| ${line.join(" | ")} |`;
+      return i === 0 ? `${text}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|` : text;
+    })
+    .join("\n");
+}
+
+const fmt = (value, digits = 1) => (value == null ? "—" : round(value, digits).toLocaleString("en-US"));
+
+async function main() {
+  const nproc = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
+  log(
+    `settlekit lifecycle benchmark: ${CONCURRENCY} buyers, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured, ` +
+      `create → pay (sandbox) → signed webhook → ledger; ${SELLERS} sellers, ${BUYERS} buyers; ` +
+      `node ${process.version}, nproc ${nproc}`,
+  );
+  const result = {
+    nproc,
+    node: process.version,
+    cpu: cpus()[0]?.model ?? null,
+    loadAverage: loadavg().map((x) => round(x, 2)),
+    concurrency: CONCURRENCY,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    pgServerVersion: null,
+    pgSettings: null,
+    postgres: null,
+    pgbench: null,
+    ratio: null,
+    ratioPrepared: null,
+    sqliteDefault: null,
+    sqliteNormal: null,
+    targets: {},
+    failures: [],
+  };
+
+  // PostgreSQL, then pgbench on the same server (one after the other, never concurrently).
+  if (STORES.includes("postgres")) {
+    const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
+    try {
+      const { rows } = await admin.raw(
+        "SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, " +
+          "current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync, " +
+          "current_setting('shared_buffers') AS shared_buffers",
+      );
+      const server = rows[0];
+      result.pgServerVersion = server.version;
+      result.pgSettings = {
+        synchronous_commit: server.synchronous_commit,
+        fsync: server.fsync,
+        shared_buffers: server.shared_buffers,
+      };
+      log(
+        `PostgreSQL ${server.version} (synchronous_commit=${server.synchronous_commit}, fsync=${server.fsync}, ` +
+          `shared_buffers=${server.shared_buffers})`,
+      );
+      try {
+        result.postgres = await benchPostgres(admin, server.num);
+        if (!result.postgres.verify.ok) {
+          result.failures.push(`postgres: ${result.postgres.verify.problems.join("; ")}`);
+        }
+      } catch (error) {
+        result.failures.push(`postgres: ${errorText(error)}`);
+        console.error(`postgres run failed: ${error instanceof Error ? error.stack : error}`);
+      }
+      const version = RUN_PGBENCH ? await pgbenchAvailable() : null;
+      if (!RUN_PGBENCH) {
+        log("\n== pgbench: skipped (BENCH_PGBENCH=0)");
+      } else if (!version) {
+        log(`\n== pgbench: "${PGBENCH}" is not on the PATH; skipping TPC-B and the ratio`);
+      } else {
+        try {
+          result.pgbench = await benchPgbench(admin, server.num, version);
+        } catch (error) {
+          console.error(`pgbench run failed (ratio not reported): ${errorText(error)}`);
+          result.pgbench = { error: errorText(error) };
+        }
+      }
+    } catch (error) {
+      result.failures.push(`postgres: ${errorText(error)}`);
+      console.error(`PostgreSQL at ${PG_URL} is not usable (set SETTLEKIT_PG_URL): ${errorText(error)}`);
+    } finally {
+      await admin.destroy();
+    }
+  }
+
+  // SQLite file: the store's default durability (synchronous=FULL), then synchronous=NORMAL.
+  const dir = mkdtempSync(join(tmpdir(), "settlekit-lifecycle-bench-"));
+  try {
+    const sqlite = async (mode) => {
+      try {
+        const r = await benchSqlite(dir, mode);
+        if (!r.verify.ok) result.failures.push(`sqlite ${r.synchronous}: ${r.verify.problems.join("; ")}`);
+        return r;
+      } catch (error) {
+        result.failures.push(`sqlite ${mode ?? "default"}: ${errorText(error)}`);
+        console.error(
+          `sqlite ${mode ?? "default"} run failed: ${error instanceof Error ? error.stack : error}`,
+        );
+        return null;
+      }
+    };
+    if (STORES.includes("sqlite")) result.sqliteDefault = await sqlite(undefined);
+    if (STORES.includes("sqlite-normal")) result.sqliteNormal = await sqlite("normal");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // Ratio and targets.
+  const pgLps = result.postgres?.lifecyclesPerSecond ?? null;
+  const tps = result.pgbench?.simple?.tps ?? null;
+  const tpsPrepared = result.pgbench?.prepared?.tps ?? null;
+  if (pgLps != null && tps) result.ratio = round(pgLps / tps, 3);
+  if (pgLps != null && tpsPrepared) result.ratioPrepared = round(pgLps / tpsPrepared, 3);
+  const sqliteTarget = (r) => ({
+    target: `>= ${TARGET_SQLITE_LPS} lifecycles/s`,
+    value: r?.lifecyclesPerSecond ?? null,
+    met: r ? r.lifecyclesPerSecond >= TARGET_SQLITE_LPS : null,
+  });
+  result.targets = {
+    postgresRatio: {
+      target: `>= ${TARGET_PG_RATIO}`,
+      value: result.ratio,
+      met: result.ratio == null ? null : result.ratio >= TARGET_PG_RATIO,
+    },
+    sqliteStoreDefault: {
+      ...sqliteTarget(result.sqliteDefault),
+      synchronous: result.sqliteDefault?.synchronous,
+    },
+    sqliteNormal: sqliteTarget(result.sqliteNormal),
+  };
+
+  const metText = (met) => (met == null ? "n/a" : met ? "met" : "NOT met");
+  const rows = [
+    [
+      "run",
+      "lifecycles/s (tps)",
+      "create p50 ms",
+      "create p99 ms",
+      "lifecycle p50 ms",
+      "lifecycle p99 ms",
+      "webhook p50 ms",
+      "SQL stmts",
+      "node CPU ms",
+      "db CPU ms",
+      "WAL B",
+      "check",
+    ],
+  ];
+  const lifecycleRow = (label, r) =>
+    r
+      ? [
+          label,
+          fmt(r.lifecyclesPerSecond),
+          fmt(r.createCheckoutMs.p50, 2),
+          fmt(r.createCheckoutMs.p99, 2),
+          fmt(r.lifecycleMs.p50, 2),
+          fmt(r.lifecycleMs.p99, 2),
+          fmt(r.webhook.handleMs.p50, 2),
+          r.statementsPerLifecycle ?? "—",
+          fmt(r.cost?.nodeCpuMsPerUnit, 3),
+          fmt(r.cost?.postgresCpuMsPerUnit, 3),
+          fmt(r.cost?.walBytesPerUnit, 0),
+          r.verify.ok ? "ok" : "FAIL",
+        ]
+      : [label, "failed", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—"];
+  const pgbenchRow = (label, r) => [
+    label,
+    fmt(r.tps),
+    `avg ${fmt(r.latencyAvgMs, 2)}`,
+    "—",
+    "—",
+    "—",
+    "—",
+    "5",
+    `${fmt(r.cost?.childCpuMsPerUnit, 3)} (C)`,
+    fmt(r.cost?.postgresCpuMsPerUnit, 3),
+    fmt(r.cost?.walBytesPerUnit, 0),
+    r.failedTransactions === 0 ? "ok" : `${r.failedTransactions} failed`,
+  ];
+  if (STORES.includes("postgres")) {
+    rows.push(lifecycleRow(`postgres, ${CONCURRENCY} buyers`, result.postgres));
+    if (result.pgbench?.simple) rows.push(pgbenchRow("pgbench TPC-B -M simple", result.pgbench.simple));
+    if (result.pgbench?.prepared) rows.push(pgbenchRow("pgbench TPC-B -M prepared", result.pgbench.prepared));
+  }
+  if (STORES.includes("sqlite"))
+    rows.push(lifecycleRow(`sqlite, synchronous=FULL (store default)`, result.sqliteDefault));
+  if (STORES.includes("sqlite-normal"))
+    rows.push(lifecycleRow("sqlite, synchronous=NORMAL", result.sqliteNormal));
+
+  log(
+    "\n== Results (latencies in the measured window; SQL statements, CPU and WAL per lifecycle | per pgbench " +
+      "transaction, warm-up included)",
+  );
+  log(table(rows));
+  log(
+    `\nratio lifecycles_per_s / pgbench_tps = ${result.ratio ?? "n/a"}` +
+      (result.ratioPrepared != null ? ` (vs -M prepared: ${result.ratioPrepared})` : "") +
+      ` — target >= ${TARGET_PG_RATIO}: ${metText(result.targets.postgresRatio.met)}`,
+  );
+  log(
+    `sqlite store default (synchronous=${result.sqliteDefault?.synchronous ?? "?"}): ` +
+      `${fmt(result.sqliteDefault?.lifecyclesPerSecond)} lifecycles/s — target >= ${TARGET_SQLITE_LPS}: ` +
+      `${metText(result.targets.sqliteStoreDefault.met)}; NORMAL ${fmt(result.sqliteNormal?.lifecyclesPerSecond)}: ` +
+      `${metText(result.targets.sqliteNormal.met)}`,
+  );
+  log(`correctness: ${result.failures.length === 0 ? "all checks passed" : result.failures.join(" | ")}`);
+  log(`BENCH_RESULT ${JSON.stringify(result)}`);
+  if (result.failures.length > 0) process.exitCode = 1;
+}
+
+await main();
