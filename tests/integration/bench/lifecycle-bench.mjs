@@ -22,6 +22,10 @@
 //   BENCH_PGBENCH           0 to skip pgbench (default 1)
 //   BENCH_PGBENCH_PREPARED  0 to skip the extra `pgbench -M prepared` run (default 1)
 //   BENCH_STATEMENTS        0 to skip counting SQL statements on one probe lifecycle (default 1)
+//   BENCH_SANDBOXES         sandbox instances, each with its own payment system over the same store
+//                           (default 1, as a host wires it: one sandbox, whose webhook deliveries go
+//                           out one at a time; buyer b uses sandbox b mod N — N = BENCH_CONCURRENCY
+//                           shows what concurrent webhook delivery would give)
 //   PGBENCH                 pgbench executable (default `pgbench` from the PATH)
 //
 // Exits non-zero only on a correctness failure (a lifecycle that failed, a checkout not
@@ -54,6 +58,7 @@ const PGBENCH = process.env.PGBENCH ?? "pgbench";
 const RUN_PGBENCH = process.env.BENCH_PGBENCH !== "0";
 const PGBENCH_PREPARED = process.env.BENCH_PGBENCH_PREPARED !== "0";
 const COUNT_STATEMENTS = process.env.BENCH_STATEMENTS !== "0";
+const SANDBOXES = Math.floor(positiveNumber("BENCH_SANDBOXES", 1));
 const SELLERS = 1000;
 const BUYERS = 10_000;
 const CURRENCY = "USD";
@@ -105,9 +110,10 @@ function latencySummary(values) {
 // The product, wired as a host would wire it
 
 /**
- * Store, sandbox PSP and payment system over `knex`. The sandbox POSTs its signed webhooks through
- * an in-process `fetch` to `system.handleWebhook`; `waitForWebhook(checkoutId)` resolves when the
- * webhook for that checkout has been handled (answered 200).
+ * Store, sandbox PSP and payment system over `knex` (`SANDBOXES` sandbox + system pairs, "lanes",
+ * over the one store). Each sandbox POSTs its signed webhooks through an in-process `fetch` to its
+ * system's `handleWebhook`; `waitForWebhook(checkoutId)` resolves when the webhook for that checkout
+ * has been handled (answered 200).
  */
 async function makeWorld(knex, storeOptions = {}) {
   const store = knexStore(knex, storeOptions);
@@ -118,49 +124,53 @@ async function makeWorld(knex, storeOptions = {}) {
     failed: 0,
     duplicates: 0,
     deferred: 0,
-    busyMs: 0, // time spent inside handleWebhook (deliveries are sequential: the dispatcher's pump)
+    busyMs: 0, // time spent inside handleWebhook (one sandbox delivers one webhook at a time)
     handleMs: [],
     errors: [],
   };
-  let system;
-  const sandbox = sandboxProvider({
-    baseUrl: "http://shop.bench/sandbox",
-    webhookUrl: "http://shop.bench/webhooks/sandbox",
-    webhookSecret: WEBHOOK_SECRET,
-    // The real clock and real timers (autoTick), as in production.
-    fetch: async (_url, init) => {
-      const rawBody = String(init?.body ?? "");
-      const headers = Object.fromEntries(new Headers(init?.headers).entries());
-      const begun = performance.now();
-      try {
-        const result = await system.handleWebhook("sandbox", { rawBody, headers });
-        const took = performance.now() - begun;
-        webhook.busyMs += took;
-        webhook.handleMs.push(took);
-        webhook.handled++;
-        webhook.duplicates += result.duplicates;
-        webhook.deferred += result.deferred;
-        const checkoutId = JSON.parse(rawBody)?.data?.payment?.checkout_id;
-        const waiter = waiters.get(checkoutId);
-        if (waiter) {
-          waiters.delete(checkoutId);
-          if (result.received === 1 && result.duplicates === 0 && result.deferred === 0) waiter.resolve();
-          else waiter.reject(new Error(`webhook for ${checkoutId}: ${JSON.stringify(result)}`));
+  const lane = () => {
+    let system;
+    const sandbox = sandboxProvider({
+      baseUrl: "http://shop.bench/sandbox",
+      webhookUrl: "http://shop.bench/webhooks/sandbox",
+      webhookSecret: WEBHOOK_SECRET,
+      // The real clock and real timers (autoTick), as in production.
+      fetch: async (_url, init) => {
+        const rawBody = String(init?.body ?? "");
+        const headers = Object.fromEntries(new Headers(init?.headers).entries());
+        const begun = performance.now();
+        try {
+          const result = await system.handleWebhook("sandbox", { rawBody, headers });
+          const took = performance.now() - begun;
+          webhook.busyMs += took;
+          webhook.handleMs.push(took);
+          webhook.handled++;
+          webhook.duplicates += result.duplicates;
+          webhook.deferred += result.deferred;
+          const checkoutId = JSON.parse(rawBody)?.data?.payment?.checkout_id;
+          const waiter = waiters.get(checkoutId);
+          if (waiter) {
+            waiters.delete(checkoutId);
+            if (result.received === 1 && result.duplicates === 0 && result.deferred === 0) waiter.resolve();
+            else waiter.reject(new Error(`webhook for ${checkoutId}: ${JSON.stringify(result)}`));
+          }
+          return new Response("{}", { status: 200 });
+        } catch (error) {
+          webhook.busyMs += performance.now() - begun;
+          webhook.failed++;
+          if (webhook.errors.length < 20) webhook.errors.push(errorText(error));
+          const status = error?.code === "WEBHOOK_SIGNATURE_INVALID" ? 400 : 500;
+          return new Response("{}", { status }); // the sandbox retries (real timers)
         }
-        return new Response("{}", { status: 200 });
-      } catch (error) {
-        webhook.busyMs += performance.now() - begun;
-        webhook.failed++;
-        if (webhook.errors.length < 20) webhook.errors.push(errorText(error));
-        const status = error?.code === "WEBHOOK_SIGNATURE_INVALID" ? 400 : 500;
-        return new Response("{}", { status }); // the sandbox retries (real timers)
-      }
-    },
-    onError: (error) => {
-      if (webhook.errors.length < 20) webhook.errors.push(`sandbox: ${errorText(error)}`);
-    },
-  });
-  system = createPaymentSystem({ store, providers: [sandbox] });
+      },
+      onError: (error) => {
+        if (webhook.errors.length < 20) webhook.errors.push(`sandbox: ${errorText(error)}`);
+      },
+    });
+    system = createPaymentSystem({ store, providers: [sandbox] });
+    return { sandbox, system };
+  };
+  const lanes = Array.from({ length: SANDBOXES }, lane);
 
   const waitForWebhook = (checkoutId) =>
     new Promise((resolve, reject) => {
@@ -180,13 +190,14 @@ async function makeWorld(knex, storeOptions = {}) {
 
   return {
     store,
-    sandbox,
-    system,
+    lanes,
     webhook,
     waitForWebhook,
+    payments: () => lanes.flatMap((l) => l.sandbox.payments()),
+    idle: () => Promise.all(lanes.map((l) => l.sandbox.idle())),
     async close() {
       clearInterval(sweeper);
-      await sandbox.close();
+      await Promise.all(lanes.map((l) => l.sandbox.close()));
     },
   };
 }
@@ -215,10 +226,10 @@ function randomCart() {
  * One lifecycle: create → pay → webhook handled. Returns the amount charged and the phase times;
  * throws on any deviation from the happy path.
  */
-async function lifecycle(world, idempotencyKey, onCreated) {
+async function lifecycle(world, { system, sandbox }, idempotencyKey, onCreated) {
   const input = randomCart();
   const begun = performance.now();
-  const created = await world.system.createCheckout(input, { idempotencyKey });
+  const created = await system.createCheckout(input, { idempotencyKey });
   const createdAt = performance.now();
   const body = created.body;
   if (created.status !== 201 || created.replayed || body.status !== "requires_payment") {
@@ -230,7 +241,7 @@ async function lifecycle(world, idempotencyKey, onCreated) {
   const checkoutId = String(body.id);
   const handled = world.waitForWebhook(checkoutId); // registered before the webhook can be sent
   handled.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
-  const paid = await world.sandbox.pay(referenceOf(body), { card: CARD });
+  const paid = await sandbox.pay(referenceOf(body), { card: CARD });
   if (paid.status !== "succeeded") throw new Error(`sandbox.pay → ${paid.status}`);
   const paidAt = performance.now();
   await handled;
@@ -268,9 +279,14 @@ async function loadLifecycles(world, label) {
       if (performance.now() >= stopAt) return;
       let result;
       try {
-        result = await lifecycle(world, `bench-${runTag}-b${b}-${i}`, () => {
-          created++;
-        });
+        result = await lifecycle(
+          world,
+          world.lanes[b % world.lanes.length],
+          `bench-${runTag}-b${b}-${i}`,
+          () => {
+            created++;
+          },
+        );
       } catch (error) {
         errors.push(errorText(error));
         if (errors.length >= 100)
@@ -293,7 +309,7 @@ async function loadLifecycles(world, label) {
 
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, b) => buyer(b)));
   const ended = performance.now();
-  await world.sandbox.idle();
+  await world.idle();
   return {
     lifecyclesPerSecond: measured / SECONDS,
     measured,
@@ -310,7 +326,7 @@ async function loadLifecycles(world, label) {
 
 /** Per-status checkout counts, journals, trial balance, receivable, sandbox payments, webhooks. */
 async function verify(world, load, extra = { checkouts: 0, charged: 0n }) {
-  const { store, sandbox, webhook } = world;
+  const { store, webhook } = world;
   const knex = store.knex;
   const problems = [];
   const expectedCheckouts = load.created + extra.checkouts;
@@ -350,7 +366,7 @@ async function verify(world, load, extra = { checkouts: 0, charged: 0n }) {
   if (receivable !== expectedCharged)
     problems.push(`psp:sandbox:receivable ${receivable} ≠ charged ${expectedCharged}`);
 
-  const payments = sandbox.payments();
+  const payments = world.payments();
   const paid = payments.filter((p) => p.status === "succeeded").length;
   if (payments.length !== checkouts)
     problems.push(`sandbox payments ${payments.length} ≠ checkouts ${checkouts}`);
@@ -443,12 +459,12 @@ async function probeLifecycle(world, dialect) {
   const tag = randomBytes(4).toString("hex");
   let body;
   const create = await countStatements(dialect, async () => {
-    ({ body } = await world.system.createCheckout(randomCart(), { idempotencyKey: `probe-${tag}` }));
+    ({ body } = await world.lanes[0].system.createCheckout(randomCart(), { idempotencyKey: `probe-${tag}` }));
   });
   const amount = BigInt(String(body.amount));
   const webhook = await countStatements(dialect, async () => {
     const handled = world.waitForWebhook(String(body.id));
-    await world.sandbox.pay(referenceOf(body), { card: CARD });
+    await world.lanes[0].sandbox.pay(referenceOf(body), { card: CARD });
     await handled;
   });
   return { amount, createCheckout: create, webhook, total: create.total + webhook.total };
@@ -506,8 +522,9 @@ function printRun(label, r) {
       `createCheckout p50 ${c.p50} ms p99 ${c.p99} ms, lifecycle p50 ${l.p50} ms p99 ${l.p99} ms`,
   );
   log(
-    `  webhooks: ${w.handled} handled one at a time (the sandbox's delivery order), handleWebhook p50 ` +
-      `${w.handleMs.p50} ms p99 ${w.handleMs.p99} ms, busy ${w.busyPercent}% of the run; pay → handled ` +
+    `  webhooks: ${w.handled} handled, one at a time per sandbox (${SANDBOXES} sandbox${SANDBOXES > 1 ? "es" : ""}), ` +
+      `handleWebhook p50 ${w.handleMs.p50} ms p99 ${w.handleMs.p99} ms, each sandbox's delivery busy ` +
+      `${w.busyPercent}% of the run; pay → handled ` +
       `p50 ${r.webhookWaitMs.p50} ms p99 ${r.webhookWaitMs.p99} ms`,
   );
   printCost(r.cost, "lifecycle");
@@ -547,7 +564,7 @@ async function benchWorld(label, dialect, knex, { admin, storeOptions } = {}) {
         handled: world.webhook.handled,
         failed: world.webhook.failed,
         handleMs: latencySummary(world.webhook.handleMs),
-        busyPercent: round((world.webhook.busyMs / (load.wallSeconds * 1000)) * 100),
+        busyPercent: round((world.webhook.busyMs / SANDBOXES / (load.wallSeconds * 1000)) * 100),
       },
       statementsPerLifecycle: probe?.total ?? null,
       statements: compactProbe(probe),
@@ -577,8 +594,8 @@ async function dropDatabase(admin, name, serverVersionNum) {
 }
 
 async function benchPostgres(admin, serverVersionNum) {
-  // Buyers hold at most one connection each; the webhook handler (one at a time) one more.
-  const pool = CONCURRENCY + 2;
+  // Buyers hold at most one connection each; each sandbox's webhook handler (one at a time) one more.
+  const pool = CONCURRENCY + Math.min(SANDBOXES, CONCURRENCY) + 1;
   log(`\n== PostgreSQL lifecycles: ${CONCURRENCY} buyers, pool ${pool}, database ${BENCH_DB}`);
   await dropDatabase(admin, BENCH_DB, serverVersionNum);
   await admin.raw("CREATE DATABASE ??", [BENCH_DB]);
@@ -719,7 +736,8 @@ async function main() {
   const nproc = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
   log(
     `settlekit lifecycle benchmark: ${CONCURRENCY} buyers, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured, ` +
-      `create → pay (sandbox) → signed webhook → ledger; ${SELLERS} sellers, ${BUYERS} buyers; ` +
+      `create → pay (sandbox) → signed webhook → ledger; ${SANDBOXES} sandbox${SANDBOXES > 1 ? "es" : ""}, ` +
+      `${SELLERS} sellers, ${BUYERS} buyers; ` +
       `node ${process.version}, nproc ${nproc}`,
   );
   const result = {
@@ -728,6 +746,7 @@ async function main() {
     cpu: cpus()[0]?.model ?? null,
     loadAverage: loadavg().map((x) => round(x, 2)),
     concurrency: CONCURRENCY,
+    sandboxes: SANDBOXES,
     seconds: SECONDS,
     warmupSeconds: WARMUP_SECONDS,
     pgServerVersion: null,

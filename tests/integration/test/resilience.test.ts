@@ -151,4 +151,36 @@ describe.each(DIALECTS)("failure handling on %s", (dialect) => {
     });
     expect(world.sandbox.payments()).toHaveLength(1);
   });
+
+  it("polls a checkout that keeps waiting less and less often", async () => {
+    world = await makeWorld(dialect);
+    await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    world.clock.advance(16 * 60_000);
+    expect((await world.work()).sweep.polled).toBe(1);
+    expect((await world.work()).sweep.polled).toBe(0);
+    world.clock.advance(15 * 60_000);
+    expect((await world.work()).sweep.polled).toBe(0);
+    world.clock.advance(60_000);
+    expect((await world.work()).sweep.polled).toBe(1);
+  });
+
+  it("a success on the PSP's page after a decline is picked up even when its webhook is lost", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const id = String(created.body.id);
+    await world.sandbox.pay(referenceOf(created.body), { card: "4000 0000 0000 0002" });
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    world.sandbox.faults.dropNextWebhook();
+    await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    world.clock.advance(16 * 60_000);
+    expect((await world.work()).sweep).toMatchObject({ changed: 1 });
+    expect(await world.system.getCheckout(id)).toMatchObject({
+      status: "succeeded",
+      failure_reason: "card_declined",
+    });
+    expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
+  });
 });

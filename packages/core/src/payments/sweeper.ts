@@ -1,6 +1,9 @@
+import type { Checkout } from "../domain/checkout.js";
 import { checkoutMachine } from "../domain/checkout-status.js";
 import { isSettlekitError } from "../errors.js";
+import type { PspPaymentStatus } from "../ports/psp.js";
 import type { Deps } from "./deps.js";
+import type { OutcomeDetails } from "./payment-outcome.js";
 import { applyPaymentStatus, recordCheckoutChange } from "./payment-outcome.js";
 
 export interface SweepResult {
@@ -9,60 +12,77 @@ export interface SweepResult {
   readonly expired: number;
 }
 
+const MAX_DEFER_MS = 6 * 3_600_000;
+
 /**
- * The pending sweeper: checkouts stuck in `requires_payment` or `processing` for longer than
- * `sweepAfterMs` are polled at their PSP (`retrievePayment`) and the answer applied like a
- * webhook — this is what recovers a dropped webhook. Unpaid checkouts past `expiresAt` expire.
+ * The pending sweeper: checkouts left in `requires_payment` or `processing` for longer than
+ * `sweepAfterMs` are polled at their PSP (`retrievePayment`) and the answer applied like a webhook
+ * — this is what recovers a dropped webhook. `failed` checkouts are polled too while their hosted
+ * page can still be paid (a buyer may retry on the PSP's page). Unpaid checkouts past `expiresAt`
+ * expire. A poll that changes nothing defers the next one by as long as the checkout has been
+ * waiting (capped at 6 h), so a long wait costs few PSP calls.
  */
 export async function sweepPendingCheckouts(deps: Deps, limit = 100): Promise<SweepResult> {
   const now = deps.clock.now();
   const stale = await deps.store.transaction((tx) =>
     tx.checkouts.listStale({
-      statuses: ["requires_payment", "processing"],
+      statuses: ["requires_payment", "processing", "failed"],
       updatedBefore: new Date(now.getTime() - (deps.options.sweepAfterMs ?? 900_000)),
+      now,
       limit,
     }),
   );
   const result = { polled: 0, changed: 0, expired: 0 };
   for (const checkout of stale) {
-    if (!checkout.pspReference) continue;
-    let status = checkout.status as Parameters<typeof applyPaymentStatus>[3];
-    let details = {};
-    try {
-      const remote = await deps
-        .provider(checkout.pspId)
-        .retrievePayment({ pspReference: checkout.pspReference });
-      result.polled++;
-      status = remote.status;
-      details = { ...(remote.failureCode ? { failureCode: remote.failureCode } : {}) };
-    } catch {
-      continue; // the PSP is unreachable now: the next sweep tries again
-    }
+    const remote = await poll(deps, checkout);
+    if (remote) result.polled++;
     const outcome = await deps.store.transaction(async (tx) => {
       const current = await tx.checkouts.get(checkout.id, { forUpdate: true });
-      if (!current || current.pspReference !== checkout.pspReference) return "skip";
-      try {
-        const applied = await applyPaymentStatus(deps, tx, current, status, details);
-        if (applied.changed) return "changed";
-      } catch (error) {
-        if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
-        return "skip";
+      if (!current || current.version !== checkout.version) return "skip"; // moved on meanwhile
+      if (remote) {
+        try {
+          if ((await applyPaymentStatus(deps, tx, current, remote.status, remote.details)).changed)
+            return "changed";
+        } catch (error) {
+          if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
+        }
       }
-      // Still unpaid at the PSP and past its deadline: abandoned.
-      if (current.status === "requires_payment" && current.expiresAt && current.expiresAt <= now) {
+      // Unpaid (or failed) and past its deadline: abandoned.
+      if (current.status !== "processing" && current.expiresAt && current.expiresAt <= now) {
         await recordCheckoutChange(deps, tx, {
           ...current,
           status: checkoutMachine.transition(current.status, "expire"),
-          failureReason: "expired",
+          failureReason: current.failureReason ?? "expired",
           version: current.version + 1,
           updatedAt: deps.clock.now(),
         });
         return "expired";
       }
-      return "skip";
+      const waited = now.getTime() - current.updatedAt.getTime();
+      await tx.checkouts.deferCheck(
+        current.id,
+        new Date(now.getTime() + Math.min(Math.max(waited, 1), MAX_DEFER_MS)),
+      );
+      return "deferred";
     });
     if (outcome === "changed") result.changed++;
     if (outcome === "expired") result.expired++;
   }
   return result;
+}
+
+/** The PSP's view of the checkout's current attempt, or undefined when it cannot be had now. */
+async function poll(
+  deps: Deps,
+  checkout: Checkout,
+): Promise<{ status: PspPaymentStatus; details: OutcomeDetails } | undefined> {
+  if (!checkout.pspReference) return undefined;
+  try {
+    const remote = await deps
+      .provider(checkout.pspId)
+      .retrievePayment({ pspReference: checkout.pspReference });
+    return { status: remote.status, details: remote.failureCode ? { failureCode: remote.failureCode } : {} };
+  } catch {
+    return undefined; // the PSP is unreachable now: a later sweep tries again
+  }
 }

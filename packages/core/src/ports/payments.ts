@@ -18,14 +18,20 @@ export interface CheckoutRepository {
   /** Compare-and-set on version; false when someone else changed it first. */
   update(next: Checkout): Promise<boolean>;
   /**
-   * Checkouts in one of `statuses` not changed since `updatedBefore`, oldest first — what the
-   * pending sweeper polls.
+   * Checkouts in one of `statuses` not changed since `updatedBefore` and not deferred past `now`
+   * (see `deferCheck`), oldest first — what the pending sweeper polls.
    */
   listStale(query: {
     statuses: readonly CheckoutStatus[];
     updatedBefore: Date;
+    now: Date;
     limit: number;
   }): Promise<Checkout[]>;
+  /**
+   * Keeps a checkout out of `listStale` until `until` (the sweeper's backoff after a poll that
+   * changed nothing). Not a change of the checkout: no version bump; any `update` clears it.
+   */
+  deferCheck(id: string, until: Date): Promise<void>;
   /** Newest first, for operators and buyers' histories. */
   list(query: {
     buyerId?: string;

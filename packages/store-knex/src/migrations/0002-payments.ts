@@ -24,6 +24,8 @@ export async function up(knex: Knex): Promise<void> {
     timestamp(knex, t, "created_at").notNullable();
     timestamp(knex, t, "updated_at").notNullable();
     timestamp(knex, t, "expires_at").nullable();
+    // The sweeper's schedule, outside the domain record (see CheckoutRepository.deferCheck).
+    timestamp(knex, t, "check_after").nullable();
     t.unique(["psp_id", "psp_reference"]);
     t.index(["status", "updated_at"]);
     t.index(["buyer_id", "created_at"]);

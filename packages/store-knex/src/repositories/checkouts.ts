@@ -69,6 +69,7 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
     created_at: sql.time(c.createdAt),
     updated_at: sql.time(c.updatedAt),
     expires_at: c.expiresAt ? sql.time(c.expiresAt) : null,
+    check_after: null,
   });
   const select = () => db(TABLES.checkouts).select(sql.columns(COLUMNS, ["amount", "refunded_amount"]));
 
@@ -92,13 +93,19 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
         .update(toRow(next));
       return changed === 1;
     },
-    async listStale({ statuses, updatedBefore, limit }) {
+    async listStale({ statuses, updatedBefore, now, limit }) {
       const rows = await select()
         .whereIn("status", statuses)
         .where("updated_at", "<", sql.time(updatedBefore))
+        .where((q) => q.whereNull("check_after").orWhere("check_after", "<=", sql.time(now)))
         .orderBy("updated_at")
         .limit(limit);
       return rows.map(toCheckout);
+    },
+    async deferCheck(id, until) {
+      await db(TABLES.checkouts)
+        .where({ id })
+        .update({ check_after: sql.time(until) });
     },
     async list({ buyerId, status, limit, beforeId }) {
       const query = select()

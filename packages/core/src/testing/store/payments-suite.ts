@@ -197,14 +197,29 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
           }),
         );
       });
-      const stale = await h.store.transaction((tx) =>
-        tx.checkouts.listStale({
-          statuses: ["requires_payment", "processing"],
-          updatedBefore: at(50),
-          limit: 10,
-        }),
-      );
-      expect(stale.map((c) => c.id)).toEqual(["c1", "c2"]);
+      const stale = (now: Date) =>
+        h.store.transaction((tx) =>
+          tx.checkouts.listStale({
+            statuses: ["requires_payment", "processing"],
+            updatedBefore: at(50),
+            now,
+            limit: 10,
+          }),
+        );
+      expect((await stale(at(60))).map((c) => c.id)).toEqual(["c1", "c2"]);
+      // A deferred check hides the checkout until then; a change of the checkout clears it.
+      await h.store.transaction((tx) => tx.checkouts.deferCheck("c1", at(1_000)));
+      expect((await stale(at(999))).map((c) => c.id)).toEqual(["c2"]);
+      expect((await stale(at(1_000))).map((c) => c.id)).toEqual(["c1", "c2"]);
+      await h.store.transaction((tx) => tx.checkouts.deferCheck("c2", at(1_000)));
+      const c2 = checkoutFixture("c2", {
+        status: "requires_payment",
+        updatedAt: at(20),
+        createdAt: at(10),
+        version: 2,
+      });
+      expect(await h.store.transaction((tx) => tx.checkouts.update(c2))).toBe(true);
+      expect((await stale(at(60))).map((c) => c.id)).toEqual(["c2"]);
       const mine = await h.store.transaction((tx) => tx.checkouts.list({ buyerId: "B1", limit: 2 }));
       expect(mine.map((c) => c.id)).toEqual(["c2", "c3"]);
       const next = await h.store.transaction((tx) =>
