@@ -167,8 +167,13 @@ export async function applyPaymentStatus(
   const next: Checkout = {
     ...checkout,
     status: result.state,
+    // A success (a later try on the PSP's page) clears the earlier decline.
     failureReason:
-      result.state === "failed" ? (details.failureCode ?? "payment_failed") : checkout.failureReason,
+      result.state === "failed"
+        ? (details.failureCode ?? "payment_failed")
+        : result.state === "succeeded"
+          ? undefined
+          : checkout.failureReason,
     version: checkout.version + 1,
     updatedAt: deps.clock.now(),
   };
