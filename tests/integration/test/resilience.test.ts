@@ -179,7 +179,7 @@ describe.each(DIALECTS)("failure handling on %s", (dialect) => {
     expect((await world.work()).sweep).toMatchObject({ changed: 1 });
     expect(await world.system.getCheckout(id)).toMatchObject({
       status: "succeeded",
-      failure_reason: "card_declined",
+      failure_reason: null,
     });
     expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
   });
