@@ -1,17 +1,19 @@
 import type { Knex } from "knex";
+import { cachePreparedStatements } from "./statement-cache.js";
 
 /** The slice of a better-sqlite3 `Database` settlekit uses. */
 export interface SqliteDatabase {
   readonly memory: boolean;
   readonly inTransaction: boolean;
   pragma(source: string, options?: { simple?: boolean }): unknown;
-  prepare(sql: string): SqliteStatement;
+  prepare: (sql: string) => SqliteStatement;
   transaction<A extends unknown[], R>(fn: (...args: A) => R): SqliteTransaction<A, R>;
 }
 
 export interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
   get(...params: unknown[]): unknown;
+  safeIntegers(toggle?: boolean): SqliteStatement;
 }
 
 export interface SqliteTransaction<A extends unknown[], R> {
@@ -27,6 +29,7 @@ export type SqliteSynchronous = "full" | "normal";
  * timeout (wait for the write lock instead of failing at once), foreign keys, and the durability
  * level. `full` syncs the WAL on every commit, so a committed payment survives power loss;
  * better-sqlite3's compiled-in default for WAL is `normal`, which may lose the last commits.
+ * Also gives the connection a prepared-statement cache (see `cachePreparedStatements`).
  */
 export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
   const ready = new WeakSet<object>();
@@ -36,6 +39,9 @@ export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
     db.pragma("foreign_keys = ON");
     if (!db.memory) db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+    const options = (knex.client as { connectionSettings?: { options?: { safeIntegers?: boolean } } })
+      .connectionSettings?.options;
+    cachePreparedStatements(db, options?.safeIntegers === true);
     ready.add(db);
   };
   return {
