@@ -19,11 +19,16 @@ export interface BeginRequestInput {
   /** How long the key is remembered (Stripe: 24 h). */
   readonly ttlMs: number;
   readonly initialState?: JsonValue;
+  /**
+   * Recovery point a NEW key starts at (default `started`). A flow whose first transaction also
+   * creates its records can start at its first real point and save an update.
+   */
+  readonly initialRecoveryPoint?: string;
 }
 
 export type BeginRequestResult =
   /** First time this key is seen (or a stalled run was taken over): run the flow from `record.recoveryPoint`. */
-  | { readonly kind: "execute"; readonly record: IdempotencyRecord }
+  | { readonly kind: "execute"; readonly record: IdempotencyRecord; readonly created: boolean }
   /** The request already finished: return this response, do nothing else. */
   | { readonly kind: "replay"; readonly response: StoredResponse };
 
@@ -43,7 +48,7 @@ export async function beginIdempotentRequest(
     scope: input.scope,
     key: input.key,
     requestHash: input.requestHash,
-    recoveryPoint: STARTED,
+    recoveryPoint: input.initialRecoveryPoint ?? STARTED,
     lockedBy: input.owner,
     lockedUntil,
     response: null,
@@ -52,7 +57,7 @@ export async function beginIdempotentRequest(
     updatedAt: input.now,
     expiresAt: new Date(input.now.getTime() + input.ttlMs),
   });
-  if (created) return { kind: "execute", record };
+  if (created) return { kind: "execute", record, created: true };
   if (record.requestHash !== input.requestHash) {
     throw new SettlekitError(
       ErrorCodes.IDEMPOTENCY_KEY_REUSED,
@@ -77,5 +82,5 @@ export async function beginIdempotentRequest(
     );
   }
   const current = await tx.idempotencyKeys.get(input.scope, input.key);
-  return { kind: "execute", record: current ?? record };
+  return { kind: "execute", record: current ?? record, created: false };
 }

@@ -102,6 +102,7 @@ export async function createCheckout(
   }));
 
   const begun = await deps.store.transaction(async (tx) => {
+    // A new key starts at `checkout_created`: it commits with the checkout or not at all.
     const result = await beginIdempotentRequest(tx, {
       scope: options.scope ?? `buyer:${valid.buyerId}`,
       key: options.idempotencyKey,
@@ -110,8 +111,10 @@ export async function createCheckout(
       now,
       lockMs: deps.options.idempotencyLockMs ?? 60_000,
       ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
+      initialRecoveryPoint: CHECKOUT_CREATED,
+      initialState: { checkoutId },
     });
-    if (result.kind === "execute" && result.record.recoveryPoint !== CHECKOUT_CREATED) {
+    if (result.kind === "execute" && result.created) {
       await tx.checkouts.insert(checkout);
       await tx.paymentOrders.insertMany(orders);
       await appendOutboxEvents(
@@ -126,24 +129,15 @@ export async function createCheckout(
         ],
         deps,
       );
-      await tx.idempotencyKeys.update({
-        scope: result.record.scope,
-        key: result.record.key,
-        owner,
-        now,
-        recoveryPoint: CHECKOUT_CREATED,
-        state: { checkoutId },
-      });
-      return {
-        kind: "execute" as const,
-        record: { ...result.record, recoveryPoint: CHECKOUT_CREATED, state: { checkoutId } },
-      };
     }
     return result;
   });
-  if (begun.kind === "replay")
+  if (begun.kind === "replay") {
     return { ...(begun.response as { status: number; body: JsonObject }), replayed: true };
-  const response = await resumeCheckoutCreation(deps, begun.record, owner);
+  }
+  // Fresh: the checkout is in memory. Taken over (a stalled earlier run): read it back.
+  const known = begun.created ? { checkout, orders } : undefined;
+  const response = await resumeCheckoutCreation(deps, begun.record, owner, known);
   return { status: response.status, body: response.body as JsonObject, replayed: false };
 }
 
@@ -155,14 +149,20 @@ export async function resumeCheckoutCreation(
   deps: Deps,
   record: IdempotencyRecord,
   owner: string,
+  known?: { checkout: Checkout; orders: PaymentOrder[] },
 ): Promise<StoredResponse> {
   const checkoutId = (record.state as { checkoutId?: string } | null)?.checkoutId;
   if (!checkoutId)
     throw new SettlekitError(ErrorCodes.NOT_FOUND, `Idempotency key ${record.key} has no checkout.`);
-  const { checkout, orders } = await deps.store.transaction(async (tx) => ({
-    checkout: await tx.checkouts.get(checkoutId),
-    orders: await tx.paymentOrders.listByCheckout(checkoutId),
-  }));
+  const { checkout, orders } =
+    known ??
+    (await deps.store.transaction(
+      async (tx) => ({
+        checkout: await tx.checkouts.get(checkoutId),
+        orders: await tx.paymentOrders.listByCheckout(checkoutId),
+      }),
+      { readOnly: true },
+    ));
   if (!checkout) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
 
   let outcome: {

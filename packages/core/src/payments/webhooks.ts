@@ -79,7 +79,7 @@ async function processEvent(
     return "applied";
   }
   if (event.kind !== "payment") return "applied";
-  const checkout = await findCheckout(tx, pspId, event.pspReference);
+  const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
   if (!checkout) {
     await tx.webhookEvents.update({
       pspId,
@@ -108,11 +108,6 @@ async function processEvent(
   if (!firstDelivery)
     await tx.webhookEvents.update({ pspId, eventId: event.eventId, status: "processed", now });
   return "applied";
-}
-
-async function findCheckout(tx: StoreTx, pspId: string, pspReference: string) {
-  const found = await tx.checkouts.findByPspReference(pspId, pspReference);
-  return found ? tx.checkouts.get(found.id, { forUpdate: true }) : null;
 }
 
 /**

@@ -13,8 +13,12 @@ export interface CheckoutRepository {
   insert(checkout: Checkout): Promise<void>;
   /** `forUpdate` locks the row until the transaction ends (Postgres; SQLite's write lock already does). */
   get(id: string, options?: { forUpdate?: boolean }): Promise<Checkout | null>;
-  /** The checkout a PSP reference belongs to. */
-  findByPspReference(pspId: string, pspReference: string): Promise<Checkout | null>;
+  /** The checkout a PSP reference belongs to (`forUpdate` as in `get`). */
+  findByPspReference(
+    pspId: string,
+    pspReference: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<Checkout | null>;
   /** Compare-and-set on version; false when someone else changed it first. */
   update(next: Checkout): Promise<boolean>;
   /**

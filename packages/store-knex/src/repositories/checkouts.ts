@@ -83,8 +83,10 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
       const row = await query;
       return row ? toCheckout(row) : null;
     },
-    async findByPspReference(pspId, pspReference) {
-      const row = await select().where({ psp_id: pspId, psp_reference: pspReference }).first();
+    async findByPspReference(pspId, pspReference, options = {}) {
+      const query = select().where({ psp_id: pspId, psp_reference: pspReference }).first();
+      if (options.forUpdate && sql.dialect === "postgres") query.forUpdate();
+      const row = await query;
       return row ? toCheckout(row) : null;
     },
     async update(next) {
