@@ -25,28 +25,27 @@ import { knexStore, TABLES } from "@settlekit/store-knex";
 import { costSince, meter, walBytesPerUnit, walLsn } from "../../../bench/cost-meter.mjs";
 import {
   benchPostgresAndPgbench,
-  checkedRun,
-  errorText,
+  benchResult,
+  checkedSqliteRun,
   finish,
   fmt,
   gc,
   loadWindow,
   log,
-  machineInfo,
-  metText,
   PG_IS_LOCAL,
   percentile,
   positiveNumber,
   printCost,
-  printRatio,
+  printTargets,
   pushPgbenchRows,
-  ratioTarget,
+  recordError,
   round,
   SECONDS,
-  setPgbenchRatios,
+  setTargets,
   sqlitePragmas,
+  storeHeader,
+  storeRow,
   table,
-  throughputTarget,
   WARMUP_SECONDS,
   withPgDatabase,
   withSqlite,
@@ -59,8 +58,15 @@ const HOT_ACCOUNT = "platform:commission";
 const CURRENCY = "USD";
 const BENCH_DB = "settlekit_bench";
 const PGBENCH_DB = "settlekit_pgbench";
-const TARGET_PG_RATIO = 1.0;
-const TARGET_SQLITE_JPS = 5000;
+/** Throughput and targets: the ledger's journals/s ≥ 1.0 × pgbench TPC-B tps; SQLite ≥ 5000 journals/s. */
+const TARGETS = {
+  rateKey: "journalsPerSecond",
+  unit: "journals/s",
+  ratioName: "ledger_journals_per_s",
+  minRatio: 1.0,
+  minSqlite: 5000,
+  otherSqlite: { sqliteFull: "FULL", sqliteNormal: "NORMAL" },
+};
 
 /**
  * `WRITERS` async loops posting journals with unique references for `WARMUP_SECONDS + SECONDS`;
@@ -91,9 +97,7 @@ async function loadLedger(ledger, label) {
         });
         if (!result.created) throw new Error(`reference bench:${runTag}:w${w}:${i} was not created`);
       } catch (error) {
-        errors.push(errorText(error));
-        if (errors.length >= 100)
-          throw new Error(`${label}: too many posting errors, last: ${errorText(error)}`);
+        recordError(errors, label, "posting errors", error);
         continue;
       }
       posted++;
@@ -249,28 +253,11 @@ function summary(load) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const machine = machineInfo();
+  const result = benchResult({ writers: WRITERS }, ["sqliteDefault", "sqliteFull", "sqliteNormal"]);
   log(
     `settlekit ledger benchmark: ${WRITERS} writers, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured, ` +
-      `${SELLERS} sellers, hot account ${HOT_ACCOUNT}; node ${process.version}, nproc ${machine.nproc}`,
+      `${SELLERS} sellers, hot account ${HOT_ACCOUNT}; node ${process.version}, nproc ${result.nproc}`,
   );
-  const result = {
-    ...machine,
-    writers: WRITERS,
-    seconds: SECONDS,
-    warmupSeconds: WARMUP_SECONDS,
-    pgServerVersion: null,
-    pgSettings: null,
-    postgres: null,
-    pgbench: null,
-    ratio: null,
-    ratioPrepared: null,
-    sqliteDefault: null,
-    sqliteFull: null,
-    sqliteNormal: null,
-    targets: {},
-    failures: [],
-  };
 
   // PostgreSQL, then pgbench on the same server (one after the other, never concurrently).
   await benchPostgresAndPgbench(result, {
@@ -282,13 +269,7 @@ async function main() {
   // SQLite file: the store's defaults first, then whichever of FULL / NORMAL that was not, so both
   // the durable (FULL) and the relaxed (NORMAL) figure are always reported.
   await withTempDir("settlekit-bench-", async (dir) => {
-    const sqlite = (mode) =>
-      checkedRun(
-        result.failures,
-        `sqlite ${mode}`,
-        () => benchSqlite(dir, mode),
-        (r) => `sqlite ${r.synchronous}`,
-      );
+    const sqlite = (mode) => checkedSqliteRun(result.failures, mode, () => benchSqlite(dir, mode));
     result.sqliteDefault = await sqlite("default");
     const byMode = { [result.sqliteDefault?.synchronous ?? "?"]: result.sqliteDefault };
     for (const mode of ["FULL", "NORMAL"]) {
@@ -299,36 +280,15 @@ async function main() {
     result.sqliteNormal = byMode.NORMAL ?? null;
   });
 
-  // Ratio and targets.
-  setPgbenchRatios(result, result.postgres?.journalsPerSecond ?? null);
-  const sqliteTarget = (r) => throughputTarget(r, "journalsPerSecond", TARGET_SQLITE_JPS, "journals/s");
-  result.targets = {
-    postgresRatio: ratioTarget(result.ratio, TARGET_PG_RATIO),
-    sqliteStoreDefault: {
-      ...sqliteTarget(result.sqliteDefault),
-      synchronous: result.sqliteDefault?.synchronous,
-    },
-    sqliteFull: sqliteTarget(result.sqliteFull),
-    sqliteNormal: sqliteTarget(result.sqliteNormal),
-  };
-
-  const rows = [
-    ["run", "journals/s (tps)", "p50 ms", "p99 ms", "node CPU ms", "db CPU ms", "WAL B", "check"],
-  ];
+  setTargets(result, TARGETS);
+  const header = storeHeader(["journals/s (tps)", "p50 ms", "p99 ms"], "db CPU ms");
   const ledgerRow = (label, r) =>
-    r
-      ? [
-          label,
-          fmt(r.journalsPerSecond),
-          fmt(r.latencyMs.p50, 2),
-          fmt(r.latencyMs.p99, 2),
-          fmt(r.cost?.nodeCpuMsPerUnit, 3),
-          fmt(r.cost?.postgresCpuMsPerUnit, 3),
-          fmt(r.cost?.walBytesPerUnit, 0),
-          r.verify.ok ? "ok" : "FAIL",
-        ]
-      : [label, "failed", "—", "—", "—", "—", "—", "—"];
-  rows.push(ledgerRow(`postgres ledger, ${WRITERS} writers`, result.postgres));
+    storeRow(label, r, header.length, (run) => [
+      fmt(run.journalsPerSecond),
+      fmt(run.latencyMs.p50, 2),
+      fmt(run.latencyMs.p99, 2),
+    ]);
+  const rows = [header, ledgerRow(`postgres ledger, ${WRITERS} writers`, result.postgres)];
   pushPgbenchRows(rows, result.pgbench, ["—"]);
   const sqliteLabel = (r, sync) =>
     `sqlite ledger, synchronous=${sync}${r?.storeDefault ? " (store default)" : ""}`;
@@ -337,14 +297,7 @@ async function main() {
 
   log("\n== Results (CPU and WAL per journal | per pgbench transaction, warm-up included)");
   log(table(rows));
-  printRatio("ledger_journals_per_s", result, TARGET_PG_RATIO);
-  log(
-    `sqlite store default (synchronous=${result.sqliteDefault?.synchronous ?? "?"}): ` +
-      `${fmt(result.sqliteDefault?.journalsPerSecond)} journals/s — target >= ${TARGET_SQLITE_JPS}: ` +
-      `${metText(result.targets.sqliteStoreDefault.met)}; FULL ${fmt(result.sqliteFull?.journalsPerSecond)}: ` +
-      `${metText(result.targets.sqliteFull.met)}; NORMAL ${fmt(result.sqliteNormal?.journalsPerSecond)}: ` +
-      `${metText(result.targets.sqliteNormal.met)}`,
-  );
+  printTargets(result, TARGETS);
   log(
     "  synchronous=FULL: a committed journal survives power loss. synchronous=NORMAL in WAL mode: the last " +
       "commits may be lost on power loss (not on a process crash); the database is never corrupted.",
