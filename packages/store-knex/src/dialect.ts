@@ -57,3 +57,7 @@ export function readJson<T>(value: unknown): T {
 }
 
 export const readBigInt = (value: unknown): bigint => BigInt(value as string);
+
+/** A nullable text column as an optional field (`null` → `undefined`). */
+export const readOptional = (value: unknown): string | undefined =>
+  value == null ? undefined : String(value);

@@ -1,11 +1,10 @@
 import type { Checkout, CheckoutRepository, CheckoutStatus, PaymentMethod } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readJson } from "../dialect.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
 import { TABLES } from "../tables.js";
 
 type Row = Record<string, unknown>;
-const optional = (value: unknown): string | undefined => (value == null ? undefined : String(value));
 
 const toCheckout = (row: Row): Checkout => ({
   id: String(row.id),
@@ -15,12 +14,12 @@ const toCheckout = (row: Row): Checkout => ({
   status: row.status as CheckoutStatus,
   method: row.method as PaymentMethod,
   pspId: String(row.psp_id),
-  pspReference: optional(row.psp_reference),
+  pspReference: readOptional(row.psp_reference),
   successUrl: String(row.success_url),
   cancelUrl: String(row.cancel_url),
   attempt: Number(row.attempt),
-  redirectUrl: optional(row.redirect_url),
-  failureReason: optional(row.failure_reason),
+  redirectUrl: readOptional(row.redirect_url),
+  failureReason: readOptional(row.failure_reason),
   refundedAmount: readBigInt(row.refunded_amount),
   metadata: readJson<Record<string, string>>(row.metadata),
   version: Number(row.version),

@@ -6,11 +6,10 @@ import type {
 } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readJson } from "../dialect.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
 import { TABLES } from "../tables.js";
 
 type Row = Record<string, unknown>;
-const optional = (value: unknown): string | undefined => (value == null ? undefined : String(value));
 
 const toOrder = (row: Row): PaymentOrder => ({
   id: String(row.id),
@@ -22,8 +21,8 @@ const toOrder = (row: Row): PaymentOrder => ({
   status: row.status as PaymentOrderStatus,
   refundStatus: row.refund_status as OrderRefundStatus,
   refundedAmount: readBigInt(row.refunded_amount),
-  failureReason: optional(row.failure_reason),
-  payoutReference: optional(row.payout_reference),
+  failureReason: readOptional(row.failure_reason),
+  payoutReference: readOptional(row.payout_reference),
   metadata: readJson<Record<string, string>>(row.metadata),
   version: Number(row.version),
   createdAt: readDate(row.created_at),

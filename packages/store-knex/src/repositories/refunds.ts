@@ -1,11 +1,10 @@
 import type { Refund, RefundRepository, RefundStatus } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
-import { readBigInt, readDate } from "../dialect.js";
+import { readBigInt, readDate, readOptional } from "../dialect.js";
 import { TABLES } from "../tables.js";
 
 type Row = Record<string, unknown>;
-const optional = (value: unknown): string | undefined => (value == null ? undefined : String(value));
 
 const toRefund = (row: Row): Refund => ({
   id: String(row.id),
@@ -14,9 +13,9 @@ const toRefund = (row: Row): Refund => ({
   amount: readBigInt(row.amount),
   currency: String(row.currency),
   status: row.status as RefundStatus,
-  pspRefundReference: optional(row.psp_refund_reference),
-  reason: optional(row.reason),
-  failureReason: optional(row.failure_reason),
+  pspRefundReference: readOptional(row.psp_refund_reference),
+  reason: readOptional(row.reason),
+  failureReason: readOptional(row.failure_reason),
   version: Number(row.version),
   createdAt: readDate(row.created_at),
   updatedAt: readDate(row.updated_at),
