@@ -125,13 +125,14 @@ describe.each(DIALECTS)("failure handling on %s", (dialect) => {
       await world.work();
       world.clock.advance(60_000);
     }
-    const dead = await world.store.transaction((tx) => tx.jobs.listDead());
+    const dead = await world.system.listDeadLetters();
     expect(dead.map((j) => [j.type, j.history.length])).toEqual([["psp.register", 3]]);
     expect(await world.system.getCheckout(id)).toMatchObject({
       status: "failed",
       failure_reason: "psp_unavailable",
     });
-    await world.store.transaction((tx) => tx.jobs.replay({ id: dead[0]!.id, now: world.clock.now() }));
+    await expect(world.system.replayDeadLetter("no-such-job")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await world.system.replayDeadLetter(dead[0]!.id);
     await world.work();
     const view = await world.system.getCheckout(id);
     expect(view).toMatchObject({ status: "requires_payment" });

@@ -1,4 +1,5 @@
 import { ErrorCodes, SettlekitError } from "../errors.js";
+import type { Job } from "../ports/jobs.js";
 import type { JsonObject } from "../ports/json.js";
 import type { WebhookInput } from "../ports/psp.js";
 import type { CheckoutInput } from "./checkout-input.js";
@@ -33,6 +34,10 @@ export interface PaymentSystem {
     input: RefundRequest,
     options: { idempotencyKey: string; buyerId?: string; scope?: string },
   ): Promise<JsonObject>;
+  /** Operator: dead-lettered jobs (registrations, refunds, notifications), oldest first, with their history. */
+  listDeadLetters(query?: { limit?: number; type?: string }): Promise<Job[]>;
+  /** Operator: puts a dead job back in the queue with a fresh attempt budget. NOT_FOUND if it is not dead. */
+  replayDeadLetter(id: string): Promise<void>;
   /** A PSP webhook, raw body and headers as received. */
   handleWebhook(pspId: string, input: WebhookInput): Promise<WebhookResult>;
 }
@@ -60,6 +65,12 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     },
     retryPayment: (id, opts) => retryPayment(deps, id, opts),
     refund: (input, opts) => refundPaymentOrder(deps, input, opts),
+    listDeadLetters: (query) => deps.store.transaction((tx) => tx.jobs.listDead(query), { readOnly: true }),
+    async replayDeadLetter(id) {
+      const replayed = await deps.store.transaction((tx) => tx.jobs.replay({ id, now: deps.clock.now() }));
+      if (!replayed)
+        throw new SettlekitError(ErrorCodes.NOT_FOUND, `No dead-lettered job ${id}.`, { param: "id" });
+    },
     handleWebhook: (pspId, input) => handleWebhook(deps, pspId, input),
   };
 }
