@@ -96,6 +96,28 @@ describe.each(DIALECTS)("failure handling on %s", (dialect) => {
     expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
   });
 
+  it("closes an event for a payment it never learns about after an hour, with the reason", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    world.sandbox.faults.holdWebhooks();
+    await world.sandbox.pay(referenceOf(created.body));
+    await world.store
+      .knex("settlekit_checkouts")
+      .where({ id: String(created.body.id) })
+      .update({ psp_reference: "other" });
+    world.sandbox.faults.releaseWebhooks();
+    await world.deliver();
+    expect((await world.work()).webhooks).toBe(0);
+    expect((await world.store.knex("settlekit_webhook_events").first()).status).toBe("pending");
+    world.clock.advance(3_600_000);
+    await world.work();
+    expect(await world.store.knex("settlekit_webhook_events").first()).toMatchObject({
+      status: "processed",
+      last_error: "gave up: unknown payment",
+    });
+    expect(await world.store.transaction((tx) => tx.webhookEvents.listPending({ limit: 10 }))).toEqual([]);
+  });
+
   it("PSP 503 three times, then success: registered by the retry job with backoff", async () => {
     world = await makeWorld(dialect);
     world.sandbox.faults.failNextRegistrations(4, "503");

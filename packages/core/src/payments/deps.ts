@@ -39,6 +39,8 @@ export interface PaymentSystemOptions {
   /** Attempts of a buyer notification (default 10). */
   readonly notificationMaxAttempts?: number;
   readonly backoff?: BackoffPolicy;
+  /** How long a webhook for an unknown payment is kept for retries before it is closed (default 1 h). */
+  readonly deferredWebhookTtlMs?: number;
   /** A checkout pending longer than this is polled at the PSP by the sweeper (default 15 min). */
   readonly sweepAfterMs?: number;
 }

@@ -126,11 +126,29 @@ export async function handleWebhook(deps: Deps, pspId: string, input: WebhookInp
   return result;
 }
 
-/** Retries deferred events (their payment may be known now). Returns how many were applied. */
+/**
+ * Retries deferred events (their payment may be known now). An event still unknown after
+ * `deferredWebhookTtlMs` (default 1 h) is closed with an error for an operator to look at — a
+ * payment settlekit never registered (made in the PSP's dashboard, or an attempt replaced by a
+ * retry) — so pending events cannot pile up. Returns how many were applied.
+ */
 export async function retryDeferredWebhooks(deps: Deps, limit = 100): Promise<number> {
   const pending = await deps.store.transaction((tx) => tx.webhookEvents.listPending({ limit }));
+  const giveUpBefore = deps.clock.now().getTime() - (deps.options.deferredWebhookTtlMs ?? 3_600_000);
   let applied = 0;
   for (const stored of pending) {
+    if (stored.receivedAt.getTime() <= giveUpBefore) {
+      await deps.store.transaction((tx) =>
+        tx.webhookEvents.update({
+          pspId: stored.pspId,
+          eventId: stored.eventId,
+          status: "processed",
+          now: deps.clock.now(),
+          error: `gave up: ${stored.lastError ?? "unknown payment"}`,
+        }),
+      );
+      continue;
+    }
     const event = eventFromJson(stored.payload as JsonObject);
     const outcome = await deps.store.transaction((tx) => processEvent(deps, tx, stored.pspId, event, false));
     if (outcome === "applied") applied++;
