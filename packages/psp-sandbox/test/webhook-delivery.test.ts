@@ -1,26 +1,11 @@
 import { createHmac } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sandboxProvider } from "../src/index.js";
-import type { WebhookReceiver } from "./support/http.js";
 import { startReceiver } from "./support/http.js";
-import { registrationInput, SECRET, seconds, T0, testSandbox } from "./support/sandbox-harness.js";
+import { receiverSandboxes, signatureOf } from "./support/receiver-sandbox.js";
+import { registrationInput, SECRET, seconds, T0 } from "./support/sandbox-harness.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup(options: Parameters<typeof testSandbox>[0] = {}) {
-  const receiver = await startReceiver();
-  const { sandbox, clock } = testSandbox({ webhookUrl: receiver.url, ...options });
-  cleanups.push(
-    () => receiver.close(),
-    () => sandbox.close(),
-  );
-  return { receiver, sandbox, clock };
-}
-
-const signatureOf = (r: WebhookReceiver, i: number) => r.requests[i]!.headers["settlekit-sandbox-signature"];
+const { setup, cleanups } = receiverSandboxes();
 
 describe("webhook delivery over HTTP", () => {
   it("POSTs each event as JSON, signed with Stripe's scheme, and the provider verifies it", async () => {

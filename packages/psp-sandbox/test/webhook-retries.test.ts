@@ -1,24 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { WebhookReceiver } from "./support/http.js";
-import { startReceiver, startServer } from "./support/http.js";
+import { describe, expect, it } from "vitest";
+import { startServer } from "./support/http.js";
+import { receiverSandboxes, signatureOf } from "./support/receiver-sandbox.js";
 import { registrationInput, seconds, T0, testSandbox } from "./support/sandbox-harness.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup(options: Parameters<typeof testSandbox>[0] = {}) {
-  const receiver = await startReceiver();
-  const { sandbox, clock } = testSandbox({ webhookUrl: receiver.url, ...options });
-  cleanups.push(
-    () => receiver.close(),
-    () => sandbox.close(),
-  );
-  return { receiver, sandbox, clock };
-}
-
-const signatureOf = (r: WebhookReceiver, i: number) => r.requests[i]!.headers["settlekit-sandbox-signature"];
+const { setup, cleanups } = receiverSandboxes();
 
 describe("webhook retries", () => {
   it("retries a 500 and a 503 with doubling backoff, re-signing each attempt, then succeeds", async () => {
