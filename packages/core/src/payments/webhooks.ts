@@ -32,10 +32,37 @@ function eventFromJson(json: JsonObject): PspEvent {
   } as PspEvent;
 }
 
+/** What an event did: applied (maybe flagged with a discrepancy) or deferred (unknown target). */
+type Effect = { readonly outcome: "applied" | "deferred"; readonly error?: string };
+
+async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEvent): Promise<Effect> {
+  if (event.kind === "refund") {
+    const refund = await tx.refunds.findByPspReference(event.refundReference);
+    if (!refund) return { outcome: "deferred", error: "unknown refund" };
+    await completeRefund(deps, tx, refund.id, {
+      refundReference: event.refundReference,
+      status: event.status,
+    });
+    return { outcome: "applied" };
+  }
+  if (event.kind !== "payment") return { outcome: "applied" };
+  const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
+  if (!checkout) return { outcome: "deferred", error: "unknown payment" };
+  try {
+    await applyPaymentStatus(deps, tx, checkout, event.status, event);
+    return { outcome: "applied" };
+  } catch (error) {
+    // An impossible report (success after expiry…) is a discrepancy for an operator, not a
+    // reason for the PSP to resend forever: keep it, flagged, and acknowledge.
+    if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
+    return { outcome: "applied", error: error.message };
+  }
+}
+
 /**
  * One event's effect in one transaction: the event id first (a duplicate stops here), then the
- * state change with its ledger journal, outbox event and notification job. Returns whether the
- * event was applied, a duplicate, or deferred (unknown payment).
+ * state change with its ledger journal, outbox event and notification job, then the event's
+ * own record (pending for a retry when its payment or refund is not known yet).
  */
 async function processEvent(
   deps: Deps,
@@ -58,56 +85,18 @@ async function processEvent(
     });
     if (!inserted) return "duplicate";
   }
-  if (event.kind === "refund") {
-    const refund = await tx.refunds.findByPspReference(event.refundReference);
-    if (!refund) {
-      await tx.webhookEvents.update({
-        pspId,
-        eventId: event.eventId,
-        status: "pending",
-        now,
-        error: "unknown refund",
-      });
-      return "deferred";
-    }
-    await completeRefund(deps, tx, refund.id, {
-      refundReference: event.refundReference,
-      status: event.status,
-    });
-    if (!firstDelivery)
-      await tx.webhookEvents.update({ pspId, eventId: event.eventId, status: "processed", now });
-    return "applied";
-  }
-  if (event.kind !== "payment") return "applied";
-  const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
-  if (!checkout) {
+  const effect = await applyEvent(deps, tx, pspId, event);
+  // A first delivery applied cleanly is already recorded as processed by the insert.
+  if (!firstDelivery || effect.outcome === "deferred" || effect.error) {
     await tx.webhookEvents.update({
       pspId,
       eventId: event.eventId,
-      status: "pending",
+      status: effect.outcome === "deferred" ? "pending" : "processed",
       now,
-      error: "unknown payment",
+      error: effect.error ?? null,
     });
-    return "deferred";
   }
-  try {
-    await applyPaymentStatus(deps, tx, checkout, event.status, event);
-  } catch (error) {
-    // An impossible report (success after expiry…) is a discrepancy for an operator, not a
-    // reason for the PSP to resend forever: keep it, flagged, and acknowledge.
-    if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
-    await tx.webhookEvents.update({
-      pspId,
-      eventId: event.eventId,
-      status: "processed",
-      now,
-      error: error.message,
-    });
-    return "applied";
-  }
-  if (!firstDelivery)
-    await tx.webhookEvents.update({ pspId, eventId: event.eventId, status: "processed", now });
-  return "applied";
+  return effect.outcome;
 }
 
 /**
