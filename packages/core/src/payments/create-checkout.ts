@@ -13,6 +13,7 @@ import { checkoutInputSchema, parseInput } from "./checkout-input.js";
 import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 import { paymentEventPayload } from "./payment-outcome.js";
+import type { RecordedCheckout } from "./registration.js";
 import { failRegistration, queueRegistration, recordRegistration, registerWithPsp } from "./registration.js";
 
 /** Recovery point after phase 1: the checkout and its orders exist, the PSP may not know yet. */
@@ -182,18 +183,20 @@ export async function resumeCheckoutCreation(
   }
 
   return deps.store.transaction(async (tx) => {
-    let current: Checkout | null;
-    if (outcome.hosted) current = await recordRegistration(deps, tx, checkoutId, outcome.hosted);
-    else if (outcome.kind === "rejected")
-      current = await failRegistration(deps, tx, checkoutId, outcome.reason ?? "psp_rejected");
-    else {
-      current = await tx.checkouts.get(checkoutId);
+    let recorded: RecordedCheckout | null;
+    if (outcome.hosted) recorded = await recordRegistration(deps, tx, checkoutId, outcome.hosted);
+    else if (outcome.kind === "rejected") {
+      recorded = await failRegistration(deps, tx, checkoutId, outcome.reason ?? "psp_rejected");
+    } else {
+      const current = await tx.checkouts.get(checkoutId);
       if (current && outcome.kind === "queued") await queueRegistration(deps, tx, current);
+      recorded = current ? { checkout: current } : null;
     }
-    if (!current) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
+    if (!recorded) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
+    const current = recorded.checkout;
     const response: StoredResponse = {
       status: outcome.kind === "queued" && current.status === "created" ? 202 : 201,
-      body: checkoutView(current, await tx.paymentOrders.listByCheckout(checkoutId)),
+      body: checkoutView(current, recorded.orders ?? (await tx.paymentOrders.listByCheckout(checkoutId))),
     };
     const stored = await tx.idempotencyKeys.update({
       scope: record.scope,

@@ -161,7 +161,7 @@ export async function applyPaymentStatus(
   checkout: Checkout,
   status: PspPaymentStatus,
   details: OutcomeDetails = {},
-): Promise<{ changed: boolean; checkout: Checkout }> {
+): Promise<{ changed: boolean; checkout: Checkout; orders?: PaymentOrder[] }> {
   const result = checkoutMachine.apply(checkout.status, status);
   if (!result.changed) return { changed: false, checkout };
   const next: Checkout = {
@@ -177,6 +177,6 @@ export async function applyPaymentStatus(
     version: checkout.version + 1,
     updatedAt: deps.clock.now(),
   };
-  await recordCheckoutChange(deps, tx, next);
-  return { changed: true, checkout: next };
+  const orders = await recordCheckoutChange(deps, tx, next);
+  return { changed: true, checkout: next, orders };
 }

@@ -10,6 +10,12 @@ import { applyPaymentStatus, recordCheckoutChange } from "./payment-outcome.js";
 
 export const REGISTER_JOB = "psp.register";
 
+/** A checkout after a registration step, with its orders when the step already loaded them. */
+export interface RecordedCheckout {
+  readonly checkout: Checkout;
+  readonly orders?: PaymentOrder[];
+}
+
 /** The PSP idempotency key of a checkout's n-th payment attempt: the same attempt never registers twice. */
 export const registrationKey = (checkoutId: string, attempt: number) => `${checkoutId}:register:${attempt}`;
 
@@ -51,10 +57,10 @@ export async function recordRegistration(
   tx: StoreTx,
   checkoutId: string,
   hosted: HostedPayment,
-): Promise<Checkout> {
+): Promise<RecordedCheckout> {
   const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
   if (!checkout) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
-  if (checkout.status !== "created") return checkout;
+  if (checkout.status !== "created") return { checkout };
   const registered: Checkout = {
     ...checkout,
     status: checkoutMachine.transition(checkout.status, "register"),
@@ -63,9 +69,10 @@ export async function recordRegistration(
     version: checkout.version + 1,
     updatedAt: deps.clock.now(),
   };
-  await recordCheckoutChange(deps, tx, registered);
-  if (hosted.status === "requires_payment") return registered;
-  return (await applyPaymentStatus(deps, tx, registered, hosted.status)).checkout;
+  const orders = await recordCheckoutChange(deps, tx, registered);
+  if (hosted.status === "requires_payment") return { checkout: registered, orders };
+  const applied = await applyPaymentStatus(deps, tx, registered, hosted.status);
+  return { checkout: applied.checkout, orders: applied.orders ?? orders };
 }
 
 /** The registration could not be done now: a durable job retries it with backoff. */
@@ -88,9 +95,10 @@ export async function failRegistration(
   tx: StoreTx,
   checkoutId: string,
   reason: string,
-): Promise<Checkout | null> {
+): Promise<RecordedCheckout | null> {
   const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
-  if (checkout?.status !== "created") return checkout;
+  if (!checkout) return null;
+  if (checkout.status !== "created") return { checkout };
   const failed: Checkout = {
     ...checkout,
     status: checkoutMachine.transition(checkout.status, "fail"),
@@ -98,6 +106,5 @@ export async function failRegistration(
     version: checkout.version + 1,
     updatedAt: deps.clock.now(),
   };
-  await recordCheckoutChange(deps, tx, failed);
-  return failed;
+  return { checkout: failed, orders: await recordCheckoutChange(deps, tx, failed) };
 }
