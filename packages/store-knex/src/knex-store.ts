@@ -4,6 +4,7 @@ import type { Knex } from "knex";
 import type { Dialect } from "./dialect.js";
 import { detectDialect, sqlFor } from "./dialect.js";
 import { migrationSource } from "./migrations/index.js";
+import { nameStatements } from "./pg-statement-names.js";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
 import { knexCheckouts } from "./repositories/checkouts.js";
 import { knexIdempotencyKeys } from "./repositories/idempotency.js";
@@ -123,6 +124,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
       // First statement a write: SQLite takes the write lock now, waiting (busy_timeout) if it
       // must, instead of failing later on a read→write upgrade that could deadlock.
       if (sqlite && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
+      if (!sqlite) nameStatements(await (trx.client as Knex.Client).acquireConnection());
       return fn(repositories(trx));
     });
   }

@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { knexStore } from "../src/index.js";
+import { postgresSchema } from "./support/databases.js";
+
+let database: Awaited<ReturnType<typeof postgresSchema>>;
+beforeAll(async () => {
+  database = await postgresSchema(1); // one connection: what it prepared is what we read back
+});
+afterAll(async () => database?.drop());
+
+describe("Postgres named statements", () => {
+  it("prepares settlekit's statements once per connection and leaves the host's queries unnamed", async () => {
+    const store = knexStore(database.knex);
+    await store.migrate();
+    const prepared = async () =>
+      (
+        await database.knex.raw<{ rows: { name: string; statement: string }[] }>(
+          "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'settlekit_%' ORDER BY statement",
+        )
+      ).rows;
+    expect(await prepared()).toEqual([]);
+    for (let i = 0; i < 3; i++) {
+      expect(await store.transaction((tx) => tx.checkouts.get(`chk_missing_${i}`))).toBeNull();
+    }
+    const statements = await prepared();
+    // One statement for three runs: prepared once, then reused by name.
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.statement).toMatch(/from "settlekit_checkouts"/);
+    // The host's own query (run above through the same knex, with a binding) was not named.
+    await database.knex.raw("SELECT ?::int AS n", [1]);
+    expect(await prepared()).toHaveLength(1);
+  });
+});
