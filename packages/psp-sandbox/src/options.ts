@@ -49,6 +49,12 @@ export interface SandboxOptions {
   readonly webhookRetry?: SandboxWebhookRetry;
   /** Per-attempt timeout of a webhook POST, real time (default 10 000 ms). */
   readonly webhookTimeoutMs?: number;
+  /**
+   * Webhook POSTs in flight at once (default 1: one at a time, in order, which keeps tests exact).
+   * Real PSPs deliver concurrently with no ordering promise; a higher value shows how the host
+   * copes with that and lets a busy host use more than one connection.
+   */
+  readonly webhookConcurrency?: number;
   /** Used for webhook POSTs (default: the global `fetch`). */
   readonly fetch?: typeof fetch;
   /** Default {@link defaultFeePolicy}: 2.9 % + 30 minor units, rounded half up. */
@@ -70,6 +76,7 @@ export interface ResolvedSandboxOptions {
   readonly paymentTtlMs: number;
   readonly webhookRetry: SandboxWebhookRetry;
   readonly webhookTimeoutMs: number;
+  readonly webhookConcurrency: number;
   readonly fetch: typeof fetch;
   readonly feePolicy: SandboxFeePolicy;
   readonly onError: (error: unknown) => void;
@@ -94,6 +101,10 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
   if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.baseMs < 0) {
     throw invalid("webhookRetry", "webhookRetry needs attempts ≥ 1 and baseMs ≥ 0.");
   }
+  const concurrency = options.webhookConcurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw invalid("webhookConcurrency", "webhookConcurrency must be an integer ≥ 1.");
+  }
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   return {
     baseUrl,
@@ -107,6 +118,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
     paymentTtlMs: options.paymentTtlMs ?? 24 * 60 * 60 * 1_000,
     webhookRetry: retry,
     webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
+    webhookConcurrency: concurrency,
     fetch: options.fetch ?? globalThis.fetch,
     feePolicy: options.feePolicy ?? defaultFeePolicy,
     onError: options.onError ?? ((error) => console.error("[settlekit/psp-sandbox]", error)),

@@ -10,16 +10,19 @@ interface Outgoing {
 }
 
 /**
- * Sends events to the host. Deliveries to `webhookUrl` go out one at a time, in order, so
- * "out of order" only happens when a fault asks for it (hold and reverse, delay, retries), and
- * tests can say exactly what arrived when. Each attempt is signed afresh at send time, as
+ * Sends events to the host. By default deliveries to `webhookUrl` go out one at a time, in order,
+ * so "out of order" only happens when a fault asks for it (hold and reverse, delay, retries), and
+ * tests can say exactly what arrived when; with `webhookConcurrency` > 1 up to that many POSTs are
+ * in flight at once, taken from the queue in order (as a real PSP delivers: concurrently, with no
+ * ordering promise). Each attempt is signed afresh at send time, as
  * Stripe does, so a retry hours later still passes the receiver's tolerance window.
  */
 export class WebhookDispatcher {
   private readonly log: SandboxDelivery[] = [];
   private held: SandboxEvent[] = [];
   private readonly queue: Outgoing[] = [];
-  private pumping: Promise<void> | undefined;
+  /** The running pumps; each POSTs one event at a time from the shared queue. */
+  private readonly pumps = new Set<Promise<void>>();
 
   constructor(
     private readonly options: ResolvedSandboxOptions,
@@ -52,7 +55,7 @@ export class WebhookDispatcher {
 
   /** Resolves once no POST is queued or in flight (scheduled retries and delays wait for their time). */
   async idle(): Promise<void> {
-    while (this.pumping) await this.pumping;
+    while (this.pumps.size > 0) await Promise.all(this.pumps);
   }
 
   private signedHeaders(rawBody: string, at: Date): Record<string, string> {
@@ -84,17 +87,16 @@ export class WebhookDispatcher {
       return;
     }
     this.queue.push(outgoing);
-    this.pumping ??= this.pump();
+    if (this.pumps.size < this.options.webhookConcurrency) {
+      const pump: Promise<void> = this.pump().finally(() => this.pumps.delete(pump));
+      this.pumps.add(pump);
+    }
   }
 
   private async pump(): Promise<void> {
-    try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift())
-        await this.post(next, this.options.webhookUrl!);
-    } finally {
-      // Cleared in the same synchronous step that saw the queue empty, so a later send() restarts the pump.
-      this.pumping = undefined;
-    }
+    // A pump stops in the same synchronous step that saw the queue empty, so a later send() starts one.
+    for (let next = this.queue.shift(); next; next = this.queue.shift())
+      await this.post(next, this.options.webhookUrl!);
   }
 
   private async post({ event, attempt }: Outgoing, url: string): Promise<void> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { sandboxProvider } from "../src/index.js";
 import { startReceiver } from "./support/http.js";
 import { receiverSandboxes, signatureOf } from "./support/receiver-sandbox.js";
-import { registrationInput, SECRET, seconds, T0 } from "./support/sandbox-harness.js";
+import { registrationInput, SECRET, seconds, T0, testSandbox } from "./support/sandbox-harness.js";
 
 const { setup, cleanups } = receiverSandboxes();
 
@@ -90,5 +90,74 @@ describe("webhook delivery over HTTP", () => {
       headers: requests[1]!.headers,
     });
     expect(events[0]).toMatchObject({ kind: "payment", status: "succeeded", instrument: "bank_transfer" });
+  });
+});
+
+describe("webhook delivery concurrency", () => {
+  /** A fetch that holds every POST until released, counting how many are in flight at once. */
+  function gatedFetch() {
+    const gates: (() => void)[] = [];
+    const state = { inFlight: 0, maxInFlight: 0, bodies: [] as string[] };
+    const fetch = (async (_url: string, init?: RequestInit) => {
+      state.inFlight++;
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      state.bodies.push(String(init?.body));
+      await new Promise<void>((resolve) => gates.push(resolve));
+      state.inFlight--;
+      return new Response("{}", { status: 200 });
+    }) as typeof globalThis.fetch;
+    const releaseAll = async () => {
+      while (gates.length > 0 || state.inFlight > 0) {
+        for (const open of gates.splice(0)) open();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    return { fetch, state, releaseAll };
+  }
+
+  async function payFive(webhookConcurrency?: number) {
+    const gated = gatedFetch();
+    const { sandbox } = testSandbox({
+      webhookUrl: "http://host.test/webhooks",
+      fetch: gated.fetch,
+      ...(webhookConcurrency ? { webhookConcurrency } : {}),
+    });
+    const refs: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { pspReference } = await sandbox.createHostedPayment(
+        registrationInput({ checkoutId: `chk_c${i}` }),
+      );
+      refs.push(pspReference);
+      await sandbox.pay(pspReference);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    const inFlightBeforeRelease = gated.state.inFlight;
+    const idle = sandbox.idle();
+    await gated.releaseAll();
+    await idle;
+    const delivered = sandbox.deliveries().filter((d) => d.outcome === "delivered");
+    return { inFlightBeforeRelease, gated, delivered, refs };
+  }
+
+  it("delivers one at a time, in order, by default", async () => {
+    const { inFlightBeforeRelease, gated, delivered, refs } = await payFive();
+    expect(inFlightBeforeRelease).toBe(1);
+    expect(gated.state.maxInFlight).toBe(1);
+    expect(gated.state.bodies.map((b) => JSON.parse(b).data.payment.reference)).toEqual(refs);
+    expect(delivered).toHaveLength(5);
+  });
+
+  it("keeps up to webhookConcurrency POSTs in flight, each event delivered once", async () => {
+    const { inFlightBeforeRelease, gated, delivered } = await payFive(3);
+    expect(inFlightBeforeRelease).toBe(3);
+    expect(gated.state.maxInFlight).toBe(3);
+    expect(new Set(delivered.map((d) => d.eventId)).size).toBe(5);
+    expect(gated.state.bodies).toHaveLength(5);
+  });
+
+  it("rejects a webhookConcurrency that is not a positive integer", () => {
+    for (const webhookConcurrency of [0, -1, 1.5]) {
+      expect(() => testSandbox({ webhookConcurrency })).toThrow(/webhookConcurrency/);
+    }
   });
 });

@@ -22,10 +22,11 @@
 //   BENCH_PGBENCH           0 to skip pgbench (default 1)
 //   BENCH_PGBENCH_PREPARED  0 to skip the extra `pgbench -M prepared` run (default 1)
 //   BENCH_STATEMENTS        0 to skip counting SQL statements on one probe lifecycle (default 1)
+//   BENCH_WEBHOOK_CONCURRENCY  webhook POSTs the sandbox keeps in flight at once (its
+//                           `webhookConcurrency`; default BENCH_CONCURRENCY: a real PSP delivers
+//                           concurrently; 1 delivers one at a time, in order)
 //   BENCH_SANDBOXES         sandbox instances, each with its own payment system over the same store
-//                           (default 1, as a host wires it: one sandbox, whose webhook deliveries go
-//                           out one at a time; buyer b uses sandbox b mod N — N = BENCH_CONCURRENCY
-//                           shows what concurrent webhook delivery would give)
+//                           (default 1, as a host wires it; buyer b uses sandbox b mod N)
 //   PGBENCH                 pgbench executable (default `pgbench` from the PATH)
 // (The shared options are read in bench/kit.mjs at the repository root.)
 //
@@ -78,6 +79,9 @@ const STORES = (process.env.BENCH_STORES || "postgres,sqlite,sqlite-normal").spl
 const RUN_PGBENCH = process.env.BENCH_PGBENCH !== "0";
 const COUNT_STATEMENTS = process.env.BENCH_STATEMENTS !== "0";
 const SANDBOXES = Math.floor(positiveNumber("BENCH_SANDBOXES", 1));
+const WEBHOOK_CONCURRENCY = Math.floor(positiveNumber("BENCH_WEBHOOK_CONCURRENCY", CONCURRENCY));
+/** Webhook handler calls that can run at once, over all sandboxes. */
+const WEBHOOK_SLOTS = SANDBOXES * WEBHOOK_CONCURRENCY;
 const SELLERS = 1000;
 const BUYERS = 10_000;
 const CURRENCY = "USD";
@@ -119,7 +123,7 @@ async function makeWorld(knex, storeOptions = {}) {
     failed: 0,
     duplicates: 0,
     deferred: 0,
-    busyMs: 0, // time spent inside handleWebhook (one sandbox delivers one webhook at a time)
+    busyMs: 0, // time spent inside handleWebhook, summed over the concurrent deliveries
     handleMs: [],
     errors: [],
   };
@@ -129,6 +133,7 @@ async function makeWorld(knex, storeOptions = {}) {
       baseUrl: "http://shop.bench/sandbox",
       webhookUrl: "http://shop.bench/webhooks/sandbox",
       webhookSecret: WEBHOOK_SECRET,
+      webhookConcurrency: WEBHOOK_CONCURRENCY,
       // The real clock and real timers (autoTick), as in production.
       fetch: async (_url, init) => {
         const rawBody = String(init?.body ?? "");
@@ -498,8 +503,8 @@ function printRun(label, r) {
       `createCheckout p50 ${c.p50} ms p99 ${c.p99} ms, lifecycle p50 ${l.p50} ms p99 ${l.p99} ms`,
   );
   log(
-    `  webhooks: ${w.handled} handled, one at a time per sandbox (${SANDBOXES} sandbox${SANDBOXES > 1 ? "es" : ""}), ` +
-      `handleWebhook p50 ${w.handleMs.p50} ms p99 ${w.handleMs.p99} ms, each sandbox's delivery busy ` +
+    `  webhooks: ${w.handled} handled, up to ${WEBHOOK_CONCURRENCY} at a time per sandbox (${SANDBOXES} sandbox${SANDBOXES > 1 ? "es" : ""}), ` +
+      `handleWebhook p50 ${w.handleMs.p50} ms p99 ${w.handleMs.p99} ms, delivery slots busy ` +
       `${w.busyPercent}% of the run; pay → handled ` +
       `p50 ${r.webhookWaitMs.p50} ms p99 ${r.webhookWaitMs.p99} ms`,
   );
@@ -550,7 +555,7 @@ async function benchWorld(label, dialect, knex, { admin, database, storeOptions 
         handled: world.webhook.handled,
         failed: world.webhook.failed,
         handleMs: latencySummary(world.webhook.handleMs),
-        busyPercent: round((world.webhook.busyMs / SANDBOXES / (load.wallSeconds * 1000)) * 100),
+        busyPercent: round((world.webhook.busyMs / WEBHOOK_SLOTS / (load.wallSeconds * 1000)) * 100),
       },
       statementsPerLifecycle: probe?.total ?? null,
       statements: compactProbe(probe),
@@ -569,8 +574,8 @@ async function benchWorld(label, dialect, knex, { admin, database, storeOptions 
 // PostgreSQL
 
 async function benchPostgres(admin, serverVersionNum) {
-  // Buyers hold at most one connection each; each sandbox's webhook handler (one at a time) one more.
-  const pool = CONCURRENCY + Math.min(SANDBOXES, CONCURRENCY) + 1;
+  // Buyers hold at most one connection each; each webhook in flight one more.
+  const pool = CONCURRENCY + Math.min(WEBHOOK_SLOTS, CONCURRENCY) + 1;
   log(`\n== PostgreSQL lifecycles: ${CONCURRENCY} buyers, pool ${pool}, database ${BENCH_DB}`);
   return withPgDatabase(admin, serverVersionNum, BENCH_DB, pool, async (knex) => {
     // Open every pooled connection now, so their server backends can be found and metered.
@@ -603,13 +608,13 @@ async function benchSqlite(dir, sqliteSynchronous) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const result = benchResult({ concurrency: CONCURRENCY, sandboxes: SANDBOXES }, [
-    "sqliteDefault",
-    "sqliteNormal",
-  ]);
+  const result = benchResult(
+    { concurrency: CONCURRENCY, sandboxes: SANDBOXES, webhookConcurrency: WEBHOOK_CONCURRENCY },
+    ["sqliteDefault", "sqliteNormal"],
+  );
   log(
     `settlekit lifecycle benchmark: ${CONCURRENCY} buyers, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured, ` +
-      `create → pay (sandbox) → signed webhook → ledger; ${SANDBOXES} sandbox${SANDBOXES > 1 ? "es" : ""}, ` +
+      `create → pay (sandbox) → signed webhook → ledger; ${SANDBOXES} sandbox${SANDBOXES > 1 ? "es" : ""} delivering up to ${WEBHOOK_CONCURRENCY} webhooks at once, ` +
       `${SELLERS} sellers, ${BUYERS} buyers; ` +
       `node ${process.version}, nproc ${result.nproc}`,
   );
