@@ -20,6 +20,7 @@ import { knexWebhookEvents } from "./repositories/webhook-events.js";
 import type { SqliteSynchronous } from "./sqlite-connection.js";
 import { sqliteConnections } from "./sqlite-connection.js";
 import { TABLES } from "./tables.js";
+import { transactionBatches } from "./transaction-batches.js";
 
 export interface KnexStoreOptions {
   /**
@@ -118,23 +119,37 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     : postgresJournalWriter(knex, shards, isTransient);
   const autocommitLedger = knexLedger(knex, sql, (journal) => withRetries(() => autocommitInsert(journal)));
 
-  async function attempt<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
+  async function attempt<T>(
+    fn: (tx: StoreTx, trx: Knex.Transaction) => Promise<T>,
+    readOnly: boolean,
+  ): Promise<T> {
     if (sqlite) await sqlite.use(() => undefined); // settle the connection's pragmas first
     return knex.transaction(async (trx) => {
       // First statement a write: SQLite takes the write lock now, waiting (busy_timeout) if it
       // must, instead of failing later on a read→write upgrade that could deadlock.
       if (sqlite && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
       if (!sqlite) nameStatements(await (trx.client as Knex.Client).acquireConnection());
-      return fn(repositories(trx));
+      return fn(repositories(trx), trx);
     });
   }
+
+  // SQLite writers: group commit of whole transactions (see transactionBatches).
+  const sqliteWrite = sqlite
+    ? transactionBatches<Knex.Transaction, StoreTx>(
+        (body) => withRetries(() => attempt(async (_tx, trx) => body(trx), false)),
+        repositories,
+      )
+    : undefined;
 
   return {
     dialect,
     knex,
     ledger: autocommitLedger,
-    transaction: (fn, txOptions: TransactionOptions = {}) =>
-      withRetries(() => attempt(fn, txOptions.readOnly === true)),
+    transaction: (fn, txOptions: TransactionOptions = {}) => {
+      const readOnly = txOptions.readOnly === true;
+      if (sqliteWrite && !readOnly) return sqliteWrite(fn);
+      return withRetries(() => attempt(fn, readOnly));
+    },
     async migrate() {
       if (sqlite) await sqlite.use(() => undefined);
       await knex.migrate.latest({ migrationSource, tableName: TABLES.migrations });

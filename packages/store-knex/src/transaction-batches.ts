@@ -1,0 +1,92 @@
+import type { Outcome } from "./group-commit.js";
+
+/** What a batch needs from one physical transaction: plain statements (savepoints). */
+export interface SavepointTarget {
+  raw(sql: string): PromiseLike<unknown>;
+}
+
+interface Pending<Tx> {
+  readonly fn: (tx: Tx) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for whole transactions on an embedded single-writer database (SQLite). Writers
+ * queue; one physical transaction runs them back to back, each inside its own savepoint, and
+ * commits once: one write lock, one BEGIN/COMMIT and one durable sync for the whole batch instead
+ * of per transaction. Each caller still gets all-or-nothing for its own work: a callback that
+ * throws is rolled back to its savepoint and gets its error, the others go on. Results are handed
+ * out only after the COMMIT, so nobody sees a success that did not become durable; if the commit
+ * (or the physical transaction) fails, every caller of that batch gets the error.
+ *
+ * Transactions that queue while a batch runs join it (up to `maxBatch`), so under load batches
+ * grow by themselves and an idle store commits each transaction at once. SQLite allows one writer
+ * at a time anyway, so running them in sequence inside one transaction costs no concurrency.
+ *
+ * `physical(body)` opens the transaction (write lock first), calls `body` and commits; it is
+ * where the store's retries on a busy database live: a retried batch runs every callback again,
+ * which the store contract allows (callbacks only touch the store).
+ */
+export function transactionBatches<Trx extends SavepointTarget, Tx>(
+  physical: (body: (trx: Trx) => Promise<void>) => Promise<void>,
+  repositories: (trx: Trx) => Tx,
+  maxBatch = 64,
+): <T>(fn: (tx: Tx) => Promise<T>) => Promise<T> {
+  const queue: Pending<Tx>[] = [];
+  let draining = false;
+
+  async function runBatch(): Promise<void> {
+    const batch: Pending<Tx>[] = [];
+    let outcomes: Outcome<unknown>[] = [];
+    try {
+      await physical(async (trx) => {
+        outcomes = [];
+        const tx = repositories(trx);
+        for (let i = 0; ; i++) {
+          // Joins while the batch is open: what queued during the previous callback runs next.
+          if (i === batch.length) {
+            const next = batch.length < maxBatch ? queue.shift() : undefined;
+            if (!next) break;
+            batch.push(next);
+          }
+          await trx.raw("SAVEPOINT settlekit_tx");
+          try {
+            const value = await batch[i]!.fn(tx);
+            await trx.raw("RELEASE settlekit_tx");
+            outcomes.push({ value });
+          } catch (error) {
+            await trx.raw("ROLLBACK TO settlekit_tx");
+            await trx.raw("RELEASE settlekit_tx");
+            outcomes.push({ error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if ("error" in outcome) pending.reject(outcome.error);
+      else pending.resolve(outcome.value);
+    });
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while (queue.length > 0) await runBatch();
+    } finally {
+      draining = false;
+    }
+  }
+
+  return <T>(fn: (tx: Tx) => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!draining) {
+        draining = true;
+        void drain();
+      }
+    });
+}
