@@ -26,6 +26,17 @@ describe("uuidv7", () => {
   });
   it("sorts by time across milliseconds", () => {
     expect(uuidv7(1_000) < uuidv7(1_001)).toBe(true);
+    expect(uuidv7(0x00ff_ffff) < uuidv7(0x0100_0000)).toBe(true); // the carry between the halves
+  });
+  it("encodes the whole 48-bit range and stays unique across refills of its random pool", () => {
+    expect(uuidv7(2 ** 48 - 1)).toMatch(/^ffffffff-ffff-7/);
+    expect(uuidv7(0)).toMatch(/^00000000-0000-7/);
+    const ids = Array.from({ length: 5_000 }, () => uuidv7(42));
+    expect(new Set(ids).size).toBe(5_000);
+    // All 74 random bits vary: every hex position after the version nibble takes many values.
+    for (const position of [15, 16, 17, 20, 21, 22, 24, 35]) {
+      expect(new Set(ids.map((id) => id[position])).size).toBeGreaterThan(3);
+    }
   });
 });
 
