@@ -12,6 +12,7 @@ export interface SqliteDatabase {
 
 export interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
+  all(...params: unknown[]): unknown[];
   get(...params: unknown[]): unknown;
   safeIntegers(toggle?: boolean): SqliteStatement;
 }

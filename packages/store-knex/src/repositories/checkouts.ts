@@ -2,6 +2,7 @@ import type { Checkout, CheckoutRepository, CheckoutStatus, PaymentMethod } from
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
+import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
 
 type Row = Record<string, unknown>;
@@ -48,6 +49,34 @@ const COLUMNS = [
   "expires_at",
 ];
 
+/** The columns `toRow` writes, in its order (the hot statements bind them positionally). */
+const WRITE_COLUMNS = [
+  "buyer_id",
+  "currency",
+  "amount",
+  "status",
+  "method",
+  "psp_id",
+  "psp_reference",
+  "success_url",
+  "cancel_url",
+  "attempt",
+  "redirect_url",
+  "failure_reason",
+  "refunded_amount",
+  "metadata",
+  "version",
+  "created_at",
+  "updated_at",
+  "expires_at",
+  "check_after",
+];
+const SELECT = `SELECT ${COLUMNS.join(", ")}, CAST(amount AS TEXT) AS amount, CAST(refunded_amount AS TEXT) AS refunded_amount FROM ${TABLES.checkouts}`;
+const INSERT = `INSERT INTO ${TABLES.checkouts} (id, ${WRITE_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(WRITE_COLUMNS.length)})`;
+const UPDATE = `UPDATE ${TABLES.checkouts} SET ${WRITE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ? AND version = ?`;
+const BY_ID = `${SELECT} WHERE id = ?`;
+const BY_PSP_REFERENCE = `${SELECT} WHERE psp_id = ? AND psp_reference = ?`;
+
 export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRepository {
   const toRow = (c: Checkout) => ({
     buyer_id: c.buyerId,
@@ -71,27 +100,28 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
     check_after: null,
   });
   const select = () => db(TABLES.checkouts).select(sql.columns(COLUMNS, ["amount", "refunded_amount"]));
+  const exec = execFor(db, sql.dialect);
+  const writeParams = (c: Checkout) => {
+    const row: Record<string, unknown> = toRow(c);
+    return WRITE_COLUMNS.map((column) => row[column]);
+  };
+  // Row locks are a Postgres notion; SQLite's transactions hold the whole database's write lock.
+  const locking = (text: string, forUpdate: boolean | undefined) =>
+    forUpdate && sql.dialect === "postgres" ? `${text} FOR UPDATE` : text;
+  const one = async (text: string, params: unknown[]) => {
+    const [row] = await exec.all(text, params);
+    return row ? toCheckout(row) : null;
+  };
 
   return {
     async insert(checkout) {
-      await db(TABLES.checkouts).insert({ id: checkout.id, ...toRow(checkout) });
+      await exec.run(INSERT, [checkout.id, ...writeParams(checkout)]);
     },
-    async get(id, options = {}) {
-      const query = select().where({ id }).first();
-      if (options.forUpdate && sql.dialect === "postgres") query.forUpdate();
-      const row = await query;
-      return row ? toCheckout(row) : null;
-    },
-    async findByPspReference(pspId, pspReference, options = {}) {
-      const query = select().where({ psp_id: pspId, psp_reference: pspReference }).first();
-      if (options.forUpdate && sql.dialect === "postgres") query.forUpdate();
-      const row = await query;
-      return row ? toCheckout(row) : null;
-    },
+    get: (id, options = {}) => one(locking(BY_ID, options.forUpdate), [id]),
+    findByPspReference: (pspId, pspReference, options = {}) =>
+      one(locking(BY_PSP_REFERENCE, options.forUpdate), [pspId, pspReference]),
     async update(next) {
-      const changed = await db(TABLES.checkouts)
-        .where({ id: next.id, version: next.version - 1 })
-        .update(toRow(next));
+      const changed = await exec.run(UPDATE, [...writeParams(next), next.id, next.version - 1]);
       return changed === 1;
     },
     async listStale({ statuses, updatedBefore, now, limit }) {

@@ -3,6 +3,7 @@ import { FINISHED } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readDate, readDateOrNull, readJson } from "../dialect.js";
+import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
 
 type Row = Record<string, unknown>;
@@ -21,31 +22,46 @@ const toRecord = (row: Row): IdempotencyRecord => ({
   expiresAt: readDate(row.expires_at),
 });
 
+const COLUMNS =
+  "scope, key, request_hash, recovery_point, locked_by, locked_until, response, state, created_at, updated_at, expires_at";
+const INSERT = `INSERT INTO ${TABLES.idempotencyKeys} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, key) DO NOTHING`;
+const GET = `SELECT ${COLUMNS} FROM ${TABLES.idempotencyKeys} WHERE scope = ? AND key = ?`;
+/** UPDATE texts by the set of columns a call changes (a handful of shapes). */
+const updates = new Map<string, string>();
+const updateFor = (columns: readonly string[]): string => {
+  const shape = columns.join(",");
+  let text = updates.get(shape);
+  if (!text) {
+    text = `UPDATE ${TABLES.idempotencyKeys} SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE scope = ? AND key = ? AND locked_by = ?`;
+    updates.set(shape, text);
+  }
+  return text;
+};
+
 export function knexIdempotencyKeys(db: Knex | Knex.Transaction, sql: Sql): IdempotencyKeyRepository {
+  const exec = execFor(db, sql.dialect);
   const get = async (scope: string, key: string) => {
-    const row = await db(TABLES.idempotencyKeys).where({ scope, key }).first();
+    const [row] = await exec.all(GET, [scope, key]);
     return row ? toRecord(row) : null;
   };
   return {
     async insertOrGet(record) {
-      const inserted = await db(TABLES.idempotencyKeys)
-        .insert({
-          scope: record.scope,
-          key: record.key,
-          request_hash: record.requestHash,
-          recovery_point: record.recoveryPoint,
-          locked_by: record.lockedBy,
-          locked_until: record.lockedUntil ? sql.time(record.lockedUntil) : null,
-          response: record.response ? sql.json(record.response) : null,
-          state: record.state == null ? null : sql.json(record.state),
-          created_at: sql.time(record.createdAt),
-          updated_at: sql.time(record.updatedAt),
-          expires_at: sql.time(record.expiresAt),
-        })
-        .onConflict(["scope", "key"])
-        .ignore()
-        .returning("*");
-      if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
+      const inserted = await exec.run(INSERT, [
+        record.scope,
+        record.key,
+        record.requestHash,
+        record.recoveryPoint,
+        record.lockedBy,
+        record.lockedUntil ? sql.time(record.lockedUntil) : null,
+        record.response ? sql.json(record.response) : null,
+        record.state == null ? null : sql.json(record.state),
+        sql.time(record.createdAt),
+        sql.time(record.updatedAt),
+        sql.time(record.expiresAt),
+      ]);
+      // Inserted: the stored row is exactly the record (no defaults or triggers on this table).
+      if (inserted === 1) return { record, created: true };
       const existing = await get(record.scope, record.key);
       if (!existing) throw new Error(`idempotency key ${record.key} conflicted but cannot be read`);
       return { record: existing, created: false };
@@ -67,7 +83,8 @@ export function knexIdempotencyKeys(db: Knex | Knex.Transaction, sql: Sql): Idem
         patch.locked_until = lockedUntil ? sql.time(lockedUntil) : null;
         if (lockedUntil === null) patch.locked_by = null;
       }
-      const changed = await db(TABLES.idempotencyKeys).where({ scope, key, locked_by: owner }).update(patch);
+      const columns = Object.keys(patch);
+      const changed = await exec.run(updateFor(columns), [...Object.values(patch), scope, key, owner]);
       return changed === 1;
     },
     get,

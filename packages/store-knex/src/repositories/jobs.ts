@@ -2,6 +2,7 @@ import type { Job, JobAttempt, JobRepository, JobStatus } from "@settlekit/core"
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readDate, readDateOrNull, readJson } from "../dialect.js";
+import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
 
 type Row = Record<string, unknown>;
@@ -23,7 +24,12 @@ const toJob = (row: Row): Job => ({
   updatedAt: readDate(row.updated_at),
 });
 
+const ENQUEUE = `INSERT INTO ${TABLES.jobs} (id, type, payload, status, attempts, max_attempts, run_at, history, dedupe_key, created_at, updated_at)
+VALUES (?, ?, ?, 'queued', 0, ?, ?, '[]', ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`;
+const BY_DEDUPE_KEY = `SELECT * FROM ${TABLES.jobs} WHERE dedupe_key = ?`;
+
 export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
+  const exec = execFor(db, sql.dialect);
   const get = async (id: string): Promise<Job | null> => {
     const row = await db(TABLES.jobs).where({ id }).first();
     return row ? toJob(row) : null;
@@ -37,27 +43,18 @@ export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
 
   return {
     async enqueue(job, now) {
-      const inserted = await db(TABLES.jobs)
-        .insert({
-          id: job.id,
-          type: job.type,
-          payload: sql.json(job.payload),
-          status: "queued",
-          attempts: 0,
-          max_attempts: job.maxAttempts ?? 8,
-          run_at: sql.time(job.runAt ?? now),
-          history: "[]",
-          dedupe_key: job.dedupeKey ?? null,
-          created_at: sql.time(now),
-          updated_at: sql.time(now),
-        })
-        .onConflict("dedupe_key")
-        .ignore()
-        .returning("*");
+      const inserted = await exec.all(ENQUEUE, [
+        job.id,
+        job.type,
+        sql.json(job.payload),
+        job.maxAttempts ?? 8,
+        sql.time(job.runAt ?? now),
+        job.dedupeKey ?? null,
+        sql.time(now),
+        sql.time(now),
+      ]);
       if (inserted[0]) return { job: toJob(inserted[0]), created: true };
-      const existing = await db(TABLES.jobs)
-        .where({ dedupe_key: job.dedupeKey ?? null })
-        .first();
+      const [existing] = job.dedupeKey ? await exec.all(BY_DEDUPE_KEY, [job.dedupeKey]) : [];
       if (!existing) throw new Error(`job ${job.id} was not inserted and has no dedupe twin`);
       return { job: toJob(existing), created: false };
     },

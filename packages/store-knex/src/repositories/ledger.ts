@@ -2,6 +2,7 @@ import type { AccountBalance, InsertJournalResult, Journal, LedgerRepository } f
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readJson } from "../dialect.js";
+import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
 import type { ShardPolicy } from "./balance-rows.js";
 import { balanceRowsFor } from "./balance-rows.js";
@@ -113,38 +114,43 @@ export function knexLedger(db: Knex | Knex.Transaction, sql: Sql, insert: Journa
 }
 
 /** Inside a SQLite transaction: plain statements through knex. */
+const INSERT_JOURNAL = `INSERT INTO ${TABLES.journals} (id, reference, kind, metadata, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (reference) DO NOTHING RETURNING seq`;
+const INSERT_POSTING = `INSERT INTO ${TABLES.postings} (journal_seq, ord, account, currency, direction, amount) VALUES (?, ?, ?, ?, ?, ?)`;
+const UPSERT_BALANCE = `INSERT INTO ${TABLES.balances} (account, currency, shard, debits, credits) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (account, currency, shard) DO UPDATE
+SET debits = ${TABLES.balances}.debits + excluded.debits, credits = ${TABLES.balances}.credits + excluded.credits`;
+
+/** A journal inside a SQLite transaction: prepared statements, one row each (no round trips to save). */
 export function sqliteTxInsert(db: Knex.Transaction, sql: Sql, shards: ShardPolicy): JournalInsert {
+  const exec = execFor(db, "sqlite");
   return async (journal) => {
-    const inserted = await db(TABLES.journals)
-      .insert({
-        id: journal.id,
-        reference: journal.reference,
-        kind: journal.kind,
-        metadata: sql.json(journal.metadata),
-        created_at: sql.time(journal.createdAt),
-      })
-      .onConflict("reference")
-      .ignore()
-      .returning("seq");
-    const seq = inserted[0]?.seq;
-    if (seq === undefined) return false;
-    await db(TABLES.postings).insert(
-      journal.postings.map((p, ord) => ({
-        journal_seq: seq,
+    const [inserted] = await exec.all(INSERT_JOURNAL, [
+      journal.id,
+      journal.reference,
+      journal.kind,
+      sql.json(journal.metadata),
+      sql.time(journal.createdAt),
+    ]);
+    if (inserted === undefined) return false;
+    for (const [ord, p] of journal.postings.entries()) {
+      await exec.run(INSERT_POSTING, [
+        inserted.seq,
         ord,
-        account: p.account,
-        currency: p.currency,
-        direction: p.direction,
-        amount: sql.int(p.amount),
-      })),
-    );
+        p.account,
+        p.currency,
+        p.direction,
+        sql.int(p.amount),
+      ]);
+    }
     for (const row of balanceRowsFor(journal.postings, shards)) {
-      await db.raw(
-        `INSERT INTO ${TABLES.balances} (account, currency, shard, debits, credits) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (account, currency, shard) DO UPDATE
-         SET debits = ${TABLES.balances}.debits + excluded.debits, credits = ${TABLES.balances}.credits + excluded.credits`,
-        [row.account, row.currency, row.shard, sql.int(row.debits), sql.int(row.credits)],
-      );
+      await exec.run(UPSERT_BALANCE, [
+        row.account,
+        row.currency,
+        row.shard,
+        sql.int(row.debits),
+        sql.int(row.credits),
+      ]);
     }
     return true;
   };

@@ -79,5 +79,13 @@ export function knexOutbox(db: Knex | Knex.Transaction, sql: Sql): OutboxReposit
       const rows = await db(TABLES.outbox).whereNull("published_at").orderBy("seq").limit(limit);
       return rows.map(toEvent);
     },
+    async listByAggregate({ aggregateType, aggregateId, limit = 100, afterId }) {
+      const query = db(TABLES.outbox)
+        .where({ aggregate_type: aggregateType, aggregate_id: aggregateId })
+        .orderBy("seq")
+        .limit(limit);
+      if (afterId) query.where("seq", ">", db(TABLES.outbox).select("seq").where({ id: afterId }));
+      return (await query).map(toEvent);
+    },
   };
 }

@@ -7,6 +7,7 @@ import type {
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
+import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
 
 type Row = Record<string, unknown>;
@@ -49,6 +50,41 @@ const COLUMNS = [
   "paid_out_at",
 ];
 
+/** The columns `toRow` writes, in order (the hot statements bind them positionally). */
+const WRITE_COLUMNS = [
+  "buyer_id",
+  "seller_id",
+  "currency",
+  "amount",
+  "status",
+  "refund_status",
+  "refunded_amount",
+  "failure_reason",
+  "payout_reference",
+  "metadata",
+  "version",
+  "created_at",
+  "updated_at",
+  "fulfilled_at",
+  "paid_out_at",
+];
+const SELECT = `SELECT ${COLUMNS.join(", ")}, CAST(amount AS TEXT) AS amount, CAST(refunded_amount AS TEXT) AS refunded_amount FROM ${TABLES.paymentOrders}`;
+const BY_CHECKOUT = `${SELECT} WHERE checkout_id = ? ORDER BY position`;
+const UPDATE = `UPDATE ${TABLES.paymentOrders} SET ${WRITE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ? AND version = ?`;
+const INSERT_ROW = `(?, ?, ?${", ?".repeat(WRITE_COLUMNS.length)})`;
+/** One multi-row INSERT per order count (a checkout has few orders; texts are cached by count). */
+const inserts = new Map<number, string>();
+const insertFor = (count: number): string => {
+  let text = inserts.get(count);
+  if (!text) {
+    text = `INSERT INTO ${TABLES.paymentOrders} (id, checkout_id, position, ${WRITE_COLUMNS.join(", ")}) VALUES ${Array(count).fill(INSERT_ROW).join(", ")}`;
+    if (inserts.size < 64) inserts.set(count, text);
+  }
+  return text;
+};
+/** Rows per INSERT statement: keeps bind parameters well under SQLite's and Postgres's limits. */
+const INSERT_CHUNK = 100;
+
 export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): PaymentOrderRepository {
   const toRow = (o: PaymentOrder) => ({
     buyer_id: o.buyerId,
@@ -68,13 +104,21 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
     paid_out_at: o.paidOutAt ? sql.time(o.paidOutAt) : null,
   });
   const select = () => db(TABLES.paymentOrders).select(sql.columns(COLUMNS, ["amount", "refunded_amount"]));
+  const exec = execFor(db, sql.dialect);
+  const writeParams = (o: PaymentOrder) => {
+    const row: Record<string, unknown> = toRow(o);
+    return WRITE_COLUMNS.map((column) => row[column]);
+  };
 
   return {
     async insertMany(orders) {
-      if (orders.length === 0) return;
-      await db(TABLES.paymentOrders).insert(
-        orders.map((o, position) => ({ id: o.id, checkout_id: o.checkoutId, position, ...toRow(o) })),
-      );
+      for (let start = 0; start < orders.length; start += INSERT_CHUNK) {
+        const chunk = orders.slice(start, start + INSERT_CHUNK);
+        await exec.run(
+          insertFor(chunk.length),
+          chunk.flatMap((o, i) => [o.id, o.checkoutId, start + i, ...writeParams(o)]),
+        );
+      }
     },
     async get(id, options = {}) {
       const query = select().where({ id }).first();
@@ -83,12 +127,10 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
       return row ? toOrder(row) : null;
     },
     async listByCheckout(checkoutId) {
-      return (await select().where({ checkout_id: checkoutId }).orderBy("position")).map(toOrder);
+      return (await exec.all(BY_CHECKOUT, [checkoutId])).map(toOrder);
     },
     async update(next) {
-      const changed = await db(TABLES.paymentOrders)
-        .where({ id: next.id, version: next.version - 1 })
-        .update(toRow(next));
+      const changed = await exec.run(UPDATE, [...writeParams(next), next.id, next.version - 1]);
       return changed === 1;
     },
   };

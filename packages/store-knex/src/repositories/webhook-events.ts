@@ -7,6 +7,7 @@ import type {
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readDate, readDateOrNull, readJson } from "../dialect.js";
+import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
 
 type Row = Record<string, unknown>;
@@ -22,24 +23,24 @@ const toEvent = (row: Row): StoredWebhookEvent => ({
   processedAt: readDateOrNull(row.processed_at),
 });
 
+const INSERT = `INSERT INTO ${TABLES.webhookEvents} (psp_id, event_id, payload, status, attempts, last_error, received_at, processed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (psp_id, event_id) DO NOTHING`;
+
 export function knexWebhookEvents(db: Knex | Knex.Transaction, sql: Sql): WebhookEventRepository {
+  const exec = execFor(db, sql.dialect);
   return {
     async insert(event) {
-      const inserted = await db(TABLES.webhookEvents)
-        .insert({
-          psp_id: event.pspId,
-          event_id: event.eventId,
-          payload: sql.json(event.payload),
-          status: event.status,
-          attempts: event.attempts,
-          last_error: event.lastError,
-          received_at: sql.time(event.receivedAt),
-          processed_at: event.processedAt ? sql.time(event.processedAt) : null,
-        })
-        .onConflict(["psp_id", "event_id"])
-        .ignore()
-        .returning("event_id");
-      return inserted.length === 1;
+      const inserted = await exec.run(INSERT, [
+        event.pspId,
+        event.eventId,
+        sql.json(event.payload),
+        event.status,
+        event.attempts,
+        event.lastError,
+        sql.time(event.receivedAt),
+        event.processedAt ? sql.time(event.processedAt) : null,
+      ]);
+      return inserted === 1;
     },
     async get(pspId, eventId) {
       const row = await db(TABLES.webhookEvents).where({ psp_id: pspId, event_id: eventId }).first();

@@ -109,6 +109,18 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect(await h.store.transaction((tx) => tx.checkouts.get("nope"))).toBeNull();
     });
 
+    it("stores and lists hundreds of orders of one checkout in their order", async () => {
+      const h = current();
+      const orders = Array.from({ length: 250 }, (_, i) =>
+        orderFixture(`chk_many_po_${i}`, "chk_many", `S${i}`, BigInt(i + 1)),
+      );
+      await h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkoutFixture("chk_many"));
+        await tx.paymentOrders.insertMany(orders);
+      });
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_many"))).toEqual(orders);
+    });
+
     it("updates a checkout only from the version it was read at (compare-and-set)", async () => {
       const h = current();
       await seed(h);
