@@ -184,7 +184,8 @@ export async function resumeCheckoutCreation(
 
   return deps.store.transaction(async (tx) => {
     let recorded: RecordedCheckout | null;
-    if (outcome.hosted) recorded = await recordRegistration(deps, tx, checkoutId, outcome.hosted);
+    if (outcome.hosted)
+      recorded = await recordRegistration(deps, tx, checkoutId, outcome.hosted, { checkout, orders });
     else if (outcome.kind === "rejected") {
       recorded = await failRegistration(deps, tx, checkoutId, outcome.reason ?? "psp_rejected");
     } else {

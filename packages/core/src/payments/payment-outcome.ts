@@ -60,9 +60,15 @@ export function paymentEventPayload(checkout: Checkout, orders: readonly Payment
 /**
  * Stores a checkout that moved to `next.status` — its orders, the ledger journal when the money
  * arrived, the outbox event and the buyer notification job — inside `tx`, so all of it commits
- * together. `next.version` must be the stored version + 1 (compare-and-set).
+ * together. `next.version` must be the stored version + 1 (compare-and-set). `currentOrders`:
+ * the checkout's orders as stored at `next.version - 1`, when the caller has them (saves a read).
  */
-export async function recordCheckoutChange(deps: Deps, tx: StoreTx, next: Checkout): Promise<PaymentOrder[]> {
+export async function recordCheckoutChange(
+  deps: Deps,
+  tx: StoreTx,
+  next: Checkout,
+  currentOrders?: readonly PaymentOrder[],
+): Promise<PaymentOrder[]> {
   if (!(await tx.checkouts.update(next))) {
     throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Checkout ${next.id} changed concurrently; retry.`);
   }
@@ -74,7 +80,7 @@ export async function recordCheckoutChange(deps: Deps, tx: StoreTx, next: Checko
         ? "failed"
         : undefined;
   const orders: PaymentOrder[] = [];
-  for (const order of await tx.paymentOrders.listByCheckout(next.id)) {
+  for (const order of currentOrders ?? (await tx.paymentOrders.listByCheckout(next.id))) {
     // A new attempt (retry) rewinds failed orders to pending; outcomes are applied as reports.
     const moved =
       next.status === "requires_payment" && order.status === "failed"

@@ -50,13 +50,16 @@ export async function registerWithPsp(
 /**
  * Phase 3: stores the PSP's token and page against the checkout and moves it to
  * `requires_payment` (then on, if the PSP already reports more). A checkout that moved on
- * meanwhile (registered by a racing job, expired) is left as it is.
+ * meanwhile (registered by a racing job, expired) is left as it is. `known`: the checkout and
+ * orders as phase 1 wrote them; while the stored checkout is still at that version its orders
+ * are too (every order change comes with a checkout change), so they are not read again.
  */
 export async function recordRegistration(
   deps: Deps,
   tx: StoreTx,
   checkoutId: string,
   hosted: HostedPayment,
+  known?: { readonly checkout: Checkout; readonly orders: readonly PaymentOrder[] },
 ): Promise<RecordedCheckout> {
   const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
   if (!checkout) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
@@ -69,7 +72,8 @@ export async function recordRegistration(
     version: checkout.version + 1,
     updatedAt: deps.clock.now(),
   };
-  const orders = await recordCheckoutChange(deps, tx, registered);
+  const current = known && known.checkout.version === checkout.version ? known.orders : undefined;
+  const orders = await recordCheckoutChange(deps, tx, registered, current);
   if (hosted.status === "requires_payment") return { checkout: registered, orders };
   const applied = await applyPaymentStatus(deps, tx, registered, hosted.status);
   return { checkout: applied.checkout, orders: applied.orders ?? orders };
