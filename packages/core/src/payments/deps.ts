@@ -6,6 +6,7 @@ import { inProcessPublisher } from "../outbox/in-process-publisher.js";
 import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
 import type { EventPublisher } from "../ports/events.js";
+import type { FeePolicy } from "../ports/fees.js";
 import type { IdGenerator } from "../ports/ids.js";
 import { uuidv7Ids } from "../ports/ids.js";
 import type { Notifier } from "../ports/notifier.js";
@@ -28,6 +29,11 @@ export interface PaymentSystemOptions {
   readonly publisher?: EventPublisher;
   /** The host's delivery estimate, put in the "payment succeeded" email. */
   readonly estimateDelivery?: (checkout: Checkout, orders: readonly PaymentOrder[]) => Date | undefined;
+  /**
+   * What the platform keeps when a seller fulfils an order (commission and logistics fee); the
+   * rest becomes the seller's available balance. Default: no fees.
+   */
+  readonly fees?: FeePolicy;
   /** How long idempotency keys are remembered (default 24 h). */
   readonly idempotencyTtlMs?: number;
   /** How long one execution may hold a key before recovery takes over (default 60 s). */

@@ -1,9 +1,13 @@
 export type { CheckoutInput } from "./checkout-input.js";
 export { checkoutInputSchema } from "./checkout-input.js";
+export type { CheckoutEventsQuery, CheckoutSearch } from "./checkout-queries.js";
+export type { CheckoutRefundRequest } from "./checkout-refund.js";
 export type { NextAction } from "./checkout-view.js";
 export { checkoutView, nextAction } from "./checkout-view.js";
 export type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
 export type { PaymentSystemOptions } from "./deps.js";
+export type { FulfilRequest } from "./fulfilment.js";
+export { paymentOrderView } from "./fulfilment.js";
 export { PSP_UNAVAILABLE } from "./job-handlers.js";
 export type { PaymentSystem } from "./payment-system.js";
 export { createPaymentSystem } from "./payment-system.js";

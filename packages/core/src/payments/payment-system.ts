@@ -3,11 +3,17 @@ import type { Job } from "../ports/jobs.js";
 import type { JsonObject } from "../ports/json.js";
 import type { WebhookInput } from "../ports/psp.js";
 import type { CheckoutInput } from "./checkout-input.js";
+import type { CheckoutEventsQuery, CheckoutSearch } from "./checkout-queries.js";
+import { listCheckoutEvents, searchCheckouts } from "./checkout-queries.js";
+import type { CheckoutRefundRequest } from "./checkout-refund.js";
+import { refundCheckout } from "./checkout-refund.js";
 import { checkoutView } from "./checkout-view.js";
 import type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
 import { createCheckout } from "./create-checkout.js";
 import type { Deps, PaymentSystemOptions } from "./deps.js";
 import { resolveDeps } from "./deps.js";
+import type { FulfilRequest } from "./fulfilment.js";
+import { fulfilPaymentOrder, sellerWallet } from "./fulfilment.js";
 import type { RefundRequest } from "./refunds.js";
 import { refundPaymentOrder } from "./refunds.js";
 import { retryPayment } from "./retry-payment.js";
@@ -34,6 +40,28 @@ export interface PaymentSystem {
     input: RefundRequest,
     options: { idempotencyKey: string; buyerId?: string; scope?: string },
   ): Promise<JsonObject>;
+  /**
+   * Refunds one order of a checkout (`paymentOrderId` may be left out for a single-order
+   * checkout), idempotently; `replayed` says the answer is the stored one. An order of another
+   * checkout, or with `buyerId` another buyer's checkout, is NOT_FOUND.
+   */
+  refundCheckout(
+    checkoutId: string,
+    input: CheckoutRefundRequest,
+    options: { idempotencyKey: string; buyerId?: string; scope?: string },
+  ): Promise<CheckoutResult>;
+  /** A checkout's timeline (its events, oldest first). With `buyerId`, only the buyer's own. */
+  listCheckoutEvents(id: string, query?: CheckoutEventsQuery): Promise<JsonObject>;
+  /** Operator: checkouts by buyer and/or status, newest first, paged. */
+  searchCheckouts(query?: CheckoutSearch): Promise<JsonObject>;
+  /**
+   * The host says a seller shipped/delivered an order: the seller's share, less commission and
+   * logistics fee (`fees`), becomes available for payout. Idempotent. With `sellerId`, only that
+   * seller's own orders.
+   */
+  fulfilOrder(request: FulfilRequest, options?: { sellerId?: string }): Promise<JsonObject>;
+  /** A seller's balances per currency (pending and available), projected from the ledger. */
+  sellerWallet(sellerId: string): Promise<JsonObject>;
   /** Operator: dead-lettered jobs (registrations, refunds, notifications), oldest first, with their history. */
   listDeadLetters(query?: { limit?: number; type?: string }): Promise<Job[]>;
   /** Operator: puts a dead job back in the queue with a fresh attempt budget. NOT_FOUND if it is not dead. */
@@ -65,6 +93,11 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     },
     retryPayment: (id, opts) => retryPayment(deps, id, opts),
     refund: (input, opts) => refundPaymentOrder(deps, input, opts),
+    refundCheckout: (id, input, opts) => refundCheckout(deps, id, input, opts),
+    listCheckoutEvents: (id, query) => listCheckoutEvents(deps, id, query),
+    searchCheckouts: (query) => searchCheckouts(deps, query),
+    fulfilOrder: (request, opts) => fulfilPaymentOrder(deps, request, opts),
+    sellerWallet: (sellerId) => sellerWallet(deps, sellerId),
     listDeadLetters: (query) => deps.store.transaction((tx) => tx.jobs.listDead(query), { readOnly: true }),
     async replayDeadLetter(id) {
       const replayed = await deps.store.transaction((tx) => tx.jobs.replay({ id, now: deps.clock.now() }));

@@ -1,5 +1,6 @@
 export * from "./clock.js";
 export * from "./events.js";
+export * from "./fees.js";
 export * from "./idempotency.js";
 export * from "./ids.js";
 export type * from "./jobs.js";

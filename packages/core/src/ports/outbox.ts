@@ -59,4 +59,15 @@ export interface OutboxRepository {
 
   /** Unpublished events, oldest first (for operators and tests). */
   listPending(query?: { limit?: number }): Promise<OutboxEvent[]>;
+
+  /**
+   * The events of one aggregate (a checkout's timeline), published or not, in the order they
+   * were appended; at most `limit` (default 100), starting after the event `afterId` when given.
+   */
+  listByAggregate(query: {
+    aggregateType: string;
+    aggregateId: string;
+    limit?: number;
+    afterId?: string;
+  }): Promise<OutboxEvent[]>;
 }

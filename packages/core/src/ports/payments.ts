@@ -1,6 +1,7 @@
 import type { Checkout } from "../domain/checkout.js";
 import type { CheckoutStatus } from "../domain/checkout-status.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
+import type { PaymentOrderStatus } from "../domain/payment-order-status.js";
 import type { Refund } from "../domain/refund.js";
 import type { JsonValue } from "./json.js";
 
@@ -51,6 +52,16 @@ export interface PaymentOrderRepository {
   get(id: string, options?: { forUpdate?: boolean }): Promise<PaymentOrder | null>;
   /** The checkout's orders in insertion order. */
   listByCheckout(checkoutId: string): Promise<PaymentOrder[]>;
+  /**
+   * A seller's orders, newest first (`created_at`, then id), optionally only some statuses;
+   * `beforeId` continues after that order (keyset paging).
+   */
+  listBySeller(query: {
+    sellerId: string;
+    statuses?: readonly PaymentOrderStatus[];
+    limit: number;
+    beforeId?: string;
+  }): Promise<PaymentOrder[]>;
   update(next: PaymentOrder): Promise<boolean>;
 }
 

@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import * as initial from "./0001-initial.js";
 import * as payments from "./0002-payments.js";
+import * as outboxByAggregate from "./0003-outbox-by-aggregate.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-payments": payments,
+  "0003-outbox-by-aggregate": outboxByAggregate,
 };
 
 /** A knex migration source over the shipped migrations. */

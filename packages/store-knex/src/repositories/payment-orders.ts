@@ -129,6 +129,25 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
     async listByCheckout(checkoutId) {
       return (await exec.all(BY_CHECKOUT, [checkoutId])).map(toOrder);
     },
+    async listBySeller({ sellerId, statuses, limit, beforeId }) {
+      const query = select()
+        .where({ seller_id: sellerId })
+        .orderBy([
+          { column: "created_at", order: "desc" },
+          { column: "id", order: "desc" },
+        ])
+        .limit(limit);
+      if (statuses) query.whereIn("status", statuses);
+      if (beforeId) {
+        const anchor = db(TABLES.paymentOrders).select("created_at").where({ id: beforeId });
+        query.where((q) =>
+          q
+            .where("created_at", "<", anchor)
+            .orWhere((same) => same.where("created_at", "=", anchor).where("id", "<", beforeId)),
+        );
+      }
+      return (await query).map(toOrder);
+    },
     async update(next) {
       const changed = await exec.run(UPDATE, [...writeParams(next), next.id, next.version - 1]);
       return changed === 1;

@@ -85,5 +85,29 @@ export function outboxSuite(current: () => StoreHarness, concurrency: number): v
       const retried = await claim(h, "w2", 10, at(5_000));
       expect(retried[0]).toMatchObject({ id: "e1", attempts: 1, lastError: "broker down" });
     });
+
+    it("lists one aggregate's events in append order, published or not, paged by afterId", async () => {
+      const h = current();
+      const of = (id: string, aggregateId: string) => ({ ...event(id), aggregateId });
+      await h.store.transaction((tx) =>
+        tx.outbox.append([of("e1", "chk-a"), of("e2", "chk-b"), of("e3", "chk-a")], T0),
+      );
+      await h.store.transaction((tx) => tx.outbox.append([of("e0", "chk-a")], at(1)));
+      await claim(h, "w1", 1, at(2));
+      await h.store.transaction((tx) => tx.outbox.markPublished({ ids: ["e1"], workerId: "w1", now: at(3) }));
+      const list = (query: { limit?: number; afterId?: string } = {}) =>
+        h.store.transaction((tx) =>
+          tx.outbox.listByAggregate({ aggregateType: "checkout", aggregateId: "chk-a", ...query }),
+        );
+      // Append order, not id order: "e0" was appended last.
+      expect((await list()).map((e) => e.id)).toEqual(["e1", "e3", "e0"]);
+      expect((await list())[0]).toMatchObject({ ...of("e1", "chk-a"), publishedAt: at(3) });
+      expect((await list({ limit: 2 })).map((e) => e.id)).toEqual(["e1", "e3"]);
+      expect((await list({ afterId: "e3" })).map((e) => e.id)).toEqual(["e0"]);
+      const other = await h.store.transaction((tx) =>
+        tx.outbox.listByAggregate({ aggregateType: "refund", aggregateId: "chk-a" }),
+      );
+      expect(other).toEqual([]);
+    });
   });
 }

@@ -121,6 +121,45 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect(await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_many"))).toEqual(orders);
     });
 
+    it("lists a seller's orders newest first, by status, page by page", async () => {
+      const h = current();
+      const order = (id: string, checkoutId: string, seller: string, minute: number) => ({
+        ...orderFixture(id, checkoutId, seller, 100n),
+        createdAt: at(minute),
+        updatedAt: at(minute),
+      });
+      await h.store.transaction(async (tx) => {
+        for (const [id, minute] of [
+          ["k1", 1],
+          ["k2", 2],
+          ["k3", 3],
+        ] as const) {
+          await tx.checkouts.insert(checkoutFixture(id));
+          await tx.paymentOrders.insertMany([
+            order(`${id}_a`, id, "S1", minute),
+            order(`${id}_b`, id, "S2", minute),
+          ]);
+        }
+        // Same instant as k3's: the id breaks the tie.
+        await tx.checkouts.insert(checkoutFixture("k4"));
+        await tx.paymentOrders.insertMany([order("k4_a", "k4", "S1", 3)]);
+      });
+      const succeeded = { ...order("k2_a", "k2", "S1", 2), status: "succeeded" as const, version: 2 };
+      expect(await h.store.transaction((tx) => tx.paymentOrders.update(succeeded))).toBe(true);
+      const list = (query: { statuses?: ("succeeded" | "pending")[]; beforeId?: string; limit?: number }) =>
+        h.store.transaction(async (tx) =>
+          (await tx.paymentOrders.listBySeller({ sellerId: "S1", limit: 2, ...query })).map((o) => o.id),
+        );
+      expect(await list({})).toEqual(["k4_a", "k3_a"]);
+      expect(await list({ beforeId: "k3_a" })).toEqual(["k2_a", "k1_a"]);
+      expect(await list({ beforeId: "k1_a" })).toEqual([]);
+      expect(await list({ statuses: ["succeeded"] })).toEqual(["k2_a"]);
+      expect(await list({ statuses: ["pending"], limit: 10 })).toEqual(["k4_a", "k3_a", "k1_a"]);
+      expect(
+        await h.store.transaction((tx) => tx.paymentOrders.listBySeller({ sellerId: "nobody", limit: 5 })),
+      ).toEqual([]);
+    });
+
     it("updates a checkout only from the version it was read at (compare-and-set)", async () => {
       const h = current();
       await seed(h);

@@ -1,0 +1,99 @@
+import type { Checkout } from "../domain/checkout.js";
+import type { CheckoutStatus } from "../domain/checkout-status.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import type { JsonObject } from "../ports/json.js";
+import type { Deps } from "./deps.js";
+
+/** One page of a list: `has_more` says whether asking again after the last item finds more. */
+const page = (data: JsonObject[], hasMore: boolean): JsonObject => ({
+  object: "list",
+  data,
+  has_more: hasMore,
+});
+
+/** A checkout without its orders, for lists. Money as decimal strings of minor units. */
+export function checkoutSummary(checkout: Checkout): JsonObject {
+  return {
+    id: checkout.id,
+    object: "checkout",
+    status: checkout.status,
+    buyer_id: checkout.buyerId,
+    currency: checkout.currency,
+    amount: checkout.amount.toString(),
+    refunded_amount: checkout.refundedAmount.toString(),
+    method: checkout.method,
+    psp: checkout.pspId,
+    failure_reason: checkout.failureReason ?? null,
+    created_at: checkout.createdAt.toISOString(),
+    updated_at: checkout.updatedAt.toISOString(),
+  };
+}
+
+export interface CheckoutEventsQuery {
+  /** Only this buyer's checkout (another buyer's id is NOT_FOUND). */
+  readonly buyerId?: string;
+  /** At most this many events (default 100). */
+  readonly limit?: number;
+  /** The page after this event id. */
+  readonly startingAfter?: string;
+}
+
+/**
+ * A checkout's timeline: its outbox events (`checkout.created`, `payment.succeeded`,
+ * `refund.succeeded`…) in the order they happened, with their payloads.
+ */
+export async function listCheckoutEvents(
+  deps: Deps,
+  checkoutId: string,
+  query: CheckoutEventsQuery = {},
+): Promise<JsonObject> {
+  const limit = query.limit ?? 100;
+  return deps.store.transaction(
+    async (tx) => {
+      const checkout = await tx.checkouts.get(checkoutId);
+      if (!checkout || (query.buyerId !== undefined && checkout.buyerId !== query.buyerId)) {
+        throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+      }
+      const events = await tx.outbox.listByAggregate({
+        aggregateType: "checkout",
+        aggregateId: checkoutId,
+        limit: limit + 1,
+        ...(query.startingAfter ? { afterId: query.startingAfter } : {}),
+      });
+      const data = events.slice(0, limit).map((e) => ({
+        id: e.id,
+        object: "event",
+        type: e.type,
+        created_at: e.createdAt.toISOString(),
+        data: e.payload,
+      }));
+      return page(data, events.length > limit);
+    },
+    { readOnly: true },
+  );
+}
+
+export interface CheckoutSearch {
+  readonly buyerId?: string;
+  readonly status?: CheckoutStatus;
+  /** At most this many checkouts (default 50). */
+  readonly limit?: number;
+  /** The page after this checkout id (lists are newest first). */
+  readonly startingAfter?: string;
+}
+
+/** Operator search over checkouts, newest first. */
+export async function searchCheckouts(deps: Deps, query: CheckoutSearch = {}): Promise<JsonObject> {
+  const limit = query.limit ?? 50;
+  const found = await deps.store.transaction(
+    (tx) =>
+      tx.checkouts.list({
+        limit: limit + 1,
+        ...(query.buyerId ? { buyerId: query.buyerId } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.startingAfter ? { beforeId: query.startingAfter } : {}),
+      }),
+    { readOnly: true },
+  );
+  return page(found.slice(0, limit).map(checkoutSummary), found.length > limit);
+}

@@ -1,0 +1,74 @@
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import { requestFingerprint } from "../idempotency/fingerprint.js";
+import { FINISHED } from "../ports/idempotency.js";
+import type { CheckoutResult } from "./create-checkout.js";
+import type { Deps } from "./deps.js";
+import type { RefundRequest } from "./refunds.js";
+import { refundPaymentOrder } from "./refunds.js";
+
+/** A refund asked for on a checkout (`POST /payments/:id/refunds`). */
+export interface CheckoutRefundRequest {
+  /** The order to refund; may be left out when the checkout has a single order. */
+  readonly paymentOrderId?: string;
+  /** Minor units; default: everything not yet refunded on that order. */
+  readonly amount?: bigint;
+  readonly reason?: string;
+}
+
+/**
+ * Refunds one order of a checkout, idempotently (see `refundPaymentOrder`). The order must belong
+ * to the checkout, and with `buyerId` the checkout to the buyer: anything else is NOT_FOUND, so
+ * ids cannot be probed. `replayed` is true when the key had already finished this same request
+ * (the answer is the stored one).
+ */
+export async function refundCheckout(
+  deps: Deps,
+  checkoutId: string,
+  input: CheckoutRefundRequest,
+  options: { idempotencyKey: string; buyerId?: string; scope?: string },
+): Promise<CheckoutResult> {
+  const scope = options.scope ?? (options.buyerId ? `buyer:${options.buyerId}` : "operator");
+  const { orders, earlier } = await deps.store.transaction(
+    async (tx) => {
+      const checkout = await tx.checkouts.get(checkoutId);
+      if (!checkout || (options.buyerId !== undefined && checkout.buyerId !== options.buyerId)) {
+        throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+      }
+      return {
+        orders: await tx.paymentOrders.listByCheckout(checkoutId),
+        earlier: await tx.idempotencyKeys.get(scope, options.idempotencyKey),
+      };
+    },
+    { readOnly: true },
+  );
+  const order =
+    input.paymentOrderId === undefined && orders.length === 1
+      ? orders[0]
+      : orders.find((o) => o.id === input.paymentOrderId);
+  if (!order) {
+    throw input.paymentOrderId === undefined
+      ? new SettlekitError(
+          ErrorCodes.VALIDATION_FAILED,
+          "This payment has several orders: say which one to refund.",
+          { param: "payment_order_id" },
+        )
+      : new SettlekitError(
+          ErrorCodes.NOT_FOUND,
+          `No payment order ${input.paymentOrderId} in ${checkoutId}.`,
+          {
+            param: "payment_order_id",
+          },
+        );
+  }
+  const request: RefundRequest = {
+    paymentOrderId: order.id,
+    ...(input.amount !== undefined ? { amount: input.amount } : {}),
+    ...(input.reason !== undefined ? { reason: input.reason } : {}),
+  };
+  // A key that had already finished this very request can only be answered from storage.
+  const replayed =
+    earlier?.recoveryPoint === FINISHED &&
+    earlier.requestHash === requestFingerprint({ operation: "refund", ...request });
+  const body = await refundPaymentOrder(deps, request, { ...options, scope });
+  return { status: 201, body, replayed };
+}

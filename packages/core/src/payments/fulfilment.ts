@@ -1,0 +1,161 @@
+import type { PaymentOrder } from "../domain/payment-order.js";
+import { transitionPaymentOrder } from "../domain/payment-order.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import { accounts } from "../ledger/accounts.js";
+import { postJournal } from "../ledger/post-journal.js";
+import type { JournalInput } from "../ledger/types.js";
+import { appendOutboxEvents } from "../outbox/outbox.js";
+import { noFees } from "../ports/fees.js";
+import type { JsonObject } from "../ports/json.js";
+import type { Deps } from "./deps.js";
+
+export interface FulfilRequest {
+  readonly paymentOrderId: string;
+}
+
+/** A payment order as the seller and operator pages show it. Money as decimal strings. */
+export function paymentOrderView(order: PaymentOrder): JsonObject {
+  return {
+    id: order.id,
+    object: "payment_order",
+    checkout_id: order.checkoutId,
+    buyer_id: order.buyerId,
+    seller_id: order.sellerId,
+    currency: order.currency,
+    amount: order.amount.toString(),
+    status: order.status,
+    refund_status: order.refundStatus,
+    refunded_amount: order.refundedAmount.toString(),
+    failure_reason: order.failureReason ?? null,
+    fulfilled_at: order.fulfilledAt?.toISOString() ?? null,
+    paid_out_at: order.paidOutAt?.toISOString() ?? null,
+    created_at: order.createdAt.toISOString(),
+    updated_at: order.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * The host says a seller shipped or delivered an order: the seller's share moves from
+ * `seller:S:pending` to `seller:S:available`, less the platform's commission and logistics fee
+ * (the `fees` policy), in one transaction with the order's move to `fulfilled` and an
+ * `order.fulfilled` outbox event. Idempotent: fulfilling a fulfilled (or paid-out) order changes
+ * nothing. Only a `succeeded` order that is not fully refunded can be fulfilled; with `sellerId`,
+ * another seller's order is NOT_FOUND.
+ */
+export async function fulfilPaymentOrder(
+  deps: Deps,
+  request: FulfilRequest,
+  options: { sellerId?: string } = {},
+): Promise<JsonObject> {
+  return deps.store.transaction(async (tx) => {
+    const order = await tx.paymentOrders.get(request.paymentOrderId, { forUpdate: true });
+    if (!order || (options.sellerId !== undefined && order.sellerId !== options.sellerId)) {
+      throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment order ${request.paymentOrderId}.`, {
+        param: "payment_order_id",
+      });
+    }
+    if (order.status === "fulfilled" || order.status === "paid_out") return paymentOrderView(order);
+    const now = deps.clock.now();
+    const fulfilled: PaymentOrder = {
+      ...transitionPaymentOrder(order, "fulfill"),
+      fulfilledAt: now,
+      version: order.version + 1,
+      updatedAt: now,
+    };
+    const base = order.amount - order.refundedAmount;
+    const { commission, logistics } = (deps.options.fees ?? noFees)(order, base);
+    if (commission < 0n || logistics < 0n || commission + logistics > base) {
+      throw new SettlekitError(
+        ErrorCodes.VALIDATION_FAILED,
+        `The fee policy asked for ${commission} + ${logistics} of ${base} ${order.currency}.`,
+        { param: "fees" },
+      );
+    }
+    const net = base - commission - logistics;
+    const credits: [string, bigint][] = [
+      [accounts.sellerAvailable(order.sellerId), net],
+      [accounts.platformCommission, commission],
+      [accounts.platformLogistics, logistics],
+    ];
+    const journal: JournalInput = {
+      reference: `fulfilled:${order.id}`,
+      kind: "fulfilled",
+      metadata: { checkoutId: order.checkoutId, paymentOrderId: order.id, sellerId: order.sellerId },
+      postings: [
+        {
+          account: accounts.sellerPending(order.sellerId),
+          currency: order.currency,
+          direction: "debit",
+          amount: base,
+        },
+        ...credits
+          .filter(([, amount]) => amount > 0n)
+          .map(([account, amount]) => ({
+            account,
+            currency: order.currency,
+            direction: "credit" as const,
+            amount,
+          })),
+      ],
+    };
+    if (!(await tx.paymentOrders.update(fulfilled))) {
+      throw new SettlekitError(
+        ErrorCodes.STORE_CONFLICT,
+        `Payment order ${order.id} changed concurrently; retry.`,
+      );
+    }
+    await postJournal(tx, journal, deps);
+    await appendOutboxEvents(
+      tx,
+      [
+        {
+          type: "order.fulfilled",
+          aggregateType: "checkout",
+          aggregateId: order.checkoutId,
+          payload: {
+            schema_version: 1,
+            ...paymentOrderView(fulfilled),
+            commission: commission.toString(),
+            logistics: logistics.toString(),
+            net: net.toString(),
+          },
+        },
+      ],
+      deps,
+    );
+    return paymentOrderView(fulfilled);
+  });
+}
+
+/**
+ * A seller's wallet, per currency, projected from the ledger: `pending` (paid by buyers, not yet
+ * fulfilled) and `available` (fulfilled, fees deducted, not yet paid out; negative after a
+ * clawback). Liabilities are credit-normal, so each is `credits − debits` of its account.
+ */
+export async function sellerWallet(deps: Deps, sellerId: string): Promise<JsonObject> {
+  const pending = accounts.sellerPending(sellerId);
+  const available = accounts.sellerAvailable(sellerId);
+  const rows = await deps.store.transaction(
+    (tx) => tx.ledger.listBalances({ accountPrefix: `seller:${sellerId}:` }),
+    { readOnly: true },
+  );
+  const byCurrency = new Map<string, { pending: bigint; available: bigint }>();
+  for (const row of rows) {
+    if (row.account !== pending && row.account !== available) continue;
+    const entry = byCurrency.get(row.currency) ?? { pending: 0n, available: 0n };
+    if (row.account === pending) entry.pending -= row.balance;
+    else entry.available -= row.balance;
+    byCurrency.set(row.currency, entry);
+  }
+  return {
+    object: "wallet",
+    seller_id: sellerId,
+    balances: [...byCurrency]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([currency, b]) => ({
+        currency,
+        pending: b.pending.toString(),
+        available: b.available.toString(),
+      })),
+  };
+}

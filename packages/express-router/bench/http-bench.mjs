@@ -1,0 +1,125 @@
+// `npm run bench:http`: drives POST /v1/payments through the Express router on PostgreSQL (the
+// real knex store, the in-process sandbox PSP), first at a fixed 116 req/s (10 M payments a day)
+// then at saturation, and prints p50/p99 latency and throughput. Target: p99 < 25 ms at 116 req/s.
+//
+// Environment: SETTLEKIT_PG_URL (admin connection, a throwaway schema is created and dropped),
+// BENCH_SECONDS (per measured run, default 30), BENCH_RATE (default 116), BENCH_CONNECTIONS
+// (saturation run, default 32). Build first (`npm run build` at the root).
+
+import { randomUUID } from "node:crypto";
+import { createPaymentSystem } from "@settlekit/core";
+import { createPaymentsRouter } from "@settlekit/express-router";
+import { sandboxProvider } from "@settlekit/psp-sandbox";
+import { knexStore } from "@settlekit/store-knex";
+import autocannon from "autocannon";
+import express from "express";
+import knexFactory from "knex";
+import { fmt, log, machineInfo, PG_URL, positiveNumber } from "../../../bench/kit.mjs";
+
+const SECONDS = positiveNumber("BENCH_SECONDS", 30);
+const RATE = positiveNumber("BENCH_RATE", 116);
+const CONNECTIONS = positiveNumber("BENCH_CONNECTIONS", 32);
+const TARGET_P99_MS = 25;
+
+const body = JSON.stringify({
+  currency: "USD",
+  method: "card",
+  orders: [
+    { seller_id: "S1", amount: 10_000 },
+    { seller_id: "S2", amount: 2_345 },
+  ],
+  success_url: "https://shop.example/done",
+  cancel_url: "https://shop.example/cart",
+  metadata: { cart: "bench" },
+});
+
+/** One autocannon run of `POST /v1/payments`, each request with its own buyer and Idempotency-Key. */
+function drive(url, options) {
+  return autocannon({
+    url,
+    duration: options.seconds,
+    connections: options.connections,
+    ...(options.rate ? { overallRate: options.rate } : {}),
+    requests: [
+      {
+        method: "POST",
+        path: "/v1/payments",
+        setupRequest(request) {
+          return {
+            ...request,
+            headers: {
+              "content-type": "application/json",
+              authorization: `Bearer B${Math.floor(Math.random() * 10_000)}`,
+              "idempotency-key": randomUUID(),
+            },
+            body,
+          };
+        },
+      },
+    ],
+  });
+}
+
+function summary(label, result) {
+  return {
+    label,
+    "req/s": fmt(result.requests.average),
+    "p50 ms": fmt(result.latency.p50),
+    "p99 ms": fmt(result.latency.p99),
+    "max ms": fmt(result.latency.max),
+    "2xx": result["2xx"],
+    "non-2xx": result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+const schema = `sk_http_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
+await admin.raw("CREATE SCHEMA ??", [schema]);
+const db = knexFactory({ client: "pg", connection: PG_URL, searchPath: [schema], pool: { min: 2, max: 16 } });
+const sandbox = sandboxProvider({
+  baseUrl: "http://localhost/sandbox",
+  webhookSecret: "whsec_bench",
+  autoTick: false,
+});
+let server;
+try {
+  const store = knexStore(db);
+  await store.migrate();
+  const system = createPaymentSystem({ store, providers: [sandbox] });
+  const app = express();
+  app.use(
+    createPaymentsRouter(system, {
+      authenticate: (req) => ({ buyerId: (req.get("authorization") ?? "B0").replace("Bearer ", "") }),
+      rateLimit: false,
+      logger: false,
+    }),
+  );
+  server = await new Promise((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${server.address().port}`;
+  log(`http bench: POST /v1/payments on PostgreSQL, ${SECONDS} s per run`, machineInfo());
+  await drive(url, { seconds: 3, connections: 8, rate: RATE }); // warm-up: JIT, pool, statement caches
+  const paced = await drive(url, { seconds: SECONDS, connections: 16, rate: RATE });
+  const saturated = await drive(url, { seconds: SECONDS, connections: CONNECTIONS });
+  console.table([summary(`${RATE} req/s`, paced), summary(`saturation (${CONNECTIONS} conns)`, saturated)]);
+  const met = paced.latency.p99 < TARGET_P99_MS;
+  log(
+    `target p99 < ${TARGET_P99_MS} ms at ${RATE} req/s: ${met ? "met" : "NOT met"} (p99 ${fmt(paced.latency.p99)} ms)`,
+  );
+  const [{ n }] = await db("settlekit_checkouts").count({ n: "*" });
+  log(`checkouts created: ${n}`);
+  // A failed request is a bug, not a slow run: that fails the command.
+  const failed = [paced, saturated].reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0);
+  if (failed > 0) {
+    log(`${failed} requests failed`);
+    process.exitCode = 1;
+  }
+} finally {
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+  await sandbox.close();
+  await db.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+  await db.destroy();
+  await admin.destroy();
+}

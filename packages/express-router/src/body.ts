@@ -1,0 +1,150 @@
+import type { IncomingMessage } from "node:http";
+import type { Application, Express } from "express";
+import { isCardField, looksLikePan } from "./card-data.js";
+import { ApiError } from "./errors.js";
+
+/** Where a body read ahead of the host's parsers is kept on the request. */
+const RAW = Symbol.for("settlekit.express-router.rawBody");
+const HOOKED = Symbol.for("settlekit.express-router.hooked");
+
+type Raw = Buffer | "too_large";
+type WithRaw = IncomingMessage & { [RAW]?: Raw; body?: unknown };
+
+const hasBody = (req: IncomingMessage): boolean =>
+  req.headers["transfer-encoding"] !== undefined ||
+  (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
+
+/** Reads the whole body, up to `limit` bytes; a longer one is drained and reported as too large. */
+function readRaw(req: IncomingMessage, limit: number): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on("end", () => resolve(size > limit ? "too_large" : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * The request body's bytes, read at most once. Either they were read ahead (see
+ * {@link readAheadOnMount}), or the stream is still unread and is read now. When a body parser
+ * of the host consumed them first, `undefined`: the caller falls back to the parsed `req.body`.
+ */
+export async function rawBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const request = req as WithRaw;
+  if (request[RAW] === undefined && !req.readableEnded && hasBody(req)) {
+    request[RAW] = await readRaw(req, limit);
+  }
+  const raw = request[RAW];
+  if (raw === "too_large") throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${limit} bytes.`);
+  if (raw !== undefined) return raw;
+  return hasBody(req) ? undefined : Buffer.alloc(0);
+}
+
+/**
+ * Makes webhooks (which need the exact bytes) and the API's own parsing independent of mount
+ * order: when the router is mounted with `app.use(...)`, the parent app's `handle` is wrapped so
+ * that bodies of requests under the router's path are read before ANY of the host's middleware
+ * (a global `express.json()` then finds the stream finished and leaves it alone).
+ */
+export function readAheadOnMount(router: Express, ownsPath: (path: string) => boolean, limit: number): void {
+  type Handle = (req: WithRaw, res: unknown, next: unknown) => void;
+  // `handle` is what an Express app runs for each request (`app(req, res)` calls it); untyped.
+  router.on("mount", (parent: Application & { handle?: Handle; [HOOKED]?: boolean }) => {
+    const handle = parent.handle?.bind(parent);
+    if (!handle || parent[HOOKED]) return;
+    parent[HOOKED] = true;
+    parent.handle = (req, res, next) => {
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      if (req.method !== "POST" || req[RAW] !== undefined || !hasBody(req) || !ownsPath(path)) {
+        return handle(req, res, next);
+      }
+      readRaw(req, limit).then(
+        (raw) => {
+          req[RAW] = raw;
+          handle(req, res, next);
+        },
+        // A broken upload: let the host's stack see the stream as it is.
+        () => handle(req, res, next),
+      );
+    };
+  });
+}
+
+/** Keys that would reach `Object.prototype` if some code merged the body into an object. */
+const POLLUTING = new Set(["__proto__", "constructor", "prototype"]);
+const MAX_DEPTH = 32;
+/** A UTF-16 surrogate without its pair: not Unicode text (Postgres refuses it). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Checks a parsed JSON value: no prototype-polluting keys, no card fields or PAN-like numbers,
+ * strings that are well-formed Unicode without NUL (Postgres refuses both), bounded nesting.
+ */
+function inspect(value: unknown, path: string[]): void {
+  const param = path.join(".") || undefined;
+  if (path.length > MAX_DEPTH) throw new ApiError("INVALID_JSON", "The JSON is nested too deeply.", param);
+  if (typeof value === "string") {
+    if (LONE_SURROGATE.test(value) || value.includes("\u0000")) {
+      throw new ApiError("VALIDATION_FAILED", "Strings must be valid Unicode without NUL characters.", param);
+    }
+    if (looksLikePan(value)) throw cardData(param);
+  } else if (typeof value === "number") {
+    if (Number.isInteger(value) && looksLikePan(value.toFixed(0))) throw cardData(param);
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) inspect(item, [...path, String(i)]);
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const at = [...path, key];
+      if (POLLUTING.has(key))
+        throw new ApiError("VALIDATION_FAILED", `The key "${key}" is not allowed.`, at.join("."));
+      if (isCardField(key)) throw cardData(at.join("."));
+      inspect(item, at);
+    }
+  }
+}
+
+const cardData = (param?: string) =>
+  new ApiError(
+    "CARD_DATA_REJECTED",
+    "Card data must never be sent to this API; the buyer enters it on the payment provider's page.",
+    param,
+  );
+
+/**
+ * The JSON body of an API request, checked by {@link inspect}. An empty body is `{}`. Bodies a
+ * host parser already turned into `req.body` are checked the same way.
+ */
+export async function jsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const raw = await rawBody(req, limit);
+  let value: unknown;
+  if (raw === undefined) {
+    value = (req as WithRaw).body ?? {};
+  } else {
+    if (raw.length === 0) return {};
+    const type = req.headers["content-type"] ?? "";
+    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.");
+    }
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    } catch {
+      throw new ApiError("INVALID_JSON", "The body is not valid UTF-8.");
+    }
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new ApiError("INVALID_JSON", "The body is not valid JSON.");
+    }
+    inspect(value, []);
+    // The text too: a 19-digit PAN loses digits once parsed as a JSON number.
+    if (looksLikePan(text)) throw cardData();
+    return value;
+  }
+  inspect(value, []);
+  return value;
+}

@@ -1,0 +1,13 @@
+/**
+ * `@settlekit/express-router`: the settlekit REST API as an Express 5 app a host mounts with
+ * `app.use(createPaymentsRouter(system, { authenticate }))` — zod validation, an OpenAPI 3.1
+ * document, Idempotency-Key handling, rate limits, authentication hooks, raw-body webhooks.
+ */
+export { passesLuhn } from "./card-data.js";
+export type { ApiErrorCode, ApiErrorType, ErrorBody, HttpErrorCode } from "./errors.js";
+export { ApiError, ERROR_STATUS, HttpErrorCodes, toErrorResponse } from "./errors.js";
+export { openApiDocument } from "./openapi.js";
+export type { PaymentsRouterOptions, RateBudget, RateLimitOptions } from "./options.js";
+export { createPaymentsRouter } from "./router.js";
+export type { Access, Route, RouteContext, RouteResult } from "./routes.js";
+export { ROUTES } from "./routes.js";

@@ -1,0 +1,260 @@
+import type { Job, PaymentSystem } from "@settlekit/core";
+import type { Request } from "express";
+import { z } from "zod";
+import {
+  createPaymentBody,
+  deadLetterListSchema,
+  deadLettersQuery,
+  eventListSchema,
+  eventsQuery,
+  paymentSchema,
+  paymentSummaryListSchema,
+  refundBody,
+  refundSchema,
+  searchQuery,
+  webhookResultSchema,
+} from "./schemas.js";
+
+/** Who may call a route: a buyer (`authenticate`), an operator (`authorizeOperator`), a PSP, anyone. */
+export type Access = "buyer" | "operator" | "webhook" | "public";
+
+export interface RouteContext<Q, B> {
+  readonly req: Request;
+  readonly system: PaymentSystem;
+  /** The authenticated buyer (buyer routes only; "" elsewhere). */
+  readonly buyerId: string;
+  /** Path parameters, already checked to look like ids. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Q;
+  readonly body: B;
+  /** The `Idempotency-Key` header (idempotent routes only; "" elsewhere). */
+  readonly idempotencyKey: string;
+  /** The exact request bytes (webhook routes only). */
+  readonly rawBody: Buffer;
+}
+
+export interface RouteResult {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * One API route: everything the Express binding and the OpenAPI document need. Routes of later
+ * issues (payouts, wallets, reconciliation) are more entries in {@link ROUTES}.
+ */
+export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  readonly method: "get" | "post";
+  /** Express syntax, under the router's prefix: `/payments/:id`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly access: Access;
+  /** Requires `Idempotency-Key`; answers replays with `Idempotent-Replayed: true`. */
+  readonly idempotent?: boolean;
+  readonly query?: Q;
+  readonly body?: B;
+  readonly response: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
+  /** Error statuses this route can answer besides those every route can (see `openapi.ts`). */
+  readonly errors: readonly number[];
+  handle(ctx: RouteContext<z.output<Q>, z.output<B>>): Promise<RouteResult>;
+}
+
+const route = <Q extends z.ZodType, B extends z.ZodType>(r: Route<Q, B>): Route => r as unknown as Route;
+
+const replayHeader = (replayed: boolean): Record<string, string> =>
+  replayed ? { "Idempotent-Replayed": "true" } : {};
+
+/** A dead-lettered job as the operator API shows it. */
+const jobView = (job: Job) => ({
+  id: job.id,
+  object: "job",
+  type: job.type,
+  status: job.status,
+  attempts: job.attempts,
+  max_attempts: job.maxAttempts,
+  last_error: job.lastError,
+  payload: job.payload,
+  history: job.history,
+  created_at: job.createdAt.toISOString(),
+  updated_at: job.updatedAt.toISOString(),
+});
+
+export const ROUTES: readonly Route[] = [
+  route({
+    method: "post",
+    path: "/payments",
+    operationId: "createPayment",
+    summary: "Create a payment (one checkout, one order per seller) and get the PSP's hosted page URL",
+    tag: "payments",
+    access: "buyer",
+    idempotent: true,
+    body: createPaymentBody,
+    response: {
+      status: 201,
+      description: "Created; `redirect_url` is the hosted payment page. 202 when the PSP is retried later.",
+      schema: paymentSchema,
+    },
+    errors: [402, 409, 422, 503],
+    async handle({ req, system, buyerId, body, idempotencyKey }) {
+      const result = await system.createCheckout(
+        {
+          buyerId,
+          currency: body.currency,
+          method: body.method,
+          orders: body.orders.map((o) => ({
+            sellerId: o.seller_id,
+            amount: o.amount,
+            ...(o.description !== undefined ? { description: o.description } : {}),
+            ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
+          })),
+          successUrl: body.success_url,
+          cancelUrl: body.cancel_url,
+          ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
+        },
+        { idempotencyKey },
+      );
+      return {
+        status: result.status,
+        body: result.body,
+        headers: { Location: `${req.baseUrl}/payments/${result.body.id}`, ...replayHeader(result.replayed) },
+      };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/payments/:id",
+    operationId: "getPayment",
+    summary: "A payment's status for the buyer: per-order states, next action, failure reason, refunds",
+    tag: "payments",
+    access: "buyer",
+    response: { status: 200, description: "The payment.", schema: paymentSchema },
+    errors: [],
+    async handle({ system, buyerId, params }) {
+      return { status: 200, body: await system.getCheckout(params.id!, { buyerId }) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/payments/:id/refunds",
+    operationId: "createRefund",
+    summary: "Refund part or all of one order of a payment",
+    tag: "payments",
+    access: "buyer",
+    idempotent: true,
+    body: refundBody,
+    response: {
+      status: 201,
+      description: "The refund (pending until the PSP confirms).",
+      schema: refundSchema,
+    },
+    errors: [409, 422, 503],
+    async handle({ system, buyerId, params, body, idempotencyKey }) {
+      const result = await system.refundCheckout(
+        params.id!,
+        {
+          ...(body.payment_order_id !== undefined ? { paymentOrderId: body.payment_order_id } : {}),
+          ...(body.amount !== undefined ? { amount: body.amount } : {}),
+          ...(body.reason !== undefined ? { reason: body.reason } : {}),
+        },
+        { idempotencyKey, buyerId },
+      );
+      return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/payments/:id/events",
+    operationId: "listPaymentEvents",
+    summary: "A payment's timeline: its events, oldest first",
+    tag: "payments",
+    access: "buyer",
+    query: eventsQuery,
+    response: { status: 200, description: "The events.", schema: eventListSchema },
+    errors: [],
+    async handle({ system, buyerId, params, query }) {
+      const body = await system.listCheckoutEvents(params.id!, {
+        buyerId,
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
+      });
+      return { status: 200, body };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/webhooks/:psp",
+    operationId: "receiveWebhook",
+    summary: "A PSP's signed webhook (raw body verified; duplicates acknowledged without effect)",
+    tag: "webhooks",
+    access: "webhook",
+    response: { status: 200, description: "Received.", schema: webhookResultSchema },
+    errors: [422],
+    async handle({ system, req, params, rawBody }) {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+      }
+      return { status: 200, body: await system.handleWebhook(params.psp!, { rawBody, headers }) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/operator/payments",
+    operationId: "searchPayments",
+    summary: "Operator: payments by buyer and status, newest first",
+    tag: "operator",
+    access: "operator",
+    query: searchQuery,
+    response: { status: 200, description: "A page of payments.", schema: paymentSummaryListSchema },
+    errors: [],
+    async handle({ system, query }) {
+      const body = await system.searchCheckouts({
+        ...(query.buyer_id !== undefined ? { buyerId: query.buyer_id } : {}),
+        ...(query.status !== undefined ? { status: query.status } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
+      });
+      return { status: 200, body };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/operator/dead-letters",
+    operationId: "listDeadLetters",
+    summary: "Operator: dead-lettered jobs with their attempt history, oldest first",
+    tag: "operator",
+    access: "operator",
+    query: deadLettersQuery,
+    response: { status: 200, description: "The dead letters.", schema: deadLetterListSchema },
+    errors: [],
+    async handle({ system, query }) {
+      const limit = query.limit ?? 100;
+      const jobs = await system.listDeadLetters({
+        limit: limit + 1,
+        ...(query.type !== undefined ? { type: query.type } : {}),
+      });
+      const data = jobs.slice(0, limit).map(jobView);
+      return { status: 200, body: { object: "list", data, has_more: jobs.length > limit } };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/operator/dead-letters/:id/replay",
+    operationId: "replayDeadLetter",
+    summary: "Operator: put a dead-lettered job back in the queue with a fresh attempt budget",
+    tag: "operator",
+    access: "operator",
+    response: {
+      status: 202,
+      description: "Queued again.",
+      schema: z.object({ id: z.string(), object: z.literal("job"), status: z.literal("queued") }),
+    },
+    errors: [],
+    async handle({ system, params }) {
+      await system.replayDeadLetter(params.id!);
+      return { status: 202, body: { id: params.id, object: "job", status: "queued" } };
+    },
+  }),
+];

@@ -1,0 +1,257 @@
+import { CHECKOUT_STATUSES, isCurrencyCode, PAYMENT_METHODS } from "@settlekit/core";
+import { z } from "zod";
+
+/**
+ * The API's request and response shapes (snake_case, money as minor units). Handlers parse with
+ * the request schemas; `/openapi.json` is generated from all of them, so the two cannot drift.
+ */
+
+const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+const DIGITS = /^[1-9]\d{0,15}$/;
+
+/**
+ * A money amount at the edge: minor units, as a JSON integer or a string of digits (for clients
+ * whose JSON numbers are doubles). Out to core as a bigint.
+ */
+export const amountSchema = z
+  .preprocess(
+    (value, ctx) => {
+      if (typeof value === "string" && /^-?\d*[.,]\d+$/.test(value)) {
+        ctx.addIssue({
+          code: "custom",
+          message: "amounts are integer minor units (1234 for 12.34 USD), without decimals",
+          params: { code: "TOO_MANY_DECIMALS" },
+        });
+      } else if (typeof value === "string" && DIGITS.test(value) && BigInt(value) > BigInt(MAX_AMOUNT)) {
+        ctx.addIssue({ code: "custom", message: `at most ${MAX_AMOUNT} minor units`, input: value });
+      }
+      return value;
+    },
+    z.union([z.int().min(1).max(MAX_AMOUNT), z.string().regex(DIGITS, "a positive integer of minor units")]),
+  )
+  .transform((value) => BigInt(value))
+  .meta({
+    description: "Minor units (cents for USD, yen for JPY): a positive JSON integer or a string of digits.",
+    example: 1999,
+  });
+
+const id = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only");
+const url = z.url({ protocol: /^https?$/ }).max(2048);
+const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "an ISO 4217 code in capitals")
+  .refine(isCurrencyCode, {
+    message: "not an active ISO 4217 currency",
+    params: { code: "UNKNOWN_CURRENCY" },
+  })
+  .meta({ description: "ISO 4217 code; the amounts' exponent follows it.", example: "USD" });
+const metadata = z
+  .record(z.string().min(1).max(40), z.string().max(500))
+  .meta({ description: "Up to 50 string pairs, returned as given." });
+
+export const createPaymentBody = z
+  .strictObject({
+    currency,
+    method: z.enum(PAYMENT_METHODS),
+    orders: z
+      .array(
+        z.strictObject({
+          seller_id: id,
+          amount: amountSchema,
+          /** Optional; when given it must be the payment's currency (one checkout, one currency). */
+          currency: currency.optional(),
+          description: z.string().max(500).optional(),
+          metadata: metadata.optional(),
+        }),
+      )
+      .min(1)
+      .max(100)
+      .meta({ description: "One order per seller (1–100)." }),
+    success_url: url,
+    cancel_url: url,
+    metadata: metadata.optional(),
+  })
+  .superRefine((body, ctx) => {
+    body.orders.forEach((order, i) => {
+      if (order.currency !== undefined && order.currency !== body.currency) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["orders", i, "currency"],
+          message: `every order must be in ${body.currency}`,
+          params: { code: "CURRENCY_MISMATCH" },
+        });
+      }
+    });
+  })
+  .meta({ id: "CreatePayment" });
+
+export const refundBody = z
+  .strictObject({
+    payment_order_id: z.string().max(255).optional().meta({
+      description: "The order to refund; may be left out when the payment has one order.",
+    }),
+    amount: amountSchema.optional().meta({ description: "Minor units; default: what is left to refund." }),
+    reason: z.string().max(500).optional(),
+  })
+  .meta({ id: "CreateRefund" });
+
+/** Path ids: anything else cannot exist, so it is answered 404 like an unknown id. */
+export const pathId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+
+const limit = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,4}$/, "an integer")
+    .transform(Number)
+    .pipe(z.int().min(1).max(max))
+    .optional();
+
+export const eventsQuery = z.strictObject({ limit: limit(100), starting_after: pathId.optional() });
+export const searchQuery = z.strictObject({
+  buyer_id: id.optional(),
+  status: z.enum(CHECKOUT_STATUSES).optional(),
+  limit: limit(100),
+  starting_after: pathId.optional(),
+});
+export const deadLettersQuery = z.strictObject({
+  type: z.string().max(128).optional(),
+  limit: limit(500),
+});
+
+// Responses --------------------------------------------------------------------------------------
+
+const money = z.string().regex(/^\d+$/).meta({ description: "Minor units as a decimal string." });
+const timestamp = z.iso.datetime();
+
+export const nextActionSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("redirect_to_psp"), url: z.string() }),
+    z.object({ type: z.literal("wait"), message: z.string() }),
+    z.object({ type: z.literal("retry_payment"), message: z.string() }),
+    z.object({ type: z.literal("none") }),
+  ])
+  .meta({ id: "NextAction", description: "What the buyer must do next." });
+
+export const refundSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("refund"),
+    checkout_id: z.string(),
+    payment_order_id: z.string(),
+    amount: money,
+    currency: z.string(),
+    status: z.enum(["pending", "succeeded", "failed"]),
+    failure_reason: z.string().nullable(),
+    created_at: timestamp,
+  })
+  .meta({ id: "Refund" });
+
+export const paymentSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("checkout"),
+    status: z.enum(CHECKOUT_STATUSES),
+    buyer_id: z.string(),
+    currency: z.string(),
+    amount: money,
+    refunded_amount: money,
+    method: z.enum(PAYMENT_METHODS),
+    psp: z.string(),
+    redirect_url: z.string().nullable().meta({ description: "The PSP's hosted payment page." }),
+    failure_reason: z.string().nullable(),
+    next_action: nextActionSchema,
+    metadata: z.record(z.string(), z.string()),
+    orders: z.array(
+      z.object({
+        id: z.string(),
+        seller_id: z.string(),
+        amount: money,
+        status: z.string(),
+        refund_status: z.string(),
+        refunded_amount: money,
+        failure_reason: z.string().nullable(),
+      }),
+    ),
+    refunds: z.array(
+      refundSchema.pick({
+        id: true,
+        payment_order_id: true,
+        amount: true,
+        status: true,
+        failure_reason: true,
+      }),
+    ),
+    created_at: timestamp,
+    updated_at: timestamp,
+    expires_at: timestamp.nullable(),
+  })
+  .meta({ id: "Payment" });
+
+const list = <T extends z.ZodType>(item: T, name: string) =>
+  z.object({ object: z.literal("list"), data: z.array(item), has_more: z.boolean() }).meta({ id: name });
+
+export const eventListSchema = list(
+  z.object({
+    id: z.string(),
+    object: z.literal("event"),
+    type: z.string().meta({ example: "payment.succeeded" }),
+    created_at: timestamp,
+    data: z.record(z.string(), z.unknown()),
+  }),
+  "EventList",
+);
+
+export const paymentSummaryListSchema = list(
+  paymentSchema.pick({
+    id: true,
+    object: true,
+    status: true,
+    buyer_id: true,
+    currency: true,
+    amount: true,
+    refunded_amount: true,
+    method: true,
+    psp: true,
+    failure_reason: true,
+    created_at: true,
+    updated_at: true,
+  }),
+  "PaymentSummaryList",
+);
+
+export const deadLetterSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("job"),
+    type: z.string(),
+    status: z.enum(["queued", "running", "succeeded", "dead"]),
+    attempts: z.int(),
+    max_attempts: z.int(),
+    last_error: z.string().nullable(),
+    payload: z.unknown(),
+    history: z.array(z.record(z.string(), z.unknown())),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: "Job" });
+export const deadLetterListSchema = list(deadLetterSchema, "JobList");
+
+export const webhookResultSchema = z
+  .object({ received: z.int(), duplicates: z.int(), deferred: z.int() })
+  .meta({ id: "WebhookResult" });
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      type: z.string().meta({ example: "invalid_request_error" }),
+      code: z.string().meta({ example: "validation_failed" }),
+      message: z.string(),
+      param: z.string().optional().meta({ description: "The field at fault, dotted: orders.1.amount." }),
+      request_id: z.string(),
+    }),
+  })
+  .meta({ id: "Error" });

@@ -1,0 +1,86 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROUTES } from "../src/index.js";
+import type { World } from "./support/world.js";
+import { makeWorld } from "./support/world.js";
+
+type Operation = {
+  parameters?: { in: string; name: string }[];
+  responses: Record<
+    string,
+    { headers?: Record<string, unknown>; content?: Record<string, { schema: unknown }> }
+  >;
+};
+
+describe("GET /v1/openapi.json", () => {
+  let world: World;
+  let doc: { openapi: string; servers: { url: string }[]; paths: Record<string, Record<string, Operation>> };
+  beforeAll(async () => {
+    world = await makeWorld("sqlite");
+    const res = await request(world.app).get("/v1/openapi.json");
+    expect(res.status).toBe(200);
+    doc = res.body;
+  });
+  afterAll(async () => world?.close());
+
+  it("is a valid OpenAPI 3.1 document (checked by a real validator)", async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(doc));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+  });
+
+  it("covers every route the router serves, and nothing else", () => {
+    // Read the routes back from Express itself, not from the table the document is built from.
+    type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
+    const router = world.router as unknown as { router: { stack: Layer[] } };
+    const served = router.router.stack
+      .flatMap((layer) => layer.handle.stack ?? [])
+      .filter((layer) => layer.route)
+      .flatMap((layer) =>
+        Object.keys(layer.route!.methods)
+          .filter((m) => m !== "_all")
+          .map((m) => `${m} /v1${layer.route!.path.replace(/:(\w+)/g, "{$1}")}`),
+      );
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
+    expect(served.length).toBe(ROUTES.length + 1);
+    expect(new Set(documented)).toEqual(new Set(served));
+  });
+
+  it("documents error bodies, path and header parameters, and response headers", () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const where = `${method} ${path}`;
+        for (const [status, response] of Object.entries(op.responses)) {
+          expect(response.headers, where).toHaveProperty("X-Request-Id");
+          if (Number(status) >= 400) {
+            expect(response.content?.["application/json"]?.schema, `${where} ${status}`).toEqual({
+              $ref: "#/components/schemas/Error",
+            });
+          }
+        }
+        if (Object.keys(op.responses).includes("429"))
+          expect(op.responses["429"]!.headers).toHaveProperty("Retry-After");
+        for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
+          expect(op.parameters, where).toContainEqual(expect.objectContaining({ in: "path", name }));
+        }
+      }
+    }
+    const create = doc.paths["/v1/payments"]!.post!;
+    expect(create.parameters).toContainEqual(
+      expect.objectContaining({ in: "header", name: "Idempotency-Key", required: true }),
+    );
+    expect(Object.keys(create.responses)).toEqual(
+      expect.arrayContaining(["201", "400", "401", "409", "413", "422", "429"]),
+    );
+    expect(create.responses["201"]!.headers).toHaveProperty("Idempotent-Replayed");
+    expect(create.responses["201"]!.headers).toHaveProperty("Location");
+    expect(doc.paths["/v1/payments/{id}/refunds"]!.post!.parameters).toContainEqual(
+      expect.objectContaining({ in: "header", name: "Idempotency-Key" }),
+    );
+  });
+});

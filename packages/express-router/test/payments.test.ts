@@ -1,0 +1,249 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventListSchema, paymentSchema, refundSchema } from "../src/schemas.js";
+import type { World } from "./support/world.js";
+import { asBuyer, DIALECTS, makeWorld, paymentBody, referenceOf } from "./support/world.js";
+
+let keys = 0;
+const key = () => `key-${++keys}`;
+
+describe.each(DIALECTS)("payments API on %s", (dialect) => {
+  let world: World;
+  beforeAll(async () => {
+    world = await makeWorld(dialect);
+  });
+  afterAll(async () => world?.close());
+
+  const create = (body: object = paymentBody(), idempotencyKey = key(), buyer = "B1") =>
+    request(world.app)
+      .post("/v1/payments")
+      .set(asBuyer(buyer))
+      .set("Idempotency-Key", idempotencyKey)
+      .send(body);
+  /** Delivers every webhook the sandbox emitted since the last call, over HTTP. */
+  let delivered = 0;
+  const deliverWebhooks = async () => {
+    const events = world.sandbox.events().slice(delivered);
+    delivered += events.length;
+    for (const event of events) {
+      const res = await request(world.app)
+        .post("/v1/webhooks/sandbox")
+        .set(event.headers)
+        .set("Content-Type", "application/json")
+        .send(event.rawBody);
+      expect(res.status).toBe(200);
+    }
+  };
+  const paid = async (buyer = "B1", body: object = paymentBody()) => {
+    const created = await create(body, key(), buyer);
+    await world.sandbox.pay(referenceOf(created.body));
+    await deliverWebhooks();
+    return created.body as { id: string; orders: { id: string }[] };
+  };
+
+  it("POST /payments creates a checkout: 201, the hosted page URL, per-seller orders, Location", async () => {
+    const res = await create();
+    expect(res.status).toBe(201);
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(res.headers.location).toBe(`/v1/payments/${res.body.id}`);
+    expect(res.headers["x-request-id"]).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(res.headers["server-timing"]).toMatch(/^app;dur=\d+(\.\d)?$/);
+    expect(res.headers["idempotent-replayed"]).toBeUndefined();
+    expect(paymentSchema.parse(res.body)).toMatchObject({
+      status: "requires_payment",
+      buyer_id: "B1",
+      currency: "USD",
+      amount: "12345",
+      next_action: { type: "redirect_to_psp" },
+      orders: [
+        { seller_id: "S1", amount: "10000", status: "pending" },
+        { seller_id: "S2", amount: "2345", status: "pending" },
+      ],
+      metadata: { cart: "cart-1" },
+    });
+    expect(res.body.redirect_url).toMatch(/^http:\/\/shop\.test\/sandbox\/pay\/\S+$/);
+  });
+
+  it("replays the same key and body with the stored answer and Idempotent-Replayed: true", async () => {
+    const k = key();
+    const first = await create(paymentBody(), k);
+    const rows = await world.rowCounts();
+    // Same meaning, other spelling: amounts as strings, keys in another order.
+    const again = await create(
+      {
+        ...paymentBody(),
+        orders: [
+          { amount: "10000", seller_id: "S1" },
+          { seller_id: "S2", amount: 2345 },
+        ],
+      },
+      k,
+    );
+    expect(again.status).toBe(first.status);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(await world.rowCounts()).toEqual(rows);
+  });
+
+  it("answers 422 idempotency_key_reused for the same key with another body, and keys are per buyer", async () => {
+    const k = key();
+    await create(paymentBody(), k);
+    const rows = await world.rowCounts();
+    const res = await create(paymentBody({ currency: "EUR" }), k);
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ type: "idempotency_error", code: "idempotency_key_reused" });
+    expect(await world.rowCounts()).toEqual(rows);
+    expect((await create(paymentBody(), k, "B2")).status).toBe(201);
+  });
+
+  it("requires an Idempotency-Key of at most 255 printable characters", async () => {
+    const rows = await world.rowCounts();
+    const missing = await request(world.app).post("/v1/payments").set(asBuyer()).send(paymentBody());
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({ code: "idempotency_key_missing", param: "Idempotency-Key" });
+    expect((await create(paymentBody(), "k".repeat(256))).status).toBe(400);
+    expect((await create(paymentBody(), "k".repeat(255))).status).toBe(201);
+    expect((await world.rowCounts()).settlekit_checkouts).toBe(rows.settlekit_checkouts! + 1);
+  });
+
+  it("GET /payments/:id: the buyer's own payment; another buyer's, unknown or malformed ids are 404", async () => {
+    const created = (await create()).body;
+    const own = await request(world.app).get(`/v1/payments/${created.id}`).set(asBuyer());
+    expect(own.status).toBe(200);
+    expect(paymentSchema.parse(own.body)).toMatchObject({ id: created.id, status: "requires_payment" });
+    for (const [path, buyer] of [
+      [`/v1/payments/${created.id}`, "B2"],
+      ["/v1/payments/chk_nope", "B1"],
+      [`/v1/payments/${"x".repeat(300)}`, "B1"],
+      ["/v1/payments/%F0%9F%92%A3%00", "B1"],
+    ] as const) {
+      const res = await request(world.app).get(path).set(asBuyer(buyer));
+      expect(res.status, path).toBe(404);
+      expect(res.body.error).toMatchObject({ type: "invalid_request_error", code: "not_found" });
+    }
+    // Not even decodable: the path itself is malformed.
+    const undecodable = await request(world.app).get("/v1/payments/%E0%A4%A").set(asBuyer());
+    expect(undecodable.status).toBe(400);
+    expect(undecodable.body.error.code).toBe("validation_failed");
+    const anonymous = await request(world.app).get(`/v1/payments/${created.id}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error).toMatchObject({ type: "authentication_error", code: "unauthenticated" });
+    expect(anonymous.body.error.request_id).toBe(anonymous.headers["x-request-id"]);
+  });
+
+  it("shows a paid checkout, a declined one (with what to do) and the timeline", async () => {
+    const body = await paid();
+    const view = await request(world.app).get(`/v1/payments/${body.id}`).set(asBuyer());
+    expect(view.body).toMatchObject({ status: "succeeded", next_action: { type: "none" } });
+    expect(view.body.orders.map((o: { status: string }) => o.status)).toEqual(["succeeded", "succeeded"]);
+
+    const declined = (await create()).body;
+    await world.sandbox.pay(referenceOf(declined), { card: "4000 0000 0000 0002" });
+    await deliverWebhooks();
+    const failed = await request(world.app).get(`/v1/payments/${declined.id}`).set(asBuyer());
+    expect(failed.body).toMatchObject({
+      status: "failed",
+      failure_reason: expect.stringContaining("card_declined"),
+      next_action: { type: "retry_payment" },
+    });
+
+    const events = await request(world.app).get(`/v1/payments/${body.id}/events`).set(asBuyer());
+    expect(events.status).toBe(200);
+    expect(eventListSchema.parse(events.body).data.map((e) => e.type)).toEqual([
+      "checkout.created",
+      "checkout.registered",
+      "payment.succeeded",
+    ]);
+    const page = await request(world.app).get(`/v1/payments/${body.id}/events?limit=1`).set(asBuyer());
+    expect(page.body).toMatchObject({ has_more: true, data: [{ type: "checkout.created" }] });
+    const next = await request(world.app)
+      .get(`/v1/payments/${body.id}/events?limit=5&starting_after=${page.body.data[0].id}`)
+      .set(asBuyer());
+    expect(next.body.data).toHaveLength(2);
+    expect((await request(world.app).get(`/v1/payments/${body.id}/events`).set(asBuyer("B2"))).status).toBe(
+      404,
+    );
+    expect(
+      (await request(world.app).get(`/v1/payments/${body.id}/events?limit=0`).set(asBuyer())).status,
+    ).toBe(400);
+  });
+
+  it("POST /payments/:id/refunds refunds an order, idempotently, and never more than captured", async () => {
+    const body = await paid();
+    const order = body.orders[0]!.id;
+    const k = key();
+    const refund = () =>
+      request(world.app)
+        .post(`/v1/payments/${body.id}/refunds`)
+        .set(asBuyer())
+        .set("Idempotency-Key", k)
+        .send({ payment_order_id: order, amount: 4_000, reason: "damaged" });
+    const first = await refund();
+    expect(first.status).toBe(201);
+    expect(refundSchema.parse(first.body)).toMatchObject({
+      payment_order_id: order,
+      amount: "4000",
+      status: "succeeded",
+    });
+    const again = await refund();
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+
+    const more = (payload: object, buyer = "B1", id = body.id) =>
+      request(world.app)
+        .post(`/v1/payments/${id}/refunds`)
+        .set(asBuyer(buyer))
+        .set("Idempotency-Key", key())
+        .send(payload);
+    const unpaid = (await create()).body;
+    const rows = await world.rowCounts();
+    const tooMuch = await more({ payment_order_id: order, amount: "6001" });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.error).toMatchObject({ code: "refund_exceeds_captured", param: "amount" });
+    expect((await more({ payment_order_id: order }, "B2")).status).toBe(404);
+    expect((await more({ payment_order_id: "po_elsewhere_1" })).status).toBe(404);
+    const which = await more({ amount: 1 });
+    expect(which.status).toBe(400);
+    expect(which.body.error).toMatchObject({ code: "validation_failed", param: "payment_order_id" });
+    for (const amount of [0, -1, 1.5, "1.50", 2 ** 60]) {
+      const res = await more({ payment_order_id: order, amount });
+      expect(res.status, String(amount)).toBe(400);
+    }
+    const notCaptured = await more({ payment_order_id: unpaid.orders[0].id }, "B1", unpaid.id);
+    expect(notCaptured.status).toBe(409);
+    expect(notCaptured.body.error.code).toBe("invalid_state_transition");
+    const missingKey = await request(world.app)
+      .post(`/v1/payments/${body.id}/refunds`)
+      .set(asBuyer())
+      .send({});
+    expect(missingKey.status).toBe(400);
+    expect(await world.rowCounts()).toEqual(rows);
+
+    const rest = await more({ payment_order_id: order });
+    expect(rest.body).toMatchObject({ amount: "6000", status: "succeeded" });
+    const view = await request(world.app).get(`/v1/payments/${body.id}`).set(asBuyer());
+    expect(view.body).toMatchObject({ status: "partially_refunded", refunded_amount: "10000" });
+    expect(view.body.refunds).toHaveLength(2);
+  });
+
+  it("a single-order payment can be refunded without naming the order", async () => {
+    const body = await paid("B1", paymentBody({ orders: [{ seller_id: "S9", amount: 500 }] }));
+    const res = await request(world.app)
+      .post(`/v1/payments/${body.id}/refunds`)
+      .set(asBuyer())
+      .set("Idempotency-Key", key())
+      .send();
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ amount: "500", status: "succeeded" });
+  });
+
+  it("answers unknown routes under the prefix with a JSON 404 and leaves other paths to the host", async () => {
+    const res = await request(world.app).get("/v1/nope").set(asBuyer());
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("route_not_found");
+    const wrongMethod = await request(world.app).delete("/v1/payments/chk_1").set(asBuyer());
+    expect(wrongMethod.status).toBe(404);
+    expect((await request(world.app).get("/elsewhere")).headers["content-type"]).toMatch(/^text\/html/);
+  });
+});

@@ -1,0 +1,147 @@
+import { commissionAndLogistics } from "@settlekit/core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { World } from "./support/world.js";
+import { cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+
+/** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
+const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
+
+describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
+  let world: World;
+  afterEach(async () => world?.close());
+
+  const balances = async () =>
+    Object.fromEntries(
+      (await world.store.ledger.listBalances()).map((b) => [`${b.account} ${b.currency}`, b.balance]),
+    );
+  const journalCount = async () =>
+    Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]!.n);
+
+  /** A paid two-seller checkout (S1 100.00, S2 23.45); returns its orders' ids. */
+  async function paidCheckout(): Promise<{ checkoutId: string; s1: string; s2: string }> {
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: `click-${Math.random()}` });
+    await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
+    await world.deliver();
+    const orders = created.body.orders as { id: string }[];
+    return { checkoutId: String(created.body.id), s1: orders[0]!.id, s2: orders[1]!.id };
+  }
+
+  it("moves the seller's share to available less commission and logistics, once", async () => {
+    world = await makeWorld(dialect, { fees });
+    const { checkoutId, s1 } = await paidCheckout();
+    expect(await world.system.sellerWallet("S1")).toEqual({
+      object: "wallet",
+      seller_id: "S1",
+      balances: [{ currency: "USD", pending: "10000", available: "0" }],
+    });
+
+    const fulfilled = await world.system.fulfilOrder({ paymentOrderId: s1 }, { sellerId: "S1" });
+    expect(fulfilled).toMatchObject({ id: s1, status: "fulfilled", seller_id: "S1", amount: "10000" });
+    expect(fulfilled.fulfilled_at).toBe(world.clock.now().toISOString());
+    expect(await balances()).toEqual({
+      "psp:sandbox:receivable USD": 12_345n,
+      "seller:S1:pending USD": 0n,
+      "seller:S1:available USD": -8_500n,
+      "platform:commission USD": -1_000n,
+      "platform:logistics USD": -500n,
+      "seller:S2:pending USD": -2_345n,
+    });
+    expect(await world.system.sellerWallet("S1")).toMatchObject({
+      balances: [{ currency: "USD", pending: "0", available: "8500" }],
+    });
+    const journals = await journalCount();
+    // Again (a double click on "mark shipped"): the same answer, no second journal.
+    expect(await world.system.fulfilOrder({ paymentOrderId: s1 })).toEqual(fulfilled);
+    expect(await journalCount()).toBe(journals);
+
+    const checkout = await world.system.getCheckout(checkoutId);
+    expect((checkout.orders as { status: string }[]).map((o) => o.status)).toEqual([
+      "fulfilled",
+      "succeeded",
+    ]);
+    const events = await world.store.knex("settlekit_outbox").where({ type: "order.fulfilled" });
+    expect(events).toHaveLength(1);
+    const payload = events[0].payload; // json on Postgres (parsed by pg), text on SQLite
+    expect(typeof payload === "string" ? JSON.parse(payload) : payload).toMatchObject({
+      schema_version: 1,
+      id: s1,
+      commission: "1000",
+      logistics: "500",
+      net: "8500",
+    });
+  });
+
+  it("charges fees on what is left after an earlier refund, and claws a later refund back from available", async () => {
+    world = await makeWorld(dialect, { fees });
+    const { s1 } = await paidCheckout();
+    await world.system.refund({ paymentOrderId: s1, amount: 1_000n }, { idempotencyKey: "r-before" });
+    await world.system.fulfilOrder({ paymentOrderId: s1 });
+    // Base 9 000: commission 900, logistics 500, net 7 600.
+    expect(await world.system.sellerWallet("S1")).toMatchObject({
+      balances: [{ currency: "USD", pending: "0", available: "7600" }],
+    });
+    await world.system.refund({ paymentOrderId: s1, amount: 2_000n }, { idempotencyKey: "r-after" });
+    expect(await world.system.sellerWallet("S1")).toMatchObject({
+      balances: [{ currency: "USD", pending: "0", available: "5600" }],
+    });
+    const all = await balances();
+    expect(Object.values(all).reduce((a, b) => a + b, 0n)).toBe(0n);
+  });
+
+  it("refuses unpaid and fully refunded orders and hides other sellers' orders, changing nothing", async () => {
+    world = await makeWorld(dialect, { fees });
+    const unpaid = await world.system.createCheckout(cart(), { idempotencyKey: "unpaid" });
+    const unpaidOrder = (unpaid.body.orders as { id: string }[])[0]!.id;
+    await expect(world.system.fulfilOrder({ paymentOrderId: unpaidOrder })).rejects.toMatchObject({
+      code: "INVALID_STATE_TRANSITION",
+    });
+    const { s1, s2 } = await paidCheckout();
+    await expect(world.system.fulfilOrder({ paymentOrderId: s1 }, { sellerId: "S2" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      param: "payment_order_id",
+    });
+    await expect(world.system.fulfilOrder({ paymentOrderId: "po_nope" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await world.system.refund({ paymentOrderId: s2 }, { idempotencyKey: "all-of-s2" });
+    const before = await balances();
+    const journals = await journalCount();
+    await expect(world.system.fulfilOrder({ paymentOrderId: s2 })).rejects.toMatchObject({
+      code: "INVALID_STATE_TRANSITION",
+    });
+    expect(await balances()).toEqual(before);
+    expect(await journalCount()).toBe(journals);
+  });
+
+  it("gives the seller everything without a fee policy", async () => {
+    world = await makeWorld(dialect);
+    const { s2 } = await paidCheckout();
+    await world.system.fulfilOrder({ paymentOrderId: s2 });
+    expect(await world.system.sellerWallet("S2")).toMatchObject({
+      balances: [{ currency: "USD", pending: "0", available: "2345" }],
+    });
+    expect(await world.system.sellerWallet("S_unknown")).toEqual({
+      object: "wallet",
+      seller_id: "S_unknown",
+      balances: [],
+    });
+  });
+});
+
+describe("commissionAndLogistics", () => {
+  const order = { currency: "USD" } as Parameters<ReturnType<typeof commissionAndLogistics>>[0];
+  it("rounds the commission half up and caps the logistics fee at what is left", () => {
+    const policy = commissionAndLogistics({ commissionBasisPoints: 250, logistics: { USD: 500n } });
+    expect(policy(order, 10_000n)).toEqual({ commission: 250n, logistics: 500n });
+    expect(policy(order, 20n)).toEqual({ commission: 1n, logistics: 19n }); // 0.5 → 1
+    expect(policy(order, 19n)).toEqual({ commission: 0n, logistics: 19n }); // 0.475 → 0
+    expect(policy({ ...order, currency: "JPY" }, 1_000n)).toEqual({ commission: 25n, logistics: 0n });
+  });
+  it("rejects impossible settings", () => {
+    expect(() => commissionAndLogistics({ commissionBasisPoints: 10_001 })).toThrow(/commissionBasisPoints/);
+    expect(() => commissionAndLogistics({ commissionBasisPoints: 1.5 })).toThrow(/commissionBasisPoints/);
+    expect(() => commissionAndLogistics({ commissionBasisPoints: 0, logistics: { USD: -1n } })).toThrow(
+      /logistics/,
+    );
+  });
+});
