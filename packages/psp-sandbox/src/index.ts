@@ -17,7 +17,7 @@ export { defaultFeePolicy } from "./fees.js";
 export type { SandboxRequestHandler } from "./http/handler.js";
 export type { SandboxFeePolicy, SandboxOptions, SandboxWebhookRetry } from "./options.js";
 export type { SandboxPayOptions } from "./payment-attempt.js";
-export type { SandboxPayment, SandboxRefund } from "./records.js";
+export type { SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
 export { sandboxProvider } from "./sandbox-provider.js";
 export type { SettlementRow } from "./settlement-csv.js";
 export { SETTLEMENT_CSV_HEADER } from "./settlement-csv.js";

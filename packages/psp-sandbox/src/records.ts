@@ -52,6 +52,19 @@ export interface SandboxRefund {
   readonly createdAt: Date;
 }
 
+/** A payout to a seller; the sandbox pays at once (there is no seller account to wait for). */
+export interface SandboxPayout {
+  readonly payoutReference: string;
+  readonly payoutId: string;
+  readonly sellerId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly checkoutId?: string | undefined;
+  readonly pspReference?: string | undefined;
+  readonly status: "paid";
+  readonly createdAt: Date;
+}
+
 /** A request already answered under an idempotency key, and what it was. */
 interface KeyEntry {
   readonly fingerprint: string;
@@ -72,6 +85,10 @@ export class SandboxState {
   readonly refundKeys = new Map<string, KeyEntry>();
   /** Settlekit refund ids → refund reference: a refund id seen again is "already refunded". */
   readonly refundIds = new Map<string, KeyEntry>();
+  readonly payouts = new Map<string, SandboxPayout>();
+  /** Payout idempotency keys, and settlekit payout ids ("already paid"), → payout reference. */
+  readonly payoutKeys = new Map<string, KeyEntry>();
+  readonly payoutIds = new Map<string, KeyEntry>();
 
   refundsOf(pspReference: string): SandboxRefund[] {
     return [...this.refunds.values()].filter((r) => r.pspReference === pspReference);
@@ -79,7 +96,7 @@ export class SandboxState {
 }
 
 /** A prefixed random id (`sbx_pay_3f9c…`): 96 random bits, lowercase hex. */
-export function newId(prefix: "sbx_pay" | "sbx_re" | "evt"): string {
+export function newId(prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "evt"): string {
   return `${prefix}_${randomBytes(12).toString("hex")}`;
 }
 

@@ -8,10 +8,11 @@ import type { SandboxOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { parseSandboxWebhook } from "./parse-webhook.js";
 import { findPayment, payOptionsToForm, submitPaymentForm } from "./payment-attempt.js";
+import { payoutSeller } from "./payouts.js";
 import { snapshot, toRetrievedPayment } from "./records.js";
 import { refundPayment } from "./refunds.js";
 import { registerPayment } from "./registration.js";
-import { settlementCsv } from "./settlement-csv.js";
+import { settlementCsv, settlementRecords } from "./settlement-csv.js";
 import { expire, settleNow } from "./transitions.js";
 import type { SandboxProvider } from "./types.js";
 
@@ -22,7 +23,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   currencies: "any",
   refunds: true,
   partialRefunds: true,
-  payouts: false,
+  payouts: true,
   settlementReports: true,
 });
 
@@ -58,6 +59,8 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     parseWebhook: async (input) =>
       parseSandboxWebhook(input, ctx.options.webhookSecret, ctx.options.webhookToleranceSeconds, ctx.now),
     refund: async (input) => refundPayment(ctx, input),
+    payout: async (input) => payoutSeller(ctx, input),
+    readSettlement: (query) => settlementRecords(state, query),
 
     async pay(pspReference, payOptions = {}) {
       submitPaymentForm(ctx, pspReference, payOptionsToForm(payOptions, ctx.now()));
@@ -91,6 +94,7 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     },
     payments: () => [...state.payments.values()].map(snapshot),
     refunds: () => [...state.refunds.values()].map((refund) => Object.freeze({ ...refund })),
+    payouts: () => [...state.payouts.values()].map((payout) => Object.freeze({ ...payout })),
     settlementCsv: (date) => settlementCsv(state, date),
 
     async close() {

@@ -1,3 +1,4 @@
+import type { SettlementQuery, SettlementRecord } from "@settlekit/core";
 import { SettlekitError } from "@settlekit/core";
 import type { SandboxState } from "./records.js";
 
@@ -6,10 +7,10 @@ export const SETTLEMENT_CSV_HEADER = "reference,type,amount,fee,net,currency,set
 
 /** One line of the settlement file, before formatting. */
 export interface SettlementRow {
-  /** The payment's `sbx_pay_…` for a charge, the refund's `sbx_re_…` for a refund. */
+  /** The payment's `sbx_pay_…` for a charge, the refund's `sbx_re_…`, the payout's `sbx_po_…`. */
   readonly reference: string;
-  readonly type: "charge" | "refund";
-  /** Minor units; negative for refunds (money going back out). */
+  readonly type: "charge" | "refund" | "payout";
+  /** Minor units; negative for refunds and payouts to sellers (money going back out). */
   readonly amount: bigint;
   /** Minor units the sandbox keeps; 0 for refunds (fees are not returned, as at Stripe). */
   readonly fee: bigint;
@@ -43,45 +44,111 @@ function utcDay(date: string): { start: number; end: number } {
  */
 export function settlementRows(state: SandboxState, date: string): SettlementRow[] {
   const { start, end } = utcDay(date);
+  return rowsBetween(state, start, end).map(({ row }) => row);
+}
+
+/** A row and the ids reconciliation matches it by. */
+interface SettledRow {
+  readonly row: SettlementRow;
+  readonly ids: Pick<SettlementRecord, "checkoutId" | "pspReference" | "refundReference" | "payoutReference">;
+}
+
+/** The rows settled in [start, end) (epoch ms), sorted by settlement time, then reference. */
+function rowsBetween(state: SandboxState, start: number, end: number): SettledRow[] {
   const within = (at: Date | undefined): at is Date =>
     at !== undefined && at.getTime() >= start && at.getTime() < end;
-  const rows: SettlementRow[] = [];
+  const rows: SettledRow[] = [];
   for (const payment of state.payments.values()) {
     if (!within(payment.succeededAt)) continue;
     const fee = payment.fee ?? 0n;
     rows.push({
-      reference: payment.pspReference,
-      type: "charge",
-      amount: payment.amount,
-      fee,
-      net: payment.amount - fee,
-      currency: payment.currency,
-      settledAt: payment.succeededAt,
+      row: {
+        reference: payment.pspReference,
+        type: "charge",
+        amount: payment.amount,
+        fee,
+        net: payment.amount - fee,
+        currency: payment.currency,
+        settledAt: payment.succeededAt,
+      },
+      ids: { checkoutId: payment.checkoutId, pspReference: payment.pspReference },
     });
   }
   for (const refund of state.refunds.values()) {
     if (refund.status !== "succeeded" || !within(refund.createdAt)) continue;
     const amount = -refund.amount;
+    const checkoutId = state.payments.get(refund.pspReference)?.checkoutId;
     rows.push({
-      reference: refund.refundReference,
-      type: "refund",
-      amount,
-      fee: 0n,
-      net: amount,
-      currency: refund.currency,
-      settledAt: refund.createdAt,
+      row: {
+        reference: refund.refundReference,
+        type: "refund",
+        amount,
+        fee: 0n,
+        net: amount,
+        currency: refund.currency,
+        settledAt: refund.createdAt,
+      },
+      ids: {
+        ...(checkoutId ? { checkoutId } : {}),
+        pspReference: refund.pspReference,
+        refundReference: refund.refundReference,
+      },
+    });
+  }
+  for (const payout of state.payouts.values()) {
+    if (!within(payout.createdAt)) continue;
+    const amount = -payout.amount;
+    rows.push({
+      row: {
+        reference: payout.payoutReference,
+        type: "payout",
+        amount,
+        fee: 0n,
+        net: amount,
+        currency: payout.currency,
+        settledAt: payout.createdAt,
+      },
+      ids: {
+        ...(payout.checkoutId ? { checkoutId: payout.checkoutId } : {}),
+        ...(payout.pspReference ? { pspReference: payout.pspReference } : {}),
+        payoutReference: payout.payoutReference,
+      },
     });
   }
   return rows.sort(
-    (a, b) =>
+    ({ row: a }, { row: b }) =>
       a.settledAt.getTime() - b.settledAt.getTime() ||
       (a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0),
   );
 }
 
 /**
+ * `readSettlement` for the sandbox: the settlement file's rows in `[from, to)` as records, oldest
+ * first (`recordId` is the row's reference). The sandbox makes no payouts to the platform's bank,
+ * so a query by bank payout finds nothing.
+ */
+export async function* settlementRecords(
+  state: SandboxState,
+  query: SettlementQuery,
+): AsyncGenerator<SettlementRecord> {
+  if ("bankPayoutReference" in query) return;
+  for (const { row, ids } of rowsBetween(state, query.from.getTime(), query.to.getTime())) {
+    yield {
+      recordId: row.reference,
+      type: row.type,
+      amount: row.amount,
+      fee: row.fee,
+      net: row.net,
+      currency: row.currency,
+      createdAt: row.settledAt,
+      ...ids,
+    };
+  }
+}
+
+/**
  * The settlement file of one UTC day: {@link SETTLEMENT_CSV_HEADER}, then one line per row.
- * Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
+ * Payouts to sellers are `payout` rows. Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
  * and no currency exponent can be misread; `settled_at` is ISO 8601 UTC with milliseconds.
  * Lines end with `\n`, the last one too. No field ever needs CSV quoting.
  */

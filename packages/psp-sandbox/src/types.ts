@@ -3,7 +3,7 @@ import type { SandboxDelivery, SandboxEvent } from "./events.js";
 import type { SandboxFaults } from "./faults.js";
 import type { SandboxRequestHandler } from "./http/handler.js";
 import type { SandboxPayOptions } from "./payment-attempt.js";
-import type { SandboxPayment, SandboxRefund } from "./records.js";
+import type { SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
 
 /**
  * The sandbox PSP: a {@link PaymentProvider} (id `sandbox`) plus the controls a test or a demo
@@ -13,6 +13,8 @@ import type { SandboxPayment, SandboxRefund } from "./records.js";
 export interface SandboxProvider extends PaymentProvider {
   readonly id: "sandbox";
   readonly capabilities: ProviderCapabilities;
+  payout: NonNullable<PaymentProvider["payout"]>;
+  readSettlement: NonNullable<PaymentProvider["readSettlement"]>;
 
   /**
    * Serves the hosted payment page (`GET|POST /pay/:ref`) and the settlement file
@@ -53,6 +55,8 @@ export interface SandboxProvider extends PaymentProvider {
   payments(): Readonly<SandboxPayment>[];
   /** Every refund, in creation order. */
   refunds(): Readonly<SandboxRefund>[];
+  /** Every payout to a seller, in creation order. */
+  payouts(): Readonly<SandboxPayout>[];
   /** The settlement file of one UTC day (`YYYY-MM-DD`); format in `settlement-csv.ts` and the package README. */
   settlementCsv(date: string): string;
 

@@ -11,7 +11,7 @@ describe("sandboxProvider options", () => {
       currencies: "any",
       refunds: true,
       partialRefunds: true,
-      payouts: false,
+      payouts: true,
       settlementReports: true,
     });
   });

@@ -22,7 +22,9 @@ export interface ProviderCapabilities {
   readonly currencies: readonly string[] | "any";
   readonly refunds: boolean;
   readonly partialRefunds: boolean;
+  /** Whether `payout` is implemented (sellers paid at the PSP). */
   readonly payouts: boolean;
+  /** Whether `readSettlement` is implemented. */
   readonly settlementReports: boolean;
 }
 
@@ -107,6 +109,31 @@ export type PspEvent =
       readonly currency: string;
       readonly occurredAt: Date;
     }
+  | {
+      readonly kind: "payout";
+      readonly eventId: string;
+      /** The PSP's id of the payout (Stripe: the Connect transfer `tr_…`), as `payout` returned it. */
+      readonly payoutReference: string;
+      /** Settlekit's payout id, when the PSP kept it (metadata). */
+      readonly payoutId?: string;
+      readonly status: PayoutStatus;
+      readonly amount: bigint;
+      readonly currency: string;
+      readonly occurredAt: Date;
+    }
+  | {
+      /** The PSP paying the platform's own bank account (Stripe `payout.*` without a connected account). */
+      readonly kind: "bank_payout";
+      readonly eventId: string;
+      /** Stripe `po_…`: `readSettlement({ bankPayoutReference })` lists what it settled. */
+      readonly bankPayoutReference: string;
+      readonly status: "pending" | "paid" | "failed" | "canceled";
+      readonly amount: bigint;
+      readonly currency: string;
+      /** When the money is expected at (or reached) the bank. */
+      readonly arrivalAt?: Date;
+      readonly occurredAt: Date;
+    }
   /** A verified event settlekit does not act on; acknowledged so the PSP stops resending it. */
   | { readonly kind: "ignored"; readonly eventId: string; readonly type: string; readonly occurredAt: Date };
 
@@ -123,6 +150,82 @@ export interface RefundInput {
 export interface RefundResult {
   readonly refundReference: string;
   readonly status: RefundStatus;
+}
+
+/**
+ * Money owed to one seller, sent to the seller's account at the PSP (Stripe: a Connect transfer
+ * to the seller's connected account). The payout service calls it after fulfilment.
+ */
+export interface PayoutInput {
+  /** Settlekit's payout id (the PSP keeps it as metadata: a payout id seen again is "already paid"). */
+  readonly payoutId: string;
+  readonly sellerId: string;
+  /** Minor units; positive. */
+  readonly amount: bigint;
+  readonly currency: string;
+  /** The checkout whose orders this pays out, when it is one checkout's money (Stripe: `transfer_group`). */
+  readonly checkoutId?: string;
+  /**
+   * The payment that funded it, as `createHostedPayment` returned it, so the PSP ties the payout
+   * to that money (Stripe: `source_transaction`, the payment's charge).
+   */
+  readonly pspReference?: string;
+  readonly idempotencyKey: string;
+}
+
+/** `pending` until the money is at the seller's account; `reversed` when the PSP took it back. */
+export type PayoutStatus = "pending" | "paid" | "failed" | "reversed";
+
+export interface PayoutResult {
+  /** The PSP's id of the payout (Stripe `tr_…`). */
+  readonly payoutReference: string;
+  readonly status: PayoutStatus;
+}
+
+/** Which settlement records to read: balance movements created in `[from, to)`, or one bank payout's. */
+export type SettlementQuery =
+  | { readonly from: Date; readonly to: Date }
+  /** What one PSP payout to the platform's bank account settled (Stripe: an automatic payout `po_…`). */
+  | { readonly bankPayoutReference: string };
+
+/** What a balance movement was, in the words reconciliation matches on. */
+export type SettlementRecordType =
+  | "charge"
+  | "refund"
+  | "payout"
+  | "bank_payout"
+  | "fee"
+  | "adjustment"
+  | "other";
+
+/**
+ * One movement of money at the PSP, as its settlement report or balance lists it. Amounts are
+ * exact minor units (ISO 4217 exponent), signed as the platform's balance sees them: a charge is
+ * positive, a refund or a payout to a seller negative. `amount − fee = net`.
+ */
+export interface SettlementRecord {
+  /** The PSP's id of the movement (Stripe `txn_…`); unique, stable across reads. */
+  readonly recordId: string;
+  readonly type: SettlementRecordType;
+  readonly amount: bigint;
+  /** What the PSP kept (≥ 0 for a charge); part of `amount`. */
+  readonly fee: bigint;
+  readonly net: bigint;
+  readonly currency: string;
+  /** When the movement happened at the PSP. */
+  readonly createdAt: Date;
+  /** When its net becomes available (Stripe `available_on`), when the PSP says. */
+  readonly availableAt?: Date;
+  /** The checkout it belongs to (from the PSP's metadata): what reconciliation matches first. */
+  readonly checkoutId?: string;
+  /** The payment it belongs to: `createHostedPayment`'s reference, or the PSP's own payment id (Stripe `pi_…`). */
+  readonly pspReference?: string;
+  /** For a refund: `refund`'s `refundReference`. */
+  readonly refundReference?: string;
+  /** For a payout to a seller: `payout`'s `payoutReference`. */
+  readonly payoutReference?: string;
+  /** The PSP's payout to the platform's bank that carried this movement (Stripe `po_…`), once known. */
+  readonly bankPayoutReference?: string;
 }
 
 export interface WebhookInput {
@@ -165,6 +268,22 @@ export interface PaymentProvider {
    * reports as already done counts as success.
    */
   refund(input: RefundInput): Promise<RefundResult>;
+
+  /**
+   * Optional (`capabilities.payouts`): sends a seller's money to the seller's account at the PSP.
+   * Idempotent by `idempotencyKey`; a `payoutId` the PSP already paid counts as success and returns
+   * that payout. An unknown seller, bad input or a key reused with other parameters is a fatal
+   * `PSP_REQUEST_REJECTED` PspError and moves nothing.
+   */
+  payout?(input: PayoutInput): Promise<PayoutResult>;
+
+  /**
+   * Optional (`capabilities.settlementReports`): streams the PSP's settlement records in the
+   * PSP's own order (Stripe: newest first), page by page, so nothing beyond a page is held in
+   * memory. Reading twice gives the same records; reconciliation matches them against the ledger
+   * by `checkoutId`, then `pspReference`.
+   */
+  readSettlement?(query: SettlementQuery): AsyncIterable<SettlementRecord>;
 }
 
 /** How a PSP failure should be handled. */

@@ -78,6 +78,13 @@ export async function sandboxHarness(mode: "recorded" | "http"): Promise<Provide
     ignoredEventBody: () =>
       JSON.stringify({ id: "evt_ignored_1", type: "payout.paid", created: seconds(clock.now()), data: {} }),
     registrations: async () => sandbox.payments().length,
+    payoutsMade: async () =>
+      sandbox.payouts().map(({ payoutReference, sellerId, amount, currency }) => ({
+        payoutReference,
+        sellerId,
+        amount,
+        currency,
+      })),
     failNextRegistration: (fault) =>
       sandbox.faults.failNextRegistrations(1, fault === "unavailable" ? "503" : "timeout"),
     async cleanup() {

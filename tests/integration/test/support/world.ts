@@ -18,7 +18,7 @@ export type Dialect = "sqlite" | "postgres";
 export const DIALECTS: Dialect[] = ["sqlite", "postgres"];
 
 /** A database of its own: SQLite in memory, or a fresh Postgres schema (dropped by `close`). */
-async function openDatabase(dialect: Dialect): Promise<{ knex: Knex; drop(): Promise<void> }> {
+export async function openDatabase(dialect: Dialect): Promise<{ knex: Knex; drop(): Promise<void> }> {
   if (dialect === "sqlite") {
     const knex = knexFactory({
       client: "better-sqlite3",

@@ -69,6 +69,13 @@ export interface ProviderHarness {
    * holds the response past the adapter's timeout, or drops the connection after processing).
    */
   failNextRegistration(mode: "unavailable" | "timeout"): void;
+  /**
+   * Raw read-back of the payouts the PSP made (Stripe: Connect transfers), oldest first. Required
+   * when the provider declares `payouts`; sellers `S1` and `S2` must be payable.
+   */
+  payoutsMade?(): Promise<{ payoutReference: string; sellerId: string; amount: bigint; currency: string }[]>;
+  /** A seller the PSP cannot pay (Stripe: no connected account), when the provider knows its sellers. */
+  readonly unknownSellerId?: string;
   /** Called after each test: stop servers and timers, drop the fake's state. */
   cleanup(): Promise<void>;
 }

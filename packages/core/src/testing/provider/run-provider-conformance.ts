@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import type { ProviderConformanceOptions, ProviderHarness } from "./harness.js";
+import { payoutSuite } from "./payout-suite.js";
 import { refundSuite } from "./refund-suite.js";
 import { registrationFaultsSuite } from "./registration-faults-suite.js";
 import { registrationSuite } from "./registration-suite.js";
 import { retrieveSuite } from "./retrieve-suite.js";
+import { settlementSuite } from "./settlement-suite.js";
 import { webhookEventsSuite } from "./webhook-events-suite.js";
 import { webhookSignatureSuite } from "./webhook-signature-suite.js";
 
@@ -21,8 +23,9 @@ const DEFAULT_FAILURE_CODES = { declined: "card_declined", insufficientFunds: "i
  * normalisation (succeeded, declines with the PSP's codes, processing → succeeded, retry after a
  * decline, expiry, unknown types), signature checks (missing, malformed, wrong secret, replayed,
  * tampered), `retrievePayment` through every state, and refunds (partial, full, over-refund,
- * idempotency, refusals). Tests needing an optional capability skip when the provider's
- * `capabilities` say it lacks it.
+ * idempotency, refusals), payouts (once per key and per payout id, refusals) and settlement
+ * records (charge, refund and payout amounts exact, stable reads, windows). Tests needing an
+ * optional capability skip when the provider's `capabilities` say it lacks it.
  *
  * ```ts
  * runProviderConformance({ name: "sandbox", makeProvider: async () => ({ provider, pay, settle, … }) });
@@ -50,5 +53,7 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
     webhookSignatureSuite(current);
     retrieveSuite(current, codes);
     refundSuite(current, largeAmount);
+    payoutSuite(current);
+    settlementSuite(current);
   });
 }

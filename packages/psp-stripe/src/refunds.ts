@@ -1,0 +1,124 @@
+import type { RefundInput, RefundResult, RefundStatus } from "@settlekit/core";
+import { PspError } from "@settlekit/core";
+import type Stripe from "stripe";
+import { fromStripeAmount, isoCurrency, toStripeAmount } from "./currency.js";
+import { call, rejected, toPspError } from "./errors.js";
+import { META } from "./metadata.js";
+import type { ResolvedStripeOptions } from "./options.js";
+
+const STRIPE_REASONS: readonly string[] = ["duplicate", "fraudulent", "requested_by_customer"];
+
+const status = (refund: Stripe.Refund): RefundStatus =>
+  refund.status === "succeeded"
+    ? "succeeded"
+    : refund.status === "failed" || refund.status === "canceled"
+      ? "failed"
+      : "pending";
+
+const result = (refund: Stripe.Refund): RefundResult => ({
+  refundReference: refund.id,
+  status: status(refund),
+});
+
+/** Stripe's answers to "more than what is left": the charge is fully refunded, or the amount is too large. */
+const EXCEEDS = new Set(["charge_already_refunded", "amount_too_large"]);
+
+function validate(input: RefundInput): void {
+  if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
+    throw rejected("idempotencyKey is required.", "idempotencyKey");
+  }
+  if (typeof input.refundId !== "string" || input.refundId === "")
+    throw rejected("refundId is required.", "refundId");
+  if (typeof input.amount !== "bigint" || input.amount <= 0n) {
+    throw rejected("amount must be a positive bigint of minor units.", "amount");
+  }
+}
+
+/** A refund settlekit already made for this refund id (written in its metadata), if any. */
+async function findRefund(options: ResolvedStripeOptions, paymentIntent: string, refundId: string) {
+  for await (const refund of options.client.refunds.list({ payment_intent: paymentIntent, limit: 100 })) {
+    if (refund.metadata?.[META.refundId] === refundId) return refund;
+  }
+  return undefined;
+}
+
+/**
+ * `refund`: a Stripe Refund of the session's PaymentIntent, created under the request's
+ * idempotency key. Before creating one it looks for a refund already made for the same settlekit
+ * `refundId` ("already refunded" is success, also when a host lost the first answer and retried
+ * with a fresh key); the same id with another amount is a fatal `idempotency_error`.
+ *
+ * @throws {PspError} fatal `REFUND_EXCEEDS_CAPTURED` beyond what is left; fatal
+ *   `PSP_REQUEST_REJECTED` for a payment that has not succeeded or another currency; `NOT_FOUND`
+ *   for an unknown session; retryable/indeterminate as classified by `toPspError`.
+ */
+export async function refundSession(
+  options: ResolvedStripeOptions,
+  input: RefundInput,
+): Promise<RefundResult> {
+  validate(input);
+  const session = await call("Retrieving the Checkout Session to refund", () =>
+    options.client.checkout.sessions.retrieve(input.pspReference, { expand: ["payment_intent"] }),
+  );
+  const intent = typeof session.payment_intent === "object" ? session.payment_intent : null;
+  if (intent?.status !== "succeeded") {
+    throw rejected(
+      `Payment ${session.id} has not succeeded; there is nothing to refund.`,
+      "pspReference",
+      "charge_not_refundable",
+    );
+  }
+  const currency = isoCurrency(intent.currency);
+  if (input.currency !== currency) {
+    throw rejected(
+      `Refund currency ${input.currency} differs from the payment's ${currency}.`,
+      "currency",
+      "currency_mismatch",
+    );
+  }
+  const amount = toStripeAmount(input.amount, currency);
+  const known = await call("Listing the payment's refunds", () =>
+    findRefund(options, intent.id, input.refundId),
+  );
+  if (known) {
+    if (fromStripeAmount(known.amount, currency) !== input.amount) {
+      throw rejected(
+        `Refund id ${input.refundId} was already used with another amount.`,
+        "refundId",
+        "idempotency_error",
+      );
+    }
+    return result(known);
+  }
+  const reason =
+    input.reason && STRIPE_REASONS.includes(input.reason)
+      ? (input.reason as Stripe.RefundCreateParams.Reason)
+      : undefined;
+  try {
+    const refund = await options.client.refunds.create(
+      {
+        payment_intent: intent.id,
+        amount,
+        ...(reason ? { reason } : {}),
+        metadata: {
+          [META.refundId]: input.refundId,
+          [META.checkoutId]: intent.metadata?.[META.checkoutId] ?? session.client_reference_id ?? "",
+          [META.sessionId]: session.id,
+          ...(input.reason && !reason ? { [META.refundReason]: input.reason } : {}),
+        },
+      },
+      { idempotencyKey: input.idempotencyKey },
+    );
+    return result(refund);
+  } catch (error) {
+    const failure = toPspError(error, "Creating the refund");
+    if (failure.pspCode && EXCEEDS.has(failure.pspCode)) {
+      throw new PspError("REFUND_EXCEEDS_CAPTURED", "fatal", failure.message, {
+        pspCode: failure.pspCode,
+        param: "amount",
+        cause: error,
+      });
+    }
+    throw failure;
+  }
+}

@@ -1,0 +1,239 @@
+import type Stripe from "stripe";
+import { invalidRequest } from "./errors.js";
+import type { Form } from "./form.js";
+import { obj, str } from "./form.js";
+import type { FakeStripeState } from "./state.js";
+import { newId, FakeStripeState as State } from "./state.js";
+
+type Txn = Stripe.BalanceTransaction & { _payout: string | null };
+
+const metadataOf = (form: Form | undefined): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(form ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
+
+const positive = (value: string | undefined, param: string): number => {
+  const amount = Number(State.required(value, param));
+  if (!Number.isSafeInteger(amount) || amount <= 0)
+    throw invalidRequest("Amount must be a positive integer.", "parameter_invalid_integer", param);
+  return amount;
+};
+
+/** `POST /v1/refunds` of a PaymentIntent's charge: Stripe's checks, then refunded at once (cards). */
+export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund {
+  const intent = state.get<Stripe.PaymentIntent>(
+    "payment_intent",
+    State.required(str(form, "payment_intent"), "payment_intent"),
+    "payment_intent",
+  );
+  if (intent.status !== "succeeded" || typeof intent.latest_charge !== "string") {
+    throw invalidRequest(
+      `PaymentIntent ${intent.id} does not have a successful charge to refund.`,
+      "charge_not_refundable",
+      "payment_intent",
+    );
+  }
+  const charge = state.get<Stripe.Charge>("charge", intent.latest_charge);
+  const left = charge.amount - charge.amount_refunded;
+  if (left === 0)
+    throw invalidRequest(`Charge ${charge.id} has already been refunded.`, "charge_already_refunded");
+  const amount = str(form, "amount") === undefined ? left : positive(str(form, "amount"), "amount");
+  if (amount > left) {
+    throw invalidRequest(
+      `Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`,
+      "amount_too_large",
+      "amount",
+    );
+  }
+  const refund = state.put({
+    id: newId("re"),
+    object: "refund",
+    amount,
+    balance_transaction: null,
+    charge: charge.id,
+    created: state.now(),
+    currency: charge.currency,
+    metadata: metadataOf(obj(form, "metadata")),
+    payment_intent: intent.id,
+    reason: (str(form, "reason") as Stripe.Refund.Reason) ?? null,
+    status: "succeeded",
+  } as unknown as Stripe.Refund);
+  refund.balance_transaction = state.balance(refund.id, "refund", "refund", -amount, refund.currency).id;
+  charge.amount_refunded += amount;
+  charge.refunded = charge.amount_refunded === charge.amount;
+  state.emit("refund.created", refund);
+  state.emit("charge.refunded", charge);
+  return refund;
+}
+
+/**
+ * `POST /v1/transfers` to a connected account. With `source_transaction` the transfer draws on
+ * that charge (which must be in the same currency and cover it); without, on the platform's
+ * balance, which must cover it (`balance_insufficient`).
+ */
+export function createTransfer(state: FakeStripeState, form: Form): Stripe.Transfer {
+  const amount = positive(str(form, "amount"), "amount");
+  const currency = State.required(str(form, "currency"), "currency");
+  const destination = State.required(str(form, "destination"), "destination");
+  if (!state.accounts.has(destination))
+    throw invalidRequest(`No such destination: '${destination}'`, "resource_missing", "destination");
+  const source = str(form, "source_transaction");
+  if (source !== undefined) {
+    const charge = state.get<Stripe.Charge>("charge", source, "source_transaction");
+    if (charge.currency !== currency || charge.amount - charge.amount_refunded < amount) {
+      throw invalidRequest(
+        "The source_transaction cannot cover this transfer.",
+        "insufficient_funds",
+        "source_transaction",
+      );
+    }
+  } else if (state.balanceOf(currency) < amount) {
+    throw invalidRequest("Insufficient funds in Stripe account.", "balance_insufficient", "amount");
+  }
+  const transfer = state.put({
+    id: newId("tr"),
+    object: "transfer",
+    amount,
+    amount_reversed: 0,
+    balance_transaction: null,
+    created: state.now(),
+    currency,
+    description: null,
+    destination,
+    livemode: false,
+    metadata: metadataOf(obj(form, "metadata")),
+    reversed: false,
+    source_transaction: source ?? null,
+    transfer_group: str(form, "transfer_group") ?? null,
+  } as unknown as Stripe.Transfer);
+  transfer.balance_transaction = state.balance(transfer.id, "transfer", "transfer", -amount, currency).id;
+  state.emit("transfer.created", transfer);
+  return transfer;
+}
+
+/**
+ * An automatic payout of everything not yet paid out in one currency (test control): its own
+ * balance transaction, every included one marked with it (what `?payout=` lists), then
+ * `payout.created` and `payout.paid`.
+ */
+export function createAutomaticPayout(state: FakeStripeState, currency: string): Stripe.Payout {
+  const included = state.all<Txn>(
+    "balance_transaction",
+    (t) => t.currency === currency && t._payout === null,
+  );
+  const amount = included.reduce((sum, t) => sum + t.net, 0);
+  const payout = state.put({
+    id: newId("po"),
+    object: "payout",
+    amount,
+    arrival_date: state.now() + 86_400,
+    automatic: true,
+    balance_transaction: null,
+    created: state.now(),
+    currency,
+    failure_code: null,
+    metadata: {},
+    status: "paid",
+    type: "bank_account",
+  } as unknown as Stripe.Payout);
+  const own = state.balance(payout.id, "payout", "payout", -amount, currency) as unknown as Txn;
+  for (const txn of [...included, own]) txn._payout = payout.id;
+  payout.balance_transaction = own.id;
+  state.emit("payout.created", { ...payout, status: "pending" });
+  state.emit("payout.paid", payout);
+  return payout;
+}
+
+/** The balance transactions a `GET /v1/balance_transactions` query selects, newest first. */
+export function balanceTransactions(state: FakeStripeState, query: URLSearchParams): Txn[] {
+  const payout = query.get("payout");
+  const gte = query.get("created[gte]");
+  const lt = query.get("created[lt]");
+  return state.all<Txn>(
+    "balance_transaction",
+    (t) =>
+      (payout === null || t._payout === payout) &&
+      (gte === null || t.created >= Number(gte)) &&
+      (lt === null || t.created < Number(lt)),
+  );
+}
+
+/** Formats smallest units as a major-unit decimal for the report ("-23.45", "1000"). */
+function major(amount: number, exponent: number): string {
+  const digits = Math.abs(amount)
+    .toString()
+    .padStart(exponent + 1, "0");
+  const body = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+  return amount < 0 ? `-${body}` : body;
+}
+
+const utc = (seconds: number): string =>
+  new Date(seconds * 1000).toISOString().slice(0, 19).replace("T", " ");
+
+/** The itemized payout reconciliation report's columns this fake renders (a subset of `payout_reconciliation.itemized.5`, plus settlekit's metadata). */
+export const REPORT_COLUMNS = [
+  "automatic_payout_id",
+  "automatic_payout_effective_at_utc",
+  "balance_transaction_id",
+  "created_utc",
+  "available_on_utc",
+  "currency",
+  "gross",
+  "fee",
+  "net",
+  "reporting_category",
+  "source_id",
+  "description",
+  "payment_intent_id",
+  "payment_metadata[settlekit_checkout_id]",
+  "refund_metadata[settlekit_checkout_id]",
+  "refund_metadata[settlekit_session_id]",
+  "transfer_metadata[settlekit_checkout_id]",
+] as const;
+
+/**
+ * Renders `payout_reconciliation.itemized.5` for one automatic payout as Stripe's Reports API
+ * would: one row per balance transaction the payout settled (the payout's own excluded), amounts
+ * in major units by the currency's exponent (`exponent` is Stripe's, e.g. 2 for USD).
+ */
+export function reconciliationReport(
+  state: FakeStripeState,
+  payoutId: string,
+  exponent: (currency: string) => number,
+): string {
+  const payout = state.get<Stripe.Payout>("payout", payoutId);
+  const rows = state
+    .all<Txn>("balance_transaction", (t) => t._payout === payoutId && t.type !== "payout")
+    .reverse()
+    .map((t) => {
+      const source = state.objects.get(t.source as string) as unknown as {
+        object: string;
+        metadata?: Record<string, string>;
+        payment_intent?: string;
+      };
+      const meta = (kind: string, key: string) =>
+        source?.object === kind ? (source.metadata?.[key] ?? "") : "";
+      const e = exponent(t.currency);
+      const cells = [
+        payoutId,
+        utc(payout.arrival_date),
+        t.id,
+        utc(t.created),
+        utc(t.available_on),
+        t.currency,
+        major(t.amount, e),
+        major(t.fee, e),
+        major(t.net, e),
+        t.reporting_category,
+        t.source as string,
+        `"Settlekit, ${t.type}"`, // quoted, with a comma: the parser must honour CSV quoting
+        source?.payment_intent ?? "",
+        meta("charge", "settlekit_checkout_id"),
+        meta("refund", "settlekit_checkout_id"),
+        meta("refund", "settlekit_session_id"),
+        meta("transfer", "settlekit_checkout_id"),
+      ];
+      return cells.join(",");
+    });
+  return `${[REPORT_COLUMNS.join(","), ...rows].join("\r\n")}\r\n`;
+}

@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { stripeProvider } from "../src/index.js";
+import type { StripeWorld } from "./support/harness.js";
+import { SECRET, stripeWorld } from "./support/harness.js";
+import { registrationInput } from "./support/inputs.js";
+
+describe("refunds and payouts on the wire", () => {
+  let world: StripeWorld;
+  afterEach(async () => world?.fake.close());
+
+  const paid = async (overrides: Parameters<typeof registrationInput>[0] = {}) => {
+    const input = registrationInput(overrides);
+    const { pspReference } = await world.provider.createHostedPayment(input);
+    world.fake.pay(pspReference, "succeeded");
+    return { input, pspReference };
+  };
+  const posts = (path: string) => world.fake.requests.filter((r) => r.method === "POST" && r.path === path);
+
+  it("refunds the session's PaymentIntent under the key, with settlekit's ids as metadata", async () => {
+    world = await stripeWorld();
+    const { input, pspReference } = await paid();
+    await world.provider.refund({
+      pspReference,
+      refundId: "rf_1",
+      amount: 345n,
+      currency: "USD",
+      reason: "requested_by_customer",
+      idempotencyKey: "rk_1",
+    });
+    await world.provider.refund({
+      pspReference,
+      refundId: "rf_2",
+      amount: 100n,
+      currency: "USD",
+      reason: "damaged in transit",
+      idempotencyKey: "rk_2",
+    });
+    const [first, second] = posts("/v1/refunds");
+    const intent = world.fake.all<{ id: string }>("payment_intent")[0]!.id;
+    expect(first).toMatchObject({
+      idempotencyKey: "rk_1",
+      form: {
+        payment_intent: intent,
+        amount: "345",
+        reason: "requested_by_customer",
+        metadata: {
+          settlekit_refund_id: "rf_1",
+          settlekit_checkout_id: input.checkoutId,
+          settlekit_session_id: pspReference,
+        },
+      },
+    });
+    // A reason Stripe has no word for stays in settlekit's metadata.
+    expect(second!.form.reason).toBeUndefined();
+    expect(second!.form.metadata).toMatchObject({ settlekit_refund_reason: "damaged in transit" });
+  });
+
+  it("treats a refund id already refunded as success under a new key, without a second refund", async () => {
+    world = await stripeWorld();
+    const { pspReference } = await paid();
+    const input = { pspReference, refundId: "rf_1", amount: 345n, currency: "USD", idempotencyKey: "rk_1" };
+    const first = await world.provider.refund(input);
+    expect(await world.provider.refund({ ...input, idempotencyKey: "rk_lost_answer" })).toEqual(first);
+    expect(posts("/v1/refunds")).toHaveLength(1);
+    await expect(
+      world.provider.refund({ ...input, amount: 346n, idempotencyKey: "rk_3" }),
+    ).rejects.toMatchObject({
+      code: "PSP_REQUEST_REJECTED",
+      pspCode: "idempotency_error",
+      param: "refundId",
+    });
+  });
+
+  it("refunds in a zero-decimal currency in Stripe's units", async () => {
+    world = await stripeWorld();
+    const { pspReference } = await paid({
+      currency: "JPY",
+      amount: 1_000n,
+      orders: [{ paymentOrderId: "po", sellerId: "S1", amount: 1_000n }],
+    });
+    await world.provider.refund({
+      pspReference,
+      refundId: "rf",
+      amount: 999n,
+      currency: "JPY",
+      idempotencyKey: "rk",
+    });
+    expect(posts("/v1/refunds")[0]!.form.amount).toBe("999");
+    expect((await world.provider.retrievePayment({ pspReference })).amountRefunded).toBe(999n);
+  });
+
+  it("pays a seller by a Connect transfer to its account, grouped by checkout and drawing on the charge", async () => {
+    world = await stripeWorld();
+    const { input, pspReference } = await paid();
+    const result = await world.provider.payout({
+      payoutId: "pay_1",
+      sellerId: "S2",
+      amount: 2_345n,
+      currency: "USD",
+      checkoutId: input.checkoutId,
+      pspReference,
+      idempotencyKey: "pk_1",
+    });
+    const charge = world.fake.all<{ id: string }>("charge")[0]!.id;
+    expect(posts("/v1/transfers")).toEqual([
+      expect.objectContaining({
+        idempotencyKey: "pk_1",
+        form: {
+          amount: "2345",
+          currency: "usd",
+          destination: "acct_seller_2",
+          transfer_group: input.checkoutId,
+          source_transaction: charge,
+          metadata: {
+            settlekit_payout_id: "pay_1",
+            settlekit_seller_id: "S2",
+            settlekit_checkout_id: input.checkoutId,
+          },
+        },
+      }),
+    ]);
+    expect(result).toEqual({ payoutReference: expect.stringMatching(/^tr_/), status: "paid" });
+  });
+
+  it("classifies a payout the platform balance cannot cover yet as retryable", async () => {
+    world = await stripeWorld();
+    const attempt = world.provider.payout({
+      payoutId: "p",
+      sellerId: "S1",
+      amount: 100n,
+      currency: "USD",
+      idempotencyKey: "k",
+    });
+    await expect(attempt).rejects.toMatchObject({
+      code: "PSP_UNAVAILABLE",
+      kind: "retryable",
+      pspCode: "balance_insufficient",
+    });
+  });
+
+  it("refuses a HUF payout that is not whole forints before calling Stripe", async () => {
+    world = await stripeWorld();
+    const attempt = world.provider.payout({
+      payoutId: "p",
+      sellerId: "S1",
+      amount: 12_345n,
+      currency: "HUF",
+      idempotencyKey: "k",
+    });
+    await expect(attempt).rejects.toMatchObject({ code: "PSP_REQUEST_REJECTED", param: "amount" });
+    expect(posts("/v1/transfers")).toEqual([]);
+  });
+
+  it("declares no payouts without a connected-account resolver, and refuses every seller", async () => {
+    world = await stripeWorld();
+    const provider = stripeProvider({ client: world.client, webhookSecret: SECRET });
+    expect(provider.capabilities.payouts).toBe(false);
+    await expect(
+      provider.payout({ payoutId: "p", sellerId: "S1", amount: 100n, currency: "USD", idempotencyKey: "k" }),
+    ).rejects.toMatchObject({ code: "PSP_REQUEST_REJECTED", param: "sellerId" });
+  });
+});

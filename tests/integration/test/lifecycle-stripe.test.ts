@@ -1,0 +1,194 @@
+import { parseReconciliationReport, stripeExponent } from "@settlekit/psp-stripe";
+import { afterEach, describe, expect, it } from "vitest";
+import type { StripeWorld } from "./support/stripe-world.js";
+import { makeStripeWorld } from "./support/stripe-world.js";
+import { cart, DELIVERY, DIALECTS, referenceOf } from "./support/world.js";
+
+describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dialect) => {
+  let world: StripeWorld;
+  afterEach(async () => world?.close());
+
+  const balances = async () =>
+    Object.fromEntries(
+      (await world.store.ledger.listBalances()).map((b) => [`${b.account} ${b.currency}`, b.balance]),
+    );
+  const outboxTypes = async (checkoutId: string) =>
+    (await world.store.knex("settlekit_outbox").where({ aggregate_id: checkoutId }).orderBy("seq")).map(
+      (r) => r.type,
+    );
+
+  it("card success for two sellers: a Checkout Session, then state, ledger, outbox and the email", async () => {
+    world = await makeStripeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    expect(created.body).toMatchObject({
+      status: "requires_payment",
+      next_action: { type: "redirect_to_psp" },
+    });
+    const session = referenceOf(created.body);
+    expect(session).toMatch(/^cs_test_/);
+    const id = String(created.body.id);
+    expect(world.fake.requests[0]).toMatchObject({
+      path: "/v1/checkout/sessions",
+      idempotencyKey: `${id}:register:1`,
+      form: { client_reference_id: id, metadata: { cart: "cart-1", settlekit_checkout_id: id } },
+    });
+
+    world.fake.pay(session, "succeeded");
+    await world.deliver();
+    expect(world.webhookStatuses).toEqual([200, 200, 200]);
+    const view = await world.system.getCheckout(id, { buyerId: "B1" });
+    expect(view).toMatchObject({ status: "succeeded", failure_reason: null });
+    expect((view.orders as { status: string }[]).map((o) => o.status)).toEqual(["succeeded", "succeeded"]);
+    expect(await balances()).toEqual({
+      "psp:stripe:receivable USD": 12_345n,
+      "seller:S1:pending USD": -10_000n,
+      "seller:S2:pending USD": -2_345n,
+    });
+    expect(await outboxTypes(id)).toEqual(["checkout.created", "checkout.registered", "payment.succeeded"]);
+    await world.work();
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        kind: "payment_succeeded",
+        checkoutId: id,
+        amount: 12_345n,
+        estimatedDeliveryAt: DELIVERY,
+      }),
+    ]);
+  });
+
+  it("a decline fails with Stripe's decline code; the buyer retries on a new session and pays", async () => {
+    world = await makeStripeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const id = String(created.body.id);
+    world.fake.pay(referenceOf(created.body), "insufficient_funds");
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({
+      status: "failed",
+      failure_reason: "insufficient_funds",
+    });
+    expect(await balances()).toEqual({});
+
+    const retried = await world.system.retryPayment(id, { buyerId: "B1" });
+    expect(referenceOf(retried)).not.toBe(referenceOf(created.body));
+    world.fake.pay(referenceOf(retried), "succeeded");
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", failure_reason: null });
+    expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 12_345n });
+  });
+
+  it("bank transfer: processing while the money travels, then succeeded; duplicates change nothing", async () => {
+    world = await makeStripeWorld(dialect);
+    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
+      idempotencyKey: "k",
+    });
+    const id = String(created.body.id);
+    expect(world.fake.requests[0]!.form.allowed_payment_method_types).toEqual([
+      "customer_balance",
+      "us_bank_account",
+    ]);
+    world.fake.pay(referenceOf(created.body), "processing");
+    const processing = world.fake.drainWebhooks();
+    for (const webhook of [...processing, ...processing]) await world.system.handleWebhook("stripe", webhook);
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
+    world.fake.settle(referenceOf(created.body));
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await outboxTypes(id)).toEqual([
+      "checkout.created",
+      "checkout.registered",
+      "payment.processing",
+      "payment.succeeded",
+    ]);
+    expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
+  });
+
+  it("a lost webhook is made good by the sweeper polling the session", async () => {
+    world = await makeStripeWorld(dialect, { sweepAfterMs: 60_000 });
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    world.fake.pay(referenceOf(created.body), "succeeded");
+    world.fake.drainWebhooks(); // never delivered
+    world.clock.advance(120_000);
+    const pass = await world.work();
+    expect(pass.sweep).toMatchObject({ polled: 1 });
+    expect(await world.system.getCheckout(String(created.body.id))).toMatchObject({ status: "succeeded" });
+    expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 12_345n });
+  });
+
+  it("partial refund, then the rest, never more than captured; Stripe holds the same refunds", async () => {
+    world = await makeStripeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const id = String(created.body.id);
+    world.fake.pay(referenceOf(created.body), "succeeded");
+    await world.deliver();
+    const [first] = created.body.orders as { id: string }[];
+    const partial = await world.system.refund(
+      { paymentOrderId: first!.id, amount: 1_000n },
+      { idempotencyKey: "r1" },
+    );
+    expect(partial).toMatchObject({ status: "succeeded", amount: "1000" });
+    await expect(
+      world.system.refund({ paymentOrderId: first!.id, amount: 9_001n }, { idempotencyKey: "r2" }),
+    ).rejects.toMatchObject({ code: "REFUND_EXCEEDS_CAPTURED" });
+    await world.system.refund({ paymentOrderId: first!.id }, { idempotencyKey: "r3" });
+    await world.deliver(); // refund.created / charge.refunded: already applied, acknowledged
+    expect(world.webhookStatuses.every((s) => s === 200)).toBe(true);
+    expect(await world.system.getCheckout(id)).toMatchObject({
+      status: "partially_refunded",
+      refunded_amount: "10000",
+    });
+    expect(await balances()).toEqual({
+      "psp:stripe:receivable USD": 2_345n,
+      "seller:S1:pending USD": 0n,
+      "seller:S2:pending USD": -2_345n,
+    });
+    expect(world.fake.all<{ amount: number }>("refund").map((r) => r.amount)).toEqual([1_000, 9_000]);
+  });
+
+  it("Stripe's payout reconciliation report reconciles with the ledger", async () => {
+    world = await makeStripeWorld(dialect);
+    const ids: string[] = [];
+    for (const [i, amount] of [12_345n, 5_000n].entries()) {
+      const created = await world.system.createCheckout(cart({ orders: [{ sellerId: "S1", amount }] }), {
+        idempotencyKey: `k${i}`,
+      });
+      ids.push(String(created.body.id));
+      world.fake.pay(referenceOf(created.body), "succeeded");
+    }
+    const declined = await world.system.createCheckout(cart({ buyerId: "B9" }), { idempotencyKey: "kd" });
+    world.fake.pay(referenceOf(declined.body), "declined");
+    await world.deliver();
+    const orderOf = async (id: string) =>
+      ((await world.system.getCheckout(id)).orders as { id: string }[])[0]!.id;
+    await world.system.refund(
+      { paymentOrderId: await orderOf(ids[0]!), amount: 2_345n },
+      { idempotencyKey: "r" },
+    );
+
+    const payout = world.fake.payOut("usd");
+    const report = parseReconciliationReport(
+      world.fake.reportCsv(payout.id, (c) => stripeExponent(c.toUpperCase())),
+    );
+
+    // Every charge is a succeeded checkout of the same amount; every refund one settlekit made.
+    const charges = report.filter((r) => r.type === "charge");
+    expect(charges.map((r) => r.checkoutId).sort()).toEqual([...ids].sort());
+    for (const charge of charges) {
+      expect(await world.system.getCheckout(charge.checkoutId!)).toMatchObject({
+        status: expect.stringMatching(/succeeded|refunded/),
+        amount: String(charge.amount),
+      });
+    }
+    const refunds = report.filter((r) => r.type === "refund");
+    const stored = await world.store.knex("settlekit_refunds").pluck("psp_refund_reference");
+    expect(refunds.map((r) => r.refundReference)).toEqual(stored);
+    // Gross money in and out per the report is what the ledger holds as receivable from Stripe.
+    const gross = report.reduce(
+      (sum, r) => (r.type === "charge" || r.type === "refund" ? sum + r.amount : sum),
+      0n,
+    );
+    expect((await world.store.ledger.getBalance("psp:stripe:receivable", "USD")).balance).toBe(gross);
+    expect(gross).toBe(12_345n + 5_000n - 2_345n);
+    // And the payout itself is the net of every line.
+    expect(BigInt(payout.amount)).toBe(report.reduce((sum, r) => sum + r.net, 0n));
+  });
+});
