@@ -1,5 +1,7 @@
 import type { Request } from "express";
 import type { Logger } from "pino";
+import type { z } from "zod";
+import type { createPaymentBody } from "./schemas.js";
 
 /** A rate-limit budget: `points` requests per `duration` seconds. */
 export interface RateBudget {
@@ -24,6 +26,9 @@ export interface RateLimitOptions {
   readonly keyPrefix?: string;
 }
 
+/** A `POST /payments` body as parsed (money as bigint minor units), with the authenticated buyer. */
+export type PaymentRequest = { readonly buyerId: string } & z.output<typeof createPaymentBody>;
+
 export interface PaymentsRouterOptions {
   /**
    * Who is calling: the buyer the host's session or token says, or null (→ 401). Buyers only
@@ -32,6 +37,13 @@ export interface PaymentsRouterOptions {
   authenticate(
     req: Request,
   ): { buyerId: string } | null | undefined | Promise<{ buyerId: string } | null | undefined>;
+  /**
+   * Checks a payment request before anything is stored — above all that the amounts are the
+   * host's own prices for what the buyer is buying (the body comes from the buyer's browser).
+   * Throw a `SettlekitError` (e.g. `VALIDATION_FAILED` with a `param`) to refuse it with a 4xx;
+   * an idempotent replay is checked again, so the check must be a pure function of the request.
+   */
+  verifyPayment?(req: Request, payment: PaymentRequest): void | Promise<void>;
   /** Whether the caller may use the operator routes. Without it, they answer 403. */
   authorizeOperator?(req: Request): boolean | Promise<boolean>;
   /** Path prefix of every route (default `/v1`). */

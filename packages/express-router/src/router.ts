@@ -161,7 +161,7 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
     }
     const body = route.body ? parse(route.body, await jsonBody(req, bodyLimit)) : undefined;
     const query = route.query ? parse(route.query, { ...(req.query as object) }) : undefined;
-    return route.handle({ req, system, buyerId, params, query, body, idempotencyKey, rawBody: raw });
+    return route.handle({ req, system, buyerId, params, query, body, idempotencyKey, rawBody: raw, options });
   }
 
   api.use(() => {

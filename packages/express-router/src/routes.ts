@@ -1,6 +1,7 @@
 import type { Job, PaymentSystem } from "@settlekit/core";
 import type { Request } from "express";
 import { z } from "zod";
+import type { PaymentsRouterOptions } from "./options.js";
 import {
   createPaymentBody,
   deadLetterListSchema,
@@ -31,6 +32,7 @@ export interface RouteContext<Q, B> {
   readonly idempotencyKey: string;
   /** The exact request bytes (webhook routes only). */
   readonly rawBody: Buffer;
+  readonly options: PaymentsRouterOptions;
 }
 
 export interface RouteResult {
@@ -97,7 +99,9 @@ export const ROUTES: readonly Route[] = [
       schema: paymentSchema,
     },
     errors: [402, 409, 422, 503],
-    async handle({ req, system, buyerId, body, idempotencyKey }) {
+    async handle({ req, system, buyerId, body, idempotencyKey, options }) {
+      // The host's own check first (prices from its catalog, stock…): a throw answers as an error.
+      await options.verifyPayment?.(req, { buyerId, ...body });
       const result = await system.createCheckout(
         {
           buyerId,
@@ -133,6 +137,23 @@ export const ROUTES: readonly Route[] = [
     errors: [],
     async handle({ system, buyerId, params }) {
       return { status: 200, body: await system.getCheckout(params.id!, { buyerId }) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/payments/:id/retry",
+    operationId: "retryPayment",
+    summary: 'Start a new payment attempt on a failed payment (the buyer\'s "try again")',
+    tag: "payments",
+    access: "buyer",
+    response: {
+      status: 200,
+      description: "The payment with its new attempt; `redirect_url` is the new hosted page.",
+      schema: paymentSchema,
+    },
+    errors: [409, 503],
+    async handle({ system, buyerId, params }) {
+      return { status: 200, body: await system.retryPayment(params.id!, { buyerId }) };
     },
   }),
   route({

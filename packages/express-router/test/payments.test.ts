@@ -1,3 +1,4 @@
+import { SettlekitError } from "@settlekit/core";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventListSchema, paymentSchema, refundSchema } from "../src/schemas.js";
@@ -168,6 +169,31 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     ).toBe(400);
   });
 
+  it("POST /payments/:id/retry starts a new attempt on a failed payment, only for its buyer", async () => {
+    const declined = (await create()).body;
+    await world.sandbox.pay(referenceOf(declined), { card: "4000 0000 0000 0002" });
+    await deliverWebhooks();
+    expect(
+      (await request(world.app).post(`/v1/payments/${declined.id}/retry`).set(asBuyer("B2"))).status,
+    ).toBe(404);
+    const retried = await request(world.app).post(`/v1/payments/${declined.id}/retry`).set(asBuyer());
+    expect(retried.status).toBe(200);
+    expect(paymentSchema.parse(retried.body)).toMatchObject({
+      id: declined.id,
+      status: "requires_payment",
+      next_action: { type: "redirect_to_psp" },
+    });
+    expect(retried.body.redirect_url).not.toBe(declined.redirect_url);
+    await world.sandbox.pay(referenceOf(retried.body));
+    await deliverWebhooks();
+    const view = await request(world.app).get(`/v1/payments/${declined.id}`).set(asBuyer());
+    expect(view.body).toMatchObject({ status: "succeeded" });
+    // Nothing to retry any more.
+    const again = await request(world.app).post(`/v1/payments/${declined.id}/retry`).set(asBuyer());
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: "invalid_state_transition" });
+  });
+
   it("POST /payments/:id/refunds refunds an order, idempotently, and never more than captured", async () => {
     const body = await paid();
     const order = body.orders[0]!.id;
@@ -245,5 +271,48 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     const wrongMethod = await request(world.app).delete("/v1/payments/chk_1").set(asBuyer());
     expect(wrongMethod.status).toBe(404);
     expect((await request(world.app).get("/elsewhere")).headers["content-type"]).toMatch(/^text\/html/);
+  });
+});
+
+describe("verifyPayment (the host's price check)", () => {
+  it("refuses a payment whose amounts are not the host's prices, storing nothing", async () => {
+    const prices: Record<string, bigint> = { S1: 10_000n, S2: 2_345n };
+    const seen: string[] = [];
+    const world = await makeWorld("sqlite", {
+      router: {
+        verifyPayment(_req, payment) {
+          seen.push(payment.buyerId);
+          for (const [i, order] of payment.orders.entries()) {
+            if (prices[order.seller_id] !== order.amount) {
+              throw new SettlekitError("VALIDATION_FAILED", "That is not the price of the cart.", {
+                param: `orders.${i}.amount`,
+              });
+            }
+          }
+        },
+      },
+    });
+    try {
+      const before = await world.rowCounts();
+      const tampered = paymentBody();
+      tampered.orders[0] = { seller_id: "S1", amount: 1 };
+      const refused = await request(world.app)
+        .post("/v1/payments")
+        .set(asBuyer("B7"))
+        .set("Idempotency-Key", "tampered")
+        .send(tampered);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: "validation_failed", param: "orders.0.amount" });
+      expect(await world.rowCounts()).toEqual(before);
+      const fair = await request(world.app)
+        .post("/v1/payments")
+        .set(asBuyer("B7"))
+        .set("Idempotency-Key", "fair")
+        .send(paymentBody());
+      expect(fair.status).toBe(201);
+      expect(seen).toEqual(["B7", "B7"]);
+    } finally {
+      await world.close();
+    }
   });
 });
