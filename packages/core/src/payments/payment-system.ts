@@ -1,4 +1,5 @@
 import { ErrorCodes, SettlekitError } from "../errors.js";
+import type { PaymentOrderStatus } from "../domain/payment-order-status.js";
 import type { Job } from "../ports/jobs.js";
 import type { JsonObject } from "../ports/json.js";
 import type { WebhookInput } from "../ports/psp.js";
@@ -13,7 +14,7 @@ import { createCheckout } from "./create-checkout.js";
 import type { Deps, PaymentSystemOptions } from "./deps.js";
 import { resolveDeps } from "./deps.js";
 import type { FulfilRequest } from "./fulfilment.js";
-import { fulfilPaymentOrder, sellerWallet } from "./fulfilment.js";
+import { fulfilPaymentOrder, paymentOrderView, sellerWallet } from "./fulfilment.js";
 import type { RefundRequest } from "./refunds.js";
 import { refundPaymentOrder } from "./refunds.js";
 import { retryPayment } from "./retry-payment.js";
@@ -62,6 +63,11 @@ export interface PaymentSystem {
   fulfilOrder(request: FulfilRequest, options?: { sellerId?: string }): Promise<JsonObject>;
   /** A seller's balances per currency (pending and available), projected from the ledger. */
   sellerWallet(sellerId: string): Promise<JsonObject>;
+  /** A seller's orders, newest first, optionally some statuses only; `beforeId` pages on. */
+  listSellerOrders(
+    sellerId: string,
+    query?: { limit?: number; beforeId?: string; statuses?: readonly PaymentOrderStatus[] },
+  ): Promise<JsonObject>;
   /** Operator: dead-lettered jobs (registrations, refunds, notifications), oldest first, with their history. */
   listDeadLetters(query?: { limit?: number; type?: string }): Promise<Job[]>;
   /** Operator: puts a dead job back in the queue with a fresh attempt budget. NOT_FOUND if it is not dead. */
@@ -98,6 +104,24 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     searchCheckouts: (query) => searchCheckouts(deps, query),
     fulfilOrder: (request, opts) => fulfilPaymentOrder(deps, request, opts),
     sellerWallet: (sellerId) => sellerWallet(deps, sellerId),
+    async listSellerOrders(sellerId, { limit = 50, beforeId, statuses } = {}) {
+      const size = Math.min(Math.max(Math.trunc(limit), 1), 100);
+      const orders = await deps.store.transaction(
+        (tx) =>
+          tx.paymentOrders.listBySeller({
+            sellerId,
+            limit: size + 1,
+            ...(beforeId ? { beforeId } : {}),
+            ...(statuses ? { statuses } : {}),
+          }),
+        { readOnly: true },
+      );
+      return {
+        object: "list",
+        data: orders.slice(0, size).map(paymentOrderView),
+        has_more: orders.length > size,
+      };
+    },
     listDeadLetters: (query) => deps.store.transaction((tx) => tx.jobs.listDead(query), { readOnly: true }),
     async replayDeadLetter(id) {
       const replayed = await deps.store.transaction((tx) => tx.jobs.replay({ id, now: deps.clock.now() }));
