@@ -39,7 +39,11 @@ function nameFor(text: string): string | undefined {
 export function nameStatements(connection: unknown): void {
   if (!connection || typeof connection !== "object" || named.has(connection)) return;
   const conn = connection as PgConnectionLike;
-  const query = conn.query.bind(conn);
+  // The client's own method, looked up per call (not bound once) so that later instrumentation
+  // of pg's prototype (tracing, statement counters) still sees these queries.
+  const own = Object.hasOwn(conn, "query") ? conn.query : undefined;
+  const query = (...args: unknown[]) =>
+    (own ?? (Object.getPrototypeOf(conn) as PgConnectionLike).query).apply(conn, args);
   conn.query = (config: unknown, ...rest: unknown[]) => {
     if (config && typeof config === "object" && !(config as PgQueryConfig).name) {
       const c = config as PgQueryConfig;
