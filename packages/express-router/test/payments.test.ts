@@ -1,4 +1,5 @@
 import { SettlekitError } from "@settlekit/core";
+import { sandboxProvider } from "@settlekit/psp-sandbox";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventListSchema, paymentSchema, refundSchema } from "../src/schemas.js";
@@ -313,6 +314,54 @@ describe("verifyPayment (the host's price check)", () => {
       expect(seen).toEqual(["B7", "B7"]);
     } finally {
       await world.close();
+    }
+  });
+});
+
+describe("Idempotency-Key while the first request is still running", () => {
+  it("answers 409 idempotency_key_in_use, then the stored answer once the first has finished", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let registrations = 0;
+    // The PSP registration of the first request waits on the gate, so its key stays locked.
+    const inner = sandboxProvider({ baseUrl: "http://shop.test/sandbox", webhookSecret: "whsec_slow" });
+    const slow = Object.assign(Object.create(inner) as typeof inner, {
+      async createHostedPayment(input: Parameters<typeof inner.createHostedPayment>[0]) {
+        registrations++;
+        await gate;
+        return inner.createHostedPayment(input);
+      },
+    });
+    const world = await makeWorld("sqlite", { system: { providers: [slow] } });
+    try {
+      const post = () =>
+        request(world.app)
+          .post("/v1/payments")
+          .set(asBuyer("B9"))
+          .set("Idempotency-Key", "slow-click")
+          .send(paymentBody());
+      const first = post().then((res) => res);
+      while (registrations === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = await post();
+      expect(second.status).toBe(409);
+      expect(second.body.error).toMatchObject({
+        type: "idempotency_error",
+        code: "idempotency_key_in_use",
+        param: "idempotency_key",
+      });
+      release();
+      expect((await first).status).toBe(201);
+      const third = await post();
+      expect(third.status).toBe(201);
+      expect(third.headers["idempotent-replayed"]).toBe("true");
+      expect(third.body.id).toBe((await first).body.id);
+      expect(registrations).toBe(1);
+    } finally {
+      release();
+      await world.close();
+      await inner.close();
     }
   });
 });
