@@ -56,25 +56,31 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     ]);
   });
 
-  it("a decline fails with Stripe's decline code; the buyer retries on a new session and pays", async () => {
-    world = await makeStripeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
-    const id = String(created.body.id);
-    world.fake.pay(referenceOf(created.body), "insufficient_funds");
-    await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({
-      status: "failed",
-      failure_reason: "insufficient_funds",
-    });
-    expect(await balances()).toEqual({});
+  it.each([
+    ["declined", "generic_decline"],
+    ["insufficient_funds", "insufficient_funds"],
+  ] as const)(
+    "a %s card fails with Stripe's decline code; the buyer retries on a new session and pays",
+    async (outcome, reason) => {
+      world = await makeStripeWorld(dialect);
+      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const id = String(created.body.id);
+      world.fake.pay(referenceOf(created.body), outcome);
+      await world.deliver();
+      expect(await world.system.getCheckout(id)).toMatchObject({
+        status: "failed",
+        failure_reason: reason,
+      });
+      expect(await balances()).toEqual({});
 
-    const retried = await world.system.retryPayment(id, { buyerId: "B1" });
-    expect(referenceOf(retried)).not.toBe(referenceOf(created.body));
-    world.fake.pay(referenceOf(retried), "succeeded");
-    await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", failure_reason: null });
-    expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 12_345n });
-  });
+      const retried = await world.system.retryPayment(id, { buyerId: "B1" });
+      expect(referenceOf(retried)).not.toBe(referenceOf(created.body));
+      world.fake.pay(referenceOf(retried), "succeeded");
+      await world.deliver();
+      expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", failure_reason: null });
+      expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 12_345n });
+    },
+  );
 
   it("bank transfer: processing while the money travels, then succeeded; duplicates change nothing", async () => {
     world = await makeStripeWorld(dialect);
