@@ -55,8 +55,14 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
     expect(await journalCount()).toBe(journals);
 
     const listed = await world.system.listSellerOrders("S1", { limit: 1 });
-    expect(listed).toMatchObject({ object: "list", has_more: false, data: [{ id: s1, status: "fulfilled" }] });
-    expect(await world.system.listSellerOrders("S1", { statuses: ["succeeded"] })).toMatchObject({ data: [] });
+    expect(listed).toMatchObject({
+      object: "list",
+      has_more: false,
+      data: [{ id: s1, status: "fulfilled" }],
+    });
+    expect(await world.system.listSellerOrders("S1", { statuses: ["succeeded"] })).toMatchObject({
+      data: [],
+    });
     const checkout = await world.system.getCheckout(checkoutId);
     expect((checkout.orders as { status: string }[]).map((o) => o.status)).toEqual([
       "fulfilled",
