@@ -1,5 +1,5 @@
-import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { PaymentOrderStatus } from "../domain/payment-order-status.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { Job } from "../ports/jobs.js";
 import type { JsonObject } from "../ports/json.js";
 import type { WebhookInput } from "../ports/psp.js";
