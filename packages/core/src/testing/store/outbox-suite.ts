@@ -30,6 +30,16 @@ export function outboxSuite(current: () => StoreHarness, concurrency: number): v
       expect(claimed[0]?.createdAt).toEqual(T0);
     });
 
+    it("appends hundreds of events in one call, in order", async () => {
+      const h = current();
+      const ids = Array.from({ length: 250 }, (_, i) => `bulk${String(i).padStart(3, "0")}`);
+      await append(h, ids);
+      await append(h, []);
+      const pending = await h.store.transaction((tx) => tx.outbox.listPending({ limit: 1_000 }));
+      expect(pending.map((e) => e.id)).toEqual(ids);
+      expect(pending[249]).toMatchObject(event("bulk249"));
+    });
+
     it("never hands the same event to two concurrent claimers", async () => {
       const h = current();
       const ids = Array.from({ length: concurrency }, (_, i) => `e${String(i).padStart(3, "0")}`);
