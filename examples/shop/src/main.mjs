@@ -1,0 +1,15 @@
+// `npm start`: the shop on a SQLite file with the sandbox PSP. See README.md for the variables.
+import { startShop } from "./shop.mjs";
+
+const shop = await startShop();
+console.log(`Settle Market is running at ${shop.url}
+  Pay with the test card 4242 4242 4242 4242 (any future expiry, any CVC); 4000 0000 0000 0002 is declined.
+  Seller pages: ${shop.url}/sellers   Operator: ${shop.url}/operator   API: ${shop.url}/v1/openapi.json
+  Press Ctrl+C to stop.`);
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, async () => {
+    await shop.close();
+    process.exit(0);
+  });
+}

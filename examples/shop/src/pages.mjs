@@ -1,0 +1,148 @@
+// The shop's HTML pages. Each handler reads or changes state through the settlekit `system`
+// (or the cart) and renders server-side; forms post and redirect (303), so a reload never
+// re-submits anything.
+import { fileURLToPath } from "node:url";
+import { isSettlekitError } from "@settlekit/core";
+import express from "express";
+import { PRODUCTS, SELLERS } from "./catalog.mjs";
+import { operatorPage, sellerPage, sellersPage } from "./views/back-office.mjs";
+import { cartPage, inboxPage, orderPage, ordersPage, storefront } from "./views/buyer.mjs";
+import { html, layout } from "./views/html.mjs";
+
+const ICON = fileURLToPath(new URL("../public/favicon.svg", import.meta.url));
+const notFound = (what) => Object.assign(new Error(`${what} not found`), { status: 404 });
+
+export function pageRoutes({ system, store, carts, emails, url, logger }) {
+  const pages = express.Router();
+  const render = (req, res, title, body, script) => {
+    const page = layout({ title, path: req.path, cartCount: carts.count(req.buyerId), script }, body);
+    res.set("Cache-Control", "no-store").send(page);
+  };
+  pages.use(express.urlencoded({ extended: false, limit: "4kb" }));
+  pages.use((_req, res, next) => {
+    // Only this origin's scripts, styles and forms; no framing.
+    res.set(
+      "Content-Security-Policy",
+      "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    next();
+  });
+  pages.get(["/favicon.svg", "/favicon.ico"], (_req, res) => res.type("image/svg+xml").sendFile(ICON));
+
+  // A product picture: the product's initials on its colour (a real shop serves photos).
+  pages.get("/products/:id.svg", (req, res) => {
+    const product = PRODUCTS.get(req.params.id);
+    if (!product) throw notFound("Product");
+    const initials = product.name
+      .split(/[\s-]+/, 2)
+      .map((word) => word[0].toUpperCase())
+      .join("");
+    res
+      .type("image/svg+xml")
+      .set("Cache-Control", "public, max-age=3600")
+      .send(
+        `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 240 112"><rect width="240" height="112" fill="${product.color}"/><text x="120" y="72" font-family="Georgia,serif" font-size="44" fill="#fff" text-anchor="middle">${initials}</text></svg>`,
+      );
+  });
+
+  // Buyer -------------------------------------------------------------------------------------
+  pages.get("/", (req, res) => render(req, res, "Shop", storefront({ added: req.query.added })));
+  pages.post("/cart/items", (req, res) => {
+    carts.add(req.buyerId, String(req.body.product_id));
+    res.redirect(303, `/?added=${encodeURIComponent(req.body.product_id)}`);
+  });
+  pages.post("/cart/items/:productId/remove", (req, res) => {
+    carts.remove(req.buyerId, req.params.productId);
+    res.redirect(303, "/cart");
+  });
+  pages.get("/cart", (req, res) => {
+    const body = cartPage({
+      lines: carts.lines(req.buyerId),
+      checkouts: carts.checkouts(req.buyerId),
+      returnUrl: `${url}/orders/return`, // where the PSP sends the buyer back, paid or not
+    });
+    render(req, res, "Cart", body, "/static/checkout.js");
+  });
+  pages.get("/orders", async (req, res) => {
+    const { data } = await system.searchCheckouts({ buyerId: req.buyerId, limit: 50 });
+    render(req, res, "My orders", ordersPage({ checkouts: data }));
+  });
+  // The PSP sends the buyer back here. The sandbox adds `checkout_id`; other PSPs may not, and the
+  // checkout id is not known when the success URL is chosen, so fall back to the newest checkout.
+  pages.get("/orders/return", async (req, res) => {
+    const id = typeof req.query.checkout_id === "string" ? req.query.checkout_id : undefined;
+    const newest = id
+      ? undefined
+      : (await system.searchCheckouts({ buyerId: req.buyerId, limit: 1 })).data[0];
+    res.redirect(303, id || newest ? `/orders/${encodeURIComponent(id ?? newest.id)}` : "/cart");
+  });
+  pages.get("/orders/:id", async (req, res) => {
+    const checkout = await system.getCheckout(req.params.id, { buyerId: req.buyerId });
+    render(req, res, `Order ${checkout.id.slice(-8)}`, orderPage({ checkout }), "/static/order-status.js");
+  });
+  pages.get("/inbox", async (req, res) => {
+    render(req, res, "My emails", inboxPage({ emails: await emails.list({ buyerId: req.buyerId }) }));
+  });
+
+  // Sellers (no sign-in in the demo) ------------------------------------------------------------
+  pages.get("/sellers", (req, res) => render(req, res, "Sellers", sellersPage()));
+  pages.get("/sellers/:sellerId", async (req, res) => {
+    const seller = SELLERS.get(req.params.sellerId);
+    if (!seller) throw notFound("Seller");
+    const [wallet, orders] = await Promise.all([
+      system.sellerWallet(seller.id),
+      system.listSellerOrders(seller.id, { statuses: ["succeeded", "fulfilled", "paid_out"] }),
+    ]);
+    render(
+      req,
+      res,
+      seller.name,
+      sellerPage({ seller, wallet, orders: orders.data, shipped: req.query.shipped }),
+    );
+  });
+  // The seller shipped: the order's money, less commission and logistics, becomes available.
+  pages.post("/sellers/:sellerId/orders/:orderId/ship", async (req, res) => {
+    const { sellerId, orderId } = req.params;
+    await system.fulfilOrder({ paymentOrderId: orderId }, { sellerId });
+    res.redirect(303, `/sellers/${encodeURIComponent(sellerId)}?shipped=${encodeURIComponent(orderId)}`);
+  });
+
+  // Operator (open to everyone in the demo) ------------------------------------------------------
+  pages.get("/operator", async (req, res) => {
+    const [payments, deadLetters, balances, sent] = await Promise.all([
+      system.searchCheckouts({ limit: 50 }),
+      system.listDeadLetters({ limit: 50 }),
+      store.ledger.listBalances(),
+      emails.list({ limit: 20 }),
+    ]);
+    const body = operatorPage({
+      payments: payments.data,
+      deadLetters,
+      balances,
+      emails: sent,
+      replayed: req.query.replayed,
+    });
+    render(req, res, "Operator", body);
+  });
+  pages.post("/operator/dead-letters/:id/replay", async (req, res) => {
+    await system.replayDeadLetter(req.params.id);
+    res.redirect(303, `/operator?replayed=${encodeURIComponent(req.params.id)}`);
+  });
+
+  // Errors as pages: unknown ids are 404s like unknown paths; a refused action (shipping an order
+  // that is not paid) is a 409 that says why.
+  pages.use((_req, _res, next) => next(notFound("Page")));
+  pages.use((error, req, res, _next) => {
+    const notFoundError = error.status === 404 || isSettlekitError(error, "NOT_FOUND");
+    const status = notFoundError ? 404 : isSettlekitError(error) ? 409 : 500;
+    if (status === 500) logger.error({ err: error }, "page");
+    const body = {
+      404: html`<h1>Not found</h1><p>There is nothing here. <a href="/">Back to the shop</a></p>`,
+      409: html`<h1>That could not be done</h1><p>${error.message}</p>`,
+      500: html`<h1>Something went wrong</h1><p>Please try again in a moment.</p>`,
+    }[status];
+    res.status(status);
+    render(req, res, status === 404 ? "Not found" : "Error", body);
+  });
+  return pages;
+}

@@ -1,0 +1,174 @@
+// Settle Market: how a Node backend embeds settlekit. All of the settlekit wiring is in this file:
+// the store, the PSP, the payment system with its notifier, delivery estimate and fees, the
+// background worker, and the REST router. The pages (pages.mjs) only call `system`.
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  commissionAndLogistics,
+  createPaymentSystem,
+  createWorker,
+  inProcessPublisher,
+  SettlekitError,
+} from "@settlekit/core";
+import { createPaymentsRouter } from "@settlekit/express-router";
+import { sandboxProvider } from "@settlekit/psp-sandbox";
+import { stripeProvider } from "@settlekit/psp-stripe";
+import { knexStore } from "@settlekit/store-knex";
+import express from "express";
+import knexFactory from "knex";
+import pino from "pino";
+import Stripe from "stripe";
+import { createCarts } from "./cart.mjs";
+import { estimateDelivery } from "./catalog.mjs";
+import { emailOutbox } from "./emails.mjs";
+import { pageRoutes } from "./pages.mjs";
+
+const env = process.env;
+
+/** The buyer's identity: a random id in a cookie, set on the first visit (a demo has no login). */
+const BUYER_COOKIE = /(?:^|;\s*)buyer=(b_[0-9a-f]{32})(?:;|$)/;
+const buyerIdOf = (req) => BUYER_COOKIE.exec(req.get("cookie") ?? "")?.[1];
+function identifyBuyer(req, res, next) {
+  req.buyerId = buyerIdOf(req);
+  if (!req.buyerId) {
+    req.buyerId = `b_${randomUUID().replaceAll("-", "")}`;
+    res.cookie("buyer", req.buyerId, { httpOnly: true, sameSite: "lax", maxAge: 365 * 86_400_000 });
+  }
+  next();
+}
+
+/** The database: PostgreSQL with `DATABASE_URL=postgres://…`, else a SQLite file. */
+function openDatabase({ databaseUrl, sqliteFile }) {
+  if (databaseUrl) return knexFactory({ client: "pg", connection: databaseUrl });
+  mkdirSync(dirname(sqliteFile), { recursive: true });
+  return knexFactory({
+    client: "better-sqlite3",
+    connection: { filename: sqliteFile },
+    useNullAsDefault: true,
+  });
+}
+
+/**
+ * Starts the shop and resolves once it serves requests. It listens first: the sandbox PSP needs
+ * the shop's public URL (for its hosted pages and for posting webhooks back), and with port 0
+ * that is only known after listening.
+ */
+export async function startShop({
+  port = Number(env.PORT ?? 3000),
+  publicUrl = env.PUBLIC_URL, // e.g. https://shop.example when behind a proxy
+  databaseUrl = env.DATABASE_URL,
+  sqliteFile = env.SQLITE_FILE ?? fileURLToPath(new URL("../data/shop.sqlite", import.meta.url)),
+  bankTransferSettleMs = Number(env.SANDBOX_SETTLE_MS ?? 15_000),
+  workerIdleMs = 500,
+  logger = pino({ level: env.LOG_LEVEL ?? "warn" }),
+} = {}) {
+  const app = express();
+  app.disable("x-powered-by");
+  const server = createServer(app);
+  await new Promise((resolve, reject) => server.once("error", reject).listen(port, resolve));
+  const url = (publicUrl ?? `http://localhost:${server.address().port}`).replace(/\/$/, "");
+
+  // 1. The store: the host owns the knex instance; settlekit's tables come with migrations.
+  const knex = openDatabase({ databaseUrl, sqliteFile });
+  const store = knexStore(knex);
+  await store.migrate();
+  const emails = await emailOutbox(knex);
+
+  // 2. The PSP: Stripe when its keys are set, else the in-process sandbox. The sandbox's hosted
+  // page is mounted here and its webhooks come back over real HTTP to the router's endpoint.
+  let sandbox;
+  let psp;
+  if (env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET) {
+    psp = stripeProvider({
+      client: new Stripe(env.STRIPE_SECRET_KEY),
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(","), // several during a rotation
+      ...(env.STRIPE_EU_BANK_TRANSFER_COUNTRY
+        ? { euBankTransferCountry: env.STRIPE_EU_BANK_TRANSFER_COUNTRY }
+        : {}),
+    }); // webhooks: point Stripe at `${url}/v1/webhooks/stripe`
+  } else {
+    psp = sandbox = sandboxProvider({
+      baseUrl: `${url}/sandbox`,
+      webhookUrl: `${url}/v1/webhooks/sandbox`,
+      webhookSecret: env.SANDBOX_WEBHOOK_SECRET ?? randomBytes(32).toString("hex"),
+      bankTransferSettleMs,
+      onError: (error) => logger.error({ err: error }, "sandbox"),
+    });
+    app.use("/sandbox", sandbox.handler);
+  }
+
+  // 3. The payment system. Events are relayed in process; the shop empties the part of the cart
+  // a payment covers once it succeeded (or, for a bank transfer, once the buyer committed to it).
+  const carts = createCarts();
+  const events = inProcessPublisher();
+  events.subscribe(({ type, payload }) => {
+    if (type === "payment.succeeded" || type === "payment.processing")
+      carts.clear(payload.buyer_id, payload.currency);
+  });
+  const system = createPaymentSystem({
+    store,
+    providers: [psp],
+    publisher: events,
+    notifier: emails.notifier,
+    estimateDelivery: (checkout, orders) =>
+      estimateDelivery(
+        checkout.createdAt,
+        orders.map((o) => o.sellerId),
+      ),
+    // When a seller ships: the platform keeps 10 % and a flat logistics fee per currency.
+    fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 250n, JPY: 300n } }),
+  });
+
+  // 4. The worker: outbox relay, jobs (emails, PSP retries), pending sweeper, recovery. One per
+  // process here; it is safe to run several.
+  const worker = createWorker(system, {
+    idleMs: workerIdleMs,
+    onError: (error) => logger.error({ err: error }, "worker"),
+  });
+  worker.start();
+
+  // 5. The REST API under /v1 (payments, webhooks, operator), used by the pages' scripts.
+  app.use(
+    createPaymentsRouter(system, {
+      authenticate: (req) => {
+        const buyerId = buyerIdOf(req);
+        return buyerId ? { buyerId } : null;
+      },
+      // Never trust the browser: the orders must be the buyer's cart at catalog prices, and the
+      // PSP may only send the buyer back to this shop.
+      verifyPayment(_req, payment) {
+        carts.verify(payment.buyerId, payment);
+        for (const param of ["success_url", "cancel_url"]) {
+          if (!payment[param].startsWith(`${url}/`))
+            throw new SettlekitError("VALIDATION_FAILED", `${param} must be a page of this shop.`, { param });
+        }
+      },
+      // A demo: everyone is the operator. A real marketplace checks a staff session here.
+      authorizeOperator: () => true,
+      // Plain HTTP on localhost. Keep the default (on when NODE_ENV=production) behind TLS.
+      requireHttps: false,
+      logger,
+    }),
+  );
+
+  // 6. The shop's own pages.
+  app.use("/static", express.static(fileURLToPath(new URL("../public", import.meta.url)), { maxAge: "1h" }));
+  app.use(identifyBuyer, pageRoutes({ system, store, carts, emails, url, logger }));
+
+  return {
+    url,
+    system,
+    store,
+    sandbox,
+    async close() {
+      server.close();
+      server.closeAllConnections();
+      await worker.stop();
+      await sandbox?.close();
+      await knex.destroy();
+    },
+  };
+}
