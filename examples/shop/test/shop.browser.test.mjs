@@ -307,6 +307,31 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the shop in Chromium"
     expect(data).toHaveLength(1);
   });
 
+  it("the operator sees a dead letter and replays it", async () => {
+    // An email job for a checkout that is not there (say, queued before a restore from backup):
+    // its handler fails for good, so the worker dead-letters it at once.
+    const id = `job_shop_test_${Date.now()}`;
+    await shop.store.transaction((tx) =>
+      tx.jobs.enqueue(
+        { id, type: "notify.payment_succeeded", payload: { checkoutId: "chk_gone" }, maxAttempts: 3 },
+        new Date(),
+      ),
+    );
+    const dead = async () => (await shop.system.listDeadLetters({ limit: 100 })).find((j) => j.id === id);
+    await expect.poll(async () => (await dead())?.history.length, POLL).toBe(1);
+
+    const page = await newBuyer();
+    await page.goto("/operator");
+    const replay = page.getByRole("button", { name: `Replay notify.payment_succeeded job ${id}` });
+    await replay.waitFor();
+    await page.getByRole("cell", { name: "no checkout chk_gone" }).first().waitFor();
+    await snap(page, "14-operator-dead-letter");
+    await replay.click();
+    await page.getByRole("status").getByText(`Job ${id} is queued again.`).waitFor();
+    // Queued again with a fresh budget, the worker runs it again: a second attempt in its history.
+    await expect.poll(async () => (await dead())?.history.length, POLL).toBe(2);
+  });
+
   it("is usable with the keyboard: a skip link first, then the navigation", async () => {
     const page = await newBuyer();
     await page.goto("/");
