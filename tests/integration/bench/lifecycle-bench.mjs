@@ -10,7 +10,9 @@
 // Real system clock and the sandbox's real timers; no worker runs (outbox events and notification
 // jobs are written, not relayed). On PostgreSQL (own database, created and dropped) and on a SQLite
 // file; when `pgbench` is on the PATH, TPC-B (scale 10, C clients, same duration) on the same
-// server afterwards, and `lifecycles_per_s / pgbench_tps`.
+// server afterwards, and `lifecycles_per_s / pgbench_tps`; then pgbench running one lifecycle's
+// own SQL (lifecycle.pgbench.sql, C clients, -M prepared), which says how many lifecycles/s the
+// database alone allows on this machine — the ceiling of that ratio for this SQL.
 //
 // Environment:
 //   SETTLEKIT_PG_URL        admin connection (default postgres://postgres@127.0.0.1:5432/test); the
@@ -34,10 +36,13 @@
 // `succeeded`, journal or payment counts that disagree, a trial balance that is not zero) or when
 // a store cannot be benchmarked at all; missed throughput targets are reported, not fatal.
 
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { createPaymentSystem } from "@settlekit/core";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { knexStore, TABLES } from "@settlekit/store-knex";
@@ -54,6 +59,12 @@ import {
   loadWindow,
   log,
   PG_IS_LOCAL,
+  PG_URL,
+  PGBENCH,
+  parsePgbench,
+  pgbenchArgs,
+  pgbenchAvailable,
+  pgKnex,
   positiveNumber,
   printCost,
   printTargets,
@@ -88,6 +99,10 @@ const CURRENCY = "USD";
 const CARD = "4242 4242 4242 4242";
 const BENCH_DB = "settlekit_bench_lifecycle";
 const PGBENCH_DB = "settlekit_pgbench_lifecycle";
+const PGBENCH_SQL_DB = "settlekit_pgbench_lifecycle_sql";
+/** One lifecycle's SQL as the Postgres store sends it, for pgbench (see the file's header). */
+const LIFECYCLE_SQL = fileURLToPath(new URL("./lifecycle.pgbench.sql", import.meta.url));
+const execFileAsync = promisify(execFile);
 /** Throughput and targets: lifecycles/s ≥ 0.35 × pgbench TPC-B tps; SQLite ≥ 1000 lifecycles/s. */
 const TARGETS = {
   rateKey: "lifecyclesPerSecond",
@@ -605,6 +620,47 @@ async function benchSqlite(dir, sqliteSynchronous) {
   });
 }
 
+/**
+ * pgbench running one lifecycle's own SQL (`lifecycle.pgbench.sql`: the same statements, tables,
+ * indexes and row sizes, `-M prepared`, `BENCH_CONCURRENCY` clients) in a database migrated by the
+ * store: how many lifecycles/s the database alone allows here, with no Node in the loop.
+ */
+async function benchLifecycleSql() {
+  const version = await pgbenchAvailable();
+  if (!version) return null;
+  log(`\n== pgbench running the lifecycle's own SQL: ${CONCURRENCY} clients, ${SECONDS} s, -M prepared`);
+  const admin = pgKnex(PG_URL, 1);
+  try {
+    const { rows } = await admin.raw("SELECT current_setting('server_version_num')::int AS num");
+    return await withPgDatabase(admin, rows[0].num, PGBENCH_SQL_DB, 2, async (knex) => {
+      await knexStore(knex).migrate();
+      const { connArgs, env } = pgbenchArgs(PGBENCH_SQL_DB);
+      const args = [...connArgs, "-n", "-M", "prepared", "-c", String(CONCURRENCY)];
+      args.push("-j", String(Math.max(1, Math.min(2, CONCURRENCY))), "-f", LIFECYCLE_SQL);
+      const pgbench = (seconds) =>
+        execFileAsync(PGBENCH, [...args, "-T", String(Math.ceil(seconds)), PGBENCH_SQL_DB], {
+          env,
+          maxBuffer: 64 * 1024 * 1024,
+        });
+      if (WARMUP_SECONDS > 0) await pgbench(WARMUP_SECONDS);
+      gc();
+      const lsn = await walLsn(admin);
+      const started = meter();
+      const parsed = parsePgbench((await pgbench(SECONDS)).stdout);
+      const cost = costSince(started, parsed.transactions ?? 0, { postgres: PG_IS_LOCAL });
+      cost.walBytesPerUnit = await walBytesPerUnit(admin, lsn, parsed.transactions);
+      log(`  ${round(parsed.tps)} lifecycles/s, latency avg ${parsed.latencyAvgMs} ms`);
+      printCost(cost, "lifecycle", { serverLabel: SERVER_LABEL });
+      return { ...parsed, cost };
+    });
+  } catch (error) {
+    console.error(`pgbench on the lifecycle's SQL failed: ${errorText(error)}`);
+    return { error: errorText(error) };
+  } finally {
+    await admin.destroy();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -628,6 +684,7 @@ async function main() {
       runPgbench: RUN_PGBENCH,
       serverLabel: SERVER_LABEL,
     });
+    if (RUN_PGBENCH) result.pgbenchLifecycleSql = await benchLifecycleSql();
   }
 
   // SQLite file: the store's default durability (synchronous=FULL), then synchronous=NORMAL.
@@ -681,6 +738,16 @@ async function main() {
     "pg CPU: the benchmark's own backends for the lifecycle row, the whole server for pgbench (its backends " +
       "exit before they can be read); WAL: the whole server. Other work on a shared server inflates both.",
   );
+  const sqlOnly = result.pgbenchLifecycleSql;
+  const tpcb = result.pgbench?.simple?.tps;
+  if (sqlOnly?.tps && tpcb) {
+    result.lifecycleSqlRatio = round(sqlOnly.tps / tpcb, 3);
+    log(
+      `database alone: pgbench running the lifecycle's own SQL does ${round(sqlOnly.tps)} lifecycles/s = ` +
+        `${result.lifecycleSqlRatio} × TPC-B (the ceiling of lifecycles_per_s / pgbench_tps on this machine ` +
+        `for this SQL, whatever the client does)`,
+    );
+  }
   printTargets(result, TARGETS);
   finish(result);
 }
