@@ -1,9 +1,12 @@
 import type { Knex } from "knex";
+import { startCheckpointer } from "./sqlite-checkpointer.js";
 import { cachePreparedStatements } from "./statement-cache.js";
 
 /** The slice of a better-sqlite3 `Database` settlekit uses. */
 export interface SqliteDatabase {
   readonly memory: boolean;
+  /** The database file's path. */
+  readonly name: string;
   readonly inTransaction: boolean;
   pragma(source: string, options?: { simple?: boolean }): unknown;
   prepare: (sql: string) => SqliteStatement;
@@ -34,12 +37,25 @@ export type SqliteSynchronous = "full" | "normal";
  */
 export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
   const ready = new WeakSet<object>();
+  let stopCheckpointer: (() => void) | undefined;
   const settle = (db: SqliteDatabase) => {
     if (ready.has(db) || db.inTransaction) return;
     db.pragma("busy_timeout = 10000");
     db.pragma("foreign_keys = ON");
     if (!db.memory) db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+    if (!db.memory) {
+      // Checkpoints run on a background thread; 10 000 pages (~40 MB of WAL) is only a backstop.
+      db.pragma("wal_autocheckpoint = 10000");
+      if (!stopCheckpointer) {
+        stopCheckpointer = startCheckpointer(db.name, (knex.client as { driver?: unknown }).driver);
+        const destroy = knex.client.destroy.bind(knex.client);
+        knex.client.destroy = async (...args: unknown[]) => {
+          stopCheckpointer?.();
+          return destroy(...args);
+        };
+      }
+    }
     const options = (knex.client as { connectionSettings?: { options?: { safeIntegers?: boolean } } })
       .connectionSettings?.options;
     cachePreparedStatements(db, options?.safeIntegers === true);
