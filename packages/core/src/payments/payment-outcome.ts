@@ -69,9 +69,25 @@ export async function recordCheckoutChange(
   next: Checkout,
   currentOrders?: readonly PaymentOrder[],
 ): Promise<PaymentOrder[]> {
-  if (!(await tx.checkouts.update(next))) {
+  const orders = await tryRecordCheckoutChange(deps, tx, next, currentOrders);
+  if (!orders) {
     throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Checkout ${next.id} changed concurrently; retry.`);
   }
+  return orders;
+}
+
+/**
+ * {@link recordCheckoutChange}, but `null` when the checkout is no longer at `next.version - 1`
+ * — checked by the first write, so nothing at all was written and the caller may read the
+ * checkout and decide again in the same transaction.
+ */
+export async function tryRecordCheckoutChange(
+  deps: Deps,
+  tx: StoreTx,
+  next: Checkout,
+  currentOrders?: readonly PaymentOrder[],
+): Promise<PaymentOrder[] | null> {
+  if (!(await tx.checkouts.update(next))) return null;
   const now = next.updatedAt;
   const orderStatus =
     next.status === "succeeded"

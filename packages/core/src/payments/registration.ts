@@ -6,7 +6,7 @@ import { enqueueJob } from "../jobs/job-runner.js";
 import type { HostedPayment } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
 import type { Deps } from "./deps.js";
-import { applyPaymentStatus, recordCheckoutChange } from "./payment-outcome.js";
+import { applyPaymentStatus, recordCheckoutChange, tryRecordCheckoutChange } from "./payment-outcome.js";
 
 export const REGISTER_JOB = "psp.register";
 
@@ -61,19 +61,31 @@ export async function recordRegistration(
   hosted: HostedPayment,
   known?: { readonly checkout: Checkout; readonly orders: readonly PaymentOrder[] },
 ): Promise<RecordedCheckout> {
-  const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
-  if (!checkout) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
-  if (checkout.status !== "created") return { checkout };
-  const registered: Checkout = {
+  const register = (checkout: Checkout): Checkout => ({
     ...checkout,
     status: checkoutMachine.transition(checkout.status, "register"),
     pspReference: hosted.pspReference,
     redirectUrl: hosted.redirectUrl,
     version: checkout.version + 1,
     updatedAt: deps.clock.now(),
-  };
-  const current = known && known.checkout.version === checkout.version ? known.orders : undefined;
-  const orders = await recordCheckoutChange(deps, tx, registered, current);
+  });
+  let recorded: { registered: Checkout; orders: PaymentOrder[] } | undefined;
+  if (known?.checkout.status === "created") {
+    // Optimistic: the checkout as phase 1 wrote it. The compare-and-set update proves it is still
+    // that version (then its orders are too: every order change comes with a checkout change)
+    // and saves reading it back; if something moved it meanwhile, nothing was written.
+    const registered = register(known.checkout);
+    const orders = await tryRecordCheckoutChange(deps, tx, registered, known.orders);
+    if (orders) recorded = { registered, orders };
+  }
+  if (!recorded) {
+    const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
+    if (!checkout) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
+    if (checkout.status !== "created") return { checkout };
+    const registered = register(checkout);
+    recorded = { registered, orders: await recordCheckoutChange(deps, tx, registered) };
+  }
+  const { registered, orders } = recorded;
   if (hosted.status === "requires_payment") return { checkout: registered, orders };
   const applied = await applyPaymentStatus(deps, tx, registered, hosted.status);
   return { checkout: applied.checkout, orders: applied.orders ?? orders };
