@@ -1,5 +1,5 @@
 -- One cash-in lifecycle as the Postgres store runs it, for pgbench (`-M prepared`, one script run
--- = one lifecycle): the same 23 statements on the same tables and indexes, rows of the same
+-- = one lifecycle): the same 22 statements on the same tables and indexes, rows of the same
 -- sizes (JSON payloads padded to what a real lifecycle stores), no Node in the loop. It measures
 -- what the database alone allows on this machine; `npm run bench:lifecycle` prints it next to the
 -- real lifecycles/s and pgbench TPC-B.
@@ -23,10 +23,9 @@ VALUES ('po_' || :n::text || '_1', 'chk_' || :n::text, 0, 'B' || :buyer::text, '
 INSERT INTO settlekit_outbox (id, type, aggregate_type, aggregate_id, payload, created_at, available_at, attempts)
 VALUES ('evt_a_' || :n::text, 'checkout.created', 'checkout', 'chk_' || :n::text, ('{"p":"' || repeat('x', 420) || '"}')::json, now(), now(), 0);
 COMMIT;
--- Phase 3: after the PSP call, token and page stored, response stored on the key
+-- Phase 3: after the PSP call, token and page stored (compare-and-set on the version phase 1
+-- wrote, no read), response stored on the key
 BEGIN;
-SELECT id, buyer_id, currency, status, method, psp_id, psp_reference, success_url, cancel_url, attempt, redirect_url, failure_reason, metadata, version, created_at, updated_at, expires_at, CAST(amount AS TEXT) AS amount, CAST(refunded_amount AS TEXT) AS refunded_amount
-FROM settlekit_checkouts WHERE id = 'chk_' || :n::text FOR UPDATE;
 UPDATE settlekit_checkouts SET buyer_id = 'B' || :buyer::text, currency = 'USD', amount = :a1::bigint + :a2::bigint, status = 'requires_payment', method = 'card', psp_id = 'sandbox', psp_reference = 'sbx_pay_' || :n::text, success_url = 'https://shop.example/done', cancel_url = 'https://shop.example/cart', attempt = 1, redirect_url = 'http://shop.bench/sandbox/pay/sbx_pay_' || :n::text, failure_reason = NULL, refunded_amount = 0, metadata = '{"cart":"bench"}'::json, version = 2, created_at = now(), updated_at = now(), expires_at = now() + interval '1 day', check_after = NULL
 WHERE id = 'chk_' || :n::text AND version = 1;
 INSERT INTO settlekit_outbox (id, type, aggregate_type, aggregate_id, payload, created_at, available_at, attempts)
