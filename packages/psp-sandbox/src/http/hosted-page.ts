@@ -40,8 +40,8 @@ export function virtualIban(pspReference: string): string {
 const amountText = (p: SandboxPayment): string =>
   `${formatMoney({ amount: p.amount, currency: p.currency })} ${p.currency}`;
 
-function cardFields(p: SandboxPayment): Html {
-  return html`<fieldset><legend>Pay by card</legend>
+function cardFields(p: SandboxPayment, legend = "Pay by card"): Html {
+  return html`<fieldset><legend>${legend}</legend>
 <label for="card_number">Card number</label>
 <input id="card_number" name="card_number" type="text" inputmode="numeric" autocomplete="off" required aria-describedby="card_hint">
 <p id="card_hint" class="muted">Test card: 4242 4242 4242 4242, any future date, any CVC.</p>
@@ -64,8 +64,13 @@ function statusSection(p: SandboxPayment, pageUrl: string, settleSeconds: number
   switch (p.status) {
     case "requires_payment":
     case "failed":
-      return html`<form method="post" action="${pageUrl}">${cardFields(p)}
-${p.method === "bank_transfer" ? bankTransfer(p, settleSeconds, true) : ""}
+      // A bank-transfer checkout shows its transfer details first; a card stays possible.
+      return html`<form method="post" action="${pageUrl}">${
+        p.method === "bank_transfer"
+          ? html`${bankTransfer(p, settleSeconds, true)}
+${cardFields(p, "Or pay by card")}`
+          : cardFields(p)
+      }
 <button type="submit" name="action" value="cancel" formnovalidate>Cancel and return to the shop</button></form>`;
     case "processing":
       return html`<p role="status">Your payment is processing.</p>
