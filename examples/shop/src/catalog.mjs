@@ -75,7 +75,7 @@ export const PRODUCTS = new Map(
 
 /**
  * When the buyer can expect the parcels: the slowest seller's delivery time after the order.
- * Used for the confirmation email (`estimateDelivery`) and the status page, so both agree.
+ * settlekit stores it with the payment (`estimateDelivery`): the email and the status page agree.
  */
 export function estimateDelivery(orderedAt, sellerIds) {
   const days = Math.max(0, ...sellerIds.map((id) => SELLERS.get(id)?.deliveryDays ?? 0));

@@ -188,6 +188,9 @@ export const paymentSchema = z
     created_at: timestamp,
     updated_at: timestamp,
     expires_at: timestamp.nullable(),
+    estimated_delivery_at: timestamp
+      .nullable()
+      .meta({ description: "The host's delivery estimate, fixed when the payment succeeded." }),
   })
   .meta({ id: "Payment" });
 

@@ -36,7 +36,14 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     await world.deliver();
 
     const view = await world.system.getCheckout(id, { buyerId: "B1" });
-    expect(view).toMatchObject({ status: "succeeded", next_action: { type: "none" }, failure_reason: null });
+    expect(view).toMatchObject({
+      status: "succeeded",
+      next_action: { type: "none" },
+      failure_reason: null,
+      // The host's estimate, fixed with the payment (the email below carries the same date).
+      estimated_delivery_at: DELIVERY.toISOString(),
+    });
+    expect(created.body.estimated_delivery_at).toBeNull();
     expect((view.orders as { status: string }[]).map((o) => o.status)).toEqual(["succeeded", "succeeded"]);
     expect(await balances()).toEqual({
       "psp:sandbox:receivable USD": 12_345n,

@@ -60,4 +60,9 @@ export interface Checkout {
   updatedAt: Date;
   /** When an unpaid checkout expires (the pending sweeper then applies `expire`). */
   expiresAt?: Date | undefined;
+  /**
+   * The host's delivery estimate (`estimateDelivery`), fixed when the payment succeeded: the
+   * confirmation email and the status page show the same date.
+   */
+  estimatedDeliveryAt?: Date | undefined;
 }

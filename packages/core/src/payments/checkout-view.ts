@@ -77,5 +77,6 @@ export function checkoutView(
     created_at: checkout.createdAt.toISOString(),
     updated_at: checkout.updatedAt.toISOString(),
     expires_at: checkout.expiresAt?.toISOString() ?? null,
+    estimated_delivery_at: checkout.estimatedDeliveryAt?.toISOString() ?? null,
   };
 }

@@ -62,7 +62,8 @@ const notify =
     if (!checkout) throw new PermanentJobError(`no checkout ${checkoutId}`);
     const base = { notificationId: job.id, checkoutId, buyerId: checkout.buyerId };
     if (kind === "payment_succeeded") {
-      const estimatedDeliveryAt = deps.options.estimateDelivery?.(checkout, orders);
+      const estimatedDeliveryAt =
+        checkout.estimatedDeliveryAt ?? deps.options.estimateDelivery?.(checkout, orders);
       await notifier.notify({
         ...base,
         kind,

@@ -186,7 +186,7 @@ export async function applyPaymentStatus(
 ): Promise<{ changed: boolean; checkout: Checkout; orders?: PaymentOrder[] }> {
   const result = checkoutMachine.apply(checkout.status, status);
   if (!result.changed) return { changed: false, checkout };
-  const next: Checkout = {
+  let next: Checkout = {
     ...checkout,
     status: result.state,
     // A success (a later try on the PSP's page) clears the earlier decline.
@@ -199,6 +199,13 @@ export async function applyPaymentStatus(
     version: checkout.version + 1,
     updatedAt: deps.clock.now(),
   };
-  const orders = await recordCheckoutChange(deps, tx, next);
+  let current: PaymentOrder[] | undefined;
+  if (next.status === "succeeded" && deps.options.estimateDelivery && !next.estimatedDeliveryAt) {
+    // Fixed once, with the payment: the email and the status page then agree.
+    current = await tx.paymentOrders.listByCheckout(checkout.id);
+    const estimate = deps.options.estimateDelivery(next, current);
+    if (estimate) next = { ...next, estimatedDeliveryAt: estimate };
+  }
+  const orders = await recordCheckoutChange(deps, tx, next, current);
   return { changed: true, checkout: next, orders };
 }

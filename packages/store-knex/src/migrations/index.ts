@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import * as initial from "./0001-initial.js";
 import * as payments from "./0002-payments.js";
 import * as outboxByAggregate from "./0003-outbox-by-aggregate.js";
+import * as deliveryEstimate from "./0004-checkout-delivery-estimate.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-payments": payments,
   "0003-outbox-by-aggregate": outboxByAggregate,
+  "0004-checkout-delivery-estimate": deliveryEstimate,
 };
 
 /** A knex migration source over the shipped migrations. */

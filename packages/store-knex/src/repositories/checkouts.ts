@@ -27,6 +27,7 @@ const toCheckout = (row: Row): Checkout => ({
   createdAt: readDate(row.created_at),
   updatedAt: readDate(row.updated_at),
   expiresAt: readDateOrNull(row.expires_at) ?? undefined,
+  estimatedDeliveryAt: readDateOrNull(row.estimated_delivery_at) ?? undefined,
 });
 
 const COLUMNS = [
@@ -47,6 +48,7 @@ const COLUMNS = [
   "created_at",
   "updated_at",
   "expires_at",
+  "estimated_delivery_at",
 ];
 
 /** The columns `toRow` writes, in its order (the hot statements bind them positionally). */
@@ -69,6 +71,7 @@ const WRITE_COLUMNS = [
   "created_at",
   "updated_at",
   "expires_at",
+  "estimated_delivery_at",
   "check_after",
 ];
 const SELECT = `SELECT ${COLUMNS.join(", ")}, CAST(amount AS TEXT) AS amount, CAST(refunded_amount AS TEXT) AS refunded_amount FROM ${TABLES.checkouts}`;
@@ -97,6 +100,7 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
     created_at: sql.time(c.createdAt),
     updated_at: sql.time(c.updatedAt),
     expires_at: c.expiresAt ? sql.time(c.expiresAt) : null,
+    estimated_delivery_at: c.estimatedDeliveryAt ? sql.time(c.estimatedDeliveryAt) : null,
     check_after: null,
   });
   const select = () => db(TABLES.checkouts).select(sql.columns(COLUMNS, ["amount", "refunded_amount"]));

@@ -107,6 +107,14 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         orderFixture("chk_1_po_2", "chk_1", "S2", 2_345n),
       ]);
       expect(await h.store.transaction((tx) => tx.checkouts.get("nope"))).toBeNull();
+      const paid = {
+        ...checkoutFixture("chk_1"),
+        status: "succeeded" as const,
+        estimatedDeliveryAt: at(86_400_000),
+        version: 2,
+      };
+      expect(await h.store.transaction((tx) => tx.checkouts.update(paid))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.checkouts.get("chk_1"))).toEqual(paid);
     });
 
     it("stores and lists hundreds of orders of one checkout in their order", async () => {
