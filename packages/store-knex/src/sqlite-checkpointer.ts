@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
@@ -26,6 +27,8 @@ interface Running {
 }
 
 const running = new Map<string, Running>();
+/** Checkpoint threads that have not exited yet. */
+let liveThreads = 0;
 
 /** The file better-sqlite3 was loaded from (the host's copy, the one knex uses). */
 function driverPath(driver: unknown): string | undefined {
@@ -41,16 +44,19 @@ function driverPath(driver: unknown): string | undefined {
  * background instead; the connections keep a large automatic threshold only as a backstop.
  * Durability does not change: commits are durable in the WAL either way.
  *
- * Returns a release function; the thread stops when its last user releases it, and never keeps
- * the process alive.
+ * Returns a release function; when its last user releases it, the thread closes its connection
+ * and exits, and the returned promise resolves after that (so the files can be removed). The
+ * thread never keeps the process alive.
  */
-export function startCheckpointer(filename: string, driver: unknown, intervalMs = 50): () => void {
+export function startCheckpointer(filename: string, driver: unknown, intervalMs = 50): () => Promise<void> {
   let entry = running.get(filename);
   if (!entry) {
     const path = driverPath(driver);
-    if (!path) return () => {};
+    if (!path) return async () => {};
     const worker = new Worker(THREAD, { eval: true, workerData: { filename, driverPath: path, intervalMs } });
     worker.unref();
+    liveThreads++;
+    worker.once("exit", () => liveThreads--);
     worker.on("error", () => running.delete(filename)); // the backstop threshold takes over
     entry = { worker, users: 0 };
     running.set(filename, entry);
@@ -58,16 +64,23 @@ export function startCheckpointer(filename: string, driver: unknown, intervalMs 
   entry.users++;
   const current = entry;
   let released = false;
-  return () => {
+  return async () => {
     if (released) return;
     released = true;
     current.users--;
     if (current.users === 0 && running.get(filename) === current) {
       running.delete(filename);
+      const exited = once(current.worker, "exit").catch(() => undefined);
       current.worker.postMessage("stop");
+      // A thread that does not close in time is stopped (terminate is a no-op once it exited).
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      await current.worker.terminate();
     }
   };
 }
 
 /** Database files with a checkpoint thread running in this process (for tests and diagnostics). */
 export const checkpointedFiles = (): string[] => [...running.keys()];
+
+/** Checkpoint threads of this process that have not exited yet (for tests and diagnostics). */
+export const checkpointThreads = (): number => liveThreads;

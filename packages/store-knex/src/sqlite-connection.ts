@@ -37,7 +37,7 @@ export type SqliteSynchronous = "full" | "normal";
  */
 export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
   const ready = new WeakSet<object>();
-  let stopCheckpointer: (() => void) | undefined;
+  let stopCheckpointer: (() => Promise<void>) | undefined;
   const settle = (db: SqliteDatabase) => {
     if (ready.has(db) || db.inTransaction) return;
     db.pragma("busy_timeout = 10000");
@@ -51,7 +51,9 @@ export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
         stopCheckpointer = startCheckpointer(db.name, (knex.client as { driver?: unknown }).driver);
         const destroy = knex.client.destroy.bind(knex.client);
         knex.client.destroy = async (...args: unknown[]) => {
-          stopCheckpointer?.();
+          // The thread closes its connection first; knex's then is the last, which checkpoints
+          // and removes the WAL files as SQLite does on a clean close.
+          await stopCheckpointer?.();
           return destroy(...args);
         };
       }

@@ -1,7 +1,8 @@
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { knexStore } from "../src/index.js";
-import { checkpointedFiles } from "../src/sqlite-checkpointer.js";
+import { checkpointedFiles, checkpointThreads } from "../src/sqlite-checkpointer.js";
 import { sqliteKnex, tempSqliteFile } from "./support/databases.js";
 
 const payload = { text: "x".repeat(2_000) };
@@ -14,6 +15,7 @@ describe("SQLite WAL checkpoints on a background thread", () => {
       const store = knexStore(knex);
       await store.migrate();
       expect(checkpointedFiles()).toContain(file.filename);
+      expect(checkpointThreads()).toBe(1);
       const before = statSync(file.filename).size;
       // ~400 KB of WAL: far below the writer's own 10 000-page threshold, so only the
       // background thread can move it into the database file.
@@ -38,10 +40,15 @@ describe("SQLite WAL checkpoints on a background thread", () => {
         readOnly: true,
       });
       expect(pending).toHaveLength(200);
+      // destroy waits for the thread to close its connection, so knex's is the last one: SQLite
+      // checkpoints and removes the WAL files, and the directory can be removed at once.
+      await knex.destroy();
+      expect(checkpointedFiles()).not.toContain(file.filename);
+      expect(checkpointThreads()).toBe(0);
+      expect(readdirSync(dirname(file.filename))).toEqual(["store.sqlite"]);
     } finally {
       await knex.destroy();
       file.remove();
     }
-    expect(checkpointedFiles()).not.toContain(file.filename);
   });
 });
