@@ -67,8 +67,8 @@ export function pageRoutes({ system, store, carts, emails, url, logger }) {
     const { data } = await system.searchCheckouts({ buyerId: req.buyerId, limit: 50 });
     render(req, res, "My orders", ordersPage({ checkouts: data }));
   });
-  // The PSP sends the buyer back here. The sandbox adds `checkout_id`; other PSPs may not, and the
-  // checkout id is not known when the success URL is chosen, so fall back to the newest checkout.
+  // The PSP sends the buyer back here with settlekit's `checkout_id` added (the checkout id is not
+  // known yet when the success URL is chosen); without one, show the buyer's newest checkout.
   pages.get("/orders/return", async (req, res) => {
     const id = typeof req.query.checkout_id === "string" ? req.query.checkout_id : undefined;
     const newest = id

@@ -146,7 +146,8 @@ export function sessionParams(
         },
       },
     })),
-    success_url: input.successUrl,
+    // The buyer comes back with settlekit's id, as from every settlekit PSP (see the port).
+    success_url: withCheckoutId(input.successUrl, input.checkoutId),
     cancel_url: input.cancelUrl,
     client_reference_id: input.checkoutId,
     metadata: { ...input.metadata, [META.checkoutId]: input.checkoutId },
@@ -178,4 +179,16 @@ export async function createCheckoutSession(
     status: "requires_payment",
     expiresAt: fromUnix(session.expires_at),
   };
+}
+
+/**
+ * `url` with `checkout_id=<checkoutId>` appended to its query. Appended as text, not through
+ * `URL.searchParams`, which would re-encode the rest of the query and break Stripe's
+ * `{CHECKOUT_SESSION_ID}` placeholder if the host uses it.
+ */
+export function withCheckoutId(url: string, checkoutId: string): string {
+  const hash = url.indexOf("#");
+  const base = hash === -1 ? url : url.slice(0, hash);
+  const fragment = hash === -1 ? "" : url.slice(hash);
+  return `${base}${base.includes("?") ? "&" : "?"}checkout_id=${encodeURIComponent(checkoutId)}${fragment}`;
 }

@@ -46,7 +46,11 @@ export interface CreateHostedPaymentInput {
   readonly currency: string;
   readonly method: PaymentMethod;
   readonly orders: readonly HostedPaymentOrder[];
-  /** Where the PSP sends the buyer after paying / after giving up. */
+  /**
+   * Where the PSP sends the buyer after paying / after giving up. Adapters add settlekit's
+   * checkout id to the success URL as the query parameter `checkout_id`, so the host's return
+   * page knows which checkout came back (the sandbox and Stripe do).
+   */
   readonly successUrl: string;
   readonly cancelUrl: string;
   readonly createdAt: Date;
