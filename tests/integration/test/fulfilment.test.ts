@@ -1,7 +1,7 @@
 import { commissionAndLogistics } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
-import { cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
 
 /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
 const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
@@ -10,10 +10,7 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
   let world: World;
   afterEach(async () => world?.close());
 
-  const balances = async () =>
-    Object.fromEntries(
-      (await world.store.ledger.listBalances()).map((b) => [`${b.account} ${b.currency}`, b.balance]),
-    );
+  const balances = () => balancesOf(world);
   const journalCount = async () =>
     Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]!.n);
 

@@ -2,20 +2,14 @@ import { parseReconciliationReport, stripeExponent } from "@settlekit/psp-stripe
 import { afterEach, describe, expect, it } from "vitest";
 import type { StripeWorld } from "./support/stripe-world.js";
 import { makeStripeWorld } from "./support/stripe-world.js";
-import { cart, DELIVERY, DIALECTS, referenceOf } from "./support/world.js";
+import { balancesOf, cart, DELIVERY, DIALECTS, outboxTypesOf, referenceOf } from "./support/world.js";
 
 describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dialect) => {
   let world: StripeWorld;
   afterEach(async () => world?.close());
 
-  const balances = async () =>
-    Object.fromEntries(
-      (await world.store.ledger.listBalances()).map((b) => [`${b.account} ${b.currency}`, b.balance]),
-    );
-  const outboxTypes = async (checkoutId: string) =>
-    (await world.store.knex("settlekit_outbox").where({ aggregate_id: checkoutId }).orderBy("seq")).map(
-      (r) => r.type,
-    );
+  const balances = () => balancesOf(world);
+  const outboxTypes = (checkoutId: string) => outboxTypesOf(world, checkoutId);
 
   it("card success for two sellers: a Checkout Session, then state, ledger, outbox and the email", async () => {
     world = await makeStripeWorld(dialect);

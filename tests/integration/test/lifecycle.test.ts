@@ -1,19 +1,21 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
-import { cart, DELIVERY, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+import {
+  balancesOf,
+  cart,
+  DELIVERY,
+  DIALECTS,
+  makeWorld,
+  outboxTypesOf,
+  referenceOf,
+} from "./support/world.js";
 
 describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
   let world: World;
   afterEach(async () => world?.close());
 
-  const balances = async () =>
-    Object.fromEntries(
-      (await world.store.ledger.listBalances()).map((b) => [`${b.account} ${b.currency}`, b.balance]),
-    );
-  const outboxTypes = async (checkoutId: string) =>
-    (await world.store.knex("settlekit_outbox").where({ aggregate_id: checkoutId }).orderBy("seq")).map(
-      (r) => r.type,
-    );
+  const balances = () => balancesOf(world);
+  const outboxTypes = (checkoutId: string) => outboxTypesOf(world, checkoutId);
 
   it("card success for two sellers: state, ledger, outbox and the buyer email", async () => {
     world = await makeWorld(dialect);

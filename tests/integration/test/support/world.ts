@@ -3,6 +3,7 @@ import type {
   BuyerNotification,
   CheckoutInput,
   OutboxEvent,
+  PaymentProvider,
   PaymentSystem,
   PaymentSystemOptions,
 } from "@settlekit/core";
@@ -53,9 +54,9 @@ export async function openDatabase(dialect: Dialect): Promise<{ knex: Knex; drop
   };
 }
 
-export interface World {
+/** What every world has: the store, the system, one manual clock and what the host received. */
+export interface HostWorld {
   readonly store: KnexStore;
-  readonly sandbox: SandboxProvider;
   readonly system: PaymentSystem;
   readonly clock: ReturnType<typeof manualClock>;
   readonly notifications: BuyerNotification[];
@@ -64,22 +65,41 @@ export interface World {
   readonly webhookStatuses: number[];
   /** One background pass (relay, jobs, deferred webhooks, sweeper, recovery, cleanup). */
   work(): ReturnType<typeof runWorkerPass>;
-  /** Lets the sandbox's pending webhooks reach the host. */
+  /** Lets the PSP's pending webhooks reach the host. */
   deliver(): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface World extends HostWorld {
+  readonly sandbox: SandboxProvider;
+}
+
 export const DELIVERY = new Date("2026-03-05T12:00:00.000Z");
 
+/** What a PSP brings to a world: its provider, how its webhooks are delivered, how it stops. */
+export interface PspSetup<P extends PaymentProvider> {
+  readonly provider: P;
+  deliver(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The host's side a PSP setup gets: the shared clock and the webhook endpoint. */
+export interface Host {
+  readonly clock: ReturnType<typeof manualClock>;
+  /** Hands a webhook to `system.handleWebhook`, records and returns the HTTP status answered. */
+  receive(pspId: string, rawBody: string, headers: Record<string, string>): Promise<number>;
+}
+
 /**
- * The whole product wired as a host would: knex store, sandbox PSP whose webhooks are POSTed
- * (through an in-process `fetch`) to `system.handleWebhook`, a notifier that records, and a
- * manual clock shared by both.
+ * The product wired as a host would, around one PSP: knex store, a notifier and a publisher that
+ * record, a manual clock shared with the PSP, and the PSP's webhooks handed to
+ * `system.handleWebhook`.
  */
-export async function makeWorld(
+export async function makeHostWorld<P extends PaymentProvider>(
   dialect: Dialect,
-  overrides: Partial<PaymentSystemOptions> = {},
-): Promise<World> {
+  overrides: Partial<PaymentSystemOptions>,
+  psp: (host: Host) => Promise<PspSetup<P>>,
+): Promise<HostWorld & { readonly provider: P }> {
   const db = await openDatabase(dialect);
   const store = knexStore(db.knex);
   await store.migrate();
@@ -90,29 +110,22 @@ export async function makeWorld(
   const publisher = inProcessPublisher();
   publisher.subscribe((event) => published.push(event));
   let system: PaymentSystem | undefined;
-  const sandbox = sandboxProvider({
-    baseUrl: "http://shop.test/sandbox",
-    webhookUrl: "http://shop.test/webhooks/sandbox",
-    webhookSecret: "whsec_integration",
+  const setup = await psp({
     clock,
-    bankTransferSettleMs: 30_000,
-    webhookRetry: { attempts: 5, baseMs: 1_000 },
-    fetch: (async (_url: string | URL | Request, init?: RequestInit) => {
-      const headers = Object.fromEntries(new Headers(init?.headers).entries());
+    async receive(pspId, rawBody, headers) {
+      let status = 200;
       try {
-        await system!.handleWebhook("sandbox", { rawBody: String(init?.body ?? ""), headers });
-        webhookStatuses.push(200);
-        return new Response("{}", { status: 200 });
+        await system!.handleWebhook(pspId, { rawBody, headers });
       } catch (error) {
-        const status = (error as { code?: string }).code === "WEBHOOK_SIGNATURE_INVALID" ? 400 : 500;
-        webhookStatuses.push(status);
-        return new Response("{}", { status });
+        status = (error as { code?: string }).code === "WEBHOOK_SIGNATURE_INVALID" ? 400 : 500;
       }
-    }) as typeof fetch,
+      webhookStatuses.push(status);
+      return status;
+    },
   });
   system = createPaymentSystem({
     store,
-    providers: [sandbox],
+    providers: [setup.provider],
     clock,
     notifier: { notify: async (n) => void notifications.push(n) },
     publisher,
@@ -122,19 +135,60 @@ export async function makeWorld(
   });
   return {
     store,
-    sandbox,
     system,
+    provider: setup.provider,
     clock,
     notifications,
     published,
     webhookStatuses,
     work: () => runWorkerPass(system!, "worker-1"),
-    deliver: () => sandbox.idle(),
+    deliver: () => setup.deliver(),
     async close() {
-      await sandbox.close();
+      await setup.close();
       await db.drop();
     },
   };
+}
+
+/**
+ * The whole product on the sandbox PSP, whose webhooks are POSTed (through an in-process
+ * `fetch`) to the host.
+ */
+export async function makeWorld(
+  dialect: Dialect,
+  overrides: Partial<PaymentSystemOptions> = {},
+): Promise<World> {
+  const world = await makeHostWorld(dialect, overrides, async (host) => {
+    const sandbox = sandboxProvider({
+      baseUrl: "http://shop.test/sandbox",
+      webhookUrl: "http://shop.test/webhooks/sandbox",
+      webhookSecret: "whsec_integration",
+      clock: host.clock,
+      bankTransferSettleMs: 30_000,
+      webhookRetry: { attempts: 5, baseMs: 1_000 },
+      fetch: (async (_url: string | URL | Request, init?: RequestInit) => {
+        const headers = Object.fromEntries(new Headers(init?.headers).entries());
+        const status = await host.receive("sandbox", String(init?.body ?? ""), headers);
+        return new Response("{}", { status });
+      }) as typeof fetch,
+    });
+    return { provider: sandbox, deliver: () => sandbox.idle(), close: () => sandbox.close() };
+  });
+  return { ...world, sandbox: world.provider };
+}
+
+/** Every ledger balance, as `"<account> <currency>" → balance`. */
+export async function balancesOf(world: HostWorld): Promise<Record<string, bigint>> {
+  return Object.fromEntries(
+    (await world.store.ledger.listBalances()).map((b) => [`${b.account} ${b.currency}`, b.balance]),
+  );
+}
+
+/** The types of a checkout's outbox events, in order. */
+export async function outboxTypesOf(world: HostWorld, checkoutId: string): Promise<string[]> {
+  return (await world.store.knex("settlekit_outbox").where({ aggregate_id: checkoutId }).orderBy("seq")).map(
+    (r) => r.type,
+  );
 }
 
 export const cart = (overrides: Partial<CheckoutInput> = {}): CheckoutInput => ({
