@@ -4,6 +4,7 @@ import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
 import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
+import { selectFrom, updateFromVersion } from "./statements.js";
 
 type Row = Record<string, unknown>;
 
@@ -30,27 +31,6 @@ const toCheckout = (row: Row): Checkout => ({
   estimatedDeliveryAt: readDateOrNull(row.estimated_delivery_at) ?? undefined,
 });
 
-const COLUMNS = [
-  "id",
-  "buyer_id",
-  "currency",
-  "status",
-  "method",
-  "psp_id",
-  "psp_reference",
-  "success_url",
-  "cancel_url",
-  "attempt",
-  "redirect_url",
-  "failure_reason",
-  "metadata",
-  "version",
-  "created_at",
-  "updated_at",
-  "expires_at",
-  "estimated_delivery_at",
-];
-
 /** The columns `toRow` writes, in its order (the hot statements bind them positionally). */
 const WRITE_COLUMNS = [
   "buyer_id",
@@ -74,9 +54,13 @@ const WRITE_COLUMNS = [
   "estimated_delivery_at",
   "check_after",
 ];
-const SELECT = `SELECT ${COLUMNS.join(", ")}, CAST(amount AS TEXT) AS amount, CAST(refunded_amount AS TEXT) AS refunded_amount FROM ${TABLES.checkouts}`;
+/** Money columns, read as exact text. */
+const MONEY = ["amount", "refunded_amount"];
+/** What is read back: the id and every written column but money (cast) and the sweeper's `check_after`. */
+const COLUMNS = ["id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c) && c !== "check_after")];
+const SELECT = selectFrom(TABLES.checkouts, COLUMNS, MONEY);
 const INSERT = `INSERT INTO ${TABLES.checkouts} (id, ${WRITE_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(WRITE_COLUMNS.length)})`;
-const UPDATE = `UPDATE ${TABLES.checkouts} SET ${WRITE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ? AND version = ?`;
+const UPDATE = updateFromVersion(TABLES.checkouts, WRITE_COLUMNS);
 const BY_ID = `${SELECT} WHERE id = ?`;
 const BY_PSP_REFERENCE = `${SELECT} WHERE psp_id = ? AND psp_reference = ?`;
 
@@ -103,7 +87,7 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
     estimated_delivery_at: c.estimatedDeliveryAt ? sql.time(c.estimatedDeliveryAt) : null,
     check_after: null,
   });
-  const select = () => db(TABLES.checkouts).select(sql.columns(COLUMNS, ["amount", "refunded_amount"]));
+  const select = () => db(TABLES.checkouts).select(sql.columns(COLUMNS, MONEY));
   const exec = execFor(db, sql.dialect);
   const writeParams = (c: Checkout) => {
     const row: Record<string, unknown> = toRow(c);

@@ -4,6 +4,7 @@ import type { Sql } from "../dialect.js";
 import { readDate, readDateOrNull, readJson } from "../dialect.js";
 import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
+import { multiRowInsert } from "./statements.js";
 
 type Row = Record<string, unknown>;
 
@@ -20,19 +21,10 @@ const toEvent = (row: Row): OutboxEvent => ({
   lastError: (row.last_error as string | null) ?? null,
 });
 
-const APPEND_ROW = "(?, ?, ?, ?, ?, ?, ?, 0)";
-/** One multi-row INSERT per event count (texts cached by count; state changes append one or two). */
-const appends = new Map<number, string>();
-const appendFor = (count: number): string => {
-  let text = appends.get(count);
-  if (!text) {
-    text = `INSERT INTO ${TABLES.outbox} (id, type, aggregate_type, aggregate_id, payload, created_at, available_at, attempts) VALUES ${Array(count).fill(APPEND_ROW).join(", ")}`;
-    if (appends.size < 16) appends.set(count, text);
-  }
-  return text;
-};
-/** Events per INSERT: keeps bind parameters well under the databases' limits. */
-const APPEND_CHUNK = 100;
+const append = multiRowInsert(
+  `INSERT INTO ${TABLES.outbox} (id, type, aggregate_type, aggregate_id, payload, created_at, available_at, attempts)`,
+  "(?, ?, ?, ?, ?, ?, ?, 0)",
+);
 
 export function knexOutbox(db: Knex | Knex.Transaction, sql: Sql): OutboxRepository {
   const exec = execFor(db, sql.dialect);
@@ -41,13 +33,10 @@ export function knexOutbox(db: Knex | Knex.Transaction, sql: Sql): OutboxReposit
   return {
     async append(events, now) {
       const at = sql.time(now);
-      for (let start = 0; start < events.length; start += APPEND_CHUNK) {
-        const chunk = events.slice(start, start + APPEND_CHUNK);
-        await exec.run(
-          appendFor(chunk.length),
-          chunk.flatMap((e) => [e.id, e.type, e.aggregateType, e.aggregateId, sql.json(e.payload), at, at]),
-        );
-      }
+      await append(
+        exec,
+        events.map((e) => [e.id, e.type, e.aggregateType, e.aggregateId, sql.json(e.payload), at, at]),
+      );
     },
     async claim({ workerId, limit, now, leaseUntil }) {
       const candidates = db(TABLES.outbox)

@@ -9,6 +9,7 @@ import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
 import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
+import { multiRowInsert, selectFrom, updateFromVersion } from "./statements.js";
 
 type Row = Record<string, unknown>;
 
@@ -32,24 +33,6 @@ const toOrder = (row: Row): PaymentOrder => ({
   paidOutAt: readDateOrNull(row.paid_out_at) ?? undefined,
 });
 
-const COLUMNS = [
-  "id",
-  "checkout_id",
-  "buyer_id",
-  "seller_id",
-  "currency",
-  "status",
-  "refund_status",
-  "failure_reason",
-  "payout_reference",
-  "metadata",
-  "version",
-  "created_at",
-  "updated_at",
-  "fulfilled_at",
-  "paid_out_at",
-];
-
 /** The columns `toRow` writes, in order (the hot statements bind them positionally). */
 const WRITE_COLUMNS = [
   "buyer_id",
@@ -68,22 +51,17 @@ const WRITE_COLUMNS = [
   "fulfilled_at",
   "paid_out_at",
 ];
-const SELECT = `SELECT ${COLUMNS.join(", ")}, CAST(amount AS TEXT) AS amount, CAST(refunded_amount AS TEXT) AS refunded_amount FROM ${TABLES.paymentOrders}`;
+/** Money columns, read as exact text. */
+const MONEY = ["amount", "refunded_amount"];
+/** What is read back: the ids and every written column but money (cast). */
+const COLUMNS = ["id", "checkout_id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c))];
+const SELECT = selectFrom(TABLES.paymentOrders, COLUMNS, MONEY);
 const BY_CHECKOUT = `${SELECT} WHERE checkout_id = ? ORDER BY position`;
-const UPDATE = `UPDATE ${TABLES.paymentOrders} SET ${WRITE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ? AND version = ?`;
-const INSERT_ROW = `(?, ?, ?${", ?".repeat(WRITE_COLUMNS.length)})`;
-/** One multi-row INSERT per order count (a checkout has few orders; texts are cached by count). */
-const inserts = new Map<number, string>();
-const insertFor = (count: number): string => {
-  let text = inserts.get(count);
-  if (!text) {
-    text = `INSERT INTO ${TABLES.paymentOrders} (id, checkout_id, position, ${WRITE_COLUMNS.join(", ")}) VALUES ${Array(count).fill(INSERT_ROW).join(", ")}`;
-    if (inserts.size < 64) inserts.set(count, text);
-  }
-  return text;
-};
-/** Rows per INSERT statement: keeps bind parameters well under SQLite's and Postgres's limits. */
-const INSERT_CHUNK = 100;
+const UPDATE = updateFromVersion(TABLES.paymentOrders, WRITE_COLUMNS);
+const insertRows = multiRowInsert(
+  `INSERT INTO ${TABLES.paymentOrders} (id, checkout_id, position, ${WRITE_COLUMNS.join(", ")})`,
+  `(?, ?, ?${", ?".repeat(WRITE_COLUMNS.length)})`,
+);
 
 export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): PaymentOrderRepository {
   const toRow = (o: PaymentOrder) => ({
@@ -103,7 +81,7 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
     fulfilled_at: o.fulfilledAt ? sql.time(o.fulfilledAt) : null,
     paid_out_at: o.paidOutAt ? sql.time(o.paidOutAt) : null,
   });
-  const select = () => db(TABLES.paymentOrders).select(sql.columns(COLUMNS, ["amount", "refunded_amount"]));
+  const select = () => db(TABLES.paymentOrders).select(sql.columns(COLUMNS, MONEY));
   const exec = execFor(db, sql.dialect);
   const writeParams = (o: PaymentOrder) => {
     const row: Record<string, unknown> = toRow(o);
@@ -112,13 +90,10 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
 
   return {
     async insertMany(orders) {
-      for (let start = 0; start < orders.length; start += INSERT_CHUNK) {
-        const chunk = orders.slice(start, start + INSERT_CHUNK);
-        await exec.run(
-          insertFor(chunk.length),
-          chunk.flatMap((o, i) => [o.id, o.checkoutId, start + i, ...writeParams(o)]),
-        );
-      }
+      await insertRows(
+        exec,
+        orders.map((o, position) => [o.id, o.checkoutId, position, ...writeParams(o)]),
+      );
     },
     async get(id, options = {}) {
       const query = select().where({ id }).first();

@@ -1,0 +1,39 @@
+import type { Exec } from "../exec.js";
+
+/** `SELECT <columns> FROM <table>` with the money columns read as exact decimal text. */
+export const selectFrom = (table: string, columns: readonly string[], money: readonly string[]): string =>
+  `SELECT ${[...columns, ...money.map((c) => `CAST(${c} AS TEXT) AS ${c}`)].join(", ")} FROM ${table}`;
+
+/** A compare-and-set UPDATE of `columns`: binds their values, then the id and the version it expects. */
+export const updateFromVersion = (table: string, columns: readonly string[]): string =>
+  `UPDATE ${table} SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE id = ? AND version = ?`;
+
+/** Rows per INSERT statement: keeps bind parameters well under SQLite's and Postgres's limits. */
+const ROWS_PER_STATEMENT = 100;
+/** Statement texts kept per insert (by row count; a handful of counts occur in practice). */
+const TEXTS_KEPT = 64;
+
+/**
+ * A multi-row INSERT (`head` is `INSERT INTO t (…)`, `row` one row's `(?, …)`): one statement per
+ * chunk of rows, its text built once per row count so each count stays a prepared statement.
+ */
+export function multiRowInsert(
+  head: string,
+  row: string,
+): (exec: Exec, rows: readonly (readonly unknown[])[]) => Promise<void> {
+  const texts = new Map<number, string>();
+  const textFor = (count: number): string => {
+    let text = texts.get(count);
+    if (!text) {
+      text = `${head} VALUES ${Array(count).fill(row).join(", ")}`;
+      if (texts.size < TEXTS_KEPT) texts.set(count, text);
+    }
+    return text;
+  };
+  return async (exec, rows) => {
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+      await exec.run(textFor(chunk.length), chunk.flat());
+    }
+  };
+}
