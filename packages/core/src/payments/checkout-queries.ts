@@ -1,7 +1,7 @@
-import type { Checkout } from "../domain/checkout.js";
 import type { CheckoutStatus } from "../domain/checkout-status.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { JsonObject } from "../ports/json.js";
+import { checkoutSummary } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 
 /** One page of a list: `has_more` says whether asking again after the last item finds more. */
@@ -10,24 +10,6 @@ const page = (data: JsonObject[], hasMore: boolean): JsonObject => ({
   data,
   has_more: hasMore,
 });
-
-/** A checkout without its orders, for lists. Money as decimal strings of minor units. */
-export function checkoutSummary(checkout: Checkout): JsonObject {
-  return {
-    id: checkout.id,
-    object: "checkout",
-    status: checkout.status,
-    buyer_id: checkout.buyerId,
-    currency: checkout.currency,
-    amount: checkout.amount.toString(),
-    refunded_amount: checkout.refundedAmount.toString(),
-    method: checkout.method,
-    psp: checkout.pspId,
-    failure_reason: checkout.failureReason ?? null,
-    created_at: checkout.createdAt.toISOString(),
-    updated_at: checkout.updatedAt.toISOString(),
-  };
-}
 
 export interface CheckoutEventsQuery {
   /** Only this buyer's checkout (another buyer's id is NOT_FOUND). */

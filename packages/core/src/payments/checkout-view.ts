@@ -35,15 +35,8 @@ export function nextAction(checkout: Checkout): NextAction {
   }
 }
 
-/**
- * The JSON shape of a checkout for API responses and stored idempotent responses. Money is
- * always a decimal string of minor units (never a JSON number).
- */
-export function checkoutView(
-  checkout: Checkout,
-  orders: readonly PaymentOrder[],
-  refunds: readonly Refund[] = [],
-): JsonObject {
+/** A checkout without its orders, for lists (and the first fields of its full view). */
+export function checkoutSummary(checkout: Checkout): JsonObject {
   return {
     id: checkout.id,
     object: "checkout",
@@ -54,8 +47,24 @@ export function checkoutView(
     refunded_amount: checkout.refundedAmount.toString(),
     method: checkout.method,
     psp: checkout.pspId,
-    redirect_url: checkout.redirectUrl ?? null,
     failure_reason: checkout.failureReason ?? null,
+    created_at: checkout.createdAt.toISOString(),
+    updated_at: checkout.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * The JSON shape of a checkout for API responses and stored idempotent responses. Money is
+ * always a decimal string of minor units (never a JSON number).
+ */
+export function checkoutView(
+  checkout: Checkout,
+  orders: readonly PaymentOrder[],
+  refunds: readonly Refund[] = [],
+): JsonObject {
+  return {
+    ...checkoutSummary(checkout),
+    redirect_url: checkout.redirectUrl ?? null,
     next_action: { ...nextAction(checkout) },
     metadata: { ...checkout.metadata },
     orders: orders.map((o) => ({
@@ -74,8 +83,6 @@ export function checkoutView(
       status: r.status,
       failure_reason: r.failureReason ?? null,
     })),
-    created_at: checkout.createdAt.toISOString(),
-    updated_at: checkout.updatedAt.toISOString(),
     expires_at: checkout.expiresAt?.toISOString() ?? null,
     estimated_delivery_at: checkout.estimatedDeliveryAt?.toISOString() ?? null,
   };
