@@ -1,7 +1,7 @@
 import type { PayoutInput, PayoutResult } from "@settlekit/core";
 import { assertCurrency, requestFingerprint } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
-import { idempotencyMismatch, rejected } from "./errors.js";
+import { rejected } from "./errors.js";
 import type { SandboxPayout } from "./records.js";
 import { newId } from "./records.js";
 
@@ -44,18 +44,8 @@ export function payoutSeller(ctx: SandboxContext, input: PayoutInput): PayoutRes
   validate(input);
   const { idempotencyKey: _key, ...rest } = input;
   const print = requestFingerprint(rest);
-  const byKey = ctx.state.payoutKeys.get(input.idempotencyKey);
-  if (byKey && byKey.fingerprint !== print) throw idempotencyMismatch(input.idempotencyKey);
-  const byId = ctx.state.payoutIds.get(input.payoutId);
-  if (byId && byId.fingerprint !== print) {
-    throw rejected(
-      `Payout id ${input.payoutId} was already used with different parameters.`,
-      "idempotency_error",
-      "payoutId",
-    );
-  }
-  const known = byKey ?? byId;
-  if (known) return result(ctx.state.payouts.get(known.reference)!);
+  const known = ctx.state.payoutRequests.earlier(input.idempotencyKey, input.payoutId, print);
+  if (known) return result(ctx.state.payouts.get(known)!);
   const payout: SandboxPayout = {
     payoutReference: newId("sbx_po"),
     payoutId: input.payoutId,
@@ -68,8 +58,6 @@ export function payoutSeller(ctx: SandboxContext, input: PayoutInput): PayoutRes
     createdAt: ctx.now(),
   };
   ctx.state.payouts.set(payout.payoutReference, payout);
-  const entry = { fingerprint: print, reference: payout.payoutReference };
-  ctx.state.payoutKeys.set(input.idempotencyKey, entry);
-  ctx.state.payoutIds.set(input.payoutId, entry);
+  ctx.state.payoutRequests.remember(input.idempotencyKey, input.payoutId, print, payout.payoutReference);
   return result(payout);
 }

@@ -7,6 +7,7 @@ import type {
   RefundStatus,
   RetrievedPayment,
 } from "@settlekit/core";
+import { idempotencyMismatch, rejected } from "./errors.js";
 
 /**
  * A hosted payment as the sandbox keeps it. Card data is never stored: of the number only the
@@ -72,6 +73,43 @@ interface KeyEntry {
 }
 
 /**
+ * Requests known both by their idempotency key and by settlekit's own id for them (refund id,
+ * payout id): the same key or the same id again is the same request — "already refunded",
+ * "already paid" — and either one with other parameters is a fatal `idempotency_error`.
+ */
+export class KeyedRequests {
+  private readonly byKey = new Map<string, KeyEntry>();
+  private readonly byId = new Map<string, KeyEntry>();
+
+  /** `what`: "Refund", "Payout"; `idParam`: the input field holding the id. */
+  constructor(
+    private readonly what: string,
+    private readonly idParam: string,
+  ) {}
+
+  /** The reference of the earlier request with this key or id, if any. */
+  earlier(key: string, id: string, fingerprint: string): string | undefined {
+    const byKey = this.byKey.get(key);
+    if (byKey && byKey.fingerprint !== fingerprint) throw idempotencyMismatch(key);
+    const byId = this.byId.get(id);
+    if (byId && byId.fingerprint !== fingerprint) {
+      throw rejected(
+        `${this.what} id ${id} was already used with different parameters.`,
+        "idempotency_error",
+        this.idParam,
+      );
+    }
+    return (byKey ?? byId)?.reference;
+  }
+
+  remember(key: string, id: string, fingerprint: string, reference: string): void {
+    const entry = { fingerprint, reference };
+    this.byKey.set(key, entry);
+    this.byId.set(id, entry);
+  }
+}
+
+/**
  * The sandbox's whole state, in memory: it lives as long as the provider object, and every
  * process has its own. That is fine for a simulator and is why it needs no database; a restart
  * forgets every payment, like resetting a PSP's test mode.
@@ -81,14 +119,11 @@ export class SandboxState {
   readonly refunds = new Map<string, SandboxRefund>();
   /** Registration idempotency keys → payment reference (kept forever; Stripe keeps them 24 h). */
   readonly registrationKeys = new Map<string, KeyEntry>();
-  /** Refund idempotency keys → refund reference. */
-  readonly refundKeys = new Map<string, KeyEntry>();
-  /** Settlekit refund ids → refund reference: a refund id seen again is "already refunded". */
-  readonly refundIds = new Map<string, KeyEntry>();
+  /** Refunds by idempotency key and by settlekit refund id ("already refunded"). */
+  readonly refundRequests = new KeyedRequests("Refund", "refundId");
   readonly payouts = new Map<string, SandboxPayout>();
-  /** Payout idempotency keys, and settlekit payout ids ("already paid"), → payout reference. */
-  readonly payoutKeys = new Map<string, KeyEntry>();
-  readonly payoutIds = new Map<string, KeyEntry>();
+  /** Payouts by idempotency key and by settlekit payout id ("already paid"). */
+  readonly payoutRequests = new KeyedRequests("Payout", "payoutId");
 
   refundsOf(pspReference: string): SandboxRefund[] {
     return [...this.refunds.values()].filter((r) => r.pspReference === pspReference);

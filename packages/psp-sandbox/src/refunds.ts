@@ -1,7 +1,7 @@
 import type { RefundInput, RefundResult } from "@settlekit/core";
 import { PspError, requestFingerprint } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
-import { idempotencyMismatch, rejected } from "./errors.js";
+import { rejected } from "./errors.js";
 import { findPayment } from "./payment-attempt.js";
 import type { SandboxRefund } from "./records.js";
 import { newId } from "./records.js";
@@ -44,18 +44,8 @@ function validate(input: RefundInput): void {
 export function refundPayment(ctx: SandboxContext, input: RefundInput): RefundResult {
   validate(input);
   const print = fingerprint(input);
-  const byKey = ctx.state.refundKeys.get(input.idempotencyKey);
-  if (byKey && byKey.fingerprint !== print) throw idempotencyMismatch(input.idempotencyKey);
-  const byId = ctx.state.refundIds.get(input.refundId);
-  if (byId && byId.fingerprint !== print) {
-    throw rejected(
-      `Refund id ${input.refundId} was already used with different parameters.`,
-      "idempotency_error",
-      "refundId",
-    );
-  }
-  const known = byKey ?? byId;
-  if (known) return result(ctx.state.refunds.get(known.reference)!);
+  const known = ctx.state.refundRequests.earlier(input.idempotencyKey, input.refundId, print);
+  if (known) return result(ctx.state.refunds.get(known)!);
   const payment = findPayment(ctx, input.pspReference);
   if (payment.status !== "succeeded") {
     throw rejected(
@@ -91,9 +81,7 @@ export function refundPayment(ctx: SandboxContext, input: RefundInput): RefundRe
     createdAt: ctx.now(),
   };
   ctx.state.refunds.set(refund.refundReference, refund);
-  const entry = { fingerprint: print, reference: refund.refundReference };
-  ctx.state.refundKeys.set(input.idempotencyKey, entry);
-  ctx.state.refundIds.set(input.refundId, entry);
+  ctx.state.refundRequests.remember(input.idempotencyKey, input.refundId, print, refund.refundReference);
   payment.amountRefunded += input.amount;
   payment.updatedAt = refund.createdAt;
   ctx.emit("refund.succeeded", payment, refund);
