@@ -1,8 +1,7 @@
 import type { PayoutInput, PayoutResult } from "@settlekit/core";
-import { assertCurrency } from "@settlekit/core";
 import type Stripe from "stripe";
 import { fromStripeAmount, stripeCurrency, toStripeAmount } from "./currency.js";
-import { call, rejected } from "./errors.js";
+import { call, rejected, requireRequestFields } from "./errors.js";
 import { idOf, META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
 
@@ -10,22 +9,6 @@ const result = (transfer: Stripe.Transfer): PayoutResult => ({
   payoutReference: transfer.id,
   status: transfer.reversed ? "reversed" : "paid",
 });
-
-function validate(input: PayoutInput): void {
-  if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
-    throw rejected("idempotencyKey is required.", "idempotencyKey");
-  }
-  if (typeof input.payoutId !== "string" || input.payoutId === "")
-    throw rejected("payoutId is required.", "payoutId");
-  if (typeof input.amount !== "bigint" || input.amount <= 0n) {
-    throw rejected("amount must be a positive bigint of minor units.", "amount");
-  }
-  try {
-    assertCurrency(input.currency);
-  } catch {
-    throw rejected(`Unsupported currency ${JSON.stringify(input.currency)}.`, "currency");
-  }
-}
 
 /** The charge that funded the payment: the transfer then draws on that charge's money. */
 async function sourceCharge(
@@ -63,7 +46,7 @@ export async function transferToSeller(
   options: ResolvedStripeOptions,
   input: PayoutInput,
 ): Promise<PayoutResult> {
-  validate(input);
+  requireRequestFields(input, ["payoutId"], { currency: true });
   const amount = toStripeAmount(input.amount, input.currency, { purpose: "payout" });
   const destination = await options.connectedAccount?.(input.sellerId);
   if (!destination) {

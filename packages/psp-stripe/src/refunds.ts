@@ -2,7 +2,7 @@ import type { RefundInput, RefundResult, RefundStatus } from "@settlekit/core";
 import { PspError } from "@settlekit/core";
 import type Stripe from "stripe";
 import { fromStripeAmount, isoCurrency, toStripeAmount } from "./currency.js";
-import { call, rejected, toPspError } from "./errors.js";
+import { call, rejected, requireRequestFields, toPspError } from "./errors.js";
 import { META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
 
@@ -22,17 +22,6 @@ const result = (refund: Stripe.Refund): RefundResult => ({
 
 /** Stripe's answers to "more than what is left": the charge is fully refunded, or the amount is too large. */
 const EXCEEDS = new Set(["charge_already_refunded", "amount_too_large"]);
-
-function validate(input: RefundInput): void {
-  if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
-    throw rejected("idempotencyKey is required.", "idempotencyKey");
-  }
-  if (typeof input.refundId !== "string" || input.refundId === "")
-    throw rejected("refundId is required.", "refundId");
-  if (typeof input.amount !== "bigint" || input.amount <= 0n) {
-    throw rejected("amount must be a positive bigint of minor units.", "amount");
-  }
-}
 
 /** A refund settlekit already made for this refund id (written in its metadata), if any. */
 async function findRefund(options: ResolvedStripeOptions, paymentIntent: string, refundId: string) {
@@ -56,7 +45,7 @@ export async function refundSession(
   options: ResolvedStripeOptions,
   input: RefundInput,
 ): Promise<RefundResult> {
-  validate(input);
+  requireRequestFields(input, ["refundId"]);
   const session = await call("Retrieving the Checkout Session to refund", () =>
     options.client.checkout.sessions.retrieve(input.pspReference, { expand: ["payment_intent"] }),
   );

@@ -1,8 +1,8 @@
 import type { CreateHostedPaymentInput, HostedPayment, PaymentMethod } from "@settlekit/core";
-import { assertCurrency, PAYMENT_METHODS } from "@settlekit/core";
+import { PAYMENT_METHODS } from "@settlekit/core";
 import type Stripe from "stripe";
 import { stripeCurrency, toStripeAmount } from "./currency.js";
-import { call, rejected } from "./errors.js";
+import { call, rejected, requireRequestFields } from "./errors.js";
 import { fromUnix, META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
 
@@ -81,20 +81,7 @@ function paymentMethods(
 
 /** Input checks made before anything is sent (nothing is registered on failure). */
 function validate(input: CreateHostedPaymentInput): void {
-  if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
-    throw rejected("idempotencyKey is required.", "idempotencyKey");
-  }
-  if (typeof input.checkoutId !== "string" || input.checkoutId === "") {
-    throw rejected("checkoutId is required.", "checkoutId");
-  }
-  if (typeof input.amount !== "bigint" || input.amount <= 0n) {
-    throw rejected("amount must be a positive bigint of minor units.", "amount");
-  }
-  try {
-    assertCurrency(input.currency);
-  } catch {
-    throw rejected(`Unsupported currency ${JSON.stringify(input.currency)}.`, "currency");
-  }
+  requireRequestFields(input, ["checkoutId"], { currency: true });
   if (!PAYMENT_METHODS.includes(input.method))
     throw rejected(`Unknown method ${String(input.method)}.`, "method");
   if (!Array.isArray(input.orders) || input.orders.length === 0) {
