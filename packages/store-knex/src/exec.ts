@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import type { Dialect } from "./dialect.js";
+import { statementName } from "./pg-statement-names.js";
 import type { SqliteDatabase } from "./sqlite-connection.js";
 
 export type Row = Record<string, unknown>;
@@ -33,10 +33,8 @@ function pgStatement(text: string): { name: string; text: string } {
   let statement = pgStatements.get(text);
   if (!statement) {
     let n = 0;
-    statement = {
-      name: `settlekit_x_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`,
-      text: text.replace(/\?/g, () => `$${++n}`),
-    };
+    const pgText = text.replace(/\?/g, () => `$${++n}`);
+    statement = { name: statementName(pgText), text: pgText };
     pgStatements.set(text, statement);
   }
   return statement;

@@ -15,6 +15,10 @@ const names = new Map<string, string | null>();
 const MAX_NAMED = 1024;
 const named = new WeakSet<object>();
 
+/** The prepared-statement name of a statement text: stable across processes and connections. */
+export const statementName = (text: string): string =>
+  `settlekit_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+
 function nameFor(text: string): string | undefined {
   const known = names.get(text);
   if (known !== undefined) return known ?? undefined;
@@ -24,7 +28,7 @@ function nameFor(text: string): string | undefined {
     if (names.size < MAX_NAMED) names.set(text, null);
     return undefined;
   }
-  const name = `settlekit_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+  const name = statementName(text);
   names.set(text, name);
   return name;
 }
