@@ -12,7 +12,9 @@
 // file; when `pgbench` is on the PATH, TPC-B (scale 10, C clients, same duration) on the same
 // server afterwards, and `lifecycles_per_s / pgbench_tps`; then pgbench running one lifecycle's
 // own SQL (lifecycle.pgbench.sql, C clients, -M prepared), which says how many lifecycles/s the
-// database alone allows on this machine — the ceiling of that ratio for this SQL.
+// database alone allows on this machine — the ceiling of that ratio for this SQL — and on the same
+// work written as one statement per phase (lifecycle-lean.pgbench.sql, a what-if); and the bound
+// the machine's CPU puts on the ratio (machine CPU per TPC-B transaction ÷ per lifecycle).
 //
 // Environment:
 //   SETTLEKIT_PG_URL        admin connection (default postgres://postgres@127.0.0.1:5432/test); the
@@ -23,6 +25,7 @@
 //   BENCH_STORES            which runs, comma-separated (default postgres,sqlite,sqlite-normal)
 //   BENCH_PGBENCH           0 to skip pgbench (default 1)
 //   BENCH_PGBENCH_PREPARED  0 to skip the extra `pgbench -M prepared` run (default 1)
+//   BENCH_PGBENCH_LEAN      0 to skip pgbench on lifecycle-lean.pgbench.sql (default 1)
 //   BENCH_STATEMENTS        0 to skip counting SQL statements on one probe lifecycle (default 1)
 //   BENCH_WEBHOOK_CONCURRENCY  webhook POSTs the sandbox keeps in flight at once (its
 //                           `webhookConcurrency`; default BENCH_CONCURRENCY: a real PSP delivers
@@ -102,6 +105,9 @@ const PGBENCH_DB = "settlekit_pgbench_lifecycle";
 const PGBENCH_SQL_DB = "settlekit_pgbench_lifecycle_sql";
 /** One lifecycle's SQL as the Postgres store sends it, for pgbench (see the file's header). */
 const LIFECYCLE_SQL = fileURLToPath(new URL("./lifecycle.pgbench.sql", import.meta.url));
+/** The same work as one data-modifying statement per phase: a what-if ceiling (see the file). */
+const LEAN_SQL = fileURLToPath(new URL("./lifecycle-lean.pgbench.sql", import.meta.url));
+const RUN_LEAN_SQL = process.env.BENCH_PGBENCH_LEAN !== "0";
 const execFileAsync = promisify(execFile);
 /** Throughput and targets: lifecycles/s ≥ 0.35 × pgbench TPC-B tps; SQLite ≥ 1000 lifecycles/s. */
 const TARGETS = {
@@ -621,14 +627,15 @@ async function benchSqlite(dir, sqliteSynchronous) {
 }
 
 /**
- * pgbench running one lifecycle's own SQL (`lifecycle.pgbench.sql`: the same statements, tables,
- * indexes and row sizes, `-M prepared`, `BENCH_CONCURRENCY` clients) in a database migrated by the
- * store: how many lifecycles/s the database alone allows here, with no Node in the loop.
+ * pgbench running one lifecycle's SQL from `script` (`lifecycle.pgbench.sql`: the same statements,
+ * tables, indexes and row sizes as the store; `lifecycle-lean.pgbench.sql`: the same work as one
+ * statement per phase) with `-M prepared` and `BENCH_CONCURRENCY` clients, in a database migrated
+ * by the store: how many lifecycles/s the database alone allows here, with no Node in the loop.
  */
-async function benchLifecycleSql() {
+async function benchLifecycleSql(script, title) {
   const version = await pgbenchAvailable();
   if (!version) return null;
-  log(`\n== pgbench running the lifecycle's own SQL: ${CONCURRENCY} clients, ${SECONDS} s, -M prepared`);
+  log(`\n== pgbench running ${title}: ${CONCURRENCY} clients, ${SECONDS} s, -M prepared`);
   const admin = pgKnex(PG_URL, 1);
   try {
     const { rows } = await admin.raw("SELECT current_setting('server_version_num')::int AS num");
@@ -636,7 +643,7 @@ async function benchLifecycleSql() {
       await knexStore(knex).migrate();
       const { connArgs, env } = pgbenchArgs(PGBENCH_SQL_DB);
       const args = [...connArgs, "-n", "-M", "prepared", "-c", String(CONCURRENCY)];
-      args.push("-j", String(Math.max(1, Math.min(2, CONCURRENCY))), "-f", LIFECYCLE_SQL);
+      args.push("-j", String(Math.max(1, Math.min(2, CONCURRENCY))), "-f", script);
       const pgbench = (seconds) =>
         execFileAsync(PGBENCH, [...args, "-T", String(Math.ceil(seconds)), PGBENCH_SQL_DB], {
           env,
@@ -654,11 +661,18 @@ async function benchLifecycleSql() {
       return { ...parsed, cost };
     });
   } catch (error) {
-    console.error(`pgbench on the lifecycle's SQL failed: ${errorText(error)}`);
+    console.error(`pgbench running ${title} failed: ${errorText(error)}`);
     return { error: errorText(error) };
   } finally {
     await admin.destroy();
   }
+}
+
+/** Client CPU (`clientKey`) plus server CPU per unit of `cost`, or undefined when unknown. */
+function cpuPerUnit(cost, clientKey) {
+  const client = cost?.[clientKey];
+  const server = cost?.backendCpuMsPerUnit ?? cost?.postgresCpuMsPerUnit;
+  return typeof client === "number" && typeof server === "number" ? client + server : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -684,7 +698,14 @@ async function main() {
       runPgbench: RUN_PGBENCH,
       serverLabel: SERVER_LABEL,
     });
-    if (RUN_PGBENCH) result.pgbenchLifecycleSql = await benchLifecycleSql();
+    if (RUN_PGBENCH) {
+      result.pgbenchLifecycleSql = await benchLifecycleSql(LIFECYCLE_SQL, "the lifecycle's own SQL");
+      if (RUN_LEAN_SQL)
+        result.pgbenchLeanSql = await benchLifecycleSql(
+          LEAN_SQL,
+          "the lifecycle's work as one statement per phase (what-if)",
+        );
+    }
   }
 
   // SQLite file: the store's default durability (synchronous=FULL), then synchronous=NORMAL.
@@ -747,6 +768,40 @@ async function main() {
         `${result.lifecycleSqlRatio} × TPC-B (the ceiling of lifecycles_per_s / pgbench_tps on this machine ` +
         `for this SQL, whatever the client does)`,
     );
+  }
+  const lean = result.pgbenchLeanSql;
+  if (lean?.tps && tpcb) {
+    result.leanSqlRatio = round(lean.tps / tpcb, 3);
+    log(
+      `what-if: the same work as one statement per phase does ${round(lean.tps)} lifecycles/s = ` +
+        `${result.leanSqlRatio} × TPC-B with no client at all`,
+    );
+  }
+  // When the lifecycles and TPC-B both keep the machine's CPUs busy, their rates stand in the
+  // inverse ratio of the machine CPU each unit costs: the ratio cannot exceed that quotient.
+  const tpcbCpu = cpuPerUnit(result.pgbench?.simple?.cost, "childCpuMsPerUnit");
+  const cpuBound = (label, cpu) => {
+    if (!tpcbCpu || !cpu) return undefined;
+    const bound = round(tpcbCpu / cpu, 3);
+    log(
+      `  ${label}: ${fmt(cpu, 3)} ms of machine CPU per lifecycle against ${fmt(tpcbCpu, 3)} ms per TPC-B ` +
+        `transaction (pgbench + server) → ratio at most ${bound} with both CPU-bound`,
+    );
+    return bound;
+  };
+  if (tpcbCpu) {
+    log("CPU bound (2 vCPUs shared by client and server):");
+    result.cpuBound = {
+      store: cpuBound(
+        "settlekit (Node + its Postgres backends)",
+        cpuPerUnit(result.postgres?.cost, "nodeCpuMsPerUnit"),
+      ),
+      lifecycleSql: cpuBound(
+        "the lifecycle's SQL under pgbench",
+        cpuPerUnit(sqlOnly?.cost, "childCpuMsPerUnit"),
+      ),
+      leanSql: cpuBound("one statement per phase under pgbench", cpuPerUnit(lean?.cost, "childCpuMsPerUnit")),
+    };
   }
   printTargets(result, TARGETS);
   finish(result);
