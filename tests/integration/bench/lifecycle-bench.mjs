@@ -76,6 +76,7 @@ import {
   round,
   SECONDS,
   setTargets,
+  settleDisk,
   sqlitePragmas,
   storeHeader,
   storeRow,
@@ -650,6 +651,7 @@ async function benchLifecycleSql(script, title) {
           maxBuffer: 64 * 1024 * 1024,
         });
       if (WARMUP_SECONDS > 0) await pgbench(WARMUP_SECONDS);
+      await settleDisk();
       gc();
       const lsn = await walLsn(admin);
       const started = meter();
@@ -689,6 +691,16 @@ async function main() {
       `node ${process.version}, nproc ${result.nproc}`,
   );
 
+  // SQLite file first: the store's default durability (synchronous=FULL), then synchronous=NORMAL.
+  // Its synced commits wait on the disk, which the Postgres and pgbench runs leave busy writing
+  // back for a while, so SQLite runs on a quiet disk and Postgres (CPU-bound here) after it.
+  await withTempDir("settlekit-lifecycle-bench-", async (dir) => {
+    const sqlite = (mode) =>
+      checkedSqliteRun(result.failures, mode ?? "default", () => benchSqlite(dir, mode));
+    if (STORES.includes("sqlite")) result.sqliteDefault = await sqlite(undefined);
+    if (STORES.includes("sqlite-normal")) result.sqliteNormal = await sqlite("normal");
+  });
+
   // PostgreSQL, then pgbench on the same server (one after the other, never concurrently).
   if (STORES.includes("postgres")) {
     await benchPostgresAndPgbench(result, {
@@ -707,14 +719,6 @@ async function main() {
         );
     }
   }
-
-  // SQLite file: the store's default durability (synchronous=FULL), then synchronous=NORMAL.
-  await withTempDir("settlekit-lifecycle-bench-", async (dir) => {
-    const sqlite = (mode) =>
-      checkedSqliteRun(result.failures, mode ?? "default", () => benchSqlite(dir, mode));
-    if (STORES.includes("sqlite")) result.sqliteDefault = await sqlite(undefined);
-    if (STORES.includes("sqlite-normal")) result.sqliteNormal = await sqlite("normal");
-  });
 
   setTargets(result, TARGETS);
   const header = storeHeader(
