@@ -3,6 +3,7 @@ import * as initial from "./0001-initial.js";
 import * as payments from "./0002-payments.js";
 import * as outboxByAggregate from "./0003-outbox-by-aggregate.js";
 import * as deliveryEstimate from "./0004-checkout-delivery-estimate.js";
+import * as sellerOrdersByDate from "./0005-seller-orders-by-date.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0002-payments": payments,
   "0003-outbox-by-aggregate": outboxByAggregate,
   "0004-checkout-delivery-estimate": deliveryEstimate,
+  "0005-seller-orders-by-date": sellerOrdersByDate,
 };
 
 /** A knex migration source over the shipped migrations. */

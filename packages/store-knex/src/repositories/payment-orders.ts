@@ -114,11 +114,10 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
         .limit(limit);
       if (statuses) query.whereIn("status", statuses);
       if (beforeId) {
-        const anchor = db(TABLES.paymentOrders).select("created_at").where({ id: beforeId });
-        query.where((q) =>
-          q
-            .where("created_at", "<", anchor)
-            .orWhere((same) => same.where("created_at", "=", anchor).where("id", "<", beforeId)),
+        // A row-value comparison: the (seller_id, created_at, id) index continues from the anchor.
+        query.whereRaw(
+          `(created_at, id) < (SELECT created_at, id FROM ${TABLES.paymentOrders} WHERE id = ?)`,
+          [beforeId],
         );
       }
       return (await query).map(toOrder);
