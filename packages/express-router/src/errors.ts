@@ -23,6 +23,8 @@ export const HttpErrorCodes = {
   RATE_LIMITED: "RATE_LIMITED",
   /** No route for this method and path under the router's prefix. */
   ROUTE_NOT_FOUND: "ROUTE_NOT_FOUND",
+  /** A known path with a method it does not have; `Allow` lists those it has. */
+  METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
   /** A webhook's raw bytes were consumed by a body parser the router could not get ahead of. */
   RAW_BODY_UNAVAILABLE: "RAW_BODY_UNAVAILABLE",
   /** Anything unexpected (a bug): details are logged, never sent. */
@@ -70,6 +72,7 @@ export const ERROR_STATUS: { readonly [C in ApiErrorCode]: { status: number; typ
   HTTPS_REQUIRED: { status: 403, type: "permission_error" },
   NOT_FOUND: invalid(404),
   ROUTE_NOT_FOUND: invalid(404),
+  METHOD_NOT_ALLOWED: invalid(405),
   // A refund of a payment that is not captured, a retry of one that did not fail…
   INVALID_STATE_TRANSITION: invalid(409),
   JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT: invalid(409),

@@ -111,6 +111,30 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
     });
   }
 
+  // A known path asked with another method: 405 and the methods it has (RFC 9110 §15.5.6), or
+  // for OPTIONS, just those methods. Registered after the routes, so only the others get here.
+  const methodsByPath = new Map<string, string[]>([["/openapi.json", ["GET"]]]);
+  for (const route of ROUTES) {
+    methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method.toUpperCase()]);
+  }
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : []), "OPTIONS"].join(", ");
+    api.all(path, (req: Request, res: Response) => {
+      if (req.method === "OPTIONS") {
+        res.status(204).set("Allow", allow).end();
+        return;
+      }
+      throw new ApiError(
+        "METHOD_NOT_ALLOWED",
+        `${req.method} is not allowed here; use ${allow}.`,
+        undefined,
+        {
+          Allow: allow,
+        },
+      );
+    });
+  }
+
   async function run(route: Route, req: Request, res: Response) {
     if (limits && route.access !== "webhook") await limits.consume("ip", clientIp(req));
     let buyerId = "";

@@ -269,9 +269,24 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     const res = await request(world.app).get("/v1/nope").set(asBuyer());
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("route_not_found");
-    const wrongMethod = await request(world.app).delete("/v1/payments/chk_1").set(asBuyer());
-    expect(wrongMethod.status).toBe(404);
     expect((await request(world.app).get("/elsewhere")).headers["content-type"]).toMatch(/^text\/html/);
+  });
+
+  it("answers a known path asked with another method with 405 and Allow, and OPTIONS with Allow", async () => {
+    const wrongMethod = await request(world.app).delete("/v1/payments/chk_1").set(asBuyer());
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe("GET, HEAD, OPTIONS");
+    expect(wrongMethod.body.error).toMatchObject({
+      type: "invalid_request_error",
+      code: "method_not_allowed",
+    });
+    const getPayments = await request(world.app).get("/v1/payments").set(asBuyer());
+    expect(getPayments.status).toBe(405);
+    expect(getPayments.headers.allow).toBe("POST, OPTIONS");
+    const options = await request(world.app).options("/v1/payments/chk_1/refunds").set(asBuyer());
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe("POST, OPTIONS");
+    expect((await request(world.app).put("/v1/webhooks/sandbox").send("{}")).status).toBe(405);
   });
 });
 
