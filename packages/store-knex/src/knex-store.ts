@@ -1,4 +1,4 @@
-import type { LedgerRepository, Store, StoreTx, TransactionOptions } from "@settlekit/core";
+import type { Store, StoreTx, TransactionOptions } from "@settlekit/core";
 import { ErrorCodes, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Dialect } from "./dialect.js";
@@ -20,7 +20,6 @@ import { knexWebhookEvents } from "./repositories/webhook-events.js";
 import type { SqliteSynchronous } from "./sqlite-connection.js";
 import { sqliteConnections } from "./sqlite-connection.js";
 import { TABLES } from "./tables.js";
-import type { SavepointTarget } from "./transaction-batches.js";
 import { transactionBatches } from "./transaction-batches.js";
 
 export interface KnexStoreOptions {
@@ -41,27 +40,6 @@ export interface KnexStoreOptions {
    * power loss (never corrupted).
    */
   readonly sqliteSynchronous?: SqliteSynchronous;
-  /**
-   * With `full`, where settlekit's commits are synced (default `true`): off the event loop. Its
-   * write transactions commit without a sync, the WAL is synced on libuv's thread pool, and no
-   * caller gets a result before that sync has completed — the same guarantee as syncing inside
-   * COMMIT, while the event loop goes on running the next transactions during the sync. Reads
-   * through the store are answered only once everything they could have seen is durable. Other
-   * processes reading the same file may see a commit a few milliseconds before it is durable;
-   * set `false` to sync inside COMMIT when that matters.
-   */
-  readonly sqliteBackgroundSync?: boolean;
-}
-
-/** `ledger` with every answer handed out only after `after` (reads waiting for durability). */
-function durableReads(ledger: LedgerRepository, after: <T>(value: T) => Promise<T>): LedgerRepository {
-  return {
-    insertJournal: (journal) => ledger.insertJournal(journal).then(after),
-    getJournal: (reference) => ledger.getJournal(reference).then(after),
-    listJournals: (query) => ledger.listJournals(query).then(after),
-    getBalance: (account, currency) => ledger.getBalance(account, currency).then(after),
-    listBalances: (query) => ledger.listBalances(query).then(after),
-  };
 }
 
 /** The default {@link KnexStoreOptions.balanceShards} policy. */
@@ -95,9 +73,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   const shards = options.balanceShards ?? defaultBalanceShards;
   const maxAttempts = options.maxTransactionAttempts ?? 8;
   const sqlite =
-    dialect === "sqlite"
-      ? sqliteConnections(knex, options.sqliteSynchronous ?? "full", options.sqliteBackgroundSync ?? true)
-      : undefined;
+    dialect === "sqlite" ? sqliteConnections(knex, options.sqliteSynchronous ?? "full") : undefined;
 
   /** Runs `work` again on transient conflicts, a bounded number of times. */
   async function withRetries<T>(work: () => Promise<T>): Promise<T> {
@@ -139,57 +115,40 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   // Outside transactions: group commit (one statement per group on Postgres, one IMMEDIATE
   // transaction per group on SQLite).
   const autocommitInsert: JournalInsert = sqlite
-    ? sqliteJournalWriter((fn) => sqlite.write(fn), shards)
+    ? sqliteJournalWriter((fn) => sqlite.use(fn), shards)
     : postgresJournalWriter(knex, shards, isTransient);
   const autocommitLedger = knexLedger(knex, sql, (journal) => withRetries(() => autocommitInsert(journal)));
 
-  /** A Postgres transaction, or a SQLite read-only one (SQLite writes go through sqliteWrite). */
-  async function attempt<T>(fn: (tx: StoreTx, trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  async function attempt<T>(
+    fn: (tx: StoreTx, trx: Knex.Transaction) => Promise<T>,
+    readOnly: boolean,
+  ): Promise<T> {
     if (sqlite) await sqlite.use(() => undefined); // settle the connection's pragmas first
     return knex.transaction(async (trx) => {
+      // First statement a write: SQLite takes the write lock now, waiting (busy_timeout) if it
+      // must, instead of failing later on a read→write upgrade that could deadlock.
+      if (sqlite && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
       if (!sqlite) nameStatements(await (trx.client as Knex.Client).acquireConnection());
       return fn(repositories(trx), trx);
     });
   }
 
-  /** A SQLite write transaction; `durable` resolves once its commit survives power loss. */
-  const sqliteWriteAttempt = (body: (trx: Knex.Transaction, savepoints: SavepointTarget) => Promise<void>) =>
-    sqlite!.write((connection) =>
-      knex.transaction(
-        async (trx) => {
-          // First statement a write: SQLite takes the write lock now, waiting (busy_timeout) if
-          // it must, instead of failing later on a read→write upgrade that could deadlock.
-          await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
-          // Savepoints straight on the connection (prepared once, see cachePreparedStatements).
-          await body(trx, { raw: (text) => connection.prepare(text).run() });
-        },
-        { connection },
-      ),
-    );
-
   // SQLite writers: group commit of whole transactions (see transactionBatches).
   const sqliteWrite = sqlite
     ? transactionBatches<Knex.Transaction, StoreTx>(
-        async (body) => (await withRetries(() => sqliteWriteAttempt(body))).durable,
+        (body) => withRetries(() => attempt(async (_tx, trx) => body(trx), false)),
         repositories,
       )
     : undefined;
 
-  /** SQLite reads are answered once what they could have seen is durable (see sqliteBackgroundSync). */
-  const afterDurable = async <T>(value: T): Promise<T> => {
-    await sqlite?.durable();
-    return value;
-  };
-
   return {
     dialect,
     knex,
-    ledger: sqlite ? durableReads(autocommitLedger, afterDurable) : autocommitLedger,
+    ledger: autocommitLedger,
     transaction: (fn, txOptions: TransactionOptions = {}) => {
       const readOnly = txOptions.readOnly === true;
       if (sqliteWrite && !readOnly) return sqliteWrite(fn);
-      const result = withRetries(() => attempt(fn));
-      return sqlite ? result.then(afterDurable) : result;
+      return withRetries(() => attempt(fn, readOnly));
     },
     async migrate() {
       if (sqlite) await sqlite.use(() => undefined);

@@ -1,8 +1,8 @@
 import type { Outcome } from "./group-commit.js";
 
-/** Where a batch runs its savepoint statements (the physical transaction's connection). */
+/** What a batch needs from one physical transaction: plain statements (savepoints). */
 export interface SavepointTarget {
-  raw(sql: string): unknown;
+  raw(sql: string): PromiseLike<unknown>;
 }
 
 interface Pending<Tx> {
@@ -24,18 +24,12 @@ interface Pending<Tx> {
  * grow by themselves and an idle store commits each transaction at once. SQLite allows one writer
  * at a time anyway, so running them in sequence inside one transaction costs no concurrency.
  *
- * `physical(body)` opens the transaction (write lock first), calls `body` with the transaction and
- * where to run savepoint statements (the connection itself: cheaper than a query builder), and
- * commits; it is
+ * `physical(body)` opens the transaction (write lock first), calls `body` and commits; it is
  * where the store's retries on a busy database live: a retried batch runs every callback again,
- * which the store contract allows (callbacks only touch the store). It may return a promise of the
- * commit's durability (a WAL synced in the background): callers are then answered once it
- * resolves — or all get its error — while the next batch already runs.
+ * which the store contract allows (callbacks only touch the store).
  */
-export function transactionBatches<Trx, Tx>(
-  physical: (
-    body: (trx: Trx, savepoints: SavepointTarget) => Promise<void>,
-  ) => Promise<PromiseLike<void> | undefined | void>,
+export function transactionBatches<Trx extends SavepointTarget, Tx>(
+  physical: (body: (trx: Trx) => Promise<void>) => Promise<void>,
   repositories: (trx: Trx) => Tx,
   maxBatch = 64,
 ): <T>(fn: (tx: Tx) => Promise<T>) => Promise<T> {
@@ -45,9 +39,8 @@ export function transactionBatches<Trx, Tx>(
   async function runBatch(): Promise<void> {
     const batch: Pending<Tx>[] = [];
     let outcomes: Outcome<unknown>[] = [];
-    let durable: PromiseLike<void> | undefined | void;
     try {
-      durable = await physical(async (trx, savepoints) => {
+      await physical(async (trx) => {
         outcomes = [];
         const tx = repositories(trx);
         for (let i = 0; ; i++) {
@@ -57,14 +50,14 @@ export function transactionBatches<Trx, Tx>(
             if (!next) break;
             batch.push(next);
           }
-          await savepoints.raw("SAVEPOINT settlekit_tx");
+          await trx.raw("SAVEPOINT settlekit_tx");
           try {
             const value = await batch[i]!.fn(tx);
-            await savepoints.raw("RELEASE settlekit_tx");
+            await trx.raw("RELEASE settlekit_tx");
             outcomes.push({ value });
           } catch (error) {
-            await savepoints.raw("ROLLBACK TO settlekit_tx");
-            await savepoints.raw("RELEASE settlekit_tx");
+            await trx.raw("ROLLBACK TO settlekit_tx");
+            await trx.raw("RELEASE settlekit_tx");
             outcomes.push({ error });
           }
         }
@@ -73,16 +66,10 @@ export function transactionBatches<Trx, Tx>(
       for (const pending of batch) pending.reject(error);
       return;
     }
-    const settle = () =>
-      batch.forEach((pending, i) => {
-        const outcome = outcomes[i]!;
-        if ("error" in outcome) pending.reject(outcome.error);
-        else pending.resolve(outcome.value);
-      });
-    if (!durable) return settle();
-    // The next batch runs while this one's commit is being made durable.
-    (durable as PromiseLike<void>).then(settle, (error: unknown) => {
-      for (const pending of batch) pending.reject(error);
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if ("error" in outcome) pending.reject(outcome.error);
+      else pending.resolve(outcome.value);
     });
   }
 

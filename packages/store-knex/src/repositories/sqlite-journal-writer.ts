@@ -1,7 +1,7 @@
 import type { Journal } from "@settlekit/core";
 import type { Outcome } from "../group-commit.js";
 import { groupCommit } from "../group-commit.js";
-import type { SqliteDatabase, SqliteTransaction, Written } from "../sqlite-connection.js";
+import type { SqliteDatabase, SqliteTransaction } from "../sqlite-connection.js";
 import { TABLES } from "../tables.js";
 import type { BalanceRow, ShardPolicy } from "./balance-rows.js";
 import { balanceRowsFor } from "./balance-rows.js";
@@ -9,11 +9,10 @@ import { balanceRowsFor } from "./balance-rows.js";
 /**
  * Transaction-free journal posts on SQLite, group-committed: a group is written in one
  * `BEGIN IMMEDIATE` transaction, each journal inside its own savepoint (a failing journal rolls
- * back alone), so one WAL sync covers the group; callers are answered once it is durable.
- * Statements are prepared once per connection.
+ * back alone), so one WAL sync covers the group. Statements are prepared once per connection.
  */
 export function sqliteJournalWriter(
-  write: <T>(fn: (db: SqliteDatabase) => T) => Promise<Written<T>>,
+  use: <T>(fn: (db: SqliteDatabase) => T) => Promise<T>,
   shards: ShardPolicy,
 ): (journal: Journal) => Promise<boolean> {
   const batches = new WeakMap<SqliteDatabase, SqliteTransaction<[Journal[]], Outcome<boolean>[]>>();
@@ -55,9 +54,7 @@ export function sqliteJournalWriter(
     return batch;
   };
 
-  return groupCommit(async (journals: Journal[]) => {
-    const written = await write((db) => (batches.get(db) ?? prepare(db)).immediate(journals));
-    await written.durable;
-    return written.value;
-  });
+  return groupCommit((journals: Journal[]) =>
+    use((db) => (batches.get(db) ?? prepare(db)).immediate(journals)),
+  );
 }
