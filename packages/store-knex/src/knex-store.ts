@@ -17,7 +17,7 @@ import { insertJournalPostgres, postgresJournalWriter } from "./repositories/pos
 import { knexRefunds } from "./repositories/refunds.js";
 import { sqliteJournalWriter } from "./repositories/sqlite-journal-writer.js";
 import { knexWebhookEvents } from "./repositories/webhook-events.js";
-import type { SqliteSynchronous } from "./sqlite-connection.js";
+import type { SqliteDatabase, SqliteSynchronous } from "./sqlite-connection.js";
 import { sqliteConnections } from "./sqlite-connection.js";
 import { TABLES } from "./tables.js";
 import { transactionBatches } from "./transaction-batches.js";
@@ -136,7 +136,14 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   // SQLite writers: group commit of whole transactions (see transactionBatches).
   const sqliteWrite = sqlite
     ? transactionBatches<Knex.Transaction, StoreTx>(
-        (body) => withRetries(() => attempt(async (_tx, trx) => body(trx), false)),
+        (body) =>
+          withRetries(() =>
+            attempt(async (_tx, trx) => {
+              // Savepoints straight on the connection (prepared once: cachePreparedStatements).
+              const connection: SqliteDatabase = await (trx.client as Knex.Client).acquireConnection();
+              return body(trx, { raw: (text) => connection.prepare(text).run() });
+            }, false),
+          ),
         repositories,
       )
     : undefined;

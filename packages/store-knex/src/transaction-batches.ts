@@ -1,8 +1,8 @@
 import type { Outcome } from "./group-commit.js";
 
-/** What a batch needs from one physical transaction: plain statements (savepoints). */
+/** Where a batch runs its savepoint statements (the physical transaction's connection). */
 export interface SavepointTarget {
-  raw(sql: string): PromiseLike<unknown>;
+  raw(sql: string): unknown;
 }
 
 interface Pending<Tx> {
@@ -24,12 +24,14 @@ interface Pending<Tx> {
  * grow by themselves and an idle store commits each transaction at once. SQLite allows one writer
  * at a time anyway, so running them in sequence inside one transaction costs no concurrency.
  *
- * `physical(body)` opens the transaction (write lock first), calls `body` and commits; it is
+ * `physical(body)` opens the transaction (write lock first), calls `body` with the transaction and
+ * where to run savepoint statements (the connection itself: cheaper than a query builder), and
+ * commits; it is
  * where the store's retries on a busy database live: a retried batch runs every callback again,
  * which the store contract allows (callbacks only touch the store).
  */
-export function transactionBatches<Trx extends SavepointTarget, Tx>(
-  physical: (body: (trx: Trx) => Promise<void>) => Promise<void>,
+export function transactionBatches<Trx, Tx>(
+  physical: (body: (trx: Trx, savepoints: SavepointTarget) => Promise<void>) => Promise<void>,
   repositories: (trx: Trx) => Tx,
   maxBatch = 64,
 ): <T>(fn: (tx: Tx) => Promise<T>) => Promise<T> {
@@ -40,7 +42,7 @@ export function transactionBatches<Trx extends SavepointTarget, Tx>(
     const batch: Pending<Tx>[] = [];
     let outcomes: Outcome<unknown>[] = [];
     try {
-      await physical(async (trx) => {
+      await physical(async (trx, savepoints) => {
         outcomes = [];
         const tx = repositories(trx);
         for (let i = 0; ; i++) {
@@ -50,14 +52,14 @@ export function transactionBatches<Trx extends SavepointTarget, Tx>(
             if (!next) break;
             batch.push(next);
           }
-          await trx.raw("SAVEPOINT settlekit_tx");
+          await savepoints.raw("SAVEPOINT settlekit_tx");
           try {
             const value = await batch[i]!.fn(tx);
-            await trx.raw("RELEASE settlekit_tx");
+            await savepoints.raw("RELEASE settlekit_tx");
             outcomes.push({ value });
           } catch (error) {
-            await trx.raw("ROLLBACK TO settlekit_tx");
-            await trx.raw("RELEASE settlekit_tx");
+            await savepoints.raw("ROLLBACK TO settlekit_tx");
+            await savepoints.raw("RELEASE settlekit_tx");
             outcomes.push({ error });
           }
         }

@@ -61,8 +61,8 @@ describe("SQLite transaction batches (group commit of whole transactions)", () =
     const trx = { raw: async (sql: string) => void statements.push(sql) };
     let failCommit = true;
     const run = transactionBatches(
-      async (body: (t: typeof trx) => Promise<void>) => {
-        await body(trx);
+      async (body: (t: typeof trx, savepoints: typeof trx) => Promise<void>) => {
+        await body(trx, trx);
         statements.push("COMMIT");
         if (failCommit) throw new Error("disk I/O error");
       },
