@@ -1,5 +1,5 @@
 -- One cash-in lifecycle as the Postgres store runs it, for pgbench (`-M prepared`, one script run
--- = one lifecycle): the same 22 statements on the same tables and indexes, rows of the same
+-- = one lifecycle): the same 18 statements on the same tables and indexes, rows of the same
 -- sizes (JSON payloads padded to what a real lifecycle stores), no Node in the loop. It measures
 -- what the database alone allows on this machine; `npm run bench:lifecycle` prints it next to the
 -- real lifecycles/s and pgbench TPC-B.
@@ -10,16 +10,20 @@
 \set a1 random(100, 100000)
 \set a2 random(100, 100000)
 \set shard random(0, 15)
--- Phase 1: idempotency key, checkout, orders, checkout.created
+-- Phase 1: idempotency key, then checkout, orders and checkout.created in one statement (the
+-- store defers inserts nobody reads and sends them with the next statement or before COMMIT)
 BEGIN;
 INSERT INTO settlekit_idempotency_keys (scope, key, request_hash, recovery_point, locked_by, locked_until, response, state, created_at, updated_at, expires_at)
 VALUES ('buyer:' || 'B' || :buyer::text, 'key_' || :n::text, md5(:n::text) || md5(:buyer::text), 'checkout_created', 'owner_' || :n::text, now() + interval '60 seconds', NULL, ('{"checkoutId":"chk_' || :n::text || '"}')::json, now(), now(), now() + interval '1 day')
 ON CONFLICT (scope, key) DO NOTHING;
+WITH d0 AS (
 INSERT INTO settlekit_checkouts (id, buyer_id, currency, amount, status, method, psp_id, psp_reference, success_url, cancel_url, attempt, redirect_url, failure_reason, refunded_amount, metadata, version, created_at, updated_at, expires_at, check_after)
-VALUES ('chk_' || :n::text, 'B' || :buyer::text, 'USD', :a1::bigint + :a2::bigint, 'created', 'card', 'sandbox', NULL, 'https://shop.example/done', 'https://shop.example/cart', 1, NULL, NULL, 0, '{"cart":"bench"}'::json, 1, now(), now(), now() + interval '1 day', NULL);
+VALUES ('chk_' || :n::text, 'B' || :buyer::text, 'USD', :a1::bigint + :a2::bigint, 'created', 'card', 'sandbox', NULL, 'https://shop.example/done', 'https://shop.example/cart', 1, NULL, NULL, 0, '{"cart":"bench"}'::json, 1, now(), now(), now() + interval '1 day', NULL)
+), d1 AS (
 INSERT INTO settlekit_payment_orders (id, checkout_id, position, buyer_id, seller_id, currency, amount, status, refund_status, refunded_amount, failure_reason, payout_reference, metadata, version, created_at, updated_at, fulfilled_at, paid_out_at)
 VALUES ('po_' || :n::text || '_1', 'chk_' || :n::text, 0, 'B' || :buyer::text, 'S' || :s1::text, 'USD', :a1::bigint, 'pending', 'none', 0, NULL, NULL, '{}'::json, 1, now(), now(), NULL, NULL),
-       ('po_' || :n::text || '_2', 'chk_' || :n::text, 1, 'B' || :buyer::text, 'S' || :s2::text, 'USD', :a2::bigint, 'pending', 'none', 0, NULL, NULL, '{}'::json, 1, now(), now(), NULL, NULL);
+       ('po_' || :n::text || '_2', 'chk_' || :n::text, 1, 'B' || :buyer::text, 'S' || :s2::text, 'USD', :a2::bigint, 'pending', 'none', 0, NULL, NULL, '{}'::json, 1, now(), now(), NULL, NULL)
+)
 INSERT INTO settlekit_outbox (id, type, aggregate_type, aggregate_id, payload, created_at, available_at, attempts)
 VALUES ('evt_a_' || :n::text, 'checkout.created', 'checkout', 'chk_' || :n::text, ('{"p":"' || repeat('x', 420) || '"}')::json, now(), now(), 0);
 COMMIT;
@@ -28,8 +32,10 @@ COMMIT;
 BEGIN;
 UPDATE settlekit_checkouts SET buyer_id = 'B' || :buyer::text, currency = 'USD', amount = :a1::bigint + :a2::bigint, status = 'requires_payment', method = 'card', psp_id = 'sandbox', psp_reference = 'sbx_pay_' || :n::text, success_url = 'https://shop.example/done', cancel_url = 'https://shop.example/cart', attempt = 1, redirect_url = 'http://shop.bench/sandbox/pay/sbx_pay_' || :n::text, failure_reason = NULL, refunded_amount = 0, metadata = '{"cart":"bench"}'::json, version = 2, created_at = now(), updated_at = now(), expires_at = now() + interval '1 day', check_after = NULL
 WHERE id = 'chk_' || :n::text AND version = 1;
+WITH d0 AS (
 INSERT INTO settlekit_outbox (id, type, aggregate_type, aggregate_id, payload, created_at, available_at, attempts)
-VALUES ('evt_b_' || :n::text, 'checkout.registered', 'checkout', 'chk_' || :n::text, ('{"p":"' || repeat('x', 460) || '"}')::json, now(), now(), 0);
+VALUES ('evt_b_' || :n::text, 'checkout.registered', 'checkout', 'chk_' || :n::text, ('{"p":"' || repeat('x', 460) || '"}')::json, now(), now(), 0)
+)
 UPDATE settlekit_idempotency_keys SET updated_at = now(), recovery_point = 'finished', response = ('{"p":"' || repeat('x', 915) || '"}')::json, locked_until = NULL, locked_by = NULL
 WHERE scope = 'buyer:' || 'B' || :buyer::text AND key = 'key_' || :n::text AND locked_by = 'owner_' || :n::text;
 COMMIT;
@@ -64,8 +70,10 @@ WITH j AS (
   ON CONFLICT (account, currency, shard) DO UPDATE SET debits = bal.debits + EXCLUDED.debits, credits = bal.credits + EXCLUDED.credits
 )
 SELECT seq FROM j;
+WITH d0 AS (
 INSERT INTO settlekit_outbox (id, type, aggregate_type, aggregate_id, payload, created_at, available_at, attempts)
-VALUES ('evt_c_' || :n::text, 'payment.succeeded', 'checkout', 'chk_' || :n::text, ('{"p":"' || repeat('x', 455) || '"}')::json, now(), now(), 0);
+VALUES ('evt_c_' || :n::text, 'payment.succeeded', 'checkout', 'chk_' || :n::text, ('{"p":"' || repeat('x', 455) || '"}')::json, now(), now(), 0)
+)
 INSERT INTO settlekit_jobs (id, type, payload, status, attempts, max_attempts, run_at, history, dedupe_key, created_at, updated_at)
 VALUES ('job_' || :n::text, 'notify.payment_succeeded', ('{"checkoutId":"chk_' || :n::text || '"}')::json, 'queued', 0, 10, now(), '[]'::json, 'notify:' || 'chk_' || :n::text, now(), now())
 ON CONFLICT (dedupe_key) DO NOTHING RETURNING *;

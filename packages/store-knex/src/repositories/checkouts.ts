@@ -103,7 +103,7 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
 
   return {
     async insert(checkout) {
-      await exec.run(INSERT, [checkout.id, ...writeParams(checkout)]);
+      await exec.defer(INSERT, [checkout.id, ...writeParams(checkout)]);
     },
     get: (id, options = {}) => one(locking(BY_ID, options.forUpdate), [id]),
     findByPspReference: (pspId, pspReference, options = {}) =>

@@ -16,6 +16,7 @@ const TEXTS_KEPT = 64;
 /**
  * A multi-row INSERT (`head` is `INSERT INTO t (…)`, `row` one row's `(?, …)`): one statement per
  * chunk of rows, its text built once per row count so each count stays a prepared statement.
+ * Nothing reads its outcome, so it is deferred (`Exec.defer`).
  */
 export function multiRowInsert(
   head: string,
@@ -33,7 +34,7 @@ export function multiRowInsert(
   return async (exec, rows) => {
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
       const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-      await exec.run(textFor(chunk.length), chunk.flat());
+      await exec.defer(textFor(chunk.length), chunk.flat());
     }
   };
 }

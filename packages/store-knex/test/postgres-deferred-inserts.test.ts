@@ -1,0 +1,154 @@
+import type { Checkout, PaymentOrder } from "@settlekit/core";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { KnexStore } from "../src/index.js";
+import { knexStore } from "../src/index.js";
+import { postgresSchema } from "./support/databases.js";
+
+let database: Awaited<ReturnType<typeof postgresSchema>>;
+let store: KnexStore;
+beforeAll(async () => {
+  database = await postgresSchema(2);
+  store = knexStore(database.knex);
+  await store.migrate();
+});
+afterAll(async () => database?.drop());
+afterEach(() => vi.restoreAllMocks());
+
+const T0 = new Date("2026-01-01T00:00:00Z");
+
+const checkout = (id: string): Checkout => ({
+  id,
+  buyerId: "B1",
+  currency: "USD",
+  amount: 300n,
+  status: "created",
+  method: "card",
+  pspId: "sandbox",
+  pspReference: undefined,
+  successUrl: "https://shop.example/done",
+  cancelUrl: "https://shop.example/cart",
+  attempt: 1,
+  redirectUrl: undefined,
+  failureReason: undefined,
+  refundedAmount: 0n,
+  metadata: {},
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+  expiresAt: undefined,
+});
+
+const order = (id: string, checkoutId: string, sellerId: string): PaymentOrder => ({
+  id,
+  checkoutId,
+  buyerId: "B1",
+  sellerId,
+  currency: "USD",
+  amount: 150n,
+  status: "pending",
+  refundStatus: "none",
+  refundedAmount: 0n,
+  failureReason: undefined,
+  payoutReference: undefined,
+  metadata: {},
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+  fulfilledAt: undefined,
+  paidOutAt: undefined,
+});
+
+const event = (id: string, aggregateId: string) => ({
+  id,
+  type: "checkout.created",
+  aggregateType: "checkout",
+  aggregateId,
+  payload: { id: aggregateId },
+});
+
+/** The statements sent to Postgres while `fn` runs (every round trip, knex's and settlekit's own). */
+async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const query = pg.Client.prototype.query;
+  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    sent.push((typeof first === "string" ? first : (first.text ?? "")).replace(/\s+/g, " ").slice(0, 60));
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query);
+  await fn();
+  vi.restoreAllMocks();
+  return sent;
+}
+
+describe("Postgres: inserts nobody reads travel with the transaction's next statement", () => {
+  it("writes a checkout, its orders and its event in one round trip between BEGIN and COMMIT", async () => {
+    const sent = await statementsOf(() =>
+      store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkout("chk_d1"));
+        await tx.paymentOrders.insertMany([
+          order("po_d1_1", "chk_d1", "S1"),
+          order("po_d1_2", "chk_d1", "S2"),
+        ]);
+        await tx.outbox.append([event("evt_d1", "chk_d1")], T0);
+      }),
+    );
+    expect(sent).toEqual([
+      "BEGIN;",
+      expect.stringMatching(/^WITH d0 AS \(INSERT INTO settlekit_checkouts .*/),
+      "COMMIT;",
+    ]);
+    const stored = await store.transaction(async (tx) => ({
+      checkout: await tx.checkouts.get("chk_d1"),
+      orders: await tx.paymentOrders.listByCheckout("chk_d1"),
+      events: await tx.outbox.listByAggregate({
+        aggregateType: "checkout",
+        aggregateId: "chk_d1",
+        limit: 10,
+      }),
+    }));
+    expect(stored.checkout?.amount).toBe(300n);
+    expect(stored.orders.map((o) => o.id)).toEqual(["po_d1_1", "po_d1_2"]);
+    expect(stored.events.map((e) => e.id)).toEqual(["evt_d1"]);
+  });
+
+  it("lets the transaction read what it deferred, through settlekit's statements and knex's", async () => {
+    const seen = await store.transaction(async (tx) => {
+      await tx.checkouts.insert(checkout("chk_d2"));
+      const own = await tx.checkouts.get("chk_d2"); // a hand-written SELECT of the same table
+      await tx.outbox.append([event("evt_d2", "chk_d2")], T0);
+      const claimed = await tx.outbox.claim({ workerId: "w1", limit: 100, now: T0, leaseUntil: T0 }); // knex-built
+      return { own: own?.id, claimed: claimed.map((e) => e.id) };
+    });
+    expect(seen.own).toBe("chk_d2");
+    expect(seen.claimed).toContain("evt_d2");
+  });
+
+  it("fails the transaction when a deferred insert fails, and commits none of it", async () => {
+    await store.transaction((tx) => tx.checkouts.insert(checkout("chk_d3")));
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.outbox.append([event("evt_d3", "chk_d3")], T0);
+        await tx.checkouts.insert(checkout("chk_d3")); // the same id again: a unique violation at COMMIT time
+      }),
+    ).rejects.toMatchObject({ code: "23505" });
+    const events = await store.transaction((tx) =>
+      tx.outbox.listByAggregate({ aggregateType: "checkout", aggregateId: "chk_d3", limit: 10 }),
+    );
+    expect(events).toEqual([]);
+  });
+
+  it("sends nothing it deferred when the transaction's callback throws, and rethrows that error", async () => {
+    const failure = new Error("the callback gave up");
+    const sent = await statementsOf(() =>
+      store
+        .transaction(async (tx) => {
+          await tx.checkouts.insert(checkout("chk_d4"));
+          throw failure;
+        })
+        .catch((error: unknown) => expect(error).toBe(failure)),
+    );
+    expect(sent).toEqual(["BEGIN;", "ROLLBACK"]);
+    expect(await store.transaction((tx) => tx.checkouts.get("chk_d4"))).toBeNull();
+  });
+});
