@@ -51,20 +51,27 @@ function withDeferred(deferred: readonly Deferred[], text: string, params: reado
 }
 
 interface PgConnection {
-  query(config: { name: string; text: string; values: readonly unknown[] }): Promise<{
+  query(config: { name?: string; text: string; values: readonly unknown[] }): Promise<{
     rows: Row[];
     rowCount: number | null;
   }>;
 }
 
 const pgStatements = new Map<string, { name: string; text: string }>();
+/**
+ * Texts prepared by name. Each is a prepared statement on every connection that runs it, so the
+ * set is bounded: row counts of multi-row inserts and combinations of deferred inserts make it
+ * larger than the code's list of statements, and past the bound a text runs unnamed.
+ */
+const MAX_NAMED = 1024;
 
 /** `?` → `$1, $2…` and a stable name, once per text (settlekit's texts never hold a literal `?`). */
-function pgStatement(text: string): { name: string; text: string } {
+function pgStatement(text: string): { name?: string; text: string } {
   let statement = pgStatements.get(text);
   if (!statement) {
     let n = 0;
     const pgText = text.replace(/\?/g, () => `$${++n}`);
+    if (pgStatements.size >= MAX_NAMED) return { text: pgText };
     statement = { name: statementName(pgText), text: pgText };
     pgStatements.set(text, statement);
   }
