@@ -1,5 +1,5 @@
 -- One cash-in lifecycle as the Postgres store runs it, for pgbench (`-M prepared`, one script run
--- = one lifecycle): the same 18 statements on the same tables and indexes, rows of the same
+-- = one lifecycle): the same 17 statements on the same tables and indexes, rows of the same
 -- sizes (JSON payloads padded to what a real lifecycle stores), no Node in the loop. It measures
 -- what the database alone allows on this machine; `npm run bench:lifecycle` prints it next to the
 -- real lifecycles/s and pgbench TPC-B.
@@ -39,7 +39,8 @@ VALUES ('evt_b_' || :n::text, 'checkout.registered', 'checkout', 'chk_' || :n::t
 UPDATE settlekit_idempotency_keys SET updated_at = now(), recovery_point = 'finished', response = ('{"p":"' || repeat('x', 915) || '"}')::json, locked_until = NULL, locked_by = NULL
 WHERE scope = 'buyer:' || 'B' || :buyer::text AND key = 'key_' || :n::text AND locked_by = 'owner_' || :n::text;
 COMMIT;
--- The webhook: event id first, transition, orders, journal, payment.succeeded, the email job
+-- The webhook: event id first, transition, the orders (one statement), journal, payment.succeeded
+-- with the email job
 BEGIN;
 INSERT INTO settlekit_webhook_events (psp_id, event_id, payload, status, attempts, last_error, received_at, processed_at)
 VALUES ('sandbox', 'evt_' || :n::text, ('{"p":"' || repeat('x', 275) || '"}')::json, 'processed', 1, NULL, now(), now())
@@ -50,10 +51,16 @@ UPDATE settlekit_checkouts SET buyer_id = 'B' || :buyer::text, currency = 'USD',
 WHERE id = 'chk_' || :n::text AND version = 2;
 SELECT id, checkout_id, buyer_id, seller_id, currency, status, refund_status, failure_reason, payout_reference, metadata, version, created_at, updated_at, fulfilled_at, paid_out_at, CAST(amount AS TEXT) AS amount, CAST(refunded_amount AS TEXT) AS refunded_amount
 FROM settlekit_payment_orders WHERE checkout_id = 'chk_' || :n::text ORDER BY position;
+WITH u0 AS (
 UPDATE settlekit_payment_orders SET buyer_id = 'B' || :buyer::text, seller_id = 'S' || :s1::text, currency = 'USD', amount = :a1::bigint, status = 'succeeded', refund_status = 'none', refunded_amount = 0, failure_reason = NULL, payout_reference = NULL, metadata = '{}'::json, version = 2, created_at = now(), updated_at = now(), fulfilled_at = NULL, paid_out_at = NULL
-WHERE id = 'po_' || :n::text || '_1' AND version = 1;
+WHERE id = 'po_' || :n::text || '_1' AND version = 1
+RETURNING 1
+), u1 AS (
 UPDATE settlekit_payment_orders SET buyer_id = 'B' || :buyer::text, seller_id = 'S' || :s2::text, currency = 'USD', amount = :a2::bigint, status = 'succeeded', refund_status = 'none', refunded_amount = 0, failure_reason = NULL, payout_reference = NULL, metadata = '{}'::json, version = 2, created_at = now(), updated_at = now(), fulfilled_at = NULL, paid_out_at = NULL
-WHERE id = 'po_' || :n::text || '_2' AND version = 1;
+WHERE id = 'po_' || :n::text || '_2' AND version = 1
+RETURNING 1
+)
+SELECT count(*) AS n FROM (SELECT 1 FROM u0 UNION ALL SELECT 1 FROM u1) AS updated;
 WITH j AS (
   INSERT INTO settlekit_journals (id, reference, kind, metadata, created_at)
   VALUES ('jrn_' || :n::text, 'payment:' || 'chk_' || :n::text || ':' || 'sbx_pay_' || :n::text, 'payment_succeeded', ('{"p":"' || repeat('x', 110) || '"}')::json, now())

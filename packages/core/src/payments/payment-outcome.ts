@@ -96,6 +96,7 @@ export async function tryRecordCheckoutChange(
         ? "failed"
         : undefined;
   const orders: PaymentOrder[] = [];
+  const changed: PaymentOrder[] = [];
   for (const order of currentOrders ?? (await tx.paymentOrders.listByCheckout(next.id))) {
     // A new attempt (retry) rewinds failed orders to pending; outcomes are applied as reports.
     const moved =
@@ -114,13 +115,15 @@ export async function tryRecordCheckoutChange(
       version: order.version + 1,
       updatedAt: now,
     };
-    if (!(await tx.paymentOrders.update(updated))) {
-      throw new SettlekitError(
-        ErrorCodes.STORE_CONFLICT,
-        `Payment order ${order.id} changed concurrently; retry.`,
-      );
-    }
+    changed.push(updated);
     orders.push(updated);
+  }
+  // All of the checkout's orders in one write (one round trip on Postgres).
+  if (!(await tx.paymentOrders.updateMany(changed))) {
+    throw new SettlekitError(
+      ErrorCodes.STORE_CONFLICT,
+      `A payment order of checkout ${next.id} changed concurrently; retry.`,
+    );
   }
   if (next.status === "succeeded") {
     // Payment succeeded: the PSP owes us the total; each seller is owed their order, pending fulfilment.

@@ -63,6 +63,12 @@ export interface PaymentOrderRepository {
     beforeId?: string;
   }): Promise<PaymentOrder[]>;
   update(next: PaymentOrder): Promise<boolean>;
+  /**
+   * `update` of several orders at once (one round trip where the store can): true when every one
+   * was at `version - 1` and is now updated. False means at least one was not — others may have
+   * been written: the caller fails its transaction, which undoes them.
+   */
+  updateMany(next: readonly PaymentOrder[]): Promise<boolean>;
 }
 
 /** `processed` had its effect; `pending` waits for a retry (e.g. its payment was not known yet). */

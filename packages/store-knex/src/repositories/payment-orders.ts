@@ -126,5 +126,35 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
       const changed = await exec.run(UPDATE, [...writeParams(next), next.id, next.version - 1]);
       return changed === 1;
     },
+    async updateMany(next) {
+      const params = (o: PaymentOrder) => [...writeParams(o), o.id, o.version - 1];
+      if (sql.dialect !== "postgres" || next.length === 1) {
+        for (const order of next) if ((await exec.run(UPDATE, params(order))) !== 1) return false;
+        return true;
+      }
+      // Postgres: each compare-and-set a data-modifying CTE of one statement, counted together.
+      for (let start = 0; start < next.length; start += UPDATES_PER_STATEMENT) {
+        const chunk = next.slice(start, start + UPDATES_PER_STATEMENT);
+        const [row] = await exec.all(updateManyText(chunk.length), chunk.flatMap(params));
+        if (Number(row?.n) !== chunk.length) return false;
+      }
+      return true;
+    },
   };
+}
+
+/** Orders per multi-order UPDATE statement (18 parameters each). */
+const UPDATES_PER_STATEMENT = 50;
+const updateManyTexts = new Map<number, string>();
+
+/** `WITH u0 AS (UPDATE … RETURNING 1), u1 AS (…) SELECT count(*) AS n FROM (u0 UNION ALL u1 …)`. */
+function updateManyText(count: number): string {
+  let text = updateManyTexts.get(count);
+  if (!text) {
+    const ctes = Array.from({ length: count }, (_, i) => `u${i} AS (${UPDATE} RETURNING 1)`).join(", ");
+    const all = Array.from({ length: count }, (_, i) => `SELECT 1 FROM u${i}`).join(" UNION ALL ");
+    text = `WITH ${ctes} SELECT count(*) AS n FROM (${all}) AS updated`;
+    updateManyTexts.set(count, text);
+  }
+  return text;
 }

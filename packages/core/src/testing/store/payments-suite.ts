@@ -235,6 +235,39 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_1_po_2")))?.status).toBe("pending");
     });
 
+    it("updates several orders by compare-and-set at once, and says when one was stale", async () => {
+      const h = current();
+      await seed(h);
+      const orders = Array.from({ length: 5 }, (_, i) =>
+        orderFixture(`chk_m_po_${i}`, "chk_m", `S${i}`, 100n),
+      );
+      await h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkoutFixture("chk_m"));
+        await tx.paymentOrders.insertMany(orders);
+      });
+      const paid = orders.map((o, i) => ({
+        ...o,
+        status: "succeeded" as const,
+        refundedAmount: BigInt(i),
+        updatedAt: at(i + 1),
+        version: 2,
+      }));
+      expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany(paid))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_m"))).toEqual(paid);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany([]))).toBe(true);
+      // One of them stale (already at version 2): false, and the caller's rollback keeps all as they were.
+      const fulfilled = paid.map((o) => ({ ...o, status: "fulfilled" as const, version: 3 }));
+      const stale = [...fulfilled.slice(0, 4), { ...paid[4]!, failureReason: "late" }];
+      await expect(
+        h.store.transaction(async (tx) => {
+          if (!(await tx.paymentOrders.updateMany(stale))) throw new Error("stale order");
+        }),
+      ).rejects.toThrow("stale order");
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_m"))).toEqual(paid);
+      // The other checkout's orders were never touched.
+      expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_1_po_1")))?.status).toBe("pending");
+    });
+
     it("lists stale checkouts for the sweeper and buyers' checkouts newest first", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
