@@ -145,17 +145,13 @@ export function execFor(db: Knex | Knex.Transaction, dialect: Dialect): Exec {
 /** The deferred inserts as one statement: the last one's INSERT with the others in front. */
 function sendDeferred(connection: PgConnection, deferred: readonly Deferred[]) {
   const last = deferred[deferred.length - 1]!;
-  const { text, params } = withDeferred(deferred.slice(0, -1), last.text, last.params);
-  return deferred.length === 1
-    ? connection.query({ ...pgStatement(last.text), values: last.params })
-    : connection.query({ ...pgStatement(text), values: params });
+  const { text, params } =
+    deferred.length === 1 ? last : withDeferred(deferred.slice(0, -1), last.text, last.params);
+  return connection.query({ ...pgStatement(text), values: params });
 }
 
-/**
- * Sends the deferred inserts of the Postgres transaction `trx` (see `Exec.defer`): before its
- * commit, and before any statement knex builds in it (those do not pass through `Exec`).
- */
-export async function flushDeferred(trx: Knex.Transaction): Promise<void> {
+/** Sends the deferred inserts of the Postgres transaction `trx` (see `Exec.defer`). */
+async function flushDeferred(trx: Knex.Transaction): Promise<void> {
   const deferred = deferredBy.get(trx);
   if (!deferred?.length) return;
   deferredBy.delete(trx);
@@ -164,10 +160,25 @@ export async function flushDeferred(trx: Knex.Transaction): Promise<void> {
   await sendDeferred(connection, deferred);
 }
 
-/** Drops the deferred inserts of a transaction that is being rolled back. */
-export function discardDeferred(trx: Knex.Transaction): void {
-  deferredBy.delete(trx);
+/**
+ * Runs `fn` in the Postgres transaction `trx` with inserts deferred (`Exec.defer`): they go out
+ * before any statement knex builds in it (those do not pass through `Exec`) and before its
+ * commit; when `fn` throws they are dropped, as the transaction rolls back.
+ */
+export async function withDeferredInserts<T>(trx: Knex.Transaction, fn: () => Promise<T>): Promise<T> {
+  const client = trx.client as Knex.Client & { query(connection: unknown, query: unknown): Promise<unknown> };
+  const query = client.query.bind(client);
+  // Synchronous when nothing waits: knex checks on the call itself whether the transaction has
+  // completed (its COMMIT and ROLLBACK come through here too).
+  client.query = (connection: unknown, q: unknown) =>
+    deferredBy.get(trx)?.length ? flushDeferred(trx).then(() => query(connection, q)) : query(connection, q);
+  let result: T;
+  try {
+    result = await fn();
+  } catch (error) {
+    deferredBy.delete(trx);
+    throw error;
+  }
+  await flushDeferred(trx);
+  return result;
 }
-
-/** Whether the transaction has deferred inserts waiting. */
-export const hasDeferred = (trx: Knex.Transaction): boolean => (deferredBy.get(trx)?.length ?? 0) > 0;

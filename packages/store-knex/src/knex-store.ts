@@ -3,7 +3,7 @@ import { ErrorCodes, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Dialect } from "./dialect.js";
 import { detectDialect, sqlFor } from "./dialect.js";
-import { discardDeferred, flushDeferred, hasDeferred } from "./exec.js";
+import { withDeferredInserts } from "./exec.js";
 import { migrationSource } from "./migrations/index.js";
 import { nameStatements } from "./pg-statement-names.js";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
@@ -131,25 +131,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
       if (sqlite && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
       if (sqlite) return fn(repositories(trx), trx);
       nameStatements(await (trx.client as Knex.Client).acquireConnection());
-      // Inserts deferred by the repositories (Exec.defer) go out before anything knex builds
-      // here, and before the commit.
-      const client = trx.client as Knex.Client & {
-        query(connection: unknown, query: unknown): Promise<unknown>;
-      };
-      const query = client.query.bind(client);
-      // Synchronous when nothing waits: knex checks on the call itself whether the transaction
-      // has completed (its COMMIT and ROLLBACK come through here too).
-      client.query = (connection: unknown, q: unknown) =>
-        hasDeferred(trx) ? flushDeferred(trx).then(() => query(connection, q)) : query(connection, q);
-      let result: T;
-      try {
-        result = await fn(repositories(trx), trx);
-      } catch (error) {
-        discardDeferred(trx); // rolled back: nothing more is sent
-        throw error;
-      }
-      await flushDeferred(trx);
-      return result;
+      return withDeferredInserts(trx, () => fn(repositories(trx), trx));
     });
   }
 
