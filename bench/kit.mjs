@@ -183,7 +183,7 @@ export async function checkedRun(failures, label, fn, labelOf = () => label) {
 /**
  * Writes the machine's dirty pages to disk (`sync`) before a measured run, so a run does not pay
  * for the writeback of the one before it (SQLite's synced commits wait on the same disk: runs
- * right after a pgbench run or an `npm ci` came out up to 35 % lower). Best effort.
+ * right after a pgbench run or an `npm ci` came out up to 38 % lower). Best effort.
  */
 export async function settleDisk() {
   await run("sync", []).catch(() => undefined);

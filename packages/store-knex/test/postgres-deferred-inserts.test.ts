@@ -1,4 +1,4 @@
-import type { Checkout, PaymentOrder } from "@settlekit/core";
+import { checkoutFixture, orderFixture } from "@settlekit/core/testing";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { KnexStore } from "../src/index.js";
@@ -17,47 +17,10 @@ afterEach(() => vi.restoreAllMocks());
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 
-const checkout = (id: string): Checkout => ({
-  id,
-  buyerId: "B1",
-  currency: "USD",
-  amount: 300n,
-  status: "created",
-  method: "card",
-  pspId: "sandbox",
-  pspReference: undefined,
-  successUrl: "https://shop.example/done",
-  cancelUrl: "https://shop.example/cart",
-  attempt: 1,
-  redirectUrl: undefined,
-  failureReason: undefined,
-  refundedAmount: 0n,
-  metadata: {},
-  version: 1,
-  createdAt: T0,
-  updatedAt: T0,
-  expiresAt: undefined,
-});
+const checkout = (id: string) => checkoutFixture(id, { amount: 300n });
 
-const order = (id: string, checkoutId: string, sellerId: string): PaymentOrder => ({
-  id,
-  checkoutId,
-  buyerId: "B1",
-  sellerId,
-  currency: "USD",
-  amount: 150n,
-  status: "pending",
-  refundStatus: "none",
-  refundedAmount: 0n,
-  failureReason: undefined,
-  payoutReference: undefined,
-  metadata: {},
-  version: 1,
-  createdAt: T0,
-  updatedAt: T0,
-  fulfilledAt: undefined,
-  paidOutAt: undefined,
-});
+const order = (id: string, checkoutId: string, sellerId: string) =>
+  orderFixture(id, checkoutId, sellerId, 150n);
 
 const event = (id: string, aggregateId: string) => ({
   id,

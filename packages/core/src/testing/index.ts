@@ -1,5 +1,6 @@
 /**
- * `@settlekit/core/testing`: the conformance suites every adapter runs (vitest required).
+ * `@settlekit/core/testing`: the conformance suites every adapter runs (vitest required), and the
+ * checkout and order fixtures they use, for an adapter's own extra tests.
  */
 
 export type {
@@ -11,4 +12,5 @@ export type {
 } from "./provider/harness.js";
 export { runProviderConformance } from "./provider/run-provider-conformance.js";
 export type { StoreConformanceOptions, StoreHarness, StoreInspector, StoreTable } from "./store/harness.js";
+export { checkoutFixture, orderFixture } from "./store/payments-suite.js";
 export { runStoreConformance } from "./store/run-store-conformance.js";
