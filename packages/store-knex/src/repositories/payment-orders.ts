@@ -9,7 +9,7 @@ import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
 import { execFor } from "../exec.js";
 import { TABLES } from "../tables.js";
-import { multiRowInsert, selectFrom, updateFromVersion } from "./statements.js";
+import { multiRowInsert, selectFrom, textPerCount, updateFromVersion } from "./statements.js";
 
 type Row = Record<string, unknown>;
 
@@ -145,16 +145,10 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
 
 /** Orders per multi-order UPDATE statement (18 parameters each). */
 const UPDATES_PER_STATEMENT = 50;
-const updateManyTexts = new Map<number, string>();
 
 /** `WITH u0 AS (UPDATE … RETURNING 1), u1 AS (…) SELECT count(*) AS n FROM (u0 UNION ALL u1 …)`. */
-function updateManyText(count: number): string {
-  let text = updateManyTexts.get(count);
-  if (!text) {
-    const ctes = Array.from({ length: count }, (_, i) => `u${i} AS (${UPDATE} RETURNING 1)`).join(", ");
-    const all = Array.from({ length: count }, (_, i) => `SELECT 1 FROM u${i}`).join(" UNION ALL ");
-    text = `WITH ${ctes} SELECT count(*) AS n FROM (${all}) AS updated`;
-    updateManyTexts.set(count, text);
-  }
-  return text;
-}
+const updateManyText = textPerCount((count) => {
+  const ctes = Array.from({ length: count }, (_, i) => `u${i} AS (${UPDATE} RETURNING 1)`).join(", ");
+  const all = Array.from({ length: count }, (_, i) => `SELECT 1 FROM u${i}`).join(" UNION ALL ");
+  return `WITH ${ctes} SELECT count(*) AS n FROM (${all}) AS updated`;
+});

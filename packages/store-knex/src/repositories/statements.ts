@@ -14,23 +14,31 @@ const ROWS_PER_STATEMENT = 100;
 const TEXTS_KEPT = 64;
 
 /**
+ * A statement text that depends on how many rows it carries, built once per count (the first
+ * `TEXTS_KEPT` counts are kept) so each count stays one prepared statement.
+ */
+export function textPerCount(build: (count: number) => string): (count: number) => string {
+  const texts = new Map<number, string>();
+  return (count) => {
+    let text = texts.get(count);
+    if (!text) {
+      text = build(count);
+      if (texts.size < TEXTS_KEPT) texts.set(count, text);
+    }
+    return text;
+  };
+}
+
+/**
  * A multi-row INSERT (`head` is `INSERT INTO t (…)`, `row` one row's `(?, …)`): one statement per
- * chunk of rows, its text built once per row count so each count stays a prepared statement.
- * Nothing reads its outcome, so it is deferred (`Exec.defer`).
+ * chunk of rows, its text built once per row count (`textPerCount`). Nothing reads its outcome, so
+ * it is deferred (`Exec.defer`).
  */
 export function multiRowInsert(
   head: string,
   row: string,
 ): (exec: Exec, rows: readonly (readonly unknown[])[]) => Promise<void> {
-  const texts = new Map<number, string>();
-  const textFor = (count: number): string => {
-    let text = texts.get(count);
-    if (!text) {
-      text = `${head} VALUES ${Array(count).fill(row).join(", ")}`;
-      if (texts.size < TEXTS_KEPT) texts.set(count, text);
-    }
-    return text;
-  };
+  const textFor = textPerCount((count) => `${head} VALUES ${Array(count).fill(row).join(", ")}`);
   return async (exec, rows) => {
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
       const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
