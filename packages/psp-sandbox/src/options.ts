@@ -85,17 +85,30 @@ export interface ResolvedSandboxOptions {
 const invalid = (param: string, message: string): SettlekitError =>
   new SettlekitError("VALIDATION_FAILED", message, { param });
 
+/**
+ * An absolute http(s) URL. `new URL("localhost:3000/sandbox")` parses (its scheme is
+ * `localhost:`), so the scheme is checked too: such a base would give hosted pages nobody can open.
+ */
+function httpUrl(param: string, value: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw invalid(
+      param,
+      `${param} must be an absolute http:// or https:// URL (got ${JSON.stringify(value)}).`,
+    );
+  }
+  return url;
+}
+
 /** Applies defaults and rejects options that could only fail later. */
 export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions {
-  let base: URL;
-  try {
-    base = new URL(options.baseUrl);
-  } catch (cause) {
-    throw new SettlekitError("VALIDATION_FAILED", "baseUrl must be an absolute URL.", {
-      param: "baseUrl",
-      cause,
-    });
-  }
+  const base = httpUrl("baseUrl", options.baseUrl);
+  if (options.webhookUrl !== undefined) httpUrl("webhookUrl", options.webhookUrl);
   if (!options.webhookSecret) throw invalid("webhookSecret", "webhookSecret must not be empty.");
   const retry = options.webhookRetry ?? { attempts: 5, baseMs: 1_000 };
   if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.baseMs < 0) {

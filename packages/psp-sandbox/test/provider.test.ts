@@ -17,13 +17,21 @@ describe("sandboxProvider options", () => {
   });
 
   it.each([
-    ["baseUrl", { baseUrl: "not a url", webhookSecret: SECRET }],
-    ["webhookSecret", { baseUrl: "http://x.test", webhookSecret: "" }],
+    ["baseUrl", "not a URL", { baseUrl: "not a url", webhookSecret: SECRET }],
+    ["baseUrl", "no scheme", { baseUrl: "localhost:3000/sandbox", webhookSecret: SECRET }],
+    ["baseUrl", "not http(s)", { baseUrl: "ftp://x.test/sandbox", webhookSecret: SECRET }],
+    [
+      "webhookUrl",
+      "no scheme",
+      { baseUrl: "http://x.test", webhookUrl: "localhost:3000/v1/webhooks/sandbox", webhookSecret: SECRET },
+    ],
+    ["webhookSecret", "empty", { baseUrl: "http://x.test", webhookSecret: "" }],
     [
       "webhookRetry",
+      "no attempts",
       { baseUrl: "http://x.test", webhookSecret: SECRET, webhookRetry: { attempts: 0, baseMs: 1 } },
     ],
-  ])("rejects a bad %s", (param, options) => {
+  ])("rejects a bad %s (%s)", (param, _why, options) => {
     expect(() => sandboxProvider(options)).toThrow(
       expect.objectContaining({ code: "VALIDATION_FAILED", param }),
     );
