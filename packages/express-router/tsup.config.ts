@@ -1,4 +1,5 @@
 import { defineConfig } from "tsup";
+import { portableSourceMaps } from "../../scripts/build/portable-source-maps.mjs";
 
 export default defineConfig({
   entry: { index: "src/index.ts" },
@@ -6,6 +7,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  onSuccess: () => portableSourceMaps(),
   target: "node20",
   external: ["@settlekit/core", "express"],
 });
