@@ -4,5 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: ["packages/*", "examples/*", "tests/*"],
+    // Fails the run when two tests of a file share a title (scripts/test/unique-test-titles.mjs).
+    reporters: ["default", "./scripts/test/unique-test-titles.mjs"],
   },
 });

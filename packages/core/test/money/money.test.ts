@@ -27,7 +27,13 @@ describe("money / zero / isMoney", () => {
     expect(zero("JPY")).toEqual({ amount: 0n, currency: "JPY" });
   });
 
-  it.each([10.5, 10, Number.NaN, "10", null])("rejects the non-bigint amount %j", (amount) => {
+  it.each([
+    ["the number 10.5", 10.5],
+    ["the number 10", 10],
+    ["NaN", Number.NaN],
+    ['the string "10"', "10"],
+    ["null", null],
+  ])("rejects the non-bigint amount %s", (_label, amount) => {
     expectError(() => money(amount as never, "USD"), "INVALID_AMOUNT", "amount");
   });
 

@@ -85,14 +85,14 @@ export function payoutSuite(current: () => ProviderHarness): void {
       expect(await made()).toHaveLength(1);
     });
 
-    it.for<[string, Partial<PayoutInput>]>([
-      ["amount", { amount: 0n }],
-      ["amount", { amount: -1n }],
-      ["currency", { currency: "usd" }],
-      ["currency", { currency: "XTS" }],
+    it.for<[string, string, Partial<PayoutInput>]>([
+      ["amount", "zero", { amount: 0n }],
+      ["amount", "negative", { amount: -1n }],
+      ["currency", "lowercase usd", { currency: "usd" }],
+      ["currency", "XTS, the testing code", { currency: "XTS" }],
     ])(
-      "rejects an invalid %s as fatal PSP_REQUEST_REJECTED and pays nothing",
-      async ([param, change], context) => {
+      "rejects an invalid %s (%s) as fatal PSP_REQUEST_REJECTED and pays nothing",
+      async ([param, , change], context) => {
         const harness = current();
         const { payout, made } = needs(context, harness);
         const input = await fundedPayout(harness);

@@ -75,17 +75,20 @@ export function registrationSuite(current: () => ProviderHarness, largeAmount: b
     });
 
     it.each([
-      ["amount", { amount: 0n, orders: [{ paymentOrderId: "o", sellerId: "S1", amount: 0n }] }],
-      ["amount", { amount: -5n, orders: [{ paymentOrderId: "o", sellerId: "S1", amount: -5n }] }],
-      ["orders", { amount: 12_000n }],
-      ["currency", { currency: "usd" }],
-      ["currency", { currency: "XTS" }],
-    ])("rejects an invalid %s as fatal PSP_REQUEST_REJECTED and registers nothing", async (param, change) => {
-      const harness = current();
-      const attempt = harness.provider.createHostedPayment(registration(harness, change));
-      await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal", param);
-      expect(await harness.registrations()).toBe(0);
-    });
+      ["amount", "zero", { amount: 0n, orders: [{ paymentOrderId: "o", sellerId: "S1", amount: 0n }] }],
+      ["amount", "negative", { amount: -5n, orders: [{ paymentOrderId: "o", sellerId: "S1", amount: -5n }] }],
+      ["orders", "not summing to the amount", { amount: 12_000n }],
+      ["currency", "lowercase usd", { currency: "usd" }],
+      ["currency", "XTS, the testing code", { currency: "XTS" }],
+    ])(
+      "rejects an invalid %s (%s) as fatal PSP_REQUEST_REJECTED and registers nothing",
+      async (param, _case, change) => {
+        const harness = current();
+        const attempt = harness.provider.createHostedPayment(registration(harness, change));
+        await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal", param);
+        expect(await harness.registrations()).toBe(0);
+      },
+    );
 
     it("keeps a large amount exact as bigint", async () => {
       const harness = current();
