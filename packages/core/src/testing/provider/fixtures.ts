@@ -1,5 +1,5 @@
-import { expect } from "vitest";
 import type { CreateHostedPaymentInput, PspEvent, PspPaymentStatus } from "../../ports/psp.js";
+import { expectRejection } from "../expect-rejection.js";
 import type { ProviderHarness } from "./harness.js";
 
 /** A short random suffix, so every test's ids and idempotency keys are its own. */
@@ -76,17 +76,16 @@ export function statusTrail(events: readonly PspEvent[], pspReference: string): 
   return trail;
 }
 
-/** Asserts that `promise` rejects with a PspError of this code and kind (and optionally param). */
+/**
+ * Asserts that `promise` rejects with a PspError of this code and kind (and optionally param);
+ * `sent` (the input of the call) is shown when it does not.
+ */
 export async function expectPspError(
   promise: Promise<unknown>,
   code: string,
   kind: string,
   param?: string,
+  sent?: unknown,
 ): Promise<void> {
-  await expect(promise).rejects.toMatchObject({
-    name: "SettlekitError",
-    code,
-    kind,
-    ...(param ? { param } : {}),
-  });
+  await expectRejection(promise, { name: "SettlekitError", code, kind, ...(param ? { param } : {}) }, sent);
 }

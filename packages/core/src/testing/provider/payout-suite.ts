@@ -81,7 +81,8 @@ export function payoutSuite(current: () => ProviderHarness): void {
       const { payout, made } = needs(context, harness);
       const input = await fundedPayout(harness);
       await payout(input);
-      await expectPspError(payout({ ...input, amount: 9_999n }), "PSP_REQUEST_REJECTED", "fatal");
+      const changed = { ...input, amount: 9_999n };
+      await expectPspError(payout(changed), "PSP_REQUEST_REJECTED", "fatal", undefined, changed);
       expect(await made()).toHaveLength(1);
     });
 
@@ -96,7 +97,8 @@ export function payoutSuite(current: () => ProviderHarness): void {
         const harness = current();
         const { payout, made } = needs(context, harness);
         const input = await fundedPayout(harness);
-        await expectPspError(payout({ ...input, ...change }), "PSP_REQUEST_REJECTED", "fatal", param);
+        const sent = { ...input, ...change };
+        await expectPspError(payout(sent), "PSP_REQUEST_REJECTED", "fatal", param, sent);
         expect(await made()).toEqual([]);
       },
     );
@@ -106,8 +108,8 @@ export function payoutSuite(current: () => ProviderHarness): void {
       const { payout, made } = needs(context, harness);
       if (harness.unknownSellerId === undefined) return context.skip();
       const input = await fundedPayout(harness);
-      const attempt = payout({ ...input, sellerId: harness.unknownSellerId });
-      await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal", "sellerId");
+      const sent = { ...input, sellerId: harness.unknownSellerId };
+      await expectPspError(payout(sent), "PSP_REQUEST_REJECTED", "fatal", "sellerId", sent);
       expect(await made()).toEqual([]);
     });
   });

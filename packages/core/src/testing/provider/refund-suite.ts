@@ -49,7 +49,14 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       const rest = await harness.provider.refund(refundOf(ref, 10_000n));
       expect(rest.refundReference).not.toBe(first.refundReference);
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(12_345n);
-      await expectPspError(harness.provider.refund(refundOf(ref, 1n)), "REFUND_EXCEEDS_CAPTURED", "fatal");
+      const more = refundOf(ref, 1n);
+      await expectPspError(
+        harness.provider.refund(more),
+        "REFUND_EXCEEDS_CAPTURED",
+        "fatal",
+        undefined,
+        more,
+      );
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(12_345n);
     });
 
@@ -57,10 +64,13 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       const harness = current();
       if (!needs(context, harness, false)) return;
       const ref = await paid(harness);
+      const tooMuch = refundOf(ref, 12_346n);
       await expectPspError(
-        harness.provider.refund(refundOf(ref, 12_346n)),
+        harness.provider.refund(tooMuch),
         "REFUND_EXCEEDS_CAPTURED",
         "fatal",
+        undefined,
+        tooMuch,
       );
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(0n);
     });
@@ -74,8 +84,14 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       const again = await harness.provider.refund({ ...input });
       expect(again).toEqual(first);
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(1_000n);
-      const changed = harness.provider.refund({ ...input, amount: 2_000n });
-      await expectPspError(changed, "PSP_REQUEST_REJECTED", "fatal");
+      const changed = { ...input, amount: 2_000n };
+      await expectPspError(
+        harness.provider.refund(changed),
+        "PSP_REQUEST_REJECTED",
+        "fatal",
+        undefined,
+        changed,
+      );
     });
 
     it("reports the refund by webhook with its reference and exact amount", async (context) => {
@@ -104,30 +120,24 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
         if (!needs(context, harness, false)) return;
         const { pspReference } = await registered(harness);
         if (state === "failed") await harness.pay(pspReference, "declined");
-        await expectPspError(
-          harness.provider.refund(refundOf(pspReference, 100n)),
-          "PSP_REQUEST_REJECTED",
-          "fatal",
-        );
+        const sent = refundOf(pspReference, 100n);
+        await expectPspError(harness.provider.refund(sent), "PSP_REQUEST_REJECTED", "fatal", undefined, sent);
       },
     );
 
     it("refuses a refund of an unknown payment as fatal NOT_FOUND", async (context) => {
       const harness = current();
       if (!needs(context, harness, false)) return;
-      await expectPspError(
-        harness.provider.refund(refundOf("no_such_payment_123", 100n)),
-        "NOT_FOUND",
-        "fatal",
-      );
+      const sent = refundOf("no_such_payment_123", 100n);
+      await expectPspError(harness.provider.refund(sent), "NOT_FOUND", "fatal", undefined, sent);
     });
 
     it("refuses a refund in another currency", async (context) => {
       const harness = current();
       if (!needs(context, harness, false)) return;
       const ref = await paid(harness);
-      const attempt = harness.provider.refund(refundOf(ref, 100n, { currency: "EUR" }));
-      await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal");
+      const sent = refundOf(ref, 100n, { currency: "EUR" });
+      await expectPspError(harness.provider.refund(sent), "PSP_REQUEST_REJECTED", "fatal", undefined, sent);
     });
 
     it("keeps large amounts exact: refunds all but one minor unit", async (context) => {
@@ -138,7 +148,14 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       const after = await harness.provider.retrievePayment({ pspReference: ref });
       expect(after.amount).toBe(largeAmount);
       expect(after.amountRefunded).toBe(largeAmount - 1n);
-      await expectPspError(harness.provider.refund(refundOf(ref, 2n)), "REFUND_EXCEEDS_CAPTURED", "fatal");
+      const more = refundOf(ref, 2n);
+      await expectPspError(
+        harness.provider.refund(more),
+        "REFUND_EXCEEDS_CAPTURED",
+        "fatal",
+        undefined,
+        more,
+      );
       await harness.provider.refund(refundOf(ref, 1n));
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(
         largeAmount,

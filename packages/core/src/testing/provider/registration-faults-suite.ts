@@ -12,7 +12,13 @@ export function registrationFaultsSuite(current: () => ProviderHarness): void {
       const harness = current();
       const input = registration(harness);
       harness.failNextRegistration("unavailable");
-      await expectPspError(harness.provider.createHostedPayment(input), "PSP_UNAVAILABLE", "retryable");
+      await expectPspError(
+        harness.provider.createHostedPayment(input),
+        "PSP_UNAVAILABLE",
+        "retryable",
+        undefined,
+        input,
+      );
       expect(await harness.registrations()).toBe(0);
       const retried = await harness.provider.createHostedPayment(input);
       expect(retried.status).toBe("requires_payment");
@@ -23,7 +29,13 @@ export function registrationFaultsSuite(current: () => ProviderHarness): void {
       const harness = current();
       const input = registration(harness);
       harness.failNextRegistration("timeout");
-      await expectPspError(harness.provider.createHostedPayment(input), "PSP_TIMEOUT", "indeterminate");
+      await expectPspError(
+        harness.provider.createHostedPayment(input),
+        "PSP_TIMEOUT",
+        "indeterminate",
+        undefined,
+        input,
+      );
       // The PSP did register it: only the answer was lost.
       expect(await harness.registrations()).toBe(1);
       const retried = await harness.provider.createHostedPayment(input);
@@ -42,9 +54,21 @@ export function registrationFaultsSuite(current: () => ProviderHarness): void {
       const harness = current();
       const input = registration(harness);
       harness.failNextRegistration("timeout");
-      await expectPspError(harness.provider.createHostedPayment(input), "PSP_TIMEOUT", "indeterminate");
+      await expectPspError(
+        harness.provider.createHostedPayment(input),
+        "PSP_TIMEOUT",
+        "indeterminate",
+        undefined,
+        input,
+      );
       const changed = { ...input, currency: "EUR" };
-      await expectPspError(harness.provider.createHostedPayment(changed), "PSP_REQUEST_REJECTED", "fatal");
+      await expectPspError(
+        harness.provider.createHostedPayment(changed),
+        "PSP_REQUEST_REJECTED",
+        "fatal",
+        undefined,
+        changed,
+      );
       expect(await harness.registrations()).toBe(1);
     });
   });

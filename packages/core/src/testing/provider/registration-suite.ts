@@ -66,10 +66,13 @@ export function registrationSuite(current: () => ProviderHarness, largeAmount: b
       const harness = current();
       const input = registration(harness);
       await harness.provider.createHostedPayment(input);
+      const changed = change(input);
       await expectPspError(
-        harness.provider.createHostedPayment(change(input)),
+        harness.provider.createHostedPayment(changed),
         "PSP_REQUEST_REJECTED",
         "fatal",
+        undefined,
+        changed,
       );
       expect(await harness.registrations()).toBe(1);
     });
@@ -84,8 +87,9 @@ export function registrationSuite(current: () => ProviderHarness, largeAmount: b
       "rejects an invalid %s (%s) as fatal PSP_REQUEST_REJECTED and registers nothing",
       async (param, _case, change) => {
         const harness = current();
-        const attempt = harness.provider.createHostedPayment(registration(harness, change));
-        await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal", param);
+        const sent = registration(harness, change);
+        const attempt = harness.provider.createHostedPayment(sent);
+        await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal", param, sent);
         expect(await harness.registrations()).toBe(0);
       },
     );

@@ -29,6 +29,8 @@ export function webhookSignatureSuite(current: () => ProviderHarness): void {
         harness.provider.parseWebhook({ rawBody, headers, now: harness.now() }),
         "WEBHOOK_SIGNATURE_INVALID",
         "fatal",
+        undefined,
+        { rawBody, headers },
       );
 
     it("accepts the PSP's own webhook, and a body it re-signs now", async () => {
