@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { postJournal } from "../../ledger/post-journal.js";
 import type { JournalInput } from "../../ledger/types.js";
+import { expectRejection } from "../expect-rejection.js";
 import { paymentSucceeded, transfer } from "./fixtures.js";
 import type { StoreHarness } from "./harness.js";
 
@@ -68,10 +69,11 @@ export function ledgerSuite(current: () => StoreHarness): void {
       const { store, inspect } = current();
       await store.transaction((tx) => postJournal(tx, transfer("ref", "a:x", "b:y", 1n)));
       const attempt = store.transaction((tx) => postJournal(tx, changed));
-      await expect(attempt).rejects.toMatchObject({
-        code: "JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT",
-        param: "reference",
-      });
+      await expectRejection(
+        attempt,
+        { code: "JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT", param: "reference" },
+        changed,
+      );
       expect(await inspect.count("journals")).toBe(1);
       expect(await inspect.count("postings")).toBe(2);
       const balance = await store.transaction((tx) => tx.ledger.getBalance("b:y", "USD"));
@@ -119,7 +121,11 @@ export function ledgerSuite(current: () => StoreHarness): void {
       "rejects a journal with %s before writing anything",
       async (_name, input, code) => {
         const { store, inspect } = current();
-        await expect(store.transaction((tx) => postJournal(tx, input))).rejects.toMatchObject({ code });
+        await expectRejection(
+          store.transaction((tx) => postJournal(tx, input)),
+          { code },
+          input,
+        );
         expect(await inspect.count("journals")).toBe(0);
         expect(await inspect.count("postings")).toBe(0);
         expect(await inspect.count("balance_rows")).toBe(0);
@@ -136,12 +142,14 @@ export function ledgerSuite(current: () => StoreHarness): void {
         postings: [...paymentSucceeded("auto").postings].reverse(),
       });
       expect(again).toEqual({ journal: first.journal, created: false });
-      await expect(postJournal(store, { ...paymentSucceeded("auto"), kind: "other" })).rejects.toMatchObject({
-        code: "JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT",
-      });
-      await expect(postJournal(store, transfer("bad", "a:x", "b:y", 0n))).rejects.toMatchObject({
-        code: "INVALID_AMOUNT",
-      });
+      const other = { ...paymentSucceeded("auto"), kind: "other" };
+      await expectRejection(
+        postJournal(store, other),
+        { code: "JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT" },
+        other,
+      );
+      const zero = transfer("bad", "a:x", "b:y", 0n);
+      await expectRejection(postJournal(store, zero), { code: "INVALID_AMOUNT" }, zero);
       expect(await inspect.count("journals")).toBe(1);
       expect((await store.ledger.getBalance("psp:sandbox:receivable", "USD")).balance).toBe(12_345n);
       // A transaction sees what the fast path committed, and the other way round.
