@@ -171,6 +171,26 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     expect(world.sandbox.refunds().map((r) => r.amount)).toEqual([1_000n, 9_000n]);
   });
 
+  it("order descriptions are kept and reach the PSP's hosted page lines", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createCheckout(
+      cart({
+        orders: [
+          { sellerId: "S1", amount: 10_000n, description: "Cast-iron teapot, 1 l" },
+          { sellerId: "S2", amount: 2_345n },
+        ],
+      }),
+      { idempotencyKey: "click-1" },
+    );
+    const lines = world.sandbox.payment(referenceOf(created.body))?.orders;
+    expect(lines?.map((o) => o.description)).toEqual(["Cast-iron teapot, 1 l", undefined]);
+    const view = await world.system.getCheckout(String(created.body.id));
+    expect((view.orders as { description: unknown }[]).map((o) => o.description)).toEqual([
+      "Cast-iron teapot, 1 l",
+      null,
+    ]);
+  });
+
   /**
    * The sandbox's own `payment.succeeded` for the checkout, held back (dropped), with `change`
    * applied to its payment and signed again with the real secret: a correctly signed report.
