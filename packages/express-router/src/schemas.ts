@@ -170,6 +170,7 @@ export const paymentSchema = z
         id: z.string(),
         seller_id: z.string(),
         amount: money,
+        description: z.string().nullable().meta({ description: "The order's description, as sent." }),
         status: z.string(),
         refund_status: z.string(),
         refunded_amount: money,
@@ -185,6 +186,17 @@ export const paymentSchema = z
         failure_reason: true,
       }),
     ),
+    review: z
+      .object({
+        reason: z.enum(["amount_mismatch", "currency_mismatch", "amount_not_reported"]),
+        reported_amount: z.string().nullable(),
+        reported_currency: z.string().nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "Set when the PSP reported another amount or currency than the payment's (status requires_review): what it reported.",
+      }),
     created_at: timestamp,
     updated_at: timestamp,
     expires_at: timestamp.nullable(),

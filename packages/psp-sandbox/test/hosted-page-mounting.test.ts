@@ -29,7 +29,7 @@ afterEach(async () => {
 /** Pays the registered payment through the server and returns where the buyer is sent. */
 async function payThrough(sandbox: SandboxProvider): Promise<string | null> {
   const hosted = await sandbox.createHostedPayment(registration);
-  expect(await (await fetch(hosted.redirectUrl)).text()).toContain("<h1>Pay 500 JPY</h1>");
+  expect(await (await fetch(hosted.redirectUrl)).text()).toContain("<h1>Pay ¥500</h1>");
   const response = await fetch(hosted.redirectUrl, {
     method: "POST",
     body: new URLSearchParams(card("4242424242424242")),

@@ -22,7 +22,7 @@ describe("hosted payment page: GET", () => {
     expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
     const page = await response.text();
     expect(page).toMatch(/^<!doctype html><html lang="en">/);
-    expect(page).toContain("<title>Pay 123.45 USD | Settlekit sandbox</title>");
+    expect(page).toContain("<title>Pay $123.45 | Settlekit sandbox</title>");
     expect(page).toContain(`<form method="post" action="${pageUrl}">`);
     for (const [id, label] of [
       ["card_number", "Card number"],
@@ -34,11 +34,39 @@ describe("hosted payment page: GET", () => {
         new RegExp(`<input id="${id}" name="${id}" [^>]*autocomplete="off"[^>]*required[^>]*>`),
       );
     }
-    expect(page).toContain('<button type="submit" name="action" value="pay">Pay 123.45 USD</button>');
-    expect(page).toContain('<td>Teapot <span class="muted">(seller S1)</span></td><td>100.00</td>');
-    expect(page).toContain('<td>Order po_2 <span class="muted">(seller S2)</span></td><td>23.45</td>');
+    expect(page).toContain('<button type="submit" name="action" value="pay">Pay $123.45</button>');
+    expect(page).toContain('<td>Teapot <span class="muted">(seller S1)</span></td><td>$100.00</td>');
+    expect(page).toContain('<td>Order po_2 <span class="muted">(seller S2)</span></td><td>$23.45</td>');
     expect(page).not.toContain("Pay by bank transfer");
     expect(page).not.toContain('role="alert"');
+    expect(page).toContain('<p><a href="https://shop.example/cart">Back to the shop</a></p>');
+  });
+
+  it("formats money like the shop: symbol, grouping and the currency's own decimals", async () => {
+    const yen = await h.register({
+      amount: 1_203_200n,
+      currency: "JPY",
+      orders: [
+        { paymentOrderId: "po_1", sellerId: "S1", amount: 1_200_000n, description: "Kettle" },
+        { paymentOrderId: "po_2", sellerId: "S2", amount: 3_200n, description: "Matcha, 40 g" },
+      ],
+    });
+    const page = await (await fetch(yen.pageUrl)).text();
+    expect(page).toContain("<title>Pay ¥1,203,200 | Settlekit sandbox</title>");
+    expect(page).toContain('<td>Kettle <span class="muted">(seller S1)</span></td><td>¥1,200,000</td>');
+    expect(page).toContain('<td>Matcha, 40 g <span class="muted">(seller S2)</span></td><td>¥3,200</td>');
+    const big = await h.register({
+      amount: 9_007_199_254_740_993n,
+      orders: [{ paymentOrderId: "po_1", sellerId: "S1", amount: 9_007_199_254_740_993n }],
+    });
+    // Beyond 2^53: exact, not rounded through a double.
+    expect(await (await fetch(big.pageUrl)).text()).toContain("Pay $90,071,992,547,409.93</button>");
+    const dinar = await h.register({
+      amount: 1_234n,
+      currency: "KWD",
+      orders: [{ paymentOrderId: "po_1", sellerId: "S1", amount: 1_234n }],
+    });
+    expect(await (await fetch(dinar.pageUrl)).text()).toContain("<td>KWD\u00a01.234</td>");
   });
 
   it("shows transfer instructions with an IBAN-like account and the reference for a bank transfer", async () => {
@@ -47,7 +75,7 @@ describe("hosted payment page: GET", () => {
     const iban = `XS00 SBX0 ${ref.slice(8, 12).toUpperCase()} ${ref.slice(12, 16).toUpperCase()} ${ref.slice(16, 20).toUpperCase()}`;
     expect(page).toContain(`<dt>IBAN</dt><dd>${iban}</dd>`);
     expect(page).toContain(`<dt>Reference</dt><dd>${ref}</dd>`);
-    expect(page).toContain("<dt>Amount</dt><dd>123.45 USD</dd>");
+    expect(page).toContain("<dt>Amount</dt><dd>$123.45</dd>");
     expect(page).toContain("the transfer arrives 30 seconds after you confirm");
     expect(page).toContain('value="bank_transfer" formnovalidate>I have sent the transfer</button>');
   });

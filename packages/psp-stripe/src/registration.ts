@@ -128,7 +128,7 @@ export function sessionParams(
         currency,
         unit_amount: toStripeAmount(order.amount, input.currency, { param: `orders.${i}.amount` }),
         product_data: {
-          name: order.description ?? `Order ${order.paymentOrderId}`,
+          name: order.description || `Order ${order.paymentOrderId}`,
           metadata: { [META.paymentOrderId]: order.paymentOrderId, [META.sellerId]: order.sellerId },
         },
       },

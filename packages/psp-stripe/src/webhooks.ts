@@ -55,9 +55,11 @@ function sessionEvent(at: Occurrence, session: Stripe.Checkout.Session, status: 
     pspReference: session.id,
     ...(checkoutId ? { checkoutId } : {}),
     status,
-    ...(session.amount_total === null
-      ? {}
-      : { amount: fromStripeAmount(session.amount_total, currency), currency }),
+    // What the session charged (Stripe's smallest unit → ISO minor units), checked by core against
+    // the checkout. Every payment-mode session has a total; one without reports 0, which can only
+    // send the payment to review (as `retrievePayment` does).
+    amount: fromStripeAmount(session.amount_total ?? 0, currency),
+    currency,
   };
 }
 

@@ -102,6 +102,65 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
   });
 
+  it.each([
+    ["an amount_total of 1", { amount_total: 1 }, "amount_mismatch", "1", "USD"],
+    ["another currency", { currency: "eur" }, "currency_mismatch", "12345", "EUR"],
+  ] as const)(
+    "a signed checkout.session.completed reporting %s goes to review: no seller credit, no journal",
+    async (_label, change, reason, reportedAmount, reportedCurrency) => {
+      world = await makeStripeWorld(dialect);
+      const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+      const id = String(created.body.id);
+      world.fake.pay(referenceOf(created.body), "succeeded");
+      const webhooks = world.fake.drainWebhooks();
+      const completed = webhooks.find((w) => w.rawBody.includes('"checkout.session.completed"'))!;
+      const event = JSON.parse(completed.rawBody) as { data: { object: Record<string, unknown> } };
+      Object.assign(event.data.object, change);
+      const rawBody = JSON.stringify(event);
+      // Signed with the endpoint's secret by the SDK's own test helper: only the money is wrong.
+      await world.system.handleWebhook("stripe", {
+        rawBody,
+        headers: { "stripe-signature": world.fake.sign(rawBody) },
+      });
+      for (const webhook of webhooks.filter((w) => w !== completed)) {
+        await world.system.handleWebhook("stripe", webhook);
+      }
+      const view = await world.system.getCheckout(id, { buyerId: "B1" });
+      expect(view).toMatchObject({
+        status: "requires_review",
+        next_action: { type: "wait" },
+        review: { reason, reported_amount: reportedAmount, reported_currency: reportedCurrency },
+      });
+      expect((view.orders as { status: string }[]).map((o) => o.status)).toEqual(["pending", "pending"]);
+      expect(await balances()).toEqual({});
+      expect(await outboxTypes(id)).toEqual([
+        "checkout.created",
+        "checkout.registered",
+        "payment.review_required",
+      ]);
+    },
+  );
+
+  it("order descriptions reach Stripe as the line items' names", async () => {
+    world = await makeStripeWorld(dialect);
+    await world.system.createCheckout(
+      cart({
+        orders: [
+          { sellerId: "S1", amount: 10_000n, description: "Cast-iron teapot, 1 l" },
+          { sellerId: "S2", amount: 2_345n },
+        ],
+      }),
+      { idempotencyKey: "k" },
+    );
+    const form = world.fake.requests[0]?.form as {
+      line_items: { price_data: { product_data: { name: string } } }[];
+    };
+    expect(form.line_items.map((l) => l.price_data.product_data.name)).toEqual([
+      "Cast-iron teapot, 1 l",
+      expect.stringMatching(/^Order po_\w+_2$/),
+    ]);
+  });
+
   it("a lost webhook is made good by the sweeper polling the session", async () => {
     world = await makeStripeWorld(dialect, { sweepAfterMs: 60_000 });
     const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });

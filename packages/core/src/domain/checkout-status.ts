@@ -9,6 +9,7 @@ export const CHECKOUT_STATUSES = [
   "canceled",
   "expired",
   "succeeded",
+  "requires_review",
   "partially_refunded",
   "refunded",
 ] as const;
@@ -22,6 +23,10 @@ export const CHECKOUT_STATUSES = [
  *   buyer may retry on the same checkout, and a PSP may still report a hosted-page retry's success.
  * - `canceled` / `expired` — closed without payment (buyer/host, or the payment window ran out).
  * - `succeeded` — money captured; `partially_refunded` / `refunded` — money (partly) returned.
+ * - `requires_review` — the PSP reported an outcome whose amount or currency is not the checkout's
+ *   (or reported a success without saying how much it captured). Money may have moved, but not the
+ *   money agreed: no seller is credited and no journal is posted until an operator decides. The
+ *   checkout keeps what the PSP reported (`reviewReason`, `reportedAmount`, `reportedCurrency`).
  */
 export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
 
@@ -41,6 +46,15 @@ export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
  * - `retry` failed → requires_payment: the buyer starts a new attempt (a rewind, see below).
  * - `refund_partially` succeeded | partially_refunded → partially_refunded (repeatable).
  * - `refund` succeeded | partially_refunded → refunded: the remainder was returned.
+ * - `review` requires_payment | processing | failed → requires_review: the PSP's report does not
+ *   match the checkout's amount or currency. Not from `succeeded` (its journal is posted: a
+ *   mismatched report afterwards is a discrepancy on the event) nor from `canceled`/`expired`.
+ * - `approve` requires_review → succeeded: an operator checked at the PSP that the checkout's
+ *   amount and currency were captured after all; the payment then succeeds like any other (seller
+ *   credit, journal). A PSP report never does this: `apply(requires_review, "succeeded")` throws.
+ * - `reject` requires_review → canceled: an operator decided the payment is not accepted; what the
+ *   PSP captured is returned to the buyer at the PSP (nothing was posted, so nothing is reversed).
+ *   A rewind in rank terms, so `apply` never performs it.
  */
 export type CheckoutAction =
   | "register"
@@ -51,16 +65,23 @@ export type CheckoutAction =
   | "expire"
   | "retry"
   | "refund_partially"
-  | "refund";
+  | "refund"
+  | "review"
+  | "approve"
+  | "reject";
 
 /**
  * The checkout state machine. Ranks (progress) are
- * created 0 < requires_payment 1 < processing 2 < failed 3 < canceled = expired 4 < succeeded 5 <
- * partially_refunded 6 < refunded 7, so under `apply`:
+ * created 0 < requires_payment 1 < processing 2 < failed 3 < canceled = expired 4 <
+ * succeeded = requires_review 5 < partially_refunded 6 < refunded 7, so under `apply`:
  * - a late `processing`/`requires_payment` after any outcome is stale;
  * - a late `failed`, `canceled` or `expired` after `succeeded` is stale (money moved; success wins);
  * - a late `failed` after `canceled`/`expired` is stale; `succeeded` after them throws (discrepancy);
- * - `retry` is the only rewind: `apply(failed, "requires_payment")` is stale, never a retry.
+ * - a review and a success exclude each other (same rank, no report moves between them): a late
+ *   success never lifts a review silently, and a mismatched report after a success throws;
+ * - a late `processing`, `failed`, `canceled` or `expired` after `requires_review` is stale;
+ * - `retry` and `reject` are the only rewinds: `apply(failed, "requires_payment")` is stale, never a
+ *   retry, and `apply(requires_review, "canceled")` is stale, never a rejection.
  * `apply` compares statuses only. The caller scopes PSP reports to the current attempt (its
  * `pspReference`) first, so a late decline of an attempt before a retry never reaches it.
  */
@@ -75,6 +96,9 @@ export const checkoutMachine = defineStateMachine<CheckoutStatus, CheckoutAction
     retry: { from: ["failed"], to: "requires_payment" },
     refund_partially: { from: ["succeeded", "partially_refunded"], to: "partially_refunded" },
     refund: { from: ["succeeded", "partially_refunded"], to: "refunded" },
+    review: { from: ["requires_payment", "processing", "failed"], to: "requires_review" },
+    approve: { from: ["requires_review"], to: "succeeded" },
+    reject: { from: ["requires_review"], to: "canceled" },
   },
   {
     name: "checkout",
@@ -86,9 +110,11 @@ export const checkoutMachine = defineStateMachine<CheckoutStatus, CheckoutAction
       canceled: 4,
       expired: 4,
       succeeded: 5,
+      requires_review: 5,
       partially_refunded: 6,
       refunded: 7,
     },
-    rewinds: ["retry"],
+    rewinds: ["retry", "reject"],
+    decisions: ["approve"],
   },
 );

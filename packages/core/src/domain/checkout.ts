@@ -48,6 +48,16 @@ export interface Checkout {
   redirectUrl?: string | undefined;
   /** Why the last attempt failed (PSP decline code or settlekit reason); cleared on retry. */
   failureReason?: string | undefined;
+  /**
+   * Why the checkout is (or was) in `requires_review`: `amount_mismatch`, `currency_mismatch` or
+   * `amount_not_reported` (a success that did not say how much was captured). Kept after an
+   * operator's decision, as the record of what happened.
+   */
+  reviewReason?: string | undefined;
+  /** The amount the PSP reported when it sent the checkout to review, in minor units, if it said one. */
+  reportedAmount?: bigint | undefined;
+  /** The currency the PSP reported when it sent the checkout to review, as the PSP spelled it. */
+  reportedCurrency?: string | undefined;
   /** Sum of succeeded refunds, in minor units; `0n` ≤ refundedAmount ≤ amount. */
   refundedAmount: bigint;
   /** Host-supplied key/value pairs, stored and returned verbatim (never card data). */

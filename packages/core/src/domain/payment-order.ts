@@ -34,6 +34,8 @@ export interface PaymentOrder extends PaymentOrderState {
   currency: CurrencyCode;
   /** The seller's share in minor units, fees included; positive. */
   amount: bigint;
+  /** What the buyer bought from this seller, as the host described it (shown on the PSP's page). */
+  description?: string | undefined;
   /** Sum of refunds allocated to this order; `0n` ≤ refundedAmount ≤ amount. */
   refundedAmount: bigint;
   /** Why the order failed (the checkout's decline, `canceled`, `expired`); cleared on retry. */

@@ -27,6 +27,12 @@ export interface StateMachineOptions<S extends string, A extends string> {
    * action that does not lower rank, is a bug in the table and `defineStateMachine` throws.
    */
   readonly rewinds?: readonly A[];
+  /**
+   * Actions that are decisions, never outcomes: only `transition`/`assertTransition` perform them,
+   * whatever their rank, and `apply` judges a proposal without their rules (an operator approving
+   * a payment under review; the same target reported by a PSP is illegal there and throws).
+   */
+  readonly decisions?: readonly A[];
 }
 
 /**
@@ -65,7 +71,7 @@ export interface StateMachine<S extends string, A extends string> {
   /**
    * Applies a state reported from outside (PSP webhook, poll), where delivery is late, duplicated
    * or out of order: equal → `same`; lower rank → `stale` (ignored, even if a rewind rule exists);
-   * otherwise the table decides, and a not-stale but illegal proposal throws.
+   * otherwise the table without its `decisions` decides, and a not-stale but illegal proposal throws.
    * @throws {SettlekitError} `INVALID_STATE_TRANSITION`, details `{ machine, from, to }`.
    */
   apply(current: S, proposed: S): ApplyResult<S>;
@@ -95,8 +101,11 @@ export function defineStateMachine<S extends string, A extends string>(
   const states = Object.keys(rank) as S[];
   const actions = Object.keys(table) as A[];
   const rewinds = new Set<A>(options.rewinds ?? []);
+  const decisions = new Set<A>(options.decisions ?? []);
   const isState = (value: unknown): value is S => typeof value === "string" && Object.hasOwn(rank, value);
   const edges = new Map<S, Set<S>>(states.map((s) => [s, new Set<S>()]));
+  /** The edges a report may follow: every rule but the decisions'. */
+  const reportEdges = new Map<S, Set<S>>(states.map((s) => [s, new Set<S>()]));
   for (const action of actions) {
     const rule = table[action];
     for (const from of rule.from) {
@@ -106,6 +115,7 @@ export function defineStateMachine<S extends string, A extends string>(
         throw new Error(`${name}.${action}: ${from} → ${rule.to} must lower rank iff listed in rewinds`);
       }
       edges.get(from)?.add(rule.to);
+      if (!decisions.has(action)) reportEdges.get(from)?.add(rule.to);
     }
   }
   const canTransition = (from: S, to: S): boolean => edges.get(from)?.has(to) ?? false;
@@ -132,7 +142,7 @@ export function defineStateMachine<S extends string, A extends string>(
       if (isState(proposed) && isState(current) && rank[proposed] < rank[current]) {
         return { state: current, changed: false, reason: "stale" };
       }
-      if (!canTransition(current, proposed)) throw illegal(name, current, proposed);
+      if (!(reportEdges.get(current)?.has(proposed) ?? false)) throw illegal(name, current, proposed);
       return { state: proposed, changed: true };
     },
   };

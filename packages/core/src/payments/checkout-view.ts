@@ -25,6 +25,13 @@ export function nextAction(checkout: Checkout): NextAction {
       return checkout.method === "bank_transfer"
         ? { type: "wait", message: "Waiting for your bank transfer to arrive; this can take a few days." }
         : { type: "wait", message: "Your payment is being confirmed by the payment provider." };
+    case "requires_review":
+      // The buyer is told the payment is being checked, not why: the details are the operator's.
+      return {
+        type: "wait",
+        message:
+          "We are checking your payment with the payment provider. We will let you know once it is confirmed; there is nothing you need to do.",
+      };
     case "failed":
       return {
         type: "retry_payment",
@@ -71,6 +78,7 @@ export function checkoutView(
       id: o.id,
       seller_id: o.sellerId,
       amount: o.amount.toString(),
+      description: o.description ?? null,
       status: o.status,
       refund_status: o.refundStatus,
       refunded_amount: o.refundedAmount.toString(),
@@ -83,6 +91,14 @@ export function checkoutView(
       status: r.status,
       failure_reason: r.failureReason ?? null,
     })),
+    review:
+      checkout.reviewReason === undefined
+        ? null
+        : {
+            reason: checkout.reviewReason,
+            reported_amount: checkout.reportedAmount?.toString() ?? null,
+            reported_currency: checkout.reportedCurrency ?? null,
+          },
     expires_at: checkout.expiresAt?.toISOString() ?? null,
     estimated_delivery_at: checkout.estimatedDeliveryAt?.toISOString() ?? null,
   };

@@ -96,6 +96,7 @@ export async function createCheckout(
     status: "pending",
     refundStatus: "none",
     refundedAmount: 0n,
+    ...(o.description ? { description: o.description } : {}),
     metadata: o.metadata,
     version: 1,
     createdAt: now,

@@ -9,6 +9,8 @@ export type { PaymentSystemOptions } from "./deps.js";
 export type { FulfilRequest } from "./fulfilment.js";
 export { paymentOrderView } from "./fulfilment.js";
 export { PSP_UNAVAILABLE } from "./job-handlers.js";
+export type { MoneyDiscrepancy, ReviewDecision } from "./payment-outcome.js";
+export { moneyDiscrepancy } from "./payment-outcome.js";
 export type { PaymentSystem } from "./payment-system.js";
 export { createPaymentSystem } from "./payment-system.js";
 export type { RefundRequest } from "./refunds.js";

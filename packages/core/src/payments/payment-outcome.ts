@@ -17,6 +17,47 @@ export interface OutcomeDetails {
   readonly failureCode?: string;
   readonly failureMessage?: string;
   readonly instrument?: PaymentInstrument;
+  /** The amount the PSP reports for the attempt, in minor units (required with `succeeded`). */
+  readonly amount?: bigint;
+  /** The currency the PSP reports for the attempt, ISO 4217 (required with `succeeded`). */
+  readonly currency?: string;
+}
+
+/** Why a PSP report's money is not the checkout's (the checkout's `reviewReason`). */
+export type MoneyDiscrepancy = "amount_mismatch" | "currency_mismatch" | "amount_not_reported";
+
+/**
+ * Checks the money a PSP reports against the checkout, for the statuses in which money moves:
+ * a `succeeded` report must carry the amount and currency captured, and both must be the
+ * checkout's; a `processing` report that carries them must match too. Other statuses move no
+ * money and are not checked. Every path that applies a PSP status (webhook, poll, registration)
+ * goes through {@link applyPaymentStatus}, which calls this.
+ */
+export function moneyDiscrepancy(
+  checkout: Pick<Checkout, "amount" | "currency">,
+  status: PspPaymentStatus,
+  reported: Pick<OutcomeDetails, "amount" | "currency">,
+): MoneyDiscrepancy | undefined {
+  if (status !== "succeeded" && status !== "processing") return undefined;
+  if (reported.amount === undefined || reported.currency === undefined) {
+    return status === "succeeded" ? "amount_not_reported" : undefined;
+  }
+  if (reported.currency.toUpperCase() !== checkout.currency) return "currency_mismatch";
+  if (reported.amount !== checkout.amount) return "amount_mismatch";
+  return undefined;
+}
+
+/** Postgres's bigint range: a reported amount outside it is recorded as not stored. */
+const INT64_MAX = 9_223_372_036_854_775_807n;
+
+/** What the PSP reported, made safe to store (a PSP's text is bounded and printable). */
+function reportedMoney(details: OutcomeDetails): Pick<Checkout, "reportedAmount" | "reportedCurrency"> {
+  const amount = details.amount;
+  const currency = details.currency?.replace(/[^\x20-\x7e]/g, "?").slice(0, 16);
+  return {
+    reportedAmount: amount !== undefined && amount <= INT64_MAX && amount >= -INT64_MAX ? amount : undefined,
+    reportedCurrency: currency,
+  };
 }
 
 /** Outbox event type per checkout status reached (stable names, part of the API). */
@@ -27,6 +68,7 @@ const EVENT_TYPE: Partial<Record<CheckoutStatus, string>> = {
   failed: "payment.failed",
   canceled: "checkout.canceled",
   expired: "checkout.expired",
+  requires_review: "payment.review_required",
 };
 
 /** Notification job per status reached. */
@@ -48,6 +90,17 @@ export function paymentEventPayload(checkout: Checkout, orders: readonly Payment
     psp: checkout.pspId,
     psp_reference: checkout.pspReference ?? null,
     failure_reason: checkout.failureReason ?? null,
+    ...(checkout.reviewReason === undefined
+      ? {}
+      : {
+          review: {
+            reason: checkout.reviewReason,
+            expected_amount: checkout.amount.toString(),
+            expected_currency: checkout.currency,
+            reported_amount: checkout.reportedAmount?.toString() ?? null,
+            reported_currency: checkout.reportedCurrency ?? null,
+          },
+        }),
     orders: orders.map((o) => ({
       id: o.id,
       seller_id: o.sellerId,
@@ -179,6 +232,10 @@ export async function tryRecordCheckoutChange(
  * Applies a status the PSP reported for the checkout's current attempt, with the state machine's
  * rules: the same or an older status changes nothing (late, duplicate or reordered webhooks);
  * an impossible one throws INVALID_STATE_TRANSITION (a discrepancy to investigate).
+ * The reported money is checked first ({@link moneyDiscrepancy}): a report whose amount or
+ * currency is not the checkout's proposes `requires_review` instead of its status, so it never
+ * succeeds, credits no seller and posts no journal; the checkout records what the PSP reported
+ * and a `payment.review_required` event (the operator's alert) commits with it.
  */
 export async function applyPaymentStatus(
   deps: Deps,
@@ -187,11 +244,13 @@ export async function applyPaymentStatus(
   status: PspPaymentStatus,
   details: OutcomeDetails = {},
 ): Promise<{ changed: boolean; checkout: Checkout; orders?: PaymentOrder[] }> {
-  const result = checkoutMachine.apply(checkout.status, status);
+  const discrepancy = moneyDiscrepancy(checkout, status, details);
+  const result = checkoutMachine.apply(checkout.status, discrepancy ? "requires_review" : status);
   if (!result.changed) return { changed: false, checkout };
   let next: Checkout = {
     ...checkout,
     status: result.state,
+    ...(discrepancy ? { reviewReason: discrepancy, ...reportedMoney(details) } : {}),
     // A success (a later try on the PSP's page) clears the earlier decline.
     failureReason:
       result.state === "failed"
@@ -211,4 +270,39 @@ export async function applyPaymentStatus(
   }
   const orders = await recordCheckoutChange(deps, tx, next, current);
   return { changed: true, checkout: next, orders };
+}
+
+/** An operator's decision on a checkout in `requires_review` (see `checkoutMachine`). */
+export type ReviewDecision = "approve" | "reject";
+
+/**
+ * Resolves a review, in one transaction: `approve` — the checkout's own amount and currency were
+ * captured after all (checked at the PSP) — makes the payment succeed with its seller credit and
+ * journal; `reject` cancels it (what the PSP captured is returned to the buyer at the PSP; nothing
+ * was posted). A checkout not in review is INVALID_STATE_TRANSITION; an unknown one NOT_FOUND.
+ */
+export async function resolvePaymentReview(
+  deps: Deps,
+  checkoutId: string,
+  decision: ReviewDecision,
+): Promise<{ checkout: Checkout; orders: PaymentOrder[] }> {
+  if (decision !== "approve" && decision !== "reject") {
+    throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, 'A review decision is "approve" or "reject".', {
+      param: "decision",
+    });
+  }
+  return deps.store.transaction(async (tx) => {
+    const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
+    if (!checkout)
+      throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+    const next: Checkout = {
+      ...checkout,
+      status: checkoutMachine.transition(checkout.status, decision),
+      failureReason:
+        decision === "reject" ? `review_rejected:${checkout.reviewReason ?? "unknown"}` : undefined,
+      version: checkout.version + 1,
+      updatedAt: deps.clock.now(),
+    };
+    return { checkout: next, orders: await recordCheckoutChange(deps, tx, next) };
+  });
 }

@@ -15,6 +15,8 @@ import type { Deps, PaymentSystemOptions } from "./deps.js";
 import { resolveDeps } from "./deps.js";
 import type { FulfilRequest } from "./fulfilment.js";
 import { fulfilPaymentOrder, paymentOrderView, sellerWallet } from "./fulfilment.js";
+import type { ReviewDecision } from "./payment-outcome.js";
+import { resolvePaymentReview } from "./payment-outcome.js";
 import type { RefundRequest } from "./refunds.js";
 import { refundPaymentOrder } from "./refunds.js";
 import { retryPayment } from "./retry-payment.js";
@@ -72,6 +74,13 @@ export interface PaymentSystem {
   listDeadLetters(query?: { limit?: number; type?: string }): Promise<Job[]>;
   /** Operator: puts a dead job back in the queue with a fresh attempt budget. NOT_FOUND if it is not dead. */
   replayDeadLetter(id: string): Promise<void>;
+  /**
+   * Operator: decides on a payment in `requires_review` (the PSP reported another amount or
+   * currency). `approve` — the payment's own amount was captured after all — makes it succeed
+   * (seller credit, journal); `reject` cancels it (return what was captured at the PSP). Returns
+   * the payment's view. Not in review: INVALID_STATE_TRANSITION.
+   */
+  resolveReview(id: string, decision: ReviewDecision): Promise<JsonObject>;
   /** A PSP webhook, raw body and headers as received. */
   handleWebhook(pspId: string, input: WebhookInput): Promise<WebhookResult>;
 }
@@ -127,6 +136,10 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       const replayed = await deps.store.transaction((tx) => tx.jobs.replay({ id, now: deps.clock.now() }));
       if (!replayed)
         throw new SettlekitError(ErrorCodes.NOT_FOUND, `No dead-lettered job ${id}.`, { param: "id" });
+    },
+    async resolveReview(id, decision) {
+      const { checkout, orders } = await resolvePaymentReview(deps, id, decision);
+      return checkoutView(checkout, orders);
     },
     handleWebhook: (pspId, input) => handleWebhook(deps, pspId, input),
   };

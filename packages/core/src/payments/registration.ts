@@ -34,7 +34,12 @@ export async function registerWithPsp(
     amount: checkout.amount,
     currency: checkout.currency,
     method: checkout.method,
-    orders: orders.map((o) => ({ paymentOrderId: o.id, sellerId: o.sellerId, amount: o.amount })),
+    orders: orders.map((o) => ({
+      paymentOrderId: o.id,
+      sellerId: o.sellerId,
+      amount: o.amount,
+      ...(o.description ? { description: o.description } : {}),
+    })),
     successUrl: checkout.successUrl,
     cancelUrl: checkout.cancelUrl,
     createdAt: checkout.createdAt,
@@ -87,7 +92,11 @@ export async function recordRegistration(
   }
   const { registered, orders } = recorded;
   if (hosted.status === "requires_payment") return { checkout: registered, orders };
-  const applied = await applyPaymentStatus(deps, tx, registered, hosted.status);
+  // An immediate outcome is checked like any other PSP report (amount and currency included).
+  const applied = await applyPaymentStatus(deps, tx, registered, hosted.status, {
+    ...(hosted.amount !== undefined ? { amount: hosted.amount } : {}),
+    ...(hosted.currency !== undefined ? { currency: hosted.currency } : {}),
+  });
   return { checkout: applied.checkout, orders: applied.orders ?? orders };
 }
 

@@ -81,7 +81,12 @@ async function poll(
     const remote = await deps
       .provider(checkout.pspId)
       .retrievePayment({ pspReference: checkout.pspReference });
-    return { status: remote.status, details: remote.failureCode ? { failureCode: remote.failureCode } : {} };
+    // The amount and currency go along: applyPaymentStatus checks them like a webhook's.
+    const details = { amount: remote.amount, currency: remote.currency };
+    return {
+      status: remote.status,
+      details: remote.failureCode ? { ...details, failureCode: remote.failureCode } : details,
+    };
   } catch {
     return undefined; // the PSP is unreachable now: a later sweep tries again
   }

@@ -33,6 +33,11 @@ export interface HostedPaymentOrder {
   readonly paymentOrderId: string;
   readonly sellerId: string;
   readonly amount: bigint;
+  /**
+   * What the buyer bought from this seller, as the host described the order (`orders[].description`
+   * of the API). Adapters show it to the buyer as the line's name on the hosted page (Stripe:
+   * `line_items[].price_data.product_data.name`); without one they name the order by its id.
+   */
   readonly description?: string;
 }
 
@@ -67,7 +72,16 @@ export interface HostedPayment {
   readonly pspReference: string;
   /** The PSP's hosted payment page; settlekit never sees card data. */
   readonly redirectUrl: string;
+  /**
+   * Usually `requires_payment`. A PSP that already knows more at registration reports it here,
+   * and settlekit applies it like a webhook: a `succeeded` here must come with `amount` and
+   * `currency` (what was captured), or the checkout goes to review.
+   */
   readonly status: PspPaymentStatus;
+  /** The amount the PSP holds for the payment, in minor units (required with `status: "succeeded"`). */
+  readonly amount?: bigint;
+  /** The currency of `amount`, ISO 4217 (required with `status: "succeeded"`). */
+  readonly currency?: string;
   readonly expiresAt?: Date;
 }
 
@@ -78,7 +92,13 @@ export interface RetrievedPayment {
   readonly pspReference: string;
   readonly checkoutId: string;
   readonly status: PspPaymentStatus;
+  /**
+   * The amount of the payment as the PSP holds it, in ISO 4217 minor units — once `succeeded`,
+   * what it captured — never the amount settlekit asked for copied back. The sweeper checks it
+   * (and `currency`) against the checkout: a mismatch goes to review, never to `succeeded`.
+   */
   readonly amount: bigint;
+  /** ISO 4217 code, uppercase, as the PSP holds the payment. */
   readonly currency: string;
   readonly amountRefunded: bigint;
   readonly instrument?: PaymentInstrument;
@@ -88,21 +108,38 @@ export interface RetrievedPayment {
   readonly updatedAt: Date;
 }
 
+interface PspPaymentEventBase {
+  readonly kind: "payment";
+  readonly eventId: string;
+  readonly pspReference: string;
+  readonly checkoutId?: string;
+  readonly instrument?: PaymentInstrument;
+  readonly failureCode?: string;
+  readonly failureMessage?: string;
+  readonly occurredAt: Date;
+}
+
+/**
+ * A payment's new status. The money it reports is checked against the checkout before the status
+ * is applied: a `succeeded` event must carry the `amount` (ISO 4217 minor units) and `currency`
+ * (uppercase ISO code) the PSP captured — read from the PSP's own record of the payment, never
+ * copied from the registration — and a mismatch (or a missing amount) sends the checkout to
+ * `requires_review` instead of `succeeded`. Other statuses should carry them when the PSP says
+ * (a `processing` report's money is checked too).
+ */
+export type PspPaymentEvent = PspPaymentEventBase &
+  (
+    | { readonly status: "succeeded"; readonly amount: bigint; readonly currency: string }
+    | {
+        readonly status: Exclude<PspPaymentStatus, "succeeded">;
+        readonly amount?: bigint;
+        readonly currency?: string;
+      }
+  );
+
 /** A webhook, verified and normalised. `eventId` is the PSP's event id (dedupe key). */
 export type PspEvent =
-  | {
-      readonly kind: "payment";
-      readonly eventId: string;
-      readonly pspReference: string;
-      readonly checkoutId?: string;
-      readonly status: PspPaymentStatus;
-      readonly amount?: bigint;
-      readonly currency?: string;
-      readonly instrument?: PaymentInstrument;
-      readonly failureCode?: string;
-      readonly failureMessage?: string;
-      readonly occurredAt: Date;
-    }
+  | PspPaymentEvent
   | {
       readonly kind: "refund";
       readonly eventId: string;

@@ -74,6 +74,21 @@ describe("checkoutMachine.apply (PSP reports)", () => {
     ["canceled", "expired", "throws"],
     ["created", "processing", "throws"],
     ["requires_payment", "partially_refunded", "throws"],
+    // A report with another amount or currency proposes requires_review (see applyPaymentStatus).
+    ["requires_payment", "requires_review", "requires_review"],
+    ["processing", "requires_review", "requires_review"],
+    ["failed", "requires_review", "requires_review"],
+    ["requires_review", "processing", "requires_review", "stale"],
+    ["requires_review", "failed", "requires_review", "stale"],
+    ["requires_review", "canceled", "requires_review", "stale"],
+    ["requires_review", "expired", "requires_review", "stale"],
+    ["requires_review", "requires_review", "requires_review", "same"],
+    ["requires_review", "succeeded", "throws"],
+    ["requires_review", "refunded", "throws"],
+    ["succeeded", "requires_review", "throws"],
+    ["canceled", "requires_review", "throws"],
+    ["expired", "requires_review", "throws"],
+    ["created", "requires_review", "throws"],
   ];
   it.each(cases)("%s + reported %s → %s", (current, proposed, expected, reason) => {
     if (expected === "throws") {
@@ -96,6 +111,24 @@ describe("checkoutMachine.apply (PSP reports)", () => {
     expect(state).toBe("requires_payment");
     state = checkoutMachine.apply(state, "processing").state;
     expect(checkoutMachine.apply(state, "succeeded").state).toBe("succeeded");
+  });
+
+  it("leaves a review only by an operator's decision, never by a PSP report", () => {
+    const held: CheckoutStatus = checkoutMachine.apply("processing", "requires_review").state;
+    expect(held).toBe("requires_review");
+    for (const report of CHECKOUT_STATUSES) {
+      const error = thrownBy(() => checkoutMachine.apply(held, report));
+      const state = error === undefined ? checkoutMachine.apply(held, report).state : held;
+      expect(state).toBe("requires_review");
+    }
+    expect(checkoutMachine.transition(held, "approve")).toBe("succeeded");
+    expect(checkoutMachine.transition(held, "reject")).toBe("canceled");
+    expect(thrownBy(() => checkoutMachine.transition("succeeded", "approve"))).toMatchObject({
+      code: "INVALID_STATE_TRANSITION",
+    });
+    expect(thrownBy(() => checkoutMachine.transition("processing", "reject"))).toMatchObject({
+      code: "INVALID_STATE_TRANSITION",
+    });
   });
 
   it("ends in the same state whatever order and duplication the reports arrive in", () => {

@@ -43,6 +43,17 @@ describe("model-based (fc.commands): random transitions and PSP reports", () => 
     expect(() => runModel(checkoutSpec, strict, 1000)).toThrow(FAILED);
   });
 
+  it("fails for an apply that lets a late success lift a review", () => {
+    const lifting = {
+      transition: realCheckout.transition,
+      apply: (c: CheckoutStatus, p: CheckoutStatus) =>
+        c === "requires_review" && p === "succeeded"
+          ? { state: p, changed: true as const }
+          : checkoutMachine.apply(c, p),
+    };
+    expect(() => runModel(checkoutSpec, lifting, 1000)).toThrow(FAILED);
+  });
+
   it("fails for an order apply that skips the refund guard", () => {
     const unguarded = {
       ...realOrder,

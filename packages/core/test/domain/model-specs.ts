@@ -15,6 +15,7 @@ import {
 } from "../../src/domain/index.js";
 import type { ModelSpec, RealMachine, SpecReport } from "./model-harness.js";
 import {
+  CHECKOUT_DECISIONS,
   CHECKOUT_RANK,
   CHECKOUT_TRIPLES,
   ORDER_RANK,
@@ -27,7 +28,8 @@ import {
   targetOf,
 } from "./spec-tables.js";
 
-const CHECKOUT_PAIRS = pairsOf(CHECKOUT_TRIPLES);
+/** The pairs a PSP report may move along: every rule but the decisions'. */
+const CHECKOUT_REPORT_PAIRS = pairsOf(CHECKOUT_TRIPLES.filter(([, a]) => !CHECKOUT_DECISIONS.includes(a)));
 
 /** The apply rule, restated: same, then stale (lower rank), then the table decides. */
 function reportRule<S extends string>(
@@ -47,7 +49,7 @@ export const checkoutSpec: ModelSpec<CheckoutStatus, CheckoutAction, CheckoutSta
   reports: CHECKOUT_STATUSES,
   key: (s) => s,
   act: (s, action) => targetOf(CHECKOUT_TRIPLES, s, action),
-  report: (s, p) => reportRule(CHECKOUT_RANK, CHECKOUT_PAIRS.has(`${s}>${p}`), s, p),
+  report: (s, p) => reportRule(CHECKOUT_RANK, CHECKOUT_REPORT_PAIRS.has(`${s}>${p}`), s, p),
   ranks: (s) => [CHECKOUT_RANK[s]],
 };
 

@@ -36,7 +36,15 @@ export const CHECKOUT_TRIPLES: readonly Triple<CheckoutStatus, CheckoutAction>[]
   ["succeeded", "refund", "refunded"],
   ["partially_refunded", "refund_partially", "partially_refunded"],
   ["partially_refunded", "refund", "refunded"],
+  ["requires_payment", "review", "requires_review"],
+  ["processing", "review", "requires_review"],
+  ["failed", "review", "requires_review"],
+  ["requires_review", "approve", "succeeded"],
+  ["requires_review", "reject", "canceled"],
 ];
+
+/** Checkout actions only an explicit decision performs (a PSP report never follows their rules). */
+export const CHECKOUT_DECISIONS: readonly CheckoutAction[] = ["approve"];
 
 export const CHECKOUT_RANK: Readonly<Record<CheckoutStatus, number>> = {
   created: 0,
@@ -46,6 +54,7 @@ export const CHECKOUT_RANK: Readonly<Record<CheckoutStatus, number>> = {
   canceled: 4,
   expired: 4,
   succeeded: 5,
+  requires_review: 5,
   partially_refunded: 6,
   refunded: 7,
 };

@@ -89,6 +89,29 @@ describe("defineStateMachine", () => {
     expect(caught(() => toy.apply("a", "zz" as S)).details).toEqual({ machine: "toy", from: "a", to: "zz" });
   });
 
+  it("performs decisions by transition only: apply judges without their rules", () => {
+    const rank = { open: 0, held: 1, done: 1 };
+    const table = {
+      hold: { from: ["open"], to: "held" },
+      finish: { from: ["open"], to: "done" },
+      approve: { from: ["held"], to: "done" },
+    } as const;
+    const m = defineStateMachine<"open" | "held" | "done", keyof typeof table>(table, {
+      name: "m",
+      rank,
+      decisions: ["approve"],
+    });
+    expect(m.canTransition("held", "done")).toBe(true);
+    expect(m.transition("held", "approve")).toBe("done");
+    expect(caught(() => m.apply("held", "done")).details).toEqual({ machine: "m", from: "held", to: "done" });
+    expect(m.apply("open", "done")).toEqual({ state: "done", changed: true });
+    const plain = defineStateMachine<"open" | "held" | "done", keyof typeof table>(table, {
+      name: "m",
+      rank,
+    });
+    expect(plain.apply("held", "done")).toEqual({ state: "done", changed: true });
+  });
+
   it("rejects tables whose rank-lowering rules and rewinds disagree", () => {
     const rank = { x: 0, y: 1 };
     const lowering = { up: { from: ["x"], to: "y" }, down: { from: ["y"], to: "x" } } as const;

@@ -1,4 +1,4 @@
-import { formatMoney } from "@settlekit/core";
+import { currencyExponent, formatMoney } from "@settlekit/core";
 import type { SandboxPayment } from "../records.js";
 import { type Html, html, layout } from "./html.js";
 
@@ -37,8 +37,28 @@ export function virtualIban(pspReference: string): string {
   return `XS00 SBX0 ${hex.match(/.{4}/g)!.join(" ")}`;
 }
 
-const amountText = (p: SandboxPayment): string =>
-  `${formatMoney({ amount: p.amount, currency: p.currency })} ${p.currency}`;
+/**
+ * Money as the shop shows it (`$18.00`, `¥3,200`, `€1,234.50`): the exact decimal from the
+ * currency's ISO 4217 exponent, with Intl adding only the symbol and grouping. Intl reads a
+ * decimal string exactly, so amounts beyond 2^53 stay exact. A code Intl does not know falls
+ * back to `123.45 XYZ`.
+ */
+export function displayMoney(amount: bigint, currency: string): string {
+  const decimal = formatMoney({ amount, currency });
+  const digits = currencyExponent(currency);
+  try {
+    return new Intl.NumberFormat("en-US", {
+      style: "currency",
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    }).format(decimal as Intl.StringNumericLiteral);
+  } catch {
+    return `${decimal} ${currency}`;
+  }
+}
+
+const amountText = (p: SandboxPayment): string => displayMoney(p.amount, p.currency);
 
 function cardFields(p: SandboxPayment, legend = "Pay by card"): Html {
   return html`<fieldset><legend>${legend}</legend>
@@ -71,7 +91,8 @@ function statusSection(p: SandboxPayment, pageUrl: string, settleSeconds: number
 ${cardFields(p, "Or pay by card")}`
           : cardFields(p)
       }
-<button type="submit" name="action" value="cancel" formnovalidate>Cancel and return to the shop</button></form>`;
+<button type="submit" name="action" value="cancel" formnovalidate>Cancel and return to the shop</button></form>
+<p><a href="${p.cancelUrl}">Back to the shop</a></p>`;
     case "processing":
       return html`<p role="status">Your payment is processing.</p>
 ${p.instrument === "bank_transfer" ? bankTransfer(p, settleSeconds, false) : ""}
@@ -100,7 +121,7 @@ export function hostedPage(
   const code = errorCode ?? (p.status === "failed" ? p.failureCode : undefined);
   const rows = p.orders.map(
     (o) =>
-      html`<tr><td>${o.description ?? `Order ${o.paymentOrderId}`} <span class="muted">(seller ${o.sellerId})</span></td><td>${formatMoney({ amount: o.amount, currency: p.currency })}</td></tr>`,
+      html`<tr><td>${o.description ?? `Order ${o.paymentOrderId}`} <span class="muted">(seller ${o.sellerId})</span></td><td>${displayMoney(o.amount, p.currency)}</td></tr>`,
   );
   const body = html`<h1>Pay ${amountText(p)}</h1>
 <p class="muted">Settlekit sandbox: test mode, no real money moves.</p>

@@ -4,6 +4,7 @@ import * as payments from "./0002-payments.js";
 import * as outboxByAggregate from "./0003-outbox-by-aggregate.js";
 import * as deliveryEstimate from "./0004-checkout-delivery-estimate.js";
 import * as sellerOrdersByDate from "./0005-seller-orders-by-date.js";
+import * as reviewAndOrderDescription from "./0006-review-and-order-description.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0003-outbox-by-aggregate": outboxByAggregate,
   "0004-checkout-delivery-estimate": deliveryEstimate,
   "0005-seller-orders-by-date": sellerOrdersByDate,
+  "0006-review-and-order-description": reviewAndOrderDescription,
 };
 
 /** A knex migration source over the shipped migrations. */

@@ -22,6 +22,9 @@ const toCheckout = (row: Row): Checkout => ({
   attempt: Number(row.attempt),
   redirectUrl: readOptional(row.redirect_url),
   failureReason: readOptional(row.failure_reason),
+  reviewReason: readOptional(row.review_reason),
+  reportedAmount: row.reported_amount == null ? undefined : readBigInt(row.reported_amount),
+  reportedCurrency: readOptional(row.reported_currency),
   refundedAmount: readBigInt(row.refunded_amount),
   metadata: readJson<Record<string, string>>(row.metadata),
   version: Number(row.version),
@@ -53,9 +56,12 @@ const WRITE_COLUMNS = [
   "expires_at",
   "estimated_delivery_at",
   "check_after",
+  "review_reason",
+  "reported_amount",
+  "reported_currency",
 ];
 /** Money columns, read as exact text. */
-const MONEY = ["amount", "refunded_amount"];
+const MONEY = ["amount", "refunded_amount", "reported_amount"];
 /** What is read back: the id and every written column but money (cast) and the sweeper's `check_after`. */
 const COLUMNS = ["id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c) && c !== "check_after")];
 const SELECT = selectFrom(TABLES.checkouts, COLUMNS, MONEY);
@@ -86,6 +92,9 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
     expires_at: c.expiresAt ? sql.time(c.expiresAt) : null,
     estimated_delivery_at: c.estimatedDeliveryAt ? sql.time(c.estimatedDeliveryAt) : null,
     check_after: null,
+    review_reason: c.reviewReason ?? null,
+    reported_amount: c.reportedAmount === undefined ? null : sql.int(c.reportedAmount),
+    reported_currency: c.reportedCurrency ?? null,
   });
   const select = () => db(TABLES.checkouts).select(sql.columns(COLUMNS, MONEY));
   const exec = execFor(db, sql.dialect);

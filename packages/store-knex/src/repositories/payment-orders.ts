@@ -22,6 +22,7 @@ const toOrder = (row: Row): PaymentOrder => ({
   amount: readBigInt(row.amount),
   status: row.status as PaymentOrderStatus,
   refundStatus: row.refund_status as OrderRefundStatus,
+  description: readOptional(row.description),
   refundedAmount: readBigInt(row.refunded_amount),
   failureReason: readOptional(row.failure_reason),
   payoutReference: readOptional(row.payout_reference),
@@ -50,6 +51,7 @@ const WRITE_COLUMNS = [
   "updated_at",
   "fulfilled_at",
   "paid_out_at",
+  "description",
 ];
 /** Money columns, read as exact text. */
 const MONEY = ["amount", "refunded_amount"];
@@ -80,6 +82,7 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
     updated_at: sql.time(o.updatedAt),
     fulfilled_at: o.fulfilledAt ? sql.time(o.fulfilledAt) : null,
     paid_out_at: o.paidOutAt ? sql.time(o.paidOutAt) : null,
+    description: o.description ?? null,
   });
   const select = () => db(TABLES.paymentOrders).select(sql.columns(COLUMNS, MONEY));
   const exec = execFor(db, sql.dialect);
@@ -143,7 +146,7 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
   };
 }
 
-/** Orders per multi-order UPDATE statement (18 parameters each). */
+/** Orders per multi-order UPDATE statement (19 parameters each). */
 const UPDATES_PER_STATEMENT = 50;
 
 /** `WITH u0 AS (UPDATE … RETURNING 1), u1 AS (…) SELECT count(*) AS n FROM (u0 UNION ALL u1 …)`. */

@@ -45,6 +45,23 @@ export function retrieveSuite(current: () => ProviderHarness, codes: FailureCode
       expect((await retrieve(harness, pspReference)).status).toBe("succeeded");
     });
 
+    it("reports the amount and currency the PSP holds once succeeded (JPY, after processing)", async () => {
+      // What the sweeper checks against the checkout before it applies a polled success.
+      const harness = current();
+      const { pspReference } = await registered(harness, {
+        amount: 3_200n,
+        currency: "JPY",
+        orders: [{ paymentOrderId: "yen_o1", sellerId: "S1", amount: 3_200n, description: "Matcha, 40 g" }],
+      });
+      await harness.pay(pspReference, "processing");
+      await harness.settle(pspReference);
+      expect(await retrieve(harness, pspReference)).toMatchObject({
+        status: "succeeded",
+        amount: 3_200n,
+        currency: "JPY",
+      });
+    });
+
     it("shows a bank transfer as processing, then succeeded", async (context) => {
       const harness = current();
       if (!harness.provider.capabilities.methods.includes("bank_transfer")) return context.skip();

@@ -53,6 +53,31 @@ export function webhookEventsSuite(current: () => ProviderHarness, codes: Failur
       expect(paymentEvents(settled, pspReference).at(-1)?.amount).toBe(12_345n);
     });
 
+    it("puts the amount and currency captured on every succeeded event (JPY, after processing; USD, after a decline)", async () => {
+      // The port's contract: settlekit checks them against the checkout before it applies a success.
+      const harness = current();
+      const yen = await registered(harness, {
+        amount: 3_200n,
+        currency: "JPY",
+        orders: [{ paymentOrderId: "yen_o1", sellerId: "S1", amount: 3_200n, description: "Matcha, 40 g" }],
+      });
+      await harness.pay(yen.pspReference, "processing");
+      await harness.settle(yen.pspReference);
+      const usd = await registered(harness);
+      await harness.pay(usd.pspReference, "declined");
+      await harness.pay(usd.pspReference, "succeeded");
+      const events = await receivedEvents(harness);
+      for (const [ref, amount, currency] of [
+        [yen.pspReference, 3_200n, "JPY"],
+        [usd.pspReference, 12_345n, "USD"],
+      ] as const) {
+        const succeeded = paymentEvents(events, ref).filter((e) => e.status === "succeeded");
+        expect(succeeded.length, `succeeded events of a ${currency} payment`).toBeGreaterThan(0);
+        for (const event of succeeded)
+          expect({ amount: event.amount, currency: event.currency }).toEqual({ amount, currency });
+      }
+    });
+
     it("reports a retry on the hosted page after a decline: failed, then succeeded", async () => {
       const harness = current();
       const { pspReference } = await registered(harness);

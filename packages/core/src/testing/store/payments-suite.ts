@@ -117,6 +117,41 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect(await h.store.transaction((tx) => tx.checkouts.get("chk_1"))).toEqual(paid);
     });
 
+    it("keeps each order's description and a review's reported money exactly", async () => {
+      const h = current();
+      const orders = [
+        { ...orderFixture("chk_d_po_1", "chk_d", "S1", 10_000n), description: "Teapot, cast iron — 1 l" },
+        orderFixture("chk_d_po_2", "chk_d", "S2", 2_345n),
+      ];
+      await h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkoutFixture("chk_d"));
+        await tx.paymentOrders.insertMany(orders);
+      });
+      const read = await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_d"));
+      expect(read.map((o) => o.description)).toEqual(["Teapot, cast iron — 1 l", undefined]);
+      expect(read).toEqual(orders);
+      const held = {
+        ...checkoutFixture("chk_d"),
+        status: "requires_review" as const,
+        reviewReason: "amount_mismatch",
+        reportedAmount: 9_223_372_036_854_775_807n,
+        reportedCurrency: "usd",
+        version: 2,
+      };
+      expect(await h.store.transaction((tx) => tx.checkouts.update(held))).toBe(true);
+      const back = await h.store.transaction((tx) => tx.checkouts.get("chk_d"));
+      expect(back).toEqual(held);
+      expect(back?.reportedAmount).toBe(9_223_372_036_854_775_807n);
+      const approved = { ...held, status: "succeeded" as const, version: 3 };
+      expect(await h.store.transaction((tx) => tx.checkouts.update(approved))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.checkouts.get("chk_d"))).toEqual(approved);
+      const updated = { ...orders[0]!, status: "succeeded" as const, version: 2 };
+      expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany([updated]))).toBe(true);
+      expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_d_po_1")))?.description).toBe(
+        "Teapot, cast iron — 1 l",
+      );
+    });
+
     it("stores and lists hundreds of orders of one checkout in their order", async () => {
       const h = current();
       const orders = Array.from({ length: 250 }, (_, i) =>
