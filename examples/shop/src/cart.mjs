@@ -8,6 +8,9 @@ const refuse = (message, param) => new SettlekitError("VALIDATION_FAILED", messa
 export function createCarts() {
   /** buyerId → Map(productId → quantity) */
   const carts = new Map();
+  /** Checkouts whose part of the cart was emptied already (by the page or by the event). */
+  const settled = new Set();
+  const since = Date.now();
   const cartOf = (buyerId) => carts.get(buyerId) ?? carts.set(buyerId, new Map()).get(buyerId);
 
   const lines = (buyerId) =>
@@ -50,10 +53,20 @@ export function createCarts() {
       cart.set(productId, Math.min((cart.get(productId) ?? 0) + 1, 20));
     },
     remove: (buyerId, productId) => cartOf(buyerId).delete(productId),
-    /** Empties the part of the cart a payment in `currency` paid for. */
-    clear(buyerId, currency) {
+    /**
+     * Empties the part of the cart a checkout paid for (or, for a bank transfer, committed to), once
+     * per checkout: whichever comes first — the buyer's return to the order page, or the
+     * `payment.succeeded` / `payment.processing` event the worker relays a moment later — empties
+     * it, and the other one leaves alone what the buyer added since. Checkouts older than these
+     * (in-memory) carts never touch them (the event does not say when: it is always fresh).
+     */
+    settle(buyerId, { id, currency, created_at: createdAt }) {
+      if (settled.has(id) || (createdAt !== undefined && Date.parse(createdAt) < since)) return;
+      settled.add(id);
       const cart = cartOf(buyerId);
-      for (const id of cart.keys()) if (PRODUCTS.get(id).currency === currency) cart.delete(id);
+      for (const productId of cart.keys()) {
+        if (PRODUCTS.get(productId).currency === currency) cart.delete(productId);
+      }
     },
     /**
      * The router's `verifyPayment`: the body of `POST /v1/payments` comes from the browser, so

@@ -1,7 +1,14 @@
 // `npm start`: the shop on a SQLite file with the sandbox PSP. See README.md for the variables.
 import { startShop } from "./shop.mjs";
 
-const shop = await startShop();
+let shop;
+try {
+  shop = await startShop();
+} catch (error) {
+  // A setup mistake (no OPERATOR_TOKEN in production, a port in use…): say it plainly and stop.
+  console.error(`Settle Market did not start: ${error.message}`);
+  process.exit(1);
+}
 console.log(`Settle Market is running at ${shop.url}
   Pay with the test card 4242 4242 4242 4242 (any future expiry, any CVC); 4000 0000 0000 0002 is declined.
   Seller pages: ${shop.url}/sellers   Operator: ${shop.url}/operator   API: ${shop.url}/v1/openapi.json

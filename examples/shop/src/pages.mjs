@@ -1,8 +1,9 @@
 // The shop's HTML pages. Each handler reads or changes state through the settlekit `system`
 // (or the cart) and renders server-side; forms post and redirect (303), so a reload never
 // re-submits anything.
+import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { isSettlekitError } from "@settlekit/core";
+import { isSettlekitError, SettlekitError } from "@settlekit/core";
 import express from "express";
 import { PRODUCTS, SELLERS } from "./catalog.mjs";
 import { operatorPage, sellerPage, sellersPage } from "./views/back-office.mjs";
@@ -12,7 +13,27 @@ import { html, layout } from "./views/html.mjs";
 const ICON = fileURLToPath(new URL("../public/favicon.svg", import.meta.url));
 const notFound = (what) => Object.assign(new Error(`${what} not found`), { status: 404 });
 
-export function pageRoutes({ system, store, carts, emails, url, logger }) {
+/** The statuses in which a checkout has taken the buyer's money (or the buyer committed to pay). */
+const SETTLED = new Set(["processing", "succeeded", "partially_refunded", "refunded"]);
+/** Order statuses with captured money that can go back. */
+const REFUNDABLE = new Set(["succeeded", "fulfilled", "paid_out"]);
+
+/**
+ * The idempotency key a refund form carries: made when the page is rendered, so a double submit
+ * (or a re-sent POST) refunds once; a reload renders a new one.
+ */
+const IDEMPOTENCY_KEY = /^[\w-]{16,64}$/;
+function formKey(req) {
+  const key = String(req.body?.idempotency_key ?? "");
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new SettlekitError("VALIDATION_FAILED", "Reload the page and press the button again.", {
+      param: "idempotency_key",
+    });
+  }
+  return key;
+}
+
+export function pageRoutes({ system, store, carts, emails, url, logger, staff }) {
   const pages = express.Router();
   const render = (req, res, title, body, script) => {
     const page = layout({ title, path: req.path, cartCount: carts.count(req.buyerId), script }, body);
@@ -78,14 +99,32 @@ export function pageRoutes({ system, store, carts, emails, url, logger }) {
   });
   pages.get("/orders/:id", async (req, res) => {
     const checkout = await system.getCheckout(req.params.id, { buyerId: req.buyerId });
+    // Back from paying: the header's cart count must not wait for the worker to relay the event.
+    if (SETTLED.has(checkout.status)) carts.settle(req.buyerId, checkout);
     render(req, res, `Order ${checkout.id.slice(-8)}`, orderPage({ checkout }), "/static/order-status.js");
   });
   pages.get("/inbox", async (req, res) => {
     render(req, res, "My emails", inboxPage({ emails: await emails.list({ buyerId: req.buyerId }) }));
   });
 
-  // Sellers (no sign-in in the demo) ------------------------------------------------------------
-  pages.get("/sellers", (req, res) => render(req, res, "Sellers", sellersPage()));
+  // Staff side: open in development; with OPERATOR_TOKEN (required in production) the browser
+  // asks for it (HTTP Basic, any user name) before any seller or operator page.
+  pages.use(["/sellers", "/operator"], (req, res, next) => {
+    if (staff.allows(req)) return next();
+    res
+      .status(401)
+      .set("WWW-Authenticate", 'Basic realm="Settle Market staff", charset="UTF-8"')
+      .set("Cache-Control", "no-store");
+    render(
+      req,
+      res,
+      "Staff only",
+      html`<h1>Staff only</h1><p>Seller and operator pages need the operator token (any user name, the token as password).</p>`,
+    );
+  });
+
+  // Sellers (no seller sign-in in the demo) -----------------------------------------------------
+  pages.get("/sellers", (req, res) => render(req, res, "Sellers", sellersPage({ open: staff.open })));
   pages.get("/sellers/:sellerId", async (req, res) => {
     const seller = SELLERS.get(req.params.sellerId);
     if (!seller) throw notFound("Seller");
@@ -97,8 +136,27 @@ export function pageRoutes({ system, store, carts, emails, url, logger }) {
       req,
       res,
       seller.name,
-      sellerPage({ seller, wallet, orders: orders.data, shipped: req.query.shipped }),
+      sellerPage({
+        seller,
+        wallet,
+        orders: orders.data,
+        shipped: req.query.shipped,
+        refunded: req.query.refunded,
+        formKey: randomUUID,
+      }),
     );
+  });
+  // The seller refunds what is left of one of their orders (settlekit checks it is theirs).
+  pages.post("/sellers/:sellerId/orders/:orderId/refund", async (req, res) => {
+    const { sellerId, orderId } = req.params;
+    await system.refund(
+      { paymentOrderId: orderId, reason: "refunded by the seller" },
+      {
+        idempotencyKey: formKey(req),
+        sellerId,
+      },
+    );
+    res.redirect(303, `/sellers/${encodeURIComponent(sellerId)}?refunded=${encodeURIComponent(orderId)}`);
   });
   // The seller shipped: the order's money, less commission and logistics, becomes available.
   pages.post("/sellers/:sellerId/orders/:orderId/ship", async (req, res) => {
@@ -107,7 +165,7 @@ export function pageRoutes({ system, store, carts, emails, url, logger }) {
     res.redirect(303, `/sellers/${encodeURIComponent(sellerId)}?shipped=${encodeURIComponent(orderId)}`);
   });
 
-  // Operator (open to everyone in the demo) ------------------------------------------------------
+  // Operator ------------------------------------------------------------------------------------
   pages.get("/operator", async (req, res) => {
     const [payments, deadLetters, balances, sent] = await Promise.all([
       system.searchCheckouts({ limit: 50 }),
@@ -121,8 +179,30 @@ export function pageRoutes({ system, store, carts, emails, url, logger }) {
       balances,
       emails: sent,
       replayed: req.query.replayed,
+      refunded: req.query.refunded,
+      open: staff.open,
+      formKey: randomUUID,
     });
     render(req, res, "Operator", body);
+  });
+  // The operator refunds what is left of a payment: each of its orders in turn, one key per order
+  // derived from the form's, so a re-sent form refunds nothing twice.
+  pages.post("/operator/payments/:id/refund", async (req, res) => {
+    const key = formKey(req);
+    const checkout = await system.getCheckout(req.params.id);
+    for (const order of checkout.orders) {
+      const pending = checkout.refunds
+        .filter((r) => r.payment_order_id === order.id && r.status === "pending")
+        .reduce((sum, r) => sum + BigInt(r.amount), 0n);
+      const rest = BigInt(order.amount) - BigInt(order.refunded_amount) - pending;
+      if (rest <= 0n || !REFUNDABLE.has(order.status)) continue;
+      await system.refundCheckout(
+        checkout.id,
+        { paymentOrderId: order.id, reason: "refunded by the operator" },
+        { idempotencyKey: `${key}:${order.id}` },
+      );
+    }
+    res.redirect(303, `/operator?refunded=${encodeURIComponent(checkout.id)}`);
   });
   pages.post("/operator/dead-letters/:id/replay", async (req, res) => {
     await system.replayDeadLetter(req.params.id);

@@ -25,6 +25,7 @@ import { createCarts } from "./cart.mjs";
 import { estimateDelivery } from "./catalog.mjs";
 import { emailOutbox } from "./emails.mjs";
 import { pageRoutes } from "./pages.mjs";
+import { staffAccess } from "./staff-access.mjs";
 
 const env = process.env;
 
@@ -64,7 +65,11 @@ export async function startShop({
   bankTransferSettleMs = Number(env.SANDBOX_SETTLE_MS ?? 15_000),
   workerIdleMs = 500,
   logger = pino({ level: env.LOG_LEVEL ?? "warn" }),
+  production = env.NODE_ENV === "production",
+  operatorToken = env.OPERATOR_TOKEN,
 } = {}) {
+  // Before anything listens: in production the staff side needs a credential.
+  const staff = staffAccess({ production, operatorToken });
   const app = express();
   app.disable("x-powered-by");
   const server = createServer(app);
@@ -106,7 +111,7 @@ export async function startShop({
   const events = inProcessPublisher();
   events.subscribe(({ type, payload }) => {
     if (type === "payment.succeeded" || type === "payment.processing")
-      carts.clear(payload.buyer_id, payload.currency);
+      carts.settle(payload.buyer_id, { id: payload.checkout_id, currency: payload.currency });
   });
   const system = createPaymentSystem({
     store,
@@ -146,8 +151,14 @@ export async function startShop({
             throw new SettlekitError("VALIDATION_FAILED", `${param} must be a page of this shop.`, { param });
         }
       },
-      // A demo: everyone is the operator. A real marketplace checks a staff session here.
-      authorizeOperator: () => true,
+      // Staff only when a token is set (always in production); open to everyone in development.
+      // A real marketplace checks a staff session here.
+      authorizeOperator: (req) => staff.allows(req),
+      // The demo has no seller accounts: whoever may use the staff side acts for the seller the
+      // path names. A real marketplace returns the signed-in seller here.
+      authenticateSeller: (req) => (staff.allows(req) ? { sellerId: req.params.sellerId } : null),
+      // No authorizeRefund: refunds are the sellers' and the operator's (the pages' buttons);
+      // a buyer's POST /v1/payments/:id/refunds is a 403.
       // Plain HTTP on localhost. Keep the default (on when NODE_ENV=production) behind TLS.
       requireHttps: false,
       logger,
@@ -156,7 +167,7 @@ export async function startShop({
 
   // 6. The shop's own pages.
   app.use("/static", express.static(fileURLToPath(new URL("../public", import.meta.url)), { maxAge: "1h" }));
-  app.use(identifyBuyer, pageRoutes({ system, store, carts, emails, url, logger }));
+  app.use(identifyBuyer, pageRoutes({ system, store, carts, emails, url, logger, staff }));
 
   return {
     url,

@@ -186,10 +186,67 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
       "$47.99",
       "Paid",
       "",
+      `Refund $47.99\npayment #${data[0].id.slice(-8)}`,
     ]);
     expect((await cells(page, "seller:northwind:available")).slice(0, 3)).toEqual(["USD", "$0.00", "$13.70"]);
     expect((await cells(page, "platform:commission"))[0]).toBe("USD");
     await snap(page, "08-operator");
+  });
+
+  it("right after paying, the header counts only what is left in the cart", async () => {
+    const page = await newBuyer();
+    await addToCart(page, "Dot-grid field notebook", "Indigo tenugui towel");
+    await page.goto("/cart");
+    await page.getByRole("button", { name: "Pay $6.25" }).click();
+    await payByCard(page, "4242 4242 4242 4242");
+    await heading(page, "Payment succeeded").waitFor();
+    // No reload, no waiting for the worker: the page the buyer lands on is already right.
+    expect(await page.locator("header .badge").textContent()).toBe("1");
+  });
+
+  it("a seller refunds an order and the operator refunds the rest of the payment", async () => {
+    const page = await newBuyer();
+    await addToCart(page, "Ethiopia Guji coffee beans, 340 g", "Dot-grid field notebook");
+    await page.goto("/cart");
+    await page.getByRole("button", { name: "Pay $24.25" }).click();
+    await payByCard(page, "4242 4242 4242 4242");
+    await heading(page, "Payment succeeded").waitFor();
+    const [payment] = (await shop.system.searchCheckouts({ buyerId: await buyerId() })).data;
+    const { orders } = await shop.system.getCheckout(payment.id);
+    const beans = orders.find((o) => o.seller_id === "northwind");
+
+    await page.goto("/sellers/northwind");
+    await page.getByRole("button", { name: `Refund $18.00 order #${beans.id.slice(-8)}` }).click();
+    await page
+      .getByRole("status")
+      .getByText(`Order #${beans.id.slice(-8)} refunded to the buyer.`)
+      .waitFor();
+    expect(
+      await page.getByRole("button", { name: `Refund $18.00 order #${beans.id.slice(-8)}` }).count(),
+    ).toBe(0);
+    await snap(page, "15-seller-refunded");
+
+    await page.goto("/operator");
+    const short = `#${payment.id.slice(-8)}`;
+    expect((await cells(page, short)).slice(3, 5)).toEqual(["$24.25", "Partly refunded"]);
+    await page.getByRole("button", { name: `Refund $6.25 payment ${short}` }).click();
+    await page.getByRole("status").getByText(`Payment ${short} refunded to the buyer.`).waitFor();
+    expect(await cells(page, short)).toEqual([
+      expect.any(String),
+      await buyerId(),
+      "Card",
+      "$24.25",
+      "Refunded",
+      "",
+      "",
+    ]);
+    await snap(page, "16-operator-refunded");
+    const view = await shop.system.getCheckout(payment.id);
+    expect([view.status, view.refunded_amount, view.refunds.map((r) => r.status)]).toEqual([
+      "refunded",
+      "2425",
+      ["succeeded", "succeeded"],
+    ]);
   });
 
   it("a declined card shows the reason and the buyer can try again", async () => {

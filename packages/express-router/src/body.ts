@@ -80,16 +80,24 @@ const MAX_DEPTH = 32;
 /** A UTF-16 surrogate without its pair: not Unicode text (Postgres refuses it). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const unstorable = (text: string) => LONE_SURROGATE.test(text) || text.includes("\u0000");
+
 /**
  * Checks a parsed JSON value: no prototype-polluting keys, no card fields or PAN-like numbers,
- * strings that are well-formed Unicode without NUL (Postgres refuses both), bounded nesting.
+ * strings — values and keys alike — that are well-formed Unicode without NUL (Postgres refuses
+ * both), bounded nesting. A bad key is reported on its object's field (`metadata`), since the
+ * key itself is not text that can be echoed.
  */
 function inspect(value: unknown, path: string[]): void {
   const param = path.join(".") || undefined;
   if (path.length > MAX_DEPTH) throw new ApiError("INVALID_JSON", "The JSON is nested too deeply.", param);
   if (typeof value === "string") {
-    if (LONE_SURROGATE.test(value) || value.includes("\u0000")) {
-      throw new ApiError("VALIDATION_FAILED", "Strings must be valid Unicode without NUL characters.", param);
+    if (unstorable(value)) {
+      throw new ApiError(
+        "VALIDATION_FAILED",
+        `${param ? `${param}: s` : "S"}trings must be valid Unicode without NUL characters.`,
+        param,
+      );
     }
     if (looksLikePan(value)) throw cardData(param);
   } else if (typeof value === "number") {
@@ -98,6 +106,13 @@ function inspect(value: unknown, path: string[]): void {
     for (const [i, item] of value.entries()) inspect(item, [...path, String(i)]);
   } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) {
+      if (unstorable(key)) {
+        throw new ApiError(
+          "VALIDATION_FAILED",
+          `${param ? `${param}: k` : "K"}eys must be valid Unicode without NUL characters.`,
+          param,
+        );
+      }
       const at = [...path, key];
       if (POLLUTING.has(key))
         throw new ApiError("VALIDATION_FAILED", `The key "${key}" is not allowed.`, at.join("."));

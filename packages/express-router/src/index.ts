@@ -7,7 +7,14 @@ export { passesLuhn } from "./card-data.js";
 export type { ApiErrorCode, ApiErrorType, ErrorBody, HttpErrorCode } from "./errors.js";
 export { ApiError, ERROR_STATUS, HttpErrorCodes, toErrorResponse } from "./errors.js";
 export { openApiDocument } from "./openapi.js";
-export type { PaymentRequest, PaymentsRouterOptions, RateBudget, RateLimitOptions } from "./options.js";
+export type {
+  PaymentRequest,
+  PaymentsRouterOptions,
+  RateBudget,
+  RateLimitOptions,
+  RefundAuthorizationRequest,
+  RefundRequester,
+} from "./options.js";
 export { createPaymentsRouter } from "./router.js";
 export type { Access, Route, RouteContext, RouteResult } from "./routes.js";
 export { ROUTES } from "./routes.js";

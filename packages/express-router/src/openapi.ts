@@ -18,7 +18,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: "Invalid request: validation, JSON, card data, bad webhook signature, missing Idempotency-Key.",
   401: "Not authenticated.",
   402: "Payment declined.",
-  403: "Not allowed (operator routes), or HTTPS required.",
+  403: "Not allowed (operator routes, another seller's id, a refund the host does not allow), or HTTPS required.",
   404: "No such payment (or not yours), order, job or route.",
   409: "Conflicts with the current state, or the Idempotency-Key is in use by a running request.",
   413: "Body larger than the limit.",
@@ -32,6 +32,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
 /** Statuses any route may answer, by who may call it. */
 const BASE_ERRORS: Readonly<Record<Access, readonly number[]>> = {
   buyer: [400, 401, 403, 404, 413, 415, 429, 500],
+  seller: [400, 401, 403, 404, 413, 415, 429, 500],
   operator: [400, 403, 404, 429, 500],
   webhook: [400, 403, 404, 413, 500],
   public: [403, 429, 500],
@@ -71,6 +72,7 @@ function routeConfig(route: Route, prefix: string): RouteConfig {
     summary: route.summary,
     tags: [route.tag],
     ...(route.access === "buyer" ? { security: [{ buyer: [] }] } : {}),
+    ...(route.access === "seller" ? { security: [{ seller: [] }] } : {}),
     ...(route.access === "operator" ? { security: [{ operator: [] }] } : {}),
     request: {
       ...(params.length ? { params: z.object(Object.fromEntries(params.map((p) => [p, pathId]))) } : {}),
@@ -117,6 +119,11 @@ export function openApiDocument(routes: readonly Route[], prefix: string, server
     type: "http",
     scheme: "bearer",
     description: "Whatever the host's `authenticate` hook accepts (session cookie, bearer token…).",
+  });
+  registry.registerComponent("securitySchemes", "seller", {
+    type: "http",
+    scheme: "bearer",
+    description: "Whatever the host's `authenticateSeller` hook accepts; `:sellerId` must be the caller.",
   });
   registry.registerComponent("securitySchemes", "operator", {
     type: "http",

@@ -1,3 +1,4 @@
+import type { JsonObject } from "@settlekit/core";
 import type { Request } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
@@ -10,7 +11,7 @@ export interface RateBudget {
 }
 
 export interface RateLimitOptions {
-  /** Per authenticated buyer (default 120 requests per 60 s). */
+  /** Per authenticated buyer, and per authenticated seller (default 120 requests per 60 s). */
   readonly perBuyer?: RateBudget;
   /** Per client IP, `req.ip` (default 600 requests per 60 s). Webhooks are not limited. */
   readonly perIp?: RateBudget;
@@ -29,10 +30,24 @@ export interface RateLimitOptions {
 /** A `POST /payments` body as parsed (money as bigint minor units), with the authenticated buyer. */
 export type PaymentRequest = { readonly buyerId: string } & z.output<typeof createPaymentBody>;
 
+/** Who asks for a refund, as the route they called says (see `authorizeRefund`). */
+export type RefundRequester =
+  | { readonly role: "buyer"; readonly buyerId: string; readonly req: Request }
+  | { readonly role: "seller"; readonly sellerId: string; readonly req: Request }
+  | { readonly role: "operator"; readonly req: Request };
+
+/** A refund as asked for (money as bigint minor units; `amount` left out: all that is left). */
+export interface RefundAuthorizationRequest {
+  /** The order to refund (resolved when the payment has a single order and none was named). */
+  readonly paymentOrderId: string | undefined;
+  readonly amount: bigint | undefined;
+  readonly reason: string | undefined;
+}
+
 export interface PaymentsRouterOptions {
   /**
    * Who is calling: the buyer the host's session or token says, or null (→ 401). Buyers only
-   * see and refund their own payments.
+   * see their own payments (and refund them only if `authorizeRefund` allows it).
    */
   authenticate(
     req: Request,
@@ -46,6 +61,33 @@ export interface PaymentsRouterOptions {
   verifyPayment?(req: Request, payment: PaymentRequest): void | Promise<void>;
   /** Whether the caller may use the operator routes. Without it, they answer 403. */
   authorizeOperator?(req: Request): boolean | Promise<boolean>;
+  /**
+   * Which seller is calling the seller routes (`/sellers/:sellerId/…`): the seller the host's
+   * session or token says, or null (→ 401). A seller acts only under their own id (another id in
+   * the path is 403) and only on their own orders (another seller's order is 404, like an unknown
+   * one). Without this hook the seller routes answer 403.
+   */
+  authenticateSeller?(
+    req: Request,
+  ): { sellerId: string } | null | undefined | Promise<{ sellerId: string } | null | undefined>;
+  /**
+   * Who may refund. Without this hook, refunds are the marketplace's decision: operators refund
+   * any order (`POST /operator/payments/:id/refunds`), sellers their own
+   * (`POST /sellers/:sellerId/payment-orders/:id/refunds`), and a buyer's
+   * `POST /payments/:id/refunds` answers 403 `forbidden` without looking anything up.
+   *
+   * With it, every refund request — buyer's, seller's or operator's — is asked here once the
+   * caller is authenticated and the payment is known to be theirs (`payment` is the payment's
+   * view, as `GET /payments/:id` shows it): return true to go ahead, false for a 403, or throw a
+   * `SettlekitError` for a 4xx of your own. An idempotent replay is asked again. E.g. buyer
+   * self-service within 14 days, everyone else as by default:
+   * `(who, payment) => who.role !== "buyer" || Date.now() - Date.parse(payment.created_at) < 14 * 86_400_000`.
+   */
+  authorizeRefund?(
+    requester: RefundRequester,
+    payment: JsonObject,
+    request: RefundAuthorizationRequest,
+  ): boolean | Promise<boolean>;
   /** Path prefix of every route (default `/v1`). */
   readonly prefix?: string;
   /** Largest accepted request body in bytes (default 1 MiB); larger → 413. */

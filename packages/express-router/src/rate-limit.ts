@@ -5,7 +5,7 @@ import type { RateBudget, RateLimitOptions } from "./options.js";
 
 export interface RateLimits {
   /** Spends one request of `key`'s budget of `kind`; throws RATE_LIMITED (with Retry-After) when none is left. */
-  consume(kind: "ip" | "buyer", key: string): Promise<void>;
+  consume(kind: "ip" | "buyer" | "seller", key: string): Promise<void>;
 }
 
 function limiter(options: RateLimitOptions, name: string, budget: RateBudget): RateLimiterAbstract {
@@ -26,6 +26,8 @@ export function rateLimits(options: RateLimitOptions | false): RateLimits | unde
   const limiters = {
     ip: limiter(options, "ip", options.perIp ?? { points: 600, duration: 60 }),
     buyer: limiter(options, "buyer", options.perBuyer ?? { points: 120, duration: 60 }),
+    // Sellers get the same budget as buyers, counted apart (ids of the two may coincide).
+    seller: limiter(options, "seller", options.perBuyer ?? { points: 120, duration: 60 }),
   };
   return {
     async consume(kind, key) {

@@ -22,6 +22,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 interface Locals {
   requestId: string;
   buyerId?: string;
+  sellerId?: string;
   errorCode?: string;
 }
 const locals = (res: Response) => res.locals as Locals;
@@ -68,7 +69,7 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
       return writeHead.apply(this, args);
     } as typeof writeHead;
     res.on("finish", () => {
-      const { buyerId, errorCode } = locals(res);
+      const { buyerId, sellerId, errorCode } = locals(res);
       log.info(
         {
           request_id: requestId,
@@ -78,6 +79,7 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
           status: res.statusCode,
           duration_ms: Math.round((performance.now() - start) * 10) / 10,
           ...(buyerId ? { buyer_id: buyerId } : {}),
+          ...(sellerId ? { seller_id: sellerId } : {}),
           ...(errorCode ? { error_code: errorCode } : {}),
         },
         "settlekit request",
@@ -144,11 +146,27 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
       buyerId = locals(res).buyerId = who.buyerId;
       if (limits) await limits.consume("buyer", buyerId);
     }
+    let sellerId = "";
+    if (route.access === "seller") {
+      if (!options.authenticateSeller) throw new ApiError("FORBIDDEN", "Sellers only.");
+      const who = await options.authenticateSeller(req);
+      if (!who?.sellerId) throw new ApiError("UNAUTHENTICATED", "Sign in as a seller first.");
+      sellerId = locals(res).sellerId = who.sellerId;
+      if (limits) await limits.consume("seller", sellerId);
+      // Another seller's namespace: refused whatever it holds, so nothing about it can be learnt.
+      if (req.params.sellerId !== sellerId) throw new ApiError("FORBIDDEN", "You can act only as yourself.");
+    }
     if (route.access === "operator" && !(await options.authorizeOperator?.(req))) {
       throw new ApiError("FORBIDDEN", "Operators only.");
     }
+    route.guard?.({ options });
     const params: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.params as Record<string, string>)) {
+      // The caller's own seller id (checked above) may hold characters other ids may not.
+      if (route.access === "seller" && name === "sellerId") {
+        params[name] = value;
+        continue;
+      }
       // Nothing with such an id can exist: answer like an unknown one.
       if (!pathId.safeParse(value).success) throw new ApiError("NOT_FOUND", `No such ${name}.`, name);
       params[name] = value;
@@ -185,7 +203,18 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
     }
     const body = route.body ? parse(route.body, await jsonBody(req, bodyLimit)) : undefined;
     const query = route.query ? parse(route.query, { ...(req.query as object) }) : undefined;
-    return route.handle({ req, system, buyerId, params, query, body, idempotencyKey, rawBody: raw, options });
+    return route.handle({
+      req,
+      system,
+      buyerId,
+      sellerId,
+      params,
+      query,
+      body,
+      idempotencyKey,
+      rawBody: raw,
+      options,
+    });
   }
 
   api.use(() => {

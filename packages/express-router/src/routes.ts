@@ -1,7 +1,8 @@
-import type { Job, PaymentSystem } from "@settlekit/core";
+import type { Job, JsonObject, PaymentSystem } from "@settlekit/core";
 import type { Request } from "express";
 import { z } from "zod";
-import type { PaymentsRouterOptions } from "./options.js";
+import { ApiError } from "./errors.js";
+import type { PaymentsRouterOptions, RefundRequester } from "./options.js";
 import {
   createPaymentBody,
   deadLetterListSchema,
@@ -13,17 +14,23 @@ import {
   refundBody,
   refundSchema,
   searchQuery,
+  sellerRefundBody,
   webhookResultSchema,
 } from "./schemas.js";
 
-/** Who may call a route: a buyer (`authenticate`), an operator (`authorizeOperator`), a PSP, anyone. */
-export type Access = "buyer" | "operator" | "webhook" | "public";
+/**
+ * Who may call a route: a buyer (`authenticate`), a seller (`authenticateSeller`, under their own
+ * `:sellerId`), an operator (`authorizeOperator`), a PSP, anyone.
+ */
+export type Access = "buyer" | "seller" | "operator" | "webhook" | "public";
 
 export interface RouteContext<Q, B> {
   readonly req: Request;
   readonly system: PaymentSystem;
   /** The authenticated buyer (buyer routes only; "" elsewhere). */
   readonly buyerId: string;
+  /** The authenticated seller (seller routes only; "" elsewhere). */
+  readonly sellerId: string;
   /** Path parameters, already checked to look like ids. */
   readonly params: Readonly<Record<string, string>>;
   readonly query: Q;
@@ -60,6 +67,11 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
   readonly response: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
   /** Error statuses this route can answer besides those every route can (see `openapi.ts`). */
   readonly errors: readonly number[];
+  /**
+   * Runs once the caller is authenticated, before the path, headers and body are looked at: a
+   * refusal here answers the same whatever was sent.
+   */
+  guard?(ctx: { readonly options: PaymentsRouterOptions }): void;
   handle(ctx: RouteContext<z.output<Q>, z.output<B>>): Promise<RouteResult>;
 }
 
@@ -82,6 +94,37 @@ const jobView = (job: Job) => ({
   created_at: job.createdAt.toISOString(),
   updated_at: job.updatedAt.toISOString(),
 });
+
+type RefundBody = { payment_order_id?: string; amount?: bigint; reason?: string };
+
+/** Asks the host's `authorizeRefund`, when it has one; false is a 403. */
+async function authorizeRefund(
+  options: PaymentsRouterOptions,
+  requester: RefundRequester,
+  payment: JsonObject,
+  body: RefundBody,
+): Promise<void> {
+  const orders = payment.orders as { id: string }[];
+  const only = orders.length === 1 ? orders[0]!.id : undefined;
+  const allowed = await options.authorizeRefund?.(requester, payment, {
+    paymentOrderId: body.payment_order_id ?? only,
+    amount: body.amount,
+    reason: body.reason,
+  });
+  if (!allowed) throw new ApiError("FORBIDDEN", "This refund is not allowed.");
+}
+
+const refundInput = (body: RefundBody) => ({
+  ...(body.payment_order_id !== undefined ? { paymentOrderId: body.payment_order_id } : {}),
+  ...(body.amount !== undefined ? { amount: body.amount } : {}),
+  ...(body.reason !== undefined ? { reason: body.reason } : {}),
+});
+
+const refundResponse = {
+  status: 201,
+  description: "The refund (pending until the PSP confirms).",
+  schema: refundSchema,
+} as const;
 
 export const ROUTES: readonly Route[] = [
   route({
@@ -160,27 +203,24 @@ export const ROUTES: readonly Route[] = [
     method: "post",
     path: "/payments/:id/refunds",
     operationId: "createRefund",
-    summary: "Refund part or all of one order of a payment",
+    summary:
+      "Buyer self-service refund of part or all of one order — only where the host's `authorizeRefund` " +
+      "allows it; otherwise 403 (refunds are the seller's or the operator's)",
     tag: "payments",
     access: "buyer",
     idempotent: true,
     body: refundBody,
-    response: {
-      status: 201,
-      description: "The refund (pending until the PSP confirms).",
-      schema: refundSchema,
-    },
+    response: refundResponse,
     errors: [409, 422, 503],
-    async handle({ system, buyerId, params, body, idempotencyKey }) {
-      const result = await system.refundCheckout(
-        params.id!,
-        {
-          ...(body.payment_order_id !== undefined ? { paymentOrderId: body.payment_order_id } : {}),
-          ...(body.amount !== undefined ? { amount: body.amount } : {}),
-          ...(body.reason !== undefined ? { reason: body.reason } : {}),
-        },
-        { idempotencyKey, buyerId },
-      );
+    guard({ options }) {
+      if (!options.authorizeRefund) {
+        throw new ApiError("FORBIDDEN", "Refunds are made by the seller or the marketplace; ask them.");
+      }
+    },
+    async handle({ req, system, buyerId, params, body, idempotencyKey, options }) {
+      const payment = await system.getCheckout(params.id!, { buyerId });
+      await authorizeRefund(options, { role: "buyer", buyerId, req }, payment, body);
+      const result = await system.refundCheckout(params.id!, refundInput(body), { idempotencyKey, buyerId });
       return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
     },
   }),
@@ -218,6 +258,55 @@ export const ROUTES: readonly Route[] = [
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
       }
       return { status: 200, body: await system.handleWebhook(params.psp!, { rawBody, headers }) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/sellers/:sellerId/payment-orders/:id/refunds",
+    operationId: "createSellerRefund",
+    summary: "Seller: refund part or all of one of the seller's own orders (another seller's is 404)",
+    tag: "sellers",
+    access: "seller",
+    idempotent: true,
+    body: sellerRefundBody,
+    response: refundResponse,
+    errors: [409, 422, 503],
+    async handle({ req, system, sellerId, params, body, idempotencyKey, options }) {
+      const order = await system.getPaymentOrder(params.id!, { sellerId });
+      const checkoutId = String(order.checkout_id);
+      if (options.authorizeRefund) {
+        const payment = await system.getCheckout(checkoutId);
+        await authorizeRefund(options, { role: "seller", sellerId, req }, payment, {
+          ...body,
+          payment_order_id: params.id!,
+        });
+      }
+      const result = await system.refundCheckout(
+        checkoutId,
+        refundInput({ ...body, payment_order_id: params.id! }),
+        { idempotencyKey, sellerId },
+      );
+      return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/operator/payments/:id/refunds",
+    operationId: "createOperatorRefund",
+    summary: "Operator: refund part or all of one order of any payment",
+    tag: "operator",
+    access: "operator",
+    idempotent: true,
+    body: refundBody,
+    response: refundResponse,
+    errors: [409, 422, 503],
+    async handle({ req, system, params, body, idempotencyKey, options }) {
+      if (options.authorizeRefund) {
+        const payment = await system.getCheckout(params.id!);
+        await authorizeRefund(options, { role: "operator", req }, payment, body);
+      }
+      const result = await system.refundCheckout(params.id!, refundInput(body), { idempotencyKey });
+      return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
     },
   }),
   route({

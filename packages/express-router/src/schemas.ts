@@ -1,4 +1,4 @@
-import { CHECKOUT_STATUSES, isCurrencyCode, PAYMENT_METHODS } from "@settlekit/core";
+import { CHECKOUT_STATUSES, isCurrencyCode, isStorableText, PAYMENT_METHODS } from "@settlekit/core";
 import { z } from "zod";
 
 /**
@@ -9,9 +9,12 @@ import { z } from "zod";
 const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
 const DIGITS = /^[1-9]\d{0,15}$/;
 
+const AMOUNT_FORMAT = 'integer minor units, as a string of digits or a JSON integer ("1234" for 12.34 USD)';
+const AMOUNT_EXPECTED = `a positive amount in ${AMOUNT_FORMAT}`;
+
 /**
  * A money amount at the edge: minor units, as a JSON integer or a string of digits (for clients
- * whose JSON numbers are doubles). Out to core as a bigint.
+ * whose JSON numbers are doubles). Out to core as a bigint. Every refusal says what is expected.
  */
 export const amountSchema = z
   .preprocess(
@@ -19,19 +22,30 @@ export const amountSchema = z
       if (typeof value === "string" && /^-?\d*[.,]\d+$/.test(value)) {
         ctx.addIssue({
           code: "custom",
-          message: "amounts are integer minor units (1234 for 12.34 USD), without decimals",
+          message: `amounts are ${AMOUNT_FORMAT}, without decimals`,
           params: { code: "TOO_MANY_DECIMALS" },
         });
+      } else if (typeof value === "number" && Number.isFinite(value) && !Number.isInteger(value)) {
+        ctx.addIssue({ code: "custom", message: `amounts are ${AMOUNT_FORMAT}, not decimal numbers` });
       } else if (typeof value === "string" && DIGITS.test(value) && BigInt(value) > BigInt(MAX_AMOUNT)) {
         ctx.addIssue({ code: "custom", message: `at most ${MAX_AMOUNT} minor units`, input: value });
       }
       return value;
     },
-    z.union([z.int().min(1).max(MAX_AMOUNT), z.string().regex(DIGITS, "a positive integer of minor units")]),
+    z.union(
+      [
+        z
+          .int({ error: AMOUNT_EXPECTED })
+          .min(1, AMOUNT_EXPECTED)
+          .max(MAX_AMOUNT, `at most ${MAX_AMOUNT} minor units`),
+        z.string().regex(DIGITS, AMOUNT_EXPECTED),
+      ],
+      { error: AMOUNT_EXPECTED },
+    ),
   )
   .transform((value) => BigInt(value))
   .meta({
-    description: "Minor units (cents for USD, yen for JPY): a positive JSON integer or a string of digits.",
+    description: `Minor units (cents for USD, yen for JPY), positive: ${AMOUNT_FORMAT}.`,
     example: 1999,
   });
 
@@ -41,17 +55,27 @@ const id = z
   .max(255)
   .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only");
 const url = z.url({ protocol: /^https?$/ }).max(2048);
+// Any string that is not an active code (lowercase included) is UNKNOWN_CURRENCY, as in core.
 const currency = z
   .string()
-  .regex(/^[A-Z]{3}$/, "an ISO 4217 code in capitals")
   .refine(isCurrencyCode, {
-    message: "not an active ISO 4217 currency",
+    message: "an active ISO 4217 currency code with a minor unit, in capitals (USD)",
     params: { code: "UNKNOWN_CURRENCY" },
   })
   .meta({ description: "ISO 4217 code; the amounts' exponent follows it.", example: "USD" });
+/** Free text: well-formed Unicode without NUL (the body check refuses the rest first). */
+const text = (max: number) =>
+  z.string().max(max).refine(isStorableText, "valid Unicode without NUL characters");
 const metadata = z
-  .record(z.string().min(1).max(40), z.string().max(500))
-  .meta({ description: "Up to 50 string pairs, returned as given." });
+  .record(z.string(), text(500))
+  .superRefine((m, ctx) => {
+    const keys = Object.keys(m);
+    if (keys.length > 50) ctx.addIssue({ code: "custom", message: "at most 50 metadata keys" });
+    if (keys.some((k) => k.length < 1 || k.length > 40 || !isStorableText(k))) {
+      ctx.addIssue({ code: "custom", message: "keys are 1–40 characters of valid Unicode without NUL" });
+    }
+  })
+  .meta({ description: "Up to 50 string pairs (keys of 1–40 characters), returned as given." });
 
 export const createPaymentBody = z
   .strictObject({
@@ -64,7 +88,7 @@ export const createPaymentBody = z
           amount: amountSchema,
           /** Optional; when given it must be the payment's currency (one checkout, one currency). */
           currency: currency.optional(),
-          description: z.string().max(500).optional(),
+          description: text(500).optional(),
           metadata: metadata.optional(),
         }),
       )
@@ -95,9 +119,14 @@ export const refundBody = z
       description: "The order to refund; may be left out when the payment has one order.",
     }),
     amount: amountSchema.optional().meta({ description: "Minor units; default: what is left to refund." }),
-    reason: z.string().max(500).optional(),
+    reason: text(500).optional(),
   })
   .meta({ id: "CreateRefund" });
+
+/** A seller's refund: the order is in the path. */
+export const sellerRefundBody = refundBody
+  .omit({ payment_order_id: true })
+  .meta({ id: "CreateSellerRefund" });
 
 /** Path ids: anything else cannot exist, so it is answered 404 like an unknown id. */
 export const pathId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);

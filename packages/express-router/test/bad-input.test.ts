@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import { SettlekitError } from "@settlekit/core";
 import { pino } from "pino";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,7 +40,7 @@ const CASES: [name: string, body: object | string | Buffer, status: number, code
     ["decimals in an amount", order({ amount: "12.34" }), 400, "too_many_decimals", "orders.0.amount"],
     ["an unknown currency", paymentBody({ currency: "XYZ" }), 400, "unknown_currency", "currency"],
     ["a currency without minor unit", paymentBody({ currency: "XAU" }), 400, "unknown_currency", "currency"],
-    ["a lowercase currency", paymentBody({ currency: "usd" }), 400, "validation_failed", "currency"],
+    ["a lowercase currency", paymentBody({ currency: "usd" }), 400, "unknown_currency", "currency"],
     ["mixed currencies", order({ currency: "EUR" }), 400, "currency_mismatch", "orders.0.currency"],
     ["no orders", paymentBody({ orders: [] }), 400, "validation_failed", "orders"],
     ["10 000 orders", paymentBody({ orders: orders(10_000) }), 400, "validation_failed", "orders"],
@@ -76,6 +77,57 @@ const CASES: [name: string, body: object | string | Buffer, status: number, code
       "validation_failed",
       "metadata.note",
     ],
+    [
+      "a NUL in a metadata key",
+      paymentBody({ metadata: { "k\u0000": "v" } }),
+      400,
+      "validation_failed",
+      "metadata",
+    ],
+    [
+      "a lone surrogate in a metadata key",
+      paymentBody({ metadata: { "\ud800x": "v" } }),
+      400,
+      "validation_failed",
+      "metadata",
+    ],
+    [
+      "a NUL in an order's metadata key",
+      order({ metadata: { "k\u0000": "v" } }),
+      400,
+      "validation_failed",
+      "orders.0.metadata",
+    ],
+    [
+      "a lone surrogate in an order's metadata key",
+      order({ metadata: { "\udc00": "v" } }),
+      400,
+      "validation_failed",
+      "orders.0.metadata",
+    ],
+    [
+      "a NUL in a description",
+      order({ description: "mug\u0000" }),
+      400,
+      "validation_failed",
+      "orders.0.description",
+    ],
+    ["an empty metadata key", paymentBody({ metadata: { "": "v" } }), 400, "validation_failed", "metadata"],
+    // Over-long (C0 AF, E0 80 AF: "/") and surrogate (ED A0 80) encodings are not UTF-8.
+    ...[
+      [0xc0, 0xaf],
+      [0xe0, 0x80, 0xaf],
+      [0xed, 0xa0, 0x80],
+    ].map((bytes): (typeof CASES)[number] => [
+      `over-long or surrogate UTF-8 (${bytes.map((b) => b.toString(16).toUpperCase()).join(" ")}) in a string`,
+      Buffer.concat([
+        Buffer.from('{"currency":"USD","metadata":{"note":"a'),
+        Buffer.from(bytes),
+        Buffer.from('"}}'),
+      ]),
+      400,
+      "invalid_json",
+    ]),
     [
       "a __proto__ key",
       '{"__proto__":{"polluted":true},"currency":"USD"}',
@@ -151,6 +203,87 @@ describe.each(DIALECTS)("bad input on %s", (dialect) => {
     if (param !== undefined) expect(res.body.error.param).toBe(param);
     expect(await world.rowCounts()).toEqual(before);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("a JSON number with decimals as an amount says amounts are integer minor units in a string of digits", async () => {
+    for (const amount of [12.34, 0.5]) {
+      const res = await post(order({ amount }));
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "invalid_amount", param: "orders.0.amount" });
+      expect(res.body.error.message).toBe(
+        'orders.0.amount: amounts are integer minor units, as a string of digits or a JSON integer ("1234" for 12.34 USD), not decimal numbers',
+      );
+    }
+    for (const amount of [null, true, "abc", []]) {
+      const res = await post(order({ amount }));
+      expect(res.body.error.message, JSON.stringify(amount)).toContain(
+        "a string of digits or a JSON integer",
+      );
+    }
+  });
+
+  it("the JS API refuses what REST refuses, with the same code and param", async () => {
+    const js = (overrides: Record<string, unknown>) =>
+      world.system.createCheckout(
+        {
+          buyerId: "B1",
+          currency: "USD",
+          method: "card",
+          orders: [{ sellerId: "S1", amount: 100n }],
+          successUrl: "https://shop.test/ok",
+          cancelUrl: "https://shop.test/cart",
+          ...overrides,
+        } as Parameters<typeof world.system.createCheckout>[0],
+        { idempotencyKey: `js-${Math.random()}` },
+      );
+    const cases: [rest: object, js: Record<string, unknown>][] = [
+      [paymentBody({ currency: "XYZ" }), { currency: "XYZ" }],
+      [paymentBody({ currency: "usd" }), { currency: "usd" }],
+      [paymentBody({ currency: "XAU" }), { currency: "XAU" }],
+      [paymentBody({ currency: 840 }), { currency: 840 }],
+      [paymentBody({ metadata: { "k\u0000": "v" } }), { metadata: { "k\u0000": "v" } }],
+      [paymentBody({ metadata: { "\ud800x": "v" } }), { metadata: { "\ud800x": "v" } }],
+      [
+        order({ metadata: { "k\u0000": "v" } }),
+        { orders: [{ sellerId: "S1", amount: 1n, metadata: { "k\u0000": "v" } }] },
+      ],
+      [order({ description: "\ud800" }), { orders: [{ sellerId: "S1", amount: 1n, description: "\ud800" }] }],
+    ];
+    const before = await world.rowCounts();
+    for (const [restBody, jsInput] of cases) {
+      const res = await post(restBody);
+      const error = await js(jsInput).then(
+        () => expect.fail(`the JS API accepted ${JSON.stringify(Object.keys(jsInput))}`),
+        (e: SettlekitError) => e,
+      );
+      expect(error).toBeInstanceOf(SettlekitError);
+      expect([error.code.toLowerCase(), error.param], JSON.stringify(restBody)).toEqual([
+        res.body.error.code,
+        res.body.error.param,
+      ]);
+    }
+    expect(await world.rowCounts()).toEqual(before);
+  });
+
+  it("the JS API refuses refund text a store cannot keep, before touching the store", async () => {
+    const before = await world.rowCounts();
+    for (const reason of ["a\u0000b", "\ud800"]) {
+      const refund = world.system.refund(
+        { paymentOrderId: "po_x_1", reason },
+        { idempotencyKey: `r-${Math.random()}` },
+      );
+      await expect(refund).rejects.toMatchObject({ code: "VALIDATION_FAILED", param: "reason" });
+      const checkout = world.system.refundCheckout(
+        "chk_x",
+        { reason },
+        { idempotencyKey: `r-${Math.random()}` },
+      );
+      await expect(checkout).rejects.toMatchObject({ code: "VALIDATION_FAILED", param: "reason" });
+    }
+    await expect(
+      world.system.refund({ paymentOrderId: "po\u0000" }, { idempotencyKey: "r-nul" }),
+    ).rejects.toMatchObject({ code: "VALIDATION_FAILED", param: "paymentOrderId" });
+    expect(await world.rowCounts()).toEqual(before);
   });
 
   it("a body over the limit → 413; not JSON → 415; both change nothing", async () => {

@@ -7,6 +7,8 @@ import { makeWorld } from "./support/world.js";
 
 type Operation = {
   parameters?: { in: string; name: string }[];
+  security?: Record<string, unknown[]>[];
+  summary?: string;
   responses: Record<
     string,
     { headers?: Record<string, unknown>; content?: Record<string, { schema: unknown }> }
@@ -79,8 +81,20 @@ describe("GET /v1/openapi.json", () => {
     );
     expect(create.responses["201"]!.headers).toHaveProperty("Idempotent-Replayed");
     expect(create.responses["201"]!.headers).toHaveProperty("Location");
-    expect(doc.paths["/v1/payments/{id}/refunds"]!.post!.parameters).toContainEqual(
-      expect.objectContaining({ in: "header", name: "Idempotency-Key" }),
-    );
+    for (const [path, security] of [
+      ["/v1/payments/{id}/refunds", "buyer"],
+      ["/v1/operator/payments/{id}/refunds", "operator"],
+      ["/v1/sellers/{sellerId}/payment-orders/{id}/refunds", "seller"],
+    ] as const) {
+      const refund = doc.paths[path]!.post!;
+      expect(refund.parameters, path).toContainEqual(
+        expect.objectContaining({ in: "header", name: "Idempotency-Key", required: true }),
+      );
+      expect(refund.security, path).toEqual([{ [security]: [] }]);
+      expect(Object.keys(refund.responses), path).toEqual(
+        expect.arrayContaining(["201", "403", "404", "422"]),
+      );
+    }
+    expect(doc.paths["/v1/payments/{id}/refunds"]!.post!.summary).toMatch(/authorizeRefund/);
   });
 });

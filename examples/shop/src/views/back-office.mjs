@@ -3,8 +3,12 @@ import { SELLERS } from "../catalog.mjs";
 import { emailList } from "./buyer.mjs";
 import { dateTime, html, price, shortId, statusPill } from "./html.mjs";
 
-export const sellersPage = () =>
-  html`<h1>Sellers</h1><p class="muted">In this demo anyone may open a seller's page; a real marketplace signs sellers in.</p>
+export const sellersPage = ({ open }) =>
+  html`<h1>Sellers</h1><p class="muted">${
+    open
+      ? "In this demo anyone may open a seller's page; a real marketplace signs sellers in."
+      : "Seller pages need the operator token; a real marketplace signs sellers in."
+  }</p>
 <ul class="sellers">${[...SELLERS.values()].map(
     (s) =>
       html`<li><a href="/sellers/${s.id}">${s.name}</a> <span class="muted">${s.city}, delivers in ${s.deliveryDays} days</span></li>`,
@@ -14,23 +18,42 @@ export const sellersPage = () =>
  * `wallet` is `system.sellerWallet(id)`, `orders` is `system.listSellerOrders(id)`. "Paid out"
  * stays empty until settlekit's payouts land; the column and the order actions are where they go.
  */
-export function sellerPage({ seller, wallet, orders, shipped }) {
+/** A POST button carrying the idempotency key made for this rendering of the page. */
+const actionButton = (action, key, label, hidden) =>
+  html`<form method="post" action="${action}"><input type="hidden" name="idempotency_key" value="${key}"><button type="submit">${label} <span class="sr-only">${hidden}</span></button></form>`;
+
+/** What is left to refund of an order or a payment (minor units, bigint). */
+const rest = (x) => BigInt(x.amount) - BigInt(x.refunded_amount);
+
+export function sellerPage({ seller, wallet, orders, shipped, refunded, formKey }) {
   const balances = wallet.balances.map(
     (b) => html`<tr><th scope="row">${b.currency}</th><td class="num">${price(b.pending, b.currency)}</td>
 <td class="num">${price(b.available, b.currency)}</td><td class="num" title="Payouts are not part of settlekit yet">—</td></tr>`,
   );
   const rows = orders.map(
     (o) => html`<tr><th scope="row">${shortId(o.id)}</th><td>${dateTime(o.created_at)}</td>
-<td class="num">${price(o.amount, o.currency)}</td><td>${statusPill(o.status)}</td><td>${
-      o.status === "succeeded"
+<td class="num">${price(o.amount, o.currency)}</td><td>${statusPill(o.status)}${
+      o.refund_status === "none" ? "" : html` ${statusPill(o.refund_status)}`
+    }</td><td>${
+      o.status === "succeeded" && o.refund_status !== "refunded"
         ? html`<form method="post" action="/sellers/${seller.id}/orders/${o.id}/ship"><button type="submit">Mark shipped <span class="sr-only">order ${shortId(o.id)}</span></button></form>`
         : o.fulfilled_at
           ? html`Shipped ${dateTime(o.fulfilled_at)}`
           : ""
+    }</td><td>${
+      rest(o) > 0n
+        ? actionButton(
+            `/sellers/${seller.id}/orders/${o.id}/refund`,
+            formKey(),
+            `Refund ${price(rest(o), o.currency)}`,
+            `order ${shortId(o.id)}`,
+          )
+        : ""
     }</td></tr>`,
   );
   return html`<h1>${seller.name}</h1>
 ${shipped ? html`<p class="notice" role="status">Order ${shortId(shipped)} marked as shipped: its amount, less fees, is now available.</p>` : ""}
+${refunded ? html`<p class="notice" role="status">Order ${shortId(refunded)} refunded to the buyer.</p>` : ""}
 <h2>Wallet</h2>
 ${
   balances.length
@@ -43,7 +66,7 @@ ${
 ${
   rows.length
     ? html`<table><caption class="sr-only">Orders</caption>
-<thead><tr><th scope="col">Order</th><th scope="col">Placed</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Shipping</th></tr></thead>
+<thead><tr><th scope="col">Order</th><th scope="col">Placed</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Shipping</th><th scope="col">Refund</th></tr></thead>
 <tbody>${rows}</tbody></table>`
     : html`<p>No orders yet.</p>`
 }`;
@@ -55,12 +78,23 @@ const balanceCell = ({ balance, currency }) =>
     ? price(0n, currency)
     : html`${price(balance < 0n ? -balance : balance, currency)} <span class="muted">${balance < 0n ? "Cr" : "Dr"}</span>`;
 
-export function operatorPage({ payments, deadLetters, balances, emails, replayed }) {
+const REFUNDABLE_PAYMENT = new Set(["succeeded", "partially_refunded"]);
+
+export function operatorPage({ payments, deadLetters, balances, emails, replayed, refunded, open, formKey }) {
   const paymentRows = payments.map(
     (
       c,
     ) => html`<tr><th scope="row">${shortId(c.id)}</th><td>${dateTime(c.created_at)}</td><td>${c.buyer_id}</td>
-<td>${c.method === "card" ? "Card" : "Bank transfer"}</td><td class="num">${price(c.amount, c.currency)}</td><td>${statusPill(c.status)}</td><td>${c.failure_reason ?? ""}</td></tr>`,
+<td>${c.method === "card" ? "Card" : "Bank transfer"}</td><td class="num">${price(c.amount, c.currency)}</td><td>${statusPill(c.status)}</td><td>${c.failure_reason ?? ""}</td><td>${
+      REFUNDABLE_PAYMENT.has(c.status) && rest(c) > 0n
+        ? actionButton(
+            `/operator/payments/${c.id}/refund`,
+            formKey(),
+            `Refund ${price(rest(c), c.currency)}`,
+            `payment ${shortId(c.id)}`,
+          )
+        : ""
+    }</td></tr>`,
   );
   const deadRows = deadLetters.map(
     (
@@ -75,12 +109,17 @@ export function operatorPage({ payments, deadLetters, balances, emails, replayed
 <td class="num">${price(b.credits, b.currency)}</td><td class="num">${balanceCell(b)}</td></tr>`,
   );
   return html`<h1>Operator</h1>
-<p class="muted">Open to everyone in this demo; a real marketplace restricts it to staff.</p>
+<p class="muted">${
+    open
+      ? "Open to everyone in this demo (development); with OPERATOR_TOKEN, and always in production, it needs the token."
+      : "Staff only: you gave the operator token."
+  }</p>
 ${replayed ? html`<p class="notice" role="status">Job ${replayed} is queued again.</p>` : ""}
+${refunded ? html`<p class="notice" role="status">Payment ${shortId(refunded)} refunded to the buyer.</p>` : ""}
 <h2>Payments</h2>
 ${
   paymentRows.length
-    ? html`<table><caption class="sr-only">Payments, newest first</caption><thead><tr><th scope="col">Payment</th><th scope="col">Created</th><th scope="col">Buyer</th><th scope="col">Method</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Failure</th></tr></thead><tbody>${paymentRows}</tbody></table>`
+    ? html`<table><caption class="sr-only">Payments, newest first</caption><thead><tr><th scope="col">Payment</th><th scope="col">Created</th><th scope="col">Buyer</th><th scope="col">Method</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Failure</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead><tbody>${paymentRows}</tbody></table>`
     : html`<p>No payments yet.</p>`
 }
 <h2>Dead letters</h2>

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PAYMENT_METHODS } from "../domain/checkout.js";
+import type { ErrorCode } from "../errors.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { MAX_POSTING_AMOUNT } from "../ledger/types.js";
 import { isCurrencyCode } from "../money/currency.js";
@@ -10,23 +11,53 @@ const id = z
   .max(255)
   .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only");
 const url = z.url({ protocol: /^https?$/ }).max(2048);
+
+/** A UTF-16 surrogate without its pair: not Unicode text. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * Whether `value` is text every store can keep as given: well-formed Unicode without NUL
+ * (Postgres refuses both in text and jsonb; SQLite would keep mojibake).
+ */
+export const isStorableText = (value: string): boolean =>
+  !value.includes("\u0000") && !LONE_SURROGATE.test(value);
+const STORABLE = "valid Unicode without NUL characters";
+
+/** Free text (descriptions, reasons, metadata values) of at most `max` characters. */
+export const text = (max: number) => z.string().max(max).refine(isStorableText, STORABLE);
+
+/**
+ * Host key/value pairs. Keys are checked here rather than by the record's key schema, so that a
+ * bad key is reported on the field (`metadata`, `orders.0.metadata`) with a message that says why.
+ */
 const metadata = z
-  .record(z.string().min(1).max(40), z.string().max(500))
-  .refine((m) => Object.keys(m).length <= 50, "at most 50 metadata keys")
+  .record(z.string(), text(500))
+  .superRefine((m, ctx) => {
+    const keys = Object.keys(m);
+    if (keys.length > 50) ctx.addIssue({ code: "custom", message: "at most 50 metadata keys" });
+    for (const key of keys) {
+      if (key.length < 1 || key.length > 40 || !isStorableText(key)) {
+        ctx.addIssue({ code: "custom", message: `keys are 1–40 characters of ${STORABLE}` });
+        return;
+      }
+    }
+  })
   .default({});
 
 /** What a host passes to `createCheckout`: one payment event with one order per seller. */
 export const checkoutInputSchema = z
   .object({
     buyerId: id,
-    currency: z.string().refine(isCurrencyCode, "an active ISO 4217 currency code with a minor unit"),
+    currency: z.string().refine(isCurrencyCode, {
+      message: "an active ISO 4217 currency code with a minor unit, in capitals (USD)",
+      params: { code: ErrorCodes.UNKNOWN_CURRENCY },
+    }),
     method: z.enum(PAYMENT_METHODS),
     orders: z
       .array(
         z.object({
           sellerId: id,
           amount: z.bigint().positive().max(MAX_POSTING_AMOUNT),
-          description: z.string().max(500).optional(),
+          description: text(500).optional(),
           metadata,
         }),
       )
@@ -52,13 +83,25 @@ export const checkoutInputSchema = z
 export type CheckoutInput = z.input<typeof checkoutInputSchema>;
 export type ValidCheckoutInput = z.output<typeof checkoutInputSchema>;
 
-/** Parses with a schema; the first issue becomes a VALIDATION_FAILED error naming its field. */
+/** The text fields of a refund request (the amount is checked against the order when reserving). */
+export const refundTextSchema = z.object({
+  paymentOrderId: z.string().min(1).max(255).refine(isStorableText, STORABLE).optional(),
+  reason: text(500).optional(),
+});
+
+/**
+ * Parses with a schema; the first issue becomes an error naming its field: VALIDATION_FAILED, or
+ * the code a custom issue carries (`params.code`, e.g. UNKNOWN_CURRENCY) — the REST router maps
+ * the same issues to the same codes.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = issue.path.map(String).join(".") || undefined;
-  throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, `${param ?? "input"}: ${issue.message}`, {
+  const custom = issue.code === "custom" ? (issue.params?.code as string | undefined) : undefined;
+  const code = custom && custom in ErrorCodes ? (custom as ErrorCode) : ErrorCodes.VALIDATION_FAILED;
+  throw new SettlekitError(code, `${param ?? "input"}: ${issue.message}`, {
     param,
     details: {
       issues: result.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),

@@ -1,10 +1,11 @@
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { requestFingerprint } from "../idempotency/fingerprint.js";
 import { FINISHED } from "../ports/idempotency.js";
+import { isStorableText, parseInput, refundTextSchema } from "./checkout-input.js";
 import type { CheckoutResult } from "./create-checkout.js";
 import type { Deps } from "./deps.js";
 import type { RefundRequest } from "./refunds.js";
-import { refundPaymentOrder } from "./refunds.js";
+import { refundPaymentOrder, refundScope } from "./refunds.js";
 
 /** A refund asked for on a checkout (`POST /payments/:id/refunds`). */
 export interface CheckoutRefundRequest {
@@ -17,17 +18,21 @@ export interface CheckoutRefundRequest {
 
 /**
  * Refunds one order of a checkout, idempotently (see `refundPaymentOrder`). The order must belong
- * to the checkout, and with `buyerId` the checkout to the buyer: anything else is NOT_FOUND, so
- * ids cannot be probed. `replayed` is true when the key had already finished this same request
+ * to the checkout, with `buyerId` the checkout to the buyer, and with `sellerId` the order to the
+ * seller: anything else is NOT_FOUND, so ids cannot be probed. `replayed` is true when the key had already finished this same request
  * (the answer is the stored one).
  */
 export async function refundCheckout(
   deps: Deps,
   checkoutId: string,
   input: CheckoutRefundRequest,
-  options: { idempotencyKey: string; buyerId?: string; scope?: string },
+  options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
 ): Promise<CheckoutResult> {
-  const scope = options.scope ?? (options.buyerId ? `buyer:${options.buyerId}` : "operator");
+  parseInput(refundTextSchema, { paymentOrderId: input.paymentOrderId, reason: input.reason });
+  if (typeof checkoutId !== "string" || !isStorableText(checkoutId)) {
+    throw new SettlekitError(ErrorCodes.NOT_FOUND, "No such checkout.", { param: "id" });
+  }
+  const scope = options.scope ?? refundScope(options);
   const { orders, earlier } = await deps.store.transaction(
     async (tx) => {
       const checkout = await tx.checkouts.get(checkoutId);
@@ -44,7 +49,11 @@ export async function refundCheckout(
   const order =
     input.paymentOrderId === undefined && orders.length === 1
       ? orders[0]
-      : orders.find((o) => o.id === input.paymentOrderId);
+      : orders.find(
+          (o) =>
+            o.id === input.paymentOrderId &&
+            (options.sellerId === undefined || o.sellerId === options.sellerId),
+        );
   if (!order) {
     throw input.paymentOrderId === undefined
       ? new SettlekitError(

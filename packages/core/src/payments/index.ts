@@ -1,5 +1,5 @@
 export type { CheckoutInput } from "./checkout-input.js";
-export { checkoutInputSchema } from "./checkout-input.js";
+export { checkoutInputSchema, isStorableText } from "./checkout-input.js";
 export type { CheckoutEventsQuery, CheckoutSearch } from "./checkout-queries.js";
 export type { CheckoutRefundRequest } from "./checkout-refund.js";
 export type { NextAction } from "./checkout-view.js";

@@ -37,22 +37,27 @@ export interface PaymentSystem {
   retryPayment(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
   /**
    * Refunds part or all of a payment order (default: what is left). Idempotent by key; never more
-   * than was captured. With `buyerId`, only the buyer's own orders.
+   * than was captured. With `buyerId`, only the buyer's own orders; with `sellerId`, only the
+   * seller's (another's is NOT_FOUND). Who may refund is the host's decision: the REST router
+   * refunds for operators and sellers, and for buyers only through its `authorizeRefund` hook.
    */
   refund(
     input: RefundRequest,
-    options: { idempotencyKey: string; buyerId?: string; scope?: string },
+    options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
   ): Promise<JsonObject>;
   /**
    * Refunds one order of a checkout (`paymentOrderId` may be left out for a single-order
    * checkout), idempotently; `replayed` says the answer is the stored one. An order of another
-   * checkout, or with `buyerId` another buyer's checkout, is NOT_FOUND.
+   * checkout, with `buyerId` another buyer's checkout, or with `sellerId` another seller's order,
+   * is NOT_FOUND.
    */
   refundCheckout(
     checkoutId: string,
     input: CheckoutRefundRequest,
-    options: { idempotencyKey: string; buyerId?: string; scope?: string },
+    options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
   ): Promise<CheckoutResult>;
+  /** One payment order (`checkout_id` names its payment). With `sellerId`, another seller's is NOT_FOUND. */
+  getPaymentOrder(id: string, options?: { sellerId?: string }): Promise<JsonObject>;
   /** A checkout's timeline (its events, oldest first). With `buyerId`, only the buyer's own. */
   listCheckoutEvents(id: string, query?: CheckoutEventsQuery): Promise<JsonObject>;
   /** Operator: checkouts by buyer and/or status, newest first, paged. */
@@ -109,6 +114,13 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     retryPayment: (id, opts) => retryPayment(deps, id, opts),
     refund: (input, opts) => refundPaymentOrder(deps, input, opts),
     refundCheckout: (id, input, opts) => refundCheckout(deps, id, input, opts),
+    async getPaymentOrder(id, { sellerId } = {}) {
+      const order = await deps.store.transaction((tx) => tx.paymentOrders.get(id), { readOnly: true });
+      if (!order || (sellerId !== undefined && order.sellerId !== sellerId)) {
+        throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment order ${id}.`, { param: "id" });
+      }
+      return paymentOrderView(order);
+    },
     listCheckoutEvents: (id, query) => listCheckoutEvents(deps, id, query),
     searchCheckouts: (query) => searchCheckouts(deps, query),
     fulfilOrder: (request, opts) => fulfilPaymentOrder(deps, request, opts),

@@ -16,6 +16,7 @@ import type { JsonObject } from "../ports/json.js";
 import type { RefundResult } from "../ports/psp.js";
 import { isPspError } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
+import { parseInput, refundTextSchema } from "./checkout-input.js";
 import type { Deps } from "./deps.js";
 
 export const REFUND_JOB = "psp.refund";
@@ -46,15 +47,34 @@ export function refundView(refund: Refund): JsonObject {
 const notFound = (id: string) =>
   new SettlekitError(ErrorCodes.NOT_FOUND, `No payment order ${id}.`, { param: "payment_order_id" });
 
+/** Who asks for a refund: a buyer (their own orders only), a seller (theirs only), or neither (an operator). */
+export interface RefundOwner {
+  readonly buyerId?: string | undefined;
+  readonly sellerId?: string | undefined;
+}
+
+/** An order the caller may not see is NOT_FOUND, like one that does not exist: ids cannot be probed. */
+const visibleTo = (order: PaymentOrder, owner: RefundOwner): boolean =>
+  (owner.buyerId === undefined || order.buyerId === owner.buyerId) &&
+  (owner.sellerId === undefined || order.sellerId === owner.sellerId);
+
+/** The default idempotency scope of a refund request: keys of different callers never collide. */
+export const refundScope = (owner: RefundOwner): string =>
+  owner.sellerId !== undefined
+    ? `seller:${owner.sellerId}`
+    : owner.buyerId !== undefined
+      ? `buyer:${owner.buyerId}`
+      : "operator";
+
 /** Phase 1: checks the order can give back `amount` (pending refunds count) and records the refund. */
 async function reserveRefund(
   deps: Deps,
   tx: StoreTx,
   input: RefundRequest,
-  buyerId?: string,
+  owner: RefundOwner,
 ): Promise<Refund> {
   const order = await tx.paymentOrders.get(input.paymentOrderId, { forUpdate: true });
-  if (!order || (buyerId !== undefined && order.buyerId !== buyerId)) throw notFound(input.paymentOrderId);
+  if (!order || !visibleTo(order, owner)) throw notFound(input.paymentOrderId);
   const checkout = await tx.checkouts.get(order.checkoutId, { forUpdate: true });
   if (!checkout?.pspReference || !isRefundableOrderStatus(order.status)) {
     throw new SettlekitError(
@@ -251,13 +271,14 @@ export async function sendRefund(deps: Deps, refundId: string): Promise<Refund |
 export async function refundPaymentOrder(
   deps: Deps,
   input: RefundRequest,
-  options: { idempotencyKey: string; scope?: string; buyerId?: string },
+  options: { idempotencyKey: string; scope?: string; buyerId?: string; sellerId?: string },
 ): Promise<JsonObject> {
+  parseInput(refundTextSchema, { paymentOrderId: input.paymentOrderId, reason: input.reason });
   const owner = deps.ids.newId();
   const now = deps.clock.now();
   const begun = await deps.store.transaction(async (tx) => {
     const result = await beginIdempotentRequest(tx, {
-      scope: options.scope ?? (options.buyerId ? `buyer:${options.buyerId}` : "operator"),
+      scope: options.scope ?? refundScope(options),
       key: options.idempotencyKey,
       requestHash: requestFingerprint({ operation: "refund", ...input }),
       owner,
@@ -270,7 +291,7 @@ export async function refundPaymentOrder(
     const earlier = (result.record.state as { refundId?: string } | null)?.refundId;
     const existing = earlier ? await tx.refunds.get(earlier) : null;
     if (existing) return { kind: "execute" as const, refund: existing, record: result.record };
-    const refund = await reserveRefund(deps, tx, input, options.buyerId);
+    const refund = await reserveRefund(deps, tx, input, options);
     // The job is the safety net: it sends the refund if this process dies before phase 2.
     await enqueueJob(
       tx,

@@ -53,13 +53,21 @@ async function openDatabase(dialect: Dialect): Promise<{ knex: Knex; drop(): Pro
   };
 }
 
-/** Test auth: `Authorization: Bearer buyer:<id>` is that buyer, `Bearer operator` an operator. */
+/**
+ * Test auth: `Authorization: Bearer buyer:<id>` is that buyer, `Bearer seller:<id>` that seller,
+ * `Bearer operator` an operator.
+ */
 export const authenticate = (req: Request) => {
   const match = /^Bearer buyer:(\S+)$/.exec(req.get("Authorization") ?? "");
   return match ? { buyerId: match[1]! } : null;
 };
+export const authenticateSeller = (req: Request) => {
+  const match = /^Bearer seller:(\S+)$/.exec(req.get("Authorization") ?? "");
+  return match ? { sellerId: match[1]! } : null;
+};
 export const authorizeOperator = (req: Request) => req.get("Authorization") === "Bearer operator";
 export const asBuyer = (id = "B1") => ({ Authorization: `Bearer buyer:${id}` });
+export const asSeller = (id: string) => ({ Authorization: `Bearer seller:${id}` });
 export const asOperator = { Authorization: "Bearer operator" };
 
 export interface World {
@@ -101,6 +109,7 @@ export async function makeWorld(dialect: Dialect, options: WorldOptions = {}): P
   options.host?.(app);
   const router = createPaymentsRouter(system, {
     authenticate,
+    authenticateSeller,
     authorizeOperator,
     rateLimit: false,
     logger: false,

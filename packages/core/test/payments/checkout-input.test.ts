@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { SettlekitError } from "../../src/errors.js";
+import {
+  checkoutInputSchema,
+  isStorableText,
+  parseInput,
+  refundTextSchema,
+} from "../../src/payments/checkout-input.js";
+
+const input = (overrides: Record<string, unknown> = {}) => ({
+  buyerId: "B1",
+  currency: "USD",
+  method: "card",
+  orders: [{ sellerId: "S1", amount: 100n }],
+  successUrl: "https://shop.test/ok",
+  cancelUrl: "https://shop.test/cart",
+  ...overrides,
+});
+const order = (fields: object) => input({ orders: [{ sellerId: "S1", amount: 100n, ...fields }] });
+
+/** The error `parseInput` throws, as code and param. */
+function refusal(schema: typeof checkoutInputSchema | typeof refundTextSchema, value: unknown) {
+  try {
+    parseInput(schema, value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettlekitError);
+    const { code, param } = error as SettlekitError;
+    return { code, param };
+  }
+  throw new Error(`accepted: ${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? `${v}n` : v))}`);
+}
+
+describe("checkout input (the JS API's validation)", () => {
+  it.each([
+    ["a NUL in a payment metadata key", input({ metadata: { "k\u0000": "v" } }), "metadata"],
+    ["a lone high surrogate in a payment metadata key", input({ metadata: { "\ud800x": "v" } }), "metadata"],
+    ["a lone low surrogate in a payment metadata key", input({ metadata: { "x\udc00": "v" } }), "metadata"],
+    ["a NUL in an order metadata key", order({ metadata: { "k\u0000": "v" } }), "orders.0.metadata"],
+    [
+      "a lone surrogate in an order metadata key",
+      order({ metadata: { "\udfff": "v" } }),
+      "orders.0.metadata",
+    ],
+    ["an empty metadata key", input({ metadata: { "": "v" } }), "metadata"],
+    ["a 41-character metadata key", input({ metadata: { ["k".repeat(41)]: "v" } }), "metadata"],
+    ["a NUL in a metadata value", input({ metadata: { k: "a\u0000b" } }), "metadata.k"],
+    ["a lone surrogate in a metadata value", order({ metadata: { k: "\ud800" } }), "orders.0.metadata.k"],
+    ["a NUL in an order description", order({ description: "two\u0000mugs" }), "orders.0.description"],
+    ["a lone surrogate in an order description", order({ description: "\udc00" }), "orders.0.description"],
+  ])("refuses %s with VALIDATION_FAILED naming the field", (_name, value, param) => {
+    expect(refusal(checkoutInputSchema, value)).toEqual({ code: "VALIDATION_FAILED", param });
+  });
+
+  it("keeps well-formed text, surrogate pairs included", () => {
+    const valid = parseInput(
+      checkoutInputSchema,
+      order({ description: "☕ × 2 🍵", metadata: { "名前😀": "値 💣" } }),
+    );
+    expect(valid.orders[0]!.metadata).toEqual({ "名前😀": "値 💣" });
+    expect(isStorableText("a😀b")).toBe(true);
+    expect(["\u0000", "\ud800", "a\udc00", "\udc00\ud800"].map(isStorableText)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it.each([["XYZ"], ["XAU"], ["usd"], [""]])(
+    "refuses the currency %j with UNKNOWN_CURRENCY, the REST API's code",
+    (currency) => {
+      expect(refusal(checkoutInputSchema, input({ currency }))).toEqual({
+        code: "UNKNOWN_CURRENCY",
+        param: "currency",
+      });
+    },
+  );
+
+  it("refuses a currency that is not a string with VALIDATION_FAILED", () => {
+    expect(refusal(checkoutInputSchema, input({ currency: 840 }))).toEqual({
+      code: "VALIDATION_FAILED",
+      param: "currency",
+    });
+  });
+
+  it("refuses refund text that cannot be stored", () => {
+    expect(refusal(refundTextSchema, { reason: "a\u0000" })).toEqual({
+      code: "VALIDATION_FAILED",
+      param: "reason",
+    });
+    expect(refusal(refundTextSchema, { paymentOrderId: "po\ud800" })).toEqual({
+      code: "VALIDATION_FAILED",
+      param: "paymentOrderId",
+    });
+  });
+});

@@ -1,0 +1,3 @@
+import { fuzzRouter } from "./support/fuzz.js";
+
+fuzzRouter("sqlite");
