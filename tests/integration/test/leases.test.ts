@@ -67,6 +67,9 @@ async function makeLeaseWorld(dialect: Dialect, overrides = {}): Promise<LeaseWo
   return { ...world, psp: psp!, sandbox: sandbox! };
 }
 
+/** Waiting for a condition (never a fixed sleep): generous, as the machine may be busy. */
+const POLL = { timeout: 15_000, interval: 5 };
+
 const keyRow = (world: HostWorld) =>
   world.store.transaction((tx) => tx.idempotencyKeys.get("buyer:B1", "k"), { readOnly: true });
 
@@ -82,11 +85,11 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
     world = await makeLeaseWorld(dialect, { idempotencyLockMs: 15_000, idempotencyHeartbeatMs: 10 });
     world.psp.hold();
     const pending = world.system.createCheckout(cart(), { idempotencyKey: "k" });
-    await expect.poll(() => world!.psp.calls.length).toBe(1); // in phase 2
+    await expect.poll(() => world!.psp.calls.length, POLL).toBe(1); // in phase 2
     world.clock.advance(16_000); // the first lease has run out
     const now = world.clock.now();
     await expect
-      .poll(async () => (await keyRow(world!))?.lockedUntil?.getTime() ?? 0)
+      .poll(async () => (await keyRow(world!))?.lockedUntil?.getTime() ?? 0, POLL)
       .toBeGreaterThan(now.getTime());
 
     // Recovery finds no stalled key: the holder is alive. The client's retry is still in use.
@@ -112,7 +115,7 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
-    await expect.poll(() => world!.psp.calls.length).toBe(1);
+    await expect.poll(() => world!.psp.calls.length, POLL).toBe(1);
     world.clock.advance(15_001);
     expect((await world.work()).recovered).toBe(1); // the recovery's own PSP call is not held
     world.psp.release(); // the stalled holder wakes up and tries phase 3
@@ -239,5 +242,5 @@ describe("a host killed with SIGKILL in phase 2 (SQLite file)", () => {
     } finally {
       await knex.destroy();
     }
-  });
+  }, 60_000); // a child process starts: slow on a busy machine
 });
