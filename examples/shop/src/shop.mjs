@@ -101,6 +101,7 @@ export async function startShop({
       webhookSecret: env.SANDBOX_WEBHOOK_SECRET ?? randomBytes(32).toString("hex"),
       bankTransferSettleMs,
       onError: (error) => logger.error({ err: error }, "sandbox"),
+      logger: { error: (message) => logger.error(message) },
     });
     app.use("/sandbox", sandbox.handler);
   }
@@ -125,6 +126,13 @@ export async function startShop({
       ),
     // When a seller ships: the platform keeps 10 % and a flat logistics fee per currency.
     fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 250n, JPY: 300n } }),
+    // A crashed request's key is taken over after its lease; the PSP call must end before it.
+    ...(env.IDEMPOTENCY_LOCK_MS ? { idempotencyLockMs: Number(env.IDEMPOTENCY_LOCK_MS) } : {}),
+    ...(env.PSP_TIMEOUT_MS ? { pspTimeoutMs: Number(env.PSP_TIMEOUT_MS) } : {}),
+    logger: {
+      warn: (message, details) => logger.warn(details ?? {}, message),
+      error: (message, details) => logger.error(details ?? {}, message),
+    },
   });
 
   // 4. The worker: outbox relay, jobs (emails, PSP retries), pending sweeper, recovery. One per

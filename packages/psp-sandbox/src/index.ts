@@ -15,7 +15,7 @@ export type {
 export type { RegistrationFault, ReleaseOrder, SandboxFaults } from "./faults.js";
 export { defaultFeePolicy } from "./fees.js";
 export type { SandboxRequestHandler } from "./http/handler.js";
-export type { SandboxFeePolicy, SandboxOptions, SandboxWebhookRetry } from "./options.js";
+export type { SandboxFeePolicy, SandboxLogger, SandboxOptions, SandboxWebhookRetry } from "./options.js";
 export type { SandboxPayOptions } from "./payment-attempt.js";
 export type { SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
 export { sandboxProvider } from "./sandbox-provider.js";
@@ -25,3 +25,4 @@ export { SANDBOX_SIGNATURE_HEADER, signSandboxWebhook, verifySandboxSignature } 
 export type { CardInput, TestCardBehaviour } from "./test-cards.js";
 export { passesLuhn, TEST_CARDS } from "./test-cards.js";
 export type { SandboxProvider } from "./types.js";
+export { WebhookDeliveryError } from "./webhook-delivery-error.js";

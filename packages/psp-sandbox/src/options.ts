@@ -1,6 +1,7 @@
 import type { Clock, PaymentInstrument } from "@settlekit/core";
 import { SettlekitError, systemClock } from "@settlekit/core";
 import { defaultFeePolicy } from "./fees.js";
+import { WebhookDeliveryError } from "./webhook-delivery-error.js";
 
 /**
  * The sandbox's processing fee for one succeeded charge, in minor units of `currency`. It appears
@@ -59,8 +60,23 @@ export interface SandboxOptions {
   readonly fetch?: typeof fetch;
   /** Default {@link defaultFeePolicy}: 2.9 % + 30 minor units, rounded half up. */
   readonly feePolicy?: SandboxFeePolicy;
-  /** Receives errors of background work (scheduled tasks, the HTTP handler). Default: `console.error`. */
+  /**
+   * Receives errors of background work (scheduled tasks, the HTTP handler) and every webhook
+   * delivery that failed for good (a {@link WebhookDeliveryError}: all `webhookRetry` attempts
+   * answered non-2xx — a 404 from a wrong `webhookUrl` included — or failed to connect). Default:
+   * logs them through `logger`.
+   */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Where the sandbox logs (default `console`): a webhook delivery that failed for good is one
+   * line at error level, whatever `onError` does with it.
+   */
+  readonly logger?: SandboxLogger;
+}
+
+/** The sandbox's log output; `console` fits, so does pino (`{ error: (m) => log.error(m) }`). */
+export interface SandboxLogger {
+  error(message: string, ...details: unknown[]): void;
 }
 
 /** {@link SandboxOptions} with every default applied. */
@@ -80,6 +96,7 @@ export interface ResolvedSandboxOptions {
   readonly fetch: typeof fetch;
   readonly feePolicy: SandboxFeePolicy;
   readonly onError: (error: unknown) => void;
+  readonly logger: SandboxLogger;
 }
 
 const invalid = (param: string, message: string): SettlekitError =>
@@ -119,6 +136,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
     throw invalid("webhookConcurrency", "webhookConcurrency must be an integer ≥ 1.");
   }
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const logger = options.logger ?? console;
   return {
     baseUrl,
     basePath: base.pathname.replace(/\/+$/, ""),
@@ -134,6 +152,12 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
     webhookConcurrency: concurrency,
     fetch: options.fetch ?? globalThis.fetch,
     feePolicy: options.feePolicy ?? defaultFeePolicy,
-    onError: options.onError ?? ((error) => console.error("[settlekit/psp-sandbox]", error)),
+    // A failed delivery was already logged as one line: the default handler does not log it twice.
+    onError:
+      options.onError ??
+      ((error) => {
+        if (!(error instanceof WebhookDeliveryError)) logger.error("[settlekit/psp-sandbox]", error);
+      }),
+    logger,
   };
 }

@@ -3,6 +3,7 @@ import type { FaultState, ReleaseOrder } from "./faults.js";
 import type { ResolvedSandboxOptions } from "./options.js";
 import type { Scheduler } from "./scheduler.js";
 import { SANDBOX_SIGNATURE_HEADER, signSandboxWebhook } from "./signature.js";
+import { WebhookDeliveryError } from "./webhook-delivery-error.js";
 
 interface Outgoing {
   readonly event: SandboxEvent;
@@ -15,7 +16,8 @@ interface Outgoing {
  * tests can say exactly what arrived when; with `webhookConcurrency` > 1 up to that many POSTs are
  * in flight at once, taken from the queue in order (as a real PSP delivers: concurrently, with no
  * ordering promise). Each attempt is signed afresh at send time, as
- * Stripe does, so a retry hours later still passes the receiver's tolerance window.
+ * Stripe does, so a retry hours later still passes the receiver's tolerance window. A delivery
+ * whose last attempt failed is logged at error level and reported to `onError`.
  */
 export class WebhookDispatcher {
   private readonly log: SandboxDelivery[] = [];
@@ -123,7 +125,11 @@ export class WebhookDispatcher {
     }
     const { attempts, baseMs } = this.options.webhookRetry;
     if (attempt >= attempts) {
-      this.log.push({ ...base, outcome: "failed", ...failure });
+      const last: SandboxDelivery = { ...base, outcome: "failed", ...failure };
+      this.log.push(last);
+      const error = new WebhookDeliveryError(url, last);
+      this.options.logger.error(`[settlekit/psp-sandbox] ${error.message}`);
+      this.options.onError(error);
       return;
     }
     const retryAt = new Date(sentAt.getTime() + baseMs * 2 ** (attempt - 1));

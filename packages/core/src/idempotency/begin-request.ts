@@ -14,7 +14,10 @@ export interface BeginRequestInput {
   /** Unique id of this execution; holds the lock. */
   readonly owner: string;
   readonly now: Date;
-  /** How long this execution may hold the key before a recovery worker may take over. */
+  /**
+   * The lease this execution takes on the key: a recovery worker may take the key over once it
+   * ran out. A holder working longer renews it (`holdLease`: `update` with the owner's token).
+   */
   readonly lockMs: number;
   /** How long the key is remembered (Stripe: 24 h). */
   readonly ttlMs: number;

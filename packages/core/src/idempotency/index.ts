@@ -1,2 +1,3 @@
 export * from "./begin-request.js";
 export * from "./fingerprint.js";
+export * from "./lease.js";

@@ -3,6 +3,7 @@ import type { PaymentOrder } from "../domain/payment-order.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { beginIdempotentRequest } from "../idempotency/begin-request.js";
 import { requestFingerprint } from "../idempotency/fingerprint.js";
+import { leaseLost, withLease } from "../idempotency/lease.js";
 import { appendOutboxEvents } from "../outbox/outbox.js";
 import type { IdempotencyRecord, StoredResponse } from "../ports/idempotency.js";
 import { FINISHED } from "../ports/idempotency.js";
@@ -13,6 +14,7 @@ import { checkoutInputSchema, parseInput } from "./checkout-input.js";
 import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 import { paymentEventPayload } from "./payment-outcome.js";
+import { withPspTimeout } from "./psp-timeout.js";
 import type { RecordedCheckout } from "./registration.js";
 import { failRegistration, queueRegistration, recordRegistration, registerWithPsp } from "./registration.js";
 
@@ -45,9 +47,11 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
  * Phase 1 (one transaction): idempotency key, checkout, orders, `checkout.created` outbox event,
  * recovery point `checkout_created`. Phase 2 (no transaction): PSP registration with a key
  * derived from the checkout. Phase 3 (one transaction): token and URL stored, `requires_payment`,
- * the response stored on the idempotency key. A retryable PSP failure queues a registration job
- * (202); a fatal one fails the checkout. A crash between phases leaves the key stalled for the
- * recovery worker, which resumes from the recovery point.
+ * the response stored on the idempotency key. A retryable PSP failure or a PSP timeout
+ * (`pspTimeoutMs`) queues a registration job (202); a fatal one fails the checkout. The key's
+ * lease (`idempotencyLockMs`) is renewed by a heartbeat during phase 2; a crash between phases
+ * leaves the key unrenewed, so within one lease the recovery worker takes it over and resumes
+ * from the recovery point.
  */
 export async function createCheckout(
   deps: Deps,
@@ -111,7 +115,7 @@ export async function createCheckout(
       requestHash: requestFingerprint({ operation: "create_checkout", psp: provider.id, ...valid }),
       owner,
       now,
-      lockMs: deps.options.idempotencyLockMs ?? 60_000,
+      lockMs: deps.leases.lockMs,
       ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
       initialRecoveryPoint: CHECKOUT_CREATED,
       initialState: { checkoutId },
@@ -174,13 +178,25 @@ export async function resumeCheckoutCreation(
   };
   if (checkout.status !== "created") outcome = { kind: "registered" };
   else {
-    try {
-      outcome = { kind: "registered", hosted: await registerWithPsp(deps, checkout, orders) };
-    } catch (error) {
-      if (isPspError(error, "fatal") || isPspError(error, "declined")) {
-        outcome = { kind: "rejected", reason: `psp_rejected:${error.pspCode ?? error.code}` };
-      } else outcome = { kind: "queued" };
-    }
+    // The key's short lease is renewed while the PSP works; the call is bounded by a timeout
+    // shorter than the lease. If the key was taken over meanwhile (this process stalled past its
+    // lease), `withLease` throws LEASE_LOST and nothing of this run is written.
+    const leased = { scope: record.scope, key: record.key, owner };
+    const timing = { leaseMs: deps.leases.lockMs, renewEveryMs: deps.leases.heartbeatMs };
+    outcome = await withLease(deps.store, deps.clock, leased, timing, async () => {
+      try {
+        const hosted = await withPspTimeout(deps, checkout.pspId, () =>
+          registerWithPsp(deps, checkout, orders),
+        );
+        return { kind: "registered" as const, hosted };
+      } catch (error) {
+        if (isPspError(error, "fatal") || isPspError(error, "declined")) {
+          return { kind: "rejected" as const, reason: `psp_rejected:${error.pspCode ?? error.code}` };
+        }
+        // Retryable or indeterminate (PSP_TIMEOUT): a job retries under the same PSP key.
+        return { kind: "queued" as const };
+      }
+    });
   }
 
   return deps.store.transaction(async (tx) => {
@@ -210,15 +226,7 @@ export async function resumeCheckoutCreation(
       lockedUntil: null,
     });
     // Another execution took the key over (our lock expired): its answer is the one that counts.
-    if (!stored) {
-      throw new SettlekitError(
-        ErrorCodes.LEASE_LOST,
-        "The request took too long and was taken over; retry it.",
-        {
-          param: "idempotency_key",
-        },
-      );
-    }
+    if (!stored) throw leaseLost();
     return response;
   });
 }

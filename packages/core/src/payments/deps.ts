@@ -9,9 +9,13 @@ import type { EventPublisher } from "../ports/events.js";
 import type { FeePolicy } from "../ports/fees.js";
 import type { IdGenerator } from "../ports/ids.js";
 import { uuidv7Ids } from "../ports/ids.js";
+import type { Logger } from "../ports/logger.js";
+import { consoleLogger } from "../ports/logger.js";
 import type { Notifier } from "../ports/notifier.js";
 import type { PaymentProvider } from "../ports/psp.js";
 import type { Store } from "../ports/store.js";
+import type { MissedWebhookMonitor } from "./missed-webhooks.js";
+import { missedWebhookMonitor } from "./missed-webhooks.js";
 
 /** Everything the payment services are wired with; `createPaymentSystem` fills the defaults. */
 export interface PaymentSystemOptions {
@@ -36,8 +40,29 @@ export interface PaymentSystemOptions {
   readonly fees?: FeePolicy;
   /** How long idempotency keys are remembered (default 24 h). */
   readonly idempotencyTtlMs?: number;
-  /** How long one execution may hold a key before recovery takes over (default 60 s). */
+  /**
+   * The lease one execution holds on its idempotency key (default 15 000 ms). While it works (the
+   * PSP call of phase 2) a heartbeat renews the lease every `idempotencyHeartbeatMs`, so a live
+   * request keeps its key however long it takes; a process that died holding a key (crash,
+   * `kill -9`) stops renewing, and the recovery worker takes the key over at most this long after
+   * the last renewal. Until then the key answers IDEMPOTENCY_KEY_IN_USE (HTTP 409). Must be longer
+   * than `pspTimeoutMs`.
+   */
   readonly idempotencyLockMs?: number;
+  /** Real time between two renewals of a held lease (default a third of `idempotencyLockMs`). */
+  readonly idempotencyHeartbeatMs?: number;
+  /**
+   * How long a PSP registration may take, real time (default 10 000 ms); must be shorter than
+   * `idempotencyLockMs`. A call that outlasts it is a `PSP_TIMEOUT` PspError of kind
+   * `indeterminate`: the PSP may have registered it, so it is retried by a job under the same
+   * PSP idempotency key (which returns that registration) — the checkout answers 202 meanwhile.
+   */
+  readonly pspTimeoutMs?: number;
+  /**
+   * Where warnings go that no caller waits for (default: `console`). E.g. once per PSP and hour
+   * when the sweeper settles payments whose webhook never arrived (a wrong webhook URL or secret).
+   */
+  readonly logger?: Logger;
   /** When an unpaid checkout expires (default 24 h after creation). */
   readonly checkoutTtlMs?: number;
   /** Attempts of a PSP registration before it is dead-lettered and the checkout fails (default 8). */
@@ -61,6 +86,43 @@ export interface Deps {
   /** Where the worker relays outbox events: `options.publisher`, or one in-process publisher. */
   readonly publisher: EventPublisher;
   provider(id: string): PaymentProvider;
+  /** `options.logger`, or the console. */
+  readonly logger: Logger;
+  /** Warns once per PSP and hour about payments settled by polling because no webhook came. */
+  readonly missedWebhooks: MissedWebhookMonitor;
+  /** Lease of an idempotency key, renewal period and PSP timeout, defaults applied. */
+  readonly leases: { readonly lockMs: number; readonly heartbeatMs: number; readonly pspTimeoutMs: number };
+}
+
+const positive = (value: number | undefined, fallback: number, param: string): number => {
+  const resolved = value ?? fallback;
+  if (!Number.isFinite(resolved) || resolved <= 0) {
+    throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, `${param} must be a positive number of ms.`, {
+      param,
+    });
+  }
+  return resolved;
+};
+
+function resolveLeases(options: PaymentSystemOptions): Deps["leases"] {
+  const lockMs = positive(options.idempotencyLockMs, 15_000, "idempotencyLockMs");
+  const heartbeatMs = positive(options.idempotencyHeartbeatMs, lockMs / 3, "idempotencyHeartbeatMs");
+  const pspTimeoutMs = positive(options.pspTimeoutMs, Math.min(10_000, (lockMs * 2) / 3), "pspTimeoutMs");
+  if (pspTimeoutMs >= lockMs) {
+    throw new SettlekitError(
+      ErrorCodes.VALIDATION_FAILED,
+      `pspTimeoutMs (${pspTimeoutMs}) must be shorter than idempotencyLockMs (${lockMs}).`,
+      { param: "pspTimeoutMs" },
+    );
+  }
+  if (heartbeatMs >= lockMs) {
+    throw new SettlekitError(
+      ErrorCodes.VALIDATION_FAILED,
+      `idempotencyHeartbeatMs (${heartbeatMs}) must be shorter than idempotencyLockMs (${lockMs}).`,
+      { param: "idempotencyHeartbeatMs" },
+    );
+  }
+  return { lockMs, heartbeatMs, pspTimeoutMs };
 }
 
 export function resolveDeps(options: PaymentSystemOptions): Deps {
@@ -68,6 +130,7 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
   if (!first)
     throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, "At least one payment provider is required.");
   const providers = new Map(options.providers.map((p) => [p.id, p]));
+  const logger = options.logger ?? consoleLogger;
   return {
     store: options.store,
     clock: options.clock ?? systemClock,
@@ -76,6 +139,9 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     defaultProvider: first,
     options,
     publisher: options.publisher ?? inProcessPublisher(),
+    logger,
+    missedWebhooks: missedWebhookMonitor(logger),
+    leases: resolveLeases(options),
     provider(id) {
       const provider = providers.get(id);
       if (!provider)

@@ -5,6 +5,7 @@ import type { BuyerNotification } from "../ports/notifier.js";
 import { isPspError } from "../ports/psp.js";
 import { nextAction } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
+import { withPspTimeout } from "./psp-timeout.js";
 import { REFUND_JOB, sendRefund } from "./refunds.js";
 import { failRegistration, REGISTER_JOB, recordRegistration, registerWithPsp } from "./registration.js";
 import { retryPayment } from "./retry-payment.js";
@@ -36,7 +37,7 @@ const register =
     if (checkout?.status !== "created") return; // done by someone else meanwhile
     let hosted: Awaited<ReturnType<typeof registerWithPsp>>;
     try {
-      hosted = await registerWithPsp(deps, checkout, orders);
+      hosted = await withPspTimeout(deps, checkout.pspId, () => registerWithPsp(deps, checkout, orders));
     } catch (error) {
       if (isPspError(error, "fatal") || isPspError(error, "declined")) {
         const reason = `psp_rejected:${error.pspCode ?? error.code}`;

@@ -1,10 +1,11 @@
+import { holdLease } from "../idempotency/lease.js";
 import { CHECKOUT_CREATED, resumeCheckoutCreation } from "./create-checkout.js";
 import type { Deps } from "./deps.js";
 import { REFUND_CREATED, resumeRefund } from "./refunds.js";
 
 /**
- * The recovery worker: idempotency keys whose execution stopped mid-way (process crash, lock
- * expired) are taken over and driven to the end from their recovery point, so every checkout
+ * The recovery worker: idempotency keys whose execution stopped mid-way (process crash: its
+ * lease, `idempotencyLockMs`, was no longer renewed and expired) are taken over and driven to the end from their recovery point, so every checkout
  * reaches a definite state and the client's retry of the same key gets a real answer.
  */
 export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<number> {
@@ -19,7 +20,7 @@ export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<nu
         key: record.key,
         owner,
         now,
-        lockedUntil: new Date(now.getTime() + (deps.options.idempotencyLockMs ?? 60_000)),
+        lockedUntil: new Date(now.getTime() + deps.leases.lockMs),
       }),
     );
     if (!taken) continue; // someone else has it
@@ -27,7 +28,18 @@ export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<nu
       await resumeCheckoutCreation(deps, { ...record, lockedBy: owner }, owner);
       recovered++;
     } else if (record.recoveryPoint === REFUND_CREATED) {
-      await resumeRefund(deps, record, owner);
+      // Renewed while the PSP refunds; the refund's own compare-and-set on the token decides
+      // whether its answer is stored, so a lost lease needs no check here.
+      const leased = { scope: record.scope, key: record.key, owner };
+      const lease = holdLease(deps.store, deps.clock, leased, {
+        leaseMs: deps.leases.lockMs,
+        renewEveryMs: deps.leases.heartbeatMs,
+      });
+      try {
+        await resumeRefund(deps, record, owner);
+      } finally {
+        await lease.stop();
+      }
       recovered++;
     }
   }

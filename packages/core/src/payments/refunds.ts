@@ -283,7 +283,7 @@ export async function refundPaymentOrder(
       requestHash: requestFingerprint({ operation: "refund", ...input }),
       owner,
       now,
-      lockMs: deps.options.idempotencyLockMs ?? 60_000,
+      lockMs: deps.leases.lockMs,
       ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
     });
     if (result.kind === "replay") return result;

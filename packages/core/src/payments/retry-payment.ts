@@ -5,6 +5,7 @@ import type { JsonObject } from "../ports/json.js";
 import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 import { recordCheckoutChange } from "./payment-outcome.js";
+import { withPspTimeout } from "./psp-timeout.js";
 import { registerWithPsp } from "./registration.js";
 
 /**
@@ -28,7 +29,11 @@ export async function retryPayment(
   }
   checkoutMachine.assertTransition(checkout.status, checkoutMachine.transition(checkout.status, "retry"));
   const attempt: Checkout = { ...checkout, attempt: checkout.attempt + 1 };
-  const hosted = await registerWithPsp(deps, attempt, read.orders);
+  // Bounded: a PSP that does not answer is PSP_TIMEOUT; retrying registers attempt n + 1 under
+  // the same PSP key (the checkout has not moved), so a registration that did happen is reused.
+  const hosted = await withPspTimeout(deps, checkout.pspId, () =>
+    registerWithPsp(deps, attempt, read.orders),
+  );
   return deps.store.transaction(async (tx) => {
     const current = await tx.checkouts.get(checkoutId, { forUpdate: true });
     if (!current || current.version !== checkout.version) {

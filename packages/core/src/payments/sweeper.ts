@@ -20,7 +20,8 @@ const MAX_DEFER_MS = 6 * 3_600_000;
  * — this is what recovers a dropped webhook. `failed` checkouts are polled too while their hosted
  * page can still be paid (a buyer may retry on the PSP's page). Unpaid checkouts past `expiresAt`
  * expire. A poll that changes nothing defers the next one by as long as the checkout has been
- * waiting (capped at 6 h), so a long wait costs few PSP calls.
+ * waiting (capped at 6 h), so a long wait costs few PSP calls. Payments a poll moved had no
+ * webhook: once per PSP and hour the system's `logger` is warned (a wrong webhook URL or secret).
  */
 export async function sweepPendingCheckouts(deps: Deps, limit = 100): Promise<SweepResult> {
   const now = deps.clock.now();
@@ -33,6 +34,9 @@ export async function sweepPendingCheckouts(deps: Deps, limit = 100): Promise<Sw
     }),
   );
   const result = { polled: 0, changed: 0, expired: 0 };
+  // Changes only a poll brought: the PSP moved the payment and no webhook told us (had one
+  // arrived, the checkout would have moved already), so its webhooks are not getting through.
+  const missed = new Map<string, string[]>();
   for (const checkout of stale) {
     const remote = await poll(deps, checkout);
     if (remote) result.polled++;
@@ -65,9 +69,13 @@ export async function sweepPendingCheckouts(deps: Deps, limit = 100): Promise<Sw
       );
       return "deferred";
     });
-    if (outcome === "changed") result.changed++;
+    if (outcome === "changed") {
+      result.changed++;
+      missed.set(checkout.pspId, [...(missed.get(checkout.pspId) ?? []), checkout.id]);
+    }
     if (outcome === "expired") result.expired++;
   }
+  for (const [pspId, checkoutIds] of missed) deps.missedWebhooks.record(pspId, checkoutIds, now);
   return result;
 }
 

@@ -42,13 +42,21 @@ export interface IdempotencyKeyRepository {
 
   /**
    * Takes the lock if the request is not finished and no live lease holds it (`lockedUntil`
-   * null or ≤ now). Compare-and-set: exactly one concurrent caller wins.
+   * null or ≤ now), making `owner` the one token that can `update` the key. Compare-and-set:
+   * exactly one concurrent caller wins, also against a concurrent renewal by the old holder.
    */
   lock(query: { scope: string; key: string; owner: string; now: Date; lockedUntil: Date }): Promise<boolean>;
 
   /**
    * Updates a record whose lock `owner` holds (false otherwise): a new recovery point, state,
    * the final response, and/or the lock (`lockedUntil: null` releases it).
+   *
+   * `owner` is the lock token: a compare-and-set on `lockedBy`, so at any time exactly one
+   * execution can write a key. This is also how a holder renews its lease (heartbeat): an update
+   * with only a later `lockedUntil` extends it while `owner` still holds the key, and returns
+   * false once another execution took the key over (`lock` after the lease expired), or it was
+   * released — a stale token never writes. A holder whose lease ran out but that nobody took
+   * over still holds the key (its token is still `lockedBy`).
    */
   update(query: {
     scope: string;

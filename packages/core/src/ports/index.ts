@@ -6,6 +6,7 @@ export * from "./ids.js";
 export type * from "./jobs.js";
 export type * from "./json.js";
 export type * from "./ledger.js";
+export * from "./logger.js";
 export type * from "./notifier.js";
 export type * from "./outbox.js";
 export type * from "./payments.js";

@@ -110,6 +110,62 @@ export function idempotencySuite(current: () => StoreHarness, concurrency: numbe
       ).toBe(false);
     });
 
+    it(`renews a lease only with the holder's token: one holder at a time, also against ${concurrency - 1} racing takeovers`, async () => {
+      const { store } = current();
+      await store.transaction((tx) =>
+        tx.idempotencyKeys.insertOrGet(record("k1", { lockedUntil: at(15_000) })),
+      );
+      const key = { scope: "buyer:B1", key: "k1" };
+      const renew = (owner: string, now: number, until: number) =>
+        store.transaction((tx) =>
+          tx.idempotencyKeys.update({ ...key, owner, now: at(now), lockedUntil: at(until) }),
+        );
+      const lock = (owner: string, now: number, until: number) =>
+        store.transaction((tx) =>
+          tx.idempotencyKeys.lock({ ...key, owner, now: at(now), lockedUntil: at(until) }),
+        );
+      const read = () => store.transaction((tx) => tx.idempotencyKeys.get("buyer:B1", "k1"));
+
+      // The holder's heartbeat extends its lease: a takeover at the old expiry is refused.
+      expect(await renew("w1", 5_000, 20_000)).toBe(true);
+      expect(await read()).toMatchObject({ lockedBy: "w1", lockedUntil: at(20_000) });
+      expect(await lock("w2", 16_000, 31_000)).toBe(false);
+      expect(await renew("w2", 16_000, 31_000)).toBe(false); // a token that never held the key
+      expect(await read()).toMatchObject({ lockedBy: "w1", lockedUntil: at(20_000) });
+
+      // The holder stopped renewing (it died): once its lease ran out the key is taken over, and
+      // the old token can neither renew nor write any more.
+      expect(await lock("w2", 20_001, 35_001)).toBe(true);
+      expect(await renew("w1", 20_002, 35_002)).toBe(false);
+      expect(
+        await store.transaction((tx) =>
+          tx.idempotencyKeys.update({
+            ...key,
+            owner: "w1",
+            now: at(20_003),
+            recoveryPoint: FINISHED,
+            response: { status: 201, body: { from: "w1" } },
+            lockedUntil: null,
+          }),
+        ),
+      ).toBe(false);
+      expect(await read()).toMatchObject({
+        lockedBy: "w2",
+        lockedUntil: at(35_001),
+        recoveryPoint: "started",
+        response: null,
+      });
+
+      // The holder's late renewal races takeovers of its expired lease: exactly one wins.
+      const racers = await Promise.all([
+        renew("w2", 40_000, 55_000),
+        ...Array.from({ length: concurrency - 1 }, (_, i) => lock(`r${i}`, 40_000, 55_000)),
+      ]);
+      expect(racers.filter(Boolean)).toHaveLength(1);
+      const winner = racers[0] ? "w2" : `r${racers.indexOf(true) - 1}`;
+      expect(await read()).toMatchObject({ lockedBy: winner, lockedUntil: at(55_000) });
+    });
+
     it("lists stalled requests (unfinished, lock expired) for recovery", async () => {
       const { store } = current();
       await store.transaction(async (tx) => {
