@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CreateHostedPaymentInput, HostedPayment, PaymentProvider } from "@settlekit/core";
+import type { CreateHostedPaymentInput, HostedPayment, PaymentProvider, RefundInput } from "@settlekit/core";
 import { createPaymentSystem, manualClock, runWorkerPass } from "@settlekit/core";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
@@ -11,17 +11,19 @@ import { knexStore } from "@settlekit/store-knex";
 import knexFactory from "knex";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Dialect, HostWorld } from "./support/world.js";
-import { cart, DIALECTS, makeHostWorld } from "./support/world.js";
+import { cart, DIALECTS, makeHostWorld, referenceOf } from "./support/world.js";
 
 /**
- * A PSP whose registrations can be held: `hold(n)` makes the next `n` calls of
- * `createHostedPayment` wait until `release()` (forever without it); everything else is the
- * sandbox's.
+ * A PSP whose calls can be held: `hold(n)` makes the next `n` calls of `createHostedPayment`
+ * (`holdRefunds(n)`: of `refund`) wait until `release()` (forever without it); everything else
+ * is the sandbox's.
  */
 function holdingPsp(sandbox: SandboxProvider) {
   let toHold = 0;
+  let refundsToHold = 0;
   const waiting: (() => void)[] = [];
   const calls: CreateHostedPaymentInput[] = [];
+  const refunds: RefundInput[] = [];
   const provider: PaymentProvider = {
     id: sandbox.id,
     capabilities: sandbox.capabilities,
@@ -35,13 +37,24 @@ function holdingPsp(sandbox: SandboxProvider) {
     },
     retrievePayment: (input) => sandbox.retrievePayment(input),
     parseWebhook: (input) => sandbox.parseWebhook(input),
-    refund: (input) => sandbox.refund(input),
+    async refund(input) {
+      refunds.push(input);
+      if (refundsToHold > 0) {
+        refundsToHold--;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+      return sandbox.refund(input);
+    },
   };
   return {
     provider,
     calls,
+    refunds,
     hold(n = 1) {
       toHold = n;
+    },
+    holdRefunds(n = 1) {
+      refundsToHold = n;
     },
     /** Lets the held calls through. */
     release() {
@@ -58,8 +71,15 @@ async function makeLeaseWorld(dialect: Dialect, overrides = {}): Promise<LeaseWo
   const world = await makeHostWorld(dialect, overrides, async (host) => {
     sandbox = sandboxProvider({
       baseUrl: "http://shop.test/sandbox",
+      webhookUrl: "http://shop.test/v1/webhooks/sandbox",
       webhookSecret: "whsec_leases",
       clock: host.clock,
+      fetch: (async (_url: string | URL | Request, init?: RequestInit) => {
+        const headers = Object.fromEntries(new Headers(init?.headers).entries());
+        return new Response("{}", {
+          status: await host.receive("sandbox", String(init?.body ?? ""), headers),
+        });
+      }) as typeof fetch,
     });
     psp = holdingPsp(sandbox);
     return { provider: psp.provider, deliver: () => sandbox!.idle(), close: () => sandbox!.close() };
@@ -147,6 +167,63 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
       world.psp.calls[0]!.idempotencyKey,
     ]);
     expect(world.sandbox.payments()).toHaveLength(1);
+  });
+
+  /** A paid two-order checkout; returns its first order's id. */
+  async function paidOrder(current: LeaseWorld): Promise<string> {
+    const created = await current.system.createCheckout(cart(), { idempotencyKey: "pay" });
+    await current.sandbox.pay(referenceOf(created.body));
+    await current.deliver();
+    const view = await current.system.getCheckout(String(created.body.id));
+    expect(view).toMatchObject({ status: "succeeded" });
+    return String((view.orders as { id: string }[])[0]!.id);
+  }
+
+  const refundKeyRow = (current: HostWorld) =>
+    current.store.transaction((tx) => tx.idempotencyKeys.get("operator", "r"), { readOnly: true });
+
+  it("a live refund keeps its key past the lease by renewing it while the PSP refunds", async () => {
+    world = await makeLeaseWorld(dialect, { idempotencyLockMs: 15_000, idempotencyHeartbeatMs: 10 });
+    const orderId = await paidOrder(world);
+    world.psp.holdRefunds();
+    const pending = world.system.refund(
+      { paymentOrderId: orderId, amount: 1_000n },
+      { idempotencyKey: "r", scope: "operator" },
+    );
+    await expect.poll(() => world!.psp.refunds.length, POLL).toBe(1); // at the PSP
+    world.clock.advance(16_000); // the first lease has run out
+    const now = world.clock.now();
+    await expect
+      .poll(async () => (await refundKeyRow(world!))?.lockedUntil?.getTime() ?? 0, POLL)
+      .toBeGreaterThan(now.getTime());
+    expect((await world.work()).recovered).toBe(0); // the holder is alive: nothing to take over
+    world.psp.release();
+    expect(await pending).toMatchObject({ status: "succeeded", amount: "1000" });
+    expect(world.psp.refunds).toHaveLength(1);
+  });
+
+  it("a refund whose PSP never answers times out (pspTimeoutMs): pending, then the job refunds once under the same PSP key", async () => {
+    world = await makeLeaseWorld(dialect, { pspTimeoutMs: 50 });
+    const orderId = await paidOrder(world);
+    world.psp.holdRefunds();
+    const first = await world.system.refund(
+      { paymentOrderId: orderId, amount: 1_000n },
+      { idempotencyKey: "r", scope: "operator" },
+    );
+    expect(first).toMatchObject({ status: "pending" });
+    expect(await refundKeyRow(world)).toMatchObject({ recoveryPoint: "finished", lockedBy: null });
+
+    world.psp.release(); // the abandoned call goes through at the PSP after all
+    world.clock.advance(61_000); // the refund job is due
+    await world.work();
+    await world.deliver();
+    const refunds = await world.store.transaction((tx) => tx.refunds.get(String(first.id)), {
+      readOnly: true,
+    });
+    expect(refunds).toMatchObject({ status: "succeeded", amount: 1_000n });
+    const keys = new Set(world.psp.refunds.map((r) => r.idempotencyKey));
+    expect(keys.size).toBe(1); // both calls under one PSP key: the sandbox refunded once
+    expect(world.sandbox.payments()[0]).toMatchObject({ amountRefunded: 1_000n });
   });
 });
 

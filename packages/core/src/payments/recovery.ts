@@ -1,4 +1,3 @@
-import { holdLease } from "../idempotency/lease.js";
 import { CHECKOUT_CREATED, resumeCheckoutCreation } from "./create-checkout.js";
 import type { Deps } from "./deps.js";
 import { REFUND_CREATED, resumeRefund } from "./refunds.js";
@@ -28,18 +27,8 @@ export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<nu
       await resumeCheckoutCreation(deps, { ...record, lockedBy: owner }, owner);
       recovered++;
     } else if (record.recoveryPoint === REFUND_CREATED) {
-      // Renewed while the PSP refunds; the refund's own compare-and-set on the token decides
-      // whether its answer is stored, so a lost lease needs no check here.
-      const leased = { scope: record.scope, key: record.key, owner };
-      const lease = holdLease(deps.store, deps.clock, leased, {
-        leaseMs: deps.leases.lockMs,
-        renewEveryMs: deps.leases.heartbeatMs,
-      });
-      try {
-        await resumeRefund(deps, record, owner);
-      } finally {
-        await lease.stop();
-      }
+      // finishRefund renews the lease while the PSP refunds, as for a live request.
+      await resumeRefund(deps, record, owner);
       recovered++;
     }
   }

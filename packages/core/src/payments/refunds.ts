@@ -5,6 +5,7 @@ import { isRefundableOrderStatus } from "../domain/payment-order-status.js";
 import type { Refund } from "../domain/refund.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { beginIdempotentRequest } from "../idempotency/begin-request.js";
+import { holdLease } from "../idempotency/lease.js";
 import { requestFingerprint } from "../idempotency/fingerprint.js";
 import { enqueueJob } from "../jobs/job-runner.js";
 import { accounts } from "../ledger/accounts.js";
@@ -18,6 +19,7 @@ import { isPspError } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
 import { parseInput, refundTextSchema } from "./checkout-input.js";
 import type { Deps } from "./deps.js";
+import { withPspTimeout } from "./psp-timeout.js";
 
 export const REFUND_JOB = "psp.refund";
 /** Recovery point after phase 1 of a refund: the refund is reserved, the PSP may not know yet. */
@@ -238,14 +240,17 @@ export async function sendRefund(deps: Deps, refundId: string): Promise<Refund |
   if (refund?.status !== "pending" || refund.pspRefundReference || !checkout?.pspReference) return refund;
   let result: RefundResult;
   try {
-    result = await deps.provider(checkout.pspId).refund({
-      pspReference: checkout.pspReference,
-      refundId: refund.id,
-      amount: refund.amount,
-      currency: refund.currency,
-      ...(refund.reason ? { reason: refund.reason } : {}),
-      idempotencyKey: `${refund.id}:refund`,
-    });
+    const pspReference = checkout.pspReference;
+    result = await withPspTimeout(deps, checkout.pspId, () =>
+      deps.provider(checkout.pspId).refund({
+        pspReference,
+        refundId: refund.id,
+        amount: refund.amount,
+        currency: refund.currency,
+        ...(refund.reason ? { reason: refund.reason } : {}),
+        idempotencyKey: `${refund.id}:refund`,
+      }),
+    );
   } catch (error) {
     if (!isPspError(error, "fatal") && !isPspError(error, "declined")) throw error;
     return deps.store.transaction(async (tx) => {
@@ -325,10 +330,19 @@ async function finishRefund(
   owner: string,
 ): Promise<JsonObject> {
   let refund: Refund | null = reserved;
+  // The key's short lease is renewed while the PSP refunds (a live request and recovery alike);
+  // the call itself is bounded by pspTimeoutMs. The answer below is stored only while `owner`
+  // still holds the key (compare-and-set on the token).
+  const leased = { scope: record.scope, key: record.key, owner };
+  const timing = { leaseMs: deps.leases.lockMs, renewEveryMs: deps.leases.heartbeatMs };
+  const lease = holdLease(deps.store, deps.clock, leased, timing);
   try {
     refund = await sendRefund(deps, reserved.id);
   } catch {
-    // Unreachable PSP: the job queued in phase 1 retries with backoff.
+    // Unreachable or slow PSP (PSP_TIMEOUT): the job queued in phase 1 retries with backoff,
+    // under the same PSP idempotency key.
+  } finally {
+    await lease.stop();
   }
   const body = refundView(refund ?? reserved);
   await deps.store.transaction((tx) =>
