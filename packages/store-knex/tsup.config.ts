@@ -6,6 +6,8 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // `import.meta.url` (sqlite-checkpointer.ts) in the CommonJS build: without the shim it is undefined there.
+  shims: true,
   target: "node20",
   external: ["knex", "pg", "better-sqlite3", "@settlekit/core"],
 });
