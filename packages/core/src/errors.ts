@@ -40,6 +40,18 @@ export const ErrorCodes = {
   STORE_CONFLICT: "STORE_CONFLICT",
   /** The storage adapter failed in a way settlekit did not anticipate; see `cause`. */
   STORE_ERROR: "STORE_ERROR",
+  /**
+   * settlekit's tables (or some of its migrations) are missing from the database: run
+   * `store.migrate()` once before serving. `details.table` names the missing table when known.
+   */
+  STORE_NOT_MIGRATED: "STORE_NOT_MIGRATED",
+  /**
+   * The database cannot be reached or cannot take the work right now: connection refused or
+   * terminated, server shutting down or starting, no connection free in the pool in time, the
+   * file cannot be opened, is read-only, the disk is full or failing. Nothing was committed;
+   * retry later (HTTP answers 503 with `Retry-After`). See `cause` for the driver's error.
+   */
+  STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
   /** The PSP could not be reached or answered with a temporary failure (5xx, 429, connection). */
   PSP_UNAVAILABLE: "PSP_UNAVAILABLE",
   /** The PSP did not answer in time; the request may or may not have taken effect. */

@@ -88,8 +88,12 @@ export const ERROR_STATUS: { readonly [C in ApiErrorCode]: { status: number; typ
   RATE_LIMITED: { status: 429, type: "rate_limit_error" },
   INTERNAL_ERROR: { status: 500, type: "api_error" },
   STORE_ERROR: { status: 500, type: "api_error" },
+  // A setup mistake of the host (no `store.migrate()`): the message says so, and no retry helps.
+  STORE_NOT_MIGRATED: { status: 500, type: "api_error" },
   RAW_BODY_UNAVAILABLE: { status: 500, type: "api_error" },
   STORE_CONFLICT: { status: 503, type: "api_error" },
+  // The database is down or cannot take writes: nothing was done, the same request may be retried.
+  STORE_UNAVAILABLE: { status: 503, type: "api_error" },
   PSP_UNAVAILABLE: { status: 503, type: "psp_error" },
   PSP_TIMEOUT: { status: 504, type: "psp_error" },
 };
@@ -138,7 +142,8 @@ export function toErrorResponse(
     if (error instanceof ApiError) headers = error.headers;
   }
   const { status, type } = ERROR_STATUS[code] ?? ERROR_STATUS.INTERNAL_ERROR;
-  if (status === 503) headers = { "Retry-After": "1", ...headers };
+  // A conflict clears at once; a database that is down takes longer to come back.
+  if (status === 503) headers = { "Retry-After": code === "STORE_UNAVAILABLE" ? "5" : "1", ...headers };
   // A store failure's message may quote SQL: it goes to the log only.
   if (code === "STORE_ERROR") message = "Something went wrong on our side; it has been logged.";
   const body: ErrorBody = {

@@ -20,6 +20,7 @@ import { sqliteJournalWriter } from "./repositories/sqlite-journal-writer.js";
 import { knexWebhookEvents } from "./repositories/webhook-events.js";
 import type { SqliteDatabase, SqliteSynchronous } from "./sqlite-connection.js";
 import { sqliteConnections } from "./sqlite-connection.js";
+import { guarded, guardMethods } from "./store-errors.js";
 import { TABLES } from "./tables.js";
 import { transactionBatches } from "./transaction-batches.js";
 
@@ -58,6 +59,12 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface KnexStore extends Store {
   readonly dialect: Dialect;
   readonly knex: Knex;
+  /**
+   * Resolves when every migration this version ships has been applied; otherwise throws
+   * `STORE_NOT_MIGRATED` naming what is missing (`STORE_UNAVAILABLE` when the database cannot be
+   * reached). Reads only: cheap enough for a start-up check.
+   */
+  assertMigrated(): Promise<void>;
 }
 
 /**
@@ -118,21 +125,39 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   const autocommitInsert: JournalInsert = sqlite
     ? sqliteJournalWriter((fn) => sqlite.use(fn), shards)
     : postgresJournalWriter(knex, shards, isTransient);
-  const autocommitLedger = knexLedger(knex, sql, (journal) => withRetries(() => autocommitInsert(journal)));
+  const autocommitLedger = guardMethods(
+    knexLedger(knex, sql, (journal) => withRetries(() => autocommitInsert(journal))),
+  );
 
   async function attempt<T>(
     fn: (tx: StoreTx, trx: Knex.Transaction) => Promise<T>,
     readOnly: boolean,
   ): Promise<T> {
     if (sqlite) await sqlite.use(() => undefined); // settle the connection's pragmas first
-    return knex.transaction(async (trx) => {
-      // First statement a write: SQLite takes the write lock now, waiting (busy_timeout) if it
-      // must, instead of failing later on a read→write upgrade that could deadlock.
-      if (sqlite && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
-      if (sqlite) return fn(repositories(trx), trx);
-      nameStatements(await (trx.client as Knex.Client).acquireConnection());
-      return withDeferredInserts(trx, () => fn(repositories(trx), trx));
-    });
+    let failed: { error: unknown } | undefined;
+    try {
+      return await knex.transaction(async (trx) => {
+        try {
+          // First statement a write: SQLite takes the write lock now, waiting (busy_timeout) if it
+          // must, instead of failing later on a read→write upgrade that could deadlock.
+          if (sqlite && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
+          if (sqlite) return await fn(repositories(trx), trx);
+          nameStatements(await (trx.client as Knex.Client).acquireConnection());
+          return await withDeferredInserts(trx, () => fn(repositories(trx), trx));
+        } catch (error) {
+          failed = { error };
+          throw error;
+        }
+      });
+    } catch (error) {
+      // A COMMIT that failed (disk full, I/O error) can leave SQLite's transaction open: `use`
+      // ends it before anyone else gets the connection.
+      if (sqlite) await sqlite.use(() => undefined).catch(() => undefined);
+      // When SQLite already rolled back on its own (disk full), knex's ROLLBACK fails too ("no
+      // transaction is active"): the caller gets the error that caused it, not that one.
+      const rollbackFailed = /no transaction is active/.test(String((error as Error | null)?.message));
+      throw failed && rollbackFailed ? failed.error : error;
+    }
   }
 
   // SQLite writers: group commit of whole transactions (see transactionBatches).
@@ -154,17 +179,36 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     dialect,
     knex,
     ledger: autocommitLedger,
+    // Driver failures leave as typed errors (store-errors.ts); the callbacks' own errors as they are.
     transaction: (fn, txOptions: TransactionOptions = {}) => {
       const readOnly = txOptions.readOnly === true;
-      if (sqliteWrite && !readOnly) return sqliteWrite(fn);
-      return withRetries(() => attempt(fn, readOnly));
+      if (sqliteWrite && !readOnly) return guarded(() => sqliteWrite(fn));
+      return guarded(() => withRetries(() => attempt(fn, readOnly)));
     },
-    async migrate() {
-      if (sqlite) await sqlite.use(() => undefined);
-      await knex.migrate.latest({ migrationSource, tableName: TABLES.migrations });
-    },
-    async migrateDown() {
-      await knex.migrate.rollback({ migrationSource, tableName: TABLES.migrations }, true);
-    },
+    migrate: () =>
+      guarded(async () => {
+        if (sqlite) await sqlite.use(() => undefined);
+        await knex.migrate.latest({ migrationSource, tableName: TABLES.migrations });
+      }),
+    migrateDown: () =>
+      guarded(async () => {
+        await knex.migrate.rollback({ migrationSource, tableName: TABLES.migrations }, true);
+      }),
+    assertMigrated: () =>
+      guarded(async () => {
+        if (sqlite) await sqlite.use(() => undefined);
+        const shipped = await migrationSource.getMigrations([]);
+        const applied = (await knex.schema.hasTable(TABLES.migrations))
+          ? new Set((await knex(TABLES.migrations).select<{ name: string }[]>("name")).map((r) => r.name))
+          : new Set<string>();
+        const missing = shipped.filter((name) => !applied.has(name));
+        if (missing.length > 0) {
+          throw new SettlekitError(
+            ErrorCodes.STORE_NOT_MIGRATED,
+            `${missing.length} of settlekit's ${shipped.length} migrations are not applied to this database (${missing.join(", ")}): run store.migrate() before using the store.`,
+            { details: { missing } },
+          );
+        }
+      }),
   };
 }

@@ -68,6 +68,9 @@ export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
     async use<T>(fn: (db: SqliteDatabase) => T | Promise<T>): Promise<T> {
       const db: SqliteDatabase = await knex.client.acquireConnection();
       try {
+        // Borrowed from the pool, the connection is ours alone: a transaction open on it is one a
+        // failed COMMIT left behind (SQLite keeps it open on some errors; knex does not end it).
+        if (db.inTransaction) db.prepare("ROLLBACK").run();
         settle(db);
         return await fn(db);
       } finally {

@@ -58,13 +58,23 @@ export function transactionBatches<Trx, Tx>(
             await savepoints.raw("RELEASE settlekit_tx");
             outcomes.push({ value });
           } catch (error) {
-            await savepoints.raw("ROLLBACK TO settlekit_tx");
-            await savepoints.raw("RELEASE settlekit_tx");
+            try {
+              await savepoints.raw("ROLLBACK TO settlekit_tx");
+              await savepoints.raw("RELEASE settlekit_tx");
+            } catch {
+              // SQLite rolls the whole transaction back on some errors (disk full, I/O error): the
+              // savepoint is gone with it, and the callback's error is what the batch fails with.
+              throw error;
+            }
             outcomes.push({ error });
           }
         }
       });
     } catch (error) {
+      // A physical transaction that failed before it took anyone (BEGIN failed, the write lock's
+      // table is missing…) fails the callers it would have taken: otherwise they would stay
+      // queued and the next batch would fail the same way, forever.
+      if (batch.length === 0) batch.push(...queue.splice(0, maxBatch));
       for (const pending of batch) pending.reject(error);
       return;
     }
@@ -77,7 +87,12 @@ export function transactionBatches<Trx, Tx>(
 
   async function drain(): Promise<void> {
     try {
-      while (queue.length > 0) await runBatch();
+      while (queue.length > 0) {
+        await runBatch();
+        // A macrotask turn between batches: with a driver that answers synchronously (better-sqlite3)
+        // a busy queue would otherwise run on microtasks only and starve timers and I/O.
+        if (queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+      }
     } finally {
       draining = false;
     }

@@ -96,7 +96,7 @@ describe("Postgres: inserts nobody reads travel with the transaction's next stat
         await tx.outbox.append([event("evt_d3", "chk_d3")], T0);
         await tx.checkouts.insert(checkout("chk_d3")); // the same id again: a unique violation at COMMIT time
       }),
-    ).rejects.toMatchObject({ code: "23505" });
+    ).rejects.toMatchObject({ code: "STORE_ERROR", cause: { code: "23505" } });
     const events = await store.transaction((tx) =>
       tx.outbox.listByAggregate({ aggregateType: "checkout", aggregateId: "chk_d3", limit: 10 }),
     );

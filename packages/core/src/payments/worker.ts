@@ -1,3 +1,4 @@
+import { ErrorCodes, isSettlekitError } from "../errors.js";
 import { runJobsOnce } from "../jobs/job-runner.js";
 import { relayOutboxOnce } from "../outbox/outbox.js";
 import { onJobDead, paymentJobHandlers } from "./job-handlers.js";
@@ -11,7 +12,11 @@ export interface WorkerOptions {
   readonly workerId?: string;
   /** Pause between passes when there was nothing to do (default 1 000 ms). */
   readonly idleMs?: number;
-  /** Called with errors of a pass (the worker keeps running). */
+  /**
+   * Called with errors of a pass (the worker keeps running). A store that is not migrated or is
+   * unavailable fails every pass the same way: that is reported once, and again only after a pass
+   * succeeded in between.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -51,13 +56,25 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
       if (running) return;
       running = true;
       loop = (async () => {
+        let migrated = system.deps.store.assertMigrated === undefined;
+        let reported: string | undefined;
         while (running) {
           let busy = false;
           try {
+            // Once, before the first pass: a missing migration says so instead of failing passes.
+            if (!migrated) await system.deps.store.assertMigrated?.();
+            migrated = true;
             const pass = await runWorkerPass(system, workerId);
             busy = pass.relay.published + pass.jobs.claimed + pass.recovered > 0;
+            reported = undefined;
           } catch (error) {
-            options.onError?.(error);
+            const code =
+              isSettlekitError(error, ErrorCodes.STORE_NOT_MIGRATED) ||
+              isSettlekitError(error, ErrorCodes.STORE_UNAVAILABLE)
+                ? error.code
+                : undefined;
+            if (code === undefined || code !== reported) options.onError?.(error);
+            reported = code;
           }
           if (!busy && running) {
             await new Promise<void>((resolve) => {

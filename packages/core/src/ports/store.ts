@@ -62,6 +62,13 @@ export interface Store {
   /** Applies the adapter's shipped migrations (idempotent). */
   migrate(): Promise<void>;
 
+  /**
+   * Resolves when every shipped migration is applied; otherwise throws `STORE_NOT_MIGRATED`
+   * ("run store.migrate()"). Reads only; the worker calls it once when it starts. Failures of the
+   * database itself surface as `STORE_UNAVAILABLE` (down, read-only, full) or `STORE_ERROR`.
+   */
+  assertMigrated?(): Promise<void>;
+
   /** Reverts every shipped migration (tests and uninstall). */
   migrateDown(): Promise<void>;
 }

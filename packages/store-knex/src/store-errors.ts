@@ -1,0 +1,119 @@
+import { ErrorCodes, SettlekitError } from "@settlekit/core";
+
+interface DriverError {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly message?: unknown;
+  readonly severity?: unknown;
+  readonly syscall?: unknown;
+}
+
+/** Node's socket errors: the server is not there (or went away). */
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+]);
+
+/**
+ * SQLSTATEs of a server that is down or cannot take work: connection exceptions (class 08),
+ * insufficient resources (class 53: disk full, out of memory, too many connections), admin or
+ * crash shutdown and "starting up" (57P01–57P03), a read-only server (a standby).
+ */
+const unavailableSqlState = (code: string) =>
+  /^(08|53)/.test(code) || ["57P01", "57P02", "57P03", "25006"].includes(code);
+
+/** SQLite result codes of a file that cannot be opened, written or synced. */
+const UNAVAILABLE_SQLITE = /^SQLITE_(CANTOPEN|FULL|IOERR|READONLY)/;
+
+/** pg's and knex's own errors for a connection that is gone or cannot be had. */
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection error and is not queryable|Timeout acquiring a connection|Unable to acquire a connection|Connection ended|terminating connection/i;
+
+/** The settlekit table a "no such table" / undefined_table (42P01) error names, if it is one of ours. */
+function missingTable(error: DriverError): string | undefined {
+  const message = String(error.message ?? "");
+  if (error.code === "42P01")
+    return /relation "(?:[\w$]+\.)?(settlekit_\w+)" does not exist/.exec(message)?.[1];
+  if (String(error.code ?? "").startsWith("SQLITE_"))
+    return /no such table: (?:\w+\.)?(settlekit_\w+)/.exec(message)?.[1];
+  return undefined;
+}
+
+/** Whether `error` came from the database driver, its pool or the socket (not from a callback's own code). */
+function fromDriver(error: DriverError): boolean {
+  const code = typeof error.code === "string" ? error.code : "";
+  return (
+    error.name === "SqliteError" ||
+    error.name === "DatabaseError" ||
+    error.name === "KnexTimeoutError" ||
+    code.startsWith("SQLITE_") ||
+    (/^[0-9A-Z]{5}$/.test(code) && error.severity !== undefined) ||
+    typeof error.syscall === "string" ||
+    UNAVAILABLE_MESSAGE.test(String(error.message ?? ""))
+  );
+}
+
+/**
+ * What the store throws for a failure of the database: settlekit's own errors and the errors of
+ * the host's callbacks pass through unchanged; a driver error becomes `STORE_NOT_MIGRATED` (one
+ * of settlekit's tables is missing), `STORE_UNAVAILABLE` (the database is down or cannot take
+ * writes) or `STORE_ERROR`, each with the driver's error as `cause` (its message may quote SQL,
+ * so it is kept out of the message).
+ */
+export function storeError(error: unknown): unknown {
+  if (error instanceof SettlekitError || error === null || typeof error !== "object") return error;
+  const driver = error as DriverError;
+  if (!fromDriver(driver)) return error;
+  const table = missingTable(driver);
+  if (table !== undefined) {
+    return new SettlekitError(
+      ErrorCodes.STORE_NOT_MIGRATED,
+      `settlekit's tables are missing from this database (${table}): run store.migrate() before using the store.`,
+      { cause: error, details: { table } },
+    );
+  }
+  const code = typeof driver.code === "string" ? driver.code : "";
+  if (
+    SOCKET_CODES.has(code) ||
+    UNAVAILABLE_SQLITE.test(code) ||
+    (/^[0-9A-Z]{5}$/.test(code) && unavailableSqlState(code)) ||
+    driver.name === "KnexTimeoutError" ||
+    UNAVAILABLE_MESSAGE.test(String(driver.message ?? ""))
+  ) {
+    return new SettlekitError(ErrorCodes.STORE_UNAVAILABLE, "The database is unavailable; retry later.", {
+      cause: error,
+      details: code ? { driverCode: code } : undefined,
+    });
+  }
+  return new SettlekitError(ErrorCodes.STORE_ERROR, "The database failed unexpectedly; see the cause.", {
+    cause: error,
+    details: code ? { driverCode: code } : undefined,
+  });
+}
+
+/** `work`, with its failures passed through {@link storeError}. */
+export async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw storeError(error);
+  }
+}
+
+/** `target` with every method's failures passed through {@link storeError}. */
+export function guardMethods<T extends object>(target: T): T {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [key, value] of Object.entries(target)) {
+    wrapped[key] =
+      typeof value === "function"
+        ? (...args: unknown[]) => guarded(() => (value as (...a: unknown[]) => Promise<unknown>)(...args))
+        : value;
+  }
+  return wrapped as T;
+}

@@ -1,0 +1,254 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type ErrorCode, isSettlekitError, type StoreTx } from "@settlekit/core";
+import Database from "better-sqlite3";
+import knexFactory, { type Knex } from "knex";
+import { afterEach, describe, expect, it } from "vitest";
+import type { KnexStore } from "../src/index.js";
+import { knexStore } from "../src/index.js";
+import type { SqliteDatabase } from "../src/sqlite-connection.js";
+import { PG_URL, postgresSchema, sqliteKnex, tempSqliteFile } from "./support/databases.js";
+
+const run = promisify(execFile);
+
+const event = (id: string) => ({
+  id,
+  type: "test.event",
+  aggregateType: "test",
+  aggregateId: id,
+  payload: { id },
+});
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** `promise`'s outcome, or a failure (never a hang) when it has not settled within `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `count` concurrent writers; resolves with each one's outcome once all settled (bounded). */
+async function writers(store: KnexStore, count: number, prefix: string, ms = 5_000) {
+  const results = await within(
+    Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        store.transaction(async (tx) => {
+          await tx.outbox.append([event(`${prefix}_${i}`)], new Date(0));
+          return i;
+        }),
+      ),
+    ),
+    ms,
+    `${count} writers`,
+  );
+  return results;
+}
+
+/** Every writer rejected with a SettlekitError of `code` (the driver's error as its cause). */
+function expectAllRejected(results: PromiseSettledResult<unknown>[], code: ErrorCode) {
+  for (const [i, result] of results.entries()) {
+    expect(result.status, `writer ${i}`).toBe("rejected");
+    const reason = (result as PromiseRejectedResult).reason;
+    expect(isSettlekitError(reason), `writer ${i} got ${String(reason)}`).toBe(true);
+    expect(reason.code, `writer ${i}: ${String(reason)} (cause ${String(reason.cause)})`).toBe(code);
+    expect(reason.cause).toBeDefined();
+  }
+}
+
+const pendingCount = async (store: KnexStore) =>
+  (await store.transaction((tx) => tx.outbox.listPending({ limit: 1000 }), { readOnly: true })).length;
+
+function sqliteFileStore() {
+  const file = tempSqliteFile();
+  const knex = sqliteKnex(file.filename);
+  cleanups.push(async () => {
+    await knex.destroy();
+    file.remove();
+  });
+  return { file, knex, store: knexStore(knex) };
+}
+
+/**
+ * Makes the store's SQLite connection fail the statements `matches` picks, as the disk would:
+ * the error is a real `SqliteError`; with `abort` the transaction is rolled back first, as SQLite
+ * does on a full disk or an I/O error. Returns the switch that removes the fault.
+ */
+async function injectSqliteFault(
+  knex: Knex,
+  matches: (sql: string) => boolean,
+  code: string,
+  abort = false,
+): Promise<() => void> {
+  const db = (await knex.client.acquireConnection()) as SqliteDatabase;
+  await knex.client.releaseConnection(db);
+  const prepare = db.prepare;
+  let on = true;
+  db.prepare = (sql: string) => {
+    if (on && matches(sql)) {
+      if (abort && db.inTransaction) prepare.call(db, "ROLLBACK").run();
+      throw new Database.SqliteError(
+        code === "SQLITE_FULL" ? "database or disk is full" : "disk I/O error",
+        code,
+      );
+    }
+    return prepare.call(db, sql);
+  };
+  return () => {
+    on = false;
+  };
+}
+
+describe("a store whose transactions cannot open or commit (SQLite file)", () => {
+  it("unmigrated: every queued writer gets STORE_NOT_MIGRATED, and the store works once migrated", async () => {
+    const { store } = sqliteFileStore();
+    expectAllRejected(await writers(store, 20, "a"), "STORE_NOT_MIGRATED");
+    await expect(within(pendingCount(store), 5_000, "a read")).rejects.toMatchObject({
+      code: "STORE_NOT_MIGRATED",
+    });
+    await expect(store.assertMigrated()).rejects.toMatchObject({ code: "STORE_NOT_MIGRATED" });
+    await store.migrate();
+    await store.assertMigrated();
+    const results = await writers(store, 5, "b");
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill("fulfilled"));
+    expect(await pendingCount(store)).toBe(5);
+  });
+
+  it("read-only file: every writer gets STORE_UNAVAILABLE, reads still work, and a writable reopen works", async () => {
+    const file = tempSqliteFile();
+    cleanups.push(async () => file.remove());
+    const setup = sqliteKnex(file.filename);
+    await knexStore(setup).migrate();
+    await setup.destroy();
+    const readonly = knexFactory({
+      client: "better-sqlite3",
+      connection: { filename: file.filename, options: { readonly: true } },
+      useNullAsDefault: true,
+    });
+    cleanups.push(() => readonly.destroy());
+    const store = knexStore(readonly);
+    expectAllRejected(await writers(store, 20, "r"), "STORE_UNAVAILABLE");
+    expect(await pendingCount(store)).toBe(0);
+    const writable = sqliteKnex(file.filename);
+    cleanups.push(() => writable.destroy());
+    const reopened = knexStore(writable);
+    expect((await writers(reopened, 3, "w")).map((r) => r.status)).toEqual(Array(3).fill("fulfilled"));
+    expect(await pendingCount(reopened)).toBe(3);
+  });
+
+  const faults: [string, (sql: string) => boolean, string, boolean][] = [
+    ["an I/O error at BEGIN", (sql) => /^begin/i.test(sql), "SQLITE_IOERR", false],
+    ["an I/O error at COMMIT", (sql) => /^commit/i.test(sql), "SQLITE_IOERR_FSYNC", false],
+    ["a full disk at COMMIT", (sql) => /^commit/i.test(sql), "SQLITE_FULL", false],
+    // The second writer's insert hits the full disk and SQLite rolls the whole transaction back.
+    ["a full disk mid-batch", (sql) => /^INSERT INTO settlekit_outbox/i.test(sql), "SQLITE_FULL", true],
+  ];
+  for (const [what, matches, code, abort] of faults) {
+    it(`${what}: every writer gets STORE_UNAVAILABLE, nothing is committed, and the next writer works once it is gone`, async () => {
+      const { knex, store } = sqliteFileStore();
+      await store.migrate();
+      const heal = await injectSqliteFault(knex, matches, code, abort);
+      expectAllRejected(await writers(store, 20, "f"), "STORE_UNAVAILABLE");
+      heal();
+      expect(await pendingCount(store)).toBe(0);
+      expect((await writers(store, 3, "ok")).map((r) => r.status)).toEqual(Array(3).fill("fulfilled"));
+      expect(await pendingCount(store)).toBe(3);
+    });
+  }
+
+  it("a process whose first write cannot open its transaction keeps serving timers (no spin)", async () => {
+    const file = tempSqliteFile();
+    cleanups.push(async () => file.remove());
+    const script = fileURLToPath(new URL("./support/unmigrated-writer.mjs", import.meta.url));
+    // The child answers within its own 2 s timer or is killed at 20 s: a spinning batcher never answers.
+    const { stdout } = await run(process.execPath, [script, file.filename], { timeout: 20_000 });
+    expect(JSON.parse(stdout)).toEqual({ timerFired: true, codes: Array(10).fill("STORE_NOT_MIGRATED") });
+  }, 30_000);
+});
+
+describe("a store whose transactions cannot open or commit (Postgres)", () => {
+  it("server not listening: every writer and read gets STORE_UNAVAILABLE at once", async () => {
+    // A port nothing listens on (the server is "down").
+    const knex = knexFactory({
+      client: "pg",
+      connection: "postgres://postgres@127.0.0.1:1/test",
+      pool: { min: 0, max: 2 },
+    });
+    cleanups.push(() => knex.destroy());
+    const store = knexStore(knex);
+    expectAllRejected(await writers(store, 6, "down", 10_000), "STORE_UNAVAILABLE");
+    await expect(
+      within(store.ledger.getBalance("seller:S1:available", "USD"), 10_000, "a read"),
+    ).rejects.toMatchObject({
+      code: "STORE_UNAVAILABLE",
+    });
+  });
+
+  it("unmigrated schema: every writer gets STORE_NOT_MIGRATED, and the store works once migrated", async () => {
+    const pg = await postgresSchema(4);
+    cleanups.push(() => pg.drop());
+    const store = knexStore(pg.knex);
+    expectAllRejected(await writers(store, 12, "a", 10_000), "STORE_NOT_MIGRATED");
+    await expect(store.assertMigrated()).rejects.toMatchObject({ code: "STORE_NOT_MIGRATED" });
+    await store.migrate();
+    await store.assertMigrated();
+    expect((await writers(store, 4, "b", 10_000)).map((r) => r.status)).toEqual(Array(4).fill("fulfilled"));
+    expect(await pendingCount(store)).toBe(4);
+  });
+
+  it("connections terminated mid-transaction (the server going away): every writer gets STORE_UNAVAILABLE, and new connections work", async () => {
+    const pg = await postgresSchema(4);
+    cleanups.push(() => pg.drop());
+    await knexStore(pg.knex).migrate();
+    const app = `settlekit_kill_${pg.schema}`;
+    const knex = knexFactory({
+      client: "pg",
+      connection: { connectionString: PG_URL, application_name: app },
+      searchPath: [pg.schema],
+      pool: { min: 0, max: 4 },
+    });
+    const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
+    cleanups.push(async () => {
+      await knex.destroy();
+      await admin.destroy();
+    });
+    const store = knexStore(knex);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inside = 0;
+    let allInside!: () => void;
+    const entered = new Promise<void>((resolve) => {
+      allInside = resolve;
+    });
+    const work = async (tx: StoreTx, i: number) => {
+      await tx.outbox.append([event(`k_${i}`)], new Date(0));
+      if (++inside === 4) allInside();
+      await gate;
+      await tx.outbox.append([event(`k_${i}_2`)], new Date(0));
+    };
+    // Four open transactions, on the pool's four connections.
+    const running = Promise.allSettled(
+      Array.from({ length: 4 }, (_, i) => store.transaction((tx) => work(tx, i))),
+    );
+    await within(entered, 10_000, "four transactions opening");
+    const killed = await admin.raw(
+      "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = ?",
+      [app],
+    );
+    expect(killed.rows.length).toBe(4);
+    release();
+    expectAllRejected(await within(running, 10_000, "four writers"), "STORE_UNAVAILABLE");
+    expect((await writers(store, 4, "after", 10_000)).map((r) => r.status)).toEqual(
+      Array(4).fill("fulfilled"),
+    );
+    expect(await pendingCount(store)).toBe(4);
+  });
+});
