@@ -8,8 +8,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   onSuccess: () => portableSourceMaps(),
-  // `import.meta.url` (sqlite-checkpointer.ts) in the CommonJS build: without the shim it is undefined there.
-  shims: true,
   target: "node20",
   external: ["knex", "pg", "better-sqlite3", "@settlekit/core"],
 });

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 
 /**
@@ -32,7 +33,10 @@ let liveThreads = 0;
 
 /** The file better-sqlite3 was loaded from (the host's copy, the one knex uses). */
 function driverPath(driver: unknown): string | undefined {
-  const cache = createRequire(import.meta.url).cache;
+  // `require.cache` is the process's one CommonJS module cache, whatever the base path given to
+  // createRequire: a base that exists in both builds (not `import.meta.url`, which the CommonJS
+  // build does not have) keeps this working under `import` and `require` alike.
+  const cache = createRequire(join(process.cwd(), "settlekit-require-base.js")).cache;
   return Object.values(cache).find((m) => m?.exports === driver)?.filename;
 }
 
