@@ -18,7 +18,11 @@ export type PspPaymentStatus =
 /** What a provider can do; services check it before calling optional methods. */
 export interface ProviderCapabilities {
   readonly methods: readonly PaymentMethod[];
-  /** ISO 4217 codes accepted, or `"any"`. */
+  /**
+   * ISO 4217 codes accepted, or `"any"`. `"any"` still means active ISO 4217 codes with a minor
+   * unit in upper case: `usd` or the testing code `XTS` is a fatal `PSP_REQUEST_REJECTED` (param
+   * `currency`) from every method that takes a currency.
+   */
   readonly currencies: readonly string[] | "any";
   readonly refunds: boolean;
   readonly partialRefunds: boolean;
@@ -288,41 +292,72 @@ export interface PaymentProvider {
   readonly capabilities: ProviderCapabilities;
 
   /**
-   * Registers a hosted payment. Idempotent by `idempotencyKey`: the same key returns the same
-   * `pspReference` and never creates a second payment, also when the first call's answer was lost.
+   * Registers a hosted payment (status `requires_payment`, an absolute `redirectUrl`).
+   * - Idempotent by `idempotencyKey`: the same key and parameters return the same `pspReference`
+   *   and never create a second payment, also when the first call's answer was lost. Two keys
+   *   register two payments, even with the same parameters.
+   * - The key is bound to its parameters: the same key with another amount, currency, order split
+   *   or success URL — also after a lost answer — is a fatal `PSP_REQUEST_REJECTED` and registers
+   *   nothing new.
+   * - Invalid input is a fatal `PSP_REQUEST_REJECTED` naming the field (`param`) and registers
+   *   nothing: an amount ≤ 0, orders not summing to the amount, a currency outside
+   *   {@link ProviderCapabilities.currencies} (see there). Amounts stay exact `bigint` whatever
+   *   their size.
+   * - Failures are classified: nothing happened (503, refused connection) → `PSP_UNAVAILABLE`
+   *   `retryable`; the answer was lost after the PSP acted → `PSP_TIMEOUT` `indeterminate`.
    */
   createHostedPayment(input: CreateHostedPaymentInput): Promise<HostedPayment>;
 
-  /** The PSP's current view of a payment (pending sweeper, recovery). */
+  /**
+   * The PSP's current view of a payment (pending sweeper, recovery): its status with the decline
+   * code after a failure, and once `succeeded` the amount and currency captured, exact. An unknown
+   * reference is a fatal `NOT_FOUND` PspError.
+   */
   retrievePayment(input: { pspReference: string }): Promise<RetrievedPayment>;
 
   /**
-   * Verifies the webhook signature (with a tolerance window against replays) and normalises the
-   * events. Throws a `WEBHOOK_SIGNATURE_INVALID` PspError when the signature is missing, wrong,
-   * expired or the body was tampered with.
+   * Verifies the webhook signature and normalises the events.
+   * - Accepts the PSP's own signature over these exact bytes (string or bytes) within a tolerance
+   *   window (a minute old passes, an hour old is a replay); anything else — no or malformed
+   *   signature headers, another secret, a body changed by one byte — is a fatal
+   *   `WEBHOOK_SIGNATURE_INVALID` PspError, also when the forged JSON is well formed.
+   * - Every event has its own `eventId` (the dedupe key) and is about the reference it names; a
+   *   verified event of a type settlekit does not act on comes back as `ignored`.
+   * - Payment events follow the PSP's states (a decline with its code, then a hosted-page retry's
+   *   success; processing then succeeded; an unpaid payment the PSP closes as expired); a
+   *   `succeeded` event carries the amount and currency captured (see {@link PspEvent}).
    */
   parseWebhook(input: WebhookInput): Promise<PspEvent[]>;
 
   /**
-   * Refunds part or all of a captured payment. Idempotent by `idempotencyKey`. Asking for more
-   * than what is left to refund is a fatal `REFUND_EXCEEDS_CAPTURED` PspError; a refund the PSP
-   * reports as already done counts as success.
+   * Refunds part or all of a captured payment (`capabilities.refunds`, partial ones when
+   * `partialRefunds`); the refund is later reported by webhook with its reference and exact amount.
+   * - Idempotent by `idempotencyKey`: the same request twice refunds once and returns the same
+   *   result; the same key with another amount is a fatal `PSP_REQUEST_REJECTED`.
+   * - Asking for more than what is left to refund (refunds so far included) is a fatal
+   *   `REFUND_EXCEEDS_CAPTURED` PspError and moves nothing; a refund the PSP reports as already
+   *   done counts as success.
+   * - A payment that was never captured (unpaid, declined) or a refund in another currency is a
+   *   fatal `PSP_REQUEST_REJECTED`; an unknown payment is a fatal `NOT_FOUND`.
    */
   refund(input: RefundInput): Promise<RefundResult>;
 
   /**
    * Optional (`capabilities.payouts`): sends a seller's money to the seller's account at the PSP.
-   * Idempotent by `idempotencyKey`; a `payoutId` the PSP already paid counts as success and returns
-   * that payout. An unknown seller, bad input or a key reused with other parameters is a fatal
-   * `PSP_REQUEST_REJECTED` PspError and moves nothing.
+   * Idempotent by `idempotencyKey` (a replay returns the same payout); a `payoutId` the PSP already
+   * paid, even under another key, counts as success and returns that payout. Two sellers of one
+   * payment are paid separately. An unknown seller (`param` `sellerId`), an amount ≤ 0, an invalid
+   * currency or a key reused with another amount is a fatal `PSP_REQUEST_REJECTED` PspError and
+   * moves nothing.
    */
   payout?(input: PayoutInput): Promise<PayoutResult>;
 
   /**
    * Optional (`capabilities.settlementReports`): streams the PSP's settlement records in the
    * PSP's own order (Stripe: newest first), page by page, so nothing beyond a page is held in
-   * memory. Reading twice gives the same records; reconciliation matches them against the ledger
-   * by `checkoutId`, then `pspReference`.
+   * memory. A paid payment's charge, refund and payout are listed with exact amounts; only records
+   * inside the asked window come back; reading twice gives the same records. Reconciliation
+   * matches them against the ledger by `checkoutId`, then `pspReference`.
    */
   readSettlement?(query: SettlementQuery): AsyncIterable<SettlementRecord>;
 }
