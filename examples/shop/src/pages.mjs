@@ -204,6 +204,13 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
     }
     res.redirect(303, `/operator?refunded=${encodeURIComponent(checkout.id)}`);
   });
+  // A payment whose PSP reported other money than it asked for: the operator decides.
+  pages.post("/operator/payments/:id/review/:decision", async (req, res) => {
+    const { id, decision } = req.params;
+    if (decision !== "approve" && decision !== "reject") return res.status(404).end();
+    await system.resolveReview(id, decision);
+    res.redirect(303, "/operator");
+  });
   pages.post("/operator/dead-letters/:id/replay", async (req, res) => {
     await system.replayDeadLetter(req.params.id);
     res.redirect(303, `/operator?replayed=${encodeURIComponent(req.params.id)}`);

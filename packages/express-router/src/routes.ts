@@ -13,6 +13,7 @@ import {
   paymentSummaryListSchema,
   refundBody,
   refundSchema,
+  reviewDecisionBody,
   searchQuery,
   sellerRefundBody,
   webhookResultSchema,
@@ -307,6 +308,22 @@ export const ROUTES: readonly Route[] = [
       }
       const result = await system.refundCheckout(params.id!, refundInput(body), { idempotencyKey });
       return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/operator/payments/:id/review",
+    operationId: "resolvePaymentReview",
+    summary:
+      "Operator: decide on a payment in requires_review (the PSP reported other money): approve " +
+      "books it as succeeded, reject cancels it",
+    tag: "operator",
+    access: "operator",
+    body: reviewDecisionBody,
+    response: { status: 200, description: "The payment after the decision.", schema: paymentSchema },
+    errors: [409, 503],
+    async handle({ system, params, body }) {
+      return { status: 200, body: await system.resolveReview(params.id!, body.decision) };
     },
   }),
   route({

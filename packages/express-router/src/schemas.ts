@@ -123,6 +123,17 @@ export const refundBody = z
   })
   .meta({ id: "CreateRefund" });
 
+/** An operator's decision on a payment in review. */
+export const reviewDecisionBody = z
+  .strictObject({
+    decision: z.enum(["approve", "reject"]).meta({
+      description:
+        "`approve`: the payment's own amount was captured after all (seller credit, journal); " +
+        "`reject`: cancel it (what the PSP captured is returned at the PSP).",
+    }),
+  })
+  .meta({ id: "ReviewDecision" });
+
 /** A seller's refund: the order is in the path. */
 export const sellerRefundBody = refundBody
   .omit({ payment_order_id: true })

@@ -93,7 +93,9 @@ export function operatorPage({ payments, deadLetters, balances, emails, replayed
             `Refund ${price(rest(c), c.currency)}`,
             `payment ${shortId(c.id)}`,
           )
-        : ""
+        : c.status === "requires_review"
+          ? html`${actionButton(`/operator/payments/${c.id}/review/approve`, formKey(), "Approve", `payment ${shortId(c.id)}: the PSP captured its amount`)}${actionButton(`/operator/payments/${c.id}/review/reject`, formKey(), "Reject", `payment ${shortId(c.id)}`)}`
+          : ""
     }</td></tr>`,
   );
   const deadRows = deadLetters.map(

@@ -98,6 +98,7 @@ const STATUS = {
   created: "Setting up",
   requires_payment: "Awaiting payment",
   processing: "Pending",
+  requires_review: "Being checked",
   succeeded: "Paid",
   failed: "Failed",
   canceled: "Canceled",
