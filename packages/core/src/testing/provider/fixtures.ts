@@ -77,15 +77,14 @@ export function statusTrail(events: readonly PspEvent[], pspReference: string): 
 }
 
 /**
- * Asserts that `promise` rejects with a PspError of this code and kind (and optionally param);
+ * Asserts that `promise` rejects with a PspError of this code and kind (and, when given, param);
  * `sent` (the input of the call) is shown when it does not.
  */
 export async function expectPspError(
   promise: Promise<unknown>,
   code: string,
   kind: string,
-  param?: string,
-  sent?: unknown,
+  { param, sent }: { param?: string; sent?: unknown } = {},
 ): Promise<void> {
   await expectRejection(promise, { name: "SettlekitError", code, kind, ...(param ? { param } : {}) }, sent);
 }

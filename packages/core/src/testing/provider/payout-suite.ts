@@ -82,7 +82,7 @@ export function payoutSuite(current: () => ProviderHarness): void {
       const input = await fundedPayout(harness);
       await payout(input);
       const changed = { ...input, amount: 9_999n };
-      await expectPspError(payout(changed), "PSP_REQUEST_REJECTED", "fatal", undefined, changed);
+      await expectPspError(payout(changed), "PSP_REQUEST_REJECTED", "fatal", { sent: changed });
       expect(await made()).toHaveLength(1);
     });
 
@@ -98,7 +98,7 @@ export function payoutSuite(current: () => ProviderHarness): void {
         const { payout, made } = needs(context, harness);
         const input = await fundedPayout(harness);
         const sent = { ...input, ...change };
-        await expectPspError(payout(sent), "PSP_REQUEST_REJECTED", "fatal", param, sent);
+        await expectPspError(payout(sent), "PSP_REQUEST_REJECTED", "fatal", { param, sent });
         expect(await made()).toEqual([]);
       },
     );
@@ -109,7 +109,7 @@ export function payoutSuite(current: () => ProviderHarness): void {
       if (harness.unknownSellerId === undefined) return context.skip();
       const input = await fundedPayout(harness);
       const sent = { ...input, sellerId: harness.unknownSellerId };
-      await expectPspError(payout(sent), "PSP_REQUEST_REJECTED", "fatal", "sellerId", sent);
+      await expectPspError(payout(sent), "PSP_REQUEST_REJECTED", "fatal", { param: "sellerId", sent });
       expect(await made()).toEqual([]);
     });
   });

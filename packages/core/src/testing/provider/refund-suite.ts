@@ -50,13 +50,7 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       expect(rest.refundReference).not.toBe(first.refundReference);
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(12_345n);
       const more = refundOf(ref, 1n);
-      await expectPspError(
-        harness.provider.refund(more),
-        "REFUND_EXCEEDS_CAPTURED",
-        "fatal",
-        undefined,
-        more,
-      );
+      await expectPspError(harness.provider.refund(more), "REFUND_EXCEEDS_CAPTURED", "fatal", { sent: more });
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(12_345n);
     });
 
@@ -65,13 +59,9 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       if (!needs(context, harness, false)) return;
       const ref = await paid(harness);
       const tooMuch = refundOf(ref, 12_346n);
-      await expectPspError(
-        harness.provider.refund(tooMuch),
-        "REFUND_EXCEEDS_CAPTURED",
-        "fatal",
-        undefined,
-        tooMuch,
-      );
+      await expectPspError(harness.provider.refund(tooMuch), "REFUND_EXCEEDS_CAPTURED", "fatal", {
+        sent: tooMuch,
+      });
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(0n);
     });
 
@@ -85,13 +75,9 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       expect(again).toEqual(first);
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(1_000n);
       const changed = { ...input, amount: 2_000n };
-      await expectPspError(
-        harness.provider.refund(changed),
-        "PSP_REQUEST_REJECTED",
-        "fatal",
-        undefined,
-        changed,
-      );
+      await expectPspError(harness.provider.refund(changed), "PSP_REQUEST_REJECTED", "fatal", {
+        sent: changed,
+      });
     });
 
     it("reports the refund by webhook with its reference and exact amount", async (context) => {
@@ -121,7 +107,7 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
         const { pspReference } = await registered(harness);
         if (state === "failed") await harness.pay(pspReference, "declined");
         const sent = refundOf(pspReference, 100n);
-        await expectPspError(harness.provider.refund(sent), "PSP_REQUEST_REJECTED", "fatal", undefined, sent);
+        await expectPspError(harness.provider.refund(sent), "PSP_REQUEST_REJECTED", "fatal", { sent: sent });
       },
     );
 
@@ -129,7 +115,7 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       const harness = current();
       if (!needs(context, harness, false)) return;
       const sent = refundOf("no_such_payment_123", 100n);
-      await expectPspError(harness.provider.refund(sent), "NOT_FOUND", "fatal", undefined, sent);
+      await expectPspError(harness.provider.refund(sent), "NOT_FOUND", "fatal", { sent: sent });
     });
 
     it("refuses a refund in another currency", async (context) => {
@@ -137,7 +123,7 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       if (!needs(context, harness, false)) return;
       const ref = await paid(harness);
       const sent = refundOf(ref, 100n, { currency: "EUR" });
-      await expectPspError(harness.provider.refund(sent), "PSP_REQUEST_REJECTED", "fatal", undefined, sent);
+      await expectPspError(harness.provider.refund(sent), "PSP_REQUEST_REJECTED", "fatal", { sent: sent });
     });
 
     it("keeps large amounts exact: refunds all but one minor unit", async (context) => {
@@ -149,13 +135,7 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       expect(after.amount).toBe(largeAmount);
       expect(after.amountRefunded).toBe(largeAmount - 1n);
       const more = refundOf(ref, 2n);
-      await expectPspError(
-        harness.provider.refund(more),
-        "REFUND_EXCEEDS_CAPTURED",
-        "fatal",
-        undefined,
-        more,
-      );
+      await expectPspError(harness.provider.refund(more), "REFUND_EXCEEDS_CAPTURED", "fatal", { sent: more });
       await harness.provider.refund(refundOf(ref, 1n));
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(
         largeAmount,

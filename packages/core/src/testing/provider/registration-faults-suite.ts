@@ -12,13 +12,9 @@ export function registrationFaultsSuite(current: () => ProviderHarness): void {
       const harness = current();
       const input = registration(harness);
       harness.failNextRegistration("unavailable");
-      await expectPspError(
-        harness.provider.createHostedPayment(input),
-        "PSP_UNAVAILABLE",
-        "retryable",
-        undefined,
-        input,
-      );
+      await expectPspError(harness.provider.createHostedPayment(input), "PSP_UNAVAILABLE", "retryable", {
+        sent: input,
+      });
       expect(await harness.registrations()).toBe(0);
       const retried = await harness.provider.createHostedPayment(input);
       expect(retried.status).toBe("requires_payment");
@@ -29,13 +25,9 @@ export function registrationFaultsSuite(current: () => ProviderHarness): void {
       const harness = current();
       const input = registration(harness);
       harness.failNextRegistration("timeout");
-      await expectPspError(
-        harness.provider.createHostedPayment(input),
-        "PSP_TIMEOUT",
-        "indeterminate",
-        undefined,
-        input,
-      );
+      await expectPspError(harness.provider.createHostedPayment(input), "PSP_TIMEOUT", "indeterminate", {
+        sent: input,
+      });
       // The PSP did register it: only the answer was lost.
       expect(await harness.registrations()).toBe(1);
       const retried = await harness.provider.createHostedPayment(input);
@@ -54,21 +46,13 @@ export function registrationFaultsSuite(current: () => ProviderHarness): void {
       const harness = current();
       const input = registration(harness);
       harness.failNextRegistration("timeout");
-      await expectPspError(
-        harness.provider.createHostedPayment(input),
-        "PSP_TIMEOUT",
-        "indeterminate",
-        undefined,
-        input,
-      );
+      await expectPspError(harness.provider.createHostedPayment(input), "PSP_TIMEOUT", "indeterminate", {
+        sent: input,
+      });
       const changed = { ...input, currency: "EUR" };
-      await expectPspError(
-        harness.provider.createHostedPayment(changed),
-        "PSP_REQUEST_REJECTED",
-        "fatal",
-        undefined,
-        changed,
-      );
+      await expectPspError(harness.provider.createHostedPayment(changed), "PSP_REQUEST_REJECTED", "fatal", {
+        sent: changed,
+      });
       expect(await harness.registrations()).toBe(1);
     });
   });

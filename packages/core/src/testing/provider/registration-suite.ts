@@ -67,13 +67,9 @@ export function registrationSuite(current: () => ProviderHarness, largeAmount: b
       const input = registration(harness);
       await harness.provider.createHostedPayment(input);
       const changed = change(input);
-      await expectPspError(
-        harness.provider.createHostedPayment(changed),
-        "PSP_REQUEST_REJECTED",
-        "fatal",
-        undefined,
-        changed,
-      );
+      await expectPspError(harness.provider.createHostedPayment(changed), "PSP_REQUEST_REJECTED", "fatal", {
+        sent: changed,
+      });
       expect(await harness.registrations()).toBe(1);
     });
 
@@ -89,7 +85,7 @@ export function registrationSuite(current: () => ProviderHarness, largeAmount: b
         const harness = current();
         const sent = registration(harness, change);
         const attempt = harness.provider.createHostedPayment(sent);
-        await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal", param, sent);
+        await expectPspError(attempt, "PSP_REQUEST_REJECTED", "fatal", { param, sent });
         expect(await harness.registrations()).toBe(0);
       },
     );

@@ -81,8 +81,10 @@ export function retrieveSuite(current: () => ProviderHarness, codes: FailureCode
 
     it("rejects an unknown reference as fatal NOT_FOUND", async () => {
       const harness = current();
-      await expectPspError(retrieve(harness, "no_such_payment_123"), "NOT_FOUND", "fatal", undefined, {
-        pspReference: "no_such_payment_123",
+      await expectPspError(retrieve(harness, "no_such_payment_123"), "NOT_FOUND", "fatal", {
+        sent: {
+          pspReference: "no_such_payment_123",
+        },
       });
     });
   });

@@ -29,8 +29,7 @@ export function webhookSignatureSuite(current: () => ProviderHarness): void {
         harness.provider.parseWebhook({ rawBody, headers, now: harness.now() }),
         "WEBHOOK_SIGNATURE_INVALID",
         "fatal",
-        undefined,
-        { rawBody, headers },
+        { sent: { rawBody, headers } },
       );
 
     it("accepts the PSP's own webhook, and a body it re-signs now", async () => {
