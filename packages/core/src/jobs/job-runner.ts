@@ -44,57 +44,109 @@ export interface RunJobsResult {
   readonly succeeded: number;
   readonly retried: number;
   readonly dead: number;
+  /** Claimed jobs this worker lost to another before or while running them (not counted above). */
+  readonly lost: number;
 }
 
 const describe = (error: unknown): string =>
   (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
 
 /**
- * Claims due jobs of the handled types once and runs them, outside any transaction. A failure
- * is retried after exponential backoff with jitter; after `maxAttempts` (or on a
- * PermanentJobError) the job is dead-lettered with its history. A job whose worker died is
- * re-claimed when its lease expires; if that pushed it past its budget it is dead-lettered.
+ * Keeps a claimed job's lease alive while its handler runs: every third of the lease it is
+ * extended through the store (only while this worker holds it). Returns a stop function.
+ */
+function heartbeat(store: Store, clock: Clock, job: Job, workerId: string, leaseMs: number): () => void {
+  let busy = false;
+  const timer = setInterval(
+    () => {
+      if (busy) return;
+      busy = true;
+      const now = clock.now();
+      store
+        .transaction((tx) =>
+          tx.jobs.renew({ id: job.id, workerId, now, leaseUntil: new Date(now.getTime() + leaseMs) }),
+        )
+        .catch(() => false) // unreachable store: the next beat tries again
+        .finally(() => {
+          busy = false;
+        });
+    },
+    Math.max(1, Math.floor(leaseMs / 3)),
+  );
+  timer.unref?.();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Claims due jobs of the handled types once and runs them one after another, outside any
+ * transaction. Each job's lease is renewed before it starts (a job that waited behind slower ones
+ * may have been taken over by another worker: it is skipped, never run twice) and while it runs.
+ * A failure is retried after exponential backoff with jitter; after `maxAttempts` (or on a
+ * PermanentJobError) the job is dead-lettered with its history and `onDead` runs — only when this
+ * worker still held the lease, so a job taken over meanwhile is settled by its new holder alone.
+ * A job whose worker died is re-claimed when its lease expires; if that pushed it past its
+ * budget it is dead-lettered.
  */
 export async function runJobsOnce(store: Store, options: RunJobsOptions): Promise<RunJobsResult> {
   const clock = options.clock ?? systemClock;
+  const leaseMs = options.leaseMs ?? 300_000;
+  const workerId = options.workerId;
   const now = clock.now();
   const jobs = await store.transaction((tx) =>
     tx.jobs.claim({
-      workerId: options.workerId,
+      workerId,
       limit: options.limit ?? 10,
       now,
-      leaseUntil: new Date(now.getTime() + (options.leaseMs ?? 300_000)),
+      leaseUntil: new Date(now.getTime() + leaseMs),
       types: Object.keys(options.handlers),
     }),
   );
-  const result = { claimed: jobs.length, succeeded: 0, retried: 0, dead: 0 };
+  const result = { claimed: jobs.length, succeeded: 0, retried: 0, dead: 0, lost: 0 };
   for (const job of jobs) {
+    const startedAt = clock.now();
+    const held = await store.transaction((tx) =>
+      tx.jobs.renew({
+        id: job.id,
+        workerId,
+        now: startedAt,
+        leaseUntil: new Date(startedAt.getTime() + leaseMs),
+      }),
+    );
+    if (!held) {
+      result.lost++;
+      continue;
+    }
     const handler = options.handlers[job.type];
     let error: unknown;
     if (job.attempts > job.maxAttempts)
       error = new PermanentJobError("attempt budget spent (worker lost the lease)");
     else if (!handler) error = new PermanentJobError(`no handler for job type ${job.type}`);
     else {
+      const stop = heartbeat(store, clock, job, workerId, leaseMs);
       try {
         await handler(job);
       } catch (caught) {
         error = caught ?? new Error("job failed");
+      } finally {
+        stop();
       }
     }
     const at = clock.now();
     if (error === undefined) {
-      await store.transaction((tx) => tx.jobs.complete({ id: job.id, workerId: options.workerId, now: at }));
-      result.succeeded++;
+      const completed = await store.transaction((tx) => tx.jobs.complete({ id: job.id, workerId, now: at }));
+      if (completed) result.succeeded++;
+      else result.lost++;
       continue;
     }
     const giveUp = error instanceof PermanentJobError || job.attempts >= job.maxAttempts;
     const retryAt = giveUp
       ? null
       : new Date(at.getTime() + backoffDelay(job.attempts, options.backoff, options.random));
-    await store.transaction((tx) =>
-      tx.jobs.fail({ id: job.id, workerId: options.workerId, now: at, error: describe(error), retryAt }),
+    const recorded = await store.transaction((tx) =>
+      tx.jobs.fail({ id: job.id, workerId, now: at, error: describe(error), retryAt }),
     );
-    if (giveUp) {
+    if (!recorded) result.lost++;
+    else if (giveUp) {
       result.dead++;
       await options.onDead?.(job, error);
     } else result.retried++;

@@ -69,6 +69,14 @@ export interface JobRepository {
     types?: readonly string[];
   }): Promise<Job[]>;
 
+  /**
+   * Extends the lease of a `running` job to `leaseUntil` while `workerId` holds it: a worker
+   * renews before each job it claimed and while the job runs, so a short lease is enough and a
+   * job is never run by two workers at once. False (nothing changed) when another worker took it
+   * over or it is no longer running; a lapsed lease nobody took over is still the holder's.
+   */
+  renew(query: { id: string; workerId: string; now: Date; leaseUntil: Date }): Promise<boolean>;
+
   /** Marks a job succeeded. False (nothing changed) when `workerId` no longer holds its lease. */
   complete(query: { id: string; workerId: string; now: Date }): Promise<boolean>;
 

@@ -88,6 +88,12 @@ export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
         )
         .map(toJob);
     },
+    async renew({ id, workerId, now, leaseUntil }) {
+      const changed = await db(TABLES.jobs)
+        .where({ id, status: "running", locked_by: workerId })
+        .update({ locked_until: sql.time(leaseUntil), updated_at: sql.time(now) });
+      return changed === 1;
+    },
     async complete({ id, workerId, now }) {
       const row = await leasedJob(id, workerId);
       if (!row) return false;

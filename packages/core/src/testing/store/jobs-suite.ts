@@ -123,6 +123,28 @@ export function jobsSuite(current: () => StoreHarness, concurrency: number): voi
       expect(await h.store.transaction((tx) => tx.jobs.listDead())).toEqual([]);
     });
 
+    it("renews a job's lease only for its holder, and a renewed lease is not taken over", async () => {
+      const h = current();
+      await enqueue(h, "j1");
+      await claim(h, "w1", at(0), undefined, 1_000);
+      const renew = (workerId: string, now: number, until: number) =>
+        h.store.transaction((tx) =>
+          tx.jobs.renew({ id: "j1", workerId, now: at(now), leaseUntil: at(until) }),
+        );
+      expect(await renew("w2", 500, 5_000)).toBe(false); // not the holder
+      expect(await renew("w1", 500, 5_000)).toBe(true);
+      expect(await claim(h, "w2", at(2_000))).toHaveLength(0); // past the first lease, inside the renewed one
+      expect(await h.store.transaction((tx) => tx.jobs.get("j1"))).toMatchObject({
+        lockedBy: "w1",
+        lockedUntil: at(5_000),
+      });
+      const [taken] = await claim(h, "w2", at(5_000));
+      expect(taken).toMatchObject({ id: "j1", lockedBy: "w2" });
+      expect(await renew("w1", 5_001, 9_000)).toBe(false); // taken over: the old holder cannot renew
+      await h.store.transaction((tx) => tx.jobs.complete({ id: "j1", workerId: "w2", now: at(5_002) }));
+      expect(await renew("w2", 5_003, 9_000)).toBe(false); // finished jobs hold no lease
+    });
+
     it("lets another worker take over a job whose worker died (lease expired)", async () => {
       const h = current();
       await enqueue(h, "j1");

@@ -25,8 +25,8 @@ export function workersSuite(current: () => StoreHarness): void {
         },
       };
       const run = () => runJobsOnce(store, { workerId: "w1", handlers, clock, backoff: noJitter });
-      expect(await run()).toEqual({ claimed: 1, succeeded: 0, retried: 1, dead: 0 });
-      expect(await run()).toEqual({ claimed: 0, succeeded: 0, retried: 0, dead: 0 });
+      expect(await run()).toEqual({ claimed: 1, succeeded: 0, retried: 1, dead: 0, lost: 0 });
+      expect(await run()).toEqual({ claimed: 0, succeeded: 0, retried: 0, dead: 0, lost: 0 });
       for (const wait of [1_000, 2_000, 4_000]) {
         clock.advance(wait - 1);
         expect((await run()).claimed).toBe(0);
@@ -81,6 +81,62 @@ export function workersSuite(current: () => StoreHarness): void {
         },
       };
       expect(await runJobsOnce(store, { workerId: "w1", handlers, clock })).toMatchObject({ dead: 1 });
+    });
+
+    it("never runs a claimed job that another worker took over while earlier ones ran", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      const j1 = await store.transaction((tx) => enqueueJob(tx, { type: "t", payload: 1 }, { clock }));
+      const j2 = await store.transaction((tx) => enqueueJob(tx, { type: "t", payload: 2 }, { clock }));
+      const runs: string[] = [];
+      const other = { t: async (job: { payload: unknown }) => void runs.push(`w2:${String(job.payload)}`) };
+      const slow = {
+        t: async (job: { payload: unknown }) => {
+          runs.push(`w1:${String(job.payload)}`);
+          // So slow that both leases run out and another worker takes the two jobs over.
+          clock.advance(1_001);
+          expect(
+            await runJobsOnce(store, { workerId: "w2", handlers: other, clock, leaseMs: 1_000 }),
+          ).toMatchObject({
+            claimed: 2,
+            succeeded: 2,
+          });
+        },
+      };
+      const result = await runJobsOnce(store, {
+        workerId: "w1",
+        handlers: slow,
+        clock,
+        leaseMs: 1_000,
+        limit: 2,
+      });
+      expect(result).toEqual({ claimed: 2, succeeded: 0, retried: 0, dead: 0, lost: 2 });
+      expect(runs).toEqual(["w1:1", "w2:1", "w2:2"]); // job 2 ran once, by its new holder
+      for (const { job } of [j1, j2]) {
+        expect(await store.transaction((tx) => tx.jobs.get(job.id))).toMatchObject({ status: "succeeded" });
+      }
+    });
+
+    it("calls onDead only for a job whose lease it still held", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      const { job } = await store.transaction((tx) =>
+        enqueueJob(tx, { type: "t", payload: null }, { clock }),
+      );
+      const dead: string[] = [];
+      const handlers = {
+        t: async () => {
+          clock.advance(1_001);
+          const ok = { t: async () => undefined };
+          await runJobsOnce(store, { workerId: "w2", handlers: ok, clock, leaseMs: 1_000 });
+          throw new PermanentJobError("too late: the job was done by w2");
+        },
+      };
+      const onDead = async (j: { id: string }) => void dead.push(j.id);
+      const result = await runJobsOnce(store, { workerId: "w1", handlers, clock, leaseMs: 1_000, onDead });
+      expect(result).toMatchObject({ dead: 0, lost: 1 });
+      expect(dead).toEqual([]);
+      expect(await store.transaction((tx) => tx.jobs.get(job.id))).toMatchObject({ status: "succeeded" });
     });
 
     it("relays outbox events at least once, retrying after a publisher failure", async () => {
