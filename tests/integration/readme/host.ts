@@ -1,0 +1,33 @@
+// What the README's examples take from the host application around them: its store and payment
+// system from the examples before, an Express app and request, an email sender, and the values a
+// route handler would have at hand. scripts/readme-snippets.mjs writes the examples next to this.
+import type { BuyerNotification, JournalInput, JsonValue, PaymentSystem } from "@settlekit/core";
+import type { KnexStore } from "@settlekit/store-knex";
+import type { Express as ExpressApp, Request } from "express";
+
+declare global {
+  /** The session a host's auth middleware put on the request. */
+  namespace Express {
+    interface Request {
+      session?: { buyerId?: string; sellerId?: string; role?: string };
+    }
+  }
+  const store: KnexStore;
+  const system: PaymentSystem;
+  const app: ExpressApp;
+  const req: Request;
+  const journal: JournalInput;
+  const aggregateId: string;
+  const payload: JsonValue;
+  const checkoutId: string;
+  const rawBody: Buffer;
+  const headers: Record<string, string>;
+  const id: string;
+  const buyerId: string;
+  const sellerId: string;
+  const paymentOrderId: string;
+  const idempotencyKey: string;
+  function sendEmail(notification: BuyerNotification): Promise<void>;
+  function addDays(date: Date, days: number): Date;
+  function checkPricesAgainstCart(req: Request, payment: unknown): void;
+}
