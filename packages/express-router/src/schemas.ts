@@ -54,7 +54,17 @@ const id = z
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only");
-const url = z.url({ protocol: /^https?$/ }).max(2048);
+/**
+ * http(s) only, without credentials (`https://shop.example@evil.example`); the origin is checked
+ * by core against `allowedRedirectOrigins`.
+ */
+const url = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine((value) => {
+    const parsed = new URL(value);
+    return parsed.username === "" && parsed.password === "";
+  }, "a URL without user name or password");
 // Any string that is not an active code (lowercase included) is UNKNOWN_CURRENCY, as in core.
 const currency = z
   .string()
