@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Application, Express } from "express";
 import { isCardField, looksLikePan } from "./card-data.js";
 import { ApiError } from "./errors.js";
+import { AMOUNT_FORMAT } from "./schemas.js";
 
 /** Where a body read ahead of the host's parsers is kept on the request. */
 const RAW = Symbol.for("settlekit.express-router.rawBody");
@@ -178,12 +179,18 @@ function checkExactNumbers(text: string): void {
   const marked = `${text.slice(0, bad.start)}"${marker}"${text.slice(bad.end)}`;
   const path = pathOf(JSON.parse(marked), marker) ?? [];
   const param = path.join(".") || undefined;
-  const code = path.at(-1) === "amount" ? "INVALID_AMOUNT" : "VALIDATION_FAILED";
+  const at = param ? `${param}: ` : "";
+  if (path.at(-1) === "amount") {
+    // The amount schema's own words, so a rounded-away fraction reads like any other decimal.
+    const why = /^-?\d+$/.test(bad.token)
+      ? `at most ${Number.MAX_SAFE_INTEGER} minor units`
+      : `amounts are ${AMOUNT_FORMAT}, not decimal numbers`;
+    throw new ApiError("INVALID_AMOUNT", `${at}${why}`, param);
+  }
   throw new ApiError(
-    code,
-    `${param ? `${param}: ` : ""}${bad.token} is not an exact integer; JSON numbers here are integers ` +
-      `of at most ${Number.MAX_SAFE_INTEGER} written without decimal point or exponent ` +
-      '(amounts in minor units: 4250, or "4250").',
+    "VALIDATION_FAILED",
+    `${at}${bad.token} is not an exact integer; numbers here are integers of at most ` +
+      `${Number.MAX_SAFE_INTEGER}, written without decimal point or exponent.`,
     param,
   );
 }

@@ -9,7 +9,8 @@ import { z } from "zod";
 const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
 const DIGITS = /^[1-9]\d{0,15}$/;
 
-const AMOUNT_FORMAT = 'integer minor units, as a string of digits or a JSON integer ("1234" for 12.34 USD)';
+export const AMOUNT_FORMAT =
+  'integer minor units, as a string of digits or a JSON integer ("1234" for 12.34 USD)';
 const AMOUNT_EXPECTED = `a positive amount in ${AMOUNT_FORMAT}`;
 
 /**

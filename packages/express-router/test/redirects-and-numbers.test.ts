@@ -56,7 +56,7 @@ describe.each(DIALECTS)("redirect origins and exact numbers on %s", (dialect) =>
     const res = await post(rawAmount(amount));
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: "invalid_amount", param: "orders.0.amount" });
-    expect(res.body.error.message).toContain(amount);
+    expect(res.body.error.message).toMatch(/^orders\.0\.amount: (amounts are integer minor units|at most)/);
     expect(await world.rowCounts()).toEqual(before);
   });
 
@@ -65,6 +65,7 @@ describe.each(DIALECTS)("redirect origins and exact numbers on %s", (dialect) =>
     const res = await post(body);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: "validation_failed", param: "metadata.n" });
+    expect(res.body.error.message).toContain("1.5 is not an exact integer");
   });
 
   it("keeps numbers inside strings and exact integers as sent", async () => {
