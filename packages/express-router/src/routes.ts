@@ -200,7 +200,13 @@ export const ROUTES: readonly Route[] = [
     },
     errors: [409, 422, 503],
     async handle({ system, buyerId, params, idempotencyKey }) {
-      return { status: 200, body: await system.retryPayment(params.id!, { buyerId, idempotencyKey }) };
+      let replayed = false;
+      const body = await system.retryPayment(params.id!, {
+        buyerId,
+        idempotencyKey,
+        onReplay: () => (replayed = true),
+      });
+      return { status: 200, body, headers: replayHeader(replayed) };
     },
   }),
   route({

@@ -1,4 +1,4 @@
-import { SettlekitError } from "@settlekit/core";
+import { PspError, SettlekitError } from "@settlekit/core";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -227,6 +227,8 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
       const replay = await retry("retry-twice");
       expect(replay.status).toBe(200);
       expect(replay.body).toEqual(first.body);
+      expect(first.headers["idempotent-replayed"]).toBeUndefined();
+      expect(replay.headers["idempotent-replayed"]).toBe("true");
       expect(registrations).toHaveBeenCalledTimes(1);
       // Another key is another click: the payment is no longer failed.
       expect((await retry("retry-another")).status).toBe(409);
@@ -238,6 +240,32 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
         .set("Idempotency-Key", "retry-twice");
       expect(reused.status).toBe(422);
       expect(registrations).toHaveBeenCalledTimes(2); // the create above only
+    } finally {
+      registrations.mockRestore();
+    }
+  });
+
+  it("POST /payments/:id/retry whose PSP call failed runs again under the same key", async () => {
+    const declined = (await create()).body;
+    await world.sandbox.pay(referenceOf(declined), { card: "4000 0000 0000 0002" });
+    await deliverWebhooks();
+    const registrations = vi
+      .spyOn(world.sandbox, "createHostedPayment")
+      .mockRejectedValueOnce(new PspError("PSP_UNAVAILABLE", "retryable", "The sandbox is down."));
+    try {
+      const retry = () =>
+        request(world.app)
+          .post(`/v1/payments/${declined.id}/retry`)
+          .set(asBuyer())
+          .set("Idempotency-Key", "retry-after-outage");
+      expect((await retry()).status).toBe(503);
+      const view = await request(world.app).get(`/v1/payments/${declined.id}`).set(asBuyer());
+      expect(view.body).toMatchObject({ status: "failed" });
+      const again = await retry();
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ status: "requires_payment" });
+      expect(again.headers["idempotent-replayed"]).toBeUndefined();
+      expect(registrations).toHaveBeenCalledTimes(2);
     } finally {
       registrations.mockRestore();
     }

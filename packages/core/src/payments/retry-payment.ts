@@ -28,6 +28,8 @@ export interface RetryOptions {
   readonly idempotencyKey?: string;
   /** Whose keys these are (default `buyer:<buyerId>`, or `operator`). */
   readonly scope?: string;
+  /** Called when the answer is the stored one of an earlier request with this key (a replay). */
+  readonly onReplay?: () => void;
 }
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -95,7 +97,10 @@ export async function retryPayment(
     });
     return result.kind === "replay" ? result : { kind: "execute" as const, record: result.record };
   });
-  if (begun.kind === "replay") return begun.response.body as JsonObject;
+  if (begun.kind === "replay") {
+    options.onReplay?.();
+    return begun.response.body as JsonObject;
+  }
   return finishRetry(deps, begun.record, owner);
 }
 
