@@ -125,6 +125,8 @@ export async function startShop({
         orders.map((o) => o.sellerId),
       ),
     // When a seller ships: the platform keeps 10 % and a flat logistics fee per currency.
+    // The hosted page may only send buyers back to this shop (success and cancel URLs).
+    allowedRedirectOrigins: [new URL(url).origin],
     fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 250n, JPY: 300n } }),
     // A crashed request's key is taken over after its lease; the PSP call must end before it.
     ...(env.IDEMPOTENCY_LOCK_MS ? { idempotencyLockMs: Number(env.IDEMPOTENCY_LOCK_MS) } : {}),

@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Application, Express } from "express";
 import { isCardField, looksLikePan } from "./card-data.js";
 import { ApiError } from "./errors.js";
+import { AMOUNT_FORMAT } from "./schemas.js";
 
 /** Where a body read ahead of the host's parsers is kept on the request. */
 const RAW = Symbol.for("settlekit.express-router.rawBody");
@@ -129,8 +131,73 @@ const cardData = (param?: string) =>
     param,
   );
 
+/** A JSON number token: `-?int frac? exp?` (the text already parsed, so it is well-formed). */
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+/** Written as an integer and exactly representable: what JSON.parse returns is what was sent. */
+const exactInteger = (token: string) => /^-?\d+$/.test(token) && Number.isSafeInteger(Number(token));
+
+/** Where each number token of well-formed JSON text starts and ends (strings skipped). */
+function numberTokens(text: string): { start: number; end: number; token: string }[] {
+  const tokens: { start: number; end: number; token: string }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      for (i++; text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      NUMBER.lastIndex = i;
+      const token = NUMBER.exec(text)![0];
+      tokens.push({ start: i, end: i + token.length, token });
+      i += token.length - 1;
+    }
+  }
+  return tokens;
+}
+
+/** The path of the first string equal to `marker`, in document order where it matters. */
+function pathOf(value: unknown, marker: string, path: string[] = []): string[] | undefined {
+  if (value === marker) return path;
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const found = pathOf(item, marker, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 /**
- * The JSON body of an API request, checked by {@link inspect}. An empty body is `{}`. Bodies a
+ * Refuses JSON numbers that are not exact integers. Every number this API takes is an integer
+ * (amounts in minor units), and JSON.parse silently rounds: `4250.0000000000001` and
+ * `9007199254740993` would arrive as other integers than were sent. So the raw text is looked
+ * at: a number must be written as an integer (no decimal point, no exponent, `1e3` included) of
+ * at most 2^53 − 1. The field is found by re-parsing with the offending token as a marker string.
+ */
+function checkExactNumbers(text: string): void {
+  const bad = numberTokens(text).find((t) => !exactInteger(t.token));
+  if (!bad) return;
+  const marker = `settlekit:inexact:${randomUUID()}`;
+  const marked = `${text.slice(0, bad.start)}"${marker}"${text.slice(bad.end)}`;
+  const path = pathOf(JSON.parse(marked), marker) ?? [];
+  const param = path.join(".") || undefined;
+  const at = param ? `${param}: ` : "";
+  if (path.at(-1) === "amount") {
+    // The amount schema's own words, so a rounded-away fraction reads like any other decimal.
+    const why = /^-?\d+$/.test(bad.token)
+      ? `at most ${Number.MAX_SAFE_INTEGER} minor units`
+      : `amounts are ${AMOUNT_FORMAT}, not decimal numbers`;
+    throw new ApiError("INVALID_AMOUNT", `${at}${why}`, param);
+  }
+  throw new ApiError(
+    "VALIDATION_FAILED",
+    `${at}${bad.token} is not an exact integer; numbers here are integers of at most ` +
+      `${Number.MAX_SAFE_INTEGER}, written without decimal point or exponent.`,
+    param,
+  );
+}
+
+/**
+ * The JSON body of an API request, checked by {@link inspect}; numbers must be exact integers
+ * (see {@link checkExactNumbers}: only where the router read the bytes itself). An empty body is `{}`. Bodies a
  * host parser already turned into `req.body` are checked the same way.
  */
 export async function jsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
@@ -158,6 +225,7 @@ export async function jsonBody(req: IncomingMessage, limit: number): Promise<unk
     inspect(value, []);
     // The text too: a 19-digit PAN loses digits once parsed as a JSON number.
     if (looksLikePan(text)) throw cardData();
+    checkExactNumbers(text);
     return value;
   }
   inspect(value, []);

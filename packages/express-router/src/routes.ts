@@ -187,17 +187,26 @@ export const ROUTES: readonly Route[] = [
     method: "post",
     path: "/payments/:id/retry",
     operationId: "retryPayment",
-    summary: 'Start a new payment attempt on a failed payment (the buyer\'s "try again")',
+    summary:
+      'Start a new payment attempt on a failed payment (the buyer\'s "try again"); a replay of the ' +
+      "key answers the same attempt without a second PSP registration",
     tag: "payments",
     access: "buyer",
+    idempotent: true,
     response: {
       status: 200,
       description: "The payment with its new attempt; `redirect_url` is the new hosted page.",
       schema: paymentSchema,
     },
-    errors: [409, 503],
-    async handle({ system, buyerId, params }) {
-      return { status: 200, body: await system.retryPayment(params.id!, { buyerId }) };
+    errors: [409, 422, 503],
+    async handle({ system, buyerId, params, idempotencyKey }) {
+      let replayed = false;
+      const body = await system.retryPayment(params.id!, {
+        buyerId,
+        idempotencyKey,
+        onReplay: () => (replayed = true),
+      });
+      return { status: 200, body, headers: replayHeader(replayed) };
     },
   }),
   route({

@@ -9,7 +9,8 @@ import { z } from "zod";
 const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
 const DIGITS = /^[1-9]\d{0,15}$/;
 
-const AMOUNT_FORMAT = 'integer minor units, as a string of digits or a JSON integer ("1234" for 12.34 USD)';
+export const AMOUNT_FORMAT =
+  'integer minor units, as a string of digits or a JSON integer ("1234" for 12.34 USD)';
 const AMOUNT_EXPECTED = `a positive amount in ${AMOUNT_FORMAT}`;
 
 /**
@@ -54,7 +55,17 @@ const id = z
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only");
-const url = z.url({ protocol: /^https?$/ }).max(2048);
+/**
+ * http(s) only, without credentials (`https://shop.example@evil.example`); the origin is checked
+ * by core against `allowedRedirectOrigins`.
+ */
+const url = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine((value) => {
+    const parsed = new URL(value);
+    return parsed.username === "" && parsed.password === "";
+  }, "a URL without user name or password");
 // Any string that is not an active code (lowercase included) is UNKNOWN_CURRENCY, as in core.
 const currency = z
   .string()

@@ -96,5 +96,8 @@ describe("GET /v1/openapi.json", () => {
       );
     }
     expect(doc.paths["/v1/payments/{id}/refunds"]!.post!.summary).toMatch(/authorizeRefund/);
+    expect(doc.paths["/v1/payments/{id}/retry"]!.post!.parameters).toContainEqual(
+      expect.objectContaining({ in: "header", name: "Idempotency-Key", required: true }),
+    );
   });
 });

@@ -1,7 +1,7 @@
-import { SettlekitError } from "@settlekit/core";
+import { PspError, SettlekitError } from "@settlekit/core";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventListSchema, paymentSchema } from "../src/schemas.js";
 import type { World } from "./support/world.js";
 import { asBuyer, DIALECTS, makeWorld, paymentBody, referenceOf } from "./support/world.js";
@@ -174,10 +174,13 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     const declined = (await create()).body;
     await world.sandbox.pay(referenceOf(declined), { card: "4000 0000 0000 0002" });
     await deliverWebhooks();
-    expect(
-      (await request(world.app).post(`/v1/payments/${declined.id}/retry`).set(asBuyer("B2"))).status,
-    ).toBe(404);
-    const retried = await request(world.app).post(`/v1/payments/${declined.id}/retry`).set(asBuyer());
+    const retry = (key: string, buyer = "B1") =>
+      request(world.app)
+        .post(`/v1/payments/${declined.id}/retry`)
+        .set(asBuyer(buyer))
+        .set("Idempotency-Key", key);
+    expect((await retry("retry-other-buyer", "B2")).status).toBe(404);
+    const retried = await retry("retry-1");
     expect(retried.status).toBe(200);
     expect(paymentSchema.parse(retried.body)).toMatchObject({
       id: declined.id,
@@ -190,9 +193,82 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     const view = await request(world.app).get(`/v1/payments/${declined.id}`).set(asBuyer());
     expect(view.body).toMatchObject({ status: "succeeded" });
     // Nothing to retry any more.
-    const again = await request(world.app).post(`/v1/payments/${declined.id}/retry`).set(asBuyer());
+    const again = await retry("retry-2");
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: "invalid_state_transition" });
+  });
+
+  it("POST /payments/:id/retry requires an Idempotency-Key and changes nothing without one", async () => {
+    const declined = (await create()).body;
+    await world.sandbox.pay(referenceOf(declined), { card: "4000 0000 0000 0002" });
+    await deliverWebhooks();
+    const before = await world.rowCounts();
+    const res = await request(world.app).post(`/v1/payments/${declined.id}/retry`).set(asBuyer());
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ param: "Idempotency-Key" });
+    expect(await world.rowCounts()).toEqual(before);
+    const view = await request(world.app).get(`/v1/payments/${declined.id}`).set(asBuyer());
+    expect(view.body).toMatchObject({ status: "failed", redirect_url: declined.redirect_url });
+  });
+
+  it("POST /payments/:id/retry replayed with the same key answers the same attempt, with no second PSP registration", async () => {
+    const declined = (await create()).body;
+    await world.sandbox.pay(referenceOf(declined), { card: "4000 0000 0000 0002" });
+    await deliverWebhooks();
+    const registrations = vi.spyOn(world.sandbox, "createHostedPayment");
+    try {
+      const retry = (key: string) =>
+        request(world.app)
+          .post(`/v1/payments/${declined.id}/retry`)
+          .set(asBuyer())
+          .set("Idempotency-Key", key);
+      const first = await retry("retry-twice");
+      expect(first.status).toBe(200);
+      const replay = await retry("retry-twice");
+      expect(replay.status).toBe(200);
+      expect(replay.body).toEqual(first.body);
+      expect(first.headers["idempotent-replayed"]).toBeUndefined();
+      expect(replay.headers["idempotent-replayed"]).toBe("true");
+      expect(registrations).toHaveBeenCalledTimes(1);
+      // Another key is another click: the payment is no longer failed.
+      expect((await retry("retry-another")).status).toBe(409);
+      // The same key for another payment is a different request.
+      const other = (await create()).body;
+      const reused = await request(world.app)
+        .post(`/v1/payments/${other.id}/retry`)
+        .set(asBuyer())
+        .set("Idempotency-Key", "retry-twice");
+      expect(reused.status).toBe(422);
+      expect(registrations).toHaveBeenCalledTimes(2); // the create above only
+    } finally {
+      registrations.mockRestore();
+    }
+  });
+
+  it("POST /payments/:id/retry whose PSP call failed runs again under the same key", async () => {
+    const declined = (await create()).body;
+    await world.sandbox.pay(referenceOf(declined), { card: "4000 0000 0000 0002" });
+    await deliverWebhooks();
+    const registrations = vi
+      .spyOn(world.sandbox, "createHostedPayment")
+      .mockRejectedValueOnce(new PspError("PSP_UNAVAILABLE", "retryable", "The sandbox is down."));
+    try {
+      const retry = () =>
+        request(world.app)
+          .post(`/v1/payments/${declined.id}/retry`)
+          .set(asBuyer())
+          .set("Idempotency-Key", "retry-after-outage");
+      expect((await retry()).status).toBe(503);
+      const view = await request(world.app).get(`/v1/payments/${declined.id}`).set(asBuyer());
+      expect(view.body).toMatchObject({ status: "failed" });
+      const again = await retry();
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ status: "requires_payment" });
+      expect(again.headers["idempotent-replayed"]).toBeUndefined();
+      expect(registrations).toHaveBeenCalledTimes(2);
+    } finally {
+      registrations.mockRestore();
+    }
   });
 
   // Refunds (operator, seller, and buyer self-service behind authorizeRefund): refunds.test.ts.

@@ -10,7 +10,14 @@ const id = z
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only");
-const url = z.url({ protocol: /^https?$/ }).max(2048);
+/** http(s) only (never `javascript:` or `data:`), without credentials (`https://shop.example@evil.example`). */
+const url = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine((value) => {
+    const parsed = new URL(value);
+    return parsed.username === "" && parsed.password === "";
+  }, "a URL without user name or password");
 
 /** A UTF-16 surrogate without its pair: not Unicode text. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -82,6 +89,27 @@ export const checkoutInputSchema = z
 
 export type CheckoutInput = z.input<typeof checkoutInputSchema>;
 export type ValidCheckoutInput = z.output<typeof checkoutInputSchema>;
+
+/**
+ * Refuses a success or cancel URL outside the allowed origins (`allowedRedirectOrigins`), on its
+ * field: the hosted page sends the buyer there, so it must be the marketplace's own page.
+ */
+export function checkRedirectOrigins(
+  input: { readonly successUrl: string; readonly cancelUrl: string },
+  allowed: ReadonlySet<string> | undefined,
+): void {
+  if (!allowed) return;
+  for (const param of ["successUrl", "cancelUrl"] as const) {
+    const origin = new URL(input[param]).origin;
+    if (!allowed.has(origin)) {
+      throw new SettlekitError(
+        ErrorCodes.VALIDATION_FAILED,
+        `${param}: ${origin} is not one of the allowed redirect origins (${[...allowed].join(", ")}).`,
+        { param },
+      );
+    }
+  }
+}
 
 /** The text fields of a refund request (the amount is checked against the order when reserving). */
 export const refundTextSchema = z.object({

@@ -10,7 +10,7 @@ import { FINISHED } from "../ports/idempotency.js";
 import type { JsonObject } from "../ports/json.js";
 import { isPspError } from "../ports/psp.js";
 import type { CheckoutInput } from "./checkout-input.js";
-import { checkoutInputSchema, parseInput } from "./checkout-input.js";
+import { checkoutInputSchema, checkRedirectOrigins, parseInput } from "./checkout-input.js";
 import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 import { paymentEventPayload } from "./payment-outcome.js";
@@ -68,6 +68,7 @@ export async function createCheckout(
     );
   }
   const valid = parseInput(checkoutInputSchema, input);
+  checkRedirectOrigins(valid, deps.redirectOrigins);
   const provider = options.psp ? deps.provider(options.psp) : deps.defaultProvider;
   const now = deps.clock.now();
   const owner = deps.ids.newId();

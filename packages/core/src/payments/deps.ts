@@ -74,6 +74,15 @@ export interface PaymentSystemOptions {
   readonly deferredWebhookTtlMs?: number;
   /** A checkout pending longer than this is polled at the PSP by the sweeper (default 15 min). */
   readonly sweepAfterMs?: number;
+  /**
+   * Origins (`https://shop.example`, `http://localhost:3000`: scheme, host and port only) a
+   * checkout's `successUrl` and `cancelUrl` may point at; any other origin is VALIDATION_FAILED on
+   * that field, so the hosted page can only send buyers back to the marketplace. Checked when the
+   * system is created (each must be an http(s) origin exactly as `new URL(o).origin` writes it).
+   * Default: any http(s) URL (non-http(s) schemes and URLs with credentials are always refused) —
+   * production hosts should set their own origins.
+   */
+  readonly allowedRedirectOrigins?: readonly string[];
 }
 
 export interface Deps {
@@ -92,6 +101,8 @@ export interface Deps {
   readonly missedWebhooks: MissedWebhookMonitor;
   /** Lease of an idempotency key, renewal period and PSP timeout, defaults applied. */
   readonly leases: { readonly lockMs: number; readonly heartbeatMs: number; readonly pspTimeoutMs: number };
+  /** `options.allowedRedirectOrigins`, checked; undefined: any http(s) origin. */
+  readonly redirectOrigins: ReadonlySet<string> | undefined;
 }
 
 const positive = (value: number | undefined, fallback: number, param: string): number => {
@@ -125,6 +136,33 @@ function resolveLeases(options: PaymentSystemOptions): Deps["leases"] {
   return { lockMs, heartbeatMs, pspTimeoutMs };
 }
 
+function resolveRedirectOrigins(options: PaymentSystemOptions): ReadonlySet<string> | undefined {
+  const origins = options.allowedRedirectOrigins;
+  if (origins === undefined) return undefined;
+  const param = "allowedRedirectOrigins";
+  if (!Array.isArray(origins) || origins.length === 0) {
+    throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, `${param} must be a non-empty list of origins.`, {
+      param,
+    });
+  }
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = typeof origin === "string" ? new URL(origin) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new SettlekitError(
+        ErrorCodes.VALIDATION_FAILED,
+        `${param}: ${JSON.stringify(origin)} is not an http(s) origin such as "https://shop.example" (scheme, host, port; no path or trailing slash).`,
+        { param },
+      );
+    }
+  }
+  return new Set(origins);
+}
+
 export function resolveDeps(options: PaymentSystemOptions): Deps {
   const [first] = options.providers;
   if (!first)
@@ -142,6 +180,7 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     logger,
     missedWebhooks: missedWebhookMonitor(logger),
     leases: resolveLeases(options),
+    redirectOrigins: resolveRedirectOrigins(options),
     provider(id) {
       const provider = providers.get(id);
       if (!provider)

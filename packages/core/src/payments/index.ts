@@ -15,6 +15,7 @@ export type { PaymentSystem } from "./payment-system.js";
 export { createPaymentSystem } from "./payment-system.js";
 export type { RefundRequest } from "./refunds.js";
 export { refundView } from "./refunds.js";
+export type { RetryOptions } from "./retry-payment.js";
 export type { SweepResult } from "./sweeper.js";
 export type { WebhookResult } from "./webhooks.js";
 export type { WorkerOptions } from "./worker.js";

@@ -19,6 +19,7 @@ import type { ReviewDecision } from "./payment-outcome.js";
 import { resolvePaymentReview } from "./payment-outcome.js";
 import type { RefundRequest } from "./refunds.js";
 import { refundPaymentOrder } from "./refunds.js";
+import type { RetryOptions } from "./retry-payment.js";
 import { retryPayment } from "./retry-payment.js";
 import type { WebhookResult } from "./webhooks.js";
 import { handleWebhook } from "./webhooks.js";
@@ -33,8 +34,11 @@ export interface PaymentSystem {
    * must do. With `buyerId`, another buyer's checkout is NOT_FOUND (ids cannot be probed).
    */
   getCheckout(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
-  /** A new attempt on a failed checkout (the buyer's "try again"). */
-  retryPayment(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
+  /**
+   * A new attempt on a failed checkout (the buyer's "try again"). With `idempotencyKey` (the REST
+   * route requires one), a replay answers the same payment without a second PSP attempt.
+   */
+  retryPayment(id: string, options?: RetryOptions): Promise<JsonObject>;
   /**
    * Refunds part or all of a payment order (default: what is left). Idempotent by key; never more
    * than was captured. With `buyerId`, only the buyer's own orders; with `sellerId`, only the

@@ -1,6 +1,7 @@
 import { CHECKOUT_CREATED, resumeCheckoutCreation } from "./create-checkout.js";
 import type { Deps } from "./deps.js";
 import { REFUND_CREATED, resumeRefund } from "./refunds.js";
+import { RETRY_STARTED, resumeRetry } from "./retry-payment.js";
 
 /**
  * The recovery worker: idempotency keys whose execution stopped mid-way (process crash: its
@@ -29,6 +30,10 @@ export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<nu
     } else if (record.recoveryPoint === REFUND_CREATED) {
       // finishRefund renews the lease while the PSP refunds, as for a live request.
       await resumeRefund(deps, record, owner);
+      recovered++;
+    } else if (record.recoveryPoint === RETRY_STARTED) {
+      // A "try again" whose holder died (or whose PSP call failed): the retry is run to its answer.
+      await resumeRetry(deps, record, owner);
       recovered++;
     }
   }

@@ -1,39 +1,163 @@
 import type { Checkout } from "../domain/checkout.js";
 import { checkoutMachine } from "../domain/checkout-status.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
+import { beginIdempotentRequest } from "../idempotency/begin-request.js";
+import { requestFingerprint } from "../idempotency/fingerprint.js";
+import { withLease } from "../idempotency/lease.js";
+import type { IdempotencyRecord } from "../ports/idempotency.js";
+import { FINISHED } from "../ports/idempotency.js";
 import type { JsonObject } from "../ports/json.js";
+import type { StoreTx } from "../ports/store.js";
 import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 import { recordCheckoutChange } from "./payment-outcome.js";
 import { withPspTimeout } from "./psp-timeout.js";
 import { registerWithPsp } from "./registration.js";
 
+/** Recovery point of a keyed retry between its key and its answer (the PSP call in between). */
+export const RETRY_STARTED = "retry_started";
+
+export interface RetryOptions {
+  /** Only this buyer's checkout (another buyer's is NOT_FOUND). */
+  readonly buyerId?: string;
+  /**
+   * The client's key for this "try again" (the REST route requires one): a replay answers the
+   * stored result without a second PSP attempt. Without a key (the registration job replaying a
+   * dead-lettered registration), the retry is not idempotent by key.
+   */
+  readonly idempotencyKey?: string;
+  /** Whose keys these are (default `buyer:<buyerId>`, or `operator`). */
+  readonly scope?: string;
+  /** Called when the answer is the stored one of an earlier request with this key (a replay). */
+  readonly onReplay?: () => void;
+}
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+async function readCheckout(tx: StoreTx, checkoutId: string, buyerId: string | undefined) {
+  const checkout = await tx.checkouts.get(checkoutId);
+  if (!checkout || (buyerId !== undefined && checkout.buyerId !== buyerId)) {
+    throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+  }
+  return checkout;
+}
+
+const assertRetryable = (checkout: Checkout) =>
+  checkoutMachine.assertTransition(checkout.status, checkoutMachine.transition(checkout.status, "retry"));
+
 /**
  * Starts a new payment attempt on a failed checkout (the buyer's "try again" after a decline, or
  * an operator replaying a registration that was dead-lettered): registers attempt n + 1 with the
  * PSP under its own idempotency key, then moves the checkout `failed → requires_payment` with the
  * new token. Reports about the old attempt are stale from then on (they carry the old reference).
+ *
+ * With `idempotencyKey`: the key is taken (only once the checkout is found retryable, so a refusal
+ * stores nothing) before the PSP is called, and the answer is stored on it in the transaction that
+ * records the new attempt: the same key answers the same payment, with no second PSP attempt.
+ * A PSP or store failure releases the key at `retry_started`; the same key runs the retry again
+ * (the PSP key of attempt n + 1 returns any registration that did happen), as does the recovery
+ * worker for a key whose holder died.
  */
 export async function retryPayment(
   deps: Deps,
   checkoutId: string,
-  options: { buyerId?: string } = {},
+  options: RetryOptions = {},
 ): Promise<JsonObject> {
-  const read = await deps.store.transaction(async (tx) => ({
-    checkout: await tx.checkouts.get(checkoutId),
-    orders: await tx.paymentOrders.listByCheckout(checkoutId),
-  }));
-  const checkout = read.checkout;
-  if (!checkout || (options.buyerId !== undefined && checkout.buyerId !== options.buyerId)) {
-    throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+  if (options.idempotencyKey === undefined) {
+    const checkout = await deps.store.transaction((tx) => readCheckout(tx, checkoutId, options.buyerId));
+    assertRetryable(checkout);
+    return newAttempt(deps, checkout);
   }
-  checkoutMachine.assertTransition(checkout.status, checkoutMachine.transition(checkout.status, "retry"));
+  if (typeof options.idempotencyKey !== "string" || !KEY.test(options.idempotencyKey)) {
+    throw new SettlekitError(
+      ErrorCodes.VALIDATION_FAILED,
+      "An idempotency key of 1–255 printable characters is required.",
+      { param: "idempotency_key" },
+    );
+  }
+  const key = options.idempotencyKey;
+  const scope = options.scope ?? (options.buyerId !== undefined ? `buyer:${options.buyerId}` : "operator");
+  const owner = deps.ids.newId();
+  const now = deps.clock.now();
+  const begun = await deps.store.transaction(async (tx) => {
+    const checkout = await readCheckout(tx, checkoutId, options.buyerId);
+    // A new key for a checkout that cannot be retried is refused without storing the key; a key
+    // seen before is decided by its record (replay, reuse, in use, or taken over).
+    if (!(await tx.idempotencyKeys.get(scope, key))) assertRetryable(checkout);
+    const result = await beginIdempotentRequest(tx, {
+      scope,
+      key,
+      requestHash: requestFingerprint({ operation: "retry_payment", checkoutId }),
+      owner,
+      now,
+      lockMs: deps.leases.lockMs,
+      ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
+      initialRecoveryPoint: RETRY_STARTED,
+      initialState: { checkoutId },
+    });
+    return result.kind === "replay" ? result : { kind: "execute" as const, record: result.record };
+  });
+  if (begun.kind === "replay") {
+    options.onReplay?.();
+    return begun.response.body as JsonObject;
+  }
+  return finishRetry(deps, begun.record, owner);
+}
+
+/**
+ * Runs the retry for a held key and stores the answer on it. A checkout no longer `failed` (the
+ * attempt was made by an earlier run of this key, or by another request) answers its current view.
+ */
+async function finishRetry(deps: Deps, record: IdempotencyRecord, owner: string): Promise<JsonObject> {
+  const checkoutId = (record.state as { checkoutId: string }).checkoutId;
+  const leased = { scope: record.scope, key: record.key, owner };
+  const finish = (tx: StoreTx, body: JsonObject) =>
+    tx.idempotencyKeys.update({
+      ...leased,
+      now: deps.clock.now(),
+      recoveryPoint: FINISHED,
+      response: { status: 200, body },
+      lockedUntil: null,
+    });
+  try {
+    const checkout = await deps.store.transaction((tx) => readCheckout(tx, checkoutId, undefined));
+    if (checkout.status !== "failed") {
+      return await deps.store.transaction(async (tx) => {
+        const body = checkoutView(checkout, await tx.paymentOrders.listByCheckout(checkoutId));
+        await finish(tx, body);
+        return body;
+      });
+    }
+    const timing = { leaseMs: deps.leases.lockMs, renewEveryMs: deps.leases.heartbeatMs };
+    return await withLease(deps.store, deps.clock, leased, timing, () =>
+      newAttempt(deps, checkout, (tx, body) => finish(tx, body)),
+    );
+  } catch (error) {
+    // The checkout did not move: free the key so the same key (or recovery) runs the retry again.
+    await deps.store
+      .transaction((tx) => tx.idempotencyKeys.update({ ...leased, now: deps.clock.now(), lockedUntil: null }))
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Recovery of a keyed retry whose holder stopped before answering (`owner` holds the key). */
+export async function resumeRetry(deps: Deps, record: IdempotencyRecord, owner: string): Promise<void> {
+  await finishRetry(deps, record, owner).catch(() => undefined);
+}
+
+/** Registers attempt n + 1 and records it; `answer` stores the result in the same transaction. */
+async function newAttempt(
+  deps: Deps,
+  checkout: Checkout,
+  answer?: (tx: StoreTx, body: JsonObject) => Promise<unknown>,
+): Promise<JsonObject> {
+  const checkoutId = checkout.id;
+  const orders = await deps.store.transaction((tx) => tx.paymentOrders.listByCheckout(checkoutId));
   const attempt: Checkout = { ...checkout, attempt: checkout.attempt + 1 };
   // Bounded: a PSP that does not answer is PSP_TIMEOUT; retrying registers attempt n + 1 under
   // the same PSP key (the checkout has not moved), so a registration that did happen is reused.
-  const hosted = await withPspTimeout(deps, checkout.pspId, () =>
-    registerWithPsp(deps, attempt, read.orders),
-  );
+  const hosted = await withPspTimeout(deps, checkout.pspId, () => registerWithPsp(deps, attempt, orders));
   return deps.store.transaction(async (tx) => {
     const current = await tx.checkouts.get(checkoutId, { forUpdate: true });
     if (!current || current.version !== checkout.version) {
@@ -49,7 +173,18 @@ export async function retryPayment(
       version: current.version + 1,
       updatedAt: deps.clock.now(),
     };
-    const orders = await recordCheckoutChange(deps, tx, next);
-    return checkoutView(next, orders);
+    const recorded = await recordCheckoutChange(deps, tx, next);
+    const body = checkoutView(next, recorded);
+    if (answer && !(await answer(tx, body))) {
+      // Another execution took the key over: its answer counts; this transaction rolls back.
+      throw new SettlekitError(
+        ErrorCodes.LEASE_LOST,
+        "The request took too long and was taken over; retry it.",
+        {
+          param: "idempotency_key",
+        },
+      );
+    }
+    return body;
   });
 }
