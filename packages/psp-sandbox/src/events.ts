@@ -7,7 +7,8 @@ export type SandboxEventType =
   | "payment.succeeded"
   | "payment.failed"
   | "payment.expired"
-  | "refund.succeeded";
+  | "refund.succeeded"
+  | "refund.failed";
 
 /**
  * A payment in a webhook body. Money is a string of minor units (`"12345"`), never a JSON

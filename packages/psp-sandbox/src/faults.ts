@@ -26,8 +26,31 @@ export interface SandboxFaults {
   holdWebhooks(): void;
   /** Stops holding and delivers what was held, oldest first (`fifo`, default) or newest first. */
   releaseWebhooks(options?: { order?: ReleaseOrder }): void;
-  /** Clears every pending fault (held events are released in order first). */
+  /**
+   * The next `n` refunds are accepted but stay `pending`, as a bank refund does: `refund` answers
+   * `pending` (the amount counts against what is left to refund) and no event goes out until
+   * {@link SandboxFaults.settleHeldRefunds}.
+   */
+  holdNextRefunds(n: number): void;
+  /**
+   * Settles every held refund, oldest first: `succeeded` emits `refund.succeeded`; `failed` gives
+   * the money back to the payment and emits `refund.failed`.
+   */
+  settleHeldRefunds(outcome: "succeeded" | "failed"): void;
+  /**
+   * A refund that already succeeded fails after all (a bank refund that bounced): its money
+   * returns to the payment and `refund.failed` is emitted. Throws for an unknown reference or a
+   * refund that has not succeeded.
+   */
+  failRefundAfterSuccess(refundReference: string): void;
+  /** Clears every pending fault (held events are released in order first; held refunds stay held). */
   reset(): void;
+}
+
+/** What the refund faults do to the sandbox's refunds (implemented in `refunds.ts`). */
+export interface RefundFaultEffects {
+  settleHeld(outcome: "succeeded" | "failed"): void;
+  failAfterSuccess(refundReference: string): void;
 }
 
 /** The faults' internal state, consumed by registration and by the webhook dispatcher. */
@@ -37,6 +60,14 @@ export class FaultState {
   drops = 0;
   delays: number[] = [];
   holding = false;
+  heldRefunds = 0;
+
+  /** Takes the "stay pending" fault for the next refund, if any. */
+  takeRefundHold(): boolean {
+    if (this.heldRefunds === 0) return false;
+    this.heldRefunds--;
+    return true;
+  }
 
   /** Takes the fault for the next registration, if any. */
   takeRegistrationFault(): RegistrationFault | undefined {
@@ -54,7 +85,11 @@ export class FaultState {
 }
 
 /** The public controls over a {@link FaultState}; `release` is the dispatcher's. */
-export function faultControls(state: FaultState, release: (order: ReleaseOrder) => void): SandboxFaults {
+export function faultControls(
+  state: FaultState,
+  release: (order: ReleaseOrder) => void,
+  refunds: RefundFaultEffects,
+): SandboxFaults {
   const count = (n: number): number => {
     if (!Number.isInteger(n) || n < 0) throw new RangeError("n must be a non-negative integer");
     return n;
@@ -77,8 +112,18 @@ export function faultControls(state: FaultState, release: (order: ReleaseOrder) 
       state.holding = false;
       release(options.order ?? "fifo");
     },
+    holdNextRefunds(n) {
+      state.heldRefunds += count(n);
+    },
+    settleHeldRefunds(outcome) {
+      if (outcome !== "succeeded" && outcome !== "failed")
+        throw new RangeError(`Unknown refund outcome ${outcome}`);
+      refunds.settleHeld(outcome);
+    },
+    failRefundAfterSuccess: (refundReference) => refunds.failAfterSuccess(refundReference),
     reset() {
       state.holding = false;
+      state.heldRefunds = 0;
       release("fifo");
       state.registrationFailures = [];
       state.duplicates = 0;

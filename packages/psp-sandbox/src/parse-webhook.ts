@@ -98,7 +98,7 @@ export function parseSandboxWebhook(
       },
     ];
   }
-  if (type === "refund.succeeded") {
+  if (type === "refund.succeeded" || type === "refund.failed") {
     const refund = section(body.data, "refund");
     return [
       {
@@ -106,7 +106,7 @@ export function parseSandboxWebhook(
         eventId,
         pspReference: text(refund, "payment_reference"),
         refundReference: text(refund, "reference"),
-        status: "succeeded",
+        status: type === "refund.failed" ? "failed" : "succeeded",
         amount: minorUnits(refund, "amount"),
         currency: text(refund, "currency"),
         occurredAt,

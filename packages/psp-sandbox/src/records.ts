@@ -41,7 +41,7 @@ export interface SandboxPayment {
   updatedAt: Date;
 }
 
-/** A refund; the sandbox settles refunds at once. */
+/** A refund; the sandbox settles refunds at once unless a fault holds them (`faults.holdNextRefunds`). */
 export interface SandboxRefund {
   readonly refundReference: string;
   readonly pspReference: string;
@@ -49,7 +49,8 @@ export interface SandboxRefund {
   readonly amount: bigint;
   readonly currency: string;
   readonly reason?: string | undefined;
-  readonly status: RefundStatus;
+  /** Changes only through the refund faults (a held refund settles, a succeeded one bounces). */
+  status: RefundStatus;
   readonly createdAt: Date;
 }
 

@@ -30,7 +30,8 @@ function validate(input: RefundInput): void {
 }
 
 /**
- * `refund`: partial or full, settled at once, emitting `refund.succeeded`.
+ * `refund`: partial or full, settled at once, emitting `refund.succeeded` (or, held by
+ * `faults.holdNextRefunds`, answered `pending` with no event until the fault settles it).
  *
  * Replays: the same idempotency key with the same parameters returns the first result; so does
  * the same settlekit `refundId` under another key ("already refunded" is success, so a host that
@@ -77,13 +78,44 @@ export function refundPayment(ctx: SandboxContext, input: RefundInput): RefundRe
     amount: input.amount,
     currency: input.currency,
     reason: input.reason,
-    status: "succeeded",
+    status: ctx.faults.takeRefundHold() ? "pending" : "succeeded",
     createdAt: ctx.now(),
   };
   ctx.state.refunds.set(refund.refundReference, refund);
   ctx.state.refundRequests.remember(input.idempotencyKey, input.refundId, print, refund.refundReference);
   payment.amountRefunded += input.amount;
   payment.updatedAt = refund.createdAt;
-  ctx.emit("refund.succeeded", payment, refund);
+  if (refund.status === "succeeded") ctx.emit("refund.succeeded", payment, refund);
   return result(refund);
+}
+
+/** The money of a refund that failed goes back to its payment, and `refund.failed` goes out. */
+function failRefund(ctx: SandboxContext, refund: SandboxRefund): void {
+  const payment = findPayment(ctx, refund.pspReference);
+  refund.status = "failed";
+  payment.amountRefunded -= refund.amount;
+  payment.updatedAt = ctx.now();
+  ctx.emit("refund.failed", payment, refund);
+}
+
+/** `faults.settleHeldRefunds`: every pending refund, oldest first, succeeds or fails. */
+export function settleHeldRefunds(ctx: SandboxContext, outcome: "succeeded" | "failed"): void {
+  for (const refund of ctx.state.refunds.values()) {
+    if (refund.status !== "pending") continue;
+    if (outcome === "failed") {
+      failRefund(ctx, refund);
+      continue;
+    }
+    refund.status = "succeeded";
+    ctx.emit("refund.succeeded", findPayment(ctx, refund.pspReference), refund);
+  }
+}
+
+/** `faults.failRefundAfterSuccess`: a succeeded refund bounces (bank refunds do). */
+export function failRefundAfterSuccess(ctx: SandboxContext, refundReference: string): void {
+  const refund = ctx.state.refunds.get(refundReference);
+  if (refund?.status !== "succeeded") {
+    throw new RangeError(`No succeeded sandbox refund ${refundReference}.`);
+  }
+  failRefund(ctx, refund);
 }

@@ -10,7 +10,7 @@ import { parseSandboxWebhook } from "./parse-webhook.js";
 import { findPayment, payOptionsToForm, submitPaymentForm } from "./payment-attempt.js";
 import { payoutSeller } from "./payouts.js";
 import { snapshot, toRetrievedPayment } from "./records.js";
-import { refundPayment } from "./refunds.js";
+import { failRefundAfterSuccess, refundPayment, settleHeldRefunds } from "./refunds.js";
 import { registerPayment } from "./registration.js";
 import { settlementCsv, settlementRecords } from "./settlement-csv.js";
 import { expire, settleNow } from "./transitions.js";
@@ -52,7 +52,10 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     id: "sandbox",
     capabilities: CAPABILITIES,
     handler: createHandler(ctx),
-    faults: faultControls(ctx.faults, (order) => ctx.dispatcher.release(order)),
+    faults: faultControls(ctx.faults, (order) => ctx.dispatcher.release(order), {
+      settleHeld: (outcome) => settleHeldRefunds(ctx, outcome),
+      failAfterSuccess: (refundReference) => failRefundAfterSuccess(ctx, refundReference),
+    }),
 
     createHostedPayment: async (input) => registerPayment(ctx, input),
     retrievePayment: async ({ pspReference }) => retrieve(pspReference),

@@ -18,6 +18,7 @@ const status = (refund: Stripe.Refund): RefundStatus =>
 const result = (refund: Stripe.Refund): RefundResult => ({
   refundReference: refund.id,
   status: status(refund),
+  ...(refund.status === "failed" && refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
 });
 
 /** Stripe's answers to "more than what is left": the charge is fully refunded, or the amount is too large. */

@@ -83,6 +83,7 @@ function refundEvent(at: Occurrence, refund: Stripe.Refund): PspEvent {
       refund.metadata?.[META.sessionId] ?? idOf(refund.payment_intent) ?? idOf(refund.charge) ?? "",
     refundReference: refund.id,
     status: REFUND_STATUS[refund.status ?? ""] ?? "pending",
+    ...(refund.status === "failed" && refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
     amount: fromStripeAmount(refund.amount, currency),
     currency,
   };
@@ -154,8 +155,9 @@ async function intentEvent(
  * - `checkout.session.expired` → expired.
  * - `payment_intent.processing` / `payment_intent.payment_failed` → processing / failed (with the
  *   decline code; the buyer may still retry on the page).
- * - `refund.created` / `refund.updated` / `refund.failed`, and `charge.refunded` for the refunds
- *   its charge lists → refund events.
+ * - `refund.created` / `refund.updated` / `refund.failed` / `charge.refund.updated`, and
+ *   `charge.refunded` for the refunds its charge lists → refund events (with Stripe's
+ *   `failure_reason` when failed: a bank refund can fail after it succeeded).
  * - `transfer.*` (Connect payouts to sellers) → payout events; `payout.*` of the platform's own
  *   balance → bank payout events (a connected account's own payouts are the seller's business).
  * Any other type is acknowledged as `ignored`: `payment_intent.succeeded` among them, since the
@@ -185,6 +187,7 @@ export async function parseStripeWebhook(
     case "refund.created":
     case "refund.updated":
     case "refund.failed":
+    case "charge.refund.updated":
       return [refundEvent(at, event.data.object)];
     case "charge.refunded": {
       // The charge lists its refunds only when Stripe includes them; each refund also has its

@@ -1,3 +1,4 @@
+import { commissionAndLogistics } from "@settlekit/core";
 import { parseReconciliationReport, stripeExponent } from "@settlekit/psp-stripe";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StripeWorld } from "./support/stripe-world.js";
@@ -249,5 +250,94 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     expect(gross).toBe(12_345n + 5_000n - 2_345n);
     // And the payout itself is the net of every line.
     expect(BigInt(payout.amount)).toBe(report.reduce((sum, r) => sum + r.net, 0n));
+  });
+
+  // ---- bank refunds: pending for a while, or failing after they succeeded ----
+
+  /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
+  const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
+
+  async function paidWithFees(): Promise<{ id: string; s1: string }> {
+    world = await makeStripeWorld(dialect, { fees });
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    world.fake.pay(referenceOf(created.body), "succeeded");
+    await world.deliver();
+    const [s1] = created.body.orders as { id: string }[];
+    return { id: String(created.body.id), s1: s1!.id };
+  }
+
+  /** S1's order fulfilled on a base of `base` (10 % commission, 5.00 logistics). */
+  const fulfilledOn = (base: bigint, receivable = 12_345n) => ({
+    "psp:stripe:receivable USD": receivable,
+    "seller:S1:pending USD": 0n,
+    "seller:S1:available USD": -(base - base / 10n - 500n),
+    "platform:commission USD": -(base / 10n),
+    "platform:logistics USD": -500n,
+    "seller:S2:pending USD": -2_345n,
+  });
+
+  it.each([
+    ["succeeds", "succeeded", 6_000n, 8_345n, "4000"],
+    ["fails", "failed", 10_000n, 12_345n, "0"],
+  ] as const)(
+    "a pending Stripe refund blocks fulfilment; when it %s, fees are charged on what is left",
+    async (_title, outcome, base, receivable, refunded) => {
+      const { s1 } = await paidWithFees();
+      world.fake.holdNextRefunds(1);
+      const refund = await world.system.refund(
+        { paymentOrderId: s1, amount: 4_000n },
+        { idempotencyKey: "r1" },
+      );
+      expect(refund).toMatchObject({ status: "pending" });
+      await world.deliver();
+      await expect(world.system.fulfilOrder({ paymentOrderId: s1 })).rejects.toMatchObject({
+        code: "INVALID_STATE_TRANSITION",
+        details: { reason: "refund_pending", refund_id: refund.id },
+      });
+      const [stripeRefund] = world.fake.all<{ id: string }>("refund");
+      world.fake.settleRefund(stripeRefund!.id, outcome);
+      await world.deliver();
+      expect(world.webhookStatuses.every((s) => s === 200)).toBe(true);
+      expect(await world.system.fulfilOrder({ paymentOrderId: s1 })).toMatchObject({
+        status: "fulfilled",
+        refunded_amount: refunded,
+      });
+      expect(await balances()).toEqual(fulfilledOn(base, receivable));
+    },
+  );
+
+  it("a Stripe refund that fails after it succeeded (charge.refund.updated, refund.failed) is reversed once", async () => {
+    const { id, s1 } = await paidWithFees();
+    const refund = await world.system.refund(
+      { paymentOrderId: s1, amount: 4_000n },
+      { idempotencyKey: "r1" },
+    );
+    expect(refund).toMatchObject({ status: "succeeded" });
+    await world.deliver();
+    await world.system.fulfilOrder({ paymentOrderId: s1 });
+    expect(await balances()).toEqual(fulfilledOn(6_000n, 8_345n));
+
+    const [stripeRefund] = world.fake.all<{ id: string }>("refund");
+    world.fake.settleRefund(stripeRefund!.id, "failed", "expired_or_canceled_card");
+    await world.deliver();
+    expect(world.webhookStatuses.every((s) => s === 200)).toBe(true);
+    expect(await world.system.getCheckout(id, { buyerId: "B1" })).toMatchObject({
+      status: "succeeded",
+      refunded_amount: "0",
+      orders: [{ refund_status: "none", refunded_amount: "0" }, { refund_status: "none" }],
+    });
+    // Both of Stripe's events for the failure: one reversal, one operator event with the reason.
+    expect((await outboxTypes(id)).filter((t) => t === "refund.failed")).toHaveLength(1);
+    const events = await world.system.listCheckoutEvents(id);
+    expect(
+      (events.data as { type: string; data: object }[]).find((e) => e.type === "refund.failed")?.data,
+    ).toMatchObject({
+      id: refund.id,
+      status: "failed",
+      failure_reason: "failed_after_success:expired_or_canceled_card",
+      reversed: true,
+    });
+    // The money came back after fulfilment on a smaller base: the extra commission is charged.
+    expect(await balances()).toEqual(fulfilledOn(10_000n));
   });
 });

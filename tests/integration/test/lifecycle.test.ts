@@ -1,3 +1,4 @@
+import { commissionAndLogistics } from "@settlekit/core";
 import { signSandboxWebhook } from "@settlekit/psp-sandbox";
 import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
@@ -331,5 +332,168 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     });
     expect(await balances()).toEqual({});
     expect(await outboxTypes(id)).toContain("payment.review_required");
+  });
+
+  // ---- refunds that settle late, or fail after succeeding, around fulfilment ----
+
+  /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
+  const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
+
+  /** A paid two-seller checkout (S1 100.00, S2 23.45) on a world with fees. */
+  async function paidWithFees(): Promise<{ id: string; s1: string }> {
+    world = await makeWorld(dialect, { fees });
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
+    await world.deliver();
+    const [s1] = created.body.orders as { id: string }[];
+    return { id: String(created.body.id), s1: s1!.id };
+  }
+
+  /** S1's order fulfilled on a base of `base` (10 % commission, 5.00 logistics), nothing refunded. */
+  const fulfilledOn = (base: bigint, receivable = 12_345n) => ({
+    "psp:sandbox:receivable USD": receivable,
+    "seller:S1:pending USD": 0n,
+    "seller:S1:available USD": -(base - base / 10n - 500n),
+    "platform:commission USD": -(base / 10n),
+    "platform:logistics USD": -500n,
+    "seller:S2:pending USD": -2_345n,
+  });
+
+  it("a refund still pending blocks fulfilment; once it succeeded, fees are charged on what is left", async () => {
+    const { id, s1 } = await paidWithFees();
+    world.sandbox.faults.holdNextRefunds(1);
+    const refund = await world.system.refund(
+      { paymentOrderId: s1, amount: 4_000n },
+      { idempotencyKey: "r1" },
+    );
+    expect(refund).toMatchObject({ status: "pending", amount: "4000" });
+    await expect(world.system.fulfilOrder({ paymentOrderId: s1 })).rejects.toMatchObject({
+      code: "INVALID_STATE_TRANSITION",
+      param: "payment_order_id",
+      details: { reason: "refund_pending", refund_id: refund.id },
+    });
+    expect(await balances()).toEqual({
+      "psp:sandbox:receivable USD": 12_345n,
+      "seller:S1:pending USD": -10_000n,
+      "seller:S2:pending USD": -2_345n,
+    });
+    world.sandbox.faults.settleHeldRefunds("succeeded");
+    await world.deliver();
+    expect(await world.system.fulfilOrder({ paymentOrderId: s1 })).toMatchObject({
+      status: "fulfilled",
+      refunded_amount: "4000",
+    });
+    // 60.00 left: 6.00 commission, 5.00 logistics, 49.00 for the seller; nothing stuck in pending.
+    expect(await balances()).toEqual(fulfilledOn(6_000n, 8_345n));
+    expect(await outboxTypes(id)).toContain("order.fulfilled");
+  });
+
+  it("a refund still pending blocks fulfilment; once it failed, fees are charged on the whole order", async () => {
+    const { id, s1 } = await paidWithFees();
+    world.sandbox.faults.holdNextRefunds(1);
+    const refund = await world.system.refund({ paymentOrderId: s1 }, { idempotencyKey: "r1" });
+    expect(refund).toMatchObject({ status: "pending", amount: "10000" });
+    await expect(world.system.fulfilOrder({ paymentOrderId: s1 })).rejects.toMatchObject({
+      details: { reason: "refund_pending" },
+    });
+    world.sandbox.faults.settleHeldRefunds("failed");
+    await world.deliver();
+    const view = await world.system.getCheckout(id, { buyerId: "B1" });
+    expect(view).toMatchObject({ status: "succeeded", refunded_amount: "0" });
+    expect(await outboxTypes(id)).toContain("refund.failed");
+    expect(await world.system.fulfilOrder({ paymentOrderId: s1 })).toMatchObject({
+      status: "fulfilled",
+      refunded_amount: "0",
+    });
+    expect(await balances()).toEqual(fulfilledOn(10_000n));
+  });
+
+  it.each([
+    ["before fulfilment, the order is fulfilled afterwards", "refund-fail-fulfil"],
+    ["before fulfilment, which happened before the refund failed", "refund-fulfil-fail"],
+    ["after fulfilment", "fulfil-refund-fail"],
+  ] as const)(
+    "a refund that fails after succeeding (%s) is reversed by a new journal",
+    async (_title, order) => {
+      const { id, s1 } = await paidWithFees();
+      if (order === "fulfil-refund-fail") await world.system.fulfilOrder({ paymentOrderId: s1 });
+      const refund = await world.system.refund(
+        { paymentOrderId: s1, amount: 4_000n },
+        { idempotencyKey: "r1" },
+      );
+      expect(refund).toMatchObject({ status: "succeeded" });
+      await world.deliver();
+      if (order === "refund-fulfil-fail") await world.system.fulfilOrder({ paymentOrderId: s1 });
+      const journals = async () =>
+        (await world.store.knex("settlekit_journals").select("reference")).map((r) => String(r.reference));
+      expect(await journals()).toContain(`refund:${refund.id}`);
+
+      // The bank sends the refund back: the sandbox reports `refund.failed` after `refund.succeeded`.
+      world.sandbox.faults.failRefundAfterSuccess(world.sandbox.refunds()[0]!.refundReference);
+      await world.deliver();
+      const view = await world.system.getCheckout(id, { buyerId: "B1" });
+      expect(view).toMatchObject({
+        status: "succeeded",
+        refunded_amount: "0",
+        orders: [{ refund_status: "none", refunded_amount: "0" }, { refund_status: "none" }],
+      });
+      const events = await world.system.listCheckoutEvents(id, { buyerId: "B1" });
+      const failed = (events.data as { type: string; data: Record<string, unknown> }[]).filter(
+        (e) => e.type === "refund.failed",
+      );
+      expect(failed).toEqual([
+        expect.objectContaining({
+          data: expect.objectContaining({
+            id: refund.id,
+            status: "failed",
+            failure_reason: "failed_after_success",
+            reversed: true,
+          }),
+        }),
+      ]);
+      // The original journal stays; a reversal journal undoes it, once.
+      expect((await journals()).filter((r) => r.includes(String(refund.id))).sort()).toEqual(
+        [`refund:${refund.id}`, `refund-reversal:${refund.id}`].sort(),
+      );
+      if (order === "refund-fail-fulfil") {
+        expect(await balances()).toMatchObject({
+          "psp:sandbox:receivable USD": 12_345n,
+          "seller:S1:pending USD": -10_000n,
+        });
+        await world.system.fulfilOrder({ paymentOrderId: s1 });
+      }
+      // Whatever the order of events, the ledger ends as if the refund had never been made.
+      expect(await balances()).toEqual(fulfilledOn(10_000n));
+      // The same report again under another event id (so webhook dedupe does not stop it): the
+      // reversal itself is idempotent — nothing moves, no second event.
+      const before = await balances();
+      const genuine = world.sandbox.events().find((e) => e.type === "refund.failed")!;
+      const rawBody = JSON.stringify({ ...JSON.parse(genuine.rawBody), id: `${genuine.id}_again` });
+      const signature = signSandboxWebhook(
+        "whsec_integration",
+        rawBody,
+        Math.floor(world.clock.now().getTime() / 1000),
+      );
+      await world.system.handleWebhook("sandbox", {
+        rawBody,
+        headers: { "settlekit-sandbox-signature": signature },
+      });
+      expect(await balances()).toEqual(before);
+      expect((await outboxTypes(id)).filter((t) => t === "refund.failed")).toHaveLength(1);
+    },
+  );
+
+  it("a buyer's timeline leaves out the commission, logistics and seller's net; an operator's has them", async () => {
+    const { id, s1 } = await paidWithFees();
+    await world.system.fulfilOrder({ paymentOrderId: s1 });
+    const fulfilledIn = async (query: { buyerId?: string }) =>
+      ((await world.system.listCheckoutEvents(id, query)).data as { type: string; data: object }[]).find(
+        (e) => e.type === "order.fulfilled",
+      )!.data;
+    const operator = await fulfilledIn({});
+    expect(operator).toMatchObject({ commission: "1000", logistics: "500", net: "8500" });
+    const buyer = await fulfilledIn({ buyerId: "B1" });
+    expect(buyer).toMatchObject({ id: s1, status: "fulfilled", amount: "10000" });
+    for (const field of ["commission", "logistics", "net"]) expect(buyer).not.toHaveProperty(field);
   });
 });

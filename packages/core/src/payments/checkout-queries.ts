@@ -1,6 +1,6 @@
 import type { CheckoutStatus } from "../domain/checkout-status.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
-import type { JsonObject } from "../ports/json.js";
+import type { JsonObject, JsonValue } from "../ports/json.js";
 import { checkoutSummary } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 
@@ -11,8 +11,36 @@ const page = (data: JsonObject[], hasMore: boolean): JsonObject => ({
   has_more: hasMore,
 });
 
+/**
+ * Payload fields that are the marketplace's business, not the buyer's: what the platform keeps
+ * (commission, logistics, fees) and what the seller nets. Buyers' timelines leave them out at any
+ * depth; operators see them.
+ */
+const INTERNAL_FIELDS: ReadonlySet<string> = new Set([
+  "commission",
+  "logistics",
+  "net",
+  "fee",
+  "fees",
+  "psp_fee",
+  "seller_net",
+]);
+
+function buyerView(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(buyerView);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !INTERNAL_FIELDS.has(key))
+      .map(([key, v]) => [key, buyerView(v as JsonValue)]),
+  );
+}
+
 export interface CheckoutEventsQuery {
-  /** Only this buyer's checkout (another buyer's id is NOT_FOUND). */
+  /**
+   * Only this buyer's checkout (another buyer's id is NOT_FOUND), and the buyer's view of each
+   * event: internal amounts (commission, logistics, fees, the seller's net) left out.
+   */
   readonly buyerId?: string;
   /** At most this many events (default 100). */
   readonly limit?: number;
@@ -22,7 +50,8 @@ export interface CheckoutEventsQuery {
 
 /**
  * A checkout's timeline: its outbox events (`checkout.created`, `payment.succeeded`,
- * `refund.succeeded`…) in the order they happened, with their payloads.
+ * `refund.succeeded`…) in the order they happened, with their payloads — whole for an operator,
+ * without internal amounts for a buyer (`buyerId`).
  */
 export async function listCheckoutEvents(
   deps: Deps,
@@ -47,7 +76,7 @@ export async function listCheckoutEvents(
         object: "event",
         type: e.type,
         created_at: e.createdAt.toISOString(),
-        data: e.payload,
+        data: query.buyerId !== undefined ? (buyerView(e.payload) as JsonObject) : e.payload,
       }));
       return page(data, events.length > limit);
     },

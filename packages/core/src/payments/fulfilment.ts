@@ -41,6 +41,13 @@ export function paymentOrderView(order: PaymentOrder): JsonObject {
  * `order.fulfilled` outbox event. Idempotent: fulfilling a fulfilled (or paid-out) order changes
  * nothing. Only a `succeeded` order that is not fully refunded can be fulfilled; with `sellerId`,
  * another seller's order is NOT_FOUND.
+ *
+ * Fees are charged on what is left after earlier refunds, so the base must be known: while a
+ * refund of the order is still `pending` at the PSP, fulfilment is refused
+ * (`INVALID_STATE_TRANSITION` with `details.reason = "refund_pending"`, nothing changes) — the
+ * refund may still succeed (the money leaves) or fail (it stays), and either way the seller's
+ * pending balance must hold exactly the base this journal moves. Retry once the refund settled.
+ * The refund's reservation and this check both lock the order row, so they cannot interleave.
  */
 export async function fulfilPaymentOrder(
   deps: Deps,
@@ -55,6 +62,19 @@ export async function fulfilPaymentOrder(
       });
     }
     if (order.status === "fulfilled" || order.status === "paid_out") return paymentOrderView(order);
+    const pendingRefund = (await tx.refunds.listByCheckout(order.checkoutId)).find(
+      (r) => r.paymentOrderId === order.id && r.status === "pending",
+    );
+    if (pendingRefund) {
+      throw new SettlekitError(
+        ErrorCodes.INVALID_STATE_TRANSITION,
+        `Payment order ${order.id} has refund ${pendingRefund.id} pending at the PSP; fulfil it once the refund settled.`,
+        {
+          param: "payment_order_id",
+          details: { reason: "refund_pending", refund_id: pendingRefund.id },
+        },
+      );
+    }
     const now = deps.clock.now();
     const fulfilled: PaymentOrder = {
       ...transitionPaymentOrder(order, "fulfill"),

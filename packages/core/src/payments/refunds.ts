@@ -20,6 +20,7 @@ import type { StoreTx } from "../ports/store.js";
 import { parseInput, refundTextSchema } from "./checkout-input.js";
 import type { Deps } from "./deps.js";
 import { withPspTimeout } from "./psp-timeout.js";
+import { reverseRefund } from "./refund-reversal.js";
 
 export const REFUND_JOB = "psp.refund";
 /** Recovery point after phase 1 of a refund: the refund is reserved, the PSP may not know yet. */
@@ -126,10 +127,28 @@ async function reserveRefund(
   return refund;
 }
 
+/** The operator's `refund.failed` event for a refund that never moved money (nothing to reverse). */
+async function appendRefundFailed(deps: Deps, tx: StoreTx, failed: Refund): Promise<void> {
+  await appendOutboxEvents(
+    tx,
+    [
+      {
+        type: "refund.failed",
+        aggregateType: "checkout",
+        aggregateId: failed.checkoutId,
+        payload: { schema_version: 1, ...refundView(failed), reversed: false },
+      },
+    ],
+    deps,
+  );
+}
+
 /**
- * A refund the PSP confirmed: the refund, the order and the checkout move on, and the ledger
- * reverses what was posted — from the seller's pending balance before fulfilment, from the
- * available balance after (a clawback if it was paid out already).
+ * A refund the PSP answered or reported on: the refund, the order and the checkout move on, and
+ * the ledger reverses what was posted — from the seller's pending balance before fulfilment, from
+ * the available balance after (a clawback if it was paid out already). A `failed` report on a
+ * refund that already succeeded (bank refunds can bounce) reverses the refund
+ * ({@link reverseRefund}); any other report on a settled refund is stale and changes nothing.
  */
 export async function completeRefund(
   deps: Deps,
@@ -138,18 +157,22 @@ export async function completeRefund(
   result: RefundResult,
 ): Promise<Refund | null> {
   const refund = await tx.refunds.get(refundId);
+  if (refund?.status === "succeeded" && result.status === "failed") {
+    return reverseRefund(deps, tx, refund, result.failureReason);
+  }
   if (refund?.status !== "pending") return refund;
   const now = deps.clock.now();
   if (result.status === "failed") {
-    const failed = {
+    const failed: Refund = {
       ...refund,
-      status: "failed" as const,
+      status: "failed",
       pspRefundReference: result.refundReference,
-      failureReason: "psp_failed",
+      failureReason: result.failureReason ? `psp_failed:${result.failureReason}` : "psp_failed",
       version: refund.version + 1,
       updatedAt: now,
     };
     await tx.refunds.update(failed);
+    await appendRefundFailed(deps, tx, failed);
     return failed;
   }
   if (result.status === "pending") {
@@ -254,14 +277,15 @@ export async function sendRefund(deps: Deps, refundId: string): Promise<Refund |
   } catch (error) {
     if (!isPspError(error, "fatal") && !isPspError(error, "declined")) throw error;
     return deps.store.transaction(async (tx) => {
-      const failed = {
+      const failed: Refund = {
         ...refund,
-        status: "failed" as const,
+        status: "failed",
         failureReason: `psp_rejected:${error.pspCode ?? error.code}`,
         version: refund.version + 1,
         updatedAt: deps.clock.now(),
       };
       await tx.refunds.update(failed);
+      await appendRefundFailed(deps, tx, failed);
       return failed;
     });
   }

@@ -42,6 +42,7 @@ async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEven
     await completeRefund(deps, tx, refund.id, {
       refundReference: event.refundReference,
       status: event.status,
+      ...(event.failureReason ? { failureReason: event.failureReason } : {}),
     });
     return { outcome: "applied" };
   }

@@ -149,7 +149,13 @@ export type PspEvent =
       readonly eventId: string;
       readonly pspReference: string;
       readonly refundReference: string;
+      /**
+       * `failed` after `succeeded` is possible (a bank refund that bounced): settlekit then
+       * reverses the refund. `pending` after `succeeded` is stale and changes nothing.
+       */
       readonly status: RefundStatus;
+      /** Why a `failed` refund failed, in the PSP's words (Stripe `failure_reason`), when it says. */
+      readonly failureReason?: string;
       readonly amount: bigint;
       readonly currency: string;
       readonly occurredAt: Date;
@@ -195,6 +201,8 @@ export interface RefundInput {
 export interface RefundResult {
   readonly refundReference: string;
   readonly status: RefundStatus;
+  /** Why a `failed` refund failed, in the PSP's words, when it says. */
+  readonly failureReason?: string;
 }
 
 /**

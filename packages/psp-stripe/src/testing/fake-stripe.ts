@@ -10,7 +10,7 @@ import { expireSession, paySession, settleIntent } from "./checkout.js";
 import { FakeStripeError, invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { parseForm } from "./form.js";
-import { createAutomaticPayout, reconciliationReport } from "./money.js";
+import { createAutomaticPayout, reconciliationReport, settleRefund } from "./money.js";
 import { routeRequest } from "./routes.js";
 import { FakeStripeState, newId } from "./state.js";
 
@@ -118,6 +118,17 @@ export class FakeStripe {
   }
   expire(sessionId: string): void {
     expireSession(this.state, sessionId);
+  }
+  /** The next `n` refunds are created `pending` (a bank refund), until {@link FakeStripe.settleRefund}. */
+  holdNextRefunds(n: number): void {
+    this.state.heldRefunds += n;
+  }
+  /**
+   * A refund settles later: a pending one succeeds or fails; a succeeded one can still fail (a bank
+   * refund that bounced), with Stripe's `failure_reason`.
+   */
+  settleRefund(refundId: string, outcome: "succeeded" | "failed", failureReason?: string): Stripe.Refund {
+    return settleRefund(this.state, refundId, outcome, failureReason);
   }
   /** Stripe's automatic payout of the platform's balance in `currency` (lowercase). */
   payOut(currency: string): Stripe.Payout {

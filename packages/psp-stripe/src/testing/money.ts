@@ -19,7 +19,11 @@ const positive = (value: string | undefined, param: string): number => {
   return amount;
 };
 
-/** `POST /v1/refunds` of a PaymentIntent's charge: Stripe's checks, then refunded at once (cards). */
+/**
+ * `POST /v1/refunds` of a PaymentIntent's charge: Stripe's checks, then refunded at once (cards),
+ * or `pending` while `state.heldRefunds` asks (a bank refund; it counts against the charge until
+ * {@link settleRefund}).
+ */
 export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund {
   const intent = state.get<Stripe.PaymentIntent>(
     "payment_intent",
@@ -56,13 +60,52 @@ export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund 
     metadata: metadataOf(obj(form, "metadata")),
     payment_intent: intent.id,
     reason: (str(form, "reason") as Stripe.Refund.Reason) ?? null,
-    status: "succeeded",
+    status: state.takeRefundHold() ? "pending" : "succeeded",
   } as unknown as Stripe.Refund);
   refund.balance_transaction = state.balance(refund.id, "refund", "refund", -amount, refund.currency).id;
   charge.amount_refunded += amount;
   charge.refunded = charge.amount_refunded === charge.amount;
   state.emit("refund.created", refund);
   state.emit("charge.refunded", charge);
+  return refund;
+}
+
+/**
+ * Test control: a refund settles later, as bank refunds do. `succeeded` settles a `pending` one
+ * (`refund.updated`); `failed` fails a `pending` or an already `succeeded` one with
+ * `failure_reason`: its money returns to the charge and the balance (a `refund_failure` balance
+ * transaction), and Stripe sends `charge.refund.updated` and `refund.failed`.
+ */
+export function settleRefund(
+  state: FakeStripeState,
+  refundId: string,
+  outcome: "succeeded" | "failed",
+  failureReason = "declined",
+): Stripe.Refund {
+  const refund = state.get<Stripe.Refund>("refund", refundId);
+  if (outcome === "succeeded") {
+    if (refund.status !== "pending") throw new Error(`Refund ${refundId} is ${refund.status}, not pending.`);
+    refund.status = "succeeded";
+    state.emit("refund.updated", refund);
+    return refund;
+  }
+  if (refund.status !== "pending" && refund.status !== "succeeded") {
+    throw new Error(`Refund ${refundId} is ${refund.status}; only pending or succeeded refunds fail.`);
+  }
+  const charge = state.get<Stripe.Charge>("charge", String(refund.charge));
+  refund.status = "failed";
+  refund.failure_reason = failureReason;
+  refund.failure_balance_transaction = state.balance(
+    refund.id,
+    "refund_failure",
+    "refund_failure",
+    refund.amount,
+    refund.currency,
+  ).id;
+  charge.amount_refunded -= refund.amount;
+  charge.refunded = charge.amount_refunded === charge.amount;
+  state.emit("charge.refund.updated", refund);
+  state.emit("refund.failed", refund);
   return refund;
 }
 

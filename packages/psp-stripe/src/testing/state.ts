@@ -28,12 +28,21 @@ export class FakeStripeState {
   readonly accounts = new Set<string>();
   /** Events emitted, oldest first. */
   readonly events: Stripe.Event[] = [];
+  /** How many upcoming refunds stay `pending` (see `FakeStripe.holdNextRefunds`). */
+  heldRefunds = 0;
 
   constructor(
     readonly clock: Clock,
     readonly apiVersion: string,
     readonly pageUrl: (id: string) => string,
   ) {}
+
+  /** Takes the "stay pending" hold for the refund being created, if any. */
+  takeRefundHold(): boolean {
+    if (this.heldRefunds === 0) return false;
+    this.heldRefunds--;
+    return true;
+  }
 
   now(): number {
     return unix(this.clock);

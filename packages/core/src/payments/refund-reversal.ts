@@ -1,0 +1,148 @@
+import type { Checkout } from "../domain/checkout.js";
+import { refundStatusFor } from "../domain/order-refund-status.js";
+import type { PaymentOrder } from "../domain/payment-order.js";
+import type { Refund } from "../domain/refund.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import { accounts } from "../ledger/accounts.js";
+import { postJournal } from "../ledger/post-journal.js";
+import type { Posting } from "../ledger/types.js";
+import { appendOutboxEvents } from "../outbox/outbox.js";
+import { noFees } from "../ports/fees.js";
+import type { StoreTx } from "../ports/store.js";
+import type { Deps } from "./deps.js";
+import { refundView } from "./refunds.js";
+
+/** The failure reason of a refund the PSP reported failed after it had succeeded. */
+export const FAILED_AFTER_SUCCESS = "failed_after_success";
+
+/**
+ * Where the money of a reversed refund goes back to, and which fees it owes on the way.
+ * - The refund was taken from `available` (after fulfilment): straight back there — fulfilment
+ *   already charged fees on it.
+ * - It was taken from `pending` and the order is still unfulfilled: straight back to `pending`;
+ *   fulfilment will charge fees on it later.
+ * - It was taken from `pending` and the order was fulfilled meanwhile (on a base without this
+ *   money): back to `available`, less the extra commission and logistics the fee policy asks on
+ *   the fuller base — the ledger ends as if the refund had never been made.
+ */
+async function reversalCredits(
+  deps: Deps,
+  tx: StoreTx,
+  order: PaymentOrder,
+  refund: Refund,
+): Promise<[string, bigint][]> {
+  const original = await tx.ledger.getJournal(`refund:${refund.id}`);
+  const debit = original?.postings.find((p) => p.direction === "debit");
+  const pending = accounts.sellerPending(order.sellerId);
+  const available = accounts.sellerAvailable(order.sellerId);
+  const from = debit?.account ?? (order.status === "succeeded" ? pending : available);
+  if (from !== pending || order.status === "succeeded") return [[from, refund.amount]];
+  const fulfilled = await tx.ledger.getJournal(`fulfilled:${order.id}`);
+  const oldBase =
+    fulfilled?.postings.find((p) => p.account === pending && p.direction === "debit")?.amount ?? 0n;
+  const fees = deps.options.fees ?? noFees;
+  const before = oldBase > 0n ? fees(order, oldBase) : { commission: 0n, logistics: 0n };
+  const after = fees(order, oldBase + refund.amount);
+  const commission = after.commission - before.commission;
+  const logistics = after.logistics - before.logistics;
+  // A fee policy that is not monotone in its base cannot be topped up: the seller gets it all.
+  if (commission < 0n || logistics < 0n || commission + logistics > refund.amount) {
+    return [[available, refund.amount]];
+  }
+  return [
+    [available, refund.amount - commission - logistics],
+    [accounts.platformCommission, commission],
+    [accounts.platformLogistics, logistics],
+  ];
+}
+
+/**
+ * A refund the PSP reported `succeeded` and later `failed` (bank refunds do): the buyer did not
+ * get the money back, so it is the order's again. In one transaction: the refund becomes
+ * `failed` (`failure_reason` = the PSP's reason or `failed_after_success`), the order's and the
+ * checkout's refunded amounts and refund statuses go back, a new journal
+ * `refund-reversal:<refund id>` undoes the refund's journal (journals are immutable; the same
+ * reference twice posts once) and a `refund.failed` outbox event tells the operator.
+ * Idempotent: a refund that is not `succeeded` is returned unchanged.
+ */
+export async function reverseRefund(
+  deps: Deps,
+  tx: StoreTx,
+  refund: Refund,
+  pspReason: string | undefined,
+): Promise<Refund> {
+  if (refund.status !== "succeeded") return refund;
+  const now = deps.clock.now();
+  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
+  const checkout = (await tx.checkouts.get(refund.checkoutId, { forUpdate: true })) as Checkout;
+  const refundedAmount = order.refundedAmount - refund.amount;
+  const updatedOrder: PaymentOrder = {
+    ...order,
+    refundedAmount,
+    refundStatus: refundStatusFor(order.amount, refundedAmount),
+    version: order.version + 1,
+    updatedAt: now,
+  };
+  const checkoutRefunded = checkout.refundedAmount - refund.amount;
+  const updatedCheckout: Checkout = {
+    ...checkout,
+    refundedAmount: checkoutRefunded,
+    status: checkoutRefunded === 0n ? "succeeded" : "partially_refunded",
+    version: checkout.version + 1,
+    updatedAt: now,
+  };
+  const failed: Refund = {
+    ...refund,
+    status: "failed",
+    failureReason: pspReason ? `${FAILED_AFTER_SUCCESS}:${pspReason}` : FAILED_AFTER_SUCCESS,
+    version: refund.version + 1,
+    updatedAt: now,
+  };
+  const credits = await reversalCredits(deps, tx, order, refund);
+  if (
+    !(await tx.paymentOrders.update(updatedOrder)) ||
+    !(await tx.checkouts.update(updatedCheckout)) ||
+    !(await tx.refunds.update(failed))
+  ) {
+    throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Refund ${refund.id} raced another change; retry.`);
+  }
+  const postings: Posting[] = [
+    {
+      account: accounts.pspReceivable(checkout.pspId),
+      currency: refund.currency,
+      direction: "debit",
+      amount: refund.amount,
+    },
+    ...credits
+      .filter(([, amount]) => amount > 0n)
+      .map(([account, amount]) => ({
+        account,
+        currency: refund.currency,
+        direction: "credit" as const,
+        amount,
+      })),
+  ];
+  await postJournal(
+    tx,
+    {
+      reference: `refund-reversal:${refund.id}`,
+      kind: "refund_reversal",
+      metadata: { checkoutId: checkout.id, paymentOrderId: order.id, refundId: refund.id },
+      postings,
+    },
+    deps,
+  );
+  await appendOutboxEvents(
+    tx,
+    [
+      {
+        type: "refund.failed",
+        aggregateType: "checkout",
+        aggregateId: checkout.id,
+        payload: { schema_version: 1, ...refundView(failed), reversed: true },
+      },
+    ],
+    deps,
+  );
+  return failed;
+}
