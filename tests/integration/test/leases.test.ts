@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CreateHostedPaymentInput, HostedPayment, PaymentProvider, RefundInput } from "@settlekit/core";
-import { createPaymentSystem, manualClock, runWorkerPass } from "@settlekit/core";
+import { createPaymentSystem, manualClock, PspError, runWorkerPass } from "@settlekit/core";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { knexStore } from "@settlekit/store-knex";
@@ -21,6 +21,7 @@ import { cart, DIALECTS, makeHostWorld, referenceOf } from "./support/world.js";
 function holdingPsp(sandbox: SandboxProvider) {
   let toHold = 0;
   let refundsToHold = 0;
+  let toReject = 0;
   const waiting: (() => void)[] = [];
   const calls: CreateHostedPaymentInput[] = [];
   const refunds: RefundInput[] = [];
@@ -29,6 +30,12 @@ function holdingPsp(sandbox: SandboxProvider) {
     capabilities: sandbox.capabilities,
     async createHostedPayment(input): Promise<HostedPayment> {
       calls.push(input);
+      if (toReject > 0) {
+        toReject--;
+        throw new PspError("PSP_REQUEST_REJECTED", "fatal", "The PSP refused this registration.", {
+          param: "amount",
+        });
+      }
       if (toHold > 0) {
         toHold--;
         await new Promise<void>((resolve) => waiting.push(resolve));
@@ -55,6 +62,10 @@ function holdingPsp(sandbox: SandboxProvider) {
     },
     holdRefunds(n = 1) {
       refundsToHold = n;
+    },
+    /** The next `n` registrations are refused as fatal PSP_REQUEST_REJECTED. */
+    rejectNext(n = 1) {
+      toReject = n;
     },
     /** Lets the held calls through. */
     release() {
@@ -181,6 +192,28 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
 
   const refundKeyRow = (current: HostWorld) =>
     current.store.transaction((tx) => tx.idempotencyKeys.get("operator", "r"), { readOnly: true });
+
+  it("a retry the PSP refuses for good stores the refusal on its key: the key replays it and recovery leaves it", async () => {
+    world = await makeLeaseWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "pay" });
+    await world.sandbox.pay(referenceOf(created.body), { card: "4000 0000 0000 0002" });
+    await world.deliver();
+    const id = String(created.body.id);
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+
+    world.psp.rejectNext();
+    const retry = () => world!.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "again" });
+    await expect(retry()).rejects.toMatchObject({ code: "PSP_REQUEST_REJECTED", param: "amount" });
+    const calls = world.psp.calls.length;
+    world.clock.advance(60_000);
+    expect((await world.work()).recovered).toBe(0); // nothing left to re-drive
+    await expect(retry()).rejects.toMatchObject({ code: "PSP_REQUEST_REJECTED", param: "amount" });
+    expect(world.psp.calls).toHaveLength(calls); // the replay asked the PSP nothing
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    // A new key is a new try, which the PSP now accepts.
+    const fresh = await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "again-2" });
+    expect(fresh).toMatchObject({ status: "requires_payment" });
+  });
 
   it("a live refund keeps its key past the lease by renewing it while the PSP refunds", async () => {
     world = await makeLeaseWorld(dialect, { idempotencyLockMs: 15_000, idempotencyHeartbeatMs: 10 });

@@ -1,5 +1,6 @@
 import type { Checkout } from "../domain/checkout.js";
 import { checkoutMachine } from "../domain/checkout-status.js";
+import type { ErrorCode } from "../errors.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { beginIdempotentRequest } from "../idempotency/begin-request.js";
 import { requestFingerprint } from "../idempotency/fingerprint.js";
@@ -7,6 +8,7 @@ import { withLease } from "../idempotency/lease.js";
 import type { IdempotencyRecord } from "../ports/idempotency.js";
 import { FINISHED } from "../ports/idempotency.js";
 import type { JsonObject } from "../ports/json.js";
+import { isPspError } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
 import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
@@ -99,7 +101,9 @@ export async function retryPayment(
   });
   if (begun.kind === "replay") {
     options.onReplay?.();
-    return begun.response.body as JsonObject;
+    const stored = begun.response.body as JsonObject;
+    if (begun.response.status >= 400) throw refusalOf(stored);
+    return stored;
   }
   return finishRetry(deps, begun.record, owner);
 }
@@ -133,12 +137,39 @@ async function finishRetry(deps: Deps, record: IdempotencyRecord, owner: string)
       newAttempt(deps, checkout, (tx, body) => finish(tx, body)),
     );
   } catch (error) {
+    if (isPspError(error, "fatal") || isPspError(error, "declined")) {
+      // The PSP refused attempt n + 1 for good: that is this key's answer. Stored, the same key
+      // gets the same refusal again and recovery has nothing left to re-drive (Stripe semantics:
+      // a request that failed on its own merits is not run twice).
+      await deps.store
+        .transaction((tx) =>
+          tx.idempotencyKeys.update({
+            ...leased,
+            now: deps.clock.now(),
+            recoveryPoint: FINISHED,
+            response: { status: 422, body: { error: error.toJSON() } },
+            lockedUntil: null,
+          }),
+        )
+        .catch(() => undefined);
+      throw error;
+    }
     // The checkout did not move: free the key so the same key (or recovery) runs the retry again.
     await deps.store
       .transaction((tx) => tx.idempotencyKeys.update({ ...leased, now: deps.clock.now(), lockedUntil: null }))
       .catch(() => undefined);
     throw error;
   }
+}
+
+/** The refusal a keyed retry stored, as the error it was. */
+function refusalOf(stored: JsonObject): SettlekitError {
+  const error = (stored.error ?? {}) as { code?: string; message?: string; param?: string };
+  return new SettlekitError(
+    (error.code ?? ErrorCodes.PSP_REQUEST_REJECTED) as ErrorCode,
+    error.message ?? "The PSP refused this retry.",
+    error.param === undefined ? {} : { param: error.param },
+  );
 }
 
 /** Recovery of a keyed retry whose holder stopped before answering (`owner` holds the key). */
