@@ -1,4 +1,12 @@
-import { CHECKOUT_STATUSES, isCurrencyCode, isStorableText, PAYMENT_METHODS } from "@settlekit/core";
+import {
+  CHECKOUT_STATUSES,
+  idSchema,
+  isCurrencyCode,
+  isStorableText,
+  PAYMENT_METHODS,
+  redirectUrlSchema,
+  storableText,
+} from "@settlekit/core";
 import { z } from "zod";
 
 /**
@@ -50,22 +58,9 @@ export const amountSchema = z
     example: 1999,
   });
 
-const id = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only");
-/**
- * http(s) only, without credentials (`https://shop.example@evil.example`); the origin is checked
- * by core against `allowedRedirectOrigins`.
- */
-const url = z
-  .url({ protocol: /^https?$/ })
-  .max(2048)
-  .refine((value) => {
-    const parsed = new URL(value);
-    return parsed.username === "" && parsed.password === "";
-  }, "a URL without user name or password");
+// One definition with core, so the JS API and REST refuse the same ids and URLs.
+const id = idSchema;
+const url = redirectUrlSchema;
 // Any string that is not an active code (lowercase included) is UNKNOWN_CURRENCY, as in core.
 const currency = z
   .string()
@@ -75,8 +70,7 @@ const currency = z
   })
   .meta({ description: "ISO 4217 code; the amounts' exponent follows it.", example: "USD" });
 /** Free text: well-formed Unicode without NUL (the body check refuses the rest first). */
-const text = (max: number) =>
-  z.string().max(max).refine(isStorableText, "valid Unicode without NUL characters");
+const text = storableText;
 const metadata = z
   .record(z.string(), text(500))
   .superRefine((m, ctx) => {

@@ -5,19 +5,25 @@ import { ErrorCodes, SettlekitError } from "../errors.js";
 import { MAX_POSTING_AMOUNT } from "../ledger/types.js";
 import { isCurrencyCode } from "../money/currency.js";
 
-const id = z
+/** A host id (buyer, seller): the characters a URL path and a log line carry as they are. */
+export const idSchema = z
   .string()
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only");
-/** http(s) only (never `javascript:` or `data:`), without credentials (`https://shop.example@evil.example`). */
-const url = z
+const id = idSchema;
+/**
+ * A redirect URL: http(s) only (never `javascript:` or `data:`), without credentials
+ * (`https://shop.example@evil.example`). The origin is checked against `allowedRedirectOrigins`.
+ */
+export const redirectUrlSchema = z
   .url({ protocol: /^https?$/ })
   .max(2048)
   .refine((value) => {
     const parsed = new URL(value);
     return parsed.username === "" && parsed.password === "";
   }, "a URL without user name or password");
+const url = redirectUrlSchema;
 
 /** A UTF-16 surrogate without its pair: not Unicode text. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,5 +1,11 @@
 export type { CheckoutInput } from "./checkout-input.js";
-export { checkoutInputSchema, isStorableText } from "./checkout-input.js";
+export {
+  checkoutInputSchema,
+  idSchema,
+  isStorableText,
+  redirectUrlSchema,
+  text as storableText,
+} from "./checkout-input.js";
 export type { CheckoutEventsQuery, CheckoutSearch } from "./checkout-queries.js";
 export type { CheckoutRefundRequest } from "./checkout-refund.js";
 export type { NextAction } from "./checkout-view.js";

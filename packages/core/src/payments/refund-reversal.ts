@@ -6,11 +6,10 @@ import { ErrorCodes, SettlekitError } from "../errors.js";
 import { accounts } from "../ledger/accounts.js";
 import { postJournal } from "../ledger/post-journal.js";
 import type { Posting } from "../ledger/types.js";
-import { appendOutboxEvents } from "../outbox/outbox.js";
 import { noFees } from "../ports/fees.js";
 import type { StoreTx } from "../ports/store.js";
 import type { Deps } from "./deps.js";
-import { refundView } from "./refunds.js";
+import { appendRefundFailed } from "./refunds.js";
 
 /** The failure reason of a refund the PSP reported failed after it had succeeded. */
 export const FAILED_AFTER_SUCCESS = "failed_after_success";
@@ -132,17 +131,6 @@ export async function reverseRefund(
     },
     deps,
   );
-  await appendOutboxEvents(
-    tx,
-    [
-      {
-        type: "refund.failed",
-        aggregateType: "checkout",
-        aggregateId: checkout.id,
-        payload: { schema_version: 1, ...refundView(failed), reversed: true },
-      },
-    ],
-    deps,
-  );
+  await appendRefundFailed(deps, tx, failed, true);
   return failed;
 }

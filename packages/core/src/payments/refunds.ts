@@ -127,8 +127,16 @@ async function reserveRefund(
   return refund;
 }
 
-/** The operator's `refund.failed` event for a refund that never moved money (nothing to reverse). */
-async function appendRefundFailed(deps: Deps, tx: StoreTx, failed: Refund): Promise<void> {
+/**
+ * The operator's `refund.failed` event: `reversed` says whether money the refund had moved was
+ * put back (a refund that failed after succeeding) or it never moved any.
+ */
+export async function appendRefundFailed(
+  deps: Deps,
+  tx: StoreTx,
+  failed: Refund,
+  reversed = false,
+): Promise<void> {
   await appendOutboxEvents(
     tx,
     [
@@ -136,7 +144,7 @@ async function appendRefundFailed(deps: Deps, tx: StoreTx, failed: Refund): Prom
         type: "refund.failed",
         aggregateType: "checkout",
         aggregateId: failed.checkoutId,
-        payload: { schema_version: 1, ...refundView(failed), reversed: false },
+        payload: { schema_version: 1, ...refundView(failed), reversed },
       },
     ],
     deps,
