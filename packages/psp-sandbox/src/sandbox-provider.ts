@@ -25,6 +25,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   partialRefunds: true,
   payouts: true,
   settlementReports: true,
+  cancelHostedPayments: false,
 });
 
 /**

@@ -41,6 +41,7 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     partialRefunds: true,
     payouts: resolved.connectedAccount !== undefined,
     settlementReports: true,
+    cancelHostedPayments: false,
   });
   return {
     id: "stripe",

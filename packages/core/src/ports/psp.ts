@@ -30,6 +30,12 @@ export interface ProviderCapabilities {
   readonly payouts: boolean;
   /** Whether `readSettlement` is implemented. */
   readonly settlementReports: boolean;
+  /**
+   * Whether `cancelHostedPayment` is implemented (a hosted page can be closed before it is paid).
+   * Without it settlekit cannot close an old attempt on a retry nor a page at expiry: a capture
+   * that still arrives there is recorded and refunded automatically.
+   */
+  readonly cancelHostedPayments: boolean;
 }
 
 /** One payment order as the PSP sees it (a line on the hosted page). */
@@ -87,6 +93,30 @@ export interface HostedPayment {
   /** The currency of `amount`, ISO 4217 (required with `status: "succeeded"`). */
   readonly currency?: string;
   readonly expiresAt?: Date;
+}
+
+/** Closes a hosted payment attempt so that the buyer can no longer pay on its page. */
+export interface CancelHostedPaymentInput {
+  /** The attempt, as `createHostedPayment` returned it. */
+  readonly pspReference: string;
+  /** Why it is closed: a retry replaced it, the payment window ran out, or the host canceled. */
+  readonly reason: "superseded" | "expired" | "canceled";
+  /** Sent to the PSP as its idempotency key where the PSP takes one. */
+  readonly idempotencyKey: string;
+}
+
+/**
+ * The attempt after the close. `canceled`: closed, nothing was captured and nothing can be any
+ * more. Any other status means the buyer got there first and the page could not be closed:
+ * `processing` (money in flight, e.g. a bank transfer) or `succeeded` (captured: `amount` and
+ * `currency` say what) — the caller applies that status instead of closing the payment.
+ */
+export interface CanceledHostedPayment {
+  readonly pspReference: string;
+  readonly status: PspPaymentStatus;
+  /** What the PSP holds for the attempt, minor units (required with `succeeded`). */
+  readonly amount?: bigint;
+  readonly currency?: string;
 }
 
 /** How the buyer paid, when the PSP says (for receipts and reconciliation). */
@@ -349,6 +379,18 @@ export interface PaymentProvider {
    *   fatal `PSP_REQUEST_REJECTED`; an unknown payment is a fatal `NOT_FOUND`.
    */
   refund(input: RefundInput): Promise<RefundResult>;
+
+  /**
+   * Optional (`capabilities.cancelHostedPayments`): closes a hosted payment attempt so it can no
+   * longer be paid (Stripe: `POST /v1/checkout/sessions/:id/expire`). settlekit calls it before a
+   * retry registers a new attempt and before a payment expires locally.
+   * - Open (unpaid, or declined and still payable): closed; answers `canceled`, and paying on its
+   *   page afterwards fails at the PSP. Idempotent: closing a closed attempt answers `canceled`.
+   * - Already paid or in flight: nothing is closed; answers the attempt's status (`succeeded` with
+   *   `amount` and `currency` captured, or `processing`), as `retrievePayment` would.
+   * - An unknown reference is a fatal `NOT_FOUND` PspError; an unreachable PSP `retryable`.
+   */
+  cancelHostedPayment?(input: CancelHostedPaymentInput): Promise<CanceledHostedPayment>;
 
   /**
    * Optional (`capabilities.payouts`): sends a seller's money to the seller's account at the PSP.
