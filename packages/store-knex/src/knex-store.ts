@@ -13,6 +13,7 @@ import { knexJobs } from "./repositories/jobs.js";
 import type { JournalInsert } from "./repositories/ledger.js";
 import { knexLedger, sqliteTxInsert } from "./repositories/ledger.js";
 import { knexOutbox } from "./repositories/outbox.js";
+import { knexPaymentAttempts } from "./repositories/payment-attempts.js";
 import { knexPaymentOrders } from "./repositories/payment-orders.js";
 import { insertJournalPostgres, postgresJournalWriter } from "./repositories/postgres-journal-insert.js";
 import { knexRefunds } from "./repositories/refunds.js";
@@ -108,6 +109,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   const repositories = (trx: Knex.Transaction): StoreTx => ({
     checkouts: knexCheckouts(trx, sql),
     paymentOrders: knexPaymentOrders(trx, sql),
+    paymentAttempts: knexPaymentAttempts(trx, sql),
     refunds: knexRefunds(trx, sql),
     webhookEvents: knexWebhookEvents(trx, sql),
     ledger: knexLedger(

@@ -9,6 +9,7 @@ export const TABLES = {
   writeLock: "settlekit_write_lock",
   checkouts: "settlekit_checkouts",
   paymentOrders: "settlekit_payment_orders",
+  paymentAttempts: "settlekit_payment_attempts",
   refunds: "settlekit_refunds",
   webhookEvents: "settlekit_webhook_events",
   migrations: "settlekit_migrations",

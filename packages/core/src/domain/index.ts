@@ -32,6 +32,7 @@ export type { CheckoutAction, CheckoutStatus } from "./checkout-status.js";
 export { CHECKOUT_STATUSES, checkoutMachine } from "./checkout-status.js";
 export type { OrderRefundAction, OrderRefundStatus } from "./order-refund-status.js";
 export { ORDER_REFUND_STATUSES, orderRefundMachine, refundStatusFor } from "./order-refund-status.js";
+export type { CaptureRefundStatus, PaymentAttempt, UnownedCaptureReason } from "./payment-attempt.js";
 export type {
   OrderAction,
   PaymentOrder,

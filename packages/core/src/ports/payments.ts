@@ -1,5 +1,6 @@
 import type { Checkout } from "../domain/checkout.js";
 import type { CheckoutStatus } from "../domain/checkout-status.js";
+import type { PaymentAttempt } from "../domain/payment-attempt.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import type { PaymentOrderStatus } from "../domain/payment-order-status.js";
 import type { Refund } from "../domain/refund.js";
@@ -14,7 +15,10 @@ export interface CheckoutRepository {
   insert(checkout: Checkout): Promise<void>;
   /** `forUpdate` locks the row until the transaction ends (Postgres; SQLite's write lock already does). */
   get(id: string, options?: { forUpdate?: boolean }): Promise<Checkout | null>;
-  /** The checkout a PSP reference belongs to (`forUpdate` as in `get`). */
+  /**
+   * The checkout a PSP reference belongs to: its current reference or that of any earlier attempt
+   * (`forUpdate` as in `get`).
+   */
   findByPspReference(
     pspId: string,
     pspReference: string,
@@ -113,4 +117,19 @@ export interface RefundRepository {
   listByCheckout(checkoutId: string): Promise<Refund[]>;
   findByPspReference(pspRefundReference: string): Promise<Refund | null>;
   update(next: Refund): Promise<boolean>;
+}
+
+/**
+ * Every PSP attempt of every payment (see {@link PaymentAttempt}). `(pspId, pspReference)` is
+ * unique; `(checkoutId, attempt)` is the key. Same compare-and-set rule as checkouts.
+ */
+export interface PaymentAttemptRepository {
+  insert(attempt: PaymentAttempt): Promise<void>;
+  get(checkoutId: string, attempt: number): Promise<PaymentAttempt | null>;
+  findByPspReference(pspId: string, pspReference: string): Promise<PaymentAttempt | null>;
+  /** The attempt whose automatic capture refund has this PSP refund id. */
+  findByCaptureRefundReference(pspId: string, refundReference: string): Promise<PaymentAttempt | null>;
+  /** Oldest attempt first. */
+  listByCheckout(checkoutId: string): Promise<PaymentAttempt[]>;
+  update(next: PaymentAttempt): Promise<boolean>;
 }

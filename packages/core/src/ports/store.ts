@@ -4,6 +4,7 @@ import type { LedgerRepository } from "./ledger.js";
 import type { OutboxRepository } from "./outbox.js";
 import type {
   CheckoutRepository,
+  PaymentAttemptRepository,
   PaymentOrderRepository,
   RefundRepository,
   WebhookEventRepository,
@@ -16,6 +17,7 @@ import type {
 export interface StoreTx {
   readonly checkouts: CheckoutRepository;
   readonly paymentOrders: PaymentOrderRepository;
+  readonly paymentAttempts: PaymentAttemptRepository;
   readonly refunds: RefundRepository;
   readonly webhookEvents: WebhookEventRepository;
   readonly ledger: LedgerRepository;

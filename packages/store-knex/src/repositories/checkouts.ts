@@ -69,6 +69,8 @@ const INSERT = `INSERT INTO ${TABLES.checkouts} (id, ${WRITE_COLUMNS.join(", ")}
 const UPDATE = updateFromVersion(TABLES.checkouts, WRITE_COLUMNS);
 const BY_ID = `${SELECT} WHERE id = ?`;
 const BY_PSP_REFERENCE = `${SELECT} WHERE psp_id = ? AND psp_reference = ?`;
+/** An earlier attempt's reference: the checkout it was registered for. */
+const BY_ATTEMPT_REFERENCE = `${SELECT} WHERE id = (SELECT checkout_id FROM ${TABLES.paymentAttempts} WHERE psp_id = ? AND psp_reference = ?)`;
 
 export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRepository {
   const toRow = (c: Checkout) => ({
@@ -115,8 +117,9 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
       await exec.defer(INSERT, [checkout.id, ...writeParams(checkout)]);
     },
     get: (id, options = {}) => one(locking(BY_ID, options.forUpdate), [id]),
-    findByPspReference: (pspId, pspReference, options = {}) =>
-      one(locking(BY_PSP_REFERENCE, options.forUpdate), [pspId, pspReference]),
+    findByPspReference: async (pspId, pspReference, options = {}) =>
+      (await one(locking(BY_PSP_REFERENCE, options.forUpdate), [pspId, pspReference])) ??
+      one(locking(BY_ATTEMPT_REFERENCE, options.forUpdate), [pspId, pspReference]),
     async update(next) {
       const changed = await exec.run(UPDATE, [...writeParams(next), next.id, next.version - 1]);
       return changed === 1;

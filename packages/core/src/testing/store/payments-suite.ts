@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Checkout } from "../../domain/checkout.js";
+import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
 import type { Refund } from "../../domain/refund.js";
 import type { StoredWebhookEvent } from "../../ports/payments.js";
@@ -26,6 +27,30 @@ export const checkoutFixture = (id: string, overrides: Partial<Checkout> = {}): 
   createdAt: T0,
   updatedAt: T0,
   expiresAt: at(3_600_000),
+  ...overrides,
+});
+
+export const attemptFixture = (
+  checkoutId: string,
+  attempt: number,
+  overrides: Partial<PaymentAttempt> = {},
+): PaymentAttempt => ({
+  checkoutId,
+  attempt,
+  pspId: "sandbox",
+  pspReference: `ref_${checkoutId}_${attempt}`,
+  amount: 12_345n,
+  currency: "USD",
+  status: "requires_payment",
+  closedAt: undefined,
+  capturedAmount: undefined,
+  capturedCurrency: undefined,
+  unownedReason: undefined,
+  captureRefundStatus: undefined,
+  captureRefundReference: undefined,
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
   ...overrides,
 });
 
@@ -373,6 +398,73 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       for (const table of ["checkouts", "payment_orders", "refunds", "webhook_events"] as const) {
         expect(await h.inspect.count(table), table).toBe(0);
       }
+    });
+  });
+
+  describe("payment attempts", () => {
+    it("keeps every attempt: each reference finds its checkout, updates are compare-and-set", async () => {
+      const h = current();
+      await h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkoutFixture("chk_a", { pspReference: "ref_chk_a_2", attempt: 2 }));
+        await tx.checkouts.insert(checkoutFixture("chk_b", { pspReference: "ref_chk_b_1" }));
+        await tx.paymentAttempts.insert(attemptFixture("chk_a", 1, { status: "failed", closedAt: at(5) }));
+        await tx.paymentAttempts.insert(attemptFixture("chk_a", 2, { createdAt: at(6), updatedAt: at(6) }));
+        await tx.paymentAttempts.insert(attemptFixture("chk_b", 1));
+      });
+      expect(await h.inspect.count("payment_attempts")).toBe(3);
+      const byRef = (ref: string, pspId = "sandbox") =>
+        h.store.transaction((tx) => tx.checkouts.findByPspReference(pspId, ref));
+      // The current reference and an earlier attempt's both find the checkout; another PSP's does not.
+      expect((await byRef("ref_chk_a_2"))?.id).toBe("chk_a");
+      expect((await byRef("ref_chk_a_1"))?.id).toBe("chk_a");
+      expect((await byRef("ref_chk_b_1"))?.id).toBe("chk_b");
+      expect(await byRef("ref_chk_a_1", "stripe")).toBeNull();
+      expect(await byRef("ref_unknown")).toBeNull();
+      const first = await h.store.transaction((tx) =>
+        tx.paymentAttempts.findByPspReference("sandbox", "ref_chk_a_1"),
+      );
+      expect(first).toEqual(attemptFixture("chk_a", 1, { status: "failed", closedAt: at(5) }));
+      const big = 9_223_372_036_854_775_807n;
+      const captured = attemptFixture("chk_a", 1, {
+        status: "succeeded",
+        closedAt: at(5),
+        capturedAmount: big,
+        capturedCurrency: "usd?",
+        unownedReason: "superseded",
+        captureRefundStatus: "pending",
+        captureRefundReference: "re_9",
+        version: 2,
+        updatedAt: at(9),
+      });
+      expect(await h.store.transaction((tx) => tx.paymentAttempts.update(captured))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.paymentAttempts.update(captured))).toBe(false);
+      expect(await h.store.transaction((tx) => tx.paymentAttempts.get("chk_a", 1))).toEqual(captured);
+      expect(
+        await h.store.transaction((tx) => tx.paymentAttempts.findByCaptureRefundReference("sandbox", "re_9")),
+      ).toEqual(captured);
+      expect(
+        await h.store.transaction((tx) => tx.paymentAttempts.findByCaptureRefundReference("stripe", "re_9")),
+      ).toBeNull();
+      const listed = await h.store.transaction((tx) => tx.paymentAttempts.listByCheckout("chk_a"));
+      expect(listed.map((a) => [a.attempt, a.status])).toEqual([
+        [1, "succeeded"],
+        [2, "requires_payment"],
+      ]);
+      expect(await h.store.transaction((tx) => tx.paymentAttempts.get("chk_a", 3))).toBeNull();
+    });
+
+    it("refuses a second attempt with a reference already taken at the same PSP", async () => {
+      const h = current();
+      await h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkoutFixture("chk_a"));
+        await tx.paymentAttempts.insert(attemptFixture("chk_a", 1));
+      });
+      await expect(
+        h.store.transaction((tx) =>
+          tx.paymentAttempts.insert(attemptFixture("chk_a", 2, { pspReference: "ref_chk_a_1" })),
+        ),
+      ).rejects.toThrow();
+      expect(await h.inspect.count("payment_attempts")).toBe(1);
     });
   });
 
