@@ -83,6 +83,8 @@ describe.each(DIALECTS)("failure handling on %s", (dialect) => {
     // Simulate the event arriving before settlekit stored the PSP reference.
     const id = String(created.body.id);
     await world.store.knex("settlekit_checkouts").where({ id }).update({ psp_reference: null });
+    const attempts = world.store.knex("settlekit_payment_attempts");
+    await attempts.clone().where({ checkout_id: id }).update({ psp_reference: "not-yet" });
     world.sandbox.faults.releaseWebhooks();
     await world.deliver();
     expect(await count("settlekit_webhook_events")).toBe(1);
@@ -90,6 +92,10 @@ describe.each(DIALECTS)("failure handling on %s", (dialect) => {
     await world.store
       .knex("settlekit_checkouts")
       .where({ id })
+      .update({ psp_reference: referenceOf(created.body) });
+    await attempts
+      .clone()
+      .where({ checkout_id: id })
       .update({ psp_reference: referenceOf(created.body) });
     const pass = await world.work();
     expect(pass.webhooks).toBe(1);
@@ -104,6 +110,10 @@ describe.each(DIALECTS)("failure handling on %s", (dialect) => {
     await world.store
       .knex("settlekit_checkouts")
       .where({ id: String(created.body.id) })
+      .update({ psp_reference: "other" });
+    await world.store
+      .knex("settlekit_payment_attempts")
+      .where({ checkout_id: String(created.body.id) })
       .update({ psp_reference: "other" });
     world.sandbox.faults.releaseWebhooks();
     await world.deliver();

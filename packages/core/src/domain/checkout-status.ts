@@ -33,12 +33,15 @@ export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
 /**
  * What moves a checkout. Each action has one target; its `from` list is in {@link checkoutMachine}:
  * - `register` created → requires_payment: the PSP registered the hosted payment.
- * - `process` requires_payment → processing: an attempt is pending at the PSP.
+ * - `process` requires_payment | failed → processing: an attempt is pending at the PSP. From
+ *   `failed`: the card was declined on the page and the buyer then sent a bank transfer from it
+ *   (money in flight: the payment must not be retried elsewhere nor expired).
  * - `succeed` requires_payment | processing | failed → succeeded. Success straight from
  *   `requires_payment` is a card without a pending step. From `failed` it is a retry the buyer made
  *   on the PSP's hosted page without coming back to us: money moved, so it must be recorded.
- *   Never from `canceled`/`expired`: the session is closed at the PSP first, so a late success is a
- *   discrepancy to surface (and refund), not a checkout to resurrect.
+ *   Never from `canceled`/`expired`: settlekit closes the PSP's page before it expires a payment
+ *   (`cancelHostedPayment`), and a capture that still arrives is recorded on its attempt and
+ *   refunded automatically (`payment.capture_unowned`), not a checkout to resurrect.
  * - `fail` created | requires_payment | processing → failed (registration dead-lettered, decline).
  * - `cancel`, `expire` created | requires_payment | processing | failed → canceled / expired.
  *   From `processing` they close a bank transfer that never arrived; from `failed` they close the
@@ -71,10 +74,13 @@ export type CheckoutAction =
   | "reject";
 
 /**
- * The checkout state machine. Ranks (progress) are
- * created 0 < requires_payment 1 < processing 2 < failed 3 < canceled = expired 4 <
+ * The checkout state machine. Ranks say what the PSP can still do from a state:
+ * created 0 < requires_payment 1 < processing = failed 2 < canceled = expired 4 <
  * succeeded = requires_review 5 < partially_refunded 6 < refunded 7, so under `apply`:
- * - a late `processing`/`requires_payment` after any outcome is stale;
+ * - a late `requires_payment` after any outcome is stale;
+ * - `processing` and `failed` follow each other both ways: a transfer sent after a decline on the
+ *   same page, or a transfer that bounced. Reordered reports between them are settled by the
+ *   sweeper, which polls both states at the PSP until the payment moves on;
  * - a late `failed`, `canceled` or `expired` after `succeeded` is stale (money moved; success wins);
  * - a late `failed` after `canceled`/`expired` is stale; `succeeded` after them throws (discrepancy);
  * - a review and a success exclude each other (same rank, no report moves between them): a late
@@ -82,13 +88,14 @@ export type CheckoutAction =
  * - a late `processing`, `failed`, `canceled` or `expired` after `requires_review` is stale;
  * - `retry` and `reject` are the only rewinds: `apply(failed, "requires_payment")` is stale, never a
  *   retry, and `apply(requires_review, "canceled")` is stale, never a rejection.
- * `apply` compares statuses only. The caller scopes PSP reports to the current attempt (its
- * `pspReference`) first, so a late decline of an attempt before a retry never reaches it.
+ * `apply` compares statuses only. The caller scopes PSP reports to the attempt the checkout
+ * follows (its `pspReference`) first, so a late decline of an attempt before a retry never reaches
+ * it; reports about other attempts are handled by `applyAttemptReport`.
  */
 export const checkoutMachine = defineStateMachine<CheckoutStatus, CheckoutAction>(
   {
     register: { from: ["created"], to: "requires_payment" },
-    process: { from: ["requires_payment"], to: "processing" },
+    process: { from: ["requires_payment", "failed"], to: "processing" },
     succeed: { from: ["requires_payment", "processing", "failed"], to: "succeeded" },
     fail: { from: ["created", "requires_payment", "processing"], to: "failed" },
     cancel: { from: ["created", "requires_payment", "processing", "failed"], to: "canceled" },
@@ -106,7 +113,7 @@ export const checkoutMachine = defineStateMachine<CheckoutStatus, CheckoutAction
       created: 0,
       requires_payment: 1,
       processing: 2,
-      failed: 3,
+      failed: 2,
       canceled: 4,
       expired: 4,
       succeeded: 5,

@@ -47,6 +47,11 @@ export const accounts = {
   platformCommission: "platform:commission",
   platformLogistics: "platform:logistics",
   platformPspFees: "platform:psp_fees",
+  /**
+   * Money the PSP captured that no payment order owns (an old page paid after a retry, a capture
+   * after expiry), owed back to the buyer until its automatic refund succeeds.
+   */
+  platformCapturesToReturn: "platform:captures_to_return",
   platformFx: "platform:fx",
   bankSettlement: "bank:settlement",
 } as const;

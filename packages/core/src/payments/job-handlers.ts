@@ -3,6 +3,12 @@ import { PermanentJobError } from "../jobs/job-runner.js";
 import type { Job } from "../ports/jobs.js";
 import type { BuyerNotification } from "../ports/notifier.js";
 import { isPspError } from "../ports/psp.js";
+import {
+  CLOSE_ATTEMPTS_JOB,
+  closeSupersededAttempts,
+  REFUND_CAPTURE_JOB,
+  refundUnownedCapture,
+} from "./attempts.js";
 import { nextAction } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 import { withPspTimeout } from "./psp-timeout.js";
@@ -93,6 +99,8 @@ export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
       if (typeof refundId !== "string") throw new PermanentJobError(`job ${job.id} has no refundId`);
       await sendRefund(deps, refundId);
     },
+    [CLOSE_ATTEMPTS_JOB]: (job) => closeSupersededAttempts(deps, job.payload),
+    [REFUND_CAPTURE_JOB]: (job) => refundUnownedCapture(deps, job.payload),
     "notify.payment_succeeded": notify(deps, "payment_succeeded"),
     "notify.payment_pending": notify(deps, "payment_pending"),
     "notify.payment_failed": notify(deps, "payment_failed"),

@@ -11,6 +11,7 @@ import { appendOutboxEvents } from "../outbox/outbox.js";
 import type { JsonObject } from "../ports/json.js";
 import type { PaymentInstrument, PspPaymentStatus } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
+import { recordUnownedCapture } from "./attempts.js";
 import type { Deps } from "./deps.js";
 
 export interface OutcomeDetails {
@@ -279,7 +280,9 @@ export type ReviewDecision = "approve" | "reject";
  * Resolves a review, in one transaction: `approve` — the checkout's own amount and currency were
  * captured after all (checked at the PSP) — makes the payment succeed with its seller credit and
  * journal; `reject` cancels it (what the PSP captured is returned to the buyer at the PSP; nothing
- * was posted). A checkout not in review is INVALID_STATE_TRANSITION; an unknown one NOT_FOUND.
+ * was posted): when the PSP reported a capture, it is refunded automatically
+ * (`payment.capture_unowned`, then `payment.capture_refunded`). A checkout not in review is
+ * INVALID_STATE_TRANSITION; an unknown one NOT_FOUND.
  */
 export async function resolvePaymentReview(
   deps: Deps,
@@ -303,6 +306,13 @@ export async function resolvePaymentReview(
       version: checkout.version + 1,
       updatedAt: deps.clock.now(),
     };
-    return { checkout: next, orders: await recordCheckoutChange(deps, tx, next) };
+    const orders = await recordCheckoutChange(deps, tx, next);
+    if (decision === "reject" && checkout.pspReference) {
+      // What the PSP captured for a rejected payment goes back to the buyer, automatically.
+      const attempt = await tx.paymentAttempts.findByPspReference(checkout.pspId, checkout.pspReference);
+      if (attempt?.status === "succeeded")
+        await recordUnownedCapture(deps, tx, next, attempt, "review_rejected");
+    }
+    return { checkout: next, orders };
   });
 }

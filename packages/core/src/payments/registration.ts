@@ -5,8 +5,9 @@ import { ErrorCodes, SettlekitError } from "../errors.js";
 import { enqueueJob } from "../jobs/job-runner.js";
 import type { HostedPayment } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
+import { applyAttemptReport, recordAttempt } from "./attempts.js";
 import type { Deps } from "./deps.js";
-import { applyPaymentStatus, recordCheckoutChange, tryRecordCheckoutChange } from "./payment-outcome.js";
+import { recordCheckoutChange, tryRecordCheckoutChange } from "./payment-outcome.js";
 
 export const REGISTER_JOB = "psp.register";
 
@@ -91,9 +92,10 @@ export async function recordRegistration(
     recorded = { registered, orders: await recordCheckoutChange(deps, tx, registered) };
   }
   const { registered, orders } = recorded;
+  await recordAttempt(deps, tx, registered, hosted);
   if (hosted.status === "requires_payment") return { checkout: registered, orders };
   // An immediate outcome is checked like any other PSP report (amount and currency included).
-  const applied = await applyPaymentStatus(deps, tx, registered, hosted.status, {
+  const applied = await applyAttemptReport(deps, tx, registered, hosted.pspReference, hosted.status, {
     ...(hosted.amount !== undefined ? { amount: hosted.amount } : {}),
     ...(hosted.currency !== undefined ? { currency: hosted.currency } : {}),
   });

@@ -10,6 +10,7 @@ import { FINISHED } from "../ports/idempotency.js";
 import type { JsonObject } from "../ports/json.js";
 import { isPspError } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
+import { closeAttempts, recordAttempt } from "./attempts.js";
 import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 import { recordCheckoutChange } from "./payment-outcome.js";
@@ -177,13 +178,45 @@ export async function resumeRetry(deps: Deps, record: IdempotencyRecord, owner: 
   await finishRetry(deps, record, owner).catch(() => undefined);
 }
 
-/** Registers attempt n + 1 and records it; `answer` stores the result in the same transaction. */
+/**
+ * Registers attempt n + 1 and records it; `answer` stores the result in the same transaction.
+ * The earlier attempts' pages are closed at the PSP first, so the buyer cannot pay twice; if the
+ * PSP answers that one of them was paid (or a transfer is in flight there) meanwhile, the checkout
+ * follows that attempt and no new one is registered: the answer is the checkout as it is now.
+ */
 async function newAttempt(
   deps: Deps,
   checkout: Checkout,
   answer?: (tx: StoreTx, body: JsonObject) => Promise<unknown>,
 ): Promise<JsonObject> {
   const checkoutId = checkout.id;
+  const answered = async (tx: StoreTx, body: JsonObject) => {
+    if (answer && !(await answer(tx, body))) {
+      // Another execution took the key over: its answer counts; this transaction rolls back.
+      throw new SettlekitError(
+        ErrorCodes.LEASE_LOST,
+        "The request took too long and was taken over; retry it.",
+        {
+          param: "idempotency_key",
+        },
+      );
+    }
+    return body;
+  };
+  const closed = await closeAttempts(deps, checkoutId, "superseded", false);
+  if (!closed) {
+    const moved = await deps.store.transaction(async (tx) => {
+      const current = await readCheckout(tx, checkoutId, undefined);
+      if (current.status === "failed") return null;
+      return answered(tx, checkoutView(current, await tx.paymentOrders.listByCheckout(checkoutId)));
+    });
+    if (moved) return moved;
+    throw new SettlekitError(
+      ErrorCodes.INVALID_STATE_TRANSITION,
+      "A payment is in flight at the PSP on an earlier page of this checkout; wait for its outcome.",
+      { param: "id" },
+    );
+  }
   const orders = await deps.store.transaction((tx) => tx.paymentOrders.listByCheckout(checkoutId));
   const attempt: Checkout = { ...checkout, attempt: checkout.attempt + 1 };
   // Bounded: a PSP that does not answer is PSP_TIMEOUT; retrying registers attempt n + 1 under
@@ -205,17 +238,7 @@ async function newAttempt(
       updatedAt: deps.clock.now(),
     };
     const recorded = await recordCheckoutChange(deps, tx, next);
-    const body = checkoutView(next, recorded);
-    if (answer && !(await answer(tx, body))) {
-      // Another execution took the key over: its answer counts; this transaction rolls back.
-      throw new SettlekitError(
-        ErrorCodes.LEASE_LOST,
-        "The request took too long and was taken over; retry it.",
-        {
-          param: "idempotency_key",
-        },
-      );
-    }
-    return body;
+    await recordAttempt(deps, tx, next, hosted);
+    return answered(tx, checkoutView(next, recorded));
   });
 }

@@ -2,9 +2,12 @@ import type { Checkout } from "../domain/checkout.js";
 import { checkoutMachine } from "../domain/checkout-status.js";
 import { isSettlekitError } from "../errors.js";
 import type { PspPaymentStatus } from "../ports/psp.js";
+import { isPspError } from "../ports/psp.js";
+import type { StoreTx } from "../ports/store.js";
+import { applyAttemptReport, closeAttempts } from "./attempts.js";
 import type { Deps } from "./deps.js";
 import type { OutcomeDetails } from "./payment-outcome.js";
-import { applyPaymentStatus, recordCheckoutChange } from "./payment-outcome.js";
+import { recordCheckoutChange } from "./payment-outcome.js";
 
 export interface SweepResult {
   readonly polled: number;
@@ -18,8 +21,8 @@ const MAX_DEFER_MS = 6 * 3_600_000;
  * The pending sweeper: checkouts left in `requires_payment` or `processing` for longer than
  * `sweepAfterMs` are polled at their PSP (`retrievePayment`) and the answer applied like a webhook
  * — this is what recovers a dropped webhook. `failed` checkouts are polled too while their hosted
- * page can still be paid (a buyer may retry on the PSP's page). Unpaid checkouts past `expiresAt`
- * expire. A poll that changes nothing defers the next one by as long as the checkout has been
+ * page can still be paid (a buyer may retry on the PSP's page, or send a transfer from it). Unpaid
+ * checkouts past `expiresAt` expire once their pages are closed at the PSP (see `expire`). A poll that changes nothing defers the next one by as long as the checkout has been
  * waiting (capped at 6 h), so a long wait costs few PSP calls. Payments a poll moved had no
  * webhook: once per PSP and hour the system's `logger` is warned (a wrong webhook URL or secret).
  */
@@ -40,35 +43,30 @@ export async function sweepPendingCheckouts(deps: Deps, limit = 100): Promise<Sw
   for (const checkout of stale) {
     const remote = await poll(deps, checkout);
     if (remote) result.polled++;
-    const outcome = await deps.store.transaction(async (tx) => {
+    let outcome = await deps.store.transaction(async (tx) => {
       const current = await tx.checkouts.get(checkout.id, { forUpdate: true });
       if (!current || current.version !== checkout.version) return "skip"; // moved on meanwhile
-      if (remote) {
+      if (remote && current.pspReference) {
         try {
-          if ((await applyPaymentStatus(deps, tx, current, remote.status, remote.details)).changed)
-            return "changed";
+          const applied = await applyAttemptReport(
+            deps,
+            tx,
+            current,
+            current.pspReference,
+            remote.status,
+            remote.details,
+          );
+          if (applied.changed) return "changed";
         } catch (error) {
           if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
         }
       }
-      // Unpaid (or failed) and past its deadline: abandoned.
-      if (current.status !== "processing" && current.expiresAt && current.expiresAt <= now) {
-        await recordCheckoutChange(deps, tx, {
-          ...current,
-          status: checkoutMachine.transition(current.status, "expire"),
-          failureReason: current.failureReason ?? "expired",
-          version: current.version + 1,
-          updatedAt: deps.clock.now(),
-        });
-        return "expired";
-      }
-      const waited = now.getTime() - current.updatedAt.getTime();
-      await tx.checkouts.deferCheck(
-        current.id,
-        new Date(now.getTime() + Math.min(Math.max(waited, 1), MAX_DEFER_MS)),
-      );
+      // Unpaid (or failed) and past its deadline: abandoned — once its pages are closed.
+      if (current.status !== "processing" && current.expiresAt && current.expiresAt <= now) return "due";
+      await defer(tx, current, now);
       return "deferred";
     });
+    if (outcome === "due") outcome = await expire(deps, checkout.id, now);
     if (outcome === "changed") {
       result.changed++;
       missed.set(checkout.pspId, [...(missed.get(checkout.pspId) ?? []), checkout.id]);
@@ -77,6 +75,57 @@ export async function sweepPendingCheckouts(deps: Deps, limit = 100): Promise<Sw
   }
   for (const [pspId, checkoutIds] of missed) deps.missedWebhooks.record(pspId, checkoutIds, now);
   return result;
+}
+
+/** The next poll waits as long as the checkout has been waiting (capped at 6 h). */
+async function defer(tx: StoreTx, current: Checkout, now: Date): Promise<void> {
+  const waited = now.getTime() - current.updatedAt.getTime();
+  await tx.checkouts.deferCheck(
+    current.id,
+    new Date(now.getTime() + Math.min(Math.max(waited, 1), MAX_DEFER_MS)),
+  );
+}
+
+/**
+ * Expires an abandoned checkout: first every page it still has is closed at the PSP (so a buyer
+ * cannot pay after it expired); a PSP that answers that money moved there (paid, or a transfer in
+ * flight) moves the checkout instead, and it is not expired. A PSP that cannot be reached now
+ * leaves it for a later sweep: nothing expires while a page may still be paid. A checkout with an
+ * attempt in flight at the PSP is never expired.
+ */
+async function expire(
+  deps: Deps,
+  checkoutId: string,
+  now: Date,
+): Promise<"expired" | "changed" | "deferred"> {
+  let closed: boolean;
+  try {
+    closed = await closeAttempts(deps, checkoutId, "expired", false);
+  } catch (error) {
+    if (!isPspError(error)) throw error;
+    closed = false;
+  }
+  return deps.store.transaction(async (tx) => {
+    const current = await tx.checkouts.get(checkoutId, { forUpdate: true });
+    if (!current) return "deferred";
+    const unpaid = current.status === "requires_payment" || current.status === "failed";
+    if (!unpaid) return "changed";
+    const inFlight = (await tx.paymentAttempts.listByCheckout(checkoutId)).some(
+      (a) => a.status === "processing",
+    );
+    if (!closed || inFlight || !current.expiresAt || current.expiresAt > now) {
+      await defer(tx, current, now);
+      return "deferred";
+    }
+    await recordCheckoutChange(deps, tx, {
+      ...current,
+      status: checkoutMachine.transition(current.status, "expire"),
+      failureReason: current.failureReason ?? "expired",
+      version: current.version + 1,
+      updatedAt: deps.clock.now(),
+    });
+    return "expired";
+  });
 }
 
 /** The PSP's view of the checkout's current attempt, or undefined when it cannot be had now. */

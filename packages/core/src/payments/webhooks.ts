@@ -2,8 +2,8 @@ import { isSettlekitError } from "../errors.js";
 import type { JsonObject } from "../ports/json.js";
 import type { PspEvent, WebhookInput } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
+import { applyAttemptReport, completeCaptureRefund } from "./attempts.js";
 import type { Deps } from "./deps.js";
-import { applyPaymentStatus } from "./payment-outcome.js";
 import { completeRefund } from "./refunds.js";
 
 export interface WebhookResult {
@@ -38,7 +38,19 @@ type Effect = { readonly outcome: "applied" | "deferred"; readonly error?: strin
 async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEvent): Promise<Effect> {
   if (event.kind === "refund") {
     const refund = await tx.refunds.findByPspReference(event.refundReference);
-    if (!refund) return { outcome: "deferred", error: "unknown refund" };
+    if (!refund) {
+      // The automatic refund of a capture no payment order owns (see attempts.ts).
+      const captured = await tx.paymentAttempts.findByCaptureRefundReference(pspId, event.refundReference);
+      if (captured) {
+        await completeCaptureRefund(deps, tx, captured, {
+          refundReference: event.refundReference,
+          status: event.status,
+          ...(event.failureReason ? { failureReason: event.failureReason } : {}),
+        });
+        return { outcome: "applied" };
+      }
+      return { outcome: "deferred", error: "unknown refund" };
+    }
     await completeRefund(deps, tx, refund.id, {
       refundReference: event.refundReference,
       status: event.status,
@@ -50,7 +62,8 @@ async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEven
   const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
   if (!checkout) return { outcome: "deferred", error: "unknown payment" };
   try {
-    await applyPaymentStatus(deps, tx, checkout, event.status, event);
+    // Whichever attempt it is about: every attempt's reference finds its checkout.
+    await applyAttemptReport(deps, tx, checkout, event.pspReference, event.status, event);
     return { outcome: "applied" };
   } catch (error) {
     // An impossible report (success after expiry…) is a discrepancy for an operator, not a
@@ -119,8 +132,8 @@ export async function handleWebhook(deps: Deps, pspId: string, input: WebhookInp
 /**
  * Retries deferred events (their payment may be known now). An event still unknown after
  * `deferredWebhookTtlMs` (default 1 h) is closed with an error for an operator to look at — a
- * payment settlekit never registered (made in the PSP's dashboard, or an attempt replaced by a
- * retry) — so pending events cannot pile up. Returns how many were applied.
+ * payment settlekit never registered (made in the PSP's dashboard) — so pending events cannot
+ * pile up. (An attempt replaced by a retry is known: its reports reach its payment.) Returns how many were applied.
  */
 export async function retryDeferredWebhooks(deps: Deps, limit = 100): Promise<number> {
   const pending = await deps.store.transaction((tx) => tx.webhookEvents.listPending({ limit }));

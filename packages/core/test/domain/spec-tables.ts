@@ -29,6 +29,8 @@ export const CHECKOUT_TRIPLES: readonly Triple<CheckoutStatus, CheckoutAction>[]
   ["processing", "cancel", "canceled"],
   ["processing", "expire", "expired"],
   ["failed", "retry", "requires_payment"],
+  // A bank transfer sent from the page after a card was declined there.
+  ["failed", "process", "processing"],
   ["failed", "succeed", "succeeded"],
   ["failed", "cancel", "canceled"],
   ["failed", "expire", "expired"],
@@ -50,7 +52,7 @@ export const CHECKOUT_RANK: Readonly<Record<CheckoutStatus, number>> = {
   created: 0,
   requires_payment: 1,
   processing: 2,
-  failed: 3,
+  failed: 2,
   canceled: 4,
   expired: 4,
   succeeded: 5,
