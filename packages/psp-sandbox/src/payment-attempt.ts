@@ -37,9 +37,9 @@ export function findPayment(ctx: SandboxContext, pspReference: string): SandboxP
  * here, so tests without a browser exercise the same rules.
  *
  * @throws {PspError} fatal `PSP_REQUEST_REJECTED` when nothing was charged: the payment is not
- *   payable (`payment_expired`, `payment_canceled` once the host closed it, `payment_not_payable`), the method is not offered
- *   (`payment_method_unavailable`), or the card is malformed (`incorrect_number`, `invalid_expiry`);
- *   `NOT_FOUND` for an unknown reference.
+ *   payable (`payment_expired`, `payment_canceled` once the host closed it, `payment_not_payable`),
+ *   the method is not offered (`payment_method_unavailable`), or the card is malformed
+ *   (`incorrect_number`, `invalid_expiry`); `NOT_FOUND` for an unknown reference.
  */
 export function submitPaymentForm(
   ctx: SandboxContext,
