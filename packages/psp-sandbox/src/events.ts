@@ -7,6 +7,7 @@ export type SandboxEventType =
   | "payment.succeeded"
   | "payment.failed"
   | "payment.expired"
+  | "payment.canceled"
   | "refund.succeeded"
   | "refund.failed";
 

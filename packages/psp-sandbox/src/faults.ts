@@ -16,6 +16,11 @@ export interface SandboxFaults {
    * same idempotency key then returns that same payment.
    */
   failNextRegistrations(n: number, mode: RegistrationFault): void;
+  /**
+   * The next `n` `cancelHostedPayment` calls throw a retryable `PSP_UNAVAILABLE` (503) before
+   * anything happens: the payment stays payable, and a retry closes it.
+   */
+  failNextCancels(n: number): void;
   /** The next event is delivered twice (same id, same body): receivers must dedupe by event id. */
   duplicateNextWebhook(): void;
   /** The next event is never delivered; it stays in `events()` (the host must poll to learn it). */
@@ -56,6 +61,7 @@ export interface RefundFaultEffects {
 /** The faults' internal state, consumed by registration and by the webhook dispatcher. */
 export class FaultState {
   registrationFailures: RegistrationFault[] = [];
+  cancelFailures = 0;
   duplicates = 0;
   drops = 0;
   delays: number[] = [];
@@ -66,6 +72,13 @@ export class FaultState {
   takeRefundHold(): boolean {
     if (this.heldRefunds === 0) return false;
     this.heldRefunds--;
+    return true;
+  }
+
+  /** Takes the "answer 503" fault for the next cancel, if any. */
+  takeCancelFault(): boolean {
+    if (this.cancelFailures === 0) return false;
+    this.cancelFailures--;
     return true;
   }
 
@@ -99,6 +112,9 @@ export function faultControls(
       if (mode !== "503" && mode !== "timeout") throw new RangeError(`Unknown registration fault ${mode}`);
       for (let i = count(n); i > 0; i--) state.registrationFailures.push(mode);
     },
+    failNextCancels(n) {
+      state.cancelFailures += count(n);
+    },
     duplicateNextWebhook: () => void state.duplicates++,
     dropNextWebhook: () => void state.drops++,
     delayNextWebhook(ms) {
@@ -126,6 +142,7 @@ export function faultControls(
       state.heldRefunds = 0;
       release("fifo");
       state.registrationFailures = [];
+      state.cancelFailures = 0;
       state.duplicates = 0;
       state.drops = 0;
       state.delays = [];

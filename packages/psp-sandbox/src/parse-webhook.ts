@@ -8,6 +8,7 @@ const PAYMENT_STATUS: Readonly<Record<string, PspPaymentStatus>> = {
   "payment.succeeded": "succeeded",
   "payment.failed": "failed",
   "payment.expired": "expired",
+  "payment.canceled": "canceled",
 };
 
 const INSTRUMENTS: readonly string[] = ["credit_card", "debit_card", "bank_transfer"];

@@ -37,9 +37,9 @@ export function findPayment(ctx: SandboxContext, pspReference: string): SandboxP
  * here, so tests without a browser exercise the same rules.
  *
  * @throws {PspError} fatal `PSP_REQUEST_REJECTED` when nothing was charged: the payment is not
- *   payable (`payment_expired`, `payment_not_payable`), the method is not offered
- *   (`payment_method_unavailable`), or the card is malformed (`incorrect_number`, `invalid_expiry`);
- *   `NOT_FOUND` for an unknown reference.
+ *   payable (`payment_expired`, `payment_canceled` once the host closed it, `payment_not_payable`),
+ *   the method is not offered (`payment_method_unavailable`), or the card is malformed
+ *   (`incorrect_number`, `invalid_expiry`); `NOT_FOUND` for an unknown reference.
  */
 export function submitPaymentForm(
   ctx: SandboxContext,
@@ -51,7 +51,12 @@ export function submitPaymentForm(
   if (action === "cancel") return { outcome: "canceled", payment };
   expireIfDue(ctx, payment);
   if (!isPayable(payment)) {
-    const code = payment.status === "expired" ? "payment_expired" : "payment_not_payable";
+    const code =
+      payment.status === "expired"
+        ? "payment_expired"
+        : payment.status === "canceled"
+          ? "payment_canceled"
+          : "payment_not_payable";
     throw rejected(`Payment ${pspReference} is ${payment.status} and cannot be paid.`, code);
   }
   if (action === "bank_transfer") {

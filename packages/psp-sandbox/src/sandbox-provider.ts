@@ -1,5 +1,6 @@
 import type { ProviderCapabilities } from "@settlekit/core";
 import { PAYMENT_METHODS } from "@settlekit/core";
+import { cancelPayment } from "./cancel.js";
 import { createContext } from "./context.js";
 import { rejected } from "./errors.js";
 import { faultControls } from "./faults.js";
@@ -25,7 +26,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   partialRefunds: true,
   payouts: true,
   settlementReports: true,
-  cancelHostedPayments: false,
+  cancelHostedPayments: true,
 });
 
 /**
@@ -63,6 +64,7 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     parseWebhook: async (input) =>
       parseSandboxWebhook(input, ctx.options.webhookSecret, ctx.options.webhookToleranceSeconds, ctx.now),
     refund: async (input) => refundPayment(ctx, input),
+    cancelHostedPayment: async (input) => cancelPayment(ctx, input),
     payout: async (input) => payoutSeller(ctx, input),
     readSettlement: (query) => settlementRecords(state, query),
 

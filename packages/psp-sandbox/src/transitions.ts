@@ -7,9 +7,10 @@ import type { SandboxPayment } from "./records.js";
  * The sandbox's payment state changes, each emitting its webhook event. Its own machine mirrors
  * what a hosted page allows, which is a subset of settlekit's checkout machine:
  * `requires_payment | failed → succeeded | failed | processing` (a declined buyer may try again on
- * the same page), `processing → succeeded` (settlement), and `requires_payment | failed |
- * processing → expired`. `succeeded` and `expired` are final; refunds are counted beside the
- * status, in `amountRefunded`.
+ * the same page), `processing → succeeded` (settlement), `requires_payment | failed | processing →
+ * expired`, and `requires_payment | failed → canceled` (the host closed the page:
+ * `cancelHostedPayment`). `succeeded`, `expired` and `canceled` are final; refunds are counted
+ * beside the status, in `amountRefunded`.
  */
 
 /** Whether the buyer may submit a payment now. */
@@ -103,6 +104,19 @@ export function expire(ctx: SandboxContext, payment: SandboxPayment, includeProc
   payment.status = "expired";
   payment.updatedAt = ctx.now();
   ctx.emit("payment.expired", payment);
+  return true;
+}
+
+/**
+ * `cancelHostedPayment`: the host closes a payment the buyer could still pay; from now on its page
+ * refuses payment. Reported like an expiry, by its own event (`payment.canceled`). Returns whether
+ * it closed anything (a paid, processing or already closed payment stays as it is).
+ */
+export function close(ctx: SandboxContext, payment: SandboxPayment): boolean {
+  if (!isPayable(payment)) return false;
+  payment.status = "canceled";
+  payment.updatedAt = ctx.now();
+  ctx.emit("payment.canceled", payment);
   return true;
 }
 

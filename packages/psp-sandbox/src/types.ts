@@ -13,6 +13,7 @@ import type { SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js"
 export interface SandboxProvider extends PaymentProvider {
   readonly id: "sandbox";
   readonly capabilities: ProviderCapabilities;
+  cancelHostedPayment: NonNullable<PaymentProvider["cancelHostedPayment"]>;
   payout: NonNullable<PaymentProvider["payout"]>;
   readSettlement: NonNullable<PaymentProvider["readSettlement"]>;
 

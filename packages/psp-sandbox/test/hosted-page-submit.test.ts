@@ -116,4 +116,28 @@ describe("hosted payment page: POST", () => {
     expect(h.sandbox.events().map((e) => e.type)).toEqual(["payment.succeeded"]);
     expect(h.sandbox.payment(ref)!.status).toBe("succeeded");
   });
+
+  it("refuses payment on a page the host closed: 303 back to the page with the reason, nothing charged", async () => {
+    const { ref, pageUrl } = await h.register();
+    await h.sandbox.pay(ref, { card: "4000 0000 0000 0002" });
+    const closed = await h.sandbox.cancelHostedPayment({
+      pspReference: ref,
+      reason: "superseded",
+      idempotencyKey: "cnl_1",
+    });
+    expect(closed).toEqual({ pspReference: ref, status: "canceled" });
+    const response = await h.submit(pageUrl, card("4242424242424242"));
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe(`${pageUrl}?error=payment_canceled`);
+    const page = await fetch(response.headers.get("location")!);
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain(
+      '<div class="alert" role="alert">This payment was closed by the shop and can no longer be paid.</div>',
+    );
+    expect(text).toContain('<p role="status">This payment was closed by the shop.</p>');
+    expect(text).not.toContain("<form");
+    expect(h.sandbox.events().map((e) => e.type)).toEqual(["payment.failed", "payment.canceled"]);
+    expect(h.sandbox.payment(ref)!.status).toBe("canceled");
+  });
 });

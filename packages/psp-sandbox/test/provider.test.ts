@@ -13,7 +13,7 @@ describe("sandboxProvider options", () => {
       partialRefunds: true,
       payouts: true,
       settlementReports: true,
-      cancelHostedPayments: false,
+      cancelHostedPayments: true,
     });
   });
 

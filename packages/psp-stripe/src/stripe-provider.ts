@@ -1,5 +1,6 @@
 import type { PaymentProvider, ProviderCapabilities } from "@settlekit/core";
 import { readBalanceTransactions } from "./balance-transactions.js";
+import { expireCheckoutSession } from "./cancel.js";
 import { call } from "./errors.js";
 import type { StripeProviderOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
@@ -12,6 +13,7 @@ import { parseStripeWebhook } from "./webhooks.js";
 /** The Stripe `PaymentProvider` (id `stripe`), with payouts when a connected-account resolver is given. */
 export interface StripeProvider extends PaymentProvider {
   readonly id: "stripe";
+  cancelHostedPayment: NonNullable<PaymentProvider["cancelHostedPayment"]>;
   payout: NonNullable<PaymentProvider["payout"]>;
   readSettlement: NonNullable<PaymentProvider["readSettlement"]>;
 }
@@ -28,7 +30,8 @@ export interface StripeProvider extends PaymentProvider {
  * ```
  *
  * Payments are hosted Checkout Sessions (the session id is the `pspReference`); webhooks are
- * verified with `stripe.webhooks.constructEvent`; refunds are Stripe Refunds; payouts are Connect
+ * verified with `stripe.webhooks.constructEvent`; refunds are Stripe Refunds; a hosted attempt is
+ * closed by expiring its session (`checkout.sessions.expire`); payouts are Connect
  * transfers; settlement records come from balance transactions (or, offline, from
  * `parseReconciliationReport`). Every mutating call carries settlekit's idempotency key.
  */
@@ -41,7 +44,7 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     partialRefunds: true,
     payouts: resolved.connectedAccount !== undefined,
     settlementReports: true,
-    cancelHostedPayments: false,
+    cancelHostedPayments: true,
   });
   return {
     id: "stripe",
@@ -57,6 +60,7 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     },
     parseWebhook: (input) => parseStripeWebhook(resolved, input),
     refund: (input) => refundSession(resolved, input),
+    cancelHostedPayment: (input) => expireCheckoutSession(resolved, input),
     payout: (input) => transferToSeller(resolved, input),
     readSettlement: (query) => readBalanceTransactions(resolved, query),
   };

@@ -387,7 +387,11 @@ export interface PaymentProvider {
    * - Open (unpaid, or declined and still payable): closed; answers `canceled`, and paying on its
    *   page afterwards fails at the PSP. Idempotent: closing a closed attempt answers `canceled`.
    * - Already paid or in flight: nothing is closed; answers the attempt's status (`succeeded` with
-   *   `amount` and `currency` captured, or `processing`), as `retrievePayment` would.
+   *   `amount` and `currency` captured, or `processing`), as `retrievePayment` would. A PSP whose
+   *   page completes before the money moves (Stripe) may also answer `failed` for an asynchronous
+   *   payment that failed there afterwards: nothing was captured, and that page takes no more.
+   * - The answer follows the attempt's state at the PSP: the same close asked again (same key or
+   *   another) answers `canceled` again, and a retry after a `retryable` failure is safe.
    * - An unknown reference is a fatal `NOT_FOUND` PspError; an unreachable PSP `retryable`.
    */
   cancelHostedPayment?(input: CancelHostedPaymentInput): Promise<CanceledHostedPayment>;

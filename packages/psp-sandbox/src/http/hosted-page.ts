@@ -13,6 +13,7 @@ const MESSAGES: Readonly<Record<string, string>> = {
   card_not_supported: "Only the sandbox's test cards can be used.",
   payment_method_unavailable: "That payment method is not available for this payment.",
   payment_expired: "This payment has expired.",
+  payment_canceled: "This payment was closed by the shop and can no longer be paid.",
   payment_not_payable: "This payment can no longer be paid.",
 };
 
@@ -101,7 +102,7 @@ ${p.instrument === "bank_transfer" ? bankTransfer(p, settleSeconds, false) : ""}
       return html`<p role="status">Paid${p.last4 ? html` with the card ending ${p.last4}` : ""}. Thank you.</p>
 <p><a href="${withCheckoutId(p.successUrl, p.checkoutId)}">Return to the shop</a></p>`;
     default:
-      return html`<p role="status">This payment has ${p.status === "expired" ? "expired" : "been canceled"}.</p>
+      return html`<p role="status">${p.status === "expired" ? "This payment has expired." : "This payment was closed by the shop."}</p>
 <p><a href="${p.cancelUrl}">Return to the shop</a></p>`;
   }
 }

@@ -87,6 +87,7 @@ export async function sandboxHarness(mode: "recorded" | "http"): Promise<Provide
       })),
     failNextRegistration: (fault) =>
       sandbox.faults.failNextRegistrations(1, fault === "unavailable" ? "503" : "timeout"),
+    failNextCancel: () => sandbox.faults.failNextCancels(1),
     async cleanup() {
       await sandbox.close();
       await receiver?.close();

@@ -95,13 +95,16 @@ export function createSession(state: FakeStripeState, form: Form): Session {
   } as unknown as Session);
 }
 
-/** `POST /v1/checkout/sessions/:id/expire`: only an open session can expire. */
+/**
+ * `POST /v1/checkout/sessions/:id/expire` (also the test control's expiry): only an open session
+ * can expire; a complete or already expired one gets Stripe's 400 `invalid_request_error`, with
+ * its message and no code. Once expired, paying on the session fails.
+ */
 export function expireSession(state: FakeStripeState, id: string): Session {
   const session = state.get<Session>("checkout.session", id);
   if (session.status !== "open")
     throw invalidRequest(
-      `Session ${id} is ${session.status}; only open sessions can expire.`,
-      "session_not_open",
+      `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of \`${session.status}\`.`,
     );
   session.status = "expired";
   state.emit("checkout.session.expired", session);

@@ -67,6 +67,11 @@ export async function stripeHarness(): Promise<ProviderHarness> {
         mode === "unavailable" ? "503" : "timeout",
         (r) => r.method === "POST" && r.path === "/v1/checkout/sessions",
       ),
+    failNextCancel: () =>
+      fake.failNext(
+        "503",
+        (r) => r.method === "POST" && /^\/v1\/checkout\/sessions\/[^/]+\/expire$/.test(r.path),
+      ),
     payoutsMade: async () =>
       fake.all<Stripe.Transfer>("transfer").map((t) => ({
         payoutReference: t.id,

@@ -42,7 +42,11 @@ export interface ProviderHarness {
    * a fake on a manual clock and a real sandbox on the wall clock both work.
    */
   now(): Date;
-  /** Pays a registered payment on the hosted page with the given outcome (see {@link PaymentOutcome}). */
+  /**
+   * Pays a registered payment on the hosted page with the given outcome (see {@link PaymentOutcome}).
+   * Rejects, charging nothing, when the PSP refuses the attempt: its page was closed
+   * (`cancelHostedPayment`), it expired, or it is already paid.
+   */
   pay(pspReference: string, outcome: PaymentOutcome): Promise<void>;
   /** The pending money arrives: a `processing` payment succeeds (Stripe fake: `payment_intent.succeeded`). */
   settle(pspReference: string): Promise<void>;
@@ -69,6 +73,11 @@ export interface ProviderHarness {
    * holds the response past the adapter's timeout, or drops the connection after processing).
    */
   failNextRegistration(mode: "unavailable" | "timeout"): void;
+  /**
+   * Makes the next `cancelHostedPayment` fail before the PSP does anything (503, or the PSP out of
+   * reach): nothing is closed. Required when the provider declares `cancelHostedPayments`.
+   */
+  failNextCancel?(): void;
   /**
    * Raw read-back of the payouts the PSP made (Stripe: Connect transfers), oldest first. Required
    * when the provider declares `payouts`; sellers `S1` and `S2` must be payable.

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe } from "vitest";
+import { cancelSuite } from "./cancel-suite.js";
 import type { ProviderConformanceOptions, ProviderHarness } from "./harness.js";
 import { payoutSuite } from "./payout-suite.js";
 import { refundSuite } from "./refund-suite.js";
@@ -22,10 +23,12 @@ const DEFAULT_FAILURE_CODES = { declined: "card_declined", insufficientFunds: "i
  * (503 → retryable, lost answer → indeterminate and recoverable with the same key), webhook
  * normalisation (succeeded, declines with the PSP's codes, processing → succeeded, retry after a
  * decline, expiry, unknown types), signature checks (missing, malformed, wrong secret, replayed,
- * tampered), `retrievePayment` through every state, and refunds (partial, full, over-refund,
- * idempotency, refusals), payouts (once per key and per payout id, refusals) and settlement
- * records (charge, refund and payout amounts exact, stable reads, windows). Tests needing an
- * optional capability skip when the provider's `capabilities` say it lacks it.
+ * tampered), `retrievePayment` through every state, refunds (partial, full, over-refund,
+ * idempotency, refusals), closing hosted attempts (open and declined ones closed for good and
+ * idempotently; paid and in-flight ones left alone and reported; unknown; unreachable), payouts
+ * (once per key and per payout id, refusals) and settlement records (charge, refund and payout
+ * amounts exact, stable reads, windows). Tests needing an optional capability skip when the
+ * provider's `capabilities` say it lacks it.
  *
  * ```ts
  * runProviderConformance({ name: "sandbox", makeProvider: async () => ({ provider, pay, settle, … }) });
@@ -53,6 +56,7 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
     webhookSignatureSuite(current);
     retrieveSuite(current, codes);
     refundSuite(current, largeAmount);
+    cancelSuite(current);
     payoutSuite(current);
     settlementSuite(current);
   });
