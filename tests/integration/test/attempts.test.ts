@@ -1,3 +1,4 @@
+import { signSandboxWebhook } from "@settlekit/psp-sandbox";
 import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
 import { balancesOf, cart, DIALECTS, makeWorld, outboxTypesOf, referenceOf } from "./support/world.js";
@@ -29,6 +30,9 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     return captured - refunded;
   };
 
+  const journalReferences = async () =>
+    (await world.store.knex("settlekit_journals").orderBy("reference")).map((j) => String(j.reference));
+
   /** A card payment declined on its first page, then retried: the second page's reference. */
   async function declinedThenRetried() {
     const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
@@ -43,71 +47,109 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     return { id, first, second };
   }
 
-  it("paying the old page after a retry pays the payment (never lost, never expired)", async () => {
+  const ONE_SALE = {
+    "psp:sandbox:receivable USD": 12_345n,
+    "seller:S1:pending USD": -10_000n,
+    "seller:S2:pending USD": -2_345n,
+  };
+
+  it("a retry closes the old page at the PSP first: paying it is refused, the new page pays once", async () => {
     world = await makeWorld(dialect);
     const { id, first, second } = await declinedThenRetried();
-    await world.sandbox.pay(first, { card: "4242 4242 4242 4242" }).catch(() => undefined);
+    expect(world.sandbox.payment(first)?.status).toBe("canceled");
+    await expect(world.sandbox.pay(first)).rejects.toMatchObject({ kind: "fatal" });
     await world.deliver();
     await world.work();
-    const view = await world.system.getCheckout(id);
-    if (world.sandbox.payment(first)?.status === "succeeded") {
-      // A PSP that cannot close pages: the old page's success pays the payment.
-      expect(view).toMatchObject({ status: "succeeded", psp_reference: first });
-    } else {
-      // The retry closed the old page: the buyer pays on the new one.
-      expect(view).toMatchObject({ status: "requires_payment", psp_reference: second });
-      await world.sandbox.pay(second);
-      await world.deliver();
-    }
-    world.clock.advance(48 * 3_600_000);
-    await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
-    expect(await balances()).toEqual({
-      "psp:sandbox:receivable USD": 12_345n,
-      "seller:S1:pending USD": -10_000n,
-      "seller:S2:pending USD": -2_345n,
+    // The PSP's report of the close changes nothing: the payment follows the new page.
+    expect(await world.system.getCheckout(id)).toMatchObject({
+      status: "requires_payment",
+      redirect_url: expect.stringContaining(second),
     });
+    await world.sandbox.pay(second);
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await balances()).toEqual(ONE_SALE);
+    expect(heldAtPsp()).toBe(12_345n);
+    // Retrying the same key replays the answer; a new key is refused (paid).
+    await expect(
+      world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-2" }),
+    ).rejects.toMatchObject({ code: "INVALID_STATE_TRANSITION" });
+  });
+
+  it("a retry while the old page is being paid follows the old page instead of opening a new one", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const id = String(created.body.id);
+    const first = referenceOf(created.body);
+    await world.sandbox.pay(first, { card: DECLINED });
+    await world.deliver();
+    // The buyer tries again on the same page (the PSP allows it); its webhook is late.
+    world.sandbox.faults.holdWebhooks();
+    await world.sandbox.pay(first);
+    const retried = await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" });
+    expect(retried).toMatchObject({ status: "succeeded" });
+    expect(world.sandbox.payments()).toHaveLength(1); // no second page was registered
+    world.sandbox.faults.releaseWebhooks();
+    await world.deliver();
+    expect(await balances()).toEqual(ONE_SALE);
     expect(heldAtPsp()).toBe(12_345n);
   });
 
-  it("paying both pages charges once: the second capture is refunded automatically, with operator events", async () => {
-    world = await makeWorld(dialect);
+  it("a PSP that cannot close pages: the old page's success pays the payment (never lost, never expired)", async () => {
+    world = await makeWorld(dialect, {}, { closesPages: false });
+    const { id, first } = await declinedThenRetried();
+    await world.sandbox.pay(first);
+    await world.deliver();
+    await world.work();
+    world.clock.advance(48 * 3_600_000);
+    await world.work();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    // The sale is the old page's: its journal names that attempt, and refunds go to it.
+    expect(await journalReferences()).toEqual([`payment:${id}:${first}`]);
+    expect(await balances()).toEqual(ONE_SALE);
+    expect(heldAtPsp()).toBe(12_345n);
+    const [order] = (await world.system.getCheckout(id)).orders as { id: string }[];
+    await world.system.refund({ paymentOrderId: order!.id, amount: 100n }, { idempotencyKey: "rf-1" });
+    expect(world.sandbox.refunds()).toEqual([expect.objectContaining({ pspReference: first, amount: 100n })]);
+  });
+
+  it("a PSP that cannot close pages: paying both pages charges once, the second capture is refunded automatically", async () => {
+    world = await makeWorld(dialect, {}, { closesPages: false });
     const { id, first, second } = await declinedThenRetried();
-    // The buyer pays the new page, then (a second tab) the old one, if the PSP still lets them.
     await world.sandbox.pay(second);
     await world.deliver();
-    const paidOld = await world.sandbox.pay(first, { card: "4242 4242 4242 4242" }).then(
-      () => true,
-      () => false,
-    );
+    await world.sandbox.pay(first); // a second tab with the old page
     await world.deliver();
+    expect(await balances()).toEqual({
+      ...ONE_SALE,
+      "psp:sandbox:receivable USD": 24_690n,
+      "platform:captures_to_return USD": -12_345n,
+    });
     await world.work(); // the refund job
     await world.deliver(); // its webhook
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", psp_reference: second });
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await journalReferences()).toEqual([
+      `payment:${id}:${second}`,
+      `unowned-capture:sandbox:${first}`,
+      `unowned-capture:sandbox:${first}:refund`,
+    ]);
     const types = await outboxTypesOf(world, id);
     expect(types.filter((t) => t === "payment.succeeded")).toHaveLength(1);
-    if (paidOld) {
-      expect(types).toEqual(expect.arrayContaining(["payment.capture_unowned", "payment.capture_refunded"]));
-      expect(world.sandbox.refunds()).toEqual([
-        expect.objectContaining({ pspReference: first, amount: 12_345n, status: "succeeded" }),
-      ]);
-      const unowned = world.published.find((e) => e.type === "payment.capture_unowned");
-      expect(unowned?.payload).toMatchObject({ psp_reference: first, amount: "12345", reason: "superseded" });
-    } else {
-      expect(types).not.toContain("payment.capture_unowned");
-    }
-    // One sale in the ledger; nothing owed back any more; the PSP holds exactly that sale.
-    expect(await balances()).toEqual({
-      "psp:sandbox:receivable USD": 12_345n,
-      "seller:S1:pending USD": -10_000n,
-      "seller:S2:pending USD": -2_345n,
-      ...(paidOld ? { "platform:captures_to_return USD": 0n } : {}),
-    });
+    expect(types).toEqual(expect.arrayContaining(["payment.capture_unowned", "payment.capture_refunded"]));
+    expect(world.sandbox.refunds()).toEqual([
+      expect.objectContaining({ pspReference: first, amount: 12_345n, status: "succeeded" }),
+    ]);
+    const unowned = world.published.find((e) => e.type === "payment.capture_unowned");
+    expect(unowned?.payload).toMatchObject({ psp_reference: first, amount: "12345", reason: "superseded" });
+    // One sale in the ledger, nothing owed back any more, and the PSP holds exactly that sale.
+    expect(await balances()).toEqual({ ...ONE_SALE, "platform:captures_to_return USD": 0n });
     expect(heldAtPsp()).toBe(12_345n);
-    // The refund job and webhooks again change nothing.
+    // Jobs and webhooks again refund nothing twice.
     await world.work();
-    expect(world.sandbox.refunds().length).toBe(paidOld ? 1 : 0);
+    await world.deliver();
+    expect(world.sandbox.refunds()).toHaveLength(1);
+    expect(await balances()).toEqual({ ...ONE_SALE, "platform:captures_to_return USD": 0n });
   });
 
   it("a bank transfer sent from the page after a card decline: failed → processing, never expired, then paid", async () => {
@@ -156,30 +198,63 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
   });
 
-  it("a capture after the payment expired is recorded and refunded automatically", async () => {
+  it("expiry closes the page at the PSP first: the buyer cannot pay after the payment expired", async () => {
     world = await makeWorld(dialect);
     const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     const reference = referenceOf(created.body);
     world.clock.advance(25 * 3_600_000);
     await world.work();
-    const expired = await world.system.getCheckout(id);
-    const closedAtPsp = await world.sandbox.pay(reference).then(
-      () => false,
-      () => true,
-    );
-    await world.deliver();
-    await world.work();
-    await world.deliver();
-    await world.work();
-    expect(expired).toMatchObject({ status: closedAtPsp ? "expired" : expect.any(String) });
     expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
-    if (!closedAtPsp) {
-      expect(await outboxTypesOf(world, id)).toEqual(
-        expect.arrayContaining(["payment.capture_unowned", "payment.capture_refunded"]),
-      );
-    }
-    expect(await balances()).toEqual(closedAtPsp ? {} : { "platform:captures_to_return USD": 0n, "psp:sandbox:receivable USD": 0n });
+    expect(["canceled", "expired"]).toContain(world.sandbox.payment(reference)?.status);
+    await expect(world.sandbox.pay(reference)).rejects.toMatchObject({ kind: "fatal" });
+    await world.deliver();
+    await world.work();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
+    expect(await balances()).toEqual({});
     expect(heldAtPsp()).toBe(0n);
+  });
+
+  it("an operator rejecting a review refunds what the PSP captured, automatically", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const id = String(created.body.id);
+    const reference = referenceOf(created.body);
+    // The PSP reports a capture of 1 (not the payment's amount): the payment goes to review.
+    world.sandbox.faults.dropNextWebhook();
+    await world.sandbox.pay(reference);
+    const genuine = world.sandbox.events().find((e) => e.type === "payment.succeeded")!;
+    const body = JSON.parse(genuine.rawBody) as { id: string; data: { payment: Record<string, unknown> } };
+    body.data.payment.amount = "1";
+    const rawBody = JSON.stringify(body);
+    const now = Math.floor(world.clock.now().getTime() / 1000);
+    const signature = signSandboxWebhook("whsec_integration", rawBody, now);
+    await world.system.handleWebhook("sandbox", {
+      rawBody,
+      headers: { "settlekit-sandbox-signature": signature },
+    });
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "requires_review" });
+    await world.system.resolveReview(id, "reject");
+    await world.work();
+    await world.deliver();
+    await world.work();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "canceled" });
+    // What the PSP said it captured goes back (the report was forged here; to settlekit it is the
+    // PSP's word — reconciliation would flag the rest the sandbox still holds).
+    expect(world.sandbox.refunds()).toEqual([
+      expect.objectContaining({ pspReference: reference, amount: 1n, status: "succeeded" }),
+    ]);
+    const types = await outboxTypesOf(world, id);
+    expect(types).toEqual(expect.arrayContaining(["payment.capture_unowned", "payment.capture_refunded"]));
+    expect(await balances()).toEqual({
+      "platform:captures_to_return USD": 0n,
+      "psp:sandbox:receivable USD": 0n,
+    });
+    // Deciding again changes nothing, and the jobs refund nothing twice.
+    await expect(world.system.resolveReview(id, "reject")).rejects.toMatchObject({
+      code: "INVALID_STATE_TRANSITION",
+    });
+    await world.work();
+    expect(world.sandbox.refunds()).toHaveLength(1);
   });
 });

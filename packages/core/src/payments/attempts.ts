@@ -2,7 +2,7 @@ import type { Checkout } from "../domain/checkout.js";
 import type { CheckoutStatus } from "../domain/checkout-status.js";
 import type { PaymentAttempt, UnownedCaptureReason } from "../domain/payment-attempt.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
-import { isSettlekitError } from "../errors.js";
+import { ErrorCodes, isSettlekitError, SettlekitError } from "../errors.js";
 import { enqueueJob, PermanentJobError } from "../jobs/job-runner.js";
 import { accounts } from "../ledger/accounts.js";
 import { postJournal } from "../ledger/post-journal.js";
@@ -62,7 +62,10 @@ async function saveAttempt(
     updatedAt: deps.clock.now(),
   };
   if (!(await tx.paymentAttempts.update(next))) {
-    throw new Error(`Payment attempt ${attempt.checkoutId}#${attempt.attempt} changed concurrently`);
+    throw new SettlekitError(
+      ErrorCodes.STORE_CONFLICT,
+      `Payment attempt ${attempt.checkoutId}#${attempt.attempt} changed concurrently; retry.`,
+    );
   }
   return next;
 }
@@ -94,8 +97,8 @@ async function noteReport(
  * attempt it is. The payment follows one attempt (`checkout.pspReference`): the newest until one
  * captures money, then the one that did.
  * - A report on the followed attempt is applied by the state machine. A PSP that closed the page
- *   (`expired`) before the payment's own deadline ended the attempt, not the payment: it is a
- *   failure the buyer can retry. A capture after the payment expired or was canceled is kept and
+ *   (`expired`, `canceled`) before the payment's own deadline ended the attempt, not the payment:
+ *   it is a failure the buyer can retry; at or after the deadline the payment expired. A capture after the payment expired or was canceled is kept and
  *   refunded automatically ({@link recordUnownedCapture}).
  * - Money moving on another attempt (`processing`, `succeeded`) while the payment is unpaid: the
  *   payment follows that attempt from now on, and the others are closed at the PSP.
@@ -138,16 +141,17 @@ export async function applyAttemptReport(
   let status = reported;
   let failure = details;
   const now = deps.clock.now();
-  if (
-    reported === "expired" &&
-    UNPAID.includes(checkout.status) &&
-    checkout.expiresAt &&
-    checkout.expiresAt > now
-  ) {
-    // The PSP's page ran out before the payment did (Stripe sessions last at most 24 h): the
-    // buyer gets a new page on retry.
-    status = "failed";
-    failure = { ...details, failureCode: "attempt_expired" };
+  if ((reported === "expired" || reported === "canceled") && UNPAID.includes(checkout.status)) {
+    if (!checkout.expiresAt || checkout.expiresAt > now) {
+      // The PSP closed the page before the payment's deadline (Stripe sessions last at most 24 h;
+      // a page settlekit closed for a retry reports it too): the attempt ended, not the payment —
+      // the buyer gets a new page on retry.
+      status = "failed";
+      failure = { ...details, failureCode: reported === "expired" ? "attempt_expired" : "attempt_canceled" };
+    } else {
+      // At or past the deadline, however the PSP calls it: the payment expired.
+      status = "expired";
+    }
   }
   try {
     return await applyPaymentStatus(deps, tx, checkout, status, failure);
@@ -196,8 +200,9 @@ export async function recordCloseAnswer(
   attemptNumber: number,
   answer: CanceledHostedPayment,
 ): Promise<void> {
-  const attempt = await tx.paymentAttempts.get(checkoutId, attemptNumber);
+  // The checkout's row lock first: every writer of its attempts holds it (webhooks, jobs, sweeper).
   const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
+  const attempt = await tx.paymentAttempts.get(checkoutId, attemptNumber);
   if (!attempt || !checkout) return;
   if (answer.status === "canceled" || answer.status === "expired") {
     if (attempt.closedAt && attempt.status === answer.status) return;
@@ -356,10 +361,10 @@ export async function completeCaptureRefund(
   attempt: PaymentAttempt,
   result: RefundResult,
 ): Promise<void> {
-  if (attempt.captureRefundStatus !== "pending") return;
-  const checkout = await tx.checkouts.get(attempt.checkoutId);
-  if (!checkout) return;
-  const next = await saveAttempt(deps, tx, attempt, {
+  const checkout = await tx.checkouts.get(attempt.checkoutId, { forUpdate: true });
+  const current = await tx.paymentAttempts.get(attempt.checkoutId, attempt.attempt);
+  if (!checkout || current?.captureRefundStatus !== "pending") return;
+  const next = await saveAttempt(deps, tx, current, {
     captureRefundStatus: result.status,
     captureRefundReference: result.refundReference || undefined,
   });

@@ -2,8 +2,8 @@ import type { PaymentSystemOptions } from "@settlekit/core";
 import type { StripeProvider } from "@settlekit/psp-stripe";
 import { stripeProvider } from "@settlekit/psp-stripe";
 import { FakeStripe } from "@settlekit/psp-stripe/testing";
-import type { Dialect, HostWorld } from "./world.js";
-import { makeHostWorld } from "./world.js";
+import type { Dialect, HostWorld, WorldOptions } from "./world.js";
+import { makeHostWorld, withoutPageClosing } from "./world.js";
 
 export const STRIPE_WEBHOOK_SECRET = "whsec_integration_stripe";
 /** Sellers with a Stripe connected account at the fake. */
@@ -22,6 +22,7 @@ export interface StripeWorld extends HostWorld {
 export async function makeStripeWorld(
   dialect: Dialect,
   overrides: Partial<PaymentSystemOptions> = {},
+  options: WorldOptions = {},
 ): Promise<StripeWorld> {
   let fake: FakeStripe | undefined;
   const world = await makeHostWorld(dialect, overrides, async (host) => {
@@ -40,7 +41,11 @@ export async function makeStripeWorld(
       clock: host.clock,
       connectedAccount: (sellerId) => STRIPE_ACCOUNTS[sellerId],
     });
-    return { provider, deliver: () => started.deliver(), close: () => started.close() };
+    return {
+      provider: options.closesPages === false ? withoutPageClosing(provider) : provider,
+      deliver: () => started.deliver(),
+      close: () => started.close(),
+    };
   });
   return { ...world, fake: fake! };
 }

@@ -157,6 +157,7 @@ export async function makeHostWorld<P extends PaymentProvider>(
 export async function makeWorld(
   dialect: Dialect,
   overrides: Partial<PaymentSystemOptions> = {},
+  options: WorldOptions = {},
 ): Promise<World> {
   const world = await makeHostWorld(dialect, overrides, async (host) => {
     const sandbox = sandboxProvider({
@@ -172,9 +173,33 @@ export async function makeWorld(
         return new Response("{}", { status });
       }) as typeof fetch,
     });
-    return { provider: sandbox, deliver: () => sandbox.idle(), close: () => sandbox.close() };
+    return {
+      provider: options.closesPages === false ? withoutPageClosing(sandbox) : sandbox,
+      deliver: () => sandbox.idle(),
+      close: () => sandbox.close(),
+    };
   });
   return { ...world, sandbox: world.provider };
+}
+
+/** How a world's PSP behaves beyond its defaults. */
+export interface WorldOptions {
+  /** `false`: the system sees a PSP without `cancelHostedPayment` (pages stay payable until they expire). */
+  readonly closesPages?: boolean;
+}
+
+/**
+ * The provider as the system sees it, minus `cancelHostedPayment` (a PSP that cannot close a
+ * hosted page); the test still drives the real one.
+ */
+export function withoutPageClosing<P extends PaymentProvider>(provider: P): P {
+  return new Proxy(provider, {
+    get(target, key, receiver) {
+      if (key === "capabilities") return { ...target.capabilities, cancelHostedPayments: false };
+      if (key === "cancelHostedPayment") return undefined;
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 /** Every ledger balance, as `"<account> <currency>" → balance`. */
