@@ -258,7 +258,9 @@ export async function applyPaymentStatus(
         ? (details.failureCode ?? "payment_failed")
         : result.state === "succeeded"
           ? undefined
-          : checkout.failureReason,
+          : result.state === "expired"
+            ? (checkout.failureReason ?? "expired")
+            : checkout.failureReason,
     version: checkout.version + 1,
     updatedAt: deps.clock.now(),
   };

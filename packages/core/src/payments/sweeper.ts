@@ -56,7 +56,8 @@ export async function sweepPendingCheckouts(deps: Deps, limit = 100): Promise<Sw
             remote.status,
             remote.details,
           );
-          if (applied.changed) return "changed";
+          // The PSP closed the page at the deadline itself: that is an expiry, not a missed webhook.
+          if (applied.changed) return applied.checkout.status === "expired" ? "expired" : "changed";
         } catch (error) {
           if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
         }
@@ -109,7 +110,8 @@ async function expire(
     const current = await tx.checkouts.get(checkoutId, { forUpdate: true });
     if (!current) return "deferred";
     const unpaid = current.status === "requires_payment" || current.status === "failed";
-    if (!unpaid) return "changed";
+    // Expired meanwhile by the PSP's own report of the close, or moved on by what the PSP answered.
+    if (!unpaid) return current.status === "expired" ? "expired" : "changed";
     const inFlight = (await tx.paymentAttempts.listByCheckout(checkoutId)).some(
       (a) => a.status === "processing",
     );
