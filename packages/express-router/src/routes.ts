@@ -1,4 +1,4 @@
-import type { Job, JsonObject, PaymentSystem } from "@settlekit/core";
+import type { Job, JsonObject, PaymentAttempt, PaymentSystem } from "@settlekit/core";
 import type { Request } from "express";
 import { z } from "zod";
 import { ApiError } from "./errors.js";
@@ -9,6 +9,7 @@ import {
   deadLettersQuery,
   eventListSchema,
   eventsQuery,
+  paymentAttemptListSchema,
   paymentSchema,
   paymentSummaryListSchema,
   refundBody,
@@ -94,6 +95,29 @@ const jobView = (job: Job) => ({
   history: job.history,
   created_at: job.createdAt.toISOString(),
   updated_at: job.updatedAt.toISOString(),
+});
+
+/** A PSP attempt of a payment as the operator API shows it. */
+const attemptView = (a: PaymentAttempt) => ({
+  object: "payment_attempt",
+  attempt: a.attempt,
+  psp: a.pspId,
+  psp_reference: a.pspReference,
+  amount: a.amount.toString(),
+  currency: a.currency,
+  status: a.status,
+  closed_at: a.closedAt?.toISOString() ?? null,
+  captured_amount: a.capturedAmount?.toString() ?? null,
+  captured_currency: a.capturedCurrency ?? null,
+  unowned_capture: a.unownedReason
+    ? {
+        reason: a.unownedReason,
+        refund_status: a.captureRefundStatus ?? null,
+        refund_reference: a.captureRefundReference ?? null,
+      }
+    : null,
+  created_at: a.createdAt.toISOString(),
+  updated_at: a.updatedAt.toISOString(),
 });
 
 type RefundBody = { payment_order_id?: string; amount?: bigint; reason?: string };
@@ -333,6 +357,22 @@ export const ROUTES: readonly Route[] = [
     errors: [409, 503],
     async handle({ system, params, body }) {
       return { status: 200, body: await system.resolveReview(params.id!, body.decision) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/operator/payments/:id/attempts",
+    operationId: "listPaymentAttempts",
+    summary:
+      "Operator: every PSP attempt of a payment (each hosted page it had), oldest first, with what " +
+      "each captured and the automatic refund of captures no payment order owns",
+    tag: "operator",
+    access: "operator",
+    response: { status: 200, description: "The payment's attempts.", schema: paymentAttemptListSchema },
+    errors: [404],
+    async handle({ system, params }) {
+      const data = (await system.listPaymentAttempts(params.id!)).map(attemptView);
+      return { status: 200, body: { object: "list", data, has_more: false } };
     },
   }),
   route({

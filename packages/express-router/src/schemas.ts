@@ -300,6 +300,36 @@ export const deadLetterSchema = z
   .meta({ id: "Job" });
 export const deadLetterListSchema = list(deadLetterSchema, "JobList");
 
+export const paymentAttemptSchema = z
+  .object({
+    object: z.literal("payment_attempt"),
+    attempt: z.int(),
+    psp: z.string(),
+    psp_reference: z.string(),
+    amount: money,
+    currency: z.string(),
+    status: z.enum(["requires_payment", "processing", "succeeded", "failed", "canceled", "expired"]),
+    closed_at: timestamp.nullable(),
+    captured_amount: money.nullable(),
+    captured_currency: z.string().nullable(),
+    unowned_capture: z
+      .object({
+        reason: z.enum(["superseded", "after_expiry", "after_cancel", "review_rejected"]),
+        refund_status: z.enum(["pending", "succeeded", "failed"]).nullable(),
+        refund_reference: z.string().nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "Set when the PSP captured money on this attempt that no payment order owns (another attempt " +
+          "paid, or it came after expiry or a rejected review): it is refunded automatically.",
+      }),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: "PaymentAttempt" });
+export const paymentAttemptListSchema = list(paymentAttemptSchema, "PaymentAttemptList");
+
 export const webhookResultSchema = z
   .object({ received: z.int(), duplicates: z.int(), deferred: z.int() })
   .meta({ id: "WebhookResult" });

@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deadLetterListSchema, paymentSummaryListSchema } from "../src/schemas.js";
+import { deadLetterListSchema, paymentAttemptListSchema, paymentSummaryListSchema } from "../src/schemas.js";
 import type { World } from "./support/world.js";
 import { asBuyer, asOperator, DIALECTS, makeWorld, paymentBody } from "./support/world.js";
 
@@ -86,5 +86,47 @@ describe.each(DIALECTS)("operator routes on %s", (dialect) => {
       .set(asOperator);
     expect(again.status).toBe(404);
     expect((await request(world.app).get("/v1/operator/dead-letters").set(asOperator)).body.data).toEqual([]);
+  });
+
+  it("lists a payment's PSP attempts: the declined page closed by the retry, then the new one", async () => {
+    const created = await request(world.app)
+      .post("/v1/payments")
+      .set(asBuyer())
+      .set("Idempotency-Key", "attempts-1")
+      .send(paymentBody());
+    const id = String(created.body.id);
+    const first = String(created.body.redirect_url).split("/pay/")[1]!;
+    await world.sandbox.pay(first, { card: "4000 0000 0000 0002" });
+    const declined = world.sandbox.events().at(-1)!;
+    await request(world.app)
+      .post("/v1/webhooks/sandbox")
+      .set("Content-Type", "application/json")
+      .set(declined.headers)
+      .send(declined.rawBody);
+    const retried = await request(world.app)
+      .post(`/v1/payments/${id}/retry`)
+      .set(asBuyer())
+      .set("Idempotency-Key", "attempts-retry-1");
+    expect(retried.status).toBe(200);
+    const res = await request(world.app).get(`/v1/operator/payments/${id}/attempts`).set(asOperator);
+    expect(res.status).toBe(200);
+    const list = paymentAttemptListSchema.parse(res.body);
+    expect(list.data).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        psp_reference: first,
+        status: "canceled",
+        closed_at: expect.any(String),
+        amount: "12345",
+        unowned_capture: null,
+      }),
+      expect.objectContaining({ attempt: 2, status: "requires_payment", closed_at: null }),
+    ]);
+    expect((await request(world.app).get(`/v1/operator/payments/${id}/attempts`).set(asBuyer())).status).toBe(
+      403,
+    );
+    const missing = await request(world.app).get("/v1/operator/payments/chk_nope/attempts").set(asOperator);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatchObject({ code: "not_found" });
   });
 });

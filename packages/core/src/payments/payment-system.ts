@@ -1,3 +1,4 @@
+import type { PaymentAttempt } from "../domain/payment-attempt.js";
 import type { PaymentOrderStatus } from "../domain/payment-order-status.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { Job } from "../ports/jobs.js";
@@ -81,6 +82,12 @@ export interface PaymentSystem {
   ): Promise<JsonObject>;
   /** Operator: dead-lettered jobs (registrations, refunds, notifications), oldest first, with their history. */
   listDeadLetters(query?: { limit?: number; type?: string }): Promise<Job[]>;
+  /**
+   * Every PSP attempt of a payment, oldest first: its reference, status, what it captured and,
+   * for a capture no payment order owns, where its automatic refund stands. NOT_FOUND when the
+   * payment does not exist.
+   */
+  listPaymentAttempts(checkoutId: string): Promise<PaymentAttempt[]>;
   /** Operator: puts a dead job back in the queue with a fresh attempt budget. NOT_FOUND if it is not dead. */
   replayDeadLetter(id: string): Promise<void>;
   /**
@@ -148,6 +155,16 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       };
     },
     listDeadLetters: (query) => deps.store.transaction((tx) => tx.jobs.listDead(query), { readOnly: true }),
+    listPaymentAttempts: (checkoutId) =>
+      deps.store.transaction(
+        async (tx) => {
+          if (!(await tx.checkouts.get(checkoutId))) {
+            throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+          }
+          return tx.paymentAttempts.listByCheckout(checkoutId);
+        },
+        { readOnly: true },
+      ),
     async replayDeadLetter(id) {
       const replayed = await deps.store.transaction((tx) => tx.jobs.replay({ id, now: deps.clock.now() }));
       if (!replayed)
