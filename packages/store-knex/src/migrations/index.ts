@@ -5,6 +5,7 @@ import * as outboxByAggregate from "./0003-outbox-by-aggregate.js";
 import * as deliveryEstimate from "./0004-checkout-delivery-estimate.js";
 import * as sellerOrdersByDate from "./0005-seller-orders-by-date.js";
 import * as reviewAndOrderDescription from "./0006-review-and-order-description.js";
+import * as externalRefunds from "./0009-external-refunds.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0004-checkout-delivery-estimate": deliveryEstimate,
   "0005-seller-orders-by-date": sellerOrdersByDate,
   "0006-review-and-order-description": reviewAndOrderDescription,
+  "0009-external-refunds": externalRefunds,
 };
 
 /** A knex migration source over the shipped migrations. */
