@@ -177,10 +177,12 @@ async function recordExternalRefund(
   );
   if (shares.length === 0) return discrepancy(deps, tx, checkout, event, "exceeds_refundable", nothing);
   const now = deps.clock.now();
+  // One id per refund, suffixed per order: the rows list in the orders' order (same createdAt).
+  const base = `rf_${deps.ids.newId().replaceAll("-", "")}`;
   const inserted: Refund[] = [];
-  for (const share of shares) {
+  for (const [i, share] of shares.entries()) {
     const refund: Refund = {
-      id: `rf_${deps.ids.newId().replaceAll("-", "")}`,
+      id: `${base}_${String(i + 1).padStart(3, "0")}`,
       checkoutId: checkout.id,
       paymentOrderId: share.paymentOrderId,
       amount: share.amount,
@@ -235,10 +237,16 @@ async function recordExternalRefund(
   return { outcome: "applied" };
 }
 
+const awaitingAnswer = (refund: Refund): RefundEventEffect => ({
+  outcome: "deferred",
+  error: `refund ${refund.id} awaits its PSP answer; this may be its report`,
+});
+
 /**
  * Applies a PSP refund event, in the webhook's transaction:
- * 1. a refund settlekit made, found by its PSP refund reference (or, reported before its answer
- *    was stored, by the settlekit refund id the PSP kept): {@link completeRefund};
+ * 1. a refund settlekit made, found by its PSP refund reference: {@link completeRefund}; one
+ *    reported before its PSP answer was stored (named by the settlekit refund id the PSP kept)
+ *    defers the event, as before: the answer completes the refund, the retry finds it done;
  * 2. otherwise the payment is looked up by the PSP's payment reference (scoped to the PSP), its
  *    orders locked (orders before the payment, the order refunds lock in), and
  *    - an external refund already recorded (its rows, by refund reference) moves on with the
@@ -266,15 +274,9 @@ export async function applyRefundEvent(
   if (!found) return { outcome: "deferred", error: "unknown refund" };
   if (event.refundId !== undefined) {
     const mine = await tx.refunds.get(event.refundId);
-    if (
-      mine &&
-      mine.origin !== "external" &&
-      mine.checkoutId === found.id &&
-      (mine.pspRefundReference === undefined || mine.pspRefundReference === event.refundReference)
-    ) {
-      await completeRefund(deps, tx, mine.id, result);
-      return { outcome: "applied" };
-    }
+    // Settlekit's own refund, reported before its PSP answer was stored: that answer completes
+    // it (completing it here too would race it), and the retry of this event then finds it.
+    if (mine && mine.origin !== "external" && mine.checkoutId === found.id) return awaitingAnswer(mine);
   }
   const orders: PaymentOrder[] = [];
   for (const order of await tx.paymentOrders.listByCheckout(found.id)) {
@@ -291,14 +293,11 @@ export async function applyRefundEvent(
     return { outcome: "applied" };
   }
   const refunds = await tx.refunds.listByCheckout(checkout.id);
+  // A PSP that does not keep settlekit's refund id: while one of settlekit's refunds of this
+  // payment has no PSP answer, this may be its report.
   const inFlight = refunds.find(
     (r) => r.origin !== "external" && r.status === "pending" && !r.pspRefundReference,
   );
-  if (inFlight) {
-    return {
-      outcome: "deferred",
-      error: `refund ${inFlight.id} awaits its PSP answer; this may be its report`,
-    };
-  }
+  if (inFlight) return awaitingAnswer(inFlight);
   return recordExternalRefund(deps, tx, checkout, orders, refunds, event);
 }
