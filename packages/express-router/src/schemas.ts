@@ -195,12 +195,9 @@ export const refundSchema = z
       description:
         "Who made the refund: settlekit (through this API), or external (at the PSP directly, e.g. the Stripe Dashboard, learnt from its webhook).",
     }),
-    psp_refund_reference: z
-      .string()
-      .nullable()
-      .meta({
-        description: "The PSP's id of the refund, once known (shared by an external refund's orders).",
-      }),
+    psp_refund_reference: z.string().nullable().meta({
+      description: "The PSP's id of the refund, once known (shared by an external refund's orders).",
+    }),
     created_at: timestamp,
   })
   .meta({ id: "Refund" });
