@@ -469,6 +469,18 @@ describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %
     expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 11_345n });
   });
 
+  it("two reports of one Dashboard refund handled at once record it once", async () => {
+    const { id, session, s1, s2 } = await paid();
+    const made = world.fake.dashboardRefund(session, { amount: 1_000, pending: true });
+    world.fake.settleRefund(made.id, "succeeded");
+    const [created, , updated] = world.fake.drainWebhooks();
+    await Promise.all([hand([created!]), hand([updated!])]);
+    expect(await refundsOf(id)).toEqual([`${s1} 810 succeeded external`, `${s2} 190 succeeded external`]);
+    expect(await world.store.knex("settlekit_journals").where({ kind: "refund" })).toHaveLength(2);
+    expect((await outboxTypes(id)).filter((t) => t === "refund.external")).toHaveLength(1);
+    await expectBalanced();
+  });
+
   it("more than settlekit has left (its own refund failed at Stripe, not yet reported): what fits, and a discrepancy", async () => {
     const { id, session, s1, s2 } = await paid();
     world.fake.holdNextRefunds(1);

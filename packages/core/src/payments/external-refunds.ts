@@ -190,7 +190,6 @@ async function recordExternalRefund(
       status: "pending",
       pspRefundReference: event.refundReference,
       origin: "external",
-      reason: "external",
       version: 1,
       createdAt: now,
       updatedAt: now,
