@@ -191,6 +191,13 @@ export const refundSchema = z
     currency: z.string(),
     status: z.enum(["pending", "succeeded", "failed"]),
     failure_reason: z.string().nullable(),
+    origin: z.enum(["settlekit", "external"]).meta({
+      description:
+        "Who made the refund: settlekit (through this API), or external (at the PSP directly, e.g. the Stripe Dashboard, learnt from its webhook).",
+    }),
+    psp_refund_reference: z.string().nullable().meta({
+      description: "The PSP's id of the refund, once known (shared by an external refund's orders).",
+    }),
     created_at: timestamp,
   })
   .meta({ id: "Refund" });
@@ -229,6 +236,7 @@ export const paymentSchema = z
         amount: true,
         status: true,
         failure_reason: true,
+        origin: true,
       }),
     ),
     review: z

@@ -34,7 +34,8 @@ export interface SandboxPaymentWire {
 export interface SandboxRefundWire {
   readonly reference: string;
   readonly payment_reference: string;
-  readonly refund_id: string;
+  /** `null` for a refund made in the sandbox's dashboard, not by settlekit. */
+  readonly refund_id: string | null;
   readonly amount: string;
   readonly currency: string;
   readonly status: string;
@@ -107,7 +108,7 @@ export function refundWire(refund: SandboxRefund): SandboxRefundWire {
   return {
     reference: refund.refundReference,
     payment_reference: refund.pspReference,
-    refund_id: refund.refundId,
+    refund_id: refund.refundId ?? null,
     amount: refund.amount.toString(),
     currency: refund.currency,
     status: refund.status,

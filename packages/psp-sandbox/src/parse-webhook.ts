@@ -101,12 +101,14 @@ export function parseSandboxWebhook(
   }
   if (type === "refund.succeeded" || type === "refund.failed") {
     const refund = section(body.data, "refund");
+    const refundId = optionalText(refund, "refund_id");
     return [
       {
         kind: "refund",
         eventId,
         pspReference: text(refund, "payment_reference"),
         refundReference: text(refund, "reference"),
+        ...(refundId ? { refundId } : {}),
         status: type === "refund.failed" ? "failed" : "succeeded",
         amount: minorUnits(refund, "amount"),
         currency: text(refund, "currency"),

@@ -45,7 +45,8 @@ export interface SandboxPayment {
 export interface SandboxRefund {
   readonly refundReference: string;
   readonly pspReference: string;
-  readonly refundId: string;
+  /** Settlekit's refund id; absent for a refund made in the sandbox's dashboard (`refundFromDashboard`). */
+  readonly refundId?: string | undefined;
   readonly amount: bigint;
   readonly currency: string;
   readonly reason?: string | undefined;

@@ -3,7 +3,7 @@ import { PspError, requestFingerprint } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
 import { rejected } from "./errors.js";
 import { findPayment } from "./payment-attempt.js";
-import type { SandboxRefund } from "./records.js";
+import type { SandboxPayment, SandboxRefund } from "./records.js";
 import { newId } from "./records.js";
 
 const result = (refund: SandboxRefund): RefundResult => ({
@@ -47,7 +47,19 @@ export function refundPayment(ctx: SandboxContext, input: RefundInput): RefundRe
   const print = fingerprint(input);
   const known = ctx.state.refundRequests.earlier(input.idempotencyKey, input.refundId, print);
   if (known) return result(ctx.state.refunds.get(known)!);
-  const payment = findPayment(ctx, input.pspReference);
+  const payment = refundablePayment(ctx, input.pspReference, input.amount, input.currency);
+  const refund = makeRefund(ctx, payment, input.amount, {
+    refundId: input.refundId,
+    reason: input.reason,
+    hold: ctx.faults.takeRefundHold(),
+  });
+  ctx.state.refundRequests.remember(input.idempotencyKey, input.refundId, print, refund.refundReference);
+  return result(refund);
+}
+
+/** The payment, when it can give back `amount` in `currency`; the PSP's refusal otherwise. */
+function refundablePayment(ctx: SandboxContext, pspReference: string, amount: bigint, currency: string) {
+  const payment = findPayment(ctx, pspReference);
   if (payment.status !== "succeeded") {
     throw rejected(
       `Payment ${payment.pspReference} is ${payment.status}; only succeeded payments can be refunded.`,
@@ -55,38 +67,69 @@ export function refundPayment(ctx: SandboxContext, input: RefundInput): RefundRe
       "pspReference",
     );
   }
-  if (input.currency !== payment.currency) {
+  if (currency !== payment.currency) {
     throw rejected(
-      `Refund currency ${input.currency} differs from the payment's ${payment.currency}.`,
+      `Refund currency ${currency} differs from the payment's ${payment.currency}.`,
       "currency_mismatch",
       "currency",
     );
   }
   const left = payment.amount - payment.amountRefunded;
-  if (input.amount > left) {
+  if (amount > left) {
     throw new PspError(
       "REFUND_EXCEEDS_CAPTURED",
       "fatal",
-      `Refund of ${input.amount} exceeds the ${left} minor units left to refund.`,
+      `Refund of ${amount} exceeds the ${left} minor units left to refund.`,
       { pspCode: "amount_too_large", param: "amount" },
     );
   }
+  return payment;
+}
+
+/** Records a refund of `payment` (settled at once unless held) and emits its event when settled. */
+function makeRefund(
+  ctx: SandboxContext,
+  payment: SandboxPayment,
+  amount: bigint,
+  options: { refundId?: string | undefined; reason?: string | undefined; hold: boolean },
+): SandboxRefund {
   const refund: SandboxRefund = {
     refundReference: newId("sbx_re"),
     pspReference: payment.pspReference,
-    refundId: input.refundId,
-    amount: input.amount,
-    currency: input.currency,
-    reason: input.reason,
-    status: ctx.faults.takeRefundHold() ? "pending" : "succeeded",
+    refundId: options.refundId,
+    amount,
+    currency: payment.currency,
+    reason: options.reason,
+    status: options.hold ? "pending" : "succeeded",
     createdAt: ctx.now(),
   };
   ctx.state.refunds.set(refund.refundReference, refund);
-  ctx.state.refundRequests.remember(input.idempotencyKey, input.refundId, print, refund.refundReference);
-  payment.amountRefunded += input.amount;
+  payment.amountRefunded += amount;
   payment.updatedAt = refund.createdAt;
   if (refund.status === "succeeded") ctx.emit("refund.succeeded", payment, refund);
-  return result(refund);
+  return refund;
+}
+
+/**
+ * `sandbox.refundFromDashboard`: a refund made at the sandbox directly, as a Stripe Dashboard
+ * refund is — not through `refund`, so it carries no settlekit refund id (`refund_id: null` in
+ * its webhook). The same checks as `refund` (a succeeded payment, never more than is left);
+ * `amount` defaults to everything left. Settles at once with `refund.succeeded`, or with
+ * `hold: true` stays `pending` (no event) until `faults.settleHeldRefunds`.
+ */
+export function refundFromDashboard(
+  ctx: SandboxContext,
+  pspReference: string,
+  amount?: bigint,
+  options: { hold?: boolean; reason?: string } = {},
+): SandboxRefund {
+  const payment = findPayment(ctx, pspReference);
+  const refunded = amount ?? payment.amount - payment.amountRefunded;
+  if (typeof refunded !== "bigint" || refunded <= 0n) {
+    throw rejected("amount must be a positive bigint of minor units.", "parameter_invalid", "amount");
+  }
+  refundablePayment(ctx, pspReference, refunded, payment.currency);
+  return makeRefund(ctx, payment, refunded, { reason: options.reason, hold: options.hold === true });
 }
 
 /** The money of a refund that failed goes back to its payment, and `refund.failed` goes out. */

@@ -11,7 +11,7 @@ import { parseSandboxWebhook } from "./parse-webhook.js";
 import { findPayment, payOptionsToForm, submitPaymentForm } from "./payment-attempt.js";
 import { payoutSeller } from "./payouts.js";
 import { snapshot, toRetrievedPayment } from "./records.js";
-import { failRefundAfterSuccess, refundPayment, settleHeldRefunds } from "./refunds.js";
+import { failRefundAfterSuccess, refundFromDashboard, refundPayment, settleHeldRefunds } from "./refunds.js";
 import { registerPayment } from "./registration.js";
 import { settlementCsv, settlementRecords } from "./settlement-csv.js";
 import { expire, settleNow } from "./transitions.js";
@@ -85,6 +85,9 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
         );
       }
       return retrieve(pspReference);
+    },
+    async refundFromDashboard(pspReference, amount, refundOptions) {
+      return Object.freeze({ ...refundFromDashboard(ctx, pspReference, amount, refundOptions) });
     },
 
     async tick() {

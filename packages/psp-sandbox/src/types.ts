@@ -36,6 +36,17 @@ export interface SandboxProvider extends PaymentProvider {
   settle(pspReference: string): Promise<RetrievedPayment>;
   /** Closes an unpaid (or still processing) payment as `expired`. Throws when already final. */
   expire(pspReference: string): Promise<RetrievedPayment>;
+  /**
+   * Plays an operator refunding in the PSP's dashboard, outside settlekit: a refund of a succeeded
+   * payment with no settlekit refund id, reported by `refund.succeeded` (`refund_id: null`), or
+   * with `hold: true` left `pending` until `faults.settleHeldRefunds`. `amount` defaults to what
+   * is left. The same refusals as `refund` (not paid, more than is left).
+   */
+  refundFromDashboard(
+    pspReference: string,
+    amount?: bigint,
+    options?: { hold?: boolean; reason?: string },
+  ): Promise<Readonly<SandboxRefund>>;
 
   /**
    * Runs the time-based work due by the sandbox's clock (settlements, expiries, webhook retries and

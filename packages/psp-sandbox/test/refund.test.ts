@@ -56,4 +56,48 @@ describe("refund (sandbox specifics)", () => {
       pspCode: "charge_not_refundable",
     });
   });
+  it("reports a dashboard refund with no settlekit refund id, and a settlekit refund with its id", async () => {
+    const { sandbox, pspReference } = await paid();
+    await sandbox.refund(input(pspReference));
+    const dashboard = await sandbox.refundFromDashboard(pspReference, 2_000n);
+    expect(dashboard).toMatchObject({ pspReference, amount: 2_000n, status: "succeeded" });
+    expect(dashboard.refundId).toBeUndefined();
+    const events = await Promise.all(
+      sandbox
+        .events()
+        .filter((e) => e.type === "refund.succeeded")
+        .map(async (e) => (await sandbox.parseWebhook({ rawBody: e.rawBody, headers: e.headers }))[0]),
+    );
+    expect(events).toEqual([
+      expect.objectContaining({ kind: "refund", pspReference, refundId: "rf_1", amount: 1_000n }),
+      expect.objectContaining({ kind: "refund", pspReference, amount: 2_000n }),
+    ]);
+    expect(events[1]).not.toHaveProperty("refundId");
+    expect(JSON.parse(sandbox.events().at(-1)!.rawBody).data.refund.refund_id).toBeNull();
+    // The rest by default; then nothing is left, as for `refund`.
+    expect((await sandbox.refundFromDashboard(pspReference)).amount).toBe(12_345n - 3_000n);
+    await expect(sandbox.refundFromDashboard(pspReference, 1n)).rejects.toMatchObject({
+      code: "REFUND_EXCEEDS_CAPTURED",
+      pspCode: "amount_too_large",
+    });
+  });
+
+  it("holds a dashboard refund pending until the held refunds settle", async () => {
+    const { sandbox, pspReference } = await paid();
+    const held = await sandbox.refundFromDashboard(pspReference, 500n, { hold: true });
+    expect(held.status).toBe("pending");
+    expect(sandbox.events().filter((e) => e.type.startsWith("refund."))).toEqual([]);
+    expect((await sandbox.retrievePayment({ pspReference })).amountRefunded).toBe(500n);
+    sandbox.faults.settleHeldRefunds("succeeded");
+    expect(sandbox.events().map((e) => e.type)).toContain("refund.succeeded");
+    expect(sandbox.refunds()[0]).toMatchObject({ status: "succeeded" });
+  });
+
+  it("refuses a dashboard refund of an unpaid payment", async () => {
+    const { sandbox } = testSandbox();
+    const { pspReference } = await sandbox.createHostedPayment(registrationInput());
+    await expect(sandbox.refundFromDashboard(pspReference, 1n)).rejects.toMatchObject({
+      pspCode: "charge_not_refundable",
+    });
+  });
 });

@@ -105,6 +105,7 @@ describe("parseWebhook", () => {
       eventId: s.events()[2]!.id,
       pspReference,
       refundReference,
+      refundId: "rf",
       status: "succeeded",
       amount: 45n,
       currency: "USD",

@@ -72,16 +72,46 @@ const REFUND_STATUS: Readonly<Record<string, RefundStatus>> = {
   canceled: "failed",
 };
 
-function refundEvent(at: Occurrence, refund: Stripe.Refund): PspEvent {
+/**
+ * The session settlekit knows a refunded payment by. Settlekit writes it on every refund it
+ * makes; a refund made elsewhere (the Dashboard) names only its PaymentIntent, whose session is
+ * looked up as for PaymentIntent events (once per webhook). A PaymentIntent no Checkout Session
+ * created keeps its own id, which settlekit does not know: core defers the event.
+ */
+async function refundedPaymentReference(
+  options: ResolvedStripeOptions,
+  refund: Stripe.Refund,
+  sessionOf: Map<string, Promise<string | undefined>>,
+): Promise<string> {
+  const session = refund.metadata?.[META.sessionId];
+  if (session) return session;
+  const intent = idOf(refund.payment_intent);
+  if (!intent) return idOf(refund.charge) ?? "";
+  let found = sessionOf.get(intent);
+  if (!found) {
+    found = call("Finding the Checkout Session of a refunded PaymentIntent", () =>
+      options.client.checkout.sessions.list({ payment_intent: intent, limit: 1 }),
+    ).then((sessions) => sessions.data[0]?.id);
+    sessionOf.set(intent, found);
+  }
+  return (await found) ?? intent;
+}
+
+async function refundEvent(
+  options: ResolvedStripeOptions,
+  at: Occurrence,
+  refund: Stripe.Refund,
+  sessionOf: Map<string, Promise<string | undefined>> = new Map(),
+): Promise<PspEvent> {
   const currency = isoCurrency(refund.currency);
+  const refundId = refund.metadata?.[META.refundId];
   return {
     kind: "refund",
     ...at,
-    // The session settlekit knows the payment by, written on every refund it makes; a refund made
-    // elsewhere (the Dashboard) is named by its PaymentIntent.
-    pspReference:
-      refund.metadata?.[META.sessionId] ?? idOf(refund.payment_intent) ?? idOf(refund.charge) ?? "",
+    pspReference: await refundedPaymentReference(options, refund, sessionOf),
     refundReference: refund.id,
+    // Absent on a Dashboard refund: settlekit records it as an external refund.
+    ...(refundId ? { refundId } : {}),
     status: REFUND_STATUS[refund.status ?? ""] ?? "pending",
     ...(refund.status === "failed" && refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
     amount: fromStripeAmount(refund.amount, currency),
@@ -157,7 +187,8 @@ async function intentEvent(
  *   decline code; the buyer may still retry on the page).
  * - `refund.created` / `refund.updated` / `refund.failed` / `charge.refund.updated`, and
  *   `charge.refunded` for the refunds its charge lists → refund events (with Stripe's
- *   `failure_reason` when failed: a bank refund can fail after it succeeded).
+ *   `failure_reason` when failed: a bank refund can fail after it succeeded). A refund made in
+ *   the Dashboard carries no settlekit metadata: its session is found from its PaymentIntent.
  * - `transfer.*` (Connect payouts to sellers) → payout events; `payout.*` of the platform's own
  *   balance → bank payout events (a connected account's own payouts are the seller's business).
  * Any other type is acknowledged as `ignored`: `payment_intent.succeeded` among them, since the
@@ -188,13 +219,18 @@ export async function parseStripeWebhook(
     case "refund.updated":
     case "refund.failed":
     case "charge.refund.updated":
-      return [refundEvent(at, event.data.object)];
+      return [await refundEvent(options, at, event.data.object)];
     case "charge.refunded": {
       // The charge lists its refunds only when Stripe includes them; each refund also has its
       // own `refund.*` event, and settlekit dedupes by refund reference, not by event.
       const refunds = event.data.object.refunds?.data ?? [];
       if (refunds.length === 0) return [{ kind: "ignored", ...at, type: event.type }];
-      return refunds.map((refund, i) => refundEvent({ ...at, eventId: `${event.id}:${i}` }, refund));
+      const sessionOf = new Map<string, Promise<string | undefined>>();
+      return Promise.all(
+        refunds.map((refund, i) =>
+          refundEvent(options, { ...at, eventId: `${event.id}:${i}` }, refund, sessionOf),
+        ),
+      );
     }
     case "transfer.created":
     case "transfer.updated":

@@ -212,7 +212,13 @@ describe("parseWebhook: Stripe events in settlekit's words", () => {
     });
     const events = await parseAll();
     expect(kinds(events)).toEqual(["refund succeeded", "ignored charge.refunded"]);
-    expect(events[0]).toMatchObject({ pspReference, refundReference, amount: 345n, currency: "USD" });
+    expect(events[0]).toMatchObject({
+      pspReference,
+      refundReference,
+      refundId: "rf_1",
+      amount: 345n,
+      currency: "USD",
+    });
     const refund = world.fake.object<Stripe.Refund>("refund", refundReference);
     expect(await parseEvent("refund.updated", { ...refund, status: "failed" })).toEqual([
       expect.objectContaining({ kind: "refund", status: "failed", refundReference }),
@@ -228,6 +234,48 @@ describe("parseWebhook: Stripe events in settlekit's words", () => {
         refundReference,
         status: "succeeded",
       }),
+    ]);
+  });
+
+  it("maps a Dashboard refund (no settlekit metadata) to the session its PaymentIntent came from", async () => {
+    world = await stripeWorld();
+    const { pspReference } = await world.provider.createHostedPayment(registrationInput());
+    world.fake.pay(pspReference, "succeeded");
+    world.fake.drainWebhooks();
+    const made = world.fake.dashboardRefund(pspReference, { amount: 1_000, pending: true });
+    expect(made.metadata).toEqual({});
+    const events = await parseAll();
+    expect(kinds(events)).toEqual(["refund pending", "ignored charge.refunded"]);
+    expect(events[0]).toEqual(
+      expect.objectContaining({ pspReference, refundReference: made.id, amount: 1_000n, currency: "USD" }),
+    );
+    expect(events[0]).not.toHaveProperty("refundId");
+    world.fake.settleRefund(made.id, "succeeded");
+    expect(await parseAll()).toEqual([
+      expect.objectContaining({
+        kind: "refund",
+        pspReference,
+        refundReference: made.id,
+        status: "succeeded",
+      }),
+    ]);
+    // Listed on its charge too: one session lookup serves every refund of the webhook.
+    const charge = {
+      ...world.fake.object<Stripe.Charge>("charge", String(made.charge)),
+      refunds: {
+        data: [world.fake.object<Stripe.Refund>("refund", made.id), world.fake.dashboardRefund(pspReference)],
+      },
+    };
+    world.fake.requests.length = 0;
+    expect(await parseEvent("charge.refunded", charge)).toEqual([
+      expect.objectContaining({ pspReference, refundReference: made.id }),
+      expect.objectContaining({ pspReference, amount: 12_345n - 1_000n }),
+    ]);
+    expect(world.fake.requests.filter((r) => r.path === "/v1/checkout/sessions")).toHaveLength(1);
+    // A PaymentIntent no session made keeps its own id (settlekit does not know it: deferred).
+    const stray = { ...made, id: "re_stray", payment_intent: "pi_elsewhere" };
+    expect(await parseEvent("refund.created", stray)).toEqual([
+      expect.objectContaining({ kind: "refund", pspReference: "pi_elsewhere", refundReference: "re_stray" }),
     ]);
   });
 

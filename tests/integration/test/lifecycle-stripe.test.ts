@@ -341,3 +341,199 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     expect(await balances()).toEqual(fulfilledOn(10_000n));
   });
 });
+
+describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %s", (dialect) => {
+  let world: StripeWorld;
+  afterEach(async () => world?.close());
+
+  const balances = () => balancesOf(world);
+  const outboxTypes = (checkoutId: string) => outboxTypesOf(world, checkoutId);
+  const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
+
+  async function paid(options: Parameters<typeof makeStripeWorld>[1] = {}) {
+    world = await makeStripeWorld(dialect, options);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const session = referenceOf(created.body);
+    world.fake.pay(session, "succeeded");
+    await world.deliver();
+    const [s1, s2] = (created.body.orders as { id: string }[]).map((o) => o.id);
+    return { id: String(created.body.id), session, s1: s1!, s2: s2! };
+  }
+
+  async function expectBalanced() {
+    const sums = new Map<string, bigint>();
+    for (const [key, balance] of Object.entries(await balances())) {
+      const currency = key.split(" ")[1]!;
+      sums.set(currency, (sums.get(currency) ?? 0n) + balance);
+    }
+    for (const sum of sums.values()) expect(sum).toBe(0n);
+  }
+
+  const refundsOf = async (id: string) =>
+    ((await world.system.getCheckout(id)).refunds as Record<string, string>[]).map((r) =>
+      [r.payment_order_id, r.amount, r.status, r.origin].join(" "),
+    );
+
+  /** Hands webhooks to the host in the given order. */
+  const hand = async (webhooks: { rawBody: string; headers: Record<string, string> }[]) => {
+    for (const w of webhooks) await world.system.handleWebhook("stripe", w);
+  };
+
+  it("a full Dashboard refund is booked as external refunds of both orders", async () => {
+    const { id, session, s1, s2 } = await paid();
+    const made = world.fake.dashboardRefund(session);
+    await world.deliver();
+    expect(world.webhookStatuses.every((s) => s === 200)).toBe(true);
+    expect(await world.system.getCheckout(id)).toMatchObject({
+      status: "refunded",
+      refunded_amount: "12345",
+    });
+    expect(await refundsOf(id)).toEqual([`${s1} 10000 succeeded external`, `${s2} 2345 succeeded external`]);
+    expect(await balances()).toEqual({
+      "psp:stripe:receivable USD": 0n,
+      "seller:S1:pending USD": 0n,
+      "seller:S2:pending USD": 0n,
+    });
+    await world.work();
+    expect(world.published.find((e) => e.type === "refund.external")?.payload).toMatchObject({
+      psp: "stripe",
+      psp_reference: session,
+      psp_refund_reference: made.id,
+      amount: "12345",
+    });
+  });
+
+  it("a partial Dashboard refund is spread over both sellers in proportion", async () => {
+    const { id, session, s1, s2 } = await paid();
+    world.fake.dashboardRefund(session, { amount: 1_000 });
+    await world.deliver();
+    expect(await refundsOf(id)).toEqual([`${s1} 810 succeeded external`, `${s2} 190 succeeded external`]);
+    expect(await balances()).toEqual({
+      "psp:stripe:receivable USD": 11_345n,
+      "seller:S1:pending USD": -9_190n,
+      "seller:S2:pending USD": -2_155n,
+    });
+  });
+
+  it("after fulfilment it comes out of the seller's available balance", async () => {
+    const { session, s1 } = await paid({ fees });
+    await world.system.fulfilOrder({ paymentOrderId: s1 });
+    world.fake.dashboardRefund(session, { amount: 1_000 });
+    await world.deliver();
+    expect(await balances()).toEqual({
+      "psp:stripe:receivable USD": 11_345n,
+      "seller:S1:pending USD": 0n,
+      "seller:S1:available USD": -(8_500n - 810n),
+      "platform:commission USD": -1_000n,
+      "platform:logistics USD": -500n,
+      "seller:S2:pending USD": -2_155n,
+    });
+    await expectBalanced();
+  });
+
+  it("pending (refund.created) holds fulfilment; succeeded (refund.updated) books it once", async () => {
+    const { id, session, s1, s2 } = await paid({ fees });
+    const made = world.fake.dashboardRefund(session, { amount: 1_000, pending: true });
+    await world.deliver();
+    expect(await refundsOf(id)).toEqual([`${s1} 810 pending external`, `${s2} 190 pending external`]);
+    expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 12_345n });
+    await expect(world.system.fulfilOrder({ paymentOrderId: s1 })).rejects.toMatchObject({
+      details: { reason: "refund_pending" },
+    });
+    world.fake.settleRefund(made.id, "succeeded");
+    await world.deliver();
+    expect(await refundsOf(id)).toEqual([`${s1} 810 succeeded external`, `${s2} 190 succeeded external`]);
+    expect(await world.system.fulfilOrder({ paymentOrderId: s1 })).toMatchObject({ status: "fulfilled" });
+    await expectBalanced();
+  });
+
+  it("reordered and duplicated events (succeeded first, each twice) book once and never go back to pending", async () => {
+    const { id, session, s1, s2 } = await paid();
+    const made = world.fake.dashboardRefund(session, { amount: 1_000, pending: true });
+    world.fake.settleRefund(made.id, "succeeded");
+    const webhooks = world.fake.drainWebhooks();
+    expect(webhooks.map((w) => JSON.parse(w.rawBody).type)).toEqual([
+      "refund.created",
+      "charge.refunded",
+      "refund.updated",
+    ]);
+    const reversed = [...webhooks].reverse();
+    await hand([...reversed, ...reversed]);
+    expect(await refundsOf(id)).toEqual([`${s1} 810 succeeded external`, `${s2} 190 succeeded external`]);
+    expect(await world.store.knex("settlekit_journals").where({ kind: "refund" })).toHaveLength(2);
+    expect((await outboxTypes(id)).filter((t) => t.startsWith("refund"))).toEqual([
+      "refund.succeeded",
+      "refund.succeeded",
+      "refund.external",
+    ]);
+    expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 11_345n });
+  });
+
+  it("two reports of one Dashboard refund handled at once record it once", async () => {
+    const { id, session, s1, s2 } = await paid();
+    const made = world.fake.dashboardRefund(session, { amount: 1_000, pending: true });
+    world.fake.settleRefund(made.id, "succeeded");
+    const [created, , updated] = world.fake.drainWebhooks();
+    await Promise.all([hand([created!]), hand([updated!])]);
+    expect(await refundsOf(id)).toEqual([`${s1} 810 succeeded external`, `${s2} 190 succeeded external`]);
+    expect(await world.store.knex("settlekit_journals").where({ kind: "refund" })).toHaveLength(2);
+    expect((await outboxTypes(id)).filter((t) => t === "refund.external")).toHaveLength(1);
+    await expectBalanced();
+  });
+
+  it("more than settlekit has left (its own refund failed at Stripe, not yet reported): what fits, and a discrepancy", async () => {
+    const { id, session, s1, s2 } = await paid();
+    world.fake.holdNextRefunds(1);
+    const own = await world.system.refund({ paymentOrderId: s1 }, { idempotencyKey: "r1" });
+    expect(own).toMatchObject({ status: "pending" });
+    await world.deliver();
+    const [stripeRefund] = world.fake.all<{ id: string }>("refund");
+    world.fake.settleRefund(stripeRefund!.id, "failed", "expired_or_canceled_card");
+    const lateFailure = world.fake.drainWebhooks();
+    // Stripe has all 123.45 back to refund; settlekit still counts its 100.00 as pending.
+    world.fake.dashboardRefund(session);
+    await world.deliver();
+    expect(await refundsOf(id)).toEqual([`${s1} 10000 pending settlekit`, `${s2} 2345 succeeded external`]);
+    await world.work();
+    expect(world.published.find((e) => e.type === "refund.external_discrepancy")?.payload).toMatchObject({
+      reason: "exceeds_refundable",
+      reported_amount: "12345",
+      booked_amount: "2345",
+      unallocated_amount: "10000",
+    });
+    await hand(lateFailure);
+    expect(await refundsOf(id)).toEqual([`${s1} 10000 failed settlekit`, `${s2} 2345 succeeded external`]);
+    expect(await balances()).toEqual({
+      "psp:stripe:receivable USD": 10_000n,
+      "seller:S1:pending USD": -10_000n,
+      "seller:S2:pending USD": 0n,
+    });
+    await expectBalanced();
+  });
+
+  it("a Dashboard refund of a payment settlekit never registered stays deferred", async () => {
+    world = await makeStripeWorld(dialect);
+    // Registered at Stripe directly, not through settlekit: no checkout knows the session.
+    const { pspReference } = await world.provider.createHostedPayment({
+      checkoutId: "chk_elsewhere",
+      amount: 500n,
+      currency: "USD",
+      method: "card",
+      orders: [{ paymentOrderId: "po_elsewhere", sellerId: "S1", amount: 500n }],
+      successUrl: "https://shop.test/done",
+      cancelUrl: "https://shop.test/cart",
+      createdAt: world.clock.now(),
+      buyerId: "B9",
+      metadata: {},
+      idempotencyKey: "elsewhere",
+    });
+    world.fake.pay(pspReference, "succeeded");
+    world.fake.drainWebhooks();
+    world.fake.dashboardRefund(pspReference);
+    const [created] = world.fake.drainWebhooks();
+    const result = await world.system.handleWebhook("stripe", created!);
+    expect(result).toMatchObject({ received: 1, deferred: 1 });
+    expect(await world.store.knex("settlekit_refunds")).toEqual([]);
+    expect(await balances()).toEqual({});
+  });
+});

@@ -497,3 +497,445 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     for (const field of ["commission", "logistics", "net"]) expect(buyer).not.toHaveProperty(field);
   });
 });
+
+describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard) on %s", (dialect) => {
+  let world: World;
+  afterEach(async () => world?.close());
+
+  const balances = () => balancesOf(world);
+  const outboxTypes = (checkoutId: string) => outboxTypesOf(world, checkoutId);
+  /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
+  const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
+
+  /** A paid two-seller payment (S1 100.00, S2 23.45). */
+  async function paid(options: Parameters<typeof makeWorld>[1] = {}) {
+    world = await makeWorld(dialect, options);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const pspReference = referenceOf(created.body);
+    await world.sandbox.pay(pspReference, { card: "4242 4242 4242 4242" });
+    await world.deliver();
+    const [s1, s2] = (created.body.orders as { id: string }[]).map((o) => o.id);
+    return { id: String(created.body.id), pspReference, s1: s1!, s2: s2! };
+  }
+
+  /** Every currency of the ledger sums to zero. */
+  async function expectBalanced() {
+    const sums = new Map<string, bigint>();
+    for (const [key, balance] of Object.entries(await balances())) {
+      const currency = key.split(" ")[1]!;
+      sums.set(currency, (sums.get(currency) ?? 0n) + balance);
+    }
+    for (const sum of sums.values()) expect(sum).toBe(0n);
+  }
+
+  const refundsOf = async (id: string) =>
+    (await world.system.getCheckout(id)).refunds as {
+      payment_order_id: string;
+      amount: string;
+      status: string;
+      origin: string;
+    }[];
+
+  /** A signed sandbox refund report, as its dashboard would send it (no settlekit refund id). */
+  async function report(refund: {
+    paymentReference: string;
+    reference: string;
+    amount: bigint;
+    currency?: string;
+    type?: "refund.succeeded" | "refund.failed";
+    eventId?: string;
+  }) {
+    const type = refund.type ?? "refund.succeeded";
+    const rawBody = JSON.stringify({
+      id: refund.eventId ?? `evt_${refund.reference}_${type}`,
+      type,
+      created: Math.floor(world.clock.now().getTime() / 1000),
+      data: {
+        refund: {
+          reference: refund.reference,
+          payment_reference: refund.paymentReference,
+          refund_id: null,
+          amount: refund.amount.toString(),
+          currency: refund.currency ?? "USD",
+          status: type === "refund.failed" ? "failed" : "succeeded",
+          reason: null,
+        },
+      },
+    });
+    const signature = signSandboxWebhook(
+      "whsec_integration",
+      rawBody,
+      Math.floor(world.clock.now().getTime() / 1000),
+    );
+    return world.system.handleWebhook("sandbox", {
+      rawBody,
+      headers: { "settlekit-sandbox-signature": signature },
+    });
+  }
+
+  const webhookEvent = (eventId: string) =>
+    world.store.knex("settlekit_webhook_events").where({ event_id: eventId }).first();
+
+  it("a full refund from the dashboard is booked as external refunds of both orders", async () => {
+    const { id, pspReference, s1, s2 } = await paid();
+    const made = await world.sandbox.refundFromDashboard(pspReference);
+    await world.deliver();
+    const view = await world.system.getCheckout(id, { buyerId: "B1" });
+    expect(view).toMatchObject({
+      status: "refunded",
+      refunded_amount: "12345",
+      orders: [
+        { refund_status: "refunded", refunded_amount: "10000" },
+        { refund_status: "refunded", refunded_amount: "2345" },
+      ],
+    });
+    expect(await refundsOf(id)).toEqual([
+      expect.objectContaining({
+        payment_order_id: s1,
+        amount: "10000",
+        status: "succeeded",
+        origin: "external",
+      }),
+      expect.objectContaining({
+        payment_order_id: s2,
+        amount: "2345",
+        status: "succeeded",
+        origin: "external",
+      }),
+    ]);
+    expect(await balances()).toEqual({
+      "psp:sandbox:receivable USD": 0n,
+      "seller:S1:pending USD": 0n,
+      "seller:S2:pending USD": 0n,
+    });
+    expect((await outboxTypes(id)).filter((t) => t.startsWith("refund"))).toEqual([
+      "refund.succeeded",
+      "refund.succeeded",
+      "refund.external",
+    ]);
+    await world.work();
+    const external = world.published.find((e) => e.type === "refund.external");
+    expect(external?.payload).toMatchObject({
+      checkout_id: id,
+      psp: "sandbox",
+      psp_reference: pspReference,
+      psp_refund_reference: made.refundReference,
+      status: "succeeded",
+      amount: "12345",
+      unallocated_amount: "0",
+      refunds: [
+        { payment_order_id: s1, origin: "external", psp_refund_reference: made.refundReference },
+        { payment_order_id: s2, origin: "external", psp_refund_reference: made.refundReference },
+      ],
+    });
+    // Nothing was deferred, so nothing is given up on an hour later.
+    const [stored] = world.sandbox.events().filter((e) => e.type === "refund.succeeded");
+    expect(await webhookEvent(stored!.id)).toMatchObject({ status: "processed", last_error: null });
+    expect(await world.system.sellerWallet("S1")).toMatchObject({
+      balances: [{ currency: "USD", pending: "0", available: "0" }],
+    });
+  });
+
+  it("a partial dashboard refund is spread over both sellers in proportion, the rest stays theirs", async () => {
+    const { id, pspReference, s1, s2 } = await paid();
+    await world.sandbox.refundFromDashboard(pspReference, 1_000n);
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({
+      status: "partially_refunded",
+      refunded_amount: "1000",
+      orders: [
+        { refund_status: "partially_refunded", refunded_amount: "810" },
+        { refund_status: "partially_refunded", refunded_amount: "190" },
+      ],
+    });
+    expect((await refundsOf(id)).map((r) => [r.payment_order_id, r.amount, r.origin])).toEqual([
+      [s1, "810", "external"],
+      [s2, "190", "external"],
+    ]);
+    expect(await balances()).toEqual({
+      "psp:sandbox:receivable USD": 11_345n,
+      "seller:S1:pending USD": -9_190n,
+      "seller:S2:pending USD": -2_155n,
+    });
+    // settlekit can refund exactly what is left of an order, no more.
+    await expect(
+      world.system.refund({ paymentOrderId: s2, amount: 2_156n }, { idempotencyKey: "r1" }),
+    ).rejects.toMatchObject({ code: "REFUND_EXCEEDS_CAPTURED" });
+    await world.system.refund({ paymentOrderId: s2 }, { idempotencyKey: "r2" });
+    expect(await balances()).toMatchObject({ "seller:S2:pending USD": 0n });
+    await expectBalanced();
+  });
+
+  it("after fulfilment the refund comes out of the seller's available balance; the fees stay charged", async () => {
+    const { id, pspReference, s1 } = await paid({ fees });
+    await world.system.fulfilOrder({ paymentOrderId: s1 });
+    await world.sandbox.refundFromDashboard(pspReference, 1_000n);
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "partially_refunded" });
+    expect(await balances()).toEqual({
+      "psp:sandbox:receivable USD": 11_345n,
+      "seller:S1:pending USD": 0n,
+      // 100.00 less 10.00 commission and 5.00 logistics, less S1's 8.10 of the refund.
+      "seller:S1:available USD": -(8_500n - 810n),
+      "platform:commission USD": -1_000n,
+      "platform:logistics USD": -500n,
+      "seller:S2:pending USD": -2_155n,
+    });
+    const journals = await world.store.knex("settlekit_journals").where({ kind: "refund" });
+    expect(journals).toHaveLength(2);
+    await expectBalanced();
+    // The unfulfilled order is fulfilled on what is left of it.
+    const [, s2] = (await world.system.getCheckout(id)).orders as { id: string }[];
+    expect(await world.system.fulfilOrder({ paymentOrderId: s2!.id })).toMatchObject({
+      status: "fulfilled",
+      refunded_amount: "190",
+    });
+    await expectBalanced();
+  });
+
+  it("duplicated and reordered reports change nothing twice: failed before succeeded ends failed", async () => {
+    const { id, pspReference } = await paid();
+    world.sandbox.faults.holdWebhooks();
+    world.sandbox.faults.duplicateNextWebhook();
+    const made = await world.sandbox.refundFromDashboard(pspReference, 3_000n);
+    world.sandbox.faults.failRefundAfterSuccess(made.refundReference);
+    world.sandbox.faults.releaseWebhooks({ order: "reverse" });
+    await world.deliver();
+    // refund.failed first (recorded as failed external refunds, nothing booked), then the late
+    // refund.succeeded, which is stale.
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", refunded_amount: "0" });
+    expect((await refundsOf(id)).map((r) => [r.amount, r.status, r.origin])).toEqual([
+      ["2430", "failed", "external"],
+      ["570", "failed", "external"],
+    ]);
+    expect(await balances()).toEqual({
+      "psp:sandbox:receivable USD": 12_345n,
+      "seller:S1:pending USD": -10_000n,
+      "seller:S2:pending USD": -2_345n,
+    });
+    expect(await world.store.knex("settlekit_journals").where({ kind: "refund" })).toEqual([]);
+    expect((await outboxTypes(id)).filter((t) => t.startsWith("refund"))).toEqual([
+      "refund.failed",
+      "refund.failed",
+      "refund.external",
+    ]);
+  });
+
+  it("the same report twice, also under another event id, books once", async () => {
+    const { id, pspReference } = await paid();
+    world.sandbox.faults.duplicateNextWebhook();
+    const made = await world.sandbox.refundFromDashboard(pspReference, 3_000n);
+    await world.deliver();
+    const again = await report({
+      paymentReference: pspReference,
+      reference: made.refundReference,
+      amount: 3_000n,
+      eventId: "evt_again",
+    });
+    expect(again).toMatchObject({ received: 1, duplicates: 0, deferred: 0 });
+    expect(await refundsOf(id)).toHaveLength(2);
+    expect(await world.store.knex("settlekit_journals").where({ kind: "refund" })).toHaveLength(2);
+    expect(await balances()).toMatchObject({ "psp:sandbox:receivable USD": 9_345n });
+    expect((await outboxTypes(id)).filter((t) => t === "refund.external")).toHaveLength(1);
+    // And a bounce afterwards reverses both rows, once.
+    world.sandbox.faults.failRefundAfterSuccess(made.refundReference);
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", refunded_amount: "0" });
+    expect(await world.store.knex("settlekit_journals").where({ kind: "refund_reversal" })).toHaveLength(2);
+    await expectBalanced();
+  });
+
+  it("a dashboard refund while settlekit's refund is pending gets what is left beside it", async () => {
+    const { id, pspReference, s1, s2 } = await paid();
+    world.sandbox.faults.holdNextRefunds(1);
+    const own = await world.system.refund({ paymentOrderId: s1, amount: 4_000n }, { idempotencyKey: "r1" });
+    expect(own).toMatchObject({ status: "pending", origin: "settlekit" });
+    await world.sandbox.refundFromDashboard(pspReference, 2_000n);
+    await world.deliver();
+    world.sandbox.faults.settleHeldRefunds("succeeded");
+    await world.deliver();
+    // 60.00 of S1 and 23.45 of S2 were left beside the pending 40.00: 14.38 and 5.62.
+    const rows = (await refundsOf(id)).map((r) =>
+      [r.origin, r.payment_order_id, r.amount, r.status].join(" "),
+    );
+    expect(rows.sort()).toEqual([
+      `external ${s1} 1438 succeeded`,
+      `external ${s2} 562 succeeded`,
+      `settlekit ${s1} 4000 succeeded`,
+    ]);
+    expect(await balances()).toEqual({
+      "psp:sandbox:receivable USD": 6_345n,
+      "seller:S1:pending USD": -4_562n,
+      "seller:S2:pending USD": -1_783n,
+    });
+  });
+
+  it("settlekit's own refund reported before its answer is stored is never taken for an external one", async () => {
+    const { id, s1 } = await paid();
+    const refund = world.sandbox.refund.bind(world.sandbox);
+    // The PSP's webhook overtakes its answer: delivered before `refund` returns.
+    Object.assign(world.sandbox, {
+      refund: async (input: Parameters<typeof refund>[0]) => {
+        const answer = await refund(input);
+        await world.sandbox.idle();
+        return answer;
+      },
+    });
+    const first = await world.system.refund({ paymentOrderId: s1, amount: 1_000n }, { idempotencyKey: "r1" });
+    // Deferred (its refund id names settlekit's refund, not yet answered), as before this
+    // existed: the answer completes the refund, the retry finds it done.
+    expect(first).toMatchObject({ status: "succeeded", origin: "settlekit" });
+    const early = world.sandbox.events().at(-1)!;
+    expect(await webhookEvent(early.id)).toMatchObject({ status: "pending" });
+    // A PSP that does not keep settlekit's refund id: its report is held back while the refund
+    // has no PSP answer yet, then applies to that refund.
+    world.sandbox.faults.holdWebhooks();
+    Object.assign(world.sandbox, {
+      refund: async (input: Parameters<typeof refund>[0]) => {
+        const answer = await refund(input);
+        const event = world.sandbox.events().at(-1)!;
+        const body = JSON.parse(event.rawBody);
+        body.data.refund.refund_id = null;
+        const result = await report({
+          paymentReference: body.data.refund.payment_reference,
+          reference: body.data.refund.reference,
+          amount: BigInt(body.data.refund.amount),
+          eventId: event.id,
+        });
+        expect(result).toMatchObject({ deferred: 1 });
+        return answer;
+      },
+    });
+    await world.system.refund({ paymentOrderId: s1, amount: 2_000n }, { idempotencyKey: "r2" });
+    const deferred = world.sandbox.events().at(-1)!;
+    expect(await webhookEvent(deferred.id)).toMatchObject({
+      status: "pending",
+      last_error: expect.stringMatching(/awaits its PSP answer/),
+    });
+    await world.work();
+    expect(await webhookEvent(early.id)).toMatchObject({ status: "processed", last_error: null });
+    expect(await webhookEvent(deferred.id)).toMatchObject({ status: "processed", last_error: null });
+    expect((await refundsOf(id)).map((r) => [r.amount, r.status, r.origin])).toEqual([
+      ["1000", "succeeded", "settlekit"],
+      ["2000", "succeeded", "settlekit"],
+    ]);
+    expect(await balances()).toMatchObject({
+      "psp:sandbox:receivable USD": 9_345n,
+      "seller:S1:pending USD": -7_000n,
+    });
+  });
+
+  it("more than what is left: what fits is booked, no order goes negative, an operator is told", async () => {
+    const { id, pspReference, s1, s2 } = await paid();
+    await world.system.refund({ paymentOrderId: s1 }, { idempotencyKey: "r1" });
+    const result = await report({ paymentReference: pspReference, reference: "sbx_re_big", amount: 5_000n });
+    expect(result).toMatchObject({ received: 1, deferred: 0 });
+    expect(await world.system.getCheckout(id)).toMatchObject({
+      status: "refunded",
+      orders: [{ refunded_amount: "10000" }, { refunded_amount: "2345" }],
+    });
+    expect((await refundsOf(id)).map((r) => [r.payment_order_id, r.amount, r.origin])).toEqual([
+      [s1, "10000", "settlekit"],
+      [s2, "2345", "external"],
+    ]);
+    expect(await balances()).toEqual({
+      "psp:sandbox:receivable USD": 0n,
+      "seller:S1:pending USD": 0n,
+      "seller:S2:pending USD": 0n,
+    });
+    await world.work();
+    const alert = world.published.find((e) => e.type === "refund.external_discrepancy");
+    expect(alert?.payload).toMatchObject({
+      reason: "exceeds_refundable",
+      psp_refund_reference: "sbx_re_big",
+      reported_amount: "5000",
+      booked_amount: "2345",
+      unallocated_amount: "2655",
+    });
+    expect(await webhookEvent("evt_sbx_re_big_refund.succeeded")).toMatchObject({
+      status: "processed",
+      last_error: expect.stringMatching(/exceeds_refundable/),
+    });
+    // A report of a further refund when nothing is left: booked nowhere, told once.
+    await report({ paymentReference: pspReference, reference: "sbx_re_more", amount: 1n });
+    await report({ paymentReference: pspReference, reference: "sbx_re_more", amount: 1n, eventId: "evt_2" });
+    expect((await outboxTypes(id)).filter((t) => t === "refund.external_discrepancy")).toHaveLength(2);
+    expect(await refundsOf(id)).toHaveLength(2);
+  });
+
+  it("a report in another currency books nothing and is flagged", async () => {
+    const { id, pspReference } = await paid();
+    await report({ paymentReference: pspReference, reference: "sbx_re_eur", amount: 100n, currency: "EUR" });
+    expect(await refundsOf(id)).toEqual([]);
+    expect(await balances()).toMatchObject({ "psp:sandbox:receivable USD": 12_345n });
+    const types = await outboxTypes(id);
+    expect(types.filter((t) => t.startsWith("refund"))).toEqual(["refund.external_discrepancy"]);
+    await world.work();
+    expect(world.published.at(-1)?.payload).toMatchObject({
+      reason: "currency_mismatch",
+      reported_currency: "EUR",
+      expected_currency: "USD",
+    });
+  });
+
+  it("a dashboard refund of a payment in review books nothing: a discrepancy for the operator", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const id = String(created.body.id);
+    const pspReference = referenceOf(created.body);
+    world.sandbox.faults.dropNextWebhook();
+    await world.sandbox.pay(pspReference, { card: "4242 4242 4242 4242" });
+    await world.deliver();
+    // The PSP reported another amount: the payment waits for an operator.
+    const genuine = world.sandbox.events().find((e) => e.type === "payment.succeeded")!;
+    const body = JSON.parse(genuine.rawBody);
+    body.data.payment.amount = "1";
+    body.id = `${genuine.id}_reported`;
+    const rawBody = JSON.stringify(body);
+    await world.system.handleWebhook("sandbox", {
+      rawBody,
+      headers: {
+        "settlekit-sandbox-signature": signSandboxWebhook(
+          "whsec_integration",
+          rawBody,
+          Math.floor(world.clock.now().getTime() / 1000),
+        ),
+      },
+    });
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "requires_review" });
+    await world.sandbox.refundFromDashboard(pspReference, 1_000n);
+    await world.deliver();
+    expect(await refundsOf(id)).toEqual([]);
+    expect(await balances()).toEqual({});
+    expect((await outboxTypes(id)).filter((t) => t.startsWith("refund"))).toEqual([
+      "refund.external_discrepancy",
+    ]);
+    await world.work();
+    expect(world.published.find((e) => e.type === "refund.external_discrepancy")?.payload).toMatchObject({
+      reason: "payment_not_refundable",
+      checkout_status: "requires_review",
+      reported_amount: "1000",
+    });
+  });
+
+  it("a refund of a payment settlekit does not know stays deferred, then is given up on as before", async () => {
+    await paid();
+    const result = await report({
+      paymentReference: "sbx_pay_elsewhere",
+      reference: "sbx_re_x",
+      amount: 100n,
+    });
+    expect(result).toMatchObject({ received: 1, deferred: 1 });
+    expect(await webhookEvent("evt_sbx_re_x_refund.succeeded")).toMatchObject({
+      status: "pending",
+      last_error: "unknown refund",
+    });
+    world.clock.advance(3_600_001);
+    await world.work();
+    expect(await webhookEvent("evt_sbx_re_x_refund.succeeded")).toMatchObject({
+      status: "processed",
+      last_error: "gave up: unknown refund",
+    });
+    expect(await world.store.knex("settlekit_refunds")).toEqual([]);
+  });
+});

@@ -47,7 +47,7 @@ export {
   paymentOrderMachine,
   REFUNDABLE_ORDER_STATUSES,
 } from "./payment-order-status.js";
-export type { Refund, RefundStatus } from "./refund.js";
+export type { Refund, RefundOrigin, RefundStatus } from "./refund.js";
 export type {
   ApplyResult,
   StateMachine,

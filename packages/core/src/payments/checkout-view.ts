@@ -90,6 +90,7 @@ export function checkoutView(
       amount: r.amount.toString(),
       status: r.status,
       failure_reason: r.failureReason ?? null,
+      origin: r.origin ?? "settlekit",
     })),
     review:
       checkout.reviewReason === undefined

@@ -12,6 +12,12 @@ export type { NextAction } from "./checkout-view.js";
 export { checkoutView, nextAction } from "./checkout-view.js";
 export type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
 export type { PaymentSystemOptions } from "./deps.js";
+export type { ExternalRefundDiscrepancy, RefundableOrder } from "./external-refunds.js";
+export {
+  allocateExternalRefund,
+  EXTERNAL_REFUND_DISCREPANCY_EVENT,
+  EXTERNAL_REFUND_EVENT,
+} from "./external-refunds.js";
 export type { FulfilRequest } from "./fulfilment.js";
 export { paymentOrderView } from "./fulfilment.js";
 export { PSP_UNAVAILABLE } from "./job-handlers.js";

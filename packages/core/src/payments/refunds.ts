@@ -43,6 +43,8 @@ export function refundView(refund: Refund): JsonObject {
     currency: refund.currency,
     status: refund.status,
     failure_reason: refund.failureReason ?? null,
+    origin: refund.origin ?? "settlekit",
+    psp_refund_reference: refund.pspRefundReference ?? null,
     created_at: refund.createdAt.toISOString(),
   };
 }

@@ -2,9 +2,9 @@ import { isSettlekitError } from "../errors.js";
 import type { JsonObject } from "../ports/json.js";
 import type { PspEvent, WebhookInput } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
-import { applyAttemptReport, completeCaptureRefund } from "./attempts.js";
+import { applyAttemptReport } from "./attempts.js";
 import type { Deps } from "./deps.js";
-import { completeRefund } from "./refunds.js";
+import { applyRefundEvent } from "./external-refunds.js";
 
 export interface WebhookResult {
   readonly received: number;
@@ -36,28 +36,8 @@ function eventFromJson(json: JsonObject): PspEvent {
 type Effect = { readonly outcome: "applied" | "deferred"; readonly error?: string };
 
 async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEvent): Promise<Effect> {
-  if (event.kind === "refund") {
-    const refund = await tx.refunds.findByPspReference(event.refundReference);
-    if (!refund) {
-      // The automatic refund of a capture no payment order owns (see attempts.ts).
-      const captured = await tx.paymentAttempts.findByCaptureRefundReference(pspId, event.refundReference);
-      if (captured) {
-        await completeCaptureRefund(deps, tx, captured, {
-          refundReference: event.refundReference,
-          status: event.status,
-          ...(event.failureReason ? { failureReason: event.failureReason } : {}),
-        });
-        return { outcome: "applied" };
-      }
-      return { outcome: "deferred", error: "unknown refund" };
-    }
-    await completeRefund(deps, tx, refund.id, {
-      refundReference: event.refundReference,
-      status: event.status,
-      ...(event.failureReason ? { failureReason: event.failureReason } : {}),
-    });
-    return { outcome: "applied" };
-  }
+  // Settlekit's refunds, and refunds made at the PSP (its dashboard): see external-refunds.ts.
+  if (event.kind === "refund") return applyRefundEvent(deps, tx, pspId, event);
   if (event.kind !== "payment") return { outcome: "applied" };
   const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
   if (!checkout) return { outcome: "deferred", error: "unknown payment" };

@@ -115,7 +115,15 @@ export interface RefundRepository {
   insert(refund: Refund): Promise<void>;
   get(id: string): Promise<Refund | null>;
   listByCheckout(checkoutId: string): Promise<Refund[]>;
+  /** The (first) refund with this PSP refund reference. */
   findByPspReference(pspRefundReference: string): Promise<Refund | null>;
+  /**
+   * Every refund with this PSP refund reference, oldest first (`createdAt`, then id): one for a
+   * refund settlekit made; one per payment order for an external refund (made at the PSP, spread
+   * over the payment's orders). Unknown reference: `[]`. At most one row per payment order has a
+   * given reference (a second insert for the same order and reference fails).
+   */
+  listByPspReference(pspRefundReference: string): Promise<Refund[]>;
   update(next: Refund): Promise<boolean>;
 }
 

@@ -177,8 +177,18 @@ export type PspEvent =
   | {
       readonly kind: "refund";
       readonly eventId: string;
+      /**
+       * The payment refunded, as `createHostedPayment` returned it — also for a refund made in the
+       * PSP's dashboard (adapters resolve the PSP's own payment id, e.g. Stripe's `pi_…`, to it).
+       */
       readonly pspReference: string;
       readonly refundReference: string;
+      /**
+       * Settlekit's refund id, when the PSP kept it (`RefundInput.refundId`, as metadata); absent
+       * for a refund made outside settlekit (the PSP's dashboard), which settlekit records as an
+       * external refund of the payment `pspReference` names.
+       */
+      readonly refundId?: string;
       /**
        * `failed` after `succeeded` is possible (a bank refund that bounced): settlekit then
        * reverses the refund. `pending` after `succeeded` is stale and changes nothing.

@@ -10,7 +10,7 @@ import { expireSession, paySession, settleIntent } from "./checkout.js";
 import { FakeStripeError, invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { parseForm } from "./form.js";
-import { createAutomaticPayout, reconciliationReport, settleRefund } from "./money.js";
+import { createAutomaticPayout, createRefund, reconciliationReport, settleRefund } from "./money.js";
 import { routeRequest } from "./routes.js";
 import { FakeStripeState, newId } from "./state.js";
 
@@ -129,6 +129,24 @@ export class FakeStripe {
    */
   settleRefund(refundId: string, outcome: "succeeded" | "failed", failureReason?: string): Stripe.Refund {
     return settleRefund(this.state, refundId, outcome, failureReason);
+  }
+  /**
+   * Plays an operator refunding in the Stripe Dashboard, outside settlekit: a refund of the
+   * payment's charge (`reference`: its Checkout Session or PaymentIntent id) with no settlekit
+   * metadata, Stripe's checks, and the events Stripe sends for it (`refund.created`,
+   * `charge.refunded`; `refund.updated` when a `pending` one settles by
+   * {@link FakeStripe.settleRefund}). `amount` in Stripe's smallest unit; default what is left.
+   */
+  dashboardRefund(reference: string, options: { amount?: number; pending?: boolean } = {}): Stripe.Refund {
+    const intent = reference.startsWith("pi_")
+      ? reference
+      : String(this.state.get<Stripe.Checkout.Session>("checkout.session", reference).payment_intent);
+    if (options.pending) this.state.heldRefunds++;
+    return createRefund(this.state, {
+      payment_intent: intent,
+      reason: "requested_by_customer",
+      ...(options.amount !== undefined ? { amount: String(options.amount) } : {}),
+    });
   }
   /** Stripe's automatic payout of the platform's balance in `currency` (lowercase). */
   payOut(currency: string): Stripe.Payout {

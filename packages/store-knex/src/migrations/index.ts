@@ -6,6 +6,7 @@ import * as deliveryEstimate from "./0004-checkout-delivery-estimate.js";
 import * as sellerOrdersByDate from "./0005-seller-orders-by-date.js";
 import * as reviewAndOrderDescription from "./0006-review-and-order-description.js";
 import * as paymentAttempts from "./0007-payment-attempts.js";
+import * as externalRefunds from "./0009-external-refunds.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0005-seller-orders-by-date": sellerOrdersByDate,
   "0006-review-and-order-description": reviewAndOrderDescription,
   "0007-payment-attempts": paymentAttempts,
+  "0009-external-refunds": externalRefunds,
 };
 
 /** A knex migration source over the shipped migrations. */

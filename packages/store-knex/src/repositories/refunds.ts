@@ -1,4 +1,4 @@
-import type { Refund, RefundRepository, RefundStatus } from "@settlekit/core";
+import type { Refund, RefundOrigin, RefundRepository, RefundStatus } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readOptional } from "../dialect.js";
@@ -16,6 +16,8 @@ const toRefund = (row: Row): Refund => ({
   pspRefundReference: readOptional(row.psp_refund_reference),
   reason: readOptional(row.reason),
   failureReason: readOptional(row.failure_reason),
+  // Absent means settlekit's own (the domain's default), so rows read back as they were written.
+  ...((row.origin as RefundOrigin) === "external" ? { origin: "external" as const } : {}),
   version: Number(row.version),
   createdAt: readDate(row.created_at),
   updatedAt: readDate(row.updated_at),
@@ -30,6 +32,7 @@ const COLUMNS = [
   "psp_refund_reference",
   "reason",
   "failure_reason",
+  "origin",
   "version",
   "created_at",
   "updated_at",
@@ -45,6 +48,7 @@ export function knexRefunds(db: Knex | Knex.Transaction, sql: Sql): RefundReposi
     psp_refund_reference: r.pspRefundReference ?? null,
     reason: r.reason ?? null,
     failure_reason: r.failureReason ?? null,
+    origin: r.origin ?? "settlekit",
     version: r.version,
     created_at: sql.time(r.createdAt),
     updated_at: sql.time(r.updatedAt),
@@ -68,6 +72,12 @@ export function knexRefunds(db: Knex | Knex.Transaction, sql: Sql): RefundReposi
     async findByPspReference(pspRefundReference) {
       const row = await select().where({ psp_refund_reference: pspRefundReference }).first();
       return row ? toRefund(row) : null;
+    },
+    async listByPspReference(pspRefundReference) {
+      const rows = await select()
+        .where({ psp_refund_reference: pspRefundReference })
+        .orderBy([{ column: "created_at" }, { column: "id" }]);
+      return rows.map(toRefund);
     },
     async update(next) {
       const changed = await db(TABLES.refunds)

@@ -494,6 +494,52 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       ]);
     });
 
+    it("lists the refunds sharing one PSP refund reference, oldest first, with their origin", async () => {
+      const h = current();
+      await h.store.transaction(async (tx) => {
+        await tx.checkouts.insert(checkoutFixture("chk_1"));
+        await tx.paymentOrders.insertMany([
+          orderFixture("po_1", "chk_1", "S1", 10_000n),
+          orderFixture("po_2", "chk_1", "S2", 2_345n),
+        ]);
+        // One external refund spread over both orders (inserted newest first), one of settlekit's.
+        await tx.refunds.insert(
+          refundFixture("rf_b", {
+            paymentOrderId: "po_2",
+            pspRefundReference: "re_ext",
+            origin: "external",
+            createdAt: at(2),
+            updatedAt: at(2),
+          }),
+        );
+        await tx.refunds.insert(
+          refundFixture("rf_a", {
+            pspRefundReference: "re_ext",
+            origin: "external",
+            createdAt: at(2),
+            updatedAt: at(2),
+          }),
+        );
+        await tx.refunds.insert(refundFixture("rf_own", { pspRefundReference: "re_own", createdAt: at(1) }));
+      });
+      const shared = await h.store.transaction((tx) => tx.refunds.listByPspReference("re_ext"));
+      expect(shared.map((r) => [r.id, r.paymentOrderId, r.origin])).toEqual([
+        ["rf_a", "po_1", "external"],
+        ["rf_b", "po_2", "external"],
+      ]);
+      const own = await h.store.transaction((tx) => tx.refunds.listByPspReference("re_own"));
+      expect(own).toEqual([refundFixture("rf_own", { pspRefundReference: "re_own", createdAt: at(1) })]);
+      expect(own[0]?.origin ?? "settlekit").toBe("settlekit");
+      expect(await h.store.transaction((tx) => tx.refunds.listByPspReference("re_none"))).toEqual([]);
+      // Still one row per order and reference: a second external row for po_1 is refused.
+      await expect(
+        h.store.transaction((tx) =>
+          tx.refunds.insert(refundFixture("rf_c", { pspRefundReference: "re_ext", origin: "external" })),
+        ),
+      ).rejects.toThrow();
+      expect(await h.inspect.count("refunds")).toBe(3);
+    });
+
     it(`dedupes a webhook event delivered ${concurrency} times at once`, async () => {
       const h = current();
       const results = await Promise.all(

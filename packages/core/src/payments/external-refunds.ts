@@ -1,0 +1,321 @@
+import type { Checkout } from "../domain/checkout.js";
+import type { CheckoutStatus } from "../domain/checkout-status.js";
+import type { PaymentOrder } from "../domain/payment-order.js";
+import { isRefundableOrderStatus } from "../domain/payment-order-status.js";
+import type { Refund } from "../domain/refund.js";
+import { allocate } from "../money/allocate.js";
+import { money } from "../money/money.js";
+import { appendOutboxEvents } from "../outbox/outbox.js";
+import type { JsonObject } from "../ports/json.js";
+import type { PspEvent, RefundResult } from "../ports/psp.js";
+import type { StoreTx } from "../ports/store.js";
+import { completeCaptureRefund } from "./attempts.js";
+import type { Deps } from "./deps.js";
+import { completeRefund, refundView } from "./refunds.js";
+
+/** A PSP's report on a refund. */
+export type PspRefundEvent = Extract<PspEvent, { kind: "refund" }>;
+
+/** What a refund event did: applied (maybe flagged with a discrepancy) or deferred for a retry. */
+export interface RefundEventEffect {
+  readonly outcome: "applied" | "deferred";
+  readonly error?: string;
+}
+
+/** The operator's event for a refund made at the PSP, outside settlekit. */
+export const EXTERNAL_REFUND_EVENT = "refund.external";
+/** The operator's event for an external refund settlekit could not (wholly) book. */
+export const EXTERNAL_REFUND_DISCREPANCY_EVENT = "refund.external_discrepancy";
+
+/**
+ * Why an external refund was not (wholly) booked:
+ * - `exceeds_refundable` — more than what is left to refund of the payment's orders (refunds
+ *   pending count): what fits is booked, the rest (`unallocated_amount`) is for an operator;
+ * - `currency_mismatch` / `invalid_amount` — the PSP's money is not the payment's: nothing booked;
+ * - `payment_not_refundable` — the payment has no captured money in settlekit's books
+ *   (`requires_review`, `processing`, `failed`…): nothing booked.
+ */
+export type ExternalRefundDiscrepancy =
+  | "exceeds_refundable"
+  | "currency_mismatch"
+  | "invalid_amount"
+  | "payment_not_refundable";
+
+/** Statuses in which a payment's orders hold captured money settlekit booked. */
+const BOOKED: readonly CheckoutStatus[] = ["succeeded", "partially_refunded", "refunded"];
+
+/** What one order can still give back: captured, less refunded, less refunds still pending. */
+export interface RefundableOrder {
+  readonly paymentOrderId: string;
+  readonly refundable: bigint;
+}
+
+/**
+ * Spreads `amount` over the orders in proportion to what each can still give back (largest
+ * remainder, ties to the earlier order: the same input always gives the same split), never more
+ * than an order's `refundable`. Whatever does not fit is `unallocated` (a discrepancy). Orders
+ * that get nothing are left out.
+ */
+export function allocateExternalRefund(
+  orders: readonly RefundableOrder[],
+  amount: bigint,
+  currency: string,
+): { shares: { paymentOrderId: string; amount: bigint }[]; unallocated: bigint } {
+  const refundable = orders.map((o) => (o.refundable > 0n ? o.refundable : 0n));
+  const left = refundable.reduce((sum, r) => sum + r, 0n);
+  const fits = amount < left ? amount : left;
+  if (fits <= 0n) return { shares: [], unallocated: amount > 0n ? amount : 0n };
+  const parts = allocate(money(fits, currency), refundable);
+  return {
+    shares: orders
+      .map((o, i) => ({ paymentOrderId: o.paymentOrderId, amount: parts[i]!.amount }))
+      .filter((s) => s.amount > 0n),
+    unallocated: amount - fits,
+  };
+}
+
+/** The orders' refundable amounts (pending refunds of any origin count as spent). */
+function refundableOrders(orders: readonly PaymentOrder[], refunds: readonly Refund[]): RefundableOrder[] {
+  return orders.map((order) => {
+    if (!isRefundableOrderStatus(order.status)) return { paymentOrderId: order.id, refundable: 0n };
+    const pending = refunds
+      .filter((r) => r.paymentOrderId === order.id && r.status === "pending")
+      .reduce((sum, r) => sum + r.amount, 0n);
+    return { paymentOrderId: order.id, refundable: order.amount - order.refundedAmount - pending };
+  });
+}
+
+const resultOf = (event: PspRefundEvent): RefundResult => ({
+  refundReference: event.refundReference,
+  status: event.status,
+  ...(event.failureReason ? { failureReason: event.failureReason } : {}),
+});
+
+/**
+ * Raises `refund.external_discrepancy` once per PSP refund and reason (later events of the same
+ * refund find it and add nothing), and says what the webhook event is flagged with.
+ */
+async function discrepancy(
+  deps: Deps,
+  tx: StoreTx,
+  checkout: Checkout,
+  event: PspRefundEvent,
+  reason: ExternalRefundDiscrepancy,
+  amounts: { booked: bigint; unallocated: bigint },
+): Promise<RefundEventEffect> {
+  const error = `external refund ${event.refundReference}: ${reason}`;
+  const earlier = await tx.outbox.listByAggregate({
+    aggregateType: "checkout",
+    aggregateId: checkout.id,
+    limit: 1_000,
+  });
+  const raised = earlier.some(
+    (e) =>
+      e.type === EXTERNAL_REFUND_DISCREPANCY_EVENT &&
+      (e.payload as JsonObject).psp_refund_reference === event.refundReference &&
+      (e.payload as JsonObject).reason === reason,
+  );
+  if (raised) return { outcome: "applied", error };
+  await appendOutboxEvents(
+    tx,
+    [
+      {
+        type: EXTERNAL_REFUND_DISCREPANCY_EVENT,
+        aggregateType: "checkout",
+        aggregateId: checkout.id,
+        payload: {
+          schema_version: 1,
+          reason,
+          checkout_id: checkout.id,
+          checkout_status: checkout.status,
+          psp: checkout.pspId,
+          psp_reference: event.pspReference,
+          psp_refund_reference: event.refundReference,
+          psp_status: event.status,
+          // As the PSP reported them; the payment's own money for comparison.
+          reported_amount: event.amount.toString(),
+          reported_currency: event.currency,
+          expected_currency: checkout.currency,
+          booked_amount: amounts.booked.toString(),
+          unallocated_amount: amounts.unallocated.toString(),
+        },
+      },
+    ],
+    deps,
+  );
+  return { outcome: "applied", error };
+}
+
+/**
+ * A refund the PSP reports that settlekit did not make: one `external` refund per payment order
+ * (allocated by {@link allocateExternalRefund}), inserted `pending` and then taken through
+ * {@link completeRefund} like a settlekit refund answered by its PSP — the same journal, order
+ * and payment refund statuses and `refund.succeeded` / `refund.failed` events — plus one
+ * `refund.external` event for the operator.
+ */
+async function recordExternalRefund(
+  deps: Deps,
+  tx: StoreTx,
+  checkout: Checkout,
+  orders: readonly PaymentOrder[],
+  refunds: readonly Refund[],
+  event: PspRefundEvent,
+): Promise<RefundEventEffect> {
+  const nothing = { booked: 0n, unallocated: event.amount };
+  if (event.currency !== checkout.currency) {
+    return discrepancy(deps, tx, checkout, event, "currency_mismatch", nothing);
+  }
+  if (typeof event.amount !== "bigint" || event.amount <= 0n) {
+    return discrepancy(deps, tx, checkout, event, "invalid_amount", { booked: 0n, unallocated: 0n });
+  }
+  if (!BOOKED.includes(checkout.status)) {
+    return discrepancy(deps, tx, checkout, event, "payment_not_refundable", nothing);
+  }
+  const { shares, unallocated } = allocateExternalRefund(
+    refundableOrders(orders, refunds),
+    event.amount,
+    checkout.currency,
+  );
+  if (shares.length === 0) return discrepancy(deps, tx, checkout, event, "exceeds_refundable", nothing);
+  const now = deps.clock.now();
+  // One id per refund, suffixed per order: the rows list in the orders' order (same createdAt).
+  const base = `rf_${deps.ids.newId().replaceAll("-", "")}`;
+  const inserted: Refund[] = [];
+  for (const [i, share] of shares.entries()) {
+    const refund: Refund = {
+      id: `${base}_${String(i + 1).padStart(3, "0")}`,
+      checkoutId: checkout.id,
+      paymentOrderId: share.paymentOrderId,
+      amount: share.amount,
+      currency: checkout.currency,
+      status: "pending",
+      pspRefundReference: event.refundReference,
+      origin: "external",
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await tx.refunds.insert(refund);
+    inserted.push(refund);
+  }
+  const recorded: Refund[] = [];
+  for (const refund of inserted) {
+    recorded.push(
+      event.status === "pending"
+        ? refund
+        : ((await completeRefund(deps, tx, refund.id, resultOf(event))) ?? refund),
+    );
+  }
+  const booked = event.amount - unallocated;
+  await appendOutboxEvents(
+    tx,
+    [
+      {
+        type: EXTERNAL_REFUND_EVENT,
+        aggregateType: "checkout",
+        aggregateId: checkout.id,
+        payload: {
+          schema_version: 1,
+          checkout_id: checkout.id,
+          psp: checkout.pspId,
+          psp_reference: event.pspReference,
+          psp_refund_reference: event.refundReference,
+          status: event.status,
+          amount: booked.toString(),
+          currency: checkout.currency,
+          reported_amount: event.amount.toString(),
+          unallocated_amount: unallocated.toString(),
+          refunds: recorded.map(refundView),
+        },
+      },
+    ],
+    deps,
+  );
+  if (unallocated > 0n) {
+    return discrepancy(deps, tx, checkout, event, "exceeds_refundable", { booked, unallocated });
+  }
+  return { outcome: "applied" };
+}
+
+const awaitingAnswer = (refund: Refund): RefundEventEffect => ({
+  outcome: "deferred",
+  error: `refund ${refund.id} awaits its PSP answer; this may be its report`,
+});
+
+/**
+ * Applies a PSP refund event, in the webhook's transaction:
+ * 1. a refund settlekit made, found by its PSP refund reference: {@link completeRefund}; one
+ *    reported before its PSP answer was stored (named by the settlekit refund id the PSP kept)
+ *    defers the event, as before: the answer completes the refund, the retry finds it done;
+ * 2. otherwise the payment is looked up by the PSP's payment reference (scoped to the PSP), its
+ *    orders locked (orders before the payment, the order refunds lock in), and
+ *    - an external refund already recorded (its rows, by refund reference) moves on with the
+ *      event's status: `pending` again changes nothing; `succeeded` / `failed` go through
+ *      `completeRefund` row by row (a `failed` after `succeeded` reverses it);
+ *    - a settlekit refund of the payment still waiting for its PSP answer (no reference yet)
+ *      defers the event: it may be that refund's report, and the retry will tell;
+ *    - else the refund is new: recorded as an external refund ({@link recordExternalRefund}).
+ * A payment settlekit does not know defers the event as before (`unknown refund`).
+ */
+export async function applyRefundEvent(
+  deps: Deps,
+  tx: StoreTx,
+  pspId: string,
+  event: PspRefundEvent,
+): Promise<RefundEventEffect> {
+  const result = resultOf(event);
+  const known = await tx.refunds.listByPspReference(event.refundReference);
+  const own = known.find((r) => r.origin !== "external");
+  if (own) {
+    await completeRefund(deps, tx, own.id, result);
+    return { outcome: "applied" };
+  }
+  // The automatic refund of a capture no payment order owns (see attempts.ts).
+  const captured = await tx.paymentAttempts.findByCaptureRefundReference(pspId, event.refundReference);
+  if (captured) {
+    await completeCaptureRefund(deps, tx, captured, result);
+    return { outcome: "applied" };
+  }
+  const found = await tx.checkouts.findByPspReference(pspId, event.pspReference);
+  if (!found) return { outcome: "deferred", error: "unknown refund" };
+  if (found.pspReference !== event.pspReference) {
+    // A refund on an attempt the payment does not follow: that money is no payment order's.
+    const attempt = await tx.paymentAttempts.findByPspReference(pspId, event.pspReference);
+    if (attempt?.captureRefundStatus === "pending" && !attempt.captureRefundReference) {
+      // Its automatic refund, reported before the PSP's answer was stored: that answer completes it.
+      return { outcome: "deferred", error: "awaiting the answer to the automatic refund of this attempt" };
+    }
+    return {
+      outcome: "applied",
+      error: `refund ${event.refundReference} of attempt ${event.pspReference}, which no payment order follows: nothing booked`,
+    };
+  }
+  if (event.refundId !== undefined) {
+    const mine = await tx.refunds.get(event.refundId);
+    // Settlekit's own refund, reported before its PSP answer was stored: that answer completes
+    // it (completing it here too would race it), and the retry of this event then finds it.
+    if (mine && mine.origin !== "external" && mine.checkoutId === found.id) return awaitingAnswer(mine);
+  }
+  const orders: PaymentOrder[] = [];
+  for (const order of await tx.paymentOrders.listByCheckout(found.id)) {
+    orders.push((await tx.paymentOrders.get(order.id, { forUpdate: true })) ?? order);
+  }
+  const checkout = (await tx.checkouts.get(found.id, { forUpdate: true })) ?? found;
+  // Read again under the locks: a concurrent report of the same refund has committed by now.
+  const rows = (await tx.refunds.listByPspReference(event.refundReference)).filter(
+    (r) => r.origin === "external" && r.checkoutId === checkout.id,
+  );
+  if (rows.length > 0) {
+    if (event.status === "pending") return { outcome: "applied" };
+    for (const row of rows) await completeRefund(deps, tx, row.id, result);
+    return { outcome: "applied" };
+  }
+  const refunds = await tx.refunds.listByCheckout(checkout.id);
+  // A PSP that does not keep settlekit's refund id: while one of settlekit's refunds of this
+  // payment has no PSP answer, this may be its report.
+  const inFlight = refunds.find(
+    (r) => r.origin !== "external" && r.status === "pending" && !r.pspRefundReference,
+  );
+  if (inFlight) return awaitingAnswer(inFlight);
+  return recordExternalRefund(deps, tx, checkout, orders, refunds, event);
+}
