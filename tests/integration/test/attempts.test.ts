@@ -152,6 +152,42 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     expect(await balances()).toEqual({ ...ONE_SALE, "platform:captures_to_return USD": 0n });
   });
 
+  it("a PSP that cannot close pages: a transfer from the old page, then a card on the new one, then the transfer lands — one sale, one refund", async () => {
+    world = await makeWorld(dialect, {}, { closesPages: false });
+    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
+      idempotencyKey: "click-1",
+    });
+    const id = String(created.body.id);
+    const first = referenceOf(created.body);
+    await world.sandbox.pay(first, { card: DECLINED });
+    await world.deliver();
+    const second = referenceOf(
+      await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" }),
+    );
+    // The transfer from the old page: the payment follows it (money in flight there).
+    await world.sandbox.pay(first, { method: "bank_transfer" });
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
+    // A card on the new page captures at once: the payment follows that one and is paid.
+    await world.sandbox.pay(second);
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await journalReferences()).toEqual([`payment:${id}:${second}`]);
+    // The transfer lands on the old page: money no order owns, refunded.
+    await world.sandbox.settle(first);
+    await world.deliver();
+    await world.work();
+    await world.deliver();
+    await world.work();
+    expect(await journalReferences()).toEqual([
+      `payment:${id}:${second}`,
+      `unowned-capture:sandbox:${first}`,
+      `unowned-capture:sandbox:${first}:refund`,
+    ]);
+    expect(await balances()).toEqual({ ...ONE_SALE, "platform:captures_to_return USD": 0n });
+    expect(heldAtPsp()).toBe(12_345n);
+  });
+
   it("a bank transfer sent from the page after a card decline: failed → processing, never expired, then paid", async () => {
     world = await makeWorld(dialect);
     const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
