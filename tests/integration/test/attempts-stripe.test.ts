@@ -28,6 +28,17 @@ describe.each(DIALECTS)("payment attempts on Stripe (fake server) on %s", (diale
     "seller:S2:pending USD": -2_345n,
   };
 
+  /** A payment with a 10-minute window, left unpaid until the sweeper expired it at 11 minutes. */
+  async function expiredAfterTenMinutes() {
+    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const id = String(created.body.id);
+    world.clock.advance(11 * MINUTE);
+    await world.work();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
+    world.clock.advance(4 * MINUTE); // 15 minutes: the buyer still has the page open
+    return { id, session: referenceOf(created.body) };
+  }
+
   it("a retry expires the declined session first (POST …/expire): paying it fails, the new one pays once", async () => {
     world = await makeStripeWorld(dialect);
     const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
@@ -51,14 +62,8 @@ describe.each(DIALECTS)("payment attempts on Stripe (fake server) on %s", (diale
 
   it("the payment's deadline comes before the session's 31-minute minimum: the sweeper expires the session at it", async () => {
     world = await makeStripeWorld(dialect, { checkoutTtlMs: 10 * MINUTE, sweepAfterMs: MINUTE });
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
-    const id = String(created.body.id);
-    const session = referenceOf(created.body);
-    world.clock.advance(11 * MINUTE);
-    await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
-    // At 15 minutes the buyer still has the page open: Stripe refuses it now.
-    world.clock.advance(4 * MINUTE);
+    const { id, session } = await expiredAfterTenMinutes();
+    // Stripe refuses the page now.
     expect(() => world.fake.pay(session, "succeeded")).toThrow();
     await world.deliver();
     await world.work();
@@ -72,13 +77,7 @@ describe.each(DIALECTS)("payment attempts on Stripe (fake server) on %s", (diale
       { checkoutTtlMs: 10 * MINUTE, sweepAfterMs: MINUTE },
       { closesPages: false },
     );
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
-    const id = String(created.body.id);
-    const session = referenceOf(created.body);
-    world.clock.advance(11 * MINUTE);
-    await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
-    world.clock.advance(4 * MINUTE);
+    const { id, session } = await expiredAfterTenMinutes();
     world.fake.pay(session, "succeeded");
     await world.deliver();
     expect(await balances()).toEqual({

@@ -33,6 +33,19 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
   const journalReferences = async () =>
     (await world.store.knex("settlekit_journals").orderBy("reference")).map((j) => String(j.reference));
 
+  /** A bank-transfer payment whose card was declined on its page (which stays payable). */
+  async function transferPaymentDeclined() {
+    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
+      idempotencyKey: "click-1",
+    });
+    const id = String(created.body.id);
+    const reference = referenceOf(created.body);
+    await world.sandbox.pay(reference, { card: DECLINED });
+    await world.deliver();
+    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    return { id, reference };
+  }
+
   /** A card payment declined on its first page, then retried: the second page's reference. */
   async function declinedThenRetried() {
     const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
@@ -154,13 +167,7 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
 
   it("a PSP that cannot close pages: a transfer from the old page, then a card on the new one, then the transfer lands — one sale, one refund", async () => {
     world = await makeWorld(dialect, {}, { closesPages: false });
-    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
-      idempotencyKey: "click-1",
-    });
-    const id = String(created.body.id);
-    const first = referenceOf(created.body);
-    await world.sandbox.pay(first, { card: DECLINED });
-    await world.deliver();
+    const { id, reference: first } = await transferPaymentDeclined();
     const second = referenceOf(
       await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" }),
     );
@@ -190,14 +197,7 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
 
   it("a bank transfer sent from the page after a card decline: failed → processing, never expired, then paid", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
-      idempotencyKey: "click-1",
-    });
-    const id = String(created.body.id);
-    const reference = referenceOf(created.body);
-    await world.sandbox.pay(reference, { card: DECLINED });
-    await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    const { id, reference } = await transferPaymentDeclined();
     await world.sandbox.pay(reference, { method: "bank_transfer" });
     await world.deliver();
     expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
@@ -218,13 +218,7 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
 
   it("a processing report missed after a decline is found by the sweeper (the payment is not expired)", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
-      idempotencyKey: "click-1",
-    });
-    const id = String(created.body.id);
-    const reference = referenceOf(created.body);
-    await world.sandbox.pay(reference, { card: DECLINED });
-    await world.deliver();
+    const { id, reference } = await transferPaymentDeclined();
     world.sandbox.faults.dropNextWebhook();
     await world.sandbox.pay(reference, { method: "bank_transfer" });
     await world.deliver();
