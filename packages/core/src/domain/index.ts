@@ -30,6 +30,10 @@ export type { Checkout, PaymentMethod } from "./checkout.js";
 export { PAYMENT_METHODS } from "./checkout.js";
 export type { CheckoutAction, CheckoutStatus } from "./checkout-status.js";
 export { CHECKOUT_STATUSES, checkoutMachine } from "./checkout-status.js";
+export type { Dispute, DisputeAllocation } from "./dispute.js";
+export { allocateDispute } from "./dispute.js";
+export type { DisputeAction, DisputeStatus } from "./dispute-status.js";
+export { DISPUTE_STATUSES, disputeMachine } from "./dispute-status.js";
 export type { OrderRefundAction, OrderRefundStatus } from "./order-refund-status.js";
 export { ORDER_REFUND_STATUSES, orderRefundMachine, refundStatusFor } from "./order-refund-status.js";
 export type {

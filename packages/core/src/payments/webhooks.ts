@@ -3,6 +3,7 @@ import type { JsonObject } from "../ports/json.js";
 import type { PspEvent, WebhookInput } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
 import type { Deps } from "./deps.js";
+import { applyDisputeEvent, disputeEventFromJson } from "./disputes.js";
 import { applyPaymentStatus } from "./payment-outcome.js";
 import { completeRefund } from "./refunds.js";
 
@@ -25,6 +26,7 @@ function eventJson(event: PspEvent): JsonObject {
 
 function eventFromJson(json: JsonObject): PspEvent {
   const raw = json as Record<string, unknown>;
+  if (raw.kind === "dispute") return disputeEventFromJson(raw);
   return {
     ...raw,
     occurredAt: new Date(String(raw.occurredAt)),
@@ -46,6 +48,8 @@ async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEven
     });
     return { outcome: "applied" };
   }
+  // Disputes (chargebacks): found by the payment's PSP reference, deferred while it is unknown.
+  if (event.kind === "dispute") return applyDisputeEvent(deps, tx, pspId, event);
   if (event.kind !== "payment") return { outcome: "applied" };
   const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
   if (!checkout) return { outcome: "deferred", error: "unknown payment" };

@@ -2,6 +2,9 @@ import type { PaymentMethod } from "../domain/checkout.js";
 import type { RefundStatus } from "../domain/refund.js";
 import type { ErrorCode } from "../errors.js";
 import { SettlekitError } from "../errors.js";
+import type { PspDisputeEvent } from "./psp-dispute.js";
+
+export type { PspDisputeEvent } from "./psp-dispute.js";
 
 /**
  * Status of a payment as a PSP reports it, already mapped onto settlekit's words. It is what
@@ -215,6 +218,8 @@ export type PspEvent =
       readonly arrivalAt?: Date;
       readonly occurredAt: Date;
     }
+  /** A dispute's state (see {@link PspDisputeEvent}). */
+  | PspDisputeEvent
   /** A verified event settlekit does not act on; acknowledged so the PSP stops resending it. */
   | { readonly kind: "ignored"; readonly eventId: string; readonly type: string; readonly occurredAt: Date };
 

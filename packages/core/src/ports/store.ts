@@ -1,3 +1,4 @@
+import type { DisputeRepository } from "./disputes.js";
 import type { IdempotencyKeyRepository } from "./idempotency.js";
 import type { JobRepository } from "./jobs.js";
 import type { LedgerRepository } from "./ledger.js";
@@ -17,6 +18,7 @@ export interface StoreTx {
   readonly checkouts: CheckoutRepository;
   readonly paymentOrders: PaymentOrderRepository;
   readonly refunds: RefundRepository;
+  readonly disputes: DisputeRepository;
   readonly webhookEvents: WebhookEventRepository;
   readonly ledger: LedgerRepository;
   readonly idempotencyKeys: IdempotencyKeyRepository;
