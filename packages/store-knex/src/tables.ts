@@ -11,5 +11,6 @@ export const TABLES = {
   paymentOrders: "settlekit_payment_orders",
   refunds: "settlekit_refunds",
   webhookEvents: "settlekit_webhook_events",
+  disputes: "settlekit_disputes",
   migrations: "settlekit_migrations",
 } as const;

@@ -5,6 +5,7 @@ import * as outboxByAggregate from "./0003-outbox-by-aggregate.js";
 import * as deliveryEstimate from "./0004-checkout-delivery-estimate.js";
 import * as sellerOrdersByDate from "./0005-seller-orders-by-date.js";
 import * as reviewAndOrderDescription from "./0006-review-and-order-description.js";
+import * as disputes from "./0008-disputes.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,8 @@ const MIGRATIONS: Record<string, Migration> = {
   "0004-checkout-delivery-estimate": deliveryEstimate,
   "0005-seller-orders-by-date": sellerOrdersByDate,
   "0006-review-and-order-description": reviewAndOrderDescription,
+  // 0007 is reserved for payment attempts; 0008 does not depend on it.
+  "0008-disputes": disputes,
 };
 
 /** A knex migration source over the shipped migrations. */

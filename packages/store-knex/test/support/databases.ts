@@ -64,6 +64,7 @@ const TABLE_OF: Record<StoreTable, string> = {
   payment_orders: TABLES.paymentOrders,
   refunds: TABLES.refunds,
   webhook_events: TABLES.webhookEvents,
+  disputes: TABLES.disputes,
 };
 
 /** A conformance harness over a store, reading back with plain SQL. */

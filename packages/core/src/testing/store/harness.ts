@@ -11,7 +11,8 @@ export type StoreTable =
   | "checkouts"
   | "payment_orders"
   | "refunds"
-  | "webhook_events";
+  | "webhook_events"
+  | "disputes";
 
 /**
  * Raw read-back that bypasses the adapter's repositories, so the suite checks what was really
