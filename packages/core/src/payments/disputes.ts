@@ -89,6 +89,12 @@ function mismatch(checkout: Checkout, event: PspDisputeEvent): string | undefine
   return undefined;
 }
 
+/** `value`, or `cap` when `value` exceeds it (bigints: `Math.min` takes numbers only). */
+function capped(value: bigint, cap: bigint): bigint {
+  if (value > cap) return cap;
+  return value;
+}
+
 /** The outbox event a status change announces. */
 const STATUS_EVENT: Partial<Record<DisputeStatus, string>> = { won: "dispute.won", lost: "dispute.lost" };
 
@@ -193,8 +199,8 @@ export async function applyDisputeEvent(
       notes.push("funds reinstated before any were withdrawn: nothing moved");
     } else {
       // The PSP never gives back more than it took: clamp (and flag) rather than create money.
-      const amount = r.amount > next.amountWithdrawn ? next.amountWithdrawn : r.amount;
-      const feeReturned = r.feeReturned > next.fee ? next.fee : r.feeReturned;
+      const amount = capped(r.amount, next.amountWithdrawn);
+      const feeReturned = capped(r.feeReturned, next.fee);
       if (amount !== r.amount || feeReturned !== r.feeReturned) {
         notes.push(`reinstated ${r.amount} + fee ${r.feeReturned} exceeds what was withdrawn`);
       }
