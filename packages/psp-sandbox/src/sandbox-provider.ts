@@ -1,6 +1,7 @@
 import type { ProviderCapabilities } from "@settlekit/core";
 import { PAYMENT_METHODS } from "@settlekit/core";
 import { createContext } from "./context.js";
+import { disputeSnapshots, loseDispute, openDispute, submitDisputeEvidence, winDispute } from "./disputes.js";
 import { rejected } from "./errors.js";
 import { faultControls } from "./faults.js";
 import { createHandler } from "./http/handler.js";
@@ -84,6 +85,12 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
       }
       return retrieve(pspReference);
     },
+
+    openDispute: async (pspReference, disputeOptions) => openDispute(ctx, pspReference, disputeOptions),
+    submitDisputeEvidence: async (reference) => submitDisputeEvidence(ctx, reference),
+    winDispute: async (reference, winOptions) => winDispute(ctx, reference, winOptions),
+    loseDispute: async (reference) => loseDispute(ctx, reference),
+    disputes: () => disputeSnapshots(ctx),
 
     async tick() {
       ctx.scheduler.runDue();
