@@ -129,6 +129,8 @@ export async function applyDisputeEvent(
   const events: string[] = [];
   const stored = await tx.disputes.findByPspReference(pspId, event.disputeReference, { forUpdate: true });
   let next: Dispute;
+  /** The status change's event: after the money's, so a `dispute.won` follows its reinstatement. */
+  let statusType: string | undefined;
   if (!stored) {
     next = {
       id: `dp_${deps.ids.newId().replaceAll("-", "")}`,
@@ -152,8 +154,7 @@ export async function applyDisputeEvent(
       updatedAt: now,
     };
     events.push("dispute.created");
-    const type = STATUS_EVENT[next.status];
-    if (type) events.push(type);
+    statusType = STATUS_EVENT[next.status];
   } else {
     next = { ...stored };
     let type: string | undefined;
@@ -178,7 +179,7 @@ export async function applyDisputeEvent(
       if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
       notes.push(error.message);
     }
-    if (type) events.push(type);
+    statusType = type;
   }
 
   const w = event.fundsWithdrawn;
@@ -209,6 +210,7 @@ export async function applyDisputeEvent(
       events.push("dispute.funds_reinstated");
     }
   }
+  if (statusType) events.push(statusType);
   if (next.status === "lost" && next.fundsWithdrawnAt === undefined) {
     notes.push("dispute lost before the PSP reported withdrawing funds: nothing written off");
   }
