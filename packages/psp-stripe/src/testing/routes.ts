@@ -45,6 +45,7 @@ const ROUTES: [string, RegExp, Route][] = [
   ["GET", /^\/v1\/checkout\/sessions\/([^/]+)$/, (state, m) => state.get("checkout.session", m[1]!)],
   ["POST", /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/, (state, m) => expireSession(state, m[1]!)],
   ["GET", /^\/v1\/payment_intents\/([^/]+)$/, (state, m) => state.get("payment_intent", m[1]!)],
+  ["GET", /^\/v1\/charges\/([^/]+)$/, (state, m) => state.get("charge", m[1]!)],
   ["POST", /^\/v1\/refunds$/, (state, _m, form) => createRefund(state, form)],
   [
     "GET",
