@@ -20,6 +20,13 @@ export interface SandboxWinOptions {
   readonly feeReturned?: bigint;
 }
 
+/** What disputes of a payment hold: withdrawn and not reinstated (neither refundable nor disputable again). */
+export function disputedAmount(ctx: SandboxContext, pspReference: string): bigint {
+  return [...ctx.state.disputes.values()]
+    .filter((d) => d.pspReference === pspReference && d.reinstated === undefined)
+    .reduce((sum, d) => sum + d.withdrawn.amount, 0n);
+}
+
 const snapshot = (dispute: SandboxDispute): Readonly<SandboxDispute> => Object.freeze({ ...dispute });
 
 function findDispute(ctx: SandboxContext, disputeReference: string): SandboxDispute {
@@ -55,7 +62,7 @@ export function openDispute(
       "pspReference",
     );
   }
-  const left = payment.amount - payment.amountRefunded;
+  const left = payment.amount - payment.amountRefunded - disputedAmount(ctx, pspReference);
   const amount = options.amount ?? left;
   if (typeof amount !== "bigint" || amount <= 0n || amount > left) {
     throw rejected(`A dispute amount is in (0, ${left}] minor units.`, "parameter_invalid", "amount");

@@ -534,7 +534,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     };
 
     it("opened → funds withdrawn → won: held from the sellers, then given back less the fee", async () => {
-      const { id, reference } = await paidCart();
+      const { id, s1, reference } = await paidCart();
       const opened = await world.sandbox.openDispute(reference, { reason: "fraudulent" });
       await world.deliver();
       expect(await balances()).toEqual(withdrawn);
@@ -570,6 +570,13 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
       });
       const disputeId = String((list.data as { id: string }[])[0]!.id);
       expect(await disputeTypes(id)).toEqual(["dispute.created", "dispute.funds_withdrawn"]);
+      // The buyer's bank took the money back: refunding it as well would pay the buyer twice.
+      await expect(
+        world.system.refund({ paymentOrderId: s1, amount: 1n }, { idempotencyKey: "refund-disputed" }),
+      ).rejects.toMatchObject({
+        code: "REFUND_EXCEEDS_CAPTURED",
+        details: { available: "0", disputed: "10000" },
+      });
 
       await world.sandbox.submitDisputeEvidence(opened.disputeReference);
       await world.sandbox.winDispute(opened.disputeReference);
@@ -590,6 +597,13 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
         "dispute.won",
       ]);
       await expect(world.system.getDispute("dp_nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+      // Won: the money is the platform's again, and can be refunded.
+      expect(
+        await world.system.refund(
+          { paymentOrderId: s1, amount: 1_000n },
+          { idempotencyKey: "refund-after-win" },
+        ),
+      ).toMatchObject({ status: "succeeded", amount: "1000" });
     });
 
     it("lost on a fulfilled order: the seller's available goes negative (clawback), the PSP kept it all", async () => {
