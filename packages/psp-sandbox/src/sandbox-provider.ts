@@ -27,6 +27,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   payouts: true,
   settlementReports: true,
   cancelHostedPayments: false,
+  disputes: true,
 });
 
 /**

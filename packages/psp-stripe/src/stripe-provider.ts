@@ -42,6 +42,7 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     payouts: resolved.connectedAccount !== undefined,
     settlementReports: true,
     cancelHostedPayments: false,
+    disputes: true,
   });
   return {
     id: "stripe",

@@ -29,6 +29,8 @@ export interface ProviderCapabilities {
   readonly currencies: readonly string[] | "any";
   readonly refunds: boolean;
   readonly partialRefunds: boolean;
+  /** Whether disputes (chargebacks) are reported by webhook as `kind: "dispute"` events. */
+  readonly disputes?: boolean;
   /** Whether `payout` is implemented (sellers paid at the PSP). */
   readonly payouts: boolean;
   /** Whether `readSettlement` is implemented. */

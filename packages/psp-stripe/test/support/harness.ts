@@ -67,6 +67,12 @@ export async function stripeHarness(): Promise<ProviderHarness> {
         mode === "unavailable" ? "503" : "timeout",
         (r) => r.method === "POST" && r.path === "/v1/checkout/sessions",
       ),
+    disputes: {
+      open: async (ref, amount) =>
+        fake.openDispute(ref, amount === undefined ? {} : { amount: Number(amount) }).id,
+      win: async (id) => void fake.winDispute(id),
+      lose: async (id) => void fake.loseDispute(id),
+    },
     payoutsMade: async () =>
       fake.all<Stripe.Transfer>("transfer").map((t) => ({
         payoutReference: t.id,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe } from "vitest";
+import { disputeSuite } from "./dispute-suite.js";
 import type { ProviderConformanceOptions, ProviderHarness } from "./harness.js";
 import { payoutSuite } from "./payout-suite.js";
 import { refundSuite } from "./refund-suite.js";
@@ -24,7 +25,8 @@ const DEFAULT_FAILURE_CODES = { declined: "card_declined", insufficientFunds: "i
  * decline, expiry, unknown types), signature checks (missing, malformed, wrong secret, replayed,
  * tampered), `retrievePayment` through every state, and refunds (partial, full, over-refund,
  * idempotency, refusals), payouts (once per key and per payout id, refusals) and settlement
- * records (charge, refund and payout amounts exact, stable reads, windows). Tests needing an
+ * records (charge, refund and payout amounts exact, stable reads, windows), and disputes (opened,
+ * won, lost; money withdrawn and reinstated exact; no refund of disputed money). Tests needing an
  * optional capability skip when the provider's `capabilities` say it lacks it.
  *
  * ```ts
@@ -55,5 +57,6 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
     refundSuite(current, largeAmount);
     payoutSuite(current);
     settlementSuite(current);
+    disputeSuite(current);
   });
 }
