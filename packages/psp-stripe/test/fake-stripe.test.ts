@@ -66,9 +66,8 @@ describe("FakeStripe on the wire", () => {
     world = await stripeWorld();
     const { pspReference } = await world.provider.createHostedPayment(registrationInput());
     world.fake.pay(pspReference, "succeeded");
-    const opened = await (
-      await post(`/_test/checkout/sessions/${pspReference}/dispute`, "amount=1000")
-    ).json();
+    const res = await post(`/_test/checkout/sessions/${pspReference}/dispute`, "amount=1000");
+    const opened = (await res.json()) as { id: string };
     expect(opened).toMatchObject({ object: "dispute", amount: 1_000, status: "needs_response" });
     const won = await (await post(`/_test/disputes/${opened.id}/win`, "fee_returned=500")).json();
     expect(won).toMatchObject({
