@@ -167,14 +167,16 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
 
   // Operator ------------------------------------------------------------------------------------
   pages.get("/operator", async (req, res) => {
-    const [payments, deadLetters, balances, sent] = await Promise.all([
+    const [payments, disputes, deadLetters, balances, sent] = await Promise.all([
       system.searchCheckouts({ limit: 50 }),
+      system.listDisputes({ limit: 50 }),
       system.listDeadLetters({ limit: 50 }),
       store.ledger.listBalances(),
       emails.list({ limit: 20 }),
     ]);
     const body = operatorPage({
       payments: payments.data,
+      disputes: disputes.data,
       deadLetters,
       balances,
       emails: sent,

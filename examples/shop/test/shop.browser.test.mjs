@@ -158,13 +158,13 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
 
     // Seller wallets: pending until shipped; then available, less 10 % and the $2.50 logistics fee.
     await page.goto("/sellers/pinecone");
-    expect(await cells(page, "USD")).toEqual(["$29.99", "$0.00", "—"]);
+    expect(await cells(page, "USD")).toEqual(["$29.99", "$0.00", "$0.00", "—"]);
     await page.goto("/sellers/northwind");
-    expect(await cells(page, "USD")).toEqual(["$18.00", "$0.00", "—"]);
+    expect(await cells(page, "USD")).toEqual(["$18.00", "$0.00", "$0.00", "—"]);
     await snap(page, "05-seller-before-shipping");
     await page.getByRole("button", { name: /^Mark shipped/ }).click();
     await page.getByRole("status").getByText("marked as shipped").waitFor();
-    expect(await cells(page, "USD")).toEqual(["$0.00", "$13.70", "—"]); // 18.00 − 1.80 − 2.50
+    expect(await cells(page, "USD")).toEqual(["$0.00", "$13.70", "$0.00", "—"]); // 18.00 − 1.80 − 2.50
     expect(await page.getByRole("button", { name: /^Mark shipped/ }).count()).toBe(0);
     await snap(page, "06-seller-after-shipping");
 
@@ -289,10 +289,10 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await snap(page, "12-bank-transfer-succeeded");
 
     await page.goto("/sellers/kumo");
-    expect(await cells(page, "JPY")).toEqual(["¥3,200", "¥0", "—"]);
+    expect(await cells(page, "JPY")).toEqual(["¥3,200", "¥0", "¥0", "—"]);
     await page.getByRole("button", { name: /^Mark shipped/ }).click();
     await page.getByRole("status").getByText("marked as shipped").waitFor();
-    expect(await cells(page, "JPY")).toEqual(["¥0", "¥2,580", "—"]); // 3,200 − 320 − 300
+    expect(await cells(page, "JPY")).toEqual(["¥0", "¥2,580", "¥0", "—"]); // 3,200 − 320 − 300
     await snap(page, "13-seller-jpy");
   });
 
@@ -395,6 +395,53 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.getByRole("status").getByText(`Job ${id} is queued again.`).waitFor();
     // Queued again with a fresh budget, the worker runs it again: a second attempt in its history.
     await expect.poll(async () => (await dead())?.history.length, POLL).toBe(2);
+  });
+
+  it("the operator sees a dispute with its evidence deadline; the seller sees the money held, then lost", async () => {
+    const { body } = await shop.system.createCheckout(
+      {
+        buyerId: "B_dispute",
+        currency: "USD",
+        method: "card",
+        orders: [{ sellerId: "northwind", amount: 1_800n }],
+        successUrl: `${shop.url}/orders/return`,
+        cancelUrl: `${shop.url}/cart`,
+        metadata: {},
+      },
+      { idempotencyKey: `dispute-${Date.now()}` },
+    );
+    const reference = String(body.redirect_url).split("/pay/")[1];
+    await shop.sandbox.pay(reference);
+    await expect
+      .poll(async () => (await shop.system.getCheckout(String(body.id))).status, POLL)
+      .toBe("succeeded");
+    const dispute = await shop.sandbox.openDispute(reference, { reason: "product_not_received" });
+    const listed = async () =>
+      (await shop.system.listDisputes()).data.find(
+        (d) => d.psp_dispute_reference === dispute.disputeReference,
+      );
+    await expect.poll(async () => (await listed())?.status, POLL).toBe("needs_response");
+    const id = (await listed()).id;
+
+    const page = await newBuyer();
+    await page.goto("/operator");
+    expect(await cells(page, `#${id.slice(-8)}`)).toEqual([
+      `#${String(body.id).slice(-8)}`,
+      "product_not_received",
+      "$18.00",
+      "$15.00",
+      "Needs response",
+      expect.stringMatching(/ UTC$/),
+    ]);
+    await snap(page, "17-operator-dispute");
+    await page.goto("/sellers/northwind");
+    const [, , held] = await cells(page, "USD");
+    expect(held).toBe("$33.00"); // 18.00 disputed + 15.00 dispute fee, borne by the seller
+
+    await shop.sandbox.loseDispute(dispute.disputeReference);
+    await expect.poll(async () => (await listed())?.status, POLL).toBe("lost");
+    await page.goto("/operator");
+    expect((await cells(page, `#${id.slice(-8)}`)).slice(4)).toEqual(["Lost", ""]);
   });
 
   it("is usable with the keyboard: a skip link first, then the navigation", async () => {

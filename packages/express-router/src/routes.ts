@@ -7,6 +7,9 @@ import {
   createPaymentBody,
   deadLetterListSchema,
   deadLettersQuery,
+  disputeListSchema,
+  disputeSchema,
+  disputesQuery,
   eventListSchema,
   eventsQuery,
   paymentAttemptListSchema,
@@ -393,6 +396,38 @@ export const ROUTES: readonly Route[] = [
         ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
       });
       return { status: 200, body };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/operator/disputes",
+    operationId: "listDisputes",
+    summary: "Operator: disputes (chargebacks) with their status and evidence deadline, newest first",
+    tag: "operator",
+    access: "operator",
+    query: disputesQuery,
+    response: { status: 200, description: "A page of disputes.", schema: disputeListSchema },
+    errors: [],
+    async handle({ system, query }) {
+      const body = await system.listDisputes({
+        ...(query.status !== undefined ? { statuses: [query.status] } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
+      });
+      return { status: 200, body };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/operator/disputes/:id",
+    operationId: "getDispute",
+    summary: "Operator: one dispute, with the money withdrawn and reinstated and its split over the orders",
+    tag: "operator",
+    access: "operator",
+    response: { status: 200, description: "The dispute.", schema: disputeSchema },
+    errors: [],
+    async handle({ system, params }) {
+      return { status: 200, body: await system.getDispute(params.id!) };
     },
   }),
   route({

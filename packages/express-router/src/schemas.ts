@@ -1,5 +1,6 @@
 import {
   CHECKOUT_STATUSES,
+  DISPUTE_STATUSES,
   idSchema,
   isCurrencyCode,
   isStorableText,
@@ -162,6 +163,11 @@ export const searchQuery = z.strictObject({
   limit: limit(100),
   starting_after: pathId.optional(),
 });
+export const disputesQuery = z.strictObject({
+  status: z.enum(DISPUTE_STATUSES).optional(),
+  limit: limit(100),
+  starting_after: pathId.optional(),
+});
 export const deadLettersQuery = z.strictObject({
   type: z.string().max(128).optional(),
   limit: limit(500),
@@ -290,6 +296,35 @@ export const paymentSummaryListSchema = list(
   }),
   "PaymentSummaryList",
 );
+
+export const disputeSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("dispute"),
+    checkout_id: z.string().meta({ description: "The payment disputed." }),
+    psp: z.string(),
+    psp_dispute_reference: z.string().meta({ description: "The PSP's id of the dispute (Stripe du_…)." }),
+    psp_reference: z.string().meta({ description: "The payment attempt disputed, as the PSP knows it." }),
+    status: z.enum(DISPUTE_STATUSES),
+    reason: z.string().nullable().meta({ description: "The buyer's bank's reason, in the PSP's words." }),
+    amount: money,
+    currency: z.string(),
+    amount_withdrawn: money,
+    amount_reinstated: money,
+    fee: money.meta({ description: "The PSP's dispute fee, withdrawn with the amount." }),
+    fee_returned: money,
+    fee_bearer: z.enum(["seller", "platform"]),
+    evidence_due_by: timestamp.nullable().meta({ description: "When the evidence must reach the PSP." }),
+    funds_withdrawn_at: timestamp.nullable(),
+    funds_reinstated_at: timestamp.nullable(),
+    orders: z.array(
+      z.object({ payment_order_id: z.string(), seller_id: z.string(), amount: money, fee: money }),
+    ),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: "Dispute" });
+export const disputeListSchema = list(disputeSchema, "DisputeList");
 
 export const deadLetterSchema = z
   .object({

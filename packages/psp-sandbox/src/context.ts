@@ -1,4 +1,4 @@
-import type { SandboxEvent, SandboxEventType } from "./events.js";
+import type { EventSubject, SandboxEvent, SandboxEventType } from "./events.js";
 import { eventBody } from "./events.js";
 import { FaultState } from "./faults.js";
 import type { ResolvedSandboxOptions } from "./options.js";
@@ -21,7 +21,7 @@ export interface SandboxContext {
   /** Every event emitted, in order (dropped and held ones included). */
   readonly events: SandboxEvent[];
   /** Records a status change as an event and hands it to delivery. */
-  emit(type: SandboxEventType, payment: SandboxPayment, refund?: SandboxRefund): SandboxEvent;
+  emit(type: SandboxEventType, payment: SandboxPayment, subject?: SandboxRefund | EventSubject): SandboxEvent;
   now(): Date;
 }
 
@@ -38,9 +38,11 @@ export function createContext(options: ResolvedSandboxOptions): SandboxContext {
     dispatcher,
     events,
     now: () => options.clock.now(),
-    emit(type, payment, refund) {
+    emit(type, payment, subject) {
       const created = options.clock.now();
-      const { id, rawBody } = eventBody(type, created, payment, refund);
+      const about: EventSubject =
+        subject === undefined ? {} : "refundReference" in subject ? { refund: subject } : subject;
+      const { id, rawBody } = eventBody(type, created, payment, about);
       const signature = signSandboxWebhook(
         options.webhookSecret,
         rawBody,

@@ -1,4 +1,4 @@
-import type { SandboxPayment, SandboxRefund } from "./records.js";
+import type { SandboxDispute, SandboxPayment, SandboxRefund } from "./records.js";
 import { newId } from "./records.js";
 
 /** Event types the sandbox emits. */
@@ -9,7 +9,12 @@ export type SandboxEventType =
   | "payment.expired"
   | "payment.canceled"
   | "refund.succeeded"
-  | "refund.failed";
+  | "refund.failed"
+  | "dispute.created"
+  | "dispute.updated"
+  | "dispute.funds_withdrawn"
+  | "dispute.funds_reinstated"
+  | "dispute.closed";
 
 /**
  * A payment in a webhook body. Money is a string of minor units (`"12345"`), never a JSON
@@ -43,6 +48,22 @@ export interface SandboxRefundWire {
 }
 
 /**
+ * A dispute in a webhook body: a snapshot of the whole dispute as of the event (money in minor
+ * units as strings; `evidence_due_by` in Unix seconds).
+ */
+export interface SandboxDisputeWire {
+  readonly reference: string;
+  readonly payment_reference: string;
+  readonly amount: string;
+  readonly currency: string;
+  readonly reason: string;
+  readonly status: string;
+  readonly evidence_due_by: number;
+  readonly funds_withdrawn: { readonly amount: string; readonly fee: string } | null;
+  readonly funds_reinstated: { readonly amount: string; readonly fee_returned: string } | null;
+}
+
+/**
  * A webhook body, Stripe-shaped: `created` is Unix seconds; `data` holds a snapshot of the
  * payment (and the refund, for refund events) as of the event.
  */
@@ -50,7 +71,11 @@ export interface SandboxEventBody {
   readonly id: string;
   readonly type: SandboxEventType | (string & {});
   readonly created: number;
-  readonly data: { readonly payment?: SandboxPaymentWire; readonly refund?: SandboxRefundWire };
+  readonly data: {
+    readonly payment?: SandboxPaymentWire;
+    readonly refund?: SandboxRefundWire;
+    readonly dispute?: SandboxDisputeWire;
+  };
 }
 
 /**
@@ -116,20 +141,44 @@ export function refundWire(refund: SandboxRefund): SandboxRefundWire {
   };
 }
 
+export function disputeWire(dispute: SandboxDispute): SandboxDisputeWire {
+  return {
+    reference: dispute.disputeReference,
+    payment_reference: dispute.pspReference,
+    amount: dispute.amount.toString(),
+    currency: dispute.currency,
+    reason: dispute.reason,
+    status: dispute.status,
+    evidence_due_by: Math.floor(dispute.evidenceDueBy.getTime() / 1000),
+    funds_withdrawn: { amount: dispute.withdrawn.amount.toString(), fee: dispute.withdrawn.fee.toString() },
+    funds_reinstated: dispute.reinstated
+      ? {
+          amount: dispute.reinstated.amount.toString(),
+          fee_returned: dispute.reinstated.feeReturned.toString(),
+        }
+      : null,
+  };
+}
+
+/** What an event is about besides its payment: a refund or a dispute. */
+export type EventSubject = { readonly refund?: SandboxRefund; readonly dispute?: SandboxDispute };
+
 /** Builds the body of a new event, with a fresh `evt_…` id, serialised once (what gets signed). */
 export function eventBody(
   type: SandboxEventType,
   at: Date,
   payment: SandboxPayment,
-  refund?: SandboxRefund,
+  subject: EventSubject = {},
 ): { id: string; rawBody: string } {
   const body: SandboxEventBody = {
     id: newId("evt"),
     type,
     created: Math.floor(at.getTime() / 1000),
-    data: refund
-      ? { payment: paymentWire(payment), refund: refundWire(refund) }
-      : { payment: paymentWire(payment) },
+    data: {
+      payment: paymentWire(payment),
+      ...(subject.refund ? { refund: refundWire(subject.refund) } : {}),
+      ...(subject.dispute ? { dispute: disputeWire(subject.dispute) } : {}),
+    },
   };
   return { id: body.id, rawBody: JSON.stringify(body) };
 }

@@ -48,6 +48,12 @@ export interface SandboxFaults {
    * refund that has not succeeded.
    */
   failRefundAfterSuccess(refundReference: string): void;
+  /**
+   * The next `n` payments that succeed are disputed right away (a chargeback: `dispute.created`
+   * and `dispute.funds_withdrawn` follow `payment.succeeded`), with these options; win or lose
+   * them with `winDispute` / `loseDispute` (find them in `disputes()`).
+   */
+  disputeNextPayments(n: number, options?: { amount?: bigint; reason?: string }): void;
   /** Clears every pending fault (held events are released in order first; held refunds stay held). */
   reset(): void;
 }
@@ -67,6 +73,12 @@ export class FaultState {
   delays: number[] = [];
   holding = false;
   heldRefunds = 0;
+  disputes: { amount?: bigint; reason?: string }[] = [];
+
+  /** Takes the "dispute it" fault for a payment that just succeeded, if any. */
+  takeDispute(): { amount?: bigint; reason?: string } | undefined {
+    return this.disputes.shift();
+  }
 
   /** Takes the "stay pending" fault for the next refund, if any. */
   takeRefundHold(): boolean {
@@ -137,6 +149,9 @@ export function faultControls(
       refunds.settleHeld(outcome);
     },
     failRefundAfterSuccess: (refundReference) => refunds.failAfterSuccess(refundReference),
+    disputeNextPayments(n, options = {}) {
+      for (let i = count(n); i > 0; i--) state.disputes.push({ ...options });
+    },
     reset() {
       state.holding = false;
       state.heldRefunds = 0;
@@ -146,6 +161,7 @@ export function faultControls(
       state.duplicates = 0;
       state.drops = 0;
       state.delays = [];
+      state.disputes = [];
     },
   };
 }

@@ -4,8 +4,10 @@
  * webhooks, refunds, a daily settlement file and fault injection. It lets settlekit (and the
  * host's tests) run end to end with no PSP account and no credentials.
  */
+export type { SandboxDisputeOptions, SandboxWinOptions } from "./disputes.js";
 export type {
   SandboxDelivery,
+  SandboxDisputeWire,
   SandboxEvent,
   SandboxEventBody,
   SandboxEventType,
@@ -15,9 +17,15 @@ export type {
 export type { RegistrationFault, ReleaseOrder, SandboxFaults } from "./faults.js";
 export { defaultFeePolicy } from "./fees.js";
 export type { SandboxRequestHandler } from "./http/handler.js";
-export type { SandboxFeePolicy, SandboxLogger, SandboxOptions, SandboxWebhookRetry } from "./options.js";
+export type {
+  SandboxDisputeFeePolicy,
+  SandboxFeePolicy,
+  SandboxLogger,
+  SandboxOptions,
+  SandboxWebhookRetry,
+} from "./options.js";
 export type { SandboxPayOptions } from "./payment-attempt.js";
-export type { SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
+export type { SandboxDispute, SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
 export { sandboxProvider } from "./sandbox-provider.js";
 export type { SettlementRow } from "./settlement-csv.js";
 export { SETTLEMENT_CSV_HEADER } from "./settlement-csv.js";

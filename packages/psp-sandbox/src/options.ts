@@ -9,6 +9,9 @@ import { WebhookDeliveryError } from "./webhook-delivery-error.js";
  */
 export type SandboxFeePolicy = (amount: bigint, currency: string, instrument: PaymentInstrument) => bigint;
 
+/** The sandbox's dispute fee for one dispute of `amount` minor units of `currency`, ≥ 0. */
+export type SandboxDisputeFeePolicy = (amount: bigint, currency: string) => bigint;
+
 /** How failed webhook deliveries are retried: attempt `n` (from 2) waits `baseMs × 2^(n−2)`. */
 export interface SandboxWebhookRetry {
   /** Deliveries per event, first one included (default 5). */
@@ -60,6 +63,8 @@ export interface SandboxOptions {
   readonly fetch?: typeof fetch;
   /** Default {@link defaultFeePolicy}: 2.9 % + 30 minor units, rounded half up. */
   readonly feePolicy?: SandboxFeePolicy;
+  /** The fee withdrawn with a disputed amount (default 1 500 minor units, Stripe's $15 in USD). */
+  readonly disputeFeePolicy?: SandboxDisputeFeePolicy;
   /**
    * Receives errors of background work (scheduled tasks, the HTTP handler) and every webhook
    * delivery that failed for good (a {@link WebhookDeliveryError}: all `webhookRetry` attempts
@@ -95,6 +100,7 @@ export interface ResolvedSandboxOptions {
   readonly webhookConcurrency: number;
   readonly fetch: typeof fetch;
   readonly feePolicy: SandboxFeePolicy;
+  readonly disputeFeePolicy: SandboxDisputeFeePolicy;
   readonly onError: (error: unknown) => void;
   readonly logger: SandboxLogger;
 }
@@ -152,6 +158,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
     webhookConcurrency: concurrency,
     fetch: options.fetch ?? globalThis.fetch,
     feePolicy: options.feePolicy ?? defaultFeePolicy,
+    disputeFeePolicy: options.disputeFeePolicy ?? (() => 1_500n),
     // A failed delivery was already logged as one line: the default handler does not log it twice.
     onError:
       options.onError ??

@@ -1,4 +1,11 @@
-import type { PaymentInstrument, PspEvent, PspPaymentStatus, WebhookInput } from "@settlekit/core";
+import type {
+  DisputeStatus,
+  PaymentInstrument,
+  PspDisputeEvent,
+  PspEvent,
+  PspPaymentStatus,
+  WebhookInput,
+} from "@settlekit/core";
 import { PspError } from "@settlekit/core";
 import { headerValue, SANDBOX_SIGNATURE_HEADER, verifySandboxSignature } from "./signature.js";
 
@@ -42,10 +49,57 @@ function minorUnits(object: Json, key: string): bigint {
   return BigInt(value);
 }
 
-function section(data: Json, key: "payment" | "refund"): Json {
+function section(data: Json, key: "payment" | "refund" | "dispute"): Json {
   const value = data[key];
   if (!isObject(value)) throw malformed(`data.${key} is missing`);
   return value;
+}
+
+const DISPUTE_TYPES: readonly string[] = [
+  "dispute.created",
+  "dispute.updated",
+  "dispute.funds_withdrawn",
+  "dispute.funds_reinstated",
+  "dispute.closed",
+];
+const DISPUTE_STATUS: Readonly<Record<string, DisputeStatus>> = {
+  needs_response: "needs_response",
+  under_review: "under_review",
+  won: "won",
+  lost: "lost",
+};
+
+/** A `dispute.*` body: the dispute's snapshot as of the event. */
+function disputeEvent(eventId: string, occurredAt: Date, data: Json): PspDisputeEvent {
+  const dispute = section(data, "dispute");
+  const status = DISPUTE_STATUS[text(dispute, "status")];
+  if (!status) throw malformed("dispute.status is not a sandbox dispute status");
+  const due = dispute.evidence_due_by;
+  const withdrawn = dispute.funds_withdrawn;
+  const reinstated = dispute.funds_reinstated;
+  return {
+    kind: "dispute",
+    eventId,
+    pspReference: text(dispute, "payment_reference"),
+    disputeReference: text(dispute, "reference"),
+    status,
+    amount: minorUnits(dispute, "amount"),
+    currency: text(dispute, "currency"),
+    reason: text(dispute, "reason"),
+    ...(typeof due === "number" && Number.isSafeInteger(due) ? { evidenceDueBy: new Date(due * 1000) } : {}),
+    ...(isObject(withdrawn)
+      ? { fundsWithdrawn: { amount: minorUnits(withdrawn, "amount"), fee: minorUnits(withdrawn, "fee") } }
+      : {}),
+    ...(isObject(reinstated)
+      ? {
+          fundsReinstated: {
+            amount: minorUnits(reinstated, "amount"),
+            feeReturned: minorUnits(reinstated, "fee_returned"),
+          },
+        }
+      : {}),
+    occurredAt,
+  };
 }
 
 /**
@@ -116,5 +170,6 @@ export function parseSandboxWebhook(
       },
     ];
   }
+  if (DISPUTE_TYPES.includes(type)) return [disputeEvent(eventId, occurredAt, body.data)];
   return [{ kind: "ignored", eventId, type, occurredAt }];
 }

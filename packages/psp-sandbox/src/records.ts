@@ -68,6 +68,27 @@ export interface SandboxPayout {
   readonly createdAt: Date;
 }
 
+/**
+ * A dispute (chargeback) the sandbox opened on a succeeded payment: the money and the dispute fee
+ * are withdrawn at once, as card networks do; winning gives the amount back (and the fee when
+ * asked), losing keeps both.
+ */
+export interface SandboxDispute {
+  readonly disputeReference: string;
+  readonly pspReference: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly reason: string;
+  status: "needs_response" | "under_review" | "won" | "lost";
+  readonly evidenceDueBy: Date;
+  /** The amount and fee withdrawn (at opening). */
+  readonly withdrawn: { readonly amount: bigint; readonly fee: bigint };
+  /** What a win gave back. */
+  reinstated?: { readonly amount: bigint; readonly feeReturned: bigint } | undefined;
+  readonly createdAt: Date;
+  updatedAt: Date;
+}
+
 /** A request already answered under an idempotency key, and what it was. */
 interface KeyEntry {
   readonly fingerprint: string;
@@ -124,6 +145,7 @@ export class SandboxState {
   /** Refunds by idempotency key and by settlekit refund id ("already refunded"). */
   readonly refundRequests = new KeyedRequests("Refund", "refundId");
   readonly payouts = new Map<string, SandboxPayout>();
+  readonly disputes = new Map<string, SandboxDispute>();
   /** Payouts by idempotency key and by settlekit payout id ("already paid"). */
   readonly payoutRequests = new KeyedRequests("Payout", "payoutId");
 
@@ -133,7 +155,7 @@ export class SandboxState {
 }
 
 /** A prefixed random id (`sbx_pay_3f9c…`): 96 random bits, lowercase hex. */
-export function newId(prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "evt"): string {
+export function newId(prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "sbx_dp" | "evt"): string {
   return `${prefix}_${randomBytes(12).toString("hex")}`;
 }
 

@@ -1,6 +1,7 @@
 import type { RefundInput, RefundResult } from "@settlekit/core";
 import { PspError, requestFingerprint } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
+import { disputedAmount } from "./disputes.js";
 import { rejected } from "./errors.js";
 import { findPayment } from "./payment-attempt.js";
 import type { SandboxPayment, SandboxRefund } from "./records.js";
@@ -74,7 +75,8 @@ function refundablePayment(ctx: SandboxContext, pspReference: string, amount: bi
       "currency",
     );
   }
-  const left = payment.amount - payment.amountRefunded;
+  // Like card networks, money a dispute took back cannot be refunded as well.
+  const left = payment.amount - payment.amountRefunded - disputedAmount(ctx, payment.pspReference);
   if (amount > left) {
     throw new PspError(
       "REFUND_EXCEEDS_CAPTURED",

@@ -2,6 +2,7 @@ import type { ProviderCapabilities } from "@settlekit/core";
 import { PAYMENT_METHODS } from "@settlekit/core";
 import { cancelPayment } from "./cancel.js";
 import { createContext } from "./context.js";
+import { disputeSnapshots, loseDispute, openDispute, submitDisputeEvidence, winDispute } from "./disputes.js";
 import { rejected } from "./errors.js";
 import { faultControls } from "./faults.js";
 import { createHandler } from "./http/handler.js";
@@ -27,6 +28,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   payouts: true,
   settlementReports: true,
   cancelHostedPayments: true,
+  disputes: true,
 });
 
 /**
@@ -89,6 +91,12 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     async refundFromDashboard(pspReference, amount, refundOptions) {
       return Object.freeze({ ...refundFromDashboard(ctx, pspReference, amount, refundOptions) });
     },
+
+    openDispute: async (pspReference, disputeOptions) => openDispute(ctx, pspReference, disputeOptions),
+    submitDisputeEvidence: async (reference) => submitDisputeEvidence(ctx, reference),
+    winDispute: async (reference, winOptions) => winDispute(ctx, reference, winOptions),
+    loseDispute: async (reference) => loseDispute(ctx, reference),
+    disputes: () => disputeSnapshots(ctx),
 
     async tick() {
       ctx.scheduler.runDue();

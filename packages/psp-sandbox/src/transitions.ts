@@ -1,5 +1,6 @@
 import type { PaymentInstrument } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
+import { disputeIfAsked } from "./disputes.js";
 import { rejected } from "./errors.js";
 import type { SandboxPayment } from "./records.js";
 
@@ -33,6 +34,7 @@ function succeed(ctx: SandboxContext, payment: SandboxPayment): void {
   payment.updatedAt = now;
   payment.fee = ctx.options.feePolicy(payment.amount, payment.currency, payment.instrument ?? "credit_card");
   ctx.emit("payment.succeeded", payment);
+  disputeIfAsked(ctx, payment.pspReference);
 }
 
 /** A charge that succeeded on the spot. */

@@ -1,9 +1,10 @@
 import type { PaymentProvider, ProviderCapabilities, RetrievedPayment } from "@settlekit/core";
+import type { SandboxDisputeOptions, SandboxWinOptions } from "./disputes.js";
 import type { SandboxDelivery, SandboxEvent } from "./events.js";
 import type { SandboxFaults } from "./faults.js";
 import type { SandboxRequestHandler } from "./http/handler.js";
 import type { SandboxPayOptions } from "./payment-attempt.js";
-import type { SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
+import type { SandboxDispute, SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
 
 /**
  * The sandbox PSP: a {@link PaymentProvider} (id `sandbox`) plus the controls a test or a demo
@@ -47,6 +48,25 @@ export interface SandboxProvider extends PaymentProvider {
     amount?: bigint,
     options?: { hold?: boolean; reason?: string },
   ): Promise<Readonly<SandboxRefund>>;
+
+  /**
+   * Plays the buyer's bank: disputes a succeeded payment (default: all of what is left after
+   * refunds). The amount and the dispute fee are withdrawn at once; `dispute.created` and
+   * `dispute.funds_withdrawn` go out, signed like every event.
+   * @throws {PspError} for a payment that is not succeeded or an amount outside what is left.
+   */
+  openDispute(pspReference: string, options?: SandboxDisputeOptions): Promise<Readonly<SandboxDispute>>;
+  /** Evidence reached the bank: `under_review` (`dispute.updated`). */
+  submitDisputeEvidence(disputeReference: string): Promise<Readonly<SandboxDispute>>;
+  /**
+   * The platform wins: the amount comes back, and `feeReturned` of the fee (default none):
+   * `dispute.funds_reinstated`, then `dispute.closed`. Throws for a closed dispute.
+   */
+  winDispute(disputeReference: string, options?: SandboxWinOptions): Promise<Readonly<SandboxDispute>>;
+  /** The buyer wins: the PSP keeps the amount and the fee (`dispute.closed`). Throws for a closed dispute. */
+  loseDispute(disputeReference: string): Promise<Readonly<SandboxDispute>>;
+  /** Every dispute, in opening order. */
+  disputes(): Readonly<SandboxDispute>[];
 
   /**
    * Runs the time-based work due by the sandbox's clock (settlements, expiries, webhook retries and

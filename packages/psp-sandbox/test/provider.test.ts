@@ -14,6 +14,7 @@ describe("sandboxProvider options", () => {
       payouts: true,
       settlementReports: true,
       cancelHostedPayments: true,
+      disputes: true,
     });
   });
 

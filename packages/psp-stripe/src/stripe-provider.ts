@@ -45,6 +45,7 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     payouts: resolved.connectedAccount !== undefined,
     settlementReports: true,
     cancelHostedPayments: true,
+    disputes: true,
   });
   return {
     id: "stripe",

@@ -2,6 +2,7 @@ import type { PspEvent, PspPaymentStatus, RefundStatus, WebhookInput } from "@se
 import { PspError } from "@settlekit/core";
 import type Stripe from "stripe";
 import { fromStripeAmount, isoCurrency } from "./currency.js";
+import { DISPUTE_EVENT_TYPES, disputeEvent } from "./disputes.js";
 import { call } from "./errors.js";
 import { fromUnix, idOf, META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
@@ -191,6 +192,8 @@ async function intentEvent(
  *   the Dashboard carries no settlekit metadata: its session is found from its PaymentIntent.
  * - `transfer.*` (Connect payouts to sellers) → payout events; `payout.*` of the platform's own
  *   balance → bank payout events (a connected account's own payouts are the seller's business).
+ * - `charge.dispute.created` / `updated` / `closed` / `funds_withdrawn` / `funds_reinstated` →
+ *   dispute events (the whole dispute, resolved to its Checkout Session; see `disputes.ts`).
  * Any other type is acknowledged as `ignored`: `payment_intent.succeeded` among them, since the
  * session events already report it.
  */
@@ -200,6 +203,9 @@ export async function parseStripeWebhook(
 ): Promise<PspEvent[]> {
   const event = verifiedEvent(options, input);
   const at: Occurrence = { eventId: event.id, occurredAt: fromUnix(event.created) };
+  if (DISPUTE_EVENT_TYPES.includes(event.type)) {
+    return [await disputeEvent(options, at, event.data.object as Stripe.Dispute, event.type)];
+  }
   switch (event.type) {
     case "checkout.session.completed": {
       const session = event.data.object;

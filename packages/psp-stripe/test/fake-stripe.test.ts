@@ -61,4 +61,21 @@ describe("FakeStripe on the wire", () => {
     const payout = await (await post("/_test/payouts", "currency=usd")).json();
     expect(payout).toMatchObject({ object: "payout", amount: expect.any(Number), status: "paid" });
   });
+
+  it("opens, wins and loses disputes over its HTTP test-control API", async () => {
+    world = await stripeWorld();
+    const { pspReference } = await world.provider.createHostedPayment(registrationInput());
+    world.fake.pay(pspReference, "succeeded");
+    const res = await post(`/_test/checkout/sessions/${pspReference}/dispute`, "amount=1000");
+    const opened = (await res.json()) as { id: string };
+    expect(opened).toMatchObject({ object: "dispute", amount: 1_000, status: "needs_response" });
+    const won = await (await post(`/_test/disputes/${opened.id}/win`, "fee_returned=500")).json();
+    expect(won).toMatchObject({
+      status: "won",
+      balance_transactions: [{ amount: -1_000 }, { amount: 1_000, fee: -500 }],
+    });
+    const again = await post(`/_test/disputes/${opened.id}/lose`, "");
+    expect(again.status).toBe(400);
+    expect(await errorOf(again)).toMatchObject({ code: "dispute_already_closed" });
+  });
 });

@@ -8,6 +8,7 @@ import { migrationSource } from "./migrations/index.js";
 import { nameStatements } from "./pg-statement-names.js";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
 import { knexCheckouts } from "./repositories/checkouts.js";
+import { knexDisputes } from "./repositories/disputes.js";
 import { knexIdempotencyKeys } from "./repositories/idempotency.js";
 import { knexJobs } from "./repositories/jobs.js";
 import type { JournalInsert } from "./repositories/ledger.js";
@@ -111,6 +112,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     paymentOrders: knexPaymentOrders(trx, sql),
     paymentAttempts: knexPaymentAttempts(trx, sql),
     refunds: knexRefunds(trx, sql),
+    disputes: knexDisputes(trx, sql),
     webhookEvents: knexWebhookEvents(trx, sql),
     ledger: knexLedger(
       trx,

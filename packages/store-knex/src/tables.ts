@@ -12,5 +12,6 @@ export const TABLES = {
   paymentAttempts: "settlekit_payment_attempts",
   refunds: "settlekit_refunds",
   webhookEvents: "settlekit_webhook_events",
+  disputes: "settlekit_disputes",
   migrations: "settlekit_migrations",
 } as const;

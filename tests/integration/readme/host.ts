@@ -2,6 +2,7 @@
 // system from the examples before, an Express app and request, an email sender, and the values a
 // route handler would have at hand. scripts/readme-snippets.mjs writes the examples next to this.
 import type { BuyerNotification, JournalInput, JsonValue, PaymentSystem } from "@settlekit/core";
+import type { SandboxProvider } from "@settlekit/psp-sandbox";
 import type { KnexStore } from "@settlekit/store-knex";
 import type { Express as ExpressApp, Request } from "express";
 
@@ -14,6 +15,8 @@ declare global {
   }
   const store: KnexStore;
   const system: PaymentSystem;
+  const sandbox: SandboxProvider;
+  const pspReference: string;
   const app: ExpressApp;
   const req: Request;
   const journal: JournalInput;

@@ -340,6 +340,110 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     // The money came back after fulfilment on a smaller base: the extra commission is charged.
     expect(await balances()).toEqual(fulfilledOn(10_000n));
   });
+
+  describe("disputes", () => {
+    async function paid(options: Parameters<typeof makeStripeWorld>[1] = {}) {
+      world = await makeStripeWorld(dialect, options);
+      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const session = referenceOf(created.body);
+      world.fake.pay(session, "succeeded");
+      await world.deliver();
+      const [s1] = created.body.orders as { id: string }[];
+      return { id: String(created.body.id), session, s1: s1!.id };
+    }
+    /** What the fake's balance says the payment left with Stripe: the charge, and every dispute movement net of its fee. */
+    const keptByStripe = () =>
+      world.fake
+        .all<{ amount: number; fee: number; type: string; reporting_category: string }>("balance_transaction")
+        .filter((t) => t.type === "charge" || t.reporting_category.startsWith("dispute"))
+        .reduce((sum, t) => sum + BigInt(t.type === "charge" ? t.amount : t.amount - t.fee), 0n);
+    const disputeTypes = async (id: string) =>
+      (await outboxTypes(id)).filter((t) => t.startsWith("dispute."));
+
+    it("opened → funds withdrawn → won: Stripe kept the fee, and so does the ledger", async () => {
+      const { id, session } = await paid();
+      const dispute = world.fake.openDispute(session);
+      await world.deliver();
+      expect(await balances()).toMatchObject({
+        "psp:stripe:receivable USD": -1_500n,
+        "psp:stripe:disputes USD": 13_845n,
+        "seller:S1:held USD": -11_215n,
+        "seller:S2:held USD": -2_630n,
+      });
+      expect(await world.system.listDisputes()).toMatchObject({
+        data: [
+          {
+            psp: "stripe",
+            psp_dispute_reference: dispute.id,
+            psp_reference: session,
+            status: "needs_response",
+          },
+        ],
+      });
+      world.fake.submitDisputeEvidence(dispute.id);
+      world.fake.winDispute(dispute.id);
+      await world.deliver();
+      expect(world.webhookStatuses.every((s) => s === 200)).toBe(true);
+      const after = await balances();
+      expect(after).toMatchObject({
+        "psp:stripe:receivable USD": 10_845n,
+        "psp:stripe:disputes USD": 0n,
+        "seller:S1:held USD": 0n,
+        "seller:S1:available USD": 1_215n,
+        "seller:S2:held USD": 0n,
+        "seller:S2:available USD": 285n,
+      });
+      expect(after["psp:stripe:receivable USD"]).toBe(keptByStripe());
+      expect(await disputeTypes(id)).toEqual([
+        "dispute.created",
+        "dispute.funds_withdrawn",
+        "dispute.updated",
+        "dispute.funds_reinstated",
+        "dispute.won",
+      ]);
+    });
+
+    it("lost after fulfilment: the seller goes negative and the receivable is what Stripe kept", async () => {
+      const { session, s1 } = await paid({ fees: commissionAndLogistics({ commissionBasisPoints: 1_000 }) });
+      await world.system.fulfilOrder({ paymentOrderId: s1 });
+      const dispute = world.fake.openDispute(session);
+      world.fake.loseDispute(dispute.id);
+      await world.deliver();
+      const after = await balances();
+      expect(after).toMatchObject({
+        "psp:stripe:disputes USD": 0n,
+        "seller:S1:held USD": 0n,
+        "seller:S1:available USD": -9_000n + 11_215n,
+      });
+      expect(after["psp:stripe:receivable USD"]).toBe(keptByStripe());
+      expect(await world.system.sellerWallet("S1")).toMatchObject({
+        balances: [{ currency: "USD", pending: "0", available: "-2215", held: "0" }],
+      });
+    });
+
+    it("duplicated and reordered webhooks end as if delivered once, in order", async () => {
+      const { id, session } = await paid();
+      const dispute = world.fake.openDispute(session);
+      world.fake.winDispute(dispute.id, { feeReturned: 1_500 });
+      const webhooks = world.fake.drainWebhooks();
+      for (const webhook of [...webhooks].reverse()) {
+        for (let copy = 0; copy < 2; copy++) {
+          await world.system.handleWebhook("stripe", { rawBody: webhook.rawBody, headers: webhook.headers });
+        }
+      }
+      const after = await balances();
+      expect(after).toMatchObject({
+        "psp:stripe:receivable USD": 12_345n,
+        "psp:stripe:disputes USD": 0n,
+        "seller:S1:held USD": 0n,
+        "seller:S1:available USD": 0n,
+      });
+      expect(after["psp:stripe:receivable USD"]).toBe(keptByStripe());
+      const types = await disputeTypes(id);
+      expect(types.filter((t) => t === "dispute.funds_withdrawn")).toHaveLength(1);
+      expect(types.filter((t) => t === "dispute.won")).toHaveLength(1);
+    });
+  });
 });
 
 describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %s", (dialect) => {

@@ -496,6 +496,249 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     expect(buyer).toMatchObject({ id: s1, status: "fulfilled", amount: "10000" });
     for (const field of ["commission", "logistics", "net"]) expect(buyer).not.toHaveProperty(field);
   });
+
+  describe("disputes", () => {
+    /** A paid two-seller cart (S1 100.00, S2 23.45): its checkout id, S1's order and its PSP reference. */
+    async function paidCart(options: Parameters<typeof makeWorld>[1] = {}) {
+      world = await makeWorld(dialect, options);
+      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const reference = referenceOf(created.body);
+      await world.sandbox.pay(reference);
+      await world.deliver();
+      const [s1] = created.body.orders as { id: string }[];
+      return { id: String(created.body.id), s1: s1!.id, reference };
+    }
+    const disputeTypes = async (id: string) =>
+      (await outboxTypes(id)).filter((t) => t.startsWith("dispute."));
+    /** After the withdrawal of 123.45 + 15.00 (fee split 12.15 / 2.85 by the order amounts). */
+    const withdrawn = {
+      "psp:sandbox:receivable USD": -1_500n,
+      "psp:sandbox:disputes USD": 13_845n,
+      "seller:S1:pending USD": -10_000n,
+      "seller:S1:available USD": 11_215n,
+      "seller:S1:held USD": -11_215n,
+      "seller:S2:pending USD": -2_345n,
+      "seller:S2:available USD": 2_630n,
+      "seller:S2:held USD": -2_630n,
+    };
+    /** Won with the amount back and the fee kept by the PSP: the sellers bear the fee only. */
+    const wonKeepingFee = {
+      "psp:sandbox:receivable USD": 10_845n,
+      "psp:sandbox:disputes USD": 0n,
+      "seller:S1:pending USD": -10_000n,
+      "seller:S1:available USD": 1_215n,
+      "seller:S1:held USD": 0n,
+      "seller:S2:pending USD": -2_345n,
+      "seller:S2:available USD": 285n,
+      "seller:S2:held USD": 0n,
+    };
+
+    it("opened → funds withdrawn → won: held from the sellers, then given back less the fee", async () => {
+      const { id, s1, reference } = await paidCart();
+      const opened = await world.sandbox.openDispute(reference, { reason: "fraudulent" });
+      await world.deliver();
+      expect(await balances()).toEqual(withdrawn);
+      expect(await world.system.sellerWallet("S1")).toEqual({
+        object: "wallet",
+        seller_id: "S1",
+        balances: [{ currency: "USD", pending: "10000", available: "-11215", held: "11215" }],
+      });
+      const list = await world.system.listDisputes();
+      expect(list).toMatchObject({
+        object: "list",
+        has_more: false,
+        data: [
+          {
+            object: "dispute",
+            checkout_id: id,
+            psp: "sandbox",
+            psp_dispute_reference: opened.disputeReference,
+            psp_reference: reference,
+            status: "needs_response",
+            reason: "fraudulent",
+            amount: "12345",
+            amount_withdrawn: "12345",
+            fee: "1500",
+            fee_bearer: "seller",
+            evidence_due_by: opened.evidenceDueBy.toISOString(),
+            orders: [
+              { seller_id: "S1", amount: "10000", fee: "1215" },
+              { seller_id: "S2", amount: "2345", fee: "285" },
+            ],
+          },
+        ],
+      });
+      const disputeId = String((list.data as { id: string }[])[0]!.id);
+      expect(await disputeTypes(id)).toEqual(["dispute.created", "dispute.funds_withdrawn"]);
+      // The buyer's bank took the money back: refunding it as well would pay the buyer twice.
+      await expect(
+        world.system.refund({ paymentOrderId: s1, amount: 1n }, { idempotencyKey: "refund-disputed" }),
+      ).rejects.toMatchObject({
+        code: "REFUND_EXCEEDS_CAPTURED",
+        details: { available: "0", disputed: "10000" },
+      });
+
+      await world.sandbox.submitDisputeEvidence(opened.disputeReference);
+      await world.sandbox.winDispute(opened.disputeReference);
+      await world.deliver();
+      expect(await balances()).toEqual(wonKeepingFee);
+      // What the PSP kept of the payment (charge less the dispute fee) is what the ledger says it owes.
+      expect((await balances())["psp:sandbox:receivable USD"]).toBe(12_345n - opened.withdrawn.fee);
+      expect(await world.system.getDispute(disputeId)).toMatchObject({
+        status: "won",
+        amount_reinstated: "12345",
+        fee_returned: "0",
+      });
+      expect(await disputeTypes(id)).toEqual([
+        "dispute.created",
+        "dispute.funds_withdrawn",
+        "dispute.updated",
+        "dispute.funds_reinstated",
+        "dispute.won",
+      ]);
+      await expect(world.system.getDispute("dp_nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+      // Won: the money is the platform's again, and can be refunded.
+      expect(
+        await world.system.refund(
+          { paymentOrderId: s1, amount: 1_000n },
+          { idempotencyKey: "refund-after-win" },
+        ),
+      ).toMatchObject({ status: "succeeded", amount: "1000" });
+    });
+
+    it("lost on a fulfilled order: the seller's available goes negative (clawback), the PSP kept it all", async () => {
+      const { id, s1 } = await paidWithFees();
+      await world.system.fulfilOrder({ paymentOrderId: s1 });
+      const reference = world.sandbox.payments()[0]!.pspReference;
+      const opened = await world.sandbox.openDispute(reference);
+      await world.deliver();
+      await world.sandbox.loseDispute(opened.disputeReference);
+      await world.deliver();
+      expect(await balances()).toEqual({
+        "psp:sandbox:receivable USD": 12_345n - 12_345n - 1_500n,
+        "psp:sandbox:disputes USD": 0n,
+        "seller:S1:pending USD": 0n,
+        "seller:S1:available USD": -8_500n + 11_215n,
+        "seller:S1:held USD": 0n,
+        "platform:commission USD": -1_000n,
+        "platform:logistics USD": -500n,
+        "seller:S2:pending USD": -2_345n,
+        "seller:S2:available USD": 2_630n,
+        "seller:S2:held USD": 0n,
+      });
+      expect(await world.system.sellerWallet("S1")).toMatchObject({
+        balances: [{ currency: "USD", pending: "0", available: "-2715", held: "0" }],
+      });
+      expect(await disputeTypes(id)).toEqual(["dispute.created", "dispute.funds_withdrawn", "dispute.lost"]);
+      expect(await world.system.listDisputes({ statuses: ["lost"] })).toMatchObject({
+        data: [{ status: "lost", amount_reinstated: "0" }],
+      });
+    });
+
+    it("a fee the platform bears stays off the sellers' balances", async () => {
+      const { reference } = await paidCart({ disputeFees: "platform" });
+      const opened = await world.sandbox.openDispute(reference);
+      await world.sandbox.winDispute(opened.disputeReference, { feeReturned: 1_500n });
+      await world.deliver();
+      expect(await balances()).toEqual({
+        "psp:sandbox:receivable USD": 12_345n,
+        "psp:sandbox:disputes USD": 0n,
+        "platform:dispute_fees USD": 0n,
+        "seller:S1:pending USD": -10_000n,
+        "seller:S1:available USD": 0n,
+        "seller:S1:held USD": 0n,
+        "seller:S2:pending USD": -2_345n,
+        "seller:S2:available USD": 0n,
+        "seller:S2:held USD": 0n,
+      });
+    });
+
+    it("duplicated and reordered events (the dispute before its payment) end as if in order, once", async () => {
+      world = await makeWorld(dialect);
+      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const id = String(created.body.id);
+      world.sandbox.faults.disputeNextPayments(1);
+      world.sandbox.faults.holdWebhooks();
+      await world.sandbox.pay(referenceOf(created.body));
+      // Newest first: the dispute's events reach settlekit before the payment's success.
+      world.sandbox.faults.releaseWebhooks({ order: "reverse" });
+      await world.deliver();
+      expect(await world.store.knex("settlekit_webhook_events").where({ status: "pending" })).toHaveLength(2);
+      expect(await world.system.listDisputes()).toMatchObject({ data: [] });
+      await world.work(); // retries the deferred dispute events: the payment is known now
+      expect(await balances()).toEqual(withdrawn);
+
+      const [opened] = world.sandbox.disputes();
+      world.sandbox.faults.holdWebhooks();
+      world.sandbox.faults.duplicateNextWebhook();
+      await world.sandbox.winDispute(opened!.disputeReference);
+      world.sandbox.faults.releaseWebhooks({ order: "reverse" });
+      await world.deliver();
+      expect(await balances()).toEqual(wonKeepingFee);
+      const types = await disputeTypes(id);
+      expect([...types].sort()).toEqual(
+        ["dispute.created", "dispute.funds_withdrawn", "dispute.funds_reinstated", "dispute.won"].sort(),
+      );
+      // Every delivery again, under new event ids (so dedupe by event id cannot help): nothing moves.
+      const before = await balances();
+      for (const event of world.sandbox.events().filter((e) => e.type.startsWith("dispute."))) {
+        const rawBody = JSON.stringify({ ...JSON.parse(event.rawBody), id: `${event.id}_again` });
+        const signature = signSandboxWebhook(
+          "whsec_integration",
+          rawBody,
+          Math.floor(world.clock.now().getTime() / 1000),
+        );
+        await world.system.handleWebhook("sandbox", {
+          rawBody,
+          headers: { "settlekit-sandbox-signature": signature },
+        });
+      }
+      expect(await balances()).toEqual(before);
+      expect(await disputeTypes(id)).toEqual(types);
+    });
+
+    it("a dispute on a payment settlekit does not know is deferred, then closed as unknown", async () => {
+      world = await makeWorld(dialect, { deferredWebhookTtlMs: 60_000 });
+      const rawBody = JSON.stringify({
+        id: "evt_unknown_dispute",
+        type: "dispute.created",
+        created: Math.floor(world.clock.now().getTime() / 1000),
+        data: {
+          dispute: {
+            reference: "sbx_dp_unknown",
+            payment_reference: "sbx_pay_unknown",
+            amount: "500",
+            currency: "USD",
+            reason: "fraudulent",
+            status: "needs_response",
+            evidence_due_by: Math.floor(world.clock.now().getTime() / 1000) + 86_400,
+            funds_withdrawn: { amount: "500", fee: "1500" },
+            funds_reinstated: null,
+          },
+        },
+      });
+      const signature = signSandboxWebhook(
+        "whsec_integration",
+        rawBody,
+        Math.floor(world.clock.now().getTime() / 1000),
+      );
+      const result = await world.system.handleWebhook("sandbox", {
+        rawBody,
+        headers: { "settlekit-sandbox-signature": signature },
+      });
+      expect(result).toEqual({ received: 1, duplicates: 0, deferred: 1 });
+      expect(
+        await world.store.knex("settlekit_webhook_events").where({ event_id: "evt_unknown_dispute" }),
+      ).toEqual([expect.objectContaining({ status: "pending", last_error: "unknown payment" })]);
+      world.clock.advance(61_000);
+      await world.work();
+      expect(
+        await world.store.knex("settlekit_webhook_events").where({ event_id: "evt_unknown_dispute" }),
+      ).toEqual([expect.objectContaining({ status: "processed", last_error: "gave up: unknown payment" })]);
+      expect(await balances()).toEqual({});
+      expect(await world.system.listDisputes()).toMatchObject({ data: [] });
+    });
+  });
 });
 
 describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard) on %s", (dialect) => {

@@ -28,7 +28,7 @@ const rest = (x) => BigInt(x.amount) - BigInt(x.refunded_amount);
 export function sellerPage({ seller, wallet, orders, shipped, refunded, formKey }) {
   const balances = wallet.balances.map(
     (b) => html`<tr><th scope="row">${b.currency}</th><td class="num">${price(b.pending, b.currency)}</td>
-<td class="num">${price(b.available, b.currency)}</td><td class="num" title="Payouts are not part of settlekit yet">—</td></tr>`,
+<td class="num">${price(b.available, b.currency)}</td><td class="num">${price(b.held, b.currency)}</td><td class="num" title="Payouts are not part of settlekit yet">—</td></tr>`,
   );
   const rows = orders.map(
     (o) => html`<tr><th scope="row">${shortId(o.id)}</th><td>${dateTime(o.created_at)}</td>
@@ -57,8 +57,8 @@ ${refunded ? html`<p class="notice" role="status">Order ${shortId(refunded)} ref
 <h2>Wallet</h2>
 ${
   balances.length
-    ? html`<table><caption class="muted">Pending: paid by buyers, not shipped yet. Available: shipped, less the 10 % commission and the logistics fee. Paid out: with payouts (coming soon).</caption>
-<thead><tr><th scope="col">Currency</th><th scope="col" class="num">Pending</th><th scope="col" class="num">Available</th><th scope="col" class="num">Paid out</th></tr></thead>
+    ? html`<table><caption class="muted">Pending: paid by buyers, not shipped yet. Available: shipped, less the 10 % commission and the logistics fee (negative while a dispute holds money). Held: taken back by a buyer's bank in a dispute, with its fee; returned if the dispute is won. Paid out: with payouts (coming soon).</caption>
+<thead><tr><th scope="col">Currency</th><th scope="col" class="num">Pending</th><th scope="col" class="num">Available</th><th scope="col" class="num">Held</th><th scope="col" class="num">Paid out</th></tr></thead>
 <tbody>${balances}</tbody></table>`
     : html`<p>No sales yet.</p>`
 }
@@ -80,7 +80,23 @@ const balanceCell = ({ balance, currency }) =>
 
 const REFUNDABLE_PAYMENT = new Set(["succeeded", "partially_refunded"]);
 
-export function operatorPage({ payments, deadLetters, balances, emails, replayed, refunded, open, formKey }) {
+/** One dispute as the operator's table shows it (`system.listDisputes()`'s items). */
+const disputeRow = (d) =>
+  html`<tr><th scope="row">${shortId(d.id)}</th><td>${shortId(d.checkout_id)}</td><td>${d.reason ?? ""}</td>
+<td class="num">${price(d.amount, d.currency)}</td><td class="num">${price(d.fee, d.currency)}</td><td>${statusPill(d.status)}</td>
+<td>${d.evidence_due_by && (d.status === "needs_response" || d.status === "inquiry") ? dateTime(d.evidence_due_by) : ""}</td></tr>`;
+
+export function operatorPage({
+  payments,
+  disputes = [],
+  deadLetters,
+  balances,
+  emails,
+  replayed,
+  refunded,
+  open,
+  formKey,
+}) {
   const paymentRows = payments.map(
     (
       c,
@@ -123,6 +139,12 @@ ${
   paymentRows.length
     ? html`<table><caption class="sr-only">Payments, newest first</caption><thead><tr><th scope="col">Payment</th><th scope="col">Created</th><th scope="col">Buyer</th><th scope="col">Method</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Failure</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead><tbody>${paymentRows}</tbody></table>`
     : html`<p>No payments yet.</p>`
+}
+<h2>Disputes</h2>
+${
+  disputes.length
+    ? html`<table><caption class="muted">Chargebacks, newest first. The disputed amount and the fee are held from the sellers until the dispute is won (returned) or lost (written off). Evidence goes to the PSP before the deadline.</caption><thead><tr><th scope="col">Dispute</th><th scope="col">Payment</th><th scope="col">Reason</th><th scope="col" class="num">Amount</th><th scope="col" class="num">Fee</th><th scope="col">Status</th><th scope="col">Evidence due by</th></tr></thead><tbody>${disputes.map(disputeRow)}</tbody></table>`
+    : html`<p>No disputes.</p>`
 }
 <h2>Dead letters</h2>
 ${

@@ -108,6 +108,13 @@ const STATUS = {
   pending: "Pending",
   fulfilled: "Shipped",
   paid_out: "Paid out",
+  // Disputes (chargebacks)
+  inquiry: "Inquiry",
+  needs_response: "Needs response",
+  under_review: "Under review",
+  won: "Won",
+  lost: "Lost",
+  warning_closed: "Inquiry closed",
 };
 
 /** A checkout's or payment order's status as a labelled pill. */

@@ -38,13 +38,25 @@ function segment(id: string, param: string): string {
 export const accounts = {
   /** Money a PSP owes the platform for captured payments, until it settles. */
   pspReceivable: (pspId: string) => `psp:${segment(pspId, "pspId")}:receivable`,
+  /**
+   * Money the PSP withdrew for open disputes (amount and fee): it comes back to the receivable
+   * if the dispute is won, and is written off against the sellers' held balances if it is lost.
+   */
+  pspDisputes: (pspId: string) => `psp:${segment(pspId, "pspId")}:disputes`,
   /** Money sent to sellers through the PSP. */
   pspPayouts: (pspId: string) => `psp:${segment(pspId, "pspId")}:payouts`,
   /** A seller's share of captured payments not yet fulfilled. */
   sellerPending: (sellerId: string) => `seller:${segment(sellerId, "sellerId")}:pending`,
   /** A seller's share that is payable (fulfilled, fees deducted). */
   sellerAvailable: (sellerId: string) => `seller:${segment(sellerId, "sellerId")}:available`,
+  /**
+   * A seller's share of open disputes, frozen: moved from `available` when the PSP withdraws the
+   * money, back when it reinstates it, written off when the dispute is lost.
+   */
+  sellerHeld: (sellerId: string) => `seller:${segment(sellerId, "sellerId")}:held`,
   platformCommission: "platform:commission",
+  /** Dispute fees the platform bears (`disputeFees: "platform"`), net of fees the PSP returned. */
+  platformDisputeFees: "platform:dispute_fees",
   platformLogistics: "platform:logistics",
   platformPspFees: "platform:psp_fees",
   /**

@@ -2,6 +2,7 @@ import type { Checkout } from "../domain/checkout.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { BackoffPolicy } from "../jobs/backoff.js";
+import type { DisputeFeeBearer } from "../ledger/dispute-journals.js";
 import { inProcessPublisher } from "../outbox/in-process-publisher.js";
 import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
@@ -38,6 +39,13 @@ export interface PaymentSystemOptions {
    * rest becomes the seller's available balance. Default: no fees.
    */
   readonly fees?: FeePolicy;
+  /**
+   * Who bears a PSP's dispute (chargeback) fee: `seller` (default) — it is held from the seller's
+   * available balance with the disputed amount and written off with it when the dispute is lost;
+   * `platform` — it is the platform's expense (`platform:dispute_fees`). Fixed per dispute when
+   * the dispute is first reported.
+   */
+  readonly disputeFees?: DisputeFeeBearer;
   /** How long idempotency keys are remembered (default 24 h). */
   readonly idempotencyTtlMs?: number;
   /**

@@ -149,22 +149,27 @@ export async function fulfilPaymentOrder(
 
 /**
  * A seller's wallet, per currency, projected from the ledger: `pending` (paid by buyers, not yet
- * fulfilled) and `available` (fulfilled, fees deducted, not yet paid out; negative after a
- * clawback). Liabilities are credit-normal, so each is `credits − debits` of its account.
+ * fulfilled), `available` (fulfilled, fees deducted, not yet paid out; negative after a clawback
+ * or while a dispute holds money) and `held` (the seller's share of open disputes, withdrawn by
+ * the PSP: back to `available` if won, gone if lost). Liabilities are credit-normal, so each is
+ * `credits − debits` of its account.
  */
 export async function sellerWallet(deps: Deps, sellerId: string): Promise<JsonObject> {
-  const pending = accounts.sellerPending(sellerId);
-  const available = accounts.sellerAvailable(sellerId);
+  const kinds = {
+    [accounts.sellerPending(sellerId)]: "pending",
+    [accounts.sellerAvailable(sellerId)]: "available",
+    [accounts.sellerHeld(sellerId)]: "held",
+  } as const;
   const rows = await deps.store.transaction(
     (tx) => tx.ledger.listBalances({ accountPrefix: `seller:${sellerId}:` }),
     { readOnly: true },
   );
-  const byCurrency = new Map<string, { pending: bigint; available: bigint }>();
+  const byCurrency = new Map<string, { pending: bigint; available: bigint; held: bigint }>();
   for (const row of rows) {
-    if (row.account !== pending && row.account !== available) continue;
-    const entry = byCurrency.get(row.currency) ?? { pending: 0n, available: 0n };
-    if (row.account === pending) entry.pending -= row.balance;
-    else entry.available -= row.balance;
+    const kind = Object.hasOwn(kinds, row.account) ? kinds[row.account] : undefined;
+    if (!kind) continue;
+    const entry = byCurrency.get(row.currency) ?? { pending: 0n, available: 0n, held: 0n };
+    entry[kind] -= row.balance;
     byCurrency.set(row.currency, entry);
   }
   return {
@@ -176,6 +181,7 @@ export async function sellerWallet(deps: Deps, sellerId: string): Promise<JsonOb
         currency,
         pending: b.pending.toString(),
         available: b.available.toString(),
+        held: b.held.toString(),
       })),
   };
 }

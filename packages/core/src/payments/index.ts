@@ -12,6 +12,8 @@ export type { NextAction } from "./checkout-view.js";
 export { checkoutView, nextAction } from "./checkout-view.js";
 export type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
 export type { PaymentSystemOptions } from "./deps.js";
+export type { DisputeListQuery } from "./disputes.js";
+export { disputeView } from "./disputes.js";
 export type { ExternalRefundDiscrepancy, RefundableOrder } from "./external-refunds.js";
 export {
   allocateExternalRefund,

@@ -14,6 +14,8 @@ import type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
 import { createCheckout } from "./create-checkout.js";
 import type { Deps, PaymentSystemOptions } from "./deps.js";
 import { resolveDeps } from "./deps.js";
+import type { DisputeListQuery } from "./disputes.js";
+import { getDispute, listDisputes } from "./disputes.js";
 import type { FulfilRequest } from "./fulfilment.js";
 import { fulfilPaymentOrder, paymentOrderView, sellerWallet } from "./fulfilment.js";
 import type { ReviewDecision } from "./payment-outcome.js";
@@ -73,7 +75,10 @@ export interface PaymentSystem {
    * seller's own orders.
    */
   fulfilOrder(request: FulfilRequest, options?: { sellerId?: string }): Promise<JsonObject>;
-  /** A seller's balances per currency (pending and available), projected from the ledger. */
+  /**
+   * A seller's balances per currency, projected from the ledger: pending, available, and held
+   * (the seller's share of open disputes).
+   */
   sellerWallet(sellerId: string): Promise<JsonObject>;
   /** A seller's orders, newest first, optionally some statuses only; `beforeId` pages on. */
   listSellerOrders(
@@ -97,6 +102,14 @@ export interface PaymentSystem {
    * the payment's view. Not in review: INVALID_STATE_TRANSITION.
    */
   resolveReview(id: string, decision: ReviewDecision): Promise<JsonObject>;
+  /**
+   * Operator: disputes (chargebacks), newest first, optionally some statuses, paged
+   * (`startingAfter`): each with its status, evidence deadline, the money withdrawn and
+   * reinstated, and its split over the payment's orders.
+   */
+  listDisputes(query?: DisputeListQuery): Promise<JsonObject>;
+  /** Operator: one dispute; NOT_FOUND when there is none. */
+  getDispute(id: string): Promise<JsonObject>;
   /** A PSP webhook, raw body and headers as received. */
   handleWebhook(pspId: string, input: WebhookInput): Promise<WebhookResult>;
 }
@@ -174,6 +187,8 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       const { checkout, orders } = await resolvePaymentReview(deps, id, decision);
       return checkoutView(checkout, orders);
     },
+    listDisputes: (query) => listDisputes(deps, query),
+    getDispute: (id) => getDispute(deps, id),
     handleWebhook: (pspId, input) => handleWebhook(deps, pspId, input),
   };
 }

@@ -93,8 +93,21 @@ async function reserveRefund(
   const pending = (await tx.refunds.listByCheckout(order.checkoutId))
     .filter((r) => r.paymentOrderId === order.id && r.status === "pending")
     .reduce((sum, r) => sum + r.amount, 0n);
-  const available = order.amount - order.refundedAmount - pending;
+  // Money a dispute took back (withdrawn, not reinstated) already went to the buyer's bank:
+  // refunding it too would pay the buyer twice.
+  const disputed = (await tx.disputes.listByCheckout(order.checkoutId))
+    .filter((d) => d.fundsWithdrawnAt !== undefined && d.fundsReinstatedAt === undefined)
+    .flatMap((d) => d.allocations.filter((a) => a.paymentOrderId === order.id))
+    .reduce((sum, a) => sum + a.amount, 0n);
+  const left = order.amount - order.refundedAmount - pending - disputed;
+  const available = left > 0n ? left : 0n;
   const amount = input.amount ?? available;
+  if (input.amount === undefined && available === 0n) {
+    throw new SettlekitError(ErrorCodes.REFUND_EXCEEDS_CAPTURED, "Nothing is left to refund.", {
+      param: "amount",
+      details: { available: "0", disputed: disputed.toString() },
+    });
+  }
   if (typeof amount !== "bigint" || amount <= 0n) {
     throw new SettlekitError(
       ErrorCodes.INVALID_AMOUNT,
@@ -108,7 +121,7 @@ async function reserveRefund(
       `At most ${available} minor units can still be refunded.`,
       {
         param: "amount",
-        details: { available: available.toString() },
+        details: { available: available.toString(), disputed: disputed.toString() },
       },
     );
   }

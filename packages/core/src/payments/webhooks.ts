@@ -4,6 +4,7 @@ import type { PspEvent, WebhookInput } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
 import { applyAttemptReport } from "./attempts.js";
 import type { Deps } from "./deps.js";
+import { applyDisputeEvent, disputeEventFromJson } from "./disputes.js";
 import { applyRefundEvent } from "./external-refunds.js";
 
 export interface WebhookResult {
@@ -25,6 +26,7 @@ function eventJson(event: PspEvent): JsonObject {
 
 function eventFromJson(json: JsonObject): PspEvent {
   const raw = json as Record<string, unknown>;
+  if (raw.kind === "dispute") return disputeEventFromJson(raw);
   return {
     ...raw,
     occurredAt: new Date(String(raw.occurredAt)),
@@ -38,6 +40,8 @@ type Effect = { readonly outcome: "applied" | "deferred"; readonly error?: strin
 async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEvent): Promise<Effect> {
   // Settlekit's refunds, and refunds made at the PSP (its dashboard): see external-refunds.ts.
   if (event.kind === "refund") return applyRefundEvent(deps, tx, pspId, event);
+  // Disputes (chargebacks): found by the payment's PSP reference, deferred while it is unknown.
+  if (event.kind === "dispute") return applyDisputeEvent(deps, tx, pspId, event);
   if (event.kind !== "payment") return { outcome: "applied" };
   const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
   if (!checkout) return { outcome: "deferred", error: "unknown payment" };

@@ -1,4 +1,5 @@
 export * from "./clock.js";
+export type * from "./disputes.js";
 export * from "./events.js";
 export * from "./fees.js";
 export * from "./idempotency.js";

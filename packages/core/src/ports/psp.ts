@@ -2,6 +2,9 @@ import type { PaymentMethod } from "../domain/checkout.js";
 import type { RefundStatus } from "../domain/refund.js";
 import type { ErrorCode } from "../errors.js";
 import { SettlekitError } from "../errors.js";
+import type { PspDisputeEvent } from "./psp-dispute.js";
+
+export type { PspDisputeEvent } from "./psp-dispute.js";
 
 /**
  * Status of a payment as a PSP reports it, already mapped onto settlekit's words. It is what
@@ -26,6 +29,8 @@ export interface ProviderCapabilities {
   readonly currencies: readonly string[] | "any";
   readonly refunds: boolean;
   readonly partialRefunds: boolean;
+  /** Whether disputes (chargebacks) are reported by webhook as `kind: "dispute"` events. */
+  readonly disputes?: boolean;
   /** Whether `payout` is implemented (sellers paid at the PSP). */
   readonly payouts: boolean;
   /** Whether `readSettlement` is implemented. */
@@ -225,6 +230,8 @@ export type PspEvent =
       readonly arrivalAt?: Date;
       readonly occurredAt: Date;
     }
+  /** A dispute's state (see {@link PspDisputeEvent}). */
+  | PspDisputeEvent
   /** A verified event settlekit does not act on; acknowledged so the PSP stops resending it. */
   | { readonly kind: "ignored"; readonly eventId: string; readonly type: string; readonly occurredAt: Date };
 

@@ -1,3 +1,4 @@
+import type { DisputeRepository } from "./disputes.js";
 import type { IdempotencyKeyRepository } from "./idempotency.js";
 import type { JobRepository } from "./jobs.js";
 import type { LedgerRepository } from "./ledger.js";
@@ -19,6 +20,7 @@ export interface StoreTx {
   readonly paymentOrders: PaymentOrderRepository;
   readonly paymentAttempts: PaymentAttemptRepository;
   readonly refunds: RefundRepository;
+  readonly disputes: DisputeRepository;
   readonly webhookEvents: WebhookEventRepository;
   readonly ledger: LedgerRepository;
   readonly idempotencyKeys: IdempotencyKeyRepository;

@@ -8,7 +8,7 @@ import {
   paymentOrderMachine,
 } from "../../src/domain/index.js";
 import { reachable, runModel } from "./model-harness.js";
-import { checkoutSpec, orderSpec, realCheckout, realOrder } from "./model-specs.js";
+import { checkoutSpec, disputeSpec, orderSpec, realCheckout, realDispute, realOrder } from "./model-specs.js";
 
 /** fast-check's report of a falsified property (not, say, a ReferenceError in the mutant). */
 const FAILED = /Property failed after \d+ tests/;
@@ -17,6 +17,11 @@ describe("model-based (fc.commands): random transitions and PSP reports", () => 
   it("checkout: matches the model, never moves back under apply, terminal stays terminal", () => {
     const reached = runModel(checkoutSpec, realCheckout);
     expect([...reached].sort()).toEqual([...reachable(checkoutSpec).keys()].sort());
+  });
+
+  it("dispute: matches the model, never moves back under apply, an outcome stays final", () => {
+    const reached = runModel(disputeSpec, realDispute);
+    expect([...reached].sort()).toEqual([...reachable(disputeSpec).keys()].sort());
   });
 
   it("payment order: both dimensions, with the cross-dimension guards", () => {

@@ -8,6 +8,10 @@ import {
   type CheckoutAction,
   type CheckoutStatus,
   checkoutMachine,
+  DISPUTE_STATUSES,
+  type DisputeAction,
+  type DisputeStatus,
+  disputeMachine,
   type OrderAction,
   type PaymentOrderReportedStatus,
   type PaymentOrderState,
@@ -18,6 +22,8 @@ import {
   CHECKOUT_DECISIONS,
   CHECKOUT_RANK,
   CHECKOUT_TRIPLES,
+  DISPUTE_RANK,
+  DISPUTE_TRIPLES,
   ORDER_RANK,
   ORDER_REPORTS,
   ORDER_TRIPLES,
@@ -54,6 +60,18 @@ export const checkoutSpec: ModelSpec<CheckoutStatus, CheckoutAction, CheckoutSta
 };
 
 export const realCheckout: RealMachine<CheckoutStatus, CheckoutAction, CheckoutStatus> = checkoutMachine;
+
+export const disputeSpec: ModelSpec<DisputeStatus, DisputeAction, DisputeStatus> = {
+  initial: "inquiry",
+  actions: [...new Set(DISPUTE_TRIPLES.map(([, action]) => action))],
+  reports: DISPUTE_STATUSES,
+  key: (s) => s,
+  act: (s, action) => targetOf(DISPUTE_TRIPLES, s, action),
+  report: (s, p) => reportRule(DISPUTE_RANK, pairsOf(DISPUTE_TRIPLES).has(`${s}>${p}`), s, p),
+  ranks: (s) => [DISPUTE_RANK[s]],
+};
+
+export const realDispute: RealMachine<DisputeStatus, DisputeAction, DisputeStatus> = disputeMachine;
 
 /** A whole-order action: one dimension moves, under the cross-dimension guards. */
 function orderAct(state: PaymentOrderState, action: OrderAction): PaymentOrderState | undefined {

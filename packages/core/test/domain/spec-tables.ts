@@ -6,6 +6,8 @@
 import type {
   CheckoutAction,
   CheckoutStatus,
+  DisputeAction,
+  DisputeStatus,
   OrderAction,
   OrderRefundStatus,
   PaymentOrderReportedStatus,
@@ -95,6 +97,26 @@ export const REFUND_RANK: Readonly<Record<OrderRefundStatus, number>> = {
 export const REFUNDABLE: readonly PaymentOrderStatus[] = ["succeeded", "fulfilled", "paid_out"];
 
 /** `"from>to"` for every allowed pair of a triple list. */
+export const DISPUTE_TRIPLES: readonly Triple<DisputeStatus, DisputeAction>[] = [
+  ["inquiry", "escalate", "needs_response"],
+  ["inquiry", "submit", "under_review"],
+  ["inquiry", "close_warning", "warning_closed"],
+  ["needs_response", "submit", "under_review"],
+  ["needs_response", "win", "won"],
+  ["needs_response", "lose", "lost"],
+  ["under_review", "win", "won"],
+  ["under_review", "lose", "lost"],
+];
+
+export const DISPUTE_RANK: Readonly<Record<DisputeStatus, number>> = {
+  inquiry: 0,
+  needs_response: 1,
+  under_review: 2,
+  won: 3,
+  lost: 3,
+  warning_closed: 3,
+};
+
 export const pairsOf = <S, A>(triples: readonly Triple<S, A>[]): Set<string> =>
   new Set(triples.map(([from, , to]) => `${String(from)}>${String(to)}`));
 

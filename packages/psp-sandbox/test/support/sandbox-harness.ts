@@ -78,6 +78,12 @@ export async function sandboxHarness(mode: "recorded" | "http"): Promise<Provide
     ignoredEventBody: () =>
       JSON.stringify({ id: "evt_ignored_1", type: "payout.paid", created: seconds(clock.now()), data: {} }),
     registrations: async () => sandbox.payments().length,
+    disputes: {
+      open: async (ref, amount) =>
+        (await sandbox.openDispute(ref, amount === undefined ? {} : { amount })).disputeReference,
+      win: async (ref) => void (await sandbox.winDispute(ref)),
+      lose: async (ref) => void (await sandbox.loseDispute(ref)),
+    },
     payoutsMade: async () =>
       sandbox.payouts().map(({ payoutReference, sellerId, amount, currency }) => ({
         payoutReference,

@@ -7,6 +7,7 @@ import type { CapturedWebhook } from "@settlekit/core/testing";
 import Stripe from "stripe";
 import type { FakeOutcome } from "./checkout.js";
 import { expireSession, paySession, settleIntent } from "./checkout.js";
+import { loseDispute, openDispute, submitDisputeEvidence, winDispute } from "./disputes.js";
 import { FakeStripeError, invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { parseForm } from "./form.js";
@@ -147,6 +148,26 @@ export class FakeStripe {
       reason: "requested_by_customer",
       ...(options.amount !== undefined ? { amount: String(options.amount) } : {}),
     });
+  }
+  /**
+   * The buyer's bank disputes the session's charge (default: what is not refunded): the amount
+   * and the dispute fee (`DISPUTE_FEE`) leave the balance; `charge.dispute.created` and
+   * `charge.dispute.funds_withdrawn` go out.
+   */
+  openDispute(sessionId: string, options: { amount?: number; reason?: string } = {}): Stripe.Dispute {
+    return openDispute(this.state, sessionId, options);
+  }
+  /** Evidence submitted: `under_review` (`charge.dispute.updated`). */
+  submitDisputeEvidence(disputeId: string): Stripe.Dispute {
+    return submitDisputeEvidence(this.state, disputeId);
+  }
+  /** Won: the amount back, and `feeReturned` of the fee (default 0); `funds_reinstated`, then `closed`. */
+  winDispute(disputeId: string, options: { feeReturned?: number } = {}): Stripe.Dispute {
+    return winDispute(this.state, disputeId, options.feeReturned ?? 0);
+  }
+  /** Lost: Stripe keeps amount and fee (`charge.dispute.closed`). */
+  loseDispute(disputeId: string): Stripe.Dispute {
+    return loseDispute(this.state, disputeId);
   }
   /** Stripe's automatic payout of the platform's balance in `currency` (lowercase). */
   payOut(currency: string): Stripe.Payout {

@@ -5,6 +5,7 @@
  */
 export type { FakeOutcome } from "./checkout.js";
 export { MAX_AMOUNT } from "./checkout.js";
+export { DISPUTE_FEE } from "./disputes.js";
 export type { FakeFault, FakeStripeOptions, RecordedRequest } from "./fake-stripe.js";
 export { API_VERSION, FakeStripe } from "./fake-stripe.js";
 export type { Form, FormValue } from "./form.js";

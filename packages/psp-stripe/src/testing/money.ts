@@ -38,7 +38,13 @@ export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund 
     );
   }
   const charge = state.get<Stripe.Charge>("charge", intent.latest_charge);
-  const left = charge.amount - charge.amount_refunded;
+  // Money a dispute withdrew (and did not give back) cannot be refunded as well.
+  const disputed = state
+    .all<Stripe.Dispute>("dispute", (d) => d.charge === charge.id && d.status !== "won")
+    .reduce((sum, d) => sum + d.amount, 0);
+  const left = charge.amount - charge.amount_refunded - disputed;
+  if (left === 0 && disputed > 0)
+    throw invalidRequest(`Charge ${charge.id} has been charged back.`, "charge_disputed");
   if (left === 0)
     throw invalidRequest(`Charge ${charge.id} has already been refunded.`, "charge_already_refunded");
   const amount = str(form, "amount") === undefined ? left : positive(str(form, "amount"), "amount");

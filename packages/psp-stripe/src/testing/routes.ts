@@ -1,5 +1,6 @@
 import type { FakeOutcome } from "./checkout.js";
 import { createSession, expireSession, paySession, settleIntent } from "./checkout.js";
+import { loseDispute, openDispute, winDispute } from "./disputes.js";
 import { FakeStripeError } from "./errors.js";
 import type { Form } from "./form.js";
 import { balanceTransactions, createAutomaticPayout, createRefund, createTransfer } from "./money.js";
@@ -45,6 +46,7 @@ const ROUTES: [string, RegExp, Route][] = [
   ["GET", /^\/v1\/checkout\/sessions\/([^/]+)$/, (state, m) => state.get("checkout.session", m[1]!)],
   ["POST", /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/, (state, m) => expireSession(state, m[1]!)],
   ["GET", /^\/v1\/payment_intents\/([^/]+)$/, (state, m) => state.get("payment_intent", m[1]!)],
+  ["GET", /^\/v1\/charges\/([^/]+)$/, (state, m) => state.get("charge", m[1]!)],
   ["POST", /^\/v1\/refunds$/, (state, _m, form) => createRefund(state, form)],
   [
     "GET",
@@ -85,6 +87,21 @@ const ROUTES: [string, RegExp, Route][] = [
   ],
   ["POST", /^\/_test\/checkout\/sessions\/([^/]+)\/settle$/, (state, m) => settleIntent(state, m[1]!)],
   ["POST", /^\/_test\/payouts$/, (state, _m, form) => createAutomaticPayout(state, String(form.currency))],
+  [
+    "POST",
+    /^\/_test\/checkout\/sessions\/([^/]+)\/dispute$/,
+    (state, m, form) =>
+      openDispute(state, m[1]!, {
+        ...(form.amount !== undefined ? { amount: Number(form.amount) } : {}),
+        ...(form.reason !== undefined ? { reason: String(form.reason) } : {}),
+      }),
+  ],
+  [
+    "POST",
+    /^\/_test\/disputes\/([^/]+)\/win$/,
+    (state, m, form) => winDispute(state, m[1]!, Number(form.fee_returned ?? 0)),
+  ],
+  ["POST", /^\/_test\/disputes\/([^/]+)\/lose$/, (state, m) => loseDispute(state, m[1]!)],
 ];
 
 /** A JSON copy without the fake's private `_` fields. */

@@ -72,6 +72,12 @@ export async function stripeHarness(): Promise<ProviderHarness> {
         "503",
         (r) => r.method === "POST" && /^\/v1\/checkout\/sessions\/[^/]+\/expire$/.test(r.path),
       ),
+    disputes: {
+      open: async (ref, amount) =>
+        fake.openDispute(ref, amount === undefined ? {} : { amount: Number(amount) }).id,
+      win: async (id) => void fake.winDispute(id),
+      lose: async (id) => void fake.loseDispute(id),
+    },
     payoutsMade: async () =>
       fake.all<Stripe.Transfer>("transfer").map((t) => ({
         payoutReference: t.id,

@@ -6,6 +6,7 @@ import * as deliveryEstimate from "./0004-checkout-delivery-estimate.js";
 import * as sellerOrdersByDate from "./0005-seller-orders-by-date.js";
 import * as reviewAndOrderDescription from "./0006-review-and-order-description.js";
 import * as paymentAttempts from "./0007-payment-attempts.js";
+import * as disputes from "./0008-disputes.js";
 import * as externalRefunds from "./0009-external-refunds.js";
 
 interface Migration {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0005-seller-orders-by-date": sellerOrdersByDate,
   "0006-review-and-order-description": reviewAndOrderDescription,
   "0007-payment-attempts": paymentAttempts,
+  "0008-disputes": disputes,
   "0009-external-refunds": externalRefunds,
 };
 

@@ -65,6 +65,7 @@ const TABLE_OF: Record<StoreTable, string> = {
   refunds: TABLES.refunds,
   webhook_events: TABLES.webhookEvents,
   payment_attempts: TABLES.paymentAttempts,
+  disputes: TABLES.disputes,
 };
 
 /** A conformance harness over a store, reading back with plain SQL. */

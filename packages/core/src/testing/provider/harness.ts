@@ -83,6 +83,16 @@ export interface ProviderHarness {
    * when the provider declares `payouts`; sellers `S1` and `S2` must be payable.
    */
   payoutsMade?(): Promise<{ payoutReference: string; sellerId: string; amount: bigint; currency: string }[]>;
+  /**
+   * Plays the buyer's bank (required when the provider declares `capabilities.disputes`): `open`
+   * disputes a succeeded payment (default: all of it) and returns the PSP's dispute reference;
+   * `win` gives the money back, `lose` lets the PSP keep it.
+   */
+  readonly disputes?: {
+    open(pspReference: string, amount?: bigint): Promise<string>;
+    win(disputeReference: string): Promise<void>;
+    lose(disputeReference: string): Promise<void>;
+  };
   /** A seller the PSP cannot pay (Stripe: no connected account), when the provider knows its sellers. */
   readonly unknownSellerId?: string;
   /** Called after each test: stop servers and timers, drop the fake's state. */

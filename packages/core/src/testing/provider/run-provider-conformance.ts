@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import { cancelSuite } from "./cancel-suite.js";
+import { disputeSuite } from "./dispute-suite.js";
 import type { ProviderConformanceOptions, ProviderHarness } from "./harness.js";
 import { payoutSuite } from "./payout-suite.js";
 import { refundSuite } from "./refund-suite.js";
@@ -26,9 +27,10 @@ const DEFAULT_FAILURE_CODES = { declined: "card_declined", insufficientFunds: "i
  * tampered), `retrievePayment` through every state, refunds (partial, full, over-refund,
  * idempotency, refusals), closing hosted attempts (open and declined ones closed for good and
  * idempotently; paid and in-flight ones left alone and reported; unknown; unreachable), payouts
- * (once per key and per payout id, refusals) and settlement records (charge, refund and payout
- * amounts exact, stable reads, windows). Tests needing an optional capability skip when the
- * provider's `capabilities` say it lacks it.
+ * (once per key and per payout id, refusals), settlement records (charge, refund and payout
+ * amounts exact, stable reads, windows) and disputes (opened, won, lost; money withdrawn and
+ * reinstated exact; no refund of disputed money). Tests needing an optional capability skip when
+ * the provider's `capabilities` say it lacks it.
  *
  * ```ts
  * runProviderConformance({ name: "sandbox", makeProvider: async () => ({ provider, pay, settle, … }) });
@@ -59,5 +61,6 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
     cancelSuite(current);
     payoutSuite(current);
     settlementSuite(current);
+    disputeSuite(current);
   });
 }

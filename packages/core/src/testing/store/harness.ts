@@ -12,7 +12,8 @@ export type StoreTable =
   | "payment_orders"
   | "refunds"
   | "webhook_events"
-  | "payment_attempts";
+  | "payment_attempts"
+  | "disputes";
 
 /**
  * Raw read-back that bypasses the adapter's repositories, so the suite checks what was really

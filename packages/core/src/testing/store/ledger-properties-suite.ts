@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { postJournal } from "../../ledger/post-journal.js";
 import type { JournalInput, Posting } from "../../ledger/types.js";
+import { disputeLedgerProperties } from "./dispute-ledger-properties.js";
 import type { StoreHarness } from "./harness.js";
 
 const ACCOUNTS = [
@@ -82,5 +83,6 @@ export function ledgerPropertiesSuite(current: () => StoreHarness, numRuns: numb
         { numRuns },
       );
     });
+    disputeLedgerProperties(current, numRuns);
   });
 }

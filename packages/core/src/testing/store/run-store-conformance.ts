@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import { concurrencySuite } from "./concurrency-suite.js";
+import { disputesSuite } from "./disputes-suite.js";
 import type { StoreConformanceOptions, StoreHarness } from "./harness.js";
 import { idempotencySuite } from "./idempotency-suite.js";
 import { jobsSuite } from "./jobs-suite.js";
@@ -40,6 +41,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     jobsSuite(current, concurrency);
     idempotencySuite(current, concurrency);
     paymentsSuite(current, concurrency);
+    disputesSuite(current, concurrency);
     workersSuite(current);
     ledgerPropertiesSuite(current, options.propertyRuns ?? 50);
   });

@@ -1,0 +1,279 @@
+import type { Checkout } from "../domain/checkout.js";
+import type { CheckoutStatus } from "../domain/checkout-status.js";
+import type { Dispute } from "../domain/dispute.js";
+import { allocateDispute } from "../domain/dispute.js";
+import type { DisputeStatus } from "../domain/dispute-status.js";
+import { DISPUTE_STATUSES, disputeMachine } from "../domain/dispute-status.js";
+import { ErrorCodes, isSettlekitError, SettlekitError } from "../errors.js";
+import {
+  disputeClosedJournal,
+  disputeReinstatedJournal,
+  disputeWithdrawnJournal,
+} from "../ledger/dispute-journals.js";
+import { postJournal } from "../ledger/post-journal.js";
+import { appendOutboxEvents } from "../outbox/outbox.js";
+import type { JsonObject } from "../ports/json.js";
+import type { OutboxEventInput } from "../ports/outbox.js";
+import type { PspDisputeEvent } from "../ports/psp-dispute.js";
+import type { StoreTx } from "../ports/store.js";
+import type { Deps } from "./deps.js";
+
+/** What applying one dispute event did (the webhook service records `error` on the event). */
+export type DisputeEffect = { readonly outcome: "applied" | "deferred"; readonly error?: string };
+
+/** Payments whose money was captured (and journaled): the only ones a dispute can move money of. */
+const CAPTURED: ReadonlySet<CheckoutStatus> = new Set(["succeeded", "partially_refunded", "refunded"]);
+
+/** A dispute as the operator API and the `dispute.*` events show it. Money as decimal strings. */
+export function disputeView(d: Dispute): JsonObject {
+  return {
+    id: d.id,
+    object: "dispute",
+    checkout_id: d.checkoutId,
+    psp: d.pspId,
+    psp_dispute_reference: d.pspDisputeReference,
+    psp_reference: d.pspReference,
+    status: d.status,
+    reason: d.reason ?? null,
+    amount: d.amount.toString(),
+    currency: d.currency,
+    amount_withdrawn: d.amountWithdrawn.toString(),
+    amount_reinstated: d.amountReinstated.toString(),
+    fee: d.fee.toString(),
+    fee_returned: d.feeReturned.toString(),
+    fee_bearer: d.feeBearer,
+    evidence_due_by: d.evidenceDueBy?.toISOString() ?? null,
+    funds_withdrawn_at: d.fundsWithdrawnAt?.toISOString() ?? null,
+    funds_reinstated_at: d.fundsReinstatedAt?.toISOString() ?? null,
+    orders: d.allocations.map((a) => ({
+      payment_order_id: a.paymentOrderId,
+      seller_id: a.sellerId,
+      amount: a.amount.toString(),
+      fee: a.fee.toString(),
+    })),
+    created_at: d.createdAt.toISOString(),
+    updated_at: d.updatedAt.toISOString(),
+  };
+}
+
+/** A stored (deferred) dispute event back from its JSON: bigints from strings, dates from ISO. */
+export function disputeEventFromJson(raw: Record<string, unknown>): PspDisputeEvent {
+  const big = (v: unknown) => BigInt(String(v));
+  const withdrawn = raw.fundsWithdrawn as { amount: unknown; fee: unknown } | undefined;
+  const reinstated = raw.fundsReinstated as { amount: unknown; feeReturned: unknown } | undefined;
+  return {
+    ...(raw as unknown as PspDisputeEvent),
+    amount: big(raw.amount),
+    occurredAt: new Date(String(raw.occurredAt)),
+    ...(raw.evidenceDueBy !== undefined ? { evidenceDueBy: new Date(String(raw.evidenceDueBy)) } : {}),
+    ...(withdrawn ? { fundsWithdrawn: { amount: big(withdrawn.amount), fee: big(withdrawn.fee) } } : {}),
+    ...(reinstated
+      ? { fundsReinstated: { amount: big(reinstated.amount), feeReturned: big(reinstated.feeReturned) } }
+      : {}),
+  };
+}
+
+/** Why a report cannot be a dispute of this payment, or undefined when it can. */
+function mismatch(checkout: Checkout, event: PspDisputeEvent): string | undefined {
+  if (!DISPUTE_STATUSES.includes(event.status)) return `unknown dispute status ${String(event.status)}`;
+  if (event.currency.toUpperCase() !== checkout.currency) {
+    return `dispute currency ${event.currency} is not the payment's ${checkout.currency}`;
+  }
+  if (event.amount <= 0n || event.amount > checkout.amount) {
+    return `disputed amount ${event.amount} is outside (0, ${checkout.amount}]`;
+  }
+  const w = event.fundsWithdrawn;
+  if (w && (w.amount < 0n || w.fee < 0n || w.amount > checkout.amount)) {
+    return `withdrawn ${w.amount} + fee ${w.fee} is not money of this payment`;
+  }
+  return undefined;
+}
+
+/** `value`, or `cap` when `value` exceeds it (bigints: `Math.min` takes numbers only). */
+function capped(value: bigint, cap: bigint): bigint {
+  if (value > cap) return cap;
+  return value;
+}
+
+/** The outbox event a status change announces. */
+const STATUS_EVENT: Partial<Record<DisputeStatus, string>> = { won: "dispute.won", lost: "dispute.lost" };
+
+/**
+ * Applies one dispute report to the disputed payment, in the webhook's transaction:
+ * 1. the payment is found by the report's PSP reference (locked, so two events of one new dispute
+ *    never both insert it); unknown, or not captured yet, → deferred like other events;
+ * 2. the dispute is stored on first sight (`dispute.created`, split over the orders with
+ *    {@link allocateDispute}) or its status moves with {@link disputeMachine}'s `apply` (late
+ *    statuses are stale; an outcome after another outcome is flagged, nothing changes);
+ * 3. the money follows what the PSP says it did, each movement posted once by reference:
+ *    withdrawn (`dispute.funds_withdrawn`), reinstated (`dispute.funds_reinstated`), and at the
+ *    end what is still held is written off — all of it when lost, what the PSP kept when won.
+ * Duplicates and reordered reports converge: every report is a snapshot, every journal idempotent.
+ */
+export async function applyDisputeEvent(
+  deps: Deps,
+  tx: StoreTx,
+  pspId: string,
+  event: PspDisputeEvent,
+): Promise<DisputeEffect> {
+  const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
+  if (!checkout) return { outcome: "deferred", error: "unknown payment" };
+  if (!CAPTURED.has(checkout.status))
+    return { outcome: "deferred", error: "dispute on a payment not captured" };
+  const wrong = mismatch(checkout, event);
+  if (wrong) return { outcome: "applied", error: wrong };
+  const orders = await tx.paymentOrders.listByCheckout(checkout.id);
+  const now = deps.clock.now();
+  const notes: string[] = [];
+  /** Outbox event types, in order; each carries the dispute as stored at the end of this report. */
+  const events: string[] = [];
+  const stored = await tx.disputes.findByPspReference(pspId, event.disputeReference, { forUpdate: true });
+  let next: Dispute;
+  /** The status change's event: after the money's, so a `dispute.won` follows its reinstatement. */
+  let statusType: string | undefined;
+  if (!stored) {
+    next = {
+      id: `dp_${deps.ids.newId().replaceAll("-", "")}`,
+      checkoutId: checkout.id,
+      pspId,
+      pspDisputeReference: event.disputeReference,
+      pspReference: event.pspReference,
+      amount: event.amount,
+      currency: checkout.currency,
+      amountWithdrawn: 0n,
+      fee: 0n,
+      amountReinstated: 0n,
+      feeReturned: 0n,
+      feeBearer: deps.options.disputeFees ?? "seller",
+      reason: event.reason,
+      status: event.status,
+      evidenceDueBy: event.evidenceDueBy,
+      allocations: allocateDispute(orders, event.amount, 0n),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    events.push("dispute.created");
+    statusType = STATUS_EVENT[next.status];
+  } else {
+    next = { ...stored };
+    let type: string | undefined;
+    try {
+      const moved = disputeMachine.apply(stored.status, event.status);
+      if (moved.changed) {
+        next.status = moved.state;
+        type = STATUS_EVENT[moved.state] ?? "dispute.updated";
+      }
+      // A stale report's details are stale too; a current one may move the deadline.
+      if (moved.changed || moved.reason === "same") {
+        if (event.evidenceDueBy && event.evidenceDueBy.getTime() !== next.evidenceDueBy?.getTime()) {
+          next.evidenceDueBy = event.evidenceDueBy;
+          type ??= "dispute.updated";
+        }
+        if (event.reason && event.reason !== next.reason) {
+          next.reason = event.reason;
+          type ??= "dispute.updated";
+        }
+      }
+    } catch (error) {
+      if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
+      notes.push(error.message);
+    }
+    statusType = type;
+  }
+
+  const w = event.fundsWithdrawn;
+  if (w && next.fundsWithdrawnAt === undefined && w.amount + w.fee > 0n) {
+    next = {
+      ...next,
+      amountWithdrawn: w.amount,
+      fee: w.fee,
+      allocations: allocateDispute(orders, w.amount, w.fee),
+      fundsWithdrawnAt: now,
+    };
+    await postJournal(tx, disputeWithdrawnJournal(next), deps);
+    events.push("dispute.funds_withdrawn");
+  }
+  const r = event.fundsReinstated;
+  if (r && next.fundsReinstatedAt === undefined && r.amount + r.feeReturned > 0n) {
+    if (next.fundsWithdrawnAt === undefined) {
+      notes.push("funds reinstated before any were withdrawn: nothing moved");
+    } else {
+      // The PSP never gives back more than it took: clamp (and flag) rather than create money.
+      const amount = capped(r.amount, next.amountWithdrawn);
+      const feeReturned = capped(r.feeReturned, next.fee);
+      if (amount !== r.amount || feeReturned !== r.feeReturned) {
+        notes.push(`reinstated ${r.amount} + fee ${r.feeReturned} exceeds what was withdrawn`);
+      }
+      next = { ...next, amountReinstated: amount, feeReturned, fundsReinstatedAt: now };
+      await postJournal(tx, disputeReinstatedJournal(next), deps);
+      events.push("dispute.funds_reinstated");
+    }
+  }
+  if (statusType) events.push(statusType);
+  if (next.status === "lost" && next.fundsWithdrawnAt === undefined) {
+    notes.push("dispute lost before the PSP reported withdrawing funds: nothing written off");
+  }
+  const outcome = next.status === "lost" ? "lost" : next.status === "won" ? "won" : undefined;
+  // Lost: everything still held is gone. Won: only once the PSP said what it gave back.
+  const closes =
+    outcome === "lost"
+      ? next.fundsWithdrawnAt !== undefined
+      : outcome === "won" && next.fundsReinstatedAt !== undefined;
+  if (outcome && closes) {
+    const closing = disputeClosedJournal(next, outcome);
+    if (closing) await postJournal(tx, closing, deps);
+  }
+
+  if (!stored) {
+    await tx.disputes.insert(next);
+  } else if (events.length > 0) {
+    next = { ...next, version: stored.version + 1, updatedAt: now };
+    if (!(await tx.disputes.update(next))) {
+      throw new SettlekitError(
+        ErrorCodes.STORE_CONFLICT,
+        `Dispute ${stored.id} changed concurrently; retry.`,
+      );
+    }
+  }
+  const payload = { schema_version: 1, ...disputeView(next) };
+  const outbox: OutboxEventInput[] = events.map((type) => ({
+    type,
+    aggregateType: "checkout",
+    aggregateId: checkout.id,
+    payload,
+  }));
+  await appendOutboxEvents(tx, outbox, deps);
+  return notes.length > 0 ? { outcome: "applied", error: notes.join("; ") } : { outcome: "applied" };
+}
+
+export interface DisputeListQuery {
+  /** Only these statuses. */
+  readonly statuses?: readonly DisputeStatus[];
+  /** At most this many (1–100, default 50). */
+  readonly limit?: number;
+  /** The page after this dispute id (lists are newest first). */
+  readonly startingAfter?: string;
+}
+
+/** Operator: disputes, newest first, paged. */
+export async function listDisputes(deps: Deps, query: DisputeListQuery = {}): Promise<JsonObject> {
+  const limit = Math.min(Math.max(Math.trunc(query.limit ?? 50), 1), 100);
+  const found = await deps.store.transaction(
+    (tx) =>
+      tx.disputes.list({
+        limit: limit + 1,
+        ...(query.statuses ? { statuses: query.statuses } : {}),
+        ...(query.startingAfter ? { beforeId: query.startingAfter } : {}),
+      }),
+    { readOnly: true },
+  );
+  return { object: "list", data: found.slice(0, limit).map(disputeView), has_more: found.length > limit };
+}
+
+/** Operator: one dispute; NOT_FOUND when there is none. */
+export async function getDispute(deps: Deps, id: string): Promise<JsonObject> {
+  const dispute = await deps.store.transaction((tx) => tx.disputes.get(id), { readOnly: true });
+  if (!dispute) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No dispute ${id}.`, { param: "id" });
+  return disputeView(dispute);
+}
