@@ -296,11 +296,12 @@ export async function applyRefundEvent(
     // it (completing it here too would race it), and the retry of this event then finds it.
     if (mine && mine.origin !== "external" && mine.checkoutId === found.id) return awaitingAnswer(mine);
   }
+  // The payment's lock first, then its orders' (the order every writer takes them in).
+  const checkout = (await tx.checkouts.get(found.id, { forUpdate: true })) ?? found;
   const orders: PaymentOrder[] = [];
   for (const order of await tx.paymentOrders.listByCheckout(found.id)) {
     orders.push((await tx.paymentOrders.get(order.id, { forUpdate: true })) ?? order);
   }
-  const checkout = (await tx.checkouts.get(found.id, { forUpdate: true })) ?? found;
   // Read again under the locks: a concurrent report of the same refund has committed by now.
   const rows = (await tx.refunds.listByPspReference(event.refundReference)).filter(
     (r) => r.origin === "external" && r.checkoutId === checkout.id,

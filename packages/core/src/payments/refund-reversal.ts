@@ -72,8 +72,9 @@ export async function reverseRefund(
 ): Promise<Refund> {
   if (refund.status !== "succeeded") return refund;
   const now = deps.clock.now();
-  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
+  // The payment's lock first, then its order's (the order every writer takes them in).
   const checkout = (await tx.checkouts.get(refund.checkoutId, { forUpdate: true })) as Checkout;
+  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
   const refundedAmount = order.refundedAmount - refund.amount;
   const updatedOrder: PaymentOrder = {
     ...order,

@@ -78,9 +78,11 @@ async function reserveRefund(
   input: RefundRequest,
   owner: RefundOwner,
 ): Promise<Refund> {
-  const order = await tx.paymentOrders.get(input.paymentOrderId, { forUpdate: true });
-  if (!order || !visibleTo(order, owner)) throw notFound(input.paymentOrderId);
-  const checkout = await tx.checkouts.get(order.checkoutId, { forUpdate: true });
+  const found = await tx.paymentOrders.get(input.paymentOrderId);
+  if (!found || !visibleTo(found, owner)) throw notFound(input.paymentOrderId);
+  // Locks in settlekit's one order — the payment, then its orders — as webhooks take them.
+  const checkout = await tx.checkouts.get(found.checkoutId, { forUpdate: true });
+  const order = (await tx.paymentOrders.get(found.id, { forUpdate: true })) ?? found;
   if (!checkout?.pspReference || !isRefundableOrderStatus(order.status)) {
     throw new SettlekitError(
       ErrorCodes.INVALID_STATE_TRANSITION,
@@ -208,8 +210,9 @@ export async function completeRefund(
     await tx.refunds.update(waiting);
     return waiting;
   }
-  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
+  // The payment's lock first, then its order's (the order every writer takes them in).
   const checkout = (await tx.checkouts.get(refund.checkoutId, { forUpdate: true })) as Checkout;
+  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
   const refundedAmount = order.refundedAmount + refund.amount;
   const updatedOrder: PaymentOrder = {
     ...order,
