@@ -277,6 +277,38 @@ describe("lease options", () => {
     });
     sandbox.close();
   });
+
+  it("resolves every time limit and retry count once, when the system is created, and refuses bad ones", () => {
+    const sandbox = sandboxProvider({ baseUrl: "http://shop.test/sandbox", webhookSecret: "s" });
+    const options = { store: {} as never, providers: [sandbox] };
+    expect(createPaymentSystem(options).deps.settings).toEqual({
+      idempotencyTtlMs: 86_400_000,
+      checkoutTtlMs: 86_400_000,
+      registrationMaxAttempts: 8,
+      notificationMaxAttempts: 10,
+      deferredWebhookTtlMs: 3_600_000,
+      sweepAfterMs: 900_000,
+    });
+    expect(
+      createPaymentSystem({ ...options, checkoutTtlMs: 60_000, registrationMaxAttempts: 3 }).deps.settings,
+    ).toMatchObject({
+      checkoutTtlMs: 60_000,
+      registrationMaxAttempts: 3,
+    });
+    for (const [param, value] of [
+      ["checkoutTtlMs", 0],
+      ["sweepAfterMs", -1],
+      ["deferredWebhookTtlMs", Number.NaN],
+      ["idempotencyTtlMs", Number.POSITIVE_INFINITY],
+      ["registrationMaxAttempts", 0],
+      ["notificationMaxAttempts", 2.5],
+    ] as const) {
+      expect(() => createPaymentSystem({ ...options, [param]: value }), param).toThrow(
+        expect.objectContaining({ code: "VALIDATION_FAILED", param }),
+      );
+    }
+    sandbox.close();
+  });
 });
 
 /** JSON with bigints as `"123n"` (the child parses them back). */

@@ -183,7 +183,7 @@ export async function queueCloseAttempts(deps: Deps, tx: StoreTx, checkoutId: st
       type: CLOSE_ATTEMPTS_JOB,
       payload: { checkoutId },
       dedupeKey: `${CLOSE_ATTEMPTS_JOB}:${checkoutId}:${deps.ids.newId()}`,
-      maxAttempts: deps.options.registrationMaxAttempts ?? 8,
+      maxAttempts: deps.settings.registrationMaxAttempts,
     },
     deps,
   );

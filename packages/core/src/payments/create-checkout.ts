@@ -89,7 +89,7 @@ export async function createCheckout(
     version: 1,
     createdAt: now,
     updatedAt: now,
-    expiresAt: new Date(now.getTime() + (deps.options.checkoutTtlMs ?? 86_400_000)),
+    expiresAt: new Date(now.getTime() + deps.settings.checkoutTtlMs),
   };
   const orders: PaymentOrder[] = valid.orders.map((o, i) => ({
     id: `po_${checkoutId.slice(4)}_${i + 1}`,
@@ -117,7 +117,7 @@ export async function createCheckout(
       owner,
       now,
       lockMs: deps.leases.lockMs,
-      ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
+      ttlMs: deps.settings.idempotencyTtlMs,
       initialRecoveryPoint: CHECKOUT_CREATED,
       initialState: { checkoutId },
     });

@@ -8,6 +8,7 @@ import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
 import type { EventPublisher } from "../ports/events.js";
 import type { FeePolicy } from "../ports/fees.js";
+import { noFees } from "../ports/fees.js";
 import type { IdGenerator } from "../ports/ids.js";
 import { uuidv7Ids } from "../ports/ids.js";
 import type { Logger } from "../ports/logger.js";
@@ -111,6 +112,64 @@ export interface Deps {
   readonly leases: { readonly lockMs: number; readonly heartbeatMs: number; readonly pspTimeoutMs: number };
   /** `options.allowedRedirectOrigins`, checked; undefined: any http(s) origin. */
   readonly redirectOrigins: ReadonlySet<string> | undefined;
+  /** Every time limit and retry count, defaults applied and checked once, when the system is created. */
+  readonly settings: Settings;
+  /** `options.fees`, or no fees. */
+  readonly fees: FeePolicy;
+  /** `options.disputeFees`, or `"seller"`. */
+  readonly disputeFees: DisputeFeeBearer;
+}
+
+/** The time limits and retry counts of {@link PaymentSystemOptions}, resolved (see there for each). */
+export interface Settings {
+  readonly idempotencyTtlMs: number;
+  readonly checkoutTtlMs: number;
+  readonly registrationMaxAttempts: number;
+  readonly notificationMaxAttempts: number;
+  readonly deferredWebhookTtlMs: number;
+  readonly sweepAfterMs: number;
+}
+
+/** The defaults of {@link Settings}: one place. */
+export const DEFAULT_SETTINGS: Settings = {
+  idempotencyTtlMs: 86_400_000,
+  checkoutTtlMs: 86_400_000,
+  registrationMaxAttempts: 8,
+  notificationMaxAttempts: 10,
+  deferredWebhookTtlMs: 3_600_000,
+  sweepAfterMs: 900_000,
+};
+
+const count = (value: number | undefined, fallback: number, param: string): number => {
+  const resolved = value ?? fallback;
+  if (!Number.isSafeInteger(resolved) || resolved < 1) {
+    throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, `${param} must be a whole number ≥ 1.`, { param });
+  }
+  return resolved;
+};
+
+function resolveSettings(options: PaymentSystemOptions): Settings {
+  const d = DEFAULT_SETTINGS;
+  return {
+    idempotencyTtlMs: positive(options.idempotencyTtlMs, d.idempotencyTtlMs, "idempotencyTtlMs"),
+    checkoutTtlMs: positive(options.checkoutTtlMs, d.checkoutTtlMs, "checkoutTtlMs"),
+    registrationMaxAttempts: count(
+      options.registrationMaxAttempts,
+      d.registrationMaxAttempts,
+      "registrationMaxAttempts",
+    ),
+    notificationMaxAttempts: count(
+      options.notificationMaxAttempts,
+      d.notificationMaxAttempts,
+      "notificationMaxAttempts",
+    ),
+    deferredWebhookTtlMs: positive(
+      options.deferredWebhookTtlMs,
+      d.deferredWebhookTtlMs,
+      "deferredWebhookTtlMs",
+    ),
+    sweepAfterMs: positive(options.sweepAfterMs, d.sweepAfterMs, "sweepAfterMs"),
+  };
 }
 
 const positive = (value: number | undefined, fallback: number, param: string): number => {
@@ -189,6 +248,9 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     missedWebhooks: missedWebhookMonitor(logger),
     leases: resolveLeases(options),
     redirectOrigins: resolveRedirectOrigins(options),
+    settings: resolveSettings(options),
+    fees: options.fees ?? noFees,
+    disputeFees: options.disputeFees ?? "seller",
     provider(id) {
       const provider = providers.get(id);
       if (!provider)

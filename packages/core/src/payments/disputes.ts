@@ -144,7 +144,7 @@ export async function applyDisputeEvent(
       fee: 0n,
       amountReinstated: 0n,
       feeReturned: 0n,
-      feeBearer: deps.options.disputeFees ?? "seller",
+      feeBearer: deps.disputeFees,
       reason: event.reason,
       status: event.status,
       evidenceDueBy: event.evidenceDueBy,

@@ -5,7 +5,6 @@ import { accounts } from "../ledger/accounts.js";
 import { postJournal } from "../ledger/post-journal.js";
 import type { JournalInput } from "../ledger/types.js";
 import { appendOutboxEvents } from "../outbox/outbox.js";
-import { noFees } from "../ports/fees.js";
 import type { JsonObject } from "../ports/json.js";
 import type { Deps } from "./deps.js";
 
@@ -83,7 +82,7 @@ export async function fulfilPaymentOrder(
       updatedAt: now,
     };
     const base = order.amount - order.refundedAmount;
-    const { commission, logistics } = (deps.options.fees ?? noFees)(order, base);
+    const { commission, logistics } = deps.fees(order, base);
     if (commission < 0n || logistics < 0n || commission + logistics > base) {
       throw new SettlekitError(
         ErrorCodes.VALIDATION_FAILED,

@@ -221,7 +221,7 @@ export async function tryRecordCheckoutChange(
         type: notify,
         payload: { checkoutId: next.id, version: next.version },
         dedupeKey: `${notify}:${next.id}:${next.version}`,
-        maxAttempts: deps.options.notificationMaxAttempts ?? 10,
+        maxAttempts: deps.settings.notificationMaxAttempts,
       },
       deps,
     );

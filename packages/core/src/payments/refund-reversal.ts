@@ -6,7 +6,6 @@ import { ErrorCodes, SettlekitError } from "../errors.js";
 import { accounts } from "../ledger/accounts.js";
 import { postJournal } from "../ledger/post-journal.js";
 import type { Posting } from "../ledger/types.js";
-import { noFees } from "../ports/fees.js";
 import type { StoreTx } from "../ports/store.js";
 import type { Deps } from "./deps.js";
 import { appendRefundFailed } from "./refunds.js";
@@ -39,7 +38,7 @@ async function reversalCredits(
   const fulfilled = await tx.ledger.getJournal(`fulfilled:${order.id}`);
   const oldBase =
     fulfilled?.postings.find((p) => p.account === pending && p.direction === "debit")?.amount ?? 0n;
-  const fees = deps.options.fees ?? noFees;
+  const fees = deps.fees;
   const before = oldBase > 0n ? fees(order, oldBase) : { commission: 0n, logistics: 0n };
   const after = fees(order, oldBase + refund.amount);
   const commission = after.commission - before.commission;

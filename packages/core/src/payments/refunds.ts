@@ -339,7 +339,7 @@ export async function refundPaymentOrder(
       owner,
       now,
       lockMs: deps.leases.lockMs,
-      ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
+      ttlMs: deps.settings.idempotencyTtlMs,
     });
     if (result.kind === "replay") return result;
     // A stalled earlier execution of this key already reserved the refund: reuse it.

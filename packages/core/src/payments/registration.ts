@@ -110,7 +110,7 @@ export async function queueRegistration(deps: Deps, tx: StoreTx, checkout: Check
       type: REGISTER_JOB,
       payload: { checkoutId: checkout.id },
       dedupeKey: `${REGISTER_JOB}:${registrationKey(checkout.id, checkout.attempt)}`,
-      maxAttempts: deps.options.registrationMaxAttempts ?? 8,
+      maxAttempts: deps.settings.registrationMaxAttempts,
     },
     deps,
   );

@@ -94,7 +94,7 @@ export async function retryPayment(
       owner,
       now,
       lockMs: deps.leases.lockMs,
-      ttlMs: deps.options.idempotencyTtlMs ?? 86_400_000,
+      ttlMs: deps.settings.idempotencyTtlMs,
       initialRecoveryPoint: RETRY_STARTED,
       initialState: { checkoutId },
     });

@@ -31,7 +31,7 @@ export async function sweepPendingCheckouts(deps: Deps, limit = 100): Promise<Sw
   const stale = await deps.store.transaction((tx) =>
     tx.checkouts.listStale({
       statuses: ["requires_payment", "processing", "failed"],
-      updatedBefore: new Date(now.getTime() - (deps.options.sweepAfterMs ?? 900_000)),
+      updatedBefore: new Date(now.getTime() - deps.settings.sweepAfterMs),
       now,
       limit,
     }),

@@ -121,7 +121,7 @@ export async function handleWebhook(deps: Deps, pspId: string, input: WebhookInp
  */
 export async function retryDeferredWebhooks(deps: Deps, limit = 100): Promise<number> {
   const pending = await deps.store.transaction((tx) => tx.webhookEvents.listPending({ limit }));
-  const giveUpBefore = deps.clock.now().getTime() - (deps.options.deferredWebhookTtlMs ?? 3_600_000);
+  const giveUpBefore = deps.clock.now().getTime() - deps.settings.deferredWebhookTtlMs;
   let applied = 0;
   for (const stored of pending) {
     if (stored.receivedAt.getTime() <= giveUpBefore) {
