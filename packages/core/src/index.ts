@@ -1,3 +1,4 @@
+export * from "./adapters/index.js";
 export * from "./domain/index.js";
 export * from "./errors.js";
 export * from "./idempotency/index.js";

@@ -3,6 +3,8 @@
  * primary account number or a card field is refused before it is parsed further, stored or logged.
  */
 
+import { passesLuhn } from "@settlekit/core";
+
 /** A run of digits, maybe grouped by single spaces or dashes ("4242 4242 4242 4242"). */
 const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
 
@@ -30,16 +32,6 @@ const CARD_FIELDS = new Set([
   "expiryyear",
   "expirationdate",
 ]);
-
-export function passesLuhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 export const looksLikePan = (text: string): boolean => (text.match(DIGIT_RUN) ?? []).some(isPanLike);
 

@@ -3,7 +3,6 @@
  * `app.use(createPaymentsRouter(system, { authenticate }))` — zod validation, an OpenAPI 3.1
  * document, Idempotency-Key handling, rate limits, authentication hooks, raw-body webhooks.
  */
-export { passesLuhn } from "./card-data.js";
 export type { ApiErrorCode, ApiErrorType, ErrorBody, HttpErrorCode } from "./errors.js";
 export { ApiError, ERROR_STATUS, HttpErrorCodes, toErrorResponse } from "./errors.js";
 export { openApiDocument } from "./openapi.js";

@@ -31,6 +31,6 @@ export type { SettlementRow } from "./settlement-csv.js";
 export { SETTLEMENT_CSV_HEADER } from "./settlement-csv.js";
 export { SANDBOX_SIGNATURE_HEADER, signSandboxWebhook, verifySandboxSignature } from "./signature.js";
 export type { CardInput, TestCardBehaviour } from "./test-cards.js";
-export { passesLuhn, TEST_CARDS } from "./test-cards.js";
+export { TEST_CARDS } from "./test-cards.js";
 export type { SandboxProvider } from "./types.js";
 export { WebhookDeliveryError } from "./webhook-delivery-error.js";

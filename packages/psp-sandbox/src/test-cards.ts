@@ -1,4 +1,5 @@
 import type { PaymentInstrument } from "@settlekit/core";
+import { passesLuhn } from "@settlekit/core";
 import { rejected } from "./errors.js";
 
 /** What a test card does when charged. */
@@ -38,20 +39,6 @@ export interface CardInput {
 
 /** The card's verdict plus what may be kept of it (the last four digits, nothing else). */
 export type CardVerdict = TestCardBehaviour & { readonly last4: string };
-
-/** The Luhn (mod 10) checksum every card number carries in its last digit. */
-export function passesLuhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 const declined = (failureCode: string, failureMessage: string, last4: string): CardVerdict => ({
   outcome: "declined",

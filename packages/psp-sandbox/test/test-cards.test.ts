@@ -1,5 +1,6 @@
+import { passesLuhn } from "@settlekit/core";
 import { describe, expect, it } from "vitest";
-import { passesLuhn, TEST_CARDS } from "../src/index.js";
+import { TEST_CARDS } from "../src/index.js";
 import { evaluateCard } from "../src/test-cards.js";
 
 const NOW = new Date("2026-03-15T10:00:00.000Z");
@@ -15,15 +16,6 @@ describe("test cards", () => {
       "4000000000003220",
     ]);
     for (const number of Object.keys(TEST_CARDS)) expect(passesLuhn(number)).toBe(true);
-  });
-
-  it.each([
-    ["4242424242424242", true],
-    ["4242424242424241", false],
-    ["79927398713", true],
-    ["79927398710", false],
-  ])("Luhn(%s) is %s", (digits, expected) => {
-    expect(passesLuhn(digits)).toBe(expected);
   });
 
   it.each([

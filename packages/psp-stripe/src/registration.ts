@@ -1,5 +1,5 @@
 import type { CreateHostedPaymentInput, HostedPayment, PaymentMethod } from "@settlekit/core";
-import { PAYMENT_METHODS } from "@settlekit/core";
+import { PAYMENT_METHODS, withCheckoutId } from "@settlekit/core";
 import type Stripe from "stripe";
 import { stripeCurrency, toStripeAmount } from "./currency.js";
 import { call, rejected, requireRequestFields } from "./errors.js";
@@ -166,16 +166,4 @@ export async function createCheckoutSession(
     status: "requires_payment",
     expiresAt: fromUnix(session.expires_at),
   };
-}
-
-/**
- * `url` with `checkout_id=<checkoutId>` appended to its query. Appended as text, not through
- * `URL.searchParams`, which would re-encode the rest of the query and break Stripe's
- * `{CHECKOUT_SESSION_ID}` placeholder if the host uses it.
- */
-export function withCheckoutId(url: string, checkoutId: string): string {
-  const hash = url.indexOf("#");
-  const base = hash === -1 ? url : url.slice(0, hash);
-  const fragment = hash === -1 ? "" : url.slice(hash);
-  return `${base}${base.includes("?") ? "&" : "?"}checkout_id=${encodeURIComponent(checkoutId)}${fragment}`;
 }

@@ -1,6 +1,5 @@
 import type { CreateHostedPaymentInput } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { withCheckoutId } from "../src/registration.js";
 import type { StripeWorld } from "./support/harness.js";
 import { stripeWorld, T0 } from "./support/harness.js";
 
@@ -201,19 +200,5 @@ describe("createHostedPayment: the Checkout Session request", () => {
       param: "line_items[0][price_data][unit_amount]",
     });
     expect(world.fake.all("checkout.session")).toEqual([]);
-  });
-});
-
-describe("withCheckoutId (the buyer comes back with settlekit's checkout id)", () => {
-  it("appends checkout_id, keeping the host's query, fragment and Stripe's placeholder as they are", () => {
-    expect(withCheckoutId("https://shop.example/done", "chk_1")).toBe(
-      "https://shop.example/done?checkout_id=chk_1",
-    );
-    expect(withCheckoutId("https://shop.example/done?s={CHECKOUT_SESSION_ID}#top", "chk_1")).toBe(
-      "https://shop.example/done?s={CHECKOUT_SESSION_ID}&checkout_id=chk_1#top",
-    );
-    expect(withCheckoutId("https://shop.example/done?a=1&b=x%20y", "chk 2")).toBe(
-      "https://shop.example/done?a=1&b=x%20y&checkout_id=chk%202",
-    );
   });
 });

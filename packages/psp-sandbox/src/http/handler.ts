@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isPspError } from "@settlekit/core";
+import { isPspError, withCheckoutId } from "@settlekit/core";
 import type { SandboxContext } from "../context.js";
 import { submitPaymentForm } from "../payment-attempt.js";
 import { settlementCsv } from "../settlement-csv.js";
 import { expireIfDue } from "../transitions.js";
 import { HttpError, readForm } from "./form.js";
-import { hostedPage, withCheckoutId } from "./hosted-page.js";
+import { hostedPage } from "./hosted-page.js";
 import { html, layout, PAGE_HEADERS } from "./html.js";
 
 /**

@@ -1,4 +1,4 @@
-import { currencyExponent, formatMoney } from "@settlekit/core";
+import { currencyExponent, formatMoney, withCheckoutId } from "@settlekit/core";
 import type { SandboxPayment } from "../records.js";
 import { type Html, html, layout } from "./html.js";
 
@@ -19,13 +19,6 @@ const MESSAGES: Readonly<Record<string, string>> = {
 
 export function failureMessage(code: string): string {
   return Object.hasOwn(MESSAGES, code) ? MESSAGES[code]! : `The payment could not be completed (${code}).`;
-}
-
-/** The success URL with `checkout_id` added, keeping whatever query the host put there. */
-export function withCheckoutId(successUrl: string, checkoutId: string): string {
-  const url = new URL(successUrl);
-  url.searchParams.set("checkout_id", checkoutId);
-  return url.toString();
 }
 
 /** A per-payment virtual account, IBAN-shaped (country `XS` does not exist, so it is never real). */
