@@ -49,6 +49,10 @@ export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
  * - `retry` failed → requires_payment: the buyer starts a new attempt (a rewind, see below).
  * - `refund_partially` succeeded | partially_refunded → partially_refunded (repeatable).
  * - `refund` succeeded | partially_refunded → refunded: the remainder was returned.
+ * - `reverse_refund` refunded → partially_refunded, `reverse_refunds` partially_refunded |
+ *   refunded → succeeded: a refund that had succeeded failed after all (a bank refund bounced),
+ *   so part or all of the money is the seller's again. Rewinds: only settlekit performs them,
+ *   when it books the reversal; a PSP report never does.
  * - `review` requires_payment | processing | failed → requires_review: the PSP's report does not
  *   match the checkout's amount or currency. Not from `succeeded` (its journal is posted: a
  *   mismatched report afterwards is a discrepancy on the event) nor from `canceled`/`expired`.
@@ -69,6 +73,8 @@ export type CheckoutAction =
   | "retry"
   | "refund_partially"
   | "refund"
+  | "reverse_refund"
+  | "reverse_refunds"
   | "review"
   | "approve"
   | "reject";
@@ -86,8 +92,9 @@ export type CheckoutAction =
  * - a review and a success exclude each other (same rank, no report moves between them): a late
  *   success never lifts a review silently, and a mismatched report after a success throws;
  * - a late `processing`, `failed`, `canceled` or `expired` after `requires_review` is stale;
- * - `retry` and `reject` are the only rewinds: `apply(failed, "requires_payment")` is stale, never a
- *   retry, and `apply(requires_review, "canceled")` is stale, never a rejection.
+ * - `retry`, `reject` and the refund reversals are the only rewinds: `apply(failed,
+ *   "requires_payment")` is stale, never a retry, `apply(requires_review, "canceled")` is stale,
+ *   never a rejection, and `apply(refunded, "succeeded")` is stale, never a reversal.
  * `apply` compares statuses only. The caller scopes PSP reports to the attempt the checkout
  * follows (its `pspReference`) first, so a late decline of an attempt before a retry never reaches
  * it; reports about other attempts are handled by `applyAttemptReport`.
@@ -103,6 +110,8 @@ export const checkoutMachine = defineStateMachine<CheckoutStatus, CheckoutAction
     retry: { from: ["failed"], to: "requires_payment" },
     refund_partially: { from: ["succeeded", "partially_refunded"], to: "partially_refunded" },
     refund: { from: ["succeeded", "partially_refunded"], to: "refunded" },
+    reverse_refund: { from: ["refunded"], to: "partially_refunded" },
+    reverse_refunds: { from: ["partially_refunded", "refunded"], to: "succeeded" },
     review: { from: ["requires_payment", "processing", "failed"], to: "requires_review" },
     approve: { from: ["requires_review"], to: "succeeded" },
     reject: { from: ["requires_review"], to: "canceled" },
@@ -121,7 +130,7 @@ export const checkoutMachine = defineStateMachine<CheckoutStatus, CheckoutAction
       partially_refunded: 6,
       refunded: 7,
     },
-    rewinds: ["retry", "reject"],
+    rewinds: ["retry", "reject", "reverse_refund", "reverse_refunds"],
     decisions: ["approve"],
   },
 );

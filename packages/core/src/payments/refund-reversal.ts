@@ -1,4 +1,5 @@
 import type { Checkout } from "../domain/checkout.js";
+import { checkoutMachine } from "../domain/checkout-status.js";
 import { refundStatusFor } from "../domain/order-refund-status.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import type { Refund } from "../domain/refund.js";
@@ -86,7 +87,12 @@ export async function reverseRefund(
   const updatedCheckout: Checkout = {
     ...checkout,
     refundedAmount: checkoutRefunded,
-    status: checkoutRefunded === 0n ? "succeeded" : "partially_refunded",
+    status:
+      checkoutRefunded === 0n
+        ? checkoutMachine.transition(checkout.status, "reverse_refunds")
+        : checkout.status === "refunded"
+          ? checkoutMachine.transition(checkout.status, "reverse_refund")
+          : checkout.status,
     version: checkout.version + 1,
     updatedAt: now,
   };

@@ -1,4 +1,5 @@
 import type { Checkout } from "../domain/checkout.js";
+import { checkoutMachine } from "../domain/checkout-status.js";
 import { refundStatusFor } from "../domain/order-refund-status.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import { isRefundableOrderStatus } from "../domain/payment-order-status.js";
@@ -225,7 +226,10 @@ export async function completeRefund(
   const updatedCheckout: Checkout = {
     ...checkout,
     refundedAmount: checkoutRefunded,
-    status: checkoutRefunded === checkout.amount ? "refunded" : "partially_refunded",
+    status: checkoutMachine.transition(
+      checkout.status,
+      checkoutRefunded === checkout.amount ? "refund" : "refund_partially",
+    ),
     version: checkout.version + 1,
     updatedAt: now,
   };

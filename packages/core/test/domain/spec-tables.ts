@@ -40,6 +40,10 @@ export const CHECKOUT_TRIPLES: readonly Triple<CheckoutStatus, CheckoutAction>[]
   ["succeeded", "refund", "refunded"],
   ["partially_refunded", "refund_partially", "partially_refunded"],
   ["partially_refunded", "refund", "refunded"],
+  // A refund that succeeded failed after all (a bank refund bounced): settlekit books it back.
+  ["refunded", "reverse_refund", "partially_refunded"],
+  ["partially_refunded", "reverse_refunds", "succeeded"],
+  ["refunded", "reverse_refunds", "succeeded"],
   ["requires_payment", "review", "requires_review"],
   ["processing", "review", "requires_review"],
   ["failed", "review", "requires_review"],
