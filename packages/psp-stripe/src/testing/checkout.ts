@@ -2,6 +2,7 @@ import type Stripe from "stripe";
 import { FakeStripeError, invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { list, obj, str } from "./form.js";
+import { checkParams, maxLength, metadataOf, SESSION_CREATE } from "./params.js";
 import type { FakeStripeState, Session } from "./state.js";
 import { newId, FakeStripeState as State } from "./state.js";
 
@@ -17,13 +18,70 @@ const amountOf = (value: string | undefined, param: string): number => {
   return amount;
 };
 
-const metadataOf = (form: Form | undefined): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(form ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
+/** The `eu_bank_transfer.country` values the pinned SDK documents (`DE`, `FR`, `IE`, `NL`). */
+export const EU_BANK_TRANSFER_COUNTRIES: readonly string[] = ["DE", "FR", "IE", "NL"];
+
+/** The `customer_balance` bank transfer type of each currency Stripe's bank transfers settle in. */
+const BANK_TRANSFER_TYPE: Readonly<Record<string, string>> = {
+  usd: "us_bank_transfer",
+  eur: "eu_bank_transfer",
+  gbp: "gb_bank_transfer",
+  jpy: "jp_bank_transfer",
+  mxn: "mx_bank_transfer",
+};
+
+/** Payment method types the fake knows to be tied to one currency (the others it lets through). */
+const ONLY_IN: Readonly<Record<string, string>> = { us_bank_account: "usd", sepa_debit: "eur" };
+
+/** `payment_method_options[customer_balance]`: Stripe's checks of the bank transfer asked for. */
+function bankTransferOf(form: Form): string | undefined {
+  const options = obj(obj(form, "payment_method_options"), "customer_balance");
+  if (options === undefined) return undefined;
+  const param = "payment_method_options[customer_balance]";
+  if (str(options, "funding_type") !== "bank_transfer")
+    throw invalidRequest("Invalid funding_type: must be bank_transfer", undefined, `${param}[funding_type]`);
+  const transfer = obj(options, "bank_transfer");
+  const type = State.required(str(transfer, "type"), `${param}[bank_transfer][type]`);
+  if (type === "eu_bank_transfer") {
+    const at = `${param}[bank_transfer][eu_bank_transfer][country]`;
+    const country = State.required(str(obj(transfer, "eu_bank_transfer"), "country"), at);
+    if (!EU_BANK_TRANSFER_COUNTRIES.includes(country)) {
+      throw invalidRequest(
+        `Invalid country: must be one of ${EU_BANK_TRANSFER_COUNTRIES.join(", ")}`,
+        undefined,
+        at,
+      );
+    }
+  }
+  return type;
+}
+
+/**
+ * `allowed_payment_method_types` narrowed as Checkout narrows it by currency: `customer_balance`
+ * only where its bank transfer type is the currency's (usd `us_bank_transfer`, eur
+ * `eu_bank_transfer`, gbp `gb_bank_transfer`, jpy `jp_bank_transfer`, mxn `mx_bank_transfer`),
+ * ACH debit only in USD, SEPA debit only in EUR. What is left is the session's
+ * `payment_method_types`; nothing left is a page with nothing to pay with, refused with a 400.
+ */
+function offeredTypes(allowed: string[], currency: string, bankTransfer: string | undefined): string[] {
+  const offered = allowed.filter((type) =>
+    type === "customer_balance"
+      ? bankTransfer !== undefined && BANK_TRANSFER_TYPE[currency] === bankTransfer
+      : ONLY_IN[type] === undefined || ONLY_IN[type] === currency,
   );
+  if (allowed.length > 0 && offered.length === 0) {
+    throw invalidRequest(
+      `None of the allowed_payment_method_types (${allowed.join(", ")}) can be used with currency ${currency}.`,
+      undefined,
+      "allowed_payment_method_types",
+    );
+  }
+  return offered;
+}
 
 /** `POST /v1/checkout/sessions`, with the checks Stripe makes at API `2026-10-28.endive`. */
 export function createSession(state: FakeStripeState, form: Form): Session {
+  checkParams(SESSION_CREATE, form);
   if (form.payment_method_types !== undefined) {
     throw invalidRequest(
       "payment_method_types is no longer supported on this API version; use allowed_payment_method_types.",
@@ -64,32 +122,51 @@ export function createSession(state: FakeStripeState, form: Form): Session {
     );
   }
   const intentData = obj(form, "payment_intent_data");
+  const metadata = metadataOf(form.metadata);
+  const intentMetadata = metadataOf(intentData?.metadata, "payment_intent_data[metadata]");
+  items.forEach((item, i) =>
+    metadataOf(
+      obj(obj(item, "price_data"), "product_data")?.metadata,
+      `line_items[${i}][price_data][product_data][metadata]`,
+    ),
+  );
+  const clientReference = maxLength(str(form, "client_reference_id"), 200, "client_reference_id");
+  const allowed = list(form, "allowed_payment_method_types") as string[];
+  const offered = offeredTypes(allowed, currency!, bankTransferOf(form));
+  // A bank transfer credits a Customer's cash balance: Checkout needs one.
+  if (offered.includes("customer_balance") && str(form, "customer_creation") !== "always") {
+    throw invalidRequest(
+      "customer_balance needs a Customer: pass customer or customer_creation=always.",
+      undefined,
+      "customer_creation",
+    );
+  }
   const id = newId("cs_test");
   return state.put({
     id,
     object: "checkout.session",
-    allowed_payment_method_types: list(form, "allowed_payment_method_types") as string[],
+    allowed_payment_method_types: allowed,
     amount_subtotal: total,
     amount_total: total,
     cancel_url: str(form, "cancel_url") ?? null,
-    client_reference_id: str(form, "client_reference_id") ?? null,
+    client_reference_id: clientReference ?? null,
     created: now,
     currency: currency!,
     customer: null,
     customer_creation: (str(form, "customer_creation") as Session["customer_creation"]) ?? null,
     expires_at: expiresAt,
     livemode: false,
-    metadata: metadataOf(obj(form, "metadata")),
+    metadata,
     mode: "payment",
     payment_intent: null,
-    payment_method_types: list(form, "allowed_payment_method_types") as string[],
+    payment_method_types: offered,
     payment_status: "unpaid",
     status: "open",
     success_url: State.required(str(form, "success_url"), "success_url"),
     ui_mode: "hosted_page",
     url: state.pageUrl(id),
     _intentData: {
-      metadata: metadataOf(obj(intentData, "metadata")),
+      metadata: intentMetadata,
       transfer_group: str(intentData, "transfer_group") ?? null,
     },
   } as unknown as Session);
@@ -208,8 +285,8 @@ export function paySession(state: FakeStripeState, id: string, outcome: FakeOutc
   const session = state.get<Session>("checkout.session", id);
   if (session.status !== "open")
     throw invalidRequest(`Session ${id} is ${session.status} and cannot be paid.`, "session_not_open");
-  const bank = !(session.allowed_payment_method_types ?? []).includes("card");
-  const method = bank ? (session.allowed_payment_method_types?.[0] ?? "customer_balance") : "card";
+  const offered = session.payment_method_types ?? [];
+  const method = offered.includes("card") ? "card" : (offered[0] ?? "customer_balance");
   const intent = intentOf(state, session, method);
   if (outcome === "succeeded") {
     succeed(state, session, intent, method);

@@ -11,7 +11,13 @@ import { loseDispute, openDispute, submitDisputeEvidence, winDispute } from "./d
 import { FakeStripeError, invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { parseForm } from "./form.js";
-import { createAutomaticPayout, createRefund, reconciliationReport, settleRefund } from "./money.js";
+import {
+  createAutomaticPayout,
+  createRefund,
+  reconciliationReport,
+  refundDetailsProvided,
+  settleRefund,
+} from "./money.js";
 import { routeRequest } from "./routes.js";
 import { FakeStripeState, newId } from "./state.js";
 
@@ -123,6 +129,10 @@ export class FakeStripe {
   /** The next `n` refunds are created `pending` (a bank refund), until {@link FakeStripe.settleRefund}. */
   holdNextRefunds(n: number): void {
     this.state.heldRefunds += n;
+  }
+  /** The customer gave the bank account a `requires_action` bank transfer refund goes to: now `pending`. */
+  refundDetailsProvided(refundId: string): Stripe.Refund {
+    return refundDetailsProvided(this.state, refundId);
   }
   /**
    * A refund settles later: a pending one succeeds or fails; a succeeded one can still fail (a bank

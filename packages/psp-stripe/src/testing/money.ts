@@ -1,16 +1,13 @@
 import type Stripe from "stripe";
 import { invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
-import { obj, str } from "./form.js";
+import { str } from "./form.js";
+import { checkParams, metadataOf, REFUND_CREATE, TRANSFER_CREATE, TRANSFER_REVERSAL_CREATE } from "./params.js";
 import type { FakeStripeState } from "./state.js";
 import { newId, FakeStripeState as State } from "./state.js";
 
 type Txn = Stripe.BalanceTransaction & { _payout: string | null };
 
-const metadataOf = (form: Form | undefined): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(form ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
-  );
 
 const positive = (value: string | undefined, param: string): number => {
   const amount = Number(State.required(value, param));
@@ -22,9 +19,13 @@ const positive = (value: string | undefined, param: string): number => {
 /**
  * `POST /v1/refunds` of a PaymentIntent's charge: Stripe's checks, then refunded at once (cards),
  * or `pending` while `state.heldRefunds` asks (a bank refund; it counts against the charge until
- * {@link settleRefund}).
+ * {@link settleRefund}). A bank transfer (`customer_balance`) refund goes `requires_action`, as
+ * Stripe's do: the customer is emailed for the bank account to send it to
+ * (`next_action.display_details`), until {@link refundDetailsProvided}.
  */
 export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund {
+  checkParams(REFUND_CREATE, form);
+  const metadata = metadataOf(form.metadata);
   const intent = state.get<Stripe.PaymentIntent>(
     "payment_intent",
     State.required(str(form, "payment_intent"), "payment_intent"),
@@ -55,6 +56,8 @@ export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund 
       "amount",
     );
   }
+  const bankTransfer =
+    (charge.payment_method_details as { type?: string } | null)?.type === "customer_balance";
   const refund = state.put({
     id: newId("re"),
     object: "refund",
@@ -63,10 +66,24 @@ export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund 
     charge: charge.id,
     created: state.now(),
     currency: charge.currency,
-    metadata: metadataOf(obj(form, "metadata")),
+    metadata,
     payment_intent: intent.id,
     reason: (str(form, "reason") as Stripe.Refund.Reason) ?? null,
-    status: state.takeRefundHold() ? "pending" : "succeeded",
+    status: bankTransfer ? "requires_action" : state.takeRefundHold() ? "pending" : "succeeded",
+    ...(bankTransfer
+      ? {
+          next_action: {
+            type: "display_details",
+            display_details: {
+              email_sent: {
+                email_sent_at: state.now(),
+                email_sent_to: str(form, "instructions_email") ?? "buyer@example.com",
+              },
+              expires_at: state.now() + 45 * 86_400,
+            },
+          },
+        }
+      : {}),
   } as unknown as Stripe.Refund);
   refund.balance_transaction = state.balance(refund.id, "refund", "refund", -amount, refund.currency).id;
   charge.amount_refunded += amount;
@@ -90,14 +107,16 @@ export function settleRefund(
 ): Stripe.Refund {
   const refund = state.get<Stripe.Refund>("refund", refundId);
   if (outcome === "succeeded") {
+    if (refund.status === "requires_action") refundDetailsProvided(state, refundId);
     if (refund.status !== "pending") throw new Error(`Refund ${refundId} is ${refund.status}, not pending.`);
     refund.status = "succeeded";
     state.emit("refund.updated", refund);
     return refund;
   }
-  if (refund.status !== "pending" && refund.status !== "succeeded") {
-    throw new Error(`Refund ${refundId} is ${refund.status}; only pending or succeeded refunds fail.`);
+  if (refund.status !== "pending" && refund.status !== "succeeded" && refund.status !== "requires_action") {
+    throw new Error(`Refund ${refundId} is ${refund.status}; only open or succeeded refunds fail.`);
   }
+  delete refund.next_action;
   const charge = state.get<Stripe.Charge>("charge", String(refund.charge));
   refund.status = "failed";
   refund.failure_reason = failureReason;
@@ -116,11 +135,27 @@ export function settleRefund(
 }
 
 /**
+ * Test control: the customer gave the bank account a `requires_action` bank transfer refund goes
+ * to; it is `pending` (`refund.updated`) until {@link settleRefund}.
+ */
+export function refundDetailsProvided(state: FakeStripeState, refundId: string): Stripe.Refund {
+  const refund = state.get<Stripe.Refund>("refund", refundId);
+  if (refund.status !== "requires_action")
+    throw new Error(`Refund ${refundId} is ${refund.status}, not requires_action.`);
+  refund.status = "pending";
+  delete refund.next_action;
+  state.emit("refund.updated", refund);
+  return refund;
+}
+
+/**
  * `POST /v1/transfers` to a connected account. With `source_transaction` the transfer draws on
  * that charge (which must be in the same currency and cover it); without, on the platform's
  * balance, which must cover it (`balance_insufficient`).
  */
 export function createTransfer(state: FakeStripeState, form: Form): Stripe.Transfer {
+  checkParams(TRANSFER_CREATE, form);
+  const metadata = metadataOf(form.metadata);
   const amount = positive(str(form, "amount"), "amount");
   const currency = State.required(str(form, "currency"), "currency");
   const destination = State.required(str(form, "destination"), "destination");
@@ -150,14 +185,72 @@ export function createTransfer(state: FakeStripeState, form: Form): Stripe.Trans
     description: null,
     destination,
     livemode: false,
-    metadata: metadataOf(obj(form, "metadata")),
+    metadata,
+    reversals: { object: "list", data: [], has_more: false, url: "" },
     reversed: false,
     source_transaction: source ?? null,
     transfer_group: str(form, "transfer_group") ?? null,
   } as unknown as Stripe.Transfer);
   transfer.balance_transaction = state.balance(transfer.id, "transfer", "transfer", -amount, currency).id;
+  transfer.reversals.url = `/v1/transfers/${transfer.id}/reversals`;
   state.emit("transfer.created", transfer);
   return transfer;
+}
+
+/**
+ * `POST /v1/transfers/:id/reversals`: takes back `amount` (default: what is left) from the
+ * connected account, as many times as wanted until the whole transfer is back; more than what is
+ * left, or a fully reversed transfer, is refused. The money returns to the platform's balance (a
+ * `transfer_reversal` balance transaction whose source is the reversal `trr_…`); the transfer's
+ * `amount_reversed` grows and `reversed` turns true only once all of it is back. Stripe sends
+ * `transfer.reversed` for every reversal, partial ones included.
+ */
+export function createTransferReversal(
+  state: FakeStripeState,
+  transferId: string,
+  form: Form,
+): Stripe.TransferReversal {
+  checkParams(TRANSFER_REVERSAL_CREATE, form);
+  const metadata = metadataOf(form.metadata);
+  const transfer = state.get<Stripe.Transfer>("transfer", transferId);
+  const left = transfer.amount - transfer.amount_reversed;
+  if (transfer.reversed || left === 0)
+    throw invalidRequest(`Transfer ${transfer.id} has already been fully reversed.`, "transfer_already_reversed");
+  const amount = str(form, "amount") === undefined ? left : positive(str(form, "amount"), "amount");
+  if (amount > left) {
+    throw invalidRequest(
+      `Reversal amount (${amount}) is greater than the amount left on the transfer (${left}).`,
+      "amount_too_large",
+      "amount",
+    );
+  }
+  const reversal = state.put({
+    id: newId("trr"),
+    object: "transfer_reversal",
+    amount,
+    balance_transaction: null,
+    created: state.now(),
+    currency: transfer.currency,
+    destination_payment_refund: null,
+    metadata,
+    source_refund: null,
+    transfer: transfer.id,
+  } as unknown as Stripe.TransferReversal);
+  reversal.balance_transaction = state.balance(
+    reversal.id,
+    "transfer_reversal",
+    "transfer_reversal",
+    amount,
+    transfer.currency,
+  ).id;
+  transfer.amount_reversed += amount;
+  transfer.reversed = transfer.amount_reversed === transfer.amount;
+  // The transfer lists its 10 newest reversals; `GET /v1/transfers/:id/reversals` pages the rest.
+  const all = state.all<Stripe.TransferReversal>("transfer_reversal", (r) => r.transfer === transfer.id);
+  transfer.reversals.data = all.slice(0, 10);
+  transfer.reversals.has_more = all.length > 10;
+  state.emit("transfer.reversed", transfer);
+  return reversal;
 }
 
 /**
