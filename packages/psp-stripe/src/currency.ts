@@ -51,11 +51,7 @@ const rejected = (message: string, param: string, pspCode = "invalid_amount") =>
  * - ISK needs whole units (Stripe amount divisible by 100);
  * - the result must fit a JSON number exactly (2^53 − 1).
  */
-export function toStripeAmount(
-  amount: bigint,
-  currency: string,
-  options: { param?: string } = {},
-): number {
+export function toStripeAmount(amount: bigint, currency: string, options: { param?: string } = {}): number {
   const param = options.param ?? "amount";
   const iso = currencyExponent(currency);
   const stripe = stripeExponent(currency);

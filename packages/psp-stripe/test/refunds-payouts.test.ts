@@ -174,9 +174,7 @@ describe("refunds and payouts on the wire", () => {
     const { payoutReference } = await world.provider.payout(payout);
     world.fake.drainWebhooks();
     const payoutEvents = async () =>
-      (
-        await Promise.all(world.fake.drainWebhooks().map((w) => world.provider.parseWebhook(w)))
-      ).flat();
+      (await Promise.all(world.fake.drainWebhooks().map((w) => world.provider.parseWebhook(w)))).flat();
 
     await world.client.transfers.createReversal(payoutReference, { amount: 2_500 });
     expect(await payoutEvents()).toEqual([
@@ -200,9 +198,11 @@ describe("refunds and payouts on the wire", () => {
     expect(await payoutEvents()).toEqual([
       expect.objectContaining({ status: "reversed", amount: 10_000n, amountReversed: 10_000n }),
     ]);
-    await expect(world.client.transfers.createReversal(payoutReference, { amount: 1 })).rejects.toMatchObject({
-      statusCode: 400,
-    });
+    await expect(world.client.transfers.createReversal(payoutReference, { amount: 1 })).rejects.toMatchObject(
+      {
+        statusCode: 400,
+      },
+    );
   });
 
   it("declares no payouts without a connected-account resolver, and refuses every seller", async () => {

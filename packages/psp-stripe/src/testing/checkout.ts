@@ -81,7 +81,6 @@ function offeredTypes(allowed: string[], currency: string, bankTransfer: string 
 
 /** `POST /v1/checkout/sessions`, with the checks Stripe makes at API `2026-10-28.endive`. */
 export function createSession(state: FakeStripeState, form: Form): Session {
-  checkParams(SESSION_CREATE, form);
   if (form.payment_method_types !== undefined) {
     throw invalidRequest(
       "payment_method_types is no longer supported on this API version; use allowed_payment_method_types.",
@@ -89,6 +88,7 @@ export function createSession(state: FakeStripeState, form: Form): Session {
       "payment_method_types",
     );
   }
+  checkParams(SESSION_CREATE, form);
   if (str(form, "mode") !== "payment")
     throw invalidRequest("Only mode=payment is supported by this fake.", "parameter_invalid", "mode");
   const items = list(form, "line_items") as Form[];

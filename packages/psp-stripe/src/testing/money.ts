@@ -2,12 +2,17 @@ import type Stripe from "stripe";
 import { invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { str } from "./form.js";
-import { checkParams, metadataOf, REFUND_CREATE, TRANSFER_CREATE, TRANSFER_REVERSAL_CREATE } from "./params.js";
+import {
+  checkParams,
+  metadataOf,
+  REFUND_CREATE,
+  TRANSFER_CREATE,
+  TRANSFER_REVERSAL_CREATE,
+} from "./params.js";
 import type { FakeStripeState } from "./state.js";
 import { newId, FakeStripeState as State } from "./state.js";
 
 type Txn = Stripe.BalanceTransaction & { _payout: string | null };
-
 
 const positive = (value: string | undefined, param: string): number => {
   const amount = Number(State.required(value, param));
@@ -215,7 +220,10 @@ export function createTransferReversal(
   const transfer = state.get<Stripe.Transfer>("transfer", transferId);
   const left = transfer.amount - transfer.amount_reversed;
   if (transfer.reversed || left === 0)
-    throw invalidRequest(`Transfer ${transfer.id} has already been fully reversed.`, "transfer_already_reversed");
+    throw invalidRequest(
+      `Transfer ${transfer.id} has already been fully reversed.`,
+      "transfer_already_reversed",
+    );
   const amount = str(form, "amount") === undefined ? left : positive(str(form, "amount"), "amount");
   if (amount > left) {
     throw invalidRequest(
