@@ -124,12 +124,12 @@ export function createSession(state: FakeStripeState, form: Form): Session {
   const intentData = obj(form, "payment_intent_data");
   const metadata = metadataOf(form.metadata);
   const intentMetadata = metadataOf(intentData?.metadata, "payment_intent_data[metadata]");
-  items.forEach((item, i) =>
+  items.forEach((item, i) => {
     metadataOf(
       obj(obj(item, "price_data"), "product_data")?.metadata,
       `line_items[${i}][price_data][product_data][metadata]`,
-    ),
-  );
+    );
+  });
   const clientReference = maxLength(str(form, "client_reference_id"), 200, "client_reference_id");
   const allowed = list(form, "allowed_payment_method_types") as string[];
   const offered = offeredTypes(allowed, currency!, bankTransferOf(form));
