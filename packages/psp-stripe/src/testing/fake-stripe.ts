@@ -14,6 +14,7 @@ import { parseForm } from "./form.js";
 import {
   createAutomaticPayout,
   createRefund,
+  createTransferReversal,
   reconciliationReport,
   refundDetailsProvided,
   settleRefund,
@@ -178,6 +179,17 @@ export class FakeStripe {
   /** Lost: Stripe keeps amount and fee (`charge.dispute.closed`). */
   loseDispute(disputeId: string): Stripe.Dispute {
     return loseDispute(this.state, disputeId);
+  }
+  /**
+   * Takes back `amount` (Stripe's smallest unit; default what is left) of a transfer, as the
+   * platform's `POST /v1/transfers/:id/reversals` does (`transfer.reversed` goes out).
+   */
+  reverseTransfer(transferId: string, amount?: number): Stripe.TransferReversal {
+    return createTransferReversal(
+      this.state,
+      transferId,
+      amount === undefined ? {} : { amount: String(amount) },
+    );
   }
   /** Stripe's automatic payout of the platform's balance in `currency` (lowercase). */
   payOut(currency: string): Stripe.Payout {
