@@ -240,6 +240,7 @@ describe("FakeStripe is as strict as Stripe", () => {
       idempotencyKey: "rk",
     });
     expect(refund.status).toBe("pending");
+    world.fake.drainWebhooks();
     const stripeRefund = world.fake.all<Stripe.Refund>("refund")[0]!;
     expect(stripeRefund).toMatchObject({
       status: "requires_action",
@@ -251,6 +252,11 @@ describe("FakeStripe is as strict as Stripe", () => {
     expect(world.fake.object<Stripe.Refund>("refund", stripeRefund.id)).toMatchObject({
       status: "succeeded",
     });
+    // What settlekit hears on the way: pending (details given), then succeeded.
+    const events = (
+      await Promise.all(world.fake.drainWebhooks().map((w) => world.provider.parseWebhook(w)))
+    ).flat();
+    expect(events.map((e) => (e.kind === "refund" ? e.status : e.kind))).toEqual(["pending", "succeeded"]);
   });
 });
 
