@@ -14,13 +14,13 @@ import { parseForm } from "./form.js";
 import {
   createAutomaticPayout,
   createRefund,
-  createTransferReversal,
   reconciliationReport,
   refundDetailsProvided,
   settleRefund,
 } from "./money.js";
 import { routeRequest } from "./routes.js";
 import { FakeStripeState, newId } from "./state.js";
+import { createTransferReversal } from "./transfers.js";
 
 /** The API version stripe-node v23 pins and sends as `Stripe-Version`. */
 export const API_VERSION = Stripe.API_VERSION;

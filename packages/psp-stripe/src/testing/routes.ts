@@ -3,15 +3,10 @@ import { createSession, expireSession, paySession, settleIntent } from "./checko
 import { loseDispute, openDispute, winDispute } from "./disputes.js";
 import { FakeStripeError } from "./errors.js";
 import type { Form } from "./form.js";
-import {
-  balanceTransactions,
-  createAutomaticPayout,
-  createRefund,
-  createTransfer,
-  createTransferReversal,
-} from "./money.js";
+import { balanceTransactions, createAutomaticPayout, createRefund } from "./money.js";
 import { checkParams, SESSION_EXPIRE } from "./params.js";
 import type { FakeStripeState } from "./state.js";
+import { createTransfer, createTransferReversal } from "./transfers.js";
 
 type Route = (state: FakeStripeState, match: RegExpExecArray, form: Form, query: URLSearchParams) => unknown;
 
