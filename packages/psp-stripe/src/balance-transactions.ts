@@ -39,8 +39,11 @@ function sourceIds(source: Stripe.BalanceTransaction["source"]): Partial<Settlem
       return { ...checkout(transfer.metadata, transfer.transfer_group), payoutReference: transfer.id };
     }
     case "transfer_reversal": {
-      const transfer = idOf((source as Stripe.TransferReversal).transfer);
-      return transfer ? { payoutReference: transfer } : {};
+      // The payout's reference is the transfer's `tr_…` (what `payout` returned), as on the
+      // report once `withReversedTransfers` resolved it; the reversal keeps its own `trr_…`.
+      const reversal = source as Stripe.TransferReversal;
+      const transfer = idOf(reversal.transfer);
+      return { payoutReversalReference: reversal.id, ...(transfer ? { payoutReference: transfer } : {}) };
     }
     default:
       return {};

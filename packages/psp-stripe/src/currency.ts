@@ -28,10 +28,10 @@ const ZERO_DECIMAL = new Set([
 
 /**
  * ISK has no minor unit in ISO 4217 but stays two-decimal in Stripe's API (100 is 1 króna), with
- * every amount a whole króna; HUF and TWD are two-decimal for charges but whole units for payouts.
+ * every amount a whole króna. (HUF and TWD need whole units only in Stripe's *payouts* to a bank
+ * account, which settlekit never creates: charges, refunds and Connect transfers take cents.)
  */
 const TWO_DECIMAL_WHOLE = new Set(["ISK"]);
-const WHOLE_FOR_PAYOUTS = new Set(["HUF", "TWD"]);
 
 /** Digits after the point in Stripe's API amounts for `currency` (ISO uppercase code). */
 export function stripeExponent(currency: string): number {
@@ -48,14 +48,10 @@ const rejected = (message: string, param: string, pspCode = "invalid_amount") =>
  * before any request) what Stripe would refuse or what cannot be sent exactly:
  * - a zero-decimal currency whose ISO exponent is larger (MGA) needs a whole number of units;
  * - three-decimal currencies (KWD, BHD, JOD, OMR, TND) need the last digit 0;
- * - ISK always, HUF and TWD for payouts, need whole units (Stripe amount divisible by 100);
+ * - ISK needs whole units (Stripe amount divisible by 100);
  * - the result must fit a JSON number exactly (2^53 − 1).
  */
-export function toStripeAmount(
-  amount: bigint,
-  currency: string,
-  options: { param?: string; purpose?: "charge" | "payout" } = {},
-): number {
+export function toStripeAmount(amount: bigint, currency: string, options: { param?: string } = {}): number {
   const param = options.param ?? "amount";
   const iso = currencyExponent(currency);
   const stripe = stripeExponent(currency);
@@ -75,9 +71,7 @@ export function toStripeAmount(
   if (stripe === 3 && units % 10n !== 0n) {
     throw rejected(`Stripe needs ${currency} amounts whose last digit is 0; got ${amount}.`, param);
   }
-  const whole =
-    TWO_DECIMAL_WHOLE.has(currency) || (options.purpose === "payout" && WHOLE_FOR_PAYOUTS.has(currency));
-  if (whole && units % 100n !== 0n) {
+  if (TWO_DECIMAL_WHOLE.has(currency) && units % 100n !== 0n) {
     throw rejected(
       `Stripe needs whole ${currency} amounts (divisible by 100 in its API); got ${units}.`,
       param,

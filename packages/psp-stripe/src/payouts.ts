@@ -4,10 +4,11 @@ import { fromStripeAmount, stripeCurrency, toStripeAmount } from "./currency.js"
 import { call, rejected, requireRequestFields } from "./errors.js";
 import { idOf, META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
+import { transferStatus } from "./transfer-status.js";
 
 const result = (transfer: Stripe.Transfer): PayoutResult => ({
   payoutReference: transfer.id,
-  status: transfer.reversed ? "reversed" : "paid",
+  ...transferStatus(transfer),
 });
 
 /** The charge that funded the payment: the transfer then draws on that charge's money. */
@@ -47,7 +48,7 @@ export async function transferToSeller(
   input: PayoutInput,
 ): Promise<PayoutResult> {
   requireRequestFields(input, ["payoutId"], { currency: true });
-  const amount = toStripeAmount(input.amount, input.currency, { purpose: "payout" });
+  const amount = toStripeAmount(input.amount, input.currency);
   const destination = await options.connectedAccount?.(input.sellerId);
   if (!destination) {
     throw rejected(

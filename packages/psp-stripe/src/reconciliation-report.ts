@@ -1,8 +1,10 @@
 import type { SettlementRecord } from "@settlekit/core";
 import { currencyExponent, SettlekitError } from "@settlekit/core";
+import type Stripe from "stripe";
 import { parseCsv } from "./csv.js";
 import { isoCurrency } from "./currency.js";
-import { META } from "./metadata.js";
+import { call } from "./errors.js";
+import { idOf, META } from "./metadata.js";
 import { recordType } from "./settlement-records.js";
 
 /** Columns every row needs (Stripe's `payout_reconciliation.itemized.5` defaults include them). */
@@ -53,6 +55,18 @@ function utc(value: string, line: number, column: string): Date {
 }
 
 /**
+ * A transfer row's `source_id` is the transfer (`tr_…`, what `payout` returned). A reversal row's
+ * is the reversal (`trr_…`), and the report has no column naming its transfer: the record keeps
+ * the reversal as `payoutReversalReference` and gets its `payoutReference` from
+ * {@link withReversedTransfers}, so both sources give a reversal the same reference.
+ */
+function payoutReferences(category: string, source: string | undefined): Partial<SettlementRecord> {
+  if (!source) return {};
+  if (category === "transfer_reversal") return { payoutReversalReference: source };
+  return recordType(category) === "payout" ? { payoutReference: source } : {};
+}
+
+/**
  * Parses Stripe's itemized payout reconciliation report (`payout_reconciliation.itemized.5`, or
  * the Dashboard's "Itemized" download) into settlement records. Columns are found by name, in
  * any order; required: `balance_transaction_id`, `created_utc` (or `created`), `currency`,
@@ -62,7 +76,9 @@ function utc(value: string, line: number, column: string): Date {
  * `transfer_metadata[…]` (ask for them with the report's `columns` parameter).
  *
  * Amounts in the report are major units; they become exact minor units. Stripe reports fees as
- * positive costs and nets as `gross − fee`, as settlekit's records do.
+ * positive costs and nets as `gross − fee`, as settlekit's records do. A transfer reversal's row
+ * carries only the reversal's id (`payoutReversalReference`): pass the records through
+ * {@link withReversedTransfers} to give it the transfer's `payoutReference`.
  *
  * @throws {SettlekitError} `VALIDATION_FAILED` naming the line and column of the first bad value.
  */
@@ -116,8 +132,40 @@ export function parseReconciliationReport(csv: string): SettlementRecord[] {
         ...(checkoutId ? { checkoutId } : {}),
         ...(pspReference ? { pspReference } : {}),
         ...(type === "refund" && source ? { refundReference: source } : {}),
-        ...(type === "payout" && source ? { payoutReference: source } : {}),
+        ...payoutReferences(category, source),
         ...(bankPayout ? { bankPayoutReference: bankPayout } : {}),
       };
     });
+}
+
+/**
+ * Gives each transfer-reversal record (from {@link parseReconciliationReport}) the reference of
+ * the payout it reverses — the transfer `tr_…` that `payout` returned, as `readSettlement` gives
+ * it — by retrieving its balance transaction with the reversal expanded (one read per reversal
+ * row; other records are returned as they are).
+ *
+ * @throws {PspError} as classified by `toPspError` when Stripe cannot be read.
+ */
+export async function withReversedTransfers(
+  client: Stripe,
+  records: readonly SettlementRecord[],
+): Promise<SettlementRecord[]> {
+  const out: SettlementRecord[] = [];
+  // One at a time: a report can hold many reversals, and Stripe rate-limits reads too.
+  for (const record of records) {
+    if (!record.payoutReversalReference || record.payoutReference) {
+      out.push(record);
+      continue;
+    }
+    const txn = await call("Retrieving a transfer reversal's balance transaction", () =>
+      client.balanceTransactions.retrieve(record.recordId, { expand: ["source"] }),
+    );
+    const source = txn.source;
+    const transfer =
+      source && typeof source === "object" && source.object === "transfer_reversal"
+        ? idOf((source as Stripe.TransferReversal).transfer)
+        : undefined;
+    out.push(transfer ? { ...record, payoutReference: transfer } : record);
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ import { call } from "./errors.js";
 import { fromUnix, idOf, META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
 import { checkoutIdOf, failureOf } from "./payment-status.js";
+import { transferStatus } from "./transfer-status.js";
 
 /** Stripe's signature header (node:http lowercases names). */
 const SIGNATURE_HEADER = "stripe-signature";
@@ -128,7 +129,7 @@ function transferEvent(at: Occurrence, transfer: Stripe.Transfer): PspEvent {
     ...at,
     payoutReference: transfer.id,
     ...(payoutId ? { payoutId } : {}),
-    status: transfer.reversed ? "reversed" : "paid",
+    ...transferStatus(transfer),
     amount: fromStripeAmount(transfer.amount, currency),
     currency,
   };
@@ -190,7 +191,9 @@ async function intentEvent(
  *   `charge.refunded` for the refunds its charge lists → refund events (with Stripe's
  *   `failure_reason` when failed: a bank refund can fail after it succeeded). A refund made in
  *   the Dashboard carries no settlekit metadata: its session is found from its PaymentIntent.
- * - `transfer.*` (Connect payouts to sellers) → payout events; `payout.*` of the platform's own
+ * - `transfer.*` (Connect payouts to sellers) → payout events; `transfer.reversed` comes for a
+ *   partial reversal too: `partially_reversed` with `amountReversed` (Stripe's `amount_reversed`)
+ *   until the whole transfer is back (`reversed`); `payout.*` of the platform's own
  *   balance → bank payout events (a connected account's own payouts are the seller's business).
  * - `charge.dispute.created` / `updated` / `closed` / `funds_withdrawn` / `funds_reinstated` →
  *   dispute events (the whole dispute, resolved to its Checkout Session; see `disputes.ts`).

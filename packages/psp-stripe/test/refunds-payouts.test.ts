@@ -138,17 +138,71 @@ describe("refunds and payouts on the wire", () => {
     });
   });
 
-  it("refuses a HUF payout that is not whole forints before calling Stripe", async () => {
+  it("transfers a HUF amount that is not whole forints (the whole-unit rule is for bank payouts only)", async () => {
     world = await stripeWorld();
-    const attempt = world.provider.payout({
-      payoutId: "p",
-      sellerId: "S1",
-      amount: 12_345n,
+    const amount = 12_345n; // 123.45 Ft
+    const { input, pspReference } = await paid({
       currency: "HUF",
+      amount,
+      orders: [{ paymentOrderId: "po", sellerId: "S1", amount }],
+    });
+    const result = await world.provider.payout({
+      payoutId: "p_huf",
+      sellerId: "S1",
+      amount,
+      currency: "HUF",
+      checkoutId: input.checkoutId,
+      pspReference,
       idempotencyKey: "k",
     });
-    await expect(attempt).rejects.toMatchObject({ code: "PSP_REQUEST_REJECTED", param: "amount" });
-    expect(posts("/v1/transfers")).toEqual([]);
+    expect(result).toMatchObject({ status: "paid" });
+    expect(posts("/v1/transfers")[0]!.form).toMatchObject({ amount: "12345", currency: "huf" });
+  });
+
+  it("reports a partial then a full transfer reversal: partially_reversed with the running total, then reversed", async () => {
+    world = await stripeWorld();
+    const { input, pspReference } = await paid();
+    const payout = {
+      payoutId: "pay_r",
+      sellerId: "S1",
+      amount: 10_000n,
+      currency: "USD",
+      checkoutId: input.checkoutId,
+      pspReference,
+      idempotencyKey: "pk_r",
+    };
+    const { payoutReference } = await world.provider.payout(payout);
+    world.fake.drainWebhooks();
+    const payoutEvents = async () =>
+      (await Promise.all(world.fake.drainWebhooks().map((w) => world.provider.parseWebhook(w)))).flat();
+
+    await world.client.transfers.createReversal(payoutReference, { amount: 2_500 });
+    expect(await payoutEvents()).toEqual([
+      expect.objectContaining({
+        kind: "payout",
+        payoutReference,
+        payoutId: "pay_r",
+        status: "partially_reversed",
+        amount: 10_000n,
+        amountReversed: 2_500n,
+      }),
+    ]);
+    // Found again later (a retry under a fresh key), the payout says the same.
+    expect(await world.provider.payout({ ...payout, idempotencyKey: "pk_r2" })).toEqual({
+      payoutReference,
+      status: "partially_reversed",
+      amountReversed: 2_500n,
+    });
+
+    await world.client.transfers.createReversal(payoutReference); // the rest
+    expect(await payoutEvents()).toEqual([
+      expect.objectContaining({ status: "reversed", amount: 10_000n, amountReversed: 10_000n }),
+    ]);
+    await expect(world.client.transfers.createReversal(payoutReference, { amount: 1 })).rejects.toMatchObject(
+      {
+        statusCode: 400,
+      },
+    );
   });
 
   it("declares no payouts without a connected-account resolver, and refuses every seller", async () => {

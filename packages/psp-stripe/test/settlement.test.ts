@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { SettlementRecord } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseReconciliationReport, stripeExponent } from "../src/index.js";
+import { parseReconciliationReport, stripeExponent, withReversedTransfers } from "../src/index.js";
 import type { StripeWorld } from "./support/harness.js";
 import { stripeWorld } from "./support/harness.js";
 import { registrationInput } from "./support/inputs.js";
@@ -201,5 +201,43 @@ describe("readSettlement from balance transactions", () => {
       world.fake.reportCsv(payout.id, (c) => stripeExponent(c.toUpperCase())),
     );
     expect(report).toEqual(records.filter((r) => r.type !== "bank_payout").reverse());
+  });
+
+  it("gives a transfer reversal the transfer's payoutReference from the report and from balance transactions alike", async () => {
+    world = await stripeWorld();
+    const input = registrationInput();
+    const { pspReference } = await world.provider.createHostedPayment(input);
+    world.fake.pay(pspReference, "succeeded");
+    const { payoutReference } = await world.provider.payout({
+      payoutId: "pay_1",
+      sellerId: "S1",
+      amount: 10_000n,
+      currency: "USD",
+      checkoutId: input.checkoutId,
+      pspReference,
+      idempotencyKey: "pk_1",
+    });
+    const reversal = await world.client.transfers.createReversal(payoutReference, { amount: 4_000 });
+    const payout = world.fake.payOut("usd");
+
+    const fromApi = await collect(world.provider.readSettlement({ bankPayoutReference: payout.id }));
+    const parsed = parseReconciliationReport(
+      world.fake.reportCsv(payout.id, (c) => stripeExponent(c.toUpperCase())),
+    );
+    // The report's row names only the reversal (`source_id` trr_…) until resolved.
+    expect(parsed.find((r) => r.payoutReversalReference)).not.toHaveProperty("payoutReference");
+    const fromReport = await withReversedTransfers(world.client, parsed);
+
+    const reversals = (records: SettlementRecord[]) =>
+      records.filter((r) => r.payoutReversalReference !== undefined);
+    const expected = expect.objectContaining({
+      type: "payout",
+      amount: 4_000n,
+      payoutReference, // the tr_… that payout() returned
+      payoutReversalReference: reversal.id,
+    });
+    expect(reversals(fromApi)).toEqual([expected]);
+    expect(reversals(fromReport)).toEqual([expected]);
+    expect(fromReport).toEqual(fromApi.filter((r) => r.type !== "bank_payout").reverse());
   });
 });

@@ -31,6 +31,7 @@ function eventFromJson(json: JsonObject): PspEvent {
     ...raw,
     occurredAt: new Date(String(raw.occurredAt)),
     ...(raw.amount !== undefined ? { amount: BigInt(String(raw.amount)) } : {}),
+    ...(raw.amountReversed !== undefined ? { amountReversed: BigInt(String(raw.amountReversed)) } : {}),
   } as PspEvent;
 }
 

@@ -212,8 +212,20 @@ export type PspEvent =
       readonly payoutReference: string;
       /** Settlekit's payout id, when the PSP kept it (metadata). */
       readonly payoutId?: string;
+      /**
+       * `partially_reversed` when the PSP took back part of the payout (Stripe sends
+       * `transfer.reversed` for partial reversals too), `reversed` only when it took back all of it.
+       */
       readonly status: PayoutStatus;
+      /** What was paid out, minor units (unchanged by reversals). */
       readonly amount: bigint;
+      /**
+       * How much of `amount` the PSP has taken back so far, minor units: present (and > 0) with
+       * `partially_reversed` and `reversed` (then equal to `amount`). It is a running total, not
+       * this event's part: book the difference from what was already booked, and never a decrease
+       * (events can arrive late or out of order).
+       */
+      readonly amountReversed?: bigint;
       readonly currency: string;
       readonly occurredAt: Date;
     }
@@ -273,13 +285,18 @@ export interface PayoutInput {
   readonly idempotencyKey: string;
 }
 
-/** `pending` until the money is at the seller's account; `reversed` when the PSP took it back. */
-export type PayoutStatus = "pending" | "paid" | "failed" | "reversed";
+/**
+ * `pending` until the money is at the seller's account; `partially_reversed` when the PSP took
+ * part of it back (`amountReversed` says how much); `reversed` when it took all of it back.
+ */
+export type PayoutStatus = "pending" | "paid" | "failed" | "partially_reversed" | "reversed";
 
 export interface PayoutResult {
   /** The PSP's id of the payout (Stripe `tr_…`). */
   readonly payoutReference: string;
   readonly status: PayoutStatus;
+  /** With `partially_reversed` / `reversed` (a payout found again later): the total taken back so far. */
+  readonly amountReversed?: bigint;
 }
 
 /** Which settlement records to read: balance movements created in `[from, to)`, or one bank payout's. */
@@ -322,8 +339,13 @@ export interface SettlementRecord {
   readonly pspReference?: string;
   /** For a refund: `refund`'s `refundReference`. */
   readonly refundReference?: string;
-  /** For a payout to a seller: `payout`'s `payoutReference`. */
+  /**
+   * For a payout to a seller, and for the PSP taking (part of) one back: `payout`'s
+   * `payoutReference` (Stripe: the transfer `tr_…`, also on its reversals' records).
+   */
   readonly payoutReference?: string;
+  /** For the PSP taking back (part of) a payout: the reversal's own id (Stripe `trr_…`). */
+  readonly payoutReversalReference?: string;
   /** The PSP's payout to the platform's bank that carried this movement (Stripe `po_…`), once known. */
   readonly bankPayoutReference?: string;
 }

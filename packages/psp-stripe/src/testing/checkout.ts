@@ -2,6 +2,8 @@ import type Stripe from "stripe";
 import { FakeStripeError, invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { list, obj, str } from "./form.js";
+import { checkParams, maxLength, metadataOf, SESSION_CREATE } from "./params.js";
+import { bankTransferOf, offeredTypes } from "./payment-methods.js";
 import type { FakeStripeState, Session } from "./state.js";
 import { newId, FakeStripeState as State } from "./state.js";
 
@@ -17,11 +19,6 @@ const amountOf = (value: string | undefined, param: string): number => {
   return amount;
 };
 
-const metadataOf = (form: Form | undefined): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(form ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
-  );
-
 /** `POST /v1/checkout/sessions`, with the checks Stripe makes at API `2026-10-28.endive`. */
 export function createSession(state: FakeStripeState, form: Form): Session {
   if (form.payment_method_types !== undefined) {
@@ -31,6 +28,7 @@ export function createSession(state: FakeStripeState, form: Form): Session {
       "payment_method_types",
     );
   }
+  checkParams(SESSION_CREATE, form);
   if (str(form, "mode") !== "payment")
     throw invalidRequest("Only mode=payment is supported by this fake.", "parameter_invalid", "mode");
   const items = list(form, "line_items") as Form[];
@@ -64,32 +62,51 @@ export function createSession(state: FakeStripeState, form: Form): Session {
     );
   }
   const intentData = obj(form, "payment_intent_data");
+  const metadata = metadataOf(form.metadata);
+  const intentMetadata = metadataOf(intentData?.metadata, "payment_intent_data[metadata]");
+  items.forEach((item, i) => {
+    metadataOf(
+      obj(obj(item, "price_data"), "product_data")?.metadata,
+      `line_items[${i}][price_data][product_data][metadata]`,
+    );
+  });
+  const clientReference = maxLength(str(form, "client_reference_id"), 200, "client_reference_id");
+  const allowed = list(form, "allowed_payment_method_types") as string[];
+  const offered = offeredTypes(allowed, currency!, bankTransferOf(form));
+  // A bank transfer credits a Customer's cash balance: Checkout needs one.
+  if (offered.includes("customer_balance") && str(form, "customer_creation") !== "always") {
+    throw invalidRequest(
+      "customer_balance needs a Customer: pass customer or customer_creation=always.",
+      undefined,
+      "customer_creation",
+    );
+  }
   const id = newId("cs_test");
   return state.put({
     id,
     object: "checkout.session",
-    allowed_payment_method_types: list(form, "allowed_payment_method_types") as string[],
+    allowed_payment_method_types: allowed,
     amount_subtotal: total,
     amount_total: total,
     cancel_url: str(form, "cancel_url") ?? null,
-    client_reference_id: str(form, "client_reference_id") ?? null,
+    client_reference_id: clientReference ?? null,
     created: now,
     currency: currency!,
     customer: null,
     customer_creation: (str(form, "customer_creation") as Session["customer_creation"]) ?? null,
     expires_at: expiresAt,
     livemode: false,
-    metadata: metadataOf(obj(form, "metadata")),
+    metadata,
     mode: "payment",
     payment_intent: null,
-    payment_method_types: list(form, "allowed_payment_method_types") as string[],
+    payment_method_types: offered,
     payment_status: "unpaid",
     status: "open",
     success_url: State.required(str(form, "success_url"), "success_url"),
     ui_mode: "hosted_page",
     url: state.pageUrl(id),
     _intentData: {
-      metadata: metadataOf(obj(intentData, "metadata")),
+      metadata: intentMetadata,
       transfer_group: str(intentData, "transfer_group") ?? null,
     },
   } as unknown as Session);
@@ -208,8 +225,8 @@ export function paySession(state: FakeStripeState, id: string, outcome: FakeOutc
   const session = state.get<Session>("checkout.session", id);
   if (session.status !== "open")
     throw invalidRequest(`Session ${id} is ${session.status} and cannot be paid.`, "session_not_open");
-  const bank = !(session.allowed_payment_method_types ?? []).includes("card");
-  const method = bank ? (session.allowed_payment_method_types?.[0] ?? "customer_balance") : "card";
+  const offered = session.payment_method_types ?? [];
+  const method = offered.includes("card") ? "card" : (offered[0] ?? "customer_balance");
   const intent = intentOf(state, session, method);
   if (outcome === "succeeded") {
     succeed(state, session, intent, method);

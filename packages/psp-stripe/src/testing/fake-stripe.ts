@@ -11,9 +11,16 @@ import { loseDispute, openDispute, submitDisputeEvidence, winDispute } from "./d
 import { FakeStripeError, invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { parseForm } from "./form.js";
-import { createAutomaticPayout, createRefund, reconciliationReport, settleRefund } from "./money.js";
+import {
+  createAutomaticPayout,
+  createRefund,
+  reconciliationReport,
+  refundDetailsProvided,
+  settleRefund,
+} from "./money.js";
 import { routeRequest } from "./routes.js";
 import { FakeStripeState, newId } from "./state.js";
+import { createTransferReversal } from "./transfers.js";
 
 /** The API version stripe-node v23 pins and sends as `Stripe-Version`. */
 export const API_VERSION = Stripe.API_VERSION;
@@ -124,6 +131,10 @@ export class FakeStripe {
   holdNextRefunds(n: number): void {
     this.state.heldRefunds += n;
   }
+  /** The customer gave the bank account a `requires_action` bank transfer refund goes to: now `pending`. */
+  refundDetailsProvided(refundId: string): Stripe.Refund {
+    return refundDetailsProvided(this.state, refundId);
+  }
   /**
    * A refund settles later: a pending one succeeds or fails; a succeeded one can still fail (a bank
    * refund that bounced), with Stripe's `failure_reason`.
@@ -168,6 +179,17 @@ export class FakeStripe {
   /** Lost: Stripe keeps amount and fee (`charge.dispute.closed`). */
   loseDispute(disputeId: string): Stripe.Dispute {
     return loseDispute(this.state, disputeId);
+  }
+  /**
+   * Takes back `amount` (Stripe's smallest unit; default what is left) of a transfer, as the
+   * platform's `POST /v1/transfers/:id/reversals` does (`transfer.reversed` goes out).
+   */
+  reverseTransfer(transferId: string, amount?: number): Stripe.TransferReversal {
+    return createTransferReversal(
+      this.state,
+      transferId,
+      amount === undefined ? {} : { amount: String(amount) },
+    );
   }
   /** Stripe's automatic payout of the platform's balance in `currency` (lowercase). */
   payOut(currency: string): Stripe.Payout {

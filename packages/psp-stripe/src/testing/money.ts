@@ -1,18 +1,14 @@
 import type Stripe from "stripe";
 import { invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
-import { obj, str } from "./form.js";
+import { str } from "./form.js";
+import { checkParams, metadataOf, REFUND_CREATE } from "./params.js";
 import type { FakeStripeState } from "./state.js";
 import { newId, FakeStripeState as State } from "./state.js";
 
 type Txn = Stripe.BalanceTransaction & { _payout: string | null };
 
-const metadataOf = (form: Form | undefined): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(form ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
-  );
-
-const positive = (value: string | undefined, param: string): number => {
+export const positive = (value: string | undefined, param: string): number => {
   const amount = Number(State.required(value, param));
   if (!Number.isSafeInteger(amount) || amount <= 0)
     throw invalidRequest("Amount must be a positive integer.", "parameter_invalid_integer", param);
@@ -22,9 +18,13 @@ const positive = (value: string | undefined, param: string): number => {
 /**
  * `POST /v1/refunds` of a PaymentIntent's charge: Stripe's checks, then refunded at once (cards),
  * or `pending` while `state.heldRefunds` asks (a bank refund; it counts against the charge until
- * {@link settleRefund}).
+ * {@link settleRefund}). A bank transfer (`customer_balance`) refund goes `requires_action`, as
+ * Stripe's do: the customer is emailed for the bank account to send it to
+ * (`next_action.display_details`), until {@link refundDetailsProvided}.
  */
 export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund {
+  checkParams(REFUND_CREATE, form);
+  const metadata = metadataOf(form.metadata);
   const intent = state.get<Stripe.PaymentIntent>(
     "payment_intent",
     State.required(str(form, "payment_intent"), "payment_intent"),
@@ -55,6 +55,8 @@ export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund 
       "amount",
     );
   }
+  const bankTransfer =
+    (charge.payment_method_details as { type?: string } | null)?.type === "customer_balance";
   const refund = state.put({
     id: newId("re"),
     object: "refund",
@@ -63,10 +65,24 @@ export function createRefund(state: FakeStripeState, form: Form): Stripe.Refund 
     charge: charge.id,
     created: state.now(),
     currency: charge.currency,
-    metadata: metadataOf(obj(form, "metadata")),
+    metadata,
     payment_intent: intent.id,
     reason: (str(form, "reason") as Stripe.Refund.Reason) ?? null,
-    status: state.takeRefundHold() ? "pending" : "succeeded",
+    status: bankTransfer ? "requires_action" : state.takeRefundHold() ? "pending" : "succeeded",
+    ...(bankTransfer
+      ? {
+          next_action: {
+            type: "display_details",
+            display_details: {
+              email_sent: {
+                email_sent_at: state.now(),
+                email_sent_to: str(form, "instructions_email") ?? "buyer@example.com",
+              },
+              expires_at: state.now() + 45 * 86_400,
+            },
+          },
+        }
+      : {}),
   } as unknown as Stripe.Refund);
   refund.balance_transaction = state.balance(refund.id, "refund", "refund", -amount, refund.currency).id;
   charge.amount_refunded += amount;
@@ -90,14 +106,16 @@ export function settleRefund(
 ): Stripe.Refund {
   const refund = state.get<Stripe.Refund>("refund", refundId);
   if (outcome === "succeeded") {
+    if (refund.status === "requires_action") refundDetailsProvided(state, refundId);
     if (refund.status !== "pending") throw new Error(`Refund ${refundId} is ${refund.status}, not pending.`);
     refund.status = "succeeded";
     state.emit("refund.updated", refund);
     return refund;
   }
-  if (refund.status !== "pending" && refund.status !== "succeeded") {
-    throw new Error(`Refund ${refundId} is ${refund.status}; only pending or succeeded refunds fail.`);
+  if (refund.status !== "pending" && refund.status !== "succeeded" && refund.status !== "requires_action") {
+    throw new Error(`Refund ${refundId} is ${refund.status}; only open or succeeded refunds fail.`);
   }
+  delete refund.next_action;
   const charge = state.get<Stripe.Charge>("charge", String(refund.charge));
   refund.status = "failed";
   refund.failure_reason = failureReason;
@@ -116,48 +134,17 @@ export function settleRefund(
 }
 
 /**
- * `POST /v1/transfers` to a connected account. With `source_transaction` the transfer draws on
- * that charge (which must be in the same currency and cover it); without, on the platform's
- * balance, which must cover it (`balance_insufficient`).
+ * Test control: the customer gave the bank account a `requires_action` bank transfer refund goes
+ * to; it is `pending` (`refund.updated`) until {@link settleRefund}.
  */
-export function createTransfer(state: FakeStripeState, form: Form): Stripe.Transfer {
-  const amount = positive(str(form, "amount"), "amount");
-  const currency = State.required(str(form, "currency"), "currency");
-  const destination = State.required(str(form, "destination"), "destination");
-  if (!state.accounts.has(destination))
-    throw invalidRequest(`No such destination: '${destination}'`, "resource_missing", "destination");
-  const source = str(form, "source_transaction");
-  if (source !== undefined) {
-    const charge = state.get<Stripe.Charge>("charge", source, "source_transaction");
-    if (charge.currency !== currency || charge.amount - charge.amount_refunded < amount) {
-      throw invalidRequest(
-        "The source_transaction cannot cover this transfer.",
-        "insufficient_funds",
-        "source_transaction",
-      );
-    }
-  } else if (state.balanceOf(currency) < amount) {
-    throw invalidRequest("Insufficient funds in Stripe account.", "balance_insufficient", "amount");
-  }
-  const transfer = state.put({
-    id: newId("tr"),
-    object: "transfer",
-    amount,
-    amount_reversed: 0,
-    balance_transaction: null,
-    created: state.now(),
-    currency,
-    description: null,
-    destination,
-    livemode: false,
-    metadata: metadataOf(obj(form, "metadata")),
-    reversed: false,
-    source_transaction: source ?? null,
-    transfer_group: str(form, "transfer_group") ?? null,
-  } as unknown as Stripe.Transfer);
-  transfer.balance_transaction = state.balance(transfer.id, "transfer", "transfer", -amount, currency).id;
-  state.emit("transfer.created", transfer);
-  return transfer;
+export function refundDetailsProvided(state: FakeStripeState, refundId: string): Stripe.Refund {
+  const refund = state.get<Stripe.Refund>("refund", refundId);
+  if (refund.status !== "requires_action")
+    throw new Error(`Refund ${refundId} is ${refund.status}, not requires_action.`);
+  refund.status = "pending";
+  delete refund.next_action;
+  state.emit("refund.updated", refund);
+  return refund;
 }
 
 /**

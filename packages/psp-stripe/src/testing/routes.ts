@@ -3,8 +3,10 @@ import { createSession, expireSession, paySession, settleIntent } from "./checko
 import { loseDispute, openDispute, winDispute } from "./disputes.js";
 import { FakeStripeError } from "./errors.js";
 import type { Form } from "./form.js";
-import { balanceTransactions, createAutomaticPayout, createRefund, createTransfer } from "./money.js";
+import { balanceTransactions, createAutomaticPayout, createRefund } from "./money.js";
+import { checkParams, SESSION_EXPIRE } from "./params.js";
 import type { FakeStripeState } from "./state.js";
+import { createTransfer, createTransferReversal } from "./transfers.js";
 
 type Route = (state: FakeStripeState, match: RegExpExecArray, form: Form, query: URLSearchParams) => unknown;
 
@@ -44,7 +46,14 @@ const ROUTES: [string, RegExp, Route][] = [
     },
   ],
   ["GET", /^\/v1\/checkout\/sessions\/([^/]+)$/, (state, m) => state.get("checkout.session", m[1]!)],
-  ["POST", /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/, (state, m) => expireSession(state, m[1]!)],
+  [
+    "POST",
+    /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/,
+    (state, m, form) => {
+      checkParams(SESSION_EXPIRE, form);
+      return expireSession(state, m[1]!);
+    },
+  ],
   ["GET", /^\/v1\/payment_intents\/([^/]+)$/, (state, m) => state.get("payment_intent", m[1]!)],
   ["GET", /^\/v1\/charges\/([^/]+)$/, (state, m) => state.get("charge", m[1]!)],
   ["POST", /^\/v1\/refunds$/, (state, _m, form) => createRefund(state, form)],
@@ -74,6 +83,22 @@ const ROUTES: [string, RegExp, Route][] = [
       return page(state.all("transfer", keep), q, "/v1/transfers");
     },
   ],
+  ["GET", /^\/v1\/transfers\/([^/]+)$/, (state, m) => state.get("transfer", m[1]!)],
+  [
+    "POST",
+    /^\/v1\/transfers\/([^/]+)\/reversals$/,
+    (state, m, form) => createTransferReversal(state, m[1]!, form),
+  ],
+  [
+    "GET",
+    /^\/v1\/transfers\/([^/]+)\/reversals$/,
+    (state, m, _f, q) => {
+      state.get("transfer", m[1]!);
+      const keep = (r: { id: string; transfer: unknown }) => r.transfer === m[1];
+      return page(state.all("transfer_reversal", keep), q, `/v1/transfers/${m[1]}/reversals`);
+    },
+  ],
+  ["GET", /^\/v1\/balance_transactions\/([^/]+)$/, (state, m) => state.get("balance_transaction", m[1]!)],
   [
     "GET",
     /^\/v1\/balance_transactions$/,

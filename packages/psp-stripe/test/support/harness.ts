@@ -85,6 +85,8 @@ export async function stripeHarness(): Promise<ProviderHarness> {
         amount: BigInt(t.amount),
         currency: t.currency.toUpperCase(),
       })),
+    reversePayout: async (ref, amount) =>
+      void fake.reverseTransfer(ref, amount === undefined ? undefined : Number(amount)),
     unknownSellerId: "S_WITHOUT_ACCOUNT",
     cleanup: () => fake.close(),
   };

@@ -84,6 +84,11 @@ export interface ProviderHarness {
    */
   payoutsMade?(): Promise<{ payoutReference: string; sellerId: string; amount: bigint; currency: string }[]>;
   /**
+   * Plays the PSP taking back `amount` (default: all that is left) of a payout it made (Stripe: a
+   * transfer reversal, partial or full). Optional: without it the reversal checks are skipped.
+   */
+  reversePayout?(payoutReference: string, amount?: bigint): Promise<void>;
+  /**
    * Plays the buyer's bank (required when the provider declares `capabilities.disputes`): `open`
    * disputes a succeeded payment (default: all of it) and returns the PSP's dispute reference;
    * `win` gives the money back, `lose` lets the PSP keep it.

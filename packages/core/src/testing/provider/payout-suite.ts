@@ -1,7 +1,7 @@
 import type { TestContext } from "vitest";
 import { describe, expect, it } from "vitest";
 import type { PayoutInput } from "../../ports/psp.js";
-import { expectPspError, registered, unique } from "./fixtures.js";
+import { expectPspError, receivedEvents, registered, unique } from "./fixtures.js";
 import type { ProviderHarness } from "./harness.js";
 
 /** A paid USD 123.45 checkout (so the PSP holds the money) and a payout of its first order to S1. */
@@ -74,6 +74,33 @@ export function payoutSuite(current: () => ProviderHarness): void {
         ["S1", 10_000n],
         ["S2", 2_345n],
       ]);
+    });
+
+    it("reports a partial reversal as partially_reversed with the running total, a full one as reversed", async (context) => {
+      const harness = current();
+      const { payout } = needs(context, harness);
+      if (!harness.reversePayout) return context.skip();
+      const input = await fundedPayout(harness);
+      const { payoutReference } = await payout(input);
+      await harness.webhooks();
+      const reports = async () =>
+        (await receivedEvents(harness)).flatMap((e) =>
+          e.kind === "payout" && e.payoutReference === payoutReference ? [e] : [],
+        );
+      await harness.reversePayout(payoutReference, 2_500n);
+      expect(await reports()).toEqual([
+        expect.objectContaining({ status: "partially_reversed", amount: 10_000n, amountReversed: 2_500n }),
+      ]);
+      await harness.reversePayout(payoutReference);
+      expect(await reports()).toEqual([
+        expect.objectContaining({ status: "reversed", amount: 10_000n, amountReversed: 10_000n }),
+      ]);
+      // Found again (a lost answer retried under a new key), the payout says so too.
+      expect(await payout({ ...input, idempotencyKey: unique("pok") })).toMatchObject({
+        payoutReference,
+        status: "reversed",
+        amountReversed: 10_000n,
+      });
     });
 
     it("rejects the same key with a different amount as fatal PSP_REQUEST_REJECTED", async (context) => {
