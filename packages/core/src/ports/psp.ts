@@ -73,6 +73,12 @@ export interface CreateHostedPaymentInput {
    */
   readonly successUrl: string;
   readonly cancelUrl: string;
+  /**
+   * When the checkout was created, as stored before its first registration: the same on every
+   * retry and every attempt. Adapters derive any time-dependent parameter from it (Stripe's
+   * `expires_at` window), never from their clock at call time: a retry under the same
+   * idempotency key must send the parameters of the first call.
+   */
   readonly createdAt: Date;
   /** After this the PSP must refuse payment (abandoned checkout). */
   readonly expiresAt?: Date;
