@@ -4,6 +4,7 @@ import type Stripe from "stripe";
 import { stripeCurrency, toStripeAmount } from "./currency.js";
 import { call, rejected, requireRequestFields } from "./errors.js";
 import { fromUnix, META } from "./metadata.js";
+import { checkStripeMetadata } from "./metadata-limits.js";
 import type { ResolvedStripeOptions } from "./options.js";
 
 const MINUTE = 60_000;
@@ -192,6 +193,7 @@ export async function createCheckoutSession(
   validate(input);
   const { expiresAt, idempotencyKey } = expiry(input, options.clock.now());
   const params = sessionParams(input, options, expiresAt);
+  checkStripeMetadata(params.metadata ?? {});
   const session = await call("Creating the Checkout Session", () =>
     options.client.checkout.sessions.create(params, { idempotencyKey }),
   );
