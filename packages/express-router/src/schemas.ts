@@ -88,7 +88,10 @@ const paymentMetadata = z
   .superRefine((m, ctx) => {
     const keys = Object.keys(m);
     if (keys.length > 49) {
-      ctx.addIssue({ code: "custom", message: "at most 49 metadata keys (PSPs take 50; one is settlekit's own)" });
+      ctx.addIssue({
+        code: "custom",
+        message: "at most 49 metadata keys (PSPs take 50; one is settlekit's own)",
+      });
     }
     if (keys.some((k) => k.length < 1 || k.length > 40 || !isStorableText(k) || /[[\]]/.test(k))) {
       ctx.addIssue({

@@ -52,7 +52,10 @@ export function toPspError(error: unknown, context: string): PspError {
   }
   const status = error.statusCode ?? 0;
   if (status >= 500) {
-    return new PspError("PSP_TIMEOUT", "indeterminate", message, { ...options, pspCode: code ?? "api_error" });
+    return new PspError("PSP_TIMEOUT", "indeterminate", message, {
+      ...options,
+      pspCode: code ?? "api_error",
+    });
   }
   // `balance_insufficient`: a payout before the money it needs is available; later it will be.
   if (status === 429 || RETRYABLE_CODES.has(code ?? "")) {

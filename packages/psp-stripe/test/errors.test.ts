@@ -25,7 +25,10 @@ describe("toPspError: Stripe's errors classified", () => {
     ],
     [
       "a connection reset after sending",
-      new errors.StripeConnectionError({ message: "socket hang up", detail: { code: "ECONNRESET" } as never }),
+      new errors.StripeConnectionError({
+        message: "socket hang up",
+        detail: { code: "ECONNRESET" } as never,
+      }),
       "PSP_TIMEOUT",
       "indeterminate",
       "connection_lost",

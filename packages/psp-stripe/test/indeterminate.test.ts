@@ -25,7 +25,10 @@ describe("a 500 after Stripe moved the money, settled by retrieving", () => {
     const pspReference = await paid();
     const input = { pspReference, refundId: "rf_1", amount: 345n, currency: "USD", idempotencyKey: "rk_1" };
     world.fake.failNext("500", (r) => r.method === "POST" && r.path === "/v1/refunds");
-    await expect(world.provider.refund(input)).rejects.toMatchObject({ code: "PSP_TIMEOUT", kind: "indeterminate" });
+    await expect(world.provider.refund(input)).rejects.toMatchObject({
+      code: "PSP_TIMEOUT",
+      kind: "indeterminate",
+    });
     const [made] = world.fake.all<{ id: string }>("refund");
     expect(await world.provider.refund(input)).toEqual({ refundReference: made!.id, status: "succeeded" });
     expect(world.fake.all("refund")).toHaveLength(1);
@@ -43,7 +46,10 @@ describe("a 500 after Stripe moved the money, settled by retrieving", () => {
       idempotencyKey: "pk_1",
     };
     world.fake.failNext("500", (r) => r.method === "POST" && r.path === "/v1/transfers");
-    await expect(world.provider.payout!(input)).rejects.toMatchObject({ code: "PSP_TIMEOUT", kind: "indeterminate" });
+    await expect(world.provider.payout!(input)).rejects.toMatchObject({
+      code: "PSP_TIMEOUT",
+      kind: "indeterminate",
+    });
     const [made] = world.fake.all<{ id: string }>("transfer");
     expect(await world.provider.payout!(input)).toMatchObject({ payoutReference: made!.id, status: "paid" });
     expect(world.fake.all("transfer")).toHaveLength(1);
@@ -53,7 +59,12 @@ describe("a 500 after Stripe moved the money, settled by retrieving", () => {
     world = await stripeWorld();
     const { port } = world.fake;
     await world.fake.close(); // nothing listens on that port any more: ECONNREFUSED
-    const client = new Stripe("sk_test_fake", { host: "127.0.0.1", port, protocol: "http", maxNetworkRetries: 0 });
+    const client = new Stripe("sk_test_fake", {
+      host: "127.0.0.1",
+      port,
+      protocol: "http",
+      maxNetworkRetries: 0,
+    });
     const offline = stripeProvider({ client, webhookSecret: "whsec_x", clock: world.clock });
     await expect(offline.createHostedPayment(registrationInput())).rejects.toMatchObject({
       code: "PSP_UNAVAILABLE",

@@ -19,7 +19,9 @@ describe("metadata within Stripe's limits", () => {
   ])("sends %s", async (_label, metadata) => {
     world = await stripeWorld();
     await world.provider.createHostedPayment(registrationInput({ metadata }));
-    expect(Object.keys(sessionPosts()[0]!.form.metadata as object)).toHaveLength(Object.keys(metadata).length + 1);
+    expect(Object.keys(sessionPosts()[0]!.form.metadata as object)).toHaveLength(
+      Object.keys(metadata).length + 1,
+    );
   });
 
   it.each([
@@ -28,16 +30,21 @@ describe("metadata within Stripe's limits", () => {
     ["a key with [", { "a[b": "v" }, "metadata"],
     ["a key with ]", { "a]": "v" }, "metadata"],
     ["a 501-character value", { k: "v".repeat(501) }, "metadata.k"],
-  ])("refuses %s as fatal PSP_REQUEST_REJECTED naming the field, before calling Stripe", async (_label, metadata, param) => {
-    world = await stripeWorld();
-    await expect(world.provider.createHostedPayment(registrationInput({ metadata }))).rejects.toMatchObject({
-      code: "PSP_REQUEST_REJECTED",
-      kind: "fatal",
-      pspCode: "metadata_invalid",
-      param,
-    });
-    expect(world.fake.requests).toHaveLength(0);
-  });
+  ])(
+    "refuses %s as fatal PSP_REQUEST_REJECTED naming the field, before calling Stripe",
+    async (_label, metadata, param) => {
+      world = await stripeWorld();
+      await expect(world.provider.createHostedPayment(registrationInput({ metadata }))).rejects.toMatchObject(
+        {
+          code: "PSP_REQUEST_REJECTED",
+          kind: "fatal",
+          pspCode: "metadata_invalid",
+          param,
+        },
+      );
+      expect(world.fake.requests).toHaveLength(0);
+    },
+  );
 
   it("refuses a refund reason over 500 characters before creating the refund", async () => {
     world = await stripeWorld();
@@ -55,6 +62,8 @@ describe("metadata within Stripe's limits", () => {
       code: "PSP_REQUEST_REJECTED",
       param: "metadata.settlekit_refund_reason",
     });
-    expect(world.fake.requests.filter((r) => r.method === "POST" && r.path === "/v1/refunds")).toHaveLength(0);
+    expect(world.fake.requests.filter((r) => r.method === "POST" && r.path === "/v1/refunds")).toHaveLength(
+      0,
+    );
   });
 });

@@ -48,7 +48,10 @@ describe("createHostedPayment retried on a clock that moved", () => {
   it("measures a later attempt's window from the checkout's creation too (stored, not the clock)", async () => {
     world = await stripeWorld({}, { timeout: 200 });
     world.clock.advance(3 * HOUR);
-    const input = registrationInput({ expiresAt: new Date(T0.getTime() + DAY), idempotencyKey: "chk:register:2" });
+    const input = registrationInput({
+      expiresAt: new Date(T0.getTime() + DAY),
+      idempotencyKey: "chk:register:2",
+    });
     await lostAnswer(input);
     world.clock.advance(10 * MINUTE);
     const retried = await world.provider.createHostedPayment(input);
@@ -58,7 +61,10 @@ describe("createHostedPayment retried on a clock that moved", () => {
 
   it("re-bases a retry that comes after Stripe's window on a derived key, fixed for its own window", async () => {
     world = await stripeWorld({}, { timeout: 200 });
-    const input = registrationInput({ expiresAt: new Date(T0.getTime() + 3 * DAY), idempotencyKey: "chk:register:1" });
+    const input = registrationInput({
+      expiresAt: new Date(T0.getTime() + 3 * DAY),
+      idempotencyKey: "chk:register:1",
+    });
     await lostAnswer(input);
     // 23 h 45 min on: `expires_at` T0 + 24 h − 1 min is less than 30 minutes ahead, Stripe would
     // refuse it. The renewed request's answer is lost too; its retry, in the same window, finds it.

@@ -44,7 +44,11 @@ describe("checkout input (the JS API's validation)", () => {
     ],
     ["an empty metadata key", input({ metadata: { "": "v" } }), "metadata"],
     ["a 41-character metadata key", input({ metadata: { ["k".repeat(41)]: "v" } }), "metadata"],
-    ["50 payment metadata keys (one of the PSP's 50 is settlekit's)", input({ metadata: keys(50) }), "metadata"],
+    [
+      "50 payment metadata keys (one of the PSP's 50 is settlekit's)",
+      input({ metadata: keys(50) }),
+      "metadata",
+    ],
     ["a [ in a payment metadata key", input({ metadata: { "a[b": "v" } }), "metadata"],
     ["a ] in a payment metadata key", input({ metadata: { "a]": "v" } }), "metadata"],
     ["51 order metadata keys", order({ metadata: keys(51) }), "orders.0.metadata"],

@@ -8,7 +8,7 @@ export { MAX_AMOUNT } from "./checkout.js";
 export { DISPUTE_FEE } from "./disputes.js";
 export type { FakeFault, FakeStripeOptions, RecordedRequest } from "./fake-stripe.js";
 export { API_VERSION, FakeStripe } from "./fake-stripe.js";
-export { IDEMPOTENCY_KEY_TTL_MS } from "./idempotency.js";
 export type { Form, FormValue } from "./form.js";
 export { parseForm } from "./form.js";
+export { IDEMPOTENCY_KEY_TTL_MS } from "./idempotency.js";
 export { REPORT_COLUMNS } from "./money.js";
