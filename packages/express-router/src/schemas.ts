@@ -4,6 +4,7 @@ import {
   idSchema,
   isCurrencyCode,
   isStorableText,
+  MAX_PAYMENT_METADATA_KEYS,
   PAYMENT_METHODS,
   redirectUrlSchema,
   storableText,
