@@ -365,7 +365,9 @@ export interface PaymentProvider {
    *   {@link ProviderCapabilities.currencies} (see there). Amounts stay exact `bigint` whatever
    *   their size.
    * - Failures are classified: nothing happened (503, refused connection) → `PSP_UNAVAILABLE`
-   *   `retryable`; the answer was lost after the PSP acted → `PSP_TIMEOUT` `indeterminate`.
+   *   `retryable`; the answer was lost after the PSP acted → `PSP_TIMEOUT` `indeterminate`. A PSP
+   *   whose 5xx can come after it acted (Stripe saves and replays a 500) reports it as
+   *   indeterminate; core retries both under the same key, so either is safe.
    */
   createHostedPayment(input: CreateHostedPaymentInput): Promise<HostedPayment>;
 
