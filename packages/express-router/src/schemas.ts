@@ -88,10 +88,10 @@ const paymentMetadata = z
   .record(z.string(), text(500))
   .superRefine((m, ctx) => {
     const keys = Object.keys(m);
-    if (keys.length > 49) {
+    if (keys.length > MAX_PAYMENT_METADATA_KEYS) {
       ctx.addIssue({
         code: "custom",
-        message: "at most 49 metadata keys (PSPs take 50; one is settlekit's own)",
+        message: `at most ${MAX_PAYMENT_METADATA_KEYS} metadata keys (PSPs take 50; one is settlekit's own)`,
       });
     }
     if (keys.some((k) => k.length < 1 || k.length > 40 || !isStorableText(k) || /[[\]]/.test(k))) {
