@@ -4,6 +4,7 @@ import {
   idSchema,
   isCurrencyCode,
   isStorableText,
+  MAX_PAYMENT_METADATA_KEYS,
   PAYMENT_METHODS,
   redirectUrlSchema,
   storableText,
@@ -82,6 +83,28 @@ const metadata = z
     }
   })
   .meta({ description: "Up to 50 string pairs (keys of 1–40 characters), returned as given." });
+/** The payment's own metadata goes to the PSP with one key of settlekit's: see core's `MAX_PAYMENT_METADATA_KEYS`. */
+const paymentMetadata = z
+  .record(z.string(), text(500))
+  .superRefine((m, ctx) => {
+    const keys = Object.keys(m);
+    if (keys.length > MAX_PAYMENT_METADATA_KEYS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `at most ${MAX_PAYMENT_METADATA_KEYS} metadata keys (PSPs take 50; one is settlekit's own)`,
+      });
+    }
+    if (keys.some((k) => k.length < 1 || k.length > 40 || !isStorableText(k) || /[[\]]/.test(k))) {
+      ctx.addIssue({
+        code: "custom",
+        message: "keys are 1–40 characters of valid Unicode without NUL, [ or ]",
+      });
+    }
+  })
+  .meta({
+    description:
+      "Up to 49 string pairs (keys of 1–40 characters without [ or ], values up to 500), sent to the PSP and returned as given.",
+  });
 
 export const createPaymentBody = z
   .strictObject({
@@ -103,7 +126,7 @@ export const createPaymentBody = z
       .meta({ description: "One order per seller (1–100)." }),
     success_url: url,
     cancel_url: url,
-    metadata: metadata.optional(),
+    metadata: paymentMetadata.optional(),
   })
   .superRefine((body, ctx) => {
     body.orders.forEach((order, i) => {

@@ -43,6 +43,20 @@ const CASES: [name: string, body: object | string | Buffer, status: number, code
     ["a lowercase currency", paymentBody({ currency: "usd" }), 400, "unknown_currency", "currency"],
     ["mixed currencies", order({ currency: "EUR" }), 400, "currency_mismatch", "orders.0.currency"],
     ["no orders", paymentBody({ orders: [] }), 400, "validation_failed", "orders"],
+    [
+      "50 payment metadata keys (one of the PSP's 50 is settlekit's)",
+      paymentBody({ metadata: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, "v"])) }),
+      400,
+      "validation_failed",
+      "metadata",
+    ],
+    [
+      "a [ in a payment metadata key",
+      paymentBody({ metadata: { "a[0]": "v" } }),
+      400,
+      "validation_failed",
+      "metadata",
+    ],
     ["10 000 orders", paymentBody({ orders: orders(10_000) }), 400, "validation_failed", "orders"],
     [
       "a duplicate seller",

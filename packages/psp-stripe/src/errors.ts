@@ -3,6 +3,13 @@ import type Stripe from "stripe";
 
 const RETRYABLE_CODES = new Set(["idempotency_key_in_use", "lock_timeout", "balance_insufficient"]);
 
+/**
+ * Socket errors raised before a request could be sent (no connection was made): the only
+ * connection errors that prove Stripe saw nothing. A reset, a broken pipe or a timeout can come
+ * after Stripe received the request.
+ */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+
 /** A Stripe client error, recognised by shape: the host's `stripe` copy may not be ours (ESM vs CJS). */
 const isStripeError = (error: unknown): error is Stripe.errors.StripeError =>
   error instanceof Error && typeof (error as { type?: unknown }).type === "string" && "rawType" in error;
@@ -10,11 +17,15 @@ const isStripeError = (error: unknown): error is Stripe.errors.StripeError =>
 /**
  * Stripe's failures classified as the `PaymentProvider` port asks
  * (https://docs.stripe.com/error-handling, https://docs.stripe.com/error-codes):
- * - a timeout: the request may have been processed → indeterminate `PSP_TIMEOUT` (settled by
- *   webhook or the sweeper; a retry with the same idempotency key is still safe);
- * - other connection errors, 5xx, 429, 409 `idempotency_key_in_use` (a concurrent request with
- *   the same key is still running), `lock_timeout` and `balance_insufficient` (a transfer before
- *   the funds are available) → retryable `PSP_UNAVAILABLE`;
+ * - the request may have been processed → indeterminate `PSP_TIMEOUT`, settled by retrying under
+ *   the same idempotency key (Stripe replays what it did), by webhook or by the sweeper, never by
+ *   assuming nothing happened: a timeout, a connection that broke after the request was sent, and
+ *   any 5xx — stripe-node documents that Stripe's idempotency layer saves and replays a 500 once
+ *   the endpoint began executing, so a 500 does not mean "nothing happened";
+ * - nothing reached Stripe's API → retryable `PSP_UNAVAILABLE`: a connection that could not be
+ *   opened (refused, DNS), 429, 409 `idempotency_key_in_use` (a concurrent request with the same
+ *   key is still running), `lock_timeout` and `balance_insufficient` (a transfer before the funds
+ *   are available);
  * - 402 card errors → `PAYMENT_DECLINED`, `pspCode` the issuer's decline code when there is one;
  * - 404 → fatal `NOT_FOUND`;
  * - everything else (invalid request, `idempotency_error`, authentication, permission) → fatal
@@ -31,14 +42,23 @@ export function toPspError(error: unknown, context: string): PspError {
   const options = { pspCode: code, cause: error, ...(error.param ? { param: error.param } : {}) };
   const message = `${context}: ${error.message}`;
   if (error.type === "StripeConnectionError") {
-    const timedOut = (error.detail as { code?: string } | undefined)?.code === "ETIMEDOUT";
-    return timedOut
-      ? new PspError("PSP_TIMEOUT", "indeterminate", message, { ...options, pspCode: "timeout" })
-      : new PspError("PSP_UNAVAILABLE", "retryable", message, { ...options, pspCode: "connection_error" });
+    const socketCode = (error.detail as { code?: string } | undefined)?.code;
+    if (socketCode === "ETIMEDOUT") {
+      return new PspError("PSP_TIMEOUT", "indeterminate", message, { ...options, pspCode: "timeout" });
+    }
+    return NOT_SENT.has(socketCode ?? "")
+      ? new PspError("PSP_UNAVAILABLE", "retryable", message, { ...options, pspCode: "connection_error" })
+      : new PspError("PSP_TIMEOUT", "indeterminate", message, { ...options, pspCode: "connection_lost" });
   }
   const status = error.statusCode ?? 0;
+  if (status >= 500) {
+    return new PspError("PSP_TIMEOUT", "indeterminate", message, {
+      ...options,
+      pspCode: code ?? "api_error",
+    });
+  }
   // `balance_insufficient`: a payout before the money it needs is available; later it will be.
-  if (status >= 500 || status === 429 || RETRYABLE_CODES.has(code ?? "")) {
+  if (status === 429 || RETRYABLE_CODES.has(code ?? "")) {
     return new PspError("PSP_UNAVAILABLE", "retryable", message, options);
   }
   if (error.type === "StripeCardError") {

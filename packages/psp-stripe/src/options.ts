@@ -25,8 +25,9 @@ export interface StripeProviderOptions {
   readonly connectedAccount?: ConnectedAccountResolver;
   /**
    * Country of the EU bank account shown for `customer_balance` bank transfers in EUR (Stripe's
-   * `eu_bank_transfer.country`: BE, DE, ES, FR, IE or NL). Without it EUR bank payments use SEPA
-   * Direct Debit only.
+   * `eu_bank_transfer.country`, one of {@link EU_BANK_TRANSFER_COUNTRIES}: `DE`, `FR`, `IE` or
+   * `NL`). Without it EUR bank payments use SEPA Direct Debit only. Any other value is refused
+   * when the provider is created.
    */
   readonly euBankTransferCountry?: string;
   /** Used to keep `expires_at` inside Stripe's window (default: the system clock). */
@@ -41,6 +42,14 @@ export interface ResolvedStripeOptions {
   readonly euBankTransferCountry: string | undefined;
   readonly clock: Clock;
 }
+
+/**
+ * The `payment_method_options.customer_balance.bank_transfer.eu_bank_transfer.country` values the
+ * pinned SDK documents for creating a Checkout Session (stripe 23.1.0, `SessionCreateParams`:
+ * "Permitted values include: `DE`, `FR`, `IE`, or `NL`"). The Session object's own type also
+ * lists `BE` and `ES`, which the create parameter does not promise: not offered until confirmed.
+ */
+export const EU_BANK_TRANSFER_COUNTRIES = ["DE", "FR", "IE", "NL"] as const;
 
 const invalid = (param: string, message: string) =>
   new SettlekitError("VALIDATION_FAILED", message, { param });
@@ -57,6 +66,13 @@ export function resolveOptions(options: StripeProviderOptions): ResolvedStripeOp
   // stripe-node treats 0 as "skip the age check": a replayed webhook would then be accepted forever.
   if (!Number.isInteger(tolerance) || tolerance <= 0) {
     throw invalid("webhookToleranceSeconds", "webhookToleranceSeconds must be a positive integer.");
+  }
+  const euCountry = options.euBankTransferCountry;
+  if (euCountry !== undefined && !(EU_BANK_TRANSFER_COUNTRIES as readonly string[]).includes(euCountry)) {
+    throw invalid(
+      "euBankTransferCountry",
+      `euBankTransferCountry must be one of ${EU_BANK_TRANSFER_COUNTRIES.join(", ")} (Stripe's eu_bank_transfer.country), not ${JSON.stringify(euCountry)}.`,
+    );
   }
   return {
     client: options.client,

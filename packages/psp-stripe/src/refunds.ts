@@ -4,6 +4,7 @@ import type Stripe from "stripe";
 import { fromStripeAmount, isoCurrency, toStripeAmount } from "./currency.js";
 import { call, rejected, requireRequestFields, toPspError } from "./errors.js";
 import { META } from "./metadata.js";
+import { checkStripeMetadata } from "./metadata-limits.js";
 import type { ResolvedStripeOptions } from "./options.js";
 
 const STRIPE_REASONS: readonly string[] = ["duplicate", "fraudulent", "requested_by_customer"];
@@ -84,19 +85,16 @@ export async function refundSession(
     input.reason && STRIPE_REASONS.includes(input.reason)
       ? (input.reason as Stripe.RefundCreateParams.Reason)
       : undefined;
+  const metadata = {
+    [META.refundId]: input.refundId,
+    [META.checkoutId]: intent.metadata?.[META.checkoutId] ?? session.client_reference_id ?? "",
+    [META.sessionId]: session.id,
+    ...(input.reason && !reason ? { [META.refundReason]: input.reason } : {}),
+  };
+  checkStripeMetadata(metadata);
   try {
     const refund = await options.client.refunds.create(
-      {
-        payment_intent: intent.id,
-        amount,
-        ...(reason ? { reason } : {}),
-        metadata: {
-          [META.refundId]: input.refundId,
-          [META.checkoutId]: intent.metadata?.[META.checkoutId] ?? session.client_reference_id ?? "",
-          [META.sessionId]: session.id,
-          ...(input.reason && !reason ? { [META.refundReason]: input.reason } : {}),
-        },
-      },
+      { payment_intent: intent.id, amount, ...(reason ? { reason } : {}), metadata },
       { idempotencyKey: input.idempotencyKey },
     );
     return result(refund);

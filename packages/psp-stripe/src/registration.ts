@@ -4,6 +4,7 @@ import type Stripe from "stripe";
 import { stripeCurrency, toStripeAmount } from "./currency.js";
 import { call, rejected, requireRequestFields } from "./errors.js";
 import { fromUnix, META } from "./metadata.js";
+import { checkStripeMetadata } from "./metadata-limits.js";
 import type { ResolvedStripeOptions } from "./options.js";
 
 const MINUTE = 60_000;
@@ -13,6 +14,10 @@ const MINUTE = 60_000;
  */
 const EARLIEST_EXPIRY_MS = 31 * MINUTE;
 const LATEST_EXPIRY_MS = 24 * 60 * MINUTE - MINUTE;
+/** An `expires_at` still this far ahead is one Stripe takes for a new session (30 min + 15 s). */
+const STILL_VALID_MS = 30 * MINUTE + 15_000;
+/** The width of the windows a registration is re-based on once its own window has passed. */
+export const REBASE_STEP_MS = 5 * MINUTE;
 
 type AllowedType = Stripe.Checkout.SessionCreateParams.AllowedPaymentMethodType;
 
@@ -99,26 +104,57 @@ function validate(input: CreateHostedPaymentInput): void {
   }
 }
 
+/** The session's `expires_at` and the idempotency key it is sent under. */
+interface Expiry {
+  readonly expiresAt: number;
+  readonly idempotencyKey: string;
+}
+
+const clamp = (wanted: number, base: number, earliest: number, latest: number) =>
+  Math.floor(Math.min(Math.max(wanted, base + earliest), base + latest) / 1000);
+
 /**
- * The session's `expires_at`: the checkout's deadline, kept inside Stripe's window. A deadline
- * already past is refused; one closer than 30 minutes is moved to 30 minutes (the sweeper still
- * expires the checkout at its own deadline); one beyond 24 hours is brought to 24 hours (the
- * buyer retries on a new page after that).
+ * The session's `expires_at`: the checkout's deadline, kept inside Stripe's window — one closer
+ * than 31 minutes is moved to 31 minutes (the sweeper still closes the checkout at its own
+ * deadline), one beyond 24 hours is brought to 24 hours (the buyer retries on a new page after
+ * that); a deadline already past is refused.
+ *
+ * Every parameter sent under an idempotency key must be the same on every retry: Stripe answers
+ * 400 `idempotency_error` to a key reused with other parameters (also after a lost answer). So the
+ * window is measured from the checkout's `createdAt` — stored before the first call, the same for
+ * every retry and every attempt — never from the clock at retry time.
+ *
+ * Once that window has passed (a retry or an attempt more than ~23.5 hours after creation, or a
+ * short deadline retried more than ~45 seconds on), Stripe would refuse that `expires_at` for a
+ * new session, so the key cannot register anything any more. The request is then re-based on a
+ * window of {@link REBASE_STEP_MS} (`createdAt + k·step`, the first one starting after now) and
+ * sent under the derived key `<key>:w<k>`, whose parameters are again fixed for that window. If the
+ * lost first request did create a session, that one was never shown to anyone; it expires at
+ * Stripe on its own and settlekit, which never recorded it, ignores its events.
  */
-function expiresAt(input: CreateHostedPaymentInput, now: Date): number {
-  const earliest = now.getTime() + EARLIEST_EXPIRY_MS;
-  const latest = now.getTime() + LATEST_EXPIRY_MS;
-  const wanted = input.expiresAt?.getTime() ?? latest;
+function expiry(input: CreateHostedPaymentInput, now: Date): Expiry {
+  const base = input.createdAt instanceof Date ? input.createdAt.getTime() : Number.NaN;
+  if (!Number.isFinite(base)) throw rejected("createdAt must be a valid date.", "createdAt");
+  const wanted = input.expiresAt?.getTime() ?? base + LATEST_EXPIRY_MS;
   if (wanted <= now.getTime()) throw rejected("expiresAt must be in the future.", "expiresAt");
-  return Math.floor(Math.min(Math.max(wanted, earliest), latest) / 1000);
+  const first = clamp(wanted, base, EARLIEST_EXPIRY_MS, LATEST_EXPIRY_MS);
+  if (first * 1000 - now.getTime() >= STILL_VALID_MS) {
+    return { expiresAt: first, idempotencyKey: input.idempotencyKey };
+  }
+  const k = Math.floor((now.getTime() - base) / REBASE_STEP_MS) + 1;
+  const rebased = base + k * REBASE_STEP_MS;
+  return {
+    expiresAt: clamp(wanted, rebased, EARLIEST_EXPIRY_MS, LATEST_EXPIRY_MS - REBASE_STEP_MS),
+    idempotencyKey: `${input.idempotencyKey}:w${k}`,
+  };
 }
 
 /** The Checkout Session request for a registration: one line item per payment order. */
 export function sessionParams(
   input: CreateHostedPaymentInput,
   options: ResolvedStripeOptions,
+  expiresAt: number,
 ): Stripe.Checkout.SessionCreateParams {
-  validate(input);
   const currency = stripeCurrency(input.currency);
   return {
     mode: "payment",
@@ -144,7 +180,7 @@ export function sessionParams(
       metadata: { [META.checkoutId]: input.checkoutId },
       transfer_group: input.checkoutId,
     },
-    expires_at: expiresAt(input, options.clock.now()),
+    expires_at: expiresAt,
     ...paymentMethods(input.method, input.currency, options),
   };
 }
@@ -154,9 +190,12 @@ export async function createCheckoutSession(
   options: ResolvedStripeOptions,
   input: CreateHostedPaymentInput,
 ): Promise<HostedPayment> {
-  const params = sessionParams(input, options);
+  validate(input);
+  const { expiresAt, idempotencyKey } = expiry(input, options.clock.now());
+  const params = sessionParams(input, options, expiresAt);
+  checkStripeMetadata(params.metadata ?? {});
   const session = await call("Creating the Checkout Session", () =>
-    options.client.checkout.sessions.create(params, { idempotencyKey: input.idempotencyKey }),
+    options.client.checkout.sessions.create(params, { idempotencyKey }),
   );
   if (!session.url)
     throw rejected(`Checkout Session ${session.id} has no hosted page URL.`, "url", "malformed_response");

@@ -24,10 +24,41 @@ describe("toPspError: Stripe's errors classified", () => {
       "timeout",
     ],
     [
-      "a 500",
-      new errors.StripeAPIError({ message: "boom", statusCode: 500, type: "api_error" }),
+      "a connection reset after sending",
+      new errors.StripeConnectionError({
+        message: "socket hang up",
+        detail: { code: "ECONNRESET" } as never,
+      }),
+      "PSP_TIMEOUT",
+      "indeterminate",
+      "connection_lost",
+    ],
+    [
+      "a connection error without a socket code",
+      new errors.StripeConnectionError({ message: "broken" }),
+      "PSP_TIMEOUT",
+      "indeterminate",
+      "connection_lost",
+    ],
+    [
+      "a DNS failure",
+      new errors.StripeConnectionError({ message: "no such host", detail: { code: "ENOTFOUND" } as never }),
       "PSP_UNAVAILABLE",
       "retryable",
+      "connection_error",
+    ],
+    [
+      "a 500",
+      new errors.StripeAPIError({ message: "boom", statusCode: 500, type: "api_error" }),
+      "PSP_TIMEOUT",
+      "indeterminate",
+      "api_error",
+    ],
+    [
+      "a 503",
+      new errors.StripeAPIError({ message: "unavailable", statusCode: 503, type: "api_error" }),
+      "PSP_TIMEOUT",
+      "indeterminate",
       "api_error",
     ],
     [
@@ -165,6 +196,31 @@ describe("Stripe failures on the wire (fake server)", () => {
     expect(resent!.idempotencyKey).toBe(dropped!.idempotencyKey);
     expect(resent!.form).toEqual(dropped!.form);
     expect(hosted.status).toBe("requires_payment");
+    expect(sessions()).toBe(1);
+  });
+
+  it("answers a 500 after the session was created as indeterminate; the retry with the same key gets that session", async () => {
+    world = await stripeWorld();
+    const input = registrationInput();
+    world.fake.failNext("500-lost");
+    await expect(world.provider.createHostedPayment(input)).rejects.toMatchObject({
+      code: "PSP_TIMEOUT",
+      kind: "indeterminate",
+    });
+    expect(sessions()).toBe(1);
+    const retried = await world.provider.createHostedPayment(input);
+    expect(retried.pspReference).toBe(world.fake.all<{ id: string }>("checkout.session")[0]!.id);
+    expect(sessions()).toBe(1);
+  });
+
+  it("keeps a 500 Stripe saved under the key indeterminate on every retry, never a new session", async () => {
+    world = await stripeWorld();
+    const input = registrationInput();
+    world.fake.failNext("500");
+    const indeterminate = { code: "PSP_TIMEOUT", kind: "indeterminate", pspCode: "api_error" };
+    await expect(world.provider.createHostedPayment(input)).rejects.toMatchObject(indeterminate);
+    await expect(world.provider.createHostedPayment(input)).rejects.toMatchObject(indeterminate);
+    expect(world.fake.requests.at(-1)!.status).toBe(500);
     expect(sessions()).toBe(1);
   });
 

@@ -39,22 +39,40 @@ const STORABLE = "valid Unicode without NUL characters";
 export const text = (max: number) => z.string().max(max).refine(isStorableText, STORABLE);
 
 /**
+ * A payment's metadata goes to the PSP along with one key of the adapter's own (its checkout id,
+ * e.g. Stripe's `settlekit_checkout_id`): PSPs allow 50 keys (Stripe, Square), so a host gets 49.
+ */
+export const MAX_PAYMENT_METADATA_KEYS = 49;
+
+/**
  * Host key/value pairs. Keys are checked here rather than by the record's key schema, so that a
  * bad key is reported on the field (`metadata`, `orders.0.metadata`) with a message that says why.
+ * `sentToPsp`: the payment's own metadata, which the PSP receives — one key fewer (see above) and
+ * no `[` or `]` in keys (Stripe refuses them: they are its form encoding's brackets).
  */
-const metadata = z
-  .record(z.string(), text(500))
-  .superRefine((m, ctx) => {
-    const keys = Object.keys(m);
-    if (keys.length > 50) ctx.addIssue({ code: "custom", message: "at most 50 metadata keys" });
-    for (const key of keys) {
-      if (key.length < 1 || key.length > 40 || !isStorableText(key)) {
-        ctx.addIssue({ code: "custom", message: `keys are 1–40 characters of ${STORABLE}` });
-        return;
+const metadataOf = (sentToPsp: boolean) => {
+  const maxKeys = sentToPsp ? MAX_PAYMENT_METADATA_KEYS : 50;
+  return z
+    .record(z.string(), text(500))
+    .superRefine((m, ctx) => {
+      const keys = Object.keys(m);
+      if (keys.length > maxKeys) {
+        const why = sentToPsp ? " (PSPs take 50; one is settlekit's own)" : "";
+        ctx.addIssue({ code: "custom", message: `at most ${maxKeys} metadata keys${why}` });
       }
-    }
-  })
-  .default({});
+      for (const key of keys) {
+        if (key.length < 1 || key.length > 40 || !isStorableText(key)) {
+          ctx.addIssue({ code: "custom", message: `keys are 1–40 characters of ${STORABLE}` });
+          return;
+        }
+        if (sentToPsp && /[[\]]/.test(key)) {
+          ctx.addIssue({ code: "custom", message: "keys cannot contain [ or ]" });
+          return;
+        }
+      }
+    })
+    .default({});
+};
 
 /** What a host passes to `createCheckout`: one payment event with one order per seller. */
 export const checkoutInputSchema = z
@@ -71,14 +89,14 @@ export const checkoutInputSchema = z
           sellerId: id,
           amount: z.bigint().positive().max(MAX_POSTING_AMOUNT),
           description: text(500).optional(),
-          metadata,
+          metadata: metadataOf(false),
         }),
       )
       .min(1)
       .max(100),
     successUrl: url,
     cancelUrl: url,
-    metadata,
+    metadata: metadataOf(true),
   })
   .superRefine((input, ctx) => {
     const sellers = new Set<string>();

@@ -3,6 +3,7 @@ export {
   checkoutInputSchema,
   idSchema,
   isStorableText,
+  MAX_PAYMENT_METADATA_KEYS,
   redirectUrlSchema,
   text as storableText,
 } from "./checkout-input.js";

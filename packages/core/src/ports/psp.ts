@@ -73,6 +73,12 @@ export interface CreateHostedPaymentInput {
    */
   readonly successUrl: string;
   readonly cancelUrl: string;
+  /**
+   * When the checkout was created, as stored before its first registration: the same on every
+   * retry and every attempt. Adapters derive any time-dependent parameter from it (Stripe's
+   * `expires_at` window), never from their clock at call time: a retry under the same
+   * idempotency key must send the parameters of the first call.
+   */
   readonly createdAt: Date;
   /** After this the PSP must refuse payment (abandoned checkout). */
   readonly expiresAt?: Date;
@@ -381,7 +387,9 @@ export interface PaymentProvider {
    *   {@link ProviderCapabilities.currencies} (see there). Amounts stay exact `bigint` whatever
    *   their size.
    * - Failures are classified: nothing happened (503, refused connection) → `PSP_UNAVAILABLE`
-   *   `retryable`; the answer was lost after the PSP acted → `PSP_TIMEOUT` `indeterminate`.
+   *   `retryable`; the answer was lost after the PSP acted → `PSP_TIMEOUT` `indeterminate`. A PSP
+   *   whose 5xx can come after it acted (Stripe saves and replays a 500) reports it as
+   *   indeterminate; core retries both under the same key, so either is safe.
    */
   createHostedPayment(input: CreateHostedPaymentInput): Promise<HostedPayment>;
 

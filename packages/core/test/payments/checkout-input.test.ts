@@ -16,6 +16,7 @@ const input = (overrides: Record<string, unknown> = {}) => ({
   cancelUrl: "https://shop.test/cart",
   ...overrides,
 });
+const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`key_${i}`, "v"]));
 const order = (fields: object) => input({ orders: [{ sellerId: "S1", amount: 100n, ...fields }] });
 
 /** The error `parseInput` throws, as code and param. */
@@ -43,12 +44,33 @@ describe("checkout input (the JS API's validation)", () => {
     ],
     ["an empty metadata key", input({ metadata: { "": "v" } }), "metadata"],
     ["a 41-character metadata key", input({ metadata: { ["k".repeat(41)]: "v" } }), "metadata"],
+    [
+      "50 payment metadata keys (one of the PSP's 50 is settlekit's)",
+      input({ metadata: keys(50) }),
+      "metadata",
+    ],
+    ["a [ in a payment metadata key", input({ metadata: { "a[b": "v" } }), "metadata"],
+    ["a ] in a payment metadata key", input({ metadata: { "a]": "v" } }), "metadata"],
+    ["51 order metadata keys", order({ metadata: keys(51) }), "orders.0.metadata"],
+    ["a 501-character metadata value", input({ metadata: { k: "v".repeat(501) } }), "metadata.k"],
     ["a NUL in a metadata value", input({ metadata: { k: "a\u0000b" } }), "metadata.k"],
     ["a lone surrogate in a metadata value", order({ metadata: { k: "\ud800" } }), "orders.0.metadata.k"],
     ["a NUL in an order description", order({ description: "two\u0000mugs" }), "orders.0.description"],
     ["a lone surrogate in an order description", order({ description: "\udc00" }), "orders.0.description"],
   ])("refuses %s with VALIDATION_FAILED naming the field", (_name, value, param) => {
     expect(refusal(checkoutInputSchema, value)).toEqual({ code: "VALIDATION_FAILED", param });
+  });
+
+  it("keeps 49 payment metadata keys, 50 order metadata keys, 40-character keys and 500-character values", () => {
+    const valid = parseInput(
+      checkoutInputSchema,
+      input({
+        metadata: { ...keys(48), ["k".repeat(40)]: "v".repeat(500) },
+        orders: [{ sellerId: "S1", amount: 100n, metadata: { ...keys(49), "a[0]": "v" } }],
+      }),
+    );
+    expect(Object.keys(valid.metadata)).toHaveLength(49);
+    expect(Object.keys(valid.orders[0]!.metadata)).toHaveLength(50);
   });
 
   it("keeps well-formed text, surrogate pairs included", () => {

@@ -11,6 +11,7 @@ import { loseDispute, openDispute, submitDisputeEvidence, winDispute } from "./d
 import { FakeStripeError, invalidRequest } from "./errors.js";
 import type { Form } from "./form.js";
 import { parseForm } from "./form.js";
+import { FakeIdempotency } from "./idempotency.js";
 import {
   createAutomaticPayout,
   createRefund,
@@ -38,18 +39,16 @@ export interface RecordedRequest {
 }
 
 /**
- * Faults for the next matching request: `503`/`429` answered before anything happens; `reset`
- * drops the connection before anything happens; `timeout` processes the request (its result is
- * kept under its idempotency key) but never answers; `hold` keeps it in flight, unprocessed,
- * until `release()` (a concurrent request with the same key then gets 409).
+ * Faults for the next matching request: `503`/`429` answered before anything happens (nothing
+ * saved under the key); `reset` drops the connection once the request arrived, before anything
+ * happens; `timeout` processes the request (its result is kept under its idempotency key) but
+ * never answers; `500` processes the request, then answers Stripe's 500 `api_error`, which is
+ * what its key keeps (a retry with the same key gets the 500 again, as from Stripe); `500-lost`
+ * processes the request and keeps its real result under the key, but the client gets a 500 (an
+ * error on the way back: the retry gets the saved result); `hold` keeps it in flight,
+ * unprocessed, until `release()` (a concurrent request with the same key then gets 409).
  */
-export type FakeFault = "503" | "429" | "reset" | "timeout" | "hold";
-
-interface KeyEntry {
-  readonly fingerprint: string;
-  inFlight: boolean;
-  response?: { status: number; body: string };
-}
+export type FakeFault = "503" | "429" | "reset" | "timeout" | "500" | "500-lost" | "hold";
 
 export interface FakeStripeOptions {
   readonly clock: Clock;
@@ -70,7 +69,7 @@ export interface FakeStripeOptions {
 export class FakeStripe {
   readonly state: FakeStripeState;
   readonly requests: RecordedRequest[] = [];
-  private readonly keys = new Map<string, KeyEntry>();
+  private readonly idempotency: FakeIdempotency;
   private readonly faults: { fault: FakeFault; match: (r: RecordedRequest) => boolean }[] = [];
   private readonly held: (() => void)[] = [];
   private readonly stalled: ServerResponse[] = [];
@@ -80,6 +79,7 @@ export class FakeStripe {
 
   private constructor(private readonly options: FakeStripeOptions) {
     this.state = new FakeStripeState(options.clock, API_VERSION, (id) => `${this.origin}/c/pay/${id}`);
+    this.idempotency = new FakeIdempotency(options.clock);
     for (const account of options.accounts ?? []) this.state.accounts.add(account);
   }
 
@@ -303,31 +303,15 @@ export class FakeStripe {
     const fingerprint = createHash("sha256")
       .update(`${record.method} ${record.path}\n${rawBody}`)
       .digest("hex");
-    const known = key === undefined ? undefined : this.keys.get(key);
-    if (known?.inFlight) {
-      return error(
-        new FakeStripeError(409, {
-          type: "idempotency_error",
-          code: "idempotency_key_in_use",
-          message: "There is currently another in-progress request using this Idempotent Key.",
-        }),
-      );
+    if (key !== undefined) {
+      const decision = this.idempotency.begin(key, fingerprint);
+      if (!decision.run) return send(decision.answer.status, decision.answer.body, decision.replayed);
     }
-    if (known && known.fingerprint !== fingerprint) {
-      return error(
-        new FakeStripeError(400, {
-          type: "idempotency_error",
-          message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-        }),
-      );
-    }
-    if (known?.response) return send(known.response.status, known.response.body, true);
-    const entry: KeyEntry = { fingerprint, inFlight: true };
-    if (key !== undefined) this.keys.set(key, entry);
     if (fault === "hold") await new Promise<void>((resolve) => this.held.push(resolve));
 
     let status = 200;
     let body: string;
+    let validationFailed = false;
     try {
       body = JSON.stringify(
         routeRequest(this.state, record.method, record.path, record.form, url.searchParams),
@@ -340,16 +324,23 @@ export class FakeStripe {
           : new FakeStripeError(500, { type: "api_error", message: String(e) });
       status = failure.status;
       body = JSON.stringify({ error: failure.body });
+      // The fake's endpoints check their parameters before changing anything.
+      validationFailed = failure.body.type === "invalid_request_error";
     }
-    entry.inFlight = false;
-    // Like Stripe, a result is kept under its key once the request ran (errors included), except
-    // a server error, after which the same key may run again.
-    if (status < 500) entry.response = { status, body };
-    else if (key !== undefined) this.keys.delete(key);
+    const internal = JSON.stringify({
+      error: { type: "api_error", message: "An unknown error occurred (injected, after processing)." },
+    });
+    if (fault === "500") {
+      status = 500;
+      body = internal;
+      validationFailed = false;
+    }
+    if (key !== undefined) this.idempotency.finish(key, { status, body }, validationFailed);
     if (fault === "timeout") {
       this.stalled.push(res);
       return;
     }
+    if (fault === "500-lost") return send(500, internal);
     send(status, body);
   }
 }

@@ -10,4 +10,5 @@ export type { FakeFault, FakeStripeOptions, RecordedRequest } from "./fake-strip
 export { API_VERSION, FakeStripe } from "./fake-stripe.js";
 export type { Form, FormValue } from "./form.js";
 export { parseForm } from "./form.js";
+export { IDEMPOTENCY_KEY_TTL_MS } from "./idempotency.js";
 export { REPORT_COLUMNS } from "./money.js";

@@ -64,12 +64,13 @@ export async function stripeHarness(): Promise<ProviderHarness> {
     registrations: async () => fake.all("checkout.session").length,
     failNextRegistration: (mode) =>
       fake.failNext(
-        mode === "unavailable" ? "503" : "timeout",
+        // "Nothing happened" at Stripe is a 429 (a 5xx is indeterminate: see errors.ts).
+        mode === "unavailable" ? "429" : "timeout",
         (r) => r.method === "POST" && r.path === "/v1/checkout/sessions",
       ),
     failNextCancel: () =>
       fake.failNext(
-        "503",
+        "429",
         (r) => r.method === "POST" && /^\/v1\/checkout\/sessions\/[^/]+\/expire$/.test(r.path),
       ),
     disputes: {
