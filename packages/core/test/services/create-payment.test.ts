@@ -42,7 +42,9 @@ describe("createCheckout (memory store, fake PSP)", () => {
   it("refuses bad input before writing anything", async () => {
     const world = makeWorld();
     await expect(
-      world.system.createCheckout(cart({ orders: [{ sellerId: "S1", amount: 0n }] }), { idempotencyKey: "k" }),
+      world.system.createCheckout(cart({ orders: [{ sellerId: "S1", amount: 0n }] }), {
+        idempotencyKey: "k",
+      }),
     ).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
     await expect(world.system.createCheckout(cart(), { idempotencyKey: "" })).rejects.toMatchObject({
       code: "VALIDATION_FAILED",

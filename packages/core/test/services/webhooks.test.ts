@@ -21,7 +21,11 @@ describe("handleWebhook (memory store, fake PSP)", () => {
       "seller:S1:pending USD": -10_000n,
       "seller:S2:pending USD": -2_345n,
     });
-    expect(await world.outboxTypes(id)).toEqual(["checkout.created", "checkout.registered", "payment.succeeded"]);
+    expect(await world.outboxTypes(id)).toEqual([
+      "checkout.created",
+      "checkout.registered",
+      "payment.succeeded",
+    ]);
     await world.work();
     expect(world.published.map((e) => e.type)).toEqual([
       "checkout.created",
@@ -87,7 +91,10 @@ describe("handleWebhook (memory store, fake PSP)", () => {
     const { ref } = await registeredPayment(world);
     await world.psp.pay(ref, "succeeded");
     const [webhook] = await world.psp.webhooks();
-    const forged = { rawBody: webhook!.rawBody, headers: world.psp.sign(webhook!.rawBody, { secret: "other" }) };
+    const forged = {
+      rawBody: webhook!.rawBody,
+      headers: world.psp.sign(webhook!.rawBody, { secret: "other" }),
+    };
     await expect(world.system.handleWebhook("fake", forged)).rejects.toMatchObject({
       code: "WEBHOOK_SIGNATURE_INVALID",
     });

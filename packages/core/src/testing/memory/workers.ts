@@ -113,7 +113,7 @@ export function memoryJobs(w: Working, seq: Sequences): JobRepository {
     },
     async replay({ id, now }) {
       const row = w.read("jobs").get(id);
-      if (!row || row.value.status !== "dead") return false;
+      if (row?.value.status !== "dead") return false;
       put(row, { status: "queued", attempts: 0, runAt: time(now), updatedAt: time(now) });
       return true;
     },
