@@ -1,10 +1,11 @@
 import type { Checkout } from "../../domain/checkout.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
 import type { CheckoutRepository, PaymentOrderRepository } from "../../ports/payments.js";
+import { checkoutColumns, orderColumns } from "./columns.js";
 import type { CheckoutRow, OrderRow, Sequences, Working } from "./state.js";
 import { clone, compare, json, violation } from "./state.js";
 
-const stored = (c: Checkout): Checkout => ({ ...clone(c), metadata: json(c.metadata) });
+const stored = (c: Checkout): Checkout => ({ ...checkoutColumns(c), metadata: json(c.metadata) });
 
 /** Newest first: `created_at` then id, both descending. */
 const newestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) =>
@@ -95,7 +96,7 @@ export function memoryCheckouts(w: Working, seq: Sequences): CheckoutRepository 
   };
 }
 
-const storedOrder = (o: PaymentOrder): PaymentOrder => ({ ...clone(o), metadata: json(o.metadata) });
+const storedOrder = (o: PaymentOrder): PaymentOrder => ({ ...orderColumns(o), metadata: json(o.metadata) });
 
 export function memoryPaymentOrders(w: Working, seq: Sequences): PaymentOrderRepository {
   const update = (next: PaymentOrder): boolean => {

@@ -7,6 +7,7 @@ import type {
   RefundRepository,
   WebhookEventRepository,
 } from "../../ports/payments.js";
+import { attemptColumns, disputeColumns, refundColumns } from "./columns.js";
 import type { Row, Sequences, Working } from "./state.js";
 import { clone, compare, json, key, violation } from "./state.js";
 
@@ -40,7 +41,7 @@ export function memoryPaymentAttempts(w: Working, seq: Sequences): PaymentAttemp
       if (!w.read("checkouts").has(attempt.checkoutId))
         throw violation("payment_attempts.checkout_id", `checkout ${attempt.checkoutId} does not exist`);
       assertUnique(attempt);
-      w.write("paymentAttempts").set(id, { value: clone(attempt), seq: seq.next() });
+      w.write("paymentAttempts").set(id, { value: attemptColumns(attempt), seq: seq.next() });
     },
     async get(checkoutId, attempt) {
       const row = w.read("paymentAttempts").get(key(checkoutId, attempt));
@@ -61,7 +62,7 @@ export function memoryPaymentAttempts(w: Working, seq: Sequences): PaymentAttemp
       const row = w.read("paymentAttempts").get(id);
       if (!row || row.value.version !== next.version - 1) return false;
       assertUnique(next);
-      w.write("paymentAttempts").set(id, { value: clone(next), seq: row.seq });
+      w.write("paymentAttempts").set(id, { value: attemptColumns(next), seq: row.seq });
       return true;
     },
   };
@@ -69,7 +70,7 @@ export function memoryPaymentAttempts(w: Working, seq: Sequences): PaymentAttemp
 
 /** As read back from a database: settlekit's own refunds carry no `origin` (the domain's default). */
 const storedRefund = (r: Refund): Refund => {
-  const { origin, ...rest } = clone(r);
+  const { origin, ...rest } = refundColumns(r);
   return origin === "external" ? { ...rest, origin } : rest;
 };
 
@@ -183,7 +184,7 @@ export function memoryDisputes(w: Working, seq: Sequences): DisputeRepository {
       if (!w.read("checkouts").has(dispute.checkoutId))
         throw violation("disputes.checkout_id", `checkout ${dispute.checkoutId} does not exist`);
       assertUnique(dispute);
-      w.write("disputes").set(dispute.id, { value: clone(dispute), seq: seq.next() });
+      w.write("disputes").set(dispute.id, { value: disputeColumns(dispute), seq: seq.next() });
     },
     async get(id) {
       const row = w.read("disputes").get(id);
@@ -220,7 +221,7 @@ export function memoryDisputes(w: Working, seq: Sequences): DisputeRepository {
       const row = w.read("disputes").get(next.id);
       if (!row || row.value.version !== next.version - 1) return false;
       assertUnique(next);
-      w.write("disputes").set(next.id, { value: clone(next), seq: row.seq });
+      w.write("disputes").set(next.id, { value: disputeColumns(next), seq: row.seq });
       return true;
     },
   };
