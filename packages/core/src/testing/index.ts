@@ -1,8 +1,12 @@
 /**
  * `@settlekit/core/testing`: the conformance suites every adapter runs (vitest required), and the
- * checkout and order fixtures they use, for an adapter's own extra tests.
+ * checkout and order fixtures they use, for an adapter's own extra tests, and `memoryStore()`,
+ * an in-memory `Store` that passes the store suite (for fast tests of code built on settlekit).
  */
 
+export type { BalanceShards } from "./memory/ledger.js";
+export type { MemoryStore, MemoryStoreOptions } from "./memory/memory-store.js";
+export { memoryStore } from "./memory/memory-store.js";
 export type {
   CapturedWebhook,
   PaymentOutcome,

@@ -1,0 +1,170 @@
+import type { Checkout } from "../../domain/checkout.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import type { CheckoutRepository, PaymentOrderRepository } from "../../ports/payments.js";
+import { checkoutColumns, orderColumns } from "./columns.js";
+import type { CheckoutRow, OrderRow, Sequences, Working } from "./state.js";
+import { clone, compare, json, violation } from "./state.js";
+
+const stored = (c: Checkout): Checkout => ({ ...checkoutColumns(c), metadata: json(c.metadata) });
+
+/** Newest first: `created_at` then id, both descending. */
+const newestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) =>
+  compare(b.createdAt, a.createdAt) || compare(b.id, a.id);
+
+/** Strictly after `anchor` in newest-first order (keyset paging). */
+const after = (row: { createdAt: Date; id: string }, anchor: { createdAt: Date; id: string }) =>
+  newestFirst(anchor, row) < 0;
+
+export function memoryCheckouts(w: Working, seq: Sequences): CheckoutRepository {
+  /** `(pspId, pspReference)` is unique among checkouts that have a reference. */
+  const assertUniqueReference = (c: Checkout) => {
+    if (c.pspReference === undefined) return;
+    for (const row of w.read("checkouts").values()) {
+      const other = row.value;
+      if (other.id !== c.id && other.pspId === c.pspId && other.pspReference === c.pspReference)
+        throw violation("checkouts(psp_id, psp_reference)", `psp reference ${c.pspReference} is taken`);
+    }
+  };
+  const byReference = (pspId: string, pspReference: string): Checkout | null => {
+    for (const row of w.read("checkouts").values())
+      if (row.value.pspId === pspId && row.value.pspReference === pspReference) return clone(row.value);
+    for (const row of w.read("paymentAttempts").values()) {
+      if (row.value.pspId === pspId && row.value.pspReference === pspReference) {
+        const checkout = w.read("checkouts").get(row.value.checkoutId);
+        return checkout ? clone(checkout.value) : null;
+      }
+    }
+    return null;
+  };
+
+  return {
+    async insert(checkout) {
+      if (w.read("checkouts").has(checkout.id))
+        throw violation("checkouts(id)", `checkout ${checkout.id} exists`);
+      assertUniqueReference(checkout);
+      w.write("checkouts").set(checkout.id, { value: stored(checkout), seq: seq.next(), checkAfter: null });
+    },
+    async get(id) {
+      const row = w.read("checkouts").get(id);
+      return row ? clone(row.value) : null;
+    },
+    async findByPspReference(pspId, pspReference) {
+      return byReference(pspId, pspReference);
+    },
+    async update(next) {
+      const row = w.read("checkouts").get(next.id);
+      if (!row || row.value.version !== next.version - 1) return false;
+      assertUniqueReference(next);
+      w.write("checkouts").set(next.id, { value: stored(next), seq: row.seq, checkAfter: null });
+      return true;
+    },
+    async listStale({ statuses, updatedBefore, now, limit }) {
+      return [...w.read("checkouts").values()]
+        .filter(
+          (r) =>
+            statuses.includes(r.value.status) &&
+            r.value.updatedAt < updatedBefore &&
+            (r.checkAfter === null || r.checkAfter <= now),
+        )
+        .sort((a, b) => compare(a.value.updatedAt, b.value.updatedAt) || a.seq - b.seq)
+        .slice(0, limit)
+        .map((r) => clone(r.value));
+    },
+    async deferCheck(id, until) {
+      const row = w.read("checkouts").get(id);
+      if (row)
+        w.write("checkouts").set(id, { ...row, checkAfter: new Date(until.getTime()) } satisfies CheckoutRow);
+    },
+    async list({ buyerId, status, limit, beforeId }) {
+      let anchor: Checkout | undefined;
+      if (beforeId !== undefined) {
+        anchor = w.read("checkouts").get(beforeId)?.value;
+        if (!anchor) return []; // as in SQL: comparing with an unknown anchor matches nothing
+      }
+      return [...w.read("checkouts").values()]
+        .map((r) => r.value)
+        .filter(
+          (c) =>
+            (buyerId === undefined || c.buyerId === buyerId) &&
+            (status === undefined || c.status === status) &&
+            (anchor === undefined || after(c, anchor)),
+        )
+        .sort(newestFirst)
+        .slice(0, limit)
+        .map(clone);
+    },
+  };
+}
+
+const storedOrder = (o: PaymentOrder): PaymentOrder => ({ ...orderColumns(o), metadata: json(o.metadata) });
+
+export function memoryPaymentOrders(w: Working, seq: Sequences): PaymentOrderRepository {
+  const update = (next: PaymentOrder): boolean => {
+    const row = w.read("paymentOrders").get(next.id);
+    if (!row || row.value.version !== next.version - 1) return false;
+    // checkout_id is not among the written columns: an update never moves an order.
+    w.write("paymentOrders").set(next.id, {
+      ...row,
+      value: { ...storedOrder(next), checkoutId: row.value.checkoutId },
+    });
+    return true;
+  };
+  return {
+    async insertMany(orders) {
+      const positions = new Map<string, Set<number>>();
+      for (const row of w.read("paymentOrders").values()) {
+        const taken = positions.get(row.value.checkoutId) ?? new Set<number>();
+        taken.add(row.position);
+        positions.set(row.value.checkoutId, taken);
+      }
+      for (const [position, order] of orders.entries()) {
+        if (w.read("paymentOrders").has(order.id))
+          throw violation("payment_orders(id)", `order ${order.id} exists`);
+        if (!w.read("checkouts").has(order.checkoutId))
+          throw violation("payment_orders.checkout_id", `checkout ${order.checkoutId} does not exist`);
+        if (positions.get(order.checkoutId)?.has(position))
+          throw violation(
+            "payment_orders(checkout_id, position)",
+            `checkout ${order.checkoutId} has its orders`,
+          );
+        const row: OrderRow = { value: storedOrder(order), seq: seq.next(), position };
+        w.write("paymentOrders").set(order.id, row);
+      }
+    },
+    async get(id) {
+      const row = w.read("paymentOrders").get(id);
+      return row ? clone(row.value) : null;
+    },
+    async listByCheckout(checkoutId) {
+      return [...w.read("paymentOrders").values()]
+        .filter((r) => r.value.checkoutId === checkoutId)
+        .sort((a, b) => a.position - b.position)
+        .map((r) => clone(r.value));
+    },
+    async listBySeller({ sellerId, statuses, limit, beforeId }) {
+      let anchor: PaymentOrder | undefined;
+      if (beforeId !== undefined) {
+        anchor = w.read("paymentOrders").get(beforeId)?.value;
+        if (!anchor) return [];
+      }
+      return [...w.read("paymentOrders").values()]
+        .map((r) => r.value)
+        .filter(
+          (o) =>
+            o.sellerId === sellerId &&
+            (statuses === undefined || statuses.includes(o.status)) &&
+            (anchor === undefined || after(o, anchor)),
+        )
+        .sort(newestFirst)
+        .slice(0, limit)
+        .map(clone);
+    },
+    async update(next) {
+      return update(next);
+    },
+    async updateMany(next) {
+      for (const order of next) if (!update(order)) return false;
+      return true;
+    },
+  };
+}

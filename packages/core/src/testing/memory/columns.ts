@@ -1,0 +1,140 @@
+import type { Checkout } from "../../domain/checkout.js";
+import type { Dispute } from "../../domain/dispute.js";
+import type { PaymentAttempt } from "../../domain/payment-attempt.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import type { Refund } from "../../domain/refund.js";
+import { clone } from "./state.js";
+
+/**
+ * The fields a table has columns for. A record is stored as these fields only, so a property a
+ * caller added beside them is lost here as it is in a database, and a test cannot come to rely on
+ * it. (`Exact` fails to compile when a domain type gains a field that is not listed.)
+ */
+type Exact<T, K extends readonly (keyof T)[]> = Exclude<keyof T, K[number]> extends never ? K : never;
+
+const CHECKOUT = [
+  "id",
+  "buyerId",
+  "currency",
+  "amount",
+  "status",
+  "method",
+  "pspId",
+  "pspReference",
+  "successUrl",
+  "cancelUrl",
+  "attempt",
+  "redirectUrl",
+  "failureReason",
+  "reviewReason",
+  "reportedAmount",
+  "reportedCurrency",
+  "refundedAmount",
+  "metadata",
+  "version",
+  "createdAt",
+  "updatedAt",
+  "expiresAt",
+  "estimatedDeliveryAt",
+] as const;
+const ORDER = [
+  "id",
+  "checkoutId",
+  "buyerId",
+  "sellerId",
+  "currency",
+  "amount",
+  "status",
+  "refundStatus",
+  "description",
+  "refundedAmount",
+  "failureReason",
+  "payoutReference",
+  "metadata",
+  "version",
+  "createdAt",
+  "updatedAt",
+  "fulfilledAt",
+  "paidOutAt",
+] as const;
+const ATTEMPT = [
+  "checkoutId",
+  "attempt",
+  "pspId",
+  "pspReference",
+  "amount",
+  "currency",
+  "status",
+  "closedAt",
+  "capturedAmount",
+  "capturedCurrency",
+  "unownedReason",
+  "captureRefundStatus",
+  "captureRefundReference",
+  "version",
+  "createdAt",
+  "updatedAt",
+] as const;
+const REFUND = [
+  "id",
+  "checkoutId",
+  "paymentOrderId",
+  "amount",
+  "currency",
+  "status",
+  "pspRefundReference",
+  "origin",
+  "reason",
+  "failureReason",
+  "version",
+  "createdAt",
+  "updatedAt",
+] as const;
+const DISPUTE = [
+  "id",
+  "checkoutId",
+  "pspId",
+  "pspDisputeReference",
+  "pspReference",
+  "amount",
+  "currency",
+  "amountWithdrawn",
+  "fee",
+  "amountReinstated",
+  "feeReturned",
+  "feeBearer",
+  "reason",
+  "status",
+  "evidenceDueBy",
+  "allocations",
+  "fundsWithdrawnAt",
+  "fundsReinstatedAt",
+  "version",
+  "createdAt",
+  "updatedAt",
+] as const;
+
+/** A deep copy of `value` with only `fields`. */
+function pick<T extends object>(value: T, fields: readonly (keyof T)[]): T {
+  const copy = {} as T;
+  for (const field of fields) copy[field] = clone(value[field]);
+  return copy;
+}
+
+export const checkoutColumns = (c: Checkout): Checkout =>
+  pick(c, CHECKOUT satisfies Exact<Checkout, typeof CHECKOUT>);
+export const orderColumns = (o: PaymentOrder): PaymentOrder =>
+  pick(o, ORDER satisfies Exact<PaymentOrder, typeof ORDER>);
+export const attemptColumns = (a: PaymentAttempt): PaymentAttempt =>
+  pick(a, ATTEMPT satisfies Exact<PaymentAttempt, typeof ATTEMPT>);
+export const refundColumns = (r: Refund): Refund => pick(r, REFUND satisfies Exact<Refund, typeof REFUND>);
+export const disputeColumns = (d: Dispute): Dispute => ({
+  ...pick(d, DISPUTE satisfies Exact<Dispute, typeof DISPUTE>),
+  // Stored as JSON of these four fields.
+  allocations: d.allocations.map((a) => ({
+    paymentOrderId: a.paymentOrderId,
+    sellerId: a.sellerId,
+    amount: a.amount,
+    fee: a.fee,
+  })),
+});

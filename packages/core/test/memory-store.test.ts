@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { postJournal } from "../src/ledger/post-journal.js";
+import { memoryStore } from "../src/testing/memory/memory-store.js";
+import { checkoutFixture } from "../src/testing/store/payments-suite.js";
+import { runStoreConformance } from "../src/testing/store/run-store-conformance.js";
+
+runStoreConformance({
+  name: "memory",
+  hotAccount: "platform:commission",
+  async makeStore() {
+    const store = memoryStore();
+    await store.migrate();
+    return { store, inspect: store.inspect, cleanup: async () => store.migrateDown() };
+  },
+});
+
+describe("memoryStore: what the suite cannot see from outside", () => {
+  it("never shares an object with its callers", async () => {
+    const store = memoryStore();
+    const checkout = checkoutFixture("chk_1");
+    await store.transaction((tx) => tx.checkouts.insert(checkout));
+    checkout.metadata.cart = "changed after insert";
+    const read = await store.transaction((tx) => tx.checkouts.get("chk_1"));
+    expect(read?.metadata).toEqual({ cart: "c-1" });
+    read!.status = "succeeded";
+    expect((await store.transaction((tx) => tx.checkouts.get("chk_1")))?.status).toBe("created");
+  });
+
+  it("refuses writes in a read-only transaction and leaves the state as it was", async () => {
+    const store = memoryStore();
+    await expect(
+      store.transaction((tx) => tx.checkouts.insert(checkoutFixture("chk_ro")), { readOnly: true }),
+    ).rejects.toMatchObject({ code: "STORE_ERROR" });
+    expect(await store.inspect.count("checkouts")).toBe(0);
+  });
+
+  it("refuses a StoreTx used after its transaction ended", async () => {
+    const store = memoryStore();
+    const kept = await store.transaction(async (tx) => tx);
+    await expect(kept.checkouts.get("chk_1")).rejects.toMatchObject({ code: "STORE_ERROR" });
+  });
+
+  it("behaves like a database before migrate() and after migrateDown()", async () => {
+    const store = memoryStore({ migrated: false });
+    await expect(store.assertMigrated()).rejects.toMatchObject({ code: "STORE_NOT_MIGRATED" });
+    await expect(store.transaction((tx) => tx.checkouts.get("x"))).rejects.toMatchObject({
+      code: "STORE_NOT_MIGRATED",
+    });
+    await store.migrate();
+    await store.migrate();
+    await store.assertMigrated();
+    await postJournal(store, {
+      reference: "r",
+      kind: "k",
+      postings: [
+        { account: "a:x", currency: "USD", direction: "debit", amount: 1n },
+        { account: "b:y", currency: "USD", direction: "credit", amount: 1n },
+      ],
+    });
+    await store.migrateDown();
+    await expect(store.ledger.getJournal("r")).rejects.toMatchObject({ code: "STORE_NOT_MIGRATED" });
+    await store.migrate();
+    expect(await store.ledger.getJournal("r")).toBeNull();
+  });
+
+  it("enforces foreign keys as the SQL schema does", async () => {
+    const store = memoryStore();
+    await expect(
+      store.transaction((tx) =>
+        tx.paymentAttempts.insert({
+          checkoutId: "nope",
+          attempt: 1,
+          pspId: "sandbox",
+          pspReference: "ref",
+          amount: 1n,
+          currency: "USD",
+          status: "requires_payment",
+          version: 1,
+          createdAt: new Date(0),
+          updatedAt: new Date(0),
+        }),
+      ),
+    ).rejects.toMatchObject({ code: "STORE_ERROR" });
+  });
+});
