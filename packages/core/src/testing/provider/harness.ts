@@ -68,14 +68,14 @@ export interface ProviderHarness {
   /** Raw read-back: how many payments the PSP holds (sessions, payment links…), however created. */
   registrations(): Promise<number>;
   /**
-   * Makes the next `createHostedPayment` fail: `unavailable` — the PSP answers 503 before doing
-   * anything; `timeout` — the PSP registers the payment but the answer never arrives (a fake
+   * Makes the next `createHostedPayment` fail: `unavailable` — the PSP refuses before doing
+   * anything (a 503 at most PSPs; at Stripe, whose 5xx may come after execution, a 429); `timeout` — the PSP registers the payment but the answer never arrives (a fake
    * holds the response past the adapter's timeout, or drops the connection after processing).
    */
   failNextRegistration(mode: "unavailable" | "timeout"): void;
   /**
-   * Makes the next `cancelHostedPayment` fail before the PSP does anything (503, or the PSP out of
-   * reach): nothing is closed. Required when the provider declares `cancelHostedPayments`.
+   * Makes the next `cancelHostedPayment` fail before the PSP does anything (a refusal before
+   * processing, or the PSP out of reach): nothing is closed. Required when the provider declares `cancelHostedPayments`.
    */
   failNextCancel?(): void;
   /**

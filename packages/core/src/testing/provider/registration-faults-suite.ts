@@ -8,7 +8,7 @@ import type { ProviderHarness } from "./harness.js";
  */
 export function registrationFaultsSuite(current: () => ProviderHarness): void {
   describe("registration failures", () => {
-    it("classifies a 503 as retryable PSP_UNAVAILABLE with nothing registered; the retry registers once", async () => {
+    it("classifies a refusal before processing (503, 429) as retryable PSP_UNAVAILABLE with nothing registered; the retry registers once", async () => {
       const harness = current();
       const input = registration(harness);
       harness.failNextRegistration("unavailable");

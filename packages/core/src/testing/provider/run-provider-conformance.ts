@@ -21,7 +21,7 @@ const DEFAULT_FAILURE_CODES = { declined: "card_declined", insufficientFunds: "i
  * PSP holds, so the adapter is checked against the PSP rather than against itself.
  *
  * Covered: registration (answer, idempotency by key, invalid input), registration failures
- * (503 → retryable, lost answer → indeterminate and recoverable with the same key), webhook
+ * (a refusal before processing → retryable, lost answer → indeterminate and recoverable with the same key), webhook
  * normalisation (succeeded, declines with the PSP's codes, processing → succeeded, retry after a
  * decline, expiry, unknown types), signature checks (missing, malformed, wrong secret, replayed,
  * tampered), `retrievePayment` through every state, refunds (partial, full, over-refund,
