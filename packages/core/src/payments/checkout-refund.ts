@@ -1,11 +1,9 @@
 import { ErrorCodes, SettlekitError } from "../errors.js";
-import { requestFingerprint } from "../idempotency/fingerprint.js";
-import { FINISHED } from "../ports/idempotency.js";
 import { isStorableText, parseInput, refundTextSchema } from "./checkout-input.js";
 import type { CheckoutResult } from "./create-checkout.js";
 import type { Deps } from "./deps.js";
 import type { RefundRequest } from "./refunds.js";
-import { refundPaymentOrder, refundScope } from "./refunds.js";
+import { refundOrder, refundScope } from "./refunds.js";
 
 /** A refund asked for on a checkout (`POST /payments/:id/refunds`). */
 export interface CheckoutRefundRequest {
@@ -33,16 +31,13 @@ export async function refundCheckout(
     throw new SettlekitError(ErrorCodes.NOT_FOUND, "No such checkout.", { param: "id" });
   }
   const scope = options.scope ?? refundScope(options);
-  const { orders, earlier } = await deps.store.transaction(
+  const orders = await deps.store.transaction(
     async (tx) => {
       const checkout = await tx.checkouts.get(checkoutId);
       if (!checkout || (options.buyerId !== undefined && checkout.buyerId !== options.buyerId)) {
         throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
       }
-      return {
-        orders: await tx.paymentOrders.listByCheckout(checkoutId),
-        earlier: await tx.idempotencyKeys.get(scope, options.idempotencyKey),
-      };
+      return tx.paymentOrders.listByCheckout(checkoutId);
     },
     { readOnly: true },
   );
@@ -74,10 +69,7 @@ export async function refundCheckout(
     ...(input.amount !== undefined ? { amount: input.amount } : {}),
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
   };
-  // A key that had already finished this very request can only be answered from storage.
-  const replayed =
-    earlier?.recoveryPoint === FINISHED &&
-    earlier.requestHash === requestFingerprint({ operation: "refund", ...request });
-  const body = await refundPaymentOrder(deps, request, { ...options, scope });
+  // Whether the answer is a replay is decided with the key, in the refund's own transaction.
+  const { body, replayed } = await refundOrder(deps, request, { ...options, scope });
   return { status: 201, body, replayed };
 }

@@ -332,6 +332,18 @@ export async function refundPaymentOrder(
   input: RefundRequest,
   options: { idempotencyKey: string; scope?: string; buyerId?: string; sellerId?: string },
 ): Promise<JsonObject> {
+  return (await refundOrder(deps, input, options)).body;
+}
+
+/**
+ * {@link refundPaymentOrder}, saying whether the answer is a replay: the key had already finished
+ * this same request, decided in the transaction that reads the key (no separate read before it).
+ */
+export async function refundOrder(
+  deps: Deps,
+  input: RefundRequest,
+  options: { idempotencyKey: string; scope?: string; buyerId?: string; sellerId?: string },
+): Promise<{ body: JsonObject; replayed: boolean }> {
   parseInput(refundTextSchema, { paymentOrderId: input.paymentOrderId, reason: input.reason });
   const owner = deps.ids.newId();
   const now = deps.clock.now();
@@ -372,8 +384,8 @@ export async function refundPaymentOrder(
     });
     return { kind: "execute" as const, refund, record: result.record };
   });
-  if (begun.kind === "replay") return begun.response.body as JsonObject;
-  return finishRefund(deps, begun.record, begun.refund, owner);
+  if (begun.kind === "replay") return { body: begun.response.body as JsonObject, replayed: true };
+  return { body: await finishRefund(deps, begun.record, begun.refund, owner), replayed: false };
 }
 
 /** Phases 2 and 3: send (unless done), then store the answer on the idempotency key. */
