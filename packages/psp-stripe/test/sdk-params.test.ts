@@ -1,5 +1,5 @@
-import type { Form } from "@settlekit/psp-stripe/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Form } from "../src/testing/form.js";
 import type { ParamSpec } from "../src/testing/params.js";
 import {
   REFUND_CREATE,
