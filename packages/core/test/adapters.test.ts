@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { passesLuhn, withCheckoutId } from "../src/index.js";
+import { isPspError, passesLuhn, requireRequestFields, withCheckoutId } from "../src/index.js";
 
 describe("passesLuhn (card numbers; the router and the sandbox share it)", () => {
   it.each([
@@ -26,5 +26,36 @@ describe("withCheckoutId (the buyer comes back with settlekit's checkout id, fro
     expect(withCheckoutId("https://shop.example/done?a=1&b=x%20y", "chk 2")).toBe(
       "https://shop.example/done?a=1&b=x%20y&checkout_id=chk%202",
     );
+  });
+});
+
+describe("requireRequestFields (the input checks every provider makes before calling its PSP)", () => {
+  const ok = { idempotencyKey: "k1", refundId: "rf_1", amount: 1n, currency: "USD" };
+  const refusal = (input: object, options?: { amount?: boolean; currency?: boolean }) => {
+    try {
+      requireRequestFields(input, ["refundId"], options);
+      return undefined;
+    } catch (error) {
+      if (!isPspError(error, "fatal")) throw error;
+      return { code: error.code, param: error.param, pspCode: error.pspCode };
+    }
+  };
+  it.each([
+    ["no idempotency key", { ...ok, idempotencyKey: "" }, "idempotencyKey"],
+    ["no refund id", { ...ok, refundId: undefined }, "refundId"],
+    ["an amount of 0", { ...ok, amount: 0n }, "amount"],
+    ["an amount as a number", { ...ok, amount: 5 }, "amount"],
+    ["a lowercase currency", { ...ok, currency: "usd" }, "currency"],
+  ])("refuses %s, naming the field", (_name, input, param) => {
+    expect(refusal(input, { currency: true })).toEqual({
+      code: "PSP_REQUEST_REJECTED",
+      param,
+      pspCode: "parameter_invalid",
+    });
+  });
+  it("accepts a complete request, and skips the amount or currency when told", () => {
+    expect(refusal(ok, { currency: true })).toBeUndefined();
+    expect(refusal({ ...ok, amount: undefined }, { amount: false })).toBeUndefined();
+    expect(refusal({ ...ok, currency: "usd" })).toBeUndefined();
   });
 });

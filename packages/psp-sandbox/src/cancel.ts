@@ -1,4 +1,5 @@
 import type { CanceledHostedPayment, CancelHostedPaymentInput } from "@settlekit/core";
+import { requireRequestFields } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
 import { rejected, unavailable } from "./errors.js";
 import { findPayment } from "./payment-attempt.js";
@@ -19,9 +20,7 @@ const REASONS: readonly string[] = ["superseded", "expired", "canceled"];
  */
 export function cancelPayment(ctx: SandboxContext, input: CancelHostedPaymentInput): CanceledHostedPayment {
   if (ctx.faults.takeCancelFault()) throw unavailable();
-  if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
-    throw rejected("idempotencyKey is required.", "parameter_invalid", "idempotencyKey");
-  }
+  requireRequestFields(input, ["pspReference"], { amount: false });
   if (!REASONS.includes(input.reason)) {
     throw rejected(`Unknown reason ${JSON.stringify(input.reason)}.`, "parameter_invalid", "reason");
   }

@@ -1,7 +1,6 @@
 import type { PayoutInput, PayoutResult } from "@settlekit/core";
-import { assertCurrency, requestFingerprint } from "@settlekit/core";
+import { requestFingerprint, requireRequestFields } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
-import { rejected } from "./errors.js";
 import type { SandboxPayout } from "./records.js";
 import { newId } from "./records.js";
 
@@ -10,29 +9,8 @@ const result = (payout: SandboxPayout): PayoutResult => ({
   status: payout.status,
 });
 
-function validate(input: PayoutInput): void {
-  const invalid = (param: string, message: string) => rejected(message, "parameter_invalid", param);
-  if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
-    throw invalid("idempotencyKey", "idempotencyKey is required.");
-  }
-  if (typeof input.payoutId !== "string" || input.payoutId === "")
-    throw invalid("payoutId", "payoutId is required.");
-  if (typeof input.sellerId !== "string" || input.sellerId === "")
-    throw invalid("sellerId", "sellerId is required.");
-  if (typeof input.amount !== "bigint" || input.amount <= 0n) {
-    throw invalid("amount", "amount must be a positive bigint of minor units.");
-  }
-  try {
-    assertCurrency(input.currency);
-  } catch (cause) {
-    throw rejected(
-      `Unsupported currency ${JSON.stringify(input.currency)}.`,
-      "parameter_invalid",
-      "currency",
-      cause,
-    );
-  }
-}
+const validate = (input: PayoutInput): void =>
+  requireRequestFields(input, ["payoutId", "sellerId"], { currency: true });
 
 /**
  * `payout`: pays a seller at once (the sandbox has every seller's account). Replays: the same key

@@ -1,5 +1,5 @@
 import type { RefundInput, RefundResult } from "@settlekit/core";
-import { PspError, requestFingerprint } from "@settlekit/core";
+import { PspError, requestFingerprint, requireRequestFields } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
 import { disputedAmount } from "./disputes.js";
 import { rejected } from "./errors.js";
@@ -18,17 +18,7 @@ function fingerprint(input: RefundInput): string {
   return requestFingerprint(rest);
 }
 
-function validate(input: RefundInput): void {
-  if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
-    throw rejected("idempotencyKey is required.", "parameter_invalid", "idempotencyKey");
-  }
-  if (typeof input.refundId !== "string" || input.refundId === "") {
-    throw rejected("refundId is required.", "parameter_invalid", "refundId");
-  }
-  if (typeof input.amount !== "bigint" || input.amount <= 0n) {
-    throw rejected("amount must be a positive bigint of minor units.", "parameter_invalid", "amount");
-  }
-}
+const validate = (input: RefundInput): void => requireRequestFields(input, ["refundId"]);
 
 /**
  * `refund`: partial or full, settled at once, emitting `refund.succeeded` (or, held by

@@ -1,4 +1,4 @@
-import { assertCurrency, PspError } from "@settlekit/core";
+import { PspError } from "@settlekit/core";
 import type Stripe from "stripe";
 
 const RETRYABLE_CODES = new Set(["idempotency_key_in_use", "lock_timeout", "balance_insufficient"]);
@@ -85,29 +85,4 @@ export async function call<T>(context: string, run: () => Promise<T>): Promise<T
 /** A request the adapter refuses before calling Stripe (fatal, nothing sent). */
 export function rejected(message: string, param: string, pspCode = "parameter_invalid"): PspError {
   return new PspError("PSP_REQUEST_REJECTED", "fatal", message, { pspCode, param });
-}
-
-/**
- * The checks every mutating call makes before calling Stripe: each named field a non-empty string
- * (`idempotencyKey` first), `amount` a positive bigint of minor units, and — when asked — an ISO
- * 4217 `currency`. Refused with a fatal `parameter_invalid` naming the field.
- */
-export function requireRequestFields(
-  input: object,
-  ids: readonly string[],
-  options: { currency?: boolean } = {},
-): void {
-  const fields = input as Record<string, unknown>;
-  for (const name of ["idempotencyKey", ...ids]) {
-    if (typeof fields[name] !== "string" || fields[name] === "") throw rejected(`${name} is required.`, name);
-  }
-  if (typeof fields.amount !== "bigint" || fields.amount <= 0n) {
-    throw rejected("amount must be a positive bigint of minor units.", "amount");
-  }
-  if (!options.currency) return;
-  try {
-    assertCurrency(fields.currency as string);
-  } catch {
-    throw rejected(`Unsupported currency ${JSON.stringify(fields.currency)}.`, "currency");
-  }
 }

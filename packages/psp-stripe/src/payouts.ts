@@ -1,7 +1,8 @@
 import type { PayoutInput, PayoutResult } from "@settlekit/core";
+import { requireRequestFields } from "@settlekit/core";
 import type Stripe from "stripe";
 import { fromStripeAmount, stripeCurrency, toStripeAmount } from "./currency.js";
-import { call, rejected, requireRequestFields } from "./errors.js";
+import { call, rejected } from "./errors.js";
 import { idOf, META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
 import { transferStatus } from "./transfer-status.js";

@@ -1,8 +1,8 @@
 import type { RefundInput, RefundResult, RefundStatus } from "@settlekit/core";
-import { PspError } from "@settlekit/core";
+import { PspError, requireRequestFields } from "@settlekit/core";
 import type Stripe from "stripe";
 import { fromStripeAmount, isoCurrency, toStripeAmount } from "./currency.js";
-import { call, rejected, requireRequestFields, toPspError } from "./errors.js";
+import { call, rejected, toPspError } from "./errors.js";
 import { META } from "./metadata.js";
 import { checkStripeMetadata } from "./metadata-limits.js";
 import type { ResolvedStripeOptions } from "./options.js";

@@ -1,8 +1,8 @@
 import type { CreateHostedPaymentInput, HostedPayment, PaymentMethod } from "@settlekit/core";
-import { PAYMENT_METHODS, withCheckoutId } from "@settlekit/core";
+import { PAYMENT_METHODS, requireRequestFields, withCheckoutId } from "@settlekit/core";
 import type Stripe from "stripe";
 import { stripeCurrency, toStripeAmount } from "./currency.js";
-import { call, rejected, requireRequestFields } from "./errors.js";
+import { call, rejected } from "./errors.js";
 import { fromUnix, META } from "./metadata.js";
 import { checkStripeMetadata } from "./metadata-limits.js";
 import type { ResolvedStripeOptions } from "./options.js";
