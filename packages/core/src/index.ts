@@ -8,3 +8,4 @@ export * from "./money/index.js";
 export * from "./outbox/index.js";
 export * from "./payments/index.js";
 export * from "./ports/index.js";
+export * from "./runtime/index.js";

@@ -1,5 +1,5 @@
 import { assertCurrency } from "../money/currency.js";
-import { PspError } from "../ports/psp.js";
+import { PspError } from "../runtime/psp-error.js";
 
 /**
  * The checks every mutating provider call makes before it reaches its PSP: each named field a

@@ -1,9 +1,9 @@
 import type { Clock } from "../ports/clock.js";
-import { systemClock } from "../ports/clock.js";
 import type { IdGenerator } from "../ports/ids.js";
-import { uuidv7Ids } from "../ports/ids.js";
 import type { Job, JobInput } from "../ports/jobs.js";
 import type { Store, StoreTx } from "../ports/store.js";
+import { systemClock } from "../runtime/clock.js";
+import { uuidv7Ids } from "../runtime/ids.js";
 import type { BackoffPolicy } from "./backoff.js";
 import { backoffDelay } from "./backoff.js";
 

@@ -1,9 +1,9 @@
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { Clock } from "../ports/clock.js";
-import { systemClock } from "../ports/clock.js";
 import type { IdGenerator } from "../ports/ids.js";
-import { uuidv7Ids } from "../ports/ids.js";
 import type { LedgerRepository } from "../ports/ledger.js";
+import { systemClock } from "../runtime/clock.js";
+import { uuidv7Ids } from "../runtime/ids.js";
 import { canonicalPostings, sameJournalContent, validateJournal } from "./journal-rules.js";
 import type { Journal, JournalInput } from "./types.js";
 

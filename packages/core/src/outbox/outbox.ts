@@ -1,12 +1,12 @@
 import type { BackoffPolicy } from "../jobs/backoff.js";
 import { backoffDelay } from "../jobs/backoff.js";
 import type { Clock } from "../ports/clock.js";
-import { systemClock } from "../ports/clock.js";
 import type { EventPublisher } from "../ports/events.js";
 import type { IdGenerator } from "../ports/ids.js";
-import { uuidv7Ids } from "../ports/ids.js";
 import type { OutboxEventInput } from "../ports/outbox.js";
 import type { Store, StoreTx } from "../ports/store.js";
+import { systemClock } from "../runtime/clock.js";
+import { uuidv7Ids } from "../runtime/ids.js";
 
 /** Appends events to the outbox inside `tx`; returns their ids (the publisher's message ids). */
 export async function appendOutboxEvents(

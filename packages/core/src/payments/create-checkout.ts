@@ -8,7 +8,7 @@ import { appendOutboxEvents } from "../outbox/outbox.js";
 import type { IdempotencyRecord, StoredResponse } from "../ports/idempotency.js";
 import { FINISHED } from "../ports/idempotency.js";
 import type { JsonObject } from "../ports/json.js";
-import { isPspError } from "../ports/psp.js";
+import { isPspError } from "../runtime/psp-error.js";
 import type { CheckoutInput } from "./checkout-input.js";
 import { checkoutInputSchema, checkRedirectOrigins, parseInput } from "./checkout-input.js";
 import { checkoutView } from "./checkout-view.js";

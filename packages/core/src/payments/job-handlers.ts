@@ -2,7 +2,7 @@ import type { JobHandler } from "../jobs/job-runner.js";
 import { PermanentJobError } from "../jobs/job-runner.js";
 import type { Job } from "../ports/jobs.js";
 import type { BuyerNotification } from "../ports/notifier.js";
-import { isPspError } from "../ports/psp.js";
+import { isPspError } from "../runtime/psp-error.js";
 import {
   CLOSE_ATTEMPTS_JOB,
   closeSupersededAttempts,

@@ -1,5 +1,5 @@
 import { ErrorCodes } from "../errors.js";
-import { PspError } from "../ports/psp.js";
+import { PspError } from "../runtime/psp-error.js";
 import type { Deps } from "./deps.js";
 
 /**

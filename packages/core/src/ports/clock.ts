@@ -6,25 +6,3 @@ export interface Clock {
   /** The current instant. Must be monotonic enough for leases: never jumps backwards by more than a lease. */
   now(): Date;
 }
-
-/** The wall clock. */
-export const systemClock: Clock = { now: () => new Date() };
-
-/** A clock tests can set and advance. */
-export interface ManualClock extends Clock {
-  set(at: Date): void;
-  advance(ms: number): void;
-}
-
-export function manualClock(start: Date = new Date("2026-01-01T00:00:00.000Z")): ManualClock {
-  let current = start.getTime();
-  return {
-    now: () => new Date(current),
-    set: (at) => {
-      current = at.getTime();
-    },
-    advance: (ms) => {
-      current += ms;
-    },
-  };
-}

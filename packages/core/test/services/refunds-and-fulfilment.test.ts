@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commissionAndLogistics } from "../../src/ports/fees.js";
+import { commissionAndLogistics } from "../../src/runtime/fees.js";
 import type { World } from "../support/world.js";
 import { cart, makeWorld, referenceOf } from "../support/world.js";
 

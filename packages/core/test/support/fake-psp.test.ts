@@ -1,4 +1,4 @@
-import { manualClock } from "../../src/ports/clock.js";
+import { manualClock } from "../../src/runtime/clock.js";
 import { runProviderConformance } from "../../src/testing/provider/run-provider-conformance.js";
 import { fakePsp } from "./fake-psp.js";
 

@@ -9,7 +9,7 @@ import type {
   PspPaymentStatus,
   RefundResult,
 } from "../../src/ports/psp.js";
-import { PspError } from "../../src/ports/psp.js";
+import { PspError } from "../../src/runtime/psp-error.js";
 import type { CapturedWebhook, PaymentOutcome, ProviderHarness } from "../../src/testing/index.js";
 
 /**

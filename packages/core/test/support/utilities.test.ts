@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson, requestFingerprint } from "../../src/idempotency/fingerprint.js";
 import { backoffDelay } from "../../src/jobs/backoff.js";
-import { manualClock } from "../../src/ports/clock.js";
-import { uuidv7 } from "../../src/ports/ids.js";
+import { manualClock } from "../../src/runtime/clock.js";
+import { uuidv7 } from "../../src/runtime/ids.js";
 
 describe("backoffDelay", () => {
   it("doubles from the base up to the cap without jitter", () => {

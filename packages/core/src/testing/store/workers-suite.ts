@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { enqueueJob, PermanentJobError, runJobsOnce } from "../../jobs/job-runner.js";
 import { appendOutboxEvents, relayOutboxOnce } from "../../outbox/outbox.js";
-import { manualClock } from "../../ports/clock.js";
 import type { OutboxEvent } from "../../ports/outbox.js";
+import { manualClock } from "../../runtime/clock.js";
 import { T0 } from "./fixtures.js";
 import type { StoreHarness } from "./harness.js";
 
