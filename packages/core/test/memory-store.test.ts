@@ -34,6 +34,21 @@ describe("memoryStore: what the suite cannot see from outside", () => {
     expect(await store.inspect.count("checkouts")).toBe(0);
   });
 
+  it("fails a writer that cannot get the write lock within lockTimeoutMs instead of waiting forever", async () => {
+    const store = memoryStore({ lockTimeoutMs: 50 });
+    // A transaction opened inside another's callback can never get its turn.
+    const nested = store.transaction(async (tx) => {
+      await tx.checkouts.insert(checkoutFixture("chk_outer"));
+      await store.transaction((inner) => inner.checkouts.insert(checkoutFixture("chk_inner")));
+    });
+    await expect(nested).rejects.toMatchObject({ code: "STORE_CONFLICT" });
+    // Neither wrote anything, the waiter that gave up never runs later, and the lock is free again.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await store.inspect.count("checkouts")).toBe(0);
+    await store.transaction((tx) => tx.checkouts.insert(checkoutFixture("chk_after")));
+    expect(await store.inspect.count("checkouts")).toBe(1);
+  });
+
   it("refuses a StoreTx used after its transaction ended", async () => {
     const store = memoryStore();
     const kept = await store.transaction(async (tx) => tx);

@@ -24,6 +24,12 @@ export interface MemoryStoreOptions {
   readonly balanceShards?: BalanceShards;
   /** Start migrated (default `true`); `false` behaves like an empty database before `migrate()`. */
   readonly migrated?: boolean;
+  /**
+   * How long a writer waits for its turn before it fails with `STORE_CONFLICT` (default 10 s),
+   * like a database's lock timeout: a transaction opened from inside another one's callback can
+   * never get its turn, and this bound makes it fail instead of waiting forever.
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 export interface MemoryStore extends Store {
@@ -62,8 +68,9 @@ const TABLE_OF: Record<Exclude<StoreTable, "postings">, TableName> = {
  *   compare-and-set on `version` are enforced as the SQL schema does (`STORE_ERROR` on a
  *   violation).
  * - As with an embedded single-connection database, calling `store.transaction` or
- *   `store.ledger` from inside a transaction callback waits forever; a `StoreTx` used after its
- *   callback ended throws.
+ *   `store.ledger` from inside a transaction callback cannot get the write lock: it fails with
+ *   `STORE_CONFLICT` after `lockTimeoutMs`, as does any writer that waited that long. A
+ *   `StoreTx` used after its callback ended throws.
  *
  * ```ts
  * const store = memoryStore();
@@ -79,11 +86,29 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   let shardCounter = 0;
   const nextShard = () => shardCounter++;
 
-  // The writers' queue: each waits for the one before it (a rejection does not break the chain).
+  // The writers' queue: each waits for the one before it (a rejection does not break the chain),
+  // at most `lockTimeoutMs`; one that gave up never runs, and the next still waits its turn.
+  const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   let tail: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = tail.then(work);
-    tail = run.catch(() => undefined);
+    const previous = tail;
+    const run = new Promise<T>((resolve, reject) => {
+      let gaveUp = false;
+      const timer = setTimeout(() => {
+        gaveUp = true;
+        reject(
+          new SettlekitError(
+            ErrorCodes.STORE_CONFLICT,
+            `Waited ${lockTimeoutMs} ms for the memory store's write lock (a transaction opened inside another's callback?); retry.`,
+          ),
+        );
+      }, lockTimeoutMs);
+      void previous.then(() => {
+        clearTimeout(timer);
+        if (!gaveUp) work().then(resolve, reject);
+      });
+    });
+    tail = previous.then(() => run).catch(() => undefined);
     return run;
   };
 
