@@ -1,6 +1,5 @@
 import type { Checkout } from "../domain/checkout.js";
 import { checkoutMachine } from "../domain/checkout-status.js";
-import { refundStatusFor } from "../domain/order-refund-status.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import type { Refund } from "../domain/refund.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
@@ -9,7 +8,7 @@ import { postJournal } from "../ledger/post-journal.js";
 import type { Posting } from "../ledger/types.js";
 import type { StoreTx } from "../ports/store.js";
 import type { Deps } from "./deps.js";
-import { appendRefundFailed } from "./refunds.js";
+import { appendRefundFailed, lockRefundTargets, withRefunded } from "./refunds.js";
 
 /** The failure reason of a refund the PSP reported failed after it had succeeded. */
 export const FAILED_AFTER_SUCCESS = "failed_after_success";
@@ -72,17 +71,8 @@ export async function reverseRefund(
 ): Promise<Refund> {
   if (refund.status !== "succeeded") return refund;
   const now = deps.clock.now();
-  // The payment's lock first, then its order's (the order every writer takes them in).
-  const checkout = (await tx.checkouts.get(refund.checkoutId, { forUpdate: true })) as Checkout;
-  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
-  const refundedAmount = order.refundedAmount - refund.amount;
-  const updatedOrder: PaymentOrder = {
-    ...order,
-    refundedAmount,
-    refundStatus: refundStatusFor(order.amount, refundedAmount),
-    version: order.version + 1,
-    updatedAt: now,
-  };
+  const { checkout, order } = await lockRefundTargets(tx, refund);
+  const updatedOrder = withRefunded(order, -refund.amount, now);
   const checkoutRefunded = checkout.refundedAmount - refund.amount;
   const updatedCheckout: Checkout = {
     ...checkout,

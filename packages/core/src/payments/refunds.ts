@@ -169,6 +169,28 @@ export async function appendRefundFailed(
   );
 }
 
+/** The payment and the order a refund moves, locked payment first (the order every writer takes them in). */
+export async function lockRefundTargets(
+  tx: StoreTx,
+  refund: Refund,
+): Promise<{ checkout: Checkout; order: PaymentOrder }> {
+  const checkout = (await tx.checkouts.get(refund.checkoutId, { forUpdate: true })) as Checkout;
+  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
+  return { checkout, order };
+}
+
+/** The order with `delta` more refunded (a negative `delta` puts money back: a reversal). */
+export function withRefunded(order: PaymentOrder, delta: bigint, now: Date): PaymentOrder {
+  const refundedAmount = order.refundedAmount + delta;
+  return {
+    ...order,
+    refundedAmount,
+    refundStatus: refundStatusFor(order.amount, refundedAmount),
+    version: order.version + 1,
+    updatedAt: now,
+  };
+}
+
 /**
  * A refund the PSP answered or reported on: the refund, the order and the checkout move on, and
  * the ledger reverses what was posted — from the seller's pending balance before fulfilment, from
@@ -211,17 +233,8 @@ export async function completeRefund(
     await tx.refunds.update(waiting);
     return waiting;
   }
-  // The payment's lock first, then its order's (the order every writer takes them in).
-  const checkout = (await tx.checkouts.get(refund.checkoutId, { forUpdate: true })) as Checkout;
-  const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
-  const refundedAmount = order.refundedAmount + refund.amount;
-  const updatedOrder: PaymentOrder = {
-    ...order,
-    refundedAmount,
-    refundStatus: refundStatusFor(order.amount, refundedAmount),
-    version: order.version + 1,
-    updatedAt: now,
-  };
+  const { checkout, order } = await lockRefundTargets(tx, refund);
+  const updatedOrder = withRefunded(order, refund.amount, now);
   const checkoutRefunded = checkout.refundedAmount + refund.amount;
   const updatedCheckout: Checkout = {
     ...checkout,
