@@ -28,7 +28,11 @@ export interface PaymentAttempt {
   /** What the attempt asked for, minor units of `currency`. */
   readonly amount: bigint;
   readonly currency: string;
-  /** The last status the PSP reported for this attempt (`requires_payment` once registered). */
+  /**
+   * The last status the PSP reported for this attempt (`requires_payment` once registered). For
+   * the attempt the payment follows, the payment's own status carries it (it is not written on
+   * every report): `system.listPaymentAttempts` shows the two together.
+   */
   readonly status: PspPaymentStatus;
   /** Set once settlekit closed the attempt at the PSP (a retry replaced it, or the payment expired). */
   readonly closedAt?: Date | undefined;

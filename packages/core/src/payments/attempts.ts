@@ -27,6 +27,24 @@ const UNPAID: readonly CheckoutStatus[] = ["requires_payment", "processing", "fa
 /** Attempt statuses in which the buyer can still pay on the attempt's page (it is worth closing). */
 const PAYABLE: readonly PspPaymentStatus[] = ["requires_payment", "failed"];
 
+/** The status of the attempt a payment follows, read from the payment's (undefined: its own record says). */
+export function followedStatus(status: CheckoutStatus): PspPaymentStatus | undefined {
+  if (status === "partially_refunded" || status === "refunded") return "succeeded";
+  return status === "created" || status === "requires_review" ? undefined : status;
+}
+
+/**
+ * Writes the payment's status onto the attempt it follows, as the payment moves to another one
+ * (a retry, or money on another page): from then on that record speaks for itself.
+ */
+export async function settleFollowed(deps: Deps, tx: StoreTx, checkout: Checkout): Promise<void> {
+  const status = followedStatus(checkout.status);
+  if (!checkout.pspReference || !status) return;
+  const attempt = await tx.paymentAttempts.findByPspReference(checkout.pspId, checkout.pspReference);
+  if (attempt && !attempt.closedAt && attempt.status !== status)
+    await saveAttempt(deps, tx, attempt, { status });
+}
+
 /** The attempt record of a registration that was just stored against `checkout`. */
 export async function recordAttempt(
   deps: Deps,
@@ -114,17 +132,25 @@ export async function applyAttemptReport(
   reported: PspPaymentStatus,
   details: OutcomeDetails = {},
 ): Promise<{ changed: boolean; checkout: Checkout; orders?: PaymentOrder[] }> {
-  let attempt = await tx.paymentAttempts.findByPspReference(checkout.pspId, pspReference);
-  if (attempt) attempt = await noteReport(deps, tx, attempt, reported, details);
-  const followed = checkout.pspReference === pspReference;
-  if (!followed) {
+  // The attempt's own record, with this report on it. The followed attempt's status is the
+  // payment's (derivable, so not written on every webhook): it is noted only where its record is
+  // needed — what a success put in review captured, a capture after expiry.
+  const noted = async () => {
+    const attempt = await tx.paymentAttempts.findByPspReference(checkout.pspId, pspReference);
+    return attempt ? noteReport(deps, tx, attempt, reported, details) : null;
+  };
+  if (checkout.pspReference !== pspReference) {
+    const attempt = await noted();
     if (!attempt) return { changed: false, checkout };
     if (reported !== "succeeded" && reported !== "processing") return { changed: false, checkout };
     if (UNPAID.includes(checkout.status)) {
       // A transfer in flight on the followed attempt and another one on this: keep following it.
       if (reported === "processing" && checkout.status === "processing") return { changed: false, checkout };
       const applied = await applyPaymentStatus(deps, tx, { ...checkout, pspReference }, reported, details);
-      if (applied.changed) await queueCloseAttempts(deps, tx, checkout.id);
+      if (applied.changed) {
+        await settleFollowed(deps, tx, checkout);
+        await queueCloseAttempts(deps, tx, checkout.id);
+      }
       return applied;
     }
     if (reported === "succeeded") {
@@ -154,14 +180,19 @@ export async function applyAttemptReport(
     }
   }
   try {
-    return await applyPaymentStatus(deps, tx, checkout, status, failure);
+    const applied = await applyPaymentStatus(deps, tx, checkout, status, failure);
+    // A success put in review: an operator who rejects it refunds what the attempt captured.
+    if (applied.changed && applied.checkout.status === "requires_review" && reported === "succeeded") {
+      await noted();
+    }
+    return applied;
   } catch (error) {
     if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
-    if (
-      reported === "succeeded" &&
-      attempt &&
-      (checkout.status === "expired" || checkout.status === "canceled")
-    ) {
+    const attempt =
+      reported === "succeeded" && (checkout.status === "expired" || checkout.status === "canceled")
+        ? await noted()
+        : null;
+    if (attempt) {
       await recordUnownedCapture(
         deps,
         tx,

@@ -4,6 +4,7 @@ import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { Job } from "../ports/jobs.js";
 import type { JsonObject } from "../ports/json.js";
 import type { WebhookInput } from "../ports/psp.js";
+import { followedStatus } from "./attempts.js";
 import type { CheckoutInput } from "./checkout-input.js";
 import type { CheckoutEventsQuery, CheckoutSearch } from "./checkout-queries.js";
 import { listCheckoutEvents, searchCheckouts } from "./checkout-queries.js";
@@ -171,10 +172,17 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     listPaymentAttempts: (checkoutId) =>
       deps.store.transaction(
         async (tx) => {
-          if (!(await tx.checkouts.get(checkoutId))) {
+          const checkout = await tx.checkouts.get(checkoutId);
+          if (!checkout) {
             throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
           }
-          return tx.paymentAttempts.listByCheckout(checkoutId);
+          // The followed attempt's status is the payment's (see PaymentAttempt.status).
+          const followed = followedStatus(checkout.status);
+          return (await tx.paymentAttempts.listByCheckout(checkoutId)).map((a) =>
+            followed && !a.closedAt && a.pspReference === checkout.pspReference
+              ? { ...a, status: followed }
+              : a,
+          );
         },
         { readOnly: true },
       ),

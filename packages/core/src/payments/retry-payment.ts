@@ -10,7 +10,7 @@ import { FINISHED } from "../ports/idempotency.js";
 import type { JsonObject } from "../ports/json.js";
 import type { StoreTx } from "../ports/store.js";
 import { isPspError } from "../runtime/psp-error.js";
-import { closeAttempts, recordAttempt } from "./attempts.js";
+import { closeAttempts, recordAttempt, settleFollowed } from "./attempts.js";
 import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
 import { recordCheckoutChange } from "./payment-outcome.js";
@@ -237,6 +237,7 @@ async function newAttempt(
       version: current.version + 1,
       updatedAt: deps.clock.now(),
     };
+    await settleFollowed(deps, tx, current);
     const recorded = await recordCheckoutChange(deps, tx, next);
     await recordAttempt(deps, tx, next, hosted);
     return answered(tx, checkoutView(next, recorded));
