@@ -105,7 +105,7 @@ async function main() {
     const store = knexStore(knex);
     await store.migrate();
     const system = createPaymentSystem({ store, providers: [sandbox] });
-    const created = await system.createCheckout(
+    const created = await system.createPayment(
       {
         buyerId: "B1",
         currency: "USD",
@@ -121,7 +121,7 @@ async function main() {
     for (const event of sandbox.events()) {
       await system.handleWebhook(sandbox.id, { rawBody: event.rawBody, headers: event.headers });
     }
-    const payment = await system.getCheckout(String(created.body.id));
+    const payment = await system.getPayment(String(created.body.id));
     if (payment.status !== "succeeded") throw new Error("the payment is " + payment.status + ", not succeeded");
     if (typeof createPaymentsRouter !== "function" || typeof stripeProvider !== "function") {
       throw new Error("express-router or psp-stripe exports are missing");

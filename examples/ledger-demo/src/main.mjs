@@ -10,7 +10,7 @@ const store = knexStore(knex);
 await store.migrate();
 const ledger = createLedger(store);
 
-const checkout = "chk_demo_1";
+const payment = "chk_demo_1";
 const currency = "USD";
 const orders = [
   { sellerId: "S1", amount: parseMoney("120.00", currency) },
@@ -27,9 +27,9 @@ const post = async (input) => {
 
 // 1. Payment succeeded: the PSP owes us the total; each seller is owed their order (pending).
 await post({
-  reference: `payment:${checkout}:succeeded`,
+  reference: `payment:${payment}:succeeded`,
   kind: "payment_succeeded",
-  metadata: { checkoutId: checkout },
+  metadata: { paymentId: payment },
   postings: [
     { account: psp, currency, direction: "debit", amount: total },
     ...orders.map((o) => ({
@@ -46,7 +46,7 @@ for (const order of orders) {
   const logistics = parseMoney("2.50", currency).amount;
   const [commission] = allocate(money(order.amount.amount - logistics, currency), [10, 90]);
   await post({
-    reference: `fulfilled:${checkout}:${order.sellerId}`,
+    reference: `fulfilled:${payment}:${order.sellerId}`,
     kind: "fulfilled",
     postings: [
       {
@@ -71,7 +71,7 @@ for (const order of orders) {
 const s1 = await ledger.balance(accounts.sellerAvailable("S1"), currency);
 if (s1.balance < 0n) {
   await post({
-    reference: `payout:${checkout}:S1`,
+    reference: `payout:${payment}:S1`,
     kind: "payout",
     postings: [
       { account: accounts.sellerAvailable("S1"), currency, direction: "debit", amount: -s1.balance },

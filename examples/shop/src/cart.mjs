@@ -8,7 +8,7 @@ const refuse = (message, param) => new SettlekitError("VALIDATION_FAILED", messa
 export function createCarts() {
   /** buyerId → Map(productId → quantity) */
   const carts = new Map();
-  /** Checkouts whose part of the cart was emptied already (by the page or by the event). */
+  /** Payments whose part of the cart was emptied already (by the page or by the event). */
   const settled = new Set();
   const since = Date.now();
   const cartOf = (buyerId) => carts.get(buyerId) ?? carts.set(buyerId, new Map()).get(buyerId);
@@ -20,10 +20,10 @@ export function createCarts() {
     });
 
   /**
-   * What the cart pays: one checkout per currency (a settlekit checkout has one currency), one
+   * What the cart pays: one payment per currency (a settlekit payment has one currency), one
    * payment order per seller in it, at catalog prices.
    */
-  function checkouts(buyerId) {
+  function payments(buyerId) {
     const byCurrency = new Map();
     for (const { product, quantity, amount } of lines(buyerId)) {
       const orders =
@@ -45,7 +45,7 @@ export function createCarts() {
 
   return {
     lines,
-    checkouts,
+    payments,
     count: (buyerId) => [...cartOf(buyerId).values()].reduce((a, b) => a + b, 0),
     add(buyerId, productId) {
       if (!PRODUCTS.has(productId)) return;
@@ -54,10 +54,10 @@ export function createCarts() {
     },
     remove: (buyerId, productId) => cartOf(buyerId).delete(productId),
     /**
-     * Empties the part of the cart a checkout paid for (or, for a bank transfer, committed to), once
-     * per checkout: whichever comes first — the buyer's return to the order page, or the
+     * Empties the part of the cart a payment paid for (or, for a bank transfer, committed to), once
+     * per payment: whichever comes first — the buyer's return to the order page, or the
      * `payment.succeeded` / `payment.processing` event the worker relays a moment later — empties
-     * it, and the other one leaves alone what the buyer added since. Checkouts older than these
+     * it, and the other one leaves alone what the buyer added since. Payments older than these
      * (in-memory) carts never touch them (the event does not say when: it is always fresh).
      */
     settle(buyerId, { id, currency, created_at: createdAt }) {
@@ -74,7 +74,7 @@ export function createCarts() {
      * request and the cart, as an idempotent replay is checked again.
      */
     verify(buyerId, payment) {
-      const expected = checkouts(buyerId).find((c) => c.currency === payment.currency);
+      const expected = payments(buyerId).find((c) => c.currency === payment.currency);
       if (!expected) throw refuse(`Your cart has nothing priced in ${payment.currency}.`, "currency");
       if (payment.orders.length !== expected.orders.length) {
         throw refuse("The orders do not match your cart; reload the cart page.", "orders");

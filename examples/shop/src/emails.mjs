@@ -29,7 +29,7 @@ export async function emailOutbox(knex) {
     await knex.schema.createTable("shop_emails", (t) => {
       t.string("id").primary();
       t.string("buyer_id").notNullable().index();
-      t.string("checkout_id").notNullable();
+      t.string("payment_id").notNullable();
       t.string("subject").notNullable();
       t.text("body").notNullable();
       t.string("created_at").notNullable();
@@ -44,7 +44,7 @@ export async function emailOutbox(knex) {
           .insert({
             id: n.notificationId,
             buyer_id: n.buyerId,
-            checkout_id: n.checkoutId,
+            payment_id: n.paymentId,
             ...compose(n),
             created_at: new Date().toISOString(),
           })

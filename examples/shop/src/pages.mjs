@@ -13,7 +13,7 @@ import { html, layout } from "./views/html.mjs";
 const ICON = fileURLToPath(new URL("../public/favicon.svg", import.meta.url));
 const notFound = (what) => Object.assign(new Error(`${what} not found`), { status: 404 });
 
-/** The statuses in which a checkout has taken the buyer's money (or the buyer committed to pay). */
+/** The statuses in which a payment has taken the buyer's money (or the buyer committed to pay). */
 const SETTLED = new Set(["processing", "succeeded", "partially_refunded", "refunded"]);
 /** Order statuses with captured money that can go back. */
 const REFUNDABLE = new Set(["succeeded", "fulfilled", "paid_out"]);
@@ -79,29 +79,27 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
   pages.get("/cart", (req, res) => {
     const body = cartPage({
       lines: carts.lines(req.buyerId),
-      checkouts: carts.checkouts(req.buyerId),
+      payments: carts.payments(req.buyerId),
       returnUrl: `${url}/orders/return`, // where the PSP sends the buyer back, paid or not
     });
-    render(req, res, "Cart", body, "/static/checkout.js");
+    render(req, res, "Cart", body, "/static/pay.js");
   });
   pages.get("/orders", async (req, res) => {
-    const { data } = await system.searchCheckouts({ buyerId: req.buyerId, limit: 50 });
-    render(req, res, "My orders", ordersPage({ checkouts: data }));
+    const { data } = await system.searchPayments({ buyerId: req.buyerId, limit: 50 });
+    render(req, res, "My orders", ordersPage({ payments: data }));
   });
-  // The PSP sends the buyer back here with settlekit's `checkout_id` added (the checkout id is not
-  // known yet when the success URL is chosen); without one, show the buyer's newest checkout.
+  // The PSP sends the buyer back here with settlekit's `payment_id` added (the payment id is not
+  // known yet when the success URL is chosen); without one, show the buyer's newest payment.
   pages.get("/orders/return", async (req, res) => {
-    const id = typeof req.query.checkout_id === "string" ? req.query.checkout_id : undefined;
-    const newest = id
-      ? undefined
-      : (await system.searchCheckouts({ buyerId: req.buyerId, limit: 1 })).data[0];
+    const id = typeof req.query.payment_id === "string" ? req.query.payment_id : undefined;
+    const newest = id ? undefined : (await system.searchPayments({ buyerId: req.buyerId, limit: 1 })).data[0];
     res.redirect(303, id || newest ? `/orders/${encodeURIComponent(id ?? newest.id)}` : "/cart");
   });
   pages.get("/orders/:id", async (req, res) => {
-    const checkout = await system.getCheckout(req.params.id, { buyerId: req.buyerId });
+    const payment = await system.getPayment(req.params.id, { buyerId: req.buyerId });
     // Back from paying: the header's cart count must not wait for the worker to relay the event.
-    if (SETTLED.has(checkout.status)) carts.settle(req.buyerId, checkout);
-    render(req, res, `Order ${checkout.id.slice(-8)}`, orderPage({ checkout }), "/static/order-status.js");
+    if (SETTLED.has(payment.status)) carts.settle(req.buyerId, payment);
+    render(req, res, `Order ${payment.id.slice(-8)}`, orderPage({ payment }), "/static/order-status.js");
   });
   pages.get("/inbox", async (req, res) => {
     render(req, res, "My emails", inboxPage({ emails: await emails.list({ buyerId: req.buyerId }) }));
@@ -168,7 +166,7 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
   // Operator ------------------------------------------------------------------------------------
   pages.get("/operator", async (req, res) => {
     const [payments, disputes, deadLetters, balances, sent] = await Promise.all([
-      system.searchCheckouts({ limit: 50 }),
+      system.searchPayments({ limit: 50 }),
       system.listDisputes({ limit: 50 }),
       system.listDeadLetters({ limit: 50 }),
       store.ledger.listBalances(),
@@ -191,20 +189,20 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
   // derived from the form's, so a re-sent form refunds nothing twice.
   pages.post("/operator/payments/:id/refund", async (req, res) => {
     const key = formKey(req);
-    const checkout = await system.getCheckout(req.params.id);
-    for (const order of checkout.orders) {
-      const pending = checkout.refunds
+    const payment = await system.getPayment(req.params.id);
+    for (const order of payment.orders) {
+      const pending = payment.refunds
         .filter((r) => r.payment_order_id === order.id && r.status === "pending")
         .reduce((sum, r) => sum + BigInt(r.amount), 0n);
       const rest = BigInt(order.amount) - BigInt(order.refunded_amount) - pending;
       if (rest <= 0n || !REFUNDABLE.has(order.status)) continue;
-      await system.refundCheckout(
-        checkout.id,
+      await system.refundPayment(
+        payment.id,
         { paymentOrderId: order.id, reason: "refunded by the operator" },
         { idempotencyKey: `${key}:${order.id}` },
       );
     }
-    res.redirect(303, `/operator?refunded=${encodeURIComponent(checkout.id)}`);
+    res.redirect(303, `/operator?refunded=${encodeURIComponent(payment.id)}`);
   });
   // A payment whose PSP reported other money than it asked for: the operator decides.
   pages.post("/operator/payments/:id/review/:decision", async (req, res) => {

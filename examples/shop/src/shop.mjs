@@ -112,16 +112,16 @@ export async function startShop({
   const events = inProcessPublisher();
   events.subscribe(({ type, payload }) => {
     if (type === "payment.succeeded" || type === "payment.processing")
-      carts.settle(payload.buyer_id, { id: payload.checkout_id, currency: payload.currency });
+      carts.settle(payload.buyer_id, { id: payload.payment_id, currency: payload.currency });
   });
   const system = createPaymentSystem({
     store,
     providers: [psp],
     publisher: events,
     notifier: emails.notifier,
-    estimateDelivery: (checkout, orders) =>
+    estimateDelivery: (payment, orders) =>
       estimateDelivery(
-        checkout.createdAt,
+        payment.createdAt,
         orders.map((o) => o.sellerId),
       ),
     // When a seller ships: the platform keeps 10 % and a flat logistics fee per currency.

@@ -66,9 +66,9 @@ describe("the cart badge after paying", () => {
     await shop.sandbox.pay(payment.redirect_url.split("/pay/")[1]);
     // The sandbox's webhook arrives over HTTP; the worker relays nothing meanwhile.
     await expect
-      .poll(async () => (await shop.system.getCheckout(payment.id)).status, { timeout: 10_000, interval: 50 })
+      .poll(async () => (await shop.system.getPayment(payment.id)).status, { timeout: 10_000, interval: 50 })
       .toBe("succeeded");
-    const back = await call(`/orders/return?checkout_id=${payment.id}`);
+    const back = await call(`/orders/return?payment_id=${payment.id}`);
     expect(back.headers.get("location")).toBe(`/orders/${payment.id}`);
     // The two bags of beans are paid; the tenugui towel (JPY) is still in the cart.
     expect(await badge(`/orders/${payment.id}`)).toBe("1");

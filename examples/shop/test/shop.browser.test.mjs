@@ -125,7 +125,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     );
 
     await page.goto("/cart");
-    await heading(page, "Pay in JPY").waitFor(); // one checkout per currency
+    await heading(page, "Pay in JPY").waitFor(); // one payment per currency
     await snap(page, "02-cart-two-currencies");
     await page.getByRole("button", { name: "Pay $47.99" }).click();
     await page.waitForURL(/\/sandbox\/pay\//);
@@ -135,7 +135,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.waitForURL(/\/orders\/[\w-]+$/);
     await heading(page, "Payment succeeded").waitFor();
     // The slowest seller (Pinecone Books) delivers in 5 days from the order.
-    const { data } = await shop.system.searchCheckouts({ buyerId: await buyerId() });
+    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
     expect(data.map((c) => [c.status, c.currency, c.amount])).toEqual([["succeeded", "USD", "4799"]]);
     const delivery = new Date(Date.parse(data[0].created_at) + 5 * 86_400_000).toLocaleDateString("en-US", {
       weekday: "long",
@@ -211,8 +211,8 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.getByRole("button", { name: "Pay $24.25" }).click();
     await payByCard(page, "4242 4242 4242 4242");
     await heading(page, "Payment succeeded").waitFor();
-    const [payment] = (await shop.system.searchCheckouts({ buyerId: await buyerId() })).data;
-    const { orders } = await shop.system.getCheckout(payment.id);
+    const [payment] = (await shop.system.searchPayments({ buyerId: await buyerId() })).data;
+    const { orders } = await shop.system.getPayment(payment.id);
     const beans = orders.find((o) => o.seller_id === "northwind");
 
     await page.goto("/sellers/northwind");
@@ -241,7 +241,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
       "",
     ]);
     await snap(page, "16-operator-refunded");
-    const view = await shop.system.getCheckout(payment.id);
+    const view = await shop.system.getPayment(payment.id);
     expect([view.status, view.refunded_amount, view.refunds.map((r) => r.status)]).toEqual([
       "refunded",
       "2425",
@@ -267,8 +267,8 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.getByRole("button", { name: "Try again" }).click();
     await payByCard(page, "4242 4242 4242 4242");
     await heading(page, "Payment succeeded").waitFor();
-    const { data } = await shop.system.searchCheckouts({ buyerId: await buyerId() });
-    expect(data.map((c) => c.status)).toEqual(["succeeded"]); // the same checkout, a second attempt
+    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
+    expect(data.map((c) => c.status)).toEqual(["succeeded"]); // the same payment, a second attempt
   });
 
   it("a bank transfer is pending with its instructions, then succeeds when the money arrives", async () => {
@@ -312,7 +312,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.waitForURL(/\/sandbox\/pay\//);
     expect(keys.length).toBeGreaterThan(0);
     expect(new Set(keys).size).toBe(1);
-    const { data } = await shop.system.searchCheckouts({ buyerId: await buyerId() });
+    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
     expect(data).toHaveLength(1);
   });
 
@@ -341,7 +341,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
       { key: answers[0].key, replayed: undefined },
       { key: answers[0].key, replayed: "true" },
     ]);
-    const { data } = await shop.system.searchCheckouts({ buyerId: await buyerId() });
+    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
     expect(data).toHaveLength(1);
   });
 
@@ -368,17 +368,17 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     expect([away.status(), (await away.json()).error.param]).toEqual([400, "success_url"]);
     const honest = await post({ orders: [{ seller_id: "northwind", amount: 1800 }] }, "honest-1");
     expect(honest.status()).toBe(201);
-    const { data } = await shop.system.searchCheckouts({ buyerId: await buyerId() });
+    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
     expect(data).toHaveLength(1);
   });
 
   it("the operator sees a dead letter and replays it", async () => {
-    // An email job for a checkout that is not there (say, queued before a restore from backup):
+    // An email job for a payment that is not there (say, queued before a restore from backup):
     // its handler fails for good, so the worker dead-letters it at once.
     const id = `job_shop_test_${Date.now()}`;
     await shop.store.transaction((tx) =>
       tx.jobs.enqueue(
-        { id, type: "notify.payment_succeeded", payload: { checkoutId: "chk_gone" }, maxAttempts: 3 },
+        { id, type: "notify.payment_succeeded", payload: { paymentId: "chk_gone" }, maxAttempts: 3 },
         new Date(),
       ),
     );
@@ -389,7 +389,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.goto("/operator");
     const replay = page.getByRole("button", { name: `Replay notify.payment_succeeded job ${id}` });
     await replay.waitFor();
-    await page.getByRole("cell", { name: "no checkout chk_gone" }).first().waitFor();
+    await page.getByRole("cell", { name: "no payment chk_gone" }).first().waitFor();
     await snap(page, "14-operator-dead-letter");
     await replay.click();
     await page.getByRole("status").getByText(`Job ${id} is queued again.`).waitFor();
@@ -398,7 +398,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
   });
 
   it("the operator sees a dispute with its evidence deadline; the seller sees the money held, then lost", async () => {
-    const { body } = await shop.system.createCheckout(
+    const { body } = await shop.system.createPayment(
       {
         buyerId: "B_dispute",
         currency: "USD",
@@ -413,7 +413,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     const reference = String(body.redirect_url).split("/pay/")[1];
     await shop.sandbox.pay(reference);
     await expect
-      .poll(async () => (await shop.system.getCheckout(String(body.id))).status, POLL)
+      .poll(async () => (await shop.system.getPayment(String(body.id))).status, POLL)
       .toBe("succeeded");
     const dispute = await shop.sandbox.openDispute(reference, { reason: "product_not_received" });
     const listed = async () =>

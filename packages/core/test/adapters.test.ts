@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPspError, passesLuhn, requireRequestFields, withCheckoutId } from "../src/index.js";
+import { isPspError, passesLuhn, requireRequestFields, withPaymentId } from "../src/index.js";
 
 describe("passesLuhn (card numbers; the router and the sandbox share it)", () => {
   it.each([
@@ -15,16 +15,16 @@ describe("passesLuhn (card numbers; the router and the sandbox share it)", () =>
   });
 });
 
-describe("withCheckoutId (the buyer comes back with settlekit's checkout id, from every provider)", () => {
-  it("appends checkout_id, keeping the host's query, fragment and a PSP placeholder as they are", () => {
-    expect(withCheckoutId("https://shop.example/done", "chk_1")).toBe(
-      "https://shop.example/done?checkout_id=chk_1",
+describe("withPaymentId (the buyer comes back with settlekit's payment id, from every provider)", () => {
+  it("appends payment_id, keeping the host's query, fragment and a PSP placeholder as they are", () => {
+    expect(withPaymentId("https://shop.example/done", "chk_1")).toBe(
+      "https://shop.example/done?payment_id=chk_1",
     );
-    expect(withCheckoutId("https://shop.example/done?s={CHECKOUT_SESSION_ID}#top", "chk_1")).toBe(
-      "https://shop.example/done?s={CHECKOUT_SESSION_ID}&checkout_id=chk_1#top",
+    expect(withPaymentId("https://shop.example/done?s={PAYMENT_SESSION_ID}#top", "chk_1")).toBe(
+      "https://shop.example/done?s={PAYMENT_SESSION_ID}&payment_id=chk_1#top",
     );
-    expect(withCheckoutId("https://shop.example/done?a=1&b=x%20y", "chk 2")).toBe(
-      "https://shop.example/done?a=1&b=x%20y&checkout_id=chk%202",
+    expect(withPaymentId("https://shop.example/done?a=1&b=x%20y", "chk 2")).toBe(
+      "https://shop.example/done?a=1&b=x%20y&payment_id=chk%202",
     );
   });
 });

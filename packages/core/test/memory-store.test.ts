@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { postJournal } from "../src/ledger/post-journal.js";
 import { memoryStore } from "../src/testing/memory/memory-store.js";
-import { checkoutFixture } from "../src/testing/store/payments-suite.js";
+import { paymentFixture } from "../src/testing/store/payments-suite.js";
 import { runStoreConformance } from "../src/testing/store/run-store-conformance.js";
 
 runStoreConformance({
@@ -17,48 +17,48 @@ runStoreConformance({
 describe("memoryStore: what the suite cannot see from outside", () => {
   it("never shares an object with its callers", async () => {
     const store = memoryStore();
-    const checkout = checkoutFixture("chk_1");
-    await store.transaction((tx) => tx.checkouts.insert(checkout));
-    checkout.metadata.cart = "changed after insert";
-    const read = await store.transaction((tx) => tx.checkouts.get("chk_1"));
+    const payment = paymentFixture("chk_1");
+    await store.transaction((tx) => tx.payments.insert(payment));
+    payment.metadata.cart = "changed after insert";
+    const read = await store.transaction((tx) => tx.payments.get("chk_1"));
     expect(read?.metadata).toEqual({ cart: "c-1" });
     read!.status = "succeeded";
-    expect((await store.transaction((tx) => tx.checkouts.get("chk_1")))?.status).toBe("created");
+    expect((await store.transaction((tx) => tx.payments.get("chk_1")))?.status).toBe("created");
   });
 
   it("refuses writes in a read-only transaction and leaves the state as it was", async () => {
     const store = memoryStore();
     await expect(
-      store.transaction((tx) => tx.checkouts.insert(checkoutFixture("chk_ro")), { readOnly: true }),
+      store.transaction((tx) => tx.payments.insert(paymentFixture("chk_ro")), { readOnly: true }),
     ).rejects.toMatchObject({ code: "STORE_ERROR" });
-    expect(await store.inspect.count("checkouts")).toBe(0);
+    expect(await store.inspect.count("payments")).toBe(0);
   });
 
   it("fails a writer that cannot get the write lock within lockTimeoutMs instead of waiting forever", async () => {
     const store = memoryStore({ lockTimeoutMs: 50 });
     // A transaction opened inside another's callback can never get its turn.
     const nested = store.transaction(async (tx) => {
-      await tx.checkouts.insert(checkoutFixture("chk_outer"));
-      await store.transaction((inner) => inner.checkouts.insert(checkoutFixture("chk_inner")));
+      await tx.payments.insert(paymentFixture("chk_outer"));
+      await store.transaction((inner) => inner.payments.insert(paymentFixture("chk_inner")));
     });
     await expect(nested).rejects.toMatchObject({ code: "STORE_CONFLICT" });
     // Neither wrote anything, the waiter that gave up never runs later, and the lock is free again.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await store.inspect.count("checkouts")).toBe(0);
-    await store.transaction((tx) => tx.checkouts.insert(checkoutFixture("chk_after")));
-    expect(await store.inspect.count("checkouts")).toBe(1);
+    expect(await store.inspect.count("payments")).toBe(0);
+    await store.transaction((tx) => tx.payments.insert(paymentFixture("chk_after")));
+    expect(await store.inspect.count("payments")).toBe(1);
   });
 
   it("refuses a StoreTx used after its transaction ended", async () => {
     const store = memoryStore();
     const kept = await store.transaction(async (tx) => tx);
-    await expect(kept.checkouts.get("chk_1")).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await expect(kept.payments.get("chk_1")).rejects.toMatchObject({ code: "STORE_ERROR" });
   });
 
   it("behaves like a database before migrate() and after migrateDown()", async () => {
     const store = memoryStore({ migrated: false });
     await expect(store.assertMigrated()).rejects.toMatchObject({ code: "STORE_NOT_MIGRATED" });
-    await expect(store.transaction((tx) => tx.checkouts.get("x"))).rejects.toMatchObject({
+    await expect(store.transaction((tx) => tx.payments.get("x"))).rejects.toMatchObject({
       code: "STORE_NOT_MIGRATED",
     });
     await store.migrate();
@@ -83,7 +83,7 @@ describe("memoryStore: what the suite cannot see from outside", () => {
     await expect(
       store.transaction((tx) =>
         tx.paymentAttempts.insert({
-          checkoutId: "nope",
+          paymentId: "nope",
           attempt: 1,
           pspId: "sandbox",
           pspReference: "ref",

@@ -90,8 +90,8 @@ try {
   const p99 = percentile(paced.latenciesMs, 99);
   const met = p99 < TARGET_P99_MS;
   log(`target p99 < ${TARGET_P99_MS} ms at ${RATE} req/s: ${met ? "met" : "NOT met"} (p99 ${fmt(p99)} ms)`);
-  const [{ n }] = await db("settlekit_checkouts").count({ n: "*" });
-  log(`checkouts created: ${n}`);
+  const [{ n }] = await db("settlekit_payments").count({ n: "*" });
+  log(`payments created: ${n}`);
   // A failed request is a bug, not a slow run: that fails the command.
   const failed = paced.failed + saturated.failed;
   if (failed > 0) {

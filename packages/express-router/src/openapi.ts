@@ -152,7 +152,7 @@ export function openApiDocument(routes: readonly Route[], prefix: string, server
       title: "settlekit payments API",
       version: "1.0.0",
       description:
-        "Marketplace checkouts (one payment, one order per seller) through a PSP's hosted page. Money is " +
+        "Marketplace payments (one payment, one order per seller) through a PSP's hosted page. Money is " +
         "integer minor units; errors are `{ error: { type, code, message, param?, request_id } }`.",
     },
     servers: [{ url: serverUrl }],

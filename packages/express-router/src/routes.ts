@@ -159,7 +159,7 @@ export const ROUTES: readonly Route[] = [
     method: "post",
     path: "/payments",
     operationId: "createPayment",
-    summary: "Create a payment (one checkout, one order per seller) and get the PSP's hosted page URL",
+    summary: "Create a payment (one payment, one order per seller) and get the PSP's hosted page URL",
     tag: "payments",
     access: "buyer",
     idempotent: true,
@@ -173,7 +173,7 @@ export const ROUTES: readonly Route[] = [
     async handle({ req, system, buyerId, body, idempotencyKey, options }) {
       // The host's own check first (prices from its catalog, stock…): a throw answers as an error.
       await options.verifyPayment?.(req, { buyerId, ...body });
-      const result = await system.createCheckout(
+      const result = await system.createPayment(
         {
           buyerId,
           currency: body.currency,
@@ -207,7 +207,7 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "The payment.", schema: paymentSchema },
     errors: [],
     async handle({ system, buyerId, params }) {
-      return { status: 200, body: await system.getCheckout(params.id!, { buyerId }) };
+      return { status: 200, body: await system.getPayment(params.id!, { buyerId }) };
     },
   }),
   route({
@@ -255,9 +255,9 @@ export const ROUTES: readonly Route[] = [
       }
     },
     async handle({ req, system, buyerId, params, body, idempotencyKey, options }) {
-      const payment = await system.getCheckout(params.id!, { buyerId });
+      const payment = await system.getPayment(params.id!, { buyerId });
       await authorizeRefund(options, { role: "buyer", buyerId, req }, payment, body);
-      const result = await system.refundCheckout(params.id!, refundInput(body), { idempotencyKey, buyerId });
+      const result = await system.refundPayment(params.id!, refundInput(body), { idempotencyKey, buyerId });
       return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
     },
   }),
@@ -272,7 +272,7 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "The events.", schema: eventListSchema },
     errors: [],
     async handle({ system, buyerId, params, query }) {
-      const body = await system.listCheckoutEvents(params.id!, {
+      const body = await system.listPaymentEvents(params.id!, {
         buyerId,
         ...(query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
@@ -310,16 +310,16 @@ export const ROUTES: readonly Route[] = [
     errors: [409, 422, 503],
     async handle({ req, system, sellerId, params, body, idempotencyKey, options }) {
       const order = await system.getPaymentOrder(params.id!, { sellerId });
-      const checkoutId = String(order.checkout_id);
+      const paymentId = String(order.payment_id);
       if (options.authorizeRefund) {
-        const payment = await system.getCheckout(checkoutId);
+        const payment = await system.getPayment(paymentId);
         await authorizeRefund(options, { role: "seller", sellerId, req }, payment, {
           ...body,
           payment_order_id: params.id!,
         });
       }
-      const result = await system.refundCheckout(
-        checkoutId,
+      const result = await system.refundPayment(
+        paymentId,
         refundInput({ ...body, payment_order_id: params.id! }),
         { idempotencyKey, sellerId },
       );
@@ -339,10 +339,10 @@ export const ROUTES: readonly Route[] = [
     errors: [409, 422, 503],
     async handle({ req, system, params, body, idempotencyKey, options }) {
       if (options.authorizeRefund) {
-        const payment = await system.getCheckout(params.id!);
+        const payment = await system.getPayment(params.id!);
         await authorizeRefund(options, { role: "operator", req }, payment, body);
       }
-      const result = await system.refundCheckout(params.id!, refundInput(body), { idempotencyKey });
+      const result = await system.refundPayment(params.id!, refundInput(body), { idempotencyKey });
       return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
     },
   }),
@@ -389,7 +389,7 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "A page of payments.", schema: paymentSummaryListSchema },
     errors: [],
     async handle({ system, query }) {
-      const body = await system.searchCheckouts({
+      const body = await system.searchPayments({
         ...(query.buyer_id !== undefined ? { buyerId: query.buyer_id } : {}),
         ...(query.status !== undefined ? { status: query.status } : {}),
         ...(query.limit !== undefined ? { limit: query.limit } : {}),

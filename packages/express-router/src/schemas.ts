@@ -1,11 +1,11 @@
 import {
-  CHECKOUT_STATUSES,
   DISPUTE_STATUSES,
   idSchema,
   isCurrencyCode,
   isStorableText,
   MAX_PAYMENT_METADATA_KEYS,
   PAYMENT_METHODS,
+  PAYMENT_STATUSES,
   redirectUrlSchema,
   storableText,
 } from "@settlekit/core";
@@ -115,7 +115,7 @@ export const createPaymentBody = z
         z.strictObject({
           seller_id: id,
           amount: amountSchema,
-          /** Optional; when given it must be the payment's currency (one checkout, one currency). */
+          /** Optional; when given it must be the payment's currency (one payment, one currency). */
           currency: currency.optional(),
           description: text(500).optional(),
           metadata: metadata.optional(),
@@ -182,7 +182,7 @@ const limit = (max: number) =>
 export const eventsQuery = z.strictObject({ limit: limit(100), starting_after: pathId.optional() });
 export const searchQuery = z.strictObject({
   buyer_id: id.optional(),
-  status: z.enum(CHECKOUT_STATUSES).optional(),
+  status: z.enum(PAYMENT_STATUSES).optional(),
   limit: limit(100),
   starting_after: pathId.optional(),
 });
@@ -214,7 +214,7 @@ export const refundSchema = z
   .object({
     id: z.string(),
     object: z.literal("refund"),
-    checkout_id: z.string(),
+    payment_id: z.string(),
     payment_order_id: z.string(),
     amount: money,
     currency: z.string(),
@@ -234,8 +234,8 @@ export const refundSchema = z
 export const paymentSchema = z
   .object({
     id: z.string(),
-    object: z.literal("checkout"),
-    status: z.enum(CHECKOUT_STATUSES),
+    object: z.literal("payment"),
+    status: z.enum(PAYMENT_STATUSES),
     buyer_id: z.string(),
     currency: z.string(),
     amount: money,
@@ -324,7 +324,7 @@ export const disputeSchema = z
   .object({
     id: z.string(),
     object: z.literal("dispute"),
-    checkout_id: z.string().meta({ description: "The payment disputed." }),
+    payment_id: z.string().meta({ description: "The payment disputed." }),
     psp: z.string(),
     psp_dispute_reference: z.string().meta({ description: "The PSP's id of the dispute (Stripe du_…)." }),
     psp_reference: z.string().meta({ description: "The payment attempt disputed, as the PSP knows it." }),

@@ -238,7 +238,7 @@ describe.each(DIALECTS)("bad input on %s", (dialect) => {
 
   it("the JS API refuses what REST refuses, with the same code and param", async () => {
     const js = (overrides: Record<string, unknown>) =>
-      world.system.createCheckout(
+      world.system.createPayment(
         {
           buyerId: "B1",
           currency: "USD",
@@ -247,7 +247,7 @@ describe.each(DIALECTS)("bad input on %s", (dialect) => {
           successUrl: "https://shop.test/ok",
           cancelUrl: "https://shop.test/cart",
           ...overrides,
-        } as Parameters<typeof world.system.createCheckout>[0],
+        } as Parameters<typeof world.system.createPayment>[0],
         { idempotencyKey: `js-${Math.random()}` },
       );
     const cases: [rest: object, js: Record<string, unknown>][] = [
@@ -287,12 +287,12 @@ describe.each(DIALECTS)("bad input on %s", (dialect) => {
         { idempotencyKey: `r-${Math.random()}` },
       );
       await expect(refund).rejects.toMatchObject({ code: "VALIDATION_FAILED", param: "reason" });
-      const checkout = world.system.refundCheckout(
+      const payment = world.system.refundPayment(
         "chk_x",
         { reason },
         { idempotencyKey: `r-${Math.random()}` },
       );
-      await expect(checkout).rejects.toMatchObject({ code: "VALIDATION_FAILED", param: "reason" });
+      await expect(payment).rejects.toMatchObject({ code: "VALIDATION_FAILED", param: "reason" });
     }
     await expect(
       world.system.refund({ paymentOrderId: "po\u0000" }, { idempotencyKey: "r-nul" }),

@@ -52,7 +52,7 @@ describe.each(DIALECTS)("a buyer's payment timeline on %s", (dialect) => {
     expect(keysOf(res.body).filter((k) => INTERNAL.test(k))).toEqual([]);
 
     // The operator's view through core keeps them (the router has no operator timeline route).
-    const operator = await world.system.listCheckoutEvents(String(created.body.id));
+    const operator = await world.system.listPaymentEvents(String(created.body.id));
     const internal = (operator.data as { type: string; data: object }[]).find(
       (e) => e.type === "order.fulfilled",
     )?.data;

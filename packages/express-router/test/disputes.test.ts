@@ -66,7 +66,7 @@ describe.each(DIALECTS)("operator dispute routes on %s", (dialect) => {
     const all = await request(world.app).get("/v1/operator/disputes").set(asOperator);
     expect(all.status).toBe(200);
     const list = disputeListSchema.parse(all.body);
-    expect(list.data.map((d) => d.checkout_id)).toEqual([second.paymentId, first.paymentId]);
+    expect(list.data.map((d) => d.payment_id)).toEqual([second.paymentId, first.paymentId]);
     expect(list.data[0]).toMatchObject({
       status: "needs_response",
       amount: "1002",
@@ -75,17 +75,17 @@ describe.each(DIALECTS)("operator dispute routes on %s", (dialect) => {
     });
 
     const page = await request(world.app).get("/v1/operator/disputes?limit=1").set(asOperator);
-    expect(page.body).toMatchObject({ has_more: true, data: [{ checkout_id: second.paymentId }] });
+    expect(page.body).toMatchObject({ has_more: true, data: [{ payment_id: second.paymentId }] });
     const next = await request(world.app)
       .get(`/v1/operator/disputes?limit=1&starting_after=${page.body.data[0].id}`)
       .set(asOperator);
-    expect(next.body).toMatchObject({ has_more: false, data: [{ checkout_id: first.paymentId }] });
+    expect(next.body).toMatchObject({ has_more: false, data: [{ payment_id: first.paymentId }] });
     const lost = await request(world.app).get("/v1/operator/disputes?status=lost").set(asOperator);
     expect(lost.body.data.map((d: { status: string }) => d.status)).toEqual(["lost"]);
 
     const one = await request(world.app).get(`/v1/operator/disputes/${list.data[1]!.id}`).set(asOperator);
     expect(one.status).toBe(200);
-    expect(disputeSchema.parse(one.body)).toMatchObject({ status: "lost", checkout_id: first.paymentId });
+    expect(disputeSchema.parse(one.body)).toMatchObject({ status: "lost", payment_id: first.paymentId });
   });
 
   it("answers 404 for an unknown or malformed id and 400 for a bad query", async () => {

@@ -43,7 +43,7 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     return created.body as { id: string; orders: { id: string }[] };
   };
 
-  it("POST /payments creates a checkout: 201, the hosted page URL, per-seller orders, Location", async () => {
+  it("POST /payments creates a payment: 201, the hosted page URL, per-seller orders, Location", async () => {
     const res = await create();
     expect(res.status).toBe(201);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
@@ -105,7 +105,7 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     expect(missing.body.error).toMatchObject({ code: "idempotency_key_missing", param: "Idempotency-Key" });
     expect((await create(paymentBody(), "k".repeat(256))).status).toBe(400);
     expect((await create(paymentBody(), "k".repeat(255))).status).toBe(201);
-    expect((await world.rowCounts()).settlekit_checkouts).toBe(rows.settlekit_checkouts! + 1);
+    expect((await world.rowCounts()).settlekit_payments).toBe(rows.settlekit_payments! + 1);
   });
 
   it("GET /payments/:id: the buyer's own payment; another buyer's, unknown or malformed ids are 404", async () => {
@@ -133,7 +133,7 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     expect(anonymous.body.error.request_id).toBe(anonymous.headers["x-request-id"]);
   });
 
-  it("shows a paid checkout, a declined one (with what to do) and the timeline", async () => {
+  it("shows a paid payment, a declined one (with what to do) and the timeline", async () => {
     const body = await paid();
     const view = await request(world.app).get(`/v1/payments/${body.id}`).set(asBuyer());
     expect(view.body).toMatchObject({ status: "succeeded", next_action: { type: "none" } });
@@ -152,12 +152,12 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     const events = await request(world.app).get(`/v1/payments/${body.id}/events`).set(asBuyer());
     expect(events.status).toBe(200);
     expect(eventListSchema.parse(events.body).data.map((e) => e.type)).toEqual([
-      "checkout.created",
-      "checkout.registered",
+      "payment.created",
+      "payment.registered",
       "payment.succeeded",
     ]);
     const page = await request(world.app).get(`/v1/payments/${body.id}/events?limit=1`).set(asBuyer());
-    expect(page.body).toMatchObject({ has_more: true, data: [{ type: "checkout.created" }] });
+    expect(page.body).toMatchObject({ has_more: true, data: [{ type: "payment.created" }] });
     const next = await request(world.app)
       .get(`/v1/payments/${body.id}/events?limit=5&starting_after=${page.body.data[0].id}`)
       .set(asBuyer());

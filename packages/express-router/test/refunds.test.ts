@@ -164,7 +164,7 @@ describe.each(DIALECTS)("refunds on %s (default: operators and sellers, never bu
     );
     expect(first.status).toBe(201);
     expect(refundSchema.parse(first.body)).toMatchObject({
-      checkout_id: body.id,
+      payment_id: body.id,
       payment_order_id: mine,
       amount: "2500",
       status: "succeeded",

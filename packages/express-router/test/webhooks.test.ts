@@ -9,7 +9,7 @@ describe.each(DIALECTS)("webhooks on %s", (dialect) => {
   let world: World;
   afterEach(async () => world?.close());
 
-  /** A paid checkout whose `payment.succeeded` webhook has been emitted, not delivered. */
+  /** A paid payment whose `payment.succeeded` webhook has been emitted, not delivered. */
   async function pendingWebhook(options: WorldOptions = {}, base = "/v1") {
     world = await makeWorld(dialect, options);
     const created = await request(world.app)

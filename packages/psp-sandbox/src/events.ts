@@ -22,7 +22,7 @@ export type SandboxEventType =
  */
 export interface SandboxPaymentWire {
   readonly reference: string;
-  readonly checkout_id: string;
+  readonly payment_id: string;
   readonly status: string;
   readonly amount: string;
   readonly currency: string;
@@ -115,7 +115,7 @@ export interface SandboxDelivery {
 export function paymentWire(payment: SandboxPayment): SandboxPaymentWire {
   return {
     reference: payment.pspReference,
-    checkout_id: payment.checkoutId,
+    payment_id: payment.paymentId,
     status: payment.status,
     amount: payment.amount.toString(),
     currency: payment.currency,

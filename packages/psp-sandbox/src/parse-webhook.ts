@@ -140,7 +140,7 @@ export function parseSandboxWebhook(
         kind: "payment",
         eventId,
         pspReference: text(payment, "reference"),
-        checkoutId: text(payment, "checkout_id"),
+        paymentId: text(payment, "payment_id"),
         status,
         amount: minorUnits(payment, "amount"),
         currency: text(payment, "currency"),

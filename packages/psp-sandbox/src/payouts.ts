@@ -30,7 +30,7 @@ export function payoutSeller(ctx: SandboxContext, input: PayoutInput): PayoutRes
     sellerId: input.sellerId,
     amount: input.amount,
     currency: input.currency,
-    checkoutId: input.checkoutId,
+    paymentId: input.paymentId,
     pspReference: input.pspReference,
     status: "paid",
     createdAt: ctx.now(),

@@ -15,7 +15,7 @@ import { idempotencyMismatch, rejected } from "./errors.js";
  */
 export interface SandboxPayment {
   readonly pspReference: string;
-  readonly checkoutId: string;
+  readonly paymentId: string;
   readonly amount: bigint;
   readonly currency: string;
   readonly method: PaymentMethod;
@@ -62,7 +62,7 @@ export interface SandboxPayout {
   readonly sellerId: string;
   readonly amount: bigint;
   readonly currency: string;
-  readonly checkoutId?: string | undefined;
+  readonly paymentId?: string | undefined;
   readonly pspReference?: string | undefined;
   readonly status: "paid";
   readonly createdAt: Date;
@@ -163,7 +163,7 @@ export function newId(prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "sbx_dp" | "evt"
 export function toRetrievedPayment(payment: SandboxPayment): RetrievedPayment {
   return {
     pspReference: payment.pspReference,
-    checkoutId: payment.checkoutId,
+    paymentId: payment.paymentId,
     status: payment.status,
     amount: payment.amount,
     currency: payment.currency,

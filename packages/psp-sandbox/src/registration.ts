@@ -25,8 +25,8 @@ function validate(input: CreateHostedPaymentInput, now: Date): void {
   if (typeof input.idempotencyKey !== "string" || input.idempotencyKey === "") {
     throw invalid("idempotencyKey", "idempotencyKey is required.");
   }
-  if (typeof input.checkoutId !== "string" || input.checkoutId === "") {
-    throw invalid("checkoutId", "checkoutId is required.");
+  if (typeof input.paymentId !== "string" || input.paymentId === "") {
+    throw invalid("paymentId", "paymentId is required.");
   }
   if (typeof input.amount !== "bigint" || input.amount <= 0n) {
     throw invalid("amount", "amount must be a positive bigint of minor units.");
@@ -96,7 +96,7 @@ export function registerPayment(ctx: SandboxContext, input: CreateHostedPaymentI
   if (!payment) {
     payment = {
       pspReference: newId("sbx_pay"),
-      checkoutId: input.checkoutId,
+      paymentId: input.paymentId,
       amount: input.amount,
       currency: input.currency,
       method: input.method,

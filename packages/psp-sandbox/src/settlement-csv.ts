@@ -50,7 +50,7 @@ export function settlementRows(state: SandboxState, date: string): SettlementRow
 /** A row and the ids reconciliation matches it by. */
 interface SettledRow {
   readonly row: SettlementRow;
-  readonly ids: Pick<SettlementRecord, "checkoutId" | "pspReference" | "refundReference" | "payoutReference">;
+  readonly ids: Pick<SettlementRecord, "paymentId" | "pspReference" | "refundReference" | "payoutReference">;
 }
 
 /** The rows settled in [start, end) (epoch ms), sorted by settlement time, then reference. */
@@ -71,13 +71,13 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
         currency: payment.currency,
         settledAt: payment.succeededAt,
       },
-      ids: { checkoutId: payment.checkoutId, pspReference: payment.pspReference },
+      ids: { paymentId: payment.paymentId, pspReference: payment.pspReference },
     });
   }
   for (const refund of state.refunds.values()) {
     if (refund.status !== "succeeded" || !within(refund.createdAt)) continue;
     const amount = -refund.amount;
-    const checkoutId = state.payments.get(refund.pspReference)?.checkoutId;
+    const paymentId = state.payments.get(refund.pspReference)?.paymentId;
     rows.push({
       row: {
         reference: refund.refundReference,
@@ -89,7 +89,7 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
         settledAt: refund.createdAt,
       },
       ids: {
-        ...(checkoutId ? { checkoutId } : {}),
+        ...(paymentId ? { paymentId } : {}),
         pspReference: refund.pspReference,
         refundReference: refund.refundReference,
       },
@@ -109,7 +109,7 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
         settledAt: payout.createdAt,
       },
       ids: {
-        ...(payout.checkoutId ? { checkoutId: payout.checkoutId } : {}),
+        ...(payout.paymentId ? { paymentId: payout.paymentId } : {}),
         ...(payout.pspReference ? { pspReference: payout.pspReference } : {}),
         payoutReference: payout.payoutReference,
       },

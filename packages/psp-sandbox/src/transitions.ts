@@ -6,7 +6,7 @@ import type { SandboxPayment } from "./records.js";
 
 /**
  * The sandbox's payment state changes, each emitting its webhook event. Its own machine mirrors
- * what a hosted page allows, which is a subset of settlekit's checkout machine:
+ * what a hosted page allows, which is a subset of settlekit's payment machine:
  * `requires_payment | failed → succeeded | failed | processing` (a declined buyer may try again on
  * the same page), `processing → succeeded` (settlement), `requires_payment | failed | processing →
  * expired`, and `requires_payment | failed → canceled` (the host closed the page:

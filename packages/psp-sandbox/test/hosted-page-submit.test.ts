@@ -11,7 +11,7 @@ afterEach(async () => {
   await h.server.close();
 });
 
-const SUCCESS = (checkoutId: string) => `https://shop.example/success?from=sandbox&checkout_id=${checkoutId}`;
+const SUCCESS = (paymentId: string) => `https://shop.example/success?from=sandbox&payment_id=${paymentId}`;
 
 describe("hosted payment page: POST", () => {
   it.each([
@@ -24,9 +24,9 @@ describe("hosted payment page: POST", () => {
     const { ref, pageUrl } = await h.register();
     const response = await h.submit(pageUrl, card(number));
     expect(response.status).toBe(303);
-    const checkoutId = h.sandbox.payment(ref)!.checkoutId;
+    const paymentId = h.sandbox.payment(ref)!.paymentId;
     expect(response.headers.get("location")).toBe(
-      failureCode ? `${pageUrl}?error=${failureCode}` : SUCCESS(checkoutId),
+      failureCode ? `${pageUrl}?error=${failureCode}` : SUCCESS(paymentId),
     );
     const payment = h.sandbox.payment(ref)!;
     expect({

@@ -79,7 +79,7 @@ describe("createHostedPayment (sandbox specifics)", () => {
     ["successUrl", { successUrl: "javascript:alert(1)" }],
     ["cancelUrl", { cancelUrl: "/relative" }],
     ["expiresAt", { expiresAt: T0 }],
-    ["checkoutId", { checkoutId: "" }],
+    ["paymentId", { paymentId: "" }],
     ["idempotencyKey", { idempotencyKey: "" }],
     ["method", { method: "cash" as "card" }],
     ["orders", { orders: [] }],

@@ -38,7 +38,7 @@ describe("registration faults", () => {
       kind: "indeterminate",
     });
     const [lost] = sandbox.payments();
-    expect(lost).toMatchObject({ checkoutId: input.checkoutId, status: "requires_payment" });
+    expect(lost).toMatchObject({ paymentId: input.paymentId, status: "requires_payment" });
     expect((await sandbox.createHostedPayment(input)).pspReference).toBe(lost!.pspReference);
     await sandbox.createHostedPayment({ ...input, idempotencyKey: "a-fresh-key" });
     expect(sandbox.payments()).toHaveLength(2);

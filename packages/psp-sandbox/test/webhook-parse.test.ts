@@ -74,7 +74,7 @@ describe("parseWebhook", () => {
 
   it("maps a declined payment with its failure fields and a refund with its references", async () => {
     const { sandbox: s, clock } = testSandbox();
-    const { pspReference } = await s.createHostedPayment(registrationInput({ checkoutId: "chk_p" }));
+    const { pspReference } = await s.createHostedPayment(registrationInput({ paymentId: "chk_p" }));
     await s.pay(pspReference, { card: "4000000000009995" });
     await s.pay(pspReference);
     const { refundReference } = await s.refund({
@@ -92,7 +92,7 @@ describe("parseWebhook", () => {
       kind: "payment",
       eventId: s.events()[0]!.id,
       pspReference,
-      checkoutId: "chk_p",
+      paymentId: "chk_p",
       status: "failed",
       amount: 12_345n,
       currency: "USD",
@@ -117,7 +117,7 @@ describe("parseWebhook", () => {
     [
       "money as a JSON number",
       event("payment.succeeded", {
-        payment: { reference: "r", checkout_id: "c", amount: 12345, currency: "USD" },
+        payment: { reference: "r", payment_id: "c", amount: 12345, currency: "USD" },
       }),
     ],
     ["a payment event without its payment", event("payment.failed", {})],

@@ -11,17 +11,17 @@ const unix = (at: Date): number => Math.floor(at.getTime() / 1000);
 /** What a balance transaction's (expanded) source says about settlekit's ids. */
 function sourceIds(source: Stripe.BalanceTransaction["source"]): Partial<SettlementRecord> {
   if (!source || typeof source === "string") return {};
-  const checkout = (metadata: Stripe.Metadata | null | undefined, fallback?: string | null) => {
-    const id = metadata?.[META.checkoutId] || fallback;
-    return id ? { checkoutId: id } : {};
+  const paymentOf = (metadata: Stripe.Metadata | null | undefined, fallback?: string | null) => {
+    const id = metadata?.[META.paymentId] || fallback;
+    return id ? { paymentId: id } : {};
   };
   switch (source.object) {
     case "charge": {
       const charge = source as Stripe.Charge;
       const intent = idOf(charge.payment_intent);
-      // The charge inherits the PaymentIntent's transfer_group, which settlekit sets to the checkout id.
+      // The charge inherits the PaymentIntent's transfer_group, which settlekit sets to the payment id.
       return {
-        ...checkout(charge.metadata, charge.transfer_group),
+        ...paymentOf(charge.metadata, charge.transfer_group),
         ...(intent ? { pspReference: intent } : {}),
       };
     }
@@ -29,14 +29,14 @@ function sourceIds(source: Stripe.BalanceTransaction["source"]): Partial<Settlem
       const refund = source as Stripe.Refund;
       const payment = refund.metadata?.[META.sessionId] ?? idOf(refund.payment_intent);
       return {
-        ...checkout(refund.metadata),
+        ...paymentOf(refund.metadata),
         refundReference: refund.id,
         ...(payment ? { pspReference: payment } : {}),
       };
     }
     case "transfer": {
       const transfer = source as Stripe.Transfer;
-      return { ...checkout(transfer.metadata, transfer.transfer_group), payoutReference: transfer.id };
+      return { ...paymentOf(transfer.metadata, transfer.transfer_group), payoutReference: transfer.id };
     }
     case "transfer_reversal": {
       // The payout's reference is the transfer's `tr_…` (what `payout` returned), as on the

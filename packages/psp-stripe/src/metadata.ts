@@ -4,7 +4,7 @@
  * `transfer_metadata[…]` columns in Stripe's reconciliation reports).
  */
 export const META = {
-  checkoutId: "settlekit_checkout_id",
+  paymentId: "settlekit_payment_id",
   paymentOrderId: "settlekit_payment_order_id",
   sellerId: "settlekit_seller_id",
   sessionId: "settlekit_session_id",

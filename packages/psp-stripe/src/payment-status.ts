@@ -54,9 +54,9 @@ export function instrumentOf(charge: Stripe.Charge | undefined): PaymentInstrume
     : undefined;
 }
 
-/** The checkout a session belongs to: `client_reference_id`, else the metadata settlekit wrote. */
-export const checkoutIdOf = (session: Stripe.Checkout.Session): string | undefined =>
-  session.client_reference_id ?? session.metadata?.[META.checkoutId] ?? undefined;
+/** The payment a session belongs to: `client_reference_id`, else the metadata settlekit wrote. */
+export const paymentIdOf = (session: Stripe.Checkout.Session): string | undefined =>
+  session.client_reference_id ?? session.metadata?.[META.paymentId] ?? undefined;
 
 const asObject = <T extends { id: string }>(value: string | T | null | undefined): T | undefined =>
   typeof value === "object" && value !== null ? value : undefined;
@@ -73,7 +73,7 @@ export function toRetrievedPayment(session: Stripe.Checkout.Session): RetrievedP
   );
   return {
     pspReference: session.id,
-    checkoutId: checkoutIdOf(session) ?? "",
+    paymentId: paymentIdOf(session) ?? "",
     status,
     amount: fromStripeAmount(session.amount_total ?? 0, currency),
     currency,

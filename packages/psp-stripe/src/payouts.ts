@@ -29,7 +29,7 @@ async function findTransfer(options: ResolvedStripeOptions, destination: string,
   const params: Stripe.TransferListParams = {
     destination,
     limit: 100,
-    ...(input.checkoutId ? { transfer_group: input.checkoutId } : {}),
+    ...(input.paymentId ? { transfer_group: input.paymentId } : {}),
   };
   for await (const transfer of options.client.transfers.list(params)) {
     if (transfer.metadata?.[META.payoutId] === input.payoutId) return transfer;
@@ -40,7 +40,7 @@ async function findTransfer(options: ResolvedStripeOptions, destination: string,
 /**
  * `payout`: a Connect transfer of the seller's money to the seller's connected account
  * (separate charges and transfers): `destination` from the host's resolver, `transfer_group` the
- * checkout id, `source_transaction` the payment's charge when the payment is given (the transfer
+ * payment id, `source_transaction` the payment's charge when the payment is given (the transfer
  * then waits for that charge's funds instead of failing on an empty balance). Created under the
  * request's idempotency key, after looking for a transfer already made for the same `payoutId`.
  */
@@ -79,12 +79,12 @@ export async function transferToSeller(
         amount,
         currency: stripeCurrency(input.currency),
         destination,
-        ...(input.checkoutId ? { transfer_group: input.checkoutId } : {}),
+        ...(input.paymentId ? { transfer_group: input.paymentId } : {}),
         ...(source ? { source_transaction: source } : {}),
         metadata: {
           [META.payoutId]: input.payoutId,
           [META.sellerId]: input.sellerId,
-          ...(input.checkoutId ? { [META.checkoutId]: input.checkoutId } : {}),
+          ...(input.paymentId ? { [META.paymentId]: input.paymentId } : {}),
         },
       },
       { idempotencyKey: input.idempotencyKey },

@@ -10,11 +10,11 @@ import { recordType } from "./settlement-records.js";
 /** Columns every row needs (Stripe's `payout_reconciliation.itemized.5` defaults include them). */
 const REQUIRED = ["balance_transaction_id", "currency", "gross", "fee", "net", "reporting_category"] as const;
 
-/** The metadata columns settlekit reads, in order of preference, for the checkout id. */
+/** The metadata columns settlekit reads, in order of preference, for the payment id. */
 const CHECKOUT_COLUMNS = [
-  `payment_metadata[${META.checkoutId}]`,
-  `refund_metadata[${META.checkoutId}]`,
-  `transfer_metadata[${META.checkoutId}]`,
+  `payment_metadata[${META.paymentId}]`,
+  `refund_metadata[${META.paymentId}]`,
+  `transfer_metadata[${META.paymentId}]`,
 ];
 
 const invalid = (line: number, column: string, message: string) =>
@@ -72,7 +72,7 @@ function payoutReferences(category: string, source: string | undefined): Partial
  * any order; required: `balance_transaction_id`, `created_utc` (or `created`), `currency`,
  * `gross`, `fee`, `net`, `reporting_category`. Read when present: `available_on_utc` (or
  * `available_on`), `automatic_payout_id`, `source_id`, `payment_intent_id`, and the metadata
- * columns `payment_metadata[settlekit_checkout_id]`, `refund_metadata[…]`,
+ * columns `payment_metadata[settlekit_payment_id]`, `refund_metadata[…]`,
  * `transfer_metadata[…]` (ask for them with the report's `columns` parameter).
  *
  * Amounts in the report are major units; they become exact minor units. Stripe reports fees as
@@ -117,7 +117,7 @@ export function parseReconciliationReport(csv: string): SettlementRecord[] {
       const category = need("reporting_category");
       const type = recordType(category);
       const source = get("source_id");
-      const checkoutId = CHECKOUT_COLUMNS.map(get).find((v) => v !== undefined);
+      const paymentId = CHECKOUT_COLUMNS.map(get).find((v) => v !== undefined);
       const pspReference = get(`refund_metadata[${META.sessionId}]`) ?? get("payment_intent_id");
       const bankPayout = get("automatic_payout_id");
       return {
@@ -129,7 +129,7 @@ export function parseReconciliationReport(csv: string): SettlementRecord[] {
         currency,
         createdAt: utc(created, line, "created_utc"),
         ...(available ? { availableAt: utc(available, line, "available_on_utc") } : {}),
-        ...(checkoutId ? { checkoutId } : {}),
+        ...(paymentId ? { paymentId } : {}),
         ...(pspReference ? { pspReference } : {}),
         ...(type === "refund" && source ? { refundReference: source } : {}),
         ...payoutReferences(category, source),

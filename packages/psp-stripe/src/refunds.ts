@@ -87,7 +87,7 @@ export async function refundSession(
       : undefined;
   const metadata = {
     [META.refundId]: input.refundId,
-    [META.checkoutId]: intent.metadata?.[META.checkoutId] ?? session.client_reference_id ?? "",
+    [META.paymentId]: intent.metadata?.[META.paymentId] ?? session.client_reference_id ?? "",
     [META.sessionId]: session.id,
     ...(input.reason && !reason ? { [META.refundReason]: input.reason } : {}),
   };

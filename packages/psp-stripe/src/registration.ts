@@ -1,5 +1,5 @@
 import type { CreateHostedPaymentInput, HostedPayment, PaymentMethod } from "@settlekit/core";
-import { PAYMENT_METHODS, requireRequestFields, withCheckoutId } from "@settlekit/core";
+import { PAYMENT_METHODS, requireRequestFields, withPaymentId } from "@settlekit/core";
 import type Stripe from "stripe";
 import { stripeCurrency, toStripeAmount } from "./currency.js";
 import { call, rejected } from "./errors.js";
@@ -86,7 +86,7 @@ function paymentMethods(
 
 /** Input checks made before anything is sent (nothing is registered on failure). */
 function validate(input: CreateHostedPaymentInput): void {
-  requireRequestFields(input, ["checkoutId"], { currency: true });
+  requireRequestFields(input, ["paymentId"], { currency: true });
   if (!PAYMENT_METHODS.includes(input.method))
     throw rejected(`Unknown method ${String(input.method)}.`, "method");
   if (!Array.isArray(input.orders) || input.orders.length === 0) {
@@ -114,14 +114,14 @@ const clamp = (wanted: number, base: number, earliest: number, latest: number) =
   Math.floor(Math.min(Math.max(wanted, base + earliest), base + latest) / 1000);
 
 /**
- * The session's `expires_at`: the checkout's deadline, kept inside Stripe's window — one closer
- * than 31 minutes is moved to 31 minutes (the sweeper still closes the checkout at its own
+ * The session's `expires_at`: the payment's deadline, kept inside Stripe's window — one closer
+ * than 31 minutes is moved to 31 minutes (the sweeper still closes the payment at its own
  * deadline), one beyond 24 hours is brought to 24 hours (the buyer retries on a new page after
  * that); a deadline already past is refused.
  *
  * Every parameter sent under an idempotency key must be the same on every retry: Stripe answers
  * 400 `idempotency_error` to a key reused with other parameters (also after a lost answer). So the
- * window is measured from the checkout's `createdAt` — stored before the first call, the same for
+ * window is measured from the payment's `createdAt` — stored before the first call, the same for
  * every retry and every attempt — never from the clock at retry time.
  *
  * Once that window has passed (a retry or an attempt more than ~23.5 hours after creation, or a
@@ -170,15 +170,15 @@ export function sessionParams(
       },
     })),
     // The buyer comes back with settlekit's id, as from every settlekit PSP (see the port).
-    success_url: withCheckoutId(input.successUrl, input.checkoutId),
+    success_url: withPaymentId(input.successUrl, input.paymentId),
     cancel_url: input.cancelUrl,
-    client_reference_id: input.checkoutId,
-    metadata: { ...input.metadata, [META.checkoutId]: input.checkoutId },
-    // The PaymentIntent (and its charge) carry the checkout too: reports and refunds find it there.
+    client_reference_id: input.paymentId,
+    metadata: { ...input.metadata, [META.paymentId]: input.paymentId },
+    // The PaymentIntent (and its charge) carry the payment too: reports and refunds find it there.
     // `transfer_group` ties the sellers' Connect transfers to this payment.
     payment_intent_data: {
-      metadata: { [META.checkoutId]: input.checkoutId },
-      transfer_group: input.checkoutId,
+      metadata: { [META.paymentId]: input.paymentId },
+      transfer_group: input.paymentId,
     },
     expires_at: expiresAt,
     ...paymentMethods(input.method, input.currency, options),

@@ -6,7 +6,7 @@ import { DISPUTE_EVENT_TYPES, disputeEvent } from "./disputes.js";
 import { call } from "./errors.js";
 import { fromUnix, idOf, META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
-import { checkoutIdOf, failureOf } from "./payment-status.js";
+import { failureOf, paymentIdOf } from "./payment-status.js";
 import { transferStatus } from "./transfer-status.js";
 
 /** Stripe's signature header (node:http lowercases names). */
@@ -50,15 +50,15 @@ type Occurrence = { readonly eventId: string; readonly occurredAt: Date };
 
 function sessionEvent(at: Occurrence, session: Stripe.Checkout.Session, status: PspPaymentStatus): PspEvent {
   const currency = isoCurrency(session.currency ?? "");
-  const checkoutId = checkoutIdOf(session);
+  const paymentId = paymentIdOf(session);
   return {
     kind: "payment",
     ...at,
     pspReference: session.id,
-    ...(checkoutId ? { checkoutId } : {}),
+    ...(paymentId ? { paymentId } : {}),
     status,
     // What the session charged (Stripe's smallest unit → ISO minor units), checked by core against
-    // the checkout. Every payment-mode session has a total; one without reports 0, which can only
+    // the payment. Every payment-mode session has a total; one without reports 0, which can only
     // send the payment to review (as `retrievePayment` does).
     amount: fromStripeAmount(session.amount_total ?? 0, currency),
     currency,
@@ -167,12 +167,12 @@ async function intentEvent(
   const session = sessions.data[0];
   if (!session) return { kind: "ignored", ...at, type };
   const currency = isoCurrency(intent.currency);
-  const checkoutId = checkoutIdOf(session) ?? intent.metadata?.[META.checkoutId];
+  const paymentId = paymentIdOf(session) ?? intent.metadata?.[META.paymentId];
   return {
     kind: "payment",
     ...at,
     pspReference: session.id,
-    ...(checkoutId ? { checkoutId } : {}),
+    ...(paymentId ? { paymentId } : {}),
     status,
     amount: fromStripeAmount(intent.amount, currency),
     currency,

@@ -13,7 +13,7 @@ describe("metadata within Stripe's limits", () => {
     world.fake.requests.filter((r) => r.method === "POST" && r.path === "/v1/checkout/sessions");
 
   it.each([
-    ["49 host keys (50 with settlekit_checkout_id)", keys(49)],
+    ["49 host keys (50 with settlekit_payment_id)", keys(49)],
     ["a 40-character key", { ["k".repeat(40)]: "v" }],
     ["a 500-character value", { k: "v".repeat(500) }],
   ])("sends %s", async (_label, metadata) => {
@@ -25,7 +25,7 @@ describe("metadata within Stripe's limits", () => {
   });
 
   it.each([
-    ["50 host keys (51 with settlekit_checkout_id)", keys(50), "metadata"],
+    ["50 host keys (51 with settlekit_payment_id)", keys(50), "metadata"],
     ["a 41-character key", { ["k".repeat(41)]: "v" }, "metadata"],
     ["a key with [", { "a[b": "v" }, "metadata"],
     ["a key with ]", { "a]": "v" }, "metadata"],

@@ -45,7 +45,7 @@ describe("refunds and payouts on the wire", () => {
         reason: "requested_by_customer",
         metadata: {
           settlekit_refund_id: "rf_1",
-          settlekit_checkout_id: input.checkoutId,
+          settlekit_payment_id: input.paymentId,
           settlekit_session_id: pspReference,
         },
       },
@@ -89,7 +89,7 @@ describe("refunds and payouts on the wire", () => {
     expect((await world.provider.retrievePayment({ pspReference })).amountRefunded).toBe(999n);
   });
 
-  it("pays a seller by a Connect transfer to its account, grouped by checkout and drawing on the charge", async () => {
+  it("pays a seller by a Connect transfer to its account, grouped by payment and drawing on the charge", async () => {
     world = await stripeWorld();
     const { input, pspReference } = await paid();
     const result = await world.provider.payout({
@@ -97,7 +97,7 @@ describe("refunds and payouts on the wire", () => {
       sellerId: "S2",
       amount: 2_345n,
       currency: "USD",
-      checkoutId: input.checkoutId,
+      paymentId: input.paymentId,
       pspReference,
       idempotencyKey: "pk_1",
     });
@@ -109,12 +109,12 @@ describe("refunds and payouts on the wire", () => {
           amount: "2345",
           currency: "usd",
           destination: "acct_seller_2",
-          transfer_group: input.checkoutId,
+          transfer_group: input.paymentId,
           source_transaction: charge,
           metadata: {
             settlekit_payout_id: "pay_1",
             settlekit_seller_id: "S2",
-            settlekit_checkout_id: input.checkoutId,
+            settlekit_payment_id: input.paymentId,
           },
         },
       }),
@@ -151,7 +151,7 @@ describe("refunds and payouts on the wire", () => {
       sellerId: "S1",
       amount,
       currency: "HUF",
-      checkoutId: input.checkoutId,
+      paymentId: input.paymentId,
       pspReference,
       idempotencyKey: "k",
     });
@@ -167,7 +167,7 @@ describe("refunds and payouts on the wire", () => {
       sellerId: "S1",
       amount: 10_000n,
       currency: "USD",
-      checkoutId: input.checkoutId,
+      paymentId: input.paymentId,
       pspReference,
       idempotencyKey: "pk_r",
     };

@@ -27,10 +27,10 @@ describe("createHostedPayment retried on a clock that moved", () => {
   };
 
   it.each([
-    ["a 24-hour checkout, retried 5 minutes on", DAY, 5 * MINUTE],
-    ["a 24-hour checkout, retried 23 hours on", DAY, 23 * HOUR],
-    ["a 2-hour checkout, retried an hour on", 2 * HOUR, HOUR],
-    ["a 10-minute checkout, retried 30 seconds on", 10 * MINUTE, 30_000],
+    ["a 24-hour payment, retried 5 minutes on", DAY, 5 * MINUTE],
+    ["a 24-hour payment, retried 23 hours on", DAY, 23 * HOUR],
+    ["a 2-hour payment, retried an hour on", 2 * HOUR, HOUR],
+    ["a 10-minute payment, retried 30 seconds on", 10 * MINUTE, 30_000],
   ])("%s: the same key, the same expires_at, the same session", async (_label, ttl, later) => {
     world = await stripeWorld({}, { timeout: 200 });
     const input = registrationInput({ expiresAt: new Date(T0.getTime() + ttl) });
@@ -45,7 +45,7 @@ describe("createHostedPayment retried on a clock that moved", () => {
     expect(sessions()).toHaveLength(1);
   });
 
-  it("measures a later attempt's window from the checkout's creation too (stored, not the clock)", async () => {
+  it("measures a later attempt's window from the payment's creation too (stored, not the clock)", async () => {
     world = await stripeWorld({}, { timeout: 200 });
     world.clock.advance(3 * HOUR);
     const input = registrationInput({

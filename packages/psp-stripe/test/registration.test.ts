@@ -6,7 +6,7 @@ import { stripeWorld, T0 } from "./support/harness.js";
 const HOUR = 3_600_000;
 
 const input = (overrides: Partial<CreateHostedPaymentInput> = {}): CreateHostedPaymentInput => ({
-  checkoutId: "chk_1",
+  paymentId: "chk_1",
   amount: 12_345n,
   currency: "USD",
   method: "card",
@@ -31,7 +31,7 @@ describe("createHostedPayment: the Checkout Session request", () => {
   const posted = () =>
     world.fake.requests.filter((r) => r.method === "POST" && r.path === "/v1/checkout/sessions");
 
-  it("sends one line item per order, the checkout's ids, its deadline, the key and Stripe's API version", async () => {
+  it("sends one line item per order, the payment's ids, its deadline, the key and Stripe's API version", async () => {
     world = await stripeWorld();
     const hosted = await world.provider.createHostedPayment(input());
     const [request] = posted();
@@ -62,11 +62,11 @@ describe("createHostedPayment: the Checkout Session request", () => {
           },
         },
       ],
-      success_url: "https://shop.example/done?checkout_id=chk_1",
+      success_url: "https://shop.example/done?payment_id=chk_1",
       cancel_url: "https://shop.example/cart",
       client_reference_id: "chk_1",
-      metadata: { cart: "c-1", settlekit_checkout_id: "chk_1" },
-      payment_intent_data: { metadata: { settlekit_checkout_id: "chk_1" }, transfer_group: "chk_1" },
+      metadata: { cart: "c-1", settlekit_payment_id: "chk_1" },
+      payment_intent_data: { metadata: { settlekit_payment_id: "chk_1" }, transfer_group: "chk_1" },
       expires_at: String((T0.getTime() + 2 * HOUR) / 1000),
       allowed_payment_method_types: ["card"],
     });

@@ -132,7 +132,7 @@ describe("what the adapter sends, against the SDK's types", () => {
       sellerId: "S1",
       amount: 1_000n,
       currency: "USD",
-      checkoutId: card.checkoutId,
+      paymentId: card.paymentId,
       pspReference,
       idempotencyKey: "p",
     });

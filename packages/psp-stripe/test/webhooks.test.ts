@@ -139,7 +139,7 @@ describe("parseWebhook: Stripe events in settlekit's words", () => {
       kind: "payment",
       eventId: expect.stringMatching(/^evt_/),
       pspReference,
-      checkoutId: input.checkoutId,
+      paymentId: input.paymentId,
       status: "succeeded",
       amount: 12_345n,
       currency: "USD",
@@ -290,7 +290,7 @@ describe("parseWebhook: Stripe events in settlekit's words", () => {
       sellerId: "S1",
       amount: 10_000n,
       currency: "USD",
-      checkoutId: input.checkoutId,
+      paymentId: input.paymentId,
       pspReference,
       idempotencyKey: "pk_1",
     });

@@ -7,7 +7,6 @@ import { withDeferredInserts } from "./exec.js";
 import { migrationSource } from "./migrations/index.js";
 import { nameStatements } from "./pg-statement-names.js";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
-import { knexCheckouts } from "./repositories/checkouts.js";
 import { knexDisputes } from "./repositories/disputes.js";
 import { knexIdempotencyKeys } from "./repositories/idempotency.js";
 import { knexJobs } from "./repositories/jobs.js";
@@ -16,6 +15,7 @@ import { knexLedger, sqliteTxInsert } from "./repositories/ledger.js";
 import { knexOutbox } from "./repositories/outbox.js";
 import { knexPaymentAttempts } from "./repositories/payment-attempts.js";
 import { knexPaymentOrders } from "./repositories/payment-orders.js";
+import { knexPayments } from "./repositories/payments.js";
 import { insertJournalPostgres, postgresJournalWriter } from "./repositories/postgres-journal-insert.js";
 import { knexRefunds } from "./repositories/refunds.js";
 import { sqliteJournalWriter } from "./repositories/sqlite-journal-writer.js";
@@ -108,7 +108,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   }
 
   const repositories = (trx: Knex.Transaction): StoreTx => ({
-    checkouts: knexCheckouts(trx, sql),
+    payments: knexPayments(trx, sql),
     paymentOrders: knexPaymentOrders(trx, sql),
     paymentAttempts: knexPaymentAttempts(trx, sql),
     refunds: knexRefunds(trx, sql),

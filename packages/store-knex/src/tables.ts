@@ -7,7 +7,7 @@ export const TABLES = {
   jobs: "settlekit_jobs",
   idempotencyKeys: "settlekit_idempotency_keys",
   writeLock: "settlekit_write_lock",
-  checkouts: "settlekit_checkouts",
+  payments: "settlekit_payments",
   paymentOrders: "settlekit_payment_orders",
   paymentAttempts: "settlekit_payment_attempts",
   refunds: "settlekit_refunds",

@@ -11,7 +11,7 @@ const SETTLEKIT_TABLES = [
   TABLES.jobs,
   TABLES.idempotencyKeys,
   TABLES.writeLock,
-  TABLES.checkouts,
+  TABLES.payments,
   TABLES.paymentOrders,
   TABLES.refunds,
   TABLES.webhookEvents,

@@ -1,4 +1,4 @@
-import { checkoutFixture, orderFixture } from "@settlekit/core/testing";
+import { orderFixture, paymentFixture } from "@settlekit/core/testing";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { KnexStore } from "../src/index.js";
@@ -17,15 +17,15 @@ afterEach(() => vi.restoreAllMocks());
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 
-const checkout = (id: string) => checkoutFixture(id, { amount: 300n });
+const payment = (id: string) => paymentFixture(id, { amount: 300n });
 
-const order = (id: string, checkoutId: string, sellerId: string) =>
-  orderFixture(id, checkoutId, sellerId, 150n);
+const order = (id: string, paymentId: string, sellerId: string) =>
+  orderFixture(id, paymentId, sellerId, 150n);
 
 const event = (id: string, aggregateId: string) => ({
   id,
-  type: "checkout.created",
-  aggregateType: "checkout",
+  type: "payment.created",
+  aggregateType: "payment",
   aggregateId,
   payload: { id: aggregateId },
 });
@@ -47,10 +47,10 @@ async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
 }
 
 describe("Postgres: inserts nobody reads travel with the transaction's next statement", () => {
-  it("writes a checkout, its orders and its event in one round trip between BEGIN and COMMIT", async () => {
+  it("writes a payment, its orders and its event in one round trip between BEGIN and COMMIT", async () => {
     const sent = await statementsOf(() =>
       store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkout("chk_d1"));
+        await tx.payments.insert(payment("chk_d1"));
         await tx.paymentOrders.insertMany([
           order("po_d1_1", "chk_d1", "S1"),
           order("po_d1_2", "chk_d1", "S2"),
@@ -60,27 +60,27 @@ describe("Postgres: inserts nobody reads travel with the transaction's next stat
     );
     expect(sent).toEqual([
       "BEGIN;",
-      expect.stringMatching(/^WITH d0 AS \(INSERT INTO settlekit_checkouts .*/),
+      expect.stringMatching(/^WITH d0 AS \(INSERT INTO settlekit_payments .*/),
       "COMMIT;",
     ]);
     const stored = await store.transaction(async (tx) => ({
-      checkout: await tx.checkouts.get("chk_d1"),
-      orders: await tx.paymentOrders.listByCheckout("chk_d1"),
+      payment: await tx.payments.get("chk_d1"),
+      orders: await tx.paymentOrders.listByPayment("chk_d1"),
       events: await tx.outbox.listByAggregate({
-        aggregateType: "checkout",
+        aggregateType: "payment",
         aggregateId: "chk_d1",
         limit: 10,
       }),
     }));
-    expect(stored.checkout?.amount).toBe(300n);
+    expect(stored.payment?.amount).toBe(300n);
     expect(stored.orders.map((o) => o.id)).toEqual(["po_d1_1", "po_d1_2"]);
     expect(stored.events.map((e) => e.id)).toEqual(["evt_d1"]);
   });
 
   it("lets the transaction read what it deferred, through settlekit's statements and knex's", async () => {
     const seen = await store.transaction(async (tx) => {
-      await tx.checkouts.insert(checkout("chk_d2"));
-      const own = await tx.checkouts.get("chk_d2"); // a hand-written SELECT of the same table
+      await tx.payments.insert(payment("chk_d2"));
+      const own = await tx.payments.get("chk_d2"); // a hand-written SELECT of the same table
       await tx.outbox.append([event("evt_d2", "chk_d2")], T0);
       const claimed = await tx.outbox.claim({ workerId: "w1", limit: 100, now: T0, leaseUntil: T0 }); // knex-built
       return { own: own?.id, claimed: claimed.map((e) => e.id) };
@@ -90,15 +90,15 @@ describe("Postgres: inserts nobody reads travel with the transaction's next stat
   });
 
   it("fails the transaction when a deferred insert fails, and commits none of it", async () => {
-    await store.transaction((tx) => tx.checkouts.insert(checkout("chk_d3")));
+    await store.transaction((tx) => tx.payments.insert(payment("chk_d3")));
     await expect(
       store.transaction(async (tx) => {
         await tx.outbox.append([event("evt_d3", "chk_d3")], T0);
-        await tx.checkouts.insert(checkout("chk_d3")); // the same id again: a unique violation at COMMIT time
+        await tx.payments.insert(payment("chk_d3")); // the same id again: a unique violation at COMMIT time
       }),
     ).rejects.toMatchObject({ code: "STORE_ERROR", cause: { code: "23505" } });
     const events = await store.transaction((tx) =>
-      tx.outbox.listByAggregate({ aggregateType: "checkout", aggregateId: "chk_d3", limit: 10 }),
+      tx.outbox.listByAggregate({ aggregateType: "payment", aggregateId: "chk_d3", limit: 10 }),
     );
     expect(events).toEqual([]);
   });
@@ -108,12 +108,12 @@ describe("Postgres: inserts nobody reads travel with the transaction's next stat
     const sent = await statementsOf(() =>
       store
         .transaction(async (tx) => {
-          await tx.checkouts.insert(checkout("chk_d4"));
+          await tx.payments.insert(payment("chk_d4"));
           throw failure;
         })
         .catch((error: unknown) => expect(error).toBe(failure)),
     );
     expect(sent).toEqual(["BEGIN;", "ROLLBACK"]);
-    expect(await store.transaction((tx) => tx.checkouts.get("chk_d4"))).toBeNull();
+    expect(await store.transaction((tx) => tx.payments.get("chk_d4"))).toBeNull();
   });
 });

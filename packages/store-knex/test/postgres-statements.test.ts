@@ -21,14 +21,14 @@ describe("Postgres named statements", () => {
     expect(await prepared()).toEqual([]);
     for (let i = 0; i < 3; i++) {
       // A hand-written hot statement and one knex builds: each is prepared once, then reused by name.
-      expect(await store.transaction((tx) => tx.checkouts.get(`chk_missing_${i}`))).toBeNull();
-      expect(await store.transaction((tx) => tx.checkouts.list({ buyerId: `b${i}`, limit: 5 }))).toEqual([]);
+      expect(await store.transaction((tx) => tx.payments.get(`chk_missing_${i}`))).toBeNull();
+      expect(await store.transaction((tx) => tx.payments.list({ buyerId: `b${i}`, limit: 5 }))).toEqual([]);
     }
     const statements = await prepared();
     expect(statements).toHaveLength(2);
     expect(statements.map((s) => s.statement)).toEqual([
-      expect.stringMatching(/FROM settlekit_checkouts WHERE id = \$1$/),
-      expect.stringMatching(/^select .* from "settlekit_checkouts" where "buyer_id" = \$1/),
+      expect.stringMatching(/FROM settlekit_payments WHERE id = \$1$/),
+      expect.stringMatching(/^select .* from "settlekit_payments" where "buyer_id" = \$1/),
     ]);
     // The host's own query (run above through the same knex, with a binding) was not named.
     await database.knex.raw("SELECT ?::int AS n", [1]);

@@ -1,12 +1,12 @@
 // Cash-in lifecycle benchmark: `npm run bench:lifecycle` (builds first, then runs this file).
 //
 // C concurrent buyers each loop over one whole lifecycle, wired as a host would wire the product:
-//   createCheckout (two sellers, card, a fresh idempotency key, a random buyer)
+//   createPayment (two sellers, card, a fresh idempotency key, a random buyer)
 //   → sandbox.pay(pspReference, 4242 card) (the hosted page's form submission)
 //   → the sandbox's signed webhook, POSTed through an injected `fetch` to the real
 //     `system.handleWebhook("sandbox", { rawBody, headers })` (signature verified), which moves the
-//     checkout to `succeeded` and posts the ledger journal
-//   → the lifecycle counts as completed when that webhook call for this checkout has returned.
+//     payment to `succeeded` and posts the ledger journal
+//   → the lifecycle counts as completed when that webhook call for this payment has returned.
 // Real system clock and the sandbox's real timers; no worker runs (outbox events and notification
 // jobs are written, not relayed). On PostgreSQL (own database, created and dropped) and on a SQLite
 // file; when `pgbench` is on the PATH, TPC-B (scale 10, C clients, same duration) on the same
@@ -35,7 +35,7 @@
 //   PGBENCH                 pgbench executable (default `pgbench` from the PATH)
 // (The shared options are read in bench/kit.mjs at the repository root.)
 //
-// Exits non-zero only on a correctness failure (a lifecycle that failed, a checkout not
+// Exits non-zero only on a correctness failure (a lifecycle that failed, a payment not
 // `succeeded`, journal or payment counts that disagree, a trial balance that is not zero) or when
 // a store cannot be benchmarked at all; missed throughput targets are reported, not fatal.
 
@@ -133,13 +133,13 @@ const randomInt = (min, max) => min + Math.floor(Math.random() * (max - min + 1)
 /**
  * Store, sandbox PSP and payment system over `knex` (`SANDBOXES` sandbox + system pairs, "lanes",
  * over the one store). Each sandbox POSTs its signed webhooks through an in-process `fetch` to its
- * system's `handleWebhook`; `waitForWebhook(checkoutId)` resolves when the webhook for that checkout
+ * system's `handleWebhook`; `waitForWebhook(paymentId)` resolves when the webhook for that payment
  * has been handled (answered 200).
  */
 async function makeWorld(knex, storeOptions = {}) {
   const store = knexStore(knex, storeOptions);
   await store.migrate();
-  const waiters = new Map(); // checkoutId → { resolve, reject, since }
+  const waiters = new Map(); // paymentId → { resolve, reject, since }
   const webhook = {
     handled: 0,
     failed: 0,
@@ -169,12 +169,12 @@ async function makeWorld(knex, storeOptions = {}) {
           webhook.handled++;
           webhook.duplicates += result.duplicates;
           webhook.deferred += result.deferred;
-          const checkoutId = JSON.parse(rawBody)?.data?.payment?.checkout_id;
-          const waiter = waiters.get(checkoutId);
+          const paymentId = JSON.parse(rawBody)?.data?.payment?.payment_id;
+          const waiter = waiters.get(paymentId);
           if (waiter) {
-            waiters.delete(checkoutId);
+            waiters.delete(paymentId);
             if (result.received === 1 && result.duplicates === 0 && result.deferred === 0) waiter.resolve();
-            else waiter.reject(new Error(`webhook for ${checkoutId}: ${JSON.stringify(result)}`));
+            else waiter.reject(new Error(`webhook for ${paymentId}: ${JSON.stringify(result)}`));
           }
           return new Response("{}", { status: 200 });
         } catch (error) {
@@ -194,17 +194,17 @@ async function makeWorld(knex, storeOptions = {}) {
   };
   const lanes = Array.from({ length: SANDBOXES }, lane);
 
-  const waitForWebhook = (checkoutId) =>
+  const waitForWebhook = (paymentId) =>
     new Promise((resolve, reject) => {
-      waiters.set(checkoutId, { resolve, reject, since: performance.now() });
+      waiters.set(paymentId, { resolve, reject, since: performance.now() });
     });
   // One sweep for all waiters instead of a timer per lifecycle.
   const sweeper = setInterval(() => {
     const now = performance.now();
-    for (const [checkoutId, waiter] of waiters) {
+    for (const [paymentId, waiter] of waiters) {
       if (now - waiter.since > LIFECYCLE_TIMEOUT_MS) {
-        waiters.delete(checkoutId);
-        waiter.reject(new Error(`no webhook handled for ${checkoutId} within ${LIFECYCLE_TIMEOUT_MS} ms`));
+        waiters.delete(paymentId);
+        waiter.reject(new Error(`no webhook handled for ${paymentId} within ${LIFECYCLE_TIMEOUT_MS} ms`));
       }
     }
   }, 1000);
@@ -251,17 +251,15 @@ function randomCart() {
 async function lifecycle(world, { system, sandbox }, idempotencyKey, onCreated) {
   const input = randomCart();
   const begun = performance.now();
-  const created = await system.createCheckout(input, { idempotencyKey });
+  const created = await system.createPayment(input, { idempotencyKey });
   const createdAt = performance.now();
   const body = created.body;
   if (created.status !== 201 || created.replayed || body.status !== "requires_payment") {
-    throw new Error(
-      `createCheckout answered ${created.status} ${body.status} (replayed ${created.replayed})`,
-    );
+    throw new Error(`createPayment answered ${created.status} ${body.status} (replayed ${created.replayed})`);
   }
   onCreated?.();
-  const checkoutId = String(body.id);
-  const handled = world.waitForWebhook(checkoutId); // registered before the webhook can be sent
+  const paymentId = String(body.id);
+  const handled = world.waitForWebhook(paymentId); // registered before the webhook can be sent
   handled.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
   const paid = await sandbox.pay(referenceOf(body), { card: CARD });
   if (paid.status !== "succeeded") throw new Error(`sandbox.pay → ${paid.status}`);
@@ -269,7 +267,7 @@ async function lifecycle(world, { system, sandbox }, idempotencyKey, onCreated) 
   await handled;
   const done = performance.now();
   return {
-    checkoutId,
+    paymentId,
     amount: input.orders[0].amount + input.orders[1].amount,
     begun,
     createMs: createdAt - begun,
@@ -288,10 +286,10 @@ async function loadLifecycles(world, label) {
   const lifecycleMs = [];
   const webhookWaitMs = [];
   const errors = [];
-  let created = 0; // checkouts created (warm-up included): the checkout and payment counts must match it
+  let created = 0; // payments created (warm-up included): the payment and sandbox payment counts must match it
   let completed = 0; // lifecycles completed (warm-up included): the succeeded count must match it
   let measured = 0;
-  let charged = 0n; // sum of completed checkout amounts: the PSP receivable must equal it
+  let charged = 0n; // sum of completed payment amounts: the PSP receivable must equal it
 
   async function buyer(b) {
     for (let i = 0; ; i++) {
@@ -335,31 +333,31 @@ async function loadLifecycles(world, label) {
     charged,
     errors,
     wallSeconds: (ended - start) / 1000,
-    createCheckoutMs: latencySummary(createMs),
+    createPaymentMs: latencySummary(createMs),
     lifecycleMs: latencySummary(lifecycleMs),
     webhookWaitMs: latencySummary(webhookWaitMs),
   };
 }
 
-/** Per-status checkout counts, journals, trial balance, receivable, sandbox payments, webhooks. */
-async function verify(world, load, extra = { checkouts: 0, charged: 0n }) {
+/** Per-status payment counts, journals, trial balance, receivable, sandbox payments, webhooks. */
+async function verify(world, load, extra = { payments: 0, charged: 0n }) {
   const { store, webhook } = world;
   const knex = store.knex;
   const problems = [];
-  const expectedCheckouts = load.created + extra.checkouts;
-  const expectedSucceeded = load.completed + extra.checkouts;
+  const expectedPayments = load.created + extra.payments;
+  const expectedSucceeded = load.completed + extra.payments;
 
   const byStatus = {};
-  for (const row of await knex(TABLES.checkouts).select("status").count({ n: "*" }).groupBy("status")) {
+  for (const row of await knex(TABLES.payments).select("status").count({ n: "*" }).groupBy("status")) {
     byStatus[row.status] = Number(row.n);
   }
-  const checkouts = Object.values(byStatus).reduce((a, b) => a + b, 0);
+  const payments = Object.values(byStatus).reduce((a, b) => a + b, 0);
   const succeeded = byStatus.succeeded ?? 0;
-  if (checkouts !== expectedCheckouts) problems.push(`checkouts ${checkouts} ≠ created ${expectedCheckouts}`);
+  if (payments !== expectedPayments) problems.push(`payments ${payments} ≠ created ${expectedPayments}`);
   if (succeeded !== expectedSucceeded)
-    problems.push(`succeeded checkouts ${succeeded} ≠ completed lifecycles ${expectedSucceeded}`);
-  if (succeeded !== checkouts)
-    problems.push(`checkouts by status ${JSON.stringify(byStatus)}: not all succeeded`);
+    problems.push(`succeeded payments ${succeeded} ≠ completed lifecycles ${expectedSucceeded}`);
+  if (succeeded !== payments)
+    problems.push(`payments by status ${JSON.stringify(byStatus)}: not all succeeded`);
 
   const [orderRow] = await knex(TABLES.paymentOrders).where({ status: "succeeded" }).count({ n: "*" });
   const succeededOrders = Number(orderRow?.n);
@@ -368,7 +366,7 @@ async function verify(world, load, extra = { checkouts: 0, charged: 0n }) {
 
   const [journalRow] = await knex(TABLES.journals).count({ n: "*" });
   const journals = Number(journalRow?.n);
-  if (journals !== succeeded) problems.push(`journals ${journals} ≠ succeeded checkouts ${succeeded}`);
+  if (journals !== succeeded) problems.push(`journals ${journals} ≠ succeeded payments ${succeeded}`);
 
   const trial = new Map();
   let receivable = 0n;
@@ -383,15 +381,16 @@ async function verify(world, load, extra = { checkouts: 0, charged: 0n }) {
   if (receivable !== expectedCharged)
     problems.push(`psp:sandbox:receivable ${receivable} ≠ charged ${expectedCharged}`);
 
-  const payments = world.payments();
-  const paid = payments.filter((p) => p.status === "succeeded").length;
-  if (payments.length !== checkouts)
-    problems.push(`sandbox payments ${payments.length} ≠ checkouts ${checkouts}`);
-  if (paid !== payments.length) problems.push(`sandbox payments succeeded ${paid} of ${payments.length}`);
+  const pspPayments = world.payments();
+  const paid = pspPayments.filter((p) => p.status === "succeeded").length;
+  if (pspPayments.length !== payments)
+    problems.push(`sandbox payments ${pspPayments.length} ≠ payments ${payments}`);
+  if (paid !== pspPayments.length)
+    problems.push(`sandbox payments succeeded ${paid} of ${pspPayments.length}`);
 
   const [outboxRow] = await knex(TABLES.outbox).count({ n: "*" });
   const outbox = Number(outboxRow?.n);
-  if (outbox !== 3 * checkouts) problems.push(`outbox events ${outbox} ≠ 3 × ${checkouts}`);
+  if (outbox !== 3 * payments) problems.push(`outbox events ${outbox} ≠ 3 × ${payments}`);
 
   if (webhook.failed > 0)
     problems.push(`${webhook.failed} webhook deliveries failed, first: ${webhook.errors[0]}`);
@@ -400,7 +399,7 @@ async function verify(world, load, extra = { checkouts: 0, charged: 0n }) {
   if (load.errors.length > 0)
     problems.push(`${load.errors.length} lifecycles failed, first: ${load.errors[0]}`);
   return {
-    checkouts,
+    payments,
     byStatus,
     succeededOrders,
     journals,
@@ -476,7 +475,7 @@ async function probeLifecycle(world, dialect) {
   const tag = randomBytes(4).toString("hex");
   let body;
   const create = await countStatements(dialect, async () => {
-    ({ body } = await world.lanes[0].system.createCheckout(randomCart(), { idempotencyKey: `probe-${tag}` }));
+    ({ body } = await world.lanes[0].system.createPayment(randomCart(), { idempotencyKey: `probe-${tag}` }));
   });
   const amount = BigInt(String(body.amount));
   const webhook = await countStatements(dialect, async () => {
@@ -484,21 +483,21 @@ async function probeLifecycle(world, dialect) {
     await world.lanes[0].sandbox.pay(referenceOf(body), { card: CARD });
     await handled;
   });
-  return { amount, createCheckout: create, webhook, total: create.total + webhook.total };
+  return { amount, createPayment: create, webhook, total: create.total + webhook.total };
 }
 
 function printStatements(probe) {
   if (!probe) return;
   const prepares =
-    probe.createCheckout.prepares != null
-      ? ` (better-sqlite3 prepares: ${probe.createCheckout.prepares} + ${probe.webhook.prepares})`
+    probe.createPayment.prepares != null
+      ? ` (better-sqlite3 prepares: ${probe.createPayment.prepares} + ${probe.webhook.prepares})`
       : "";
   log(
-    `  SQL statements per lifecycle: ${probe.total} = createCheckout ${probe.createCheckout.total} + ` +
+    `  SQL statements per lifecycle: ${probe.total} = createPayment ${probe.createPayment.total} + ` +
       `webhook ${probe.webhook.total}${prepares}`,
   );
   for (const [phase, counted] of [
-    ["createCheckout", probe.createCheckout],
+    ["createPayment", probe.createPayment],
     ["webhook", probe.webhook],
   ]) {
     log(`    ${phase}:`);
@@ -513,16 +512,16 @@ function compactProbe(probe) {
     prepares: p.prepares,
     statements: p.statements.map(({ n, sql }) => `${n}× ${sql}`),
   });
-  return { total: probe.total, createCheckout: phase(probe.createCheckout), webhook: phase(probe.webhook) };
+  return { total: probe.total, createPayment: phase(probe.createPayment), webhook: phase(probe.webhook) };
 }
 
 // ---------------------------------------------------------------------------------------------
 
 function printRun(label, r) {
-  const { createCheckoutMs: c, lifecycleMs: l, webhook: w } = r;
+  const { createPaymentMs: c, lifecycleMs: l, webhook: w } = r;
   log(
     `  ${label}: ${round(r.lifecyclesPerSecond)} lifecycles/s (${r.measuredLifecycles} in ${SECONDS} s), ` +
-      `createCheckout p50 ${c.p50} ms p99 ${c.p99} ms, lifecycle p50 ${l.p50} ms p99 ${l.p99} ms`,
+      `createPayment p50 ${c.p50} ms p99 ${c.p99} ms, lifecycle p50 ${l.p50} ms p99 ${l.p99} ms`,
   );
   log(
     `  webhooks: ${w.handled} handled, up to ${WEBHOOK_CONCURRENCY} at a time per sandbox (${SANDBOXES} sandbox${SANDBOXES > 1 ? "es" : ""}), ` +
@@ -533,7 +532,7 @@ function printRun(label, r) {
   printCost(r.cost, "lifecycle", { serverLabel: SERVER_LABEL });
   const v = r.verify;
   log(
-    `  verify: checkouts ${v.checkouts} ${JSON.stringify(v.byStatus)}, journals ${v.journals}, sandbox payments ` +
+    `  verify: payments ${v.payments} ${JSON.stringify(v.byStatus)}, journals ${v.journals}, sandbox payments ` +
       `${v.sandboxPayments}, trial balance ${JSON.stringify(v.trialBalance)} → ` +
       `${v.ok ? "OK" : `FAILED: ${v.problems.join("; ")}`}`,
   );
@@ -563,14 +562,14 @@ async function benchWorld(label, dialect, knex, { admin, database, storeOptions 
         : null;
     cost.backends = backends?.pids.length ?? null;
     cost.walBytesPerUnit = admin ? await walBytesPerUnit(admin, lsn, load.completed) : null;
-    const check = await verify(world, load, { checkouts: probe ? 1 : 0, charged: probe?.amount ?? 0n });
+    const check = await verify(world, load, { payments: probe ? 1 : 0, charged: probe?.amount ?? 0n });
     const result = {
       lifecyclesPerSecond: round(load.lifecyclesPerSecond),
       measuredLifecycles: load.measured,
       completedLifecycles: load.completed,
-      createdCheckouts: load.created,
+      createdPayments: load.created,
       errors: load.errors.length,
-      createCheckoutMs: load.createCheckoutMs,
+      createPaymentMs: load.createPaymentMs,
       lifecycleMs: load.lifecycleMs,
       webhookWaitMs: load.webhookWaitMs,
       webhook: {
@@ -736,8 +735,8 @@ async function main() {
   const lifecycleRow = (label, r) =>
     storeRow(label, r, header.length, (run) => [
       fmt(run.lifecyclesPerSecond),
-      fmt(run.createCheckoutMs.p50, 2),
-      fmt(run.createCheckoutMs.p99, 2),
+      fmt(run.createPaymentMs.p50, 2),
+      fmt(run.createPaymentMs.p99, 2),
       fmt(run.lifecycleMs.p50, 2),
       fmt(run.lifecycleMs.p99, 2),
       fmt(run.webhook.handleMs.p50, 2),

@@ -22,7 +22,7 @@ declare global {
   const journal: JournalInput;
   const aggregateId: string;
   const payload: JsonValue;
-  const checkoutId: string;
+  const paymentId: string;
   const rawBody: Buffer;
   const headers: Record<string, string>;
   const id: string;

@@ -30,18 +30,18 @@ describe.each(DIALECTS)("payment attempts on Stripe (fake server) on %s", (diale
 
   /** A payment with a 10-minute window, left unpaid until the sweeper expired it at 11 minutes. */
   async function expiredAfterTenMinutes() {
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     world.clock.advance(11 * MINUTE);
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "expired" });
     world.clock.advance(4 * MINUTE); // 15 minutes: the buyer still has the page open
     return { id, session: referenceOf(created.body) };
   }
 
   it("a retry expires the declined session first (POST …/expire): paying it fails, the new one pays once", async () => {
     world = await makeStripeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     const first = referenceOf(created.body);
     world.fake.pay(first, "declined");
@@ -53,28 +53,28 @@ describe.each(DIALECTS)("payment attempts on Stripe (fake server) on %s", (diale
     );
     expect(() => world.fake.pay(first, "succeeded")).toThrow();
     await world.deliver(); // checkout.session.expired of the old session: changes nothing
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "requires_payment" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "requires_payment" });
     world.fake.pay(second, "succeeded");
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await balances()).toEqual(ONE_SALE);
   });
 
   it("the payment's deadline comes before the session's 31-minute minimum: the sweeper expires the session at it", async () => {
-    world = await makeStripeWorld(dialect, { checkoutTtlMs: 10 * MINUTE, sweepAfterMs: MINUTE });
+    world = await makeStripeWorld(dialect, { paymentTtlMs: 10 * MINUTE, sweepAfterMs: MINUTE });
     const { id, session } = await expiredAfterTenMinutes();
     // Stripe refuses the page now.
     expect(() => world.fake.pay(session, "succeeded")).toThrow();
     await world.deliver();
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "expired" });
     expect(await balances()).toEqual({});
   });
 
   it("a capture on a session after the payment expired (no page closing) is kept and refunded automatically", async () => {
     world = await makeStripeWorld(
       dialect,
-      { checkoutTtlMs: 10 * MINUTE, sweepAfterMs: MINUTE },
+      { paymentTtlMs: 10 * MINUTE, sweepAfterMs: MINUTE },
       { closesPages: false },
     );
     const { id, session } = await expiredAfterTenMinutes();
@@ -87,7 +87,7 @@ describe.each(DIALECTS)("payment attempts on Stripe (fake server) on %s", (diale
     await world.work(); // the refund job
     await world.deliver();
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "expired" });
     expect(refundsAtStripe()).toEqual([expect.objectContaining({ amount: 12_345, status: "succeeded" })]);
     expect(await outboxTypesOf(world, id)).toEqual(
       expect.arrayContaining(["payment.capture_unowned", "payment.capture_refunded"]),
@@ -105,14 +105,14 @@ describe.each(DIALECTS)("payment attempts on Stripe (fake server) on %s", (diale
   });
 
   it("a payment window over Stripe's 24 h: the session ends early, the payment can be retried on a new one", async () => {
-    world = await makeStripeWorld(dialect, { checkoutTtlMs: 48 * HOUR });
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    world = await makeStripeWorld(dialect, { paymentTtlMs: 48 * HOUR });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     const first = referenceOf(created.body);
     world.clock.advance(24 * HOUR);
     world.fake.expire(first); // Stripe's own 24 h limit
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "failed",
       failure_reason: "attempt_expired",
     });
@@ -121,7 +121,7 @@ describe.each(DIALECTS)("payment attempts on Stripe (fake server) on %s", (diale
     expect(second).not.toBe(first);
     world.fake.pay(second, "succeeded");
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await balances()).toEqual(ONE_SALE);
   });
 });

@@ -35,25 +35,25 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
 
   /** A bank-transfer payment whose card was declined on its page (which stays payable). */
   async function transferPaymentDeclined() {
-    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
+    const created = await world.system.createPayment(cart({ method: "bank_transfer" }), {
       idempotencyKey: "click-1",
     });
     const id = String(created.body.id);
     const reference = referenceOf(created.body);
     await world.sandbox.pay(reference, { card: DECLINED });
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "failed" });
     return { id, reference };
   }
 
   /** A card payment declined on its first page, then retried: the second page's reference. */
   async function declinedThenRetried() {
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     const first = referenceOf(created.body);
     await world.sandbox.pay(first, { card: DECLINED });
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "failed" });
     const retried = await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" });
     const second = referenceOf(retried);
     expect(second).not.toBe(first);
@@ -74,13 +74,13 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     await world.deliver();
     await world.work();
     // The PSP's report of the close changes nothing: the payment follows the new page.
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "requires_payment",
       redirect_url: expect.stringContaining(second),
     });
     await world.sandbox.pay(second);
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await balances()).toEqual(ONE_SALE);
     expect(heldAtPsp()).toBe(12_345n);
     // Retrying the same key replays the answer; a new key is refused (paid).
@@ -91,7 +91,7 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
 
   it("a retry while the old page is being paid follows the old page instead of opening a new one", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     const first = referenceOf(created.body);
     await world.sandbox.pay(first, { card: DECLINED });
@@ -116,12 +116,12 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     await world.work();
     world.clock.advance(48 * 3_600_000);
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     // The sale is the old page's: its journal names that attempt, and refunds go to it.
     expect(await journalReferences()).toEqual([`payment:${id}:${first}`]);
     expect(await balances()).toEqual(ONE_SALE);
     expect(heldAtPsp()).toBe(12_345n);
-    const [order] = (await world.system.getCheckout(id)).orders as { id: string }[];
+    const [order] = (await world.system.getPayment(id)).orders as { id: string }[];
     await world.system.refund({ paymentOrderId: order!.id, amount: 100n }, { idempotencyKey: "rf-1" });
     expect(world.sandbox.refunds()).toEqual([expect.objectContaining({ pspReference: first, amount: 100n })]);
   });
@@ -141,7 +141,7 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     await world.work(); // the refund job
     await world.deliver(); // its webhook
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await journalReferences()).toEqual([
       `payment:${id}:${second}`,
       `unowned-capture:sandbox:${first}`,
@@ -174,11 +174,11 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     // The transfer from the old page: the payment follows it (money in flight there).
     await world.sandbox.pay(first, { method: "bank_transfer" });
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "processing" });
     // A card on the new page captures at once: the payment follows that one and is paid.
     await world.sandbox.pay(second);
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await journalReferences()).toEqual([`payment:${id}:${second}`]);
     // The transfer lands on the old page: money no order owns, refunded.
     await world.sandbox.settle(first);
@@ -200,7 +200,7 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     const { id, reference } = await transferPaymentDeclined();
     await world.sandbox.pay(reference, { method: "bank_transfer" });
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "processing" });
     // A retry now would open a second way to pay: refused while the transfer is in flight.
     await expect(
       world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" }),
@@ -208,10 +208,10 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     // Past the payment's deadline the transfer is still in flight: it does not expire.
     world.clock.advance(25 * 3_600_000);
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "processing" });
     await world.sandbox.settle(reference);
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await balances()).toMatchObject({ "psp:sandbox:receivable USD": 12_345n });
     expect(heldAtPsp()).toBe(12_345n);
   });
@@ -222,32 +222,32 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
     world.sandbox.faults.dropNextWebhook();
     await world.sandbox.pay(reference, { method: "bank_transfer" });
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "failed" });
     world.clock.advance(25 * 3_600_000);
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "processing" });
   });
 
   it("expiry closes the page at the PSP first: the buyer cannot pay after the payment expired", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     const reference = referenceOf(created.body);
     world.clock.advance(25 * 3_600_000);
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "expired" });
     expect(["canceled", "expired"]).toContain(world.sandbox.payment(reference)?.status);
     await expect(world.sandbox.pay(reference)).rejects.toMatchObject({ kind: "fatal" });
     await world.deliver();
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "expired" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "expired" });
     expect(await balances()).toEqual({});
     expect(heldAtPsp()).toBe(0n);
   });
 
   it("an operator rejecting a review refunds what the PSP captured, automatically", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     const reference = referenceOf(created.body);
     // The PSP reports a capture of 1 (not the payment's amount): the payment goes to review.
@@ -263,12 +263,12 @@ describe.each(DIALECTS)("payment attempts on %s", (dialect) => {
       rawBody,
       headers: { "settlekit-sandbox-signature": signature },
     });
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "requires_review" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "requires_review" });
     await world.system.resolveReview(id, "reject");
     await world.work();
     await world.deliver();
     await world.work();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "canceled" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "canceled" });
     // What the PSP said it captured goes back (the report was forged here; to settlekit it is the
     // PSP's word — reconciliation would flag the rest the sandbox still holds).
     expect(world.sandbox.refunds()).toEqual([

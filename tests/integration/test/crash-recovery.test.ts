@@ -32,7 +32,7 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
   let world: World;
   afterEach(async () => world?.close());
 
-  // createCheckout runs: transaction 1 (phase 1), the PSP call, transaction 2 (phase 3).
+  // createPayment runs: transaction 1 (phase 1), the PSP call, transaction 2 (phase 3).
   const crashes: [string, number, "before" | "after"][] = [
     ["after phase 1 committed", 1, "after"],
     ["after the PSP registered, before phase 3", 2, "before"],
@@ -40,34 +40,34 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
   ];
 
   it.each(crashes)(
-    "a checkout crashed %s reaches a definite state after restart, with nothing doubled",
+    "a payment crashed %s reaches a definite state after restart, with nothing doubled",
     async (_name, at, when) => {
       world = await makeWorld(dialect);
       const dying = createPaymentSystem({
         ...world.system.deps.options,
         store: crashing(world.store, at, when),
       });
-      await expect(dying.createCheckout(cart(), { idempotencyKey: "k" })).rejects.toBeInstanceOf(Crash);
+      await expect(dying.createPayment(cart(), { idempotencyKey: "k" })).rejects.toBeInstanceOf(Crash);
 
       // Restart: a fresh process runs the workers once the dead request's lock has expired.
       world.clock.advance(61_000);
       await world.work();
-      const [row] = await world.store.knex("settlekit_checkouts").select("id");
+      const [row] = await world.store.knex("settlekit_payments").select("id");
       const id = String(row.id);
-      const view = await world.system.getCheckout(id);
+      const view = await world.system.getPayment(id);
       expect(view).toMatchObject({ status: "requires_payment" });
       expect(world.sandbox.payments()).toHaveLength(1);
 
       // The client's retry of the same key now gets the finished answer.
-      const retry = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+      const retry = await world.system.createPayment(cart(), { idempotencyKey: "k" });
       expect(retry).toMatchObject({ replayed: true, body: { id, status: "requires_payment" } });
 
       await world.sandbox.pay(referenceOf(view));
       await world.deliver();
       await world.work();
-      expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+      expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
       expect(world.sandbox.payments()).toHaveLength(1);
-      expect(Number((await world.store.knex("settlekit_checkouts").count({ n: "*" }))[0]?.n)).toBe(1);
+      expect(Number((await world.store.knex("settlekit_payments").count({ n: "*" }))[0]?.n)).toBe(1);
       expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
       const totals = (await world.store.ledger.listBalances()).reduce((sum, b) => sum + b.balance, 0n);
       expect(totals).toBe(0n);
@@ -76,7 +76,7 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
 
   it("a webhook whose handler crashed after committing is redelivered and changes nothing twice", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     const dying = createPaymentSystem({
       ...world.system.deps.options,
       store: crashing(world.store, 1, "after"),
@@ -89,7 +89,7 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
     ).rejects.toBeInstanceOf(Crash);
     world.sandbox.faults.releaseWebhooks();
     await world.deliver();
-    expect(await world.system.getCheckout(String(created.body.id))).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(String(created.body.id))).toMatchObject({ status: "succeeded" });
     expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(1);
   });
 
@@ -111,9 +111,9 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
       store: crashing(world.store, at, when),
     });
     const lifecycle = async (system: typeof dying, deliverHeld: boolean) => {
-      const created = await system.createCheckout(cart(), { idempotencyKey: "checkout-1" });
+      const created = await system.createPayment(cart(), { idempotencyKey: "payment-1" });
       const id = String(created.body.id);
-      let view = await system.getCheckout(id);
+      let view = await system.getPayment(id);
       if (view.status === "requires_payment") await world.sandbox.pay(referenceOf(view));
       if (deliverHeld) {
         for (const event of world.sandbox.events()) {
@@ -121,7 +121,7 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
         }
       }
       await runWorkerPass(system, "w");
-      view = await system.getCheckout(id);
+      view = await system.getPayment(id);
       const [order] = view.orders as { id: string }[];
       await system.refund({ paymentOrderId: order!.id, amount: 1_000n }, { idempotencyKey: "refund-1" });
       return id;
@@ -141,13 +141,13 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
     world.clock.advance(61_000);
     await world.work();
 
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "partially_refunded",
       refunded_amount: "1000",
     });
     expect(world.sandbox.payments()).toHaveLength(1);
     expect(world.sandbox.refunds()).toHaveLength(1);
-    expect(Number((await world.store.knex("settlekit_checkouts").count({ n: "*" }))[0]?.n)).toBe(1);
+    expect(Number((await world.store.knex("settlekit_payments").count({ n: "*" }))[0]?.n)).toBe(1);
     expect(Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]?.n)).toBe(2);
     const totals = (await world.store.ledger.listBalances()).reduce((sum, b) => sum + b.balance, 0n);
     expect(totals).toBe(0n);

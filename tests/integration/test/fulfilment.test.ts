@@ -14,18 +14,18 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
   const journalCount = async () =>
     Number((await world.store.knex("settlekit_journals").count({ n: "*" }))[0]!.n);
 
-  /** A paid two-seller checkout (S1 100.00, S2 23.45); returns its orders' ids. */
-  async function paidCheckout(): Promise<{ checkoutId: string; s1: string; s2: string }> {
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: `click-${Math.random()}` });
+  /** A paid two-seller payment (S1 100.00, S2 23.45); returns its orders' ids. */
+  async function paidPayment(): Promise<{ paymentId: string; s1: string; s2: string }> {
+    const created = await world.system.createPayment(cart(), { idempotencyKey: `click-${Math.random()}` });
     await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
     await world.deliver();
     const orders = created.body.orders as { id: string }[];
-    return { checkoutId: String(created.body.id), s1: orders[0]!.id, s2: orders[1]!.id };
+    return { paymentId: String(created.body.id), s1: orders[0]!.id, s2: orders[1]!.id };
   }
 
   it("moves the seller's share to available less commission and logistics, once", async () => {
     world = await makeWorld(dialect, { fees });
-    const { checkoutId, s1 } = await paidCheckout();
+    const { paymentId, s1 } = await paidPayment();
     expect(await world.system.sellerWallet("S1")).toEqual({
       object: "wallet",
       seller_id: "S1",
@@ -60,11 +60,8 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
     expect(await world.system.listSellerOrders("S1", { statuses: ["succeeded"] })).toMatchObject({
       data: [],
     });
-    const checkout = await world.system.getCheckout(checkoutId);
-    expect((checkout.orders as { status: string }[]).map((o) => o.status)).toEqual([
-      "fulfilled",
-      "succeeded",
-    ]);
+    const payment = await world.system.getPayment(paymentId);
+    expect((payment.orders as { status: string }[]).map((o) => o.status)).toEqual(["fulfilled", "succeeded"]);
     const events = await world.store.knex("settlekit_outbox").where({ type: "order.fulfilled" });
     expect(events).toHaveLength(1);
     const payload = events[0].payload; // json on Postgres (parsed by pg), text on SQLite
@@ -79,7 +76,7 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
 
   it("charges fees on what is left after an earlier refund, and claws a later refund back from available", async () => {
     world = await makeWorld(dialect, { fees });
-    const { s1 } = await paidCheckout();
+    const { s1 } = await paidPayment();
     await world.system.refund({ paymentOrderId: s1, amount: 1_000n }, { idempotencyKey: "r-before" });
     await world.system.fulfilOrder({ paymentOrderId: s1 });
     // Base 9 000: commission 900, logistics 500, net 7 600.
@@ -96,12 +93,12 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
 
   it("refuses unpaid and fully refunded orders and hides other sellers' orders, changing nothing", async () => {
     world = await makeWorld(dialect, { fees });
-    const unpaid = await world.system.createCheckout(cart(), { idempotencyKey: "unpaid" });
+    const unpaid = await world.system.createPayment(cart(), { idempotencyKey: "unpaid" });
     const unpaidOrder = (unpaid.body.orders as { id: string }[])[0]!.id;
     await expect(world.system.fulfilOrder({ paymentOrderId: unpaidOrder })).rejects.toMatchObject({
       code: "INVALID_STATE_TRANSITION",
     });
-    const { s1, s2 } = await paidCheckout();
+    const { s1, s2 } = await paidPayment();
     await expect(world.system.fulfilOrder({ paymentOrderId: s1 }, { sellerId: "S2" })).rejects.toMatchObject({
       code: "NOT_FOUND",
       param: "payment_order_id",
@@ -121,7 +118,7 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
 
   it("gives the seller everything without a fee policy", async () => {
     world = await makeWorld(dialect);
-    const { s2 } = await paidCheckout();
+    const { s2 } = await paidPayment();
     await world.system.fulfilOrder({ paymentOrderId: s2 });
     expect(await world.system.sellerWallet("S2")).toMatchObject({
       balances: [{ currency: "USD", pending: "0", available: "2345" }],

@@ -115,7 +115,7 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
   it("a live request keeps its key past the lease by renewing it while the PSP works", async () => {
     world = await makeLeaseWorld(dialect, { idempotencyLockMs: 15_000, idempotencyHeartbeatMs: 10 });
     world.psp.hold();
-    const pending = world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const pending = world.system.createPayment(cart(), { idempotencyKey: "k" });
     await expect.poll(() => world!.psp.calls.length, POLL).toBe(1); // in phase 2
     world.clock.advance(16_000); // the first lease has run out
     const now = world.clock.now();
@@ -125,7 +125,7 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
 
     // Recovery finds no stalled key: the holder is alive. The client's retry is still in use.
     expect((await world.work()).recovered).toBe(0);
-    await expect(world.system.createCheckout(cart(), { idempotencyKey: "k" })).rejects.toMatchObject({
+    await expect(world.system.createPayment(cart(), { idempotencyKey: "k" })).rejects.toMatchObject({
       code: "IDEMPOTENCY_KEY_IN_USE",
     });
     world.psp.release();
@@ -141,7 +141,7 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
     // Renewals far apart: the holder stalls past its lease (a long GC pause, a frozen VM).
     world = await makeLeaseWorld(dialect, { idempotencyLockMs: 15_000, idempotencyHeartbeatMs: 14_999 });
     world.psp.hold();
-    const pending = world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const pending = world.system.createPayment(cart(), { idempotencyKey: "k" });
     const outcome = pending.then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
@@ -154,7 +154,7 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
 
     const stored = await keyRow(world);
     expect(stored).toMatchObject({ recoveryPoint: "finished", lockedBy: null, response: { status: 201 } });
-    const replay = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const replay = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     expect(replay).toMatchObject({ replayed: true, body: { status: "requires_payment" } });
     // Both runs used the same PSP key, so the PSP registered the payment once.
     expect(new Set(world.psp.calls.map((c) => c.idempotencyKey)).size).toBe(1);
@@ -164,14 +164,14 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
   it("a PSP that never answers times out (pspTimeoutMs): 202, then a job registers under the same PSP key", async () => {
     world = await makeLeaseWorld(dialect, { pspTimeoutMs: 50 });
     world.psp.hold();
-    const first = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const first = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     expect(first).toMatchObject({ status: 202, body: { status: "created" } });
     expect(await keyRow(world)).toMatchObject({ recoveryPoint: "finished", lockedBy: null });
 
     world.psp.release();
     world.clock.advance(2_000); // the registration job's first retry is due
     await world.work();
-    const view = await world.system.getCheckout(String(first.body.id));
+    const view = await world.system.getPayment(String(first.body.id));
     expect(view).toMatchObject({ status: "requires_payment" });
     expect(world.psp.calls.map((c) => c.idempotencyKey)).toEqual([
       world.psp.calls[0]!.idempotencyKey,
@@ -180,12 +180,12 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
     expect(world.sandbox.payments()).toHaveLength(1);
   });
 
-  /** A paid two-order checkout; returns its first order's id. */
+  /** A paid two-order payment; returns its first order's id. */
   async function paidOrder(current: LeaseWorld): Promise<string> {
-    const created = await current.system.createCheckout(cart(), { idempotencyKey: "pay" });
+    const created = await current.system.createPayment(cart(), { idempotencyKey: "pay" });
     await current.sandbox.pay(referenceOf(created.body));
     await current.deliver();
-    const view = await current.system.getCheckout(String(created.body.id));
+    const view = await current.system.getPayment(String(created.body.id));
     expect(view).toMatchObject({ status: "succeeded" });
     return String((view.orders as { id: string }[])[0]!.id);
   }
@@ -195,11 +195,11 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
 
   it("a retry the PSP refuses for good stores the refusal on its key: the key replays it and recovery leaves it", async () => {
     world = await makeLeaseWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "pay" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "pay" });
     await world.sandbox.pay(referenceOf(created.body), { card: "4000 0000 0000 0002" });
     await world.deliver();
     const id = String(created.body.id);
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "failed" });
 
     world.psp.rejectNext();
     const retry = () => world!.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "again" });
@@ -209,7 +209,7 @@ describe.each(DIALECTS)("idempotency leases on %s", (dialect) => {
     expect((await world.work()).recovered).toBe(0); // nothing left to re-drive
     await expect(retry()).rejects.toMatchObject({ code: "PSP_REQUEST_REJECTED", param: "amount" });
     expect(world.psp.calls).toHaveLength(calls); // the replay asked the PSP nothing
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "failed" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "failed" });
     // A new key is a new try, which the PSP now accepts.
     const fresh = await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "again-2" });
     expect(fresh).toMatchObject({ status: "requires_payment" });
@@ -283,20 +283,20 @@ describe("lease options", () => {
     const options = { store: {} as never, providers: [sandbox] };
     expect(createPaymentSystem(options).deps.settings).toEqual({
       idempotencyTtlMs: 86_400_000,
-      checkoutTtlMs: 86_400_000,
+      paymentTtlMs: 86_400_000,
       registrationMaxAttempts: 8,
       notificationMaxAttempts: 10,
       deferredWebhookTtlMs: 3_600_000,
       sweepAfterMs: 900_000,
     });
     expect(
-      createPaymentSystem({ ...options, checkoutTtlMs: 60_000, registrationMaxAttempts: 3 }).deps.settings,
+      createPaymentSystem({ ...options, paymentTtlMs: 60_000, registrationMaxAttempts: 3 }).deps.settings,
     ).toMatchObject({
-      checkoutTtlMs: 60_000,
+      paymentTtlMs: 60_000,
       registrationMaxAttempts: 3,
     });
     for (const [param, value] of [
-      ["checkoutTtlMs", 0],
+      ["paymentTtlMs", 0],
       ["sweepAfterMs", -1],
       ["deferredWebhookTtlMs", Number.NaN],
       ["idempotencyTtlMs", Number.POSITIVE_INFINITY],
@@ -358,14 +358,14 @@ describe("a host killed with SIGKILL in phase 2 (SQLite file)", () => {
       });
       const system = createPaymentSystem({ store, providers: [sandbox], clock });
       const row = async () =>
-        (await knex("settlekit_checkouts").select("id", "status"))[0] as { id: string; status: string };
+        (await knex("settlekit_payments").select("id", "status"))[0] as { id: string; status: string };
       expect(await row()).toMatchObject({ status: "created" });
 
       // The dead process's lease is short (the real mechanism, written by the child) and still live.
       const key = await store.transaction((tx) => tx.idempotencyKeys.get("buyer:B1", "k"));
-      expect(key).toMatchObject({ recoveryPoint: "checkout_created" });
+      expect(key).toMatchObject({ recoveryPoint: "payment_created" });
       expect(key!.lockedUntil!.getTime() - killedAt).toBeLessThanOrEqual(15_000);
-      await expect(system.createCheckout(cart(), { idempotencyKey: "k" })).rejects.toMatchObject({
+      await expect(system.createPayment(cart(), { idempotencyKey: "k" })).rejects.toMatchObject({
         code: "IDEMPOTENCY_KEY_IN_USE",
       });
       expect((await runWorkerPass(system, "w")).recovered).toBe(0);
@@ -378,7 +378,7 @@ describe("a host killed with SIGKILL in phase 2 (SQLite file)", () => {
       expect(status).toBe("requires_payment");
       expect(sandbox.payments()).toHaveLength(1);
 
-      const replay = await system.createCheckout(cart(), { idempotencyKey: "k" });
+      const replay = await system.createPayment(cart(), { idempotencyKey: "k" });
       expect(replay).toMatchObject({ status: 201, replayed: true, body: { id, status: "requires_payment" } });
       sandbox.close();
     } finally {

@@ -10,11 +10,11 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
   afterEach(async () => world?.close());
 
   const balances = () => balancesOf(world);
-  const outboxTypes = (checkoutId: string) => outboxTypesOf(world, checkoutId);
+  const outboxTypes = (paymentId: string) => outboxTypesOf(world, paymentId);
 
   it("card success for two sellers: a Checkout Session, then state, ledger, outbox and the email", async () => {
     world = await makeStripeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     expect(created.body).toMatchObject({
       status: "requires_payment",
       next_action: { type: "redirect_to_psp" },
@@ -25,13 +25,13 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     expect(world.fake.requests[0]).toMatchObject({
       path: "/v1/checkout/sessions",
       idempotencyKey: `${id}:register:1`,
-      form: { client_reference_id: id, metadata: { cart: "cart-1", settlekit_checkout_id: id } },
+      form: { client_reference_id: id, metadata: { cart: "cart-1", settlekit_payment_id: id } },
     });
 
     world.fake.pay(session, "succeeded");
     await world.deliver();
     expect(world.webhookStatuses).toEqual([200, 200, 200]);
-    const view = await world.system.getCheckout(id, { buyerId: "B1" });
+    const view = await world.system.getPayment(id, { buyerId: "B1" });
     expect(view).toMatchObject({ status: "succeeded", failure_reason: null });
     expect((view.orders as { status: string }[]).map((o) => o.status)).toEqual(["succeeded", "succeeded"]);
     expect(await balances()).toEqual({
@@ -39,12 +39,12 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
       "seller:S1:pending USD": -10_000n,
       "seller:S2:pending USD": -2_345n,
     });
-    expect(await outboxTypes(id)).toEqual(["checkout.created", "checkout.registered", "payment.succeeded"]);
+    expect(await outboxTypes(id)).toEqual(["payment.created", "payment.registered", "payment.succeeded"]);
     await world.work();
     expect(world.notifications).toEqual([
       expect.objectContaining({
         kind: "payment_succeeded",
-        checkoutId: id,
+        paymentId: id,
         amount: 12_345n,
         estimatedDeliveryAt: DELIVERY,
       }),
@@ -58,11 +58,11 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     "a %s card fails with Stripe's decline code; the buyer retries on a new session and pays",
     async (outcome, reason) => {
       world = await makeStripeWorld(dialect);
-      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
       const id = String(created.body.id);
       world.fake.pay(referenceOf(created.body), outcome);
       await world.deliver();
-      expect(await world.system.getCheckout(id)).toMatchObject({
+      expect(await world.system.getPayment(id)).toMatchObject({
         status: "failed",
         failure_reason: reason,
       });
@@ -72,14 +72,14 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
       expect(referenceOf(retried)).not.toBe(referenceOf(created.body));
       world.fake.pay(referenceOf(retried), "succeeded");
       await world.deliver();
-      expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", failure_reason: null });
+      expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded", failure_reason: null });
       expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 12_345n });
     },
   );
 
   it("bank transfer: processing while the money travels, then succeeded; duplicates change nothing", async () => {
     world = await makeStripeWorld(dialect);
-    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
+    const created = await world.system.createPayment(cart({ method: "bank_transfer" }), {
       idempotencyKey: "k",
     });
     const id = String(created.body.id);
@@ -90,13 +90,13 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     world.fake.pay(referenceOf(created.body), "processing");
     const processing = world.fake.drainWebhooks();
     for (const webhook of [...processing, ...processing]) await world.system.handleWebhook("stripe", webhook);
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "processing" });
     world.fake.settle(referenceOf(created.body));
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await outboxTypes(id)).toEqual([
-      "checkout.created",
-      "checkout.registered",
+      "payment.created",
+      "payment.registered",
       "payment.processing",
       "payment.succeeded",
     ]);
@@ -110,7 +110,7 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     "a signed checkout.session.completed reporting %s goes to review: no seller credit, no journal",
     async (_label, change, reason, reportedAmount, reportedCurrency) => {
       world = await makeStripeWorld(dialect);
-      const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+      const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
       const id = String(created.body.id);
       world.fake.pay(referenceOf(created.body), "succeeded");
       const webhooks = world.fake.drainWebhooks();
@@ -126,7 +126,7 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
       for (const webhook of webhooks.filter((w) => w !== completed)) {
         await world.system.handleWebhook("stripe", webhook);
       }
-      const view = await world.system.getCheckout(id, { buyerId: "B1" });
+      const view = await world.system.getPayment(id, { buyerId: "B1" });
       expect(view).toMatchObject({
         status: "requires_review",
         next_action: { type: "wait" },
@@ -135,8 +135,8 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
       expect((view.orders as { status: string }[]).map((o) => o.status)).toEqual(["pending", "pending"]);
       expect(await balances()).toEqual({});
       expect(await outboxTypes(id)).toEqual([
-        "checkout.created",
-        "checkout.registered",
+        "payment.created",
+        "payment.registered",
         "payment.review_required",
       ]);
     },
@@ -144,7 +144,7 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
 
   it("order descriptions reach Stripe as the line items' names", async () => {
     world = await makeStripeWorld(dialect);
-    await world.system.createCheckout(
+    await world.system.createPayment(
       cart({
         orders: [
           { sellerId: "S1", amount: 10_000n, description: "Cast-iron teapot, 1 l" },
@@ -164,19 +164,19 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
 
   it("a lost webhook is made good by the sweeper polling the session", async () => {
     world = await makeStripeWorld(dialect, { sweepAfterMs: 60_000 });
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     world.fake.pay(referenceOf(created.body), "succeeded");
     world.fake.drainWebhooks(); // never delivered
     world.clock.advance(120_000);
     const pass = await world.work();
     expect(pass.sweep).toMatchObject({ polled: 1 });
-    expect(await world.system.getCheckout(String(created.body.id))).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(String(created.body.id))).toMatchObject({ status: "succeeded" });
     expect(await balances()).toMatchObject({ "psp:stripe:receivable USD": 12_345n });
   });
 
   it("partial refund, then the rest, never more than captured; Stripe holds the same refunds", async () => {
     world = await makeStripeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     const id = String(created.body.id);
     world.fake.pay(referenceOf(created.body), "succeeded");
     await world.deliver();
@@ -192,7 +192,7 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     await world.system.refund({ paymentOrderId: first!.id }, { idempotencyKey: "r3" });
     await world.deliver(); // refund.created / charge.refunded: already applied, acknowledged
     expect(world.webhookStatuses.every((s) => s === 200)).toBe(true);
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "partially_refunded",
       refunded_amount: "10000",
     });
@@ -208,17 +208,17 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     world = await makeStripeWorld(dialect);
     const ids: string[] = [];
     for (const [i, amount] of [12_345n, 5_000n].entries()) {
-      const created = await world.system.createCheckout(cart({ orders: [{ sellerId: "S1", amount }] }), {
+      const created = await world.system.createPayment(cart({ orders: [{ sellerId: "S1", amount }] }), {
         idempotencyKey: `k${i}`,
       });
       ids.push(String(created.body.id));
       world.fake.pay(referenceOf(created.body), "succeeded");
     }
-    const declined = await world.system.createCheckout(cart({ buyerId: "B9" }), { idempotencyKey: "kd" });
+    const declined = await world.system.createPayment(cart({ buyerId: "B9" }), { idempotencyKey: "kd" });
     world.fake.pay(referenceOf(declined.body), "declined");
     await world.deliver();
     const orderOf = async (id: string) =>
-      ((await world.system.getCheckout(id)).orders as { id: string }[])[0]!.id;
+      ((await world.system.getPayment(id)).orders as { id: string }[])[0]!.id;
     await world.system.refund(
       { paymentOrderId: await orderOf(ids[0]!), amount: 2_345n },
       { idempotencyKey: "r" },
@@ -229,11 +229,11 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
       world.fake.reportCsv(payout.id, (c) => stripeExponent(c.toUpperCase())),
     );
 
-    // Every charge is a succeeded checkout of the same amount; every refund one settlekit made.
+    // Every charge is a succeeded payment of the same amount; every refund one settlekit made.
     const charges = report.filter((r) => r.type === "charge");
-    expect(charges.map((r) => r.checkoutId).sort()).toEqual([...ids].sort());
+    expect(charges.map((r) => r.paymentId).sort()).toEqual([...ids].sort());
     for (const charge of charges) {
-      expect(await world.system.getCheckout(charge.checkoutId!)).toMatchObject({
+      expect(await world.system.getPayment(charge.paymentId!)).toMatchObject({
         status: expect.stringMatching(/succeeded|refunded/),
         amount: String(charge.amount),
       });
@@ -259,7 +259,7 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
 
   async function paidWithFees(): Promise<{ id: string; s1: string }> {
     world = await makeStripeWorld(dialect, { fees });
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     world.fake.pay(referenceOf(created.body), "succeeded");
     await world.deliver();
     const [s1] = created.body.orders as { id: string }[];
@@ -321,14 +321,14 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     world.fake.settleRefund(stripeRefund!.id, "failed", "expired_or_canceled_card");
     await world.deliver();
     expect(world.webhookStatuses.every((s) => s === 200)).toBe(true);
-    expect(await world.system.getCheckout(id, { buyerId: "B1" })).toMatchObject({
+    expect(await world.system.getPayment(id, { buyerId: "B1" })).toMatchObject({
       status: "succeeded",
       refunded_amount: "0",
       orders: [{ refund_status: "none", refunded_amount: "0" }, { refund_status: "none" }],
     });
     // Both of Stripe's events for the failure: one reversal, one operator event with the reason.
     expect((await outboxTypes(id)).filter((t) => t === "refund.failed")).toHaveLength(1);
-    const events = await world.system.listCheckoutEvents(id);
+    const events = await world.system.listPaymentEvents(id);
     expect(
       (events.data as { type: string; data: object }[]).find((e) => e.type === "refund.failed")?.data,
     ).toMatchObject({
@@ -344,7 +344,7 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
   describe("disputes", () => {
     async function paid(options: Parameters<typeof makeStripeWorld>[1] = {}) {
       world = await makeStripeWorld(dialect, options);
-      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
       const session = referenceOf(created.body);
       world.fake.pay(session, "succeeded");
       await world.deliver();
@@ -451,12 +451,12 @@ describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %
   afterEach(async () => world?.close());
 
   const balances = () => balancesOf(world);
-  const outboxTypes = (checkoutId: string) => outboxTypesOf(world, checkoutId);
+  const outboxTypes = (paymentId: string) => outboxTypesOf(world, paymentId);
   const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
 
   async function paid(options: Parameters<typeof makeStripeWorld>[1] = {}) {
     world = await makeStripeWorld(dialect, options);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const session = referenceOf(created.body);
     world.fake.pay(session, "succeeded");
     await world.deliver();
@@ -474,7 +474,7 @@ describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %
   }
 
   const refundsOf = async (id: string) =>
-    ((await world.system.getCheckout(id)).refunds as Record<string, string>[]).map((r) =>
+    ((await world.system.getPayment(id)).refunds as Record<string, string>[]).map((r) =>
       [r.payment_order_id, r.amount, r.status, r.origin].join(" "),
     );
 
@@ -488,7 +488,7 @@ describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %
     const made = world.fake.dashboardRefund(session);
     await world.deliver();
     expect(world.webhookStatuses.every((s) => s === 200)).toBe(true);
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "refunded",
       refunded_amount: "12345",
     });
@@ -617,9 +617,9 @@ describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %
 
   it("a Dashboard refund of a payment settlekit never registered stays deferred", async () => {
     world = await makeStripeWorld(dialect);
-    // Registered at Stripe directly, not through settlekit: no checkout knows the session.
+    // Registered at Stripe directly, not through settlekit: no payment knows the session.
     const { pspReference } = await world.provider.createHostedPayment({
-      checkoutId: "chk_elsewhere",
+      paymentId: "chk_elsewhere",
       amount: 500n,
       currency: "USD",
       method: "card",

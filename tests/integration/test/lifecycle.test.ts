@@ -17,11 +17,11 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
   afterEach(async () => world?.close());
 
   const balances = () => balancesOf(world);
-  const outboxTypes = (checkoutId: string) => outboxTypesOf(world, checkoutId);
+  const outboxTypes = (paymentId: string) => outboxTypesOf(world, paymentId);
 
   it("card success for two sellers: state, ledger, outbox and the buyer email", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       status: "requires_payment",
@@ -39,7 +39,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
     await world.deliver();
 
-    const view = await world.system.getCheckout(id, { buyerId: "B1" });
+    const view = await world.system.getPayment(id, { buyerId: "B1" });
     expect(view).toMatchObject({
       status: "succeeded",
       next_action: { type: "none" },
@@ -54,25 +54,25 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
       "seller:S1:pending USD": -10_000n,
       "seller:S2:pending USD": -2_345n,
     });
-    expect(await outboxTypes(id)).toEqual(["checkout.created", "checkout.registered", "payment.succeeded"]);
+    expect(await outboxTypes(id)).toEqual(["payment.created", "payment.registered", "payment.succeeded"]);
 
     await world.work();
     expect(world.published.map((e) => e.type)).toEqual([
-      "checkout.created",
-      "checkout.registered",
+      "payment.created",
+      "payment.registered",
       "payment.succeeded",
     ]);
     expect(world.notifications).toEqual([
       expect.objectContaining({
         kind: "payment_succeeded",
-        checkoutId: id,
+        paymentId: id,
         buyerId: "B1",
         amount: 12_345n,
         currency: "USD",
         estimatedDeliveryAt: DELIVERY,
       }),
     ]);
-    await expect(world.system.getCheckout(id, { buyerId: "B2" })).rejects.toMatchObject({
+    await expect(world.system.getPayment(id, { buyerId: "B2" })).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
   });
@@ -82,11 +82,11 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     ["4000 0000 0000 9995", "insufficient_funds"],
   ])("a declined card (%s) fails with %s, posts nothing, and the buyer can retry", async (card, reason) => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     await world.sandbox.pay(referenceOf(created.body), { card });
     await world.deliver();
-    const failed = await world.system.getCheckout(id);
+    const failed = await world.system.getPayment(id);
     expect(failed).toMatchObject({
       status: "failed",
       failure_reason: reason,
@@ -100,7 +100,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     expect(referenceOf(retried)).not.toBe(referenceOf(created.body));
     await world.sandbox.pay(referenceOf(retried));
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await balances()).toMatchObject({ "psp:sandbox:receivable USD": 12_345n });
     await world.work();
     expect(world.notifications.map((n) => n.kind)).toEqual(["payment_failed", "payment_succeeded"]);
@@ -108,23 +108,23 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
 
   it("bank transfer: processing is visible with instructions, then it settles", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart({ method: "bank_transfer" }), {
+    const created = await world.system.createPayment(cart({ method: "bank_transfer" }), {
       idempotencyKey: "k",
     });
     const id = String(created.body.id);
     await world.sandbox.pay(referenceOf(created.body), { method: "bank_transfer" });
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "processing",
       next_action: { type: "wait", message: expect.stringContaining("bank transfer") },
     });
     expect(await balances()).toEqual({});
     world.clock.advance(30_000);
     await world.sandbox.tick();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await outboxTypes(id)).toEqual([
-      "checkout.created",
-      "checkout.registered",
+      "payment.created",
+      "payment.registered",
       "payment.processing",
       "payment.succeeded",
     ]);
@@ -134,7 +134,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
 
   it("partial refund, then the rest, never more than captured", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     const id = String(created.body.id);
     await world.sandbox.pay(referenceOf(created.body));
     await world.deliver();
@@ -150,7 +150,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
       { idempotencyKey: "r1" },
     );
     expect(again).toEqual(partial);
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "partially_refunded",
       refunded_amount: "1000",
       orders: [{ refund_status: "partially_refunded", refunded_amount: "1000" }, { refund_status: "none" }],
@@ -174,7 +174,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
 
   it("order descriptions are kept and reach the PSP's hosted page lines", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(
+    const created = await world.system.createPayment(
       cart({
         orders: [
           { sellerId: "S1", amount: 10_000n, description: "Cast-iron teapot, 1 l" },
@@ -185,7 +185,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     );
     const lines = world.sandbox.payment(referenceOf(created.body))?.orders;
     expect(lines?.map((o) => o.description)).toEqual(["Cast-iron teapot, 1 l", undefined]);
-    const view = await world.system.getCheckout(String(created.body.id));
+    const view = await world.system.getPayment(String(created.body.id));
     expect((view.orders as { description: unknown }[]).map((o) => o.description)).toEqual([
       "Cast-iron teapot, 1 l",
       null,
@@ -193,11 +193,11 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
   });
 
   /**
-   * The sandbox's own `payment.succeeded` for the checkout, held back (dropped), with `change`
+   * The sandbox's own `payment.succeeded` for the payment, held back (dropped), with `change`
    * merged into its payment and signed again with the real secret: a correctly signed report.
    */
   async function paidButReported(change: Readonly<Record<string, string>>) {
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     world.sandbox.faults.dropNextWebhook();
     await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
@@ -228,7 +228,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     async (_label, change, reason, reportedAmount, reportedCurrency) => {
       world = await makeWorld(dialect);
       const { id, genuine } = await paidButReported(change);
-      const view = await world.system.getCheckout(id, { buyerId: "B1" });
+      const view = await world.system.getPayment(id, { buyerId: "B1" });
       expect(view).toMatchObject({
         status: "requires_review",
         next_action: { type: "wait", message: expect.stringMatching(/checking your payment/) },
@@ -239,14 +239,14 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
       const [journals] = await world.store.knex("settlekit_journals").count({ n: "*" });
       expect(Number(journals?.n)).toBe(0);
       expect(await outboxTypes(id)).toEqual([
-        "checkout.created",
-        "checkout.registered",
+        "payment.created",
+        "payment.registered",
         "payment.review_required",
       ]);
       await world.work();
       const alert = world.published.find((e) => e.type === "payment.review_required");
       expect(alert?.payload).toMatchObject({
-        checkout_id: id,
+        payment_id: id,
         status: "requires_review",
         review: {
           reason,
@@ -260,7 +260,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
 
       // The genuine report arriving late does not lift the review: it is kept, flagged.
       await world.system.handleWebhook("sandbox", { rawBody: genuine.rawBody, headers: genuine.headers });
-      expect(await world.system.getCheckout(id)).toMatchObject({ status: "requires_review" });
+      expect(await world.system.getPayment(id)).toMatchObject({ status: "requires_review" });
       const stored = await world.store
         .knex("settlekit_webhook_events")
         .where({ event_id: genuine.id })
@@ -270,7 +270,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
       // A sweep leaves it alone too (the PSP would report the real amount again).
       world.clock.advance(16 * 60_000);
       expect((await world.work()).sweep).toMatchObject({ polled: 0, changed: 0 });
-      expect(await world.system.getCheckout(id)).toMatchObject({ status: "requires_review" });
+      expect(await world.system.getPayment(id)).toMatchObject({ status: "requires_review" });
     },
   );
 
@@ -285,8 +285,8 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
       "seller:S2:pending USD": -2_345n,
     });
     expect(await outboxTypes(id)).toEqual([
-      "checkout.created",
-      "checkout.registered",
+      "payment.created",
+      "payment.registered",
       "payment.review_required",
       "payment.succeeded",
     ]);
@@ -311,7 +311,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
 
   it("a polled success with another amount goes to review (the sweeper checks the money too)", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     world.sandbox.faults.dropNextWebhook();
     await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
@@ -326,7 +326,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     });
     world.clock.advance(15 * 60_000 + 1);
     expect((await world.work()).sweep).toMatchObject({ polled: 1, changed: 1 });
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "requires_review",
       review: { reason: "amount_mismatch", reported_amount: "1", reported_currency: "USD" },
     });
@@ -339,10 +339,10 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
   /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
   const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
 
-  /** A paid two-seller checkout (S1 100.00, S2 23.45) on a world with fees. */
+  /** A paid two-seller payment (S1 100.00, S2 23.45) on a world with fees. */
   async function paidWithFees(): Promise<{ id: string; s1: string }> {
     world = await makeWorld(dialect, { fees });
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
     await world.deliver();
     const [s1] = created.body.orders as { id: string }[];
@@ -398,7 +398,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     });
     world.sandbox.faults.settleHeldRefunds("failed");
     await world.deliver();
-    const view = await world.system.getCheckout(id, { buyerId: "B1" });
+    const view = await world.system.getPayment(id, { buyerId: "B1" });
     expect(view).toMatchObject({ status: "succeeded", refunded_amount: "0" });
     expect(await outboxTypes(id)).toContain("refund.failed");
     expect(await world.system.fulfilOrder({ paymentOrderId: s1 })).toMatchObject({
@@ -431,13 +431,13 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
       // The bank sends the refund back: the sandbox reports `refund.failed` after `refund.succeeded`.
       world.sandbox.faults.failRefundAfterSuccess(world.sandbox.refunds()[0]!.refundReference);
       await world.deliver();
-      const view = await world.system.getCheckout(id, { buyerId: "B1" });
+      const view = await world.system.getPayment(id, { buyerId: "B1" });
       expect(view).toMatchObject({
         status: "succeeded",
         refunded_amount: "0",
         orders: [{ refund_status: "none", refunded_amount: "0" }, { refund_status: "none" }],
       });
-      const events = await world.system.listCheckoutEvents(id, { buyerId: "B1" });
+      const events = await world.system.listPaymentEvents(id, { buyerId: "B1" });
       const failed = (events.data as { type: string; data: Record<string, unknown> }[]).filter(
         (e) => e.type === "refund.failed",
       );
@@ -487,7 +487,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     const { id, s1 } = await paidWithFees();
     await world.system.fulfilOrder({ paymentOrderId: s1 });
     const fulfilledIn = async (query: { buyerId?: string }) =>
-      ((await world.system.listCheckoutEvents(id, query)).data as { type: string; data: object }[]).find(
+      ((await world.system.listPaymentEvents(id, query)).data as { type: string; data: object }[]).find(
         (e) => e.type === "order.fulfilled",
       )!.data;
     const operator = await fulfilledIn({});
@@ -498,10 +498,10 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
   });
 
   describe("disputes", () => {
-    /** A paid two-seller cart (S1 100.00, S2 23.45): its checkout id, S1's order and its PSP reference. */
+    /** A paid two-seller cart (S1 100.00, S2 23.45): its payment id, S1's order and its PSP reference. */
     async function paidCart(options: Parameters<typeof makeWorld>[1] = {}) {
       world = await makeWorld(dialect, options);
-      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
       const reference = referenceOf(created.body);
       await world.sandbox.pay(reference);
       await world.deliver();
@@ -550,7 +550,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
         data: [
           {
             object: "dispute",
-            checkout_id: id,
+            payment_id: id,
             psp: "sandbox",
             psp_dispute_reference: opened.disputeReference,
             psp_reference: reference,
@@ -655,7 +655,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
 
     it("duplicated and reordered events (the dispute before its payment) end as if in order, once", async () => {
       world = await makeWorld(dialect);
-      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
       const id = String(created.body.id);
       world.sandbox.faults.disputeNextPayments(1);
       world.sandbox.faults.holdWebhooks();
@@ -746,14 +746,14 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
   afterEach(async () => world?.close());
 
   const balances = () => balancesOf(world);
-  const outboxTypes = (checkoutId: string) => outboxTypesOf(world, checkoutId);
+  const outboxTypes = (paymentId: string) => outboxTypesOf(world, paymentId);
   /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
   const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
 
   /** A paid two-seller payment (S1 100.00, S2 23.45). */
   async function paid(options: Parameters<typeof makeWorld>[1] = {}) {
     world = await makeWorld(dialect, options);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const pspReference = referenceOf(created.body);
     await world.sandbox.pay(pspReference, { card: "4242 4242 4242 4242" });
     await world.deliver();
@@ -772,7 +772,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
   }
 
   const refundsOf = async (id: string) =>
-    (await world.system.getCheckout(id)).refunds as {
+    (await world.system.getPayment(id)).refunds as {
       payment_order_id: string;
       amount: string;
       status: string;
@@ -823,7 +823,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     const { id, pspReference, s1, s2 } = await paid();
     const made = await world.sandbox.refundFromDashboard(pspReference);
     await world.deliver();
-    const view = await world.system.getCheckout(id, { buyerId: "B1" });
+    const view = await world.system.getPayment(id, { buyerId: "B1" });
     expect(view).toMatchObject({
       status: "refunded",
       refunded_amount: "12345",
@@ -859,7 +859,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     await world.work();
     const external = world.published.find((e) => e.type === "refund.external");
     expect(external?.payload).toMatchObject({
-      checkout_id: id,
+      payment_id: id,
       psp: "sandbox",
       psp_reference: pspReference,
       psp_refund_reference: made.refundReference,
@@ -883,7 +883,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     const { id, pspReference, s1, s2 } = await paid();
     await world.sandbox.refundFromDashboard(pspReference, 1_000n);
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "partially_refunded",
       refunded_amount: "1000",
       orders: [
@@ -914,7 +914,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     await world.system.fulfilOrder({ paymentOrderId: s1 });
     await world.sandbox.refundFromDashboard(pspReference, 1_000n);
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "partially_refunded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "partially_refunded" });
     expect(await balances()).toEqual({
       "psp:sandbox:receivable USD": 11_345n,
       "seller:S1:pending USD": 0n,
@@ -928,7 +928,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     expect(journals).toHaveLength(2);
     await expectBalanced();
     // The unfulfilled order is fulfilled on what is left of it.
-    const [, s2] = (await world.system.getCheckout(id)).orders as { id: string }[];
+    const [, s2] = (await world.system.getPayment(id)).orders as { id: string }[];
     expect(await world.system.fulfilOrder({ paymentOrderId: s2!.id })).toMatchObject({
       status: "fulfilled",
       refunded_amount: "190",
@@ -946,7 +946,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     await world.deliver();
     // refund.failed first (recorded as failed external refunds, nothing booked), then the late
     // refund.succeeded, which is stale.
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", refunded_amount: "0" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded", refunded_amount: "0" });
     expect((await refundsOf(id)).map((r) => [r.amount, r.status, r.origin])).toEqual([
       ["2430", "failed", "external"],
       ["570", "failed", "external"],
@@ -983,7 +983,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     // And a bounce afterwards reverses both rows, once.
     world.sandbox.faults.failRefundAfterSuccess(made.refundReference);
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded", refunded_amount: "0" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded", refunded_amount: "0" });
     expect(await world.store.knex("settlekit_journals").where({ kind: "refund_reversal" })).toHaveLength(2);
     await expectBalanced();
   });
@@ -1073,7 +1073,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     await world.system.refund({ paymentOrderId: s1 }, { idempotencyKey: "r1" });
     const result = await report({ paymentReference: pspReference, reference: "sbx_re_big", amount: 5_000n });
     expect(result).toMatchObject({ received: 1, deferred: 0 });
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "refunded",
       orders: [{ refunded_amount: "10000" }, { refunded_amount: "2345" }],
     });
@@ -1123,7 +1123,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
 
   it("a dashboard refund of a payment in review books nothing: a discrepancy for the operator", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     const pspReference = referenceOf(created.body);
     world.sandbox.faults.dropNextWebhook();
@@ -1145,7 +1145,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
         ),
       },
     });
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "requires_review" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "requires_review" });
     await world.sandbox.refundFromDashboard(pspReference, 1_000n);
     await world.deliver();
     expect(await refundsOf(id)).toEqual([]);
@@ -1156,7 +1156,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     await world.work();
     expect(world.published.find((e) => e.type === "refund.external_discrepancy")?.payload).toMatchObject({
       reason: "payment_not_refundable",
-      checkout_status: "requires_review",
+      payment_status: "requires_review",
       reported_amount: "1000",
     });
   });

@@ -42,9 +42,9 @@ async function makeHost(dialect: Dialect, webhookUrl: string) {
     });
     return { provider: sandbox, deliver: () => sandbox!.idle(), close: () => sandbox!.close() };
   });
-  /** A buyer pays a new checkout; the sandbox tries its webhook with every retry (15 s). */
+  /** A buyer pays a new payment; the sandbox tries its webhook with every retry (15 s). */
   const payOne = async (key: string) => {
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: key });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: key });
     await sandbox!.pay(referenceOf(created.body));
     await world.deliver();
     for (const wait of [1_000, 2_000, 4_000, 8_000]) {
@@ -79,18 +79,18 @@ describe.each(DIALECTS)("webhooks that never arrive, on %s", (dialect) => {
     expect(host.sandboxLines).toHaveLength(3);
     expect(host.sandboxLines[0]).toMatch(/failed after 5 attempts \(HTTP 404\)/);
     for (const id of ids)
-      expect(await world.system.getCheckout(id)).toMatchObject({ status: "requires_payment" });
+      expect(await world.system.getPayment(id)).toMatchObject({ status: "requires_payment" });
     expect(host.warnings).toEqual([]);
 
     // 15 minutes on, the sweeper polls the sandbox and settles them: the system warns, once.
     world.clock.advance(15 * MINUTE);
     expect((await world.work()).sweep).toMatchObject({ changed: 3 });
-    for (const id of ids) expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    for (const id of ids) expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(host.warnings).toEqual([
       {
         message:
           "no webhook received for 3 payments from sandbox in the last hour: check the webhook URL and secret",
-        details: { psp: "sandbox", payments: 3, checkoutIds: expect.arrayContaining(ids) },
+        details: { psp: "sandbox", payments: 3, paymentIds: expect.arrayContaining(ids) },
       },
     ]);
 
@@ -98,7 +98,7 @@ describe.each(DIALECTS)("webhooks that never arrive, on %s", (dialect) => {
     const fourth = await host.payOne("k4");
     world.clock.advance(15 * MINUTE);
     expect((await world.work()).sweep).toMatchObject({ changed: 1 });
-    expect(await world.system.getCheckout(fourth)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(fourth)).toMatchObject({ status: "succeeded" });
     expect(host.warnings).toHaveLength(1);
 
     // An hour after the warning, the next one warns again, counting the last hour only.
@@ -116,7 +116,7 @@ describe.each(DIALECTS)("webhooks that never arrive, on %s", (dialect) => {
     const host = await makeHost(dialect, "http://shop.test/v1/webhooks/sandbox");
     world = host.world;
     const id = await host.payOne("k1");
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     world.clock.advance(16 * MINUTE);
     await world.work();
     expect(host.sandboxErrors).toEqual([]);

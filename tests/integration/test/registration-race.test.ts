@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
 import { cart, DIALECTS, makeWorld } from "./support/world.js";
 
-describe.each(DIALECTS)("phase 3 when the checkout moved during the PSP call, on %s", (dialect) => {
+describe.each(DIALECTS)("phase 3 when the payment moved during the PSP call, on %s", (dialect) => {
   let world: World;
   let release: () => void = () => {};
   afterEach(async () => {
@@ -25,18 +25,18 @@ describe.each(DIALECTS)("phase 3 when the checkout moved during the PSP call, on
       },
     });
     world = await makeWorld(dialect, { providers: [slow] });
-    const pending = world.system.createCheckout(cart(), { idempotencyKey: "race" });
+    const pending = world.system.createPayment(cart(), { idempotencyKey: "race" });
     while (calls === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    // While the PSP call is in flight, something else moves the checkout on (say an operator
+    // While the PSP call is in flight, something else moves the payment on (say an operator
     // cancels it): phase 3's optimistic write must notice instead of overwriting it.
-    const id = (await world.store.knex("settlekit_checkouts").first("id")).id as string;
+    const id = (await world.store.knex("settlekit_payments").first("id")).id as string;
     await world.store.transaction(async (tx) => {
-      const checkout = (await tx.checkouts.get(id))!;
+      const payment = (await tx.payments.get(id))!;
       expect(
-        await tx.checkouts.update({
-          ...checkout,
+        await tx.payments.update({
+          ...payment,
           status: "canceled",
-          version: checkout.version + 1,
+          version: payment.version + 1,
           updatedAt: world.clock.now(),
         }),
       ).toBe(true);
@@ -45,9 +45,9 @@ describe.each(DIALECTS)("phase 3 when the checkout moved during the PSP call, on
     const result = await pending;
     expect(result.status).toBe(201);
     expect(result.body).toMatchObject({ id, status: "canceled", redirect_url: null });
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "canceled" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "canceled" });
     const outbox = await world.store.knex("settlekit_outbox").where({ aggregate_id: id }).orderBy("seq");
-    expect(outbox.map((e) => e.type)).toEqual(["checkout.created"]);
+    expect(outbox.map((e) => e.type)).toEqual(["payment.created"]);
     await inner.close();
   });
 });

@@ -26,13 +26,13 @@ describe.each(DIALECTS)("Stripe registrations retried after a lost answer on %s"
     async (_label, fault) => {
       world = await makeStripeWorld(dialect, { pspTimeoutMs: 100 });
       world.fake.failNext(fault, (r) => r.path === "/v1/checkout/sessions");
-      const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+      const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
       expect(created).toMatchObject({ status: 202, body: { status: "created" } });
       const id = String(created.body.id);
       expect(world.fake.all("checkout.session")).toHaveLength(1);
       world.clock.advance(3 * MINUTE);
       expect((await world.work()).jobs).toMatchObject({ claimed: 1, succeeded: 1 });
-      const view = await world.system.getCheckout(id);
+      const view = await world.system.getPayment(id);
       expect(view).toMatchObject({ status: "requires_payment" });
       const [session] = world.fake.all<{ id: string }>("checkout.session");
       expect(referenceOf(view)).toBe(session!.id);
@@ -41,7 +41,7 @@ describe.each(DIALECTS)("Stripe registrations retried after a lost answer on %s"
       expect(await world.system.listDeadLetters()).toEqual([]);
       world.fake.pay(session!.id, "succeeded");
       await world.deliver();
-      expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+      expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     },
   );
 });

@@ -18,10 +18,10 @@ describe.each(DIALECTS)("background workers on %s", (dialect) => {
         },
       },
     });
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     await world.sandbox.pay(referenceOf(created.body));
     await world.deliver();
-    expect(await world.system.getCheckout(String(created.body.id))).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(String(created.body.id))).toMatchObject({ status: "succeeded" });
     expect((await world.work()).jobs).toMatchObject({ retried: 1 });
     world.clock.advance(1_000);
     expect((await world.work()).jobs).toMatchObject({ retried: 1 });
@@ -30,21 +30,21 @@ describe.each(DIALECTS)("background workers on %s", (dialect) => {
     expect(sent).toEqual(["payment_succeeded"]);
   });
 
-  it("expires an abandoned checkout and forgets idempotency keys after their TTL", async () => {
-    world = await makeWorld(dialect, { checkoutTtlMs: 3_600_000, idempotencyTtlMs: 86_400_000 });
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+  it("expires an abandoned payment and forgets idempotency keys after their TTL", async () => {
+    world = await makeWorld(dialect, { paymentTtlMs: 3_600_000, idempotencyTtlMs: 86_400_000 });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     const id = String(created.body.id);
     world.clock.advance(3_600_000);
     const pass = await world.work();
     expect(pass.sweep).toMatchObject({ polled: 1, expired: 1 });
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "expired",
       failure_reason: "expired",
     });
     world.clock.advance(86_400_000);
     expect((await world.work()).expiredKeys).toBe(1);
-    // The key is free again: the same key now starts a new checkout.
-    const again = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    // The key is free again: the same key now starts a new payment.
+    const again = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     expect(again.replayed).toBe(false);
     expect(again.body.id).not.toBe(id);
   });
@@ -53,7 +53,7 @@ describe.each(DIALECTS)("background workers on %s", (dialect) => {
     world = await makeWorld(dialect);
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const created = await world.system.createCheckout(cart({ buyerId: `B${i}` }), {
+      const created = await world.system.createPayment(cart({ buyerId: `B${i}` }), {
         idempotencyKey: `k${i}`,
       });
       ids.push(String(created.body.id));
@@ -65,7 +65,7 @@ describe.each(DIALECTS)("background workers on %s", (dialect) => {
     const published = passes.reduce((sum, p) => sum + p.relay.published, 0);
     expect(jobs).toBe(10);
     expect(world.notifications).toHaveLength(10);
-    expect(new Set(world.notifications.map((n) => n.checkoutId)).size).toBe(10);
+    expect(new Set(world.notifications.map((n) => n.paymentId)).size).toBe(10);
     expect(published).toBe(30);
     expect(new Set(world.published.map((e) => e.id)).size).toBe(30);
   });
@@ -76,7 +76,7 @@ describe.each(DIALECTS)("background workers on %s", (dialect) => {
       delivered = resolve;
     });
     world = await makeWorld(dialect, { notifier: { notify: async (n) => delivered(n.kind) } });
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     await world.sandbox.pay(referenceOf(created.body));
     await world.deliver();
     const worker = createWorker(world.system, { idleMs: 10 });
@@ -84,8 +84,8 @@ describe.each(DIALECTS)("background workers on %s", (dialect) => {
     expect(await sent).toBe("payment_succeeded");
     await worker.stop();
     expect(world.published.map((e) => e.type)).toEqual([
-      "checkout.created",
-      "checkout.registered",
+      "payment.created",
+      "payment.registered",
       "payment.succeeded",
     ]);
   });

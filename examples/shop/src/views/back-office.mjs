@@ -82,7 +82,7 @@ const REFUNDABLE_PAYMENT = new Set(["succeeded", "partially_refunded"]);
 
 /** One dispute as the operator's table shows it (`system.listDisputes()`'s items). */
 const disputeRow = (d) =>
-  html`<tr><th scope="row">${shortId(d.id)}</th><td>${shortId(d.checkout_id)}</td><td>${d.reason ?? ""}</td>
+  html`<tr><th scope="row">${shortId(d.id)}</th><td>${shortId(d.payment_id)}</td><td>${d.reason ?? ""}</td>
 <td class="num">${price(d.amount, d.currency)}</td><td class="num">${price(d.fee, d.currency)}</td><td>${statusPill(d.status)}</td>
 <td>${d.evidence_due_by && (d.status === "needs_response" || d.status === "inquiry") ? dateTime(d.evidence_due_by) : ""}</td></tr>`;
 

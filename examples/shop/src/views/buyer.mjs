@@ -22,7 +22,7 @@ ${product ? html`<p class="notice" role="status">Added ${product.name} to your c
 <ul class="grid">${cards}</ul>`;
 }
 
-export function cartPage({ lines, checkouts, returnUrl }) {
+export function cartPage({ lines, payments, returnUrl }) {
   if (lines.length === 0) {
     return html`<h1>Your cart</h1><p>Your cart is empty. <a href="/">Find something you like</a>.</p>`;
   }
@@ -35,16 +35,16 @@ export function cartPage({ lines, checkouts, returnUrl }) {
 <td class="num">${quantity}</td><td class="num">${price(amount, p.currency)}</td>
 <td><form method="post" action="/cart/items/${p.id}/remove"><button type="submit" class="link">Remove <span class="sr-only">${p.name}</span></button></form></td></tr>`,
   );
-  // One checkout per currency. The form carries the orders for the browser to post; the server
+  // One payment per currency. The form carries the orders for the browser to post; the server
   // checks them against this same cart when they come back (see `verifyPayment`).
-  const forms = checkouts.map(({ currency, total, orders }) => {
+  const forms = payments.map(({ currency, total, orders }) => {
     const data = JSON.stringify({
       currency,
       orders: orders.map((o) => ({ ...o, amount: o.amount.toString() })),
       success_url: returnUrl,
       cancel_url: returnUrl,
     });
-    return html`<section class="checkout" aria-labelledby="pay-${currency}">
+    return html`<section class="payment" aria-labelledby="pay-${currency}">
 <h2 id="pay-${currency}">Pay in ${currency}</h2>
 <ul class="orders">${orders.map((o) => html`<li>${o.description} <strong>${price(o.amount, currency)}</strong></li>`)}</ul>
 <form class="pay" data-payment="${data}">
@@ -58,14 +58,14 @@ export function cartPage({ lines, checkouts, returnUrl }) {
 <table><caption class="sr-only">Items in your cart</caption>
 <thead><tr><th scope="col">Item</th><th scope="col">Seller</th><th scope="col" class="num">Qty</th><th scope="col" class="num">Amount</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
 <tbody>${rows}</tbody></table>
-${checkouts.length > 1 ? html`<p class="muted">Your cart has items priced in ${checkouts.length} currencies: each is paid separately.</p>` : ""}
-<div class="checkouts">${forms}</div>`;
+${payments.length > 1 ? html`<p class="muted">Your cart has items priced in ${payments.length} currencies: each is paid separately.</p>` : ""}
+<div class="payments">${forms}</div>`;
 }
 
-/** The buyer's checkouts, newest first (`system.searchCheckouts({ buyerId })`). */
-export function ordersPage({ checkouts }) {
-  if (checkouts.length === 0) return html`<h1>My orders</h1><p>No orders yet.</p>`;
-  const rows = checkouts.map(
+/** The buyer's payments, newest first (`system.searchPayments({ buyerId })`). */
+export function ordersPage({ payments }) {
+  if (payments.length === 0) return html`<h1>My orders</h1><p>No orders yet.</p>`;
+  const rows = payments.map(
     (
       c,
     ) => html`<tr><th scope="row"><a href="/orders/${c.id}">${shortId(c.id)}</a></th><td>${dateTime(c.created_at)}</td>
@@ -103,8 +103,8 @@ ${c.method === "bank_transfer" && c.redirect_url ? html`<p>The account details a
   }
 }
 
-/** The status page of one checkout; `order-status.js` polls while the outcome is open. */
-export function orderPage({ checkout: c }) {
+/** The status page of one payment; `order-status.js` polls while the outcome is open. */
+export function orderPage({ payment: c }) {
   const rows = c.orders.map(
     (o) =>
       html`<tr><th scope="row">${sellerLink(o.seller_id)}</th><td class="num">${price(o.amount, c.currency)}</td><td>${statusPill(o.status)}</td></tr>`,
@@ -124,8 +124,8 @@ export function emailList(emails, { showBuyer = false } = {}) {
     (e) => html`<li><article><h3>${e.subject}</h3>
 <p class="muted">${dateTime(e.created_at)} · ${
       showBuyer
-        ? html`to buyer ${e.buyer_id} · order ${shortId(e.checkout_id)}`
-        : html`<a href="/orders/${e.checkout_id}">order ${shortId(e.checkout_id)}</a>`
+        ? html`to buyer ${e.buyer_id} · order ${shortId(e.payment_id)}`
+        : html`<a href="/orders/${e.payment_id}">order ${shortId(e.payment_id)}</a>`
     }</p>
 <p>${e.body}</p></article></li>`,
   )}</ol>`;

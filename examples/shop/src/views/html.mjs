@@ -90,7 +90,7 @@ const REASONS = {
   psp_unavailable: "The payment provider could not be reached.",
 };
 
-/** A checkout's `failure_reason` (a decline code) in words. */
+/** A payment's `failure_reason` (a decline code) in words. */
 export const failureText = (reason) =>
   REASONS[reason] ?? `The payment did not go through (${reason ?? "unknown reason"}).`;
 
@@ -117,7 +117,7 @@ const STATUS = {
   warning_closed: "Inquiry closed",
 };
 
-/** A checkout's or payment order's status as a labelled pill. */
+/** A payment's or payment order's status as a labelled pill. */
 export const statusPill = (status) =>
   html`<span class="pill pill-${status}">${STATUS[status] ?? status}</span>`;
 

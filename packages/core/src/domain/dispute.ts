@@ -21,8 +21,8 @@ export interface DisputeAllocation {
 export interface Dispute {
   /** Settlekit's id (`dp_…`). */
   id: string;
-  /** The payment (checkout) disputed. */
-  checkoutId: string;
+  /** The payment disputed. */
+  paymentId: string;
   /** The PSP that reported it. */
   pspId: string;
   /** The PSP's id of the dispute (Stripe `du_…`/`dp_…`); unique per PSP. */
@@ -59,7 +59,7 @@ export interface Dispute {
   fundsWithdrawnAt?: Date | undefined;
   /** When the PSP gave it back (the `reinstated` journal was posted), if it did. */
   fundsReinstatedAt?: Date | undefined;
-  /** Optimistic-locking counter, as on checkouts. */
+  /** Optimistic-locking counter, as on payments. */
   version: number;
   createdAt: Date;
   updatedAt: Date;

@@ -1,5 +1,5 @@
 /**
- * Domain state machines and records of settlekit: the {@link Checkout} (one buyer's payment event)
+ * Domain state machines and records of settlekit: the {@link Payment} (one buyer's payment event)
  * and its {@link PaymentOrder}s (one per seller).
  *
  * Rules shared by every machine (see {@link defineStateMachine}):
@@ -17,25 +17,24 @@
  *     (a success after `canceled`, a payout before fulfilment) throws: it is a discrepancy to
  *     alert on, not a late message.
  * - `apply` sees statuses only. Before calling it, the webhook service drops reports for another
- *   attempt than the checkout's current `pspReference`; that is what separates a late report of
+ *   attempt than the payment's current `pspReference`; that is what separates a late report of
  *   an earlier attempt from news about the current one.
  *
- * Refund model: a checkout folds refunds into its one status (`succeeded → partially_refunded →
- * refunded`; a refunded checkout was necessarily a succeeded one, so nothing is lost). A payment
+ * Refund model: a payment folds refunds into its one status (`succeeded → partially_refunded →
+ * refunded`; a refunded payment was necessarily a succeeded one, so nothing is lost). A payment
  * order keeps refunds in a second dimension, `refundStatus`, beside its lifecycle `status`, because
  * "fulfilled and then refunded" and "paid out and then refunded" post different ledger reversals
  * (from pending, from available, or a clawback) and must stay visible after the refund.
  */
-export type { Checkout, PaymentMethod } from "./checkout.js";
-export { PAYMENT_METHODS } from "./checkout.js";
-export type { CheckoutAction, CheckoutStatus } from "./checkout-status.js";
-export { CHECKOUT_STATUSES, checkoutMachine } from "./checkout-status.js";
+
 export type { Dispute, DisputeAllocation } from "./dispute.js";
 export { allocateDispute } from "./dispute.js";
 export type { DisputeAction, DisputeStatus } from "./dispute-status.js";
 export { DISPUTE_STATUSES, disputeMachine } from "./dispute-status.js";
 export type { OrderRefundAction, OrderRefundStatus } from "./order-refund-status.js";
 export { ORDER_REFUND_STATUSES, orderRefundMachine, refundStatusFor } from "./order-refund-status.js";
+export type { Payment, PaymentMethod } from "./payment.js";
+export { PAYMENT_METHODS } from "./payment.js";
 export type { CaptureRefundStatus, PaymentAttempt, UnownedCaptureReason } from "./payment-attempt.js";
 export type {
   OrderAction,
@@ -51,6 +50,8 @@ export {
   paymentOrderMachine,
   REFUNDABLE_ORDER_STATUSES,
 } from "./payment-order-status.js";
+export type { PaymentAction, PaymentStatus } from "./payment-status.js";
+export { PAYMENT_STATUSES, paymentMachine } from "./payment-status.js";
 export type { Refund, RefundOrigin, RefundStatus } from "./refund.js";
 export type {
   ApplyResult,

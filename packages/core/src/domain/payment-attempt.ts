@@ -19,8 +19,8 @@ export type CaptureRefundStatus = "pending" | "succeeded" | "failed";
  * automatically (see `unownedCapture`).
  */
 export interface PaymentAttempt {
-  readonly checkoutId: string;
-  /** 1, 2… as `Checkout.attempt` counted it when this attempt was registered. */
+  readonly paymentId: string;
+  /** 1, 2… as `Payment.attempt` counted it when this attempt was registered. */
   readonly attempt: number;
   readonly pspId: string;
   /** The PSP's id of this attempt, as `createHostedPayment` returned it. */

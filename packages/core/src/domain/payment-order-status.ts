@@ -4,10 +4,10 @@ import { defineStateMachine } from "./state-machine.js";
 export const PAYMENT_ORDER_STATUSES = ["pending", "failed", "succeeded", "fulfilled", "paid_out"] as const;
 
 /**
- * Lifecycle status of a payment order (one seller's share of a checkout). Refunds are a separate
+ * Lifecycle status of a payment order (one seller's share of a payment). Refunds are a separate
  * dimension ({@link OrderRefundStatus}), so this status keeps saying how far the order got:
- * - `pending` — the checkout's payment has no outcome yet.
- * - `failed` — the checkout's attempt failed (also used, with a `failureReason`, when the checkout
+ * - `pending` — the payment has no outcome yet.
+ * - `failed` — the payment's attempt failed (also used, with a `failureReason`, when the payment
  *   is canceled or expires: the order has no money to track either way). Not terminal: retryable.
  * - `succeeded` — paid; the seller's share sits in `seller:S:pending`.
  * - `fulfilled` — the seller delivered; the share (less fees) moved to `seller:S:available`.
@@ -16,10 +16,10 @@ export const PAYMENT_ORDER_STATUSES = ["pending", "failed", "succeeded", "fulfil
 export type PaymentOrderStatus = (typeof PAYMENT_ORDER_STATUSES)[number];
 
 /**
- * - `succeed` pending | failed → succeeded. From `failed` it mirrors the checkout's hosted-page
+ * - `succeed` pending | failed → succeeded. From `failed` it mirrors the payment's hosted-page
  *   retry that the PSP reports as a success directly (money moved, so it is recorded).
  * - `fail` pending → failed.
- * - `retry` failed → pending: the checkout starts a new attempt (a rewind; never done by `apply`).
+ * - `retry` failed → pending: the payment starts a new attempt (a rewind; never done by `apply`).
  * - `fulfill` succeeded → fulfilled; `pay_out` fulfilled → paid_out (a payout needs fulfilment).
  */
 export type PaymentOrderAction = "succeed" | "fail" | "retry" | "fulfill" | "pay_out";

@@ -18,19 +18,19 @@ export interface PaymentOrderState {
 }
 
 /**
- * One seller's share of a {@link Checkout}. The payment method and PSP are the checkout's.
+ * One seller's share of a {@link Payment}. The payment method and PSP are the payment's.
  * Refunds keep `status` (see {@link OrderRefundStatus} for why) and are read from `refundStatus`.
  */
 export interface PaymentOrder extends PaymentOrderState {
   /** Settlekit's id. */
   id: string;
-  /** The checkout this order belongs to. */
-  checkoutId: string;
-  /** The host's buyer id (the checkout's), opaque to settlekit. */
+  /** The payment this order belongs to. */
+  paymentId: string;
+  /** The host's buyer id (the payment's), opaque to settlekit. */
   buyerId: string;
   /** The host's seller id; names the `seller:<id>:*` ledger accounts. */
   sellerId: string;
-  /** ISO 4217 code; always the checkout's currency. */
+  /** ISO 4217 code; always the payment's currency. */
   currency: CurrencyCode;
   /** The seller's share in minor units, fees included; positive. */
   amount: bigint;
@@ -38,7 +38,7 @@ export interface PaymentOrder extends PaymentOrderState {
   description?: string | undefined;
   /** Sum of refunds allocated to this order; `0n` ≤ refundedAmount ≤ amount. */
   refundedAmount: bigint;
-  /** Why the order failed (the checkout's decline, `canceled`, `expired`); cleared on retry. */
+  /** Why the order failed (the payment's decline, `canceled`, `expired`); cleared on retry. */
   failureReason?: string | undefined;
   /** The PSP's id for the payout/transfer that paid this order out, once `paid_out`. */
   payoutReference?: string | undefined;

@@ -11,12 +11,12 @@ export type RefundStatus = "pending" | "succeeded" | "failed";
 export type RefundOrigin = "settlekit" | "external";
 
 /**
- * Money sent back to the buyer for one payment order (a checkout-wide refund is one refund per
+ * Money sent back to the buyer for one payment order (a payment-wide refund is one refund per
  * order). Never more than what is left of the order's captured amount.
  */
 export interface Refund {
   id: string;
-  checkoutId: string;
+  paymentId: string;
   paymentOrderId: string;
   /** Minor units; positive. */
   amount: bigint;
@@ -31,7 +31,7 @@ export interface Refund {
   origin?: RefundOrigin | undefined;
   reason?: string | undefined;
   failureReason?: string | undefined;
-  /** Optimistic-locking counter, as on checkouts. */
+  /** Optimistic-locking counter, as on payments. */
   version: number;
   createdAt: Date;
   updatedAt: Date;

@@ -13,7 +13,7 @@ export type DisputeFeeBearer = Dispute["feeBearer"];
 export type DisputeMoney = Pick<
   Dispute,
   | "id"
-  | "checkoutId"
+  | "paymentId"
   | "pspId"
   | "currency"
   | "allocations"
@@ -33,7 +33,7 @@ function journal(d: DisputeMoney, step: string, kind: string, legs: readonly Leg
   return {
     reference: `dispute:${d.id}:${step}`,
     kind,
-    metadata: { checkoutId: d.checkoutId, disputeId: d.id, psp: d.pspId },
+    metadata: { paymentId: d.paymentId, disputeId: d.id, psp: d.pspId },
     postings,
   };
 }

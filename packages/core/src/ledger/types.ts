@@ -31,7 +31,7 @@ export interface JournalInput {
   /** What happened, in the design's words: `payment_succeeded`, `fulfilled`, `payout`, `refund`… */
   readonly kind: string;
   readonly postings: readonly Posting[];
-  /** Small string facts for humans and reconciliation (checkout id, PSP reference). */
+  /** Small string facts for humans and reconciliation (payment id, PSP reference). */
   readonly metadata?: Readonly<Record<string, string>>;
 }
 

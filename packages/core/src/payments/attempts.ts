@@ -1,7 +1,7 @@
-import type { Checkout } from "../domain/checkout.js";
-import type { CheckoutStatus } from "../domain/checkout-status.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentAttempt, UnownedCaptureReason } from "../domain/payment-attempt.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
+import type { PaymentStatus } from "../domain/payment-status.js";
 import { ErrorCodes, isSettlekitError, SettlekitError } from "../errors.js";
 import { enqueueJob, PermanentJobError } from "../jobs/job-runner.js";
 import { accounts } from "../ledger/accounts.js";
@@ -17,18 +17,18 @@ import type { OutcomeDetails } from "./payment-outcome.js";
 import { applyPaymentStatus } from "./payment-outcome.js";
 import { withPspTimeout } from "./psp-timeout.js";
 
-/** Job: close attempts a payment no longer follows at their PSP (payload `{ checkoutId }`). */
+/** Job: close attempts a payment no longer follows at their PSP (payload `{ paymentId }`). */
 export const CLOSE_ATTEMPTS_JOB = "psp.close_attempts";
-/** Job: refund money captured on an attempt no payment order owns (payload `{ checkoutId, attempt }`). */
+/** Job: refund money captured on an attempt no payment order owns (payload `{ paymentId, attempt }`). */
 export const REFUND_CAPTURE_JOB = "psp.refund_capture";
 
 /** Statuses of a payment nobody has paid yet: a capture on any of its attempts pays it. */
-const UNPAID: readonly CheckoutStatus[] = ["requires_payment", "processing", "failed"];
+const UNPAID: readonly PaymentStatus[] = ["requires_payment", "processing", "failed"];
 /** Attempt statuses in which the buyer can still pay on the attempt's page (it is worth closing). */
 const PAYABLE: readonly PspPaymentStatus[] = ["requires_payment", "failed"];
 
 /** The status of the attempt a payment follows, read from the payment's (undefined: its own record says). */
-export function followedStatus(status: CheckoutStatus): PspPaymentStatus | undefined {
+export function followedStatus(status: PaymentStatus): PspPaymentStatus | undefined {
   if (status === "partially_refunded" || status === "refunded") return "succeeded";
   return status === "created" || status === "requires_review" ? undefined : status;
 }
@@ -37,29 +37,29 @@ export function followedStatus(status: CheckoutStatus): PspPaymentStatus | undef
  * Writes the payment's status onto the attempt it follows, as the payment moves to another one
  * (a retry, or money on another page): from then on that record speaks for itself.
  */
-export async function settleFollowed(deps: Deps, tx: StoreTx, checkout: Checkout): Promise<void> {
-  const status = followedStatus(checkout.status);
-  if (!checkout.pspReference || !status) return;
-  const attempt = await tx.paymentAttempts.findByPspReference(checkout.pspId, checkout.pspReference);
+export async function settleFollowed(deps: Deps, tx: StoreTx, payment: Payment): Promise<void> {
+  const status = followedStatus(payment.status);
+  if (!payment.pspReference || !status) return;
+  const attempt = await tx.paymentAttempts.findByPspReference(payment.pspId, payment.pspReference);
   if (attempt && !attempt.closedAt && attempt.status !== status)
     await saveAttempt(deps, tx, attempt, { status });
 }
 
-/** The attempt record of a registration that was just stored against `checkout`. */
+/** The attempt record of a registration that was just stored against `payment`. */
 export async function recordAttempt(
   deps: Deps,
   tx: StoreTx,
-  checkout: Checkout,
+  payment: Payment,
   hosted: Pick<HostedPayment, "pspReference">,
 ): Promise<void> {
   const now = deps.clock.now();
   await tx.paymentAttempts.insert({
-    checkoutId: checkout.id,
-    attempt: checkout.attempt,
-    pspId: checkout.pspId,
+    paymentId: payment.id,
+    attempt: payment.attempt,
+    pspId: payment.pspId,
     pspReference: hosted.pspReference,
-    amount: checkout.amount,
-    currency: checkout.currency,
+    amount: payment.amount,
+    currency: payment.currency,
     status: "requires_payment",
     version: 1,
     createdAt: now,
@@ -82,7 +82,7 @@ async function saveAttempt(
   if (!(await tx.paymentAttempts.update(next))) {
     throw new SettlekitError(
       ErrorCodes.STORE_CONFLICT,
-      `Payment attempt ${attempt.checkoutId}#${attempt.attempt} changed concurrently; retry.`,
+      `Payment attempt ${attempt.paymentId}#${attempt.attempt} changed concurrently; retry.`,
     );
   }
   return next;
@@ -111,8 +111,8 @@ async function noteReport(
 }
 
 /**
- * Applies a PSP report about one attempt of `checkout` (webhook, poll, cancel answer), whichever
- * attempt it is. The payment follows one attempt (`checkout.pspReference`): the newest until one
+ * Applies a PSP report about one attempt of `payment` (webhook, poll, cancel answer), whichever
+ * attempt it is. The payment follows one attempt (`payment.pspReference`): the newest until one
  * captures money, then the one that did.
  * - A report on the followed attempt is applied by the state machine. A PSP that closed the page
  *   (`expired`, `canceled`) before the payment's own deadline ended the attempt, not the payment:
@@ -127,48 +127,48 @@ async function noteReport(
 export async function applyAttemptReport(
   deps: Deps,
   tx: StoreTx,
-  checkout: Checkout,
+  payment: Payment,
   pspReference: string,
   reported: PspPaymentStatus,
   details: OutcomeDetails = {},
-): Promise<{ changed: boolean; checkout: Checkout; orders?: PaymentOrder[] }> {
+): Promise<{ changed: boolean; payment: Payment; orders?: PaymentOrder[] }> {
   // The attempt's own record, with this report on it. The followed attempt's status is the
   // payment's (derivable, so not written on every webhook): it is noted only where its record is
   // needed — what a success put in review captured, a capture after expiry.
   const noted = async () => {
-    const attempt = await tx.paymentAttempts.findByPspReference(checkout.pspId, pspReference);
+    const attempt = await tx.paymentAttempts.findByPspReference(payment.pspId, pspReference);
     return attempt ? noteReport(deps, tx, attempt, reported, details) : null;
   };
-  if (checkout.pspReference !== pspReference) {
+  if (payment.pspReference !== pspReference) {
     const attempt = await noted();
-    if (!attempt) return { changed: false, checkout };
-    if (reported !== "succeeded" && reported !== "processing") return { changed: false, checkout };
-    if (UNPAID.includes(checkout.status)) {
+    if (!attempt) return { changed: false, payment };
+    if (reported !== "succeeded" && reported !== "processing") return { changed: false, payment };
+    if (UNPAID.includes(payment.status)) {
       // A transfer in flight on the followed attempt and another one on this: keep following it.
-      if (reported === "processing" && checkout.status === "processing") return { changed: false, checkout };
-      const applied = await applyPaymentStatus(deps, tx, { ...checkout, pspReference }, reported, details);
+      if (reported === "processing" && payment.status === "processing") return { changed: false, payment };
+      const applied = await applyPaymentStatus(deps, tx, { ...payment, pspReference }, reported, details);
       if (applied.changed) {
-        await settleFollowed(deps, tx, checkout);
-        await queueCloseAttempts(deps, tx, checkout.id);
+        await settleFollowed(deps, tx, payment);
+        await queueCloseAttempts(deps, tx, payment.id);
       }
       return applied;
     }
     if (reported === "succeeded") {
       const reason: UnownedCaptureReason =
-        checkout.status === "expired"
+        payment.status === "expired"
           ? "after_expiry"
-          : checkout.status === "canceled"
+          : payment.status === "canceled"
             ? "after_cancel"
             : "superseded";
-      await recordUnownedCapture(deps, tx, checkout, attempt, reason);
+      await recordUnownedCapture(deps, tx, payment, attempt, reason);
     }
-    return { changed: false, checkout };
+    return { changed: false, payment };
   }
   let status = reported;
   let failure = details;
   const now = deps.clock.now();
-  if ((reported === "expired" || reported === "canceled") && UNPAID.includes(checkout.status)) {
-    if (!checkout.expiresAt || checkout.expiresAt > now) {
+  if ((reported === "expired" || reported === "canceled") && UNPAID.includes(payment.status)) {
+    if (!payment.expiresAt || payment.expiresAt > now) {
       // The PSP closed the page before the payment's deadline (Stripe sessions last at most 24 h;
       // a page settlekit closed for a retry reports it too): the attempt ended, not the payment —
       // the buyer gets a new page on retry.
@@ -180,40 +180,40 @@ export async function applyAttemptReport(
     }
   }
   try {
-    const applied = await applyPaymentStatus(deps, tx, checkout, status, failure);
+    const applied = await applyPaymentStatus(deps, tx, payment, status, failure);
     // A success put in review: an operator who rejects it refunds what the attempt captured.
-    if (applied.changed && applied.checkout.status === "requires_review" && reported === "succeeded") {
+    if (applied.changed && applied.payment.status === "requires_review" && reported === "succeeded") {
       await noted();
     }
     return applied;
   } catch (error) {
     if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
     const attempt =
-      reported === "succeeded" && (checkout.status === "expired" || checkout.status === "canceled")
+      reported === "succeeded" && (payment.status === "expired" || payment.status === "canceled")
         ? await noted()
         : null;
     if (attempt) {
       await recordUnownedCapture(
         deps,
         tx,
-        checkout,
+        payment,
         attempt,
-        checkout.status === "expired" ? "after_expiry" : "after_cancel",
+        payment.status === "expired" ? "after_expiry" : "after_cancel",
       );
-      return { changed: false, checkout };
+      return { changed: false, payment };
     }
     throw error;
   }
 }
 
-/** Queues closing, at the PSP, every attempt of the checkout it does not follow that can still be paid. */
-export async function queueCloseAttempts(deps: Deps, tx: StoreTx, checkoutId: string): Promise<void> {
+/** Queues closing, at the PSP, every attempt of the payment it does not follow that can still be paid. */
+export async function queueCloseAttempts(deps: Deps, tx: StoreTx, paymentId: string): Promise<void> {
   await enqueueJob(
     tx,
     {
       type: CLOSE_ATTEMPTS_JOB,
-      payload: { checkoutId },
-      dedupeKey: `${CLOSE_ATTEMPTS_JOB}:${checkoutId}:${deps.ids.newId()}`,
+      payload: { paymentId },
+      dedupeKey: `${CLOSE_ATTEMPTS_JOB}:${paymentId}:${deps.ids.newId()}`,
       maxAttempts: deps.settings.registrationMaxAttempts,
     },
     deps,
@@ -227,14 +227,14 @@ export async function queueCloseAttempts(deps: Deps, tx: StoreTx, checkoutId: st
 export async function recordCloseAnswer(
   deps: Deps,
   tx: StoreTx,
-  checkoutId: string,
+  paymentId: string,
   attemptNumber: number,
   answer: CanceledHostedPayment,
 ): Promise<void> {
-  // The checkout's row lock first: every writer of its attempts holds it (webhooks, jobs, sweeper).
-  const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
-  const attempt = await tx.paymentAttempts.get(checkoutId, attemptNumber);
-  if (!attempt || !checkout) return;
+  // The payment's row lock first: every writer of its attempts holds it (webhooks, jobs, sweeper).
+  const payment = await tx.payments.get(paymentId, { forUpdate: true });
+  const attempt = await tx.paymentAttempts.get(paymentId, attemptNumber);
+  if (!attempt || !payment) return;
   if (answer.status === "canceled" || answer.status === "expired") {
     if (attempt.closedAt && attempt.status === answer.status) return;
     if (attempt.status === "succeeded" || attempt.status === "processing") {
@@ -244,35 +244,35 @@ export async function recordCloseAnswer(
     await saveAttempt(deps, tx, attempt, { closedAt: deps.clock.now(), status: answer.status });
     return;
   }
-  await applyAttemptReport(deps, tx, checkout, attempt.pspReference, answer.status, {
+  await applyAttemptReport(deps, tx, payment, attempt.pspReference, answer.status, {
     ...(answer.amount !== undefined ? { amount: answer.amount } : {}),
     ...(answer.currency !== undefined ? { currency: answer.currency } : {}),
   });
 }
 
 /**
- * Closes at the PSP the attempts of a checkout that can still be paid — all of them but
+ * Closes at the PSP the attempts of a payment that can still be paid — all of them but
  * `keepAttempt` — outside any transaction, and records each answer. Returns false when the PSP
- * said money moved on one of them (the checkout then followed it), true when none can be paid any
+ * said money moved on one of them (the payment then followed it), true when none can be paid any
  * more. A PSP without `cancelHostedPayment` closes nothing (a capture that still comes is refunded).
  * PSP failures propagate: the caller (a retry, the sweeper, a job) tries again later.
  */
 export async function closeAttempts(
   deps: Deps,
-  checkoutId: string,
+  paymentId: string,
   reason: "superseded" | "expired" | "canceled",
   keepFollowed: boolean,
 ): Promise<boolean> {
-  const { checkout, attempts } = await deps.store.transaction(async (tx) => ({
-    checkout: await tx.checkouts.get(checkoutId),
-    attempts: await tx.paymentAttempts.listByCheckout(checkoutId),
+  const { payment, attempts } = await deps.store.transaction(async (tx) => ({
+    payment: await tx.payments.get(paymentId),
+    attempts: await tx.paymentAttempts.listByPayment(paymentId),
   }));
-  if (!checkout) return true;
-  const provider = deps.provider(checkout.pspId);
+  if (!payment) return true;
+  const provider = deps.provider(payment.pspId);
   if (!provider.capabilities.cancelHostedPayments || !provider.cancelHostedPayment) return true;
   let closed = true;
   for (const attempt of attempts) {
-    if (keepFollowed && attempt.pspReference === checkout.pspReference) continue;
+    if (keepFollowed && attempt.pspReference === payment.pspReference) continue;
     if (attempt.closedAt || !PAYABLE.includes(attempt.status)) {
       if (attempt.status === "processing") closed = false;
       continue;
@@ -280,11 +280,11 @@ export async function closeAttempts(
     const cancel = provider.cancelHostedPayment.bind(provider);
     let answer: CanceledHostedPayment;
     try {
-      answer = await withPspTimeout(deps, checkout.pspId, () =>
+      answer = await withPspTimeout(deps, payment.pspId, () =>
         cancel({
           pspReference: attempt.pspReference,
           reason,
-          idempotencyKey: `${checkoutId}:close:${attempt.attempt}`,
+          idempotencyKey: `${paymentId}:close:${attempt.attempt}`,
         }),
       );
     } catch (error) {
@@ -292,17 +292,17 @@ export async function closeAttempts(
       if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
       answer = { pspReference: attempt.pspReference, status: "canceled" };
     }
-    await deps.store.transaction((tx) => recordCloseAnswer(deps, tx, checkoutId, attempt.attempt, answer));
+    await deps.store.transaction((tx) => recordCloseAnswer(deps, tx, paymentId, attempt.attempt, answer));
     if (answer.status !== "canceled" && answer.status !== "expired") closed = false;
   }
   return closed;
 }
 
 /** The operator's view of an unowned capture (outbox payloads). */
-function captureView(checkout: Checkout, attempt: PaymentAttempt): JsonObject {
+function captureView(payment: Payment, attempt: PaymentAttempt): JsonObject {
   return {
     schema_version: 1,
-    checkout_id: checkout.id,
+    payment_id: payment.id,
     psp: attempt.pspId,
     psp_reference: attempt.pspReference,
     attempt: attempt.attempt,
@@ -328,7 +328,7 @@ const captureJournal = (attempt: PaymentAttempt) =>
 export async function recordUnownedCapture(
   deps: Deps,
   tx: StoreTx,
-  checkout: Checkout,
+  payment: Payment,
   attempt: PaymentAttempt,
   reason: UnownedCaptureReason,
 ): Promise<void> {
@@ -346,7 +346,7 @@ export async function recordUnownedCapture(
       {
         reference: captureJournal(marked),
         kind: "unowned_capture",
-        metadata: { checkoutId: checkout.id, psp: marked.pspId, pspReference: marked.pspReference, reason },
+        metadata: { paymentId: payment.id, psp: marked.pspId, pspReference: marked.pspReference, reason },
         postings: [
           { account: accounts.pspReceivable(marked.pspId), currency, direction: "debit", amount },
           { account: accounts.platformCapturesToReturn, currency, direction: "credit", amount },
@@ -358,8 +358,8 @@ export async function recordUnownedCapture(
       tx,
       {
         type: REFUND_CAPTURE_JOB,
-        payload: { checkoutId: checkout.id, attempt: marked.attempt },
-        dedupeKey: `${REFUND_CAPTURE_JOB}:${checkout.id}:${marked.attempt}`,
+        payload: { paymentId: payment.id, attempt: marked.attempt },
+        dedupeKey: `${REFUND_CAPTURE_JOB}:${payment.id}:${marked.attempt}`,
         // Money owed to a buyer: retried for long (backoff), then a dead letter an operator sees.
         maxAttempts: 20,
       },
@@ -371,9 +371,9 @@ export async function recordUnownedCapture(
     [
       {
         type: "payment.capture_unowned",
-        aggregateType: "checkout",
-        aggregateId: checkout.id,
-        payload: captureView(checkout, marked),
+        aggregateType: "payment",
+        aggregateId: payment.id,
+        payload: captureView(payment, marked),
       },
     ],
     deps,
@@ -392,9 +392,9 @@ export async function completeCaptureRefund(
   attempt: PaymentAttempt,
   result: RefundResult,
 ): Promise<void> {
-  const checkout = await tx.checkouts.get(attempt.checkoutId, { forUpdate: true });
-  const current = await tx.paymentAttempts.get(attempt.checkoutId, attempt.attempt);
-  if (!checkout || current?.captureRefundStatus !== "pending") return;
+  const payment = await tx.payments.get(attempt.paymentId, { forUpdate: true });
+  const current = await tx.paymentAttempts.get(attempt.paymentId, attempt.attempt);
+  if (!payment || current?.captureRefundStatus !== "pending") return;
   const next = await saveAttempt(deps, tx, current, {
     captureRefundStatus: result.status,
     captureRefundReference: result.refundReference || undefined,
@@ -409,7 +409,7 @@ export async function completeCaptureRefund(
         reference: `${captureJournal(next)}:refund`,
         kind: "unowned_capture_refund",
         metadata: {
-          checkoutId: checkout.id,
+          paymentId: payment.id,
           psp: next.pspId,
           pspReference: next.pspReference,
           refundReference: result.refundReference,
@@ -427,10 +427,10 @@ export async function completeCaptureRefund(
     [
       {
         type: result.status === "succeeded" ? "payment.capture_refunded" : "payment.capture_refund_failed",
-        aggregateType: "checkout",
-        aggregateId: checkout.id,
+        aggregateType: "payment",
+        aggregateId: payment.id,
         payload: {
-          ...captureView(checkout, next),
+          ...captureView(payment, next),
           failure_reason: result.status === "failed" ? (result.failureReason ?? "psp_failed") : null,
         },
       },
@@ -439,12 +439,12 @@ export async function completeCaptureRefund(
   );
 }
 
-const attemptOf = (payload: unknown): { checkoutId: string; attempt: number } => {
-  const { checkoutId, attempt } = (payload ?? {}) as { checkoutId?: unknown; attempt?: unknown };
-  if (typeof checkoutId !== "string" || typeof attempt !== "number") {
-    throw new PermanentJobError("job payload has no checkoutId and attempt");
+const attemptOf = (payload: unknown): { paymentId: string; attempt: number } => {
+  const { paymentId, attempt } = (payload ?? {}) as { paymentId?: unknown; attempt?: unknown };
+  if (typeof paymentId !== "string" || typeof attempt !== "number") {
+    throw new PermanentJobError("job payload has no paymentId and attempt");
   }
-  return { checkoutId, attempt };
+  return { paymentId, attempt };
 };
 
 /**
@@ -453,19 +453,19 @@ const attemptOf = (payload: unknown): { checkoutId: string; attempt: number } =>
  * fatal refusal is recorded as a failed refund for an operator.
  */
 export async function refundUnownedCapture(deps: Deps, payload: unknown): Promise<void> {
-  const { checkoutId, attempt: number } = attemptOf(payload);
-  const attempt = await deps.store.transaction((tx) => tx.paymentAttempts.get(checkoutId, number));
+  const { paymentId, attempt: number } = attemptOf(payload);
+  const attempt = await deps.store.transaction((tx) => tx.paymentAttempts.get(paymentId, number));
   if (attempt?.captureRefundStatus !== "pending" || attempt.captureRefundReference) return;
   let result: RefundResult;
   try {
     result = await withPspTimeout(deps, attempt.pspId, () =>
       deps.provider(attempt.pspId).refund({
         pspReference: attempt.pspReference,
-        refundId: `rf_capture_${checkoutId.replace(/[^A-Za-z0-9]/g, "")}_${attempt.attempt}`,
+        refundId: `rf_capture_${paymentId.replace(/[^A-Za-z0-9]/g, "")}_${attempt.attempt}`,
         amount: attempt.capturedAmount ?? attempt.amount,
         currency: attempt.capturedCurrency ?? attempt.currency,
         reason: "duplicate",
-        idempotencyKey: `${checkoutId}:capture-refund:${attempt.attempt}`,
+        idempotencyKey: `${paymentId}:capture-refund:${attempt.attempt}`,
       }),
     );
   } catch (error) {
@@ -473,14 +473,14 @@ export async function refundUnownedCapture(deps: Deps, payload: unknown): Promis
     result = { refundReference: "", status: "failed", failureReason: error.pspCode ?? error.code };
   }
   await deps.store.transaction(async (tx) => {
-    const current = await tx.paymentAttempts.get(checkoutId, number);
+    const current = await tx.paymentAttempts.get(paymentId, number);
     if (current) await completeCaptureRefund(deps, tx, current, result);
   });
 }
 
-/** Job: closes the attempts a checkout no longer follows (after it followed another one). */
+/** Job: closes the attempts a payment no longer follows (after it followed another one). */
 export async function closeSupersededAttempts(deps: Deps, payload: unknown): Promise<void> {
-  const checkoutId = (payload as { checkoutId?: unknown } | null)?.checkoutId;
-  if (typeof checkoutId !== "string") throw new PermanentJobError("job payload has no checkoutId");
-  await closeAttempts(deps, checkoutId, "superseded", true);
+  const paymentId = (payload as { paymentId?: unknown } | null)?.paymentId;
+  if (typeof paymentId !== "string") throw new PermanentJobError("job payload has no paymentId");
+  await closeAttempts(deps, paymentId, "superseded", true);
 }

@@ -1,4 +1,4 @@
-import type { Checkout } from "../domain/checkout.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { BackoffPolicy } from "../jobs/backoff.js";
@@ -34,7 +34,7 @@ export interface PaymentSystemOptions {
    */
   readonly publisher?: EventPublisher;
   /** The host's delivery estimate, put in the "payment succeeded" email. */
-  readonly estimateDelivery?: (checkout: Checkout, orders: readonly PaymentOrder[]) => Date | undefined;
+  readonly estimateDelivery?: (payment: Payment, orders: readonly PaymentOrder[]) => Date | undefined;
   /**
    * What the platform keeps when a seller fulfils an order (commission and logistics fee); the
    * rest becomes the seller's available balance. Default: no fees.
@@ -64,7 +64,7 @@ export interface PaymentSystemOptions {
    * How long a PSP registration may take, real time (default 10 000 ms); must be shorter than
    * `idempotencyLockMs`. A call that outlasts it is a `PSP_TIMEOUT` PspError of kind
    * `indeterminate`: the PSP may have registered it, so it is retried by a job under the same
-   * PSP idempotency key (which returns that registration) — the checkout answers 202 meanwhile.
+   * PSP idempotency key (which returns that registration) — the payment answers 202 meanwhile.
    */
   readonly pspTimeoutMs?: number;
   /**
@@ -72,20 +72,20 @@ export interface PaymentSystemOptions {
    * when the sweeper settles payments whose webhook never arrived (a wrong webhook URL or secret).
    */
   readonly logger?: Logger;
-  /** When an unpaid checkout expires (default 24 h after creation). */
-  readonly checkoutTtlMs?: number;
-  /** Attempts of a PSP registration before it is dead-lettered and the checkout fails (default 8). */
+  /** When an unpaid payment expires (default 24 h after creation). */
+  readonly paymentTtlMs?: number;
+  /** Attempts of a PSP registration before it is dead-lettered and the payment fails (default 8). */
   readonly registrationMaxAttempts?: number;
   /** Attempts of a buyer notification (default 10). */
   readonly notificationMaxAttempts?: number;
   readonly backoff?: BackoffPolicy;
   /** How long a webhook for an unknown payment is kept for retries before it is closed (default 1 h). */
   readonly deferredWebhookTtlMs?: number;
-  /** A checkout pending longer than this is polled at the PSP by the sweeper (default 15 min). */
+  /** A payment pending longer than this is polled at the PSP by the sweeper (default 15 min). */
   readonly sweepAfterMs?: number;
   /**
    * Origins (`https://shop.example`, `http://localhost:3000`: scheme, host and port only) a
-   * checkout's `successUrl` and `cancelUrl` may point at; any other origin is VALIDATION_FAILED on
+   * payment's `successUrl` and `cancelUrl` may point at; any other origin is VALIDATION_FAILED on
    * that field, so the hosted page can only send buyers back to the marketplace. Checked when the
    * system is created (each must be an http(s) origin exactly as `new URL(o).origin` writes it).
    * Default: any http(s) URL (non-http(s) schemes and URLs with credentials are always refused) —
@@ -123,7 +123,7 @@ export interface Deps {
 /** The time limits and retry counts of {@link PaymentSystemOptions}, resolved (see there for each). */
 export interface Settings {
   readonly idempotencyTtlMs: number;
-  readonly checkoutTtlMs: number;
+  readonly paymentTtlMs: number;
   readonly registrationMaxAttempts: number;
   readonly notificationMaxAttempts: number;
   readonly deferredWebhookTtlMs: number;
@@ -133,7 +133,7 @@ export interface Settings {
 /** The defaults of {@link Settings}: one place. */
 export const DEFAULT_SETTINGS: Settings = {
   idempotencyTtlMs: 86_400_000,
-  checkoutTtlMs: 86_400_000,
+  paymentTtlMs: 86_400_000,
   registrationMaxAttempts: 8,
   notificationMaxAttempts: 10,
   deferredWebhookTtlMs: 3_600_000,
@@ -152,7 +152,7 @@ function resolveSettings(options: PaymentSystemOptions): Settings {
   const d = DEFAULT_SETTINGS;
   return {
     idempotencyTtlMs: positive(options.idempotencyTtlMs, d.idempotencyTtlMs, "idempotencyTtlMs"),
-    checkoutTtlMs: positive(options.checkoutTtlMs, d.checkoutTtlMs, "checkoutTtlMs"),
+    paymentTtlMs: positive(options.paymentTtlMs, d.paymentTtlMs, "paymentTtlMs"),
     registrationMaxAttempts: count(
       options.registrationMaxAttempts,
       d.registrationMaxAttempts,

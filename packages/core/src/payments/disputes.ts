@@ -1,9 +1,9 @@
-import type { Checkout } from "../domain/checkout.js";
-import type { CheckoutStatus } from "../domain/checkout-status.js";
 import type { Dispute } from "../domain/dispute.js";
 import { allocateDispute } from "../domain/dispute.js";
 import type { DisputeStatus } from "../domain/dispute-status.js";
 import { DISPUTE_STATUSES, disputeMachine } from "../domain/dispute-status.js";
+import type { Payment } from "../domain/payment.js";
+import type { PaymentStatus } from "../domain/payment-status.js";
 import { ErrorCodes, isSettlekitError, SettlekitError } from "../errors.js";
 import {
   disputeClosedJournal,
@@ -22,14 +22,14 @@ import type { Deps } from "./deps.js";
 export type DisputeEffect = { readonly outcome: "applied" | "deferred"; readonly error?: string };
 
 /** Payments whose money was captured (and journaled): the only ones a dispute can move money of. */
-const CAPTURED: ReadonlySet<CheckoutStatus> = new Set(["succeeded", "partially_refunded", "refunded"]);
+const CAPTURED: ReadonlySet<PaymentStatus> = new Set(["succeeded", "partially_refunded", "refunded"]);
 
 /** A dispute as the operator API and the `dispute.*` events show it. Money as decimal strings. */
 export function disputeView(d: Dispute): JsonObject {
   return {
     id: d.id,
     object: "dispute",
-    checkout_id: d.checkoutId,
+    payment_id: d.paymentId,
     psp: d.pspId,
     psp_dispute_reference: d.pspDisputeReference,
     psp_reference: d.pspReference,
@@ -74,16 +74,16 @@ export function disputeEventFromJson(raw: Record<string, unknown>): PspDisputeEv
 }
 
 /** Why a report cannot be a dispute of this payment, or undefined when it can. */
-function mismatch(checkout: Checkout, event: PspDisputeEvent): string | undefined {
+function mismatch(payment: Payment, event: PspDisputeEvent): string | undefined {
   if (!DISPUTE_STATUSES.includes(event.status)) return `unknown dispute status ${String(event.status)}`;
-  if (event.currency.toUpperCase() !== checkout.currency) {
-    return `dispute currency ${event.currency} is not the payment's ${checkout.currency}`;
+  if (event.currency.toUpperCase() !== payment.currency) {
+    return `dispute currency ${event.currency} is not the payment's ${payment.currency}`;
   }
-  if (event.amount <= 0n || event.amount > checkout.amount) {
-    return `disputed amount ${event.amount} is outside (0, ${checkout.amount}]`;
+  if (event.amount <= 0n || event.amount > payment.amount) {
+    return `disputed amount ${event.amount} is outside (0, ${payment.amount}]`;
   }
   const w = event.fundsWithdrawn;
-  if (w && (w.amount < 0n || w.fee < 0n || w.amount > checkout.amount)) {
+  if (w && (w.amount < 0n || w.fee < 0n || w.amount > payment.amount)) {
     return `withdrawn ${w.amount} + fee ${w.fee} is not money of this payment`;
   }
   return undefined;
@@ -116,13 +116,13 @@ export async function applyDisputeEvent(
   pspId: string,
   event: PspDisputeEvent,
 ): Promise<DisputeEffect> {
-  const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
-  if (!checkout) return { outcome: "deferred", error: "unknown payment" };
-  if (!CAPTURED.has(checkout.status))
+  const payment = await tx.payments.findByPspReference(pspId, event.pspReference, { forUpdate: true });
+  if (!payment) return { outcome: "deferred", error: "unknown payment" };
+  if (!CAPTURED.has(payment.status))
     return { outcome: "deferred", error: "dispute on a payment not captured" };
-  const wrong = mismatch(checkout, event);
+  const wrong = mismatch(payment, event);
   if (wrong) return { outcome: "applied", error: wrong };
-  const orders = await tx.paymentOrders.listByCheckout(checkout.id);
+  const orders = await tx.paymentOrders.listByPayment(payment.id);
   const now = deps.clock.now();
   const notes: string[] = [];
   /** Outbox event types, in order; each carries the dispute as stored at the end of this report. */
@@ -134,12 +134,12 @@ export async function applyDisputeEvent(
   if (!stored) {
     next = {
       id: `dp_${deps.ids.newId().replaceAll("-", "")}`,
-      checkoutId: checkout.id,
+      paymentId: payment.id,
       pspId,
       pspDisputeReference: event.disputeReference,
       pspReference: event.pspReference,
       amount: event.amount,
-      currency: checkout.currency,
+      currency: payment.currency,
       amountWithdrawn: 0n,
       fee: 0n,
       amountReinstated: 0n,
@@ -239,8 +239,8 @@ export async function applyDisputeEvent(
   const payload = { schema_version: 1, ...disputeView(next) };
   const outbox: OutboxEventInput[] = events.map((type) => ({
     type,
-    aggregateType: "checkout",
-    aggregateId: checkout.id,
+    aggregateType: "payment",
+    aggregateId: payment.id,
     payload,
   }));
   await appendOutboxEvents(tx, outbox, deps);

@@ -1,7 +1,7 @@
-import type { Checkout } from "../domain/checkout.js";
-import type { CheckoutStatus } from "../domain/checkout-status.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import { isRefundableOrderStatus } from "../domain/payment-order-status.js";
+import type { PaymentStatus } from "../domain/payment-status.js";
 import type { Refund } from "../domain/refund.js";
 import { allocate } from "../money/allocate.js";
 import { money } from "../money/money.js";
@@ -42,7 +42,7 @@ export type ExternalRefundDiscrepancy =
   | "payment_not_refundable";
 
 /** Statuses in which a payment's orders hold captured money settlekit booked. */
-const BOOKED: readonly CheckoutStatus[] = ["succeeded", "partially_refunded", "refunded"];
+const BOOKED: readonly PaymentStatus[] = ["succeeded", "partially_refunded", "refunded"];
 
 /** What one order can still give back: captured, less refunded, less refunds still pending. */
 export interface RefundableOrder {
@@ -98,15 +98,15 @@ const resultOf = (event: PspRefundEvent): RefundResult => ({
 async function discrepancy(
   deps: Deps,
   tx: StoreTx,
-  checkout: Checkout,
+  payment: Payment,
   event: PspRefundEvent,
   reason: ExternalRefundDiscrepancy,
   amounts: { booked: bigint; unallocated: bigint },
 ): Promise<RefundEventEffect> {
   const error = `external refund ${event.refundReference}: ${reason}`;
   const earlier = await tx.outbox.listByAggregate({
-    aggregateType: "checkout",
-    aggregateId: checkout.id,
+    aggregateType: "payment",
+    aggregateId: payment.id,
     limit: 1_000,
   });
   const raised = earlier.some(
@@ -121,21 +121,21 @@ async function discrepancy(
     [
       {
         type: EXTERNAL_REFUND_DISCREPANCY_EVENT,
-        aggregateType: "checkout",
-        aggregateId: checkout.id,
+        aggregateType: "payment",
+        aggregateId: payment.id,
         payload: {
           schema_version: 1,
           reason,
-          checkout_id: checkout.id,
-          checkout_status: checkout.status,
-          psp: checkout.pspId,
+          payment_id: payment.id,
+          payment_status: payment.status,
+          psp: payment.pspId,
           psp_reference: event.pspReference,
           psp_refund_reference: event.refundReference,
           psp_status: event.status,
           // As the PSP reported them; the payment's own money for comparison.
           reported_amount: event.amount.toString(),
           reported_currency: event.currency,
-          expected_currency: checkout.currency,
+          expected_currency: payment.currency,
           booked_amount: amounts.booked.toString(),
           unallocated_amount: amounts.unallocated.toString(),
         },
@@ -156,27 +156,27 @@ async function discrepancy(
 async function recordExternalRefund(
   deps: Deps,
   tx: StoreTx,
-  checkout: Checkout,
+  payment: Payment,
   orders: readonly PaymentOrder[],
   refunds: readonly Refund[],
   event: PspRefundEvent,
 ): Promise<RefundEventEffect> {
   const nothing = { booked: 0n, unallocated: event.amount };
-  if (event.currency !== checkout.currency) {
-    return discrepancy(deps, tx, checkout, event, "currency_mismatch", nothing);
+  if (event.currency !== payment.currency) {
+    return discrepancy(deps, tx, payment, event, "currency_mismatch", nothing);
   }
   if (typeof event.amount !== "bigint" || event.amount <= 0n) {
-    return discrepancy(deps, tx, checkout, event, "invalid_amount", { booked: 0n, unallocated: 0n });
+    return discrepancy(deps, tx, payment, event, "invalid_amount", { booked: 0n, unallocated: 0n });
   }
-  if (!BOOKED.includes(checkout.status)) {
-    return discrepancy(deps, tx, checkout, event, "payment_not_refundable", nothing);
+  if (!BOOKED.includes(payment.status)) {
+    return discrepancy(deps, tx, payment, event, "payment_not_refundable", nothing);
   }
   const { shares, unallocated } = allocateExternalRefund(
     refundableOrders(orders, refunds),
     event.amount,
-    checkout.currency,
+    payment.currency,
   );
-  if (shares.length === 0) return discrepancy(deps, tx, checkout, event, "exceeds_refundable", nothing);
+  if (shares.length === 0) return discrepancy(deps, tx, payment, event, "exceeds_refundable", nothing);
   const now = deps.clock.now();
   // One id per refund, suffixed per order: the rows list in the orders' order (same createdAt).
   const base = `rf_${deps.ids.newId().replaceAll("-", "")}`;
@@ -184,10 +184,10 @@ async function recordExternalRefund(
   for (const [i, share] of shares.entries()) {
     const refund: Refund = {
       id: `${base}_${String(i + 1).padStart(3, "0")}`,
-      checkoutId: checkout.id,
+      paymentId: payment.id,
       paymentOrderId: share.paymentOrderId,
       amount: share.amount,
-      currency: checkout.currency,
+      currency: payment.currency,
       status: "pending",
       pspRefundReference: event.refundReference,
       origin: "external",
@@ -212,17 +212,17 @@ async function recordExternalRefund(
     [
       {
         type: EXTERNAL_REFUND_EVENT,
-        aggregateType: "checkout",
-        aggregateId: checkout.id,
+        aggregateType: "payment",
+        aggregateId: payment.id,
         payload: {
           schema_version: 1,
-          checkout_id: checkout.id,
-          psp: checkout.pspId,
+          payment_id: payment.id,
+          psp: payment.pspId,
           psp_reference: event.pspReference,
           psp_refund_reference: event.refundReference,
           status: event.status,
           amount: booked.toString(),
-          currency: checkout.currency,
+          currency: payment.currency,
           reported_amount: event.amount.toString(),
           unallocated_amount: unallocated.toString(),
           refunds: recorded.map(refundView),
@@ -232,7 +232,7 @@ async function recordExternalRefund(
     deps,
   );
   if (unallocated > 0n) {
-    return discrepancy(deps, tx, checkout, event, "exceeds_refundable", { booked, unallocated });
+    return discrepancy(deps, tx, payment, event, "exceeds_refundable", { booked, unallocated });
   }
   return { outcome: "applied" };
 }
@@ -276,7 +276,7 @@ export async function applyRefundEvent(
     await completeCaptureRefund(deps, tx, captured, result);
     return { outcome: "applied" };
   }
-  const found = await tx.checkouts.findByPspReference(pspId, event.pspReference);
+  const found = await tx.payments.findByPspReference(pspId, event.pspReference);
   if (!found) return { outcome: "deferred", error: "unknown refund" };
   if (found.pspReference !== event.pspReference) {
     // A refund on an attempt the payment does not follow: that money is no payment order's.
@@ -294,29 +294,29 @@ export async function applyRefundEvent(
     const mine = await tx.refunds.get(event.refundId);
     // Settlekit's own refund, reported before its PSP answer was stored: that answer completes
     // it (completing it here too would race it), and the retry of this event then finds it.
-    if (mine && mine.origin !== "external" && mine.checkoutId === found.id) return awaitingAnswer(mine);
+    if (mine && mine.origin !== "external" && mine.paymentId === found.id) return awaitingAnswer(mine);
   }
   // The payment's lock first, then its orders' (the order every writer takes them in).
-  const checkout = (await tx.checkouts.get(found.id, { forUpdate: true })) ?? found;
+  const payment = (await tx.payments.get(found.id, { forUpdate: true })) ?? found;
   const orders: PaymentOrder[] = [];
-  for (const order of await tx.paymentOrders.listByCheckout(found.id)) {
+  for (const order of await tx.paymentOrders.listByPayment(found.id)) {
     orders.push((await tx.paymentOrders.get(order.id, { forUpdate: true })) ?? order);
   }
   // Read again under the locks: a concurrent report of the same refund has committed by now.
   const rows = (await tx.refunds.listByPspReference(event.refundReference)).filter(
-    (r) => r.origin === "external" && r.checkoutId === checkout.id,
+    (r) => r.origin === "external" && r.paymentId === payment.id,
   );
   if (rows.length > 0) {
     if (event.status === "pending") return { outcome: "applied" };
     for (const row of rows) await completeRefund(deps, tx, row.id, result);
     return { outcome: "applied" };
   }
-  const refunds = await tx.refunds.listByCheckout(checkout.id);
+  const refunds = await tx.refunds.listByPayment(payment.id);
   // A PSP that does not keep settlekit's refund id: while one of settlekit's refunds of this
   // payment has no PSP answer, this may be its report.
   const inFlight = refunds.find(
     (r) => r.origin !== "external" && r.status === "pending" && !r.pspRefundReference,
   );
   if (inFlight) return awaitingAnswer(inFlight);
-  return recordExternalRefund(deps, tx, checkout, orders, refunds, event);
+  return recordExternalRefund(deps, tx, payment, orders, refunds, event);
 }

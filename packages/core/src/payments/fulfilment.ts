@@ -17,7 +17,7 @@ export function paymentOrderView(order: PaymentOrder): JsonObject {
   return {
     id: order.id,
     object: "payment_order",
-    checkout_id: order.checkoutId,
+    payment_id: order.paymentId,
     buyer_id: order.buyerId,
     seller_id: order.sellerId,
     currency: order.currency,
@@ -61,7 +61,7 @@ export async function fulfilPaymentOrder(
       });
     }
     if (order.status === "fulfilled" || order.status === "paid_out") return paymentOrderView(order);
-    const pendingRefund = (await tx.refunds.listByCheckout(order.checkoutId)).find(
+    const pendingRefund = (await tx.refunds.listByPayment(order.paymentId)).find(
       (r) => r.paymentOrderId === order.id && r.status === "pending",
     );
     if (pendingRefund) {
@@ -99,7 +99,7 @@ export async function fulfilPaymentOrder(
     const journal: JournalInput = {
       reference: `fulfilled:${order.id}`,
       kind: "fulfilled",
-      metadata: { checkoutId: order.checkoutId, paymentOrderId: order.id, sellerId: order.sellerId },
+      metadata: { paymentId: order.paymentId, paymentOrderId: order.id, sellerId: order.sellerId },
       postings: [
         {
           account: accounts.sellerPending(order.sellerId),
@@ -129,8 +129,8 @@ export async function fulfilPaymentOrder(
       [
         {
           type: "order.fulfilled",
-          aggregateType: "checkout",
-          aggregateId: order.checkoutId,
+          aggregateType: "payment",
+          aggregateId: order.paymentId,
           payload: {
             schema_version: 1,
             ...paymentOrderView(fulfilled),

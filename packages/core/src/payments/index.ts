@@ -1,17 +1,4 @@
-export type { CheckoutInput } from "./checkout-input.js";
-export {
-  checkoutInputSchema,
-  idSchema,
-  isStorableText,
-  MAX_PAYMENT_METADATA_KEYS,
-  redirectUrlSchema,
-  text as storableText,
-} from "./checkout-input.js";
-export type { CheckoutEventsQuery, CheckoutSearch } from "./checkout-queries.js";
-export type { CheckoutRefundRequest } from "./checkout-refund.js";
-export type { NextAction } from "./checkout-view.js";
-export { checkoutView, nextAction } from "./checkout-view.js";
-export type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
+export type { IdempotencyOptions, PaymentResult } from "./create-payment.js";
 export type { PaymentSystemOptions } from "./deps.js";
 export type { DisputeListQuery } from "./disputes.js";
 export { disputeView } from "./disputes.js";
@@ -24,10 +11,23 @@ export {
 export type { FulfilRequest } from "./fulfilment.js";
 export { paymentOrderView } from "./fulfilment.js";
 export { PSP_UNAVAILABLE } from "./job-handlers.js";
+export type { PaymentInput } from "./payment-input.js";
+export {
+  idSchema,
+  isStorableText,
+  MAX_PAYMENT_METADATA_KEYS,
+  paymentInputSchema,
+  redirectUrlSchema,
+  text as storableText,
+} from "./payment-input.js";
 export type { MoneyDiscrepancy, ReviewDecision } from "./payment-outcome.js";
 export { moneyDiscrepancy } from "./payment-outcome.js";
+export type { PaymentEventsQuery, PaymentSearch } from "./payment-queries.js";
+export type { PaymentRefundRequest } from "./payment-refund.js";
 export type { PaymentSystem } from "./payment-system.js";
 export { createPaymentSystem } from "./payment-system.js";
+export type { NextAction } from "./payment-view.js";
+export { nextAction, paymentView } from "./payment-view.js";
 export type { RefundRequest } from "./refunds.js";
 export { refundView } from "./refunds.js";
 export type { RetryOptions } from "./retry-payment.js";

@@ -9,19 +9,19 @@ import {
   REFUND_CAPTURE_JOB,
   refundUnownedCapture,
 } from "./attempts.js";
-import { nextAction } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
+import { nextAction } from "./payment-view.js";
 import { withPspTimeout } from "./psp-timeout.js";
 import { REFUND_JOB, sendRefund } from "./refunds.js";
 import { failRegistration, REGISTER_JOB, recordRegistration, registerWithPsp } from "./registration.js";
 import { retryPayment } from "./retry-payment.js";
 
-/** Failure reason of a checkout whose registration exhausted its retries. */
+/** Failure reason of a payment whose registration exhausted its retries. */
 export const PSP_UNAVAILABLE = "psp_unavailable";
 
-const checkoutIdOf = (job: Job): string => {
-  const id = (job.payload as { checkoutId?: unknown } | null)?.checkoutId;
-  if (typeof id !== "string") throw new PermanentJobError(`job ${job.id} has no checkoutId`);
+const paymentIdOf = (job: Job): string => {
+  const id = (job.payload as { paymentId?: unknown } | null)?.paymentId;
+  if (typeof id !== "string") throw new PermanentJobError(`job ${job.id} has no paymentId`);
   return id;
 };
 
@@ -29,30 +29,30 @@ const checkoutIdOf = (job: Job): string => {
 const register =
   (deps: Deps): JobHandler =>
   async (job) => {
-    const checkoutId = checkoutIdOf(job);
-    const { checkout, orders } = await deps.store.transaction(async (tx) => ({
-      checkout: await tx.checkouts.get(checkoutId),
-      orders: await tx.paymentOrders.listByCheckout(checkoutId),
+    const paymentId = paymentIdOf(job);
+    const { payment, orders } = await deps.store.transaction(async (tx) => ({
+      payment: await tx.payments.get(paymentId),
+      orders: await tx.paymentOrders.listByPayment(paymentId),
     }));
-    // An operator replaying a dead-lettered registration: the checkout failed for it, so the
+    // An operator replaying a dead-lettered registration: the payment failed for it, so the
     // replay is a new attempt.
-    if (checkout?.status === "failed" && checkout.failureReason === PSP_UNAVAILABLE) {
-      await retryPayment(deps, checkoutId);
+    if (payment?.status === "failed" && payment.failureReason === PSP_UNAVAILABLE) {
+      await retryPayment(deps, paymentId);
       return;
     }
-    if (checkout?.status !== "created") return; // done by someone else meanwhile
+    if (payment?.status !== "created") return; // done by someone else meanwhile
     let hosted: Awaited<ReturnType<typeof registerWithPsp>>;
     try {
-      hosted = await withPspTimeout(deps, checkout.pspId, () => registerWithPsp(deps, checkout, orders));
+      hosted = await withPspTimeout(deps, payment.pspId, () => registerWithPsp(deps, payment, orders));
     } catch (error) {
       if (isPspError(error, "fatal") || isPspError(error, "declined")) {
         const reason = `psp_rejected:${error.pspCode ?? error.code}`;
-        await deps.store.transaction((tx) => failRegistration(deps, tx, checkoutId, reason));
+        await deps.store.transaction((tx) => failRegistration(deps, tx, paymentId, reason));
         throw new PermanentJobError(reason);
       }
       throw error;
     }
-    await deps.store.transaction((tx) => recordRegistration(deps, tx, checkoutId, hosted));
+    await deps.store.transaction((tx) => recordRegistration(deps, tx, paymentId, hosted));
   };
 
 /** Sends the buyer email for the status the job was queued for. */
@@ -61,32 +61,32 @@ const notify =
   async (job) => {
     const notifier = deps.options.notifier;
     if (!notifier) return;
-    const checkoutId = checkoutIdOf(job);
-    const { checkout, orders } = await deps.store.transaction(async (tx) => ({
-      checkout: await tx.checkouts.get(checkoutId),
-      orders: await tx.paymentOrders.listByCheckout(checkoutId),
+    const paymentId = paymentIdOf(job);
+    const { payment, orders } = await deps.store.transaction(async (tx) => ({
+      payment: await tx.payments.get(paymentId),
+      orders: await tx.paymentOrders.listByPayment(paymentId),
     }));
-    if (!checkout) throw new PermanentJobError(`no checkout ${checkoutId}`);
-    const base = { notificationId: job.id, checkoutId, buyerId: checkout.buyerId };
+    if (!payment) throw new PermanentJobError(`no payment ${paymentId}`);
+    const base = { notificationId: job.id, paymentId, buyerId: payment.buyerId };
     if (kind === "payment_succeeded") {
       const estimatedDeliveryAt =
-        checkout.estimatedDeliveryAt ?? deps.options.estimateDelivery?.(checkout, orders);
+        payment.estimatedDeliveryAt ?? deps.options.estimateDelivery?.(payment, orders);
       await notifier.notify({
         ...base,
         kind,
-        amount: checkout.amount,
-        currency: checkout.currency,
+        amount: payment.amount,
+        currency: payment.currency,
         ...(estimatedDeliveryAt ? { estimatedDeliveryAt } : {}),
       });
     } else if (kind === "payment_pending") {
-      const action = nextAction(checkout);
+      const action = nextAction(payment);
       await notifier.notify({
         ...base,
         kind,
         ...(action.type === "wait" ? { actionRequired: action.message } : {}),
       });
     } else {
-      await notifier.notify({ ...base, kind, reason: checkout.failureReason ?? "payment_failed" });
+      await notifier.notify({ ...base, kind, reason: payment.failureReason ?? "payment_failed" });
     }
   };
 
@@ -107,8 +107,8 @@ export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
   };
 }
 
-/** When a job is dead-lettered: a registration that never got through fails its checkout. */
+/** When a job is dead-lettered: a registration that never got through fails its payment. */
 export async function onJobDead(deps: Deps, job: Job): Promise<void> {
   if (job.type !== REGISTER_JOB) return;
-  await deps.store.transaction((tx) => failRegistration(deps, tx, checkoutIdOf(job), PSP_UNAVAILABLE));
+  await deps.store.transaction((tx) => failRegistration(deps, tx, paymentIdOf(job), PSP_UNAVAILABLE));
 }

@@ -10,8 +10,8 @@ export const MISSED_WEBHOOK_WINDOW_MS = 3_600_000;
  * process (each worker process warns on its own).
  */
 export interface MissedWebhookMonitor {
-  /** The sweeper settled `checkoutIds` of `pspId` by polling at `now`. */
-  record(pspId: string, checkoutIds: readonly string[], now: Date): void;
+  /** The sweeper settled `paymentIds` of `pspId` by polling at `now`. */
+  record(pspId: string, paymentIds: readonly string[], now: Date): void;
 }
 
 export function missedWebhookMonitor(
@@ -20,19 +20,19 @@ export function missedWebhookMonitor(
 ): MissedWebhookMonitor {
   const seen = new Map<string, { at: number[]; warnedAt?: number }>();
   return {
-    record(pspId, checkoutIds, now) {
-      if (checkoutIds.length === 0) return;
+    record(pspId, paymentIds, now) {
+      if (paymentIds.length === 0) return;
       const t = now.getTime();
       const psp = seen.get(pspId) ?? { at: [] };
       seen.set(pspId, psp);
       psp.at = psp.at.filter((x) => x > t - windowMs);
-      for (const _ of checkoutIds) psp.at.push(t);
+      for (const _ of paymentIds) psp.at.push(t);
       if (psp.warnedAt !== undefined && t - psp.warnedAt < windowMs) return;
       psp.warnedAt = t;
       const n = psp.at.length;
       logger.warn(
         `no webhook received for ${n} payment${n === 1 ? "" : "s"} from ${pspId} in the last hour: check the webhook URL and secret`,
-        { psp: pspId, payments: n, checkoutIds: checkoutIds.slice(0, 10) },
+        { psp: pspId, payments: n, paymentIds: paymentIds.slice(0, 10) },
       );
     },
   };

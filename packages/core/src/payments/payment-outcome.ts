@@ -1,8 +1,8 @@
-import type { Checkout } from "../domain/checkout.js";
-import type { CheckoutStatus } from "../domain/checkout-status.js";
-import { checkoutMachine } from "../domain/checkout-status.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import { applyToPaymentOrder, transitionPaymentOrder } from "../domain/payment-order.js";
+import type { PaymentStatus } from "../domain/payment-status.js";
+import { paymentMachine } from "../domain/payment-status.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { enqueueJob } from "../jobs/job-runner.js";
 import { accounts } from "../ledger/accounts.js";
@@ -24,18 +24,18 @@ export interface OutcomeDetails {
   readonly currency?: string;
 }
 
-/** Why a PSP report's money is not the checkout's (the checkout's `reviewReason`). */
+/** Why a PSP report's money is not the payment's (the payment's `reviewReason`). */
 export type MoneyDiscrepancy = "amount_mismatch" | "currency_mismatch" | "amount_not_reported";
 
 /**
- * Checks the money a PSP reports against the checkout, for the statuses in which money moves:
+ * Checks the money a PSP reports against the payment, for the statuses in which money moves:
  * a `succeeded` report must carry the amount and currency captured, and both must be the
- * checkout's; a `processing` report that carries them must match too. Other statuses move no
+ * payment's; a `processing` report that carries them must match too. Other statuses move no
  * money and are not checked. Every path that applies a PSP status (webhook, poll, registration)
  * goes through {@link applyPaymentStatus}, which calls this.
  */
 export function moneyDiscrepancy(
-  checkout: Pick<Checkout, "amount" | "currency">,
+  payment: Pick<Payment, "amount" | "currency">,
   status: PspPaymentStatus,
   reported: Pick<OutcomeDetails, "amount" | "currency">,
 ): MoneyDiscrepancy | undefined {
@@ -43,8 +43,8 @@ export function moneyDiscrepancy(
   if (reported.amount === undefined || reported.currency === undefined) {
     return status === "succeeded" ? "amount_not_reported" : undefined;
   }
-  if (reported.currency.toUpperCase() !== checkout.currency) return "currency_mismatch";
-  if (reported.amount !== checkout.amount) return "amount_mismatch";
+  if (reported.currency.toUpperCase() !== payment.currency) return "currency_mismatch";
+  if (reported.amount !== payment.amount) return "amount_mismatch";
   return undefined;
 }
 
@@ -52,7 +52,7 @@ export function moneyDiscrepancy(
 const INT64_MAX = 9_223_372_036_854_775_807n;
 
 /** What the PSP reported, made safe to store (a PSP's text is bounded and printable). */
-function reportedMoney(details: OutcomeDetails): Pick<Checkout, "reportedAmount" | "reportedCurrency"> {
+function reportedMoney(details: OutcomeDetails): Pick<Payment, "reportedAmount" | "reportedCurrency"> {
   const amount = details.amount;
   const currency = details.currency?.replace(/[^\x20-\x7e]/g, "?").slice(0, 16);
   return {
@@ -61,45 +61,45 @@ function reportedMoney(details: OutcomeDetails): Pick<Checkout, "reportedAmount"
   };
 }
 
-/** Outbox event type per checkout status reached (stable names, part of the API). */
-const EVENT_TYPE: Partial<Record<CheckoutStatus, string>> = {
-  requires_payment: "checkout.registered",
+/** Outbox event type per payment status reached (stable names, part of the API). */
+const EVENT_TYPE: Partial<Record<PaymentStatus, string>> = {
+  requires_payment: "payment.registered",
   processing: "payment.processing",
   succeeded: "payment.succeeded",
   failed: "payment.failed",
-  canceled: "checkout.canceled",
-  expired: "checkout.expired",
+  canceled: "payment.canceled",
+  expired: "payment.expired",
   requires_review: "payment.review_required",
 };
 
 /** Notification job per status reached. */
-const NOTIFY: Partial<Record<CheckoutStatus, string>> = {
+const NOTIFY: Partial<Record<PaymentStatus, string>> = {
   processing: "notify.payment_pending",
   succeeded: "notify.payment_succeeded",
   failed: "notify.payment_failed",
 };
 
-export function paymentEventPayload(checkout: Checkout, orders: readonly PaymentOrder[]): JsonObject {
+export function paymentEventPayload(payment: Payment, orders: readonly PaymentOrder[]): JsonObject {
   return {
     schema_version: 1,
-    checkout_id: checkout.id,
-    buyer_id: checkout.buyerId,
-    status: checkout.status,
-    amount: checkout.amount.toString(),
-    currency: checkout.currency,
-    method: checkout.method,
-    psp: checkout.pspId,
-    psp_reference: checkout.pspReference ?? null,
-    failure_reason: checkout.failureReason ?? null,
-    ...(checkout.reviewReason === undefined
+    payment_id: payment.id,
+    buyer_id: payment.buyerId,
+    status: payment.status,
+    amount: payment.amount.toString(),
+    currency: payment.currency,
+    method: payment.method,
+    psp: payment.pspId,
+    psp_reference: payment.pspReference ?? null,
+    failure_reason: payment.failureReason ?? null,
+    ...(payment.reviewReason === undefined
       ? {}
       : {
           review: {
-            reason: checkout.reviewReason,
-            expected_amount: checkout.amount.toString(),
-            expected_currency: checkout.currency,
-            reported_amount: checkout.reportedAmount?.toString() ?? null,
-            reported_currency: checkout.reportedCurrency ?? null,
+            reason: payment.reviewReason,
+            expected_amount: payment.amount.toString(),
+            expected_currency: payment.currency,
+            reported_amount: payment.reportedAmount?.toString() ?? null,
+            reported_currency: payment.reportedCurrency ?? null,
           },
         }),
     orders: orders.map((o) => ({
@@ -112,36 +112,36 @@ export function paymentEventPayload(checkout: Checkout, orders: readonly Payment
 }
 
 /**
- * Stores a checkout that moved to `next.status` — its orders, the ledger journal when the money
+ * Stores a payment that moved to `next.status` — its orders, the ledger journal when the money
  * arrived, the outbox event and the buyer notification job — inside `tx`, so all of it commits
  * together. `next.version` must be the stored version + 1 (compare-and-set). `currentOrders`:
- * the checkout's orders as stored at `next.version - 1`, when the caller has them (saves a read).
+ * the payment's orders as stored at `next.version - 1`, when the caller has them (saves a read).
  */
-export async function recordCheckoutChange(
+export async function recordPaymentChange(
   deps: Deps,
   tx: StoreTx,
-  next: Checkout,
+  next: Payment,
   currentOrders?: readonly PaymentOrder[],
 ): Promise<PaymentOrder[]> {
-  const orders = await tryRecordCheckoutChange(deps, tx, next, currentOrders);
+  const orders = await tryRecordPaymentChange(deps, tx, next, currentOrders);
   if (!orders) {
-    throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Checkout ${next.id} changed concurrently; retry.`);
+    throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Payment ${next.id} changed concurrently; retry.`);
   }
   return orders;
 }
 
 /**
- * {@link recordCheckoutChange}, but `null` when the checkout is no longer at `next.version - 1`
+ * {@link recordPaymentChange}, but `null` when the payment is no longer at `next.version - 1`
  * — checked by the first write, so nothing at all was written and the caller may read the
- * checkout and decide again in the same transaction.
+ * payment and decide again in the same transaction.
  */
-export async function tryRecordCheckoutChange(
+export async function tryRecordPaymentChange(
   deps: Deps,
   tx: StoreTx,
-  next: Checkout,
+  next: Payment,
   currentOrders?: readonly PaymentOrder[],
 ): Promise<PaymentOrder[] | null> {
-  if (!(await tx.checkouts.update(next))) return null;
+  if (!(await tx.payments.update(next))) return null;
   const now = next.updatedAt;
   const orderStatus =
     next.status === "succeeded"
@@ -151,7 +151,7 @@ export async function tryRecordCheckoutChange(
         : undefined;
   const orders: PaymentOrder[] = [];
   const changed: PaymentOrder[] = [];
-  for (const order of currentOrders ?? (await tx.paymentOrders.listByCheckout(next.id))) {
+  for (const order of currentOrders ?? (await tx.paymentOrders.listByPayment(next.id))) {
     // A new attempt (retry) rewinds failed orders to pending; outcomes are applied as reports.
     const moved =
       next.status === "requires_payment" && order.status === "failed"
@@ -172,11 +172,11 @@ export async function tryRecordCheckoutChange(
     changed.push(updated);
     orders.push(updated);
   }
-  // All of the checkout's orders in one write (one round trip on Postgres).
+  // All of the payment's orders in one write (one round trip on Postgres).
   if (!(await tx.paymentOrders.updateMany(changed))) {
     throw new SettlekitError(
       ErrorCodes.STORE_CONFLICT,
-      `A payment order of checkout ${next.id} changed concurrently; retry.`,
+      `A payment order of payment ${next.id} changed concurrently; retry.`,
     );
   }
   if (next.status === "succeeded") {
@@ -186,7 +186,7 @@ export async function tryRecordCheckoutChange(
       {
         reference: `payment:${next.id}:${next.pspReference ?? "none"}`,
         kind: "payment_succeeded",
-        metadata: { checkoutId: next.id, psp: next.pspId, pspReference: next.pspReference ?? "" },
+        metadata: { paymentId: next.id, psp: next.pspId, pspReference: next.pspReference ?? "" },
         postings: [
           {
             account: accounts.pspReceivable(next.pspId),
@@ -209,7 +209,7 @@ export async function tryRecordCheckoutChange(
   if (type) {
     await appendOutboxEvents(
       tx,
-      [{ type, aggregateType: "checkout", aggregateId: next.id, payload: paymentEventPayload(next, orders) }],
+      [{ type, aggregateType: "payment", aggregateId: next.id, payload: paymentEventPayload(next, orders) }],
       deps,
     );
   }
@@ -219,7 +219,7 @@ export async function tryRecordCheckoutChange(
       tx,
       {
         type: notify,
-        payload: { checkoutId: next.id, version: next.version },
+        payload: { paymentId: next.id, version: next.version },
         dedupeKey: `${notify}:${next.id}:${next.version}`,
         maxAttempts: deps.settings.notificationMaxAttempts,
       },
@@ -230,26 +230,26 @@ export async function tryRecordCheckoutChange(
 }
 
 /**
- * Applies a status the PSP reported for the checkout's current attempt, with the state machine's
+ * Applies a status the PSP reported for the payment's current attempt, with the state machine's
  * rules: the same or an older status changes nothing (late, duplicate or reordered webhooks);
  * an impossible one throws INVALID_STATE_TRANSITION (a discrepancy to investigate).
  * The reported money is checked first ({@link moneyDiscrepancy}): a report whose amount or
- * currency is not the checkout's proposes `requires_review` instead of its status, so it never
- * succeeds, credits no seller and posts no journal; the checkout records what the PSP reported
+ * currency is not the payment's proposes `requires_review` instead of its status, so it never
+ * succeeds, credits no seller and posts no journal; the payment records what the PSP reported
  * and a `payment.review_required` event (the operator's alert) commits with it.
  */
 export async function applyPaymentStatus(
   deps: Deps,
   tx: StoreTx,
-  checkout: Checkout,
+  payment: Payment,
   status: PspPaymentStatus,
   details: OutcomeDetails = {},
-): Promise<{ changed: boolean; checkout: Checkout; orders?: PaymentOrder[] }> {
-  const discrepancy = moneyDiscrepancy(checkout, status, details);
-  const result = checkoutMachine.apply(checkout.status, discrepancy ? "requires_review" : status);
-  if (!result.changed) return { changed: false, checkout };
-  let next: Checkout = {
-    ...checkout,
+): Promise<{ changed: boolean; payment: Payment; orders?: PaymentOrder[] }> {
+  const discrepancy = moneyDiscrepancy(payment, status, details);
+  const result = paymentMachine.apply(payment.status, discrepancy ? "requires_review" : status);
+  if (!result.changed) return { changed: false, payment };
+  let next: Payment = {
+    ...payment,
     status: result.state,
     ...(discrepancy ? { reviewReason: discrepancy, ...reportedMoney(details) } : {}),
     // A success (a later try on the PSP's page) clears the earlier decline.
@@ -259,62 +259,61 @@ export async function applyPaymentStatus(
         : result.state === "succeeded"
           ? undefined
           : result.state === "expired"
-            ? (checkout.failureReason ?? "expired")
-            : checkout.failureReason,
-    version: checkout.version + 1,
+            ? (payment.failureReason ?? "expired")
+            : payment.failureReason,
+    version: payment.version + 1,
     updatedAt: deps.clock.now(),
   };
   let current: PaymentOrder[] | undefined;
   if (next.status === "succeeded" && deps.options.estimateDelivery && !next.estimatedDeliveryAt) {
     // Fixed once, with the payment: the email and the status page then agree.
-    current = await tx.paymentOrders.listByCheckout(checkout.id);
+    current = await tx.paymentOrders.listByPayment(payment.id);
     const estimate = deps.options.estimateDelivery(next, current);
     if (estimate) next = { ...next, estimatedDeliveryAt: estimate };
   }
-  const orders = await recordCheckoutChange(deps, tx, next, current);
-  return { changed: true, checkout: next, orders };
+  const orders = await recordPaymentChange(deps, tx, next, current);
+  return { changed: true, payment: next, orders };
 }
 
-/** An operator's decision on a checkout in `requires_review` (see `checkoutMachine`). */
+/** An operator's decision on a payment in `requires_review` (see `paymentMachine`). */
 export type ReviewDecision = "approve" | "reject";
 
 /**
- * Resolves a review, in one transaction: `approve` — the checkout's own amount and currency were
+ * Resolves a review, in one transaction: `approve` — the payment's own amount and currency were
  * captured after all (checked at the PSP) — makes the payment succeed with its seller credit and
  * journal; `reject` cancels it (what the PSP captured is returned to the buyer at the PSP; nothing
  * was posted): when the PSP reported a capture, it is refunded automatically
- * (`payment.capture_unowned`, then `payment.capture_refunded`). A checkout not in review is
+ * (`payment.capture_unowned`, then `payment.capture_refunded`). A payment not in review is
  * INVALID_STATE_TRANSITION; an unknown one NOT_FOUND.
  */
 export async function resolvePaymentReview(
   deps: Deps,
-  checkoutId: string,
+  paymentId: string,
   decision: ReviewDecision,
-): Promise<{ checkout: Checkout; orders: PaymentOrder[] }> {
+): Promise<{ payment: Payment; orders: PaymentOrder[] }> {
   if (decision !== "approve" && decision !== "reject") {
     throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, 'A review decision is "approve" or "reject".', {
       param: "decision",
     });
   }
   return deps.store.transaction(async (tx) => {
-    const checkout = await tx.checkouts.get(checkoutId, { forUpdate: true });
-    if (!checkout)
-      throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
-    const next: Checkout = {
-      ...checkout,
-      status: checkoutMachine.transition(checkout.status, decision),
+    const payment = await tx.payments.get(paymentId, { forUpdate: true });
+    if (!payment) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${paymentId}.`, { param: "id" });
+    const next: Payment = {
+      ...payment,
+      status: paymentMachine.transition(payment.status, decision),
       failureReason:
-        decision === "reject" ? `review_rejected:${checkout.reviewReason ?? "unknown"}` : undefined,
-      version: checkout.version + 1,
+        decision === "reject" ? `review_rejected:${payment.reviewReason ?? "unknown"}` : undefined,
+      version: payment.version + 1,
       updatedAt: deps.clock.now(),
     };
-    const orders = await recordCheckoutChange(deps, tx, next);
-    if (decision === "reject" && checkout.pspReference) {
+    const orders = await recordPaymentChange(deps, tx, next);
+    if (decision === "reject" && payment.pspReference) {
       // What the PSP captured for a rejected payment goes back to the buyer, automatically.
-      const attempt = await tx.paymentAttempts.findByPspReference(checkout.pspId, checkout.pspReference);
+      const attempt = await tx.paymentAttempts.findByPspReference(payment.pspId, payment.pspReference);
       if (attempt?.status === "succeeded")
         await recordUnownedCapture(deps, tx, next, attempt, "review_rejected");
     }
-    return { checkout: next, orders };
+    return { payment: next, orders };
   });
 }

@@ -5,22 +5,22 @@ import type { Job } from "../ports/jobs.js";
 import type { JsonObject } from "../ports/json.js";
 import type { WebhookInput } from "../ports/psp.js";
 import { followedStatus } from "./attempts.js";
-import type { CheckoutInput } from "./checkout-input.js";
-import type { CheckoutEventsQuery, CheckoutSearch } from "./checkout-queries.js";
-import { listCheckoutEvents, searchCheckouts } from "./checkout-queries.js";
-import type { CheckoutRefundRequest } from "./checkout-refund.js";
-import { refundCheckout } from "./checkout-refund.js";
-import { checkoutView } from "./checkout-view.js";
-import type { CheckoutResult, IdempotencyOptions } from "./create-checkout.js";
-import { createCheckout } from "./create-checkout.js";
+import type { IdempotencyOptions, PaymentResult } from "./create-payment.js";
+import { createPayment } from "./create-payment.js";
 import type { Deps, PaymentSystemOptions } from "./deps.js";
 import { resolveDeps } from "./deps.js";
 import type { DisputeListQuery } from "./disputes.js";
 import { getDispute, listDisputes } from "./disputes.js";
 import type { FulfilRequest } from "./fulfilment.js";
 import { fulfilPaymentOrder, paymentOrderView, sellerWallet } from "./fulfilment.js";
+import type { PaymentInput } from "./payment-input.js";
 import type { ReviewDecision } from "./payment-outcome.js";
 import { resolvePaymentReview } from "./payment-outcome.js";
+import type { PaymentEventsQuery, PaymentSearch } from "./payment-queries.js";
+import { listPaymentEvents, searchPayments } from "./payment-queries.js";
+import type { PaymentRefundRequest } from "./payment-refund.js";
+import { refundPayment } from "./payment-refund.js";
+import { paymentView } from "./payment-view.js";
 import type { RefundRequest } from "./refunds.js";
 import { refundPaymentOrder } from "./refunds.js";
 import type { RetryOptions } from "./retry-payment.js";
@@ -31,15 +31,15 @@ import { handleWebhook } from "./webhooks.js";
 /** The cash-in services a host calls (the REST router is a thin layer over these). */
 export interface PaymentSystem {
   readonly deps: Deps;
-  /** Creates and registers a checkout; see `createCheckout` for the phases and idempotency. */
-  createCheckout(input: CheckoutInput, options: IdempotencyOptions): Promise<CheckoutResult>;
+  /** Creates and registers a payment; see `createPayment` for the phases and idempotency. */
+  createPayment(input: PaymentInput, options: IdempotencyOptions): Promise<PaymentResult>;
   /**
-   * The buyer's status view: checkout and per-order states, what is pending and what the buyer
-   * must do. With `buyerId`, another buyer's checkout is NOT_FOUND (ids cannot be probed).
+   * The buyer's status view: payment and per-order states, what is pending and what the buyer
+   * must do. With `buyerId`, another buyer's payment is NOT_FOUND (ids cannot be probed).
    */
-  getCheckout(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
+  getPayment(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
   /**
-   * A new attempt on a failed checkout (the buyer's "try again"). With `idempotencyKey` (the REST
+   * A new attempt on a failed payment (the buyer's "try again"). With `idempotencyKey` (the REST
    * route requires one), a replay answers the same payment without a second PSP attempt.
    */
   retryPayment(id: string, options?: RetryOptions): Promise<JsonObject>;
@@ -54,22 +54,22 @@ export interface PaymentSystem {
     options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
   ): Promise<JsonObject>;
   /**
-   * Refunds one order of a checkout (`paymentOrderId` may be left out for a single-order
-   * checkout), idempotently; `replayed` says the answer is the stored one. An order of another
-   * checkout, with `buyerId` another buyer's checkout, or with `sellerId` another seller's order,
+   * Refunds one order of a payment (`paymentOrderId` may be left out for a single-order
+   * payment), idempotently; `replayed` says the answer is the stored one. An order of another
+   * payment, with `buyerId` another buyer's payment, or with `sellerId` another seller's order,
    * is NOT_FOUND.
    */
-  refundCheckout(
-    checkoutId: string,
-    input: CheckoutRefundRequest,
+  refundPayment(
+    paymentId: string,
+    input: PaymentRefundRequest,
     options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
-  ): Promise<CheckoutResult>;
-  /** One payment order (`checkout_id` names its payment). With `sellerId`, another seller's is NOT_FOUND. */
+  ): Promise<PaymentResult>;
+  /** One payment order (`payment_id` names its payment). With `sellerId`, another seller's is NOT_FOUND. */
   getPaymentOrder(id: string, options?: { sellerId?: string }): Promise<JsonObject>;
-  /** A checkout's timeline (its events, oldest first). With `buyerId`, only the buyer's own. */
-  listCheckoutEvents(id: string, query?: CheckoutEventsQuery): Promise<JsonObject>;
-  /** Operator: checkouts by buyer and/or status, newest first, paged. */
-  searchCheckouts(query?: CheckoutSearch): Promise<JsonObject>;
+  /** A payment's timeline (its events, oldest first). With `buyerId`, only the buyer's own. */
+  listPaymentEvents(id: string, query?: PaymentEventsQuery): Promise<JsonObject>;
+  /** Operator: payments by buyer and/or status, newest first, paged. */
+  searchPayments(query?: PaymentSearch): Promise<JsonObject>;
   /**
    * The host says a seller shipped/delivered an order: the seller's share, less commission and
    * logistics fee (`fees`), becomes available for payout. Idempotent. With `sellerId`, only that
@@ -93,7 +93,7 @@ export interface PaymentSystem {
    * for a capture no payment order owns, where its automatic refund stands. NOT_FOUND when the
    * payment does not exist.
    */
-  listPaymentAttempts(checkoutId: string): Promise<PaymentAttempt[]>;
+  listPaymentAttempts(paymentId: string): Promise<PaymentAttempt[]>;
   /** Operator: puts a dead job back in the queue with a fresh attempt budget. NOT_FOUND if it is not dead. */
   replayDeadLetter(id: string): Promise<void>;
   /**
@@ -119,18 +119,18 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
   const deps = resolveDeps(options);
   return {
     deps,
-    createCheckout: (input, idempotency) => createCheckout(deps, input, idempotency),
-    async getCheckout(id, { buyerId } = {}) {
+    createPayment: (input, idempotency) => createPayment(deps, input, idempotency),
+    async getPayment(id, { buyerId } = {}) {
       return deps.store.transaction(
         async (tx) => {
-          const checkout = await tx.checkouts.get(id);
-          if (!checkout || (buyerId !== undefined && checkout.buyerId !== buyerId)) {
-            throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${id}.`, { param: "id" });
+          const payment = await tx.payments.get(id);
+          if (!payment || (buyerId !== undefined && payment.buyerId !== buyerId)) {
+            throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${id}.`, { param: "id" });
           }
-          return checkoutView(
-            checkout,
-            await tx.paymentOrders.listByCheckout(id),
-            await tx.refunds.listByCheckout(id),
+          return paymentView(
+            payment,
+            await tx.paymentOrders.listByPayment(id),
+            await tx.refunds.listByPayment(id),
           );
         },
         { readOnly: true },
@@ -138,7 +138,7 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     },
     retryPayment: (id, opts) => retryPayment(deps, id, opts),
     refund: (input, opts) => refundPaymentOrder(deps, input, opts),
-    refundCheckout: (id, input, opts) => refundCheckout(deps, id, input, opts),
+    refundPayment: (id, input, opts) => refundPayment(deps, id, input, opts),
     async getPaymentOrder(id, { sellerId } = {}) {
       const order = await deps.store.transaction((tx) => tx.paymentOrders.get(id), { readOnly: true });
       if (!order || (sellerId !== undefined && order.sellerId !== sellerId)) {
@@ -146,8 +146,8 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       }
       return paymentOrderView(order);
     },
-    listCheckoutEvents: (id, query) => listCheckoutEvents(deps, id, query),
-    searchCheckouts: (query) => searchCheckouts(deps, query),
+    listPaymentEvents: (id, query) => listPaymentEvents(deps, id, query),
+    searchPayments: (query) => searchPayments(deps, query),
     fulfilOrder: (request, opts) => fulfilPaymentOrder(deps, request, opts),
     sellerWallet: (sellerId) => sellerWallet(deps, sellerId),
     async listSellerOrders(sellerId, { limit = 50, beforeId, statuses } = {}) {
@@ -169,17 +169,17 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       };
     },
     listDeadLetters: (query) => deps.store.transaction((tx) => tx.jobs.listDead(query), { readOnly: true }),
-    listPaymentAttempts: (checkoutId) =>
+    listPaymentAttempts: (paymentId) =>
       deps.store.transaction(
         async (tx) => {
-          const checkout = await tx.checkouts.get(checkoutId);
-          if (!checkout) {
-            throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+          const payment = await tx.payments.get(paymentId);
+          if (!payment) {
+            throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${paymentId}.`, { param: "id" });
           }
           // The followed attempt's status is the payment's (see PaymentAttempt.status).
-          const followed = followedStatus(checkout.status);
-          return (await tx.paymentAttempts.listByCheckout(checkoutId)).map((a) =>
-            followed && !a.closedAt && a.pspReference === checkout.pspReference
+          const followed = followedStatus(payment.status);
+          return (await tx.paymentAttempts.listByPayment(paymentId)).map((a) =>
+            followed && !a.closedAt && a.pspReference === payment.pspReference
               ? { ...a, status: followed }
               : a,
           );
@@ -192,8 +192,8 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
         throw new SettlekitError(ErrorCodes.NOT_FOUND, `No dead-lettered job ${id}.`, { param: "id" });
     },
     async resolveReview(id, decision) {
-      const { checkout, orders } = await resolvePaymentReview(deps, id, decision);
-      return checkoutView(checkout, orders);
+      const { payment, orders } = await resolvePaymentReview(deps, id, decision);
+      return paymentView(payment, orders);
     },
     listDisputes: (query) => listDisputes(deps, query),
     getDispute: (id) => getDispute(deps, id),

@@ -1,11 +1,11 @@
-import { CHECKOUT_CREATED, resumeCheckoutCreation } from "./create-checkout.js";
+import { PAYMENT_CREATED, resumePaymentCreation } from "./create-payment.js";
 import type { Deps } from "./deps.js";
 import { REFUND_CREATED, resumeRefund } from "./refunds.js";
 import { RETRY_STARTED, resumeRetry } from "./retry-payment.js";
 
 /**
  * The recovery worker: idempotency keys whose execution stopped mid-way (process crash: its
- * lease, `idempotencyLockMs`, was no longer renewed and expired) are taken over and driven to the end from their recovery point, so every checkout
+ * lease, `idempotencyLockMs`, was no longer renewed and expired) are taken over and driven to the end from their recovery point, so every payment
  * reaches a definite state and the client's retry of the same key gets a real answer.
  */
 export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<number> {
@@ -24,8 +24,8 @@ export async function recoverStalledRequests(deps: Deps, limit = 50): Promise<nu
       }),
     );
     if (!taken) continue; // someone else has it
-    if (record.recoveryPoint === CHECKOUT_CREATED) {
-      await resumeCheckoutCreation(deps, { ...record, lockedBy: owner }, owner);
+    if (record.recoveryPoint === PAYMENT_CREATED) {
+      await resumePaymentCreation(deps, { ...record, lockedBy: owner }, owner);
       recovered++;
     } else if (record.recoveryPoint === REFUND_CREATED) {
       // finishRefund renews the lease while the PSP refunds, as for a live request.

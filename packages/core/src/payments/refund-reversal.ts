@@ -1,6 +1,6 @@
-import type { Checkout } from "../domain/checkout.js";
-import { checkoutMachine } from "../domain/checkout-status.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
+import { paymentMachine } from "../domain/payment-status.js";
 import type { Refund } from "../domain/refund.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { accounts } from "../ledger/accounts.js";
@@ -58,7 +58,7 @@ async function reversalCredits(
  * A refund the PSP reported `succeeded` and later `failed` (bank refunds do): the buyer did not
  * get the money back, so it is the order's again. In one transaction: the refund becomes
  * `failed` (`failure_reason` = the PSP's reason or `failed_after_success`), the order's and the
- * checkout's refunded amounts and refund statuses go back, a new journal
+ * payment's refunded amounts and refund statuses go back, a new journal
  * `refund-reversal:<refund id>` undoes the refund's journal (journals are immutable; the same
  * reference twice posts once) and a `refund.failed` outbox event tells the operator.
  * Idempotent: a refund that is not `succeeded` is returned unchanged.
@@ -71,19 +71,19 @@ export async function reverseRefund(
 ): Promise<Refund> {
   if (refund.status !== "succeeded") return refund;
   const now = deps.clock.now();
-  const { checkout, order } = await lockRefundTargets(tx, refund);
+  const { payment, order } = await lockRefundTargets(tx, refund);
   const updatedOrder = withRefunded(order, -refund.amount, now);
-  const checkoutRefunded = checkout.refundedAmount - refund.amount;
-  const updatedCheckout: Checkout = {
-    ...checkout,
-    refundedAmount: checkoutRefunded,
+  const paymentRefunded = payment.refundedAmount - refund.amount;
+  const updatedPayment: Payment = {
+    ...payment,
+    refundedAmount: paymentRefunded,
     status:
-      checkoutRefunded === 0n
-        ? checkoutMachine.transition(checkout.status, "reverse_refunds")
-        : checkout.status === "refunded"
-          ? checkoutMachine.transition(checkout.status, "reverse_refund")
-          : checkout.status,
-    version: checkout.version + 1,
+      paymentRefunded === 0n
+        ? paymentMachine.transition(payment.status, "reverse_refunds")
+        : payment.status === "refunded"
+          ? paymentMachine.transition(payment.status, "reverse_refund")
+          : payment.status,
+    version: payment.version + 1,
     updatedAt: now,
   };
   const failed: Refund = {
@@ -96,14 +96,14 @@ export async function reverseRefund(
   const credits = await reversalCredits(deps, tx, order, refund);
   if (
     !(await tx.paymentOrders.update(updatedOrder)) ||
-    !(await tx.checkouts.update(updatedCheckout)) ||
+    !(await tx.payments.update(updatedPayment)) ||
     !(await tx.refunds.update(failed))
   ) {
     throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Refund ${refund.id} raced another change; retry.`);
   }
   const postings: Posting[] = [
     {
-      account: accounts.pspReceivable(checkout.pspId),
+      account: accounts.pspReceivable(payment.pspId),
       currency: refund.currency,
       direction: "debit",
       amount: refund.amount,
@@ -122,7 +122,7 @@ export async function reverseRefund(
     {
       reference: `refund-reversal:${refund.id}`,
       kind: "refund_reversal",
-      metadata: { checkoutId: checkout.id, paymentOrderId: order.id, refundId: refund.id },
+      metadata: { paymentId: payment.id, paymentOrderId: order.id, refundId: refund.id },
       postings,
     },
     deps,

@@ -1,8 +1,8 @@
-import type { Checkout } from "../domain/checkout.js";
-import { checkoutMachine } from "../domain/checkout-status.js";
 import { refundStatusFor } from "../domain/order-refund-status.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import { isRefundableOrderStatus } from "../domain/payment-order-status.js";
+import { paymentMachine } from "../domain/payment-status.js";
 import type { Refund } from "../domain/refund.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { beginIdempotentRequest } from "../idempotency/begin-request.js";
@@ -18,8 +18,8 @@ import type { JsonObject } from "../ports/json.js";
 import type { RefundResult } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
 import { isPspError } from "../runtime/psp-error.js";
-import { parseInput, refundTextSchema } from "./checkout-input.js";
 import type { Deps } from "./deps.js";
+import { parseInput, refundTextSchema } from "./payment-input.js";
 import { withPspTimeout } from "./psp-timeout.js";
 import { reverseRefund } from "./refund-reversal.js";
 
@@ -38,7 +38,7 @@ export function refundView(refund: Refund): JsonObject {
   return {
     id: refund.id,
     object: "refund",
-    checkout_id: refund.checkoutId,
+    payment_id: refund.paymentId,
     payment_order_id: refund.paymentOrderId,
     amount: refund.amount.toString(),
     currency: refund.currency,
@@ -82,9 +82,9 @@ async function reserveRefund(
   const found = await tx.paymentOrders.get(input.paymentOrderId);
   if (!found || !visibleTo(found, owner)) throw notFound(input.paymentOrderId);
   // Locks in settlekit's one order — the payment, then its orders — as webhooks take them.
-  const checkout = await tx.checkouts.get(found.checkoutId, { forUpdate: true });
+  const payment = await tx.payments.get(found.paymentId, { forUpdate: true });
   const order = (await tx.paymentOrders.get(found.id, { forUpdate: true })) ?? found;
-  if (!checkout?.pspReference || !isRefundableOrderStatus(order.status)) {
+  if (!payment?.pspReference || !isRefundableOrderStatus(order.status)) {
     throw new SettlekitError(
       ErrorCodes.INVALID_STATE_TRANSITION,
       `Payment order ${order.id} has no captured payment to refund.`,
@@ -93,12 +93,12 @@ async function reserveRefund(
       },
     );
   }
-  const pending = (await tx.refunds.listByCheckout(order.checkoutId))
+  const pending = (await tx.refunds.listByPayment(order.paymentId))
     .filter((r) => r.paymentOrderId === order.id && r.status === "pending")
     .reduce((sum, r) => sum + r.amount, 0n);
   // Money a dispute took back (withdrawn, not reinstated) already went to the buyer's bank:
   // refunding it too would pay the buyer twice.
-  const disputed = (await tx.disputes.listByCheckout(order.checkoutId))
+  const disputed = (await tx.disputes.listByPayment(order.paymentId))
     .filter((d) => d.fundsWithdrawnAt !== undefined && d.fundsReinstatedAt === undefined)
     .flatMap((d) => d.allocations.filter((a) => a.paymentOrderId === order.id))
     .reduce((sum, a) => sum + a.amount, 0n);
@@ -131,7 +131,7 @@ async function reserveRefund(
   const now = deps.clock.now();
   const refund: Refund = {
     id: `rf_${deps.ids.newId().replaceAll("-", "")}`,
-    checkoutId: checkout.id,
+    paymentId: payment.id,
     paymentOrderId: order.id,
     amount,
     currency: order.currency,
@@ -160,8 +160,8 @@ export async function appendRefundFailed(
     [
       {
         type: "refund.failed",
-        aggregateType: "checkout",
-        aggregateId: failed.checkoutId,
+        aggregateType: "payment",
+        aggregateId: failed.paymentId,
         payload: { schema_version: 1, ...refundView(failed), reversed },
       },
     ],
@@ -173,10 +173,10 @@ export async function appendRefundFailed(
 export async function lockRefundTargets(
   tx: StoreTx,
   refund: Refund,
-): Promise<{ checkout: Checkout; order: PaymentOrder }> {
-  const checkout = (await tx.checkouts.get(refund.checkoutId, { forUpdate: true })) as Checkout;
+): Promise<{ payment: Payment; order: PaymentOrder }> {
+  const payment = (await tx.payments.get(refund.paymentId, { forUpdate: true })) as Payment;
   const order = (await tx.paymentOrders.get(refund.paymentOrderId, { forUpdate: true })) as PaymentOrder;
-  return { checkout, order };
+  return { payment, order };
 }
 
 /** The order with `delta` more refunded (a negative `delta` puts money back: a reversal). */
@@ -192,7 +192,7 @@ export function withRefunded(order: PaymentOrder, delta: bigint, now: Date): Pay
 }
 
 /**
- * A refund the PSP answered or reported on: the refund, the order and the checkout move on, and
+ * A refund the PSP answered or reported on: the refund, the order and the payment move on, and
  * the ledger reverses what was posted — from the seller's pending balance before fulfilment, from
  * the available balance after (a clawback if it was paid out already). A `failed` report on a
  * refund that already succeeded (bank refunds can bounce) reverses the refund
@@ -233,17 +233,17 @@ export async function completeRefund(
     await tx.refunds.update(waiting);
     return waiting;
   }
-  const { checkout, order } = await lockRefundTargets(tx, refund);
+  const { payment, order } = await lockRefundTargets(tx, refund);
   const updatedOrder = withRefunded(order, refund.amount, now);
-  const checkoutRefunded = checkout.refundedAmount + refund.amount;
-  const updatedCheckout: Checkout = {
-    ...checkout,
-    refundedAmount: checkoutRefunded,
-    status: checkoutMachine.transition(
-      checkout.status,
-      checkoutRefunded === checkout.amount ? "refund" : "refund_partially",
+  const paymentRefunded = payment.refundedAmount + refund.amount;
+  const updatedPayment: Payment = {
+    ...payment,
+    refundedAmount: paymentRefunded,
+    status: paymentMachine.transition(
+      payment.status,
+      paymentRefunded === payment.amount ? "refund" : "refund_partially",
     ),
-    version: checkout.version + 1,
+    version: payment.version + 1,
     updatedAt: now,
   };
   const succeeded: Refund = {
@@ -255,7 +255,7 @@ export async function completeRefund(
   };
   if (
     !(await tx.paymentOrders.update(updatedOrder)) ||
-    !(await tx.checkouts.update(updatedCheckout)) ||
+    !(await tx.payments.update(updatedPayment)) ||
     !(await tx.refunds.update(succeeded))
   ) {
     throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Refund ${refund.id} raced another change; retry.`);
@@ -269,11 +269,11 @@ export async function completeRefund(
     {
       reference: `refund:${refund.id}`,
       kind: "refund",
-      metadata: { checkoutId: checkout.id, paymentOrderId: order.id, refundId: refund.id },
+      metadata: { paymentId: payment.id, paymentOrderId: order.id, refundId: refund.id },
       postings: [
         { account: from, currency: refund.currency, direction: "debit", amount: refund.amount },
         {
-          account: accounts.pspReceivable(checkout.pspId),
+          account: accounts.pspReceivable(payment.pspId),
           currency: refund.currency,
           direction: "credit",
           amount: refund.amount,
@@ -287,8 +287,8 @@ export async function completeRefund(
     [
       {
         type: "refund.succeeded",
-        aggregateType: "checkout",
-        aggregateId: checkout.id,
+        aggregateType: "payment",
+        aggregateId: payment.id,
         payload: { schema_version: 1, ...refundView(succeeded) },
       },
     ],
@@ -299,16 +299,16 @@ export async function completeRefund(
 
 /** Phase 2: asks the PSP (outside any transaction), keyed by the refund so it never refunds twice. */
 export async function sendRefund(deps: Deps, refundId: string): Promise<Refund | null> {
-  const { refund, checkout } = await deps.store.transaction(async (tx) => {
+  const { refund, payment } = await deps.store.transaction(async (tx) => {
     const refund = await tx.refunds.get(refundId);
-    return { refund, checkout: refund ? await tx.checkouts.get(refund.checkoutId) : null };
+    return { refund, payment: refund ? await tx.payments.get(refund.paymentId) : null };
   });
-  if (refund?.status !== "pending" || refund.pspRefundReference || !checkout?.pspReference) return refund;
+  if (refund?.status !== "pending" || refund.pspRefundReference || !payment?.pspReference) return refund;
   let result: RefundResult;
   try {
-    const pspReference = checkout.pspReference;
-    result = await withPspTimeout(deps, checkout.pspId, () =>
-      deps.provider(checkout.pspId).refund({
+    const pspReference = payment.pspReference;
+    result = await withPspTimeout(deps, payment.pspId, () =>
+      deps.provider(payment.pspId).refund({
         pspReference,
         refundId: refund.id,
         amount: refund.amount,

@@ -1,5 +1,5 @@
-import type { Checkout } from "../domain/checkout.js";
-import { checkoutMachine } from "../domain/checkout-status.js";
+import type { Payment } from "../domain/payment.js";
+import { paymentMachine } from "../domain/payment-status.js";
 import type { ErrorCode } from "../errors.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { beginIdempotentRequest } from "../idempotency/begin-request.js";
@@ -11,9 +11,9 @@ import type { JsonObject } from "../ports/json.js";
 import type { StoreTx } from "../ports/store.js";
 import { isPspError } from "../runtime/psp-error.js";
 import { closeAttempts, recordAttempt, settleFollowed } from "./attempts.js";
-import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
-import { recordCheckoutChange } from "./payment-outcome.js";
+import { recordPaymentChange } from "./payment-outcome.js";
+import { paymentView } from "./payment-view.js";
 import { withPspTimeout } from "./psp-timeout.js";
 import { registerWithPsp } from "./registration.js";
 
@@ -21,7 +21,7 @@ import { registerWithPsp } from "./registration.js";
 export const RETRY_STARTED = "retry_started";
 
 export interface RetryOptions {
-  /** Only this buyer's checkout (another buyer's is NOT_FOUND). */
+  /** Only this buyer's payment (another buyer's is NOT_FOUND). */
   readonly buyerId?: string;
   /**
    * The client's key for this "try again" (the REST route requires one): a replay answers the
@@ -37,24 +37,24 @@ export interface RetryOptions {
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
-async function readCheckout(tx: StoreTx, checkoutId: string, buyerId: string | undefined) {
-  const checkout = await tx.checkouts.get(checkoutId);
-  if (!checkout || (buyerId !== undefined && checkout.buyerId !== buyerId)) {
-    throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+async function readPayment(tx: StoreTx, paymentId: string, buyerId: string | undefined) {
+  const payment = await tx.payments.get(paymentId);
+  if (!payment || (buyerId !== undefined && payment.buyerId !== buyerId)) {
+    throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${paymentId}.`, { param: "id" });
   }
-  return checkout;
+  return payment;
 }
 
-const assertRetryable = (checkout: Checkout) =>
-  checkoutMachine.assertTransition(checkout.status, checkoutMachine.transition(checkout.status, "retry"));
+const assertRetryable = (payment: Payment) =>
+  paymentMachine.assertTransition(payment.status, paymentMachine.transition(payment.status, "retry"));
 
 /**
- * Starts a new payment attempt on a failed checkout (the buyer's "try again" after a decline, or
+ * Starts a new payment attempt on a failed payment (the buyer's "try again" after a decline, or
  * an operator replaying a registration that was dead-lettered): registers attempt n + 1 with the
- * PSP under its own idempotency key, then moves the checkout `failed → requires_payment` with the
+ * PSP under its own idempotency key, then moves the payment `failed → requires_payment` with the
  * new token. Reports about the old attempt are stale from then on (they carry the old reference).
  *
- * With `idempotencyKey`: the key is taken (only once the checkout is found retryable, so a refusal
+ * With `idempotencyKey`: the key is taken (only once the payment is found retryable, so a refusal
  * stores nothing) before the PSP is called, and the answer is stored on it in the transaction that
  * records the new attempt: the same key answers the same payment, with no second PSP attempt.
  * A PSP or store failure releases the key at `retry_started`; the same key runs the retry again
@@ -63,13 +63,13 @@ const assertRetryable = (checkout: Checkout) =>
  */
 export async function retryPayment(
   deps: Deps,
-  checkoutId: string,
+  paymentId: string,
   options: RetryOptions = {},
 ): Promise<JsonObject> {
   if (options.idempotencyKey === undefined) {
-    const checkout = await deps.store.transaction((tx) => readCheckout(tx, checkoutId, options.buyerId));
-    assertRetryable(checkout);
-    return newAttempt(deps, checkout);
+    const payment = await deps.store.transaction((tx) => readPayment(tx, paymentId, options.buyerId));
+    assertRetryable(payment);
+    return newAttempt(deps, payment);
   }
   if (typeof options.idempotencyKey !== "string" || !KEY.test(options.idempotencyKey)) {
     throw new SettlekitError(
@@ -83,20 +83,20 @@ export async function retryPayment(
   const owner = deps.ids.newId();
   const now = deps.clock.now();
   const begun = await deps.store.transaction(async (tx) => {
-    const checkout = await readCheckout(tx, checkoutId, options.buyerId);
-    // A new key for a checkout that cannot be retried is refused without storing the key; a key
+    const payment = await readPayment(tx, paymentId, options.buyerId);
+    // A new key for a payment that cannot be retried is refused without storing the key; a key
     // seen before is decided by its record (replay, reuse, in use, or taken over).
-    if (!(await tx.idempotencyKeys.get(scope, key))) assertRetryable(checkout);
+    if (!(await tx.idempotencyKeys.get(scope, key))) assertRetryable(payment);
     const result = await beginIdempotentRequest(tx, {
       scope,
       key,
-      requestHash: requestFingerprint({ operation: "retry_payment", checkoutId }),
+      requestHash: requestFingerprint({ operation: "retry_payment", paymentId }),
       owner,
       now,
       lockMs: deps.leases.lockMs,
       ttlMs: deps.settings.idempotencyTtlMs,
       initialRecoveryPoint: RETRY_STARTED,
-      initialState: { checkoutId },
+      initialState: { paymentId },
     });
     return result.kind === "replay" ? result : { kind: "execute" as const, record: result.record };
   });
@@ -110,11 +110,11 @@ export async function retryPayment(
 }
 
 /**
- * Runs the retry for a held key and stores the answer on it. A checkout no longer `failed` (the
+ * Runs the retry for a held key and stores the answer on it. A payment no longer `failed` (the
  * attempt was made by an earlier run of this key, or by another request) answers its current view.
  */
 async function finishRetry(deps: Deps, record: IdempotencyRecord, owner: string): Promise<JsonObject> {
-  const checkoutId = (record.state as { checkoutId: string }).checkoutId;
+  const paymentId = (record.state as { paymentId: string }).paymentId;
   const leased = { scope: record.scope, key: record.key, owner };
   const finish = (tx: StoreTx, body: JsonObject) =>
     tx.idempotencyKeys.update({
@@ -125,17 +125,17 @@ async function finishRetry(deps: Deps, record: IdempotencyRecord, owner: string)
       lockedUntil: null,
     });
   try {
-    const checkout = await deps.store.transaction((tx) => readCheckout(tx, checkoutId, undefined));
-    if (checkout.status !== "failed") {
+    const payment = await deps.store.transaction((tx) => readPayment(tx, paymentId, undefined));
+    if (payment.status !== "failed") {
       return await deps.store.transaction(async (tx) => {
-        const body = checkoutView(checkout, await tx.paymentOrders.listByCheckout(checkoutId));
+        const body = paymentView(payment, await tx.paymentOrders.listByPayment(paymentId));
         await finish(tx, body);
         return body;
       });
     }
     const timing = { leaseMs: deps.leases.lockMs, renewEveryMs: deps.leases.heartbeatMs };
     return await withLease(deps.store, deps.clock, leased, timing, () =>
-      newAttempt(deps, checkout, (tx, body) => finish(tx, body)),
+      newAttempt(deps, payment, (tx, body) => finish(tx, body)),
     );
   } catch (error) {
     if (isPspError(error, "fatal") || isPspError(error, "declined")) {
@@ -155,7 +155,7 @@ async function finishRetry(deps: Deps, record: IdempotencyRecord, owner: string)
         .catch(() => undefined);
       throw error;
     }
-    // The checkout did not move: free the key so the same key (or recovery) runs the retry again.
+    // The payment did not move: free the key so the same key (or recovery) runs the retry again.
     await deps.store
       .transaction((tx) => tx.idempotencyKeys.update({ ...leased, now: deps.clock.now(), lockedUntil: null }))
       .catch(() => undefined);
@@ -181,15 +181,15 @@ export async function resumeRetry(deps: Deps, record: IdempotencyRecord, owner: 
 /**
  * Registers attempt n + 1 and records it; `answer` stores the result in the same transaction.
  * The earlier attempts' pages are closed at the PSP first, so the buyer cannot pay twice; if the
- * PSP answers that one of them was paid (or a transfer is in flight there) meanwhile, the checkout
- * follows that attempt and no new one is registered: the answer is the checkout as it is now.
+ * PSP answers that one of them was paid (or a transfer is in flight there) meanwhile, the payment
+ * follows that attempt and no new one is registered: the answer is the payment as it is now.
  */
 async function newAttempt(
   deps: Deps,
-  checkout: Checkout,
+  payment: Payment,
   answer?: (tx: StoreTx, body: JsonObject) => Promise<unknown>,
 ): Promise<JsonObject> {
-  const checkoutId = checkout.id;
+  const paymentId = payment.id;
   const answered = async (tx: StoreTx, body: JsonObject) => {
     if (answer && !(await answer(tx, body))) {
       // Another execution took the key over: its answer counts; this transaction rolls back.
@@ -203,33 +203,33 @@ async function newAttempt(
     }
     return body;
   };
-  const closed = await closeAttempts(deps, checkoutId, "superseded", false);
+  const closed = await closeAttempts(deps, paymentId, "superseded", false);
   if (!closed) {
     const moved = await deps.store.transaction(async (tx) => {
-      const current = await readCheckout(tx, checkoutId, undefined);
+      const current = await readPayment(tx, paymentId, undefined);
       if (current.status === "failed") return null;
-      return answered(tx, checkoutView(current, await tx.paymentOrders.listByCheckout(checkoutId)));
+      return answered(tx, paymentView(current, await tx.paymentOrders.listByPayment(paymentId)));
     });
     if (moved) return moved;
     throw new SettlekitError(
       ErrorCodes.INVALID_STATE_TRANSITION,
-      "A payment is in flight at the PSP on an earlier page of this checkout; wait for its outcome.",
+      "A payment is in flight at the PSP on an earlier page of this payment; wait for its outcome.",
       { param: "id" },
     );
   }
-  const orders = await deps.store.transaction((tx) => tx.paymentOrders.listByCheckout(checkoutId));
-  const attempt: Checkout = { ...checkout, attempt: checkout.attempt + 1 };
+  const orders = await deps.store.transaction((tx) => tx.paymentOrders.listByPayment(paymentId));
+  const attempt: Payment = { ...payment, attempt: payment.attempt + 1 };
   // Bounded: a PSP that does not answer is PSP_TIMEOUT; retrying registers attempt n + 1 under
-  // the same PSP key (the checkout has not moved), so a registration that did happen is reused.
-  const hosted = await withPspTimeout(deps, checkout.pspId, () => registerWithPsp(deps, attempt, orders));
+  // the same PSP key (the payment has not moved), so a registration that did happen is reused.
+  const hosted = await withPspTimeout(deps, payment.pspId, () => registerWithPsp(deps, attempt, orders));
   return deps.store.transaction(async (tx) => {
-    const current = await tx.checkouts.get(checkoutId, { forUpdate: true });
-    if (!current || current.version !== checkout.version) {
-      throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Checkout ${checkoutId} changed meanwhile; retry.`);
+    const current = await tx.payments.get(paymentId, { forUpdate: true });
+    if (!current || current.version !== payment.version) {
+      throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Payment ${paymentId} changed meanwhile; retry.`);
     }
-    const next: Checkout = {
+    const next: Payment = {
       ...current,
-      status: checkoutMachine.transition(current.status, "retry"),
+      status: paymentMachine.transition(current.status, "retry"),
       attempt: attempt.attempt,
       pspReference: hosted.pspReference,
       redirectUrl: hosted.redirectUrl,
@@ -238,8 +238,8 @@ async function newAttempt(
       updatedAt: deps.clock.now(),
     };
     await settleFollowed(deps, tx, current);
-    const recorded = await recordCheckoutChange(deps, tx, next);
+    const recorded = await recordPaymentChange(deps, tx, next);
     await recordAttempt(deps, tx, next, hosted);
-    return answered(tx, checkoutView(next, recorded));
+    return answered(tx, paymentView(next, recorded));
   });
 }

@@ -44,11 +44,11 @@ async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEven
   // Disputes (chargebacks): found by the payment's PSP reference, deferred while it is unknown.
   if (event.kind === "dispute") return applyDisputeEvent(deps, tx, pspId, event);
   if (event.kind !== "payment") return { outcome: "applied" };
-  const checkout = await tx.checkouts.findByPspReference(pspId, event.pspReference, { forUpdate: true });
-  if (!checkout) return { outcome: "deferred", error: "unknown payment" };
+  const payment = await tx.payments.findByPspReference(pspId, event.pspReference, { forUpdate: true });
+  if (!payment) return { outcome: "deferred", error: "unknown payment" };
   try {
-    // Whichever attempt it is about: every attempt's reference finds its checkout.
-    await applyAttemptReport(deps, tx, checkout, event.pspReference, event.status, event);
+    // Whichever attempt it is about: every attempt's reference finds its payment.
+    await applyAttemptReport(deps, tx, payment, event.pspReference, event.status, event);
     return { outcome: "applied" };
   } catch (error) {
     // An impossible report (success after expiry…) is a discrepancy for an operator, not a

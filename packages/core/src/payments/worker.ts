@@ -4,7 +4,7 @@ import { relayOutboxOnce } from "../outbox/outbox.js";
 import { onJobDead, paymentJobHandlers } from "./job-handlers.js";
 import type { PaymentSystem } from "./payment-system.js";
 import { recoverStalledRequests } from "./recovery.js";
-import { sweepPendingCheckouts } from "./sweeper.js";
+import { sweepPendingPayments } from "./sweeper.js";
 import { retryDeferredWebhooks } from "./webhooks.js";
 
 export interface WorkerOptions {
@@ -36,7 +36,7 @@ export async function runWorkerPass(system: PaymentSystem, workerId: string) {
     onDead: (job) => onJobDead(deps, job),
   });
   const webhooks = await retryDeferredWebhooks(deps);
-  const sweep = await sweepPendingCheckouts(deps);
+  const sweep = await sweepPendingPayments(deps);
   const recovered = await recoverStalledRequests(deps);
   const expiredKeys = await deps.store.transaction((tx) =>
     tx.idempotencyKeys.deleteExpired({ now: deps.clock.now(), limit: 500 }),

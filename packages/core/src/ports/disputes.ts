@@ -2,13 +2,13 @@ import type { Dispute } from "../domain/dispute.js";
 import type { DisputeStatus } from "../domain/dispute-status.js";
 
 /**
- * Disputes (chargebacks). Same compare-and-set rule as checkouts: `update(next)` writes only if
+ * Disputes (chargebacks). Same compare-and-set rule as payments: `update(next)` writes only if
  * the stored version is `next.version − 1`.
  */
 export interface DisputeRepository {
   /**
    * Stores a new dispute. `(pspId, pspDisputeReference)` is unique: a second insert of the same
-   * PSP dispute throws (callers lock the disputed checkout first, so two events of one new dispute
+   * PSP dispute throws (callers lock the disputed payment first, so two events of one new dispute
    * never race to insert it).
    */
   insert(dispute: Dispute): Promise<void>;
@@ -19,8 +19,8 @@ export interface DisputeRepository {
     pspDisputeReference: string,
     options?: { forUpdate?: boolean },
   ): Promise<Dispute | null>;
-  /** A checkout's disputes, oldest first. */
-  listByCheckout(checkoutId: string): Promise<Dispute[]>;
+  /** A payment's disputes, oldest first. */
+  listByPayment(paymentId: string): Promise<Dispute[]>;
   /**
    * Newest first (`created_at`, then id), optionally of some statuses; `beforeId` continues after
    * that dispute (keyset paging) — the operator's list.

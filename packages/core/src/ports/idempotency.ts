@@ -25,7 +25,7 @@ export interface IdempotencyRecord {
   readonly lockedUntil: Date | null;
   /** Set once the request finished. */
   readonly response: StoredResponse | null;
-  /** Flow data kept between phases (e.g. the checkout id). */
+  /** Flow data kept between phases (e.g. the payment id). */
   readonly state: JsonValue;
   readonly createdAt: Date;
   readonly updatedAt: Date;

@@ -2,7 +2,7 @@
 export type BuyerNotification =
   | {
       readonly kind: "payment_succeeded";
-      readonly checkoutId: string;
+      readonly paymentId: string;
       readonly buyerId: string;
       readonly amount: bigint;
       readonly currency: string;
@@ -11,14 +11,14 @@ export type BuyerNotification =
     }
   | {
       readonly kind: "payment_pending";
-      readonly checkoutId: string;
+      readonly paymentId: string;
       readonly buyerId: string;
       /** What the buyer must do, in plain words (e.g. bank transfer instructions). */
       readonly actionRequired?: string;
     }
   | {
       readonly kind: "payment_failed";
-      readonly checkoutId: string;
+      readonly paymentId: string;
       readonly buyerId: string;
       readonly reason: string;
     };

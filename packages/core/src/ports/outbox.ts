@@ -2,9 +2,9 @@ import type { JsonValue } from "./json.js";
 
 /** An internal event to publish, written in the same transaction as the state change it reports. */
 export interface OutboxEventInput {
-  /** Stable event type, e.g. `checkout.created`, `payment.succeeded`. */
+  /** Stable event type, e.g. `payment.created`, `payment.succeeded`. */
   readonly type: string;
-  /** What the event is about, e.g. `checkout`. */
+  /** What the event is about, e.g. `payment`. */
   readonly aggregateType: string;
   readonly aggregateId: string;
   readonly payload: JsonValue;
@@ -61,7 +61,7 @@ export interface OutboxRepository {
   listPending(query?: { limit?: number }): Promise<OutboxEvent[]>;
 
   /**
-   * The events of one aggregate (a checkout's timeline), published or not, in the order they
+   * The events of one aggregate (a payment's timeline), published or not, in the order they
    * were appended; at most `limit` (default 100), starting after the event `afterId` when given.
    */
   listByAggregate(query: {

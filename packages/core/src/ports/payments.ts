@@ -1,61 +1,61 @@
-import type { Checkout } from "../domain/checkout.js";
-import type { CheckoutStatus } from "../domain/checkout-status.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentAttempt } from "../domain/payment-attempt.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import type { PaymentOrderStatus } from "../domain/payment-order-status.js";
+import type { PaymentStatus } from "../domain/payment-status.js";
 import type { Refund } from "../domain/refund.js";
 import type { JsonValue } from "./json.js";
 
 /**
- * Checkouts (payment events). Updates are compare-and-set on `version`: `update(next)` writes
+ * Payments (payment events). Updates are compare-and-set on `version`: `update(next)` writes
  * only if the stored version is `next.version − 1`, so two writers that read the same version
  * cannot both win.
  */
-export interface CheckoutRepository {
-  insert(checkout: Checkout): Promise<void>;
+export interface PaymentRepository {
+  insert(payment: Payment): Promise<void>;
   /** `forUpdate` locks the row until the transaction ends (Postgres; SQLite's write lock already does). */
-  get(id: string, options?: { forUpdate?: boolean }): Promise<Checkout | null>;
+  get(id: string, options?: { forUpdate?: boolean }): Promise<Payment | null>;
   /**
-   * The checkout a PSP reference belongs to: its current reference or that of any earlier attempt
+   * The payment a PSP reference belongs to: its current reference or that of any earlier attempt
    * (`forUpdate` as in `get`).
    */
   findByPspReference(
     pspId: string,
     pspReference: string,
     options?: { forUpdate?: boolean },
-  ): Promise<Checkout | null>;
+  ): Promise<Payment | null>;
   /** Compare-and-set on version; false when someone else changed it first. */
-  update(next: Checkout): Promise<boolean>;
+  update(next: Payment): Promise<boolean>;
   /**
-   * Checkouts in one of `statuses` not changed since `updatedBefore` and not deferred past `now`
+   * Payments in one of `statuses` not changed since `updatedBefore` and not deferred past `now`
    * (see `deferCheck`), oldest first — what the pending sweeper polls.
    */
   listStale(query: {
-    statuses: readonly CheckoutStatus[];
+    statuses: readonly PaymentStatus[];
     updatedBefore: Date;
     now: Date;
     limit: number;
-  }): Promise<Checkout[]>;
+  }): Promise<Payment[]>;
   /**
-   * Keeps a checkout out of `listStale` until `until` (the sweeper's backoff after a poll that
-   * changed nothing). Not a change of the checkout: no version bump; any `update` clears it.
+   * Keeps a payment out of `listStale` until `until` (the sweeper's backoff after a poll that
+   * changed nothing). Not a change of the payment: no version bump; any `update` clears it.
    */
   deferCheck(id: string, until: Date): Promise<void>;
   /** Newest first, for operators and buyers' histories. */
   list(query: {
     buyerId?: string;
-    status?: CheckoutStatus;
+    status?: PaymentStatus;
     limit: number;
     beforeId?: string;
-  }): Promise<Checkout[]>;
+  }): Promise<Payment[]>;
 }
 
-/** Payment orders, one per seller of a checkout. Same compare-and-set rule as checkouts. */
+/** Payment orders, one per seller of a payment. Same compare-and-set rule as payments. */
 export interface PaymentOrderRepository {
   insertMany(orders: readonly PaymentOrder[]): Promise<void>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<PaymentOrder | null>;
-  /** The checkout's orders in insertion order. */
-  listByCheckout(checkoutId: string): Promise<PaymentOrder[]>;
+  /** The payment's orders in insertion order. */
+  listByPayment(paymentId: string): Promise<PaymentOrder[]>;
   /**
    * A seller's orders, newest first (`created_at`, then id), optionally only some statuses;
    * `beforeId` continues after that order (keyset paging).
@@ -110,11 +110,11 @@ export interface WebhookEventRepository {
   listPending(query: { limit: number }): Promise<StoredWebhookEvent[]>;
 }
 
-/** Refunds. Same compare-and-set rule as checkouts. */
+/** Refunds. Same compare-and-set rule as payments. */
 export interface RefundRepository {
   insert(refund: Refund): Promise<void>;
   get(id: string): Promise<Refund | null>;
-  listByCheckout(checkoutId: string): Promise<Refund[]>;
+  listByPayment(paymentId: string): Promise<Refund[]>;
   /** The (first) refund with this PSP refund reference. */
   findByPspReference(pspRefundReference: string): Promise<Refund | null>;
   /**
@@ -129,15 +129,15 @@ export interface RefundRepository {
 
 /**
  * Every PSP attempt of every payment (see {@link PaymentAttempt}). `(pspId, pspReference)` is
- * unique; `(checkoutId, attempt)` is the key. Same compare-and-set rule as checkouts.
+ * unique; `(paymentId, attempt)` is the key. Same compare-and-set rule as payments.
  */
 export interface PaymentAttemptRepository {
   insert(attempt: PaymentAttempt): Promise<void>;
-  get(checkoutId: string, attempt: number): Promise<PaymentAttempt | null>;
+  get(paymentId: string, attempt: number): Promise<PaymentAttempt | null>;
   findByPspReference(pspId: string, pspReference: string): Promise<PaymentAttempt | null>;
   /** The attempt whose automatic capture refund has this PSP refund id. */
   findByCaptureRefundReference(pspId: string, refundReference: string): Promise<PaymentAttempt | null>;
   /** Oldest attempt first. */
-  listByCheckout(checkoutId: string): Promise<PaymentAttempt[]>;
+  listByPayment(paymentId: string): Promise<PaymentAttempt[]>;
   update(next: PaymentAttempt): Promise<boolean>;
 }

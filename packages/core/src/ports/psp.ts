@@ -1,4 +1,4 @@
-import type { PaymentMethod } from "../domain/checkout.js";
+import type { PaymentMethod } from "../domain/payment.js";
 import type { RefundStatus } from "../domain/refund.js";
 import type { PspDisputeEvent } from "./psp-dispute.js";
 
@@ -6,7 +6,7 @@ export type { PspDisputeEvent } from "./psp-dispute.js";
 
 /**
  * Status of a payment as a PSP reports it, already mapped onto settlekit's words. It is what
- * `checkoutMachine.apply` receives (after the stale-attempt check on `pspReference`).
+ * `paymentMachine.apply` receives (after the stale-attempt check on `pspReference`).
  */
 export type PspPaymentStatus =
   | "requires_payment"
@@ -55,30 +55,30 @@ export interface HostedPaymentOrder {
 }
 
 /**
- * Registration of a checkout with the PSP (the seed's step 3: amount, currency, date, redirect
+ * Registration of a payment with the PSP (the seed's step 3: amount, currency, date, redirect
  * URL, order ids). The PSP answers with its token (`pspReference`) and the hosted page URL.
  */
 export interface CreateHostedPaymentInput {
-  readonly checkoutId: string;
+  readonly paymentId: string;
   readonly amount: bigint;
   readonly currency: string;
   readonly method: PaymentMethod;
   readonly orders: readonly HostedPaymentOrder[];
   /**
    * Where the PSP sends the buyer after paying / after giving up. Adapters add settlekit's
-   * checkout id to the success URL as the query parameter `checkout_id`, so the host's return
-   * page knows which checkout came back (the sandbox and Stripe do).
+   * payment id to the success URL as the query parameter `payment_id`, so the host's return
+   * page knows which payment came back (the sandbox and Stripe do).
    */
   readonly successUrl: string;
   readonly cancelUrl: string;
   /**
-   * When the checkout was created, as stored before its first registration: the same on every
+   * When the payment was created, as stored before its first registration: the same on every
    * retry and every attempt. Adapters derive any time-dependent parameter from it (Stripe's
    * `expires_at` window), never from their clock at call time: a retry under the same
    * idempotency key must send the parameters of the first call.
    */
   readonly createdAt: Date;
-  /** After this the PSP must refuse payment (abandoned checkout). */
+  /** After this the PSP must refuse payment (abandoned payment). */
   readonly expiresAt?: Date;
   readonly buyerId: string;
   readonly metadata: Readonly<Record<string, string>>;
@@ -94,7 +94,7 @@ export interface HostedPayment {
   /**
    * Usually `requires_payment`. A PSP that already knows more at registration reports it here,
    * and settlekit applies it like a webhook: a `succeeded` here must come with `amount` and
-   * `currency` (what was captured), or the checkout goes to review.
+   * `currency` (what was captured), or the payment goes to review.
    */
   readonly status: PspPaymentStatus;
   /** The amount the PSP holds for the payment, in minor units (required with `status: "succeeded"`). */
@@ -133,12 +133,12 @@ export type PaymentInstrument = "credit_card" | "debit_card" | "bank_transfer";
 
 export interface RetrievedPayment {
   readonly pspReference: string;
-  readonly checkoutId: string;
+  readonly paymentId: string;
   readonly status: PspPaymentStatus;
   /**
    * The amount of the payment as the PSP holds it, in ISO 4217 minor units — once `succeeded`,
    * what it captured — never the amount settlekit asked for copied back. The sweeper checks it
-   * (and `currency`) against the checkout: a mismatch goes to review, never to `succeeded`.
+   * (and `currency`) against the payment: a mismatch goes to review, never to `succeeded`.
    */
   readonly amount: bigint;
   /** ISO 4217 code, uppercase, as the PSP holds the payment. */
@@ -155,7 +155,7 @@ interface PspPaymentEventBase {
   readonly kind: "payment";
   readonly eventId: string;
   readonly pspReference: string;
-  readonly checkoutId?: string;
+  readonly paymentId?: string;
   readonly instrument?: PaymentInstrument;
   readonly failureCode?: string;
   readonly failureMessage?: string;
@@ -163,10 +163,10 @@ interface PspPaymentEventBase {
 }
 
 /**
- * A payment's new status. The money it reports is checked against the checkout before the status
+ * A payment's new status. The money it reports is checked against the payment before the status
  * is applied: a `succeeded` event must carry the `amount` (ISO 4217 minor units) and `currency`
  * (uppercase ISO code) the PSP captured — read from the PSP's own record of the payment, never
- * copied from the registration — and a mismatch (or a missing amount) sends the checkout to
+ * copied from the registration — and a mismatch (or a missing amount) sends the payment to
  * `requires_review` instead of `succeeded`. Other statuses should carry them when the PSP says
  * (a `processing` report's money is checked too).
  */
@@ -279,8 +279,8 @@ export interface PayoutInput {
   /** Minor units; positive. */
   readonly amount: bigint;
   readonly currency: string;
-  /** The checkout whose orders this pays out, when it is one checkout's money (Stripe: `transfer_group`). */
-  readonly checkoutId?: string;
+  /** The payment whose orders this pays out, when it is one payment's money (Stripe: `transfer_group`). */
+  readonly paymentId?: string;
   /**
    * The payment that funded it, as `createHostedPayment` returned it, so the PSP ties the payout
    * to that money (Stripe: `source_transaction`, the payment's charge).
@@ -337,8 +337,8 @@ export interface SettlementRecord {
   readonly createdAt: Date;
   /** When its net becomes available (Stripe `available_on`), when the PSP says. */
   readonly availableAt?: Date;
-  /** The checkout it belongs to (from the PSP's metadata): what reconciliation matches first. */
-  readonly checkoutId?: string;
+  /** The payment it belongs to (from the PSP's metadata): what reconciliation matches first. */
+  readonly paymentId?: string;
   /** The payment it belongs to: `createHostedPayment`'s reference, or the PSP's own payment id (Stripe `pi_…`). */
   readonly pspReference?: string;
   /** For a refund: `refund`'s `refundReference`. */
@@ -456,7 +456,7 @@ export interface PaymentProvider {
    * PSP's own order (Stripe: newest first), page by page, so nothing beyond a page is held in
    * memory. A paid payment's charge, refund and payout are listed with exact amounts; only records
    * inside the asked window come back; reading twice gives the same records. Reconciliation
-   * matches them against the ledger by `checkoutId`, then `pspReference`.
+   * matches them against the ledger by `paymentId`, then `pspReference`.
    */
   readSettlement?(query: SettlementQuery): AsyncIterable<SettlementRecord>;
 }

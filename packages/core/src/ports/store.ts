@@ -4,9 +4,9 @@ import type { JobRepository } from "./jobs.js";
 import type { LedgerRepository } from "./ledger.js";
 import type { OutboxRepository } from "./outbox.js";
 import type {
-  CheckoutRepository,
   PaymentAttemptRepository,
   PaymentOrderRepository,
+  PaymentRepository,
   RefundRepository,
   WebhookEventRepository,
 } from "./payments.js";
@@ -16,7 +16,7 @@ import type {
  * commits together or not at all.
  */
 export interface StoreTx {
-  readonly checkouts: CheckoutRepository;
+  readonly payments: PaymentRepository;
   readonly paymentOrders: PaymentOrderRepository;
   readonly paymentAttempts: PaymentAttemptRepository;
   readonly refunds: RefundRepository;

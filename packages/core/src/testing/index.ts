@@ -1,6 +1,6 @@
 /**
  * `@settlekit/core/testing`: the conformance suites every adapter runs (vitest required), and the
- * checkout and order fixtures they use, for an adapter's own extra tests, and `memoryStore()`,
+ * payment and order fixtures they use, for an adapter's own extra tests, and `memoryStore()`,
  * an in-memory `Store` that passes the store suite (for fast tests of code built on settlekit).
  */
 
@@ -16,5 +16,5 @@ export type {
 } from "./provider/harness.js";
 export { runProviderConformance } from "./provider/run-provider-conformance.js";
 export type { StoreConformanceOptions, StoreHarness, StoreInspector, StoreTable } from "./store/harness.js";
-export { checkoutFixture, orderFixture } from "./store/payments-suite.js";
+export { orderFixture, paymentFixture } from "./store/payments-suite.js";
 export { runStoreConformance } from "./store/run-store-conformance.js";

@@ -1,22 +1,22 @@
 import { describe, expect, it } from "vitest";
 import {
   applyToPaymentOrder,
-  type CheckoutStatus,
-  checkoutMachine,
   type PaymentOrderReportedStatus,
   type PaymentOrderState,
+  type PaymentStatus,
+  paymentMachine,
   paymentOrderMachine,
 } from "../../src/domain/index.js";
 import { reachable, runModel } from "./model-harness.js";
-import { checkoutSpec, disputeSpec, orderSpec, realCheckout, realDispute, realOrder } from "./model-specs.js";
+import { disputeSpec, orderSpec, paymentSpec, realDispute, realOrder, realPayment } from "./model-specs.js";
 
 /** fast-check's report of a falsified property (not, say, a ReferenceError in the mutant). */
 const FAILED = /Property failed after \d+ tests/;
 
 describe("model-based (fc.commands): random transitions and PSP reports", () => {
-  it("checkout: matches the model, never moves back under apply, terminal stays terminal", () => {
-    const reached = runModel(checkoutSpec, realCheckout);
-    expect([...reached].sort()).toEqual([...reachable(checkoutSpec).keys()].sort());
+  it("payment: matches the model, never moves back under apply, terminal stays terminal", () => {
+    const reached = runModel(paymentSpec, realPayment);
+    expect([...reached].sort()).toEqual([...reachable(paymentSpec).keys()].sort());
   });
 
   it("dispute: matches the model, never moves back under apply, an outcome stays final", () => {
@@ -31,32 +31,32 @@ describe("model-based (fc.commands): random transitions and PSP reports", () => 
 
   it("fails for an apply that performs a retry or rejects a late report", () => {
     const rewinding = {
-      transition: realCheckout.transition,
-      apply: (c: CheckoutStatus, p: CheckoutStatus) =>
+      transition: realPayment.transition,
+      apply: (c: PaymentStatus, p: PaymentStatus) =>
         c === "failed" && p === "requires_payment"
           ? { state: p, changed: true as const }
-          : checkoutMachine.apply(c, p),
+          : paymentMachine.apply(c, p),
     };
-    expect(() => runModel(checkoutSpec, rewinding, 1000)).toThrow(FAILED);
+    expect(() => runModel(paymentSpec, rewinding, 1000)).toThrow(FAILED);
     const strict = {
-      transition: realCheckout.transition,
-      apply: (c: CheckoutStatus, p: CheckoutStatus) => {
-        if (c !== p) checkoutMachine.assertTransition(c, p);
-        return checkoutMachine.apply(c, p);
+      transition: realPayment.transition,
+      apply: (c: PaymentStatus, p: PaymentStatus) => {
+        if (c !== p) paymentMachine.assertTransition(c, p);
+        return paymentMachine.apply(c, p);
       },
     };
-    expect(() => runModel(checkoutSpec, strict, 1000)).toThrow(FAILED);
+    expect(() => runModel(paymentSpec, strict, 1000)).toThrow(FAILED);
   });
 
   it("fails for an apply that lets a late success lift a review", () => {
     const lifting = {
-      transition: realCheckout.transition,
-      apply: (c: CheckoutStatus, p: CheckoutStatus) =>
+      transition: realPayment.transition,
+      apply: (c: PaymentStatus, p: PaymentStatus) =>
         c === "requires_review" && p === "succeeded"
           ? { state: p, changed: true as const }
-          : checkoutMachine.apply(c, p),
+          : paymentMachine.apply(c, p),
     };
-    expect(() => runModel(checkoutSpec, lifting, 1000)).toThrow(FAILED);
+    expect(() => runModel(paymentSpec, lifting, 1000)).toThrow(FAILED);
   });
 
   it("fails for an order apply that skips the refund guard", () => {

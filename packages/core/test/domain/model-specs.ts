@@ -4,29 +4,29 @@
  */
 import {
   applyToPaymentOrder,
-  CHECKOUT_STATUSES,
-  type CheckoutAction,
-  type CheckoutStatus,
-  checkoutMachine,
   DISPUTE_STATUSES,
   type DisputeAction,
   type DisputeStatus,
   disputeMachine,
   type OrderAction,
+  PAYMENT_STATUSES,
+  type PaymentAction,
   type PaymentOrderReportedStatus,
   type PaymentOrderState,
+  type PaymentStatus,
+  paymentMachine,
   transitionPaymentOrder,
 } from "../../src/domain/index.js";
 import type { ModelSpec, RealMachine, SpecReport } from "./model-harness.js";
 import {
-  CHECKOUT_DECISIONS,
-  CHECKOUT_RANK,
-  CHECKOUT_TRIPLES,
   DISPUTE_RANK,
   DISPUTE_TRIPLES,
   ORDER_RANK,
   ORDER_REPORTS,
   ORDER_TRIPLES,
+  PAYMENT_DECISIONS,
+  PAYMENT_RANK,
+  PAYMENT_TRIPLES,
   pairsOf,
   REFUND_RANK,
   REFUND_TRIPLES,
@@ -35,7 +35,7 @@ import {
 } from "./spec-tables.js";
 
 /** The pairs a PSP report may move along: every rule but the decisions'. */
-const CHECKOUT_REPORT_PAIRS = pairsOf(CHECKOUT_TRIPLES.filter(([, a]) => !CHECKOUT_DECISIONS.includes(a)));
+const PAYMENT_REPORT_PAIRS = pairsOf(PAYMENT_TRIPLES.filter(([, a]) => !PAYMENT_DECISIONS.includes(a)));
 
 /** The apply rule, restated: same, then stale (lower rank), then the table decides. */
 function reportRule<S extends string>(
@@ -49,17 +49,17 @@ function reportRule<S extends string>(
   return legal ? { state: to } : undefined;
 }
 
-export const checkoutSpec: ModelSpec<CheckoutStatus, CheckoutAction, CheckoutStatus> = {
+export const paymentSpec: ModelSpec<PaymentStatus, PaymentAction, PaymentStatus> = {
   initial: "created",
-  actions: [...new Set(CHECKOUT_TRIPLES.map(([, action]) => action))],
-  reports: CHECKOUT_STATUSES,
+  actions: [...new Set(PAYMENT_TRIPLES.map(([, action]) => action))],
+  reports: PAYMENT_STATUSES,
   key: (s) => s,
-  act: (s, action) => targetOf(CHECKOUT_TRIPLES, s, action),
-  report: (s, p) => reportRule(CHECKOUT_RANK, CHECKOUT_REPORT_PAIRS.has(`${s}>${p}`), s, p),
-  ranks: (s) => [CHECKOUT_RANK[s]],
+  act: (s, action) => targetOf(PAYMENT_TRIPLES, s, action),
+  report: (s, p) => reportRule(PAYMENT_RANK, PAYMENT_REPORT_PAIRS.has(`${s}>${p}`), s, p),
+  ranks: (s) => [PAYMENT_RANK[s]],
 };
 
-export const realCheckout: RealMachine<CheckoutStatus, CheckoutAction, CheckoutStatus> = checkoutMachine;
+export const realPayment: RealMachine<PaymentStatus, PaymentAction, PaymentStatus> = paymentMachine;
 
 export const disputeSpec: ModelSpec<DisputeStatus, DisputeAction, DisputeStatus> = {
   initial: "inquiry",

@@ -4,19 +4,19 @@
  * Each triple is `[from, action, to]`.
  */
 import type {
-  CheckoutAction,
-  CheckoutStatus,
   DisputeAction,
   DisputeStatus,
   OrderAction,
   OrderRefundStatus,
+  PaymentAction,
   PaymentOrderReportedStatus,
   PaymentOrderStatus,
+  PaymentStatus,
 } from "../../src/domain/index.js";
 
 export type Triple<S, A> = readonly [from: S, action: A, to: S];
 
-export const CHECKOUT_TRIPLES: readonly Triple<CheckoutStatus, CheckoutAction>[] = [
+export const PAYMENT_TRIPLES: readonly Triple<PaymentStatus, PaymentAction>[] = [
   ["created", "register", "requires_payment"],
   ["created", "fail", "failed"],
   ["created", "cancel", "canceled"],
@@ -51,10 +51,10 @@ export const CHECKOUT_TRIPLES: readonly Triple<CheckoutStatus, CheckoutAction>[]
   ["requires_review", "reject", "canceled"],
 ];
 
-/** Checkout actions only an explicit decision performs (a PSP report never follows their rules). */
-export const CHECKOUT_DECISIONS: readonly CheckoutAction[] = ["approve"];
+/** Payment actions only an explicit decision performs (a PSP report never follows their rules). */
+export const PAYMENT_DECISIONS: readonly PaymentAction[] = ["approve"];
 
-export const CHECKOUT_RANK: Readonly<Record<CheckoutStatus, number>> = {
+export const PAYMENT_RANK: Readonly<Record<PaymentStatus, number>> = {
   created: 0,
   requires_payment: 1,
   processing: 2,

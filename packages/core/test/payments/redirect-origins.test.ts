@@ -4,7 +4,7 @@ import { createPaymentSystem } from "../../src/payments/payment-system.js";
 import type { PaymentProvider } from "../../src/ports/psp.js";
 import type { Store } from "../../src/ports/store.js";
 
-/** A store and a PSP that fail the test when touched: a refused checkout changes nothing. */
+/** A store and a PSP that fail the test when touched: a refused payment changes nothing. */
 const untouchable = <T extends object>(what: string, extra: object = {}): T =>
   new Proxy(extra, {
     get(target, prop) {
@@ -26,7 +26,7 @@ const input = (urls: { successUrl?: string; cancelUrl?: string }) => ({
   currency: "USD",
   method: "card" as const,
   orders: [{ sellerId: "S1", amount: 4250n }],
-  successUrl: "https://shop.example/checkout/done",
+  successUrl: "https://shop.example/payment/done",
   cancelUrl: "https://shop.example/cart",
   ...urls,
 });
@@ -51,7 +51,7 @@ describe("allowedRedirectOrigins", () => {
   ])(
     "refuses %s with VALIDATION_FAILED on its field, touching neither store nor PSP",
     async (_n, urls, param) => {
-      const refused = system(["https://shop.example"]).createCheckout(input(urls), { idempotencyKey: "k1" });
+      const refused = system(["https://shop.example"]).createPayment(input(urls), { idempotencyKey: "k1" });
       expect(await refusal(refused)).toEqual({ code: "VALIDATION_FAILED", param });
     },
   );
@@ -61,12 +61,12 @@ describe("allowedRedirectOrigins", () => {
     ["data:", { cancelUrl: "data:text/html,<script>alert(1)</script>" }, "cancelUrl"],
     ["credentials hiding the host", { successUrl: "https://shop.example@evil.example/" }, "successUrl"],
   ])("refuses a %s URL even without allowedRedirectOrigins", async (_n, urls, param) => {
-    const refused = system().createCheckout(input(urls), { idempotencyKey: "k2" });
+    const refused = system().createPayment(input(urls), { idempotencyKey: "k2" });
     expect(await refusal(refused)).toEqual({ code: "VALIDATION_FAILED", param });
   });
 
   it.each([
-    ["a path", ["https://shop.example/checkout"]],
+    ["a path", ["https://shop.example/payment"]],
     ["a trailing slash", ["https://shop.example/"]],
     ["a non-http scheme", ["ftp://shop.example"]],
     ["no origin at all", ["shop.example"]],
@@ -83,11 +83,11 @@ describe("allowedRedirectOrigins", () => {
   });
 
   it("lets URLs on an allowed origin through to the store", async () => {
-    const refused = system(["http://localhost:3000", "https://shop.example"]).createCheckout(
+    const refused = system(["http://localhost:3000", "https://shop.example"]).createPayment(
       input({ cancelUrl: "http://localhost:3000/cart?x=1" }),
       { idempotencyKey: "k3" },
     );
-    // Past validation, the first thing a checkout does is open a store transaction.
+    // Past validation, the first thing a payment does is open a store transaction.
     await expect(refused).rejects.toThrow("store.transaction was called");
   });
 });

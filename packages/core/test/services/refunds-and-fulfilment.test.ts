@@ -5,7 +5,7 @@ import { cart, makeWorld, referenceOf } from "../support/world.js";
 
 /** A paid two-seller payment (S1 100.00, S2 23.45), its webhooks delivered. */
 async function paid(world: World) {
-  const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+  const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
   await world.psp.pay(referenceOf(created.body), "succeeded");
   await world.deliver();
   const [s1, s2] = (created.body.orders as { id: string }[]).map((o) => o.id);
@@ -23,7 +23,7 @@ describe("refunds (memory store, fake PSP)", () => {
     expect(partial).toMatchObject({ object: "refund", status: "succeeded", amount: "1000" });
     const again = await world.system.refund({ paymentOrderId: s1, amount: 1_000n }, { idempotencyKey: "r1" });
     expect(again).toEqual(partial);
-    expect(await world.system.getCheckout(id)).toMatchObject({
+    expect(await world.system.getPayment(id)).toMatchObject({
       status: "partially_refunded",
       refunded_amount: "1000",
       orders: [{ refund_status: "partially_refunded", refunded_amount: "1000" }, { refund_status: "none" }],
@@ -49,7 +49,7 @@ describe("refunds (memory store, fake PSP)", () => {
 
   it("refuses to refund an unpaid payment's order", async () => {
     const world = makeWorld();
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const [order] = created.body.orders as { id: string }[];
     await expect(
       world.system.refund({ paymentOrderId: order!.id }, { idempotencyKey: "r1" }),
@@ -92,7 +92,7 @@ describe("fulfilment (memory store, fake PSP)", () => {
     await expect(world.system.fulfilOrder({ paymentOrderId: s1 }, { sellerId: "S2" })).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
-    const unpaid = await world.system.createCheckout(cart(), { idempotencyKey: "click-2" });
+    const unpaid = await world.system.createPayment(cart(), { idempotencyKey: "click-2" });
     const [order] = unpaid.body.orders as { id: string }[];
     await expect(world.system.fulfilOrder({ paymentOrderId: order!.id })).rejects.toMatchObject({
       code: "INVALID_STATE_TRANSITION",

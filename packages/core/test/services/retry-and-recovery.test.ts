@@ -6,7 +6,7 @@ import { cart, makeWorld, referenceOf } from "../support/world.js";
 describe("retryPayment (memory store, fake PSP)", () => {
   it("a declined payment gets a new attempt at the PSP and succeeds there", async () => {
     const world = makeWorld();
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     const id = String(created.body.id);
     await world.psp.pay(referenceOf(created.body), "declined");
     await world.deliver();
@@ -22,7 +22,7 @@ describe("retryPayment (memory store, fake PSP)", () => {
 
     await world.psp.pay(referenceOf(retried), "succeeded");
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await world.balances()).toMatchObject({ "psp:fake:receivable USD": 12_345n });
     const attempts = await world.system.listPaymentAttempts(id);
     expect(attempts.map((a) => [a.attempt, a.status])).toEqual([
@@ -35,7 +35,7 @@ describe("retryPayment (memory store, fake PSP)", () => {
 
   it("refuses to retry a payment that did not fail", async () => {
     const world = makeWorld();
-    const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
     await expect(world.system.retryPayment(String(created.body.id))).rejects.toMatchObject({
       code: "INVALID_STATE_TRANSITION",
     });
@@ -73,28 +73,28 @@ describe("recovery of an interrupted creation (memory store, fake PSP)", () => {
       ...world.system.deps.options,
       store: crashing(world.store, 1, "after"),
     });
-    await expect(dying.createCheckout(cart(), { idempotencyKey: "k" })).rejects.toBeInstanceOf(Crash);
-    expect(await world.store.inspect.count("checkouts")).toBe(1);
+    await expect(dying.createPayment(cart(), { idempotencyKey: "k" })).rejects.toBeInstanceOf(Crash);
+    expect(await world.store.inspect.count("payments")).toBe(1);
     expect(await world.psp.registrations()).toBe(0);
 
     // Within the dead request's lease the key is still in use.
-    await expect(world.system.createCheckout(cart(), { idempotencyKey: "k" })).rejects.toMatchObject({
+    await expect(world.system.createPayment(cart(), { idempotencyKey: "k" })).rejects.toMatchObject({
       code: "IDEMPOTENCY_KEY_IN_USE",
     });
     world.clock.advance(61_000);
     await world.work();
-    const [stalled] = await world.store.transaction((tx) => tx.checkouts.list({ limit: 1 }));
-    const view = await world.system.getCheckout(stalled!.id);
+    const [stalled] = await world.store.transaction((tx) => tx.payments.list({ limit: 1 }));
+    const view = await world.system.getPayment(stalled!.id);
     expect(view).toMatchObject({ status: "requires_payment" });
     expect(await world.psp.registrations()).toBe(1);
 
     // The client's retry of the same key gets the finished answer.
-    const retry = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const retry = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     expect(retry).toMatchObject({ replayed: true, body: { id: stalled!.id, status: "requires_payment" } });
     await world.psp.pay(referenceOf(view), "succeeded");
     await world.deliver();
-    expect(await world.system.getCheckout(stalled!.id)).toMatchObject({ status: "succeeded" });
-    expect(await world.store.inspect.count("checkouts")).toBe(1);
+    expect(await world.system.getPayment(stalled!.id)).toMatchObject({ status: "succeeded" });
+    expect(await world.store.inspect.count("payments")).toBe(1);
     expect(await world.store.inspect.count("journals")).toBe(1);
     expect(await world.psp.registrations()).toBe(1);
   });
@@ -106,15 +106,15 @@ describe("recovery of an interrupted creation (memory store, fake PSP)", () => {
       store: crashing(world.store, 2, "before"),
     });
     // Transaction 1 is phase 1, 2 is phase 3 (the fake PSP answers before any lease renewal is due).
-    await expect(dying.createCheckout(cart(), { idempotencyKey: "k" })).rejects.toBeInstanceOf(Crash);
+    await expect(dying.createPayment(cart(), { idempotencyKey: "k" })).rejects.toBeInstanceOf(Crash);
     expect(await world.psp.registrations()).toBe(1);
-    const [stalled] = await world.store.transaction((tx) => tx.checkouts.list({ limit: 1 }));
+    const [stalled] = await world.store.transaction((tx) => tx.payments.list({ limit: 1 }));
     expect(stalled?.status).toBe("created");
     world.clock.advance(61_000);
     await world.work();
-    const retry = await world.system.createCheckout(cart(), { idempotencyKey: "k" });
+    const retry = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     expect(retry).toMatchObject({ replayed: true, body: { id: stalled!.id, status: "requires_payment" } });
     expect(await world.psp.registrations()).toBe(1);
-    expect(await world.store.inspect.count("checkouts")).toBe(1);
+    expect(await world.store.inspect.count("payments")).toBe(1);
   });
 });

@@ -3,7 +3,7 @@ import type { World } from "../support/world.js";
 import { cart, makeWorld, referenceOf } from "../support/world.js";
 
 async function registeredPayment(world: World) {
-  const created = await world.system.createCheckout(cart(), { idempotencyKey: "click-1" });
+  const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
   return { id: String(created.body.id), ref: referenceOf(created.body) };
 }
 
@@ -13,7 +13,7 @@ describe("handleWebhook (memory store, fake PSP)", () => {
     const { id, ref } = await registeredPayment(world);
     await world.psp.pay(ref, "succeeded");
     await world.deliver();
-    const view = await world.system.getCheckout(id, { buyerId: "B1" });
+    const view = await world.system.getPayment(id, { buyerId: "B1" });
     expect(view).toMatchObject({ status: "succeeded", next_action: { type: "none" }, failure_reason: null });
     expect((view.orders as { status: string }[]).map((o) => o.status)).toEqual(["succeeded", "succeeded"]);
     expect(await world.balances()).toEqual({
@@ -22,18 +22,18 @@ describe("handleWebhook (memory store, fake PSP)", () => {
       "seller:S2:pending USD": -2_345n,
     });
     expect(await world.outboxTypes(id)).toEqual([
-      "checkout.created",
-      "checkout.registered",
+      "payment.created",
+      "payment.registered",
       "payment.succeeded",
     ]);
     await world.work();
     expect(world.published.map((e) => e.type)).toEqual([
-      "checkout.created",
-      "checkout.registered",
+      "payment.created",
+      "payment.registered",
       "payment.succeeded",
     ]);
     expect(world.notifications).toEqual([
-      expect.objectContaining({ kind: "payment_succeeded", checkoutId: id, buyerId: "B1", amount: 12_345n }),
+      expect.objectContaining({ kind: "payment_succeeded", paymentId: id, buyerId: "B1", amount: 12_345n }),
     ]);
   });
 
@@ -45,7 +45,7 @@ describe("handleWebhook (memory store, fake PSP)", () => {
     const { id, ref } = await registeredPayment(world);
     await world.psp.pay(ref, outcome);
     await world.deliver();
-    const view = await world.system.getCheckout(id);
+    const view = await world.system.getPayment(id);
     expect(view).toMatchObject({
       status: "failed",
       failure_reason: reason,
@@ -69,7 +69,7 @@ describe("handleWebhook (memory store, fake PSP)", () => {
     expect(again).toEqual({ received: 1, duplicates: 1, deferred: 0 });
     expect(await world.store.inspect.count("journals")).toBe(journals);
     expect(await world.store.inspect.count("outbox")).toBe(outbox);
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect((await world.balances())["psp:fake:receivable USD"]).toBe(12_345n);
   });
 
@@ -78,11 +78,11 @@ describe("handleWebhook (memory store, fake PSP)", () => {
     const { id, ref } = await registeredPayment(world);
     await world.psp.pay(ref, "processing");
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "processing" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "processing" });
     expect(await world.balances()).toEqual({});
     await world.psp.settle(ref);
     await world.deliver();
-    expect(await world.system.getCheckout(id)).toMatchObject({ status: "succeeded" });
+    expect(await world.system.getPayment(id)).toMatchObject({ status: "succeeded" });
     expect(await world.store.inspect.count("journals")).toBe(1);
   });
 

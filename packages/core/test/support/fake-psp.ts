@@ -24,7 +24,7 @@ export interface FakePsp extends ProviderHarness {
   pending(): readonly CapturedWebhook[];
 }
 
-interface Payment {
+interface FakePayment {
   readonly ref: string;
   readonly input: CreateHostedPaymentInput;
   status: PspPaymentStatus;
@@ -45,7 +45,7 @@ const badSignature = () =>
 /** What a registration key is bound to. */
 const registrationFingerprint = (i: CreateHostedPaymentInput) =>
   JSON.stringify([
-    i.checkoutId,
+    i.paymentId,
     String(i.amount),
     i.currency,
     i.method,
@@ -60,7 +60,7 @@ const bigintsAsText = (_key: string, value: unknown) =>
 export function fakePsp(clock: Clock, options: { id?: string; secret?: string } = {}): FakePsp {
   const id = options.id ?? "fake";
   const secret = options.secret ?? "whsec_fake";
-  const payments = new Map<string, Payment>();
+  const payments = new Map<string, FakePayment>();
   const keys = new Map<string, { fingerprint: string; ref: string }>();
   const refunds = new Map<string, { fingerprint: string; result: RefundResult }>();
   let outbox: CapturedWebhook[] = [];
@@ -87,13 +87,13 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
     if (!found) throw notFound(ref);
     return found;
   };
-  const move = (p: Payment, status: PspPaymentStatus, failureCode?: string) => {
+  const move = (p: FakePayment, status: PspPaymentStatus, failureCode?: string) => {
     p.status = status;
     p.failureCode = failureCode;
     p.updatedAt = clock.now();
     send("payment", {
       pspReference: p.ref,
-      checkoutId: p.input.checkoutId,
+      paymentId: p.input.paymentId,
       status,
       amount: p.input.amount,
       currency: p.input.currency,
@@ -145,7 +145,7 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
       const p = payment(pspReference);
       return {
         pspReference,
-        checkoutId: p.input.checkoutId,
+        paymentId: p.input.paymentId,
         status: p.status,
         amount: p.input.amount,
         currency: p.input.currency,
@@ -176,7 +176,7 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
           kind: "payment" as const,
           eventId: event.id,
           pspReference: d.pspReference!,
-          checkoutId: d.checkoutId,
+          paymentId: d.paymentId,
           occurredAt,
         };
         const money = { amount: BigInt(d.amount!), currency: d.currency! };
@@ -230,7 +230,7 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
     },
   };
 
-  const payable = (p: Payment) => p.status === "requires_payment" || p.status === "failed";
+  const payable = (p: FakePayment) => p.status === "requires_payment" || p.status === "failed";
   return {
     provider,
     now: () => clock.now(),

@@ -1,5 +1,5 @@
-import type { CheckoutInput } from "../../src/payments/checkout-input.js";
 import type { PaymentSystemOptions } from "../../src/payments/deps.js";
+import type { PaymentInput } from "../../src/payments/payment-input.js";
 import type { PaymentSystem } from "../../src/payments/payment-system.js";
 import { createPaymentSystem } from "../../src/payments/payment-system.js";
 import { runWorkerPass } from "../../src/payments/worker.js";
@@ -27,8 +27,8 @@ export interface World {
   work(): Promise<void>;
   /** Every balance, as `"account currency" → balance`. */
   balances(): Promise<Record<string, bigint>>;
-  /** The outbox event types of one checkout, in append order. */
-  outboxTypes(checkoutId: string): Promise<string[]>;
+  /** The outbox event types of one payment, in append order. */
+  outboxTypes(paymentId: string): Promise<string[]>;
 }
 
 export const T0 = new Date("2026-03-01T12:00:00.000Z");
@@ -39,7 +39,7 @@ export function counterIds(): IdGenerator {
   return { newId: () => `00000000-0000-7000-8000-${String(++n).padStart(12, "0")}` };
 }
 
-export function cart(overrides: Partial<CheckoutInput> = {}): CheckoutInput {
+export function cart(overrides: Partial<PaymentInput> = {}): PaymentInput {
   return {
     buyerId: "B1",
     currency: "USD",
@@ -95,9 +95,9 @@ export function makeWorld(options: Partial<PaymentSystemOptions> = {}): World {
       const all = await store.ledger.listBalances();
       return Object.fromEntries(all.map((b) => [`${b.account} ${b.currency}`, b.balance]));
     },
-    async outboxTypes(checkoutId) {
+    async outboxTypes(paymentId) {
       const events = await store.transaction(
-        (tx) => tx.outbox.listByAggregate({ aggregateType: "checkout", aggregateId: checkoutId }),
+        (tx) => tx.outbox.listByAggregate({ aggregateType: "payment", aggregateId: paymentId }),
         { readOnly: true },
       );
       return events.map((e) => e.type);

@@ -210,7 +210,7 @@ export const fuzzRouter = (dialect: Dialect) =>
           weight: 2,
           arbitrary: corruptedPayment.map((body) => ({ method: "POST", path: "/v1/payments", body })),
         },
-        // On an unknown id anything goes; on the paid checkout, only bodies that cannot be valid
+        // On an unknown id anything goes; on the paid payment, only bodies that cannot be valid
         // (without authorizeRefund, a buyer's refund is refused whatever it holds).
         fc.tuple(idSegment, rawBody(fc.jsonValue())).map(([id, body]) => ({
           method: "POST",

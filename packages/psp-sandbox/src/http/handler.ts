@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isPspError, withCheckoutId } from "@settlekit/core";
+import { isPspError, withPaymentId } from "@settlekit/core";
 import type { SandboxContext } from "../context.js";
 import { submitPaymentForm } from "../payment-attempt.js";
 import { settlementCsv } from "../settlement-csv.js";
@@ -80,7 +80,7 @@ async function payRoute(
     if (outcome === "canceled") return redirect(req, res, payment.cancelUrl);
     if (outcome === "failed")
       return redirect(req, res, `${pageUrl}?error=${encodeURIComponent(payment.failureCode ?? "")}`);
-    return redirect(req, res, withCheckoutId(payment.successUrl, payment.checkoutId));
+    return redirect(req, res, withPaymentId(payment.successUrl, payment.paymentId));
   } catch (error) {
     if (isPspError(error) && error.code === "NOT_FOUND") return notFound(req, res);
     if (isPspError(error) && error.pspCode) {

@@ -1,4 +1,4 @@
-import { currencyExponent, formatMoney, withCheckoutId } from "@settlekit/core";
+import { currencyExponent, formatMoney, withPaymentId } from "@settlekit/core";
 import type { SandboxPayment } from "../records.js";
 import { type Html, html, layout } from "./html.js";
 
@@ -78,7 +78,7 @@ function statusSection(p: SandboxPayment, pageUrl: string, settleSeconds: number
   switch (p.status) {
     case "requires_payment":
     case "failed":
-      // A bank-transfer checkout shows its transfer details first; a card stays possible.
+      // A bank-transfer payment shows its transfer details first; a card stays possible.
       return html`<form method="post" action="${pageUrl}">${
         p.method === "bank_transfer"
           ? html`${bankTransfer(p, settleSeconds, true)}
@@ -90,10 +90,10 @@ ${cardFields(p, "Or pay by card")}`
     case "processing":
       return html`<p role="status">Your payment is processing.</p>
 ${p.instrument === "bank_transfer" ? bankTransfer(p, settleSeconds, false) : ""}
-<p><a href="${withCheckoutId(p.successUrl, p.checkoutId)}">Return to the shop</a></p>`;
+<p><a href="${withPaymentId(p.successUrl, p.paymentId)}">Return to the shop</a></p>`;
     case "succeeded":
       return html`<p role="status">Paid${p.last4 ? html` with the card ending ${p.last4}` : ""}. Thank you.</p>
-<p><a href="${withCheckoutId(p.successUrl, p.checkoutId)}">Return to the shop</a></p>`;
+<p><a href="${withPaymentId(p.successUrl, p.paymentId)}">Return to the shop</a></p>`;
     default:
       return html`<p role="status">${p.status === "expired" ? "This payment has expired." : "This payment was closed by the shop."}</p>
 <p><a href="${p.cancelUrl}">Return to the shop</a></p>`;

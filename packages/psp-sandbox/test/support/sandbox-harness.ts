@@ -103,13 +103,13 @@ export async function sandboxHarness(mode: "recorded" | "http"): Promise<Provide
 
 let inputs = 0;
 
-/** A USD 123.45 card registration (two orders) with a fresh checkout id and idempotency key. */
+/** A USD 123.45 card registration (two orders) with a fresh payment id and idempotency key. */
 export function registrationInput(
   overrides: Partial<CreateHostedPaymentInput> = {},
 ): CreateHostedPaymentInput {
   inputs++;
   return {
-    checkoutId: `chk_${inputs}`,
+    paymentId: `chk_${inputs}`,
     amount: 12_345n,
     currency: "USD",
     method: "card",

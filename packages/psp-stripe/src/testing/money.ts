@@ -221,10 +221,10 @@ export const REPORT_COLUMNS = [
   "source_id",
   "description",
   "payment_intent_id",
-  "payment_metadata[settlekit_checkout_id]",
-  "refund_metadata[settlekit_checkout_id]",
+  "payment_metadata[settlekit_payment_id]",
+  "refund_metadata[settlekit_payment_id]",
   "refund_metadata[settlekit_session_id]",
-  "transfer_metadata[settlekit_checkout_id]",
+  "transfer_metadata[settlekit_payment_id]",
 ] as const;
 
 /**
@@ -264,10 +264,10 @@ export function reconciliationReport(
         t.source as string,
         `"Settlekit, ${t.type}"`, // quoted, with a comma: the parser must honour CSV quoting
         source?.payment_intent ?? "",
-        meta("charge", "settlekit_checkout_id"),
-        meta("refund", "settlekit_checkout_id"),
+        meta("charge", "settlekit_payment_id"),
+        meta("refund", "settlekit_payment_id"),
         meta("refund", "settlekit_session_id"),
-        meta("transfer", "settlekit_checkout_id"),
+        meta("transfer", "settlekit_payment_id"),
       ];
       return cells.join(",");
     });

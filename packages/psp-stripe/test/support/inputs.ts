@@ -9,7 +9,7 @@ export function registrationInput(
 ): CreateHostedPaymentInput {
   n++;
   return {
-    checkoutId: `chk_${n}`,
+    paymentId: `chk_${n}`,
     amount: 12_345n,
     currency: "USD",
     method: "card",

@@ -2,9 +2,9 @@ import type { Knex } from "knex";
 import { TABLES } from "../tables.js";
 import { timestamp } from "./timestamp-column.js";
 
-/** Checkouts (payment events), their payment orders, refunds, and received webhook events. */
+/** Payments (payment events), their payment orders, refunds, and received webhook events. */
 export async function up(knex: Knex): Promise<void> {
-  await knex.schema.createTable(TABLES.checkouts, (t) => {
+  await knex.schema.createTable(TABLES.payments, (t) => {
     t.string("id", 64).primary();
     t.string("buyer_id", 255).notNullable();
     t.string("currency", 3).notNullable();
@@ -24,7 +24,7 @@ export async function up(knex: Knex): Promise<void> {
     timestamp(knex, t, "created_at").notNullable();
     timestamp(knex, t, "updated_at").notNullable();
     timestamp(knex, t, "expires_at").nullable();
-    // The sweeper's schedule, outside the domain record (see CheckoutRepository.deferCheck).
+    // The sweeper's schedule, outside the domain record (see PaymentRepository.deferCheck).
     timestamp(knex, t, "check_after").nullable();
     t.unique(["psp_id", "psp_reference"]);
     t.index(["status", "updated_at"]);
@@ -32,7 +32,7 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.schema.createTable(TABLES.paymentOrders, (t) => {
     t.string("id", 64).primary();
-    t.string("checkout_id", 64).notNullable().references("id").inTable(TABLES.checkouts);
+    t.string("payment_id", 64).notNullable().references("id").inTable(TABLES.payments);
     t.smallint("position").notNullable();
     t.string("buyer_id", 255).notNullable();
     t.string("seller_id", 255).notNullable();
@@ -49,12 +49,12 @@ export async function up(knex: Knex): Promise<void> {
     timestamp(knex, t, "updated_at").notNullable();
     timestamp(knex, t, "fulfilled_at").nullable();
     timestamp(knex, t, "paid_out_at").nullable();
-    t.unique(["checkout_id", "position"]);
+    t.unique(["payment_id", "position"]);
     t.index(["seller_id", "status"]);
   });
   await knex.schema.createTable(TABLES.refunds, (t) => {
     t.string("id", 64).primary();
-    t.string("checkout_id", 64).notNullable().references("id").inTable(TABLES.checkouts);
+    t.string("payment_id", 64).notNullable().references("id").inTable(TABLES.payments);
     t.string("payment_order_id", 64).notNullable().references("id").inTable(TABLES.paymentOrders);
     t.bigInteger("amount").notNullable();
     t.string("currency", 3).notNullable();
@@ -65,7 +65,7 @@ export async function up(knex: Knex): Promise<void> {
     t.integer("version").notNullable();
     timestamp(knex, t, "created_at").notNullable();
     timestamp(knex, t, "updated_at").notNullable();
-    t.index(["checkout_id"]);
+    t.index(["payment_id"]);
   });
   await knex.schema.createTable(TABLES.webhookEvents, (t) => {
     t.string("psp_id", 64).notNullable();
@@ -82,7 +82,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of [TABLES.webhookEvents, TABLES.refunds, TABLES.paymentOrders, TABLES.checkouts]) {
+  for (const table of [TABLES.webhookEvents, TABLES.refunds, TABLES.paymentOrders, TABLES.payments]) {
     await knex.schema.dropTableIfExists(table);
   }
 }

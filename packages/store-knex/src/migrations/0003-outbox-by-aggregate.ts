@@ -3,7 +3,7 @@ import { TABLES } from "../tables.js";
 
 const INDEX = "settlekit_outbox_by_aggregate";
 
-/** A checkout's timeline (`GET /payments/:id/events`) reads its outbox events in order. */
+/** A payment's timeline (`GET /payments/:id/events`) reads its outbox events in order. */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable(TABLES.outbox, (t) => {
     t.index(["aggregate_id", "seq"], INDEX);

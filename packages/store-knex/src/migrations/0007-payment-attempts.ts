@@ -9,7 +9,7 @@ import { timestamp } from "./timestamp-column.js";
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable(TABLES.paymentAttempts, (t) => {
-    t.string("checkout_id", 64).notNullable().references("id").inTable(TABLES.checkouts);
+    t.string("payment_id", 64).notNullable().references("id").inTable(TABLES.payments);
     t.integer("attempt").notNullable();
     t.string("psp_id", 64).notNullable();
     t.string("psp_reference", 255).notNullable();
@@ -25,12 +25,12 @@ export async function up(knex: Knex): Promise<void> {
     t.integer("version").notNullable();
     timestamp(knex, t, "created_at").notNullable();
     timestamp(knex, t, "updated_at").notNullable();
-    t.primary(["checkout_id", "attempt"]);
+    t.primary(["payment_id", "attempt"]);
     t.unique(["psp_id", "psp_reference"]);
     t.index(["psp_id", "capture_refund_reference"]);
   });
   await knex.raw(
-    `INSERT INTO ${TABLES.paymentAttempts} (checkout_id, attempt, psp_id, psp_reference, amount, currency,
+    `INSERT INTO ${TABLES.paymentAttempts} (payment_id, attempt, psp_id, psp_reference, amount, currency,
        status, version, created_at, updated_at)
      SELECT id, attempt, psp_id, psp_reference, amount, currency,
        CASE status
@@ -44,7 +44,7 @@ export async function up(knex: Knex): Promise<void> {
          ELSE 'requires_payment'
        END,
        1, updated_at, updated_at
-     FROM ${TABLES.checkouts} WHERE psp_reference IS NOT NULL`,
+     FROM ${TABLES.payments} WHERE psp_reference IS NOT NULL`,
   );
 }
 

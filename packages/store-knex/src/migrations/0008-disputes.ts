@@ -10,7 +10,7 @@ import { timestamp } from "./timestamp-column.js";
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable(TABLES.disputes, (t) => {
     t.string("id", 64).primary();
-    t.string("checkout_id", 64).notNullable().references("id").inTable(TABLES.checkouts);
+    t.string("payment_id", 64).notNullable().references("id").inTable(TABLES.payments);
     t.string("psp_id", 64).notNullable();
     t.string("psp_dispute_reference", 255).notNullable();
     t.string("psp_reference", 255).notNullable();
@@ -31,7 +31,7 @@ export async function up(knex: Knex): Promise<void> {
     timestamp(knex, t, "created_at").notNullable();
     timestamp(knex, t, "updated_at").notNullable();
     t.unique(["psp_id", "psp_dispute_reference"]);
-    t.index(["checkout_id"]);
+    t.index(["payment_id"]);
     t.index(["created_at", "id"]);
     t.index(["status", "created_at"]);
   });

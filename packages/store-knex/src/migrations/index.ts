@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import * as initial from "./0001-initial.js";
 import * as payments from "./0002-payments.js";
 import * as outboxByAggregate from "./0003-outbox-by-aggregate.js";
-import * as deliveryEstimate from "./0004-checkout-delivery-estimate.js";
+import * as deliveryEstimate from "./0004-payment-delivery-estimate.js";
 import * as sellerOrdersByDate from "./0005-seller-orders-by-date.js";
 import * as reviewAndOrderDescription from "./0006-review-and-order-description.js";
 import * as paymentAttempts from "./0007-payment-attempts.js";
@@ -19,7 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-payments": payments,
   "0003-outbox-by-aggregate": outboxByAggregate,
-  "0004-checkout-delivery-estimate": deliveryEstimate,
+  "0004-payment-delivery-estimate": deliveryEstimate,
   "0005-seller-orders-by-date": sellerOrdersByDate,
   "0006-review-and-order-description": reviewAndOrderDescription,
   "0007-payment-attempts": paymentAttempts,

@@ -9,7 +9,7 @@ type AllocationJson = { paymentOrderId: string; sellerId: string; amount: string
 
 const toDispute = (row: Row): Dispute => ({
   id: String(row.id),
-  checkoutId: String(row.checkout_id),
+  paymentId: String(row.payment_id),
   pspId: String(row.psp_id),
   pspDisputeReference: String(row.psp_dispute_reference),
   pspReference: String(row.psp_reference),
@@ -40,7 +40,7 @@ const toDispute = (row: Row): Dispute => ({
 
 const COLUMNS = [
   "id",
-  "checkout_id",
+  "payment_id",
   "psp_id",
   "psp_dispute_reference",
   "psp_reference",
@@ -61,7 +61,7 @@ const MONEY = ["amount", "amount_withdrawn", "fee", "amount_reinstated", "fee_re
 export function knexDisputes(db: Knex | Knex.Transaction, sql: Sql): DisputeRepository {
   const optionalTime = (value: Date | undefined) => (value === undefined ? null : sql.time(value));
   const toRow = (d: Dispute) => ({
-    checkout_id: d.checkoutId,
+    payment_id: d.paymentId,
     psp_id: d.pspId,
     psp_dispute_reference: d.pspDisputeReference,
     psp_reference: d.pspReference,
@@ -105,9 +105,9 @@ export function knexDisputes(db: Knex | Knex.Transaction, sql: Sql): DisputeRepo
       const row = await query;
       return row ? toDispute(row) : null;
     },
-    async listByCheckout(checkoutId) {
+    async listByPayment(paymentId) {
       const rows = await select()
-        .where({ checkout_id: checkoutId })
+        .where({ payment_id: paymentId })
         .orderBy([{ column: "created_at" }, { column: "id" }]);
       return rows.map(toDispute);
     },

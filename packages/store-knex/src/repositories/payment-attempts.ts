@@ -9,7 +9,7 @@ import { selectFrom } from "./statements.js";
 type Row = Record<string, unknown>;
 
 const toAttempt = (row: Row): PaymentAttempt => ({
-  checkoutId: String(row.checkout_id),
+  paymentId: String(row.payment_id),
   attempt: Number(row.attempt),
   pspId: String(row.psp_id),
   pspReference: String(row.psp_reference),
@@ -45,14 +45,14 @@ const WRITE_COLUMNS = [
   "updated_at",
 ];
 const MONEY = ["amount", "captured_amount"];
-const COLUMNS = ["checkout_id", "attempt", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c))];
+const COLUMNS = ["payment_id", "attempt", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c))];
 const SELECT = selectFrom(TABLES.paymentAttempts, COLUMNS, MONEY);
-const INSERT = `INSERT INTO ${TABLES.paymentAttempts} (checkout_id, attempt, ${WRITE_COLUMNS.join(", ")}) VALUES (?, ?${", ?".repeat(WRITE_COLUMNS.length)})`;
-const UPDATE = `UPDATE ${TABLES.paymentAttempts} SET ${WRITE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE checkout_id = ? AND attempt = ? AND version = ?`;
-const BY_KEY = `${SELECT} WHERE checkout_id = ? AND attempt = ?`;
+const INSERT = `INSERT INTO ${TABLES.paymentAttempts} (payment_id, attempt, ${WRITE_COLUMNS.join(", ")}) VALUES (?, ?${", ?".repeat(WRITE_COLUMNS.length)})`;
+const UPDATE = `UPDATE ${TABLES.paymentAttempts} SET ${WRITE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE payment_id = ? AND attempt = ? AND version = ?`;
+const BY_KEY = `${SELECT} WHERE payment_id = ? AND attempt = ?`;
 const BY_PSP_REFERENCE = `${SELECT} WHERE psp_id = ? AND psp_reference = ?`;
 const BY_REFUND_REFERENCE = `${SELECT} WHERE psp_id = ? AND capture_refund_reference = ?`;
-const BY_CHECKOUT = `${SELECT} WHERE checkout_id = ? ORDER BY attempt`;
+const BY_PAYMENT = `${SELECT} WHERE payment_id = ? ORDER BY attempt`;
 
 export function knexPaymentAttempts(db: Knex | Knex.Transaction, sql: Sql): PaymentAttemptRepository {
   const exec = execFor(db, sql.dialect);
@@ -78,18 +78,18 @@ export function knexPaymentAttempts(db: Knex | Knex.Transaction, sql: Sql): Paym
   };
   return {
     async insert(attempt) {
-      await exec.defer(INSERT, [attempt.checkoutId, attempt.attempt, ...params(attempt)]);
+      await exec.defer(INSERT, [attempt.paymentId, attempt.attempt, ...params(attempt)]);
     },
-    get: (checkoutId, attempt) => one(BY_KEY, [checkoutId, attempt]),
+    get: (paymentId, attempt) => one(BY_KEY, [paymentId, attempt]),
     findByPspReference: (pspId, pspReference) => one(BY_PSP_REFERENCE, [pspId, pspReference]),
     findByCaptureRefundReference: (pspId, reference) => one(BY_REFUND_REFERENCE, [pspId, reference]),
-    async listByCheckout(checkoutId) {
-      return (await exec.all(BY_CHECKOUT, [checkoutId])).map(toAttempt);
+    async listByPayment(paymentId) {
+      return (await exec.all(BY_PAYMENT, [paymentId])).map(toAttempt);
     },
     async update(next) {
       const changed = await exec.run(UPDATE, [
         ...params(next),
-        next.checkoutId,
+        next.paymentId,
         next.attempt,
         next.version - 1,
       ]);

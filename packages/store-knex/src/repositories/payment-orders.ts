@@ -15,7 +15,7 @@ type Row = Record<string, unknown>;
 
 const toOrder = (row: Row): PaymentOrder => ({
   id: String(row.id),
-  checkoutId: String(row.checkout_id),
+  paymentId: String(row.payment_id),
   buyerId: String(row.buyer_id),
   sellerId: String(row.seller_id),
   currency: String(row.currency),
@@ -56,12 +56,12 @@ const WRITE_COLUMNS = [
 /** Money columns, read as exact text. */
 const MONEY = ["amount", "refunded_amount"];
 /** What is read back: the ids and every written column but money (cast). */
-const COLUMNS = ["id", "checkout_id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c))];
+const COLUMNS = ["id", "payment_id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c))];
 const SELECT = selectFrom(TABLES.paymentOrders, COLUMNS, MONEY);
-const BY_CHECKOUT = `${SELECT} WHERE checkout_id = ? ORDER BY position`;
+const BY_PAYMENT = `${SELECT} WHERE payment_id = ? ORDER BY position`;
 const UPDATE = updateFromVersion(TABLES.paymentOrders, WRITE_COLUMNS);
 const insertRows = multiRowInsert(
-  `INSERT INTO ${TABLES.paymentOrders} (id, checkout_id, position, ${WRITE_COLUMNS.join(", ")})`,
+  `INSERT INTO ${TABLES.paymentOrders} (id, payment_id, position, ${WRITE_COLUMNS.join(", ")})`,
   `(?, ?, ?${", ?".repeat(WRITE_COLUMNS.length)})`,
 );
 
@@ -95,7 +95,7 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
     async insertMany(orders) {
       await insertRows(
         exec,
-        orders.map((o, position) => [o.id, o.checkoutId, position, ...writeParams(o)]),
+        orders.map((o, position) => [o.id, o.paymentId, position, ...writeParams(o)]),
       );
     },
     async get(id, options = {}) {
@@ -104,8 +104,8 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
       const row = await query;
       return row ? toOrder(row) : null;
     },
-    async listByCheckout(checkoutId) {
-      return (await exec.all(BY_CHECKOUT, [checkoutId])).map(toOrder);
+    async listByPayment(paymentId) {
+      return (await exec.all(BY_PAYMENT, [paymentId])).map(toOrder);
     },
     async listBySeller({ sellerId, statuses, limit, beforeId }) {
       const query = select()

@@ -8,7 +8,7 @@ type Row = Record<string, unknown>;
 
 const toRefund = (row: Row): Refund => ({
   id: String(row.id),
-  checkoutId: String(row.checkout_id),
+  paymentId: String(row.payment_id),
   paymentOrderId: String(row.payment_order_id),
   amount: readBigInt(row.amount),
   currency: String(row.currency),
@@ -25,7 +25,7 @@ const toRefund = (row: Row): Refund => ({
 
 const COLUMNS = [
   "id",
-  "checkout_id",
+  "payment_id",
   "payment_order_id",
   "currency",
   "status",
@@ -40,7 +40,7 @@ const COLUMNS = [
 
 export function knexRefunds(db: Knex | Knex.Transaction, sql: Sql): RefundRepository {
   const toRow = (r: Refund) => ({
-    checkout_id: r.checkoutId,
+    payment_id: r.paymentId,
     payment_order_id: r.paymentOrderId,
     amount: sql.int(r.amount),
     currency: r.currency,
@@ -63,9 +63,9 @@ export function knexRefunds(db: Knex | Knex.Transaction, sql: Sql): RefundReposi
       const row = await select().where({ id }).first();
       return row ? toRefund(row) : null;
     },
-    async listByCheckout(checkoutId) {
+    async listByPayment(paymentId) {
       const rows = await select()
-        .where({ checkout_id: checkoutId })
+        .where({ payment_id: paymentId })
         .orderBy([{ column: "created_at" }, { column: "id" }]);
       return rows.map(toRefund);
     },

@@ -60,7 +60,7 @@ const TABLE_OF: Record<StoreTable, string> = {
   outbox: TABLES.outbox,
   jobs: TABLES.jobs,
   idempotency_keys: TABLES.idempotencyKeys,
-  checkouts: TABLES.checkouts,
+  payments: TABLES.payments,
   payment_orders: TABLES.paymentOrders,
   refunds: TABLES.refunds,
   webhook_events: TABLES.webhookEvents,
@@ -105,7 +105,7 @@ export async function truncateAll(knex: Knex): Promise<void> {
       TABLES.webhookEvents,
       TABLES.refunds,
       TABLES.paymentOrders,
-      TABLES.checkouts,
+      TABLES.payments,
     ].join(", ")} RESTART IDENTITY CASCADE`,
   );
 }

@@ -10,7 +10,7 @@ const store = knexStore(knex, { onTransactionRetry: () => retries++ });
 try {
   for (let i = 0; i < Number(count); i++) {
     await store.transaction(async (tx) => {
-      // Read, then write: the shape of every real state change (load the checkout, then update it).
+      // Read, then write: the shape of every real state change (load the payment, then update it).
       await tx.ledger.getBalance("seller:S1:available", "USD");
       await postJournal(tx, {
         reference: `${prefix}-${i}`,

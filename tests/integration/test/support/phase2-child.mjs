@@ -31,5 +31,5 @@ const hanging = {
 const system = createPaymentSystem({ store: knexStore(knex), providers: [hanging] });
 // Keeps the process alive while the PSP call hangs (as an HTTP server would).
 setInterval(() => {}, 1_000);
-await system.createCheckout(cart, { idempotencyKey: key });
+await system.createPayment(cart, { idempotencyKey: key });
 process.send?.({ phase: 3 });

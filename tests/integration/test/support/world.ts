@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type {
   BuyerNotification,
-  CheckoutInput,
   OutboxEvent,
+  PaymentInput,
   PaymentProvider,
   PaymentSystem,
   PaymentSystemOptions,
@@ -209,14 +209,14 @@ export async function balancesOf(world: HostWorld): Promise<Record<string, bigin
   );
 }
 
-/** The types of a checkout's outbox events, in order. */
-export async function outboxTypesOf(world: HostWorld, checkoutId: string): Promise<string[]> {
-  return (await world.store.knex("settlekit_outbox").where({ aggregate_id: checkoutId }).orderBy("seq")).map(
+/** The types of a payment's outbox events, in order. */
+export async function outboxTypesOf(world: HostWorld, paymentId: string): Promise<string[]> {
+  return (await world.store.knex("settlekit_outbox").where({ aggregate_id: paymentId }).orderBy("seq")).map(
     (r) => r.type,
   );
 }
 
-export const cart = (overrides: Partial<CheckoutInput> = {}): CheckoutInput => ({
+export const cart = (overrides: Partial<PaymentInput> = {}): PaymentInput => ({
   buyerId: "B1",
   currency: "USD",
   method: "card",

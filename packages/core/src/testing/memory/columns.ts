@@ -1,5 +1,5 @@
-import type { Checkout } from "../../domain/checkout.js";
 import type { Dispute } from "../../domain/dispute.js";
+import type { Payment } from "../../domain/payment.js";
 import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
 import type { Refund } from "../../domain/refund.js";
@@ -12,7 +12,7 @@ import { clone } from "./state.js";
  */
 type Exact<T, K extends readonly (keyof T)[]> = Exclude<keyof T, K[number]> extends never ? K : never;
 
-const CHECKOUT = [
+const PAYMENT = [
   "id",
   "buyerId",
   "currency",
@@ -39,7 +39,7 @@ const CHECKOUT = [
 ] as const;
 const ORDER = [
   "id",
-  "checkoutId",
+  "paymentId",
   "buyerId",
   "sellerId",
   "currency",
@@ -58,7 +58,7 @@ const ORDER = [
   "paidOutAt",
 ] as const;
 const ATTEMPT = [
-  "checkoutId",
+  "paymentId",
   "attempt",
   "pspId",
   "pspReference",
@@ -77,7 +77,7 @@ const ATTEMPT = [
 ] as const;
 const REFUND = [
   "id",
-  "checkoutId",
+  "paymentId",
   "paymentOrderId",
   "amount",
   "currency",
@@ -92,7 +92,7 @@ const REFUND = [
 ] as const;
 const DISPUTE = [
   "id",
-  "checkoutId",
+  "paymentId",
   "pspId",
   "pspDisputeReference",
   "pspReference",
@@ -121,8 +121,8 @@ function pick<T extends object>(value: T, fields: readonly (keyof T)[]): T {
   return copy;
 }
 
-export const checkoutColumns = (c: Checkout): Checkout =>
-  pick(c, CHECKOUT satisfies Exact<Checkout, typeof CHECKOUT>);
+export const paymentColumns = (c: Payment): Payment =>
+  pick(c, PAYMENT satisfies Exact<Payment, typeof PAYMENT>);
 export const orderColumns = (o: PaymentOrder): PaymentOrder =>
   pick(o, ORDER satisfies Exact<PaymentOrder, typeof ORDER>);
 export const attemptColumns = (a: PaymentAttempt): PaymentAttempt =>

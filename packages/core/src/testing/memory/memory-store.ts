@@ -2,7 +2,6 @@ import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { LedgerRepository } from "../../ports/ledger.js";
 import type { Store, StoreTx, TransactionOptions } from "../../ports/store.js";
 import type { StoreInspector, StoreTable } from "../store/harness.js";
-import { memoryCheckouts, memoryPaymentOrders } from "./checkouts.js";
 import { memoryIdempotencyKeys } from "./idempotency.js";
 import type { BalanceShards } from "./ledger.js";
 import { memoryLedger } from "./ledger.js";
@@ -12,6 +11,7 @@ import {
   memoryRefunds,
   memoryWebhookEvents,
 } from "./payment-records.js";
+import { memoryPaymentOrders, memoryPayments } from "./payments.js";
 import type { MemoryState, Sequences, TableName } from "./state.js";
 import { emptyState, Working } from "./state.js";
 import { memoryJobs, memoryOutbox } from "./workers.js";
@@ -47,7 +47,7 @@ const TABLE_OF: Record<Exclude<StoreTable, "postings">, TableName> = {
   outbox: "outbox",
   jobs: "jobs",
   idempotency_keys: "idempotencyKeys",
-  checkouts: "checkouts",
+  payments: "payments",
   payment_orders: "paymentOrders",
   refunds: "refunds",
   webhook_events: "webhookEvents",
@@ -122,7 +122,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   };
 
   const repositories = (w: Working): StoreTx => ({
-    checkouts: memoryCheckouts(w, seq),
+    payments: memoryPayments(w, seq),
     paymentOrders: memoryPaymentOrders(w, seq),
     paymentAttempts: memoryPaymentAttempts(w, seq),
     refunds: memoryRefunds(w, seq),

@@ -21,7 +21,7 @@ export function memoryPaymentAttempts(w: Working, seq: Sequences): PaymentAttemp
       if (
         other.pspId === a.pspId &&
         other.pspReference === a.pspReference &&
-        key(other.checkoutId, other.attempt) !== key(a.checkoutId, a.attempt)
+        key(other.paymentId, other.attempt) !== key(a.paymentId, a.attempt)
       )
         throw violation(
           "payment_attempts(psp_id, psp_reference)",
@@ -35,30 +35,30 @@ export function memoryPaymentAttempts(w: Working, seq: Sequences): PaymentAttemp
   };
   return {
     async insert(attempt) {
-      const id = key(attempt.checkoutId, attempt.attempt);
+      const id = key(attempt.paymentId, attempt.attempt);
       if (w.read("paymentAttempts").has(id))
-        throw violation("payment_attempts(checkout_id, attempt)", "attempt exists");
-      if (!w.read("checkouts").has(attempt.checkoutId))
-        throw violation("payment_attempts.checkout_id", `checkout ${attempt.checkoutId} does not exist`);
+        throw violation("payment_attempts(payment_id, attempt)", "attempt exists");
+      if (!w.read("payments").has(attempt.paymentId))
+        throw violation("payment_attempts.payment_id", `payment ${attempt.paymentId} does not exist`);
       assertUnique(attempt);
       w.write("paymentAttempts").set(id, { value: attemptColumns(attempt), seq: seq.next() });
     },
-    async get(checkoutId, attempt) {
-      const row = w.read("paymentAttempts").get(key(checkoutId, attempt));
+    async get(paymentId, attempt) {
+      const row = w.read("paymentAttempts").get(key(paymentId, attempt));
       return row ? clone(row.value) : null;
     },
     findByPspReference: async (pspId, pspReference) =>
       find((a) => a.pspId === pspId && a.pspReference === pspReference),
     findByCaptureRefundReference: async (pspId, reference) =>
       find((a) => a.pspId === pspId && a.captureRefundReference === reference),
-    async listByCheckout(checkoutId) {
+    async listByPayment(paymentId) {
       return [...w.read("paymentAttempts").values()]
-        .filter((r) => r.value.checkoutId === checkoutId)
+        .filter((r) => r.value.paymentId === paymentId)
         .sort((a, b) => a.value.attempt - b.value.attempt)
         .map((r) => clone(r.value));
     },
     async update(next) {
-      const id = key(next.checkoutId, next.attempt);
+      const id = key(next.paymentId, next.attempt);
       const row = w.read("paymentAttempts").get(id);
       if (!row || row.value.version !== next.version - 1) return false;
       assertUnique(next);
@@ -96,8 +96,8 @@ export function memoryRefunds(w: Working, seq: Sequences): RefundRepository {
   return {
     async insert(refund) {
       if (w.read("refunds").has(refund.id)) throw violation("refunds(id)", `refund ${refund.id} exists`);
-      if (!w.read("checkouts").has(refund.checkoutId))
-        throw violation("refunds.checkout_id", `checkout ${refund.checkoutId} does not exist`);
+      if (!w.read("payments").has(refund.paymentId))
+        throw violation("refunds.payment_id", `payment ${refund.paymentId} does not exist`);
       if (!w.read("paymentOrders").has(refund.paymentOrderId))
         throw violation("refunds.payment_order_id", `order ${refund.paymentOrderId} does not exist`);
       assertUnique(refund);
@@ -107,9 +107,9 @@ export function memoryRefunds(w: Working, seq: Sequences): RefundRepository {
       const row = w.read("refunds").get(id);
       return row ? clone(row.value) : null;
     },
-    async listByCheckout(checkoutId) {
+    async listByPayment(paymentId) {
       return [...w.read("refunds").values()]
-        .filter((r) => r.value.checkoutId === checkoutId)
+        .filter((r) => r.value.paymentId === paymentId)
         .sort(oldestFirst)
         .map((r) => clone(r.value));
     },
@@ -181,8 +181,8 @@ export function memoryDisputes(w: Working, seq: Sequences): DisputeRepository {
   return {
     async insert(dispute) {
       if (w.read("disputes").has(dispute.id)) throw violation("disputes(id)", `dispute ${dispute.id} exists`);
-      if (!w.read("checkouts").has(dispute.checkoutId))
-        throw violation("disputes.checkout_id", `checkout ${dispute.checkoutId} does not exist`);
+      if (!w.read("payments").has(dispute.paymentId))
+        throw violation("disputes.payment_id", `payment ${dispute.paymentId} does not exist`);
       assertUnique(dispute);
       w.write("disputes").set(dispute.id, { value: disputeColumns(dispute), seq: seq.next() });
     },
@@ -195,9 +195,9 @@ export function memoryDisputes(w: Working, seq: Sequences): DisputeRepository {
         if (row.value.pspId === pspId && row.value.pspDisputeReference === reference) return clone(row.value);
       return null;
     },
-    async listByCheckout(checkoutId) {
+    async listByPayment(paymentId) {
       return [...w.read("disputes").values()]
-        .filter((r) => r.value.checkoutId === checkoutId)
+        .filter((r) => r.value.paymentId === paymentId)
         .sort(oldestFirst)
         .map((r) => clone(r.value));
     },

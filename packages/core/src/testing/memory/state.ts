@@ -1,5 +1,5 @@
-import type { Checkout } from "../../domain/checkout.js";
 import type { Dispute } from "../../domain/dispute.js";
+import type { Payment } from "../../domain/payment.js";
 import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
 import type { Refund } from "../../domain/refund.js";
@@ -15,12 +15,12 @@ export interface Row<T> {
   readonly value: T;
   readonly seq: number;
 }
-export interface CheckoutRow extends Row<Checkout> {
+export interface PaymentRow extends Row<Payment> {
   /** The sweeper's `deferCheck`: hidden from `listStale` until then; cleared by any update. */
   readonly checkAfter: Date | null;
 }
 export interface OrderRow extends Row<PaymentOrder> {
-  /** Place in its checkout's `insertMany` (unique per checkout, as in SQL). */
+  /** Place in its payment's `insertMany` (unique per payment, as in SQL). */
   readonly position: number;
 }
 export interface OutboxRow extends Row<OutboxEvent> {
@@ -42,9 +42,9 @@ export interface BalanceRow {
  * transaction keeps reading the consistent snapshot it started from. Rows are immutable too.
  */
 export interface MemoryState {
-  readonly checkouts: Map<string, CheckoutRow>;
+  readonly payments: Map<string, PaymentRow>;
   readonly paymentOrders: Map<string, OrderRow>;
-  /** Keyed by `checkoutId␀attempt`. */
+  /** Keyed by `paymentId␀attempt`. */
   readonly paymentAttempts: Map<string, Row<PaymentAttempt>>;
   readonly refunds: Map<string, Row<Refund>>;
   readonly disputes: Map<string, Row<Dispute>>;
@@ -63,7 +63,7 @@ export interface MemoryState {
 export type TableName = keyof MemoryState;
 
 export const emptyState = (): MemoryState => ({
-  checkouts: new Map(),
+  payments: new Map(),
   paymentOrders: new Map(),
   paymentAttempts: new Map(),
   refunds: new Map(),

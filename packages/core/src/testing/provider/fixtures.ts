@@ -6,7 +6,7 @@ import type { ProviderHarness } from "./harness.js";
 export const unique = (prefix: string): string => `${prefix}_${globalThis.crypto.randomUUID().slice(0, 13)}`;
 
 /**
- * A two-seller card checkout of USD 123.45 (100.00 + 23.45), registered "now" by the PSP's
+ * A two-seller card payment of USD 123.45 (100.00 + 23.45), registered "now" by the PSP's
  * clock, payable for one hour (whole seconds, which every PSP can represent).
  */
 export function registration(
@@ -14,18 +14,18 @@ export function registration(
   overrides: Partial<CreateHostedPaymentInput> = {},
 ): CreateHostedPaymentInput {
   const now = harness.now();
-  const checkoutId = overrides.checkoutId ?? unique("chk");
+  const paymentId = overrides.paymentId ?? unique("chk");
   return {
-    checkoutId,
+    paymentId,
     amount: 12_345n,
     currency: "USD",
     method: "card",
     orders: [
-      { paymentOrderId: `${checkoutId}_o1`, sellerId: "S1", amount: 10_000n, description: "Teapot" },
-      { paymentOrderId: `${checkoutId}_o2`, sellerId: "S2", amount: 2_345n, description: "Tea, 250 g" },
+      { paymentOrderId: `${paymentId}_o1`, sellerId: "S1", amount: 10_000n, description: "Teapot" },
+      { paymentOrderId: `${paymentId}_o2`, sellerId: "S2", amount: 2_345n, description: "Tea, 250 g" },
     ],
-    successUrl: "https://shop.example/checkout/success",
-    cancelUrl: "https://shop.example/checkout/cancel",
+    successUrl: "https://shop.example/payment/success",
+    cancelUrl: "https://shop.example/payment/cancel",
     createdAt: now,
     expiresAt: new Date(Math.floor(now.getTime() / 1000) * 1000 + 3_600_000),
     buyerId: "B1",

@@ -4,7 +4,7 @@ import type { PayoutInput } from "../../ports/psp.js";
 import { expectPspError, receivedEvents, registered, unique } from "./fixtures.js";
 import type { ProviderHarness } from "./harness.js";
 
-/** A paid USD 123.45 checkout (so the PSP holds the money) and a payout of its first order to S1. */
+/** A paid USD 123.45 payment (so the PSP holds the money) and a payout of its first order to S1. */
 async function fundedPayout(harness: ProviderHarness): Promise<PayoutInput> {
   const { input, pspReference } = await registered(harness);
   await harness.pay(pspReference, "succeeded");
@@ -14,7 +14,7 @@ async function fundedPayout(harness: ProviderHarness): Promise<PayoutInput> {
     sellerId: "S1",
     amount: 10_000n,
     currency: "USD",
-    checkoutId: input.checkoutId,
+    paymentId: input.paymentId,
     pspReference,
     idempotencyKey: unique("pok"),
   };
@@ -57,7 +57,7 @@ export function payoutSuite(current: () => ProviderHarness): void {
       expect(await made()).toHaveLength(1);
     });
 
-    it("pays two sellers of one checkout separately", async (context) => {
+    it("pays two sellers of one payment separately", async (context) => {
       const harness = current();
       const { payout, made } = needs(context, harness);
       const input = await fundedPayout(harness);

@@ -36,7 +36,7 @@ export function registrationFaultsSuite(current: () => ProviderHarness): void {
       expect(again.pspReference).toBe(retried.pspReference);
       const retrieved = await harness.provider.retrievePayment({ pspReference: retried.pspReference });
       expect(retrieved).toMatchObject({
-        checkoutId: input.checkoutId,
+        paymentId: input.paymentId,
         status: "requires_payment",
         amount: 12_345n,
       });

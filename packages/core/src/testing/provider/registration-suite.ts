@@ -18,7 +18,7 @@ export function registrationSuite(current: () => ProviderHarness, largeAmount: b
       const retrieved = await harness.provider.retrievePayment({ pspReference: hosted.pspReference });
       expect(retrieved).toMatchObject({
         pspReference: hosted.pspReference,
-        checkoutId: input.checkoutId,
+        paymentId: input.paymentId,
         status: "requires_payment",
         amount: 12_345n,
         currency: "USD",

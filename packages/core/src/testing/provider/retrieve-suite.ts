@@ -26,7 +26,7 @@ export function retrieveSuite(current: () => ProviderHarness, codes: FailureCode
       const paid = await retrieve(harness, pspReference);
       expect(paid).toMatchObject({
         pspReference,
-        checkoutId: input.checkoutId,
+        paymentId: input.paymentId,
         status: "succeeded",
         amount: 12_345n,
         currency: "USD",
@@ -46,7 +46,7 @@ export function retrieveSuite(current: () => ProviderHarness, codes: FailureCode
     });
 
     it("reports the amount and currency the PSP holds once succeeded (JPY, after processing)", async () => {
-      // What the sweeper checks against the checkout before it applies a polled success.
+      // What the sweeper checks against the payment before it applies a polled success.
       const harness = current();
       const { pspReference } = await registered(harness, {
         amount: 3_200n,

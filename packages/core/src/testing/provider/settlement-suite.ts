@@ -7,7 +7,7 @@ import type { ProviderHarness } from "./harness.js";
 const DAY = 86_400_000;
 
 /**
- * `readSettlement` (optional): the PSP's record of the money a checkout moved — its charge with
+ * `readSettlement` (optional): the PSP's record of the money a payment moved — its charge with
  * an exact fee and net, its refund, its payout — the same on every read, nothing for a decline.
  */
 export function settlementSuite(current: () => ProviderHarness): void {
@@ -23,7 +23,7 @@ export function settlementSuite(current: () => ProviderHarness): void {
       };
     };
 
-    it("lists a paid checkout's charge, refund and payout with exact amounts, the same on every read", async (context) => {
+    it("lists a paid payment's charge, refund and payout with exact amounts, the same on every read", async (context) => {
       const harness = current();
       const read = needs(context, harness);
       const from = new Date(Math.floor(harness.now().getTime() / 1000) * 1000 - 1000);
@@ -45,7 +45,7 @@ export function settlementSuite(current: () => ProviderHarness): void {
               sellerId: "S1",
               amount: 10_000n,
               currency: "USD",
-              checkoutId: input.checkoutId,
+              paymentId: input.paymentId,
               pspReference,
               idempotencyKey: unique("pok"),
             })
@@ -53,7 +53,7 @@ export function settlementSuite(current: () => ProviderHarness): void {
       const query = { from, to: new Date(harness.now().getTime() + DAY) };
       const records = await read(query);
 
-      const ours = records.filter((r) => r.checkoutId === input.checkoutId);
+      const ours = records.filter((r) => r.paymentId === input.paymentId);
       const charge = ours.find((r) => r.type === "charge");
       expect(charge).toMatchObject({ amount: 12_345n, currency: "USD" });
       expect(charge!.fee).toBeGreaterThanOrEqual(0n);
@@ -68,7 +68,7 @@ export function settlementSuite(current: () => ProviderHarness): void {
           expect.objectContaining({ type: "payout", amount: -10_000n, currency: "USD" }),
         ]);
       }
-      expect(records.filter((r) => r.checkoutId === declined.input.checkoutId)).toEqual([]);
+      expect(records.filter((r) => r.paymentId === declined.input.paymentId)).toEqual([]);
       expect(new Set(records.map((r) => r.recordId)).size).toBe(records.length);
       expect(await read(query)).toEqual(records);
     });
@@ -80,7 +80,7 @@ export function settlementSuite(current: () => ProviderHarness): void {
       await harness.pay(pspReference, "succeeded");
       const now = harness.now().getTime();
       const before = await read({ from: new Date(now - 2 * DAY), to: new Date(now - DAY) });
-      expect(before.filter((r) => r.checkoutId === input.checkoutId)).toEqual([]);
+      expect(before.filter((r) => r.paymentId === input.paymentId)).toEqual([]);
     });
   });
 }

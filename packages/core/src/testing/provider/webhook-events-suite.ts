@@ -8,7 +8,7 @@ type FailureCodes = { readonly declined: string; readonly insufficientFunds: str
 /** Verified webhooks normalised into `PspEvent`s: status mapping, fields, ids, unknown types. */
 export function webhookEventsSuite(current: () => ProviderHarness, codes: FailureCodes): void {
   describe("webhook events", () => {
-    it("reports a card payment as succeeded with the checkout, amount and currency exact", async () => {
+    it("reports a card payment as succeeded with the payment, amount and currency exact", async () => {
       const harness = current();
       const { input, pspReference } = await registered(harness);
       await harness.pay(pspReference, "succeeded");
@@ -18,7 +18,7 @@ export function webhookEventsSuite(current: () => ProviderHarness, codes: Failur
       expect(succeeded).toMatchObject({
         kind: "payment",
         pspReference,
-        checkoutId: input.checkoutId,
+        paymentId: input.paymentId,
         status: "succeeded",
         amount: 12_345n,
         currency: "USD",
@@ -54,7 +54,7 @@ export function webhookEventsSuite(current: () => ProviderHarness, codes: Failur
     });
 
     it("puts the amount and currency captured on every succeeded event (JPY, after processing; USD, after a decline)", async () => {
-      // The port's contract: settlekit checks them against the checkout before it applies a success.
+      // The port's contract: settlekit checks them against the payment before it applies a success.
       const harness = current();
       const yen = await registered(harness, {
         amount: 3_200n,

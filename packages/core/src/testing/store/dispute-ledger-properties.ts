@@ -83,7 +83,7 @@ export function disputeLedgerProperties(current: () => StoreHarness, numRuns: nu
         const feeReturned = c.outcome === "won" ? (c.fee * BigInt(c.feeReturnedShare)) / 100n : 0n;
         const money: DisputeMoney = {
           id,
-          checkoutId: id,
+          paymentId: id,
           pspId: psp,
           currency: c.currency,
           allocations: allocateDispute(orders, c.amount, c.fee),

@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { Dispute } from "../../domain/dispute.js";
 import { at, T0 } from "./fixtures.js";
 import type { StoreHarness } from "./harness.js";
-import { checkoutFixture, orderFixture } from "./payments-suite.js";
+import { orderFixture, paymentFixture } from "./payments-suite.js";
 
 export const disputeFixture = (id: string, overrides: Partial<Dispute> = {}): Dispute => ({
   id,
-  checkoutId: "chk_d",
+  paymentId: "chk_d",
   pspId: "sandbox",
   pspDisputeReference: `psp_${id}`,
   pspReference: "sbx_pay_1",
@@ -37,9 +37,7 @@ export function disputesSuite(current: () => StoreHarness, concurrency: number):
   describe("disputes", () => {
     const seed = (h: StoreHarness) =>
       h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(
-          checkoutFixture("chk_d", { status: "succeeded", pspReference: "sbx_pay_1" }),
-        );
+        await tx.payments.insert(paymentFixture("chk_d", { status: "succeeded", pspReference: "sbx_pay_1" }));
         await tx.paymentOrders.insertMany([
           orderFixture("chk_d_po_1", "chk_d", "S1", 10_000n),
           orderFixture("chk_d_po_2", "chk_d", "S2", 2_345n),
@@ -77,7 +75,7 @@ export function disputesSuite(current: () => StoreHarness, concurrency: number):
       await h.store.transaction((tx) => tx.disputes.insert(bare));
       expect(await h.store.transaction((tx) => tx.disputes.get("dp_2"))).toEqual(bare);
       expect(
-        (await h.store.transaction((tx) => tx.disputes.listByCheckout("chk_d"))).map((d) => d.id),
+        (await h.store.transaction((tx) => tx.disputes.listByPayment("chk_d"))).map((d) => d.id),
       ).toEqual(["dp_1", "dp_2"]);
     });
 

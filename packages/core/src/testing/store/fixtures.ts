@@ -21,12 +21,12 @@ export function transfer(
   };
 }
 
-/** The journal the design posts when a two-seller checkout is paid. */
+/** The journal the design posts when a two-seller payment is paid. */
 export function paymentSucceeded(reference: string, currency = "USD"): JournalInput {
   return {
     reference,
     kind: "payment_succeeded",
-    metadata: { checkoutId: reference },
+    metadata: { paymentId: reference },
     postings: [
       { account: "psp:sandbox:receivable", currency, direction: "debit", amount: 12_345n },
       { account: "seller:S1:pending", currency, direction: "credit", amount: 10_000n },

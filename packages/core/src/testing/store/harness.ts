@@ -8,7 +8,7 @@ export type StoreTable =
   | "outbox"
   | "jobs"
   | "idempotency_keys"
-  | "checkouts"
+  | "payments"
   | "payment_orders"
   | "refunds"
   | "webhook_events"

@@ -16,7 +16,7 @@ export function ledgerSuite(current: () => StoreHarness): void {
       expect(created).toBe(true);
       const stored = await store.transaction((tx) => tx.ledger.getJournal("chk_1"));
       expect(stored).toEqual(journal);
-      expect(stored?.metadata).toEqual({ checkoutId: "chk_1" });
+      expect(stored?.metadata).toEqual({ paymentId: "chk_1" });
       const balance = await store.transaction((tx) => tx.ledger.getBalance("seller:S1:pending", "USD"));
       expect(balance).toEqual({
         account: "seller:S1:pending",

@@ -5,7 +5,7 @@ import type { StoreHarness } from "./harness.js";
 const event = (id: string) => ({
   id,
   type: "payment.succeeded",
-  aggregateType: "checkout",
+  aggregateType: "payment",
   aggregateId: `chk-${id}`,
   payload: { id, amount: "1000", nested: { ok: true } },
 });
@@ -107,7 +107,7 @@ export function outboxSuite(current: () => StoreHarness, concurrency: number): v
       await h.store.transaction((tx) => tx.outbox.markPublished({ ids: ["e1"], workerId: "w1", now: at(3) }));
       const list = (query: { limit?: number; afterId?: string } = {}) =>
         h.store.transaction((tx) =>
-          tx.outbox.listByAggregate({ aggregateType: "checkout", aggregateId: "chk-a", ...query }),
+          tx.outbox.listByAggregate({ aggregateType: "payment", aggregateId: "chk-a", ...query }),
         );
       // Append order, not id order: "e0" was appended last.
       expect((await list()).map((e) => e.id)).toEqual(["e1", "e3", "e0"]);

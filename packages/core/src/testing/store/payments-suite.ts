@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Checkout } from "../../domain/checkout.js";
+import type { Payment } from "../../domain/payment.js";
 import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
 import type { Refund } from "../../domain/refund.js";
@@ -7,7 +7,7 @@ import type { StoredWebhookEvent } from "../../ports/payments.js";
 import { at, T0 } from "./fixtures.js";
 import type { StoreHarness } from "./harness.js";
 
-export const checkoutFixture = (id: string, overrides: Partial<Checkout> = {}): Checkout => ({
+export const paymentFixture = (id: string, overrides: Partial<Payment> = {}): Payment => ({
   id,
   buyerId: "B1",
   currency: "USD",
@@ -16,7 +16,7 @@ export const checkoutFixture = (id: string, overrides: Partial<Checkout> = {}): 
   method: "card",
   pspId: "sandbox",
   pspReference: undefined,
-  successUrl: "https://shop.example/checkout/done",
+  successUrl: "https://shop.example/payment/done",
   cancelUrl: "https://shop.example/cart",
   attempt: 1,
   redirectUrl: undefined,
@@ -31,14 +31,14 @@ export const checkoutFixture = (id: string, overrides: Partial<Checkout> = {}): 
 });
 
 export const attemptFixture = (
-  checkoutId: string,
+  paymentId: string,
   attempt: number,
   overrides: Partial<PaymentAttempt> = {},
 ): PaymentAttempt => ({
-  checkoutId,
+  paymentId,
   attempt,
   pspId: "sandbox",
-  pspReference: `ref_${checkoutId}_${attempt}`,
+  pspReference: `ref_${paymentId}_${attempt}`,
   amount: 12_345n,
   currency: "USD",
   status: "requires_payment",
@@ -56,12 +56,12 @@ export const attemptFixture = (
 
 export const orderFixture = (
   id: string,
-  checkoutId: string,
+  paymentId: string,
   sellerId: string,
   amount: bigint,
 ): PaymentOrder => ({
   id,
-  checkoutId,
+  paymentId,
   buyerId: "B1",
   sellerId,
   currency: "USD",
@@ -81,7 +81,7 @@ export const orderFixture = (
 
 const refundFixture = (id: string, overrides: Partial<Refund> = {}): Refund => ({
   id,
-  checkoutId: "chk_1",
+  paymentId: "chk_1",
   paymentOrderId: "po_1",
   amount: 500n,
   currency: "USD",
@@ -110,36 +110,36 @@ const webhookFixture = (
   ...overrides,
 });
 
-/** Checkouts, payment orders, refunds and webhook events. */
+/** Payments, payment orders, refunds and webhook events. */
 export function paymentsSuite(current: () => StoreHarness, concurrency: number): void {
-  describe("checkouts and payment orders", () => {
+  describe("payments and payment orders", () => {
     const seed = (h: StoreHarness, id = "chk_1") =>
       h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkoutFixture(id));
+        await tx.payments.insert(paymentFixture(id));
         await tx.paymentOrders.insertMany([
           orderFixture(`${id}_po_1`, id, "S1", 10_000n),
           orderFixture(`${id}_po_2`, id, "S2", 2_345n),
         ]);
       });
 
-    it("stores a checkout with its orders and reads them back exactly", async () => {
+    it("stores a payment with its orders and reads them back exactly", async () => {
       const h = current();
       await seed(h);
-      expect(await h.store.transaction((tx) => tx.checkouts.get("chk_1"))).toEqual(checkoutFixture("chk_1"));
-      const orders = await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_1"));
+      expect(await h.store.transaction((tx) => tx.payments.get("chk_1"))).toEqual(paymentFixture("chk_1"));
+      const orders = await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_1"));
       expect(orders).toEqual([
         orderFixture("chk_1_po_1", "chk_1", "S1", 10_000n),
         orderFixture("chk_1_po_2", "chk_1", "S2", 2_345n),
       ]);
-      expect(await h.store.transaction((tx) => tx.checkouts.get("nope"))).toBeNull();
+      expect(await h.store.transaction((tx) => tx.payments.get("nope"))).toBeNull();
       const paid = {
-        ...checkoutFixture("chk_1"),
+        ...paymentFixture("chk_1"),
         status: "succeeded" as const,
         estimatedDeliveryAt: at(86_400_000),
         version: 2,
       };
-      expect(await h.store.transaction((tx) => tx.checkouts.update(paid))).toBe(true);
-      expect(await h.store.transaction((tx) => tx.checkouts.get("chk_1"))).toEqual(paid);
+      expect(await h.store.transaction((tx) => tx.payments.update(paid))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.payments.get("chk_1"))).toEqual(paid);
     });
 
     it("keeps each order's description and a review's reported money exactly", async () => {
@@ -149,27 +149,27 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         orderFixture("chk_d_po_2", "chk_d", "S2", 2_345n),
       ];
       await h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkoutFixture("chk_d"));
+        await tx.payments.insert(paymentFixture("chk_d"));
         await tx.paymentOrders.insertMany(orders);
       });
-      const read = await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_d"));
+      const read = await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_d"));
       expect(read.map((o) => o.description)).toEqual(["Teapot, cast iron — 1 l", undefined]);
       expect(read).toEqual(orders);
       const held = {
-        ...checkoutFixture("chk_d"),
+        ...paymentFixture("chk_d"),
         status: "requires_review" as const,
         reviewReason: "amount_mismatch",
         reportedAmount: 9_223_372_036_854_775_807n,
         reportedCurrency: "usd",
         version: 2,
       };
-      expect(await h.store.transaction((tx) => tx.checkouts.update(held))).toBe(true);
-      const back = await h.store.transaction((tx) => tx.checkouts.get("chk_d"));
+      expect(await h.store.transaction((tx) => tx.payments.update(held))).toBe(true);
+      const back = await h.store.transaction((tx) => tx.payments.get("chk_d"));
       expect(back).toEqual(held);
       expect(back?.reportedAmount).toBe(9_223_372_036_854_775_807n);
       const approved = { ...held, status: "succeeded" as const, version: 3 };
-      expect(await h.store.transaction((tx) => tx.checkouts.update(approved))).toBe(true);
-      expect(await h.store.transaction((tx) => tx.checkouts.get("chk_d"))).toEqual(approved);
+      expect(await h.store.transaction((tx) => tx.payments.update(approved))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.payments.get("chk_d"))).toEqual(approved);
       const updated = { ...orders[0]!, status: "succeeded" as const, version: 2 };
       expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany([updated]))).toBe(true);
       expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_d_po_1")))?.description).toBe(
@@ -177,22 +177,22 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       );
     });
 
-    it("stores and lists hundreds of orders of one checkout in their order", async () => {
+    it("stores and lists hundreds of orders of one payment in their order", async () => {
       const h = current();
       const orders = Array.from({ length: 250 }, (_, i) =>
         orderFixture(`chk_many_po_${i}`, "chk_many", `S${i}`, BigInt(i + 1)),
       );
       await h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkoutFixture("chk_many"));
+        await tx.payments.insert(paymentFixture("chk_many"));
         await tx.paymentOrders.insertMany(orders);
       });
-      expect(await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_many"))).toEqual(orders);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_many"))).toEqual(orders);
     });
 
     it("lists a seller's orders newest first, by status, page by page", async () => {
       const h = current();
-      const order = (id: string, checkoutId: string, seller: string, minute: number) => ({
-        ...orderFixture(id, checkoutId, seller, 100n),
+      const order = (id: string, paymentId: string, seller: string, minute: number) => ({
+        ...orderFixture(id, paymentId, seller, 100n),
         createdAt: at(minute),
         updatedAt: at(minute),
       });
@@ -202,14 +202,14 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
           ["k2", 2],
           ["k3", 3],
         ] as const) {
-          await tx.checkouts.insert(checkoutFixture(id));
+          await tx.payments.insert(paymentFixture(id));
           await tx.paymentOrders.insertMany([
             order(`${id}_a`, id, "S1", minute),
             order(`${id}_b`, id, "S2", minute),
           ]);
         }
         // Same instant as k3's: the id breaks the tie.
-        await tx.checkouts.insert(checkoutFixture("k4"));
+        await tx.payments.insert(paymentFixture("k4"));
         await tx.paymentOrders.insertMany([order("k4_a", "k4", "S1", 3)]);
       });
       const succeeded = { ...order("k2_a", "k2", "S1", 2), status: "succeeded" as const, version: 2 };
@@ -228,10 +228,10 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       ).toEqual([]);
     });
 
-    it("updates a checkout only from the version it was read at (compare-and-set)", async () => {
+    it("updates a payment only from the version it was read at (compare-and-set)", async () => {
       const h = current();
       await seed(h);
-      const base = checkoutFixture("chk_1");
+      const base = paymentFixture("chk_1");
       const a = {
         ...base,
         status: "requires_payment" as const,
@@ -241,15 +241,13 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         updatedAt: at(1),
       };
       const b = { ...base, status: "failed" as const, failureReason: "x", version: 2, updatedAt: at(2) };
-      expect(await h.store.transaction((tx) => tx.checkouts.update(a))).toBe(true);
-      expect(await h.store.transaction((tx) => tx.checkouts.update(b))).toBe(false);
-      expect(await h.store.transaction((tx) => tx.checkouts.get("chk_1", { forUpdate: true }))).toEqual(a);
-      expect(await h.store.transaction((tx) => tx.checkouts.findByPspReference("sandbox", "ref_a"))).toEqual(
+      expect(await h.store.transaction((tx) => tx.payments.update(a))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.payments.update(b))).toBe(false);
+      expect(await h.store.transaction((tx) => tx.payments.get("chk_1", { forUpdate: true }))).toEqual(a);
+      expect(await h.store.transaction((tx) => tx.payments.findByPspReference("sandbox", "ref_a"))).toEqual(
         a,
       );
-      expect(
-        await h.store.transaction((tx) => tx.checkouts.findByPspReference("stripe", "ref_a")),
-      ).toBeNull();
+      expect(await h.store.transaction((tx) => tx.payments.findByPspReference("stripe", "ref_a"))).toBeNull();
     });
 
     it(`lets exactly one of ${concurrency} concurrent writers of the same version win`, async () => {
@@ -258,8 +256,8 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       const results = await Promise.all(
         Array.from({ length: concurrency }, (_, i) =>
           h.store.transaction((tx) =>
-            tx.checkouts.update({
-              ...checkoutFixture("chk_1"),
+            tx.payments.update({
+              ...paymentFixture("chk_1"),
               failureReason: `w${i}`,
               version: 2,
               updatedAt: at(i),
@@ -268,7 +266,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         ),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
-      const stored = await h.store.transaction((tx) => tx.checkouts.get("chk_1"));
+      const stored = await h.store.transaction((tx) => tx.payments.get("chk_1"));
       expect(stored?.failureReason).toBe(`w${results.indexOf(true)}`);
     });
 
@@ -302,7 +300,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         orderFixture(`chk_m_po_${i}`, "chk_m", `S${i}`, 100n),
       );
       await h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkoutFixture("chk_m"));
+        await tx.payments.insert(paymentFixture("chk_m"));
         await tx.paymentOrders.insertMany(orders);
       });
       const paid = orders.map((o, i) => ({
@@ -313,7 +311,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         version: 2,
       }));
       expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany(paid))).toBe(true);
-      expect(await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_m"))).toEqual(paid);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_m"))).toEqual(paid);
       expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany([]))).toBe(true);
       // One of them stale (already at version 2): false, and the caller's rollback keeps all as they were.
       const fulfilled = paid.map((o) => ({ ...o, status: "fulfilled" as const, version: 3 }));
@@ -323,25 +321,25 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
           if (!(await tx.paymentOrders.updateMany(stale))) throw new Error("stale order");
         }),
       ).rejects.toThrow("stale order");
-      expect(await h.store.transaction((tx) => tx.paymentOrders.listByCheckout("chk_m"))).toEqual(paid);
-      // The other checkout's orders were never touched.
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_m"))).toEqual(paid);
+      // The other payment's orders were never touched.
       expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_1_po_1")))?.status).toBe("pending");
     });
 
-    it("lists stale checkouts for the sweeper and buyers' checkouts newest first", async () => {
+    it("lists stale payments for the sweeper and buyers' payments newest first", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(
-          checkoutFixture("c1", { status: "processing", updatedAt: at(0), createdAt: at(0) }),
+        await tx.payments.insert(
+          paymentFixture("c1", { status: "processing", updatedAt: at(0), createdAt: at(0) }),
         );
-        await tx.checkouts.insert(
-          checkoutFixture("c2", { status: "requires_payment", updatedAt: at(10), createdAt: at(10) }),
+        await tx.payments.insert(
+          paymentFixture("c2", { status: "requires_payment", updatedAt: at(10), createdAt: at(10) }),
         );
-        await tx.checkouts.insert(
-          checkoutFixture("c3", { status: "succeeded", updatedAt: at(5), createdAt: at(5) }),
+        await tx.payments.insert(
+          paymentFixture("c3", { status: "succeeded", updatedAt: at(5), createdAt: at(5) }),
         );
-        await tx.checkouts.insert(
-          checkoutFixture("c4", {
+        await tx.payments.insert(
+          paymentFixture("c4", {
             status: "processing",
             updatedAt: at(100),
             createdAt: at(100),
@@ -351,7 +349,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       });
       const stale = (now: Date) =>
         h.store.transaction((tx) =>
-          tx.checkouts.listStale({
+          tx.payments.listStale({
             statuses: ["requires_payment", "processing"],
             updatedBefore: at(50),
             now,
@@ -359,62 +357,62 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
           }),
         );
       expect((await stale(at(60))).map((c) => c.id)).toEqual(["c1", "c2"]);
-      // A deferred check hides the checkout until then; a change of the checkout clears it.
-      await h.store.transaction((tx) => tx.checkouts.deferCheck("c1", at(1_000)));
+      // A deferred check hides the payment until then; a change of the payment clears it.
+      await h.store.transaction((tx) => tx.payments.deferCheck("c1", at(1_000)));
       expect((await stale(at(999))).map((c) => c.id)).toEqual(["c2"]);
       expect((await stale(at(1_000))).map((c) => c.id)).toEqual(["c1", "c2"]);
-      await h.store.transaction((tx) => tx.checkouts.deferCheck("c2", at(1_000)));
-      const c2 = checkoutFixture("c2", {
+      await h.store.transaction((tx) => tx.payments.deferCheck("c2", at(1_000)));
+      const c2 = paymentFixture("c2", {
         status: "requires_payment",
         updatedAt: at(20),
         createdAt: at(10),
         version: 2,
       });
-      expect(await h.store.transaction((tx) => tx.checkouts.update(c2))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.payments.update(c2))).toBe(true);
       expect((await stale(at(60))).map((c) => c.id)).toEqual(["c2"]);
-      const mine = await h.store.transaction((tx) => tx.checkouts.list({ buyerId: "B1", limit: 2 }));
+      const mine = await h.store.transaction((tx) => tx.payments.list({ buyerId: "B1", limit: 2 }));
       expect(mine.map((c) => c.id)).toEqual(["c2", "c3"]);
       const next = await h.store.transaction((tx) =>
-        tx.checkouts.list({ buyerId: "B1", limit: 2, beforeId: "c3" }),
+        tx.payments.list({ buyerId: "B1", limit: 2, beforeId: "c3" }),
       );
       expect(next.map((c) => c.id)).toEqual(["c1"]);
       const processing = await h.store.transaction((tx) =>
-        tx.checkouts.list({ status: "processing", limit: 10 }),
+        tx.payments.list({ status: "processing", limit: 10 }),
       );
       expect(processing.map((c) => c.id)).toEqual(["c4", "c1"]);
     });
 
-    it("writes nothing of a checkout, its orders, a refund and a webhook event when the transaction throws", async () => {
+    it("writes nothing of a payment, its orders, a refund and a webhook event when the transaction throws", async () => {
       const h = current();
       await expect(
         h.store.transaction(async (tx) => {
-          await tx.checkouts.insert(checkoutFixture("chk_x"));
+          await tx.payments.insert(paymentFixture("chk_x"));
           await tx.paymentOrders.insertMany([orderFixture("po_x", "chk_x", "S1", 12_345n)]);
-          await tx.refunds.insert(refundFixture("rf_x", { checkoutId: "chk_x", paymentOrderId: "po_x" }));
+          await tx.refunds.insert(refundFixture("rf_x", { paymentId: "chk_x", paymentOrderId: "po_x" }));
           await tx.webhookEvents.insert(webhookFixture("evt_x"));
           throw new Error("crash");
         }),
       ).rejects.toThrow("crash");
-      for (const table of ["checkouts", "payment_orders", "refunds", "webhook_events"] as const) {
+      for (const table of ["payments", "payment_orders", "refunds", "webhook_events"] as const) {
         expect(await h.inspect.count(table), table).toBe(0);
       }
     });
   });
 
   describe("payment attempts", () => {
-    it("keeps every attempt: each reference finds its checkout, updates are compare-and-set", async () => {
+    it("keeps every attempt: each reference finds its payment, updates are compare-and-set", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkoutFixture("chk_a", { pspReference: "ref_chk_a_2", attempt: 2 }));
-        await tx.checkouts.insert(checkoutFixture("chk_b", { pspReference: "ref_chk_b_1" }));
+        await tx.payments.insert(paymentFixture("chk_a", { pspReference: "ref_chk_a_2", attempt: 2 }));
+        await tx.payments.insert(paymentFixture("chk_b", { pspReference: "ref_chk_b_1" }));
         await tx.paymentAttempts.insert(attemptFixture("chk_a", 1, { status: "failed", closedAt: at(5) }));
         await tx.paymentAttempts.insert(attemptFixture("chk_a", 2, { createdAt: at(6), updatedAt: at(6) }));
         await tx.paymentAttempts.insert(attemptFixture("chk_b", 1));
       });
       expect(await h.inspect.count("payment_attempts")).toBe(3);
       const byRef = (ref: string, pspId = "sandbox") =>
-        h.store.transaction((tx) => tx.checkouts.findByPspReference(pspId, ref));
-      // The current reference and an earlier attempt's both find the checkout; another PSP's does not.
+        h.store.transaction((tx) => tx.payments.findByPspReference(pspId, ref));
+      // The current reference and an earlier attempt's both find the payment; another PSP's does not.
       expect((await byRef("ref_chk_a_2"))?.id).toBe("chk_a");
       expect((await byRef("ref_chk_a_1"))?.id).toBe("chk_a");
       expect((await byRef("ref_chk_b_1"))?.id).toBe("chk_b");
@@ -445,7 +443,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect(
         await h.store.transaction((tx) => tx.paymentAttempts.findByCaptureRefundReference("stripe", "re_9")),
       ).toBeNull();
-      const listed = await h.store.transaction((tx) => tx.paymentAttempts.listByCheckout("chk_a"));
+      const listed = await h.store.transaction((tx) => tx.paymentAttempts.listByPayment("chk_a"));
       expect(listed.map((a) => [a.attempt, a.status])).toEqual([
         [1, "succeeded"],
         [2, "requires_payment"],
@@ -456,7 +454,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("refuses a second attempt with a reference already taken at the same PSP", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkoutFixture("chk_a"));
+        await tx.payments.insert(paymentFixture("chk_a"));
         await tx.paymentAttempts.insert(attemptFixture("chk_a", 1));
       });
       await expect(
@@ -472,7 +470,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("stores refunds, finds them by PSP reference and updates them by compare-and-set", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkoutFixture("chk_1"));
+        await tx.payments.insert(paymentFixture("chk_1"));
         await tx.paymentOrders.insertMany([orderFixture("po_1", "chk_1", "S1", 12_345n)]);
         await tx.refunds.insert(refundFixture("rf_1"));
         await tx.refunds.insert(refundFixture("rf_2", { amount: 7n, createdAt: at(1), updatedAt: at(1) }));
@@ -487,7 +485,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect(await h.store.transaction((tx) => tx.refunds.update(done))).toBe(false);
       expect(await h.store.transaction((tx) => tx.refunds.get("rf_1"))).toEqual(done);
       expect(await h.store.transaction((tx) => tx.refunds.findByPspReference("re_1"))).toEqual(done);
-      const listed = await h.store.transaction((tx) => tx.refunds.listByCheckout("chk_1"));
+      const listed = await h.store.transaction((tx) => tx.refunds.listByPayment("chk_1"));
       expect(listed.map((r) => [r.id, r.amount])).toEqual([
         ["rf_1", 500n],
         ["rf_2", 7n],
@@ -497,7 +495,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("lists the refunds sharing one PSP refund reference, oldest first, with their origin", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.checkouts.insert(checkoutFixture("chk_1"));
+        await tx.payments.insert(paymentFixture("chk_1"));
         await tx.paymentOrders.insertMany([
           orderFixture("po_1", "chk_1", "S1", 10_000n),
           orderFixture("po_2", "chk_1", "S2", 2_345n),

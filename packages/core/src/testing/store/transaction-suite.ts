@@ -22,7 +22,7 @@ async function writeEverything(tx: StoreTx, ref: string): Promise<void> {
   });
   await postJournal(tx, paymentSucceeded(ref));
   await appendOutboxEvents(tx, [
-    { type: "payment.succeeded", aggregateType: "checkout", aggregateId: ref, payload: { ref } },
+    { type: "payment.succeeded", aggregateType: "payment", aggregateId: ref, payload: { ref } },
   ]);
   await enqueueJob(tx, { type: "notify", payload: { ref } });
 }
@@ -59,7 +59,7 @@ export function transactionSuite(current: () => StoreHarness): void {
       const before = await Promise.all(TABLES.map((t) => inspect.count(t)));
       const attempt = store.transaction(async (tx) => {
         await appendOutboxEvents(tx, [
-          { type: "x", aggregateType: "checkout", aggregateId: "c", payload: null },
+          { type: "x", aggregateType: "payment", aggregateId: "c", payload: null },
         ]);
         await enqueueJob(tx, { type: "notify", payload: null });
         // Same reference, different content: must throw and take the outbox row and job with it.

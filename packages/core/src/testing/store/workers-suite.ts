@@ -15,7 +15,7 @@ export function workersSuite(current: () => StoreHarness): void {
       const { store } = current();
       const clock = manualClock(T0);
       await store.transaction((tx) =>
-        enqueueJob(tx, { type: "psp.register", payload: { checkoutId: "c1" }, maxAttempts: 5 }, { clock }),
+        enqueueJob(tx, { type: "psp.register", payload: { paymentId: "c1" }, maxAttempts: 5 }, { clock }),
       );
       let calls = 0;
       const handlers = {
@@ -146,8 +146,8 @@ export function workersSuite(current: () => StoreHarness): void {
         appendOutboxEvents(
           tx,
           [
-            { type: "payment.succeeded", aggregateType: "checkout", aggregateId: "c1", payload: { n: 1 } },
-            { type: "payment.succeeded", aggregateType: "checkout", aggregateId: "c2", payload: { n: 2 } },
+            { type: "payment.succeeded", aggregateType: "payment", aggregateId: "c1", payload: { n: 1 } },
+            { type: "payment.succeeded", aggregateType: "payment", aggregateId: "c2", payload: { n: 2 } },
           ],
           { clock },
         ),

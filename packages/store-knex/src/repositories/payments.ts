@@ -1,4 +1,4 @@
-import type { Checkout, CheckoutRepository, CheckoutStatus, PaymentMethod } from "@settlekit/core";
+import type { Payment, PaymentMethod, PaymentRepository, PaymentStatus } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Sql } from "../dialect.js";
 import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
@@ -8,12 +8,12 @@ import { selectFrom, updateFromVersion } from "./statements.js";
 
 type Row = Record<string, unknown>;
 
-const toCheckout = (row: Row): Checkout => ({
+const toPayment = (row: Row): Payment => ({
   id: String(row.id),
   buyerId: String(row.buyer_id),
   currency: String(row.currency),
   amount: readBigInt(row.amount),
-  status: row.status as CheckoutStatus,
+  status: row.status as PaymentStatus,
   method: row.method as PaymentMethod,
   pspId: String(row.psp_id),
   pspReference: readOptional(row.psp_reference),
@@ -64,16 +64,16 @@ const WRITE_COLUMNS = [
 const MONEY = ["amount", "refunded_amount", "reported_amount"];
 /** What is read back: the id and every written column but money (cast) and the sweeper's `check_after`. */
 const COLUMNS = ["id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c) && c !== "check_after")];
-const SELECT = selectFrom(TABLES.checkouts, COLUMNS, MONEY);
-const INSERT = `INSERT INTO ${TABLES.checkouts} (id, ${WRITE_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(WRITE_COLUMNS.length)})`;
-const UPDATE = updateFromVersion(TABLES.checkouts, WRITE_COLUMNS);
+const SELECT = selectFrom(TABLES.payments, COLUMNS, MONEY);
+const INSERT = `INSERT INTO ${TABLES.payments} (id, ${WRITE_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(WRITE_COLUMNS.length)})`;
+const UPDATE = updateFromVersion(TABLES.payments, WRITE_COLUMNS);
 const BY_ID = `${SELECT} WHERE id = ?`;
 const BY_PSP_REFERENCE = `${SELECT} WHERE psp_id = ? AND psp_reference = ?`;
-/** An earlier attempt's reference: the checkout it was registered for. */
-const BY_ATTEMPT_REFERENCE = `${SELECT} WHERE id = (SELECT checkout_id FROM ${TABLES.paymentAttempts} WHERE psp_id = ? AND psp_reference = ?)`;
+/** An earlier attempt's reference: the payment it was registered for. */
+const BY_ATTEMPT_REFERENCE = `${SELECT} WHERE id = (SELECT payment_id FROM ${TABLES.paymentAttempts} WHERE psp_id = ? AND psp_reference = ?)`;
 
-export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRepository {
-  const toRow = (c: Checkout) => ({
+export function knexPayments(db: Knex | Knex.Transaction, sql: Sql): PaymentRepository {
+  const toRow = (c: Payment) => ({
     buyer_id: c.buyerId,
     currency: c.currency,
     amount: sql.int(c.amount),
@@ -98,9 +98,9 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
     reported_amount: c.reportedAmount === undefined ? null : sql.int(c.reportedAmount),
     reported_currency: c.reportedCurrency ?? null,
   });
-  const select = () => db(TABLES.checkouts).select(sql.columns(COLUMNS, MONEY));
+  const select = () => db(TABLES.payments).select(sql.columns(COLUMNS, MONEY));
   const exec = execFor(db, sql.dialect);
-  const writeParams = (c: Checkout) => {
+  const writeParams = (c: Payment) => {
     const row: Record<string, unknown> = toRow(c);
     return WRITE_COLUMNS.map((column) => row[column]);
   };
@@ -109,12 +109,12 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
     forUpdate && sql.dialect === "postgres" ? `${text} FOR UPDATE` : text;
   const one = async (text: string, params: unknown[]) => {
     const [row] = await exec.all(text, params);
-    return row ? toCheckout(row) : null;
+    return row ? toPayment(row) : null;
   };
 
   return {
-    async insert(checkout) {
-      await exec.defer(INSERT, [checkout.id, ...writeParams(checkout)]);
+    async insert(payment) {
+      await exec.defer(INSERT, [payment.id, ...writeParams(payment)]);
     },
     get: (id, options = {}) => one(locking(BY_ID, options.forUpdate), [id]),
     findByPspReference: async (pspId, pspReference, options = {}) =>
@@ -131,10 +131,10 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
         .where((q) => q.whereNull("check_after").orWhere("check_after", "<=", sql.time(now)))
         .orderBy("updated_at")
         .limit(limit);
-      return rows.map(toCheckout);
+      return rows.map(toPayment);
     },
     async deferCheck(id, until) {
-      await db(TABLES.checkouts)
+      await db(TABLES.payments)
         .where({ id })
         .update({ check_after: sql.time(until) });
     },
@@ -148,14 +148,14 @@ export function knexCheckouts(db: Knex | Knex.Transaction, sql: Sql): CheckoutRe
       if (buyerId) query.where({ buyer_id: buyerId });
       if (status) query.where({ status });
       if (beforeId) {
-        const anchor = db(TABLES.checkouts).select("created_at").where({ id: beforeId });
+        const anchor = db(TABLES.payments).select("created_at").where({ id: beforeId });
         query.where((q) =>
           q
             .where("created_at", "<", anchor)
             .orWhere((same) => same.where("created_at", "=", anchor).where("id", "<", beforeId)),
         );
       }
-      return (await query).map(toCheckout);
+      return (await query).map(toPayment);
     },
   };
 }

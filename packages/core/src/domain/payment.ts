@@ -1,23 +1,23 @@
 import type { CurrencyCode } from "../money/currency.js";
-import type { CheckoutStatus } from "./checkout-status.js";
+import type { PaymentStatus } from "./payment-status.js";
 
-/** Payment methods a checkout can be paid with (usable as a zod enum). */
+/** Payment methods a payment can be paid with (usable as a zod enum). */
 export const PAYMENT_METHODS = ["card", "bank_transfer"] as const;
 
 /**
  * How the buyer pays. `card` settles at once or fails at once (optionally after 3-D Secure);
- * `bank_transfer` sits in `processing` until the transfer arrives or the checkout expires.
+ * `bank_transfer` sits in `processing` until the transfer arrives or the payment expires.
  */
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
 /**
- * One buyer checkout: the payment event the PSP sees. It is split into one {@link PaymentOrder} per
- * seller; the orders' amounts add up to the checkout's `amount` in the same currency.
+ * One buyer payment: the payment event the PSP sees. It is split into one {@link PaymentOrder} per
+ * seller; the orders' amounts add up to the payment's `amount` in the same currency.
  *
  * A plain record: no behaviour, safe to serialise (after converting the bigints). Status changes go
- * through {@link checkoutMachine} and are stored with an optimistic-locking check on `version`.
+ * through {@link paymentMachine} and are stored with an optimistic-locking check on `version`.
  */
-export interface Checkout {
+export interface Payment {
   /** Settlekit's id (also the root of the PSP idempotency key for the registration). */
   id: string;
   /** The host's buyer id, opaque to settlekit. */
@@ -26,8 +26,8 @@ export interface Checkout {
   currency: CurrencyCode;
   /** Total to pay, in minor units of `currency`; positive. */
   amount: bigint;
-  /** Lifecycle status; see {@link CheckoutStatus}. */
-  status: CheckoutStatus;
+  /** Lifecycle status; see {@link PaymentStatus}. */
+  status: PaymentStatus;
   /** The method the buyer chose (or the host offered). */
   method: PaymentMethod;
   /** Which payment provider handles it (`sandbox`, `stripe`, `square`, ...). */
@@ -35,7 +35,7 @@ export interface Checkout {
   /**
    * The PSP's id for the current attempt (session, payment link, payment intent). Unset until the
    * hosted payment is registered; replaced on a retry. PSP reports for another reference are
-   * stale and must not reach `checkoutMachine.apply`.
+   * stale and must not reach `paymentMachine.apply`.
    */
   pspReference?: string | undefined;
   /** Where the PSP sends the buyer after paying (the host's status page). */
@@ -49,14 +49,14 @@ export interface Checkout {
   /** Why the last attempt failed (PSP decline code or settlekit reason); cleared on retry. */
   failureReason?: string | undefined;
   /**
-   * Why the checkout is (or was) in `requires_review`: `amount_mismatch`, `currency_mismatch` or
+   * Why the payment is (or was) in `requires_review`: `amount_mismatch`, `currency_mismatch` or
    * `amount_not_reported` (a success that did not say how much was captured). Kept after an
    * operator's decision, as the record of what happened.
    */
   reviewReason?: string | undefined;
-  /** The amount the PSP reported when it sent the checkout to review, in minor units, if it said one. */
+  /** The amount the PSP reported when it sent the payment to review, in minor units, if it said one. */
   reportedAmount?: bigint | undefined;
-  /** The currency the PSP reported when it sent the checkout to review, as the PSP spelled it. */
+  /** The currency the PSP reported when it sent the payment to review, as the PSP spelled it. */
   reportedCurrency?: string | undefined;
   /** Sum of succeeded refunds, in minor units; `0n` ≤ refundedAmount ≤ amount. */
   refundedAmount: bigint;
@@ -64,11 +64,11 @@ export interface Checkout {
   metadata: Record<string, string>;
   /** Optimistic-locking counter: starts at 1, incremented by every stored change. */
   version: number;
-  /** When the checkout was stored. */
+  /** When the payment was stored. */
   createdAt: Date;
   /** When it was last changed (equals `createdAt` until then). */
   updatedAt: Date;
-  /** When an unpaid checkout expires (the pending sweeper then applies `expire`). */
+  /** When an unpaid payment expires (the pending sweeper then applies `expire`). */
   expiresAt?: Date | undefined;
   /**
    * The host's delivery estimate (`estimateDelivery`), fixed when the payment succeeded: the

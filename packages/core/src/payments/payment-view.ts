@@ -1,4 +1,4 @@
-import type { Checkout } from "../domain/checkout.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import type { Refund } from "../domain/refund.js";
 import type { JsonObject } from "../ports/json.js";
@@ -13,16 +13,16 @@ export type NextAction =
   | { readonly type: "retry_payment"; readonly message: string }
   | { readonly type: "none" };
 
-export function nextAction(checkout: Checkout): NextAction {
-  switch (checkout.status) {
+export function nextAction(payment: Payment): NextAction {
+  switch (payment.status) {
     case "created":
       return { type: "wait", message: "We are setting up your payment with the payment provider." };
     case "requires_payment":
-      return checkout.redirectUrl
-        ? { type: "redirect_to_psp", url: checkout.redirectUrl }
+      return payment.redirectUrl
+        ? { type: "redirect_to_psp", url: payment.redirectUrl }
         : { type: "wait", message: "We are setting up your payment with the payment provider." };
     case "processing":
-      return checkout.method === "bank_transfer"
+      return payment.method === "bank_transfer"
         ? { type: "wait", message: "Waiting for your bank transfer to arrive; this can take a few days." }
         : { type: "wait", message: "Your payment is being confirmed by the payment provider." };
     case "requires_review":
@@ -35,45 +35,45 @@ export function nextAction(checkout: Checkout): NextAction {
     case "failed":
       return {
         type: "retry_payment",
-        message: `The payment failed (${checkout.failureReason ?? "unknown reason"}).`,
+        message: `The payment failed (${payment.failureReason ?? "unknown reason"}).`,
       };
     default:
       return { type: "none" };
   }
 }
 
-/** A checkout without its orders, for lists (and the first fields of its full view). */
-export function checkoutSummary(checkout: Checkout): JsonObject {
+/** A payment without its orders, for lists (and the first fields of its full view). */
+export function paymentSummary(payment: Payment): JsonObject {
   return {
-    id: checkout.id,
-    object: "checkout",
-    status: checkout.status,
-    buyer_id: checkout.buyerId,
-    currency: checkout.currency,
-    amount: checkout.amount.toString(),
-    refunded_amount: checkout.refundedAmount.toString(),
-    method: checkout.method,
-    psp: checkout.pspId,
-    failure_reason: checkout.failureReason ?? null,
-    created_at: checkout.createdAt.toISOString(),
-    updated_at: checkout.updatedAt.toISOString(),
+    id: payment.id,
+    object: "payment",
+    status: payment.status,
+    buyer_id: payment.buyerId,
+    currency: payment.currency,
+    amount: payment.amount.toString(),
+    refunded_amount: payment.refundedAmount.toString(),
+    method: payment.method,
+    psp: payment.pspId,
+    failure_reason: payment.failureReason ?? null,
+    created_at: payment.createdAt.toISOString(),
+    updated_at: payment.updatedAt.toISOString(),
   };
 }
 
 /**
- * The JSON shape of a checkout for API responses and stored idempotent responses. Money is
+ * The JSON shape of a payment for API responses and stored idempotent responses. Money is
  * always a decimal string of minor units (never a JSON number).
  */
-export function checkoutView(
-  checkout: Checkout,
+export function paymentView(
+  payment: Payment,
   orders: readonly PaymentOrder[],
   refunds: readonly Refund[] = [],
 ): JsonObject {
   return {
-    ...checkoutSummary(checkout),
-    redirect_url: checkout.redirectUrl ?? null,
-    next_action: { ...nextAction(checkout) },
-    metadata: { ...checkout.metadata },
+    ...paymentSummary(payment),
+    redirect_url: payment.redirectUrl ?? null,
+    next_action: { ...nextAction(payment) },
+    metadata: { ...payment.metadata },
     orders: orders.map((o) => ({
       id: o.id,
       seller_id: o.sellerId,
@@ -93,14 +93,14 @@ export function checkoutView(
       origin: r.origin ?? "settlekit",
     })),
     review:
-      checkout.reviewReason === undefined
+      payment.reviewReason === undefined
         ? null
         : {
-            reason: checkout.reviewReason,
-            reported_amount: checkout.reportedAmount?.toString() ?? null,
-            reported_currency: checkout.reportedCurrency ?? null,
+            reason: payment.reviewReason,
+            reported_amount: payment.reportedAmount?.toString() ?? null,
+            reported_currency: payment.reportedCurrency ?? null,
           },
-    expires_at: checkout.expiresAt?.toISOString() ?? null,
-    estimated_delivery_at: checkout.estimatedDeliveryAt?.toISOString() ?? null,
+    expires_at: payment.expiresAt?.toISOString() ?? null,
+    estimated_delivery_at: payment.estimatedDeliveryAt?.toISOString() ?? null,
   };
 }

@@ -1,4 +1,4 @@
-import type { Checkout } from "../domain/checkout.js";
+import type { Payment } from "../domain/payment.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { beginIdempotentRequest } from "../idempotency/begin-request.js";
@@ -9,20 +9,20 @@ import type { IdempotencyRecord, StoredResponse } from "../ports/idempotency.js"
 import { FINISHED } from "../ports/idempotency.js";
 import type { JsonObject } from "../ports/json.js";
 import { isPspError } from "../runtime/psp-error.js";
-import type { CheckoutInput } from "./checkout-input.js";
-import { checkoutInputSchema, checkRedirectOrigins, parseInput } from "./checkout-input.js";
-import { checkoutView } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
+import type { PaymentInput } from "./payment-input.js";
+import { checkRedirectOrigins, parseInput, paymentInputSchema } from "./payment-input.js";
 import { paymentEventPayload } from "./payment-outcome.js";
+import { paymentView } from "./payment-view.js";
 import { withPspTimeout } from "./psp-timeout.js";
-import type { RecordedCheckout } from "./registration.js";
+import type { RecordedPayment } from "./registration.js";
 import { failRegistration, queueRegistration, recordRegistration, registerWithPsp } from "./registration.js";
 
-/** Recovery point after phase 1: the checkout and its orders exist, the PSP may not know yet. */
-export const CHECKOUT_CREATED = "checkout_created";
+/** Recovery point after phase 1: the payment and its orders exist, the PSP may not know yet. */
+export const PAYMENT_CREATED = "payment_created";
 
 export interface IdempotencyOptions {
-  /** Required: the client's key for this checkout attempt (one per checkout click). */
+  /** Required: the client's key for this payment attempt (one per payment click). */
   readonly idempotencyKey: string;
   /** Whose keys these are (default `buyer:<buyerId>`); keys of different scopes never collide. */
   readonly scope?: string;
@@ -30,7 +30,7 @@ export interface IdempotencyOptions {
   readonly psp?: string;
 }
 
-export interface CheckoutResult {
+export interface PaymentResult {
   /** 201 created (and registered or failed), 202 accepted (registration queued for a retry). */
   readonly status: number;
   readonly body: JsonObject;
@@ -41,23 +41,23 @@ export interface CheckoutResult {
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * Creates a checkout: one payment event with one payment order per seller, registered with the
+ * Creates a payment: one payment event with one payment order per seller, registered with the
  * PSP, answered with the hosted page URL.
  *
- * Phase 1 (one transaction): idempotency key, checkout, orders, `checkout.created` outbox event,
- * recovery point `checkout_created`. Phase 2 (no transaction): PSP registration with a key
- * derived from the checkout. Phase 3 (one transaction): token and URL stored, `requires_payment`,
+ * Phase 1 (one transaction): idempotency key, payment, orders, `payment.created` outbox event,
+ * recovery point `payment_created`. Phase 2 (no transaction): PSP registration with a key
+ * derived from the payment. Phase 3 (one transaction): token and URL stored, `requires_payment`,
  * the response stored on the idempotency key. A retryable PSP failure or a PSP timeout
- * (`pspTimeoutMs`) queues a registration job (202); a fatal one fails the checkout. The key's
+ * (`pspTimeoutMs`) queues a registration job (202); a fatal one fails the payment. The key's
  * lease (`idempotencyLockMs`) is renewed by a heartbeat during phase 2; a crash between phases
  * leaves the key unrenewed, so within one lease the recovery worker takes it over and resumes
  * from the recovery point.
  */
-export async function createCheckout(
+export async function createPayment(
   deps: Deps,
-  input: CheckoutInput,
+  input: PaymentInput,
   options: IdempotencyOptions,
-): Promise<CheckoutResult> {
+): Promise<PaymentResult> {
   if (typeof options?.idempotencyKey !== "string" || !KEY.test(options.idempotencyKey)) {
     throw new SettlekitError(
       ErrorCodes.VALIDATION_FAILED,
@@ -67,14 +67,14 @@ export async function createCheckout(
       },
     );
   }
-  const valid = parseInput(checkoutInputSchema, input);
+  const valid = parseInput(paymentInputSchema, input);
   checkRedirectOrigins(valid, deps.redirectOrigins);
   const provider = options.psp ? deps.provider(options.psp) : deps.defaultProvider;
   const now = deps.clock.now();
   const owner = deps.ids.newId();
-  const checkoutId = `chk_${deps.ids.newId().replaceAll("-", "")}`;
-  const checkout: Checkout = {
-    id: checkoutId,
+  const paymentId = `chk_${deps.ids.newId().replaceAll("-", "")}`;
+  const payment: Payment = {
+    id: paymentId,
     buyerId: valid.buyerId,
     currency: valid.currency,
     amount: valid.orders.reduce((sum, o) => sum + o.amount, 0n),
@@ -89,11 +89,11 @@ export async function createCheckout(
     version: 1,
     createdAt: now,
     updatedAt: now,
-    expiresAt: new Date(now.getTime() + deps.settings.checkoutTtlMs),
+    expiresAt: new Date(now.getTime() + deps.settings.paymentTtlMs),
   };
   const orders: PaymentOrder[] = valid.orders.map((o, i) => ({
-    id: `po_${checkoutId.slice(4)}_${i + 1}`,
-    checkoutId,
+    id: `po_${paymentId.slice(4)}_${i + 1}`,
+    paymentId,
     buyerId: valid.buyerId,
     sellerId: o.sellerId,
     currency: valid.currency,
@@ -109,29 +109,29 @@ export async function createCheckout(
   }));
 
   const begun = await deps.store.transaction(async (tx) => {
-    // A new key starts at `checkout_created`: it commits with the checkout or not at all.
+    // A new key starts at `payment_created`: it commits with the payment or not at all.
     const result = await beginIdempotentRequest(tx, {
       scope: options.scope ?? `buyer:${valid.buyerId}`,
       key: options.idempotencyKey,
-      requestHash: requestFingerprint({ operation: "create_checkout", psp: provider.id, ...valid }),
+      requestHash: requestFingerprint({ operation: "create_payment", psp: provider.id, ...valid }),
       owner,
       now,
       lockMs: deps.leases.lockMs,
       ttlMs: deps.settings.idempotencyTtlMs,
-      initialRecoveryPoint: CHECKOUT_CREATED,
-      initialState: { checkoutId },
+      initialRecoveryPoint: PAYMENT_CREATED,
+      initialState: { paymentId },
     });
     if (result.kind === "execute" && result.created) {
-      await tx.checkouts.insert(checkout);
+      await tx.payments.insert(payment);
       await tx.paymentOrders.insertMany(orders);
       await appendOutboxEvents(
         tx,
         [
           {
-            type: "checkout.created",
-            aggregateType: "checkout",
-            aggregateId: checkoutId,
-            payload: paymentEventPayload(checkout, orders),
+            type: "payment.created",
+            aggregateType: "payment",
+            aggregateId: paymentId,
+            payload: paymentEventPayload(payment, orders),
           },
         ],
         deps,
@@ -142,42 +142,42 @@ export async function createCheckout(
   if (begun.kind === "replay") {
     return { ...(begun.response as { status: number; body: JsonObject }), replayed: true };
   }
-  // Fresh: the checkout is in memory. Taken over (a stalled earlier run): read it back.
-  const known = begun.created ? { checkout, orders } : undefined;
-  const response = await resumeCheckoutCreation(deps, begun.record, owner, known);
+  // Fresh: the payment is in memory. Taken over (a stalled earlier run): read it back.
+  const known = begun.created ? { payment, orders } : undefined;
+  const response = await resumePaymentCreation(deps, begun.record, owner, known);
   return { status: response.status, body: response.body as JsonObject, replayed: false };
 }
 
 /**
- * Phases 2 and 3 from the recovery point `checkout_created`: used by `createCheckout` and by the
+ * Phases 2 and 3 from the recovery point `payment_created`: used by `createPayment` and by the
  * recovery worker after a crash (`owner` must hold the key's lock).
  */
-export async function resumeCheckoutCreation(
+export async function resumePaymentCreation(
   deps: Deps,
   record: IdempotencyRecord,
   owner: string,
-  known?: { checkout: Checkout; orders: PaymentOrder[] },
+  known?: { payment: Payment; orders: PaymentOrder[] },
 ): Promise<StoredResponse> {
-  const checkoutId = (record.state as { checkoutId?: string } | null)?.checkoutId;
-  if (!checkoutId)
-    throw new SettlekitError(ErrorCodes.NOT_FOUND, `Idempotency key ${record.key} has no checkout.`);
-  const { checkout, orders } =
+  const paymentId = (record.state as { paymentId?: string } | null)?.paymentId;
+  if (!paymentId)
+    throw new SettlekitError(ErrorCodes.NOT_FOUND, `Idempotency key ${record.key} has no payment.`);
+  const { payment, orders } =
     known ??
     (await deps.store.transaction(
       async (tx) => ({
-        checkout: await tx.checkouts.get(checkoutId),
-        orders: await tx.paymentOrders.listByCheckout(checkoutId),
+        payment: await tx.payments.get(paymentId),
+        orders: await tx.paymentOrders.listByPayment(paymentId),
       }),
       { readOnly: true },
     ));
-  if (!checkout) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
+  if (!payment) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${paymentId}.`);
 
   let outcome: {
     kind: "registered" | "queued" | "rejected";
     hosted?: Awaited<ReturnType<typeof registerWithPsp>>;
     reason?: string;
   };
-  if (checkout.status !== "created") outcome = { kind: "registered" };
+  if (payment.status !== "created") outcome = { kind: "registered" };
   else {
     // The key's short lease is renewed while the PSP works; the call is bounded by a timeout
     // shorter than the lease. If the key was taken over meanwhile (this process stalled past its
@@ -186,8 +186,8 @@ export async function resumeCheckoutCreation(
     const timing = { leaseMs: deps.leases.lockMs, renewEveryMs: deps.leases.heartbeatMs };
     outcome = await withLease(deps.store, deps.clock, leased, timing, async () => {
       try {
-        const hosted = await withPspTimeout(deps, checkout.pspId, () =>
-          registerWithPsp(deps, checkout, orders),
+        const hosted = await withPspTimeout(deps, payment.pspId, () =>
+          registerWithPsp(deps, payment, orders),
         );
         return { kind: "registered" as const, hosted };
       } catch (error) {
@@ -201,21 +201,21 @@ export async function resumeCheckoutCreation(
   }
 
   return deps.store.transaction(async (tx) => {
-    let recorded: RecordedCheckout | null;
+    let recorded: RecordedPayment | null;
     if (outcome.hosted)
-      recorded = await recordRegistration(deps, tx, checkoutId, outcome.hosted, { checkout, orders });
+      recorded = await recordRegistration(deps, tx, paymentId, outcome.hosted, { payment, orders });
     else if (outcome.kind === "rejected") {
-      recorded = await failRegistration(deps, tx, checkoutId, outcome.reason ?? "psp_rejected");
+      recorded = await failRegistration(deps, tx, paymentId, outcome.reason ?? "psp_rejected");
     } else {
-      const current = await tx.checkouts.get(checkoutId);
+      const current = await tx.payments.get(paymentId);
       if (current && outcome.kind === "queued") await queueRegistration(deps, tx, current);
-      recorded = current ? { checkout: current } : null;
+      recorded = current ? { payment: current } : null;
     }
-    if (!recorded) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`);
-    const current = recorded.checkout;
+    if (!recorded) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${paymentId}.`);
+    const current = recorded.payment;
     const response: StoredResponse = {
       status: outcome.kind === "queued" && current.status === "created" ? 202 : 201,
-      body: checkoutView(current, recorded.orders ?? (await tx.paymentOrders.listByCheckout(checkoutId))),
+      body: paymentView(current, recorded.orders ?? (await tx.paymentOrders.listByPayment(paymentId))),
     };
     const stored = await tx.idempotencyKeys.update({
       scope: record.scope,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PAYMENT_METHODS } from "../domain/checkout.js";
+import { PAYMENT_METHODS } from "../domain/payment.js";
 import type { ErrorCode } from "../errors.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import { MAX_POSTING_AMOUNT } from "../ledger/types.js";
@@ -39,8 +39,8 @@ const STORABLE = "valid Unicode without NUL characters";
 export const text = (max: number) => z.string().max(max).refine(isStorableText, STORABLE);
 
 /**
- * A payment's metadata goes to the PSP along with one key of the adapter's own (its checkout id,
- * e.g. Stripe's `settlekit_checkout_id`): PSPs allow 50 keys (Stripe, Square), so a host gets 49.
+ * A payment's metadata goes to the PSP along with one key of the adapter's own (its payment id,
+ * e.g. Stripe's `settlekit_payment_id`): PSPs allow 50 keys (Stripe, Square), so a host gets 49.
  */
 export const MAX_PAYMENT_METADATA_KEYS = 49;
 
@@ -74,8 +74,8 @@ const metadataOf = (sentToPsp: boolean) => {
     .default({});
 };
 
-/** What a host passes to `createCheckout`: one payment event with one order per seller. */
-export const checkoutInputSchema = z
+/** What a host passes to `createPayment`: one payment event with one order per seller. */
+export const paymentInputSchema = z
   .object({
     buyerId: id,
     currency: z.string().refine(isCurrencyCode, {
@@ -111,8 +111,8 @@ export const checkoutInputSchema = z
       ctx.addIssue({ code: "custom", path: ["orders"], message: "total too large" });
   });
 
-export type CheckoutInput = z.input<typeof checkoutInputSchema>;
-export type ValidCheckoutInput = z.output<typeof checkoutInputSchema>;
+export type PaymentInput = z.input<typeof paymentInputSchema>;
+export type ValidPaymentInput = z.output<typeof paymentInputSchema>;
 
 /**
  * Refuses a success or cancel URL outside the allowed origins (`allowedRedirectOrigins`), on its

@@ -1,7 +1,7 @@
 import { defineStateMachine } from "./state-machine.js";
 
-/** Every checkout status, in progress order (usable as a zod enum). */
-export const CHECKOUT_STATUSES = [
+/** Every payment status, in progress order (usable as a zod enum). */
+export const PAYMENT_STATUSES = [
   "created",
   "requires_payment",
   "processing",
@@ -15,23 +15,23 @@ export const CHECKOUT_STATUSES = [
 ] as const;
 
 /**
- * Status of a checkout (one buyer's payment event):
+ * Status of a payment (one buyer's payment event):
  * - `created` — stored, hosted payment not registered at the PSP yet (flow phase 1).
  * - `requires_payment` — hosted payment registered; waiting for the buyer (phase 3 done).
  * - `processing` — the PSP accepted an attempt whose outcome is pending (bank transfer, 3-D Secure).
  * - `failed` — the last attempt failed (decline, or registration dead-lettered). Not terminal: the
- *   buyer may retry on the same checkout, and a PSP may still report a hosted-page retry's success.
+ *   buyer may retry on the same payment, and a PSP may still report a hosted-page retry's success.
  * - `canceled` / `expired` — closed without payment (buyer/host, or the payment window ran out).
  * - `succeeded` — money captured; `partially_refunded` / `refunded` — money (partly) returned.
- * - `requires_review` — the PSP reported an outcome whose amount or currency is not the checkout's
+ * - `requires_review` — the PSP reported an outcome whose amount or currency is not the payment's
  *   (or reported a success without saying how much it captured). Money may have moved, but not the
  *   money agreed: no seller is credited and no journal is posted until an operator decides. The
- *   checkout keeps what the PSP reported (`reviewReason`, `reportedAmount`, `reportedCurrency`).
+ *   payment keeps what the PSP reported (`reviewReason`, `reportedAmount`, `reportedCurrency`).
  */
-export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /**
- * What moves a checkout. Each action has one target; its `from` list is in {@link checkoutMachine}:
+ * What moves a payment. Each action has one target; its `from` list is in {@link paymentMachine}:
  * - `register` created → requires_payment: the PSP registered the hosted payment.
  * - `process` requires_payment | failed → processing: an attempt is pending at the PSP. From
  *   `failed`: the card was declined on the page and the buyer then sent a bank transfer from it
@@ -41,7 +41,7 @@ export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
  *   on the PSP's hosted page without coming back to us: money moved, so it must be recorded.
  *   Never from `canceled`/`expired`: settlekit closes the PSP's page before it expires a payment
  *   (`cancelHostedPayment`), and a capture that still arrives is recorded on its attempt and
- *   refunded automatically (`payment.capture_unowned`), not a checkout to resurrect.
+ *   refunded automatically (`payment.capture_unowned`), not a payment to resurrect.
  * - `fail` created | requires_payment | processing → failed (registration dead-lettered, decline).
  * - `cancel`, `expire` created | requires_payment | processing | failed → canceled / expired.
  *   From `processing` they close a bank transfer that never arrived; from `failed` they close the
@@ -54,16 +54,16 @@ export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
  *   so part or all of the money is the seller's again. Rewinds: only settlekit performs them,
  *   when it books the reversal; a PSP report never does.
  * - `review` requires_payment | processing | failed → requires_review: the PSP's report does not
- *   match the checkout's amount or currency. Not from `succeeded` (its journal is posted: a
+ *   match the payment's amount or currency. Not from `succeeded` (its journal is posted: a
  *   mismatched report afterwards is a discrepancy on the event) nor from `canceled`/`expired`.
- * - `approve` requires_review → succeeded: an operator checked at the PSP that the checkout's
+ * - `approve` requires_review → succeeded: an operator checked at the PSP that the payment's
  *   amount and currency were captured after all; the payment then succeeds like any other (seller
  *   credit, journal). A PSP report never does this: `apply(requires_review, "succeeded")` throws.
  * - `reject` requires_review → canceled: an operator decided the payment is not accepted; what the
  *   PSP captured is returned to the buyer at the PSP (nothing was posted, so nothing is reversed).
  *   A rewind in rank terms, so `apply` never performs it.
  */
-export type CheckoutAction =
+export type PaymentAction =
   | "register"
   | "process"
   | "succeed"
@@ -80,7 +80,7 @@ export type CheckoutAction =
   | "reject";
 
 /**
- * The checkout state machine. Ranks say what the PSP can still do from a state:
+ * The payment state machine. Ranks say what the PSP can still do from a state:
  * created 0 < requires_payment 1 < processing = failed 2 < canceled = expired 4 <
  * succeeded = requires_review 5 < partially_refunded 6 < refunded 7, so under `apply`:
  * - a late `requires_payment` after any outcome is stale;
@@ -95,11 +95,11 @@ export type CheckoutAction =
  * - `retry`, `reject` and the refund reversals are the only rewinds: `apply(failed,
  *   "requires_payment")` is stale, never a retry, `apply(requires_review, "canceled")` is stale,
  *   never a rejection, and `apply(refunded, "succeeded")` is stale, never a reversal.
- * `apply` compares statuses only. The caller scopes PSP reports to the attempt the checkout
+ * `apply` compares statuses only. The caller scopes PSP reports to the attempt the payment
  * follows (its `pspReference`) first, so a late decline of an attempt before a retry never reaches
  * it; reports about other attempts are handled by `applyAttemptReport`.
  */
-export const checkoutMachine = defineStateMachine<CheckoutStatus, CheckoutAction>(
+export const paymentMachine = defineStateMachine<PaymentStatus, PaymentAction>(
   {
     register: { from: ["created"], to: "requires_payment" },
     process: { from: ["requires_payment", "failed"], to: "processing" },
@@ -117,7 +117,7 @@ export const checkoutMachine = defineStateMachine<CheckoutStatus, CheckoutAction
     reject: { from: ["requires_review"], to: "canceled" },
   },
   {
-    name: "checkout",
+    name: "payment",
     rank: {
       created: 0,
       requires_payment: 1,

@@ -1,13 +1,13 @@
 import { ErrorCodes, SettlekitError } from "../errors.js";
-import { isStorableText, parseInput, refundTextSchema } from "./checkout-input.js";
-import type { CheckoutResult } from "./create-checkout.js";
+import type { PaymentResult } from "./create-payment.js";
 import type { Deps } from "./deps.js";
+import { isStorableText, parseInput, refundTextSchema } from "./payment-input.js";
 import type { RefundRequest } from "./refunds.js";
 import { refundOrder, refundScope } from "./refunds.js";
 
-/** A refund asked for on a checkout (`POST /payments/:id/refunds`). */
-export interface CheckoutRefundRequest {
-  /** The order to refund; may be left out when the checkout has a single order. */
+/** A refund asked for on a payment (`POST /payments/:id/refunds`). */
+export interface PaymentRefundRequest {
+  /** The order to refund; may be left out when the payment has a single order. */
   readonly paymentOrderId?: string;
   /** Minor units; default: everything not yet refunded on that order. */
   readonly amount?: bigint;
@@ -15,29 +15,29 @@ export interface CheckoutRefundRequest {
 }
 
 /**
- * Refunds one order of a checkout, idempotently (see `refundPaymentOrder`). The order must belong
- * to the checkout, with `buyerId` the checkout to the buyer, and with `sellerId` the order to the
+ * Refunds one order of a payment, idempotently (see `refundPaymentOrder`). The order must belong
+ * to the payment, with `buyerId` the payment to the buyer, and with `sellerId` the order to the
  * seller: anything else is NOT_FOUND, so ids cannot be probed. `replayed` is true when the key had already finished this same request
  * (the answer is the stored one).
  */
-export async function refundCheckout(
+export async function refundPayment(
   deps: Deps,
-  checkoutId: string,
-  input: CheckoutRefundRequest,
+  paymentId: string,
+  input: PaymentRefundRequest,
   options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
-): Promise<CheckoutResult> {
+): Promise<PaymentResult> {
   parseInput(refundTextSchema, { paymentOrderId: input.paymentOrderId, reason: input.reason });
-  if (typeof checkoutId !== "string" || !isStorableText(checkoutId)) {
-    throw new SettlekitError(ErrorCodes.NOT_FOUND, "No such checkout.", { param: "id" });
+  if (typeof paymentId !== "string" || !isStorableText(paymentId)) {
+    throw new SettlekitError(ErrorCodes.NOT_FOUND, "No such payment.", { param: "id" });
   }
   const scope = options.scope ?? refundScope(options);
   const orders = await deps.store.transaction(
     async (tx) => {
-      const checkout = await tx.checkouts.get(checkoutId);
-      if (!checkout || (options.buyerId !== undefined && checkout.buyerId !== options.buyerId)) {
-        throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+      const payment = await tx.payments.get(paymentId);
+      if (!payment || (options.buyerId !== undefined && payment.buyerId !== options.buyerId)) {
+        throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${paymentId}.`, { param: "id" });
       }
-      return tx.paymentOrders.listByCheckout(checkoutId);
+      return tx.paymentOrders.listByPayment(paymentId);
     },
     { readOnly: true },
   );
@@ -58,7 +58,7 @@ export async function refundCheckout(
         )
       : new SettlekitError(
           ErrorCodes.NOT_FOUND,
-          `No payment order ${input.paymentOrderId} in ${checkoutId}.`,
+          `No payment order ${input.paymentOrderId} in ${paymentId}.`,
           {
             param: "payment_order_id",
           },

@@ -1,11 +1,11 @@
-import type { Checkout } from "../../domain/checkout.js";
+import type { Payment } from "../../domain/payment.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
-import type { CheckoutRepository, PaymentOrderRepository } from "../../ports/payments.js";
-import { checkoutColumns, orderColumns } from "./columns.js";
-import type { CheckoutRow, OrderRow, Sequences, Working } from "./state.js";
+import type { PaymentOrderRepository, PaymentRepository } from "../../ports/payments.js";
+import { orderColumns, paymentColumns } from "./columns.js";
+import type { OrderRow, PaymentRow, Sequences, Working } from "./state.js";
 import { clone, compare, json, violation } from "./state.js";
 
-const stored = (c: Checkout): Checkout => ({ ...checkoutColumns(c), metadata: json(c.metadata) });
+const stored = (c: Payment): Payment => ({ ...paymentColumns(c), metadata: json(c.metadata) });
 
 /** Newest first: `created_at` then id, both descending. */
 const newestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) =>
@@ -15,51 +15,50 @@ const newestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; i
 const after = (row: { createdAt: Date; id: string }, anchor: { createdAt: Date; id: string }) =>
   newestFirst(anchor, row) < 0;
 
-export function memoryCheckouts(w: Working, seq: Sequences): CheckoutRepository {
-  /** `(pspId, pspReference)` is unique among checkouts that have a reference. */
-  const assertUniqueReference = (c: Checkout) => {
+export function memoryPayments(w: Working, seq: Sequences): PaymentRepository {
+  /** `(pspId, pspReference)` is unique among payments that have a reference. */
+  const assertUniqueReference = (c: Payment) => {
     if (c.pspReference === undefined) return;
-    for (const row of w.read("checkouts").values()) {
+    for (const row of w.read("payments").values()) {
       const other = row.value;
       if (other.id !== c.id && other.pspId === c.pspId && other.pspReference === c.pspReference)
-        throw violation("checkouts(psp_id, psp_reference)", `psp reference ${c.pspReference} is taken`);
+        throw violation("payments(psp_id, psp_reference)", `psp reference ${c.pspReference} is taken`);
     }
   };
-  const byReference = (pspId: string, pspReference: string): Checkout | null => {
-    for (const row of w.read("checkouts").values())
+  const byReference = (pspId: string, pspReference: string): Payment | null => {
+    for (const row of w.read("payments").values())
       if (row.value.pspId === pspId && row.value.pspReference === pspReference) return clone(row.value);
     for (const row of w.read("paymentAttempts").values()) {
       if (row.value.pspId === pspId && row.value.pspReference === pspReference) {
-        const checkout = w.read("checkouts").get(row.value.checkoutId);
-        return checkout ? clone(checkout.value) : null;
+        const payment = w.read("payments").get(row.value.paymentId);
+        return payment ? clone(payment.value) : null;
       }
     }
     return null;
   };
 
   return {
-    async insert(checkout) {
-      if (w.read("checkouts").has(checkout.id))
-        throw violation("checkouts(id)", `checkout ${checkout.id} exists`);
-      assertUniqueReference(checkout);
-      w.write("checkouts").set(checkout.id, { value: stored(checkout), seq: seq.next(), checkAfter: null });
+    async insert(payment) {
+      if (w.read("payments").has(payment.id)) throw violation("payments(id)", `payment ${payment.id} exists`);
+      assertUniqueReference(payment);
+      w.write("payments").set(payment.id, { value: stored(payment), seq: seq.next(), checkAfter: null });
     },
     async get(id) {
-      const row = w.read("checkouts").get(id);
+      const row = w.read("payments").get(id);
       return row ? clone(row.value) : null;
     },
     async findByPspReference(pspId, pspReference) {
       return byReference(pspId, pspReference);
     },
     async update(next) {
-      const row = w.read("checkouts").get(next.id);
+      const row = w.read("payments").get(next.id);
       if (!row || row.value.version !== next.version - 1) return false;
       assertUniqueReference(next);
-      w.write("checkouts").set(next.id, { value: stored(next), seq: row.seq, checkAfter: null });
+      w.write("payments").set(next.id, { value: stored(next), seq: row.seq, checkAfter: null });
       return true;
     },
     async listStale({ statuses, updatedBefore, now, limit }) {
-      return [...w.read("checkouts").values()]
+      return [...w.read("payments").values()]
         .filter(
           (r) =>
             statuses.includes(r.value.status) &&
@@ -71,17 +70,17 @@ export function memoryCheckouts(w: Working, seq: Sequences): CheckoutRepository 
         .map((r) => clone(r.value));
     },
     async deferCheck(id, until) {
-      const row = w.read("checkouts").get(id);
+      const row = w.read("payments").get(id);
       if (row)
-        w.write("checkouts").set(id, { ...row, checkAfter: new Date(until.getTime()) } satisfies CheckoutRow);
+        w.write("payments").set(id, { ...row, checkAfter: new Date(until.getTime()) } satisfies PaymentRow);
     },
     async list({ buyerId, status, limit, beforeId }) {
-      let anchor: Checkout | undefined;
+      let anchor: Payment | undefined;
       if (beforeId !== undefined) {
-        anchor = w.read("checkouts").get(beforeId)?.value;
+        anchor = w.read("payments").get(beforeId)?.value;
         if (!anchor) return []; // as in SQL: comparing with an unknown anchor matches nothing
       }
-      return [...w.read("checkouts").values()]
+      return [...w.read("payments").values()]
         .map((r) => r.value)
         .filter(
           (c) =>
@@ -102,10 +101,10 @@ export function memoryPaymentOrders(w: Working, seq: Sequences): PaymentOrderRep
   const update = (next: PaymentOrder): boolean => {
     const row = w.read("paymentOrders").get(next.id);
     if (!row || row.value.version !== next.version - 1) return false;
-    // checkout_id is not among the written columns: an update never moves an order.
+    // payment_id is not among the written columns: an update never moves an order.
     w.write("paymentOrders").set(next.id, {
       ...row,
-      value: { ...storedOrder(next), checkoutId: row.value.checkoutId },
+      value: { ...storedOrder(next), paymentId: row.value.paymentId },
     });
     return true;
   };
@@ -113,19 +112,19 @@ export function memoryPaymentOrders(w: Working, seq: Sequences): PaymentOrderRep
     async insertMany(orders) {
       const positions = new Map<string, Set<number>>();
       for (const row of w.read("paymentOrders").values()) {
-        const taken = positions.get(row.value.checkoutId) ?? new Set<number>();
+        const taken = positions.get(row.value.paymentId) ?? new Set<number>();
         taken.add(row.position);
-        positions.set(row.value.checkoutId, taken);
+        positions.set(row.value.paymentId, taken);
       }
       for (const [position, order] of orders.entries()) {
         if (w.read("paymentOrders").has(order.id))
           throw violation("payment_orders(id)", `order ${order.id} exists`);
-        if (!w.read("checkouts").has(order.checkoutId))
-          throw violation("payment_orders.checkout_id", `checkout ${order.checkoutId} does not exist`);
-        if (positions.get(order.checkoutId)?.has(position))
+        if (!w.read("payments").has(order.paymentId))
+          throw violation("payment_orders.payment_id", `payment ${order.paymentId} does not exist`);
+        if (positions.get(order.paymentId)?.has(position))
           throw violation(
-            "payment_orders(checkout_id, position)",
-            `checkout ${order.checkoutId} has its orders`,
+            "payment_orders(payment_id, position)",
+            `payment ${order.paymentId} has its orders`,
           );
         const row: OrderRow = { value: storedOrder(order), seq: seq.next(), position };
         w.write("paymentOrders").set(order.id, row);
@@ -135,9 +134,9 @@ export function memoryPaymentOrders(w: Working, seq: Sequences): PaymentOrderRep
       const row = w.read("paymentOrders").get(id);
       return row ? clone(row.value) : null;
     },
-    async listByCheckout(checkoutId) {
+    async listByPayment(paymentId) {
       return [...w.read("paymentOrders").values()]
-        .filter((r) => r.value.checkoutId === checkoutId)
+        .filter((r) => r.value.paymentId === paymentId)
         .sort((a, b) => a.position - b.position)
         .map((r) => clone(r.value));
     },

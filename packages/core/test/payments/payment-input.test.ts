@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { SettlekitError } from "../../src/errors.js";
 import {
-  checkoutInputSchema,
   isStorableText,
   parseInput,
+  paymentInputSchema,
   refundTextSchema,
-} from "../../src/payments/checkout-input.js";
+} from "../../src/payments/payment-input.js";
 
 const input = (overrides: Record<string, unknown> = {}) => ({
   buyerId: "B1",
@@ -20,7 +20,7 @@ const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) 
 const order = (fields: object) => input({ orders: [{ sellerId: "S1", amount: 100n, ...fields }] });
 
 /** The error `parseInput` throws, as code and param. */
-function refusal(schema: typeof checkoutInputSchema | typeof refundTextSchema, value: unknown) {
+function refusal(schema: typeof paymentInputSchema | typeof refundTextSchema, value: unknown) {
   try {
     parseInput(schema, value);
   } catch (error) {
@@ -31,7 +31,7 @@ function refusal(schema: typeof checkoutInputSchema | typeof refundTextSchema, v
   throw new Error(`accepted: ${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? `${v}n` : v))}`);
 }
 
-describe("checkout input (the JS API's validation)", () => {
+describe("payment input (the JS API's validation)", () => {
   it.each([
     ["a NUL in a payment metadata key", input({ metadata: { "k\u0000": "v" } }), "metadata"],
     ["a lone high surrogate in a payment metadata key", input({ metadata: { "\ud800x": "v" } }), "metadata"],
@@ -58,12 +58,12 @@ describe("checkout input (the JS API's validation)", () => {
     ["a NUL in an order description", order({ description: "two\u0000mugs" }), "orders.0.description"],
     ["a lone surrogate in an order description", order({ description: "\udc00" }), "orders.0.description"],
   ])("refuses %s with VALIDATION_FAILED naming the field", (_name, value, param) => {
-    expect(refusal(checkoutInputSchema, value)).toEqual({ code: "VALIDATION_FAILED", param });
+    expect(refusal(paymentInputSchema, value)).toEqual({ code: "VALIDATION_FAILED", param });
   });
 
   it("keeps 49 payment metadata keys, 50 order metadata keys, 40-character keys and 500-character values", () => {
     const valid = parseInput(
-      checkoutInputSchema,
+      paymentInputSchema,
       input({
         metadata: { ...keys(48), ["k".repeat(40)]: "v".repeat(500) },
         orders: [{ sellerId: "S1", amount: 100n, metadata: { ...keys(49), "a[0]": "v" } }],
@@ -75,7 +75,7 @@ describe("checkout input (the JS API's validation)", () => {
 
   it("keeps well-formed text, surrogate pairs included", () => {
     const valid = parseInput(
-      checkoutInputSchema,
+      paymentInputSchema,
       order({ description: "☕ × 2 🍵", metadata: { "名前😀": "値 💣" } }),
     );
     expect(valid.orders[0]!.metadata).toEqual({ "名前😀": "値 💣" });
@@ -91,7 +91,7 @@ describe("checkout input (the JS API's validation)", () => {
   it.each([["XYZ"], ["XAU"], ["usd"], [""]])(
     "refuses the currency %j with UNKNOWN_CURRENCY, the REST API's code",
     (currency) => {
-      expect(refusal(checkoutInputSchema, input({ currency }))).toEqual({
+      expect(refusal(paymentInputSchema, input({ currency }))).toEqual({
         code: "UNKNOWN_CURRENCY",
         param: "currency",
       });
@@ -99,7 +99,7 @@ describe("checkout input (the JS API's validation)", () => {
   );
 
   it("refuses a currency that is not a string with VALIDATION_FAILED", () => {
-    expect(refusal(checkoutInputSchema, input({ currency: 840 }))).toEqual({
+    expect(refusal(paymentInputSchema, input({ currency: 840 }))).toEqual({
       code: "VALIDATION_FAILED",
       param: "currency",
     });

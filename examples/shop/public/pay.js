@@ -1,5 +1,5 @@
 // The cart's "Pay" buttons: create the payment through settlekit's REST API, then go to the PSP's
-// hosted page. One Idempotency-Key per checkout click: a double click, or a retry after a network
+// hosted page. One Idempotency-Key per payment click: a double click, or a retry after a network
 // error, sends the same key, so the server creates at most one payment.
 const newKey = () =>
   crypto.randomUUID?.() ??

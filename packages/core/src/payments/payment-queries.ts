@@ -1,8 +1,8 @@
-import type { CheckoutStatus } from "../domain/checkout-status.js";
+import type { PaymentStatus } from "../domain/payment-status.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { JsonObject, JsonValue } from "../ports/json.js";
-import { checkoutSummary } from "./checkout-view.js";
 import type { Deps } from "./deps.js";
+import { paymentSummary } from "./payment-view.js";
 
 /** One page of a list: `has_more` says whether asking again after the last item finds more. */
 const page = (data: JsonObject[], hasMore: boolean): JsonObject => ({
@@ -36,9 +36,9 @@ function buyerView(value: JsonValue): JsonValue {
   );
 }
 
-export interface CheckoutEventsQuery {
+export interface PaymentEventsQuery {
   /**
-   * Only this buyer's checkout (another buyer's id is NOT_FOUND), and the buyer's view of each
+   * Only this buyer's payment (another buyer's id is NOT_FOUND), and the buyer's view of each
    * event: internal amounts (commission, logistics, fees, the seller's net) left out.
    */
   readonly buyerId?: string;
@@ -49,25 +49,25 @@ export interface CheckoutEventsQuery {
 }
 
 /**
- * A checkout's timeline: its outbox events (`checkout.created`, `payment.succeeded`,
+ * A payment's timeline: its outbox events (`payment.created`, `payment.succeeded`,
  * `refund.succeeded`…) in the order they happened, with their payloads — whole for an operator,
  * without internal amounts for a buyer (`buyerId`).
  */
-export async function listCheckoutEvents(
+export async function listPaymentEvents(
   deps: Deps,
-  checkoutId: string,
-  query: CheckoutEventsQuery = {},
+  paymentId: string,
+  query: PaymentEventsQuery = {},
 ): Promise<JsonObject> {
   const limit = query.limit ?? 100;
   return deps.store.transaction(
     async (tx) => {
-      const checkout = await tx.checkouts.get(checkoutId);
-      if (!checkout || (query.buyerId !== undefined && checkout.buyerId !== query.buyerId)) {
-        throw new SettlekitError(ErrorCodes.NOT_FOUND, `No checkout ${checkoutId}.`, { param: "id" });
+      const payment = await tx.payments.get(paymentId);
+      if (!payment || (query.buyerId !== undefined && payment.buyerId !== query.buyerId)) {
+        throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${paymentId}.`, { param: "id" });
       }
       const events = await tx.outbox.listByAggregate({
-        aggregateType: "checkout",
-        aggregateId: checkoutId,
+        aggregateType: "payment",
+        aggregateId: paymentId,
         limit: limit + 1,
         ...(query.startingAfter ? { afterId: query.startingAfter } : {}),
       });
@@ -84,21 +84,21 @@ export async function listCheckoutEvents(
   );
 }
 
-export interface CheckoutSearch {
+export interface PaymentSearch {
   readonly buyerId?: string;
-  readonly status?: CheckoutStatus;
-  /** At most this many checkouts (default 50). */
+  readonly status?: PaymentStatus;
+  /** At most this many payments (default 50). */
   readonly limit?: number;
-  /** The page after this checkout id (lists are newest first). */
+  /** The page after this payment id (lists are newest first). */
   readonly startingAfter?: string;
 }
 
-/** Operator search over checkouts, newest first. */
-export async function searchCheckouts(deps: Deps, query: CheckoutSearch = {}): Promise<JsonObject> {
+/** Operator search over payments, newest first. */
+export async function searchPayments(deps: Deps, query: PaymentSearch = {}): Promise<JsonObject> {
   const limit = query.limit ?? 50;
   const found = await deps.store.transaction(
     (tx) =>
-      tx.checkouts.list({
+      tx.payments.list({
         limit: limit + 1,
         ...(query.buyerId ? { buyerId: query.buyerId } : {}),
         ...(query.status ? { status: query.status } : {}),
@@ -106,5 +106,5 @@ export async function searchCheckouts(deps: Deps, query: CheckoutSearch = {}): P
       }),
     { readOnly: true },
   );
-  return page(found.slice(0, limit).map(checkoutSummary), found.length > limit);
+  return page(found.slice(0, limit).map(paymentSummary), found.length > limit);
 }
