@@ -6,6 +6,6 @@ export * from "./jobs/index.js";
 export * from "./ledger/index.js";
 export * from "./money/index.js";
 export * from "./outbox/index.js";
-export * from "./payments/index.js";
 export * from "./ports/index.js";
 export * from "./runtime/index.js";
+export * from "./services/index.js";

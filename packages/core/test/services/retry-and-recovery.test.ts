@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createPaymentSystem } from "../../src/payments/payment-system.js";
 import type { Store } from "../../src/ports/store.js";
+import { createPaymentSystem } from "../../src/system.js";
 import { cart, makeWorld, referenceOf } from "../support/world.js";
 
 describe("retryPayment (memory store, fake PSP)", () => {

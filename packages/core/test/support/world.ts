@@ -1,13 +1,13 @@
-import type { PaymentSystemOptions } from "../../src/payments/deps.js";
-import type { PaymentInput } from "../../src/payments/payment-input.js";
-import type { PaymentSystem } from "../../src/payments/payment-system.js";
-import { createPaymentSystem } from "../../src/payments/payment-system.js";
-import { runWorkerPass } from "../../src/payments/worker.js";
+import { runWorkerPass } from "../../src/background/worker.js";
+import type { PaymentSystemOptions } from "../../src/deps.js";
 import type { IdGenerator } from "../../src/ports/ids.js";
 import type { BuyerNotification } from "../../src/ports/notifier.js";
 import type { OutboxEvent } from "../../src/ports/outbox.js";
 import type { ManualClock } from "../../src/runtime/clock.js";
 import { manualClock } from "../../src/runtime/clock.js";
+import type { PaymentInput } from "../../src/services/payments/payment-input.js";
+import type { PaymentSystem } from "../../src/system.js";
+import { createPaymentSystem } from "../../src/system.js";
 import type { MemoryStore } from "../../src/testing/memory/memory-store.js";
 import { memoryStore } from "../../src/testing/memory/memory-store.js";
 import type { FakePsp } from "./fake-psp.js";

@@ -1,6 +1,6 @@
+import type { Deps } from "../deps.js";
 import { ErrorCodes } from "../errors.js";
 import { PspError } from "../runtime/psp-error.js";
-import type { Deps } from "./deps.js";
 
 /**
  * Bounds a PSP call by `pspTimeoutMs` (real time), so a PSP that never answers cannot hold an

@@ -1,12 +1,12 @@
-import type { Payment } from "../domain/payment.js";
-import type { PaymentOrder } from "../domain/payment-order.js";
-import { paymentMachine } from "../domain/payment-status.js";
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import { enqueueJob } from "../jobs/job-runner.js";
-import type { HostedPayment } from "../ports/psp.js";
-import type { StoreTx } from "../ports/store.js";
+import type { Deps } from "../../deps.js";
+import type { Payment } from "../../domain/payment.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import { paymentMachine } from "../../domain/payment-status.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import { enqueueJob } from "../../jobs/job-runner.js";
+import type { HostedPayment } from "../../ports/psp.js";
+import type { StoreTx } from "../../ports/store.js";
 import { applyAttemptReport, recordAttempt } from "./attempts.js";
-import type { Deps } from "./deps.js";
 import { recordPaymentChange, tryRecordPaymentChange } from "./payment-outcome.js";
 
 export const REGISTER_JOB = "psp.register";

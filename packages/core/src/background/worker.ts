@@ -1,11 +1,11 @@
 import { ErrorCodes, isSettlekitError } from "../errors.js";
 import { runJobsOnce } from "../jobs/job-runner.js";
 import { relayOutboxOnce } from "../outbox/outbox.js";
+import { retryDeferredWebhooks } from "../services/webhooks/webhooks.js";
+import type { PaymentSystem } from "../system.js";
 import { onJobDead, paymentJobHandlers } from "./job-handlers.js";
-import type { PaymentSystem } from "./payment-system.js";
 import { recoverStalledRequests } from "./recovery.js";
 import { sweepPendingPayments } from "./sweeper.js";
-import { retryDeferredWebhooks } from "./webhooks.js";
 
 export interface WorkerOptions {
   /** Unique per process (default: a new id); shows in job history and leases. */

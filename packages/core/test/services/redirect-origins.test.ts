@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { SettlekitError } from "../../src/errors.js";
-import { createPaymentSystem } from "../../src/payments/payment-system.js";
 import type { PaymentProvider } from "../../src/ports/psp.js";
 import type { Store } from "../../src/ports/store.js";
+import { createPaymentSystem } from "../../src/system.js";
 
 /** A store and a PSP that fail the test when touched: a refused payment changes nothing. */
 const untouchable = <T extends object>(what: string, extra: object = {}): T =>

@@ -5,7 +5,7 @@ import {
   parseInput,
   paymentInputSchema,
   refundTextSchema,
-} from "../../src/payments/payment-input.js";
+} from "../../src/services/payments/payment-input.js";
 
 const input = (overrides: Record<string, unknown> = {}) => ({
   buyerId: "B1",

@@ -1,7 +1,7 @@
-import { PAYMENT_CREATED, resumePaymentCreation } from "./create-payment.js";
-import type { Deps } from "./deps.js";
-import { REFUND_CREATED, resumeRefund } from "./refunds.js";
-import { RETRY_STARTED, resumeRetry } from "./retry-payment.js";
+import type { Deps } from "../deps.js";
+import { PAYMENT_CREATED, resumePaymentCreation } from "../services/payments/create-payment.js";
+import { RETRY_STARTED, resumeRetry } from "../services/payments/retry-payment.js";
+import { REFUND_CREATED, resumeRefund } from "../services/refunds/refunds.js";
 
 /**
  * The recovery worker: idempotency keys whose execution stopped mid-way (process crash: its

@@ -1,23 +1,23 @@
-import type { Payment } from "../domain/payment.js";
-import type { PaymentOrder } from "../domain/payment-order.js";
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import type { BackoffPolicy } from "../jobs/backoff.js";
-import type { DisputeFeeBearer } from "../ledger/dispute-journals.js";
-import { inProcessPublisher } from "../outbox/in-process-publisher.js";
-import type { Clock } from "../ports/clock.js";
-import type { EventPublisher } from "../ports/events.js";
-import type { FeePolicy } from "../ports/fees.js";
-import type { IdGenerator } from "../ports/ids.js";
-import type { Logger } from "../ports/logger.js";
-import type { Notifier } from "../ports/notifier.js";
-import type { PaymentProvider } from "../ports/psp.js";
-import type { Store } from "../ports/store.js";
-import { systemClock } from "../runtime/clock.js";
-import { noFees } from "../runtime/fees.js";
-import { uuidv7Ids } from "../runtime/ids.js";
-import { consoleLogger } from "../runtime/logger.js";
-import type { MissedWebhookMonitor } from "./missed-webhooks.js";
-import { missedWebhookMonitor } from "./missed-webhooks.js";
+import type { Payment } from "./domain/payment.js";
+import type { PaymentOrder } from "./domain/payment-order.js";
+import { ErrorCodes, SettlekitError } from "./errors.js";
+import type { BackoffPolicy } from "./jobs/backoff.js";
+import type { DisputeFeeBearer } from "./ledger/dispute-journals.js";
+import { inProcessPublisher } from "./outbox/in-process-publisher.js";
+import type { Clock } from "./ports/clock.js";
+import type { EventPublisher } from "./ports/events.js";
+import type { FeePolicy } from "./ports/fees.js";
+import type { IdGenerator } from "./ports/ids.js";
+import type { Logger } from "./ports/logger.js";
+import type { Notifier } from "./ports/notifier.js";
+import type { PaymentProvider } from "./ports/psp.js";
+import type { Store } from "./ports/store.js";
+import { systemClock } from "./runtime/clock.js";
+import { noFees } from "./runtime/fees.js";
+import { uuidv7Ids } from "./runtime/ids.js";
+import { consoleLogger } from "./runtime/logger.js";
+import type { MissedWebhookMonitor } from "./services/webhooks/missed-webhooks.js";
+import { missedWebhookMonitor } from "./services/webhooks/missed-webhooks.js";
 
 /** Everything the payment services are wired with; `createPaymentSystem` fills the defaults. */
 export interface PaymentSystemOptions {

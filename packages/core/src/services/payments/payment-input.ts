@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { PAYMENT_METHODS } from "../domain/payment.js";
-import type { ErrorCode } from "../errors.js";
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import { MAX_POSTING_AMOUNT } from "../ledger/types.js";
-import { isCurrencyCode } from "../money/currency.js";
+import { PAYMENT_METHODS } from "../../domain/payment.js";
+import type { ErrorCode } from "../../errors.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import { MAX_POSTING_AMOUNT } from "../../ledger/types.js";
+import { isCurrencyCode } from "../../money/currency.js";
 
 /** A host id (buyer, seller): the characters a URL path and a log line carry as they are. */
 export const idSchema = z

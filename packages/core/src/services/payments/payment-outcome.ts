@@ -1,18 +1,18 @@
-import type { Payment } from "../domain/payment.js";
-import type { PaymentOrder } from "../domain/payment-order.js";
-import { applyToPaymentOrder, transitionPaymentOrder } from "../domain/payment-order.js";
-import type { PaymentStatus } from "../domain/payment-status.js";
-import { paymentMachine } from "../domain/payment-status.js";
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import { enqueueJob } from "../jobs/job-runner.js";
-import { accounts } from "../ledger/accounts.js";
-import { postJournal } from "../ledger/post-journal.js";
-import { appendOutboxEvents } from "../outbox/outbox.js";
-import type { JsonObject } from "../ports/json.js";
-import type { PaymentInstrument, PspPaymentStatus } from "../ports/psp.js";
-import type { StoreTx } from "../ports/store.js";
+import type { Deps } from "../../deps.js";
+import type { Payment } from "../../domain/payment.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import { applyToPaymentOrder, transitionPaymentOrder } from "../../domain/payment-order.js";
+import type { PaymentStatus } from "../../domain/payment-status.js";
+import { paymentMachine } from "../../domain/payment-status.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import { enqueueJob } from "../../jobs/job-runner.js";
+import { accounts } from "../../ledger/accounts.js";
+import { postJournal } from "../../ledger/post-journal.js";
+import { appendOutboxEvents } from "../../outbox/outbox.js";
+import type { JsonObject } from "../../ports/json.js";
+import type { PaymentInstrument, PspPaymentStatus } from "../../ports/psp.js";
+import type { StoreTx } from "../../ports/store.js";
 import { recordUnownedCapture } from "./attempts.js";
-import type { Deps } from "./deps.js";
 
 export interface OutcomeDetails {
   readonly failureCode?: string;

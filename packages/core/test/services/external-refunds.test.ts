@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { RefundableOrder } from "../../src/payments/external-refunds.js";
-import { allocateExternalRefund } from "../../src/payments/external-refunds.js";
+import type { RefundableOrder } from "../../src/services/refunds/external-refunds.js";
+import { allocateExternalRefund } from "../../src/services/refunds/external-refunds.js";
 
 const orders = (...refundable: bigint[]): RefundableOrder[] =>
   refundable.map((r, i) => ({ paymentOrderId: `po_${i + 1}`, refundable: r }));

@@ -1,20 +1,20 @@
-import type { Payment } from "../domain/payment.js";
-import { paymentMachine } from "../domain/payment-status.js";
-import type { ErrorCode } from "../errors.js";
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import { beginIdempotentRequest } from "../idempotency/begin-request.js";
-import { requestFingerprint } from "../idempotency/fingerprint.js";
-import { withLease } from "../idempotency/lease.js";
-import type { IdempotencyRecord } from "../ports/idempotency.js";
-import { FINISHED } from "../ports/idempotency.js";
-import type { JsonObject } from "../ports/json.js";
-import type { StoreTx } from "../ports/store.js";
-import { isPspError } from "../runtime/psp-error.js";
+import type { Deps } from "../../deps.js";
+import type { Payment } from "../../domain/payment.js";
+import { paymentMachine } from "../../domain/payment-status.js";
+import type { ErrorCode } from "../../errors.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import { beginIdempotentRequest } from "../../idempotency/begin-request.js";
+import { requestFingerprint } from "../../idempotency/fingerprint.js";
+import { withLease } from "../../idempotency/lease.js";
+import type { IdempotencyRecord } from "../../ports/idempotency.js";
+import { FINISHED } from "../../ports/idempotency.js";
+import type { JsonObject } from "../../ports/json.js";
+import type { StoreTx } from "../../ports/store.js";
+import { isPspError } from "../../runtime/psp-error.js";
+import { paymentView } from "../../views/payment.js";
+import { withPspTimeout } from "../psp-timeout.js";
 import { closeAttempts, recordAttempt, settleFollowed } from "./attempts.js";
-import type { Deps } from "./deps.js";
 import { recordPaymentChange } from "./payment-outcome.js";
-import { paymentView } from "./payment-view.js";
-import { withPspTimeout } from "./psp-timeout.js";
 import { registerWithPsp } from "./registration.js";
 
 /** Recovery point of a keyed retry between its key and its answer (the PSP call in between). */

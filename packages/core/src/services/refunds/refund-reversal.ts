@@ -1,13 +1,13 @@
-import type { Payment } from "../domain/payment.js";
-import type { PaymentOrder } from "../domain/payment-order.js";
-import { paymentMachine } from "../domain/payment-status.js";
-import type { Refund } from "../domain/refund.js";
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import { accounts } from "../ledger/accounts.js";
-import { postJournal } from "../ledger/post-journal.js";
-import type { Posting } from "../ledger/types.js";
-import type { StoreTx } from "../ports/store.js";
-import type { Deps } from "./deps.js";
+import type { Deps } from "../../deps.js";
+import type { Payment } from "../../domain/payment.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import { paymentMachine } from "../../domain/payment-status.js";
+import type { Refund } from "../../domain/refund.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import { accounts } from "../../ledger/accounts.js";
+import { postJournal } from "../../ledger/post-journal.js";
+import type { Posting } from "../../ledger/types.js";
+import type { StoreTx } from "../../ports/store.js";
 import { appendRefundFailed, lockRefundTargets, withRefunded } from "./refunds.js";
 
 /** The failure reason of a refund the PSP reported failed after it had succeeded. */

@@ -1,8 +1,8 @@
-import type { PaymentStatus } from "../domain/payment-status.js";
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import type { JsonObject, JsonValue } from "../ports/json.js";
-import type { Deps } from "./deps.js";
-import { paymentSummary } from "./payment-view.js";
+import type { Deps } from "../../deps.js";
+import type { PaymentStatus } from "../../domain/payment-status.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import type { JsonObject, JsonValue } from "../../ports/json.js";
+import { paymentSummary } from "../../views/payment.js";
 
 /** One page of a list: `has_more` says whether asking again after the last item finds more. */
 const page = (data: JsonObject[], hasMore: boolean): JsonObject => ({

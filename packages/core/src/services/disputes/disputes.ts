@@ -1,22 +1,22 @@
-import type { Dispute } from "../domain/dispute.js";
-import { allocateDispute } from "../domain/dispute.js";
-import type { DisputeStatus } from "../domain/dispute-status.js";
-import { DISPUTE_STATUSES, disputeMachine } from "../domain/dispute-status.js";
-import type { Payment } from "../domain/payment.js";
-import type { PaymentStatus } from "../domain/payment-status.js";
-import { ErrorCodes, isSettlekitError, SettlekitError } from "../errors.js";
+import type { Deps } from "../../deps.js";
+import type { Dispute } from "../../domain/dispute.js";
+import { allocateDispute } from "../../domain/dispute.js";
+import type { DisputeStatus } from "../../domain/dispute-status.js";
+import { DISPUTE_STATUSES, disputeMachine } from "../../domain/dispute-status.js";
+import type { Payment } from "../../domain/payment.js";
+import type { PaymentStatus } from "../../domain/payment-status.js";
+import { ErrorCodes, isSettlekitError, SettlekitError } from "../../errors.js";
 import {
   disputeClosedJournal,
   disputeReinstatedJournal,
   disputeWithdrawnJournal,
-} from "../ledger/dispute-journals.js";
-import { postJournal } from "../ledger/post-journal.js";
-import { appendOutboxEvents } from "../outbox/outbox.js";
-import type { JsonObject } from "../ports/json.js";
-import type { OutboxEventInput } from "../ports/outbox.js";
-import type { PspDisputeEvent } from "../ports/psp-dispute.js";
-import type { StoreTx } from "../ports/store.js";
-import type { Deps } from "./deps.js";
+} from "../../ledger/dispute-journals.js";
+import { postJournal } from "../../ledger/post-journal.js";
+import { appendOutboxEvents } from "../../outbox/outbox.js";
+import type { JsonObject } from "../../ports/json.js";
+import type { OutboxEventInput } from "../../ports/outbox.js";
+import type { PspDisputeEvent } from "../../ports/psp-dispute.js";
+import type { StoreTx } from "../../ports/store.js";
 
 /** What applying one dispute event did (the webhook service records `error` on the event). */
 export type DisputeEffect = { readonly outcome: "applied" | "deferred"; readonly error?: string };

@@ -1,13 +1,13 @@
+import type { Deps } from "../deps.js";
 import type { Payment } from "../domain/payment.js";
 import { paymentMachine } from "../domain/payment-status.js";
 import { isSettlekitError } from "../errors.js";
 import type { PspPaymentStatus } from "../ports/psp.js";
 import type { StoreTx } from "../ports/store.js";
 import { isPspError } from "../runtime/psp-error.js";
-import { applyAttemptReport, closeAttempts } from "./attempts.js";
-import type { Deps } from "./deps.js";
-import type { OutcomeDetails } from "./payment-outcome.js";
-import { recordPaymentChange } from "./payment-outcome.js";
+import { applyAttemptReport, closeAttempts } from "../services/payments/attempts.js";
+import type { OutcomeDetails } from "../services/payments/payment-outcome.js";
+import { recordPaymentChange } from "../services/payments/payment-outcome.js";
 
 export interface SweepResult {
   readonly polled: number;

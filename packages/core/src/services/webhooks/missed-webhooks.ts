@@ -1,4 +1,4 @@
-import type { Logger } from "../ports/logger.js";
+import type { Logger } from "../../ports/logger.js";
 
 /** How long one warning about a PSP's missing webhooks covers (one hour). */
 export const MISSED_WEBHOOK_WINDOW_MS = 3_600_000;

@@ -1,11 +1,11 @@
-import { isSettlekitError } from "../errors.js";
-import type { JsonObject } from "../ports/json.js";
-import type { PspEvent, WebhookInput } from "../ports/psp.js";
-import type { StoreTx } from "../ports/store.js";
-import { applyAttemptReport } from "./attempts.js";
-import type { Deps } from "./deps.js";
-import { applyDisputeEvent, disputeEventFromJson } from "./disputes.js";
-import { applyRefundEvent } from "./external-refunds.js";
+import type { Deps } from "../../deps.js";
+import { isSettlekitError } from "../../errors.js";
+import type { JsonObject } from "../../ports/json.js";
+import type { PspEvent, WebhookInput } from "../../ports/psp.js";
+import type { StoreTx } from "../../ports/store.js";
+import { applyDisputeEvent, disputeEventFromJson } from "../disputes/disputes.js";
+import { applyAttemptReport } from "../payments/attempts.js";
+import { applyRefundEvent } from "../refunds/external-refunds.js";
 
 export interface WebhookResult {
   readonly received: number;

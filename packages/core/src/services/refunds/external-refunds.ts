@@ -1,16 +1,16 @@
-import type { Payment } from "../domain/payment.js";
-import type { PaymentOrder } from "../domain/payment-order.js";
-import { isRefundableOrderStatus } from "../domain/payment-order-status.js";
-import type { PaymentStatus } from "../domain/payment-status.js";
-import type { Refund } from "../domain/refund.js";
-import { allocate } from "../money/allocate.js";
-import { money } from "../money/money.js";
-import { appendOutboxEvents } from "../outbox/outbox.js";
-import type { JsonObject } from "../ports/json.js";
-import type { PspEvent, RefundResult } from "../ports/psp.js";
-import type { StoreTx } from "../ports/store.js";
-import { completeCaptureRefund } from "./attempts.js";
-import type { Deps } from "./deps.js";
+import type { Deps } from "../../deps.js";
+import type { Payment } from "../../domain/payment.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import { isRefundableOrderStatus } from "../../domain/payment-order-status.js";
+import type { PaymentStatus } from "../../domain/payment-status.js";
+import type { Refund } from "../../domain/refund.js";
+import { allocate } from "../../money/allocate.js";
+import { money } from "../../money/money.js";
+import { appendOutboxEvents } from "../../outbox/outbox.js";
+import type { JsonObject } from "../../ports/json.js";
+import type { PspEvent, RefundResult } from "../../ports/psp.js";
+import type { StoreTx } from "../../ports/store.js";
+import { completeCaptureRefund } from "../payments/attempts.js";
 import { completeRefund, refundView } from "./refunds.js";
 
 /** A PSP's report on a refund. */

@@ -1,3 +1,4 @@
+import type { Deps } from "../deps.js";
 import type { JobHandler } from "../jobs/job-runner.js";
 import { PermanentJobError } from "../jobs/job-runner.js";
 import type { Job } from "../ports/jobs.js";
@@ -8,13 +9,17 @@ import {
   closeSupersededAttempts,
   REFUND_CAPTURE_JOB,
   refundUnownedCapture,
-} from "./attempts.js";
-import type { Deps } from "./deps.js";
-import { nextAction } from "./payment-view.js";
-import { withPspTimeout } from "./psp-timeout.js";
-import { REFUND_JOB, sendRefund } from "./refunds.js";
-import { failRegistration, REGISTER_JOB, recordRegistration, registerWithPsp } from "./registration.js";
-import { retryPayment } from "./retry-payment.js";
+} from "../services/payments/attempts.js";
+import {
+  failRegistration,
+  REGISTER_JOB,
+  recordRegistration,
+  registerWithPsp,
+} from "../services/payments/registration.js";
+import { retryPayment } from "../services/payments/retry-payment.js";
+import { withPspTimeout } from "../services/psp-timeout.js";
+import { REFUND_JOB, sendRefund } from "../services/refunds/refunds.js";
+import { nextAction } from "../views/payment.js";
 
 /** Failure reason of a payment whose registration exhausted its retries. */
 export const PSP_UNAVAILABLE = "psp_unavailable";

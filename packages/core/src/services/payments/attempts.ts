@@ -1,21 +1,26 @@
-import type { Payment } from "../domain/payment.js";
-import type { PaymentAttempt, UnownedCaptureReason } from "../domain/payment-attempt.js";
-import type { PaymentOrder } from "../domain/payment-order.js";
-import type { PaymentStatus } from "../domain/payment-status.js";
-import { ErrorCodes, isSettlekitError, SettlekitError } from "../errors.js";
-import { enqueueJob, PermanentJobError } from "../jobs/job-runner.js";
-import { accounts } from "../ledger/accounts.js";
-import { postJournal } from "../ledger/post-journal.js";
-import { isCurrencyCode } from "../money/currency.js";
-import { appendOutboxEvents } from "../outbox/outbox.js";
-import type { JsonObject } from "../ports/json.js";
-import type { CanceledHostedPayment, HostedPayment, PspPaymentStatus, RefundResult } from "../ports/psp.js";
-import type { StoreTx } from "../ports/store.js";
-import { isPspError } from "../runtime/psp-error.js";
-import type { Deps } from "./deps.js";
+import type { Deps } from "../../deps.js";
+import type { Payment } from "../../domain/payment.js";
+import type { PaymentAttempt, UnownedCaptureReason } from "../../domain/payment-attempt.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import type { PaymentStatus } from "../../domain/payment-status.js";
+import { ErrorCodes, isSettlekitError, SettlekitError } from "../../errors.js";
+import { enqueueJob, PermanentJobError } from "../../jobs/job-runner.js";
+import { accounts } from "../../ledger/accounts.js";
+import { postJournal } from "../../ledger/post-journal.js";
+import { isCurrencyCode } from "../../money/currency.js";
+import { appendOutboxEvents } from "../../outbox/outbox.js";
+import type { JsonObject } from "../../ports/json.js";
+import type {
+  CanceledHostedPayment,
+  HostedPayment,
+  PspPaymentStatus,
+  RefundResult,
+} from "../../ports/psp.js";
+import type { StoreTx } from "../../ports/store.js";
+import { isPspError } from "../../runtime/psp-error.js";
+import { withPspTimeout } from "../psp-timeout.js";
 import type { OutcomeDetails } from "./payment-outcome.js";
 import { applyPaymentStatus } from "./payment-outcome.js";
-import { withPspTimeout } from "./psp-timeout.js";
 
 /** Job: close attempts a payment no longer follows at their PSP (payload `{ paymentId }`). */
 export const CLOSE_ATTEMPTS_JOB = "psp.close_attempts";

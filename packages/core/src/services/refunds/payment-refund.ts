@@ -1,7 +1,7 @@
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import type { PaymentResult } from "./create-payment.js";
-import type { Deps } from "./deps.js";
-import { isStorableText, parseInput, refundTextSchema } from "./payment-input.js";
+import type { Deps } from "../../deps.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import type { PaymentResult } from "../payments/create-payment.js";
+import { isStorableText, parseInput, refundTextSchema } from "../payments/payment-input.js";
 import type { RefundRequest } from "./refunds.js";
 import { refundOrder, refundScope } from "./refunds.js";
 

@@ -1,12 +1,12 @@
-import type { PaymentOrder } from "../domain/payment-order.js";
-import { transitionPaymentOrder } from "../domain/payment-order.js";
-import { ErrorCodes, SettlekitError } from "../errors.js";
-import { accounts } from "../ledger/accounts.js";
-import { postJournal } from "../ledger/post-journal.js";
-import type { JournalInput } from "../ledger/types.js";
-import { appendOutboxEvents } from "../outbox/outbox.js";
-import type { JsonObject } from "../ports/json.js";
-import type { Deps } from "./deps.js";
+import type { Deps } from "../../deps.js";
+import type { PaymentOrder } from "../../domain/payment-order.js";
+import { transitionPaymentOrder } from "../../domain/payment-order.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import { accounts } from "../../ledger/accounts.js";
+import { postJournal } from "../../ledger/post-journal.js";
+import type { JournalInput } from "../../ledger/types.js";
+import { appendOutboxEvents } from "../../outbox/outbox.js";
+import type { JsonObject } from "../../ports/json.js";
 
 export interface FulfilRequest {
   readonly paymentOrderId: string;
