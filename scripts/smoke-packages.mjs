@@ -116,12 +116,12 @@ async function main() {
       },
       { idempotencyKey: "smoke-1" },
     );
-    const reference = String(created.body.redirect_url).split("/pay/")[1];
+    const reference = String(created.payment.redirectUrl).split("/pay/")[1];
     await sandbox.pay(reference);
     for (const event of sandbox.events()) {
       await system.handleWebhook(sandbox.id, { rawBody: event.rawBody, headers: event.headers });
     }
-    const payment = await system.getPayment(String(created.body.id));
+    const payment = await system.getPayment(created.payment.id);
     if (payment.status !== "succeeded") throw new Error("the payment is " + payment.status + ", not succeeded");
     if (typeof createPaymentsRouter !== "function" || typeof stripeProvider !== "function") {
       throw new Error("express-router or psp-stripe exports are missing");

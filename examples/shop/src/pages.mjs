@@ -1,9 +1,18 @@
 // The shop's HTML pages. Each handler reads or changes state through the settlekit `system`
-// (or the cart) and renders server-side; forms post and redirect (303), so a reload never
+// (or the cart) and renders server-side from the REST API's JSON of what it read (the views
+// `@settlekit/core` exports: the status page's script polls the same JSON); forms post and redirect (303), so a reload never
 // re-submits anything.
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { isSettlekitError, SettlekitError } from "@settlekit/core";
+import {
+  disputeView,
+  isSettlekitError,
+  paymentOrderView,
+  paymentSummaryView,
+  paymentView,
+  SettlekitError,
+  walletView,
+} from "@settlekit/core";
 import express from "express";
 import { PRODUCTS, SELLERS } from "./catalog.mjs";
 import { operatorPage, sellerPage, sellersPage } from "./views/back-office.mjs";
@@ -86,7 +95,7 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
   });
   pages.get("/orders", async (req, res) => {
     const { data } = await system.searchPayments({ buyerId: req.buyerId, limit: 50 });
-    render(req, res, "My orders", ordersPage({ payments: data }));
+    render(req, res, "My orders", ordersPage({ payments: data.map(paymentSummaryView) }));
   });
   // The PSP sends the buyer back here with settlekit's `payment_id` added (the payment id is not
   // known yet when the success URL is chosen); without one, show the buyer's newest payment.
@@ -96,7 +105,7 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
     res.redirect(303, id || newest ? `/orders/${encodeURIComponent(id ?? newest.id)}` : "/cart");
   });
   pages.get("/orders/:id", async (req, res) => {
-    const payment = await system.getPayment(req.params.id, { buyerId: req.buyerId });
+    const payment = paymentView(await system.getPayment(req.params.id, { buyerId: req.buyerId }));
     // Back from paying: the header's cart count must not wait for the worker to relay the event.
     if (SETTLED.has(payment.status)) carts.settle(req.buyerId, payment);
     render(req, res, `Order ${payment.id.slice(-8)}`, orderPage({ payment }), "/static/order-status.js");
@@ -136,8 +145,8 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
       seller.name,
       sellerPage({
         seller,
-        wallet,
-        orders: orders.data,
+        wallet: walletView(wallet),
+        orders: orders.data.map(paymentOrderView),
         shipped: req.query.shipped,
         refunded: req.query.refunded,
         formKey: randomUUID,
@@ -173,8 +182,8 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
       emails.list({ limit: 20 }),
     ]);
     const body = operatorPage({
-      payments: payments.data,
-      disputes: disputes.data,
+      payments: payments.data.map(paymentSummaryView),
+      disputes: disputes.data.map(disputeView),
       deadLetters,
       balances,
       emails: sent,
@@ -192,9 +201,9 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
     const payment = await system.getPayment(req.params.id);
     for (const order of payment.orders) {
       const pending = payment.refunds
-        .filter((r) => r.payment_order_id === order.id && r.status === "pending")
-        .reduce((sum, r) => sum + BigInt(r.amount), 0n);
-      const rest = BigInt(order.amount) - BigInt(order.refunded_amount) - pending;
+        .filter((r) => r.paymentOrderId === order.id && r.status === "pending")
+        .reduce((sum, r) => sum + r.amount, 0n);
+      const rest = order.amount - order.refundedAmount - pending;
       if (rest <= 0n || !REFUNDABLE.has(order.status)) continue;
       await system.refundPayment(
         payment.id,

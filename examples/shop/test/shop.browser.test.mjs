@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { disputeView, listView, paymentSummaryView, paymentView } from "@settlekit/core";
 import { chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startShop } from "../src/shop.mjs";
@@ -26,6 +27,15 @@ const MISSING_CHROMIUM =
 
 describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
   let shop;
+  /** The shop's payments and disputes as the REST API's JSON shows them (core's views over the typed SDK). */
+  const json = {
+    searchPayments: async (query) => listView(await shop.system.searchPayments(query), paymentSummaryView),
+    getPayment: async (id) => paymentView(await shop.system.getPayment(id)),
+    listDisputes: async (query) => listView(await shop.system.listDisputes(query), disputeView),
+    async createPayment(input, options) {
+      return { body: paymentView((await shop.system.createPayment(input, options)).payment) };
+    },
+  };
   let browser;
   let dir;
   let context;
@@ -135,7 +145,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.waitForURL(/\/orders\/[\w-]+$/);
     await heading(page, "Payment succeeded").waitFor();
     // The slowest seller (Pinecone Books) delivers in 5 days from the order.
-    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
+    const { data } = await json.searchPayments({ buyerId: await buyerId() });
     expect(data.map((c) => [c.status, c.currency, c.amount])).toEqual([["succeeded", "USD", "4799"]]);
     const delivery = new Date(Date.parse(data[0].created_at) + 5 * 86_400_000).toLocaleDateString("en-US", {
       weekday: "long",
@@ -211,8 +221,8 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.getByRole("button", { name: "Pay $24.25" }).click();
     await payByCard(page, "4242 4242 4242 4242");
     await heading(page, "Payment succeeded").waitFor();
-    const [payment] = (await shop.system.searchPayments({ buyerId: await buyerId() })).data;
-    const { orders } = await shop.system.getPayment(payment.id);
+    const [payment] = (await json.searchPayments({ buyerId: await buyerId() })).data;
+    const { orders } = await json.getPayment(payment.id);
     const beans = orders.find((o) => o.seller_id === "northwind");
 
     await page.goto("/sellers/northwind");
@@ -241,7 +251,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
       "",
     ]);
     await snap(page, "16-operator-refunded");
-    const view = await shop.system.getPayment(payment.id);
+    const view = await json.getPayment(payment.id);
     expect([view.status, view.refunded_amount, view.refunds.map((r) => r.status)]).toEqual([
       "refunded",
       "2425",
@@ -267,7 +277,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.getByRole("button", { name: "Try again" }).click();
     await payByCard(page, "4242 4242 4242 4242");
     await heading(page, "Payment succeeded").waitFor();
-    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
+    const { data } = await json.searchPayments({ buyerId: await buyerId() });
     expect(data.map((c) => c.status)).toEqual(["succeeded"]); // the same payment, a second attempt
   });
 
@@ -312,7 +322,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.waitForURL(/\/sandbox\/pay\//);
     expect(keys.length).toBeGreaterThan(0);
     expect(new Set(keys).size).toBe(1);
-    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
+    const { data } = await json.searchPayments({ buyerId: await buyerId() });
     expect(data).toHaveLength(1);
   });
 
@@ -341,7 +351,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
       { key: answers[0].key, replayed: undefined },
       { key: answers[0].key, replayed: "true" },
     ]);
-    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
+    const { data } = await json.searchPayments({ buyerId: await buyerId() });
     expect(data).toHaveLength(1);
   });
 
@@ -368,7 +378,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     expect([away.status(), (await away.json()).error.param]).toEqual([400, "success_url"]);
     const honest = await post({ orders: [{ seller_id: "northwind", amount: 1800 }] }, "honest-1");
     expect(honest.status()).toBe(201);
-    const { data } = await shop.system.searchPayments({ buyerId: await buyerId() });
+    const { data } = await json.searchPayments({ buyerId: await buyerId() });
     expect(data).toHaveLength(1);
   });
 
@@ -398,7 +408,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
   });
 
   it("the operator sees a dispute with its evidence deadline; the seller sees the money held, then lost", async () => {
-    const { body } = await shop.system.createPayment(
+    const { body } = await json.createPayment(
       {
         buyerId: "B_dispute",
         currency: "USD",
@@ -412,14 +422,10 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     );
     const reference = String(body.redirect_url).split("/pay/")[1];
     await shop.sandbox.pay(reference);
-    await expect
-      .poll(async () => (await shop.system.getPayment(String(body.id))).status, POLL)
-      .toBe("succeeded");
+    await expect.poll(async () => (await json.getPayment(String(body.id))).status, POLL).toBe("succeeded");
     const dispute = await shop.sandbox.openDispute(reference, { reason: "product_not_received" });
     const listed = async () =>
-      (await shop.system.listDisputes()).data.find(
-        (d) => d.psp_dispute_reference === dispute.disputeReference,
-      );
+      (await json.listDisputes()).data.find((d) => d.psp_dispute_reference === dispute.disputeReference);
     await expect.poll(async () => (await listed())?.status, POLL).toBe("needs_response");
     const id = (await listed()).id;
 

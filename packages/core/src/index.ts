@@ -1,5 +1,9 @@
 export * from "./adapters/index.js";
+export * from "./background/index.js";
+export type { Deps, PaymentSystemOptions, Settings } from "./deps.js";
 export * from "./domain/index.js";
+export type { NextAction } from "./domain/next-action.js";
+export { nextAction } from "./domain/next-action.js";
 export * from "./errors.js";
 export * from "./idempotency/index.js";
 export * from "./jobs/index.js";
@@ -7,5 +11,18 @@ export * from "./ledger/index.js";
 export * from "./money/index.js";
 export * from "./outbox/index.js";
 export * from "./ports/index.js";
+export type {
+  CreatePaymentResult,
+  CreateRefundResult,
+  DeadLetter,
+  Page,
+  PaymentDetails,
+  PaymentEvent,
+  SellerWallet,
+  WalletBalance,
+} from "./results.js";
 export * from "./runtime/index.js";
 export * from "./services/index.js";
+export type { PaymentSystem } from "./system.js";
+export { createPaymentSystem } from "./system.js";
+export * from "./views/index.js";

@@ -1,18 +1,31 @@
 import type { Deps, PaymentSystemOptions } from "./deps.js";
 import { resolveDeps } from "./deps.js";
+import type { Dispute } from "./domain/dispute.js";
+import type { Payment } from "./domain/payment.js";
 import type { PaymentAttempt } from "./domain/payment-attempt.js";
+import type { PaymentOrder } from "./domain/payment-order.js";
 import type { PaymentOrderStatus } from "./domain/payment-order-status.js";
+import type { Refund } from "./domain/refund.js";
 import { ErrorCodes, SettlekitError } from "./errors.js";
-import type { Job } from "./ports/jobs.js";
-import type { JsonObject } from "./ports/json.js";
 import type { WebhookInput } from "./ports/psp.js";
+import type {
+  CreatePaymentResult,
+  CreateRefundResult,
+  DeadLetter,
+  Page,
+  PaymentDetails,
+  PaymentEvent,
+  SellerWallet,
+} from "./results.js";
+import { pageOf } from "./results.js";
 import type { DisputeListQuery } from "./services/disputes/disputes.js";
 import { getDispute, listDisputes } from "./services/disputes/disputes.js";
 import type { FulfilRequest } from "./services/fulfilment/fulfilment.js";
-import { fulfilPaymentOrder, paymentOrderView, sellerWallet } from "./services/fulfilment/fulfilment.js";
+import { fulfilPaymentOrder, sellerWallet } from "./services/fulfilment/fulfilment.js";
 import { followedStatus } from "./services/payments/attempts.js";
-import type { IdempotencyOptions, PaymentResult } from "./services/payments/create-payment.js";
+import type { IdempotencyOptions } from "./services/payments/create-payment.js";
 import { createPayment } from "./services/payments/create-payment.js";
+import { withDetails } from "./services/payments/details.js";
 import type { PaymentInput } from "./services/payments/payment-input.js";
 import type { ReviewDecision } from "./services/payments/payment-outcome.js";
 import { resolvePaymentReview } from "./services/payments/payment-outcome.js";
@@ -26,23 +39,22 @@ import type { RefundRequest } from "./services/refunds/refunds.js";
 import { refundPaymentOrder } from "./services/refunds/refunds.js";
 import type { WebhookResult } from "./services/webhooks/webhooks.js";
 import { handleWebhook } from "./services/webhooks/webhooks.js";
-import { paymentView } from "./views/payment.js";
 
 /** The cash-in services a host calls (the REST router is a thin layer over these). */
 export interface PaymentSystem {
   readonly deps: Deps;
   /** Creates and registers a payment; see `createPayment` for the phases and idempotency. */
-  createPayment(input: PaymentInput, options: IdempotencyOptions): Promise<PaymentResult>;
+  createPayment(input: PaymentInput, options: IdempotencyOptions): Promise<CreatePaymentResult>;
   /**
    * The buyer's status view: payment and per-order states, what is pending and what the buyer
    * must do. With `buyerId`, another buyer's payment is NOT_FOUND (ids cannot be probed).
    */
-  getPayment(id: string, options?: { buyerId?: string }): Promise<JsonObject>;
+  getPayment(id: string, options?: { buyerId?: string }): Promise<PaymentDetails>;
   /**
    * A new attempt on a failed payment (the buyer's "try again"). With `idempotencyKey` (the REST
    * route requires one), a replay answers the same payment without a second PSP attempt.
    */
-  retryPayment(id: string, options?: RetryOptions): Promise<JsonObject>;
+  retryPayment(id: string, options?: RetryOptions): Promise<PaymentDetails>;
   /**
    * Refunds part or all of a payment order (default: what is left). Idempotent by key; never more
    * than was captured. With `buyerId`, only the buyer's own orders; with `sellerId`, only the
@@ -52,7 +64,7 @@ export interface PaymentSystem {
   refund(
     input: RefundRequest,
     options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
-  ): Promise<JsonObject>;
+  ): Promise<Refund>;
   /**
    * Refunds one order of a payment (`paymentOrderId` may be left out for a single-order
    * payment), idempotently; `replayed` says the answer is the stored one. An order of another
@@ -63,31 +75,31 @@ export interface PaymentSystem {
     paymentId: string,
     input: PaymentRefundRequest,
     options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
-  ): Promise<PaymentResult>;
+  ): Promise<CreateRefundResult>;
   /** One payment order (`payment_id` names its payment). With `sellerId`, another seller's is NOT_FOUND. */
-  getPaymentOrder(id: string, options?: { sellerId?: string }): Promise<JsonObject>;
+  getPaymentOrder(id: string, options?: { sellerId?: string }): Promise<PaymentOrder>;
   /** A payment's timeline (its events, oldest first). With `buyerId`, only the buyer's own. */
-  listPaymentEvents(id: string, query?: PaymentEventsQuery): Promise<JsonObject>;
+  listPaymentEvents(id: string, query?: PaymentEventsQuery): Promise<Page<PaymentEvent>>;
   /** Operator: payments by buyer and/or status, newest first, paged. */
-  searchPayments(query?: PaymentSearch): Promise<JsonObject>;
+  searchPayments(query?: PaymentSearch): Promise<Page<Payment>>;
   /**
    * The host says a seller shipped/delivered an order: the seller's share, less commission and
    * logistics fee (`fees`), becomes available for payout. Idempotent. With `sellerId`, only that
    * seller's own orders.
    */
-  fulfilOrder(request: FulfilRequest, options?: { sellerId?: string }): Promise<JsonObject>;
+  fulfilOrder(request: FulfilRequest, options?: { sellerId?: string }): Promise<PaymentOrder>;
   /**
    * A seller's balances per currency, projected from the ledger: pending, available, and held
    * (the seller's share of open disputes).
    */
-  sellerWallet(sellerId: string): Promise<JsonObject>;
+  sellerWallet(sellerId: string): Promise<SellerWallet>;
   /** A seller's orders, newest first, optionally some statuses only; `beforeId` pages on. */
   listSellerOrders(
     sellerId: string,
     query?: { limit?: number; beforeId?: string; statuses?: readonly PaymentOrderStatus[] },
-  ): Promise<JsonObject>;
+  ): Promise<Page<PaymentOrder>>;
   /** Operator: dead-lettered jobs (registrations, refunds, notifications), oldest first, with their history. */
-  listDeadLetters(query?: { limit?: number; type?: string }): Promise<Job[]>;
+  listDeadLetters(query?: { limit?: number; type?: string }): Promise<DeadLetter[]>;
   /**
    * Every PSP attempt of a payment, oldest first: its reference, status, what it captured and,
    * for a capture no payment order owns, where its automatic refund stands. NOT_FOUND when the
@@ -102,15 +114,15 @@ export interface PaymentSystem {
    * (seller credit, journal); `reject` cancels it (return what was captured at the PSP). Returns
    * the payment's view. Not in review: INVALID_STATE_TRANSITION.
    */
-  resolveReview(id: string, decision: ReviewDecision): Promise<JsonObject>;
+  resolveReview(id: string, decision: ReviewDecision): Promise<PaymentDetails>;
   /**
    * Operator: disputes (chargebacks), newest first, optionally some statuses, paged
    * (`startingAfter`): each with its status, evidence deadline, the money withdrawn and
    * reinstated, and its split over the payment's orders.
    */
-  listDisputes(query?: DisputeListQuery): Promise<JsonObject>;
+  listDisputes(query?: DisputeListQuery): Promise<Page<Dispute>>;
   /** Operator: one dispute; NOT_FOUND when there is none. */
-  getDispute(id: string): Promise<JsonObject>;
+  getDispute(id: string): Promise<Dispute>;
   /** A PSP webhook, raw body and headers as received. */
   handleWebhook(pspId: string, input: WebhookInput): Promise<WebhookResult>;
 }
@@ -127,7 +139,7 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
           if (!payment || (buyerId !== undefined && payment.buyerId !== buyerId)) {
             throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${id}.`, { param: "id" });
           }
-          return paymentView(
+          return withDetails(
             payment,
             await tx.paymentOrders.listByPayment(id),
             await tx.refunds.listByPayment(id),
@@ -144,7 +156,7 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       if (!order || (sellerId !== undefined && order.sellerId !== sellerId)) {
         throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment order ${id}.`, { param: "id" });
       }
-      return paymentOrderView(order);
+      return order;
     },
     listPaymentEvents: (id, query) => listPaymentEvents(deps, id, query),
     searchPayments: (query) => searchPayments(deps, query),
@@ -162,11 +174,7 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
           }),
         { readOnly: true },
       );
-      return {
-        object: "list",
-        data: orders.slice(0, size).map(paymentOrderView),
-        has_more: orders.length > size,
-      };
+      return pageOf(orders, size);
     },
     listDeadLetters: (query) => deps.store.transaction((tx) => tx.jobs.listDead(query), { readOnly: true }),
     listPaymentAttempts: (paymentId) =>
@@ -193,7 +201,8 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     },
     async resolveReview(id, decision) {
       const { payment, orders } = await resolvePaymentReview(deps, id, decision);
-      return paymentView(payment, orders);
+      // In review, nothing was refunded yet.
+      return withDetails(payment, orders, []);
     },
     listDisputes: (query) => listDisputes(deps, query),
     getDispute: (id) => getDispute(deps, id),

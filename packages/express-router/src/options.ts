@@ -1,4 +1,4 @@
-import type { JsonObject } from "@settlekit/core";
+import type { PaymentDetails } from "@settlekit/core";
 import type { Request } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
@@ -77,15 +77,15 @@ export interface PaymentsRouterOptions {
    * `POST /payments/:id/refunds` answers 403 `forbidden` without looking anything up.
    *
    * With it, every refund request — buyer's, seller's or operator's — is asked here once the
-   * caller is authenticated and the payment is known to be theirs (`payment` is the payment's
-   * view, as `GET /payments/:id` shows it): return true to go ahead, false for a 403, or throw a
+   * caller is authenticated and the payment is known to be theirs (`payment` is the payment as
+   * `system.getPayment` returns it): return true to go ahead, false for a 403, or throw a
    * `SettlekitError` for a 4xx of your own. An idempotent replay is asked again. E.g. buyer
    * self-service within 14 days, everyone else as by default:
-   * `(who, payment) => who.role !== "buyer" || Date.now() - Date.parse(payment.created_at) < 14 * 86_400_000`.
+   * `(who, payment) => who.role !== "buyer" || Date.now() - payment.createdAt.getTime() < 14 * 86_400_000`.
    */
   authorizeRefund?(
     requester: RefundRequester,
-    payment: JsonObject,
+    payment: PaymentDetails,
     request: RefundAuthorizationRequest,
   ): boolean | Promise<boolean>;
   /** Path prefix of every route (default `/v1`). */

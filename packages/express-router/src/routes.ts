@@ -1,4 +1,14 @@
-import type { Job, JsonObject, PaymentAttempt, PaymentSystem } from "@settlekit/core";
+import type { PaymentDetails, PaymentSystem } from "@settlekit/core";
+import {
+  deadLetterView,
+  disputeView,
+  listView,
+  paymentAttemptView,
+  paymentEventView,
+  paymentSummaryView,
+  paymentView,
+  refundView,
+} from "@settlekit/core";
 import type { Request } from "express";
 import { z } from "zod";
 import { ApiError } from "./errors.js";
@@ -85,55 +95,16 @@ const route = <Q extends z.ZodType, B extends z.ZodType>(r: Route<Q, B>): Route 
 const replayHeader = (replayed: boolean): Record<string, string> =>
   replayed ? { "Idempotent-Replayed": "true" } : {};
 
-/** A dead-lettered job as the operator API shows it. */
-const jobView = (job: Job) => ({
-  id: job.id,
-  object: "job",
-  type: job.type,
-  status: job.status,
-  attempts: job.attempts,
-  max_attempts: job.maxAttempts,
-  last_error: job.lastError,
-  payload: job.payload,
-  history: job.history,
-  created_at: job.createdAt.toISOString(),
-  updated_at: job.updatedAt.toISOString(),
-});
-
-/** A PSP attempt of a payment as the operator API shows it. */
-const attemptView = (a: PaymentAttempt) => ({
-  object: "payment_attempt",
-  attempt: a.attempt,
-  psp: a.pspId,
-  psp_reference: a.pspReference,
-  amount: a.amount.toString(),
-  currency: a.currency,
-  status: a.status,
-  closed_at: a.closedAt?.toISOString() ?? null,
-  captured_amount: a.capturedAmount?.toString() ?? null,
-  captured_currency: a.capturedCurrency ?? null,
-  unowned_capture: a.unownedReason
-    ? {
-        reason: a.unownedReason,
-        refund_status: a.captureRefundStatus ?? null,
-        refund_reference: a.captureRefundReference ?? null,
-      }
-    : null,
-  created_at: a.createdAt.toISOString(),
-  updated_at: a.updatedAt.toISOString(),
-});
-
 type RefundBody = { payment_order_id?: string; amount?: bigint; reason?: string };
 
 /** Asks the host's `authorizeRefund`, when it has one; false is a 403. */
 async function authorizeRefund(
   options: PaymentsRouterOptions,
   requester: RefundRequester,
-  payment: JsonObject,
+  payment: PaymentDetails,
   body: RefundBody,
 ): Promise<void> {
-  const orders = payment.orders as { id: string }[];
-  const only = orders.length === 1 ? orders[0]!.id : undefined;
+  const only = payment.orders.length === 1 ? payment.orders[0]!.id : undefined;
   const allowed = await options.authorizeRefund?.(requester, payment, {
     paymentOrderId: body.payment_order_id ?? only,
     amount: body.amount,
@@ -190,10 +161,14 @@ export const ROUTES: readonly Route[] = [
         },
         { idempotencyKey },
       );
+      // 202: the PSP could not be reached; the registration is queued for a retry.
       return {
-        status: result.status,
-        body: result.body,
-        headers: { Location: `${req.baseUrl}/payments/${result.body.id}`, ...replayHeader(result.replayed) },
+        status: result.payment.status === "created" ? 202 : 201,
+        body: paymentView(result.payment),
+        headers: {
+          Location: `${req.baseUrl}/payments/${result.payment.id}`,
+          ...replayHeader(result.replayed),
+        },
       };
     },
   }),
@@ -207,7 +182,7 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "The payment.", schema: paymentSchema },
     errors: [],
     async handle({ system, buyerId, params }) {
-      return { status: 200, body: await system.getPayment(params.id!, { buyerId }) };
+      return { status: 200, body: paymentView(await system.getPayment(params.id!, { buyerId })) };
     },
   }),
   route({
@@ -228,12 +203,12 @@ export const ROUTES: readonly Route[] = [
     errors: [409, 422, 503],
     async handle({ system, buyerId, params, idempotencyKey }) {
       let replayed = false;
-      const body = await system.retryPayment(params.id!, {
+      const payment = await system.retryPayment(params.id!, {
         buyerId,
         idempotencyKey,
         onReplay: () => (replayed = true),
       });
-      return { status: 200, body, headers: replayHeader(replayed) };
+      return { status: 200, body: paymentView(payment), headers: replayHeader(replayed) };
     },
   }),
   route({
@@ -258,7 +233,7 @@ export const ROUTES: readonly Route[] = [
       const payment = await system.getPayment(params.id!, { buyerId });
       await authorizeRefund(options, { role: "buyer", buyerId, req }, payment, body);
       const result = await system.refundPayment(params.id!, refundInput(body), { idempotencyKey, buyerId });
-      return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
+      return { status: 201, body: refundView(result.refund), headers: replayHeader(result.replayed) };
     },
   }),
   route({
@@ -272,12 +247,12 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "The events.", schema: eventListSchema },
     errors: [],
     async handle({ system, buyerId, params, query }) {
-      const body = await system.listPaymentEvents(params.id!, {
+      const page = await system.listPaymentEvents(params.id!, {
         buyerId,
         ...(query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
       });
-      return { status: 200, body };
+      return { status: 200, body: listView(page, paymentEventView) };
     },
   }),
   route({
@@ -310,7 +285,7 @@ export const ROUTES: readonly Route[] = [
     errors: [409, 422, 503],
     async handle({ req, system, sellerId, params, body, idempotencyKey, options }) {
       const order = await system.getPaymentOrder(params.id!, { sellerId });
-      const paymentId = String(order.payment_id);
+      const paymentId = order.paymentId;
       if (options.authorizeRefund) {
         const payment = await system.getPayment(paymentId);
         await authorizeRefund(options, { role: "seller", sellerId, req }, payment, {
@@ -323,7 +298,7 @@ export const ROUTES: readonly Route[] = [
         refundInput({ ...body, payment_order_id: params.id! }),
         { idempotencyKey, sellerId },
       );
-      return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
+      return { status: 201, body: refundView(result.refund), headers: replayHeader(result.replayed) };
     },
   }),
   route({
@@ -343,7 +318,7 @@ export const ROUTES: readonly Route[] = [
         await authorizeRefund(options, { role: "operator", req }, payment, body);
       }
       const result = await system.refundPayment(params.id!, refundInput(body), { idempotencyKey });
-      return { status: result.status, body: result.body, headers: replayHeader(result.replayed) };
+      return { status: 201, body: refundView(result.refund), headers: replayHeader(result.replayed) };
     },
   }),
   route({
@@ -359,7 +334,7 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "The payment after the decision.", schema: paymentSchema },
     errors: [409, 503],
     async handle({ system, params, body }) {
-      return { status: 200, body: await system.resolveReview(params.id!, body.decision) };
+      return { status: 200, body: paymentView(await system.resolveReview(params.id!, body.decision)) };
     },
   }),
   route({
@@ -374,7 +349,7 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "The payment's attempts.", schema: paymentAttemptListSchema },
     errors: [404],
     async handle({ system, params }) {
-      const data = (await system.listPaymentAttempts(params.id!)).map(attemptView);
+      const data = (await system.listPaymentAttempts(params.id!)).map(paymentAttemptView);
       return { status: 200, body: { object: "list", data, has_more: false } };
     },
   }),
@@ -389,13 +364,13 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "A page of payments.", schema: paymentSummaryListSchema },
     errors: [],
     async handle({ system, query }) {
-      const body = await system.searchPayments({
+      const page = await system.searchPayments({
         ...(query.buyer_id !== undefined ? { buyerId: query.buyer_id } : {}),
         ...(query.status !== undefined ? { status: query.status } : {}),
         ...(query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
       });
-      return { status: 200, body };
+      return { status: 200, body: listView(page, paymentSummaryView) };
     },
   }),
   route({
@@ -409,12 +384,12 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "A page of disputes.", schema: disputeListSchema },
     errors: [],
     async handle({ system, query }) {
-      const body = await system.listDisputes({
+      const page = await system.listDisputes({
         ...(query.status !== undefined ? { statuses: [query.status] } : {}),
         ...(query.limit !== undefined ? { limit: query.limit } : {}),
         ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
       });
-      return { status: 200, body };
+      return { status: 200, body: listView(page, disputeView) };
     },
   }),
   route({
@@ -427,7 +402,7 @@ export const ROUTES: readonly Route[] = [
     response: { status: 200, description: "The dispute.", schema: disputeSchema },
     errors: [],
     async handle({ system, params }) {
-      return { status: 200, body: await system.getDispute(params.id!) };
+      return { status: 200, body: disputeView(await system.getDispute(params.id!)) };
     },
   }),
   route({
@@ -446,7 +421,7 @@ export const ROUTES: readonly Route[] = [
         limit: limit + 1,
         ...(query.type !== undefined ? { type: query.type } : {}),
       });
-      const data = jobs.slice(0, limit).map(jobView);
+      const data = jobs.slice(0, limit).map(deadLetterView);
       return { status: 200, body: { object: "list", data, has_more: jobs.length > limit } };
     },
   }),

@@ -53,9 +53,7 @@ describe.each(DIALECTS)("a buyer's payment timeline on %s", (dialect) => {
 
     // The operator's view through core keeps them (the router has no operator timeline route).
     const operator = await world.system.listPaymentEvents(String(created.body.id));
-    const internal = (operator.data as { type: string; data: object }[]).find(
-      (e) => e.type === "order.fulfilled",
-    )?.data;
+    const internal = operator.data.find((e) => e.type === "order.fulfilled")?.data;
     expect(internal).toMatchObject({ commission: "1000", logistics: "500", net: "8500" });
   });
 });

@@ -224,7 +224,7 @@ async function makeWorld(knex, storeOptions = {}) {
   };
 }
 
-const referenceOf = (body) => String(body.redirect_url).split("/pay/")[1];
+const referenceOf = (payment) => String(payment.redirectUrl).split("/pay/")[1];
 
 function randomCart() {
   const first = randomInt(1, SELLERS);
@@ -253,15 +253,15 @@ async function lifecycle(world, { system, sandbox }, idempotencyKey, onCreated) 
   const begun = performance.now();
   const created = await system.createPayment(input, { idempotencyKey });
   const createdAt = performance.now();
-  const body = created.body;
-  if (created.status !== 201 || created.replayed || body.status !== "requires_payment") {
-    throw new Error(`createPayment answered ${created.status} ${body.status} (replayed ${created.replayed})`);
+  const payment = created.payment;
+  if (created.replayed || payment.status !== "requires_payment") {
+    throw new Error(`createPayment answered ${payment.status} (replayed ${created.replayed})`);
   }
   onCreated?.();
-  const paymentId = String(body.id);
+  const paymentId = payment.id;
   const handled = world.waitForWebhook(paymentId); // registered before the webhook can be sent
   handled.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
-  const paid = await sandbox.pay(referenceOf(body), { card: CARD });
+  const paid = await sandbox.pay(referenceOf(payment), { card: CARD });
   if (paid.status !== "succeeded") throw new Error(`sandbox.pay → ${paid.status}`);
   const paidAt = performance.now();
   await handled;
@@ -473,14 +473,16 @@ async function countStatements(dialect, fn) {
 /** One lifecycle outside the timed run, its statements counted per phase. */
 async function probeLifecycle(world, dialect) {
   const tag = randomBytes(4).toString("hex");
-  let body;
+  let payment;
   const create = await countStatements(dialect, async () => {
-    ({ body } = await world.lanes[0].system.createPayment(randomCart(), { idempotencyKey: `probe-${tag}` }));
+    ({ payment } = await world.lanes[0].system.createPayment(randomCart(), {
+      idempotencyKey: `probe-${tag}`,
+    }));
   });
-  const amount = BigInt(String(body.amount));
+  const amount = payment.amount;
   const webhook = await countStatements(dialect, async () => {
-    const handled = world.waitForWebhook(String(body.id));
-    await world.lanes[0].sandbox.pay(referenceOf(body), { card: CARD });
+    const handled = world.waitForWebhook(payment.id);
+    await world.lanes[0].sandbox.pay(referenceOf(payment), { card: CARD });
     await handled;
   });
   return { amount, createPayment: create, webhook, total: create.total + webhook.total };

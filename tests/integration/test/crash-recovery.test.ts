@@ -1,6 +1,7 @@
 import type { Store } from "@settlekit/core";
 import { createPaymentSystem, runWorkerPass } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { jsonApi } from "./support/json-api.js";
 import type { World } from "./support/world.js";
 import { cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
 
@@ -110,7 +111,8 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
       ...world.system.deps.options,
       store: crashing(world.store, at, when),
     });
-    const lifecycle = async (system: typeof dying, deliverHeld: boolean) => {
+    const lifecycle = async (sdk: typeof dying, deliverHeld: boolean) => {
+      const system = jsonApi(sdk);
       const created = await system.createPayment(cart(), { idempotencyKey: "payment-1" });
       const id = String(created.body.id);
       let view = await system.getPayment(id);
@@ -120,7 +122,7 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
           await system.handleWebhook("sandbox", { rawBody: event.rawBody, headers: event.headers });
         }
       }
-      await runWorkerPass(system, "w");
+      await runWorkerPass(sdk, "w");
       view = await system.getPayment(id);
       const [order] = view.orders as { id: string }[];
       await system.refund({ paymentOrderId: order!.id, amount: 1_000n }, { idempotencyKey: "refund-1" });
@@ -137,7 +139,7 @@ describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
     await world.deliver();
     world.clock.advance(61_000);
     await world.work();
-    id = await lifecycle(world.system, false);
+    id = await lifecycle(world.sdk, false);
     world.clock.advance(61_000);
     await world.work();
 

@@ -10,6 +10,7 @@ import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { knexStore } from "@settlekit/store-knex";
 import knexFactory from "knex";
 import { afterEach, describe, expect, it } from "vitest";
+import { jsonApi } from "./support/json-api.js";
 import type { Dialect, HostWorld } from "./support/world.js";
 import { cart, DIALECTS, makeHostWorld, referenceOf } from "./support/world.js";
 
@@ -378,7 +379,7 @@ describe("a host killed with SIGKILL in phase 2 (SQLite file)", () => {
       expect(status).toBe("requires_payment");
       expect(sandbox.payments()).toHaveLength(1);
 
-      const replay = await system.createPayment(cart(), { idempotencyKey: "k" });
+      const replay = await jsonApi(system).createPayment(cart(), { idempotencyKey: "k" });
       expect(replay).toMatchObject({ status: 201, replayed: true, body: { id, status: "requires_payment" } });
       sandbox.close();
     } finally {

@@ -60,7 +60,7 @@ describe.each(DIALECTS)("background workers on %s", (dialect) => {
       await world.sandbox.pay(referenceOf(created.body));
     }
     await world.deliver();
-    const passes = await Promise.all([runWorkerPass(world.system, "w1"), runWorkerPass(world.system, "w2")]);
+    const passes = await Promise.all([runWorkerPass(world.sdk, "w1"), runWorkerPass(world.sdk, "w2")]);
     const jobs = passes.reduce((sum, p) => sum + p.jobs.succeeded, 0);
     const published = passes.reduce((sum, p) => sum + p.relay.published, 0);
     expect(jobs).toBe(10);
@@ -79,7 +79,7 @@ describe.each(DIALECTS)("background workers on %s", (dialect) => {
     const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
     await world.sandbox.pay(referenceOf(created.body));
     await world.deliver();
-    const worker = createWorker(world.system, { idleMs: 10 });
+    const worker = createWorker(world.sdk, { idleMs: 10 });
     worker.start();
     expect(await sent).toBe("payment_succeeded");
     await worker.stop();

@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.js";
+import { nextAction } from "../domain/next-action.js";
 import type { JobHandler } from "../jobs/job-runner.js";
 import { PermanentJobError } from "../jobs/job-runner.js";
 import type { Job } from "../ports/jobs.js";
@@ -19,7 +20,6 @@ import {
 import { retryPayment } from "../services/payments/retry-payment.js";
 import { withPspTimeout } from "../services/psp-timeout.js";
 import { REFUND_JOB, sendRefund } from "../services/refunds/refunds.js";
-import { nextAction } from "../views/payment.js";
 
 /** Failure reason of a payment whose registration exhausted its retries. */
 export const PSP_UNAVAILABLE = "psp_unavailable";

@@ -1,49 +1,28 @@
 import type { Payment } from "../domain/payment.js";
 import type { PaymentOrder } from "../domain/payment-order.js";
-import type { Refund } from "../domain/refund.js";
 import type { JsonObject } from "../ports/json.js";
+import type { PaymentDetails } from "../results.js";
+import { paymentOrderEventLine, paymentOrderLine } from "./payment-order.js";
+import { refundLine } from "./refund.js";
 
-/**
- * What the buyer's status page needs to say next: pay on the PSP's page, wait for the bank
- * transfer, try again, or nothing.
- */
-export type NextAction =
-  | { readonly type: "redirect_to_psp"; readonly url: string }
-  | { readonly type: "wait"; readonly message: string }
-  | { readonly type: "retry_payment"; readonly message: string }
-  | { readonly type: "none" };
-
-export function nextAction(payment: Payment): NextAction {
-  switch (payment.status) {
-    case "created":
-      return { type: "wait", message: "We are setting up your payment with the payment provider." };
-    case "requires_payment":
-      return payment.redirectUrl
-        ? { type: "redirect_to_psp", url: payment.redirectUrl }
-        : { type: "wait", message: "We are setting up your payment with the payment provider." };
-    case "processing":
-      return payment.method === "bank_transfer"
-        ? { type: "wait", message: "Waiting for your bank transfer to arrive; this can take a few days." }
-        : { type: "wait", message: "Your payment is being confirmed by the payment provider." };
-    case "requires_review":
-      // The buyer is told the payment is being checked, not why: the details are the operator's.
-      return {
-        type: "wait",
-        message:
-          "We are checking your payment with the payment provider. We will let you know once it is confirmed; there is nothing you need to do.",
-      };
-    case "failed":
-      return {
-        type: "retry_payment",
-        message: `The payment failed (${payment.failureReason ?? "unknown reason"}).`,
-      };
-    default:
-      return { type: "none" };
-  }
+/** The JSON of a payment in lists (`GET /operator/payments`): without its orders. */
+export interface PaymentSummaryJson extends JsonObject {
+  id: string;
+  object: "payment";
+  status: string;
+  buyer_id: string;
+  currency: string;
+  amount: string;
+  refunded_amount: string;
+  method: string;
+  psp: string;
+  failure_reason: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 /** A payment without its orders, for lists (and the first fields of its full view). */
-export function paymentSummary(payment: Payment): JsonObject {
+export function paymentSummaryView(payment: Payment): PaymentSummaryJson {
   return {
     id: payment.id,
     object: "payment",
@@ -61,37 +40,18 @@ export function paymentSummary(payment: Payment): JsonObject {
 }
 
 /**
- * The JSON shape of a payment for API responses and stored idempotent responses. Money is
- * always a decimal string of minor units (never a JSON number).
+ * The JSON of a payment with its orders, refunds and next action: the REST API's answer and the
+ * response stored for an idempotent replay. Money is always a decimal string of minor units
+ * (never a JSON number).
  */
-export function paymentView(
-  payment: Payment,
-  orders: readonly PaymentOrder[],
-  refunds: readonly Refund[] = [],
-): JsonObject {
+export function paymentView(payment: PaymentDetails): JsonObject {
   return {
-    ...paymentSummary(payment),
+    ...paymentSummaryView(payment),
     redirect_url: payment.redirectUrl ?? null,
-    next_action: { ...nextAction(payment) },
+    next_action: { ...payment.nextAction },
     metadata: { ...payment.metadata },
-    orders: orders.map((o) => ({
-      id: o.id,
-      seller_id: o.sellerId,
-      amount: o.amount.toString(),
-      description: o.description ?? null,
-      status: o.status,
-      refund_status: o.refundStatus,
-      refunded_amount: o.refundedAmount.toString(),
-      failure_reason: o.failureReason ?? null,
-    })),
-    refunds: refunds.map((r) => ({
-      id: r.id,
-      payment_order_id: r.paymentOrderId,
-      amount: r.amount.toString(),
-      status: r.status,
-      failure_reason: r.failureReason ?? null,
-      origin: r.origin ?? "settlekit",
-    })),
+    orders: payment.orders.map(paymentOrderLine),
+    refunds: payment.refunds.map(refundLine),
     review:
       payment.reviewReason === undefined
         ? null
@@ -102,5 +62,33 @@ export function paymentView(
           },
     expires_at: payment.expiresAt?.toISOString() ?? null,
     estimated_delivery_at: payment.estimatedDeliveryAt?.toISOString() ?? null,
+  };
+}
+
+/** The payload of a `payment.*` outbox event: the payment's state, what the PSP reported, its orders. */
+export function paymentEventPayload(payment: Payment, orders: readonly PaymentOrder[]): JsonObject {
+  return {
+    schema_version: 1,
+    payment_id: payment.id,
+    buyer_id: payment.buyerId,
+    status: payment.status,
+    amount: payment.amount.toString(),
+    currency: payment.currency,
+    method: payment.method,
+    psp: payment.pspId,
+    psp_reference: payment.pspReference ?? null,
+    failure_reason: payment.failureReason ?? null,
+    ...(payment.reviewReason === undefined
+      ? {}
+      : {
+          review: {
+            reason: payment.reviewReason,
+            expected_amount: payment.amount.toString(),
+            expected_currency: payment.currency,
+            reported_amount: payment.reportedAmount?.toString() ?? null,
+            reported_currency: payment.reportedCurrency ?? null,
+          },
+        }),
+    orders: orders.map(paymentOrderEventLine),
   };
 }

@@ -5,21 +5,24 @@ describe("createPayment (memory store, fake PSP)", () => {
   it("stores the payment and its orders, registers it once and answers the hosted page", async () => {
     const world = makeWorld();
     const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-    expect(created).toMatchObject({ status: 201, replayed: false });
-    expect(created.body).toMatchObject({
-      object: "payment",
+    expect(created.replayed).toBe(false);
+    expect(created.payment).toMatchObject({
       status: "requires_payment",
-      amount: "12345",
+      amount: 12_345n,
       currency: "USD",
-      next_action: { type: "redirect_to_psp" },
+      nextAction: { type: "redirect_to_psp" },
       orders: [
-        { seller_id: "S1", amount: "10000", status: "pending" },
-        { seller_id: "S2", amount: "2345", status: "pending" },
+        { sellerId: "S1", amount: 10_000n, currency: "USD", status: "pending" },
+        { sellerId: "S2", amount: 2_345n, currency: "USD", status: "pending" },
       ],
+      refunds: [],
     });
-    const id = String(created.body.id);
+    expect(created.payment.createdAt).toBeInstanceOf(Date);
+    const id = created.payment.id;
     expect(await world.psp.registrations()).toBe(1);
-    const retrieved = await world.psp.provider.retrievePayment({ pspReference: referenceOf(created.body) });
+    const retrieved = await world.psp.provider.retrievePayment({
+      pspReference: referenceOf(created.payment),
+    });
     expect(retrieved).toMatchObject({ paymentId: id, amount: 12_345n, currency: "USD" });
     expect(await world.outboxTypes(id)).toEqual(["payment.created", "payment.registered"]);
     expect(await world.store.inspect.count("payments")).toBe(1);
@@ -58,9 +61,8 @@ describe("createPayment (memory store, fake PSP)", () => {
     const world = makeWorld();
     world.psp.failNextRegistration("unavailable");
     const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-    expect(created.status).toBe(202);
-    expect(created.body).toMatchObject({ status: "created" });
-    const id = String(created.body.id);
+    expect(created.payment).toMatchObject({ status: "created", nextAction: { type: "wait" } });
+    const id = created.payment.id;
     expect(await world.psp.registrations()).toBe(0);
     world.clock.advance(60_000);
     await world.work();
@@ -72,11 +74,11 @@ describe("createPayment (memory store, fake PSP)", () => {
     const world = makeWorld();
     world.psp.failNextRegistration("timeout");
     const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-    expect(created.status).toBe(202);
+    expect(created.payment.status).toBe("created");
     expect(await world.psp.registrations()).toBe(1);
     world.clock.advance(60_000);
     await world.work();
-    const view = await world.system.getPayment(String(created.body.id));
+    const view = await world.system.getPayment(created.payment.id);
     expect(view).toMatchObject({ status: "requires_payment" });
     expect(await world.psp.registrations()).toBe(1);
   });

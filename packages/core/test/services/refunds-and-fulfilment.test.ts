@@ -6,10 +6,10 @@ import { cart, makeWorld, referenceOf } from "../support/world.js";
 /** A paid two-seller payment (S1 100.00, S2 23.45), its webhooks delivered. */
 async function paid(world: World) {
   const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-  await world.psp.pay(referenceOf(created.body), "succeeded");
+  await world.psp.pay(referenceOf(created.payment), "succeeded");
   await world.deliver();
-  const [s1, s2] = (created.body.orders as { id: string }[]).map((o) => o.id);
-  return { id: String(created.body.id), ref: referenceOf(created.body), s1: s1!, s2: s2! };
+  const [s1, s2] = created.payment.orders.map((o) => o.id);
+  return { id: created.payment.id, ref: referenceOf(created.payment), s1: s1!, s2: s2! };
 }
 
 describe("refunds (memory store, fake PSP)", () => {
@@ -20,19 +20,25 @@ describe("refunds (memory store, fake PSP)", () => {
       { paymentOrderId: s1, amount: 1_000n },
       { idempotencyKey: "r1" },
     );
-    expect(partial).toMatchObject({ object: "refund", status: "succeeded", amount: "1000" });
+    expect(partial).toMatchObject({
+      status: "succeeded",
+      amount: 1_000n,
+      currency: "USD",
+      paymentOrderId: s1,
+    });
     const again = await world.system.refund({ paymentOrderId: s1, amount: 1_000n }, { idempotencyKey: "r1" });
     expect(again).toEqual(partial);
     expect(await world.system.getPayment(id)).toMatchObject({
       status: "partially_refunded",
-      refunded_amount: "1000",
-      orders: [{ refund_status: "partially_refunded", refunded_amount: "1000" }, { refund_status: "none" }],
+      refundedAmount: 1_000n,
+      orders: [{ refundStatus: "partially_refunded", refundedAmount: 1_000n }, { refundStatus: "none" }],
+      refunds: [{ id: partial.id, amount: 1_000n, status: "succeeded" }],
     });
     await expect(
       world.system.refund({ paymentOrderId: s1, amount: 9_001n }, { idempotencyKey: "r2" }),
     ).rejects.toMatchObject({ code: "REFUND_EXCEEDS_CAPTURED", param: "amount" });
     const rest = await world.system.refund({ paymentOrderId: s1 }, { idempotencyKey: "r3" });
-    expect(rest).toMatchObject({ status: "succeeded", amount: "9000" });
+    expect(rest).toMatchObject({ status: "succeeded", amount: 9_000n });
     expect((await world.psp.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(10_000n);
     // The PSP's refund webhooks arrive afterwards and change nothing more.
     await world.deliver();
@@ -50,7 +56,7 @@ describe("refunds (memory store, fake PSP)", () => {
   it("refuses to refund an unpaid payment's order", async () => {
     const world = makeWorld();
     const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-    const [order] = created.body.orders as { id: string }[];
+    const [order] = created.payment.orders;
     await expect(
       world.system.refund({ paymentOrderId: order!.id }, { idempotencyKey: "r1" }),
     ).rejects.toMatchObject({ code: "INVALID_STATE_TRANSITION" });
@@ -66,8 +72,8 @@ describe("fulfilment (memory store, fake PSP)", () => {
     const world = makeWorld({ fees });
     const { s1 } = await paid(world);
     const fulfilled = await world.system.fulfilOrder({ paymentOrderId: s1 }, { sellerId: "S1" });
-    expect(fulfilled).toMatchObject({ id: s1, status: "fulfilled", seller_id: "S1", amount: "10000" });
-    expect(fulfilled.fulfilled_at).toBe(world.clock.now().toISOString());
+    expect(fulfilled).toMatchObject({ id: s1, status: "fulfilled", sellerId: "S1", amount: 10_000n });
+    expect(fulfilled.fulfilledAt).toEqual(world.clock.now());
     expect(await world.balances()).toEqual({
       "psp:fake:receivable USD": 12_345n,
       "seller:S1:pending USD": 0n,
@@ -77,9 +83,8 @@ describe("fulfilment (memory store, fake PSP)", () => {
       "seller:S2:pending USD": -2_345n,
     });
     expect(await world.system.sellerWallet("S1")).toEqual({
-      object: "wallet",
-      seller_id: "S1",
-      balances: [{ currency: "USD", pending: "0", available: "8500", held: "0" }],
+      sellerId: "S1",
+      balances: [{ currency: "USD", pending: 0n, available: 8_500n, held: 0n }],
     });
     const journals = await world.store.inspect.count("journals");
     expect(await world.system.fulfilOrder({ paymentOrderId: s1 })).toEqual(fulfilled);
@@ -93,7 +98,7 @@ describe("fulfilment (memory store, fake PSP)", () => {
       code: "NOT_FOUND",
     });
     const unpaid = await world.system.createPayment(cart(), { idempotencyKey: "click-2" });
-    const [order] = unpaid.body.orders as { id: string }[];
+    const [order] = unpaid.payment.orders;
     await expect(world.system.fulfilOrder({ paymentOrderId: order!.id })).rejects.toMatchObject({
       code: "INVALID_STATE_TRANSITION",
     });

@@ -7,12 +7,12 @@ describe("retryPayment (memory store, fake PSP)", () => {
   it("a declined payment gets a new attempt at the PSP and succeeds there", async () => {
     const world = makeWorld();
     const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-    const id = String(created.body.id);
-    await world.psp.pay(referenceOf(created.body), "declined");
+    const id = created.payment.id;
+    await world.psp.pay(referenceOf(created.payment), "declined");
     await world.deliver();
     const retried = await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" });
-    expect(retried).toMatchObject({ status: "requires_payment", failure_reason: null });
-    expect(referenceOf(retried)).not.toBe(referenceOf(created.body));
+    expect(retried).toMatchObject({ status: "requires_payment", failureReason: undefined, attempt: 2 });
+    expect(referenceOf(retried)).not.toBe(referenceOf(created.payment));
     expect(await world.psp.registrations()).toBe(2);
     // The same "try again" replayed: the same answer, no third attempt.
     expect(await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" })).toEqual(
@@ -36,7 +36,7 @@ describe("retryPayment (memory store, fake PSP)", () => {
   it("refuses to retry a payment that did not fail", async () => {
     const world = makeWorld();
     const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-    await expect(world.system.retryPayment(String(created.body.id))).rejects.toMatchObject({
+    await expect(world.system.retryPayment(created.payment.id)).rejects.toMatchObject({
       code: "INVALID_STATE_TRANSITION",
     });
     expect(await world.psp.registrations()).toBe(1);
@@ -90,7 +90,7 @@ describe("recovery of an interrupted creation (memory store, fake PSP)", () => {
 
     // The client's retry of the same key gets the finished answer.
     const retry = await world.system.createPayment(cart(), { idempotencyKey: "k" });
-    expect(retry).toMatchObject({ replayed: true, body: { id: stalled!.id, status: "requires_payment" } });
+    expect(retry).toMatchObject({ replayed: true, payment: { id: stalled!.id, status: "requires_payment" } });
     await world.psp.pay(referenceOf(view), "succeeded");
     await world.deliver();
     expect(await world.system.getPayment(stalled!.id)).toMatchObject({ status: "succeeded" });
@@ -113,7 +113,7 @@ describe("recovery of an interrupted creation (memory store, fake PSP)", () => {
     world.clock.advance(61_000);
     await world.work();
     const retry = await world.system.createPayment(cart(), { idempotencyKey: "k" });
-    expect(retry).toMatchObject({ replayed: true, body: { id: stalled!.id, status: "requires_payment" } });
+    expect(retry).toMatchObject({ replayed: true, payment: { id: stalled!.id, status: "requires_payment" } });
     expect(await world.psp.registrations()).toBe(1);
     expect(await world.store.inspect.count("payments")).toBe(1);
   });

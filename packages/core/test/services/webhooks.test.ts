@@ -4,7 +4,7 @@ import { cart, makeWorld, referenceOf } from "../support/world.js";
 
 async function registeredPayment(world: World) {
   const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-  return { id: String(created.body.id), ref: referenceOf(created.body) };
+  return { id: created.payment.id, ref: referenceOf(created.payment) };
 }
 
 describe("handleWebhook (memory store, fake PSP)", () => {
@@ -14,8 +14,12 @@ describe("handleWebhook (memory store, fake PSP)", () => {
     await world.psp.pay(ref, "succeeded");
     await world.deliver();
     const view = await world.system.getPayment(id, { buyerId: "B1" });
-    expect(view).toMatchObject({ status: "succeeded", next_action: { type: "none" }, failure_reason: null });
-    expect((view.orders as { status: string }[]).map((o) => o.status)).toEqual(["succeeded", "succeeded"]);
+    expect(view).toMatchObject({
+      status: "succeeded",
+      nextAction: { type: "none" },
+      failureReason: undefined,
+    });
+    expect(view.orders.map((o) => o.status)).toEqual(["succeeded", "succeeded"]);
     expect(await world.balances()).toEqual({
       "psp:fake:receivable USD": 12_345n,
       "seller:S1:pending USD": -10_000n,
@@ -48,10 +52,10 @@ describe("handleWebhook (memory store, fake PSP)", () => {
     const view = await world.system.getPayment(id);
     expect(view).toMatchObject({
       status: "failed",
-      failure_reason: reason,
-      next_action: { type: "retry_payment" },
+      failureReason: reason,
+      nextAction: { type: "retry_payment" },
     });
-    expect((view.orders as { status: string }[]).map((o) => o.status)).toEqual(["failed", "failed"]);
+    expect(view.orders.map((o) => o.status)).toEqual(["failed", "failed"]);
     expect(await world.balances()).toEqual({});
     await world.work();
     expect(world.notifications.map((n) => n.kind)).toEqual(["payment_failed"]);

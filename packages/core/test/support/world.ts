@@ -56,8 +56,8 @@ export function cart(overrides: Partial<PaymentInput> = {}): PaymentInput {
 }
 
 /** The PSP reference behind a hosted page URL. */
-export const referenceOf = (body: { redirect_url?: unknown }): string =>
-  String(body.redirect_url).split("/pay/")[1]!;
+export const referenceOf = (payment: { redirectUrl?: string | undefined }): string =>
+  String(payment.redirectUrl).split("/pay/")[1]!;
 
 export function makeWorld(options: Partial<PaymentSystemOptions> = {}): World {
   const clock = manualClock(T0);

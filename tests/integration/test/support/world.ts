@@ -13,6 +13,8 @@ import { sandboxProvider } from "@settlekit/psp-sandbox";
 import type { KnexStore } from "@settlekit/store-knex";
 import { knexStore } from "@settlekit/store-knex";
 import knexFactory, { type Knex } from "knex";
+import type { JsonApi } from "./json-api.js";
+import { jsonApi } from "./json-api.js";
 
 export const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export type Dialect = "sqlite" | "postgres";
@@ -57,7 +59,10 @@ export async function openDatabase(dialect: Dialect): Promise<{ knex: Knex; drop
 /** What every world has: the store, the system, one manual clock and what the host received. */
 export interface HostWorld {
   readonly store: KnexStore;
-  readonly system: PaymentSystem;
+  /** The SDK, its results projected to the REST API's JSON (see `jsonApi`). */
+  readonly system: JsonApi;
+  /** The SDK as a host gets it: typed results. */
+  readonly sdk: PaymentSystem;
   readonly clock: ReturnType<typeof manualClock>;
   readonly notifications: BuyerNotification[];
   readonly published: OutboxEvent[];
@@ -135,7 +140,8 @@ export async function makeHostWorld<P extends PaymentProvider>(
   });
   return {
     store,
-    system,
+    system: jsonApi(system),
+    sdk: system,
     provider: setup.provider,
     clock,
     notifications,

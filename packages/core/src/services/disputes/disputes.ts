@@ -13,48 +13,18 @@ import {
 } from "../../ledger/dispute-journals.js";
 import { postJournal } from "../../ledger/post-journal.js";
 import { appendOutboxEvents } from "../../outbox/outbox.js";
-import type { JsonObject } from "../../ports/json.js";
 import type { OutboxEventInput } from "../../ports/outbox.js";
 import type { PspDisputeEvent } from "../../ports/psp-dispute.js";
 import type { StoreTx } from "../../ports/store.js";
+import type { Page } from "../../results.js";
+import { pageOf } from "../../results.js";
+import { disputeView } from "../../views/dispute.js";
 
 /** What applying one dispute event did (the webhook service records `error` on the event). */
 export type DisputeEffect = { readonly outcome: "applied" | "deferred"; readonly error?: string };
 
 /** Payments whose money was captured (and journaled): the only ones a dispute can move money of. */
 const CAPTURED: ReadonlySet<PaymentStatus> = new Set(["succeeded", "partially_refunded", "refunded"]);
-
-/** A dispute as the operator API and the `dispute.*` events show it. Money as decimal strings. */
-export function disputeView(d: Dispute): JsonObject {
-  return {
-    id: d.id,
-    object: "dispute",
-    payment_id: d.paymentId,
-    psp: d.pspId,
-    psp_dispute_reference: d.pspDisputeReference,
-    psp_reference: d.pspReference,
-    status: d.status,
-    reason: d.reason ?? null,
-    amount: d.amount.toString(),
-    currency: d.currency,
-    amount_withdrawn: d.amountWithdrawn.toString(),
-    amount_reinstated: d.amountReinstated.toString(),
-    fee: d.fee.toString(),
-    fee_returned: d.feeReturned.toString(),
-    fee_bearer: d.feeBearer,
-    evidence_due_by: d.evidenceDueBy?.toISOString() ?? null,
-    funds_withdrawn_at: d.fundsWithdrawnAt?.toISOString() ?? null,
-    funds_reinstated_at: d.fundsReinstatedAt?.toISOString() ?? null,
-    orders: d.allocations.map((a) => ({
-      payment_order_id: a.paymentOrderId,
-      seller_id: a.sellerId,
-      amount: a.amount.toString(),
-      fee: a.fee.toString(),
-    })),
-    created_at: d.createdAt.toISOString(),
-    updated_at: d.updatedAt.toISOString(),
-  };
-}
 
 /** A stored (deferred) dispute event back from its JSON: bigints from strings, dates from ISO. */
 export function disputeEventFromJson(raw: Record<string, unknown>): PspDisputeEvent {
@@ -257,7 +227,7 @@ export interface DisputeListQuery {
 }
 
 /** Operator: disputes, newest first, paged. */
-export async function listDisputes(deps: Deps, query: DisputeListQuery = {}): Promise<JsonObject> {
+export async function listDisputes(deps: Deps, query: DisputeListQuery = {}): Promise<Page<Dispute>> {
   const limit = Math.min(Math.max(Math.trunc(query.limit ?? 50), 1), 100);
   const found = await deps.store.transaction(
     (tx) =>
@@ -268,12 +238,12 @@ export async function listDisputes(deps: Deps, query: DisputeListQuery = {}): Pr
       }),
     { readOnly: true },
   );
-  return { object: "list", data: found.slice(0, limit).map(disputeView), has_more: found.length > limit };
+  return pageOf(found, limit);
 }
 
 /** Operator: one dispute; NOT_FOUND when there is none. */
-export async function getDispute(deps: Deps, id: string): Promise<JsonObject> {
+export async function getDispute(deps: Deps, id: string): Promise<Dispute> {
   const dispute = await deps.store.transaction((tx) => tx.disputes.get(id), { readOnly: true });
   if (!dispute) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No dispute ${id}.`, { param: "id" });
-  return disputeView(dispute);
+  return dispute;
 }

@@ -5,32 +5,13 @@ import { ErrorCodes, SettlekitError } from "../../errors.js";
 import { accounts } from "../../ledger/accounts.js";
 import { postJournal } from "../../ledger/post-journal.js";
 import type { JournalInput } from "../../ledger/types.js";
+import type { CurrencyCode } from "../../money/currency.js";
 import { appendOutboxEvents } from "../../outbox/outbox.js";
-import type { JsonObject } from "../../ports/json.js";
+import type { SellerWallet } from "../../results.js";
+import { paymentOrderView } from "../../views/payment-order.js";
 
 export interface FulfilRequest {
   readonly paymentOrderId: string;
-}
-
-/** A payment order as the seller and operator pages show it. Money as decimal strings. */
-export function paymentOrderView(order: PaymentOrder): JsonObject {
-  return {
-    id: order.id,
-    object: "payment_order",
-    payment_id: order.paymentId,
-    buyer_id: order.buyerId,
-    seller_id: order.sellerId,
-    currency: order.currency,
-    amount: order.amount.toString(),
-    status: order.status,
-    refund_status: order.refundStatus,
-    refunded_amount: order.refundedAmount.toString(),
-    failure_reason: order.failureReason ?? null,
-    fulfilled_at: order.fulfilledAt?.toISOString() ?? null,
-    paid_out_at: order.paidOutAt?.toISOString() ?? null,
-    created_at: order.createdAt.toISOString(),
-    updated_at: order.updatedAt.toISOString(),
-  };
 }
 
 /**
@@ -52,7 +33,7 @@ export async function fulfilPaymentOrder(
   deps: Deps,
   request: FulfilRequest,
   options: { sellerId?: string } = {},
-): Promise<JsonObject> {
+): Promise<PaymentOrder> {
   return deps.store.transaction(async (tx) => {
     const order = await tx.paymentOrders.get(request.paymentOrderId, { forUpdate: true });
     if (!order || (options.sellerId !== undefined && order.sellerId !== options.sellerId)) {
@@ -60,7 +41,7 @@ export async function fulfilPaymentOrder(
         param: "payment_order_id",
       });
     }
-    if (order.status === "fulfilled" || order.status === "paid_out") return paymentOrderView(order);
+    if (order.status === "fulfilled" || order.status === "paid_out") return order;
     const pendingRefund = (await tx.refunds.listByPayment(order.paymentId)).find(
       (r) => r.paymentOrderId === order.id && r.status === "pending",
     );
@@ -142,7 +123,7 @@ export async function fulfilPaymentOrder(
       ],
       deps,
     );
-    return paymentOrderView(fulfilled);
+    return fulfilled;
   });
 }
 
@@ -153,7 +134,7 @@ export async function fulfilPaymentOrder(
  * the PSP: back to `available` if won, gone if lost). Liabilities are credit-normal, so each is
  * `credits − debits` of its account.
  */
-export async function sellerWallet(deps: Deps, sellerId: string): Promise<JsonObject> {
+export async function sellerWallet(deps: Deps, sellerId: string): Promise<SellerWallet> {
   const kinds = {
     [accounts.sellerPending(sellerId)]: "pending",
     [accounts.sellerAvailable(sellerId)]: "available",
@@ -172,15 +153,9 @@ export async function sellerWallet(deps: Deps, sellerId: string): Promise<JsonOb
     byCurrency.set(row.currency, entry);
   }
   return {
-    object: "wallet",
-    seller_id: sellerId,
+    sellerId,
     balances: [...byCurrency]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([currency, b]) => ({
-        currency,
-        pending: b.pending.toString(),
-        available: b.available.toString(),
-        held: b.held.toString(),
-      })),
+      .map(([currency, b]) => ({ currency: currency as CurrencyCode, ...b })),
   };
 }

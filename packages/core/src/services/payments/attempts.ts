@@ -9,7 +9,6 @@ import { accounts } from "../../ledger/accounts.js";
 import { postJournal } from "../../ledger/post-journal.js";
 import { isCurrencyCode } from "../../money/currency.js";
 import { appendOutboxEvents } from "../../outbox/outbox.js";
-import type { JsonObject } from "../../ports/json.js";
 import type {
   CanceledHostedPayment,
   HostedPayment,
@@ -18,6 +17,7 @@ import type {
 } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
 import { isPspError } from "../../runtime/psp-error.js";
+import { unownedCapturePayload } from "../../views/attempt.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import type { OutcomeDetails } from "./payment-outcome.js";
 import { applyPaymentStatus } from "./payment-outcome.js";
@@ -303,22 +303,6 @@ export async function closeAttempts(
   return closed;
 }
 
-/** The operator's view of an unowned capture (outbox payloads). */
-function captureView(payment: Payment, attempt: PaymentAttempt): JsonObject {
-  return {
-    schema_version: 1,
-    payment_id: payment.id,
-    psp: attempt.pspId,
-    psp_reference: attempt.pspReference,
-    attempt: attempt.attempt,
-    amount: (attempt.capturedAmount ?? attempt.amount).toString(),
-    currency: attempt.capturedCurrency ?? attempt.currency,
-    reason: attempt.unownedReason ?? null,
-    refund_status: attempt.captureRefundStatus ?? null,
-    refund_reference: attempt.captureRefundReference ?? null,
-  };
-}
-
 const captureJournal = (attempt: PaymentAttempt) =>
   `unowned-capture:${attempt.pspId}:${attempt.pspReference}`;
 
@@ -378,7 +362,7 @@ export async function recordUnownedCapture(
         type: "payment.capture_unowned",
         aggregateType: "payment",
         aggregateId: payment.id,
-        payload: captureView(payment, marked),
+        payload: unownedCapturePayload(payment, marked),
       },
     ],
     deps,
@@ -435,7 +419,7 @@ export async function completeCaptureRefund(
         aggregateType: "payment",
         aggregateId: payment.id,
         payload: {
-          ...captureView(payment, next),
+          ...unownedCapturePayload(payment, next),
           failure_reason: result.status === "failed" ? (result.failureReason ?? "psp_failed") : null,
         },
       },

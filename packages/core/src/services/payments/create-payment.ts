@@ -5,16 +5,18 @@ import { ErrorCodes, SettlekitError } from "../../errors.js";
 import { beginIdempotentRequest } from "../../idempotency/begin-request.js";
 import { requestFingerprint } from "../../idempotency/fingerprint.js";
 import { leaseLost, withLease } from "../../idempotency/lease.js";
+import { decodeStored, encodeStored } from "../../idempotency/stored-value.js";
 import { appendOutboxEvents } from "../../outbox/outbox.js";
 import type { IdempotencyRecord, StoredResponse } from "../../ports/idempotency.js";
 import { FINISHED } from "../../ports/idempotency.js";
 import type { JsonObject } from "../../ports/json.js";
+import type { CreatePaymentResult, PaymentDetails } from "../../results.js";
 import { isPspError } from "../../runtime/psp-error.js";
-import { paymentView } from "../../views/payment.js";
+import { paymentEventPayload } from "../../views/payment.js";
 import { withPspTimeout } from "../psp-timeout.js";
+import { withDetails } from "./details.js";
 import type { PaymentInput } from "./payment-input.js";
 import { checkRedirectOrigins, parseInput, paymentInputSchema } from "./payment-input.js";
-import { paymentEventPayload } from "./payment-outcome.js";
 import type { RecordedPayment } from "./registration.js";
 import { failRegistration, queueRegistration, recordRegistration, registerWithPsp } from "./registration.js";
 
@@ -28,14 +30,6 @@ export interface IdempotencyOptions {
   readonly scope?: string;
   /** The PSP to use (default: the first configured). */
   readonly psp?: string;
-}
-
-export interface PaymentResult {
-  /** 201 created (and registered or failed), 202 accepted (registration queued for a retry). */
-  readonly status: number;
-  readonly body: JsonObject;
-  /** True when this is the stored answer to an earlier request with the same key. */
-  readonly replayed: boolean;
 }
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -57,7 +51,7 @@ export async function createPayment(
   deps: Deps,
   input: PaymentInput,
   options: IdempotencyOptions,
-): Promise<PaymentResult> {
+): Promise<CreatePaymentResult> {
   if (typeof options?.idempotencyKey !== "string" || !KEY.test(options.idempotencyKey)) {
     throw new SettlekitError(
       ErrorCodes.VALIDATION_FAILED,
@@ -140,12 +134,11 @@ export async function createPayment(
     return result;
   });
   if (begun.kind === "replay") {
-    return { ...(begun.response as { status: number; body: JsonObject }), replayed: true };
+    return { payment: decodeStored<PaymentDetails>(begun.response.body), replayed: true };
   }
   // Fresh: the payment is in memory. Taken over (a stalled earlier run): read it back.
   const known = begun.created ? { payment, orders } : undefined;
-  const response = await resumePaymentCreation(deps, begun.record, owner, known);
-  return { status: response.status, body: response.body as JsonObject, replayed: false };
+  return { payment: await resumePaymentCreation(deps, begun.record, owner, known), replayed: false };
 }
 
 /**
@@ -157,7 +150,7 @@ export async function resumePaymentCreation(
   record: IdempotencyRecord,
   owner: string,
   known?: { payment: Payment; orders: PaymentOrder[] },
-): Promise<StoredResponse> {
+): Promise<PaymentDetails> {
   const paymentId = (record.state as { paymentId?: string } | null)?.paymentId;
   if (!paymentId)
     throw new SettlekitError(ErrorCodes.NOT_FOUND, `Idempotency key ${record.key} has no payment.`);
@@ -213,9 +206,15 @@ export async function resumePaymentCreation(
     }
     if (!recorded) throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment ${paymentId}.`);
     const current = recorded.payment;
+    // A new payment has no refunds yet. `created` still: the registration is queued for a retry.
+    const details = withDetails(
+      current,
+      recorded.orders ?? (await tx.paymentOrders.listByPayment(paymentId)),
+      [],
+    );
     const response: StoredResponse = {
-      status: outcome.kind === "queued" && current.status === "created" ? 202 : 201,
-      body: paymentView(current, recorded.orders ?? (await tx.paymentOrders.listByPayment(paymentId))),
+      status: current.status === "created" ? 202 : 201,
+      body: encodeStored(details) as JsonObject,
     };
     const stored = await tx.idempotencyKeys.update({
       scope: record.scope,
@@ -228,6 +227,6 @@ export async function resumePaymentCreation(
     });
     // Another execution took the key over (our lock expired): its answer is the one that counts.
     if (!stored) throw leaseLost();
-    return response;
+    return details;
   });
 }

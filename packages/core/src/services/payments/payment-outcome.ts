@@ -9,9 +9,9 @@ import { enqueueJob } from "../../jobs/job-runner.js";
 import { accounts } from "../../ledger/accounts.js";
 import { postJournal } from "../../ledger/post-journal.js";
 import { appendOutboxEvents } from "../../outbox/outbox.js";
-import type { JsonObject } from "../../ports/json.js";
 import type { PaymentInstrument, PspPaymentStatus } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
+import { paymentEventPayload } from "../../views/payment.js";
 import { recordUnownedCapture } from "./attempts.js";
 
 export interface OutcomeDetails {
@@ -78,38 +78,6 @@ const NOTIFY: Partial<Record<PaymentStatus, string>> = {
   succeeded: "notify.payment_succeeded",
   failed: "notify.payment_failed",
 };
-
-export function paymentEventPayload(payment: Payment, orders: readonly PaymentOrder[]): JsonObject {
-  return {
-    schema_version: 1,
-    payment_id: payment.id,
-    buyer_id: payment.buyerId,
-    status: payment.status,
-    amount: payment.amount.toString(),
-    currency: payment.currency,
-    method: payment.method,
-    psp: payment.pspId,
-    psp_reference: payment.pspReference ?? null,
-    failure_reason: payment.failureReason ?? null,
-    ...(payment.reviewReason === undefined
-      ? {}
-      : {
-          review: {
-            reason: payment.reviewReason,
-            expected_amount: payment.amount.toString(),
-            expected_currency: payment.currency,
-            reported_amount: payment.reportedAmount?.toString() ?? null,
-            reported_currency: payment.reportedCurrency ?? null,
-          },
-        }),
-    orders: orders.map((o) => ({
-      id: o.id,
-      seller_id: o.sellerId,
-      amount: o.amount.toString(),
-      status: o.status,
-    })),
-  };
-}
 
 /**
  * Stores a payment that moved to `next.status` — its orders, the ledger journal when the money

@@ -1,15 +1,10 @@
 import type { Deps } from "../../deps.js";
+import type { Payment } from "../../domain/payment.js";
 import type { PaymentStatus } from "../../domain/payment-status.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { JsonObject, JsonValue } from "../../ports/json.js";
-import { paymentSummary } from "../../views/payment.js";
-
-/** One page of a list: `has_more` says whether asking again after the last item finds more. */
-const page = (data: JsonObject[], hasMore: boolean): JsonObject => ({
-  object: "list",
-  data,
-  has_more: hasMore,
-});
+import type { Page, PaymentEvent } from "../../results.js";
+import { pageOf } from "../../results.js";
 
 /**
  * Payload fields that are the marketplace's business, not the buyer's: what the platform keeps
@@ -57,7 +52,7 @@ export async function listPaymentEvents(
   deps: Deps,
   paymentId: string,
   query: PaymentEventsQuery = {},
-): Promise<JsonObject> {
+): Promise<Page<PaymentEvent>> {
   const limit = query.limit ?? 100;
   return deps.store.transaction(
     async (tx) => {
@@ -71,14 +66,15 @@ export async function listPaymentEvents(
         limit: limit + 1,
         ...(query.startingAfter ? { afterId: query.startingAfter } : {}),
       });
-      const data = events.slice(0, limit).map((e) => ({
-        id: e.id,
-        object: "event",
-        type: e.type,
-        created_at: e.createdAt.toISOString(),
-        data: query.buyerId !== undefined ? (buyerView(e.payload) as JsonObject) : e.payload,
-      }));
-      return page(data, events.length > limit);
+      const timeline = events.map(
+        (e): PaymentEvent => ({
+          id: e.id,
+          type: e.type,
+          createdAt: e.createdAt,
+          data: (query.buyerId !== undefined ? buyerView(e.payload) : e.payload) as JsonObject,
+        }),
+      );
+      return pageOf(timeline, limit);
     },
     { readOnly: true },
   );
@@ -94,7 +90,7 @@ export interface PaymentSearch {
 }
 
 /** Operator search over payments, newest first. */
-export async function searchPayments(deps: Deps, query: PaymentSearch = {}): Promise<JsonObject> {
+export async function searchPayments(deps: Deps, query: PaymentSearch = {}): Promise<Page<Payment>> {
   const limit = query.limit ?? 50;
   const found = await deps.store.transaction(
     (tx) =>
@@ -106,5 +102,5 @@ export async function searchPayments(deps: Deps, query: PaymentSearch = {}): Pro
       }),
     { readOnly: true },
   );
-  return page(found.slice(0, limit).map(paymentSummary), found.length > limit);
+  return pageOf(found, limit);
 }

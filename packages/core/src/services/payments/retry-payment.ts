@@ -6,14 +6,16 @@ import { ErrorCodes, SettlekitError } from "../../errors.js";
 import { beginIdempotentRequest } from "../../idempotency/begin-request.js";
 import { requestFingerprint } from "../../idempotency/fingerprint.js";
 import { withLease } from "../../idempotency/lease.js";
+import { decodeStored, encodeStored } from "../../idempotency/stored-value.js";
 import type { IdempotencyRecord } from "../../ports/idempotency.js";
 import { FINISHED } from "../../ports/idempotency.js";
 import type { JsonObject } from "../../ports/json.js";
 import type { StoreTx } from "../../ports/store.js";
+import type { PaymentDetails } from "../../results.js";
 import { isPspError } from "../../runtime/psp-error.js";
-import { paymentView } from "../../views/payment.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import { closeAttempts, recordAttempt, settleFollowed } from "./attempts.js";
+import { withDetails } from "./details.js";
 import { recordPaymentChange } from "./payment-outcome.js";
 import { registerWithPsp } from "./registration.js";
 
@@ -65,7 +67,7 @@ export async function retryPayment(
   deps: Deps,
   paymentId: string,
   options: RetryOptions = {},
-): Promise<JsonObject> {
+): Promise<PaymentDetails> {
   if (options.idempotencyKey === undefined) {
     const payment = await deps.store.transaction((tx) => readPayment(tx, paymentId, options.buyerId));
     assertRetryable(payment);
@@ -102,9 +104,8 @@ export async function retryPayment(
   });
   if (begun.kind === "replay") {
     options.onReplay?.();
-    const stored = begun.response.body as JsonObject;
-    if (begun.response.status >= 400) throw refusalOf(stored);
-    return stored;
+    if (begun.response.status >= 400) throw refusalOf(begun.response.body as JsonObject);
+    return decodeStored<PaymentDetails>(begun.response.body);
   }
   return finishRetry(deps, begun.record, owner);
 }
@@ -113,29 +114,29 @@ export async function retryPayment(
  * Runs the retry for a held key and stores the answer on it. A payment no longer `failed` (the
  * attempt was made by an earlier run of this key, or by another request) answers its current view.
  */
-async function finishRetry(deps: Deps, record: IdempotencyRecord, owner: string): Promise<JsonObject> {
+async function finishRetry(deps: Deps, record: IdempotencyRecord, owner: string): Promise<PaymentDetails> {
   const paymentId = (record.state as { paymentId: string }).paymentId;
   const leased = { scope: record.scope, key: record.key, owner };
-  const finish = (tx: StoreTx, body: JsonObject) =>
+  const finish = (tx: StoreTx, answer: PaymentDetails) =>
     tx.idempotencyKeys.update({
       ...leased,
       now: deps.clock.now(),
       recoveryPoint: FINISHED,
-      response: { status: 200, body },
+      response: { status: 200, body: encodeStored(answer) as JsonObject },
       lockedUntil: null,
     });
   try {
     const payment = await deps.store.transaction((tx) => readPayment(tx, paymentId, undefined));
     if (payment.status !== "failed") {
       return await deps.store.transaction(async (tx) => {
-        const body = paymentView(payment, await tx.paymentOrders.listByPayment(paymentId));
-        await finish(tx, body);
-        return body;
+        const answer = withDetails(payment, await tx.paymentOrders.listByPayment(paymentId), []);
+        await finish(tx, answer);
+        return answer;
       });
     }
     const timing = { leaseMs: deps.leases.lockMs, renewEveryMs: deps.leases.heartbeatMs };
     return await withLease(deps.store, deps.clock, leased, timing, () =>
-      newAttempt(deps, payment, (tx, body) => finish(tx, body)),
+      newAttempt(deps, payment, (tx, answer) => finish(tx, answer)),
     );
   } catch (error) {
     if (isPspError(error, "fatal") || isPspError(error, "declined")) {
@@ -187,11 +188,12 @@ export async function resumeRetry(deps: Deps, record: IdempotencyRecord, owner: 
 async function newAttempt(
   deps: Deps,
   payment: Payment,
-  answer?: (tx: StoreTx, body: JsonObject) => Promise<unknown>,
-): Promise<JsonObject> {
+  answer?: (tx: StoreTx, details: PaymentDetails) => Promise<unknown>,
+): Promise<PaymentDetails> {
   const paymentId = payment.id;
-  const answered = async (tx: StoreTx, body: JsonObject) => {
-    if (answer && !(await answer(tx, body))) {
+  // A payment being retried failed: it captured nothing, so it has no refunds.
+  const answered = async (tx: StoreTx, details: PaymentDetails) => {
+    if (answer && !(await answer(tx, details))) {
       // Another execution took the key over: its answer counts; this transaction rolls back.
       throw new SettlekitError(
         ErrorCodes.LEASE_LOST,
@@ -201,14 +203,14 @@ async function newAttempt(
         },
       );
     }
-    return body;
+    return details;
   };
   const closed = await closeAttempts(deps, paymentId, "superseded", false);
   if (!closed) {
     const moved = await deps.store.transaction(async (tx) => {
       const current = await readPayment(tx, paymentId, undefined);
       if (current.status === "failed") return null;
-      return answered(tx, paymentView(current, await tx.paymentOrders.listByPayment(paymentId)));
+      return answered(tx, withDetails(current, await tx.paymentOrders.listByPayment(paymentId), []));
     });
     if (moved) return moved;
     throw new SettlekitError(
@@ -240,6 +242,6 @@ async function newAttempt(
     await settleFollowed(deps, tx, current);
     const recorded = await recordPaymentChange(deps, tx, next);
     await recordAttempt(deps, tx, next, hosted);
-    return answered(tx, paymentView(next, recorded));
+    return answered(tx, withDetails(next, recorded, []));
   });
 }

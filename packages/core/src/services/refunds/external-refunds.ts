@@ -10,8 +10,9 @@ import { appendOutboxEvents } from "../../outbox/outbox.js";
 import type { JsonObject } from "../../ports/json.js";
 import type { PspEvent, RefundResult } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
+import { refundView } from "../../views/refund.js";
 import { completeCaptureRefund } from "../payments/attempts.js";
-import { completeRefund, refundView } from "./refunds.js";
+import { completeRefund } from "./refunds.js";
 
 /** A PSP's report on a refund. */
 export type PspRefundEvent = Extract<PspEvent, { kind: "refund" }>;

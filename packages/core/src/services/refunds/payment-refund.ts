@@ -1,6 +1,6 @@
 import type { Deps } from "../../deps.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
-import type { PaymentResult } from "../payments/create-payment.js";
+import type { CreateRefundResult } from "../../results.js";
 import { isStorableText, parseInput, refundTextSchema } from "../payments/payment-input.js";
 import type { RefundRequest } from "./refunds.js";
 import { refundOrder, refundScope } from "./refunds.js";
@@ -25,7 +25,7 @@ export async function refundPayment(
   paymentId: string,
   input: PaymentRefundRequest,
   options: { idempotencyKey: string; buyerId?: string; sellerId?: string; scope?: string },
-): Promise<PaymentResult> {
+): Promise<CreateRefundResult> {
   parseInput(refundTextSchema, { paymentOrderId: input.paymentOrderId, reason: input.reason });
   if (typeof paymentId !== "string" || !isStorableText(paymentId)) {
     throw new SettlekitError(ErrorCodes.NOT_FOUND, "No such payment.", { param: "id" });
@@ -70,6 +70,5 @@ export async function refundPayment(
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
   };
   // Whether the answer is a replay is decided with the key, in the refund's own transaction.
-  const { body, replayed } = await refundOrder(deps, request, { ...options, scope });
-  return { status: 201, body, replayed };
+  return refundOrder(deps, request, { ...options, scope });
 }

@@ -9,6 +9,7 @@ import { ErrorCodes, SettlekitError } from "../../errors.js";
 import { beginIdempotentRequest } from "../../idempotency/begin-request.js";
 import { requestFingerprint } from "../../idempotency/fingerprint.js";
 import { holdLease } from "../../idempotency/lease.js";
+import { decodeStored, encodeStored } from "../../idempotency/stored-value.js";
 import { enqueueJob } from "../../jobs/job-runner.js";
 import { accounts } from "../../ledger/accounts.js";
 import { postJournal } from "../../ledger/post-journal.js";
@@ -18,7 +19,9 @@ import { FINISHED } from "../../ports/idempotency.js";
 import type { JsonObject } from "../../ports/json.js";
 import type { RefundResult } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
+import type { CreateRefundResult } from "../../results.js";
 import { isPspError } from "../../runtime/psp-error.js";
+import { refundView } from "../../views/refund.js";
 import { parseInput, refundTextSchema } from "../payments/payment-input.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import { reverseRefund } from "./refund-reversal.js";
@@ -32,22 +35,6 @@ export interface RefundRequest {
   /** Minor units; default: everything not yet refunded. */
   readonly amount?: bigint;
   readonly reason?: string;
-}
-
-export function refundView(refund: Refund): JsonObject {
-  return {
-    id: refund.id,
-    object: "refund",
-    payment_id: refund.paymentId,
-    payment_order_id: refund.paymentOrderId,
-    amount: refund.amount.toString(),
-    currency: refund.currency,
-    status: refund.status,
-    failure_reason: refund.failureReason ?? null,
-    origin: refund.origin ?? "settlekit",
-    psp_refund_reference: refund.pspRefundReference ?? null,
-    created_at: refund.createdAt.toISOString(),
-  };
 }
 
 const notFound = (id: string) =>
@@ -344,8 +331,8 @@ export async function refundPaymentOrder(
   deps: Deps,
   input: RefundRequest,
   options: { idempotencyKey: string; scope?: string; buyerId?: string; sellerId?: string },
-): Promise<JsonObject> {
-  return (await refundOrder(deps, input, options)).body;
+): Promise<Refund> {
+  return (await refundOrder(deps, input, options)).refund;
 }
 
 /**
@@ -356,7 +343,7 @@ export async function refundOrder(
   deps: Deps,
   input: RefundRequest,
   options: { idempotencyKey: string; scope?: string; buyerId?: string; sellerId?: string },
-): Promise<{ body: JsonObject; replayed: boolean }> {
+): Promise<CreateRefundResult> {
   parseInput(refundTextSchema, { paymentOrderId: input.paymentOrderId, reason: input.reason });
   const owner = deps.ids.newId();
   const now = deps.clock.now();
@@ -397,8 +384,8 @@ export async function refundOrder(
     });
     return { kind: "execute" as const, refund, record: result.record };
   });
-  if (begun.kind === "replay") return { body: begun.response.body as JsonObject, replayed: true };
-  return { body: await finishRefund(deps, begun.record, begun.refund, owner), replayed: false };
+  if (begun.kind === "replay") return { refund: decodeStored<Refund>(begun.response.body), replayed: true };
+  return { refund: await finishRefund(deps, begun.record, begun.refund, owner), replayed: false };
 }
 
 /** Phases 2 and 3: send (unless done), then store the answer on the idempotency key. */
@@ -407,7 +394,7 @@ async function finishRefund(
   record: IdempotencyRecord,
   reserved: Refund,
   owner: string,
-): Promise<JsonObject> {
+): Promise<Refund> {
   let refund: Refund | null = reserved;
   // The key's short lease is renewed while the PSP refunds (a live request and recovery alike);
   // the call itself is bounded by pspTimeoutMs. The answer below is stored only while `owner`
@@ -423,7 +410,7 @@ async function finishRefund(
   } finally {
     await lease.stop();
   }
-  const body = refundView(refund ?? reserved);
+  const answer = refund ?? reserved;
   await deps.store.transaction((tx) =>
     tx.idempotencyKeys.update({
       scope: record.scope,
@@ -431,11 +418,11 @@ async function finishRefund(
       owner,
       now: deps.clock.now(),
       recoveryPoint: FINISHED,
-      response: { status: 201, body },
+      response: { status: 201, body: encodeStored(answer) as JsonObject },
       lockedUntil: null,
     }),
   );
-  return body;
+  return answer;
 }
 
 /** Recovery of a refund request that stopped after phase 1 (`owner` holds the key's lock). */

@@ -1,0 +1,88 @@
+import type { Dispute } from "./domain/dispute.js";
+import type { NextAction } from "./domain/next-action.js";
+import type { Payment } from "./domain/payment.js";
+import type { PaymentOrder } from "./domain/payment-order.js";
+import type { Refund } from "./domain/refund.js";
+import type { CurrencyCode } from "./money/currency.js";
+import type { Job } from "./ports/jobs.js";
+import type { JsonObject } from "./ports/json.js";
+
+/**
+ * What the SDK's `PaymentSystem` returns: plain typed records, money as `bigint` minor units next
+ * to its currency, times as `Date`. The REST API's snake_case JSON of each is produced by
+ * `views/` (one projection per resource), from these and nothing else.
+ */
+
+/**
+ * One payment with what belongs to it: its payment orders (one per seller, in cart order), its
+ * refunds (oldest first) and what the buyer must do next. Returned by `getPayment`,
+ * `createPayment`, `retryPayment` and `resolveReview`.
+ */
+export interface PaymentDetails extends Readonly<Payment> {
+  readonly orders: readonly PaymentOrder[];
+  readonly refunds: readonly Refund[];
+  readonly nextAction: NextAction;
+}
+
+/** `createPayment`'s answer: the payment, and whether it is the stored answer of an earlier request with the same key. */
+export interface CreatePaymentResult {
+  readonly payment: PaymentDetails;
+  /** True when this is the stored answer to an earlier request with the same idempotency key. */
+  readonly replayed: boolean;
+}
+
+/** A refund request's answer: the refund, and whether it is the stored answer of an earlier request with the same key. */
+export interface CreateRefundResult {
+  readonly refund: Refund;
+  /** True when this is the stored answer to an earlier request with the same idempotency key. */
+  readonly replayed: boolean;
+}
+
+/**
+ * One page of a list. `hasMore` says whether asking again after the last item finds more;
+ * `nextCursor` is then the id to pass on (`startingAfter` / `beforeId`), else `null`.
+ */
+export interface Page<T> {
+  readonly data: readonly T[];
+  readonly hasMore: boolean;
+  readonly nextCursor: string | null;
+}
+
+/** One entry of a payment's timeline: an outbox event of the payment, with its payload as published. */
+export interface PaymentEvent {
+  readonly id: string;
+  /** `payment.created`, `payment.succeeded`, `refund.succeeded`, … */
+  readonly type: string;
+  readonly createdAt: Date;
+  /** The event's payload (JSON, as internal services receive it; a buyer's timeline leaves internal amounts out). */
+  readonly data: JsonObject;
+}
+
+/** A seller's balances in one currency, in minor units. */
+export interface WalletBalance {
+  readonly currency: CurrencyCode;
+  /** Paid by buyers, not yet fulfilled. */
+  readonly pending: bigint;
+  /** Fulfilled, fees deducted, not yet paid out; negative after a clawback or while a dispute holds money. */
+  readonly available: bigint;
+  /** The seller's share of open disputes, withdrawn by the PSP: back to `available` if won, gone if lost. */
+  readonly held: bigint;
+}
+
+/** A seller's wallet: one balance per currency the seller has money in, by currency code. */
+export interface SellerWallet {
+  readonly sellerId: string;
+  readonly balances: readonly WalletBalance[];
+}
+
+/** A background job that failed for good (`status: "dead"`), with its attempts' history, for an operator to replay. */
+export type DeadLetter = Job;
+
+export type { Dispute, NextAction, Payment, PaymentOrder, Refund };
+
+/** A page of `items` fetched with one extra row: the extra says there is more. */
+export function pageOf<T extends { readonly id: string }>(rows: readonly T[], limit: number): Page<T> {
+  const data = rows.slice(0, limit);
+  const hasMore = rows.length > limit;
+  return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null };
+}

@@ -1,0 +1,11 @@
+export { paymentAttemptView, unownedCapturePayload } from "./attempt.js";
+export { deadLetterView } from "./dead-letter.js";
+export { disputeView } from "./dispute.js";
+export { listView, paymentEventView } from "./list.js";
+export type { PaymentSummaryJson } from "./payment.js";
+export { paymentEventPayload, paymentSummaryView, paymentView } from "./payment.js";
+export type { PaymentOrderJson } from "./payment-order.js";
+export { paymentOrderEventLine, paymentOrderLine, paymentOrderView } from "./payment-order.js";
+export type { RefundJson } from "./refund.js";
+export { refundLine, refundView } from "./refund.js";
+export { walletView } from "./wallet.js";

@@ -1,0 +1,16 @@
+import type { JsonObject } from "../ports/json.js";
+import type { SellerWallet } from "../results.js";
+
+/** The JSON of a seller's wallet (`object: "wallet"`): one entry per currency, money as decimal strings. */
+export function walletView(wallet: SellerWallet): JsonObject {
+  return {
+    object: "wallet",
+    seller_id: wallet.sellerId,
+    balances: wallet.balances.map((b) => ({
+      currency: b.currency,
+      pending: b.pending.toString(),
+      available: b.available.toString(),
+      held: b.held.toString(),
+    })),
+  };
+}
