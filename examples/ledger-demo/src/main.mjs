@@ -10,7 +10,7 @@ const store = knexStore(knex);
 await store.migrate();
 const ledger = createLedger(store);
 
-const payment = "chk_demo_1";
+const payment = "pay_demo_1";
 const currency = "USD";
 const orders = [
   { sellerId: "S1", amount: parseMoney("120.00", currency) },

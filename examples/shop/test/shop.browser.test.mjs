@@ -388,7 +388,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     const id = `job_shop_test_${Date.now()}`;
     await shop.store.transaction((tx) =>
       tx.jobs.enqueue(
-        { id, type: "notify.payment_succeeded", payload: { paymentId: "chk_gone" }, maxAttempts: 3 },
+        { id, type: "notify.payment_succeeded", payload: { paymentId: "pay_gone" }, maxAttempts: 3 },
         new Date(),
       ),
     );
@@ -399,7 +399,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await page.goto("/operator");
     const replay = page.getByRole("button", { name: `Replay notify.payment_succeeded job ${id}` });
     await replay.waitFor();
-    await page.getByRole("cell", { name: "no payment chk_gone" }).first().waitFor();
+    await page.getByRole("cell", { name: "no payment pay_gone" }).first().waitFor();
     await snap(page, "14-operator-dead-letter");
     await replay.click();
     await page.getByRole("status").getByText(`Job ${id} is queued again.`).waitFor();

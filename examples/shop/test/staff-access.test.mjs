@@ -100,7 +100,7 @@ describe("the shop's staff side", () => {
         expect((await get(path, basic(TOKEN, ""))).status, path).toBe(200);
         expect((await get(path, `Bearer ${TOKEN}`)).status, path).toBe(200);
       }
-      const refund = await fetch(`${shop.url}/operator/payments/chk_x/refund`, {
+      const refund = await fetch(`${shop.url}/operator/payments/pay_x/refund`, {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: "idempotency_key=0123456789abcdef0123",
@@ -117,13 +117,13 @@ describe("the shop's staff side", () => {
       expect((await get("/v1/operator/payments", "Bearer nope")).status).toBe(403);
       expect((await get("/v1/operator/payments", `Bearer ${TOKEN}`)).status).toBe(200);
       expect((await get("/v1/operator/dead-letters", basic(TOKEN))).status).toBe(200);
-      expect((await post("/v1/operator/payments/chk_x/refunds")).status).toBe(403);
-      expect((await post("/v1/operator/payments/chk_x/refunds", `Bearer ${TOKEN}`)).status).toBe(404);
+      expect((await post("/v1/operator/payments/pay_x/refunds")).status).toBe(403);
+      expect((await post("/v1/operator/payments/pay_x/refunds", `Bearer ${TOKEN}`)).status).toBe(404);
       expect((await post("/v1/sellers/northwind/payment-orders/po_x_1/refunds")).status).toBe(401);
       expect(
         (await post("/v1/sellers/northwind/payment-orders/po_x_1/refunds", `Bearer ${TOKEN}`)).status,
       ).toBe(404);
-      const buyer = await post("/v1/payments/chk_x/refunds", undefined);
+      const buyer = await post("/v1/payments/pay_x/refunds", undefined);
       expect(buyer.status).toBe(401); // no buyer cookie
     });
   });

@@ -2,6 +2,7 @@ import type { Payment } from "./domain/payment.js";
 import type { PaymentOrder } from "./domain/payment-order.js";
 import { ErrorCodes, SettlekitError } from "./errors.js";
 import type { BackoffPolicy } from "./jobs/backoff.js";
+import { DEFAULT_BACKOFF } from "./jobs/backoff.js";
 import type { DisputeFeeBearer } from "./ledger/dispute-journals.js";
 import { inProcessPublisher } from "./outbox/in-process-publisher.js";
 import type { Clock } from "./ports/clock.js";
@@ -78,6 +79,7 @@ export interface PaymentSystemOptions {
   readonly registrationMaxAttempts?: number;
   /** Attempts of a buyer notification (default 10). */
   readonly notificationMaxAttempts?: number;
+  /** Retry delays of outbox relays and jobs (default: 1 s doubling to 1 h, full jitter). */
   readonly backoff?: BackoffPolicy;
   /** How long a webhook for an unknown payment is kept for retries before it is closed (default 1 h). */
   readonly deferredWebhookTtlMs?: number;
@@ -118,6 +120,8 @@ export interface Deps {
   readonly fees: FeePolicy;
   /** `options.disputeFees`, or `"seller"`. */
   readonly disputeFees: DisputeFeeBearer;
+  /** `options.backoff` with its defaults filled in. */
+  readonly backoff: Required<BackoffPolicy>;
 }
 
 /** The time limits and retry counts of {@link PaymentSystemOptions}, resolved (see there for each). */
@@ -230,6 +234,9 @@ function resolveRedirectOrigins(options: PaymentSystemOptions): ReadonlySet<stri
   return new Set(origins);
 }
 
+const definedOnly = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
 export function resolveDeps(options: PaymentSystemOptions): Deps {
   const [first] = options.providers;
   if (!first)
@@ -251,6 +258,7 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     settings: resolveSettings(options),
     fees: options.fees ?? noFees,
     disputeFees: options.disputeFees ?? "seller",
+    backoff: { ...DEFAULT_BACKOFF, ...definedOnly(options.backoff ?? {}) },
     provider(id) {
       const provider = providers.get(id);
       if (!provider)

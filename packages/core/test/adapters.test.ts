@@ -17,11 +17,11 @@ describe("passesLuhn (card numbers; the router and the sandbox share it)", () =>
 
 describe("withPaymentId (the buyer comes back with settlekit's payment id, from every provider)", () => {
   it("appends payment_id, keeping the host's query, fragment and a PSP placeholder as they are", () => {
-    expect(withPaymentId("https://shop.example/done", "chk_1")).toBe(
-      "https://shop.example/done?payment_id=chk_1",
+    expect(withPaymentId("https://shop.example/done", "pay_1")).toBe(
+      "https://shop.example/done?payment_id=pay_1",
     );
-    expect(withPaymentId("https://shop.example/done?s={PAYMENT_SESSION_ID}#top", "chk_1")).toBe(
-      "https://shop.example/done?s={PAYMENT_SESSION_ID}&payment_id=chk_1#top",
+    expect(withPaymentId("https://shop.example/done?s={PAYMENT_SESSION_ID}#top", "pay_1")).toBe(
+      "https://shop.example/done?s={PAYMENT_SESSION_ID}&payment_id=pay_1#top",
     );
     expect(withPaymentId("https://shop.example/done?a=1&b=x%20y", "chk 2")).toBe(
       "https://shop.example/done?a=1&b=x%20y&payment_id=chk%202",

@@ -17,19 +17,19 @@ runStoreConformance({
 describe("memoryStore: what the suite cannot see from outside", () => {
   it("never shares an object with its callers", async () => {
     const store = memoryStore();
-    const payment = paymentFixture("chk_1");
+    const payment = paymentFixture("pay_1");
     await store.transaction((tx) => tx.payments.insert(payment));
     payment.metadata.cart = "changed after insert";
-    const read = await store.transaction((tx) => tx.payments.get("chk_1"));
+    const read = await store.transaction((tx) => tx.payments.get("pay_1"));
     expect(read?.metadata).toEqual({ cart: "c-1" });
     read!.status = "succeeded";
-    expect((await store.transaction((tx) => tx.payments.get("chk_1")))?.status).toBe("created");
+    expect((await store.transaction((tx) => tx.payments.get("pay_1")))?.status).toBe("created");
   });
 
   it("refuses writes in a read-only transaction and leaves the state as it was", async () => {
     const store = memoryStore();
     await expect(
-      store.transaction((tx) => tx.payments.insert(paymentFixture("chk_ro")), { readOnly: true }),
+      store.transaction((tx) => tx.payments.insert(paymentFixture("pay_ro")), { readOnly: true }),
     ).rejects.toMatchObject({ code: "STORE_ERROR" });
     expect(await store.inspect.count("payments")).toBe(0);
   });
@@ -38,21 +38,21 @@ describe("memoryStore: what the suite cannot see from outside", () => {
     const store = memoryStore({ lockTimeoutMs: 50 });
     // A transaction opened inside another's callback can never get its turn.
     const nested = store.transaction(async (tx) => {
-      await tx.payments.insert(paymentFixture("chk_outer"));
-      await store.transaction((inner) => inner.payments.insert(paymentFixture("chk_inner")));
+      await tx.payments.insert(paymentFixture("pay_outer"));
+      await store.transaction((inner) => inner.payments.insert(paymentFixture("pay_inner")));
     });
     await expect(nested).rejects.toMatchObject({ code: "STORE_CONFLICT" });
     // Neither wrote anything, the waiter that gave up never runs later, and the lock is free again.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await store.inspect.count("payments")).toBe(0);
-    await store.transaction((tx) => tx.payments.insert(paymentFixture("chk_after")));
+    await store.transaction((tx) => tx.payments.insert(paymentFixture("pay_after")));
     expect(await store.inspect.count("payments")).toBe(1);
   });
 
   it("refuses a StoreTx used after its transaction ended", async () => {
     const store = memoryStore();
     const kept = await store.transaction(async (tx) => tx);
-    await expect(kept.payments.get("chk_1")).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await expect(kept.payments.get("pay_1")).rejects.toMatchObject({ code: "STORE_ERROR" });
   });
 
   it("behaves like a database before migrate() and after migrateDown()", async () => {

@@ -288,7 +288,7 @@ describe.each(DIALECTS)("bad input on %s", (dialect) => {
       );
       await expect(refund).rejects.toMatchObject({ code: "VALIDATION_FAILED", param: "reason" });
       const payment = world.system.refundPayment(
-        "chk_x",
+        "pay_x",
         { reason },
         { idempotencyKey: `r-${Math.random()}` },
       );

@@ -125,7 +125,7 @@ describe.each(DIALECTS)("operator routes on %s", (dialect) => {
     expect((await request(world.app).get(`/v1/operator/payments/${id}/attempts`).set(asBuyer())).status).toBe(
       403,
     );
-    const missing = await request(world.app).get("/v1/operator/payments/chk_nope/attempts").set(asOperator);
+    const missing = await request(world.app).get("/v1/operator/payments/pay_nope/attempts").set(asOperator);
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatchObject({ code: "not_found" });
   });

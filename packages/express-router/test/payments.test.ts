@@ -115,7 +115,7 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     expect(paymentSchema.parse(own.body)).toMatchObject({ id: created.id, status: "requires_payment" });
     for (const [path, buyer] of [
       [`/v1/payments/${created.id}`, "B2"],
-      ["/v1/payments/chk_nope", "B1"],
+      ["/v1/payments/pay_nope", "B1"],
       [`/v1/payments/${"x".repeat(300)}`, "B1"],
       ["/v1/payments/%F0%9F%92%A3%00", "B1"],
     ] as const) {
@@ -281,7 +281,7 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
   });
 
   it("answers a known path asked with another method with 405 and Allow, and OPTIONS with Allow", async () => {
-    const wrongMethod = await request(world.app).delete("/v1/payments/chk_1").set(asBuyer());
+    const wrongMethod = await request(world.app).delete("/v1/payments/pay_1").set(asBuyer());
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.allow).toBe("GET, HEAD, OPTIONS");
     expect(wrongMethod.body.error).toMatchObject({
@@ -291,7 +291,7 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
     const getPayments = await request(world.app).get("/v1/payments").set(asBuyer());
     expect(getPayments.status).toBe(405);
     expect(getPayments.headers.allow).toBe("POST, OPTIONS");
-    const options = await request(world.app).options("/v1/payments/chk_1/refunds").set(asBuyer());
+    const options = await request(world.app).options("/v1/payments/pay_1/refunds").set(asBuyer());
     expect(options.status).toBe(204);
     expect(options.headers.allow).toBe("POST, OPTIONS");
     expect((await request(world.app).put("/v1/webhooks/sandbox").send("{}")).status).toBe(405);

@@ -109,7 +109,7 @@ describe.each(DIALECTS)("refunds on %s (default: operators and sellers, never bu
     const tooMuch = await more({ payment_order_id: order, amount: "6001" });
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.body.error).toMatchObject({ code: "refund_exceeds_captured", param: "amount" });
-    expect((await more({ payment_order_id: order }, "chk_nobody")).status).toBe(404);
+    expect((await more({ payment_order_id: order }, "pay_nobody")).status).toBe(404);
     expect((await more({ payment_order_id: "po_elsewhere_1" })).status).toBe(404);
     // An order of another payment is not an order of this one.
     expect((await more({ payment_order_id: unpaid.orders[0]!.id })).status).toBe(404);
@@ -241,7 +241,7 @@ describe.each(DIALECTS)("refunds on %s (default: operators and sellers, never bu
       [body.id, {}, key()],
       [body.id, { amount: "junk" }, key()],
       [body.id, { payment_order_id: order }, ""],
-      ["chk_nobody", { payment_order_id: order }, key()],
+      ["pay_nobody", { payment_order_id: order }, key()],
     ] as const) {
       const res = await t.post(buyerRefund(id), asBuyer(), payload, idempotencyKey);
       expect(res.status, JSON.stringify(payload)).toBe(403);

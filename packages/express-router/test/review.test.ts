@@ -89,7 +89,7 @@ describe.each(DIALECTS)("POST /v1/operator/payments/:id/review on %s", (dialect)
   });
 
   it("answers 404 for an unknown payment and 409 for one not in review", async () => {
-    expect((await review("chk_nope", asOperator, { decision: "approve" })).status).toBe(404);
+    expect((await review("pay_nope", asOperator, { decision: "approve" })).status).toBe(404);
     const created = await request(world.app)
       .post("/v1/payments")
       .set(asBuyer("B1"))

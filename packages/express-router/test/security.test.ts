@@ -19,12 +19,12 @@ describe("HTTPS, rate limits", () => {
 
   it("requireHttps refuses plain HTTP and ignores X-Forwarded-Proto unless proxies are trusted", async () => {
     const w = await open({ router: { requireHttps: true } });
-    const plain = await request(w.app).get("/v1/payments/chk_x").set(asBuyer());
+    const plain = await request(w.app).get("/v1/payments/pay_x").set(asBuyer());
     expect(plain.status).toBe(403);
     expect(plain.body.error).toMatchObject({ type: "permission_error", code: "https_required" });
     expect(plain.headers["strict-transport-security"]).toBeUndefined();
     const spoofed = await request(w.app)
-      .get("/v1/payments/chk_x")
+      .get("/v1/payments/pay_x")
       .set(asBuyer())
       .set("X-Forwarded-Proto", "https");
     expect(spoofed.status).toBe(403);
@@ -33,17 +33,17 @@ describe("HTTPS, rate limits", () => {
   it("behind a trusted proxy, X-Forwarded-Proto: https passes and gets HSTS", async () => {
     const w = await open({ router: { requireHttps: true, trustProxy: "loopback" } });
     const res = await request(w.app)
-      .get("/v1/payments/chk_x")
+      .get("/v1/payments/pay_x")
       .set(asBuyer())
       .set("X-Forwarded-Proto", "https");
     expect(res.status).toBe(404);
     expect(res.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
-    expect((await request(w.app).get("/v1/payments/chk_x").set(asBuyer())).status).toBe(403);
+    expect((await request(w.app).get("/v1/payments/pay_x").set(asBuyer())).status).toBe(403);
   });
 
   it("in memory: a buyer's budget runs out with 429 and Retry-After; another buyer is unaffected", async () => {
     const w = await open({ router: { rateLimit: { perBuyer: { points: 2, duration: 60 } } } });
-    const get = (buyer: string) => request(w.app).get("/v1/payments/chk_x").set(asBuyer(buyer));
+    const get = (buyer: string) => request(w.app).get("/v1/payments/pay_x").set(asBuyer(buyer));
     expect((await get("B1")).status).toBe(404);
     expect((await get("B1")).status).toBe(404);
     const limited = await get("B1");
@@ -79,7 +79,7 @@ describe("HTTPS, rate limits", () => {
       const a = await open(options);
       const b = await makeWorld("sqlite", options);
       try {
-        const get = (w: World) => request(w.app).get("/v1/payments/chk_x").set(asBuyer("B-redis"));
+        const get = (w: World) => request(w.app).get("/v1/payments/pay_x").set(asBuyer("B-redis"));
         expect((await get(a)).status).toBe(404);
         expect((await get(b)).status).toBe(404);
         expect((await get(a)).status).toBe(404);

@@ -41,7 +41,7 @@ describe("a store the host set up wrong", () => {
     );
     for (const res of [
       await createPayment(app),
-      await request(app).get("/v1/payments/chk_missing").set(asBuyer()),
+      await request(app).get("/v1/payments/pay_missing").set(asBuyer()),
       await request(app).get("/v1/operator/payments").set("Authorization", "Bearer operator"),
     ]) {
       expect(res.status, JSON.stringify(res.body)).toBe(503);
@@ -62,7 +62,7 @@ describe("a store the host set up wrong", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(500);
     expect(res.body.error.code).toBe("store_not_migrated");
     expect(res.body.error.message).toMatch(/run store\.migrate\(\)/);
-    const read = await request(app).get("/v1/payments/chk_missing").set(asBuyer());
+    const read = await request(app).get("/v1/payments/pay_missing").set(asBuyer());
     expect(read.status).toBe(500);
     expect(read.body.error.code).toBe("store_not_migrated");
   });

@@ -7,7 +7,7 @@ import { startServer } from "./support/http.js";
 import { testSandbox } from "./support/sandbox-harness.js";
 
 const registration: CreateHostedPaymentInput = {
-  paymentId: "chk_mount",
+  paymentId: "pay_mount",
   amount: 500n,
   currency: "JPY",
   method: "card",
@@ -43,7 +43,7 @@ describe("mounting the handler", () => {
     let sandbox: SandboxProvider | undefined;
     server = await startServer((req, res) => sandbox!.handler(req, res, () => res.writeHead(418).end()));
     sandbox = testSandbox({ baseUrl: server.origin }).sandbox;
-    expect(await payThrough(sandbox)).toBe("https://shop.example/ok?payment_id=chk_mount");
+    expect(await payThrough(sandbox)).toBe("https://shop.example/ok?payment_id=pay_mount");
     expect((await fetch(`${server.origin}/not-the-sandbox`)).status).toBe(418);
   });
 
@@ -64,7 +64,7 @@ describe("mounting the handler", () => {
       });
     });
     sandbox = testSandbox({ baseUrl: `${server.origin}/sandbox` }).sandbox;
-    expect(await payThrough(sandbox)).toBe("https://shop.example/ok?payment_id=chk_mount");
+    expect(await payThrough(sandbox)).toBe("https://shop.example/ok?payment_id=pay_mount");
     expect(sandbox.payments()[0]!.status).toBe("succeeded");
   });
 });

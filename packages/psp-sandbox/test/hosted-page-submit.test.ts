@@ -48,7 +48,7 @@ describe("hosted payment page: POST", () => {
     expect(page).toContain('<div class="alert" role="alert">Your card was declined. Try another card.</div>');
     expect(page).toContain(`<form method="post" action="${pageUrl}">`);
     const retried = await h.submit(pageUrl, card("4242424242424242"));
-    expect(retried.headers.get("location")).toBe(SUCCESS("chk_1"));
+    expect(retried.headers.get("location")).toBe(SUCCESS("pay_1"));
     expect(h.sandbox.events().map((e) => e.type)).toEqual(["payment.failed", "payment.succeeded"]);
     expect(h.sandbox.payment(ref)).toMatchObject({ status: "succeeded", failureCode: undefined });
   });
@@ -98,7 +98,7 @@ describe("hosted payment page: POST", () => {
   it("takes a bank transfer: processing, success URL, instructions without the button afterwards", async () => {
     const { ref, pageUrl } = await h.register({ method: "bank_transfer" });
     const response = await h.submit(pageUrl, { action: "bank_transfer" });
-    expect(response.headers.get("location")).toBe(SUCCESS("chk_1"));
+    expect(response.headers.get("location")).toBe(SUCCESS("pay_1"));
     expect(h.sandbox.payment(ref)).toMatchObject({ status: "processing", instrument: "bank_transfer" });
     const page = await (await fetch(pageUrl)).text();
     expect(page).toContain('<p role="status">Your payment is processing.</p>');

@@ -126,7 +126,7 @@ describe("hosted payment page: GET", () => {
     const paidPage = await (await fetch(paid.pageUrl)).text();
     expect(paidPage).toContain('<p role="status">Paid with the card ending 4242. Thank you.</p>');
     expect(paidPage).toContain(
-      '<a href="https://shop.example/success?from=sandbox&amp;payment_id=chk_1">Return to the shop</a>',
+      '<a href="https://shop.example/success?from=sandbox&amp;payment_id=pay_1">Return to the shop</a>',
     );
     expect(paidPage).not.toContain("<form");
     const expired = await h.register();

@@ -10,7 +10,7 @@ const { setup, cleanups } = receiverSandboxes();
 describe("webhook delivery over HTTP", () => {
   it("POSTs each event as JSON, signed with Stripe's scheme, and the provider verifies it", async () => {
     const { receiver, sandbox, clock } = await setup();
-    const { pspReference } = await sandbox.createHostedPayment(registrationInput({ paymentId: "chk_d1" }));
+    const { pspReference } = await sandbox.createHostedPayment(registrationInput({ paymentId: "pay_d1" }));
     await sandbox.pay(pspReference);
     await sandbox.idle();
     expect(receiver.requests).toHaveLength(1);
@@ -29,7 +29,7 @@ describe("webhook delivery over HTTP", () => {
       data: {
         payment: {
           reference: pspReference,
-          payment_id: "chk_d1",
+          payment_id: "pay_d1",
           status: "succeeded",
           amount: "12345",
           currency: "USD",
@@ -53,7 +53,7 @@ describe("webhook delivery over HTTP", () => {
         kind: "payment",
         eventId: event.id,
         pspReference,
-        paymentId: "chk_d1",
+        paymentId: "pay_d1",
         status: "succeeded",
         amount: 12_345n,
         currency: "USD",
@@ -125,7 +125,7 @@ describe("webhook delivery concurrency", () => {
     const refs: string[] = [];
     for (let i = 0; i < 5; i++) {
       const { pspReference } = await sandbox.createHostedPayment(
-        registrationInput({ paymentId: `chk_c${i}` }),
+        registrationInput({ paymentId: `pay_c${i}` }),
       );
       refs.push(pspReference);
       await sandbox.pay(pspReference);

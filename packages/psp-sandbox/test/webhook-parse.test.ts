@@ -74,7 +74,7 @@ describe("parseWebhook", () => {
 
   it("maps a declined payment with its failure fields and a refund with its references", async () => {
     const { sandbox: s, clock } = testSandbox();
-    const { pspReference } = await s.createHostedPayment(registrationInput({ paymentId: "chk_p" }));
+    const { pspReference } = await s.createHostedPayment(registrationInput({ paymentId: "pay_p" }));
     await s.pay(pspReference, { card: "4000000000009995" });
     await s.pay(pspReference);
     const { refundReference } = await s.refund({
@@ -92,7 +92,7 @@ describe("parseWebhook", () => {
       kind: "payment",
       eventId: s.events()[0]!.id,
       pspReference,
-      paymentId: "chk_p",
+      paymentId: "pay_p",
       status: "failed",
       amount: 12_345n,
       currency: "USD",

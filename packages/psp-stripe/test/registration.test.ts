@@ -6,7 +6,7 @@ import { stripeWorld, T0 } from "./support/harness.js";
 const HOUR = 3_600_000;
 
 const input = (overrides: Partial<CreateHostedPaymentInput> = {}): CreateHostedPaymentInput => ({
-  paymentId: "chk_1",
+  paymentId: "pay_1",
   amount: 12_345n,
   currency: "USD",
   method: "card",
@@ -20,7 +20,7 @@ const input = (overrides: Partial<CreateHostedPaymentInput> = {}): CreateHostedP
   expiresAt: new Date(T0.getTime() + 2 * HOUR),
   buyerId: "B1",
   metadata: { cart: "c-1" },
-  idempotencyKey: "chk_1:register:1",
+  idempotencyKey: "pay_1:register:1",
   ...overrides,
 });
 
@@ -35,7 +35,7 @@ describe("createHostedPayment: the Checkout Session request", () => {
     world = await stripeWorld();
     const hosted = await world.provider.createHostedPayment(input());
     const [request] = posted();
-    expect(request).toMatchObject({ stripeVersion: "2026-10-28.endive", idempotencyKey: "chk_1:register:1" });
+    expect(request).toMatchObject({ stripeVersion: "2026-10-28.endive", idempotencyKey: "pay_1:register:1" });
     expect(request!.form).toEqual({
       mode: "payment",
       line_items: [
@@ -62,11 +62,11 @@ describe("createHostedPayment: the Checkout Session request", () => {
           },
         },
       ],
-      success_url: "https://shop.example/done?payment_id=chk_1",
+      success_url: "https://shop.example/done?payment_id=pay_1",
       cancel_url: "https://shop.example/cart",
-      client_reference_id: "chk_1",
-      metadata: { cart: "c-1", settlekit_payment_id: "chk_1" },
-      payment_intent_data: { metadata: { settlekit_payment_id: "chk_1" }, transfer_group: "chk_1" },
+      client_reference_id: "pay_1",
+      metadata: { cart: "c-1", settlekit_payment_id: "pay_1" },
+      payment_intent_data: { metadata: { settlekit_payment_id: "pay_1" }, transfer_group: "pay_1" },
       expires_at: String((T0.getTime() + 2 * HOUR) / 1000),
       allowed_payment_method_types: ["card"],
     });

@@ -50,12 +50,12 @@ describe("Postgres: inserts nobody reads travel with the transaction's next stat
   it("writes a payment, its orders and its event in one round trip between BEGIN and COMMIT", async () => {
     const sent = await statementsOf(() =>
       store.transaction(async (tx) => {
-        await tx.payments.insert(payment("chk_d1"));
+        await tx.payments.insert(payment("pay_d1"));
         await tx.paymentOrders.insertMany([
-          order("po_d1_1", "chk_d1", "S1"),
-          order("po_d1_2", "chk_d1", "S2"),
+          order("po_d1_1", "pay_d1", "S1"),
+          order("po_d1_2", "pay_d1", "S2"),
         ]);
-        await tx.outbox.append([event("evt_d1", "chk_d1")], T0);
+        await tx.outbox.append([event("evt_d1", "pay_d1")], T0);
       }),
     );
     expect(sent).toEqual([
@@ -64,11 +64,11 @@ describe("Postgres: inserts nobody reads travel with the transaction's next stat
       "COMMIT;",
     ]);
     const stored = await store.transaction(async (tx) => ({
-      payment: await tx.payments.get("chk_d1"),
-      orders: await tx.paymentOrders.listByPayment("chk_d1"),
+      payment: await tx.payments.get("pay_d1"),
+      orders: await tx.paymentOrders.listByPayment("pay_d1"),
       events: await tx.outbox.listByAggregate({
         aggregateType: "payment",
-        aggregateId: "chk_d1",
+        aggregateId: "pay_d1",
         limit: 10,
       }),
     }));
@@ -79,26 +79,26 @@ describe("Postgres: inserts nobody reads travel with the transaction's next stat
 
   it("lets the transaction read what it deferred, through settlekit's statements and knex's", async () => {
     const seen = await store.transaction(async (tx) => {
-      await tx.payments.insert(payment("chk_d2"));
-      const own = await tx.payments.get("chk_d2"); // a hand-written SELECT of the same table
-      await tx.outbox.append([event("evt_d2", "chk_d2")], T0);
+      await tx.payments.insert(payment("pay_d2"));
+      const own = await tx.payments.get("pay_d2"); // a hand-written SELECT of the same table
+      await tx.outbox.append([event("evt_d2", "pay_d2")], T0);
       const claimed = await tx.outbox.claim({ workerId: "w1", limit: 100, now: T0, leaseUntil: T0 }); // knex-built
       return { own: own?.id, claimed: claimed.map((e) => e.id) };
     });
-    expect(seen.own).toBe("chk_d2");
+    expect(seen.own).toBe("pay_d2");
     expect(seen.claimed).toContain("evt_d2");
   });
 
   it("fails the transaction when a deferred insert fails, and commits none of it", async () => {
-    await store.transaction((tx) => tx.payments.insert(payment("chk_d3")));
+    await store.transaction((tx) => tx.payments.insert(payment("pay_d3")));
     await expect(
       store.transaction(async (tx) => {
-        await tx.outbox.append([event("evt_d3", "chk_d3")], T0);
-        await tx.payments.insert(payment("chk_d3")); // the same id again: a unique violation at COMMIT time
+        await tx.outbox.append([event("evt_d3", "pay_d3")], T0);
+        await tx.payments.insert(payment("pay_d3")); // the same id again: a unique violation at COMMIT time
       }),
     ).rejects.toMatchObject({ code: "STORE_ERROR", cause: { code: "23505" } });
     const events = await store.transaction((tx) =>
-      tx.outbox.listByAggregate({ aggregateType: "payment", aggregateId: "chk_d3", limit: 10 }),
+      tx.outbox.listByAggregate({ aggregateType: "payment", aggregateId: "pay_d3", limit: 10 }),
     );
     expect(events).toEqual([]);
   });
@@ -108,12 +108,12 @@ describe("Postgres: inserts nobody reads travel with the transaction's next stat
     const sent = await statementsOf(() =>
       store
         .transaction(async (tx) => {
-          await tx.payments.insert(payment("chk_d4"));
+          await tx.payments.insert(payment("pay_d4"));
           throw failure;
         })
         .catch((error: unknown) => expect(error).toBe(failure)),
     );
     expect(sent).toEqual(["BEGIN;", "ROLLBACK"]);
-    expect(await store.transaction((tx) => tx.payments.get("chk_d4"))).toBeNull();
+    expect(await store.transaction((tx) => tx.payments.get("pay_d4"))).toBeNull();
   });
 });

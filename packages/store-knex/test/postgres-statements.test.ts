@@ -21,7 +21,7 @@ describe("Postgres named statements", () => {
     expect(await prepared()).toEqual([]);
     for (let i = 0; i < 3; i++) {
       // A hand-written hot statement and one knex builds: each is prepared once, then reused by name.
-      expect(await store.transaction((tx) => tx.payments.get(`chk_missing_${i}`))).toBeNull();
+      expect(await store.transaction((tx) => tx.payments.get(`pay_missing_${i}`))).toBeNull();
       expect(await store.transaction((tx) => tx.payments.list({ buyerId: `b${i}`, limit: 5 }))).toEqual([]);
     }
     const statements = await prepared();

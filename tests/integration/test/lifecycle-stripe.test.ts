@@ -619,7 +619,7 @@ describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %
     world = await makeStripeWorld(dialect);
     // Registered at Stripe directly, not through settlekit: no payment knows the session.
     const { pspReference } = await world.provider.createHostedPayment({
-      paymentId: "chk_elsewhere",
+      paymentId: "pay_elsewhere",
       amount: 500n,
       currency: "USD",
       method: "card",

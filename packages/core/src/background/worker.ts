@@ -26,13 +26,13 @@ export async function runWorkerPass(system: PaymentSystem, workerId: string) {
   const relay = await relayOutboxOnce(deps.store, deps.publisher, {
     workerId,
     clock: deps.clock,
-    backoff: deps.options.backoff,
+    backoff: deps.backoff,
   });
   const jobs = await runJobsOnce(deps.store, {
     workerId,
     handlers: paymentJobHandlers(deps),
     clock: deps.clock,
-    backoff: deps.options.backoff,
+    backoff: deps.backoff,
     onDead: (job) => onJobDead(deps, job),
   });
   const webhooks = await retryDeferredWebhooks(deps);
@@ -47,6 +47,7 @@ export async function runWorkerPass(system: PaymentSystem, workerId: string) {
 /** The worker runtime: `start()` loops passes until `stop()`; several instances can run at once. */
 export function createWorker(system: PaymentSystem, options: WorkerOptions = {}) {
   const workerId = options.workerId ?? `worker-${system.deps.ids.newId()}`;
+  const idleMs = options.idleMs ?? 1_000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -79,7 +80,7 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
           if (!busy && running) {
             await new Promise<void>((resolve) => {
               wake = resolve;
-              setTimeout(resolve, options.idleMs ?? 1_000).unref?.();
+              setTimeout(resolve, idleMs).unref?.();
             });
           }
         }

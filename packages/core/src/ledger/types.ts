@@ -24,7 +24,7 @@ export interface Posting {
 /** What a caller asks the ledger to post. */
 export interface JournalInput {
   /**
-   * Unique idempotency reference, e.g. `payment:chk_123:succeeded`. Posting the same reference
+   * Unique idempotency reference, e.g. `payment:pay_123:succeeded`. Posting the same reference
    * again posts nothing; see `postJournal`.
    */
   readonly reference: string;

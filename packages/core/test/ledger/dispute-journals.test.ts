@@ -10,7 +10,7 @@ import type { JournalInput } from "../../src/ledger/types.js";
 
 const dispute = (overrides: Partial<DisputeMoney> = {}): DisputeMoney => ({
   id: "dp_1",
-  paymentId: "chk_1",
+  paymentId: "pay_1",
   pspId: "stripe",
   currency: "USD",
   allocations: [

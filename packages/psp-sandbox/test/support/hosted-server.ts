@@ -36,7 +36,7 @@ export async function hostedSandbox(): Promise<HostedSandbox> {
     async register(overrides = {}) {
       counter++;
       const hosted = await own.createHostedPayment({
-        paymentId: `chk_${counter}`,
+        paymentId: `pay_${counter}`,
         amount: 12_345n,
         currency: "USD",
         method: "card",

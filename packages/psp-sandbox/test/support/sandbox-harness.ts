@@ -109,7 +109,7 @@ export function registrationInput(
 ): CreateHostedPaymentInput {
   inputs++;
   return {
-    paymentId: `chk_${inputs}`,
+    paymentId: `pay_${inputs}`,
     amount: 12_345n,
     currency: "USD",
     method: "card",

@@ -9,7 +9,7 @@ export function registrationInput(
 ): CreateHostedPaymentInput {
   n++;
   return {
-    paymentId: `chk_${n}`,
+    paymentId: `pay_${n}`,
     amount: 12_345n,
     currency: "USD",
     method: "card",

@@ -66,7 +66,7 @@ export async function createPayment(
   const provider = options.psp ? deps.provider(options.psp) : deps.defaultProvider;
   const now = deps.clock.now();
   const owner = deps.ids.newId();
-  const paymentId = `chk_${deps.ids.newId().replaceAll("-", "")}`;
+  const paymentId = `pay_${deps.ids.newId().replaceAll("-", "")}`;
   const payment: Payment = {
     id: paymentId,
     buyerId: valid.buyerId,

@@ -6,7 +6,7 @@ import { orderFixture, paymentFixture } from "./payments-suite.js";
 
 export const disputeFixture = (id: string, overrides: Partial<Dispute> = {}): Dispute => ({
   id,
-  paymentId: "chk_d",
+  paymentId: "pay_d",
   pspId: "sandbox",
   pspDisputeReference: `psp_${id}`,
   pspReference: "sbx_pay_1",
@@ -21,8 +21,8 @@ export const disputeFixture = (id: string, overrides: Partial<Dispute> = {}): Di
   status: "needs_response",
   evidenceDueBy: at(7 * 86_400_000),
   allocations: [
-    { paymentOrderId: "chk_d_po_1", sellerId: "S1", amount: 10_000n, fee: 0n },
-    { paymentOrderId: "chk_d_po_2", sellerId: "S2", amount: 2_345n, fee: 0n },
+    { paymentOrderId: "pay_d_po_1", sellerId: "S1", amount: 10_000n, fee: 0n },
+    { paymentOrderId: "pay_d_po_2", sellerId: "S2", amount: 2_345n, fee: 0n },
   ],
   fundsWithdrawnAt: undefined,
   fundsReinstatedAt: undefined,
@@ -37,10 +37,10 @@ export function disputesSuite(current: () => StoreHarness, concurrency: number):
   describe("disputes", () => {
     const seed = (h: StoreHarness) =>
       h.store.transaction(async (tx) => {
-        await tx.payments.insert(paymentFixture("chk_d", { status: "succeeded", pspReference: "sbx_pay_1" }));
+        await tx.payments.insert(paymentFixture("pay_d", { status: "succeeded", pspReference: "sbx_pay_1" }));
         await tx.paymentOrders.insertMany([
-          orderFixture("chk_d_po_1", "chk_d", "S1", 10_000n),
-          orderFixture("chk_d_po_2", "chk_d", "S2", 2_345n),
+          orderFixture("pay_d_po_1", "pay_d", "S1", 10_000n),
+          orderFixture("pay_d_po_2", "pay_d", "S2", 2_345n),
         ]);
       });
 
@@ -52,7 +52,7 @@ export function disputesSuite(current: () => StoreHarness, concurrency: number):
         amount: huge,
         amountWithdrawn: huge,
         fee: 1_500n,
-        allocations: [{ paymentOrderId: "chk_d_po_1", sellerId: "S1", amount: huge, fee: 1_500n }],
+        allocations: [{ paymentOrderId: "pay_d_po_1", sellerId: "S1", amount: huge, fee: 1_500n }],
         fundsWithdrawnAt: at(1_000),
       });
       await h.store.transaction((tx) => tx.disputes.insert(dispute));
@@ -75,7 +75,7 @@ export function disputesSuite(current: () => StoreHarness, concurrency: number):
       await h.store.transaction((tx) => tx.disputes.insert(bare));
       expect(await h.store.transaction((tx) => tx.disputes.get("dp_2"))).toEqual(bare);
       expect(
-        (await h.store.transaction((tx) => tx.disputes.listByPayment("chk_d"))).map((d) => d.id),
+        (await h.store.transaction((tx) => tx.disputes.listByPayment("pay_d"))).map((d) => d.id),
       ).toEqual(["dp_1", "dp_2"]);
     });
 

@@ -13,7 +13,7 @@ const record = (key: string, overrides: Partial<IdempotencyRecord> = {}): Idempo
   lockedBy: "w1",
   lockedUntil: at(60_000),
   response: null,
-  state: { paymentId: "chk_1" },
+  state: { paymentId: "pay_1" },
   createdAt: T0,
   updatedAt: T0,
   expiresAt: at(86_400_000),
@@ -81,8 +81,8 @@ export function idempotencySuite(current: () => StoreHarness, concurrency: numbe
           ...base,
           owner: "w1",
           recoveryPoint: FINISHED,
-          state: { paymentId: "chk_1", token: "tok" },
-          response: { status: 201, body: { id: "chk_1", amounts: [1, "2"] } },
+          state: { paymentId: "pay_1", token: "tok" },
+          response: { status: 201, body: { id: "pay_1", amounts: [1, "2"] } },
           lockedUntil: null,
         }),
       );
@@ -90,8 +90,8 @@ export function idempotencySuite(current: () => StoreHarness, concurrency: numbe
       expect(await store.transaction((tx) => tx.idempotencyKeys.get("buyer:B1", "k1"))).toEqual(
         record("k1", {
           recoveryPoint: FINISHED,
-          state: { paymentId: "chk_1", token: "tok" },
-          response: { status: 201, body: { id: "chk_1", amounts: [1, "2"] } },
+          state: { paymentId: "pay_1", token: "tok" },
+          response: { status: 201, body: { id: "pay_1", amounts: [1, "2"] } },
           lockedBy: null,
           lockedUntil: null,
           updatedAt: at(5),

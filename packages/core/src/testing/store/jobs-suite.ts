@@ -46,8 +46,8 @@ export function jobsSuite(current: () => StoreHarness, concurrency: number): voi
 
     it("returns the existing job for a repeated dedupe key", async () => {
       const h = current();
-      await enqueue(h, "j1", { dedupeKey: "register:chk_1" });
-      const again = await enqueue(h, "j2", { dedupeKey: "register:chk_1" });
+      await enqueue(h, "j1", { dedupeKey: "register:pay_1" });
+      const again = await enqueue(h, "j2", { dedupeKey: "register:pay_1" });
       expect(again.created).toBe(false);
       expect(again.job.id).toBe("j1");
       expect(await h.inspect.count("jobs")).toBe(1);

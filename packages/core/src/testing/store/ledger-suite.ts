@@ -11,12 +11,12 @@ export function ledgerSuite(current: () => StoreHarness): void {
     it("posts a journal and reads back postings and balances exactly", async () => {
       const { store, inspect } = current();
       const { journal, created } = await store.transaction((tx) =>
-        postJournal(tx, paymentSucceeded("chk_1")),
+        postJournal(tx, paymentSucceeded("pay_1")),
       );
       expect(created).toBe(true);
-      const stored = await store.transaction((tx) => tx.ledger.getJournal("chk_1"));
+      const stored = await store.transaction((tx) => tx.ledger.getJournal("pay_1"));
       expect(stored).toEqual(journal);
-      expect(stored?.metadata).toEqual({ paymentId: "chk_1" });
+      expect(stored?.metadata).toEqual({ paymentId: "pay_1" });
       const balance = await store.transaction((tx) => tx.ledger.getBalance("seller:S1:pending", "USD"));
       expect(balance).toEqual({
         account: "seller:S1:pending",
@@ -47,7 +47,7 @@ export function ledgerSuite(current: () => StoreHarness): void {
 
     it("posts the same reference and content once, whatever the posting order", async () => {
       const { store, inspect } = current();
-      const input = paymentSucceeded("chk_2");
+      const input = paymentSucceeded("pay_2");
       const first = await store.transaction((tx) => postJournal(tx, input));
       const reordered: JournalInput = { ...input, postings: [...input.postings].reverse() };
       const second = await store.transaction((tx) => postJournal(tx, reordered));

@@ -81,7 +81,7 @@ export const orderFixture = (
 
 const refundFixture = (id: string, overrides: Partial<Refund> = {}): Refund => ({
   id,
-  paymentId: "chk_1",
+  paymentId: "pay_1",
   paymentOrderId: "po_1",
   amount: 500n,
   currency: "USD",
@@ -113,7 +113,7 @@ const webhookFixture = (
 /** Payments, payment orders, refunds and webhook events. */
 export function paymentsSuite(current: () => StoreHarness, concurrency: number): void {
   describe("payments and payment orders", () => {
-    const seed = (h: StoreHarness, id = "chk_1") =>
+    const seed = (h: StoreHarness, id = "pay_1") =>
       h.store.transaction(async (tx) => {
         await tx.payments.insert(paymentFixture(id));
         await tx.paymentOrders.insertMany([
@@ -125,38 +125,38 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("stores a payment with its orders and reads them back exactly", async () => {
       const h = current();
       await seed(h);
-      expect(await h.store.transaction((tx) => tx.payments.get("chk_1"))).toEqual(paymentFixture("chk_1"));
-      const orders = await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_1"));
+      expect(await h.store.transaction((tx) => tx.payments.get("pay_1"))).toEqual(paymentFixture("pay_1"));
+      const orders = await h.store.transaction((tx) => tx.paymentOrders.listByPayment("pay_1"));
       expect(orders).toEqual([
-        orderFixture("chk_1_po_1", "chk_1", "S1", 10_000n),
-        orderFixture("chk_1_po_2", "chk_1", "S2", 2_345n),
+        orderFixture("pay_1_po_1", "pay_1", "S1", 10_000n),
+        orderFixture("pay_1_po_2", "pay_1", "S2", 2_345n),
       ]);
       expect(await h.store.transaction((tx) => tx.payments.get("nope"))).toBeNull();
       const paid = {
-        ...paymentFixture("chk_1"),
+        ...paymentFixture("pay_1"),
         status: "succeeded" as const,
         estimatedDeliveryAt: at(86_400_000),
         version: 2,
       };
       expect(await h.store.transaction((tx) => tx.payments.update(paid))).toBe(true);
-      expect(await h.store.transaction((tx) => tx.payments.get("chk_1"))).toEqual(paid);
+      expect(await h.store.transaction((tx) => tx.payments.get("pay_1"))).toEqual(paid);
     });
 
     it("keeps each order's description and a review's reported money exactly", async () => {
       const h = current();
       const orders = [
-        { ...orderFixture("chk_d_po_1", "chk_d", "S1", 10_000n), description: "Teapot, cast iron — 1 l" },
-        orderFixture("chk_d_po_2", "chk_d", "S2", 2_345n),
+        { ...orderFixture("pay_d_po_1", "pay_d", "S1", 10_000n), description: "Teapot, cast iron — 1 l" },
+        orderFixture("pay_d_po_2", "pay_d", "S2", 2_345n),
       ];
       await h.store.transaction(async (tx) => {
-        await tx.payments.insert(paymentFixture("chk_d"));
+        await tx.payments.insert(paymentFixture("pay_d"));
         await tx.paymentOrders.insertMany(orders);
       });
-      const read = await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_d"));
+      const read = await h.store.transaction((tx) => tx.paymentOrders.listByPayment("pay_d"));
       expect(read.map((o) => o.description)).toEqual(["Teapot, cast iron — 1 l", undefined]);
       expect(read).toEqual(orders);
       const held = {
-        ...paymentFixture("chk_d"),
+        ...paymentFixture("pay_d"),
         status: "requires_review" as const,
         reviewReason: "amount_mismatch",
         reportedAmount: 9_223_372_036_854_775_807n,
@@ -164,15 +164,15 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         version: 2,
       };
       expect(await h.store.transaction((tx) => tx.payments.update(held))).toBe(true);
-      const back = await h.store.transaction((tx) => tx.payments.get("chk_d"));
+      const back = await h.store.transaction((tx) => tx.payments.get("pay_d"));
       expect(back).toEqual(held);
       expect(back?.reportedAmount).toBe(9_223_372_036_854_775_807n);
       const approved = { ...held, status: "succeeded" as const, version: 3 };
       expect(await h.store.transaction((tx) => tx.payments.update(approved))).toBe(true);
-      expect(await h.store.transaction((tx) => tx.payments.get("chk_d"))).toEqual(approved);
+      expect(await h.store.transaction((tx) => tx.payments.get("pay_d"))).toEqual(approved);
       const updated = { ...orders[0]!, status: "succeeded" as const, version: 2 };
       expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany([updated]))).toBe(true);
-      expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_d_po_1")))?.description).toBe(
+      expect((await h.store.transaction((tx) => tx.paymentOrders.get("pay_d_po_1")))?.description).toBe(
         "Teapot, cast iron — 1 l",
       );
     });
@@ -180,13 +180,13 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("stores and lists hundreds of orders of one payment in their order", async () => {
       const h = current();
       const orders = Array.from({ length: 250 }, (_, i) =>
-        orderFixture(`chk_many_po_${i}`, "chk_many", `S${i}`, BigInt(i + 1)),
+        orderFixture(`pay_many_po_${i}`, "pay_many", `S${i}`, BigInt(i + 1)),
       );
       await h.store.transaction(async (tx) => {
-        await tx.payments.insert(paymentFixture("chk_many"));
+        await tx.payments.insert(paymentFixture("pay_many"));
         await tx.paymentOrders.insertMany(orders);
       });
-      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_many"))).toEqual(orders);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("pay_many"))).toEqual(orders);
     });
 
     it("lists a seller's orders newest first, by status, page by page", async () => {
@@ -231,7 +231,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("updates a payment only from the version it was read at (compare-and-set)", async () => {
       const h = current();
       await seed(h);
-      const base = paymentFixture("chk_1");
+      const base = paymentFixture("pay_1");
       const a = {
         ...base,
         status: "requires_payment" as const,
@@ -243,7 +243,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       const b = { ...base, status: "failed" as const, failureReason: "x", version: 2, updatedAt: at(2) };
       expect(await h.store.transaction((tx) => tx.payments.update(a))).toBe(true);
       expect(await h.store.transaction((tx) => tx.payments.update(b))).toBe(false);
-      expect(await h.store.transaction((tx) => tx.payments.get("chk_1", { forUpdate: true }))).toEqual(a);
+      expect(await h.store.transaction((tx) => tx.payments.get("pay_1", { forUpdate: true }))).toEqual(a);
       expect(await h.store.transaction((tx) => tx.payments.findByPspReference("sandbox", "ref_a"))).toEqual(
         a,
       );
@@ -257,7 +257,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         Array.from({ length: concurrency }, (_, i) =>
           h.store.transaction((tx) =>
             tx.payments.update({
-              ...paymentFixture("chk_1"),
+              ...paymentFixture("pay_1"),
               failureReason: `w${i}`,
               version: 2,
               updatedAt: at(i),
@@ -266,7 +266,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         ),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
-      const stored = await h.store.transaction((tx) => tx.payments.get("chk_1"));
+      const stored = await h.store.transaction((tx) => tx.payments.get("pay_1"));
       expect(stored?.failureReason).toBe(`w${results.indexOf(true)}`);
     });
 
@@ -274,7 +274,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       const h = current();
       await seed(h);
       const paid = {
-        ...orderFixture("chk_1_po_1", "chk_1", "S1", 10_000n),
+        ...orderFixture("pay_1_po_1", "pay_1", "S1", 10_000n),
         status: "succeeded" as const,
         version: 2,
       };
@@ -289,18 +289,18 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         refundStatus: "partially_refunded" as const,
       };
       expect(await h.store.transaction((tx) => tx.paymentOrders.update(fulfilled))).toBe(true);
-      expect(await h.store.transaction((tx) => tx.paymentOrders.get("chk_1_po_1"))).toEqual(fulfilled);
-      expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_1_po_2")))?.status).toBe("pending");
+      expect(await h.store.transaction((tx) => tx.paymentOrders.get("pay_1_po_1"))).toEqual(fulfilled);
+      expect((await h.store.transaction((tx) => tx.paymentOrders.get("pay_1_po_2")))?.status).toBe("pending");
     });
 
     it("updates several orders by compare-and-set at once, and says when one was stale", async () => {
       const h = current();
       await seed(h);
       const orders = Array.from({ length: 5 }, (_, i) =>
-        orderFixture(`chk_m_po_${i}`, "chk_m", `S${i}`, 100n),
+        orderFixture(`pay_m_po_${i}`, "pay_m", `S${i}`, 100n),
       );
       await h.store.transaction(async (tx) => {
-        await tx.payments.insert(paymentFixture("chk_m"));
+        await tx.payments.insert(paymentFixture("pay_m"));
         await tx.paymentOrders.insertMany(orders);
       });
       const paid = orders.map((o, i) => ({
@@ -311,7 +311,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
         version: 2,
       }));
       expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany(paid))).toBe(true);
-      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_m"))).toEqual(paid);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("pay_m"))).toEqual(paid);
       expect(await h.store.transaction((tx) => tx.paymentOrders.updateMany([]))).toBe(true);
       // One of them stale (already at version 2): false, and the caller's rollback keeps all as they were.
       const fulfilled = paid.map((o) => ({ ...o, status: "fulfilled" as const, version: 3 }));
@@ -321,9 +321,9 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
           if (!(await tx.paymentOrders.updateMany(stale))) throw new Error("stale order");
         }),
       ).rejects.toThrow("stale order");
-      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("chk_m"))).toEqual(paid);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.listByPayment("pay_m"))).toEqual(paid);
       // The other payment's orders were never touched.
-      expect((await h.store.transaction((tx) => tx.paymentOrders.get("chk_1_po_1")))?.status).toBe("pending");
+      expect((await h.store.transaction((tx) => tx.paymentOrders.get("pay_1_po_1")))?.status).toBe("pending");
     });
 
     it("lists stale payments for the sweeper and buyers' payments newest first", async () => {
@@ -386,9 +386,9 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       const h = current();
       await expect(
         h.store.transaction(async (tx) => {
-          await tx.payments.insert(paymentFixture("chk_x"));
-          await tx.paymentOrders.insertMany([orderFixture("po_x", "chk_x", "S1", 12_345n)]);
-          await tx.refunds.insert(refundFixture("rf_x", { paymentId: "chk_x", paymentOrderId: "po_x" }));
+          await tx.payments.insert(paymentFixture("pay_x"));
+          await tx.paymentOrders.insertMany([orderFixture("po_x", "pay_x", "S1", 12_345n)]);
+          await tx.refunds.insert(refundFixture("rf_x", { paymentId: "pay_x", paymentOrderId: "po_x" }));
           await tx.webhookEvents.insert(webhookFixture("evt_x"));
           throw new Error("crash");
         }),
@@ -403,27 +403,27 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("keeps every attempt: each reference finds its payment, updates are compare-and-set", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.payments.insert(paymentFixture("chk_a", { pspReference: "ref_chk_a_2", attempt: 2 }));
-        await tx.payments.insert(paymentFixture("chk_b", { pspReference: "ref_chk_b_1" }));
-        await tx.paymentAttempts.insert(attemptFixture("chk_a", 1, { status: "failed", closedAt: at(5) }));
-        await tx.paymentAttempts.insert(attemptFixture("chk_a", 2, { createdAt: at(6), updatedAt: at(6) }));
-        await tx.paymentAttempts.insert(attemptFixture("chk_b", 1));
+        await tx.payments.insert(paymentFixture("pay_a", { pspReference: "ref_pay_a_2", attempt: 2 }));
+        await tx.payments.insert(paymentFixture("pay_b", { pspReference: "ref_pay_b_1" }));
+        await tx.paymentAttempts.insert(attemptFixture("pay_a", 1, { status: "failed", closedAt: at(5) }));
+        await tx.paymentAttempts.insert(attemptFixture("pay_a", 2, { createdAt: at(6), updatedAt: at(6) }));
+        await tx.paymentAttempts.insert(attemptFixture("pay_b", 1));
       });
       expect(await h.inspect.count("payment_attempts")).toBe(3);
       const byRef = (ref: string, pspId = "sandbox") =>
         h.store.transaction((tx) => tx.payments.findByPspReference(pspId, ref));
       // The current reference and an earlier attempt's both find the payment; another PSP's does not.
-      expect((await byRef("ref_chk_a_2"))?.id).toBe("chk_a");
-      expect((await byRef("ref_chk_a_1"))?.id).toBe("chk_a");
-      expect((await byRef("ref_chk_b_1"))?.id).toBe("chk_b");
-      expect(await byRef("ref_chk_a_1", "stripe")).toBeNull();
+      expect((await byRef("ref_pay_a_2"))?.id).toBe("pay_a");
+      expect((await byRef("ref_pay_a_1"))?.id).toBe("pay_a");
+      expect((await byRef("ref_pay_b_1"))?.id).toBe("pay_b");
+      expect(await byRef("ref_pay_a_1", "stripe")).toBeNull();
       expect(await byRef("ref_unknown")).toBeNull();
       const first = await h.store.transaction((tx) =>
-        tx.paymentAttempts.findByPspReference("sandbox", "ref_chk_a_1"),
+        tx.paymentAttempts.findByPspReference("sandbox", "ref_pay_a_1"),
       );
-      expect(first).toEqual(attemptFixture("chk_a", 1, { status: "failed", closedAt: at(5) }));
+      expect(first).toEqual(attemptFixture("pay_a", 1, { status: "failed", closedAt: at(5) }));
       const big = 9_223_372_036_854_775_807n;
-      const captured = attemptFixture("chk_a", 1, {
+      const captured = attemptFixture("pay_a", 1, {
         status: "succeeded",
         closedAt: at(5),
         capturedAmount: big,
@@ -436,30 +436,30 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       });
       expect(await h.store.transaction((tx) => tx.paymentAttempts.update(captured))).toBe(true);
       expect(await h.store.transaction((tx) => tx.paymentAttempts.update(captured))).toBe(false);
-      expect(await h.store.transaction((tx) => tx.paymentAttempts.get("chk_a", 1))).toEqual(captured);
+      expect(await h.store.transaction((tx) => tx.paymentAttempts.get("pay_a", 1))).toEqual(captured);
       expect(
         await h.store.transaction((tx) => tx.paymentAttempts.findByCaptureRefundReference("sandbox", "re_9")),
       ).toEqual(captured);
       expect(
         await h.store.transaction((tx) => tx.paymentAttempts.findByCaptureRefundReference("stripe", "re_9")),
       ).toBeNull();
-      const listed = await h.store.transaction((tx) => tx.paymentAttempts.listByPayment("chk_a"));
+      const listed = await h.store.transaction((tx) => tx.paymentAttempts.listByPayment("pay_a"));
       expect(listed.map((a) => [a.attempt, a.status])).toEqual([
         [1, "succeeded"],
         [2, "requires_payment"],
       ]);
-      expect(await h.store.transaction((tx) => tx.paymentAttempts.get("chk_a", 3))).toBeNull();
+      expect(await h.store.transaction((tx) => tx.paymentAttempts.get("pay_a", 3))).toBeNull();
     });
 
     it("refuses a second attempt with a reference already taken at the same PSP", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.payments.insert(paymentFixture("chk_a"));
-        await tx.paymentAttempts.insert(attemptFixture("chk_a", 1));
+        await tx.payments.insert(paymentFixture("pay_a"));
+        await tx.paymentAttempts.insert(attemptFixture("pay_a", 1));
       });
       await expect(
         h.store.transaction((tx) =>
-          tx.paymentAttempts.insert(attemptFixture("chk_a", 2, { pspReference: "ref_chk_a_1" })),
+          tx.paymentAttempts.insert(attemptFixture("pay_a", 2, { pspReference: "ref_pay_a_1" })),
         ),
       ).rejects.toThrow();
       expect(await h.inspect.count("payment_attempts")).toBe(1);
@@ -470,8 +470,8 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("stores refunds, finds them by PSP reference and updates them by compare-and-set", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.payments.insert(paymentFixture("chk_1"));
-        await tx.paymentOrders.insertMany([orderFixture("po_1", "chk_1", "S1", 12_345n)]);
+        await tx.payments.insert(paymentFixture("pay_1"));
+        await tx.paymentOrders.insertMany([orderFixture("po_1", "pay_1", "S1", 12_345n)]);
         await tx.refunds.insert(refundFixture("rf_1"));
         await tx.refunds.insert(refundFixture("rf_2", { amount: 7n, createdAt: at(1), updatedAt: at(1) }));
       });
@@ -485,7 +485,7 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect(await h.store.transaction((tx) => tx.refunds.update(done))).toBe(false);
       expect(await h.store.transaction((tx) => tx.refunds.get("rf_1"))).toEqual(done);
       expect(await h.store.transaction((tx) => tx.refunds.findByPspReference("re_1"))).toEqual(done);
-      const listed = await h.store.transaction((tx) => tx.refunds.listByPayment("chk_1"));
+      const listed = await h.store.transaction((tx) => tx.refunds.listByPayment("pay_1"));
       expect(listed.map((r) => [r.id, r.amount])).toEqual([
         ["rf_1", 500n],
         ["rf_2", 7n],
@@ -495,10 +495,10 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
     it("lists the refunds sharing one PSP refund reference, oldest first, with their origin", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
-        await tx.payments.insert(paymentFixture("chk_1"));
+        await tx.payments.insert(paymentFixture("pay_1"));
         await tx.paymentOrders.insertMany([
-          orderFixture("po_1", "chk_1", "S1", 10_000n),
-          orderFixture("po_2", "chk_1", "S2", 2_345n),
+          orderFixture("po_1", "pay_1", "S1", 10_000n),
+          orderFixture("po_2", "pay_1", "S2", 2_345n),
         ]);
         // One external refund spread over both orders (inserted newest first), one of settlekit's.
         await tx.refunds.insert(

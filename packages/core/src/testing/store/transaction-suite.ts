@@ -33,7 +33,7 @@ export function transactionSuite(current: () => StoreHarness): void {
     it("commits every repository's writes together and returns fn's value", async () => {
       const { store, inspect } = current();
       const value = await store.transaction(async (tx) => {
-        await writeEverything(tx, "chk_ok");
+        await writeEverything(tx, "pay_ok");
         return { ok: 42 };
       });
       expect(value).toEqual({ ok: 42 });
@@ -44,7 +44,7 @@ export function transactionSuite(current: () => StoreHarness): void {
       const { store, inspect } = current();
       const failure = new Error("crash after the last write");
       const attempt = store.transaction(async (tx) => {
-        await writeEverything(tx, "chk_fail");
+        await writeEverything(tx, "pay_fail");
         throw failure;
       });
       await expect(attempt).rejects.toBe(failure);
@@ -55,7 +55,7 @@ export function transactionSuite(current: () => StoreHarness): void {
 
     it("rolls back a half-written state change when a later step is rejected", async () => {
       const { store, inspect } = current();
-      await store.transaction((tx) => postJournal(tx, paymentSucceeded("chk_dup")));
+      await store.transaction((tx) => postJournal(tx, paymentSucceeded("pay_dup")));
       const before = await Promise.all(TABLES.map((t) => inspect.count(t)));
       const attempt = store.transaction(async (tx) => {
         await appendOutboxEvents(tx, [
@@ -63,7 +63,7 @@ export function transactionSuite(current: () => StoreHarness): void {
         ]);
         await enqueueJob(tx, { type: "notify", payload: null });
         // Same reference, different content: must throw and take the outbox row and job with it.
-        await postJournal(tx, { ...paymentSucceeded("chk_dup"), kind: "different" });
+        await postJournal(tx, { ...paymentSucceeded("pay_dup"), kind: "different" });
       });
       await expect(attempt).rejects.toMatchObject({ code: "JOURNAL_EXISTS_WITH_DIFFERENT_CONTENT" });
       expect(await Promise.all(TABLES.map((t) => inspect.count(t)))).toEqual(before);
