@@ -68,7 +68,7 @@ export function postgresExec(db: Knex | Knex.Transaction): Exec {
       return connection.query({ ...pgStatement(text), values: params });
     });
   const composed = (q: Knex.QueryBuilder) => {
-    const { text, params } = compile(q);
+    const { text, params } = compile(db, q);
     return query(text, params);
   };
   return {

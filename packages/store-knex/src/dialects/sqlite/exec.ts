@@ -48,7 +48,7 @@ export function sqliteExec(db: Knex | Knex.Transaction): Exec {
     withConnection(db, (c: SqliteDatabase) => prepared(c, text).all(...params) as Row[]);
   /** A composed statement: rows when it returns any (SELECT, RETURNING), else the rows it changed. */
   const composed = (q: Knex.QueryBuilder) => {
-    const { text, params } = compile(q);
+    const { text, params } = compile(db, q);
     const values = params.map(binding);
     return withConnection(db, (c: SqliteDatabase) => {
       const statement = prepared(c, text);

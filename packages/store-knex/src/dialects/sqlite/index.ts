@@ -2,7 +2,7 @@ import type { StoreTx } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { DialectContext, SqlAdapter, StoreDialect } from "../../dialect.js";
 import { TABLES } from "../../tables.js";
-import { commonAdapter } from "../common.js";
+import { assertOpen, commonAdapter } from "../common.js";
 import type { SqliteSynchronous } from "./connection.js";
 import { sqliteConnections } from "./connection.js";
 import { prepared, sqliteExec } from "./exec.js";
@@ -82,9 +82,14 @@ export function sqliteDialect({ knex, shards }: DialectContext, synchronous: Sql
         (body) =>
           retry(() =>
             attempt(async (trx) => {
-              // Savepoints straight on the connection, prepared once.
+              // Savepoints straight on the connection, prepared once (never past the transaction's end).
               const connection: SqliteDatabase = await (trx.client as Knex.Client).acquireConnection();
-              return body(trx, { raw: (text) => prepared(connection, text).run() });
+              return body(trx, {
+                raw: (text) => {
+                  assertOpen(trx);
+                  return prepared(connection, text).run();
+                },
+              });
             }, false),
           ),
         repositories,
