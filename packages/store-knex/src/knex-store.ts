@@ -80,9 +80,13 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
       } catch (error) {
         if (!dialect.isTransient(error)) throw error;
         if (attempt >= maxAttempts) {
-          throw new SettlekitError(ErrorCodes.STORE_CONFLICT, "The transaction kept conflicting; retry later.", {
-            cause: error,
-          });
+          throw new SettlekitError(
+            ErrorCodes.STORE_CONFLICT,
+            "The transaction kept conflicting; retry later.",
+            {
+              cause: error,
+            },
+          );
         }
         options.onTransactionRetry?.(error, attempt);
         await pause(Math.random() * 2 ** Math.min(attempt, 6));

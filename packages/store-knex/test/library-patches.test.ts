@@ -6,7 +6,11 @@ import { stopBeforeDestroy } from "../src/library-patches.js";
 // changes underneath it: the method gone or reshaped, or `knex.destroy()` no longer reaching it.
 describe("library patches: knex.client.destroy (SQLite's checkpoint thread stops first)", () => {
   it("knex still has Client#destroy(callback), and knex.destroy() still goes through it", async () => {
-    const knex = knexFactory({ client: "better-sqlite3", connection: { filename: ":memory:" }, useNullAsDefault: true });
+    const knex = knexFactory({
+      client: "better-sqlite3",
+      connection: { filename: ":memory:" },
+      useNullAsDefault: true,
+    });
     const proto = Object.getPrototypeOf(Object.getPrototypeOf(knex.client)) as { destroy?: unknown };
     // better-sqlite3's client inherits destroy from knex's Client.
     expect(typeof proto.destroy).toBe("function");
@@ -23,8 +27,16 @@ describe("library patches: knex.client.destroy (SQLite's checkpoint thread stops
   });
 
   it("runs every stop, and waits for it, before knex closes its pool; the patch stays on this knex only", async () => {
-    const knex = knexFactory({ client: "better-sqlite3", connection: { filename: ":memory:" }, useNullAsDefault: true });
-    const other = knexFactory({ client: "better-sqlite3", connection: { filename: ":memory:" }, useNullAsDefault: true });
+    const knex = knexFactory({
+      client: "better-sqlite3",
+      connection: { filename: ":memory:" },
+      useNullAsDefault: true,
+    });
+    const other = knexFactory({
+      client: "better-sqlite3",
+      connection: { filename: ":memory:" },
+      useNullAsDefault: true,
+    });
     await knex.raw("SELECT 1"); // a pooled connection exists
     const seen: string[] = [];
     const stop = (name: string) => async () => {

@@ -17,7 +17,9 @@ describe("prepared statement cache (SQLite)", () => {
       expect(knexOwn).not.toBe(a);
       knexOwn.safeIntegers(true);
       expect((knexOwn.get() as { n: bigint }).n).toBe(9007199254740993n);
-      expect(typeof (prepared(db, "SELECT 9007199254740993 AS n", 2).get() as { n: unknown }).n).toBe("number");
+      expect(typeof (prepared(db, "SELECT 9007199254740993 AS n", 2).get() as { n: unknown }).n).toBe(
+        "number",
+      );
       const b = prepared(db, "SELECT 2", 2);
       prepared(db, "SELECT 9007199254740993 AS n", 2); // a is now the most recent
       prepared(db, "SELECT 3", 2); // evicts b

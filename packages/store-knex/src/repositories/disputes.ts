@@ -1,8 +1,8 @@
 import type { Dispute, DisputeAllocation, DisputeRepository, DisputeStatus } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
 
 type Row = Record<string, unknown>;
 type AllocationJson = { paymentOrderId: string; sellerId: string; amount: string; fee: string };

@@ -2,8 +2,8 @@ import type { IdempotencyKeyRepository, IdempotencyRecord, JsonValue, StoredResp
 import { FINISHED } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readDate, readDateOrNull, readJson } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readDate, readDateOrNull, readJson } from "../values.js";
 
 type Row = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 import type { Job, JobAttempt, JobRepository, JobStatus } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readDate, readDateOrNull, readJson } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readDate, readDateOrNull, readJson } from "../values.js";
 
 type Row = Record<string, unknown>;
 

@@ -1,4 +1,10 @@
-import type { AccountBalance, InsertJournalResult, Journal, LedgerRepository, Posting } from "@settlekit/core";
+import type {
+  AccountBalance,
+  InsertJournalResult,
+  Journal,
+  LedgerRepository,
+  Posting,
+} from "@settlekit/core";
 import type { Knex } from "knex";
 import type { JournalInsert, SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
@@ -18,7 +24,11 @@ interface JournalRow {
  * `ledger-statements.ts`): inside a transaction, plain statements (SQLite) or the prepared single
  * statement (Postgres); outside, group commit (`StoreDialect.autocommitJournalInsert`).
  */
-export function knexLedger(db: Knex | Knex.Transaction, sql: SqlAdapter, insert: JournalInsert): LedgerRepository {
+export function knexLedger(
+  db: Knex | Knex.Transaction,
+  sql: SqlAdapter,
+  insert: JournalInsert,
+): LedgerRepository {
   const exec = sql.exec(db);
   async function loadJournals(rows: JournalRow[]): Promise<Journal[]> {
     if (rows.length === 0) return [];
@@ -49,24 +59,26 @@ export function knexLedger(db: Knex | Knex.Transaction, sql: SqlAdapter, insert:
   }
 
   const getJournal = async (reference: string): Promise<Journal | null> => {
-    const rows = (await exec.rows(db(TABLES.journals).select("*").where({ reference }))) as unknown as JournalRow[];
+    const rows = (await exec.rows(
+      db(TABLES.journals).select("*").where({ reference }),
+    )) as unknown as JournalRow[];
     return (await loadJournals(rows))[0] ?? null;
   };
 
   const sumBalances = async (query: Knex.QueryBuilder) =>
     (await exec.rows(
       query
-      .select(
-        "account",
-        "currency",
-        db.raw("CAST(SUM(debits) AS TEXT) AS debits"),
-        db.raw("CAST(SUM(credits) AS TEXT) AS credits"),
-      )
-      .groupBy("account", "currency")
-      .orderBy([
-        { column: "account", order: "asc" },
-        { column: "currency", order: "asc" },
-      ]),
+        .select(
+          "account",
+          "currency",
+          db.raw("CAST(SUM(debits) AS TEXT) AS debits"),
+          db.raw("CAST(SUM(credits) AS TEXT) AS credits"),
+        )
+        .groupBy("account", "currency")
+        .orderBy([
+          { column: "account", order: "asc" },
+          { column: "currency", order: "asc" },
+        ]),
     )) as unknown as { account: string; currency: string; debits: string; credits: string }[];
   const toBalance = (row: {
     account: string;

@@ -1,8 +1,8 @@
 import type { OutboxEvent, OutboxRepository } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readDate, readDateOrNull, readJson } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readDate, readDateOrNull, readJson } from "../values.js";
 import { multiRowInsert } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import type { PaymentAttempt, PaymentAttemptRepository, PspPaymentStatus } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readOptional } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readBigInt, readDate, readDateOrNull, readOptional } from "../values.js";
 import { selectFrom } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;

@@ -6,8 +6,8 @@ import type {
 } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
 import { multiRowInsert, selectFrom, textPerCount, updateFromVersion } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import type { Payment, PaymentMethod, PaymentRepository, PaymentStatus } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
 import { selectFrom, updateFromVersion } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;

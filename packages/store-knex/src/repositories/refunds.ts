@@ -1,8 +1,8 @@
 import type { Refund, RefundOrigin, RefundRepository, RefundStatus } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readBigInt, readDate, readOptional } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readBigInt, readDate, readOptional } from "../values.js";
 
 type Row = Record<string, unknown>;
 

@@ -6,8 +6,8 @@ import type {
 } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
-import { readDate, readDateOrNull, readJson } from "../values.js";
 import { TABLES } from "../tables.js";
+import { readDate, readDateOrNull, readJson } from "../values.js";
 
 type Row = Record<string, unknown>;
 
@@ -42,7 +42,9 @@ export function knexWebhookEvents(db: Knex | Knex.Transaction, sql: SqlAdapter):
       return inserted === 1;
     },
     async get(pspId, eventId) {
-      const row = await exec.first(db(TABLES.webhookEvents).where({ psp_id: pspId, event_id: eventId }).first());
+      const row = await exec.first(
+        db(TABLES.webhookEvents).where({ psp_id: pspId, event_id: eventId }).first(),
+      );
       return row ? toEvent(row) : null;
     },
     async update({ pspId, eventId, status, now, error }) {

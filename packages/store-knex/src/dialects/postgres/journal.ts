@@ -10,8 +10,6 @@ import { withConnection } from "../common.js";
 import type { PgConnection } from "./exec.js";
 import { pgStatement } from "./statements.js";
 
-
-
 /**
  * Inserts through `db`'s own pg connection (the transaction's, or one borrowed from the pool):
  * named by the statement registry (its text never changes: arrays through `unnest`).
@@ -46,7 +44,6 @@ export async function insertJournalPostgres(
     return rows.length === 1;
   });
 }
-
 
 const byReference = (a: Journal, b: Journal) =>
   a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0;

@@ -14,7 +14,11 @@ const caches = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
  * text removes almost all of it. settlekit's own cache — knex's `prepare` calls (the host's
  * queries, migrations, BEGIN/COMMIT) are left as they are.
  */
-export function prepared(db: SqliteDatabase, text: string, capacity = STATEMENTS_PER_CONNECTION): SqliteStatement {
+export function prepared(
+  db: SqliteDatabase,
+  text: string,
+  capacity = STATEMENTS_PER_CONNECTION,
+): SqliteStatement {
   let cache = caches.get(db);
   if (!cache) {
     cache = new Map();

@@ -22,7 +22,10 @@ const TAKE_WRITE_LOCK = `UPDATE ${TABLES.writeLock} SET n = n + 1 WHERE id = 1`;
  * group-committed in savepoints of one physical transaction, statements prepared once per
  * connection, a checkpoint thread for files.
  */
-export function sqliteDialect({ knex, shards }: DialectContext, synchronous: SqliteSynchronous): StoreDialect {
+export function sqliteDialect(
+  { knex, shards }: DialectContext,
+  synchronous: SqliteSynchronous,
+): StoreDialect {
   const connections = sqliteConnections(knex, synchronous);
   const adapter: SqlAdapter = {
     dialect: "sqlite",

@@ -10,8 +10,8 @@ import {
   SQLITE_INSERT_POSTING,
   SQLITE_UPSERT_BALANCE,
 } from "../../repositories/ledger-statements.js";
-import type { SqliteDatabase, SqliteTransaction } from "./types.js";
 import { prepared } from "./exec.js";
+import type { SqliteDatabase, SqliteTransaction } from "./types.js";
 
 /** A journal inside a SQLite transaction: prepared statements, one row each (no round trips to save). */
 export function sqliteTxInsert(trx: Knex.Transaction, sql: SqlAdapter, shards: ShardPolicy): JournalInsert {
