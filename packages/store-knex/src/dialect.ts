@@ -1,4 +1,4 @@
-import type { StoreTx } from "@settlekit/core";
+import type { Journal, StoreTx } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
 
@@ -86,7 +86,7 @@ export interface SqlAdapter {
 }
 
 /** Inserts a validated journal with its balance rows; false when the reference already exists. */
-export type JournalInsert = (journal: import("@settlekit/core").Journal) => Promise<boolean>;
+export type JournalInsert = (journal: Journal) => Promise<boolean>;
 
 /** Runs `work` again on transient conflicts, a bounded number of times (the store's policy). */
 export type Retry = <T>(work: () => Promise<T>) => Promise<T>;

@@ -100,7 +100,7 @@ export function postgresJournalWriter(
   knex: Knex,
   shards: ShardPolicy,
   isTransient: (error: unknown) => boolean,
-): (journal: Journal) => Promise<boolean> {
+): JournalInsert {
   return groupCommit(async (journals: Journal[]) => {
     try {
       return await insertGroup(knex, journals, shards);
