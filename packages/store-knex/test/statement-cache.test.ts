@@ -4,7 +4,7 @@ import { prepared } from "../src/dialects/sqlite/exec.js";
 import type { SqliteDatabase } from "../src/dialects/sqlite/types.js";
 
 describe("prepared statement cache (SQLite)", () => {
-  it("reuses a statement per SQL text, evicts the least recently used, and resets integer mode", () => {
+  it("reuses a statement per SQL text, evicts the least recently used, and keeps the integer mode whatever knex sets on its own", () => {
     const raw = new Database(":memory:");
     const db = raw as unknown as SqliteDatabase;
     try {
