@@ -6,13 +6,12 @@
 // BENCH_SECONDS (per measured run, default 30), BENCH_RATE (default 116), BENCH_CONNECTIONS
 // (saturation run, default 32). Build first (`npm run build` at the root).
 
-import { randomUUID } from "node:crypto";
 import { createPaymentSystem } from "@settlekit/core";
 import { createPaymentsRouter } from "@settlekit/express-router";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { knexStore } from "@settlekit/store-knex";
+import { openTestDatabase } from "@settlekit/store-knex/testing";
 import express from "express";
-import knexFactory from "knex";
 import { loadHttp } from "../../../bench/http-load.mjs";
 import { fmt, log, machineInfo, PG_URL, percentile, positiveNumber } from "../../../bench/kit.mjs";
 
@@ -56,10 +55,12 @@ function summary(label, result) {
   };
 }
 
-const schema = `sk_http_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
-await admin.raw("CREATE SCHEMA ??", [schema]);
-const db = knexFactory({ client: "pg", connection: PG_URL, searchPath: [schema], pool: { min: 2, max: 16 } });
+const database = await openTestDatabase("postgres", {
+  url: PG_URL,
+  poolMax: 16,
+  schemaPrefix: "sk_http_bench",
+});
+const db = database.knex;
 const sandbox = sandboxProvider({
   baseUrl: "http://localhost/sandbox",
   webhookSecret: "whsec_bench",
@@ -101,7 +102,5 @@ try {
 } finally {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
   await sandbox.close();
-  await db.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-  await db.destroy();
-  await admin.destroy();
+  await database.close();
 }

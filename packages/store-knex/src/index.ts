@@ -1,6 +1,6 @@
 export type { Dialect } from "./dialect.js";
+export type { SqliteSynchronous } from "./dialects/sqlite/connection.js";
 export type { KnexStore, KnexStoreOptions } from "./knex-store.js";
 export { defaultBalanceShards, knexStore } from "./knex-store.js";
 export type { ShardPolicy } from "./repositories/balance-rows.js";
-export type { SqliteSynchronous } from "./sqlite-connection.js";
 export { TABLES } from "./tables.js";

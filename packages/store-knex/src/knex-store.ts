@@ -2,29 +2,22 @@ import type { Store, StoreTx, TransactionOptions } from "@settlekit/core";
 import { ErrorCodes, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { Dialect } from "./dialect.js";
-import { detectDialect, sqlFor } from "./dialect.js";
-import { withDeferredInserts } from "./exec.js";
+import { openDialect } from "./dialects/index.js";
+import type { SqliteSynchronous } from "./dialects/sqlite/connection.js";
 import { migrationSource } from "./migrations/index.js";
-import { nameStatements } from "./pg-statement-names.js";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
 import { knexDisputes } from "./repositories/disputes.js";
 import { knexIdempotencyKeys } from "./repositories/idempotency.js";
 import { knexJobs } from "./repositories/jobs.js";
-import type { JournalInsert } from "./repositories/ledger.js";
-import { knexLedger, sqliteTxInsert } from "./repositories/ledger.js";
+import { knexLedger } from "./repositories/ledger.js";
 import { knexOutbox } from "./repositories/outbox.js";
 import { knexPaymentAttempts } from "./repositories/payment-attempts.js";
 import { knexPaymentOrders } from "./repositories/payment-orders.js";
 import { knexPayments } from "./repositories/payments.js";
-import { insertJournalPostgres, postgresJournalWriter } from "./repositories/postgres-journal-insert.js";
 import { knexRefunds } from "./repositories/refunds.js";
-import { sqliteJournalWriter } from "./repositories/sqlite-journal-writer.js";
 import { knexWebhookEvents } from "./repositories/webhook-events.js";
-import type { SqliteDatabase, SqliteSynchronous } from "./sqlite-connection.js";
-import { sqliteConnections } from "./sqlite-connection.js";
 import { guarded, guardMethods } from "./store-errors.js";
 import { TABLES } from "./tables.js";
-import { transactionBatches } from "./transaction-batches.js";
 
 export interface KnexStoreOptions {
   /**
@@ -50,12 +43,6 @@ export interface KnexStoreOptions {
 export const defaultBalanceShards: ShardPolicy = (account) =>
   /^(platform|psp|bank):/.test(account) ? 16 : 1;
 
-/** Postgres deadlock / serialization failure; SQLite busy or locked. */
-function isTransient(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return ["40P01", "40001", "SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"].includes(String(code));
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface KnexStore extends Store {
@@ -78,12 +65,12 @@ export interface KnexStore extends Store {
  * ```
  */
 export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore {
-  const dialect = detectDialect(knex);
-  const sql = sqlFor(knex, dialect);
-  const shards = options.balanceShards ?? defaultBalanceShards;
+  const dialect = openDialect(knex, {
+    shards: options.balanceShards ?? defaultBalanceShards,
+    sqliteSynchronous: options.sqliteSynchronous ?? "full",
+  });
+  const sql = dialect.adapter;
   const maxAttempts = options.maxTransactionAttempts ?? 8;
-  const sqlite =
-    dialect === "sqlite" ? sqliteConnections(knex, options.sqliteSynchronous ?? "full") : undefined;
 
   /** Runs `work` again on transient conflicts, a bounded number of times. */
   async function withRetries<T>(work: () => Promise<T>): Promise<T> {
@@ -91,7 +78,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
       try {
         return await work();
       } catch (error) {
-        if (!isTransient(error)) throw error;
+        if (!dialect.isTransient(error)) throw error;
         if (attempt >= maxAttempts) {
           throw new SettlekitError(
             ErrorCodes.STORE_CONFLICT,
@@ -114,84 +101,25 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     refunds: knexRefunds(trx, sql),
     disputes: knexDisputes(trx, sql),
     webhookEvents: knexWebhookEvents(trx, sql),
-    ledger: knexLedger(
-      trx,
-      sql,
-      sqlite ? sqliteTxInsert(trx, sql, shards) : (journal) => insertJournalPostgres(trx, journal, shards),
-    ),
+    ledger: knexLedger(trx, sql, dialect.journalInsert(trx)),
     outbox: knexOutbox(trx, sql),
     jobs: knexJobs(trx, sql),
     idempotencyKeys: knexIdempotencyKeys(trx, sql),
   });
-
-  // Outside transactions: group commit (one statement per group on Postgres, one IMMEDIATE
-  // transaction per group on SQLite).
-  const autocommitInsert: JournalInsert = sqlite
-    ? sqliteJournalWriter((fn) => sqlite.use(fn), shards)
-    : postgresJournalWriter(knex, shards, isTransient);
-  const autocommitLedger = guardMethods(
-    knexLedger(knex, sql, (journal) => withRetries(() => autocommitInsert(journal))),
-  );
-
-  async function attempt<T>(
-    fn: (tx: StoreTx, trx: Knex.Transaction) => Promise<T>,
-    readOnly: boolean,
-  ): Promise<T> {
-    if (sqlite) await sqlite.use(() => undefined); // settle the connection's pragmas first
-    let failed: { error: unknown } | undefined;
-    try {
-      return await knex.transaction(async (trx) => {
-        try {
-          // First statement a write: SQLite takes the write lock now, waiting (busy_timeout) if it
-          // must, instead of failing later on a read→write upgrade that could deadlock.
-          if (sqlite && !readOnly) await trx(TABLES.writeLock).where({ id: 1 }).increment("n", 1);
-          if (sqlite) return await fn(repositories(trx), trx);
-          nameStatements(await (trx.client as Knex.Client).acquireConnection());
-          return await withDeferredInserts(trx, () => fn(repositories(trx), trx));
-        } catch (error) {
-          failed = { error };
-          throw error;
-        }
-      });
-    } catch (error) {
-      // A COMMIT that failed (disk full, I/O error) can leave SQLite's transaction open: `use`
-      // ends it before anyone else gets the connection.
-      if (sqlite) await sqlite.use(() => undefined).catch(() => undefined);
-      // When SQLite already rolled back on its own (disk full), knex's ROLLBACK fails too ("no
-      // transaction is active"): the caller gets the error that caused it, not that one.
-      const rollbackFailed = /no transaction is active/.test(String((error as Error | null)?.message));
-      throw failed && rollbackFailed ? failed.error : error;
-    }
-  }
-
-  // SQLite writers: group commit of whole transactions (see transactionBatches).
-  const sqliteWrite = sqlite
-    ? transactionBatches<Knex.Transaction, StoreTx>(
-        (body) =>
-          withRetries(() =>
-            attempt(async (_tx, trx) => {
-              // Savepoints straight on the connection (prepared once: cachePreparedStatements).
-              const connection: SqliteDatabase = await (trx.client as Knex.Client).acquireConnection();
-              return body(trx, { raw: (text) => connection.prepare(text).run() });
-            }, false),
-          ),
-        repositories,
-      )
-    : undefined;
+  const transaction = dialect.transactions(repositories, withRetries);
+  // Outside transactions, journal posts are group-committed.
+  const autocommitLedger = guardMethods(knexLedger(knex, sql, dialect.autocommitJournalInsert(withRetries)));
 
   return {
-    dialect,
+    dialect: sql.dialect,
     knex,
     ledger: autocommitLedger,
     // Driver failures leave as typed errors (store-errors.ts); the callbacks' own errors as they are.
-    transaction: (fn, txOptions: TransactionOptions = {}) => {
-      const readOnly = txOptions.readOnly === true;
-      if (sqliteWrite && !readOnly) return guarded(() => sqliteWrite(fn));
-      return guarded(() => withRetries(() => attempt(fn, readOnly)));
-    },
+    transaction: (fn, txOptions: TransactionOptions = {}) =>
+      guarded(() => transaction(fn, txOptions.readOnly === true)),
     migrate: () =>
       guarded(async () => {
-        if (sqlite) await sqlite.use(() => undefined);
+        await dialect.ready();
         await knex.migrate.latest({ migrationSource, tableName: TABLES.migrations });
       }),
     migrateDown: () =>
@@ -200,7 +128,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
       }),
     assertMigrated: () =>
       guarded(async () => {
-        if (sqlite) await sqlite.use(() => undefined);
+        await dialect.ready();
         const shipped = await migrationSource.getMigrations([]);
         const applied = (await knex.schema.hasTable(TABLES.migrations))
           ? new Set((await knex(TABLES.migrations).select<{ name: string }[]>("name")).map((r) => r.name))

@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
+import { checkpointedFiles, checkpointThreads } from "../src/dialects/sqlite/checkpointer.js";
 import { knexStore } from "../src/index.js";
-import { checkpointedFiles, checkpointThreads } from "../src/sqlite-checkpointer.js";
 import { sqliteKnex, tempSqliteFile } from "./support/databases.js";
 
 const payload = { text: "x".repeat(2_000) };

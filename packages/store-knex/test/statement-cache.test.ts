@@ -1,26 +1,32 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import type { SqliteDatabase } from "../src/sqlite-connection.js";
-import { cachePreparedStatements } from "../src/statement-cache.js";
+import { prepared } from "../src/dialects/sqlite/exec.js";
+import type { SqliteDatabase } from "../src/dialects/sqlite/types.js";
 
 describe("prepared statement cache (SQLite)", () => {
-  it("reuses a statement per SQL text, evicts the least recently used, and resets integer mode", () => {
-    const db = new Database(":memory:");
+  it("reuses a statement per SQL text, evicts the least recently used, and keeps the integer mode whatever knex sets on its own", () => {
+    const raw = new Database(":memory:");
+    const db = raw as unknown as SqliteDatabase;
     try {
-      cachePreparedStatements(db as unknown as SqliteDatabase, false, 2);
-      const a = db.prepare("SELECT 9007199254740993 AS n");
-      expect(db.prepare("SELECT 9007199254740993 AS n")).toBe(a);
-      a.safeIntegers(true);
-      expect((a.get() as { n: bigint }).n).toBe(9007199254740993n);
-      // Handed out again: back to the connection's default (numbers), as knex expects.
-      expect(typeof (db.prepare("SELECT 9007199254740993 AS n").get() as { n: unknown }).n).toBe("number");
-      const b = db.prepare("SELECT 2");
-      db.prepare("SELECT 9007199254740993 AS n"); // a is now the most recent
-      db.prepare("SELECT 3"); // evicts b
-      expect(db.prepare("SELECT 9007199254740993 AS n")).toBe(a);
-      expect(db.prepare("SELECT 2")).not.toBe(b);
+      const a = prepared(db, "SELECT 9007199254740993 AS n", 2);
+      expect(prepared(db, "SELECT 9007199254740993 AS n", 2)).toBe(a);
+      // The connection's own prepare is left alone: what knex prepares never shares settlekit's
+      // statements, so a query knex runs with `safeIntegers` cannot change their integer mode.
+      expect(raw.prepare).toBe(Database.prototype.prepare);
+      const knexOwn = raw.prepare("SELECT 9007199254740993 AS n");
+      expect(knexOwn).not.toBe(a);
+      knexOwn.safeIntegers(true);
+      expect((knexOwn.get() as { n: bigint }).n).toBe(9007199254740993n);
+      expect(typeof (prepared(db, "SELECT 9007199254740993 AS n", 2).get() as { n: unknown }).n).toBe(
+        "number",
+      );
+      const b = prepared(db, "SELECT 2", 2);
+      prepared(db, "SELECT 9007199254740993 AS n", 2); // a is now the most recent
+      prepared(db, "SELECT 3", 2); // evicts b
+      expect(prepared(db, "SELECT 9007199254740993 AS n", 2)).toBe(a);
+      expect(prepared(db, "SELECT 2", 2)).not.toBe(b);
     } finally {
-      db.close();
+      raw.close();
     }
   });
 });

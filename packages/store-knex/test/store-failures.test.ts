@@ -5,9 +5,9 @@ import { type ErrorCode, isSettlekitError, type StoreTx } from "@settlekit/core"
 import Database from "better-sqlite3";
 import knexFactory, { type Knex } from "knex";
 import { afterEach, describe, expect, it } from "vitest";
+import type { SqliteDatabase } from "../src/dialects/sqlite/types.js";
 import type { KnexStore } from "../src/index.js";
 import { knexStore } from "../src/index.js";
-import type { SqliteDatabase } from "../src/sqlite-connection.js";
 import { PG_URL, postgresSchema, sqliteKnex, tempSqliteFile } from "./support/databases.js";
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { transactionBatches } from "../src/dialects/sqlite/transaction-batches.js";
 import { knexStore } from "../src/index.js";
-import { transactionBatches } from "../src/transaction-batches.js";
 import { sqliteKnex, tempSqliteFile } from "./support/databases.js";
 
 const event = (id: string) => ({

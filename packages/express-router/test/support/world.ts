@@ -1,57 +1,19 @@
-import { randomUUID } from "node:crypto";
 import type { PaymentSystem, PaymentSystemOptions } from "@settlekit/core";
 import { createPaymentSystem, manualClock } from "@settlekit/core";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import type { KnexStore } from "@settlekit/store-knex";
 import { knexStore } from "@settlekit/store-knex";
+import { countRows, openTestDatabase } from "@settlekit/store-knex/testing";
 import type { Express, Request } from "express";
 import express from "express";
-import knexFactory, { type Knex } from "knex";
+import type { Knex } from "knex";
 import type { PaymentsRouterOptions } from "../../src/index.js";
 import { createPaymentsRouter } from "../../src/index.js";
 
-export const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export type Dialect = "sqlite" | "postgres";
 export const DIALECTS: Dialect[] = ["sqlite", "postgres"];
 export const WEBHOOK_SECRET = "whsec_router_tests";
-
-/** A database of its own: SQLite in memory, or a fresh Postgres schema (dropped by `close`). */
-async function openDatabase(dialect: Dialect): Promise<{ knex: Knex; drop(): Promise<void> }> {
-  if (dialect === "sqlite") {
-    const knex = knexFactory({
-      client: "better-sqlite3",
-      connection: { filename: ":memory:" },
-      useNullAsDefault: true,
-    });
-    return { knex, drop: () => knex.destroy() };
-  }
-  const schema = `sk_router_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw("CREATE SCHEMA ??", [schema]);
-  } catch (error) {
-    // Never a skip: these tests fail when PostgreSQL is missing.
-    throw new Error(`PostgreSQL at ${PG_URL} is required for these tests: ${String(error)}`, {
-      cause: error,
-    });
-  } finally {
-    await admin.destroy();
-  }
-  const knex = knexFactory({
-    client: "pg",
-    connection: PG_URL,
-    searchPath: [schema],
-    pool: { min: 0, max: 8 },
-  });
-  return {
-    knex,
-    async drop() {
-      await knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-      await knex.destroy();
-    },
-  };
-}
 
 /**
  * Test auth: `Authorization: Bearer buyer:<id>` is that buyer, `Bearer seller:<id>` that seller,
@@ -95,7 +57,8 @@ export interface WorldOptions {
 
 /** The store, the sandbox PSP (events recorded, delivered by the tests over HTTP), the system and a host app. */
 export async function makeWorld(dialect: Dialect, options: WorldOptions = {}): Promise<World> {
-  const db = await openDatabase(dialect);
+  // A database of its own: SQLite in memory, or a fresh Postgres schema (dropped by `close`).
+  const db = await openTestDatabase(dialect, { poolMax: 8, schemaPrefix: "sk_router" });
   const store = knexStore(db.knex);
   await store.migrate();
   const clock = manualClock(new Date("2026-03-01T12:00:00.000Z"));
@@ -125,28 +88,10 @@ export async function makeWorld(dialect: Dialect, options: WorldOptions = {}): P
     clock,
     app,
     router,
-    async rowCounts() {
-      const tables: string[] =
-        dialect === "sqlite"
-          ? (await db.knex("sqlite_master").where("type", "table").where("name", "like", "settlekit_%")).map(
-              (t: { name: string }) => t.name,
-            )
-          : (
-              await db
-                .knex("information_schema.tables")
-                .whereRaw("table_schema = current_schema()")
-                .where("table_name", "like", "settlekit_%")
-            ).map((t: { table_name: string }) => t.table_name);
-      const counts: Record<string, number> = {};
-      for (const table of tables.sort()) {
-        const [row] = await db.knex(table).count({ n: "*" });
-        counts[table] = Number(row?.n);
-      }
-      return counts;
-    },
+    rowCounts: () => countRows(db.knex),
     async close() {
       await sandbox.close();
-      await db.drop();
+      await db.close();
     },
   };
 }

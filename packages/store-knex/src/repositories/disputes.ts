@@ -1,8 +1,8 @@
 import type { Dispute, DisputeAllocation, DisputeRepository, DisputeStatus } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
 
 type Row = Record<string, unknown>;
 type AllocationJson = { paymentOrderId: string; sellerId: string; amount: string; fee: string };
@@ -58,7 +58,7 @@ const COLUMNS = [
 ];
 const MONEY = ["amount", "amount_withdrawn", "fee", "amount_reinstated", "fee_returned"];
 
-export function knexDisputes(db: Knex | Knex.Transaction, sql: Sql): DisputeRepository {
+export function knexDisputes(db: Knex | Knex.Transaction, sql: SqlAdapter): DisputeRepository {
   const optionalTime = (value: Date | undefined) => (value === undefined ? null : sql.time(value));
   const toRow = (d: Dispute) => ({
     payment_id: d.paymentId,
@@ -90,25 +90,27 @@ export function knexDisputes(db: Knex | Knex.Transaction, sql: Sql): DisputeRepo
     updated_at: sql.time(d.updatedAt),
   });
   const select = () => db(TABLES.disputes).select(sql.columns(COLUMNS, MONEY));
+  const exec = sql.exec(db);
 
   return {
     async insert(dispute) {
-      await db(TABLES.disputes).insert({ id: dispute.id, ...toRow(dispute) });
+      await exec.count(db(TABLES.disputes).insert({ id: dispute.id, ...toRow(dispute) }));
     },
     async get(id) {
-      const row = await select().where({ id }).first();
+      const row = await exec.first(select().where({ id }).first());
       return row ? toDispute(row) : null;
     },
     async findByPspReference(pspId, pspDisputeReference, options = {}) {
       const query = select().where({ psp_id: pspId, psp_dispute_reference: pspDisputeReference }).first();
-      if (options.forUpdate && sql.dialect === "postgres") query.forUpdate();
-      const row = await query;
+      const row = await exec.first(sql.lock(query, options.forUpdate));
       return row ? toDispute(row) : null;
     },
     async listByPayment(paymentId) {
-      const rows = await select()
-        .where({ payment_id: paymentId })
-        .orderBy([{ column: "created_at" }, { column: "id" }]);
+      const rows = await exec.rows(
+        select()
+          .where({ payment_id: paymentId })
+          .orderBy([{ column: "created_at" }, { column: "id" }]),
+      );
       return rows.map(toDispute);
     },
     async list({ statuses, limit, beforeId }) {
@@ -124,12 +126,14 @@ export function knexDisputes(db: Knex | Knex.Transaction, sql: Sql): DisputeRepo
           beforeId,
         ]);
       }
-      return (await query).map(toDispute);
+      return (await exec.rows(query)).map(toDispute);
     },
     async update(next) {
-      const changed = await db(TABLES.disputes)
-        .where({ id: next.id, version: next.version - 1 })
-        .update(toRow(next));
+      const changed = await exec.count(
+        db(TABLES.disputes)
+          .where({ id: next.id, version: next.version - 1 })
+          .update(toRow(next)),
+      );
       return changed === 1;
     },
   };

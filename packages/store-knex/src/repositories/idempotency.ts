@@ -1,10 +1,9 @@
 import type { IdempotencyKeyRepository, IdempotencyRecord, JsonValue, StoredResponse } from "@settlekit/core";
 import { FINISHED } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readDate, readDateOrNull, readJson } from "../dialect.js";
-import { execFor } from "../exec.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
+import { readDate, readDateOrNull, readJson } from "../values.js";
 
 type Row = Record<string, unknown>;
 
@@ -39,8 +38,8 @@ const updateFor = (columns: readonly string[]): string => {
   return text;
 };
 
-export function knexIdempotencyKeys(db: Knex | Knex.Transaction, sql: Sql): IdempotencyKeyRepository {
-  const exec = execFor(db, sql.dialect);
+export function knexIdempotencyKeys(db: Knex | Knex.Transaction, sql: SqlAdapter): IdempotencyKeyRepository {
+  const exec = sql.exec(db);
   const get = async (scope: string, key: string) => {
     const [row] = await exec.all(GET, [scope, key]);
     return row ? toRecord(row) : null;
@@ -67,11 +66,13 @@ export function knexIdempotencyKeys(db: Knex | Knex.Transaction, sql: Sql): Idem
       return { record: existing, created: false };
     },
     async lock({ scope, key, owner, now, lockedUntil }) {
-      const changed = await db(TABLES.idempotencyKeys)
-        .where({ scope, key })
-        .whereNot({ recovery_point: FINISHED })
-        .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", sql.time(now)))
-        .update({ locked_by: owner, locked_until: sql.time(lockedUntil), updated_at: sql.time(now) });
+      const changed = await exec.count(
+        db(TABLES.idempotencyKeys)
+          .where({ scope, key })
+          .whereNot({ recovery_point: FINISHED })
+          .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", sql.time(now)))
+          .update({ locked_by: owner, locked_until: sql.time(lockedUntil), updated_at: sql.time(now) }),
+      );
       return changed === 1;
     },
     async update({ scope, key, owner, now, recoveryPoint, state, response, lockedUntil }) {
@@ -89,23 +90,27 @@ export function knexIdempotencyKeys(db: Knex | Knex.Transaction, sql: Sql): Idem
     },
     get,
     async listStalled({ now, limit }) {
-      const rows = await db(TABLES.idempotencyKeys)
-        .whereNot({ recovery_point: FINISHED })
-        .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", sql.time(now)))
-        .orderBy("created_at")
-        .limit(limit);
+      const rows = await exec.rows(
+        db(TABLES.idempotencyKeys)
+          .whereNot({ recovery_point: FINISHED })
+          .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", sql.time(now)))
+          .orderBy("created_at")
+          .limit(limit),
+      );
       return rows.map(toRecord);
     },
     async deleteExpired({ now, limit }) {
-      return db(TABLES.idempotencyKeys)
-        .whereIn(
-          ["scope", "key"],
-          db(TABLES.idempotencyKeys)
-            .select("scope", "key")
-            .where("expires_at", "<=", sql.time(now))
-            .limit(limit),
-        )
-        .delete();
+      return exec.count(
+        db(TABLES.idempotencyKeys)
+          .whereIn(
+            ["scope", "key"],
+            db(TABLES.idempotencyKeys)
+              .select("scope", "key")
+              .where("expires_at", "<=", sql.time(now))
+              .limit(limit),
+          )
+          .delete(),
+      );
     },
   };
 }

@@ -1,9 +1,8 @@
 import type { Job, JobAttempt, JobRepository, JobStatus } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readDate, readDateOrNull, readJson } from "../dialect.js";
-import { execFor } from "../exec.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
+import { readDate, readDateOrNull, readJson } from "../values.js";
 
 type Row = Record<string, unknown>;
 
@@ -28,17 +27,16 @@ const ENQUEUE = `INSERT INTO ${TABLES.jobs} (id, type, payload, status, attempts
 VALUES (?, ?, ?, 'queued', 0, ?, ?, '[]', ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`;
 const BY_DEDUPE_KEY = `SELECT * FROM ${TABLES.jobs} WHERE dedupe_key = ?`;
 
-export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
-  const exec = execFor(db, sql.dialect);
+export function knexJobs(db: Knex | Knex.Transaction, sql: SqlAdapter): JobRepository {
+  const exec = sql.exec(db);
   const get = async (id: string): Promise<Job | null> => {
-    const row = await db(TABLES.jobs).where({ id }).first();
+    const row = await exec.first(db(TABLES.jobs).where({ id }).first());
     return row ? toJob(row) : null;
   };
   /** The running job leased to `workerId`, read under a row lock so the history append is safe. */
   const leasedJob = async (id: string, workerId: string): Promise<Row | undefined> => {
     const query = db(TABLES.jobs).where({ id, status: "running", locked_by: workerId }).first();
-    if (sql.dialect === "postgres") query.forUpdate();
-    return query;
+    return exec.first(sql.lock(query, true));
   };
 
   return {
@@ -70,17 +68,18 @@ export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
         .orderBy([{ column: "run_at" }, { column: "seq" }])
         .limit(limit);
       if (types) candidates.whereIn("type", types);
-      if (sql.dialect === "postgres") candidates.forUpdate().skipLocked();
-      const rows: Row[] = await db(TABLES.jobs)
-        .whereIn("seq", candidates)
-        .update({
-          status: "running",
-          attempts: db.raw("attempts + 1"),
-          locked_by: workerId,
-          locked_until: sql.time(leaseUntil),
-          updated_at: t,
-        })
-        .returning("*");
+      const rows = await exec.rows(
+        db(TABLES.jobs)
+          .whereIn("seq", sql.claimable(candidates))
+          .update({
+            status: "running",
+            attempts: db.raw("attempts + 1"),
+            locked_by: workerId,
+            locked_until: sql.time(leaseUntil),
+            updated_at: t,
+          })
+          .returning("*"),
+      );
       return rows
         .sort(
           (a, b) =>
@@ -89,9 +88,11 @@ export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
         .map(toJob);
     },
     async renew({ id, workerId, now, leaseUntil }) {
-      const changed = await db(TABLES.jobs)
-        .where({ id, status: "running", locked_by: workerId })
-        .update({ locked_until: sql.time(leaseUntil), updated_at: sql.time(now) });
+      const changed = await exec.count(
+        db(TABLES.jobs)
+          .where({ id, status: "running", locked_by: workerId })
+          .update({ locked_until: sql.time(leaseUntil), updated_at: sql.time(now) }),
+      );
       return changed === 1;
     },
     async complete({ id, workerId, now }) {
@@ -106,15 +107,17 @@ export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
           outcome: "succeeded",
         } satisfies JobAttempt,
       ];
-      await db(TABLES.jobs)
-        .where({ id })
-        .update({
-          status: "succeeded",
-          locked_by: null,
-          locked_until: null,
-          history: sql.json(history),
-          updated_at: sql.time(now),
-        });
+      await exec.count(
+        db(TABLES.jobs)
+          .where({ id })
+          .update({
+            status: "succeeded",
+            locked_by: null,
+            locked_until: null,
+            history: sql.json(history),
+            updated_at: sql.time(now),
+          }),
+      );
       return true;
     },
     async fail({ id, workerId, now, error, retryAt }) {
@@ -131,28 +134,32 @@ export function knexJobs(db: Knex | Knex.Transaction, sql: Sql): JobRepository {
           error,
         } satisfies JobAttempt,
       ];
-      await db(TABLES.jobs)
-        .where({ id })
-        .update({
-          status: retryAt ? "queued" : "dead",
-          run_at: retryAt ? sql.time(retryAt) : db.ref("run_at"),
-          locked_by: null,
-          locked_until: null,
-          last_error: error,
-          history: sql.json(history),
-          updated_at: sql.time(now),
-        });
+      await exec.count(
+        db(TABLES.jobs)
+          .where({ id })
+          .update({
+            status: retryAt ? "queued" : "dead",
+            run_at: retryAt ? sql.time(retryAt) : db.ref("run_at"),
+            locked_by: null,
+            locked_until: null,
+            last_error: error,
+            history: sql.json(history),
+            updated_at: sql.time(now),
+          }),
+      );
       return true;
     },
     async listDead({ limit = 100, type } = {}) {
       const query = db(TABLES.jobs).where({ status: "dead" }).orderBy("seq").limit(limit);
       if (type) query.where({ type });
-      return (await query).map(toJob);
+      return (await exec.rows(query)).map(toJob);
     },
     async replay({ id, now }) {
-      const changed = await db(TABLES.jobs)
-        .where({ id, status: "dead" })
-        .update({ status: "queued", attempts: 0, run_at: sql.time(now), updated_at: sql.time(now) });
+      const changed = await exec.count(
+        db(TABLES.jobs)
+          .where({ id, status: "dead" })
+          .update({ status: "queued", attempts: 0, run_at: sql.time(now), updated_at: sql.time(now) }),
+      );
       return changed === 1;
     },
     get,

@@ -1,10 +1,9 @@
 import type { OutboxEvent, OutboxRepository } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readDate, readDateOrNull, readJson } from "../dialect.js";
-import { execFor } from "../exec.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
-import { multiRowInsert } from "./statements.js";
+import { readDate, readDateOrNull, readJson } from "../values.js";
+import { multiRowInsert } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;
 
@@ -26,8 +25,8 @@ const append = multiRowInsert(
   "(?, ?, ?, ?, ?, ?, ?, 0)",
 );
 
-export function knexOutbox(db: Knex | Knex.Transaction, sql: Sql): OutboxRepository {
-  const exec = execFor(db, sql.dialect);
+export function knexOutbox(db: Knex | Knex.Transaction, sql: SqlAdapter): OutboxRepository {
+  const exec = sql.exec(db);
   const leased = (ids: readonly string[], workerId: string) =>
     db(TABLES.outbox).whereIn("id", ids).where({ locked_by: workerId }).whereNull("published_at");
   return {
@@ -46,37 +45,42 @@ export function knexOutbox(db: Knex | Knex.Transaction, sql: Sql): OutboxReposit
         .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", sql.time(now)))
         .orderBy("seq")
         .limit(limit);
-      if (sql.dialect === "postgres") candidates.forUpdate().skipLocked();
-      const rows: Row[] = await db(TABLES.outbox)
-        .whereIn("seq", candidates)
-        .update({ locked_by: workerId, locked_until: sql.time(leaseUntil) })
-        .returning("*");
+      const rows = await exec.rows(
+        db(TABLES.outbox)
+          .whereIn("seq", sql.claimable(candidates))
+          .update({ locked_by: workerId, locked_until: sql.time(leaseUntil) })
+          .returning("*"),
+      );
       return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toEvent);
     },
     async markPublished({ ids, workerId, now }) {
       if (ids.length === 0) return 0;
-      return leased(ids, workerId).update({
-        published_at: sql.time(now),
-        locked_by: null,
-        locked_until: null,
-      });
+      return exec.count(
+        leased(ids, workerId).update({
+          published_at: sql.time(now),
+          locked_by: null,
+          locked_until: null,
+        }),
+      );
     },
     async release({ ids, workerId, availableAt, error }) {
       if (ids.length === 0) return 0;
-      return leased(ids, workerId).update({
-        locked_by: null,
-        locked_until: null,
-        available_at: sql.time(availableAt),
-        last_error: error,
-        attempts: db.raw("attempts + 1"),
-      });
+      return exec.count(
+        leased(ids, workerId).update({
+          locked_by: null,
+          locked_until: null,
+          available_at: sql.time(availableAt),
+          last_error: error,
+          attempts: db.raw("attempts + 1"),
+        }),
+      );
     },
     async get(id) {
-      const row = await db(TABLES.outbox).where({ id }).first();
+      const row = await exec.first(db(TABLES.outbox).where({ id }).first());
       return row ? toEvent(row) : null;
     },
     async listPending({ limit = 100 } = {}) {
-      const rows = await db(TABLES.outbox).whereNull("published_at").orderBy("seq").limit(limit);
+      const rows = await exec.rows(db(TABLES.outbox).whereNull("published_at").orderBy("seq").limit(limit));
       return rows.map(toEvent);
     },
     async listByAggregate({ aggregateType, aggregateId, limit = 100, afterId }) {
@@ -85,7 +89,7 @@ export function knexOutbox(db: Knex | Knex.Transaction, sql: Sql): OutboxReposit
         .orderBy("seq")
         .limit(limit);
       if (afterId) query.where("seq", ">", db(TABLES.outbox).select("seq").where({ id: afterId }));
-      return (await query).map(toEvent);
+      return (await exec.rows(query)).map(toEvent);
     },
   };
 }

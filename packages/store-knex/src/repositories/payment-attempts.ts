@@ -1,10 +1,9 @@
 import type { PaymentAttempt, PaymentAttemptRepository, PspPaymentStatus } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readOptional } from "../dialect.js";
-import { execFor } from "../exec.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
-import { selectFrom } from "./statements.js";
+import { readBigInt, readDate, readDateOrNull, readOptional } from "../values.js";
+import { selectFrom } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;
 
@@ -54,8 +53,8 @@ const BY_PSP_REFERENCE = `${SELECT} WHERE psp_id = ? AND psp_reference = ?`;
 const BY_REFUND_REFERENCE = `${SELECT} WHERE psp_id = ? AND capture_refund_reference = ?`;
 const BY_PAYMENT = `${SELECT} WHERE payment_id = ? ORDER BY attempt`;
 
-export function knexPaymentAttempts(db: Knex | Knex.Transaction, sql: Sql): PaymentAttemptRepository {
-  const exec = execFor(db, sql.dialect);
+export function knexPaymentAttempts(db: Knex | Knex.Transaction, sql: SqlAdapter): PaymentAttemptRepository {
+  const exec = sql.exec(db);
   const params = (a: PaymentAttempt) => [
     a.pspId,
     a.pspReference,

@@ -5,11 +5,10 @@ import type {
   PaymentOrderStatus,
 } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
-import { execFor } from "../exec.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
-import { multiRowInsert, selectFrom, textPerCount, updateFromVersion } from "./statements.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
+import { multiRowInsert, selectFrom, textPerCount, updateFromVersion } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;
 
@@ -65,7 +64,7 @@ const insertRows = multiRowInsert(
   `(?, ?, ?${", ?".repeat(WRITE_COLUMNS.length)})`,
 );
 
-export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): PaymentOrderRepository {
+export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: SqlAdapter): PaymentOrderRepository {
   const toRow = (o: PaymentOrder) => ({
     buyer_id: o.buyerId,
     seller_id: o.sellerId,
@@ -85,7 +84,7 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
     description: o.description ?? null,
   });
   const select = () => db(TABLES.paymentOrders).select(sql.columns(COLUMNS, MONEY));
-  const exec = execFor(db, sql.dialect);
+  const exec = sql.exec(db);
   const writeParams = (o: PaymentOrder) => {
     const row: Record<string, unknown> = toRow(o);
     return WRITE_COLUMNS.map((column) => row[column]);
@@ -99,9 +98,7 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
       );
     },
     async get(id, options = {}) {
-      const query = select().where({ id }).first();
-      if (options.forUpdate && sql.dialect === "postgres") query.forUpdate();
-      const row = await query;
+      const row = await exec.first(sql.lock(select().where({ id }).first(), options.forUpdate));
       return row ? toOrder(row) : null;
     },
     async listByPayment(paymentId) {
@@ -123,7 +120,7 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
           [beforeId],
         );
       }
-      return (await query).map(toOrder);
+      return (await exec.rows(query)).map(toOrder);
     },
     async update(next) {
       const changed = await exec.run(UPDATE, [...writeParams(next), next.id, next.version - 1]);
@@ -131,11 +128,11 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: Sql): Paymen
     },
     async updateMany(next) {
       const params = (o: PaymentOrder) => [...writeParams(o), o.id, o.version - 1];
-      if (sql.dialect !== "postgres" || next.length === 1) {
+      if (!sql.combinesUpdates || next.length === 1) {
         for (const order of next) if ((await exec.run(UPDATE, params(order))) !== 1) return false;
         return true;
       }
-      // Postgres: each compare-and-set a data-modifying CTE of one statement, counted together.
+      // A server (Postgres): each compare-and-set a data-modifying CTE of one statement, counted together.
       for (let start = 0; start < next.length; start += UPDATES_PER_STATEMENT) {
         const chunk = next.slice(start, start + UPDATES_PER_STATEMENT);
         const [row] = await exec.all(updateManyText(chunk.length), chunk.flatMap(params));

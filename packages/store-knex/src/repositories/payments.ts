@@ -1,10 +1,9 @@
 import type { Payment, PaymentMethod, PaymentRepository, PaymentStatus } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../dialect.js";
-import { execFor } from "../exec.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
-import { selectFrom, updateFromVersion } from "./statements.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
+import { selectFrom, updateFromVersion } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;
 
@@ -72,7 +71,7 @@ const BY_PSP_REFERENCE = `${SELECT} WHERE psp_id = ? AND psp_reference = ?`;
 /** An earlier attempt's reference: the payment it was registered for. */
 const BY_ATTEMPT_REFERENCE = `${SELECT} WHERE id = (SELECT payment_id FROM ${TABLES.paymentAttempts} WHERE psp_id = ? AND psp_reference = ?)`;
 
-export function knexPayments(db: Knex | Knex.Transaction, sql: Sql): PaymentRepository {
+export function knexPayments(db: Knex | Knex.Transaction, sql: SqlAdapter): PaymentRepository {
   const toRow = (c: Payment) => ({
     buyer_id: c.buyerId,
     currency: c.currency,
@@ -99,14 +98,12 @@ export function knexPayments(db: Knex | Knex.Transaction, sql: Sql): PaymentRepo
     reported_currency: c.reportedCurrency ?? null,
   });
   const select = () => db(TABLES.payments).select(sql.columns(COLUMNS, MONEY));
-  const exec = execFor(db, sql.dialect);
+  const exec = sql.exec(db);
   const writeParams = (c: Payment) => {
     const row: Record<string, unknown> = toRow(c);
     return WRITE_COLUMNS.map((column) => row[column]);
   };
-  // Row locks are a Postgres notion; SQLite's transactions hold the whole database's write lock.
-  const locking = (text: string, forUpdate: boolean | undefined) =>
-    forUpdate && sql.dialect === "postgres" ? `${text} FOR UPDATE` : text;
+  const locking = sql.lockText;
   const one = async (text: string, params: unknown[]) => {
     const [row] = await exec.all(text, params);
     return row ? toPayment(row) : null;
@@ -125,18 +122,22 @@ export function knexPayments(db: Knex | Knex.Transaction, sql: Sql): PaymentRepo
       return changed === 1;
     },
     async listStale({ statuses, updatedBefore, now, limit }) {
-      const rows = await select()
-        .whereIn("status", statuses)
-        .where("updated_at", "<", sql.time(updatedBefore))
-        .where((q) => q.whereNull("check_after").orWhere("check_after", "<=", sql.time(now)))
-        .orderBy("updated_at")
-        .limit(limit);
+      const rows = await exec.rows(
+        select()
+          .whereIn("status", statuses)
+          .where("updated_at", "<", sql.time(updatedBefore))
+          .where((q) => q.whereNull("check_after").orWhere("check_after", "<=", sql.time(now)))
+          .orderBy("updated_at")
+          .limit(limit),
+      );
       return rows.map(toPayment);
     },
     async deferCheck(id, until) {
-      await db(TABLES.payments)
-        .where({ id })
-        .update({ check_after: sql.time(until) });
+      await exec.count(
+        db(TABLES.payments)
+          .where({ id })
+          .update({ check_after: sql.time(until) }),
+      );
     },
     async list({ buyerId, status, limit, beforeId }) {
       const query = select()
@@ -155,7 +156,7 @@ export function knexPayments(db: Knex | Knex.Transaction, sql: Sql): PaymentRepo
             .orWhere((same) => same.where("created_at", "=", anchor).where("id", "<", beforeId)),
         );
       }
-      return (await query).map(toPayment);
+      return (await exec.rows(query)).map(toPayment);
     },
   };
 }

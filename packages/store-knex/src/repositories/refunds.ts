@@ -1,8 +1,8 @@
 import type { Refund, RefundOrigin, RefundRepository, RefundStatus } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readBigInt, readDate, readOptional } from "../dialect.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
+import { readBigInt, readDate, readOptional } from "../values.js";
 
 type Row = Record<string, unknown>;
 
@@ -38,7 +38,7 @@ const COLUMNS = [
   "updated_at",
 ];
 
-export function knexRefunds(db: Knex | Knex.Transaction, sql: Sql): RefundRepository {
+export function knexRefunds(db: Knex | Knex.Transaction, sql: SqlAdapter): RefundRepository {
   const toRow = (r: Refund) => ({
     payment_id: r.paymentId,
     payment_order_id: r.paymentOrderId,
@@ -54,35 +54,42 @@ export function knexRefunds(db: Knex | Knex.Transaction, sql: Sql): RefundReposi
     updated_at: sql.time(r.updatedAt),
   });
   const select = () => db(TABLES.refunds).select(sql.columns(COLUMNS, ["amount"]));
+  const exec = sql.exec(db);
 
   return {
     async insert(refund) {
-      await db(TABLES.refunds).insert({ id: refund.id, ...toRow(refund) });
+      await exec.count(db(TABLES.refunds).insert({ id: refund.id, ...toRow(refund) }));
     },
     async get(id) {
-      const row = await select().where({ id }).first();
+      const row = await exec.first(select().where({ id }).first());
       return row ? toRefund(row) : null;
     },
     async listByPayment(paymentId) {
-      const rows = await select()
-        .where({ payment_id: paymentId })
-        .orderBy([{ column: "created_at" }, { column: "id" }]);
+      const rows = await exec.rows(
+        select()
+          .where({ payment_id: paymentId })
+          .orderBy([{ column: "created_at" }, { column: "id" }]),
+      );
       return rows.map(toRefund);
     },
     async findByPspReference(pspRefundReference) {
-      const row = await select().where({ psp_refund_reference: pspRefundReference }).first();
+      const row = await exec.first(select().where({ psp_refund_reference: pspRefundReference }).first());
       return row ? toRefund(row) : null;
     },
     async listByPspReference(pspRefundReference) {
-      const rows = await select()
-        .where({ psp_refund_reference: pspRefundReference })
-        .orderBy([{ column: "created_at" }, { column: "id" }]);
+      const rows = await exec.rows(
+        select()
+          .where({ psp_refund_reference: pspRefundReference })
+          .orderBy([{ column: "created_at" }, { column: "id" }]),
+      );
       return rows.map(toRefund);
     },
     async update(next) {
-      const changed = await db(TABLES.refunds)
-        .where({ id: next.id, version: next.version - 1 })
-        .update(toRow(next));
+      const changed = await exec.count(
+        db(TABLES.refunds)
+          .where({ id: next.id, version: next.version - 1 })
+          .update(toRow(next)),
+      );
       return changed === 1;
     },
   };

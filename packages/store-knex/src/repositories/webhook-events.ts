@@ -5,10 +5,9 @@ import type {
   WebhookEventStatus,
 } from "@settlekit/core";
 import type { Knex } from "knex";
-import type { Sql } from "../dialect.js";
-import { readDate, readDateOrNull, readJson } from "../dialect.js";
-import { execFor } from "../exec.js";
+import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
+import { readDate, readDateOrNull, readJson } from "../values.js";
 
 type Row = Record<string, unknown>;
 
@@ -26,8 +25,8 @@ const toEvent = (row: Row): StoredWebhookEvent => ({
 const INSERT = `INSERT INTO ${TABLES.webhookEvents} (psp_id, event_id, payload, status, attempts, last_error, received_at, processed_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (psp_id, event_id) DO NOTHING`;
 
-export function knexWebhookEvents(db: Knex | Knex.Transaction, sql: Sql): WebhookEventRepository {
-  const exec = execFor(db, sql.dialect);
+export function knexWebhookEvents(db: Knex | Knex.Transaction, sql: SqlAdapter): WebhookEventRepository {
+  const exec = sql.exec(db);
   return {
     async insert(event) {
       const inserted = await exec.run(INSERT, [
@@ -43,25 +42,28 @@ export function knexWebhookEvents(db: Knex | Knex.Transaction, sql: Sql): Webhoo
       return inserted === 1;
     },
     async get(pspId, eventId) {
-      const row = await db(TABLES.webhookEvents).where({ psp_id: pspId, event_id: eventId }).first();
+      const row = await exec.first(
+        db(TABLES.webhookEvents).where({ psp_id: pspId, event_id: eventId }).first(),
+      );
       return row ? toEvent(row) : null;
     },
     async update({ pspId, eventId, status, now, error }) {
-      const changed = await db(TABLES.webhookEvents)
-        .where({ psp_id: pspId, event_id: eventId })
-        .update({
-          status,
-          attempts: db.raw("attempts + 1"),
-          last_error: error ?? null,
-          processed_at: status === "processed" ? sql.time(now) : null,
-        });
+      const changed = await exec.count(
+        db(TABLES.webhookEvents)
+          .where({ psp_id: pspId, event_id: eventId })
+          .update({
+            status,
+            attempts: db.raw("attempts + 1"),
+            last_error: error ?? null,
+            processed_at: status === "processed" ? sql.time(now) : null,
+          }),
+      );
       return changed === 1;
     },
     async listPending({ limit }) {
-      const rows = await db(TABLES.webhookEvents)
-        .where({ status: "pending" })
-        .orderBy("received_at")
-        .limit(limit);
+      const rows = await exec.rows(
+        db(TABLES.webhookEvents).where({ status: "pending" }).orderBy("received_at").limit(limit),
+      );
       return rows.map(toEvent);
     },
   };

@@ -1,56 +1,20 @@
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { StoreHarness, StoreTable } from "@settlekit/core/testing";
-import knexFactory, { type Knex } from "knex";
+import type { Knex } from "knex";
 import type { KnexStore, KnexStoreOptions } from "../../src/index.js";
 import { TABLES } from "../../src/index.js";
+import { openTestDatabase, sqliteKnex, tempSqliteFile, testPostgresUrl } from "../../src/testing.js";
 
 /** The machine's PostgreSQL; CI=true must fail (not skip) when it is down, so nothing here skips. */
-export const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const PG_URL = testPostgresUrl();
 
-export function sqliteKnex(filename = ":memory:"): Knex {
-  return knexFactory({ client: "better-sqlite3", connection: { filename }, useNullAsDefault: true });
-}
-
-export function tempSqliteFile(): { filename: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), "settlekit-"));
-  return { filename: join(dir, "store.sqlite"), remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { sqliteKnex, tempSqliteFile };
 
 /** A Postgres schema of its own (dropped by `drop`), reached through knex's searchPath. */
 export async function postgresSchema(
   poolMax = 16,
 ): Promise<{ knex: Knex; schema: string; drop(): Promise<void> }> {
-  const schema = `sk_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw("CREATE SCHEMA ??", [schema]);
-  } catch (error) {
-    throw new Error(
-      `PostgreSQL at ${PG_URL} is required for these tests (set SETTLEKIT_PG_URL): ${String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  } finally {
-    await admin.destroy();
-  }
-  const knex = knexFactory({
-    client: "pg",
-    connection: PG_URL,
-    searchPath: [schema],
-    pool: { min: 0, max: poolMax },
-  });
-  return {
-    knex,
-    schema,
-    async drop() {
-      await knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-      await knex.destroy();
-    },
-  };
+  const database = await openTestDatabase("postgres", { poolMax });
+  return { knex: database.knex, schema: database.location, drop: database.close };
 }
 
 const TABLE_OF: Record<StoreTable, string> = {

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type {
   BuyerNotification,
   OutboxEvent,
@@ -12,49 +11,12 @@ import type { SandboxProvider } from "@settlekit/psp-sandbox";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import type { KnexStore } from "@settlekit/store-knex";
 import { knexStore } from "@settlekit/store-knex";
-import knexFactory, { type Knex } from "knex";
+import { openTestDatabase } from "@settlekit/store-knex/testing";
 import type { JsonApi } from "./json-api.js";
 import { jsonApi } from "./json-api.js";
 
-export const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export type Dialect = "sqlite" | "postgres";
 export const DIALECTS: Dialect[] = ["sqlite", "postgres"];
-
-/** A database of its own: SQLite in memory, or a fresh Postgres schema (dropped by `close`). */
-export async function openDatabase(dialect: Dialect): Promise<{ knex: Knex; drop(): Promise<void> }> {
-  if (dialect === "sqlite") {
-    const knex = knexFactory({
-      client: "better-sqlite3",
-      connection: { filename: ":memory:" },
-      useNullAsDefault: true,
-    });
-    return { knex, drop: () => knex.destroy() };
-  }
-  const schema = `sk_it_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw("CREATE SCHEMA ??", [schema]);
-  } catch (error) {
-    throw new Error(`PostgreSQL at ${PG_URL} is required for these tests: ${String(error)}`, {
-      cause: error,
-    });
-  } finally {
-    await admin.destroy();
-  }
-  const knex = knexFactory({
-    client: "pg",
-    connection: PG_URL,
-    searchPath: [schema],
-    pool: { min: 0, max: 16 },
-  });
-  return {
-    knex,
-    async drop() {
-      await knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-      await knex.destroy();
-    },
-  };
-}
 
 /** What every world has: the store, the system, one manual clock and what the host received. */
 export interface HostWorld {
@@ -105,7 +67,8 @@ export async function makeHostWorld<P extends PaymentProvider>(
   overrides: Partial<PaymentSystemOptions>,
   psp: (host: Host) => Promise<PspSetup<P>>,
 ): Promise<HostWorld & { readonly provider: P }> {
-  const db = await openDatabase(dialect);
+  // A database of its own: SQLite in memory, or a fresh Postgres schema (dropped by `close`).
+  const db = await openTestDatabase(dialect, { schemaPrefix: "sk_it" });
   const store = knexStore(db.knex);
   await store.migrate();
   const clock = manualClock(new Date("2026-03-01T12:00:00.000Z"));
@@ -151,7 +114,7 @@ export async function makeHostWorld<P extends PaymentProvider>(
     deliver: () => setup.deliver(),
     async close() {
       await setup.close();
-      await db.drop();
+      await db.close();
     },
   };
 }

@@ -1,29 +1,10 @@
 import type { Knex } from "knex";
-import { startCheckpointer } from "./sqlite-checkpointer.js";
-import { cachePreparedStatements } from "./statement-cache.js";
+import { stopBeforeDestroy } from "../../library-patches.js";
+import { startCheckpointer } from "./checkpointer.js";
+import { prepared } from "./exec.js";
+import type { SqliteDatabase } from "./types.js";
 
-/** The slice of a better-sqlite3 `Database` settlekit uses. */
-export interface SqliteDatabase {
-  readonly memory: boolean;
-  /** The database file's path. */
-  readonly name: string;
-  readonly inTransaction: boolean;
-  pragma(source: string, options?: { simple?: boolean }): unknown;
-  prepare: (sql: string) => SqliteStatement;
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): SqliteTransaction<A, R>;
-}
-
-export interface SqliteStatement {
-  run(...params: unknown[]): { changes: number };
-  all(...params: unknown[]): unknown[];
-  get(...params: unknown[]): unknown;
-  safeIntegers(toggle?: boolean): SqliteStatement;
-}
-
-export interface SqliteTransaction<A extends unknown[], R> {
-  (...args: A): R;
-  immediate(...args: A): R;
-}
+export type { SqliteDatabase, SqliteStatement, SqliteTransaction } from "./types.js";
 
 export type SqliteSynchronous = "full" | "normal";
 
@@ -33,7 +14,6 @@ export type SqliteSynchronous = "full" | "normal";
  * timeout (wait for the write lock instead of failing at once), foreign keys, and the durability
  * level. `full` syncs the WAL on every commit, so a committed payment survives power loss;
  * better-sqlite3's compiled-in default for WAL is `normal`, which may lose the last commits.
- * Also gives the connection a prepared-statement cache (see `cachePreparedStatements`).
  */
 export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
   const ready = new WeakSet<object>();
@@ -48,19 +28,13 @@ export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
       // Checkpoints run on a background thread; 10 000 pages (~40 MB of WAL) is only a backstop.
       db.pragma("wal_autocheckpoint = 10000");
       if (!stopCheckpointer) {
-        stopCheckpointer = startCheckpointer(db.name, (knex.client as { driver?: unknown }).driver);
-        const destroy = knex.client.destroy.bind(knex.client);
-        knex.client.destroy = async (...args: unknown[]) => {
-          // The thread closes its connection first; knex's then is the last, which checkpoints
-          // and removes the WAL files as SQLite does on a clean close.
-          await stopCheckpointer?.();
-          return destroy(...args);
-        };
+        const stop = startCheckpointer(db.name, (knex.client as { driver?: unknown }).driver);
+        stopCheckpointer = stop;
+        // The thread closes its connection first; knex's then is the last, which checkpoints
+        // and removes the WAL files as SQLite does on a clean close.
+        stopBeforeDestroy(knex, stop);
       }
     }
-    const options = (knex.client as { connectionSettings?: { options?: { safeIntegers?: boolean } } })
-      .connectionSettings?.options;
-    cachePreparedStatements(db, options?.safeIntegers === true);
     ready.add(db);
   };
   return {
@@ -70,7 +44,7 @@ export function sqliteConnections(knex: Knex, synchronous: SqliteSynchronous) {
       try {
         // Borrowed from the pool, the connection is ours alone: a transaction open on it is one a
         // failed COMMIT left behind (SQLite keeps it open on some errors; knex does not end it).
-        if (db.inTransaction) db.prepare("ROLLBACK").run();
+        if (db.inTransaction) prepared(db, "ROLLBACK").run();
         settle(db);
         return await fn(db);
       } finally {

@@ -1,4 +1,4 @@
-import type { Outcome } from "./group-commit.js";
+import type { Outcome } from "../../group-commit.js";
 
 /** Where a batch runs its savepoint statements (the physical transaction's connection). */
 export interface SavepointTarget {

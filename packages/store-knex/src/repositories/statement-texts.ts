@@ -1,4 +1,4 @@
-import type { Exec } from "../exec.js";
+import type { Exec } from "../dialect.js";
 
 /** `SELECT <columns> FROM <table>` with the money columns read as exact decimal text. */
 export const selectFrom = (table: string, columns: readonly string[], money: readonly string[]): string =>
