@@ -1,0 +1,108 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import type { HandlerContext } from "./handler.js";
+
+/** A Fetch handler as `createPaymentsHandler` returns it (any other works too). */
+type FetchHandler = (request: Request, context?: HandlerContext) => Promise<Response>;
+
+/** Node's request headers as `Headers` (repeated ones as Node joined them; `set-cookie` each). */
+export function toHeaders(incoming: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.append(name, value);
+  }
+  return headers;
+}
+
+const hasBody = (req: IncomingMessage): boolean =>
+  req.headers["transfer-encoding"] !== undefined ||
+  (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
+
+/**
+ * The request's body as a web stream, read as the handler pulls it. Cancelling (a body over the
+ * limit) drains the rest instead of destroying the socket, so the client still gets the answer.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let open = true;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (chunk: Buffer) => {
+        if (!open) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        req.pause();
+      });
+      req.on("end", () => {
+        if (open) controller.close();
+        open = false;
+      });
+      req.on("error", (error) => {
+        if (open) controller.error(error);
+        open = false;
+      });
+      req.pause();
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      open = false;
+      req.resume();
+    },
+  });
+}
+
+/** Writes a `Response` to Node's `res`: status, headers (each `Set-Cookie` apart), body. */
+export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  res.statusCode = response.status;
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("Set-Cookie", cookies);
+  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  if (body !== undefined && !res.hasHeader("Content-Length")) res.setHeader("Content-Length", body.length);
+  res.end(body);
+}
+
+/**
+ * A Fetch handler as a `node:http` request listener: `createServer(toNodeListener(handler))`, or
+ * any server that hands out Node's `req`/`res` (Fastify's `reply.hijack()`, Koa's `ctx.req`…).
+ * The URL is `http(s)://<Host header>` + `req.url`; the client IP is the socket's peer address
+ * (behind a proxy, pass the real one: `toNodeListener(handler, { clientIp: (req) => … })`).
+ * Streaming responses are written once complete.
+ */
+export function toNodeListener(
+  handler: FetchHandler,
+  options: { clientIp?(req: IncomingMessage): string | undefined } = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const secure = (req.socket as TLSSocket).encrypted === true;
+    let request: Request;
+    try {
+      const host = req.headers.host && !/[/?#@\s]/.test(req.headers.host) ? req.headers.host : "localhost";
+      const method = req.method ?? "GET";
+      const withBody = method !== "GET" && method !== "HEAD" && hasBody(req);
+      request = new Request(`${secure ? "https" : "http"}://${host}${req.url ?? "/"}`, {
+        method,
+        headers: toHeaders(req.headers),
+        ...(withBody ? { body: bodyStream(req), duplex: "half" } : {}),
+      } as RequestInit);
+    } catch {
+      res.statusCode = 400;
+      res.end();
+      return;
+    }
+    const context: HandlerContext = {
+      clientIp: options.clientIp ? options.clientIp(req) : req.socket.remoteAddress,
+      secure,
+    };
+    handler(request, context)
+      .then((response) => writeResponse(response, res))
+      .catch((error: unknown) => {
+        if (!res.headersSent) res.statusCode = 500;
+        res.destroy(error instanceof Error ? error : undefined);
+      });
+  };
+}
