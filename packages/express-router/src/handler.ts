@@ -29,6 +29,11 @@ export interface HandlerContext {
   readonly basePath?: string | undefined;
   /** Whether the request came over HTTPS (default: the URL's scheme is `https:`). */
   readonly secure?: boolean | undefined;
+  /**
+   * The method as the client sent it, when a `Request` cannot carry it (the Fetch API forbids
+   * `TRACE`, `TRACK` and `CONNECT`): answered 405 like any other method a path does not have.
+   */
+  readonly method?: string | undefined;
 }
 
 /** A route as the handler serves it: `GET`, `/v1/payments/:id`. */
@@ -210,11 +215,13 @@ export function createHandler<R>(
         ? path.slice(prefix.length) || "/"
         : undefined;
 
+    const method = context.method ?? request.method;
     let answer: Answer;
+    let body: string | undefined;
     try {
       if (requireHttps && !secure) throw new ApiError("HTTPS_REQUIRED", "Use HTTPS.");
       if (under === undefined) throw new ApiError("ROUTE_NOT_FOUND", "No such route.");
-      answer = await dispatch(request, context, {
+      answer = await dispatch(request, method, context, {
         url,
         under,
         // The prefix as the request spelt it (Express's `req.baseUrl`).
@@ -222,27 +229,25 @@ export function createHandler<R>(
         basePath,
         seen,
       });
+      body = answer.body === undefined ? undefined : JSON.stringify(answer.body);
     } catch (error) {
       const failure = toErrorResponse(fromHttpError(error), requestId);
       seen.errorCode = failure.body.error.code;
       if (!failure.expected)
         log.error({ err: error, request_id: requestId, path: maskPans(under ?? path) }, "settlekit error");
       answer = failure;
+      body = JSON.stringify(failure.body);
     }
 
     const headers = new Headers({ "X-Request-Id": requestId });
     if (secure && hsts) headers.set("Strict-Transport-Security", hstsValue);
     for (const [name, value] of Object.entries(answer.headers ?? {})) headers.set(name, value);
-    let body: string | null = null;
-    if (answer.body !== undefined) {
-      body = JSON.stringify(answer.body);
-      headers.set("Content-Type", JSON_TYPE);
-    }
+    if (body !== undefined) headers.set("Content-Type", JSON_TYPE);
     headers.set("Server-Timing", `app;dur=${(performance.now() - start).toFixed(1)}`);
     log.info(
       {
         request_id: requestId,
-        method: request.method,
+        method,
         // The path only (query strings are not logged), with anything card-like masked.
         path: maskPans(`${basePath}${path}`),
         status: answer.status,
@@ -253,12 +258,12 @@ export function createHandler<R>(
       },
       "settlekit request",
     );
-    if (request.method === "HEAD") {
+    if (method === "HEAD") {
       // What a GET would have sent, without it (RFC 9110 §9.3.2).
-      if (body !== null) headers.set("Content-Length", String(Buffer.byteLength(body)));
+      if (body !== undefined) headers.set("Content-Length", String(Buffer.byteLength(body)));
       return new Response(null, { status: answer.status, headers });
     }
-    return new Response(body, { status: answer.status, headers });
+    return new Response(body ?? null, { status: answer.status, headers });
   }
 
   interface Target {
@@ -270,8 +275,13 @@ export function createHandler<R>(
     readonly seen: Seen;
   }
 
-  async function dispatch(request: Request, context: AdapterContext<R>, target: Target): Promise<Answer> {
-    const method = request.method === "HEAD" ? "GET" : request.method;
+  async function dispatch(
+    request: Request,
+    asked: string,
+    context: AdapterContext<R>,
+    target: Target,
+  ): Promise<Answer> {
+    const method = asked === "HEAD" ? "GET" : asked;
     const ip = context.clientIp ?? "unknown";
     if (method === "GET" && openApiPath.test(target.under)) {
       if (limits) await limits.consume("ip", ip);
@@ -287,29 +297,27 @@ export function createHandler<R>(
       const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
       const params: Record<string, string> = {};
       for (const [i, name] of names.entries()) params[name] = decodeParam(found[i + 1]!);
-      return run(route, request, context, target, params);
+      return run(route, request, asked, context, target, params);
     }
     const known = allowed.find(({ match }) => match.test(target.under));
     if (!known) throw new ApiError("ROUTE_NOT_FOUND", "No such route.");
-    if (request.method === "OPTIONS") return { status: 204, headers: { Allow: known.allow } };
-    throw new ApiError(
-      "METHOD_NOT_ALLOWED",
-      `${request.method} is not allowed here; use ${known.allow}.`,
-      undefined,
-      { Allow: known.allow },
-    );
+    if (asked === "OPTIONS") return { status: 204, headers: { Allow: known.allow } };
+    throw new ApiError("METHOD_NOT_ALLOWED", `${asked} is not allowed here; use ${known.allow}.`, undefined, {
+      Allow: known.allow,
+    });
   }
 
   async function run(
     route: Route,
     request: Request,
+    method: string,
     context: AdapterContext<R>,
     target: Target,
     decoded: Record<string, string>,
   ): Promise<RouteResult> {
     const ip = context.clientIp ?? "unknown";
     const view: PaymentsRequest = {
-      method: request.method,
+      method,
       path: `${target.basePath}${target.url.pathname}`,
       headers: request.headers,
       params: decoded,

@@ -16,6 +16,39 @@ export function toHeaders(incoming: IncomingHttpHeaders): Headers {
   return headers;
 }
 
+/** Methods the Fetch API will not put in a `Request`: sent as GET, the real one in the context. */
+const FORBIDDEN_METHOD = /^(?:CONNECT|TRACE|TRACK)$/i;
+
+/**
+ * A `Request` for Node's `req` at `path` (`req.url`, or the part under a mount path): the URL is
+ * `http(s)://` + the Host header (`localhost` when it is not a valid host) + `path`, the headers
+ * as Node joined them. A method the Fetch API forbids is returned apart, to pass as
+ * `context.method`.
+ */
+export function toRequest(
+  req: IncomingMessage,
+  path: string,
+  secure: boolean,
+  body?: ReadableStream<Uint8Array>,
+): { request: Request; method?: string } {
+  const scheme = secure ? "https" : "http";
+  let url: URL;
+  try {
+    url = new URL(`${scheme}://${req.headers.host ?? "localhost"}${path}`);
+    if (url.pathname !== new URL(`${scheme}://localhost${path}`).pathname) throw new Error("not a host");
+  } catch {
+    url = new URL(`${scheme}://localhost${path}`);
+  }
+  const method = req.method ?? "GET";
+  const forbidden = FORBIDDEN_METHOD.test(method);
+  const request = new Request(url, {
+    method: forbidden ? "GET" : method,
+    headers: toHeaders(req.headers),
+    ...(body && !forbidden ? { body, duplex: "half" } : {}),
+  } as RequestInit);
+  return forbidden ? { request, method: method.toUpperCase() } : { request };
+}
+
 const hasBody = (req: IncomingMessage): boolean =>
   req.headers["transfer-encoding"] !== undefined ||
   (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
@@ -79,24 +112,21 @@ export function toNodeListener(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const secure = (req.socket as TLSSocket).encrypted === true;
-    let request: Request;
+    const withBody = req.method !== "GET" && req.method !== "HEAD" && hasBody(req);
+    let converted: ReturnType<typeof toRequest>;
     try {
-      const host = req.headers.host && !/[/?#@\s]/.test(req.headers.host) ? req.headers.host : "localhost";
-      const method = req.method ?? "GET";
-      const withBody = method !== "GET" && method !== "HEAD" && hasBody(req);
-      request = new Request(`${secure ? "https" : "http"}://${host}${req.url ?? "/"}`, {
-        method,
-        headers: toHeaders(req.headers),
-        ...(withBody ? { body: bodyStream(req), duplex: "half" } : {}),
-      } as RequestInit);
+      converted = toRequest(req, req.url ?? "/", secure, withBody ? bodyStream(req) : undefined);
     } catch {
+      // A target no URL can be made of.
       res.statusCode = 400;
       res.end();
       return;
     }
+    const { request, method } = converted;
     const context: HandlerContext = {
       clientIp: options.clientIp ? options.clientIp(req) : req.socket.remoteAddress,
       secure,
+      ...(method ? { method } : {}),
     };
     handler(request, context)
       .then((response) => writeResponse(response, res))

@@ -4,7 +4,7 @@ import express from "express";
 import { parsedBody, rawBody, readAheadOnMount } from "./body.js";
 import type { ServedRoute } from "./handler.js";
 import { createHandler } from "./handler.js";
-import { toHeaders, writeResponse } from "./node.js";
+import { toRequest, writeResponse } from "./node.js";
 import type { RefundRequester as HandlerRefundRequester, PaymentsHandlerOptions } from "./options.js";
 
 /** Who asks for a refund (see `authorizeRefund`), with Express's `req`. */
@@ -18,8 +18,6 @@ export interface PaymentsRouterOptions extends PaymentsHandlerOptions<Request> {
 
 /** The Express app `createPaymentsRouter` returns, with the routes it serves. */
 export type PaymentsRouter = Express & { readonly routes: readonly ServedRoute[] };
-
-const VALID_HOST = /^[^/?#@\s\\]+$/;
 
 /**
  * The settlekit REST API as an Express 5 app to mount: `app.use(createPaymentsRouter(system, {
@@ -43,12 +41,9 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
   app.use(prefix || "/", (req: Request, res: Response, next: NextFunction) => {
     // `req.baseUrl` is the mount path and the prefix as the request spelt them.
     const basePath = req.baseUrl.slice(0, req.baseUrl.length - prefix.length);
-    const host = req.headers.host && VALID_HOST.test(req.headers.host) ? req.headers.host : "localhost";
-    const request = new Request(
-      `${req.secure ? "https" : "http"}://${host}${req.originalUrl.slice(basePath.length)}`,
-      { method: req.method, headers: toHeaders(req.headers) },
-    );
+    const { request, method } = toRequest(req, req.originalUrl.slice(basePath.length), req.secure);
     handle(request, {
+      ...(method ? { method } : {}),
       basePath,
       clientIp: req.ip ?? req.socket.remoteAddress ?? "unknown",
       secure: req.secure,

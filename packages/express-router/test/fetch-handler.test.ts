@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { PaymentsHandler, PaymentsRequest } from "../src/fetch.js";
 import { toNodeListener } from "../src/fetch.js";
 import type { World, WorldOptions } from "./support/world.js";
-import { asBuyer, asSeller, makeWorld, paymentBody } from "./support/world.js";
+import { asBuyer, asSeller, MODES, makeWorld, paymentBody } from "./support/world.js";
 
 // What only the Fetch handler has (called without any server, a URL's scheme, the host's client IP,
 // a base path, the node:http bridge), and what each adapter hands the hooks. The rest of the API
@@ -198,5 +198,19 @@ describe("what the Express router hands the hooks", () => {
       .send({});
     expect(res.status).toBe(404);
     expect(seen).toEqual([{ params: { sellerId: "S1", id: "po_x_1" }, auth: "Bearer seller:S1" }]);
+  });
+});
+
+describe.each(MODES)("a method the Fetch API forbids over %s", (mode) => {
+  it("TRACE answers 405 with Allow, as any method a path does not have", async () => {
+    const w = await open({ mode });
+    const res = await request(w.app).trace("/v1/payments/pay_x").set(asBuyer());
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe("GET, HEAD, OPTIONS");
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(res.body.error).toMatchObject({
+      code: "method_not_allowed",
+      message: "TRACE is not allowed here; use GET, HEAD, OPTIONS.",
+    });
   });
 });
