@@ -16,6 +16,9 @@ export function toHeaders(incoming: IncomingHttpHeaders): Headers {
   return headers;
 }
 
+/** A Host header that is a host (a name, IPv4 or [IPv6]) and maybe a port, nothing else. */
+const HOST = /^(?:[\w-]+(?:\.[\w-]+)*\.?|\[[\da-f:.]+\])(?::\d{1,5})?$/i;
+
 /** Methods the Fetch API will not put in a `Request`: sent as GET, the real one in the context. */
 const FORBIDDEN_METHOD = /^(?:CONNECT|TRACE|TRACK)$/i;
 
@@ -31,21 +34,22 @@ export function toRequest(
   secure: boolean,
   body?: ReadableStream<Uint8Array>,
 ): { request: Request; method?: string } {
+  const host = req.headers.host !== undefined && HOST.test(req.headers.host) ? req.headers.host : "localhost";
   const scheme = secure ? "https" : "http";
-  let url: URL;
-  try {
-    url = new URL(`${scheme}://${req.headers.host ?? "localhost"}${path}`);
-    if (url.pathname !== new URL(`${scheme}://localhost${path}`).pathname) throw new Error("not a host");
-  } catch {
-    url = new URL(`${scheme}://localhost${path}`);
-  }
   const method = req.method ?? "GET";
   const forbidden = FORBIDDEN_METHOD.test(method);
-  const request = new Request(url, {
+  const init = {
     method: forbidden ? "GET" : method,
     headers: toHeaders(req.headers),
     ...(body && !forbidden ? { body, duplex: "half" } : {}),
-  } as RequestInit);
+  } as RequestInit;
+  let request: Request;
+  try {
+    request = new Request(`${scheme}://${host}${path}`, init);
+  } catch {
+    // A host no URL can have (a port over 65535…).
+    request = new Request(`${scheme}://localhost${path}`, init);
+  }
   return forbidden ? { request, method: method.toUpperCase() } : { request };
 }
 

@@ -30,7 +30,7 @@ describe.each(MODES)("HTTPS, rate limits over %s", (mode) => {
     expect(spoofed.status).toBe(403);
   });
 
-  // `trustProxy` is Express's setting; the Fetch handler's equivalent is in fetch.test.ts.
+  // `trustProxy` is Express's setting; the Fetch handler's equivalent is in fetch-handler.test.ts.
   if (mode === "express") {
     it("behind a trusted proxy, X-Forwarded-Proto: https passes and gets HSTS", async () => {
       const w = await open({ router: { requireHttps: true, trustProxy: "loopback" } });
