@@ -68,6 +68,16 @@ export interface AdapterContext<R> extends HandlerContext {
   parsedBody?(): unknown;
 }
 
+/**
+ * The text each `Response` of a handler was made of, so that an adapter writing it to a socket
+ * (`writeResponse`) need not read it back through the body stream. Only while the body is unread.
+ */
+const RESPONSE_TEXT = new WeakMap<Response, string>();
+
+/** The text `response` was made of, if a handler here made it and nobody read its body yet. */
+export const responseText = (response: Response): string | undefined =>
+  response.bodyUsed ? undefined : RESPONSE_TEXT.get(response);
+
 /** Normalizes a prefix option: `"/v1"`, `"v1/"` → `/v1`; `"/"`, `""` → `` (the root). */
 export const normalizePrefix = (prefix: string | undefined): string =>
   `/${(prefix ?? "/v1").replace(/^\/+|\/+$/g, "")}`.replace(/^\/$/, "");
@@ -263,7 +273,9 @@ export function createHandler<R>(
       if (body !== undefined) headers.set("Content-Length", String(Buffer.byteLength(body)));
       return new Response(null, { status: answer.status, headers });
     }
-    return new Response(body ?? null, { status: answer.status, headers });
+    const response = new Response(body ?? null, { status: answer.status, headers });
+    if (body !== undefined) RESPONSE_TEXT.set(response, body);
+    return response;
   }
 
   interface Target {

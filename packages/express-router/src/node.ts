@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { HandlerContext } from "./handler.js";
+import { responseText } from "./handler.js";
 
 /** A Fetch handler as `createPaymentsHandler` returns it (any other works too). */
 type FetchHandler = (request: Request, context?: HandlerContext) => Promise<Response>;
@@ -40,7 +41,10 @@ export function toRequest(
   const forbidden = FORBIDDEN_METHOD.test(method);
   const init = {
     method: forbidden ? "GET" : method,
-    headers: toHeaders(req.headers),
+    // Straight from Node's record (the Request copies it once) unless a header is repeated apart.
+    headers: Object.values(req.headers).some(Array.isArray)
+      ? toHeaders(req.headers)
+      : (req.headers as Record<string, string>),
     ...(body && !forbidden ? { body, duplex: "half" } : {}),
   } as RequestInit;
   let request: Request;
@@ -98,7 +102,13 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader("Set-Cookie", cookies);
-  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  const text = responseText(response);
+  const body =
+    text !== undefined
+      ? Buffer.from(text)
+      : response.body
+        ? Buffer.from(await response.arrayBuffer())
+        : undefined;
   if (body !== undefined && !res.hasHeader("Content-Length")) res.setHeader("Content-Length", body.length);
   res.end(body);
 }
