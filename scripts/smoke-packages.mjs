@@ -126,6 +126,16 @@ async function main() {
     if (typeof createPaymentsRouter !== "function" || typeof stripeProvider !== "function") {
       throw new Error("express-router or psp-stripe exports are missing");
     }
+    // The Fetch handler (no Express): the buyer reads the payment back over a web-standard Request.
+    const handler = createPaymentsHandler(system, {
+      authenticate: (req) => ({ buyerId: req.headers.get("authorization") }),
+      logger: false,
+    });
+    const answer = await handler(new Request("http://localhost/v1/payments/" + created.body.id, { headers: { authorization: "B1" } }));
+    const read = await answer.json();
+    if (answer.status !== 200 || read.status !== "succeeded") {
+      throw new Error("GET /v1/payments/:id through the Fetch handler: " + answer.status + " " + JSON.stringify(read));
+    }
     process.stdout.write(JSON.stringify({ status: payment.status }));
   } finally {
     await sandbox.close();
@@ -144,6 +154,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPaymentSystem } from "@settlekit/core";
 import { createPaymentsRouter } from "@settlekit/express-router";
+import { createPaymentsHandler } from "@settlekit/express-router/fetch";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { stripeProvider } from "@settlekit/psp-stripe";
 import { knexStore } from "@settlekit/store-knex";
@@ -156,6 +167,7 @@ const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { createPaymentSystem } = require("@settlekit/core");
 const { createPaymentsRouter } = require("@settlekit/express-router");
+const { createPaymentsHandler } = require("@settlekit/express-router/fetch");
 const { sandboxProvider } = require("@settlekit/psp-sandbox");
 const { stripeProvider } = require("@settlekit/psp-stripe");
 const { knexStore } = require("@settlekit/store-knex");

@@ -2,7 +2,7 @@ import { defineConfig } from "tsup";
 import { portableSourceMaps } from "../../scripts/build/portable-source-maps.mjs";
 
 export default defineConfig({
-  entry: { index: "src/index.ts" },
+  entry: { index: "src/index.ts", fetch: "src/fetch.ts" },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,

@@ -1,13 +1,16 @@
 // `npm run bench:http`: drives POST /v1/payments through the Express router on PostgreSQL (the
 // real knex store, the in-process sandbox PSP), first at a fixed 116 req/s (10 M payments a day)
 // then at saturation, and prints p50/p99 latency and throughput. Target: p99 < 25 ms at 116 req/s.
+// BENCH_MODE=fetch serves the bare Fetch handler through `node:http` (`toNodeListener`) instead.
 //
 // Environment: SETTLEKIT_PG_URL (admin connection, a throwaway schema is created and dropped),
 // BENCH_SECONDS (per measured run, default 30), BENCH_RATE (default 116), BENCH_CONNECTIONS
 // (saturation run, default 32). Build first (`npm run build` at the root).
 
+import { createServer } from "node:http";
 import { createPaymentSystem } from "@settlekit/core";
 import { createPaymentsRouter } from "@settlekit/express-router";
+import { createPaymentsHandler, toNodeListener } from "@settlekit/express-router/fetch";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { knexStore } from "@settlekit/store-knex";
 import { openTestDatabase } from "@settlekit/store-knex/testing";
@@ -18,6 +21,8 @@ import { fmt, log, machineInfo, PG_URL, percentile, positiveNumber } from "../..
 const SECONDS = positiveNumber("BENCH_SECONDS", 30);
 const RATE = positiveNumber("BENCH_RATE", 116);
 const CONNECTIONS = positiveNumber("BENCH_CONNECTIONS", 32);
+const MODE = process.env.BENCH_MODE ?? "express";
+if (MODE !== "express" && MODE !== "fetch") throw new Error(`BENCH_MODE is express or fetch, not ${MODE}`);
 const TARGET_P99_MS = 25;
 
 const body = {
@@ -71,19 +76,30 @@ try {
   const store = knexStore(db);
   await store.migrate();
   const system = createPaymentSystem({ store, providers: [sandbox] });
-  const app = express();
-  app.use(
-    createPaymentsRouter(system, {
-      authenticate: (req) => ({ buyerId: (req.get("authorization") ?? "B0").replace("Bearer ", "") }),
+  const buyer = (authorization) => ({ buyerId: (authorization ?? "B0").replace("Bearer ", "") });
+  let listener;
+  if (MODE === "fetch") {
+    const handler = createPaymentsHandler(system, {
+      authenticate: (req) => buyer(req.headers.get("authorization")),
       rateLimit: false,
       logger: false,
-    }),
-  );
+    });
+    listener = toNodeListener(handler);
+  } else {
+    listener = express();
+    listener.use(
+      createPaymentsRouter(system, {
+        authenticate: (req) => buyer(req.get("authorization")),
+        rateLimit: false,
+        logger: false,
+      }),
+    );
+  }
   server = await new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    const s = createServer(listener).listen(0, "127.0.0.1", () => resolve(s));
   });
   const url = `http://127.0.0.1:${server.address().port}`;
-  log(`http bench: POST /v1/payments on PostgreSQL, ${SECONDS} s per run`, machineInfo());
+  log(`http bench (${MODE}): POST /v1/payments on PostgreSQL, ${SECONDS} s per run`, machineInfo());
   await drive(url, { mode: "paced", seconds: 3, rate: RATE }); // warm-up: JIT, pool, statement caches
   const paced = await drive(url, { mode: "paced", seconds: SECONDS, rate: RATE });
   const saturated = await drive(url, { mode: "closed", seconds: SECONDS, connections: CONNECTIONS });

@@ -1,5 +1,4 @@
 import type { PaymentDetails } from "@settlekit/core";
-import type { Request } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { createPaymentBody } from "./schemas.js";
@@ -13,7 +12,10 @@ export interface RateBudget {
 export interface RateLimitOptions {
   /** Per authenticated buyer, and per authenticated seller (default 120 requests per 60 s). */
   readonly perBuyer?: RateBudget;
-  /** Per client IP, `req.ip` (default 600 requests per 60 s). Webhooks are not limited. */
+  /**
+   * Per client IP (default 600 requests per 60 s): the Express router's `req.ip`, the Fetch
+   * handler's `context.clientIp`. Webhooks are not limited.
+   */
   readonly perIp?: RateBudget;
   /**
    * An ioredis client (or node-redis with `useRedisPackage`) the host created: budgets are then
@@ -30,11 +32,32 @@ export interface RateLimitOptions {
 /** A `POST /payments` body as parsed (money as bigint minor units), with the authenticated buyer. */
 export type PaymentRequest = { readonly buyerId: string } & z.output<typeof createPaymentBody>;
 
-/** Who asks for a refund, as the route they called says (see `authorizeRefund`). */
-export type RefundRequester =
-  | { readonly role: "buyer"; readonly buyerId: string; readonly req: Request }
-  | { readonly role: "seller"; readonly sellerId: string; readonly req: Request }
-  | { readonly role: "operator"; readonly req: Request };
+/**
+ * What the hooks of the Fetch handler get for a request: a framework-neutral view (the Express
+ * router passes Express's own `req` instead, see `PaymentsRouterOptions`).
+ */
+export interface PaymentsRequest {
+  /** `GET`, `POST`… */
+  readonly method: string;
+  /** The path as the request has it (mount path and prefix included), without the query. */
+  readonly path: string;
+  readonly headers: Headers;
+  /** The route's path parameters, decoded (`id`, `sellerId`, `psp`); `{}` before a route matched. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The client's IP as the host said (`context.clientIp`), if it did. */
+  readonly ip: string | undefined;
+  /** The request itself (its body is the handler's to read). */
+  readonly request: Request;
+}
+
+/**
+ * Who asks for a refund, as the route they called says (see `authorizeRefund`); `req` is what the
+ * other hooks get (`PaymentsRequest` for the Fetch handler, Express's `Request` for the router).
+ */
+export type RefundRequester<R = PaymentsRequest> =
+  | { readonly role: "buyer"; readonly buyerId: string; readonly req: R }
+  | { readonly role: "seller"; readonly sellerId: string; readonly req: R }
+  | { readonly role: "operator"; readonly req: R };
 
 /** A refund as asked for (money as bigint minor units; `amount` left out: all that is left). */
 export interface RefundAuthorizationRequest {
@@ -44,13 +67,17 @@ export interface RefundAuthorizationRequest {
   readonly reason: string | undefined;
 }
 
-export interface PaymentsRouterOptions {
+/**
+ * Options of the Fetch handler (`createPaymentsHandler`) and, with Express's `Request` as `R`, of
+ * the Express router (`PaymentsRouterOptions`): the hooks get `R` for the request.
+ */
+export interface PaymentsHandlerOptions<R = PaymentsRequest> {
   /**
    * Who is calling: the buyer the host's session or token says, or null (→ 401). Buyers only
    * see their own payments (and refund them only if `authorizeRefund` allows it).
    */
   authenticate(
-    req: Request,
+    req: R,
   ): { buyerId: string } | null | undefined | Promise<{ buyerId: string } | null | undefined>;
   /**
    * Checks a payment request before anything is stored — above all that the amounts are the
@@ -58,9 +85,9 @@ export interface PaymentsRouterOptions {
    * Throw a `SettlekitError` (e.g. `VALIDATION_FAILED` with a `param`) to refuse it with a 4xx;
    * an idempotent replay is checked again, so the check must be a pure function of the request.
    */
-  verifyPayment?(req: Request, payment: PaymentRequest): void | Promise<void>;
+  verifyPayment?(req: R, payment: PaymentRequest): void | Promise<void>;
   /** Whether the caller may use the operator routes. Without it, they answer 403. */
-  authorizeOperator?(req: Request): boolean | Promise<boolean>;
+  authorizeOperator?(req: R): boolean | Promise<boolean>;
   /**
    * Which seller is calling the seller routes (`/sellers/:sellerId/…`): the seller the host's
    * session or token says, or null (→ 401). A seller acts only under their own id (another id in
@@ -68,7 +95,7 @@ export interface PaymentsRouterOptions {
    * one). Without this hook the seller routes answer 403.
    */
   authenticateSeller?(
-    req: Request,
+    req: R,
   ): { sellerId: string } | null | undefined | Promise<{ sellerId: string } | null | undefined>;
   /**
    * Who may refund. Without this hook, refunds are the marketplace's decision: operators refund
@@ -84,7 +111,7 @@ export interface PaymentsRouterOptions {
    * `(who, payment) => who.role !== "buyer" || Date.now() - payment.createdAt.getTime() < 14 * 86_400_000`.
    */
   authorizeRefund?(
-    requester: RefundRequester,
+    requester: RefundRequester<R>,
     payment: PaymentDetails,
     request: RefundAuthorizationRequest,
   ): boolean | Promise<boolean>;
@@ -93,13 +120,12 @@ export interface PaymentsRouterOptions {
   /** Largest accepted request body in bytes (default 1 MiB); larger → 413. */
   readonly bodyLimit?: number;
   /**
-   * Refuse plain HTTP (403 `https_required`). Default: on when `NODE_ENV=production`. Behind a
-   * TLS-terminating proxy, set `trustProxy` (or the host app's `trust proxy`) so that
-   * `X-Forwarded-Proto` is believed; it is ignored otherwise.
+   * Refuse plain HTTP (403 `https_required`). Default: on when `NODE_ENV=production`. The Fetch
+   * handler takes HTTPS from the request's URL (or `context.secure`); the Express router from
+   * `req.secure` — behind a TLS-terminating proxy, set `trustProxy` (or the host app's
+   * `trust proxy`) so that `X-Forwarded-Proto` is believed; it is ignored otherwise.
    */
   readonly requireHttps?: boolean;
-  /** Express's `trust proxy` for this router (default: the host app's setting). */
-  readonly trustProxy?: boolean | number | string | readonly string[];
   /** `Strict-Transport-Security` on HTTPS responses (default one year with subdomains); false: none. */
   readonly hsts?: { readonly maxAge: number; readonly includeSubDomains?: boolean } | false;
   /** Rate limiting (default: in memory, per buyer and per IP); false turns it off. */

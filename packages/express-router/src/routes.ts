@@ -9,10 +9,9 @@ import {
   paymentView,
   refundView,
 } from "@settlekit/core";
-import type { Request } from "express";
 import { z } from "zod";
 import { ApiError } from "./errors.js";
-import type { PaymentsRouterOptions, RefundRequester } from "./options.js";
+import type { PaymentsHandlerOptions, RefundRequester } from "./options.js";
 import {
   createPaymentBody,
   deadLetterListSchema,
@@ -40,7 +39,12 @@ import {
 export type Access = "buyer" | "seller" | "operator" | "webhook" | "public";
 
 export interface RouteContext<Q, B> {
-  readonly req: Request;
+  /** What the hooks get for this request (a `PaymentsRequest`, or Express's `req`). */
+  readonly req: unknown;
+  /** The request (its body already read: see `rawBody`, `body`). */
+  readonly request: Request;
+  /** The path the routes live under for this request: mount path and prefix (`/api/v1`). */
+  readonly basePath: string;
   readonly system: PaymentSystem;
   /** The authenticated buyer (buyer routes only; "" elsewhere). */
   readonly buyerId: string;
@@ -53,8 +57,8 @@ export interface RouteContext<Q, B> {
   /** The `Idempotency-Key` header (idempotent routes only; "" elsewhere). */
   readonly idempotencyKey: string;
   /** The exact request bytes (webhook routes only). */
-  readonly rawBody: Buffer;
-  readonly options: PaymentsRouterOptions;
+  readonly rawBody: Uint8Array;
+  readonly options: PaymentsHandlerOptions<unknown>;
 }
 
 export interface RouteResult {
@@ -64,12 +68,12 @@ export interface RouteResult {
 }
 
 /**
- * One API route: everything the Express binding and the OpenAPI document need. Routes of later
+ * One API route: everything the handler (`handler.ts`) and the OpenAPI document need. Routes of later
  * issues (payouts, wallets, reconciliation) are more entries in {@link ROUTES}.
  */
 export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
   readonly method: "get" | "post";
-  /** Express syntax, under the router's prefix: `/payments/:id`. */
+  /** Under the prefix, with `:name` parameters: `/payments/:id`. */
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
@@ -86,7 +90,7 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
    * Runs once the caller is authenticated, before the path, headers and body are looked at: a
    * refusal here answers the same whatever was sent.
    */
-  guard?(ctx: { readonly options: PaymentsRouterOptions }): void;
+  guard?(ctx: { readonly options: PaymentsHandlerOptions<unknown> }): void;
   handle(ctx: RouteContext<z.output<Q>, z.output<B>>): Promise<RouteResult>;
 }
 
@@ -99,8 +103,8 @@ type RefundBody = { payment_order_id?: string; amount?: bigint; reason?: string 
 
 /** Asks the host's `authorizeRefund`, when it has one; false is a 403. */
 async function authorizeRefund(
-  options: PaymentsRouterOptions,
-  requester: RefundRequester,
+  options: PaymentsHandlerOptions<unknown>,
+  requester: RefundRequester<unknown>,
   payment: PaymentDetails,
   body: RefundBody,
 ): Promise<void> {
@@ -141,7 +145,7 @@ export const ROUTES: readonly Route[] = [
       schema: paymentSchema,
     },
     errors: [402, 409, 422, 503],
-    async handle({ req, system, buyerId, body, idempotencyKey, options }) {
+    async handle({ req, basePath, system, buyerId, body, idempotencyKey, options }) {
       // The host's own check first (prices from its catalog, stock…): a throw answers as an error.
       await options.verifyPayment?.(req, { buyerId, ...body });
       const result = await system.createPayment(
@@ -161,14 +165,11 @@ export const ROUTES: readonly Route[] = [
         },
         { idempotencyKey },
       );
-      // 202: the PSP could not be reached; the registration is queued for a retry.
       return {
+        // 202: the PSP could not be reached; the registration is queued for a retry.
         status: result.payment.status === "created" ? 202 : 201,
         body: paymentView(result.payment),
-        headers: {
-          Location: `${req.baseUrl}/payments/${result.payment.id}`,
-          ...replayHeader(result.replayed),
-        },
+        headers: { Location: `${basePath}/payments/${result.payment.id}`, ...replayHeader(result.replayed) },
       };
     },
   }),
@@ -264,11 +265,12 @@ export const ROUTES: readonly Route[] = [
     access: "webhook",
     response: { status: 200, description: "Received.", schema: webhookResultSchema },
     errors: [422],
-    async handle({ system, req, params, rawBody }) {
+    async handle({ system, request, params, rawBody }) {
+      // Lower-case names, repeated headers joined (the PSPs' signature headers come once).
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
-      }
+      request.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
       return { status: 200, body: await system.handleWebhook(params.psp!, { rawBody, headers }) };
     },
   }),

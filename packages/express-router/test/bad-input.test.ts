@@ -4,7 +4,7 @@ import { pino } from "pino";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
-import { asBuyer, DIALECTS, makeWorld, paymentBody } from "./support/world.js";
+import { asBuyer, MATRIX, makeWorld, paymentBody } from "./support/world.js";
 
 const orders = (n: number) => Array.from({ length: n }, (_, i) => ({ seller_id: `S${i}`, amount: 100 }));
 const order = (fields: object) => paymentBody({ orders: [{ seller_id: "S1", amount: 100, ...fields }] });
@@ -179,7 +179,7 @@ const CASES: [name: string, body: object | string | Buffer, status: number, code
     ["a cvc field", paymentBody({ metadata: { cvc: "123" } }), 400, "card_data_rejected", "metadata.cvc"],
   ];
 
-describe.each(DIALECTS)("bad input on %s", (dialect) => {
+describe.each(MATRIX)("bad input on %s over %s", (dialect, mode) => {
   let world: World;
   const logs: string[] = [];
   beforeAll(async () => {
@@ -189,7 +189,7 @@ describe.each(DIALECTS)("bad input on %s", (dialect) => {
         done();
       },
     });
-    world = await makeWorld(dialect, { router: { logger: pino(sink), bodyLimit: 512 * 1024 } });
+    world = await makeWorld(dialect, { mode, router: { logger: pino(sink), bodyLimit: 512 * 1024 } });
   });
   afterAll(async () => world?.close());
 

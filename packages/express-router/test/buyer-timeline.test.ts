@@ -2,7 +2,7 @@ import { commissionAndLogistics } from "@settlekit/core";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
-import { asBuyer, DIALECTS, makeWorld, paymentBody, referenceOf } from "./support/world.js";
+import { asBuyer, MATRIX, makeWorld, paymentBody, referenceOf } from "./support/world.js";
 
 /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
 const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
@@ -17,10 +17,10 @@ function keysOf(value: unknown): string[] {
   return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
 }
 
-describe.each(DIALECTS)("a buyer's payment timeline on %s", (dialect) => {
+describe.each(MATRIX)("a buyer's payment timeline on %s over %s", (dialect, mode) => {
   let world: World;
   beforeAll(async () => {
-    world = await makeWorld(dialect, { system: { fees } });
+    world = await makeWorld(dialect, { mode, system: { fees } });
   });
   afterAll(async () => world?.close());
 

@@ -6,17 +6,17 @@ import {
   asBuyer,
   asOperator,
   asSeller,
-  DIALECTS,
+  MATRIX,
   makeWorld,
   paymentBody,
   referenceOf,
 } from "./support/world.js";
 
-describe.each(DIALECTS)("operator dispute routes on %s", (dialect) => {
+describe.each(MATRIX)("operator dispute routes on %s over %s", (dialect, mode) => {
   let world: World;
   let delivered = 0;
   beforeAll(async () => {
-    world = await makeWorld(dialect);
+    world = await makeWorld(dialect, { mode });
   });
   afterAll(async () => world?.close());
 

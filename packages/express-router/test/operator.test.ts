@@ -2,12 +2,12 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deadLetterListSchema, paymentAttemptListSchema, paymentSummaryListSchema } from "../src/schemas.js";
 import type { World } from "./support/world.js";
-import { asBuyer, asOperator, DIALECTS, makeWorld, paymentBody } from "./support/world.js";
+import { asBuyer, asOperator, MATRIX, makeWorld, paymentBody } from "./support/world.js";
 
-describe.each(DIALECTS)("operator routes on %s", (dialect) => {
+describe.each(MATRIX)("operator routes on %s over %s", (dialect, mode) => {
   let world: World;
   beforeAll(async () => {
-    world = await makeWorld(dialect);
+    world = await makeWorld(dialect, { mode });
   });
   afterAll(async () => world?.close());
 

@@ -4,15 +4,15 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventListSchema, paymentSchema } from "../src/schemas.js";
 import type { World } from "./support/world.js";
-import { asBuyer, DIALECTS, makeWorld, paymentBody, referenceOf } from "./support/world.js";
+import { asBuyer, MATRIX, MODES, makeWorld, paymentBody, referenceOf } from "./support/world.js";
 
 let keys = 0;
 const key = () => `key-${++keys}`;
 
-describe.each(DIALECTS)("payments API on %s", (dialect) => {
+describe.each(MATRIX)("payments API on %s over %s", (dialect, mode) => {
   let world: World;
   beforeAll(async () => {
-    world = await makeWorld(dialect);
+    world = await makeWorld(dialect, { mode });
   });
   afterAll(async () => world?.close());
 
@@ -273,12 +273,28 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
 
   // Refunds (operator, seller, and buyer self-service behind authorizeRefund): refunds.test.ts.
 
-  it("answers unknown routes under the prefix with a JSON 404 and leaves other paths to the host", async () => {
-    const res = await request(world.app).get("/v1/nope").set(asBuyer());
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("route_not_found");
-    expect((await request(world.app).get("/elsewhere")).headers["content-type"]).toMatch(/^text\/html/);
-  });
+  if (mode === "express") {
+    it("answers unknown routes under the prefix with a JSON 404 and leaves other paths to the host", async () => {
+      const res = await request(world.app).get("/v1/nope").set(asBuyer());
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe("route_not_found");
+      expect((await request(world.app).get("/elsewhere")).headers["content-type"]).toMatch(/^text\/html/);
+    });
+  } else {
+    // The Fetch handler has no host behind it: whatever it is given is its to answer.
+    it("answers unknown routes, under the prefix or not, with a JSON 404", async () => {
+      const res = await request(world.app).get("/v1/nope").set(asBuyer());
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe("route_not_found");
+      const elsewhere = await request(world.app).get("/elsewhere");
+      expect(elsewhere.status).toBe(404);
+      expect(elsewhere.headers["content-type"]).toMatch(/^application\/json/);
+      expect(elsewhere.body.error).toMatchObject({
+        code: "route_not_found",
+        request_id: elsewhere.headers["x-request-id"],
+      });
+    });
+  }
 
   it("answers a known path asked with another method with 405 and Allow, and OPTIONS with Allow", async () => {
     const wrongMethod = await request(world.app).delete("/v1/payments/pay_1").set(asBuyer());
@@ -298,11 +314,12 @@ describe.each(DIALECTS)("payments API on %s", (dialect) => {
   });
 });
 
-describe("verifyPayment (the host's price check)", () => {
+describe.each(MODES)("verifyPayment (the host's price check) over %s", (mode) => {
   it("refuses a payment whose amounts are not the host's prices, storing nothing", async () => {
     const prices: Record<string, bigint> = { S1: 10_000n, S2: 2_345n };
     const seen: string[] = [];
     const world = await makeWorld("sqlite", {
+      mode,
       router: {
         verifyPayment(_req, payment) {
           seen.push(payment.buyerId);
@@ -341,7 +358,7 @@ describe("verifyPayment (the host's price check)", () => {
   });
 });
 
-describe("Idempotency-Key while the first request is still running", () => {
+describe.each(MODES)("Idempotency-Key while the first request is still running over %s", (mode) => {
   it("answers 409 idempotency_key_in_use, then the stored answer once the first has finished", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -357,7 +374,7 @@ describe("Idempotency-Key while the first request is still running", () => {
         return inner.createHostedPayment(input);
       },
     });
-    const world = await makeWorld("sqlite", { system: { providers: [slow] } });
+    const world = await makeWorld("sqlite", { mode, system: { providers: [slow] } });
     try {
       const post = () =>
         request(world.app)

@@ -1,7 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
-import { asBuyer, DIALECTS, makeWorld, paymentBody } from "./support/world.js";
+import { asBuyer, MATRIX, makeWorld, paymentBody } from "./support/world.js";
 
 /** A payment body with `amount` written exactly as given (raw JSON text). */
 const rawAmount = (amount: string) =>
@@ -10,10 +10,10 @@ const rawAmount = (amount: string) =>
     `"amount": ${amount}`,
   );
 
-describe.each(DIALECTS)("redirect origins and exact numbers on %s", (dialect) => {
+describe.each(MATRIX)("redirect origins and exact numbers on %s over %s", (dialect, mode) => {
   let world: World;
   beforeAll(async () => {
-    world = await makeWorld(dialect, { system: { allowedRedirectOrigins: ["https://shop.test"] } });
+    world = await makeWorld(dialect, { mode, system: { allowedRedirectOrigins: ["https://shop.test"] } });
   });
   afterAll(async () => world?.close());
 

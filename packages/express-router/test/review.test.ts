@@ -6,7 +6,7 @@ import {
   asBuyer,
   asOperator,
   asSeller,
-  DIALECTS,
+  MATRIX,
   makeWorld,
   paymentBody,
   referenceOf,
@@ -16,10 +16,10 @@ import {
 let keys = 0;
 const key = () => `review-key-${++keys}`;
 
-describe.each(DIALECTS)("POST /v1/operator/payments/:id/review on %s", (dialect) => {
+describe.each(MATRIX)("POST /v1/operator/payments/:id/review on %s over %s", (dialect, mode) => {
   let world: World;
   beforeAll(async () => {
-    world = await makeWorld(dialect);
+    world = await makeWorld(dialect, { mode });
   });
   afterAll(async () => world?.close());
 

@@ -33,4 +33,6 @@ declare global {
   function sendEmail(notification: BuyerNotification): Promise<void>;
   function addDays(date: Date, days: number): Date;
   function checkPricesAgainstCart(req: Request, payment: unknown): void;
+  /** The host's session or token check, outside Express (the Fetch handler's hooks). */
+  function sessionOf(headers: Headers): { buyerId?: string; sellerId?: string; role?: string } | null;
 }

@@ -1,10 +1,11 @@
 import type { Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Dialect, World } from "./world.js";
-import { makeWorld, paymentBody, referenceOf } from "./world.js";
+import { MODES, makeWorld, paymentBody, referenceOf } from "./world.js";
 
 /** Text no store can keep as given: NUL, and UTF-16 surrogates without their pair. */
 const unstorable = fc
@@ -167,18 +168,18 @@ const EMPTY_OBJECT = /^\s*(\{\s*\})?\s*$/;
 type Fuzz = { method: string; path: string; body?: string | Buffer };
 
 /**
- * 10 000 malformed requests on `dialect`: each answers a typed 4xx and nothing is stored. One
+ * 10 000 malformed requests on `dialect`, over each mode: each answers a typed 4xx and nothing is stored. One
  * file per dialect (`fuzz.<dialect>.test.ts`), so that the two run in parallel.
  */
 export const fuzzRouter = (dialect: Dialect) =>
-  describe(`fuzz: 10 000 malformed requests on ${dialect}`, () => {
+  describe.each(MODES)(`fuzz: 10 000 malformed requests on ${dialect} over %s`, (mode) => {
     let world: World;
     let server: Server;
     let base: string;
     let paidId: string;
     let paidOrderId: string;
     beforeAll(async () => {
-      world = await makeWorld(dialect);
+      world = await makeWorld(dialect, { mode });
       const created = await request(world.app)
         .post("/v1/payments")
         .set("Authorization", "Bearer buyer:B1")
@@ -190,7 +191,7 @@ export const fuzzRouter = (dialect: Dialect) =>
       for (const event of world.sandbox.events()) {
         await request(world.app).post("/v1/webhooks/sandbox").set(event.headers).send(event.rawBody);
       }
-      server = world.app.listen(0);
+      server = createServer(world.app).listen(0);
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
     afterAll(async () => {
