@@ -32,6 +32,15 @@ function socketCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The client's own timeout: its abort signal fired (`TimeoutError`, or `AbortError` on older runtimes). */
+function timedOut(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const name = (e as { name?: unknown }).name;
+    if (name === "TimeoutError" || name === "AbortError") return true;
+  }
+  return false;
+}
+
 /** Square's entry for an error (the first of its envelope). */
 export const entryOf = (error: unknown): SquareErrorEntry | undefined =>
   isSquareError(error) ? error.errors?.[0] : undefined;
@@ -64,6 +73,14 @@ export function toPspError(error: unknown, context: string): PspError {
   }
   const status = error.statusCode;
   if (status === undefined) {
+    // square v46 aborts a request past `timeoutInSeconds` with the reason "timeout" (a string),
+    // which reaches us as the cause of a status-less SquareError.
+    if (error.cause === "timeout" || timedOut(error.cause)) {
+      return new PspError("PSP_TIMEOUT", "indeterminate", `${context}: the request timed out`, {
+        pspCode: "timeout",
+        cause: error,
+      });
+    }
     const code = socketCode(error.cause);
     const message = `${context}: ${error.message.split("\n")[0]}`;
     return code && NOT_SENT.has(code)
