@@ -20,9 +20,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const PACKAGES = ["core", "store-knex", "psp-sandbox", "psp-stripe", "express-router"];
+const PACKAGES = ["core", "store-knex", "psp-sandbox", "psp-stripe", "psp-square", "express-router"];
 /** Peer dependencies the host installs itself (the optional `pg` is not needed for SQLite). */
-const PEERS = ["knex", "better-sqlite3", "express", "stripe"];
+const PEERS = ["knex", "better-sqlite3", "express", "stripe", "square"];
 
 /** The temp folder; kept when something failed. */
 let work;
@@ -123,8 +123,12 @@ async function main() {
     }
     const payment = await system.getPayment(created.payment.id);
     if (payment.status !== "succeeded") throw new Error("the payment is " + payment.status + ", not succeeded");
-    if (typeof createPaymentsRouter !== "function" || typeof stripeProvider !== "function") {
-      throw new Error("express-router or psp-stripe exports are missing");
+    if (
+      typeof createPaymentsRouter !== "function" ||
+      typeof stripeProvider !== "function" ||
+      typeof squareProvider !== "function"
+    ) {
+      throw new Error("express-router, psp-stripe or psp-square exports are missing");
     }
     // The Fetch handler (no Express): the buyer reads the payment back over a web-standard Request.
     const handler = createPaymentsHandler(system, {
@@ -156,6 +160,7 @@ import { createPaymentSystem } from "@settlekit/core";
 import { createPaymentsRouter } from "@settlekit/express-router";
 import { createPaymentsHandler } from "@settlekit/express-router/fetch";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
+import { squareProvider } from "@settlekit/psp-square";
 import { stripeProvider } from "@settlekit/psp-stripe";
 import { knexStore } from "@settlekit/store-knex";
 import knexFactory from "knex";`),
@@ -169,6 +174,7 @@ const { createPaymentSystem } = require("@settlekit/core");
 const { createPaymentsRouter } = require("@settlekit/express-router");
 const { createPaymentsHandler } = require("@settlekit/express-router/fetch");
 const { sandboxProvider } = require("@settlekit/psp-sandbox");
+const { squareProvider } = require("@settlekit/psp-square");
 const { stripeProvider } = require("@settlekit/psp-stripe");
 const { knexStore } = require("@settlekit/store-knex");
 const knexFactory = require("knex");`),

@@ -15,11 +15,13 @@ import {
 } from "@settlekit/core";
 import { createPaymentsRouter } from "@settlekit/express-router";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
+import { squareProvider } from "@settlekit/psp-square";
 import { stripeProvider } from "@settlekit/psp-stripe";
 import { knexStore } from "@settlekit/store-knex";
 import express from "express";
 import knexFactory from "knex";
 import pino from "pino";
+import { SquareClient, SquareEnvironment } from "square";
 import Stripe from "stripe";
 import { createCarts } from "./cart.mjs";
 import { estimateDelivery } from "./catalog.mjs";
@@ -82,11 +84,32 @@ export async function startShop({
   await store.migrate();
   const emails = await emailOutbox(knex);
 
-  // 2. The PSP: Stripe when its keys are set, else the in-process sandbox. The sandbox's hosted
-  // page is mounted here and its webhooks come back over real HTTP to the router's endpoint.
+  // 2. The PSP: Square or Stripe when its keys are set, else the in-process sandbox. The sandbox's
+  // hosted page is mounted here and its webhooks come back over real HTTP to the router's endpoint.
   let sandbox;
   let psp;
-  if (env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET) {
+  if (env.SQUARE_ACCESS_TOKEN && env.SQUARE_LOCATION_ID && env.SQUARE_WEBHOOK_SIGNATURE_KEY) {
+    psp = squareProvider({
+      client: new SquareClient({
+        token: env.SQUARE_ACCESS_TOKEN,
+        // SQUARE_BASE_URL points the client elsewhere (the shop's tests: the fake Square server).
+        ...(env.SQUARE_BASE_URL
+          ? { baseUrl: env.SQUARE_BASE_URL }
+          : {
+              environment:
+                env.SQUARE_ENVIRONMENT === "production"
+                  ? SquareEnvironment.Production
+                  : SquareEnvironment.Sandbox,
+            }),
+        maxRetries: 0, // settlekit retries, under the same idempotency key
+      }),
+      locationId: env.SQUARE_LOCATION_ID,
+      currency: env.SQUARE_CURRENCY ?? "USD", // the location's currency: Square takes no other
+      webhookSignatureKey: env.SQUARE_WEBHOOK_SIGNATURE_KEY.split(","), // several during a rotation
+      // Square signs the subscription's URL: exactly what is configured there.
+      notificationUrl: env.SQUARE_NOTIFICATION_URL ?? `${url}/v1/webhooks/square`,
+    });
+  } else if (env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET) {
     psp = stripeProvider({
       client: new Stripe(env.STRIPE_SECRET_KEY),
       webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(","), // several during a rotation

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const PUBLISHED = ["core", "store-knex", "psp-sandbox", "psp-stripe", "express-router"];
+const PUBLISHED = ["core", "store-knex", "psp-sandbox", "psp-stripe", "psp-square", "express-router"];
 
 interface PackedFile {
   readonly path: string;

@@ -35,6 +35,15 @@ export function registration(
   };
 }
 
+/**
+ * Whether the provider takes payments in `currency` (`capabilities.currencies`). A PSP bound to one
+ * currency (Square: the location's) skips the suite's checks in other currencies.
+ */
+export function acceptsCurrency(harness: ProviderHarness, currency: string): boolean {
+  const { currencies } = harness.provider.capabilities;
+  return currencies === "any" || currencies.includes(currency);
+}
+
 /** Registers {@link registration} and returns its reference. */
 export async function registered(
   harness: ProviderHarness,

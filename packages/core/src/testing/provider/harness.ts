@@ -100,6 +100,12 @@ export interface ProviderHarness {
   };
   /** A seller the PSP cannot pay (Stripe: no connected account), when the provider knows its sellers. */
   readonly unknownSellerId?: string;
+  /**
+   * Plays the PSP's payout run to the platform's bank: every movement so far is paid out. For a
+   * PSP whose settlement records exist only once a payout carries them (Square: payout entries);
+   * the settlement suite calls it, when given, before it reads.
+   */
+  runBankPayouts?(): Promise<void>;
   /** Called after each test: stop servers and timers, drop the fake's state. */
   cleanup(): Promise<void>;
 }
@@ -119,4 +125,11 @@ export interface ProviderConformanceOptions {
    * amounts stay exact end to end. Default 2^53 + 1, which no double can hold.
    */
   readonly largeAmount?: bigint;
+  /**
+   * Whether the PSP's signature covers a timestamp (default `true`: Stripe, the sandbox). A PSP
+   * that signs no time (Square: the notification URL and the body) cannot refuse an old
+   * signature; the suite then checks instead that a replayed webhook carries the original's event
+   * ids, which core's dedupe drops.
+   */
+  readonly signedTimestamps?: boolean;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectPspError, registered } from "./fixtures.js";
+import { acceptsCurrency, expectPspError, registered } from "./fixtures.js";
 import type { ProviderHarness } from "./harness.js";
 
 type FailureCodes = { readonly declined: string; readonly insufficientFunds: string };
@@ -45,9 +45,10 @@ export function retrieveSuite(current: () => ProviderHarness, codes: FailureCode
       expect((await retrieve(harness, pspReference)).status).toBe("succeeded");
     });
 
-    it("reports the amount and currency the PSP holds once succeeded (JPY, after processing)", async () => {
+    it("reports the amount and currency the PSP holds once succeeded (JPY, after processing)", async (context) => {
       // What the sweeper checks against the payment before it applies a polled success.
       const harness = current();
+      if (!acceptsCurrency(harness, "JPY")) return context.skip();
       const { pspReference } = await registered(harness, {
         amount: 3_200n,
         currency: "JPY",

@@ -55,7 +55,7 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
     registrationSuite(current, largeAmount);
     registrationFaultsSuite(current);
     webhookEventsSuite(current, codes);
-    webhookSignatureSuite(current);
+    webhookSignatureSuite(current, options.signedTimestamps ?? true);
     retrieveSuite(current, codes);
     refundSuite(current, largeAmount);
     cancelSuite(current);

@@ -50,6 +50,7 @@ export function settlementSuite(current: () => ProviderHarness): void {
               idempotencyKey: unique("pok"),
             })
           : undefined;
+      await harness.runBankPayouts?.();
       const query = { from, to: new Date(harness.now().getTime() + DAY) };
       const records = await read(query);
 
@@ -78,6 +79,7 @@ export function settlementSuite(current: () => ProviderHarness): void {
       const read = needs(context, harness);
       const { input, pspReference } = await registered(harness);
       await harness.pay(pspReference, "succeeded");
+      await harness.runBankPayouts?.();
       const now = harness.now().getTime();
       const before = await read({ from: new Date(now - 2 * DAY), to: new Date(now - DAY) });
       expect(before.filter((r) => r.paymentId === input.paymentId)).toEqual([]);

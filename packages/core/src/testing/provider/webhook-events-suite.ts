@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PspEvent } from "../../ports/psp.js";
-import { paymentEvents, receivedEvents, registered, statusTrail } from "./fixtures.js";
+import { acceptsCurrency, paymentEvents, receivedEvents, registered, statusTrail } from "./fixtures.js";
 import type { ProviderHarness } from "./harness.js";
 
 type FailureCodes = { readonly declined: string; readonly insufficientFunds: string };
@@ -56,21 +56,27 @@ export function webhookEventsSuite(current: () => ProviderHarness, codes: Failur
     it("puts the amount and currency captured on every succeeded event (JPY, after processing; USD, after a decline)", async () => {
       // The port's contract: settlekit checks them against the payment before it applies a success.
       const harness = current();
-      const yen = await registered(harness, {
-        amount: 3_200n,
-        currency: "JPY",
-        orders: [{ paymentOrderId: "yen_o1", sellerId: "S1", amount: 3_200n, description: "Matcha, 40 g" }],
-      });
-      await harness.pay(yen.pspReference, "processing");
-      await harness.settle(yen.pspReference);
+      // The JPY half needs a provider that takes JPY (Square takes its location's currency only).
+      const yen = acceptsCurrency(harness, "JPY")
+        ? await registered(harness, {
+            amount: 3_200n,
+            currency: "JPY",
+            orders: [
+              { paymentOrderId: "yen_o1", sellerId: "S1", amount: 3_200n, description: "Matcha, 40 g" },
+            ],
+          })
+        : undefined;
+      if (yen) {
+        await harness.pay(yen.pspReference, "processing");
+        await harness.settle(yen.pspReference);
+      }
       const usd = await registered(harness);
       await harness.pay(usd.pspReference, "declined");
       await harness.pay(usd.pspReference, "succeeded");
       const events = await receivedEvents(harness);
-      for (const [ref, amount, currency] of [
-        [yen.pspReference, 3_200n, "JPY"],
-        [usd.pspReference, 12_345n, "USD"],
-      ] as const) {
+      const expected: (readonly [string, bigint, string])[] = [[usd.pspReference, 12_345n, "USD"]];
+      if (yen) expected.unshift([yen.pspReference, 3_200n, "JPY"]);
+      for (const [ref, amount, currency] of expected) {
         const succeeded = paymentEvents(events, ref).filter((e) => e.status === "succeeded");
         expect(succeeded.length, `succeeded events of a ${currency} payment`).toBeGreaterThan(0);
         for (const event of succeeded)
