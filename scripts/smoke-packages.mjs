@@ -20,9 +20,16 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const PACKAGES = ["core", "store-knex", "psp-sandbox", "psp-stripe", "express-router"];
+const PACKAGES = ["core", "store-knex", "psp-sandbox", "psp-stripe", "express-router", "events-nats"];
 /** Peer dependencies the host installs itself (the optional `pg` is not needed for SQLite). */
-const PEERS = ["knex", "better-sqlite3", "express", "stripe"];
+const PEERS = [
+  "knex",
+  "better-sqlite3",
+  "express",
+  "stripe",
+  "@nats-io/jetstream",
+  "@nats-io/transport-node",
+];
 
 /** The temp folder; kept when something failed. */
 let work;
@@ -126,6 +133,9 @@ async function main() {
     if (typeof createPaymentsRouter !== "function" || typeof stripeProvider !== "function") {
       throw new Error("express-router or psp-stripe exports are missing");
     }
+    if (typeof natsPublisher !== "function" || eventSubject({ type: "payment.succeeded", aggregateType: "payment" }) !== "settlekit.payment.succeeded") {
+      throw new Error("events-nats exports are missing or wrong");
+    }
     process.stdout.write(JSON.stringify({ status: payment.status }));
   } finally {
     await sandbox.close();
@@ -145,6 +155,7 @@ import { join } from "node:path";
 import { createPaymentSystem } from "@settlekit/core";
 import { createPaymentsRouter } from "@settlekit/express-router";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
+import { eventSubject, natsPublisher } from "@settlekit/events-nats";
 import { stripeProvider } from "@settlekit/psp-stripe";
 import { knexStore } from "@settlekit/store-knex";
 import knexFactory from "knex";`),
@@ -157,6 +168,7 @@ const { join } = require("node:path");
 const { createPaymentSystem } = require("@settlekit/core");
 const { createPaymentsRouter } = require("@settlekit/express-router");
 const { sandboxProvider } = require("@settlekit/psp-sandbox");
+const { eventSubject, natsPublisher } = require("@settlekit/events-nats");
 const { stripeProvider } = require("@settlekit/psp-stripe");
 const { knexStore } = require("@settlekit/store-knex");
 const knexFactory = require("knex");`),
