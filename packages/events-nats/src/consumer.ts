@@ -186,7 +186,8 @@ export async function consumeEvents(
       msgID: `dlq.${options.durable}.${id ?? `seq-${msg.seq}`}`,
       expect: { streamName: options.stream },
     });
-    msg.term(headerValue(`dead-lettered to ${dlq}: ${errorText(error)}`));
+    // No reason text: servers before 2.10 do not read `+TERM <reason>` as a termination.
+    msg.term();
     options.onError?.(error, { id, deadLettered: true });
   }
 

@@ -86,3 +86,16 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** The next message stored on `subject` (from the start of the stream), read by an ephemeral consumer. */
+export async function nextOn(t: TestStream, subject: string, expiresMs = 15_000) {
+  // A single `filter_subject` (ordered consumers send `filter_subjects`, which needs server 2.10).
+  const info = await t.jsm.consumers.add(t.stream, {
+    ack_policy: "none",
+    deliver_policy: "all",
+    filter_subject: subject,
+    inactive_threshold: 30_000_000_000,
+  });
+  const consumer = await t.js.consumers.get(t.stream, info.name);
+  return consumer.next({ expires: expiresMs });
+}
