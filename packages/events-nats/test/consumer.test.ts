@@ -177,7 +177,13 @@ describe.skipIf(!up)("consumeEvents on JetStream", () => {
 
   it("a message that is not a settlekit event is dead-lettered at once, unhandled", async () => {
     let calls = 0;
-    await start({ durable: "strict", filter: `${t.prefix}.payment.>`, handler: () => void (calls += 1) });
+    await start({
+      durable: "strict",
+      filter: `${t.prefix}.payment.>`,
+      handler: () => {
+        calls += 1;
+      },
+    });
     await t.js.publish(`${t.prefix}.payment.stray`, "not json");
     const letter = await nextOn(t, deadLetterSubject("strict", t.prefix));
     expect(letter?.string()).toBe("not json");
