@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { outboxEventFixture } from "@settlekit/core/testing";
 import { natsPublisher } from "@settlekit/events-nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTotals, startAnalytics } from "../src/analytics.mjs";
@@ -10,22 +11,7 @@ const tag = `${process.pid.toString(36)}${randomBytes(4).toString("hex")}`;
 const prefix = `skan${tag}`;
 const stream = `SKAN${tag}`.toUpperCase();
 
-let n = 0;
-const event = (aggregateId, type, payload) => {
-  n += 1;
-  return {
-    id: `evt_an_${tag}_${n}`,
-    type,
-    aggregateType: "payment",
-    aggregateId,
-    payload,
-    createdAt: new Date(),
-    attempts: 0,
-    publishedAt: null,
-    availableAt: new Date(),
-    lastError: null,
-  };
-};
+const event = (aggregateId, type, payload) => outboxEventFixture({ aggregateId, type, payload });
 
 describe("analytics service (examples/analytics)", () => {
   let nc;

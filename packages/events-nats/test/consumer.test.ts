@@ -1,4 +1,5 @@
 import type { OutboxEvent } from "@settlekit/core";
+import { outboxEventFixture } from "@settlekit/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type ConsumedEvent,
@@ -15,26 +16,8 @@ import { nextOn, requireNats, type TestStream, testStream, waitFor } from "./sup
 
 const up = await requireNats();
 
-let n = 0;
-function event(
-  aggregateId: string,
-  type: string,
-  payload: OutboxEvent["payload"] = { schema_version: 1 },
-): OutboxEvent {
-  n += 1;
-  return {
-    id: `evt_consumer_${process.pid}_${Date.now()}_${n}`,
-    type,
-    aggregateType: "payment",
-    aggregateId,
-    payload,
-    createdAt: new Date("2026-12-02T05:00:00.000Z"),
-    attempts: 0,
-    publishedAt: null,
-    availableAt: new Date(),
-    lastError: null,
-  };
-}
+const event = (aggregateId: string, type: string, payload: OutboxEvent["payload"] = { schema_version: 1 }) =>
+  outboxEventFixture({ aggregateId, type, payload, createdAt: new Date("2026-12-02T05:00:00.000Z") });
 
 describe.skipIf(!up)("consumeEvents on JetStream", () => {
   let t: TestStream;

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { OutboxEvent } from "@settlekit/core";
+import { outboxEventFixture } from "@settlekit/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   DEFAULT_STREAM,
@@ -17,18 +18,13 @@ const up = await requireNats();
 let n = 0;
 function event(aggregateId: string, type: string, aggregateType = "payment"): OutboxEvent {
   n += 1;
-  return {
-    id: `evt_pub_${process.pid}_${Date.now()}_${n}`,
+  return outboxEventFixture({
+    aggregateId,
     type,
     aggregateType,
-    aggregateId,
     payload: { schema_version: 3, n },
     createdAt: new Date("2026-12-02T05:30:00.000Z"),
-    attempts: 0,
-    publishedAt: null,
-    availableAt: new Date(),
-    lastError: null,
-  };
+  });
 }
 
 describe("subjects", () => {

@@ -1,30 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { JsonValue } from "../../ports/json.js";
 import type { OutboxEvent } from "../../ports/outbox.js";
+import { outboxEventFixture } from "./fixtures.js";
 import type { PublisherConformanceOptions, PublisherHarness } from "./harness.js";
 
-let counter = 0;
-
 /** An outbox event as a relay hands it to a publisher. */
-function outboxEvent(
-  aggregateId: string,
-  type: string,
-  payload: OutboxEvent["payload"] = { schema_version: 1, aggregate: aggregateId },
-): OutboxEvent {
-  counter += 1;
-  const id = `evt_${Date.now().toString(36)}_${process.pid}_${counter}`;
-  return {
-    id,
-    type,
-    aggregateType: "payment",
-    aggregateId,
-    payload,
-    createdAt: new Date(),
-    attempts: 0,
-    publishedAt: null,
-    availableAt: new Date(),
-    lastError: null,
-  };
-}
+const outboxEvent = (aggregateId: string, type: string, payload?: JsonValue): OutboxEvent =>
+  outboxEventFixture({ aggregateId, type, ...(payload === undefined ? {} : { payload }) });
 
 /** Events by id: the order across aggregates is not part of the contract. */
 const byId = <T extends { id: string }>(events: readonly T[]): T[] =>
