@@ -20,9 +20,25 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const PACKAGES = ["core", "store-knex", "psp-sandbox", "psp-stripe", "psp-square", "express-router"];
+const PACKAGES = [
+  "core",
+  "store-knex",
+  "psp-sandbox",
+  "psp-stripe",
+  "psp-square",
+  "express-router",
+  "events-nats",
+];
 /** Peer dependencies the host installs itself (the optional `pg` is not needed for SQLite). */
-const PEERS = ["knex", "better-sqlite3", "express", "stripe", "square"];
+const PEERS = [
+  "knex",
+  "better-sqlite3",
+  "express",
+  "stripe",
+  "square",
+  "@nats-io/jetstream",
+  "@nats-io/transport-node",
+];
 
 /** The temp folder; kept when something failed. */
 let work;
@@ -140,6 +156,9 @@ async function main() {
     if (answer.status !== 200 || read.status !== "succeeded") {
       throw new Error("GET /v1/payments/:id through the Fetch handler: " + answer.status + " " + JSON.stringify(read));
     }
+    if (typeof natsPublisher !== "function" || eventSubject({ type: "payment.succeeded", aggregateType: "payment" }) !== "settlekit.payment.succeeded") {
+      throw new Error("events-nats exports are missing or wrong");
+    }
     process.stdout.write(JSON.stringify({ status: payment.status }));
   } finally {
     await sandbox.close();
@@ -161,6 +180,7 @@ import { createPaymentsRouter } from "@settlekit/express-router";
 import { createPaymentsHandler } from "@settlekit/express-router/fetch";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { squareProvider } from "@settlekit/psp-square";
+import { eventSubject, natsPublisher } from "@settlekit/events-nats";
 import { stripeProvider } from "@settlekit/psp-stripe";
 import { knexStore } from "@settlekit/store-knex";
 import knexFactory from "knex";`),
@@ -175,6 +195,7 @@ const { createPaymentsRouter } = require("@settlekit/express-router");
 const { createPaymentsHandler } = require("@settlekit/express-router/fetch");
 const { sandboxProvider } = require("@settlekit/psp-sandbox");
 const { squareProvider } = require("@settlekit/psp-square");
+const { eventSubject, natsPublisher } = require("@settlekit/events-nats");
 const { stripeProvider } = require("@settlekit/psp-stripe");
 const { knexStore } = require("@settlekit/store-knex");
 const knexFactory = require("knex");`),

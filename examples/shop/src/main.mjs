@@ -2,8 +2,14 @@
 import { startShop } from "./shop.mjs";
 
 let shop;
+let analytics;
 try {
   shop = await startShop();
+  // With NATS_URL: the shop's events go to JetStream, and the analytics service reads them.
+  if (process.env.NATS_URL) {
+    const { startAnalytics } = await import("@settlekit/example-analytics");
+    analytics = await startAnalytics({ natsUrl: process.env.NATS_URL });
+  }
 } catch (error) {
   // A setup mistake (no OPERATOR_TOKEN in production, a port in use…): say it plainly and stop.
   console.error(`Settle Market did not start: ${error.message}`);
@@ -13,9 +19,11 @@ console.log(`Settle Market is running at ${shop.url}
   Pay with the test card 4242 4242 4242 4242 (any future expiry, any CVC); 4000 0000 0000 0002 is declined.
   Seller pages: ${shop.url}/sellers   Operator: ${shop.url}/operator   API: ${shop.url}/v1/openapi.json
   Press Ctrl+C to stop.`);
+if (analytics) console.log(`  Analytics (from NATS JetStream): ${analytics.url}/totals`);
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.once(signal, async () => {
+    await analytics?.close();
     await shop.close();
     process.exit(0);
   });

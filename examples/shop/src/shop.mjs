@@ -6,6 +6,8 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect as connectNats } from "@nats-io/transport-node";
 import {
   commissionAndLogistics,
   createPaymentSystem,
@@ -13,6 +15,7 @@ import {
   inProcessPublisher,
   SettlekitError,
 } from "@settlekit/core";
+import { ensureStream, natsPublisher } from "@settlekit/events-nats";
 import { createPaymentsRouter } from "@settlekit/express-router";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { squareProvider } from "@settlekit/psp-square";
@@ -137,10 +140,25 @@ export async function startShop({
     if (type === "payment.succeeded" || type === "payment.processing")
       carts.settle(payload.buyer_id, { id: payload.payment_id, currency: payload.currency });
   });
+  // With NATS_URL the events go to NATS JetStream too, for internal services (examples/analytics):
+  // JetStream first, so a batch it refuses is retried whole (it drops what it already stored).
+  let publisher = events;
+  let nats;
+  if (env.NATS_URL) {
+    nats = await connectNats({ servers: env.NATS_URL, maxReconnectAttempts: -1 });
+    await ensureStream(await jetstreamManager(nats));
+    const toNats = natsPublisher(jetstream(nats), { stream: "SETTLEKIT_EVENTS" });
+    publisher = {
+      async publish(batch) {
+        await toNats.publish(batch);
+        await events.publish(batch);
+      },
+    };
+  }
   const system = createPaymentSystem({
     store,
     providers: [psp],
-    publisher: events,
+    publisher,
     notifier: emails.notifier,
     estimateDelivery: (payment, orders) =>
       estimateDelivery(
@@ -212,6 +230,7 @@ export async function startShop({
       server.closeAllConnections();
       await worker.stop();
       await sandbox?.close();
+      await nats?.close();
       await knex.destroy();
     },
   };

@@ -15,6 +15,9 @@ export type {
   SignOptions,
 } from "./provider/harness.js";
 export { runProviderConformance } from "./provider/run-provider-conformance.js";
+export { outboxEventFixture } from "./publisher/fixtures.js";
+export type { DeliveredEvent, PublisherConformanceOptions, PublisherHarness } from "./publisher/harness.js";
+export { runPublisherConformance } from "./publisher/run-publisher-conformance.js";
 export type { StoreConformanceOptions, StoreHarness, StoreInspector, StoreTable } from "./store/harness.js";
 export { orderFixture, paymentFixture } from "./store/payments-suite.js";
 export { runStoreConformance } from "./store/run-store-conformance.js";
