@@ -158,7 +158,7 @@ export async function applyAttemptReport(
       }
       return applied;
     }
-    if (reported === "succeeded") {
+    if (reported === "succeeded" && !captureDropped(deps, payment)) {
       const reason: UnownedCaptureReason =
         payment.status === "expired"
           ? "after_expiry"
@@ -193,6 +193,7 @@ export async function applyAttemptReport(
     return applied;
   } catch (error) {
     if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
+    if (reported === "succeeded" && captureDropped(deps, payment)) return { changed: false, payment };
     const attempt =
       reported === "succeeded" && (payment.status === "expired" || payment.status === "canceled")
         ? await noted()
@@ -210,6 +211,11 @@ export async function applyAttemptReport(
     throw error;
   }
 }
+
+/** TEST ONLY (`testOnlyReintroducedBugs.captureAfterCloseDropped`): the fixed bug that lost such captures. */
+const captureDropped = (deps: Deps, payment: Payment): boolean =>
+  deps.options.testOnlyReintroducedBugs?.captureAfterCloseDropped === true &&
+  (payment.status === "expired" || payment.status === "canceled");
 
 /** Queues closing, at the PSP, every attempt of the payment it does not follow that can still be paid. */
 export async function queueCloseAttempts(deps: Deps, tx: StoreTx, paymentId: string): Promise<void> {
@@ -274,7 +280,9 @@ export async function closeAttempts(
   }));
   if (!payment) return true;
   const provider = deps.provider(payment.pspId);
-  if (!provider.capabilities.cancelHostedPayments || !provider.cancelHostedPayment) return true;
+  if (!provider.capabilities.cancelHostedPayments || !provider.cancelHostedPayment) {
+    return pollOpenAttempts(deps, payment, attempts, keepFollowed);
+  }
   let closed = true;
   for (const attempt of attempts) {
     if (keepFollowed && attempt.pspReference === payment.pspReference) continue;
@@ -299,6 +307,47 @@ export async function closeAttempts(
     }
     await deps.store.transaction((tx) => recordCloseAnswer(deps, tx, paymentId, attempt.attempt, answer));
     if (answer.status !== "canceled" && answer.status !== "expired") closed = false;
+  }
+  return closed;
+}
+
+/**
+ * For a PSP that cannot close pages: asks it about each page of the payment that may still be
+ * paid, so money that moved on one whose webhook never came (an old page paid after a retry) is
+ * applied before a new page is handed out or the payment expires. Returns false when it did.
+ */
+async function pollOpenAttempts(
+  deps: Deps,
+  payment: Payment,
+  attempts: readonly PaymentAttempt[],
+  keepFollowed: boolean,
+): Promise<boolean> {
+  const provider = deps.provider(payment.pspId);
+  let closed = true;
+  for (const attempt of attempts) {
+    if (keepFollowed && attempt.pspReference === payment.pspReference) continue;
+    if (attempt.closedAt || !PAYABLE.includes(attempt.status)) {
+      if (attempt.status === "processing") closed = false;
+      continue;
+    }
+    let remote: Awaited<ReturnType<typeof provider.retrievePayment>>;
+    try {
+      remote = await withPspTimeout(deps, payment.pspId, () =>
+        provider.retrievePayment({ pspReference: attempt.pspReference }),
+      );
+    } catch (error) {
+      if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
+      continue;
+    }
+    if (remote.status !== "succeeded" && remote.status !== "processing") continue;
+    const answer = {
+      pspReference: attempt.pspReference,
+      status: remote.status,
+      amount: remote.amount,
+      currency: remote.currency,
+    };
+    await deps.store.transaction((tx) => recordCloseAnswer(deps, tx, payment.id, attempt.attempt, answer));
+    closed = false;
   }
   return closed;
 }
@@ -383,7 +432,12 @@ export async function completeCaptureRefund(
 ): Promise<void> {
   const payment = await tx.payments.get(attempt.paymentId, { forUpdate: true });
   const current = await tx.paymentAttempts.get(attempt.paymentId, attempt.attempt);
-  if (!payment || current?.captureRefundStatus !== "pending") return;
+  if (!payment || !current) return;
+  if (current.captureRefundStatus === "succeeded" && result.status === "failed") {
+    await bounceCaptureRefund(deps, tx, payment, current, result);
+    return;
+  }
+  if (current.captureRefundStatus !== "pending") return;
   const next = await saveAttempt(deps, tx, current, {
     captureRefundStatus: result.status,
     captureRefundReference: result.refundReference || undefined,
@@ -421,6 +475,62 @@ export async function completeCaptureRefund(
         payload: {
           ...unownedCapturePayload(payment, next),
           failure_reason: result.status === "failed" ? (result.failureReason ?? "psp_failed") : null,
+        },
+      },
+    ],
+    deps,
+  );
+}
+
+/**
+ * The automatic refund of an unowned capture failed after it had succeeded (a bank refund that
+ * bounced): the PSP holds the money again, so the ledger owes it to the buyer again
+ * (`platform:captures_to_return`) and an operator is told (`payment.capture_refund_failed`).
+ */
+async function bounceCaptureRefund(
+  deps: Deps,
+  tx: StoreTx,
+  payment: Payment,
+  current: PaymentAttempt,
+  result: RefundResult,
+): Promise<void> {
+  if (
+    result.refundReference &&
+    current.captureRefundReference &&
+    result.refundReference !== current.captureRefundReference
+  )
+    return;
+  const next = await saveAttempt(deps, tx, current, { captureRefundStatus: "failed" });
+  const amount = next.capturedAmount ?? next.amount;
+  const currency = next.capturedCurrency ?? next.currency;
+  await postJournal(
+    tx,
+    {
+      reference: `${captureJournal(next)}:refund-bounced`,
+      kind: "unowned_capture_refund_bounced",
+      metadata: {
+        paymentId: payment.id,
+        psp: next.pspId,
+        pspReference: next.pspReference,
+        refundReference: next.captureRefundReference ?? "",
+      },
+      postings: [
+        { account: accounts.pspReceivable(next.pspId), currency, direction: "debit", amount },
+        { account: accounts.platformCapturesToReturn, currency, direction: "credit", amount },
+      ],
+    },
+    deps,
+  );
+  await appendOutboxEvents(
+    tx,
+    [
+      {
+        type: "payment.capture_refund_failed",
+        aggregateType: "payment",
+        aggregateId: payment.id,
+        payload: {
+          ...unownedCapturePayload(payment, next),
+          failure_reason: result.failureReason ?? "refund_bounced",
         },
       },
     ],
