@@ -16,10 +16,26 @@ const { values } = parseArgs({
     steps: { type: "string", default: "200" },
     store: { type: "string" },
     trace: { type: "boolean", default: false },
+    // Test only: bring back a fixed bug, to see the simulator find it.
+    bug: { type: "string", multiple: true },
   },
 });
 
 const steps = Number(values.steps);
+const BUGS = {
+  "retry-leaves-old-pages-open": "retryLeavesOldPagesOpen",
+  "capture-after-close-dropped": "captureAfterCloseDropped",
+} as const;
+const bugs = Object.fromEntries(
+  (values.bug ?? []).map((name) => {
+    const key = BUGS[name as keyof typeof BUGS];
+    if (!key) {
+      console.error(`unknown --bug ${name} (one of ${Object.keys(BUGS).join(", ")})`);
+      process.exit(2);
+    }
+    return [key, true];
+  }),
+);
 const store = values.store === "sqlite" || values.store === "memory" ? values.store : undefined;
 const single = values.seed !== undefined;
 const from = single ? Number(values.seed) : Number(values.from);
@@ -41,7 +57,12 @@ for (let seed = from; ; seed++) {
   if (count !== undefined && runs >= count) break;
   if (deadline !== undefined && count === undefined && Date.now() >= deadline) break;
   try {
-    const result = await runSimulation({ seed, steps, ...(store ? { store } : {}) });
+    const result = await runSimulation({
+      seed,
+      steps,
+      ...(store ? { store } : {}),
+      ...(values.bug?.length ? { bugs } : {}),
+    });
     runs++;
     totalSteps += result.steps;
     stores[result.config.storeKind]++;
