@@ -21,6 +21,23 @@ async function paid(world: World) {
   return { id: created.payment.id, ref: referenceOf(created.payment), orders: created.payment.orders };
 }
 
+/**
+ * settlekit refunds 1 000 of the order while the PSP does not answer (`down`), then a refund made
+ * at the dashboard arrives: it waits for that answer.
+ */
+async function refundWithoutAnswer(world: World, paymentId: string, paymentOrderId: string) {
+  const refund = world.psp.provider.refund.bind(world.psp.provider);
+  const state = { down: true };
+  world.psp.provider.refund = async (input: RefundInput) => {
+    if (state.down) throw timeout();
+    return refund(input);
+  };
+  await world.system
+    .refundPayment(paymentId, { paymentOrderId, amount: 1_000n }, { idempotencyKey: "r1" })
+    .catch(() => undefined);
+  return state;
+}
+
 /** Refunded amounts by origin (an external refund is split over the orders). */
 const byOrigin = (refunds: readonly Refund[]) => {
   const sums: Record<string, bigint> = {};
@@ -47,21 +64,13 @@ describe("what the simulator found (memory store, fake PSP)", () => {
     const world = makeWorld();
     const { id, ref, orders } = await paid(world);
     // settlekit's own refund: the PSP does not answer for over an hour (seed 10).
-    const refund = world.psp.provider.refund.bind(world.psp.provider);
-    let down = true;
-    world.psp.provider.refund = async (input: RefundInput) => {
-      if (down) throw timeout();
-      return refund(input);
-    };
-    await world.system
-      .refundPayment(id, { paymentOrderId: orders[0]!.id, amount: 1_000n }, { idempotencyKey: "r1" })
-      .catch(() => undefined);
+    const psp = await refundWithoutAnswer(world, id, orders[0]!.id);
     expect(await dashboardRefund(world, ref, 500n)).toMatchObject({ deferred: 1 });
     for (let i = 0; i < 3; i++) {
       world.clock.advance(HOUR);
       await world.work();
     }
-    down = false;
+    psp.down = false;
     world.clock.advance(HOUR);
     await world.work();
     await world.deliver();
@@ -75,19 +84,11 @@ describe("what the simulator found (memory store, fake PSP)", () => {
   it("tries a deferred webhook once more before giving it up, however late the worker runs", async () => {
     const world = makeWorld();
     const { id, ref, orders } = await paid(world);
-    const refund = world.psp.provider.refund.bind(world.psp.provider);
-    let down = true;
-    world.psp.provider.refund = async (input: RefundInput) => {
-      if (down) throw timeout();
-      return refund(input);
-    };
-    await world.system
-      .refundPayment(id, { paymentOrderId: orders[0]!.id, amount: 1_000n }, { idempotencyKey: "r1" })
-      .catch(() => undefined);
+    const psp = await refundWithoutAnswer(world, id, orders[0]!.id);
     expect(await dashboardRefund(world, ref, 500n)).toMatchObject({ deferred: 1 });
     // The worker was down for two hours; in its first pass the refund gets its answer, then the
     // deferred event applies (it used to be given up unread).
-    down = false;
+    psp.down = false;
     world.clock.advance(2 * HOUR);
     await world.work();
     expect(byOrigin((await world.system.getPayment(id)).refunds)).toEqual({

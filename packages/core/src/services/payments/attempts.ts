@@ -12,6 +12,7 @@ import { appendOutboxEvents } from "../../outbox/outbox.js";
 import type {
   CanceledHostedPayment,
   HostedPayment,
+  PaymentProvider,
   PspPaymentStatus,
   RefundResult,
 } from "../../ports/psp.js";
@@ -265,7 +266,8 @@ export async function recordCloseAnswer(
  * Closes at the PSP the attempts of a payment that can still be paid — all of them but
  * `keepAttempt` — outside any transaction, and records each answer. Returns false when the PSP
  * said money moved on one of them (the payment then followed it), true when none can be paid any
- * more. A PSP without `cancelHostedPayment` closes nothing (a capture that still comes is refunded).
+ * more. A PSP without `cancelHostedPayment` closes nothing: it is asked about each page instead, and
+ * money that moved there is applied (a capture that still comes later is refunded).
  * PSP failures propagate: the caller (a retry, the sweeper, a job) tries again later.
  */
 export async function closeAttempts(
@@ -280,9 +282,10 @@ export async function closeAttempts(
   }));
   if (!payment) return true;
   const provider = deps.provider(payment.pspId);
-  if (!provider.capabilities.cancelHostedPayments || !provider.cancelHostedPayment) {
-    return pollOpenAttempts(deps, payment, attempts, keepFollowed);
-  }
+  const cancel =
+    provider.capabilities.cancelHostedPayments && provider.cancelHostedPayment
+      ? provider.cancelHostedPayment.bind(provider)
+      : undefined;
   let closed = true;
   for (const attempt of attempts) {
     if (keepFollowed && attempt.pspReference === payment.pspReference) continue;
@@ -290,67 +293,82 @@ export async function closeAttempts(
       if (attempt.status === "processing") closed = false;
       continue;
     }
-    const cancel = provider.cancelHostedPayment.bind(provider);
-    let answer: CanceledHostedPayment;
-    try {
-      answer = await withPspTimeout(deps, payment.pspId, () =>
-        cancel({
-          pspReference: attempt.pspReference,
-          reason,
-          idempotencyKey: `${paymentId}:close:${attempt.attempt}`,
-        }),
-      );
-    } catch (error) {
-      // A page the PSP does not know (any more) cannot be paid: it counts as closed.
-      if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
-      answer = { pspReference: attempt.pspReference, status: "canceled" };
-    }
+    const answer = cancel
+      ? await closeAt(deps, payment.pspId, attempt, reason, cancel)
+      : await moneyMovedAt(deps, payment.pspId, attempt);
+    if (!answer) continue;
     await deps.store.transaction((tx) => recordCloseAnswer(deps, tx, paymentId, attempt.attempt, answer));
     if (answer.status !== "canceled" && answer.status !== "expired") closed = false;
   }
   return closed;
 }
 
-/**
- * For a PSP that cannot close pages: asks it about each page of the payment that may still be
- * paid, so money that moved on one whose webhook never came (an old page paid after a retry) is
- * applied before a new page is handed out or the payment expires. Returns false when it did.
- */
-async function pollOpenAttempts(
+/** Closes one page at the PSP; a page the PSP does not know (any more) cannot be paid: closed. */
+async function closeAt(
   deps: Deps,
-  payment: Payment,
-  attempts: readonly PaymentAttempt[],
-  keepFollowed: boolean,
-): Promise<boolean> {
-  const provider = deps.provider(payment.pspId);
-  let closed = true;
-  for (const attempt of attempts) {
-    if (keepFollowed && attempt.pspReference === payment.pspReference) continue;
-    if (attempt.closedAt || !PAYABLE.includes(attempt.status)) {
-      if (attempt.status === "processing") closed = false;
-      continue;
-    }
-    let remote: Awaited<ReturnType<typeof provider.retrievePayment>>;
-    try {
-      remote = await withPspTimeout(deps, payment.pspId, () =>
-        provider.retrievePayment({ pspReference: attempt.pspReference }),
-      );
-    } catch (error) {
-      if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
-      continue;
-    }
-    if (remote.status !== "succeeded" && remote.status !== "processing") continue;
-    const answer = {
-      pspReference: attempt.pspReference,
+  pspId: string,
+  attempt: PaymentAttempt,
+  reason: "superseded" | "expired" | "canceled",
+  cancel: NonNullable<PaymentProvider["cancelHostedPayment"]>,
+): Promise<CanceledHostedPayment> {
+  try {
+    return await withPspTimeout(deps, pspId, () =>
+      cancel({
+        pspReference: attempt.pspReference,
+        reason,
+        idempotencyKey: `${attempt.paymentId}:close:${attempt.attempt}`,
+      }),
+    );
+  } catch (error) {
+    if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
+    return { pspReference: attempt.pspReference, status: "canceled" };
+  }
+}
+
+/**
+ * For a PSP that cannot close pages: asks it about one page that may still be paid, so money that
+ * moved there without a webhook (an old page paid after a retry) is applied before a new page is
+ * handed out or the payment expires. Undefined when nothing moved (the page stays open).
+ */
+async function moneyMovedAt(
+  deps: Deps,
+  pspId: string,
+  attempt: PaymentAttempt,
+): Promise<CanceledHostedPayment | undefined> {
+  try {
+    const remote = await withPspTimeout(deps, pspId, () =>
+      deps.provider(pspId).retrievePayment({ pspReference: attempt.pspReference }),
+    );
+    if (remote.status !== "succeeded" && remote.status !== "processing") return undefined;
+    return {
+      pspReference: remote.pspReference,
       status: remote.status,
       amount: remote.amount,
       currency: remote.currency,
     };
-    await deps.store.transaction((tx) => recordCloseAnswer(deps, tx, payment.id, attempt.attempt, answer));
-    closed = false;
+  } catch (error) {
+    if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
+    return undefined;
   }
-  return closed;
 }
+
+/**
+ * The postings of an unowned capture: `owed` — the PSP holds it and the platform owes it back to
+ * the buyer; `returned` — its refund went out, both sides cleared.
+ */
+const owedToBuyer = (pspId: string, currency: string, amount: bigint, how: "owed" | "returned") => {
+  const psp = { account: accounts.pspReceivable(pspId), currency, amount };
+  const buyer = { account: accounts.platformCapturesToReturn, currency, amount };
+  return how === "owed"
+    ? [
+        { ...psp, direction: "debit" as const },
+        { ...buyer, direction: "credit" as const },
+      ]
+    : [
+        { ...buyer, direction: "debit" as const },
+        { ...psp, direction: "credit" as const },
+      ];
+};
 
 const captureJournal = (attempt: PaymentAttempt) =>
   `unowned-capture:${attempt.pspId}:${attempt.pspReference}`;
@@ -385,10 +403,7 @@ export async function recordUnownedCapture(
         reference: captureJournal(marked),
         kind: "unowned_capture",
         metadata: { paymentId: payment.id, psp: marked.pspId, pspReference: marked.pspReference, reason },
-        postings: [
-          { account: accounts.pspReceivable(marked.pspId), currency, direction: "debit", amount },
-          { account: accounts.platformCapturesToReturn, currency, direction: "credit", amount },
-        ],
+        postings: owedToBuyer(marked.pspId, currency, amount, "owed"),
       },
       deps,
     );
@@ -457,10 +472,7 @@ export async function completeCaptureRefund(
           pspReference: next.pspReference,
           refundReference: result.refundReference,
         },
-        postings: [
-          { account: accounts.platformCapturesToReturn, currency, direction: "debit", amount },
-          { account: accounts.pspReceivable(next.pspId), currency, direction: "credit", amount },
-        ],
+        postings: owedToBuyer(next.pspId, currency, amount, "returned"),
       },
       deps,
     );
@@ -514,10 +526,7 @@ async function bounceCaptureRefund(
         pspReference: next.pspReference,
         refundReference: next.captureRefundReference ?? "",
       },
-      postings: [
-        { account: accounts.pspReceivable(next.pspId), currency, direction: "debit", amount },
-        { account: accounts.platformCapturesToReturn, currency, direction: "credit", amount },
-      ],
+      postings: owedToBuyer(next.pspId, currency, amount, "owed"),
     },
     deps,
   );
