@@ -94,6 +94,24 @@ export interface PaymentSystemOptions {
    * production hosts should set their own origins.
    */
   readonly allowedRedirectOrigins?: readonly string[];
+  /**
+   * TEST ONLY — never set this in an application. Re-introduces two fixed bugs so that the
+   * deterministic simulator (`tests/simulation`) can prove it finds them. Nothing else reads it,
+   * and the REST router cannot reach it (it only calls the services).
+   * @internal
+   */
+  readonly testOnlyReintroducedBugs?: TestOnlyReintroducedBugs;
+}
+
+/**
+ * TEST ONLY: the fixed bugs {@link PaymentSystemOptions.testOnlyReintroducedBugs} brings back.
+ * @internal
+ */
+export interface TestOnlyReintroducedBugs {
+  /** A retry registers a new page without closing the payment's earlier pages (a buyer can pay twice). */
+  readonly retryLeavesOldPagesOpen?: boolean;
+  /** A capture reported after the payment expired or was canceled is dropped, not recorded and refunded. */
+  readonly captureAfterCloseDropped?: boolean;
 }
 
 export interface Deps {

@@ -12,6 +12,7 @@ import { appendOutboxEvents } from "../../outbox/outbox.js";
 import type {
   CanceledHostedPayment,
   HostedPayment,
+  PaymentProvider,
   PspPaymentStatus,
   RefundResult,
 } from "../../ports/psp.js";
@@ -158,7 +159,7 @@ export async function applyAttemptReport(
       }
       return applied;
     }
-    if (reported === "succeeded") {
+    if (reported === "succeeded" && !captureDropped(deps, payment)) {
       const reason: UnownedCaptureReason =
         payment.status === "expired"
           ? "after_expiry"
@@ -193,6 +194,7 @@ export async function applyAttemptReport(
     return applied;
   } catch (error) {
     if (!isSettlekitError(error, "INVALID_STATE_TRANSITION")) throw error;
+    if (reported === "succeeded" && captureDropped(deps, payment)) return { changed: false, payment };
     const attempt =
       reported === "succeeded" && (payment.status === "expired" || payment.status === "canceled")
         ? await noted()
@@ -210,6 +212,11 @@ export async function applyAttemptReport(
     throw error;
   }
 }
+
+/** TEST ONLY (`testOnlyReintroducedBugs.captureAfterCloseDropped`): the fixed bug that lost such captures. */
+const captureDropped = (deps: Deps, payment: Payment): boolean =>
+  deps.options.testOnlyReintroducedBugs?.captureAfterCloseDropped === true &&
+  (payment.status === "expired" || payment.status === "canceled");
 
 /** Queues closing, at the PSP, every attempt of the payment it does not follow that can still be paid. */
 export async function queueCloseAttempts(deps: Deps, tx: StoreTx, paymentId: string): Promise<void> {
@@ -259,7 +266,8 @@ export async function recordCloseAnswer(
  * Closes at the PSP the attempts of a payment that can still be paid — all of them but
  * `keepAttempt` — outside any transaction, and records each answer. Returns false when the PSP
  * said money moved on one of them (the payment then followed it), true when none can be paid any
- * more. A PSP without `cancelHostedPayment` closes nothing (a capture that still comes is refunded).
+ * more. A PSP without `cancelHostedPayment` closes nothing: it is asked about each page instead, and
+ * money that moved there is applied (a capture that still comes later is refunded).
  * PSP failures propagate: the caller (a retry, the sweeper, a job) tries again later.
  */
 export async function closeAttempts(
@@ -274,7 +282,10 @@ export async function closeAttempts(
   }));
   if (!payment) return true;
   const provider = deps.provider(payment.pspId);
-  if (!provider.capabilities.cancelHostedPayments || !provider.cancelHostedPayment) return true;
+  const cancel =
+    provider.capabilities.cancelHostedPayments && provider.cancelHostedPayment
+      ? provider.cancelHostedPayment.bind(provider)
+      : undefined;
   let closed = true;
   for (const attempt of attempts) {
     if (keepFollowed && attempt.pspReference === payment.pspReference) continue;
@@ -282,26 +293,82 @@ export async function closeAttempts(
       if (attempt.status === "processing") closed = false;
       continue;
     }
-    const cancel = provider.cancelHostedPayment.bind(provider);
-    let answer: CanceledHostedPayment;
-    try {
-      answer = await withPspTimeout(deps, payment.pspId, () =>
-        cancel({
-          pspReference: attempt.pspReference,
-          reason,
-          idempotencyKey: `${paymentId}:close:${attempt.attempt}`,
-        }),
-      );
-    } catch (error) {
-      // A page the PSP does not know (any more) cannot be paid: it counts as closed.
-      if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
-      answer = { pspReference: attempt.pspReference, status: "canceled" };
-    }
+    const answer = cancel
+      ? await closeAt(deps, payment.pspId, attempt, reason, cancel)
+      : await moneyMovedAt(deps, payment.pspId, attempt);
+    if (!answer) continue;
     await deps.store.transaction((tx) => recordCloseAnswer(deps, tx, paymentId, attempt.attempt, answer));
     if (answer.status !== "canceled" && answer.status !== "expired") closed = false;
   }
   return closed;
 }
+
+/** Closes one page at the PSP; a page the PSP does not know (any more) cannot be paid: closed. */
+async function closeAt(
+  deps: Deps,
+  pspId: string,
+  attempt: PaymentAttempt,
+  reason: "superseded" | "expired" | "canceled",
+  cancel: NonNullable<PaymentProvider["cancelHostedPayment"]>,
+): Promise<CanceledHostedPayment> {
+  try {
+    return await withPspTimeout(deps, pspId, () =>
+      cancel({
+        pspReference: attempt.pspReference,
+        reason,
+        idempotencyKey: `${attempt.paymentId}:close:${attempt.attempt}`,
+      }),
+    );
+  } catch (error) {
+    if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
+    return { pspReference: attempt.pspReference, status: "canceled" };
+  }
+}
+
+/**
+ * For a PSP that cannot close pages: asks it about one page that may still be paid, so money that
+ * moved there without a webhook (an old page paid after a retry) is applied before a new page is
+ * handed out or the payment expires. Undefined when nothing moved (the page stays open).
+ */
+async function moneyMovedAt(
+  deps: Deps,
+  pspId: string,
+  attempt: PaymentAttempt,
+): Promise<CanceledHostedPayment | undefined> {
+  try {
+    const remote = await withPspTimeout(deps, pspId, () =>
+      deps.provider(pspId).retrievePayment({ pspReference: attempt.pspReference }),
+    );
+    if (remote.status !== "succeeded" && remote.status !== "processing") return undefined;
+    return {
+      pspReference: remote.pspReference,
+      status: remote.status,
+      amount: remote.amount,
+      currency: remote.currency,
+    };
+  } catch (error) {
+    if (!isPspError(error, "fatal") || error.code !== "NOT_FOUND") throw error;
+    return undefined;
+  }
+}
+
+/**
+ * The postings of an unowned capture: `owed` — the PSP holds it and the platform owes it back to
+ * the buyer; `returned` — its refund went out, both sides cleared.
+ */
+const owedToBuyer = (pspId: string, currency: string, amount: bigint, how: "owed" | "returned") => {
+  const psp = { account: accounts.pspReceivable(pspId), currency, amount };
+  const buyer = { account: accounts.platformCapturesToReturn, currency, amount };
+  return how === "owed"
+    ? [
+        { ...psp, direction: "debit" as const },
+        { ...buyer, direction: "credit" as const },
+      ]
+    : [
+        { ...buyer, direction: "debit" as const },
+        { ...psp, direction: "credit" as const },
+      ];
+};
 
 const captureJournal = (attempt: PaymentAttempt) =>
   `unowned-capture:${attempt.pspId}:${attempt.pspReference}`;
@@ -336,10 +403,7 @@ export async function recordUnownedCapture(
         reference: captureJournal(marked),
         kind: "unowned_capture",
         metadata: { paymentId: payment.id, psp: marked.pspId, pspReference: marked.pspReference, reason },
-        postings: [
-          { account: accounts.pspReceivable(marked.pspId), currency, direction: "debit", amount },
-          { account: accounts.platformCapturesToReturn, currency, direction: "credit", amount },
-        ],
+        postings: owedToBuyer(marked.pspId, currency, amount, "owed"),
       },
       deps,
     );
@@ -383,7 +447,12 @@ export async function completeCaptureRefund(
 ): Promise<void> {
   const payment = await tx.payments.get(attempt.paymentId, { forUpdate: true });
   const current = await tx.paymentAttempts.get(attempt.paymentId, attempt.attempt);
-  if (!payment || current?.captureRefundStatus !== "pending") return;
+  if (!payment || !current) return;
+  if (current.captureRefundStatus === "succeeded" && result.status === "failed") {
+    await bounceCaptureRefund(deps, tx, payment, current, result);
+    return;
+  }
+  if (current.captureRefundStatus !== "pending") return;
   const next = await saveAttempt(deps, tx, current, {
     captureRefundStatus: result.status,
     captureRefundReference: result.refundReference || undefined,
@@ -403,10 +472,7 @@ export async function completeCaptureRefund(
           pspReference: next.pspReference,
           refundReference: result.refundReference,
         },
-        postings: [
-          { account: accounts.platformCapturesToReturn, currency, direction: "debit", amount },
-          { account: accounts.pspReceivable(next.pspId), currency, direction: "credit", amount },
-        ],
+        postings: owedToBuyer(next.pspId, currency, amount, "returned"),
       },
       deps,
     );
@@ -421,6 +487,59 @@ export async function completeCaptureRefund(
         payload: {
           ...unownedCapturePayload(payment, next),
           failure_reason: result.status === "failed" ? (result.failureReason ?? "psp_failed") : null,
+        },
+      },
+    ],
+    deps,
+  );
+}
+
+/**
+ * The automatic refund of an unowned capture failed after it had succeeded (a bank refund that
+ * bounced): the PSP holds the money again, so the ledger owes it to the buyer again
+ * (`platform:captures_to_return`) and an operator is told (`payment.capture_refund_failed`).
+ */
+async function bounceCaptureRefund(
+  deps: Deps,
+  tx: StoreTx,
+  payment: Payment,
+  current: PaymentAttempt,
+  result: RefundResult,
+): Promise<void> {
+  if (
+    result.refundReference &&
+    current.captureRefundReference &&
+    result.refundReference !== current.captureRefundReference
+  )
+    return;
+  const next = await saveAttempt(deps, tx, current, { captureRefundStatus: "failed" });
+  const amount = next.capturedAmount ?? next.amount;
+  const currency = next.capturedCurrency ?? next.currency;
+  await postJournal(
+    tx,
+    {
+      reference: `${captureJournal(next)}:refund-bounced`,
+      kind: "unowned_capture_refund_bounced",
+      metadata: {
+        paymentId: payment.id,
+        psp: next.pspId,
+        pspReference: next.pspReference,
+        refundReference: next.captureRefundReference ?? "",
+      },
+      postings: owedToBuyer(next.pspId, currency, amount, "owed"),
+    },
+    deps,
+  );
+  await appendOutboxEvents(
+    tx,
+    [
+      {
+        type: "payment.capture_refund_failed",
+        aggregateType: "payment",
+        aggregateId: payment.id,
+        payload: {
+          ...unownedCapturePayload(payment, next),
+          failure_reason: result.failureReason ?? "refund_bounced",
         },
       },
     ],

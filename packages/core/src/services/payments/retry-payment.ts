@@ -205,7 +205,9 @@ async function newAttempt(
     }
     return details;
   };
-  const closed = await closeAttempts(deps, paymentId, "superseded", false);
+  const closed =
+    deps.options.testOnlyReintroducedBugs?.retryLeavesOldPagesOpen === true ||
+    (await closeAttempts(deps, paymentId, "superseded", false));
   if (!closed) {
     const moved = await deps.store.transaction(async (tx) => {
       const current = await readPayment(tx, paymentId, undefined);

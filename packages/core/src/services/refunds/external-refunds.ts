@@ -279,13 +279,14 @@ export async function applyRefundEvent(
   }
   const found = await tx.payments.findByPspReference(pspId, event.pspReference);
   if (!found) return { outcome: "deferred", error: "unknown refund" };
+  // A capture no payment order owns (on an old attempt, or on the one an expired payment follows)
+  // whose automatic refund is reported before the PSP's answer was stored: that answer completes it.
+  const attempt = await tx.paymentAttempts.findByPspReference(pspId, event.pspReference);
+  if (attempt?.captureRefundStatus === "pending" && !attempt.captureRefundReference) {
+    return { outcome: "deferred", error: "awaiting the answer to the automatic refund of this attempt" };
+  }
   if (found.pspReference !== event.pspReference) {
     // A refund on an attempt the payment does not follow: that money is no payment order's.
-    const attempt = await tx.paymentAttempts.findByPspReference(pspId, event.pspReference);
-    if (attempt?.captureRefundStatus === "pending" && !attempt.captureRefundReference) {
-      // Its automatic refund, reported before the PSP's answer was stored: that answer completes it.
-      return { outcome: "deferred", error: "awaiting the answer to the automatic refund of this attempt" };
-    }
     return {
       outcome: "applied",
       error: `refund ${event.refundReference} of attempt ${event.pspReference}, which no payment order follows: nothing booked`,

@@ -115,31 +115,40 @@ export async function handleWebhook(deps: Deps, pspId: string, input: WebhookInp
 }
 
 /**
- * Retries deferred events (their payment may be known now). An event still unknown after
- * `deferredWebhookTtlMs` (default 1 h) is closed with an error for an operator to look at — a
- * payment settlekit never registered (made in the PSP's dashboard) — so pending events cannot
- * pile up. (An attempt replaced by a retry is known: its reports reach its payment.) Returns how many were applied.
+ * Retries deferred events (their payment may be known now). An event whose payment is still
+ * unknown after `deferredWebhookTtlMs` (default 1 h), tried once more, is closed with an error for
+ * an operator to look at — a payment settlekit never registered (made in the PSP's dashboard) — so
+ * pending events cannot pile up. An event about a known payment that waits for settlekit's own
+ * refund answer is kept until it applies. (An attempt replaced by a retry is known: its reports reach its payment.) Returns how many were applied.
  */
 export async function retryDeferredWebhooks(deps: Deps, limit = 100): Promise<number> {
   const pending = await deps.store.transaction((tx) => tx.webhookEvents.listPending({ limit }));
   const giveUpBefore = deps.clock.now().getTime() - deps.settings.deferredWebhookTtlMs;
   let applied = 0;
   for (const stored of pending) {
-    if (stored.receivedAt.getTime() <= giveUpBefore) {
-      await deps.store.transaction((tx) =>
-        tx.webhookEvents.update({
-          pspId: stored.pspId,
-          eventId: stored.eventId,
-          status: "processed",
-          now: deps.clock.now(),
-          error: `gave up: ${stored.lastError ?? "unknown payment"}`,
-        }),
-      );
-      continue;
-    }
+    // Tried once more before giving up: an event whose wait is over (its payment is known now,
+    // the refund it waited for has its answer) is applied however late the worker gets to it.
     const event = eventFromJson(stored.payload as JsonObject);
     const outcome = await deps.store.transaction((tx) => processEvent(deps, tx, stored.pspId, event, false));
     if (outcome === "applied") applied++;
+    if (outcome !== "deferred" || stored.receivedAt.getTime() > giveUpBefore) continue;
+    await deps.store.transaction(async (tx) => {
+      // An event about a payment settlekit knows waits for settlekit itself (a refund's PSP
+      // answer): it is kept until that comes, never dropped. Only an unknown target is given up.
+      if (
+        "pspReference" in event &&
+        (await tx.payments.findByPspReference(stored.pspId, event.pspReference))
+      ) {
+        return;
+      }
+      await tx.webhookEvents.update({
+        pspId: stored.pspId,
+        eventId: stored.eventId,
+        status: "processed",
+        now: deps.clock.now(),
+        error: `gave up: ${stored.lastError ?? "unknown payment"}`,
+      });
+    });
   }
   return applied;
 }

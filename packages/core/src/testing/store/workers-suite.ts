@@ -169,5 +169,59 @@ export function workersSuite(current: () => StoreHarness): void {
       expect(received.map((e) => e.id)).toEqual(ids);
       expect(await relay()).toEqual({ published: 0, failed: 0 });
     });
+
+    // Found by the simulator (tests/simulation, seed 2): a publish that failed left its event
+    // backing off while a later event of the same payment went out first.
+    it("keeps each aggregate's events in order past a failed publish and a concurrent relay", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      const append = (aggregateId: string, n: number) =>
+        store.transaction((tx) =>
+          appendOutboxEvents(
+            tx,
+            [{ type: `event.${n}`, aggregateType: "payment", aggregateId, payload: { n } }],
+            { clock },
+          ),
+        );
+      const received: string[] = [];
+      let down = true;
+      const publisher = {
+        publish: async (events: readonly OutboxEvent[]) => {
+          if (down) throw new Error("broker unavailable");
+          received.push(...events.map((e) => e.type));
+        },
+      };
+      const relay = (workerId = "r1") =>
+        relayOutboxOnce(store, publisher, { workerId, clock, backoff: noJitter });
+      await append("c1", 1);
+      expect(await relay()).toEqual({ published: 0, failed: 1 }); // event.1 backs off for 1 s
+      down = false;
+      await append("c1", 2);
+      await append("c2", 3);
+      expect(await relay()).toEqual({ published: 1, failed: 0 }); // event.2 waits for event.1
+      expect(received).toEqual(["event.3"]);
+      clock.advance(1_000);
+      expect(await relay()).toEqual({ published: 2, failed: 0 });
+      expect(received).toEqual(["event.3", "event.1", "event.2"]);
+
+      // Another relay holds event.4 (claimed, not yet published): event.5 of c1 waits for it.
+      await append("c1", 4);
+      const [other] = await store.transaction((tx) =>
+        tx.outbox.claim({
+          workerId: "r2",
+          limit: 1,
+          now: clock.now(),
+          leaseUntil: new Date(T0.getTime() + 3_600_000),
+        }),
+      );
+      expect(other?.type).toBe("event.4");
+      await append("c1", 5);
+      expect(await relay()).toEqual({ published: 0, failed: 0 });
+      await store.transaction((tx) =>
+        tx.outbox.markPublished({ ids: [other!.id], workerId: "r2", now: clock.now() }),
+      );
+      expect(await relay()).toEqual({ published: 1, failed: 0 });
+      expect(received.at(-1)).toBe("event.5");
+    });
   });
 }

@@ -1,0 +1,364 @@
+import type { Payment, PaymentAttempt, PaymentOrder, Refund, StoreTx } from "@settlekit/core";
+import { accounts, EXTERNAL_REFUND_DISCREPANCY_EVENT } from "@settlekit/core";
+import type { World } from "./world.js";
+
+/** An invariant that does not hold: the run stops and reports it with its trace. */
+export class Violation extends Error {
+  constructor(
+    readonly invariant: string,
+    message: string,
+  ) {
+    super(`${invariant}: ${message}`);
+    this.name = "Violation";
+  }
+}
+
+const RECEIVABLE = accounts.pspReceivable("sandbox");
+const TERMINAL = new Set(["succeeded", "partially_refunded", "refunded", "expired", "canceled"]);
+const PAID = new Set(["succeeded", "partially_refunded", "refunded"]);
+
+interface Snapshot {
+  readonly payments: Payment[];
+  readonly attempts: Map<string, PaymentAttempt[]>;
+  readonly orders: Map<string, PaymentOrder[]>;
+  readonly refunds: Map<string, Refund[]>;
+}
+
+const read = <T>(world: World, fn: (tx: StoreTx) => Promise<T>) =>
+  world.store.transaction(fn, { readOnly: true });
+
+async function snapshot(world: World): Promise<Snapshot> {
+  return read(world, async (tx) => {
+    const payments: Payment[] = [];
+    for (;;) {
+      const page = await tx.payments.list({
+        limit: 500,
+        ...(payments.length ? { startingAfter: payments.at(-1)!.id } : {}),
+      });
+      payments.push(...page);
+      if (page.length < 500) break;
+    }
+    const attempts = new Map<string, PaymentAttempt[]>();
+    const orders = new Map<string, PaymentOrder[]>();
+    const refunds = new Map<string, Refund[]>();
+    for (const p of payments) {
+      attempts.set(p.id, await tx.paymentAttempts.listByPayment(p.id));
+      orders.set(p.id, await tx.paymentOrders.listByPayment(p.id));
+      refunds.set(p.id, await tx.refunds.listByPayment(p.id));
+    }
+    return { payments, attempts, orders, refunds };
+  });
+}
+
+/** Every currency's balances sum to zero (every journal balanced, every balance row consistent). */
+async function journalsBalance(world: World): Promise<void> {
+  const sums = new Map<string, bigint>();
+  for (const b of await world.store.ledger.listBalances()) {
+    sums.set(b.currency, (sums.get(b.currency) ?? 0n) + b.balance);
+  }
+  for (const [currency, sum] of sums) {
+    if (sum !== 0n) throw new Violation("journals-sum-to-zero", `${currency} balances sum to ${sum}`);
+  }
+}
+
+/** Captures (succeeded charges) per settlekit payment id, from the sandbox's own records. */
+function pspCaptures(world: World): Map<string, { ref: string; amount: bigint }[]> {
+  const captures = new Map<string, { ref: string; amount: bigint }[]>();
+  for (const p of world.sandbox.payments()) {
+    if (p.succeededAt === undefined) continue;
+    captures.set(p.paymentId, [
+      ...(captures.get(p.paymentId) ?? []),
+      { ref: p.pspReference, amount: p.amount },
+    ]);
+  }
+  return captures;
+}
+
+/**
+ * With a PSP that can close pages, a buyer never pays one payment twice: at most one of its
+ * pages ever captures money (every other page is closed before a new one is handed out).
+ */
+function noDoubleCapture(world: World): void {
+  if (!world.config.canClosePages) return;
+  for (const [paymentId, list] of pspCaptures(world)) {
+    if (list.length > 1) {
+      throw new Violation(
+        "no-buyer-pays-twice",
+        `payment ${paymentId} was captured on ${list.length} pages (${list.map((c) => world.alias(c.ref)).join(", ")})`,
+      );
+    }
+  }
+}
+
+/** Each aggregate's events were first published in the order the store appended them. */
+async function publishedInOrder(world: World): Promise<void> {
+  const firsts = new Map<string, string[]>();
+  const seen = new Set<string>();
+  for (const e of world.published) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    firsts.set(e.aggregate, [...(firsts.get(e.aggregate) ?? []), e.id]);
+  }
+  await read(world, async (tx) => {
+    for (const [aggregate, published] of firsts) {
+      const [aggregateType, ...rest] = aggregate.split(":");
+      const appended = (
+        await tx.outbox.listByAggregate({ aggregateType: aggregateType!, aggregateId: rest.join(":") })
+      )
+        .map((e) => e.id)
+        .filter((id) => seen.has(id));
+      if (appended.join() !== published.join()) {
+        const types = new Map(world.published.map((e) => [e.id, e.type]));
+        const name = (ids: string[]) => ids.map((id) => `${types.get(id)}#${id.slice(-4)}`).join(", ");
+        throw new Violation(
+          "outbox-in-order",
+          `${aggregate}: appended ${name(appended)}; first published ${name(published)}`,
+        );
+      }
+    }
+  });
+}
+
+/** Seller wallets are the ledger's seller balances (pending, available, held), per currency. */
+async function walletsMatchLedger(world: World): Promise<void> {
+  const balances = await world.store.ledger.listBalances({ accountPrefix: "seller:" });
+  const sellers = new Set(balances.map((b) => b.account.split(":")[1]!));
+  for (const seller of sellers) {
+    const wallet = await world.observer.sellerWallet(seller);
+    for (const kind of ["pending", "available", "held"] as const) {
+      for (const b of balances.filter((x) => x.account === `seller:${seller}:${kind}`)) {
+        const shown = wallet.balances.find((w) => w.currency === b.currency)?.[kind] ?? 0n;
+        if (shown !== -b.balance) {
+          throw new Violation(
+            "wallets-equal-ledger",
+            `seller ${seller} ${kind} ${b.currency}: wallet ${shown}, ledger ${-b.balance}`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** The cheap invariants, after every step. */
+export async function checkStep(world: World, step: number): Promise<void> {
+  await journalsBalance(world);
+  noDoubleCapture(world);
+  if (step % 25 === 0) {
+    await publishedInOrder(world);
+    await walletsMatchLedger(world);
+  }
+}
+
+/** Net money the ledger says the PSP holds for each payment (its receivable, by journal metadata). */
+async function ledgerReceived(world: World): Promise<Map<string, bigint>> {
+  const received = new Map<string, bigint>();
+  let afterId: string | undefined;
+  for (;;) {
+    const journals = await world.store.ledger.listJournals({
+      account: RECEIVABLE,
+      limit: 500,
+      ...(afterId ? { afterId } : {}),
+    });
+    for (const j of journals) {
+      const paymentId = j.metadata.paymentId ?? "?";
+      for (const p of j.postings) {
+        if (p.account !== RECEIVABLE) continue;
+        const signed = p.direction === "debit" ? p.amount : -p.amount;
+        received.set(paymentId, (received.get(paymentId) ?? 0n) + signed);
+      }
+    }
+    if (journals.length < 500) break;
+    afterId = journals.at(-1)!.id;
+  }
+  return received;
+}
+
+/** The invariants once every timeout has passed and the workers are idle. */
+export async function checkQuiescent(world: World): Promise<string> {
+  await journalsBalance(world);
+  noDoubleCapture(world);
+  await publishedInOrder(world);
+  await walletsMatchLedger(world);
+  const snap = await snapshot(world);
+  const byId = new Map(snap.payments.map((p) => [p.id, p]));
+
+  // No payment waits for anything once every timeout has passed.
+  for (const p of snap.payments) {
+    if (!TERMINAL.has(p.status)) {
+      throw new Violation(
+        "all-payments-terminal",
+        `payment ${p.id} is still ${p.status} (attempt ${p.attempt})`,
+      );
+    }
+    for (const r of snap.refunds.get(p.id) ?? []) {
+      if (r.status === "pending")
+        throw new Violation("no-refund-pending", `refund ${r.id} of ${p.id} is pending`);
+    }
+  }
+
+  // What the PSP kept for each payment (captures − succeeded refunds, from its own records)
+  // is what the ledger says it received for it; a buyer never pays more than the payment.
+  const refunded = new Map<string, bigint>();
+  for (const r of world.sandbox.refunds()) {
+    if (r.status === "succeeded")
+      refunded.set(r.pspReference, (refunded.get(r.pspReference) ?? 0n) + r.amount);
+  }
+  const kept = new Map<string, bigint>();
+  const captures = pspCaptures(world);
+  for (const [paymentId, list] of captures) {
+    for (const c of list)
+      kept.set(paymentId, (kept.get(paymentId) ?? 0n) + c.amount - (refunded.get(c.ref) ?? 0n));
+  }
+  const received = await ledgerReceived(world);
+  // Refunds made at the PSP's dashboard that settlekit could not book (documented: more than was
+  // left to refund while a refund was pending, …) are flagged to an operator with the amount.
+  const refundStatus = new Map(world.sandbox.refunds().map((r) => [r.refundReference, r.status]));
+  const flagged = await read(world, async (tx) => {
+    const amounts = new Map<string, bigint>();
+    for (const p of snap.payments) {
+      for (const e of await tx.outbox.listByAggregate({
+        aggregateType: "payment",
+        aggregateId: p.id,
+        limit: 1000,
+      })) {
+        if (e.type !== EXTERNAL_REFUND_DISCREPANCY_EVENT) continue;
+        const payload = e.payload as { unallocated_amount?: string; psp_refund_reference?: string };
+        // A refund that bounced afterwards took nothing away in the end.
+        if (refundStatus.get(String(payload.psp_refund_reference)) !== "succeeded") continue;
+        const unallocated = BigInt(String(payload.unallocated_amount ?? "0"));
+        amounts.set(p.id, (amounts.get(p.id) ?? 0n) + unallocated);
+      }
+    }
+    return amounts;
+  });
+  for (const id of new Set([...kept.keys(), ...received.keys()])) {
+    const atPsp = kept.get(id) ?? 0n;
+    const inLedger = received.get(id) ?? 0n;
+    const forOperator = flagged.get(id) ?? 0n;
+    if (atPsp + forOperator !== inLedger) {
+      throw new Violation(
+        "psp-kept-equals-ledger",
+        `payment ${id}: the PSP kept ${atPsp}, the ledger says ${inLedger}${forOperator ? ` (${forOperator} flagged for an operator)` : ""}\n${await explain(world, snap, id)}`,
+      );
+    }
+    const payment = byId.get(id);
+    if (payment && atPsp > payment.amount) {
+      throw new Violation("no-buyer-pays-twice", `payment ${id} of ${payment.amount}: the PSP kept ${atPsp}`);
+    }
+  }
+
+  // Every capture is accounted for: the payment it paid, or recorded as owned by no order.
+  for (const [paymentId, list] of captures) {
+    const payment = byId.get(paymentId);
+    for (const c of list) {
+      const attempt = snap.attempts.get(paymentId)?.find((a) => a.pspReference === c.ref);
+      const paidIt =
+        payment?.pspReference === c.ref && (PAID.has(payment.status) || payment.status === "requires_review");
+      if (!paidIt && !attempt?.unownedReason) {
+        throw new Violation(
+          "every-capture-accounted",
+          `capture on ${world.alias(c.ref)} of payment ${paymentId} (${payment?.status ?? "unknown"}) is neither the payment's nor recorded as unowned`,
+        );
+      }
+    }
+  }
+
+  // Money owed back to buyers is only what an operator must still return by hand.
+  const owed = await world.store.ledger.listBalances({ accountPrefix: accounts.platformCapturesToReturn });
+  const failedReturns = new Map<string, bigint>();
+  for (const list of snap.attempts.values()) {
+    for (const a of list) {
+      if (a.unownedReason && a.captureRefundStatus === "failed") {
+        const cur = a.capturedCurrency ?? a.currency;
+        failedReturns.set(cur, (failedReturns.get(cur) ?? 0n) + (a.capturedAmount ?? a.amount));
+      }
+    }
+  }
+  for (const b of owed) {
+    if (-b.balance !== (failedReturns.get(b.currency) ?? 0n)) {
+      throw new Violation(
+        "captures-returned",
+        `platform:captures_to_return ${b.currency} is ${-b.balance}, refunds that failed for good: ${failedReturns.get(b.currency) ?? 0n}`,
+      );
+    }
+  }
+
+  // No outbox event or job lost: every event written was published, every job ran to an end.
+  const publishedIds = new Set(world.published.map((e) => e.id));
+  const lost = await read(world, async (tx) => {
+    const unpublished: string[] = [];
+    for (const id of world.writes.outboxIds) {
+      const event = await tx.outbox.get(id);
+      if (event && (!event.publishedAt || !publishedIds.has(id))) unpublished.push(`${event.type} ${id}`);
+    }
+    const unfinished: string[] = [];
+    let dead = 0;
+    for (const id of world.writes.jobIds) {
+      const job = await tx.jobs.get(id);
+      if (!job) continue;
+      if (job.status === "dead") dead++;
+      else if (job.status !== "succeeded") unfinished.push(`${job.type} ${id} ${job.status}`);
+    }
+    return { unpublished, unfinished, dead };
+  });
+  if (lost.unpublished.length) throw new Violation("outbox-all-published", lost.unpublished.join("; "));
+  if (lost.unfinished.length) throw new Violation("no-job-lost", lost.unfinished.join("; "));
+
+  const statuses = new Map<string, number>();
+  for (const p of snap.payments) statuses.set(p.status, (statuses.get(p.status) ?? 0) + 1);
+  const discrepancies = [...flagged.values()].filter((a) => a > 0n).length;
+  return (
+    [...statuses].map(([s, n]) => `${s}=${n}`).join(" ") +
+    (lost.dead ? ` dead_jobs=${lost.dead}` : "") +
+    (discrepancies ? ` flagged_external_refunds=${discrepancies}` : "")
+  );
+}
+
+/** What both sides hold for one payment, for a failure message. */
+async function explain(world: World, snap: Snapshot, id: string): Promise<string> {
+  const payment = snap.payments.find((p) => p.id === id);
+  const refs = new Set(
+    world.sandbox
+      .payments()
+      .filter((p) => p.paymentId === id)
+      .map((p) => p.pspReference),
+  );
+  const events = await read(world, (tx) =>
+    tx.outbox.listByAggregate({ aggregateType: "payment", aggregateId: id, limit: 1000 }),
+  );
+  const lines = [
+    `  settlekit: ${payment?.status} amount ${payment?.amount} attempt ${payment?.attempt} on ${world.alias(payment?.pspReference ?? "-")}`,
+    ...(snap.orders.get(id) ?? []).map(
+      (o) =>
+        `    order ${o.id} ${o.sellerId} ${o.amount} ${o.status} refunded ${o.refundedAmount} ${o.refundStatus}`,
+    ),
+    ...(snap.refunds.get(id) ?? []).map(
+      (r) =>
+        `    refund ${r.id} ${r.origin ?? ""} ${r.amount} ${r.status} ${world.alias(r.pspRefundReference ?? "-")}`,
+    ),
+    `    events: ${events.map((e) => e.type).join(", ")}`,
+    "  PSP:",
+    ...world.sandbox
+      .payments()
+      .filter((p) => p.paymentId === id)
+      .map((p) => `    ${world.alias(p.pspReference)} ${p.status} ${p.amount} refunded ${p.amountRefunded}`),
+    ...world.sandbox
+      .refunds()
+      .filter((r) => refs.has(r.pspReference))
+      .map(
+        (r) => `    ${world.alias(r.refundReference)} ${r.amount} ${r.status} ${r.refundId ?? "(dashboard)"}`,
+      ),
+  ];
+  const webhooks = await read(world, async (tx) => {
+    const out: string[] = [];
+    for (const e of world.sandbox.events()) {
+      if (![...refs].some((ref) => e.rawBody.includes(ref))) continue;
+      const stored = await tx.webhookEvents.get("sandbox", e.id);
+      out.push(
+        `    ${world.alias(e.id)} ${e.type}: ${stored ? `${stored.status}${stored.lastError ? ` (${stored.lastError})` : ""}` : "never received"}`,
+      );
+    }
+    return out;
+  });
+  return [...lines, "  webhooks:", ...webhooks].join("\n");
+}

@@ -1,0 +1,73 @@
+import type { PaymentProvider } from "@settlekit/core";
+import { ErrorCodes, PspError } from "@settlekit/core";
+import type { SandboxProvider } from "@settlekit/psp-sandbox";
+
+/** The PSP calls a fault can hit. */
+export type PspOperation = "createHostedPayment" | "refund" | "cancelHostedPayment" | "retrievePayment";
+
+/**
+ * How one call fails: `timeout-before` (nothing happened, the answer is a timeout),
+ * `timeout-after` (it happened, the answer was lost), `5xx-before` (a 503, nothing happened),
+ * `5xx-after` (it happened, then a 502 on the way back).
+ */
+export type CallFault = "timeout-before" | "timeout-after" | "5xx-before" | "5xx-after";
+
+export interface SimProvider extends PaymentProvider {
+  /** The next call of `operation` fails this way (faults add up, oldest first). */
+  failNext(operation: PspOperation, fault: CallFault): void;
+  /** Clears every pending call fault. */
+  clearFaults(): void;
+}
+
+/**
+ * The sandbox as settlekit sees it in the simulation: the sandbox itself, with call faults in
+ * front of it. `canClosePages: false` plays a PSP whose hosted pages cannot be closed and outlive
+ * the payment (no `cancelHostedPayment`, no page expiry sent): an old page paid after a retry or
+ * a capture after the local expiry can then happen, and must be refunded.
+ */
+export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): SimProvider {
+  const faults: { operation: PspOperation; fault: CallFault }[] = [];
+  const run = async <T>(operation: PspOperation, call: () => Promise<T>): Promise<T> => {
+    const index = faults.findIndex((f) => f.operation === operation);
+    const fault = index < 0 ? undefined : faults.splice(index, 1)[0]!.fault;
+    if (fault === "timeout-before") throw timeout(operation);
+    if (fault === "5xx-before") throw unavailable(operation);
+    const result = await call();
+    if (fault === "timeout-after") throw timeout(operation);
+    if (fault === "5xx-after") throw unavailable(operation);
+    return result;
+  };
+  const provider: SimProvider = {
+    id: sandbox.id,
+    capabilities: canClosePages
+      ? sandbox.capabilities
+      : { ...sandbox.capabilities, cancelHostedPayments: false },
+    createHostedPayment: (input) =>
+      run("createHostedPayment", () => {
+        if (canClosePages) return sandbox.createHostedPayment(input);
+        const { expiresAt: _outlived, ...rest } = input;
+        return sandbox.createHostedPayment(rest);
+      }),
+    retrievePayment: (input) => run("retrievePayment", () => sandbox.retrievePayment(input)),
+    parseWebhook: (input) => sandbox.parseWebhook(input),
+    refund: (input) => run("refund", () => sandbox.refund(input)),
+    ...(canClosePages
+      ? {
+          cancelHostedPayment: (input: Parameters<SandboxProvider["cancelHostedPayment"]>[0]) =>
+            run("cancelHostedPayment", () => sandbox.cancelHostedPayment(input)),
+        }
+      : {}),
+    failNext(operation, fault) {
+      faults.push({ operation, fault });
+    },
+    clearFaults() {
+      faults.length = 0;
+    },
+  };
+  return provider;
+}
+
+const timeout = (operation: string) =>
+  new PspError(ErrorCodes.PSP_TIMEOUT, "indeterminate", `simulated: ${operation} timed out`);
+const unavailable = (operation: string) =>
+  new PspError(ErrorCodes.PSP_UNAVAILABLE, "retryable", `simulated: ${operation} answered 503`);

@@ -1,0 +1,635 @@
+import { isDeepStrictEqual } from "node:util";
+import type { PaymentDetails, PaymentInput, PaymentMethod } from "@settlekit/core";
+import { paymentView } from "@settlekit/core";
+import { checkQuiescent, checkStep, Violation } from "./invariants.js";
+import type { Rng } from "./prng.js";
+import { createRng } from "./prng.js";
+import type { CallFault, PspOperation } from "./provider.js";
+import type { Crash } from "./store.js";
+import { isCrash } from "./store.js";
+import type { ReintroducedBugs, WorldConfig } from "./world.js";
+import { codeOf, SANDBOX_BASE_URL, T0, World } from "./world.js";
+
+export interface SimulationOptions {
+  readonly seed: number;
+  /** Actor steps before quiescence (default 200). */
+  readonly steps?: number;
+  /** Default: SQLite `:memory:` for about one seed in ten, else `memoryStore()`. */
+  readonly store?: "memory" | "sqlite";
+  /** Test only: bring back fixed bugs (see core's `testOnlyReintroducedBugs`). */
+  readonly bugs?: ReintroducedBugs;
+}
+
+export interface SimulationResult {
+  readonly seed: number;
+  readonly steps: number;
+  readonly config: Omit<WorldConfig, "bugs">;
+  /** One line per step: `#n t+<s>s actor.action: outcome`, then the quiescence summary. */
+  readonly trace: readonly string[];
+  readonly summary: string;
+}
+
+/** A run that broke an invariant: the seed to reproduce it, the invariant, and the trace up to it. */
+export class SimulationFailure extends Error {
+  constructor(
+    readonly seed: number,
+    readonly invariant: string,
+    readonly detail: string,
+    readonly trace: readonly string[],
+  ) {
+    super(
+      `simulation seed ${seed} broke ${invariant}: ${detail}\n` +
+        `reproduce: npm run simulate -- --seed ${seed} --steps ${trace.filter((l) => l.startsWith("#")).length}\n` +
+        `trace (last 60 of ${trace.length} lines):\n${trace.slice(-60).join("\n")}`,
+    );
+    this.name = "SimulationFailure";
+  }
+}
+
+const BUYERS = ["B1", "B2", "B3"];
+const SELLERS = ["S1", "S2", "S3", "S4"];
+const CURRENCIES = ["USD", "JPY", "EUR"];
+const CARDS = {
+  success: "4242 4242 4242 4242",
+  declined: "4000 0000 0000 0002",
+  insufficient: "4000 0000 0000 9995",
+  processing: "4000 0000 0000 3220",
+} as const;
+const REFUNDABLE = new Set(["succeeded", "partially_refunded"]);
+
+/** What the buyers' browsers know: each payment they were answered, and every page they were sent to. */
+interface KnownPayment {
+  readonly id: string;
+  readonly buyerId: string;
+  readonly method: PaymentMethod;
+  readonly pages: string[];
+}
+
+function configFor(rng: Rng, options: SimulationOptions): WorldConfig {
+  return {
+    storeKind: options.store ?? (rng.chance(0.1) ? "sqlite" : "memory"),
+    canClosePages: rng.chance(0.7),
+    bankTransferSettleMs: rng.pick([5_000, 30_000, 600_000]),
+    backoffBaseMs: rng.pick([200, 1_000, 5_000]),
+    sweepAfterMs: rng.pick([60_000, 900_000]),
+    dropRate: rng.pick([0, 0.05, 0.25]),
+    duplicateRate: rng.pick([0, 0.1, 0.3]),
+    maxDelayMs: rng.pick([0, 5_000, 120_000, 3_600_000]),
+    publisherFailRate: rng.pick([0, 0.05, 0.2]),
+    bugs: options.bugs,
+  };
+}
+
+const refOf = (url: string | undefined) =>
+  url?.startsWith(`${SANDBOX_BASE_URL}/pay/`) ? url.split("/pay/")[1] : undefined;
+
+/** One seed's run: actors for `steps` steps, invariants after each, then quiescence and its invariants. */
+export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
+  const root = createRng(options.seed);
+  const config = configFor(root.fork(), options);
+  const rng = root.fork();
+  const steps = options.steps ?? 200;
+  // Every Math.random the code under test draws (backoff jitter, balance shards) comes from the seed too.
+  const mathRandom = Math.random;
+  const mathRng = root.fork();
+  Math.random = () => mathRng.next();
+  const world = await World.create(options.seed, config, root.fork());
+  const trace: string[] = [];
+  const sim = new Simulation(world, rng, trace);
+  try {
+    for (let step = 1; step <= steps; step++) {
+      await sim.step(step);
+      await checkStep(world, step);
+    }
+    const summary = await sim.quiesce();
+    trace.push(`= ${summary}`);
+    const { bugs: _bugs, ...shown } = config;
+    return { seed: options.seed, steps, config: shown, trace, summary };
+  } catch (error) {
+    const { bugs: _unused, ...shown } = config;
+    trace.unshift(`world ${JSON.stringify(shown)}`);
+    if (error instanceof Violation)
+      throw new SimulationFailure(options.seed, error.invariant, error.message, trace);
+    throw new SimulationFailure(
+      options.seed,
+      "no-crash-of-the-simulator",
+      String((error as Error)?.stack ?? error),
+      trace,
+    );
+  } finally {
+    Math.random = mathRandom;
+    await world.close();
+  }
+}
+
+/**
+ * The value with its `undefined`-valued fields left out: a first answer may carry
+ * `failureReason: undefined` where the stored replay has no such key (the same record, the same
+ * JSON). Everything else must be equal, types included (bigint, Date).
+ */
+function defined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(defined);
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, defined(v)]),
+    );
+  }
+  return value;
+}
+
+const show = (value: unknown) =>
+  JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? `${v}n` : v === undefined ? "<undefined>" : v));
+
+/** A settlekit or PSP error (it has a stable code): an outcome, not a bug. */
+const isCoded = (error: unknown) => /^[A-Z][A-Z_]+$/.test(codeOf(error));
+
+type Action = readonly [actor: string, run: () => Promise<string>, weight: number];
+
+class Simulation {
+  private readonly known: KnownPayment[] = [];
+  private readonly unanswered: { key: string; input: PaymentInput }[] = [];
+  private keys = 0;
+  private readonly replays = new Map<string, number>();
+
+  constructor(
+    private readonly world: World,
+    private readonly rng: Rng,
+    private readonly trace: string[],
+  ) {}
+
+  private get system() {
+    return this.world.system;
+  }
+
+  private log(step: number | string, actor: string, outcome: string) {
+    const t = Math.round((this.world.clock.now().getTime() - T0.getTime()) / 1000);
+    this.trace.push(
+      `${typeof step === "number" ? `#${step}` : step} t+${t}s ${actor}: ${this.world.alias(outcome)}`,
+    );
+  }
+
+  async step(step: number): Promise<void> {
+    const [actor, run] = this.rng.weighted(this.actions().map((a) => [a, a[2]] as const));
+    let outcome: string;
+    try {
+      outcome = await run();
+    } catch (error) {
+      if (error instanceof Violation) {
+        this.log(step, actor, `VIOLATION ${error.message}`);
+        throw error;
+      }
+      if (!isCrash(error) && isCoded(error)) {
+        outcome = `→ ${codeOf(error)}`;
+      } else if (!isCrash(error)) {
+        this.log(step, actor, `unexpected ${codeOf(error)}`);
+        throw new Violation("no-unexpected-error", `${actor}: ${String((error as Error)?.stack ?? error)}`);
+      } else outcome = `crashed (${(error as Crash).where})`;
+    }
+    if (this.world.process.store.dead) {
+      const { number } = this.world.start();
+      outcome += ` | process died, restarted as p${number}`;
+    }
+    this.log(step, actor, outcome);
+  }
+
+  /** The actors that can act now, with their weights. */
+  private actions(): Action[] {
+    const list: Action[] = [
+      ["buyer.create", () => this.create(), 10],
+      ["time.advance", () => this.advance(), 8],
+      ["psp.deliver-webhooks", () => this.deliver(), 10],
+      ["worker.pass", () => this.work(), 8],
+      ["psp.fault", () => this.pspFault(), 3],
+      ["process.crash", () => this.armCrash(), 1.5],
+    ];
+    if (this.known.length) {
+      list.push(
+        ["buyer.pay", () => this.pay(), 12],
+        ["buyer.view", () => this.view(), 3],
+        ["buyer.retry", () => this.retry(), 5],
+        ["operator.refund", () => this.refund(), 4],
+        ["seller.fulfil", () => this.fulfil(), 3],
+        ["psp.bank", () => this.pspBank(), 3],
+      );
+    }
+    if (this.unanswered.length) list.push(["buyer.resend-create", () => this.resendCreate(), 4]);
+    list.push(["operator.dead-letters", () => this.deadLetters(), 1]);
+    return list;
+  }
+
+  private learn(payment: PaymentDetails, method: PaymentMethod) {
+    let known = this.known.find((k) => k.id === payment.id);
+    if (!known) {
+      known = { id: payment.id, buyerId: payment.buyerId, method, pages: [] };
+      this.known.push(known);
+    }
+    const ref = refOf(payment.redirectUrl);
+    if (ref && !known.pages.includes(ref)) known.pages.push(ref);
+  }
+
+  private sameAnswer(what: string, first: unknown, replay: unknown, view?: (x: never) => unknown) {
+    if (!isDeepStrictEqual(defined(first), defined(replay))) {
+      throw new Violation(
+        "idempotent-replay",
+        `${what}: the replay differs from the first answer:\n  first:  ${show(first)}\n  replay: ${show(replay)}`,
+      );
+    }
+    if (view && JSON.stringify(view(first as never)) !== JSON.stringify(view(replay as never))) {
+      throw new Violation("idempotent-replay", `${what}: the replay's JSON differs from the first answer's`);
+    }
+  }
+
+  /** A request sent once, twice at once (a double click), or twice in a row (the first answer lost). */
+  private async keyed<T>(
+    call: () => Promise<T>,
+    compare: (first: T, second: T) => void,
+  ): Promise<[string, T[]]> {
+    const mode = this.rng.weighted([
+      ["once", 6],
+      ["double-click", 2],
+      ["lost-answer", 2],
+    ] as const);
+    if (mode === "once") {
+      return ["once", [await call()]];
+    }
+    if (mode === "double-click") {
+      const settled = await Promise.allSettled([call(), call()]);
+      const ok = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+      for (const s of settled)
+        if (s.status === "rejected" && (isCrash(s.reason) || !isCoded(s.reason))) throw s.reason;
+      if (ok.length === 2) compare(ok[0]!, ok[1]!);
+      const refused = settled.flatMap((s) => (s.status === "rejected" ? [codeOf(s.reason)] : []));
+      return [`double-click${refused.length ? ` (one: ${refused.join(",")})` : ""}`, ok];
+    }
+    let first: T | undefined;
+    let firstError: unknown;
+    try {
+      first = await call();
+    } catch (error) {
+      if (isCrash(error)) throw error;
+      firstError = error;
+    }
+    if (this.rng.chance(0.5)) this.world.clock.advance(this.rng.between(100, 20_000));
+    const second = await call();
+    if (first !== undefined) compare(first, second);
+    return [
+      `lost-answer${firstError ? ` (first: ${codeOf(firstError)})` : ""}`,
+      first === undefined ? [second] : [first, second],
+    ];
+  }
+
+  private async create(): Promise<string> {
+    const currency = this.rng.pick(CURRENCIES);
+    const method: PaymentMethod = this.rng.chance(0.3) ? "bank_transfer" : "card";
+    const unit = currency === "JPY" ? 10n : 100n;
+    const input: PaymentInput = {
+      buyerId: this.rng.pick(BUYERS),
+      currency,
+      method,
+      orders: this.rng
+        .shuffle(SELLERS)
+        .slice(0, this.rng.between(1, 3))
+        .map((sellerId) => ({ sellerId, amount: BigInt(this.rng.between(1, 400)) * unit })),
+      successUrl: "https://shop.sim/orders/done",
+      cancelUrl: "https://shop.sim/cart",
+    };
+    const key = `create-${++this.keys}`;
+    return this.sendCreate(key, input);
+  }
+
+  private async resendCreate(): Promise<string> {
+    const index = this.rng.int(this.unanswered.length);
+    const { key, input } = this.unanswered.splice(index, 1)[0]!;
+    return `resend ${await this.sendCreate(key, input)}`;
+  }
+
+  private async sendCreate(key: string, input: PaymentInput): Promise<string> {
+    const call = () => this.system.createPayment(input, { idempotencyKey: key });
+    try {
+      const [mode, answers] = await this.keyed(call, (a, b) => {
+        if (!b.replayed && !a.replayed)
+          throw new Violation("idempotent-replay", `${key}: the second answer is not a replay`);
+        this.sameAnswer(`createPayment ${key}`, a.payment, b.payment, paymentView);
+      });
+      for (const a of answers) this.learn(a.payment, input.method);
+      const p = answers[0]?.payment;
+      return `${key} ${input.method} ${input.currency} ${mode} → ${p ? `${p.id} ${p.status}${refOf(p.redirectUrl) ? ` ${refOf(p.redirectUrl)}` : ""}` : "no answer"}`;
+    } catch (error) {
+      // The buyer did not hear back: the browser sends the same request again later.
+      this.unanswered.push({ key, input });
+      throw error;
+    }
+  }
+
+  private pickKnown(): KnownPayment {
+    // Recent payments more often, old ones still now and then ("come back late").
+    const n = this.known.length;
+    return this.rng.chance(0.7)
+      ? this.known[Math.max(0, n - 1 - this.rng.int(4))]!
+      : this.rng.pick(this.known);
+  }
+
+  private async pay(): Promise<string> {
+    const known = this.pickKnown();
+    if (!known.pages.length) return `${known.id}: no page yet`;
+    // Any page the buyer ever got, old attempts included.
+    const ref = this.rng.chance(0.6) ? known.pages.at(-1)! : this.rng.pick(known.pages);
+    const how = this.rng.weighted([
+      ["success", 5],
+      ["declined", 2],
+      ["insufficient", 1],
+      ["processing", 1],
+      ...(known.method === "bank_transfer" ? ([["transfer", 4]] as const) : []),
+    ] as const);
+    try {
+      const result = await this.world.sandbox.pay(
+        ref,
+        how === "transfer" ? { method: "bank_transfer" } : { card: CARDS[how] },
+      );
+      this.world.pump(true);
+      return `${known.id} on ${ref} (${known.pages.indexOf(ref) + 1}/${known.pages.length}) ${how} → ${result.status}`;
+    } catch (error) {
+      return `${known.id} on ${ref} ${how} → refused ${(error as { pspCode?: string }).pspCode ?? codeOf(error)}`;
+    }
+  }
+
+  private async view(): Promise<string> {
+    const known = this.pickKnown();
+    const payment = await this.system.getPayment(known.id, { buyerId: known.buyerId });
+    this.learn(payment, known.method);
+    return `${known.id} ${payment.status} attempt ${payment.attempt}`;
+  }
+
+  private async retry(): Promise<string> {
+    const known = this.pickKnown();
+    const key = `retry-${++this.keys}`;
+    const call = () => this.system.retryPayment(known.id, { buyerId: known.buyerId, idempotencyKey: key });
+    try {
+      const [mode, answers] = await this.keyed(call, (a, b) =>
+        this.sameAnswer(`retryPayment ${key}`, a, b, paymentView),
+      );
+      for (const a of answers) this.learn(a, known.method);
+      const p = answers[0];
+      return `${known.id} ${key} ${mode} → ${p ? `${p.status} attempt ${p.attempt} ${refOf(p.redirectUrl) ?? ""}` : "no answer"}`;
+    } catch (error) {
+      if (isCrash(error) || error instanceof Violation) throw error;
+      return `${known.id} ${key} → ${codeOf(error)}`;
+    }
+  }
+
+  private async advance(): Promise<string> {
+    const ms = this.rng.weighted([
+      [this.rng.between(100, 60_000), 5],
+      [this.rng.between(60_000, 30 * 60_000), 3],
+      // The buyer comes back late: hours, past sweeps, deadlines and leases.
+      [this.rng.between(3_600_000, 30 * 3_600_000), 1],
+    ] as const);
+    this.world.clock.advance(ms);
+    await this.world.sandbox.tick();
+    this.world.pump(true);
+    return `+${ms}ms`;
+  }
+
+  private async deliver(): Promise<string> {
+    this.world.pump(true);
+    const outcomes = await this.world.deliver(this.rng.between(1, 4));
+    return outcomes.length ? outcomes.join(" ") : `nothing due (${this.world.inFlight()} in flight)`;
+  }
+
+  private async work(): Promise<string> {
+    const two = this.rng.chance(0.25);
+    const passes = await Promise.all(
+      two ? [this.world.work("w1"), this.world.work("w2")] : [this.world.work("w1")],
+    );
+    this.world.pump(true);
+    return passes
+      .map(
+        (p) =>
+          `pub=${p.relay.published} jobs=${p.jobs.claimed}/${p.jobs.succeeded}ok/${p.jobs.dead}dead deferred=${p.webhooks} swept=${p.sweep.polled}/${p.sweep.changed}/${p.sweep.expired} recovered=${p.recovered}`,
+      )
+      .join(" || ");
+  }
+
+  private async paidPayment(): Promise<PaymentDetails | undefined> {
+    const candidates = this.known.slice(-12);
+    for (const known of this.rng.shuffle(candidates)) {
+      const payment = await this.system.getPayment(known.id);
+      if (REFUNDABLE.has(payment.status) || payment.status === "refunded") return payment;
+    }
+    return undefined;
+  }
+
+  private async refund(): Promise<string> {
+    const payment = await this.paidPayment();
+    if (!payment) return "no paid payment";
+    const order = this.rng.pick(payment.orders);
+    const left = order.amount - order.refundedAmount;
+    const partial = left > 1n && this.rng.chance(0.5);
+    const amount = partial ? BigInt(this.rng.between(1, Number(left) - 1)) : undefined;
+    const asSeller = this.rng.chance(0.3);
+    const key = `refund-${++this.keys}`;
+    const call = () =>
+      this.system.refundPayment(
+        payment.id,
+        {
+          paymentOrderId: order.id,
+          ...(amount === undefined ? {} : { amount }),
+          reason: "requested_by_customer",
+        },
+        {
+          idempotencyKey: key,
+          ...(asSeller ? { sellerId: order.sellerId, scope: `seller:${order.sellerId}` } : {}),
+        },
+      );
+    try {
+      const [mode, answers] = await this.keyed(call, (a, b) =>
+        this.sameAnswer(`refund ${key}`, a.refund, b.refund),
+      );
+      const r = answers[0]?.refund;
+      return `${payment.id}/${order.sellerId} ${amount ?? "rest"} of ${left} ${asSeller ? "by seller" : "by operator"} ${mode} → ${r ? `${r.status} ${r.amount}` : "no answer"}`;
+    } catch (error) {
+      if (isCrash(error) || error instanceof Violation) throw error;
+      return `${payment.id}/${order.sellerId} ${amount ?? "rest"} of ${left} → ${codeOf(error)}`;
+    }
+  }
+
+  private async fulfil(): Promise<string> {
+    const payment = await this.paidPayment();
+    if (!payment) return "no paid payment";
+    const order = this.rng.pick(payment.orders);
+    try {
+      const done = await this.system.fulfilOrder({ paymentOrderId: order.id }, { sellerId: order.sellerId });
+      return `${order.id} → ${done.status}`;
+    } catch (error) {
+      if (isCrash(error) || error instanceof Violation) throw error;
+      return `${order.id} → ${codeOf(error)}`;
+    }
+  }
+
+  private async deadLetters(): Promise<string> {
+    const dead = await this.system.listDeadLetters();
+    if (!dead.length) {
+      const review = await this.system.searchPayments({ status: "requires_review" });
+      const payment = review.data[0];
+      if (!payment) return "none";
+      const decision = this.rng.chance(0.5) ? "approve" : "reject";
+      const after = await this.system.resolveReview(payment.id, decision);
+      return `review ${payment.id} ${decision} → ${after.status}`;
+    }
+    const job = this.rng.pick(dead);
+    await this.system.replayDeadLetter(job.id);
+    return `replayed ${job.type} ${job.id}`;
+  }
+
+  /** The PSP misbehaves on one of the next calls, or the bank does something on its own. */
+  private async pspFault(): Promise<string> {
+    const { sandbox, provider } = this.world;
+    const kind = this.rng.weighted([
+      ["call", 5],
+      ["registration", 2],
+      ["cancel-503", 1],
+      ["hold-refund", 2],
+    ] as const);
+    if (kind === "call") {
+      const operation = this.rng.pick<PspOperation>([
+        "createHostedPayment",
+        "refund",
+        "cancelHostedPayment",
+        "retrievePayment",
+      ]);
+      const fault = this.rng.pick<CallFault>(["timeout-before", "timeout-after", "5xx-before", "5xx-after"]);
+      provider.failNext(operation, fault);
+      return `next ${operation}: ${fault}`;
+    }
+    if (kind === "registration") {
+      const mode = this.rng.pick(["503", "timeout"] as const);
+      sandbox.faults.failNextRegistrations(1, mode);
+      return `next registration: ${mode}`;
+    }
+    if (kind === "cancel-503") {
+      sandbox.faults.failNextCancels(1);
+      return "next cancel: 503";
+    }
+    sandbox.faults.holdNextRefunds(1);
+    return "next refund stays pending";
+  }
+
+  /** The bank or the PSP's own people act: transfers settle, refunds settle or bounce, dashboard refunds, pages closed early. */
+  private async pspBank(): Promise<string> {
+    const { sandbox } = this.world;
+    const what = this.rng.weighted([
+      ["settle-transfer", 3],
+      ["settle-held-refunds", 2],
+      ["bounce-refund", 1],
+      ["dashboard-refund", 1],
+      ["close-page-early", 1],
+    ] as const);
+    const mine = new Set(this.known.map((k) => k.id));
+    const payments = sandbox.payments().filter((p) => mine.has(p.paymentId));
+    let outcome = "nothing to do";
+    if (what === "settle-transfer") {
+      const processing = payments.filter((p) => p.status === "processing");
+      if (processing.length) {
+        const p = this.rng.pick(processing);
+        outcome = `${p.pspReference} → ${(await sandbox.settle(p.pspReference)).status}`;
+      }
+    } else if (what === "settle-held-refunds") {
+      const held = sandbox.refunds().filter((r) => r.status === "pending").length;
+      if (held) {
+        const result = this.rng.chance(0.7) ? "succeeded" : "failed";
+        sandbox.faults.settleHeldRefunds(result);
+        outcome = `${held} held refunds ${result}`;
+      }
+    } else if (what === "bounce-refund") {
+      const done = sandbox.refunds().filter((r) => r.status === "succeeded");
+      if (done.length) {
+        const r = this.rng.pick(done);
+        sandbox.faults.failRefundAfterSuccess(r.refundReference);
+        outcome = `${r.refundReference} of ${r.pspReference} bounced`;
+      }
+    } else if (what === "dashboard-refund") {
+      const paid = await this.paidPayment();
+      const p = paid?.pspReference ? sandbox.payment(paid.pspReference) : undefined;
+      if (p && p.status === "succeeded" && p.amount > p.amountRefunded) {
+        const left = p.amount - p.amountRefunded;
+        const amount = this.rng.chance(0.5) ? left : BigInt(this.rng.between(1, Number(left)));
+        const hold = this.rng.chance(0.2);
+        const r = await sandbox.refundFromDashboard(p.pspReference, amount, { hold });
+        outcome = `${p.pspReference} ${amount} of ${left}${hold ? " held" : ""} → ${r.status}`;
+      }
+    } else {
+      const open = payments.filter((p) => p.status === "requires_payment" || p.status === "failed");
+      if (open.length) {
+        const p = this.rng.pick(open);
+        outcome = `${p.pspReference} → ${(await sandbox.expire(p.pspReference)).status}`;
+      }
+    }
+    this.world.pump(true);
+    return `${what} ${outcome}`;
+  }
+
+  private async armCrash(): Promise<string> {
+    const plan = { n: this.rng.between(1, 6), mode: this.rng.pick(["before", "inside", "after"] as const) };
+    this.world.process.store.arm(plan);
+    return `p${this.world.process.number} will die at its transaction ${plan.n} from now (${plan.mode})`;
+  }
+
+  /**
+   * Quiescence: no more faults; the PSP settles what it holds; the clock moves past every
+   * deadline, lease, backoff and page lifetime while webhooks are delivered in order and workers
+   * run, until nothing happens any more. Then the end-state invariants.
+   */
+  async quiesce(): Promise<string> {
+    const { world } = this;
+    world.process.store.arm(undefined);
+    world.provider.clearFaults();
+    world.sandbox.faults.reset();
+    if (world.sandbox.refunds().some((r) => r.status === "pending")) {
+      world.sandbox.faults.settleHeldRefunds(this.rng.chance(0.7) ? "succeeded" : "failed");
+    }
+    const horizon = world.clock.now().getTime() + 80 * 3_600_000;
+    let idle = 0;
+    for (let round = 0; round < 400; round++) {
+      if (world.process.store.dead) world.start();
+      await world.sandbox.tick();
+      world.pump(false);
+      const delivered = await world.deliver(Number.POSITIVE_INFINITY, true);
+      const pass = await world.work("q");
+      world.pump(false);
+      let replayed = 0;
+      for (const job of await world.system.listDeadLetters()) {
+        const times = this.replays.get(job.id) ?? 0;
+        if (times >= 2) continue;
+        this.replays.set(job.id, times + 1);
+        await world.system.replayDeadLetter(job.id);
+        replayed++;
+      }
+      const busy =
+        delivered.length +
+          pass.relay.published +
+          pass.jobs.claimed +
+          pass.recovered +
+          pass.webhooks +
+          pass.sweep.changed +
+          pass.sweep.expired +
+          replayed +
+          world.inFlight() >
+        0;
+      if (busy)
+        this.log(
+          "~",
+          `quiesce round ${round}`,
+          [
+            ...delivered,
+            `pub=${pass.relay.published} jobs=${pass.jobs.claimed} recovered=${pass.recovered} swept=${pass.sweep.changed}/${pass.sweep.expired} replayed=${replayed}`,
+          ].join(" "),
+        );
+      idle = busy || world.clock.now().getTime() < horizon ? 0 : idle + 1;
+      if (idle >= 3) return checkQuiescent(world);
+      world.clock.advance(Math.min(6 * 3_600_000, 1_000 * 2 ** round));
+    }
+    throw new Violation("quiescence", "the system was still busy after 400 rounds");
+  }
+}

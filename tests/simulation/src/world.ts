@@ -1,0 +1,291 @@
+import type {
+  IdGenerator,
+  ManualClock,
+  OutboxEvent,
+  PaymentSystem,
+  PaymentSystemOptions,
+  Store,
+} from "@settlekit/core";
+import { createPaymentSystem, manualClock, runWorkerPass } from "@settlekit/core";
+import { memoryStore } from "@settlekit/core/testing";
+import type { SandboxProvider } from "@settlekit/psp-sandbox";
+import { sandboxProvider, signSandboxWebhook } from "@settlekit/psp-sandbox";
+import type { Rng } from "./prng.js";
+import type { SimProvider } from "./provider.js";
+import { simProvider } from "./provider.js";
+import type { ProcessStore, WriteLog } from "./store.js";
+import { crashableStore, isCrash } from "./store.js";
+
+/** The fixed bugs a test can bring back (test only, see core's `testOnlyReintroducedBugs`). */
+export type ReintroducedBugs = NonNullable<PaymentSystemOptions["testOnlyReintroducedBugs"]>;
+
+export const T0 = new Date("2026-03-01T12:00:00.000Z");
+export const WEBHOOK_SECRET = "whsec_simulation";
+export const SANDBOX_BASE_URL = "https://psp.sim/sandbox";
+
+/** How one seed's world is built: which store, which PSP behaviour, which timings. */
+export interface WorldConfig {
+  readonly storeKind: "memory" | "sqlite";
+  /** false: a PSP whose pages cannot be closed and outlive the payment (see `simProvider`). */
+  readonly canClosePages: boolean;
+  readonly bankTransferSettleMs: number;
+  readonly backoffBaseMs: number;
+  readonly sweepAfterMs: number;
+  /** Faults the network adds to webhooks: drop (payment events only), duplicate, delay. */
+  readonly dropRate: number;
+  readonly duplicateRate: number;
+  readonly maxDelayMs: number;
+  readonly publisherFailRate: number;
+  readonly bugs: ReintroducedBugs | undefined;
+}
+
+/** One webhook on its way from the sandbox to settlekit. */
+interface InFlight {
+  readonly event: string;
+  readonly type: string;
+  readonly rawBody: string;
+  deliverAt: number;
+  attempts: number;
+  /** Lost on the way (it stays in the sandbox's `events()`: the sweeper must poll for it). */
+  readonly drop: boolean;
+}
+
+/** One settlekit process: its system on its view of the shared store (it may crash). */
+export interface Process {
+  readonly number: number;
+  readonly store: ProcessStore;
+  readonly system: PaymentSystem;
+}
+
+/** Everything a published event says, for the per-aggregate order check. */
+export interface Published {
+  readonly id: string;
+  readonly aggregate: string;
+  readonly type: string;
+}
+
+/**
+ * The simulated world of one seed: the real payment system (and its restarts) on one store,
+ * the sandbox PSP in-process on the same manual clock, a webhook network that delays,
+ * duplicates, reorders and drops, and the record of what was published.
+ */
+export class World {
+  readonly clock: ManualClock;
+  readonly sandbox: SandboxProvider;
+  readonly provider: SimProvider;
+  readonly writes: WriteLog = { jobIds: new Set(), outboxIds: new Set() };
+  readonly published: Published[] = [];
+  readonly notifications: string[] = [];
+  process!: Process;
+  /** A system on the shared store that never crashes, for the invariants' reads. */
+  readonly observer: PaymentSystem;
+  private processes = 0;
+  private readonly network: InFlight[] = [];
+  private seenEvents = 0;
+  private readonly aliases = new Map<string, string>();
+  private readonly counters = new Map<string, number>();
+
+  private constructor(
+    readonly seed: number,
+    readonly config: WorldConfig,
+    readonly store: Store,
+    private readonly rng: Rng,
+    private readonly ids: IdGenerator,
+    private readonly destroy: () => Promise<void>,
+  ) {
+    this.clock = manualClock(T0);
+    this.sandbox = sandboxProvider({
+      baseUrl: SANDBOX_BASE_URL,
+      webhookSecret: WEBHOOK_SECRET,
+      clock: this.clock,
+      autoTick: false,
+      bankTransferSettleMs: config.bankTransferSettleMs,
+      // Pages of a PSP that cannot close them outlive the payment (24 h) by two days.
+      paymentTtlMs: 72 * 3_600_000,
+      logger: { error: () => undefined },
+      onError: () => undefined,
+    });
+    this.provider = simProvider(this.sandbox, config.canClosePages);
+    let n = 0;
+    this.observer = createPaymentSystem({
+      store,
+      providers: [this.provider],
+      clock: this.clock,
+      ids: { newId: () => `observer-${++n}` },
+      logger: { warn: () => undefined, error: () => undefined },
+    });
+  }
+
+  static async create(seed: number, config: WorldConfig, rng: Rng): Promise<World> {
+    let store: Store;
+    let destroy: () => Promise<void> = async () => {};
+    if (config.storeKind === "sqlite") {
+      const [{ default: knex }, { knexStore }] = await Promise.all([
+        import("knex"),
+        import("@settlekit/store-knex"),
+      ]);
+      const db = knex({
+        client: "better-sqlite3",
+        connection: { filename: ":memory:" },
+        useNullAsDefault: true,
+      });
+      const sqlite = knexStore(db);
+      await sqlite.migrate();
+      store = sqlite;
+      destroy = () => db.destroy();
+    } else {
+      store = memoryStore();
+    }
+    const prefix = (seed >>> 0).toString(16).padStart(8, "0");
+    let n = 0;
+    const ids: IdGenerator = { newId: () => `${prefix}-0000-7000-8000-${String(++n).padStart(12, "0")}` };
+    const world = new World(seed, config, store, rng, ids, destroy);
+    world.start();
+    return world;
+  }
+
+  /** Starts a settlekit process on the shared store (first start, or a restart after a crash). */
+  start(): Process {
+    const number = ++this.processes;
+    const store = crashableStore(this.store, number, this.writes);
+    const system = createPaymentSystem({
+      store,
+      providers: [this.provider],
+      clock: this.clock,
+      ids: this.ids,
+      logger: { warn: () => undefined, error: () => undefined },
+      backoff: { baseMs: this.config.backoffBaseMs, maxMs: 10 * 60_000, jitter: 1 },
+      sweepAfterMs: this.config.sweepAfterMs,
+      notifier: {
+        notify: async (notification) => {
+          if (this.rng.chance(0.05)) throw new Error("simulated: the mail server is down");
+          this.notifications.push(`${notification.kind}:${notification.paymentId}`);
+        },
+      },
+      publisher: {
+        publish: async (events: readonly OutboxEvent[]) => {
+          if (this.rng.chance(this.config.publisherFailRate))
+            throw new Error("simulated: broker unavailable");
+          for (const e of events) {
+            this.published.push({ id: e.id, aggregate: `${e.aggregateType}:${e.aggregateId}`, type: e.type });
+          }
+        },
+      },
+      ...(this.config.bugs ? { testOnlyReintroducedBugs: this.config.bugs } : {}),
+    });
+    this.process = { number, store, system };
+    return this.process;
+  }
+
+  get system(): PaymentSystem {
+    return this.process.system;
+  }
+
+  /** A stable name for a random PSP reference or event id, so traces are the same for a seed. */
+  alias(text: string): string {
+    return text.replace(/\b(sbx_pay|sbx_re|sbx_po|sbx_dp|evt)_[0-9a-f]{24}\b/g, (ref, kind: string) => {
+      let name = this.aliases.get(ref);
+      if (!name) {
+        const short = { sbx_pay: "page", sbx_re: "re", sbx_po: "po", sbx_dp: "dp", evt: "evt" }[kind] ?? kind;
+        const next = (this.counters.get(short) ?? 0) + 1;
+        this.counters.set(short, next);
+        name = `${short}${next}`;
+        this.aliases.set(ref, name);
+      }
+      return name;
+    });
+  }
+
+  /** Moves the sandbox's new events onto the network, with the seed's faults. */
+  pump(faulty: boolean): void {
+    const events = this.sandbox.events();
+    for (; this.seenEvents < events.length; this.seenEvents++) {
+      const event = events[this.seenEvents]!;
+      const now = this.clock.now().getTime();
+      // Refund events are never lost: settlekit has no poll for a refund settled later, and a real
+      // PSP retries them for days. Payment events may be (the sweeper polls for them).
+      const drop = faulty && event.type.startsWith("payment.") && this.rng.chance(this.config.dropRate);
+      const copies = !drop && faulty && this.rng.chance(this.config.duplicateRate) ? 2 : 1;
+      for (let i = 0; i < copies; i++) {
+        const delay = faulty ? this.rng.int(this.config.maxDelayMs + 1) : 0;
+        this.network.push({
+          event: event.id,
+          type: event.type,
+          rawBody: event.rawBody,
+          deliverAt: now + delay,
+          attempts: 0,
+          drop,
+        });
+      }
+    }
+  }
+
+  /**
+   * A capture on a page that outlived its payment (a PSP that cannot close pages), after the
+   * payment expired or was canceled here: only its webhook tells, until reconciliation (not built
+   * yet) reads the PSP's settlement file. Such a webhook is never lost in the simulation.
+   */
+  private async onlyWebhookCanTell(message: InFlight): Promise<boolean> {
+    if (this.config.canClosePages || message.type !== "payment.succeeded") return false;
+    const paymentId = (JSON.parse(message.rawBody) as { data: { payment?: { payment_id?: string } } }).data
+      .payment?.payment_id;
+    if (!paymentId) return false;
+    const payment = await this.observer.getPayment(paymentId).catch(() => undefined);
+    return payment?.status === "expired" || payment?.status === "canceled";
+  }
+
+  inFlight(): number {
+    return this.network.length;
+  }
+
+  /**
+   * Delivers up to `max` webhooks that are due, in a seed-chosen order (all of them, in order,
+   * when `ordered`). A delivery settlekit refuses is retried later, as a PSP does.
+   */
+  async deliver(max: number, ordered = false): Promise<string[]> {
+    const now = this.clock.now().getTime();
+    const due = this.network.filter((m) => m.deliverAt <= now);
+    const chosen = (ordered ? due : this.rng.shuffle(due)).slice(0, max);
+    const outcomes: string[] = [];
+    for (const message of chosen) {
+      this.network.splice(this.network.indexOf(message), 1);
+      if (message.drop && !(await this.onlyWebhookCanTell(message))) {
+        outcomes.push(`${this.alias(message.event)}(${message.type})=lost`);
+        continue;
+      }
+      const t = Math.floor(this.clock.now().getTime() / 1000);
+      const headers = {
+        "settlekit-sandbox-signature": signSandboxWebhook(WEBHOOK_SECRET, message.rawBody, t),
+      };
+      try {
+        const result = await this.system.handleWebhook("sandbox", { rawBody: message.rawBody, headers });
+        const how = result.duplicates ? "dup" : result.deferred ? "deferred" : "ok";
+        outcomes.push(`${this.alias(message.event)}(${message.type})=${how}`);
+      } catch (error) {
+        // No 2xx (settlekit refused it, or its process died): the PSP sends it again later.
+        message.attempts++;
+        message.deliverAt = this.clock.now().getTime() + 1_000 * 2 ** Math.min(message.attempts, 10);
+        this.network.push(message);
+        if (isCrash(error)) throw error;
+        outcomes.push(`${this.alias(message.event)}(${message.type})=refused:${codeOf(error)}`);
+      }
+    }
+    return outcomes;
+  }
+
+  /** One worker pass of the current process (`workerId` names the worker inside it). */
+  work(worker: string) {
+    return runWorkerPass(this.system, `p${this.process.number}-${worker}`);
+  }
+
+  async close(): Promise<void> {
+    await this.sandbox.close();
+    await this.destroy();
+  }
+}
+
+export function codeOf(error: unknown): string {
+  if (error && typeof error === "object" && "code" in error && typeof error.code === "string")
+    return error.code;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import type { SimulationOptions } from "../src/simulate.js";
+import { runSimulation, SimulationFailure } from "../src/simulate.js";
+
+/**
+ * The CI budget: these seeds run on every `npm test` (about 35 s on the 2-CPU CI machine).
+ * A longer search: `npm run simulate -- --seeds 1000` or `--minutes 10`.
+ */
+const CI_SEEDS = Array.from({ length: 150 }, (_, i) => i + 1);
+const STEPS = 200;
+
+/** The first seed of `seeds` whose run breaks an invariant, or undefined when all pass. */
+async function firstFailure(seeds: readonly number[], options: Omit<SimulationOptions, "seed"> = {}) {
+  for (const seed of seeds) {
+    try {
+      await runSimulation({ seed, steps: STEPS, ...options });
+    } catch (error) {
+      if (error instanceof SimulationFailure) return error;
+      throw error;
+    }
+  }
+  return undefined;
+}
+
+describe("deterministic simulation", () => {
+  it("holds every invariant for the CI seeds (memory store, SQLite for about one seed in ten)", async () => {
+    const failure = await firstFailure(CI_SEEDS);
+    // On failure the message carries the seed, the invariant and the trace up to it.
+    expect(failure?.message).toBeUndefined();
+  });
+
+  it("reproduces a seed exactly: the same trace twice, on the memory store and on SQLite", async () => {
+    for (const store of ["memory", "sqlite"] as const) {
+      const first = await runSimulation({ seed: 7, steps: 150, store });
+      const second = await runSimulation({ seed: 7, steps: 150, store });
+      expect(second.trace).toEqual(first.trace);
+      expect(second.summary).toBe(first.summary);
+      expect(first.trace.filter((line) => line.startsWith("#"))).toHaveLength(150);
+    }
+    const other = await runSimulation({ seed: 8, steps: 150, store: "memory" });
+    expect(other.trace).not.toEqual((await runSimulation({ seed: 7, steps: 150, store: "memory" })).trace);
+  });
+
+  describe("finds fixed bugs brought back by core's test-only switches, within the CI seeds", () => {
+    it("a retry that leaves the old hosted page open: a buyer pays twice", async () => {
+      const failure = await firstFailure(CI_SEEDS, { bugs: { retryLeavesOldPagesOpen: true } });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect(failure?.invariant).toBe("no-buyer-pays-twice");
+      expect(failure?.message).toContain(`seed ${failure?.seed}`);
+      expect(failure?.message).toContain("buyer.retry");
+      // The same seed without the switch holds (and the first test ran every CI seed without it).
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
+
+    it("a capture after the local expiry that is dropped: money the PSP holds, not in the ledger", async () => {
+      const failure = await firstFailure(CI_SEEDS, { bugs: { captureAfterCloseDropped: true } });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect(["psp-kept-equals-ledger", "every-capture-accounted"]).toContain(failure?.invariant);
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
+  });
+});
