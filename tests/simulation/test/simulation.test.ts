@@ -6,7 +6,13 @@ import { runSimulation, SimulationFailure } from "../src/simulate.js";
  * The CI budget: these seeds run on every `npm test` (about 35 s on the 2-CPU CI machine).
  * A longer search: `npm run simulate -- --seeds 1000` or `--minutes 10`.
  */
-const CI_SEEDS = Array.from({ length: 150 }, (_, i) => i + 1);
+/**
+ * Seeds beyond the first 150 that once broke an invariant, kept as regressions: 1387 left a
+ * payment `created` for good (a process died holding its creation's key, which then expired and
+ * was deleted before recovery could take it over).
+ */
+const REGRESSION_SEEDS = [1387];
+const CI_SEEDS = [...Array.from({ length: 150 }, (_, i) => i + 1), ...REGRESSION_SEEDS];
 const STEPS = 200;
 
 /** The first seed of `seeds` whose run breaks an invariant, or undefined when all pass. */

@@ -1,10 +1,10 @@
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { IdempotencyRecord, StoredResponse } from "../ports/idempotency.js";
-import { FINISHED } from "../ports/idempotency.js";
+import { FINISHED, STARTED } from "../ports/idempotency.js";
 import type { JsonValue } from "../ports/json.js";
 import type { StoreTx } from "../ports/store.js";
 
-export const STARTED = "started";
+export { STARTED } from "../ports/idempotency.js";
 
 export interface BeginRequestInput {
   /** Who the key belongs to (buyer or API client): keys of different scopes never collide. */

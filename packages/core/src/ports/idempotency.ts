@@ -2,6 +2,8 @@ import type { JsonValue } from "./json.js";
 
 /** Recovery point a finished request ends at. */
 export const FINISHED = "finished";
+/** The recovery point of a record no step of its flow has passed yet (nothing to recover). */
+export const STARTED = "started";
 
 export interface StoredResponse {
   readonly status: number;
@@ -74,6 +76,11 @@ export interface IdempotencyKeyRepository {
   /** Unfinished records whose lock expired or was released: work a recovery worker must re-drive. */
   listStalled(query: { now: Date; limit: number }): Promise<IdempotencyRecord[]>;
 
-  /** Deletes records with `expiresAt ≤ now` (at most `limit`); returns how many. */
+  /**
+   * Deletes records with `expiresAt ≤ now` that carry no work (at most `limit`): finished, or still
+   * at {@link STARTED}. A record at a flow's recovery point (`payment_created`, `refund_created`,
+   * …) is kept past its expiry until recovery drives it to {@link FINISHED}: deleting it would leave
+   * its payment or refund half-done for good. Returns how many were deleted.
+   */
   deleteExpired(query: { now: Date; limit: number }): Promise<number>;
 }

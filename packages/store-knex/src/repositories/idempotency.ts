@@ -1,5 +1,5 @@
 import type { IdempotencyKeyRepository, IdempotencyRecord, JsonValue, StoredResponse } from "@settlekit/core";
-import { FINISHED } from "@settlekit/core";
+import { FINISHED, STARTED } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
@@ -107,6 +107,7 @@ export function knexIdempotencyKeys(db: Knex | Knex.Transaction, sql: SqlAdapter
             db(TABLES.idempotencyKeys)
               .select("scope", "key")
               .where("expires_at", "<=", sql.time(now))
+              .whereIn("recovery_point", [FINISHED, STARTED])
               .limit(limit),
           )
           .delete(),

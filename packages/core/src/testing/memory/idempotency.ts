@@ -1,5 +1,5 @@
 import type { IdempotencyKeyRepository, IdempotencyRecord } from "../../ports/idempotency.js";
-import { FINISHED } from "../../ports/idempotency.js";
+import { FINISHED, STARTED } from "../../ports/idempotency.js";
 import type { Sequences, Working } from "./state.js";
 import { clone, compare, json, key } from "./state.js";
 
@@ -68,7 +68,11 @@ export function memoryIdempotencyKeys(w: Working, seq: Sequences): IdempotencyKe
     },
     async deleteExpired({ now, limit }) {
       const expired = [...w.read("idempotencyKeys").entries()]
-        .filter(([, r]) => r.value.expiresAt <= now)
+        .filter(
+          ([, r]) =>
+            r.value.expiresAt <= now &&
+            (r.value.recoveryPoint === FINISHED || r.value.recoveryPoint === STARTED),
+        )
         .sort(([, a], [, b]) => a.seq - b.seq)
         .slice(0, limit);
       if (expired.length === 0) return 0;

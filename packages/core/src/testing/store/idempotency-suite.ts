@@ -181,17 +181,31 @@ export function idempotencySuite(current: () => StoreHarness, concurrency: numbe
       expect(stalled.map((r) => r.key)).toEqual(["stalled"]);
     });
 
-    it("deletes expired keys only", async () => {
+    it("deletes expired keys only, keeping an expired one that still has work to recover", async () => {
       const { store } = current();
       await store.transaction(async (tx) => {
         await tx.idempotencyKeys.insertOrGet(record("old", { expiresAt: at(100) }));
+        await tx.idempotencyKeys.insertOrGet(
+          record("old-done", { expiresAt: at(100), recoveryPoint: FINISHED, lockedUntil: null }),
+        );
+        // Its process died between phases, holding the lock: recovery must still find it.
+        await tx.idempotencyKeys.insertOrGet(
+          record("old-unfinished", { expiresAt: at(100), recoveryPoint: "payment_created" }),
+        );
         await tx.idempotencyKeys.insertOrGet(record("new", { expiresAt: at(10_000) }));
       });
       expect(
         await store.transaction((tx) => tx.idempotencyKeys.deleteExpired({ now: at(100), limit: 100 })),
-      ).toBe(1);
-      expect(await store.transaction((tx) => tx.idempotencyKeys.get("buyer:B1", "old"))).toBeNull();
-      expect(await store.transaction((tx) => tx.idempotencyKeys.get("buyer:B1", "new"))).not.toBeNull();
+      ).toBe(2);
+      const get = (key: string) => store.transaction((tx) => tx.idempotencyKeys.get("buyer:B1", key));
+      expect(await get("old")).toBeNull();
+      expect(await get("old-done")).toBeNull();
+      expect(await get("old-unfinished")).not.toBeNull();
+      expect(await get("new")).not.toBeNull();
+      const stalled = await store.transaction((tx) =>
+        tx.idempotencyKeys.listStalled({ now: at(120_000), limit: 10 }),
+      );
+      expect(stalled.map((r) => r.key)).toContain("old-unfinished");
     });
 
     it("replays, rejects reuse and rejects in-flight duplicates (beginIdempotentRequest)", async () => {
