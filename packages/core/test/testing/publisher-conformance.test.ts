@@ -1,5 +1,5 @@
-import { inProcessPublisher, type OutboxEvent } from "@settlekit/core";
-import { runPublisherConformance } from "@settlekit/core/testing";
+import { inProcessPublisher, type OutboxEvent } from "../../src/index.js";
+import { runPublisherConformance } from "../../src/testing/index.js";
 
 runPublisherConformance({
   name: "in-process (dedupe window)",
