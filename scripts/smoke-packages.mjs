@@ -151,7 +151,7 @@ async function main() {
       authenticate: (req) => ({ buyerId: req.headers.get("authorization") }),
       logger: false,
     });
-    const answer = await handler(new Request("http://localhost/v1/payments/" + created.body.id, { headers: { authorization: "B1" } }));
+    const answer = await handler(new Request("http://localhost/v1/payments/" + created.payment.id, { headers: { authorization: "B1" } }));
     const read = await answer.json();
     if (answer.status !== 200 || read.status !== "succeeded") {
       throw new Error("GET /v1/payments/:id through the Fetch handler: " + answer.status + " " + JSON.stringify(read));
