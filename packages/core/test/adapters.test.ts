@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isPspError, passesLuhn, requireRequestFields, withPaymentId } from "../src/index.js";
+import {
+  isPspError,
+  passesLuhn,
+  requireRequestFields,
+  transportFailure,
+  withPaymentId,
+} from "../src/index.js";
 
 describe("passesLuhn (card numbers; the router and the sandbox share it)", () => {
   it.each([
@@ -57,5 +63,20 @@ describe("requireRequestFields (the input checks every provider makes before cal
     expect(refusal(ok, { currency: true })).toBeUndefined();
     expect(refusal({ ...ok, amount: undefined }, { amount: false })).toBeUndefined();
     expect(refusal({ ...ok, currency: "usd" })).toBeUndefined();
+  });
+});
+
+describe("transportFailure (a PSP call without an answer)", () => {
+  it("is retryable only when the socket error proves nothing was sent", () => {
+    expect(transportFailure("x", "ECONNREFUSED")).toMatchObject({
+      kind: "retryable",
+      pspCode: "connection_error",
+    });
+    for (const code of ["ECONNRESET", "EPIPE", undefined]) {
+      expect(transportFailure("x", code)).toMatchObject({
+        kind: "indeterminate",
+        pspCode: "connection_lost",
+      });
+    }
   });
 });

@@ -1,7 +1,4 @@
-import { PspError } from "@settlekit/core";
-
-/** Socket errors raised before a request could be sent: the only transport errors that prove Square saw nothing. */
-const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+import { callPsp, PspError, rejectedRequest, transportFailure } from "@settlekit/core";
 
 /** Codes after which the same request, sent again later, can succeed (nothing was done). */
 const RETRYABLE_CODES = new Set(["RATE_LIMITED", "SERVICE_UNAVAILABLE", "REFUND_ALREADY_PENDING"]);
@@ -83,9 +80,7 @@ export function toPspError(error: unknown, context: string): PspError {
     }
     const code = socketCode(error.cause);
     const message = `${context}: ${error.message.split("\n")[0]}`;
-    return code && NOT_SENT.has(code)
-      ? new PspError("PSP_UNAVAILABLE", "retryable", message, { pspCode: "connection_error", cause: error })
-      : new PspError("PSP_TIMEOUT", "indeterminate", message, { pspCode: "connection_lost", cause: error });
+    return transportFailure(message, code, { cause: error });
   }
   const entry = error.errors?.[0] ?? {};
   const code = entry.code ?? `HTTP_${status}`;
@@ -102,15 +97,8 @@ export function toPspError(error: unknown, context: string): PspError {
 }
 
 /** Runs one Square call and turns its failure into a classified {@link PspError}. */
-export async function call<T>(context: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw toPspError(error, context);
-  }
-}
+export const call = <T>(context: string, run: () => Promise<T>): Promise<T> =>
+  callPsp(context, run, toPspError);
 
 /** A request the adapter refuses before calling Square (fatal, nothing sent). */
-export function rejected(message: string, param: string, pspCode = "parameter_invalid"): PspError {
-  return new PspError("PSP_REQUEST_REJECTED", "fatal", message, { pspCode, param });
-}
+export const rejected = rejectedRequest;

@@ -1,14 +1,7 @@
-import { PspError } from "@settlekit/core";
+import { callPsp, PspError, rejectedRequest, transportFailure } from "@settlekit/core";
 import type Stripe from "stripe";
 
 const RETRYABLE_CODES = new Set(["idempotency_key_in_use", "lock_timeout", "balance_insufficient"]);
-
-/**
- * Socket errors raised before a request could be sent (no connection was made): the only
- * connection errors that prove Stripe saw nothing. A reset, a broken pipe or a timeout can come
- * after Stripe received the request.
- */
-const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
 
 /** A Stripe client error, recognised by shape: the host's `stripe` copy may not be ours (ESM vs CJS). */
 const isStripeError = (error: unknown): error is Stripe.errors.StripeError =>
@@ -46,9 +39,7 @@ export function toPspError(error: unknown, context: string): PspError {
     if (socketCode === "ETIMEDOUT") {
       return new PspError("PSP_TIMEOUT", "indeterminate", message, { ...options, pspCode: "timeout" });
     }
-    return NOT_SENT.has(socketCode ?? "")
-      ? new PspError("PSP_UNAVAILABLE", "retryable", message, { ...options, pspCode: "connection_error" })
-      : new PspError("PSP_TIMEOUT", "indeterminate", message, { ...options, pspCode: "connection_lost" });
+    return transportFailure(message, socketCode, options);
   }
   const status = error.statusCode ?? 0;
   if (status >= 500) {
@@ -74,15 +65,8 @@ export function toPspError(error: unknown, context: string): PspError {
 }
 
 /** Runs one Stripe call and turns its failure into a classified {@link PspError}. */
-export async function call<T>(context: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw toPspError(error, context);
-  }
-}
+export const call = <T>(context: string, run: () => Promise<T>): Promise<T> =>
+  callPsp(context, run, toPspError);
 
 /** A request the adapter refuses before calling Stripe (fatal, nothing sent). */
-export function rejected(message: string, param: string, pspCode = "parameter_invalid"): PspError {
-  return new PspError("PSP_REQUEST_REJECTED", "fatal", message, { pspCode, param });
-}
+export const rejected = rejectedRequest;
