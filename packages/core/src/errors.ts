@@ -64,6 +64,13 @@ export const ErrorCodes = {
   WEBHOOK_SIGNATURE_INVALID: "WEBHOOK_SIGNATURE_INVALID",
   /** A refund asks for more than what is left of the captured amount. */
   REFUND_EXCEEDS_CAPTURED: "REFUND_EXCEEDS_CAPTURED",
+  /** No FX rate valid now for the currency pair (unknown pair or only expired rates): nothing converted. */
+  FX_RATE_UNAVAILABLE: "FX_RATE_UNAVAILABLE",
+  /**
+   * The configuration asks for something a PSP cannot do (e.g. Square as the payout provider:
+   * it has no marketplace payouts). Raised when the system is created.
+   */
+  PROVIDER_CAPABILITY_MISSING: "PROVIDER_CAPABILITY_MISSING",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -95,6 +95,10 @@ export const ERROR_STATUS: { readonly [C in ApiErrorCode]: { status: number; typ
   // The database is down or cannot take writes: nothing was done, the same request may be retried.
   STORE_UNAVAILABLE: { status: 503, type: "api_error" },
   PSP_UNAVAILABLE: { status: 503, type: "psp_error" },
+  // The rate feed has no fresh rate: nothing was reserved; retrying once it has one succeeds.
+  FX_RATE_UNAVAILABLE: { status: 503, type: "api_error" },
+  // A setup mistake of the host, raised at start-up, never by a request.
+  PROVIDER_CAPABILITY_MISSING: { status: 500, type: "api_error" },
   PSP_TIMEOUT: { status: 504, type: "psp_error" },
 };
 

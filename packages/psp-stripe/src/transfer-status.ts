@@ -1,4 +1,4 @@
-import type { PayoutStatus } from "@settlekit/core";
+import type { PspPayoutStatus } from "@settlekit/core";
 import type Stripe from "stripe";
 import { fromStripeAmount, isoCurrency } from "./currency.js";
 
@@ -8,7 +8,7 @@ import { fromStripeAmount, isoCurrency } from "./currency.js";
  * `amount_reversed`, so that is what decides `partially_reversed`.
  */
 export function transferStatus(transfer: Stripe.Transfer): {
-  status: PayoutStatus;
+  status: PspPayoutStatus;
   amountReversed?: bigint;
 } {
   const reversed = transfer.amount_reversed ?? 0;

@@ -52,6 +52,16 @@ export {
 } from "./payment-order-status.js";
 export type { PaymentAction, PaymentStatus } from "./payment-status.js";
 export { PAYMENT_STATUSES, paymentMachine } from "./payment-status.js";
+export type {
+  Payout,
+  PayoutFx,
+  PayoutInterval,
+  PayoutLine,
+  PayoutStatus,
+  PayoutTrigger,
+  SellerPayoutAccount,
+} from "./payout.js";
+export { PAYOUT_STATUSES } from "./payout.js";
 export type { Refund, RefundOrigin, RefundStatus } from "./refund.js";
 export type {
   ApplyResult,

@@ -54,6 +54,8 @@ export const accounts = {
    * money, back when it reinstates it, written off when the dispute is lost.
    */
   sellerHeld: (sellerId: string) => `seller:${segment(sellerId, "sellerId")}:held`,
+  /** A seller's money reserved for a payout in flight (in the payout's currency). */
+  sellerReserved: (sellerId: string) => `seller:${segment(sellerId, "sellerId")}:reserved`,
   platformCommission: "platform:commission",
   /** Dispute fees the platform bears (`disputeFees: "platform"`), net of fees the PSP returned. */
   platformDisputeFees: "platform:dispute_fees",
@@ -64,6 +66,12 @@ export const accounts = {
    * after expiry), owed back to the buyer until its automatic refund succeeds.
    */
   platformCapturesToReturn: "platform:captures_to_return",
+  /**
+   * The platform's FX position, per currency: a payout converted from C to D credits it in C and
+   * debits it in D, so each currency stays balanced on its own.
+   */
   platformFx: "platform:fx",
+  /** The platform's FX spread on converted payouts (revenue, in the payout currency). */
+  platformFxRevenue: "platform:fx_revenue",
   bankSettlement: "bank:settlement",
 } as const;

@@ -220,7 +220,7 @@ export type PspEvent =
        * `partially_reversed` when the PSP took back part of the payout (Stripe sends
        * `transfer.reversed` for partial reversals too), `reversed` only when it took back all of it.
        */
-      readonly status: PayoutStatus;
+      readonly status: PspPayoutStatus;
       /** What was paid out, minor units (unchanged by reversals). */
       readonly amount: bigint;
       /**
@@ -289,16 +289,24 @@ export interface PayoutInput {
   readonly idempotencyKey: string;
 }
 
+export interface RetrievePayoutInput {
+  readonly payoutId: string;
+  readonly sellerId: string;
+  readonly currency: string;
+}
+
 /**
  * `pending` until the money is at the seller's account; `partially_reversed` when the PSP took
  * part of it back (`amountReversed` says how much); `reversed` when it took all of it back.
  */
-export type PayoutStatus = "pending" | "paid" | "failed" | "partially_reversed" | "reversed";
+export type PspPayoutStatus = "pending" | "paid" | "failed" | "partially_reversed" | "reversed";
 
 export interface PayoutResult {
   /** The PSP's id of the payout (Stripe `tr_…`). */
   readonly payoutReference: string;
-  readonly status: PayoutStatus;
+  readonly status: PspPayoutStatus;
+  /** Why a `failed` payout failed, in the PSP's words (e.g. `account_closed`), when it says. */
+  readonly failureReason?: string;
   /** With `partially_reversed` / `reversed` (a payout found again later): the total taken back so far. */
   readonly amountReversed?: bigint;
 }
@@ -450,6 +458,14 @@ export interface PaymentProvider {
    * moves nothing.
    */
   payout?(input: PayoutInput): Promise<PayoutResult>;
+
+  /**
+   * Optional (with `payout`): the payout the PSP made for settlekit's `payoutId` to `sellerId`, or
+   * null when it never made one. Reads only. The payout runner asks this after an indeterminate
+   * answer (a timeout, a 5xx after the request was read) before it pays again, so a payout the
+   * PSP made is recorded rather than sent twice. An unreachable PSP is a `retryable` PspError.
+   */
+  retrievePayout?(input: RetrievePayoutInput): Promise<PayoutResult | null>;
 
   /**
    * Optional (`capabilities.settlementReports`): streams the PSP's settlement records in the

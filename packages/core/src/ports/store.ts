@@ -10,6 +10,7 @@ import type {
   RefundRepository,
   WebhookEventRepository,
 } from "./payments.js";
+import type { PayoutRepository, SellerPayoutAccountRepository } from "./payouts.js";
 
 /**
  * The repositories available inside one transaction. Everything written through one `StoreTx`
@@ -26,6 +27,8 @@ export interface StoreTx {
   readonly idempotencyKeys: IdempotencyKeyRepository;
   readonly outbox: OutboxRepository;
   readonly jobs: JobRepository;
+  readonly payouts: PayoutRepository;
+  readonly sellerPayoutAccounts: SellerPayoutAccountRepository;
 }
 
 export interface TransactionOptions {

@@ -12,6 +12,7 @@ import {
   memoryWebhookEvents,
 } from "./payment-records.js";
 import { memoryPaymentOrders, memoryPayments } from "./payments.js";
+import { memoryPayouts, memorySellerPayoutAccounts } from "./payouts.js";
 import type { MemoryState, Sequences, TableName } from "./state.js";
 import { emptyState, Working } from "./state.js";
 import { memoryJobs, memoryOutbox } from "./workers.js";
@@ -132,6 +133,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     idempotencyKeys: memoryIdempotencyKeys(w, seq),
     outbox: memoryOutbox(w, seq),
     jobs: memoryJobs(w, seq),
+    payouts: memoryPayouts(w, seq),
+    sellerPayoutAccounts: memorySellerPayoutAccounts(w, seq),
   });
 
   async function transaction<T>(fn: (tx: StoreTx) => Promise<T>, txOptions: TransactionOptions = {}) {

@@ -2,6 +2,7 @@ import type { Dispute } from "../../domain/dispute.js";
 import type { Payment } from "../../domain/payment.js";
 import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
+import type { Payout, PayoutLine, SellerPayoutAccount } from "../../domain/payout.js";
 import type { Refund } from "../../domain/refund.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { Journal } from "../../ledger/types.js";
@@ -58,6 +59,13 @@ export interface MemoryState {
   readonly jobs: Map<string, Row<Job>>;
   /** Keyed by `scope␀key`. */
   readonly idempotencyKeys: Map<string, Row<IdempotencyRecord>>;
+  readonly payouts: Map<string, Row<Payout>>;
+  /** Keyed by `payoutId␀journalReference`. */
+  readonly payoutLines: Map<string, Row<PayoutLine>>;
+  /** Keyed by `sellerId␀currency␀journalReference` (unique): the payout that pays the journal. */
+  readonly paidJournals: Map<string, Row<string>>;
+  /** Keyed by seller id. */
+  readonly sellerPayoutAccounts: Map<string, Row<SellerPayoutAccount>>;
 }
 
 export type TableName = keyof MemoryState;
@@ -74,6 +82,10 @@ export const emptyState = (): MemoryState => ({
   outbox: new Map(),
   jobs: new Map(),
   idempotencyKeys: new Map(),
+  payouts: new Map(),
+  payoutLines: new Map(),
+  paidJournals: new Map(),
+  sellerPayoutAccounts: new Map(),
 });
 
 /** A composite key (NUL cannot occur in ids, references or account addresses). */
