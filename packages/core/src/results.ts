@@ -67,6 +67,10 @@ export interface WalletBalance {
   readonly available: bigint;
   /** The seller's share of open disputes, withdrawn by the PSP: back to `available` if won, gone if lost. */
   readonly held: bigint;
+  /** In payouts the PSP has not paid yet (in this currency: the payouts' currency). */
+  readonly reserved: bigint;
+  /** Sent to the seller by paid payouts in this currency, less what the PSP took back. */
+  readonly paidOut: bigint;
 }
 
 /** A seller's wallet: one balance per currency the seller has money in, by currency code. */

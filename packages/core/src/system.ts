@@ -21,7 +21,7 @@ import { pageOf } from "./results.js";
 import type { DisputeListQuery } from "./services/disputes/disputes.js";
 import { getDispute, listDisputes } from "./services/disputes/disputes.js";
 import type { FulfilRequest } from "./services/fulfilment/fulfilment.js";
-import { fulfilPaymentOrder, sellerWallet } from "./services/fulfilment/fulfilment.js";
+import { fulfilPaymentOrder } from "./services/fulfilment/fulfilment.js";
 import { followedStatus } from "./services/payments/attempts.js";
 import type { IdempotencyOptions } from "./services/payments/create-payment.js";
 import { createPayment } from "./services/payments/create-payment.js";
@@ -33,6 +33,7 @@ import type { PaymentEventsQuery, PaymentSearch } from "./services/payments/paym
 import { listPaymentEvents, searchPayments } from "./services/payments/payment-queries.js";
 import type { RetryOptions } from "./services/payments/retry-payment.js";
 import { retryPayment } from "./services/payments/retry-payment.js";
+import { sellerWallet } from "./services/payouts/wallet.js";
 import type { PaymentRefundRequest } from "./services/refunds/payment-refund.js";
 import { refundPayment } from "./services/refunds/payment-refund.js";
 import type { RefundRequest } from "./services/refunds/refunds.js";

@@ -29,7 +29,9 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
     expect(await world.system.sellerWallet("S1")).toEqual({
       object: "wallet",
       seller_id: "S1",
-      balances: [{ currency: "USD", pending: "10000", available: "0", held: "0" }],
+      balances: [
+        { currency: "USD", pending: "10000", available: "0", held: "0", reserved: "0", paid_out: "0" },
+      ],
     });
 
     const fulfilled = await world.system.fulfilOrder({ paymentOrderId: s1 }, { sellerId: "S1" });

@@ -417,7 +417,9 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
       });
       expect(after["psp:stripe:receivable USD"]).toBe(keptByStripe());
       expect(await world.system.sellerWallet("S1")).toMatchObject({
-        balances: [{ currency: "USD", pending: "0", available: "-2215", held: "0" }],
+        balances: [
+          { currency: "USD", pending: "0", available: "-2215", held: "0", reserved: "0", paid_out: "0" },
+        ],
       });
     });
 

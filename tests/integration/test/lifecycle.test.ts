@@ -541,7 +541,16 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
       expect(await world.system.sellerWallet("S1")).toEqual({
         object: "wallet",
         seller_id: "S1",
-        balances: [{ currency: "USD", pending: "10000", available: "-11215", held: "11215" }],
+        balances: [
+          {
+            currency: "USD",
+            pending: "10000",
+            available: "-11215",
+            held: "11215",
+            reserved: "0",
+            paid_out: "0",
+          },
+        ],
       });
       const list = await world.system.listDisputes();
       expect(list).toMatchObject({
@@ -627,7 +636,9 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
         "seller:S2:held USD": 0n,
       });
       expect(await world.system.sellerWallet("S1")).toMatchObject({
-        balances: [{ currency: "USD", pending: "0", available: "-2715", held: "0" }],
+        balances: [
+          { currency: "USD", pending: "0", available: "-2715", held: "0", reserved: "0", paid_out: "0" },
+        ],
       });
       expect(await disputeTypes(id)).toEqual(["dispute.created", "dispute.funds_withdrawn", "dispute.lost"]);
       expect(await world.system.listDisputes({ statuses: ["lost"] })).toMatchObject({

@@ -11,6 +11,8 @@ export function walletView(wallet: SellerWallet): JsonObject {
       pending: b.pending.toString(),
       available: b.available.toString(),
       held: b.held.toString(),
+      reserved: b.reserved.toString(),
+      paid_out: b.paidOut.toString(),
     })),
   };
 }

@@ -5,9 +5,7 @@ import { ErrorCodes, SettlekitError } from "../../errors.js";
 import { accounts } from "../../ledger/accounts.js";
 import { postJournal } from "../../ledger/post-journal.js";
 import type { JournalInput } from "../../ledger/types.js";
-import type { CurrencyCode } from "../../money/currency.js";
 import { appendOutboxEvents } from "../../outbox/outbox.js";
-import type { SellerWallet } from "../../results.js";
 import { paymentOrderView } from "../../views/payment-order.js";
 
 export interface FulfilRequest {
@@ -125,37 +123,4 @@ export async function fulfilPaymentOrder(
     );
     return fulfilled;
   });
-}
-
-/**
- * A seller's wallet, per currency, projected from the ledger: `pending` (paid by buyers, not yet
- * fulfilled), `available` (fulfilled, fees deducted, not yet paid out; negative after a clawback
- * or while a dispute holds money) and `held` (the seller's share of open disputes, withdrawn by
- * the PSP: back to `available` if won, gone if lost). Liabilities are credit-normal, so each is
- * `credits − debits` of its account.
- */
-export async function sellerWallet(deps: Deps, sellerId: string): Promise<SellerWallet> {
-  const kinds = {
-    [accounts.sellerPending(sellerId)]: "pending",
-    [accounts.sellerAvailable(sellerId)]: "available",
-    [accounts.sellerHeld(sellerId)]: "held",
-  } as const;
-  const rows = await deps.store.transaction(
-    (tx) => tx.ledger.listBalances({ accountPrefix: `seller:${sellerId}:` }),
-    { readOnly: true },
-  );
-  const byCurrency = new Map<string, { pending: bigint; available: bigint; held: bigint }>();
-  for (const row of rows) {
-    const kind = Object.hasOwn(kinds, row.account) ? kinds[row.account] : undefined;
-    if (!kind) continue;
-    const entry = byCurrency.get(row.currency) ?? { pending: 0n, available: 0n, held: 0n };
-    entry[kind] -= row.balance;
-    byCurrency.set(row.currency, entry);
-  }
-  return {
-    sellerId,
-    balances: [...byCurrency]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([currency, b]) => ({ currency: currency as CurrencyCode, ...b })),
-  };
 }
