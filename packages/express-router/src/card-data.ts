@@ -19,19 +19,25 @@ const isWholePan = (digits: string) => digits.length >= 13 && digits.length <= 1
 
 /**
  * Whether the run found at `at` in `text` is what a PAN looks like: 13–19 digits passing the
- * Luhn check, written either without separators or in a card's grouping as a token of its own.
- * A grouped run glued to letters or digits is part of something else — the digits of an id such
- * as `po_01a23456-7890-7123-8456-…` (a UUID) can pass Luhn, and are not card data.
+ * Luhn check, as a token of its own, written either without separators or in a card's grouping.
+ * A run glued to letters or digits is part of something else — the digits of an id such as
+ * `pay_01a2…` (hex) or `po_01a23456-7890-7123-8456-…` (a UUID) can pass Luhn, and are not card
+ * data.
  */
 function isPanLike(run: string, at: number, text: string): boolean {
+  const end = at + run.length;
   const groups = run.split(/[ -]/);
+  if (groups.length === 1) {
+    // Digits inside a word are part of it: the hex of an id like `pay_01a2…` can hold a run
+    // that passes Luhn.
+    return isWholePan(run) && !ALNUM.test(text.charAt(at - 1)) && !ALNUM.test(text.charAt(end));
+  }
   if (groups.some(isWholePan)) return true;
   const digits = groups.join("");
-  if (groups.length === 1 || !isWholePan(digits)) return false;
+  if (!isWholePan(digits)) return false;
   if (!PAN_GROUPING.test(groups.map((group) => group.length).join("-"))) return false;
   // Glued: a letter or digit right beside it, or a dash joining it to one ("…ab-4242-…").
   const glued = (near: string, beyond: string) => ALNUM.test(near) || (near === "-" && ALNUM.test(beyond));
-  const end = at + run.length;
   return !glued(text.charAt(at - 1), text.charAt(at - 2)) && !glued(text.charAt(end), text.charAt(end + 1));
 }
 

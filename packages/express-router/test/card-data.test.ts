@@ -30,7 +30,7 @@ describe("card data detection", () => {
     ["grouped by spaces", "card 4242 4242 4242 4242"],
     ["grouped by dashes", "4242-4242-4242-4242"],
     ["contiguous", "6011000990139424"],
-    ["glued to a word", "card4242424242424242"],
+    ["after a colon", "card:4242424242424242"],
     ["Amex grouping", "3782 822463 10005"],
     ["19 digits with a short last group", "4222 2222 2222 2222 224"],
     ["a whole PAN inside a longer run", "1-6011000990139424"],
@@ -45,6 +45,20 @@ describe("card data detection", () => {
     ["a date and an amount", "2026-12-02 12:00 total 1500"],
   ])("passes %s", (_name, text) => {
     expect(looksLikePan(text)).toBe(false);
+  });
+
+  it("never takes the hex digits of an id for a card number, even when they pass Luhn", () => {
+    const random = lcg(7);
+    let luhnValidRuns = 0;
+    for (let i = 0; i < 20_000; i++) {
+      // `pay_` + 32 hex whose middle is a run of digits (13–19 of them) between hex letters.
+      const run = Array.from({ length: 13 + (i % 7) }, () => DIGITS[Math.floor(random() * 10)]).join("");
+      if (passesLuhn(run)) luhnValidRuns++;
+      const id = `pay_01a2${"abcdef"[i % 6]}${run}${"abcdef"[(i + 1) % 6]}`.padEnd(36, "c");
+      expect(looksLikePan(id), id).toBe(false);
+      expect(looksLikePan(JSON.stringify({ metadata: { order: id } })), id).toBe(false);
+    }
+    expect(luhnValidRuns).toBeGreaterThan(1_000);
   });
 
   it("never takes the digits of a UUID-based id for a card number, even when they pass Luhn", () => {
