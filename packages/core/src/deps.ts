@@ -8,6 +8,7 @@ import { inProcessPublisher } from "./outbox/in-process-publisher.js";
 import type { Clock } from "./ports/clock.js";
 import type { EventPublisher } from "./ports/events.js";
 import type { FeePolicy } from "./ports/fees.js";
+import type { FxRates } from "./ports/fx.js";
 import type { IdGenerator } from "./ports/ids.js";
 import type { Logger } from "./ports/logger.js";
 import type { Notifier } from "./ports/notifier.js";
@@ -101,6 +102,32 @@ export interface PaymentSystemOptions {
    * @internal
    */
   readonly testOnlyReintroducedBugs?: TestOnlyReintroducedBugs;
+  /**
+   * The PSP that pays sellers (its id). It must declare `capabilities.payouts`: a PSP without
+   * marketplace payouts (Square) is refused here with PROVIDER_CAPABILITY_MISSING. Default: the
+   * first configured provider that supports payouts (none: payouts are unavailable).
+   */
+  readonly payoutProvider?: string;
+  /** FX rates for sellers paid in another currency than they earned in. */
+  readonly fxRates?: FxRates;
+  /** The platform's FX spread on converted payouts, in basis points (default 0). */
+  readonly fxSpreadBps?: number;
+  /**
+   * Smallest payout per payout currency, minor units (default 1): less stays available for the
+   * next cycle. Checked after FX conversion.
+   */
+  readonly payoutMinimums?: Readonly<Record<string, bigint>>;
+  /** PSP attempts of one payout before it is dead-lettered and its money released (default 8). */
+  readonly payoutMaxAttempts?: number;
+  /** How long after a PSP answered `pending` the runner asks it again (default 1 h). */
+  readonly payoutCheckAfterMs?: number;
+}
+
+export interface PayoutSettings {
+  readonly fxSpreadBps: number;
+  readonly minimums: Readonly<Record<string, bigint>>;
+  readonly maxAttempts: number;
+  readonly checkAfterMs: number;
 }
 
 /**
@@ -140,6 +167,10 @@ export interface Deps {
   readonly disputeFees: DisputeFeeBearer;
   /** `options.backoff` with its defaults filled in. */
   readonly backoff: Required<BackoffPolicy>;
+  /** The PSP that pays sellers, checked at start-up; undefined when no provider supports payouts. */
+  readonly payoutProviderId: string | undefined;
+  readonly payoutSettings: PayoutSettings;
+  readonly fxRates: FxRates | undefined;
 }
 
 /** The time limits and retry counts of {@link PaymentSystemOptions}, resolved (see there for each). */
@@ -277,11 +308,65 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     fees: options.fees ?? noFees,
     disputeFees: options.disputeFees ?? "seller",
     backoff: { ...DEFAULT_BACKOFF, ...definedOnly(options.backoff ?? {}) },
+    payoutProviderId: resolvePayoutProvider(options),
+    payoutSettings: resolvePayoutSettings(options),
+    fxRates: options.fxRates,
     provider(id) {
       const provider = providers.get(id);
       if (!provider)
         throw new SettlekitError(ErrorCodes.NOT_FOUND, `No payment provider "${id}".`, { param: "psp" });
       return provider;
     },
+  };
+}
+
+/** The payout provider: the one named (it must support payouts), else the first that does. */
+function resolvePayoutProvider(options: PaymentSystemOptions): string | undefined {
+  if (options.payoutProvider === undefined) return options.providers.find((p) => p.capabilities.payouts)?.id;
+  const named = options.providers.find((p) => p.id === options.payoutProvider);
+  if (!named) {
+    throw new SettlekitError(
+      ErrorCodes.VALIDATION_FAILED,
+      `payoutProvider "${options.payoutProvider}" is not one of the configured providers.`,
+      { param: "payoutProvider" },
+    );
+  }
+  if (!named.capabilities.payouts || !named.payout) {
+    throw new SettlekitError(
+      ErrorCodes.PROVIDER_CAPABILITY_MISSING,
+      `Payment provider "${named.id}" cannot pay sellers (no marketplace payouts); configure another payoutProvider.`,
+      { param: "payoutProvider" },
+    );
+  }
+  return named.id;
+}
+
+function resolvePayoutSettings(options: PaymentSystemOptions): PayoutSettings {
+  const spread = options.fxSpreadBps ?? 0;
+  if (!Number.isInteger(spread) || spread < 0 || spread >= 10_000) {
+    throw new SettlekitError(
+      ErrorCodes.VALIDATION_FAILED,
+      "fxSpreadBps must be a whole number in [0, 10000).",
+      {
+        param: "fxSpreadBps",
+      },
+    );
+  }
+  const minimums: Record<string, bigint> = {};
+  for (const [currency, minimum] of Object.entries(options.payoutMinimums ?? {})) {
+    if (typeof minimum !== "bigint" || minimum < 1n) {
+      throw new SettlekitError(
+        ErrorCodes.VALIDATION_FAILED,
+        `payoutMinimums.${currency} must be a bigint ≥ 1 (minor units).`,
+        { param: `payoutMinimums.${currency}` },
+      );
+    }
+    minimums[currency] = minimum;
+  }
+  return {
+    fxSpreadBps: spread,
+    minimums,
+    maxAttempts: count(options.payoutMaxAttempts, 8, "payoutMaxAttempts"),
+    checkAfterMs: positive(options.payoutCheckAfterMs, 3_600_000, "payoutCheckAfterMs"),
   };
 }

@@ -18,8 +18,13 @@ export type {
   Page,
   PaymentDetails,
   PaymentEvent,
+  PayoutDetails,
+  PayoutSkipReason,
+  RequestPayoutResult,
   SellerWallet,
   WalletBalance,
+  WalletTransaction,
+  WalletTransactionType,
 } from "./results.js";
 export * from "./runtime/index.js";
 export * from "./services/index.js";

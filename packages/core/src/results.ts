@@ -2,6 +2,7 @@ import type { Dispute } from "./domain/dispute.js";
 import type { NextAction } from "./domain/next-action.js";
 import type { Payment } from "./domain/payment.js";
 import type { PaymentOrder } from "./domain/payment-order.js";
+import type { Payout, PayoutLine } from "./domain/payout.js";
 import type { Refund } from "./domain/refund.js";
 import type { CurrencyCode } from "./money/currency.js";
 import type { Job } from "./ports/jobs.js";
@@ -71,6 +72,11 @@ export interface WalletBalance {
   readonly reserved: bigint;
   /** Sent to the seller by paid payouts in this currency, less what the PSP took back. */
   readonly paidOut: bigint;
+  /**
+   * When the latest payout of this currency's money failed or was taken back: which one and why,
+   * in words for the seller ("bank account closed: the amount is included in the next payout").
+   */
+  readonly payoutNotice?: { readonly payoutId: string; readonly code: string; readonly message: string };
 }
 
 /** A seller's wallet: one balance per currency the seller has money in, by currency code. */
@@ -79,10 +85,64 @@ export interface SellerWallet {
   readonly balances: readonly WalletBalance[];
 }
 
+/** A payout with every journal line it pays (`lines` sum to `payout.sourceAmount`). */
+export interface PayoutDetails {
+  readonly payout: Payout;
+  readonly lines: readonly PayoutLine[];
+}
+
+/** What asking for a payout did, per wallet currency: a payout reserved, or why there is none. */
+export interface RequestPayoutResult {
+  readonly payouts: readonly Payout[];
+  readonly skipped: readonly {
+    readonly currency: CurrencyCode;
+    /** `nothing_available`, `negative_balance` (a clawback outweighs the sales), `below_minimum`. */
+    readonly reason: PayoutSkipReason;
+    /** What was available (source currency, minor units; ≤ 0 unless `below_minimum`). */
+    readonly available: bigint;
+  }[];
+}
+
+export type PayoutSkipReason = "nothing_available" | "negative_balance" | "below_minimum";
+
+/**
+ * What moved a seller's wallet: `sale` (a buyer's payment credited pending), `fee` (fulfilment:
+ * pending to available less commission and logistics), `refund` (before release) and `clawback`
+ * (after), `payout` (reserved, paid), `payout_released` (a failed payout's money back),
+ * `reversal` (the PSP took a paid payout back), `dispute`, `adjustment` (anything else).
+ * Amounts are signed changes of each balance (credits to the seller positive).
+ */
+export interface WalletTransaction {
+  /** The journal's id. */
+  readonly id: string;
+  readonly type: WalletTransactionType;
+  readonly journalReference: string;
+  readonly currency: CurrencyCode;
+  readonly pending: bigint;
+  readonly available: bigint;
+  readonly reserved: bigint;
+  readonly held: bigint;
+  readonly paymentId?: string;
+  readonly paymentOrderId?: string;
+  readonly payoutId?: string;
+  readonly createdAt: Date;
+}
+
+export type WalletTransactionType =
+  | "sale"
+  | "fee"
+  | "refund"
+  | "clawback"
+  | "payout"
+  | "payout_released"
+  | "reversal"
+  | "dispute"
+  | "adjustment";
+
 /** A background job that failed for good (`status: "dead"`), with its attempts' history, for an operator to replay. */
 export type DeadLetter = Job;
 
-export type { Dispute, NextAction, Payment, PaymentOrder, Refund };
+export type { Dispute, NextAction, Payment, PaymentOrder, Payout, PayoutLine, Refund };
 
 /** A page of `items` fetched with one extra row: the extra says there is more. */
 export function pageOf<T extends { readonly id: string }>(rows: readonly T[], limit: number): Page<T> {

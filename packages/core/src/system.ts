@@ -1,3 +1,4 @@
+import { onJobDead, paymentJobHandlers } from "./background/job-handlers.js";
 import type { Deps, PaymentSystemOptions } from "./deps.js";
 import { resolveDeps } from "./deps.js";
 import type { Dispute } from "./domain/dispute.js";
@@ -5,8 +6,11 @@ import type { Payment } from "./domain/payment.js";
 import type { PaymentAttempt } from "./domain/payment-attempt.js";
 import type { PaymentOrder } from "./domain/payment-order.js";
 import type { PaymentOrderStatus } from "./domain/payment-order-status.js";
+import type { Payout, PayoutStatus, SellerPayoutAccount } from "./domain/payout.js";
 import type { Refund } from "./domain/refund.js";
 import { ErrorCodes, SettlekitError } from "./errors.js";
+import { runJobsOnce } from "./jobs/job-runner.js";
+import type { CurrencyCode } from "./money/currency.js";
 import type { WebhookInput } from "./ports/psp.js";
 import type {
   CreatePaymentResult,
@@ -15,7 +19,10 @@ import type {
   Page,
   PaymentDetails,
   PaymentEvent,
+  PayoutDetails,
+  RequestPayoutResult,
   SellerWallet,
+  WalletTransaction,
 } from "./results.js";
 import { pageOf } from "./results.js";
 import type { DisputeListQuery } from "./services/disputes/disputes.js";
@@ -33,6 +40,17 @@ import type { PaymentEventsQuery, PaymentSearch } from "./services/payments/paym
 import { listPaymentEvents, searchPayments } from "./services/payments/payment-queries.js";
 import type { RetryOptions } from "./services/payments/retry-payment.js";
 import { retryPayment } from "./services/payments/retry-payment.js";
+import {
+  getPayout,
+  PAYOUT_CHECK_JOB,
+  PAYOUT_RESERVE_JOB,
+  PAYOUT_SEND_JOB,
+  reservePayouts,
+  sendPayout,
+} from "./services/payouts/payouts.js";
+import type { PayoutScheduleInput } from "./services/payouts/schedule.js";
+import { configureSellerPayouts, schedulePayouts } from "./services/payouts/schedule.js";
+import { listSellerTransactions } from "./services/payouts/transactions.js";
 import { sellerWallet } from "./services/payouts/wallet.js";
 import type { PaymentRefundRequest } from "./services/refunds/payment-refund.js";
 import { refundPayment } from "./services/refunds/payment-refund.js";
@@ -126,6 +144,41 @@ export interface PaymentSystem {
   getDispute(id: string): Promise<Dispute>;
   /** A PSP webhook, raw body and headers as received. */
   handleWebhook(pspId: string, input: WebhookInput): Promise<WebhookResult>;
+  /**
+   * A seller's wallet history, oldest first: one entry per journal (and currency) that moved the
+   * seller's pending, available, reserved or held balance — sale, fee, refund, clawback, payout,
+   * FX, reversal — with the signed change of each. `startingAfter` pages on.
+   */
+  listSellerTransactions(
+    sellerId: string,
+    query?: { limit?: number; startingAfter?: string; currency?: CurrencyCode },
+  ): Promise<Page<WalletTransaction>>;
+  /** A seller's payouts, newest first, optionally some statuses; `beforeId` pages on. */
+  listSellerPayouts(
+    sellerId: string,
+    query?: { limit?: number; beforeId?: string; statuses?: readonly PayoutStatus[] },
+  ): Promise<Page<Payout>>;
+  /**
+   * One payout with every journal line it pays (the lines sum to its source amount). With
+   * `sellerId`, another seller's payout is NOT_FOUND.
+   */
+  getPayout(id: string, options?: { sellerId?: string }): Promise<PayoutDetails>;
+  /** A seller's payout schedule and payout currency (a new seller is `manual`). */
+  getPayoutSchedule(sellerId: string): Promise<SellerPayoutAccount>;
+  /** Sets a seller's payout schedule (`manual`, `daily`, `weekly`) and payout currency. */
+  configureSellerPayouts(sellerId: string, input: PayoutScheduleInput): Promise<SellerPayoutAccount>;
+  /**
+   * Operator (or a seller's "Request payout"): pays the seller now — reserves everything available
+   * (per wallet currency, or only `currency`), then asks the PSP at once; a PSP that cannot be
+   * reached leaves the payout `pending` for the worker's retries. Returns the payouts as they
+   * stand and, per currency, why nothing was reserved (nothing available, negative, below minimum).
+   */
+  requestPayout(input: { sellerId: string; currency?: CurrencyCode }): Promise<RequestPayoutResult>;
+  /**
+   * Operator: one payout cycle in this process — every seller whose schedule is due is reserved
+   * and sent (the worker does the same continuously). Returns how many payout jobs ran.
+   */
+  runPayoutCycle(options?: { workerId?: string }): Promise<{ scheduled: number; jobs: number }>;
 }
 
 export function createPaymentSystem(options: PaymentSystemOptions): PaymentSystem {
@@ -208,5 +261,73 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     listDisputes: (query) => listDisputes(deps, query),
     getDispute: (id) => getDispute(deps, id),
     handleWebhook: (pspId, input) => handleWebhook(deps, pspId, input),
+    listSellerTransactions: (sellerId, query) => listSellerTransactions(deps, sellerId, query),
+    async listSellerPayouts(sellerId, { limit = 50, beforeId, statuses } = {}) {
+      const size = Math.min(Math.max(Math.trunc(limit), 1), 100);
+      const payouts = await deps.store.transaction(
+        (tx) =>
+          tx.payouts.listBySeller({
+            sellerId,
+            limit: size + 1,
+            ...(beforeId ? { beforeId } : {}),
+            ...(statuses ? { statuses } : {}),
+          }),
+        { readOnly: true },
+      );
+      return pageOf(payouts, size);
+    },
+    getPayout: (id, opts) => getPayout(deps, id, opts),
+    async getPayoutSchedule(sellerId) {
+      const account = await deps.store.transaction((tx) => tx.sellerPayoutAccounts.get(sellerId), {
+        readOnly: true,
+      });
+      const now = deps.clock.now();
+      return (
+        account ?? {
+          sellerId,
+          interval: "manual",
+          nextPayoutAt: null,
+          version: 0,
+          createdAt: now,
+          updatedAt: now,
+        }
+      );
+    },
+    configureSellerPayouts: (sellerId, input) => configureSellerPayouts(deps, sellerId, input),
+    async requestPayout({ sellerId, currency }) {
+      const reserved = await reservePayouts(deps, {
+        sellerId,
+        trigger: "manual",
+        ...(currency ? { currency } : {}),
+      });
+      const payouts: Payout[] = [];
+      for (const payout of reserved.payouts) {
+        // The send job stays queued as the fallback: a failure here is retried by the worker.
+        const sent = await sendPayout(deps, payout.id).catch(() => null);
+        payouts.push(sent ?? (await deps.store.transaction((tx) => tx.payouts.get(payout.id)))!);
+      }
+      return { payouts, skipped: reserved.skipped };
+    },
+    async runPayoutCycle({ workerId = `payout-cycle-${deps.ids.newId()}` } = {}) {
+      const scheduled = await schedulePayouts(deps);
+      const handlers = paymentJobHandlers(deps);
+      const payoutHandlers = Object.fromEntries(
+        [PAYOUT_RESERVE_JOB, PAYOUT_SEND_JOB, PAYOUT_CHECK_JOB].map((type) => [type, handlers[type]!]),
+      );
+      let jobs = 0;
+      for (let pass = 0; pass < 1_000; pass++) {
+        const ran = await runJobsOnce(deps.store, {
+          workerId,
+          handlers: payoutHandlers,
+          clock: deps.clock,
+          backoff: deps.backoff,
+          limit: 50,
+          onDead: (job) => onJobDead(deps, job),
+        });
+        jobs += ran.claimed;
+        if (ran.claimed === 0) break;
+      }
+      return { scheduled, jobs };
+    },
   };
 }

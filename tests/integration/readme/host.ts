@@ -1,7 +1,7 @@
 // What the README's examples take from the host application around them: its store and payment
 // system from the examples before, an Express app and request, an email sender, and the values a
 // route handler would have at hand. scripts/readme-snippets.mjs writes the examples next to this.
-import type { BuyerNotification, JournalInput, JsonValue, PaymentSystem } from "@settlekit/core";
+import type { JournalInput, JsonValue, Notification, PaymentSystem } from "@settlekit/core";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 import type { KnexStore } from "@settlekit/store-knex";
 import type { Express as ExpressApp, Request } from "express";
@@ -30,7 +30,7 @@ declare global {
   const sellerId: string;
   const paymentOrderId: string;
   const idempotencyKey: string;
-  function sendEmail(notification: BuyerNotification): Promise<void>;
+  function sendEmail(notification: Notification): Promise<void>;
   function addDays(date: Date, days: number): Date;
   function checkPricesAgainstCart(req: Request, payment: unknown): void;
   /** The host's session or token check, outside Express (the Fetch handler's hooks). */

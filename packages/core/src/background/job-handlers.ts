@@ -18,6 +18,14 @@ import {
   registerWithPsp,
 } from "../services/payments/registration.js";
 import { retryPayment } from "../services/payments/retry-payment.js";
+import {
+  failPayoutForJob,
+  PAYOUT_CHECK_JOB,
+  PAYOUT_RESERVE_JOB,
+  PAYOUT_SEND_JOB,
+  reservePayouts,
+  sendPayout,
+} from "../services/payouts/payouts.js";
 import { withPspTimeout } from "../services/psp-timeout.js";
 import { REFUND_JOB, sendRefund } from "../services/refunds/refunds.js";
 
@@ -95,6 +103,38 @@ const notify =
     }
   };
 
+const payoutIdOf = (job: Job): string => {
+  const id = (job.payload as { payoutId?: unknown } | null)?.payoutId;
+  if (typeof id !== "string") throw new PermanentJobError(`job ${job.id} has no payoutId`);
+  return id;
+};
+
+/** Tells the seller a payout was paid, or failed and why. */
+const notifySeller =
+  (deps: Deps, kind: "payout_paid" | "payout_failed"): JobHandler =>
+  async (job) => {
+    const notifier = deps.options.notifier;
+    if (!notifier) return;
+    const payoutId = payoutIdOf(job);
+    const payout = await deps.store.transaction((tx) => tx.payouts.get(payoutId), { readOnly: true });
+    if (!payout) throw new PermanentJobError(`no payout ${payoutId}`);
+    const base = {
+      notificationId: job.id,
+      payoutId,
+      sellerId: payout.sellerId,
+      amount: payout.amount,
+      currency: payout.currency,
+    };
+    if (kind === "payout_paid") await notifier.notify({ ...base, kind });
+    else
+      await notifier.notify({
+        ...base,
+        kind,
+        reason: payout.failureCode ?? "payout_failed",
+        message: payout.failureMessage ?? "The payout failed.",
+      });
+  };
+
 /** The job handlers of the cash-in flow, by job type. */
 export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
   return {
@@ -109,11 +149,29 @@ export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
     "notify.payment_succeeded": notify(deps, "payment_succeeded"),
     "notify.payment_pending": notify(deps, "payment_pending"),
     "notify.payment_failed": notify(deps, "payment_failed"),
+    [PAYOUT_RESERVE_JOB]: async (job) => {
+      const sellerId = (job.payload as { sellerId?: unknown } | null)?.sellerId;
+      if (typeof sellerId !== "string") throw new PermanentJobError(`job ${job.id} has no sellerId`);
+      await reservePayouts(deps, { sellerId, trigger: "scheduled" });
+    },
+    [PAYOUT_SEND_JOB]: async (job) => {
+      await sendPayout(deps, payoutIdOf(job));
+    },
+    [PAYOUT_CHECK_JOB]: async (job) => {
+      await sendPayout(deps, payoutIdOf(job));
+    },
+    "notify.payout_paid": notifySeller(deps, "payout_paid"),
+    "notify.payout_failed": notifySeller(deps, "payout_failed"),
   };
 }
 
-/** When a job is dead-lettered: a registration that never got through fails its payment. */
+/**
+ * When a job is dead-lettered: a registration that never got through fails its payment; a payout
+ * that never got through is released.
+ */
 export async function onJobDead(deps: Deps, job: Job): Promise<void> {
+  // A payout the PSP never took: its money goes back to the seller's available balance.
+  if (job.type === PAYOUT_SEND_JOB) return failPayoutForJob(deps, payoutIdOf(job));
   if (job.type !== REGISTER_JOB) return;
   await deps.store.transaction((tx) => failRegistration(deps, tx, paymentIdOf(job), PSP_UNAVAILABLE));
 }

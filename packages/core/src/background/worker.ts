@@ -1,6 +1,7 @@
 import { ErrorCodes, isSettlekitError } from "../errors.js";
 import { runJobsOnce } from "../jobs/job-runner.js";
 import { relayOutboxOnce } from "../outbox/outbox.js";
+import { schedulePayouts } from "../services/payouts/schedule.js";
 import { retryDeferredWebhooks } from "../services/webhooks/webhooks.js";
 import type { PaymentSystem } from "../system.js";
 import { onJobDead, paymentJobHandlers } from "./job-handlers.js";
@@ -35,13 +36,14 @@ export async function runWorkerPass(system: PaymentSystem, workerId: string) {
     backoff: deps.backoff,
     onDead: (job) => onJobDead(deps, job),
   });
+  const payoutsScheduled = deps.payoutProviderId ? await schedulePayouts(deps) : 0;
   const webhooks = await retryDeferredWebhooks(deps);
   const sweep = await sweepPendingPayments(deps);
   const recovered = await recoverStalledRequests(deps);
   const expiredKeys = await deps.store.transaction((tx) =>
     tx.idempotencyKeys.deleteExpired({ now: deps.clock.now(), limit: 500 }),
   );
-  return { relay, jobs, webhooks, sweep, recovered, expiredKeys };
+  return { relay, jobs, webhooks, sweep, recovered, expiredKeys, payoutsScheduled };
 }
 
 /** The worker runtime: `start()` loops passes until `stop()`; several instances can run at once. */
@@ -66,7 +68,7 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
             if (!migrated) await system.deps.store.assertMigrated?.();
             migrated = true;
             const pass = await runWorkerPass(system, workerId);
-            busy = pass.relay.published + pass.jobs.claimed + pass.recovered > 0;
+            busy = pass.relay.published + pass.jobs.claimed + pass.recovered + pass.payoutsScheduled > 0;
             reported = undefined;
           } catch (error) {
             const code =

@@ -59,6 +59,12 @@ export interface Payout {
   pspPayoutReference?: string | undefined;
   /** How often the PSP was asked (a retry after a retryable failure asks again). */
   attempts: number;
+  /**
+   * Set before each PSP call and cleared once the PSP's answer is recorded: when a call times out
+   * or the process dies during it, the PSP may have paid, so the runner asks the PSP by payout id
+   * (`retrievePayout`) before it pays again.
+   */
+  pspOutcomeUnknown: boolean;
   /** The last retryable problem, while it is still `pending` (for operators). */
   lastError?: string | undefined;
   /** Machine-readable reason of a `failed` payout (`account_closed`, `psp_unavailable`, …). */

@@ -25,8 +25,16 @@ export interface LedgerRepository {
   /** The journal with this reference, or null. */
   getJournal(reference: string): Promise<Journal | null>;
 
-  /** Journals that touch `account` (any currency), oldest first, at most `limit` (default 100). */
-  listJournals(query: { account: string; limit?: number; afterId?: string }): Promise<Journal[]>;
+  /**
+   * Journals that touch `account` — or, with `accounts`, any of them — (any currency), oldest
+   * first (posting order), at most `limit` (default 100); `afterId` continues after that journal.
+   */
+  listJournals(query: {
+    account: string;
+    accounts?: readonly string[];
+    limit?: number;
+    afterId?: string;
+  }): Promise<Journal[]>;
 
   /**
    * Balance of one account in one currency: the sum over all of its balance rows (hot accounts

@@ -6,6 +6,13 @@ export type { PaymentSummaryJson } from "./payment.js";
 export { paymentEventPayload, paymentSummaryView, paymentView } from "./payment.js";
 export type { PaymentOrderJson } from "./payment-order.js";
 export { paymentOrderEventLine, paymentOrderLine, paymentOrderView } from "./payment-order.js";
+export {
+  payoutDetailsView,
+  payoutLineView,
+  payoutScheduleView,
+  payoutView,
+  walletTransactionView,
+} from "./payout.js";
 export type { RefundJson } from "./refund.js";
 export { refundLine, refundView } from "./refund.js";
 export { walletView } from "./wallet.js";

@@ -13,6 +13,15 @@ export function walletView(wallet: SellerWallet): JsonObject {
       held: b.held.toString(),
       reserved: b.reserved.toString(),
       paid_out: b.paidOut.toString(),
+      ...(b.payoutNotice
+        ? {
+            payout_notice: {
+              payout_id: b.payoutNotice.payoutId,
+              code: b.payoutNotice.code,
+              message: b.payoutNotice.message,
+            },
+          }
+        : {}),
     })),
   };
 }

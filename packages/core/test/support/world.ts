@@ -1,7 +1,7 @@
 import { runWorkerPass } from "../../src/background/worker.js";
 import type { PaymentSystemOptions } from "../../src/deps.js";
 import type { IdGenerator } from "../../src/ports/ids.js";
-import type { BuyerNotification } from "../../src/ports/notifier.js";
+import type { Notification } from "../../src/ports/notifier.js";
 import type { OutboxEvent } from "../../src/ports/outbox.js";
 import type { ManualClock } from "../../src/runtime/clock.js";
 import { manualClock } from "../../src/runtime/clock.js";
@@ -19,7 +19,7 @@ export interface World {
   readonly psp: FakePsp;
   readonly clock: ManualClock;
   readonly system: PaymentSystem;
-  readonly notifications: BuyerNotification[];
+  readonly notifications: Notification[];
   readonly published: OutboxEvent[];
   /** Delivers every webhook the PSP sent so far to the system, in order. */
   deliver(): Promise<void>;
@@ -63,7 +63,7 @@ export function makeWorld(options: Partial<PaymentSystemOptions> = {}): World {
   const clock = manualClock(T0);
   const store = memoryStore();
   const psp = fakePsp(clock);
-  const notifications: BuyerNotification[] = [];
+  const notifications: Notification[] = [];
   const published: OutboxEvent[] = [];
   const system = createPaymentSystem({
     store,

@@ -99,10 +99,11 @@ export function knexLedger(
       return { inserted: false, existing };
     },
     getJournal,
-    async listJournals({ account, limit = 100, afterId }) {
+    async listJournals({ account, accounts, limit = 100, afterId }) {
+      const wanted = [...new Set([account, ...(accounts ?? [])])];
       const query = db(TABLES.journals)
         .select("*")
-        .whereIn("seq", db(TABLES.postings).select("journal_seq").where({ account }))
+        .whereIn("seq", db(TABLES.postings).select("journal_seq").whereIn("account", wanted))
         .orderBy("seq")
         .limit(Math.min(Math.max(limit, 1), 1000));
       if (afterId) query.where("seq", ">", db(TABLES.journals).select("seq").where({ id: afterId }));

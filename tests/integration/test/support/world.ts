@@ -1,5 +1,5 @@
 import type {
-  BuyerNotification,
+  Notification,
   OutboxEvent,
   PaymentInput,
   PaymentProvider,
@@ -26,7 +26,7 @@ export interface HostWorld {
   /** The SDK as a host gets it: typed results. */
   readonly sdk: PaymentSystem;
   readonly clock: ReturnType<typeof manualClock>;
-  readonly notifications: BuyerNotification[];
+  readonly notifications: Notification[];
   readonly published: OutboxEvent[];
   /** Webhook deliveries the host answered, by HTTP status. */
   readonly webhookStatuses: number[];
@@ -72,7 +72,7 @@ export async function makeHostWorld<P extends PaymentProvider>(
   const store = knexStore(db.knex);
   await store.migrate();
   const clock = manualClock(new Date("2026-03-01T12:00:00.000Z"));
-  const notifications: BuyerNotification[] = [];
+  const notifications: Notification[] = [];
   const published: OutboxEvent[] = [];
   const webhookStatuses: number[] = [];
   const publisher = inProcessPublisher();
@@ -142,8 +142,9 @@ export async function makeWorld(
         return new Response("{}", { status });
       }) as typeof fetch,
     });
+    const seen = options.closesPages === false ? withoutPageClosing(sandbox) : sandbox;
     return {
-      provider: options.closesPages === false ? withoutPageClosing(sandbox) : sandbox,
+      provider: options.wrapProvider ? (options.wrapProvider(seen) as SandboxProvider) : seen,
       deliver: () => sandbox.idle(),
       close: () => sandbox.close(),
     };
@@ -155,6 +156,8 @@ export async function makeWorld(
 export interface WorldOptions {
   /** `false`: the system sees a PSP without `cancelHostedPayment` (pages stay payable until they expire). */
   readonly closesPages?: boolean;
+  /** The provider the system sees, around the sandbox the test drives (e.g. `payoutFaults`). */
+  readonly wrapProvider?: (provider: PaymentProvider) => PaymentProvider;
 }
 
 /**

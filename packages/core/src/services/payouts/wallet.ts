@@ -21,10 +21,11 @@ export async function sellerWallet(deps: Deps, sellerId: string): Promise<Seller
     [accounts.sellerHeld(sellerId)]: "held",
     [accounts.sellerReserved(sellerId)]: "reserved",
   } as const;
-  const { rows, paidOut } = await deps.store.transaction(
+  const { rows, paidOut, recent } = await deps.store.transaction(
     async (tx) => ({
       rows: await tx.ledger.listBalances({ accountPrefix: `seller:${sellerId}:` }),
       paidOut: await tx.payouts.sumPaidOut(sellerId),
+      recent: await tx.payouts.listBySeller({ sellerId, limit: 20 }),
     }),
     { readOnly: true },
   );
@@ -42,10 +43,27 @@ export async function sellerWallet(deps: Deps, sellerId: string): Promise<Seller
     if (kind) entry(row.currency)[kind] -= row.balance;
   }
   for (const { currency, amount } of paidOut) entry(currency).paidOut += amount;
+  // The newest payout of each source currency (newest first): a failure or reversal is news.
+  const notices = new Map<string, NonNullable<WalletBalance["payoutNotice"]>>();
+  const seen = new Set<string>();
+  for (const payout of recent) {
+    if (seen.has(payout.sourceCurrency)) continue;
+    seen.add(payout.sourceCurrency);
+    if ((payout.status === "failed" || payout.status === "reversed") && payout.failureCode) {
+      notices.set(payout.sourceCurrency, {
+        payoutId: payout.id,
+        code: payout.failureCode,
+        message: payout.failureMessage ?? payout.failureCode,
+      });
+    }
+  }
   return {
     sellerId,
     balances: [...byCurrency]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([currency, b]) => ({ currency: currency as CurrencyCode, ...b })),
+      .map(([currency, b]) => {
+        const notice = notices.get(currency);
+        return { currency: currency as CurrencyCode, ...b, ...(notice ? { payoutNotice: notice } : {}) };
+      }),
   };
 }

@@ -5,6 +5,7 @@ import type { PspEvent, WebhookInput } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
 import { applyDisputeEvent, disputeEventFromJson } from "../disputes/disputes.js";
 import { applyAttemptReport } from "../payments/attempts.js";
+import { applyPayoutEvent } from "../payouts/payouts.js";
 import { applyRefundEvent } from "../refunds/external-refunds.js";
 
 export interface WebhookResult {
@@ -43,6 +44,8 @@ async function applyEvent(deps: Deps, tx: StoreTx, pspId: string, event: PspEven
   if (event.kind === "refund") return applyRefundEvent(deps, tx, pspId, event);
   // Disputes (chargebacks): found by the payment's PSP reference, deferred while it is unknown.
   if (event.kind === "dispute") return applyDisputeEvent(deps, tx, pspId, event);
+  // Payouts to sellers: paid, failed (money released), reversed (money back to available).
+  if (event.kind === "payout") return applyPayoutEvent(deps, tx, pspId, event);
   if (event.kind !== "payment") return { outcome: "applied" };
   const payment = await tx.payments.findByPspReference(pspId, event.pspReference, { forUpdate: true });
   if (!payment) return { outcome: "deferred", error: "unknown payment" };

@@ -57,7 +57,8 @@ export function memoryLedger(
       const row = w.read("journals").get(reference);
       return row ? clone(row.value) : null;
     },
-    async listJournals({ account, limit = 100, afterId }) {
+    async listJournals({ account, accounts, limit = 100, afterId }) {
+      const wanted = new Set([account, ...(accounts ?? [])]);
       let from = -Infinity;
       if (afterId !== undefined) {
         const anchor = byId(afterId);
@@ -65,7 +66,7 @@ export function memoryLedger(
         from = anchor.seq;
       }
       return [...w.read("journals").values()]
-        .filter((r) => r.seq > from && r.value.postings.some((p) => p.account === account))
+        .filter((r) => r.seq > from && r.value.postings.some((p) => wanted.has(p.account)))
         .sort((a, b) => a.seq - b.seq)
         .slice(0, Math.min(Math.max(limit, 1), 1000))
         .map((r) => clone(r.value));

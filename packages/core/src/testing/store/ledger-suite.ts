@@ -204,5 +204,21 @@ export function ledgerSuite(current: () => StoreHarness): void {
       );
       expect(page.map((j) => j.reference)).toEqual(["j2", "j3"]);
     });
+
+    it("lists the journals of several accounts once each, in posting order, paged", async () => {
+      const { store } = current();
+      await store.transaction((tx) => postJournal(tx, transfer("m1", "m:a", "m:b", 1n)));
+      await store.transaction((tx) => postJournal(tx, transfer("m2", "m:c", "n:x", 1n)));
+      await store.transaction((tx) => postJournal(tx, transfer("m3", "n:y", "n:z", 1n)));
+      await store.transaction((tx) => postJournal(tx, transfer("m4", "m:b", "m:c", 1n)));
+      const both = { account: "m:b", accounts: ["m:c", "m:b"] };
+      const all = await store.transaction((tx) => tx.ledger.listJournals(both));
+      expect(all.map((j) => j.reference)).toEqual(["m1", "m2", "m4"]);
+      const first = await store.transaction((tx) => tx.ledger.listJournals({ ...both, limit: 2 }));
+      const rest = await store.transaction((tx) =>
+        tx.ledger.listJournals({ ...both, limit: 2, afterId: first.at(-1)!.id }),
+      );
+      expect([...first, ...rest].map((j) => j.reference)).toEqual(["m1", "m2", "m4"]);
+    });
   });
 }

@@ -1,0 +1,162 @@
+import type { PaymentSystemOptions, Payout } from "@settlekit/core";
+import { commissionAndLogistics } from "@settlekit/core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { PayoutFaultControl } from "./support/payout-faults.js";
+import { payoutFaults } from "./support/payout-faults.js";
+import type { World } from "./support/world.js";
+import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+
+/** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
+const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
+
+describe.each(DIALECTS)("payouts on %s", (dialect) => {
+  let world: World;
+  let faults: PayoutFaultControl;
+  afterEach(async () => world?.close());
+
+  async function open(overrides: Partial<PaymentSystemOptions> = {}) {
+    world = await makeWorld(
+      dialect,
+      { fees, backoff: { baseMs: 1_000, maxMs: 1_000, jitter: 0 }, ...overrides },
+      {
+        wrapProvider: (provider) => {
+          const wrapped = payoutFaults(provider);
+          faults = wrapped.control;
+          return wrapped.provider;
+        },
+      },
+    );
+  }
+
+  /** A paid two-seller payment (S1 100.00, S2 23.45), fulfilled: S1 has 85.00 available. */
+  async function fulfilledSale(amount = 10_000n): Promise<{ paymentId: string; s1: string }> {
+    const created = await world.sdk.createPayment(
+      cart({
+        orders: [
+          { sellerId: "S1", amount },
+          { sellerId: "S2", amount: 2_345n },
+        ],
+      }),
+      { idempotencyKey: `click-${Math.random()}` },
+    );
+    await world.sandbox.pay(referenceOf({ redirect_url: created.payment.redirectUrl }), {});
+    await world.deliver();
+    const details = await world.sdk.getPayment(created.payment.id);
+    const s1 = details.orders[0]!.id;
+    await world.sdk.fulfilOrder({ paymentOrderId: s1 });
+    return { paymentId: created.payment.id, s1 };
+  }
+
+  /** Runs the worker until nothing is due, moving the clock past each backoff. */
+  async function drain(rounds = 20) {
+    for (let i = 0; i < rounds; i++) {
+      const pass = await world.work();
+      world.clock.advance(2_000);
+      if (pass.jobs.claimed === 0 && pass.relay.published === 0) break;
+    }
+  }
+
+  /** What the sandbox paid, per seller. */
+  const paidAtPsp = (sellerId: string) =>
+    world.sandbox
+      .payouts()
+      .filter((p) => p.sellerId === sellerId)
+      .reduce((sum, p) => sum + p.amount, 0n);
+
+  /** Every check that holds after any payout history. */
+  async function expectConsistent(sellerId: string) {
+    const balances = await balancesOf(world);
+    const byCurrency = new Map<string, bigint>();
+    for (const [key, balance] of Object.entries(balances)) {
+      const currency = key.split(" ")[1]!;
+      byCurrency.set(currency, (byCurrency.get(currency) ?? 0n) + balance);
+    }
+    for (const [currency, sum] of byCurrency) expect(sum, currency).toBe(0n);
+    const wallet = await world.sdk.sellerWallet(sellerId);
+    for (const b of wallet.balances) expect(b.reserved, b.currency).toBeGreaterThanOrEqual(0n);
+    const paid = await world.sdk.listSellerPayouts(sellerId, { statuses: ["paid"] });
+    // What the PSP sent equals what settlekit says it paid out.
+    expect(paidAtPsp(sellerId)).toBe(paid.data.reduce((sum, p) => sum + p.amount, 0n));
+    for (const payout of (await world.sdk.listSellerPayouts(sellerId)).data) {
+      const { lines } = await world.sdk.getPayout(payout.id);
+      expect(
+        lines.reduce((sum, l) => sum + l.amount, 0n),
+        payout.id,
+      ).toBe(payout.sourceAmount);
+    }
+  }
+
+  it("pays a seller's available money once, explained journal by journal", async () => {
+    await open();
+    const { s1 } = await fulfilledSale();
+    const { payouts, skipped } = await world.sdk.requestPayout({ sellerId: "S1" });
+    expect(skipped).toEqual([]);
+    expect(payouts).toHaveLength(1);
+    const payout = payouts[0]!;
+    expect(payout).toMatchObject({
+      sellerId: "S1",
+      status: "paid",
+      amount: 8_500n,
+      currency: "USD",
+      sourceAmount: 8_500n,
+      trigger: "manual",
+      attempts: 1,
+    });
+    expect(payout.id).toMatch(/^pout_[0-9a-f]{32}$/);
+    const details = await world.sdk.getPayout(payout.id);
+    expect(details.lines).toEqual([
+      expect.objectContaining({ journalReference: `fulfilled:${s1}`, kind: "fulfilled", amount: 8_500n }),
+    ]);
+    expect(await world.sdk.sellerWallet("S1")).toMatchObject({
+      balances: [{ currency: "USD", pending: 0n, available: 0n, reserved: 0n, paidOut: 8_500n }],
+    });
+    expect(paidAtPsp("S1")).toBe(8_500n);
+    // Nothing left: a second request reserves nothing, and says so.
+    expect(await world.sdk.requestPayout({ sellerId: "S1" })).toEqual({
+      payouts: [],
+      skipped: [{ currency: "USD", reason: "nothing_available", available: 0n }],
+    });
+    const types = (await world.sdk.listSellerTransactions("S1")).data.map((t) => t.type);
+    expect(types).toEqual(["sale", "fee", "payout", "payout"]);
+    await drain();
+    const published = world.published.filter((e) => e.aggregateType === "payout").map((e) => e.type);
+    expect(published).toEqual(["payout.created", "payout.paid"]);
+    expect(world.notifications).toContainEqual(
+      expect.objectContaining({ kind: "payout_paid", payoutId: payout.id, sellerId: "S1", amount: 8_500n }),
+    );
+    await expectConsistent("S1");
+  });
+
+  it("releases a refused payout with the reason, in the wallet, and pays the money in the next payout", async () => {
+    await open();
+    await fulfilledSale();
+    faults.next("account_closed");
+    const [failed] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts as Payout[];
+    expect(failed).toMatchObject({ status: "failed", failureCode: "account_closed" });
+    expect(failed!.failureMessage).toMatch(/bank account is closed.*included in your next payout/);
+    expect(await world.sdk.sellerWallet("S1")).toMatchObject({
+      balances: [
+        {
+          available: 8_500n,
+          reserved: 0n,
+          paidOut: 0n,
+          payoutNotice: { payoutId: failed!.id, code: "account_closed" },
+        },
+      ],
+    });
+    expect(paidAtPsp("S1")).toBe(0n);
+    const [next] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts;
+    expect(next).toMatchObject({ status: "paid", amount: 8_500n });
+    const { lines } = await world.sdk.getPayout(next!.id);
+    // The sale was the failed payout's line; what this one pays is that payout's released money.
+    expect(lines.map((l) => [l.kind, l.journalReference, l.amount])).toEqual([
+      ["payout_released", `payout:${failed!.id}:released`, 8_500n],
+    ]);
+    await drain();
+    expect(world.notifications).toContainEqual(
+      expect.objectContaining({ kind: "payout_failed", payoutId: failed!.id, reason: "account_closed" }),
+    );
+    expect((await world.sdk.sellerWallet("S1")).balances[0]!.payoutNotice).toBeUndefined();
+    await expectConsistent("S1");
+  });
+});
