@@ -419,7 +419,7 @@ async function reverseInTx(
  */
 export async function sendPayout(deps: Deps, payoutId: string): Promise<Payout | null> {
   const payout = await deps.store.transaction((tx) => tx.payouts.get(payoutId));
-  if (!payout || payout.status !== "pending") return payout;
+  if (payout?.status !== "pending") return payout;
   const provider = deps.provider(payout.pspId);
   const call = { payoutId: payout.id, sellerId: payout.sellerId, currency: payout.currency };
   if (payout.pspPayoutReference && !payout.pspOutcomeUnknown) {
@@ -441,7 +441,7 @@ export async function sendPayout(deps: Deps, payoutId: string): Promise<Payout |
   }
   const marked = await deps.store.transaction(async (tx) => {
     const current = await tx.payouts.get(payoutId, { forUpdate: true });
-    if (!current || current.status !== "pending") return null;
+    if (current?.status !== "pending") return null;
     const next: Payout = {
       ...current,
       attempts: current.attempts + 1,
