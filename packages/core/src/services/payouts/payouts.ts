@@ -140,6 +140,7 @@ async function reserveInTx(deps: Deps, tx: StoreTx, plan: ReservePlan): Promise<
   };
   if (sourceAmount === 0n) return skip("nothing_available", committed);
   if (sourceAmount < 0n || committed <= 0n)
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers)
     return skip("negative_balance", committed < sourceAmount ? committed : sourceAmount);
   if (sourceAmount > committed) {
     // A journal committed between the two reads (Postgres read committed): try again.
