@@ -739,5 +739,29 @@ export function payoutsSuite(current: () => StoreHarness, concurrency: number): 
       });
       expect(await due(10)).toEqual(["S-a", "S-b", "S-now"]);
     });
+
+    it("lets schedulers running at once each take due accounts no other one takes", async () => {
+      const h = current();
+      const sellers = Array.from({ length: 8 }, (_, i) => `S${i}`);
+      await h.store.transaction(async (tx) => {
+        for (const [i, sellerId] of sellers.entries())
+          await tx.sellerPayoutAccounts.insert(sellerPayoutAccountFixture(sellerId, { nextPayoutAt: at(i) }));
+      });
+      // Each scheduler takes two due accounts and advances them in the same transaction.
+      const scheduler = () =>
+        h.store.transaction(async (tx) => {
+          const taken: string[] = [];
+          for (const account of await tx.sellerPayoutAccounts.listDue({ now: at(1_000), limit: 2 })) {
+            const next = { ...account, nextPayoutAt: at(86_400_000), version: account.version + 1 };
+            if (await tx.sellerPayoutAccounts.update(next)) taken.push(account.sellerId);
+          }
+          return taken;
+        });
+      const taken = (await Promise.all([scheduler(), scheduler(), scheduler(), scheduler()])).flat();
+      expect([...taken].sort()).toEqual(sellers);
+      expect(
+        await h.store.transaction((tx) => tx.sellerPayoutAccounts.listDue({ now: at(1_000), limit: 10 })),
+      ).toEqual([]);
+    });
   });
 }
