@@ -14,6 +14,7 @@ import { knexOutbox } from "./repositories/outbox.js";
 import { knexPaymentAttempts } from "./repositories/payment-attempts.js";
 import { knexPaymentOrders } from "./repositories/payment-orders.js";
 import { knexPayments } from "./repositories/payments.js";
+import { knexPayouts, knexSellerPayoutAccounts } from "./repositories/payouts.js";
 import { knexRefunds } from "./repositories/refunds.js";
 import { knexWebhookEvents } from "./repositories/webhook-events.js";
 import { guarded, guardMethods } from "./store-errors.js";
@@ -105,6 +106,8 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     outbox: knexOutbox(trx, sql),
     jobs: knexJobs(trx, sql),
     idempotencyKeys: knexIdempotencyKeys(trx, sql),
+    payouts: knexPayouts(trx, sql),
+    sellerPayoutAccounts: knexSellerPayoutAccounts(trx, sql),
   });
   const transaction = dialect.transactions(repositories, withRetries);
   // Outside transactions, journal posts are group-committed.

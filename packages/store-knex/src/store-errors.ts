@@ -117,3 +117,17 @@ export function guardMethods<T extends object>(target: T): T {
   }
   return wrapped as T;
 }
+
+/**
+ * Whether `error` is the driver's unique-key violation on `table` (Postgres 23505 names the table;
+ * SQLite's message names the table's columns), for a repository that turns it into a domain error.
+ */
+export function isUniqueViolation(error: unknown, table: string): boolean {
+  if (error === null || typeof error !== "object") return false;
+  const driver = error as DriverError & { readonly table?: unknown };
+  if (driver.code === "23505") return driver.table === table;
+  return (
+    (driver.code === "SQLITE_CONSTRAINT_UNIQUE" || driver.code === "SQLITE_CONSTRAINT_PRIMARYKEY") &&
+    String(driver.message ?? "").includes(`${table}.`)
+  );
+}

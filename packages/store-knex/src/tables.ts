@@ -13,5 +13,8 @@ export const TABLES = {
   refunds: "settlekit_refunds",
   webhookEvents: "settlekit_webhook_events",
   disputes: "settlekit_disputes",
+  payouts: "settlekit_payouts",
+  payoutLines: "settlekit_payout_lines",
+  sellerPayoutAccounts: "settlekit_seller_payout_accounts",
   migrations: "settlekit_migrations",
 } as const;

@@ -15,6 +15,11 @@ const SETTLEKIT_TABLES = [
   TABLES.paymentOrders,
   TABLES.refunds,
   TABLES.webhookEvents,
+  TABLES.paymentAttempts,
+  TABLES.disputes,
+  TABLES.payouts,
+  TABLES.payoutLines,
+  TABLES.sellerPayoutAccounts,
 ];
 
 async function existing(knex: Knex): Promise<string[]> {

@@ -20,4 +20,5 @@ export type { DeliveredEvent, PublisherConformanceOptions, PublisherHarness } fr
 export { runPublisherConformance } from "./publisher/run-publisher-conformance.js";
 export type { StoreConformanceOptions, StoreHarness, StoreInspector, StoreTable } from "./store/harness.js";
 export { orderFixture, paymentFixture } from "./store/payments-suite.js";
+export { payoutFixture, payoutLineFixture, sellerPayoutAccountFixture } from "./store/payouts-suite.js";
 export { runStoreConformance } from "./store/run-store-conformance.js";

@@ -30,6 +30,9 @@ const TABLE_OF: Record<StoreTable, string> = {
   webhook_events: TABLES.webhookEvents,
   payment_attempts: TABLES.paymentAttempts,
   disputes: TABLES.disputes,
+  payouts: TABLES.payouts,
+  payout_lines: TABLES.payoutLines,
+  seller_payout_accounts: TABLES.sellerPayoutAccounts,
 };
 
 /** A conformance harness over a store, reading back with plain SQL. */
@@ -60,6 +63,9 @@ export function harness(store: KnexStore, cleanup: () => Promise<void>): StoreHa
 export async function truncateAll(knex: Knex): Promise<void> {
   await knex.raw(
     `TRUNCATE ${[
+      TABLES.payoutLines,
+      TABLES.payouts,
+      TABLES.sellerPayoutAccounts,
       TABLES.postings,
       TABLES.journals,
       TABLES.balances,

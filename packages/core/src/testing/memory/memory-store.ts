@@ -54,6 +54,9 @@ const TABLE_OF: Record<Exclude<StoreTable, "postings">, TableName> = {
   webhook_events: "webhookEvents",
   payment_attempts: "paymentAttempts",
   disputes: "disputes",
+  payouts: "payouts",
+  payout_lines: "payoutLines",
+  seller_payout_accounts: "sellerPayoutAccounts",
 };
 
 /**

@@ -9,9 +9,21 @@ const oldestFirst = (a: Row<Payout>, b: Row<Payout>) =>
 
 /** Payouts, their lines and which journal each line pays, as the SQL tables keep them. */
 export function memoryPayouts(w: Working, seq: Sequences): PayoutRepository {
+  /** The PSP's reference names one payout of that PSP, as the SQL schema's unique index does. */
+  const assertUnique = (p: Payout) => {
+    if (p.pspPayoutReference === undefined) return;
+    for (const { value } of w.read("payouts").values()) {
+      if (value.id !== p.id && value.pspId === p.pspId && value.pspPayoutReference === p.pspPayoutReference)
+        throw violation(
+          "payouts(psp_id, psp_payout_reference)",
+          `payout ${p.pspPayoutReference} of ${p.pspId} exists`,
+        );
+    }
+  };
   return {
     async insert(payout, lines) {
       if (w.read("payouts").has(payout.id)) throw violation("payouts(id)", `payout ${payout.id} exists`);
+      assertUnique(payout);
       const paid = w.read("paidJournals");
       for (const line of lines) {
         const k = key(payout.sellerId, line.currency, line.journalReference);
@@ -46,6 +58,7 @@ export function memoryPayouts(w: Working, seq: Sequences): PayoutRepository {
     async update(next) {
       const row = w.read("payouts").get(next.id);
       if (!row || row.value.version !== next.version - 1) return false;
+      assertUnique(next);
       w.write("payouts").set(next.id, { value: clone(next), seq: row.seq });
       return true;
     },

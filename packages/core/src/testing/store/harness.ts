@@ -13,7 +13,10 @@ export type StoreTable =
   | "refunds"
   | "webhook_events"
   | "payment_attempts"
-  | "disputes";
+  | "disputes"
+  | "payouts"
+  | "payout_lines"
+  | "seller_payout_accounts";
 
 /**
  * Raw read-back that bypasses the adapter's repositories, so the suite checks what was really

@@ -8,6 +8,7 @@ import { ledgerPropertiesSuite } from "./ledger-properties-suite.js";
 import { ledgerSuite } from "./ledger-suite.js";
 import { outboxSuite } from "./outbox-suite.js";
 import { paymentsSuite } from "./payments-suite.js";
+import { payoutsSuite } from "./payouts-suite.js";
 import { transactionSuite } from "./transaction-suite.js";
 import { workersSuite } from "./workers-suite.js";
 
@@ -42,6 +43,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     idempotencySuite(current, concurrency);
     paymentsSuite(current, concurrency);
     disputesSuite(current, concurrency);
+    payoutsSuite(current, concurrency);
     workersSuite(current);
     ledgerPropertiesSuite(current, options.propertyRuns ?? 50);
   });
