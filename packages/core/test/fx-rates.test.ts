@@ -328,6 +328,37 @@ describe("jsonFxFeed", () => {
     expect(error.cause).toBeInstanceOf(SettlekitError);
   });
 
+  it("a feed that keeps failing with nothing valid cached is asked at most once a minute", async () => {
+    const clock = manualClock(at);
+    const source = feedSource(new Error("503 Service Unavailable"));
+    const rates = jsonFxFeed({ load: source.load, clock, source: "ecb", logger: quietLogger() });
+    for (let i = 0; i < 5; i += 1) {
+      await unavailable(
+        rates,
+        { from: "EUR", to: "USD", at: clock.now() },
+        /EUR\/USD: .*could not be loaded: 503/,
+      );
+    }
+    expect(source.loads).toBe(1);
+    source.document = document;
+    clock.advance(59_999);
+    await unavailable(rates, { from: "EUR", to: "USD", at: clock.now() }, /could not be loaded: 503/);
+    clock.advance(1);
+    expect((await rates.getRate({ from: "EUR", to: "USD", at: clock.now() })).rate).toBe("1.0512");
+    expect(source.loads).toBe(2);
+  });
+
+  it("a cross rate beyond the length a rate may have is FX_RATE_UNAVAILABLE", async () => {
+    const tiny = `0.${"0".repeat(37)}1`; // 1e-38, 40 characters: a valid rate
+    const rates = feed(() => ecb("2026-12-01", { XTS: tiny, JPY: "163.91" }));
+    expect((await rates.getRate({ from: "EUR", to: "JPY", at })).rate).toBe("163.91");
+    await unavailable(
+      rates,
+      { from: "XTS", to: "JPY", at },
+      /XTS\/JPY: the cross rate through EUR is out of range/,
+    );
+  });
+
   it("keeps the newer document when the feed goes back a day", async () => {
     const clock = manualClock(new Date("2026-12-02T17:00:00.000Z"));
     const logger = quietLogger();

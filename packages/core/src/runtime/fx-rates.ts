@@ -209,7 +209,8 @@ export interface JsonFxFeedOptions {
   /**
    * How often the cached (still valid) document is reloaded to pick up a newer one (default 1 h).
    * A refresh that fails or is malformed keeps the cached document while it is valid (and logs a
-   * warning); once it has expired, a failing load makes every query `FX_RATE_UNAVAILABLE`.
+   * warning); once it has expired, a failing load makes every query `FX_RATE_UNAVAILABLE` (the
+   * load is tried again at most once a minute, or every `refreshMs` if shorter).
    */
   readonly refreshMs?: number | undefined;
   /** The `source` of every rate and the first part of its id (default `"feed"`; e.g. `"ecb"`). */
@@ -319,9 +320,14 @@ export function jsonFxFeed(options: JsonFxFeedOptions): FxRates {
   const refreshMs = checkDuration(options.refreshMs ?? HOUR, "refreshMs");
   const source = checkSource(options.source ?? "feed", "source");
 
+  /** How soon a load that failed while nothing valid is cached is tried again (its error is repeated until then). */
+  const retryMs = Math.min(refreshMs, 60_000);
+
   let cached: LoadedDocument | undefined;
   /** When a failed refresh was last tried (clock ms), so a broken feed is not asked on every query. */
   let failedAt: number | undefined;
+  /** The last load that failed with nothing valid cached, repeated for `retryMs`. */
+  let lastFailure: { readonly at: number; readonly error: unknown } | undefined;
   let loading: Promise<LoadedDocument> | undefined;
 
   const load = async (): Promise<LoadedDocument> => {
@@ -371,7 +377,17 @@ export function jsonFxFeed(options: JsonFxFeedOptions): FxRates {
     const now = clock.now().getTime();
     const doc = cached;
     const expired = doc === undefined || doc.expiresAt.getTime() <= Math.max(now, at.getTime());
-    if (expired) return reload();
+    if (expired) {
+      if (lastFailure !== undefined && now - lastFailure.at < retryMs) throw lastFailure.error;
+      try {
+        const fresh = await reload();
+        lastFailure = undefined;
+        return fresh;
+      } catch (error) {
+        lastFailure = { at: now, error };
+        throw error;
+      }
+    }
     const due = now - Math.max(doc.loadedAt, failedAt ?? Number.NEGATIVE_INFINITY) >= refreshMs;
     if (!due) return doc;
     try {
@@ -422,13 +438,18 @@ export function jsonFxFeed(options: JsonFxFeedOptions): FxRates {
         );
       }
       // to per from = (to per base) / (from per base), as one fraction.
-      const rate = ratioToFxRate(
-        {
-          numerator: toRate.numerator * fromRate.denominator,
-          denominator: toRate.denominator * fromRate.numerator,
-        },
-        FX_CROSS_RATE_SIGNIFICANT_DIGITS,
-      );
+      let rate: string;
+      try {
+        rate = ratioToFxRate(
+          {
+            numerator: toRate.numerator * fromRate.denominator,
+            denominator: toRate.denominator * fromRate.numerator,
+          },
+          FX_CROSS_RATE_SIGNIFICANT_DIGITS,
+        );
+      } catch (error) {
+        throw unavailable(from, to, `the cross rate through ${doc.base} is out of range`, { source }, error);
+      }
       return Object.freeze({
         id: `${source}:${doc.date}:${from}:${to}:${rate}`,
         source,
