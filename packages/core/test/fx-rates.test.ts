@@ -312,7 +312,14 @@ describe("jsonFxFeed", () => {
     await rates.getRate({ from: "USD", to: "JPY", at });
     source.document = new Error("connect ECONNREFUSED");
     clock.advance(2 * HOUR);
-    expect((await rates.getRate({ from: "USD", to: "JPY", at: clock.now() })).id).toMatch(/^ecb:2026-12-01:/);
+    const during = await Promise.all([
+      rates.getRate({ from: "USD", to: "JPY", at: clock.now() }),
+      rates.getRate({ from: "EUR", to: "USD", at: clock.now() }),
+    ]);
+    expect(during.map((quote) => quote.id)).toEqual([
+      expect.stringMatching(/^ecb:2026-12-01:USD:JPY:/),
+      expect.stringMatching(/^ecb:2026-12-01:EUR:USD:/),
+    ]);
     expect(logger.warnings).toEqual([
       expect.stringMatching(/could not be refreshed.*2026-12-01 stay in use/),
     ]);

@@ -298,7 +298,7 @@ function readDocument(raw: unknown, source: string): Omit<LoadedDocument, "expir
  *   rate with at most 12 digits comes back unchanged): converting at it never gives more than the
  *   exact cross rate.
  * - A rate's `asOf` is 00:00 UTC of the document's `date`, `expiresAt` is `asOf + maxAgeMs`, and its
- *   id is `<source>:<date>:<FROM>:<TO>:<rate>` (`ecb:2026-12-01:USD:JPY:155.926560122`): stable for
+ *   id is `<source>:<date>:<FROM>:<TO>:<rate>` (`ecb:2026-12-01:USD:JPY:155.926560121`): stable for
  *   the same quote, different for another day or a corrected rate.
  * - The loaded document is cached; it is reloaded every `refreshMs` and whenever it has expired
  *   (at the clock's now, or at the `at` asked for). A document is validated whole (base and keys
@@ -329,6 +329,7 @@ export function jsonFxFeed(options: JsonFxFeedOptions): FxRates {
   /** The last load that failed with nothing valid cached, repeated for `retryMs`. */
   let lastFailure: { readonly at: number; readonly error: unknown } | undefined;
   let loading: Promise<LoadedDocument> | undefined;
+  let refreshing: Promise<LoadedDocument> | undefined;
 
   const load = async (): Promise<LoadedDocument> => {
     let raw: unknown;
@@ -390,16 +391,20 @@ export function jsonFxFeed(options: JsonFxFeedOptions): FxRates {
     }
     const due = now - Math.max(doc.loadedAt, failedAt ?? Number.NEGATIVE_INFINITY) >= refreshMs;
     if (!due) return doc;
-    try {
-      return await reload();
-    } catch (error) {
-      failedAt = now;
-      logger.warn(
-        `The ${source} FX feed could not be refreshed; the rates of ${doc.date} stay in use until ${doc.expiresAt.toISOString()}.`,
-        { source, error: error instanceof Error ? error.message : String(error) },
-      );
-      return doc;
-    }
+    // Shared by concurrent queries, so a failed refresh is logged once.
+    refreshing ??= reload()
+      .catch((error: unknown) => {
+        failedAt = now;
+        logger.warn(
+          `The ${source} FX feed could not be refreshed; the rates of ${doc.date} stay in use until ${doc.expiresAt.toISOString()}.`,
+          { source, error: error instanceof Error ? error.message : String(error) },
+        );
+        return doc;
+      })
+      .finally(() => {
+        refreshing = undefined;
+      });
+    return refreshing;
   };
 
   return {
