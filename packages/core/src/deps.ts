@@ -322,7 +322,7 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
 
 /** The payout provider: the one named (it must support payouts), else the first that does. */
 function resolvePayoutProvider(options: PaymentSystemOptions): string | undefined {
-  if (options.payoutProvider === undefined) return options.providers.find((p) => p.capabilities.payouts)?.id;
+  if (options.payoutProvider === undefined) return options.providers.find((p) => p.capabilities?.payouts)?.id;
   const named = options.providers.find((p) => p.id === options.payoutProvider);
   if (!named) {
     throw new SettlekitError(

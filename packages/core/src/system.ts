@@ -8,7 +8,7 @@ import type { PaymentOrder } from "./domain/payment-order.js";
 import type { PaymentOrderStatus } from "./domain/payment-order-status.js";
 import type { Payout, PayoutStatus, SellerPayoutAccount } from "./domain/payout.js";
 import type { Refund } from "./domain/refund.js";
-import { ErrorCodes, SettlekitError } from "./errors.js";
+import { ErrorCodes, isSettlekitError, SettlekitError } from "./errors.js";
 import { runJobsOnce } from "./jobs/job-runner.js";
 import type { CurrencyCode } from "./money/currency.js";
 import type { WebhookInput } from "./ports/psp.js";
@@ -302,8 +302,12 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       });
       const payouts: Payout[] = [];
       for (const payout of reserved.payouts) {
-        // The send job stays queued as the fallback: a failure here is retried by the worker.
-        const sent = await sendPayout(deps, payout.id).catch(() => null);
+        // The send job stays queued as the fallback: a PSP or store failure here is retried by
+        // the worker (anything else is a bug, and surfaces).
+        const sent = await sendPayout(deps, payout.id).catch((error: unknown) => {
+          if (isSettlekitError(error)) return null;
+          throw error;
+        });
         payouts.push(sent ?? (await deps.store.transaction((tx) => tx.payouts.get(payout.id)))!);
       }
       return { payouts, skipped: reserved.skipped };

@@ -1,10 +1,34 @@
 import type { PaymentSystemOptions, Payout } from "@settlekit/core";
-import { commissionAndLogistics } from "@settlekit/core";
+import { commissionAndLogistics, createPaymentSystem } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PayoutFaultControl } from "./support/payout-faults.js";
 import { payoutFaults } from "./support/payout-faults.js";
 import type { World } from "./support/world.js";
 import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+
+class Crash extends Error {}
+
+/**
+ * A store whose process "dies" around its `at`-th transaction: `after` — the commit happened but
+ * the caller never hears of it; `before` — the process died first, so it never happened.
+ */
+function crashing(store: Store, at: number, when: "before" | "after"): Store {
+  let calls = 0;
+  return {
+    ...store,
+    dialect: store.dialect,
+    ledger: store.ledger,
+    migrate: () => store.migrate(),
+    migrateDown: () => store.migrateDown(),
+    async transaction(fn, options) {
+      calls++;
+      if (calls === at && when === "before") throw new Crash(`crash before transaction ${at}`);
+      const result = await store.transaction(fn, options);
+      if (calls === at) throw new Crash(`crash after transaction ${at}`);
+      return result;
+    },
+  };
+}
 
 /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
 const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
@@ -157,6 +181,134 @@ describe.each(DIALECTS)("payouts on %s", (dialect) => {
       expect.objectContaining({ kind: "payout_failed", payoutId: failed!.id, reason: "account_closed" }),
     );
     expect((await world.sdk.sellerWallet("S1")).balances[0]!.payoutNotice).toBeUndefined();
+    await expectConsistent("S1");
+  });
+
+  it("retries a PSP that is down with backoff, then dead-letters the payout and releases its money", async () => {
+    await open({ payoutMaxAttempts: 3 });
+    await fulfilledSale();
+    faults.next("retryable", "retryable", "retryable", "retryable");
+    const [payout] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts;
+    expect(payout).toMatchObject({ status: "pending", attempts: 1, pspOutcomeUnknown: false });
+    expect(payout!.lastError).toMatch(/503/);
+    expect(await world.sdk.sellerWallet("S1")).toMatchObject({
+      balances: [{ available: 0n, reserved: 8_500n }],
+    });
+    await drain();
+    const { payout: failed } = await world.sdk.getPayout(payout!.id);
+    expect(failed).toMatchObject({ status: "failed", failureCode: "psp_unavailable" });
+    expect(failed.failureMessage).toMatch(/could not be reached/);
+    expect(await world.sdk.listDeadLetters({ type: "payout.send" })).toHaveLength(1);
+    expect(await world.sdk.sellerWallet("S1")).toMatchObject({
+      balances: [{ available: 8_500n, reserved: 0n, payoutNotice: { code: "psp_unavailable" } }],
+    });
+    expect(paidAtPsp("S1")).toBe(0n);
+    await expectConsistent("S1");
+  });
+
+  it("never pays twice when the PSP paid but its answer was lost", async () => {
+    await open();
+    await fulfilledSale();
+    faults.next("lost");
+    const [payout] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts;
+    expect(payout).toMatchObject({ status: "pending", pspOutcomeUnknown: true });
+    expect(paidAtPsp("S1")).toBe(8_500n);
+    await drain();
+    expect((await world.sdk.getPayout(payout!.id)).payout).toMatchObject({ status: "paid", amount: 8_500n });
+    expect(world.sandbox.payouts()).toHaveLength(1);
+    await expectConsistent("S1");
+  });
+
+  it("pays exactly once whichever transaction of a payout the process dies around", async () => {
+    const crashPoints: string[] = [];
+    for (const when of ["before", "after"] as const) {
+      for (let at = 1; ; at++) {
+        await open();
+        await fulfilledSale();
+        const dying = createPaymentSystem({
+          ...world.sdk.deps.options,
+          store: crashing(world.store, at, when),
+        });
+        let crashed = false;
+        try {
+          await dying.requestPayout({ sellerId: "S1" });
+        } catch (error) {
+          if (!(error instanceof Crash)) throw error;
+          crashed = true;
+        }
+        // Restart: a fresh process's worker, once the dead one's job leases have expired.
+        world.clock.advance(6 * 60_000);
+        await drain();
+        // A request the dead process never got to make is the operator's to repeat.
+        await world.sdk.requestPayout({ sellerId: "S1" });
+        await drain();
+        const label = `${when} transaction ${at}`;
+        expect(paidAtPsp("S1"), label).toBe(8_500n);
+        expect(world.sandbox.payouts(), label).toHaveLength(1);
+        expect(await world.sdk.sellerWallet("S1"), label).toMatchObject({
+          balances: [{ available: 0n, reserved: 0n, paidOut: 8_500n }],
+        });
+        await expectConsistent("S1");
+        await world.close();
+        if (!crashed) break;
+        crashPoints.push(label);
+      }
+    }
+    // Reads, the reservation, the recovery mark before the PSP call, the answer's record — each
+    // crashed before and after.
+    expect(crashPoints.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("pays nothing while a clawback leaves the balance negative, says so once, and nets it later", async () => {
+    await open();
+    const { paymentId, s1 } = await fulfilledSale();
+    // A refund after fulfilment takes the money back from available; paid first, so it goes negative.
+    const [paid] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts;
+    expect(paid).toMatchObject({ status: "paid", amount: 8_500n });
+    await world.sdk.refundPayment(
+      paymentId,
+      { paymentOrderId: s1, amount: 4_000n },
+      { idempotencyKey: "r1" },
+    );
+    await world.deliver();
+    await drain();
+    const negative = (await world.sdk.sellerWallet("S1")).balances[0]!.available;
+    expect(negative).toBeLessThan(0n);
+    expect(await world.sdk.requestPayout({ sellerId: "S1" })).toMatchObject({
+      payouts: [],
+      skipped: [{ currency: "USD", reason: "negative_balance", available: negative }],
+    });
+    expect(await world.sdk.getPayoutSchedule("S1")).toMatchObject({ lastSkipReason: "negative_balance" });
+    // The next sale nets the clawback: the payout is the sale less what is owed.
+    await fulfilledSale(20_000n);
+    const [netted] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts;
+    const { lines } = await world.sdk.getPayout(netted!.id);
+    expect(lines.map((l) => l.kind)).toEqual(["refund", "fulfilled"]);
+    expect(netted!.amount).toBe(lines.reduce((sum, l) => sum + l.amount, 0n));
+    expect(netted!.amount).toBe(negative + 17_500n);
+    expect((await world.sdk.getPayoutSchedule("S1")).lastSkipReason).toBeUndefined();
+    await expectConsistent("S1");
+  });
+
+  it("pays sellers on their schedule, keeping amounts under the minimum for later", async () => {
+    await open({ payoutMinimums: { USD: 10_000n } });
+    await fulfilledSale();
+    await world.sdk.configureSellerPayouts("S1", { interval: "daily" });
+    const schedule = await world.sdk.getPayoutSchedule("S1");
+    expect(schedule.nextPayoutAt?.toISOString()).toBe("2026-03-02T00:00:00.000Z");
+    world.clock.set(new Date("2026-03-02T00:00:01.000Z"));
+    await drain();
+    // 85.00 is under the 100.00 minimum: nothing paid, reported, kept available.
+    expect(await world.sdk.listSellerPayouts("S1")).toMatchObject({ data: [] });
+    expect(await world.sdk.getPayoutSchedule("S1")).toMatchObject({
+      lastSkipReason: "below_minimum",
+      nextPayoutAt: new Date("2026-03-03T00:00:00.000Z"),
+    });
+    await fulfilledSale();
+    world.clock.set(new Date("2026-03-03T00:00:01.000Z"));
+    await drain();
+    const { data } = await world.sdk.listSellerPayouts("S1");
+    expect(data).toMatchObject([{ status: "paid", trigger: "scheduled", amount: 17_000n }]);
     await expectConsistent("S1");
   });
 });

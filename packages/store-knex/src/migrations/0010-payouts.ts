@@ -41,6 +41,7 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger("fx_spread_amount").nullable();
     t.string("psp_payout_reference", 255).nullable();
     t.integer("attempts").notNullable();
+    t.integer("psp_outcome_unknown").notNullable();
     t.text("last_error").nullable();
     t.string("failure_code", 64).nullable();
     t.text("failure_message").nullable();

@@ -227,14 +227,14 @@ async function reserveInTx(deps: Deps, tx: StoreTx, plan: ReservePlan): Promise<
   return { payout };
 }
 
-/** The currencies the seller has available money in (or owes: a negative balance is reported). */
+/** The currencies the seller's available balance was ever in (a zero or negative one is reported). */
 async function walletCurrencies(deps: Deps, sellerId: string): Promise<CurrencyCode[]> {
   const rows = await deps.store.transaction(
     (tx) => tx.ledger.listBalances({ accountPrefix: accounts.sellerAvailable(sellerId) }),
     { readOnly: true },
   );
   return rows
-    .filter((r) => r.account === accounts.sellerAvailable(sellerId) && r.balance !== 0n)
+    .filter((r) => r.account === accounts.sellerAvailable(sellerId))
     .map((r) => r.currency as CurrencyCode);
 }
 
