@@ -1,4 +1,6 @@
+import type { StoreTx } from "@settlekit/core";
 import { postJournal } from "@settlekit/core";
+import { payoutFixture, sellerPayoutAccountFixture } from "@settlekit/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { knexStore } from "../src/index.js";
 import { postgresSchema } from "./support/databases.js";
@@ -62,5 +64,39 @@ describe("Postgres locking", () => {
     await slow;
     expect(firstClaimed).toEqual(["s1"]);
     expect(fast === "blocked" ? fast : fast.map((j) => j.id)).toEqual(["s2"]);
+  });
+
+  it("holds a payout's row and a seller's payout account from get(…, { forUpdate }) until the transaction ends", async () => {
+    const store = knexStore(database.knex);
+    await store.transaction(async (tx) => {
+      await tx.payouts.insert(payoutFixture("pout_lock"), []);
+      await tx.sellerPayoutAccounts.insert(sellerPayoutAccountFixture("S-lock"));
+    });
+    for (const lock of [
+      (tx: StoreTx) => tx.payouts.get("pout_lock", { forUpdate: true }),
+      (tx: StoreTx) => tx.sellerPayoutAccounts.get("S-lock", { forUpdate: true }),
+    ]) {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked = false;
+      const holder = store.transaction(async (tx) => {
+        await lock(tx);
+        locked = true;
+        await held;
+      });
+      while (!locked) await new Promise((r) => setImmediate(r));
+      const events: string[] = [];
+      const waiter = store.transaction(async (tx) => {
+        await lock(tx);
+        events.push("second got the lock");
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      events.push("first releases");
+      release();
+      await Promise.all([holder, waiter]);
+      expect(events).toEqual(["first releases", "second got the lock"]);
+    }
   });
 });

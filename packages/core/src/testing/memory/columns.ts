@@ -2,6 +2,7 @@ import type { Dispute } from "../../domain/dispute.js";
 import type { Payment } from "../../domain/payment.js";
 import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
+import type { Payout, PayoutFx, PayoutLine, SellerPayoutAccount } from "../../domain/payout.js";
 import type { Refund } from "../../domain/refund.js";
 import { clone } from "./state.js";
 
@@ -114,6 +115,42 @@ const DISPUTE = [
   "updatedAt",
 ] as const;
 
+const PAYOUT = [
+  "id",
+  "sellerId",
+  "pspId",
+  "status",
+  "trigger",
+  "sourceAmount",
+  "sourceCurrency",
+  "amount",
+  "currency",
+  "fx",
+  "pspPayoutReference",
+  "attempts",
+  "lastError",
+  "failureCode",
+  "failureMessage",
+  "amountReversed",
+  "version",
+  "createdAt",
+  "updatedAt",
+  "paidAt",
+  "failedAt",
+] as const;
+const PAYOUT_FX = ["rateId", "source", "rate", "spreadBps", "convertedAmount", "spreadAmount"] as const;
+const PAYOUT_LINE = ["payoutId", "journalReference", "kind", "amount", "currency", "postedAt"] as const;
+const SELLER_PAYOUT_ACCOUNT = [
+  "sellerId",
+  "interval",
+  "payoutCurrency",
+  "nextPayoutAt",
+  "lastSkipReason",
+  "version",
+  "createdAt",
+  "updatedAt",
+] as const;
+
 /** A deep copy of `value` with only `fields`. */
 function pick<T extends object>(value: T, fields: readonly (keyof T)[]): T {
   const copy = {} as T;
@@ -138,3 +175,12 @@ export const disputeColumns = (d: Dispute): Dispute => ({
     fee: a.fee,
   })),
 });
+export const payoutColumns = (p: Payout): Payout => ({
+  ...pick(p, PAYOUT satisfies Exact<Payout, typeof PAYOUT>),
+  // Stored in one column each.
+  fx: p.fx === undefined ? undefined : pick(p.fx, PAYOUT_FX satisfies Exact<PayoutFx, typeof PAYOUT_FX>),
+});
+export const payoutLineColumns = (l: PayoutLine): PayoutLine =>
+  pick(l, PAYOUT_LINE satisfies Exact<PayoutLine, typeof PAYOUT_LINE>);
+export const sellerPayoutAccountColumns = (a: SellerPayoutAccount): SellerPayoutAccount =>
+  pick(a, SELLER_PAYOUT_ACCOUNT satisfies Exact<SellerPayoutAccount, typeof SELLER_PAYOUT_ACCOUNT>);

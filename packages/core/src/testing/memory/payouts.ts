@@ -1,6 +1,7 @@
 import type { Payout, SellerPayoutAccount } from "../../domain/payout.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { PayoutRepository, SellerPayoutAccountRepository, UnpaidJournal } from "../../ports/payouts.js";
+import { payoutColumns, payoutLineColumns, sellerPayoutAccountColumns } from "./columns.js";
 import type { Row, Sequences, Working } from "./state.js";
 import { clone, compare, key, violation } from "./state.js";
 
@@ -34,12 +35,15 @@ export function memoryPayouts(w: Working, seq: Sequences): PayoutRepository {
           );
         }
       }
-      w.write("payouts").set(payout.id, { value: clone(payout), seq: seq.next() });
+      w.write("payouts").set(payout.id, { value: payoutColumns(payout), seq: seq.next() });
       const writeLines = w.write("payoutLines");
       const writePaid = w.write("paidJournals");
       for (const line of lines) {
         const s = seq.next();
-        writeLines.set(key(payout.id, line.journalReference), { value: clone(line), seq: s });
+        writeLines.set(key(payout.id, line.journalReference), {
+          value: payoutLineColumns({ ...line, payoutId: payout.id }),
+          seq: s,
+        });
         writePaid.set(key(payout.sellerId, line.currency, line.journalReference), {
           value: payout.id,
           seq: s,
@@ -59,7 +63,7 @@ export function memoryPayouts(w: Working, seq: Sequences): PayoutRepository {
       const row = w.read("payouts").get(next.id);
       if (!row || row.value.version !== next.version - 1) return false;
       assertUnique(next);
-      w.write("payouts").set(next.id, { value: clone(next), seq: row.seq });
+      w.write("payouts").set(next.id, { value: payoutColumns(next), seq: row.seq });
       return true;
     },
     async listBySeller({ sellerId, limit, beforeId, statuses, sourceCurrency }) {
@@ -154,13 +158,19 @@ export function memorySellerPayoutAccounts(w: Working, seq: Sequences): SellerPa
     },
     async insert(account: SellerPayoutAccount) {
       if (w.read("sellerPayoutAccounts").has(account.sellerId)) return false;
-      w.write("sellerPayoutAccounts").set(account.sellerId, { value: clone(account), seq: seq.next() });
+      w.write("sellerPayoutAccounts").set(account.sellerId, {
+        value: sellerPayoutAccountColumns(account),
+        seq: seq.next(),
+      });
       return true;
     },
     async update(next) {
       const row = w.read("sellerPayoutAccounts").get(next.sellerId);
       if (!row || row.value.version !== next.version - 1) return false;
-      w.write("sellerPayoutAccounts").set(next.sellerId, { value: clone(next), seq: row.seq });
+      w.write("sellerPayoutAccounts").set(next.sellerId, {
+        value: sellerPayoutAccountColumns(next),
+        seq: row.seq,
+      });
       return true;
     },
     async listDue({ now, limit }) {

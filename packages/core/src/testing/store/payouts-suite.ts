@@ -414,6 +414,29 @@ export function payoutsSuite(current: () => StoreHarness, concurrency: number): 
       expect(await h.inspect.count("payout_lines")).toBe(4);
     });
 
+    it("stores a payout of a thousand lines, and refuses one whose last line alone is paid already", async () => {
+      const h = current();
+      const refs = Array.from({ length: 1_200 }, (_, i) => `j-${String(i).padStart(5, "0")}`);
+      const lines = refs.map((ref, i) =>
+        payoutLineFixture("pout_big", ref, BigInt(i + 1), { postedAt: at(i) }),
+      );
+      await h.store.transaction((tx) =>
+        tx.payouts.insert(payoutFixture("pout_big", { sourceAmount: 720_600n, amount: 720_600n }), lines),
+      );
+      expect(await h.inspect.count("payout_lines")).toBe(1_200);
+      expect(await h.store.transaction((tx) => tx.payouts.listLines("pout_big"))).toEqual(lines);
+      const late = [
+        ...Array.from({ length: 1_100 }, (_, i) => payoutLineFixture("pout_late", `k-${i}`, 1n)),
+        payoutLineFixture("pout_late", refs[1_199]!, 1n),
+      ];
+      await expectRejection(
+        h.store.transaction((tx) => tx.payouts.insert(payoutFixture("pout_late"), late)),
+        conflict,
+      );
+      expect(await h.inspect.count("payouts")).toBe(1);
+      expect(await h.inspect.count("payout_lines")).toBe(1_200);
+    });
+
     it("of concurrent transactions claiming one journal for a seller, exactly one stores its payout", async () => {
       const h = current();
       const n = Math.max(2, Math.min(concurrency, 8));
