@@ -45,7 +45,8 @@ export function payoutSeller(ctx: SandboxContext, input: PayoutInput): PayoutRes
   const fault = ctx.faults.takePayoutFault();
   if (fault?.mode === "503") throw unavailable();
   validate(input);
-  const { idempotencyKey: _key, ...rest } = input;
+  // `createdAt` is a search hint for PSPs that search, not a parameter of the payout.
+  const { idempotencyKey: _key, createdAt: _createdAt, ...rest } = input;
   const print = requestFingerprint(rest);
   const known = ctx.state.payoutRequests.earlier(input.idempotencyKey, input.payoutId, print);
   let payout = known ? ctx.state.payouts.get(known) : undefined;

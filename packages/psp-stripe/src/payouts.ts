@@ -27,6 +27,10 @@ export const PAYOUT_SEARCH_LIMIT = 1_000;
 /** Clock skew allowed between settlekit's `createdAt` and Stripe's `created` when searching. */
 const SEARCH_SKEW_SECONDS = 3_600;
 
+/** The `created` filter of a transfer search from `createdAt` (less the skew), when given. */
+const createdSince = (createdAt: Date | undefined): Pick<Stripe.TransferListParams, "created"> =>
+  createdAt ? { created: { gte: Math.floor(createdAt.getTime() / 1000) - SEARCH_SKEW_SECONDS } } : {};
+
 /** The seller's connected account, or the fatal refusal every payout call gives without one. */
 async function destinationOf(options: ResolvedStripeOptions, sellerId: string): Promise<string> {
   const destination = await options.connectedAccount?.(sellerId);
@@ -70,6 +74,7 @@ async function findTransfer(options: ResolvedStripeOptions, destination: string,
     destination,
     limit: 100,
     ...(input.paymentId ? { transfer_group: input.paymentId } : {}),
+    ...createdSince(input.createdAt),
   };
   for await (const transfer of options.client.transfers.list(params)) {
     if (transfer.metadata?.[META.payoutId] === input.payoutId) return transfer;
@@ -82,7 +87,9 @@ async function findTransfer(options: ResolvedStripeOptions, destination: string,
  * (separate charges and transfers): `destination` from the host's resolver, `transfer_group` the
  * payment id, `source_transaction` the payment's charge when the payment is given (the transfer
  * then waits for that charge's funds instead of failing on an empty balance). Created under the
- * request's idempotency key, after looking for a transfer already made for the same `payoutId`.
+ * request's idempotency key, after looking for a transfer already made for the same `payoutId`
+ * (the seller's transfers, in the payment's `transfer_group` when given, from `createdAt` less an
+ * hour when given).
  */
 export async function transferToSeller(
   options: ResolvedStripeOptions,
@@ -154,9 +161,7 @@ export async function retrieveTransfer(
   const params: Stripe.TransferListParams = {
     destination,
     limit: 100,
-    ...(input.createdAt
-      ? { created: { gte: Math.floor(input.createdAt.getTime() / 1000) - SEARCH_SKEW_SECONDS } }
-      : {}),
+    ...createdSince(input.createdAt),
   };
   const found = await call("Listing the seller's transfers", async () => {
     let read = 0;

@@ -297,6 +297,12 @@ export interface PayoutInput {
    * to that money (Stripe: `source_transaction`, the payment's charge).
    */
   readonly pspReference?: string;
+  /**
+   * When settlekit created the payout (the same on every retry): the PSP cannot have paid it
+   * earlier, so an adapter that searches for "already paid under another key" may start there
+   * (Stripe: `created[gte]` on the seller's transfers, less a margin for clock skew).
+   */
+  readonly createdAt?: Date;
   readonly idempotencyKey: string;
 }
 

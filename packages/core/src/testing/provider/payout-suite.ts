@@ -88,9 +88,13 @@ export function payoutSuite(current: () => ProviderHarness): void {
       const harness = current();
       const { payout, made } = needs(context, harness);
       const input = await fundedPayout(harness);
+      const createdAt = harness.now();
       const first = await payout(input);
       const again = await payout({ ...input, idempotencyKey: unique("pok") });
       expect(again.payoutReference).toBe(first.payoutReference);
+      // With the payout's creation time as a search hint too.
+      const hinted = await payout({ ...input, idempotencyKey: unique("pok"), createdAt });
+      expect(hinted.payoutReference).toBe(first.payoutReference);
       expect(await made()).toHaveLength(1);
     });
 
