@@ -20,8 +20,15 @@ export interface SandboxContext {
   readonly dispatcher: WebhookDispatcher;
   /** Every event emitted, in order (dropped and held ones included). */
   readonly events: SandboxEvent[];
-  /** Records a status change as an event and hands it to delivery. */
-  emit(type: SandboxEventType, payment: SandboxPayment, subject?: SandboxRefund | EventSubject): SandboxEvent;
+  /**
+   * Records a status change as an event and hands it to delivery. `payment` is absent only for
+   * `payout.*` events, whose subject is the payout.
+   */
+  emit(
+    type: SandboxEventType,
+    payment: SandboxPayment | undefined,
+    subject?: SandboxRefund | EventSubject,
+  ): SandboxEvent;
   now(): Date;
 }
 

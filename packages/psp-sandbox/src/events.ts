@@ -1,4 +1,4 @@
-import type { SandboxDispute, SandboxPayment, SandboxRefund } from "./records.js";
+import type { SandboxDispute, SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
 import { newId } from "./records.js";
 
 /** Event types the sandbox emits. */
@@ -14,7 +14,9 @@ export type SandboxEventType =
   | "dispute.updated"
   | "dispute.funds_withdrawn"
   | "dispute.funds_reinstated"
-  | "dispute.closed";
+  | "dispute.closed"
+  | "payout.failed"
+  | "payout.reversed";
 
 /**
  * A payment in a webhook body. Money is a string of minor units (`"12345"`), never a JSON
@@ -64,8 +66,24 @@ export interface SandboxDisputeWire {
 }
 
 /**
+ * A payout to a seller in a webhook body, as of the event (money in minor units as strings):
+ * `amount` is what was paid out, `amount_reversed` the running total taken back.
+ */
+export interface SandboxPayoutWire {
+  readonly reference: string;
+  readonly payout_id: string;
+  readonly seller_id: string;
+  readonly amount: string;
+  readonly amount_reversed: string;
+  readonly currency: string;
+  readonly status: string;
+  readonly failure_reason: string | null;
+}
+
+/**
  * A webhook body, Stripe-shaped: `created` is Unix seconds; `data` holds a snapshot of the
- * payment (and the refund, for refund events) as of the event.
+ * payment (and the refund, for refund events) as of the event; a `payout.*` event holds the
+ * payout alone (a payout belongs to a seller, not to one payment).
  */
 export interface SandboxEventBody {
   readonly id: string;
@@ -75,6 +93,7 @@ export interface SandboxEventBody {
     readonly payment?: SandboxPaymentWire;
     readonly refund?: SandboxRefundWire;
     readonly dispute?: SandboxDisputeWire;
+    readonly payout?: SandboxPayoutWire;
   };
 }
 
@@ -160,14 +179,31 @@ export function disputeWire(dispute: SandboxDispute): SandboxDisputeWire {
   };
 }
 
-/** What an event is about besides its payment: a refund or a dispute. */
-export type EventSubject = { readonly refund?: SandboxRefund; readonly dispute?: SandboxDispute };
+export function payoutWire(payout: SandboxPayout): SandboxPayoutWire {
+  return {
+    reference: payout.payoutReference,
+    payout_id: payout.payoutId,
+    seller_id: payout.sellerId,
+    amount: payout.amount.toString(),
+    amount_reversed: payout.amountReversed.toString(),
+    currency: payout.currency,
+    status: payout.status,
+    failure_reason: payout.failureReason ?? null,
+  };
+}
+
+/** What an event is about besides its payment: a refund, a dispute, or (with no payment) a payout. */
+export type EventSubject = {
+  readonly refund?: SandboxRefund;
+  readonly dispute?: SandboxDispute;
+  readonly payout?: SandboxPayout;
+};
 
 /** Builds the body of a new event, with a fresh `evt_…` id, serialised once (what gets signed). */
 export function eventBody(
   type: SandboxEventType,
   at: Date,
-  payment: SandboxPayment,
+  payment: SandboxPayment | undefined,
   subject: EventSubject = {},
 ): { id: string; rawBody: string } {
   const body: SandboxEventBody = {
@@ -175,9 +211,10 @@ export function eventBody(
     type,
     created: Math.floor(at.getTime() / 1000),
     data: {
-      payment: paymentWire(payment),
+      ...(payment ? { payment: paymentWire(payment) } : {}),
       ...(subject.refund ? { refund: refundWire(subject.refund) } : {}),
       ...(subject.dispute ? { dispute: disputeWire(subject.dispute) } : {}),
+      ...(subject.payout ? { payout: payoutWire(subject.payout) } : {}),
     },
   };
   return { id: body.id, rawBody: JSON.stringify(body) };

@@ -1,6 +1,14 @@
 /** How an injected registration failure looks to the caller. */
 export type RegistrationFault = "503" | "timeout";
 
+/**
+ * How an injected payout failure looks to the caller: `"503"` — nothing happens, a retryable
+ * `PSP_UNAVAILABLE`; `"timeout"` — the seller IS paid (the answer was lost), an indeterminate
+ * `PSP_TIMEOUT`; `"refused"` — the seller's account cannot take money, a fatal
+ * `PSP_REQUEST_REJECTED` (`param` `sellerId`, `pspCode` the failure reason) and nothing is paid.
+ */
+export type PayoutFault = "503" | "timeout" | "refused";
+
 /** The order in which held webhooks go out on release. */
 export type ReleaseOrder = "fifo" | "reverse";
 
@@ -21,6 +29,22 @@ export interface SandboxFaults {
    * anything happens: the payment stays payable, and a retry closes it.
    */
   failNextCancels(n: number): void;
+  /**
+   * The next `n` `payout` calls fail as {@link PayoutFault} says (replays included, as for
+   * registrations). A retry with the same idempotency key after `"timeout"` returns the payout
+   * made; `retrievePayout` finds it too. `failureReason` (default `account_closed`) is the
+   * refusal's `pspCode` for `"refused"`.
+   */
+  failNextPayouts(n: number, mode: PayoutFault, options?: { failureReason?: string }): void;
+  /** The next `n` `retrievePayout` calls throw a retryable `PSP_UNAVAILABLE` (503) and read nothing. */
+  failNextPayoutLookups(n: number): void;
+  /**
+   * A payout that was paid fails afterwards, as when the seller's bank returns it: its money comes
+   * back to the platform (a positive `payout` row in the settlement file), its status becomes
+   * `failed` with `failureReason` (default `account_closed`), and `payout.failed` is emitted.
+   * Throws for an unknown reference or a payout that is not `paid`.
+   */
+  failPayoutAfterPaid(payoutReference: string, options?: { failureReason?: string }): void;
   /** The next event is delivered twice (same id, same body): receivers must dedupe by event id. */
   duplicateNextWebhook(): void;
   /** The next event is never delivered; it stays in `events()` (the host must poll to learn it). */
@@ -64,6 +88,11 @@ export interface RefundFaultEffects {
   failAfterSuccess(refundReference: string): void;
 }
 
+/** What the payout faults do to the sandbox's payouts (implemented in `payouts.ts`). */
+export interface PayoutFaultEffects {
+  failAfterPaid(payoutReference: string, failureReason: string): void;
+}
+
 /** The faults' internal state, consumed by registration and by the webhook dispatcher. */
 export class FaultState {
   registrationFailures: RegistrationFault[] = [];
@@ -74,6 +103,20 @@ export class FaultState {
   holding = false;
   heldRefunds = 0;
   disputes: { amount?: bigint; reason?: string }[] = [];
+  payoutFailures: { mode: PayoutFault; failureReason: string }[] = [];
+  payoutLookupFailures = 0;
+
+  /** Takes the fault for the next payout, if any. */
+  takePayoutFault(): { mode: PayoutFault; failureReason: string } | undefined {
+    return this.payoutFailures.shift();
+  }
+
+  /** Takes the "answer 503" fault for the next payout lookup, if any. */
+  takePayoutLookupFault(): boolean {
+    if (this.payoutLookupFailures === 0) return false;
+    this.payoutLookupFailures--;
+    return true;
+  }
 
   /** Takes the "dispute it" fault for a payment that just succeeded, if any. */
   takeDispute(): { amount?: bigint; reason?: string } | undefined {
@@ -114,10 +157,16 @@ export function faultControls(
   state: FaultState,
   release: (order: ReleaseOrder) => void,
   refunds: RefundFaultEffects,
+  payouts: PayoutFaultEffects,
 ): SandboxFaults {
   const count = (n: number): number => {
     if (!Number.isInteger(n) || n < 0) throw new RangeError("n must be a non-negative integer");
     return n;
+  };
+  const reason = (failureReason: string | undefined): string => {
+    if (failureReason === undefined) return "account_closed";
+    if (!/^[a-z0-9_]+$/.test(failureReason)) throw new RangeError("failureReason must be a snake_case code");
+    return failureReason;
   };
   return {
     failNextRegistrations(n, mode) {
@@ -127,6 +176,17 @@ export function faultControls(
     failNextCancels(n) {
       state.cancelFailures += count(n);
     },
+    failNextPayouts(n, mode, options = {}) {
+      if (mode !== "503" && mode !== "timeout" && mode !== "refused")
+        throw new RangeError(`Unknown payout fault ${mode}`);
+      const failureReason = reason(options.failureReason);
+      for (let i = count(n); i > 0; i--) state.payoutFailures.push({ mode, failureReason });
+    },
+    failNextPayoutLookups(n) {
+      state.payoutLookupFailures += count(n);
+    },
+    failPayoutAfterPaid: (payoutReference, options = {}) =>
+      payouts.failAfterPaid(payoutReference, reason(options.failureReason)),
     duplicateNextWebhook: () => void state.duplicates++,
     dropNextWebhook: () => void state.drops++,
     delayNextWebhook(ms) {
@@ -162,6 +222,8 @@ export function faultControls(
       state.drops = 0;
       state.delays = [];
       state.disputes = [];
+      state.payoutFailures = [];
+      state.payoutLookupFailures = 0;
     },
   };
 }

@@ -12,9 +12,10 @@ export type {
   SandboxEventBody,
   SandboxEventType,
   SandboxPaymentWire,
+  SandboxPayoutWire,
   SandboxRefundWire,
 } from "./events.js";
-export type { RegistrationFault, ReleaseOrder, SandboxFaults } from "./faults.js";
+export type { PayoutFault, RegistrationFault, ReleaseOrder, SandboxFaults } from "./faults.js";
 export { defaultFeePolicy } from "./fees.js";
 export type { SandboxRequestHandler } from "./http/handler.js";
 export type {
@@ -25,7 +26,13 @@ export type {
   SandboxWebhookRetry,
 } from "./options.js";
 export type { SandboxPayOptions } from "./payment-attempt.js";
-export type { SandboxDispute, SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
+export type {
+  SandboxDispute,
+  SandboxPayment,
+  SandboxPayout,
+  SandboxPayoutReversal,
+  SandboxRefund,
+} from "./records.js";
 export { sandboxProvider } from "./sandbox-provider.js";
 export type { SettlementRow } from "./settlement-csv.js";
 export { SETTLEMENT_CSV_HEADER } from "./settlement-csv.js";

@@ -4,6 +4,7 @@ import type {
   PspDisputeEvent,
   PspEvent,
   PspPaymentStatus,
+  PspPayoutStatus,
   WebhookInput,
 } from "@settlekit/core";
 import { PspError } from "@settlekit/core";
@@ -49,7 +50,7 @@ function minorUnits(object: Json, key: string): bigint {
   return BigInt(value);
 }
 
-function section(data: Json, key: "payment" | "refund" | "dispute"): Json {
+function section(data: Json, key: "payment" | "refund" | "dispute" | "payout"): Json {
   const value = data[key];
   if (!isObject(value)) throw malformed(`data.${key} is missing`);
   return value;
@@ -98,6 +99,37 @@ function disputeEvent(eventId: string, occurredAt: Date, data: Json): PspDispute
           },
         }
       : {}),
+    occurredAt,
+  };
+}
+
+const PAYOUT_STATUS: Readonly<Record<string, PspPayoutStatus>> = {
+  paid: "paid",
+  failed: "failed",
+  partially_reversed: "partially_reversed",
+  reversed: "reversed",
+};
+
+/**
+ * A `payout.failed` / `payout.reversed` body: the payout's snapshot as of the event (the status
+ * and the running `amount_reversed` it had then).
+ */
+function payoutEvent(eventId: string, occurredAt: Date, data: Json): PspEvent {
+  const payout = section(data, "payout");
+  const status = PAYOUT_STATUS[text(payout, "status")];
+  if (!status) throw malformed("payout.status is not a sandbox payout status");
+  const amountReversed = minorUnits(payout, "amount_reversed");
+  const failureReason = optionalText(payout, "failure_reason");
+  return {
+    kind: "payout",
+    eventId,
+    payoutReference: text(payout, "reference"),
+    payoutId: text(payout, "payout_id"),
+    status,
+    amount: minorUnits(payout, "amount"),
+    ...(amountReversed > 0n ? { amountReversed } : {}),
+    currency: text(payout, "currency"),
+    ...(status === "failed" && failureReason ? { failureReason } : {}),
     occurredAt,
   };
 }
@@ -171,5 +203,7 @@ export function parseSandboxWebhook(
     ];
   }
   if (DISPUTE_TYPES.includes(type)) return [disputeEvent(eventId, occurredAt, body.data)];
+  if (type === "payout.failed" || type === "payout.reversed")
+    return [payoutEvent(eventId, occurredAt, body.data)];
   return [{ kind: "ignored", eventId, type, occurredAt }];
 }

@@ -55,7 +55,12 @@ export interface SandboxRefund {
   readonly createdAt: Date;
 }
 
-/** A payout to a seller; the sandbox pays at once (there is no seller account to wait for). */
+/**
+ * A payout to a seller; the sandbox pays at once (there is no seller account to wait for). It can
+ * change afterwards: the seller's bank returns it (`failed`, with `failureReason`: the money is
+ * back at the platform, `faults.failPayoutAfterPaid`), or the platform takes part or all of it
+ * back (`partially_reversed` / `reversed`, `reversePayout`).
+ */
 export interface SandboxPayout {
   readonly payoutReference: string;
   readonly payoutId: string;
@@ -64,7 +69,27 @@ export interface SandboxPayout {
   readonly currency: string;
   readonly paymentId?: string | undefined;
   readonly pspReference?: string | undefined;
-  readonly status: "paid";
+  status: "paid" | "failed" | "partially_reversed" | "reversed";
+  /** What reversals took back so far, minor units (0 when none). */
+  amountReversed: bigint;
+  /** Why it failed after it was paid (`account_closed`…). */
+  failureReason?: string | undefined;
+  /** When its money came back after a failure (a positive `payout` row in the settlement file). */
+  failedAt?: Date | undefined;
+  /** That row's own reference (`sbx_por_…`), set with `failedAt`. */
+  returnReference?: string | undefined;
+  readonly createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The platform taking back (part of) a payout (`reversePayout`): settled at once. */
+export interface SandboxPayoutReversal {
+  readonly reversalReference: string;
+  readonly payoutReference: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  /** The payout's total reversed right after this reversal. */
+  readonly amountReversed: bigint;
   readonly createdAt: Date;
 }
 
@@ -125,6 +150,11 @@ export class KeyedRequests {
     return (byKey ?? byId)?.reference;
   }
 
+  /** The reference of the request made for settlekit's id `id`, if any (a read: no parameters checked). */
+  byIdReference(id: string): string | undefined {
+    return this.byId.get(id)?.reference;
+  }
+
   remember(key: string, id: string, fingerprint: string, reference: string): void {
     const entry = { fingerprint, reference };
     this.byKey.set(key, entry);
@@ -148,6 +178,9 @@ export class SandboxState {
   readonly disputes = new Map<string, SandboxDispute>();
   /** Payouts by idempotency key and by settlekit payout id ("already paid"). */
   readonly payoutRequests = new KeyedRequests("Payout", "payoutId");
+  readonly payoutReversals = new Map<string, SandboxPayoutReversal>();
+  /** Payout reversals by idempotency key → reversal reference. */
+  readonly payoutReversalKeys = new Map<string, KeyEntry>();
 
   refundsOf(pspReference: string): SandboxRefund[] {
     return [...this.refunds.values()].filter((r) => r.pspReference === pspReference);
@@ -155,7 +188,9 @@ export class SandboxState {
 }
 
 /** A prefixed random id (`sbx_pay_3f9c…`): 96 random bits, lowercase hex. */
-export function newId(prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "sbx_dp" | "evt"): string {
+export function newId(
+  prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "sbx_prv" | "sbx_por" | "sbx_dp" | "evt",
+): string {
   return `${prefix}_${randomBytes(12).toString("hex")}`;
 }
 

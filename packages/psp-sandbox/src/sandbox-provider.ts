@@ -10,7 +10,7 @@ import type { SandboxOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { parseSandboxWebhook } from "./parse-webhook.js";
 import { findPayment, payOptionsToForm, submitPaymentForm } from "./payment-attempt.js";
-import { payoutSeller } from "./payouts.js";
+import { failPayoutAfterPaid, payoutSeller, retrieveSellerPayout, reverseSellerPayout } from "./payouts.js";
 import { snapshot, toRetrievedPayment } from "./records.js";
 import { failRefundAfterSuccess, refundFromDashboard, refundPayment, settleHeldRefunds } from "./refunds.js";
 import { registerPayment } from "./registration.js";
@@ -26,6 +26,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   refunds: true,
   partialRefunds: true,
   payouts: true,
+  payoutReversals: true,
   settlementReports: true,
   cancelHostedPayments: true,
   disputes: true,
@@ -56,10 +57,18 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     id: "sandbox",
     capabilities: CAPABILITIES,
     handler: createHandler(ctx),
-    faults: faultControls(ctx.faults, (order) => ctx.dispatcher.release(order), {
-      settleHeld: (outcome) => settleHeldRefunds(ctx, outcome),
-      failAfterSuccess: (refundReference) => failRefundAfterSuccess(ctx, refundReference),
-    }),
+    faults: faultControls(
+      ctx.faults,
+      (order) => ctx.dispatcher.release(order),
+      {
+        settleHeld: (outcome) => settleHeldRefunds(ctx, outcome),
+        failAfterSuccess: (refundReference) => failRefundAfterSuccess(ctx, refundReference),
+      },
+      {
+        failAfterPaid: (payoutReference, failureReason) =>
+          failPayoutAfterPaid(ctx, payoutReference, failureReason),
+      },
+    ),
 
     createHostedPayment: async (input) => registerPayment(ctx, input),
     retrievePayment: async ({ pspReference }) => retrieve(pspReference),
@@ -68,6 +77,8 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     refund: async (input) => refundPayment(ctx, input),
     cancelHostedPayment: async (input) => cancelPayment(ctx, input),
     payout: async (input) => payoutSeller(ctx, input),
+    retrievePayout: async (input) => retrieveSellerPayout(ctx, input),
+    reversePayout: async (input) => reverseSellerPayout(ctx, input),
     readSettlement: (query) => settlementRecords(state, query),
 
     async pay(pspReference, payOptions = {}) {
@@ -112,6 +123,8 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     payments: () => [...state.payments.values()].map(snapshot),
     refunds: () => [...state.refunds.values()].map((refund) => Object.freeze({ ...refund })),
     payouts: () => [...state.payouts.values()].map((payout) => Object.freeze({ ...payout })),
+    payoutReversals: () =>
+      [...state.payoutReversals.values()].map((reversal) => Object.freeze({ ...reversal })),
     settlementCsv: (date) => settlementCsv(state, date),
 
     async close() {

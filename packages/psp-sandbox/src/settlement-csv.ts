@@ -7,10 +7,16 @@ export const SETTLEMENT_CSV_HEADER = "reference,type,amount,fee,net,currency,set
 
 /** One line of the settlement file, before formatting. */
 export interface SettlementRow {
-  /** The payment's `sbx_pay_…` for a charge, the refund's `sbx_re_…`, the payout's `sbx_po_…`. */
+  /**
+   * The payment's `sbx_pay_…` for a charge, the refund's `sbx_re_…`, the payout's `sbx_po_…`; for
+   * money of a payout coming back, the reversal's `sbx_prv_…` or the failed payout's return `sbx_por_…`.
+   */
   readonly reference: string;
   readonly type: "charge" | "refund" | "payout";
-  /** Minor units; negative for refunds and payouts to sellers (money going back out). */
+  /**
+   * Minor units; negative for refunds and payouts to sellers (money going back out), positive for
+   * a payout's money coming back (a reversal, or a payout the seller's bank returned).
+   */
   readonly amount: bigint;
   /** Minor units the sandbox keeps; 0 for refunds (fees are not returned, as at Stripe). */
   readonly fee: bigint;
@@ -50,7 +56,10 @@ export function settlementRows(state: SandboxState, date: string): SettlementRow
 /** A row and the ids reconciliation matches it by. */
 interface SettledRow {
   readonly row: SettlementRow;
-  readonly ids: Pick<SettlementRecord, "paymentId" | "pspReference" | "refundReference" | "payoutReference">;
+  readonly ids: Pick<
+    SettlementRecord,
+    "paymentId" | "pspReference" | "refundReference" | "payoutReference" | "payoutReversalReference"
+  >;
 }
 
 /** The rows settled in [start, end) (epoch ms), sorted by settlement time, then reference. */
@@ -96,22 +105,45 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
     });
   }
   for (const payout of state.payouts.values()) {
-    if (!within(payout.createdAt)) continue;
-    const amount = -payout.amount;
+    const payoutRow = (
+      reference: string,
+      amount: bigint,
+      settledAt: Date,
+      reversal?: string,
+    ): SettledRow => ({
+      row: { reference, type: "payout", amount, fee: 0n, net: amount, currency: payout.currency, settledAt },
+      ids: {
+        ...(payout.paymentId ? { paymentId: payout.paymentId } : {}),
+        ...(payout.pspReference ? { pspReference: payout.pspReference } : {}),
+        payoutReference: payout.payoutReference,
+        ...(reversal ? { payoutReversalReference: reversal } : {}),
+      },
+    });
+    if (within(payout.createdAt))
+      rows.push(payoutRow(payout.payoutReference, -payout.amount, payout.createdAt));
+    // A payout the seller's bank returned: its whole amount is back at the platform.
+    if (payout.returnReference && within(payout.failedAt)) {
+      rows.push(payoutRow(payout.returnReference, payout.amount, payout.failedAt));
+    }
+  }
+  for (const reversal of state.payoutReversals.values()) {
+    const payout = state.payouts.get(reversal.payoutReference);
+    if (!payout || !within(reversal.createdAt)) continue;
     rows.push({
       row: {
-        reference: payout.payoutReference,
+        reference: reversal.reversalReference,
         type: "payout",
-        amount,
+        amount: reversal.amount,
         fee: 0n,
-        net: amount,
-        currency: payout.currency,
-        settledAt: payout.createdAt,
+        net: reversal.amount,
+        currency: reversal.currency,
+        settledAt: reversal.createdAt,
       },
       ids: {
         ...(payout.paymentId ? { paymentId: payout.paymentId } : {}),
         ...(payout.pspReference ? { pspReference: payout.pspReference } : {}),
         payoutReference: payout.payoutReference,
+        payoutReversalReference: reversal.reversalReference,
       },
     });
   }
@@ -148,7 +180,8 @@ export async function* settlementRecords(
 
 /**
  * The settlement file of one UTC day: {@link SETTLEMENT_CSV_HEADER}, then one line per row.
- * Payouts to sellers are `payout` rows. Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
+ * Payouts to sellers are negative `payout` rows; a payout's money coming back (a reversal,
+ * or a payout the seller's bank returned) is a positive `payout` row of its own. Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
  * and no currency exponent can be misread; `settled_at` is ISO 8601 UTC with milliseconds.
  * Lines end with `\n`, the last one too. No field ever needs CSV quoting.
  */

@@ -4,7 +4,13 @@ import type { SandboxDelivery, SandboxEvent } from "./events.js";
 import type { SandboxFaults } from "./faults.js";
 import type { SandboxRequestHandler } from "./http/handler.js";
 import type { SandboxPayOptions } from "./payment-attempt.js";
-import type { SandboxDispute, SandboxPayment, SandboxPayout, SandboxRefund } from "./records.js";
+import type {
+  SandboxDispute,
+  SandboxPayment,
+  SandboxPayout,
+  SandboxPayoutReversal,
+  SandboxRefund,
+} from "./records.js";
 
 /**
  * The sandbox PSP: a {@link PaymentProvider} (id `sandbox`) plus the controls a test or a demo
@@ -16,6 +22,8 @@ export interface SandboxProvider extends PaymentProvider {
   readonly capabilities: ProviderCapabilities;
   cancelHostedPayment: NonNullable<PaymentProvider["cancelHostedPayment"]>;
   payout: NonNullable<PaymentProvider["payout"]>;
+  retrievePayout: NonNullable<PaymentProvider["retrievePayout"]>;
+  reversePayout: NonNullable<PaymentProvider["reversePayout"]>;
   readSettlement: NonNullable<PaymentProvider["readSettlement"]>;
 
   /**
@@ -87,8 +95,10 @@ export interface SandboxProvider extends PaymentProvider {
   payments(): Readonly<SandboxPayment>[];
   /** Every refund, in creation order. */
   refunds(): Readonly<SandboxRefund>[];
-  /** Every payout to a seller, in creation order. */
+  /** Every payout to a seller, in creation order (refused ones are never made, so never listed). */
   payouts(): Readonly<SandboxPayout>[];
+  /** Every reversal of a payout (`reversePayout`), in creation order. */
+  payoutReversals(): Readonly<SandboxPayoutReversal>[];
   /** The settlement file of one UTC day (`YYYY-MM-DD`); format in `settlement-csv.ts` and the package README. */
   settlementCsv(date: string): string;
 

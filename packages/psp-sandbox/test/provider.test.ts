@@ -12,6 +12,7 @@ describe("sandboxProvider options", () => {
       refunds: true,
       partialRefunds: true,
       payouts: true,
+      payoutReversals: true,
       settlementReports: true,
       cancelHostedPayments: true,
       disputes: true,

@@ -59,16 +59,16 @@ describe("parseWebhook", () => {
     sandbox.parseWebhook({ rawBody, headers, now: NOW });
 
   it("finds the header whatever its case, also as an array", async () => {
-    const body = event("payout.paid", {});
+    const body = event("account.updated", {});
     const value = sign(body)["settlekit-sandbox-signature"];
     await expect(parse(body, { "Settlekit-Sandbox-Signature": value })).resolves.toHaveLength(1);
     await expect(parse(body, { "settlekit-sandbox-signature": [value] })).resolves.toHaveLength(1);
   });
 
   it("uses the provider's clock when no `now` is given", async () => {
-    const body = event("payout.paid", {});
+    const body = event("account.updated", {});
     await expect(sandbox.parseWebhook({ rawBody: body, headers: sign(body) })).resolves.toEqual([
-      { kind: "ignored", eventId: "evt_1", type: "payout.paid", occurredAt: NOW },
+      { kind: "ignored", eventId: "evt_1", type: "account.updated", occurredAt: NOW },
     ]);
   });
 

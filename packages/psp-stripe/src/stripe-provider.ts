@@ -5,7 +5,7 @@ import { call } from "./errors.js";
 import type { StripeProviderOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { toRetrievedPayment } from "./payment-status.js";
-import { transferToSeller } from "./payouts.js";
+import { retrieveTransfer, reverseTransfer, transferToSeller } from "./payouts.js";
 import { refundSession } from "./refunds.js";
 import { createCheckoutSession } from "./registration.js";
 import { parseStripeWebhook } from "./webhooks.js";
@@ -15,6 +15,8 @@ export interface StripeProvider extends PaymentProvider {
   readonly id: "stripe";
   cancelHostedPayment: NonNullable<PaymentProvider["cancelHostedPayment"]>;
   payout: NonNullable<PaymentProvider["payout"]>;
+  retrievePayout: NonNullable<PaymentProvider["retrievePayout"]>;
+  reversePayout: NonNullable<PaymentProvider["reversePayout"]>;
   readSettlement: NonNullable<PaymentProvider["readSettlement"]>;
 }
 
@@ -32,7 +34,7 @@ export interface StripeProvider extends PaymentProvider {
  * Payments are hosted Checkout Sessions (the session id is the `pspReference`); webhooks are
  * verified with `stripe.webhooks.constructEvent`; refunds are Stripe Refunds; a hosted attempt is
  * closed by expiring its session (`checkout.sessions.expire`); payouts are Connect
- * transfers; settlement records come from balance transactions (or, offline, from
+ * transfers (found again by listing the seller's transfers, taken back by transfer reversals); settlement records come from balance transactions (or, offline, from
  * `parseReconciliationReport`). Every mutating call carries settlekit's idempotency key.
  */
 export function stripeProvider(options: StripeProviderOptions): StripeProvider {
@@ -43,6 +45,7 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     refunds: true,
     partialRefunds: true,
     payouts: resolved.connectedAccount !== undefined,
+    payoutReversals: resolved.connectedAccount !== undefined,
     settlementReports: true,
     cancelHostedPayments: true,
     disputes: true,
@@ -63,6 +66,8 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     refund: (input) => refundSession(resolved, input),
     cancelHostedPayment: (input) => expireCheckoutSession(resolved, input),
     payout: (input) => transferToSeller(resolved, input),
+    retrievePayout: (input) => retrieveTransfer(resolved, input),
+    reversePayout: (input) => reverseTransfer(resolved, input),
     readSettlement: (query) => readBalanceTransactions(resolved, query),
   };
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { stripeProvider } from "../src/index.js";
+import { PAYOUT_SEARCH_LIMIT } from "../src/payouts.js";
 import type { StripeWorld } from "./support/harness.js";
 import { SECRET, stripeWorld } from "./support/harness.js";
 import { registrationInput } from "./support/inputs.js";
@@ -205,10 +206,106 @@ describe("refunds and payouts on the wire", () => {
     );
   });
 
+  it("finds a payout again by listing the seller's transfers from createdAt less an hour, and says so when the search runs out", async () => {
+    world = await stripeWorld();
+    const { input, pspReference } = await paid();
+    const made = await world.provider.payout({
+      payoutId: "po_find",
+      sellerId: "S1",
+      amount: 10_000n,
+      currency: "USD",
+      paymentId: input.paymentId,
+      pspReference,
+      idempotencyKey: "pk_find",
+    });
+    const createdAt = world.clock.now();
+    const lookup = { payoutId: "po_find", sellerId: "S1", currency: "USD", createdAt };
+    expect(await world.provider.retrievePayout(lookup)).toEqual(made);
+    const gets = world.fake.requests.filter((r) => r.method === "GET" && r.path === "/v1/transfers");
+    expect(gets.at(-1)?.query).toEqual({
+      destination: "acct_seller_1",
+      limit: "100",
+      "created[gte]": String(Math.floor(createdAt.getTime() / 1000) - 3_600),
+    });
+    // 1 000 older transfers to the same account, none of them this payout's.
+    const old = Math.floor(createdAt.getTime() / 1000) - 86_400;
+    for (let i = 0; i < PAYOUT_SEARCH_LIMIT; i++) {
+      world.fake.state.put({
+        id: `tr_old_${i}`,
+        object: "transfer",
+        amount: 1,
+        amount_reversed: 0,
+        created: old,
+        currency: "usd",
+        destination: "acct_seller_1",
+        metadata: { settlekit_payout_id: `po_old_${i}` },
+        reversed: false,
+      });
+    }
+    const unknown = { ...lookup, payoutId: "po_never" };
+    // From createdAt, the old transfers are out of the window: the answer is a certain "never made".
+    expect(await world.provider.retrievePayout(unknown)).toBeNull();
+    // Without it, the search stops at its bound rather than answer null.
+    const { createdAt: _, ...unbounded } = unknown;
+    await expect(world.provider.retrievePayout(unbounded)).rejects.toMatchObject({
+      code: "PSP_TIMEOUT",
+      kind: "indeterminate",
+      pspCode: "payout_search_limit",
+    });
+  });
+
+  it("takes a payout back by a transfer reversal under the key, with the payout id as metadata", async () => {
+    world = await stripeWorld();
+    const { input, pspReference } = await paid();
+    const { payoutReference } = await world.provider.payout({
+      payoutId: "po_back",
+      sellerId: "S1",
+      amount: 10_000n,
+      currency: "USD",
+      paymentId: input.paymentId,
+      pspReference,
+      idempotencyKey: "pk_back",
+    });
+    const reversal = await world.provider.reversePayout({
+      payoutReference,
+      payoutId: "po_back",
+      amount: 2_500n,
+      currency: "USD",
+      idempotencyKey: "rk_back",
+    });
+    expect(posts(`/v1/transfers/${payoutReference}/reversals`)).toEqual([
+      expect.objectContaining({
+        idempotencyKey: "rk_back",
+        form: { amount: "2500", metadata: { settlekit_payout_id: "po_back" }, expand: ["transfer"] },
+      }),
+    ]);
+    expect(reversal).toEqual({
+      reversalReference: expect.stringMatching(/^trr_/),
+      amount: 2_500n,
+      amountReversed: 2_500n,
+    });
+    // A transfer already fully reversed (here, by the platform outside settlekit) is refused on amount.
+    world.fake.reverseTransfer(payoutReference);
+    await expect(
+      world.provider.reversePayout({
+        payoutReference,
+        payoutId: "po_back",
+        amount: 1n,
+        currency: "USD",
+        idempotencyKey: "rk_back_2",
+      }),
+    ).rejects.toMatchObject({
+      code: "PSP_REQUEST_REJECTED",
+      param: "amount",
+      pspCode: "transfer_already_reversed",
+    });
+  });
+
   it("declares no payouts without a connected-account resolver, and refuses every seller", async () => {
     world = await stripeWorld();
     const provider = stripeProvider({ client: world.client, webhookSecret: SECRET });
     expect(provider.capabilities.payouts).toBe(false);
+    expect(provider.capabilities.payoutReversals).toBe(false);
     await expect(
       provider.payout({ payoutId: "p", sellerId: "S1", amount: 100n, currency: "USD", idempotencyKey: "k" }),
     ).rejects.toMatchObject({ code: "PSP_REQUEST_REJECTED", param: "sellerId" });

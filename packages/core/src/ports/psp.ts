@@ -31,6 +31,11 @@ export interface ProviderCapabilities {
   readonly disputes?: boolean;
   /** Whether `payout` is implemented (sellers paid at the PSP). */
   readonly payouts: boolean;
+  /**
+   * Whether `reversePayout` is implemented (the platform takes back part or all of a payout it
+   * made: a clawback). Absent means no.
+   */
+  readonly payoutReversals?: boolean;
   /** Whether `readSettlement` is implemented. */
   readonly settlementReports: boolean;
   /**
@@ -231,6 +236,12 @@ export type PspEvent =
        */
       readonly amountReversed?: bigint;
       readonly currency: string;
+      /**
+       * With `failed`: why, in the PSP's words (`account_closed`), when it says. A `failed` payout
+       * event comes for a payout that was made and failed afterwards (the seller's bank returned
+       * it): the money is back at the platform.
+       */
+      readonly failureReason?: string;
       readonly occurredAt: Date;
     }
   | {
@@ -286,18 +297,35 @@ export interface PayoutInput {
    * to that money (Stripe: `source_transaction`, the payment's charge).
    */
   readonly pspReference?: string;
+  /**
+   * When settlekit created the payout (the same on every retry): the PSP cannot have paid it
+   * earlier, so an adapter that searches for "already paid under another key" may start there
+   * (Stripe: `created[gte]` on the seller's transfers, less a margin for clock skew).
+   */
+  readonly createdAt?: Date;
   readonly idempotencyKey: string;
 }
 
+/** Which payout `retrievePayout` looks for: settlekit's payout id, to this seller. */
 export interface RetrievePayoutInput {
   readonly payoutId: string;
   readonly sellerId: string;
   readonly currency: string;
+  /**
+   * When settlekit created the payout, before its first `payout` call: the PSP cannot have made
+   * it earlier, so an adapter that has to search may start there (Stripe: `created[gte]`, less a
+   * margin for clock skew). Without it the search covers the seller's whole history, as far as
+   * the adapter's bound allows.
+   */
+  readonly createdAt?: Date;
 }
 
 /**
  * `pending` until the money is at the seller's account; `partially_reversed` when the PSP took
- * part of it back (`amountReversed` says how much); `reversed` when it took all of it back.
+ * part of it back (`amountReversed` says how much); `reversed` when it took all of it back;
+ * `failed` when a payout that was made failed afterwards (the seller's bank returned it): the
+ * money is back at the platform. A payout the PSP refuses outright is never `failed`: `payout`
+ * rejects (see {@link PaymentProvider.payout}).
  */
 export type PspPayoutStatus = "pending" | "paid" | "failed" | "partially_reversed" | "reversed";
 
@@ -309,6 +337,32 @@ export interface PayoutResult {
   readonly failureReason?: string;
   /** With `partially_reversed` / `reversed` (a payout found again later): the total taken back so far. */
   readonly amountReversed?: bigint;
+}
+
+/**
+ * The platform taking back part or all of a payout it made (a clawback after a refund; Stripe: a
+ * transfer reversal from the seller's connected account).
+ */
+export interface ReversePayoutInput {
+  /** The payout, as `payout` returned it. */
+  readonly payoutReference: string;
+  /** Settlekit's payout id of that payout (checked against the PSP's record, kept as metadata). */
+  readonly payoutId: string;
+  /** Minor units to take back; positive, at most what is left of the payout. */
+  readonly amount: bigint;
+  /** The payout's currency. */
+  readonly currency: string;
+  /** Sent to the PSP as its idempotency key: the same key never takes money back twice. */
+  readonly idempotencyKey: string;
+}
+
+export interface PayoutReversal {
+  /** The PSP's id of this reversal (Stripe `trr_…`); settlement records name it as `payoutReversalReference`. */
+  readonly reversalReference: string;
+  /** What this reversal took back, minor units (the input's `amount`). */
+  readonly amount: bigint;
+  /** What has been taken back of the payout in all, this reversal included, as of this reversal. */
+  readonly amountReversed: bigint;
 }
 
 /** Which settlement records to read: balance movements created in `[from, to)`, or one bank payout's. */
@@ -451,11 +505,22 @@ export interface PaymentProvider {
 
   /**
    * Optional (`capabilities.payouts`): sends a seller's money to the seller's account at the PSP.
-   * Idempotent by `idempotencyKey` (a replay returns the same payout); a `payoutId` the PSP already
-   * paid, even under another key, counts as success and returns that payout. Two sellers of one
-   * payment are paid separately. An unknown seller (`param` `sellerId`), an amount ≤ 0, an invalid
-   * currency or a key reused with another amount is a fatal `PSP_REQUEST_REJECTED` PspError and
-   * moves nothing.
+   * - Idempotent by `idempotencyKey` (a replay returns the same payout, in its current status); a
+   *   `payoutId` the PSP already paid, even under another key, counts as success and returns that
+   *   payout. Two sellers of one payment are paid separately.
+   * - Refusals move nothing and are fatal `PSP_REQUEST_REJECTED` PspErrors: an amount ≤ 0, an
+   *   invalid currency, a key reused with another amount, and a seller the PSP cannot pay — an
+   *   unknown seller, or an account that cannot receive money (closed, restricted) — with `param`
+   *   `sellerId` and the PSP's reason as `pspCode` (`account_closed`; Stripe:
+   *   `transfers_not_allowed`). The runner releases the money with that reason; paying again
+   *   needs the seller's account fixed, not a retry. A refused payout is not made: `retrievePayout`
+   *   answers null for it.
+   * - Failures on the way follow the port's classes: nothing happened → `retryable`
+   *   (`PSP_UNAVAILABLE`); the answer was lost after the PSP may have paid → `indeterminate`
+   *   (`PSP_TIMEOUT`): never pay again blindly — ask `retrievePayout`, or repeat the call under
+   *   the same key (it returns the payout made, if any).
+   * - The answer's status is `paid` or `pending`; a payout found again may be `failed` (made,
+   *   then returned by the seller's bank, with `failureReason`), `partially_reversed` or `reversed`.
    */
   payout?(input: PayoutInput): Promise<PayoutResult>;
 
@@ -463,9 +528,28 @@ export interface PaymentProvider {
    * Optional (with `payout`): the payout the PSP made for settlekit's `payoutId` to `sellerId`, or
    * null when it never made one. Reads only. The payout runner asks this after an indeterminate
    * answer (a timeout, a 5xx after the request was read) before it pays again, so a payout the
-   * PSP made is recorded rather than sent twice. An unreachable PSP is a `retryable` PspError.
+   * PSP made is recorded rather than sent twice. The result is what `payout` would answer for it
+   * now (same `payoutReference`, current status). An unreachable PSP is a `retryable` PspError;
+   * invalid input a fatal `PSP_REQUEST_REJECTED`. An adapter that can only search (Stripe lists
+   * the seller's transfers) searches a bounded history and, past that bound, throws an
+   * `indeterminate` `PSP_TIMEOUT` rather than answer null: null always means "not made".
    */
   retrievePayout?(input: RetrievePayoutInput): Promise<PayoutResult | null>;
+
+  /**
+   * Optional (`capabilities.payoutReversals`): takes back `amount` of a payout from the seller's
+   * account (a clawback; Stripe: `POST /v1/transfers/:id/reversals`), partially and repeatedly
+   * until all of it is back. The PSP reports it by webhook too (a `payout` event,
+   * `partially_reversed` or `reversed`, with the running `amountReversed`).
+   * - Idempotent by `idempotencyKey`: the same request again takes nothing more and returns the
+   *   same reversal; the same key with another amount is a fatal `PSP_REQUEST_REJECTED`.
+   * - More than what is left of the payout (earlier reversals counted), a payout already fully
+   *   reversed or one that failed, is a fatal `PSP_REQUEST_REJECTED` (`param` `amount`) and moves
+   *   nothing; so are an amount ≤ 0, another currency than the payout's (`param` `currency`) and a
+   *   `payoutId` that is not the payout's (`param` `payoutId`). An unknown reference is a fatal
+   *   `NOT_FOUND`. Transport failures are classified as for `payout` (retry under the same key).
+   */
+  reversePayout?(input: ReversePayoutInput): Promise<PayoutReversal>;
 
   /**
    * Optional (`capabilities.settlementReports`): streams the PSP's settlement records in the

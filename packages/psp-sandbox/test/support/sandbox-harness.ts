@@ -76,7 +76,12 @@ export async function sandboxHarness(mode: "recorded" | "http"): Promise<Provide
       ),
     }),
     ignoredEventBody: () =>
-      JSON.stringify({ id: "evt_ignored_1", type: "payout.paid", created: seconds(clock.now()), data: {} }),
+      JSON.stringify({
+        id: "evt_ignored_1",
+        type: "account.updated",
+        created: seconds(clock.now()),
+        data: {},
+      }),
     registrations: async () => sandbox.payments().length,
     disputes: {
       open: async (ref, amount) =>
@@ -91,6 +96,25 @@ export async function sandboxHarness(mode: "recorded" | "http"): Promise<Provide
         amount,
         currency,
       })),
+    failNextPayout: (mode) =>
+      sandbox.faults.failNextPayouts(1, mode === "unavailable" ? "503" : mode, {
+        failureReason: "account_closed",
+      }),
+    failNextPayoutLookup: () => sandbox.faults.failNextPayoutLookups(1),
+    failPaidPayout: async (ref) =>
+      sandbox.faults.failPayoutAfterPaid(ref, { failureReason: "account_closed" }),
+    async reversePayout(ref, amount) {
+      // Plays the PSP's side of a reversal: the sandbox takes it back as `reversePayout` does.
+      const payout = sandbox.payouts().find((p) => p.payoutReference === ref);
+      if (!payout) throw new Error(`no sandbox payout ${ref}`);
+      await sandbox.reversePayout({
+        payoutReference: ref,
+        payoutId: payout.payoutId,
+        amount: amount ?? payout.amount - payout.amountReversed,
+        currency: payout.currency,
+        idempotencyKey: `harness_${globalThis.crypto.randomUUID()}`,
+      });
+    },
     failNextRegistration: (fault) =>
       sandbox.faults.failNextRegistrations(1, fault === "unavailable" ? "503" : "timeout"),
     failNextCancel: () => sandbox.faults.failNextCancels(1),

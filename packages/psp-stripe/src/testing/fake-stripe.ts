@@ -191,6 +191,15 @@ export class FakeStripe {
       amount === undefined ? {} : { amount: String(amount) },
     );
   }
+  /**
+   * The connected account can no longer receive transfers (closed, or its `transfers` capability
+   * inactive): `POST /v1/transfers` to it answers 400 `transfers_not_allowed` (param
+   * `destination`) and moves nothing. `restrictTransfers(account, false)` lifts it.
+   */
+  restrictTransfers(account: string, restrict = true): void {
+    if (restrict) this.state.restrictedAccounts.add(account);
+    else this.state.restrictedAccounts.delete(account);
+  }
   /** Stripe's automatic payout of the platform's balance in `currency` (lowercase). */
   payOut(currency: string): Stripe.Payout {
     return createAutomaticPayout(this.state, currency);

@@ -6,7 +6,7 @@ import type { Form } from "./form.js";
 import { balanceTransactions, createAutomaticPayout, createRefund } from "./money.js";
 import { checkParams, SESSION_EXPIRE } from "./params.js";
 import type { FakeStripeState } from "./state.js";
-import { createTransfer, createTransferReversal } from "./transfers.js";
+import { createdFilter, createTransfer, createTransferReversal } from "./transfers.js";
 
 type Route = (state: FakeStripeState, match: RegExpExecArray, form: Form, query: URLSearchParams) => unknown;
 
@@ -77,9 +77,11 @@ const ROUTES: [string, RegExp, Route][] = [
     "GET",
     /^\/v1\/transfers$/,
     (state, _m, _f, q) => {
-      const keep = (t: { id: string; destination: unknown; transfer_group: unknown }) =>
+      const created = createdFilter(q);
+      const keep = (t: { id: string; destination: unknown; transfer_group: unknown; created: number }) =>
         (q.get("destination") === null || t.destination === q.get("destination")) &&
-        (q.get("transfer_group") === null || t.transfer_group === q.get("transfer_group"));
+        (q.get("transfer_group") === null || t.transfer_group === q.get("transfer_group")) &&
+        created(t.created);
       return page(state.all("transfer", keep), q, "/v1/transfers");
     },
   ],

@@ -26,6 +26,8 @@ export class FakeStripeState {
   readonly order: string[] = [];
   /** Connected accounts that can receive transfers. */
   readonly accounts = new Set<string>();
+  /** Connected accounts whose transfers Stripe refuses (`transfers_not_allowed`): closed or restricted. */
+  readonly restrictedAccounts = new Set<string>();
   /** Events emitted, oldest first. */
   readonly events: Stripe.Event[] = [];
   /** How many upcoming refunds stay `pending` (see `FakeStripe.holdNextRefunds`). */

@@ -20,6 +20,13 @@ export function createTransfer(state: FakeStripeState, form: Form): Stripe.Trans
   const destination = State.required(str(form, "destination"), "destination");
   if (!state.accounts.has(destination))
     throw invalidRequest(`No such destination: '${destination}'`, "resource_missing", "destination");
+  if (state.restrictedAccounts.has(destination)) {
+    throw invalidRequest(
+      `The requested transfer cannot be created: account ${destination} cannot receive transfers.`,
+      "transfers_not_allowed",
+      "destination",
+    );
+  }
   const source = str(form, "source_transaction");
   if (source !== undefined) {
     const charge = state.get<Stripe.Charge>("charge", source, "source_transaction");
@@ -54,6 +61,30 @@ export function createTransfer(state: FakeStripeState, form: Form): Stripe.Trans
   transfer.reversals.url = `/v1/transfers/${transfer.id}/reversals`;
   state.emit("transfer.created", transfer);
   return transfer;
+}
+
+/** A `created` filter of a list request: `created=<t>` or `created[gt|gte|lt|lte]=<t>` (Unix seconds). */
+export function createdFilter(query: URLSearchParams): (created: number) => boolean {
+  const bound = (key: string): number | undefined => {
+    const value = query.get(key);
+    if (value === null) return undefined;
+    if (!/^\d+$/.test(value))
+      throw invalidRequest(`Invalid integer: ${value}`, "parameter_invalid_integer", key);
+    return Number(value);
+  };
+  const [eq, gt, gte, lt, lte] = [
+    "created",
+    "created[gt]",
+    "created[gte]",
+    "created[lt]",
+    "created[lte]",
+  ].map(bound);
+  return (created) =>
+    (eq === undefined || created === eq) &&
+    (gt === undefined || created > gt) &&
+    (gte === undefined || created >= gte) &&
+    (lt === undefined || created < lt) &&
+    (lte === undefined || created <= lte);
 }
 
 /**

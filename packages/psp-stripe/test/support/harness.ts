@@ -86,6 +86,15 @@ export async function stripeHarness(): Promise<ProviderHarness> {
         amount: BigInt(t.amount),
         currency: t.currency.toUpperCase(),
       })),
+    failNextPayout: (mode) => {
+      // "Refused": the seller's connected account can no longer receive transfers.
+      if (mode === "refused") return fake.restrictTransfers(ACCOUNTS.S1!);
+      fake.failNext(
+        mode === "unavailable" ? "429" : "timeout",
+        (r) => r.method === "POST" && r.path === "/v1/transfers",
+      );
+    },
+    failNextPayoutLookup: () => fake.failNext("429", (r) => r.method === "GET" && r.path === "/v1/transfers"),
     reversePayout: async (ref, amount) =>
       void fake.reverseTransfer(ref, amount === undefined ? undefined : Number(amount)),
     unknownSellerId: "S_WITHOUT_ACCOUNT",

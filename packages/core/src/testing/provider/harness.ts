@@ -89,6 +89,23 @@ export interface ProviderHarness {
    */
   reversePayout?(payoutReference: string, amount?: bigint): Promise<void>;
   /**
+   * Makes the next `payout` fail (optional: without it the payout fault checks are skipped):
+   * `unavailable` — the PSP refuses before doing anything (sandbox: a 503; Stripe, whose 5xx may
+   * come after execution: a 429); `timeout` — the PSP pays, but the answer never arrives (a fake
+   * holds the response past the adapter's timeout); `refused` — the PSP refuses to pay the
+   * seller's account (closed, cannot receive money; Stripe: `transfers_not_allowed`) and pays
+   * nothing. A `refused` account may stay refused for the rest of the test.
+   */
+  failNextPayout?(mode: "unavailable" | "timeout" | "refused"): void;
+  /** Makes the next `retrievePayout` fail before the PSP reads anything (optional, like `failNextPayout`). */
+  failNextPayoutLookup?(): void;
+  /**
+   * Plays the seller's bank returning a payout the PSP made: it fails afterwards, with a reason,
+   * and the money is back at the platform. Optional: a PSP whose payouts cannot fail once made
+   * (Stripe's Connect transfers) has none, and the check is skipped.
+   */
+  failPaidPayout?(payoutReference: string): Promise<void>;
+  /**
    * Plays the buyer's bank (required when the provider declares `capabilities.disputes`): `open`
    * disputes a succeeded payment (default: all of it) and returns the PSP's dispute reference;
    * `win` gives the money back, `lose` lets the PSP keep it.

@@ -27,7 +27,10 @@ const DEFAULT_FAILURE_CODES = { declined: "card_declined", insufficientFunds: "i
  * tampered), `retrievePayment` through every state, refunds (partial, full, over-refund,
  * idempotency, refusals), closing hosted attempts (open and declined ones closed for good and
  * idempotently; paid and in-flight ones left alone and reported; unknown; unreachable), payouts
- * (once per key and per payout id, refusals), settlement records (charge, refund and payout
+ * (once per key and per payout id, refusals; `retrievePayout` finding what was made and only that;
+ * a lost answer, a refusal before processing and a refused account, with nothing paid twice; a
+ * paid payout failing afterwards; PSP reversals and `reversePayout`, partial, never more than the
+ * payout, once per key), settlement records (charge, refund and payout
  * amounts exact, stable reads, windows) and disputes (opened, won, lost; money withdrawn and
  * reinstated exact; no refund of disputed money). Tests needing an optional capability skip when
  * the provider's `capabilities` say it lacks it.
