@@ -159,7 +159,8 @@ export class World {
       notifier: {
         notify: async (notification) => {
           if (this.rng.chance(0.05)) throw new Error("simulated: the mail server is down");
-          this.notifications.push(`${notification.kind}:${notification.paymentId}`);
+          const about = "paymentId" in notification ? notification.paymentId : notification.payoutId;
+          this.notifications.push(`${notification.kind}:${about}`);
         },
       },
       publisher: {

@@ -422,7 +422,12 @@ export async function sendPayout(deps: Deps, payoutId: string): Promise<Payout |
   const payout = await deps.store.transaction((tx) => tx.payouts.get(payoutId));
   if (payout?.status !== "pending") return payout;
   const provider = deps.provider(payout.pspId);
-  const call = { payoutId: payout.id, sellerId: payout.sellerId, currency: payout.currency };
+  const call = {
+    payoutId: payout.id,
+    sellerId: payout.sellerId,
+    currency: payout.currency,
+    createdAt: payout.createdAt,
+  };
   if (payout.pspPayoutReference && !payout.pspOutcomeUnknown) {
     // The PSP took it and answered `pending`: its webhook (or a check) settles it; never pay again.
     if (!provider.retrievePayout) return payout;
@@ -462,6 +467,7 @@ export async function sendPayout(deps: Deps, payoutId: string): Promise<Payout |
         sellerId: marked.sellerId,
         amount: marked.amount,
         currency: marked.currency,
+        createdAt: marked.createdAt,
         idempotencyKey: `payout:${marked.id}`,
       }),
     );

@@ -128,6 +128,7 @@ const PAYOUT = [
   "fx",
   "pspPayoutReference",
   "attempts",
+  "pspOutcomeUnknown",
   "lastError",
   "failureCode",
   "failureMessage",
