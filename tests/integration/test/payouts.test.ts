@@ -1,4 +1,4 @@
-import type { PaymentSystemOptions, Payout } from "@settlekit/core";
+import type { PaymentSystemOptions, Payout, Store } from "@settlekit/core";
 import { commissionAndLogistics, createPaymentSystem } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PayoutFaultControl } from "./support/payout-faults.js";
