@@ -1,3 +1,4 @@
+import { createPaymentSystem } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SquareWorld } from "./support/square-world.js";
 import { makeSquareWorld, SQUARE_NOTIFICATION_URL } from "./support/square-world.js";
@@ -9,6 +10,18 @@ describe.each(DIALECTS)("cash-in lifecycle on Square (fake server) on %s", (dial
 
   const balances = () => balancesOf(world);
   const outboxTypes = (paymentId: string) => outboxTypesOf(world, paymentId);
+
+  it("cannot be the payout provider: refused when the system is created, and payouts are unavailable", async () => {
+    world = await makeSquareWorld(dialect);
+    const options = world.sdk.deps.options;
+    expect(() => createPaymentSystem({ ...options, payoutProvider: "square" })).toThrow(
+      expect.objectContaining({ code: "PROVIDER_CAPABILITY_MISSING", param: "payoutProvider" }),
+    );
+    // Without a provider that pays sellers, asking for a payout says so (nothing is reserved).
+    await expect(world.sdk.requestPayout({ sellerId: "S1" })).rejects.toMatchObject({
+      code: "PROVIDER_CAPABILITY_MISSING",
+    });
+  });
 
   it("card success for two sellers: a payment link, then state, ledger, outbox and the email", async () => {
     world = await makeSquareWorld(dialect);
