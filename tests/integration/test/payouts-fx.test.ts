@@ -48,7 +48,13 @@ describe.each(DIALECTS)("FX payouts on %s", (dialect) => {
       sourceCurrency: "USD",
       amount: 13_230n,
       currency: "JPY",
-      fx: { rate: "157.23", rateId: "static:USD:JPY:157.23", convertedAmount: 13_364n, spreadAmount: 134n, spreadBps: 100 },
+      fx: {
+        rate: "157.23",
+        rateId: "static:USD:JPY:157.23",
+        convertedAmount: 13_364n,
+        spreadAmount: 134n,
+        spreadBps: 100,
+      },
     });
     expect(world.sandbox.payouts()).toMatchObject([{ sellerId: "S1", amount: 13_230n, currency: "JPY" }]);
     const balances = await balancesOf(world);
@@ -72,17 +78,32 @@ describe.each(DIALECTS)("FX payouts on %s", (dialect) => {
     const before = await balancesOf(world);
     const [payout] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts;
     // 9 000 cents × 0.33921 = 30.5289 KWD → 30 528 fils; 1 % spread rounded up: 306.
-    expect(payout).toMatchObject({ amount: 30_222n, currency: "KWD", fx: { convertedAmount: 30_528n, spreadAmount: 306n } });
+    expect(payout).toMatchObject({
+      amount: 30_222n,
+      currency: "KWD",
+      fx: { convertedAmount: 30_528n, spreadAmount: 306n },
+    });
 
     // The seller's bank returns it: the money comes back, at the rate it went out at.
-    world.sandbox.faults.failPayoutAfterPaid(payout!.pspPayoutReference!, { failureReason: "account_closed" });
+    world.sandbox.faults.failPayoutAfterPaid(payout!.pspPayoutReference!, {
+      failureReason: "account_closed",
+    });
     await world.deliver();
     await world.work();
     const { payout: reversed } = await world.sdk.getPayout(payout!.id);
-    expect(reversed).toMatchObject({ status: "reversed", amountReversed: 30_222n, failureCode: "bank_returned" });
+    expect(reversed).toMatchObject({
+      status: "reversed",
+      amountReversed: 30_222n,
+      failureCode: "bank_returned",
+    });
     const after = await balancesOf(world);
     // No phantom balance: every account is back where it was, the spread included.
-    for (const account of ["seller:S1:available EUR", "platform:fx EUR", "platform:fx KWD", "platform:fx_revenue KWD"]) {
+    for (const account of [
+      "seller:S1:available EUR",
+      "platform:fx EUR",
+      "platform:fx KWD",
+      "platform:fx_revenue KWD",
+    ]) {
       expect(after[account] ?? 0n, account).toBe(before[account] ?? 0n);
     }
     expect(after["psp:sandbox:payouts KWD"]).toBe(0n);
@@ -99,8 +120,12 @@ describe.each(DIALECTS)("FX payouts on %s", (dialect) => {
     await open();
     await sale("USD", 10_000n);
     await world.sdk.configureSellerPayouts("S1", { interval: "manual", payoutCurrency: "CHF" });
-    await expect(world.sdk.requestPayout({ sellerId: "S1" })).rejects.toMatchObject({ code: "FX_RATE_UNAVAILABLE" });
-    expect(await world.sdk.sellerWallet("S1")).toMatchObject({ balances: [{ currency: "USD", available: 8_500n }] });
+    await expect(world.sdk.requestPayout({ sellerId: "S1" })).rejects.toMatchObject({
+      code: "FX_RATE_UNAVAILABLE",
+    });
+    expect(await world.sdk.sellerWallet("S1")).toMatchObject({
+      balances: [{ currency: "USD", available: 8_500n }],
+    });
     expect((await world.sdk.listSellerPayouts("S1")).data).toEqual([]);
   });
 });

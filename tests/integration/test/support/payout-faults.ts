@@ -13,6 +13,8 @@ export type PayoutFault = "ok" | "retryable" | "lost" | "timeout" | "account_clo
 export interface PayoutFaultControl {
   /** Queues faults for the next payout calls. */
   next(...faults: PayoutFault[]): void;
+  /** Drops the faults no call used. */
+  clear(): void;
   /** From now on, each call fails with probability `p` with a fault picked by `random`. */
   randomly(p: number, random: () => number): void;
   /** Calls made to `payout` (each one, faulted or not). */
@@ -67,6 +69,9 @@ export function payoutFaults(provider: PaymentProvider): {
     provider: wrapped,
     control: {
       next: (...faults) => queue.push(...faults),
+      clear: () => {
+        queue.length = 0;
+      },
       randomly: (p, random) => {
         chance = { p, random };
       },
