@@ -247,6 +247,34 @@ describe.each(MATRIX)("payout routes on %s over %s", (dialect, mode) => {
     expect(next.body.payouts.map((p: { amount: string }) => p.amount)).toEqual(["1000"]);
   });
 
+  it("a request that fails before paying frees its key: the same request may be sent again", async () => {
+    const seller = newSeller("fx");
+    await t.sold({ [seller]: 1_200 });
+    // Paid in EUR, but the system has no FX rates: nothing can be reserved.
+    await t.put(`/v1/sellers/${seller}/payout-schedule`, asOperator, {
+      interval: "manual",
+      payout_currency: "EUR",
+    });
+    const k = key();
+    const rows = await t.world.rowCounts();
+    const failed = await t.post(`/v1/sellers/${seller}/payouts`, asSeller(seller), {}, k);
+    expect([failed.status, failed.body.error?.code]).toEqual([503, "fx_rate_unavailable"]);
+    expect(failed.headers["retry-after"]).toBe("1");
+    const { settlekit_idempotency_keys: _key, ...others } = await t.world.rowCounts();
+    const { settlekit_idempotency_keys: _before, ...othersBefore } = rows;
+    expect(others).toEqual(othersBefore);
+    // Fixed: the same key runs the request (not 409 in use, not the error replayed).
+    await t.put(`/v1/sellers/${seller}/payout-schedule`, asOperator, {
+      interval: "manual",
+      payout_currency: null,
+    });
+    const paid = await t.post(`/v1/sellers/${seller}/payouts`, asSeller(seller), {}, k);
+    expect(paid.status).toBe(201);
+    expect(paid.body.payouts.map((p: { amount: string; status: string }) => [p.amount, p.status])).toEqual([
+      ["1200", "paid"],
+    ]);
+  });
+
   it("a seller requests their own payout; a refused one says why on the payout and in the wallet, and the money is available again", async () => {
     const seller = newSeller("refused");
     await t.sold({ [seller]: 2_500 });
