@@ -210,7 +210,10 @@ describe.each(MATRIX)("payout routes on %s over %s", (dialect, mode) => {
 
     // Nothing left: a second request pays nothing, and for a currency asked for says why.
     const again = await t.post("/v1/payouts", asOperator, { seller_id: seller });
-    expect([again.status, again.body]).toEqual([201, { object: "payout_request", payouts: [], skipped: [] }]);
+    expect([again.status, again.body.payouts]).toEqual([201, []]);
+    // (Which currencies core reports without one asked for is core's: at most "nothing available".)
+    for (const skip of payoutRequestSchema.parse(again.body).skipped)
+      expect(skip.reason).toBe("nothing_available");
     const usd = await t.post("/v1/payouts", asOperator, { seller_id: seller, currency: "USD" });
     expect(payoutRequestSchema.parse(usd.body)).toEqual({
       object: "payout_request",
