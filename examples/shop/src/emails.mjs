@@ -1,5 +1,5 @@
-// Buyer emails without SMTP: a settlekit `Notifier` that stores each message in the shop's
-// database, where the pages show it as an outbox. Swap `notify` for your mail sender.
+// Buyer and seller emails without SMTP: a settlekit `Notifier` that stores each message in the
+// shop's database, where the pages show it as an outbox. Swap `notify` for your mail sender.
 import { day, failureText, price } from "./views/html.mjs";
 
 function compose(n) {
@@ -10,6 +10,17 @@ function compose(n) {
         body: `Thank you! We received your payment of ${price(n.amount, n.currency)}.${
           n.estimatedDeliveryAt ? ` Estimated delivery: ${day(n.estimatedDeliveryAt)}.` : ""
         }`,
+      };
+    // To sellers: their payouts.
+    case "payout_paid":
+      return {
+        subject: `Payout sent: ${price(n.amount, n.currency)}`,
+        body: `We sent ${price(n.amount, n.currency)} to your account.`,
+      };
+    case "payout_failed":
+      return {
+        subject: `Payout failed: ${price(n.amount, n.currency)}`,
+        body: n.message,
       };
     case "payment_pending":
       return {
@@ -43,8 +54,9 @@ export async function emailOutbox(knex) {
         await knex("shop_emails")
           .insert({
             id: n.notificationId,
-            buyer_id: n.buyerId,
-            payment_id: n.paymentId,
+            // A seller's message (a payout) goes to `seller:<id>`, about the payout.
+            buyer_id: n.buyerId ?? `seller:${n.sellerId}`,
+            payment_id: n.paymentId ?? n.payoutId,
             ...compose(n),
             created_at: new Date().toISOString(),
           })

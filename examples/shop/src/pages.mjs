@@ -10,6 +10,7 @@ import {
   paymentOrderView,
   paymentSummaryView,
   paymentView,
+  payoutView,
   SettlekitError,
   walletView,
 } from "@settlekit/core";
@@ -135,9 +136,10 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
   pages.get("/sellers/:sellerId", async (req, res) => {
     const seller = SELLERS.get(req.params.sellerId);
     if (!seller) throw notFound("Seller");
-    const [wallet, orders] = await Promise.all([
+    const [wallet, orders, payouts] = await Promise.all([
       system.sellerWallet(seller.id),
       system.listSellerOrders(seller.id, { statuses: ["succeeded", "fulfilled", "paid_out"] }),
+      system.listSellerPayouts(seller.id, { limit: 20 }),
     ]);
     render(
       req,
@@ -147,8 +149,10 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
         seller,
         wallet: walletView(wallet),
         orders: orders.data.map(paymentOrderView),
+        payouts: payouts.data.map(payoutView),
         shipped: req.query.shipped,
         refunded: req.query.refunded,
+        requested: typeof req.query.payout === "string" ? req.query.payout : undefined,
         formKey: randomUUID,
       }),
     );
@@ -172,15 +176,38 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
     res.redirect(303, `/sellers/${encodeURIComponent(sellerId)}?shipped=${encodeURIComponent(orderId)}`);
   });
 
+  // "Request payout": everything available now, through the PSP. The form's key makes a double
+  // submit one request (the second answers the first's payouts); the seller's own key scope.
+  pages.post("/sellers/:sellerId/payouts", async (req, res) => {
+    const seller = SELLERS.get(req.params.sellerId);
+    if (!seller) throw notFound("Seller");
+    const { payouts } = await system.requestPayout(
+      { sellerId: seller.id },
+      { idempotencyKey: formKey(req), scope: `seller:${seller.id}` },
+    );
+    const shown = payouts.find((p) => p.status === "failed") ?? payouts[0];
+    res.redirect(
+      303,
+      `/sellers/${encodeURIComponent(seller.id)}?payout=${encodeURIComponent(shown?.id ?? "none")}`,
+    );
+  });
+
   // Operator ------------------------------------------------------------------------------------
   pages.get("/operator", async (req, res) => {
-    const [payments, disputes, deadLetters, balances, sent] = await Promise.all([
+    const [payments, disputes, deadLetters, balances, sent, ...perSeller] = await Promise.all([
       system.searchPayments({ limit: 50 }),
       system.listDisputes({ limit: 50 }),
       system.listDeadLetters({ limit: 50 }),
       store.ledger.listBalances(),
       emails.list({ limit: 20 }),
+      // The shop knows its sellers: their newest payouts, merged newest first.
+      ...[...SELLERS.keys()].map((id) => system.listSellerPayouts(id, { limit: 20 })),
     ]);
+    const payouts = perSeller
+      .flatMap((page) => page.data.map(payoutView))
+      .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0))
+      .slice(0, 50);
+    const cycle = /^(\d+)-(\d+)$/.exec(String(req.query.cycle ?? ""));
     const body = operatorPage({
       payments: payments.data.map(paymentSummaryView),
       disputes: disputes.data.map(disputeView),
@@ -189,6 +216,8 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
       emails: sent,
       replayed: req.query.replayed,
       refunded: req.query.refunded,
+      payouts,
+      cycle: cycle ? { scheduled: Number(cycle[1]), jobs: Number(cycle[2]) } : undefined,
       open: staff.open,
       formKey: randomUUID,
     });
@@ -219,6 +248,11 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
     if (decision !== "approve" && decision !== "reject") return res.status(404).end();
     await system.resolveReview(id, decision);
     res.redirect(303, "/operator");
+  });
+  // One payout cycle now: every seller whose payout schedule is due is reserved and paid.
+  pages.post("/operator/payout-cycles", async (_req, res) => {
+    const { scheduled, jobs } = await system.runPayoutCycle();
+    res.redirect(303, `/operator?cycle=${scheduled}-${jobs}`);
   });
   pages.post("/operator/dead-letters/:id/replay", async (req, res) => {
     await system.replayDeadLetter(req.params.id);

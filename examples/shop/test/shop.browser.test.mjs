@@ -168,13 +168,13 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
 
     // Seller wallets: pending until shipped; then available, less 10 % and the $2.50 logistics fee.
     await page.goto("/sellers/pinecone");
-    expect(await cells(page, "USD")).toEqual(["$29.99", "$0.00", "$0.00", "—"]);
+    expect(await cells(page, "USD")).toEqual(["$29.99", "$0.00", "$0.00", "$0.00", "$0.00"]);
     await page.goto("/sellers/northwind");
-    expect(await cells(page, "USD")).toEqual(["$18.00", "$0.00", "$0.00", "—"]);
+    expect(await cells(page, "USD")).toEqual(["$18.00", "$0.00", "$0.00", "$0.00", "$0.00"]);
     await snap(page, "05-seller-before-shipping");
     await page.getByRole("button", { name: /^Mark shipped/ }).click();
     await page.getByRole("status").getByText("marked as shipped").waitFor();
-    expect(await cells(page, "USD")).toEqual(["$0.00", "$13.70", "$0.00", "—"]); // 18.00 − 1.80 − 2.50
+    expect(await cells(page, "USD")).toEqual(["$0.00", "$13.70", "$0.00", "$0.00", "$0.00"]); // 18.00 − 1.80 − 2.50
     expect(await page.getByRole("button", { name: /^Mark shipped/ }).count()).toBe(0);
     await snap(page, "06-seller-after-shipping");
 
@@ -299,10 +299,10 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await snap(page, "12-bank-transfer-succeeded");
 
     await page.goto("/sellers/kumo");
-    expect(await cells(page, "JPY")).toEqual(["¥3,200", "¥0", "¥0", "—"]);
+    expect(await cells(page, "JPY")).toEqual(["¥3,200", "¥0", "¥0", "¥0", "¥0"]);
     await page.getByRole("button", { name: /^Mark shipped/ }).click();
     await page.getByRole("status").getByText("marked as shipped").waitFor();
-    expect(await cells(page, "JPY")).toEqual(["¥0", "¥2,580", "¥0", "—"]); // 3,200 − 320 − 300
+    expect(await cells(page, "JPY")).toEqual(["¥0", "¥2,580", "¥0", "¥0", "¥0"]); // 3,200 − 320 − 300
     await snap(page, "13-seller-jpy");
   });
 
@@ -448,6 +448,79 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await expect.poll(async () => (await listed())?.status, POLL).toBe("lost");
     await page.goto("/operator");
     expect((await cells(page, `#${id.slice(-8)}`)).slice(4)).toEqual(["Lost", ""]);
+  });
+
+  it("a seller requests a payout: a refused one says why and the money stays available, the next one pays; the operator sees both", async () => {
+    const { body } = await json.createPayment(
+      {
+        buyerId: "B_payout",
+        currency: "JPY",
+        method: "card",
+        orders: [{ sellerId: "tidal", amount: 4_800n }],
+        successUrl: `${shop.url}/orders/return`,
+        cancelUrl: `${shop.url}/cart`,
+        metadata: {},
+      },
+      { idempotencyKey: `payout-${Date.now()}` },
+    );
+    await shop.sandbox.pay(String(body.redirect_url).split("/pay/")[1]);
+    await expect.poll(async () => (await json.getPayment(String(body.id))).status, POLL).toBe("succeeded");
+    const order = `#${body.orders[0].id.slice(-8)}`;
+
+    const page = await newBuyer();
+    await page.goto("/sellers/tidal");
+    await page.getByText("Nothing available to pay out yet.").waitFor();
+    await page.getByRole("button", { name: `Mark shipped order ${order}` }).click();
+    await page.getByRole("status").getByText("marked as shipped").waitFor();
+    // ¥4,800 less 10 % and the ¥300 logistics fee (after Pending: an order of another test is not shipped).
+    const afterPending = async () => (await cells(page, "JPY")).slice(1);
+    expect(await afterPending()).toEqual(["¥4,020", "¥0", "¥0", "¥0"]);
+
+    // The seller's bank account is closed: the PSP refuses the payout, the money comes back.
+    shop.sandbox.faults.failNextPayouts(1, "refused", { failureReason: "account_closed" });
+    await page.getByRole("button", { name: /^Request payout/ }).click();
+    const reason = /^Your bank account is closed: the amount is back in your available balance/;
+    await page
+      .getByRole("status")
+      .getByText(/failed: Your bank account is closed/)
+      .waitFor();
+    await page
+      .getByRole("alert")
+      .getByText(/Your bank account is closed/)
+      .waitFor();
+    expect(await afterPending()).toEqual(["¥4,020", "¥0", "¥0", "¥0"]);
+    const [failed] = (await shop.system.listSellerPayouts("tidal")).data;
+    const failedRow = await cells(page, `#${failed.id.slice(-8)}`);
+    expect(failedRow.slice(1, 3)).toEqual(["¥4,020", "Failed"]);
+    expect(failedRow[3]).toMatch(reason);
+    await snap(page, "18-seller-payout-failed");
+
+    // Fixed: the next request pays it.
+    await page.getByRole("button", { name: /^Request payout/ }).click();
+    await page
+      .getByRole("status")
+      .getByText(/of ¥4,020 is paid\./)
+      .waitFor();
+    expect(await afterPending()).toEqual(["¥0", "¥0", "¥0", "¥4,020"]);
+    expect(await page.getByRole("alert").count()).toBe(0);
+    expect(await page.getByRole("button", { name: /^Request payout/ }).count()).toBe(0);
+    await snap(page, "19-seller-paid-out");
+
+    await page.goto("/operator");
+    const [paid] = (await shop.system.listSellerPayouts("tidal")).data;
+    expect((await cells(page, `#${paid.id.slice(-8)}`)).filter((_, i) => i !== 1)).toEqual([
+      "Tidal Textiles",
+      "¥4,020",
+      "Paid",
+      "",
+    ]);
+    expect((await cells(page, `#${failed.id.slice(-8)}`))[4]).toMatch(reason);
+    await page.getByRole("button", { name: /^Run payout cycle/ }).click();
+    await page
+      .getByRole("status")
+      .getByText(/^Payout cycle run: \d+ sellers? due, \d+ payout jobs? run\.$/)
+      .waitFor();
+    await snap(page, "20-operator-payouts");
   });
 
   it("is usable with the keyboard: a skip link first, then the navigation", async () => {

@@ -28,6 +28,6 @@ export type {
 } from "./results.js";
 export * from "./runtime/index.js";
 export * from "./services/index.js";
-export type { PaymentSystem } from "./system.js";
+export type { PaymentSystem, PayoutRequestOptions } from "./system.js";
 export { createPaymentSystem } from "./system.js";
 export * from "./views/index.js";

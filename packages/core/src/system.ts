@@ -9,8 +9,14 @@ import type { PaymentOrderStatus } from "./domain/payment-order-status.js";
 import type { Payout, PayoutStatus, SellerPayoutAccount } from "./domain/payout.js";
 import type { Refund } from "./domain/refund.js";
 import { ErrorCodes, isSettlekitError, SettlekitError } from "./errors.js";
+import { beginIdempotentRequest } from "./idempotency/begin-request.js";
+import { requestFingerprint } from "./idempotency/fingerprint.js";
+import { holdLease } from "./idempotency/lease.js";
+import { decodeStored, encodeStored } from "./idempotency/stored-value.js";
 import { runJobsOnce } from "./jobs/job-runner.js";
 import type { CurrencyCode } from "./money/currency.js";
+import { FINISHED } from "./ports/idempotency.js";
+import type { JsonObject } from "./ports/json.js";
 import type { WebhookInput } from "./ports/psp.js";
 import type {
   CreatePaymentResult,
@@ -172,14 +178,32 @@ export interface PaymentSystem {
    * (per wallet currency, or only `currency`), then asks the PSP at once; a PSP that cannot be
    * reached leaves the payout `pending` for the worker's retries. Returns the payouts as they
    * stand and, per currency, why nothing was reserved (nothing available, negative, below minimum).
+   * With `idempotencyKey` (the REST routes require one), a replay of the key answers the stored
+   * result (and calls `onReplay`) without reserving again; the key is scoped by `scope` (default
+   * `operator`; the seller route uses `seller:<id>`).
    */
-  requestPayout(input: { sellerId: string; currency?: CurrencyCode }): Promise<RequestPayoutResult>;
+  requestPayout(
+    input: { sellerId: string; currency?: CurrencyCode },
+    options?: PayoutRequestOptions,
+  ): Promise<RequestPayoutResult>;
   /**
    * Operator: one payout cycle in this process — every seller whose schedule is due is reserved
    * and sent (the worker does the same continuously). Returns how many payout jobs ran.
    */
   runPayoutCycle(options?: { workerId?: string }): Promise<{ scheduled: number; jobs: number }>;
 }
+
+/** Idempotency of {@link PaymentSystem.requestPayout}. */
+export interface PayoutRequestOptions {
+  /** The client's key: the same key and request again answers the stored result. */
+  readonly idempotencyKey?: string;
+  /** Whose keys these are (default `operator`). */
+  readonly scope?: string;
+  /** Called when the answer is the stored one of an earlier request with this key (a replay). */
+  readonly onReplay?: () => void;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export function createPaymentSystem(options: PaymentSystemOptions): PaymentSystem {
   const deps = resolveDeps(options);
@@ -294,23 +318,80 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
       );
     },
     configureSellerPayouts: (sellerId, input) => configureSellerPayouts(deps, sellerId, input),
-    async requestPayout({ sellerId, currency }) {
-      const reserved = await reservePayouts(deps, {
-        sellerId,
-        trigger: "manual",
-        ...(currency ? { currency } : {}),
-      });
-      const payouts: Payout[] = [];
-      for (const payout of reserved.payouts) {
-        // The send job stays queued as the fallback: a PSP or store failure here is retried by
-        // the worker (anything else is a bug, and surfaces).
-        const sent = await sendPayout(deps, payout.id).catch((error: unknown) => {
-          if (isSettlekitError(error)) return null;
-          throw error;
+    async requestPayout({ sellerId, currency }, { idempotencyKey, scope = "operator", onReplay } = {}) {
+      const pay = async (): Promise<RequestPayoutResult> => {
+        const reserved = await reservePayouts(deps, {
+          sellerId,
+          trigger: "manual",
+          ...(currency ? { currency } : {}),
         });
-        payouts.push(sent ?? (await deps.store.transaction((tx) => tx.payouts.get(payout.id)))!);
+        const payouts: Payout[] = [];
+        for (const payout of reserved.payouts) {
+          // The send job stays queued as the fallback: a PSP or store failure here is retried by
+          // the worker (anything else is a bug, and surfaces).
+          const sent = await sendPayout(deps, payout.id).catch((error: unknown) => {
+            if (isSettlekitError(error)) return null;
+            throw error;
+          });
+          payouts.push(sent ?? (await deps.store.transaction((tx) => tx.payouts.get(payout.id)))!);
+        }
+        return { payouts, skipped: reserved.skipped };
+      };
+      if (idempotencyKey === undefined) return pay();
+      if (typeof idempotencyKey !== "string" || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw new SettlekitError(
+          ErrorCodes.VALIDATION_FAILED,
+          "An idempotency key of 1–255 printable characters is required.",
+          { param: "idempotency_key" },
+        );
       }
-      return { payouts, skipped: reserved.skipped };
+      const owner = deps.ids.newId();
+      const begun = await deps.store.transaction((tx) =>
+        beginIdempotentRequest(tx, {
+          scope,
+          key: idempotencyKey,
+          requestHash: requestFingerprint({ operation: "payout_request", sellerId, currency }),
+          owner,
+          now: deps.clock.now(),
+          lockMs: deps.leases.lockMs,
+          ttlMs: deps.settings.idempotencyTtlMs,
+        }),
+      );
+      if (begun.kind === "replay") {
+        onReplay?.();
+        return decodeStored<RequestPayoutResult>(begun.response.body);
+      }
+      // Reserving twice is harmless (a journal is paid by one payout only), so a key whose holder
+      // died is simply run again: the key stays at its first recovery point until it finishes.
+      const leased = { scope, key: idempotencyKey, owner };
+      const lease = holdLease(deps.store, deps.clock, leased, {
+        leaseMs: deps.leases.lockMs,
+        renewEveryMs: deps.leases.heartbeatMs,
+      });
+      let result: RequestPayoutResult;
+      try {
+        result = await pay();
+      } catch (error) {
+        await lease.stop();
+        // Nothing to store: free the key at once, so that the same request may be sent again.
+        await deps.store
+          .transaction((tx) =>
+            tx.idempotencyKeys.update({ ...leased, now: deps.clock.now(), lockedUntil: null }),
+          )
+          .catch(() => {});
+        throw error;
+      }
+      await lease.stop();
+      await deps.store.transaction((tx) =>
+        tx.idempotencyKeys.update({
+          ...leased,
+          now: deps.clock.now(),
+          recoveryPoint: FINISHED,
+          response: { status: 201, body: encodeStored(result) as JsonObject },
+          lockedUntil: null,
+        }),
+      );
+      return result;
     },
     async runPayoutCycle({ workerId = `payout-cycle-${deps.ids.newId()}` } = {}) {
       const scheduled = await schedulePayouts(deps);

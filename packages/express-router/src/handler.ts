@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { PaymentSystem } from "@settlekit/core";
+import { idSchema } from "@settlekit/core";
 import { maskPans } from "./card-data.js";
 import { ApiError, toErrorResponse } from "./errors.js";
 import { checkParsedBody, parseJsonBody } from "./json-body.js";
@@ -38,7 +39,7 @@ export interface HandlerContext {
 
 /** A route as the handler serves it: `GET`, `/v1/payments/:id`. */
 export interface ServedRoute {
-  readonly method: "GET" | "POST";
+  readonly method: "GET" | "POST" | "PUT";
   readonly path: string;
 }
 
@@ -358,11 +359,30 @@ export function createHandler<R>(
     if (route.access === "operator" && !(await hooks.authorizeOperator?.(req))) {
       throw new ApiError("FORBIDDEN", "Operators only.");
     }
+    if (route.access === "seller_or_operator" && !(await hooks.authorizeOperator?.(req))) {
+      if (!hooks.authenticateSeller) throw new ApiError("FORBIDDEN", "Sellers and operators only.");
+      const who = await hooks.authenticateSeller(req);
+      if (!who?.sellerId) throw new ApiError("UNAUTHENTICATED", "Sign in as a seller first.");
+      sellerId = target.seen.sellerId = who.sellerId;
+      if (limits) await limits.consume("seller", sellerId);
+      // Another seller's wallet or payouts: answered like a seller that does not exist.
+      if (decoded.sellerId !== undefined && decoded.sellerId !== sellerId) {
+        throw new ApiError("NOT_FOUND", "No such seller.", "sellerId");
+      }
+    }
     route.guard?.({ options: hooks });
     const params: Record<string, string> = {};
     for (const [name, value] of Object.entries(decoded)) {
       // The caller's own seller id (checked above) may hold characters other ids may not.
       if (route.access === "seller" && name === "sellerId") {
+        params[name] = value;
+        continue;
+      }
+      // A seller id as sellers are named (`seller_id` of a payment order), checked above for a seller.
+      if (route.access === "seller_or_operator" && name === "sellerId") {
+        if (value !== sellerId && !idSchema.safeParse(value).success) {
+          throw new ApiError("NOT_FOUND", "No such seller.", name);
+        }
         params[name] = value;
         continue;
       }

@@ -19,7 +19,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   401: "Not authenticated.",
   402: "Payment declined.",
   403: "Not allowed (operator routes, another seller's id, a refund the host does not allow), or HTTPS required.",
-  404: "No such payment (or not yours), order, job or route.",
+  404: "No such payment (or not yours), order, payout, seller (or not you), job or route.",
   409: "Conflicts with the current state, or the Idempotency-Key is in use by a running request.",
   413: "Body larger than the limit.",
   415: "Body is not application/json.",
@@ -33,6 +33,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
 const BASE_ERRORS: Readonly<Record<Access, readonly number[]>> = {
   buyer: [400, 401, 403, 404, 413, 415, 429, 500],
   seller: [400, 401, 403, 404, 413, 415, 429, 500],
+  seller_or_operator: [400, 401, 403, 404, 413, 415, 429, 500],
   operator: [400, 403, 404, 429, 500],
   webhook: [400, 403, 404, 413, 500],
   public: [403, 429, 500],
@@ -74,6 +75,7 @@ function routeConfig(route: Route, prefix: string): RouteConfig {
     ...(route.access === "buyer" ? { security: [{ buyer: [] }] } : {}),
     ...(route.access === "seller" ? { security: [{ seller: [] }] } : {}),
     ...(route.access === "operator" ? { security: [{ operator: [] }] } : {}),
+    ...(route.access === "seller_or_operator" ? { security: [{ seller: [] }, { operator: [] }] } : {}),
     request: {
       ...(params.length ? { params: z.object(Object.fromEntries(params.map((p) => [p, pathId]))) } : {}),
       ...(route.query ? { query: route.query as z.ZodObject } : {}),

@@ -7,7 +7,14 @@ import {
   paymentEventView,
   paymentSummaryView,
   paymentView,
+  payoutCycleView,
+  payoutDetailsView,
+  payoutRequestView,
+  payoutScheduleView,
+  payoutView,
   refundView,
+  walletTransactionView,
+  walletView,
 } from "@settlekit/core";
 import { z } from "zod";
 import { ApiError } from "./errors.js";
@@ -24,19 +31,33 @@ import {
   paymentAttemptListSchema,
   paymentSchema,
   paymentSummaryListSchema,
+  payoutCycleSchema,
+  payoutDetailsSchema,
+  payoutListSchema,
+  payoutRequestBody,
+  payoutRequestSchema,
+  payoutScheduleBody,
+  payoutScheduleSchema,
+  payoutsQuery,
   refundBody,
   refundSchema,
   reviewDecisionBody,
   searchQuery,
+  sellerPayoutRequestBody,
   sellerRefundBody,
+  transactionsQuery,
+  walletSchema,
+  walletTransactionListSchema,
   webhookResultSchema,
 } from "./schemas.js";
 
 /**
  * Who may call a route: a buyer (`authenticate`), a seller (`authenticateSeller`, under their own
- * `:sellerId`), an operator (`authorizeOperator`), a PSP, anyone.
+ * `:sellerId`), an operator (`authorizeOperator`), either of the last two (`seller_or_operator`:
+ * an operator sees every seller's; a seller only their own, and another seller's `:sellerId` is
+ * 404 like one that does not exist), a PSP, anyone.
  */
-export type Access = "buyer" | "seller" | "operator" | "webhook" | "public";
+export type Access = "buyer" | "seller" | "operator" | "seller_or_operator" | "webhook" | "public";
 
 export interface RouteContext<Q, B> {
   /** What the hooks get for this request (a `PaymentsRequest`, or Express's `req`). */
@@ -48,7 +69,10 @@ export interface RouteContext<Q, B> {
   readonly system: PaymentSystem;
   /** The authenticated buyer (buyer routes only; "" elsewhere). */
   readonly buyerId: string;
-  /** The authenticated seller (seller routes only; "" elsewhere). */
+  /**
+   * The authenticated seller (seller routes, and `seller_or_operator` routes called by a seller;
+   * "" elsewhere, so "" on a `seller_or_operator` route is an operator).
+   */
   readonly sellerId: string;
   /** Path parameters, already checked to look like ids. */
   readonly params: Readonly<Record<string, string>>;
@@ -72,7 +96,7 @@ export interface RouteResult {
  * issues (payouts, wallets, reconciliation) are more entries in {@link ROUTES}.
  */
 export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
-  readonly method: "get" | "post";
+  readonly method: "get" | "post" | "put";
   /** Under the prefix, with `:name` parameters: `/payments/:id`. */
   readonly path: string;
   readonly operationId: string;
@@ -127,6 +151,22 @@ const refundResponse = {
   status: 201,
   description: "The refund (pending until the PSP confirms).",
   schema: refundSchema,
+} as const;
+
+/** What a `seller_or_operator` route passes to core: a seller's calls are limited to their own. */
+const ownedBy = (sellerId: string): { sellerId?: string } => (sellerId ? { sellerId } : {});
+
+const payoutRequestResponse = {
+  status: 201,
+  description:
+    "The payouts made (paid, or pending while the PSP is retried) and, per currency, why none was made.",
+  schema: payoutRequestSchema,
+} as const;
+
+const payoutScheduleResponse = {
+  status: 200,
+  description: "The seller's payout schedule.",
+  schema: payoutScheduleSchema,
 } as const;
 
 export const ROUTES: readonly Route[] = [
@@ -443,6 +483,164 @@ export const ROUTES: readonly Route[] = [
     async handle({ system, params }) {
       await system.replayDeadLetter(params.id!);
       return { status: 202, body: { id: params.id, object: "job", status: "queued" } };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/sellers/:sellerId/wallet",
+    operationId: "getSellerWallet",
+    summary:
+      "A seller's wallet per currency: pending, available, held, reserved (payouts in flight) and paid out, " +
+      "with the latest payout failure's reason",
+    tag: "payouts",
+    access: "seller_or_operator",
+    response: { status: 200, description: "The wallet.", schema: walletSchema },
+    errors: [],
+    async handle({ system, params }) {
+      return { status: 200, body: walletView(await system.sellerWallet(params.sellerId!)) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/sellers/:sellerId/transactions",
+    operationId: "listSellerTransactions",
+    summary:
+      "A seller's wallet history, oldest first: one entry per journal (sale, fee, refund, clawback, payout, " +
+      "reversal…) with the signed change of each balance",
+    tag: "payouts",
+    access: "seller_or_operator",
+    query: transactionsQuery,
+    response: { status: 200, description: "A page of transactions.", schema: walletTransactionListSchema },
+    errors: [],
+    async handle({ system, params, query }) {
+      const page = await system.listSellerTransactions(params.sellerId!, {
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.starting_after !== undefined ? { startingAfter: query.starting_after } : {}),
+        ...(query.currency !== undefined ? { currency: query.currency } : {}),
+      });
+      return { status: 200, body: listView(page, walletTransactionView) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/sellers/:sellerId/payouts",
+    operationId: "listSellerPayouts",
+    summary: "A seller's payouts, newest first, with each failure's reason",
+    tag: "payouts",
+    access: "seller_or_operator",
+    query: payoutsQuery,
+    response: { status: 200, description: "A page of payouts.", schema: payoutListSchema },
+    errors: [],
+    async handle({ system, params, query }) {
+      const page = await system.listSellerPayouts(params.sellerId!, {
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.starting_after !== undefined ? { beforeId: query.starting_after } : {}),
+        ...(query.status !== undefined ? { statuses: [query.status] } : {}),
+      });
+      return { status: 200, body: listView(page, payoutView) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/sellers/:sellerId/payouts",
+    operationId: "createSellerPayout",
+    summary:
+      'A seller\'s "Request payout" (or an operator for them): pays everything available now, per currency ' +
+      "(or only `currency`)",
+    tag: "payouts",
+    access: "seller_or_operator",
+    idempotent: true,
+    body: sellerPayoutRequestBody,
+    response: payoutRequestResponse,
+    errors: [409, 422, 503],
+    async handle({ system, sellerId, params, body, idempotencyKey }) {
+      let replayed = false;
+      const result = await system.requestPayout(
+        { sellerId: params.sellerId!, ...(body.currency !== undefined ? { currency: body.currency } : {}) },
+        {
+          idempotencyKey,
+          scope: sellerId ? `seller:${sellerId}` : "operator",
+          onReplay: () => (replayed = true),
+        },
+      );
+      return { status: 201, body: payoutRequestView(result), headers: replayHeader(replayed) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/sellers/:sellerId/payout-schedule",
+    operationId: "getPayoutSchedule",
+    summary: "A seller's payout schedule (manual, daily, weekly) and payout currency",
+    tag: "payouts",
+    access: "seller_or_operator",
+    response: payoutScheduleResponse,
+    errors: [],
+    async handle({ system, params }) {
+      return { status: 200, body: payoutScheduleView(await system.getPayoutSchedule(params.sellerId!)) };
+    },
+  }),
+  route({
+    method: "put",
+    path: "/sellers/:sellerId/payout-schedule",
+    operationId: "setPayoutSchedule",
+    summary: "Set a seller's payout schedule and payout currency (the next due time restarts from now)",
+    tag: "payouts",
+    access: "seller_or_operator",
+    body: payoutScheduleBody,
+    response: payoutScheduleResponse,
+    errors: [503],
+    async handle({ system, params, body }) {
+      const account = await system.configureSellerPayouts(params.sellerId!, {
+        interval: body.interval,
+        ...(body.payout_currency !== undefined ? { payoutCurrency: body.payout_currency } : {}),
+      });
+      return { status: 200, body: payoutScheduleView(account) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/payouts/:id",
+    operationId: "getPayout",
+    summary: "One payout with every journal line it pays (the lines sum to `source_amount`)",
+    tag: "payouts",
+    access: "seller_or_operator",
+    response: { status: 200, description: "The payout and its lines.", schema: payoutDetailsSchema },
+    errors: [],
+    async handle({ system, sellerId, params }) {
+      return { status: 200, body: payoutDetailsView(await system.getPayout(params.id!, ownedBy(sellerId))) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/payouts",
+    operationId: "createPayout",
+    summary: "Operator: pay one seller now — everything available, per currency (or only `currency`)",
+    tag: "operator",
+    access: "operator",
+    idempotent: true,
+    body: payoutRequestBody,
+    response: payoutRequestResponse,
+    errors: [409, 422, 503],
+    async handle({ system, body, idempotencyKey }) {
+      let replayed = false;
+      const result = await system.requestPayout(
+        { sellerId: body.seller_id, ...(body.currency !== undefined ? { currency: body.currency } : {}) },
+        { idempotencyKey, scope: "operator", onReplay: () => (replayed = true) },
+      );
+      return { status: 201, body: payoutRequestView(result), headers: replayHeader(replayed) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/operator/payout-cycles",
+    operationId: "runPayoutCycle",
+    summary: "Operator: run one payout cycle now — every seller whose schedule is due is reserved and paid",
+    tag: "operator",
+    access: "operator",
+    response: { status: 200, description: "What the cycle did.", schema: payoutCycleSchema },
+    errors: [503],
+    async handle({ system }) {
+      return { status: 200, body: payoutCycleView(await system.runPayoutCycle()) };
     },
   }),
 ];

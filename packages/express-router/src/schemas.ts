@@ -6,6 +6,7 @@ import {
   MAX_PAYMENT_METADATA_KEYS,
   PAYMENT_METHODS,
   PAYMENT_STATUSES,
+  PAYOUT_STATUSES,
   redirectUrlSchema,
   storableText,
 } from "@settlekit/core";
@@ -195,6 +196,43 @@ export const deadLettersQuery = z.strictObject({
   type: z.string().max(128).optional(),
   limit: limit(500),
 });
+
+/** A seller's wallet history: journal ids page on (`starting_after`), one currency if asked. */
+export const transactionsQuery = z.strictObject({
+  limit: limit(100),
+  starting_after: pathId.optional(),
+  currency: currency.optional(),
+});
+export const payoutsQuery = z.strictObject({
+  status: z.enum(PAYOUT_STATUSES).optional(),
+  limit: limit(100),
+  starting_after: pathId.optional(),
+});
+
+/** The operator pays one seller now: everything available, per currency (or only `currency`). */
+export const payoutRequestBody = z
+  .strictObject({
+    seller_id: id,
+    currency: currency.optional().meta({ description: "Only this wallet currency (default: each)." }),
+  })
+  .meta({ id: "CreatePayout" });
+/** A seller asks to be paid now (the seller is in the path). */
+export const sellerPayoutRequestBody = payoutRequestBody
+  .omit({ seller_id: true })
+  .meta({ id: "CreateSellerPayout" });
+
+export const payoutScheduleBody = z
+  .strictObject({
+    interval: z.enum(["manual", "daily", "weekly"]).meta({
+      description:
+        "`manual`: only on request; `daily`: every day at 00:00 UTC; `weekly`: every Monday at 00:00 UTC.",
+    }),
+    payout_currency: currency.nullable().optional().meta({
+      description:
+        "The currency the seller is paid in (converted at payout); null: each wallet currency in itself; absent: unchanged.",
+    }),
+  })
+  .meta({ id: "PayoutScheduleInput" });
 
 // Responses --------------------------------------------------------------------------------------
 
@@ -411,3 +449,168 @@ export const errorSchema = z
     }),
   })
   .meta({ id: "Error" });
+
+/** Signed minor units: balances may be negative (a clawback, a dispute). */
+const signedMoney = z
+  .string()
+  .regex(/^-?\d+$/)
+  .meta({ description: "Minor units as a decimal string; negative when the seller owes." });
+
+export const walletSchema = z
+  .object({
+    object: z.literal("wallet"),
+    seller_id: z.string(),
+    balances: z.array(
+      z.object({
+        currency: z.string(),
+        pending: signedMoney.meta({ description: "Paid by buyers, not available yet." }),
+        pending_releases: z
+          .array(
+            z.object({
+              payment_order_id: z.string(),
+              amount: money,
+              available_at: timestamp.nullable(),
+            }),
+          )
+          .optional()
+          .meta({ description: "Fulfilled orders in their hold, with the date each becomes available." }),
+        available: signedMoney.meta({
+          description: "Fulfilled, fees deducted, not paid out; negative after a clawback.",
+        }),
+        held: signedMoney.meta({ description: "The seller's share of open disputes." }),
+        reserved: signedMoney.meta({ description: "In payouts the PSP has not paid yet (in flight)." }),
+        paid_out: signedMoney.meta({ description: "Sent by paid payouts, less what the PSP took back." }),
+        payout_notice: z
+          .object({ payout_id: z.string(), code: z.string(), message: z.string() })
+          .optional()
+          .meta({
+            description:
+              "The latest payout of this currency failed or was taken back: which one and why, for the seller.",
+          }),
+      }),
+    ),
+  })
+  .meta({ id: "Wallet" });
+
+export const walletTransactionSchema = z
+  .object({
+    id: z.string().meta({ description: "The journal's id (`starting_after` pages on from it)." }),
+    object: z.literal("wallet_transaction"),
+    type: z.enum([
+      "sale",
+      "fee",
+      "refund",
+      "clawback",
+      "payout",
+      "payout_released",
+      "reversal",
+      "dispute",
+      "adjustment",
+    ]),
+    journal_reference: z.string(),
+    currency: z.string(),
+    pending: signedMoney,
+    available: signedMoney,
+    reserved: signedMoney,
+    held: signedMoney,
+    payment_id: z.string().nullable(),
+    payment_order_id: z.string().nullable(),
+    payout_id: z.string().nullable(),
+    created_at: timestamp,
+  })
+  .meta({
+    id: "WalletTransaction",
+    description: "One journal and the signed change it made to each balance.",
+  });
+export const walletTransactionListSchema = list(walletTransactionSchema, "WalletTransactionList");
+
+export const payoutSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("payout"),
+    seller_id: z.string(),
+    psp: z.string(),
+    status: z.enum(PAYOUT_STATUSES),
+    trigger: z.enum(["scheduled", "manual"]),
+    amount: money.meta({ description: "What the seller receives, in `currency`." }),
+    currency: z.string(),
+    source_amount: money.meta({
+      description: "What the wallet gave, in `source_currency` (the lines' sum).",
+    }),
+    source_currency: z.string(),
+    fx: z
+      .object({
+        rate_id: z.string(),
+        source: z.string(),
+        rate: z.string(),
+        spread_bps: z.int(),
+        converted_amount: money,
+        spread_amount: money,
+      })
+      .nullable()
+      .meta({ description: "The rate locked at reservation, when the seller is paid in another currency." }),
+    psp_payout_reference: z.string().nullable(),
+    attempts: z.int(),
+    failure_code: z.string().nullable(),
+    failure_message: z
+      .string()
+      .nullable()
+      .meta({ description: "Why it failed or was taken back, in words for the seller." }),
+    amount_reversed: money,
+    created_at: timestamp,
+    paid_at: timestamp.nullable(),
+    failed_at: timestamp.nullable(),
+  })
+  .meta({ id: "Payout" });
+export const payoutListSchema = list(payoutSchema, "PayoutList");
+
+export const payoutLineSchema = z
+  .object({
+    object: z.literal("payout_line"),
+    journal_reference: z.string(),
+    kind: z.string(),
+    amount: signedMoney,
+    currency: z.string(),
+    posted_at: timestamp,
+  })
+  .meta({ id: "PayoutLine", description: "One journal a payout pays (signed: a clawback is negative)." });
+
+export const payoutDetailsSchema = payoutSchema
+  .extend({ lines: z.array(payoutLineSchema).meta({ description: "They sum to `source_amount`." }) })
+  .meta({ id: "PayoutWithLines" });
+
+export const payoutRequestSchema = z
+  .object({
+    object: z.literal("payout_request"),
+    payouts: z.array(payoutSchema),
+    skipped: z.array(
+      z.object({
+        currency: z.string(),
+        reason: z.enum(["nothing_available", "negative_balance", "below_minimum"]),
+        available: signedMoney,
+      }),
+    ),
+  })
+  .meta({ id: "PayoutRequest", description: "The payouts made, and per currency why none was." });
+
+export const payoutScheduleSchema = z
+  .object({
+    object: z.literal("payout_schedule"),
+    seller_id: z.string(),
+    interval: z.enum(["manual", "daily", "weekly"]),
+    payout_currency: z.string().nullable(),
+    next_payout_at: timestamp.nullable(),
+    last_skip_reason: z
+      .string()
+      .nullable()
+      .meta({ description: "Why the last scheduled cycle paid nothing." }),
+  })
+  .meta({ id: "PayoutSchedule" });
+
+export const payoutCycleSchema = z
+  .object({
+    object: z.literal("payout_cycle"),
+    scheduled: z.int().meta({ description: "Sellers whose schedule was due." }),
+    jobs: z.int().meta({ description: "Payout jobs run (reserve, send, check)." }),
+  })
+  .meta({ id: "PayoutCycle" });

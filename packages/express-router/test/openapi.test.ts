@@ -42,7 +42,9 @@ describe.each(MODES)("GET /v1/openapi.json over %s", (mode) => {
     );
     for (const route of world.routes) {
       const path = route.path.replace(/:(\w+)/g, "x$1");
-      const res = await request(world.app)[route.method === "GET" ? "get" : "post"](path);
+      const res = await request(world.app)[
+        route.method === "GET" ? "get" : route.method === "PUT" ? "put" : "post"
+      ](path);
       expect([res.status, res.body.error?.code], `${route.method} ${path}`).not.toEqual([
         404,
         "route_not_found",

@@ -14,10 +14,6 @@ export const sellersPage = ({ open }) =>
       html`<li><a href="/sellers/${s.id}">${s.name}</a> <span class="muted">${s.city}, delivers in ${s.deliveryDays} days</span></li>`,
   )}</ul>`;
 
-/**
- * `wallet` is `system.sellerWallet(id)`, `orders` is `system.listSellerOrders(id)`. "Paid out"
- * stays empty until settlekit's payouts land; the column and the order actions are where they go.
- */
 /** A POST button carrying the idempotency key made for this rendering of the page. */
 const actionButton = (action, key, label, hidden) =>
   html`<form method="post" action="${action}"><input type="hidden" name="idempotency_key" value="${key}"><button type="submit">${label} <span class="sr-only">${hidden}</span></button></form>`;
@@ -25,11 +21,64 @@ const actionButton = (action, key, label, hidden) =>
 /** What is left to refund of an order or a payment (minor units, bigint). */
 const rest = (x) => BigInt(x.amount) - BigInt(x.refunded_amount);
 
-export function sellerPage({ seller, wallet, orders, shipped, refunded, formKey }) {
+/** Money that may be negative (a clawback, a dispute): "−$1.50". */
+const signedPrice = (amount, currency) =>
+  BigInt(amount) < 0n ? `−${price(-BigInt(amount), currency)}` : price(amount, currency);
+
+/** One payout as the seller's and the operator's tables show it (`payoutView`'s JSON). */
+const payoutCells = (p) =>
+  html`<td>${dateTime(p.created_at)}</td><td class="num">${price(p.amount, p.currency)}${
+    p.source_currency === p.currency
+      ? ""
+      : html` <span class="muted">from ${price(p.source_amount, p.source_currency)}</span>`
+  }</td><td>${statusPill(p.status)}</td><td>${p.failure_message ?? ""}</td>`;
+
+/** What the seller's "Request payout" did (the redirect's `payout` query), in words. */
+function payoutNotice(requested, payouts) {
+  if (requested === undefined) return "";
+  if (requested === "none") {
+    return html`<p class="notice" role="status">Nothing to pay out: no money is available yet.</p>`;
+  }
+  const payout = payouts.find((p) => p.id === requested);
+  if (!payout) return "";
+  const what = `Payout ${shortId(payout.id)} of ${price(payout.amount, payout.currency)}`;
+  return html`<p class="notice${payout.status === "failed" ? " notice-warning" : ""}" role="status">${
+    payout.status === "paid"
+      ? `${what} is paid.`
+      : payout.status === "failed"
+        ? `${what} failed: ${payout.failure_message ?? payout.failure_code}`
+        : `${what} is on its way.`
+  }</p>`;
+}
+
+/**
+ * `wallet` is `walletView(system.sellerWallet(id))`, `orders` the seller's orders and `payouts`
+ * the newest payouts (`paymentOrderView`, `payoutView`).
+ */
+export function sellerPage({ seller, wallet, orders, payouts = [], shipped, refunded, requested, formKey }) {
   const balances = wallet.balances.map(
     (b) => html`<tr><th scope="row">${b.currency}</th><td class="num">${price(b.pending, b.currency)}</td>
-<td class="num">${price(b.available, b.currency)}</td><td class="num">${price(b.held, b.currency)}</td><td class="num" title="Payouts are not part of settlekit yet">—</td></tr>`,
+<td class="num">${signedPrice(b.available, b.currency)}</td><td class="num">${price(b.held, b.currency)}</td><td class="num">${price(b.reserved, b.currency)}</td><td class="num">${price(b.paid_out, b.currency)}</td></tr>`,
   );
+  // With payout holds, fulfilled money waits for its release date (`pending_releases`).
+  const releases = wallet.balances.flatMap((b) =>
+    (b.pending_releases ?? []).map(
+      (r) =>
+        html`<tr><th scope="row">${shortId(r.payment_order_id)}</th><td class="num">${price(r.amount, b.currency)}</td><td>${
+          r.available_at ? dateTime(r.available_at) : "once delivered"
+        }</td></tr>`,
+    ),
+  );
+  const notices = wallet.balances
+    .filter((b) => b.payout_notice)
+    .map(
+      (b) =>
+        html`<p class="notice notice-warning" role="alert">${b.currency} payout ${shortId(b.payout_notice.payout_id)}: ${b.payout_notice.message}</p>`,
+    );
+  const payoutRows = payouts.map(
+    (p) => html`<tr><th scope="row">${shortId(p.id)}</th>${payoutCells(p)}</tr>`,
+  );
+  const available = wallet.balances.some((b) => BigInt(b.available) > 0n);
   const rows = orders.map(
     (o) => html`<tr><th scope="row">${shortId(o.id)}</th><td>${dateTime(o.created_at)}</td>
 <td class="num">${price(o.amount, o.currency)}</td><td>${statusPill(o.status)}${
@@ -54,13 +103,34 @@ export function sellerPage({ seller, wallet, orders, shipped, refunded, formKey 
   return html`<h1>${seller.name}</h1>
 ${shipped ? html`<p class="notice" role="status">Order ${shortId(shipped)} marked as shipped: its amount, less fees, is now available.</p>` : ""}
 ${refunded ? html`<p class="notice" role="status">Order ${shortId(refunded)} refunded to the buyer.</p>` : ""}
+${payoutNotice(requested, payouts)}
 <h2>Wallet</h2>
+${notices}
 ${
   balances.length
-    ? html`<table><caption class="muted">Pending: paid by buyers, not shipped yet. Available: shipped, less the 10 % commission and the logistics fee (negative while a dispute holds money). Held: taken back by a buyer's bank in a dispute, with its fee; returned if the dispute is won. Paid out: with payouts (coming soon).</caption>
-<thead><tr><th scope="col">Currency</th><th scope="col" class="num">Pending</th><th scope="col" class="num">Available</th><th scope="col" class="num">Held</th><th scope="col" class="num">Paid out</th></tr></thead>
+    ? html`<table><caption class="muted">Pending: paid by buyers, not shipped yet (or in its hold). Available: shipped, less the 10 % commission and the logistics fee (negative after a refund of money already available, or while a dispute holds money). Held: taken back by a buyer's bank in a dispute, with its fee; returned if the dispute is won. In flight: in a payout the PSP has not paid yet. Paid out: sent to your account.</caption>
+<thead><tr><th scope="col">Currency</th><th scope="col" class="num">Pending</th><th scope="col" class="num">Available</th><th scope="col" class="num">Held</th><th scope="col" class="num">In flight</th><th scope="col" class="num">Paid out</th></tr></thead>
 <tbody>${balances}</tbody></table>`
     : html`<p>No sales yet.</p>`
+}
+${
+  releases.length
+    ? html`<table><caption class="muted">Shipped, in the return window: available on the date shown.</caption>
+<thead><tr><th scope="col">Order</th><th scope="col" class="num">Amount</th><th scope="col">Available from</th></tr></thead><tbody>${releases}</tbody></table>`
+    : ""
+}
+<h2>Payouts</h2>
+${
+  available
+    ? actionButton(`/sellers/${seller.id}/payouts`, formKey(), "Request payout", "of everything available")
+    : html`<p class="muted">Nothing available to pay out yet.</p>`
+}
+${
+  payoutRows.length
+    ? html`<table><caption class="sr-only">Payouts, newest first</caption>
+<thead><tr><th scope="col">Payout</th><th scope="col">Created</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Reason</th></tr></thead>
+<tbody>${payoutRows}</tbody></table>`
+    : html`<p>No payouts yet.</p>`
 }
 <h2>Orders</h2>
 ${
@@ -94,6 +164,8 @@ export function operatorPage({
   emails,
   replayed,
   refunded,
+  payouts = [],
+  cycle,
   open,
   formKey,
 }) {
@@ -134,6 +206,7 @@ export function operatorPage({
   }</p>
 ${replayed ? html`<p class="notice" role="status">Job ${replayed} is queued again.</p>` : ""}
 ${refunded ? html`<p class="notice" role="status">Payment ${shortId(refunded)} refunded to the buyer.</p>` : ""}
+${cycle ? html`<p class="notice" role="status">Payout cycle run: ${cycle.scheduled} ${cycle.scheduled === 1 ? "seller" : "sellers"} due, ${cycle.jobs} payout ${cycle.jobs === 1 ? "job" : "jobs"} run.</p>` : ""}
 <h2>Payments</h2>
 ${
   paymentRows.length
@@ -145,6 +218,16 @@ ${
   disputes.length
     ? html`<table><caption class="muted">Chargebacks, newest first. The disputed amount and the fee are held from the sellers until the dispute is won (returned) or lost (written off). Evidence goes to the PSP before the deadline.</caption><thead><tr><th scope="col">Dispute</th><th scope="col">Payment</th><th scope="col">Reason</th><th scope="col" class="num">Amount</th><th scope="col" class="num">Fee</th><th scope="col">Status</th><th scope="col">Evidence due by</th></tr></thead><tbody>${disputes.map(disputeRow)}</tbody></table>`
     : html`<p>No disputes.</p>`
+}
+<h2>Payouts</h2>
+<form method="post" action="/operator/payout-cycles"><button type="submit">Run payout cycle <span class="sr-only">now: pay every seller whose schedule is due</span></button></form>
+${
+  payouts.length
+    ? html`<table><caption class="muted">Newest first. A failed payout's money is back in the seller's available balance, with the reason.</caption><thead><tr><th scope="col">Payout</th><th scope="col">Seller</th><th scope="col">Created</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Reason</th></tr></thead><tbody>${payouts.map(
+        (p) =>
+          html`<tr><th scope="row">${shortId(p.id)}</th><td>${SELLERS.get(p.seller_id)?.name ?? p.seller_id}</td>${payoutCells(p)}</tr>`,
+      )}</tbody></table>`
+    : html`<p>No payouts yet.</p>`
 }
 <h2>Dead letters</h2>
 ${

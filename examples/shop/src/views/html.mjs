@@ -108,6 +108,9 @@ const STATUS = {
   pending: "Pending",
   fulfilled: "Shipped",
   paid_out: "Paid out",
+  // Payouts
+  paid: "Paid",
+  reversed: "Taken back",
   // Disputes (chargebacks)
   inquiry: "Inquiry",
   needs_response: "Needs response",

@@ -7,8 +7,10 @@ export { paymentEventPayload, paymentSummaryView, paymentView } from "./payment.
 export type { PaymentOrderJson } from "./payment-order.js";
 export { paymentOrderEventLine, paymentOrderLine, paymentOrderView } from "./payment-order.js";
 export {
+  payoutCycleView,
   payoutDetailsView,
   payoutLineView,
+  payoutRequestView,
   payoutScheduleView,
   payoutView,
   walletTransactionView,

@@ -1,6 +1,6 @@
 import type { Payout, PayoutLine, SellerPayoutAccount } from "../domain/payout.js";
 import type { JsonObject } from "../ports/json.js";
-import type { PayoutDetails, WalletTransaction } from "../results.js";
+import type { PayoutDetails, RequestPayoutResult, WalletTransaction } from "../results.js";
 
 const iso = (date: Date | undefined | null) => (date ? date.toISOString() : null);
 
@@ -84,4 +84,25 @@ export function walletTransactionView(t: WalletTransaction): JsonObject {
     payout_id: t.payoutId ?? null,
     created_at: t.createdAt.toISOString(),
   };
+}
+
+/**
+ * What asking for a payout did (`object: "payout_request"`): the payouts reserved, as they stand
+ * after the PSP was asked, and per currency why nothing was reserved (`available` signed).
+ */
+export function payoutRequestView(result: RequestPayoutResult): JsonObject {
+  return {
+    object: "payout_request",
+    payouts: result.payouts.map(payoutView),
+    skipped: result.skipped.map((s) => ({
+      currency: s.currency,
+      reason: s.reason,
+      available: s.available.toString(),
+    })),
+  };
+}
+
+/** One payout cycle run on request (`object: "payout_cycle"`): sellers scheduled, payout jobs run. */
+export function payoutCycleView(cycle: { readonly scheduled: number; readonly jobs: number }): JsonObject {
+  return { object: "payout_cycle", scheduled: cycle.scheduled, jobs: cycle.jobs };
 }
