@@ -19,6 +19,7 @@ export type {
   PaymentDetails,
   PaymentEvent,
   SellerWallet,
+  PendingRelease,
   WalletBalance,
 } from "./results.js";
 export * from "./runtime/index.js";

@@ -64,7 +64,7 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
     });
     const payment = await world.system.getPayment(paymentId);
     expect((payment.orders as { status: string }[]).map((o) => o.status)).toEqual(["fulfilled", "succeeded"]);
-    const events = await world.store.knex("settlekit_outbox").where({ type: "order.fulfilled" });
+    const events = await world.store.knex("settlekit_outbox").where({ type: "payment_order.fulfilled" });
     expect(events).toHaveLength(1);
     const payload = events[0].payload; // json on Postgres (parsed by pg), text on SQLite
     expect(typeof payload === "string" ? JSON.parse(payload) : payload).toMatchObject({

@@ -385,7 +385,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     });
     // 60.00 left: 6.00 commission, 5.00 logistics, 49.00 for the seller; nothing stuck in pending.
     expect(await balances()).toEqual(fulfilledOn(6_000n, 8_345n));
-    expect(await outboxTypes(id)).toContain("order.fulfilled");
+    expect(await outboxTypes(id)).toContain("payment_order.fulfilled");
   });
 
   it("a refund still pending blocks fulfilment; once it failed, fees are charged on the whole order", async () => {
@@ -488,7 +488,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     await world.system.fulfilOrder({ paymentOrderId: s1 });
     const fulfilledIn = async (query: { buyerId?: string }) =>
       ((await world.system.listPaymentEvents(id, query)).data as { type: string; data: object }[]).find(
-        (e) => e.type === "order.fulfilled",
+        (e) => e.type === "payment_order.fulfilled",
       )!.data;
     const operator = await fulfilledIn({});
     expect(operator).toMatchObject({ commission: "1000", logistics: "500", net: "8500" });
