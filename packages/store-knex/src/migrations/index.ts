@@ -8,6 +8,7 @@ import * as reviewAndOrderDescription from "./0006-review-and-order-description.
 import * as paymentAttempts from "./0007-payment-attempts.js";
 import * as disputes from "./0008-disputes.js";
 import * as externalRefunds from "./0009-external-refunds.js";
+import * as payoutHolds from "./0011-payout-holds.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0007-payment-attempts": paymentAttempts,
   "0008-disputes": disputes,
   "0009-external-refunds": externalRefunds,
+  "0011-payout-holds": payoutHolds,
 };
 
 /** A knex migration source over the shipped migrations. */
