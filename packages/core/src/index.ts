@@ -18,8 +18,8 @@ export type {
   Page,
   PaymentDetails,
   PaymentEvent,
-  SellerWallet,
   PendingRelease,
+  SellerWallet,
   WalletBalance,
 } from "./results.js";
 export * from "./runtime/index.js";

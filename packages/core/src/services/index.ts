@@ -23,6 +23,6 @@ export {
   EXTERNAL_REFUND_EVENT,
 } from "./refunds/external-refunds.js";
 export type { PaymentRefundRequest } from "./refunds/payment-refund.js";
-export type { RefundRequest } from "./refunds/refunds.js";
 export type { RefundFeePolicy } from "./refunds/refund-split.js";
+export type { RefundRequest } from "./refunds/refunds.js";
 export type { WebhookResult } from "./webhooks/webhooks.js";

@@ -147,7 +147,10 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: SqlAdapter):
         ])
         .limit(limit);
       if (startingAfter) {
-        query.whereRaw("(available_at, id) > (?, ?)", [sql.time(startingAfter.availableAt), startingAfter.id]);
+        query.whereRaw("(available_at, id) > (?, ?)", [
+          sql.time(startingAfter.availableAt),
+          startingAfter.id,
+        ]);
       }
       return (await exec.rows(query)).map(toOrder);
     },

@@ -49,7 +49,10 @@ function mergeDates(
       throw invalidDate(field, `${DATE_PARAMS[field]} is in the future.`);
     }
     if (date.getTime() < order.createdAt.getTime()) {
-      throw invalidDate(field, `${DATE_PARAMS[field]} is before the payment (${order.createdAt.toISOString()}).`);
+      throw invalidDate(
+        field,
+        `${DATE_PARAMS[field]} is before the payment (${order.createdAt.toISOString()}).`,
+      );
     }
     const recorded = order[field];
     if (recorded !== undefined) {
@@ -155,7 +158,10 @@ async function store(
   events: { type: string; payload: JsonObject }[],
 ) {
   if (!(await tx.paymentOrders.update(next))) {
-    throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Payment order ${next.id} changed concurrently; retry.`);
+    throw new SettlekitError(
+      ErrorCodes.STORE_CONFLICT,
+      `Payment order ${next.id} changed concurrently; retry.`,
+    );
   }
   if (journal) await postJournal(tx, journal, deps);
   if (events.length > 0) {
@@ -309,7 +315,7 @@ export async function releaseDueOrders(
       try {
         const outcome = await deps.store.transaction(async (tx) => {
           const order = await tx.paymentOrders.get(candidate.id, { forUpdate: true });
-          if (!order || order.status !== "fulfilled" || order.releasedAt !== undefined || !isDue(order, now)) {
+          if (order?.status !== "fulfilled" || order.releasedAt !== undefined || !isDue(order, now)) {
             return "skipped" as const;
           }
           if (await pendingRefundOf(tx, order)) return "deferred" as const;

@@ -37,11 +37,7 @@ const plus = (date: Date, ms: number) => new Date(date.getTime() + ms);
 function checkMs(value: number | undefined, param: string): void {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new SettlekitError(
-      ErrorCodes.VALIDATION_FAILED,
-      `${param} must be a number of ms ≥ 0.`,
-      { param },
-    );
+    throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, `${param} must be a number of ms ≥ 0.`, { param });
   }
 }
 

@@ -39,9 +39,13 @@ export function resolveRefundFees(policy: RefundFeePolicy | undefined): Resolved
     );
   }
   if (logistics !== "proportional" && logistics !== "keep") {
-    throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, 'refundFees.logistics must be "keep" or "proportional".', {
-      param: "refundFees.logistics",
-    });
+    throw new SettlekitError(
+      ErrorCodes.VALIDATION_FAILED,
+      'refundFees.logistics must be "keep" or "proportional".',
+      {
+        param: "refundFees.logistics",
+      },
+    );
   }
   return { commission, logistics };
 }

@@ -165,7 +165,9 @@ export function memoryPaymentOrders(w: Working, seq: Sequences): PaymentOrderRep
       const key = (o: PaymentOrder) => [o.availableAt!.getTime(), o.id] as const;
       const before = (a: readonly [number, string], b: readonly [number, string]) =>
         a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-      const anchor = startingAfter ? ([startingAfter.availableAt.getTime(), startingAfter.id] as const) : undefined;
+      const anchor = startingAfter
+        ? ([startingAfter.availableAt.getTime(), startingAfter.id] as const)
+        : undefined;
       return [...w.read("paymentOrders").values()]
         .map((r) => r.value)
         .filter(

@@ -342,10 +342,14 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect(await due(at(4))).toEqual([]);
       expect(await due(at(20), 2)).toEqual(["h_other", "h_due_a"]);
       expect(await due(at(20), 2, { availableAt: at(10), id: "h_due_a" })).toEqual(["h_due_b", "h_due_c"]);
-      const held = await h.store.transaction((tx) => tx.paymentOrders.listHeldBySeller({ sellerId: "S1", limit: 10 }));
+      const held = await h.store.transaction((tx) =>
+        tx.paymentOrders.listHeldBySeller({ sellerId: "S1", limit: 10 }),
+      );
       expect(ids(held)).toEqual(["h_due_a", "h_due_b", "h_due_c", "h_later", "h_waiting"]);
       expect(
-        ids(await h.store.transaction((tx) => tx.paymentOrders.listHeldBySeller({ sellerId: "S1", limit: 2 }))),
+        ids(
+          await h.store.transaction((tx) => tx.paymentOrders.listHeldBySeller({ sellerId: "S1", limit: 2 })),
+        ),
       ).toEqual(["h_due_a", "h_due_b"]);
       // Released: no longer due, no longer held; the dates read back exactly.
       const released = { ...orders[2]!, releasedAt: at(21), version: 2, updatedAt: at(21) };
