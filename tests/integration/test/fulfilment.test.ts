@@ -167,7 +167,10 @@ describe.each(DIALECTS)("payout holds and refunds after release on %s", (dialect
     expect(shipped).toMatchObject({ status: "fulfilled", released_at: null });
     world.clock.advance(DAY);
     const deliveredAt = ago(60_000);
-    const delivered = await world.system.fulfilOrder({ paymentOrderId: s1!, deliveredAt }, { sellerId: "S1" });
+    const delivered = await world.system.fulfilOrder(
+      { paymentOrderId: s1!, deliveredAt },
+      { sellerId: "S1" },
+    );
     const availableAt = new Date(deliveredAt.getTime() + 14 * DAY).toISOString();
     expect(delivered).toMatchObject({ delivered_at: deliveredAt.toISOString(), available_at: availableAt });
     await world.system.refund({ paymentOrderId: s1!, amount: 1_000n }, { idempotencyKey: "during-hold" });
@@ -194,7 +197,10 @@ describe.each(DIALECTS)("payout holds and refunds after release on %s", (dialect
       "seller:S2:pending USD": 0n,
     });
     const released = await world.system.getPaymentOrder(s1!);
-    expect(released).toMatchObject({ released_at: world.clock.now().toISOString(), available_at: availableAt });
+    expect(released).toMatchObject({
+      released_at: world.clock.now().toISOString(),
+      available_at: availableAt,
+    });
     const types = (await world.store.knex("settlekit_outbox").select("type")).map((r) => r.type);
     expect(types.filter((t) => t === "payment_order.released")).toHaveLength(2);
     expect(Object.values(await balancesOf(world)).reduce((a, b) => a + b, 0n)).toBe(0n);
