@@ -428,6 +428,7 @@ describe("refunds after release: clawbacks and the fee split (memory store, fake
             maxLength: 6,
           }),
           finish: fc.boolean(),
+          bounceBefore: fc.boolean(),
         }),
         async (c) => {
           const policy = commissionAndLogistics({
@@ -454,16 +455,24 @@ describe("refunds after release: clawbacks and the fee split (memory store, fake
             const amount = (rest * BigInt(per)) / 2_000n;
             return amount > 0n ? amount : rest > 0n ? 1n : 0n;
           };
+          const during: Refund[] = [];
           for (const per of c.before) {
             const amount = await part(per);
-            if (amount > 0n) await bookRefund(world, s1, amount);
+            if (amount > 0n) during.push(await bookRefund(world, s1, amount));
           }
           world.clock.advance(14 * DAY);
           await world.system.releaseDueOrders();
+          // A refund made during the hold bouncing after the release: back to available, the
+          // fees on it topped up (the base grows by it).
+          const bounced = c.bounceBefore ? during[0] : undefined;
+          if (bounced) await bounce(world, bounced);
           const base = await left();
           const fulfilled = await journal(world, `fulfilled:${s1}`);
+          const topUp = bounced ? await journal(world, `refund-reversal:${bounced.id}`) : null;
           const credit = (account: string) =>
-            fulfilled?.postings.find((p) => p.account === account && p.direction === "credit")?.amount ?? 0n;
+            [...(fulfilled?.postings ?? []), ...(topUp?.postings ?? [])]
+              .filter((p) => p.account === account && p.direction === "credit")
+              .reduce((sum, p) => sum + p.amount, 0n);
           const commission = credit("platform:commission");
           const logistics = credit("platform:logistics");
           for (const step of c.after) {

@@ -36,18 +36,20 @@ async function reversalCredits(
   const available = accounts.sellerAvailable(order.sellerId);
   const fulfilled = await tx.ledger.getJournal(`fulfilled:${order.id}`);
   const receivable = (p: Posting) => p.account.startsWith("psp:") && p.account.endsWith(":receivable");
+  // Released: the hold ended (a release of an order refunded whole during its hold posts no journal).
+  const released = fulfilled !== null || order.releasedAt !== undefined;
   const fromPending = original
     ? original.postings.some((p) => p.account === pending && p.direction === "debit")
-    : !fulfilled;
+    : !released;
   if (!fromPending) {
     if (!original) return [[available, refund.amount]];
     return original.postings
       .filter((p) => !receivable(p))
       .map((p): [string, bigint] => [p.account, p.direction === "debit" ? p.amount : -p.amount]);
   }
-  if (!fulfilled) return [[pending, refund.amount]];
+  if (!released) return [[pending, refund.amount]];
   const oldBase =
-    fulfilled.postings.find((p) => p.account === pending && p.direction === "debit")?.amount ?? 0n;
+    fulfilled?.postings.find((p) => p.account === pending && p.direction === "debit")?.amount ?? 0n;
   const fees = deps.fees;
   const before = oldBase > 0n ? fees(order, oldBase) : { commission: 0n, logistics: 0n };
   const after = fees(order, oldBase + refund.amount);

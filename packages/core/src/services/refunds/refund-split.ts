@@ -16,8 +16,8 @@ import type { StoreTx } from "../../ports/store.js";
  * Proportional shares are exact over any sequence of partial refunds: after refunds of `P` of the
  * released base `B`, the fees given back are `floor(F · P / B)` (F: the fees refunded in
  * proportion, commission first), so a full refund gives back exactly the fees and no minor unit is
- * created or lost. Refunds of an order still held (not released) come from `seller:S:pending`
- * whole: no fee was charged yet.
+ * created or lost. Refunds of an order not released yet (unfulfilled or in its payout hold) come
+ * from `seller:S:pending` whole: no fee was charged yet.
  */
 export interface RefundFeePolicy {
   readonly commission?: "proportional" | "keep";
@@ -84,7 +84,10 @@ export async function refundSplit(
   const pending = accounts.sellerPending(order.sellerId);
   const available = accounts.sellerAvailable(order.sellerId);
   const fulfilled = await tx.ledger.getJournal(`fulfilled:${order.id}`);
-  if (!fulfilled) return { sellerAccount: pending, seller: refund.amount, commission: 0n, logistics: 0n };
+  // Released without a journal: refunded whole during its hold (a bounced refund brought money back).
+  if (!fulfilled && order.releasedAt === undefined) {
+    return { sellerAccount: pending, seller: refund.amount, commission: 0n, logistics: 0n };
+  }
   const commissionAccount = accounts.platformCommission;
   const logisticsAccount = accounts.platformLogistics;
   let keptCommission = credited(fulfilled, commissionAccount);
