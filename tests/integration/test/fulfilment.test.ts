@@ -229,6 +229,38 @@ describe.each(DIALECTS)("payout holds and refunds after release on %s", (dialect
       "seller:S1:available JPY": 300n, // the seller owes the logistics fee: netted by the next payout
     });
   });
+
+  it("splits a KWD refund after release (logistics in proportion too) and reverses it exactly when it bounces", async () => {
+    world = await makeWorld(dialect, {
+      fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { KWD: 1_500n } }),
+      refundFees: { logistics: "proportional" },
+    });
+    const [s1] = await paidPayment({ currency: "KWD", orders: [{ sellerId: "S1", amount: 12_347n }] });
+    await world.system.fulfilOrder({ paymentOrderId: s1! });
+    // 12.347 KWD: commission 1.235, logistics 1.500, net 9.612.
+    const released = await balancesOf(world);
+    expect(released).toMatchObject({
+      "seller:S1:available KWD": -9_612n,
+      "platform:commission KWD": -1_235n,
+    });
+    const refund = await world.sdk.refund(
+      { paymentOrderId: s1!, amount: 1_001n },
+      { idempotencyKey: "kwd-1" },
+    );
+    await world.deliver();
+    const postings = [...((await journal(`refund:${refund.id}`))?.postings ?? [])]
+      .map((p) => `${p.direction} ${p.account} ${p.amount}`)
+      .sort();
+    expect(postings).toEqual([
+      "credit psp:sandbox:receivable 1001",
+      "debit platform:commission 100", // floor(1 235 × 1 001 / 12 347)
+      "debit platform:logistics 121", // floor(2 735 × 1 001 / 12 347) − 100
+      "debit seller:S1:available 780",
+    ]);
+    world.sandbox.faults.failRefundAfterSuccess(world.sandbox.refunds()[0]!.refundReference);
+    await world.deliver();
+    expect(await balancesOf(world)).toEqual(released);
+  });
 });
 
 describe("commissionAndLogistics", () => {
