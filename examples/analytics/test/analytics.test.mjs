@@ -58,7 +58,7 @@ describe("analytics service (examples/analytics)", () => {
   it("totals ignore events without a currency", () => {
     const totals = createTotals();
     totals.apply({ type: "payment.succeeded", payload: null });
-    totals.apply({ type: "order.fulfilled", payload: { amount: "5", currency: "USD" } });
+    totals.apply({ type: "payment_order.fulfilled", payload: { amount: "5", currency: "USD" } });
     expect(totals.snapshot()).toEqual({ currencies: {} });
   });
 });

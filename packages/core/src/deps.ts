@@ -18,6 +18,10 @@ import { systemClock } from "./runtime/clock.js";
 import { noFees } from "./runtime/fees.js";
 import { uuidv7Ids } from "./runtime/ids.js";
 import { consoleLogger } from "./runtime/logger.js";
+import type { PayoutHold, ReleaseDate } from "./services/fulfilment/hold.js";
+import { resolvePayoutHold } from "./services/fulfilment/hold.js";
+import type { RefundFeePolicy, ResolvedRefundFees } from "./services/refunds/refund-split.js";
+import { resolveRefundFees } from "./services/refunds/refund-split.js";
 import type { MissedWebhookMonitor } from "./services/webhooks/missed-webhooks.js";
 import { missedWebhookMonitor } from "./services/webhooks/missed-webhooks.js";
 
@@ -42,6 +46,20 @@ export interface PaymentSystemOptions {
    * rest becomes the seller's available balance. Default: no fees.
    */
   readonly fees?: FeePolicy;
+  /**
+   * How long a fulfilled order's money is held before it becomes the seller's available balance
+   * (e.g. `{ afterDeliveryMs: 14 * 86_400_000 }`: the return window after delivery), or a function
+   * giving the release date; see `PayoutHoldPolicy`. While held, the money stays in
+   * `seller:S:pending` and the wallet shows it with its release date (`pendingReleases`); the
+   * release pass of the worker (`system.releaseDueOrders()`) then posts the `fulfilled:<order>`
+   * journal (fees) and emits `payment_order.released`. Default: no hold — available at fulfilment.
+   */
+  readonly payoutHold?: PayoutHold;
+  /**
+   * What a refund of a released order takes back from the platform's fees (default: the commission
+   * in proportion, the logistics fee kept); see `RefundFeePolicy`.
+   */
+  readonly refundFees?: RefundFeePolicy;
   /**
    * Who bears a PSP's dispute (chargeback) fee: `seller` (default) — it is held from the seller's
    * available balance with the disputed amount and written off with it when the dispute is lost;
@@ -163,6 +181,10 @@ export interface Deps {
   readonly settings: Settings;
   /** `options.fees`, or no fees. */
   readonly fees: FeePolicy;
+  /** `options.payoutHold`, checked: the release date of a fulfilled order (undefined: waits for a date). */
+  readonly releaseDate: ReleaseDate;
+  /** `options.refundFees` with its defaults. */
+  readonly refundFees: ResolvedRefundFees;
   /** `options.disputeFees`, or `"seller"`. */
   readonly disputeFees: DisputeFeeBearer;
   /** `options.backoff` with its defaults filled in. */
@@ -306,6 +328,8 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     redirectOrigins: resolveRedirectOrigins(options),
     settings: resolveSettings(options),
     fees: options.fees ?? noFees,
+    releaseDate: resolvePayoutHold(options.payoutHold),
+    refundFees: resolveRefundFees(options.refundFees),
     disputeFees: options.disputeFees ?? "seller",
     backoff: { ...DEFAULT_BACKOFF, ...definedOnly(options.backoff ?? {}) },
     payoutProviderId: resolvePayoutProvider(options),

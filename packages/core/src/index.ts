@@ -20,6 +20,7 @@ export type {
   PaymentEvent,
   PayoutDetails,
   PayoutSkipReason,
+  PendingRelease,
   RequestPayoutResult,
   SellerWallet,
   WalletBalance,

@@ -62,8 +62,15 @@ export interface PaymentEvent {
 /** A seller's balances in one currency, in minor units. */
 export interface WalletBalance {
   readonly currency: CurrencyCode;
-  /** Paid by buyers, not yet fulfilled. */
+  /** Paid by buyers, not yet available: not fulfilled, or fulfilled and in its payout hold. */
   readonly pending: bigint;
+  /**
+   * The part of `pending` in payout holds: one line per fulfilled order not released yet, with
+   * what it holds (the order less its refunds; fees are charged at release) and when it becomes
+   * available (`availableAt`; null while the hold waits for a date, e.g. delivery). Soonest first;
+   * at most 500 lines.
+   */
+  readonly pendingReleases: readonly PendingRelease[];
   /** Fulfilled, fees deducted, not yet paid out; negative after a clawback or while a dispute holds money. */
   readonly available: bigint;
   /** The seller's share of open disputes, withdrawn by the PSP: back to `available` if won, gone if lost. */
@@ -77,6 +84,15 @@ export interface WalletBalance {
    * in words for the seller ("bank account closed: the amount is included in the next payout").
    */
   readonly payoutNotice?: { readonly payoutId: string; readonly code: string; readonly message: string };
+}
+
+/** Money of one fulfilled order in its payout hold (see {@link WalletBalance.pendingReleases}). */
+export interface PendingRelease {
+  readonly paymentOrderId: string;
+  /** Minor units held for the order (before fees). */
+  readonly amount: bigint;
+  /** When it becomes available; null while the hold waits for a date not reported yet. */
+  readonly availableAt: Date | null;
 }
 
 /** A seller's wallet: one balance per currency the seller has money in, by currency code. */

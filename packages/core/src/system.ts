@@ -33,8 +33,8 @@ import type {
 import { pageOf } from "./results.js";
 import type { DisputeListQuery } from "./services/disputes/disputes.js";
 import { getDispute, listDisputes } from "./services/disputes/disputes.js";
-import type { FulfilRequest } from "./services/fulfilment/fulfilment.js";
-import { fulfilPaymentOrder } from "./services/fulfilment/fulfilment.js";
+import type { FulfilRequest, ReleaseResult } from "./services/fulfilment/fulfilment.js";
+import { fulfilPaymentOrder, releaseDueOrders } from "./services/fulfilment/fulfilment.js";
 import { followedStatus } from "./services/payments/attempts.js";
 import type { IdempotencyOptions } from "./services/payments/create-payment.js";
 import { createPayment } from "./services/payments/create-payment.js";
@@ -108,11 +108,18 @@ export interface PaymentSystem {
   /** Operator: payments by buyer and/or status, newest first, paged. */
   searchPayments(query?: PaymentSearch): Promise<Page<Payment>>;
   /**
-   * The host says a seller shipped/delivered an order: the seller's share, less commission and
-   * logistics fee (`fees`), becomes available for payout. Idempotent. With `sellerId`, only that
+   * The host says a seller shipped/delivered an order (`shippedAt`, `deliveredAt`): the seller's
+   * share, less commission and logistics fee (`fees`), becomes available for payout when the
+   * payout hold (`payoutHold`) ends — at once without one. Idempotent; a later call adds the dates
+   * not reported yet (a delivery) and reschedules a held order. With `sellerId`, only that
    * seller's own orders.
    */
   fulfilOrder(request: FulfilRequest, options?: { sellerId?: string }): Promise<PaymentOrder>;
+  /**
+   * Releases the fulfilled orders whose payout hold has ended (the worker does this every pass):
+   * their shares, less fees, become available. Safe to run anywhere, any number of times.
+   */
+  releaseDueOrders(options?: { limit?: number }): Promise<ReleaseResult>;
   /**
    * A seller's balances per currency, projected from the ledger: pending, available, and held
    * (the seller's share of open disputes).
@@ -239,6 +246,7 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
     listPaymentEvents: (id, query) => listPaymentEvents(deps, id, query),
     searchPayments: (query) => searchPayments(deps, query),
     fulfilOrder: (request, opts) => fulfilPaymentOrder(deps, request, opts),
+    releaseDueOrders: (opts) => releaseDueOrders(deps, opts),
     sellerWallet: (sellerId) => sellerWallet(deps, sellerId),
     async listSellerOrders(sellerId, { limit = 50, beforeId, statuses } = {}) {
       const size = Math.min(Math.max(Math.trunc(limit), 1), 100);

@@ -27,7 +27,7 @@ const RAW_WINDOW = number("BENCH_RAW_WINDOW", 256);
 const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const NATS_URL = process.env.SETTLEKIT_NATS_URL ?? "nats://127.0.0.1:4222";
 const EVENTS_PER_PAYMENT = 4;
-const TYPES = ["payment.created", "payment.registered", "payment.succeeded", "order.fulfilled"];
+const TYPES = ["payment.created", "payment.registered", "payment.succeeded", "payment_order.fulfilled"];
 const log = (...args) => console.log(...args);
 const tag = randomBytes(4).toString("hex");
 

@@ -35,8 +35,8 @@ describe("subjects", () => {
     expect(eventSubject({ aggregateType: "payment", type: "refund.succeeded" })).toBe(
       "settlekit.payment.refund.succeeded",
     );
-    expect(eventSubject({ aggregateType: "payment", type: "order.fulfilled" }, "shop")).toBe(
-      "shop.payment.order.fulfilled",
+    expect(eventSubject({ aggregateType: "payment", type: "payment_order.fulfilled" }, "shop")).toBe(
+      "shop.payment.payment_order.fulfilled",
     );
     expect(eventSubject({ aggregateType: "payout", type: "paid" })).toBe("settlekit.payout.paid");
     expect(deadLetterSubject("analytics")).toBe("settlekit.dlq.analytics");
@@ -112,7 +112,7 @@ describe.skipIf(!up)("natsPublisher and ensureStream on JetStream", () => {
     const publisher = natsPublisher(js, { subjectPrefix: t.prefix, stream: t.stream });
     const a1 = event("pay_a", "payment.created");
     const a2 = event("pay_a", "payment.succeeded");
-    const a3 = event("pay_a", "order.fulfilled");
+    const a3 = event("pay_a", "payment_order.fulfilled");
     const b1 = event("pay_b", "payment.created");
     const b2 = event("pay_b", "payment.succeeded");
     failing.add(a2.id);

@@ -5,6 +5,7 @@ import {
   listView,
   paymentAttemptView,
   paymentEventView,
+  paymentOrderView,
   paymentSummaryView,
   paymentView,
   payoutCycleView,
@@ -28,7 +29,9 @@ import {
   disputesQuery,
   eventListSchema,
   eventsQuery,
+  fulfilmentBody,
   paymentAttemptListSchema,
+  paymentOrderSchema,
   paymentSchema,
   paymentSummaryListSchema,
   payoutCycleSchema,
@@ -146,6 +149,28 @@ const refundInput = (body: RefundBody) => ({
   ...(body.amount !== undefined ? { amount: body.amount } : {}),
   ...(body.reason !== undefined ? { reason: body.reason } : {}),
 });
+
+type FulfilmentBody = { shipped_at?: Date | undefined; delivered_at?: Date | undefined };
+
+const fulfilmentInput = (paymentOrderId: string, body: FulfilmentBody) => ({
+  paymentOrderId,
+  ...(body.shipped_at !== undefined ? { shippedAt: body.shipped_at } : {}),
+  ...(body.delivered_at !== undefined ? { deliveredAt: body.delivered_at } : {}),
+});
+
+const fulfilmentResponse = {
+  status: 200,
+  description:
+    "The order, `fulfilled`, with its dates and release date (`available_at`); `released_at` once the hold ended.",
+  schema: paymentOrderSchema,
+} as const;
+
+const FULFILMENT_SUMMARY =
+  "the order was shipped and/or delivered (`shipped_at`, `delivered_at`). The seller's share " +
+  "becomes available after the payout hold; idempotent, and a later report adds the dates not " +
+  "recorded yet (delivery after shipment). A date that is in the future, before the payment, or " +
+  "differs from the recorded one is 400; a refund pending at the PSP when the share would be " +
+  "released now is 409";
 
 const refundResponse = {
   status: 201,
@@ -341,6 +366,38 @@ export const ROUTES: readonly Route[] = [
         { idempotencyKey, sellerId },
       );
       return { status: 201, body: refundView(result.refund), headers: replayHeader(result.replayed) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/sellers/:sellerId/payment-orders/:id/fulfilment",
+    operationId: "fulfilSellerOrder",
+    summary: `Seller: ${FULFILMENT_SUMMARY}. Another seller's order is 404`,
+    tag: "sellers",
+    access: "seller",
+    body: fulfilmentBody,
+    response: fulfilmentResponse,
+    errors: [409, 503],
+    async handle({ system, sellerId, params, body }) {
+      const order = await system.fulfilOrder(fulfilmentInput(params.id!, body), { sellerId });
+      return { status: 200, body: paymentOrderView(order) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/operator/payment-orders/:id/fulfilment",
+    operationId: "fulfilOrder",
+    summary: `Operator: ${FULFILMENT_SUMMARY}`,
+    tag: "operator",
+    access: "operator",
+    body: fulfilmentBody,
+    response: fulfilmentResponse,
+    errors: [409, 503],
+    async handle({ system, params, body }) {
+      return {
+        status: 200,
+        body: paymentOrderView(await system.fulfilOrder(fulfilmentInput(params.id!, body))),
+      };
     },
   }),
   route({

@@ -169,6 +169,23 @@ export const sellerRefundBody = refundBody
   .omit({ payment_order_id: true })
   .meta({ id: "CreateSellerRefund" });
 
+const RFC3339 = "an RFC 3339 date-time with its offset, e.g. 2026-03-01T12:00:00Z";
+/** A date-time a caller reports (RFC 3339, `Z` or an offset), out to core as a `Date`. */
+const reportedAt = (description: string) =>
+  z.iso
+    .datetime({ offset: true, error: RFC3339 })
+    .transform((value) => new Date(value))
+    .optional()
+    .meta({ description: `${description} (${RFC3339}); not in the future, not before the payment.` });
+
+/** A fulfilment report: when the seller shipped and/or the buyer received the order. */
+export const fulfilmentBody = z
+  .strictObject({
+    shipped_at: reportedAt("When the seller shipped the order"),
+    delivered_at: reportedAt("When the order reached the buyer; not before `shipped_at`"),
+  })
+  .meta({ id: "Fulfilment" });
+
 /** Path ids: anything else cannot exist, so it is answered 404 like an unknown id. */
 export const pathId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
 
@@ -325,6 +342,36 @@ export const paymentSchema = z
       .meta({ description: "The host's delivery estimate, fixed when the payment succeeded." }),
   })
   .meta({ id: "Payment" });
+
+export const paymentOrderSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("payment_order"),
+    payment_id: z.string(),
+    buyer_id: z.string(),
+    seller_id: z.string(),
+    currency: z.string(),
+    amount: money,
+    description: z.string().nullable(),
+    status: z.string(),
+    refund_status: z.string(),
+    refunded_amount: money,
+    failure_reason: z.string().nullable(),
+    fulfilled_at: timestamp.nullable(),
+    shipped_at: timestamp.nullable(),
+    delivered_at: timestamp.nullable(),
+    available_at: timestamp.nullable().meta({
+      description:
+        "When the seller's share becomes available for payout (the end of the payout hold); null while the hold waits for a delivery date.",
+    }),
+    released_at: timestamp
+      .nullable()
+      .meta({ description: "When the hold ended and the share, less fees, became available." }),
+    paid_out_at: timestamp.nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: "PaymentOrder" });
 
 const list = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ object: z.literal("list"), data: z.array(item), has_more: z.boolean() }).meta({ id: name });

@@ -46,14 +46,14 @@ describe.each(MATRIX)("a buyer's payment timeline on %s over %s", (dialect, mode
     const res = await request(world.app).get(`/v1/payments/${created.body.id}/events`).set(asBuyer("B1"));
     expect(res.status).toBe(200);
     const fulfilled = (res.body.data as { type: string; data: object }[]).find(
-      (e) => e.type === "order.fulfilled",
+      (e) => e.type === "payment_order.fulfilled",
     );
     expect(fulfilled?.data).toMatchObject({ id: s1!.id, status: "fulfilled", amount: "10000" });
     expect(keysOf(res.body).filter((k) => INTERNAL.test(k))).toEqual([]);
 
     // The operator's view through core keeps them (the router has no operator timeline route).
     const operator = await world.system.listPaymentEvents(String(created.body.id));
-    const internal = operator.data.find((e) => e.type === "order.fulfilled")?.data;
+    const internal = operator.data.find((e) => e.type === "payment_order.fulfilled")?.data;
     expect(internal).toMatchObject({ commission: "1000", logistics: "500", net: "8500" });
   });
 });

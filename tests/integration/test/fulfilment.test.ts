@@ -30,7 +30,15 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
       object: "wallet",
       seller_id: "S1",
       balances: [
-        { currency: "USD", pending: "10000", available: "0", held: "0", reserved: "0", paid_out: "0" },
+        {
+          currency: "USD",
+          pending: "10000",
+          pending_releases: [],
+          available: "0",
+          held: "0",
+          reserved: "0",
+          paid_out: "0",
+        },
       ],
     });
 
@@ -64,7 +72,7 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
     });
     const payment = await world.system.getPayment(paymentId);
     expect((payment.orders as { status: string }[]).map((o) => o.status)).toEqual(["fulfilled", "succeeded"]);
-    const events = await world.store.knex("settlekit_outbox").where({ type: "order.fulfilled" });
+    const events = await world.store.knex("settlekit_outbox").where({ type: "payment_order.fulfilled" });
     expect(events).toHaveLength(1);
     const payload = events[0].payload; // json on Postgres (parsed by pg), text on SQLite
     expect(typeof payload === "string" ? JSON.parse(payload) : payload).toMatchObject({
@@ -86,8 +94,9 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
       balances: [{ currency: "USD", pending: "0", available: "7600" }],
     });
     await world.system.refund({ paymentOrderId: s1, amount: 2_000n }, { idempotencyKey: "r-after" });
+    // A clawback of 1 800: the platform gives back its commission in proportion (200 of 900).
     expect(await world.system.sellerWallet("S1")).toMatchObject({
-      balances: [{ currency: "USD", pending: "0", available: "5600" }],
+      balances: [{ currency: "USD", pending: "0", available: "5800" }],
     });
     const all = await balances();
     expect(Object.values(all).reduce((a, b) => a + b, 0n)).toBe(0n);
@@ -130,6 +139,127 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
       seller_id: "S_unknown",
       balances: [],
     });
+  });
+});
+
+describe.each(DIALECTS)("payout holds and refunds after release on %s", (dialect) => {
+  let world: World;
+  afterEach(async () => world?.close());
+  const DAY = 86_400_000;
+  const hold = { afterDeliveryMs: 14 * DAY, afterShipmentMs: 30 * DAY };
+
+  async function paidPayment(overrides: Parameters<typeof cart>[0] = {}) {
+    const created = await world.system.createPayment(cart(overrides), {
+      idempotencyKey: `click-${Math.random()}`,
+    });
+    await world.sandbox.pay(referenceOf(created.body), { card: "4242 4242 4242 4242" });
+    await world.deliver();
+    return (created.body.orders as { id: string }[]).map((o) => o.id);
+  }
+  const ago = (ms: number) => new Date(world.clock.now().getTime() - ms);
+  const journal = (reference: string) => world.store.ledger.getJournal(reference);
+
+  it("holds the share in pending with its release date, takes a refund during the hold from pending, and releases once when the hold ends", async () => {
+    world = await makeWorld(dialect, { fees, payoutHold: hold });
+    const [s1, s2] = await paidPayment();
+    world.clock.advance(3_600_000);
+    const shipped = await world.system.fulfilOrder({ paymentOrderId: s1!, shippedAt: ago(60_000) });
+    expect(shipped).toMatchObject({ status: "fulfilled", released_at: null });
+    world.clock.advance(DAY);
+    const deliveredAt = ago(60_000);
+    const delivered = await world.system.fulfilOrder(
+      { paymentOrderId: s1!, deliveredAt },
+      { sellerId: "S1" },
+    );
+    const availableAt = new Date(deliveredAt.getTime() + 14 * DAY).toISOString();
+    expect(delivered).toMatchObject({ delivered_at: deliveredAt.toISOString(), available_at: availableAt });
+    await world.system.refund({ paymentOrderId: s1!, amount: 1_000n }, { idempotencyKey: "during-hold" });
+    expect(await world.system.sellerWallet("S1")).toMatchObject({
+      balances: [
+        {
+          currency: "USD",
+          pending: "9000",
+          pending_releases: [{ payment_order_id: s1, amount: "9000", available_at: availableAt }],
+          available: "0",
+        },
+      ],
+    });
+    expect(await journal(`fulfilled:${s1}`)).toBeNull();
+    // S2's order, fulfilled without dates: its hold runs from now (as if delivered now).
+    await world.system.fulfilOrder({ paymentOrderId: s2! });
+    world.clock.advance(14 * DAY);
+    // Two passes racing: each order released once.
+    const passes = await Promise.all([world.sdk.releaseDueOrders(), world.sdk.releaseDueOrders()]);
+    expect(passes.reduce((n, p) => n + p.released, 0)).toBe(2);
+    expect(await balancesOf(world)).toMatchObject({
+      "seller:S1:pending USD": 0n,
+      "seller:S1:available USD": -7_600n, // 9 000 less 900 commission and 500 logistics
+      "seller:S2:pending USD": 0n,
+    });
+    const released = await world.system.getPaymentOrder(s1!);
+    expect(released).toMatchObject({
+      released_at: world.clock.now().toISOString(),
+      available_at: availableAt,
+    });
+    const types = (await world.store.knex("settlekit_outbox").select("type")).map((r) => r.type);
+    expect(types.filter((t) => t === "payment_order.released")).toHaveLength(2);
+    expect(Object.values(await balancesOf(world)).reduce((a, b) => a + b, 0n)).toBe(0n);
+  });
+
+  it("gives back the JPY commission in proportion over partial refunds after release, exactly", async () => {
+    world = await makeWorld(dialect, {
+      fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { JPY: 300n } }),
+    });
+    const [s1] = await paidPayment({ currency: "JPY", orders: [{ sellerId: "S1", amount: 9_999n }] });
+    await world.system.fulfilOrder({ paymentOrderId: s1! });
+    // Commission 1 000 (999.9 rounded), logistics 300, net 8 699.
+    const returned: bigint[] = [];
+    for (const amount of [3_333n, 3_333n, 3_333n]) {
+      const refund = await world.sdk.refund(
+        { paymentOrderId: s1!, amount },
+        { idempotencyKey: `jpy-${returned.length}` },
+      );
+      const postings = (await journal(`refund:${refund.id}`))?.postings ?? [];
+      returned.push(postings.find((p) => p.account === "platform:commission")?.amount ?? 0n);
+    }
+    expect(returned).toEqual([333n, 333n, 334n]);
+    expect(await balancesOf(world)).toMatchObject({
+      "platform:commission JPY": 0n,
+      "platform:logistics JPY": -300n,
+      "seller:S1:available JPY": 300n, // the seller owes the logistics fee: netted by the next payout
+    });
+  });
+
+  it("splits a KWD refund after release (logistics in proportion too) and reverses it exactly when it bounces", async () => {
+    world = await makeWorld(dialect, {
+      fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { KWD: 1_500n } }),
+      refundFees: { logistics: "proportional" },
+    });
+    const [s1] = await paidPayment({ currency: "KWD", orders: [{ sellerId: "S1", amount: 12_347n }] });
+    await world.system.fulfilOrder({ paymentOrderId: s1! });
+    // 12.347 KWD: commission 1.235, logistics 1.500, net 9.612.
+    const released = await balancesOf(world);
+    expect(released).toMatchObject({
+      "seller:S1:available KWD": -9_612n,
+      "platform:commission KWD": -1_235n,
+    });
+    const refund = await world.sdk.refund(
+      { paymentOrderId: s1!, amount: 1_001n },
+      { idempotencyKey: "kwd-1" },
+    );
+    await world.deliver();
+    const postings = [...((await journal(`refund:${refund.id}`))?.postings ?? [])]
+      .map((p) => `${p.direction} ${p.account} ${p.amount}`)
+      .sort();
+    expect(postings).toEqual([
+      "credit psp:sandbox:receivable 1001",
+      "debit platform:commission 100", // floor(1 235 × 1 001 / 12 347)
+      "debit platform:logistics 121", // floor(2 735 × 1 001 / 12 347) − 100
+      "debit seller:S1:available 780",
+    ]);
+    world.sandbox.faults.failRefundAfterSuccess(world.sandbox.refunds()[0]!.refundReference);
+    await world.deliver();
+    expect(await balancesOf(world)).toEqual(released);
   });
 });
 

@@ -521,7 +521,7 @@ describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %
     });
   });
 
-  it("after fulfilment it comes out of the seller's available balance", async () => {
+  it("after fulfilment it comes out of the seller's available balance, the commission given back in proportion", async () => {
     const { session, s1 } = await paid({ fees });
     await world.system.fulfilOrder({ paymentOrderId: s1 });
     world.fake.dashboardRefund(session, { amount: 1_000 });
@@ -529,8 +529,9 @@ describe.each(DIALECTS)("refunds made in the Stripe Dashboard (fake server) on %
     expect(await balances()).toEqual({
       "psp:stripe:receivable USD": 11_345n,
       "seller:S1:pending USD": 0n,
-      "seller:S1:available USD": -(8_500n - 810n),
-      "platform:commission USD": -1_000n,
+      // S1's 8.10 of the refund: 7.29 from the seller, 0.81 of the commission.
+      "seller:S1:available USD": -(8_500n - 729n),
+      "platform:commission USD": -919n,
       "platform:logistics USD": -500n,
       "seller:S2:pending USD": -2_155n,
     });

@@ -385,7 +385,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     });
     // 60.00 left: 6.00 commission, 5.00 logistics, 49.00 for the seller; nothing stuck in pending.
     expect(await balances()).toEqual(fulfilledOn(6_000n, 8_345n));
-    expect(await outboxTypes(id)).toContain("order.fulfilled");
+    expect(await outboxTypes(id)).toContain("payment_order.fulfilled");
   });
 
   it("a refund still pending blocks fulfilment; once it failed, fees are charged on the whole order", async () => {
@@ -488,7 +488,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
     await world.system.fulfilOrder({ paymentOrderId: s1 });
     const fulfilledIn = async (query: { buyerId?: string }) =>
       ((await world.system.listPaymentEvents(id, query)).data as { type: string; data: object }[]).find(
-        (e) => e.type === "order.fulfilled",
+        (e) => e.type === "payment_order.fulfilled",
       )!.data;
     const operator = await fulfilledIn({});
     expect(operator).toMatchObject({ commission: "1000", logistics: "500", net: "8500" });
@@ -545,6 +545,7 @@ describe.each(DIALECTS)("cash-in lifecycle on %s", (dialect) => {
           {
             currency: "USD",
             pending: "10000",
+            pending_releases: [],
             available: "-11215",
             held: "11215",
             reserved: "0",
@@ -920,7 +921,7 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     await expectBalanced();
   });
 
-  it("after fulfilment the refund comes out of the seller's available balance; the fees stay charged", async () => {
+  it("after fulfilment the refund comes out of the seller's available balance, the commission given back in proportion", async () => {
     const { id, pspReference, s1 } = await paid({ fees });
     await world.system.fulfilOrder({ paymentOrderId: s1 });
     await world.sandbox.refundFromDashboard(pspReference, 1_000n);
@@ -929,9 +930,10 @@ describe.each(DIALECTS)("refunds made outside settlekit (the sandbox's dashboard
     expect(await balances()).toEqual({
       "psp:sandbox:receivable USD": 11_345n,
       "seller:S1:pending USD": 0n,
-      // 100.00 less 10.00 commission and 5.00 logistics, less S1's 8.10 of the refund.
-      "seller:S1:available USD": -(8_500n - 810n),
-      "platform:commission USD": -1_000n,
+      // 100.00 less 10.00 commission and 5.00 logistics, less S1's 8.10 of the refund: 7.29 from
+      // the seller, 0.81 of the commission (refundFees default: proportional; logistics kept).
+      "seller:S1:available USD": -(8_500n - 729n),
+      "platform:commission USD": -919n,
       "platform:logistics USD": -500n,
       "seller:S2:pending USD": -2_155n,
     });

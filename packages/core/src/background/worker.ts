@@ -1,6 +1,7 @@
 import { ErrorCodes, isSettlekitError } from "../errors.js";
 import { runJobsOnce } from "../jobs/job-runner.js";
 import { relayOutboxOnce } from "../outbox/outbox.js";
+import { releaseDueOrders } from "../services/fulfilment/fulfilment.js";
 import { schedulePayouts } from "../services/payouts/schedule.js";
 import { retryDeferredWebhooks } from "../services/webhooks/webhooks.js";
 import type { PaymentSystem } from "../system.js";
@@ -39,11 +40,12 @@ export async function runWorkerPass(system: PaymentSystem, workerId: string) {
   const payoutsScheduled = deps.payoutProviderId ? await schedulePayouts(deps) : 0;
   const webhooks = await retryDeferredWebhooks(deps);
   const sweep = await sweepPendingPayments(deps);
+  const releases = await releaseDueOrders(deps);
   const recovered = await recoverStalledRequests(deps);
   const expiredKeys = await deps.store.transaction((tx) =>
     tx.idempotencyKeys.deleteExpired({ now: deps.clock.now(), limit: 500 }),
   );
-  return { relay, jobs, webhooks, sweep, recovered, expiredKeys, payoutsScheduled };
+  return { relay, jobs, webhooks, sweep, releases, recovered, expiredKeys, payoutsScheduled };
 }
 
 /** The worker runtime: `start()` loops passes until `stop()`; several instances can run at once. */
@@ -68,7 +70,13 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
             if (!migrated) await system.deps.store.assertMigrated?.();
             migrated = true;
             const pass = await runWorkerPass(system, workerId);
-            busy = pass.relay.published + pass.jobs.claimed + pass.recovered + pass.payoutsScheduled > 0;
+            busy =
+              pass.relay.published +
+                pass.jobs.claimed +
+                pass.recovered +
+                pass.releases.released +
+                pass.payoutsScheduled >
+              0;
             reported = undefined;
           } catch (error) {
             const code =

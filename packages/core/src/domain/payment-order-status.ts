@@ -10,7 +10,8 @@ export const PAYMENT_ORDER_STATUSES = ["pending", "failed", "succeeded", "fulfil
  * - `failed` — the payment's attempt failed (also used, with a `failureReason`, when the payment
  *   is canceled or expires: the order has no money to track either way). Not terminal: retryable.
  * - `succeeded` — paid; the seller's share sits in `seller:S:pending`.
- * - `fulfilled` — the seller delivered; the share (less fees) moved to `seller:S:available`.
+ * - `fulfilled` — the seller shipped or delivered; the share (less fees) moves to
+ *   `seller:S:available` when the payout hold ends (`releasedAt`; at once without a hold).
  * - `paid_out` — the share left for the seller's bank account; terminal for the lifecycle.
  */
 export type PaymentOrderStatus = (typeof PAYMENT_ORDER_STATUSES)[number];

@@ -48,8 +48,23 @@ export interface PaymentOrder extends PaymentOrderState {
   version: number;
   createdAt: Date;
   updatedAt: Date;
-  /** Set with `fulfilled`. */
+  /** Set with `fulfilled`: when the host said the seller shipped or delivered. */
   fulfilledAt?: Date | undefined;
+  /** When the seller shipped the order, as the host reported it at fulfilment (never in the future). */
+  shippedAt?: Date | undefined;
+  /** When the order reached the buyer, as the host reported it (never in the future, never before shipment). */
+  deliveredAt?: Date | undefined;
+  /**
+   * When the seller's share becomes available (the end of the payout hold, see
+   * `PaymentSystemOptions.payoutHold`); set at fulfilment, undefined while the hold waits for a
+   * date not reported yet (e.g. delivery). Until `releasedAt` the share stays in `seller:S:pending`.
+   */
+  availableAt?: Date | undefined;
+  /**
+   * When the hold ended: the `fulfilled:<order id>` journal moved the share (less fees) to
+   * `seller:S:available`. Undefined while the order is held (or not fulfilled).
+   */
+  releasedAt?: Date | undefined;
   /** Set with `paid_out`. */
   paidOutAt?: Date | undefined;
 }

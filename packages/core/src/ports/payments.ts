@@ -68,6 +68,22 @@ export interface PaymentOrderRepository {
   }): Promise<PaymentOrder[]>;
   update(next: PaymentOrder): Promise<boolean>;
   /**
+   * Fulfilled orders whose payout hold has ended and that are not released yet: `status`
+   * `fulfilled`, `releasedAt` unset, `availableAt` ≤ `now`; oldest `availableAt` first, then id.
+   * `startingAfter` continues after that (availableAt, id) (keyset paging), so a release pass can
+   * step over orders it had to defer. Read without locks: the release locks each order.
+   */
+  listDueForRelease(query: {
+    now: Date;
+    limit: number;
+    startingAfter?: { availableAt: Date; id: string };
+  }): Promise<PaymentOrder[]>;
+  /**
+   * A seller's held orders: `status` `fulfilled`, `releasedAt` unset; soonest `availableAt` first
+   * (orders still waiting for a date, `availableAt` unset, last), then id. At most `limit`.
+   */
+  listHeldBySeller(query: { sellerId: string; limit: number }): Promise<PaymentOrder[]>;
+  /**
    * `update` of several orders at once (one round trip where the store can): true when every one
    * was at `version - 1` and is now updated. False means at least one was not — others may have
    * been written: the caller fails its transaction, which undoes them.

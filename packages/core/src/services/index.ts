@@ -1,5 +1,7 @@
 export type { DisputeListQuery } from "./disputes/disputes.js";
-export type { FulfilRequest } from "./fulfilment/fulfilment.js";
+export type { FulfilRequest, ReleaseResult } from "./fulfilment/fulfilment.js";
+export { FULFILLED_EVENT, RELEASED_EVENT } from "./fulfilment/fulfilment.js";
+export type { PayoutHold, PayoutHoldFunction, PayoutHoldPolicy } from "./fulfilment/hold.js";
 export type { IdempotencyOptions } from "./payments/create-payment.js";
 export type { PaymentInput } from "./payments/payment-input.js";
 export {
@@ -24,5 +26,6 @@ export {
   EXTERNAL_REFUND_EVENT,
 } from "./refunds/external-refunds.js";
 export type { PaymentRefundRequest } from "./refunds/payment-refund.js";
+export type { RefundFeePolicy } from "./refunds/refund-split.js";
 export type { RefundRequest } from "./refunds/refunds.js";
 export type { WebhookResult } from "./webhooks/webhooks.js";

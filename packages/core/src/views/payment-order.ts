@@ -16,6 +16,12 @@ export interface PaymentOrderJson extends JsonObject {
   refunded_amount: string;
   failure_reason: string | null;
   fulfilled_at: string | null;
+  shipped_at: string | null;
+  delivered_at: string | null;
+  /** When the seller's share becomes available (end of the payout hold); null: not fulfilled, or waiting for a delivery date. */
+  available_at: string | null;
+  /** When the hold ended and the share (less fees) became available; null while held. */
+  released_at: string | null;
   paid_out_at: string | null;
   created_at: string;
   updated_at: string;
@@ -37,6 +43,10 @@ export function paymentOrderView(order: PaymentOrder): PaymentOrderJson {
     refunded_amount: order.refundedAmount.toString(),
     failure_reason: order.failureReason ?? null,
     fulfilled_at: order.fulfilledAt?.toISOString() ?? null,
+    shipped_at: order.shippedAt?.toISOString() ?? null,
+    delivered_at: order.deliveredAt?.toISOString() ?? null,
+    available_at: order.availableAt?.toISOString() ?? null,
+    released_at: order.releasedAt?.toISOString() ?? null,
     paid_out_at: order.paidOutAt?.toISOString() ?? null,
     created_at: order.createdAt.toISOString(),
     updated_at: order.updatedAt.toISOString(),

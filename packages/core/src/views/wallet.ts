@@ -9,6 +9,11 @@ export function walletView(wallet: SellerWallet): JsonObject {
     balances: wallet.balances.map((b) => ({
       currency: b.currency,
       pending: b.pending.toString(),
+      pending_releases: b.pendingReleases.map((r) => ({
+        payment_order_id: r.paymentOrderId,
+        amount: r.amount.toString(),
+        available_at: r.availableAt?.toISOString() ?? null,
+      })),
       available: b.available.toString(),
       held: b.held.toString(),
       reserved: b.reserved.toString(),

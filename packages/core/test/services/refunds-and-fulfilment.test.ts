@@ -84,7 +84,17 @@ describe("fulfilment (memory store, fake PSP)", () => {
     });
     expect(await world.system.sellerWallet("S1")).toEqual({
       sellerId: "S1",
-      balances: [{ currency: "USD", pending: 0n, available: 8_500n, held: 0n, reserved: 0n, paidOut: 0n }],
+      balances: [
+        {
+          currency: "USD",
+          pending: 0n,
+          pendingReleases: [],
+          available: 8_500n,
+          held: 0n,
+          reserved: 0n,
+          paidOut: 0n,
+        },
+      ],
     });
     const journals = await world.store.inspect.count("journals");
     expect(await world.system.fulfilOrder({ paymentOrderId: s1 })).toEqual(fulfilled);

@@ -9,6 +9,7 @@ import * as paymentAttempts from "./0007-payment-attempts.js";
 import * as disputes from "./0008-disputes.js";
 import * as externalRefunds from "./0009-external-refunds.js";
 import * as payouts from "./0010-payouts.js";
+import * as payoutHolds from "./0011-payout-holds.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0008-disputes": disputes,
   "0009-external-refunds": externalRefunds,
   "0010-payouts": payouts,
+  "0011-payout-holds": payoutHolds,
 };
 
 /** A knex migration source over the shipped migrations. */

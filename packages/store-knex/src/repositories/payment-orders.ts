@@ -30,6 +30,10 @@ const toOrder = (row: Row): PaymentOrder => ({
   createdAt: readDate(row.created_at),
   updatedAt: readDate(row.updated_at),
   fulfilledAt: readDateOrNull(row.fulfilled_at) ?? undefined,
+  shippedAt: readDateOrNull(row.shipped_at) ?? undefined,
+  deliveredAt: readDateOrNull(row.delivered_at) ?? undefined,
+  availableAt: readDateOrNull(row.available_at) ?? undefined,
+  releasedAt: readDateOrNull(row.released_at) ?? undefined,
   paidOutAt: readDateOrNull(row.paid_out_at) ?? undefined,
 });
 
@@ -51,6 +55,10 @@ const WRITE_COLUMNS = [
   "fulfilled_at",
   "paid_out_at",
   "description",
+  "shipped_at",
+  "delivered_at",
+  "available_at",
+  "released_at",
 ];
 /** Money columns, read as exact text. */
 const MONEY = ["amount", "refunded_amount"];
@@ -82,6 +90,10 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: SqlAdapter):
     fulfilled_at: o.fulfilledAt ? sql.time(o.fulfilledAt) : null,
     paid_out_at: o.paidOutAt ? sql.time(o.paidOutAt) : null,
     description: o.description ?? null,
+    shipped_at: o.shippedAt ? sql.time(o.shippedAt) : null,
+    delivered_at: o.deliveredAt ? sql.time(o.deliveredAt) : null,
+    available_at: o.availableAt ? sql.time(o.availableAt) : null,
+    released_at: o.releasedAt ? sql.time(o.releasedAt) : null,
   });
   const select = () => db(TABLES.paymentOrders).select(sql.columns(COLUMNS, MONEY));
   const exec = sql.exec(db);
@@ -122,6 +134,36 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: SqlAdapter):
       }
       return (await exec.rows(query)).map(toOrder);
     },
+    async listDueForRelease({ now, limit, startingAfter }) {
+      // The predicate of the partial index (released_at IS NULL AND available_at IS NOT NULL) first.
+      const query = select()
+        .whereNull("released_at")
+        .whereNotNull("available_at")
+        .where("available_at", "<=", sql.time(now))
+        .where({ status: "fulfilled" })
+        .orderBy([
+          { column: "available_at", order: "asc" },
+          { column: "id", order: "asc" },
+        ])
+        .limit(limit);
+      if (startingAfter) {
+        query.whereRaw("(available_at, id) > (?, ?)", [
+          sql.time(startingAfter.availableAt),
+          startingAfter.id,
+        ]);
+      }
+      return (await exec.rows(query)).map(toOrder);
+    },
+    async listHeldBySeller({ sellerId, limit }) {
+      const query = select()
+        .where({ seller_id: sellerId, status: "fulfilled" })
+        .whereNull("released_at")
+        .whereNotNull("fulfilled_at")
+        // Waiting for a date (available_at null) last, in both dialects.
+        .orderByRaw("CASE WHEN available_at IS NULL THEN 1 ELSE 0 END, available_at, id")
+        .limit(limit);
+      return (await exec.rows(query)).map(toOrder);
+    },
     async update(next) {
       const changed = await exec.run(UPDATE, [...writeParams(next), next.id, next.version - 1]);
       return changed === 1;
@@ -143,7 +185,7 @@ export function knexPaymentOrders(db: Knex | Knex.Transaction, sql: SqlAdapter):
   };
 }
 
-/** Orders per multi-order UPDATE statement (19 parameters each). */
+/** Orders per multi-order UPDATE statement (23 parameters each). */
 const UPDATES_PER_STATEMENT = 50;
 
 /** `WITH u0 AS (UPDATE … RETURNING 1), u1 AS (…) SELECT count(*) AS n FROM (u0 UNION ALL u1 …)`. */

@@ -1,7 +1,7 @@
 import type { Deps } from "../../deps.js";
 import { accounts } from "../../ledger/accounts.js";
 import type { CurrencyCode } from "../../money/currency.js";
-import type { SellerWallet, WalletBalance } from "../../results.js";
+import type { PendingRelease, SellerWallet, WalletBalance } from "../../results.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -11,7 +11,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * or while a dispute holds money), `held` (the seller's share of open disputes, withdrawn by the
  * PSP: back to `available` if won, gone if lost), `reserved` (in a payout the PSP has not paid
  * yet, in the payout's currency) and `paidOut` (what the seller's paid payouts sent, less what the
- * PSP took back). Liabilities are credit-normal, so each balance is `credits − debits` of its
+ * PSP took back). `pendingReleases` lists the fulfilled orders in their payout hold (part of
+ * `pending`) with their release dates. Liabilities are credit-normal, so each balance is `credits − debits` of its
  * account; `paidOut` sums the payouts whose `reserved → psp:X:payouts` journals are posted.
  */
 export async function sellerWallet(deps: Deps, sellerId: string): Promise<SellerWallet> {
@@ -21,11 +22,12 @@ export async function sellerWallet(deps: Deps, sellerId: string): Promise<Seller
     [accounts.sellerHeld(sellerId)]: "held",
     [accounts.sellerReserved(sellerId)]: "reserved",
   } as const;
-  const { rows, paidOut, recent } = await deps.store.transaction(
+  const { rows, paidOut, recent, held } = await deps.store.transaction(
     async (tx) => ({
       rows: await tx.ledger.listBalances({ accountPrefix: `seller:${sellerId}:` }),
       paidOut: await tx.payouts.sumPaidOut(sellerId),
       recent: await tx.payouts.listBySeller({ sellerId, limit: 20 }),
+      held: await tx.paymentOrders.listHeldBySeller({ sellerId, limit: 500 }),
     }),
     { readOnly: true },
   );
@@ -33,7 +35,7 @@ export async function sellerWallet(deps: Deps, sellerId: string): Promise<Seller
   const entry = (currency: string) => {
     let found = byCurrency.get(currency);
     if (!found) {
-      found = { pending: 0n, available: 0n, held: 0n, reserved: 0n, paidOut: 0n };
+      found = { pending: 0n, pendingReleases: [], available: 0n, held: 0n, reserved: 0n, paidOut: 0n };
       byCurrency.set(currency, found);
     }
     return found;
@@ -56,6 +58,13 @@ export async function sellerWallet(deps: Deps, sellerId: string): Promise<Seller
         message: payout.failureMessage ?? payout.failureCode,
       });
     }
+  }
+  // Orders in their payout hold: the part of `pending` that has a release date.
+  for (const order of held) {
+    const amount = order.amount - order.refundedAmount;
+    if (amount <= 0n) continue;
+    const releases = entry(order.currency).pendingReleases as PendingRelease[];
+    releases.push({ paymentOrderId: order.id, amount, availableAt: order.availableAt ?? null });
   }
   return {
     sellerId,

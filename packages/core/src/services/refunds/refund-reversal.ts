@@ -14,12 +14,14 @@ import { appendRefundFailed, lockRefundTargets, withRefunded } from "./refunds.j
 export const FAILED_AFTER_SUCCESS = "failed_after_success";
 
 /**
- * Where the money of a reversed refund goes back to, and which fees it owes on the way.
- * - The refund was taken from `available` (after fulfilment): straight back there — fulfilment
- *   already charged fees on it.
- * - It was taken from `pending` and the order is still unfulfilled: straight back to `pending`;
- *   fulfilment will charge fees on it later.
- * - It was taken from `pending` and the order was fulfilled meanwhile (on a base without this
+ * Where the money of a reversed refund goes back to, and which fees it owes on the way (signed
+ * credits: a negative one is a debit).
+ * - The refund was taken from `available` (after the order's release): exactly what its journal
+ *   posted is reversed — the seller's share back to `available`, the fees it gave back
+ *   (`refundFees`) to `platform:commission` / `platform:logistics`.
+ * - It was taken from `pending` and the order is still not released (unfulfilled, or in its payout
+ *   hold): straight back to `pending`; the release will charge fees on it later.
+ * - It was taken from `pending` and the order was released meanwhile (on a base without this
  *   money): back to `available`, less the extra commission and logistics the fee policy asks on
  *   the fuller base — the ledger ends as if the refund had never been made.
  */
@@ -30,12 +32,22 @@ async function reversalCredits(
   refund: Refund,
 ): Promise<[string, bigint][]> {
   const original = await tx.ledger.getJournal(`refund:${refund.id}`);
-  const debit = original?.postings.find((p) => p.direction === "debit");
   const pending = accounts.sellerPending(order.sellerId);
   const available = accounts.sellerAvailable(order.sellerId);
-  const from = debit?.account ?? (order.status === "succeeded" ? pending : available);
-  if (from !== pending || order.status === "succeeded") return [[from, refund.amount]];
   const fulfilled = await tx.ledger.getJournal(`fulfilled:${order.id}`);
+  const receivable = (p: Posting) => p.account.startsWith("psp:") && p.account.endsWith(":receivable");
+  // Released: the hold ended (a release of an order refunded whole during its hold posts no journal).
+  const released = fulfilled !== null || order.releasedAt !== undefined;
+  const fromPending = original
+    ? original.postings.some((p) => p.account === pending && p.direction === "debit")
+    : !released;
+  if (!fromPending) {
+    if (!original) return [[available, refund.amount]];
+    return original.postings
+      .filter((p) => !receivable(p))
+      .map((p): [string, bigint] => [p.account, p.direction === "debit" ? p.amount : -p.amount]);
+  }
+  if (!released) return [[pending, refund.amount]];
   const oldBase =
     fulfilled?.postings.find((p) => p.account === pending && p.direction === "debit")?.amount ?? 0n;
   const fees = deps.fees;
@@ -109,12 +121,12 @@ export async function reverseRefund(
       amount: refund.amount,
     },
     ...credits
-      .filter(([, amount]) => amount > 0n)
+      .filter(([, amount]) => amount !== 0n)
       .map(([account, amount]) => ({
         account,
         currency: refund.currency,
-        direction: "credit" as const,
-        amount,
+        direction: amount > 0n ? ("credit" as const) : ("debit" as const),
+        amount: amount > 0n ? amount : -amount,
       })),
   ];
   await postJournal(

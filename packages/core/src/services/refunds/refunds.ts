@@ -25,6 +25,7 @@ import { refundView } from "../../views/refund.js";
 import { parseInput, refundTextSchema } from "../payments/payment-input.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import { reverseRefund } from "./refund-reversal.js";
+import { refundPostings, refundSplit } from "./refund-split.js";
 
 export const REFUND_JOB = "psp.refund";
 /** Recovery point after phase 1 of a refund: the refund is reserved, the PSP may not know yet. */
@@ -180,8 +181,10 @@ export function withRefunded(order: PaymentOrder, delta: bigint, now: Date): Pay
 
 /**
  * A refund the PSP answered or reported on: the refund, the order and the payment move on, and
- * the ledger reverses what was posted — from the seller's pending balance before fulfilment, from
- * the available balance after (a clawback if it was paid out already). A `failed` report on a
+ * the ledger reverses what was posted — from the seller's pending balance while the order is not
+ * released (before fulfilment or during its payout hold), after release from the available balance
+ * (a clawback if it was paid out already) and from the platform's fees per `refundFees`
+ * ({@link refundSplit}: the journal's postings say the split). A `failed` report on a
  * refund that already succeeded (bank refunds can bounce) reverses the refund
  * ({@link reverseRefund}); any other report on a settled refund is stale and changes nothing.
  */
@@ -247,25 +250,14 @@ export async function completeRefund(
   ) {
     throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Refund ${refund.id} raced another change; retry.`);
   }
-  const from =
-    order.status === "succeeded"
-      ? accounts.sellerPending(order.sellerId)
-      : accounts.sellerAvailable(order.sellerId);
+  const split = await refundSplit(tx, deps.refundFees, order, refund);
   await postJournal(
     tx,
     {
       reference: `refund:${refund.id}`,
       kind: "refund",
       metadata: { paymentId: payment.id, paymentOrderId: order.id, refundId: refund.id },
-      postings: [
-        { account: from, currency: refund.currency, direction: "debit", amount: refund.amount },
-        {
-          account: accounts.pspReceivable(payment.pspId),
-          currency: refund.currency,
-          direction: "credit",
-          amount: refund.amount,
-        },
-      ],
+      postings: refundPostings(split, refund, accounts.pspReceivable(payment.pspId)),
     },
     deps,
   );

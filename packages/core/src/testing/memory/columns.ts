@@ -56,6 +56,10 @@ const ORDER = [
   "createdAt",
   "updatedAt",
   "fulfilledAt",
+  "shippedAt",
+  "deliveredAt",
+  "availableAt",
+  "releasedAt",
   "paidOutAt",
 ] as const;
 const ATTEMPT = [

@@ -161,6 +161,36 @@ export function memoryPaymentOrders(w: Working, seq: Sequences): PaymentOrderRep
     async update(next) {
       return update(next);
     },
+    async listDueForRelease({ now, limit, startingAfter }) {
+      const key = (o: PaymentOrder) => [o.availableAt!.getTime(), o.id] as const;
+      const before = (a: readonly [number, string], b: readonly [number, string]) =>
+        a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+      const anchor = startingAfter
+        ? ([startingAfter.availableAt.getTime(), startingAfter.id] as const)
+        : undefined;
+      return [...w.read("paymentOrders").values()]
+        .map((r) => r.value)
+        .filter(
+          (o) =>
+            o.status === "fulfilled" &&
+            o.releasedAt === undefined &&
+            o.availableAt !== undefined &&
+            o.availableAt.getTime() <= now.getTime() &&
+            (anchor === undefined || before(anchor, key(o))),
+        )
+        .sort((a, b) => (before(key(a), key(b)) ? -1 : before(key(b), key(a)) ? 1 : 0))
+        .slice(0, limit)
+        .map(clone);
+    },
+    async listHeldBySeller({ sellerId, limit }) {
+      const time = (o: PaymentOrder) => o.availableAt?.getTime() ?? Number.POSITIVE_INFINITY;
+      return [...w.read("paymentOrders").values()]
+        .map((r) => r.value)
+        .filter((o) => o.sellerId === sellerId && o.status === "fulfilled" && o.releasedAt === undefined)
+        .sort((a, b) => time(a) - time(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, limit)
+        .map(clone);
+    },
     async updateMany(next) {
       for (const order of next) if (!update(order)) return false;
       return true;

@@ -54,7 +54,7 @@ export function runPublisherConformance(options: PublisherConformanceOptions): v
         }),
         outboxEvent("pay_b", "payment.created", null),
         outboxEvent("pay_b", "refund.succeeded", { refund_id: "re_1", amount: "600" }),
-        outboxEvent("pay_c", "order.fulfilled", ["a", true, 3]),
+        outboxEvent("pay_c", "payment_order.fulfilled", ["a", true, 3]),
       ];
       await h.publisher.publish(events);
       expect(byId(await h.delivered())).toEqual(byId(events.map(essentials)));
@@ -119,7 +119,7 @@ export function runPublisherConformance(options: PublisherConformanceOptions): v
       ];
       const second = [
         outboxEvent("pay_c", "payment.succeeded"),
-        outboxEvent("pay_a", "order.fulfilled"),
+        outboxEvent("pay_a", "payment_order.fulfilled"),
         outboxEvent("pay_b", "payment.created"),
       ];
       await h.publisher.publish(first);

@@ -76,6 +76,10 @@ export const orderFixture = (
   createdAt: T0,
   updatedAt: T0,
   fulfilledAt: undefined,
+  shippedAt: undefined,
+  deliveredAt: undefined,
+  availableAt: undefined,
+  releasedAt: undefined,
   paidOutAt: undefined,
 });
 
@@ -291,6 +295,71 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       expect(await h.store.transaction((tx) => tx.paymentOrders.update(fulfilled))).toBe(true);
       expect(await h.store.transaction((tx) => tx.paymentOrders.get("pay_1_po_1"))).toEqual(fulfilled);
       expect((await h.store.transaction((tx) => tx.paymentOrders.get("pay_1_po_2")))?.status).toBe("pending");
+    });
+
+    it("stores an order's hold dates and lists due and held orders in release order", async () => {
+      const h = current();
+      // Six orders of S1 and one of S2: released, due at 10, due at 10 (id after), due at 20,
+      // held until 99, held waiting for a date; S2's due at 5; one still `succeeded`.
+      const fulfilled = (id: string, sellerId: string, availableAt?: Date, releasedAt?: Date) => ({
+        ...orderFixture(id, "pay_h", sellerId, 100n),
+        status: "fulfilled" as const,
+        fulfilledAt: at(1),
+        shippedAt: at(1),
+        deliveredAt: at(2),
+        availableAt,
+        releasedAt,
+      });
+      const orders = [
+        fulfilled("h_released", "S1", at(3), at(3)),
+        fulfilled("h_due_b", "S1", at(10)),
+        fulfilled("h_due_a", "S1", at(10)),
+        fulfilled("h_due_c", "S1", at(20)),
+        fulfilled("h_later", "S1", at(99)),
+        fulfilled("h_waiting", "S1"),
+        fulfilled("h_other", "S2", at(5)),
+        { ...orderFixture("h_paid", "pay_h", "S1", 100n), status: "succeeded" as const, availableAt: at(1) },
+      ];
+      await h.store.transaction(async (tx) => {
+        await tx.payments.insert(paymentFixture("pay_h"));
+        await tx.paymentOrders.insertMany(orders);
+      });
+      expect(await h.store.transaction((tx) => tx.paymentOrders.get("h_released"))).toEqual(orders[0]);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.get("h_waiting"))).toEqual(orders[5]);
+      const ids = (rows: readonly PaymentOrder[]) => rows.map((o) => o.id);
+      const due = (now: Date, limit = 10, startingAfter?: { availableAt: Date; id: string }) =>
+        h.store.transaction(async (tx) =>
+          ids(
+            await tx.paymentOrders.listDueForRelease({
+              now,
+              limit,
+              ...(startingAfter ? { startingAfter } : {}),
+            }),
+          ),
+        );
+      expect(await due(at(20))).toEqual(["h_other", "h_due_a", "h_due_b", "h_due_c"]);
+      expect(await due(at(19))).toEqual(["h_other", "h_due_a", "h_due_b"]);
+      expect(await due(at(4))).toEqual([]);
+      expect(await due(at(20), 2)).toEqual(["h_other", "h_due_a"]);
+      expect(await due(at(20), 2, { availableAt: at(10), id: "h_due_a" })).toEqual(["h_due_b", "h_due_c"]);
+      const held = await h.store.transaction((tx) =>
+        tx.paymentOrders.listHeldBySeller({ sellerId: "S1", limit: 10 }),
+      );
+      expect(ids(held)).toEqual(["h_due_a", "h_due_b", "h_due_c", "h_later", "h_waiting"]);
+      expect(
+        ids(
+          await h.store.transaction((tx) => tx.paymentOrders.listHeldBySeller({ sellerId: "S1", limit: 2 })),
+        ),
+      ).toEqual(["h_due_a", "h_due_b"]);
+      // Released: no longer due, no longer held; the dates read back exactly.
+      const released = { ...orders[2]!, releasedAt: at(21), version: 2, updatedAt: at(21) };
+      expect(await h.store.transaction((tx) => tx.paymentOrders.update(released))).toBe(true);
+      expect(await h.store.transaction((tx) => tx.paymentOrders.get("h_due_a"))).toEqual(released);
+      expect(await due(at(20))).toEqual(["h_other", "h_due_b", "h_due_c"]);
+      const heldAfter = await h.store.transaction((tx) =>
+        tx.paymentOrders.listHeldBySeller({ sellerId: "S1", limit: 10 }),
+      );
+      expect(ids(heldAfter)).toEqual(["h_due_b", "h_due_c", "h_later", "h_waiting"]);
     });
 
     it("updates several orders by compare-and-set at once, and says when one was stale", async () => {
