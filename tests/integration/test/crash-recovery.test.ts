@@ -1,33 +1,9 @@
-import type { Store } from "@settlekit/core";
 import { createPaymentSystem, runWorkerPass } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { Crash, crashing } from "./support/crashing-store.js";
 import { jsonApi } from "./support/json-api.js";
 import type { World } from "./support/world.js";
 import { cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
-
-class Crash extends Error {}
-
-/**
- * A store whose process "dies" around its `at`-th transaction: `after` — the commit happened but
- * the caller never hears of it; `before` — the process died first, so it never happened.
- */
-function crashing(store: Store, at: number, when: "before" | "after"): Store {
-  let calls = 0;
-  return {
-    ...store,
-    dialect: store.dialect,
-    ledger: store.ledger,
-    migrate: () => store.migrate(),
-    migrateDown: () => store.migrateDown(),
-    async transaction(fn, options) {
-      calls++;
-      if (calls === at && when === "before") throw new Crash(`crash before transaction ${at}`);
-      const result = await store.transaction(fn, options);
-      if (calls === at) throw new Crash(`crash after transaction ${at}`);
-      return result;
-    },
-  };
-}
 
 describe.each(DIALECTS)("crash recovery on %s", (dialect) => {
   let world: World;
