@@ -116,6 +116,20 @@ describe.each(DIALECTS)("FX payouts on %s", (dialect) => {
     });
   });
 
+  it("gives up on a rate feed that never answers, within the PSP timeout, reserving nothing", async () => {
+    world = await makeWorld(dialect, {
+      fees,
+      fxRates: { getRate: () => new Promise(() => undefined) },
+      pspTimeoutMs: 100,
+    });
+    await sale("USD", 10_000n);
+    await world.sdk.configureSellerPayouts("S1", { interval: "manual", payoutCurrency: "JPY" });
+    await expect(world.sdk.requestPayout({ sellerId: "S1" })).rejects.toMatchObject({
+      code: "FX_RATE_UNAVAILABLE",
+    });
+    expect((await world.sdk.listSellerPayouts("S1")).data).toEqual([]);
+  });
+
   it("reserves nothing when no valid rate exists, and says why", async () => {
     await open();
     await sale("USD", 10_000n);

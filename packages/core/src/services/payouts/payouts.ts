@@ -13,7 +13,7 @@ import { postJournal } from "../../ledger/post-journal.js";
 import type { CurrencyCode } from "../../money/currency.js";
 import { convertMinor } from "../../money/fx.js";
 import { appendOutboxEvents } from "../../outbox/outbox.js";
-import type { FxRate } from "../../ports/fx.js";
+import type { FxRate, FxRates } from "../../ports/fx.js";
 import type { PayoutResult, PspEvent } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
 import type { PayoutDetails, PayoutSkipReason, RequestPayoutResult } from "../../results.js";
@@ -227,6 +227,41 @@ async function reserveInTx(deps: Deps, tx: StoreTx, plan: ReservePlan): Promise<
   return { payout };
 }
 
+/**
+ * A rate from the host's feed, bounded like a PSP call (`pspTimeoutMs`): a feed that never answers
+ * fails the payout request with FX_RATE_UNAVAILABLE instead of holding it.
+ */
+async function rateWithin(
+  deps: Deps,
+  rates: FxRates,
+  query: Parameters<FxRates["getRate"]>[0],
+): Promise<FxRate> {
+  const ms = deps.leases.pspTimeoutMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const pending = rates.getRate(query);
+  pending.catch(() => undefined); // a late failure of an abandoned lookup is not unhandled
+  try {
+    return await Promise.race([
+      pending,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new SettlekitError(
+                ErrorCodes.FX_RATE_UNAVAILABLE,
+                `The FX rate feed did not answer ${query.from}/${query.to} within ${ms} ms; nothing was reserved.`,
+                { param: "currency" },
+              ),
+            ),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The currencies the seller's available balance was ever in (a zero or negative one is reported). */
 async function walletCurrencies(deps: Deps, sellerId: string): Promise<CurrencyCode[]> {
   const rows = await deps.store.transaction(
@@ -265,7 +300,11 @@ export async function reservePayouts(
           { param: "fxRates" },
         );
       }
-      rate = await deps.fxRates.getRate({ from: sourceCurrency, to: currency, at: deps.clock.now() });
+      rate = await rateWithin(deps, deps.fxRates, {
+        from: sourceCurrency,
+        to: currency,
+        at: deps.clock.now(),
+      });
     }
     const outcome = await deps.store.transaction((tx) =>
       reserveInTx(deps, tx, {
