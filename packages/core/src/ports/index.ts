@@ -1,3 +1,4 @@
+export type * from "./alerts.js";
 export * from "./clock.js";
 export type * from "./disputes.js";
 export * from "./events.js";
