@@ -139,13 +139,28 @@ export interface PaymentSystemOptions {
   readonly payoutMaxAttempts?: number;
   /** How long after a PSP answered `pending` the runner asks it again (default 1 h). */
   readonly payoutCheckAfterMs?: number;
+  /**
+   * What a refund does to the seller's share once it was paid out:
+   * - `net_next_payout` (default): the share is debited from the seller's available balance
+   *   (it may go negative) and the next payout nets it.
+   * - `reverse_payouts`: the same debit, then a `payout.clawback` job takes the share back from
+   *   the payouts that paid the order (`reversePayout`: a Stripe transfer reversal), which puts
+   *   the available balance back; a refused or dead-lettered reversal falls back to netting
+   *   (`payout.clawback_failed`). The payout provider must declare `capabilities.payoutReversals`
+   *   (PROVIDER_CAPABILITY_MISSING otherwise, when the system is created).
+   */
+  readonly clawbacks?: ClawbackPolicy;
 }
+
+/** See {@link PaymentSystemOptions.clawbacks}. */
+export type ClawbackPolicy = "net_next_payout" | "reverse_payouts";
 
 export interface PayoutSettings {
   readonly fxSpreadBps: number;
   readonly minimums: Readonly<Record<string, bigint>>;
   readonly maxAttempts: number;
   readonly checkAfterMs: number;
+  readonly clawbacks: ClawbackPolicy;
 }
 
 /**
@@ -333,7 +348,7 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     disputeFees: options.disputeFees ?? "seller",
     backoff: { ...DEFAULT_BACKOFF, ...definedOnly(options.backoff ?? {}) },
     payoutProviderId: resolvePayoutProvider(options),
-    payoutSettings: resolvePayoutSettings(options),
+    payoutSettings: resolvePayoutSettings(options, resolvePayoutProvider(options)),
     fxRates: options.fxRates,
     provider(id) {
       const provider = providers.get(id);
@@ -365,7 +380,38 @@ function resolvePayoutProvider(options: PaymentSystemOptions): string | undefine
   return named.id;
 }
 
-function resolvePayoutSettings(options: PaymentSystemOptions): PayoutSettings {
+/** `clawbacks`, checked: reversing payouts needs a payout provider that can reverse them. */
+function resolveClawbacks(
+  options: PaymentSystemOptions,
+  payoutProviderId: string | undefined,
+): ClawbackPolicy {
+  const policy = options.clawbacks ?? "net_next_payout";
+  if (policy !== "net_next_payout" && policy !== "reverse_payouts") {
+    throw new SettlekitError(
+      ErrorCodes.VALIDATION_FAILED,
+      'clawbacks must be "net_next_payout" or "reverse_payouts".',
+      { param: "clawbacks" },
+    );
+  }
+  if (policy === "reverse_payouts") {
+    const provider = options.providers.find((p) => p.id === payoutProviderId);
+    if (!provider?.capabilities.payoutReversals || !provider.reversePayout) {
+      throw new SettlekitError(
+        ErrorCodes.PROVIDER_CAPABILITY_MISSING,
+        provider
+          ? `Payment provider "${provider.id}" cannot reverse payouts (capabilities.payoutReversals); use clawbacks: "net_next_payout".`
+          : 'clawbacks: "reverse_payouts" needs a payout provider; none of the configured providers pays sellers.',
+        { param: "clawbacks" },
+      );
+    }
+  }
+  return policy;
+}
+
+function resolvePayoutSettings(
+  options: PaymentSystemOptions,
+  payoutProviderId: string | undefined,
+): PayoutSettings {
   const spread = options.fxSpreadBps ?? 0;
   if (!Number.isInteger(spread) || spread < 0 || spread >= 10_000) {
     throw new SettlekitError(
@@ -392,5 +438,6 @@ function resolvePayoutSettings(options: PaymentSystemOptions): PayoutSettings {
     minimums,
     maxAttempts: count(options.payoutMaxAttempts, 8, "payoutMaxAttempts"),
     checkAfterMs: positive(options.payoutCheckAfterMs, 3_600_000, "payoutCheckAfterMs"),
+    clawbacks: resolveClawbacks(options, payoutProviderId),
   };
 }

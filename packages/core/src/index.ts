@@ -1,6 +1,6 @@
 export * from "./adapters/index.js";
 export * from "./background/index.js";
-export type { Deps, PaymentSystemOptions, Settings } from "./deps.js";
+export type { ClawbackPolicy, Deps, PaymentSystemOptions, Settings } from "./deps.js";
 export * from "./domain/index.js";
 export type { NextAction } from "./domain/next-action.js";
 export { nextAction } from "./domain/next-action.js";

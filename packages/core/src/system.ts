@@ -415,7 +415,7 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
           clock: deps.clock,
           backoff: deps.backoff,
           limit: 50,
-          onDead: (job) => onJobDead(deps, job),
+          onDead: (job, error) => onJobDead(deps, job, error),
         });
         jobs += ran.claimed;
         if (ran.claimed === 0) break;

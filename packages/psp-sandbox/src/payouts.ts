@@ -3,6 +3,7 @@ import type {
   PayoutResult,
   PayoutReversal,
   RetrievePayoutInput,
+  RetrievePayoutReversalInput,
   ReversePayoutInput,
 } from "@settlekit/core";
 import { assertCurrency, PspError, requestFingerprint, requireRequestFields } from "@settlekit/core";
@@ -164,13 +165,39 @@ export function reverseSellerPayout(ctx: SandboxContext, input: ReversePayoutInp
       "amount",
     );
   }
-  const reversal = takeBack(ctx, payout, input.amount);
+  const reversal = takeBack(ctx, payout, input.amount, input.reversalId);
   ctx.state.payoutReversalKeys.set(key, { fingerprint: print, reference: reversal.reversalReference });
   return reversalResult(reversal);
 }
 
+/**
+ * `retrievePayoutReversal`: the reversal made with `reversalId` on the payout (its running total
+ * as of now), or null. An unknown payout is a fatal `NOT_FOUND`.
+ */
+export function retrieveSellerPayoutReversal(
+  ctx: SandboxContext,
+  input: RetrievePayoutReversalInput,
+): PayoutReversal | null {
+  const payout = ctx.state.payouts.get(input.payoutReference);
+  if (!payout || payout.payoutId !== input.payoutId || typeof input.reversalId !== "string") {
+    throw new PspError("NOT_FOUND", "fatal", `No sandbox payout ${JSON.stringify(input.payoutReference)}.`, {
+      pspCode: "resource_missing",
+      param: "payoutReference",
+    });
+  }
+  const found = [...ctx.state.payoutReversals.values()].find(
+    (r) => r.payoutReference === payout.payoutReference && r.reversalId === input.reversalId,
+  );
+  return found ? { ...reversalResult(found), amountReversed: payout.amountReversed } : null;
+}
+
 /** Records a reversal of `amount` (≤ what is left) and emits `payout.reversed`. */
-function takeBack(ctx: SandboxContext, payout: SandboxPayout, amount: bigint): SandboxPayoutReversal {
+function takeBack(
+  ctx: SandboxContext,
+  payout: SandboxPayout,
+  amount: bigint,
+  reversalId?: string,
+): SandboxPayoutReversal {
   const now = ctx.now();
   payout.amountReversed += amount;
   payout.status = payout.amountReversed === payout.amount ? "reversed" : "partially_reversed";
@@ -181,6 +208,7 @@ function takeBack(ctx: SandboxContext, payout: SandboxPayout, amount: bigint): S
     amount,
     currency: payout.currency,
     amountReversed: payout.amountReversed,
+    ...(reversalId === undefined ? {} : { reversalId }),
     createdAt: now,
   };
   ctx.state.payoutReversals.set(reversal.reversalReference, reversal);

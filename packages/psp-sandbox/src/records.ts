@@ -90,6 +90,8 @@ export interface SandboxPayoutReversal {
   readonly currency: string;
   /** The payout's total reversed right after this reversal. */
   readonly amountReversed: bigint;
+  /** Settlekit's id of the reversal (`reversePayout`'s `reversalId`), when it gave one. */
+  readonly reversalId?: string;
   readonly createdAt: Date;
 }
 

@@ -10,7 +10,13 @@ import type { SandboxOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { parseSandboxWebhook } from "./parse-webhook.js";
 import { findPayment, payOptionsToForm, submitPaymentForm } from "./payment-attempt.js";
-import { failPayoutAfterPaid, payoutSeller, retrieveSellerPayout, reverseSellerPayout } from "./payouts.js";
+import {
+  failPayoutAfterPaid,
+  payoutSeller,
+  retrieveSellerPayout,
+  retrieveSellerPayoutReversal,
+  reverseSellerPayout,
+} from "./payouts.js";
 import { snapshot, toRetrievedPayment } from "./records.js";
 import { failRefundAfterSuccess, refundFromDashboard, refundPayment, settleHeldRefunds } from "./refunds.js";
 import { registerPayment } from "./registration.js";
@@ -79,6 +85,7 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     payout: async (input) => payoutSeller(ctx, input),
     retrievePayout: async (input) => retrieveSellerPayout(ctx, input),
     reversePayout: async (input) => reverseSellerPayout(ctx, input),
+    retrievePayoutReversal: async (input) => retrieveSellerPayoutReversal(ctx, input),
     readSettlement: (query) => settlementRecords(state, query),
 
     async pay(pspReference, payOptions = {}) {

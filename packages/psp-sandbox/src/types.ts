@@ -24,6 +24,7 @@ export interface SandboxProvider extends PaymentProvider {
   payout: NonNullable<PaymentProvider["payout"]>;
   retrievePayout: NonNullable<PaymentProvider["retrievePayout"]>;
   reversePayout: NonNullable<PaymentProvider["reversePayout"]>;
+  retrievePayoutReversal: NonNullable<PaymentProvider["retrievePayoutReversal"]>;
   readSettlement: NonNullable<PaymentProvider["readSettlement"]>;
 
   /**

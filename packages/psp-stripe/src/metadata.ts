@@ -11,6 +11,7 @@ export const META = {
   refundId: "settlekit_refund_id",
   refundReason: "settlekit_refund_reason",
   payoutId: "settlekit_payout_id",
+  reversalId: "settlekit_reversal_id",
 } as const;
 
 /** The id of an expandable field, whether Stripe sent the id or the expanded object. */

@@ -3,6 +3,7 @@ import type {
   PayoutResult,
   PayoutReversal,
   RetrievePayoutInput,
+  RetrievePayoutReversalInput,
   ReversePayoutInput,
 } from "@settlekit/core";
 import { assertCurrency, isPspError, PspError, requireRequestFields } from "@settlekit/core";
@@ -183,7 +184,7 @@ export async function retrieveTransfer(
 
 /**
  * `reversePayout`: a transfer reversal (`POST /v1/transfers/:id/reversals`) under the request's
- * idempotency key, with `settlekit_payout_id` as metadata, after reading the transfer to check
+ * idempotency key, with `settlekit_payout_id` (and `settlekit_reversal_id`) as metadata, after reading the transfer to check
  * that it is this payout's and in this currency. Stripe decides what is left: more than that
  * (`amount_too_large`) or a fully reversed transfer (`transfer_already_reversed`) is a fatal
  * `PSP_REQUEST_REJECTED` on `amount`. The answer's running total is the transfer's
@@ -215,7 +216,14 @@ export async function reverseTransfer(
   const reversal = await call("Reversing the Connect transfer", () =>
     options.client.transfers.createReversal(
       transfer.id,
-      { amount, metadata: { [META.payoutId]: input.payoutId }, expand: ["transfer"] },
+      {
+        amount,
+        metadata: {
+          [META.payoutId]: input.payoutId,
+          ...(input.reversalId ? { [META.reversalId]: input.reversalId } : {}),
+        },
+        expand: ["transfer"],
+      },
       { idempotencyKey: input.idempotencyKey },
     ),
   ).catch((error: unknown) => {
@@ -237,5 +245,43 @@ export async function reverseTransfer(
     reversalReference: reversal.id,
     amount: fromStripeAmount(reversal.amount, input.currency),
     amountReversed: fromStripeAmount(total, input.currency),
+  };
+}
+
+/**
+ * `retrievePayoutReversal`: the transfer's reversal whose `settlekit_reversal_id` is the input's,
+ * read from `GET /v1/transfers/:id/reversals` (all pages), with the transfer's `amount_reversed`
+ * as of now; null when no reversal carries it. The transfer must be this payout's and in this
+ * currency, as for `reversePayout`.
+ */
+export async function retrieveTransferReversal(
+  options: ResolvedStripeOptions,
+  input: RetrievePayoutReversalInput,
+): Promise<PayoutReversal | null> {
+  for (const param of ["payoutReference", "payoutId", "reversalId"] as const) {
+    if (typeof input[param] !== "string" || input[param] === "")
+      throw rejected(`${param} is required.`, param);
+  }
+  const transfer = await call("Retrieving the Connect transfer", () =>
+    options.client.transfers.retrieve(input.payoutReference),
+  );
+  if (transfer.metadata?.[META.payoutId] !== input.payoutId) {
+    throw rejected(
+      `Transfer ${transfer.id} was not made for payout id ${input.payoutId}.`,
+      "payoutId",
+      "payout_mismatch",
+    );
+  }
+  const found = await call("Listing the transfer's reversals", async () => {
+    for await (const reversal of options.client.transfers.listReversals(transfer.id, { limit: 100 })) {
+      if (reversal.metadata?.[META.reversalId] === input.reversalId) return reversal;
+    }
+    return null;
+  });
+  if (!found) return null;
+  return {
+    reversalReference: found.id,
+    amount: fromStripeAmount(found.amount, input.currency),
+    amountReversed: fromStripeAmount(transfer.amount_reversed, input.currency),
   };
 }

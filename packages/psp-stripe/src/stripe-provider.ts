@@ -5,7 +5,7 @@ import { call } from "./errors.js";
 import type { StripeProviderOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { toRetrievedPayment } from "./payment-status.js";
-import { retrieveTransfer, reverseTransfer, transferToSeller } from "./payouts.js";
+import { retrieveTransfer, retrieveTransferReversal, reverseTransfer, transferToSeller } from "./payouts.js";
 import { refundSession } from "./refunds.js";
 import { createCheckoutSession } from "./registration.js";
 import { parseStripeWebhook } from "./webhooks.js";
@@ -17,6 +17,7 @@ export interface StripeProvider extends PaymentProvider {
   payout: NonNullable<PaymentProvider["payout"]>;
   retrievePayout: NonNullable<PaymentProvider["retrievePayout"]>;
   reversePayout: NonNullable<PaymentProvider["reversePayout"]>;
+  retrievePayoutReversal: NonNullable<PaymentProvider["retrievePayoutReversal"]>;
   readSettlement: NonNullable<PaymentProvider["readSettlement"]>;
 }
 
@@ -68,6 +69,7 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     payout: (input) => transferToSeller(resolved, input),
     retrievePayout: (input) => retrieveTransfer(resolved, input),
     reversePayout: (input) => reverseTransfer(resolved, input),
+    retrievePayoutReversal: (input) => retrieveTransferReversal(resolved, input),
     readSettlement: (query) => readBalanceTransactions(resolved, query),
   };
 }

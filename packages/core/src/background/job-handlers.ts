@@ -18,6 +18,7 @@ import {
   registerWithPsp,
 } from "../services/payments/registration.js";
 import { retryPayment } from "../services/payments/retry-payment.js";
+import { failClawbackForJob, PAYOUT_CLAWBACK_JOB, runClawback } from "../services/payouts/clawbacks.js";
 import {
   failPayoutForJob,
   PAYOUT_CHECK_JOB,
@@ -160,6 +161,7 @@ export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
     [PAYOUT_CHECK_JOB]: async (job) => {
       await sendPayout(deps, payoutIdOf(job));
     },
+    [PAYOUT_CLAWBACK_JOB]: (job) => runClawback(deps, job),
     "notify.payout_paid": notifySeller(deps, "payout_paid"),
     "notify.payout_failed": notifySeller(deps, "payout_failed"),
   };
@@ -167,9 +169,10 @@ export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
 
 /**
  * When a job is dead-lettered: a registration that never got through fails its payment; a payout
- * that never got through is released.
+ * that never got through is released; a clawback that never got through falls back to netting.
  */
-export async function onJobDead(deps: Deps, job: Job): Promise<void> {
+export async function onJobDead(deps: Deps, job: Job, error?: unknown): Promise<void> {
+  if (job.type === PAYOUT_CLAWBACK_JOB) return failClawbackForJob(deps, job, error);
   // A payout the PSP never took: its money goes back to the seller's available balance.
   if (job.type === PAYOUT_SEND_JOB) return failPayoutForJob(deps, payoutIdOf(job));
   if (job.type !== REGISTER_JOB) return;

@@ -35,7 +35,7 @@ export async function runWorkerPass(system: PaymentSystem, workerId: string) {
     handlers: paymentJobHandlers(deps),
     clock: deps.clock,
     backoff: deps.backoff,
-    onDead: (job) => onJobDead(deps, job),
+    onDead: (job, error) => onJobDead(deps, job, error),
   });
   const payoutsScheduled = deps.payoutProviderId ? await schedulePayouts(deps) : 0;
   const webhooks = await retryDeferredWebhooks(deps);

@@ -354,6 +354,20 @@ export interface ReversePayoutInput {
   readonly currency: string;
   /** Sent to the PSP as its idempotency key: the same key never takes money back twice. */
   readonly idempotencyKey: string;
+  /**
+   * Settlekit's id of this reversal (a clawback: `clawback:<refund id>:<payout id>`), kept by the
+   * PSP with the reversal (Stripe: metadata `settlekit_reversal_id`) so `retrievePayoutReversal`
+   * can find it after a lost answer, also once the idempotency key has expired at the PSP.
+   */
+  readonly reversalId?: string;
+}
+
+/** Which reversal `retrievePayoutReversal` looks for: settlekit's `reversalId`, on that payout. */
+export interface RetrievePayoutReversalInput {
+  readonly payoutReference: string;
+  readonly payoutId: string;
+  readonly reversalId: string;
+  readonly currency: string;
 }
 
 export interface PayoutReversal {
@@ -550,6 +564,14 @@ export interface PaymentProvider {
    *   `NOT_FOUND`. Transport failures are classified as for `payout` (retry under the same key).
    */
   reversePayout?(input: ReversePayoutInput): Promise<PayoutReversal>;
+
+  /**
+   * Optional (with `reversePayout`): the reversal made with `reversalId` on that payout, or null
+   * when none was (asked after an indeterminate `reversePayout`, before reversing again). Its
+   * `amountReversed` is the payout's total taken back as of the answer. An unknown payout is a
+   * fatal `NOT_FOUND`; transport failures are classified as for `payout`.
+   */
+  retrievePayoutReversal?(input: RetrievePayoutReversalInput): Promise<PayoutReversal | null>;
 
   /**
    * Optional (`capabilities.settlementReports`): streams the PSP's settlement records in the

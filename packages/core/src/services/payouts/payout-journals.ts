@@ -92,7 +92,12 @@ const share = (total: bigint, part: bigint, whole: bigint) => (total * part) / w
  * undoes the reservation and the payment exactly (no phantom balance from a round trip). Parts are
  * cumulative floors: reversals in several steps sum to exactly what one full reversal gives.
  */
-export function reversalJournal(payout: Payout, reversedBefore: bigint, reversedNow: bigint): JournalInput {
+export function reversalJournal(
+  payout: Payout,
+  reversedBefore: bigint,
+  reversedNow: bigint,
+  extra: Readonly<Record<string, string>> = {},
+): JournalInput {
   const available = accounts.sellerAvailable(payout.sellerId);
   const back = reversedNow - reversedBefore;
   const source =
@@ -115,7 +120,7 @@ export function reversalJournal(payout: Payout, reversedBefore: bigint, reversed
   return {
     reference: `payout:${payout.id}:reversed:${reversedNow}`,
     kind: PAYOUT_JOURNAL_KINDS.reversed,
-    metadata: metadata(payout),
+    metadata: { ...extra, ...metadata(payout) },
     postings,
   };
 }

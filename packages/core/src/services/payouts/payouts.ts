@@ -36,7 +36,7 @@ export const PAYOUT_RESERVE_JOB = "payout.reserve";
 export const PAYOUT_CHECK_JOB = "payout.check";
 
 /** A payout event for the outbox. */
-const payoutEvent = (type: string, payout: Payout) => ({
+export const payoutEvent = (type: string, payout: Payout) => ({
   type,
   aggregateType: "payout",
   aggregateId: payout.id,
@@ -54,6 +54,8 @@ export function payoutFailureMessage(code: string): string {
     insufficient_funds: `The payout provider could not fund the payout: ${next}.`,
     psp_unavailable: `The payout provider could not be reached: ${next}.`,
     bank_returned: `Your bank returned the payout: ${next} once your payout details are fixed.`,
+    refund_clawback:
+      "Part of this payout was taken back from your payout account for a refund; the refund no longer weighs on your available balance.",
   };
   return known[code] ?? `The payout failed (${code}): ${next}.`;
 }
@@ -421,12 +423,13 @@ async function failInTx(
  * late and out of order: only an increase is booked). The money returns to the seller's
  * available balance, where the next payout includes it.
  */
-async function reverseInTx(
+export async function reverseInTx(
   deps: Deps,
   tx: StoreTx,
   payout: Payout,
   amountReversed: bigint,
   code = "bank_returned",
+  metadata: Readonly<Record<string, string>> = {},
 ): Promise<Payout> {
   if (payout.status !== "paid" && payout.status !== "reversed") return payout;
   const total = amountReversed > payout.amount ? payout.amount : amountReversed;
@@ -442,7 +445,7 @@ async function reverseInTx(
     updatedAt: now,
   };
   await update(tx, reversed);
-  await postJournal(tx, reversalJournal(payout, payout.amountReversed, total), deps);
+  await postJournal(tx, reversalJournal(payout, payout.amountReversed, total, metadata), deps);
   await appendOutboxEvents(tx, [payoutEvent("payout.reversed", reversed)], deps);
   return reversed;
 }

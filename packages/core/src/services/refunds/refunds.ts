@@ -23,6 +23,7 @@ import type { CreateRefundResult } from "../../results.js";
 import { isPspError } from "../../runtime/psp-error.js";
 import { refundView } from "../../views/refund.js";
 import { parseInput, refundTextSchema } from "../payments/payment-input.js";
+import { planClawbacks } from "../payouts/clawbacks.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import { reverseRefund } from "./refund-reversal.js";
 import { refundPostings, refundSplit } from "./refund-split.js";
@@ -183,7 +184,8 @@ export function withRefunded(order: PaymentOrder, delta: bigint, now: Date): Pay
  * A refund the PSP answered or reported on: the refund, the order and the payment move on, and
  * the ledger reverses what was posted — from the seller's pending balance while the order is not
  * released (before fulfilment or during its payout hold), after release from the available balance
- * (a clawback if it was paid out already) and from the platform's fees per `refundFees`
+ * (a clawback if it was paid out already: netted by the next payout, or with `clawbacks:
+ * "reverse_payouts"` taken back from the payouts that paid it, {@link planClawbacks}) and from the platform's fees per `refundFees`
  * ({@link refundSplit}: the journal's postings say the split). A `failed` report on a
  * refund that already succeeded (bank refunds can bounce) reverses the refund
  * ({@link reverseRefund}); any other report on a settled refund is stale and changes nothing.
@@ -261,6 +263,9 @@ export async function completeRefund(
     },
     deps,
   );
+  // After payout, with `clawbacks: "reverse_payouts"`: take the share back from those payouts.
+  if (split.sellerAccount === accounts.sellerAvailable(order.sellerId))
+    await planClawbacks(deps, tx, updatedOrder, succeeded, split.seller);
   await appendOutboxEvents(
     tx,
     [
