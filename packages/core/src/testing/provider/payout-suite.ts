@@ -380,5 +380,50 @@ export function payoutSuite(current: () => ProviderHarness): void {
       };
       await expectPspError(reverse(sent), "NOT_FOUND", "fatal", { sent });
     });
+
+    it("retrievePayoutReversal finds a reversal by settlekit's reversalId, null for one never made", async (context) => {
+      const harness = current();
+      const { payout, reverse } = needsReversal(context, harness);
+      const find = harness.provider.retrievePayoutReversal?.bind(harness.provider);
+      if (!find) return context.skip("the provider has no retrievePayoutReversal");
+      const input = await fundedPayout(harness);
+      const { payoutReference } = await payout(input);
+      const lookup = (reversalId: string) => ({
+        payoutReference,
+        payoutId: input.payoutId,
+        reversalId,
+        currency: "USD",
+      });
+      const reversalId = unique("clawback");
+      expect(await find(lookup(reversalId))).toBeNull();
+      const made = await reverse({
+        payoutReference,
+        payoutId: input.payoutId,
+        amount: 2_500n,
+        currency: "USD",
+        idempotencyKey: unique("rvk"),
+        reversalId,
+      });
+      await reverse({
+        payoutReference,
+        payoutId: input.payoutId,
+        amount: 1_000n,
+        currency: "USD",
+        idempotencyKey: unique("rvk"),
+        reversalId: unique("clawback"),
+      });
+      // Found with the payout's running total as of now (both reversals).
+      expect(await find(lookup(reversalId))).toEqual({
+        reversalReference: made.reversalReference,
+        amount: 2_500n,
+        amountReversed: 3_500n,
+      });
+      expect(await find(lookup(unique("clawback")))).toBeNull();
+      await expectPspError(
+        find({ ...lookup(reversalId), payoutReference: `${payoutReference}x` }),
+        "NOT_FOUND",
+        "fatal",
+      );
+    });
   });
 }
