@@ -1,4 +1,4 @@
-import type { PaymentSystem } from "@settlekit/core";
+import type { ClawbackPolicy, PaymentSystem } from "@settlekit/core";
 import {
   commissionAndLogistics,
   createPaymentSystem,
@@ -13,6 +13,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { PayoutFault, PayoutFaultControl } from "./support/payout-faults.js";
 import { payoutFaults } from "./support/payout-faults.js";
+import type { ReversalFault } from "./support/reversal-faults.js";
+import { reversalFaults } from "./support/reversal-faults.js";
 import { cart, referenceOf } from "./support/world.js";
 
 const SELLERS = ["S1", "S2", "S3"] as const;
@@ -25,6 +27,7 @@ type Op =
   | { readonly op: "refund"; readonly pick: number; readonly part: number }
   | { readonly op: "payout"; readonly seller: number; readonly fault: PayoutFault }
   | { readonly op: "bank_return"; readonly pick: number }
+  | { readonly op: "reversal_fault"; readonly fault: ReversalFault }
   | { readonly op: "work"; readonly ms: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -55,6 +58,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     fault: fc.constantFrom<PayoutFault>("ok", "account_closed", "retryable"),
   }),
   fc.record({ op: fc.constant("bank_return" as const), pick: fc.nat() }),
+  fc.record({
+    op: fc.constant("reversal_fault" as const),
+    fault: fc.constantFrom<ReversalFault>("retryable", "lost", "refused"),
+  }),
   fc.record({ op: fc.constant("work" as const), ms: fc.integer({ min: 0, max: 10 * 60_000 }) }),
 );
 
@@ -62,11 +69,12 @@ interface Model {
   readonly sdk: PaymentSystem;
   readonly sandbox: SandboxProvider;
   readonly faults: PayoutFaultControl;
+  readonly reversals: ReturnType<typeof reversalFaults>;
   readonly clock: ReturnType<typeof manualClock>;
   readonly payments: string[];
 }
 
-function model(): Model {
+function model(clawbacks: ClawbackPolicy): Model {
   const clock = manualClock(new Date("2026-03-01T12:00:00.000Z"));
   let sdk: PaymentSystem | undefined;
   const sandbox = sandboxProvider({
@@ -80,10 +88,12 @@ function model(): Model {
       return new Response("{}", { status: 200 });
     }) as typeof fetch,
   });
-  const wrapped = payoutFaults(sandbox);
+  const reversals = reversalFaults(sandbox);
+  const wrapped = payoutFaults(reversals.provider);
   sdk = createPaymentSystem({
     store: memoryStore(),
     providers: [wrapped.provider],
+    clawbacks,
     clock,
     fees: commissionAndLogistics({ commissionBasisPoints: 1_250, logistics: { USD: 300n } }),
     fxRates: staticFxRates({ "USD/JPY": "157.23" }),
@@ -92,7 +102,7 @@ function model(): Model {
     backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0 },
     logger: { warn: () => undefined, error: () => undefined },
   });
-  return { sdk, sandbox, faults: wrapped.control, clock, payments: [] };
+  return { sdk, sandbox, faults: wrapped.control, reversals, clock, payments: [] };
 }
 
 async function apply(m: Model, step: Op): Promise<void> {
@@ -166,6 +176,11 @@ async function apply(m: Model, step: Op): Promise<void> {
       await settle();
       return;
     }
+    case "reversal_fault": {
+      // The next clawback's reversal call (if any comes) fails so.
+      m.reversals.next(step.fault);
+      return;
+    }
     case "work": {
       m.clock.advance(step.ms);
       await runWorkerPass(sdk, "w1");
@@ -208,10 +223,10 @@ async function check(m: Model): Promise<void> {
         .reduce((s, p) => s + p.amount, 0n);
       expect(w.reserved, `${sellerId} ${w.currency} in flight`).toBe(inFlight);
     }
-    // What the PSP holds as sent equals what settlekit says it paid out, per currency.
+    // What the PSP holds as sent (less what it took back) equals what settlekit says it paid out.
     const atPsp = new Map<string, bigint>();
-    for (const p of m.sandbox.payouts().filter((p) => p.sellerId === sellerId && p.status === "paid"))
-      atPsp.set(p.currency, (atPsp.get(p.currency) ?? 0n) + p.amount);
+    for (const p of m.sandbox.payouts().filter((p) => p.sellerId === sellerId && p.status !== "failed"))
+      atPsp.set(p.currency, (atPsp.get(p.currency) ?? 0n) + p.amount - p.amountReversed);
     for (const w of wallet.balances)
       expect(w.paidOut, `${sellerId} paid out ${w.currency}`).toBe(atPsp.get(w.currency) ?? 0n);
     // Σ paid out ≤ Σ net earned (what fulfilment made available), per source currency.
@@ -252,43 +267,58 @@ async function check(m: Model): Promise<void> {
   }
 }
 
-/** What the runs went through, so a generator that stopped reaching a path fails the test. */
-const seen = { paid: 0, failed: 0, reversed: 0, fx: 0, clawback: 0, negativeSkip: 0, recoveredLostAnswer: 0 };
+type Seen = Record<string, number>;
 
-async function tally(m: Model): Promise<void> {
+async function tally(m: Model, seen: Seen): Promise<void> {
   for (const sellerId of SELLERS) {
     for (const p of (await m.sdk.listSellerPayouts(sellerId, { limit: 100 })).data) {
-      if (p.status === "paid" || p.status === "failed" || p.status === "reversed") seen[p.status]++;
+      if (p.status === "paid" || p.status === "failed" || p.status === "reversed") seen[p.status]!++;
       // Paid although a call's answer was lost or the process died after the PSP paid.
-      if (p.status !== "failed" && p.attempts > 1) seen.recoveredLostAnswer++;
-      if (p.fx) seen.fx++;
+      if (p.status !== "failed" && p.attempts > 1) seen.recoveredLostAnswer!++;
+      if (p.fx) seen.fx!++;
+      if (p.failureCode === "refund_clawback" && seen.clawedBackByReversal !== undefined)
+        seen.clawedBackByReversal++;
     }
     for (const t of (await m.sdk.listSellerTransactions(sellerId, { limit: 100 })).data)
-      if (t.type === "clawback") seen.clawback++;
+      if (t.type === "clawback") seen.clawback!++;
     const account = await m.sdk.getPayoutSchedule(sellerId);
-    if (account.lastSkipReason === "negative_balance") seen.negativeSkip++;
+    if (account.lastSkipReason === "negative_balance") seen.negativeSkip!++;
   }
 }
 
-describe("payout property: random sales, refunds, fulfilments and payouts keep every cent explained", () => {
-  it("holds for every sequence", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 40 }), async (ops) => {
-        const m = model();
-        await m.sdk.configureSellerPayouts(FX_SELLER, { interval: "manual", payoutCurrency: "JPY" });
-        try {
-          for (const step of ops) await apply(m, step);
-          // Then the dust settles: every retry due, every job run.
-          for (let i = 0; i < 12; i++) await apply(m, { op: "work", ms: 120_000 });
-          await check(m);
-          await tally(m);
-        } finally {
-          await m.sandbox.close();
-        }
-      }),
-      { numRuns: process.env.CI ? 500 : 100 },
-    );
-    for (const [path, count] of Object.entries(seen))
-      expect(count, `runs that reached ${path}: ${JSON.stringify(seen)}`).toBeGreaterThan(0);
-  }, 600_000);
-});
+describe.each<ClawbackPolicy>(["net_next_payout", "reverse_payouts"])(
+  "payout property (clawbacks: %s): random sales, refunds, fulfilments and payouts keep every cent explained",
+  (clawbacks) => {
+    it("holds for every sequence", async () => {
+      /** What the runs went through, so a generator that stopped reaching a path fails the test. */
+      const seen: Seen = {
+        paid: 0,
+        failed: 0,
+        reversed: 0,
+        fx: 0,
+        clawback: 0,
+        negativeSkip: 0,
+        recoveredLostAnswer: 0,
+        ...(clawbacks === "reverse_payouts" ? { clawedBackByReversal: 0 } : {}),
+      };
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 40 }), async (ops) => {
+          const m = model(clawbacks);
+          await m.sdk.configureSellerPayouts(FX_SELLER, { interval: "manual", payoutCurrency: "JPY" });
+          try {
+            for (const step of ops) await apply(m, step);
+            // Then the dust settles: every retry due, every job run.
+            for (let i = 0; i < 12; i++) await apply(m, { op: "work", ms: 120_000 });
+            await check(m);
+            await tally(m, seen);
+          } finally {
+            await m.sandbox.close();
+          }
+        }),
+        { numRuns: process.env.CI ? 500 : 100 },
+      );
+      for (const [path, count] of Object.entries(seen))
+        expect(count, `runs that reached ${path}: ${JSON.stringify(seen)}`).toBeGreaterThan(0);
+    }, 600_000);
+  },
+);
