@@ -1,7 +1,14 @@
-import type { CurrencyCode, PaymentSystemOptions } from "@settlekit/core";
-import { commissionAndLogistics, createPaymentSystem, ErrorCodes, staticFxRates } from "@settlekit/core";
+import type { CurrencyCode, PaymentSystemOptions, Store } from "@settlekit/core";
+import {
+  commissionAndLogistics,
+  createPaymentSystem,
+  ErrorCodes,
+  runWorkerPass,
+  staticFxRates,
+} from "@settlekit/core";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { afterEach, describe, expect, it } from "vitest";
+import { Crash } from "./support/crashing-store.js";
 import { reversalFaults } from "./support/reversal-faults.js";
 import type { World } from "./support/world.js";
 import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
@@ -34,6 +41,28 @@ async function expectBooksBalance(world: World, sellers: readonly string[]): Pro
       expect(b.paidOut, `${seller} paid out ${b.currency}`).toBe(kept);
     }
   }
+}
+
+/**
+ * A store whose process dies at its `at`-th transaction (`before` it ran or `after` it committed)
+ * and stays dead: every later transaction throws too.
+ */
+function dyingAt(store: Store, at: number, when: "before" | "after"): Store {
+  let calls = 0;
+  return {
+    ...store,
+    dialect: store.dialect,
+    ledger: store.ledger,
+    migrate: () => store.migrate(),
+    migrateDown: () => store.migrateDown(),
+    async transaction(fn, options) {
+      calls++;
+      if (calls > at || (calls === at && when === "before")) throw new Crash(`dead at transaction ${at}`);
+      const result = await store.transaction(fn, options);
+      if (calls === at) throw new Crash(`crash after transaction ${at}`);
+      return result;
+    },
+  };
 }
 
 describe.each(DIALECTS)("clawbacks by payout reversal on %s", (dialect) => {
@@ -191,6 +220,43 @@ describe.each(DIALECTS)("clawbacks by payout reversal on %s", (dialect) => {
     expect(await available()).toBe(0n);
     await expectBooksBalance(world, ["S1"]);
   });
+
+  it("reverses exactly once whichever transaction of the clawback the worker dies around", async () => {
+    const crashPoints: string[] = [];
+    for (const when of ["before", "after"] as const) {
+      for (let at = 1; ; at++) {
+        await open();
+        const { paymentId, order } = await sale();
+        const [payout] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts;
+        await refund(paymentId, order, 4_000n);
+        const dying = createPaymentSystem({
+          ...world.sdk.deps.options,
+          store: dyingAt(world.store, at, when),
+        });
+        let crashed = false;
+        try {
+          await runWorkerPass(dying, "worker-dying");
+        } catch (error) {
+          if (!(error instanceof Crash)) throw error;
+          crashed = true;
+        }
+        // Restart: another worker, once the dead one's job leases have expired.
+        world.clock.advance(6 * 60_000);
+        await drain();
+        const label = `${when} transaction ${at}`;
+        expect(world.sandbox.payoutReversals(), label).toHaveLength(1);
+        expect(faults.calls.length, label).toBe(1);
+        expect((await world.sdk.getPayout(payout!.id)).payout.amountReversed, label).toBe(3_600n);
+        expect(await available(), label).toBe(0n);
+        await expectBooksBalance(world, ["S1"]);
+        await world.close();
+        if (!crashed) break;
+        crashPoints.push(label);
+      }
+    }
+    // Every transaction of a worker pass (relay, claims, the reversal's booking…), before and after.
+    expect(crashPoints.length).toBeGreaterThanOrEqual(10);
+  }, 240_000);
 
   it("a PSP that is down is retried with backoff; retries exhausted fall back to netting, and say why", async () => {
     await open({ payoutMaxAttempts: 3 });

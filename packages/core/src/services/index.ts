@@ -16,6 +16,8 @@ export type { MoneyDiscrepancy, ReviewDecision } from "./payments/payment-outcom
 export { moneyDiscrepancy } from "./payments/payment-outcome.js";
 export type { PaymentEventsQuery, PaymentSearch } from "./payments/payment-queries.js";
 export type { RetryOptions } from "./payments/retry-payment.js";
+export type { ClawbackPlan } from "./payouts/clawbacks.js";
+export { PAYOUT_CLAWBACK_JOB } from "./payouts/clawbacks.js";
 export { payoutFailureMessage } from "./payouts/payouts.js";
 export type { PayoutScheduleInput } from "./payouts/schedule.js";
 export { nextPayoutAt } from "./payouts/schedule.js";
