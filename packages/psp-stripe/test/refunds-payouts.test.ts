@@ -301,6 +301,56 @@ describe("refunds and payouts on the wire", () => {
     });
   });
 
+  it("finds a reversal again by its settlekit_reversal_id across pages of the transfer's reversals", async () => {
+    world = await stripeWorld();
+    const { input, pspReference } = await paid();
+    const { payoutReference } = await world.provider.payout({
+      payoutId: "po_many",
+      sellerId: "S1",
+      amount: 10_000n,
+      currency: "USD",
+      paymentId: input.paymentId,
+      pspReference,
+      idempotencyKey: "pk_many",
+    });
+    const first = await world.provider.reversePayout({
+      payoutReference,
+      payoutId: "po_many",
+      amount: 100n,
+      currency: "USD",
+      idempotencyKey: "rk_first",
+      reversalId: "clawback:rf_first:po_many",
+    });
+    expect(posts(`/v1/transfers/${payoutReference}/reversals`)[0]!.form.metadata).toEqual({
+      settlekit_payout_id: "po_many",
+      settlekit_reversal_id: "clawback:rf_first:po_many",
+    });
+    // 120 later reversals (newest first at Stripe): the first one is on the second page.
+    for (let i = 0; i < 120; i++) world.fake.reverseTransfer(payoutReference, 1);
+    const lookup = { payoutReference, payoutId: "po_many", currency: "USD" };
+    expect(
+      await world.provider.retrievePayoutReversal({ ...lookup, reversalId: "clawback:rf_first:po_many" }),
+    ).toEqual({
+      reversalReference: first.reversalReference,
+      amount: 100n,
+      amountReversed: 220n,
+    });
+    const listed = world.fake.requests.filter(
+      (r) => r.method === "GET" && r.path === `/v1/transfers/${payoutReference}/reversals`,
+    );
+    expect(listed.length).toBeGreaterThanOrEqual(2);
+    expect(
+      await world.provider.retrievePayoutReversal({ ...lookup, reversalId: "clawback:other" }),
+    ).toBeNull();
+    await expect(
+      world.provider.retrievePayoutReversal({
+        ...lookup,
+        payoutId: "po_other",
+        reversalId: "clawback:rf_first:po_many",
+      }),
+    ).rejects.toMatchObject({ code: "PSP_REQUEST_REJECTED", param: "payoutId" });
+  });
+
   it("declares no payouts without a connected-account resolver, and refuses every seller", async () => {
     world = await stripeWorld();
     const provider = stripeProvider({ client: world.client, webhookSecret: SECRET });
