@@ -290,6 +290,36 @@ describe.each(DIALECTS)("clawbacks by payout reversal on %s", (dialect) => {
     await expectBooksBalance(world, ["S1"]);
   });
 
+  it("a dead letter whose last answer was lost says so; its replay finds the reversal instead of making another", async () => {
+    await open({ payoutMaxAttempts: 3 });
+    const { paymentId, order } = await sale();
+    const [payout] = (await world.sdk.requestPayout({ sellerId: "S1" })).payouts;
+    // The third call reverses, but its answer is lost: the job is out of attempts.
+    faults.next("timeout", "timeout", "lost");
+    await refund(paymentId, order, 4_000n);
+    await drain();
+    expect(faults.calls).toHaveLength(3);
+    const [dead] = await world.sdk.listDeadLetters({ type: "payout.clawback" });
+    expect(published("payout.clawback_failed")).toMatchObject([
+      { payload: { clawback_failure_reason: "psp_outcome_unknown" } },
+    ]);
+    // The PSP's own report of the reversal books it meanwhile.
+    expect(world.sandbox.payoutReversals()).toHaveLength(1);
+    expect((await world.sdk.getPayout(payout!.id)).payout.amountReversed).toBe(3_600n);
+    expect(await available()).toBe(0n);
+    // An operator replays the dead letter: it asks first, finds the reversal, reverses nothing more.
+    await world.sdk.replayDeadLetter(dead!.id);
+    await drain();
+    expect(faults.calls).toHaveLength(3);
+    expect(world.sandbox.payoutReversals()).toHaveLength(1);
+    expect((await world.sdk.getPayout(payout!.id)).payout).toMatchObject({
+      amountReversed: 3_600n,
+      failureCode: "refund_clawback",
+    });
+    expect(await available()).toBe(0n);
+    await expectBooksBalance(world, ["S1"]);
+  });
+
   it("a reversal the PSP refuses falls back to netting at once, with the PSP's reason", async () => {
     await open();
     const { paymentId, order } = await sale();

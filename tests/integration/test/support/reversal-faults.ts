@@ -4,9 +4,10 @@ import { ErrorCodes, PspError } from "@settlekit/core";
 /**
  * What the next `reversePayout` calls do, in order: `ok` (the PSP's own answer), `retryable`
  * (refused before anything happened), `lost` (the PSP reversed, the answer never arrived:
- * indeterminate), `refused` (a fatal refusal, nothing reversed).
+ * indeterminate), `timeout` (nothing reversed, but the caller cannot know: indeterminate),
+ * `refused` (a fatal refusal, nothing reversed).
  */
-export type ReversalFault = "ok" | "retryable" | "lost" | "refused";
+export type ReversalFault = "ok" | "retryable" | "lost" | "timeout" | "refused";
 
 /** The PSP as the system sees it, its payout reversals faulted as the test asks. */
 export function reversalFaults(provider: PaymentProvider): {
@@ -23,6 +24,10 @@ export function reversalFaults(provider: PaymentProvider): {
     if (fault === "retryable")
       throw new PspError(ErrorCodes.PSP_UNAVAILABLE, "retryable", "PSP answered 503", {
         pspCode: "unavailable",
+      });
+    if (fault === "timeout")
+      throw new PspError(ErrorCodes.PSP_TIMEOUT, "indeterminate", "PSP did not answer", {
+        pspCode: "timeout",
       });
     if (fault === "refused")
       throw new PspError(

@@ -225,9 +225,10 @@ export async function fallBackToNetting(deps: Deps, plan: ClawbackPlan, reason: 
  * transaction, under the idempotency key `clawback:<refund>:<payout>:<amount>`, then books it
  * (`reverseInTx`: the seller's available balance gets its share back, an FX payout at its locked
  * rate).
- * - Recovery mark: every claim of the job is committed before its handler runs, so an attempt
- *   after the first may follow a call whose answer was lost — it first asks the PSP for the
- *   reversal by its id (`retrievePayoutReversal`) and books what it finds instead of reversing again.
+ * - Recovery mark: every claim of the job is committed before its handler runs (and a replayed
+ *   dead letter keeps its history), so an attempt after the first may follow a call whose answer
+ *   was lost — it first asks the PSP for the reversal by its id (`retrievePayoutReversal`) and
+ *   books what it finds instead of reversing again.
  * - A retryable or indeterminate failure throws: the job backs off, dead-letters after
  *   `payoutMaxAttempts` (then {@link fallBackToNetting}, `onJobDead`).
  * - A refusal (the PSP says no, nothing left of the payout, the payout not paid) falls back to
@@ -243,7 +244,10 @@ export async function runClawback(deps: Deps, job: Job): Promise<void> {
   if (!provider.reversePayout) return fallBackToNetting(deps, plan, "payout_reversals_not_supported");
   const payoutReference = payout.pspPayoutReference;
   const reversalId = clawbackReversalId(plan);
-  if (job.attempts > 1 && provider.retrievePayoutReversal) {
+  // An earlier attempt (this claim's predecessors, or the attempts before an operator replayed
+  // the dead letter: its history stays) may have reached the PSP.
+  const triedBefore = job.attempts > 1 || job.history.length > 0;
+  if (triedBefore && provider.retrievePayoutReversal) {
     const found = await withPspTimeout(deps, payout.pspId, () =>
       provider.retrievePayoutReversal!({
         payoutReference,
