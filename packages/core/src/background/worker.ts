@@ -85,6 +85,7 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
     return outcomes;
   };
   let daily: Promise<void> | undefined;
+  let dailyReported: string | undefined;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -117,8 +118,15 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
             if (runners.length > 0 && daily === undefined) {
               daily = runDailyTasks()
                 .then(
-                  () => undefined,
-                  (error: unknown) => options.onError?.(error),
+                  () => {
+                    dailyReported = undefined;
+                  },
+                  (error: unknown) => {
+                    // The same failure every pass (database down) is reported once until a tick succeeds.
+                    const said = error instanceof Error ? error.message : String(error);
+                    if (said !== dailyReported) options.onError?.(error);
+                    dailyReported = said;
+                  },
                 )
                 .finally(() => {
                   daily = undefined;

@@ -32,6 +32,20 @@ describe("zoned schedules", () => {
     expect(fall.period.to.getTime() - fall.period.from.getTime()).toBe(25 * HOUR);
   });
 
+  it("a time the spring change skips still makes its day due, and the autumn change runs it once", () => {
+    const berlin = zonedSchedule("30 2 * * *", "Europe/Berlin");
+    // 2027-03-28: 02:00 → 03:00 in Berlin; croner runs the skipped 02:30 at 03:00.
+    const spring = dueDays(berlin, new Date("2027-03-28T12:00:00Z"), 0);
+    expect(spring).toEqual([
+      expect.objectContaining({ day: "2027-03-28", scheduledAt: new Date("2027-03-28T01:00:00Z") }),
+    ]);
+    const autumn = dueDays(berlin, new Date("2026-10-26T12:00:00Z"), 1);
+    expect(autumn.map((d) => [d.day, d.scheduledAt.toISOString()])).toEqual([
+      ["2026-10-25", "2026-10-25T00:30:00.000Z"],
+      ["2026-10-26", "2026-10-26T01:30:00.000Z"],
+    ]);
+  });
+
   it("lists the due days oldest first, today only once its occurrence passed", () => {
     const utc = zonedSchedule("0 2 * * *", "UTC");
     const before = dueDays(utc, new Date("2026-12-05T01:59:59Z"), 2);
