@@ -13,7 +13,7 @@ import { alertFromJson, alertToJson } from "./alert-json.js";
 /** The job that delivers one alert through the system's `alertSink`. */
 export const ALERT_DELIVER_JOB = "alert.deliver";
 
-/** Default attempts of an alert delivery before it is dead-lettered (with the 1 s…1 h backoff: about a day). */
+/** Default attempts of an alert delivery before it is dead-lettered (with the default 1 s…1 h backoff: at most about 18 hours of retries). */
 export const DEFAULT_ALERT_MAX_ATTEMPTS = 30;
 
 export interface PlanAlertOptions {
