@@ -3,7 +3,8 @@
 // package, installs the tarballs and their peer dependencies (from the npm registry, at the root
 // lockfile's versions) into a fresh host package in a temp folder, and from an ESM (.mjs) and a
 // CommonJS (.cjs) script creates a store on a SQLite FILE, migrates it and takes one payment to
-// `succeeded` through the sandbox. Run after `npm run build`; exits non-zero, saying what failed.
+// `succeeded` through the sandbox; then runs the `settlekit` bin of @settlekit/cli (help, migrate).
+// Run after `npm run build`; exits non-zero, saying what failed.
 // `--keep` keeps the temp folder for a look.
 import { execFileSync } from "node:child_process";
 import {
@@ -28,6 +29,7 @@ const PACKAGES = [
   "psp-square",
   "express-router",
   "events-nats",
+  "cli",
 ];
 /** Peer dependencies the host installs itself (the optional `pg` is not needed for SQLite). */
 const PEERS = [
@@ -87,7 +89,10 @@ try {
         private: true,
         dependencies,
         // The packages depend on each other by version: take the packed ones, never the registry's.
-        overrides: { "@settlekit/core": dependencies["@settlekit/core"] },
+        overrides: {
+          "@settlekit/core": dependencies["@settlekit/core"],
+          "@settlekit/store-knex": dependencies["@settlekit/store-knex"],
+        },
       },
       null,
       2,
@@ -217,6 +222,12 @@ const knexFactory = require("knex");`),
     if (JSON.parse(output).status !== "succeeded") fail(`${script} answered ${output}`);
     console.log(`smoke-packages: ${script}: SQLite file, migrate, one payment succeeded`);
   }
+  // The `settlekit` bin of @settlekit/cli, as `npx settlekit` runs it: help, and a migration of a SQLite file.
+  const bin = join(host, "node_modules", ".bin", "settlekit");
+  if (!run(bin, ["--help"], host).includes("Usage: settlekit")) fail("settlekit --help printed no usage");
+  const migrated = JSON.parse(run(bin, ["migrate", "--db", join(host, "cli.sqlite"), "--json"], host));
+  if (!(migrated.applied > 0)) fail(`settlekit migrate applied nothing: ${JSON.stringify(migrated)}`);
+  console.log(`smoke-packages: settlekit migrate: ${migrated.applied} migrations on a SQLite file`);
   ok = true;
 } finally {
   if (process.argv.includes("--keep") || !ok) console.log(`smoke-packages: files left in ${work}`);

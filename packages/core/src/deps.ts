@@ -1,3 +1,4 @@
+import { logAlertSink } from "./alerts/log-alert-sink.js";
 import type { Payment } from "./domain/payment.js";
 import type { PaymentOrder } from "./domain/payment-order.js";
 import { ErrorCodes, SettlekitError } from "./errors.js";
@@ -5,6 +6,7 @@ import type { BackoffPolicy } from "./jobs/backoff.js";
 import { DEFAULT_BACKOFF } from "./jobs/backoff.js";
 import type { DisputeFeeBearer } from "./ledger/dispute-journals.js";
 import { inProcessPublisher } from "./outbox/in-process-publisher.js";
+import type { AlertSink } from "./ports/alerts.js";
 import type { Clock } from "./ports/clock.js";
 import type { EventPublisher } from "./ports/events.js";
 import type { FeePolicy } from "./ports/fees.js";
@@ -34,6 +36,12 @@ export interface PaymentSystemOptions {
   readonly ids?: IdGenerator;
   /** Buyer emails; without one, notification jobs complete without sending. */
   readonly notifier?: Notifier;
+  /**
+   * Where operator alerts go (`planAlert` → the `alert.deliver` job → `alertSink.send`):
+   * `webhookAlertSink(...)`, `notifierAlertSink(notifier, { to })` or your own. Default:
+   * `logAlertSink(logger)`.
+   */
+  readonly alertSink?: AlertSink;
   /**
    * Where the worker relays outbox events (a broker adapter, or `inProcessPublisher()` to which
    * internal services subscribe). Default: an in-process publisher nobody listens to.
@@ -186,6 +194,8 @@ export interface Deps {
   provider(id: string): PaymentProvider;
   /** `options.logger`, or the console. */
   readonly logger: Logger;
+  /** `options.alertSink`, or one that logs through `logger`. */
+  readonly alertSink: AlertSink;
   /** Warns once per PSP and hour about payments settled by polling because no webhook came. */
   readonly missedWebhooks: MissedWebhookMonitor;
   /** Lease of an idempotency key, renewal period and PSP timeout, defaults applied. */
@@ -338,6 +348,7 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     options,
     publisher: options.publisher ?? inProcessPublisher(),
     logger,
+    alertSink: options.alertSink ?? logAlertSink(logger),
     missedWebhooks: missedWebhookMonitor(logger),
     leases: resolveLeases(options),
     redirectOrigins: resolveRedirectOrigins(options),

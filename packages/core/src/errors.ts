@@ -71,6 +71,12 @@ export const ErrorCodes = {
    * it has no marketplace payouts). Raised when the system is created.
    */
   PROVIDER_CAPABILITY_MISSING: "PROVIDER_CAPABILITY_MISSING",
+  /**
+   * An operator alert could not be delivered (receiver down, 5xx, timeout, refused). The
+   * `alert.deliver` job retries it; `details.retryable: false` (a 4xx other than 408/429: wrong URL
+   * or secret) dead-letters it at once for an operator to fix and replay.
+   */
+  ALERT_DELIVERY_FAILED: "ALERT_DELIVERY_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

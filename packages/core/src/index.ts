@@ -1,4 +1,5 @@
 export * from "./adapters/index.js";
+export * from "./alerts/index.js";
 export * from "./background/index.js";
 export type { ClawbackPolicy, Deps, PaymentSystemOptions, Settings } from "./deps.js";
 export * from "./domain/index.js";

@@ -100,6 +100,8 @@ export const ERROR_STATUS: { readonly [C in ApiErrorCode]: { status: number; typ
   // A setup mistake of the host, raised at start-up, never by a request.
   PROVIDER_CAPABILITY_MISSING: { status: 500, type: "api_error" },
   PSP_TIMEOUT: { status: 504, type: "psp_error" },
+  // Raised by alert sinks inside jobs, never by a route; here for completeness.
+  ALERT_DELIVERY_FAILED: { status: 502, type: "api_error" },
 };
 
 /** An error of the HTTP layer; core errors travel as `SettlekitError` and map through the same table. */

@@ -6,6 +6,7 @@ import { openDialect } from "./dialects/index.js";
 import type { SqliteSynchronous } from "./dialects/sqlite/connection.js";
 import { migrationSource } from "./migrations/index.js";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
+import { knexDailyTasks } from "./repositories/daily-tasks.js";
 import { knexDisputes } from "./repositories/disputes.js";
 import { knexIdempotencyKeys } from "./repositories/idempotency.js";
 import { knexJobs } from "./repositories/jobs.js";
@@ -108,6 +109,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     idempotencyKeys: knexIdempotencyKeys(trx, sql),
     payouts: knexPayouts(trx, sql),
     sellerPayoutAccounts: knexSellerPayoutAccounts(trx, sql),
+    dailyTasks: knexDailyTasks(trx, sql),
   });
   const transaction = dialect.transactions(repositories, withRetries);
   // Outside transactions, journal posts are group-committed.

@@ -16,5 +16,6 @@ export const TABLES = {
   payouts: "settlekit_payouts",
   payoutLines: "settlekit_payout_lines",
   sellerPayoutAccounts: "settlekit_seller_payout_accounts",
+  dailyTaskRuns: "settlekit_daily_task_runs",
   migrations: "settlekit_migrations",
 } as const;

@@ -59,6 +59,37 @@ describe.each(PUBLISHED)("the @settlekit/%s tarball", (pkg) => {
   });
 });
 
+describe("the @settlekit/cli tarball", () => {
+  it("carries the license, the readme, the ESM build with its types and the settlekit bin", async () => {
+    const files = await packedFiles("cli");
+    for (const required of [
+      "LICENSE",
+      "README.md",
+      "package.json",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/bin.js",
+    ])
+      expect(files, `${required} missing from the tarball`).toContain(required);
+    const manifest = JSON.parse(readFileSync(join(ROOT, "packages", "cli", "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+    };
+    expect(manifest.bin).toEqual({ settlekit: "./dist/bin.js" });
+    expect(readFileSync(join(ROOT, "packages", "cli", "dist", "bin.js"), "utf8")).toMatch(
+      /^#!\/usr\/bin\/env node\n/,
+    );
+    const maps = files.filter((file) => file.endsWith(".map"));
+    expect(maps.length).toBeGreaterThan(0);
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(join(ROOT, "packages", "cli", map), "utf8")) as {
+        sources: string[];
+      };
+      for (const source of sources)
+        expect(files, `${map} points at ${source}`).toContain(normalize(join(dirname(map), source)));
+    }
+  });
+});
+
 describe("the root scripts", () => {
   const home = mkdtempSync(join(tmpdir(), "settlekit-home-"));
   afterAll(() => rmSync(home, { recursive: true, force: true }));

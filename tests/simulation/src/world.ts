@@ -159,7 +159,12 @@ export class World {
       notifier: {
         notify: async (notification) => {
           if (this.rng.chance(0.05)) throw new Error("simulated: the mail server is down");
-          const about = "paymentId" in notification ? notification.paymentId : notification.payoutId;
+          const about =
+            "paymentId" in notification
+              ? notification.paymentId
+              : "payoutId" in notification
+                ? notification.payoutId
+                : notification.alertId;
           this.notifications.push(`${notification.kind}:${about}`);
         },
       },

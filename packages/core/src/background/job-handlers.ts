@@ -1,3 +1,4 @@
+import { ALERT_DELIVER_JOB, deliverAlert } from "../alerts/plan-alert.js";
 import type { Deps } from "../deps.js";
 import { nextAction } from "../domain/next-action.js";
 import type { JobHandler } from "../jobs/job-runner.js";
@@ -164,15 +165,30 @@ export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
     [PAYOUT_CLAWBACK_JOB]: (job) => runClawback(deps, job),
     "notify.payout_paid": notifySeller(deps, "payout_paid"),
     "notify.payout_failed": notifySeller(deps, "payout_failed"),
+    [ALERT_DELIVER_JOB]: deliverAlert(deps),
   };
 }
 
 /**
- * When a job is dead-lettered: a registration that never got through fails its payment; a payout
- * that never got through is released; a clawback that never got through falls back to netting.
+ * When a job is dead-lettered: an undelivered alert is logged; a registration that never got through
+ * fails its payment; a payout that never got through is released; a clawback that never got through
+ * falls back to netting.
  */
 export async function onJobDead(deps: Deps, job: Job, error?: unknown): Promise<void> {
   if (job.type === PAYOUT_CLAWBACK_JOB) return failClawbackForJob(deps, job, error);
+  // An alert nobody received: say so where the host looks (the job stays in the dead letters).
+  if (job.type === ALERT_DELIVER_JOB) {
+    const alertId = (job.payload as { alert_id?: unknown } | null)?.alert_id;
+    deps.logger.error(
+      "An operator alert could not be delivered; replay its dead letter once the sink works.",
+      {
+        jobId: job.id,
+        alertId: typeof alertId === "string" ? alertId : null,
+        lastError: job.lastError,
+      },
+    );
+    return;
+  }
   // A payout the PSP never took: its money goes back to the seller's available balance.
   if (job.type === PAYOUT_SEND_JOB) return failPayoutForJob(deps, payoutIdOf(job));
   if (job.type !== REGISTER_JOB) return;

@@ -1,5 +1,6 @@
 export type * from "./alerts.js";
 export * from "./clock.js";
+export type * from "./daily-tasks.js";
 export type * from "./disputes.js";
 export * from "./events.js";
 export * from "./fees.js";

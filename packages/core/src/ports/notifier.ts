@@ -1,3 +1,6 @@
+import type { AlertSeverity } from "./alerts.js";
+import type { JsonObject } from "./json.js";
+
 /** A buyer-facing message settlekit asks the host to deliver (email, SMS…). */
 export type BuyerNotification =
   | {
@@ -44,11 +47,32 @@ export type SellerNotification =
       readonly message: string;
     };
 
-/** Anything settlekit asks the host to tell a buyer or a seller. */
-export type Notification = BuyerNotification | SellerNotification;
+/**
+ * A message for the platform's operators (an {@link Alert} sent through `notifierAlertSink`), e.g.
+ * the nightly reconciliation's discrepancies. `to` is who the host should tell (addresses or
+ * group names, as configured on the sink).
+ */
+export interface OperatorNotification {
+  readonly kind: "operator_alert";
+  readonly to: readonly string[];
+  readonly alertId: string;
+  /** The alert's own kind, e.g. `reconciliation.discrepancies`. */
+  readonly alertKind: string;
+  readonly severity: AlertSeverity;
+  /** A subject line. */
+  readonly title: string;
+  /** The body: a few lines for a human. */
+  readonly summary: string;
+  readonly occurredAt: Date;
+  /** The alert's machine-readable details (counts, totals, run id). */
+  readonly data: JsonObject;
+}
+
+/** Anything settlekit asks the host to tell a buyer, a seller or an operator. */
+export type Notification = BuyerNotification | SellerNotification | OperatorNotification;
 
 /**
- * Delivers buyer and seller notifications. Called from durable jobs, never inside a payment's transaction:
+ * Delivers buyer, seller and operator notifications. Called from durable jobs, never inside a payment's transaction:
  * a failing sender is retried with backoff and never blocks a payment. May be called more than
  * once for the same notification (at least once); `notificationId` is stable across retries.
  */

@@ -1,3 +1,4 @@
+import type { DailyTaskRepository } from "./daily-tasks.js";
 import type { DisputeRepository } from "./disputes.js";
 import type { IdempotencyKeyRepository } from "./idempotency.js";
 import type { JobRepository } from "./jobs.js";
@@ -29,6 +30,8 @@ export interface StoreTx {
   readonly jobs: JobRepository;
   readonly payouts: PayoutRepository;
   readonly sellerPayoutAccounts: SellerPayoutAccountRepository;
+  /** Slots of daily tasks (nightly reconciliation): once per task, key and day across workers. */
+  readonly dailyTasks: DailyTaskRepository;
 }
 
 export interface TransactionOptions {

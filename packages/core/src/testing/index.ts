@@ -4,6 +4,8 @@
  * an in-memory `Store` that passes the store suite (for fast tests of code built on settlekit).
  */
 
+export type { AlertSinkConformanceOptions, AlertSinkHarness, DeliveredAlert } from "./alerts/harness.js";
+export { alertFixture, runAlertSinkConformance } from "./alerts/run-alert-sink-conformance.js";
 export type { FxPair, FxRatesHarness } from "./fx/harness.js";
 export { runFxRatesConformance } from "./fx/run-fx-rates-conformance.js";
 export type { BalanceShards } from "./memory/ledger.js";

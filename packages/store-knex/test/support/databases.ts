@@ -33,6 +33,7 @@ const TABLE_OF: Record<StoreTable, string> = {
   payouts: TABLES.payouts,
   payout_lines: TABLES.payoutLines,
   seller_payout_accounts: TABLES.sellerPayoutAccounts,
+  daily_task_runs: TABLES.dailyTaskRuns,
 };
 
 /** A conformance harness over a store, reading back with plain SQL. */
@@ -63,6 +64,7 @@ export function harness(store: KnexStore, cleanup: () => Promise<void>): StoreHa
 export async function truncateAll(knex: Knex): Promise<void> {
   await knex.raw(
     `TRUNCATE ${[
+      TABLES.dailyTaskRuns,
       TABLES.payoutLines,
       TABLES.payouts,
       TABLES.sellerPayoutAccounts,

@@ -2,6 +2,7 @@ import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { LedgerRepository } from "../../ports/ledger.js";
 import type { Store, StoreTx, TransactionOptions } from "../../ports/store.js";
 import type { StoreInspector, StoreTable } from "../store/harness.js";
+import { memoryDailyTasks } from "./daily-tasks.js";
 import { memoryIdempotencyKeys } from "./idempotency.js";
 import type { BalanceShards } from "./ledger.js";
 import { memoryLedger } from "./ledger.js";
@@ -57,6 +58,7 @@ const TABLE_OF: Record<Exclude<StoreTable, "postings">, TableName> = {
   payouts: "payouts",
   payout_lines: "payoutLines",
   seller_payout_accounts: "sellerPayoutAccounts",
+  daily_task_runs: "dailyTaskRuns",
 };
 
 /**
@@ -138,6 +140,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     jobs: memoryJobs(w, seq),
     payouts: memoryPayouts(w, seq),
     sellerPayoutAccounts: memorySellerPayoutAccounts(w, seq),
+    dailyTasks: memoryDailyTasks(w, seq),
   });
 
   async function transaction<T>(fn: (tx: StoreTx) => Promise<T>, txOptions: TransactionOptions = {}) {

@@ -6,6 +6,7 @@ import type { Payout, PayoutLine, SellerPayoutAccount } from "../../domain/payou
 import type { Refund } from "../../domain/refund.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { Journal } from "../../ledger/types.js";
+import type { DailyTaskRun } from "../../ports/daily-tasks.js";
 import type { IdempotencyRecord } from "../../ports/idempotency.js";
 import type { Job } from "../../ports/jobs.js";
 import type { OutboxEvent } from "../../ports/outbox.js";
@@ -66,6 +67,8 @@ export interface MemoryState {
   readonly paidJournals: Map<string, Row<string>>;
   /** Keyed by seller id. */
   readonly sellerPayoutAccounts: Map<string, Row<SellerPayoutAccount>>;
+  /** Keyed by `task␀key␀day`. */
+  readonly dailyTaskRuns: Map<string, Row<DailyTaskRun>>;
 }
 
 export type TableName = keyof MemoryState;
@@ -86,6 +89,7 @@ export const emptyState = (): MemoryState => ({
   payoutLines: new Map(),
   paidJournals: new Map(),
   sellerPayoutAccounts: new Map(),
+  dailyTaskRuns: new Map(),
 });
 
 /** A composite key (NUL cannot occur in ids, references or account addresses). */

@@ -16,7 +16,8 @@ export type StoreTable =
   | "disputes"
   | "payouts"
   | "payout_lines"
-  | "seller_payout_accounts";
+  | "seller_payout_accounts"
+  | "daily_task_runs";
 
 /**
  * Raw read-back that bypasses the adapter's repositories, so the suite checks what was really

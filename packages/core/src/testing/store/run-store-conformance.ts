@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import { concurrencySuite } from "./concurrency-suite.js";
+import { dailyTasksSuite } from "./daily-tasks-suite.js";
 import { disputesSuite } from "./disputes-suite.js";
 import type { StoreConformanceOptions, StoreHarness } from "./harness.js";
 import { idempotencySuite } from "./idempotency-suite.js";
@@ -45,6 +46,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     disputesSuite(current, concurrency);
     payoutsSuite(current, concurrency);
     workersSuite(current);
+    dailyTasksSuite(current, concurrency);
     ledgerPropertiesSuite(current, options.propertyRuns ?? 50);
   });
 }
