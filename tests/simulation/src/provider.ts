@@ -3,7 +3,13 @@ import { ErrorCodes, PspError } from "@settlekit/core";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 
 /** The PSP calls a fault can hit. */
-export type PspOperation = "createHostedPayment" | "refund" | "cancelHostedPayment" | "retrievePayment";
+export type PspOperation =
+  | "createHostedPayment"
+  | "refund"
+  | "cancelHostedPayment"
+  | "retrievePayment"
+  | "payout"
+  | "retrievePayout";
 
 /**
  * How one call fails: `timeout-before` (nothing happened, the answer is a timeout),
@@ -51,6 +57,10 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
     retrievePayment: (input) => run("retrievePayment", () => sandbox.retrievePayment(input)),
     parseWebhook: (input) => sandbox.parseWebhook(input),
     refund: (input) => run("refund", () => sandbox.refund(input)),
+    // Payouts: the sandbox pays sellers at once; a timeout or 5xx after the call means it paid.
+    payout: (input) => run("payout", () => sandbox.payout(input)),
+    retrievePayout: (input) => run("retrievePayout", () => sandbox.retrievePayout(input)),
+    reversePayout: (input) => sandbox.reversePayout(input),
     ...(canClosePages
       ? {
           cancelHostedPayment: (input: Parameters<SandboxProvider["cancelHostedPayment"]>[0]) =>

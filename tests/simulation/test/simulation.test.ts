@@ -51,7 +51,11 @@ describe("deterministic simulation", () => {
     it("a retry that leaves the old hosted page open: a buyer pays twice", async () => {
       const failure = await firstFailure(CI_SEEDS, { bugs: { retryLeavesOldPagesOpen: true } });
       expect(failure).toBeInstanceOf(SimulationFailure);
-      expect(failure?.invariant).toBe("no-buyer-pays-twice");
+      // Paid twice, or paid on the old page only: then the PSP holds money the ledger never saw
+      // (the sweeper polls the payment's current page, not the old one).
+      expect(["no-buyer-pays-twice", "psp-kept-equals-ledger", "every-capture-accounted"]).toContain(
+        failure?.invariant,
+      );
       expect(failure?.message).toContain(`seed ${failure?.seed}`);
       expect(failure?.message).toContain("buyer.retry");
       // The same seed without the switch holds (and the first test ran every CI seed without it).
@@ -62,6 +66,20 @@ describe("deterministic simulation", () => {
       const failure = await firstFailure(CI_SEEDS, { bugs: { captureAfterCloseDropped: true } });
       expect(failure).toBeInstanceOf(SimulationFailure);
       expect(["psp-kept-equals-ledger", "every-capture-accounted"]).toContain(failure?.invariant);
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
+
+    it("a failed payout that keeps its money reserved: the seller's available balance never gets it back", async () => {
+      const failure = await firstFailure(CI_SEEDS, { bugs: { payoutReleaseSkipped: true } });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect(["reserved-is-in-flight", "payout-journals", "paid-out-within-earned"]).toContain(
+        failure?.invariant,
+      );
+      // Found early (seed 2 today): a payout the PSP refuses is common in the simulated world.
+      expect(failure!.seed).toBeLessThanOrEqual(20);
+      expect(failure?.message).toMatch(
+        /payout\.request|worker\.payout-pass|worker\.pass|process\.crash-in-payout/,
+      );
       await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
     });
   });
