@@ -127,12 +127,33 @@ async function publishedInOrder(world: World): Promise<void> {
   });
 }
 
-/** Seller wallets are the ledger's seller balances (pending, available, held), per currency. */
+/**
+ * Seller wallets are the ledger's seller balances (pending, available, held, reserved), per
+ * currency, and their paid out is what the ledger's payout journals paid the seller less what came back.
+ */
 async function walletsMatchLedger(world: World): Promise<void> {
   const balances = await world.store.ledger.listBalances({ accountPrefix: "seller:" });
+  const { ledgerPaid } = await payoutFacts(world);
   const sellers = new Set(balances.map((b) => b.account.split(":")[1]!));
+  for (const k of ledgerPaid.keys()) sellers.add(k.split(" ")[0]!);
   for (const seller of sellers) {
     const wallet = await world.observer.sellerWallet(seller);
+    for (const w of wallet.balances) {
+      const paid = ledgerPaid.get(key(seller, w.currency)) ?? 0n;
+      if (w.paidOut !== paid)
+        throw new Violation(
+          "wallets-equal-ledger",
+          `seller ${seller} paid out ${w.currency}: wallet ${w.paidOut}, ledger ${paid}`,
+        );
+    }
+    for (const [k, paid] of ledgerPaid) {
+      const [s, currency] = k.split(" ") as [string, string];
+      if (s === seller && paid !== 0n && !wallet.balances.some((w) => w.currency === currency))
+        throw new Violation(
+          "wallets-equal-ledger",
+          `seller ${seller} paid out ${currency}: not in the wallet, ledger ${paid}`,
+        );
+    }
     for (const kind of ["pending", "available", "held", "reserved"] as const) {
       for (const b of balances.filter((x) => x.account === `seller:${seller}:${kind}`)) {
         const shown = wallet.balances.find((w) => w.currency === b.currency)?.[kind] ?? 0n;
@@ -418,6 +439,8 @@ interface PayoutFacts {
   /** Pending payouts' amounts per seller and payout currency. */
   readonly inFlight: Map<string, bigint>;
   readonly sellers: Set<string>;
+  /** Refunds that took money back from a seller's available balance (clawbacks), counted by checkPayouts. */
+  clawbacks: number;
 }
 
 async function payoutFacts(world: World): Promise<PayoutFacts> {
@@ -467,7 +490,7 @@ async function payoutFacts(world: World): Promise<PayoutFacts> {
         `payout ${p.id} (${p.status}) says ${p.amountReversed} was taken back; its reversal journals book ${reversals.get(p.id) ?? 0n}`,
       );
   }
-  return { payouts, ledgerPaid, inFlight, sellers };
+  return { payouts, ledgerPaid, inFlight, sellers, clawbacks: 0 };
 }
 
 /**
@@ -526,6 +549,7 @@ export async function checkPayouts(world: World): Promise<PayoutFacts> {
       for (const [currency, amount] of netCredit(j, account)) {
         add(running, currency, amount);
         if (!payoutJournal) add(earned, currency, amount);
+        if (j.kind.startsWith("refund") && amount < 0n) facts.clawbacks++;
         if (j.kind === "payout_reserved" && running.get(currency)! < 0n) {
           throw new Violation(
             "payout-within-available",
@@ -622,8 +646,18 @@ export async function checkPayoutsQuiescent(world: World): Promise<string> {
   });
   const statuses = new Map<string, number>();
   for (const p of facts.payouts) statuses.set(p.status, (statuses.get(p.status) ?? 0) + 1);
-  const fx = facts.payouts.filter((p) => p.fx).length;
-  return [...statuses].map(([s, n]) => `payout_${s}=${n}`).join(" ") + (fx ? ` payout_fx=${fx}` : "");
+  const counts = {
+    payout_fx: facts.payouts.filter((p) => p.fx).length,
+    // Paid although an earlier call's answer was lost, or the process died around it.
+    payout_recovered: facts.payouts.filter((p) => p.status !== "failed" && p.attempts > 1).length,
+    clawbacks: facts.clawbacks,
+  };
+  return [
+    ...[...statuses].map(([s, n]) => `payout_${s}=${n}`),
+    ...Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k}=${n}`),
+  ].join(" ");
 }
 
 /** A seller's payouts on both sides, for a failure message. */

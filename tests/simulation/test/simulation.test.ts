@@ -16,10 +16,14 @@ const CI_SEEDS = [...Array.from({ length: 150 }, (_, i) => i + 1), ...REGRESSION
 const STEPS = 200;
 
 /** The first seed of `seeds` whose run breaks an invariant, or undefined when all pass. */
-async function firstFailure(seeds: readonly number[], options: Omit<SimulationOptions, "seed"> = {}) {
+async function firstFailure(
+  seeds: readonly number[],
+  options: Omit<SimulationOptions, "seed"> = {},
+  summaries: string[] = [],
+) {
   for (const seed of seeds) {
     try {
-      await runSimulation({ seed, steps: STEPS, ...options });
+      summaries.push((await runSimulation({ seed, steps: STEPS, ...options })).summary);
     } catch (error) {
       if (error instanceof SimulationFailure) return error;
       throw error;
@@ -30,9 +34,24 @@ async function firstFailure(seeds: readonly number[], options: Omit<SimulationOp
 
 describe("deterministic simulation", () => {
   it("holds every invariant for the CI seeds (memory store, SQLite for about one seed in ten)", async () => {
-    const failure = await firstFailure(CI_SEEDS);
+    const summaries: string[] = [];
+    const failure = await firstFailure(CI_SEEDS, {}, summaries);
     // On failure the message carries the seed, the invariant and the trace up to it.
     expect(failure?.message).toBeUndefined();
+    // The payout paths the seeds must keep reaching (a generator that stopped reaching one fails):
+    // paid, refused or failed, reversed by a bank return or the PSP, FX, paid after a lost answer
+    // or a crash, and refunds that claw money back from available.
+    const reached = (name: string) =>
+      summaries.reduce((sum, line) => sum + Number(new RegExp(`\\b${name}=(\\d+)`).exec(line)?.[1] ?? 0), 0);
+    for (const path of [
+      "payout_paid",
+      "payout_failed",
+      "payout_reversed",
+      "payout_fx",
+      "payout_recovered",
+      "clawbacks",
+    ])
+      expect(reached(path), `seeds that reached ${path}`).toBeGreaterThan(0);
   });
 
   it("reproduces a seed exactly: the same trace twice, on the memory store and on SQLite", async () => {
