@@ -273,8 +273,16 @@ export async function checkQuiescent(world: World): Promise<string> {
       );
     }
     const payment = byId.get(id);
-    if (payment && atPsp > payment.amount) {
-      throw new Violation("no-buyer-pays-twice", `payment ${id} of ${payment.amount}: the PSP kept ${atPsp}`);
+    // A second capture whose automatic return bounced for good is owed to the buyer by hand
+    // (`platform:captures_to_return`, checked below): the buyer paid twice until an operator acts.
+    const owedByHand = (snap.attempts.get(id) ?? [])
+      .filter((a) => a.unownedReason && a.captureRefundStatus === "failed")
+      .reduce((sum, a) => sum + (a.capturedAmount ?? a.amount), 0n);
+    if (payment && atPsp > payment.amount + owedByHand) {
+      throw new Violation(
+        "no-buyer-pays-twice",
+        `payment ${id} of ${payment.amount}: the PSP kept ${atPsp}${owedByHand ? ` (${owedByHand} owed back by hand)` : ""}\n${await explain(world, snap, id)}`,
+      );
     }
   }
 

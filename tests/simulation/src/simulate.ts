@@ -231,6 +231,7 @@ class Simulation {
       ["worker.payout-pass", () => this.payoutPass(), 4],
       ["psp.payout-fault", () => this.payoutFault(), 2.5],
       ["process.crash-in-payout", () => this.crashInPayout(), 1],
+      ["payout.race", () => this.payoutRace(), 1.5],
     );
     if (this.world.sandbox.payouts().length) list.push(["psp.payout-bank", () => this.payoutBank(), 1.5]);
     if (this.unanswered.length) list.push(["buyer.resend-create", () => this.resendCreate(), 4]);
@@ -735,6 +736,41 @@ class Simulation {
     }
     this.world.pump(true);
     return `${what} ${outcome}`;
+  }
+
+  /**
+   * Two things at once for one seller: a payout request racing a payout cycle, a worker pass,
+   * another request (another key: two tabs), a refund of one of the seller's orders or a fulfilment.
+   */
+  private async payoutRace(): Promise<string> {
+    const sellerId = this.rng.pick(SELLERS);
+    const kinds = ["request", "cycle", "worker", "request", "refund", "fulfil"] as const;
+    const chosen = [this.rng.pick(kinds), this.rng.pick(kinds)];
+    const run = async (kind: (typeof kinds)[number]): Promise<string> => {
+      if (kind === "request") {
+        const r = await this.system.requestPayout({ sellerId }, { idempotencyKey: `payout-${++this.keys}` });
+        return `request ${r.payouts.map((p) => `${p.id} ${p.status} ${p.amount}${p.currency}`).join(",") || "nothing"}`;
+      }
+      if (kind === "cycle") {
+        const r = await this.system.runPayoutCycle({ workerId: `p${this.world.process.number}-race` });
+        return `cycle jobs=${r.jobs}`;
+      }
+      if (kind === "worker") {
+        const p = await this.world.work("race");
+        return `worker jobs=${p.jobs.claimed}`;
+      }
+      if (kind === "fulfil") return `fulfil ${await this.fulfil()}`;
+      return `refund ${await this.refund()}`;
+    };
+    const settled = await Promise.allSettled(chosen.map(run));
+    this.world.pump(true);
+    const outcomes: string[] = [];
+    for (const s of settled) {
+      if (s.status === "fulfilled") outcomes.push(s.value);
+      else if (isCrash(s.reason) || s.reason instanceof Violation || !isCoded(s.reason)) throw s.reason;
+      else outcomes.push(`→ ${codeOf(s.reason)}`);
+    }
+    return `${sellerId} ${chosen.join(" vs ")}: ${outcomes.join(" || ")}`;
   }
 
   /** The process dies at one of the next transactions of some payout work (then restarts and recovers). */
