@@ -703,7 +703,7 @@ class Simulation {
   private async payoutBank(): Promise<string> {
     const { sandbox } = this.world;
     const what = this.rng.weighted([
-      ["bank-return", 2],
+      ["bank-return", 1],
       ["psp-reversal", 1],
     ] as const);
     let outcome = "nothing to do";

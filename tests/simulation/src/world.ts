@@ -291,16 +291,23 @@ export class World {
 
   /**
    * A capture on a page that outlived its payment (a PSP that cannot close pages), after the
-   * payment expired or was canceled here: only its webhook tells, until reconciliation (not built
+   * payment expired or was canceled here, or on a page of an earlier attempt: only its webhook tells, until reconciliation (not built
    * yet) reads the PSP's settlement file. Such a webhook is never lost in the simulation.
    */
   private async onlyWebhookCanTell(message: InFlight): Promise<boolean> {
     if (this.config.canClosePages || message.type !== "payment.succeeded") return false;
-    const paymentId = (JSON.parse(message.rawBody) as { data: { payment?: { payment_id?: string } } }).data
-      .payment?.payment_id;
-    if (!paymentId) return false;
-    const payment = await this.observer.getPayment(paymentId).catch(() => undefined);
-    return payment?.status === "expired" || payment?.status === "canceled";
+    const wire = (
+      JSON.parse(message.rawBody) as { data: { payment?: { payment_id?: string; reference?: string } } }
+    ).data.payment;
+    if (!wire?.payment_id) return false;
+    const payment = await this.observer.getPayment(wire.payment_id).catch(() => undefined);
+    // Also a capture on an older page of a payment that moved on to a new attempt (a retry): the
+    // sweeper polls the current attempt's page only (seed 849).
+    return (
+      payment?.status === "expired" ||
+      payment?.status === "canceled" ||
+      (payment !== undefined && wire.reference !== undefined && payment.pspReference !== wire.reference)
+    );
   }
 
   inFlight(): number {
