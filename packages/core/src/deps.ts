@@ -122,7 +122,7 @@ export interface PaymentSystemOptions {
    */
   readonly allowedRedirectOrigins?: readonly string[];
   /**
-   * TEST ONLY — never set this in an application. Re-introduces two fixed bugs so that the
+   * TEST ONLY — never set this in an application. Re-introduces fixed bugs so that the
    * deterministic simulator (`tests/simulation`) can prove it finds them. Nothing else reads it,
    * and the REST router cannot reach it (it only calls the services).
    * @internal
@@ -180,6 +180,8 @@ export interface TestOnlyReintroducedBugs {
   readonly retryLeavesOldPagesOpen?: boolean;
   /** A capture reported after the payment expired or was canceled is dropped, not recorded and refunded. */
   readonly captureAfterCloseDropped?: boolean;
+  /** A payout that fails does not release its reserved money back to the seller's available balance. */
+  readonly payoutReleaseSkipped?: boolean;
 }
 
 export interface Deps {

@@ -25,6 +25,7 @@ const steps = Number(values.steps);
 const BUGS = {
   "retry-leaves-old-pages-open": "retryLeavesOldPagesOpen",
   "capture-after-close-dropped": "captureAfterCloseDropped",
+  "payout-release-skipped": "payoutReleaseSkipped",
 } as const;
 const bugs = Object.fromEntries(
   (values.bug ?? []).map((name) => {

@@ -1,4 +1,12 @@
-import type { Payment, PaymentAttempt, PaymentOrder, Refund, StoreTx } from "@settlekit/core";
+import type {
+  Journal,
+  Payment,
+  PaymentAttempt,
+  PaymentOrder,
+  Payout,
+  Refund,
+  StoreTx,
+} from "@settlekit/core";
 import { accounts, EXTERNAL_REFUND_DISCREPANCY_EVENT } from "@settlekit/core";
 import type { World } from "./world.js";
 
@@ -119,13 +127,34 @@ async function publishedInOrder(world: World): Promise<void> {
   });
 }
 
-/** Seller wallets are the ledger's seller balances (pending, available, held), per currency. */
+/**
+ * Seller wallets are the ledger's seller balances (pending, available, held, reserved), per
+ * currency, and their paid out is what the ledger's payout journals paid the seller less what came back.
+ */
 async function walletsMatchLedger(world: World): Promise<void> {
   const balances = await world.store.ledger.listBalances({ accountPrefix: "seller:" });
+  const { ledgerPaid } = await payoutFacts(world);
   const sellers = new Set(balances.map((b) => b.account.split(":")[1]!));
+  for (const k of ledgerPaid.keys()) sellers.add(k.split(" ")[0]!);
   for (const seller of sellers) {
     const wallet = await world.observer.sellerWallet(seller);
-    for (const kind of ["pending", "available", "held"] as const) {
+    for (const w of wallet.balances) {
+      const paid = ledgerPaid.get(key(seller, w.currency)) ?? 0n;
+      if (w.paidOut !== paid)
+        throw new Violation(
+          "wallets-equal-ledger",
+          `seller ${seller} paid out ${w.currency}: wallet ${w.paidOut}, ledger ${paid}`,
+        );
+    }
+    for (const [k, paid] of ledgerPaid) {
+      const [s, currency] = k.split(" ") as [string, string];
+      if (s === seller && paid !== 0n && !wallet.balances.some((w) => w.currency === currency))
+        throw new Violation(
+          "wallets-equal-ledger",
+          `seller ${seller} paid out ${currency}: not in the wallet, ledger ${paid}`,
+        );
+    }
+    for (const kind of ["pending", "available", "held", "reserved"] as const) {
       for (const b of balances.filter((x) => x.account === `seller:${seller}:${kind}`)) {
         const shown = wallet.balances.find((w) => w.currency === b.currency)?.[kind] ?? 0n;
         if (shown !== -b.balance) {
@@ -143,6 +172,7 @@ async function walletsMatchLedger(world: World): Promise<void> {
 export async function checkStep(world: World, step: number): Promise<void> {
   await journalsBalance(world);
   noDoubleCapture(world);
+  await checkPayouts(world);
   if (step % 25 === 0) {
     await publishedInOrder(world);
     await walletsMatchLedger(world);
@@ -179,6 +209,7 @@ export async function checkQuiescent(world: World): Promise<string> {
   noDoubleCapture(world);
   await publishedInOrder(world);
   await walletsMatchLedger(world);
+  const payouts = await checkPayoutsQuiescent(world);
   const snap = await snapshot(world);
   const byId = new Map(snap.payments.map((p) => [p.id, p]));
 
@@ -242,8 +273,16 @@ export async function checkQuiescent(world: World): Promise<string> {
       );
     }
     const payment = byId.get(id);
-    if (payment && atPsp > payment.amount) {
-      throw new Violation("no-buyer-pays-twice", `payment ${id} of ${payment.amount}: the PSP kept ${atPsp}`);
+    // A second capture whose automatic return bounced for good is owed to the buyer by hand
+    // (`platform:captures_to_return`, checked below): the buyer paid twice until an operator acts.
+    const owedByHand = (snap.attempts.get(id) ?? [])
+      .filter((a) => a.unownedReason && a.captureRefundStatus === "failed")
+      .reduce((sum, a) => sum + (a.capturedAmount ?? a.amount), 0n);
+    if (payment && atPsp > payment.amount + owedByHand) {
+      throw new Violation(
+        "no-buyer-pays-twice",
+        `payment ${id} of ${payment.amount}: the PSP kept ${atPsp}${owedByHand ? ` (${owedByHand} owed back by hand)` : ""}\n${await explain(world, snap, id)}`,
+      );
     }
   }
 
@@ -310,7 +349,8 @@ export async function checkQuiescent(world: World): Promise<string> {
   return (
     [...statuses].map(([s, n]) => `${s}=${n}`).join(" ") +
     (lost.dead ? ` dead_jobs=${lost.dead}` : "") +
-    (discrepancies ? ` flagged_external_refunds=${discrepancies}` : "")
+    (discrepancies ? ` flagged_external_refunds=${discrepancies}` : "") +
+    (payouts ? ` ${payouts}` : "")
   );
 }
 
@@ -361,4 +401,290 @@ async function explain(world: World, snap: Snapshot, id: string): Promise<string
     return out;
   });
   return [...lines, "  webhooks:", ...webhooks].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paying sellers (issue 16): payouts, holds, releases, clawbacks, FX.
+// ---------------------------------------------------------------------------------------------
+
+const PAYOUTS = accounts.pspPayouts("sandbox");
+const PAYOUT_STATUSES: readonly Payout["status"][] = ["pending", "paid", "failed", "reversed"];
+const key = (sellerId: string, currency: string) => `${sellerId} ${currency}`;
+const add = (map: Map<string, bigint>, k: string, amount: bigint) => map.set(k, (map.get(k) ?? 0n) + amount);
+
+/** Every journal that touches `account` (or any of `also`), oldest first. */
+async function allJournals(world: World, account: string): Promise<Journal[]> {
+  const out: Journal[] = [];
+  for (;;) {
+    const page = await world.store.ledger.listJournals({
+      account,
+      limit: 500,
+      ...(out.length ? { afterId: out.at(-1)!.id } : {}),
+    });
+    out.push(...page);
+    if (page.length < 500) return out;
+  }
+}
+
+/** The net credit of one journal to `account` in each currency (credit-normal: credits − debits). */
+function netCredit(journal: Journal, account: string): Map<string, bigint> {
+  const net = new Map<string, bigint>();
+  for (const p of journal.postings) {
+    if (p.account === account) add(net, p.currency, p.direction === "credit" ? p.amount : -p.amount);
+  }
+  return net;
+}
+
+/** What one payout gave back to the seller's available balance by reversals, in its source currency. */
+const reversedSource = (p: Payout) =>
+  p.amountReversed === 0n ? 0n : (p.sourceAmount * p.amountReversed) / p.amount;
+
+/** Everything the payout invariants compare: the payouts table, the ledger, the sandbox's records. */
+interface PayoutFacts {
+  readonly payouts: Payout[];
+  /** Ledger: paid out per seller and payout currency (payout_paid − payout_reversed on psp:sandbox:payouts). */
+  readonly ledgerPaid: Map<string, bigint>;
+  /** Pending payouts' amounts per seller and payout currency. */
+  readonly inFlight: Map<string, bigint>;
+  readonly sellers: Set<string>;
+  /** Refunds that took money back from a seller's available balance (clawbacks), counted by checkPayouts. */
+  clawbacks: number;
+}
+
+async function payoutFacts(world: World): Promise<PayoutFacts> {
+  const payouts = await read(world, async (tx) => {
+    const all: Payout[] = [];
+    for (;;) {
+      const page = await tx.payouts.listByStatus({
+        statuses: PAYOUT_STATUSES,
+        limit: 500,
+        ...(all.length ? { afterId: all.at(-1)!.id } : {}),
+      });
+      all.push(...page);
+      if (page.length < 500) return all;
+    }
+  });
+  const ledgerPaid = new Map<string, bigint>();
+  const pspJournals = await allJournals(world, PAYOUTS);
+  const reversals = new Map<string, bigint>();
+  const refs = new Set<string>();
+  const byId = new Map(payouts.map((p) => [p.id, p]));
+  for (const j of pspJournals) {
+    refs.add(j.reference);
+    const payoutId = j.metadata.payoutId;
+    const payout = payoutId ? byId.get(payoutId) : undefined;
+    if (!payout) throw new Violation("payout-journals", `journal ${j.reference} (${j.kind}) names no payout`);
+    for (const [currency, amount] of netCredit(j, PAYOUTS)) {
+      add(ledgerPaid, key(payout.sellerId, currency), amount);
+      if (amount < 0n) add(reversals, payout.id, -amount);
+    }
+  }
+  const inFlight = new Map<string, bigint>();
+  const sellers = new Set(payouts.map((p) => p.sellerId));
+  for (const b of await world.store.ledger.listBalances({ accountPrefix: "seller:" }))
+    sellers.add(b.account.split(":")[1]!);
+  for (const p of payouts) {
+    if (p.status === "pending") add(inFlight, key(p.sellerId, p.currency), p.amount);
+    const has = (suffix: string) => refs.has(`payout:${p.id}:${suffix}`);
+    // (The reservation and its release touch the seller's available account: checked with it.)
+    if ((p.status === "paid" || p.status === "reversed") !== has("paid"))
+      throw new Violation(
+        "payout-journals",
+        `payout ${p.id} is ${p.status}; its paid journal ${has("paid") ? "exists" : "is missing"}`,
+      );
+    if ((reversals.get(p.id) ?? 0n) !== p.amountReversed)
+      throw new Violation(
+        "payout-journals",
+        `payout ${p.id} (${p.status}) says ${p.amountReversed} was taken back; its reversal journals book ${reversals.get(p.id) ?? 0n}`,
+      );
+  }
+  return { payouts, ledgerPaid, inFlight, sellers, clawbacks: 0 };
+}
+
+/**
+ * The payout invariants after every step:
+ * - `reserved` is never negative, and it is exactly what the pending payouts hold (money in flight);
+ * - every payout has its journals (reserved; paid when paid; released when failed; reversals = amountReversed);
+ * - a payout never reserves more than the seller's available balance at that moment (the running
+ *   available balance, journal by journal, is ≥ 0 right after every reservation);
+ * - Σ paid out ≤ Σ net earned, per seller and source currency: net earned is every non-payout
+ *   journal's net credit to the seller's available account (releases and fulfilments, less fees,
+ *   refunds and clawbacks, plus refund reversals, dispute holds and reinstatements …), paid out is
+ *   what the payouts table says left (pending or paid, less what came back). A clawback after a
+ *   payout may make paid out exceed net earned only by the clawback debt (a negative available
+ *   balance, netted by the next payout): paid out + available = net earned, exactly;
+ * - the PSP never paid a seller more than the ledger says was paid or is in flight.
+ */
+export async function checkPayouts(world: World): Promise<PayoutFacts> {
+  const facts = await payoutFacts(world);
+  const balances = await world.store.ledger.listBalances({ accountPrefix: "seller:" });
+  const balance = (account: string, currency: string) =>
+    -balances
+      .filter((b) => b.account === account && b.currency === currency)
+      .reduce((s, b) => s + b.balance, 0n);
+  const reservedRows = balances.filter((b) => b.account.endsWith(":reserved"));
+  const reservedKeys = new Set([
+    ...reservedRows.map((b) => key(b.account.split(":")[1]!, b.currency)),
+    ...facts.inFlight.keys(),
+  ]);
+  for (const k of reservedKeys) {
+    const [sellerId, currency] = k.split(" ") as [string, string];
+    const reserved = balance(accounts.sellerReserved(sellerId), currency);
+    if (reserved < 0n)
+      throw new Violation(
+        "reserved-never-negative",
+        `seller ${sellerId} reserved ${currency} is ${reserved}`,
+      );
+    const inFlight = facts.inFlight.get(k) ?? 0n;
+    if (reserved !== inFlight) {
+      throw new Violation(
+        "reserved-is-in-flight",
+        `seller ${sellerId} reserved ${currency} is ${reserved}, its pending payouts hold ${inFlight}\n${explainPayouts(world, facts, sellerId)}`,
+      );
+    }
+  }
+  const byId = new Map(facts.payouts.map((p) => [p.id, p]));
+  for (const sellerId of facts.sellers) {
+    const account = accounts.sellerAvailable(sellerId);
+    const earned = new Map<string, bigint>();
+    const running = new Map<string, bigint>();
+    const refs = new Set<string>();
+    for (const j of await allJournals(world, account)) {
+      refs.add(j.reference);
+      const payoutJournal = j.kind.startsWith("payout_");
+      if (payoutJournal && !byId.has(j.metadata.payoutId ?? ""))
+        throw new Violation("payout-journals", `journal ${j.reference} (${j.kind}) names no payout`);
+      for (const [currency, amount] of netCredit(j, account)) {
+        add(running, currency, amount);
+        if (!payoutJournal) add(earned, currency, amount);
+        if (j.kind.startsWith("refund") && amount < 0n) facts.clawbacks++;
+        if (j.kind === "payout_reserved" && running.get(currency)! < 0n) {
+          throw new Violation(
+            "payout-within-available",
+            `${j.reference} reserved ${-amount} ${currency} of seller ${sellerId}, whose available balance was ${running.get(currency)! - amount}`,
+          );
+        }
+      }
+    }
+    const paid = new Map<string, bigint>();
+    for (const p of facts.payouts) {
+      if (p.sellerId !== sellerId) continue;
+      const has = (suffix: string) => refs.has(`payout:${p.id}:${suffix}`);
+      if (!has("reserved"))
+        throw new Violation("payout-journals", `payout ${p.id} (${p.status}) has no reservation journal`);
+      if ((p.status === "failed") !== has("released"))
+        throw new Violation(
+          "payout-journals",
+          `payout ${p.id} is ${p.status}; its release journal ${has("released") ? "exists" : "is missing"}`,
+        );
+      if (p.status !== "failed") add(paid, p.sourceCurrency, p.sourceAmount - reversedSource(p));
+    }
+    for (const currency of new Set([...earned.keys(), ...paid.keys()])) {
+      const out = paid.get(currency) ?? 0n;
+      const net = earned.get(currency) ?? 0n;
+      const available = balance(account, currency);
+      if (out + available !== net || (available >= 0n && out > net)) {
+        throw new Violation(
+          "paid-out-within-earned",
+          `seller ${sellerId} ${currency}: paid out or in flight ${out}, net earned ${net}, available ${available} (paid out may exceed net earned only by a negative available balance)\n${explainPayouts(world, facts, sellerId)}`,
+        );
+      }
+    }
+  }
+  // What the sandbox paid each seller (its records, less what came back) never exceeds what the
+  // ledger says was paid or is in flight (a timeout after paying is in flight until it is asked).
+  for (const [k, atPsp] of sandboxPaid(world)) {
+    const ledger = facts.ledgerPaid.get(k) ?? 0n;
+    const inFlight = facts.inFlight.get(k) ?? 0n;
+    if (atPsp > ledger + inFlight) {
+      const [sellerId] = k.split(" ") as [string];
+      throw new Violation(
+        "psp-paid-within-ledger",
+        `seller ${k}: the sandbox paid ${atPsp}, the ledger says ${ledger} paid and ${inFlight} in flight\n${explainPayouts(world, facts, sellerId)}`,
+      );
+    }
+  }
+  return facts;
+}
+
+/** Per seller and currency, what the sandbox's own records say it paid and kept paid. */
+function sandboxPaid(world: World): Map<string, bigint> {
+  const paid = new Map<string, bigint>();
+  for (const p of world.sandbox.payouts()) {
+    add(paid, key(p.sellerId, p.currency), p.status === "failed" ? 0n : p.amount - p.amountReversed);
+  }
+  return paid;
+}
+
+/** At quiescence: nothing reserved or in flight, the sandbox paid exactly what the ledger says, every payout explained by its lines. */
+export async function checkPayoutsQuiescent(world: World): Promise<string> {
+  const facts = await checkPayouts(world);
+  const pending = facts.payouts.filter((p) => p.status === "pending");
+  if (pending.length) {
+    throw new Violation(
+      "no-payout-in-flight",
+      pending
+        .map(
+          (p) =>
+            `${p.id} ${p.sellerId} ${p.amount}${p.currency} attempts ${p.attempts} unknown=${p.pspOutcomeUnknown} ${p.lastError ?? ""}`,
+        )
+        .join("; "),
+    );
+  }
+  const atPsp = sandboxPaid(world);
+  for (const k of new Set([...atPsp.keys(), ...facts.ledgerPaid.keys()])) {
+    if ((atPsp.get(k) ?? 0n) !== (facts.ledgerPaid.get(k) ?? 0n)) {
+      const [sellerId] = k.split(" ") as [string];
+      throw new Violation(
+        "psp-paid-equals-ledger",
+        `seller ${k}: the sandbox paid ${atPsp.get(k) ?? 0n}, the ledger says ${facts.ledgerPaid.get(k) ?? 0n}\n${explainPayouts(world, facts, sellerId)}`,
+      );
+    }
+  }
+  await read(world, async (tx) => {
+    for (const p of facts.payouts) {
+      const lines = await tx.payouts.listLines(p.id);
+      const sum = lines.reduce((s, l) => s + l.amount, 0n);
+      if (sum !== p.sourceAmount)
+        throw new Violation(
+          "payout-lines-explain-amount",
+          `payout ${p.id}: lines sum to ${sum}, source amount ${p.sourceAmount}`,
+        );
+    }
+  });
+  const statuses = new Map<string, number>();
+  for (const p of facts.payouts) statuses.set(p.status, (statuses.get(p.status) ?? 0) + 1);
+  const counts = {
+    payout_fx: facts.payouts.filter((p) => p.fx).length,
+    // Paid although an earlier call's answer was lost, or the process died around it.
+    payout_recovered: facts.payouts.filter((p) => p.status !== "failed" && p.attempts > 1).length,
+    clawbacks: facts.clawbacks,
+  };
+  return [
+    ...[...statuses].map(([s, n]) => `payout_${s}=${n}`),
+    ...Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k}=${n}`),
+  ].join(" ");
+}
+
+/** A seller's payouts on both sides, for a failure message. */
+function explainPayouts(world: World, facts: PayoutFacts, sellerId: string): string {
+  return [
+    "  settlekit payouts:",
+    ...facts.payouts
+      .filter((p) => p.sellerId === sellerId)
+      .map(
+        (p) =>
+          `    ${p.id} ${p.status} ${p.sourceAmount}${p.sourceCurrency}→${p.amount}${p.currency} reversed ${p.amountReversed} attempts ${p.attempts} unknown=${p.pspOutcomeUnknown} ${world.alias(p.pspPayoutReference ?? "-")} ${p.failureCode ?? ""}`,
+      ),
+    "  sandbox payouts:",
+    ...world.sandbox
+      .payouts()
+      .filter((p) => p.sellerId === sellerId)
+      .map(
+        (p) =>
+          `    ${world.alias(p.payoutReference)} for ${p.payoutId} ${p.status} ${p.amount}${p.currency} reversed ${p.amountReversed}`,
+      ),
+  ].join("\n");
 }

@@ -3,12 +3,19 @@ import { ErrorCodes, PspError } from "@settlekit/core";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 
 /** The PSP calls a fault can hit. */
-export type PspOperation = "createHostedPayment" | "refund" | "cancelHostedPayment" | "retrievePayment";
+export type PspOperation =
+  | "createHostedPayment"
+  | "refund"
+  | "cancelHostedPayment"
+  | "retrievePayment"
+  | "payout"
+  | "retrievePayout";
 
 /**
  * How one call fails: `timeout-before` (nothing happened, the answer is a timeout),
  * `timeout-after` (it happened, the answer was lost), `5xx-before` (a 503, nothing happened),
- * `5xx-after` (it happened, then a 502 on the way back).
+ * `5xx-after` (it happened, then a 502 on the way back: retryable for payments and refunds,
+ * indeterminate for payouts, as the port asks of a PSP whose 5xx can come after it acted).
  */
 export type CallFault = "timeout-before" | "timeout-after" | "5xx-before" | "5xx-after";
 
@@ -34,7 +41,12 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
     if (fault === "5xx-before") throw unavailable(operation);
     const result = await call();
     if (fault === "timeout-after") throw timeout(operation);
-    if (fault === "5xx-after") throw unavailable(operation);
+    // The port's contract: a 5xx that can come after the PSP acted is reported as indeterminate
+    // (as the Stripe adapter does). The payout runner relies on it: a retryable failure means
+    // nothing was paid, so a payout dead-lettered after retryable failures is released. (The
+    // payment and refund paths retry under the same key either way, and keep the old fault.)
+    if (fault === "5xx-after")
+      throw PAYOUT_OPERATIONS.has(operation) ? lostAfter502(operation) : unavailable(operation);
     return result;
   };
   const provider: SimProvider = {
@@ -51,6 +63,10 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
     retrievePayment: (input) => run("retrievePayment", () => sandbox.retrievePayment(input)),
     parseWebhook: (input) => sandbox.parseWebhook(input),
     refund: (input) => run("refund", () => sandbox.refund(input)),
+    // Payouts: the sandbox pays sellers at once; a timeout or 5xx after the call means it paid.
+    payout: (input) => run("payout", () => sandbox.payout(input)),
+    retrievePayout: (input) => run("retrievePayout", () => sandbox.retrievePayout(input)),
+    reversePayout: (input) => sandbox.reversePayout(input),
     ...(canClosePages
       ? {
           cancelHostedPayment: (input: Parameters<SandboxProvider["cancelHostedPayment"]>[0]) =>
@@ -67,6 +83,13 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
   return provider;
 }
 
+const PAYOUT_OPERATIONS: ReadonlySet<PspOperation> = new Set(["payout", "retrievePayout"]);
+const lostAfter502 = (operation: string) =>
+  new PspError(
+    ErrorCodes.PSP_TIMEOUT,
+    "indeterminate",
+    `simulated: ${operation} answered 502 after it acted`,
+  );
 const timeout = (operation: string) =>
   new PspError(ErrorCodes.PSP_TIMEOUT, "indeterminate", `simulated: ${operation} timed out`);
 const unavailable = (operation: string) =>

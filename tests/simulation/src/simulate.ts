@@ -76,6 +76,15 @@ function configFor(rng: Rng, options: SimulationOptions): WorldConfig {
     duplicateRate: rng.pick([0, 0.1, 0.3]),
     maxDelayMs: rng.pick([0, 5_000, 120_000, 3_600_000]),
     publisherFailRate: rng.pick([0, 0.05, 0.2]),
+    payouts: {
+      commissionBps: rng.pick([0, 1_250]),
+      hold: rng.pick(["none", "none", "after-delivery", "after-shipment"] as const),
+      fx: rng.chance(0.5),
+      fxSpreadBps: rng.pick([0, 75]),
+      minimum: rng.pick([1, 1, 2_000]),
+      maxAttempts: rng.pick([2, 3, 8]),
+      checkAfterMs: rng.pick([60_000, 3_600_000]),
+    },
     bugs: options.bugs,
   };
 }
@@ -214,6 +223,17 @@ class Simulation {
         ["psp.bank", () => this.pspBank(), 3],
       );
     }
+    // Paying sellers (issue 16): schedules, requests, the worker's payout passes, PSP payout faults,
+    // bank returns and reversals, and crashes in the middle of payout work.
+    list.push(
+      ["seller.payout-schedule", () => this.payoutSchedule(), 1.5],
+      ["payout.request", () => this.requestPayout(), 4],
+      ["worker.payout-pass", () => this.payoutPass(), 4],
+      ["psp.payout-fault", () => this.payoutFault(), 2.5],
+      ["process.crash-in-payout", () => this.crashInPayout(), 1],
+      ["payout.race", () => this.payoutRace(), 1.5],
+    );
+    if (this.world.sandbox.payouts().length) list.push(["psp.payout-bank", () => this.payoutBank(), 1.5]);
     if (this.unanswered.length) list.push(["buyer.resend-create", () => this.resendCreate(), 4]);
     list.push(["operator.dead-letters", () => this.deadLetters(), 1]);
     return list;
@@ -459,9 +479,22 @@ class Simulation {
     const payment = await this.paidPayment();
     if (!payment) return "no paid payment";
     const order = this.rng.pick(payment.orders);
+    // Undated (shipped and delivered now), shipped now, or delivered now (a later call adds a date).
+    const now = this.world.clock.now();
+    const dates = this.rng.weighted([
+      ["undated", 2],
+      ["shipped", 2],
+      ["delivered", 2],
+    ] as const);
     try {
-      const done = await this.system.fulfilOrder({ paymentOrderId: order.id }, { sellerId: order.sellerId });
-      return `${order.id} → ${done.status}`;
+      const done = await this.system.fulfilOrder(
+        {
+          paymentOrderId: order.id,
+          ...(dates === "shipped" ? { shippedAt: now } : dates === "delivered" ? { deliveredAt: now } : {}),
+        },
+        { sellerId: order.sellerId },
+      );
+      return `${order.id} ${dates} → ${done.status}`;
     } catch (error) {
       if (isCrash(error) || error instanceof Violation) throw error;
       return `${order.id} → ${codeOf(error)}`;
@@ -570,6 +603,192 @@ class Simulation {
     return `${what} ${outcome}`;
   }
 
+  /** A seller sets a payout schedule and, where FX rates exist, a payout currency. */
+  private async payoutSchedule(): Promise<string> {
+    const sellerId = this.rng.pick(SELLERS);
+    const interval = this.rng.pick(["manual", "daily", "weekly"] as const);
+    const fx = this.world.config.payouts?.fx === true;
+    const payoutCurrency = fx && this.rng.chance(0.5) ? this.rng.pick(CURRENCIES) : null;
+    const account = await this.system.configureSellerPayouts(sellerId, { interval, payoutCurrency });
+    return `${sellerId} ${interval}${payoutCurrency ? ` in ${payoutCurrency}` : ""} → next ${account.nextPayoutAt?.toISOString() ?? "on request"}`;
+  }
+
+  /** An operator, or the seller's "Request payout" button, pays a seller now (idempotent by key). */
+  private async requestPayout(): Promise<string> {
+    const sellerId = this.rng.pick(SELLERS);
+    const currency = this.rng.chance(0.3) ? this.rng.pick(CURRENCIES) : undefined;
+    const asSeller = this.rng.chance(0.5);
+    const key = `payout-${++this.keys}`;
+    const call = () =>
+      this.system.requestPayout(
+        { sellerId, ...(currency ? { currency } : {}) },
+        { idempotencyKey: key, ...(asSeller ? { scope: `seller:${sellerId}` } : {}) },
+      );
+    try {
+      const [mode, answers] = await this.keyed(call, (a, b) => this.sameAnswer(`requestPayout ${key}`, a, b));
+      const r = answers[0];
+      const told = r
+        ? [
+            ...r.payouts.map(
+              (p) =>
+                `${p.id} ${p.status} ${p.amount}${p.currency}${p.fx ? ` (from ${p.sourceAmount}${p.sourceCurrency})` : ""}${p.failureCode ? ` ${p.failureCode}` : ""}`,
+            ),
+            ...r.skipped.map((k) => `skipped ${k.currency} ${k.reason} ${k.available}`),
+          ].join(", ") || "nothing"
+        : "no answer";
+      return `${sellerId}${currency ? ` ${currency}` : ""} ${asSeller ? "by seller" : "by operator"} ${mode} → ${told}`;
+    } catch (error) {
+      if (isCrash(error) || error instanceof Violation) throw error;
+      return `${sellerId}${currency ? ` ${currency}` : ""} → ${codeOf(error)}`;
+    }
+  }
+
+  /** The worker's payout duties in a seed-chosen order: payout cycles, releases of due orders, job passes. */
+  private async payoutPass(): Promise<string> {
+    const duties = this.rng.shuffle(["cycle", "release", "jobs"] as const).slice(0, this.rng.between(1, 3));
+    const outcomes: string[] = [];
+    for (const duty of duties) {
+      const worker = `p${this.world.process.number}-payouts`;
+      if (duty === "cycle") {
+        const r = await this.system.runPayoutCycle({ workerId: worker });
+        outcomes.push(`cycle scheduled=${r.scheduled} jobs=${r.jobs}`);
+      } else if (duty === "release") {
+        const r = await this.system.releaseDueOrders();
+        outcomes.push(`released=${r.released}`);
+      } else {
+        const p = await this.world.work("w1");
+        outcomes.push(
+          `jobs=${p.jobs.claimed}/${p.jobs.succeeded}ok/${p.jobs.dead}dead payouts=${p.payoutsScheduled}`,
+        );
+      }
+    }
+    this.world.pump(true);
+    return outcomes.join(" ; ");
+  }
+
+  /** The PSP misbehaves on one of the next payout calls (before or after paying), or its lookups. */
+  private async payoutFault(): Promise<string> {
+    const { sandbox, provider } = this.world;
+    const kind = this.rng.weighted([
+      ["call", 4],
+      ["refused", 3],
+      ["503", 1],
+      ["paid-then-timeout", 2],
+      ["lookup-503", 1],
+    ] as const);
+    if (kind === "call") {
+      const operation = this.rng.pick<PspOperation>(["payout", "payout", "retrievePayout"]);
+      const fault = this.rng.pick<CallFault>(["timeout-before", "timeout-after", "5xx-before", "5xx-after"]);
+      provider.failNext(operation, fault);
+      return `next ${operation}: ${fault}`;
+    }
+    if (kind === "refused") {
+      const failureReason = this.rng.pick(["account_closed", "invalid_account_number", "account_frozen"]);
+      sandbox.faults.failNextPayouts(1, "refused", { failureReason });
+      return `next payout refused: ${failureReason}`;
+    }
+    if (kind === "503") {
+      sandbox.faults.failNextPayouts(1, "503");
+      return "next payout: 503";
+    }
+    if (kind === "paid-then-timeout") {
+      sandbox.faults.failNextPayouts(1, "timeout");
+      return "next payout: paid, then a timeout";
+    }
+    sandbox.faults.failNextPayoutLookups(1);
+    return "next payout lookup: 503";
+  }
+
+  /** After paying: the seller's bank returns a payout, or the PSP takes (part of) one back. */
+  private async payoutBank(): Promise<string> {
+    const { sandbox } = this.world;
+    const what = this.rng.weighted([
+      ["bank-return", 1],
+      ["psp-reversal", 1],
+    ] as const);
+    let outcome = "nothing to do";
+    if (what === "bank-return") {
+      const paid = sandbox.payouts().filter((p) => p.status === "paid");
+      if (paid.length) {
+        const p = this.rng.pick(paid);
+        sandbox.faults.failPayoutAfterPaid(p.payoutReference, { failureReason: "account_closed" });
+        outcome = `${p.payoutReference} of ${p.amount}${p.currency} returned`;
+      }
+    } else {
+      const open = sandbox
+        .payouts()
+        .filter(
+          (p) => (p.status === "paid" || p.status === "partially_reversed") && p.amount > p.amountReversed,
+        );
+      if (open.length) {
+        const p = this.rng.pick(open);
+        const left = p.amount - p.amountReversed;
+        const amount = this.rng.chance(0.5) ? left : BigInt(this.rng.between(1, Number(left)));
+        const r = await sandbox.reversePayout({
+          payoutReference: p.payoutReference,
+          payoutId: p.payoutId,
+          amount,
+          currency: p.currency,
+          idempotencyKey: `sim-reversal-${++this.keys}`,
+        });
+        outcome = `${p.payoutReference} ${amount} of ${left}${p.currency} taken back → ${r.amountReversed} reversed in all`;
+      }
+    }
+    this.world.pump(true);
+    return `${what} ${outcome}`;
+  }
+
+  /**
+   * Two things at once for one seller: a payout request racing a payout cycle, a worker pass,
+   * another request (another key: two tabs), a refund of one of the seller's orders or a fulfilment.
+   */
+  private async payoutRace(): Promise<string> {
+    const sellerId = this.rng.pick(SELLERS);
+    const kinds = ["request", "cycle", "worker", "request", "refund", "fulfil"] as const;
+    const chosen = [this.rng.pick(kinds), this.rng.pick(kinds)];
+    const run = async (kind: (typeof kinds)[number]): Promise<string> => {
+      if (kind === "request") {
+        const r = await this.system.requestPayout({ sellerId }, { idempotencyKey: `payout-${++this.keys}` });
+        return `request ${r.payouts.map((p) => `${p.id} ${p.status} ${p.amount}${p.currency}`).join(",") || "nothing"}`;
+      }
+      if (kind === "cycle") {
+        const r = await this.system.runPayoutCycle({ workerId: `p${this.world.process.number}-race` });
+        return `cycle jobs=${r.jobs}`;
+      }
+      if (kind === "worker") {
+        const p = await this.world.work("race");
+        return `worker jobs=${p.jobs.claimed}`;
+      }
+      if (kind === "fulfil") return `fulfil ${await this.fulfil()}`;
+      return `refund ${await this.refund()}`;
+    };
+    const settled = await Promise.allSettled(chosen.map(run));
+    this.world.pump(true);
+    const outcomes: string[] = [];
+    for (const s of settled) {
+      if (s.status === "fulfilled") outcomes.push(s.value);
+      else if (isCrash(s.reason) || s.reason instanceof Violation || !isCoded(s.reason)) throw s.reason;
+      else outcomes.push(`→ ${codeOf(s.reason)}`);
+    }
+    return `${sellerId} ${chosen.join(" vs ")}: ${outcomes.join(" || ")}`;
+  }
+
+  /** The process dies at one of the next transactions of some payout work (then restarts and recovers). */
+  private async crashInPayout(): Promise<string> {
+    const plan = { n: this.rng.between(1, 5), mode: this.rng.pick(["before", "inside", "after"] as const) };
+    this.world.process.store.arm(plan);
+    const work = this.rng.pick(["request", "cycle", "release", "worker"] as const);
+    const sellerId = this.rng.pick(SELLERS);
+    const armed = `p${this.world.process.number} dies at its transaction ${plan.n} (${plan.mode}) during ${work}`;
+    if (work === "request") await this.system.requestPayout({ sellerId });
+    else if (work === "cycle")
+      await this.system.runPayoutCycle({ workerId: `p${this.world.process.number}-payouts` });
+    else if (work === "release") await this.system.releaseDueOrders();
+    else await this.world.work("w1");
+    this.world.pump(true);
+    return `${armed}: survived`;
+  }
+
   private async armCrash(): Promise<string> {
     const plan = { n: this.rng.between(1, 6), mode: this.rng.pick(["before", "inside", "after"] as const) };
     this.world.process.store.arm(plan);
@@ -614,6 +833,8 @@ class Simulation {
           pass.webhooks +
           pass.sweep.changed +
           pass.sweep.expired +
+          pass.payoutsScheduled +
+          pass.releases.released +
           replayed +
           world.inFlight() >
         0;
@@ -623,10 +844,22 @@ class Simulation {
           `quiesce round ${round}`,
           [
             ...delivered,
-            `pub=${pass.relay.published} jobs=${pass.jobs.claimed} recovered=${pass.recovered} swept=${pass.sweep.changed}/${pass.sweep.expired} replayed=${replayed}`,
+            `pub=${pass.relay.published} jobs=${pass.jobs.claimed} recovered=${pass.recovered} swept=${pass.sweep.changed}/${pass.sweep.expired} payouts=${pass.payoutsScheduled} released=${pass.releases.released} replayed=${replayed}`,
           ].join(" "),
         );
-      idle = busy || world.clock.now().getTime() < horizon ? 0 : idle + 1;
+      // A daily or weekly schedule is never quiet: past the horizon every seller is switched to
+      // manual (no new due times), and what is already due still runs to its end.
+      let unscheduled = 0;
+      if (world.clock.now().getTime() >= horizon) {
+        for (const sellerId of SELLERS) {
+          const account = await world.system.getPayoutSchedule(sellerId);
+          if (account.interval === "manual") continue;
+          await world.system.configureSellerPayouts(sellerId, { interval: "manual" });
+          unscheduled++;
+        }
+      }
+      if (unscheduled) this.log("~", `quiesce round ${round}`, `${unscheduled} schedules set to manual`);
+      idle = busy || unscheduled || world.clock.now().getTime() < horizon ? 0 : idle + 1;
       if (idle >= 3) return checkQuiescent(world);
       world.clock.advance(Math.min(6 * 3_600_000, 1_000 * 2 ** round));
     }

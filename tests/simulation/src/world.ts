@@ -6,7 +6,13 @@ import type {
   PaymentSystemOptions,
   Store,
 } from "@settlekit/core";
-import { createPaymentSystem, manualClock, runWorkerPass } from "@settlekit/core";
+import {
+  commissionAndLogistics,
+  createPaymentSystem,
+  manualClock,
+  runWorkerPass,
+  staticFxRates,
+} from "@settlekit/core";
 import { memoryStore } from "@settlekit/core/testing";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 import { sandboxProvider, signSandboxWebhook } from "@settlekit/psp-sandbox";
@@ -36,7 +42,56 @@ export interface WorldConfig {
   readonly duplicateRate: number;
   readonly maxDelayMs: number;
   readonly publisherFailRate: number;
+  /** How sellers are paid (fees, holds, FX, minimums, retries); absent: core's defaults, no fees. */
+  readonly payouts?: PayoutWorld | undefined;
   readonly bugs: ReintroducedBugs | undefined;
+}
+
+/** The payout side of a seed's world. */
+export interface PayoutWorld {
+  /** Commission in basis points (a logistics fee of 50 minor units is taken too, when it fits). */
+  readonly commissionBps: number;
+  /** The payout hold after fulfilment: none, a return window after delivery, or after shipment. */
+  readonly hold: "none" | "after-delivery" | "after-shipment";
+  /** Whether `fxRates` is configured (then sellers may be paid in another currency). */
+  readonly fx: boolean;
+  readonly fxSpreadBps: number;
+  /** The smallest payout in every currency, minor units (1: none). */
+  readonly minimum: number;
+  readonly maxAttempts: number;
+  readonly checkAfterMs: number;
+}
+
+/** Every pair of the simulation's currencies, both ways: a seller may be paid in any of them. */
+export const FX_TABLE = {
+  "USD/JPY": "157.23",
+  "JPY/USD": "0.00636",
+  "EUR/JPY": "170.11",
+  "JPY/EUR": "0.00588",
+  "USD/EUR": "0.9221",
+  "EUR/USD": "1.0845",
+} as const;
+
+const HOLD_MS = { delivery: 2 * 3_600_000, shipment: 5 * 3_600_000 };
+
+function payoutOptions(p: PayoutWorld | undefined, clock: ManualClock): Partial<PaymentSystemOptions> {
+  if (!p) return {};
+  const minimum = BigInt(p.minimum);
+  return {
+    fees: commissionAndLogistics({
+      commissionBasisPoints: p.commissionBps,
+      logistics: { USD: 50n, EUR: 50n, JPY: 50n },
+    }),
+    ...(p.hold === "after-delivery"
+      ? { payoutHold: { afterDeliveryMs: HOLD_MS.delivery } }
+      : p.hold === "after-shipment"
+        ? { payoutHold: { afterShipmentMs: HOLD_MS.shipment, afterDeliveryMs: HOLD_MS.delivery } }
+        : {}),
+    ...(p.fx ? { fxRates: staticFxRates(FX_TABLE, { clock }), fxSpreadBps: p.fxSpreadBps } : {}),
+    payoutMinimums: { USD: minimum, EUR: minimum, JPY: minimum },
+    payoutMaxAttempts: p.maxAttempts,
+    payoutCheckAfterMs: p.checkAfterMs,
+  };
 }
 
 /** One webhook on its way from the sandbox to settlekit. */
@@ -156,6 +211,7 @@ export class World {
       logger: { warn: () => undefined, error: () => undefined },
       backoff: { baseMs: this.config.backoffBaseMs, maxMs: 10 * 60_000, jitter: 1 },
       sweepAfterMs: this.config.sweepAfterMs,
+      ...payoutOptions(this.config.payouts, this.clock),
       notifier: {
         notify: async (notification) => {
           if (this.rng.chance(0.05)) throw new Error("simulated: the mail server is down");
@@ -189,17 +245,29 @@ export class World {
 
   /** A stable name for a random PSP reference or event id, so traces are the same for a seed. */
   alias(text: string): string {
-    return text.replace(/\b(sbx_pay|sbx_re|sbx_po|sbx_dp|evt)_[0-9a-f]{24}\b/g, (ref, kind: string) => {
-      let name = this.aliases.get(ref);
-      if (!name) {
-        const short = { sbx_pay: "page", sbx_re: "re", sbx_po: "po", sbx_dp: "dp", evt: "evt" }[kind] ?? kind;
-        const next = (this.counters.get(short) ?? 0) + 1;
-        this.counters.set(short, next);
-        name = `${short}${next}`;
-        this.aliases.set(ref, name);
-      }
-      return name;
-    });
+    return text.replace(
+      /\b(sbx_pay|sbx_re|sbx_po|sbx_prv|sbx_por|sbx_dp|evt)_[0-9a-f]{24}\b/g,
+      (ref, kind: string) => {
+        let name = this.aliases.get(ref);
+        if (!name) {
+          const short =
+            {
+              sbx_pay: "page",
+              sbx_re: "re",
+              sbx_po: "po",
+              sbx_prv: "prv",
+              sbx_por: "por",
+              sbx_dp: "dp",
+              evt: "evt",
+            }[kind] ?? kind;
+          const next = (this.counters.get(short) ?? 0) + 1;
+          this.counters.set(short, next);
+          name = `${short}${next}`;
+          this.aliases.set(ref, name);
+        }
+        return name;
+      },
+    );
   }
 
   /** Moves the sandbox's new events onto the network, with the seed's faults. */
@@ -228,16 +296,23 @@ export class World {
 
   /**
    * A capture on a page that outlived its payment (a PSP that cannot close pages), after the
-   * payment expired or was canceled here: only its webhook tells, until reconciliation (not built
+   * payment expired or was canceled here, or on a page of an earlier attempt: only its webhook tells, until reconciliation (not built
    * yet) reads the PSP's settlement file. Such a webhook is never lost in the simulation.
    */
   private async onlyWebhookCanTell(message: InFlight): Promise<boolean> {
     if (this.config.canClosePages || message.type !== "payment.succeeded") return false;
-    const paymentId = (JSON.parse(message.rawBody) as { data: { payment?: { payment_id?: string } } }).data
-      .payment?.payment_id;
-    if (!paymentId) return false;
-    const payment = await this.observer.getPayment(paymentId).catch(() => undefined);
-    return payment?.status === "expired" || payment?.status === "canceled";
+    const wire = (
+      JSON.parse(message.rawBody) as { data: { payment?: { payment_id?: string; reference?: string } } }
+    ).data.payment;
+    if (!wire?.payment_id) return false;
+    const payment = await this.observer.getPayment(wire.payment_id).catch(() => undefined);
+    // Also a capture on an older page of a payment that moved on to a new attempt (a retry): the
+    // sweeper polls the current attempt's page only (seed 849).
+    return (
+      payment?.status === "expired" ||
+      payment?.status === "canceled" ||
+      (payment !== undefined && wire.reference !== undefined && payment.pspReference !== wire.reference)
+    );
   }
 
   inFlight(): number {

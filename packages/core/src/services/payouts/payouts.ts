@@ -404,7 +404,9 @@ async function failInTx(
     updatedAt: now,
   };
   await update(tx, failed);
-  await postJournal(tx, releaseJournal(failed), deps);
+  // TEST ONLY (`testOnlyReintroducedBugs.payoutReleaseSkipped`): the bug that kept a failed payout's money reserved.
+  if (deps.options.testOnlyReintroducedBugs?.payoutReleaseSkipped !== true)
+    await postJournal(tx, releaseJournal(failed), deps);
   await appendOutboxEvents(tx, [payoutEvent("payout.failed", failed)], deps);
   await enqueueJob(
     tx,
