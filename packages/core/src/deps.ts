@@ -5,6 +5,7 @@ import type { BackoffPolicy } from "./jobs/backoff.js";
 import { DEFAULT_BACKOFF } from "./jobs/backoff.js";
 import type { DisputeFeeBearer } from "./ledger/dispute-journals.js";
 import { inProcessPublisher } from "./outbox/in-process-publisher.js";
+import type { AlertSink } from "./ports/alerts.js";
 import type { Clock } from "./ports/clock.js";
 import type { EventPublisher } from "./ports/events.js";
 import type { FeePolicy } from "./ports/fees.js";
@@ -20,6 +21,8 @@ import { uuidv7Ids } from "./runtime/ids.js";
 import { consoleLogger } from "./runtime/logger.js";
 import type { PayoutHold, ReleaseDate } from "./services/fulfilment/hold.js";
 import { resolvePayoutHold } from "./services/fulfilment/hold.js";
+import { logAlertSink } from "./services/reconciliation/alert.js";
+import type { ReconciliationOptions } from "./services/reconciliation/reconcile.js";
 import type { RefundFeePolicy, ResolvedRefundFees } from "./services/refunds/refund-split.js";
 import { resolveRefundFees } from "./services/refunds/refund-split.js";
 import type { MissedWebhookMonitor } from "./services/webhooks/missed-webhooks.js";
@@ -91,6 +94,13 @@ export interface PaymentSystemOptions {
    * Where warnings go that no caller waits for (default: `console`). E.g. once per PSP and hour
    * when the sweeper settles payments whose webhook never arrived (a wrong webhook URL or secret).
    */
+  /**
+   * Where operator alerts go (reconciliation discrepancies: one per run), sent from a durable job
+   * with retries. Default: a warning line through `logger`.
+   */
+  readonly alerts?: AlertSink;
+  /** Defaults of every reconciliation run: settlement lag, bank date window, fee schedules, booking. */
+  readonly reconciliation?: ReconciliationOptions;
   readonly logger?: Logger;
   /** When an unpaid payment expires (default 24 h after creation). */
   readonly paymentTtlMs?: number;
@@ -171,6 +181,8 @@ export interface Deps {
   provider(id: string): PaymentProvider;
   /** `options.logger`, or the console. */
   readonly logger: Logger;
+  /** `options.alerts`, or a log line through `logger`. */
+  readonly alerts: AlertSink;
   /** Warns once per PSP and hour about payments settled by polling because no webhook came. */
   readonly missedWebhooks: MissedWebhookMonitor;
   /** Lease of an idempotency key, renewal period and PSP timeout, defaults applied. */
@@ -323,6 +335,7 @@ export function resolveDeps(options: PaymentSystemOptions): Deps {
     options,
     publisher: options.publisher ?? inProcessPublisher(),
     logger,
+    alerts: options.alerts ?? logAlertSink(logger),
     missedWebhooks: missedWebhookMonitor(logger),
     leases: resolveLeases(options),
     redirectOrigins: resolveRedirectOrigins(options),

@@ -27,6 +27,8 @@ import {
   sendPayout,
 } from "../services/payouts/payouts.js";
 import { withPspTimeout } from "../services/psp-timeout.js";
+import { sendReconciliationAlert } from "../services/reconciliation/alert.js";
+import { RECONCILIATION_ALERT_JOB } from "../services/reconciliation/reconcile.js";
 import { REFUND_JOB, sendRefund } from "../services/refunds/refunds.js";
 
 /** Failure reason of a payment whose registration exhausted its retries. */
@@ -162,6 +164,7 @@ export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
     },
     "notify.payout_paid": notifySeller(deps, "payout_paid"),
     "notify.payout_failed": notifySeller(deps, "payout_failed"),
+    [RECONCILIATION_ALERT_JOB]: sendReconciliationAlert(deps),
   };
 }
 

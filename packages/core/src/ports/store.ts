@@ -11,6 +11,7 @@ import type {
   WebhookEventRepository,
 } from "./payments.js";
 import type { PayoutRepository, SellerPayoutAccountRepository } from "./payouts.js";
+import type { ReconciliationRepository } from "./reconciliation.js";
 
 /**
  * The repositories available inside one transaction. Everything written through one `StoreTx`
@@ -29,6 +30,7 @@ export interface StoreTx {
   readonly jobs: JobRepository;
   readonly payouts: PayoutRepository;
   readonly sellerPayoutAccounts: SellerPayoutAccountRepository;
+  readonly reconciliation: ReconciliationRepository;
 }
 
 export interface TransactionOptions {

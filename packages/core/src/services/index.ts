@@ -19,6 +19,7 @@ export type { RetryOptions } from "./payments/retry-payment.js";
 export { payoutFailureMessage } from "./payouts/payouts.js";
 export type { PayoutScheduleInput } from "./payouts/schedule.js";
 export { nextPayoutAt } from "./payouts/schedule.js";
+export * from "./reconciliation/index.js";
 export type { ExternalRefundDiscrepancy, RefundableOrder } from "./refunds/external-refunds.js";
 export {
   allocateExternalRefund,

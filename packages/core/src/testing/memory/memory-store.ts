@@ -13,6 +13,7 @@ import {
 } from "./payment-records.js";
 import { memoryPaymentOrders, memoryPayments } from "./payments.js";
 import { memoryPayouts, memorySellerPayoutAccounts } from "./payouts.js";
+import { memoryReconciliation } from "./reconciliation.js";
 import type { MemoryState, Sequences, TableName } from "./state.js";
 import { emptyState, Working } from "./state.js";
 import { memoryJobs, memoryOutbox } from "./workers.js";
@@ -57,6 +58,8 @@ const TABLE_OF: Record<Exclude<StoreTable, "postings">, TableName> = {
   payouts: "payouts",
   payout_lines: "payoutLines",
   seller_payout_accounts: "sellerPayoutAccounts",
+  reconciliation_runs: "reconciliationRuns",
+  reconciliation_items: "reconciliationItems",
 };
 
 /**
@@ -138,6 +141,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     jobs: memoryJobs(w, seq),
     payouts: memoryPayouts(w, seq),
     sellerPayoutAccounts: memorySellerPayoutAccounts(w, seq),
+    reconciliation: memoryReconciliation(w, seq),
   });
 
   async function transaction<T>(fn: (tx: StoreTx) => Promise<T>, txOptions: TransactionOptions = {}) {

@@ -16,7 +16,9 @@ export type StoreTable =
   | "disputes"
   | "payouts"
   | "payout_lines"
-  | "seller_payout_accounts";
+  | "seller_payout_accounts"
+  | "reconciliation_runs"
+  | "reconciliation_items";
 
 /**
  * Raw read-back that bypasses the adapter's repositories, so the suite checks what was really
