@@ -16,5 +16,8 @@ export const TABLES = {
   payouts: "settlekit_payouts",
   payoutLines: "settlekit_payout_lines",
   sellerPayoutAccounts: "settlekit_seller_payout_accounts",
+  reconciliationRuns: "settlekit_reconciliation_runs",
+  reconciliationItems: "settlekit_reconciliation_items",
+  reconciliationKeys: "settlekit_reconciliation_keys",
   migrations: "settlekit_migrations",
 } as const;

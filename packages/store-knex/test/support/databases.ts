@@ -33,6 +33,8 @@ const TABLE_OF: Record<StoreTable, string> = {
   payouts: TABLES.payouts,
   payout_lines: TABLES.payoutLines,
   seller_payout_accounts: TABLES.sellerPayoutAccounts,
+  reconciliation_runs: TABLES.reconciliationRuns,
+  reconciliation_items: TABLES.reconciliationItems,
 };
 
 /** A conformance harness over a store, reading back with plain SQL. */
@@ -63,6 +65,9 @@ export function harness(store: KnexStore, cleanup: () => Promise<void>): StoreHa
 export async function truncateAll(knex: Knex): Promise<void> {
   await knex.raw(
     `TRUNCATE ${[
+      TABLES.reconciliationKeys,
+      TABLES.reconciliationItems,
+      TABLES.reconciliationRuns,
       TABLES.payoutLines,
       TABLES.payouts,
       TABLES.sellerPayoutAccounts,
