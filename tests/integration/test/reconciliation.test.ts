@@ -24,6 +24,7 @@ describe.each(DIALECTS)("reconciliation end to end on %s", (dialect) => {
   async function open(overrides: Partial<PaymentSystemOptions> = {}) {
     world = await makeWorld(dialect, {
       alerts: { send: async (a) => void alerts.push(a) },
+      logger: { warn: () => undefined, error: () => undefined },
       reconciliation: { settlementLagMs: HOUR, expectedFees: { sandbox: sandboxFees } },
       ...overrides,
     });

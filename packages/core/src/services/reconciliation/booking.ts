@@ -27,27 +27,24 @@ const signed = (account: string, currency: string, amount: bigint): Posting[] =>
  * - a charge or refund: its amount leaves (or returns to) `psp:X:receivable`, its net reaches
  *   (or leaves) `bank:settlement`, its fee goes to `platform:psp_fees` — so the ledger shows what
  *   the bank holds and what the PSP kept;
- * - a payout to a seller: the PSP paid it from the platform's balance, so `psp:X:payouts` is
- *   cleared against `psp:X:receivable` (no fee).
+ * - a payout to a seller: its net left the platform's money at the PSP, so `psp:X:payouts` (what
+ *   the ledger says the PSP paid sellers) is cleared against `bank:settlement`.
  */
 export function settlementJournal(pspId: string, record: SettlementRecord): JournalInput | null {
-  const receivable = accounts.pspReceivable(pspId);
+  // Charges and refunds clear the receivable; payouts to sellers clear what the ledger owes the PSP for them.
+  const clearing =
+    record.type === "charge" || record.type === "refund"
+      ? accounts.pspReceivable(pspId)
+      : record.type === "payout" && record.amount < 0n
+        ? accounts.pspPayouts(pspId)
+        : undefined;
+  if (!clearing) return null;
   const c = record.currency;
-  let postings: Posting[];
-  if (record.type === "charge" || record.type === "refund") {
-    postings = [
-      ...signed(receivable, c, -record.amount),
-      ...signed(accounts.bankSettlement, c, record.net),
-      ...signed(accounts.platformPspFees, c, record.fee),
-    ];
-  } else if (record.type === "payout" && record.amount < 0n && record.fee === 0n) {
-    postings = [
-      ...signed(accounts.pspPayouts(pspId), c, -record.amount),
-      ...signed(receivable, c, record.amount),
-    ];
-  } else {
-    return null;
-  }
+  const postings: Posting[] = [
+    ...signed(clearing, c, -record.amount),
+    ...signed(accounts.bankSettlement, c, record.net),
+    ...signed(accounts.platformPspFees, c, record.fee),
+  ];
   if (postings.length < 2) return null;
   return {
     reference: settlementJournalReference(pspId, record.recordId),
