@@ -11,7 +11,7 @@ const DECLINED = "4000 0000 0000 0002";
 
 /** The sandbox's fee schedule: what reconciliation expects it to have kept. */
 const sandboxFees = (r: SettlementRecord) =>
-  r.type === "charge" ? defaultFeePolicy(r.amount, r.currency, "card") : 0n;
+  r.type === "charge" ? defaultFeePolicy(r.amount, r.currency, "credit_card") : 0n;
 
 describe.each(DIALECTS)("reconciliation end to end on %s", (dialect) => {
   let world: World;
@@ -94,10 +94,10 @@ describe.each(DIALECTS)("reconciliation end to end on %s", (dialect) => {
       (await world.store.ledger.listBalances()).map((b) => [`${b.account} ${b.currency}`, b.balance]),
     );
     // What the PSP kept is booked as fees; the receivable holds only what the PSP still owes (nothing).
-    expect(balances["platform:psp_fees USD"]).toBe(defaultFeePolicy(10_000n, "USD", "card"));
+    expect(balances["platform:psp_fees USD"]).toBe(defaultFeePolicy(10_000n, "USD", "credit_card"));
     expect(balances["psp:sandbox:receivable KWD"]).toBe(0n);
     expect(balances["psp:sandbox:payouts KWD"]).toBe(0n);
-    expect(balances["bank:settlement JPY"]).toBe(-defaultFeePolicy(5_000n, "JPY", "card"));
+    expect(balances["bank:settlement JPY"]).toBe(-defaultFeePolicy(5_000n, "JPY", "credit_card"));
     // The PSP's own readSettlement gives the same answer.
     const own = await world.sdk.reconcile({ provider: "sandbox", period: DAY });
     expect(own.run).toMatchObject({ source: "psp", discrepancyCount: 0, recordCount: 6 });
