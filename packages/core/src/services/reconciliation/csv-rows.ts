@@ -17,13 +17,24 @@ export interface CsvRow {
  */
 export async function* csvRows(file: FileStream, onChunk?: (chunk: Uint8Array | string) => void) {
   const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
+  // The consumer may stop early (an error, a `break`): then the pump stops too, and the file's
+  // iterator is closed (`for await` calls its `return`), so no reader is left waiting on a drain.
+  let stopped = false;
+  const drained = () =>
+    new Promise((resolve) => {
+      if (parser.destroyed) return resolve(undefined);
+      parser.once("drain", resolve);
+      parser.once("close", resolve);
+    });
   const pump = (async () => {
     try {
       for await (const chunk of file) {
+        if (stopped) break;
         onChunk?.(chunk);
-        if (!parser.write(chunk)) await new Promise((resolve) => parser.once("drain", resolve));
+        if (!parser.write(chunk)) await drained();
+        if (stopped) break;
       }
-      parser.end();
+      if (!stopped) parser.end();
     } catch (error) {
       parser.destroy(error as Error);
     }
@@ -36,6 +47,7 @@ export async function* csvRows(file: FileStream, onChunk?: (chunk: Uint8Array | 
       yield { line: info.lines, cells: record } satisfies CsvRow;
     }
   } finally {
+    stopped = true;
     parser.destroy();
     await pump;
   }

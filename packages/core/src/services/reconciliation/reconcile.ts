@@ -65,6 +65,8 @@ export interface ReconcileInput {
   readonly bankDateWindowMs?: number;
   readonly expectedFee?: (record: SettlementRecord) => bigint | undefined;
   readonly book?: boolean;
+  /** Records per matching transaction (default 1 000; at most 5 000). */
+  readonly batchSize?: number;
 }
 
 export interface ReconcileResult {
@@ -73,7 +75,7 @@ export interface ReconcileResult {
   readonly replayed: boolean;
 }
 
-const BATCH = 500;
+const BATCH = 1_000;
 const DAY = 86_400_000;
 
 /** Canonical bytes of a PSP record, for the checksum of a `readSettlement` source. */
@@ -159,6 +161,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     expectedFee: input.expectedFee ?? defaults.expectedFees?.[pspId],
   };
   const book = input.book ?? defaults.book ?? true;
+  const batchSize = Math.min(Math.max(Math.trunc(input.batchSize ?? BATCH), 1), 5_000);
   const hash = createHash("sha256").update(`${sourceKind(input)}\n`);
   const draft: ReconciliationRun = {
     id: deps.ids.newId(),
@@ -208,35 +211,33 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       await deps.store.transaction(async (tx) => {
         const items: Omit<ReconciliationItem, "runId" | "seq">[] = [];
         const recs = records.map((e) => (e.kind === "record" ? e : null)).filter((e) => e !== null);
-        // Duplicates: a record id seen before in this run (this batch or an earlier one).
-        const firstInBatch = new Map<string, number>();
-        recs.forEach((e, i) => {
-          if (!firstInBatch.has(e.record.recordId)) firstInBatch.set(e.record.recordId, i);
-        });
-        const claimedBefore = new Set(
-          await tx.reconciliation.claimKeys(
-            draft.id,
-            [...firstInBatch.keys()].map((id) => `record:${id}`),
-          ),
-        );
-        const isDuplicate = recs.map(
-          (e, i) =>
-            firstInBatch.get(e.record.recordId) !== i || claimedBefore.has(`record:${e.record.recordId}`),
-        );
         const lookup = await lookUp(
           tx,
           pspId,
           recs.map((e) => e.record),
         );
-        const classified: (Classified | null)[] = recs.map((e, i) =>
-          isDuplicate[i] ? null : classifyRecord(e.record, e.line, lookup, rules),
-        );
-        // A second record for a ledger item another record already settled is a duplicate too.
+        // Duplicates: a record id seen before in this run (this batch or an earlier one), or a
+        // second record for a ledger item another record settles. One claim of both kinds of
+        // keys per batch: the database remembers what the run has seen, not this process.
+        const firstInBatch = new Map<string, number>();
         const claims = new Map<string, number>();
-        classified.forEach((c, i) => {
-          for (const k of c?.claims ?? []) if (!claims.has(k)) claims.set(k, i);
+        const classified: (Classified | null)[] = recs.map((e, i) => {
+          if (firstInBatch.has(e.record.recordId)) return null;
+          firstInBatch.set(e.record.recordId, i);
+          const c = classifyRecord(e.record, e.line, lookup, rules);
+          for (const k of c.claims) if (!claims.has(k)) claims.set(k, i);
+          return c;
         });
-        const journalsBefore = new Set(await tx.reconciliation.claimKeys(draft.id, [...claims.keys()]));
+        const before = new Set(
+          await tx.reconciliation.claimKeys(draft.id, [
+            ...[...firstInBatch.keys()].map((id) => `record:${id}`),
+            ...claims.keys(),
+          ]),
+        );
+        for (const [i, e] of recs.entries()) {
+          if (before.has(`record:${e.record.recordId}`)) classified[i] = null;
+        }
+        const journalsBefore = before;
         for (const [i, e] of recs.entries()) {
           const c = classified[i];
           const dupOf = c?.claims.find((k) => journalsBefore.has(k) || claims.get(k) !== i);
@@ -301,7 +302,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     for await (const entry of entries(deps, input, (chunk) => hash.update(chunk))) {
       recordCount += 1;
       batch.push(entry);
-      if (batch.length >= BATCH) {
+      if (batch.length >= batchSize) {
         await processBatch(batch);
         batch = [];
       }
