@@ -151,4 +151,52 @@ describe.each(DIALECTS)("reconciliation end to end on %s", (dialect) => {
       ]),
     });
   });
+  it("keeps runs idempotent, lets a corrected file supersede, and reports malformed rows by line", async () => {
+    await open();
+    await day();
+    const good = world.sandbox.settlementCsv("2026-03-01");
+    const lines = good.trimEnd().split("\n");
+    const broken = [
+      ...lines.slice(0, 2),
+      "sbx_pay_bad,charge,12.5,0,12.5,USD,2026-03-01T12:00:00.000Z",
+      "sbx_pay_bad2,charge,100,0,100,ZZZ,2026-03-01T12:00:00.000Z",
+      ",charge,100,0,100,USD,2026-03-01T12:00:00.000Z",
+      "sbx_pay_bad3,charge,100,0,100,USD",
+      ...lines.slice(2),
+    ].join("\n");
+    const first = await world.sdk.reconcile({
+      provider: "sandbox",
+      period: DAY,
+      source: { format: "sandbox_csv", file: file(broken) },
+    });
+    const invalid = (await world.sdk.listReconciliationItems(first.run.id, { class: "invalid_row" })).data;
+    expect(invalid.map((i) => i.line)).toEqual([3, 4, 5, 6]);
+    expect(first.run.totals.filter((t) => t.class === "matched").reduce((n, t) => n + t.count, 0)).toBe(6);
+    const journals = (await world.store.ledger.listBalances()).map((b) => [b.account, b.currency, b.balance]);
+    const again = await world.sdk.reconcile({
+      provider: "sandbox",
+      period: DAY,
+      source: { format: "sandbox_csv", file: file(broken) },
+    });
+    expect(again).toEqual({ run: first.run, replayed: true });
+    expect((await world.store.ledger.listBalances()).map((b) => [b.account, b.currency, b.balance])).toEqual(
+      journals,
+    );
+    const corrected = await world.sdk.reconcile({
+      provider: "sandbox",
+      period: DAY,
+      source: { format: "sandbox_csv", file: file(good) },
+    });
+    expect(corrected.run).toMatchObject({ supersedes: first.run.id, discrepancyCount: 0 });
+    expect(await world.sdk.getReconciliation(first.run.id)).toMatchObject({
+      status: "superseded",
+      supersededBy: corrected.run.id,
+    });
+    expect((await world.sdk.listReconciliations()).data.map((r) => r.id)).toEqual([
+      corrected.run.id,
+      first.run.id,
+    ]);
+    await world.work();
+    expect(alerts.map((a) => a.data.runId)).toEqual([first.run.id]);
+  });
 });
