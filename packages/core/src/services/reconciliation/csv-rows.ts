@@ -21,10 +21,15 @@ export async function* csvRows(file: FileStream, onChunk?: (chunk: Uint8Array | 
   // iterator is closed (`for await` calls its `return`), so no reader is left waiting on a drain.
   let stopped = false;
   const drained = () =>
-    new Promise((resolve) => {
-      if (parser.destroyed) return resolve(undefined);
-      parser.once("drain", resolve);
-      parser.once("close", resolve);
+    new Promise<void>((resolve) => {
+      if (parser.destroyed) return resolve();
+      const done = () => {
+        parser.off("drain", done);
+        parser.off("close", done);
+        resolve();
+      };
+      parser.on("drain", done);
+      parser.on("close", done);
     });
   const pump = (async () => {
     try {
