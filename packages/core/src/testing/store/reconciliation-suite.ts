@@ -30,7 +30,7 @@ export const runFixture = (id: string, overrides: Partial<ReconciliationRun> = {
   ...overrides,
 });
 
-const itemFixture = (
+export const reconciliationItemFixture = (
   runId: string,
   seq: number,
   overrides: Partial<ReconciliationItem> = {},
@@ -162,7 +162,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       const { store } = current();
       const big = 9_007_199_254_740_993n;
       const items = [
-        itemFixture("run_1", 1, {
+        reconciliationItemFixture("run_1", 1, {
           currency: "KWD",
           amount: big,
           expectedAmount: -5n,
@@ -171,15 +171,23 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           occurredAt: at(5),
           recordId: "r1",
         }),
-        itemFixture("run_1", 2, { class: "invalid_row", line: 3, message: "line 3: bad amount" }),
-        itemFixture("run_1", 3, { class: "invalid_row", line: 4, message: "line 4: unknown currency" }),
+        reconciliationItemFixture("run_1", 2, {
+          class: "invalid_row",
+          line: 3,
+          message: "line 3: bad amount",
+        }),
+        reconciliationItemFixture("run_1", 3, {
+          class: "invalid_row",
+          line: 4,
+          message: "line 4: unknown currency",
+        }),
       ];
       await store.transaction(async (tx) => {
         await tx.reconciliation.insertRun(runFixture("run_1"));
         await tx.reconciliation.insertItems(items);
       });
       await expect(
-        store.transaction((tx) => tx.reconciliation.insertItems([itemFixture("run_1", 2)])),
+        store.transaction((tx) => tx.reconciliation.insertItems([reconciliationItemFixture("run_1", 2)])),
       ).rejects.toThrow();
       await store.transaction(async (tx) => {
         expect(await tx.reconciliation.getItem("run_1", 1)).toEqual(items[0]);
@@ -221,7 +229,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           "record:b",
         ]);
         expect(await tx.reconciliation.claimKeys("run_2", ["record:a"])).toEqual([]);
-        await tx.reconciliation.insertItems([itemFixture("run_1", 1)]);
+        await tx.reconciliation.insertItems([reconciliationItemFixture("run_1", 1)]);
       });
       await store.transaction((tx) => tx.reconciliation.deleteRun("run_1"));
       await store.transaction(async (tx) => {
