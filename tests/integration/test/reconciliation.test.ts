@@ -199,4 +199,21 @@ describe.each(DIALECTS)("reconciliation end to end on %s", (dialect) => {
     await world.work();
     expect(alerts.map((a) => a.data.runId)).toEqual([first.run.id]);
   });
+  it("gives one run to the same source reconciled twice at once", async () => {
+    await open();
+    await day();
+    const csv = world.sandbox.settlementCsv("2026-03-01");
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        world.sdk.reconcile({
+          provider: "sandbox",
+          period: DAY,
+          source: { format: "sandbox_csv", file: file(csv) },
+        }),
+      ),
+    );
+    expect(both.map((r) => r.replayed).sort()).toEqual([false, true]);
+    expect(both[0]?.run.id).toBe(both[1]?.run.id);
+    expect((await world.sdk.listReconciliations()).data).toHaveLength(1);
+  });
 });

@@ -35,7 +35,12 @@ export interface SettledJournal {
  * anti-join) are found by the database, never by holding the file in memory.
  */
 export interface ReconciliationRepository {
-  /** Stores a new run (status `running` or `completed`). */
+  /**
+   * Stores a new run (status `running` or `completed`). `(pspId, periodFrom, periodTo,
+   * sourceChecksum)` is unique once the checksum is set (here or by `updateRun`): of two runs
+   * completing with the same source concurrently, one write fails (`STORE_ERROR`), so a source
+   * has one run.
+   */
   insertRun(run: ReconciliationRun): Promise<void>;
   /** `forUpdate` locks the row until the transaction ends. */
   getRun(id: string, options?: { forUpdate?: boolean }): Promise<ReconciliationRun | null>;

@@ -18,6 +18,8 @@ import { timestamp } from "./timestamp-column.js";
  *   anti-join, never by holding a file's ids in memory.
  */
 export const JOURNALS_BY_TIME = "settlekit_journals_created_at";
+/** The unique index that makes a source's run unique per PSP and period. */
+export const RUN_PER_SOURCE = "settlekit_reconciliation_runs_source";
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable(TABLES.journals, (t) => {
@@ -42,6 +44,8 @@ export async function up(knex: Knex): Promise<void> {
     timestamp(knex, t, "created_at").notNullable();
     timestamp(knex, t, "completed_at").nullable();
     t.index(["psp_id", "period_from", "period_to", "status"]);
+    // One run per source: a checksum is set when a run completes (null while running).
+    t.unique(["psp_id", "period_from", "period_to", "source_checksum"], { indexName: RUN_PER_SOURCE });
     t.index(["created_at", "id"]);
   });
   await knex.schema.createTable(TABLES.reconciliationItems, (t) => {

@@ -397,66 +397,79 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
           ? "nothing_matched"
           : undefined;
     const checksum = hash.digest("hex");
-    return await deps.store.transaction(async (tx) => {
-      const earlier = await tx.reconciliation.findRunBySource({
-        pspId,
-        periodFrom: input.period.from,
-        periodTo: input.period.to,
-        sourceChecksum: checksum,
-      });
-      if (earlier) {
-        await tx.reconciliation.deleteRun(draft.id);
-        return { run: earlier, replayed: true };
-      }
-      const current = await tx.reconciliation.findCurrentRun({
-        pspId,
-        periodFrom: input.period.from,
-        periodTo: input.period.to,
-      });
-      const now = deps.clock.now();
-      if (current) {
-        const superseded = {
-          ...current,
-          status: "superseded" as const,
-          supersededBy: draft.id,
-          version: current.version + 1,
+    const sameSource = {
+      pspId,
+      periodFrom: input.period.from,
+      periodTo: input.period.to,
+      sourceChecksum: checksum,
+    };
+    try {
+      return await commit(sameSource);
+    } catch (error) {
+      // A concurrent run of the same source committed first (the unique source index): answer it.
+      const earlier = await deps.store.transaction((tx) => tx.reconciliation.findRunBySource(sameSource));
+      if (!earlier) throw error;
+      await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id));
+      return { run: earlier, replayed: true };
+    }
+
+    async function commit(q: typeof sameSource): Promise<ReconcileResult> {
+      return await deps.store.transaction(async (tx) => {
+        const earlier = await tx.reconciliation.findRunBySource(q);
+        if (earlier) {
+          await tx.reconciliation.deleteRun(draft.id);
+          return { run: earlier, replayed: true };
+        }
+        const current = await tx.reconciliation.findCurrentRun({
+          pspId,
+          periodFrom: input.period.from,
+          periodTo: input.period.to,
+        });
+        const now = deps.clock.now();
+        if (current) {
+          const superseded = {
+            ...current,
+            status: "superseded" as const,
+            supersededBy: draft.id,
+            version: current.version + 1,
+          };
+          if (!(await tx.reconciliation.updateRun(superseded))) {
+            throw new SettlekitError(
+              ErrorCodes.STORE_CONFLICT,
+              `Run ${current.id} changed concurrently; retry.`,
+            );
+          }
+        }
+        const run: ReconciliationRun = {
+          ...draft,
+          status: "completed",
+          sourceChecksum: checksum,
+          supersedes: current?.id,
+          recordCount,
+          bankLineCount,
+          discrepancyCount: tally.discrepancies + (anomaly ? 1 : 0),
+          anomaly,
+          totals: tally.list(),
+          version: draft.version + 1,
+          completedAt: now,
         };
-        if (!(await tx.reconciliation.updateRun(superseded))) {
-          throw new SettlekitError(
-            ErrorCodes.STORE_CONFLICT,
-            `Run ${current.id} changed concurrently; retry.`,
+        if (!(await tx.reconciliation.updateRun(run))) {
+          throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Run ${run.id} changed concurrently; retry.`);
+        }
+        if (run.discrepancyCount > 0) {
+          await enqueueJob(
+            tx,
+            {
+              type: RECONCILIATION_ALERT_JOB,
+              payload: { runId: run.id },
+              dedupeKey: `${RECONCILIATION_ALERT_JOB}:${run.id}`,
+            },
+            deps,
           );
         }
-      }
-      const run: ReconciliationRun = {
-        ...draft,
-        status: "completed",
-        sourceChecksum: checksum,
-        supersedes: current?.id,
-        recordCount,
-        bankLineCount,
-        discrepancyCount: tally.discrepancies + (anomaly ? 1 : 0),
-        anomaly,
-        totals: tally.list(),
-        version: draft.version + 1,
-        completedAt: now,
-      };
-      if (!(await tx.reconciliation.updateRun(run))) {
-        throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Run ${run.id} changed concurrently; retry.`);
-      }
-      if (run.discrepancyCount > 0) {
-        await enqueueJob(
-          tx,
-          {
-            type: RECONCILIATION_ALERT_JOB,
-            payload: { runId: run.id },
-            dedupeKey: `${RECONCILIATION_ALERT_JOB}:${run.id}`,
-          },
-          deps,
-        );
-      }
-      return { run, replayed: false };
-    });
+        return { run, replayed: false };
+      });
+    }
   } catch (error) {
     // A source that could not be read (or a failure mid-way) leaves no half run behind.
     await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id)).catch(() => undefined);

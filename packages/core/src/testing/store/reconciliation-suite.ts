@@ -156,6 +156,21 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         ]);
       });
       expect(await current().inspect.count("reconciliation_runs")).toBe(3);
+      // One run per source: a second run completing with run_2's checksum is refused.
+      await store.transaction((tx) =>
+        tx.reconciliation.insertRun(runFixture("run_4", { createdAt: at(30) })),
+      );
+      await expect(
+        store.transaction((tx) =>
+          tx.reconciliation.updateRun({
+            ...runFixture("run_4", { createdAt: at(30) }),
+            status: "completed",
+            sourceChecksum: "cc",
+            version: 2,
+          }),
+        ),
+      ).rejects.toThrow();
+      expect((await store.transaction((tx) => tx.reconciliation.getRun("run_4")))?.status).toBe("running");
     });
 
     it("stores items with exact money, filters and pages them, resolves each once", async () => {
