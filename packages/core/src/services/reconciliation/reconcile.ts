@@ -2,21 +2,18 @@ import { createHash } from "node:crypto";
 import type { Deps } from "../../deps.js";
 import type {
   ReconciliationAnomaly,
-  ReconciliationClass,
   ReconciliationItem,
   ReconciliationRun,
   ReconciliationSourceKind,
-  ReconciliationTotal,
 } from "../../domain/reconciliation.js";
-import { isDiscrepancy } from "../../domain/reconciliation.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import { enqueueJob } from "../../jobs/job-runner.js";
 import type { SettlementRecord } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
-import { bookRecord } from "./booking.js";
-import type { Classified, LedgerLookup, MatchRules } from "./classify.js";
-import { classifyRecord } from "./classify.js";
+import type { MatchRules } from "./classify.js";
 import type { FileStream } from "./csv-rows.js";
+import type { BatchContext, Item } from "./match-batch.js";
+import { matchBatch, Tally } from "./match-batch.js";
 import type { BankStatementColumns, CsvColumnMapping, SourceEntry } from "./sources.js";
 import {
   bankStatementSource,
@@ -100,39 +97,6 @@ function entries(deps: Deps, input: ReconcileInput, hash: (chunk: Uint8Array | s
 
 const sourceKind = (input: ReconcileInput): ReconciliationSourceKind => input.source?.format ?? "psp";
 
-/** Running counts and totals of a run, per class and currency (a handful of entries, whatever the file's size). */
-class Tally {
-  readonly totals = new Map<
-    string,
-    { class: ReconciliationClass; currency: string; count: number; amount: bigint }
-  >();
-  discrepancies = 0;
-  matched = 0;
-  add(item: Pick<ReconciliationItem, "class" | "currency" | "amount" | "expectedAmount">) {
-    const currency = item.currency ?? "";
-    const k = `${item.class}\u0000${currency}`;
-    const t = this.totals.get(k) ?? { class: item.class, currency, count: 0, amount: 0n };
-    t.count += 1;
-    t.amount += item.amount ?? item.expectedAmount ?? 0n;
-    this.totals.set(k, t);
-    if (isDiscrepancy(item.class)) this.discrepancies += 1;
-    if (item.class === "matched") this.matched += 1;
-  }
-  list(): ReconciliationTotal[] {
-    return [...this.totals.values()].sort((a, b) =>
-      a.class < b.class
-        ? -1
-        : a.class > b.class
-          ? 1
-          : a.currency < b.currency
-            ? -1
-            : a.currency > b.currency
-              ? 1
-              : 0,
-    );
-  }
-}
-
 function checkPeriod(input: ReconcileInput) {
   const { from, to } = input.period;
   if (!(from instanceof Date) || !(to instanceof Date) || Number.isNaN(from.getTime()) || !(to > from)) {
@@ -185,14 +149,23 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
   const bankPayouts: { record: SettlementRecord; line: number | undefined }[] = [];
   const settledInto = new Map<string, { currency: string; net: bigint; count: number }>();
 
-  const store = async (tx: StoreTx, items: Omit<ReconciliationItem, "runId" | "seq">[]) => {
-    const rows = items.map((item) => ({ ...item, runId: draft.id, seq: ++seq }) as ReconciliationItem);
+  /** Writes items numbered in order, in one transaction; retry-safe (the store may run `work` again). */
+  const commitItems = async (work: (tx: StoreTx) => Promise<Item[]>) => {
+    const first = seq;
+    const rows = await deps.store.transaction(async (tx) => {
+      const items = await work(tx);
+      const numbered = items.map(
+        (item, i) => ({ ...item, runId: draft.id, seq: first + i + 1 }) as ReconciliationItem,
+      );
+      if (numbered.length > 0) await tx.reconciliation.insertItems(numbered);
+      return numbered;
+    });
+    seq = first + rows.length;
     for (const row of rows) tally.add(row);
-    if (rows.length > 0) await tx.reconciliation.insertItems(rows);
   };
+  const batchContext: BatchContext = { runId: draft.id, pspId, rules, book, deps };
 
   const processBatch = async (batch: SourceEntry[]) => {
-    const records = batch.filter((e) => e.kind === "record" && e.record.type !== "bank_payout");
     for (const e of batch) {
       if (e.kind !== "record") continue;
       const r = e.record;
@@ -204,97 +177,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
         settledInto.set(r.bankPayoutReference, s);
       }
     }
-    const startSeq = seq;
-    const tallyBefore = structuredClone([...tally.totals.entries()]);
-    const counts = { d: tally.discrepancies, m: tally.matched };
-    try {
-      await deps.store.transaction(async (tx) => {
-        const items: Omit<ReconciliationItem, "runId" | "seq">[] = [];
-        const recs = records.map((e) => (e.kind === "record" ? e : null)).filter((e) => e !== null);
-        const lookup = await lookUp(
-          tx,
-          pspId,
-          recs.map((e) => e.record),
-        );
-        // Duplicates: a record id seen before in this run (this batch or an earlier one), or a
-        // second record for a ledger item another record settles. One claim of both kinds of
-        // keys per batch: the database remembers what the run has seen, not this process.
-        const firstInBatch = new Map<string, number>();
-        const claims = new Map<string, number>();
-        const classified: (Classified | null)[] = recs.map((e, i) => {
-          if (firstInBatch.has(e.record.recordId)) return null;
-          firstInBatch.set(e.record.recordId, i);
-          const c = classifyRecord(e.record, e.line, lookup, rules);
-          for (const k of c.claims) if (!claims.has(k)) claims.set(k, i);
-          return c;
-        });
-        const before = new Set(
-          await tx.reconciliation.claimKeys(draft.id, [
-            ...[...firstInBatch.keys()].map((id) => `record:${id}`),
-            ...claims.keys(),
-          ]),
-        );
-        for (const [i, e] of recs.entries()) {
-          if (before.has(`record:${e.record.recordId}`)) classified[i] = null;
-        }
-        const journalsBefore = before;
-        for (const [i, e] of recs.entries()) {
-          const c = classified[i];
-          const dupOf = c?.claims.find((k) => journalsBefore.has(k) || claims.get(k) !== i);
-          if (!c || dupOf) {
-            items.push({
-              leg: "psp_ledger",
-              line: e.line,
-              recordId: e.record.recordId,
-              recordType: e.record.type,
-              currency: e.record.currency,
-              amount: e.record.amount,
-              fee: e.record.fee,
-              occurredAt: e.record.createdAt,
-              ...(c?.reference ? { reference: c.reference } : {}),
-              ...(dupOf ? { journalReference: dupOf } : {}),
-              class: "duplicate",
-              message: c
-                ? `a second record for ${dupOf}, which an earlier record settles`
-                : `record ${e.record.recordId} appears more than once`,
-            });
-            continue;
-          }
-          const { claims: _claims, ...item } = c;
-          let booking: { bookingReference?: string; message?: string } = {};
-          if (book && c.class === "matched") {
-            const booked = await bookRecord(tx, pspId, e.record, deps);
-            if (booked?.outcome === "conflict") {
-              booking = {
-                message: `${c.message}; not booked: ${booked.reference} was booked with other amounts by an earlier file`,
-              };
-            } else if (booked) booking = { bookingReference: booked.reference };
-          }
-          items.push({ ...item, ...booking });
-        }
-        // Invalid rows keep their place in the file.
-        for (const e of batch) {
-          if (e.kind === "invalid") {
-            items.push({
-              leg: "psp_ledger",
-              line: e.line,
-              class: "invalid_row",
-              message: `line ${e.line}: ${e.message}`,
-            });
-          }
-        }
-        items.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-        await store(tx, items);
-      });
-    } catch (error) {
-      // The transaction rolled back: so do the in-memory counters of this batch.
-      seq = startSeq;
-      tally.totals.clear();
-      for (const [k, v] of tallyBefore) tally.totals.set(k, v);
-      tally.discrepancies = counts.d;
-      tally.matched = counts.m;
-      throw error;
-    }
+    await commitItems((tx) => matchBatch(tx, batchContext, batch));
   };
 
   try {
@@ -335,10 +218,10 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
           message: `bank statement line ${e.line}: ${e.message}`,
         });
       }
-      await deps.store.transaction((tx) => store(tx, items));
+      await commitItems(async () => items);
     } else if (bankPayouts.length > 0) {
       const items = matchBankPayouts(bankPayouts, settledInto, undefined, { windowMs: 0 });
-      await deps.store.transaction((tx) => store(tx, items));
+      await commitItems(async () => items);
     }
 
     // The ledger's side: journals of the period that no record settled.
@@ -360,33 +243,30 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       if (page.length === 0) break;
       unsettled += page.length;
       after = page[page.length - 1]?.cursor;
-      await deps.store.transaction((tx) =>
-        store(
-          tx,
-          page.map((j) => {
-            const cls =
-              rules.now.getTime() - j.createdAt.getTime() < rules.settlementLagMs
-                ? "pending"
-                : "missing_at_psp";
-            return {
-              leg: "psp_ledger",
-              class: cls,
-              recordType: j.kind,
-              journalReference: j.journalReference,
-              currency: j.currency,
-              expectedAmount: j.amount,
-              occurredAt: j.createdAt,
-              ...(j.metadata.paymentId ? { paymentId: j.metadata.paymentId } : {}),
-              ...(j.metadata.refundId ? { refundId: j.metadata.refundId } : {}),
-              ...(j.metadata.payoutId ? { payoutId: j.metadata.payoutId } : {}),
-              ...(j.metadata.pspReference ? { reference: j.metadata.pspReference } : {}),
-              message:
-                cls === "pending"
-                  ? `journal ${j.journalReference} is not in the PSP's records yet (inside the settlement lag)`
-                  : `journal ${j.journalReference} is not in the PSP's records`,
-            } satisfies Omit<ReconciliationItem, "runId" | "seq">;
-          }),
-        ),
+      await commitItems(async () =>
+        page.map((j) => {
+          const cls =
+            rules.now.getTime() - j.createdAt.getTime() < rules.settlementLagMs
+              ? "pending"
+              : "missing_at_psp";
+          return {
+            leg: "psp_ledger",
+            class: cls,
+            recordType: j.kind,
+            journalReference: j.journalReference,
+            currency: j.currency,
+            expectedAmount: j.amount,
+            occurredAt: j.createdAt,
+            ...(j.metadata.paymentId ? { paymentId: j.metadata.paymentId } : {}),
+            ...(j.metadata.refundId ? { refundId: j.metadata.refundId } : {}),
+            ...(j.metadata.payoutId ? { payoutId: j.metadata.payoutId } : {}),
+            ...(j.metadata.pspReference ? { reference: j.metadata.pspReference } : {}),
+            message:
+              cls === "pending"
+                ? `journal ${j.journalReference} is not in the PSP's records yet (inside the settlement lag)`
+                : `journal ${j.journalReference} is not in the PSP's records`,
+          } satisfies Item;
+        }),
       );
     }
 
@@ -475,46 +355,4 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id)).catch(() => undefined);
     throw error;
   }
-}
-
-/** The ledger side of one batch: three keyed queries (payments, refunds, payouts), whatever the batch holds. */
-async function lookUp(
-  tx: StoreTx,
-  pspId: string,
-  records: readonly SettlementRecord[],
-): Promise<LedgerLookup> {
-  const charges = records.filter((r) => r.type === "charge");
-  const ids = [...new Set(charges.flatMap((r) => (r.paymentId ? [r.paymentId] : [])))];
-  const refs = [...new Set(charges.flatMap((r) => (r.pspReference ? [r.pspReference] : [])))];
-  const refundRefs = [
-    ...new Set(records.flatMap((r) => (r.type === "refund" && r.refundReference ? [r.refundReference] : []))),
-  ];
-  const payoutRefs = [
-    ...new Set(records.flatMap((r) => (r.type === "payout" && r.payoutReference ? [r.payoutReference] : []))),
-  ];
-  // One after another: a transaction is one connection.
-  const payments =
-    ids.length + refs.length > 0
-      ? await tx.reconciliation.findPayments(pspId, { ids, pspReferences: refs })
-      : [];
-  const refunds = refundRefs.length > 0 ? await tx.reconciliation.findRefunds(refundRefs) : [];
-  const payouts = payoutRefs.length > 0 ? await tx.reconciliation.findPayouts(pspId, payoutRefs) : [];
-  const refundsByReference = new Map<string, typeof refunds>();
-  for (const r of refunds) {
-    if (!r.pspRefundReference) continue;
-    refundsByReference.set(r.pspRefundReference, [
-      ...(refundsByReference.get(r.pspRefundReference) ?? []),
-      r,
-    ]);
-  }
-  return {
-    paymentsById: new Map(payments.map((p) => [p.id, p])),
-    paymentsByReference: new Map(
-      payments.flatMap((p) => (p.pspReference ? [[p.pspReference, p] as const] : [])),
-    ),
-    refundsByReference,
-    payoutsByReference: new Map(
-      payouts.flatMap((p) => (p.pspPayoutReference ? [[p.pspPayoutReference, p] as const] : [])),
-    ),
-  };
 }
