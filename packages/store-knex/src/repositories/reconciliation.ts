@@ -13,7 +13,7 @@ import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "..
 import { COLUMNS as PAYMENT_COLUMNS, MONEY as PAYMENT_MONEY, toPayment } from "./payments.js";
 import { COLUMNS as PAYOUT_COLUMNS, MONEY as PAYOUT_MONEY, toPayout } from "./payouts.js";
 import { COLUMNS as REFUND_COLUMNS, toRefund } from "./refunds.js";
-import { multiRowInsert, selectFrom, updateFromVersion } from "./statement-texts.js";
+import { multiRowInsert, selectFrom, textPerCount, updateFromVersion } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;
 
@@ -48,7 +48,10 @@ const insertItems = multiRowInsert(
   `INSERT INTO ${TABLES.reconciliationItems} (run_id, seq, class, data, resolution)`,
   "(?, ?, ?, ?, ?)",
 );
-const insertKeys = multiRowInsert(`INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim)`, "(?, ?)");
+const claimText = textPerCount(
+  (count) =>
+    `INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim) VALUES ${Array(count).fill("(?, ?)").join(", ")} ON CONFLICT (run_id, claim) DO NOTHING RETURNING claim`,
+);
 /** References per keyed lookup: well under either database's bind-parameter limit. */
 const PER_LOOKUP = 500;
 
@@ -235,17 +238,15 @@ LIMIT ?`;
       return (await exec.run(RESOLVE, [text, runId, seq])) === 1;
     },
     async claimKeys(runId, keys) {
+      // One statement per chunk: the keys this call inserted come back; the others were claimed before.
       const before: string[] = [];
       for (const chunk of chunks(keys)) {
-        const rows = await exec.rows(
-          db(TABLES.reconciliationKeys).select("claim").where("run_id", runId).whereIn("claim", chunk),
+        const rows = await exec.all(
+          claimText(chunk.length),
+          chunk.flatMap((k) => [runId, k]),
         );
-        const taken = new Set(rows.map((r) => String(r.claim)));
-        before.push(...chunk.filter((k) => taken.has(k)));
-        await insertKeys(
-          exec,
-          chunk.filter((k) => !taken.has(k)).map((k) => [runId, k]),
-        );
+        const inserted = new Set(rows.map((r) => String(r.claim)));
+        before.push(...chunk.filter((k) => !inserted.has(k)));
       }
       return before;
     },
