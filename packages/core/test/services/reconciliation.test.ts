@@ -358,4 +358,32 @@ describe("reconciliation (memory store, fake PSP)", () => {
     const [missing] = (await classOf("missing_at_psp")).data;
     expect(missing).toBeDefined();
   });
+  it("alerts through the logger by default: one warning line per run with discrepancies", async () => {
+    const warnings: { message: string; details: unknown }[] = [];
+    const world = makeWorld({
+      logger: {
+        warn: (message, details) => void warnings.push({ message, details }),
+        error: () => undefined,
+      },
+    });
+    await pay(world, "KWD", 1_000n, "k1");
+    world.clock.set(new Date(T0.getTime() + 2 * DAY));
+    const file = [
+      HEADER,
+      row("fake_a", "charge", 1n, 0n, 1n, "USD"),
+      row("fake_b", "charge", 2n, 0n, 2n, "USD"),
+    ].join("\n");
+    const { run } = await world.system.reconcile({
+      provider: "fake",
+      period: PERIOD,
+      source: { format: "sandbox_csv", file: stream(file) },
+    });
+    await world.work();
+    await world.work();
+    const alerts = warnings.filter((w) => w.message.startsWith("Reconciliation fake 2026-03-01"));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.message).toMatch(/4 discrepancies/);
+    expect(alerts[0]?.message).toMatch(/missing_in_ledger USD: 2/);
+    expect(alerts[0]?.details).toMatchObject({ alertId: `reconciliation:${run.id}` });
+  });
 });
