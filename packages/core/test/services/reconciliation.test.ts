@@ -386,4 +386,28 @@ describe("reconciliation (memory store, fake PSP)", () => {
     expect(alerts[0]?.message).toMatch(/missing_in_ledger USD: 2/);
     expect(alerts[0]?.details).toMatchObject({ alertId: `reconciliation:${run.id}` });
   });
+  it("never books a record twice: a corrected file that changes a booked record says so and posts nothing", async () => {
+    const world = makeWorld();
+    const a = await pay(world, "USD", 10_000n, "k1");
+    world.clock.set(new Date(T0.getTime() + 2 * DAY));
+    const first = [HEADER, row(a.ref, "charge", 10_000n, 320n, 9_680n, "USD")].join("\n");
+    const changed = [HEADER, row(a.ref, "charge", 10_000n, 330n, 9_670n, "USD")].join("\n");
+    await world.system.reconcile({
+      provider: "fake",
+      period: PERIOD,
+      source: { format: "sandbox_csv", file: stream(first) },
+    });
+    const journals = await world.store.inspect.count("journals");
+    const { run } = await world.system.reconcile({
+      provider: "fake",
+      period: PERIOD,
+      source: { format: "sandbox_csv", file: stream(changed) },
+    });
+    const [item] = (await world.system.listReconciliationItems(run.id)).data;
+    expect(item).toMatchObject({ class: "matched", fee: 330n });
+    expect(item?.bookingReference).toBeUndefined();
+    expect(item?.message).toMatch(/not booked: settlement:fake:.* was booked with other amounts/);
+    expect(await world.store.inspect.count("journals")).toBe(journals);
+    expect((await world.balances())["platform:psp_fees USD"]).toBe(320n);
+  });
 });
