@@ -386,7 +386,7 @@ describe("reconciliation (memory store, fake PSP)", () => {
     expect(alerts[0]?.message).toMatch(/missing_in_ledger USD: 2/);
     expect(alerts[0]?.details).toMatchObject({ alertId: `reconciliation:${run.id}` });
   });
-  it("never books a record twice: a corrected file that changes a booked record says so and posts nothing", async () => {
+  it("never books a record twice: a corrected file that changes a booked fee is a fee_mismatch and posts nothing", async () => {
     const world = makeWorld();
     const a = await pay(world, "USD", 10_000n, "k1");
     world.clock.set(new Date(T0.getTime() + 2 * DAY));
@@ -404,9 +404,12 @@ describe("reconciliation (memory store, fake PSP)", () => {
       source: { format: "sandbox_csv", file: stream(changed) },
     });
     const [item] = (await world.system.listReconciliationItems(run.id)).data;
-    expect(item).toMatchObject({ class: "matched", fee: 330n });
+    expect(item).toMatchObject({ class: "fee_mismatch", fee: 330n });
+    expect(run).toMatchObject({ discrepancyCount: 2, anomaly: "nothing_matched" });
     expect(item?.bookingReference).toBeUndefined();
-    expect(item?.message).toMatch(/not booked: settlement:fake:.* was booked with other amounts/);
+    expect(item?.message).toMatch(
+      /settlement:fake:.* was booked with another fee by an earlier file; not booked again/,
+    );
     expect(await world.store.inspect.count("journals")).toBe(journals);
     expect((await world.balances())["platform:psp_fees USD"]).toBe(320n);
   });

@@ -121,12 +121,14 @@ export async function matchBatch(
       continue;
     }
     const { claims: _claims, ...item } = c;
-    let booking: { bookingReference?: string; message?: string } = {};
+    let booking: { bookingReference?: string; message?: string; class?: "fee_mismatch" } = {};
     if (book && c.class === "matched") {
       const booked = await bookRecord(tx, pspId, e.record, deps);
       if (booked?.outcome === "conflict") {
+        // The amount still matches the payment, so what changed since the booking is the fee (and net).
         booking = {
-          message: `${c.message}; not booked: ${booked.reference} was booked with other amounts by an earlier file`,
+          class: "fee_mismatch",
+          message: `${c.message}, but ${booked.reference} was booked with another fee by an earlier file; not booked again`,
         };
       } else if (booked) booking = { bookingReference: booked.reference };
     }
