@@ -22,6 +22,7 @@ import { uuidv7Ids } from "./runtime/ids.js";
 import { consoleLogger } from "./runtime/logger.js";
 import type { PayoutHold, ReleaseDate } from "./services/fulfilment/hold.js";
 import { resolvePayoutHold } from "./services/fulfilment/hold.js";
+import type { ReconciliationOptions } from "./services/reconciliation/reconcile.js";
 import type { RefundFeePolicy, ResolvedRefundFees } from "./services/refunds/refund-split.js";
 import { resolveRefundFees } from "./services/refunds/refund-split.js";
 import type { MissedWebhookMonitor } from "./services/webhooks/missed-webhooks.js";
@@ -95,6 +96,8 @@ export interface PaymentSystemOptions {
    * PSP idempotency key (which returns that registration) — the payment answers 202 meanwhile.
    */
   readonly pspTimeoutMs?: number;
+  /** Defaults of every reconciliation run: settlement lag, bank date window, fee schedules, booking. */
+  readonly reconciliation?: ReconciliationOptions;
   /**
    * Where warnings go that no caller waits for (default: `console`). E.g. once per PSP and hour
    * when the sweeper settles payments whose webhook never arrived (a wrong webhook URL or secret).

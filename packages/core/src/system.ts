@@ -7,6 +7,7 @@ import type { PaymentAttempt } from "./domain/payment-attempt.js";
 import type { PaymentOrder } from "./domain/payment-order.js";
 import type { PaymentOrderStatus } from "./domain/payment-order-status.js";
 import type { Payout, PayoutStatus, SellerPayoutAccount } from "./domain/payout.js";
+import type { ReconciliationItem, ReconciliationRun } from "./domain/reconciliation.js";
 import type { Refund } from "./domain/refund.js";
 import { ErrorCodes, isSettlekitError, SettlekitError } from "./errors.js";
 import { beginIdempotentRequest } from "./idempotency/begin-request.js";
@@ -58,6 +59,19 @@ import type { PayoutScheduleInput } from "./services/payouts/schedule.js";
 import { configureSellerPayouts, schedulePayouts } from "./services/payouts/schedule.js";
 import { listSellerTransactions } from "./services/payouts/transactions.js";
 import { sellerWallet } from "./services/payouts/wallet.js";
+import type {
+  ReconciliationItemsQuery,
+  ReconciliationListQuery,
+  ResolveItemInput,
+} from "./services/reconciliation/operations.js";
+import {
+  getReconciliation,
+  listReconciliationItems,
+  listReconciliations,
+  resolveReconciliationItem,
+} from "./services/reconciliation/operations.js";
+import type { ReconcileInput, ReconcileResult } from "./services/reconciliation/reconcile.js";
+import { reconcile } from "./services/reconciliation/reconcile.js";
 import type { PaymentRefundRequest } from "./services/refunds/payment-refund.js";
 import { refundPayment } from "./services/refunds/payment-refund.js";
 import type { RefundRequest } from "./services/refunds/refunds.js";
@@ -198,6 +212,22 @@ export interface PaymentSystem {
    * and sent (the worker does the same continuously). Returns how many payout jobs ran.
    */
   runPayoutCycle(options?: { workerId?: string }): Promise<{ scheduled: number; jobs: number }>;
+  /**
+   * Operator (and the nightly schedule): reconciles a PSP's settlement for a period — its own
+   * `readSettlement`, or a streamed file — against the ledger, optionally with the bank
+   * statement. Idempotent by source: the same source again answers the earlier run
+   * (`replayed: true`, nothing changes); a corrected source supersedes it. Discrepancies raise
+   * one alert per run (a durable job to `alerts`).
+   */
+  reconcile(input: ReconcileInput): Promise<ReconcileResult>;
+  /** One run with its counts and totals per class and currency (NOT_FOUND for an unknown id). */
+  getReconciliation(id: string): Promise<ReconciliationRun>;
+  /** Runs newest first; `nextCursor` is the `beforeId` of the next page. */
+  listReconciliations(query?: ReconciliationListQuery): Promise<Page<ReconciliationRun>>;
+  /** A run's items (filter by class, paged by `cursor`). */
+  listReconciliationItems(id: string, query?: ReconciliationItemsQuery): Promise<Page<ReconciliationItem>>;
+  /** Resolves a discrepancy with who and why (and a correcting journal, posted in the same transaction). */
+  resolveReconciliationItem(input: ResolveItemInput): Promise<ReconciliationItem>;
 }
 
 /** Idempotency of {@link PaymentSystem.requestPayout}. */
@@ -216,6 +246,11 @@ export function createPaymentSystem(options: PaymentSystemOptions): PaymentSyste
   const deps = resolveDeps(options);
   return {
     deps,
+    reconcile: (input) => reconcile(deps, input),
+    getReconciliation: (id) => getReconciliation(deps, id),
+    listReconciliations: (query) => listReconciliations(deps, query),
+    listReconciliationItems: (id, query) => listReconciliationItems(deps, id, query),
+    resolveReconciliationItem: (input) => resolveReconciliationItem(deps, input),
     createPayment: (input, idempotency) => createPayment(deps, input, idempotency),
     async getPayment(id, { buyerId } = {}) {
       return deps.store.transaction(

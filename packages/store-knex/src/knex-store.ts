@@ -16,6 +16,7 @@ import { knexPaymentAttempts } from "./repositories/payment-attempts.js";
 import { knexPaymentOrders } from "./repositories/payment-orders.js";
 import { knexPayments } from "./repositories/payments.js";
 import { knexPayouts, knexSellerPayoutAccounts } from "./repositories/payouts.js";
+import { knexReconciliation } from "./repositories/reconciliation.js";
 import { knexRefunds } from "./repositories/refunds.js";
 import { knexWebhookEvents } from "./repositories/webhook-events.js";
 import { guarded, guardMethods } from "./store-errors.js";
@@ -110,6 +111,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     payouts: knexPayouts(trx, sql),
     sellerPayoutAccounts: knexSellerPayoutAccounts(trx, sql),
     dailyTasks: knexDailyTasks(trx, sql),
+    reconciliation: knexReconciliation(trx, sql),
   });
   const transaction = dialect.transactions(repositories, withRetries);
   // Outside transactions, journal posts are group-committed.

@@ -17,5 +17,8 @@ export const TABLES = {
   payoutLines: "settlekit_payout_lines",
   sellerPayoutAccounts: "settlekit_seller_payout_accounts",
   dailyTaskRuns: "settlekit_daily_task_runs",
+  reconciliationRuns: "settlekit_reconciliation_runs",
+  reconciliationItems: "settlekit_reconciliation_items",
+  reconciliationKeys: "settlekit_reconciliation_keys",
   migrations: "settlekit_migrations",
 } as const;

@@ -62,6 +62,18 @@ export type {
   SellerPayoutAccount,
 } from "./payout.js";
 export { PAYOUT_STATUSES } from "./payout.js";
+export type {
+  ReconciliationAnomaly,
+  ReconciliationClass,
+  ReconciliationItem,
+  ReconciliationLeg,
+  ReconciliationResolution,
+  ReconciliationRun,
+  ReconciliationRunStatus,
+  ReconciliationSourceKind,
+  ReconciliationTotal,
+} from "./reconciliation.js";
+export { isDiscrepancy, RECONCILIATION_CLASSES } from "./reconciliation.js";
 export type { Refund, RefundOrigin, RefundStatus } from "./refund.js";
 export type {
   ApplyResult,

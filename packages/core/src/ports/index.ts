@@ -16,4 +16,5 @@ export type * from "./outbox.js";
 export type * from "./payments.js";
 export type * from "./payouts.js";
 export * from "./psp.js";
+export * from "./reconciliation.js";
 export type * from "./store.js";

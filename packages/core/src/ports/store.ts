@@ -12,6 +12,7 @@ import type {
   WebhookEventRepository,
 } from "./payments.js";
 import type { PayoutRepository, SellerPayoutAccountRepository } from "./payouts.js";
+import type { ReconciliationRepository } from "./reconciliation.js";
 
 /**
  * The repositories available inside one transaction. Everything written through one `StoreTx`
@@ -32,6 +33,7 @@ export interface StoreTx {
   readonly sellerPayoutAccounts: SellerPayoutAccountRepository;
   /** Slots of daily tasks (nightly reconciliation): once per task, key and day across workers. */
   readonly dailyTasks: DailyTaskRepository;
+  readonly reconciliation: ReconciliationRepository;
 }
 
 export interface TransactionOptions {

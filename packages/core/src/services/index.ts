@@ -21,6 +21,7 @@ export { PAYOUT_CLAWBACK_JOB } from "./payouts/clawbacks.js";
 export { payoutFailureMessage } from "./payouts/payouts.js";
 export type { PayoutScheduleInput } from "./payouts/schedule.js";
 export { nextPayoutAt } from "./payouts/schedule.js";
+export * from "./reconciliation/index.js";
 export type { ExternalRefundDiscrepancy, RefundableOrder } from "./refunds/external-refunds.js";
 export {
   allocateExternalRefund,

@@ -25,4 +25,8 @@ export { runPublisherConformance } from "./publisher/run-publisher-conformance.j
 export type { StoreConformanceOptions, StoreHarness, StoreInspector, StoreTable } from "./store/harness.js";
 export { orderFixture, paymentFixture } from "./store/payments-suite.js";
 export { payoutFixture, payoutLineFixture, sellerPayoutAccountFixture } from "./store/payouts-suite.js";
+export {
+  reconciliationItemFixture,
+  runFixture as reconciliationRunFixture,
+} from "./store/reconciliation-suite.js";
 export { runStoreConformance } from "./store/run-store-conformance.js";

@@ -15,6 +15,7 @@ export {
   payoutView,
   walletTransactionView,
 } from "./payout.js";
+export { reconciliationItemView, reconciliationView } from "./reconciliation.js";
 export type { RefundJson } from "./refund.js";
 export { refundLine, refundView } from "./refund.js";
 export { walletView } from "./wallet.js";

@@ -10,6 +10,7 @@ import * as disputes from "./0008-disputes.js";
 import * as externalRefunds from "./0009-external-refunds.js";
 import * as payouts from "./0010-payouts.js";
 import * as payoutHolds from "./0011-payout-holds.js";
+import * as reconciliation from "./0012-reconciliation.js";
 import * as dailyTaskRuns from "./0013-daily-task-runs.js";
 
 interface Migration {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0009-external-refunds": externalRefunds,
   "0010-payouts": payouts,
   "0011-payout-holds": payoutHolds,
+  "0012-reconciliation": reconciliation,
   "0013-daily-task-runs": dailyTaskRuns,
 };
 

@@ -7,7 +7,7 @@ import { selectFrom, updateFromVersion } from "./statement-texts.js";
 
 type Row = Record<string, unknown>;
 
-const toPayment = (row: Row): Payment => ({
+export const toPayment = (row: Row): Payment => ({
   id: String(row.id),
   buyerId: String(row.buyer_id),
   currency: String(row.currency),
@@ -60,9 +60,9 @@ const WRITE_COLUMNS = [
   "reported_currency",
 ];
 /** Money columns, read as exact text. */
-const MONEY = ["amount", "refunded_amount", "reported_amount"];
+export const MONEY = ["amount", "refunded_amount", "reported_amount"];
 /** What is read back: the id and every written column but money (cast) and the sweeper's `check_after`. */
-const COLUMNS = ["id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c) && c !== "check_after")];
+export const COLUMNS = ["id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c) && c !== "check_after")];
 const SELECT = selectFrom(TABLES.payments, COLUMNS, MONEY);
 const INSERT = `INSERT INTO ${TABLES.payments} (id, ${WRITE_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(WRITE_COLUMNS.length)})`;
 const UPDATE = updateFromVersion(TABLES.payments, WRITE_COLUMNS);

@@ -19,7 +19,7 @@ import { selectFrom, textPerCount, updateFromVersion } from "./statement-texts.j
 
 type Row = Record<string, unknown>;
 
-const toPayout = (row: Row): Payout => ({
+export const toPayout = (row: Row): Payout => ({
   id: String(row.id),
   sellerId: String(row.seller_id),
   pspId: String(row.psp_id),
@@ -84,8 +84,14 @@ const WRITE_COLUMNS = [
   "failed_at",
 ];
 /** Money columns, read as exact text. */
-const MONEY = ["source_amount", "amount", "fx_converted_amount", "fx_spread_amount", "amount_reversed"];
-const COLUMNS = ["id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c))];
+export const MONEY = [
+  "source_amount",
+  "amount",
+  "fx_converted_amount",
+  "fx_spread_amount",
+  "amount_reversed",
+];
+export const COLUMNS = ["id", ...WRITE_COLUMNS.filter((c) => !MONEY.includes(c))];
 const SELECT = selectFrom(TABLES.payouts, COLUMNS, MONEY);
 const INSERT = `INSERT INTO ${TABLES.payouts} (id, ${WRITE_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(WRITE_COLUMNS.length)})`;
 const UPDATE = updateFromVersion(TABLES.payouts, WRITE_COLUMNS);

@@ -6,7 +6,7 @@ import { readBigInt, readDate, readOptional } from "../values.js";
 
 type Row = Record<string, unknown>;
 
-const toRefund = (row: Row): Refund => ({
+export const toRefund = (row: Row): Refund => ({
   id: String(row.id),
   paymentId: String(row.payment_id),
   paymentOrderId: String(row.payment_order_id),
@@ -23,7 +23,7 @@ const toRefund = (row: Row): Refund => ({
   updatedAt: readDate(row.updated_at),
 });
 
-const COLUMNS = [
+export const COLUMNS = [
   "id",
   "payment_id",
   "payment_order_id",

@@ -34,6 +34,8 @@ const TABLE_OF: Record<StoreTable, string> = {
   payout_lines: TABLES.payoutLines,
   seller_payout_accounts: TABLES.sellerPayoutAccounts,
   daily_task_runs: TABLES.dailyTaskRuns,
+  reconciliation_runs: TABLES.reconciliationRuns,
+  reconciliation_items: TABLES.reconciliationItems,
 };
 
 /** A conformance harness over a store, reading back with plain SQL. */
@@ -65,6 +67,9 @@ export async function truncateAll(knex: Knex): Promise<void> {
   await knex.raw(
     `TRUNCATE ${[
       TABLES.dailyTaskRuns,
+      TABLES.reconciliationKeys,
+      TABLES.reconciliationItems,
+      TABLES.reconciliationRuns,
       TABLES.payoutLines,
       TABLES.payouts,
       TABLES.sellerPayoutAccounts,

@@ -14,6 +14,7 @@ import {
 } from "./payment-records.js";
 import { memoryPaymentOrders, memoryPayments } from "./payments.js";
 import { memoryPayouts, memorySellerPayoutAccounts } from "./payouts.js";
+import { memoryReconciliation } from "./reconciliation.js";
 import type { MemoryState, Sequences, TableName } from "./state.js";
 import { emptyState, Working } from "./state.js";
 import { memoryJobs, memoryOutbox } from "./workers.js";
@@ -59,6 +60,8 @@ const TABLE_OF: Record<Exclude<StoreTable, "postings">, TableName> = {
   payout_lines: "payoutLines",
   seller_payout_accounts: "sellerPayoutAccounts",
   daily_task_runs: "dailyTaskRuns",
+  reconciliation_runs: "reconciliationRuns",
+  reconciliation_items: "reconciliationItems",
 };
 
 /**
@@ -141,6 +144,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     payouts: memoryPayouts(w, seq),
     sellerPayoutAccounts: memorySellerPayoutAccounts(w, seq),
     dailyTasks: memoryDailyTasks(w, seq),
+    reconciliation: memoryReconciliation(w, seq),
   });
 
   async function transaction<T>(fn: (tx: StoreTx) => Promise<T>, txOptions: TransactionOptions = {}) {

@@ -3,6 +3,7 @@ import type { Payment } from "../../domain/payment.js";
 import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { PaymentOrder } from "../../domain/payment-order.js";
 import type { Payout, PayoutLine, SellerPayoutAccount } from "../../domain/payout.js";
+import type { ReconciliationItem, ReconciliationRun } from "../../domain/reconciliation.js";
 import type { Refund } from "../../domain/refund.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { Journal } from "../../ledger/types.js";
@@ -69,6 +70,11 @@ export interface MemoryState {
   readonly sellerPayoutAccounts: Map<string, Row<SellerPayoutAccount>>;
   /** Keyed by `task␀key␀day`. */
   readonly dailyTaskRuns: Map<string, Row<DailyTaskRun>>;
+  readonly reconciliationRuns: Map<string, Row<ReconciliationRun>>;
+  /** Keyed by `runId␀seq`. */
+  readonly reconciliationItems: Map<string, Row<ReconciliationItem>>;
+  /** Keyed by `runId␀key`: what a run has claimed (its value is the run id). */
+  readonly reconciliationKeys: Map<string, Row<string>>;
 }
 
 export type TableName = keyof MemoryState;
@@ -90,6 +96,9 @@ export const emptyState = (): MemoryState => ({
   paidJournals: new Map(),
   sellerPayoutAccounts: new Map(),
   dailyTaskRuns: new Map(),
+  reconciliationRuns: new Map(),
+  reconciliationItems: new Map(),
+  reconciliationKeys: new Map(),
 });
 
 /** A composite key (NUL cannot occur in ids, references or account addresses). */

@@ -17,7 +17,9 @@ export type StoreTable =
   | "payouts"
   | "payout_lines"
   | "seller_payout_accounts"
-  | "daily_task_runs";
+  | "daily_task_runs"
+  | "reconciliation_runs"
+  | "reconciliation_items";
 
 /**
  * Raw read-back that bypasses the adapter's repositories, so the suite checks what was really

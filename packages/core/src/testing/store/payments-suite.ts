@@ -83,7 +83,7 @@ export const orderFixture = (
   paidOutAt: undefined,
 });
 
-const refundFixture = (id: string, overrides: Partial<Refund> = {}): Refund => ({
+export const refundFixture = (id: string, overrides: Partial<Refund> = {}): Refund => ({
   id,
   paymentId: "pay_1",
   paymentOrderId: "po_1",

@@ -10,6 +10,7 @@ import { ledgerSuite } from "./ledger-suite.js";
 import { outboxSuite } from "./outbox-suite.js";
 import { paymentsSuite } from "./payments-suite.js";
 import { payoutsSuite } from "./payouts-suite.js";
+import { reconciliationSuite } from "./reconciliation-suite.js";
 import { transactionSuite } from "./transaction-suite.js";
 import { workersSuite } from "./workers-suite.js";
 
@@ -45,6 +46,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     paymentsSuite(current, concurrency);
     disputesSuite(current, concurrency);
     payoutsSuite(current, concurrency);
+    reconciliationSuite(current);
     workersSuite(current);
     dailyTasksSuite(current, concurrency);
     ledgerPropertiesSuite(current, options.propertyRuns ?? 50);

@@ -1,0 +1,115 @@
+import type { Payment } from "../domain/payment.js";
+import type { Payout } from "../domain/payout.js";
+import type {
+  ReconciliationClass,
+  ReconciliationItem,
+  ReconciliationResolution,
+  ReconciliationRun,
+} from "../domain/reconciliation.js";
+import type { Refund } from "../domain/refund.js";
+
+/** The journal kinds a PSP's settlement must contain: captures, refunds, payouts paid to sellers. */
+export const SETTLED_JOURNAL_KINDS = ["payment_succeeded", "refund", "payout_paid"] as const;
+
+/** A ledger journal of the period as reconciliation sees it: its net movement on the PSP's accounts. */
+export interface SettledJournal {
+  readonly journalReference: string;
+  readonly kind: string;
+  readonly createdAt: Date;
+  readonly currency: string;
+  /**
+   * Σ debits − credits on `psp:X:receivable` and `psp:X:payouts`: a capture is positive, a refund
+   * or a payout to a seller negative — signed as settlement records are.
+   */
+  readonly amount: bigint;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Opaque keyset cursor (the journal's posting order). */
+  readonly cursor: string;
+}
+
+/**
+ * Reconciliation runs, their items, and the keyed lookups matching needs. Matching streams a
+ * settlement file of any size: it looks ledger items up in batches (`find*` take up to 1 000
+ * references), writes items in batches, and claims what it has seen as keys of the run
+ * (`claimKeys`) so duplicates and the ledger's unmatched journals (`listUnclaimedJournals`, an
+ * anti-join) are found by the database, never by holding the file in memory.
+ */
+export interface ReconciliationRepository {
+  /**
+   * Stores a new run (status `running` or `completed`). `(pspId, periodFrom, periodTo,
+   * sourceChecksum)` is unique once the checksum is set (here or by `updateRun`): of two runs
+   * completing with the same source concurrently, one write fails (`STORE_ERROR`), so a source
+   * has one run.
+   */
+  insertRun(run: ReconciliationRun): Promise<void>;
+  /** `forUpdate` locks the row until the transaction ends. */
+  getRun(id: string, options?: { forUpdate?: boolean }): Promise<ReconciliationRun | null>;
+  /** Compare-and-set on version: writes only if the stored version is `next.version − 1`. */
+  updateRun(next: ReconciliationRun): Promise<boolean>;
+  /** Deletes a run with its items and keys (a draft that turned out to repeat an earlier run). */
+  deleteRun(id: string): Promise<void>;
+  /**
+   * The `completed` or `superseded` run of this PSP and period with this source checksum, newest
+   * first; null when none.
+   */
+  findRunBySource(query: {
+    pspId: string;
+    periodFrom: Date;
+    periodTo: Date;
+    sourceChecksum: string;
+  }): Promise<ReconciliationRun | null>;
+  /** The `completed` (not superseded) run of this PSP and exactly this period, newest; null when none. */
+  findCurrentRun(query: {
+    pspId: string;
+    periodFrom: Date;
+    periodTo: Date;
+  }): Promise<ReconciliationRun | null>;
+  /** Runs newest first (`createdAt`, then id), `running` ones excluded; `beforeId` pages on. */
+  listRuns(query: { limit: number; beforeId?: string; pspId?: string }): Promise<ReconciliationRun[]>;
+
+  /** Appends items; `(runId, seq)` is unique (a repeated one throws `STORE_ERROR`/`STORE_CONFLICT`). */
+  insertItems(items: readonly ReconciliationItem[]): Promise<void>;
+  /** A run's items by `seq`, optionally one class; `afterSeq` continues after that item. */
+  listItems(query: {
+    runId: string;
+    class?: ReconciliationClass;
+    afterSeq?: number;
+    limit: number;
+  }): Promise<ReconciliationItem[]>;
+  getItem(runId: string, seq: number): Promise<ReconciliationItem | null>;
+  /** Records a resolution on an unresolved item; false when the item is missing or already resolved. */
+  resolveItem(runId: string, seq: number, resolution: ReconciliationResolution): Promise<boolean>;
+
+  /**
+   * Claims `keys` (unique strings, e.g. `record:txn_1`, a journal reference) for the run and
+   * returns those that were claimed before (by an earlier call for this run): how matching finds
+   * duplicates without keeping the file's ids in memory. Callers pass each key once per call.
+   */
+  claimKeys(runId: string, keys: readonly string[]): Promise<string[]>;
+  /**
+   * Journals of {@link SETTLED_JOURNAL_KINDS} created in `[from, to)` that touch the PSP's
+   * receivable or payouts account and whose reference no `claimKeys` of the run claimed, in
+   * posting order, at most `limit`; `after` continues after that cursor.
+   */
+  listUnclaimedJournals(query: {
+    runId: string;
+    pspId: string;
+    from: Date;
+    to: Date;
+    after?: string;
+    limit: number;
+  }): Promise<SettledJournal[]>;
+
+  /**
+   * Payments of `pspId` whose id is one of `ids` or whose current PSP reference is one of
+   * `pspReferences` (any order, each payment once).
+   */
+  findPayments(
+    pspId: string,
+    query: { ids?: readonly string[]; pspReferences?: readonly string[] },
+  ): Promise<Payment[]>;
+  /** Refunds whose PSP refund reference is one of `refundReferences` (any order). */
+  findRefunds(refundReferences: readonly string[]): Promise<Refund[]>;
+  /** Payouts of `pspId` whose PSP payout reference is one of `payoutReferences` (any order). */
+  findPayouts(pspId: string, payoutReferences: readonly string[]): Promise<Payout[]>;
+}

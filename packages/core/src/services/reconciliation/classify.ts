@@ -1,0 +1,295 @@
+import type { Payment } from "../../domain/payment.js";
+import type { Payout } from "../../domain/payout.js";
+import type { ReconciliationClass, ReconciliationItem } from "../../domain/reconciliation.js";
+import type { Refund } from "../../domain/refund.js";
+import type { SettlementRecord } from "../../ports/psp.js";
+
+/** What matching knows about one batch of records: the ledger side, looked up by keys. */
+export interface LedgerLookup {
+  readonly paymentsById: ReadonlyMap<string, Payment>;
+  readonly paymentsByReference: ReadonlyMap<string, Payment>;
+  readonly refundsByReference: ReadonlyMap<string, readonly Refund[]>;
+  readonly payoutsByReference: ReadonlyMap<string, Payout>;
+}
+
+/** The rules of one run. */
+export interface MatchRules {
+  readonly now: Date;
+  /** How long the ledger may lag the PSP (or the PSP the ledger) before a difference is a discrepancy. */
+  readonly settlementLagMs: number;
+  /** The PSP's fee for a record by its fee schedule; undefined = not checked (only `amount − fee = net`). */
+  readonly expectedFee?: ((record: SettlementRecord) => bigint | undefined) | undefined;
+}
+
+/** An item before it has a run and a position; `claims` are the journal references it settles. */
+export type Classified = Omit<ReconciliationItem, "runId" | "seq"> & { readonly claims: readonly string[] };
+
+const CAPTURED = new Set(["succeeded", "partially_refunded", "refunded"]);
+const IN_FLIGHT = new Set(["created", "requires_payment", "processing"]);
+
+/** The capture journal of a payment (see the payment outcome service). */
+export const captureJournal = (p: Payment) => `payment:${p.id}:${p.pspReference ?? "none"}`;
+
+/** `pending` while inside the lag measured from `at`, else `late`. */
+function lagged(rules: MatchRules, at: Date, late: ReconciliationClass): ReconciliationClass {
+  return rules.now.getTime() - at.getTime() < rules.settlementLagMs ? "pending" : late;
+}
+
+const base = (record: SettlementRecord, line: number | undefined) => ({
+  leg: "psp_ledger" as const,
+  line,
+  recordId: record.recordId,
+  recordType: record.type,
+  currency: record.currency,
+  amount: record.amount,
+  fee: record.fee,
+  occurredAt: record.createdAt,
+  ...(record.bankPayoutReference ? { bankPayoutReference: record.bankPayoutReference } : {}),
+});
+
+/** Fee checks shared by every record type: the PSP's own arithmetic, then its fee schedule. */
+function feeProblem(
+  record: SettlementRecord,
+  rules: MatchRules,
+): { expectedFee?: bigint; message: string } | null {
+  if (record.amount - record.fee !== record.net) {
+    return { message: `amount − fee ≠ net (${record.amount} − ${record.fee} ≠ ${record.net})` };
+  }
+  const expected = rules.expectedFee?.(record);
+  if (expected !== undefined && expected !== record.fee) {
+    return {
+      expectedFee: expected,
+      message: `the PSP kept a fee of ${record.fee}, its schedule says ${expected}`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Compares one settlement record with what the ledger knows (charges with payments, refunds with
+ * refunds, payouts to sellers with payouts) and gives it one class. Bank payouts are matched
+ * elsewhere (three-way); fee and adjustment records are not booked by settlekit and are reported.
+ */
+export function classifyRecord(
+  record: SettlementRecord,
+  line: number | undefined,
+  lookup: LedgerLookup,
+  rules: MatchRules,
+): Classified {
+  const b = base(record, line);
+  switch (record.type) {
+    case "charge":
+      return classifyCharge(record, b, lookup, rules);
+    case "refund":
+      return classifyRefund(record, b, lookup, rules);
+    case "payout":
+      return classifyPayout(record, b, lookup, rules);
+    default:
+      return {
+        ...b,
+        class: "missing_in_ledger",
+        claims: [],
+        message: `a ${record.type} record settlekit does not book: resolve it with a correcting journal`,
+      };
+  }
+}
+
+type Base = ReturnType<typeof base>;
+
+function compareMoney(
+  record: SettlementRecord,
+  b: Base,
+  expected: { amount: bigint; currency: string },
+  rules: MatchRules,
+  what: string,
+): Pick<Classified, "class" | "message" | "expectedAmount" | "expectedCurrency" | "expectedFee"> {
+  if (record.currency !== expected.currency) {
+    return {
+      class: "currency_mismatch",
+      expectedAmount: expected.amount,
+      expectedCurrency: expected.currency,
+      message: `the PSP settled ${record.currency}, ${what} is in ${expected.currency}`,
+    };
+  }
+  if (record.amount !== expected.amount) {
+    return {
+      class: "amount_mismatch",
+      expectedAmount: expected.amount,
+      message: `the PSP settled ${record.amount}, ${what} is ${expected.amount} (${b.currency} minor units)`,
+    };
+  }
+  const fee = feeProblem(record, rules);
+  if (fee) return { class: "fee_mismatch", expectedAmount: expected.amount, ...fee };
+  return { class: "matched", expectedAmount: expected.amount, message: `matches ${what}` };
+}
+
+function classifyCharge(
+  record: SettlementRecord,
+  b: Base,
+  lookup: LedgerLookup,
+  rules: MatchRules,
+): Classified {
+  const payment =
+    (record.paymentId ? lookup.paymentsById.get(record.paymentId) : undefined) ??
+    (record.pspReference ? lookup.paymentsByReference.get(record.pspReference) : undefined);
+  const reference = record.pspReference ?? payment?.pspReference;
+  const ref = reference ? { reference } : {};
+  if (!payment) {
+    return {
+      ...b,
+      ...ref,
+      class: "missing_in_ledger",
+      claims: [],
+      message: "the PSP captured a payment settlekit does not know",
+    };
+  }
+  const ids = { ...ref, paymentId: payment.id, expectedCurrency: payment.currency };
+  if (IN_FLIGHT.has(payment.status)) {
+    return {
+      ...b,
+      ...ids,
+      class: lagged(rules, record.createdAt, "missing_in_ledger"),
+      claims: [],
+      expectedAmount: payment.amount,
+      message: `the PSP captured it, settlekit still has the payment ${payment.status} (a webhook lost?)`,
+    };
+  }
+  if (!CAPTURED.has(payment.status)) {
+    return {
+      ...b,
+      ...ids,
+      class: "status_mismatch",
+      claims: [],
+      expectedAmount: payment.amount,
+      message: `the PSP says charged, settlekit has the payment ${payment.status}`,
+    };
+  }
+  const journal = captureJournal(payment);
+  return {
+    ...b,
+    ...ids,
+    journalReference: journal,
+    claims: [journal],
+    ...compareMoney(record, b, payment, rules, `payment ${payment.id}`),
+  };
+}
+
+function classifyRefund(
+  record: SettlementRecord,
+  b: Base,
+  lookup: LedgerLookup,
+  rules: MatchRules,
+): Classified {
+  const reference = record.refundReference;
+  const refunds = reference ? (lookup.refundsByReference.get(reference) ?? []) : [];
+  const ref = reference ? { reference } : {};
+  const [first] = refunds;
+  if (!first) {
+    return {
+      ...b,
+      ...ref,
+      class: "missing_in_ledger",
+      claims: [],
+      message: "the PSP refunded money settlekit has no refund for",
+    };
+  }
+  const ids = { ...ref, paymentId: first.paymentId, refundId: first.id };
+  const total = refunds.reduce((sum, r) => sum + r.amount, 0n);
+  if (refunds.some((r) => r.status === "pending")) {
+    return {
+      ...b,
+      ...ids,
+      class: lagged(rules, record.createdAt, "missing_in_ledger"),
+      claims: [],
+      expectedAmount: -total,
+      message: "the PSP refunded it, settlekit still has the refund pending",
+    };
+  }
+  if (refunds.some((r) => r.status !== "succeeded")) {
+    return {
+      ...b,
+      ...ids,
+      class: "status_mismatch",
+      claims: [],
+      expectedAmount: -total,
+      message: `the PSP says refunded, settlekit has the refund ${refunds.find((r) => r.status !== "succeeded")?.status}`,
+    };
+  }
+  const claims = refunds.map((r) => `refund:${r.id}`);
+  return {
+    ...b,
+    ...ids,
+    journalReference: claims[0],
+    claims,
+    ...compareMoney(record, b, { amount: -total, currency: first.currency }, rules, `refund ${first.id}`),
+  };
+}
+
+function classifyPayout(
+  record: SettlementRecord,
+  b: Base,
+  lookup: LedgerLookup,
+  rules: MatchRules,
+): Classified {
+  const reference = record.payoutReference;
+  const payout = reference ? lookup.payoutsByReference.get(reference) : undefined;
+  const ref = reference ? { reference } : {};
+  if (!payout) {
+    return {
+      ...b,
+      ...ref,
+      class: "missing_in_ledger",
+      claims: [],
+      message: "the PSP paid out money settlekit has no payout for",
+    };
+  }
+  const ids = { ...ref, payoutId: payout.id, expectedCurrency: payout.currency };
+  // Money of a payout coming back (a reversal, or a payout the seller's bank returned).
+  if (record.amount > 0n || record.payoutReversalReference) {
+    const back = payout.status === "failed" || payout.amountReversed > 0n;
+    return {
+      ...b,
+      ...ids,
+      class: back ? "matched" : "status_mismatch",
+      claims: [],
+      message: back
+        ? `money of payout ${payout.id} coming back (${payout.status})`
+        : `the PSP returned money of payout ${payout.id}, settlekit has it ${payout.status}`,
+    };
+  }
+  if (payout.status === "pending") {
+    return {
+      ...b,
+      ...ids,
+      class: lagged(rules, record.createdAt, "missing_in_ledger"),
+      claims: [],
+      expectedAmount: -payout.amount,
+      message: "the PSP paid it, settlekit still has the payout pending",
+    };
+  }
+  if (payout.status === "failed") {
+    // The PSP's debit of a payout that failed later: its return is a record of its own.
+    return {
+      ...b,
+      ...ids,
+      class: "matched",
+      claims: [],
+      expectedAmount: -payout.amount,
+      message: `payout ${payout.id} failed after the PSP sent it; its return settles it`,
+    };
+  }
+  const journal = `payout:${payout.id}:paid`;
+  return {
+    ...b,
+    ...ids,
+    journalReference: journal,
+    claims: [journal],
+    ...compareMoney(
+      record,
+      b,
+      { amount: -payout.amount, currency: payout.currency },
+      rules,
+      `payout ${payout.id}`,
+    ),
+  };
+}

@@ -1,0 +1,28 @@
+export { reconciliationAlert } from "./alert.js";
+export { settlementJournal, settlementJournalReference } from "./booking.js";
+export type { FileStream } from "./csv-rows.js";
+export type {
+  ReconciliationItemsQuery,
+  ReconciliationListQuery,
+  ResolveItemInput,
+} from "./operations.js";
+export type {
+  ReconcileInput,
+  ReconcileResult,
+  ReconciliationFile,
+  ReconciliationOptions,
+} from "./reconcile.js";
+export type {
+  BankEntry,
+  BankStatementColumns,
+  BankStatementLine,
+  CsvColumnMapping,
+  SourceEntry,
+} from "./sources.js";
+export {
+  bankStatementSource,
+  mappedCsvSource,
+  providerSource,
+  sandboxCsvSource,
+  stripeItemizedSource,
+} from "./sources.js";

@@ -1,0 +1,192 @@
+import type { Deps } from "../../deps.js";
+import type {
+  ReconciliationClass,
+  ReconciliationItem,
+  ReconciliationTotal,
+} from "../../domain/reconciliation.js";
+import { isDiscrepancy } from "../../domain/reconciliation.js";
+import type { SettlementRecord } from "../../ports/psp.js";
+import type { StoreTx } from "../../ports/store.js";
+import { bookRecord } from "./booking.js";
+import type { Classified, LedgerLookup, MatchRules } from "./classify.js";
+import { classifyRecord } from "./classify.js";
+import type { SourceEntry } from "./sources.js";
+
+/** An item before it has its run and place. */
+export type Item = Omit<ReconciliationItem, "runId" | "seq">;
+
+/** What matching one batch needs to know about its run. */
+export interface BatchContext {
+  readonly runId: string;
+  readonly pspId: string;
+  readonly rules: MatchRules;
+  readonly book: boolean;
+  readonly deps: Deps;
+}
+
+/** Running counts and totals of a run, per class and currency (a handful of entries, whatever the file's size). */
+export class Tally {
+  readonly totals = new Map<
+    string,
+    { class: ReconciliationClass; currency: string; count: number; amount: bigint }
+  >();
+  discrepancies = 0;
+  matched = 0;
+  add(item: Pick<ReconciliationItem, "class" | "currency" | "amount" | "expectedAmount">) {
+    const currency = item.currency ?? "";
+    const k = `${item.class}\u0000${currency}`;
+    const t = this.totals.get(k) ?? { class: item.class, currency, count: 0, amount: 0n };
+    t.count += 1;
+    t.amount += item.amount ?? item.expectedAmount ?? 0n;
+    this.totals.set(k, t);
+    if (isDiscrepancy(item.class)) this.discrepancies += 1;
+    if (item.class === "matched") this.matched += 1;
+  }
+  list(): ReconciliationTotal[] {
+    return [...this.totals.values()].sort((a, b) =>
+      a.class < b.class
+        ? -1
+        : a.class > b.class
+          ? 1
+          : a.currency < b.currency
+            ? -1
+            : a.currency > b.currency
+              ? 1
+              : 0,
+    );
+  }
+}
+
+/**
+ * Matches one batch of source entries inside `tx`: one keyed lookup each of payments, refunds and
+ * payouts, one claim of the record ids and journal references seen (duplicates), the bookings of
+ * matched records; returns the batch's items in file order (bank payouts are matched later).
+ */
+export async function matchBatch(
+  tx: StoreTx,
+  ctx: BatchContext,
+  batch: readonly SourceEntry[],
+): Promise<Item[]> {
+  const { runId, pspId, rules, book, deps } = ctx;
+  const records = batch.filter((e) => e.kind === "record" && e.record.type !== "bank_payout");
+  const items: Omit<ReconciliationItem, "runId" | "seq">[] = [];
+  const recs = records.map((e) => (e.kind === "record" ? e : null)).filter((e) => e !== null);
+  const lookup = await lookUp(
+    tx,
+    pspId,
+    recs.map((e) => e.record),
+  );
+  // Duplicates: a record id seen before in this run (this batch or an earlier one), or a
+  // second record for a ledger item another record settles. One claim of both kinds of
+  // keys per batch: the database remembers what the run has seen, not this process.
+  const firstInBatch = new Map<string, number>();
+  const claims = new Map<string, number>();
+  const classified: (Classified | null)[] = recs.map((e, i) => {
+    if (firstInBatch.has(e.record.recordId)) return null;
+    firstInBatch.set(e.record.recordId, i);
+    const c = classifyRecord(e.record, e.line, lookup, rules);
+    for (const k of c.claims) if (!claims.has(k)) claims.set(k, i);
+    return c;
+  });
+  const before = new Set(
+    await tx.reconciliation.claimKeys(runId, [
+      ...[...firstInBatch.keys()].map((id) => `record:${id}`),
+      ...claims.keys(),
+    ]),
+  );
+  for (const [i, e] of recs.entries()) {
+    if (before.has(`record:${e.record.recordId}`)) classified[i] = null;
+  }
+  const journalsBefore = before;
+  for (const [i, e] of recs.entries()) {
+    const c = classified[i];
+    const dupOf = c?.claims.find((k) => journalsBefore.has(k) || claims.get(k) !== i);
+    if (!c || dupOf) {
+      items.push({
+        leg: "psp_ledger",
+        line: e.line,
+        recordId: e.record.recordId,
+        recordType: e.record.type,
+        currency: e.record.currency,
+        amount: e.record.amount,
+        fee: e.record.fee,
+        occurredAt: e.record.createdAt,
+        ...(c?.reference ? { reference: c.reference } : {}),
+        ...(dupOf ? { journalReference: dupOf } : {}),
+        class: "duplicate",
+        message: c
+          ? `a second record for ${dupOf}, which an earlier record settles`
+          : `record ${e.record.recordId} appears more than once`,
+      });
+      continue;
+    }
+    const { claims: _claims, ...item } = c;
+    let booking: { bookingReference?: string; message?: string; class?: "fee_mismatch" } = {};
+    if (book && c.class === "matched") {
+      const booked = await bookRecord(tx, pspId, e.record, deps);
+      if (booked?.outcome === "conflict") {
+        // The amount still matches the payment, so what changed since the booking is the fee (and net).
+        booking = {
+          class: "fee_mismatch",
+          message: `${c.message}, but ${booked.reference} was booked with another fee by an earlier file; not booked again`,
+        };
+      } else if (booked) booking = { bookingReference: booked.reference };
+    }
+    items.push({ ...item, ...booking });
+  }
+  // Invalid rows keep their place in the file.
+  for (const e of batch) {
+    if (e.kind === "invalid") {
+      items.push({
+        leg: "psp_ledger",
+        line: e.line,
+        class: "invalid_row",
+        message: `line ${e.line}: ${e.message}`,
+      });
+    }
+  }
+  items.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return items;
+}
+
+/** The ledger side of one batch: three keyed queries (payments, refunds, payouts), whatever the batch holds. */
+export async function lookUp(
+  tx: StoreTx,
+  pspId: string,
+  records: readonly SettlementRecord[],
+): Promise<LedgerLookup> {
+  const charges = records.filter((r) => r.type === "charge");
+  const ids = [...new Set(charges.flatMap((r) => (r.paymentId ? [r.paymentId] : [])))];
+  const refs = [...new Set(charges.flatMap((r) => (r.pspReference ? [r.pspReference] : [])))];
+  const refundRefs = [
+    ...new Set(records.flatMap((r) => (r.type === "refund" && r.refundReference ? [r.refundReference] : []))),
+  ];
+  const payoutRefs = [
+    ...new Set(records.flatMap((r) => (r.type === "payout" && r.payoutReference ? [r.payoutReference] : []))),
+  ];
+  // One after another: a transaction is one connection.
+  const payments =
+    ids.length + refs.length > 0
+      ? await tx.reconciliation.findPayments(pspId, { ids, pspReferences: refs })
+      : [];
+  const refunds = refundRefs.length > 0 ? await tx.reconciliation.findRefunds(refundRefs) : [];
+  const payouts = payoutRefs.length > 0 ? await tx.reconciliation.findPayouts(pspId, payoutRefs) : [];
+  const refundsByReference = new Map<string, typeof refunds>();
+  for (const r of refunds) {
+    if (!r.pspRefundReference) continue;
+    refundsByReference.set(r.pspRefundReference, [
+      ...(refundsByReference.get(r.pspRefundReference) ?? []),
+      r,
+    ]);
+  }
+  return {
+    paymentsById: new Map(payments.map((p) => [p.id, p])),
+    paymentsByReference: new Map(
+      payments.flatMap((p) => (p.pspReference ? [[p.pspReference, p] as const] : [])),
+    ),
+    refundsByReference,
+    payoutsByReference: new Map(
+      payouts.flatMap((p) => (p.pspPayoutReference ? [[p.pspPayoutReference, p] as const] : [])),
+    ),
+  };
+}

@@ -1,0 +1,347 @@
+import { createHash } from "node:crypto";
+import { planAlert } from "../../alerts/plan-alert.js";
+import type { Deps } from "../../deps.js";
+import type {
+  ReconciliationAnomaly,
+  ReconciliationItem,
+  ReconciliationRun,
+  ReconciliationSourceKind,
+} from "../../domain/reconciliation.js";
+import { ErrorCodes, SettlekitError } from "../../errors.js";
+import type { SettlementRecord } from "../../ports/psp.js";
+import type { StoreTx } from "../../ports/store.js";
+import { reconciliationAlert } from "./alert.js";
+import type { MatchRules } from "./classify.js";
+import type { FileStream } from "./csv-rows.js";
+import type { BatchContext, Item } from "./match-batch.js";
+import { matchBatch, Tally } from "./match-batch.js";
+import type { BankStatementColumns, CsvColumnMapping, SourceEntry } from "./sources.js";
+import {
+  bankStatementSource,
+  mappedCsvSource,
+  providerSource,
+  sandboxCsvSource,
+  stripeItemizedSource,
+} from "./sources.js";
+import { matchBankPayouts } from "./three-way.js";
+
+/** A settlement file to reconcile, streamed (never read whole), in one of the formats settlekit reads. */
+export type ReconciliationFile =
+  | { readonly format: "sandbox_csv"; readonly file: FileStream }
+  | { readonly format: "stripe_itemized_csv"; readonly file: FileStream }
+  | { readonly format: "mapped_csv"; readonly file: FileStream; readonly mapping: CsvColumnMapping };
+
+/** Defaults of every run (`createPaymentSystem({ reconciliation })`); each `reconcile` call may override them. */
+export interface ReconciliationOptions {
+  /**
+   * How long a difference may be a timing difference (a webhook still on its way, a PSP file that
+   * has not caught up): items younger than this, measured from the record's (or journal's) time to
+   * now, are `pending`. Default 1 day.
+   */
+  readonly settlementLagMs?: number;
+  /** How far a bank line's date may be from the PSP payout's arrival date (default 3 days). */
+  readonly bankDateWindowMs?: number;
+  /** A PSP's fee schedule, per PSP id: the fee it should have kept for a record (undefined: not checked). */
+  readonly expectedFees?: Readonly<Record<string, (record: SettlementRecord) => bigint | undefined>>;
+  /** Book matched records (settlement journals); default true. */
+  readonly book?: boolean;
+}
+
+export interface ReconcileInput {
+  /** The PSP's id (`sandbox`, `stripe`…). */
+  readonly provider: string;
+  /** The settlement period `[from, to)`: what the ledger should find in the source. */
+  readonly period: { readonly from: Date; readonly to: Date };
+  /** A file; without one, the PSP's own `readSettlement` for the period. */
+  readonly source?: ReconciliationFile;
+  /** The platform's bank statement for the three-way match of the PSP's bank payouts. */
+  readonly bankStatement?: { readonly file: FileStream; readonly columns?: BankStatementColumns };
+  readonly settlementLagMs?: number;
+  readonly bankDateWindowMs?: number;
+  readonly expectedFee?: (record: SettlementRecord) => bigint | undefined;
+  readonly book?: boolean;
+  /** Records per matching transaction (default 1 000; at most 5 000). */
+  readonly batchSize?: number;
+}
+
+export interface ReconcileResult {
+  readonly run: ReconciliationRun;
+  /** True when the same source had been reconciled already: the earlier run, nothing changed. */
+  readonly replayed: boolean;
+}
+
+const BATCH = 1_000;
+const DAY = 86_400_000;
+
+/** Canonical bytes of a PSP record, for the checksum of a `readSettlement` source. */
+const canonical = (r: SettlementRecord) =>
+  `${JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}\n`;
+
+function entries(deps: Deps, input: ReconcileInput, hash: (chunk: Uint8Array | string) => void) {
+  const source = input.source;
+  if (!source) {
+    const records = providerSource(deps.provider(input.provider), input.period);
+    return (async function* () {
+      for await (const entry of records) {
+        if (entry.kind === "record") hash(canonical(entry.record));
+        yield entry;
+      }
+    })();
+  }
+  if (source.format === "sandbox_csv") return sandboxCsvSource(source.file, hash);
+  if (source.format === "stripe_itemized_csv") return stripeItemizedSource(source.file, hash);
+  return mappedCsvSource(source.file, source.mapping, hash);
+}
+
+const sourceKind = (input: ReconcileInput): ReconciliationSourceKind => input.source?.format ?? "psp";
+
+function checkPeriod(input: ReconcileInput) {
+  const { from, to } = input.period;
+  if (!(from instanceof Date) || !(to instanceof Date) || Number.isNaN(from.getTime()) || !(to > from)) {
+    throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, "period needs from < to (Dates).", {
+      param: "period",
+    });
+  }
+}
+
+/**
+ * Reconciles one PSP's settlement for a period: streams the source in batches of 500 records,
+ * looks each batch's ledger items up by key, classifies and stores every record, books matched
+ * ones, then finds the period's journals no record settled (`missing_at_psp`), matches the PSP's
+ * bank payouts against what they settled and the bank statement, and commits the run — with the
+ * alert job when it found discrepancies — in one transaction. Idempotent by source: the same
+ * checksum for the same PSP and period returns the earlier run (the draft is dropped and nothing
+ * else changes; bookings are idempotent per record); another checksum supersedes the current run.
+ */
+export async function reconcile(deps: Deps, input: ReconcileInput): Promise<ReconcileResult> {
+  checkPeriod(input);
+  const pspId = deps.provider(input.provider).id;
+  const defaults = deps.options.reconciliation ?? {};
+  const rules: MatchRules = {
+    now: deps.clock.now(),
+    settlementLagMs: input.settlementLagMs ?? defaults.settlementLagMs ?? DAY,
+    expectedFee: input.expectedFee ?? defaults.expectedFees?.[pspId],
+  };
+  const book = input.book ?? defaults.book ?? true;
+  const batchSize = Math.min(Math.max(Math.trunc(input.batchSize ?? BATCH), 1), 5_000);
+  const hash = createHash("sha256").update(`${sourceKind(input)}\n`);
+  const draft: ReconciliationRun = {
+    id: deps.ids.newId(),
+    pspId,
+    periodFrom: input.period.from,
+    periodTo: input.period.to,
+    source: sourceKind(input),
+    status: "running",
+    recordCount: 0,
+    bankLineCount: 0,
+    discrepancyCount: 0,
+    totals: [],
+    version: 1,
+    createdAt: rules.now,
+  };
+  await deps.store.transaction((tx) => tx.reconciliation.insertRun(draft));
+  const tally = new Tally();
+  let seq = 0;
+  let recordCount = 0;
+  /** Bank payouts (few per day) and what the records they carried sum to, per reference. */
+  const bankPayouts: { record: SettlementRecord; line: number | undefined }[] = [];
+  const settledInto = new Map<string, { currency: string; net: bigint; count: number }>();
+
+  /** Writes items numbered in order, in one transaction; retry-safe (the store may run `work` again). */
+  const commitItems = async (work: (tx: StoreTx) => Promise<Item[]>) => {
+    const first = seq;
+    const rows = await deps.store.transaction(async (tx) => {
+      const items = await work(tx);
+      const numbered = items.map(
+        (item, i) => ({ ...item, runId: draft.id, seq: first + i + 1 }) as ReconciliationItem,
+      );
+      if (numbered.length > 0) await tx.reconciliation.insertItems(numbered);
+      return numbered;
+    });
+    seq = first + rows.length;
+    for (const row of rows) tally.add(row);
+  };
+  const batchContext: BatchContext = { runId: draft.id, pspId, rules, book, deps };
+
+  const processBatch = async (batch: SourceEntry[]) => {
+    for (const e of batch) {
+      if (e.kind !== "record") continue;
+      const r = e.record;
+      if (r.type === "bank_payout") bankPayouts.push({ record: r, line: e.line });
+      else if (r.bankPayoutReference) {
+        const s = settledInto.get(r.bankPayoutReference) ?? { currency: r.currency, net: 0n, count: 0 };
+        s.net += r.net;
+        s.count += 1;
+        settledInto.set(r.bankPayoutReference, s);
+      }
+    }
+    await commitItems((tx) => matchBatch(tx, batchContext, batch));
+  };
+
+  try {
+    let batch: SourceEntry[] = [];
+    for await (const entry of entries(deps, input, (chunk) => hash.update(chunk))) {
+      recordCount += 1;
+      batch.push(entry);
+      if (batch.length >= batchSize) {
+        await processBatch(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await processBatch(batch);
+
+    // The third leg: bank payouts against what they settled and against the bank statement.
+    let bankLineCount = 0;
+    if (input.bankStatement) {
+      hash.update("\nbank\n");
+      const lines = [];
+      const invalid = [];
+      for await (const entry of bankStatementSource(
+        input.bankStatement.file,
+        input.bankStatement.columns,
+        (c) => hash.update(c),
+      )) {
+        bankLineCount += 1;
+        if (entry.kind === "line") lines.push(entry.entry);
+        else invalid.push(entry);
+      }
+      const items = matchBankPayouts(bankPayouts, settledInto, lines, {
+        windowMs: input.bankDateWindowMs ?? defaults.bankDateWindowMs ?? 3 * DAY,
+      });
+      for (const e of invalid) {
+        items.push({
+          leg: "psp_bank",
+          line: e.line,
+          class: "invalid_row",
+          message: `bank statement line ${e.line}: ${e.message}`,
+        });
+      }
+      await commitItems(async () => items);
+    } else if (bankPayouts.length > 0) {
+      const items = matchBankPayouts(bankPayouts, settledInto, undefined, { windowMs: 0 });
+      await commitItems(async () => items);
+    }
+
+    // The ledger's side: journals of the period that no record settled.
+    let after: string | undefined;
+    let unsettled = 0;
+    for (;;) {
+      const page = await deps.store.transaction(
+        (tx) =>
+          tx.reconciliation.listUnclaimedJournals({
+            runId: draft.id,
+            pspId,
+            from: input.period.from,
+            to: input.period.to,
+            limit: BATCH,
+            ...(after === undefined ? {} : { after }),
+          }),
+        { readOnly: true },
+      );
+      if (page.length === 0) break;
+      unsettled += page.length;
+      after = page[page.length - 1]?.cursor;
+      await commitItems(async () =>
+        page.map((j) => {
+          const cls =
+            rules.now.getTime() - j.createdAt.getTime() < rules.settlementLagMs
+              ? "pending"
+              : "missing_at_psp";
+          return {
+            leg: "psp_ledger",
+            class: cls,
+            recordType: j.kind,
+            journalReference: j.journalReference,
+            currency: j.currency,
+            expectedAmount: j.amount,
+            occurredAt: j.createdAt,
+            ...(j.metadata.paymentId ? { paymentId: j.metadata.paymentId } : {}),
+            ...(j.metadata.refundId ? { refundId: j.metadata.refundId } : {}),
+            ...(j.metadata.payoutId ? { payoutId: j.metadata.payoutId } : {}),
+            ...(j.metadata.pspReference ? { reference: j.metadata.pspReference } : {}),
+            message:
+              cls === "pending"
+                ? `journal ${j.journalReference} is not in the PSP's records yet (inside the settlement lag)`
+                : `journal ${j.journalReference} is not in the PSP's records`,
+          } satisfies Item;
+        }),
+      );
+    }
+
+    const anomaly: ReconciliationAnomaly | undefined =
+      recordCount === 0 && unsettled > 0
+        ? "empty_source"
+        : recordCount > 0 && tally.matched === 0
+          ? "nothing_matched"
+          : undefined;
+    const checksum = hash.digest("hex");
+    const sameSource = {
+      pspId,
+      periodFrom: input.period.from,
+      periodTo: input.period.to,
+      sourceChecksum: checksum,
+    };
+    try {
+      return await commit(sameSource);
+    } catch (error) {
+      // A concurrent run of the same source committed first (the unique source index): answer it.
+      const earlier = await deps.store.transaction((tx) => tx.reconciliation.findRunBySource(sameSource));
+      if (!earlier) throw error;
+      await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id));
+      return { run: earlier, replayed: true };
+    }
+
+    async function commit(q: typeof sameSource): Promise<ReconcileResult> {
+      return await deps.store.transaction(async (tx) => {
+        const earlier = await tx.reconciliation.findRunBySource(q);
+        if (earlier) {
+          await tx.reconciliation.deleteRun(draft.id);
+          return { run: earlier, replayed: true };
+        }
+        const current = await tx.reconciliation.findCurrentRun({
+          pspId,
+          periodFrom: input.period.from,
+          periodTo: input.period.to,
+        });
+        const now = deps.clock.now();
+        if (current) {
+          const superseded = {
+            ...current,
+            status: "superseded" as const,
+            supersededBy: draft.id,
+            version: current.version + 1,
+          };
+          if (!(await tx.reconciliation.updateRun(superseded))) {
+            throw new SettlekitError(
+              ErrorCodes.STORE_CONFLICT,
+              `Run ${current.id} changed concurrently; retry.`,
+            );
+          }
+        }
+        const run: ReconciliationRun = {
+          ...draft,
+          status: "completed",
+          sourceChecksum: checksum,
+          supersedes: current?.id,
+          recordCount,
+          bankLineCount,
+          discrepancyCount: tally.discrepancies + (anomaly ? 1 : 0),
+          anomaly,
+          totals: tally.list(),
+          version: draft.version + 1,
+          completedAt: now,
+        };
+        if (!(await tx.reconciliation.updateRun(run))) {
+          throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Run ${run.id} changed concurrently; retry.`);
+        }
+        // One alert for the run, its discrepancies grouped; delivered by the alert.deliver job.
+        if (run.discrepancyCount > 0) await planAlert(tx, reconciliationAlert(run), deps);
+        return { run, replayed: false };
+      });
+    }
+  } catch (error) {
+    // A source that could not be read (or a failure mid-way) leaves no half run behind.
+    await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id)).catch(() => undefined);
+    throw error;
+  }
+}

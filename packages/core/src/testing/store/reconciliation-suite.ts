@@ -1,0 +1,374 @@
+import { describe, expect, it } from "vitest";
+import type { ReconciliationItem, ReconciliationRun } from "../../domain/reconciliation.js";
+import { postJournal } from "../../ledger/post-journal.js";
+import type { JournalInput } from "../../ledger/types.js";
+import { at, T0 } from "./fixtures.js";
+import type { StoreHarness } from "./harness.js";
+import { orderFixture, paymentFixture, refundFixture } from "./payments-suite.js";
+import { payoutFixture } from "./payouts-suite.js";
+
+const DAY = 86_400_000;
+
+export const runFixture = (id: string, overrides: Partial<ReconciliationRun> = {}): ReconciliationRun => ({
+  id,
+  pspId: "sandbox",
+  periodFrom: T0,
+  periodTo: at(DAY),
+  source: "sandbox_csv",
+  sourceChecksum: undefined,
+  status: "running",
+  supersedes: undefined,
+  supersededBy: undefined,
+  recordCount: 0,
+  bankLineCount: 0,
+  discrepancyCount: 0,
+  anomaly: undefined,
+  totals: [],
+  version: 1,
+  createdAt: T0,
+  completedAt: undefined,
+  ...overrides,
+});
+
+export const reconciliationItemFixture = (
+  runId: string,
+  seq: number,
+  overrides: Partial<ReconciliationItem> = {},
+): ReconciliationItem => ({
+  runId,
+  seq,
+  class: "matched",
+  leg: "psp_ledger",
+  message: "matches",
+  ...overrides,
+});
+
+const journal = (
+  reference: string,
+  kind: string,
+  account: string,
+  amount: bigint,
+  currency = "USD",
+): JournalInput => ({
+  reference,
+  kind,
+  metadata: { paymentId: reference },
+  postings: [
+    {
+      account,
+      currency,
+      direction: amount > 0n ? "debit" : "credit",
+      amount: amount > 0n ? amount : -amount,
+    },
+    {
+      account: "seller:S1:pending",
+      currency,
+      direction: amount > 0n ? "credit" : "debit",
+      amount: amount > 0n ? amount : -amount,
+    },
+  ],
+});
+
+/** Reconciliation runs, items, claimed keys, the unsettled-journal anti-join and the keyed lookups. */
+export function reconciliationSuite(current: () => StoreHarness): void {
+  describe("reconciliation", () => {
+    it("stores runs, updates them by version, finds them by source and period, lists completed ones newest first", async () => {
+      const { store } = current();
+      await store.transaction(async (tx) => {
+        await tx.reconciliation.insertRun(
+          runFixture("run_1", {
+            status: "completed",
+            sourceChecksum: "aa",
+            totals: [{ class: "matched", currency: "KWD", count: 2, amount: 9_007_199_254_740_993n }],
+            version: 2,
+            completedAt: at(1),
+          }),
+        );
+        await tx.reconciliation.insertRun(runFixture("run_2", { createdAt: at(10) }));
+        await tx.reconciliation.insertRun(
+          runFixture("run_3", {
+            status: "completed",
+            sourceChecksum: "bb",
+            createdAt: at(20),
+            pspId: "stripe",
+          }),
+        );
+      });
+      const run1 = await store.transaction((tx) => tx.reconciliation.getRun("run_1"));
+      expect(run1).toEqual(
+        runFixture("run_1", {
+          status: "completed",
+          sourceChecksum: "aa",
+          totals: [{ class: "matched", currency: "KWD", count: 2, amount: 9_007_199_254_740_993n }],
+          version: 2,
+          completedAt: at(1),
+        }),
+      );
+      await store.transaction(async (tx) => {
+        expect(
+          await tx.reconciliation.updateRun({
+            ...run1!,
+            status: "superseded",
+            supersededBy: "run_2",
+            version: 2,
+          }),
+        ).toBe(false);
+        expect(
+          await tx.reconciliation.updateRun({
+            ...run1!,
+            status: "superseded",
+            supersededBy: "run_2",
+            version: 3,
+          }),
+        ).toBe(true);
+        expect(
+          await tx.reconciliation.updateRun({
+            ...runFixture("run_2", { createdAt: at(10) }),
+            status: "completed",
+            sourceChecksum: "cc",
+            anomaly: "empty_source",
+            discrepancyCount: 1,
+            version: 2,
+          }),
+        ).toBe(true);
+      });
+      await store.transaction(async (tx) => {
+        const q = { pspId: "sandbox", periodFrom: T0, periodTo: at(DAY) };
+        expect((await tx.reconciliation.findRunBySource({ ...q, sourceChecksum: "aa" }))?.status).toBe(
+          "superseded",
+        );
+        expect(await tx.reconciliation.findRunBySource({ ...q, sourceChecksum: "zz" })).toBeNull();
+        expect(await tx.reconciliation.findCurrentRun(q)).toMatchObject({
+          id: "run_2",
+          anomaly: "empty_source",
+        });
+        expect(await tx.reconciliation.findCurrentRun({ ...q, periodTo: at(2 * DAY) })).toBeNull();
+        expect((await tx.reconciliation.listRuns({ limit: 10 })).map((r) => r.id)).toEqual([
+          "run_3",
+          "run_2",
+          "run_1",
+        ]);
+        expect((await tx.reconciliation.listRuns({ limit: 1, beforeId: "run_3" })).map((r) => r.id)).toEqual([
+          "run_2",
+        ]);
+        expect((await tx.reconciliation.listRuns({ limit: 10, pspId: "stripe" })).map((r) => r.id)).toEqual([
+          "run_3",
+        ]);
+      });
+      expect(await current().inspect.count("reconciliation_runs")).toBe(3);
+      // One run per source: a second run completing with run_2's checksum is refused.
+      await store.transaction((tx) =>
+        tx.reconciliation.insertRun(runFixture("run_4", { createdAt: at(30) })),
+      );
+      await expect(
+        store.transaction((tx) =>
+          tx.reconciliation.updateRun({
+            ...runFixture("run_4", { createdAt: at(30) }),
+            status: "completed",
+            sourceChecksum: "cc",
+            version: 2,
+          }),
+        ),
+      ).rejects.toThrow();
+      expect((await store.transaction((tx) => tx.reconciliation.getRun("run_4")))?.status).toBe("running");
+    });
+
+    it("stores items with exact money, filters and pages them, resolves each once", async () => {
+      const { store } = current();
+      const big = 9_007_199_254_740_993n;
+      const items = [
+        reconciliationItemFixture("run_1", 1, {
+          currency: "KWD",
+          amount: big,
+          expectedAmount: -5n,
+          fee: 0n,
+          line: 2,
+          occurredAt: at(5),
+          recordId: "r1",
+        }),
+        reconciliationItemFixture("run_1", 2, {
+          class: "invalid_row",
+          line: 3,
+          message: "line 3: bad amount",
+        }),
+        reconciliationItemFixture("run_1", 3, {
+          class: "invalid_row",
+          line: 4,
+          message: "line 4: unknown currency",
+        }),
+      ];
+      await store.transaction(async (tx) => {
+        await tx.reconciliation.insertRun(runFixture("run_1"));
+        await tx.reconciliation.insertItems(items);
+      });
+      await expect(
+        store.transaction((tx) => tx.reconciliation.insertItems([reconciliationItemFixture("run_1", 2)])),
+      ).rejects.toThrow();
+      await store.transaction(async (tx) => {
+        expect(await tx.reconciliation.getItem("run_1", 1)).toEqual(items[0]);
+        expect(await tx.reconciliation.getItem("run_1", 9)).toBeNull();
+        expect((await tx.reconciliation.listItems({ runId: "run_1", limit: 10 })).map((i) => i.seq)).toEqual([
+          1, 2, 3,
+        ]);
+        expect(
+          (await tx.reconciliation.listItems({ runId: "run_1", class: "invalid_row", limit: 1 })).map(
+            (i) => i.seq,
+          ),
+        ).toEqual([2]);
+        expect(
+          (
+            await tx.reconciliation.listItems({ runId: "run_1", class: "invalid_row", afterSeq: 2, limit: 5 })
+          ).map((i) => i.line),
+        ).toEqual([4]);
+        const resolution = {
+          resolvedBy: "ops",
+          note: "fixed the file",
+          journalReference: "fix:1",
+          resolvedAt: at(7),
+        };
+        expect(await tx.reconciliation.resolveItem("run_1", 2, resolution)).toBe(true);
+        expect(await tx.reconciliation.resolveItem("run_1", 2, { ...resolution, note: "again" })).toBe(false);
+        expect(await tx.reconciliation.resolveItem("run_1", 9, resolution)).toBe(false);
+        expect((await tx.reconciliation.getItem("run_1", 2))?.resolution).toEqual(resolution);
+      });
+      expect(await current().inspect.count("reconciliation_items")).toBe(3);
+    });
+
+    it("claims keys per run, reports the ones claimed before, and drops a run with its items and keys", async () => {
+      const { store } = current();
+      await store.transaction(async (tx) => {
+        await tx.reconciliation.insertRun(runFixture("run_1"));
+        await tx.reconciliation.insertRun(runFixture("run_2"));
+        expect(await tx.reconciliation.claimKeys("run_1", ["record:a", "record:b"])).toEqual([]);
+        expect((await tx.reconciliation.claimKeys("run_1", ["record:b", "record:c"])).sort()).toEqual([
+          "record:b",
+        ]);
+        expect(await tx.reconciliation.claimKeys("run_2", ["record:a"])).toEqual([]);
+        await tx.reconciliation.insertItems([reconciliationItemFixture("run_1", 1)]);
+      });
+      await store.transaction((tx) => tx.reconciliation.deleteRun("run_1"));
+      await store.transaction(async (tx) => {
+        expect(await tx.reconciliation.getRun("run_1")).toBeNull();
+        expect(await tx.reconciliation.claimKeys("run_1", ["record:a"])).toEqual([]);
+        expect(await tx.reconciliation.claimKeys("run_2", ["record:a"])).toEqual(["record:a"]);
+      });
+      expect(await current().inspect.count("reconciliation_items")).toBe(0);
+      expect(await current().inspect.count("reconciliation_runs")).toBe(1);
+    });
+
+    it("lists the period's settled journals on the PSP's accounts that the run did not claim, in pages", async () => {
+      const { store } = current();
+      const clockAt = (ms: number) => ({ clock: { now: () => at(ms) } });
+      await store.transaction(async (tx) => {
+        await postJournal(
+          tx,
+          journal("payment:p1:r1", "payment_succeeded", "psp:sandbox:receivable", 1_000n),
+          clockAt(1),
+        );
+        await postJournal(
+          tx,
+          journal("refund:f1", "refund", "psp:sandbox:receivable", -300n, "JPY"),
+          clockAt(2),
+        );
+        await postJournal(
+          tx,
+          journal("payout:o1:paid", "payout_paid", "psp:sandbox:payouts", -700n, "KWD"),
+          clockAt(2),
+        );
+        await postJournal(
+          tx,
+          journal("payment:p2:r2", "payment_succeeded", "psp:sandbox:receivable", 50n),
+          clockAt(3),
+        );
+        await postJournal(tx, journal("fulfilled:x", "fulfilled", "psp:sandbox:receivable", 10n), clockAt(3));
+        await postJournal(
+          tx,
+          journal("payment:p3:r3", "payment_succeeded", "psp:stripe:receivable", 10n),
+          clockAt(3),
+        );
+        await postJournal(
+          tx,
+          journal("payment:p4:r4", "payment_succeeded", "psp:sandbox:receivable", 10n),
+          clockAt(DAY),
+        );
+        await tx.reconciliation.insertRun(runFixture("run_1"));
+        await tx.reconciliation.claimKeys("run_1", ["payment:p2:r2"]);
+      });
+      const seen: { journalReference: string; amount: bigint; currency: string }[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.transaction((tx) =>
+          tx.reconciliation.listUnclaimedJournals({
+            runId: "run_1",
+            pspId: "sandbox",
+            from: T0,
+            to: at(DAY),
+            limit: 1,
+            ...(after ? { after } : {}),
+          }),
+        );
+        if (page.length === 0) break;
+        expect(page).toHaveLength(1);
+        seen.push(
+          ...page.map((j) => ({
+            journalReference: j.journalReference,
+            amount: j.amount,
+            currency: j.currency,
+          })),
+        );
+        after = page[0]?.cursor;
+      }
+      expect(seen).toEqual([
+        { journalReference: "payment:p1:r1", amount: 1_000n, currency: "USD" },
+        { journalReference: "refund:f1", amount: -300n, currency: "JPY" },
+        { journalReference: "payout:o1:paid", amount: -700n, currency: "KWD" },
+      ]);
+      const [first] = await store.transaction((tx) =>
+        tx.reconciliation.listUnclaimedJournals({
+          runId: "run_1",
+          pspId: "sandbox",
+          from: T0,
+          to: at(DAY),
+          limit: 5,
+        }),
+      );
+      expect(first).toMatchObject({
+        kind: "payment_succeeded",
+        createdAt: at(1),
+        metadata: { paymentId: "payment:p1:r1" },
+      });
+    });
+
+    it("looks payments, refunds and payouts up by many references at once", async () => {
+      const { store } = current();
+      await store.transaction(async (tx) => {
+        await tx.payments.insert(paymentFixture("pay_1", { pspReference: "ref_1", status: "succeeded" }));
+        await tx.payments.insert(paymentFixture("pay_2", { pspReference: "ref_2" }));
+        await tx.payments.insert(paymentFixture("pay_3", { pspReference: "ref_3", pspId: "stripe" }));
+        await tx.paymentOrders.insertMany([orderFixture("po_1", "pay_1", "S1", 12_345n)]);
+        await tx.refunds.insert(refundFixture("re_1", { pspRefundReference: "psp_re_1" }));
+        await tx.refunds.insert(refundFixture("re_2", { pspRefundReference: "psp_re_2" }));
+        await tx.payouts.insert(payoutFixture("out_1", { pspPayoutReference: "tr_1" }), []);
+        await tx.payouts.insert(payoutFixture("out_2", { pspPayoutReference: "tr_2", pspId: "stripe" }), []);
+      });
+      await store.transaction(async (tx) => {
+        const payments = await tx.reconciliation.findPayments("sandbox", {
+          ids: ["pay_1"],
+          pspReferences: ["ref_1", "ref_2", "ref_3", "nope"],
+        });
+        expect(payments.map((p) => p.id).sort()).toEqual(["pay_1", "pay_2"]);
+        expect(payments.find((p) => p.id === "pay_1")).toEqual(
+          paymentFixture("pay_1", { pspReference: "ref_1", status: "succeeded" }),
+        );
+        expect((await tx.reconciliation.findRefunds(["psp_re_2", "x"])).map((r) => r.id)).toEqual(["re_2"]);
+        expect((await tx.reconciliation.findPayouts("sandbox", ["tr_1", "tr_2"])).map((p) => p.id)).toEqual([
+          "out_1",
+        ]);
+        const many = Array.from({ length: 1_200 }, (_, i) => `ref_${i}`);
+        expect(
+          (await tx.reconciliation.findPayments("sandbox", { pspReferences: many })).map((p) => p.id).sort(),
+        ).toEqual(["pay_1", "pay_2"]);
+      });
+    });
+  });
+}

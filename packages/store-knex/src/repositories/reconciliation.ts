@@ -1,0 +1,316 @@
+import type {
+  ReconciliationItem,
+  ReconciliationRepository,
+  ReconciliationResolution,
+  ReconciliationRun,
+  SettledJournal,
+} from "@settlekit/core";
+import { SETTLED_JOURNAL_KINDS } from "@settlekit/core";
+import type { Knex } from "knex";
+import type { SqlAdapter } from "../dialect.js";
+import { TABLES } from "../tables.js";
+import { readBigInt, readDate, readDateOrNull, readJson, readOptional } from "../values.js";
+import { COLUMNS as PAYMENT_COLUMNS, MONEY as PAYMENT_MONEY, toPayment } from "./payments.js";
+import { COLUMNS as PAYOUT_COLUMNS, MONEY as PAYOUT_MONEY, toPayout } from "./payouts.js";
+import { COLUMNS as REFUND_COLUMNS, toRefund } from "./refunds.js";
+import { multiRowInsert, selectFrom, textPerCount, updateFromVersion } from "./statement-texts.js";
+
+type Row = Record<string, unknown>;
+
+const RUN_WRITE = [
+  "psp_id",
+  "period_from",
+  "period_to",
+  "source",
+  "source_checksum",
+  "status",
+  "supersedes",
+  "superseded_by",
+  "record_count",
+  "bank_line_count",
+  "discrepancy_count",
+  "anomaly",
+  "totals",
+  "version",
+  "created_at",
+  "completed_at",
+];
+const RUN_SELECT = selectFrom(TABLES.reconciliationRuns, ["id", ...RUN_WRITE], []);
+const INSERT_RUN = `INSERT INTO ${TABLES.reconciliationRuns} (id, ${RUN_WRITE.join(", ")}) VALUES (?${", ?".repeat(RUN_WRITE.length)})`;
+const UPDATE_RUN = updateFromVersion(TABLES.reconciliationRuns, RUN_WRITE);
+const RUN_BY_ID = `${RUN_SELECT} WHERE id = ?`;
+const RUN_BY_SOURCE = `${RUN_SELECT} WHERE psp_id = ? AND period_from = ? AND period_to = ? AND source_checksum = ? AND status <> 'running' ORDER BY created_at DESC, id DESC LIMIT 1`;
+const CURRENT_RUN = `${RUN_SELECT} WHERE psp_id = ? AND period_from = ? AND period_to = ? AND status = 'completed' ORDER BY created_at DESC, id DESC LIMIT 1`;
+const ITEM_SELECT = `SELECT run_id, seq, class, data, resolution FROM ${TABLES.reconciliationItems}`;
+const ITEM_BY_KEY = `${ITEM_SELECT} WHERE run_id = ? AND seq = ?`;
+const RESOLVE = `UPDATE ${TABLES.reconciliationItems} SET resolution = ? WHERE run_id = ? AND seq = ? AND resolution IS NULL`;
+const insertItems = multiRowInsert(
+  `INSERT INTO ${TABLES.reconciliationItems} (run_id, seq, class, data, resolution)`,
+  "(?, ?, ?, ?, ?)",
+);
+const claimText = textPerCount(
+  (count) =>
+    `INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim) VALUES ${Array(count).fill("(?, ?)").join(", ")} ON CONFLICT (run_id, claim) DO NOTHING RETURNING claim`,
+);
+/** References per keyed lookup: well under either database's bind-parameter limit. */
+const PER_LOOKUP = 500;
+
+const chunks = <T>(list: readonly T[]): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += PER_LOOKUP) out.push(list.slice(i, i + PER_LOOKUP));
+  return out;
+};
+
+const toRun = (row: Row): ReconciliationRun => ({
+  id: String(row.id),
+  pspId: String(row.psp_id),
+  periodFrom: readDate(row.period_from),
+  periodTo: readDate(row.period_to),
+  source: String(row.source) as ReconciliationRun["source"],
+  sourceChecksum: readOptional(row.source_checksum),
+  status: String(row.status) as ReconciliationRun["status"],
+  supersedes: readOptional(row.supersedes),
+  supersededBy: readOptional(row.superseded_by),
+  recordCount: Number(row.record_count),
+  bankLineCount: Number(row.bank_line_count),
+  discrepancyCount: Number(row.discrepancy_count),
+  anomaly: readOptional(row.anomaly) as ReconciliationRun["anomaly"],
+  totals: readJson<{ class: string; currency: string; count: number; amount: string }[]>(row.totals).map(
+    (t) => ({
+      class: t.class as ReconciliationRun["totals"][number]["class"],
+      currency: t.currency,
+      count: t.count,
+      amount: BigInt(t.amount),
+    }),
+  ),
+  version: Number(row.version),
+  createdAt: readDate(row.created_at),
+  completedAt: readDateOrNull(row.completed_at) ?? undefined,
+});
+
+/** An item's fields that are bigints or Dates in the domain and text in its JSON column. */
+const BIG = ["amount", "expectedAmount", "fee", "expectedFee"] as const;
+
+function itemData(item: ReconciliationItem): string {
+  const { runId: _r, seq: _s, class: _c, resolution: _res, ...rest } = item;
+  const data: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) continue;
+    data[k] = typeof v === "bigint" ? v.toString() : v instanceof Date ? v.toISOString() : v;
+  }
+  return JSON.stringify(data);
+}
+
+function toItem(row: Row): ReconciliationItem {
+  const data = readJson<Record<string, unknown>>(row.data);
+  for (const k of BIG) if (typeof data[k] === "string") data[k] = BigInt(data[k] as string);
+  if (typeof data.occurredAt === "string") data.occurredAt = new Date(data.occurredAt);
+  const resolution =
+    row.resolution == null
+      ? undefined
+      : (() => {
+          const r = readJson<Record<string, unknown>>(row.resolution);
+          return { ...r, resolvedAt: new Date(String(r.resolvedAt)) } as unknown as ReconciliationResolution;
+        })();
+  return {
+    ...(data as Omit<ReconciliationItem, "runId" | "seq" | "class">),
+    runId: String(row.run_id),
+    seq: Number(row.seq),
+    class: String(row.class) as ReconciliationItem["class"],
+    ...(resolution ? { resolution } : {}),
+  };
+}
+
+/**
+ * Reconciliation runs, items and claimed keys. The unsettled journals of a period are one
+ * statement: the journals of the period (index `created_at, seq`, keyset pages) of the settled
+ * kinds, joined to their postings on the PSP's accounts (primary key), anti-joined against the
+ * run's claimed keys (primary key).
+ */
+export function knexReconciliation(db: Knex | Knex.Transaction, sql: SqlAdapter): ReconciliationRepository {
+  const exec = sql.exec(db);
+  const optionalTime = (value: Date | undefined) => (value === undefined ? null : sql.time(value));
+  const runParams = (r: ReconciliationRun): unknown[] => [
+    r.pspId,
+    sql.time(r.periodFrom),
+    sql.time(r.periodTo),
+    r.source,
+    r.sourceChecksum ?? null,
+    r.status,
+    r.supersedes ?? null,
+    r.supersededBy ?? null,
+    r.recordCount,
+    r.bankLineCount,
+    r.discrepancyCount,
+    r.anomaly ?? null,
+    JSON.stringify(r.totals.map((t) => ({ ...t, amount: t.amount.toString() }))),
+    r.version,
+    sql.time(r.createdAt),
+    optionalTime(r.completedAt),
+  ];
+  const oneRun = async (text: string, params: unknown[]) => {
+    const [row] = await exec.all(text, params);
+    return row ? toRun(row) : null;
+  };
+  const kinds = [...SETTLED_JOURNAL_KINDS];
+  const unclaimed = (afterCursor: boolean) => `SELECT j.seq AS seq, j.reference AS reference, j.kind AS kind,
+  j.created_at AS created_at, j.metadata AS metadata, MIN(p.currency) AS currency,
+  CAST(SUM(CASE WHEN p.direction = 'debit' THEN p.amount ELSE -p.amount END) AS TEXT) AS amount
+FROM ${TABLES.journals} j JOIN ${TABLES.postings} p ON p.journal_seq = j.seq AND p.account IN (?, ?)
+WHERE j.created_at >= ? AND j.created_at < ? AND j.kind IN (${kinds.map(() => "?").join(", ")})${
+    afterCursor ? " AND (j.created_at > ? OR (j.created_at = ? AND j.seq > ?))" : ""
+  }
+  AND NOT EXISTS (SELECT 1 FROM ${TABLES.reconciliationKeys} k WHERE k.run_id = ? AND k.claim = j.reference)
+GROUP BY j.seq
+ORDER BY j.created_at, j.seq
+LIMIT ?`;
+  const UNCLAIMED_FIRST = unclaimed(false);
+  const UNCLAIMED_AFTER = unclaimed(true);
+
+  return {
+    async insertRun(run) {
+      await exec.run(INSERT_RUN, [run.id, ...runParams(run)]);
+    },
+    getRun: (id, options = {}) => oneRun(sql.lockText(RUN_BY_ID, options.forUpdate), [id]),
+    async updateRun(next) {
+      return (await exec.run(UPDATE_RUN, [...runParams(next), next.id, next.version - 1])) === 1;
+    },
+    async deleteRun(id) {
+      await exec.run(`DELETE FROM ${TABLES.reconciliationKeys} WHERE run_id = ?`, [id]);
+      await exec.run(`DELETE FROM ${TABLES.reconciliationItems} WHERE run_id = ?`, [id]);
+      await exec.run(`DELETE FROM ${TABLES.reconciliationRuns} WHERE id = ?`, [id]);
+    },
+    findRunBySource: (q) =>
+      oneRun(RUN_BY_SOURCE, [q.pspId, sql.time(q.periodFrom), sql.time(q.periodTo), q.sourceChecksum]),
+    findCurrentRun: (q) => oneRun(CURRENT_RUN, [q.pspId, sql.time(q.periodFrom), sql.time(q.periodTo)]),
+    async listRuns(q) {
+      let query = db(TABLES.reconciliationRuns)
+        .select(["id", ...RUN_WRITE])
+        .whereNot("status", "running")
+        .orderBy([
+          { column: "created_at", order: "desc" },
+          { column: "id", order: "desc" },
+        ])
+        .limit(q.limit);
+      if (q.pspId !== undefined) query = query.where("psp_id", q.pspId);
+      if (q.beforeId !== undefined) {
+        const anchor = await oneRun(RUN_BY_ID, [q.beforeId]);
+        if (!anchor) return [];
+        const at = sql.time(anchor.createdAt);
+        query = query.where((w) =>
+          w
+            .where("created_at", "<", at)
+            .orWhere((x) => x.where("created_at", "=", at).andWhere("id", "<", anchor.id)),
+        );
+      }
+      return (await exec.rows(query)).map(toRun);
+    },
+    async insertItems(items) {
+      await insertItems(
+        exec,
+        items.map((i) => [
+          i.runId,
+          i.seq,
+          i.class,
+          itemData(i),
+          i.resolution
+            ? JSON.stringify({ ...i.resolution, resolvedAt: i.resolution.resolvedAt.toISOString() })
+            : null,
+        ]),
+      );
+    },
+    async listItems(q) {
+      let query = db(TABLES.reconciliationItems)
+        .select("run_id", "seq", "class", "data", "resolution")
+        .where("run_id", q.runId)
+        .orderBy("seq")
+        .limit(q.limit);
+      if (q.class !== undefined) query = query.where("class", q.class);
+      if (q.afterSeq !== undefined) query = query.where("seq", ">", q.afterSeq);
+      return (await exec.rows(query)).map(toItem);
+    },
+    async getItem(runId, seq) {
+      const [row] = await exec.all(ITEM_BY_KEY, [runId, seq]);
+      return row ? toItem(row) : null;
+    },
+    async resolveItem(runId, seq, resolution) {
+      const text = JSON.stringify({ ...resolution, resolvedAt: resolution.resolvedAt.toISOString() });
+      return (await exec.run(RESOLVE, [text, runId, seq])) === 1;
+    },
+    async claimKeys(runId, keys) {
+      // One statement per chunk: the keys this call inserted come back; the others were claimed before.
+      const before: string[] = [];
+      for (const chunk of chunks(keys)) {
+        const rows = await exec.all(
+          claimText(chunk.length),
+          chunk.flatMap((k) => [runId, k]),
+        );
+        const inserted = new Set(rows.map((r) => String(r.claim)));
+        before.push(...chunk.filter((k) => !inserted.has(k)));
+      }
+      return before;
+    },
+    async listUnclaimedJournals(q) {
+      const accounts = [`psp:${q.pspId}:receivable`, `psp:${q.pspId}:payouts`];
+      const head = [...accounts, sql.time(q.from), sql.time(q.to), ...kinds];
+      let params: unknown[];
+      let text: string;
+      if (q.after === undefined) {
+        text = UNCLAIMED_FIRST;
+        params = [...head, q.runId, q.limit];
+      } else {
+        const [at, seq] = q.after.split(":");
+        const time = sql.time(new Date(Number(at)));
+        text = UNCLAIMED_AFTER;
+        params = [...head, time, time, seq, q.runId, q.limit];
+      }
+      const rows = await exec.all(text, params);
+      return rows.map(
+        (row): SettledJournal => ({
+          journalReference: String(row.reference),
+          kind: String(row.kind),
+          createdAt: readDate(row.created_at),
+          currency: String(row.currency),
+          amount: readBigInt(row.amount),
+          metadata: readJson<Record<string, string>>(row.metadata),
+          cursor: `${readDate(row.created_at).getTime()}:${String(row.seq)}`,
+        }),
+      );
+    },
+    async findPayments(pspId, q) {
+      const found = new Map<string, ReturnType<typeof toPayment>>();
+      const select = () =>
+        db(TABLES.payments).select(sql.columns(PAYMENT_COLUMNS, PAYMENT_MONEY)).where("psp_id", pspId);
+      for (const chunk of chunks(q.ids ?? [])) {
+        for (const row of await exec.rows(select().whereIn("id", chunk)))
+          found.set(String(row.id), toPayment(row));
+      }
+      for (const chunk of chunks(q.pspReferences ?? [])) {
+        for (const row of await exec.rows(select().whereIn("psp_reference", chunk)))
+          found.set(String(row.id), toPayment(row));
+      }
+      return [...found.values()];
+    },
+    async findRefunds(refs) {
+      const out = [];
+      for (const chunk of chunks(refs)) {
+        const query = db(TABLES.refunds)
+          .select(sql.columns(REFUND_COLUMNS, ["amount"]))
+          .whereIn("psp_refund_reference", chunk);
+        out.push(...(await exec.rows(query)).map(toRefund));
+      }
+      return out;
+    },
+    async findPayouts(pspId, refs) {
+      const out = [];
+      for (const chunk of chunks(refs)) {
+        const query = db(TABLES.payouts)
+          .select(sql.columns(PAYOUT_COLUMNS, PAYOUT_MONEY))
+          .where("psp_id", pspId)
+          .whereIn("psp_payout_reference", chunk);
+        out.push(...(await exec.rows(query)).map(toPayout));
+      }
+      return out;
+    },
+  };
+}
