@@ -358,12 +358,12 @@ describe("reconciliation (memory store, fake PSP)", () => {
     const [missing] = (await classOf("missing_at_psp")).data;
     expect(missing).toBeDefined();
   });
-  it("alerts through the logger by default: one warning line per run with discrepancies", async () => {
+  it("alerts through the logger by default: one error line per run with discrepancies", async () => {
     const warnings: { message: string; details: unknown }[] = [];
     const world = makeWorld({
       logger: {
-        warn: (message, details) => void warnings.push({ message, details }),
-        error: () => undefined,
+        warn: () => undefined,
+        error: (message, details) => void warnings.push({ message, details }),
       },
     });
     await pay(world, "KWD", 1_000n, "k1");
@@ -380,11 +380,15 @@ describe("reconciliation (memory store, fake PSP)", () => {
     });
     await world.work();
     await world.work();
-    const alerts = warnings.filter((w) => w.message.startsWith("Reconciliation fake 2026-03-01"));
+    const alerts = warnings.filter((w) => w.message.startsWith("alert: Reconciliation fake 2026-03-01"));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.message).toMatch(/4 discrepancies/);
-    expect(alerts[0]?.message).toMatch(/missing_in_ledger USD: 2/);
-    expect(alerts[0]?.details).toMatchObject({ alertId: `reconciliation:${run.id}` });
+    expect(alerts[0]?.details).toMatchObject({
+      alertId: `reconciliation:${run.id}`,
+      kind: "reconciliation.discrepancies",
+      severity: "critical",
+      summary: expect.stringMatching(/missing_in_ledger USD: 2/),
+    });
   });
   it("never books a record twice: a corrected file that changes a booked fee is a fee_mismatch and posts nothing", async () => {
     const world = makeWorld();
