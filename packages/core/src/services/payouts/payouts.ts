@@ -77,6 +77,8 @@ interface ReservePlan {
   readonly currency: CurrencyCode;
   readonly rate?: FxRate;
   readonly trigger: PayoutTrigger;
+  /** When the send job is due (default now); see `reservePayouts`. */
+  readonly sendAt?: Date;
 }
 
 type ReserveOutcome =
@@ -221,6 +223,7 @@ async function reserveInTx(deps: Deps, tx: StoreTx, plan: ReservePlan): Promise<
       payload: { payoutId: payout.id },
       dedupeKey: `${PAYOUT_SEND_JOB}:${payout.id}`,
       maxAttempts: deps.payoutSettings.maxAttempts,
+      ...(plan.sendAt ? { runAt: plan.sendAt } : {}),
     },
     deps,
   );
@@ -264,23 +267,27 @@ async function rateWithin(
 
 /** The currencies the seller's available balance was ever in (a zero or negative one is reported). */
 async function walletCurrencies(deps: Deps, sellerId: string): Promise<CurrencyCode[]> {
+  // The one account, not a prefix: a prefix query scans every balance row of the store.
   const rows = await deps.store.transaction(
-    (tx) => tx.ledger.listBalances({ accountPrefix: accounts.sellerAvailable(sellerId) }),
+    (tx) => tx.ledger.listBalances({ account: accounts.sellerAvailable(sellerId) }),
     { readOnly: true },
   );
-  return rows
-    .filter((r) => r.account === accounts.sellerAvailable(sellerId))
-    .map((r) => r.currency as CurrencyCode);
+  return rows.map((r) => r.currency as CurrencyCode);
 }
 
 /**
  * Reserves a payout of the seller's available money, per wallet currency (or only `currency`),
  * each in the seller's payout currency when one is set: the FX rate is fetched first, outside any
  * transaction, and locked on the payout. The payouts are then sent by the `payout.send` job.
+ *
+ * `sendAt` (a scheduled reservation: its job's due time) makes the send job due from then, so
+ * the job queue (oldest due first) sends what is reserved before it reserves for sellers
+ * scheduled later: in a cycle of many sellers each payout goes out right after its reservation
+ * instead of queueing behind every reservation of the cycle.
  */
 export async function reservePayouts(
   deps: Deps,
-  request: { sellerId: string; currency?: CurrencyCode; trigger: PayoutTrigger },
+  request: { sellerId: string; currency?: CurrencyCode; trigger: PayoutTrigger; sendAt?: Date },
 ): Promise<RequestPayoutResult> {
   payoutProvider(deps);
   const settings = await deps.store.transaction((tx) => tx.sellerPayoutAccounts.get(request.sellerId), {
@@ -313,6 +320,7 @@ export async function reservePayouts(
         currency,
         trigger: request.trigger,
         ...(rate ? { rate } : {}),
+        ...(request.sendAt ? { sendAt: request.sendAt } : {}),
       }),
     );
     if ("payout" in outcome) payouts.push(outcome.payout);
