@@ -311,6 +311,8 @@ async function benchWorld(label, dialect, knex, { admin, database, storeOptions 
       payoutsPerSecond: round(SELLERS / cycleSeconds),
       cycleSeconds: round(cycleSeconds, 2),
       drainSeconds: round(drainSeconds, 2),
+      // Every payout paid and every seller notified (the notifications queue behind the payouts).
+      payoutsPerSecondWithNotifications: round(SELLERS / (cycleSeconds + drainSeconds)),
       seed: seeded,
       payoutMs: latencySummary(latencies),
       statementsPerPayout: round(counted.total / SELLERS, 2),
@@ -420,7 +422,7 @@ function printRun(label, r) {
   log(
     `  ${label}: ${fmt(r.payoutsPerSecond)} payouts/s (${r.sellers} sellers paid in ${r.cycleSeconds} s by ${r.runners} runners), ` +
       `per payout (reserved → paid) p50 ${fmt(p.p50, 0)} ms p99 ${fmt(p.p99, 0)} ms max ${fmt(p.max, 0)} ms; ` +
-      `queue drained ${r.drainSeconds} s later`,
+      `queue drained ${r.drainSeconds} s later (the last notifications: ${fmt(r.payoutsPerSecondWithNotifications)} payouts/s with them)`,
   );
   log(
     `  SQL statements per payout: ${r.statementsPerPayout}` +

@@ -266,12 +266,9 @@ async function rateWithin(
 }
 
 /** The currencies the seller's available balance was ever in (a zero or negative one is reported). */
-async function walletCurrencies(deps: Deps, sellerId: string): Promise<CurrencyCode[]> {
+async function walletCurrencies(tx: StoreTx, sellerId: string): Promise<CurrencyCode[]> {
   // The one account, not a prefix: a prefix query scans every balance row of the store.
-  const rows = await deps.store.transaction(
-    (tx) => tx.ledger.listBalances({ account: accounts.sellerAvailable(sellerId) }),
-    { readOnly: true },
-  );
+  const rows = await tx.ledger.listBalances({ account: accounts.sellerAvailable(sellerId) });
   return rows.map((r) => r.currency as CurrencyCode);
 }
 
@@ -290,10 +287,14 @@ export async function reservePayouts(
   request: { sellerId: string; currency?: CurrencyCode; trigger: PayoutTrigger; sendAt?: Date },
 ): Promise<RequestPayoutResult> {
   payoutProvider(deps);
-  const settings = await deps.store.transaction((tx) => tx.sellerPayoutAccounts.get(request.sellerId), {
-    readOnly: true,
-  });
-  const sources = request.currency ? [request.currency] : await walletCurrencies(deps, request.sellerId);
+  // The seller's settings and wallet currencies in one read.
+  const { settings, sources } = await deps.store.transaction(
+    async (tx) => ({
+      settings: await tx.sellerPayoutAccounts.get(request.sellerId),
+      sources: request.currency ? [request.currency] : await walletCurrencies(tx, request.sellerId),
+    }),
+    { readOnly: true },
+  );
   const payouts: Payout[] = [];
   const skipped: RequestPayoutResult["skipped"][number][] = [];
   for (const sourceCurrency of sources) {
@@ -466,7 +467,8 @@ async function reverseInTx(
  *   (`failPayoutForJob`, reason `psp_unavailable`).
  */
 export async function sendPayout(deps: Deps, payoutId: string): Promise<Payout | null> {
-  const payout = await deps.store.transaction((tx) => tx.payouts.get(payoutId));
+  // A read (SQLite: no write lock); every change below re-reads the payout under its row lock.
+  const payout = await deps.store.transaction((tx) => tx.payouts.get(payoutId), { readOnly: true });
   if (payout?.status !== "pending") return payout;
   const provider = deps.provider(payout.pspId);
   const call = {
