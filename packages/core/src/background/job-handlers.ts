@@ -154,7 +154,8 @@ export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
     [PAYOUT_RESERVE_JOB]: async (job) => {
       const sellerId = (job.payload as { sellerId?: unknown } | null)?.sellerId;
       if (typeof sellerId !== "string") throw new PermanentJobError(`job ${job.id} has no sellerId`);
-      await reservePayouts(deps, { sellerId, trigger: "scheduled" });
+      // Its send jobs are due from this job's due time: sent before later sellers are reserved.
+      await reservePayouts(deps, { sellerId, trigger: "scheduled", sendAt: job.runAt });
     },
     [PAYOUT_SEND_JOB]: async (job) => {
       await sendPayout(deps, payoutIdOf(job));

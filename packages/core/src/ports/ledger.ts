@@ -43,8 +43,14 @@ export interface LedgerRepository {
   getBalance(account: string, currency: string): Promise<AccountBalance>;
 
   /**
-   * Balances of every account whose address starts with `accountPrefix` (all when omitted),
-   * optionally of one currency, ordered by account then currency.
+   * Balances of every account whose address starts with `accountPrefix` (all when omitted) — or,
+   * with `account`, of that one account alone in every currency (an indexed lookup, where a
+   * prefix may have to scan every balance) — optionally of one currency, ordered by account then
+   * currency.
    */
-  listBalances(query?: { accountPrefix?: string; currency?: string }): Promise<AccountBalance[]>;
+  listBalances(query?: {
+    accountPrefix?: string;
+    account?: string;
+    currency?: string;
+  }): Promise<AccountBalance[]>;
 }

@@ -75,7 +75,9 @@ export interface SellerPayoutAccountRepository {
   /**
    * Accounts whose `nextPayoutAt` ≤ `now`, earliest first (then seller id), at most `limit`. The
    * scheduler advances `nextPayoutAt` of every account it takes in the same transaction, so a
-   * second scheduler sees the next ones.
+   * second scheduler sees the next ones; a store with row locks locks the listed accounts until
+   * that transaction ends and skips accounts another transaction holds (Postgres `FOR UPDATE
+   * SKIP LOCKED`), so schedulers running at once take different accounts.
    */
   listDue(query: { now: Date; limit: number }): Promise<SellerPayoutAccount[]>;
 }

@@ -119,6 +119,8 @@ export function knexLedger(
       if (query.accountPrefix) {
         builder.whereRaw("substr(account, 1, ?) = ?", [query.accountPrefix.length, query.accountPrefix]);
       }
+      // One account: the primary key's leading column (a prefix cannot use an index in any collation).
+      if (query.account !== undefined) builder.where({ account: query.account });
       if (query.currency) builder.where({ currency: query.currency });
       return (await sumBalances(builder)).map(toBalance);
     },

@@ -79,6 +79,8 @@ interface ReservePlan {
   readonly currency: CurrencyCode;
   readonly rate?: FxRate;
   readonly trigger: PayoutTrigger;
+  /** When the send job is due (default now); see `reservePayouts`. */
+  readonly sendAt?: Date;
 }
 
 type ReserveOutcome =
@@ -223,6 +225,7 @@ async function reserveInTx(deps: Deps, tx: StoreTx, plan: ReservePlan): Promise<
       payload: { payoutId: payout.id },
       dedupeKey: `${PAYOUT_SEND_JOB}:${payout.id}`,
       maxAttempts: deps.payoutSettings.maxAttempts,
+      ...(plan.sendAt ? { runAt: plan.sendAt } : {}),
     },
     deps,
   );
@@ -265,30 +268,35 @@ async function rateWithin(
 }
 
 /** The currencies the seller's available balance was ever in (a zero or negative one is reported). */
-async function walletCurrencies(deps: Deps, sellerId: string): Promise<CurrencyCode[]> {
-  const rows = await deps.store.transaction(
-    (tx) => tx.ledger.listBalances({ accountPrefix: accounts.sellerAvailable(sellerId) }),
-    { readOnly: true },
-  );
-  return rows
-    .filter((r) => r.account === accounts.sellerAvailable(sellerId))
-    .map((r) => r.currency as CurrencyCode);
+async function walletCurrencies(tx: StoreTx, sellerId: string): Promise<CurrencyCode[]> {
+  // The one account, not a prefix: a prefix query scans every balance row of the store.
+  const rows = await tx.ledger.listBalances({ account: accounts.sellerAvailable(sellerId) });
+  return rows.map((r) => r.currency as CurrencyCode);
 }
 
 /**
  * Reserves a payout of the seller's available money, per wallet currency (or only `currency`),
  * each in the seller's payout currency when one is set: the FX rate is fetched first, outside any
  * transaction, and locked on the payout. The payouts are then sent by the `payout.send` job.
+ *
+ * `sendAt` (a scheduled reservation: its job's due time) makes the send job due from then, so
+ * the job queue (oldest due first) sends what is reserved before it reserves for sellers
+ * scheduled later: in a cycle of many sellers each payout goes out right after its reservation
+ * instead of queueing behind every reservation of the cycle.
  */
 export async function reservePayouts(
   deps: Deps,
-  request: { sellerId: string; currency?: CurrencyCode; trigger: PayoutTrigger },
+  request: { sellerId: string; currency?: CurrencyCode; trigger: PayoutTrigger; sendAt?: Date },
 ): Promise<RequestPayoutResult> {
   payoutProvider(deps);
-  const settings = await deps.store.transaction((tx) => tx.sellerPayoutAccounts.get(request.sellerId), {
-    readOnly: true,
-  });
-  const sources = request.currency ? [request.currency] : await walletCurrencies(deps, request.sellerId);
+  // The seller's settings and wallet currencies in one read.
+  const { settings, sources } = await deps.store.transaction(
+    async (tx) => ({
+      settings: await tx.sellerPayoutAccounts.get(request.sellerId),
+      sources: request.currency ? [request.currency] : await walletCurrencies(tx, request.sellerId),
+    }),
+    { readOnly: true },
+  );
   const payouts: Payout[] = [];
   const skipped: RequestPayoutResult["skipped"][number][] = [];
   for (const sourceCurrency of sources) {
@@ -315,6 +323,7 @@ export async function reservePayouts(
         currency,
         trigger: request.trigger,
         ...(rate ? { rate } : {}),
+        ...(request.sendAt ? { sendAt: request.sendAt } : {}),
       }),
     );
     if ("payout" in outcome) payouts.push(outcome.payout);
@@ -463,7 +472,8 @@ export async function reverseInTx(
  *   (`failPayoutForJob`, reason `psp_unavailable`).
  */
 export async function sendPayout(deps: Deps, payoutId: string): Promise<Payout | null> {
-  const payout = await deps.store.transaction((tx) => tx.payouts.get(payoutId));
+  // A read (SQLite: no write lock); every change below re-reads the payout under its row lock.
+  const payout = await deps.store.transaction((tx) => tx.payouts.get(payoutId), { readOnly: true });
   if (payout?.status !== "pending") return payout;
   const provider = deps.provider(payout.pspId);
   const call = {

@@ -67,39 +67,50 @@ export async function configureSellerPayouts(
   });
 }
 
+/** Due sellers scheduled per transaction (their rows stay locked until it commits). */
+const SCHEDULE_BATCH = 100;
+
 /**
  * The scheduler's pass: every seller whose payout is due gets a `payout.reserve` job (one per
- * seller and due time, so two schedulers racing enqueue it once) and its next due time, in one
- * transaction per seller. Safe with many workers; the jobs are claimed with leases.
+ * seller and due time: its dedupe key) and its next due time, up to `limit` sellers, in
+ * transactions of `SCHEDULE_BATCH`. The due accounts are listed in the transaction that advances
+ * them: on Postgres `listDue` locks what it lists (`SKIP LOCKED`) until that commit, so many
+ * workers scheduling at once take different sellers instead of all planning the same ones (a list
+ * read in its own transaction is unlocked again when it returns); SQLite's writers take turns, so
+ * the next one lists only what is still due. The jobs are claimed with leases.
  */
 export async function schedulePayouts(deps: Deps, limit = 500): Promise<number> {
-  const now = deps.clock.now();
-  const due = await deps.store.transaction((tx) => tx.sellerPayoutAccounts.listDue({ now, limit }), {
-    readOnly: true,
-  });
   let scheduled = 0;
-  for (const candidate of due) {
-    scheduled += await deps.store.transaction(async (tx) => {
-      const account = await tx.sellerPayoutAccounts.get(candidate.sellerId, { forUpdate: true });
-      if (!account?.nextPayoutAt || account.nextPayoutAt.getTime() > now.getTime()) return 0;
-      await enqueueJob(
-        tx,
-        {
-          type: PAYOUT_RESERVE_JOB,
-          payload: { sellerId: account.sellerId },
-          dedupeKey: `${PAYOUT_RESERVE_JOB}:${account.sellerId}:${account.nextPayoutAt.toISOString()}`,
-        },
-        deps,
-      );
-      const updated = await tx.sellerPayoutAccounts.update({
-        ...account,
-        nextPayoutAt: nextPayoutAt(account.interval, now),
-        version: account.version + 1,
-        updatedAt: now,
-      });
-      if (!updated) throw new SettlekitError(ErrorCodes.STORE_CONFLICT, "Payout schedule changed; retry.");
-      return 1;
+  while (scheduled < limit) {
+    const batch = Math.min(SCHEDULE_BATCH, limit - scheduled);
+    const { listed, advanced } = await deps.store.transaction(async (tx) => {
+      const now = deps.clock.now();
+      const due = await tx.sellerPayoutAccounts.listDue({ now, limit: batch });
+      let count = 0;
+      for (const account of due) {
+        if (!account.nextPayoutAt || account.nextPayoutAt.getTime() > now.getTime()) continue;
+        await enqueueJob(
+          tx,
+          {
+            type: PAYOUT_RESERVE_JOB,
+            payload: { sellerId: account.sellerId },
+            dedupeKey: `${PAYOUT_RESERVE_JOB}:${account.sellerId}:${account.nextPayoutAt.toISOString()}`,
+          },
+          deps,
+        );
+        const updated = await tx.sellerPayoutAccounts.update({
+          ...account,
+          nextPayoutAt: nextPayoutAt(account.interval, now),
+          version: account.version + 1,
+          updatedAt: now,
+        });
+        if (!updated) throw new SettlekitError(ErrorCodes.STORE_CONFLICT, "Payout schedule changed; retry.");
+        count++;
+      }
+      return { listed: due.length, advanced: count };
     });
+    scheduled += advanced;
+    if (listed < batch || advanced === 0) break;
   }
   return scheduled;
 }

@@ -78,11 +78,12 @@ export function memoryLedger(
       return sum(rows)[0] ?? { account, currency, debits: 0n, credits: 0n, balance: 0n };
     },
     async listBalances(query = {}) {
-      const { accountPrefix, currency } = query;
+      const { accountPrefix, account, currency } = query;
       return sum(
         [...w.read("balanceRows").values()].filter(
           (r) =>
             (!accountPrefix || r.account.startsWith(accountPrefix)) &&
+            (account === undefined || r.account === account) &&
             (currency === undefined || currency === "" || r.currency === currency),
         ),
       );

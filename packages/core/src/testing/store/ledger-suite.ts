@@ -181,6 +181,29 @@ export function ledgerSuite(current: () => StoreHarness): void {
       expect(usd.map((b) => b.account)).toEqual(["platform:fx", "seller:S1:available"]);
     });
 
+    it("lists one account's balances in every currency, not those of accounts it is a prefix of", async () => {
+      const { store } = current();
+      await store.transaction(async (tx) => {
+        // Each credits the seller-side account (the first) and debits a:x.
+        await postJournal(tx, transfer("one-1", "seller:S1:available", "a:x", 5n));
+        await postJournal(tx, transfer("one-2", "seller:S1:available_old", "a:x", 7n));
+        await postJournal(tx, transfer("one-3", "seller:S10:available", "a:x", 9n));
+        await postJournal(tx, transfer("one-4", "seller:S1:available", "a:x", 3n, "EUR"));
+      });
+      const one = await store.transaction((tx) => tx.ledger.listBalances({ account: "seller:S1:available" }));
+      expect(one).toEqual([
+        { account: "seller:S1:available", currency: "EUR", debits: 0n, credits: 3n, balance: -3n },
+        { account: "seller:S1:available", currency: "USD", debits: 0n, credits: 5n, balance: -5n },
+      ]);
+      const usd = await store.transaction((tx) =>
+        tx.ledger.listBalances({ account: "seller:S1:available", currency: "USD" }),
+      );
+      expect(usd.map((b) => b.balance)).toEqual([-5n]);
+      expect(
+        await store.transaction((tx) => tx.ledger.listBalances({ account: "seller:S2:available" })),
+      ).toEqual([]);
+    });
+
     it("stores amounts up to the posting maximum without losing precision", async () => {
       const { store } = current();
       const big = 9_007_199_254_740_991n;
