@@ -18,6 +18,8 @@
 //   BENCH_PAYMENTS     payments in the ledger (default 1000000)
 //   BENCH_BATCH        records per matching transaction (reconcile's batchSize; default 5000)
 //   BENCH_BOOK         1 to book matched records (settlement journals) while matching (default 0)
+//   BENCH_KEEP_DB      1 to keep the seeded database afterwards and reuse it when it holds the same
+//                      number of payments (its earlier runs are deleted first): for A/B runs
 
 import { createReadStream } from "node:fs";
 import { loadavg } from "node:os";
@@ -25,8 +27,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createPaymentSystem, manualClock } from "@settlekit/core";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
-import { knexStore } from "@settlekit/store-knex";
+import { knexStore, TABLES } from "@settlekit/store-knex";
 import {
+  dropDatabase,
   errorText,
   finish,
   fmt,
@@ -34,6 +37,7 @@ import {
   machineInfo,
   PG_URL,
   pgKnex,
+  pgUrlFor,
   positiveNumber,
   round,
   withPgDatabase,
@@ -57,6 +61,8 @@ const BOOK = process.env.BENCH_BOOK === "1";
 const TARGET_SECONDS = 15;
 const TARGET_RSS_MB = 256;
 const MB = 1024 * 1024;
+const KEEP_DB = process.env.BENCH_KEEP_DB === "1";
+const DATABASE = `settlekit_bench_recon_${PAYMENTS}`;
 
 const result = {
   ...machineInfo(),
@@ -78,6 +84,27 @@ const result = {
   failures: [],
 };
 
+/** The bench's database: fresh (dropped afterwards), or with BENCH_KEEP_DB=1 kept and reused when seeded alike. */
+async function database(admin, version, fn) {
+  if (!KEEP_DB) return withPgDatabase(admin, version, DATABASE, 2, (knex) => fn(knex, false));
+  const exists = (await admin.raw("SELECT 1 FROM pg_database WHERE datname = ?", [DATABASE])).rows.length > 0;
+  let seeded = false;
+  if (exists) {
+    const probe = pgKnex(pgUrlFor(DATABASE), 1);
+    const found = await probe.raw(`SELECT count(*)::int AS n FROM ${TABLES.payments}`).catch(() => null);
+    await probe.destroy();
+    seeded = found?.rows[0]?.n === PAYMENTS - planSeeds(PAYMENTS).perKind;
+    if (!seeded) await dropDatabase(admin, DATABASE, version);
+  }
+  if (!seeded) await admin.raw("CREATE DATABASE ??", [DATABASE]);
+  const knex = pgKnex(pgUrlFor(DATABASE), 2, 2);
+  try {
+    return await fn(knex, seeded);
+  } finally {
+    await knex.destroy();
+  }
+}
+
 async function main() {
   const admin = pgKnex(PG_URL, 1);
   try {
@@ -87,7 +114,7 @@ async function main() {
       )
     ).rows;
     result.pgServerVersion = label;
-    await withPgDatabase(admin, version, "settlekit_bench_recon", 2, async (knex) => {
+    await database(admin, version, async (knex, seeded) => {
       const store = knexStore(knex);
       await store.migrate();
       const plan = planSeeds(PAYMENTS);
@@ -96,9 +123,18 @@ async function main() {
         `reconciliation bench: ${PAYMENTS.toLocaleString("en-US")} payments, ${plan.kinds.size} seeded discrepancies (${plan.perKind} per kind), batch ${BATCH}, booking ${BOOK ? "on" : "off"}`,
       );
       let t = performance.now();
-      await seedLedger(knex, plan);
-      result.seedSeconds = round((performance.now() - t) / 1000, 2);
-      log(`ledger seeded in ${fmt(result.seedSeconds, 2)} s`);
+      if (seeded) {
+        for (const table of [TABLES.reconciliationKeys, TABLES.reconciliationItems, TABLES.jobs]) {
+          await knex.raw(`TRUNCATE ${table}`);
+        }
+        await knex.raw(`DELETE FROM ${TABLES.reconciliationRuns}`);
+        await knex.raw(`VACUUM ANALYZE ${TABLES.reconciliationKeys}`);
+        log("ledger reused (BENCH_KEEP_DB=1)");
+      } else {
+        await seedLedger(knex, plan);
+        result.seedSeconds = round((performance.now() - t) / 1000, 2);
+        log(`ledger seeded in ${fmt(result.seedSeconds, 2)} s`);
+      }
       await withTempDir("settlekit-recon-bench-", async (dir) => {
         const path = join(dir, "settlement.csv");
         t = performance.now();
