@@ -75,6 +75,7 @@ const result = {
   fileLines: null,
   seeded: null,
   matchingSeconds: null,
+  nodeCpuSeconds: null,
   recordsPerSecond: null,
   peakRssMatchingMB: null,
   maxRssProcessMB: null,
@@ -160,6 +161,7 @@ async function main() {
           peak = Math.max(peak, process.memoryUsage.rss());
         }, 20);
         const loadBefore = loadavg().map((x) => round(x, 2));
+        const cpuBefore = process.cpuUsage();
         t = performance.now();
         let run;
         try {
@@ -176,6 +178,8 @@ async function main() {
           clearInterval(sampler);
         }
         const seconds = (performance.now() - t) / 1000;
+        const cpu = process.cpuUsage(cpuBefore);
+        result.nodeCpuSeconds = round((cpu.user + cpu.system) / 1e6, 2);
         peak = Math.max(peak, process.memoryUsage.rss());
         result.loadAverage = loadBefore;
         result.loadAverageAfter = loadavg().map((x) => round(x, 2));
@@ -189,7 +193,7 @@ async function main() {
           totals: run.totals.map((x) => ({ class: x.class, currency: x.currency, count: x.count })),
         };
         log(
-          `matching: ${fmt(seconds, 2)} s, ${result.recordsPerSecond.toLocaleString("en-US")} records/s, peak RSS ${fmt(result.peakRssMatchingMB)} MB (load ${loadBefore.join(" ")} → ${result.loadAverageAfter.join(" ")})`,
+          `matching: ${fmt(seconds, 2)} s, ${result.recordsPerSecond.toLocaleString("en-US")} records/s, Node CPU ${fmt(result.nodeCpuSeconds, 2)} s, peak RSS ${fmt(result.peakRssMatchingMB)} MB (load ${loadBefore.join(" ")} → ${result.loadAverageAfter.join(" ")})`,
         );
         const check = await checkRun(system, run, plan, tailLines);
         result.check = {
