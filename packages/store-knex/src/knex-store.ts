@@ -17,6 +17,7 @@ import { knexPaymentOrders } from "./repositories/payment-orders.js";
 import { knexPayments } from "./repositories/payments.js";
 import { knexPayouts, knexSellerPayoutAccounts } from "./repositories/payouts.js";
 import { knexReconciliation } from "./repositories/reconciliation.js";
+import { withBulkReconciliation } from "./repositories/reconciliation-bulk.js";
 import { knexRefunds } from "./repositories/refunds.js";
 import { knexWebhookEvents } from "./repositories/webhook-events.js";
 import { guarded, guardMethods } from "./store-errors.js";
@@ -111,7 +112,7 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
     payouts: knexPayouts(trx, sql),
     sellerPayoutAccounts: knexSellerPayoutAccounts(trx, sql),
     dailyTasks: knexDailyTasks(trx, sql),
-    reconciliation: knexReconciliation(trx, sql),
+    reconciliation: withBulkReconciliation(knexReconciliation(trx, sql), trx, sql),
   });
   const transaction = dialect.transactions(repositories, withRetries);
   // Outside transactions, journal posts are group-committed.

@@ -91,7 +91,7 @@ const toRun = (row: Row): ReconciliationRun => ({
 /** An item's fields that are bigints or Dates in the domain and text in its JSON column. */
 const BIG = ["amount", "expectedAmount", "fee", "expectedFee"] as const;
 
-function itemData(item: ReconciliationItem): string {
+export function itemData(item: ReconciliationItem): string {
   const { runId: _r, seq: _s, class: _c, resolution: _res, ...rest } = item;
   const data: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rest)) {

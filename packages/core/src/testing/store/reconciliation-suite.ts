@@ -370,5 +370,31 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         ).toEqual(["pay_1", "pay_2"]);
       });
     });
+
+    it("claims a batch of thousands of keys and stores thousands of items in one call each, exactly", async () => {
+      const { store } = current();
+      const keys = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_, i) => `record:${from + i}`);
+      const items = Array.from({ length: 2_500 }, (_, i) =>
+        reconciliationItemFixture("run_1", i + 1, { line: i + 2, amount: BigInt(i) * 1_000_000_007n }),
+      );
+      await store.transaction(async (tx) => {
+        await tx.reconciliation.insertRun(runFixture("run_1"));
+        expect(await tx.reconciliation.claimKeys("run_1", keys(0, 3_000))).toEqual([]);
+        // Half of the next batch was claimed before: exactly that half comes back.
+        expect((await tx.reconciliation.claimKeys("run_1", keys(1_500, 4_500))).sort()).toEqual(
+          keys(1_500, 3_000).sort(),
+        );
+        await tx.reconciliation.insertItems(items);
+      });
+      expect(await current().inspect.count("reconciliation_items")).toBe(2_500);
+      await store.transaction(async (tx) => {
+        expect(await tx.reconciliation.getItem("run_1", 2_500)).toEqual(items[2_499]);
+        const page = await tx.reconciliation.listItems({ runId: "run_1", afterSeq: 1_000, limit: 3 });
+        expect(page.map((i) => [i.seq, i.line, i.amount])).toEqual(
+          [1_001, 1_002, 1_003].map((seq) => [seq, seq + 1, BigInt(seq - 1) * 1_000_000_007n]),
+        );
+      });
+    });
   });
 }
