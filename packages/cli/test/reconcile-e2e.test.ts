@@ -241,6 +241,41 @@ describe("settlekit reconcile: the progress bar and usage errors", () => {
     }
   });
 
+  it("--bank streams a bank statement too: its unreadable line is a discrepancy (exit 1)", async () => {
+    const db = await openTestDatabase("sqlite-file");
+    try {
+      const csv = await sandboxDay(db);
+      const file = join(work, "settlement-bank.csv");
+      writeFileSync(file, csv);
+      const bank = join(work, "statement.csv");
+      const statement = "date,amount,currency,reference\n2026-03-01,12O.00,USD,wire_1\n";
+      writeFileSync(bank, statement);
+      const args = ["reconcile", "--psp", "sandbox", "--file", file, "--bank", bank, "--day", DAY];
+      const ran = await settlekit([...args, "--json"], {
+        DATABASE_URL: db.location,
+        SETTLEKIT_CONFIG: config,
+      });
+      expect(ran.code, ran.stderr).toBe(1);
+      const run = JSON.parse(ran.stdout);
+      expect(run).toMatchObject({ records: 4, discrepancies: 1 });
+      expect(run.classes).toContainEqual(expect.objectContaining({ class: "invalid_row", count: 1 }));
+      const shown = await settlekit(
+        ["reconciliations", "show", run.run_id, "--class", "invalid_row", "--json"],
+        {
+          DATABASE_URL: db.location,
+        },
+      );
+      expect(shown.code, shown.stderr).toBe(1);
+      const { run: stored, items } = JSON.parse(shown.stdout);
+      expect(stored).toMatchObject({ bank_lines: 1, records: 4 });
+      expect(items).toEqual([expect.objectContaining({ leg: "psp_bank", line: 2, class: "invalid_row" })]);
+      const size = Buffer.byteLength(csv) + Buffer.byteLength(statement);
+      expect(ran.stderr).toContain(`reconcile sandbox: done, ${size} bytes`);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("a bad date, --day with --from, an unknown format or PSP, a missing file: exit 2", async () => {
     const db = await openTestDatabase("sqlite-file");
     try {
