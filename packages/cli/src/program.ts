@@ -172,7 +172,9 @@ export function createProgram(options: CliOptions = {}): { program: Command; exi
   reconcileCommand(program, async (opts) => {
     const engine = options.reconcileEngine ?? defaultReconcileEngine;
     await withDatabase(async (db, o) => {
-      const system = await systemFor(db, await loadConfig(o.config, io), undefined);
+      // The engine reconciles on the host's system (its PSPs); a custom engine may do without.
+      const required = options.reconcileEngine ? undefined : "settlekit reconcile";
+      const system = await systemFor(db, await loadConfig(o.config, io), required);
       return runReconcile(engine, opts, { system, db, io });
     })(opts, program);
   });

@@ -291,6 +291,7 @@ describe("settlekit reconcile: the progress bar and usage errors", () => {
         [[...base, "--format", "excel"], /--format must be one of/],
         [["reconcile", "--psp", "square", "--file", file], /--format/],
         [["reconcile", "--psp", "sandbox", "--file", join(work, "nope.csv")], /No such file/],
+        [[...base, "--config", join(work, "none.mjs")], /does not exist/],
         [["reconcile", "--psp", "nope", "--format", "sandbox_csv", "--file", file, "--json"], /nope/],
       ];
       for (const [args, message] of cases) {
@@ -298,6 +299,9 @@ describe("settlekit reconcile: the progress bar and usage errors", () => {
         expect(ran.code, args.join(" ")).toBe(2);
         expect(ran.stderr).toMatch(message);
       }
+      const unconfigured = await settlekit([...base, "--day", DAY], { DATABASE_URL: db.location });
+      expect(unconfigured.code).toBe(2);
+      expect(unconfigured.stderr).toMatch(/settlekit reconcile needs your payment system: pass --config/);
     } finally {
       await db.close();
     }
