@@ -5,15 +5,20 @@
  */
 export type {
   ReconcileEngine,
+  ReconcileFormat,
   ReconcileInput,
   ReconcileOptions,
   ReconcileSummary,
 } from "./commands/reconcile.js";
 export {
+  defaultReconcileEngine,
   formatReconcileSummary,
+  RECONCILE_FORMATS,
   reconcileExitCode,
   reconcileJson,
+  reconcilePeriod,
   runReconcile,
+  summaryOfRun,
 } from "./commands/reconcile.js";
 export type { CreateSystem } from "./config.js";
 export { DEFAULT_CONFIG } from "./config.js";

@@ -1,9 +1,15 @@
-import type { DeadLetter } from "@settlekit/core";
+import type { DeadLetter, ReconciliationClass, ReconciliationRun } from "@settlekit/core";
 import { isSettlekitError } from "@settlekit/core";
 import { TABLES } from "@settlekit/store-knex";
 import { Command, CommanderError } from "commander";
 import type { ReconcileEngine } from "./commands/reconcile.js";
-import { defaultReconcileEngine, reconcileCommand, runReconcile } from "./commands/reconcile.js";
+import {
+  defaultReconcileEngine,
+  formatReconcileSummary,
+  reconcileCommand,
+  runReconcile,
+  summaryOfRun,
+} from "./commands/reconcile.js";
 import { loadConfig, systemFor } from "./config.js";
 import type { OpenDatabase } from "./database.js";
 import { databaseUrl, openDatabase, redact } from "./database.js";
@@ -14,7 +20,7 @@ import { formatTable, processIo, writeJson } from "./io.js";
 export interface CliOptions {
   /** Where output goes and the environment comes from (default: this process's). */
   readonly io?: CliIo;
-  /** The engine behind `settlekit reconcile` (default: none in this version). */
+  /** The engine behind `settlekit reconcile` (default: `system.reconcile`, {@link defaultReconcileEngine}). */
   readonly reconcileEngine?: ReconcileEngine;
 }
 
@@ -165,19 +171,119 @@ export function createProgram(options: CliOptions = {}): { program: Command; exi
 
   reconcileCommand(program, async (opts) => {
     const engine = options.reconcileEngine ?? defaultReconcileEngine;
-    if (!engine) {
-      throw new CliUsageError(
-        "settlekit reconcile is not available in this version of @settlekit/cli (the reconciliation engine is not part of it yet).",
-      );
-    }
     await withDatabase(async (db, o) => {
-      const system = await systemFor(db, await loadConfig(o.config, io), undefined);
+      // The engine reconciles on the host's system (its PSPs); a custom engine may do without.
+      const required = options.reconcileEngine ? undefined : "settlekit reconcile";
+      const system = await systemFor(db, await loadConfig(o.config, io), required);
       return runReconcile(engine, opts, { system, db, io });
     })(opts, program);
   });
 
+  const reconciliations = program
+    .command("reconciliations")
+    .description("Stored reconciliation runs and their items.");
+  reconciliations
+    .command("list")
+    .description("List reconciliation runs, newest first.")
+    .option("--db <url>", dbOption)
+    .option("--config <file>", configOption)
+    .option("--psp <id>", "only runs of this PSP")
+    .option("--limit <n>", "at most this many", (v) => positiveInt(v, "--limit"), 20)
+    .option("--json", "print them as JSON")
+    .action(
+      withDatabase(async (db, opts) => {
+        const o = opts as DbOptions & { psp?: string; limit: number };
+        const system = await systemFor(db, await loadConfig(o.config, io), undefined);
+        const page = await system.listReconciliations({
+          limit: o.limit,
+          ...(o.psp ? { provider: o.psp } : {}),
+        });
+        if (o.json) writeJson(io, { runs: page.data.map(runJson), has_more: page.hasMore });
+        else if (page.data.length === 0) io.stdout.write("No reconciliation runs.\n");
+        else
+          io.stdout.write(
+            `${formatTable(
+              ["id", "psp", "period from", "period to", "status", "records", "discrepancies"],
+              page.data.map((r) => [
+                r.id,
+                r.pspId,
+                r.periodFrom.toISOString(),
+                r.periodTo.toISOString(),
+                r.status,
+                String(r.recordCount),
+                String(r.discrepancyCount),
+              ]),
+            )}\n`,
+          );
+        return ExitCode.OK;
+      }),
+    );
+  reconciliations
+    .command("show")
+    .description(
+      "Show one run: its totals and its items (optionally of one class); exit code 1 when it has discrepancies.",
+    )
+    .argument("<id>", "the run's id")
+    .option("--db <url>", dbOption)
+    .option("--config <file>", configOption)
+    .option("--class <class>", "only items of this class (e.g. amount_mismatch)")
+    .option("--limit <n>", "at most this many items", (v) => positiveInt(v, "--limit"), 100)
+    .option("--json", "print it as JSON")
+    .action(
+      withDatabase(async (db, opts, id: string) => {
+        const o = opts as DbOptions & { class?: string; limit: number };
+        const system = await systemFor(db, await loadConfig(o.config, io), undefined);
+        const run = await system.getReconciliation(id);
+        const items = await system.listReconciliationItems(id, {
+          limit: o.limit,
+          ...(o.class ? { class: o.class as ReconciliationClass } : {}),
+        });
+        if (o.json) writeJson(io, { run: runJson(run), items: items.data, has_more: items.hasMore });
+        else
+          io.stdout.write(
+            `${formatReconcileSummary(summaryOfRun(run, false))}\n${
+              items.data.length === 0
+                ? "No items."
+                : formatTable(
+                    ["seq", "class", "leg", "line", "reference", "currency", "amount", "expected", "message"],
+                    items.data.map((i) => [
+                      String(i.seq),
+                      i.class,
+                      i.leg,
+                      i.line === undefined ? "" : String(i.line),
+                      i.reference ?? i.recordId ?? "",
+                      i.currency ?? "",
+                      i.amount?.toString() ?? "",
+                      i.expectedAmount?.toString() ?? "",
+                      i.message.slice(0, 80),
+                    ]),
+                  )
+            }${items.hasMore ? `\n… more: --limit ${o.limit * 2}` : ""}\n`,
+          );
+        return run.discrepancyCount > 0 ? ExitCode.FINDINGS : ExitCode.OK;
+      }),
+    );
+
   return { program, exitCode: () => code };
 }
+
+const runJson = (r: ReconciliationRun) => ({
+  id: r.id,
+  psp: r.pspId,
+  period: { from: r.periodFrom.toISOString(), to: r.periodTo.toISOString() },
+  source: r.source,
+  source_checksum: r.sourceChecksum ?? null,
+  status: r.status,
+  supersedes: r.supersedes ?? null,
+  superseded_by: r.supersededBy ?? null,
+  records: r.recordCount,
+  bank_lines: r.bankLineCount,
+  discrepancies: r.discrepancyCount,
+  anomaly: r.anomaly ?? null,
+  totals: r.totals,
+  created_at: r.createdAt.toISOString(),
+  completed_at: r.completedAt?.toISOString() ?? null,
+});
 
 const positiveInt = (value: string, name: string): number => {
   const n = Number(value);

@@ -49,6 +49,8 @@ describe("settlekit --help", () => {
     ["payouts"],
     ["payouts", "run"],
     ["reconcile"],
+    ["reconciliations", "list"],
+    ["reconciliations", "show"],
   ];
   for (const command of commands) {
     it(`settlekit ${[...command, "--help"].join(" ")} prints its usage and exits 0`, async () => {
@@ -60,7 +62,17 @@ describe("settlekit --help", () => {
 
   it("the reconcile help names its options", async () => {
     const { stdout } = await settlekit(["reconcile", "--help"]);
-    for (const option of ["--psp <id>", "--file <path>", "--bank <path>", "--db <url>", "--json"])
+    for (const option of [
+      "--psp <id>",
+      "--file <path>",
+      "--bank <path>",
+      "--format <format>",
+      "--day <YYYY-MM-DD>",
+      "--from <YYYY-MM-DD>",
+      "--to <YYYY-MM-DD>",
+      "--db <url>",
+      "--json",
+    ])
       expect(stdout).toContain(option);
   });
 });
@@ -198,9 +210,9 @@ describe("settlekit payouts run", () => {
 });
 
 describe("settlekit reconcile", () => {
-  it("is not available until the engine lands: exit 2 with a clear message", async () => {
+  it("an unmigrated database is a configuration error: exit 2", async () => {
     const settlement = join(work, "settlement.csv");
-    writeFileSync(settlement, "reference,amount\n");
+    writeFileSync(settlement, "reference,type,amount,fee,net,currency,settled_at\n");
     const ran = await settlekit([
       "reconcile",
       "--psp",
@@ -209,9 +221,11 @@ describe("settlekit reconcile", () => {
       settlement,
       "--db",
       sqliteFile(),
+      "--config",
+      join(fixtures, "settlekit.config.mjs"),
     ]);
     expect(ran.code).toBe(2);
-    expect(ran.stderr).toMatch(/not available in this version/);
+    expect(ran.stderr).toMatch(/settlekit: .*tables are missing/);
   });
 
   it("--psp and --file are required", async () => {

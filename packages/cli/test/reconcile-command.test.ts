@@ -86,6 +86,7 @@ describe("settlekit reconcile (against the engine interface)", () => {
       discrepancies: 0,
       replayed: false,
       supersedes: null,
+      anomaly: null,
     });
   });
 

@@ -1,5 +1,6 @@
+import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import type { PaymentSystem } from "@settlekit/core";
+import type { PaymentSystem, ReconciliationRun } from "@settlekit/core";
 import type { Command } from "commander";
 import type { OpenDatabase } from "../database.js";
 import { CliUsageError, ExitCode } from "../exit-codes.js";
@@ -8,12 +9,14 @@ import { formatTable, writeJson } from "../io.js";
 import { createProgress } from "../progress.js";
 
 /*
- * THE PLACE FOR `settlekit reconcile` — everything but the engine is here: argument parsing, the
- * progress bar, the summary table, `--json` and the exit code. The reconciliation engine (core
- * `services/reconciliation`, `system.reconcile`) plugs in through {@link ReconcileEngine}: once it
- * lands, `defaultReconcileEngine` below calls it and maps its run to a {@link ReconcileSummary}.
- * Until then the command answers exit code 2 ("not available in this version").
+ * `settlekit reconcile`: argument parsing, the progress bar, the summary table, `--json` and the
+ * exit code. The reconciliation engine (core `system.reconcile`) plugs in through
+ * {@link ReconcileEngine}; {@link defaultReconcileEngine} streams the files into it.
  */
+
+/** The settlement file formats `--format` accepts. */
+export const RECONCILE_FORMATS = ["sandbox_csv", "stripe_itemized_csv"] as const;
+export type ReconcileFormat = (typeof RECONCILE_FORMATS)[number];
 
 /** What the command passes the engine. */
 export interface ReconcileInput {
@@ -23,6 +26,10 @@ export interface ReconcileInput {
   readonly file: string;
   /** A bank statement CSV (`--bank`) for the third leg. */
   readonly bank?: string;
+  /** The file's format (`--format`; default: the PSP's own, `sandbox_csv` or `stripe_itemized_csv`). */
+  readonly format?: ReconcileFormat;
+  /** The settlement period `[from, to)` (`--day`, `--from`/`--to`; default: yesterday, UTC). */
+  readonly period?: { readonly from: Date; readonly to: Date };
   /** The engine reports what it has read; the CLI draws the progress bar from it. */
   readonly onProgress: (progress: { readonly bytes: number; readonly records: number }) => void;
 }
@@ -48,6 +55,8 @@ export interface ReconcileSummary {
   readonly replayed?: boolean;
   /** The run this one supersedes (a corrected file). */
   readonly supersedes?: string;
+  /** The run is a discrepancy by itself: `empty_source` or `nothing_matched`. */
+  readonly anomaly?: string;
 }
 
 /** The reconciliation engine as the CLI sees it. */
@@ -58,8 +67,101 @@ export interface ReconcileEngine {
   ): Promise<ReconcileSummary>;
 }
 
-/** The engine of this version: none yet (see the comment at the top of this file). */
-export const defaultReconcileEngine: ReconcileEngine | undefined = undefined;
+/** The format a PSP's own settlement files have. */
+const formatOf = (psp: string): ReconcileFormat => {
+  if (psp === "sandbox") return "sandbox_csv";
+  if (psp === "stripe") return "stripe_itemized_csv";
+  throw new CliUsageError(
+    `No default file format for PSP "${psp}": pass --format ${RECONCILE_FORMATS.join("|")}.`,
+  );
+};
+
+/** A run as the CLI prints it. */
+export const summaryOfRun = (run: ReconciliationRun, replayed: boolean): ReconcileSummary => ({
+  runId: run.id,
+  psp: run.pspId,
+  period: { from: run.periodFrom.toISOString(), to: run.periodTo.toISOString() },
+  records: run.recordCount,
+  classes: run.totals.map((t) => ({
+    class: t.class,
+    currency: t.currency,
+    count: t.count,
+    amount: t.amount,
+  })),
+  discrepancies: run.discrepancyCount,
+  replayed,
+  ...(run.supersedes ? { supersedes: run.supersedes } : {}),
+  ...(run.anomaly ? { anomaly: run.anomaly } : {}),
+});
+
+/**
+ * The engine: `system.reconcile` with the settlement file (and bank statement) streamed from disk
+ * (`fs.createReadStream`, never read whole), reporting the bytes read as progress.
+ */
+export const defaultReconcileEngine: ReconcileEngine = {
+  async reconcile(input, { system }) {
+    const format = input.format ?? formatOf(input.psp);
+    let bytes = 0;
+    let records = 0;
+    const streamed = (path: string): AsyncIterable<Uint8Array> =>
+      (async function* () {
+        for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+          bytes += chunk.length;
+          for (const byte of chunk) if (byte === 10) records += 1;
+          input.onProgress({ bytes, records });
+          yield chunk;
+        }
+      })();
+    const { run, replayed } = await system.reconcile({
+      provider: input.psp,
+      period: input.period ?? yesterday(new Date()),
+      source: { format, file: streamed(input.file) },
+      ...(input.bank ? { bankStatement: { file: streamed(input.bank) } } : {}),
+    });
+    return summaryOfRun(run, replayed);
+  },
+};
+
+const DAY_MS = 86_400_000;
+
+/** The UTC calendar day before `now`, `[from, to)`. */
+const yesterday = (now: Date) => {
+  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  return { from: new Date(to.getTime() - DAY_MS), to };
+};
+
+/** `YYYY-MM-DD` as the instant its UTC day starts. */
+const dayStart = (value: string, option: string): Date => {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00.000Z`) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value)
+    throw new CliUsageError(`${option} must be a date YYYY-MM-DD, not "${value}".`);
+  return date;
+};
+
+/**
+ * The period of `--day` (one UTC day) or `--from`/`--to` (UTC days, both included); none of them:
+ * yesterday (UTC), as the nightly schedule would.
+ */
+export function reconcilePeriod(
+  options: { readonly day?: string; readonly from?: string; readonly to?: string },
+  now: Date = new Date(),
+): { from: Date; to: Date } {
+  if (options.day !== undefined) {
+    if (options.from !== undefined || options.to !== undefined)
+      throw new CliUsageError("Pass either --day or --from/--to, not both.");
+    const from = dayStart(options.day, "--day");
+    return { from, to: new Date(from.getTime() + DAY_MS) };
+  }
+  if ((options.from === undefined) !== (options.to === undefined))
+    throw new CliUsageError("--from and --to go together.");
+  if (options.from !== undefined && options.to !== undefined) {
+    const from = dayStart(options.from, "--from");
+    const last = dayStart(options.to, "--to");
+    if (last < from) throw new CliUsageError("--to is before --from.");
+    return { from, to: new Date(last.getTime() + DAY_MS) };
+  }
+  return yesterday(now);
+}
 
 /** 0 when the run is clean, 1 when it found discrepancies. */
 export const reconcileExitCode = (summary: ReconcileSummary): 0 | 1 =>
@@ -70,7 +172,9 @@ export function formatReconcileSummary(summary: ReconcileSummary): string {
   const period = summary.period ? ` ${summary.period.from} → ${summary.period.to}` : "";
   const head = `Reconciliation ${summary.runId} of ${summary.psp}${period}: ${summary.records} records${
     summary.replayed ? " (unchanged: this source was reconciled before)" : ""
-  }${summary.supersedes ? ` (supersedes ${summary.supersedes})` : ""}`;
+  }${summary.supersedes ? ` (supersedes ${summary.supersedes})` : ""}${
+    summary.anomaly ? `\nThe run itself is a discrepancy: ${summary.anomaly}.` : ""
+  }`;
   const table = formatTable(
     ["class", "currency", "count", "amount (minor units)"],
     summary.classes.map((c) => [c.class, c.currency, String(c.count), c.amount.toString()]),
@@ -92,12 +196,17 @@ export const reconcileJson = (summary: ReconcileSummary) => ({
   discrepancies: summary.discrepancies,
   replayed: summary.replayed ?? false,
   supersedes: summary.supersedes ?? null,
+  anomaly: summary.anomaly ?? null,
 });
 
 export interface ReconcileOptions {
   readonly psp: string;
   readonly file: string;
   readonly bank?: string;
+  readonly format?: ReconcileFormat;
+  readonly day?: string;
+  readonly from?: string;
+  readonly to?: string;
   readonly json?: boolean;
 }
 
@@ -107,6 +216,11 @@ export async function runReconcile(
   options: ReconcileOptions,
   context: { readonly system: PaymentSystem; readonly db: OpenDatabase; readonly io: CliIo },
 ): Promise<number> {
+  if (options.format !== undefined && !RECONCILE_FORMATS.includes(options.format))
+    throw new CliUsageError(
+      `--format must be one of ${RECONCILE_FORMATS.join(", ")}, not "${String(options.format)}".`,
+    );
+  const period = reconcilePeriod(options);
   const files = [options.file, ...(options.bank ? [options.bank] : [])];
   let totalBytes = 0;
   for (const file of files) {
@@ -127,6 +241,8 @@ export async function runReconcile(
         psp: options.psp,
         file: options.file,
         ...(options.bank ? { bank: options.bank } : {}),
+        ...(options.format ? { format: options.format } : {}),
+        period,
         onProgress: ({ bytes }) => progress.update(Math.min(bytes, totalBytes)),
       },
       { system: context.system, db: context.db },
@@ -155,6 +271,13 @@ export function reconcileCommand(
       "--bank <path>",
       "a bank statement CSV (date, amount, currency, reference) for the three-way match",
     )
+    .option(
+      "--format <format>",
+      `the file's format: ${RECONCILE_FORMATS.join(" | ")} (default: the PSP's own)`,
+    )
+    .option("--day <YYYY-MM-DD>", "the settlement day (UTC) to reconcile (default: yesterday)")
+    .option("--from <YYYY-MM-DD>", "first settlement day (UTC) of the period, with --to")
+    .option("--to <YYYY-MM-DD>", "last settlement day (UTC) of the period, included")
     .option("--db <url>", "database URL (default: $DATABASE_URL)")
     .option(
       "--config <file>",

@@ -22,15 +22,18 @@ export interface NightlyReconciliationContext {
 /**
  * The worker's nightly reconciliation (`createWorker(system, { reconciliation })`): `run` is called
  * once per PSP and calendar day across all workers, when `schedule` says, and for missed days after
- * downtime (`schedule.catchUpDays`). The hook does the work — typically
- * `({ provider, period }) => system.reconcile({ psp: provider, period })` once the reconciliation
- * engine is configured — and throws to have the day retried with backoff (up to `maxAttempts`).
+ * downtime (`schedule.catchUpDays`). By default `run` is the reconciliation engine on the PSP's own
+ * `readSettlement` — `({ provider, period }) => system.reconcile({ provider, period })` — so a host
+ * gives only `{ schedule }`; a custom `run` replaces it (another source, a bank statement). A `run`
+ * that throws (the PSP's report is not ready, the PSP is down) has the day retried with backoff (up
+ * to `maxAttempts`).
  */
 export interface NightlyReconciliationOptions {
   readonly schedule: DailySchedule;
   /** PSP ids to reconcile (default: every configured provider that can `readSettlement`). */
   readonly providers?: readonly string[];
-  run(context: NightlyReconciliationContext): Promise<unknown>;
+  /** Default: `system.reconcile({ provider, period })` (the PSP's own `readSettlement`). */
+  run?(context: NightlyReconciliationContext): Promise<unknown>;
   /** Attempts of one PSP and day before its slot is dead (default 5). */
   readonly maxAttempts?: number;
 }
@@ -52,12 +55,15 @@ export function nightlyReconciliationTask(
       );
     }
   }
+  const run =
+    options.run ??
+    (({ provider, period }: NightlyReconciliationContext) => system.reconcile({ provider, period }));
   return {
     name: RECONCILIATION_TASK,
     schedule: options.schedule,
     keys: providers,
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     run: ({ key, day, period, scheduledAt, attempt, workerId }) =>
-      options.run({ provider: key, day, period, scheduledAt, attempt, workerId }),
+      run({ provider: key, day, period, scheduledAt, attempt, workerId }),
   };
 }

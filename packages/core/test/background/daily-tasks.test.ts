@@ -225,6 +225,31 @@ describe("the worker's nightly reconciliation hook", () => {
     expect(slots.map((s) => s.status)).toEqual(["succeeded"]);
   });
 
+  it("without a run of its own, the hook reconciles the PSP's readSettlement through the engine", async () => {
+    const base = makeWorld();
+    const periods: string[] = [];
+    const provider = {
+      ...base.psp.provider,
+      capabilities: { ...base.psp.provider.capabilities, settlementReports: true },
+      readSettlement: (query: { from: Date; to: Date }) => {
+        periods.push(`${query.from.toISOString()} ${query.to.toISOString()}`);
+        return (async function* () {})();
+      },
+    };
+    const world = makeWorld({ providers: [provider] });
+    world.clock.set(new Date("2026-12-01T02:00:00Z"));
+    const worker = createWorker(world.system, {
+      workerId: "w1",
+      reconciliation: { schedule: { cron: "0 2 * * *", timeZone: "UTC" } },
+    });
+    expect(await worker.runDailyTasks()).toEqual([expect.objectContaining({ status: "succeeded" })]);
+    expect(periods).toEqual(["2026-11-30T00:00:00.000Z 2026-12-01T00:00:00.000Z"]);
+    const runs = await world.system.listReconciliations();
+    expect(runs.data).toEqual([
+      expect.objectContaining({ pspId: provider.id, source: "psp", status: "completed", recordCount: 0 }),
+    ]);
+  });
+
   it("the worker loop runs the daily tasks beside its passes", async () => {
     const world = makeWorld();
     world.clock.set(new Date("2026-12-01T02:00:00Z"));
