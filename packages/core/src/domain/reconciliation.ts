@@ -24,7 +24,8 @@ export const RECONCILIATION_CLASSES = [
  *   file has not caught up yet); it becomes a discrepancy once the lag has passed.
  * - `missing_in_ledger` — the PSP moved money the ledger does not know of (or not as captured).
  * - `missing_at_psp` — a ledger journal of the period (payment captured, refund, payout paid) the
- *   PSP's records do not contain; on the bank leg, a bank line no PSP payout explains.
+ *   PSP's records do not contain. (A bank line no PSP payout explains is not reported: a bank
+ *   statement holds other money too.)
  * - `missing_at_bank` — a PSP payout to the platform's bank with no bank-statement line.
  * - `amount_mismatch`, `currency_mismatch` — both sides know it, with another amount or currency
  *   (on the `payout_sum` leg: a bank payout that is not the sum of what it settled; on the
