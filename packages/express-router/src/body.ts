@@ -101,5 +101,11 @@ export async function* streamBody(req: IncomingMessage): AsyncGenerator<Uint8Arr
     }
     return;
   }
-  for await (const chunk of req) yield chunk as Buffer;
+  // Stopped early (a file over the upload limit, a refused request): the rest is drained, not
+  // destroyed, so that the client still gets the answer.
+  try {
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+  } finally {
+    if (!req.readableEnded) req.resume();
+  }
 }

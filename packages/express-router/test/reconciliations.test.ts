@@ -262,6 +262,7 @@ describe.each(MATRIX)("reconciliation routes on %s over %s", (dialect, mode) => 
       expect(chunksRead).toBeGreaterThan(1);
     } finally {
       spy.mockRestore();
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
   });
@@ -316,5 +317,46 @@ describe.each(["express", "fetch"] as const)("reconciliation upload limit over %
     expect(res.body.error.code).toBe("payload_too_large");
     const list = await request(world.app).get("/v1/reconciliations").set(asOperator);
     expect(list.body.data).toEqual([]);
+  });
+
+  it("answers 413 to a long upload sent in chunks, while the client is still sending", async () => {
+    const server = createServer(world.app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: "127.0.0.1",
+            port,
+            method: "POST",
+            path: UPLOAD,
+            headers: { ...asOperator, "Content-Type": "text/csv" },
+          },
+          (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (body += chunk));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("error", reject);
+        req.write(`${SETTLEMENT_CSV_HEADER}\n`);
+        let i = 0;
+        const more = () => {
+          // Up to 256 KiB, a chunk at a time, unless the answer came first.
+          if (i++ >= 64 || req.destroyed) return req.end();
+          req.write(`${Array.from({ length: 50 }, (_, j) => line(i * 50 + j)).join("\n")}\n`, () =>
+            setImmediate(more),
+          );
+        };
+        more();
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body).error.code).toBe("payload_too_large");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
