@@ -6,17 +6,20 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
   disputeView,
+  isDiscrepancy,
   isSettlekitError,
   paymentOrderView,
   paymentSummaryView,
   paymentView,
   payoutView,
+  reconciliationItemView,
+  reconciliationView,
   SettlekitError,
   walletView,
 } from "@settlekit/core";
 import express from "express";
 import { PRODUCTS, SELLERS } from "./catalog.mjs";
-import { operatorPage, sellerPage, sellersPage } from "./views/back-office.mjs";
+import { operatorPage, reconciliationPage, sellerPage, sellersPage } from "./views/back-office.mjs";
 import { cartPage, inboxPage, orderPage, ordersPage, storefront } from "./views/buyer.mjs";
 import { html, layout } from "./views/html.mjs";
 
@@ -43,7 +46,7 @@ function formKey(req) {
   return key;
 }
 
-export function pageRoutes({ system, store, carts, emails, url, logger, staff }) {
+export function pageRoutes({ system, store, carts, emails, url, logger, staff, pspId, sandbox }) {
   const pages = express.Router();
   const render = (req, res, title, body, script) => {
     const page = layout({ title, path: req.path, cartCount: carts.count(req.buyerId), script }, body);
@@ -194,12 +197,13 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
 
   // Operator ------------------------------------------------------------------------------------
   pages.get("/operator", async (req, res) => {
-    const [payments, disputes, deadLetters, balances, sent, ...perSeller] = await Promise.all([
+    const [payments, disputes, deadLetters, balances, sent, runs, ...perSeller] = await Promise.all([
       system.searchPayments({ limit: 50 }),
       system.listDisputes({ limit: 50 }),
       system.listDeadLetters({ limit: 50 }),
       store.ledger.listBalances(),
       emails.list({ limit: 20 }),
+      system.listReconciliations({ limit: 10 }),
       // The shop knows its sellers: their newest payouts, merged newest first.
       ...[...SELLERS.keys()].map((id) => system.listSellerPayouts(id, { limit: 20 })),
     ]);
@@ -220,8 +224,61 @@ export function pageRoutes({ system, store, carts, emails, url, logger, staff })
       cycle: cycle ? { scheduled: Number(cycle[1]), jobs: Number(cycle[2]) } : undefined,
       open: staff.open,
       formKey: randomUUID,
+      reconciliation: {
+        runs: runs.data.map(reconciliationView),
+        provider: pspId,
+        today: new Date().toISOString().slice(0, 10),
+        sandbox: Boolean(sandbox),
+      },
     });
-    render(req, res, "Operator", body);
+    render(req, res, "Operator", body, "/static/reconcile.js");
+  });
+  // The sandbox PSP's settlement file of a day, to try the reconciliation with.
+  pages.get("/operator/sandbox-settlement.csv", (req, res) => {
+    if (!sandbox) throw notFound("Settlement file");
+    const date = String(req.query.date ?? "");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw notFound("Settlement file");
+    res
+      .type("text/csv")
+      .set("Content-Disposition", `attachment; filename="sandbox-settlement-${date}.csv"`)
+      .send(sandbox.settlementCsv(date));
+  });
+  // A run and its discrepancies (the items that are neither matched nor pending).
+  pages.get("/operator/reconciliations/:id", async (req, res) => {
+    const run = reconciliationView(await system.getReconciliation(req.params.id));
+    const items = [];
+    let cursor;
+    let hasMore = false;
+    // The first 500 discrepancies, a page of items at a time.
+    for (let pages = 0; pages < 20 && items.length < 500; pages++) {
+      const page = await system.listReconciliationItems(run.id, {
+        limit: 500,
+        ...(cursor ? { cursor } : {}),
+      });
+      items.push(...page.data.filter((i) => isDiscrepancy(i.class)).map(reconciliationItemView));
+      hasMore = page.hasMore;
+      if (!page.hasMore) break;
+      cursor = page.nextCursor;
+    }
+    const resolved = /^\d+$/.test(String(req.query.resolved ?? "")) ? req.query.resolved : undefined;
+    render(
+      req,
+      res,
+      `Reconciliation ${run.id.slice(-8)}`,
+      reconciliationPage({ run, items, hasMore, resolved }),
+    );
+  });
+  // The operator explains a discrepancy (the demo has no staff accounts: "operator").
+  pages.post("/operator/reconciliations/:id/items/:seq/resolve", async (req, res) => {
+    const { id, seq } = req.params;
+    if (!/^\d{1,12}$/.test(seq)) throw notFound("Item");
+    await system.resolveReconciliationItem({
+      runId: id,
+      seq: Number(seq),
+      resolvedBy: "operator",
+      note: String(req.body.note ?? ""),
+    });
+    res.redirect(303, `/operator/reconciliations/${encodeURIComponent(id)}?resolved=${seq}`);
   });
   // The operator refunds what is left of a payment: each of its orders in turn, one key per order
   // derived from the form's, so a re-sent form refunds nothing twice.

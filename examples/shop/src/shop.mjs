@@ -204,6 +204,8 @@ export async function startShop({
       },
       // Staff only when a token is set (always in production); open to everyone in development.
       // A real marketplace checks a staff session here.
+      // The demo has no staff accounts: an allowed caller is "operator" (what a resolved
+      // reconciliation discrepancy records); a real marketplace returns `{ operatorId }`.
       authorizeOperator: (req) => staff.allows(req),
       // The demo has no seller accounts: whoever may use the staff side acts for the seller the
       // path names. A real marketplace returns the signed-in seller here.
@@ -218,7 +220,10 @@ export async function startShop({
 
   // 6. The shop's own pages.
   app.use("/static", express.static(fileURLToPath(new URL("../public", import.meta.url)), { maxAge: "1h" }));
-  app.use(identifyBuyer, pageRoutes({ system, store, carts, emails, url, logger, staff }));
+  app.use(
+    identifyBuyer,
+    pageRoutes({ system, store, carts, emails, url, logger, staff, pspId: psp.id, sandbox }),
+  );
 
   return {
     url,

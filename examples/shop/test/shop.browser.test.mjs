@@ -1,7 +1,7 @@
 // The shop end to end in a real browser (Debian's Chromium driven by playwright-core): pages,
 // the sandbox's hosted page, webhooks over HTTP, the worker. One shop per file, on port 0 with a
 // temporary SQLite file; each test is a new browser context, so a new buyer.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -521,6 +521,66 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
       .getByText(/^Payout cycle run: \d+ sellers? due, \d+ payout jobs? run\.$/)
       .waitFor();
     await snap(page, "20-operator-payouts");
+  });
+
+  it("the operator uploads the sandbox's settlement file: the run is listed with its discrepancies, one is resolved", async () => {
+    // Today's traffic: at least one card payment, so the file has a charge the ledger knows.
+    const page = await newBuyer();
+    await addToCart(page, "Dot-grid field notebook");
+    await page.goto("/cart");
+    await page.getByRole("button", { name: "Pay $6.25" }).click();
+    await payByCard(page, "4242 4242 4242 4242");
+    await heading(page, "Payment succeeded").waitFor();
+
+    // The sandbox's settlement file of today, as the operator page offers it for download, with
+    // a broken line the PSP would never send (line N: its amount is not a number).
+    await page.goto("/operator");
+    const link = page.getByRole("link", { name: "today's settlement file" });
+    const download = await context.request.get((await link.getAttribute("href")) ?? "");
+    expect(download.status()).toBe(200);
+    const file = await download.text();
+    expect(file.split("\n")[0]).toBe("reference,type,amount,fee,net,currency,settled_at");
+    expect(file).toMatch(/,charge,625,/);
+    const brokenLine = file.trimEnd().split("\n").length + 1;
+    const path = join(dir, "settlement.csv");
+    writeFileSync(path, `${file}sbx_pay_broken,charge,6.25x,0,0,USD,${new Date().toISOString()}\n`);
+
+    await page.getByLabel("Settlement file").setInputFiles(path);
+    await page.getByLabel("Format").selectOption("sandbox_csv");
+    await page.getByRole("button", { name: "Reconcile the settlement file" }).click();
+    await page.waitForURL(/\/operator\/reconciliations\/[\w-]+$/);
+    await heading(page, /^Reconciliation run #/).waitFor();
+    const invalid = page
+      .getByRole("row")
+      .filter({ has: page.getByRole("rowheader", { name: /^Item \d+$/ }) })
+      .filter({ hasText: "Invalid row" });
+    await invalid.first().waitFor();
+    const [cls, line] = await invalid.first().getByRole("cell").allInnerTexts();
+    expect([cls, line]).toEqual(["Invalid row", String(brokenLine)]);
+    // The charges the ledger knows are matched, not discrepancies.
+    const runId = page.url().split("/").at(-1);
+    const run = await shop.system.getReconciliation(runId);
+    expect(run.totals.find((t) => t.class === "matched" && t.currency === "USD")?.count).toBeGreaterThan(0);
+    await snap(page, "21-reconciliation-run");
+
+    // The run is listed on the operator page; the same file again opens the same run.
+    await page.goto("/operator");
+    await page.getByRole("link", { name: `Run #${runId.slice(-8)}` }).waitFor();
+    await page.getByLabel("Settlement file").setInputFiles(path);
+    await page.getByRole("button", { name: "Reconcile the settlement file" }).click();
+    await page.waitForURL(new RegExp(`/operator/reconciliations/${runId}$`));
+
+    // Resolved with a note: recorded with who and why, and shown.
+    const seq = (await invalid.first().getByRole("rowheader").textContent()).replace("Item ", "");
+    await page
+      .getByLabel(`Note for item ${seq}`)
+      .fill("The PSP sent a broken line; asked for a corrected file");
+    await page.getByRole("button", { name: `Resolve item ${seq}` }).click();
+    await page.getByRole("status").getByText(`Item ${seq} resolved.`).waitFor();
+    await page
+      .getByText("Resolved by operator: The PSP sent a broken line; asked for a corrected file")
+      .waitFor();
+    await snap(page, "22-reconciliation-resolved");
   });
 
   it("is usable with the keyboard: a skip link first, then the navigation", async () => {

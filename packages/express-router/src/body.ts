@@ -75,3 +75,37 @@ export function readAheadOnMount(router: Express, ownsPath: (path: string) => bo
 
 /** What a host's body parser made of the body (`req.body`), when it read the bytes first. */
 export const parsedBody = (req: IncomingMessage): unknown => (req as WithRaw).body ?? {};
+
+/**
+ * The body as it arrives, for upload routes: never read whole. A body read ahead anyway (see
+ * {@link readAheadOnMount}) or parsed into a Buffer or string by a host parser is used as it is.
+ */
+export async function* streamBody(req: IncomingMessage): AsyncGenerator<Uint8Array> {
+  const request = req as WithRaw;
+  const raw = request[RAW];
+  if (raw === "too_large") throw new ApiError("PAYLOAD_TOO_LARGE", "The body is too large.");
+  if (raw !== undefined) {
+    if (raw.length > 0) yield raw;
+    return;
+  }
+  if (!hasBody(req)) return;
+  if (req.readableEnded) {
+    const parsed = request.body;
+    if (Buffer.isBuffer(parsed)) yield parsed;
+    else if (typeof parsed === "string") yield Buffer.from(parsed);
+    else {
+      throw new ApiError(
+        "RAW_BODY_UNAVAILABLE",
+        "A body parser consumed the upload before settlekit could read it: mount the router before that parser.",
+      );
+    }
+    return;
+  }
+  // Stopped early (a file over the upload limit, a refused request): the rest is drained, not
+  // destroyed, so that the client still gets the answer.
+  try {
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+  } finally {
+    if (!req.readableEnded) req.resume();
+  }
+}

@@ -10,6 +10,7 @@ export { createPaymentsHandler } from "./handler.js";
 export { toNodeListener } from "./node.js";
 export { openApiDocument } from "./openapi.js";
 export type {
+  OperatorAuthorization,
   PaymentRequest,
   PaymentsHandlerOptions,
   PaymentsRequest,

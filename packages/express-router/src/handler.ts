@@ -67,6 +67,8 @@ export interface AdapterContext<R> extends HandlerContext {
    */
   readBody?(): Promise<Uint8Array | undefined>;
   parsedBody?(): unknown;
+  /** The body as it arrives, for upload routes (default: the `Request`'s body stream). */
+  bodyStream?(): AsyncIterable<Uint8Array>;
 }
 
 /**
@@ -138,6 +140,27 @@ async function readRequestBody(request: Request, limit: number): Promise<Uint8Ar
   return bytes;
 }
 
+/** Content types an upload route takes its file as. */
+const UPLOAD_TYPES =
+  /^(?:text\/csv|text\/plain|application\/octet-stream|application\/vnd\.ms-excel)\s*(?:;|$)/i;
+
+/**
+ * An upload's bytes as they arrive, at most `limit` of them (past it: PAYLOAD_TOO_LARGE, and the
+ * rest is not read). Nothing is held but the chunk in hand.
+ */
+async function* limitedStream(source: AsyncIterable<Uint8Array>, limit: number): AsyncGenerator<Uint8Array> {
+  let size = 0;
+  for await (const chunk of source) {
+    size += chunk.byteLength;
+    if (size > limit) throw new ApiError("PAYLOAD_TOO_LARGE", `The file is larger than ${limit} bytes.`);
+    yield chunk;
+  }
+}
+
+/** A `Request`'s body as an async iterable (web streams are async iterable in Node ≥ 20). */
+const requestStream = (request: Request): AsyncIterable<Uint8Array> =>
+  (request.body as unknown as AsyncIterable<Uint8Array> | null) ?? (async function* () {})();
+
 /** Errors with an HTTP status of their own (a host hook's `http-errors`…) keep their status class. */
 function fromHttpError(error: unknown): unknown {
   const status = (error as { status?: unknown } | null)?.status;
@@ -178,6 +201,7 @@ export function createHandler<R>(
   const hooks = options as PaymentsHandlerOptions<unknown>;
   const prefix = normalizePrefix(options.prefix);
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const uploadLimit = options.uploadLimit ?? 2 * 1024 ** 3;
   const requireHttps = options.requireHttps ?? process.env.NODE_ENV === "production";
   const hsts = options.hsts ?? { maxAge: 31_536_000, includeSubDomains: true };
   const hstsValue = hsts
@@ -356,8 +380,11 @@ export function createHandler<R>(
       // Another seller's namespace: refused whatever it holds, so nothing about it can be learnt.
       if (decoded.sellerId !== sellerId) throw new ApiError("FORBIDDEN", "You can act only as yourself.");
     }
-    if (route.access === "operator" && !(await hooks.authorizeOperator?.(req))) {
-      throw new ApiError("FORBIDDEN", "Operators only.");
+    let operatorId = "";
+    if (route.access === "operator") {
+      const operator = await hooks.authorizeOperator?.(req);
+      if (!operator) throw new ApiError("FORBIDDEN", "Operators only.");
+      operatorId = typeof operator === "object" && operator.operatorId ? operator.operatorId : "operator";
     }
     if (route.access === "seller_or_operator" && !(await hooks.authorizeOperator?.(req))) {
       if (!hooks.authenticateSeller) throw new ApiError("FORBIDDEN", "Sellers and operators only.");
@@ -431,6 +458,18 @@ export function createHandler<R>(
       body = parse(route.body, value);
     }
     const query = route.query ? parse(route.query, queryObject(target.url.searchParams)) : undefined;
+    let upload: AsyncIterable<Uint8Array> = (async function* () {})();
+    if (route.upload) {
+      const type = request.headers.get("Content-Type") ?? "";
+      if (!UPLOAD_TYPES.test(type)) {
+        throw new ApiError(
+          "UNSUPPORTED_MEDIA_TYPE",
+          "Send the file as the body, as text/csv (or application/octet-stream).",
+          "Content-Type",
+        );
+      }
+      upload = limitedStream(context.bodyStream?.() ?? requestStream(request), uploadLimit);
+    }
     return route.handle({
       req,
       request,
@@ -443,6 +482,8 @@ export function createHandler<R>(
       body,
       idempotencyKey,
       rawBody: raw,
+      upload,
+      operatorId,
       options: hooks,
     });
   }

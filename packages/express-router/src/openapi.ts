@@ -19,10 +19,10 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   401: "Not authenticated.",
   402: "Payment declined.",
   403: "Not allowed (operator routes, another seller's id, a refund the host does not allow), or HTTPS required.",
-  404: "No such payment (or not yours), order, payout, seller (or not you), job or route.",
-  409: "Conflicts with the current state, or the Idempotency-Key is in use by a running request.",
+  404: "No such payment (or not yours), order, payout, seller (or not you), job, PSP, reconciliation run or item, or route.",
+  409: "Conflicts with the current state (a discrepancy resolved already…), or the Idempotency-Key is in use by a running request.",
   413: "Body larger than the limit.",
-  415: "Body is not application/json.",
+  415: "Body is not application/json (an upload: not text/csv or application/octet-stream).",
   422: "Idempotency-Key reused with a different request; refund larger than what is left.",
   429: "Rate limited; see Retry-After.",
   500: "Unexpected server error (logged with the request id).",
@@ -82,6 +82,18 @@ function routeConfig(route: Route, prefix: string): RouteConfig {
       ...(requestHeaders ? { headers: requestHeaders } : {}),
       ...(route.body
         ? { body: { required: true, content: { "application/json": { schema: route.body } } } }
+        : {}),
+      ...(route.upload
+        ? {
+            body: {
+              required: true,
+              description: route.upload.description,
+              content: {
+                "text/csv": { schema: z.string() },
+                "application/octet-stream": { schema: z.string().meta({ format: "binary" }) },
+              },
+            },
+          }
         : {}),
       ...(route.access === "webhook"
         ? {

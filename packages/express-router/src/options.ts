@@ -3,6 +3,9 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { createPaymentBody } from "./schemas.js";
 
+/** What `authorizeOperator` answers: allowed or not, or who the (allowed) operator is. */
+export type OperatorAuthorization = boolean | { readonly operatorId: string } | null | undefined;
+
 /** A rate-limit budget: `points` requests per `duration` seconds. */
 export interface RateBudget {
   readonly points: number;
@@ -86,8 +89,12 @@ export interface PaymentsHandlerOptions<R = PaymentsRequest> {
    * an idempotent replay is checked again, so the check must be a pure function of the request.
    */
   verifyPayment?(req: R, payment: PaymentRequest): void | Promise<void>;
-  /** Whether the caller may use the operator routes. Without it, they answer 403. */
-  authorizeOperator?(req: R): boolean | Promise<boolean>;
+  /**
+   * Whether the caller may use the operator routes. Without it, they answer 403. Return
+   * `{ operatorId }` (an id or email) instead of `true` to say who the operator is: it is what
+   * resolving a reconciliation discrepancy records as `resolved_by` (`true`: "operator").
+   */
+  authorizeOperator?(req: R): OperatorAuthorization | Promise<OperatorAuthorization>;
   /**
    * Which seller is calling the seller routes (`/sellers/:sellerId/…`): the seller the host's
    * session or token says, or null (→ 401). A seller acts only under their own id (another id in
@@ -119,6 +126,11 @@ export interface PaymentsHandlerOptions<R = PaymentsRequest> {
   readonly prefix?: string;
   /** Largest accepted request body in bytes (default 1 MiB); larger → 413. */
   readonly bodyLimit?: number;
+  /**
+   * Largest settlement file `POST /reconciliations` accepts, in bytes (default 2 GiB): it is
+   * streamed to the reconciliation as it arrives, never held in memory; past the limit → 413.
+   */
+  readonly uploadLimit?: number;
   /**
    * Refuse plain HTTP (403 `https_required`). Default: on when `NODE_ENV=production`. The Fetch
    * handler takes HTTPS from the request's URL (or `context.secure`); the Express router from

@@ -1,7 +1,7 @@
 import type { PaymentSystem } from "@settlekit/core";
 import type { Express, NextFunction, Request, Response } from "express";
 import express from "express";
-import { parsedBody, rawBody, readAheadOnMount } from "./body.js";
+import { parsedBody, rawBody, readAheadOnMount, streamBody } from "./body.js";
 import type { ServedRoute } from "./handler.js";
 import { createHandler } from "./handler.js";
 import { toRequest, writeResponse } from "./node.js";
@@ -36,7 +36,14 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
   app.disable("etag");
   if (options.trustProxy !== undefined) app.set("trust proxy", options.trustProxy);
   const fullPrefix = () => `${app.path()}${prefix}`.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
-  readAheadOnMount(app, (path) => path === fullPrefix() || path.startsWith(`${fullPrefix()}/`), bodyLimit);
+  // Uploads (settlement files) are streamed to their route, never read ahead.
+  const isUpload = (path: string) =>
+    path.toLowerCase().replace(/\/$/, "") === `${fullPrefix()}/reconciliations`.toLowerCase();
+  readAheadOnMount(
+    app,
+    (path) => (path === fullPrefix() || path.startsWith(`${fullPrefix()}/`)) && !isUpload(path),
+    bodyLimit,
+  );
 
   app.use(prefix || "/", (req: Request, res: Response, next: NextFunction) => {
     // `req.baseUrl` is the mount path and the prefix as the request spelt them.
@@ -54,6 +61,7 @@ export function createPaymentsRouter(system: PaymentSystem, options: PaymentsRou
       // The body stays Express's: read ahead of the host's parsers, or parsed by one of them.
       readBody: () => rawBody(req, bodyLimit),
       parsedBody: () => parsedBody(req),
+      bodyStream: () => streamBody(req),
     })
       .then((response) => writeResponse(response, res))
       .catch(next);

@@ -1,4 +1,4 @@
-import type { PaymentDetails, PaymentSystem } from "@settlekit/core";
+import type { CsvColumnMapping, PaymentDetails, PaymentSystem } from "@settlekit/core";
 import {
   deadLetterView,
   disputeView,
@@ -13,6 +13,8 @@ import {
   payoutRequestView,
   payoutScheduleView,
   payoutView,
+  reconciliationItemView,
+  reconciliationView,
   refundView,
   walletTransactionView,
   walletView,
@@ -42,8 +44,16 @@ import {
   payoutScheduleBody,
   payoutScheduleSchema,
   payoutsQuery,
+  reconciliationDetailsSchema,
+  reconciliationItemSchema,
+  reconciliationItemsQuery,
+  reconciliationListSchema,
+  reconciliationSchema,
+  reconciliationsQuery,
+  reconciliationUploadQuery,
   refundBody,
   refundSchema,
+  resolveItemBody,
   reviewDecisionBody,
   searchQuery,
   sellerPayoutRequestBody,
@@ -85,6 +95,10 @@ export interface RouteContext<Q, B> {
   readonly idempotencyKey: string;
   /** The exact request bytes (webhook routes only). */
   readonly rawBody: Uint8Array;
+  /** The body as it arrives, never buffered whole (upload routes only; empty elsewhere). */
+  readonly upload: AsyncIterable<Uint8Array>;
+  /** Who the operator is, as `authorizeOperator` said (operator routes; "operator" if it said `true`). */
+  readonly operatorId: string;
   readonly options: PaymentsHandlerOptions<unknown>;
 }
 
@@ -110,6 +124,8 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
   readonly idempotent?: boolean;
   readonly query?: Q;
   readonly body?: B;
+  /** The body is a file (CSV), streamed to the handler as `upload`: what it is, for the document. */
+  readonly upload?: { readonly description: string };
   readonly response: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
   /** Error statuses this route can answer besides those every route can (see `openapi.ts`). */
   readonly errors: readonly number[];
@@ -193,6 +209,18 @@ const payoutScheduleResponse = {
   description: "The seller's payout schedule.",
   schema: payoutScheduleSchema,
 } as const;
+
+type MappingQuery = NonNullable<z.output<typeof reconciliationUploadQuery>["mapping"]>;
+
+/** The API's snake_case column mapping as core's. */
+const mappingInput = (m: MappingQuery): CsvColumnMapping => {
+  const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return Object.fromEntries(
+    Object.entries(m)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [camel(key), value]),
+  ) as unknown as CsvColumnMapping;
+};
 
 export const ROUTES: readonly Route[] = [
   route({
@@ -698,6 +726,113 @@ export const ROUTES: readonly Route[] = [
     errors: [503],
     async handle({ system }) {
       return { status: 200, body: payoutCycleView(await system.runPayoutCycle()) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/reconciliations",
+    operationId: "listReconciliations",
+    summary:
+      "Operator: reconciliation runs (PSP settlement ↔ ledger ↔ bank), newest first, of one PSP if asked",
+    tag: "operator",
+    access: "operator",
+    query: reconciliationsQuery,
+    response: { status: 200, description: "A page of runs.", schema: reconciliationListSchema },
+    errors: [],
+    async handle({ system, query }) {
+      const page = await system.listReconciliations({
+        ...(query.provider !== undefined ? { provider: query.provider } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.starting_after !== undefined ? { beforeId: query.starting_after } : {}),
+      });
+      return { status: 200, body: listView(page, reconciliationView) };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/reconciliations/:id",
+    operationId: "getReconciliation",
+    summary:
+      "Operator: one reconciliation run with a page of its items in file order (then the ledger's and the " +
+      "bank's), of one class if asked (`class=amount_mismatch`); `items.next_cursor` is the next page's `starting_after`",
+    tag: "operator",
+    access: "operator",
+    query: reconciliationItemsQuery,
+    response: {
+      status: 200,
+      description: "The run and a page of its items.",
+      schema: reconciliationDetailsSchema,
+    },
+    errors: [],
+    async handle({ system, params, query }) {
+      const run = await system.getReconciliation(params.id!);
+      const page = await system.listReconciliationItems(run.id, {
+        ...(query.class !== undefined ? { class: query.class } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.starting_after !== undefined ? { cursor: query.starting_after } : {}),
+      });
+      const items = { ...listView(page, reconciliationItemView), next_cursor: page.nextCursor };
+      return { status: 200, body: { ...reconciliationView(run), items } };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/reconciliations",
+    operationId: "createReconciliation",
+    summary:
+      "Operator: reconcile an uploaded settlement file (the body, streamed: never held whole) for a PSP and " +
+      "period. The same file again answers 200 with the same run; a corrected one makes a new run that " +
+      "supersedes the last",
+    tag: "operator",
+    access: "operator",
+    query: reconciliationUploadQuery,
+    upload: {
+      description:
+        "The settlement file: the sandbox's CSV, Stripe's itemized payout reconciliation report, or any CSV " +
+        "with `mapping`.",
+    },
+    response: {
+      status: 201,
+      description: "The new run (200 with the earlier run when this file was reconciled already).",
+      schema: reconciliationSchema,
+    },
+    errors: [413, 415, 503],
+    async handle({ system, query, upload }) {
+      const file = upload;
+      const source =
+        query.format === "mapped_csv"
+          ? { format: query.format, file, mapping: mappingInput(query.mapping!) }
+          : { format: query.format, file };
+      const { run, replayed } = await system.reconcile({
+        provider: query.provider,
+        period: { from: query.period_from, to: query.period_to },
+        source,
+      });
+      return { status: replayed ? 200 : 201, body: reconciliationView(run) };
+    },
+  }),
+  route({
+    method: "post",
+    path: "/reconciliations/:id/items/:item/resolve",
+    operationId: "resolveReconciliationItem",
+    summary:
+      "Operator: resolve a discrepancy with a note (who: the operator `authorizeOperator` names); a matched " +
+      "or pending item is 400, one resolved already 409",
+    tag: "operator",
+    access: "operator",
+    body: resolveItemBody,
+    response: { status: 200, description: "The item with its resolution.", schema: reconciliationItemSchema },
+    errors: [409, 503],
+    async handle({ system, params, body, operatorId }) {
+      const seq = Number(params.item);
+      if (!/^\d{1,12}$/.test(params.item!)) throw new ApiError("NOT_FOUND", "No such item.", "item");
+      const item = await system.resolveReconciliationItem({
+        runId: params.id!,
+        seq,
+        resolvedBy: operatorId,
+        note: body.note,
+      });
+      return { status: 200, body: reconciliationItemView(item) };
     },
   }),
 ];

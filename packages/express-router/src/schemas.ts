@@ -7,6 +7,7 @@ import {
   PAYMENT_METHODS,
   PAYMENT_STATUSES,
   PAYOUT_STATUSES,
+  RECONCILIATION_CLASSES,
   redirectUrlSchema,
   storableText,
 } from "@settlekit/core";
@@ -661,3 +662,195 @@ export const payoutCycleSchema = z
     jobs: z.int().meta({ description: "Payout jobs run (reserve, send, check)." }),
   })
   .meta({ id: "PayoutCycle" });
+
+// ---------------------------------------------------------------------------------------------
+// Reconciliation (operator)
+
+const RECONCILIATION_FORMATS = ["sandbox_csv", "stripe_itemized_csv", "mapped_csv"] as const;
+const RECORD_TYPES = ["charge", "refund", "payout", "bank_payout", "fee", "adjustment", "other"] as const;
+
+/** The UTC offset of an ISO date-time in minutes (`+02:00` → 120; `Z` or none → 0). */
+const offsetMinutes = (value: string): number => {
+  const match = /([+-])(\d{2}):(\d{2})$/.exec(value.length > 10 ? value : "");
+  return match ? (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+};
+
+/** An instant or a UTC date (`2026-12-01` is its midnight UTC). */
+const instant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2}))?$/, "an ISO date or date-time")
+  .transform((value, ctx) => {
+    const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
+    // `Date` rolls 2026-02-30 over into March: a day that does not round-trip does not exist.
+    const day = value.slice(0, 10);
+    const local = Number.isNaN(date.getTime())
+      ? ""
+      : new Date(date.getTime() + offsetMinutes(value) * 60_000).toISOString().slice(0, 10);
+    if (local !== day || Number(value.slice(11, 13) || 0) > 23) {
+      ctx.addIssue({ code: "custom", message: "not a real date" });
+      return z.NEVER;
+    }
+    return date;
+  });
+
+const column = z.string().min(1).max(128);
+
+/** Columns of a `mapped_csv` file (snake_case names of core's `CsvColumnMapping`). */
+export const columnMapping = z.strictObject({
+  record_id: column,
+  amount: column,
+  currency: column,
+  created_at: column,
+  type: column.optional(),
+  type_values: z.record(z.string().max(128), z.enum(RECORD_TYPES)).optional(),
+  default_type: z.enum(RECORD_TYPES).optional(),
+  fee: column.optional(),
+  net: column.optional(),
+  payment_id: column.optional(),
+  psp_reference: column.optional(),
+  refund_reference: column.optional(),
+  payout_reference: column.optional(),
+  bank_payout_reference: column.optional(),
+  amounts: z.enum(["minor", "major"]).optional(),
+});
+
+/** `?mapping=` is JSON (URL-encoded) of {@link columnMapping}. */
+const mappingParam = z
+  .string()
+  .max(8192)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "JSON of the column mapping" });
+      return z.NEVER;
+    }
+  })
+  .pipe(columnMapping);
+
+/** The settlement file's upload: what it is, for which PSP and period; the body is the file. */
+export const reconciliationUploadQuery = z
+  .strictObject({
+    provider: pathId.meta({ description: "The PSP's id (`sandbox`, `stripe`…)." }),
+    format: z.enum(RECONCILIATION_FORMATS),
+    period_from: instant.meta({ description: "Start of the settlement period (inclusive)." }),
+    period_to: instant.meta({
+      description: "End of the settlement period (exclusive), after `period_from`.",
+    }),
+    mapping: mappingParam.optional().meta({ description: "`mapped_csv` only: JSON of the column mapping." }),
+  })
+  .superRefine((query, ctx) => {
+    if (query.format === "mapped_csv" && !query.mapping) {
+      ctx.addIssue({ code: "custom", path: ["mapping"], message: "mapped_csv needs a column mapping" });
+    }
+    if (query.format !== "mapped_csv" && query.mapping) {
+      ctx.addIssue({ code: "custom", path: ["mapping"], message: "only mapped_csv takes a mapping" });
+    }
+    if (!(query.period_to > query.period_from)) {
+      ctx.addIssue({ code: "custom", path: ["period_to"], message: "period_to must be after period_from" });
+    }
+  });
+
+export const reconciliationsQuery = z.strictObject({
+  provider: pathId.optional(),
+  limit: limit(100),
+  starting_after: pathId.optional(),
+});
+
+export const reconciliationItemsQuery = z.strictObject({
+  class: z.enum(RECONCILIATION_CLASSES).optional(),
+  limit: limit(500),
+  starting_after: z
+    .string()
+    .regex(/^\d{1,12}$/, "an item id")
+    .optional(),
+});
+
+export const resolveItemBody = z
+  .strictObject({
+    note: z.string().trim().min(1).max(2000),
+  })
+  .meta({ id: "ReconciliationResolution" });
+
+const nullableMoney = z
+  .string()
+  .regex(/^-?\d+$/)
+  .nullable();
+
+export const reconciliationSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("reconciliation"),
+    psp: z.string(),
+    period_from: timestamp,
+    period_to: timestamp,
+    source: z.enum(["psp", ...RECONCILIATION_FORMATS]),
+    source_checksum: z.string().nullable(),
+    status: z.enum(["running", "completed", "superseded"]),
+    supersedes: z.string().nullable(),
+    superseded_by: z.string().nullable(),
+    record_count: z.int(),
+    bank_line_count: z.int(),
+    discrepancy_count: z.int(),
+    anomaly: z.enum(["empty_source", "nothing_matched"]).nullable(),
+    totals: z.array(
+      z.object({
+        class: z.enum(RECONCILIATION_CLASSES),
+        currency: z.string(),
+        count: z.int(),
+        amount: signedMoney,
+      }),
+    ),
+    created_at: timestamp,
+    completed_at: timestamp.nullable(),
+  })
+  .meta({ id: "Reconciliation" });
+
+export const reconciliationItemSchema = z
+  .object({
+    object: z.literal("reconciliation_item"),
+    reconciliation_id: z.string(),
+    id: z.int().meta({ description: "The item's number within its run (file order)." }),
+    class: z.enum(RECONCILIATION_CLASSES),
+    leg: z.enum(["psp_ledger", "payout_sum", "psp_bank"]),
+    line: z.int().nullable().meta({ description: "The file's line (1 = the header), for file records." }),
+    record_id: z.string().nullable(),
+    record_type: z.string().nullable(),
+    reference: z.string().nullable(),
+    currency: z.string().nullable(),
+    amount: signedMoney.nullable(),
+    expected_amount: signedMoney.nullable(),
+    expected_currency: z.string().nullable(),
+    fee: nullableMoney,
+    expected_fee: nullableMoney,
+    payment_id: z.string().nullable(),
+    refund_id: z.string().nullable(),
+    payout_id: z.string().nullable(),
+    bank_payout_reference: z.string().nullable(),
+    journal_reference: z.string().nullable(),
+    booking_reference: z.string().nullable(),
+    occurred_at: timestamp.nullable(),
+    message: z.string(),
+    resolution: z
+      .object({
+        resolved_by: z.string(),
+        note: z.string(),
+        journal_reference: z.string().nullable(),
+        resolved_at: timestamp,
+      })
+      .nullable(),
+  })
+  .meta({ id: "ReconciliationItem" });
+
+export const reconciliationListSchema = list(reconciliationSchema, "ReconciliationList");
+
+export const reconciliationDetailsSchema = reconciliationSchema
+  .extend({
+    items: z.object({
+      object: z.literal("list"),
+      data: z.array(reconciliationItemSchema),
+      has_more: z.boolean(),
+      next_cursor: z.string().nullable().meta({ description: "`starting_after` of the next page." }),
+    }),
+  })
+  .meta({ id: "ReconciliationDetails" });

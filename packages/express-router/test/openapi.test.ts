@@ -101,6 +101,27 @@ describe.each(MODES)("GET /v1/openapi.json over %s", (mode) => {
       );
     }
     expect(doc.paths["/v1/payments/{id}/refunds"]!.post!.summary).toMatch(/authorizeRefund/);
+    // The settlement file upload: the body is the CSV itself, what it is in the query.
+    const upload = doc.paths["/v1/reconciliations"]!.post! as Operation & {
+      requestBody?: { content: Record<string, unknown> };
+    };
+    expect(upload.security).toEqual([{ operator: [] }]);
+    expect(Object.keys(upload.requestBody?.content ?? {})).toEqual(["text/csv", "application/octet-stream"]);
+    for (const name of ["provider", "format", "period_from", "period_to", "mapping"]) {
+      expect(upload.parameters).toContainEqual(expect.objectContaining({ in: "query", name }));
+    }
+    expect(Object.keys(upload.responses)).toEqual(
+      expect.arrayContaining(["201", "400", "403", "404", "413", "415"]),
+    );
+    const run = doc.paths["/v1/reconciliations/{id}"]!.get!;
+    expect(run.parameters).toContainEqual(expect.objectContaining({ in: "query", name: "class" }));
+    expect(run.responses["200"]!.content?.["application/json"]?.schema).toEqual({
+      $ref: "#/components/schemas/ReconciliationDetails",
+    });
+    const resolve = doc.paths["/v1/reconciliations/{id}/items/{item}/resolve"]!.post!;
+    expect(Object.keys(resolve.responses)).toEqual(
+      expect.arrayContaining(["200", "400", "403", "404", "409"]),
+    );
     expect(doc.paths["/v1/payments/{id}/retry"]!.post!.parameters).toContainEqual(
       expect.objectContaining({ in: "header", name: "Idempotency-Key", required: true }),
     );

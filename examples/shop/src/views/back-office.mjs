@@ -168,6 +168,7 @@ export function operatorPage({
   cycle,
   open,
   formKey,
+  reconciliation,
 }) {
   const paymentRows = payments.map(
     (
@@ -229,6 +230,7 @@ ${
       )}</tbody></table>`
     : html`<p>No payouts yet.</p>`
 }
+${reconciliation ? reconciliationSection(reconciliation) : ""}
 <h2>Dead letters</h2>
 ${
   deadRows.length
@@ -243,4 +245,98 @@ ${
 }
 <h2>Emails sent</h2>
 ${emailList(emails, { showBuyer: true })}`;
+}
+
+const CLASS_NAMES = {
+  matched: "Matched",
+  pending: "Pending (within the settlement lag)",
+  missing_in_ledger: "Missing in the ledger",
+  missing_at_psp: "Missing at the PSP",
+  missing_at_bank: "Missing at the bank",
+  amount_mismatch: "Amount mismatch",
+  currency_mismatch: "Currency mismatch",
+  fee_mismatch: "Fee mismatch",
+  status_mismatch: "Status mismatch",
+  duplicate: "Duplicate",
+  invalid_row: "Invalid row",
+};
+const className = (c) => CLASS_NAMES[c] ?? c;
+
+/** An amount of an item, when it has one and a currency to show it in. */
+const itemMoney = (amount, currency) =>
+  amount === null || amount === undefined ? "" : currency ? signedPrice(amount, currency) : amount;
+
+const periodText = (run) =>
+  `${run.period_from.slice(0, 10)} – ${new Date(Date.parse(run.period_to) - 1).toISOString().slice(0, 10)}`;
+
+/**
+ * The operator page's reconciliation section: the upload form (sent by /static/reconcile.js to
+ * `POST /v1/reconciliations`) and the newest runs (`reconciliationView`'s JSON).
+ */
+export function reconciliationSection({ runs, provider, today, sandbox }) {
+  const rows = runs.map(
+    (r) =>
+      html`<tr><th scope="row"><a href="/operator/reconciliations/${r.id}">Run ${shortId(r.id)}</a></th><td>${r.psp}</td><td>${periodText(r)}</td><td>${r.source}</td>
+<td class="num">${r.record_count}</td><td class="num">${r.discrepancy_count}</td><td>${
+        r.status === "superseded" ? "Superseded" : r.discrepancy_count === 0 ? "Clean" : "Discrepancies"
+      }${r.anomaly ? html` <span class="muted">(${r.anomaly.replaceAll("_", " ")})</span>` : ""}</td><td>${dateTime(r.created_at)}</td></tr>`,
+  );
+  return html`<h2>Reconciliation</h2>
+<p class="muted">Upload the PSP's settlement file for a day: every record is matched against the ledger's payments, refunds and payouts; what does not match is listed as a discrepancy.${
+    sandbox
+      ? html` The sandbox's file of a day: <a href="/operator/sandbox-settlement.csv?date=${today}">today's settlement file</a>.`
+      : ""
+  }</p>
+<form class="reconcile"><input type="hidden" name="provider" value="${provider}">
+<p><label for="recon-file">Settlement file</label> <input id="recon-file" type="file" name="file" accept=".csv,text/csv" required></p>
+<p><label for="recon-format">Format</label> <select id="recon-format" name="format"><option value="sandbox_csv">Sandbox CSV</option><option value="stripe_itemized_csv">Stripe itemized payout reconciliation</option></select>
+<label for="recon-date">Settlement day (UTC)</label> <input id="recon-date" type="date" name="date" value="${today}" required></p>
+<p><button type="submit">Reconcile <span class="sr-only">the settlement file</span></button> <span class="error" role="alert"></span></p></form>
+${
+  rows.length
+    ? html`<table><caption class="sr-only">Reconciliation runs, newest first</caption><thead><tr><th scope="col">Run</th><th scope="col">PSP</th><th scope="col">Period</th><th scope="col">Source</th><th scope="col" class="num">Records</th><th scope="col" class="num">Discrepancies</th><th scope="col">Result</th><th scope="col">Run at</th></tr></thead><tbody>${rows}</tbody></table>`
+    : html`<p>No reconciliation runs yet.</p>`
+}`;
+}
+
+/** One run and its discrepancies (`reconciliationView`, `reconciliationItemView`'s JSON). */
+export function reconciliationPage({ run, items, hasMore, resolved }) {
+  const totals = run.totals.map(
+    (t) =>
+      html`<tr><th scope="row">${className(t.class)}</th><td>${t.currency || "—"}</td><td class="num">${t.count}</td><td class="num">${
+        t.currency ? signedPrice(t.amount, t.currency) : ""
+      }</td></tr>`,
+  );
+  const rows = items.map((i) => {
+    const currency = i.currency ?? i.expected_currency;
+    return html`<tr><th scope="row">Item ${i.id}</th><td>${className(i.class)}</td><td class="num">${i.line ?? ""}</td><td>${i.reference ?? i.record_id ?? ""}</td>
+<td class="num">${itemMoney(i.amount, i.currency)}</td><td class="num">${itemMoney(i.expected_amount, i.expected_currency ?? currency)}</td>
+<td class="num">${itemMoney(i.fee, currency)}${i.expected_fee !== null ? html` <span class="muted">expected ${itemMoney(i.expected_fee, currency)}</span>` : ""}</td><td>${i.message}</td><td>${
+      i.resolution
+        ? html`Resolved by ${i.resolution.resolved_by}: ${i.resolution.note}`
+        : html`<form method="post" action="/operator/reconciliations/${run.id}/items/${i.id}/resolve"><label for="note-${i.id}" class="sr-only">Note for item ${i.id}</label><input id="note-${i.id}" name="note" required maxlength="2000" placeholder="What was found, what was done"> <button type="submit">Resolve <span class="sr-only">item ${i.id}</span></button></form>`
+    }</td></tr>`;
+  });
+  return html`<h1>Reconciliation run ${shortId(run.id)}</h1>
+${resolved ? html`<p class="notice" role="status">Item ${resolved} resolved.</p>` : ""}
+<p>${run.psp}, ${periodText(run)}, from ${run.source}: ${run.record_count} records, ${run.discrepancy_count} ${
+    run.discrepancy_count === 1 ? "discrepancy" : "discrepancies"
+  }.${run.anomaly ? html` <strong>The run itself is a discrepancy: ${run.anomaly.replaceAll("_", " ")}.</strong>` : ""}${
+    run.superseded_by
+      ? html` Superseded by <a href="/operator/reconciliations/${run.superseded_by}">run ${shortId(run.superseded_by)}</a>.`
+      : ""
+  }</p>
+<p><a href="/operator">Back to the operator page</a></p>
+<h2>Totals</h2>
+${
+  totals.length
+    ? html`<table><caption class="sr-only">Items per class and currency</caption><thead><tr><th scope="col">Class</th><th scope="col">Currency</th><th scope="col" class="num">Items</th><th scope="col" class="num">Amount</th></tr></thead><tbody>${totals}</tbody></table>`
+    : html`<p>Nothing was read.</p>`
+}
+<h2>Discrepancies</h2>
+${
+  rows.length
+    ? html`<table><caption class="muted">Each needs a look: resolve it with a note once explained or corrected.${hasMore ? " Only the first ones are shown." : ""}</caption><thead><tr><th scope="col">Item</th><th scope="col">Class</th><th scope="col" class="num">Line</th><th scope="col">Reference</th><th scope="col" class="num">PSP amount</th><th scope="col" class="num">Ledger amount</th><th scope="col" class="num">Fee</th><th scope="col">What</th><th scope="col">Resolution</th></tr></thead><tbody>${rows}</tbody></table>`
+    : html`<p>No discrepancies: the settlement and the ledger agree.</p>`
+}`;
 }

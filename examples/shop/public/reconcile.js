@@ -1,0 +1,43 @@
+// The operator's "Reconcile" form: sends the chosen settlement file as the body of
+// POST /v1/reconciliations (the browser streams it; the server never holds it whole), with the
+// PSP, format and day in the query, then opens the run. The same file again opens the same run.
+const form = document.querySelector("form.reconcile");
+if (form) {
+  const button = form.querySelector("button[type=submit]");
+  const error = form.querySelector(".error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const file = data.get("file");
+    const from = String(data.get("date"));
+    if (!(file instanceof File) || !file.name || !/^\d{4}-\d{2}-\d{2}$/.test(from)) {
+      error.textContent = "Choose a settlement file and its day.";
+      return;
+    }
+    const to = new Date(Date.parse(`${from}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const query = new URLSearchParams({
+      provider: String(data.get("provider")),
+      format: String(data.get("format")),
+      period_from: from,
+      period_to: to,
+    });
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      const res = await fetch(`/v1/reconciliations?${query}`, {
+        method: "POST",
+        headers: { "Content-Type": "text/csv" },
+        body: file,
+      });
+      const body = await res.json();
+      if (res.ok) {
+        location.assign(`/operator/reconciliations/${encodeURIComponent(body.id)}`);
+        return;
+      }
+      error.textContent = body.error?.message ?? "The file could not be reconciled.";
+    } catch {
+      error.textContent = "The shop could not be reached; try again.";
+    }
+    button.disabled = false;
+  });
+}
