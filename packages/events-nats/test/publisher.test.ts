@@ -87,7 +87,7 @@ describe.skipIf(!up)("natsPublisher and ensureStream on JetStream", () => {
     const versions = new Set(
       EVENT_TYPES.map(
         (type) =>
-          (eventSchemaFor(type)!.properties as Record<string, { const: number }>).schema_version.const,
+          (eventSchemaFor(type)!.properties as Record<string, { const: number }>).schema_version!.const,
       ),
     );
     expect([...versions]).toEqual([EVENT_SCHEMA_VERSION]);
