@@ -1,6 +1,7 @@
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import type { EventPublisher, OutboxEvent } from "@settlekit/core";
+import { EVENT_SCHEMA_VERSION } from "@settlekit/core";
 import { DEFAULT_SUBJECT_PREFIX, EventHeaders, eventSubject } from "./subjects.js";
 
 export interface NatsPublisherOptions {
@@ -20,13 +21,14 @@ export interface NatsPublisher extends EventPublisher {
   subjectOf(event: Pick<OutboxEvent, "type" | "aggregateType">): string;
 }
 
+/** The payload's `schema_version` (every settlekit event has one: core's `eventSchemas` pin it). */
 function schemaVersion(event: OutboxEvent): string {
   const payload = event.payload;
   if (payload !== null && typeof payload === "object" && !Array.isArray(payload)) {
     const version = (payload as Record<string, unknown>).schema_version;
     if (typeof version === "number" || typeof version === "string") return String(version);
   }
-  return "1";
+  return String(EVENT_SCHEMA_VERSION);
 }
 
 /**

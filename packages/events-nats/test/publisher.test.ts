@@ -1,5 +1,6 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { OutboxEvent } from "@settlekit/core";
+import { EVENT_SCHEMA_VERSION, EVENT_TYPES, eventSchemaFor } from "@settlekit/core";
 import { outboxEventFixture } from "@settlekit/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -80,6 +81,28 @@ describe.skipIf(!up)("natsPublisher and ensureStream on JetStream", () => {
     expect(msg?.headers?.get(EventHeaders.AggregateType)).toBe("payment");
     expect(msg?.headers?.get(EventHeaders.AggregateId)).toBe("pay_h");
     expect(msg?.headers?.get(EventHeaders.CreatedAt)).toBe("2026-12-02T05:30:00.000Z");
+  });
+
+  it("the schema version header is the version core's JSON Schema of the event type pins", async () => {
+    const versions = new Set(
+      EVENT_TYPES.map(
+        (type) =>
+          (eventSchemaFor(type)!.properties as Record<string, { const: number }>).schema_version!.const,
+      ),
+    );
+    expect([...versions]).toEqual([EVENT_SCHEMA_VERSION]);
+    const publisher = natsPublisher(t.js, { subjectPrefix: t.prefix, stream: t.stream });
+    const typed = outboxEventFixture({
+      aggregateId: "pay_v",
+      type: "payment.created",
+      payload: { schema_version: EVENT_SCHEMA_VERSION },
+    });
+    const bare = outboxEventFixture({ aggregateId: "pay_w", type: "payment.failed", payload: { n: 1 } });
+    await publisher.publish([typed, bare]);
+    for (const subject of ["payment.created", "payment.failed"]) {
+      const msg = await nextOn(t, `${t.prefix}.${subject}`);
+      expect(msg?.headers?.get(EventHeaders.SchemaVersion)).toBe(String(EVENT_SCHEMA_VERSION));
+    }
   });
 
   it("throws when the stream that takes the subject is not the one named", async () => {

@@ -1,6 +1,8 @@
 export { paymentAttemptView, unownedCapturePayload } from "./attempt.js";
 export { deadLetterView } from "./dead-letter.js";
 export { disputeView } from "./dispute.js";
+export type { EventSchema, EventType } from "./event-schemas.js";
+export { EVENT_SCHEMA_VERSION, EVENT_TYPES, eventSchemaFor, eventSchemas } from "./event-schemas.js";
 export { listView, paymentEventView } from "./list.js";
 export type { PaymentSummaryJson } from "./payment.js";
 export { paymentEventPayload, paymentSummaryView, paymentView } from "./payment.js";

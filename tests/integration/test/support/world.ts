@@ -12,6 +12,7 @@ import { sandboxProvider } from "@settlekit/psp-sandbox";
 import type { KnexStore } from "@settlekit/store-knex";
 import { knexStore } from "@settlekit/store-knex";
 import { openTestDatabase } from "@settlekit/store-knex/testing";
+import { assertOutboxMatchesSchemas } from "./event-schemas.js";
 import type { JsonApi } from "./json-api.js";
 import { jsonApi } from "./json-api.js";
 
@@ -78,6 +79,7 @@ export async function makeHostWorld<P extends PaymentProvider>(
   const publisher = inProcessPublisher();
   publisher.subscribe((event) => published.push(event));
   let system: PaymentSystem | undefined;
+  let closed = false;
   const setup = await psp({
     clock,
     async receive(pspId, rawBody, headers) {
@@ -113,11 +115,21 @@ export async function makeHostWorld<P extends PaymentProvider>(
     work: () => runWorkerPass(system!, "worker-1"),
     deliver: () => setup.deliver(),
     async close() {
-      await setup.close();
-      await db.close();
+      if (closed) return;
+      closed = true;
+      try {
+        // Every event the suite produced must match its type's JSON Schema (from core).
+        for (const type of await assertOutboxMatchesSchemas(store)) seenEventTypes.add(type);
+      } finally {
+        await setup.close();
+        await db.close();
+      }
     },
   };
 }
+
+/** The outbox event types the worlds of this test file produced (collected as they close). */
+export const seenEventTypes = new Set<string>();
 
 /**
  * The whole product on the sandbox PSP, whose webhooks are POSTed (through an in-process
