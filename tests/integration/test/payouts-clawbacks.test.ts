@@ -1,4 +1,4 @@
-import type { CurrencyCode, PaymentSystemOptions, Store } from "@settlekit/core";
+import type { CurrencyCode, PaymentSystemOptions } from "@settlekit/core";
 import {
   commissionAndLogistics,
   createPaymentSystem,
@@ -8,7 +8,7 @@ import {
 } from "@settlekit/core";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { afterEach, describe, expect, it } from "vitest";
-import { Crash } from "./support/crashing-store.js";
+import { Crash, dyingAt } from "./support/crashing-store.js";
 import { reversalFaults } from "./support/reversal-faults.js";
 import type { World } from "./support/world.js";
 import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
@@ -41,28 +41,6 @@ async function expectBooksBalance(world: World, sellers: readonly string[]): Pro
       expect(b.paidOut, `${seller} paid out ${b.currency}`).toBe(kept);
     }
   }
-}
-
-/**
- * A store whose process dies at its `at`-th transaction (`before` it ran or `after` it committed)
- * and stays dead: every later transaction throws too.
- */
-function dyingAt(store: Store, at: number, when: "before" | "after"): Store {
-  let calls = 0;
-  return {
-    ...store,
-    dialect: store.dialect,
-    ledger: store.ledger,
-    migrate: () => store.migrate(),
-    migrateDown: () => store.migrateDown(),
-    async transaction(fn, options) {
-      calls++;
-      if (calls > at || (calls === at && when === "before")) throw new Crash(`dead at transaction ${at}`);
-      const result = await store.transaction(fn, options);
-      if (calls === at) throw new Crash(`crash after transaction ${at}`);
-      return result;
-    },
-  };
 }
 
 describe.each(DIALECTS)("clawbacks by payout reversal on %s", (dialect) => {

@@ -24,3 +24,25 @@ export function crashing(store: Store, at: number, when: "before" | "after"): St
     },
   };
 }
+
+/**
+ * A store whose process dies at its `at`-th transaction (`before` it ran or `after` it committed)
+ * and stays dead: every later transaction throws too.
+ */
+export function dyingAt(store: Store, at: number, when: "before" | "after"): Store {
+  let calls = 0;
+  return {
+    ...store,
+    dialect: store.dialect,
+    ledger: store.ledger,
+    migrate: () => store.migrate(),
+    migrateDown: () => store.migrateDown(),
+    async transaction(fn, options) {
+      calls++;
+      if (calls > at || (calls === at && when === "before")) throw new Crash(`dead at transaction ${at}`);
+      const result = await store.transaction(fn, options);
+      if (calls === at) throw new Crash(`crash after transaction ${at}`);
+      return result;
+    },
+  };
+}

@@ -26,3 +26,4 @@ export {
   sandboxCsvSource,
   stripeItemizedSource,
 } from "./sources.js";
+export { stripeRecordType } from "./stripe-itemized.js";

@@ -4,8 +4,9 @@ import type { FileStream } from "./csv-rows.js";
 import type { SourceEntry } from "./sources.js";
 
 /**
- * Stripe's `reporting_category` in the words reconciliation matches on (as `@settlekit/psp-stripe`
- * maps them): Connect transfers are payouts to sellers; Stripe payouts go to the platform's bank.
+ * Stripe's `reporting_category` in the words reconciliation matches on (the itemized report here,
+ * `@settlekit/psp-stripe`'s balance transactions): Connect transfers are payouts to sellers;
+ * Stripe payouts go to the platform's bank.
  */
 const STRIPE_CATEGORIES: Readonly<Record<string, SettlementRecordType>> = {
   charge: "charge",
@@ -24,6 +25,10 @@ const STRIPE_CATEGORIES: Readonly<Record<string, SettlementRecordType>> = {
   dispute_reversal: "adjustment",
   other_adjustment: "adjustment",
 };
+
+/** A Stripe `reporting_category` as a settlement record type (`other` for one not listed). */
+export const stripeRecordType = (reportingCategory: string): SettlementRecordType =>
+  STRIPE_CATEGORIES[reportingCategory] ?? "other";
 
 /**
  * Stripe's itemized payout reconciliation report (`payout_reconciliation.itemized.5`, the
@@ -59,7 +64,7 @@ export async function* stripeItemizedSource(
       const recordId = c.need("balance_transaction_id");
       const currency = currencyCell(c.need("currency"));
       const category = c.need("reporting_category");
-      const type = STRIPE_CATEGORIES[category] ?? "other";
+      const type = stripeRecordType(category);
       const source = c.get("source_id");
       const paymentId =
         c.get("payment_metadata[settlekit_payment_id]") ??
