@@ -2,7 +2,9 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { ReconciliationClass, ReconciliationItem } from "../../src/domain/reconciliation.js";
 import type { Alert } from "../../src/ports/alerts.js";
+import { manualClock } from "../../src/runtime/clock.js";
 import { reconciliationItemView, reconciliationView } from "../../src/views/reconciliation.js";
+import { fakePsp } from "../support/fake-psp.js";
 import type { World } from "../support/world.js";
 import { cart, makeWorld, referenceOf, T0 } from "../support/world.js";
 
@@ -357,6 +359,22 @@ describe("reconciliation (memory store, fake PSP)", () => {
     const classOf = (c: ReconciliationClass) => world.system.listReconciliationItems(run.id, { class: c });
     const [missing] = (await classOf("missing_at_psp")).data;
     expect(missing).toBeDefined();
+  });
+  it("a PSP whose settlement read stops answering fails the run with PSP_TIMEOUT within pspTimeoutMs, leaving no run", async () => {
+    const { provider } = fakePsp(manualClock(T0));
+    const hanging = {
+      ...provider,
+      readSettlement: () => ({
+        [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<never>>(() => undefined) }),
+      }),
+    };
+    const world = makeWorld({ providers: [hanging], pspTimeoutMs: 50 });
+    const started = Date.now();
+    await expect(world.system.reconcile({ provider: "fake", period: PERIOD })).rejects.toMatchObject({
+      code: "PSP_TIMEOUT",
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await world.system.listReconciliations()).data).toEqual([]);
   });
   it("alerts through the logger by default: one error line per run with discrepancies", async () => {
     const warnings: { message: string; details: unknown }[] = [];

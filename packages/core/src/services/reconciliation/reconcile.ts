@@ -10,6 +10,7 @@ import type {
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { SettlementRecord } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
+import { withPspTimeout } from "../psp-timeout.js";
 import { reconciliationAlert } from "./alert.js";
 import type { MatchRules } from "./classify.js";
 import type { FileStream } from "./csv-rows.js";
@@ -80,7 +81,9 @@ const canonical = (r: SettlementRecord) =>
 function entries(deps: Deps, input: ReconcileInput, hash: (chunk: Uint8Array | string) => void) {
   const source = input.source;
   if (!source) {
-    const records = providerSource(deps.provider(input.provider), input.period);
+    const records = providerSource(deps.provider(input.provider), input.period, (call) =>
+      withPspTimeout(deps, input.provider, call),
+    );
     return (async function* () {
       for await (const entry of records) {
         if (entry.kind === "record") hash(canonical(entry.record));

@@ -197,10 +197,15 @@ export async function* bankStatementSource(
   }
 }
 
-/** The PSP's own records for the period (`readSettlement`), as source entries. */
+/**
+ * The PSP's own records for the period (`readSettlement`), as source entries. `bound` wraps each
+ * read of the next record (reconcile passes `withPspTimeout`), so a PSP that stops answering fails
+ * the run instead of holding it.
+ */
 export async function* providerSource(
   provider: PaymentProvider,
   period: { from: Date; to: Date },
+  bound: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
 ): AsyncGenerator<SourceEntry> {
   if (!provider.readSettlement) {
     throw new SettlekitError(
@@ -210,7 +215,16 @@ export async function* providerSource(
     );
   }
   const query: SettlementQuery = { from: period.from, to: period.to };
-  for await (const record of provider.readSettlement(query)) yield { kind: "record", record };
+  const records = provider.readSettlement(query)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await bound(() => records.next());
+      if (next.done) return;
+      yield { kind: "record", record: next.value };
+    }
+  } finally {
+    void Promise.resolve(records.return?.()).catch(() => undefined);
+  }
 }
 
 export { stripeItemizedSource } from "./stripe-itemized.js";
