@@ -6,7 +6,11 @@ import { fromUnix, idOf, META } from "./metadata.js";
 import type { ResolvedStripeOptions } from "./options.js";
 import { recordType } from "./settlement-records.js";
 
-const unix = (at: Date): number => Math.floor(at.getTime() / 1000);
+/**
+ * Stripe's `created` is in whole seconds: a movement at second s lies in `[from, to)` exactly when
+ * `s ≥ ⌈from⌉` and `s < ⌈to⌉` (a floor would drop the last partial second of the period).
+ */
+const unixCeil = (at: Date): number => Math.ceil(at.getTime() / 1000);
 
 /** What a balance transaction's (expanded) source says about settlekit's ids. */
 function sourceIds(source: Stripe.BalanceTransaction["source"]): Partial<SettlementRecord> {
@@ -85,7 +89,7 @@ export async function* readBalanceTransactions(
     expand: ["data.source"],
     ...(byPayout
       ? { payout: query.bankPayoutReference }
-      : { created: { gte: unix(query.from), lt: unix(query.to) } }),
+      : { created: { gte: unixCeil(query.from), lt: unixCeil(query.to) } }),
   };
   try {
     for await (const txn of options.client.balanceTransactions.list(params)) {

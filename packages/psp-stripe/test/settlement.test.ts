@@ -203,6 +203,33 @@ describe("readSettlement from balance transactions", () => {
     expect(report).toEqual(records.filter((r) => r.type !== "bank_payout").reverse());
   });
 
+  it("lists a period [from, to) exactly although Stripe keeps whole seconds: a movement at T is in [T − 0.5 s, T + 1 ms) and not in [T + 1 ms, …) or [… , T)", async () => {
+    world = await stripeWorld();
+    const t = world.clock.now().getTime(); // a whole second
+    const { pspReference } = await world.provider.createHostedPayment(registrationInput());
+    world.fake.pay(pspReference, "succeeded");
+    const read = async (from: number, to: number) => {
+      const before = world.fake.requests.length;
+      const records = await collect(
+        world.provider.readSettlement({ from: new Date(from), to: new Date(to) }),
+      );
+      const [request] = world.fake.requests.slice(before);
+      return {
+        types: records.map((r) => r.type),
+        gte: request!.query["created[gte]"],
+        lt: request!.query["created[lt]"],
+      };
+    };
+    expect(await read(t - 500, t + 1)).toEqual({
+      types: ["charge"],
+      gte: String(t / 1000),
+      lt: String(t / 1000 + 1),
+    });
+    expect((await read(t + 1, t + 86_400_000)).types).toEqual([]);
+    expect((await read(t - 86_400_000, t)).types).toEqual([]);
+    expect((await read(t, t + 1_000)).types).toEqual(["charge"]);
+  });
+
   it("gives a transfer reversal the transfer's payoutReference from the report and from balance transactions alike", async () => {
     world = await stripeWorld();
     const input = registrationInput();

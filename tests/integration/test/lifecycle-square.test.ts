@@ -200,6 +200,18 @@ describe.each(DIALECTS)("cash-in lifecycle on Square (fake server) on %s", (dial
     expect((await world.store.ledger.getBalance("psp:square:receivable", "USD")).balance).toBe(gross);
     expect(gross).toBe(12_345n + 5_000n - 2_345n);
     expect(payout.amount_money.amount).toBe(records.reduce((sum, r) => sum + r.net, 0n));
+
+    // The reconciliation engine on Square's own readSettlement: every record and ledger item matched.
+    const now = world.clock.now().getTime();
+    const period = { from: new Date(now - 86_400_000), to: new Date(now + 1) };
+    const { run } = await world.sdk.reconcile({ provider: "square", period, settlementLagMs: 0 });
+    const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+    expect(items.map((i) => `${i.recordType} ${i.class}`).sort()).toEqual([
+      "charge matched",
+      "charge matched",
+      "refund matched",
+    ]);
+    expect(run).toMatchObject({ source: "psp", discrepancyCount: 0, recordCount: 3, status: "completed" });
   });
 
   it("a notification URL configured differently fails the first webhook, naming the key and the URL", async () => {

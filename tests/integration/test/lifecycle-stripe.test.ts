@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { commissionAndLogistics } from "@settlekit/core";
 import { parseReconciliationReport, stripeExponent } from "@settlekit/psp-stripe";
 import { afterEach, describe, expect, it } from "vitest";
@@ -250,6 +251,26 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
     expect(gross).toBe(12_345n + 5_000n - 2_345n);
     // And the payout itself is the net of every line.
     expect(BigInt(payout.amount)).toBe(report.reduce((sum, r) => sum + r.net, 0n));
+
+    // The reconciliation engine, on the same report uploaded and on Stripe's own readSettlement.
+    const now = world.clock.now().getTime();
+    const period = { from: new Date(now - 86_400_000), to: new Date(now + 1) };
+    const csv = world.fake.reportCsv(payout.id, (c) => stripeExponent(c.toUpperCase()));
+    const uploaded = await world.sdk.reconcile({
+      provider: "stripe",
+      period,
+      settlementLagMs: 0,
+      source: { format: "stripe_itemized_csv", file: Readable.from([Buffer.from(csv)]) },
+    });
+    const own = await world.sdk.reconcile({ provider: "stripe", period, settlementLagMs: 0 });
+    for (const { run } of [uploaded, own]) {
+      const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+      expect(items.filter((i) => i.class !== "matched")).toEqual([]);
+      expect(items.filter((i) => i.recordType === "charge")).toHaveLength(2);
+      expect(items.filter((i) => i.recordType === "refund")).toHaveLength(1);
+      expect(run).toMatchObject({ discrepancyCount: 0, status: "completed" });
+    }
+    expect([uploaded.run.source, own.run.source]).toEqual(["stripe_itemized_csv", "psp"]);
   });
 
   // ---- bank refunds: pending for a while, or failing after they succeeded ----

@@ -376,6 +376,25 @@ describe("reconciliation (memory store, fake PSP)", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect((await world.system.listReconciliations()).data).toEqual([]);
   });
+  it("refuses a source a JavaScript caller got wrong with VALIDATION_FAILED naming the field, reading nothing", async () => {
+    const world = makeWorld();
+    const refused = (source: unknown) =>
+      world.system.reconcile({ provider: "fake", period: PERIOD, source } as never);
+    await expect(refused({ format: "stripe_itemized", file: stream(HEADER) })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      param: "source.format",
+    });
+    await expect(refused({ format: "sandbox_csv", file: HEADER })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      param: "source.file",
+    });
+    await expect(refused({ format: "mapped_csv", file: stream(HEADER) })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      param: "source.mapping",
+    });
+    expect((await world.system.listReconciliations()).data).toEqual([]);
+  });
+
   it("alerts through the logger by default: one error line per run with discrepancies", async () => {
     const warnings: { message: string; details: unknown }[] = [];
     const world = makeWorld({

@@ -107,6 +107,23 @@ function checkPeriod(input: ReconcileInput) {
   }
 }
 
+const FORMATS = ["sandbox_csv", "stripe_itemized_csv", "mapped_csv"] as const;
+
+/** A JavaScript caller's source gets the typed refusal TypeScript would have given, before anything is read. */
+function checkSource(input: ReconcileInput) {
+  const source = input.source as { format?: unknown; file?: unknown; mapping?: unknown } | undefined;
+  if (source === undefined) return;
+  const refuse = (message: string, param: string) => {
+    throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, message, { param });
+  };
+  if (!FORMATS.includes(source.format as (typeof FORMATS)[number]))
+    refuse(`source.format must be one of ${FORMATS.join(", ")}.`, "source.format");
+  if (typeof (source.file as AsyncIterable<unknown> | undefined)?.[Symbol.asyncIterator] !== "function")
+    refuse("source.file must be a readable stream (an async iterable of chunks).", "source.file");
+  if (source.format === "mapped_csv" && (typeof source.mapping !== "object" || source.mapping === null))
+    refuse("a mapped_csv source needs its column mapping.", "source.mapping");
+}
+
 /**
  * Reconciles one PSP's settlement for a period: streams the source in batches of 500 records,
  * looks each batch's ledger items up by key, classifies and stores every record, books matched
@@ -118,6 +135,7 @@ function checkPeriod(input: ReconcileInput) {
  */
 export async function reconcile(deps: Deps, input: ReconcileInput): Promise<ReconcileResult> {
   checkPeriod(input);
+  checkSource(input);
   const pspId = deps.provider(input.provider).id;
   const defaults = deps.options.reconciliation ?? {};
   const rules: MatchRules = {
