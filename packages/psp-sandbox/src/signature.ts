@@ -1,18 +1,7 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { PspError } from "@settlekit/core";
+import { checkTimestamped, PspError, signTimestamped } from "@settlekit/core";
 
 /** The header carrying the sandbox's webhook signature (HTTP header names are case-insensitive). */
 export const SANDBOX_SIGNATURE_HEADER = "Settlekit-Sandbox-Signature";
-
-const encoder = new TextEncoder();
-
-function bodyBytes(rawBody: string | Uint8Array): Uint8Array {
-  return typeof rawBody === "string" ? encoder.encode(rawBody) : rawBody;
-}
-
-function hmacHex(secret: string, timestamp: number, rawBody: string | Uint8Array): string {
-  return createHmac("sha256", secret).update(`${timestamp}.`).update(bodyBytes(rawBody)).digest("hex");
-}
 
 /**
  * The value of the `Settlekit-Sandbox-Signature` header for `rawBody` (Stripe's scheme):
@@ -22,8 +11,7 @@ function hmacHex(secret: string, timestamp: number, rawBody: string | Uint8Array
  * @param timestamp - Unix seconds (an integer), the signing time the receiver checks its tolerance against.
  */
 export function signSandboxWebhook(secret: string, rawBody: string | Uint8Array, timestamp: number): string {
-  if (!Number.isSafeInteger(timestamp)) throw new TypeError("timestamp must be integer Unix seconds");
-  return `t=${timestamp},v1=${hmacHex(secret, timestamp, rawBody)}`;
+  return signTimestamped(secret, rawBody, timestamp);
 }
 
 const invalid = (message: string): PspError =>
@@ -57,25 +45,16 @@ export function verifySandboxSignature(
   now: Date,
   toleranceSeconds: number,
 ): void {
-  if (header === undefined || header.trim() === "")
-    throw invalid(`Missing ${SANDBOX_SIGNATURE_HEADER} header.`);
-  let timestamp: number | undefined;
-  const candidates: Buffer[] = [];
-  for (const part of header.split(",")) {
-    const [key, value, ...rest] = part.trim().split("=");
-    if (value === undefined || rest.length > 0) throw invalid("Malformed signature header.");
-    if (key === "t" && /^\d{1,12}$/.test(value)) timestamp = Number(value);
-    else if (key === "v1" && /^[0-9a-f]{64}$/.test(value)) candidates.push(Buffer.from(value, "hex"));
-  }
-  if (timestamp === undefined || candidates.length === 0) {
-    throw invalid("Malformed signature header: needs t=<seconds> and v1=<hex digest>.");
-  }
-  const age = Math.floor(now.getTime() / 1000) - timestamp;
-  if (Math.abs(age) > toleranceSeconds) {
-    throw invalid(`Signature timestamp is ${age} s from now, outside the ${toleranceSeconds} s tolerance.`);
-  }
-  const expected = Buffer.from(hmacHex(secret, timestamp, rawBody), "hex");
-  if (!candidates.some((candidate) => timingSafeEqual(candidate, expected))) {
-    throw invalid("Webhook signature does not match the body.");
-  }
+  checkTimestamped(
+    {
+      secret,
+      body: rawBody,
+      header,
+      headerName: SANDBOX_SIGNATURE_HEADER,
+      now,
+      toleranceSeconds,
+      mismatch: "Webhook signature does not match the body.",
+    },
+    invalid,
+  );
 }

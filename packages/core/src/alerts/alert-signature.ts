@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { checkTimestamped, signTimestamped } from "../adapters/timestamped-signature.js";
 import { ErrorCodes, SettlekitError } from "../errors.js";
 import type { Alert } from "../ports/alerts.js";
 import { alertFromJson } from "./alert-json.js";
@@ -8,16 +8,12 @@ export const ALERT_SIGNATURE_HEADER = "Settlekit-Signature";
 /** The header naming the alert (stable across retries: a receiver dedupes by it). */
 export const ALERT_ID_HEADER = "Settlekit-Alert-Id";
 
-const hmacHex = (secret: string, timestamp: number, body: string | Uint8Array): string =>
-  createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex");
-
 /**
  * The `Settlekit-Signature` value for a body, the scheme of settlekit's sandbox webhooks (and
  * Stripe's): `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
  */
 export function signAlertBody(secret: string, body: string | Uint8Array, timestamp: number): string {
-  if (!Number.isSafeInteger(timestamp)) throw new TypeError("timestamp must be integer Unix seconds");
-  return `t=${timestamp},v1=${hmacHex(secret, timestamp, body)}`;
+  return signTimestamped(secret, body, timestamp);
 }
 
 const invalid = (message: string) => new SettlekitError(ErrorCodes.WEBHOOK_SIGNATURE_INVALID, message);
@@ -46,27 +42,18 @@ export interface VerifyAlertOptions {
  */
 export function verifyAlertWebhook(options: VerifyAlertOptions): Alert {
   const { signature, secret, body } = options;
-  const tolerance = options.toleranceSeconds ?? 300;
-  if (signature === undefined || signature.trim() === "") throw invalid(`Missing ${ALERT_SIGNATURE_HEADER}.`);
-  let timestamp: number | undefined;
-  const candidates: Buffer[] = [];
-  for (const part of signature.split(",")) {
-    const [key, value, ...rest] = part.trim().split("=");
-    if (value === undefined || rest.length > 0) throw invalid("Malformed signature header.");
-    if (key === "t" && /^\d{1,12}$/.test(value)) timestamp = Number(value);
-    else if (key === "v1" && /^[0-9a-f]{64}$/.test(value)) candidates.push(Buffer.from(value, "hex"));
-  }
-  if (timestamp === undefined || candidates.length === 0) {
-    throw invalid("Malformed signature header: needs t=<seconds> and v1=<hex digest>.");
-  }
-  const age = Math.floor((options.now ?? new Date()).getTime() / 1000) - timestamp;
-  if (Math.abs(age) > tolerance) {
-    throw invalid(`Signature timestamp is ${age} s from now, outside the ${tolerance} s tolerance.`);
-  }
-  const expected = Buffer.from(hmacHex(secret, timestamp, body), "hex");
-  if (!candidates.some((candidate) => timingSafeEqual(candidate, expected))) {
-    throw invalid("Alert signature does not match the body.");
-  }
+  checkTimestamped(
+    {
+      secret,
+      body,
+      header: signature,
+      headerName: ALERT_SIGNATURE_HEADER,
+      now: options.now ?? new Date(),
+      toleranceSeconds: options.toleranceSeconds ?? 300,
+      mismatch: "Alert signature does not match the body.",
+    },
+    invalid,
+  );
   const text = typeof body === "string" ? body : new TextDecoder().decode(body);
   let parsed: unknown;
   try {
