@@ -8,8 +8,17 @@ import type {
 } from "../domain/reconciliation.js";
 import type { Refund } from "../domain/refund.js";
 
-/** The journal kinds a PSP's settlement must contain: captures, refunds, payouts paid to sellers. */
-export const SETTLED_JOURNAL_KINDS = ["payment_succeeded", "refund", "payout_paid"] as const;
+/**
+ * The journal kinds a PSP's settlement must contain: captures, refunds, payouts paid to sellers,
+ * and captures no payment order owns with their automatic refunds (money the PSP moved too).
+ */
+export const SETTLED_JOURNAL_KINDS = [
+  "payment_succeeded",
+  "refund",
+  "payout_paid",
+  "unowned_capture",
+  "unowned_capture_refund",
+] as const;
 
 /** A ledger journal of the period as reconciliation sees it: its net movement on the PSP's accounts. */
 export interface SettledJournal {

@@ -1,4 +1,5 @@
 import type { Payment } from "../../domain/payment.js";
+import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { Payout } from "../../domain/payout.js";
 import type { ReconciliationClass, ReconciliationItem } from "../../domain/reconciliation.js";
 import type { Refund } from "../../domain/refund.js";
@@ -10,6 +11,13 @@ export interface LedgerLookup {
   readonly paymentsByReference: ReadonlyMap<string, Payment>;
   readonly refundsByReference: ReadonlyMap<string, readonly Refund[]>;
   readonly payoutsByReference: ReadonlyMap<string, Payout>;
+  /**
+   * Attempts by PSP reference, for charges whose reference is not a payment's current one: a
+   * capture on an earlier page (recorded or not yet) or one no payment order owns (refunded back).
+   */
+  readonly attemptsByReference: ReadonlyMap<string, PaymentAttempt>;
+  /** Attempts by the reference of their unowned capture's automatic refund, for refunds settlekit has no refund row for. */
+  readonly attemptsByRefundReference: ReadonlyMap<string, PaymentAttempt>;
 }
 
 /** The rules of one run. */
@@ -29,6 +37,9 @@ const IN_FLIGHT = new Set(["created", "requires_payment", "processing"]);
 
 /** The capture journal of a payment (see the payment outcome service). */
 export const captureJournal = (p: Payment) => `payment:${p.id}:${p.pspReference ?? "none"}`;
+
+/** The journal of a capture no payment order owns, and of its automatic refund (see the attempts service). */
+export const unownedCaptureJournal = (a: PaymentAttempt) => `unowned-capture:${a.pspId}:${a.pspReference}`;
 
 /** `pending` while inside the lag measured from `at`, else `late`. */
 function lagged(rules: MatchRules, at: Date, late: ReconciliationClass): ReconciliationClass {
@@ -129,6 +140,8 @@ function classifyCharge(
   lookup: LedgerLookup,
   rules: MatchRules,
 ): Classified {
+  const attempt = record.pspReference ? lookup.attemptsByReference.get(record.pspReference) : undefined;
+  if (attempt) return classifyAttemptCharge(record, b, attempt, rules);
   const payment =
     (record.paymentId ? lookup.paymentsById.get(record.paymentId) : undefined) ??
     (record.pspReference ? lookup.paymentsByReference.get(record.pspReference) : undefined);
@@ -184,6 +197,8 @@ function classifyRefund(
   const refunds = reference ? (lookup.refundsByReference.get(reference) ?? []) : [];
   const ref = reference ? { reference } : {};
   const [first] = refunds;
+  const captureRefund = !first && reference ? lookup.attemptsByRefundReference.get(reference) : undefined;
+  if (captureRefund) return classifyCaptureRefund(record, b, captureRefund, rules);
   if (!first) {
     return {
       ...b,
@@ -222,6 +237,105 @@ function classifyRefund(
     journalReference: claims[0],
     claims,
     ...compareMoney(record, b, { amount: -total, currency: first.currency }, rules, `refund ${first.id}`),
+  };
+}
+
+/**
+ * A charge on an attempt that is not its payment's current one. No payment order owns a capture
+ * the ledger booked as unowned (`unowned-capture:…`, owed back to the buyer): it matches that
+ * journal. Any other capture on an earlier page is one settlekit has not recorded yet (its
+ * report is on its way, or was lost): a timing difference inside the lag.
+ */
+function classifyAttemptCharge(
+  record: SettlementRecord,
+  b: Base,
+  attempt: PaymentAttempt,
+  rules: MatchRules,
+): Classified {
+  const ids = {
+    reference: attempt.pspReference,
+    paymentId: attempt.paymentId,
+    expectedCurrency: attempt.capturedCurrency ?? attempt.currency,
+  };
+  const expected = {
+    amount: attempt.capturedAmount ?? attempt.amount,
+    currency: attempt.capturedCurrency ?? attempt.currency,
+  };
+  if (!attempt.unownedReason) {
+    return {
+      ...b,
+      ...ids,
+      class: lagged(rules, record.createdAt, "missing_in_ledger"),
+      claims: [],
+      expectedAmount: expected.amount,
+      message: `the PSP captured attempt ${attempt.attempt} of payment ${attempt.paymentId}, settlekit has not recorded it (a webhook lost?)`,
+    };
+  }
+  if (attempt.captureRefundStatus === undefined) {
+    // Captured in another currency than the attempt's: not booked, left to an operator.
+    return {
+      ...b,
+      ...ids,
+      class: "missing_in_ledger",
+      claims: [],
+      expectedAmount: expected.amount,
+      message: `a capture no payment order owns, in ${expected.currency} (not the attempt's ${attempt.currency}): settle it at the PSP and resolve it with a correcting journal`,
+    };
+  }
+  const journal = unownedCaptureJournal(attempt);
+  return {
+    ...b,
+    ...ids,
+    journalReference: journal,
+    claims: [journal],
+    ...compareMoney(
+      record,
+      b,
+      expected,
+      rules,
+      `the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`,
+    ),
+  };
+}
+
+/** The PSP's refund of a capture no payment order owned: settlekit's automatic refund of it. */
+function classifyCaptureRefund(
+  record: SettlementRecord,
+  b: Base,
+  attempt: PaymentAttempt,
+  rules: MatchRules,
+): Classified {
+  const amount = attempt.capturedAmount ?? attempt.amount;
+  const currency = attempt.capturedCurrency ?? attempt.currency;
+  const ids = { reference: record.refundReference, paymentId: attempt.paymentId, expectedCurrency: currency };
+  const what = `the automatic refund of the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`;
+  if (attempt.captureRefundStatus === "pending") {
+    return {
+      ...b,
+      ...ids,
+      class: lagged(rules, record.createdAt, "missing_in_ledger"),
+      claims: [],
+      expectedAmount: -amount,
+      message: `the PSP refunded it, settlekit still has ${what} pending`,
+    };
+  }
+  if (attempt.captureRefundStatus !== "succeeded") {
+    return {
+      ...b,
+      ...ids,
+      class: "status_mismatch",
+      claims: [],
+      expectedAmount: -amount,
+      message: `the PSP says refunded, settlekit has ${what} ${attempt.captureRefundStatus ?? "not made"}`,
+    };
+  }
+  const journal = `${unownedCaptureJournal(attempt)}:refund`;
+  return {
+    ...b,
+    ...ids,
+    journalReference: journal,
+    claims: [journal],
+    ...compareMoney(record, b, { amount: -amount, currency }, rules, what),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Deps } from "../../deps.js";
+import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type {
   ReconciliationClass,
   ReconciliationItem,
@@ -179,14 +180,45 @@ export async function lookUp(
       r,
     ]);
   }
+  const paymentsByReference = new Map(
+    payments.flatMap((p) => (p.pspReference ? [[p.pspReference, p] as const] : [])),
+  );
   return {
     paymentsById: new Map(payments.map((p) => [p.id, p])),
-    paymentsByReference: new Map(
-      payments.flatMap((p) => (p.pspReference ? [[p.pspReference, p] as const] : [])),
-    ),
+    paymentsByReference,
     refundsByReference,
     payoutsByReference: new Map(
       payouts.flatMap((p) => (p.pspPayoutReference ? [[p.pspPayoutReference, p] as const] : [])),
     ),
+    ...(await lookUpAttempts(
+      tx,
+      pspId,
+      refs.filter((ref) => !paymentsByReference.has(ref)),
+      refundRefs.filter((ref) => !refundsByReference.has(ref)),
+    )),
   };
+}
+
+/**
+ * The attempts behind references no payment or refund row carries (rare: a capture on an earlier
+ * page, an unowned capture and its automatic refund, or money settlekit does not know), one keyed
+ * read each.
+ */
+async function lookUpAttempts(
+  tx: StoreTx,
+  pspId: string,
+  chargeRefs: readonly string[],
+  refundRefs: readonly string[],
+): Promise<Pick<LedgerLookup, "attemptsByReference" | "attemptsByRefundReference">> {
+  const attemptsByReference = new Map<string, PaymentAttempt>();
+  const attemptsByRefundReference = new Map<string, PaymentAttempt>();
+  for (const ref of chargeRefs) {
+    const attempt = await tx.paymentAttempts.findByPspReference(pspId, ref);
+    if (attempt) attemptsByReference.set(ref, attempt);
+  }
+  for (const ref of refundRefs) {
+    const attempt = await tx.paymentAttempts.findByCaptureRefundReference(pspId, ref);
+    if (attempt) attemptsByRefundReference.set(ref, attempt);
+  }
+  return { attemptsByReference, attemptsByRefundReference };
 }

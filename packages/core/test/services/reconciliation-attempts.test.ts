@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import type { PaymentAttempt } from "../../src/domain/payment-attempt.js";
+import type { SettlementRecord } from "../../src/ports/psp.js";
+import type { LedgerLookup, MatchRules } from "../../src/services/reconciliation/classify.js";
+import { classifyRecord } from "../../src/services/reconciliation/classify.js";
+
+const T = new Date("2026-03-01T12:00:00.000Z");
+const HOUR = 3_600_000;
+const rules = (lagMs: number, now = new Date(T.getTime() + 2 * HOUR)): MatchRules => ({
+  now,
+  settlementLagMs: lagMs,
+});
+
+const attempt = (over: Partial<PaymentAttempt> = {}): PaymentAttempt => ({
+  paymentId: "pay_1",
+  attempt: 1,
+  pspId: "sandbox",
+  pspReference: "ref_1",
+  amount: 12_345n,
+  currency: "USD",
+  status: "succeeded",
+  capturedAmount: 12_345n,
+  capturedCurrency: "USD",
+  unownedReason: "superseded",
+  captureRefundStatus: "succeeded",
+  captureRefundReference: "re_1",
+  version: 1,
+  createdAt: T,
+  updatedAt: T,
+  ...over,
+});
+
+const lookup = (a: PaymentAttempt): LedgerLookup => ({
+  paymentsById: new Map(),
+  paymentsByReference: new Map(),
+  refundsByReference: new Map(),
+  payoutsByReference: new Map(),
+  attemptsByReference: new Map([[a.pspReference, a]]),
+  attemptsByRefundReference: a.captureRefundReference ? new Map([[a.captureRefundReference, a]]) : new Map(),
+});
+
+const charge = (over: Partial<SettlementRecord> = {}): SettlementRecord => ({
+  recordId: "ref_1",
+  type: "charge",
+  amount: 12_345n,
+  fee: 300n,
+  net: 12_045n,
+  currency: "USD",
+  createdAt: T,
+  pspReference: "ref_1",
+  ...over,
+});
+
+const refund = (over: Partial<SettlementRecord> = {}): SettlementRecord => ({
+  recordId: "re_1",
+  type: "refund",
+  amount: -12_345n,
+  fee: 0n,
+  net: -12_345n,
+  currency: "USD",
+  createdAt: T,
+  pspReference: "ref_1",
+  refundReference: "re_1",
+  ...over,
+});
+
+describe("classifying the records of attempts that are not their payment's current one", () => {
+  it("an unowned capture matches its journal and claims it; another amount is an amount_mismatch", () => {
+    const a = attempt();
+    expect(classifyRecord(charge(), 2, lookup(a), rules(HOUR))).toMatchObject({
+      class: "matched",
+      journalReference: "unowned-capture:sandbox:ref_1",
+      claims: ["unowned-capture:sandbox:ref_1"],
+      paymentId: "pay_1",
+    });
+    expect(
+      classifyRecord(charge({ amount: 12_000n, net: 11_700n }), 2, lookup(a), rules(HOUR)),
+    ).toMatchObject({ class: "amount_mismatch", expectedAmount: 12_345n });
+  });
+
+  it("an unowned capture in another currency than its attempt's is missing_in_ledger: nothing was booked", () => {
+    const a = attempt({
+      capturedCurrency: "EUR",
+      captureRefundStatus: undefined,
+      captureRefundReference: undefined,
+    });
+    expect(classifyRecord(charge({ currency: "EUR" }), 2, lookup(a), rules(HOUR))).toMatchObject({
+      class: "missing_in_ledger",
+      claims: [],
+      message: expect.stringContaining("correcting journal"),
+    });
+  });
+
+  it("a capture settlekit has not recorded is pending inside the lag, missing_in_ledger after it", () => {
+    const a = attempt({
+      unownedReason: undefined,
+      captureRefundStatus: undefined,
+      captureRefundReference: undefined,
+    });
+    expect(classifyRecord(charge(), 2, lookup(a), rules(3 * HOUR)).class).toBe("pending");
+    expect(classifyRecord(charge(), 2, lookup(a), rules(HOUR))).toMatchObject({
+      class: "missing_in_ledger",
+      message: expect.stringContaining("attempt 1 of payment pay_1"),
+    });
+  });
+
+  it("the automatic refund: matched once succeeded, pending then missing while pending, status_mismatch when it failed", () => {
+    expect(classifyRecord(refund(), 3, lookup(attempt()), rules(HOUR))).toMatchObject({
+      class: "matched",
+      journalReference: "unowned-capture:sandbox:ref_1:refund",
+      claims: ["unowned-capture:sandbox:ref_1:refund"],
+      expectedAmount: -12_345n,
+    });
+    const pending = attempt({ captureRefundStatus: "pending" });
+    expect(classifyRecord(refund(), 3, lookup(pending), rules(3 * HOUR)).class).toBe("pending");
+    expect(classifyRecord(refund(), 3, lookup(pending), rules(HOUR)).class).toBe("missing_in_ledger");
+    expect(
+      classifyRecord(refund(), 3, lookup(attempt({ captureRefundStatus: "failed" })), rules(HOUR)),
+    ).toMatchObject({ class: "status_mismatch", claims: [], message: expect.stringContaining("failed") });
+  });
+});
