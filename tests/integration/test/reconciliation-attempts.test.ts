@@ -143,4 +143,41 @@ describe.each(DIALECTS)("reconciliation of every attempt on %s", (dialect) => {
       ]);
     }
   });
+
+  it("a refund settlekit made that the PSP's file does not list is a status_mismatch: settlekit says refunded, the PSP still charged", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
+    const id = String(created.body.id);
+    await world.sandbox.pay(referenceOf(created.body));
+    await world.deliver();
+    const [order] = (await world.system.getPayment(id)).orders as { id: string }[];
+    const refund = await world.sdk.refund(
+      { paymentOrderId: order!.id, amount: 1_000n },
+      { idempotencyKey: "r" },
+    );
+    await world.deliver();
+    const day = world.clock.now().toISOString().slice(0, 10);
+    const from = new Date(`${day}T00:00:00.000Z`);
+    const csv = world.sandbox
+      .settlementCsv(day)
+      .split("\n")
+      .filter((line) => !line.includes(",refund,"))
+      .join("\n");
+    const { run } = await world.sdk.reconcile({
+      provider: "sandbox",
+      period: { from, to: new Date(from.getTime() + 86_400_000) },
+      settlementLagMs: 0,
+      source: { format: "sandbox_csv", file: Readable.from([Buffer.from(csv)]) },
+    });
+    const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+    expect(items.filter((i) => i.class !== "matched")).toEqual([
+      expect.objectContaining({
+        class: "status_mismatch",
+        recordType: "refund",
+        journalReference: `refund:${refund.id}`,
+        expectedAmount: -1_000n,
+        message: expect.stringContaining("still charged"),
+      }),
+    ]);
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PaymentAttempt } from "../../src/domain/payment-attempt.js";
 import type { SettlementRecord } from "../../src/ports/psp.js";
 import type { LedgerLookup, MatchRules } from "../../src/services/reconciliation/classify.js";
-import { classifyRecord } from "../../src/services/reconciliation/classify.js";
+import { classifyRecord, classifyUnsettledJournal } from "../../src/services/reconciliation/classify.js";
 
 const T = new Date("2026-03-01T12:00:00.000Z");
 const HOUR = 3_600_000;
@@ -117,5 +117,33 @@ describe("classifying the records of attempts that are not their payment's curre
     expect(
       classifyRecord(refund(), 3, lookup(attempt({ captureRefundStatus: "failed" })), rules(HOUR)),
     ).toMatchObject({ class: "status_mismatch", claims: [], message: expect.stringContaining("failed") });
+  });
+});
+
+describe("classifying the period's journals no record settled", () => {
+  const journal = (kind: string, amount: bigint) => ({
+    journalReference: `${kind}:x`,
+    kind,
+    createdAt: T,
+    currency: "USD",
+    amount,
+    metadata: { paymentId: "pay_1" },
+    cursor: "1",
+  });
+
+  it("pending inside the lag; after it a refund is a status_mismatch and anything else missing_at_psp", () => {
+    expect(classifyUnsettledJournal(journal("refund", -1_000n), rules(3 * HOUR)).class).toBe("pending");
+    expect(classifyUnsettledJournal(journal("refund", -1_000n), rules(HOUR))).toMatchObject({
+      class: "status_mismatch",
+      expectedAmount: -1_000n,
+      paymentId: "pay_1",
+      message: expect.stringContaining("still charged"),
+    });
+    expect(classifyUnsettledJournal(journal("unowned_capture_refund", -1_000n), rules(HOUR)).class).toBe(
+      "status_mismatch",
+    );
+    for (const kind of ["payment_succeeded", "payout_paid", "unowned_capture"]) {
+      expect(classifyUnsettledJournal(journal(kind, 1_000n), rules(HOUR)).class).toBe("missing_at_psp");
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { Payout } from "../../domain/payout.js";
 import type { ReconciliationClass, ReconciliationItem } from "../../domain/reconciliation.js";
 import type { Refund } from "../../domain/refund.js";
 import type { SettlementRecord } from "../../ports/psp.js";
+import type { SettledJournal } from "../../ports/reconciliation.js";
 
 /** What matching knows about one batch of records: the ledger side, looked up by keys. */
 export interface LedgerLookup {
@@ -405,5 +406,44 @@ function classifyPayout(
       rules,
       `payout ${payout.id}`,
     ),
+  };
+}
+
+/** The journal kinds of money settlekit returned to the buyer. */
+const REFUND_KINDS: ReadonlySet<string> = new Set(["refund", "unowned_capture_refund"]);
+
+/**
+ * A journal of the period no record settled: `pending` inside the lag; after it, a refund the PSP
+ * does not list is a `status_mismatch` (settlekit says refunded, to the PSP it is still charged),
+ * any other journal `missing_at_psp`.
+ */
+export function classifyUnsettledJournal(
+  j: SettledJournal,
+  rules: MatchRules,
+): Omit<ReconciliationItem, "runId" | "seq"> {
+  const inside = rules.now.getTime() - j.createdAt.getTime() < rules.settlementLagMs;
+  const cls: ReconciliationClass = inside
+    ? "pending"
+    : REFUND_KINDS.has(j.kind)
+      ? "status_mismatch"
+      : "missing_at_psp";
+  return {
+    leg: "psp_ledger",
+    class: cls,
+    recordType: j.kind,
+    journalReference: j.journalReference,
+    currency: j.currency,
+    expectedAmount: j.amount,
+    occurredAt: j.createdAt,
+    ...(j.metadata.paymentId ? { paymentId: j.metadata.paymentId } : {}),
+    ...(j.metadata.refundId ? { refundId: j.metadata.refundId } : {}),
+    ...(j.metadata.payoutId ? { payoutId: j.metadata.payoutId } : {}),
+    ...(j.metadata.pspReference ? { reference: j.metadata.pspReference } : {}),
+    message:
+      cls === "pending"
+        ? `journal ${j.journalReference} is not in the PSP's records yet (inside the settlement lag)`
+        : cls === "status_mismatch"
+          ? `settlekit refunded it (journal ${j.journalReference}), the PSP's records do not show the refund: to the PSP it is still charged`
+          : `journal ${j.journalReference} is not in the PSP's records`,
   };
 }

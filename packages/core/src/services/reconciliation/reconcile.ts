@@ -13,6 +13,7 @@ import type { StoreTx } from "../../ports/store.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import { reconciliationAlert } from "./alert.js";
 import type { MatchRules } from "./classify.js";
+import { classifyUnsettledJournal } from "./classify.js";
 import type { FileStream } from "./csv-rows.js";
 import type { BatchContext, Item } from "./match-batch.js";
 import { matchBatch, Tally } from "./match-batch.js";
@@ -262,31 +263,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       if (page.length === 0) break;
       unsettled += page.length;
       after = page[page.length - 1]?.cursor;
-      await commitItems(async () =>
-        page.map((j) => {
-          const cls =
-            rules.now.getTime() - j.createdAt.getTime() < rules.settlementLagMs
-              ? "pending"
-              : "missing_at_psp";
-          return {
-            leg: "psp_ledger",
-            class: cls,
-            recordType: j.kind,
-            journalReference: j.journalReference,
-            currency: j.currency,
-            expectedAmount: j.amount,
-            occurredAt: j.createdAt,
-            ...(j.metadata.paymentId ? { paymentId: j.metadata.paymentId } : {}),
-            ...(j.metadata.refundId ? { refundId: j.metadata.refundId } : {}),
-            ...(j.metadata.payoutId ? { payoutId: j.metadata.payoutId } : {}),
-            ...(j.metadata.pspReference ? { reference: j.metadata.pspReference } : {}),
-            message:
-              cls === "pending"
-                ? `journal ${j.journalReference} is not in the PSP's records yet (inside the settlement lag)`
-                : `journal ${j.journalReference} is not in the PSP's records`,
-          } satisfies Item;
-        }),
-      );
+      await commitItems(async () => page.map((j) => classifyUnsettledJournal(j, rules) satisfies Item));
     }
 
     const anomaly: ReconciliationAnomaly | undefined =
