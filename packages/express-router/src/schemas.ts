@@ -667,7 +667,16 @@ export const payoutCycleSchema = z
 // Reconciliation (operator)
 
 const RECONCILIATION_FORMATS = ["sandbox_csv", "stripe_itemized_csv", "mapped_csv"] as const;
-const RECORD_TYPES = ["charge", "refund", "payout", "bank_payout", "fee", "adjustment", "other"] as const;
+const RECORD_TYPES = [
+  "charge",
+  "refund",
+  "payout",
+  "bank_payout",
+  "fee",
+  "dispute",
+  "adjustment",
+  "other",
+] as const;
 
 /** The UTC offset of an ISO date-time in minutes (`+02:00` → 120; `Z` or none → 0). */
 const offsetMinutes = (value: string): number => {

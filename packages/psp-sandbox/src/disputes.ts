@@ -121,8 +121,8 @@ export function winDispute(
     throw rejected(`feeReturned is in [0, ${dispute.withdrawn.fee}].`, "parameter_invalid", "feeReturned");
   }
   dispute.status = "won";
-  dispute.reinstated = { amount: dispute.withdrawn.amount, feeReturned };
   dispute.updatedAt = ctx.now();
+  dispute.reinstated = { amount: dispute.withdrawn.amount, feeReturned, at: dispute.updatedAt };
   emit(ctx, "dispute.funds_reinstated", dispute);
   emit(ctx, "dispute.closed", dispute);
   return snapshot(dispute);

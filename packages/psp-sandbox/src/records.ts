@@ -110,8 +110,8 @@ export interface SandboxDispute {
   readonly evidenceDueBy: Date;
   /** The amount and fee withdrawn (at opening). */
   readonly withdrawn: { readonly amount: bigint; readonly fee: bigint };
-  /** What a win gave back. */
-  reinstated?: { readonly amount: bigint; readonly feeReturned: bigint } | undefined;
+  /** What a win gave back, and when. */
+  reinstated?: { readonly amount: bigint; readonly feeReturned: bigint; readonly at: Date } | undefined;
   readonly createdAt: Date;
   updatedAt: Date;
 }

@@ -1,5 +1,5 @@
 import type { SettlementQuery, SettlementRecord } from "@settlekit/core";
-import { SettlekitError } from "@settlekit/core";
+import { disputeRecordId, SettlekitError } from "@settlekit/core";
 import type { SandboxState } from "./records.js";
 
 /** The settlement file's header line. */
@@ -9,10 +9,11 @@ export const SETTLEMENT_CSV_HEADER = "reference,type,amount,fee,net,currency,set
 export interface SettlementRow {
   /**
    * The payment's `sbx_pay_…` for a charge, the refund's `sbx_re_…`, the payout's `sbx_po_…`; for
-   * money of a payout coming back, the reversal's `sbx_prv_…` or the failed payout's return `sbx_por_…`.
+   * money of a payout coming back, the reversal's `sbx_prv_…` or the failed payout's return
+   * `sbx_por_…`; for a dispute's money (withdrawn, then reinstated if won) the dispute's `sbx_dp_…`.
    */
   readonly reference: string;
-  readonly type: "charge" | "refund" | "payout";
+  readonly type: "charge" | "refund" | "payout" | "dispute";
   /**
    * Minor units; negative for refunds and payouts to sellers (money going back out), positive for
    * a payout's money coming back (a reversal, or a payout the seller's bank returned).
@@ -58,7 +59,12 @@ interface SettledRow {
   readonly row: SettlementRow;
   readonly ids: Pick<
     SettlementRecord,
-    "paymentId" | "pspReference" | "refundReference" | "payoutReference" | "payoutReversalReference"
+    | "paymentId"
+    | "pspReference"
+    | "refundReference"
+    | "payoutReference"
+    | "payoutReversalReference"
+    | "disputeReference"
   >;
 }
 
@@ -147,6 +153,32 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
       },
     });
   }
+  for (const dispute of state.disputes.values()) {
+    const paymentId = state.payments.get(dispute.pspReference)?.paymentId;
+    const ids = {
+      ...(paymentId ? { paymentId } : {}),
+      pspReference: dispute.pspReference,
+      disputeReference: dispute.disputeReference,
+    };
+    const row = (amount: bigint, fee: bigint, settledAt: Date): SettledRow => ({
+      row: {
+        reference: dispute.disputeReference,
+        type: "dispute",
+        amount,
+        fee,
+        net: amount - fee,
+        currency: dispute.currency,
+        settledAt,
+      },
+      ids,
+    });
+    // The amount and the dispute fee leave at opening; a win gives the amount (and any returned fee) back.
+    if (within(dispute.createdAt))
+      rows.push(row(-dispute.withdrawn.amount, dispute.withdrawn.fee, dispute.createdAt));
+    if (dispute.reinstated && within(dispute.reinstated.at)) {
+      rows.push(row(dispute.reinstated.amount, -dispute.reinstated.feeReturned, dispute.reinstated.at));
+    }
+  }
   return rows.sort(
     ({ row: a }, { row: b }) =>
       a.settledAt.getTime() - b.settledAt.getTime() ||
@@ -166,7 +198,7 @@ export async function* settlementRecords(
   if ("bankPayoutReference" in query) return;
   for (const { row, ids } of rowsBetween(state, query.from.getTime(), query.to.getTime())) {
     yield {
-      recordId: row.reference,
+      recordId: row.type === "dispute" ? disputeRecordId(row.reference, row.amount) : row.reference,
       type: row.type,
       amount: row.amount,
       fee: row.fee,
@@ -181,7 +213,9 @@ export async function* settlementRecords(
 /**
  * The settlement file of one UTC day: {@link SETTLEMENT_CSV_HEADER}, then one line per row.
  * Payouts to sellers are negative `payout` rows; a payout's money coming back (a reversal,
- * or a payout the seller's bank returned) is a positive `payout` row of its own. Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
+ * or a payout the seller's bank returned) is a positive `payout` row of its own. A dispute is a
+ * negative `dispute` row when it is opened (the amount, with the dispute fee as `fee`) and, when
+ * won, a positive one (the amount back, a returned fee as a negative `fee`), both under its reference. Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
  * and no currency exponent can be misread; `settled_at` is ISO 8601 UTC with milliseconds.
  * Lines end with `\n`, the last one too. No field ever needs CSV quoting.
  */

@@ -49,6 +49,12 @@ function sourceIds(source: Stripe.BalanceTransaction["source"]): Partial<Settlem
       const transfer = idOf(reversal.transfer);
       return { payoutReversalReference: reversal.id, ...(transfer ? { payoutReference: transfer } : {}) };
     }
+    case "dispute": {
+      // A chargeback's withdrawal or reinstatement: the dispute `du_…`, and the PaymentIntent disputed.
+      const dispute = source as Stripe.Dispute;
+      const intent = idOf(dispute.payment_intent);
+      return { disputeReference: dispute.id, ...(intent ? { pspReference: intent } : {}) };
+    }
     default:
       return {};
   }

@@ -422,6 +422,32 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
         "dispute.funds_reinstated",
         "dispute.won",
       ]);
+      // Reconciled from Stripe's balance: the charge and both dispute movements match the ledger's
+      // journals, and booking them leaves nothing owed by Stripe that its balance does not show.
+      const now = world.clock.now().getTime();
+      const { run } = await world.sdk.reconcile({
+        provider: "stripe",
+        period: { from: new Date(now - 86_400_000), to: new Date(now + 1) },
+        settlementLagMs: 0,
+      });
+      const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+      expect(items.map((i) => `${i.recordType} ${i.class} ${i.journalReference}`).sort()).toEqual(
+        [
+          `charge matched payment:${id}:${session}`,
+          `dispute matched ${items.find((i) => i.amount! < 0n && i.recordType === "dispute")?.journalReference}`,
+          `dispute matched ${items.find((i) => i.amount! > 0n && i.recordType === "dispute")?.journalReference}`,
+        ].sort(),
+      );
+      const disputeId = String((await world.system.listDisputes()).data[0]!.id);
+      expect(
+        items.filter((i) => i.recordType === "dispute").map((i) => [i.amount, i.fee, i.journalReference]),
+      ).toEqual(
+        expect.arrayContaining([
+          [-12_345n, 1_500n, `dispute:${disputeId}:withdrawn`],
+          [12_345n, 0n, `dispute:${disputeId}:reinstated`],
+        ]),
+      );
+      expect((await balances())["psp:stripe:receivable USD"]).toBe(0n);
     });
 
     it("lost after fulfilment: the seller goes negative and the receivable is what Stripe kept", async () => {

@@ -392,6 +392,11 @@ export type SettlementRecordType =
   | "payout"
   | "bank_payout"
   | "fee"
+  /**
+   * A chargeback's money: its withdrawal (negative amount, the dispute fee as `fee`) or its
+   * reinstatement after a win (positive amount, a returned fee as a negative `fee`).
+   */
+  | "dispute"
   | "adjustment"
   | "other";
 
@@ -426,6 +431,8 @@ export interface SettlementRecord {
   readonly payoutReference?: string;
   /** For the PSP taking back (part of) a payout: the reversal's own id (Stripe `trr_…`). */
   readonly payoutReversalReference?: string;
+  /** For a dispute's money: the PSP's id of the dispute (the parsed event's `disputeReference`; Stripe `du_…`). */
+  readonly disputeReference?: string;
   /** The PSP's payout to the platform's bank that carried this movement (Stripe `po_…`), once known. */
   readonly bankPayoutReference?: string;
 }

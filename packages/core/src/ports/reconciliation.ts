@@ -10,7 +10,8 @@ import type { Refund } from "../domain/refund.js";
 
 /**
  * The journal kinds a PSP's settlement must contain: captures, refunds, payouts paid to sellers,
- * and captures no payment order owns with their automatic refunds (money the PSP moved too).
+ * captures no payment order owns with their automatic refunds, and the money disputes withdrew
+ * and reinstated (money the PSP moved too).
  */
 export const SETTLED_JOURNAL_KINDS = [
   "payment_succeeded",
@@ -18,6 +19,8 @@ export const SETTLED_JOURNAL_KINDS = [
   "payout_paid",
   "unowned_capture",
   "unowned_capture_refund",
+  "dispute_funds_withdrawn",
+  "dispute_funds_reinstated",
 ] as const;
 
 /** A ledger journal of the period as reconciliation sees it: its net movement on the PSP's accounts. */

@@ -28,18 +28,32 @@ const signed = (account: string, currency: string, amount: bigint): Posting[] =>
  *   (or leaves) `bank:settlement`, its fee goes to `platform:psp_fees` — so the ledger shows what
  *   the bank holds and what the PSP kept;
  * - a payout to a seller: its net left the platform's money at the PSP, so `psp:X:payouts` (what
- *   the ledger says the PSP paid sellers) is cleared against `bank:settlement`.
+ *   the ledger says the PSP paid sellers) is cleared against `bank:settlement`;
+ * - a dispute's withdrawal or reinstatement: its net (amount and dispute fee together) clears
+ *   `psp:X:receivable` against `bank:settlement` — the dispute journals already took the amount
+ *   and fee off the receivable and booked who bears the fee, so no fee is booked again.
  */
 export function settlementJournal(pspId: string, record: SettlementRecord): JournalInput | null {
   // Charges and refunds clear the receivable; payouts to sellers clear what the ledger owes the PSP for them.
   const clearing =
-    record.type === "charge" || record.type === "refund"
+    record.type === "charge" || record.type === "refund" || record.type === "dispute"
       ? accounts.pspReceivable(pspId)
       : record.type === "payout" && record.amount < 0n
         ? accounts.pspPayouts(pspId)
         : undefined;
   if (!clearing) return null;
   const c = record.currency;
+  if (record.type === "dispute") {
+    const postings = [...signed(clearing, c, -record.net), ...signed(accounts.bankSettlement, c, record.net)];
+    return postings.length < 2
+      ? null
+      : {
+          reference: settlementJournalReference(pspId, record.recordId),
+          kind: "settlement",
+          metadata: { psp: pspId, recordId: record.recordId, recordType: record.type },
+          postings,
+        };
+  }
   const postings: Posting[] = [
     ...signed(clearing, c, -record.amount),
     ...signed(accounts.bankSettlement, c, record.net),

@@ -1,3 +1,4 @@
+import type { Dispute } from "../../domain/dispute.js";
 import type { Payment } from "../../domain/payment.js";
 import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { Payout } from "../../domain/payout.js";
@@ -19,6 +20,8 @@ export interface LedgerLookup {
   readonly attemptsByReference: ReadonlyMap<string, PaymentAttempt>;
   /** Attempts by the reference of their unowned capture's automatic refund, for refunds settlekit has no refund row for. */
   readonly attemptsByRefundReference: ReadonlyMap<string, PaymentAttempt>;
+  /** Disputes by the PSP's dispute reference, for dispute records. */
+  readonly disputesByReference: ReadonlyMap<string, Dispute>;
 }
 
 /** The rules of one run. */
@@ -96,6 +99,8 @@ export function classifyRecord(
       return classifyRefund(record, b, lookup, rules);
     case "payout":
       return classifyPayout(record, b, lookup, rules);
+    case "dispute":
+      return classifyDispute(record, b, lookup, rules);
     default:
       return {
         ...b,
@@ -338,6 +343,60 @@ function classifyCaptureRefund(
     claims: [journal],
     ...compareMoney(record, b, { amount: -amount, currency }, rules, what),
   };
+}
+
+/**
+ * A chargeback's money at the PSP against the dispute's journals: a withdrawal (negative) must be
+ * the amount and fee the ledger withdrew (`dispute:<id>:withdrawn`), a reinstatement (positive)
+ * the amount and returned fee it gave back (`dispute:<id>:reinstated`, the returned fee as a
+ * negative fee). A dispute settlekit does not know, or has not seen move, is a timing difference
+ * inside the lag (its webhook on its way) and `missing_in_ledger` after it.
+ */
+function classifyDispute(
+  record: SettlementRecord,
+  b: Base,
+  lookup: LedgerLookup,
+  rules: MatchRules,
+): Classified {
+  const reference = record.disputeReference;
+  const dispute = reference ? lookup.disputesByReference.get(reference) : undefined;
+  const ref = reference ? { reference } : {};
+  const back = record.amount > 0n;
+  if (!dispute) {
+    return {
+      ...b,
+      ...ref,
+      class: lagged(rules, record.createdAt, "missing_in_ledger"),
+      claims: [],
+      message: "the PSP moved money for a dispute settlekit does not know (a webhook lost?)",
+    };
+  }
+  const ids = { ...ref, paymentId: dispute.paymentId, expectedCurrency: dispute.currency };
+  const moved = back ? dispute.fundsReinstatedAt : dispute.fundsWithdrawnAt;
+  const expected = back
+    ? { amount: dispute.amountReinstated, fee: -dispute.feeReturned }
+    : { amount: -dispute.amountWithdrawn, fee: dispute.fee };
+  const what = `dispute ${dispute.id}'s ${back ? "reinstatement" : "withdrawal"}`;
+  if (!moved) {
+    return {
+      ...b,
+      ...ids,
+      class: lagged(rules, record.createdAt, "missing_in_ledger"),
+      claims: [],
+      message: `the PSP moved money for ${what}, settlekit has the dispute ${dispute.status} without it`,
+    };
+  }
+  const journal = `dispute:${dispute.id}:${back ? "reinstated" : "withdrawn"}`;
+  const money = compareMoney(record, b, { amount: expected.amount, currency: dispute.currency }, rules, what);
+  const fee =
+    money.class === "matched" && record.fee !== expected.fee
+      ? {
+          class: "fee_mismatch" as const,
+          expectedFee: expected.fee,
+          message: `the PSP's dispute fee is ${record.fee}, the ledger's ${expected.fee} (${what})`,
+        }
+      : {};
+  return { ...b, ...ids, journalReference: journal, claims: [journal], ...money, ...fee };
 }
 
 function classifyPayout(

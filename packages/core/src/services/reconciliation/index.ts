@@ -21,6 +21,7 @@ export type {
 } from "./sources.js";
 export {
   bankStatementSource,
+  disputeRecordId,
   mappedCsvSource,
   providerSource,
   sandboxCsvSource,

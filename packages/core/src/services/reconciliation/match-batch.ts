@@ -1,4 +1,5 @@
 import type { Deps } from "../../deps.js";
+import type { Dispute } from "../../domain/dispute.js";
 import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type {
   ReconciliationClass,
@@ -196,7 +197,25 @@ export async function lookUp(
       refs.filter((ref) => !paymentsByReference.has(ref)),
       refundRefs.filter((ref) => !refundsByReference.has(ref)),
     )),
+    disputesByReference: await lookUpDisputes(tx, pspId, records),
   };
+}
+
+/** The disputes dispute records name (a few a day), one keyed read each. */
+async function lookUpDisputes(
+  tx: StoreTx,
+  pspId: string,
+  records: readonly SettlementRecord[],
+): Promise<Map<string, Dispute>> {
+  const refs = new Set(
+    records.flatMap((r) => (r.type === "dispute" && r.disputeReference ? [r.disputeReference] : [])),
+  );
+  const out = new Map<string, Dispute>();
+  for (const ref of refs) {
+    const dispute = await tx.disputes.findByPspReference(pspId, ref);
+    if (dispute) out.set(ref, dispute);
+  }
+  return out;
 }
 
 /**

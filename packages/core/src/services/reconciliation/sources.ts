@@ -35,9 +35,17 @@ const RECORD_TYPES: readonly SettlementRecordType[] = [
   "payout",
   "bank_payout",
   "fee",
+  "dispute",
   "adjustment",
   "other",
 ];
+
+/**
+ * The record id of a dispute's movement in a file that names it by the dispute's reference (the
+ * sandbox's): `<reference>:withdrawn` for the money taken, `<reference>:reinstated` for money back.
+ */
+export const disputeRecordId = (disputeReference: string, amount: bigint): string =>
+  `${disputeReference}:${amount < 0n ? "withdrawn" : "reinstated"}`;
 
 /**
  * The settlement file of `@settlekit/psp-sandbox` (`reference,type,amount,fee,net,currency,settled_at`,
@@ -55,13 +63,15 @@ export async function* sandboxCsvSource(
     (c) => {
       const reference = c.need("reference");
       const type = c.need("type");
-      if (type !== "charge" && type !== "refund" && type !== "payout")
+      if (type !== "charge" && type !== "refund" && type !== "payout" && type !== "dispute")
         bad(`unknown type ${JSON.stringify(type)}`);
       const currency = currencyCell(c.need("currency"));
+      const amount = minorCell(c.need("amount"), "amount");
       const record: SettlementRecord = {
-        recordId: reference,
+        // A dispute's two movements share its reference: the sign tells them apart.
+        recordId: type === "dispute" ? disputeRecordId(reference, amount) : reference,
         type: type as SettlementRecordType,
-        amount: minorCell(c.need("amount"), "amount"),
+        amount,
         fee: minorCell(c.need("fee"), "fee"),
         net: minorCell(c.need("net"), "net"),
         currency,
@@ -69,6 +79,7 @@ export async function* sandboxCsvSource(
         ...(type === "charge" ? { pspReference: reference } : {}),
         ...(type === "refund" ? { refundReference: reference } : {}),
         ...(type === "payout" ? { payoutReference: reference } : {}),
+        ...(type === "dispute" ? { disputeReference: reference } : {}),
       };
       return record;
     },

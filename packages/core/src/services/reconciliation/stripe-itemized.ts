@@ -21,8 +21,8 @@ const STRIPE_CATEGORIES: Readonly<Record<string, SettlementRecordType>> = {
   fee: "fee",
   platform_earning: "fee",
   platform_earning_refund: "fee",
-  dispute: "adjustment",
-  dispute_reversal: "adjustment",
+  dispute: "dispute",
+  dispute_reversal: "dispute",
   other_adjustment: "adjustment",
 };
 
@@ -87,6 +87,7 @@ export async function* stripeItemizedSource(
         ...(type === "refund" && source ? { refundReference: source } : {}),
         ...(category === "transfer" && source ? { payoutReference: source } : {}),
         ...(category === "transfer_reversal" && source ? { payoutReversalReference: source } : {}),
+        ...(type === "dispute" && source ? { disputeReference: source } : {}),
         ...(bankPayout && type !== "bank_payout" ? { bankPayoutReference: bankPayout } : {}),
       };
       return type === "bank_payout" ? { ...record, recordId: source ?? recordId } : record;
