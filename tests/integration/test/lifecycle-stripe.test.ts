@@ -438,7 +438,7 @@ describe.each(DIALECTS)("cash-in lifecycle on Stripe (fake server) on %s", (dial
           `dispute matched ${items.find((i) => i.amount! > 0n && i.recordType === "dispute")?.journalReference}`,
         ].sort(),
       );
-      const disputeId = String((await world.system.listDisputes()).data[0]!.id);
+      const disputeId = (await world.sdk.listDisputes()).data[0]!.id;
       expect(
         items.filter((i) => i.recordType === "dispute").map((i) => [i.amount, i.fee, i.journalReference]),
       ).toEqual(
