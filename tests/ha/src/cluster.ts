@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import {
   appendFileSync,
   chownSync,
@@ -183,6 +183,7 @@ export async function startReplicatedPair(): Promise<ReplicatedPair> {
     port: standbyPort,
     url: `postgres://postgres@127.0.0.1:${standbyPort}/postgres`,
   };
+  const watchdog = startWatchdog(base, [primaryDir, standbyDir]);
   let destroyed = false;
   const destroy = async () => {
     if (destroyed) return;
@@ -195,6 +196,7 @@ export async function startReplicatedPair(): Promise<ReplicatedPair> {
     }
     rmSync(base, { recursive: true, force: true });
     live.delete(record);
+    watchdog.stop();
   };
   try {
     await pg("initdb", ["-D", primaryDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
@@ -239,6 +241,34 @@ export async function startReplicatedPair(): Promise<ReplicatedPair> {
 /** The uid or gid of the `postgres` user (`id -u postgres`). */
 function execFileSyncId(flag: "-u" | "-g"): string {
   return execFileSync("id", [flag, PG_USER], { encoding: "utf8" }).trim();
+}
+
+/**
+ * A detached shell that outlives this process: once the test process is gone — even killed with
+ * SIGKILL, when no exit hook runs — it stops both servers (immediate) and removes the folder, so
+ * no PostgreSQL is left running. `stop()` ends it when the pair was destroyed normally.
+ */
+function startWatchdog(base: string, dataDirs: readonly string[]): { stop(): void } {
+  const pgCtl = join(PG_BIN, "pg_ctl");
+  const stopAll = dataDirs
+    .map(
+      (dir) =>
+        `${asRoot ? `runuser -u ${PG_USER} -- ` : ""}'${pgCtl}' stop -D '${dir}' -m immediate -w -t 30`,
+    )
+    .join("; ");
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stopAll}; rm -rf '${base}'`;
+  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  child.unref();
+  return {
+    stop() {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // It ended already.
+      }
+    },
+  };
 }
 
 /** Polls the primary until the standby streams as `sync` (bounded: 60 s). */
