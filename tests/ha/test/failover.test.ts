@@ -268,6 +268,20 @@ describe("failover of the Postgres primary under HTTP load", () => {
 
     // 6. The workers resumed by themselves: events written after the switch were published by
     // the same worker, and it reported the outage rather than dying.
+    await eventually("the workers running every job that is due", async () => {
+      const [row] = await direct("settlekit_jobs")
+        .whereIn("status", ["queued", "running"])
+        .where("run_at", "<=", new Date())
+        .count({ n: "*" });
+      return Number(row?.n) === 0;
+    });
+    const stuck = await direct("settlekit_jobs")
+      .where({ status: "running" })
+      .where("locked_until", "<", new Date())
+      .select("id", "type");
+    expect(stuck, "jobs running without a live lease").toEqual([]);
+    const dead = await direct("settlekit_jobs").where({ status: "dead" }).select("id", "type", "last_error");
+    expect(dead, "dead letters").toEqual([]);
     const lastEvents = await direct("settlekit_outbox").orderBy("seq", "desc").limit(5).select("id");
     for (const { id } of lastEvents) expect(published.has(id), `event ${id} published`).toBe(true);
     expect(switchedAt).toBeLessThanOrEqual(LIFECYCLES);
