@@ -171,7 +171,9 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
         typed instanceof SettlekitError
           ? `${typed.code}${typeof code === "string" ? ` (${code})` : ""}`
           : (error as Error).message;
-      return { reachable: false, writable: false, latencyMs: latencyMs(), replication: null, reason };
+      // A connection refused by `requirePrimary` met a server that answered: a standby or read-only one.
+      const reachable = code === "25006";
+      return { reachable, writable: false, latencyMs: latencyMs(), replication: null, reason };
     } finally {
       clearTimeout(timer);
     }

@@ -67,6 +67,10 @@ describe("requirePrimary (target_session_attrs=read-write) on a primary and a ho
     const standby = await knexStore(plain).health();
     expect(standby).toMatchObject({ reachable: true, writable: false, replication: null });
     expect(standby.reason).toMatch(/standby/);
+    // Through requirePrimary the standby's connections are refused, and health still tells why.
+    const refused = await knexStore(knexOn(pair.standby.url)).health();
+    expect(refused).toMatchObject({ reachable: true, writable: false, replication: null });
+    expect(refused.reason).toMatch(/25006/);
   });
 
   it("a connection that lands on the standby is closed and the transaction fails as unavailable (25006), reads included", async () => {
