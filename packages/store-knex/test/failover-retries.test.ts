@@ -1,6 +1,6 @@
 import type { Server, Socket } from "node:net";
 import { connect, createServer } from "node:net";
-import { isSettlekitError, type StoreTx } from "@settlekit/core";
+import { createLedger, isSettlekitError, type StoreTx } from "@settlekit/core";
 import knexFactory, { type Knex } from "knex";
 import { afterEach, describe, expect, it } from "vitest";
 import { knexStore } from "../src/index.js";
@@ -28,6 +28,8 @@ async function breakingProxy() {
   const target = new URL(PG_URL);
   const pairs = new Set<[Socket, Socket]>();
   let onCommit: "after" | "before" | undefined;
+  /** Text whose next statement (Parse or simple query) is cut after it reached the server. */
+  let onStatement: string | undefined;
   let cuts = 0;
   const server: Server = createServer((client) => {
     const upstream = connect({ host: target.hostname, port: Number(target.port || 5432) });
@@ -44,6 +46,18 @@ async function breakingProxy() {
     client.on("data", (chunk: Buffer) => {
       // knex ends a transaction with the simple query `COMMIT;` ('Q' message).
       const commit = onCommit !== undefined && chunk[0] === 0x51 && chunk.includes("COMMIT");
+      // A statement sent as Parse ('P') or simple query ('Q') naming `onStatement`: passed on, then cut.
+      if (
+        onStatement !== undefined &&
+        (chunk[0] === 0x50 || chunk[0] === 0x51) &&
+        chunk.includes(onStatement)
+      ) {
+        onStatement = undefined;
+        cuts++;
+        client.destroy();
+        upstream.end(chunk);
+        return;
+      }
       if (!commit) {
         upstream.write(chunk);
         return;
@@ -63,6 +77,9 @@ async function breakingProxy() {
     url: url.toString(),
     breakNextCommit(mode: "after" | "before") {
       onCommit = mode;
+    },
+    breakNextStatementNaming(text: string) {
+      onStatement = text;
     },
     get cuts() {
       return cuts;
@@ -183,6 +200,27 @@ describe("a store riding out a failover (failoverRetryMs, Postgres through a pro
     );
     expect(pending).toBe(0);
     expect(runs).toBe(2);
+  });
+
+  it("a journal post outside transactions whose connection broke after it reached the server is posted again by reference: once, and it resolves", async () => {
+    const { store, proxy } = await throughProxy({ failoverRetryMs: 20_000 });
+    const ledger = createLedger(store);
+    proxy.breakNextStatementNaming("settlekit_journals");
+    const posted = await ledger.post({
+      reference: "ha_journal_1",
+      kind: "test",
+      metadata: {},
+      postings: [
+        { account: "psp:sandbox:receivable", currency: "USD", direction: "debit", amount: 500n },
+        { account: "seller:S1:pending", currency: "USD", direction: "credit", amount: 500n },
+      ],
+    });
+    expect(proxy.cuts).toBe(1);
+    // Run again after the cut, it found its own journal: posted once, answered as already there.
+    expect(posted.journal.reference).toBe("ha_journal_1");
+    expect(posted.created).toBe(false);
+    expect((await store.ledger.getBalance("seller:S1:pending", "USD")).balance).toBe(-500n);
+    expect(await store.ledger.listJournals({ account: "seller:S1:pending" })).toHaveLength(1);
   });
 
   it("without failoverRetryMs (the default) a cut connection fails at once with STORE_UNAVAILABLE", async () => {
