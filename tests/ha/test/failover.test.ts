@@ -35,6 +35,7 @@ interface Answer {
   readonly status: number;
   readonly body: Record<string, unknown>;
   readonly replayed: boolean;
+  readonly retryAfter: string | null;
 }
 
 let pair: ReplicatedPair;
@@ -134,9 +135,10 @@ describe("failover of the Postgres primary under HTTP load", () => {
           status: res.status,
           body: (await res.json()) as Record<string, unknown>,
           replayed: res.headers.get("Idempotent-Replayed") === "true",
+          retryAfter: res.headers.get("Retry-After"),
         };
       } catch {
-        return { status: 0, body: {}, replayed: false };
+        return { status: 0, body: {}, replayed: false, retryAfter: null };
       }
     };
 
@@ -157,6 +159,8 @@ describe("failover of the Postgres primary under HTTP load", () => {
         while (answer.status === 0 || answer.status >= 500 || answer.status === 409) {
           statuses.push(answer.status);
           const code = (answer.body.error as { code?: string } | undefined)?.code ?? "cut";
+          // A 503 always says when to come back.
+          if (answer.status === 503) expect(answer.retryAfter, code).toMatch(/^\d+$/);
           refusals.set(code, (refusals.get(code) ?? 0) + 1);
           if (Date.now() > deadline) throw new Error(`payment ${i}: no 2xx within ${PATIENCE_MS} ms`);
           await pause(answer.status === 503 ? 500 : 200);
