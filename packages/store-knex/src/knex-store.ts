@@ -47,6 +47,7 @@ export interface KnexStoreOptions {
    * `STORE_COMMIT_UNKNOWN`, never re-run. Journal posts outside transactions (`store.ledger`) are
    * retried either way: they are idempotent by reference. The bound is checked between attempts,
    * so a call may take up to this plus one attempt (bounded by knex's `acquireConnectionTimeout`).
+   * Postgres only: ignored on SQLite.
    */
   readonly failoverRetryMs?: number;
   /** How long `health()` waits for the database before it reports it unreachable (default 2 000). */
@@ -92,7 +93,9 @@ export function knexStore(knex: Knex, options: KnexStoreOptions = {}): KnexStore
   });
   const sql = dialect.adapter;
   const maxAttempts = options.maxTransactionAttempts ?? 8;
-  const failoverRetryMs = options.failoverRetryMs ?? 0;
+  // A server behind a failover only: SQLite is one local file, and a COMMIT that failed on it
+  // (an fsync error) is not something to wait out.
+  const failoverRetryMs = sql.dialect === "postgres" ? (options.failoverRetryMs ?? 0) : 0;
   const healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
 
   /**
