@@ -8,7 +8,7 @@ import {
   readFileSync,
   rmSync,
 } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -60,6 +60,18 @@ async function pg(program: string, args: readonly string[], timeoutMs = 120_000)
   }
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:`port` now. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
 /** A TCP port nothing listens on now (the OS picks it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -97,17 +109,32 @@ function processTree(pid: number): number[] {
   return [pid, ...children];
 }
 
-/** SIGKILL to a server and everything it forked, at once: nothing of it gets to say goodbye. */
+/** Whether `pid` is the postmaster of `dataDir` (a stale pid file's number may belong to anyone now). */
+function isPostmasterOf(pid: number, dataDir: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(dataDir);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGKILL to a server and everything it forked, at once: nothing of it gets to say goodbye. Its
+ * stale `postmaster.pid` goes too, so that nothing later signals whatever process reuses the pid.
+ */
 function killTree(dataDir: string): void {
   const pid = postmasterPid(dataDir);
   if (pid === undefined) return;
-  for (const p of processTree(pid)) {
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {
-      // Gone already.
+  if (isPostmasterOf(pid, dataDir)) {
+    for (const p of processTree(pid)) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
     }
   }
+  rmSync(join(dataDir, "postmaster.pid"), { force: true });
 }
 
 /** Every pair not destroyed yet: killed and removed if the test process exits first. */
@@ -250,9 +277,11 @@ function execFileSyncId(flag: "-u" | "-g"): string {
  */
 function startWatchdog(base: string, dataDirs: readonly string[]): { stop(): void } {
   const pgCtl = join(PG_BIN, "pg_ctl");
+  // Only a server whose pid file still names a live postmaster of that folder is stopped.
   const stopAll = dataDirs
     .map(
       (dir) =>
+        `p=$(head -1 '${dir}/postmaster.pid' 2>/dev/null) && grep -qzxF -- '${dir}' /proc/$p/cmdline 2>/dev/null && ` +
         `${asRoot ? `runuser -u ${PG_USER} -- ` : ""}'${pgCtl}' stop -D '${dir}' -m immediate -w -t 30`,
     )
     .join("; ");

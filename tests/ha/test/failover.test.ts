@@ -8,7 +8,7 @@ import { knexStore, requirePrimary } from "@settlekit/store-knex";
 import knexFactory, { type Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ReplicatedPair } from "../src/cluster.js";
-import { startReplicatedPair } from "../src/cluster.js";
+import { isListening, startReplicatedPair } from "../src/cluster.js";
 import type { SwitchingProxy } from "../src/proxy.js";
 import { startProxy } from "../src/proxy.js";
 
@@ -180,10 +180,12 @@ describe("failover of the Postgres primary under HTTP load", () => {
       }
     };
     let killedAt = 0;
+    let primaryGone = false;
     let switchedAt = 0;
     const runFailover = async () => {
       pair.killPrimary();
       killedAt = acked.size;
+      primaryGone = !(await isListening(pair.primary.port));
       // The operator (or the failover manager) notices, promotes the standby, moves the proxy.
       await pause(1_000);
       await pair.promoteStandby();
@@ -194,6 +196,7 @@ describe("failover of the Postgres primary under HTTP load", () => {
     await failover;
     expect(acked.size).toBe(LIFECYCLES);
     expect(killedAt).toBeGreaterThanOrEqual(KILL_AFTER);
+    expect(primaryGone, "the primary was dead right after kill -9").toBe(true);
     // The kill happened mid-run: lifecycles were still to be created after it.
     expect(killedAt).toBeLessThan(LIFECYCLES);
 
