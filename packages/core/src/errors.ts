@@ -52,6 +52,14 @@ export const ErrorCodes = {
    * retry later (HTTP answers 503 with `Retry-After`). See `cause` for the driver's error.
    */
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+  /**
+   * The connection to the database broke while the transaction's COMMIT was on its way (a
+   * failover, a server killed): it may or may not have committed, so the store did not run it
+   * again. Nothing is half-written either way (a transaction commits whole or not at all). Retry
+   * the request with the same idempotency key: the key's record says what happened (HTTP answers
+   * 503 with `Retry-After`). See `cause` for the driver's error.
+   */
+  STORE_COMMIT_UNKNOWN: "STORE_COMMIT_UNKNOWN",
   /** The PSP could not be reached or answered with a temporary failure (5xx, 429, connection). */
   PSP_UNAVAILABLE: "PSP_UNAVAILABLE",
   /** The PSP did not answer in time; the request may or may not have taken effect. */

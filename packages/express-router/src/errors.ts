@@ -94,6 +94,9 @@ export const ERROR_STATUS: { readonly [C in ApiErrorCode]: { status: number; typ
   STORE_CONFLICT: { status: 503, type: "api_error" },
   // The database is down or cannot take writes: nothing was done, the same request may be retried.
   STORE_UNAVAILABLE: { status: 503, type: "api_error" },
+  // The connection broke during COMMIT (a failover): the same request with the same Idempotency-Key
+  // answers what happened, so it is a 503 to retry like the one above, never a 500.
+  STORE_COMMIT_UNKNOWN: { status: 503, type: "api_error" },
   PSP_UNAVAILABLE: { status: 503, type: "psp_error" },
   // The rate feed has no fresh rate: nothing was reserved; retrying once it has one succeeds.
   FX_RATE_UNAVAILABLE: { status: 503, type: "api_error" },
@@ -149,7 +152,10 @@ export function toErrorResponse(
   }
   const { status, type } = ERROR_STATUS[code] ?? ERROR_STATUS.INTERNAL_ERROR;
   // A conflict clears at once; a database that is down takes longer to come back.
-  if (status === 503) headers = { "Retry-After": code === "STORE_UNAVAILABLE" ? "5" : "1", ...headers };
+  if (status === 503) {
+    const slow = code === "STORE_UNAVAILABLE" || code === "STORE_COMMIT_UNKNOWN";
+    headers = { "Retry-After": slow ? "5" : "1", ...headers };
+  }
   // A store failure's message may quote SQL: it goes to the log only.
   if (code === "STORE_ERROR") message = "Something went wrong on our side; it has been logged.";
   const body: ErrorBody = {

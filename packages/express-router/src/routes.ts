@@ -21,6 +21,7 @@ import {
 } from "@settlekit/core";
 import { z } from "zod";
 import { ApiError } from "./errors.js";
+import { HEALTH_ROUTES } from "./health-routes.js";
 import type { PaymentsHandlerOptions, RefundRequester } from "./options.js";
 import {
   createPaymentBody,
@@ -223,6 +224,8 @@ const mappingInput = (m: MappingQuery): CsvColumnMapping => {
 };
 
 export const ROUTES: readonly Route[] = [
+  // Liveness and readiness probes (health-routes.ts).
+  ...HEALTH_ROUTES,
   route({
     method: "post",
     path: "/payments",

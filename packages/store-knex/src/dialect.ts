@@ -1,4 +1,4 @@
-import type { Journal, StoreTx } from "@settlekit/core";
+import type { Journal, StoreHealth, StoreTx } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { ShardPolicy } from "./repositories/balance-rows.js";
 
@@ -110,6 +110,11 @@ export interface StoreDialect {
   isTransient(error: unknown): boolean;
   /** Before anything else touches the database (SQLite settles its connection's pragmas). */
   ready(): Promise<void>;
+  /**
+   * Whether the database answers and takes writes, and replication as the primary sees it; may
+   * throw (the store turns a failure or a timeout into `reachable: false`).
+   */
+  health(): Promise<Omit<StoreHealth, "latencyMs">>;
   /** The ledger's journal insert inside the transaction `trx`. */
   journalInsert(trx: Knex.Transaction): JournalInsert;
   /** Journal posts outside transactions, group-committed; `retry` is the store's conflict policy. */

@@ -1,4 +1,5 @@
 export type { Dialect } from "./dialect.js";
+export { requirePrimary } from "./dialects/postgres/primary.js";
 export type { SqliteSynchronous } from "./dialects/sqlite/connection.js";
 export type { KnexStore, KnexStoreOptions } from "./knex-store.js";
 export { defaultBalanceShards, knexStore } from "./knex-store.js";

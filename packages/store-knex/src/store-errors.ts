@@ -97,6 +97,13 @@ export function storeError(error: unknown): unknown {
   });
 }
 
+/** Whether `error` is a driver failure of a database that is down or cannot take writes now (worth waiting out). */
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof SettlekitError) return false;
+  const typed = storeError(error);
+  return typed instanceof SettlekitError && typed.code === ErrorCodes.STORE_UNAVAILABLE;
+}
+
 /** `work`, with its failures passed through {@link storeError}. */
 export async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {

@@ -37,8 +37,44 @@ export interface StoreTx {
 }
 
 export interface TransactionOptions {
-  /** The work only reads (lets SQLite skip taking the write lock). */
+  /**
+   * The work only reads (lets SQLite skip taking the write lock). A read-only transaction is also
+   * safe to run again after a failure whatever the failure, so a store retrying through a failover
+   * retries it even when its connection broke at the very end.
+   */
   readonly readOnly?: boolean;
+}
+
+/** Replication as the primary sees it (Postgres: `pg_stat_replication`). */
+export interface StoreReplication {
+  /** Standbys streaming from the primary now. */
+  readonly standbys: number;
+  /** Of those, the ones a commit waits for (`sync_state` `sync` or `quorum`). */
+  readonly synchronous: number;
+  /**
+   * How far the furthest standby's replay is behind, in milliseconds (`replay_lag`); `null` when
+   * not known (no standby, no traffic since it connected, or no right to read it: `pg_monitor`).
+   */
+  readonly lagMs: number | null;
+  /** The same in bytes of WAL (`pg_current_wal_lsn() - replay_lsn`); `null` when not known. */
+  readonly lagBytes: number | null;
+}
+
+/** What {@link Store.health} found: for readiness probes, dashboards and the failover runbook. */
+export interface StoreHealth {
+  /** The database answered a query within the store's health timeout. */
+  readonly reachable: boolean;
+  /**
+   * It takes writes now: reachable, the primary (not a standby in recovery), not read-only. A
+   * process whose store is not writable cannot take payments: take it out of the load balancer.
+   */
+  readonly writable: boolean;
+  /** How long the check took, in milliseconds. */
+  readonly latencyMs: number;
+  /** Replication seen from the primary; `null` where there is none to see (embedded, memory, a standby). */
+  readonly replication: StoreReplication | null;
+  /** Why it is not reachable or not writable (for logs; no SQL, no secrets). */
+  readonly reason?: string;
 }
 
 /**
@@ -80,6 +116,16 @@ export interface Store {
    * database itself surface as `STORE_UNAVAILABLE` (down, read-only, full) or `STORE_ERROR`.
    */
   assertMigrated?(): Promise<void>;
+
+  /**
+   * Whether the database can be reached and written now, and how far replication lags when the
+   * adapter can tell. Never throws and never hangs: a database that is down or does not answer in
+   * time is `{ reachable: false, writable: false }` with a `reason`. Cheap (one or two small
+   * queries, no transaction, no lock): a load balancer may call it every few seconds through the
+   * router's `GET /v1/health/ready`. settlekit's adapters implement it (the conformance suite
+   * checks it); a store without it is taken as healthy while its transactions work.
+   */
+  health?(): Promise<StoreHealth>;
 
   /** Reverts every shipped migration (tests and uninstall). */
   migrateDown(): Promise<void>;

@@ -1,6 +1,6 @@
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { LedgerRepository } from "../../ports/ledger.js";
-import type { Store, StoreTx, TransactionOptions } from "../../ports/store.js";
+import type { Store, StoreHealth, StoreTx, TransactionOptions } from "../../ports/store.js";
 import type { StoreInspector, StoreTable } from "../store/harness.js";
 import { memoryDailyTasks } from "./daily-tasks.js";
 import { memoryIdempotencyKeys } from "./idempotency.js";
@@ -38,6 +38,7 @@ export interface MemoryStoreOptions {
 export interface MemoryStore extends Store {
   readonly dialect: "memory";
   assertMigrated(): Promise<void>;
+  health(): Promise<StoreHealth>;
   /** Raw read-back of the committed state, for the conformance suite and tests. */
   readonly inspect: StoreInspector;
 }
@@ -209,5 +210,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         migrated = false;
       }),
     assertMigrated: async () => assertMigrated(),
+    // Always there and writable (before `migrate()` too: the database is up, only empty).
+    health: async () => ({ reachable: true, writable: true, latencyMs: 0, replication: null }),
   };
 }

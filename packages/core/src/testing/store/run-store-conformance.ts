@@ -3,6 +3,7 @@ import { concurrencySuite } from "./concurrency-suite.js";
 import { dailyTasksSuite } from "./daily-tasks-suite.js";
 import { disputesSuite } from "./disputes-suite.js";
 import type { StoreConformanceOptions, StoreHarness } from "./harness.js";
+import { healthSuite } from "./health-suite.js";
 import { idempotencySuite } from "./idempotency-suite.js";
 import { jobsSuite } from "./jobs-suite.js";
 import { ledgerPropertiesSuite } from "./ledger-properties-suite.js";
@@ -49,6 +50,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     reconciliationSuite(current);
     workersSuite(current);
     dailyTasksSuite(current, concurrency);
+    healthSuite(current);
     ledgerPropertiesSuite(current, options.propertyRuns ?? 50);
   });
 }

@@ -1,8 +1,12 @@
+import type { StoreHealth } from "@settlekit/core";
+import { ErrorCodes, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { DialectContext, SqlAdapter, StoreDialect } from "../../dialect.js";
-import { commonAdapter } from "../common.js";
+import { storeError } from "../../store-errors.js";
+import { commonAdapter, withConnection } from "../common.js";
 import { postgresExec, withDeferredInserts } from "./exec.js";
 import { insertJournalPostgres, postgresJournalWriter } from "./journal.js";
+import { markReadOnly } from "./primary.js";
 
 /** Deadlock, serialization failure. */
 const TRANSIENT = new Set(["40P01", "40001"]);
@@ -29,15 +33,96 @@ export function postgresDialect({ knex, shards }: DialectContext): StoreDialect 
     adapter,
     isTransient,
     ready: async () => undefined,
+    health: () => postgresHealth(knex),
     journalInsert: (trx) => (journal) => insertJournalPostgres(trx, journal, shards),
     autocommitJournalInsert(retry) {
       // Group commit outside transactions: one statement per group.
       const write = postgresJournalWriter(knex, shards, isTransient);
       return (journal) => retry(() => write(journal));
     },
-    transactions: (repositories, retry) => (fn) =>
-      retry(() =>
-        knex.transaction((trx: Knex.Transaction) => withDeferredInserts(trx, () => fn(repositories(trx)))),
-      ),
+    transactions: (repositories, retry) => (fn, readOnly) =>
+      retry(async () => {
+        // Set once the callback resolved: knex sends COMMIT next, so a broken connection from then
+        // on may or may not have committed (see `commitFailure`).
+        let committing = false;
+        try {
+          return await knex.transaction(async (trx: Knex.Transaction) => {
+            try {
+              const value = await withDeferredInserts(trx, () => fn(repositories(trx)));
+              committing = true;
+              return value;
+            } catch (error) {
+              // A write on a read-only server: the pool must not hand this connection out again.
+              if ((error as { code?: unknown } | null)?.code === "25006") {
+                await withConnection(trx, (connection: object) => markReadOnly(connection)).catch(() => {});
+              }
+              throw error;
+            }
+          });
+        } catch (error) {
+          throw committing && !readOnly ? commitFailure(error) : error;
+        }
+      }),
   };
+}
+
+/**
+ * A failure after COMMIT was sent. A server that answered (a serialization failure, a deferred
+ * constraint) rolled back: the error goes on as it is, and a conflict is retried as usual. A
+ * connection that broke (reset, terminated, admin shutdown: a failover) leaves the outcome
+ * unknown — the commit may be on the new primary — so the transaction is never run again:
+ * `STORE_COMMIT_UNKNOWN` tells the caller to retry the whole request under its idempotency key.
+ */
+function commitFailure(error: unknown): unknown {
+  const typed = storeError(error);
+  if (!(typed instanceof SettlekitError) || typed.code !== ErrorCodes.STORE_UNAVAILABLE) return error;
+  return new SettlekitError(
+    ErrorCodes.STORE_COMMIT_UNKNOWN,
+    "The connection to the database broke during COMMIT: the change may or may not be saved. Retry with the same idempotency key.",
+    { cause: error, details: typed.details },
+  );
+}
+
+/** Whether the server is the writable primary, and what `pg_stat_replication` says of its standbys. */
+async function postgresHealth(knex: Knex): Promise<Omit<StoreHealth, "latencyMs">> {
+  // Not repository statements: plain queries, no transaction, on any pooled connection.
+  const role = await knex.raw<{ rows: { standby: boolean; read_only: string }[] }>(
+    "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS read_only",
+  );
+  const { standby, read_only } = role.rows[0]!;
+  if (standby) {
+    return {
+      reachable: true,
+      writable: false,
+      replication: null,
+      reason: "the server is a standby (in recovery)",
+    };
+  }
+  const replication = await knex.raw<{ rows: ReplicationRow[] }>(
+    `SELECT count(*)::int AS standbys,
+            count(*) FILTER (WHERE sync_state IN ('sync', 'quorum'))::int AS synchronous,
+            max(EXTRACT(EPOCH FROM replay_lag) * 1000)::float8 AS lag_ms,
+            max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::float8 AS lag_bytes
+       FROM pg_stat_replication`,
+  );
+  const row = replication.rows[0]!;
+  const writable = read_only === "off";
+  return {
+    reachable: true,
+    writable,
+    replication: {
+      standbys: row.standbys,
+      synchronous: row.synchronous,
+      lagMs: row.lag_ms === null ? null : Math.max(0, Math.round(row.lag_ms * 10) / 10),
+      lagBytes: row.lag_bytes === null ? null : Math.max(0, row.lag_bytes),
+    },
+    ...(writable ? {} : { reason: "the server is read-only (transaction_read_only is on)" }),
+  };
+}
+
+interface ReplicationRow {
+  readonly standbys: number;
+  readonly synchronous: number;
+  readonly lag_ms: number | null;
+  readonly lag_bytes: number | null;
 }

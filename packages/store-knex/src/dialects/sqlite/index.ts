@@ -42,6 +42,20 @@ export function sqliteDialect(
   /** Settles the connection's pragmas (and ends a transaction a failed COMMIT left open). */
   const ready = () => connections.use(() => undefined);
 
+  /** Answers a read; writable unless opened read-only or `query_only`. Embedded: no replication. */
+  const health = () =>
+    connections.use((db) => {
+      prepared(db, "SELECT 1").get();
+      const queryOnly = Number(db.pragma("query_only", { simple: true })) === 1;
+      const writable = !db.readonly && !queryOnly;
+      return {
+        reachable: true,
+        writable,
+        replication: null,
+        ...(writable ? {} : { reason: "the SQLite database is open read-only" }),
+      };
+    });
+
   /** One physical transaction. */
   async function attempt<T>(fn: (trx: Knex.Transaction) => Promise<T>, readOnly: boolean): Promise<T> {
     await ready();
@@ -73,6 +87,7 @@ export function sqliteDialect(
     adapter,
     isTransient: (error) => TRANSIENT.has(String((error as { code?: unknown } | null)?.code)),
     ready,
+    health,
     journalInsert: (trx) => sqliteTxInsert(trx, adapter, shards),
     autocommitJournalInsert(retry) {
       // Group commit outside transactions: one IMMEDIATE transaction per group.

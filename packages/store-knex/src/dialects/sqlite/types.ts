@@ -4,6 +4,8 @@ export interface SqliteDatabase {
   /** The database file's path. */
   readonly name: string;
   readonly inTransaction: boolean;
+  /** Opened read-only (better-sqlite3's `readonly` option). */
+  readonly readonly: boolean;
   pragma(source: string, options?: { simple?: boolean }): unknown;
   prepare(sql: string): SqliteStatement;
   transaction<A extends unknown[], R>(fn: (...args: A) => R): SqliteTransaction<A, R>;
