@@ -19,7 +19,7 @@ function gatedNotifier() {
     firstStarted,
     open: () => open(),
     notifier: {
-      notify: async (n: Notification) => {
+      notify: async (n: Notification & { readonly notificationId: string }) => {
         started();
         await gate;
         delivered.push(n.notificationId);
