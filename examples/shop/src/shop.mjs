@@ -269,5 +269,6 @@ export function serverLimits(environment = env) {
     keepAliveTimeout: ms("KEEP_ALIVE_TIMEOUT_MS", 5_000),
     maxConnections: ms("MAX_CONNECTIONS", 1_000),
     shutdownTimeoutMs: ms("SHUTDOWN_TIMEOUT_MS", 10_000),
+    drainDelayMs: ms("DRAIN_DELAY_MS", 0),
   };
 }

@@ -38,6 +38,13 @@ export interface ServeOptions {
    * their connections are destroyed.
    */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * On `close()`, how long to keep serving before the listening socket closes (default 0): time
+   * for the load balancer to see the failing readiness probe (`draining`) and stop sending new
+   * connections, so none arrives at a socket that is closing. Answers meanwhile carry
+   * `Connection: close`. Not counted in `shutdownTimeoutMs`.
+   */
+  readonly drainDelayMs?: number;
   /** Runs once the server is drained and closed, e.g. `() => knex.destroy()` (the store's pool). */
   readonly onShutdown?: () => Promise<void> | void;
 }
@@ -60,7 +67,7 @@ export interface Served {
   /** Requests being handled right now. */
   readonly inFlight: number;
   /**
-   * Graceful shutdown: stops accepting connections, lets the requests in flight finish (each
+   * Graceful shutdown: after `drainDelayMs`, stops accepting connections, lets the requests in flight finish (each
    * answered with `Connection: close`), closes idle keep-alive connections at once and the others
    * as their response ends; at `shutdownTimeoutMs` destroys what is left. Then `onShutdown` runs.
    * Calling it again returns the same promise.
@@ -101,6 +108,7 @@ export async function serve(listener: RequestListener, options: ServeOptions = {
     1,
   );
   const shutdownTimeoutMs = whole(options.shutdownTimeoutMs, 10_000, "shutdownTimeoutMs");
+  const drainDelayMs = whole(options.drainDelayMs, 0, "drainDelayMs");
 
   const active = new Set<ServerResponse>();
   let draining = false;
@@ -130,6 +138,10 @@ export async function serve(listener: RequestListener, options: ServeOptions = {
   let closing: Promise<ShutdownResult> | undefined;
   const close = async (): Promise<ShutdownResult> => {
     draining = true;
+    for (const res of active) if (!res.headersSent) res.setHeader("Connection", "close");
+    if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+    // Node's close() also closes the connections with no request under way, among them any
+    // accepted but not read yet: their clients see a reset, and nothing of theirs ran.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const res of active) if (!res.headersSent) res.setHeader("Connection", "close");
     server.closeIdleConnections();

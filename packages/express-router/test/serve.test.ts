@@ -166,6 +166,19 @@ describe("serve(): limits", () => {
     for (const s of held) s.destroy();
   });
 
+  it("drainDelayMs keeps serving (Connection: close, draining) before it stops listening", async () => {
+    const served = await serve((_req, res) => res.end("ok"), {
+      port: 0,
+      host: "127.0.0.1",
+      drainDelayMs: 300,
+    });
+    const closing = served.close();
+    expect(served.draining).toBe(true);
+    expect(await get(served.port, "/")).toEqual({ status: 200, body: "ok", connection: "close" });
+    expect(await closing).toEqual({ clean: true, cut: 0 });
+    expect((await get(served.port, "/")).error).toBe("ECONNREFUSED");
+  });
+
   it("refuses a requestTimeout shorter than headersTimeout", async () => {
     await expect(
       serve(() => undefined, { port: 0, headersTimeout: 5_000, requestTimeout: 1_000 }),
