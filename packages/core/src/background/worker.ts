@@ -86,17 +86,31 @@ export async function runWorkerPass(
     ...(stopping ? { stopping } : {}),
     ...(deadline ? { deadline } : {}),
   });
-  // A worker told to stop starts nothing new: the rest of the pass is left to the other workers.
-  if (stopping?.aborted) return { ...STOPPED_PASS, relay, jobs, stopped: true };
-  const payoutsScheduled = deps.payoutProviderId ? await schedulePayouts(deps) : 0;
-  const webhooks = await retryDeferredWebhooks(deps);
-  const sweep = await sweepPendingPayments(deps);
-  const releases = await releaseDueOrders(deps);
-  const recovered = await recoverStalledRequests(deps);
-  const expiredKeys = await deps.store.transaction((tx) =>
-    tx.idempotencyKeys.deleteExpired({ now: deps.clock.now(), limit: 500 }),
-  );
-  return { relay, jobs, webhooks, sweep, releases, recovered, expiredKeys, payoutsScheduled, stopped: false };
+  // A worker told to stop starts no new step: what is left of the pass is the other workers'.
+  const stopped = () => stopping?.aborted === true;
+  const payoutsScheduled =
+    !stopped() && deps.payoutProviderId ? await schedulePayouts(deps) : STOPPED_PASS.payoutsScheduled;
+  const webhooks = stopped() ? STOPPED_PASS.webhooks : await retryDeferredWebhooks(deps);
+  const sweep = stopped() ? STOPPED_PASS.sweep : await sweepPendingPayments(deps);
+  const releases = stopped() ? STOPPED_PASS.releases : await releaseDueOrders(deps);
+  const recovered = stopped() ? STOPPED_PASS.recovered : await recoverStalledRequests(deps);
+  const expiredKeys = stopped()
+    ? STOPPED_PASS.expiredKeys
+    : await deps.store.transaction((tx) =>
+        tx.idempotencyKeys.deleteExpired({ now: deps.clock.now(), limit: 500 }),
+      );
+  return {
+    relay,
+    jobs,
+    webhooks,
+    sweep,
+    releases,
+    recovered,
+    expiredKeys,
+    payoutsScheduled,
+    /** True when a stop cut the pass short (the steps after it report zero). */
+    stopped: stopped(),
+  };
 }
 
 /** The parts of a pass a stopping worker skipped. */

@@ -71,6 +71,18 @@ describe("createWorker's graceful stop (memory store)", () => {
     expect(done).toEqual([]);
   });
 
+  it("a pass told to stop claims nothing and skips its remaining steps", async () => {
+    const gated = gatedNotifier();
+    const world = makeWorld({ notifier: gated.notifier });
+    await paidTwice(world);
+    const stopping = new AbortController();
+    stopping.abort();
+    const pass = await runWorkerPass(world.system, "w1", { stopping: stopping.signal });
+    expect(pass).toMatchObject({ stopped: true, jobs: { claimed: 0 }, recovered: 0, expiredKeys: 0 });
+    gated.open();
+    expect(await runWorkerPass(world.system, "w2")).toMatchObject({ stopped: false, jobs: { succeeded: 2 } });
+  });
+
   it("a second stop with deadline 0 cuts the first one short", async () => {
     const gated = gatedNotifier();
     const world = makeWorld({ notifier: gated.notifier });
