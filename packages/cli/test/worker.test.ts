@@ -41,11 +41,16 @@ afterEach(async () => {
   await db.close();
 });
 
-function startWorker(name: string, notifyMs: number, args: readonly string[] = []): WorkerProcess {
+function startWorker(
+  name: string,
+  notifyMs: number,
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+): WorkerProcess {
   const child = spawn(
     process.execPath,
     [bin, "worker", "--config", config, "--worker-id", name, "--idle", "50", ...args],
-    { env: { ...process.env, DATABASE_URL: url, NOTIFY_MS: String(notifyMs), NO_COLOR: "1" } },
+    { env: { ...process.env, DATABASE_URL: url, NOTIFY_MS: String(notifyMs), NO_COLOR: "1", ...env } },
   );
   children.push(child);
   let out = "";
@@ -186,6 +191,25 @@ describe("settlekit worker as a process (PostgreSQL)", () => {
     const jobs = await db.knex("settlekit_jobs").whereIn("id", ids).select("attempts", "history");
     // A's claim counted an attempt (it died holding them); B's was the second.
     expect(jobs.map((j) => Number(j.attempts))).toEqual([2, 2, 2]);
+  });
+
+  it("runs the config's daily tasks (its `worker` export), once per day across workers", async () => {
+    const a = startWorker("worker-a", 0, [], { DAILY: "1" });
+    const b = startWorker("worker-b", 0, [], { DAILY: "1" });
+    const ran = () => (a.output() + b.output()).match(/daily-ran \d{4}-\d{2}-\d{2}/g) ?? [];
+    const started = Date.now();
+    while (ran().length === 0 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 50));
+    expect(ran()).toHaveLength(1);
+    const slots = await db
+      .knex("settlekit_daily_task_runs")
+      .where({ task: "cli-test-daily" })
+      .select("status");
+    expect(slots.map((s) => s.status)).toEqual(["succeeded"]);
+    a.child.kill("SIGTERM");
+    b.child.kill("SIGTERM");
+    expect((await a.exited).code).toBe(0);
+    expect((await b.exited).code).toBe(0);
+    expect(ran()).toHaveLength(1); // the other worker found the day's slot taken
   });
 
   it("without --config it is a configuration error (exit 2)", async () => {

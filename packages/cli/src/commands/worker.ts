@@ -3,7 +3,7 @@ import type { WorkerStopResult } from "@settlekit/core";
 import { createWorker } from "@settlekit/core";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { loadConfig, systemFor } from "../config.js";
+import { loadConfig, loadWorkerConfig, systemFor } from "../config.js";
 import type { OpenDatabase } from "../database.js";
 import { redact } from "../database.js";
 import { CliUsageError, ExitCode } from "../exit-codes.js";
@@ -130,8 +130,12 @@ export async function runWorker(
   // A missing migration is a configuration error before the loop, not a failure of every pass.
   await db.store.assertMigrated?.();
   const workerId = opts.workerId ?? `${hostname()}-${context.pid ?? process.pid}`;
+  const extra = await loadWorkerConfig(opts.config, io);
+  const scheduled = typeof extra === "function" ? await extra({ system }) : (extra ?? {});
   let failures = 0;
   const worker = createWorker(system, {
+    ...(scheduled.dailyTasks ? { dailyTasks: scheduled.dailyTasks } : {}),
+    ...(scheduled.reconciliation ? { reconciliation: scheduled.reconciliation } : {}),
     workerId,
     idleMs: opts.idle,
     jobLeaseMs: opts.jobLease,
