@@ -21,10 +21,16 @@ console.log(`Settle Market is running at ${shop.url}
   Press Ctrl+C to stop.`);
 if (analytics) console.log(`  Analytics (from NATS JetStream): ${analytics.url}/totals`);
 
+// Graceful shutdown: the requests in flight and the worker's job finish (SHUTDOWN_TIMEOUT_MS), then
+// exit 0; a second signal, or work cut at the deadline, exits 1.
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, async () => {
+  process.on(signal, async () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`${signal}: finishing the requests in flight, then stopping.`);
     await analytics?.close();
-    await shop.close();
-    process.exit(0);
+    const { clean } = await shop.close();
+    process.exit(clean ? 0 : 1);
   });
 }

@@ -3,7 +3,6 @@
 // background worker, and the REST router. The pages (pages.mjs) only call `system`.
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:http";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -16,7 +15,7 @@ import {
   SettlekitError,
 } from "@settlekit/core";
 import { ensureStream, natsPublisher } from "@settlekit/events-nats";
-import { createPaymentsRouter } from "@settlekit/express-router";
+import { createPaymentsRouter, serve } from "@settlekit/express-router";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import { squareProvider } from "@settlekit/psp-square";
 import { stripeProvider } from "@settlekit/psp-stripe";
@@ -72,14 +71,16 @@ export async function startShop({
   logger = pino({ level: env.LOG_LEVEL ?? "warn" }),
   production = env.NODE_ENV === "production",
   operatorToken = env.OPERATOR_TOKEN,
+  limits = serverLimits(env),
 } = {}) {
   // Before anything listens: in production the staff side needs a credential.
   const staff = staffAccess({ production, operatorToken });
   const app = express();
   app.disable("x-powered-by");
-  const server = createServer(app);
-  await new Promise((resolve, reject) => server.once("error", reject).listen(port, resolve));
-  const url = (publicUrl ?? `http://localhost:${server.address().port}`).replace(/\/$/, "");
+  // The HTTP server with its DoS limits (slow headers, slow bodies, idle keep-alive, a connection
+  // cap) and a graceful close() that drains the requests in flight; see serverLimits below.
+  const served = await serve(app, { port, ...limits });
+  const url = (publicUrl ?? `http://localhost:${served.port}`).replace(/\/$/, "");
 
   // 1. The store: the host owns the knex instance; settlekit's tables come with migrations.
   const knex = openDatabase({ databaseUrl, sqliteFile });
@@ -230,13 +231,44 @@ export async function startShop({
     system,
     store,
     sandbox,
+    /** Requests being handled now (the API server's). */
+    get inFlight() {
+      return served.inFlight;
+    },
+    /**
+     * Graceful shutdown (SIGTERM): no new connections, the requests in flight finish (up to
+     * `SHUTDOWN_TIMEOUT_MS`), the worker finishes its job and releases the rest (same deadline),
+     * then the PSP, NATS and the database pool close. `clean` is false when something was cut.
+     */
     async close() {
-      server.close();
-      server.closeAllConnections();
-      await worker.stop();
+      const http = await served.close();
+      const work = await worker.stop({ deadlineMs: limits.shutdownTimeoutMs ?? 10_000 });
       await sandbox?.close();
       await nats?.close();
       await knex.destroy();
+      return { clean: http.clean && work.clean, requestsCut: http.cut, jobsReleased: work.released };
     },
+  };
+}
+
+/**
+ * The HTTP server's limits from the environment (see README.md): the first line of defence
+ * against slow or too many connections; a reverse proxy in front should be the tighter one.
+ */
+export function serverLimits(environment = env) {
+  const ms = (name, fallback) => {
+    const raw = environment[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not "${raw}"`);
+    return n;
+  };
+  return {
+    headersTimeout: ms("HEADERS_TIMEOUT_MS", 10_000),
+    requestTimeout: ms("REQUEST_TIMEOUT_MS", 30_000),
+    keepAliveTimeout: ms("KEEP_ALIVE_TIMEOUT_MS", 5_000),
+    maxConnections: ms("MAX_CONNECTIONS", 1_000),
+    shutdownTimeoutMs: ms("SHUTDOWN_TIMEOUT_MS", 10_000),
+    drainDelayMs: ms("DRAIN_DELAY_MS", 0),
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { PaymentProvider, PaymentSystem } from "@settlekit/core";
+import type { PaymentProvider, PaymentSystem, WorkerOptions } from "@settlekit/core";
 import { createPaymentSystem, PspError } from "@settlekit/core";
 import type { OpenDatabase } from "./database.js";
 import { CliUsageError } from "./exit-codes.js";
@@ -28,24 +28,67 @@ export type CreateSystem = (context: {
 
 export const DEFAULT_CONFIG = "settlekit.config.mjs";
 
-/** The config file of a command: `--config`, else `SETTLEKIT_CONFIG`, else `./settlekit.config.mjs` if it exists. */
-export async function loadConfig(option: string | undefined, io: CliIo): Promise<CreateSystem | undefined> {
+/**
+ * What `settlekit worker` adds to its worker from the config module's optional `worker` export:
+ * the daily tasks and the nightly reconciliation (see `WorkerOptions`), or a function of the
+ * system returning them.
+ *
+ * ```js
+ * export const worker = ({ system }) => ({
+ *   reconciliation: { schedule: { cron: "30 2 * * *", timeZone: "Europe/Berlin" } },
+ * });
+ * ```
+ */
+export type WorkerConfig =
+  | Pick<WorkerOptions, "dailyTasks" | "reconciliation">
+  | ((context: {
+      readonly system: PaymentSystem;
+    }) =>
+      | Pick<WorkerOptions, "dailyTasks" | "reconciliation">
+      | Promise<Pick<WorkerOptions, "dailyTasks" | "reconciliation">>);
+
+/** The config module's `worker` export, if it has one (see {@link WorkerConfig}). */
+export async function loadWorkerConfig(
+  option: string | undefined,
+  io: CliIo,
+): Promise<WorkerConfig | undefined> {
+  const loaded = await importConfig(option, io);
+  const worker = loaded?.module.worker;
+  if (worker === undefined) return undefined;
+  if (typeof worker !== "function" && (typeof worker !== "object" || worker === null)) {
+    throw new CliUsageError(`Config file ${loaded?.path}: \`worker\` must be an object or a function.`);
+  }
+  return worker as WorkerConfig;
+}
+
+/** The config module of a command (see {@link loadConfig}), imported once (Node caches it). */
+async function importConfig(
+  option: string | undefined,
+  io: CliIo,
+): Promise<
+  { path: string; module: { default?: unknown; createSystem?: unknown; worker?: unknown } } | undefined
+> {
   const named = option ?? io.env.SETTLEKIT_CONFIG;
   const path = resolve(io.cwd, named ?? DEFAULT_CONFIG);
   if (!existsSync(path)) {
     if (named !== undefined) throw new CliUsageError(`Config file ${path} does not exist.`);
     return undefined;
   }
-  let loaded: { default?: unknown; createSystem?: unknown };
   try {
-    loaded = (await import(pathToFileURL(path).href)) as typeof loaded;
+    return { path, module: (await import(pathToFileURL(path).href)) as Record<string, unknown> };
   } catch (error) {
     throw new CliUsageError(`Config file ${path} failed to load: ${(error as Error).message}`);
   }
-  const factory = loaded.createSystem ?? loaded.default;
+}
+
+/** The config file of a command: `--config`, else `SETTLEKIT_CONFIG`, else `./settlekit.config.mjs` if it exists. */
+export async function loadConfig(option: string | undefined, io: CliIo): Promise<CreateSystem | undefined> {
+  const loaded = await importConfig(option, io);
+  if (!loaded) return undefined;
+  const factory = loaded.module.createSystem ?? loaded.module.default;
   if (typeof factory !== "function") {
     throw new CliUsageError(
-      `Config file ${path} must export a function (default or createSystem) returning a PaymentSystem.`,
+      `Config file ${loaded.path} must export a function (default or createSystem) returning a PaymentSystem.`,
     );
   }
   return factory as CreateSystem;

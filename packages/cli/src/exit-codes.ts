@@ -6,6 +6,11 @@ export const ExitCode = {
   FINDINGS: 1,
   /** Wrong usage or configuration: unknown option, missing database URL or config, database unreachable. */
   USAGE: 2,
+  /**
+   * `settlekit worker` shut down with work given back unfinished (a second signal, or work still
+   * running at `--shutdown-timeout`): another worker runs it again.
+   */
+  UNCLEAN_SHUTDOWN: 3,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -20,7 +20,9 @@ export {
   runReconcile,
   summaryOfRun,
 } from "./commands/reconcile.js";
-export type { CreateSystem } from "./config.js";
+export type { WorkerCommandOptions, WorkerSignals } from "./commands/worker.js";
+export { HARD_EXIT_GRACE_MS, processSignals, runWorker } from "./commands/worker.js";
+export type { CreateSystem, WorkerConfig } from "./config.js";
 export { DEFAULT_CONFIG } from "./config.js";
 export type { OpenDatabase } from "./database.js";
 export { databaseUrl, openDatabase } from "./database.js";

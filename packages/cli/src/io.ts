@@ -13,10 +13,10 @@ export const processIo = (): CliIo => ({
   cwd: process.cwd(),
 });
 
-/** Prints `value` as one JSON document (bigints as decimal strings, dates as ISO 8601). */
-export function writeJson(io: CliIo, value: unknown): void {
+/** Prints `value` as one JSON document (bigints as decimal strings, dates as ISO 8601); `indent` 0 is one line. */
+export function writeJson(io: CliIo, value: unknown, indent = 2): void {
   io.stdout.write(
-    `${JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`,
+    `${JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), indent)}\n`,
   );
 }
 

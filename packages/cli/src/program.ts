@@ -10,6 +10,8 @@ import {
   runReconcile,
   summaryOfRun,
 } from "./commands/reconcile.js";
+import type { WorkerSignals } from "./commands/worker.js";
+import { processSignals, runWorker, workerCommand } from "./commands/worker.js";
 import { loadConfig, systemFor } from "./config.js";
 import type { OpenDatabase } from "./database.js";
 import { databaseUrl, openDatabase, redact } from "./database.js";
@@ -22,6 +24,14 @@ export interface CliOptions {
   readonly io?: CliIo;
   /** The engine behind `settlekit reconcile` (default: `system.reconcile`, {@link defaultReconcileEngine}). */
   readonly reconcileEngine?: ReconcileEngine;
+  /** Where `settlekit worker` hears SIGTERM/SIGINT (default: this process's signals). */
+  readonly signals?: WorkerSignals;
+  /**
+   * Called by `settlekit worker` when its shutdown is stuck past `--shutdown-timeout` plus a grace
+   * period (a store or broker call that never returns): the `settlekit` binary exits the process
+   * with the code. Unset (embedded use), the command keeps waiting.
+   */
+  readonly hardExit?: (code: number) => void;
 }
 
 interface DbOptions {
@@ -41,7 +51,9 @@ export function createProgram(options: CliOptions = {}): { program: Command; exi
   const io = options.io ?? processIo();
   let code: number = ExitCode.OK;
   const program = new Command("settlekit")
-    .description("Operate a settlekit payment system: migrations, dead letters, payouts, reconciliation.")
+    .description(
+      "Operate a settlekit payment system: migrations, the background worker, dead letters, payouts, reconciliation.",
+    )
     .version("0.1.0")
     .exitOverride()
     .configureOutput({
@@ -51,7 +63,7 @@ export function createProgram(options: CliOptions = {}): { program: Command; exi
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 ok · 1 findings (dead letters, discrepancies) · 2 usage or configuration error.\nThe database URL comes from --db or DATABASE_URL.",
+      "\nExit codes: 0 ok · 1 findings (dead letters, discrepancies) · 2 usage or configuration error · 3 worker shut down with work given back.\nThe database URL comes from --db or DATABASE_URL.",
     );
 
   /** Opens the database, runs `work`, closes; the exit code is what `work` returns. */
@@ -177,6 +189,16 @@ export function createProgram(options: CliOptions = {}): { program: Command; exi
       const system = await systemFor(db, await loadConfig(o.config, io), required);
       return runReconcile(engine, opts, { system, db, io });
     })(opts, program);
+  });
+
+  workerCommand(program, async (opts) => {
+    await withDatabase(async (db) =>
+      runWorker(db, opts, {
+        io,
+        signals: options.signals ?? processSignals,
+        ...(options.hardExit ? { hardExit: options.hardExit } : {}),
+      }),
+    )(opts, program);
   });
 
   const reconciliations = program

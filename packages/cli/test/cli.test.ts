@@ -48,6 +48,7 @@ describe("settlekit --help", () => {
     ["dead-letters", "replay"],
     ["payouts"],
     ["payouts", "run"],
+    ["worker"],
     ["reconcile"],
     ["reconciliations", "list"],
     ["reconciliations", "show"],

@@ -21,6 +21,8 @@ export const HttpErrorCodes = {
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   /** Too many requests for this buyer or IP; see `Retry-After`. */
   RATE_LIMITED: "RATE_LIMITED",
+  /** The shared rate-limit store (Redis) is down and `rateLimit.failOpen` is off: retry shortly. */
+  RATE_LIMIT_UNAVAILABLE: "RATE_LIMIT_UNAVAILABLE",
   /** No route for this method and path under the router's prefix. */
   ROUTE_NOT_FOUND: "ROUTE_NOT_FOUND",
   /** A known path with a method it does not have; `Allow` lists those it has. */
@@ -98,6 +100,7 @@ export const ERROR_STATUS: { readonly [C in ApiErrorCode]: { status: number; typ
   // answers what happened, so it is a 503 to retry like the one above, never a 500.
   STORE_COMMIT_UNKNOWN: { status: 503, type: "api_error" },
   PSP_UNAVAILABLE: { status: 503, type: "psp_error" },
+  RATE_LIMIT_UNAVAILABLE: { status: 503, type: "api_error" },
   // The rate feed has no fresh rate: nothing was reserved; retrying once it has one succeeds.
   FX_RATE_UNAVAILABLE: { status: 503, type: "api_error" },
   // A setup mistake of the host, raised at start-up, never by a request.

@@ -21,3 +21,5 @@ export type {
 } from "./options.js";
 export type { Access, Route, RouteContext, RouteResult } from "./routes.js";
 export { ROUTES } from "./routes.js";
+export type { Served, ServeOptions, ShutdownResult } from "./serve.js";
+export { serve } from "./serve.js";

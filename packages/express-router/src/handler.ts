@@ -207,8 +207,8 @@ export function createHandler<R>(
   const hstsValue = hsts
     ? `max-age=${hsts.maxAge}${hsts.includeSubDomains ? "; includeSubDomains" : ""}`
     : "";
-  const limits = rateLimits(options.rateLimit ?? {});
   const log = routerLogger(options.logger);
+  const limits = rateLimits(options.rateLimit ?? {}, log);
   const documents = new Map<string, object>();
 
   const table = ROUTES.map((route) => ({ route, match: matcher(route.path) }));

@@ -23,9 +23,19 @@ export interface RateLimitOptions {
   /**
    * An ioredis client (or node-redis with `useRedisPackage`) the host created: budgets are then
    * shared by every router instance using the same Redis. Without one, budgets are per process.
-   * If Redis fails, each process falls back to an in-memory budget (never to "no limit").
+   * What happens when Redis fails is `failOpen`'s choice (never "no limit").
    */
   readonly redis?: unknown;
+  /**
+   * When Redis errors or does not answer within `redisTimeoutMs`: `true` (default) — each process
+   * limits on its own in-memory budget meanwhile (payments keep flowing) and a warning is logged
+   * once per outage; `false` — requests are refused with 503 `rate_limit_unavailable` and
+   * `Retry-After: 1` until Redis answers (choose it when a per-process budget times N processes
+   * would be too generous). Webhooks are never limited, so PSP callbacks pass either way.
+   */
+  readonly failOpen?: boolean;
+  /** How long a Redis answer may take before Redis counts as down for that request (default 500 ms). */
+  readonly redisTimeoutMs?: number;
   /** Pass true when `redis` is a node-redis (`redis` package) client. */
   readonly useRedisPackage?: boolean;
   /** Prefix of the Redis keys (default `settlekit:rl`). */

@@ -13,5 +13,5 @@ export { PSP_UNAVAILABLE } from "./job-handlers.js";
 export type { NightlyReconciliationContext, NightlyReconciliationOptions } from "./nightly-reconciliation.js";
 export { nightlyReconciliationTask, RECONCILIATION_TASK } from "./nightly-reconciliation.js";
 export type { SweepResult } from "./sweeper.js";
-export type { WorkerOptions } from "./worker.js";
+export type { WorkerOptions, WorkerPassControl, WorkerStopResult } from "./worker.js";
 export { createWorker, runWorkerPass } from "./worker.js";

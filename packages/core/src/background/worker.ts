@@ -1,6 +1,7 @@
 import { ErrorCodes, isSettlekitError, SettlekitError } from "../errors.js";
 import { runJobsOnce } from "../jobs/job-runner.js";
 import { relayOutboxOnce } from "../outbox/outbox.js";
+import type { ReleaseResult } from "../services/fulfilment/fulfilment.js";
 import { releaseDueOrders } from "../services/fulfilment/fulfilment.js";
 import { schedulePayouts } from "../services/payouts/schedule.js";
 import { retryDeferredWebhooks } from "../services/webhooks/webhooks.js";
@@ -34,11 +35,42 @@ export interface WorkerOptions {
    * `NightlyReconciliationOptions` (a daily task named `reconciliation`, keyed by PSP id).
    */
   readonly reconciliation?: NightlyReconciliationOptions;
+  /**
+   * How long a claimed job stays leased to this worker before another may take it over (default
+   * 300 000 ms). The lease is renewed every third of it while the job runs, so this is only how
+   * soon a job of a process that died without releasing it (SIGKILL, power loss) is run again.
+   */
+  readonly jobLeaseMs?: number;
+}
+
+/** What {@link runWorkerPass} is told besides the system: a shutdown in progress, lease length. */
+export interface WorkerPassControl {
+  /** Aborted when the worker stops: no more claims; claimed jobs not started are released. */
+  readonly stopping?: AbortSignal;
+  /** Aborted at the shutdown's deadline: the running job is given back unfinished. */
+  readonly deadline?: AbortSignal;
+  /** See {@link WorkerOptions.jobLeaseMs}. */
+  readonly jobLeaseMs?: number;
+}
+
+/** What {@link createWorker}'s `stop` resolves with. */
+export interface WorkerStopResult {
+  /** True when everything in flight finished before the deadline (nothing was abandoned). */
+  readonly clean: boolean;
+  /** Claimed jobs given back to the queue by this stop (another worker claims them at once). */
+  readonly released: number;
+  /** Of those, jobs whose handler was still running at the deadline (counted as a failed attempt). */
+  readonly abandoned: number;
 }
 
 /** One pass of every background duty; what a worker loop repeats. Safe to run in many processes. */
-export async function runWorkerPass(system: PaymentSystem, workerId: string) {
+export async function runWorkerPass(
+  system: PaymentSystem,
+  workerId: string,
+  control: WorkerPassControl = {},
+) {
   const { deps } = system;
+  const { stopping, deadline } = control;
   const relay = await relayOutboxOnce(deps.store, deps.publisher, {
     workerId,
     clock: deps.clock,
@@ -50,19 +82,57 @@ export async function runWorkerPass(system: PaymentSystem, workerId: string) {
     clock: deps.clock,
     backoff: deps.backoff,
     onDead: (job, error) => onJobDead(deps, job, error),
+    ...(control.jobLeaseMs === undefined ? {} : { leaseMs: control.jobLeaseMs }),
+    ...(stopping ? { stopping } : {}),
+    ...(deadline ? { deadline } : {}),
   });
-  const payoutsScheduled = deps.payoutProviderId ? await schedulePayouts(deps) : 0;
-  const webhooks = await retryDeferredWebhooks(deps);
-  const sweep = await sweepPendingPayments(deps);
-  const releases = await releaseDueOrders(deps);
-  const recovered = await recoverStalledRequests(deps);
-  const expiredKeys = await deps.store.transaction((tx) =>
-    tx.idempotencyKeys.deleteExpired({ now: deps.clock.now(), limit: 500 }),
-  );
-  return { relay, jobs, webhooks, sweep, releases, recovered, expiredKeys, payoutsScheduled };
+  // A worker told to stop starts no new step: what is left of the pass is the other workers'.
+  const stopped = () => stopping?.aborted === true;
+  const payoutsScheduled =
+    !stopped() && deps.payoutProviderId ? await schedulePayouts(deps) : STOPPED_PASS.payoutsScheduled;
+  const webhooks = stopped() ? STOPPED_PASS.webhooks : await retryDeferredWebhooks(deps);
+  const sweep = stopped() ? STOPPED_PASS.sweep : await sweepPendingPayments(deps);
+  const releases = stopped() ? STOPPED_PASS.releases : await releaseDueOrders(deps);
+  const recovered = stopped() ? STOPPED_PASS.recovered : await recoverStalledRequests(deps);
+  const expiredKeys = stopped()
+    ? STOPPED_PASS.expiredKeys
+    : await deps.store.transaction((tx) =>
+        tx.idempotencyKeys.deleteExpired({ now: deps.clock.now(), limit: 500 }),
+      );
+  return {
+    relay,
+    jobs,
+    webhooks,
+    sweep,
+    releases,
+    recovered,
+    expiredKeys,
+    payoutsScheduled,
+    /** True when a stop cut the pass short (the steps after it report zero). */
+    stopped: stopped(),
+  };
 }
 
-/** The worker runtime: `start()` loops passes until `stop()`; several instances can run at once. */
+/** The parts of a pass a stopping worker skipped. */
+const STOPPED_PASS = {
+  webhooks: 0,
+  sweep: { polled: 0, changed: 0, expired: 0 },
+  releases: { released: 0, deferred: 0, failed: 0 } satisfies ReleaseResult,
+  recovered: 0,
+  expiredKeys: 0,
+  payoutsScheduled: 0,
+};
+
+/**
+ * The worker runtime: `start()` loops passes until `stop()`; several instances can run at once.
+ *
+ * `stop({ deadlineMs })` is the graceful shutdown (what a process does on SIGTERM): no more
+ * claims; the jobs it claimed but has not started are released at once (another worker claims
+ * them without waiting for the lease to expire); the pass in flight finishes. At the deadline (or
+ * when `stop({ deadlineMs: 0 })` is called again, e.g. on a second signal), the job still running
+ * is given back to the queue unfinished and `stop` resolves with `clean: false` — its handler is
+ * left behind, so exit the process then. The store is the host's to close afterwards.
+ */
 export function createWorker(system: PaymentSystem, options: WorkerOptions = {}) {
   const workerId = options.workerId ?? `worker-${system.deps.ids.newId()}`;
   const idleMs = options.idleMs ?? 1_000;
@@ -89,6 +159,15 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
+  let stopping = new AbortController();
+  let deadline = new AbortController();
+  let released = 0;
+  let abandoned = 0;
+  const control = () => ({
+    stopping: stopping.signal,
+    deadline: deadline.signal,
+    ...(options.jobLeaseMs === undefined ? {} : { jobLeaseMs: options.jobLeaseMs }),
+  });
   return {
     workerId,
     /** Runs the due daily tasks once now (what the loop does after each pass); for hosts and tests. */
@@ -96,6 +175,8 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
     start() {
       if (running) return;
       running = true;
+      stopping = new AbortController();
+      deadline = new AbortController();
       loop = (async () => {
         let migrated = system.deps.store.assertMigrated === undefined;
         let reported: string | undefined;
@@ -105,7 +186,9 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
             // Once, before the first pass: a missing migration says so instead of failing passes.
             if (!migrated) await system.deps.store.assertMigrated?.();
             migrated = true;
-            const pass = await runWorkerPass(system, workerId);
+            const pass = await runWorkerPass(system, workerId, control());
+            released += pass.jobs.released;
+            abandoned += pass.jobs.abandoned;
             busy =
               pass.relay.published +
                 pass.jobs.claimed +
@@ -115,7 +198,7 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
               0;
             reported = undefined;
             // Daily tasks (a reconciliation can take minutes) run beside the passes, one tick at a time.
-            if (runners.length > 0 && daily === undefined) {
+            if (runners.length > 0 && daily === undefined && running) {
               daily = runDailyTasks()
                 .then(
                   () => {
@@ -150,11 +233,44 @@ export function createWorker(system: PaymentSystem, options: WorkerOptions = {})
         }
       })();
     },
-    async stop() {
+    /**
+     * Stops the loop (see the graceful shutdown above). Without `deadlineMs` it waits for the work
+     * in flight however long it takes; `deadlineMs: 0` abandons it at once. Calling it again
+     * while a stop is under way shortens that stop's deadline.
+     */
+    async stop(stopOptions: { readonly deadlineMs?: number } = {}): Promise<WorkerStopResult> {
+      const { deadlineMs } = stopOptions;
+      if (deadlineMs !== undefined && (!Number.isFinite(deadlineMs) || deadlineMs < 0)) {
+        throw new SettlekitError(ErrorCodes.VALIDATION_FAILED, "deadlineMs must be a number ≥ 0.", {
+          param: "deadlineMs",
+        });
+      }
       running = false;
+      stopping.abort();
       wake?.();
-      await loop;
-      await daily;
+      const cut = deadline;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (deadlineMs !== undefined) timer = setTimeout(() => cut.abort(), deadlineMs);
+      const cutOff = new Promise<void>((resolve) => {
+        if (cut.signal.aborted) resolve();
+        else cut.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      const releasedBefore = released;
+      const abandonedBefore = abandoned;
+      try {
+        await loop;
+        // A daily task (reconciliation) is not cut short: past the deadline its slot's lease
+        // (`leaseMs`, 60 s by default) lets another worker take it over.
+        const dailyDone =
+          daily === undefined ? "done" : await Promise.race([daily.then(() => "done"), cutOff]);
+        return {
+          clean: abandoned === abandonedBefore && dailyDone === "done",
+          released: released - releasedBefore,
+          abandoned: abandoned - abandonedBefore,
+        };
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

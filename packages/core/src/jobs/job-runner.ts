@@ -37,6 +37,17 @@ export interface RunJobsOptions {
   readonly random?: () => number;
   /** Called after a job was dead-lettered (e.g. to fail what it was working for). */
   readonly onDead?: (job: Job, error: unknown) => Promise<void>;
+  /**
+   * A shutdown: once aborted, no more jobs are claimed or started; the claimed jobs not started
+   * yet are released to the queue (their attempt given back), the running one finishes.
+   */
+  readonly stopping?: AbortSignal;
+  /**
+   * The shutdown's deadline: once aborted, the running job is not waited for — it is given back
+   * to the queue as a failed attempt due at once (another worker runs it again; handlers are
+   * idempotent) and its handler is left behind, so the process should exit.
+   */
+  readonly deadline?: AbortSignal;
 }
 
 export interface RunJobsResult {
@@ -46,7 +57,25 @@ export interface RunJobsResult {
   readonly dead: number;
   /** Claimed jobs this worker lost to another before or while running them (not counted above). */
   readonly lost: number;
+  /** Claimed jobs given back to the queue because the worker is stopping (not counted above). */
+  readonly released: number;
+  /** A job whose handler was still running at the deadline, given back unfinished (also in `released`). */
+  readonly abandoned: number;
 }
+
+/** Resolves when `signal` aborts (at once if it has); never rejects. */
+const aborted = (signal: AbortSignal | undefined): Promise<void> | undefined =>
+  signal === undefined
+    ? undefined
+    : new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+
+/** What a job cut short by a shutdown's deadline records as its attempt's error. */
+const ABANDONED = new Error(
+  "the worker shut down before the job finished (deadline); given back to the queue",
+);
 
 const describe = (error: unknown): string =>
   (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
@@ -91,6 +120,8 @@ export async function runJobsOnce(store: Store, options: RunJobsOptions): Promis
   const clock = options.clock ?? systemClock;
   const leaseMs = options.leaseMs ?? 300_000;
   const workerId = options.workerId;
+  const empty = { claimed: 0, succeeded: 0, retried: 0, dead: 0, lost: 0, released: 0, abandoned: 0 };
+  if (options.stopping?.aborted) return empty;
   const now = clock.now();
   const jobs = await store.transaction((tx) =>
     tx.jobs.claim({
@@ -101,8 +132,18 @@ export async function runJobsOnce(store: Store, options: RunJobsOptions): Promis
       types: Object.keys(options.handlers),
     }),
   );
-  const result = { claimed: jobs.length, succeeded: 0, retried: 0, dead: 0, lost: 0 };
+  const result = { ...empty, claimed: jobs.length };
+  const deadline = aborted(options.deadline);
   for (const job of jobs) {
+    if (options.stopping?.aborted) {
+      // Given back at once rather than left to lease expiry: another worker takes it now.
+      const released = await store.transaction((tx) =>
+        tx.jobs.release({ id: job.id, workerId, now: clock.now() }),
+      );
+      if (released) result.released++;
+      else result.lost++;
+      continue;
+    }
     const startedAt = clock.now();
     const held = await store.transaction((tx) =>
       tx.jobs.renew({
@@ -124,12 +165,28 @@ export async function runJobsOnce(store: Store, options: RunJobsOptions): Promis
     else {
       const stop = heartbeat(store, clock, job, workerId, leaseMs);
       try {
-        await handler(job);
+        const run = handler(job).then(() => "done" as const);
+        const outcome = deadline ? await Promise.race([run, deadline.then(() => "cut" as const)]) : await run;
+        if (outcome === "cut") {
+          run.catch(() => undefined); // left behind: its late failure must not go unhandled
+          error = ABANDONED;
+        }
       } catch (caught) {
         error = caught ?? new Error("job failed");
       } finally {
         stop();
       }
+    }
+    if (error === ABANDONED) {
+      const at = clock.now();
+      const given = await store.transaction((tx) =>
+        tx.jobs.fail({ id: job.id, workerId, now: at, error: describe(error), retryAt: at }),
+      );
+      if (given) {
+        result.released++;
+        result.abandoned++;
+      } else result.lost++;
+      continue;
     }
     const at = clock.now();
     if (error === undefined) {

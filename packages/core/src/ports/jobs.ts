@@ -77,6 +77,16 @@ export interface JobRepository {
    */
   renew(query: { id: string; workerId: string; now: Date; leaseUntil: Date }): Promise<boolean>;
 
+  /**
+   * Gives a job `workerId` claimed but has not started back to the queue (a worker shutting
+   * down): `queued` again at its `runAt`, lease dropped, and the attempt the claim started taken
+   * back (`attempts` − 1, history unchanged), so another worker claims it at once instead of
+   * waiting for the lease to expire. False (nothing changed) when `workerId` no longer holds the
+   * lease. A job whose handler did start is given back with {@link fail} (`retryAt: now`), which
+   * counts the attempt.
+   */
+  release(query: { id: string; workerId: string; now: Date }): Promise<boolean>;
+
   /** Marks a job succeeded. False (nothing changed) when `workerId` no longer holds its lease. */
   complete(query: { id: string; workerId: string; now: Date }): Promise<boolean>;
 

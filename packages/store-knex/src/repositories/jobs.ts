@@ -106,6 +106,21 @@ export function knexJobs(db: Knex | Knex.Transaction, sql: SqlAdapter): JobRepos
       );
       return changed === 1;
     },
+    async release({ id, workerId, now }) {
+      const changed = await exec.count(
+        db(TABLES.jobs)
+          .where({ id, status: "running", locked_by: workerId })
+          .where("attempts", ">", 0)
+          .update({
+            status: "queued",
+            attempts: db.raw("attempts - 1"),
+            locked_by: null,
+            locked_until: null,
+            updated_at: sql.time(now),
+          }),
+      );
+      return changed === 1;
+    },
     async complete({ id, workerId, now }) {
       const row = await leasedJob(id, workerId);
       if (!row) return false;

@@ -76,6 +76,18 @@ export function memoryJobs(w: Working, seq: Sequences): JobRepository {
       put(row, { lockedUntil: time(leaseUntil), updatedAt: time(now) });
       return true;
     },
+    async release({ id, workerId, now }) {
+      const row = leased(id, workerId);
+      if (!row) return false;
+      put(row, {
+        status: "queued",
+        attempts: Math.max(0, row.value.attempts - 1),
+        lockedBy: null,
+        lockedUntil: null,
+        updatedAt: time(now),
+      });
+      return true;
+    },
     async complete({ id, workerId, now }) {
       const row = leased(id, workerId);
       if (!row) return false;

@@ -158,5 +158,31 @@ export function jobsSuite(current: () => StoreHarness, concurrency: number): voi
         ),
       ).toBe(false);
     });
+
+    it("releases an unstarted claim back to the queue at once, giving its attempt back", async () => {
+      const h = current();
+      await enqueue(h, "j1", { runAt: at(10) });
+      await enqueue(h, "j2", { runAt: at(20) });
+      expect(await claim(h, "w1", at(100))).toHaveLength(2);
+      const release = (id: string, workerId: string, now: number) =>
+        h.store.transaction((tx) => tx.jobs.release({ id, workerId, now: at(now) }));
+      expect(await release("j1", "w2", 200)).toBe(false); // not the holder
+      expect(await release("j1", "w1", 200)).toBe(true);
+      expect(await release("j1", "w1", 201)).toBe(false); // no longer held
+      const released = await h.store.transaction((tx) => tx.jobs.get("j1"));
+      expect(released).toMatchObject({
+        status: "queued",
+        attempts: 0,
+        runAt: at(10),
+        lockedBy: null,
+        lockedUntil: null,
+      });
+      expect(released?.history).toEqual([]);
+      // Well inside w1's lease, another worker gets the released job and not the held one.
+      const taken = await claim(h, "w2", at(300));
+      expect(taken.map((j) => [j.id, j.attempts, j.lockedBy])).toEqual([["j1", 1, "w2"]]);
+      await h.store.transaction((tx) => tx.jobs.complete({ id: "j1", workerId: "w2", now: at(400) }));
+      expect(await release("j1", "w2", 500)).toBe(false); // finished jobs hold no lease
+    });
   });
 }

@@ -25,8 +25,24 @@ export function workersSuite(current: () => StoreHarness): void {
         },
       };
       const run = () => runJobsOnce(store, { workerId: "w1", handlers, clock, backoff: noJitter });
-      expect(await run()).toEqual({ claimed: 1, succeeded: 0, retried: 1, dead: 0, lost: 0 });
-      expect(await run()).toEqual({ claimed: 0, succeeded: 0, retried: 0, dead: 0, lost: 0 });
+      expect(await run()).toEqual({
+        claimed: 1,
+        succeeded: 0,
+        retried: 1,
+        dead: 0,
+        lost: 0,
+        released: 0,
+        abandoned: 0,
+      });
+      expect(await run()).toEqual({
+        claimed: 0,
+        succeeded: 0,
+        retried: 0,
+        dead: 0,
+        lost: 0,
+        released: 0,
+        abandoned: 0,
+      });
       for (const wait of [1_000, 2_000, 4_000]) {
         clock.advance(wait - 1);
         expect((await run()).claimed).toBe(0);
@@ -110,11 +126,96 @@ export function workersSuite(current: () => StoreHarness): void {
         leaseMs: 1_000,
         limit: 2,
       });
-      expect(result).toEqual({ claimed: 2, succeeded: 0, retried: 0, dead: 0, lost: 2 });
+      expect(result).toEqual({
+        claimed: 2,
+        succeeded: 0,
+        retried: 0,
+        dead: 0,
+        lost: 2,
+        released: 0,
+        abandoned: 0,
+      });
       expect(runs).toEqual(["w1:1", "w2:1", "w2:2"]); // job 2 ran once, by its new holder
       for (const { job } of [j1, j2]) {
         expect(await store.transaction((tx) => tx.jobs.get(job.id))).toMatchObject({ status: "succeeded" });
       }
+    });
+
+    it("on stop, finishes the running job and releases the claimed ones at once to another worker", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      for (const n of [1, 2, 3])
+        await store.transaction((tx) => enqueueJob(tx, { type: "t", payload: n }, { clock }));
+      const stopping = new AbortController();
+      const runs: string[] = [];
+      const handlers = {
+        t: async (job: { payload: unknown }) => {
+          runs.push(`w1:${String(job.payload)}`);
+          stopping.abort(); // SIGTERM while job 1 runs
+        },
+      };
+      const result = await runJobsOnce(store, { workerId: "w1", handlers, clock, stopping: stopping.signal });
+      expect(result).toEqual({
+        claimed: 3,
+        succeeded: 1,
+        retried: 0,
+        dead: 0,
+        lost: 0,
+        released: 2,
+        abandoned: 0,
+      });
+      // Nothing more is claimed once stopping.
+      expect(
+        await runJobsOnce(store, { workerId: "w1", handlers, clock, stopping: stopping.signal }),
+      ).toMatchObject({
+        claimed: 0,
+      });
+      // Same instant, well inside w1's 5-minute lease: w2 gets both, each on its first attempt.
+      const other = { t: async (job: { payload: unknown }) => void runs.push(`w2:${String(job.payload)}`) };
+      expect(await runJobsOnce(store, { workerId: "w2", handlers: other, clock })).toMatchObject({
+        claimed: 2,
+        succeeded: 2,
+      });
+      expect(runs).toEqual(["w1:1", "w2:2", "w2:3"]);
+      const [done] = await store.transaction((tx) =>
+        tx.jobs.claim({ workerId: "x", limit: 1, now: new Date(8.64e15), leaseUntil: new Date(8.64e15) }),
+      );
+      expect(done).toBeUndefined();
+    });
+
+    it("at the deadline, gives the running job back unfinished as a failed attempt, due at once", async () => {
+      const { store } = current();
+      const clock = manualClock(T0);
+      const { job } = await store.transaction((tx) =>
+        enqueueJob(tx, { type: "t", payload: null }, { clock }),
+      );
+      const deadline = new AbortController();
+      const handlers = {
+        t: () =>
+          new Promise<void>((_, reject) => {
+            deadline.abort(); // the handler hangs past the shutdown's deadline…
+            setTimeout(() => reject(new Error("late failure of an abandoned handler")), 5);
+          }),
+      };
+      const result = await runJobsOnce(store, { workerId: "w1", handlers, clock, deadline: deadline.signal });
+      expect(result).toEqual({
+        claimed: 1,
+        succeeded: 0,
+        retried: 0,
+        dead: 0,
+        lost: 0,
+        released: 1,
+        abandoned: 1,
+      });
+      const given = await store.transaction((tx) => tx.jobs.get(job.id));
+      expect(given).toMatchObject({ status: "queued", attempts: 1, runAt: clock.now(), lockedBy: null });
+      expect(given?.history.map((h) => h.outcome)).toEqual(["failed"]);
+      expect(given?.lastError).toMatch(/shut down before the job finished/);
+      await new Promise((resolve) => setTimeout(resolve, 10)); // …and its late rejection stays handled
+      const ok = { t: async () => undefined };
+      expect(await runJobsOnce(store, { workerId: "w2", handlers: ok, clock })).toMatchObject({
+        succeeded: 1,
+      });
     });
 
     it("calls onDead only for a job whose lease it still held", async () => {
