@@ -301,11 +301,11 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
           await tx.reconciliation.deleteRun(draft.id);
           return { run: earlier, replayed: true };
         }
-        const current = await tx.reconciliation.findCurrentRun({
-          pspId,
-          periodFrom: input.period.from,
-          periodTo: input.period.to,
-        });
+        // Locks the period: a concurrent commit of another file waits, then supersedes this run.
+        const current = await tx.reconciliation.findCurrentRun(
+          { pspId, periodFrom: input.period.from, periodTo: input.period.to },
+          { forUpdate: true },
+        );
         const now = deps.clock.now();
         if (current) {
           const superseded = {
