@@ -848,8 +848,9 @@ export const ROUTES: readonly Route[] = [
     path: "/reconciliations/:id/items/:item/resolve",
     operationId: "resolveReconciliationItem",
     summary:
-      "Operator: resolve a discrepancy with a note (who: the operator `authorizeOperator` names); a matched " +
-      "or pending item is 400, one resolved already 409",
+      "Operator: resolve a discrepancy with a note (who: the operator `authorizeOperator` names) and, if " +
+      "given, a correcting journal posted in the same transaction; an unbalanced or invalid journal is 400 " +
+      "and writes nothing, a matched or pending item is 400, one resolved already 409",
     tag: "operator",
     access: "operator",
     body: resolveItemBody,
@@ -858,11 +859,18 @@ export const ROUTES: readonly Route[] = [
     async handle({ system, params, body, operatorId }) {
       const seq = Number(params.item);
       if (!/^\d{1,12}$/.test(params.item!)) throw new ApiError("NOT_FOUND", "No such item.", "item");
+      const journal = body.journal && {
+        reference: body.journal.reference ?? `reconciliation:${params.id}:${seq}:correction`,
+        kind: body.journal.kind ?? "reconciliation_correction",
+        postings: body.journal.postings,
+        metadata: { ...body.journal.metadata, reconciliationId: params.id!, item: String(seq) },
+      };
       const item = await system.resolveReconciliationItem({
         runId: params.id!,
         seq,
         resolvedBy: operatorId,
         note: body.note,
+        ...(journal ? { journal } : {}),
       });
       return { status: 200, body: reconciliationItemView(item) };
     },
