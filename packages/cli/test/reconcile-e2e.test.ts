@@ -163,7 +163,8 @@ describe.each(targets)("settlekit reconcile on $name, a real sandbox day", (targ
     expect(clean.stdout).toContain("OK: no discrepancies.");
     // Progress on standard error as plain lines (a pipe), nothing drawn.
     expect(clean.stderr).not.toContain("\u001b");
-    expect(clean.stderr).toContain(`reconcile sandbox: done, ${Buffer.byteLength(csv)} bytes`);
+    const bytes = Buffer.byteLength(csv);
+    expect(clean.stderr).toContain(`reconcile sandbox: done, 4 records, ${bytes}/${bytes} bytes`);
 
     const again = await settlekit([...args, "--json"], env);
     expect(again.code, again.stderr).toBe(0);
@@ -228,13 +229,16 @@ describe("settlekit reconcile: the progress bar and usage errors", () => {
       expect(tty.code, tty.stdout).toBe(0);
       const size = Buffer.byteLength(csv);
       expect(tty.stdout).toContain("\u001b["); // redrawn in place
-      expect(tty.stdout).toMatch(new RegExp(`reconcile sandbox \\[[█░]+\\] 100% \\| ${size}/${size} bytes`));
+      expect(tty.stdout).toMatch(
+        new RegExp(`reconcile sandbox \\[[█░]+\\] 100% \\| 4/4 records \\| ${size}/${size} bytes`),
+      );
       expect(tty.stdout).not.toContain("reconcile sandbox: done");
       expect(tty.stdout).toContain("OK: no discrepancies.");
       const piped = await settlekit(args, env);
       expect(piped.code).toBe(0);
+      // The file is one chunk: its four records are taken at once, then done.
       expect(piped.stderr).toBe(
-        `reconcile sandbox: ${size}/${size} bytes (100%)\nreconcile sandbox: done, ${size} bytes\n`,
+        `reconcile sandbox: 4/4 records (100%), ${size}/${size} bytes\nreconcile sandbox: done, 4 records, ${size}/${size} bytes\n`,
       );
     } finally {
       await db.close();
@@ -270,7 +274,7 @@ describe("settlekit reconcile: the progress bar and usage errors", () => {
       expect(stored).toMatchObject({ bank_lines: 1, records: 4 });
       expect(items).toEqual([expect.objectContaining({ leg: "psp_bank", line: 2, class: "invalid_row" })]);
       const size = Buffer.byteLength(csv) + Buffer.byteLength(statement);
-      expect(ran.stderr).toContain(`reconcile sandbox: done, ${size} bytes`);
+      expect(ran.stderr).toContain(`reconcile sandbox: done, 4 records, ${size}/${size} bytes`);
     } finally {
       await db.close();
     }
