@@ -174,6 +174,24 @@ describe.each(MATRIX)("reconciliation of a multipart upload on %s over %s", (dia
     expect(spools()).toEqual([]);
   });
 
+  it("answers another multipart type with 415 and an unknown PSP with 404, and leaves no spooled file", async () => {
+    const mixed = await request(world.app)
+      .post(uploadPath(16))
+      .set(asOperator)
+      .set("Content-Type", "multipart/mixed; boundary=b0undary")
+      .send("--b0undary--\r\n");
+    expect(mixed.status).toBe(415);
+    expect(mixed.body.error).toMatchObject({ code: "unsupported_media_type", param: "Content-Type" });
+    const unknown = await request(world.app)
+      .post(uploadPath(16).replace("provider=sandbox", "provider=nowhere"))
+      .set(asOperator)
+      .attach("bank", Buffer.from(BANK), "statement.csv")
+      .attach("settlement", Buffer.from(SETTLEMENT), "settlement.csv");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: "not_found", param: "psp" });
+    expect(spools()).toEqual([]);
+  });
+
   it("streams the settlement part: the reconciliation reads it before the client has sent the rest of the form", async () => {
     const original = world.system.reconcile;
     let firstChunk!: () => void;
