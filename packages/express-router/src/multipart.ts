@@ -228,7 +228,10 @@ export function multipartForm(
       for (const stream of spooling) if (!stream.readableEnded) stream.destroy();
       parser.destroy();
       await Promise.all(spools);
-      if (dir) await rm(await dir, { recursive: true, force: true });
+      await dir?.then(
+        (d) => rm(d, { recursive: true, force: true }),
+        () => undefined,
+      );
     },
   };
 }
