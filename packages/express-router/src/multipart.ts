@@ -101,10 +101,16 @@ export function multipartForm(
   let reject: (error: unknown) => void = () => undefined;
   const failing = new Promise<never>((_, no) => (reject = no));
   failing.catch(() => undefined);
+  // The parts handed out: a failure of the form ends their reading with it.
+  const live = new Set<Readable>();
+  // Wakes the pump from its wait for busboy (a drain, the end): on a failure or close.
+  let wakePump: () => void = () => undefined;
   const fail = (error: unknown) => {
     if (failure !== undefined) return;
     failure = error;
     reject(error);
+    for (const stream of live) stream.destroy(error as Error);
+    wakePump();
     notify();
   };
   const invalid = (message: string, param?: string) =>
@@ -153,22 +159,29 @@ export function multipartForm(
   parser.on("error", (error) => invalid(`The multipart body is malformed: ${(error as Error).message}.`));
 
   // The pump: the body into busboy, waiting whenever busboy holds back (a part no one reads yet).
-  let stopFeeding: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (stopFeeding = resolve));
+  // Each wait is one listener, removed when it ends: no promise outlives it holding chunks.
+  const until = (event: "drain" | "finish") =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        parser.off(event, done);
+        wakePump = () => undefined;
+        resolve();
+      };
+      parser.on(event, done);
+      wakePump = done;
+    });
   void (async () => {
     try {
       for await (const chunk of source) {
         if (closed || failure !== undefined) break;
-        if (!parser.write(chunk)) {
-          const drained = new Promise((resolve) => parser.once("drain", resolve));
-          await Promise.race([drained, stopped, failing]);
-        }
+        if (!parser.write(chunk)) await until("drain");
       }
       if (closed || failure !== undefined) return;
       // Once busboy has seen the whole body, every part there is has arrived.
-      const done = new Promise((resolve) => parser.once("finish", resolve));
+      const done = until("finish");
       parser.end();
-      await Promise.race([done, stopped, failing]);
+      await done;
+      if (closed || failure !== undefined) return;
       finished = true;
       notify();
     } catch (error) {
@@ -178,15 +191,14 @@ export function multipartForm(
 
   /** A part's bytes; a failure of the form (a malformed body, the upload limit) ends them with it. */
   async function* streamed(stream: Readable): AsyncGenerator<Uint8Array> {
-    const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    live.add(stream);
     try {
-      for (;;) {
-        const next = await Promise.race([it.next(), failing]);
-        if (next.done) return;
-        yield next.value;
-      }
+      for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+      if (failure !== undefined && !stream.readableEnded) throw failure;
+    } catch (error) {
+      throw failure ?? error;
     } finally {
-      await it.return?.();
+      live.delete(stream);
     }
   }
 
@@ -221,7 +233,7 @@ export function multipartForm(
     async close() {
       if (closed) return;
       closed = true;
-      stopFeeding();
+      wakePump();
       notify();
       for (const entry of arrived.values()) if (entry.kind === "stream") entry.stream.resume();
       // A part still being spooled gets no more bytes: its write stops, and its file is removed.
