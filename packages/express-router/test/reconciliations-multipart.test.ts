@@ -3,6 +3,7 @@ import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import type { ReconcileInput } from "@settlekit/core";
+import express from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { reconciliationSchema } from "../src/schemas.js";
@@ -291,6 +292,31 @@ describe.each(["express", "fetch"] as const)("multipart upload limits over %s", 
     expect(streamed.body.bank_line_count).toBe(22);
     const list = await request(world.app).get("/v1/reconciliations").set(asOperator);
     expect(list.body.data).toHaveLength(1);
+    expect(spools()).toEqual([]);
+  });
+});
+
+describe("a multipart upload behind the host's own body parsers (Express)", () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await makeWorld("sqlite", {
+      host: (app) => {
+        app.use(express.json());
+        app.use(express.urlencoded({ extended: false }));
+        app.use(express.text({ type: "text/*" }));
+      },
+    });
+  });
+  afterAll(async () => world?.close());
+
+  it("is still streamed to the route: the parsers leave multipart alone and the router reads it first", async () => {
+    const res = await request(world.app)
+      .post(uploadPath(22))
+      .set(asOperator)
+      .attach("bank", Buffer.from(onDay(BANK, 22).replaceAll("2026-02-21", "2026-02-23")), "statement.csv")
+      .attach("settlement", Buffer.from(onDay(SETTLEMENT, 22)), "settlement.csv");
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ record_count: 5, bank_line_count: 2 });
     expect(spools()).toEqual([]);
   });
 });
