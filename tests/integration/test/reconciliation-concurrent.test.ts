@@ -88,5 +88,41 @@ describe.each(DIALECTS)("two corrected files reconciled at the same moment on %s
     const superseded = runs.find((r) => r.status === "superseded");
     expect(superseded).toMatchObject({ supersededBy: current[0]!.id });
     expect(current[0]).toMatchObject({ supersedes: superseded!.id });
+
+    // Two more corrections at once, now that the period has a current run: both used to update
+    // that run's version, and the second failed. Each supersedes the one before it, in a chain.
+    const again = createPaymentSystem({
+      store: meetingAtTheCurrentRun(world.store, 2, 1_000),
+      providers: [world.sandbox],
+      clock: world.clock,
+      logger: { warn: () => undefined, error: () => undefined },
+    });
+    const more = [1, 2].map((n) => {
+      const row = lines.at(-1)!.split(",");
+      row[3] = String(Number(row[3]) + 1 + n);
+      return [...lines.slice(0, -1), row.join(",")].join("\n");
+    });
+    const second = await Promise.allSettled(
+      more.map((csv) =>
+        again.reconcile({
+          provider: "sandbox",
+          period: DAY,
+          source: { format: "sandbox_csv", file: Readable.from([Buffer.from(csv)]) },
+        }),
+      ),
+    );
+    expect(second.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
+    const all = (await world.sdk.listReconciliations()).data;
+    expect(all).toHaveLength(4);
+    const head = all.filter((r) => r.status === "completed");
+    expect(head).toHaveLength(1);
+    // From the current run back through `supersedes`: every run once, the first pair's winner third.
+    const chain = [head[0]!];
+    while (chain.at(-1)!.supersedes) chain.push(all.find((r) => r.id === chain.at(-1)!.supersedes)!);
+    expect(chain.map((r) => r.id).sort()).toEqual(all.map((r) => r.id).sort());
+    expect(chain[2]!.id).toBe(current[0]!.id);
+    for (const [i, run] of chain.entries()) {
+      if (i > 0) expect(run).toMatchObject({ status: "superseded", supersededBy: chain[i - 1]!.id });
+    }
   });
 });
