@@ -1,6 +1,8 @@
 // The operator's "Reconcile" form: sends the chosen settlement file as the body of
-// POST /v1/reconciliations (the browser streams it; the server never holds it whole), with the
-// PSP, format and day in the query, then opens the run. The same file again opens the same run.
+// POST /v1/reconciliations (the server streams it, never holding it whole), with the PSP, format
+// and day in the query — or, with a bank statement chosen too, both files as one multipart form
+// (`settlement` first, then `bank`: both are streamed) — then opens the run. The same files again
+// open the same run.
 const form = document.querySelector("form.reconcile");
 if (form) {
   const button = form.querySelector("button[type=submit]");
@@ -24,11 +26,16 @@ if (form) {
     button.disabled = true;
     error.textContent = "";
     try {
-      const res = await fetch(`/v1/reconciliations?${query}`, {
-        method: "POST",
-        headers: { "Content-Type": "text/csv" },
-        body: file,
-      });
+      const bank = data.get("bank");
+      let init = { method: "POST", headers: { "Content-Type": "text/csv" }, body: file };
+      if (bank instanceof File && bank.name) {
+        const both = new FormData();
+        both.append("settlement", file, file.name);
+        both.append("bank", bank, bank.name);
+        // The browser sets multipart/form-data with its boundary.
+        init = { method: "POST", body: both };
+      }
+      const res = await fetch(`/v1/reconciliations?${query}`, init);
       const body = await res.json();
       if (res.ok) {
         location.assign(`/operator/reconciliations/${encodeURIComponent(body.id)}`);

@@ -523,7 +523,7 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     await snap(page, "20-operator-payouts");
   });
 
-  it("the operator uploads the sandbox's settlement file: the run is listed with its discrepancies, one is resolved", async () => {
+  it("the operator uploads the sandbox's settlement file: the run is listed with its discrepancies, one is resolved; with a bank statement, a new run reads it", async () => {
     // Today's traffic: at least one card payment, so the file has a charge the ledger knows.
     const page = await newBuyer();
     await addToCart(page, "Dot-grid field notebook");
@@ -581,6 +581,23 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
       .getByText("Resolved by operator: The PSP sent a broken line; asked for a corrected file")
       .waitFor();
     await snap(page, "22-reconciliation-resolved");
+
+    // The same file with the bank statement beside it (one multipart upload): a new run, which
+    // read the statement's lines and reports the unreadable one.
+    const statement = join(dir, "statement.csv");
+    writeFileSync(statement, "date,amount,currency,reference\n2026-03-01,12O.00,USD,wire_1\n");
+    await page.goto("/operator");
+    await page.getByLabel("Settlement file").setInputFiles(path);
+    await page.getByLabel("Bank statement (optional)").setInputFiles(statement);
+    await page.getByRole("button", { name: "Reconcile the settlement file" }).click();
+    await page.waitForURL(
+      (url) => /\/operator\/reconciliations\/[\w-]+$/.test(url.pathname) && !url.pathname.endsWith(runId),
+    );
+    const withBank = await shop.system.getReconciliation(page.url().split("/").at(-1));
+    expect(withBank).toMatchObject({ supersedes: runId, bankLineCount: 1 });
+    const bankItems = await shop.system.listReconciliationItems(withBank.id, { class: "invalid_row" });
+    expect(bankItems.data.map((i) => [i.leg, i.line])).toContainEqual(["psp_bank", 2]);
+    await heading(page, /^Reconciliation run #/).waitFor();
   });
 
   it("is usable with the keyboard: a skip link first, then the navigation", async () => {

@@ -10,6 +10,8 @@ import {
   runReconcile,
   summaryOfRun,
 } from "./commands/reconcile.js";
+import type { ResolveOptions } from "./commands/resolve.js";
+import { runResolve } from "./commands/resolve.js";
 import type { WorkerSignals } from "./commands/worker.js";
 import { processSignals, runWorker, workerCommand } from "./commands/worker.js";
 import { loadConfig, systemFor } from "./config.js";
@@ -283,6 +285,29 @@ export function createProgram(options: CliOptions = {}): { program: Command; exi
             }${items.hasMore ? `\n… more: --limit ${o.limit * 2}` : ""}\n`,
           );
         return run.discrepancyCount > 0 ? ExitCode.FINDINGS : ExitCode.OK;
+      }),
+    );
+
+  reconciliations
+    .command("resolve")
+    .description(
+      "Resolve a discrepancy of a run: who (--by) and why (--note), and a correcting journal if given (--journal); an item resolved already is an error (exit 2).",
+    )
+    .argument("<run>", "the run's id")
+    .argument("<item>", "the item's number (seq, as `reconciliations show` lists it)")
+    .requiredOption("--note <text>", "what was found and what was done")
+    .option(
+      "--journal <file>",
+      'a correcting journal (JSON: { "postings": [{ "account", "currency", "direction", "amount" }], "reference"?, "kind"?, "metadata"? }, amounts in minor units), posted with the resolution',
+    )
+    .option("--by <operator>", "who resolves it (default: $SETTLEKIT_OPERATOR, else $USER)")
+    .option("--db <url>", dbOption)
+    .option("--config <file>", configOption)
+    .option("--json", "print the resolved item as JSON")
+    .action(
+      withDatabase(async (db, opts, runId: string, item: string) => {
+        const system = await systemFor(db, await loadConfig(opts.config, io), undefined);
+        return runResolve(system, io, runId, item, opts as DbOptions & ResolveOptions);
       }),
     );
 

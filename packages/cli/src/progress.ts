@@ -22,6 +22,8 @@ export interface ProgressOptions {
   readonly tty?: boolean;
   /** Without a TTY, a line every this many items when there is no total (default 10 000). */
   readonly plainEvery?: number;
+  /** A second measure shown beside the count on every draw (e.g. `1.2/2.0 MB`). */
+  readonly note?: () => string;
 }
 
 /**
@@ -39,7 +41,7 @@ export function createProgress(options: ProgressOptions): Progress {
     const bar = new cliProgress.SingleBar(
       {
         stream: stream as NodeJS.WriteStream,
-        format: `${options.label} [{bar}] {percentage}% | {value}/{total} ${unit}`,
+        format: `${options.label} [{bar}] {percentage}% | {value}/{total} ${unit}${options.note ? " | {note}" : ""}`,
         hideCursor: true,
         noTTYOutput: true,
         notTTYSchedule: 100,
@@ -48,7 +50,8 @@ export function createProgress(options: ProgressOptions): Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0);
+    const payload = () => (options.note ? { note: options.note() } : {});
+    bar.start(total, 0, payload());
     return {
       update(value, newTotal) {
         if (stopped) return;
@@ -57,7 +60,7 @@ export function createProgress(options: ProgressOptions): Progress {
           bar.setTotal(newTotal);
         }
         done = value;
-        bar.update(value);
+        bar.update(value, payload());
       },
       increment(by = 1) {
         this.update(done + by);
@@ -65,14 +68,15 @@ export function createProgress(options: ProgressOptions): Progress {
       stop() {
         if (stopped) return;
         stopped = true;
-        bar.update(done);
+        bar.update(done, payload());
         bar.stop();
       },
     };
   }
   const every = options.plainEvery ?? 10_000;
   let lastStep = 0;
-  const line = (text: string) => stream.write(`${options.label}: ${text}\n`);
+  const line = (text: string) =>
+    stream.write(`${options.label}: ${text}${options.note ? `, ${options.note()}` : ""}\n`);
   return {
     update(value, newTotal) {
       if (stopped) return;

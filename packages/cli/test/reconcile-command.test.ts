@@ -9,7 +9,8 @@ import { formatReconcileSummary, runCli } from "../src/index.js";
 const work = mkdtempSync(join(tmpdir(), "settlekit-cli-reconcile-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const settlement = join(work, "settlement.csv");
-writeFileSync(settlement, "x".repeat(1000));
+// A header and 42 records: 86 bytes.
+writeFileSync(settlement, `h\n${"x\n".repeat(42)}`);
 const bank = join(work, "statement.csv");
 writeFileSync(bank, "y".repeat(200));
 
@@ -45,11 +46,13 @@ const summary = (discrepancies: number): ReconcileSummary => ({
   discrepancies,
 });
 
-/** A stand-in engine: reports progress over the bytes and answers a fixed summary. */
+/** A stand-in engine: reports progress record by record (bytes of both files beside) and answers a fixed summary. */
 const engine = (result: ReconcileSummary, seen: ReconcileInput[] = []): ReconcileEngine => ({
   async reconcile(input) {
     seen.push(input);
-    for (let bytes = 100; bytes <= 1200; bytes += 100) input.onProgress({ bytes, records: bytes / 100 });
+    for (let records = 1; records <= 42; records++) {
+      input.onProgress({ bytes: Math.round((records * 286) / 42), records });
+    }
     return result;
   },
 });
@@ -67,7 +70,12 @@ describe("settlekit reconcile (against the engine interface)", () => {
     expect(c.stdout()).toContain("Reconciliation run_1 of sandbox 2026-12-01 → 2026-12-02: 42 records");
     expect(c.stdout()).toMatch(/amount_mismatch\s+JPY\s+2\s+1200/);
     expect(c.stdout()).toContain("2 discrepancies found.");
-    expect(c.stderr()).toContain("reconcile sandbox: 1200/1200 bytes (100%)");
+    // Records reconciled, a line per tenth, the bytes of both files beside them.
+    const lines = c.stderr().trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^reconcile sandbox: 5\/42 records \(11%\), 34\/286 bytes$/);
+    expect(lines.at(-2)).toBe("reconcile sandbox: 42/42 records (100%), 286/286 bytes");
+    expect(lines.at(-1)).toBe("reconcile sandbox: done, 42 records, 286/286 bytes");
+    expect(lines).toHaveLength(11);
   });
 
   it("--json prints the run as JSON and exits 0 when clean", async () => {

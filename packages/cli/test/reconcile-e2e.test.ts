@@ -163,7 +163,8 @@ describe.each(targets)("settlekit reconcile on $name, a real sandbox day", (targ
     expect(clean.stdout).toContain("OK: no discrepancies.");
     // Progress on standard error as plain lines (a pipe), nothing drawn.
     expect(clean.stderr).not.toContain("\u001b");
-    expect(clean.stderr).toContain(`reconcile sandbox: done, ${Buffer.byteLength(csv)} bytes`);
+    const bytes = Buffer.byteLength(csv);
+    expect(clean.stderr).toContain(`reconcile sandbox: done, 4 records, ${bytes}/${bytes} bytes`);
 
     const again = await settlekit([...args, "--json"], env);
     expect(again.code, again.stderr).toBe(0);
@@ -228,13 +229,16 @@ describe("settlekit reconcile: the progress bar and usage errors", () => {
       expect(tty.code, tty.stdout).toBe(0);
       const size = Buffer.byteLength(csv);
       expect(tty.stdout).toContain("\u001b["); // redrawn in place
-      expect(tty.stdout).toMatch(new RegExp(`reconcile sandbox \\[[█░]+\\] 100% \\| ${size}/${size} bytes`));
+      expect(tty.stdout).toMatch(
+        new RegExp(`reconcile sandbox \\[[█░]+\\] 100% \\| 4/4 records \\| ${size}/${size} bytes`),
+      );
       expect(tty.stdout).not.toContain("reconcile sandbox: done");
       expect(tty.stdout).toContain("OK: no discrepancies.");
       const piped = await settlekit(args, env);
       expect(piped.code).toBe(0);
+      // The file is one chunk: its four records are taken at once, then done.
       expect(piped.stderr).toBe(
-        `reconcile sandbox: ${size}/${size} bytes (100%)\nreconcile sandbox: done, ${size} bytes\n`,
+        `reconcile sandbox: 4/4 records (100%), ${size}/${size} bytes\nreconcile sandbox: done, 4 records, ${size}/${size} bytes\n`,
       );
     } finally {
       await db.close();
@@ -270,7 +274,7 @@ describe("settlekit reconcile: the progress bar and usage errors", () => {
       expect(stored).toMatchObject({ bank_lines: 1, records: 4 });
       expect(items).toEqual([expect.objectContaining({ leg: "psp_bank", line: 2, class: "invalid_row" })]);
       const size = Buffer.byteLength(csv) + Buffer.byteLength(statement);
-      expect(ran.stderr).toContain(`reconcile sandbox: done, ${size} bytes`);
+      expect(ran.stderr).toContain(`reconcile sandbox: done, 4 records, ${size}/${size} bytes`);
     } finally {
       await db.close();
     }
@@ -302,6 +306,133 @@ describe("settlekit reconcile: the progress bar and usage errors", () => {
       const unconfigured = await settlekit([...base, "--day", DAY], { DATABASE_URL: db.location });
       expect(unconfigured.code).toBe(2);
       expect(unconfigured.stderr).toMatch(/settlekit reconcile needs your payment system: pass --config/);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("settlekit reconciliations resolve", () => {
+  it("resolves a discrepancy with a note and a correcting journal file; an invalid journal writes nothing; the second time is exit 2", async () => {
+    const db = await openTestDatabase("sqlite-file");
+    try {
+      const csv = await sandboxDay(db);
+      const changed = csv
+        .split("\n")
+        .map((line) => {
+          const [ref, type, amount, fee, net, currency, at] = line.split(",");
+          if (type !== "charge" || currency !== "JPY") return line;
+          return [ref, type, BigInt(amount!) + 100n, fee, BigInt(net!) + 100n, currency, at].join(",");
+        })
+        .join("\n");
+      const file = join(work, "settlement-resolve.csv");
+      writeFileSync(file, changed);
+      const env = { DATABASE_URL: db.location, SETTLEKIT_CONFIG: config };
+      const found = await settlekit(
+        ["reconcile", "--psp", "sandbox", "--file", file, "--day", DAY, "--json"],
+        env,
+      );
+      expect(found.code, found.stderr).toBe(1);
+      const runId = JSON.parse(found.stdout).run_id as string;
+      const shown = await settlekit(
+        ["reconciliations", "show", runId, "--class", "amount_mismatch", "--json"],
+        env,
+      );
+      const seq = String(JSON.parse(shown.stdout).items[0].seq);
+      const resolve = (journal: object | undefined, ...more: string[]) => {
+        const args = [
+          "reconciliations",
+          "resolve",
+          runId,
+          seq,
+          "--note",
+          "the PSP charged 100 JPY more",
+          ...more,
+        ];
+        if (journal === undefined) return settlekit(args, env);
+        const path = join(work, `journal-${Math.random().toString(36).slice(2)}.json`);
+        writeFileSync(path, JSON.stringify(journal));
+        return settlekit([...args, "--journal", path], env);
+      };
+      const posting = (account: string, direction: string, amount: unknown) => ({
+        account,
+        currency: "JPY",
+        direction,
+        amount,
+      });
+      for (const [journal, message] of [
+        [
+          {
+            postings: [
+              posting("bank:settlement", "debit", 100),
+              posting("platform:adjustments", "credit", 99),
+            ],
+          },
+          /Debits and credits differ by 1 minor units of JPY/,
+        ],
+        [
+          {
+            postings: [
+              posting("bank:settlement", "debit", "1.5"),
+              posting("platform:adjustments", "credit", 1),
+            ],
+          },
+          /postings\.0\.amount must be a positive amount in integer minor units/,
+        ],
+        [
+          { postings: [posting("Bank!", "debit", 100), posting("platform:adjustments", "credit", 100)] },
+          /Account address "Bank!" is malformed/,
+        ],
+      ] as const) {
+        const ran = await resolve(journal, "--by", "ops@shop.test");
+        expect(ran.code, ran.stderr).toBe(2);
+        expect(ran.stderr).toMatch(message);
+      }
+      const still = await settlekit(
+        ["reconciliations", "show", runId, "--class", "amount_mismatch", "--json"],
+        env,
+      );
+      expect(JSON.parse(still.stdout).items[0].resolution).toBeUndefined();
+
+      const journal = {
+        postings: [
+          posting("bank:settlement", "debit", "100"),
+          posting("platform:adjustments", "credit", 100),
+        ],
+        metadata: { ticket: "OPS-9" },
+      };
+      const ran = await resolve(journal, "--by", "ops@shop.test", "--json");
+      expect(ran.code, ran.stderr).toBe(0);
+      const reference = `reconciliation:${runId}:${seq}:correction`;
+      expect(JSON.parse(ran.stdout)).toMatchObject({
+        run_id: runId,
+        item: Number(seq),
+        class: "amount_mismatch",
+        resolution: {
+          resolved_by: "ops@shop.test",
+          note: "the PSP charged 100 JPY more",
+          journal_reference: reference,
+        },
+      });
+      const store = knexStore(db.knex);
+      expect(await store.ledger.getJournal(reference)).toMatchObject({
+        kind: "reconciliation_correction",
+        metadata: { ticket: "OPS-9", reconciliationId: runId, item: seq },
+      });
+      expect(await store.ledger.getBalance("platform:adjustments", "JPY")).toMatchObject({ balance: -100n });
+
+      const twice = await resolve(undefined, "--by", "someone@shop.test");
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toMatch(/was resolved by ops@shop\.test/);
+      const nobody = await settlekit(["reconciliations", "resolve", runId, seq, "--note", "x"], {
+        ...env,
+        USER: "",
+      });
+      expect(nobody.code).toBe(2);
+      expect(nobody.stderr).toMatch(/--by/);
+      const help = await settlekit(["reconciliations", "resolve", "--help"], {});
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("--journal <file>");
     } finally {
       await db.close();
     }

@@ -6,6 +6,8 @@ import { maskPans } from "./card-data.js";
 import { ApiError, toErrorResponse } from "./errors.js";
 import { checkParsedBody, parseJsonBody } from "./json-body.js";
 import { routerLogger } from "./logging.js";
+import type { UploadForm } from "./multipart.js";
+import { isMultipart, multipartForm } from "./multipart.js";
 import { openApiDocument } from "./openapi.js";
 import type { PaymentsHandlerOptions, PaymentsRequest } from "./options.js";
 import { parse } from "./parse.js";
@@ -202,6 +204,7 @@ export function createHandler<R>(
   const prefix = normalizePrefix(options.prefix);
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const uploadLimit = options.uploadLimit ?? 2 * 1024 ** 3;
+  const uploadSpoolLimit = options.uploadSpoolLimit ?? 64 * 1024 ** 2;
   const requireHttps = options.requireHttps ?? process.env.NODE_ENV === "production";
   const hsts = options.hsts ?? { maxAge: 31_536_000, includeSubDomains: true };
   const hstsValue = hsts
@@ -459,33 +462,46 @@ export function createHandler<R>(
     }
     const query = route.query ? parse(route.query, queryObject(target.url.searchParams)) : undefined;
     let upload: AsyncIterable<Uint8Array> = (async function* () {})();
+    let form: UploadForm | undefined;
     if (route.upload) {
       const type = request.headers.get("Content-Type") ?? "";
-      if (!UPLOAD_TYPES.test(type)) {
+      const parts = route.upload.parts;
+      if (parts && isMultipart(type)) {
+        const body = limitedStream(context.bodyStream?.() ?? requestStream(request), uploadLimit);
+        form = multipartForm(body, type, { parts, spoolLimit: Math.min(uploadSpoolLimit, uploadLimit) });
+      } else if (!UPLOAD_TYPES.test(type)) {
         throw new ApiError(
           "UNSUPPORTED_MEDIA_TYPE",
-          "Send the file as the body, as text/csv (or application/octet-stream).",
+          parts
+            ? `Send the file as the body, as text/csv (or application/octet-stream), or the files as multipart/form-data (${parts.map((p) => p.name).join(", ")}).`
+            : "Send the file as the body, as text/csv (or application/octet-stream).",
           "Content-Type",
         );
+      } else {
+        upload = limitedStream(context.bodyStream?.() ?? requestStream(request), uploadLimit);
       }
-      upload = limitedStream(context.bodyStream?.() ?? requestStream(request), uploadLimit);
     }
-    return route.handle({
-      req,
-      request,
-      basePath: target.base,
-      system,
-      buyerId,
-      sellerId,
-      params,
-      query,
-      body,
-      idempotencyKey,
-      rawBody: raw,
-      upload,
-      operatorId,
-      options: hooks,
-    });
+    try {
+      return await route.handle({
+        req,
+        request,
+        basePath: target.base,
+        system,
+        buyerId,
+        sellerId,
+        params,
+        query,
+        body,
+        idempotencyKey,
+        rawBody: raw,
+        upload,
+        form,
+        operatorId,
+        options: hooks,
+      });
+    } finally {
+      await form?.close();
+    }
   }
 
   return { handle, prefix, bodyLimit, routes };

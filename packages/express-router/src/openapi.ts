@@ -1,6 +1,7 @@
 import type { ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
+import type { UploadPart } from "./multipart.js";
 import type { Access, Route } from "./routes.js";
 import { errorSchema, pathId } from "./schemas.js";
 
@@ -22,7 +23,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   404: "No such payment (or not yours), order, payout, seller (or not you), job, PSP, reconciliation run or item, or route.",
   409: "Conflicts with the current state (a discrepancy resolved already…), or the Idempotency-Key is in use by a running request.",
   413: "Body larger than the limit.",
-  415: "Body is not application/json (an upload: not text/csv or application/octet-stream).",
+  415: "Body is not application/json (an upload: not text/csv, application/octet-stream or, where the route takes one, multipart/form-data).",
   422: "Idempotency-Key reused with a different request; refund larger than what is left.",
   429: "Rate limited; see Retry-After.",
   500: "Unexpected server error (logged with the request id).",
@@ -38,6 +39,16 @@ const BASE_ERRORS: Readonly<Record<Access, readonly number[]>> = {
   webhook: [400, 403, 404, 413, 500],
   public: [403, 429, 500],
 };
+
+/** A multipart upload's parts as the document's form schema (files: binary strings, in order). */
+function formSchema(parts: readonly UploadPart[]) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const part of parts) {
+    const file = z.string().meta({ format: "binary", description: part.description });
+    shape[part.name] = part.required ? file : file.optional();
+  }
+  return z.object(shape);
+}
 
 function errorResponse(status: number): ResponseConfig {
   return {
@@ -91,6 +102,9 @@ function routeConfig(route: Route, prefix: string): RouteConfig {
               content: {
                 "text/csv": { schema: z.string() },
                 "application/octet-stream": { schema: z.string().meta({ format: "binary" }) },
+                ...(route.upload.parts
+                  ? { "multipart/form-data": { schema: formSchema(route.upload.parts) } }
+                  : {}),
               },
             },
           }

@@ -142,6 +142,13 @@ export interface PaymentsHandlerOptions<R = PaymentsRequest> {
    */
   readonly uploadLimit?: number;
   /**
+   * A multipart upload's part that arrives before the part read first (the bank statement sent
+   * before the settlement file) is spooled to a temporary file of at most this many bytes (default
+   * 64 MiB, and never more than `uploadLimit`); past it → 413. Parts in the order they are read
+   * are streamed, never spooled.
+   */
+  readonly uploadSpoolLimit?: number;
+  /**
    * Refuse plain HTTP (403 `https_required`). Default: on when `NODE_ENV=production`. The Fetch
    * handler takes HTTPS from the request's URL (or `context.secure`); the Express router from
    * `req.secure` — behind a TLS-terminating proxy, set `trustProxy` (or the host app's

@@ -22,6 +22,7 @@ import {
 import { z } from "zod";
 import { ApiError } from "./errors.js";
 import { HEALTH_ROUTES } from "./health-routes.js";
+import type { UploadForm, UploadPart } from "./multipart.js";
 import type { PaymentsHandlerOptions, RefundRequester } from "./options.js";
 import {
   createPaymentBody,
@@ -96,8 +97,10 @@ export interface RouteContext<Q, B> {
   readonly idempotencyKey: string;
   /** The exact request bytes (webhook routes only). */
   readonly rawBody: Uint8Array;
-  /** The body as it arrives, never buffered whole (upload routes only; empty elsewhere). */
+  /** The body as it arrives, never buffered whole (upload routes only; empty elsewhere or for a form). */
   readonly upload: AsyncIterable<Uint8Array>;
+  /** A `multipart/form-data` upload's file parts (routes that declare `upload.parts`; else undefined). */
+  readonly form: UploadForm | undefined;
   /** Who the operator is, as `authorizeOperator` said (operator routes; "operator" if it said `true`). */
   readonly operatorId: string;
   readonly options: PaymentsHandlerOptions<unknown>;
@@ -126,7 +129,14 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
   readonly query?: Q;
   readonly body?: B;
   /** The body is a file (CSV), streamed to the handler as `upload`: what it is, for the document. */
-  readonly upload?: { readonly description: string };
+  readonly upload?: {
+    readonly description: string;
+    /**
+     * The file parts of a `multipart/form-data` upload, in the order the route reads them (one
+     * arriving before an earlier one is spooled to a temporary file); without it, the raw body only.
+     */
+    readonly parts?: readonly UploadPart[];
+  };
   readonly response: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
   /** Error statuses this route can answer besides those every route can (see `openapi.ts`). */
   readonly errors: readonly number[];
@@ -791,8 +801,24 @@ export const ROUTES: readonly Route[] = [
     query: reconciliationUploadQuery,
     upload: {
       description:
-        "The settlement file: the sandbox's CSV, Stripe's itemized payout reconciliation report, or any CSV " +
-        "with `mapping`.",
+        "The settlement file as the body: the sandbox's CSV, Stripe's itemized payout reconciliation report, " +
+        "or any CSV with `mapping`. Or `multipart/form-data` with the settlement file as `settlement` and the " +
+        "platform's bank statement as `bank`, for the three-way match; both are streamed (a `bank` part sent " +
+        "first is spooled to a temporary file, at most `uploadSpoolLimit` bytes).",
+      parts: [
+        {
+          name: "settlement",
+          required: true,
+          description: "The settlement file, in `format`.",
+        },
+        {
+          name: "bank",
+          required: false,
+          description:
+            "The bank statement CSV (`date` YYYY-MM-DD, `amount` in major units, `currency`, `reference`): " +
+            "each PSP bank payout must match one of its lines.",
+        },
+      ],
     },
     response: {
       status: 201,
@@ -800,16 +826,22 @@ export const ROUTES: readonly Route[] = [
       schema: reconciliationSchema,
     },
     errors: [413, 415, 503],
-    async handle({ system, query, upload }) {
-      const file = upload;
+    async handle({ system, query, upload, form }) {
+      // A form: the settlement part is read as it arrives, the bank part once the settlement is read.
+      const file = form ? (await form.file("settlement"))! : upload;
       const source =
         query.format === "mapped_csv"
           ? { format: query.format, file, mapping: mappingInput(query.mapping!) }
           : { format: query.format, file };
+      const bankStatement = async () => {
+        const bank = await form?.file("bank");
+        return bank ? { file: bank } : undefined;
+      };
       const { run, replayed } = await system.reconcile({
         provider: query.provider,
         period: { from: query.period_from, to: query.period_to },
         source,
+        ...(form ? { bankStatement } : {}),
       });
       return { status: replayed ? 200 : 201, body: reconciliationView(run) };
     },
@@ -819,8 +851,9 @@ export const ROUTES: readonly Route[] = [
     path: "/reconciliations/:id/items/:item/resolve",
     operationId: "resolveReconciliationItem",
     summary:
-      "Operator: resolve a discrepancy with a note (who: the operator `authorizeOperator` names); a matched " +
-      "or pending item is 400, one resolved already 409",
+      "Operator: resolve a discrepancy with a note (who: the operator `authorizeOperator` names) and, if " +
+      "given, a correcting journal posted in the same transaction; an unbalanced or invalid journal is 400 " +
+      "and writes nothing, a matched or pending item is 400, one resolved already 409",
     tag: "operator",
     access: "operator",
     body: resolveItemBody,
@@ -829,11 +862,18 @@ export const ROUTES: readonly Route[] = [
     async handle({ system, params, body, operatorId }) {
       const seq = Number(params.item);
       if (!/^\d{1,12}$/.test(params.item!)) throw new ApiError("NOT_FOUND", "No such item.", "item");
+      const journal = body.journal && {
+        reference: body.journal.reference ?? `reconciliation:${params.id}:${seq}:correction`,
+        kind: body.journal.kind ?? "reconciliation_correction",
+        postings: body.journal.postings,
+        metadata: { ...body.journal.metadata, reconciliationId: params.id!, item: String(seq) },
+      };
       const item = await system.resolveReconciliationItem({
         runId: params.id!,
         seq,
         resolvedBy: operatorId,
         note: body.note,
+        ...(journal ? { journal } : {}),
       });
       return { status: 200, body: reconciliationItemView(item) };
     },

@@ -1,6 +1,7 @@
 import {
   DISPUTE_STATUSES,
   idSchema,
+  isAccountAddress,
   isCurrencyCode,
   isStorableText,
   MAX_PAYMENT_METADATA_KEYS,
@@ -775,9 +776,62 @@ export const reconciliationItemsQuery = z.strictObject({
     .optional(),
 });
 
+const correctingPosting = z.strictObject({
+  account: z
+    .string()
+    .refine(isAccountAddress, {
+      message:
+        'an account address of 2–6 ":"-separated segments, e.g. "bank:settlement" or "seller:S42:available"',
+      params: { code: "INVALID_ACCOUNT" },
+    })
+    .meta({ example: "bank:settlement" }),
+  currency,
+  direction: z.enum(["debit", "credit"]),
+  amount: amountSchema,
+});
+
+/**
+ * A correcting journal as the API takes it: the ledger's rules (≥ 2 postings, valid accounts and
+ * currencies, positive minor-unit amounts, debits = credits in every currency) are checked here,
+ * before anything is written, and again by core.
+ */
+const correctingJournal = z
+  .strictObject({
+    reference: z.string().min(1).max(255).optional().meta({
+      description:
+        "The journal's idempotency reference (default `reconciliation:<run id>:<item id>:correction`).",
+    }),
+    kind: z.string().min(1).max(64).optional().meta({ description: "Default `reconciliation_correction`." }),
+    postings: z.array(correctingPosting).min(2).max(1000),
+    metadata: z.record(z.string().min(1).max(64), z.string().max(500)).optional(),
+  })
+  .superRefine((journal, ctx) => {
+    const net = new Map<string, bigint>();
+    for (const p of journal.postings) {
+      net.set(p.currency, (net.get(p.currency) ?? 0n) + (p.direction === "debit" ? p.amount : -p.amount));
+    }
+    for (const [currency, difference] of net) {
+      if (difference !== 0n) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["postings"],
+          message: `debits and credits differ by ${difference} minor units of ${currency}`,
+          params: { code: "UNBALANCED_JOURNAL" },
+        });
+        return;
+      }
+    }
+  })
+  .meta({
+    id: "CorrectingJournal",
+    description:
+      "A journal posted with the resolution, in the same transaction (appended; journals are never edited).",
+  });
+
 export const resolveItemBody = z
   .strictObject({
     note: z.string().trim().min(1).max(2000),
+    journal: correctingJournal.optional(),
   })
   .meta({ id: "ReconciliationResolution" });
 

@@ -106,7 +106,22 @@ describe.each(MODES)("GET /v1/openapi.json over %s", (mode) => {
       requestBody?: { content: Record<string, unknown> };
     };
     expect(upload.security).toEqual([{ operator: [] }]);
-    expect(Object.keys(upload.requestBody?.content ?? {})).toEqual(["text/csv", "application/octet-stream"]);
+    expect(Object.keys(upload.requestBody?.content ?? {})).toEqual([
+      "text/csv",
+      "application/octet-stream",
+      "multipart/form-data",
+    ]);
+    // Or one form: the settlement file (required) and the bank statement, both binary parts.
+    const form = (upload.requestBody!.content["multipart/form-data"] as { schema: Record<string, unknown> })
+      .schema;
+    expect(form).toMatchObject({
+      type: "object",
+      required: ["settlement"],
+      properties: {
+        settlement: { type: "string", format: "binary" },
+        bank: { type: "string", format: "binary" },
+      },
+    });
     for (const name of ["provider", "format", "period_from", "period_to", "mapping"]) {
       expect(upload.parameters).toContainEqual(expect.objectContaining({ in: "query", name }));
     }

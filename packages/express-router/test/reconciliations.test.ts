@@ -187,6 +187,164 @@ describe.each(MATRIX)("reconciliation routes on %s over %s", (dialect, mode) => 
     expect(unknown.status).toBe(404);
   });
 
+  it("resolves a discrepancy with a correcting journal (exact minor units), refuses an invalid one with nothing written, and 409 the second time", async () => {
+    const missing = await request(world.app)
+      .get(`/v1/reconciliations/${runId}?class=missing_in_ledger&limit=1`)
+      .set(asOperator);
+    const seq = missing.body.items.data[0].id as number;
+    const path = `/v1/reconciliations/${runId}/items/${seq}/resolve`;
+    const posting = (account: string, direction: string, amount: unknown, currency = "USD") => ({
+      account,
+      currency,
+      direction,
+      amount,
+    });
+    const before = await world.rowCounts();
+    for (const [name, journal, code, param] of [
+      [
+        "unbalanced",
+        {
+          postings: [
+            posting("bank:settlement", "debit", 970),
+            posting("platform:adjustments", "credit", 969),
+          ],
+        },
+        "unbalanced_journal",
+        "journal.postings",
+      ],
+      [
+        "balanced in sum, not per currency",
+        {
+          postings: [
+            posting("bank:settlement", "debit", 970),
+            posting("platform:adjustments", "credit", 970, "EUR"),
+          ],
+        },
+        "unbalanced_journal",
+        "journal.postings",
+      ],
+      [
+        "bad account",
+        {
+          postings: [
+            posting("Bank settlement", "debit", 970),
+            posting("platform:adjustments", "credit", 970),
+          ],
+        },
+        "invalid_account",
+        "journal.postings.0.account",
+      ],
+      [
+        "decimal amount",
+        {
+          postings: [
+            posting("bank:settlement", "debit", "9.70"),
+            posting("platform:adjustments", "credit", 970),
+          ],
+        },
+        "too_many_decimals",
+        "journal.postings.0.amount",
+      ],
+      [
+        "over the largest amount",
+        {
+          postings: [
+            posting("bank:settlement", "debit", "9007199254740992"),
+            posting("platform:adjustments", "credit", "9007199254740992"),
+          ],
+        },
+        "invalid_amount",
+        "journal.postings.0.amount",
+      ],
+      [
+        "unknown currency",
+        {
+          postings: [
+            posting("bank:settlement", "debit", 970, "usd"),
+            posting("platform:adjustments", "credit", 970, "usd"),
+          ],
+        },
+        "unknown_currency",
+        "journal.postings.0.currency",
+      ],
+      [
+        "one posting",
+        { postings: [posting("bank:settlement", "debit", 970)] },
+        "validation_failed",
+        "journal.postings",
+      ],
+      [
+        "unknown field",
+        {
+          postings: [
+            posting("bank:settlement", "debit", 970),
+            posting("platform:adjustments", "credit", 970),
+          ],
+          at: 1,
+        },
+        "validation_failed",
+        "journal.at",
+      ],
+    ] as const) {
+      const res = await request(world.app).post(path).set(asOperator).send({ note: "fix", journal });
+      expect(res.status, name).toBe(400);
+      expect(res.body.error, name).toMatchObject({ type: "invalid_request_error", code, param });
+    }
+    expect(await world.rowCounts()).toEqual(before);
+    // Beyond 2^53 in total, exact: amounts as strings of digits arrive as bigints.
+    const big = "9007199254740991";
+    const res = await request(world.app)
+      .post(path)
+      .set(asOperator)
+      .send({
+        note: "a test charge made in the PSP's dashboard; booked to adjustments",
+        journal: {
+          postings: [
+            posting("bank:settlement", "debit", "970"),
+            posting("platform:adjustments", "credit", 970),
+            posting("platform:adjustments", "debit", big, "KWD"),
+            posting("platform:adjustments", "debit", big, "KWD"),
+            posting("platform:fx", "credit", big, "KWD"),
+            posting("platform:fx", "credit", big, "KWD"),
+          ],
+          metadata: { ticket: "OPS-17" },
+        },
+      });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const reference = `reconciliation:${runId}:${seq}:correction`;
+    expect(reconciliationItemSchema.parse(res.body).resolution).toMatchObject({
+      resolved_by: "ops@shop.test",
+      journal_reference: reference,
+    });
+    const journal = await world.store.ledger.getJournal(reference);
+    expect(journal).toMatchObject({
+      kind: "reconciliation_correction",
+      metadata: { ticket: "OPS-17", reconciliationId: runId, item: String(seq) },
+    });
+    expect(journal!.postings.filter((p) => p.currency === "KWD").map((p) => p.amount)).toEqual([
+      BigInt(big),
+      BigInt(big),
+      BigInt(big),
+      BigInt(big),
+    ]);
+    expect(await world.store.ledger.getBalance("bank:settlement", "USD")).toMatchObject({ balance: 970n });
+    const counts = await world.rowCounts();
+    const twice = await request(world.app)
+      .post(path)
+      .set(asOperator)
+      .send({
+        note: "again",
+        journal: {
+          reference: "another",
+          postings: [posting("bank:settlement", "debit", 1), posting("platform:adjustments", "credit", 1)],
+        },
+      });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error).toMatchObject({ code: "invalid_state_transition", param: "seq" });
+    expect(await world.rowCounts()).toEqual(counts);
+    expect(await world.store.ledger.getJournal("another")).toBeNull();
+  });
+
   it("a corrected file is a new run (201) superseding the last; the list filters by PSP", async () => {
     const corrected = `${SETTLEMENT_CSV_HEADER}\n${line(1)}\n${line(2)}\n`;
     const res = await upload(UPLOAD, corrected);

@@ -72,6 +72,12 @@ export interface SqlAdapter {
    * row locks: its write transactions hold the whole database's write lock from their first statement.
    */
   lockText(text: string, forUpdate: boolean | undefined): string;
+  /**
+   * A statement taking a lock on an arbitrary key (one `?`: the key) until the transaction ends,
+   * whether or not a row exists for it (Postgres `pg_advisory_xact_lock`); undefined on SQLite,
+   * whose write transactions already run one at a time.
+   */
+  readonly keyLockText: string | undefined;
   /** The same for a composed query. */
   lock<Q extends Knex.QueryBuilder>(query: Q, forUpdate: boolean | undefined): Q;
   /** Rows a worker claims: locked and skipping rows other workers hold (Postgres `FOR UPDATE SKIP LOCKED`). */

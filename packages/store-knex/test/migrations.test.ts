@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from "knex";
 import { afterAll, describe, expect, it } from "vitest";
 import { knexStore, TABLES } from "../src/index.js";
+import { migrationSource } from "../src/migrations/index.js";
 import { postgresSchema, sqliteKnex } from "./support/databases.js";
 
 const SETTLEKIT_TABLES = [
@@ -53,6 +54,57 @@ describe.each([
     // And up again after a full down: the migration ledger was rolled back too.
     await store.migrate();
     expect(await existing(db.knex)).toEqual(SETTLEKIT_TABLES);
+  });
+
+  it("0014 repairs two current runs of one period (the newest stays current) before refusing a pair", async () => {
+    const db = await open();
+    cleanups.push(async () => {
+      await db.drop();
+      await db.knex.destroy().catch(() => {});
+    });
+    const store = knexStore(db.knex);
+    await store.migrate();
+    const config = { migrationSource, tableName: TABLES.migrations };
+    await db.knex.migrate.down(config);
+    const time = (iso: string) => (store.dialect === "sqlite" ? Date.parse(iso) : new Date(iso));
+    const run = (id: string, createdAt: string, periodTo = "2026-03-02T00:00:00.000Z") => ({
+      id,
+      psp_id: "sandbox",
+      period_from: time("2026-03-01T00:00:00.000Z"),
+      period_to: time(periodTo),
+      source: "sandbox_csv",
+      source_checksum: id,
+      status: "completed",
+      record_count: 1,
+      bank_line_count: 0,
+      discrepancy_count: 0,
+      totals: "[]",
+      version: 2,
+      created_at: time(createdAt),
+    });
+    // What the race could leave: two (here three) completed runs of one period; another period's stays.
+    await db
+      .knex(TABLES.reconciliationRuns)
+      .insert([
+        run("run_old", "2026-03-02T06:00:00.000Z"),
+        run("run_new", "2026-03-02T06:00:00.002Z"),
+        run("run_mid", "2026-03-02T06:00:00.001Z"),
+        run("run_other", "2026-03-02T06:00:00.000Z", "2026-03-03T00:00:00.000Z"),
+      ]);
+    await store.migrate();
+    const rows = await db
+      .knex(TABLES.reconciliationRuns)
+      .select("id", "status", "superseded_by", "version")
+      .orderBy("id");
+    expect(rows.map((r) => [r.id, r.status, r.superseded_by ?? null, Number(r.version)])).toEqual([
+      ["run_mid", "superseded", "run_new", 3],
+      ["run_new", "completed", null, 2],
+      ["run_old", "superseded", "run_new", 3],
+      ["run_other", "completed", null, 2],
+    ]);
+    await expect(
+      db.knex(TABLES.reconciliationRuns).insert(run("run_again", "2026-03-02T07:00:00.000Z")),
+    ).rejects.toThrow();
   });
 });
 

@@ -271,7 +271,8 @@ const periodText = (run) =>
 
 /**
  * The operator page's reconciliation section: the upload form (sent by /static/reconcile.js to
- * `POST /v1/reconciliations`) and the newest runs (`reconciliationView`'s JSON).
+ * `POST /v1/reconciliations`: the settlement file as the body, or with a bank statement as one
+ * multipart form) and the newest runs (`reconciliationView`'s JSON).
  */
 export function reconciliationSection({ runs, provider, today, sandbox }) {
   const rows = runs.map(
@@ -289,6 +290,7 @@ export function reconciliationSection({ runs, provider, today, sandbox }) {
   }</p>
 <form class="reconcile"><input type="hidden" name="provider" value="${provider}">
 <p><label for="recon-file">Settlement file</label> <input id="recon-file" type="file" name="file" accept=".csv,text/csv" required></p>
+<p><label for="recon-bank">Bank statement (optional)</label> <input id="recon-bank" type="file" name="bank" accept=".csv,text/csv" aria-describedby="recon-bank-hint"> <span id="recon-bank-hint" class="muted">CSV with date, amount, currency, reference: each PSP payout must be on it.</span></p>
 <p><label for="recon-format">Format</label> <select id="recon-format" name="format"><option value="sandbox_csv">Sandbox CSV</option><option value="stripe_itemized_csv">Stripe itemized payout reconciliation</option></select>
 <label for="recon-date">Settlement day (UTC)</label> <input id="recon-date" type="date" name="date" value="${today}" required></p>
 <p><button type="submit">Reconcile <span class="sr-only">the settlement file</span></button> <span class="error" role="alert"></span></p></form>

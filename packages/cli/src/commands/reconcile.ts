@@ -30,7 +30,11 @@ export interface ReconcileInput {
   readonly format?: ReconcileFormat;
   /** The settlement period `[from, to)` (`--day`, `--from`/`--to`; default: yesterday, UTC). */
   readonly period?: { readonly from: Date; readonly to: Date };
-  /** The engine reports what it has read; the CLI draws the progress bar from it. */
+  /**
+   * The engine reports what it has read: `records`, the settlement file's records taken into
+   * matching so far (the engine takes the next batch only once the last one is matched), and
+   * `bytes` of both files; the CLI draws the progress bar from them.
+   */
   readonly onProgress: (progress: { readonly bytes: number; readonly records: number }) => void;
 }
 
@@ -96,31 +100,52 @@ export const summaryOfRun = (run: ReconciliationRun, replayed: boolean): Reconci
 
 /**
  * The engine: `system.reconcile` with the settlement file (and bank statement) streamed from disk
- * (`fs.createReadStream`, never read whole), reporting the bytes read as progress.
+ * (`fs.createReadStream`, never read whole), reporting the settlement's records (its lines after
+ * the header) and the bytes read as progress.
  */
 export const defaultReconcileEngine: ReconcileEngine = {
   async reconcile(input, { system }) {
     const format = input.format ?? formatOf(input.psp);
     let bytes = 0;
-    let records = 0;
-    const streamed = (path: string): AsyncIterable<Uint8Array> =>
+    let lines = 0;
+    const streamed = (path: string, countLines: boolean): AsyncIterable<Uint8Array> =>
       (async function* () {
         for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
           bytes += chunk.length;
-          for (const byte of chunk) if (byte === 10) records += 1;
-          input.onProgress({ bytes, records });
+          if (countLines) lines += newlines(chunk);
+          input.onProgress({ bytes, records: Math.max(lines - 1, 0) });
           yield chunk;
         }
       })();
     const { run, replayed } = await system.reconcile({
       provider: input.psp,
       period: input.period ?? yesterday(new Date()),
-      source: { format, file: streamed(input.file) },
-      ...(input.bank ? { bankStatement: { file: streamed(input.bank) } } : {}),
+      source: { format, file: streamed(input.file, true) },
+      ...(input.bank ? { bankStatement: { file: streamed(input.bank, false) } } : {}),
     });
     return summaryOfRun(run, replayed);
   },
 };
+
+const newlines = (chunk: Uint8Array) => {
+  let n = 0;
+  for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n += 1;
+  return n;
+};
+
+/** A file's records: its lines after the header (one pass, a chunk at a time), for the bar's total. */
+async function recordsIn(path: string): Promise<number> {
+  let lines = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    lines += newlines(chunk);
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+  }
+  // A last line without its newline is a line too.
+  return Math.max(lines + (last === 10 ? 0 : 1) - 1, 0);
+}
+
+const megabytes = (n: number) => `${(n / 1_048_576).toFixed(1)}`;
 
 const DAY_MS = 86_400_000;
 
@@ -228,11 +253,18 @@ export async function runReconcile(
     if (!info?.isFile()) throw new CliUsageError(`No such file: ${file}`);
     totalBytes += info.size;
   }
+  // Records reconciled is what an operator follows; bytes read beside it.
+  const totalRecords = await recordsIn(options.file);
+  let bytesRead = 0;
   const progress = createProgress({
     label: `reconcile ${options.psp}`,
-    unit: "bytes",
-    total: totalBytes,
+    unit: "records",
+    total: totalRecords,
     stream: context.io.stderr,
+    note: () =>
+      totalBytes >= 1_048_576
+        ? `${megabytes(bytesRead)}/${megabytes(totalBytes)} MB`
+        : `${bytesRead}/${totalBytes} bytes`,
   });
   let summary: ReconcileSummary;
   try {
@@ -243,10 +275,16 @@ export async function runReconcile(
         ...(options.bank ? { bank: options.bank } : {}),
         ...(options.format ? { format: options.format } : {}),
         period,
-        onProgress: ({ bytes }) => progress.update(Math.min(bytes, totalBytes)),
+        onProgress: ({ bytes, records }) => {
+          bytesRead = Math.min(bytes, totalBytes);
+          progress.update(Math.min(records, totalRecords));
+        },
       },
       { system: context.system, db: context.db },
     );
+    // The run's own count at the end (the line count sees blank lines, not quoted newlines).
+    bytesRead = totalBytes;
+    progress.update(summary.records, summary.records);
   } finally {
     progress.stop();
   }

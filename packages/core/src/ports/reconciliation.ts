@@ -70,12 +70,23 @@ export interface ReconciliationRepository {
     periodTo: Date;
     sourceChecksum: string;
   }): Promise<ReconciliationRun | null>;
-  /** The `completed` (not superseded) run of this PSP and exactly this period, newest; null when none. */
-  findCurrentRun(query: {
-    pspId: string;
-    periodFrom: Date;
-    periodTo: Date;
-  }): Promise<ReconciliationRun | null>;
+  /**
+   * The `completed` (not superseded) run of this PSP and exactly this period; null when none. At
+   * most one run of a PSP and period is `completed` (a second write making one fails, like the
+   * source's unique index).
+   *
+   * `forUpdate` locks the PSP and period, whether or not it has a run yet, until the transaction
+   * ends: of two transactions committing runs of one period, the second waits here and then sees
+   * the first's run (so it supersedes it instead of leaving two current runs).
+   */
+  findCurrentRun(
+    query: {
+      pspId: string;
+      periodFrom: Date;
+      periodTo: Date;
+    },
+    options?: { forUpdate?: boolean },
+  ): Promise<ReconciliationRun | null>;
   /** Runs newest first (`createdAt`, then id), `running` ones excluded; `beforeId` pages on. */
   listRuns(query: { limit: number; beforeId?: string; pspId?: string }): Promise<ReconciliationRun[]>;
 

@@ -315,6 +315,55 @@ describe("reconciliation (memory store, fake PSP)", () => {
     expect(run.bankLineCount).toBe(2);
   });
 
+  it("takes a bank statement given as a function once the settlement file is read, and none when it gives none", async () => {
+    const world = makeWorld();
+    const a = await pay(world, "USD", 10_050n, "k1");
+    const header =
+      "balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,source_id,payment_intent_id,automatic_payout_id,payment_metadata[settlekit_payment_id]";
+    const report = [
+      header,
+      `txn_1,2026-03-01 12:00:00,2026-03-03 00:00:00,usd,100.50,3.21,97.29,charge,ch_1,pi_1,po_usd,${a.id}`,
+    ].join("\n");
+    const bank = ["date,amount,currency,reference", "2026-03-03,97.29,USD,po_usd"].join("\n");
+    world.clock.set(new Date(T0.getTime() + 3 * DAY));
+    let settlementRead = false;
+    const settlement = async function* () {
+      yield* stream(report);
+      settlementRead = true;
+    };
+    const asked: boolean[] = [];
+    const eager = await world.system.reconcile({
+      provider: "fake",
+      period: PERIOD,
+      source: { format: "stripe_itemized_csv", file: settlement() },
+      bankStatement: async () => {
+        asked.push(settlementRead);
+        return { file: stream(bank) };
+      },
+    });
+    expect(asked).toEqual([true]);
+    expect(eager.run.bankLineCount).toBe(1);
+    const bankLeg = (await allItems(world, eager.run.id)).filter((i) => i.leg === "psp_bank");
+    expect(bankLeg.map((i) => [i.recordId, i.class])).toEqual([["po_usd", "matched"]]);
+    // None given: as without a statement — the payout is checked against its records only.
+    const none = await world.system.reconcile({
+      provider: "fake",
+      period: { from: PERIOD.from, to: new Date(PERIOD.to.getTime() + 1) },
+      source: { format: "stripe_itemized_csv", file: stream(report) },
+      bankStatement: async () => undefined,
+    });
+    const without = await world.system.reconcile({
+      provider: "fake",
+      period: { from: PERIOD.from, to: new Date(PERIOD.to.getTime() + 2) },
+      source: { format: "stripe_itemized_csv", file: stream(report) },
+    });
+    const legs = async (runId: string) =>
+      (await allItems(world, runId)).filter((i) => i.leg !== "psp_ledger").map((i) => [i.leg, i.class]);
+    expect(none.run.bankLineCount).toBe(0);
+    expect(await legs(none.run.id)).toEqual(await legs(without.run.id));
+    expect(await legs(none.run.id)).not.toContainEqual(["psp_bank", "matched"]);
+  });
+
   it("resolves a discrepancy with who and why, and a correcting journal", async () => {
     const world = makeWorld();
     await pay(world, "USD", 10_000n, "k1");

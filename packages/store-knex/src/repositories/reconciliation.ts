@@ -182,7 +182,14 @@ LIMIT ?`;
     },
     findRunBySource: (q) =>
       oneRun(RUN_BY_SOURCE, [q.pspId, sql.time(q.periodFrom), sql.time(q.periodTo), q.sourceChecksum]),
-    findCurrentRun: (q) => oneRun(CURRENT_RUN, [q.pspId, sql.time(q.periodFrom), sql.time(q.periodTo)]),
+    async findCurrentRun(q, options = {}) {
+      // The period is locked, not the row: when it has no run yet there is no row to lock.
+      if (options.forUpdate && sql.keyLockText !== undefined) {
+        const period = `${q.periodFrom.toISOString()}/${q.periodTo.toISOString()}`;
+        await exec.all(sql.keyLockText, [`settlekit:reconciliation:${q.pspId}:${period}`]);
+      }
+      return oneRun(CURRENT_RUN, [q.pspId, sql.time(q.periodFrom), sql.time(q.periodTo)]);
+    },
     async listRuns(q) {
       let query = db(TABLES.reconciliationRuns)
         .select(["id", ...RUN_WRITE])

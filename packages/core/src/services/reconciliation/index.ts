@@ -7,6 +7,7 @@ export type {
   ResolveItemInput,
 } from "./operations.js";
 export type {
+  BankStatement,
   ReconcileInput,
   ReconcileResult,
   ReconciliationFile,

@@ -49,6 +49,12 @@ export interface ReconciliationOptions {
   readonly book?: boolean;
 }
 
+/** A bank statement CSV, streamed, with its column names when they are not the defaults. */
+export interface BankStatement {
+  readonly file: FileStream;
+  readonly columns?: BankStatementColumns;
+}
+
 export interface ReconcileInput {
   /** The PSP's id (`sandbox`, `stripe`…). */
   readonly provider: string;
@@ -56,8 +62,12 @@ export interface ReconcileInput {
   readonly period: { readonly from: Date; readonly to: Date };
   /** A file; without one, the PSP's own `readSettlement` for the period. */
   readonly source?: ReconciliationFile;
-  /** The platform's bank statement for the three-way match of the PSP's bank payouts. */
-  readonly bankStatement?: { readonly file: FileStream; readonly columns?: BankStatementColumns };
+  /**
+   * The platform's bank statement for the three-way match of the PSP's bank payouts; or a function
+   * giving it (undefined: none), called once the settlement source has been read — for a statement
+   * that arrives after the settlement file, as the second part of one upload.
+   */
+  readonly bankStatement?: BankStatement | (() => Promise<BankStatement | undefined>);
   readonly settlementLagMs?: number;
   readonly bankDateWindowMs?: number;
   readonly expectedFee?: (record: SettlementRecord) => bigint | undefined;
@@ -214,14 +224,14 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
 
     // The third leg: bank payouts against what they settled and against the bank statement.
     let bankLineCount = 0;
-    if (input.bankStatement) {
+    const bankStatement =
+      typeof input.bankStatement === "function" ? await input.bankStatement() : input.bankStatement;
+    if (bankStatement) {
       hash.update("\nbank\n");
       const lines = [];
       const invalid = [];
-      for await (const entry of bankStatementSource(
-        input.bankStatement.file,
-        input.bankStatement.columns,
-        (c) => hash.update(c),
+      for await (const entry of bankStatementSource(bankStatement.file, bankStatement.columns, (c) =>
+        hash.update(c),
       )) {
         bankLineCount += 1;
         if (entry.kind === "line") lines.push(entry.entry);
@@ -296,11 +306,11 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
           await tx.reconciliation.deleteRun(draft.id);
           return { run: earlier, replayed: true };
         }
-        const current = await tx.reconciliation.findCurrentRun({
-          pspId,
-          periodFrom: input.period.from,
-          periodTo: input.period.to,
-        });
+        // Locks the period: a concurrent commit of another file waits, then supersedes this run.
+        const current = await tx.reconciliation.findCurrentRun(
+          { pspId, periodFrom: input.period.from, periodTo: input.period.to },
+          { forUpdate: true },
+        );
         const now = deps.clock.now();
         if (current) {
           const superseded = {

@@ -28,11 +28,29 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
         `run ${clash.id} has this source`,
       );
   };
+  /** One `completed` run per (PSP, period), as the SQL schema's partial unique index. */
+  const assertOneCurrent = (run: ReconciliationRun) => {
+    if (run.status !== "completed") return;
+    const clash = runs().find(
+      (r) =>
+        r.id !== run.id &&
+        r.status === "completed" &&
+        r.pspId === run.pspId &&
+        r.periodFrom.getTime() === run.periodFrom.getTime() &&
+        r.periodTo.getTime() === run.periodTo.getTime(),
+    );
+    if (clash)
+      throw violation(
+        "reconciliation_runs(psp_id, period_from, period_to) where completed",
+        `run ${clash.id} is the period's current run`,
+      );
+  };
   return {
     async insertRun(run) {
       if (w.read("reconciliationRuns").has(run.id))
         throw violation("reconciliation_runs(id)", `run ${run.id} exists`);
       assertUniqueSource(run);
+      assertOneCurrent(run);
       w.write("reconciliationRuns").set(run.id, { value: clone(run), seq: seq.next() });
     },
     async getRun(id) {
@@ -43,6 +61,7 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
       const row = w.read("reconciliationRuns").get(next.id);
       if (row?.value.version !== next.version - 1) return false;
       assertUniqueSource(next);
+      assertOneCurrent(next);
       w.write("reconciliationRuns").set(next.id, { value: clone(next), seq: row.seq });
       return true;
     },

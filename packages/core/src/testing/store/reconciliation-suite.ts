@@ -173,6 +173,61 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       expect((await store.transaction((tx) => tx.reconciliation.getRun("run_4")))?.status).toBe("running");
     });
 
+    it("keeps one completed run per PSP and period: a second one is refused, another period's is not", async () => {
+      const { store } = current();
+      const completed = (id: string, checksum: string, overrides: Partial<ReconciliationRun> = {}) =>
+        runFixture(id, { status: "completed", sourceChecksum: checksum, version: 2, ...overrides });
+      await store.transaction((tx) => tx.reconciliation.insertRun(completed("run_a", "aa")));
+      await expect(
+        store.transaction((tx) =>
+          tx.reconciliation.insertRun(completed("run_b", "bb", { createdAt: at(5) })),
+        ),
+      ).rejects.toThrow();
+      // Completing a draft of the same period is refused the same way, and leaves the draft as it was.
+      await store.transaction((tx) => tx.reconciliation.insertRun(runFixture("run_c", { createdAt: at(6) })));
+      await expect(
+        store.transaction((tx) =>
+          tx.reconciliation.updateRun(completed("run_c", "cc", { createdAt: at(6) })),
+        ),
+      ).rejects.toThrow();
+      // Superseding the current run first, in the same transaction, is how a new one becomes current.
+      await store.transaction(async (tx) => {
+        const a = await tx.reconciliation.findCurrentRun(
+          { pspId: "sandbox", periodFrom: T0, periodTo: at(DAY) },
+          { forUpdate: true },
+        );
+        expect(a?.id).toBe("run_a");
+        expect(
+          await tx.reconciliation.updateRun({
+            ...a!,
+            status: "superseded",
+            supersededBy: "run_c",
+            version: 3,
+          }),
+        ).toBe(true);
+        expect(
+          await tx.reconciliation.updateRun(
+            completed("run_c", "cc", { createdAt: at(6), supersedes: "run_a", version: 2 }),
+          ),
+        ).toBe(true);
+      });
+      await store.transaction((tx) =>
+        tx.reconciliation.insertRun(completed("run_d", "aa", { periodTo: at(2 * DAY), createdAt: at(7) })),
+      );
+      await store.transaction((tx) =>
+        tx.reconciliation.insertRun(completed("run_e", "aa", { pspId: "stripe", createdAt: at(8) })),
+      );
+      const statuses = await store.transaction(async (tx) =>
+        Promise.all(
+          ["run_a", "run_c", "run_d", "run_e"].map(
+            async (id) => (await tx.reconciliation.getRun(id))?.status,
+          ),
+        ),
+      );
+      expect(statuses).toEqual(["superseded", "completed", "completed", "completed"]);
+      expect(await current().inspect.count("reconciliation_runs")).toBe(4);
+    });
+
     it("stores items with exact money, filters and pages them, resolves each once", async () => {
       const { store } = current();
       const big = 9_007_199_254_740_993n;

@@ -23,6 +23,8 @@ export function postgresDialect({ knex, shards }: DialectContext): StoreDialect 
     int: (value) => value.toString(),
     time: (value) => value,
     lockText: (text, forUpdate) => (forUpdate ? `${text} FOR UPDATE` : text),
+    // 64-bit hash of the key: collisions only make two unrelated keys wait for each other.
+    keyLockText: "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
     lock: (query, forUpdate) => (forUpdate ? (query.forUpdate() as typeof query) : query),
     claimable: (query) => query.forUpdate().skipLocked() as typeof query,
     combinesUpdates: true,

@@ -34,6 +34,7 @@ export function sqliteDialect(
     int: (value) => value as unknown as Knex.Value,
     time: (value) => value.getTime(),
     lockText: (text) => text,
+    keyLockText: undefined,
     lock: (query) => query,
     claimable: (query) => query,
     combinesUpdates: false,
