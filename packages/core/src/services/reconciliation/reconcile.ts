@@ -9,13 +9,14 @@ import type {
 } from "../../domain/reconciliation.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { SettlementRecord } from "../../ports/psp.js";
+import type { ExactChargeMatch } from "../../ports/reconciliation.js";
 import type { StoreTx } from "../../ports/store.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import { reconciliationAlert } from "./alert.js";
 import type { MatchRules } from "./classify.js";
 import type { FileStream } from "./csv-rows.js";
-import type { BatchContext, Item } from "./match-batch.js";
-import { matchBatch, Tally } from "./match-batch.js";
+import type { BatchContext, Item, Slot } from "./match-batch.js";
+import { matchBatch, stageCharges, Tally } from "./match-batch.js";
 import type { BankStatementColumns, CsvColumnMapping, SourceEntry } from "./sources.js";
 import {
   bankStatementSource,
@@ -178,7 +179,30 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
         settledInto.set(r.bankPayoutReference, s);
       }
     }
-    await commitItems((tx) => matchBatch(tx, batchContext, batch));
+    const slots: Slot[] = [];
+    for (const entry of batch) {
+      if (entry.kind === "record" && entry.record.type === "bank_payout") continue;
+      slots.push({ entry, seq: seq + slots.length + 1 });
+    }
+    const staged = stageCharges(slots, rules, book);
+    const done = await deps.store.transaction(async (tx) => {
+      // The set-based pass settles the exact matches in the store; the classifier decides the rest.
+      let rest = slots;
+      let exact: ExactChargeMatch["matched"] = [];
+      if (staged.length > 0) {
+        const m = await tx.reconciliation.matchExactCharges({ runId: draft.id, pspId, charges: staged });
+        const settled = new Set(staged.map((c) => c.seq));
+        for (const left of m.notMatched) settled.delete(left);
+        rest = slots.filter((slot) => !settled.has(slot.seq));
+        exact = m.matched;
+      }
+      const items = await matchBatch(tx, batchContext, rest);
+      if (items.length > 0) await tx.reconciliation.insertItems(items);
+      return { items, exact };
+    });
+    seq += slots.length;
+    for (const row of done.items) tally.add(row);
+    for (const m of done.exact) tally.addMatched(m.currency, m.count, m.amount);
   };
 
   try {
