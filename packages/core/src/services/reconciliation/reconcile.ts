@@ -109,9 +109,11 @@ function checkPeriod(input: ReconcileInput) {
 }
 
 /**
- * Reconciles one PSP's settlement for a period: streams the source in batches of 500 records,
- * looks each batch's ledger items up by key, classifies and stores every record, books matched
- * ones, then finds the period's journals no record settled (`missing_at_psp`), matches the PSP's
+ * Reconciles one PSP's settlement for a period: streams the source in batches (`batchSize`, one
+ * batch in the store while the next is parsed). Each batch's plain charges go to the store's
+ * set-based pass first (`matchExactCharges`: the exact matches are joined, claimed and written in
+ * the store, not sent back); the classifier looks the rest up by key, classifies and stores every
+ * other record and books matched ones (with booking on, every record takes that path), then finds the period's journals no record settled (`missing_at_psp`), matches the PSP's
  * bank payouts against what they settled and the bank statement, and commits the run — with the
  * alert job when it found discrepancies — in one transaction. Idempotent by source: the same
  * checksum for the same PSP and period returns the earlier run (the draft is dropped and nothing
@@ -184,6 +186,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       if (entry.kind === "record" && entry.record.type === "bank_payout") continue;
       slots.push({ entry, seq: seq + slots.length + 1 });
     }
+    seq += slots.length;
     const staged = stageCharges(slots, rules, book);
     const done = await deps.store.transaction(async (tx) => {
       // The set-based pass settles the exact matches in the store; the classifier decides the rest.
@@ -200,22 +203,31 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       if (items.length > 0) await tx.reconciliation.insertItems(items);
       return { items, exact };
     });
-    seq += slots.length;
     for (const row of done.items) tally.add(row);
     for (const m of done.exact) tally.addMatched(m.currency, m.count, m.amount);
   };
 
   try {
+    // One batch in the store while the next one is read and parsed: the source's CPU time and
+    // the database's overlap. Batches still commit one after another, in file order.
     let batch: SourceEntry[] = [];
+    let inFlight: Promise<void> | undefined;
+    const send = async (next: SourceEntry[]) => {
+      await inFlight;
+      inFlight = processBatch(next);
+      // Awaited before the next batch and after the last; a failure surfaces there.
+      inFlight.catch(() => undefined);
+    };
     for await (const entry of entries(deps, input, (chunk) => hash.update(chunk))) {
       recordCount += 1;
       batch.push(entry);
       if (batch.length >= batchSize) {
-        await processBatch(batch);
+        await send(batch);
         batch = [];
       }
     }
-    if (batch.length > 0) await processBatch(batch);
+    if (batch.length > 0) await send(batch);
+    await inFlight;
 
     // The third leg: bank payouts against what they settled and against the bank statement.
     let bankLineCount = 0;
