@@ -207,11 +207,11 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     for (const m of done.exact) tally.addMatched(m.currency, m.count, m.amount);
   };
 
+  let inFlight: Promise<void> | undefined;
   try {
     // One batch in the store while the next one is read and parsed: the source's CPU time and
     // the database's overlap. Batches still commit one after another, in file order.
     let batch: SourceEntry[] = [];
-    let inFlight: Promise<void> | undefined;
     const send = async (next: SourceEntry[]) => {
       await inFlight;
       inFlight = processBatch(next);
@@ -379,7 +379,9 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       });
     }
   } catch (error) {
-    // A source that could not be read (or a failure mid-way) leaves no half run behind.
+    // A source that could not be read (or a failure mid-way) leaves no half run behind — once the
+    // batch still in the store has finished, so nothing is written after the run is gone.
+    await inFlight?.catch(() => undefined);
     await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id)).catch(() => undefined);
     throw error;
   }
