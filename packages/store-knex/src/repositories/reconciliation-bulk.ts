@@ -1,4 +1,4 @@
-import type { ReconciliationRepository } from "@settlekit/core";
+import type { ReconciliationRepository, StagedCharge } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
@@ -18,8 +18,9 @@ import { selectFrom } from "./statement-texts.js";
  * - `matchExactCharges`: one statement. The batch travels as one JSON document
  *   (`json_to_recordset`), is joined to the payments on the `(psp_id, psp_reference)` unique index
  *   and anti-joined against the run's claimed keys; data-modifying CTEs claim the exact matches'
- *   two keys and write their items (the JSON of core's `exactChargeItem`, built in SQL); what
- *   comes back is the seqs of the rest and the exact matches' count and sum per currency.
+ *   two keys and write their items (the JSON of core's `exactChargeItem`: the record's side
+ *   built here, the payment's side in SQL); what comes back is the seqs of the rest and the
+ *   exact matches' count and sum per currency.
  */
 const CLAIM = `WITH k AS (SELECT DISTINCT unnest(CAST(? AS text[])) AS claim),
 ins AS (INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim) SELECT ?, claim FROM k
@@ -34,17 +35,12 @@ FROM unnest(CAST(? AS integer[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? A
 
 /** `to_json(text)::text`: a JSON string literal of a text value, escaped as `JSON.stringify` would. */
 const str = (expr: string) => `to_json(CAST(${expr} AS text))::text`;
+/**
+ * An exact match's item JSON: the record's side (`head`, built by {@link recordHead} as
+ * `itemData` writes it, without the closing brace) and the payment's side, in SQL.
+ */
 const EXACT_ITEM_DATA = [
-  `'{"leg":"psp_ledger"'`,
-  `CASE WHEN e.line IS NULL THEN '' ELSE ',"line":' || e.line END`,
-  `',"recordId":' || ${str("e.id")}`,
-  `',"recordType":"charge"'`,
-  `',"currency":' || ${str("e.cur")}`,
-  `',"amount":"' || e.amount || '"'`,
-  `',"fee":"' || e.fee || '"'`,
-  `',"occurredAt":' || ${str("e.at")}`,
-  `CASE WHEN e.bank IS NULL THEN '' ELSE ',"bankPayoutReference":' || ${str("e.bank")} END`,
-  `',"reference":' || ${str("e.ref")}`,
+  "e.head",
   `',"paymentId":' || ${str("e.payment_id")}`,
   `',"expectedCurrency":' || ${str("e.payment_currency")}`,
   `',"journalReference":' || ${str("e.journal")}`,
@@ -54,7 +50,7 @@ const EXACT_ITEM_DATA = [
 ].join(" || ");
 const MATCH_EXACT = `WITH s AS (
   SELECT x.* FROM json_to_recordset(CAST(? AS json))
-    AS x(seq integer, line integer, id text, ref text, amount bigint, fee bigint, cur text, at text, bank text)
+    AS x(seq integer, id text, ref text, amount bigint, cur text, head text)
 ), m AS (
   SELECT s.*, p.id AS payment_id, p.currency AS payment_currency, p.amount AS payment_amount,
     'record:' || s.id AS record_key, 'payment:' || p.id || ':' || p.psp_reference AS journal
@@ -74,6 +70,26 @@ SELECT s.seq AS seq, NULL AS currency, NULL AS count, NULL AS amount FROM s
   WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.seq = s.seq)
 UNION ALL
 SELECT NULL, e.cur, count(*), CAST(sum(e.amount) AS text) FROM e GROUP BY e.cur`;
+
+/**
+ * The record's side of an exact match's item JSON — what `itemData` writes for the fields
+ * `exactChargeItem` takes from the record, in its order — without the closing brace.
+ */
+function recordHead(c: StagedCharge): string {
+  const json = JSON.stringify({
+    leg: "psp_ledger",
+    line: c.line,
+    recordId: c.recordId,
+    recordType: "charge",
+    currency: c.currency,
+    amount: c.amount.toString(),
+    fee: c.fee.toString(),
+    occurredAt: c.occurredAt.toISOString(),
+    bankPayoutReference: c.bankPayoutReference || undefined,
+    reference: c.pspReference,
+  });
+  return json.slice(0, -1);
+}
 
 /** `repo` with the batch statements above on Postgres; the portable repository elsewhere. */
 export function withBulkReconciliation(
@@ -107,14 +123,11 @@ export function withBulkReconciliation(
       const staged = JSON.stringify(
         q.charges.map((c) => ({
           seq: c.seq,
-          line: c.line ?? null,
           id: c.recordId,
           ref: c.pspReference,
           amount: c.amount.toString(),
-          fee: c.fee.toString(),
           cur: c.currency,
-          at: c.occurredAt.toISOString(),
-          bank: c.bankPayoutReference ?? null,
+          head: recordHead(c),
         })),
       );
       const rows = await exec.all(MATCH_EXACT, [staged, q.pspId, q.runId, q.runId, q.runId]);
