@@ -33,6 +33,8 @@ const INSERT_ITEMS = `INSERT INTO ${TABLES.reconciliationItems} (run_id, seq, cl
 SELECT ?, u.seq, u.class, u.data, u.resolution
 FROM unnest(CAST(? AS integer[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[])) AS u(seq, class, data, resolution)`;
 
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
 /** `to_json(text)::text`: a JSON string literal of a text value, escaped as `JSON.stringify` would. */
 const str = (expr: string) => `to_json(CAST(${expr} AS text))::text`;
 /**
@@ -119,9 +121,15 @@ export function withBulkReconciliation(
       return [...found.values()];
     },
     async matchExactCharges(q) {
-      if (q.charges.length === 0) return { notMatched: [], matched: [] };
+      // An amount outside Postgres's bigint is no payment's amount: left to the classifier, unsent.
+      const outOfRange = q.charges
+        .filter((c) => c.amount < INT8_MIN || c.amount > INT8_MAX)
+        .map((c) => c.seq);
+      const charges =
+        outOfRange.length === 0 ? q.charges : q.charges.filter((c) => !outOfRange.includes(c.seq));
+      if (charges.length === 0) return { notMatched: outOfRange, matched: [] };
       const staged = JSON.stringify(
-        q.charges.map((c) => ({
+        charges.map((c) => ({
           seq: c.seq,
           id: c.recordId,
           ref: c.pspReference,
@@ -131,7 +139,7 @@ export function withBulkReconciliation(
         })),
       );
       const rows = await exec.all(MATCH_EXACT, [staged, q.pspId, q.runId, q.runId, q.runId]);
-      const notMatched: number[] = [];
+      const notMatched: number[] = [...outOfRange];
       const matched: { currency: string; count: number; amount: bigint }[] = [];
       for (const row of rows) {
         if (row.seq != null) notMatched.push(Number(row.seq));

@@ -423,6 +423,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         await paid("pay_12", "r_later");
         await paid("pay_13", 'r_"quoted" ü');
         await paid("pay_14", "r_provider");
+        await paid("pay_15", "r_huge");
         await tx.paymentOrders.insertMany([orderFixture("po_1", "pay_2", "S1", 12_345n)]);
         await tx.refunds.insert(
           refundFixture("re_1", { paymentId: "pay_2", pspRefundReference: "r_re_1", status: "succeeded" }),
@@ -468,6 +469,8 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           entry(charge("txn_same_payment", "r_later")),
           entry(charge('txn_quoted "ü"', 'r_"quoted" ü')),
           entry(charge("txn_provider", "r_provider"), false),
+          // An amount no database integer holds: an amount_mismatch, not a failed batch.
+          entry(charge("txn_huge", "r_huge", 2n ** 64n)),
           entry({
             ...charge("re_txn", "x"),
             type: "refund",
@@ -539,7 +542,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       const setBased = await items("run_set");
       const classified = await items("run_one");
       expect(setBased).toEqual(classified);
-      expect(setBased).toHaveLength(24);
+      expect(setBased).toHaveLength(25);
       // Every class came through, and the exact matches were settled by the store, not sent back.
       expect(new Set(classified.map((i) => i.class))).toEqual(
         new Set([
