@@ -113,8 +113,9 @@ function checkPeriod(input: ReconcileInput) {
  * batch in the store while the next is parsed). Each batch's plain charges go to the store's
  * set-based pass first (`matchExactCharges`: the exact matches are joined, claimed and written in
  * the store, not sent back); the classifier looks the rest up by key, classifies and stores every
- * other record and books matched ones (with booking on, every record takes that path), then finds the period's journals no record settled (`missing_at_psp`), matches the PSP's
- * bank payouts against what they settled and the bank statement, and commits the run — with the
+ * other record and books matched ones (with booking on, every record takes that path). Then it
+ * finds the period's journals no record settled (`missing_at_psp`), matches the PSP's bank
+ * payouts against what they settled and the bank statement, and commits the run — with the
  * alert job when it found discrepancies — in one transaction. Idempotent by source: the same
  * checksum for the same PSP and period returns the earlier run (the draft is dropped and nothing
  * else changes; bookings are idempotent per record); another checksum supersedes the current run.
