@@ -7,7 +7,10 @@
 // status_mismatch, duplicate, invalid_row, and pending ones inside the settlement lag), then one
 // `system.reconcile` of the file (the matching phase, timed; booking off unless BENCH_BOOK=1). Prints
 // records/s, the matching phase's wall time and the process's peak RSS (sampled every 20 ms while
-// matching, and the OS's maximum for the whole process).
+// matching, and the OS's maximum for the whole process), with where the time went: the Node
+// process's CPU (`nodeCpuSeconds`), the wall time inside store transactions (`storeSeconds`) and
+// the CPU of the Postgres backends serving the bench's database (`pgCpuSeconds`, from /proc:
+// Postgres on this host). On a shared machine those CPU figures are the bound, the wall time is not.
 //
 // Exits non-zero when a seeded discrepancy was not found with its class, anything else was
 // reported, or the matched count is off; missed time and memory targets (< 15 s, < 256 MB) are
@@ -21,7 +24,7 @@
 //   BENCH_KEEP_DB      1 to keep the seeded database afterwards and reuse it when it holds the same
 //                      number of payments (its earlier runs are deleted first): for A/B runs
 
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -76,6 +79,8 @@ const result = {
   seeded: null,
   matchingSeconds: null,
   nodeCpuSeconds: null,
+  storeSeconds: null,
+  pgCpuSeconds: null,
   recordsPerSecond: null,
   peakRssMatchingMB: null,
   maxRssProcessMB: null,
@@ -84,6 +89,24 @@ const result = {
   targets: {},
   failures: [],
 };
+
+/**
+ * CPU seconds (user + system) the Postgres backends serving `knex`'s database have used so far,
+ * per backend pid, read from /proc (Postgres on this host); null when they cannot be read.
+ */
+async function backendCpu(knex) {
+  const { rows } = await knex.raw("SELECT pid FROM pg_stat_activity WHERE datname = current_database()");
+  const out = new Map();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      return null;
+    }
+  }
+  return out;
+}
 
 /** The bench's database: fresh (dropped afterwards), or with BENCH_KEEP_DB=1 kept and reused when seeded alike. */
 async function database(admin, version, fn) {
@@ -144,8 +167,27 @@ async function main() {
         result.fileLines = lines;
         log(`settlement file: ${lines.toLocaleString("en-US")} lines in ${fmt(result.fileSeconds, 2)} s`);
 
+        // Wall time inside the store's transactions while matching (the database's statements and
+        // the little Node work inside them); the rest of the matching phase overlaps or is parsing.
+        let storeMs = 0;
+        const timedStore = new Proxy(store, {
+          get(target, key) {
+            if (key === "transaction") {
+              return async (work, options) => {
+                const t0 = performance.now();
+                try {
+                  return await target.transaction(work, options);
+                } finally {
+                  storeMs += performance.now() - t0;
+                }
+              };
+            }
+            const value = Reflect.get(target, key, target);
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        });
         const system = createPaymentSystem({
-          store,
+          store: timedStore,
           providers: [
             sandboxProvider({
               baseUrl: "http://shop.bench/sandbox",
@@ -161,6 +203,7 @@ async function main() {
           peak = Math.max(peak, process.memoryUsage.rss());
         }, 20);
         const loadBefore = loadavg().map((x) => round(x, 2));
+        const pgBefore = await backendCpu(knex);
         const cpuBefore = process.cpuUsage();
         t = performance.now();
         let run;
@@ -180,6 +223,13 @@ async function main() {
         const seconds = (performance.now() - t) / 1000;
         const cpu = process.cpuUsage(cpuBefore);
         result.nodeCpuSeconds = round((cpu.user + cpu.system) / 1e6, 2);
+        result.storeSeconds = round(storeMs / 1000, 2);
+        const pgAfter = pgBefore && (await backendCpu(knex));
+        if (pgBefore && pgAfter) {
+          let sum = 0;
+          for (const [pid, cpu] of pgAfter) sum += cpu - (pgBefore.get(pid) ?? 0);
+          result.pgCpuSeconds = round(sum, 2);
+        }
         peak = Math.max(peak, process.memoryUsage.rss());
         result.loadAverage = loadBefore;
         result.loadAverageAfter = loadavg().map((x) => round(x, 2));
@@ -193,7 +243,7 @@ async function main() {
           totals: run.totals.map((x) => ({ class: x.class, currency: x.currency, count: x.count })),
         };
         log(
-          `matching: ${fmt(seconds, 2)} s, ${result.recordsPerSecond.toLocaleString("en-US")} records/s, Node CPU ${fmt(result.nodeCpuSeconds, 2)} s, peak RSS ${fmt(result.peakRssMatchingMB)} MB (load ${loadBefore.join(" ")} → ${result.loadAverageAfter.join(" ")})`,
+          `matching: ${fmt(seconds, 2)} s, ${result.recordsPerSecond.toLocaleString("en-US")} records/s, Node CPU ${fmt(result.nodeCpuSeconds, 2)} s, in store transactions ${fmt(result.storeSeconds, 2)} s, Postgres CPU ${fmt(result.pgCpuSeconds, 2)} s, peak RSS ${fmt(result.peakRssMatchingMB)} MB (load ${loadBefore.join(" ")} → ${result.loadAverageAfter.join(" ")})`,
         );
         const check = await checkRun(system, run, plan, tailLines);
         result.check = {

@@ -40,6 +40,30 @@ export interface SettledJournal {
 }
 
 /**
+ * A settlement charge staged for {@link ReconciliationRepository.matchExactCharges}: the fields of
+ * a `charge` record that classification reads, and the `seq` its item gets when it matches.
+ */
+export interface StagedCharge {
+  readonly seq: number;
+  readonly line?: number | undefined;
+  readonly recordId: string;
+  readonly pspReference: string;
+  readonly amount: bigint;
+  readonly fee: bigint;
+  readonly currency: string;
+  readonly occurredAt: Date;
+  readonly bankPayoutReference?: string | undefined;
+}
+
+/** What {@link ReconciliationRepository.matchExactCharges} wrote, and what it left to the caller. */
+export interface ExactChargeMatch {
+  /** Seqs of the staged charges that were not an exact match: nothing was written for them. */
+  readonly notMatched: readonly number[];
+  /** The exact matches per currency: how many, and the sum of their amounts. */
+  readonly matched: readonly { readonly currency: string; readonly count: number; readonly amount: bigint }[];
+}
+
+/**
  * Reconciliation runs, their items, and the keyed lookups matching needs. Matching streams a
  * settlement file of any size: it looks ledger items up in batches (`find*` take up to 1 000
  * references), writes items in batches, and claims what it has seen as keys of the run
@@ -131,6 +155,26 @@ export interface ReconciliationRepository {
     pspId: string,
     query: { ids?: readonly string[]; pspReferences?: readonly string[] },
   ): Promise<Payment[]>;
+  /**
+   * The set-based pass of matching: joins a batch of staged charges against the ledger and
+   * settles the exact matches in the store, without sending them back. A charge is an exact match
+   * when exactly one payment of `pspId` has its `pspReference`, that payment is `succeeded`,
+   * `partially_refunded` or `refunded`, its currency and amount are the charge's, and the run has
+   * claimed neither `record:<recordId>` nor the payment's capture journal
+   * `payment:<paymentId>:<pspReference>`. For each exact match it claims those two keys and writes
+   * the item core's classifier gives that record (`exactChargeItem`: class `matched`, the payment,
+   * its journal, `matches payment <id>`) under the staged `seq`; for the others it writes and
+   * claims nothing and returns their seqs, for the classifier to decide.
+   *
+   * The caller stages only charges whose `amount − fee = net` and whose fee is the PSP's schedule,
+   * with recordIds and pspReferences unique within the call, in a run whose records carry no
+   * payment id (then a payment is found by its reference alone, as classification finds it).
+   */
+  matchExactCharges(query: {
+    runId: string;
+    pspId: string;
+    charges: readonly StagedCharge[];
+  }): Promise<ExactChargeMatch>;
   /** Refunds whose PSP refund reference is one of `refundReferences` (any order). */
   findRefunds(refundReferences: readonly string[]): Promise<Refund[]>;
   /** Payouts of `pspId` whose PSP payout reference is one of `payoutReferences` (any order). */

@@ -2,7 +2,9 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { ReconciliationClass, ReconciliationItem } from "../../src/domain/reconciliation.js";
 import type { Alert } from "../../src/ports/alerts.js";
+import type { Store, StoreTx } from "../../src/ports/store.js";
 import { manualClock } from "../../src/runtime/clock.js";
+import { memoryStore } from "../../src/testing/memory/memory-store.js";
 import { reconciliationItemView, reconciliationView } from "../../src/views/reconciliation.js";
 import { fakePsp } from "../support/fake-psp.js";
 import type { World } from "../support/world.js";
@@ -191,6 +193,91 @@ describe("reconciliation (memory store, fake PSP)", () => {
     const laterItems = await allItems(world, later.run.id);
     expect(laterItems.find((i) => i.line === 9)?.class).toBe("missing_in_ledger");
     expect(laterItems.find((i) => i.paymentId === l.lost.id)?.class).toBe("missing_at_psp");
+  });
+
+  it("without booking, the store settles exact charges set-based and the run is the classifier's, item for item", async () => {
+    const inner = memoryStore();
+    let setBased = true;
+    const settled: number[] = [];
+    /** The memory store, its set-based pass switched on or off (off: every staged charge back to the classifier). */
+    const store: Store = new Proxy(inner, {
+      get(target, key) {
+        if (key !== "transaction") return Reflect.get(target, key, target);
+        return (work: (tx: StoreTx) => Promise<unknown>, options?: { readOnly?: boolean }) =>
+          target.transaction((tx) => {
+            const reconciliation = new Proxy(tx.reconciliation, {
+              get(repo, name) {
+                if (name !== "matchExactCharges") return Reflect.get(repo, name, repo);
+                return async (q: Parameters<StoreTx["reconciliation"]["matchExactCharges"]>[0]) => {
+                  if (!setBased) return { notMatched: q.charges.map((c) => c.seq), matched: [] };
+                  const m = await repo.matchExactCharges(q);
+                  settled.push(q.charges.length - m.notMatched.length);
+                  return m;
+                };
+              },
+            });
+            return work(
+              new Proxy(tx, {
+                get: (t, k) => (k === "reconciliation" ? reconciliation : Reflect.get(t, k, t)),
+              }),
+            );
+          }, options);
+      },
+    });
+    const world = makeWorld({ store });
+    const l = await ledger(world);
+    world.clock.set(new Date(T0.getTime() + 2 * HOUR));
+    const reconcile = (text: string) =>
+      world.system.reconcile({
+        provider: "fake",
+        period: PERIOD,
+        source: { format: "sandbox_csv", file: stream(text) },
+        settlementLagMs: DAY,
+        expectedFee: (r) => (r.type === "charge" && r.currency === "KWD" ? 388n : undefined),
+        book: false,
+        batchSize: 4,
+      });
+    setBased = false;
+    const classified = await reconcile(settlementFile(l));
+    setBased = true;
+    const stored = await reconcile(`${settlementFile(l)}\n`);
+    // The USD, JPY and KWD charges of the first batch; the JPY one's second record (line 12, a later
+    // batch) is found by the claimed keys and classified a duplicate.
+    expect(settled.reduce((a, b) => a + b, 0)).toBe(3);
+    const strip = (items: ReconciliationItem[]) => items.map(({ runId: _r, ...item }) => item);
+    expect(strip(await allItems(world, stored.run.id))).toEqual(
+      strip(await allItems(world, classified.run.id)),
+    );
+    expect(stored.run.totals).toEqual(classified.run.totals);
+    expect(stored.run).toMatchObject({
+      recordCount: classified.run.recordCount,
+      discrepancyCount: classified.run.discrepancyCount,
+      supersedes: classified.run.id,
+    });
+  });
+
+  it("a source that fails after a batch went to the store leaves no run and no items", async () => {
+    const world = makeWorld();
+    const l = await ledger(world);
+    const broken = Readable.from(
+      (async function* () {
+        yield `${HEADER}\n${row(l.usd.ref, "charge", 10_000n, 320n, 9_680n, "USD")}\n`;
+        yield `${row(l.kwd.ref, "charge", 12_345n, 388n, 11_957n, "KWD")}\n`;
+        throw new Error("the upload broke off");
+      })(),
+    );
+    await expect(
+      world.system.reconcile({
+        provider: "fake",
+        period: PERIOD,
+        source: { format: "sandbox_csv", file: broken },
+        book: false,
+        batchSize: 1,
+      }),
+    ).rejects.toThrow(/broke off/);
+    expect((await world.system.listReconciliations()).data).toEqual([]);
+    const runs = await world.store.transaction((tx) => tx.reconciliation.listRuns({ limit: 10 }));
+    expect(runs).toEqual([]);
   });
 
   it("answers the same run for the same file and changes nothing; a corrected file supersedes it", async () => {

@@ -1,11 +1,12 @@
 import type {
+  Payment,
   ReconciliationItem,
   ReconciliationRepository,
   ReconciliationResolution,
   ReconciliationRun,
   SettledJournal,
 } from "@settlekit/core";
-import { SETTLED_JOURNAL_KINDS } from "@settlekit/core";
+import { exactChargeItem, SETTLED_JOURNAL_KINDS } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
@@ -167,7 +168,7 @@ LIMIT ?`;
   const UNCLAIMED_FIRST = unclaimed(false);
   const UNCLAIMED_AFTER = unclaimed(true);
 
-  return {
+  const repo: ReconciliationRepository = {
     async insertRun(run) {
       await exec.run(INSERT_RUN, [run.id, ...runParams(run)]);
     },
@@ -284,6 +285,52 @@ LIMIT ?`;
         }),
       );
     },
+    async matchExactCharges(q) {
+      // The join in code: the payments by reference, the keys claimed before, then the exact matches' writes.
+      const byReference = new Map<string, Payment[]>();
+      const payments = await repo.findPayments(q.pspId, {
+        pspReferences: q.charges.map((c) => c.pspReference),
+      });
+      for (const p of payments) {
+        if (p.pspReference === undefined) continue;
+        byReference.set(p.pspReference, [...(byReference.get(p.pspReference) ?? []), p]);
+      }
+      const candidates: { item: ReconciliationItem; keys: string[] }[] = [];
+      const notMatched: number[] = [];
+      for (const charge of q.charges) {
+        const found = byReference.get(charge.pspReference) ?? [];
+        const item = found.length === 1 && found[0] ? exactChargeItem(q.runId, charge, found[0]) : null;
+        if (item?.journalReference) {
+          candidates.push({ item, keys: [`record:${charge.recordId}`, item.journalReference] });
+        } else notMatched.push(charge.seq);
+      }
+      const claimed = new Set<string>();
+      for (const chunk of chunks(candidates.flatMap((c) => c.keys))) {
+        const rows = await exec.rows(
+          db(TABLES.reconciliationKeys).select("claim").where("run_id", q.runId).whereIn("claim", chunk),
+        );
+        for (const row of rows) claimed.add(String(row.claim));
+      }
+      const exact = [];
+      for (const c of candidates) {
+        if (c.keys.some((k) => claimed.has(k))) notMatched.push(c.item.seq);
+        else exact.push(c);
+      }
+      await repo.insertItems(exact.map((c) => c.item));
+      await repo.claimKeys(
+        q.runId,
+        exact.flatMap((c) => c.keys),
+      );
+      const totals = new Map<string, { currency: string; count: number; amount: bigint }>();
+      for (const { item } of exact) {
+        const currency = item.currency ?? "";
+        const t = totals.get(currency) ?? { currency, count: 0, amount: 0n };
+        t.count += 1;
+        t.amount += item.amount ?? 0n;
+        totals.set(currency, t);
+      }
+      return { notMatched: notMatched.sort((a, b) => a - b), matched: [...totals.values()] };
+    },
     async findPayments(pspId, q) {
       const found = new Map<string, ReturnType<typeof toPayment>>();
       const select = () =>
@@ -320,4 +367,5 @@ LIMIT ?`;
       return out;
     },
   };
+  return repo;
 }

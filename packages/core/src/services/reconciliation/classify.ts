@@ -5,7 +5,7 @@ import type { Payout } from "../../domain/payout.js";
 import type { ReconciliationClass, ReconciliationItem } from "../../domain/reconciliation.js";
 import type { Refund } from "../../domain/refund.js";
 import type { SettlementRecord } from "../../ports/psp.js";
-import type { SettledJournal } from "../../ports/reconciliation.js";
+import type { SettledJournal, StagedCharge } from "../../ports/reconciliation.js";
 
 /** What matching knows about one batch of records: the ledger side, looked up by keys. */
 export interface LedgerLookup {
@@ -505,4 +505,53 @@ export function classifyUnsettledJournal(
           ? `settlekit refunded it (journal ${j.journalReference}), the PSP's records do not show the refund: to the PSP it is still charged`
           : `journal ${j.journalReference} is not in the PSP's records`,
   };
+}
+
+const NO_PAYMENTS: ReadonlyMap<string, Payment> = new Map();
+const NO_REFUNDS: ReadonlyMap<string, readonly Refund[]> = new Map();
+const NO_PAYOUTS: ReadonlyMap<string, Payout> = new Map();
+const NO_ATTEMPTS: ReadonlyMap<string, PaymentAttempt> = new Map();
+const NO_DISPUTES: ReadonlyMap<string, Dispute> = new Map();
+/** Matching a charge to a captured payment reads neither the clock nor the lag. */
+const EXACT_RULES: MatchRules = { now: new Date(0), settlementLagMs: 0 };
+
+/** The settlement record a staged charge stands for (net = amount − fee, as the caller checked). */
+export function stagedRecord(charge: StagedCharge): SettlementRecord {
+  return {
+    recordId: charge.recordId,
+    type: "charge",
+    amount: charge.amount,
+    fee: charge.fee,
+    net: charge.amount - charge.fee,
+    currency: charge.currency,
+    createdAt: charge.occurredAt,
+    pspReference: charge.pspReference,
+    ...(charge.bankPayoutReference ? { bankPayoutReference: charge.bankPayoutReference } : {}),
+  };
+}
+
+/**
+ * The item of a staged charge when `payment` (found by its reference) is an exact match, or
+ * null: what `classifyRecord` says, kept only when it says `matched` — so the store's set-based
+ * pass (`matchExactCharges`) writes exactly the classifier's item, and its SQL form is tested
+ * against this in the store conformance suite. Duplicates (claimed keys) are the store's check.
+ */
+export function exactChargeItem(
+  runId: string,
+  charge: StagedCharge,
+  payment: Payment,
+): ReconciliationItem | null {
+  const lookup: LedgerLookup = {
+    paymentsById: NO_PAYMENTS,
+    paymentsByReference: new Map([[charge.pspReference, payment]]),
+    refundsByReference: NO_REFUNDS,
+    payoutsByReference: NO_PAYOUTS,
+    attemptsByReference: NO_ATTEMPTS,
+    attemptsByRefundReference: NO_ATTEMPTS,
+    disputesByReference: NO_DISPUTES,
+  };
+  const c = classifyRecord(stagedRecord(charge), charge.line, lookup, EXACT_RULES);
+  if (c.class !== "matched") return null;
+  const { claims: _claims, ...item } = c;
+  return { ...item, runId, seq: charge.seq };
 }

@@ -1,5 +1,6 @@
 export { reconciliationAlert } from "./alert.js";
 export { settlementJournal, settlementJournalReference } from "./booking.js";
+export { exactChargeItem } from "./classify.js";
 export type { FileStream } from "./csv-rows.js";
 export type {
   ReconciliationItemsQuery,

@@ -8,6 +8,7 @@ import type {
 } from "../../domain/reconciliation.js";
 import { isDiscrepancy } from "../../domain/reconciliation.js";
 import type { SettlementRecord } from "../../ports/psp.js";
+import type { StagedCharge } from "../../ports/reconciliation.js";
 import type { StoreTx } from "../../ports/store.js";
 import { bookRecord } from "./booking.js";
 import type { Classified, LedgerLookup, MatchRules } from "./classify.js";
@@ -44,6 +45,16 @@ export class Tally {
     if (isDiscrepancy(item.class)) this.discrepancies += 1;
     if (item.class === "matched") this.matched += 1;
   }
+  /** Exact matches the store settled set-based: `count` matched items of `currency` summing to `amount`. */
+  addMatched(currency: string, count: number, amount: bigint) {
+    if (count === 0) return;
+    const k = `matched\u0000${currency}`;
+    const t = this.totals.get(k) ?? { class: "matched" as const, currency, count: 0, amount: 0n };
+    t.count += count;
+    t.amount += amount;
+    this.totals.set(k, t);
+    this.matched += count;
+  }
   list(): ReconciliationTotal[] {
     return [...this.totals.values()].sort((a, b) =>
       a.class < b.class
@@ -59,20 +70,39 @@ export class Tally {
   }
 }
 
+/** A source entry with the `seq` its item gets (every entry but a bank payout gets one item). */
+export interface Slot {
+  readonly entry: SourceEntry;
+  readonly seq: number;
+}
+
 /**
  * Matches one batch of source entries inside `tx`: one keyed lookup each of payments, refunds and
  * payouts, one claim of the record ids and journal references seen (duplicates), the bookings of
- * matched records; returns the batch's items in file order (bank payouts are matched later).
+ * matched records; returns one item per slot, in the slots' order, numbered by their seqs.
  */
 export async function matchBatch(
   tx: StoreTx,
   ctx: BatchContext,
-  batch: readonly SourceEntry[],
-): Promise<Item[]> {
+  slots: readonly Slot[],
+): Promise<ReconciliationItem[]> {
   const { runId, pspId, rules, book, deps } = ctx;
-  const records = batch.filter((e) => e.kind === "record" && e.record.type !== "bank_payout");
-  const items: Omit<ReconciliationItem, "runId" | "seq">[] = [];
-  const recs = records.map((e) => (e.kind === "record" ? e : null)).filter((e) => e !== null);
+  const out: ReconciliationItem[] = [];
+  const recs: { record: SettlementRecord; line: number | undefined; at: number }[] = [];
+  for (const [at, { entry: e, seq }] of slots.entries()) {
+    if (e.kind === "invalid") {
+      // Invalid rows keep their place in the file.
+      out[at] = {
+        runId,
+        seq,
+        leg: "psp_ledger",
+        line: e.line,
+        class: "invalid_row",
+        message: `line ${e.line}: ${e.message}`,
+      };
+    } else recs.push({ record: e.record, line: e.line, at });
+  }
+  if (recs.length === 0) return out;
   const lookup = await lookUp(
     tx,
     pspId,
@@ -99,12 +129,14 @@ export async function matchBatch(
   for (const [i, e] of recs.entries()) {
     if (before.has(`record:${e.record.recordId}`)) classified[i] = null;
   }
-  const journalsBefore = before;
   for (const [i, e] of recs.entries()) {
     const c = classified[i];
-    const dupOf = c?.claims.find((k) => journalsBefore.has(k) || claims.get(k) !== i);
+    const { seq } = slots[e.at] as Slot;
+    const dupOf = c?.claims.find((k) => before.has(k) || claims.get(k) !== i);
     if (!c || dupOf) {
-      items.push({
+      out[e.at] = {
+        runId,
+        seq,
         leg: "psp_ledger",
         line: e.line,
         recordId: e.record.recordId,
@@ -119,7 +151,7 @@ export async function matchBatch(
         message: c
           ? `a second record for ${dupOf}, which an earlier record settles`
           : `record ${e.record.recordId} appears more than once`,
-      });
+      };
       continue;
     }
     const { claims: _claims, ...item } = c;
@@ -134,21 +166,55 @@ export async function matchBatch(
         };
       } else if (booked) booking = { bookingReference: booked.reference };
     }
-    items.push({ ...item, ...booking });
+    out[e.at] = { ...item, ...booking, runId, seq };
   }
-  // Invalid rows keep their place in the file.
-  for (const e of batch) {
-    if (e.kind === "invalid") {
-      items.push({
-        leg: "psp_ledger",
-        line: e.line,
-        class: "invalid_row",
-        message: `line ${e.line}: ${e.message}`,
-      });
+  return out;
+}
+
+/**
+ * The charges of a batch the store may settle set-based (`matchExactCharges`), as staged
+ * charges: those whose match depends only on the payment found by their PSP reference and on
+ * the keys the run claimed — `amount − fee = net`, the fee the PSP's schedule says, no payment
+ * id, a record id and PSP reference no other record of the batch has (a duplicate within the
+ * batch is the classifier's). None when matched records are booked (a booking is per record),
+ * or when a record of the batch carries a payment id (then a payment may be found two ways).
+ */
+export function stageCharges(slots: readonly Slot[], rules: MatchRules, book: boolean): StagedCharge[] {
+  if (book) return [];
+  const ids = new Map<string, number>();
+  const refs = new Map<string, number>();
+  for (const { entry: e } of slots) {
+    if (e.kind !== "record") continue;
+    const r = e.record;
+    if (r.paymentId !== undefined) return [];
+    ids.set(r.recordId, (ids.get(r.recordId) ?? 0) + 1);
+    if (r.type === "charge" && r.pspReference !== undefined) {
+      refs.set(r.pspReference, (refs.get(r.pspReference) ?? 0) + 1);
     }
   }
-  items.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  return items;
+  const staged: StagedCharge[] = [];
+  for (const { entry: e, seq } of slots) {
+    if (e.kind !== "record") continue;
+    const r = e.record;
+    const ref = r.pspReference;
+    if (r.type !== "charge" || ref === undefined || ref === "") continue;
+    if (ids.get(r.recordId) !== 1 || refs.get(ref) !== 1) continue;
+    if (r.amount - r.fee !== r.net) continue;
+    const expected = rules.expectedFee?.(r);
+    if (expected !== undefined && expected !== r.fee) continue;
+    staged.push({
+      seq,
+      line: e.line,
+      recordId: r.recordId,
+      pspReference: ref,
+      amount: r.amount,
+      fee: r.fee,
+      currency: r.currency,
+      occurredAt: r.createdAt,
+      ...(r.bankPayoutReference ? { bankPayoutReference: r.bankPayoutReference } : {}),
+    });
+  }
+  return staged;
 }
 
 /** The ledger side of one batch: three keyed queries (payments, refunds, payouts), whatever the batch holds. */

@@ -9,14 +9,15 @@ import type {
 } from "../../domain/reconciliation.js";
 import { ErrorCodes, SettlekitError } from "../../errors.js";
 import type { SettlementRecord } from "../../ports/psp.js";
+import type { ExactChargeMatch } from "../../ports/reconciliation.js";
 import type { StoreTx } from "../../ports/store.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import { reconciliationAlert } from "./alert.js";
 import type { MatchRules } from "./classify.js";
 import { classifyUnsettledJournal } from "./classify.js";
 import type { FileStream } from "./csv-rows.js";
-import type { BatchContext, Item } from "./match-batch.js";
-import { matchBatch, Tally } from "./match-batch.js";
+import type { BatchContext, Item, Slot } from "./match-batch.js";
+import { matchBatch, stageCharges, Tally } from "./match-batch.js";
 import type { BankStatementColumns, CsvColumnMapping, SourceEntry } from "./sources.js";
 import {
   bankStatementSource,
@@ -136,10 +137,13 @@ function checkSource(input: ReconcileInput) {
 }
 
 /**
- * Reconciles one PSP's settlement for a period: streams the source in batches of 500 records,
- * looks each batch's ledger items up by key, classifies and stores every record, books matched
- * ones, then finds the period's journals no record settled (`missing_at_psp`), matches the PSP's
- * bank payouts against what they settled and the bank statement, and commits the run — with the
+ * Reconciles one PSP's settlement for a period: streams the source in batches (`batchSize`, one
+ * batch in the store while the next is parsed). Each batch's plain charges go to the store's
+ * set-based pass first (`matchExactCharges`: the exact matches are joined, claimed and written in
+ * the store, not sent back); the classifier looks the rest up by key, classifies and stores every
+ * other record and books matched ones (with booking on, every record takes that path). Then it
+ * finds the period's journals no record settled (`missing_at_psp`), matches the PSP's bank
+ * payouts against what they settled and the bank statement, and commits the run — with the
  * alert job when it found discrepancies — in one transaction. Idempotent by source: the same
  * checksum for the same PSP and period returns the earlier run (the draft is dropped and nothing
  * else changes; bookings are idempotent per record); another checksum supersedes the current run.
@@ -207,20 +211,53 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
         settledInto.set(r.bankPayoutReference, s);
       }
     }
-    await commitItems((tx) => matchBatch(tx, batchContext, batch));
+    const slots: Slot[] = [];
+    for (const entry of batch) {
+      if (entry.kind === "record" && entry.record.type === "bank_payout") continue;
+      slots.push({ entry, seq: seq + slots.length + 1 });
+    }
+    seq += slots.length;
+    const staged = stageCharges(slots, rules, book);
+    const done = await deps.store.transaction(async (tx) => {
+      // The set-based pass settles the exact matches in the store; the classifier decides the rest.
+      let rest = slots;
+      let exact: ExactChargeMatch["matched"] = [];
+      if (staged.length > 0) {
+        const m = await tx.reconciliation.matchExactCharges({ runId: draft.id, pspId, charges: staged });
+        const settled = new Set(staged.map((c) => c.seq));
+        for (const left of m.notMatched) settled.delete(left);
+        rest = slots.filter((slot) => !settled.has(slot.seq));
+        exact = m.matched;
+      }
+      const items = await matchBatch(tx, batchContext, rest);
+      if (items.length > 0) await tx.reconciliation.insertItems(items);
+      return { items, exact };
+    });
+    for (const row of done.items) tally.add(row);
+    for (const m of done.exact) tally.addMatched(m.currency, m.count, m.amount);
   };
 
+  let inFlight: Promise<void> | undefined;
   try {
+    // One batch in the store while the next one is read and parsed: the source's CPU time and
+    // the database's overlap. Batches still commit one after another, in file order.
     let batch: SourceEntry[] = [];
+    const send = async (next: SourceEntry[]) => {
+      await inFlight;
+      inFlight = processBatch(next);
+      // Awaited before the next batch and after the last; a failure surfaces there.
+      inFlight.catch(() => undefined);
+    };
     for await (const entry of entries(deps, input, (chunk) => hash.update(chunk))) {
       recordCount += 1;
       batch.push(entry);
       if (batch.length >= batchSize) {
-        await processBatch(batch);
+        await send(batch);
         batch = [];
       }
     }
-    if (batch.length > 0) await processBatch(batch);
+    if (batch.length > 0) await send(batch);
+    await inFlight;
 
     // The third leg: bank payouts against what they settled and against the bank statement.
     let bankLineCount = 0;
@@ -348,7 +385,9 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       });
     }
   } catch (error) {
-    // A source that could not be read (or a failure mid-way) leaves no half run behind.
+    // A source that could not be read (or a failure mid-way) leaves no half run behind — once the
+    // batch still in the store has finished, so nothing is written after the run is gone.
+    await inFlight?.catch(() => undefined);
     await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id)).catch(() => undefined);
     throw error;
   }

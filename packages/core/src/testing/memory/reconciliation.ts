@@ -1,6 +1,8 @@
+import type { Payment } from "../../domain/payment.js";
 import type { ReconciliationItem, ReconciliationRun } from "../../domain/reconciliation.js";
 import type { ReconciliationRepository, SettledJournal } from "../../ports/reconciliation.js";
 import { SETTLED_JOURNAL_KINDS } from "../../ports/reconciliation.js";
+import { exactChargeItem } from "../../services/reconciliation/classify.js";
 import type { Sequences, Working } from "./state.js";
 import { clone, compare, key, violation } from "./state.js";
 
@@ -45,7 +47,7 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
         `run ${clash.id} is the period's current run`,
       );
   };
-  return {
+  const repo: ReconciliationRepository = {
     async insertRun(run) {
       if (w.read("reconciliationRuns").has(run.id))
         throw violation("reconciliation_runs(id)", `run ${run.id} exists`);
@@ -197,6 +199,40 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
         )
         .map(clone);
     },
+    async matchExactCharges(q) {
+      const byReference = new Map<string, Payment[]>();
+      for (const { value: p } of w.read("payments").values()) {
+        if (p.pspId !== q.pspId || p.pspReference === undefined) continue;
+        byReference.set(p.pspReference, [...(byReference.get(p.pspReference) ?? []), p]);
+      }
+      const claimed = w.read("reconciliationKeys");
+      const exact: ReconciliationItem[] = [];
+      const keys: string[] = [];
+      const notMatched: number[] = [];
+      for (const charge of q.charges) {
+        const found = byReference.get(charge.pspReference) ?? [];
+        const payment = found.length === 1 ? found[0] : undefined;
+        const item = payment ? exactChargeItem(q.runId, charge, payment) : null;
+        const mine = item?.journalReference ? [`record:${charge.recordId}`, item.journalReference] : [];
+        if (!item || mine.length === 0 || mine.some((k) => claimed.has(key(q.runId, k)))) {
+          notMatched.push(charge.seq);
+          continue;
+        }
+        exact.push(item);
+        keys.push(...mine);
+      }
+      await repo.insertItems(exact);
+      await repo.claimKeys(q.runId, keys);
+      const totals = new Map<string, { currency: string; count: number; amount: bigint }>();
+      for (const item of exact) {
+        const currency = item.currency ?? "";
+        const t = totals.get(currency) ?? { currency, count: 0, amount: 0n };
+        t.count += 1;
+        t.amount += item.amount ?? 0n;
+        totals.set(currency, t);
+      }
+      return { notMatched, matched: [...totals.values()] };
+    },
     async findRefunds(refs) {
       const wanted = new Set(refs);
       return [...w.read("refunds").values()]
@@ -214,4 +250,5 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
         .map(clone);
     },
   };
+  return repo;
 }

@@ -2,6 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { ReconciliationItem, ReconciliationRun } from "../../domain/reconciliation.js";
 import { postJournal } from "../../ledger/post-journal.js";
 import type { JournalInput } from "../../ledger/types.js";
+import type { SettlementRecord } from "../../ports/psp.js";
+import type { Store } from "../../ports/store.js";
+import { exactChargeItem } from "../../services/reconciliation/classify.js";
+import type { BatchContext, Slot } from "../../services/reconciliation/match-batch.js";
+import { matchBatch, stageCharges } from "../../services/reconciliation/match-batch.js";
+import type { SourceEntry } from "../../services/reconciliation/sources.js";
 import { at, T0 } from "./fixtures.js";
 import type { StoreHarness } from "./harness.js";
 import { orderFixture, paymentFixture, refundFixture } from "./payments-suite.js";
@@ -450,6 +456,236 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           [1_001, 1_002, 1_003].map((seq) => [seq, seq + 1, BigInt(seq - 1) * 1_000_000_007n]),
         );
       });
+    });
+
+    it("settles exact charges set-based with the classifier's items, and leaves every other class to the classifier", async () => {
+      const { store } = current();
+      const big = 9_007_199_254_740_993n;
+      await store.transaction(async (tx) => {
+        const paid = (id: string, ref: string, overrides: Parameters<typeof paymentFixture>[1] = {}) =>
+          tx.payments.insert(paymentFixture(id, { pspReference: ref, status: "succeeded", ...overrides }));
+        await paid("pay_1", "r_ok");
+        await paid("pay_2", "r_part", { status: "partially_refunded" });
+        await paid("pay_3", "r_refunded", { status: "refunded", currency: "KWD", amount: big });
+        await paid("pay_4", "r_jpy", { currency: "JPY", amount: 5_000n });
+        await paid("pay_5", "r_processing", { status: "processing" });
+        await paid("pay_6", "r_failed", { status: "failed" });
+        await paid("pay_7", "r_amount");
+        await paid("pay_8", "r_currency");
+        await paid("pay_9", "r_fee");
+        await paid("pay_10", "r_stripe", { pspId: "stripe" });
+        await paid("pay_11", "r_twice");
+        await paid("pay_12", "r_later");
+        await paid("pay_13", 'r_"quoted" ü');
+        await paid("pay_14", "r_provider");
+        await paid("pay_15", "r_huge");
+        await tx.paymentOrders.insertMany([orderFixture("po_1", "pay_2", "S1", 12_345n)]);
+        await tx.refunds.insert(
+          refundFixture("re_1", { paymentId: "pay_2", pspRefundReference: "r_re_1", status: "succeeded" }),
+        );
+        await tx.payouts.insert(payoutFixture("out_1", { pspPayoutReference: "tr_1", status: "paid" }), []);
+        await tx.reconciliation.insertRun(runFixture("run_set"));
+        await tx.reconciliation.insertRun(runFixture("run_one", { periodTo: at(2 * DAY) }));
+      });
+      const fee = (amount: bigint) => amount / 100n;
+      const charge = (id: string, ref: string, amount = 12_345n, overrides: Partial<SettlementRecord> = {}) =>
+        ({
+          recordId: id,
+          type: "charge",
+          amount,
+          fee: fee(amount),
+          net: amount - fee(amount),
+          currency: "USD",
+          createdAt: at(-DAY),
+          pspReference: ref,
+          ...overrides,
+        }) as SettlementRecord;
+      let line = 1;
+      const entry = (record: SettlementRecord, withLine = true): SourceEntry => {
+        line += 1;
+        return withLine ? { kind: "record", record, line } : { kind: "record", record };
+      };
+      const batches: SourceEntry[][] = [
+        [
+          entry(charge("txn_ok", "r_ok", 12_345n, { bankPayoutReference: "po_bank_1" })),
+          entry(charge("txn_part", "r_part")),
+          entry(charge("txn_kwd", "r_refunded", big, { currency: "KWD" })),
+          entry(charge("txn_jpy", "r_jpy", 5_000n, { currency: "JPY" })),
+          entry(charge("txn_processing", "r_processing", 12_345n, { createdAt: at(DAY - 60_000) })),
+          entry(charge("txn_failed", "r_failed")),
+          entry(charge("txn_amount", "r_amount", 12_445n)),
+          entry(charge("txn_currency", "r_currency", 12_345n, { currency: "EUR" })),
+          entry(charge("txn_fee", "r_fee", 12_345n, { fee: 200n, net: 12_145n })),
+          entry(charge("txn_net", "r_fee", 12_345n, { net: 1n })),
+          entry(charge("txn_unknown", "r_unknown")),
+          entry(charge("txn_stripe", "r_stripe")),
+          entry(charge("txn_twice", "r_twice")),
+          entry(charge("txn_twice", "r_twice")),
+          entry(charge("txn_same_payment", "r_later")),
+          entry(charge('txn_quoted "ü"', 'r_"quoted" ü')),
+          entry(charge("txn_provider", "r_provider"), false),
+          // An amount no database integer holds: an amount_mismatch, not a failed batch.
+          entry(charge("txn_huge", "r_huge", 2n ** 64n)),
+          entry({
+            ...charge("re_txn", "x"),
+            type: "refund",
+            amount: -500n,
+            fee: 0n,
+            net: -500n,
+            refundReference: "r_re_1",
+          }),
+          entry({
+            ...charge("po_txn", "x"),
+            type: "payout",
+            amount: -10_000n,
+            fee: 0n,
+            net: -10_000n,
+            payoutReference: "tr_1",
+          }),
+          { kind: "invalid", line: 99, message: "amount is missing" },
+        ],
+        // A second batch: records and payments the first one settled come back as duplicates.
+        [
+          entry(charge("txn_ok", "r_ok")),
+          entry(charge("txn_ok_again", "r_ok")),
+          entry(charge("txn_later", "r_later")),
+          entry(charge("txn_fee_late", "r_processing")),
+        ],
+      ];
+      const rules = {
+        now: at(DAY),
+        settlementLagMs: DAY,
+        expectedFee: (r: SettlementRecord) => (r.type === "charge" ? fee(r.amount) : undefined),
+      };
+      const ctx = (runId: string): BatchContext => ({
+        runId,
+        pspId: "sandbox",
+        rules,
+        book: false,
+        deps: {} as BatchContext["deps"],
+      });
+      const slotted = (batch: SourceEntry[], first: number): Slot[] =>
+        batch.map((e, i) => ({ entry: e, seq: first + i + 1 }));
+      const oneBatch = async (s: Store, runId: string, slots: Slot[], setBased: boolean) =>
+        await s.transaction(async (tx) => {
+          let rest = slots;
+          let exact: { currency: string; count: number; amount: bigint }[] = [];
+          if (setBased) {
+            const staged = stageCharges(slots, rules, false);
+            const m = await tx.reconciliation.matchExactCharges({ runId, pspId: "sandbox", charges: staged });
+            const settled = new Set(staged.map((c) => c.seq));
+            for (const left of m.notMatched) settled.delete(left);
+            rest = slots.filter((slot) => !settled.has(slot.seq));
+            exact = [...m.matched];
+          }
+          const items = await matchBatch(tx, ctx(runId), rest);
+          await tx.reconciliation.insertItems(items);
+          return exact;
+        });
+      let first = 0;
+      const exactTotals: { currency: string; count: number; amount: bigint }[][] = [];
+      for (const batch of batches) {
+        const slots = slotted(batch, first);
+        exactTotals.push(await oneBatch(store, "run_set", slots, true));
+        await oneBatch(store, "run_one", slots, false);
+        first += batch.length;
+      }
+      const items = async (runId: string) =>
+        (await store.transaction((tx) => tx.reconciliation.listItems({ runId, limit: 1_000 }))).map(
+          ({ runId: _r, ...item }) => item,
+        );
+      const setBased = await items("run_set");
+      const classified = await items("run_one");
+      expect(setBased).toEqual(classified);
+      expect(setBased).toHaveLength(25);
+      // Every class came through, and the exact matches were settled by the store, not sent back.
+      expect(new Set(classified.map((i) => i.class))).toEqual(
+        new Set([
+          "matched",
+          "pending",
+          "status_mismatch",
+          "amount_mismatch",
+          "currency_mismatch",
+          "fee_mismatch",
+          "missing_in_ledger",
+          "duplicate",
+          "invalid_row",
+        ]),
+      );
+      const sum = (list: { currency: string; count: number; amount: bigint }[]) =>
+        Object.fromEntries(list.map((t) => [t.currency, [t.count, t.amount]]));
+      expect(sum(exactTotals[0] ?? [])).toEqual({
+        USD: [5, 5n * 12_345n],
+        KWD: [1, big],
+        JPY: [1, 5_000n],
+      });
+      expect(exactTotals[1]).toEqual([]);
+      const matchedCharges = setBased.filter((i) => i.class === "matched" && i.recordType === "charge");
+      expect(matchedCharges.map((i) => i.recordId)).toEqual([
+        "txn_ok",
+        "txn_part",
+        "txn_kwd",
+        "txn_jpy",
+        "txn_twice", // twice in its batch: the classifier's, the second a duplicate
+        "txn_same_payment",
+        'txn_quoted "ü"',
+        "txn_provider",
+      ]);
+      expect(setBased.find((i) => i.recordId === "txn_provider")?.line).toBeUndefined();
+      expect(setBased.find((i) => i.recordId === "txn_ok")).toMatchObject({
+        bankPayoutReference: "po_bank_1",
+        journalReference: "payment:pay_1:r_ok",
+        expectedAmount: 12_345n,
+        message: "matches payment pay_1",
+      });
+      // The exact item is the classifier's item of that record.
+      const [ok] = await store.transaction((tx) =>
+        tx.reconciliation.findPayments("sandbox", { pspReferences: ["r_ok"] }),
+      );
+      const okItem = setBased.find((i) => i.recordId === "txn_ok");
+      expect(
+        ok &&
+          okItem &&
+          exactChargeItem(
+            "run_set",
+            {
+              seq: okItem.seq,
+              line: okItem.line,
+              recordId: "txn_ok",
+              pspReference: "r_ok",
+              amount: 12_345n,
+              fee: fee(12_345n),
+              currency: "USD",
+              occurredAt: at(-DAY),
+              bankPayoutReference: "po_bank_1",
+            },
+            ok,
+          ),
+      ).toEqual({ ...okItem, runId: "run_set" });
+      // Both runs claimed the same keys; a payment that is not an exact match claimed nothing set-based.
+      const keys = [
+        "record:txn_ok",
+        "payment:pay_1:r_ok",
+        'payment:pay_13:r_"quoted" ü',
+        "record:txn_unknown",
+        "payment:pay_7:r_amount",
+        "payment:pay_5:r_processing",
+        "record:never",
+      ];
+      const before = await store.transaction(async (tx) => [
+        (await tx.reconciliation.claimKeys("run_set", keys)).sort(),
+        (await tx.reconciliation.claimKeys("run_one", keys)).sort(),
+      ]);
+      expect(before[0]).toEqual(before[1]);
+      expect(before[0]).toEqual(
+        keys.filter((k) => k !== "payment:pay_5:r_processing" && k !== "record:never").sort(),
+      );
+      // An empty batch writes nothing.
+      expect(
+        await store.transaction((tx) =>
+          tx.reconciliation.matchExactCharges({ runId: "run_set", pspId: "sandbox", charges: [] }),
+        ),
+      ).toEqual({ notMatched: [], matched: [] });
     });
   });
 }
