@@ -200,11 +200,17 @@ describe("settlekit worker as a process (PostgreSQL)", () => {
     const started = Date.now();
     while (ran().length === 0 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 50));
     expect(ran()).toHaveLength(1);
-    const slots = await db
-      .knex("settlekit_daily_task_runs")
-      .where({ task: "cli-test-daily" })
-      .select("status");
-    expect(slots.map((s) => s.status)).toEqual(["succeeded"]);
+    // The task prints before its slot's success is committed: wait for the commit (bounded).
+    const slotStatuses = async () =>
+      (await db.knex("settlekit_daily_task_runs").where({ task: "cli-test-daily" }).select("status")).map(
+        (s) => s.status,
+      );
+    let statuses = await slotStatuses();
+    while (statuses.includes("running") && Date.now() - started < 30_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      statuses = await slotStatuses();
+    }
+    expect(statuses).toEqual(["succeeded"]);
     a.child.kill("SIGTERM");
     b.child.kill("SIGTERM");
     expect((await a.exited).code).toBe(0);
