@@ -12,6 +12,7 @@ import * as payouts from "./0010-payouts.js";
 import * as payoutHolds from "./0011-payout-holds.js";
 import * as reconciliation from "./0012-reconciliation.js";
 import * as dailyTaskRuns from "./0013-daily-task-runs.js";
+import * as outboxPending from "./0015-outbox-pending.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0011-payout-holds": payoutHolds,
   "0012-reconciliation": reconciliation,
   "0013-daily-task-runs": dailyTaskRuns,
+  "0015-outbox-pending": outboxPending,
 };
 
 /** A knex migration source over the shipped migrations. */

@@ -21,6 +21,7 @@ export function postgresDialect({ knex, shards }: DialectContext): StoreDialect 
     lockText: (text, forUpdate) => (forUpdate ? `${text} FOR UPDATE` : text),
     lock: (query, forUpdate) => (forUpdate ? (query.forUpdate() as typeof query) : query),
     claimable: (query) => query.forUpdate().skipLocked() as typeof query,
+    claimableText: (text) => `${text} FOR UPDATE SKIP LOCKED`,
     combinesUpdates: true,
     exec: postgresExec,
   };

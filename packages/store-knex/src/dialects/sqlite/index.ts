@@ -36,6 +36,7 @@ export function sqliteDialect(
     lockText: (text) => text,
     lock: (query) => query,
     claimable: (query) => query,
+    claimableText: (text) => text,
     combinesUpdates: false,
     exec: sqliteExec,
   };
