@@ -71,12 +71,18 @@ async function cpuMeter(admin) {
       const node = process.cpuUsage(node0);
       let pg = 0;
       for (const [pid, ticks] of await backends()) pg += ticks - (pg0.get(pid) ?? 0);
-      return { nodeMs: (node.user + node.system) / 1000, postgresMs: pg * 10, natsMs: (natsTicks() - nats0) * 10 };
+      return {
+        nodeMs: (node.user + node.system) / 1000,
+        postgresMs: pg * 10,
+        natsMs: (natsTicks() - nats0) * 10,
+      };
     },
   };
 }
 const perEvent = (cpu, n) =>
-  Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k.replace(/Ms$/, "MsPerEvent"), Number((v / n).toFixed(4))]));
+  Object.fromEntries(
+    Object.entries(cpu).map(([k, v]) => [k.replace(/Ms$/, "MsPerEvent"), Number((v / n).toFixed(4))]),
+  );
 const tag = randomBytes(4).toString("hex");
 
 /** A payload the size of a real `payment.succeeded` one (one order). */
@@ -219,7 +225,10 @@ try {
   let passes = 0;
   const relays = Array.from({ length: RELAYS }, async (_, r) => {
     for (;;) {
-      const pass = await relayOutboxOnce(timedStore, publisher, { workerId: `bench-relay-${r}`, limit: BATCH });
+      const pass = await relayOutboxOnce(timedStore, publisher, {
+        workerId: `bench-relay-${r}`,
+        limit: BATCH,
+      });
       if (pass.published > 0) passes += 1;
       relayed += pass.published;
       relayFailures += pass.failed;
