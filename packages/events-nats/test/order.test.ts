@@ -93,7 +93,8 @@ describe.skipIf(!up)(
               })),
             ),
           );
-          ids.forEach((id, a) => expected.set(`pay_${a}`, [...(expected.get(`pay_${a}`) ?? []), id]));
+          for (const [a, id] of ids.entries())
+            expected.set(`pay_${a}`, [...(expected.get(`pay_${a}`) ?? []), id]);
           await new Promise((resolve) => setTimeout(resolve, 40));
         }
         appending = false;
