@@ -3,7 +3,9 @@
 // and consumes them with `consumeEvents` (dedupe store on), end to end; then measures raw
 // JetStream publish throughput of messages of the same size on the same server in the same run
 // (a small async publisher, `nats bench`-style: BENCH_RAW_WINDOW publishes in flight, each
-// awaiting its PubAck) and prints the ratio (target ≥ 0.5). Ends with a BENCH_RESULT line.
+// awaiting its PubAck) and prints the ratio (target ≥ 0.5). Also: the relays' time in publish,
+// claim and mark-published, and the CPU per event of Node, the bench's Postgres backends and
+// nats-server for both phases (Linux /proc; local servers). Ends with a BENCH_RESULT line.
 // Options: BENCH_EVENTS, BENCH_RELAYS (2), BENCH_BATCH (500), BENCH_RAW_WINDOW (256),
 // SETTLEKIT_PG_URL, SETTLEKIT_NATS_URL. Run after `npm run build`.
 import { randomBytes } from "node:crypto";
@@ -296,6 +298,18 @@ try {
   log(`  end to end: ${result.endToEndEventsPerSecond} events/s`);
   log(`  raw JetStream publish (${RAW_WINDOW} in flight): ${result.rawPublishPerSecond} msgs/s`);
   log(`  ratio ${result.ratio} (target ≥ 0.5: ${result.targetMet ? "met" : "NOT met"})`);
+  const e2e = result.endToEndCpu;
+  const rawCost = result.rawPublishCpu;
+  const e2eMs = e2e.nodeMsPerEvent + e2e.postgresMsPerEvent + e2e.natsMsPerEvent;
+  const rawMs = rawCost.nodeMsPerEvent + rawCost.natsMsPerEvent;
+  // On a CPU-bound machine throughput goes as 1 / CPU per event: the ratio a run can reach.
+  result.cpuBoundRatio = Number((rawMs / e2eMs).toFixed(3));
+  log(
+    `  CPU per event: end to end ${e2eMs.toFixed(3)} ms (Node ${e2e.nodeMsPerEvent}, Postgres ${e2e.postgresMsPerEvent}, nats-server ${e2e.natsMsPerEvent}); raw ${rawMs.toFixed(3)} ms (Node ${rawCost.nodeMsPerEvent}, nats-server ${rawCost.natsMsPerEvent}); CPU-bound ratio ${result.cpuBoundRatio}`,
+  );
+  log(
+    `  relay time summed over relays: publish ${result.publishSecondsSummedOverRelays} s, claim ${result.claimSecondsSummedOverRelays} s, mark published ${result.markPublishedSecondsSummedOverRelays} s (${passes} passes)`,
+  );
 } catch (error) {
   failed = true;
   console.error(error);
