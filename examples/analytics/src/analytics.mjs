@@ -1,6 +1,6 @@
 // The analytics service: an internal service that learns about payments only from settlekit's
 // events on NATS JetStream. It counts succeeded payments and their revenue per currency (minor
-// units, as bigint; refunds subtract) and serves the totals as JSON on GET /totals.
+// units, as bigint; refunds subtract, bounced refunds add back) and serves the totals as JSON on GET /totals.
 import { createServer } from "node:http";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -24,12 +24,12 @@ export function createTotals() {
         const r = row(p.currency);
         r.payments += 1;
         r.revenue += BigInt(p.amount);
-      } else if (
-        event.type === "refund.succeeded" &&
-        typeof p.currency === "string" &&
-        p.amount !== undefined
-      ) {
-        row(p.currency).refunded += BigInt(p.amount);
+      } else if (typeof p.currency === "string" && p.amount !== undefined) {
+        // Both refund outcomes have one shape; a refund that succeeded and then bounced
+        // (`refund.failed` with `reversed: true`) gives its amount back.
+        if (event.type === "refund.succeeded") row(p.currency).refunded += BigInt(p.amount);
+        else if (event.type === "refund.failed" && p.reversed === true)
+          row(p.currency).refunded -= BigInt(p.amount);
       }
     },
     /** JSON-ready: amounts as strings of minor units. */

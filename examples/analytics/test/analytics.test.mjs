@@ -55,6 +55,22 @@ describe("analytics service (examples/analytics)", () => {
     expect((await fetch(`${analytics.url}/nope`)).status).toBe(404);
   });
 
+  it("a refund that bounced (refund.failed, reversed) gives its amount back; one that never moved money does not", () => {
+    const totals = createTotals();
+    const refund = (type, reversed) => ({
+      type,
+      payload: { schema_version: 2, amount: "300", currency: "USD", reversed },
+    });
+    totals.apply({ type: "payment.succeeded", payload: { amount: "1800", currency: "USD" } });
+    totals.apply(refund("refund.succeeded", false));
+    totals.apply(refund("refund.succeeded", false));
+    totals.apply(refund("refund.failed", true)); // the second one bounced
+    totals.apply(refund("refund.failed", false)); // a third failed outright
+    expect(totals.snapshot()).toEqual({
+      currencies: { USD: { payments: 1, revenue: "1800", refunded: "300", net: "1500" } },
+    });
+  });
+
   it("totals ignore events without a currency", () => {
     const totals = createTotals();
     totals.apply({ type: "payment.succeeded", payload: null });

@@ -120,11 +120,16 @@ function decode(msg: JsMsg): ConsumedEvent {
 
 /**
  * Consumes settlekit events with a durable pull consumer, one message at a time in stream order:
- * explicit ack after the handler resolves; after a throw, a nak with the backoff's delay; after
+ * explicit ack after the handler resolves (while more messages are already pulled, acks go out
+ * together, at most 10 ms later); after a throw, a nak with the backoff's delay; after
  * `maxDeliver` failed deliveries the message is published to `<prefix>.dlq.<durable>` (same body,
  * the event's headers and the error) and terminated. A message that is not a settlekit event is
  * dead-lettered at once. Delivery is at least once; with a `dedupeStore`, handling is once per id.
  */
+/** Acks held back at most (while more messages wait), and for at most this long (ms). */
+const ACK_BATCH = 128;
+const ACK_DELAY_MS = 10;
+
 export async function consumeEvents(
   js: JetStreamClient,
   options: ConsumeEventsOptions,
@@ -171,6 +176,22 @@ export async function consumeEvents(
   const consumer = await js.consumers.get(options.stream, options.durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batch ?? 100 });
 
+  // Acks of handled messages go out together while more messages are already here: one write to
+  // the server for many acks instead of one each (the client flushes what was queued in one
+  // go). Each is still sent only after its handler resolved, and at most ACK_DELAY_MS later.
+  const acks: JsMsg[] = [];
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  const flushAcks = () => {
+    if (ackTimer !== undefined) clearTimeout(ackTimer);
+    ackTimer = undefined;
+    for (const msg of acks.splice(0)) msg.ack();
+  };
+  const ack = (msg: JsMsg) => {
+    acks.push(msg);
+    if (acks.length >= ACK_BATCH || messages.getPending() === 0) flushAcks();
+    else ackTimer ??= setTimeout(flushAcks, ACK_DELAY_MS);
+  };
+
   async function deadLetter(msg: JsMsg, id: string | undefined, error: unknown): Promise<void> {
     const h = headers();
     for (const name of Object.values(EventHeaders)) {
@@ -207,12 +228,12 @@ export async function consumeEvents(
     }
     try {
       if (options.dedupeStore && (await options.dedupeStore.seen(event.id))) {
-        msg.ack();
+        ack(msg);
         return;
       }
       await options.handler(event);
       await options.dedupeStore?.remember(event.id);
-      msg.ack();
+      ack(msg);
     } catch (error) {
       if (deliveries >= maxDeliver) {
         await deadLetter(msg, event.id, error);
@@ -224,14 +245,18 @@ export async function consumeEvents(
   }
 
   const closed = (async () => {
-    for await (const msg of messages) {
-      try {
-        await handle(msg);
-      } catch (error) {
-        // The dead letter could not be published: try again after the backoff.
-        options.onError?.(error, { id: msg.headers?.get(MSG_ID_HEADER) || undefined, deadLettered: false });
-        msg.nak(delayAfter(msg.info.deliveryCount));
+    try {
+      for await (const msg of messages) {
+        try {
+          await handle(msg);
+        } catch (error) {
+          // The dead letter could not be published: try again after the backoff.
+          options.onError?.(error, { id: msg.headers?.get(MSG_ID_HEADER) || undefined, deadLettered: false });
+          msg.nak(delayAfter(msg.info.deliveryCount));
+        }
       }
+    } finally {
+      flushAcks();
     }
   })();
   closed.catch(() => {});

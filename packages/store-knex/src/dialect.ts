@@ -82,6 +82,8 @@ export interface SqlAdapter {
   lock<Q extends Knex.QueryBuilder>(query: Q, forUpdate: boolean | undefined): Q;
   /** Rows a worker claims: locked and skipping rows other workers hold (Postgres `FOR UPDATE SKIP LOCKED`). */
   claimable<Q extends Knex.QueryBuilder>(query: Q): Q;
+  /** The same for a statement text (a SELECT, also one inside a CTE). */
+  claimableText(text: string): string;
   /**
    * Whether several compare-and-set UPDATEs are better sent as one statement of data-modifying
    * CTEs (a round trip saved per update on a server) than one by one (embedded: nothing to save).

@@ -23,6 +23,16 @@ import { cart, DIALECTS, makeWorld, referenceOf, seenEventTypes } from "./suppor
 const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
 
 describe("event schemas", () => {
+  it("refund.succeeded and refund.failed have one shape (the refund's view plus reversed)", () => {
+    const properties = (type: string) => eventSchemaFor(type)!.properties as Record<string, unknown>;
+    expect(Object.keys(properties("refund.succeeded")).sort()).toEqual(
+      Object.keys(properties("refund.failed")).sort(),
+    );
+    expect(properties("refund.succeeded").reversed).toEqual({ const: false });
+    expect(properties("refund.failed").reversed).toEqual({ type: "boolean" });
+    expect(EVENT_SCHEMA_VERSION).toBe(2);
+  });
+
   it("one closed draft 2020-12 schema per event type, with its schema_version", () => {
     expect(EVENT_TYPES).toHaveLength(28);
     for (const type of EVENT_TYPES) {
@@ -116,6 +126,21 @@ describe.each(DIALECTS)("outbox events match their JSON Schemas on %s", (dialect
         "refund.failed",
       ]),
     );
+    // A consumer reads both refund outcomes as one shape: the refund's view plus `reversed`.
+    const refunds = (await outboxEventsOf(world.store)).filter((e) => e.type.startsWith("refund."));
+    const keys = (payload: unknown) => Object.keys(payload as object).sort();
+    const succeeded = refunds.filter((e) => e.type === "refund.succeeded");
+    const failed = refunds.find((e) => e.type === "refund.failed");
+    expect(succeeded).toHaveLength(2);
+    for (const e of succeeded) {
+      expect(e.payload).toMatchObject({
+        schema_version: EVENT_SCHEMA_VERSION,
+        status: "succeeded",
+        reversed: false,
+      });
+      expect(keys(e.payload)).toEqual(keys(failed!.payload));
+    }
+    expect(failed!.payload).toMatchObject({ status: "failed", reversed: false });
   });
 
   it("a decline, a bank transfer and an expiry", async () => {
@@ -284,7 +309,8 @@ describe.each(DIALECTS)("outbox events match their JSON Schemas on %s", (dialect
       { ...payload, amount: 12_345 }, // money as a JSON number
       { ...payload, amount: "123.45" }, // not minor units
       { ...payload, status: "failed" }, // another type's status
-      { ...payload, schema_version: 2 },
+      { ...payload, schema_version: EVENT_SCHEMA_VERSION + 1 },
+      { ...payload, schema_version: 1 }, // the previous version
       { ...payload, surprise: true }, // not in the schema
       Object.fromEntries(Object.entries(payload).filter(([key]) => key !== "psp_reference")),
       { ...payload, orders: [{ ...(payload.orders as object[])[0], status: "shipped" }] },

@@ -1,4 +1,4 @@
-import { commissionAndLogistics } from "@settlekit/core";
+import { commissionAndLogistics, EVENT_SCHEMA_VERSION } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
 import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
@@ -76,7 +76,7 @@ describe.each(DIALECTS)("fulfilment and seller wallets on %s", (dialect) => {
     expect(events).toHaveLength(1);
     const payload = events[0].payload; // json on Postgres (parsed by pg), text on SQLite
     expect(typeof payload === "string" ? JSON.parse(payload) : payload).toMatchObject({
-      schema_version: 1,
+      schema_version: EVENT_SCHEMA_VERSION,
       id: s1,
       commission: "1000",
       logistics: "500",

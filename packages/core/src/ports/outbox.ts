@@ -33,11 +33,17 @@ export interface OutboxRepository {
 
   /**
    * Claims up to `limit` unpublished events whose `availableAt ≤ now` and that no live lease
-   * holds, oldest first, leasing them to `workerId` until `leaseUntil`.
+   * holds, oldest first, leasing them to `workerId` until `leaseUntil` — by aggregate: an event is
+   * claimed only together with every earlier unpublished event of its aggregate (same
+   * `aggregateType` and `aggregateId`, appended before it). So an aggregate whose oldest
+   * unpublished event is leased to another relay or backing off after a failed publish has none of
+   * its later events claimed until that one is published or claimable again, and the claim skips
+   * past it to other aggregates. One relay owns an aggregate's unpublished head at a time.
    *
    * Concurrency contract: concurrent claims return disjoint sets (Postgres:
-   * `FOR UPDATE SKIP LOCKED`); an event whose lease expired (its relay crashed) is claimable
-   * again. Commit the claim before publishing.
+   * `FOR UPDATE SKIP LOCKED`), and the aggregate rule holds between them too (a claim that skips
+   * an earlier event another claim is taking leaves that aggregate's later events out); an event
+   * whose lease expired (its relay crashed) is claimable again. Commit the claim before publishing.
    */
   claim(query: { workerId: string; limit: number; now: Date; leaseUntil: Date }): Promise<OutboxEvent[]>;
 

@@ -1,6 +1,7 @@
 import type { Payment } from "../domain/payment.js";
 import type { PaymentAttempt } from "../domain/payment-attempt.js";
 import type { JsonObject } from "../ports/json.js";
+import { EVENT_SCHEMA_VERSION } from "./schema-version.js";
 
 /** A PSP attempt of a payment as the operator API shows it. */
 export const paymentAttemptView = (a: PaymentAttempt): JsonObject => ({
@@ -28,7 +29,7 @@ export const paymentAttemptView = (a: PaymentAttempt): JsonObject => ({
 /** The payload of the `payment.capture_*` events: a capture no payment order owns, and its automatic refund. */
 export function unownedCapturePayload(payment: Payment, attempt: PaymentAttempt): JsonObject {
   return {
-    schema_version: 1,
+    schema_version: EVENT_SCHEMA_VERSION,
     payment_id: payment.id,
     psp: attempt.pspId,
     psp_reference: attempt.pspReference,

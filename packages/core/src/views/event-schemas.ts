@@ -5,6 +5,7 @@ import { PAYMENT_ORDER_STATUSES } from "../domain/payment-order-status.js";
 import { PAYMENT_STATUSES } from "../domain/payment-status.js";
 import { PAYOUT_STATUSES } from "../domain/payout.js";
 import type { JsonObject } from "../ports/json.js";
+import { EVENT_SCHEMA_VERSION } from "./schema-version.js";
 
 /**
  * The JSON Schemas (draft 2020-12) of the outbox events' payloads, one per event type: what a
@@ -15,8 +16,7 @@ import type { JsonObject } from "../ports/json.js";
  */
 export type EventSchema = JsonObject;
 
-/** The version of every event payload's schema today (`schema_version` in the payload). */
-export const EVENT_SCHEMA_VERSION = 1;
+export { EVENT_SCHEMA_VERSION };
 
 const DRAFT = "https://json-schema.org/draft/2020-12/schema";
 
@@ -261,8 +261,8 @@ const schemas = {
   ),
   "refund.succeeded": eventSchema(
     "refund.succeeded",
-    "A refund of a payment order succeeded.",
-    refundProperties({ const: "succeeded" }),
+    "A refund of a payment order succeeded (`reversed` is false: the shape of `refund.failed`).",
+    { ...refundProperties({ const: "succeeded" }), reversed: { const: false } },
   ),
   "refund.failed": eventSchema(
     "refund.failed",

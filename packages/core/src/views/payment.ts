@@ -4,6 +4,7 @@ import type { JsonObject } from "../ports/json.js";
 import type { PaymentDetails } from "../results.js";
 import { paymentOrderEventLine, paymentOrderLine } from "./payment-order.js";
 import { refundLine } from "./refund.js";
+import { EVENT_SCHEMA_VERSION } from "./schema-version.js";
 
 /** The JSON of a payment in lists (`GET /operator/payments`): without its orders. */
 export interface PaymentSummaryJson extends JsonObject {
@@ -68,7 +69,7 @@ export function paymentView(payment: PaymentDetails): JsonObject {
 /** The payload of a `payment.*` outbox event: the payment's state, what the PSP reported, its orders. */
 export function paymentEventPayload(payment: Payment, orders: readonly PaymentOrder[]): JsonObject {
   return {
-    schema_version: 1,
+    schema_version: EVENT_SCHEMA_VERSION,
     payment_id: payment.id,
     buyer_id: payment.buyerId,
     status: payment.status,

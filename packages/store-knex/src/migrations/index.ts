@@ -13,6 +13,7 @@ import * as payoutHolds from "./0011-payout-holds.js";
 import * as reconciliation from "./0012-reconciliation.js";
 import * as dailyTaskRuns from "./0013-daily-task-runs.js";
 import * as oneCurrentReconciliation from "./0014-one-current-reconciliation.js";
+import * as outboxPending from "./0015-outbox-pending.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0012-reconciliation": reconciliation,
   "0013-daily-task-runs": dailyTaskRuns,
   "0014-one-current-reconciliation": oneCurrentReconciliation,
+  "0015-outbox-pending": outboxPending,
 };
 
 /** A knex migration source over the shipped migrations. */

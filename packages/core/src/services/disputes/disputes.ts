@@ -19,6 +19,7 @@ import type { StoreTx } from "../../ports/store.js";
 import type { Page } from "../../results.js";
 import { pageOf } from "../../results.js";
 import { disputeView } from "../../views/dispute.js";
+import { EVENT_SCHEMA_VERSION } from "../../views/schema-version.js";
 
 /** What applying one dispute event did (the webhook service records `error` on the event). */
 export type DisputeEffect = { readonly outcome: "applied" | "deferred"; readonly error?: string };
@@ -206,7 +207,7 @@ export async function applyDisputeEvent(
       );
     }
   }
-  const payload = { schema_version: 1, ...disputeView(next) };
+  const payload = { schema_version: EVENT_SCHEMA_VERSION, ...disputeView(next) };
   const outbox: OutboxEventInput[] = events.map((type) => ({
     type,
     aggregateType: "payment",

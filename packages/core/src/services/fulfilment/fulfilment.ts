@@ -9,6 +9,7 @@ import { appendOutboxEvents } from "../../outbox/outbox.js";
 import type { JsonObject } from "../../ports/json.js";
 import type { StoreTx } from "../../ports/store.js";
 import { paymentOrderView } from "../../views/payment-order.js";
+import { EVENT_SCHEMA_VERSION } from "../../views/schema-version.js";
 
 /** The outbox event of a fulfilment (the seller shipped or delivered). */
 export const FULFILLED_EVENT = "payment_order.fulfilled";
@@ -171,7 +172,7 @@ async function store(
         type: e.type,
         aggregateType: "payment",
         aggregateId: next.paymentId,
-        payload: { schema_version: 1, ...paymentOrderView(next), ...e.payload },
+        payload: { schema_version: EVENT_SCHEMA_VERSION, ...paymentOrderView(next), ...e.payload },
       })),
       deps,
     );

@@ -19,6 +19,7 @@ import type { StoreTx } from "../../ports/store.js";
 import type { PayoutDetails, PayoutSkipReason, RequestPayoutResult } from "../../results.js";
 import { isPspError } from "../../runtime/psp-error.js";
 import { payoutView } from "../../views/payout.js";
+import { EVENT_SCHEMA_VERSION } from "../../views/schema-version.js";
 import { withPspTimeout } from "../psp-timeout.js";
 import {
   PAYOUT_JOURNAL_KINDS,
@@ -40,7 +41,7 @@ export const payoutEvent = (type: string, payout: Payout) => ({
   type,
   aggregateType: "payout",
   aggregateId: payout.id,
-  payload: { schema_version: 1, ...payoutView(payout) },
+  payload: { schema_version: EVENT_SCHEMA_VERSION, ...payoutView(payout) },
 });
 
 /** What a seller is told when a payout failed, by the PSP's reason. */

@@ -11,6 +11,7 @@ import type { JsonObject } from "../../ports/json.js";
 import type { PspEvent, RefundResult } from "../../ports/psp.js";
 import type { StoreTx } from "../../ports/store.js";
 import { refundView } from "../../views/refund.js";
+import { EVENT_SCHEMA_VERSION } from "../../views/schema-version.js";
 import { completeCaptureRefund } from "../payments/attempts.js";
 import { completeRefund } from "./refunds.js";
 
@@ -125,7 +126,7 @@ async function discrepancy(
         aggregateType: "payment",
         aggregateId: payment.id,
         payload: {
-          schema_version: 1,
+          schema_version: EVENT_SCHEMA_VERSION,
           reason,
           payment_id: payment.id,
           payment_status: payment.status,
@@ -216,7 +217,7 @@ async function recordExternalRefund(
         aggregateType: "payment",
         aggregateId: payment.id,
         payload: {
-          schema_version: 1,
+          schema_version: EVENT_SCHEMA_VERSION,
           payment_id: payment.id,
           psp: payment.pspId,
           psp_reference: event.pspReference,

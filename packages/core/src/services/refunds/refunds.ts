@@ -22,6 +22,7 @@ import type { StoreTx } from "../../ports/store.js";
 import type { CreateRefundResult } from "../../results.js";
 import { isPspError } from "../../runtime/psp-error.js";
 import { refundView } from "../../views/refund.js";
+import { EVENT_SCHEMA_VERSION } from "../../views/schema-version.js";
 import { parseInput, refundTextSchema } from "../payments/payment-input.js";
 import { planClawbacks } from "../payouts/clawbacks.js";
 import { withPspTimeout } from "../psp-timeout.js";
@@ -151,7 +152,7 @@ export async function appendRefundFailed(
         type: "refund.failed",
         aggregateType: "payment",
         aggregateId: failed.paymentId,
-        payload: { schema_version: 1, ...refundView(failed), reversed },
+        payload: { schema_version: EVENT_SCHEMA_VERSION, ...refundView(failed), reversed },
       },
     ],
     deps,
@@ -273,7 +274,7 @@ export async function completeRefund(
         type: "refund.succeeded",
         aggregateType: "payment",
         aggregateId: payment.id,
-        payload: { schema_version: 1, ...refundView(succeeded) },
+        payload: { schema_version: EVENT_SCHEMA_VERSION, ...refundView(succeeded), reversed: false },
       },
     ],
     deps,

@@ -169,15 +169,20 @@ export function memoryOutbox(w: Working, seq: Sequences): OutboxRepository {
       }
     },
     async claim({ workerId, limit, now, leaseUntil }) {
-      const free = [...w.read("outbox").values()]
-        .filter(
-          (r) =>
-            r.value.publishedAt === null &&
-            r.value.availableAt <= now &&
-            (r.lockedUntil === null || r.lockedUntil <= now),
-        )
-        .sort(bySeq)
-        .slice(0, limit);
+      const claimable = (r: OutboxRow) =>
+        r.value.availableAt <= now && (r.lockedUntil === null || r.lockedUntil <= now);
+      // By aggregate: once an aggregate has an unpublished event that cannot be claimed now (leased
+      // or backing off), none of its later events is claimed.
+      const blocked = new Set<string>();
+      const free: OutboxRow[] = [];
+      const pending = [...w.read("outbox").values()].filter((r) => r.value.publishedAt === null).sort(bySeq);
+      for (const r of pending) {
+        if (free.length >= limit) break;
+        const aggregate = `${r.value.aggregateType}\u0000${r.value.aggregateId}`;
+        if (blocked.has(aggregate)) continue;
+        if (claimable(r)) free.push(r);
+        else blocked.add(aggregate);
+      }
       for (const row of free)
         w.write("outbox").set(row.value.id, { ...row, lockedBy: workerId, lockedUntil: time(leaseUntil) });
       return free.map((r) => clone(r.value));

@@ -8,6 +8,7 @@ import { idempotencySuite } from "./idempotency-suite.js";
 import { jobsSuite } from "./jobs-suite.js";
 import { ledgerPropertiesSuite } from "./ledger-properties-suite.js";
 import { ledgerSuite } from "./ledger-suite.js";
+import { outboxOrderSuite } from "./outbox-order-suite.js";
 import { outboxSuite } from "./outbox-suite.js";
 import { paymentsSuite } from "./payments-suite.js";
 import { payoutsSuite } from "./payouts-suite.js";
@@ -42,6 +43,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     ledgerSuite(current);
     concurrencySuite(current, options);
     outboxSuite(current, concurrency);
+    outboxOrderSuite(current, concurrency);
     jobsSuite(current, concurrency);
     idempotencySuite(current, concurrency);
     paymentsSuite(current, concurrency);

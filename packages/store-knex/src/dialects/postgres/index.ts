@@ -27,6 +27,7 @@ export function postgresDialect({ knex, shards }: DialectContext): StoreDialect 
     keyLockText: "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
     lock: (query, forUpdate) => (forUpdate ? (query.forUpdate() as typeof query) : query),
     claimable: (query) => query.forUpdate().skipLocked() as typeof query,
+    claimableText: (text) => `${text} FOR UPDATE SKIP LOCKED`,
     combinesUpdates: true,
     exec: postgresExec,
   };

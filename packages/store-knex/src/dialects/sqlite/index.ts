@@ -37,6 +37,7 @@ export function sqliteDialect(
     keyLockText: undefined,
     lock: (query) => query,
     claimable: (query) => query,
+    claimableText: (text) => text,
     combinesUpdates: false,
     exec: sqliteExec,
   };
