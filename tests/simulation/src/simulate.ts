@@ -5,7 +5,7 @@ import { checkQuiescent, checkStep, Violation } from "./invariants.js";
 import type { Rng } from "./prng.js";
 import { createRng } from "./prng.js";
 import type { CallFault, PspOperation } from "./provider.js";
-import type { Crash } from "./store.js";
+import type { Crash, CrashPlan, PointKind } from "./store.js";
 import { isCrash } from "./store.js";
 import type { ReintroducedBugs, WorldConfig } from "./world.js";
 import { codeOf, SANDBOX_BASE_URL, T0, World } from "./world.js";
@@ -110,7 +110,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       await sim.step(step);
       await checkStep(world, step);
     }
-    const summary = await sim.quiesce();
+    const crashes = [...world.crashes].map(([kind, n]) => `${kind}:${n}`).join(",");
+    const summary = `${await sim.quiesce()}${crashes ? ` crashes=${crashes}` : ""}`;
     trace.push(`= ${summary}`);
     const { bugs: _bugs, ...shown } = config;
     return { seed: options.seed, steps, config: shown, trace, summary };
@@ -199,6 +200,12 @@ class Simulation {
     if (this.world.process.store.dead) {
       const { number } = this.world.start();
       outcome += ` | process died, restarted as p${number}`;
+      // On its way up the new process may run its recovery pass at once, or wait for its worker.
+      if (this.rng.chance(0.5)) {
+        const pass = await this.world.work("boot");
+        this.world.pump(true);
+        outcome += `, boot pass recovered=${pass.recovered} jobs=${pass.jobs.claimed}`;
+      }
     }
     this.log(step, actor, outcome);
   }
@@ -773,13 +780,28 @@ class Simulation {
     return `${sellerId} ${chosen.join(" vs ")}: ${outcomes.join(" || ")}`;
   }
 
-  /** The process dies at one of the next transactions of some payout work (then restarts and recovers). */
+  /** Where the process dies: its n-th await point from now, of any kind or of one kind only. */
+  private crashPlan(max: number): CrashPlan {
+    const kind = this.rng.weighted<PointKind | undefined>([
+      [undefined, 3],
+      ["store", 2],
+      ["psp", 2],
+      ["publish", 1],
+    ]);
+    return { n: this.rng.between(1, kind === undefined ? max * 3 : kind === "store" ? max * 2 : max), kind };
+  }
+
+  private static describe(plan: CrashPlan): string {
+    return `its ${plan.kind ? `${plan.kind} ` : ""}await point ${plan.n} from now`;
+  }
+
+  /** The process dies at one of the next await points of some payout work (then restarts and recovers). */
   private async crashInPayout(): Promise<string> {
-    const plan = { n: this.rng.between(1, 5), mode: this.rng.pick(["before", "inside", "after"] as const) };
+    const plan = this.crashPlan(5);
     this.world.process.store.arm(plan);
     const work = this.rng.pick(["request", "cycle", "release", "worker"] as const);
     const sellerId = this.rng.pick(SELLERS);
-    const armed = `p${this.world.process.number} dies at its transaction ${plan.n} (${plan.mode}) during ${work}`;
+    const armed = `p${this.world.process.number} dies at ${Simulation.describe(plan)} during ${work}`;
     if (work === "request") await this.system.requestPayout({ sellerId });
     else if (work === "cycle")
       await this.system.runPayoutCycle({ workerId: `p${this.world.process.number}-payouts` });
@@ -790,9 +812,9 @@ class Simulation {
   }
 
   private async armCrash(): Promise<string> {
-    const plan = { n: this.rng.between(1, 6), mode: this.rng.pick(["before", "inside", "after"] as const) };
+    const plan = this.crashPlan(6);
     this.world.process.store.arm(plan);
-    return `p${this.world.process.number} will die at its transaction ${plan.n} from now (${plan.mode})`;
+    return `p${this.world.process.number} will die at ${Simulation.describe(plan)}`;
   }
 
   /**
