@@ -9,7 +9,9 @@ export type PspOperation =
   | "cancelHostedPayment"
   | "retrievePayment"
   | "payout"
-  | "retrievePayout";
+  | "retrievePayout"
+  | "reversePayout"
+  | "retrievePayoutReversal";
 
 /**
  * How one call fails: `timeout-before` (nothing happened, the answer is a timeout),
@@ -66,7 +68,12 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
     // Payouts: the sandbox pays sellers at once; a timeout or 5xx after the call means it paid.
     payout: (input) => run("payout", () => sandbox.payout(input)),
     retrievePayout: (input) => run("retrievePayout", () => sandbox.retrievePayout(input)),
-    reversePayout: (input) => sandbox.reversePayout(input),
+    // Clawbacks by reversal (`clawbacks: "reverse_payouts"`): the same faults as paying.
+    reversePayout: (input) => run("reversePayout", () => sandbox.reversePayout(input)),
+    retrievePayoutReversal: (input) =>
+      run("retrievePayoutReversal", () => sandbox.retrievePayoutReversal(input)),
+    // Reconciliation reads the sandbox's own settlement records.
+    readSettlement: (query) => sandbox.readSettlement(query),
     ...(canClosePages
       ? {
           cancelHostedPayment: (input: Parameters<SandboxProvider["cancelHostedPayment"]>[0]) =>
@@ -83,7 +90,12 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
   return provider;
 }
 
-const PAYOUT_OPERATIONS: ReadonlySet<PspOperation> = new Set(["payout", "retrievePayout"]);
+const PAYOUT_OPERATIONS: ReadonlySet<PspOperation> = new Set([
+  "payout",
+  "retrievePayout",
+  "reversePayout",
+  "retrievePayoutReversal",
+]);
 const lostAfter502 = (operation: string) =>
   new PspError(
     ErrorCodes.PSP_TIMEOUT,

@@ -7,7 +7,7 @@ import { createRng } from "./prng.js";
 import type { CallFault, PspOperation } from "./provider.js";
 import type { Crash, CrashPlan, PointKind } from "./store.js";
 import { isCrash } from "./store.js";
-import type { ReintroducedBugs, WorldConfig } from "./world.js";
+import type { ReintroducedBugs, SimBugs, WorldConfig } from "./world.js";
 import { codeOf, SANDBOX_BASE_URL, T0, World } from "./world.js";
 
 export interface SimulationOptions {
@@ -18,12 +18,14 @@ export interface SimulationOptions {
   readonly store?: "memory" | "sqlite";
   /** Test only: bring back fixed bugs (see core's `testOnlyReintroducedBugs`). */
   readonly bugs?: ReintroducedBugs;
+  /** Test only: bugs the simulator puts into what core writes (see {@link SimBugs}). */
+  readonly simBugs?: SimBugs;
 }
 
 export interface SimulationResult {
   readonly seed: number;
   readonly steps: number;
-  readonly config: Omit<WorldConfig, "bugs">;
+  readonly config: Omit<WorldConfig, "bugs" | "simBugs">;
   /** One line per step: `#n t+<s>s actor.action: outcome`, then the quiescence summary. */
   readonly trace: readonly string[];
   readonly summary: string;
@@ -56,6 +58,7 @@ const CARDS = {
   processing: "4000 0000 0000 3220",
 } as const;
 const REFUNDABLE = new Set(["succeeded", "partially_refunded"]);
+const DAY = 86_400_000;
 
 /** What the buyers' browsers know: each payment they were answered, and every page they were sent to. */
 interface KnownPayment {
@@ -85,7 +88,10 @@ function configFor(rng: Rng, options: SimulationOptions): WorldConfig {
       maxAttempts: rng.pick([2, 3, 8]),
       checkAfterMs: rng.pick([60_000, 3_600_000]),
     },
+    disputeFees: rng.pick(["seller", "seller", "platform"] as const),
+    clawbacks: rng.chance(0.4) ? "reverse_payouts" : "net_next_payout",
     bugs: options.bugs,
+    simBugs: options.simBugs,
   };
 }
 
@@ -113,10 +119,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const crashes = [...world.crashes].map(([kind, n]) => `${kind}:${n}`).join(",");
     const summary = `${await sim.quiesce()}${crashes ? ` crashes=${crashes}` : ""}`;
     trace.push(`= ${summary}`);
-    const { bugs: _bugs, ...shown } = config;
+    const { bugs: _bugs, simBugs: _simBugs, ...shown } = config;
     return { seed: options.seed, steps, config: shown, trace, summary };
   } catch (error) {
-    const { bugs: _unused, ...shown } = config;
+    const { bugs: _unused, simBugs: _unusedToo, ...shown } = config;
     trace.unshift(`world ${JSON.stringify(shown)}`);
     if (error instanceof Violation)
       throw new SimulationFailure(options.seed, error.invariant, error.message, trace);
@@ -241,6 +247,12 @@ class Simulation {
       ["payout.race", () => this.payoutRace(), 1.5],
     );
     if (this.world.sandbox.payouts().length) list.push(["psp.payout-bank", () => this.payoutBank(), 1.5]);
+    // Disputes (chargebacks): the buyer's bank opens one on a captured payment, the platform sends
+    // evidence, wins (the money reinstated, the fee perhaps) or loses.
+    if (this.world.sandbox.payments().some((p) => p.status === "succeeded"))
+      list.push(["psp.dispute", () => this.dispute(), 3]);
+    // Reconciliation: an operator (or the nightly task) reconciles the sandbox's settlement.
+    list.push(["operator.reconcile", () => this.reconcile(), 1.5]);
     if (this.unanswered.length) list.push(["buyer.resend-create", () => this.resendCreate(), 4]);
     list.push(["operator.dead-letters", () => this.deadLetters(), 1]);
     return list;
@@ -610,6 +622,95 @@ class Simulation {
     return `${what} ${outcome}`;
   }
 
+  /** The buyer's bank disputes a captured payment, or a dispute moves on: evidence, won, lost. */
+  private async dispute(): Promise<string> {
+    const { sandbox } = this.world;
+    const open = sandbox
+      .disputes()
+      .filter((d) => d.status === "needs_response" || d.status === "under_review");
+    const what = open.length
+      ? this.rng.weighted([
+          ["open", 3],
+          ["evidence", 1],
+          ["win", 2],
+          ["lose", 2],
+        ] as const)
+      : "open";
+    let outcome: string;
+    try {
+      if (what === "open") {
+        const mine = new Set(this.known.map((k) => k.id));
+        // Only a capture its payment owns (known gap, see the README: a dispute of a capture no
+        // order owns — after the local expiry, on an old page — is deferred for good).
+        const captured: typeof candidates = [];
+        const candidates = sandbox
+          .payments()
+          .filter((p) => mine.has(p.paymentId) && p.status === "succeeded");
+        for (const c of candidates) {
+          const ours = await this.world.observer.getPayment(c.paymentId);
+          if (ours.pspReference === c.pspReference && REFUNDABLE.has(ours.status)) captured.push(c);
+        }
+        if (!captured.length) return "open: no capture its payment owns";
+        const p = this.rng.pick(captured);
+        const held = sandbox
+          .disputes()
+          .filter((d) => d.pspReference === p.pspReference && d.reinstated === undefined)
+          .reduce((sum, d) => sum + d.withdrawn.amount, 0n);
+        const left = p.amount - p.amountRefunded - held;
+        const amount =
+          left > 1n && this.rng.chance(0.3) ? BigInt(this.rng.between(1, Number(left) - 1)) : undefined;
+        const d = await sandbox.openDispute(p.pspReference, amount === undefined ? {} : { amount });
+        outcome = `${p.pspReference} ${d.amount} of ${left} (fee ${d.withdrawn.fee}) → ${d.disputeReference} ${d.status}`;
+      } else {
+        const d = this.rng.pick(open);
+        if (what === "evidence") {
+          outcome = `${d.disputeReference} → ${(await sandbox.submitDisputeEvidence(d.disputeReference)).status}`;
+        } else if (what === "win") {
+          const fee = d.withdrawn.fee;
+          const feeReturned = this.rng.pick([0n, fee, fee / 2n]);
+          const won = await sandbox.winDispute(d.disputeReference, { feeReturned });
+          outcome = `${d.disputeReference} of ${d.pspReference} → ${won.status}, ${won.reinstated?.amount} back (fee ${feeReturned} of ${fee})`;
+        } else {
+          outcome = `${d.disputeReference} of ${d.pspReference} → ${(await sandbox.loseDispute(d.disputeReference)).status}`;
+        }
+      }
+    } catch (error) {
+      outcome = `refused ${(error as { pspCode?: string }).pspCode ?? codeOf(error)}`;
+    }
+    this.world.pump(true);
+    return `${what} ${outcome}`;
+  }
+
+  /**
+   * An operator (or the nightly task) reconciles the sandbox's own settlement for a seed-chosen
+   * period — today so far, yesterday, the last hours — booking what matched. Faults are in the
+   * air, so discrepancies may be real timing differences here; the end state checks a quiet run.
+   */
+  private async reconcile(): Promise<string> {
+    const now = this.world.clock.now().getTime();
+    const day = Math.floor(now / DAY) * DAY;
+    const which = this.rng.weighted([
+      ["today", 2],
+      ["yesterday", 1],
+      ["last-hours", 2],
+    ] as const);
+    const [from, to] =
+      which === "today"
+        ? [day, now + 1]
+        : which === "yesterday"
+          ? // Not quite the UTC day the end state reconciles: the same source again is a replay
+            // of the earlier run (core: idempotent by checksum), stale once the ledger caught up.
+            [day - DAY, day - 1]
+          : [now - this.rng.between(1, 12) * 3_600_000, now + 1];
+    if (to <= from) return `${which}: empty period`;
+    const { run, replayed } = await this.system.reconcile({
+      provider: "sandbox",
+      period: { from: new Date(from), to: new Date(to) },
+      ...(this.rng.chance(0.3) ? { batchSize: this.rng.between(1, 5) } : {}),
+    });
+    return `${which} ${run.status}${replayed ? " (replayed)" : ""} records=${run.recordCount} discrepancies=${run.discrepancyCount}`;
+  }
+
   /** A seller sets a payout schedule and, where FX rates exist, a payout currency. */
   private async payoutSchedule(): Promise<string> {
     const sellerId = this.rng.pick(SELLERS);
@@ -829,6 +930,12 @@ class Simulation {
     world.sandbox.faults.reset();
     if (world.sandbox.refunds().some((r) => r.status === "pending")) {
       world.sandbox.faults.settleHeldRefunds(this.rng.chance(0.7) ? "succeeded" : "failed");
+    }
+    // Every dispute comes to its end: won (the money back, the fee perhaps) or lost.
+    for (const d of world.sandbox.disputes()) {
+      if (d.status !== "needs_response" && d.status !== "under_review") continue;
+      if (this.rng.chance(0.5)) await world.sandbox.winDispute(d.disputeReference, { feeReturned: 0n });
+      else await world.sandbox.loseDispute(d.disputeReference);
     }
     const horizon = world.clock.now().getTime() + 80 * 3_600_000;
     let idle = 0;

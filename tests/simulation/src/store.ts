@@ -1,4 +1,4 @@
-import type { Store, StoreTx } from "@settlekit/core";
+import type { Journal, Store, StoreTx } from "@settlekit/core";
 
 /** The process died: thrown by the store of a crashed process (see {@link crashableStore}). */
 export class Crash extends Error {
@@ -80,8 +80,32 @@ const bound = <T extends object>(target: T, overrides: Partial<Record<keyof T, u
     },
   });
 
+/** Test only: mutations of what core writes (see the world's `SimBugs`). */
+export interface WriteMutations {
+  readonly disputeDebitSkipped?: boolean;
+  readonly settlementBookedTwice?: boolean;
+}
+
+/** The transaction's ledger with the test-only mutations in front of it. */
+function mutatedLedger(ledger: StoreTx["ledger"], bugs: WriteMutations): StoreTx["ledger"] {
+  return bound(ledger, {
+    insertJournal: async (journal: Journal) => {
+      if (bugs.disputeDebitSkipped && /^dispute:.*:withdrawn$/.test(journal.reference))
+        return { inserted: true } as const;
+      const result = await ledger.insertJournal(journal);
+      if (bugs.settlementBookedTwice && result.inserted && journal.reference.startsWith("settlement:"))
+        await ledger.insertJournal({
+          ...journal,
+          id: `${journal.id}-again`,
+          reference: `${journal.reference}:again`,
+        });
+      return result;
+    },
+  });
+}
+
 /** A transaction that logs the ids of the jobs and outbox events written through it. */
-function loggingTx(tx: StoreTx, log: WriteLog): StoreTx {
+function loggingTx(tx: StoreTx, log: WriteLog, bugs?: WriteMutations): StoreTx {
   const jobs = bound(tx.jobs, {
     enqueue: async (...args: Parameters<StoreTx["jobs"]["enqueue"]>) => {
       const result = await tx.jobs.enqueue(...args);
@@ -95,7 +119,13 @@ function loggingTx(tx: StoreTx, log: WriteLog): StoreTx {
       return tx.outbox.append(...args);
     },
   });
-  return bound(tx, { jobs, outbox });
+  return bound(tx, {
+    jobs,
+    outbox,
+    ...(bugs?.disputeDebitSkipped || bugs?.settlementBookedTwice
+      ? { ledger: mutatedLedger(tx.ledger, bugs) }
+      : {}),
+  });
 }
 
 /**
@@ -103,7 +133,12 @@ function loggingTx(tx: StoreTx, log: WriteLog): StoreTx {
  * process's {@link Mortality} (before, inside before commit, after commit); once the process is
  * dead every transaction it tries throws {@link Crash}.
  */
-export function crashableStore(inner: Store, mortality: Mortality, log: WriteLog): ProcessStore {
+export function crashableStore(
+  inner: Store,
+  mortality: Mortality,
+  log: WriteLog,
+  bugs?: WriteMutations,
+): ProcessStore {
   let count = 0;
   const store: ProcessStore = {
     process: mortality.process,
@@ -118,7 +153,7 @@ export function crashableStore(inner: Store, mortality: Mortality, log: WriteLog
       const n = ++count;
       mortality.point("store", `before transaction ${n}`);
       const result = await inner.transaction(async (tx) => {
-        const value = await fn(loggingTx(tx, log));
+        const value = await fn(loggingTx(tx, log, bugs));
         mortality.point("store", `inside transaction ${n}, before commit`);
         return value;
       }, options);

@@ -44,7 +44,25 @@ export interface WorldConfig {
   readonly publisherFailRate: number;
   /** How sellers are paid (fees, holds, FX, minimums, retries); absent: core's defaults, no fees. */
   readonly payouts?: PayoutWorld | undefined;
+  /** Who bears a dispute's fee (core's `disputeFees`); absent: core's default, the seller. */
+  readonly disputeFees?: "seller" | "platform" | undefined;
+  /** How a refund after a payout takes the seller's share back (core's `clawbacks`). */
+  readonly clawbacks?: "net_next_payout" | "reverse_payouts" | undefined;
   readonly bugs: ReintroducedBugs | undefined;
+  /** Test only: mutations of the simulator's own wrappers, to show the invariants bite (see {@link SimBugs}). */
+  readonly simBugs?: SimBugs | undefined;
+}
+
+/**
+ * Bugs the simulator can put into what core writes, at the store wrapper (core itself has no
+ * switch for them): each stands for a bug in a flow the simulation covers, and a test shows
+ * the CI seeds find it.
+ */
+export interface SimBugs {
+  /** A dispute's withdrawal is never booked (the journal `dispute:<id>:withdrawn` is dropped). */
+  readonly disputeDebitSkipped?: boolean;
+  /** A matched settlement record is booked twice (a second journal under another reference). */
+  readonly settlementBookedTwice?: boolean;
 }
 
 /** The payout side of a seed's world. */
@@ -207,7 +225,7 @@ export class World {
     // Every await point of the process's external calls can be where it dies: its store
     // transactions, its PSP calls, its broker and notifier calls.
     const mortality = new Mortality(number, this.crashes);
-    const store = crashableStore(this.store, mortality, this.writes);
+    const store = crashableStore(this.store, mortality, this.writes, this.config.simBugs);
     const system = createPaymentSystem({
       store,
       providers: [mortalPort(this.provider, mortality, "psp", "psp")],
@@ -217,6 +235,8 @@ export class World {
       backoff: { baseMs: this.config.backoffBaseMs, maxMs: 10 * 60_000, jitter: 1 },
       sweepAfterMs: this.config.sweepAfterMs,
       ...payoutOptions(this.config.payouts, this.clock),
+      ...(this.config.disputeFees ? { disputeFees: this.config.disputeFees } : {}),
+      ...(this.config.clawbacks ? { clawbacks: this.config.clawbacks } : {}),
       notifier: mortalPort(
         {
           notify: async (
