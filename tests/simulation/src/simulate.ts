@@ -20,6 +20,8 @@ export interface SimulationOptions {
   readonly bugs?: ReintroducedBugs;
   /** Test only: bugs the simulator puts into what core writes (see {@link SimBugs}). */
   readonly simBugs?: SimBugs;
+  /** Steps not taken (shrinking): each still draws its stream, so the others keep theirs. */
+  readonly skip?: ReadonlySet<number>;
 }
 
 export interface SimulationResult {
@@ -38,10 +40,12 @@ export class SimulationFailure extends Error {
     readonly invariant: string,
     readonly detail: string,
     readonly trace: readonly string[],
+    /** The step the run stopped at (the last one, when it broke an end-state invariant). */
+    readonly steps: number,
   ) {
     super(
       `simulation seed ${seed} broke ${invariant}: ${detail}\n` +
-        `reproduce: npm run simulate -- --seed ${seed} --steps ${trace.filter((l) => l.startsWith("#")).length}\n` +
+        `reproduce: npm run simulate -- --seed ${seed} --steps ${steps}\n` +
         `trace (last 60 of ${trace.length} lines):\n${trace.slice(-60).join("\n")}`,
     );
     this.name = "SimulationFailure";
@@ -111,10 +115,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const world = await World.create(options.seed, config, root.fork());
   const trace: string[] = [];
   const sim = new Simulation(world, rng, trace);
+  let at = 0;
   try {
     for (let step = 1; step <= steps; step++) {
-      await sim.step(step);
-      await checkStep(world, step);
+      at = step;
+      const skip = options.skip?.has(step) === true;
+      await sim.step(step, skip);
+      if (!skip) await checkStep(world, step);
     }
     const crashes = [...world.crashes].map(([kind, n]) => `${kind}:${n}`).join(",");
     const summary = `${await sim.quiesce()}${crashes ? ` crashes=${crashes}` : ""}`;
@@ -125,12 +132,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const { bugs: _unused, simBugs: _unusedToo, ...shown } = config;
     trace.unshift(`world ${JSON.stringify(shown)}`);
     if (error instanceof Violation)
-      throw new SimulationFailure(options.seed, error.invariant, error.message, trace);
+      throw new SimulationFailure(options.seed, error.invariant, error.message, trace, at);
     throw new SimulationFailure(
       options.seed,
       "no-crash-of-the-simulator",
       String((error as Error)?.stack ?? error),
       trace,
+      at,
     );
   } finally {
     Math.random = mathRandom;
@@ -171,9 +179,14 @@ class Simulation {
 
   constructor(
     private readonly world: World,
-    private readonly rng: Rng,
+    private readonly steps: Rng,
     private readonly trace: string[],
-  ) {}
+  ) {
+    this.rng = steps.fork();
+  }
+
+  /** This step's stream: every step forks its own, so skipping one (shrinking) leaves the others' draws alone. */
+  private rng: Rng;
 
   private get system() {
     return this.world.system;
@@ -186,7 +199,9 @@ class Simulation {
     );
   }
 
-  async step(step: number): Promise<void> {
+  async step(step: number, skip = false): Promise<void> {
+    this.rng = this.steps.fork();
+    if (skip) return;
     const [actor, run] = this.rng.weighted(this.actions().map((a) => [a, a[2]] as const));
     let outcome: string;
     try {
@@ -925,6 +940,7 @@ class Simulation {
    */
   async quiesce(): Promise<string> {
     const { world } = this;
+    this.rng = this.steps.fork();
     world.process.store.arm(undefined);
     world.provider.clearFaults();
     world.sandbox.faults.reset();
@@ -994,4 +1010,70 @@ class Simulation {
     }
     throw new Violation("quiescence", "the system was still busy after 400 rounds");
   }
+}
+
+export interface Shrunk {
+  /** The shortest failing run found: its step count, the steps it skips, its failure. */
+  readonly steps: number;
+  readonly skip: ReadonlySet<number>;
+  readonly failure: SimulationFailure;
+  /** Runs tried while shrinking. */
+  readonly tries: number;
+}
+
+/**
+ * Shrinks a failing run (bonus of issue 15): first the shortest prefix of its steps that still
+ * breaks the same invariant (a binary search: the first n steps of a seed are the same for every
+ * `steps` ≥ n), then steps left out one chunk at a time (halves, quarters … single steps) while
+ * it still breaks it. At most `maxTries` runs.
+ */
+export async function shrink(
+  failure: SimulationFailure,
+  options: Omit<SimulationOptions, "seed" | "steps" | "skip"> = {},
+  maxTries = 150,
+): Promise<Shrunk> {
+  let tries = 0;
+  const attempt = async (steps: number, skip: ReadonlySet<number>) => {
+    tries++;
+    try {
+      await runSimulation({ ...options, seed: failure.seed, steps, skip });
+      return undefined;
+    } catch (error) {
+      if (error instanceof SimulationFailure && error.invariant === failure.invariant) return error;
+      return undefined;
+    }
+  };
+  let best = { steps: failure.steps, skip: new Set<number>() as ReadonlySet<number>, failure };
+  // The shortest prefix: fails at `hi`, find the smallest that still fails.
+  let lo = 1;
+  let hi = failure.steps;
+  while (lo < hi && tries < maxTries) {
+    const mid = Math.floor((lo + hi) / 2);
+    const found = await attempt(mid, best.skip);
+    if (found) {
+      hi = mid;
+      best = { steps: found.steps, skip: best.skip, failure: found };
+    } else lo = mid + 1;
+  }
+  // Then leave steps out, in chunks from half the run down to one step.
+  for (
+    let size = Math.max(1, Math.floor(best.steps / 2));
+    size >= 1 && tries < maxTries;
+    size = Math.floor(size / 2)
+  ) {
+    for (let start = 1; start <= best.steps && tries < maxTries; start += size) {
+      const skip = new Set(best.skip);
+      for (let i = start; i < start + size && i <= best.steps; i++) skip.add(i);
+      if (skip.size === best.skip.size || skip.size >= best.steps) continue;
+      const found = await attempt(best.steps, skip);
+      if (found) best = { steps: best.steps, skip, failure: found };
+    }
+    if (size === 1) break;
+  }
+  // Nothing after the step it now breaks at is needed.
+  if (best.failure.steps < best.steps) {
+    const steps = best.failure.steps;
+    best = { steps, skip: new Set([...best.skip].filter((n) => n <= steps)), failure: best.failure };
+  }
+  return { ...best, tries };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SimulationOptions } from "../src/simulate.js";
-import { runSimulation, SimulationFailure } from "../src/simulate.js";
+import { runSimulation, SimulationFailure, shrink } from "../src/simulate.js";
 
 /**
  * The CI budget: these seeds run on every `npm test` (about 35 s on the 2-CPU CI machine).
@@ -53,8 +53,17 @@ describe("deterministic simulation", () => {
       "payout_fx",
       "payout_recovered",
       "clawbacks",
+      // Disputes won and lost, and reconciliation booking the sandbox's settlement.
+      "disputes_won",
+      "disputes_lost",
+      "settlement_journals",
     ])
       expect(reached(path), `seeds that reached ${path}`).toBeGreaterThan(0);
+    // The process died at every kind of await point: store transactions, PSP calls, the broker.
+    const crashes = (kind: string) =>
+      summaries.reduce((sum, line) => sum + Number(new RegExp(`[=,]${kind}:(\\d+)`).exec(line)?.[1] ?? 0), 0);
+    for (const kind of ["store", "psp", "publish"])
+      expect(crashes(kind), `crashes at ${kind} await points`).toBeGreaterThan(0);
     // About 35 s of CPU; the headroom is for a shared 2-CPU machine under load.
   }, 300_000);
 
@@ -68,6 +77,43 @@ describe("deterministic simulation", () => {
     }
     const other = await runSimulation({ seed: 8, steps: 150, store: "memory" });
     expect(other.trace).not.toEqual((await runSimulation({ seed: 7, steps: 150, store: "memory" })).trace);
+  });
+
+  it("shrinks a failing run to a shorter trace that still fails the same way (a failed payout kept reserved)", async () => {
+    const bugs = { payoutReleaseSkipped: true };
+    const failure = await firstFailure(CI_SEEDS.slice(0, 20), { bugs });
+    expect(failure).toBeInstanceOf(SimulationFailure);
+    const shrunk = await shrink(failure!, { bugs }, 80);
+    const taken = (f: SimulationFailure) => f.trace.filter((l) => l.startsWith("#")).length;
+    expect(shrunk.failure.invariant).toBe(failure!.invariant);
+    expect(taken(shrunk.failure)).toBeLessThan(taken(failure!) / 2);
+    // The shrunk run is a run like any other: the same seed, steps and skipped steps fail again.
+    await expect(
+      runSimulation({ seed: failure!.seed, steps: shrunk.steps, skip: shrunk.skip, bugs }),
+    ).rejects.toMatchObject({ invariant: failure!.invariant, trace: shrunk.failure.trace });
+  });
+
+  describe("finds bugs the simulator puts into what core writes, within the CI seeds", () => {
+    it("a dispute's withdrawal never booked: the PSP kept less than the ledger says", async () => {
+      const failure = await firstFailure(CI_SEEDS, { simBugs: { disputeDebitSkipped: true } });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect([
+        "nothing-held-for-closed-disputes",
+        "psp-kept-equals-ledger",
+        "wallets-equal-ledger",
+      ]).toContain(failure?.invariant);
+      expect(failure!.seed).toBeLessThanOrEqual(20);
+      expect(failure?.message).toMatch(/psp\.dispute|dispute\./);
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
+
+    it("a settlement record booked twice by reconciliation", async () => {
+      const failure = await firstFailure(CI_SEEDS, { simBugs: { settlementBookedTwice: true } });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect(failure?.invariant).toBe("settlement-booked-once");
+      expect(failure!.seed).toBeLessThanOrEqual(20);
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
   });
 
   describe("finds fixed bugs brought back by core's test-only switches, within the CI seeds", () => {
