@@ -699,6 +699,9 @@ export async function checkPayoutsQuiescent(world: World): Promise<string> {
     // Paid although an earlier call's answer was lost, or the process died around it.
     payout_recovered: facts.payouts.filter((p) => p.status !== "failed" && p.attempts > 1).length,
     clawbacks: facts.clawbacks,
+    // Clawbacks that took the money back from a paid payout at the PSP (`reverse_payouts`).
+    clawback_reversals: world.sandbox.payoutReversals().filter((r) => r.reversalId?.startsWith("clawback:"))
+      .length,
   };
   return [
     ...[...statuses].map(([s, n]) => `payout_${s}=${n}`),

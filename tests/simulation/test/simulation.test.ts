@@ -53,6 +53,7 @@ describe("deterministic simulation", () => {
       "payout_fx",
       "payout_recovered",
       "clawbacks",
+      "clawback_reversals",
       // Disputes won and lost, and reconciliation booking the sandbox's settlement.
       "disputes_won",
       "disputes_lost",
