@@ -12,9 +12,11 @@ import { runSimulation, SimulationFailure, shrink } from "../src/simulate.js";
  * was deleted before recovery could take it over); 848 had the sandbox pay a payout whose 5xx
  * answer the simulated PSP called retryable (the port says indeterminate), so its dead-lettered
  * send released the money; 340 paid twice on a PSP that cannot close pages, with the automatic
- * return bounced for good (owed back by hand, not a lost payment).
+ * return bounced for good (owed back by hand, not a lost payment); 443 had a payout request race a
+ * payout cycle, both sending one payout under one key: the first refused, the second paid (a PSP
+ * that saves its answers refuses the second too; the simulated one does now).
  */
-const REGRESSION_SEEDS = [1387, 848, 340];
+const REGRESSION_SEEDS = [1387, 848, 340, 443];
 const CI_SEEDS = [...Array.from({ length: 150 }, (_, i) => i + 1), ...REGRESSION_SEEDS];
 const STEPS = 200;
 
