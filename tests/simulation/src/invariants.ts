@@ -883,12 +883,14 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
         return false;
       }
       // …a capture no order owns (after the local expiry, on an old page) and its automatic
-      // refund, which reconciliation does not know to expect (status_mismatch, or a duplicate of
-      // the payment's own capture; missing_in_ledger for the refund).
+      // refund, which reconciliation does not know to expect: the payment's records are matched
+      // by payment id, so one of its two captures is a `duplicate` (either one), or a
+      // `status_mismatch` of an expired payment; the refund is `missing_in_ledger`.
       const ref = i.recordId
         ? (refundOf.get(i.recordId) ?? (i.recordType === "charge" ? i.recordId : undefined))
         : undefined;
-      if (ref && unowned.has(ref) && UNOWNED_CLASSES.has(i.class)) {
+      const payment = ref ? world.sandbox.payment(ref)?.paymentId : undefined;
+      if (payment && unowned.has(payment) && UNOWNED_CLASSES.has(i.class)) {
         known.unowned++;
         return false;
       }
@@ -932,7 +934,7 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
     const refs = new Set<string>();
     for (const p of world.sandbox.payments()) {
       for (const a of await tx.paymentAttempts.listByPayment(p.paymentId))
-        if (a.unownedReason && a.pspReference) refs.add(a.pspReference);
+        if (a.unownedReason) refs.add(p.paymentId);
     }
     return refs;
   });
