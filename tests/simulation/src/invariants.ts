@@ -920,6 +920,8 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
     await journalsBalance(world);
     const bank = async () =>
       JSON.stringify(await world.store.ledger.listBalances({ accountPrefix: accounts.bankSettlement }), big);
+    // The same source again (the whole run's; each day's costs as much and proves the same).
+    if (excused !== undefined) return { run, items, known };
     const booked = await bank();
     const again = await world.system.reconcile({ provider: "sandbox", period });
     if (!again.replayed || (await bank()) !== booked)
