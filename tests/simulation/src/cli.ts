@@ -1,5 +1,30 @@
 import { parseArgs } from "node:util";
-import { runSimulation, SimulationFailure } from "./simulate.js";
+import { runSimulation, SimulationFailure, shrink } from "./simulate.js";
+
+/** "3,5,10-20" → {3, 5, 10…20}. */
+const parseSkip = (text: string | undefined) =>
+  new Set(
+    (text ?? "")
+      .split(",")
+      .filter(Boolean)
+      .flatMap((part) => {
+        const [a, b] = part.split("-").map(Number) as [number, number | undefined];
+        return Array.from({ length: (b ?? a) - a + 1 }, (_, i) => a + i);
+      }),
+  );
+
+/** {3, 5, 10…20} → "3,5,10-20". */
+const showSkip = (skip: ReadonlySet<number>) => {
+  const sorted = [...skip].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+};
 
 /**
  * `npm run simulate -- --seed S --steps N` (one run, its trace printed), `--seeds K` (seeds
@@ -16,6 +41,10 @@ const { values } = parseArgs({
     steps: { type: "string", default: "200" },
     store: { type: "string" },
     trace: { type: "boolean", default: false },
+    // On a failure: shrink it to a shorter failing trace (fewer steps, steps left out).
+    shrink: { type: "boolean", default: false },
+    // Steps not taken (what --shrink prints to reproduce its trace): "3,5,10-20".
+    skip: { type: "string" },
     // Test only: bring back a fixed bug, to see the simulator find it.
     bug: { type: "string", multiple: true },
   },
@@ -27,16 +56,23 @@ const BUGS = {
   "capture-after-close-dropped": "captureAfterCloseDropped",
   "payout-release-skipped": "payoutReleaseSkipped",
 } as const;
-const bugs = Object.fromEntries(
-  (values.bug ?? []).map((name) => {
-    const key = BUGS[name as keyof typeof BUGS];
-    if (!key) {
-      console.error(`unknown --bug ${name} (one of ${Object.keys(BUGS).join(", ")})`);
-      process.exit(2);
-    }
-    return [key, true];
-  }),
-);
+// Bugs the simulator itself puts into what core writes (flows core has no switch for).
+const SIM_BUGS = {
+  "dispute-debit-skipped": "disputeDebitSkipped",
+  "settlement-booked-twice": "settlementBookedTwice",
+} as const;
+for (const name of values.bug ?? []) {
+  if (!(name in BUGS) && !(name in SIM_BUGS)) {
+    console.error(
+      `unknown --bug ${name} (one of ${[...Object.keys(BUGS), ...Object.keys(SIM_BUGS)].join(", ")})`,
+    );
+    process.exit(2);
+  }
+}
+const chosen = <T extends Record<string, string>>(table: T) =>
+  Object.fromEntries((values.bug ?? []).filter((n) => n in table).map((n) => [table[n as keyof T], true]));
+const bugs = chosen(BUGS);
+const simBugs = chosen(SIM_BUGS);
 const store = values.store === "sqlite" || values.store === "memory" ? values.store : undefined;
 const single = values.seed !== undefined;
 const from = single ? Number(values.seed) : Number(values.from);
@@ -62,7 +98,9 @@ for (let seed = from; ; seed++) {
       seed,
       steps,
       ...(store ? { store } : {}),
-      ...(values.bug?.length ? { bugs } : {}),
+      ...(Object.keys(bugs).length ? { bugs } : {}),
+      ...(Object.keys(simBugs).length ? { simBugs } : {}),
+      ...(values.skip ? { skip: parseSkip(values.skip) } : {}),
     });
     runs++;
     totalSteps += result.steps;
@@ -78,6 +116,22 @@ for (let seed = from; ; seed++) {
     runs++;
     if (single || values.trace) console.error(error.trace.join("\n"));
     console.error(error.message);
+    if (values.shrink) {
+      const shrunk = await shrink(error, {
+        ...(store ? { store } : {}),
+        ...(Object.keys(bugs).length ? { bugs } : {}),
+        ...(Object.keys(simBugs).length ? { simBugs } : {}),
+      });
+      const taken = shrunk.steps - shrunk.skip.size;
+      console.error(
+        `\nshrunk in ${shrunk.tries} runs: ${taken} steps taken instead of ${error.steps}, still ${shrunk.failure.invariant}`,
+      );
+      console.error(shrunk.failure.trace.join("\n"));
+      console.error(shrunk.failure.message.split("\n")[0]);
+      console.error(
+        `reproduce: npm run simulate -- --seed ${error.seed} --steps ${shrunk.steps}${shrunk.skip.size ? ` --skip ${showSkip(shrunk.skip)}` : ""}${(values.bug ?? []).map((b) => ` --bug ${b}`).join("")}`,
+      );
+    }
     break;
   }
 }

@@ -1,5 +1,5 @@
 import type { PaymentProvider } from "@settlekit/core";
-import { ErrorCodes, PspError } from "@settlekit/core";
+import { ErrorCodes, isPspError, PspError } from "@settlekit/core";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 
 /** The PSP calls a fault can hit. */
@@ -9,7 +9,9 @@ export type PspOperation =
   | "cancelHostedPayment"
   | "retrievePayment"
   | "payout"
-  | "retrievePayout";
+  | "retrievePayout"
+  | "reversePayout"
+  | "retrievePayoutReversal";
 
 /**
  * How one call fails: `timeout-before` (nothing happened, the answer is a timeout),
@@ -34,6 +36,7 @@ export interface SimProvider extends PaymentProvider {
  */
 export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): SimProvider {
   const faults: { operation: PspOperation; fault: CallFault }[] = [];
+  const refusals = new Map<string, unknown>();
   const run = async <T>(operation: PspOperation, call: () => Promise<T>): Promise<T> => {
     const index = faults.findIndex((f) => f.operation === operation);
     const fault = index < 0 ? undefined : faults.splice(index, 1)[0]!.fault;
@@ -64,9 +67,28 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
     parseWebhook: (input) => sandbox.parseWebhook(input),
     refund: (input) => run("refund", () => sandbox.refund(input)),
     // Payouts: the sandbox pays sellers at once; a timeout or 5xx after the call means it paid.
-    payout: (input) => run("payout", () => sandbox.payout(input)),
+    // A refusal is remembered under its idempotency key, as a PSP that saves every answer does
+    // (the sandbox forgets refused calls, so a second send of the same payout — two senders at
+    // once, seed 443 — would be paid under the key that was just refused).
+    payout: (input) =>
+      run("payout", async () => {
+        const refused = refusals.get(input.idempotencyKey);
+        if (refused) throw refused;
+        try {
+          return await sandbox.payout(input);
+        } catch (error) {
+          if (isPspError(error, "fatal") || isPspError(error, "declined"))
+            refusals.set(input.idempotencyKey, error);
+          throw error;
+        }
+      }),
     retrievePayout: (input) => run("retrievePayout", () => sandbox.retrievePayout(input)),
-    reversePayout: (input) => sandbox.reversePayout(input),
+    // Clawbacks by reversal (`clawbacks: "reverse_payouts"`): the same faults as paying.
+    reversePayout: (input) => run("reversePayout", () => sandbox.reversePayout(input)),
+    retrievePayoutReversal: (input) =>
+      run("retrievePayoutReversal", () => sandbox.retrievePayoutReversal(input)),
+    // Reconciliation reads the sandbox's own settlement records.
+    readSettlement: (query) => sandbox.readSettlement(query),
     ...(canClosePages
       ? {
           cancelHostedPayment: (input: Parameters<SandboxProvider["cancelHostedPayment"]>[0]) =>
@@ -83,7 +105,12 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
   return provider;
 }
 
-const PAYOUT_OPERATIONS: ReadonlySet<PspOperation> = new Set(["payout", "retrievePayout"]);
+const PAYOUT_OPERATIONS: ReadonlySet<PspOperation> = new Set([
+  "payout",
+  "retrievePayout",
+  "reversePayout",
+  "retrievePayoutReversal",
+]);
 const lostAfter502 = (operation: string) =>
   new PspError(
     ErrorCodes.PSP_TIMEOUT,

@@ -1,4 +1,4 @@
-import type { Store, StoreTx } from "@settlekit/core";
+import type { Journal, Store, StoreTx } from "@settlekit/core";
 
 /** The process died: thrown by the store of a crashed process (see {@link crashableStore}). */
 export class Crash extends Error {
@@ -10,20 +10,58 @@ export class Crash extends Error {
 
 export const isCrash = (error: unknown): error is Crash => error instanceof Crash;
 
+/** The kinds of await point a process can die at: its store, its PSP calls, its broker calls. */
+export type PointKind = "store" | "psp" | "publish" | "notify";
+
 /**
- * Where a process dies: at its `n`-th transaction from now, before it opens (`before`), after its
- * callback ran but before it commits (`inside`, rolled back), or after it committed but before the
- * caller hears of it (`after`).
+ * Where a process dies: at its `n`-th await point from now (of `kind` only, when given). A store
+ * transaction has three points — before it opens, after its callback ran but before it commits
+ * (rolled back), after it committed but before the caller hears of it; a PSP, broker or notifier
+ * call has two — before the call, and after it returned but before the caller sees the answer.
  */
 export interface CrashPlan {
   readonly n: number;
-  readonly mode: "before" | "inside" | "after";
+  readonly kind?: PointKind | undefined;
 }
 
-/** One process's view of the shared store: it can die, and then every call it makes fails. */
+/**
+ * One process's mortality: every await point of the real code's external calls passes through
+ * {@link Mortality.point}; at the armed one the process dies (throws {@link Crash}), and from then
+ * on every point throws, so whatever it had in flight stops at its next await, as after `kill -9`.
+ */
+export class Mortality {
+  dead = false;
+  private plan: CrashPlan | undefined;
+  private count = 0;
+  /** Crashes by kind, across the run (the world's, shared by its processes). */
+  constructor(
+    readonly process: number,
+    private readonly tally: Map<PointKind, number>,
+  ) {}
+
+  arm(plan: CrashPlan | undefined): void {
+    this.plan = plan;
+    this.count = 0;
+  }
+
+  /** An await point: dies here if armed for it, throws if already dead. */
+  point(kind: PointKind, where: string): void {
+    if (this.dead) throw new Crash(`(process ${this.process} died meanwhile, at ${where})`);
+    const plan = this.plan;
+    if (!plan || (plan.kind !== undefined && plan.kind !== kind)) return;
+    if (++this.count < plan.n) return;
+    this.plan = undefined;
+    this.dead = true;
+    this.tally.set(kind, (this.tally.get(kind) ?? 0) + 1);
+    throw new Crash(where);
+  }
+}
+
+/** One process's view of the shared store: it dies with its process. */
 export interface ProcessStore extends Store {
   readonly process: number;
-  dead: boolean;
+  readonly mortality: Mortality;
+  readonly dead: boolean;
   arm(plan: CrashPlan | undefined): void;
 }
 
@@ -42,8 +80,32 @@ const bound = <T extends object>(target: T, overrides: Partial<Record<keyof T, u
     },
   });
 
+/** Test only: mutations of what core writes (see the world's `SimBugs`). */
+export interface WriteMutations {
+  readonly disputeDebitSkipped?: boolean;
+  readonly settlementBookedTwice?: boolean;
+}
+
+/** The transaction's ledger with the test-only mutations in front of it. */
+function mutatedLedger(ledger: StoreTx["ledger"], bugs: WriteMutations): StoreTx["ledger"] {
+  return bound(ledger, {
+    insertJournal: async (journal: Journal) => {
+      if (bugs.disputeDebitSkipped && /^dispute:.*:withdrawn$/.test(journal.reference))
+        return { inserted: true } as const;
+      const result = await ledger.insertJournal(journal);
+      if (bugs.settlementBookedTwice && result.inserted && journal.reference.startsWith("settlement:"))
+        await ledger.insertJournal({
+          ...journal,
+          id: `${journal.id}-again`,
+          reference: `${journal.reference}:again`,
+        });
+      return result;
+    },
+  });
+}
+
 /** A transaction that logs the ids of the jobs and outbox events written through it. */
-function loggingTx(tx: StoreTx, log: WriteLog): StoreTx {
+function loggingTx(tx: StoreTx, log: WriteLog, bugs?: WriteMutations): StoreTx {
   const jobs = bound(tx.jobs, {
     enqueue: async (...args: Parameters<StoreTx["jobs"]["enqueue"]>) => {
       const result = await tx.jobs.enqueue(...args);
@@ -57,47 +119,45 @@ function loggingTx(tx: StoreTx, log: WriteLog): StoreTx {
       return tx.outbox.append(...args);
     },
   });
-  return bound(tx, { jobs, outbox });
+  return bound(tx, {
+    jobs,
+    outbox,
+    ...(bugs?.disputeDebitSkipped || bugs?.settlementBookedTwice
+      ? { ledger: mutatedLedger(tx.ledger, bugs) }
+      : {}),
+  });
 }
 
 /**
- * The shared store as one process sees it. Every transaction counts; at the armed one the process
- * dies (see {@link CrashPlan}) and from then on every transaction it tries throws {@link Crash}:
- * whatever it had in flight stops at its next await on the store, as after `kill -9`.
+ * The shared store as one process sees it. Every transaction passes three await points of the
+ * process's {@link Mortality} (before, inside before commit, after commit); once the process is
+ * dead every transaction it tries throws {@link Crash}.
  */
-export function crashableStore(inner: Store, process: number, log: WriteLog): ProcessStore {
-  let plan: CrashPlan | undefined;
+export function crashableStore(
+  inner: Store,
+  mortality: Mortality,
+  log: WriteLog,
+  bugs?: WriteMutations,
+): ProcessStore {
   let count = 0;
   const store: ProcessStore = {
-    process,
-    dead: false,
+    process: mortality.process,
+    mortality,
+    get dead() {
+      return mortality.dead;
+    },
     dialect: inner.dialect,
     ledger: inner.ledger,
-    arm(next) {
-      plan = next;
-      count = 0;
-    },
+    arm: (plan) => mortality.arm(plan),
     async transaction(fn, options) {
-      if (store.dead) throw new Crash(`(process ${process} is dead)`);
-      const at = plan && ++count === plan.n ? plan.mode : undefined;
-      if (at) plan = undefined;
-      if (at === "before") {
-        store.dead = true;
-        throw new Crash(`before transaction ${count}`);
-      }
+      const n = ++count;
+      mortality.point("store", `before transaction ${n}`);
       const result = await inner.transaction(async (tx) => {
-        const value = await fn(loggingTx(tx, log));
-        if (at === "inside") {
-          store.dead = true;
-          throw new Crash(`inside transaction ${count}, before commit`);
-        }
+        const value = await fn(loggingTx(tx, log, bugs));
+        mortality.point("store", `inside transaction ${n}, before commit`);
         return value;
       }, options);
-      if (at === "after") {
-        store.dead = true;
-        throw new Crash(`after transaction ${count} committed`);
-      }
-      if (store.dead) throw new Crash(`(process ${process} died meanwhile)`);
+      mortality.point("store", `after transaction ${n} committed`);
       return result;
     },
     migrate: () => inner.migrate(),
@@ -106,3 +166,61 @@ export function crashableStore(inner: Store, process: number, log: WriteLog): Pr
   };
   return store;
 }
+
+/**
+ * A port (PSP adapter, publisher, notifier) as one process sees it: every method call passes two
+ * await points — before the call, and after it returned (or threw) but before the caller sees it.
+ * Other properties (ids, capabilities) pass through.
+ */
+export function mortalPort<T extends object>(
+  inner: T,
+  mortality: Mortality,
+  kind: PointKind,
+  name: string,
+): T {
+  return new Proxy(inner, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function" || typeof key !== "string") return value;
+      // Synchronous helpers (webhook parsing, fault controls) are no await points.
+      if (SYNC_METHODS.has(key)) return value.bind(target);
+      // A stream (a PSP's settlement records): every read is an await point.
+      if (STREAM_METHODS.has(key))
+        return (...args: unknown[]) =>
+          mortalStream(() => value.apply(target, args), mortality, kind, `${name}.${key}`);
+      return async (...args: unknown[]) => {
+        mortality.point(kind, `before ${name}.${key}`);
+        return settled(value.apply(target, args), mortality, kind, `${name}.${key}`);
+      };
+    },
+  });
+}
+
+async function settled(result: unknown, mortality: Mortality, kind: PointKind, what: string) {
+  let value: unknown;
+  try {
+    value = await result;
+  } catch (error) {
+    mortality.point(kind, `after ${what} failed, before the caller saw it`);
+    throw error;
+  }
+  mortality.point(kind, `after ${what} returned, before the caller saw it`);
+  return value;
+}
+
+async function* mortalStream(
+  open: () => AsyncIterable<unknown>,
+  mortality: Mortality,
+  kind: PointKind,
+  what: string,
+) {
+  mortality.point(kind, `before ${what}`);
+  let n = 0;
+  for await (const item of open()) {
+    mortality.point(kind, `after ${what} read ${++n}, before the caller saw it`);
+    yield item;
+  }
+}
+
+const SYNC_METHODS = new Set(["failNext", "clearFaults"]);
+const STREAM_METHODS = new Set(["readSettlement"]);

@@ -19,8 +19,8 @@ import { sandboxProvider, signSandboxWebhook } from "@settlekit/psp-sandbox";
 import type { Rng } from "./prng.js";
 import type { SimProvider } from "./provider.js";
 import { simProvider } from "./provider.js";
-import type { ProcessStore, WriteLog } from "./store.js";
-import { crashableStore, isCrash } from "./store.js";
+import type { PointKind, ProcessStore, WriteLog } from "./store.js";
+import { crashableStore, isCrash, Mortality, mortalPort } from "./store.js";
 
 /** The fixed bugs a test can bring back (test only, see core's `testOnlyReintroducedBugs`). */
 export type ReintroducedBugs = NonNullable<PaymentSystemOptions["testOnlyReintroducedBugs"]>;
@@ -44,7 +44,25 @@ export interface WorldConfig {
   readonly publisherFailRate: number;
   /** How sellers are paid (fees, holds, FX, minimums, retries); absent: core's defaults, no fees. */
   readonly payouts?: PayoutWorld | undefined;
+  /** Who bears a dispute's fee (core's `disputeFees`); absent: core's default, the seller. */
+  readonly disputeFees?: "seller" | "platform" | undefined;
+  /** How a refund after a payout takes the seller's share back (core's `clawbacks`). */
+  readonly clawbacks?: "net_next_payout" | "reverse_payouts" | undefined;
   readonly bugs: ReintroducedBugs | undefined;
+  /** Test only: mutations of the simulator's own wrappers, to show the invariants bite (see {@link SimBugs}). */
+  readonly simBugs?: SimBugs | undefined;
+}
+
+/**
+ * Bugs the simulator can put into what core writes, at the store wrapper (core itself has no
+ * switch for them): each stands for a bug in a flow the simulation covers, and a test shows
+ * the CI seeds find it.
+ */
+export interface SimBugs {
+  /** A dispute's withdrawal is never booked (the journal `dispute:<id>:withdrawn` is dropped). */
+  readonly disputeDebitSkipped?: boolean;
+  /** A matched settlement record is booked twice (a second journal under another reference). */
+  readonly settlementBookedTwice?: boolean;
 }
 
 /** The payout side of a seed's world. */
@@ -131,6 +149,8 @@ export class World {
   readonly writes: WriteLog = { jobIds: new Set(), outboxIds: new Set() };
   readonly published: Published[] = [];
   readonly notifications: string[] = [];
+  /** Crashes so far, by the kind of await point the process died at. */
+  readonly crashes = new Map<PointKind, number>();
   process!: Process;
   /** A system on the shared store that never crashes, for the invariants' reads. */
   readonly observer: PaymentSystem;
@@ -202,37 +222,58 @@ export class World {
   /** Starts a settlekit process on the shared store (first start, or a restart after a crash). */
   start(): Process {
     const number = ++this.processes;
-    const store = crashableStore(this.store, number, this.writes);
+    // Every await point of the process's external calls can be where it dies: its store
+    // transactions, its PSP calls, its broker and notifier calls.
+    const mortality = new Mortality(number, this.crashes);
+    const store = crashableStore(this.store, mortality, this.writes, this.config.simBugs);
     const system = createPaymentSystem({
       store,
-      providers: [this.provider],
+      providers: [mortalPort(this.provider, mortality, "psp", "psp")],
       clock: this.clock,
       ids: this.ids,
       logger: { warn: () => undefined, error: () => undefined },
       backoff: { baseMs: this.config.backoffBaseMs, maxMs: 10 * 60_000, jitter: 1 },
       sweepAfterMs: this.config.sweepAfterMs,
       ...payoutOptions(this.config.payouts, this.clock),
-      notifier: {
-        notify: async (notification) => {
-          if (this.rng.chance(0.05)) throw new Error("simulated: the mail server is down");
-          const about =
-            "paymentId" in notification
-              ? notification.paymentId
-              : "payoutId" in notification
-                ? notification.payoutId
-                : notification.alertId;
-          this.notifications.push(`${notification.kind}:${about}`);
+      ...(this.config.disputeFees ? { disputeFees: this.config.disputeFees } : {}),
+      ...(this.config.clawbacks ? { clawbacks: this.config.clawbacks } : {}),
+      notifier: mortalPort(
+        {
+          notify: async (
+            notification: Parameters<NonNullable<PaymentSystemOptions["notifier"]>["notify"]>[0],
+          ) => {
+            if (this.rng.chance(0.05)) throw new Error("simulated: the mail server is down");
+            const about =
+              "paymentId" in notification
+                ? notification.paymentId
+                : "payoutId" in notification
+                  ? notification.payoutId
+                  : notification.alertId;
+            this.notifications.push(`${notification.kind}:${about}`);
+          },
         },
-      },
-      publisher: {
-        publish: async (events: readonly OutboxEvent[]) => {
-          if (this.rng.chance(this.config.publisherFailRate))
-            throw new Error("simulated: broker unavailable");
-          for (const e of events) {
-            this.published.push({ id: e.id, aggregate: `${e.aggregateType}:${e.aggregateId}`, type: e.type });
-          }
+        mortality,
+        "notify",
+        "notifier",
+      ),
+      publisher: mortalPort(
+        {
+          publish: async (events: readonly OutboxEvent[]) => {
+            if (this.rng.chance(this.config.publisherFailRate))
+              throw new Error("simulated: broker unavailable");
+            for (const e of events) {
+              this.published.push({
+                id: e.id,
+                aggregate: `${e.aggregateType}:${e.aggregateId}`,
+                type: e.type,
+              });
+            }
+          },
         },
-      },
+        mortality,
+        "publish",
+        "publisher",
+      ),
       ...(this.config.bugs ? { testOnlyReintroducedBugs: this.config.bugs } : {}),
     });
     this.process = { number, store, system };

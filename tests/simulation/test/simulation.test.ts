@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SimulationOptions } from "../src/simulate.js";
-import { runSimulation, SimulationFailure } from "../src/simulate.js";
+import { runSimulation, SimulationFailure, shrink } from "../src/simulate.js";
 
 /**
  * The CI budget: these seeds run on every `npm test` (about 35 s on the 2-CPU CI machine).
@@ -12,9 +12,11 @@ import { runSimulation, SimulationFailure } from "../src/simulate.js";
  * was deleted before recovery could take it over); 848 had the sandbox pay a payout whose 5xx
  * answer the simulated PSP called retryable (the port says indeterminate), so its dead-lettered
  * send released the money; 340 paid twice on a PSP that cannot close pages, with the automatic
- * return bounced for good (owed back by hand, not a lost payment).
+ * return bounced for good (owed back by hand, not a lost payment); 443 had a payout request race a
+ * payout cycle, both sending one payout under one key: the first refused, the second paid (a PSP
+ * that saves its answers refuses the second too; the simulated one does now).
  */
-const REGRESSION_SEEDS = [1387, 848, 340];
+const REGRESSION_SEEDS = [1387, 848, 340, 443];
 const CI_SEEDS = [...Array.from({ length: 150 }, (_, i) => i + 1), ...REGRESSION_SEEDS];
 const STEPS = 200;
 
@@ -53,8 +55,18 @@ describe("deterministic simulation", () => {
       "payout_fx",
       "payout_recovered",
       "clawbacks",
+      "clawback_reversals",
+      // Disputes won and lost, and reconciliation booking the sandbox's settlement.
+      "disputes_won",
+      "disputes_lost",
+      "settlement_journals",
     ])
       expect(reached(path), `seeds that reached ${path}`).toBeGreaterThan(0);
+    // The process died at every kind of await point: store transactions, PSP calls, the broker.
+    const crashes = (kind: string) =>
+      summaries.reduce((sum, line) => sum + Number(new RegExp(`[=,]${kind}:(\\d+)`).exec(line)?.[1] ?? 0), 0);
+    for (const kind of ["store", "psp", "publish"])
+      expect(crashes(kind), `crashes at ${kind} await points`).toBeGreaterThan(0);
     // About 35 s of CPU; the headroom is for a shared 2-CPU machine under load.
   }, 300_000);
 
@@ -68,6 +80,43 @@ describe("deterministic simulation", () => {
     }
     const other = await runSimulation({ seed: 8, steps: 150, store: "memory" });
     expect(other.trace).not.toEqual((await runSimulation({ seed: 7, steps: 150, store: "memory" })).trace);
+  });
+
+  it("shrinks a failing run to a shorter trace that still fails the same way (a failed payout kept reserved)", async () => {
+    const bugs = { payoutReleaseSkipped: true };
+    const failure = await firstFailure(CI_SEEDS.slice(0, 20), { bugs });
+    expect(failure).toBeInstanceOf(SimulationFailure);
+    const shrunk = await shrink(failure!, { bugs }, 80);
+    const taken = (f: SimulationFailure) => f.trace.filter((l) => l.startsWith("#")).length;
+    expect(shrunk.failure.invariant).toBe(failure!.invariant);
+    expect(taken(shrunk.failure)).toBeLessThan(taken(failure!) / 2);
+    // The shrunk run is a run like any other: the same seed, steps and skipped steps fail again.
+    await expect(
+      runSimulation({ seed: failure!.seed, steps: shrunk.steps, skip: shrunk.skip, bugs }),
+    ).rejects.toMatchObject({ invariant: failure!.invariant, trace: shrunk.failure.trace });
+  });
+
+  describe("finds bugs the simulator puts into what core writes, within the CI seeds", () => {
+    it("a dispute's withdrawal never booked: the PSP kept less than the ledger says", async () => {
+      const failure = await firstFailure(CI_SEEDS, { simBugs: { disputeDebitSkipped: true } });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect([
+        "nothing-held-for-closed-disputes",
+        "psp-kept-equals-ledger",
+        "wallets-equal-ledger",
+      ]).toContain(failure?.invariant);
+      expect(failure!.seed).toBeLessThanOrEqual(20);
+      expect(failure?.message).toMatch(/psp\.dispute|dispute\./);
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
+
+    it("a settlement record booked twice by reconciliation", async () => {
+      const failure = await firstFailure(CI_SEEDS, { simBugs: { settlementBookedTwice: true } });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect(failure?.invariant).toBe("settlement-booked-once");
+      expect(failure!.seed).toBeLessThanOrEqual(20);
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
   });
 
   describe("finds fixed bugs brought back by core's test-only switches, within the CI seeds", () => {
