@@ -79,6 +79,28 @@ describe("classifying the records of attempts that are not their payment's curre
     ).toMatchObject({ class: "amount_mismatch", expectedAmount: 12_345n });
   });
 
+  it("an unowned capture on the payment's current page (captured after it expired here) matches its journal, not the payment", () => {
+    const a = attempt();
+    const expired = {
+      id: "pay_1",
+      pspReference: "ref_1",
+      status: "expired",
+      amount: 12_345n,
+      currency: "USD",
+    };
+    const l = { ...lookup(a), paymentsByReference: new Map([["ref_1", expired as never]]) };
+    expect(classifyRecord(charge(), 2, l, rules(HOUR))).toMatchObject({
+      class: "matched",
+      journalReference: "unowned-capture:sandbox:ref_1",
+    });
+    // The same page's attempt without an unowned capture: the payment decides (status_mismatch).
+    const own = attempt({ unownedReason: undefined, captureRefundStatus: undefined });
+    expect(
+      classifyRecord(charge(), 2, { ...l, attemptsByReference: new Map([["ref_1", own]]) }, rules(HOUR))
+        .class,
+    ).toBe("status_mismatch");
+  });
+
   it("an unowned capture in another currency than its attempt's is missing_in_ledger: nothing was booked", () => {
     const a = attempt({
       capturedCurrency: "EUR",

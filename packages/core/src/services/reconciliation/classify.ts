@@ -146,8 +146,11 @@ function classifyCharge(
   lookup: LedgerLookup,
   rules: MatchRules,
 ): Classified {
+  // A capture no payment order owns (also on the payment's current page: captured after it
+  // expired here), or any capture on a page that is not the payment's current one.
   const attempt = record.pspReference ? lookup.attemptsByReference.get(record.pspReference) : undefined;
-  if (attempt) return classifyAttemptCharge(record, b, attempt, rules);
+  if (attempt && (attempt.unownedReason || !lookup.paymentsByReference.has(attempt.pspReference)))
+    return classifyAttemptCharge(record, b, attempt, rules);
   const payment =
     (record.paymentId ? lookup.paymentsById.get(record.paymentId) : undefined) ??
     (record.pspReference ? lookup.paymentsByReference.get(record.pspReference) : undefined);

@@ -260,12 +260,27 @@ export async function lookUp(
     ...(await lookUpAttempts(
       tx,
       pspId,
-      refs.filter((ref) => !paymentsByReference.has(ref)),
+      // References no payment carries, and those of payments that did not keep a capture
+      // (expired, failed…): a capture there may be one no payment order owns.
+      refs.filter((ref) => {
+        const status = paymentsByReference.get(ref)?.status;
+        return status === undefined || !KEPT_CAPTURE.has(status);
+      }),
       refundRefs.filter((ref) => !refundsByReference.has(ref)),
     )),
     disputesByReference: await lookUpDisputes(tx, pspId, records),
   };
 }
+
+/** Payment statuses under which a capture on the current page is the payment's own. */
+const KEPT_CAPTURE: ReadonlySet<string> = new Set([
+  "succeeded",
+  "partially_refunded",
+  "refunded",
+  "created",
+  "requires_payment",
+  "processing",
+]);
 
 /** The disputes dispute records name (a few a day), one keyed read each. */
 async function lookUpDisputes(
