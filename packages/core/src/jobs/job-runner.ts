@@ -63,14 +63,21 @@ export interface RunJobsResult {
   readonly abandoned: number;
 }
 
-/** Resolves when `signal` aborts (at once if it has); never rejects. */
-const aborted = (signal: AbortSignal | undefined): Promise<void> | undefined =>
-  signal === undefined
-    ? undefined
-    : new Promise<void>((resolve) => {
-        if (signal.aborted) resolve();
-        else signal.addEventListener("abort", () => resolve(), { once: true });
-      });
+/**
+ * `run`, or `"cut"` once `signal` aborts first (at once if it has). The listener is removed when
+ * the race ends: a worker's deadline signal lives for the whole process, and a listener left per
+ * job would pile up on it.
+ */
+function untilAborted<T>(run: Promise<T>, signal: AbortSignal | undefined): Promise<T | "cut"> {
+  if (signal === undefined) return run;
+  if (signal.aborted) return Promise.resolve("cut");
+  let onAbort: () => void = () => undefined;
+  const cut = new Promise<"cut">((resolve) => {
+    onAbort = () => resolve("cut");
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([run, cut]).finally(() => signal.removeEventListener("abort", onAbort));
+}
 
 /** What a job cut short by a shutdown's deadline records as its attempt's error. */
 const ABANDONED = new Error(
@@ -133,7 +140,6 @@ export async function runJobsOnce(store: Store, options: RunJobsOptions): Promis
     }),
   );
   const result = { ...empty, claimed: jobs.length };
-  const deadline = aborted(options.deadline);
   for (const job of jobs) {
     if (options.stopping?.aborted) {
       // Given back at once rather than left to lease expiry: another worker takes it now.
@@ -166,7 +172,7 @@ export async function runJobsOnce(store: Store, options: RunJobsOptions): Promis
       const stop = heartbeat(store, clock, job, workerId, leaseMs);
       try {
         const run = handler(job).then(() => "done" as const);
-        const outcome = deadline ? await Promise.race([run, deadline.then(() => "cut" as const)]) : await run;
+        const outcome = await untilAborted(run, options.deadline);
         if (outcome === "cut") {
           run.catch(() => undefined); // left behind: its late failure must not go unhandled
           error = ABANDONED;
