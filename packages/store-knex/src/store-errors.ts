@@ -31,6 +31,23 @@ const unavailableSqlState = (code: string) =>
 /** SQLite result codes of a file that cannot be opened, written or synced. */
 const UNAVAILABLE_SQLITE = /^SQLITE_(CANTOPEN|FULL|IOERR|READONLY)/;
 
+/**
+ * A statement the database (or pg) gave up on for taking too long: `statement_timeout` or a
+ * cancel (57014), `lock_timeout` (55P03), pg's client-side `query_timeout` ("Query read
+ * timeout"). The database is up but too busy to answer in time: retry later (503), but never as
+ * a failover retry — running the same work again at once only adds to the load.
+ */
+const TIMEOUT_SQLSTATES = new Set(["57014", "55P03"]);
+const TIMEOUT_MESSAGE = /Query read timeout$/;
+
+function timedOut(error: DriverError): boolean {
+  const code = typeof error.code === "string" ? error.code : "";
+  return (
+    (TIMEOUT_SQLSTATES.has(code) && error.severity !== undefined) ||
+    TIMEOUT_MESSAGE.test(String(error.message ?? ""))
+  );
+}
+
 /** pg's and knex's own errors for a connection that is gone or cannot be had. */
 const UNAVAILABLE_MESSAGE =
   /Connection terminated|connection error and is not queryable|Timeout acquiring a connection|Unable to acquire a connection|Connection ended|terminating connection/i;
@@ -55,6 +72,7 @@ function fromDriver(error: DriverError): boolean {
     code.startsWith("SQLITE_") ||
     (/^[0-9A-Z]{5}$/.test(code) && error.severity !== undefined) ||
     typeof error.syscall === "string" ||
+    TIMEOUT_MESSAGE.test(String(error.message ?? "")) ||
     UNAVAILABLE_MESSAGE.test(String(error.message ?? ""))
   );
 }
@@ -62,8 +80,8 @@ function fromDriver(error: DriverError): boolean {
 /**
  * What the store throws for a failure of the database: settlekit's own errors and the errors of
  * the host's callbacks pass through unchanged; a driver error becomes `STORE_NOT_MIGRATED` (one
- * of settlekit's tables is missing), `STORE_UNAVAILABLE` (the database is down or cannot take
- * writes) or `STORE_ERROR`, each with the driver's error as `cause` (its message may quote SQL,
+ * of settlekit's tables is missing), `STORE_UNAVAILABLE` (the database is down, cannot take
+ * writes, or gave up on a statement that took too long) or `STORE_ERROR`, each with the driver's error as `cause` (its message may quote SQL,
  * so it is kept out of the message).
  */
 export function storeError(error: unknown): unknown {
@@ -79,6 +97,13 @@ export function storeError(error: unknown): unknown {
     );
   }
   const code = typeof driver.code === "string" ? driver.code : "";
+  if (timedOut(driver)) {
+    return new SettlekitError(
+      ErrorCodes.STORE_UNAVAILABLE,
+      "The database did not answer in time (a statement, lock or query timeout); retry later.",
+      { cause: error, details: { ...(code ? { driverCode: code } : {}), timeout: true } },
+    );
+  }
   if (
     SOCKET_CODES.has(code) ||
     UNAVAILABLE_SQLITE.test(code) ||
@@ -97,9 +122,13 @@ export function storeError(error: unknown): unknown {
   });
 }
 
-/** Whether `error` is a driver failure of a database that is down or cannot take writes now (worth waiting out). */
+/**
+ * Whether `error` is a driver failure of a database that is down or cannot take writes now (worth
+ * waiting out, e.g. a failover). A timeout is not: the database is up and busy.
+ */
 export function isUnavailable(error: unknown): boolean {
-  if (error instanceof SettlekitError) return false;
+  if (error instanceof SettlekitError || error === null || typeof error !== "object") return false;
+  if (timedOut(error as DriverError)) return false;
   const typed = storeError(error);
   return typed instanceof SettlekitError && typed.code === ErrorCodes.STORE_UNAVAILABLE;
 }

@@ -202,6 +202,62 @@ describe("a store whose transactions cannot open or commit (Postgres)", () => {
     expect(await pendingCount(store)).toBe(4);
   });
 
+  const timeouts = [
+    { what: "statement_timeout", connection: { options: "-c statement_timeout=300" }, driverCode: "57014" },
+    { what: "lock_timeout", connection: { options: "-c lock_timeout=300" }, driverCode: "55P03" },
+    { what: "pg's query_timeout", connection: { query_timeout: 300 }, driverCode: undefined },
+  ] as const;
+  for (const { what, connection, driverCode } of timeouts) {
+    it(`a statement stopped by ${what}: STORE_UNAVAILABLE (timeout) at once, never a failover retry, nothing committed`, async () => {
+      const pg = await postgresSchema(4);
+      cleanups.push(() => pg.drop());
+      await knexStore(pg.knex).migrate();
+      const knex = knexFactory({
+        client: "pg",
+        connection: { connectionString: PG_URL, ...connection },
+        searchPath: [pg.schema],
+        pool: { min: 0, max: 2 },
+      });
+      const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
+      cleanups.push(async () => {
+        await knex.destroy();
+        await admin.destroy();
+      });
+      // A failover bound far above the test's own: a timeout retried as an outage would hang here.
+      const store = knexStore(knex, { failoverRetryMs: 60_000 });
+      // Another session holds the outbox: the store's insert waits until its timeout fires.
+      let unlock!: () => void;
+      const unlocked = new Promise<void>((resolve) => {
+        unlock = resolve;
+      });
+      let locked!: () => void;
+      const holding = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holder = admin.transaction(async (trx) => {
+        await trx.raw(`LOCK TABLE "${pg.schema}".settlekit_outbox IN ACCESS EXCLUSIVE MODE`);
+        locked();
+        await unlocked;
+      });
+      await within(holding, 10_000, "the lock");
+      const results = await writers(store, 2, "slow", 15_000);
+      unlock();
+      await holder;
+      expectAllRejected(results, "STORE_UNAVAILABLE");
+      for (const result of results) {
+        const reason = (result as PromiseRejectedResult).reason;
+        expect(reason.details).toMatchObject({ timeout: true });
+        if (driverCode) expect(reason.details.driverCode).toBe(driverCode);
+      }
+      // Once the lock is gone the same store writes again (pg's timed-out statement has finished).
+      expect((await writers(store, 2, "after", 10_000)).map((r) => r.status)).toEqual([
+        "fulfilled",
+        "fulfilled",
+      ]);
+      expect(await pendingCount(store)).toBe(2);
+    });
+  }
+
   it("connections terminated mid-transaction (the server going away): every writer gets STORE_UNAVAILABLE, and new connections work", async () => {
     const pg = await postgresSchema(4);
     cleanups.push(() => pg.drop());

@@ -48,6 +48,8 @@ export function postgresDialect({ knex, shards }: DialectContext): StoreDialect 
         // Set once the callback resolved: knex sends COMMIT next, so a broken connection from then
         // on may or may not have committed (see `commitFailure`).
         let committing = false;
+        // pg's client-side `query_timeout` fired inside the transaction (see `discardTimedOut`).
+        let timedOut: unknown;
         try {
           return await knex.transaction(async (trx: Knex.Transaction) => {
             try {
@@ -59,14 +61,39 @@ export function postgresDialect({ knex, shards }: DialectContext): StoreDialect 
               if ((error as { code?: unknown } | null)?.code === "25006") {
                 await withConnection(trx, (connection: object) => markReadOnly(connection)).catch(() => {});
               }
+              if (isClientTimeout(error)) {
+                timedOut = error;
+                await withConnection(trx, discardTimedOut).catch(() => {});
+              }
               throw error;
             }
           });
         } catch (error) {
+          // The ROLLBACK on a discarded connection fails too: the timeout is what happened.
+          if (timedOut !== undefined) throw timedOut;
           throw committing && !readOnly ? commitFailure(error) : error;
         }
       }),
   };
+}
+
+/** pg's client-side `query_timeout` error (knex prefixes the statement). */
+const isClientTimeout = (error: unknown) =>
+  error instanceof Error && /Query read timeout$/.test(error.message);
+
+/**
+ * Closes a connection whose statement pg stopped waiting for. pg only stops *waiting*: the
+ * statement still runs on the server, and the ROLLBACK knex sends next is queued behind it, times
+ * out in turn and is dropped unsent — so the connection would go back to the pool inside the open
+ * transaction, and the next transaction on it would commit the failed one's writes. Closed, the
+ * server rolls the transaction back and the pool never hands the connection out again.
+ */
+function discardTimedOut(connection: {
+  __knex__disposed?: unknown;
+  connection?: { stream?: { destroy(): void } };
+}): void {
+  connection.__knex__disposed = "closed after a query timeout";
+  connection.connection?.stream?.destroy();
 }
 
 /**
