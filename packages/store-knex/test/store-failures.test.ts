@@ -34,6 +34,15 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A promise and the function that resolves it. */
+function latch(): { done: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const done = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { done, open };
+}
+
 /** `count` concurrent writers; resolves with each one's outcome once all settled (bounded). */
 async function writers(store: KnexStore, count: number, prefix: string, ms = 5_000) {
   const results = await within(
@@ -226,22 +235,16 @@ describe("a store whose transactions cannot open or commit (Postgres)", () => {
       // A failover bound far above the test's own: a timeout retried as an outage would hang here.
       const store = knexStore(knex, { failoverRetryMs: 60_000 });
       // Another session holds the outbox: the store's insert waits until its timeout fires.
-      let unlock!: () => void;
-      const unlocked = new Promise<void>((resolve) => {
-        unlock = resolve;
-      });
-      let locked!: () => void;
-      const holding = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
+      const unlocked = latch();
+      const locked = latch();
       const holder = admin.transaction(async (trx) => {
         await trx.raw(`LOCK TABLE "${pg.schema}".settlekit_outbox IN ACCESS EXCLUSIVE MODE`);
-        locked();
-        await unlocked;
+        locked.open();
+        await unlocked.done;
       });
-      await within(holding, 10_000, "the lock");
+      await within(locked.done, 10_000, "the lock");
       const results = await writers(store, 2, "slow", 15_000);
-      unlock();
+      unlocked.open();
       await holder;
       expectAllRejected(results, "STORE_UNAVAILABLE");
       for (const result of results) {
@@ -275,32 +278,26 @@ describe("a store whose transactions cannot open or commit (Postgres)", () => {
       await admin.destroy();
     });
     const store = knexStore(knex);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const gate = latch();
+    const entered = latch();
     let inside = 0;
-    let allInside!: () => void;
-    const entered = new Promise<void>((resolve) => {
-      allInside = resolve;
-    });
     const work = async (tx: StoreTx, i: number) => {
       await tx.outbox.append([event(`k_${i}`)], new Date(0));
-      if (++inside === 4) allInside();
-      await gate;
+      if (++inside === 4) entered.open();
+      await gate.done;
       await tx.outbox.append([event(`k_${i}_2`)], new Date(0));
     };
     // Four open transactions, on the pool's four connections.
     const running = Promise.allSettled(
       Array.from({ length: 4 }, (_, i) => store.transaction((tx) => work(tx, i))),
     );
-    await within(entered, 10_000, "four transactions opening");
+    await within(entered.done, 10_000, "four transactions opening");
     const killed = await admin.raw(
       "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = ?",
       [app],
     );
     expect(killed.rows.length).toBe(4);
-    release();
+    gate.open();
     expectAllRejected(await within(running, 10_000, "four writers"), "STORE_UNAVAILABLE");
     expect((await writers(store, 4, "after", 10_000)).map((r) => r.status)).toEqual(
       Array(4).fill("fulfilled"),
