@@ -15,7 +15,9 @@ try {
   console.error(`Settle Market did not start: ${error.message}`);
   process.exit(1);
 }
-console.log(`Settle Market is running at ${shop.url}
+if (shop.role === "worker") console.log(`Settle Market worker running (SHOP_ROLE=worker) for ${shop.url}`);
+else
+  console.log(`Settle Market is running at ${shop.url}${shop.role === "api" ? " (SHOP_ROLE=api: no worker here)" : ""}
   Pay with the test card 4242 4242 4242 4242 (any future expiry, any CVC); 4000 0000 0000 0002 is declined.
   Seller pages: ${shop.url}/sellers   Operator: ${shop.url}/operator   API: ${shop.url}/v1/openapi.json
   Press Ctrl+C to stop.`);

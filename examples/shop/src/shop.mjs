@@ -16,7 +16,7 @@ import {
 } from "@settlekit/core";
 import { ensureStream, natsPublisher } from "@settlekit/events-nats";
 import { createPaymentsRouter, serve } from "@settlekit/express-router";
-import { sandboxProvider } from "@settlekit/psp-sandbox";
+import { remoteSandboxProvider, sandboxProvider } from "@settlekit/psp-sandbox";
 import { squareProvider } from "@settlekit/psp-square";
 import { stripeProvider } from "@settlekit/psp-stripe";
 import { knexStore } from "@settlekit/store-knex";
@@ -72,14 +72,22 @@ export async function startShop({
   production = env.NODE_ENV === "production",
   operatorToken = env.OPERATOR_TOKEN,
   limits = serverLimits(env),
+  role = env.SHOP_ROLE,
+  sandboxUrl = env.SANDBOX_URL, // a shared `settlekit-sandbox` process instead of one in this process
+  sandboxWebhookSecret = env.SANDBOX_WEBHOOK_SECRET,
 } = {}) {
+  // `api`: the HTTP side only (run the workers as their own processes); `worker`: the worker only.
+  role = shopRole({ SHOP_ROLE: role });
+  const serving = role !== "worker";
+  if (!serving && !publicUrl)
+    throw new Error("SHOP_ROLE=worker needs PUBLIC_URL: the URL the API processes serve buyers at.");
   // Before anything listens: in production the staff side needs a credential.
   const staff = staffAccess({ production, operatorToken });
   const app = express();
   app.disable("x-powered-by");
   // The HTTP server with its DoS limits (slow headers, slow bodies, idle keep-alive, a connection
   // cap) and a graceful close() that drains the requests in flight; see serverLimits below.
-  const served = await serve(app, { port, ...limits });
+  const served = serving ? await serve(app, { port, ...limits }) : undefined;
   const url = (publicUrl ?? `http://localhost:${served.port}`).replace(/\/$/, "");
 
   // 1. The store: the host owns the knex instance; settlekit's tables come with migrations.
@@ -121,11 +129,20 @@ export async function startShop({
         ? { euBankTransferCountry: env.STRIPE_EU_BANK_TRANSFER_COUNTRY }
         : {}),
     }); // webhooks: point Stripe at `${url}/v1/webhooks/stripe`
+  } else if (sandboxUrl) {
+    // The sandbox as its own process (`npx settlekit-sandbox --webhook-url <PUBLIC_URL>/v1/webhooks/sandbox`):
+    // every API and worker process talks to the same one, as they would to a real PSP.
+    if (!sandboxWebhookSecret) throw new Error("SANDBOX_URL needs SANDBOX_WEBHOOK_SECRET (the server's).");
+    psp = remoteSandboxProvider({ url: sandboxUrl, webhookSecret: sandboxWebhookSecret });
   } else {
+    if (!serving)
+      throw new Error(
+        "SHOP_ROLE=worker needs SANDBOX_URL (or Stripe/Square): an in-process sandbox is the API's.",
+      );
     psp = sandbox = sandboxProvider({
       baseUrl: `${url}/sandbox`,
       webhookUrl: `${url}/v1/webhooks/sandbox`,
-      webhookSecret: env.SANDBOX_WEBHOOK_SECRET ?? randomBytes(32).toString("hex"),
+      webhookSecret: sandboxWebhookSecret ?? randomBytes(32).toString("hex"),
       bankTransferSettleMs,
       onError: (error) => logger.error({ err: error }, "sandbox"),
       logger: { error: (message) => logger.error(message) },
@@ -181,11 +198,30 @@ export async function startShop({
 
   // 4. The worker: outbox relay, jobs (emails, PSP retries), pending sweeper, recovery. One per
   // process here; it is safe to run several.
-  const worker = createWorker(system, {
-    idleMs: workerIdleMs,
-    onError: (error) => logger.error({ err: error }, "worker"),
-  });
-  worker.start();
+  const worker =
+    role === "api"
+      ? undefined
+      : createWorker(system, {
+          idleMs: workerIdleMs,
+          onError: (error) => logger.error({ err: error }, "worker"),
+        });
+  worker?.start();
+  if (!serving) {
+    return {
+      url,
+      system,
+      store,
+      sandbox,
+      role,
+      inFlight: 0,
+      async close() {
+        const work = await worker.stop({ deadlineMs: limits.shutdownTimeoutMs ?? 10_000 });
+        await nats?.close();
+        await knex.destroy();
+        return { clean: work.clean, requestsCut: 0, jobsReleased: work.released };
+      },
+    };
+  }
 
   // 5. The REST API under /v1 (payments, webhooks, operator), used by the pages' scripts.
   app.use(
@@ -215,6 +251,8 @@ export async function startShop({
       // a buyer's POST /v1/payments/:id/refunds is a 403.
       // Plain HTTP on localhost. Keep the default (on when NODE_ENV=production) behind TLS.
       requireHttps: false,
+      // While SIGTERM drains the server, readiness answers 503 so the load balancer stops sending.
+      draining: () => served.draining,
       logger,
     }),
   );
@@ -231,6 +269,7 @@ export async function startShop({
     system,
     store,
     sandbox,
+    role,
     /** Requests being handled now (the API server's). */
     get inFlight() {
       return served.inFlight;
@@ -242,13 +281,28 @@ export async function startShop({
      */
     async close() {
       const http = await served.close();
-      const work = await worker.stop({ deadlineMs: limits.shutdownTimeoutMs ?? 10_000 });
+      const work = (await worker?.stop({ deadlineMs: limits.shutdownTimeoutMs ?? 10_000 })) ?? {
+        clean: true,
+        released: 0,
+      };
       await sandbox?.close();
       await nats?.close();
       await knex.destroy();
       return { clean: http.clean && work.clean, requestsCut: http.cut, jobsReleased: work.released };
     },
   };
+}
+
+/**
+ * `SHOP_ROLE`: `all` (default: the API and a worker in this process), `api` (no worker: run
+ * workers as processes of their own, `SHOP_ROLE=worker` or `settlekit worker`) or `worker` (the
+ * worker only, no HTTP server).
+ */
+export function shopRole(environment = env) {
+  const role = environment.SHOP_ROLE || "all";
+  if (!["all", "api", "worker"].includes(role))
+    throw new Error(`SHOP_ROLE must be all, api or worker, not "${role}"`);
+  return role;
 }
 
 /**

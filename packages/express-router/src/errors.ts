@@ -23,6 +23,8 @@ export const HttpErrorCodes = {
   RATE_LIMITED: "RATE_LIMITED",
   /** The shared rate-limit store (Redis) is down and `rateLimit.failOpen` is off: retry shortly. */
   RATE_LIMIT_UNAVAILABLE: "RATE_LIMIT_UNAVAILABLE",
+  /** The process is shutting down (`serve()`'s `close()` began): readiness answers it, so the balancer sends elsewhere. */
+  SHUTTING_DOWN: "SHUTTING_DOWN",
   /** No route for this method and path under the router's prefix. */
   ROUTE_NOT_FOUND: "ROUTE_NOT_FOUND",
   /** A known path with a method it does not have; `Allow` lists those it has. */
@@ -101,6 +103,7 @@ export const ERROR_STATUS: { readonly [C in ApiErrorCode]: { status: number; typ
   STORE_COMMIT_UNKNOWN: { status: 503, type: "api_error" },
   PSP_UNAVAILABLE: { status: 503, type: "psp_error" },
   RATE_LIMIT_UNAVAILABLE: { status: 503, type: "api_error" },
+  SHUTTING_DOWN: { status: 503, type: "api_error" },
   // The rate feed has no fresh rate: nothing was reserved; retrying once it has one succeeds.
   FX_RATE_UNAVAILABLE: { status: 503, type: "api_error" },
   // A setup mistake of the host, raised at start-up, never by a request.

@@ -1,6 +1,7 @@
 import type { StoreHealth } from "@settlekit/core";
 import { ErrorCodes, SettlekitError, storeHealth } from "@settlekit/core";
 import { z } from "zod";
+import { ApiError, HttpErrorCodes } from "./errors.js";
 import type { Route } from "./routes.js";
 
 /** Liveness: the process answers. */
@@ -50,7 +51,7 @@ const storeView = (health: StoreHealth) => ({
  * Probes for load balancers and orchestrators: liveness (`GET /health`, never touches the
  * database, so a database outage does not get healthy processes restarted) and readiness
  * (`GET /health/ready`: 503 with `Retry-After` while the store cannot take writes — down, a
- * standby, read-only — so the balancer sends payments elsewhere until the failover is over).
+ * standby, read-only — or the process is shutting down (`draining`), so the balancer sends payments elsewhere).
  */
 export const HEALTH_ROUTES: readonly Route[] = [
   {
@@ -76,7 +77,10 @@ export const HEALTH_ROUTES: readonly Route[] = [
     access: "public",
     response: { status: 200, description: "Ready to take payments.", schema: readinessSchema },
     errors: [503],
-    async handle({ system }) {
+    async handle({ system, options }) {
+      if (options.draining?.()) {
+        throw new ApiError(HttpErrorCodes.SHUTTING_DOWN, "Not ready: this process is shutting down.");
+      }
       const health = await storeHealth(system.deps.store);
       if (!health.writable) {
         throw new SettlekitError(

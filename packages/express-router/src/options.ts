@@ -132,6 +132,12 @@ export interface PaymentsHandlerOptions<R = PaymentsRequest> {
     payment: PaymentDetails,
     request: RefundAuthorizationRequest,
   ): boolean | Promise<boolean>;
+  /**
+   * Whether this process is shutting down: while true, readiness (`GET /health/ready`) answers 503
+   * `shutting_down` (with `Retry-After`), so a load balancer stops sending before the server
+   * closes. With `serve()`: `draining: () => served.draining`.
+   */
+  readonly draining?: () => boolean;
   /** Path prefix of every route (default `/v1`). */
   readonly prefix?: string;
   /** Largest accepted request body in bytes (default 1 MiB); larger → 413. */

@@ -1,4 +1,5 @@
 import type { RequestListener } from "node:http";
+import { get as httpGet } from "node:http";
 import type { Store } from "@settlekit/core";
 import { createPaymentSystem } from "@settlekit/core";
 import { memoryStore } from "@settlekit/core/testing";
@@ -14,6 +15,8 @@ import {
   createPaymentsRouter,
   openApiDocument,
   ROUTES,
+  type Served,
+  serve,
   toNodeListener,
 } from "../src/index.js";
 import type { Mode } from "./support/world.js";
@@ -24,11 +27,15 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-function hostOver(store: Store, mode: Mode): express.Express | RequestListener {
+function hostOver(
+  store: Store,
+  mode: Mode,
+  extra: { draining?: () => boolean } = {},
+): express.Express | RequestListener {
   const sandbox = sandboxProvider({ baseUrl: "http://shop.test/sandbox", webhookSecret: WEBHOOK_SECRET });
   closers.push(() => sandbox.close());
   const system = createPaymentSystem({ store, providers: [sandbox] });
-  const options = { authenticate, rateLimit: false, logger: false } as const;
+  const options = { authenticate, rateLimit: false, logger: false, ...extra } as const;
   if (mode === "fetch") return toNodeListener(createPaymentsHandler(system, options));
   const app = express();
   app.use(createPaymentsRouter(system, options));
@@ -100,6 +107,41 @@ describe.each(MODES)("health probes over %s", (mode) => {
       status: "ready",
       store: { reachable: true, writable: true, latency_ms: 0, replication: null },
     });
+  });
+});
+
+/** One GET on a connection of its own (a balancer's probe): status, Retry-After, body. */
+function probe(port: number, path: string): Promise<{ status: number; retryAfter?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ...(res.headers["retry-after"] ? { retryAfter: String(res.headers["retry-after"]) } : {}),
+          body,
+        }),
+      );
+    });
+    req.on("error", reject);
+  });
+}
+
+describe.each(MODES)("readiness while serve() drains, over %s", (mode) => {
+  it("answers 503 shutting_down with Retry-After from the moment close() begins, while liveness stays 200", async () => {
+    let served: Served | undefined;
+    const listener = hostOver(memoryStore(), mode, { draining: () => served?.draining ?? false });
+    // The drain delay keeps the server listening after close(): what a load balancer polls then.
+    served = await serve(listener as RequestListener, { port: 0, host: "127.0.0.1", drainDelayMs: 5_000 });
+    expect((await probe(served.port, "/v1/health/ready")).status).toBe(200);
+    const closing = served.close();
+    const ready = await probe(served.port, "/v1/health/ready");
+    expect(ready.status).toBe(503);
+    expect(ready.retryAfter).toMatch(/^\d+$/);
+    expect(JSON.parse(ready.body).error.code).toBe("shutting_down");
+    expect((await probe(served.port, "/v1/health")).status).toBe(200);
+    expect(await closing).toEqual({ clean: true, cut: 0 });
   });
 });
 

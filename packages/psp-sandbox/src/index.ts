@@ -34,6 +34,10 @@ export type {
   SandboxRefund,
 } from "./records.js";
 export { sandboxProvider } from "./sandbox-provider.js";
+export type { RemoteSandboxOptions, RemoteSandboxProvider } from "./server/remote.js";
+export { remoteSandboxProvider } from "./server/remote.js";
+export type { SandboxServer, SandboxServerOptions } from "./server/server.js";
+export { startSandboxServer } from "./server/server.js";
 export type { SettlementRow } from "./settlement-csv.js";
 export { SETTLEMENT_CSV_HEADER } from "./settlement-csv.js";
 export { SANDBOX_SIGNATURE_HEADER, signSandboxWebhook, verifySandboxSignature } from "./signature.js";

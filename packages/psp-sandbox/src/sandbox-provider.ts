@@ -25,7 +25,7 @@ import { expire, settleNow } from "./transitions.js";
 import type { SandboxProvider } from "./types.js";
 
 /** What the sandbox supports: both methods, every ISO 4217 currency with a minor unit. */
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
+export const SANDBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   // A frozen copy: handing out core's own array would let a caller edit PAYMENT_METHODS.
   methods: Object.freeze([...PAYMENT_METHODS]),
   currencies: "any",
@@ -61,7 +61,7 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
   const retrieve = (pspReference: string) => toRetrievedPayment(findPayment(ctx, pspReference));
   return {
     id: "sandbox",
-    capabilities: CAPABILITIES,
+    capabilities: SANDBOX_CAPABILITIES,
     handler: createHandler(ctx),
     faults: faultControls(
       ctx.faults,

@@ -8,3 +8,8 @@ runProviderConformance({
   makeProvider: () => sandboxHarness("recorded"),
 });
 runProviderConformance({ name: "sandbox (webhooks over HTTP)", makeProvider: () => sandboxHarness("http") });
+// The sandbox as its own process would serve it (`settlekit-sandbox`), the port over HTTP.
+runProviderConformance({
+  name: "sandbox over HTTP (remoteSandboxProvider)",
+  makeProvider: () => sandboxHarness("http", { remote: true }),
+});

@@ -1,6 +1,5 @@
-import type { Server, Socket } from "node:net";
-import { connect, createServer } from "node:net";
 import { createLedger, isSettlekitError, type StoreTx } from "@settlekit/core";
+import { tcpProxy } from "@settlekit/core/testing";
 import knexFactory, { type Knex } from "knex";
 import { afterEach, describe, expect, it } from "vitest";
 import { knexStore } from "../src/index.js";
@@ -26,26 +25,12 @@ const event = (id: string) => ({
  */
 async function breakingProxy() {
   const target = new URL(PG_URL);
-  const pairs = new Set<[Socket, Socket]>();
   let onCommit: "after" | "before" | undefined;
   /** Text whose next statement (Parse or simple query) is cut after it reached the server. */
   let onStatement: string | undefined;
-  let cuts = 0;
-  const server: Server = createServer((client) => {
-    const upstream = connect({ host: target.hostname, port: Number(target.port || 5432) });
-    const pair: [Socket, Socket] = [client, upstream];
-    pairs.add(pair);
-    const drop = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    upstream.pipe(client);
-    client.on("data", (chunk: Buffer) => {
-      // knex ends a transaction with the simple query `COMMIT;` ('Q' message).
-      const commit = onCommit !== undefined && chunk[0] === 0x51 && chunk.includes("COMMIT");
+  const proxy = await tcpProxy({
+    targets: { host: target.hostname, port: Number(target.port || 5432) },
+    onClientData(chunk) {
       // A statement sent as Parse ('P') or simple query ('Q') naming `onStatement`: passed on, then cut.
       if (
         onStatement !== undefined &&
@@ -53,26 +38,17 @@ async function breakingProxy() {
         chunk.includes(onStatement)
       ) {
         onStatement = undefined;
-        cuts++;
-        client.destroy();
-        upstream.end(chunk);
-        return;
+        return "forward-then-cut";
       }
-      if (!commit) {
-        upstream.write(chunk);
-        return;
-      }
+      // knex ends a transaction with the simple query `COMMIT;` ('Q' message).
+      if (onCommit === undefined || chunk[0] !== 0x51 || !chunk.includes("COMMIT")) return "pass";
       const mode = onCommit;
       onCommit = undefined;
-      cuts++;
-      client.destroy();
-      if (mode === "after") upstream.end(chunk);
-      else upstream.destroy();
-    });
+      return mode === "after" ? "forward-then-cut" : "cut";
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const url = new URL(PG_URL);
-  url.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  url.host = `127.0.0.1:${proxy.port}`;
   return {
     url: url.toString(),
     breakNextCommit(mode: "after" | "before") {
@@ -82,23 +58,10 @@ async function breakingProxy() {
       onStatement = text;
     },
     get cuts() {
-      return cuts;
+      return proxy.cuts;
     },
-    cutAll() {
-      for (const [client, upstream] of [...pairs]) {
-        client.destroy();
-        upstream.destroy();
-      }
-      cuts++;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const [client, upstream] of pairs) {
-          client.destroy();
-          upstream.destroy();
-        }
-        server.close(() => resolve());
-      }),
+    cutAll: () => proxy.cutAll(),
+    close: () => proxy.close(),
   };
 }
 

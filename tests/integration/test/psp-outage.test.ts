@@ -1,10 +1,10 @@
+import type { TcpProxy } from "@settlekit/core/testing";
+import { tcpProxy } from "@settlekit/core/testing";
 import { stripeProvider } from "@settlekit/psp-stripe";
 import { FakeStripe } from "@settlekit/psp-stripe/testing";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it } from "vitest";
 import { STRIPE_ACCOUNTS, STRIPE_WEBHOOK_SECRET } from "./support/stripe-world.js";
-import type { TcpProxy } from "./support/tcp-proxy.js";
-import { tcpProxy } from "./support/tcp-proxy.js";
 import type { Dialect, HostWorld } from "./support/world.js";
 import { cart, DIALECTS, makeHostWorld, referenceOf } from "./support/world.js";
 
@@ -26,7 +26,7 @@ async function worldBehindProxy(dialect: Dialect) {
         await host.receive("stripe", rawBody, headers);
       },
     });
-    proxy = await tcpProxy({ host: "127.0.0.1", port: Number(new URL(fake.origin).port) });
+    proxy = await tcpProxy({ targets: { host: "127.0.0.1", port: Number(new URL(fake.origin).port) } });
     const client = new Stripe("sk_test_fake", {
       host: "127.0.0.1",
       port: proxy.port,

@@ -1,7 +1,8 @@
 /**
  * `@settlekit/core/testing`: the conformance suites every adapter runs (vitest required), and the
  * payment and order fixtures they use, for an adapter's own extra tests, and `memoryStore()`,
- * an in-memory `Store` that passes the store suite (for fast tests of code built on settlekit).
+ * an in-memory `Store` that passes the store suite (for fast tests of code built on settlekit), and
+ * `tcpProxy()`, a loopback TCP proxy that breaks connections the way failovers and crashes do.
  */
 
 export type { AlertSinkConformanceOptions, AlertSinkHarness, DeliveredAlert } from "./alerts/harness.js";
@@ -30,3 +31,5 @@ export {
   runFixture as reconciliationRunFixture,
 } from "./store/reconciliation-suite.js";
 export { runStoreConformance } from "./store/run-store-conformance.js";
+export type { ChunkVerdict, ProxyTarget, TcpProxy, TcpProxyOptions } from "./tcp-proxy.js";
+export { tcpProxy } from "./tcp-proxy.js";

@@ -1,8 +1,13 @@
-import type { CreateHostedPaymentInput, ManualClock } from "@settlekit/core";
+import type { CreateHostedPaymentInput, ManualClock, PaymentProvider } from "@settlekit/core";
 import { manualClock } from "@settlekit/core";
 import type { CapturedWebhook, PaymentOutcome, ProviderHarness } from "@settlekit/core/testing";
-import type { SandboxOptions, SandboxPayOptions, SandboxProvider } from "../../src/index.js";
-import { sandboxProvider, signSandboxWebhook } from "../../src/index.js";
+import type { SandboxOptions, SandboxPayOptions, SandboxProvider, SandboxServer } from "../../src/index.js";
+import {
+  remoteSandboxProvider,
+  sandboxProvider,
+  signSandboxWebhook,
+  startSandboxServer,
+} from "../../src/index.js";
 import type { WebhookReceiver } from "./http.js";
 import { startReceiver } from "./http.js";
 
@@ -49,12 +54,29 @@ export function payOptionsFor(
  * The conformance harness. `recorded`: no webhook URL, webhooks are read from the sandbox's
  * delivery log. `http`: webhooks are POSTed to a real node:http receiver and read from there.
  */
-export async function sandboxHarness(mode: "recorded" | "http"): Promise<ProviderHarness> {
+export async function sandboxHarness(
+  mode: "recorded" | "http",
+  { remote = false }: { remote?: boolean } = {},
+): Promise<ProviderHarness> {
   const receiver: WebhookReceiver | undefined = mode === "http" ? await startReceiver() : undefined;
-  const { sandbox, clock } = testSandbox(receiver ? { webhookUrl: receiver.url } : {});
+  const webhook = receiver ? { webhookUrl: receiver.url } : {};
+  let sandbox: SandboxProvider;
+  let clock: ManualClock;
+  let provider: PaymentProvider;
+  let server: SandboxServer | undefined;
+  if (remote) {
+    // The sandbox in a server of its own, the provider under test its HTTP client.
+    clock = manualClock(T0);
+    server = await startSandboxServer({ webhookSecret: SECRET, clock, ...webhook });
+    sandbox = server.sandbox;
+    provider = remoteSandboxProvider({ url: server.url, webhookSecret: SECRET });
+  } else {
+    ({ sandbox, clock } = testSandbox(webhook));
+    provider = sandbox;
+  }
   let seen = 0;
   return {
-    provider: sandbox,
+    provider,
     now: () => clock.now(),
     async pay(ref, outcome) {
       await sandbox.pay(ref, payOptionsFor(sandbox, ref, outcome));
@@ -119,7 +141,7 @@ export async function sandboxHarness(mode: "recorded" | "http"): Promise<Provide
       sandbox.faults.failNextRegistrations(1, fault === "unavailable" ? "503" : "timeout"),
     failNextCancel: () => sandbox.faults.failNextCancels(1),
     async cleanup() {
-      await sandbox.close();
+      await (server ?? sandbox).close();
       await receiver?.close();
     },
   };
