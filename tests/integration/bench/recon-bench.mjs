@@ -23,6 +23,8 @@
 //   BENCH_BOOK         1 to book matched records (settlement journals) while matching (default 0)
 //   BENCH_KEEP_DB      1 to keep the seeded database afterwards and reuse it when it holds the same
 //                      number of payments (its earlier runs are deleted first): for A/B runs
+//   BENCH_DATABASE     the database's name (default settlekit_bench_recon_<payments>): A/B runs of
+//                      code with different migrations keep one database each
 
 import { createReadStream, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -65,7 +67,7 @@ const TARGET_SECONDS = 15;
 const TARGET_RSS_MB = 256;
 const MB = 1024 * 1024;
 const KEEP_DB = process.env.BENCH_KEEP_DB === "1";
-const DATABASE = `settlekit_bench_recon_${PAYMENTS}`;
+const DATABASE = process.env.BENCH_DATABASE || `settlekit_bench_recon_${PAYMENTS}`;
 
 const result = {
   ...machineInfo(),
@@ -148,7 +150,12 @@ async function main() {
       );
       let t = performance.now();
       if (seeded) {
-        for (const table of [TABLES.reconciliationKeys, TABLES.reconciliationItems, TABLES.jobs]) {
+        for (const table of [
+          TABLES.reconciliationKeys,
+          TABLES.reconciliationItems,
+          TABLES.reconciliationMatches,
+          TABLES.jobs,
+        ]) {
           await knex.raw(`TRUNCATE ${table}`);
         }
         await knex.raw(`DELETE FROM ${TABLES.reconciliationRuns}`);

@@ -686,6 +686,70 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           tx.reconciliation.matchExactCharges({ runId: "run_set", pspId: "sandbox", charges: [] }),
         ),
       ).toEqual({ notMatched: [], matched: [] });
+
+      // However the store keeps the exact matches, they read as the classifier's items: in pages
+      // of any size, by class, one by one; resolving one records it once; the run drops them all.
+      const read = (runId: string) =>
+        store.transaction(async (tx) => {
+          const pages: Record<number, unknown[]> = {};
+          for (const limit of [1, 2, 7, 24]) {
+            const all = [];
+            let afterSeq: number | undefined;
+            for (;;) {
+              const page = await tx.reconciliation.listItems({
+                runId,
+                limit,
+                ...(afterSeq === undefined ? {} : { afterSeq }),
+              });
+              all.push(...page.map(({ runId: _r, ...item }) => item));
+              if (page.length < limit) break;
+              afterSeq = page[page.length - 1]?.seq;
+            }
+            pages[limit] = all;
+          }
+          const byClass: Record<string, unknown[]> = {};
+          for (const cls of ["matched", "duplicate", "invalid_row", "pending"] as const) {
+            byClass[cls] = (
+              await tx.reconciliation.listItems({ runId, class: cls, afterSeq: 2, limit: 4 })
+            ).map(({ runId: _r, ...item }) => item);
+          }
+          const one = [];
+          for (let seq = 0; seq <= 26; seq += 1) {
+            const item = await tx.reconciliation.getItem(runId, seq);
+            one.push(item && (({ runId: _r, ...rest }) => rest)(item));
+          }
+          return { pages, byClass, one };
+        });
+      const [readSet, readOne] = [await read("run_set"), await read("run_one")];
+      expect(readSet).toEqual(readOne);
+      for (const limit of [1, 2, 7, 24]) expect(readSet.pages[limit]).toEqual(classified);
+      expect(readSet.one).toEqual([null, ...classified, null]);
+      expect(readSet.byClass.matched).toEqual(
+        classified.filter((i) => i.class === "matched" && i.seq > 2).slice(0, 4),
+      );
+      const exactSeq = okItem?.seq ?? 0;
+      const resolution = { resolvedBy: "ops", note: "checked by hand", resolvedAt: at(DAY) };
+      for (const runId of ["run_set", "run_one"]) {
+        await store.transaction(async (tx) => {
+          expect(await tx.reconciliation.resolveItem(runId, exactSeq, resolution)).toBe(true);
+          expect(await tx.reconciliation.resolveItem(runId, exactSeq, { ...resolution, note: "again" })).toBe(
+            false,
+          );
+          expect(await tx.reconciliation.resolveItem(runId, 999, resolution)).toBe(false);
+        });
+      }
+      const resolved = await read("run_set");
+      expect(resolved).toEqual(await read("run_one"));
+      expect(resolved.pages[2]).toEqual(
+        classified.map((i) => (i.seq === exactSeq ? { ...i, resolution } : i)),
+      );
+      expect(resolved.one[exactSeq]).toEqual({ ...okItem, resolution });
+      await store.transaction((tx) => tx.reconciliation.deleteRun("run_set"));
+      await store.transaction(async (tx) => {
+        expect(await tx.reconciliation.listItems({ runId: "run_set", limit: 100 })).toEqual([]);
+        expect(await tx.reconciliation.getItem("run_set", exactSeq)).toBeNull();
+        expect(await tx.reconciliation.claimKeys("run_set", ["record:txn_ok"])).toEqual([]);
+      });
     });
   });
 }
