@@ -55,9 +55,9 @@ const MATCH_EXACT = `WITH d AS (SELECT CAST(? AS text) AS doc), s AS (
   SELECT ?, v.claim FROM e CROSS JOIN LATERAL (VALUES (e.record_key), (e.journal)) AS v(claim)
 ), written AS (
   INSERT INTO ${TABLES.reconciliationMatches} (run_id, first_seq, last_seq, charges, matched)
-  SELECT ?, min(e.seq), max(e.seq), min(d.doc),
+  SELECT ?, min(e.seq), max(e.seq), (SELECT d.doc FROM d),
     CAST(json_agg(json_build_array(e.seq, e.payment_id, e.payment_currency, CAST(e.payment_amount AS text)) ORDER BY e.seq) AS text)
-  FROM e CROSS JOIN d HAVING count(*) > 0
+  FROM e HAVING count(*) > 0
 )
 SELECT s.seq AS seq, NULL AS currency, NULL AS count, NULL AS amount FROM s
   WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.seq = s.seq)
