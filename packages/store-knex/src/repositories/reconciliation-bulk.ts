@@ -160,21 +160,12 @@ export function withBulkReconciliation(
       const charges =
         outOfRange.length === 0 ? q.charges : q.charges.filter((c) => !outOfRange.includes(c.seq));
       if (charges.length === 0) return { notMatched: outOfRange, matched: [] };
-      const doc = JSON.stringify(
-        charges.map(
-          (c): ChargeDoc => ({
-            seq: c.seq,
-            id: c.recordId,
-            ref: c.pspReference,
-            amount: c.amount.toString(),
-            cur: c.currency,
-            fee: c.fee.toString(),
-            ...(c.line === undefined ? {} : { line: c.line }),
-            at: c.occurredAt.toISOString(),
-            ...(c.bankPayoutReference ? { bank: c.bankPayoutReference } : {}),
-          }),
-        ),
-      );
+      // The document as `JSON.stringify` of ChargeDocs would write it, without an object per charge.
+      let doc = "[";
+      for (const [i, c] of charges.entries()) {
+        doc += `${i === 0 ? "" : ","}{"seq":${c.seq},"id":${JSON.stringify(c.recordId)},"ref":${JSON.stringify(c.pspReference)},"amount":"${c.amount}","cur":${JSON.stringify(c.currency)},"fee":"${c.fee}"${c.line === undefined ? "" : `,"line":${c.line}`},"at":"${c.occurredAt.toISOString()}"${c.bankPayoutReference ? `,"bank":${JSON.stringify(c.bankPayoutReference)}` : ""}}`;
+      }
+      doc += "]";
       const rows = await exec.all(MATCH_EXACT, [doc, q.pspId, q.runId, q.runId, q.runId]);
       const notMatched: number[] = [...outOfRange];
       const matched: { currency: string; count: number; amount: bigint }[] = [];
