@@ -458,6 +458,124 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       });
     });
 
+    it("reads the exact matches of many batches as the classifier's items, in pages across batches", async () => {
+      const { store } = current();
+      const batchCount = 5;
+      await store.transaction(async (tx) => {
+        for (let i = 1; i <= 3 * batchCount; i += 1) {
+          await tx.payments.insert(
+            paymentFixture(`pay_${i}`, { pspReference: `r_${i}`, status: "succeeded" }),
+          );
+        }
+        await tx.reconciliation.insertRun(runFixture("run_set"));
+        await tx.reconciliation.insertRun(runFixture("run_one", { periodTo: at(2 * DAY) }));
+      });
+      const fee = (amount: bigint) => amount / 100n;
+      const charge = (n: number, amount = 12_345n): SourceEntry => ({
+        kind: "record",
+        record: {
+          recordId: `txn_${n}`,
+          type: "charge",
+          amount,
+          fee: fee(amount),
+          net: amount - fee(amount),
+          currency: "USD",
+          createdAt: at(-DAY),
+          pspReference: `r_${n}`,
+        } as SettlementRecord,
+        line: n + 1,
+      });
+      const rules = {
+        now: at(DAY),
+        settlementLagMs: DAY,
+        expectedFee: (r: SettlementRecord) => (r.type === "charge" ? fee(r.amount) : undefined),
+      };
+      const ctx = (runId: string): BatchContext => ({
+        runId,
+        pspId: "sandbox",
+        rules,
+        book: false,
+        deps: {} as BatchContext["deps"],
+      });
+      // Per batch: two exact matches around an amount mismatch (the classifier's), and a batch of
+      // nothing but exact matches.
+      let seq = 0;
+      for (let b = 0; b < batchCount; b += 1) {
+        const entries =
+          b === 2
+            ? [charge(3 * b + 1), charge(3 * b + 2), charge(3 * b + 3)]
+            : [charge(3 * b + 1), charge(3 * b + 2, 99n), charge(3 * b + 3)];
+        const slots: Slot[] = entries.map((entry, i) => ({ entry, seq: seq + i + 1 }));
+        seq += slots.length;
+        for (const [runId, setBased] of [
+          ["run_set", true],
+          ["run_one", false],
+        ] as const) {
+          await store.transaction(async (tx) => {
+            let rest: Slot[] = slots;
+            if (setBased) {
+              const staged = stageCharges(slots, rules, false);
+              const m = await tx.reconciliation.matchExactCharges({
+                runId,
+                pspId: "sandbox",
+                charges: staged,
+              });
+              const left = new Set(m.notMatched);
+              rest = slots.filter((slot) => left.has(slot.seq) || !staged.some((c) => c.seq === slot.seq));
+            }
+            await tx.reconciliation.insertItems(await matchBatch(tx, ctx(runId), rest));
+          });
+        }
+      }
+      const read = (runId: string) =>
+        store.transaction(async (tx) => {
+          const strip = ({ runId: _r, ...item }: ReconciliationItem) => item;
+          const out: Record<string, unknown[]> = {};
+          for (const [name, cls, limit, from] of [
+            ["all 1", undefined, 1, undefined],
+            ["all 2", undefined, 2, undefined],
+            ["all 4", undefined, 4, 1],
+            ["all 24", undefined, 24, undefined],
+            ["matched 24", "matched", 24, undefined],
+            ["matched 2", "matched", 2, undefined],
+            ["matched 3", "matched", 3, 4],
+            ["mismatch 1", "amount_mismatch", 1, undefined],
+          ] as const) {
+            const all: unknown[] = [];
+            let afterSeq: number | undefined = from;
+            for (;;) {
+              const page = await tx.reconciliation.listItems({
+                runId,
+                limit,
+                ...(cls === undefined ? {} : { class: cls }),
+                ...(afterSeq === undefined ? {} : { afterSeq }),
+              });
+              all.push(...page.map(strip));
+              if (page.length < limit) break;
+              afterSeq = page[page.length - 1]?.seq;
+            }
+            out[name] = all;
+          }
+          const one = [];
+          for (let n = 1; n <= seq; n += 1) {
+            const item = await tx.reconciliation.getItem(runId, n);
+            one.push(item && strip(item));
+          }
+          out.one = one;
+          return out;
+        });
+      const [set, one] = [await read("run_set"), await read("run_one")];
+      expect(set).toEqual(one);
+      expect(set["all 1"]).toHaveLength(3 * batchCount);
+      expect(set["all 2"]).toEqual(set["all 1"]);
+      expect(set["all 24"]).toEqual(set["all 1"]);
+      expect(set["matched 24"]).toEqual(set["matched 2"]);
+      expect(set.one).toEqual(set["all 1"]);
+      expect(set["all 4"]).toEqual(set["all 1"]?.slice(1));
+      expect(set["matched 2"]).toHaveLength(2 * batchCount + 1);
+      expect(set["mismatch 1"]).toHaveLength(batchCount - 1);
+    });
+
     it("settles exact charges set-based with the classifier's items, and leaves every other class to the classifier", async () => {
       const { store } = current();
       const big = 9_007_199_254_740_993n;
