@@ -88,7 +88,11 @@ const INSERT_RESOLVED = `INSERT INTO ${TABLES.reconciliationItems} (run_id, seq,
  * `exactChargeItem` of each (the record's side in the order `itemData` writes it, then the
  * payment's), decoded as an item row is.
  */
-function expandMatches(runId: string, row: Record<string, unknown>): ReconciliationItem[] {
+function expandMatches(
+  runId: string,
+  row: Record<string, unknown>,
+  range: { after: number; upTo: number; max: number },
+): ReconciliationItem[] {
   const charges = new Map<number, ChargeDoc>();
   for (const c of JSON.parse(String(row.charges)) as ChargeDoc[]) charges.set(c.seq, c);
   const out: ReconciliationItem[] = [];
@@ -98,6 +102,8 @@ function expandMatches(runId: string, row: Record<string, unknown>): Reconciliat
     string,
     string,
   ][]) {
+    if (seq <= range.after || seq > range.upTo) continue;
+    if (out.length >= range.max) break;
     const c = charges.get(seq);
     if (!c) continue;
     const data = {
@@ -191,9 +197,7 @@ export function withBulkReconciliation(
       while (exact.length < q.limit && from < last) {
         const found = await exec.all(MATCHES_AFTER, [q.runId, from, last]);
         for (const row of found) {
-          for (const item of expandMatches(q.runId, row)) {
-            if (item.seq > after && item.seq <= last) exact.push(item);
-          }
+          exact.push(...expandMatches(q.runId, row, { after, upTo: last, max: q.limit - exact.length }));
         }
         if (found.length < 2) break;
         from = Number(found[found.length - 1]?.last_seq);
@@ -223,7 +227,7 @@ export function withBulkReconciliation(
       const [row] = await exec.all(ITEM_ROW_AT, [runId, seq]);
       if (row) return toItem(row);
       const [matches] = await exec.all(MATCHES_AT, [runId, seq, seq]);
-      return (matches && expandMatches(runId, matches).find((i) => i.seq === seq)) ?? null;
+      return (matches && expandMatches(runId, matches, { after: seq - 1, upTo: seq, max: 1 })[0]) ?? null;
     },
     async resolveItem(runId, seq, resolution) {
       if (await repo.resolveItem(runId, seq, resolution)) return true;
@@ -231,7 +235,7 @@ export function withBulkReconciliation(
       const [row] = await exec.all(ITEM_ROW_AT, [runId, seq]);
       if (row) return false;
       const [matches] = await exec.all(MATCHES_AT, [runId, seq, seq]);
-      const item = matches && expandMatches(runId, matches).find((i) => i.seq === seq);
+      const item = matches && expandMatches(runId, matches, { after: seq - 1, upTo: seq, max: 1 })[0];
       if (!item) return false;
       return (
         (await exec.run(INSERT_RESOLVED, [runId, seq, itemData(item), resolutionText(resolution)])) === 1
