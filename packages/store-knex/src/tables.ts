@@ -20,5 +20,6 @@ export const TABLES = {
   reconciliationRuns: "settlekit_reconciliation_runs",
   reconciliationItems: "settlekit_reconciliation_items",
   reconciliationKeys: "settlekit_reconciliation_keys",
+  reconciliationMatches: "settlekit_reconciliation_matches",
   migrations: "settlekit_migrations",
 } as const;

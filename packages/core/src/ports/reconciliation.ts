@@ -164,7 +164,9 @@ export interface ReconciliationRepository {
    * `payment:<paymentId>:<pspReference>`. For each exact match it claims those two keys and writes
    * the item core's classifier gives that record (`exactChargeItem`: class `matched`, the payment,
    * its journal, `matches payment <id>`) under the staged `seq`; for the others it writes and
-   * claims nothing and returns their seqs, for the classifier to decide.
+   * claims nothing and returns their seqs, for the classifier to decide. A store may keep those
+   * items compactly (Postgres: one row per call); `listItems`, `getItem`, `resolveItem` and
+   * `deleteRun` treat them as any other item.
    *
    * The caller stages only charges whose `amount − fee = net` and whose fee is the PSP's schedule,
    * with recordIds and pspReferences unique within the call, in a run whose records carry no

@@ -1,9 +1,9 @@
-import type { ReconciliationRepository, StagedCharge } from "@settlekit/core";
+import type { ReconciliationItem, ReconciliationRepository, ReconciliationResolution } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
 import { COLUMNS as PAYMENT_COLUMNS, MONEY as PAYMENT_MONEY, toPayment } from "./payments.js";
-import { itemData } from "./reconciliation.js";
+import { itemData, toItem } from "./reconciliation.js";
 import { selectFrom } from "./statement-texts.js";
 
 /**
@@ -18,9 +18,13 @@ import { selectFrom } from "./statement-texts.js";
  * - `matchExactCharges`: one statement. The batch travels as one JSON document
  *   (`json_to_recordset`), is joined to the payments on the `(psp_id, psp_reference)` unique index
  *   and anti-joined against the run's claimed keys; data-modifying CTEs claim the exact matches'
- *   two keys and write their items (the JSON of core's `exactChargeItem`: the record's side
- *   built here, the payment's side in SQL); what comes back is the seqs of the rest and the
- *   exact matches' count and sum per currency.
+ *   two keys and write ONE row for the batch's exact matches (`settlekit_reconciliation_matches`:
+ *   the document as sent, and which seq matched which payment), not one item row each; what comes
+ *   back is the seqs of the rest and the exact matches' count and sum per currency.
+ * - `listItems`, `getItem`, `resolveItem`: the item rows merged in seq order with those batch rows,
+ *   expanded into the items `itemData` would have stored (core's `exactChargeItem`: the record's
+ *   side from the document, the payment's from the match); a resolved exact match is written as
+ *   an item row, which then stands for it.
  */
 const CLAIM = `WITH k AS (SELECT DISTINCT unnest(CAST(? AS text[])) AS claim),
 ins AS (INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim) SELECT ?, claim FROM k
@@ -35,24 +39,9 @@ FROM unnest(CAST(? AS integer[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? A
 
 const INT8_MIN = -(2n ** 63n);
 const INT8_MAX = 2n ** 63n - 1n;
-/** `to_json(text)::text`: a JSON string literal of a text value, escaped as `JSON.stringify` would. */
-const str = (expr: string) => `to_json(CAST(${expr} AS text))::text`;
-/**
- * An exact match's item JSON: the record's side (`head`, built by {@link recordHead} as
- * `itemData` writes it, without the closing brace) and the payment's side, in SQL.
- */
-const EXACT_ITEM_DATA = [
-  "e.head",
-  `',"paymentId":' || ${str("e.payment_id")}`,
-  `',"expectedCurrency":' || ${str("e.payment_currency")}`,
-  `',"journalReference":' || ${str("e.journal")}`,
-  `',"expectedAmount":"' || e.payment_amount || '"'`,
-  `',"message":' || ${str("'matches payment ' || e.payment_id")}`,
-  `'}'`,
-].join(" || ");
-const MATCH_EXACT = `WITH s AS (
-  SELECT x.* FROM json_to_recordset(CAST(? AS json))
-    AS x(seq integer, id text, ref text, amount bigint, cur text, head text)
+const MATCH_EXACT = `WITH d AS (SELECT CAST(? AS text) AS doc), s AS (
+  SELECT x.* FROM d, json_to_recordset(CAST(d.doc AS json))
+    AS x(seq integer, id text, ref text, amount bigint, cur text)
 ), m AS (
   SELECT s.*, p.id AS payment_id, p.currency AS payment_currency, p.amount AS payment_amount,
     'record:' || s.id AS record_key, 'payment:' || p.id || ':' || p.psp_reference AS journal
@@ -65,33 +54,82 @@ const MATCH_EXACT = `WITH s AS (
   INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim)
   SELECT ?, v.claim FROM e CROSS JOIN LATERAL (VALUES (e.record_key), (e.journal)) AS v(claim)
 ), written AS (
-  INSERT INTO ${TABLES.reconciliationItems} (run_id, seq, class, data)
-  SELECT ?, e.seq, 'matched', ${EXACT_ITEM_DATA} FROM e
+  INSERT INTO ${TABLES.reconciliationMatches} (run_id, first_seq, last_seq, charges, matched)
+  SELECT ?, min(e.seq), max(e.seq), (SELECT d.doc FROM d),
+    CAST(json_agg(json_build_array(e.seq, e.payment_id, e.payment_currency, CAST(e.payment_amount AS text)) ORDER BY e.seq) AS text)
+  FROM e HAVING count(*) > 0
 )
 SELECT s.seq AS seq, NULL AS currency, NULL AS count, NULL AS amount FROM s
   WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.seq = s.seq)
 UNION ALL
 SELECT NULL, e.cur, count(*), CAST(sum(e.amount) AS text) FROM e GROUP BY e.cur`;
 
-/**
- * The record's side of an exact match's item JSON — what `itemData` writes for the fields
- * `exactChargeItem` takes from the record, in its order — without the closing brace.
- */
-function recordHead(c: StagedCharge): string {
-  const json = JSON.stringify({
-    leg: "psp_ledger",
-    line: c.line,
-    recordId: c.recordId,
-    recordType: "charge",
-    currency: c.currency,
-    amount: c.amount.toString(),
-    fee: c.fee.toString(),
-    occurredAt: c.occurredAt.toISOString(),
-    bankPayoutReference: c.bankPayoutReference || undefined,
-    reference: c.pspReference,
-  });
-  return json.slice(0, -1);
+/** A staged charge as the batch's document carries it (and its row of exact matches keeps it). */
+interface ChargeDoc {
+  seq: number;
+  id: string;
+  ref: string;
+  amount: string;
+  cur: string;
+  fee: string;
+  line?: number;
+  at: string;
+  bank?: string;
 }
+
+const MATCHES_FROM = `SELECT first_seq, last_seq, charges, matched FROM ${TABLES.reconciliationMatches}`;
+const MATCHES_AFTER = `${MATCHES_FROM} WHERE run_id = ? AND last_seq > ? AND first_seq <= ? ORDER BY first_seq LIMIT 2`;
+const MATCHES_AT = `${MATCHES_FROM} WHERE run_id = ? AND first_seq <= ? AND last_seq >= ?`;
+const ITEM_ROW_AT = `SELECT run_id, seq, class, data, resolution FROM ${TABLES.reconciliationItems} WHERE run_id = ? AND seq = ?`;
+const INSERT_RESOLVED = `INSERT INTO ${TABLES.reconciliationItems} (run_id, seq, class, data, resolution) VALUES (?, ?, 'matched', ?, ?) ON CONFLICT (run_id, seq) DO NOTHING`;
+
+/**
+ * The items of one row of exact matches, in seq order: what `itemData` stored for core's
+ * `exactChargeItem` of each (the record's side in the order `itemData` writes it, then the
+ * payment's), decoded as an item row is.
+ */
+function expandMatches(
+  runId: string,
+  row: Record<string, unknown>,
+  range: { after: number; upTo: number; max: number },
+): ReconciliationItem[] {
+  const charges = new Map<number, ChargeDoc>();
+  for (const c of JSON.parse(String(row.charges)) as ChargeDoc[]) charges.set(c.seq, c);
+  const out: ReconciliationItem[] = [];
+  for (const [seq, paymentId, currency, amount] of JSON.parse(String(row.matched)) as [
+    number,
+    string,
+    string,
+    string,
+  ][]) {
+    if (seq <= range.after || seq > range.upTo) continue;
+    if (out.length >= range.max) break;
+    const c = charges.get(seq);
+    if (!c) continue;
+    const data = {
+      leg: "psp_ledger",
+      line: c.line,
+      recordId: c.id,
+      recordType: "charge",
+      currency: c.cur,
+      amount: c.amount,
+      fee: c.fee,
+      occurredAt: c.at,
+      bankPayoutReference: c.bank || undefined,
+      reference: c.ref,
+      paymentId,
+      expectedCurrency: currency,
+      journalReference: `payment:${paymentId}:${c.ref}`,
+      expectedAmount: amount,
+      message: `matches payment ${paymentId}`,
+    };
+    out.push(toItem({ run_id: runId, seq, class: "matched", data: JSON.stringify(data), resolution: null }));
+  }
+  return out;
+}
+
+const resolutionText = (r: ReconciliationResolution) =>
+  JSON.stringify({ ...r, resolvedAt: r.resolvedAt.toISOString() });
 
 /** `repo` with the batch statements above on Postgres; the portable repository elsewhere. */
 export function withBulkReconciliation(
@@ -128,17 +166,13 @@ export function withBulkReconciliation(
       const charges =
         outOfRange.length === 0 ? q.charges : q.charges.filter((c) => !outOfRange.includes(c.seq));
       if (charges.length === 0) return { notMatched: outOfRange, matched: [] };
-      const staged = JSON.stringify(
-        charges.map((c) => ({
-          seq: c.seq,
-          id: c.recordId,
-          ref: c.pspReference,
-          amount: c.amount.toString(),
-          cur: c.currency,
-          head: recordHead(c),
-        })),
-      );
-      const rows = await exec.all(MATCH_EXACT, [staged, q.pspId, q.runId, q.runId, q.runId]);
+      // The document as `JSON.stringify` of ChargeDocs would write it, without an object per charge.
+      let doc = "[";
+      for (const [i, c] of charges.entries()) {
+        doc += `${i === 0 ? "" : ","}{"seq":${c.seq},"id":${JSON.stringify(c.recordId)},"ref":${JSON.stringify(c.pspReference)},"amount":"${c.amount}","cur":${JSON.stringify(c.currency)},"fee":"${c.fee}"${c.line === undefined ? "" : `,"line":${c.line}`},"at":"${c.occurredAt.toISOString()}"${c.bankPayoutReference ? `,"bank":${JSON.stringify(c.bankPayoutReference)}` : ""}}`;
+      }
+      doc += "]";
+      const rows = await exec.all(MATCH_EXACT, [doc, q.pspId, q.runId, q.runId, q.runId]);
       const notMatched: number[] = [...outOfRange];
       const matched: { currency: string; count: number; amount: bigint }[] = [];
       for (const row of rows) {
@@ -151,6 +185,61 @@ export function withBulkReconciliation(
           });
       }
       return { notMatched: notMatched.sort((a, b) => a - b), matched };
+    },
+    async listItems(q) {
+      const rows = await repo.listItems(q);
+      if (q.class !== undefined && q.class !== "matched") return rows;
+      // The exact matches after `afterSeq` up to where this page of item rows ends (when it is full).
+      const after = q.afterSeq ?? 0;
+      const last = rows.length >= q.limit ? (rows[rows.length - 1]?.seq ?? after) : 2 ** 31 - 1;
+      const exact: ReconciliationItem[] = [];
+      let from = after;
+      while (exact.length < q.limit && from < last) {
+        const found = await exec.all(MATCHES_AFTER, [q.runId, from, last]);
+        for (const row of found) {
+          exact.push(...expandMatches(q.runId, row, { after, upTo: last, max: q.limit - exact.length }));
+        }
+        if (found.length < 2) break;
+        from = Number(found[found.length - 1]?.last_seq);
+      }
+      if (exact.length === 0) return rows;
+      // A resolved exact match has an item row (in `rows`: every item row up to `last` is): that row stands for it.
+      const shadowed = new Set(rows.map((r) => r.seq));
+      const merged: ReconciliationItem[] = [];
+      let i = 0;
+      let j = 0;
+      while (merged.length < q.limit && (i < rows.length || j < exact.length)) {
+        const a = rows[i];
+        const b = exact[j];
+        if (b && shadowed.has(b.seq)) {
+          j += 1;
+        } else if (a && (!b || a.seq < b.seq)) {
+          merged.push(a);
+          i += 1;
+        } else if (b) {
+          merged.push(b);
+          j += 1;
+        }
+      }
+      return merged;
+    },
+    async getItem(runId, seq) {
+      const [row] = await exec.all(ITEM_ROW_AT, [runId, seq]);
+      if (row) return toItem(row);
+      const [matches] = await exec.all(MATCHES_AT, [runId, seq, seq]);
+      return (matches && expandMatches(runId, matches, { after: seq - 1, upTo: seq, max: 1 })[0]) ?? null;
+    },
+    async resolveItem(runId, seq, resolution) {
+      if (await repo.resolveItem(runId, seq, resolution)) return true;
+      // An exact match held in a batch row: written as an item row, resolved (once: the primary key).
+      const [row] = await exec.all(ITEM_ROW_AT, [runId, seq]);
+      if (row) return false;
+      const [matches] = await exec.all(MATCHES_AT, [runId, seq, seq]);
+      const item = matches && expandMatches(runId, matches, { after: seq - 1, upTo: seq, max: 1 })[0];
+      if (!item) return false;
+      return (
+        (await exec.run(INSERT_RESOLVED, [runId, seq, itemData(item), resolutionText(resolution)])) === 1
+      );
     },
     async insertItems(items) {
       const byRun = new Map<string, typeof items extends readonly (infer I)[] ? I[] : never>();
@@ -165,11 +254,7 @@ export function withBulkReconciliation(
           list.map((i) => i.seq),
           list.map((i) => i.class),
           list.map((i) => itemData(i)),
-          list.map((i) =>
-            i.resolution
-              ? JSON.stringify({ ...i.resolution, resolvedAt: i.resolution.resolvedAt.toISOString() })
-              : null,
-          ),
+          list.map((i) => (i.resolution ? resolutionText(i.resolution) : null)),
         ]);
       }
     },

@@ -102,7 +102,7 @@ export function itemData(item: ReconciliationItem): string {
   return JSON.stringify(data);
 }
 
-function toItem(row: Row): ReconciliationItem {
+export function toItem(row: Row): ReconciliationItem {
   const data = readJson<Record<string, unknown>>(row.data);
   for (const k of BIG) if (typeof data[k] === "string") data[k] = BigInt(data[k] as string);
   if (typeof data.occurredAt === "string") data.occurredAt = new Date(data.occurredAt);
@@ -179,6 +179,7 @@ LIMIT ?`;
     async deleteRun(id) {
       await exec.run(`DELETE FROM ${TABLES.reconciliationKeys} WHERE run_id = ?`, [id]);
       await exec.run(`DELETE FROM ${TABLES.reconciliationItems} WHERE run_id = ?`, [id]);
+      await exec.run(`DELETE FROM ${TABLES.reconciliationMatches} WHERE run_id = ?`, [id]);
       await exec.run(`DELETE FROM ${TABLES.reconciliationRuns} WHERE id = ?`, [id]);
     },
     findRunBySource: (q) =>

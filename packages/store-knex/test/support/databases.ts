@@ -68,6 +68,7 @@ export async function truncateAll(knex: Knex): Promise<void> {
     `TRUNCATE ${[
       TABLES.dailyTaskRuns,
       TABLES.reconciliationKeys,
+      TABLES.reconciliationMatches,
       TABLES.reconciliationItems,
       TABLES.reconciliationRuns,
       TABLES.payoutLines,

@@ -458,6 +458,124 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       });
     });
 
+    it("reads the exact matches of many batches as the classifier's items, in pages across batches", async () => {
+      const { store } = current();
+      const batchCount = 5;
+      await store.transaction(async (tx) => {
+        for (let i = 1; i <= 3 * batchCount; i += 1) {
+          await tx.payments.insert(
+            paymentFixture(`pay_${i}`, { pspReference: `r_${i}`, status: "succeeded" }),
+          );
+        }
+        await tx.reconciliation.insertRun(runFixture("run_set"));
+        await tx.reconciliation.insertRun(runFixture("run_one", { periodTo: at(2 * DAY) }));
+      });
+      const fee = (amount: bigint) => amount / 100n;
+      const charge = (n: number, amount = 12_345n): SourceEntry => ({
+        kind: "record",
+        record: {
+          recordId: `txn_${n}`,
+          type: "charge",
+          amount,
+          fee: fee(amount),
+          net: amount - fee(amount),
+          currency: "USD",
+          createdAt: at(-DAY),
+          pspReference: `r_${n}`,
+        } as SettlementRecord,
+        line: n + 1,
+      });
+      const rules = {
+        now: at(DAY),
+        settlementLagMs: DAY,
+        expectedFee: (r: SettlementRecord) => (r.type === "charge" ? fee(r.amount) : undefined),
+      };
+      const ctx = (runId: string): BatchContext => ({
+        runId,
+        pspId: "sandbox",
+        rules,
+        book: false,
+        deps: {} as BatchContext["deps"],
+      });
+      // Per batch: two exact matches around an amount mismatch (the classifier's), and a batch of
+      // nothing but exact matches.
+      let seq = 0;
+      for (let b = 0; b < batchCount; b += 1) {
+        const entries =
+          b === 2
+            ? [charge(3 * b + 1), charge(3 * b + 2), charge(3 * b + 3)]
+            : [charge(3 * b + 1), charge(3 * b + 2, 99n), charge(3 * b + 3)];
+        const slots: Slot[] = entries.map((entry, i) => ({ entry, seq: seq + i + 1 }));
+        seq += slots.length;
+        for (const [runId, setBased] of [
+          ["run_set", true],
+          ["run_one", false],
+        ] as const) {
+          await store.transaction(async (tx) => {
+            let rest: Slot[] = slots;
+            if (setBased) {
+              const staged = stageCharges(slots, rules, false);
+              const m = await tx.reconciliation.matchExactCharges({
+                runId,
+                pspId: "sandbox",
+                charges: staged,
+              });
+              const left = new Set(m.notMatched);
+              rest = slots.filter((slot) => left.has(slot.seq) || !staged.some((c) => c.seq === slot.seq));
+            }
+            await tx.reconciliation.insertItems(await matchBatch(tx, ctx(runId), rest));
+          });
+        }
+      }
+      const read = (runId: string) =>
+        store.transaction(async (tx) => {
+          const strip = ({ runId: _r, ...item }: ReconciliationItem) => item;
+          const out: Record<string, unknown[]> = {};
+          for (const [name, cls, limit, from] of [
+            ["all 1", undefined, 1, undefined],
+            ["all 2", undefined, 2, undefined],
+            ["all 4", undefined, 4, 1],
+            ["all 24", undefined, 24, undefined],
+            ["matched 24", "matched", 24, undefined],
+            ["matched 2", "matched", 2, undefined],
+            ["matched 3", "matched", 3, 4],
+            ["mismatch 1", "amount_mismatch", 1, undefined],
+          ] as const) {
+            const all: unknown[] = [];
+            let afterSeq: number | undefined = from;
+            for (;;) {
+              const page = await tx.reconciliation.listItems({
+                runId,
+                limit,
+                ...(cls === undefined ? {} : { class: cls }),
+                ...(afterSeq === undefined ? {} : { afterSeq }),
+              });
+              all.push(...page.map(strip));
+              if (page.length < limit) break;
+              afterSeq = page[page.length - 1]?.seq;
+            }
+            out[name] = all;
+          }
+          const one = [];
+          for (let n = 1; n <= seq; n += 1) {
+            const item = await tx.reconciliation.getItem(runId, n);
+            one.push(item && strip(item));
+          }
+          out.one = one;
+          return out;
+        });
+      const [set, one] = [await read("run_set"), await read("run_one")];
+      expect(set).toEqual(one);
+      expect(set["all 1"]).toHaveLength(3 * batchCount);
+      expect(set["all 2"]).toEqual(set["all 1"]);
+      expect(set["all 24"]).toEqual(set["all 1"]);
+      expect(set["matched 24"]).toEqual(set["matched 2"]);
+      expect(set.one).toEqual(set["all 1"]);
+      expect(set["all 4"]).toEqual(set["all 1"]?.slice(1));
+      expect(set["matched 2"]).toHaveLength(2 * batchCount + 1);
+      expect(set["mismatch 1"]).toHaveLength(batchCount - 1);
+    });
+
     it("settles exact charges set-based with the classifier's items, and leaves every other class to the classifier", async () => {
       const { store } = current();
       const big = 9_007_199_254_740_993n;
@@ -686,6 +804,70 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           tx.reconciliation.matchExactCharges({ runId: "run_set", pspId: "sandbox", charges: [] }),
         ),
       ).toEqual({ notMatched: [], matched: [] });
+
+      // However the store keeps the exact matches, they read as the classifier's items: in pages
+      // of any size, by class, one by one; resolving one records it once; the run drops them all.
+      const read = (runId: string) =>
+        store.transaction(async (tx) => {
+          const pages: Record<number, unknown[]> = {};
+          for (const limit of [1, 2, 7, 24]) {
+            const all = [];
+            let afterSeq: number | undefined;
+            for (;;) {
+              const page = await tx.reconciliation.listItems({
+                runId,
+                limit,
+                ...(afterSeq === undefined ? {} : { afterSeq }),
+              });
+              all.push(...page.map(({ runId: _r, ...item }) => item));
+              if (page.length < limit) break;
+              afterSeq = page[page.length - 1]?.seq;
+            }
+            pages[limit] = all;
+          }
+          const byClass: Record<string, unknown[]> = {};
+          for (const cls of ["matched", "duplicate", "invalid_row", "pending"] as const) {
+            byClass[cls] = (
+              await tx.reconciliation.listItems({ runId, class: cls, afterSeq: 2, limit: 4 })
+            ).map(({ runId: _r, ...item }) => item);
+          }
+          const one = [];
+          for (let seq = 0; seq <= 26; seq += 1) {
+            const item = await tx.reconciliation.getItem(runId, seq);
+            one.push(item && (({ runId: _r, ...rest }) => rest)(item));
+          }
+          return { pages, byClass, one };
+        });
+      const [readSet, readOne] = [await read("run_set"), await read("run_one")];
+      expect(readSet).toEqual(readOne);
+      for (const limit of [1, 2, 7, 24]) expect(readSet.pages[limit]).toEqual(classified);
+      expect(readSet.one).toEqual([null, ...classified, null]);
+      expect(readSet.byClass.matched).toEqual(
+        classified.filter((i) => i.class === "matched" && i.seq > 2).slice(0, 4),
+      );
+      const exactSeq = okItem?.seq ?? 0;
+      const resolution = { resolvedBy: "ops", note: "checked by hand", resolvedAt: at(DAY) };
+      for (const runId of ["run_set", "run_one"]) {
+        await store.transaction(async (tx) => {
+          expect(await tx.reconciliation.resolveItem(runId, exactSeq, resolution)).toBe(true);
+          expect(await tx.reconciliation.resolveItem(runId, exactSeq, { ...resolution, note: "again" })).toBe(
+            false,
+          );
+          expect(await tx.reconciliation.resolveItem(runId, 999, resolution)).toBe(false);
+        });
+      }
+      const resolved = await read("run_set");
+      expect(resolved).toEqual(await read("run_one"));
+      expect(resolved.pages[2]).toEqual(
+        classified.map((i) => (i.seq === exactSeq ? { ...i, resolution } : i)),
+      );
+      expect(resolved.one[exactSeq]).toEqual({ ...okItem, resolution });
+      await store.transaction((tx) => tx.reconciliation.deleteRun("run_set"));
+      await store.transaction(async (tx) => {
+        expect(await tx.reconciliation.listItems({ runId: "run_set", limit: 100 })).toEqual([]);
+        expect(await tx.reconciliation.getItem("run_set", exactSeq)).toBeNull();
+        expect(await tx.reconciliation.claimKeys("run_set", ["record:txn_ok"])).toEqual([]);
+      });
     });
   });
 }
