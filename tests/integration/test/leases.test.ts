@@ -44,6 +44,7 @@ function holdingPsp(sandbox: SandboxProvider) {
       return sandbox.createHostedPayment(input);
     },
     retrievePayment: (input) => sandbox.retrievePayment(input),
+    retrieveRefund: (input) => sandbox.retrieveRefund(input),
     parseWebhook: (input) => sandbox.parseWebhook(input),
     async refund(input) {
       refunds.push(input);

@@ -8,6 +8,7 @@ export type PspOperation =
   | "refund"
   | "cancelHostedPayment"
   | "retrievePayment"
+  | "retrieveRefund"
   | "payout"
   | "retrievePayout"
   | "reversePayout"
@@ -66,6 +67,7 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
     retrievePayment: (input) => run("retrievePayment", () => sandbox.retrievePayment(input)),
     parseWebhook: (input) => sandbox.parseWebhook(input),
     refund: (input) => run("refund", () => sandbox.refund(input)),
+    retrieveRefund: (input) => run("retrieveRefund", () => sandbox.retrieveRefund(input)),
     // Payouts: the sandbox pays sellers at once; a timeout or 5xx after the call means it paid.
     // A refusal is remembered under its idempotency key, as a PSP that saves every answer does
     // (the sandbox forgets refused calls, so a second send of the same payout — two senders at

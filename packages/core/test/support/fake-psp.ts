@@ -63,6 +63,17 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
   const payments = new Map<string, FakePayment>();
   const keys = new Map<string, { fingerprint: string; ref: string }>();
   const refunds = new Map<string, { fingerprint: string; result: RefundResult }>();
+  /** Every refund made, by its reference: what `retrieveRefund` reads. */
+  const refundRecords = new Map<
+    string,
+    {
+      pspReference: string;
+      refundId: string;
+      amount: bigint;
+      currency: string;
+      status: RefundResult["status"];
+    }
+  >();
   let outbox: CapturedWebhook[] = [];
   let counter = 0;
   let nextRegistrationFault: "unavailable" | "timeout" | undefined;
@@ -219,6 +230,13 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
       p.refunded += input.amount;
       const result: RefundResult = { refundReference: next("fre"), status: "succeeded" };
       refunds.set(input.idempotencyKey, { fingerprint, result });
+      refundRecords.set(result.refundReference, {
+        pspReference: p.ref,
+        refundId: input.refundId,
+        amount: input.amount,
+        currency: input.currency,
+        status: result.status,
+      });
       send("refund", {
         pspReference: p.ref,
         refundReference: result.refundReference,
@@ -227,6 +245,22 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
         currency: input.currency,
       });
       return { ...result };
+    },
+    async retrieveRefund(input) {
+      if (!input.refundReference && !input.refundId)
+        throw rejected("refundReference or refundId is required.", "refundReference");
+      payment(input.pspReference);
+      for (const [refundReference, r] of refundRecords) {
+        if (r.pspReference !== input.pspReference) continue;
+        const hit = input.refundReference
+          ? refundReference === input.refundReference
+          : r.refundId === input.refundId;
+        if (hit) {
+          const { pspReference: _ref, ...rest } = r;
+          return { refundReference, ...rest };
+        }
+      }
+      return null;
     },
   };
 
