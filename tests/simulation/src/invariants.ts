@@ -230,9 +230,20 @@ export async function checkQuiescent(world: World): Promise<string> {
         `payment ${p.id} is still ${p.status} (attempt ${p.attempt})`,
       );
     }
+    // Quiescence settled every refund the sandbox held: the PSP has decided each one, so none is
+    // left pending here, also when its webhook was lost (the refund sweeper polls it).
     for (const r of snap.refunds.get(p.id) ?? []) {
-      if (r.status === "pending")
-        throw new Violation("no-refund-pending", `refund ${r.id} of ${p.id} is pending`);
+      if (r.status !== "pending") continue;
+      const atPsp = world.sandbox
+        .refunds()
+        .find(
+          (s) =>
+            s.refundReference === r.pspRefundReference || (s.refundId !== undefined && s.refundId === r.id),
+        );
+      throw new Violation(
+        "no-refund-pending",
+        `refund ${r.id} of ${p.id} is pending (the PSP: ${atPsp ? atPsp.status : "no such refund"})`,
+      );
     }
   }
 

@@ -73,7 +73,7 @@ interface KnownPayment {
 }
 
 function configFor(rng: Rng, options: SimulationOptions): WorldConfig {
-  return {
+  const config = {
     storeKind: options.store ?? (rng.chance(0.1) ? "sqlite" : "memory"),
     canClosePages: rng.chance(0.7),
     bankTransferSettleMs: rng.pick([5_000, 30_000, 600_000]),
@@ -97,6 +97,8 @@ function configFor(rng: Rng, options: SimulationOptions): WorldConfig {
     bugs: options.bugs,
     simBugs: options.simBugs,
   };
+  // Derived, not drawn: the seeds' earlier draws stay as they were.
+  return { ...config, refundSweepAfterMs: config.sweepAfterMs === 60_000 ? 60_000 : 3_600_000 };
 }
 
 const refOf = (url: string | undefined) =>
