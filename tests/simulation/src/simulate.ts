@@ -463,7 +463,7 @@ class Simulation {
     return passes
       .map(
         (p) =>
-          `pub=${p.relay.published} jobs=${p.jobs.claimed}/${p.jobs.succeeded}ok/${p.jobs.dead}dead deferred=${p.webhooks} swept=${p.sweep.polled}/${p.sweep.changed}/${p.sweep.expired} recovered=${p.recovered}`,
+          `pub=${p.relay.published} jobs=${p.jobs.claimed}/${p.jobs.succeeded}ok/${p.jobs.dead}dead deferred=${p.webhooks} swept=${p.sweep.polled}/${p.sweep.changed}/${p.sweep.expired}${p.refundSweep.polled > 0 ? ` refunds-polled=${p.refundSweep.polled}/${p.refundSweep.settled}` : ""} recovered=${p.recovered}`,
       )
       .join(" || ");
   }
@@ -991,7 +991,7 @@ class Simulation {
           `quiesce round ${round}`,
           [
             ...delivered,
-            `pub=${pass.relay.published} jobs=${pass.jobs.claimed} recovered=${pass.recovered} swept=${pass.sweep.changed}/${pass.sweep.expired} payouts=${pass.payoutsScheduled} released=${pass.releases.released} replayed=${replayed}`,
+            `pub=${pass.relay.published} jobs=${pass.jobs.claimed} recovered=${pass.recovered} swept=${pass.sweep.changed}/${pass.sweep.expired} refunds=${pass.refundSweep.settled} payouts=${pass.payoutsScheduled} released=${pass.releases.released} replayed=${replayed}`,
           ].join(" "),
         );
       // A daily or weekly schedule is never quiet: past the horizon every seller is switched to
