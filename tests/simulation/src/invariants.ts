@@ -340,6 +340,21 @@ export async function checkQuiescent(world: World): Promise<string> {
       }
     }
   }
+  // A lost (or partly won) dispute of such a capture paid the buyer through the chargeback what
+  // the PSP kept of it: no longer owed.
+  const capturesByRef = new Map(
+    [...snap.attempts.values()]
+      .flat()
+      .filter((a) => a.unownedReason && a.captureRefundStatus === "failed")
+      .map((a) => [a.pspReference, a]),
+  );
+  for (const d of world.sandbox.disputes()) {
+    const a = capturesByRef.get(d.pspReference);
+    if (!a || (d.status !== "lost" && d.status !== "won")) continue;
+    const kept = d.withdrawn.amount - (d.reinstated?.amount ?? 0n);
+    const cur = a.capturedCurrency ?? a.currency;
+    failedReturns.set(cur, (failedReturns.get(cur) ?? 0n) - kept);
+  }
   for (const b of owed) {
     if (-b.balance !== (failedReturns.get(b.currency) ?? 0n)) {
       throw new Violation(

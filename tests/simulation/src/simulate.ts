@@ -657,17 +657,21 @@ class Simulation {
     try {
       if (what === "open") {
         const mine = new Set(this.known.map((k) => k.id));
-        // Only a capture its payment owns (known gap, see the README: a dispute of a capture no
-        // order owns — after the local expiry, on an old page — is deferred for good).
+        // A capture its payment owns, or one settlekit recorded as owned by no order (after the
+        // local expiry, on an old page): that dispute is the platform's.
         const captured: typeof candidates = [];
         const candidates = sandbox
           .payments()
           .filter((p) => mine.has(p.paymentId) && p.status === "succeeded");
         for (const c of candidates) {
           const ours = await this.world.observer.getPayment(c.paymentId);
-          if (ours.pspReference === c.pspReference && REFUNDABLE.has(ours.status)) captured.push(c);
+          const unowned = (await this.world.observer.listPaymentAttempts(c.paymentId)).some(
+            (a) => a.pspReference === c.pspReference && a.unownedReason !== undefined,
+          );
+          if (unowned || (ours.pspReference === c.pspReference && REFUNDABLE.has(ours.status)))
+            captured.push(c);
         }
-        if (!captured.length) return "open: no capture its payment owns";
+        if (!captured.length) return "open: no capture recorded";
         const p = this.rng.pick(captured);
         const held = sandbox
           .disputes()
