@@ -73,7 +73,7 @@ interface KnownPayment {
 }
 
 function configFor(rng: Rng, options: SimulationOptions): WorldConfig {
-  const config = {
+  const config: WorldConfig = {
     storeKind: options.store ?? (rng.chance(0.1) ? "sqlite" : "memory"),
     canClosePages: rng.chance(0.7),
     bankTransferSettleMs: rng.pick([5_000, 30_000, 600_000]),

@@ -37,8 +37,8 @@ export interface WorldConfig {
   readonly bankTransferSettleMs: number;
   readonly backoffBaseMs: number;
   readonly sweepAfterMs: number;
-  /** Core's `refundSweepAfterMs` (derived from `sweepAfterMs`: 1 min with it, else the 1 h default). */
-  readonly refundSweepAfterMs: number;
+  /** Core's `refundSweepAfterMs` (the simulator derives it from `sweepAfterMs`: 1 min with it, else 1 h; default core's 1 h). */
+  readonly refundSweepAfterMs?: number;
   /**
    * Faults the network adds to webhooks: drop (payment events and the events of settlekit's own
    * refunds), duplicate, delay.
@@ -241,7 +241,7 @@ export class World {
       logger: { warn: () => undefined, error: () => undefined },
       backoff: { baseMs: this.config.backoffBaseMs, maxMs: 10 * 60_000, jitter: 1 },
       sweepAfterMs: this.config.sweepAfterMs,
-      refundSweepAfterMs: this.config.refundSweepAfterMs,
+      ...(this.config.refundSweepAfterMs ? { refundSweepAfterMs: this.config.refundSweepAfterMs } : {}),
       ...payoutOptions(this.config.payouts, this.clock),
       ...(this.config.disputeFees ? { disputeFees: this.config.disputeFees } : {}),
       ...(this.config.clawbacks ? { clawbacks: this.config.clawbacks } : {}),
