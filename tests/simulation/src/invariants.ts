@@ -410,6 +410,7 @@ export async function checkQuiescent(world: World): Promise<string> {
   return (
     [...statuses].map(([s, n]) => `${s}=${n}`).join(" ") +
     (lost.dead ? ` dead_jobs=${lost.dead}` : "") +
+    (world.refundsSettledByPoll ? ` refunds_polled=${world.refundsSettledByPoll}` : "") +
     (discrepancies ? ` flagged_external_refunds=${discrepancies}` : "") +
     (payouts ? ` ${payouts}` : "") +
     (disputes ? ` ${disputes}` : "") +
@@ -841,7 +842,8 @@ export async function checkDisputesQuiescent(world: World): Promise<string> {
       );
   }
   const count = (status: string) => atPsp.filter((d) => d.status === status).length;
-  return `disputes_won=${count("won")} disputes_lost=${count("lost")}`;
+  const unowned = [...ours.values()].filter((d) => d.allocations.length === 0).length;
+  return `disputes_won=${count("won")} disputes_lost=${count("lost")}${unowned ? ` unowned_disputes=${unowned}` : ""}`;
 }
 
 const big = (_k: string, v: unknown) => (typeof v === "bigint" ? `${v}` : v);

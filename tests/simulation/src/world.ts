@@ -412,9 +412,14 @@ export class World {
   }
 
   /** One worker pass of the current process (`workerId` names the worker inside it). */
-  work(worker: string) {
-    return runWorkerPass(this.system, `p${this.process.number}-${worker}`);
+  async work(worker: string) {
+    const pass = await runWorkerPass(this.system, `p${this.process.number}-${worker}`);
+    this.refundsSettledByPoll += pass.refundSweep.settled;
+    return pass;
   }
+
+  /** Refunds the refund sweeper settled (their webhook lost or late), over the whole run. */
+  refundsSettledByPoll = 0;
 
   async close(): Promise<void> {
     await this.sandbox.close();
