@@ -33,7 +33,7 @@ describe("refund sweeper (memory store, fake PSP)", () => {
   it("completes a refund whose webhook was lost, as the webhook would have (ledger and payment)", async () => {
     const world = makeWorld();
     const { id, refund } = await pendingRefund(world);
-    world.psp.settleRefund(refund.pspRefundReference!, "succeeded");
+    await world.psp.settleRefund(refund.pspRefundReference!, "succeeded");
     await drop(world);
     // Not before `refundSweepAfterMs` (1 h): the webhook may still come.
     world.clock.advance(HOUR - 1);
@@ -57,7 +57,7 @@ describe("refund sweeper (memory store, fake PSP)", () => {
   it("a late webhook after the poll changes nothing; a bounce afterwards reverses the refund", async () => {
     const world = makeWorld();
     const { id, refund } = await pendingRefund(world);
-    world.psp.settleRefund(refund.pspRefundReference!, "succeeded");
+    await world.psp.settleRefund(refund.pspRefundReference!, "succeeded");
     const late = world.psp.pending().slice();
     await drop(world);
     world.clock.advance(HOUR + 1);
@@ -71,7 +71,7 @@ describe("refund sweeper (memory store, fake PSP)", () => {
       });
     }
     expect(await world.balances()).toEqual(after);
-    world.psp.settleRefund(refund.pspRefundReference!, "failed");
+    await world.psp.settleRefund(refund.pspRefundReference!, "failed");
     await world.deliver();
     expect(await refundOf(world, id)).toMatchObject({ status: "failed" });
     expect(await world.balances()).toMatchObject({
@@ -84,7 +84,7 @@ describe("refund sweeper (memory store, fake PSP)", () => {
     const world = makeWorld();
     const { id, refund } = await pendingRefund(world);
     const before = await world.balances();
-    world.psp.settleRefund(refund.pspRefundReference!, "failed");
+    await world.psp.settleRefund(refund.pspRefundReference!, "failed");
     await drop(world);
     world.clock.advance(HOUR + 1);
     await world.work();
@@ -140,7 +140,7 @@ describe("refund sweeper (memory store, fake PSP)", () => {
     expect(await sweepPendingRefunds(world.system.deps)).toMatchObject({ polled: 1, settled: 0 });
     const learnt = await refundRow();
     expect(learnt).toMatchObject({ status: "pending", pspRefundReference: expect.stringMatching(/^fre_/) });
-    world.psp.settleRefund(learnt.pspRefundReference!, "succeeded");
+    await world.psp.settleRefund(learnt.pspRefundReference!, "succeeded");
     await drop(world);
     world.clock.advance(2 * HOUR + 1);
     expect(await sweepPendingRefunds(world.system.deps)).toMatchObject({ polled: 1, settled: 1 });

@@ -30,7 +30,7 @@ export interface FakePsp extends ProviderHarness {
    * A refund settles at the PSP (`succeeded`, or `failed`: a held one fails, or a succeeded one
    * bounces, its money back on the payment) and its webhook is sent.
    */
-  settleRefund(refundReference: string, outcome: "succeeded" | "failed"): void;
+  settleRefund(refundReference: string, outcome: "succeeded" | "failed"): Promise<void>;
   /** How many `retrieveRefund` calls the PSP answered. */
   refundLookups(): number;
 }
@@ -333,7 +333,7 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
     loseNextRefundAnswer() {
       loseRefundAnswer = true;
     },
-    settleRefund(refundReference, outcome) {
+    async settleRefund(refundReference, outcome) {
       const r = refundRecords.get(refundReference);
       if (!r) throw new Error(`fake PSP: no refund ${refundReference}`);
       if (r.status === "failed" || (outcome === "succeeded" && r.status !== "pending"))

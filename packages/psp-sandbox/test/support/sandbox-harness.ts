@@ -101,6 +101,8 @@ export async function sandboxHarness(mode: "recorded" | "http"): Promise<Provide
         failureReason: "account_closed",
       }),
     failNextPayoutLookup: () => sandbox.faults.failNextPayoutLookups(1),
+    holdNextRefund: () => sandbox.faults.holdNextRefunds(1),
+    settleRefund: async (_reference, outcome) => sandbox.faults.settleHeldRefunds(outcome),
     failPaidPayout: async (ref) =>
       sandbox.faults.failPayoutAfterPaid(ref, { failureReason: "account_closed" }),
     async reversePayout(ref, amount) {

@@ -147,6 +147,35 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(1_235n);
     });
 
+    it("retrieveRefund follows a pending refund to its end at the PSP, also when it fails", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, true)) return;
+      if (!harness.holdNextRefund || !harness.settleRefund) return context.skip();
+      const ref = await paid(harness);
+      for (const outcome of ["succeeded", "failed"] as const) {
+        harness.holdNextRefund();
+        const input = refundOf(ref, 100n);
+        const made = await harness.provider.refund(input);
+        expect(made.status).toBe("pending");
+        const read = () =>
+          harness.provider.retrieveRefund({
+            pspReference: ref,
+            refundReference: made.refundReference,
+            currency: "USD",
+          });
+        expect(await read()).toMatchObject({ status: "pending", amount: 100n });
+        await harness.settleRefund(made.refundReference, outcome);
+        expect(await read()).toMatchObject({ status: outcome, amount: 100n, refundId: input.refundId });
+        expect(
+          await harness.provider.retrieveRefund({
+            pspReference: ref,
+            refundId: input.refundId,
+            currency: "USD",
+          }),
+        ).toMatchObject({ refundReference: made.refundReference, status: outcome });
+      }
+    });
+
     it("retrieveRefund: an unknown payment is fatal NOT_FOUND; no reference nor id is PSP_REQUEST_REJECTED", async (context) => {
       const harness = current();
       if (!needs(context, harness, false)) return;
