@@ -121,6 +121,7 @@ function offlineProvider(): PaymentProvider {
     retrievePayment: refuse,
     parseWebhook: refuse,
     refund: refuse,
+    retrieveRefund: refuse,
   };
 }
 

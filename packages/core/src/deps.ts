@@ -116,6 +116,11 @@ export interface PaymentSystemOptions {
   /** A payment pending longer than this is polled at the PSP by the sweeper (default 15 min). */
   readonly sweepAfterMs?: number;
   /**
+   * A refund `pending` longer than this is polled at its PSP by the refund sweeper (default 1 h):
+   * that recovers a refund whose webhook was lost, and one whose `refund` answer was lost.
+   */
+  readonly refundSweepAfterMs?: number;
+  /**
    * Origins (`https://shop.example`, `http://localhost:3000`: scheme, host and port only) a
    * payment's `successUrl` and `cancelUrl` may point at; any other origin is VALIDATION_FAILED on
    * that field, so the hosted page can only send buyers back to the marketplace. Checked when the
@@ -233,6 +238,7 @@ export interface Settings {
   readonly notificationMaxAttempts: number;
   readonly deferredWebhookTtlMs: number;
   readonly sweepAfterMs: number;
+  readonly refundSweepAfterMs: number;
 }
 
 /** The defaults of {@link Settings}: one place. */
@@ -243,6 +249,7 @@ export const DEFAULT_SETTINGS: Settings = {
   notificationMaxAttempts: 10,
   deferredWebhookTtlMs: 3_600_000,
   sweepAfterMs: 900_000,
+  refundSweepAfterMs: 3_600_000,
 };
 
 const count = (value: number | undefined, fallback: number, param: string): number => {
@@ -274,6 +281,7 @@ function resolveSettings(options: PaymentSystemOptions): Settings {
       "deferredWebhookTtlMs",
     ),
     sweepAfterMs: positive(options.sweepAfterMs, d.sweepAfterMs, "sweepAfterMs"),
+    refundSweepAfterMs: positive(options.refundSweepAfterMs, d.refundSweepAfterMs, "refundSweepAfterMs"),
   };
 }
 

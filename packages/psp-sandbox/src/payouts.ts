@@ -40,7 +40,9 @@ const validate = (input: PayoutInput): void =>
  * `timeout` pays (or finds the earlier payout) and then throws an indeterminate `PSP_TIMEOUT`;
  * `refused` throws a fatal `PSP_REQUEST_REJECTED` with the reason as `pspCode` and `param`
  * `sellerId`, paying nothing — a replay of a payout already made still returns it, as at a PSP
- * whose replays answer from what it recorded.
+ * whose replays answer from what it recorded. A refusal is kept under its idempotency key as
+ * Stripe keeps a saved error: the same request again under that key is refused again (another
+ * key, with the account fixed, can pay).
  */
 export function payoutSeller(ctx: SandboxContext, input: PayoutInput): PayoutResult {
   const fault = ctx.faults.takePayoutFault();
@@ -49,15 +51,23 @@ export function payoutSeller(ctx: SandboxContext, input: PayoutInput): PayoutRes
   // `createdAt` is a search hint for PSPs that search, not a parameter of the payout.
   const { idempotencyKey: _key, createdAt: _createdAt, ...rest } = input;
   const print = requestFingerprint(rest);
+  const refused = ctx.state.payoutRefusals.get(input.idempotencyKey);
+  if (refused) {
+    if (refused.fingerprint !== print) throw idempotencyMismatch(input.idempotencyKey);
+    // The answer saved under this key: refused again, nothing paid (Stripe replays saved errors).
+    throw rejected(refused.error.message, refused.error.pspCode ?? "refused", refused.error.param);
+  }
   const known = ctx.state.payoutRequests.earlier(input.idempotencyKey, input.payoutId, print);
   let payout = known ? ctx.state.payouts.get(known) : undefined;
   if (!payout) {
     if (fault?.mode === "refused") {
-      throw rejected(
+      const error = rejected(
         `Seller ${input.sellerId}'s account cannot receive payouts (${fault.failureReason}, injected).`,
         fault.failureReason,
         "sellerId",
       );
+      ctx.state.payoutRefusals.set(input.idempotencyKey, { fingerprint: print, error });
+      throw error;
     }
     const now = ctx.now();
     payout = {

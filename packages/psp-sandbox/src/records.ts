@@ -3,6 +3,7 @@ import type {
   HostedPaymentOrder,
   PaymentInstrument,
   PaymentMethod,
+  PspError,
   PspPaymentStatus,
   RefundStatus,
   RetrievedPayment,
@@ -180,6 +181,12 @@ export class SandboxState {
   readonly disputes = new Map<string, SandboxDispute>();
   /** Payouts by idempotency key and by settlekit payout id ("already paid"). */
   readonly payoutRequests = new KeyedRequests("Payout", "payoutId");
+  /**
+   * Payouts refused by the PSP (an account that cannot receive money), by idempotency key: the
+   * same request again under that key is refused again, as Stripe replays a saved error, so a
+   * second sender of the same payout never gets it paid under the key that was refused.
+   */
+  readonly payoutRefusals = new Map<string, { readonly fingerprint: string; readonly error: PspError }>();
   readonly payoutReversals = new Map<string, SandboxPayoutReversal>();
   /** Payout reversals by idempotency key → reversal reference. */
   readonly payoutReversalKeys = new Map<string, KeyEntry>();

@@ -1,5 +1,5 @@
-import type { RefundInput, RefundResult } from "@settlekit/core";
-import { PspError, requestFingerprint, requireRequestFields } from "@settlekit/core";
+import type { RefundInput, RefundResult, RetrievedRefund, RetrieveRefundInput } from "@settlekit/core";
+import { assertCurrency, PspError, requestFingerprint, requireRequestFields } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
 import { disputedAmount } from "./disputes.js";
 import { rejected } from "./errors.js";
@@ -76,6 +76,45 @@ function refundablePayment(ctx: SandboxContext, pspReference: string, amount: bi
     );
   }
   return payment;
+}
+
+/**
+ * `retrieveRefund`: the refund of the payment `pspReference` names, by its reference, else by
+ * settlekit's `refundId` (the sandbox keeps it with the refund); null when the payment has no
+ * such refund — for a `refundId`, the refund was never made (no call got through). The status is
+ * the refund's now (held refunds are `pending` until they settle).
+ *
+ * @throws {PspError} `NOT_FOUND` for an unknown payment; fatal `PSP_REQUEST_REJECTED` without
+ *   either reference or with an invalid currency.
+ */
+export function retrieveRefund(ctx: SandboxContext, input: RetrieveRefundInput): RetrievedRefund | null {
+  if (!input.refundReference && !input.refundId) {
+    throw rejected("refundReference or refundId is required.", "parameter_missing", "refundReference");
+  }
+  try {
+    assertCurrency(input.currency);
+  } catch (cause) {
+    throw rejected(
+      `Unsupported currency ${JSON.stringify(input.currency)}.`,
+      "parameter_invalid",
+      "currency",
+      cause,
+    );
+  }
+  findPayment(ctx, input.pspReference);
+  const refund = ctx.state
+    .refundsOf(input.pspReference)
+    .find((r) =>
+      input.refundReference ? r.refundReference === input.refundReference : r.refundId === input.refundId,
+    );
+  if (!refund) return null;
+  return {
+    refundReference: refund.refundReference,
+    ...(refund.refundId === undefined ? {} : { refundId: refund.refundId }),
+    status: refund.status,
+    amount: refund.amount,
+    currency: refund.currency,
+  };
 }
 
 /** Records a refund of `payment` (settled at once unless held) and emits its event when settled. */

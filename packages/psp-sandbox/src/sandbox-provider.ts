@@ -18,7 +18,13 @@ import {
   reverseSellerPayout,
 } from "./payouts.js";
 import { snapshot, toRetrievedPayment } from "./records.js";
-import { failRefundAfterSuccess, refundFromDashboard, refundPayment, settleHeldRefunds } from "./refunds.js";
+import {
+  failRefundAfterSuccess,
+  refundFromDashboard,
+  refundPayment,
+  retrieveRefund,
+  settleHeldRefunds,
+} from "./refunds.js";
 import { registerPayment } from "./registration.js";
 import { settlementCsv, settlementRecords } from "./settlement-csv.js";
 import { expire, settleNow } from "./transitions.js";
@@ -81,6 +87,7 @@ export function sandboxProvider(options: SandboxOptions): SandboxProvider {
     parseWebhook: async (input) =>
       parseSandboxWebhook(input, ctx.options.webhookSecret, ctx.options.webhookToleranceSeconds, ctx.now),
     refund: async (input) => refundPayment(ctx, input),
+    retrieveRefund: async (input) => retrieveRefund(ctx, input),
     cancelHostedPayment: async (input) => cancelPayment(ctx, input),
     payout: async (input) => payoutSeller(ctx, input),
     retrievePayout: async (input) => retrieveSellerPayout(ctx, input),

@@ -1,9 +1,15 @@
-import type { RefundInput, RefundResult, RefundStatus } from "@settlekit/core";
+import type {
+  RefundInput,
+  RefundResult,
+  RefundStatus,
+  RetrievedRefund,
+  RetrieveRefundInput,
+} from "@settlekit/core";
 import { PspError, requireRequestFields } from "@settlekit/core";
 import type { Square } from "square";
-import { entryOf, rejected, toPspError } from "./errors.js";
+import { call, entryOf, rejected, toPspError } from "./errors.js";
 import type { ResolvedSquareOptions } from "./options.js";
-import { orderOf, paymentsOf } from "./payments.js";
+import { minor, orderOf, paymentsOf } from "./payments.js";
 
 /** Square's `reason` limit; settlekit's refund id rides at its end (Square refunds keep no metadata). */
 const REASON_MAX = 192;
@@ -93,5 +99,57 @@ export async function refundOrderPayment(
     refundReference: refund.id,
     status,
     ...(status === "failed" ? { failureReason: refund.status ?? "FAILED" } : {}),
+  };
+}
+
+/** One refund by Square's id (`GET /v2/refunds/{refund_id}`); undefined when Square has none. */
+async function getRefund(options: ResolvedSquareOptions, refundId: string) {
+  try {
+    return (await call("Retrieving the Square refund", () => options.client.refunds.get({ refundId })))
+      .refund;
+  } catch (error) {
+    if (error instanceof PspError && error.code === "NOT_FOUND") return undefined;
+    throw error;
+  }
+}
+
+/**
+ * `retrieveRefund`: Square's `GetPaymentRefund` (`GET /v2/refunds/{refund_id}`) when the refund's
+ * id is known; otherwise settlekit's refund id is looked for in the `reason` of the refunds of the
+ * order's payments (`payment.refund_ids`, each read by id: Square keeps no refund metadata). The
+ * order is read first: an unknown order is a fatal `NOT_FOUND`; a refund of another order, or none
+ * found, is null.
+ */
+export async function retrieveSquareRefund(
+  options: ResolvedSquareOptions,
+  input: RetrieveRefundInput,
+): Promise<RetrievedRefund | null> {
+  if (!input.refundReference && !input.refundId) {
+    throw rejected("refundReference or refundId is required.", "refundReference");
+  }
+  const order = await orderOf(options, input.pspReference);
+  let refund: Square.PaymentRefund | undefined;
+  if (input.refundReference) {
+    refund = await getRefund(options, input.refundReference);
+  } else {
+    const ids = (await paymentsOf(options, order)).flatMap((p) => p.refundIds ?? []);
+    for (const id of ids) {
+      const candidate = await getRefund(options, id);
+      if (candidate && refundIdOf(candidate.reason) === input.refundId) {
+        refund = candidate;
+        break;
+      }
+    }
+  }
+  if (!refund?.id || refund.orderId !== order.id) return null;
+  const status = refundStatus(refund.status);
+  const refundId = refundIdOf(refund.reason);
+  return {
+    refundReference: refund.id,
+    ...(refundId ? { refundId } : {}),
+    status,
+    ...(status === "failed" ? { failureReason: refund.status ?? "FAILED" } : {}),
+    amount: minor(refund.amountMoney?.amount, "the refund"),
+    currency: String(refund.amountMoney?.currency ?? options.currency),
   };
 }

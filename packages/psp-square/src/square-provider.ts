@@ -2,7 +2,7 @@ import type { PaymentProvider, ProviderCapabilities } from "@settlekit/core";
 import type { SquareProviderOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { retrieveOrderPayment } from "./payments.js";
-import { refundOrderPayment } from "./refunds.js";
+import { refundOrderPayment, retrieveSquareRefund } from "./refunds.js";
 import { createPaymentLink } from "./registration.js";
 import { readPayoutEntries } from "./settlement.js";
 import { parseSquareWebhook } from "./webhooks.js";
@@ -55,6 +55,7 @@ export function squareProvider(options: SquareProviderOptions): SquareProvider {
     retrievePayment: ({ pspReference }) => retrieveOrderPayment(resolved, pspReference),
     parseWebhook: async (input) => parseSquareWebhook(resolved, input),
     refund: (input) => refundOrderPayment(resolved, input),
+    retrieveRefund: (input) => retrieveSquareRefund(resolved, input),
     readSettlement: (query) => readPayoutEntries(resolved, query),
   };
 }

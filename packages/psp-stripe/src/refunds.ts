@@ -1,9 +1,15 @@
-import type { RefundInput, RefundResult, RefundStatus } from "@settlekit/core";
+import type {
+  RefundInput,
+  RefundResult,
+  RefundStatus,
+  RetrievedRefund,
+  RetrieveRefundInput,
+} from "@settlekit/core";
 import { PspError, requireRequestFields } from "@settlekit/core";
 import type Stripe from "stripe";
 import { fromStripeAmount, isoCurrency, toStripeAmount } from "./currency.js";
 import { call, rejected, toPspError } from "./errors.js";
-import { META } from "./metadata.js";
+import { idOf, META } from "./metadata.js";
 import { checkStripeMetadata } from "./metadata-limits.js";
 import type { ResolvedStripeOptions } from "./options.js";
 
@@ -109,4 +115,57 @@ export async function refundSession(
     }
     throw failure;
   }
+}
+
+/** The payment's PaymentIntent id (`pi_…`), from its Checkout Session; undefined before payment. */
+async function intentOf(options: ResolvedStripeOptions, pspReference: string): Promise<string | undefined> {
+  const session = await call("Retrieving the Checkout Session of the refund", () =>
+    options.client.checkout.sessions.retrieve(pspReference),
+  );
+  return idOf(session.payment_intent as string | { id: string } | null);
+}
+
+const isNotFound = (error: unknown): boolean => error instanceof PspError && error.code === "NOT_FOUND";
+
+/**
+ * `retrieveRefund`: `GET /v1/refunds/:id` when the refund's id is known (null when Stripe has no
+ * such refund, or it belongs to another payment), else the PaymentIntent's refunds (`GET
+ * /v1/refunds?payment_intent=`) searched for settlekit's refund id in their metadata — a refund
+ * whose `refund` answer was lost. The Checkout Session is read first: an unknown session is a
+ * fatal `NOT_FOUND`, an unpaid one (no PaymentIntent) has no refunds (null).
+ */
+export async function retrieveStripeRefund(
+  options: ResolvedStripeOptions,
+  input: RetrieveRefundInput,
+): Promise<RetrievedRefund | null> {
+  if (!input.refundReference && !input.refundId) {
+    throw rejected("refundReference or refundId is required.", "refundReference", "parameter_missing");
+  }
+  const intent = await intentOf(options, input.pspReference);
+  if (!intent) return null;
+  let refund: Stripe.Refund | undefined;
+  if (input.refundReference) {
+    const reference = input.refundReference;
+    try {
+      refund = await call("Retrieving the refund", () => options.client.refunds.retrieve(reference));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      return null;
+    }
+    if (idOf(refund.payment_intent as string | { id: string } | null) !== intent) return null;
+  } else {
+    const refundId = input.refundId!;
+    refund = await call("Listing the payment's refunds", () => findRefund(options, intent, refundId));
+  }
+  if (!refund) return null;
+  const currency = isoCurrency(refund.currency);
+  const refundId = refund.metadata?.[META.refundId];
+  return {
+    refundReference: refund.id,
+    ...(refundId ? { refundId } : {}),
+    status: status(refund),
+    ...(status(refund) === "failed" && refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
+    amount: fromStripeAmount(refund.amount, currency),
+    currency,
+  };
 }

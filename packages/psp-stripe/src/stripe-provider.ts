@@ -6,7 +6,7 @@ import type { StripeProviderOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { toRetrievedPayment } from "./payment-status.js";
 import { retrieveTransfer, retrieveTransferReversal, reverseTransfer, transferToSeller } from "./payouts.js";
-import { refundSession } from "./refunds.js";
+import { refundSession, retrieveStripeRefund } from "./refunds.js";
 import { createCheckoutSession } from "./registration.js";
 import { parseStripeWebhook } from "./webhooks.js";
 
@@ -65,6 +65,7 @@ export function stripeProvider(options: StripeProviderOptions): StripeProvider {
     },
     parseWebhook: (input) => parseStripeWebhook(resolved, input),
     refund: (input) => refundSession(resolved, input),
+    retrieveRefund: (input) => retrieveStripeRefund(resolved, input),
     cancelHostedPayment: (input) => expireCheckoutSession(resolved, input),
     payout: (input) => transferToSeller(resolved, input),
     retrievePayout: (input) => retrieveTransfer(resolved, input),

@@ -44,6 +44,7 @@ function holdingPsp(sandbox: SandboxProvider) {
       return sandbox.createHostedPayment(input);
     },
     retrievePayment: (input) => sandbox.retrievePayment(input),
+    retrieveRefund: (input) => sandbox.retrieveRefund(input),
     parseWebhook: (input) => sandbox.parseWebhook(input),
     async refund(input) {
       refunds.push(input);
@@ -289,6 +290,7 @@ describe("lease options", () => {
       notificationMaxAttempts: 10,
       deferredWebhookTtlMs: 3_600_000,
       sweepAfterMs: 900_000,
+      refundSweepAfterMs: 3_600_000,
     });
     expect(
       createPaymentSystem({ ...options, paymentTtlMs: 60_000, registrationMaxAttempts: 3 }).deps.settings,
@@ -299,6 +301,7 @@ describe("lease options", () => {
     for (const [param, value] of [
       ["paymentTtlMs", 0],
       ["sweepAfterMs", -1],
+      ["refundSweepAfterMs", 0],
       ["deferredWebhookTtlMs", Number.NaN],
       ["idempotencyTtlMs", Number.POSITIVE_INFINITY],
       ["registrationMaxAttempts", 0],

@@ -230,9 +230,20 @@ export async function checkQuiescent(world: World): Promise<string> {
         `payment ${p.id} is still ${p.status} (attempt ${p.attempt})`,
       );
     }
+    // Quiescence settled every refund the sandbox held: the PSP has decided each one, so none is
+    // left pending here, also when its webhook was lost (the refund sweeper polls it).
     for (const r of snap.refunds.get(p.id) ?? []) {
-      if (r.status === "pending")
-        throw new Violation("no-refund-pending", `refund ${r.id} of ${p.id} is pending`);
+      if (r.status !== "pending") continue;
+      const atPsp = world.sandbox
+        .refunds()
+        .find(
+          (s) =>
+            s.refundReference === r.pspRefundReference || (s.refundId !== undefined && s.refundId === r.id),
+        );
+      throw new Violation(
+        "no-refund-pending",
+        `refund ${r.id} of ${p.id} is pending (the PSP: ${atPsp ? atPsp.status : "no such refund"})`,
+      );
     }
   }
 
@@ -329,6 +340,21 @@ export async function checkQuiescent(world: World): Promise<string> {
       }
     }
   }
+  // A lost (or partly won) dispute of such a capture paid the buyer through the chargeback what
+  // the PSP kept of it: no longer owed.
+  const capturesByRef = new Map(
+    [...snap.attempts.values()]
+      .flat()
+      .filter((a) => a.unownedReason && a.captureRefundStatus === "failed")
+      .map((a) => [a.pspReference, a]),
+  );
+  for (const d of world.sandbox.disputes()) {
+    const a = capturesByRef.get(d.pspReference);
+    if (!a || (d.status !== "lost" && d.status !== "won")) continue;
+    const kept = d.withdrawn.amount - (d.reinstated?.amount ?? 0n);
+    const cur = a.capturedCurrency ?? a.currency;
+    failedReturns.set(cur, (failedReturns.get(cur) ?? 0n) - kept);
+  }
   for (const b of owed) {
     if (-b.balance !== (failedReturns.get(b.currency) ?? 0n)) {
       throw new Violation(
@@ -384,6 +410,7 @@ export async function checkQuiescent(world: World): Promise<string> {
   return (
     [...statuses].map(([s, n]) => `${s}=${n}`).join(" ") +
     (lost.dead ? ` dead_jobs=${lost.dead}` : "") +
+    (world.refundsSettledByPoll ? ` refunds_polled=${world.refundsSettledByPoll}` : "") +
     (discrepancies ? ` flagged_external_refunds=${discrepancies}` : "") +
     (payouts ? ` ${payouts}` : "") +
     (disputes ? ` ${disputes}` : "") +
@@ -815,7 +842,8 @@ export async function checkDisputesQuiescent(world: World): Promise<string> {
       );
   }
   const count = (status: string) => atPsp.filter((d) => d.status === status).length;
-  return `disputes_won=${count("won")} disputes_lost=${count("lost")}`;
+  const unowned = [...ours.values()].filter((d) => d.allocations.length === 0).length;
+  return `disputes_won=${count("won")} disputes_lost=${count("lost")}${unowned ? ` unowned_disputes=${unowned}` : ""}`;
 }
 
 const big = (_k: string, v: unknown) => (typeof v === "bigint" ? `${v}` : v);

@@ -1,5 +1,5 @@
 import type { PaymentProvider } from "@settlekit/core";
-import { ErrorCodes, isPspError, PspError } from "@settlekit/core";
+import { ErrorCodes, PspError } from "@settlekit/core";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 
 /** The PSP calls a fault can hit. */
@@ -8,6 +8,7 @@ export type PspOperation =
   | "refund"
   | "cancelHostedPayment"
   | "retrievePayment"
+  | "retrieveRefund"
   | "payout"
   | "retrievePayout"
   | "reversePayout"
@@ -36,7 +37,6 @@ export interface SimProvider extends PaymentProvider {
  */
 export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): SimProvider {
   const faults: { operation: PspOperation; fault: CallFault }[] = [];
-  const refusals = new Map<string, unknown>();
   const run = async <T>(operation: PspOperation, call: () => Promise<T>): Promise<T> => {
     const index = faults.findIndex((f) => f.operation === operation);
     const fault = index < 0 ? undefined : faults.splice(index, 1)[0]!.fault;
@@ -66,22 +66,10 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
     retrievePayment: (input) => run("retrievePayment", () => sandbox.retrievePayment(input)),
     parseWebhook: (input) => sandbox.parseWebhook(input),
     refund: (input) => run("refund", () => sandbox.refund(input)),
-    // Payouts: the sandbox pays sellers at once; a timeout or 5xx after the call means it paid.
-    // A refusal is remembered under its idempotency key, as a PSP that saves every answer does
-    // (the sandbox forgets refused calls, so a second send of the same payout — two senders at
-    // once, seed 443 — would be paid under the key that was just refused).
-    payout: (input) =>
-      run("payout", async () => {
-        const refused = refusals.get(input.idempotencyKey);
-        if (refused) throw refused;
-        try {
-          return await sandbox.payout(input);
-        } catch (error) {
-          if (isPspError(error, "fatal") || isPspError(error, "declined"))
-            refusals.set(input.idempotencyKey, error);
-          throw error;
-        }
-      }),
+    retrieveRefund: (input) => run("retrieveRefund", () => sandbox.retrieveRefund(input)),
+    // Payouts: the sandbox pays sellers at once; a timeout or 5xx after the call means it paid. A
+    // refusal is kept under its idempotency key by the sandbox itself, as Stripe keeps its answers.
+    payout: (input) => run("payout", () => sandbox.payout(input)),
     retrievePayout: (input) => run("retrievePayout", () => sandbox.retrievePayout(input)),
     // Clawbacks by reversal (`clawbacks: "reverse_payouts"`): the same faults as paying.
     reversePayout: (input) => run("reversePayout", () => sandbox.reversePayout(input)),

@@ -37,7 +37,12 @@ export interface WorldConfig {
   readonly bankTransferSettleMs: number;
   readonly backoffBaseMs: number;
   readonly sweepAfterMs: number;
-  /** Faults the network adds to webhooks: drop (payment events only), duplicate, delay. */
+  /** Core's `refundSweepAfterMs` (the simulator derives it from `sweepAfterMs`: 1 min with it, else 1 h; default core's 1 h). */
+  readonly refundSweepAfterMs?: number;
+  /**
+   * Faults the network adds to webhooks: drop (payment events and the events of settlekit's own
+   * refunds), duplicate, delay.
+   */
   readonly dropRate: number;
   readonly duplicateRate: number;
   readonly maxDelayMs: number;
@@ -157,6 +162,8 @@ export class World {
   private processes = 0;
   private readonly network: InFlight[] = [];
   private seenEvents = 0;
+  /** Refunds whose `refund.succeeded` went out: a `refund.failed` after it is a bounce (see `pump`). */
+  private readonly settledRefunds = new Set<string>();
   private readonly aliases = new Map<string, string>();
   private readonly counters = new Map<string, number>();
 
@@ -234,6 +241,7 @@ export class World {
       logger: { warn: () => undefined, error: () => undefined },
       backoff: { baseMs: this.config.backoffBaseMs, maxMs: 10 * 60_000, jitter: 1 },
       sweepAfterMs: this.config.sweepAfterMs,
+      ...(this.config.refundSweepAfterMs ? { refundSweepAfterMs: this.config.refundSweepAfterMs } : {}),
       ...payoutOptions(this.config.payouts, this.clock),
       ...(this.config.disputeFees ? { disputeFees: this.config.disputeFees } : {}),
       ...(this.config.clawbacks ? { clawbacks: this.config.clawbacks } : {}),
@@ -317,9 +325,17 @@ export class World {
     for (; this.seenEvents < events.length; this.seenEvents++) {
       const event = events[this.seenEvents]!;
       const now = this.clock.now().getTime();
-      // Refund events are never lost: settlekit has no poll for a refund settled later, and a real
-      // PSP retries them for days. Payment events may be (the sweeper polls for them).
-      const drop = faulty && event.type.startsWith("payment.") && this.rng.chance(this.config.dropRate);
+      // Payment events may be lost (the sweeper polls for them), and so may the events of refunds
+      // settlekit asked for (the refund sweeper polls them by reference or refund id). Not those of
+      // dashboard refunds (settlekit never heard of them: only reconciliation would tell) nor of
+      // the automatic refunds of unowned captures (tracked on their attempt, which no sweeper polls).
+      // Nor a bounce (`refund.failed` after `refund.succeeded`): the sweeper polls pending refunds
+      // only (polling every succeeded refund for a bounce would cost a PSP call per refund); a lost
+      // bounce is for reconciliation (its refund_failure record), and a PSP retries it for days.
+      const bounce =
+        this.settledRefunds.has(refundReferenceOf(event) ?? "") && event.type === "refund.failed";
+      if (event.type === "refund.succeeded") this.settledRefunds.add(refundReferenceOf(event) ?? "");
+      const drop = faulty && !bounce && droppable(event) && this.rng.chance(this.config.dropRate);
       const copies = !drop && faulty && this.rng.chance(this.config.duplicateRate) ? 2 : 1;
       for (let i = 0; i < copies; i++) {
         const delay = faulty ? this.rng.int(this.config.maxDelayMs + 1) : 0;
@@ -396,9 +412,14 @@ export class World {
   }
 
   /** One worker pass of the current process (`workerId` names the worker inside it). */
-  work(worker: string) {
-    return runWorkerPass(this.system, `p${this.process.number}-${worker}`);
+  async work(worker: string) {
+    const pass = await runWorkerPass(this.system, `p${this.process.number}-${worker}`);
+    this.refundsSettledByPoll += pass.refundSweep.settled;
+    return pass;
   }
+
+  /** Refunds the refund sweeper settled (their webhook lost or late), over the whole run. */
+  refundsSettledByPoll = 0;
 
   async close(): Promise<void> {
     await this.sandbox.close();
@@ -410,4 +431,18 @@ export function codeOf(error: unknown): string {
   if (error && typeof error === "object" && "code" in error && typeof error.code === "string")
     return error.code;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+type WireRefund = { refund_id?: string | null; reference?: string };
+const wireRefund = (event: { rawBody: string }): WireRefund | undefined =>
+  (JSON.parse(event.rawBody) as { data: { refund?: WireRefund } }).data.refund;
+const refundReferenceOf = (event: { type: string; rawBody: string }): string | undefined =>
+  event.type.startsWith("refund.") ? wireRefund(event)?.reference : undefined;
+
+/** Whether a webhook may be lost in the simulation (see `pump`). */
+function droppable(event: { type: string; rawBody: string }): boolean {
+  if (event.type.startsWith("payment.")) return true;
+  if (!event.type.startsWith("refund.")) return false;
+  const id = wireRefund(event)?.refund_id;
+  return typeof id === "string" && id.startsWith("rf_") && !id.startsWith("rf_capture_");
 }

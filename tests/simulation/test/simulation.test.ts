@@ -59,6 +59,9 @@ describe("deterministic simulation", () => {
       // Disputes won and lost, and reconciliation booking the sandbox's settlement.
       "disputes_won",
       "disputes_lost",
+      // A dispute of a capture no order owns; refunds whose webhook was lost, settled by the poll.
+      "unowned_disputes",
+      "refunds_polled",
       "settlement_journals",
     ])
       expect(reached(path), `seeds that reached ${path}`).toBeGreaterThan(0);

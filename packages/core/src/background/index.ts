@@ -12,6 +12,7 @@ export { dailyTaskRunner } from "./daily-tasks.js";
 export { PSP_UNAVAILABLE } from "./job-handlers.js";
 export type { NightlyReconciliationContext, NightlyReconciliationOptions } from "./nightly-reconciliation.js";
 export { nightlyReconciliationTask, RECONCILIATION_TASK } from "./nightly-reconciliation.js";
+export type { RefundSweepResult } from "./refund-sweeper.js";
 export type { SweepResult } from "./sweeper.js";
 export type { WorkerOptions, WorkerPassControl, WorkerStopResult } from "./worker.js";
 export { createWorker, runWorkerPass } from "./worker.js";

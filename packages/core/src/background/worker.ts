@@ -12,6 +12,7 @@ import { onJobDead, paymentJobHandlers } from "./job-handlers.js";
 import type { NightlyReconciliationOptions } from "./nightly-reconciliation.js";
 import { nightlyReconciliationTask } from "./nightly-reconciliation.js";
 import { recoverStalledRequests } from "./recovery.js";
+import { sweepPendingRefunds } from "./refund-sweeper.js";
 import { sweepPendingPayments } from "./sweeper.js";
 
 export interface WorkerOptions {
@@ -92,6 +93,7 @@ export async function runWorkerPass(
     !stopped() && deps.payoutProviderId ? await schedulePayouts(deps) : STOPPED_PASS.payoutsScheduled;
   const webhooks = stopped() ? STOPPED_PASS.webhooks : await retryDeferredWebhooks(deps);
   const sweep = stopped() ? STOPPED_PASS.sweep : await sweepPendingPayments(deps);
+  const refundSweep = stopped() ? STOPPED_PASS.refundSweep : await sweepPendingRefunds(deps);
   const releases = stopped() ? STOPPED_PASS.releases : await releaseDueOrders(deps);
   const recovered = stopped() ? STOPPED_PASS.recovered : await recoverStalledRequests(deps);
   const expiredKeys = stopped()
@@ -104,6 +106,7 @@ export async function runWorkerPass(
     jobs,
     webhooks,
     sweep,
+    refundSweep,
     releases,
     recovered,
     expiredKeys,
@@ -117,6 +120,7 @@ export async function runWorkerPass(
 const STOPPED_PASS = {
   webhooks: 0,
   sweep: { polled: 0, changed: 0, expired: 0 },
+  refundSweep: { polled: 0, settled: 0 },
   releases: { released: 0, deferred: 0, failed: 0 } satisfies ReleaseResult,
   recovered: 0,
   expiredKeys: 0,

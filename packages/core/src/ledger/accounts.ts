@@ -67,6 +67,11 @@ export const accounts = {
    */
   platformCapturesToReturn: "platform:captures_to_return",
   /**
+   * What the platform lost to chargebacks no seller bears: a dispute of a capture no payment order
+   * owns, lost, whose money had already been refunded to the buyer (the buyer got it twice).
+   */
+  platformDisputeLosses: "platform:dispute_losses",
+  /**
    * The platform's FX position, per currency: a payout converted from C to D credits it in C and
    * debits it in D, so each currency stays balanced on its own.
    */

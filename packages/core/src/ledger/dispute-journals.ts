@@ -117,3 +117,26 @@ export function disputeClosedJournal(d: DisputeMoney, outcome: "won" | "lost"): 
     [accounts.pspDisputes(d.pspId), "credit", total],
   ]);
 }
+
+/**
+ * The end of a dispute of a capture no payment order owns (no seller to hold it from): what the
+ * PSP kept of the withdrawn amount leaves `psp:X:disputes`. Up to `owed` — what the platform still
+ * owed the buyer for that capture (not refunded, nor being refunded) — the chargeback paid the
+ * buyer that debt (`platform:captures_to_return` debited); the rest is the platform's loss
+ * (`platform:dispute_losses`: the buyer had the refund too). The fee was the platform's from the
+ * withdrawal on. `null` when nothing is left held. Reference `dispute:<id>:lost` / `:won`.
+ */
+export function unownedDisputeClosedJournal(
+  d: DisputeMoney,
+  outcome: "won" | "lost",
+  owed: bigint,
+): JournalInput | null {
+  const left = d.amountWithdrawn - d.amountReinstated;
+  if (left <= 0n) return null;
+  const settled = owed < 0n ? 0n : owed > left ? left : owed;
+  return journal(d, outcome, outcome === "won" ? "dispute_won" : "dispute_lost", [
+    [accounts.platformCapturesToReturn, "debit", settled],
+    [accounts.platformDisputeLosses, "debit", left - settled],
+    [accounts.pspDisputes(d.pspId), "credit", left],
+  ]);
+}

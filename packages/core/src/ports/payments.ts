@@ -140,7 +140,22 @@ export interface RefundRepository {
    * given reference (a second insert for the same order and reference fails).
    */
   listByPspReference(pspRefundReference: string): Promise<Refund[]>;
+  /** Compare-and-set on version. Leaves the refund's next check (`claimCheck`) as it was. */
   update(next: Refund): Promise<boolean>;
+  /**
+   * `pending` refunds (settlekit's and external ones) not changed since `updatedBefore` whose next
+   * check is due at `now` (none claimed, or claimed until at most `now`; see `claimCheck`),
+   * oldest change first (`updatedAt`, then id), at most `limit` — what the refund sweeper polls.
+   */
+  listStale(query: { updatedBefore: Date; now: Date; limit: number }): Promise<Refund[]>;
+  /**
+   * Claims the next check of refund `id` until `until` (the sweeper's lease on the poll and its
+   * backoff after it): true when the refund is `pending` and its check was due at `now` (never
+   * claimed, or claimed until at most `now`), and it is now claimed until `until`; false
+   * otherwise. Of concurrent claims of the same due refund exactly one caller wins. Not a change
+   * of the refund: no version bump.
+   */
+  claimCheck(query: { id: string; now: Date; until: Date }): Promise<boolean>;
 }
 
 /**

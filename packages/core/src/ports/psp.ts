@@ -280,6 +280,43 @@ export interface RefundResult {
 }
 
 /**
+ * Which refund `retrieveRefund` looks for, on the payment `pspReference` names: by the PSP's
+ * `refundReference` when settlekit has it (the refund was answered or reported), else by
+ * settlekit's `refundId` (a `refund` call whose answer was lost: the PSP keeps the id with the
+ * refund — Stripe metadata, Square the refund's `reason` — so the adapter searches the payment's
+ * refunds for it). At least one of the two is given.
+ */
+export interface RetrieveRefundInput {
+  /** The payment refunded, as `createHostedPayment` returned it. */
+  readonly pspReference: string;
+  /** The PSP's id of the refund (`RefundResult.refundReference`), when known. */
+  readonly refundReference?: string;
+  /** Settlekit's refund id (`RefundInput.refundId`), when settlekit made the refund. */
+  readonly refundId?: string;
+  /** The refund's currency (the payment's). */
+  readonly currency: string;
+}
+
+/** A refund as the PSP holds it now. */
+export interface RetrievedRefund {
+  readonly refundReference: string;
+  /** Settlekit's refund id, when the PSP kept it (absent for a refund made in the PSP's dashboard). */
+  readonly refundId?: string;
+  /**
+   * The PSP's own status in the port's words: `pending` while the PSP works on it (Stripe
+   * `pending` / `requires_action`, Square `PENDING`), `succeeded` once the money left, `failed`
+   * when it did not or bounced afterwards (Stripe `failed` / `canceled`, Square `FAILED` /
+   * `REJECTED`) — then `failureReason` in the PSP's words when it says.
+   */
+  readonly status: RefundStatus;
+  readonly failureReason?: string;
+  /** What the refund gives back, exact minor units. */
+  readonly amount: bigint;
+  /** ISO 4217, uppercase. */
+  readonly currency: string;
+}
+
+/**
  * Money owed to one seller, sent to the seller's account at the PSP (Stripe: a Connect transfer
  * to the seller's connected account). The payout service calls it after fulfilment.
  */
@@ -507,6 +544,20 @@ export interface PaymentProvider {
    *   fatal `PSP_REQUEST_REJECTED`; an unknown payment is a fatal `NOT_FOUND`.
    */
   refund(input: RefundInput): Promise<RefundResult>;
+
+  /**
+   * The PSP's current view of one refund of the payment `pspReference` names (the refund
+   * sweeper: a refund left `pending` whose webhook was lost; a `refund` whose answer was lost).
+   * Reads only. Found by `refundReference` when given, else by settlekit's `refundId` among the
+   * payment's refunds; answers null when the PSP holds no such refund on that payment — for a
+   * `refundId`, that the refund was never made (a `refund` call that timed out before the PSP
+   * acted). Null always means "not made": an adapter that can only search a bounded history
+   * throws an `indeterminate` `PSP_TIMEOUT` past that bound rather than answer null. An unknown
+   * payment is a fatal `NOT_FOUND`; an unreachable PSP `retryable`; neither `refundReference` nor
+   * `refundId` a fatal `PSP_REQUEST_REJECTED`. The answer agrees with the refund's webhooks: the
+   * same reference, amount and currency, and the status the latest of them reported.
+   */
+  retrieveRefund(input: RetrieveRefundInput): Promise<RetrievedRefund | null>;
 
   /**
    * Optional (`capabilities.cancelHostedPayments`): closes a hosted payment attempt so it can no

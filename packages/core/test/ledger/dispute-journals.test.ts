@@ -4,6 +4,7 @@ import {
   disputeClosedJournal,
   disputeReinstatedJournal,
   disputeWithdrawnJournal,
+  unownedDisputeClosedJournal,
 } from "../../src/ledger/dispute-journals.js";
 import { validateJournal } from "../../src/ledger/journal-rules.js";
 import type { JournalInput } from "../../src/ledger/types.js";
@@ -97,5 +98,36 @@ describe("dispute journals", () => {
       "platform:dispute_fees": 500n,
     });
     expect(disputeClosedJournal(d, "won")).toBeNull();
+  });
+});
+
+describe("disputes of a capture no payment order owns", () => {
+  const unowned = (overrides: Partial<DisputeMoney> = {}) =>
+    dispute({ allocations: [], feeBearer: "platform", ...overrides });
+
+  it("lost while owed to the buyer: the chargeback settles the debt; the platform bears the fee", () => {
+    const d = unowned();
+    const closing = unownedDisputeClosedJournal(d, "lost", 12_345n)!;
+    validateJournal(closing);
+    expect(net(disputeWithdrawnJournal(d), closing)).toEqual({
+      "psp:stripe:receivable": -13_845n,
+      "platform:dispute_fees": 1_500n,
+      "platform:captures_to_return": 12_345n,
+    });
+  });
+
+  it("lost after the automatic refund: the buyer got the money twice, the platform's loss", () => {
+    const d = unowned();
+    const closing = unownedDisputeClosedJournal(d, "lost", 0n)!;
+    validateJournal(closing);
+    expect(net(disputeWithdrawnJournal(d), closing)).toEqual({
+      "psp:stripe:receivable": -13_845n,
+      "platform:dispute_fees": 1_500n,
+      "platform:dispute_losses": 12_345n,
+    });
+  });
+
+  it("won in full: nothing left held, no closing journal", () => {
+    expect(unownedDisputeClosedJournal(unowned({ amountReinstated: 12_345n }), "won", 12_345n)).toBeNull();
   });
 });

@@ -22,6 +22,17 @@ import type { CapturedWebhook, PaymentOutcome, ProviderHarness } from "../../src
 export interface FakePsp extends ProviderHarness {
   /** The webhooks sent since the last `webhooks()`, without draining them. */
   pending(): readonly CapturedWebhook[];
+  /** The next refund is answered `pending` (a bank refund) and sends no webhook until `settleRefund`. */
+  holdNextRefund(): void;
+  /** The next refund is made, but its answer is lost (an indeterminate `PSP_TIMEOUT`). */
+  loseNextRefundAnswer(): void;
+  /**
+   * A refund settles at the PSP (`succeeded`, or `failed`: a held one fails, or a succeeded one
+   * bounces, its money back on the payment) and its webhook is sent.
+   */
+  settleRefund(refundReference: string, outcome: "succeeded" | "failed"): Promise<void>;
+  /** How many `retrieveRefund` calls the PSP answered. */
+  refundLookups(): number;
 }
 
 interface FakePayment {
@@ -63,9 +74,23 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
   const payments = new Map<string, FakePayment>();
   const keys = new Map<string, { fingerprint: string; ref: string }>();
   const refunds = new Map<string, { fingerprint: string; result: RefundResult }>();
+  /** Every refund made, by its reference: what `retrieveRefund` reads. */
+  const refundRecords = new Map<
+    string,
+    {
+      pspReference: string;
+      refundId: string;
+      amount: bigint;
+      currency: string;
+      status: RefundResult["status"];
+    }
+  >();
   let outbox: CapturedWebhook[] = [];
   let counter = 0;
   let nextRegistrationFault: "unavailable" | "timeout" | undefined;
+  let holdRefund = false;
+  let loseRefundAnswer = false;
+  let lookups = 0;
   const next = (prefix: string) => `${prefix}_${String(++counter).padStart(6, "0")}`;
 
   const sign = (rawBody: string, opts: { timestamp?: Date; secret?: string } = {}) => {
@@ -192,7 +217,7 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
             pspReference: d.pspReference!,
             refundReference: d.refundReference!,
             ...(d.refundId ? { refundId: d.refundId } : {}),
-            status: "succeeded",
+            status: (d.status ?? "succeeded") as "succeeded" | "pending" | "failed",
             amount: BigInt(d.amount!),
             currency: d.currency!,
             occurredAt,
@@ -217,16 +242,49 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
       if (p.refunded + input.amount > p.input.amount)
         throw new PspError(ErrorCodes.REFUND_EXCEEDS_CAPTURED, "fatal", "More than what is left to refund.");
       p.refunded += input.amount;
-      const result: RefundResult = { refundReference: next("fre"), status: "succeeded" };
+      const held = holdRefund;
+      holdRefund = false;
+      const result: RefundResult = { refundReference: next("fre"), status: held ? "pending" : "succeeded" };
       refunds.set(input.idempotencyKey, { fingerprint, result });
-      send("refund", {
+      refundRecords.set(result.refundReference, {
         pspReference: p.ref,
-        refundReference: result.refundReference,
         refundId: input.refundId,
         amount: input.amount,
         currency: input.currency,
+        status: result.status,
       });
+      if (!held) {
+        send("refund", {
+          pspReference: p.ref,
+          refundReference: result.refundReference,
+          refundId: input.refundId,
+          status: "succeeded",
+          amount: input.amount,
+          currency: input.currency,
+        });
+      }
+      if (loseRefundAnswer) {
+        loseRefundAnswer = false;
+        throw new PspError(ErrorCodes.PSP_TIMEOUT, "indeterminate", "The refund's answer was lost.");
+      }
       return { ...result };
+    },
+    async retrieveRefund(input) {
+      lookups++;
+      if (!input.refundReference && !input.refundId)
+        throw rejected("refundReference or refundId is required.", "refundReference");
+      payment(input.pspReference);
+      for (const [refundReference, r] of refundRecords) {
+        if (r.pspReference !== input.pspReference) continue;
+        const hit = input.refundReference
+          ? refundReference === input.refundReference
+          : r.refundId === input.refundId;
+        if (hit) {
+          const { pspReference: _ref, ...rest } = r;
+          return { refundReference, ...rest };
+        }
+      }
+      return null;
     },
   };
 
@@ -269,6 +327,22 @@ export function fakePsp(clock: Clock, options: { id?: string; secret?: string } 
     failNextRegistration(mode) {
       nextRegistrationFault = mode;
     },
+    holdNextRefund() {
+      holdRefund = true;
+    },
+    loseNextRefundAnswer() {
+      loseRefundAnswer = true;
+    },
+    async settleRefund(refundReference, outcome) {
+      const r = refundRecords.get(refundReference);
+      if (!r) throw new Error(`fake PSP: no refund ${refundReference}`);
+      if (r.status === "failed" || (outcome === "succeeded" && r.status !== "pending"))
+        throw new Error(`fake PSP: refund ${refundReference} is ${r.status}`);
+      r.status = outcome;
+      if (outcome === "failed") payment(r.pspReference).refunded -= r.amount;
+      send("refund", { ...r, refundReference });
+    },
+    refundLookups: () => lookups,
     async cleanup() {},
   };
 }

@@ -12,6 +12,7 @@ export const PORT_CALLS = [
   "createHostedPayment",
   "retrievePayment",
   "refund",
+  "retrieveRefund",
   "cancelHostedPayment",
   "payout",
   "retrievePayout",

@@ -11,8 +11,10 @@ import type {
   RefundInput,
   RefundResult,
   RetrievedPayment,
+  RetrievedRefund,
   RetrievePayoutInput,
   RetrievePayoutReversalInput,
+  RetrieveRefundInput,
   ReversePayoutInput,
   SettlementQuery,
   SettlementRecord,
@@ -139,6 +141,7 @@ export function remoteSandboxProvider(options: RemoteSandboxOptions): RemoteSand
     refund: (input: RefundInput) => call<RefundResult>("refund", input),
     cancelHostedPayment: (input: CancelHostedPaymentInput) =>
       call<CanceledHostedPayment>("cancelHostedPayment", input),
+    retrieveRefund: (input: RetrieveRefundInput) => call<RetrievedRefund | null>("retrieveRefund", input),
     payout: (input: PayoutInput) => call<PayoutResult>("payout", input),
     retrievePayout: (input: RetrievePayoutInput) => call<PayoutResult | null>("retrievePayout", input),
     reversePayout: (input: ReversePayoutInput) => call<PayoutReversal>("reversePayout", input),

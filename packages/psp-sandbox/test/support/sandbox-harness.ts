@@ -123,6 +123,8 @@ export async function sandboxHarness(
         failureReason: "account_closed",
       }),
     failNextPayoutLookup: () => sandbox.faults.failNextPayoutLookups(1),
+    holdNextRefund: () => sandbox.faults.holdNextRefunds(1),
+    settleRefund: async (_reference, outcome) => sandbox.faults.settleHeldRefunds(outcome),
     failPaidPayout: async (ref) =>
       sandbox.faults.failPayoutAfterPaid(ref, { failureReason: "account_closed" }),
     async reversePayout(ref, amount) {

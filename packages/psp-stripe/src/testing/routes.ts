@@ -72,6 +72,7 @@ const ROUTES: [string, RegExp, Route][] = [
       );
     },
   ],
+  ["GET", /^\/v1\/refunds\/([^/]+)$/, (state, m) => state.get("refund", m[1]!)],
   ["POST", /^\/v1\/transfers$/, (state, _m, form) => createTransfer(state, form)],
   [
     "GET",

@@ -95,6 +95,8 @@ export async function stripeHarness(): Promise<ProviderHarness> {
       );
     },
     failNextPayoutLookup: () => fake.failNext("429", (r) => r.method === "GET" && r.path === "/v1/transfers"),
+    holdNextRefund: () => fake.holdNextRefunds(1),
+    settleRefund: async (reference, outcome) => void fake.settleRefund(reference, outcome),
     reversePayout: async (ref, amount) =>
       void fake.reverseTransfer(ref, amount === undefined ? undefined : Number(amount)),
     unknownSellerId: "S_WITHOUT_ACCOUNT",

@@ -15,6 +15,7 @@ import * as dailyTaskRuns from "./0013-daily-task-runs.js";
 import * as oneCurrentReconciliation from "./0014-one-current-reconciliation.js";
 import * as outboxPending from "./0015-outbox-pending.js";
 import * as reconciliationMatches from "./0016-reconciliation-matches.js";
+import * as refundChecks from "./0017-refund-checks.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0014-one-current-reconciliation": oneCurrentReconciliation,
   "0015-outbox-pending": outboxPending,
   "0016-reconciliation-matches": reconciliationMatches,
+  "0017-refund-checks": refundChecks,
 };
 
 /** A knex migration source over the shipped migrations. */

@@ -92,5 +92,28 @@ export function knexRefunds(db: Knex | Knex.Transaction, sql: SqlAdapter): Refun
       );
       return changed === 1;
     },
+    async listStale({ updatedBefore, now, limit }) {
+      const rows = await exec.rows(
+        select()
+          .where({ status: "pending" })
+          .where("updated_at", "<", sql.time(updatedBefore))
+          .where((q) => q.whereNull("check_after").orWhere("check_after", "<=", sql.time(now)))
+          .orderBy([{ column: "updated_at" }, { column: "id" }])
+          .limit(limit),
+      );
+      return rows.map(toRefund);
+    },
+    async claimCheck({ id, now, until }) {
+      // One conditional UPDATE: of two workers claiming the same due refund, the second
+      // re-reads the row after the first commits (Postgres) or runs after it (SQLite) and
+      // finds the check no longer due.
+      const changed = await exec.count(
+        db(TABLES.refunds)
+          .where({ id, status: "pending" })
+          .where((q) => q.whereNull("check_after").orWhere("check_after", "<=", sql.time(now)))
+          .update({ check_after: sql.time(until) }),
+      );
+      return changed === 1;
+    },
   };
 }

@@ -4,12 +4,14 @@ import { allocateDispute } from "../../domain/dispute.js";
 import type { DisputeStatus } from "../../domain/dispute-status.js";
 import { DISPUTE_STATUSES, disputeMachine } from "../../domain/dispute-status.js";
 import type { Payment } from "../../domain/payment.js";
+import type { PaymentAttempt } from "../../domain/payment-attempt.js";
 import type { PaymentStatus } from "../../domain/payment-status.js";
 import { ErrorCodes, isSettlekitError, SettlekitError } from "../../errors.js";
 import {
   disputeClosedJournal,
   disputeReinstatedJournal,
   disputeWithdrawnJournal,
+  unownedDisputeClosedJournal,
 } from "../../ledger/dispute-journals.js";
 import { postJournal } from "../../ledger/post-journal.js";
 import { appendOutboxEvents } from "../../outbox/outbox.js";
@@ -60,6 +62,34 @@ function mismatch(payment: Payment, event: PspDisputeEvent): string | undefined 
   return undefined;
 }
 
+/** Why a report cannot be a dispute of this unowned capture, or undefined when it can. */
+function unownedMismatch(attempt: PaymentAttempt, event: PspDisputeEvent): string | undefined {
+  const captured = attempt.capturedAmount ?? attempt.amount;
+  const currency = attempt.capturedCurrency ?? attempt.currency;
+  if (!DISPUTE_STATUSES.includes(event.status)) return `unknown dispute status ${String(event.status)}`;
+  if (event.currency.toUpperCase() !== currency) {
+    return `dispute currency ${event.currency} is not the capture's ${currency}`;
+  }
+  if (event.amount <= 0n || event.amount > captured) {
+    return `disputed amount ${event.amount} is outside (0, ${captured}] of the unowned capture`;
+  }
+  const w = event.fundsWithdrawn;
+  if (w && (w.amount < 0n || w.fee < 0n || w.amount > captured)) {
+    return `withdrawn ${w.amount} + fee ${w.fee} is not money of this capture`;
+  }
+  return undefined;
+}
+
+/**
+ * What the platform still owes the buyer for an unowned capture when its dispute ends: all of it
+ * unless its automatic refund succeeded or is still under way at the PSP (that one pays it).
+ */
+async function stillOwed(tx: StoreTx, attempt: PaymentAttempt): Promise<bigint> {
+  const current = (await tx.paymentAttempts.get(attempt.paymentId, attempt.attempt)) ?? attempt;
+  if (current.captureRefundStatus === "succeeded" || current.captureRefundStatus === "pending") return 0n;
+  return current.capturedAmount ?? current.amount;
+}
+
 /** `value`, or `cap` when `value` exceeds it (bigints: `Math.min` takes numbers only). */
 function capped(value: bigint, cap: bigint): bigint {
   if (value > cap) return cap;
@@ -89,11 +119,17 @@ export async function applyDisputeEvent(
 ): Promise<DisputeEffect> {
   const payment = await tx.payments.findByPspReference(pspId, event.pspReference, { forUpdate: true });
   if (!payment) return { outcome: "deferred", error: "unknown payment" };
-  if (!CAPTURED.has(payment.status))
+  // A capture no payment order owns (an old page paid after a retry, a capture after the local
+  // expiry): no seller's money, the platform's dispute (see `unownedDisputeClosedJournal`).
+  const attempt = await tx.paymentAttempts.findByPspReference(pspId, event.pspReference);
+  const unowned = attempt?.unownedReason !== undefined ? attempt : undefined;
+  if (!unowned && attempt && attempt.pspReference !== payment.pspReference)
+    return { outcome: "deferred", error: "dispute on an attempt whose capture is not recorded yet" };
+  if (!unowned && !CAPTURED.has(payment.status))
     return { outcome: "deferred", error: "dispute on a payment not captured" };
-  const wrong = mismatch(payment, event);
+  const wrong = unowned ? unownedMismatch(unowned, event) : mismatch(payment, event);
   if (wrong) return { outcome: "applied", error: wrong };
-  const orders = await tx.paymentOrders.listByPayment(payment.id);
+  const orders = unowned ? [] : await tx.paymentOrders.listByPayment(payment.id);
   const now = deps.clock.now();
   const notes: string[] = [];
   /** Outbox event types, in order; each carries the dispute as stored at the end of this report. */
@@ -110,12 +146,13 @@ export async function applyDisputeEvent(
       pspDisputeReference: event.disputeReference,
       pspReference: event.pspReference,
       amount: event.amount,
-      currency: payment.currency,
+      currency: unowned ? (unowned.capturedCurrency ?? unowned.currency) : payment.currency,
       amountWithdrawn: 0n,
       fee: 0n,
       amountReinstated: 0n,
       feeReturned: 0n,
-      feeBearer: deps.disputeFees,
+      // No seller bears a dispute of money no order owns.
+      feeBearer: unowned ? "platform" : deps.disputeFees,
       reason: event.reason,
       status: event.status,
       evidenceDueBy: event.evidenceDueBy,
@@ -192,7 +229,9 @@ export async function applyDisputeEvent(
       ? next.fundsWithdrawnAt !== undefined
       : outcome === "won" && next.fundsReinstatedAt !== undefined;
   if (outcome && closes) {
-    const closing = disputeClosedJournal(next, outcome);
+    const closing = unowned
+      ? unownedDisputeClosedJournal(next, outcome, await stillOwed(tx, unowned))
+      : disputeClosedJournal(next, outcome);
     if (closing) await postJournal(tx, closing, deps);
   }
 

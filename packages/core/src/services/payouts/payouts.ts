@@ -503,12 +503,30 @@ export async function sendPayout(deps: Deps, payoutId: string): Promise<Payout |
   const marked = await deps.store.transaction(async (tx) => {
     const current = await tx.payouts.get(payoutId, { forUpdate: true });
     if (current?.status !== "pending") return null;
+    // The claim on this call: another sender (a payout request racing the send job) that read the
+    // payout as we did and marked it first is calling the PSP now; calling too would send the
+    // same key twice. That sender records the answer; this one retries later (a job) or reads it.
+    // A call marked (`pspOutcomeUnknown`, no error recorded since) less than two PSP timeouts ago
+    // may still be running in another process: its answer is awaited rather than raced.
+    const now = deps.clock.now();
+    const inFlight =
+      current.pspOutcomeUnknown &&
+      current.lastError === undefined &&
+      now.getTime() - current.updatedAt.getTime() < 2 * deps.leases.pspTimeoutMs;
+    if (current.version !== payout.version || inFlight) {
+      throw new SettlekitError(
+        ErrorCodes.STORE_CONFLICT,
+        `Payout ${payoutId} is being sent by another worker; retry later.`,
+      );
+    }
     const next: Payout = {
       ...current,
       attempts: current.attempts + 1,
       pspOutcomeUnknown: true,
+      // Cleared while this call runs (see `inFlight`); a failure records its own.
+      lastError: undefined,
       version: current.version + 1,
-      updatedAt: deps.clock.now(),
+      updatedAt: now,
     };
     await update(tx, next);
     return next;

@@ -212,18 +212,20 @@ export async function completeRefund(
       version: refund.version + 1,
       updatedAt: now,
     };
-    await tx.refunds.update(failed);
+    // Compare-and-set: the PSP's answer, its webhook and the refund sweeper may report at once.
+    if (!(await tx.refunds.update(failed))) throw raced(refund);
     await appendRefundFailed(deps, tx, failed);
     return failed;
   }
   if (result.status === "pending") {
+    if (refund.pspRefundReference === result.refundReference) return refund; // nothing new
     const waiting = {
       ...refund,
       pspRefundReference: result.refundReference,
       version: refund.version + 1,
       updatedAt: now,
     };
-    await tx.refunds.update(waiting);
+    if (!(await tx.refunds.update(waiting))) throw raced(refund);
     return waiting;
   }
   const { payment, order } = await lockRefundTargets(tx, refund);
@@ -251,7 +253,7 @@ export async function completeRefund(
     !(await tx.payments.update(updatedPayment)) ||
     !(await tx.refunds.update(succeeded))
   ) {
-    throw new SettlekitError(ErrorCodes.STORE_CONFLICT, `Refund ${refund.id} raced another change; retry.`);
+    throw raced(refund);
   }
   const split = await refundSplit(tx, deps.refundFees, order, refund);
   await postJournal(
@@ -281,6 +283,9 @@ export async function completeRefund(
   );
   return succeeded;
 }
+
+const raced = (refund: Refund) =>
+  new SettlekitError(ErrorCodes.STORE_CONFLICT, `Refund ${refund.id} raced another change; retry.`);
 
 /** Phase 2: asks the PSP (outside any transaction), keyed by the refund so it never refunds twice. */
 export async function sendRefund(deps: Deps, refundId: string): Promise<Refund | null> {

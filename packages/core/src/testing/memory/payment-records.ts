@@ -124,7 +124,29 @@ export function memoryRefunds(w: Working, seq: Sequences): RefundRepository {
       const row = w.read("refunds").get(next.id);
       if (!row || row.value.version !== next.version - 1) return false;
       assertUnique(next);
-      w.write("refunds").set(next.id, { value: storedRefund(next), seq: row.seq });
+      w.write("refunds").set(next.id, { ...row, value: storedRefund(next) });
+      return true;
+    },
+    async listStale({ updatedBefore, now, limit }) {
+      return [...w.read("refunds").values()]
+        .filter(
+          (r) =>
+            r.value.status === "pending" &&
+            r.value.updatedAt < updatedBefore &&
+            (r.checkAfter == null || r.checkAfter <= now),
+        )
+        .sort(
+          (a, b) =>
+            a.value.updatedAt.getTime() - b.value.updatedAt.getTime() ||
+            (a.value.id < b.value.id ? -1 : a.value.id > b.value.id ? 1 : 0),
+        )
+        .slice(0, limit)
+        .map((r) => clone(r.value));
+    },
+    async claimCheck({ id, now, until }) {
+      const row = w.read("refunds").get(id);
+      if (row?.value.status !== "pending" || (row.checkAfter != null && row.checkAfter > now)) return false;
+      w.write("refunds").set(id, { ...row, checkAfter: new Date(until.getTime()) });
       return true;
     },
   };

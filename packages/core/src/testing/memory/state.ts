@@ -22,6 +22,10 @@ export interface PaymentRow extends Row<Payment> {
   /** The sweeper's `deferCheck`: hidden from `listStale` until then; cleared by any update. */
   readonly checkAfter: Date | null;
 }
+export interface RefundRow extends Row<Refund> {
+  /** The refund sweeper's `claimCheck`: hidden from `listStale` until then; kept by updates. */
+  readonly checkAfter?: Date | null;
+}
 export interface OrderRow extends Row<PaymentOrder> {
   /** Place in its payment's `insertMany` (unique per payment, as in SQL). */
   readonly position: number;
@@ -49,7 +53,7 @@ export interface MemoryState {
   readonly paymentOrders: Map<string, OrderRow>;
   /** Keyed by `paymentId␀attempt`. */
   readonly paymentAttempts: Map<string, Row<PaymentAttempt>>;
-  readonly refunds: Map<string, Row<Refund>>;
+  readonly refunds: Map<string, RefundRow>;
   readonly disputes: Map<string, Row<Dispute>>;
   /** Keyed by `pspId␀eventId`. */
   readonly webhookEvents: Map<string, Row<StoredWebhookEvent>>;

@@ -123,6 +123,13 @@ export interface ProviderHarness {
    * the settlement suite calls it, when given, before it reads.
    */
   runBankPayouts?(): Promise<void>;
+  /**
+   * Optional (without it the pending-refund checks are skipped): the next refund stays `pending`
+   * at the PSP (a bank refund), until `settleRefund` settles it.
+   */
+  holdNextRefund?(): void;
+  /** With `holdNextRefund`: the held refund succeeds, or fails with the PSP's reason. */
+  settleRefund?(refundReference: string, outcome: "succeeded" | "failed"): Promise<void>;
   /** Called after each test: stop servers and timers, drop the fake's state. */
   cleanup(): Promise<void>;
 }

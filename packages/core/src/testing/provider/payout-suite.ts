@@ -249,6 +249,14 @@ export function payoutSuite(current: () => ProviderHarness): void {
       );
       expect(await made()).toEqual([]);
       expect(await retrieve(lookupOf(input, harness.now()))).toBeNull();
+      // The PSP keeps its answer per key, refusals included: a second sender of the same payout
+      // (same key) is refused again and nothing is paid under the key that was refused.
+      await expectRejection(
+        payout({ ...input }),
+        { name: "SettlekitError", code: "PSP_REQUEST_REJECTED", kind: "fatal" },
+        input,
+      );
+      expect(await made()).toEqual([]);
     });
 
     it("answers retrievePayout on an unreachable PSP with a retryable PspError", async (context) => {

@@ -96,6 +96,106 @@ export function refundSuite(current: () => ProviderHarness, largeAmount: bigint)
       });
     });
 
+    it("retrieveRefund reads a refund by its reference and by settlekit's refund id; null for one never made", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, true)) return;
+      const ref = await paid(harness);
+      const input = refundOf(ref, 1_234n);
+      const made = await harness.provider.refund(input);
+      // The status its latest webhook reported (a PSP may answer `pending` and complete at once).
+      const reported = (await receivedEvents(harness)).filter(
+        (e) => e.kind === "refund" && e.refundReference === made.refundReference,
+      );
+      const last = reported.at(-1);
+      const expected = {
+        refundReference: made.refundReference,
+        refundId: input.refundId,
+        status: last?.kind === "refund" ? last.status : made.status,
+        amount: 1_234n,
+        currency: "USD",
+      };
+      const byReference = await harness.provider.retrieveRefund({
+        pspReference: ref,
+        refundReference: made.refundReference,
+        currency: "USD",
+      });
+      expect(byReference).toMatchObject(expected);
+      expect(typeof byReference?.amount).toBe("bigint");
+      // A `refund` whose answer was lost: only settlekit's id is known.
+      expect(
+        await harness.provider.retrieveRefund({
+          pspReference: ref,
+          refundId: input.refundId,
+          currency: "USD",
+        }),
+      ).toMatchObject(expected);
+      // A second refund of the same payment is told apart by its own id.
+      const other = refundOf(ref, 1n);
+      const second = await harness.provider.refund(other);
+      expect(
+        await harness.provider.retrieveRefund({
+          pspReference: ref,
+          refundId: other.refundId,
+          currency: "USD",
+        }),
+      ).toMatchObject({ refundReference: second.refundReference, amount: 1n });
+      // A refund call that never got through: the PSP holds nothing under that id.
+      expect(
+        await harness.provider.retrieveRefund({ pspReference: ref, refundId: unique("rf"), currency: "USD" }),
+      ).toBeNull();
+      // Reads only: nothing more was refunded.
+      expect((await harness.provider.retrievePayment({ pspReference: ref })).amountRefunded).toBe(1_235n);
+    });
+
+    it("retrieveRefund follows a pending refund to its end at the PSP, also when it fails", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, true)) return;
+      if (!harness.holdNextRefund || !harness.settleRefund) return context.skip();
+      const ref = await paid(harness);
+      for (const outcome of ["succeeded", "failed"] as const) {
+        harness.holdNextRefund();
+        const input = refundOf(ref, 100n);
+        const made = await harness.provider.refund(input);
+        expect(made.status).toBe("pending");
+        const read = () =>
+          harness.provider.retrieveRefund({
+            pspReference: ref,
+            refundReference: made.refundReference,
+            currency: "USD",
+          });
+        expect(await read()).toMatchObject({ status: "pending", amount: 100n });
+        await harness.settleRefund(made.refundReference, outcome);
+        expect(await read()).toMatchObject({ status: outcome, amount: 100n, refundId: input.refundId });
+        expect(
+          await harness.provider.retrieveRefund({
+            pspReference: ref,
+            refundId: input.refundId,
+            currency: "USD",
+          }),
+        ).toMatchObject({ refundReference: made.refundReference, status: outcome });
+      }
+    });
+
+    it("retrieveRefund: an unknown payment is fatal NOT_FOUND; no reference nor id is PSP_REQUEST_REJECTED", async (context) => {
+      const harness = current();
+      if (!needs(context, harness, false)) return;
+      await expectPspError(
+        harness.provider.retrieveRefund({
+          pspReference: "no_such_payment_123",
+          refundId: "rf_x",
+          currency: "USD",
+        }),
+        "NOT_FOUND",
+        "fatal",
+      );
+      const ref = await paid(harness);
+      await expectPspError(
+        harness.provider.retrieveRefund({ pspReference: ref, currency: "USD" }),
+        "PSP_REQUEST_REJECTED",
+        "fatal",
+      );
+    });
+
     it.for([
       ["unpaid", "requires_payment"],
       ["declined", "failed"],

@@ -561,6 +561,65 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       ]);
     });
 
+    it("lists stale pending refunds oldest first and lets one caller claim each due check", async () => {
+      const h = current();
+      await h.store.transaction(async (tx) => {
+        await tx.payments.insert(paymentFixture("pay_1"));
+        await tx.paymentOrders.insertMany([orderFixture("po_1", "pay_1", "S1", 12_345n)]);
+        await tx.refunds.insert(refundFixture("rf_b", { amount: 1n, createdAt: at(2), updatedAt: at(2) }));
+        await tx.refunds.insert(refundFixture("rf_a", { amount: 2n, createdAt: at(2), updatedAt: at(2) }));
+        await tx.refunds.insert(refundFixture("rf_old", { amount: 3n, createdAt: at(1), updatedAt: at(1) }));
+        await tx.refunds.insert(
+          refundFixture("rf_new", { amount: 4n, createdAt: at(40), updatedAt: at(40) }),
+        );
+        await tx.refunds.insert(
+          refundFixture("rf_done", { amount: 5n, status: "succeeded", createdAt: at(0), updatedAt: at(0) }),
+        );
+      });
+      const stale = (now: Date, limit = 10) =>
+        h.store.transaction((tx) => tx.refunds.listStale({ updatedBefore: at(30), now, limit }));
+      expect((await stale(at(50))).map((r) => r.id)).toEqual(["rf_old", "rf_a", "rf_b"]);
+      expect((await stale(at(50), 2)).map((r) => r.id)).toEqual(["rf_old", "rf_a"]);
+      // Claimed until 1 000: hidden until then, and a second claim before then loses.
+      expect(
+        await h.store.transaction((tx) =>
+          tx.refunds.claimCheck({ id: "rf_a", now: at(50), until: at(1_000) }),
+        ),
+      ).toBe(true);
+      expect(
+        await h.store.transaction((tx) =>
+          tx.refunds.claimCheck({ id: "rf_a", now: at(60), until: at(2_000) }),
+        ),
+      ).toBe(false);
+      expect((await stale(at(999))).map((r) => r.id)).toEqual(["rf_old", "rf_b"]);
+      expect((await stale(at(1_000))).map((r) => r.id)).toEqual(["rf_old", "rf_a", "rf_b"]);
+      // An update keeps the claim and bumps nothing else; a settled refund is never claimed.
+      const a = (await h.store.transaction((tx) => tx.refunds.get("rf_a")))!;
+      expect(
+        await h.store.transaction((tx) =>
+          tx.refunds.update({ ...a, pspRefundReference: "re_a", version: a.version + 1 }),
+        ),
+      ).toBe(true);
+      expect((await stale(at(999))).map((r) => r.id)).toEqual(["rf_old", "rf_b"]);
+      expect(
+        await h.store.transaction((tx) =>
+          tx.refunds.claimCheck({ id: "rf_done", now: at(50), until: at(99) }),
+        ),
+      ).toBe(false);
+      expect(
+        await h.store.transaction((tx) =>
+          tx.refunds.claimCheck({ id: "rf_none", now: at(50), until: at(99) }),
+        ),
+      ).toBe(false);
+      // Concurrent claims of one due refund: exactly one wins.
+      const claims = await Promise.all(
+        [1, 2, 3].map(() =>
+          h.store.transaction((tx) => tx.refunds.claimCheck({ id: "rf_b", now: at(50), until: at(500) })),
+        ),
+      );
+      expect(claims.filter(Boolean)).toHaveLength(1);
+    });
+
     it("lists the refunds sharing one PSP refund reference, oldest first, with their origin", async () => {
       const h = current();
       await h.store.transaction(async (tx) => {
