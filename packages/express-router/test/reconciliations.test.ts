@@ -20,13 +20,13 @@ const UPLOAD = `/v1/reconciliations?provider=sandbox&format=sandbox_csv&period_f
 
 /** A sandbox settlement line the ledger has never heard of (`missing_in_ledger`). */
 const line = (n: number, amount = 1000) =>
-  `sbx_pay_unknown${String(n).padStart(7, "0")},charge,${amount},30,${amount - 30},USD,2026-02-20T10:00:00.000Z`;
+  `sbx_pay_unknown${String(n).padStart(7, "0")},charge,${amount},30,${amount - 30},USD,2026-02-20T10:00:00.000Z,`;
 
 /** Columns of the `mapped_csv` file below. */
 const MAPPING = JSON.stringify({ record_id: "id", amount: "amt", currency: "cur", created_at: "when" });
 
 /** Two unknown charges and a line with a bad amount (line 3 of the file). */
-const FILE = `${SETTLEMENT_CSV_HEADER}\n${line(1)}\nsbx_pay_bad,charge,12.5x,0,0,USD,2026-02-20T11:00:00.000Z\n${line(2)}\n`;
+const FILE = `${SETTLEMENT_CSV_HEADER}\n${line(1)}\nsbx_pay_bad,charge,12.5x,0,0,USD,2026-02-20T11:00:00.000Z,\n${line(2)}\n`;
 
 describe.each(MATRIX)("reconciliation routes on %s over %s", (dialect, mode) => {
   let world: World;

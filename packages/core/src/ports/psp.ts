@@ -429,7 +429,7 @@ export interface SettlementRecord {
    * `payoutReference` (Stripe: the transfer `tr_…`, also on its reversals' records).
    */
   readonly payoutReference?: string;
-  /** For the PSP taking back (part of) a payout: the reversal's own id (Stripe `trr_…`). */
+  /** For money of a payout coming back (the PSP taking back part or all of it, or the seller's bank returning it): its own id (Stripe `trr_…`). */
   readonly payoutReversalReference?: string;
   /** For a dispute's money: the PSP's id of the dispute (the parsed event's `disputeReference`; Stripe `du_…`). */
   readonly disputeReference?: string;
