@@ -53,6 +53,10 @@ export interface SandboxRefund {
   /** Changes only through the refund faults (a held refund settles, a succeeded one bounces). */
   status: RefundStatus;
   readonly createdAt: Date;
+  /** When a succeeded refund bounced (`faults.failRefundAfterSuccess`): its money came back. */
+  bouncedAt?: Date | undefined;
+  /** That movement's own reference (`sbx_rfb_…`), set with `bouncedAt`. */
+  bounceReference?: string | undefined;
 }
 
 /**

@@ -27,7 +27,8 @@ export interface SettlementRow {
   readonly settledAt: Date;
   /**
    * For money given back for an earlier row, that row's reference: the payout (`sbx_po_…`) a
-   * reversal (`sbx_prv_…`) or a return (`sbx_por_…`) belongs to. Empty otherwise.
+   * reversal (`sbx_prv_…`) or a return (`sbx_por_…`) belongs to, the refund (`sbx_re_…`) whose
+   * money came back when it bounced (`sbx_rfb_…`). Empty otherwise.
    */
   readonly reverses?: string;
 }
@@ -95,9 +96,31 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
     });
   }
   for (const refund of state.refunds.values()) {
-    if (refund.status !== "succeeded" || !within(refund.createdAt)) continue;
     const amount = -refund.amount;
     const paymentId = state.payments.get(refund.pspReference)?.paymentId;
+    const refundIds = {
+      ...(paymentId ? { paymentId } : {}),
+      pspReference: refund.pspReference,
+      refundReference: refund.refundReference,
+    };
+    // A refund that bounced after succeeding: its money back is a positive refund row of its own.
+    if (refund.bouncedAt && refund.bounceReference && within(refund.bouncedAt)) {
+      rows.push({
+        row: {
+          reference: refund.bounceReference,
+          type: "refund",
+          amount: refund.amount,
+          fee: 0n,
+          net: refund.amount,
+          currency: refund.currency,
+          settledAt: refund.bouncedAt,
+          reverses: refund.refundReference,
+        },
+        ids: refundIds,
+      });
+    }
+    const settled = refund.status === "succeeded" || refund.bouncedAt !== undefined;
+    if (!settled || !within(refund.createdAt)) continue;
     rows.push({
       row: {
         reference: refund.refundReference,
@@ -108,11 +131,7 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
         currency: refund.currency,
         settledAt: refund.createdAt,
       },
-      ids: {
-        ...(paymentId ? { paymentId } : {}),
-        pspReference: refund.pspReference,
-        refundReference: refund.refundReference,
-      },
+      ids: refundIds,
     });
   }
   for (const payout of state.payouts.values()) {
@@ -231,7 +250,8 @@ export async function* settlementRecords(
  * or a payout the seller's bank returned) is a positive `payout` row of its own. A dispute is a
  * negative `dispute` row when it is opened (the amount, with the dispute fee as `fee`) and, when
  * won, a positive one (the amount back, a returned fee as a negative `fee`), both under its reference.
- * `reverses` names the payout a reversal or a return gives money back for (empty on other rows). Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
+ * `reverses` names the payout a reversal or a return gives money back for, or the refund a bounce
+ * (a positive `refund` row) returns the money of (empty on other rows). Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
  * and no currency exponent can be misread; `settled_at` is ISO 8601 UTC with milliseconds.
  * Lines end with `\n`, the last one too. No field ever needs CSV quoting.
  */

@@ -856,23 +856,7 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
   const check = async (label: string, period: { from: Date; to: Date }, excused?: Set<string>) => {
     const { run } = await world.system.reconcile({ provider: "sandbox", period });
     const items = await itemsOf(world, run.id);
-    // Refunds the sandbox says failed (after succeeding, or a held one), by settlekit refund id.
-    const failedAtPsp = new Set(
-      world.sandbox.refunds().flatMap((r) => (r.status === "failed" ? [r.refundReference] : [])),
-    );
-    const bouncedPages = new Set(
-      world.sandbox.refunds().flatMap((r) => (r.status === "failed" ? [r.pspReference] : [])),
-    );
-    const refundIds = [...new Set(items.flatMap((i) => (i.refundId ? [i.refundId] : [])))];
-    const bounced = await read(world, async (tx) => {
-      const ids = new Set<string>();
-      for (const id of refundIds) {
-        const r = await tx.refunds.get(id);
-        if (r?.pspRefundReference && failedAtPsp.has(r.pspRefundReference)) ids.add(id);
-      }
-      return ids;
-    });
-    const known = { boundary: 0, bounced: 0, split: 0 };
+    const known = { boundary: 0, split: 0 };
     const wrong = items.filter((i) => {
       if (i.class === "matched" || i.class === "pending") return false;
       // A refund journal no record settled is a `status_mismatch` (settlekit says refunded, the
@@ -894,23 +878,13 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
         known.boundary++;
         return false;
       }
-      // …and a refund that bounced after succeeding, which the sandbox's settlement leaves out.
-      if (i.recordType === "refund" && i.refundId && bounced.has(i.refundId)) {
-        known.bounced++;
-        return false;
-      }
-      // (the automatic refund of a capture no order owns, too: its journal names the page).
-      if (i.recordType === "unowned_capture_refund" && i.reference && bouncedPages.has(i.reference)) {
-        known.bounced++;
-        return false;
-      }
       return true;
     });
     // A day whose only ledger items are such excused ones reads as an empty source.
     // A day whose only items are such excused ones reads as an empty source, or nothing matched.
     const excusedAnomaly =
       (run.anomaly === "empty_source" || run.anomaly === "nothing_matched") &&
-      known.boundary + known.bounced + known.split > 0;
+      known.boundary + known.split > 0;
     if (wrong.length || (run.anomaly && !excusedAnomaly))
       throw new Violation(
         "quiet-period-reconciles",
@@ -949,7 +923,6 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
     ),
   );
   let boundary = 0;
-  let bounced = whole.known.bounced;
   let splitItems = whole.known.split;
   // The days with settlement records (quiescence moves the clock on by days with none).
   const settled = world.sandbox
@@ -964,8 +937,7 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
     const period = { from: new Date(day), to: new Date(day + DAY) };
     const { known } = await check(period.from.toISOString().slice(0, 10), period, unclaimed);
     boundary += known.boundary;
-    bounced += known.bounced;
     splitItems += known.split;
   }
-  return `reconciled_records=${whole.run.recordCount} settlement_journals=${await settlementBookedOnce(world)}${boundary ? ` day_boundary_items=${boundary}` : ""}${bounced ? ` bounced_refund_items=${bounced}` : ""}${splitItems ? ` split_external_refund_items=${splitItems}` : ""}`;
+  return `reconciled_records=${whole.run.recordCount} settlement_journals=${await settlementBookedOnce(world)}${boundary ? ` day_boundary_items=${boundary}` : ""}${splitItems ? ` split_external_refund_items=${splitItems}` : ""}`;
 }

@@ -422,7 +422,7 @@ export interface SettlementRecord {
   readonly paymentId?: string;
   /** The payment it belongs to: `createHostedPayment`'s reference, or the PSP's own payment id (Stripe `pi_…`). */
   readonly pspReference?: string;
-  /** For a refund: `refund`'s `refundReference`. */
+  /** For a refund, and for its money coming back when it bounced: `refund`'s `refundReference`. */
   readonly refundReference?: string;
   /**
    * For a payout to a seller, and for the PSP taking (part of) one back: `payout`'s

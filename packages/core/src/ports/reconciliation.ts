@@ -9,16 +9,19 @@ import type {
 import type { Refund } from "../domain/refund.js";
 
 /**
- * The journal kinds a PSP's settlement must contain: captures, refunds, payouts paid to sellers,
- * captures no payment order owns with their automatic refunds, and the money disputes withdrew
- * and reinstated (money the PSP moved too).
+ * The journal kinds a PSP's settlement must contain: captures, refunds (and the reversals of
+ * those that bounced), payouts paid to sellers, captures no payment order owns with their
+ * automatic refunds (and their bounces), and the money disputes withdrew and reinstated (money
+ * the PSP moved too).
  */
 export const SETTLED_JOURNAL_KINDS = [
   "payment_succeeded",
   "refund",
+  "refund_reversal",
   "payout_paid",
   "unowned_capture",
   "unowned_capture_refund",
+  "unowned_capture_refund_bounced",
   "dispute_funds_withdrawn",
   "dispute_funds_reinstated",
 ] as const;

@@ -37,6 +37,7 @@ const lookup = (a: PaymentAttempt): LedgerLookup => ({
   payoutsByReference: new Map(),
   attemptsByReference: new Map([[a.pspReference, a]]),
   attemptsByRefundReference: a.captureRefundReference ? new Map([[a.captureRefundReference, a]]) : new Map(),
+  bouncedCaptureRefunds: new Set(),
   disputesByReference: new Map(),
 });
 

@@ -6,6 +6,7 @@ import type { ReconciliationClass, ReconciliationItem } from "../../domain/recon
 import type { Refund } from "../../domain/refund.js";
 import type { SettlementRecord } from "../../ports/psp.js";
 import type { SettledJournal, StagedCharge } from "../../ports/reconciliation.js";
+import { FAILED_AFTER_SUCCESS } from "../refunds/refund-reversal.js";
 
 /** What matching knows about one batch of records: the ledger side, looked up by keys. */
 export interface LedgerLookup {
@@ -20,6 +21,8 @@ export interface LedgerLookup {
   readonly attemptsByReference: ReadonlyMap<string, PaymentAttempt>;
   /** Attempts by the reference of their unowned capture's automatic refund, for refunds settlekit has no refund row for. */
   readonly attemptsByRefundReference: ReadonlyMap<string, PaymentAttempt>;
+  /** Of those, the references of automatic refunds that bounced after succeeding (their `:refund-bounced` journal posted). */
+  readonly bouncedCaptureRefunds: ReadonlySet<string>;
   /** Disputes by the PSP's dispute reference, for dispute records. */
   readonly disputesByReference: ReadonlyMap<string, Dispute>;
 }
@@ -207,7 +210,14 @@ function classifyRefund(
   const ref = reference ? { reference } : {};
   const [first] = refunds;
   const captureRefund = !first && reference ? lookup.attemptsByRefundReference.get(reference) : undefined;
-  if (captureRefund) return classifyCaptureRefund(record, b, captureRefund, rules);
+  if (captureRefund)
+    return classifyCaptureRefund(
+      record,
+      b,
+      captureRefund,
+      reference !== undefined && lookup.bouncedCaptureRefunds.has(reference),
+      rules,
+    );
   if (!first) {
     return {
       ...b,
@@ -219,6 +229,7 @@ function classifyRefund(
   }
   const ids = { ...ref, paymentId: first.paymentId, refundId: first.id };
   const total = refunds.reduce((sum, r) => sum + r.amount, 0n);
+  if (record.amount > 0n) return classifyRefundBounce(record, b, refunds, rules);
   if (refunds.some((r) => r.status === "pending")) {
     return {
       ...b,
@@ -229,14 +240,16 @@ function classifyRefund(
       message: "the PSP refunded it, settlekit still has the refund pending",
     };
   }
-  if (refunds.some((r) => r.status !== "succeeded")) {
+  // A refund that bounced later was made all the same: its journal stands (its reversal is the bounce's).
+  const made = (r: Refund) => r.status === "succeeded" || bounced(r);
+  if (!refunds.every(made)) {
     return {
       ...b,
       ...ids,
       class: "status_mismatch",
       claims: [],
       expectedAmount: -total,
-      message: `the PSP says refunded, settlekit has the refund ${refunds.find((r) => r.status !== "succeeded")?.status}`,
+      message: `the PSP says refunded, settlekit has the refund ${refunds.find((r) => !made(r))?.status}`,
     };
   }
   const claims = refunds.map((r) => `refund:${r.id}`);
@@ -246,6 +259,53 @@ function classifyRefund(
     journalReference: claims[0],
     claims,
     ...compareMoney(record, b, { amount: -total, currency: first.currency }, rules, `refund ${first.id}`),
+  };
+}
+
+/** A refund settlekit reversed after it had succeeded (its `refund-reversal:<id>` journal posted). */
+const bounced = (r: Refund) =>
+  r.status === "failed" && r.failureReason?.startsWith(FAILED_AFTER_SUCCESS) === true;
+
+/**
+ * The money of a refund coming back (positive): the PSP says it bounced after succeeding. It
+ * matches the reversal journals of the refunds it names (`refund-reversal:<id>`); a refund
+ * settlekit still has as made is a timing difference inside the lag (the failure's webhook on
+ * its way) and a `status_mismatch` after it.
+ */
+function classifyRefundBounce(
+  record: SettlementRecord,
+  b: Base,
+  refunds: readonly Refund[],
+  rules: MatchRules,
+): Classified {
+  const [first] = refunds as [Refund, ...Refund[]];
+  const ids = { reference: record.refundReference, paymentId: first.paymentId, refundId: first.id };
+  const total = refunds.reduce((sum, r) => sum + r.amount, 0n);
+  const open = refunds.find((r) => !bounced(r));
+  if (open) {
+    const timing = open.status === "succeeded" || open.status === "pending";
+    return {
+      ...b,
+      ...ids,
+      class: timing ? lagged(rules, record.createdAt, "status_mismatch") : "status_mismatch",
+      claims: [],
+      expectedAmount: total,
+      message: `the PSP says refund ${open.id} bounced, settlekit has it ${open.status}${timing ? " (a webhook lost?)" : ""}`,
+    };
+  }
+  const claims = refunds.map((r) => `refund-reversal:${r.id}`);
+  return {
+    ...b,
+    ...ids,
+    journalReference: claims[0],
+    claims,
+    ...compareMoney(
+      record,
+      b,
+      { amount: total, currency: first.currency },
+      rules,
+      `the bounce of refund ${first.id}`,
+    ),
   };
 }
 
@@ -307,17 +367,42 @@ function classifyAttemptCharge(
   };
 }
 
-/** The PSP's refund of a capture no payment order owned: settlekit's automatic refund of it. */
+/**
+ * The PSP's refund of a capture no payment order owned: settlekit's automatic refund of it
+ * (`…:refund`); or, positive, that refund's money coming back when it bounced (`…:refund-bounced`).
+ */
 function classifyCaptureRefund(
   record: SettlementRecord,
   b: Base,
   attempt: PaymentAttempt,
+  bounced: boolean,
   rules: MatchRules,
 ): Classified {
   const amount = attempt.capturedAmount ?? attempt.amount;
   const currency = attempt.capturedCurrency ?? attempt.currency;
   const ids = { reference: record.refundReference, paymentId: attempt.paymentId, expectedCurrency: currency };
   const what = `the automatic refund of the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`;
+  if (record.amount > 0n) {
+    if (!bounced) {
+      const timing = attempt.captureRefundStatus === "succeeded" || attempt.captureRefundStatus === "pending";
+      return {
+        ...b,
+        ...ids,
+        class: timing ? lagged(rules, record.createdAt, "status_mismatch") : "status_mismatch",
+        claims: [],
+        expectedAmount: amount,
+        message: `the PSP says ${what} bounced, settlekit has it ${attempt.captureRefundStatus ?? "not made"}`,
+      };
+    }
+    const journal = `${unownedCaptureJournal(attempt)}:refund-bounced`;
+    return {
+      ...b,
+      ...ids,
+      journalReference: journal,
+      claims: [journal],
+      ...compareMoney(record, b, { amount, currency }, rules, `the bounce of ${what}`),
+    };
+  }
   if (attempt.captureRefundStatus === "pending") {
     return {
       ...b,
@@ -328,7 +413,7 @@ function classifyCaptureRefund(
       message: `the PSP refunded it, settlekit still has ${what} pending`,
     };
   }
-  if (attempt.captureRefundStatus !== "succeeded") {
+  if (attempt.captureRefundStatus !== "succeeded" && !bounced) {
     return {
       ...b,
       ...ids,
@@ -551,6 +636,7 @@ export function exactChargeItem(
     payoutsByReference: NO_PAYOUTS,
     attemptsByReference: NO_ATTEMPTS,
     attemptsByRefundReference: NO_ATTEMPTS,
+    bouncedCaptureRefunds: new Set(),
     disputesByReference: NO_DISPUTES,
   };
   const c = classifyRecord(stagedRecord(charge), charge.line, lookup, EXACT_RULES);

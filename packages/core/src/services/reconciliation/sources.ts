@@ -53,7 +53,7 @@ export const disputeRecordId = (disputeReference: string, amount: bigint): strin
  * refund reference, a payout's the payout reference. A row that gives money back for an earlier
  * one names it in `reverses` (optional column: files written before it still read): a payout's
  * reversal or return is a record of that payout (`payoutReference`) under its own reference
- * (`payoutReversalReference`).
+ * (`payoutReversalReference`), a refund's bounce a record of that refund (`refundReference`).
  */
 export async function* sandboxCsvSource(
   file: FileStream,
@@ -81,7 +81,7 @@ export async function* sandboxCsvSource(
         currency,
         createdAt: timeCell(c.need("settled_at"), "settled_at"),
         ...(type === "charge" ? { pspReference: reference } : {}),
-        ...(type === "refund" ? { refundReference: reference } : {}),
+        ...(type === "refund" ? { refundReference: reverses ?? reference } : {}),
         ...(type === "payout"
           ? reverses
             ? { payoutReference: reverses, payoutReversalReference: reference }
