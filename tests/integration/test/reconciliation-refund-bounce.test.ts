@@ -62,4 +62,54 @@ describe.each(DIALECTS)("reconciliation of a bounced refund on %s", (dialect) =>
     const balances = await balancesOf(world);
     expect(balances["psp:sandbox:receivable USD"]).toBe(0n);
   });
+  it.each([false, true])(
+    "matches a dashboard refund spread over both orders (bounced afterwards: %s) against every refund's journals",
+    async (bounce) => {
+      world = await makeWorld(dialect);
+      const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
+      const reference = referenceOf(created.body);
+      await world.sandbox.pay(reference);
+      await world.deliver();
+      const made = await world.sandbox.refundFromDashboard(reference, 1_000n);
+      await world.deliver();
+      world.clock.advance(60_000);
+      if (bounce) {
+        world.sandbox.faults.failRefundAfterSuccess(made.refundReference);
+        await world.deliver();
+      }
+      const paymentId = String(created.body.id);
+      const refunds = await world.store.transaction((tx) =>
+        tx.refunds.listByPspReference(made.refundReference),
+      );
+      expect(refunds).toHaveLength(2);
+      const date = world.clock.now().toISOString().slice(0, 10);
+      const from = new Date(`${date}T00:00:00.000Z`);
+      const period = { from, to: new Date(from.getTime() + 86_400_000) };
+      const first = [...refunds].sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
+      const expected = [
+        `charge matched payment:${paymentId}:${reference}`,
+        `refund matched refund:${first.id}`,
+        ...(bounce ? [`refund matched refund-reversal:${first.id}`] : []),
+      ].sort();
+      for (const source of ["file", "psp"] as const) {
+        const { run } = await world.sdk.reconcile({
+          provider: "sandbox",
+          period,
+          settlementLagMs: 0,
+          ...(source === "file"
+            ? {
+                source: {
+                  format: "sandbox_csv" as const,
+                  file: Readable.from([Buffer.from(world.sandbox.settlementCsv(date))]),
+                },
+              }
+            : {}),
+        });
+        const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+        expect(summary(items)).toEqual(expected);
+        expect(run.discrepancyCount).toBe(0);
+      }
+      expect((await balancesOf(world))["psp:sandbox:receivable USD"]).toBe(0n);
+    },
+  );
 });

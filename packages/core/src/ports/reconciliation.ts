@@ -138,14 +138,16 @@ export interface ReconciliationRepository {
   claimKeys(runId: string, keys: readonly string[]): Promise<string[]>;
   /**
    * Journals of {@link SETTLED_JOURNAL_KINDS} created in `[from, to)` that touch the PSP's
-   * receivable or payouts account and whose reference no `claimKeys` of the run claimed, in
-   * posting order, at most `limit`; `after` continues after that cursor.
+   * receivable or payouts account and whose reference no `claimKeys` of the run — nor of a run
+   * in `alsoClaimedBy` (the current runs of neighbouring periods) — claimed, in posting order, at
+   * most `limit`; `after` continues after that cursor.
    */
   listUnclaimedJournals(query: {
     runId: string;
     pspId: string;
     from: Date;
     to: Date;
+    alsoClaimedBy?: readonly string[];
     after?: string;
     limit: number;
   }): Promise<SettledJournal[]>;

@@ -128,7 +128,7 @@ describe("classifying the records of attempts that are not their payment's curre
     });
   });
 
-  it("the automatic refund: matched once succeeded, pending then missing while pending, status_mismatch when it failed", () => {
+  it("the automatic refund: matched once succeeded, pending then missing while pending, nothing to claim when it failed unbooked, its bounce once bounced", () => {
     expect(classifyRecord(refund(), 3, lookup(attempt()), rules(HOUR))).toMatchObject({
       class: "matched",
       journalReference: "unowned-capture:sandbox:ref_1:refund",
@@ -138,9 +138,27 @@ describe("classifying the records of attempts that are not their payment's curre
     const pending = attempt({ captureRefundStatus: "pending" });
     expect(classifyRecord(refund(), 3, lookup(pending), rules(3 * HOUR)).class).toBe("pending");
     expect(classifyRecord(refund(), 3, lookup(pending), rules(HOUR)).class).toBe("missing_in_ledger");
-    expect(
-      classifyRecord(refund(), 3, lookup(attempt({ captureRefundStatus: "failed" })), rules(HOUR)),
-    ).toMatchObject({ class: "status_mismatch", claims: [], message: expect.stringContaining("failed") });
+    // Failed before settlekit booked it: the PSP's refund and its money back net to zero.
+    const failed = lookup(attempt({ captureRefundStatus: "failed" }));
+    expect(classifyRecord(refund(), 3, failed, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: [],
+      message: expect.stringContaining("failed before settlekit booked it"),
+    });
+    const back = refund({ recordId: "rfb_1", amount: 12_345n, net: 12_345n });
+    expect(classifyRecord(back, 4, failed, rules(HOUR))).toMatchObject({ class: "matched", claims: [] });
+    // Bounced after succeeding: the refund matches its journal, the money back the bounce's.
+    const bounced = { ...failed, bouncedCaptureRefunds: new Set(["re_1"]) };
+    expect(classifyRecord(refund(), 3, bounced, rules(HOUR)).claims).toEqual([
+      "unowned-capture:sandbox:ref_1:refund",
+    ]);
+    expect(classifyRecord(back, 4, bounced, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: ["unowned-capture:sandbox:ref_1:refund-bounced"],
+    });
+    // Money back for a refund settlekit still has succeeded: its failure's webhook is on its way.
+    expect(classifyRecord(back, 4, lookup(attempt()), rules(3 * HOUR)).class).toBe("pending");
+    expect(classifyRecord(back, 4, lookup(attempt()), rules(HOUR)).class).toBe("status_mismatch");
   });
 });
 

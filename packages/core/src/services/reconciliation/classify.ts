@@ -240,9 +240,11 @@ function classifyRefund(
       message: "the PSP refunded it, settlekit still has the refund pending",
     };
   }
-  // A refund that bounced later was made all the same: its journal stands (its reversal is the bounce's).
+  // A refund that bounced later was made all the same: its journal stands (its reversal is the
+  // bounce's). One that failed before settlekit booked it has no journal: the PSP's record of
+  // its money coming back settles this one (it nets to zero), so neither claims anything.
   const made = (r: Refund) => r.status === "succeeded" || bounced(r);
-  if (!refunds.every(made)) {
+  if (!refunds.every((r) => made(r) || failedUnbooked(r))) {
     return {
       ...b,
       ...ids,
@@ -252,15 +254,26 @@ function classifyRefund(
       message: `the PSP says refunded, settlekit has the refund ${refunds.find((r) => !made(r))?.status}`,
     };
   }
-  const claims = refunds.map((r) => `refund:${r.id}`);
+  const claims = refunds.flatMap((r) => (made(r) ? [`refund:${r.id}`] : []));
   return {
     ...b,
     ...ids,
-    journalReference: claims[0],
+    ...(claims[0] ? { journalReference: claims[0] } : {}),
     claims,
-    ...compareMoney(record, b, { amount: -total, currency: first.currency }, rules, `refund ${first.id}`),
+    ...compareMoney(
+      record,
+      b,
+      { amount: -total, currency: first.currency },
+      rules,
+      claims.length
+        ? `refund ${first.id}`
+        : `refund ${first.id}, which failed before settlekit booked it (its money came back)`,
+    ),
   };
 }
+
+/** A refund that failed without settlekit having booked it (no journal: it never saw it succeed). */
+const failedUnbooked = (r: Refund) => r.status === "failed" && !bounced(r);
 
 /** A refund settlekit reversed after it had succeeded (its `refund-reversal:<id>` journal posted). */
 const bounced = (r: Refund) =>
@@ -268,7 +281,8 @@ const bounced = (r: Refund) =>
 
 /**
  * The money of a refund coming back (positive): the PSP says it bounced after succeeding. It
- * matches the reversal journals of the refunds it names (`refund-reversal:<id>`); a refund
+ * matches the reversal journals of the refunds it names (`refund-reversal:<id>`); of a refund
+ * that failed before settlekit booked it, the refund's own record (nothing to claim); a refund
  * settlekit still has as made is a timing difference inside the lag (the failure's webhook on
  * its way) and a `status_mismatch` after it.
  */
@@ -281,7 +295,7 @@ function classifyRefundBounce(
   const [first] = refunds as [Refund, ...Refund[]];
   const ids = { reference: record.refundReference, paymentId: first.paymentId, refundId: first.id };
   const total = refunds.reduce((sum, r) => sum + r.amount, 0n);
-  const open = refunds.find((r) => !bounced(r));
+  const open = refunds.find((r) => !bounced(r) && !failedUnbooked(r));
   if (open) {
     const timing = open.status === "succeeded" || open.status === "pending";
     return {
@@ -293,11 +307,11 @@ function classifyRefundBounce(
       message: `the PSP says refund ${open.id} bounced, settlekit has it ${open.status}${timing ? " (a webhook lost?)" : ""}`,
     };
   }
-  const claims = refunds.map((r) => `refund-reversal:${r.id}`);
+  const claims = refunds.flatMap((r) => (bounced(r) ? [`refund-reversal:${r.id}`] : []));
   return {
     ...b,
     ...ids,
-    journalReference: claims[0],
+    ...(claims[0] ? { journalReference: claims[0] } : {}),
     claims,
     ...compareMoney(
       record,
@@ -382,6 +396,21 @@ function classifyCaptureRefund(
   const currency = attempt.capturedCurrency ?? attempt.currency;
   const ids = { reference: record.refundReference, paymentId: attempt.paymentId, expectedCurrency: currency };
   const what = `the automatic refund of the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`;
+  if (attempt.captureRefundStatus === "failed" && !bounced) {
+    // Failed before settlekit booked it: the PSP's refund and its money back net to zero.
+    return {
+      ...b,
+      ...ids,
+      claims: [],
+      ...compareMoney(
+        record,
+        b,
+        { amount: record.amount > 0n ? amount : -amount, currency },
+        rules,
+        `${what}, which failed before settlekit booked it (its money came back)`,
+      ),
+    };
+  }
   if (record.amount > 0n) {
     if (!bounced) {
       const timing = attempt.captureRefundStatus === "succeeded" || attempt.captureRefundStatus === "pending";

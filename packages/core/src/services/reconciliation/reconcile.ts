@@ -108,6 +108,41 @@ function entries(deps: Deps, input: ReconcileInput, hash: (chunk: Uint8Array | s
   return mappedCsvSource(source.file, source.mapping, hash);
 }
 
+/**
+ * The current runs of the periods of the same length next to `period` whose records may have
+ * settled journals posted in this one: the seven before (a journal posted days after its record:
+ * a webhook that came late, a sweeper that found the payment) and as many after as the
+ * settlement lag spans, at least one (a journal posted before the PSP settled its record).
+ */
+async function neighbourRuns(
+  deps: Deps,
+  pspId: string,
+  period: { readonly from: Date; readonly to: Date },
+  lagMs: number,
+): Promise<string[]> {
+  const length = period.to.getTime() - period.from.getTime();
+  const ahead = Math.min(7, Math.max(1, Math.ceil(lagMs / length)));
+  const starts = [
+    ...Array.from({ length: 7 }, (_, i) => period.from.getTime() - (i + 1) * length),
+    ...Array.from({ length: ahead }, (_, i) => period.to.getTime() + i * length),
+  ];
+  return await deps.store.transaction(
+    async (tx) => {
+      const ids: string[] = [];
+      for (const start of starts) {
+        const run = await tx.reconciliation.findCurrentRun({
+          pspId,
+          periodFrom: new Date(start),
+          periodTo: new Date(start + length),
+        });
+        if (run) ids.push(run.id);
+      }
+      return ids;
+    },
+    { readOnly: true },
+  );
+}
+
 const sourceKind = (input: ReconcileInput): ReconciliationSourceKind => input.source?.format ?? "psp";
 
 function checkPeriod(input: ReconcileInput) {
@@ -291,7 +326,10 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       await commitItems(async () => items);
     }
 
-    // The ledger's side: journals of the period that no record settled.
+    // The ledger's side: journals of the period that no record settled — here, or in the current
+    // run of a neighbouring period (a record settled the day before, its journal posted after
+    // midnight; or the other way round): those are timing, settled there.
+    const alsoClaimedBy = await neighbourRuns(deps, pspId, input.period, rules.settlementLagMs);
     let after: string | undefined;
     let unsettled = 0;
     for (;;) {
@@ -303,6 +341,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
             from: input.period.from,
             to: input.period.to,
             limit: BATCH,
+            ...(alsoClaimedBy.length > 0 ? { alsoClaimedBy } : {}),
             ...(after === undefined ? {} : { after }),
           }),
         { readOnly: true },

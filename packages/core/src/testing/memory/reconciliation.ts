@@ -174,7 +174,8 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
         const t = j.createdAt.getTime();
         if (t < q.from.getTime() || t >= q.to.getTime()) continue;
         const mine = j.postings.filter((p) => accounts.has(p.account));
-        if (mine.length === 0 || claimed.has(key(q.runId, j.reference))) continue;
+        if (mine.length === 0) continue;
+        if ([q.runId, ...(q.alsoClaimedBy ?? [])].some((run) => claimed.has(key(run, j.reference)))) continue;
         out.push({
           journalReference: j.reference,
           kind: j.kind,

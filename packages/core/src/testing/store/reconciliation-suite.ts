@@ -398,6 +398,25 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         createdAt: at(1),
         metadata: { paymentId: "payment:p1:r1" },
       });
+      // Journals another run claimed (a neighbouring period's record settled them) are not listed
+      // when that run is named; a run not named claims nothing here.
+      await store.transaction(async (tx) => {
+        await tx.reconciliation.insertRun(runFixture("run_0"));
+        await tx.reconciliation.insertRun(runFixture("run_9"));
+        await tx.reconciliation.claimKeys("run_0", ["payment:p1:r1"]);
+        await tx.reconciliation.claimKeys("run_9", ["refund:f1"]);
+      });
+      const listed = await store.transaction((tx) =>
+        tx.reconciliation.listUnclaimedJournals({
+          runId: "run_1",
+          pspId: "sandbox",
+          from: T0,
+          to: at(DAY),
+          limit: 5,
+          alsoClaimedBy: ["run_0"],
+        }),
+      );
+      expect(listed.map((j) => j.journalReference)).toEqual(["refund:f1", "payout:o1:paid"]);
     });
 
     it("looks payments, refunds and payouts up by many references at once", async () => {
