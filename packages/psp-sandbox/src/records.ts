@@ -195,7 +195,7 @@ export class SandboxState {
 
 /** A prefixed random id (`sbx_pay_3f9c…`): 96 random bits, lowercase hex. */
 export function newId(
-  prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "sbx_prv" | "sbx_por" | "sbx_dp" | "evt",
+  prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "sbx_prv" | "sbx_por" | "sbx_rfb" | "sbx_dp" | "evt",
 ): string {
   return `${prefix}_${randomBytes(12).toString("hex")}`;
 }

@@ -43,4 +43,37 @@ describe.each(DIALECTS)("reconciliation by day on %s", (dialect) => {
     expect(two.run).toMatchObject({ discrepancyCount: 0, recordCount: 0 });
     expect(two.run.anomaly).toBeUndefined();
   });
+  it("re-runs the same source as a fresh run once a pending item is due, and replays it until then", async () => {
+    world = await makeWorld(dialect);
+    world.clock.set(new Date("2026-03-01T12:00:00.000Z"));
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
+    world.sandbox.faults.dropNextWebhook();
+    await world.sandbox.pay(referenceOf(created.body));
+    await world.deliver();
+    const period = { from: new Date("2026-03-01T00:00:00.000Z"), to: new Date("2026-03-02T00:00:00.000Z") };
+    const lag = { settlementLagMs: 3_600_000 };
+    const first = await world.sdk.reconcile({ provider: "sandbox", period, ...lag });
+    expect(first.run.totals.map((t) => t.class)).toEqual(["pending"]);
+    world.clock.advance(30 * 60_000);
+    // Still inside the lag: the same answer, the stored run.
+    const again = await world.sdk.reconcile({ provider: "sandbox", period, ...lag });
+    expect(again).toMatchObject({ replayed: true, run: { id: first.run.id } });
+    world.clock.advance(60 * 60_000);
+    // Due now: a fresh run supersedes the stored one and says what is wrong.
+    const due = await world.sdk.reconcile({ provider: "sandbox", period, ...lag });
+    expect(due.replayed).toBe(false);
+    expect(due.run).toMatchObject({
+      supersedes: first.run.id,
+      sourceChecksum: first.run.sourceChecksum,
+      // The one record, and the run that matched nothing on a non-empty source.
+      discrepancyCount: 2,
+      anomaly: "nothing_matched",
+    });
+    const items = (await world.sdk.listReconciliationItems(due.run.id, { limit: 10 })).data;
+    expect(items.map((i) => i.class)).toEqual(["missing_in_ledger"]);
+    expect((await world.sdk.getReconciliation(first.run.id)).status).toBe("superseded");
+    // Nothing of the fresh run is pending: the same source again is its replay.
+    const last = await world.sdk.reconcile({ provider: "sandbox", period, ...lag });
+    expect(last).toMatchObject({ replayed: true, run: { id: due.run.id } });
+  });
 });

@@ -75,10 +75,9 @@ export interface ExactChargeMatch {
  */
 export interface ReconciliationRepository {
   /**
-   * Stores a new run (status `running` or `completed`). `(pspId, periodFrom, periodTo,
-   * sourceChecksum)` is unique once the checksum is set (here or by `updateRun`): of two runs
-   * completing with the same source concurrently, one write fails (`STORE_ERROR`), so a source
-   * has one run.
+   * Stores a new run (status `running` or `completed`). A source (`pspId, periodFrom, periodTo,
+   * sourceChecksum`) may have several runs — a re-run after pending items of the stored one came
+   * due supersedes it — but a period has one `completed` run at a time (see `findCurrentRun`).
    */
   insertRun(run: ReconciliationRun): Promise<void>;
   /** `forUpdate` locks the row until the transaction ends. */
@@ -88,8 +87,8 @@ export interface ReconciliationRepository {
   /** Deletes a run with its items and keys (a draft that turned out to repeat an earlier run). */
   deleteRun(id: string): Promise<void>;
   /**
-   * The `completed` or `superseded` run of this PSP and period with this source checksum, newest
-   * first; null when none.
+   * The newest `completed` or `superseded` run of this PSP and period with this source checksum
+   * (`createdAt`, then id); null when none.
    */
   findRunBySource(query: {
     pspId: string;

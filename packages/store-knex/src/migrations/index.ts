@@ -14,6 +14,7 @@ import * as reconciliation from "./0012-reconciliation.js";
 import * as dailyTaskRuns from "./0013-daily-task-runs.js";
 import * as oneCurrentReconciliation from "./0014-one-current-reconciliation.js";
 import * as outboxPending from "./0015-outbox-pending.js";
+import * as reconciliationReruns from "./0016-reconciliation-reruns.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0013-daily-task-runs": dailyTaskRuns,
   "0014-one-current-reconciliation": oneCurrentReconciliation,
   "0015-outbox-pending": outboxPending,
+  "0016-reconciliation-reruns": reconciliationReruns,
 };
 
 /** A knex migration source over the shipped migrations. */
