@@ -143,6 +143,28 @@ function compareMoney(
   return { class: "matched", expectedAmount: expected.amount, message: `matches ${what}` };
 }
 
+/**
+ * A record matched against the ledger's journals of it (the first is the item's journal; none
+ * for a refund that failed unbooked): the money compared, the journals claimed.
+ */
+function againstJournals(
+  record: SettlementRecord,
+  b: Base,
+  ids: Partial<Classified>,
+  journals: readonly string[],
+  expected: { amount: bigint; currency: string },
+  rules: MatchRules,
+  what: string,
+): Classified {
+  return {
+    ...b,
+    ...ids,
+    ...(journals[0] === undefined ? {} : { journalReference: journals[0] }),
+    claims: journals,
+    ...compareMoney(record, b, expected, rules, what),
+  };
+}
+
 function classifyCharge(
   record: SettlementRecord,
   b: Base,
@@ -189,14 +211,7 @@ function classifyCharge(
       message: `the PSP says charged, settlekit has the payment ${payment.status}`,
     };
   }
-  const journal = captureJournal(payment);
-  return {
-    ...b,
-    ...ids,
-    journalReference: journal,
-    claims: [journal],
-    ...compareMoney(record, b, payment, rules, `payment ${payment.id}`),
-  };
+  return againstJournals(record, b, ids, [captureJournal(payment)], payment, rules, `payment ${payment.id}`);
 }
 
 function classifyRefund(
@@ -255,21 +270,17 @@ function classifyRefund(
     };
   }
   const claims = refunds.flatMap((r) => (made(r) ? [`refund:${r.id}`] : []));
-  return {
-    ...b,
-    ...ids,
-    ...(claims[0] ? { journalReference: claims[0] } : {}),
+  return againstJournals(
+    record,
+    b,
+    ids,
     claims,
-    ...compareMoney(
-      record,
-      b,
-      { amount: -total, currency: first.currency },
-      rules,
-      claims.length
-        ? `refund ${first.id}`
-        : `refund ${first.id}, which failed before settlekit booked it (its money came back)`,
-    ),
-  };
+    { amount: -total, currency: first.currency },
+    rules,
+    claims.length
+      ? `refund ${first.id}`
+      : `refund ${first.id}, which failed before settlekit booked it (its money came back)`,
+  );
 }
 
 /** A refund that failed without settlekit having booked it (no journal: it never saw it succeed). */
@@ -308,19 +319,15 @@ function classifyRefundBounce(
     };
   }
   const claims = refunds.flatMap((r) => (bounced(r) ? [`refund-reversal:${r.id}`] : []));
-  return {
-    ...b,
-    ...ids,
-    ...(claims[0] ? { journalReference: claims[0] } : {}),
+  return againstJournals(
+    record,
+    b,
+    ids,
     claims,
-    ...compareMoney(
-      record,
-      b,
-      { amount: total, currency: first.currency },
-      rules,
-      `the bounce of refund ${first.id}`,
-    ),
-  };
+    { amount: total, currency: first.currency },
+    rules,
+    `the bounce of refund ${first.id}`,
+  );
 }
 
 /**
@@ -365,20 +372,15 @@ function classifyAttemptCharge(
       message: `a capture no payment order owns, in ${expected.currency} (not the attempt's ${attempt.currency}): settle it at the PSP and resolve it with a correcting journal`,
     };
   }
-  const journal = unownedCaptureJournal(attempt);
-  return {
-    ...b,
-    ...ids,
-    journalReference: journal,
-    claims: [journal],
-    ...compareMoney(
-      record,
-      b,
-      expected,
-      rules,
-      `the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`,
-    ),
-  };
+  return againstJournals(
+    record,
+    b,
+    ids,
+    [unownedCaptureJournal(attempt)],
+    expected,
+    rules,
+    `the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`,
+  );
 }
 
 /**
@@ -398,18 +400,15 @@ function classifyCaptureRefund(
   const what = `the automatic refund of the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`;
   if (attempt.captureRefundStatus === "failed" && !bounced) {
     // Failed before settlekit booked it: the PSP's refund and its money back net to zero.
-    return {
-      ...b,
-      ...ids,
-      claims: [],
-      ...compareMoney(
-        record,
-        b,
-        { amount: record.amount > 0n ? amount : -amount, currency },
-        rules,
-        `${what}, which failed before settlekit booked it (its money came back)`,
-      ),
-    };
+    return againstJournals(
+      record,
+      b,
+      ids,
+      [],
+      { amount: record.amount > 0n ? amount : -amount, currency },
+      rules,
+      `${what}, which failed before settlekit booked it (its money came back)`,
+    );
   }
   if (record.amount > 0n) {
     if (!bounced) {
@@ -424,13 +423,7 @@ function classifyCaptureRefund(
       };
     }
     const journal = `${unownedCaptureJournal(attempt)}:refund-bounced`;
-    return {
-      ...b,
-      ...ids,
-      journalReference: journal,
-      claims: [journal],
-      ...compareMoney(record, b, { amount, currency }, rules, `the bounce of ${what}`),
-    };
+    return againstJournals(record, b, ids, [journal], { amount, currency }, rules, `the bounce of ${what}`);
   }
   if (attempt.captureRefundStatus === "pending") {
     return {
@@ -453,13 +446,7 @@ function classifyCaptureRefund(
     };
   }
   const journal = `${unownedCaptureJournal(attempt)}:refund`;
-  return {
-    ...b,
-    ...ids,
-    journalReference: journal,
-    claims: [journal],
-    ...compareMoney(record, b, { amount: -amount, currency }, rules, what),
-  };
+  return againstJournals(record, b, ids, [journal], { amount: -amount, currency }, rules, what);
 }
 
 /**
@@ -504,16 +491,15 @@ function classifyDispute(
     };
   }
   const journal = `dispute:${dispute.id}:${back ? "reinstated" : "withdrawn"}`;
-  const money = compareMoney(record, b, { amount: expected.amount, currency: dispute.currency }, rules, what);
-  const fee =
-    money.class === "matched" && record.fee !== expected.fee
-      ? {
-          class: "fee_mismatch" as const,
-          expectedFee: expected.fee,
-          message: `the PSP's dispute fee is ${record.fee}, the ledger's ${expected.fee} (${what})`,
-        }
-      : {};
-  return { ...b, ...ids, journalReference: journal, claims: [journal], ...money, ...fee };
+  const money = { amount: expected.amount, currency: dispute.currency };
+  const item = againstJournals(record, b, ids, [journal], money, rules, what);
+  if (item.class !== "matched" || record.fee === expected.fee) return item;
+  return {
+    ...item,
+    class: "fee_mismatch",
+    expectedFee: expected.fee,
+    message: `the PSP's dispute fee is ${record.fee}, the ledger's ${expected.fee} (${what})`,
+  };
 }
 
 function classifyPayout(
@@ -569,20 +555,15 @@ function classifyPayout(
       message: `payout ${payout.id} failed after the PSP sent it; its return settles it`,
     };
   }
-  const journal = `payout:${payout.id}:paid`;
-  return {
-    ...b,
-    ...ids,
-    journalReference: journal,
-    claims: [journal],
-    ...compareMoney(
-      record,
-      b,
-      { amount: -payout.amount, currency: payout.currency },
-      rules,
-      `payout ${payout.id}`,
-    ),
-  };
+  return againstJournals(
+    record,
+    b,
+    ids,
+    [`payout:${payout.id}:paid`],
+    { amount: -payout.amount, currency: payout.currency },
+    rules,
+    `payout ${payout.id}`,
+  );
 }
 
 /** The journal kinds of money settlekit returned to the buyer. */
