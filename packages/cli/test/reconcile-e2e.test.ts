@@ -176,9 +176,11 @@ describe.each(targets)("settlekit reconcile on $name, a real sandbox day", (targ
     const changed = csv
       .split("\n")
       .map((line) => {
-        const [ref, type, amount, fee, net, currency, at] = line.split(",");
+        const [ref, type, amount, fee, net, currency, at, reverses] = line.split(",");
         if (type !== "charge" || currency !== "JPY") return line;
-        return [ref, type, BigInt(amount!) + 100n, fee, BigInt(net!) + 100n, currency, at].join(",");
+        return [ref, type, BigInt(amount!) + 100n, fee, BigInt(net!) + 100n, currency, at, reverses].join(
+          ",",
+        );
       })
       .join("\n");
     const wrong = join(work, `wrong-${target.name.replaceAll(" ", "-")}.csv`);
@@ -320,9 +322,11 @@ describe("settlekit reconciliations resolve", () => {
       const changed = csv
         .split("\n")
         .map((line) => {
-          const [ref, type, amount, fee, net, currency, at] = line.split(",");
+          const [ref, type, amount, fee, net, currency, at, reverses] = line.split(",");
           if (type !== "charge" || currency !== "JPY") return line;
-          return [ref, type, BigInt(amount!) + 100n, fee, BigInt(net!) + 100n, currency, at].join(",");
+          return [ref, type, BigInt(amount!) + 100n, fee, BigInt(net!) + 100n, currency, at, reverses].join(
+            ",",
+          );
         })
         .join("\n");
       const file = join(work, "settlement-resolve.csv");

@@ -1,12 +1,11 @@
 import { readdirSync } from "node:fs";
-import { createServer, request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import type { ReconcileInput } from "@settlekit/core";
 import express from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { reconciliationSchema } from "../src/schemas.js";
+import { streamedPost } from "./support/streamed-post.js";
 import type { World } from "./support/world.js";
 import { asOperator, MATRIX, makeWorld } from "./support/world.js";
 
@@ -207,35 +206,18 @@ describe.each(MATRIX)("reconciliation of a multipart upload on %s over %s", (dia
       })();
       return original({ ...input, source: { ...input.source!, file: counted } as ReconcileInput["source"] });
     });
-    const server = createServer(world.app);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const { port } = server.address() as AddressInfo;
       const boundary = "settlekit-test-boundary";
-      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpRequest(
-          {
-            host: "127.0.0.1",
-            port,
-            method: "POST",
-            path: uploadPath(18),
-            headers: { ...asOperator, "Content-Type": `multipart/form-data; boundary=${boundary}` },
-          },
-          (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk: string) => (body += chunk));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-          },
-        );
-        req.on("error", reject);
-        const part = (name: string) =>
-          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.csv"\r\nContent-Type: text/csv\r\n\r\n`;
-        const rows = Array.from(
-          { length: 2000 },
-          (_, i) => `y${i},charge,100,0,100,USD,2026-02-18T09:00:00Z,`,
-        );
-        (async () => {
+      const part = (name: string) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.csv"\r\nContent-Type: text/csv\r\n\r\n`;
+      const rows = Array.from({ length: 2000 }, (_, i) => `y${i},charge,100,0,100,USD,2026-02-18T09:00:00Z,`);
+      const { status, body } = await streamedPost(
+        world.app,
+        {
+          path: uploadPath(18),
+          headers: { ...asOperator, "Content-Type": `multipart/form-data; boundary=${boundary}` },
+        },
+        async (req) => {
           req.write(
             `${part("settlement")}id,type,amt,fee,net,cur,when,po\n${rows.slice(0, 1000).join("\n")}\n`,
           );
@@ -244,15 +226,12 @@ describe.each(MATRIX)("reconciliation of a multipart upload on %s over %s", (dia
           req.write(`${rows.slice(1000).join("\n")}\r\n`);
           req.write(`${part("bank")}${onDay(BANK, 18)}\r\n--${boundary}--\r\n`);
           req.end();
-        })().catch(reject);
-      });
-      const { status, body } = await answer;
+        },
+      );
       expect(status, body).toBe(201);
       expect(JSON.parse(body)).toMatchObject({ record_count: 2000, bank_line_count: 2 });
     } finally {
       spy.mockRestore();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -1,5 +1,3 @@
-import { createServer, request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { ReconcileInput } from "@settlekit/core";
 import { SETTLEMENT_CSV_HEADER } from "@settlekit/psp-sandbox";
 import request from "supertest";
@@ -10,6 +8,7 @@ import {
   reconciliationListSchema,
   reconciliationSchema,
 } from "../src/schemas.js";
+import { streamedPost } from "./support/streamed-post.js";
 import type { World } from "./support/world.js";
 import { asBuyer, asOperator, asSeller, authorizeOperator, MATRIX, makeWorld } from "./support/world.js";
 
@@ -20,13 +19,13 @@ const UPLOAD = `/v1/reconciliations?provider=sandbox&format=sandbox_csv&period_f
 
 /** A sandbox settlement line the ledger has never heard of (`missing_in_ledger`). */
 const line = (n: number, amount = 1000) =>
-  `sbx_pay_unknown${String(n).padStart(7, "0")},charge,${amount},30,${amount - 30},USD,2026-02-20T10:00:00.000Z`;
+  `sbx_pay_unknown${String(n).padStart(7, "0")},charge,${amount},30,${amount - 30},USD,2026-02-20T10:00:00.000Z,`;
 
 /** Columns of the `mapped_csv` file below. */
 const MAPPING = JSON.stringify({ record_id: "id", amount: "amt", currency: "cur", created_at: "when" });
 
 /** Two unknown charges and a line with a bad amount (line 3 of the file). */
-const FILE = `${SETTLEMENT_CSV_HEADER}\n${line(1)}\nsbx_pay_bad,charge,12.5x,0,0,USD,2026-02-20T11:00:00.000Z\n${line(2)}\n`;
+const FILE = `${SETTLEMENT_CSV_HEADER}\n${line(1)}\nsbx_pay_bad,charge,12.5x,0,0,USD,2026-02-20T11:00:00.000Z,\n${line(2)}\n`;
 
 describe.each(MATRIX)("reconciliation routes on %s over %s", (dialect, mode) => {
   let world: World;
@@ -376,30 +375,16 @@ describe.each(MATRIX)("reconciliation routes on %s over %s", (dialect, mode) => 
       })();
       return original({ ...input, source: { ...input.source!, file: counted } as ReconcileInput["source"] });
     });
-    const server = createServer(world.app);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const { port } = server.address() as AddressInfo;
       const rows = 2000;
-      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpRequest(
-          {
-            host: "127.0.0.1",
-            port,
-            method: "POST",
-            path: UPLOAD.replace(FROM, "2026-02-10").replace(TO, "2026-02-11"),
-            headers: { ...asOperator, "Content-Type": "text/csv; charset=utf-8" },
-          },
-          (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk: string) => (body += chunk));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-          },
-        );
-        req.on("error", reject);
-        let sent = 0;
-        (async () => {
+      let sent = 0;
+      const { status, body } = await streamedPost(
+        world.app,
+        {
+          path: UPLOAD.replace(FROM, "2026-02-10").replace(TO, "2026-02-11"),
+          headers: { ...asOperator, "Content-Type": "text/csv; charset=utf-8" },
+        },
+        async (req) => {
           req.write(`${SETTLEMENT_CSV_HEADER}\n`);
           for (let i = 0; i < rows; i += 100) {
             const chunk = Array.from({ length: 100 }, (_, j) =>
@@ -412,16 +397,13 @@ describe.each(MATRIX)("reconciliation routes on %s over %s", (dialect, mode) => 
           }
           expect(sent).toBeGreaterThan(16 * 1024 * 4);
           req.end();
-        })().catch(reject);
-      });
-      const { status, body } = await answer;
+        },
+      );
       expect(status, body).toBe(201);
       expect(JSON.parse(body)).toMatchObject({ record_count: rows });
       expect(chunksRead).toBeGreaterThan(1);
     } finally {
       spy.mockRestore();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
@@ -478,27 +460,10 @@ describe.each(["express", "fetch"] as const)("reconciliation upload limit over %
   });
 
   it("answers 413 to a long upload sent in chunks, while the client is still sending", async () => {
-    const server = createServer(world.app);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpRequest(
-          {
-            host: "127.0.0.1",
-            port,
-            method: "POST",
-            path: UPLOAD,
-            headers: { ...asOperator, "Content-Type": "text/csv" },
-          },
-          (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk: string) => (body += chunk));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-          },
-        );
-        req.on("error", reject);
+    const answer = await streamedPost(
+      world.app,
+      { path: UPLOAD, headers: { ...asOperator, "Content-Type": "text/csv" } },
+      (req) => {
         req.write(`${SETTLEMENT_CSV_HEADER}\n`);
         let i = 0;
         const more = () => {
@@ -509,12 +474,9 @@ describe.each(["express", "fetch"] as const)("reconciliation upload limit over %
           );
         };
         more();
-      });
-      expect(answer.status).toBe(413);
-      expect(JSON.parse(answer.body).error.code).toBe("payload_too_large");
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+      },
+    );
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.code).toBe("payload_too_large");
   });
 });

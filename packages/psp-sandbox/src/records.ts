@@ -54,6 +54,10 @@ export interface SandboxRefund {
   /** Changes only through the refund faults (a held refund settles, a succeeded one bounces). */
   status: RefundStatus;
   readonly createdAt: Date;
+  /** When a succeeded refund bounced (`faults.failRefundAfterSuccess`): its money came back. */
+  bouncedAt?: Date | undefined;
+  /** That movement's own reference (`sbx_rfb_…`), set with `bouncedAt`. */
+  bounceReference?: string | undefined;
 }
 
 /**
@@ -198,7 +202,7 @@ export class SandboxState {
 
 /** A prefixed random id (`sbx_pay_3f9c…`): 96 random bits, lowercase hex. */
 export function newId(
-  prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "sbx_prv" | "sbx_por" | "sbx_dp" | "evt",
+  prefix: "sbx_pay" | "sbx_re" | "sbx_po" | "sbx_prv" | "sbx_por" | "sbx_rfb" | "sbx_dp" | "evt",
 ): string {
   return `${prefix}_${randomBytes(12).toString("hex")}`;
 }

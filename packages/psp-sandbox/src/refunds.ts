@@ -191,5 +191,8 @@ export function failRefundAfterSuccess(ctx: SandboxContext, refundReference: str
   if (refund?.status !== "succeeded") {
     throw new RangeError(`No succeeded sandbox refund ${refundReference}.`);
   }
+  // The settlement lists the refund and, now, its money coming back.
+  refund.bouncedAt = ctx.now();
+  refund.bounceReference = newId("sbx_rfb");
   failRefund(ctx, refund);
 }

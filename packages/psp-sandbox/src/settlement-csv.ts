@@ -3,7 +3,7 @@ import { disputeRecordId, SettlekitError } from "@settlekit/core";
 import type { SandboxState } from "./records.js";
 
 /** The settlement file's header line. */
-export const SETTLEMENT_CSV_HEADER = "reference,type,amount,fee,net,currency,settled_at";
+export const SETTLEMENT_CSV_HEADER = "reference,type,amount,fee,net,currency,settled_at,reverses";
 
 /** One line of the settlement file, before formatting. */
 export interface SettlementRow {
@@ -25,6 +25,12 @@ export interface SettlementRow {
   readonly net: bigint;
   readonly currency: string;
   readonly settledAt: Date;
+  /**
+   * For money given back for an earlier row, that row's reference: the payout (`sbx_po_…`) a
+   * reversal (`sbx_prv_…`) or a return (`sbx_por_…`) belongs to, the refund (`sbx_re_…`) whose
+   * money came back when it bounced (`sbx_rfb_…`). Empty otherwise.
+   */
+  readonly reverses?: string;
 }
 
 /** Parses `YYYY-MM-DD` into the UTC day [start, end). */
@@ -90,9 +96,31 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
     });
   }
   for (const refund of state.refunds.values()) {
-    if (refund.status !== "succeeded" || !within(refund.createdAt)) continue;
     const amount = -refund.amount;
     const paymentId = state.payments.get(refund.pspReference)?.paymentId;
+    const refundIds = {
+      ...(paymentId ? { paymentId } : {}),
+      pspReference: refund.pspReference,
+      refundReference: refund.refundReference,
+    };
+    // A refund that bounced after succeeding: its money back is a positive refund row of its own.
+    if (refund.bouncedAt && refund.bounceReference && within(refund.bouncedAt)) {
+      rows.push({
+        row: {
+          reference: refund.bounceReference,
+          type: "refund",
+          amount: refund.amount,
+          fee: 0n,
+          net: refund.amount,
+          currency: refund.currency,
+          settledAt: refund.bouncedAt,
+          reverses: refund.refundReference,
+        },
+        ids: refundIds,
+      });
+    }
+    const settled = refund.status === "succeeded" || refund.bouncedAt !== undefined;
+    if (!settled || !within(refund.createdAt)) continue;
     rows.push({
       row: {
         reference: refund.refundReference,
@@ -103,11 +131,7 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
         currency: refund.currency,
         settledAt: refund.createdAt,
       },
-      ids: {
-        ...(paymentId ? { paymentId } : {}),
-        pspReference: refund.pspReference,
-        refundReference: refund.refundReference,
-      },
+      ids: refundIds,
     });
   }
   for (const payout of state.payouts.values()) {
@@ -117,7 +141,16 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
       settledAt: Date,
       reversal?: string,
     ): SettledRow => ({
-      row: { reference, type: "payout", amount, fee: 0n, net: amount, currency: payout.currency, settledAt },
+      row: {
+        reference,
+        type: "payout",
+        amount,
+        fee: 0n,
+        net: amount,
+        currency: payout.currency,
+        settledAt,
+        ...(reversal ? { reverses: payout.payoutReference } : {}),
+      },
       ids: {
         ...(payout.paymentId ? { paymentId: payout.paymentId } : {}),
         ...(payout.pspReference ? { pspReference: payout.pspReference } : {}),
@@ -129,7 +162,7 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
       rows.push(payoutRow(payout.payoutReference, -payout.amount, payout.createdAt));
     // A payout the seller's bank returned: its whole amount is back at the platform.
     if (payout.returnReference && within(payout.failedAt)) {
-      rows.push(payoutRow(payout.returnReference, payout.amount, payout.failedAt));
+      rows.push(payoutRow(payout.returnReference, payout.amount, payout.failedAt, payout.returnReference));
     }
   }
   for (const reversal of state.payoutReversals.values()) {
@@ -144,6 +177,7 @@ function rowsBetween(state: SandboxState, start: number, end: number): SettledRo
         net: reversal.amount,
         currency: reversal.currency,
         settledAt: reversal.createdAt,
+        reverses: payout.payoutReference,
       },
       ids: {
         ...(payout.paymentId ? { paymentId: payout.paymentId } : {}),
@@ -215,15 +249,24 @@ export async function* settlementRecords(
  * Payouts to sellers are negative `payout` rows; a payout's money coming back (a reversal,
  * or a payout the seller's bank returned) is a positive `payout` row of its own. A dispute is a
  * negative `dispute` row when it is opened (the amount, with the dispute fee as `fee`) and, when
- * won, a positive one (the amount back, a returned fee as a negative `fee`), both under its reference. Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
+ * won, a positive one (the amount back, a returned fee as a negative `fee`), both under its reference.
+ * `reverses` names the payout a reversal or a return gives money back for, or the refund a bounce
+ * (a positive `refund` row) returns the money of (empty on other rows). Amounts are integers in minor units (`12345` is USD 123.45), so no decimal parsing is needed
  * and no currency exponent can be misread; `settled_at` is ISO 8601 UTC with milliseconds.
  * Lines end with `\n`, the last one too. No field ever needs CSV quoting.
  */
 export function settlementCsv(state: SandboxState, date: string): string {
   const lines = settlementRows(state, date).map((row) =>
-    [row.reference, row.type, row.amount, row.fee, row.net, row.currency, row.settledAt.toISOString()].join(
-      ",",
-    ),
+    [
+      row.reference,
+      row.type,
+      row.amount,
+      row.fee,
+      row.net,
+      row.currency,
+      row.settledAt.toISOString(),
+      row.reverses ?? "",
+    ].join(","),
   );
   return `${[SETTLEMENT_CSV_HEADER, ...lines].join("\n")}\n`;
 }

@@ -1,4 +1,6 @@
-import type { PayoutInput } from "@settlekit/core";
+import { Readable } from "node:stream";
+import type { PayoutInput, SettlementRecord } from "@settlekit/core";
+import { sandboxCsvSource } from "@settlekit/core";
 import { describe, expect, it } from "vitest";
 import { SETTLEMENT_CSV_HEADER } from "../src/index.js";
 import { registrationInput, testSandbox } from "./support/sandbox-harness.js";
@@ -46,10 +48,10 @@ describe("sandbox payouts", () => {
       .filter((line) => line.split(",")[1] === "payout");
     const [back] = sandbox.payouts().filter((p) => p.status === "failed");
     expect(payoutLines).toEqual([
-      `${reversed.result.payoutReference},payout,-10000,0,-10000,USD,2026-03-01T12:00:00.000Z`,
-      `${reversal.reversalReference},payout,2500,0,2500,USD,2026-03-01T12:01:00.000Z`,
-      `${returned.result.payoutReference},payout,-10000,0,-10000,USD,2026-03-01T12:02:00.000Z`,
-      `${back?.returnReference},payout,10000,0,10000,USD,2026-03-01T12:03:00.000Z`,
+      `${reversed.result.payoutReference},payout,-10000,0,-10000,USD,2026-03-01T12:00:00.000Z,`,
+      `${reversal.reversalReference},payout,2500,0,2500,USD,2026-03-01T12:01:00.000Z,${reversed.result.payoutReference}`,
+      `${returned.result.payoutReference},payout,-10000,0,-10000,USD,2026-03-01T12:02:00.000Z,`,
+      `${back?.returnReference},payout,10000,0,10000,USD,2026-03-01T12:03:00.000Z,${returned.result.payoutReference}`,
     ]);
     expect(reversal.reversalReference).toMatch(/^sbx_prv_[0-9a-f]{24}$/);
     expect(back?.returnReference).toMatch(/^sbx_por_[0-9a-f]{24}$/);
@@ -64,10 +66,42 @@ describe("sandbox payouts", () => {
       [reversed.result.payoutReference, -10_000n, reversed.result.payoutReference, undefined],
       [reversal.reversalReference, 2_500n, reversed.result.payoutReference, reversal.reversalReference],
       [returned.result.payoutReference, -10_000n, returned.result.payoutReference, undefined],
-      [back?.returnReference, 10_000n, returned.result.payoutReference, undefined],
+      [back?.returnReference, 10_000n, returned.result.payoutReference, back?.returnReference],
     ]);
     expect(records.every((r) => r.paymentId?.startsWith("pay_po_"))).toBe(true);
     expect(sandbox.settlementCsv("2026-03-01").startsWith(`${SETTLEMENT_CSV_HEADER}\n`)).toBe(true);
+  });
+
+  it("names in the file the payout a reversal or a return gives money back for: core reads the ids readSettlement gives", async () => {
+    const { sandbox, clock } = testSandbox();
+    const reversed = await paidPayout(sandbox, 4);
+    clock.advance(MINUTE);
+    await sandbox.reversePayout({
+      payoutReference: reversed.result.payoutReference,
+      payoutId: "po_4",
+      amount: 2_500n,
+      currency: "USD",
+      idempotencyKey: "rv_4",
+    });
+    const returned = await paidPayout(sandbox, 5);
+    clock.advance(MINUTE);
+    sandbox.faults.failPayoutAfterPaid(returned.result.payoutReference);
+    const ids = (r: SettlementRecord) =>
+      [r.recordId, r.type, r.amount, r.payoutReference, r.payoutReversalReference].join(" ");
+    const own: string[] = [];
+    for await (const record of sandbox.readSettlement({
+      from: new Date("2026-03-01T00:00:00Z"),
+      to: new Date("2026-03-02T00:00:00Z"),
+    })) {
+      if (record.type === "payout") own.push(ids(record));
+    }
+    const file: string[] = [];
+    for await (const entry of sandboxCsvSource(Readable.from([sandbox.settlementCsv("2026-03-01")]))) {
+      expect(entry.kind).toBe("record");
+      if (entry.kind === "record" && entry.record.type === "payout") file.push(ids(entry.record));
+    }
+    expect(own).toHaveLength(4);
+    expect(file).toEqual(own);
   });
 
   it("sends payout.failed and payout.reversed with the payout's snapshot, signed like every event", async () => {

@@ -64,17 +64,17 @@ describe("settlement file", () => {
     expect(sandbox.settlementCsv("2026-03-01")).toBe(
       [
         SETTLEMENT_CSV_HEADER,
-        `${a.pspReference},charge,12345,388,11957,USD,2026-03-01T12:00:00.000Z`,
-        `${b.pspReference},charge,500,45,455,USD,2026-03-01T12:01:30.000Z`,
-        `${refundA.refundReference},refund,-2345,0,-2345,USD,2026-03-01T14:01:30.000Z`,
+        `${a.pspReference},charge,12345,388,11957,USD,2026-03-01T12:00:00.000Z,`,
+        `${b.pspReference},charge,500,45,455,USD,2026-03-01T12:01:30.000Z,`,
+        `${refundA.refundReference},refund,-2345,0,-2345,USD,2026-03-01T14:01:30.000Z,`,
         "",
       ].join("\n"),
     );
     expect(sandbox.settlementCsv("2026-03-02")).toBe(
       [
         SETTLEMENT_CSV_HEADER,
-        `${c.pspReference},charge,1000,59,941,JPY,2026-03-02T01:01:30.000Z`,
-        `${refundB.refundReference},refund,-100,0,-100,USD,2026-03-02T01:01:30.000Z`,
+        `${c.pspReference},charge,1000,59,941,JPY,2026-03-02T01:01:30.000Z,`,
+        `${refundB.refundReference},refund,-100,0,-100,USD,2026-03-02T01:01:30.000Z,`,
         "",
       ].join("\n"),
     );
@@ -115,7 +115,7 @@ describe("settlement file", () => {
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
       expect(await response.text()).toBe(
-        `${SETTLEMENT_CSV_HEADER}\n${paid.pspReference},charge,12345,388,11957,USD,2026-03-01T12:00:00.000Z\n`,
+        `${SETTLEMENT_CSV_HEADER}\n${paid.pspReference},charge,12345,388,11957,USD,2026-03-01T12:00:00.000Z,\n`,
       );
       expect((await fetch(`${server.origin}/sandbox/settlement/2026-02-30.csv`)).status).toBe(400);
     } finally {

@@ -24,9 +24,11 @@ function recordType(type: string | undefined): SettlementRecordType {
     case "OTHER_ADJUSTMENT":
     case "RESERVE_HOLD":
     case "RESERVE_RELEASE":
+      return "adjustment";
+    // A chargeback's money: matched against the dispute's journals (by `disputeReference`).
     case "DISPUTE":
     case "OPEN_DISPUTE":
-      return "adjustment";
+      return "dispute";
     default:
       return "other";
   }
@@ -52,8 +54,12 @@ async function toRecord(
   entry: Square.PayoutEntry,
   refs: Map<string, Promise<PaymentRef>>,
 ): Promise<SettlementRecord> {
+  const dispute = entry.typeDisputeDetails ?? entry.typeOpenDisputeDetails;
   const squarePaymentId =
-    entry.typeChargeDetails?.paymentId ?? entry.typeRefundDetails?.paymentId ?? undefined;
+    entry.typeChargeDetails?.paymentId ??
+    entry.typeRefundDetails?.paymentId ??
+    dispute?.paymentId ??
+    undefined;
   let ref: PaymentRef = {};
   if (squarePaymentId) {
     let pending = refs.get(squarePaymentId);
@@ -64,6 +70,7 @@ async function toRecord(
     ref = await pending;
   }
   const refundReference = entry.typeRefundDetails?.refundId ?? undefined;
+  const disputeReference = dispute?.disputeId ?? undefined;
   return {
     recordId: entry.id,
     type: recordType(entry.type),
@@ -75,6 +82,7 @@ async function toRecord(
     ...(ref.paymentId ? { paymentId: ref.paymentId } : {}),
     ...(ref.pspReference ? { pspReference: ref.pspReference } : {}),
     ...(refundReference ? { refundReference } : {}),
+    ...(disputeReference ? { disputeReference } : {}),
     bankPayoutReference: entry.payoutId,
   };
 }
@@ -95,7 +103,7 @@ const entriesOf = (options: ResolvedSquareOptions, payoutId: string) =>
   );
 
 /**
- * Settlement records from Square's payouts: every entry (CHARGE, REFUND, FEE…) of one payout
+ * Settlement records from Square's payouts: every entry (CHARGE, REFUND, DISPUTE, FEE…) of one payout
  * (`bankPayoutReference`: a payout id `po_…`), or of the payouts created since `from` whose entries
  * took effect in `[from, to)`. Square lists a movement only once a payout carries it: what is not
  * paid out yet is not listed. Pages are read as they are consumed.

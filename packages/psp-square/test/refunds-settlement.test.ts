@@ -106,4 +106,29 @@ describe("refunds and settlement records on Square", () => {
     ).toHaveLength(2);
     expect(payout.amount_money.amount).toBe(12_345n - fee - 345n);
   });
+  it("lists a chargeback's DISPUTE and OPEN_DISPUTE entries as dispute records with the dispute's id", async () => {
+    world = await squareWorld();
+    const { pspReference, squarePaymentId } = await paid(world);
+    const dispute = world.fake.disputePayment(squarePaymentId, 2_000n);
+    world.fake.disputePayment(squarePaymentId, 500n, { open: true });
+    const payout = world.fake.runPayout({ paid: true })!;
+    const records = [];
+    for await (const record of world.provider.readSettlement({ bankPayoutReference: payout.id }))
+      records.push(record);
+    expect(records.slice(1)).toEqual([
+      expect.objectContaining({
+        type: "dispute",
+        amount: -2_000n,
+        fee: 0n,
+        net: -2_000n,
+        disputeReference: dispute.id,
+        pspReference,
+        paymentId: "pay_1",
+        bankPayoutReference: payout.id,
+      }),
+      expect.objectContaining({ type: "dispute", amount: -500n, pspReference, paymentId: "pay_1" }),
+    ]);
+    expect(records[2]?.disputeReference).toMatch(/^DP/);
+    expect(records[2]?.disputeReference).not.toBe(dispute.id);
+  });
 });

@@ -119,8 +119,8 @@ describe.each(DIALECTS)("reconciliation end to end on %s", (dialect) => {
     const kwdRef = referenceOf({ redirect_url: kwd.redirectUrl });
     const changed = lines.map((line) => {
       if (!line.startsWith(`${kwdRef},charge`)) return line;
-      const [ref, type, amount, fee, net, currency, at] = line.split(",");
-      return [ref, type, amount, BigInt(fee!) + 5n, BigInt(net!) - 5n, currency, at].join(",");
+      const [ref, type, amount, fee, net, currency, at, reverses] = line.split(",");
+      return [ref, type, amount, BigInt(fee!) + 5n, BigInt(net!) - 5n, currency, at, reverses].join(",");
     });
     const duplicated = [...changed, changed[2]!];
     const { run } = await world.sdk.reconcile({
@@ -158,9 +158,9 @@ describe.each(DIALECTS)("reconciliation end to end on %s", (dialect) => {
     const lines = good.trimEnd().split("\n");
     const broken = [
       ...lines.slice(0, 2),
-      "sbx_pay_bad,charge,12.5,0,12.5,USD,2026-03-01T12:00:00.000Z",
-      "sbx_pay_bad2,charge,100,0,100,ZZZ,2026-03-01T12:00:00.000Z",
-      ",charge,100,0,100,USD,2026-03-01T12:00:00.000Z",
+      "sbx_pay_bad,charge,12.5,0,12.5,USD,2026-03-01T12:00:00.000Z,",
+      "sbx_pay_bad2,charge,100,0,100,ZZZ,2026-03-01T12:00:00.000Z,",
+      ",charge,100,0,100,USD,2026-03-01T12:00:00.000Z,",
       "sbx_pay_bad3,charge,100,0,100,USD",
       ...lines.slice(2),
     ].join("\n");

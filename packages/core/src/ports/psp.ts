@@ -459,14 +459,14 @@ export interface SettlementRecord {
   readonly paymentId?: string;
   /** The payment it belongs to: `createHostedPayment`'s reference, or the PSP's own payment id (Stripe `pi_…`). */
   readonly pspReference?: string;
-  /** For a refund: `refund`'s `refundReference`. */
+  /** For a refund, and for its money coming back when it bounced: `refund`'s `refundReference`. */
   readonly refundReference?: string;
   /**
    * For a payout to a seller, and for the PSP taking (part of) one back: `payout`'s
    * `payoutReference` (Stripe: the transfer `tr_…`, also on its reversals' records).
    */
   readonly payoutReference?: string;
-  /** For the PSP taking back (part of) a payout: the reversal's own id (Stripe `trr_…`). */
+  /** For money of a payout coming back (the PSP taking back part or all of it, or the seller's bank returning it): its own id (Stripe `trr_…`). */
   readonly payoutReversalReference?: string;
   /** For a dispute's money: the PSP's id of the dispute (the parsed event's `disputeReference`; Stripe `du_…`). */
   readonly disputeReference?: string;

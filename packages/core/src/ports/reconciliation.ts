@@ -9,16 +9,19 @@ import type {
 import type { Refund } from "../domain/refund.js";
 
 /**
- * The journal kinds a PSP's settlement must contain: captures, refunds, payouts paid to sellers,
- * captures no payment order owns with their automatic refunds, and the money disputes withdrew
- * and reinstated (money the PSP moved too).
+ * The journal kinds a PSP's settlement must contain: captures, refunds (and the reversals of
+ * those that bounced), payouts paid to sellers, captures no payment order owns with their
+ * automatic refunds (and their bounces), and the money disputes withdrew and reinstated (money
+ * the PSP moved too).
  */
 export const SETTLED_JOURNAL_KINDS = [
   "payment_succeeded",
   "refund",
+  "refund_reversal",
   "payout_paid",
   "unowned_capture",
   "unowned_capture_refund",
+  "unowned_capture_refund_bounced",
   "dispute_funds_withdrawn",
   "dispute_funds_reinstated",
 ] as const;
@@ -72,10 +75,9 @@ export interface ExactChargeMatch {
  */
 export interface ReconciliationRepository {
   /**
-   * Stores a new run (status `running` or `completed`). `(pspId, periodFrom, periodTo,
-   * sourceChecksum)` is unique once the checksum is set (here or by `updateRun`): of two runs
-   * completing with the same source concurrently, one write fails (`STORE_ERROR`), so a source
-   * has one run.
+   * Stores a new run (status `running` or `completed`). A source (`pspId, periodFrom, periodTo,
+   * sourceChecksum`) may have several runs — a re-run after pending items of the stored one came
+   * due supersedes it — but a period has one `completed` run at a time (see `findCurrentRun`).
    */
   insertRun(run: ReconciliationRun): Promise<void>;
   /** `forUpdate` locks the row until the transaction ends. */
@@ -85,8 +87,8 @@ export interface ReconciliationRepository {
   /** Deletes a run with its items and keys (a draft that turned out to repeat an earlier run). */
   deleteRun(id: string): Promise<void>;
   /**
-   * The `completed` or `superseded` run of this PSP and period with this source checksum, newest
-   * first; null when none.
+   * The newest `completed` or `superseded` run of this PSP and period with this source checksum
+   * (`createdAt`, then id); null when none.
    */
   findRunBySource(query: {
     pspId: string;
@@ -135,14 +137,16 @@ export interface ReconciliationRepository {
   claimKeys(runId: string, keys: readonly string[]): Promise<string[]>;
   /**
    * Journals of {@link SETTLED_JOURNAL_KINDS} created in `[from, to)` that touch the PSP's
-   * receivable or payouts account and whose reference no `claimKeys` of the run claimed, in
-   * posting order, at most `limit`; `after` continues after that cursor.
+   * receivable or payouts account and whose reference no `claimKeys` of the run — nor of a run
+   * in `alsoClaimedBy` (the current runs of neighbouring periods) — claimed, in posting order, at
+   * most `limit`; `after` continues after that cursor.
    */
   listUnclaimedJournals(query: {
     runId: string;
     pspId: string;
     from: Date;
     to: Date;
+    alsoClaimedBy?: readonly string[];
     after?: string;
     limit: number;
   }): Promise<SettledJournal[]>;

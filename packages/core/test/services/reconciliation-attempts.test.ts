@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { PaymentAttempt } from "../../src/domain/payment-attempt.js";
+import type { Refund } from "../../src/domain/refund.js";
 import type { SettlementRecord } from "../../src/ports/psp.js";
 import type { LedgerLookup, MatchRules } from "../../src/services/reconciliation/classify.js";
 import { classifyRecord, classifyUnsettledJournal } from "../../src/services/reconciliation/classify.js";
+import { refundFixture } from "../../src/testing/store/payments-suite.js";
 
 const T = new Date("2026-03-01T12:00:00.000Z");
 const HOUR = 3_600_000;
@@ -37,6 +39,7 @@ const lookup = (a: PaymentAttempt): LedgerLookup => ({
   payoutsByReference: new Map(),
   attemptsByReference: new Map([[a.pspReference, a]]),
   attemptsByRefundReference: a.captureRefundReference ? new Map([[a.captureRefundReference, a]]) : new Map(),
+  bouncedCaptureRefunds: new Set(),
   disputesByReference: new Map(),
 });
 
@@ -127,7 +130,7 @@ describe("classifying the records of attempts that are not their payment's curre
     });
   });
 
-  it("the automatic refund: matched once succeeded, pending then missing while pending, status_mismatch when it failed", () => {
+  it("the automatic refund: matched once succeeded, pending then missing while pending, nothing to claim when it failed unbooked, its bounce once bounced", () => {
     expect(classifyRecord(refund(), 3, lookup(attempt()), rules(HOUR))).toMatchObject({
       class: "matched",
       journalReference: "unowned-capture:sandbox:ref_1:refund",
@@ -137,9 +140,27 @@ describe("classifying the records of attempts that are not their payment's curre
     const pending = attempt({ captureRefundStatus: "pending" });
     expect(classifyRecord(refund(), 3, lookup(pending), rules(3 * HOUR)).class).toBe("pending");
     expect(classifyRecord(refund(), 3, lookup(pending), rules(HOUR)).class).toBe("missing_in_ledger");
-    expect(
-      classifyRecord(refund(), 3, lookup(attempt({ captureRefundStatus: "failed" })), rules(HOUR)),
-    ).toMatchObject({ class: "status_mismatch", claims: [], message: expect.stringContaining("failed") });
+    // Failed before settlekit booked it: the PSP's refund and its money back net to zero.
+    const failed = lookup(attempt({ captureRefundStatus: "failed" }));
+    expect(classifyRecord(refund(), 3, failed, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: [],
+      message: expect.stringContaining("failed before settlekit booked it"),
+    });
+    const back = refund({ recordId: "rfb_1", amount: 12_345n, net: 12_345n });
+    expect(classifyRecord(back, 4, failed, rules(HOUR))).toMatchObject({ class: "matched", claims: [] });
+    // Bounced after succeeding: the refund matches its journal, the money back the bounce's.
+    const bounced = { ...failed, bouncedCaptureRefunds: new Set(["re_1"]) };
+    expect(classifyRecord(refund(), 3, bounced, rules(HOUR)).claims).toEqual([
+      "unowned-capture:sandbox:ref_1:refund",
+    ]);
+    expect(classifyRecord(back, 4, bounced, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: ["unowned-capture:sandbox:ref_1:refund-bounced"],
+    });
+    // Money back for a refund settlekit still has succeeded: its failure's webhook is on its way.
+    expect(classifyRecord(back, 4, lookup(attempt()), rules(3 * HOUR)).class).toBe("pending");
+    expect(classifyRecord(back, 4, lookup(attempt()), rules(HOUR)).class).toBe("status_mismatch");
   });
 });
 
@@ -167,6 +188,65 @@ describe("classifying the period's journals no record settled", () => {
     );
     for (const kind of ["payment_succeeded", "payout_paid", "unowned_capture"]) {
       expect(classifyUnsettledJournal(journal(kind, 1_000n), rules(HOUR)).class).toBe("missing_at_psp");
+    }
+  });
+});
+
+describe("classifying a refund that bounced", () => {
+  const made = (id: string, over: Partial<Refund> = {}): Refund =>
+    refundFixture(id, { status: "succeeded", pspRefundReference: "re_9", ...over });
+  const reversed = { status: "failed" as const, failureReason: "failed_after_success:bank" };
+  const refunds = (...rs: Refund[]): LedgerLookup => ({
+    ...lookup(attempt()),
+    attemptsByRefundReference: new Map(),
+    refundsByReference: new Map([["re_9", rs]]),
+  });
+  const out = (amount: bigint) =>
+    ({
+      recordId: "re_9",
+      type: "refund",
+      amount,
+      fee: 0n,
+      net: amount,
+      currency: "USD",
+      createdAt: T,
+      refundReference: "re_9",
+    }) as SettlementRecord;
+  const back = (amount: bigint) => ({ ...out(amount), recordId: "rfb_9" });
+
+  it("matches the refund against refund:<id> and its money back against refund-reversal:<id>, split refunds all of theirs", () => {
+    const split = refunds(
+      made("rf_1", { amount: 300n, ...reversed }),
+      made("rf_2", { amount: 200n, ...reversed }),
+    );
+    expect(classifyRecord(out(-500n), 1, split, rules(HOUR))).toMatchObject({
+      class: "matched",
+      journalReference: "refund:rf_1",
+      claims: ["refund:rf_1", "refund:rf_2"],
+    });
+    expect(classifyRecord(back(500n), 2, split, rules(HOUR))).toMatchObject({
+      class: "matched",
+      journalReference: "refund-reversal:rf_1",
+      claims: ["refund-reversal:rf_1", "refund-reversal:rf_2"],
+      expectedAmount: 500n,
+    });
+    expect(classifyRecord(back(400n), 2, split, rules(HOUR)).class).toBe("amount_mismatch");
+  });
+
+  it("money back for a refund settlekit still has succeeded: pending inside the lag, then status_mismatch", () => {
+    const kept = refunds(made("rf_1"));
+    expect(classifyRecord(back(500n), 2, kept, rules(3 * HOUR)).class).toBe("pending");
+    expect(classifyRecord(back(500n), 2, kept, rules(HOUR))).toMatchObject({
+      class: "status_mismatch",
+      claims: [],
+      message: expect.stringContaining("bounced, settlekit has it succeeded"),
+    });
+  });
+
+  it("a refund that failed before settlekit booked it: both records net to zero, nothing claimed", () => {
+    const failed = refunds(made("rf_1", { status: "failed", failureReason: "psp_failed" }));
+    for (const record of [out(-500n), back(500n)]) {
+      expect(classifyRecord(record, 1, failed, rules(HOUR))).toMatchObject({ class: "matched", claims: [] });
     }
   });
 });

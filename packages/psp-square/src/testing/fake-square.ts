@@ -100,6 +100,8 @@ export class FakeSquare {
   private readonly outbox: CapturedWebhook[] = [];
   private readonly faults: { fault: FakeFault; match: (r: RecordedRequest) => boolean }[] = [];
   private readonly paidOut = new Set<string>();
+  /** Chargebacks opened on payments (`disputePayment`), paid out once each as a DISPUTE or OPEN_DISPUTE entry. */
+  readonly disputes = new Map<string, Json>();
   private readonly held = new Set<ServerResponse>();
   private sequence = 0;
   readonly locations: Readonly<Record<string, string>>;
@@ -573,8 +575,36 @@ export class FakeSquare {
   }
 
   /**
+   * A cardholder disputes `amount` of a completed payment: Square takes the money from the
+   * seller's balance, which the next payout lists as a `DISPUTE` entry (negative gross,
+   * `type_dispute_details`), or with `open: true` as an `OPEN_DISPUTE` one
+   * (`type_open_dispute_details`). Returns the dispute (`id` `DP…`).
+   */
+  disputePayment(paymentId: string, amount: bigint, options: { open?: boolean } = {}): Json {
+    const payment = this.payments.get(paymentId);
+    if (payment?.status !== "COMPLETED") throw new Error(`fake square: no completed payment ${paymentId}`);
+    const at = this.now();
+    const dispute: Json = {
+      id: this.nextId("DP"),
+      dispute_id: undefined,
+      amount_money: money(amount, payment.amount_money.currency),
+      reason: "NOT_AS_DESCRIBED",
+      state: "EVIDENCE_REQUIRED",
+      disputed_payment: { payment_id: paymentId },
+      location_id: payment.location_id,
+      created_at: at,
+      updated_at: at,
+      entry_type: options.open ? "OPEN_DISPUTE" : "DISPUTE",
+    };
+    dispute.dispute_id = dispute.id;
+    this.disputes.set(dispute.id, dispute);
+    return dispute;
+  }
+
+  /**
    * Square's payout run: every completed payment and refund not yet paid out goes into one payout
-   * (status SENT, then PAID when `paid`) with an entry each (CHARGE gross/fee/net, REFUND).
+   * (status SENT, then PAID when `paid`) with an entry each (CHARGE gross/fee/net, REFUND), and
+   * one per chargeback not paid out yet (DISPUTE / OPEN_DISPUTE, negative).
    */
   runPayout(options: { paid?: boolean; locationId?: string } = {}): Json | undefined {
     const locationId = options.locationId ?? Object.keys(this.locations)[0]!;
@@ -610,6 +640,20 @@ export class FakeSquare {
       entry("REFUND", -(r.amount_money.amount as bigint), 0n, r.updated_at, {
         type_refund_details: { payment_id: r.payment_id, refund_id: r.id },
       });
+    }
+    for (const d of this.disputes.values()) {
+      if (d.location_id !== locationId || this.paidOut.has(d.id)) continue;
+      this.paidOut.add(d.id);
+      const details = { payment_id: d.disputed_payment.payment_id, dispute_id: d.id };
+      entry(
+        d.entry_type,
+        -(d.amount_money.amount as bigint),
+        0n,
+        d.created_at,
+        d.entry_type === "OPEN_DISPUTE"
+          ? { type_open_dispute_details: details }
+          : { type_dispute_details: details },
+      );
     }
     if (entries.length === 0) return undefined;
     const total = entries.reduce((sum, e) => sum + (e.net_amount_money.amount as bigint), 0n);

@@ -16,6 +16,7 @@ import * as oneCurrentReconciliation from "./0014-one-current-reconciliation.js"
 import * as outboxPending from "./0015-outbox-pending.js";
 import * as reconciliationMatches from "./0016-reconciliation-matches.js";
 import * as refundChecks from "./0017-refund-checks.js";
+import * as reconciliationReruns from "./0018-reconciliation-reruns.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0015-outbox-pending": outboxPending,
   "0016-reconciliation-matches": reconciliationMatches,
   "0017-refund-checks": refundChecks,
+  "0018-reconciliation-reruns": reconciliationReruns,
 };
 
 /** A knex migration source over the shipped migrations. */

@@ -154,14 +154,19 @@ export function knexReconciliation(db: Knex | Knex.Transaction, sql: SqlAdapter)
     return row ? toRun(row) : null;
   };
   const kinds = [...SETTLED_JOURNAL_KINDS];
-  const unclaimed = (afterCursor: boolean) => `SELECT j.seq AS seq, j.reference AS reference, j.kind AS kind,
+  const unclaimed = (
+    afterCursor: boolean,
+    runs = 1,
+  ) => `SELECT j.seq AS seq, j.reference AS reference, j.kind AS kind,
   j.created_at AS created_at, j.metadata AS metadata, MIN(p.currency) AS currency,
   CAST(SUM(CASE WHEN p.direction = 'debit' THEN p.amount ELSE -p.amount END) AS TEXT) AS amount
 FROM ${TABLES.journals} j JOIN ${TABLES.postings} p ON p.journal_seq = j.seq AND p.account IN (?, ?)
 WHERE j.created_at >= ? AND j.created_at < ? AND j.kind IN (${kinds.map(() => "?").join(", ")})${
     afterCursor ? " AND (j.created_at > ? OR (j.created_at = ? AND j.seq > ?))" : ""
   }
-  AND NOT EXISTS (SELECT 1 FROM ${TABLES.reconciliationKeys} k WHERE k.run_id = ? AND k.claim = j.reference)
+  AND NOT EXISTS (SELECT 1 FROM ${TABLES.reconciliationKeys} k WHERE k.run_id ${
+    runs === 1 ? "= ?" : `IN (${Array.from({ length: runs }, () => "?").join(", ")})`
+  } AND k.claim = j.reference)
 GROUP BY j.seq
 ORDER BY j.created_at, j.seq
 LIMIT ?`;
@@ -262,16 +267,18 @@ LIMIT ?`;
     async listUnclaimedJournals(q) {
       const accounts = [`psp:${q.pspId}:receivable`, `psp:${q.pspId}:payouts`];
       const head = [...accounts, sql.time(q.from), sql.time(q.to), ...kinds];
+      // The run's own claims, and those of the neighbouring runs named (a few: one statement each).
+      const runs = [q.runId, ...new Set(q.alsoClaimedBy ?? [])].filter((r, i) => i === 0 || r !== q.runId);
       let params: unknown[];
       let text: string;
       if (q.after === undefined) {
-        text = UNCLAIMED_FIRST;
-        params = [...head, q.runId, q.limit];
+        text = runs.length === 1 ? UNCLAIMED_FIRST : unclaimed(false, runs.length);
+        params = [...head, ...runs, q.limit];
       } else {
         const [at, seq] = q.after.split(":");
         const time = sql.time(new Date(Number(at)));
-        text = UNCLAIMED_AFTER;
-        params = [...head, time, time, seq, q.runId, q.limit];
+        text = runs.length === 1 ? UNCLAIMED_AFTER : unclaimed(true, runs.length);
+        params = [...head, time, time, seq, ...runs, q.limit];
       }
       const rows = await exec.all(text, params);
       return rows.map(

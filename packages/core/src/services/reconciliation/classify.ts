@@ -6,6 +6,7 @@ import type { ReconciliationClass, ReconciliationItem } from "../../domain/recon
 import type { Refund } from "../../domain/refund.js";
 import type { SettlementRecord } from "../../ports/psp.js";
 import type { SettledJournal, StagedCharge } from "../../ports/reconciliation.js";
+import { FAILED_AFTER_SUCCESS } from "../refunds/refund-reversal.js";
 
 /** What matching knows about one batch of records: the ledger side, looked up by keys. */
 export interface LedgerLookup {
@@ -20,6 +21,8 @@ export interface LedgerLookup {
   readonly attemptsByReference: ReadonlyMap<string, PaymentAttempt>;
   /** Attempts by the reference of their unowned capture's automatic refund, for refunds settlekit has no refund row for. */
   readonly attemptsByRefundReference: ReadonlyMap<string, PaymentAttempt>;
+  /** Of those, the references of automatic refunds that bounced after succeeding (their `:refund-bounced` journal posted). */
+  readonly bouncedCaptureRefunds: ReadonlySet<string>;
   /** Disputes by the PSP's dispute reference, for dispute records. */
   readonly disputesByReference: ReadonlyMap<string, Dispute>;
 }
@@ -140,6 +143,28 @@ function compareMoney(
   return { class: "matched", expectedAmount: expected.amount, message: `matches ${what}` };
 }
 
+/**
+ * A record matched against the ledger's journals of it (the first is the item's journal; none
+ * for a refund that failed unbooked): the money compared, the journals claimed.
+ */
+function againstJournals(
+  record: SettlementRecord,
+  b: Base,
+  ids: Partial<Classified>,
+  journals: readonly string[],
+  expected: { amount: bigint; currency: string },
+  rules: MatchRules,
+  what: string,
+): Classified {
+  return {
+    ...b,
+    ...ids,
+    ...(journals[0] === undefined ? {} : { journalReference: journals[0] }),
+    claims: journals,
+    ...compareMoney(record, b, expected, rules, what),
+  };
+}
+
 function classifyCharge(
   record: SettlementRecord,
   b: Base,
@@ -186,14 +211,7 @@ function classifyCharge(
       message: `the PSP says charged, settlekit has the payment ${payment.status}`,
     };
   }
-  const journal = captureJournal(payment);
-  return {
-    ...b,
-    ...ids,
-    journalReference: journal,
-    claims: [journal],
-    ...compareMoney(record, b, payment, rules, `payment ${payment.id}`),
-  };
+  return againstJournals(record, b, ids, [captureJournal(payment)], payment, rules, `payment ${payment.id}`);
 }
 
 function classifyRefund(
@@ -207,7 +225,14 @@ function classifyRefund(
   const ref = reference ? { reference } : {};
   const [first] = refunds;
   const captureRefund = !first && reference ? lookup.attemptsByRefundReference.get(reference) : undefined;
-  if (captureRefund) return classifyCaptureRefund(record, b, captureRefund, rules);
+  if (captureRefund)
+    return classifyCaptureRefund(
+      record,
+      b,
+      captureRefund,
+      reference !== undefined && lookup.bouncedCaptureRefunds.has(reference),
+      rules,
+    );
   if (!first) {
     return {
       ...b,
@@ -219,6 +244,7 @@ function classifyRefund(
   }
   const ids = { ...ref, paymentId: first.paymentId, refundId: first.id };
   const total = refunds.reduce((sum, r) => sum + r.amount, 0n);
+  if (record.amount > 0n) return classifyRefundBounce(record, b, refunds, rules);
   if (refunds.some((r) => r.status === "pending")) {
     return {
       ...b,
@@ -229,24 +255,79 @@ function classifyRefund(
       message: "the PSP refunded it, settlekit still has the refund pending",
     };
   }
-  if (refunds.some((r) => r.status !== "succeeded")) {
+  // A refund that bounced later was made all the same: its journal stands (its reversal is the
+  // bounce's). One that failed before settlekit booked it has no journal: the PSP's record of
+  // its money coming back settles this one (it nets to zero), so neither claims anything.
+  const made = (r: Refund) => r.status === "succeeded" || bounced(r);
+  if (!refunds.every((r) => made(r) || failedUnbooked(r))) {
     return {
       ...b,
       ...ids,
       class: "status_mismatch",
       claims: [],
       expectedAmount: -total,
-      message: `the PSP says refunded, settlekit has the refund ${refunds.find((r) => r.status !== "succeeded")?.status}`,
+      message: `the PSP says refunded, settlekit has the refund ${refunds.find((r) => !made(r))?.status}`,
     };
   }
-  const claims = refunds.map((r) => `refund:${r.id}`);
-  return {
-    ...b,
-    ...ids,
-    journalReference: claims[0],
+  const claims = refunds.flatMap((r) => (made(r) ? [`refund:${r.id}`] : []));
+  return againstJournals(
+    record,
+    b,
+    ids,
     claims,
-    ...compareMoney(record, b, { amount: -total, currency: first.currency }, rules, `refund ${first.id}`),
-  };
+    { amount: -total, currency: first.currency },
+    rules,
+    claims.length
+      ? `refund ${first.id}`
+      : `refund ${first.id}, which failed before settlekit booked it (its money came back)`,
+  );
+}
+
+/** A refund that failed without settlekit having booked it (no journal: it never saw it succeed). */
+const failedUnbooked = (r: Refund) => r.status === "failed" && !bounced(r);
+
+/** A refund settlekit reversed after it had succeeded (its `refund-reversal:<id>` journal posted). */
+const bounced = (r: Refund) =>
+  r.status === "failed" && r.failureReason?.startsWith(FAILED_AFTER_SUCCESS) === true;
+
+/**
+ * The money of a refund coming back (positive): the PSP says it bounced after succeeding. It
+ * matches the reversal journals of the refunds it names (`refund-reversal:<id>`); of a refund
+ * that failed before settlekit booked it, the refund's own record (nothing to claim); a refund
+ * settlekit still has as made is a timing difference inside the lag (the failure's webhook on
+ * its way) and a `status_mismatch` after it.
+ */
+function classifyRefundBounce(
+  record: SettlementRecord,
+  b: Base,
+  refunds: readonly Refund[],
+  rules: MatchRules,
+): Classified {
+  const [first] = refunds as [Refund, ...Refund[]];
+  const ids = { reference: record.refundReference, paymentId: first.paymentId, refundId: first.id };
+  const total = refunds.reduce((sum, r) => sum + r.amount, 0n);
+  const open = refunds.find((r) => !bounced(r) && !failedUnbooked(r));
+  if (open) {
+    const timing = open.status === "succeeded" || open.status === "pending";
+    return {
+      ...b,
+      ...ids,
+      class: timing ? lagged(rules, record.createdAt, "status_mismatch") : "status_mismatch",
+      claims: [],
+      expectedAmount: total,
+      message: `the PSP says refund ${open.id} bounced, settlekit has it ${open.status}${timing ? " (a webhook lost?)" : ""}`,
+    };
+  }
+  const claims = refunds.flatMap((r) => (bounced(r) ? [`refund-reversal:${r.id}`] : []));
+  return againstJournals(
+    record,
+    b,
+    ids,
+    claims,
+    { amount: total, currency: first.currency },
+    rules,
+    `the bounce of refund ${first.id}`,
+  );
 }
 
 /**
@@ -291,33 +372,59 @@ function classifyAttemptCharge(
       message: `a capture no payment order owns, in ${expected.currency} (not the attempt's ${attempt.currency}): settle it at the PSP and resolve it with a correcting journal`,
     };
   }
-  const journal = unownedCaptureJournal(attempt);
-  return {
-    ...b,
-    ...ids,
-    journalReference: journal,
-    claims: [journal],
-    ...compareMoney(
-      record,
-      b,
-      expected,
-      rules,
-      `the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`,
-    ),
-  };
+  return againstJournals(
+    record,
+    b,
+    ids,
+    [unownedCaptureJournal(attempt)],
+    expected,
+    rules,
+    `the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`,
+  );
 }
 
-/** The PSP's refund of a capture no payment order owned: settlekit's automatic refund of it. */
+/**
+ * The PSP's refund of a capture no payment order owned: settlekit's automatic refund of it
+ * (`…:refund`); or, positive, that refund's money coming back when it bounced (`…:refund-bounced`).
+ */
 function classifyCaptureRefund(
   record: SettlementRecord,
   b: Base,
   attempt: PaymentAttempt,
+  bounced: boolean,
   rules: MatchRules,
 ): Classified {
   const amount = attempt.capturedAmount ?? attempt.amount;
   const currency = attempt.capturedCurrency ?? attempt.currency;
   const ids = { reference: record.refundReference, paymentId: attempt.paymentId, expectedCurrency: currency };
   const what = `the automatic refund of the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`;
+  if (attempt.captureRefundStatus === "failed" && !bounced) {
+    // Failed before settlekit booked it: the PSP's refund and its money back net to zero.
+    return againstJournals(
+      record,
+      b,
+      ids,
+      [],
+      { amount: record.amount > 0n ? amount : -amount, currency },
+      rules,
+      `${what}, which failed before settlekit booked it (its money came back)`,
+    );
+  }
+  if (record.amount > 0n) {
+    if (!bounced) {
+      const timing = attempt.captureRefundStatus === "succeeded" || attempt.captureRefundStatus === "pending";
+      return {
+        ...b,
+        ...ids,
+        class: timing ? lagged(rules, record.createdAt, "status_mismatch") : "status_mismatch",
+        claims: [],
+        expectedAmount: amount,
+        message: `the PSP says ${what} bounced, settlekit has it ${attempt.captureRefundStatus ?? "not made"}`,
+      };
+    }
+    const journal = `${unownedCaptureJournal(attempt)}:refund-bounced`;
+    return againstJournals(record, b, ids, [journal], { amount, currency }, rules, `the bounce of ${what}`);
+  }
   if (attempt.captureRefundStatus === "pending") {
     return {
       ...b,
@@ -328,7 +435,7 @@ function classifyCaptureRefund(
       message: `the PSP refunded it, settlekit still has ${what} pending`,
     };
   }
-  if (attempt.captureRefundStatus !== "succeeded") {
+  if (attempt.captureRefundStatus !== "succeeded" && !bounced) {
     return {
       ...b,
       ...ids,
@@ -339,13 +446,7 @@ function classifyCaptureRefund(
     };
   }
   const journal = `${unownedCaptureJournal(attempt)}:refund`;
-  return {
-    ...b,
-    ...ids,
-    journalReference: journal,
-    claims: [journal],
-    ...compareMoney(record, b, { amount: -amount, currency }, rules, what),
-  };
+  return againstJournals(record, b, ids, [journal], { amount: -amount, currency }, rules, what);
 }
 
 /**
@@ -390,16 +491,15 @@ function classifyDispute(
     };
   }
   const journal = `dispute:${dispute.id}:${back ? "reinstated" : "withdrawn"}`;
-  const money = compareMoney(record, b, { amount: expected.amount, currency: dispute.currency }, rules, what);
-  const fee =
-    money.class === "matched" && record.fee !== expected.fee
-      ? {
-          class: "fee_mismatch" as const,
-          expectedFee: expected.fee,
-          message: `the PSP's dispute fee is ${record.fee}, the ledger's ${expected.fee} (${what})`,
-        }
-      : {};
-  return { ...b, ...ids, journalReference: journal, claims: [journal], ...money, ...fee };
+  const money = { amount: expected.amount, currency: dispute.currency };
+  const item = againstJournals(record, b, ids, [journal], money, rules, what);
+  if (item.class !== "matched" || record.fee === expected.fee) return item;
+  return {
+    ...item,
+    class: "fee_mismatch",
+    expectedFee: expected.fee,
+    message: `the PSP's dispute fee is ${record.fee}, the ledger's ${expected.fee} (${what})`,
+  };
 }
 
 function classifyPayout(
@@ -455,20 +555,15 @@ function classifyPayout(
       message: `payout ${payout.id} failed after the PSP sent it; its return settles it`,
     };
   }
-  const journal = `payout:${payout.id}:paid`;
-  return {
-    ...b,
-    ...ids,
-    journalReference: journal,
-    claims: [journal],
-    ...compareMoney(
-      record,
-      b,
-      { amount: -payout.amount, currency: payout.currency },
-      rules,
-      `payout ${payout.id}`,
-    ),
-  };
+  return againstJournals(
+    record,
+    b,
+    ids,
+    [`payout:${payout.id}:paid`],
+    { amount: -payout.amount, currency: payout.currency },
+    rules,
+    `payout ${payout.id}`,
+  );
 }
 
 /** The journal kinds of money settlekit returned to the buyer. */
@@ -551,6 +646,7 @@ export function exactChargeItem(
     payoutsByReference: NO_PAYOUTS,
     attemptsByReference: NO_ATTEMPTS,
     attemptsByRefundReference: NO_ATTEMPTS,
+    bouncedCaptureRefunds: new Set(),
     disputesByReference: NO_DISPUTES,
   };
   const c = classifyRecord(stagedRecord(charge), charge.line, lookup, EXACT_RULES);

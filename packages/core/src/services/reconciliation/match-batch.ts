@@ -12,7 +12,7 @@ import type { StagedCharge } from "../../ports/reconciliation.js";
 import type { StoreTx } from "../../ports/store.js";
 import { bookRecord } from "./booking.js";
 import type { Classified, LedgerLookup, MatchRules } from "./classify.js";
-import { classifyRecord } from "./classify.js";
+import { classifyRecord, unownedCaptureJournal } from "./classify.js";
 import type { SourceEntry } from "./sources.js";
 
 /** An item before it has its run and place. */
@@ -309,16 +309,26 @@ async function lookUpAttempts(
   pspId: string,
   chargeRefs: readonly string[],
   refundRefs: readonly string[],
-): Promise<Pick<LedgerLookup, "attemptsByReference" | "attemptsByRefundReference">> {
+): Promise<
+  Pick<LedgerLookup, "attemptsByReference" | "attemptsByRefundReference" | "bouncedCaptureRefunds">
+> {
   const attemptsByReference = new Map<string, PaymentAttempt>();
   const attemptsByRefundReference = new Map<string, PaymentAttempt>();
+  const bouncedCaptureRefunds = new Set<string>();
   for (const ref of chargeRefs) {
     const attempt = await tx.paymentAttempts.findByPspReference(pspId, ref);
     if (attempt) attemptsByReference.set(ref, attempt);
   }
   for (const ref of refundRefs) {
     const attempt = await tx.paymentAttempts.findByCaptureRefundReference(pspId, ref);
-    if (attempt) attemptsByRefundReference.set(ref, attempt);
+    if (!attempt) continue;
+    attemptsByRefundReference.set(ref, attempt);
+    // A failed automatic refund bounced after succeeding when its bounce was journaled.
+    if (
+      attempt.captureRefundStatus === "failed" &&
+      (await tx.ledger.getJournal(`${unownedCaptureJournal(attempt)}:refund-bounced`))
+    )
+      bouncedCaptureRefunds.add(ref);
   }
-  return { attemptsByReference, attemptsByRefundReference };
+  return { attemptsByReference, attemptsByRefundReference, bouncedCaptureRefunds };
 }

@@ -108,6 +108,61 @@ function entries(deps: Deps, input: ReconcileInput, hash: (chunk: Uint8Array | s
   return mappedCsvSource(source.file, source.mapping, hash);
 }
 
+/**
+ * The current runs of the periods of the same length next to `period` whose records may have
+ * settled journals posted in this one: the seven before (a journal posted days after its record:
+ * a webhook that came late, a sweeper that found the payment) and as many after as the
+ * settlement lag spans, at least one (a journal posted before the PSP settled its record).
+ */
+async function neighbourRuns(
+  deps: Deps,
+  pspId: string,
+  period: { readonly from: Date; readonly to: Date },
+  lagMs: number,
+): Promise<string[]> {
+  const length = period.to.getTime() - period.from.getTime();
+  const ahead = Math.min(7, Math.max(1, Math.ceil(lagMs / length)));
+  const starts = [
+    ...Array.from({ length: 7 }, (_, i) => period.from.getTime() - (i + 1) * length),
+    ...Array.from({ length: ahead }, (_, i) => period.to.getTime() + i * length),
+  ];
+  return await deps.store.transaction(
+    async (tx) => {
+      const ids: string[] = [];
+      for (const start of starts) {
+        const run = await tx.reconciliation.findCurrentRun({
+          pspId,
+          periodFrom: new Date(start),
+          periodTo: new Date(start + length),
+        });
+        if (run) ids.push(run.id);
+      }
+      return ids;
+    },
+    { readOnly: true },
+  );
+}
+
+/**
+ * Whether a stored run has a `pending` item that is due by `rules` (its time at least the
+ * settlement lag ago): then the same source no longer gives the same answer.
+ */
+async function pendingDue(tx: StoreTx, run: ReconciliationRun, rules: MatchRules): Promise<boolean> {
+  if (!run.totals.some((t) => t.class === "pending" && t.count > 0)) return false;
+  const due = rules.now.getTime() - rules.settlementLagMs;
+  for (let afterSeq: number | undefined; ; ) {
+    const page = await tx.reconciliation.listItems({
+      runId: run.id,
+      class: "pending",
+      limit: 500,
+      ...(afterSeq === undefined ? {} : { afterSeq }),
+    });
+    if (page.some((i) => i.occurredAt === undefined || i.occurredAt.getTime() <= due)) return true;
+    if (page.length < 500) return false;
+    afterSeq = page[page.length - 1]?.seq;
+  }
+}
+
 const sourceKind = (input: ReconcileInput): ReconciliationSourceKind => input.source?.format ?? "psp";
 
 function checkPeriod(input: ReconcileInput) {
@@ -146,7 +201,8 @@ function checkSource(input: ReconcileInput) {
  * payouts against what they settled and the bank statement, and commits the run — with the
  * alert job when it found discrepancies — in one transaction. Idempotent by source: the same
  * checksum for the same PSP and period returns the earlier run (the draft is dropped and nothing
- * else changes; bookings are idempotent per record); another checksum supersedes the current run.
+ * else changes; bookings are idempotent per record) while none of its `pending` items is due;
+ * once one is, or with another checksum, the new run supersedes the current one.
  */
 export async function reconcile(deps: Deps, input: ReconcileInput): Promise<ReconcileResult> {
   checkPeriod(input);
@@ -291,7 +347,10 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       await commitItems(async () => items);
     }
 
-    // The ledger's side: journals of the period that no record settled.
+    // The ledger's side: journals of the period that no record settled — here, or in the current
+    // run of a neighbouring period (a record settled the day before, its journal posted after
+    // midnight; or the other way round): those are timing, settled there.
+    const alsoClaimedBy = await neighbourRuns(deps, pspId, input.period, rules.settlementLagMs);
     let after: string | undefined;
     let unsettled = 0;
     for (;;) {
@@ -303,6 +362,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
             from: input.period.from,
             to: input.period.to,
             limit: BATCH,
+            ...(alsoClaimedBy.length > 0 ? { alsoClaimedBy } : {}),
             ...(after === undefined ? {} : { after }),
           }),
         { readOnly: true },
@@ -329,25 +389,28 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     try {
       return await commit(sameSource);
     } catch (error) {
-      // A concurrent run of the same source committed first (the unique source index): answer it.
+      // A concurrent run of the same source committed first (one current run per period): answer it.
       const earlier = await deps.store.transaction((tx) => tx.reconciliation.findRunBySource(sameSource));
-      if (!earlier) throw error;
+      if (!earlier || (await deps.store.transaction((tx) => pendingDue(tx, earlier, rules)))) throw error;
       await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id));
       return { run: earlier, replayed: true };
     }
 
     async function commit(q: typeof sameSource): Promise<ReconcileResult> {
       return await deps.store.transaction(async (tx) => {
-        const earlier = await tx.reconciliation.findRunBySource(q);
-        if (earlier) {
-          await tx.reconciliation.deleteRun(draft.id);
-          return { run: earlier, replayed: true };
-        }
-        // Locks the period: a concurrent commit of another file waits, then supersedes this run.
+        // Locks the period first: a concurrent commit of the same source waits, then replays this
+        // run; one of another file waits, then supersedes it.
         const current = await tx.reconciliation.findCurrentRun(
           { pspId, periodFrom: input.period.from, periodTo: input.period.to },
           { forUpdate: true },
         );
+        // The same source again is the stored run — while it is the same answer: once one of its
+        // pending items is due (time is an input), this run supersedes it with a fresh answer.
+        const earlier = await tx.reconciliation.findRunBySource(q);
+        if (earlier && !(await pendingDue(tx, earlier, rules))) {
+          await tx.reconciliation.deleteRun(draft.id);
+          return { run: earlier, replayed: true };
+        }
         const now = deps.clock.now();
         if (current) {
           const superseded = {

@@ -48,9 +48,12 @@ export const disputeRecordId = (disputeReference: string, amount: bigint): strin
   `${disputeReference}:${amount < 0n ? "withdrawn" : "reinstated"}`;
 
 /**
- * The settlement file of `@settlekit/psp-sandbox` (`reference,type,amount,fee,net,currency,settled_at`,
+ * The settlement file of `@settlekit/psp-sandbox` (`reference,type,amount,fee,net,currency,settled_at,reverses`,
  * integer minor units): a charge's reference is the payment's PSP reference, a refund's the
- * refund reference, a payout's the payout reference.
+ * refund reference, a payout's the payout reference. A row that gives money back for an earlier
+ * one names it in `reverses` (optional column: files written before it still read): a payout's
+ * reversal or return is a record of that payout (`payoutReference`) under its own reference
+ * (`payoutReversalReference`), a refund's bounce a record of that refund (`refundReference`).
  */
 export async function* sandboxCsvSource(
   file: FileStream,
@@ -67,6 +70,7 @@ export async function* sandboxCsvSource(
         bad(`unknown type ${JSON.stringify(type)}`);
       const currency = currencyCell(c.need("currency"));
       const amount = minorCell(c.need("amount"), "amount");
+      const reverses = c.get("reverses");
       const record: SettlementRecord = {
         // A dispute's two movements share its reference: the sign tells them apart.
         recordId: type === "dispute" ? disputeRecordId(reference, amount) : reference,
@@ -77,8 +81,12 @@ export async function* sandboxCsvSource(
         currency,
         createdAt: timeCell(c.need("settled_at"), "settled_at"),
         ...(type === "charge" ? { pspReference: reference } : {}),
-        ...(type === "refund" ? { refundReference: reference } : {}),
-        ...(type === "payout" ? { payoutReference: reference } : {}),
+        ...(type === "refund" ? { refundReference: reverses ?? reference } : {}),
+        ...(type === "payout"
+          ? reverses
+            ? { payoutReference: reverses, payoutReversalReference: reference }
+            : { payoutReference: reference }
+          : {}),
         ...(type === "dispute" ? { disputeReference: reference } : {}),
       };
       return record;

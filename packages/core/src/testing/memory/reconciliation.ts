@@ -13,23 +13,6 @@ const SETTLED_KINDS: ReadonlySet<string> = new Set(SETTLED_JOURNAL_KINDS);
 /** Reconciliation runs, items and claimed keys, as the SQL tables keep them. */
 export function memoryReconciliation(w: Working, seq: Sequences): ReconciliationRepository {
   const runs = () => [...w.read("reconciliationRuns").values()].map((r) => r.value);
-  /** One run per (PSP, period, checksum), as the SQL schema's unique index. */
-  const assertUniqueSource = (run: ReconciliationRun) => {
-    if (run.sourceChecksum === undefined) return;
-    const clash = runs().find(
-      (r) =>
-        r.id !== run.id &&
-        r.pspId === run.pspId &&
-        r.periodFrom.getTime() === run.periodFrom.getTime() &&
-        r.periodTo.getTime() === run.periodTo.getTime() &&
-        r.sourceChecksum === run.sourceChecksum,
-    );
-    if (clash)
-      throw violation(
-        "reconciliation_runs(psp_id, period_from, period_to, source_checksum)",
-        `run ${clash.id} has this source`,
-      );
-  };
   /** One `completed` run per (PSP, period), as the SQL schema's partial unique index. */
   const assertOneCurrent = (run: ReconciliationRun) => {
     if (run.status !== "completed") return;
@@ -51,7 +34,6 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
     async insertRun(run) {
       if (w.read("reconciliationRuns").has(run.id))
         throw violation("reconciliation_runs(id)", `run ${run.id} exists`);
-      assertUniqueSource(run);
       assertOneCurrent(run);
       w.write("reconciliationRuns").set(run.id, { value: clone(run), seq: seq.next() });
     },
@@ -62,7 +44,6 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
     async updateRun(next) {
       const row = w.read("reconciliationRuns").get(next.id);
       if (row?.value.version !== next.version - 1) return false;
-      assertUniqueSource(next);
       assertOneCurrent(next);
       w.write("reconciliationRuns").set(next.id, { value: clone(next), seq: row.seq });
       return true;
@@ -174,7 +155,8 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
         const t = j.createdAt.getTime();
         if (t < q.from.getTime() || t >= q.to.getTime()) continue;
         const mine = j.postings.filter((p) => accounts.has(p.account));
-        if (mine.length === 0 || claimed.has(key(q.runId, j.reference))) continue;
+        if (mine.length === 0) continue;
+        if ([q.runId, ...(q.alsoClaimedBy ?? [])].some((run) => claimed.has(key(run, j.reference)))) continue;
         out.push({
           journalReference: j.reference,
           kind: j.kind,

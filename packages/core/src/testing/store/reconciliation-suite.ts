@@ -162,21 +162,35 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         ]);
       });
       expect(await current().inspect.count("reconciliation_runs")).toBe(3);
-      // One run per source: a second run completing with run_2's checksum is refused.
+      // A source may have several runs (a fresh re-run once pending items came due): a second
+      // run with run_2's checksum completes, and is the one the source finds from then on.
+      const q = { pspId: "sandbox", periodFrom: T0, periodTo: at(DAY) };
       await store.transaction((tx) =>
         tx.reconciliation.insertRun(runFixture("run_4", { createdAt: at(30) })),
       );
-      await expect(
-        store.transaction((tx) =>
-          tx.reconciliation.updateRun({
+      await store.transaction(async (tx) => {
+        const currentRun = await tx.reconciliation.findCurrentRun(q, { forUpdate: true });
+        expect(currentRun?.id).toBe("run_2");
+        expect(
+          await tx.reconciliation.updateRun({
+            ...currentRun!,
+            status: "superseded",
+            supersededBy: "run_4",
+            version: currentRun!.version + 1,
+          }),
+        ).toBe(true);
+        expect(
+          await tx.reconciliation.updateRun({
             ...runFixture("run_4", { createdAt: at(30) }),
             status: "completed",
             sourceChecksum: "cc",
             version: 2,
           }),
-        ),
-      ).rejects.toThrow();
-      expect((await store.transaction((tx) => tx.reconciliation.getRun("run_4")))?.status).toBe("running");
+        ).toBe(true);
+      });
+      await store.transaction(async (tx) => {
+        expect((await tx.reconciliation.findRunBySource({ ...q, sourceChecksum: "cc" }))?.id).toBe("run_4");
+      });
     });
 
     it("keeps one completed run per PSP and period: a second one is refused, another period's is not", async () => {
@@ -398,6 +412,25 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         createdAt: at(1),
         metadata: { paymentId: "payment:p1:r1" },
       });
+      // Journals another run claimed (a neighbouring period's record settled them) are not listed
+      // when that run is named; a run not named claims nothing here.
+      await store.transaction(async (tx) => {
+        await tx.reconciliation.insertRun(runFixture("run_0"));
+        await tx.reconciliation.insertRun(runFixture("run_9"));
+        await tx.reconciliation.claimKeys("run_0", ["payment:p1:r1"]);
+        await tx.reconciliation.claimKeys("run_9", ["refund:f1"]);
+      });
+      const listed = await store.transaction((tx) =>
+        tx.reconciliation.listUnclaimedJournals({
+          runId: "run_1",
+          pspId: "sandbox",
+          from: T0,
+          to: at(DAY),
+          limit: 5,
+          alsoClaimedBy: ["run_0"],
+        }),
+      );
+      expect(listed.map((j) => j.journalReference)).toEqual(["refund:f1", "payout:o1:paid"]);
     });
 
     it("looks payments, refunds and payouts up by many references at once", async () => {

@@ -1,0 +1,115 @@
+import { Readable } from "node:stream";
+import type { ReconciliationItem } from "@settlekit/core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { World } from "./support/world.js";
+import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+
+/**
+ * A refund that bounced after it had succeeded (a bank refund the buyer's bank returned): the
+ * PSP's settlement lists the refund when it was made and, later, the money coming back under a
+ * reference of its own that names the refund. Reconciliation matches the first against the
+ * refund's journal and the second against its reversal journal — from the file and from
+ * readSettlement alike — and booking leaves the receivable at zero.
+ */
+describe.each(DIALECTS)("reconciliation of a bounced refund on %s", (dialect) => {
+  let world: World;
+  afterEach(async () => world?.close());
+
+  const summary = (items: readonly ReconciliationItem[]) =>
+    items.map((i) => `${i.recordType} ${i.class} ${i.journalReference ?? "-"}`).sort();
+
+  it("matches the refund and its bounce against refund:<id> and refund-reversal:<id>", async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
+    const reference = referenceOf(created.body);
+    await world.sandbox.pay(reference);
+    await world.deliver();
+    const payment = await world.sdk.getPayment(String(created.body.id));
+    const order = payment.orders[0]!;
+    const refund = await world.sdk.refund(
+      { paymentOrderId: order.id, amount: 1_000n },
+      { idempotencyKey: "r" },
+    );
+    await world.deliver();
+    world.clock.advance(60_000);
+    const [atPsp] = world.sandbox.refunds();
+    world.sandbox.faults.failRefundAfterSuccess(atPsp!.refundReference);
+    await world.deliver();
+    expect((await world.sdk.getPayment(payment.id)).refundedAmount).toBe(0n);
+
+    const date = world.clock.now().toISOString().slice(0, 10);
+    const from = new Date(`${date}T00:00:00.000Z`);
+    const period = { from, to: new Date(from.getTime() + 86_400_000) };
+    const expected = [
+      `charge matched payment:${payment.id}:${reference}`,
+      `refund matched refund:${refund.id}`,
+      `refund matched refund-reversal:${refund.id}`,
+    ].sort();
+    const csv = world.sandbox.settlementCsv(date);
+    const file = await world.sdk.reconcile({
+      provider: "sandbox",
+      period,
+      settlementLagMs: 0,
+      source: { format: "sandbox_csv", file: Readable.from([Buffer.from(csv)]) },
+    });
+    const fileItems = (await world.sdk.listReconciliationItems(file.run.id, { limit: 100 })).data;
+    expect(summary(fileItems)).toEqual(expected);
+    expect(file.run.discrepancyCount).toBe(0);
+    const own = await world.sdk.reconcile({ provider: "sandbox", period, settlementLagMs: 0 });
+    const ownItems = (await world.sdk.listReconciliationItems(own.run.id, { limit: 100 })).data;
+    expect(summary(ownItems)).toEqual(expected);
+    expect(own.run.discrepancyCount).toBe(0);
+    const balances = await balancesOf(world);
+    expect(balances["psp:sandbox:receivable USD"]).toBe(0n);
+  });
+  it.each([false, true])(
+    "matches a dashboard refund spread over both orders (bounced afterwards: %s) against every refund's journals",
+    async (bounce) => {
+      world = await makeWorld(dialect);
+      const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
+      const reference = referenceOf(created.body);
+      await world.sandbox.pay(reference);
+      await world.deliver();
+      const made = await world.sandbox.refundFromDashboard(reference, 1_000n);
+      await world.deliver();
+      world.clock.advance(60_000);
+      if (bounce) {
+        world.sandbox.faults.failRefundAfterSuccess(made.refundReference);
+        await world.deliver();
+      }
+      const paymentId = String(created.body.id);
+      const refunds = await world.store.transaction((tx) =>
+        tx.refunds.listByPspReference(made.refundReference),
+      );
+      expect(refunds).toHaveLength(2);
+      const date = world.clock.now().toISOString().slice(0, 10);
+      const from = new Date(`${date}T00:00:00.000Z`);
+      const period = { from, to: new Date(from.getTime() + 86_400_000) };
+      const first = [...refunds].sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
+      const expected = [
+        `charge matched payment:${paymentId}:${reference}`,
+        `refund matched refund:${first.id}`,
+        ...(bounce ? [`refund matched refund-reversal:${first.id}`] : []),
+      ].sort();
+      for (const source of ["file", "psp"] as const) {
+        const { run } = await world.sdk.reconcile({
+          provider: "sandbox",
+          period,
+          settlementLagMs: 0,
+          ...(source === "file"
+            ? {
+                source: {
+                  format: "sandbox_csv" as const,
+                  file: Readable.from([Buffer.from(world.sandbox.settlementCsv(date))]),
+                },
+              }
+            : {}),
+        });
+        const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+        expect(summary(items)).toEqual(expected);
+        expect(run.discrepancyCount).toBe(0);
+      }
+      expect((await balancesOf(world))["psp:sandbox:receivable USD"]).toBe(0n);
+    },
+  );
+});
