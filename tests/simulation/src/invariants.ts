@@ -171,16 +171,14 @@ async function walletsMatchLedger(world: World): Promise<void> {
   }
 }
 
-/** The cheap invariants, after every step. */
-export async function checkStep(world: World, step: number): Promise<void> {
+/** The invariants after every step (the quiescent ones need every timeout passed). */
+export async function checkStep(world: World): Promise<void> {
   await journalsBalance(world);
   noDoubleCapture(world);
   await checkPayouts(world);
-  if (step % 25 === 0) {
-    await publishedInOrder(world);
-    await walletsMatchLedger(world);
-    await settlementBookedOnce(world);
-  }
+  await publishedInOrder(world);
+  await walletsMatchLedger(world);
+  await settlementBookedOnce(world);
 }
 
 /** Net money the ledger says the PSP holds for each payment (its receivable, by journal metadata). */
@@ -879,10 +877,23 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
   const DAY = 86_400_000;
   const first = Math.floor(T0.getTime() / DAY) * DAY;
   const now = world.clock.now().getTime();
+  // A dashboard refund settlekit could not book (more than was left while its own refund was
+  // pending: flagged to an operator as `refund.external_discrepancy`) that then bounced: the PSP
+  // lists it going out and coming back, the ledger has neither, so both records are
+  // `missing_in_ledger` — a true answer (they net to zero, and the operator was told), counted.
+  const flaggedBounced = await flaggedBouncedRefunds(world);
+  let flaggedItems = 0;
   const check = async (label: string, period: { from: Date; to: Date }, replay: boolean) => {
     const { run } = await world.system.reconcile({ provider: "sandbox", period });
     const items = await itemsOf(world, run.id);
-    const wrong = items.filter((i) => i.class !== "matched" && i.class !== "pending");
+    const excused = (i: ReconciliationItem) =>
+      i.class === "missing_in_ledger" &&
+      i.recordType === "refund" &&
+      i.reference !== undefined &&
+      i.reference !== null &&
+      flaggedBounced.has(i.reference);
+    if (label === "the whole run") flaggedItems = items.filter(excused).length;
+    const wrong = items.filter((i) => i.class !== "matched" && i.class !== "pending" && !excused(i));
     if (wrong.length || run.anomaly)
       throw new Violation(
         "quiet-period-reconciles",
@@ -918,5 +929,31 @@ export async function checkReconciliationQuiescent(world: World): Promise<string
     const period = { from: new Date(day), to: new Date(day + DAY) };
     await check(period.from.toISOString().slice(0, 10), period, false);
   }
-  return `reconciled_records=${whole.recordCount} reconciled_days=${days} settlement_journals=${await settlementBookedOnce(world)}`;
+  return `reconciled_records=${whole.recordCount} reconciled_days=${days} settlement_journals=${await settlementBookedOnce(world)}${flaggedItems ? ` flagged_refund_items=${flaggedItems}` : ""}`;
+}
+
+/** PSP references of dashboard refunds flagged to an operator that bounced (see above). */
+async function flaggedBouncedRefunds(world: World): Promise<Set<string>> {
+  const failed = new Set(
+    world.sandbox
+      .refunds()
+      .filter((r) => r.status === "failed")
+      .map((r) => r.refundReference),
+  );
+  const flagged = new Set<string>();
+  await read(world, async (tx) => {
+    for (const p of world.sandbox.payments()) {
+      if (!p.paymentId) continue;
+      for (const e of await tx.outbox.listByAggregate({
+        aggregateType: "payment",
+        aggregateId: p.paymentId,
+        limit: 1000,
+      })) {
+        if (e.type !== EXTERNAL_REFUND_DISCREPANCY_EVENT) continue;
+        const reference = String((e.payload as { psp_refund_reference?: unknown }).psp_refund_reference);
+        if (failed.has(reference)) flagged.add(reference);
+      }
+    }
+  });
+  return flagged;
 }

@@ -123,7 +123,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       at = step;
       const skip = options.skip?.has(step) === true;
       await sim.step(step, skip);
-      if (!skip) await checkStep(world, step);
+      if (!skip) await checkStep(world);
     }
     const crashes = [...world.crashes].map(([kind, n]) => `${kind}:${n}`).join(",");
     const summary = `${await sim.quiesce()}${crashes ? ` crashes=${crashes}` : ""}`;
