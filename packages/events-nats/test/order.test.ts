@@ -1,4 +1,5 @@
 import { appendOutboxEvents, type OutboxEvent, relayOutboxOnce } from "@settlekit/core";
+import { seededRandom } from "@settlekit/core/testing";
 import { knexStore } from "@settlekit/store-knex";
 import knexFactory, { type Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,18 +8,6 @@ import { requireNats, type TestStream, testStream, uniqueName, waitFor } from ".
 
 const PG_URL = process.env.SETTLEKIT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const up = await requireNats();
-
-/** A deterministic generator in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe.skipIf(!up)(
   "per-aggregate order on the stream with several relays (Postgres outbox → JetStream)",
@@ -56,7 +45,7 @@ describe.skipIf(!up)(
     it("three relays, a publisher that stores part of a batch then fails or stalls past the lease: each aggregate's events are stored once, in outbox order", async () => {
       const store = knexStore(knex);
       const nats = natsPublisher(t.js, { subjectPrefix: t.prefix, stream: t.stream });
-      const random = seeded(1919);
+      const random = seededRandom(1919);
       let partialFailures = 0;
       let stalls = 0;
       const publisher = {

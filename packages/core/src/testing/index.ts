@@ -23,6 +23,7 @@ export { runProviderConformance } from "./provider/run-provider-conformance.js";
 export { outboxEventFixture } from "./publisher/fixtures.js";
 export type { DeliveredEvent, PublisherConformanceOptions, PublisherHarness } from "./publisher/harness.js";
 export { runPublisherConformance } from "./publisher/run-publisher-conformance.js";
+export { seededRandom } from "./seeded-random.js";
 export type { StoreConformanceOptions, StoreHarness, StoreInspector, StoreTable } from "./store/harness.js";
 export { orderFixture, paymentFixture } from "./store/payments-suite.js";
 export { payoutFixture, payoutLineFixture, sellerPayoutAccountFixture } from "./store/payouts-suite.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { relayOutboxOnce } from "../../outbox/outbox.js";
 import type { OutboxEvent } from "../../ports/outbox.js";
+import { seededRandom } from "../seeded-random.js";
 import { at, T0 } from "./fixtures.js";
 import type { StoreHarness } from "./harness.js";
 
@@ -11,18 +12,6 @@ const event = (id: string, aggregateId: string) => ({
   aggregateId,
   payload: { id },
 });
-
-/** A deterministic generator in [0, 1) (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * The outbox's order by aggregate (`OutboxRepository.claim`): an event is claimed only with every
@@ -102,7 +91,7 @@ export function outboxOrderSuite(current: () => StoreHarness, concurrency: numbe
 
     it("relays with a failing and slow publisher never let an event overtake an earlier one of its aggregate", async () => {
       const h = current();
-      const random = seeded(19);
+      const random = seededRandom(19);
       const aggregates = 12;
       const perAggregate = 6;
       const appended = new Map<string, string[]>();
