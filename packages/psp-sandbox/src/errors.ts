@@ -1,4 +1,4 @@
-import { PspError } from "@settlekit/core";
+import { assertCurrency, PspError } from "@settlekit/core";
 
 /**
  * The sandbox's failures, classified as the `PaymentProvider` port asks. Each `pspCode` is what a
@@ -13,6 +13,20 @@ export function rejected(message: string, pspCode: string, param?: string, cause
     ...(param === undefined ? {} : { param }),
     ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/** `currency` when settlekit knows it; the PSP's refusal (`parameter_invalid`, param `currency`) otherwise. */
+export function requireCurrency(currency: string): void {
+  try {
+    assertCurrency(currency);
+  } catch (cause) {
+    throw rejected(
+      `Unsupported currency ${JSON.stringify(currency)}.`,
+      "parameter_invalid",
+      "currency",
+      cause,
+    );
+  }
 }
 
 /** An idempotency key reused with different parameters (Stripe's `idempotency_error`): fatal. */

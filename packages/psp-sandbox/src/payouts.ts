@@ -6,9 +6,9 @@ import type {
   RetrievePayoutReversalInput,
   ReversePayoutInput,
 } from "@settlekit/core";
-import { assertCurrency, PspError, requestFingerprint, requireRequestFields } from "@settlekit/core";
+import { PspError, requestFingerprint, requireRequestFields } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
-import { idempotencyMismatch, rejected, timedOut, unavailable } from "./errors.js";
+import { idempotencyMismatch, rejected, requireCurrency, timedOut, unavailable } from "./errors.js";
 import type { SandboxPayout, SandboxPayoutReversal } from "./records.js";
 import { newId } from "./records.js";
 
@@ -104,16 +104,7 @@ export function retrieveSellerPayout(ctx: SandboxContext, input: RetrievePayoutI
       throw rejected(`${param} is required.`, "parameter_invalid", param);
     }
   }
-  try {
-    assertCurrency(input.currency);
-  } catch (cause) {
-    throw rejected(
-      `Unsupported currency ${JSON.stringify(input.currency)}.`,
-      "parameter_invalid",
-      "currency",
-      cause,
-    );
-  }
+  requireCurrency(input.currency);
   const reference = ctx.state.payoutRequests.byIdReference(input.payoutId);
   const payout = reference === undefined ? undefined : ctx.state.payouts.get(reference);
   return payout && payout.sellerId === input.sellerId ? result(payout) : null;

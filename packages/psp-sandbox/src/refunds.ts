@@ -1,8 +1,8 @@
 import type { RefundInput, RefundResult, RetrievedRefund, RetrieveRefundInput } from "@settlekit/core";
-import { assertCurrency, PspError, requestFingerprint, requireRequestFields } from "@settlekit/core";
+import { PspError, requestFingerprint, requireRequestFields } from "@settlekit/core";
 import type { SandboxContext } from "./context.js";
 import { disputedAmount } from "./disputes.js";
-import { rejected } from "./errors.js";
+import { rejected, requireCurrency } from "./errors.js";
 import { findPayment } from "./payment-attempt.js";
 import type { SandboxPayment, SandboxRefund } from "./records.js";
 import { newId } from "./records.js";
@@ -91,16 +91,7 @@ export function retrieveRefund(ctx: SandboxContext, input: RetrieveRefundInput):
   if (!input.refundReference && !input.refundId) {
     throw rejected("refundReference or refundId is required.", "parameter_missing", "refundReference");
   }
-  try {
-    assertCurrency(input.currency);
-  } catch (cause) {
-    throw rejected(
-      `Unsupported currency ${JSON.stringify(input.currency)}.`,
-      "parameter_invalid",
-      "currency",
-      cause,
-    );
-  }
+  requireCurrency(input.currency);
   findPayment(ctx, input.pspReference);
   const refund = ctx.state
     .refundsOf(input.pspReference)
