@@ -539,11 +539,11 @@ describe.skipIf(OPT_OUT)("the shop in Chromium", () => {
     const download = await context.request.get((await link.getAttribute("href")) ?? "");
     expect(download.status()).toBe(200);
     const file = await download.text();
-    expect(file.split("\n")[0]).toBe("reference,type,amount,fee,net,currency,settled_at");
+    expect(file.split("\n")[0]).toBe("reference,type,amount,fee,net,currency,settled_at,reverses");
     expect(file).toMatch(/,charge,625,/);
     const brokenLine = file.trimEnd().split("\n").length + 1;
     const path = join(dir, "settlement.csv");
-    writeFileSync(path, `${file}sbx_pay_broken,charge,6.25x,0,0,USD,${new Date().toISOString()}\n`);
+    writeFileSync(path, `${file}sbx_pay_broken,charge,6.25x,0,0,USD,${new Date().toISOString()},\n`);
 
     await page.getByLabel("Settlement file").setInputFiles(path);
     await page.getByLabel("Format").selectOption("sandbox_csv");
