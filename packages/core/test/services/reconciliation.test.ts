@@ -608,14 +608,14 @@ describe("out-and-back pairs: a refund the ledger has no journal for, going out 
     const charge = [p.ref, "charge", 10_000n, 0n, 10_000n, "USD", at(HOUR), ""].join(",");
     world.clock.set(new Date(PERIOD.from.getTime() + 5 * DAY));
     const run = async (n: number, lines: string[]) => {
-      const { run } = await world.system.reconcile({
+      const { run, replayed } = await world.system.reconcile({
         provider: "fake",
         period: day(n),
         settlementLagMs: 0,
         source: { format: "sandbox_csv", file: stream([HEADER8, ...lines].join("\n")) },
       });
       const items = (await allItems(world, run.id)).filter((i) => i.recordType === "refund");
-      return { run, items, summary: items.map((i) => `${i.amount} ${i.class}`).sort() };
+      return { run, replayed, items, summary: items.map((i) => `${i.amount} ${i.class}`).sort() };
     };
     return { world, charge, run };
   }
@@ -637,6 +637,10 @@ describe("out-and-back pairs: a refund the ledger has no journal for, going out 
     const first = await run(0, [charge, line("re_x", -700n, 2 * HOUR)]);
     expect(first.summary).toEqual(["-700 pending"]);
     expect(first.run.discrepancyCount).toBe(0);
+    expect(first.items[0]?.journalReference).toBe("pair:back:re_x:USD:700");
+    // Waiting for the next day, not for time: the same file again is the same run.
+    const replay = await run(0, [charge, line("re_x", -700n, 2 * HOUR)]);
+    expect(replay).toMatchObject({ replayed: true, run: { id: first.run.id } });
     const second = await run(1, [line("rfb_x", 700n, DAY + HOUR, "re_x")]);
     expect(second.summary).toEqual(["700 matched"]);
     // The same file again is a fresh run (its pending item came due): now a pair.

@@ -150,6 +150,10 @@ async function neighbourRuns(
   );
 }
 
+/** The prefixes of the key a pending pair's half waits for: its money back (`out`), or the refund going out (`back`). */
+const PAIR_PARTNER_BACK = "pair:back:";
+const PAIR_PARTNER_OUT = "pair:out:";
+
 /** The current runs of the neighbouring periods, and whether those within the lag on each side exist yet. */
 interface Neighbours {
   readonly ids: string[];
@@ -191,6 +195,8 @@ async function decidePairs(
       inside || unread
         ? {
             ...h.item,
+            // Names the key it waits for (see pendingDue).
+            journalReference: h.pair.partner,
             class: "pending",
             message: `${h.pair.unpaired.message} (yet: ${inside ? "inside the settlement lag" : `the ${h.pair.side === "out" ? "next" : "previous"} period is not reconciled yet`})`,
           }
@@ -204,9 +210,19 @@ async function decidePairs(
  * Whether a stored run has a `pending` item that is due by `rules` (its time at least the
  * settlement lag ago): then the same source no longer gives the same answer.
  */
-async function pendingDue(tx: StoreTx, run: ReconciliationRun, rules: MatchRules): Promise<boolean> {
+async function pendingDue(
+  tx: StoreTx,
+  run: ReconciliationRun,
+  rules: MatchRules,
+  neighbours: Neighbours,
+): Promise<boolean> {
   if (!run.totals.some((t) => t.class === "pending" && t.count > 0)) return false;
   const due = rules.now.getTime() - rules.settlementLagMs;
+  // A pair's half waiting for the period its other half would be in is due once that period is read.
+  const waiting = (i: ReconciliationItem) =>
+    i.journalReference?.startsWith(PAIR_PARTNER_BACK) === true
+      ? !neighbours.aheadRead
+      : i.journalReference?.startsWith(PAIR_PARTNER_OUT) === true && !neighbours.behindRead;
   for (let afterSeq: number | undefined; ; ) {
     const page = await tx.reconciliation.listItems({
       runId: run.id,
@@ -214,7 +230,8 @@ async function pendingDue(tx: StoreTx, run: ReconciliationRun, rules: MatchRules
       limit: 500,
       ...(afterSeq === undefined ? {} : { afterSeq }),
     });
-    if (page.some((i) => i.occurredAt === undefined || i.occurredAt.getTime() <= due)) return true;
+    if (page.some((i) => !waiting(i) && (i.occurredAt === undefined || i.occurredAt.getTime() <= due)))
+      return true;
     if (page.length < 500) return false;
     afterSeq = page[page.length - 1]?.seq;
   }
@@ -459,7 +476,8 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     } catch (error) {
       // A concurrent run of the same source committed first (one current run per period): answer it.
       const earlier = await deps.store.transaction((tx) => tx.reconciliation.findRunBySource(sameSource));
-      if (!earlier || (await deps.store.transaction((tx) => pendingDue(tx, earlier, rules)))) throw error;
+      if (!earlier || (await deps.store.transaction((tx) => pendingDue(tx, earlier, rules, neighbours))))
+        throw error;
       await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id));
       return { run: earlier, replayed: true };
     }
@@ -475,7 +493,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
         // The same source again is the stored run — while it is the same answer: once one of its
         // pending items is due (time is an input), this run supersedes it with a fresh answer.
         const earlier = await tx.reconciliation.findRunBySource(q);
-        if (earlier && !(await pendingDue(tx, earlier, rules))) {
+        if (earlier && !(await pendingDue(tx, earlier, rules, neighbours))) {
           await tx.reconciliation.deleteRun(draft.id);
           return { run: earlier, replayed: true };
         }
