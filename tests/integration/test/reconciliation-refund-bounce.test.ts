@@ -113,3 +113,101 @@ describe.each(DIALECTS)("reconciliation of a bounced refund on %s", (dialect) =>
     },
   );
 });
+
+/**
+ * A refund that failed before settlekit booked it (it never saw the refund succeed: the success
+ * webhook was lost, then the refund bounced): the PSP lists it going out and its money coming
+ * back. The two records are one pair that nets to zero: matched together, and only together —
+ * a file that lists the refund going out without its money back says the buyer kept money the
+ * ledger does not show as refunded.
+ */
+describe.each(DIALECTS)("reconciliation of a refund that failed unbooked on %s", (dialect) => {
+  let world: World;
+  afterEach(async () => world?.close());
+
+  const setUp = async () => {
+    world = await makeWorld(dialect);
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
+    const reference = referenceOf(created.body);
+    await world.sandbox.pay(reference);
+    await world.deliver();
+    const payment = await world.sdk.getPayment(String(created.body.id));
+    world.sandbox.faults.holdNextRefunds(1);
+    const refund = await world.sdk.refund(
+      { paymentOrderId: payment.orders[0]!.id, amount: 1_000n },
+      { idempotencyKey: "r" },
+    );
+    await world.deliver();
+    world.clock.advance(60_000);
+    const [atPsp] = world.sandbox.refunds();
+    world.sandbox.faults.dropNextWebhook();
+    world.sandbox.faults.settleHeldRefunds("succeeded");
+    world.sandbox.faults.failRefundAfterSuccess(atPsp!.refundReference);
+    await world.deliver();
+    const stored = await world.store.transaction((tx) => tx.refunds.get(refund.id));
+    expect(stored?.status).toBe("failed");
+    expect(stored?.failureReason?.startsWith("failed_after_success")).toBe(false);
+    const date = world.clock.now().toISOString().slice(0, 10);
+    const from = new Date(`${date}T00:00:00.000Z`);
+    const period = { from, to: new Date(from.getTime() + 86_400_000) };
+    return { payment, reference, refund, atPsp: world.sandbox.refunds()[0]!, date, period };
+  };
+  const csvOf = (text: string) => ({
+    format: "sandbox_csv" as const,
+    file: Readable.from([Buffer.from(text)]),
+  });
+
+  it("matches the refund going out and its money back as a pair; the receivable nets to zero", async () => {
+    const { payment, reference, date, period } = await setUp();
+    const { run } = await world.sdk.reconcile({
+      provider: "sandbox",
+      period,
+      settlementLagMs: 0,
+      source: csvOf(world.sandbox.settlementCsv(date)),
+    });
+    const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+    expect(
+      items.map((i) => `${i.recordType} ${i.class} ${Math.sign(Number(i.amount ?? 0n))}`).sort(),
+    ).toEqual([`charge matched 1`, "refund matched -1", "refund matched 1"].sort());
+    expect(items.find((i) => i.recordType === "charge")?.journalReference).toBe(
+      `payment:${payment.id}:${reference}`,
+    );
+    expect(run.discrepancyCount).toBe(0);
+    expect((await balancesOf(world))["psp:sandbox:receivable USD"]).toBe(0n);
+  });
+
+  it("an out record whose money back never appears is a status_mismatch once the next day is reconciled too", async () => {
+    const { refund, atPsp, date, period } = await setUp();
+    const bounce = atPsp.bounceReference!;
+    const outOnly = world.sandbox
+      .settlementCsv(date)
+      .split("\n")
+      .filter((line) => !line.includes(bounce))
+      .join("\n");
+    expect(outOnly).not.toBe(world.sandbox.settlementCsv(date));
+    const first = await world.sdk.reconcile({ provider: "sandbox", period, source: csvOf(outOnly) });
+    const pendingItem = (await world.sdk.listReconciliationItems(first.run.id, { limit: 100 })).data.find(
+      (i) => i.recordType === "refund",
+    );
+    // Inside the settlement lag its money back may still be on its way (in the next day's file).
+    expect(pendingItem?.class).toBe("pending");
+    const next = { from: period.to, to: new Date(period.to.getTime() + 86_400_000) };
+    await world.sdk.reconcile({
+      provider: "sandbox",
+      period: next,
+      settlementLagMs: 0,
+      source: csvOf(world.sandbox.settlementCsv(next.from.toISOString().slice(0, 10))),
+    });
+    const { run } = await world.sdk.reconcile({
+      provider: "sandbox",
+      period,
+      settlementLagMs: 0,
+      source: csvOf(outOnly),
+    });
+    const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+    const out = items.find((i) => i.recordType === "refund");
+    expect(out).toMatchObject({ class: "status_mismatch", refundId: refund.id });
+    expect(out?.message).toContain("settlekit has the refund failed, the PSP says it refunded");
+    expect(run.discrepancyCount).toBe(1);
+  });
+});

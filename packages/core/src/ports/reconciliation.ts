@@ -136,6 +136,12 @@ export interface ReconciliationRepository {
    */
   claimKeys(runId: string, keys: readonly string[]): Promise<string[]>;
   /**
+   * Which of `keys` (at most 1 000) any run of `runIds` (a run and its neighbours, a few) has
+   * claimed, each once, any order: how a half of an out-and-back pair finds its other half in
+   * another batch or a neighbouring period's run. Claims nothing.
+   */
+  findClaimedKeys(runIds: readonly string[], keys: readonly string[]): Promise<string[]>;
+  /**
    * Journals of {@link SETTLED_JOURNAL_KINDS} created in `[from, to)` that touch the PSP's
    * receivable or payouts account and whose reference no `claimKeys` of the run — nor of a run
    * in `alsoClaimedBy` (the current runs of neighbouring periods) — claimed, in posting order, at

@@ -130,7 +130,7 @@ describe("classifying the records of attempts that are not their payment's curre
     });
   });
 
-  it("the automatic refund: matched once succeeded, pending then missing while pending, nothing to claim when it failed unbooked, its bounce once bounced", () => {
+  it("the automatic refund: matched once succeeded, pending then missing while pending, a pair when it failed unbooked, its bounce once bounced", () => {
     expect(classifyRecord(refund(), 3, lookup(attempt()), rules(HOUR))).toMatchObject({
       class: "matched",
       journalReference: "unowned-capture:sandbox:ref_1:refund",
@@ -140,15 +140,20 @@ describe("classifying the records of attempts that are not their payment's curre
     const pending = attempt({ captureRefundStatus: "pending" });
     expect(classifyRecord(refund(), 3, lookup(pending), rules(3 * HOUR)).class).toBe("pending");
     expect(classifyRecord(refund(), 3, lookup(pending), rules(HOUR)).class).toBe("missing_in_ledger");
-    // Failed before settlekit booked it: the PSP's refund and its money back net to zero.
+    // Failed before settlekit booked it: the PSP's refund and its money back net to zero, as a pair.
     const failed = lookup(attempt({ captureRefundStatus: "failed" }));
     expect(classifyRecord(refund(), 3, failed, rules(HOUR))).toMatchObject({
       class: "matched",
       claims: [],
       message: expect.stringContaining("failed before settlekit booked it"),
+      pair: { side: "out", partner: "pair:back:re_1:USD:12345", unpaired: { class: "status_mismatch" } },
     });
     const back = refund({ recordId: "rfb_1", amount: 12_345n, net: 12_345n });
-    expect(classifyRecord(back, 4, failed, rules(HOUR))).toMatchObject({ class: "matched", claims: [] });
+    expect(classifyRecord(back, 4, failed, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: [],
+      pair: { side: "back", partner: "pair:out:re_1:USD:12345", unpaired: { class: "missing_in_ledger" } },
+    });
     // Bounced after succeeding: the refund matches its journal, the money back the bounce's.
     const bounced = { ...failed, bouncedCaptureRefunds: new Set(["re_1"]) };
     expect(classifyRecord(refund(), 3, bounced, rules(HOUR)).claims).toEqual([
@@ -243,10 +248,53 @@ describe("classifying a refund that bounced", () => {
     });
   });
 
-  it("a refund that failed before settlekit booked it: both records net to zero, nothing claimed", () => {
+  it("a refund that failed before settlekit booked it: out and back are the halves of one pair, matched only together", () => {
     const failed = refunds(made("rf_1", { status: "failed", failureReason: "psp_failed" }));
-    for (const record of [out(-500n), back(500n)]) {
-      expect(classifyRecord(record, 1, failed, rules(HOUR))).toMatchObject({ class: "matched", claims: [] });
+    expect(classifyRecord(out(-500n), 1, failed, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: [],
+      pair: {
+        side: "out",
+        key: "pair:out:re_9:USD:500",
+        partner: "pair:back:re_9:USD:500",
+        unpaired: { class: "status_mismatch" },
+      },
+    });
+    expect(classifyRecord(out(-500n), 1, failed, rules(HOUR)).pair?.unpaired.message).toContain(
+      "settlekit has the refund failed, the PSP says it refunded",
+    );
+    expect(classifyRecord(back(500n), 2, failed, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: [],
+      pair: {
+        side: "back",
+        key: "pair:back:re_9:USD:500",
+        partner: "pair:out:re_9:USD:500",
+        unpaired: { class: "missing_in_ledger" },
+      },
+    });
+    // Booked refunds (made, or bounced with a reversal journal) match their journals, not as pairs.
+    const split = refunds(
+      made("rf_1", { amount: 500n, status: "failed", failureReason: "failed_after_success:bank" }),
+    );
+    expect(classifyRecord(out(-500n), 1, split, rules(HOUR)).pair).toBeUndefined();
+    expect(classifyRecord(back(500n), 2, split, rules(HOUR)).pair).toBeUndefined();
+  });
+
+  it("a refund settlekit has no row for: its records are pair halves, missing_in_ledger unpaired", () => {
+    const none: LedgerLookup = {
+      ...lookup(attempt()),
+      attemptsByRefundReference: new Map(),
+      refundsByReference: new Map(),
+    };
+    for (const [record, side] of [
+      [out(-500n), "out"],
+      [back(500n), "back"],
+    ] as const) {
+      expect(classifyRecord(record, 1, none, rules(HOUR))).toMatchObject({
+        class: "matched",
+        pair: { side, unpaired: { class: "missing_in_ledger" } },
+      });
     }
   });
 });

@@ -591,3 +591,80 @@ describe("reconciliation (memory store, fake PSP)", () => {
     expect((await world.balances())["platform:psp_fees USD"]).toBe(320n);
   });
 });
+
+describe("out-and-back pairs: a refund the ledger has no journal for, going out and coming back", () => {
+  const HEADER8 = `${HEADER},reverses`;
+  const at = (ms: number) => new Date(PERIOD.from.getTime() + ms).toISOString();
+  const line = (ref: string, amount: bigint, when: number, reverses = "") =>
+    [ref, "refund", amount, 0n, amount, "USD", at(when), reverses].join(",");
+  const day = (n: number) => ({
+    from: new Date(PERIOD.from.getTime() + n * DAY),
+    to: new Date(PERIOD.to.getTime() + n * DAY),
+  });
+
+  async function setUp() {
+    const world = makeWorld();
+    const p = await pay(world, "USD", 10_000n, "k1");
+    const charge = [p.ref, "charge", 10_000n, 0n, 10_000n, "USD", at(HOUR), ""].join(",");
+    world.clock.set(new Date(PERIOD.from.getTime() + 5 * DAY));
+    const run = async (n: number, lines: string[]) => {
+      const { run, replayed } = await world.system.reconcile({
+        provider: "fake",
+        period: day(n),
+        settlementLagMs: 0,
+        source: { format: "sandbox_csv", file: stream([HEADER8, ...lines].join("\n")) },
+      });
+      const items = (await allItems(world, run.id)).filter((i) => i.recordType === "refund");
+      return { run, replayed, items, summary: items.map((i) => `${i.amount} ${i.class}`).sort() };
+    };
+    return { world, charge, run };
+  }
+
+  it("a refund settlekit never recorded and its bounce match as a pair whose message names the operator flag", async () => {
+    const { charge, run } = await setUp();
+    const {
+      run: r,
+      items,
+      summary,
+    } = await run(0, [charge, line("re_x", -700n, 2 * HOUR), line("rfb_x", 700n, 3 * HOUR, "re_x")]);
+    expect(summary).toEqual(["-700 matched", "700 matched"]);
+    for (const i of items) expect(i.message).toContain("refund.external_discrepancy");
+    expect(r.discrepancyCount).toBe(0);
+  });
+
+  it("pairs over two days: the refund going out waits (pending) until the next day is reconciled, its bounce there matches", async () => {
+    const { charge, run } = await setUp();
+    const first = await run(0, [charge, line("re_x", -700n, 2 * HOUR)]);
+    expect(first.summary).toEqual(["-700 pending"]);
+    expect(first.run.discrepancyCount).toBe(0);
+    expect(first.items[0]?.journalReference).toBe("pair:back:re_x:USD:700");
+    // Waiting for the next day, not for time: the same file again is the same run.
+    const replay = await run(0, [charge, line("re_x", -700n, 2 * HOUR)]);
+    expect(replay).toMatchObject({ replayed: true, run: { id: first.run.id } });
+    const second = await run(1, [line("rfb_x", 700n, DAY + HOUR, "re_x")]);
+    expect(second.summary).toEqual(["700 matched"]);
+    // The same file again is a fresh run (its pending item came due): now a pair.
+    const again = await run(0, [charge, line("re_x", -700n, 2 * HOUR)]);
+    expect(again.run.id).not.toBe(first.run.id);
+    expect(again.summary).toEqual(["-700 matched"]);
+    expect(again.run.discrepancyCount).toBe(0);
+  });
+
+  it("either half alone is a discrepancy once the neighbouring day is reconciled: missing_in_ledger", async () => {
+    const { charge, run } = await setUp();
+    await run(1, []);
+    const out = await run(0, [charge, line("re_x", -700n, 2 * HOUR)]);
+    expect(out.summary).toEqual(["-700 missing_in_ledger"]);
+    const back = await run(2, [
+      charge.replace(at(HOUR), at(2 * DAY)),
+      line("rfb_y", 500n, 2 * DAY + HOUR, "re_y"),
+    ]);
+    expect(back.summary).toEqual(["500 missing_in_ledger"]);
+    // A different amount back is not the same refund's pair.
+    const short = await run(3, [
+      line("re_z", -700n, 3 * DAY + HOUR),
+      line("rfb_z", 600n, 3 * DAY + 2 * HOUR, "re_z"),
+    ]);
+    expect(short.summary).toEqual(["-700 pending", "600 missing_in_ledger"]);
+  });
+});

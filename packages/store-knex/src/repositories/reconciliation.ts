@@ -264,6 +264,19 @@ LIMIT ?`;
       }
       return before;
     },
+    async findClaimedKeys(runIds, keys) {
+      const found = new Set<string>();
+      const runs = [...new Set(runIds)];
+      if (runs.length === 0) return [];
+      for (const chunk of chunks([...new Set(keys)])) {
+        const query = db(TABLES.reconciliationKeys)
+          .distinct("claim")
+          .whereIn("run_id", runs)
+          .whereIn("claim", chunk);
+        for (const row of await exec.rows(query)) found.add(String(row.claim));
+      }
+      return [...found];
+    },
     async listUnclaimedJournals(q) {
       const accounts = [`psp:${q.pspId}:receivable`, `psp:${q.pspId}:payouts`];
       const head = [...accounts, sql.time(q.from), sql.time(q.to), ...kinds];

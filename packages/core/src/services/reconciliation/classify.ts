@@ -6,6 +6,7 @@ import type { ReconciliationClass, ReconciliationItem } from "../../domain/recon
 import type { Refund } from "../../domain/refund.js";
 import type { SettlementRecord } from "../../ports/psp.js";
 import type { SettledJournal, StagedCharge } from "../../ports/reconciliation.js";
+import { EXTERNAL_REFUND_DISCREPANCY_EVENT as EXTERNAL_REFUND_FLAG } from "../refunds/external-refunds.js";
 import { FAILED_AFTER_SUCCESS } from "../refunds/refund-reversal.js";
 
 /** What matching knows about one batch of records: the ledger side, looked up by keys. */
@@ -36,8 +37,45 @@ export interface MatchRules {
   readonly expectedFee?: ((record: SettlementRecord) => bigint | undefined) | undefined;
 }
 
+/**
+ * One half of an out-and-back pair: a refund going out (negative) and its money coming back
+ * (positive, naming it) that the ledger has no journals for — a refund that failed before
+ * settlekit booked it, or one settlekit never recorded. The two net to zero, so a half is what the
+ * classifier says (`matched`) only together with the other: each claims `key` and looks for its
+ * `partner` (claimed in this run or a neighbouring one) once the source is read; without it, it is
+ * `pending` while the other may still come (inside the lag, or in a period not reconciled yet),
+ * then `unpaired`.
+ */
+export interface PairHalf {
+  readonly side: "out" | "back";
+  readonly key: string;
+  readonly partner: string;
+  readonly unpaired: { readonly class: ReconciliationClass; readonly message: string };
+}
+
+/** The keys of the two halves of the pair of refund `reference` moving `amount` (either sign) of `currency`. */
+export function pairKeys(side: "out" | "back", reference: string, currency: string, amount: bigint) {
+  const abs = amount < 0n ? -amount : amount;
+  const key = (s: string) => `pair:${s}:${reference}:${currency}:${abs}`;
+  return { key: key(side), partner: key(side === "out" ? "back" : "out") };
+}
+
 /** An item before it has a run and a position; `claims` are the journal references it settles. */
-export type Classified = Omit<ReconciliationItem, "runId" | "seq"> & { readonly claims: readonly string[] };
+export type Classified = Omit<ReconciliationItem, "runId" | "seq"> & {
+  readonly claims: readonly string[];
+  /** Set on a half of an out-and-back pair: its class holds only with its other half (see {@link PairHalf}). */
+  readonly pair?: PairHalf;
+};
+
+/** A matched record that nets to zero only with its other half: `item` as the pair's half, or `unpaired`. */
+function half(item: Classified, record: SettlementRecord, reference: string, unpaired: PairHalf["unpaired"]) {
+  if (item.class !== "matched") return item;
+  const side = record.amount < 0n ? "out" : "back";
+  return {
+    ...item,
+    pair: { side, ...pairKeys(side, reference, record.currency, record.amount), unpaired },
+  } as Classified;
+}
 
 const CAPTURED = new Set(["succeeded", "partially_refunded", "refunded"]);
 const IN_FLIGHT = new Set(["created", "requires_payment", "processing"]);
@@ -234,13 +272,28 @@ function classifyRefund(
       rules,
     );
   if (!first) {
-    return {
-      ...b,
-      ...ref,
-      class: "missing_in_ledger",
-      claims: [],
-      message: "the PSP refunded money settlekit has no refund for",
+    const unpaired = {
+      class: "missing_in_ledger" as const,
+      message:
+        record.amount > 0n
+          ? "the PSP gave back money of a refund settlekit has no refund for (and does not list it going out)"
+          : "the PSP refunded money settlekit has no refund for",
     };
+    if (!reference || record.amount === 0n) return { ...b, ...ref, claims: [], ...unpaired };
+    // A refund settlekit never recorded (made at the PSP's dashboard: flagged to an operator as
+    // refund.external_discrepancy when its webhook came) that bounced: out and back net to zero.
+    return half(
+      {
+        ...b,
+        ...ref,
+        class: "matched",
+        claims: [],
+        message: `a refund settlekit never recorded and its money coming back net to zero (the operator was flagged: ${EXTERNAL_REFUND_FLAG})`,
+      },
+      record,
+      reference,
+      unpaired,
+    );
   }
   const ids = { ...ref, paymentId: first.paymentId, refundId: first.id };
   const total = refunds.reduce((sum, r) => sum + r.amount, 0n);
@@ -270,7 +323,7 @@ function classifyRefund(
     };
   }
   const claims = refunds.flatMap((r) => (made(r) ? [`refund:${r.id}`] : []));
-  return againstJournals(
+  const item = againstJournals(
     record,
     b,
     ids,
@@ -281,6 +334,11 @@ function classifyRefund(
       ? `refund ${first.id}`
       : `refund ${first.id}, which failed before settlekit booked it (its money came back)`,
   );
+  if (claims.length > 0 || !reference) return item;
+  return half(item, record, reference, {
+    class: "status_mismatch",
+    message: `settlekit has the refund failed, the PSP says it refunded: refund ${first.id} failed before settlekit booked it, and the PSP does not list its money coming back`,
+  });
 }
 
 /** A refund that failed without settlekit having booked it (no journal: it never saw it succeed). */
@@ -319,15 +377,22 @@ function classifyRefundBounce(
     };
   }
   const claims = refunds.flatMap((r) => (bounced(r) ? [`refund-reversal:${r.id}`] : []));
-  return againstJournals(
+  const item = againstJournals(
     record,
     b,
     ids,
     claims,
     { amount: total, currency: first.currency },
     rules,
-    `the bounce of refund ${first.id}`,
+    claims.length
+      ? `the bounce of refund ${first.id}`
+      : `the bounce of refund ${first.id}, which failed before settlekit booked it (with the refund going out)`,
   );
+  if (claims.length > 0 || !record.refundReference) return item;
+  return half(item, record, record.refundReference, {
+    class: "missing_in_ledger",
+    message: `the PSP gave back the money of refund ${first.id}, which failed before settlekit booked it, but does not list it going out`,
+  });
 }
 
 /**
@@ -399,15 +464,30 @@ function classifyCaptureRefund(
   const ids = { reference: record.refundReference, paymentId: attempt.paymentId, expectedCurrency: currency };
   const what = `the automatic refund of the unowned capture on attempt ${attempt.attempt} of payment ${attempt.paymentId}`;
   if (attempt.captureRefundStatus === "failed" && !bounced) {
-    // Failed before settlekit booked it: the PSP's refund and its money back net to zero.
-    return againstJournals(
+    // Failed before settlekit booked it: the PSP's refund and its money back net to zero, as a pair.
+    const item = againstJournals(
       record,
       b,
       ids,
       [],
       { amount: record.amount > 0n ? amount : -amount, currency },
       rules,
-      `${what}, which failed before settlekit booked it (its money came back)`,
+      `${what}, which failed before settlekit booked it (${record.amount > 0n ? "with the refund going out" : "its money came back"})`,
+    );
+    if (!record.refundReference) return item;
+    return half(
+      item,
+      record,
+      record.refundReference,
+      record.amount > 0n
+        ? {
+            class: "missing_in_ledger",
+            message: `the PSP gave back the money of ${what}, which failed before settlekit booked it, but does not list it going out`,
+          }
+        : {
+            class: "status_mismatch",
+            message: `settlekit has the refund failed, the PSP says it refunded: ${what} failed before settlekit booked it, and the PSP does not list its money coming back`,
+          },
     );
   }
   if (record.amount > 0n) {

@@ -11,7 +11,7 @@ import type { SettlementRecord } from "../../ports/psp.js";
 import type { StagedCharge } from "../../ports/reconciliation.js";
 import type { StoreTx } from "../../ports/store.js";
 import { bookRecord } from "./booking.js";
-import type { Classified, LedgerLookup, MatchRules } from "./classify.js";
+import type { Classified, LedgerLookup, MatchRules, PairHalf } from "./classify.js";
 import { classifyRecord, unownedCaptureJournal } from "./classify.js";
 import type { SourceEntry } from "./sources.js";
 
@@ -25,6 +25,41 @@ export interface BatchContext {
   readonly rules: MatchRules;
   readonly book: boolean;
   readonly deps: Deps;
+  /**
+   * Where the halves of out-and-back pairs go (their keys claimed, their items not written): the
+   * run decides them once its source is read (`decidePairs`). Without it a half is written as
+   * what it is alone.
+   */
+  readonly deferred?: DeferredHalf[];
+}
+
+/** A half of an out-and-back pair whose item waits for the end of the run, under its seq. */
+export interface DeferredHalf {
+  readonly item: ReconciliationItem;
+  readonly record: SettlementRecord;
+  readonly pair: PairHalf;
+}
+
+/**
+ * Books a matched record (`book` on) and gives the item's booking fields: its settlement journal,
+ * or — booked by an earlier file with another fee — a `fee_mismatch`, not booked again.
+ */
+export async function bookMatched(
+  tx: StoreTx,
+  ctx: Pick<BatchContext, "pspId" | "book" | "deps">,
+  record: SettlementRecord,
+  message: string | undefined,
+): Promise<{ bookingReference?: string; message?: string; class?: "fee_mismatch" }> {
+  if (!ctx.book) return {};
+  const booked = await bookRecord(tx, ctx.pspId, record, ctx.deps);
+  if (booked?.outcome === "conflict") {
+    // The amount still matches the payment, so what changed since the booking is the fee (and net).
+    return {
+      class: "fee_mismatch",
+      message: `${message}, but ${booked.reference} was booked with another fee by an earlier file; not booked again`,
+    };
+  }
+  return booked ? { bookingReference: booked.reference } : {};
 }
 
 /** Running counts and totals of a run, per class and currency (a handful of entries, whatever the file's size). */
@@ -79,7 +114,8 @@ export interface Slot {
 /**
  * Matches one batch of source entries inside `tx`: one keyed lookup each of payments, refunds and
  * payouts, one claim of the record ids and journal references seen (duplicates), the bookings of
- * matched records; returns one item per slot, in the slots' order, numbered by their seqs.
+ * matched records; returns one item per slot, in the slots' order, numbered by their seqs — but
+ * for the halves of out-and-back pairs, which go to `ctx.deferred` when it is given.
  */
 export async function matchBatch(
   tx: StoreTx,
@@ -117,7 +153,7 @@ export async function matchBatch(
     if (firstInBatch.has(e.record.recordId)) return null;
     firstInBatch.set(e.record.recordId, i);
     const c = classifyRecord(e.record, e.line, lookup, rules);
-    for (const k of c.claims) if (!claims.has(k)) claims.set(k, i);
+    for (const k of [...c.claims, ...(c.pair ? [c.pair.key] : [])]) if (!claims.has(k)) claims.set(k, i);
     return c;
   });
   const before = new Set(
@@ -132,7 +168,9 @@ export async function matchBatch(
   for (const [i, e] of recs.entries()) {
     const c = classified[i];
     const { seq } = slots[e.at] as Slot;
-    const dupOf = c?.claims.find((k) => before.has(k) || claims.get(k) !== i);
+    const dupOf = [...(c?.claims ?? []), ...(c?.pair ? [c.pair.key] : [])].find(
+      (k) => before.has(k) || claims.get(k) !== i,
+    );
     if (!c || dupOf) {
       out[e.at] = {
         runId,
@@ -154,21 +192,22 @@ export async function matchBatch(
       };
       continue;
     }
-    const { claims: _claims, ...item } = c;
-    let booking: { bookingReference?: string; message?: string; class?: "fee_mismatch" } = {};
-    if (book && c.class === "matched") {
-      const booked = await bookRecord(tx, pspId, e.record, deps);
-      if (booked?.outcome === "conflict") {
-        // The amount still matches the payment, so what changed since the booking is the fee (and net).
-        booking = {
-          class: "fee_mismatch",
-          message: `${c.message}, but ${booked.reference} was booked with another fee by an earlier file; not booked again`,
-        };
-      } else if (booked) booking = { bookingReference: booked.reference };
+    const { claims: _claims, pair, ...item } = c;
+    if (pair) {
+      // Half of a pair: its key is claimed; what it is waits for its other half (end of the run).
+      if (ctx.deferred) {
+        ctx.deferred.push({ item: { ...item, runId, seq }, record: e.record, pair });
+        continue;
+      }
+      out[e.at] = { ...item, ...pair.unpaired, runId, seq };
+      continue;
     }
+    const booking =
+      c.class === "matched" ? await bookMatched(tx, { pspId, book, deps }, e.record, c.message) : {};
     out[e.at] = { ...item, ...booking, runId, seq };
   }
-  return out;
+  // Without the deferred halves' holes.
+  return out.filter((i) => i !== undefined);
 }
 
 /**

@@ -16,8 +16,8 @@ import { reconciliationAlert } from "./alert.js";
 import type { MatchRules } from "./classify.js";
 import { classifyUnsettledJournal } from "./classify.js";
 import type { FileStream } from "./csv-rows.js";
-import type { BatchContext, Item, Slot } from "./match-batch.js";
-import { matchBatch, stageCharges, Tally } from "./match-batch.js";
+import type { BatchContext, DeferredHalf, Item, Slot } from "./match-batch.js";
+import { bookMatched, matchBatch, stageCharges, Tally } from "./match-batch.js";
 import type { BankStatementColumns, CsvColumnMapping, SourceEntry } from "./sources.js";
 import {
   bankStatementSource,
@@ -119,37 +119,110 @@ async function neighbourRuns(
   pspId: string,
   period: { readonly from: Date; readonly to: Date },
   lagMs: number,
-): Promise<string[]> {
+): Promise<Neighbours> {
   const length = period.to.getTime() - period.from.getTime();
   const ahead = Math.min(7, Math.max(1, Math.ceil(lagMs / length)));
-  const starts = [
-    ...Array.from({ length: 7 }, (_, i) => period.from.getTime() - (i + 1) * length),
-    ...Array.from({ length: ahead }, (_, i) => period.to.getTime() + i * length),
-  ];
+  const before = Array.from({ length: 7 }, (_, i) => period.from.getTime() - (i + 1) * length);
+  const after = Array.from({ length: ahead }, (_, i) => period.to.getTime() + i * length);
   return await deps.store.transaction(
     async (tx) => {
       const ids: string[] = [];
-      for (const start of starts) {
+      const has = new Set<number>();
+      for (const start of [...before, ...after]) {
         const run = await tx.reconciliation.findCurrentRun({
           pspId,
           periodFrom: new Date(start),
           periodTo: new Date(start + length),
         });
-        if (run) ids.push(run.id);
+        if (run) {
+          ids.push(run.id);
+          has.add(start);
+        }
       }
-      return ids;
+      return {
+        ids,
+        // The lag's span of periods on either side, all reconciled: a pair's other half is not still to be read there.
+        aheadRead: after.every((start) => has.has(start)),
+        behindRead: before.slice(0, ahead).every((start) => has.has(start)),
+      };
     },
     { readOnly: true },
   );
+}
+
+/** The prefixes of the key a pending pair's half waits for: its money back (`out`), or the refund going out (`back`). */
+const PAIR_PARTNER_BACK = "pair:back:";
+const PAIR_PARTNER_OUT = "pair:out:";
+
+/** The current runs of the neighbouring periods, and whether those within the lag on each side exist yet. */
+interface Neighbours {
+  readonly ids: string[];
+  readonly aheadRead: boolean;
+  readonly behindRead: boolean;
+}
+
+/**
+ * The items of the run's out-and-back halves (see `PairHalf`), written under the seqs they were
+ * given: a half whose other half this run or a neighbouring period's run claimed is what the
+ * classifier said (`matched`, booked: the two net to zero); one without is `pending` while its
+ * other half may still come — inside the settlement lag from its record, or while a period on
+ * the side it would be in (after a refund going out, before its money back) is not reconciled
+ * yet — and its `unpaired` class after. Halves are rare (failed refunds): a few per run.
+ */
+async function decidePairs(
+  tx: StoreTx,
+  halves: readonly DeferredHalf[],
+  runId: string,
+  neighbours: Neighbours,
+  ctx: BatchContext,
+): Promise<ReconciliationItem[]> {
+  const { rules } = ctx;
+  const found = new Set<string>();
+  for (let i = 0; i < halves.length; i += 1_000) {
+    const partners = halves.slice(i, i + 1_000).map((h) => h.pair.partner);
+    for (const k of await tx.reconciliation.findClaimedKeys([runId, ...neighbours.ids], partners))
+      found.add(k);
+  }
+  const out: ReconciliationItem[] = [];
+  for (const h of halves) {
+    if (found.has(h.pair.partner)) {
+      out.push({ ...h.item, ...(await bookMatched(tx, ctx, h.record, h.item.message)) });
+      continue;
+    }
+    const inside = rules.now.getTime() - h.record.createdAt.getTime() < rules.settlementLagMs;
+    const unread = h.pair.side === "out" ? !neighbours.aheadRead : !neighbours.behindRead;
+    out.push(
+      inside || unread
+        ? {
+            ...h.item,
+            // Names the key it waits for (see pendingDue).
+            journalReference: h.pair.partner,
+            class: "pending",
+            message: `${h.pair.unpaired.message} (yet: ${inside ? "inside the settlement lag" : `the ${h.pair.side === "out" ? "next" : "previous"} period is not reconciled yet`})`,
+          }
+        : { ...h.item, ...h.pair.unpaired },
+    );
+  }
+  return out;
 }
 
 /**
  * Whether a stored run has a `pending` item that is due by `rules` (its time at least the
  * settlement lag ago): then the same source no longer gives the same answer.
  */
-async function pendingDue(tx: StoreTx, run: ReconciliationRun, rules: MatchRules): Promise<boolean> {
+async function pendingDue(
+  tx: StoreTx,
+  run: ReconciliationRun,
+  rules: MatchRules,
+  neighbours: Neighbours,
+): Promise<boolean> {
   if (!run.totals.some((t) => t.class === "pending" && t.count > 0)) return false;
   const due = rules.now.getTime() - rules.settlementLagMs;
+  // A pair's half waiting for the period its other half would be in is due once that period is read.
+  const waiting = (i: ReconciliationItem) =>
+    i.journalReference?.startsWith(PAIR_PARTNER_BACK) === true
+      ? !neighbours.aheadRead
+      : i.journalReference?.startsWith(PAIR_PARTNER_OUT) === true && !neighbours.behindRead;
   for (let afterSeq: number | undefined; ; ) {
     const page = await tx.reconciliation.listItems({
       runId: run.id,
@@ -157,7 +230,8 @@ async function pendingDue(tx: StoreTx, run: ReconciliationRun, rules: MatchRules
       limit: 500,
       ...(afterSeq === undefined ? {} : { afterSeq }),
     });
-    if (page.some((i) => i.occurredAt === undefined || i.occurredAt.getTime() <= due)) return true;
+    if (page.some((i) => !waiting(i) && (i.occurredAt === undefined || i.occurredAt.getTime() <= due)))
+      return true;
     if (page.length < 500) return false;
     afterSeq = page[page.length - 1]?.seq;
   }
@@ -253,7 +327,8 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     seq = first + rows.length;
     for (const row of rows) tally.add(row);
   };
-  const batchContext: BatchContext = { runId: draft.id, pspId, rules, book, deps };
+  const deferred: DeferredHalf[] = [];
+  const batchContext: BatchContext = { runId: draft.id, pspId, rules, book, deps, deferred };
 
   const processBatch = async (batch: SourceEntry[]) => {
     for (const e of batch) {
@@ -350,7 +425,17 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     // The ledger's side: journals of the period that no record settled — here, or in the current
     // run of a neighbouring period (a record settled the day before, its journal posted after
     // midnight; or the other way round): those are timing, settled there.
-    const alsoClaimedBy = await neighbourRuns(deps, pspId, input.period, rules.settlementLagMs);
+    const neighbours = await neighbourRuns(deps, pspId, input.period, rules.settlementLagMs);
+    const alsoClaimedBy = neighbours.ids;
+    // The halves of out-and-back pairs, once every record of the source has claimed its keys.
+    if (deferred.length > 0) {
+      const rows = await deps.store.transaction(async (tx) => {
+        const items = await decidePairs(tx, deferred, draft.id, neighbours, batchContext);
+        await tx.reconciliation.insertItems(items);
+        return items;
+      });
+      for (const row of rows) tally.add(row);
+    }
     let after: string | undefined;
     let unsettled = 0;
     for (;;) {
@@ -391,7 +476,8 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     } catch (error) {
       // A concurrent run of the same source committed first (one current run per period): answer it.
       const earlier = await deps.store.transaction((tx) => tx.reconciliation.findRunBySource(sameSource));
-      if (!earlier || (await deps.store.transaction((tx) => pendingDue(tx, earlier, rules)))) throw error;
+      if (!earlier || (await deps.store.transaction((tx) => pendingDue(tx, earlier, rules, neighbours))))
+        throw error;
       await deps.store.transaction((tx) => tx.reconciliation.deleteRun(draft.id));
       return { run: earlier, replayed: true };
     }
@@ -407,7 +493,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
         // The same source again is the stored run — while it is the same answer: once one of its
         // pending items is due (time is an input), this run supersedes it with a fresh answer.
         const earlier = await tx.reconciliation.findRunBySource(q);
-        if (earlier && !(await pendingDue(tx, earlier, rules))) {
+        if (earlier && !(await pendingDue(tx, earlier, rules, neighbours))) {
           await tx.reconciliation.deleteRun(draft.id);
           return { run: earlier, replayed: true };
         }

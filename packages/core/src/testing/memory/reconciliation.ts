@@ -141,6 +141,10 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
         if (!write.has(key(runId, k))) write.set(key(runId, k), { value: runId, seq: seq.next() });
       return before;
     },
+    async findClaimedKeys(runIds, keys) {
+      const table = w.read("reconciliationKeys");
+      return [...new Set(keys)].filter((k) => runIds.some((run) => table.has(key(run, k))));
+    },
     async listUnclaimedJournals(q) {
       const accounts = new Set([`psp:${q.pspId}:receivable`, `psp:${q.pspId}:payouts`]);
       const claimed = w.read("reconciliationKeys");

@@ -331,6 +331,42 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       expect(await current().inspect.count("reconciliation_runs")).toBe(1);
     });
 
+    it("finds which keys a run or its neighbours claimed, claiming nothing", async () => {
+      const { store } = current();
+      await store.transaction(async (tx) => {
+        for (const [i, id] of ["run_1", "run_2", "run_3"].entries()) {
+          await tx.reconciliation.insertRun(
+            runFixture(id, { periodFrom: at(i * DAY), periodTo: at((i + 1) * DAY) }),
+          );
+        }
+        await tx.reconciliation.claimKeys("run_1", ["pair:out:re_1:USD:500", "record:a"]);
+        await tx.reconciliation.claimKeys("run_2", ["pair:back:re_1:USD:500", "record:a"]);
+        await tx.reconciliation.claimKeys("run_3", ["pair:back:re_2:USD:500"]);
+      });
+      await store.transaction(async (tx) => {
+        const keys = [
+          "pair:back:re_1:USD:500",
+          "pair:out:re_1:USD:500",
+          "record:a",
+          "pair:back:re_2:USD:500",
+          "nope",
+        ];
+        expect((await tx.reconciliation.findClaimedKeys(["run_1"], keys)).sort()).toEqual([
+          "pair:out:re_1:USD:500",
+          "record:a",
+        ]);
+        expect((await tx.reconciliation.findClaimedKeys(["run_1", "run_2"], keys)).sort()).toEqual([
+          "pair:back:re_1:USD:500",
+          "pair:out:re_1:USD:500",
+          "record:a",
+        ]);
+        expect(await tx.reconciliation.findClaimedKeys(["run_2"], ["nope"])).toEqual([]);
+        expect(await tx.reconciliation.findClaimedKeys([], keys)).toEqual([]);
+        // Nothing was claimed: run_2 claims "nope" as new.
+        expect(await tx.reconciliation.claimKeys("run_2", ["nope"])).toEqual([]);
+      });
+    });
+
     it("lists the period's settled journals on the PSP's accounts that the run did not claim, in pages", async () => {
       const { store } = current();
       const clockAt = (ms: number) => ({ clock: { now: () => at(ms) } });
