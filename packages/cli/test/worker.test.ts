@@ -211,11 +211,25 @@ describe("settlekit worker as a process (PostgreSQL)", () => {
       statuses = await slotStatuses();
     }
     expect(statuses).toEqual(["succeeded"]);
+    // Both started (on a loaded machine the second may still be loading its modules).
+    while (!(a.output() + b.output()).match(/started on[^]*started on/) && Date.now() - started < 30_000)
+      await new Promise((r) => setTimeout(r, 50));
     a.child.kill("SIGTERM");
     b.child.kill("SIGTERM");
     expect((await a.exited).code).toBe(0);
     expect((await b.exited).code).toBe(0);
     expect(ran()).toHaveLength(1); // the other worker found the day's slot taken
+  });
+
+  it("SIGTERM while it is still starting: it stops before claiming anything, exit 0 (not killed by the signal)", async () => {
+    const w = startWorker("worker-slow-start", 0, [], { STARTUP_MS: "1500" });
+    const started = Date.now();
+    while (!w.output().includes("startup-begun") && Date.now() - started < 30_000)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(w.output()).toContain("startup-begun");
+    w.child.kill("SIGTERM");
+    expect(await w.exited).toEqual({ code: 0, signal: null });
+    expect(w.output()).toMatch(/stopped before it started: nothing claimed/);
   });
 
   it("without --config it is a configuration error (exit 2)", async () => {

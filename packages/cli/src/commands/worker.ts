@@ -126,45 +126,6 @@ export async function runWorker(
     if (opts.json) writeJson(io, { at: new Date().toISOString(), event, ...fields, message: text }, 0);
     else io.stdout.write(`settlekit worker: ${text}\n`);
   };
-  const system = await systemFor(db, await loadConfig(opts.config, io), "settlekit worker");
-  // A missing migration is a configuration error before the loop, not a failure of every pass.
-  await db.store.assertMigrated?.();
-  const workerId = opts.workerId ?? `${hostname()}-${context.pid ?? process.pid}`;
-  const extra = await loadWorkerConfig(opts.config, io);
-  const scheduled = typeof extra === "function" ? await extra({ system }) : (extra ?? {});
-  let failures = 0;
-  const worker = createWorker(system, {
-    ...(scheduled.dailyTasks ? { dailyTasks: scheduled.dailyTasks } : {}),
-    ...(scheduled.reconciliation ? { reconciliation: scheduled.reconciliation } : {}),
-    workerId,
-    idleMs: opts.idle,
-    jobLeaseMs: opts.jobLease,
-    onError: (error) => {
-      failures++;
-      const message = error instanceof Error ? error.message : String(error);
-      if (opts.json) writeJson(io, { at: new Date().toISOString(), event: "error", message }, 0);
-      else io.stderr.write(`settlekit worker: error: ${message}\n`);
-    },
-  });
-
-  let signalled: (signal: NodeJS.Signals) => void = () => undefined;
-  const firstSignal = new Promise<NodeJS.Signals>((resolve) => {
-    signalled = resolve;
-  });
-  let stopping = false;
-  let forced = false;
-  const unsubscribe = context.signals.subscribe((signal) => {
-    if (!stopping) {
-      stopping = true;
-      signalled(signal);
-      return;
-    }
-    // A second signal: the operator will not wait; give the work in flight back now.
-    forced = true;
-    log("force", `${signal} again: giving the work in flight back now.`, { signal });
-    armHardExit(0);
-    void worker.stop({ deadlineMs: 0 });
-  });
   let hardTimer: ReturnType<typeof setTimeout> | undefined;
   const armHardExit = (afterMs: number) => {
     if (!context.hardExit) return;
@@ -177,33 +138,92 @@ export async function runWorker(
     }, afterMs + HARD_EXIT_GRACE_MS);
     hardTimer.unref?.();
   };
+  // Heard from the start: a SIGTERM while the worker is still starting (loading the config,
+  // checking migrations) stops it before it claims anything, instead of killing it mid-start.
+  let signalled: (signal: NodeJS.Signals) => void = () => undefined;
+  const firstSignal = new Promise<NodeJS.Signals>((resolve) => {
+    signalled = resolve;
+  });
+  let stopping = false;
+  let forced = false;
+  let worker: ReturnType<typeof createWorker> | undefined;
+  const unsubscribe = context.signals.subscribe((signal) => {
+    if (!stopping) {
+      stopping = true;
+      signalled(signal);
+      return;
+    }
+    // A second signal: the operator will not wait; give the work in flight back now.
+    forced = true;
+    log("force", `${signal} again: giving the work in flight back now.`, { signal });
+    armHardExit(0);
+    void worker?.stop({ deadlineMs: 0 });
+  });
   try {
-    worker.start();
-    log(
-      "started",
-      `${workerId} started on ${redact(db.url)} (${db.dialect}); SIGTERM stops it within ${shutdownTimeout} ms.`,
-      { workerId, database: redact(db.url), dialect: db.dialect, shutdownTimeoutMs: shutdownTimeout },
-    );
-    const signal = await firstSignal;
-    log(
-      "stopping",
-      `${signal}: no more claims; finishing the work in flight (up to ${shutdownTimeout} ms).`,
-      {
-        signal,
-      },
-    );
-    armHardExit(shutdownTimeout);
-    const result: WorkerStopResult = await worker.stop({ deadlineMs: shutdownTimeout });
-    const clean = result.clean && !forced;
-    log(
-      "stopped",
-      `${workerId} stopped${clean ? "" : " (work given back unfinished)"}: ${result.released} job${result.released === 1 ? "" : "s"} released, ${result.abandoned} cut short, ${failures} pass error${failures === 1 ? "" : "s"}.`,
-      { workerId, clean, released: result.released, abandoned: result.abandoned, errors: failures },
-    );
-    return clean ? ExitCode.OK : ExitCode.UNCLEAN_SHUTDOWN;
+    return await runUntilSignal();
   } finally {
     unsubscribe();
     // Left armed through closing the pool (the caller's), cleared by the process's exit; embedded
     // (no hardExit) there is no timer.
+  }
+
+  async function runUntilSignal(): Promise<number> {
+    const system = await systemFor(db, await loadConfig(opts.config, io), "settlekit worker");
+    // A missing migration is a configuration error before the loop, not a failure of every pass.
+    await db.store.assertMigrated?.();
+    const workerId = opts.workerId ?? `${hostname()}-${context.pid ?? process.pid}`;
+    const extra = await loadWorkerConfig(opts.config, io);
+    const scheduled = typeof extra === "function" ? await extra({ system }) : (extra ?? {});
+    let failures = 0;
+    const running = createWorker(system, {
+      ...(scheduled.dailyTasks ? { dailyTasks: scheduled.dailyTasks } : {}),
+      ...(scheduled.reconciliation ? { reconciliation: scheduled.reconciliation } : {}),
+      workerId,
+      idleMs: opts.idle,
+      jobLeaseMs: opts.jobLease,
+      onError: (error) => {
+        failures++;
+        const message = error instanceof Error ? error.message : String(error);
+        if (opts.json) writeJson(io, { at: new Date().toISOString(), event: "error", message }, 0);
+        else io.stderr.write(`settlekit worker: error: ${message}\n`);
+      },
+    });
+
+    worker = running;
+    if (stopping) {
+      log("stopped", `${workerId} stopped before it started: nothing claimed.`, {
+        workerId,
+        clean: true,
+        released: 0,
+        abandoned: 0,
+        errors: 0,
+      });
+      return ExitCode.OK;
+    }
+    {
+      running.start();
+      log(
+        "started",
+        `${workerId} started on ${redact(db.url)} (${db.dialect}); SIGTERM stops it within ${shutdownTimeout} ms.`,
+        { workerId, database: redact(db.url), dialect: db.dialect, shutdownTimeoutMs: shutdownTimeout },
+      );
+      const signal = await firstSignal;
+      log(
+        "stopping",
+        `${signal}: no more claims; finishing the work in flight (up to ${shutdownTimeout} ms).`,
+        {
+          signal,
+        },
+      );
+      armHardExit(shutdownTimeout);
+      const result: WorkerStopResult = await running.stop({ deadlineMs: shutdownTimeout });
+      const clean = result.clean && !forced;
+      log(
+        "stopped",
+        `${workerId} stopped${clean ? "" : " (work given back unfinished)"}: ${result.released} job${result.released === 1 ? "" : "s"} released, ${result.abandoned} cut short, ${failures} pass error${failures === 1 ? "" : "s"}.`,
+        { workerId, clean, released: result.released, abandoned: result.abandoned, errors: failures },
+      );
+      return clean ? ExitCode.OK : ExitCode.UNCLEAN_SHUTDOWN;
+    }
   }
 }
