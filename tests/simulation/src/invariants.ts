@@ -173,12 +173,34 @@ async function walletsMatchLedger(world: World): Promise<void> {
 
 /** The invariants after every step (the quiescent ones need every timeout passed). */
 export async function checkStep(world: World): Promise<void> {
+  noSideEffectAfterLeaseLost(world);
   await journalsBalance(world);
   noDoubleCapture(world);
   await checkPayouts(world);
   await publishedInOrder(world);
   await walletsMatchLedger(world);
   await settlementBookedOnce(world);
+}
+
+/**
+ * No job run after its lease was lost with side effects: every side effect a job handler caused at
+ * the PSP (refund, payout, payout reversal, page cancel) happened while the job's lease was still
+ * held by the worker running it, at the attempt it runs — or was a harmless repeat (the PSP
+ * answered what it had stored under the idempotency key, and did nothing new). A lease whose time
+ * ran out but that nobody took over is still the holder's (the store's `renew` contract: no other
+ * worker can have acted under it); such calls are counted (`late`), not refused.
+ */
+function noSideEffectAfterLeaseLost(world: World): void {
+  for (const e of world.jobSideEffects.splice(0)) {
+    if (e.expired) world.lateJobSideEffects++;
+    if (!e.held) world.repeatsAfterLeaseLost++;
+    if (e.held || !e.fresh) continue;
+    throw new Violation(
+      "no-side-effect-after-lease-lost",
+      `job ${e.jobId} (${e.jobType}, attempt ${e.attempt} on ${e.workerId}) made a new ${e.operation} at the PSP at ` +
+        `${new Date(e.at).toISOString()} after its lease was lost (the job: ${e.lease}): ${e.what}`,
+    );
+  }
 }
 
 /** Net money the ledger says the PSP holds for each payment (its receivable, by journal metadata). */
@@ -210,6 +232,7 @@ async function ledgerReceived(world: World): Promise<Map<string, bigint>> {
 
 /** The invariants once every timeout has passed and the workers are idle. */
 export async function checkQuiescent(world: World): Promise<string> {
+  noSideEffectAfterLeaseLost(world);
   await journalsBalance(world);
   noDoubleCapture(world);
   await publishedInOrder(world);
@@ -409,6 +432,8 @@ export async function checkQuiescent(world: World): Promise<string> {
     [...statuses].map(([s, n]) => `${s}=${n}`).join(" ") +
     (lost.dead ? ` dead_jobs=${lost.dead}` : "") +
     (world.refundsSettledByPoll ? ` refunds_polled=${world.refundsSettledByPoll}` : "") +
+    (world.repeatsAfterLeaseLost ? ` psp_repeats_after_lease_lost=${world.repeatsAfterLeaseLost}` : "") +
+    (world.lateJobSideEffects ? ` late_job_psp_calls=${world.lateJobSideEffects}` : "") +
     (discrepancies ? ` flagged_external_refunds=${discrepancies}` : "") +
     (payouts ? ` ${payouts}` : "") +
     (disputes ? ` ${disputes}` : "") +

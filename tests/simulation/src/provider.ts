@@ -22,6 +22,19 @@ export type PspOperation =
  */
 export type CallFault = "timeout-before" | "timeout-after" | "5xx-before" | "5xx-after";
 
+/** The PSP calls with a side effect at the PSP (money moved or a page closed). */
+export type SideEffectOperation = "refund" | "payout" | "reversePayout" | "cancelHostedPayment";
+
+/**
+ * Sees every side-effect call on its way to the sandbox (after the call faults that stop it
+ * before the PSP): it may hold it, inspect it, and must make it with `send` (possibly changed).
+ */
+export type SideEffectGuard = <I, T>(
+  operation: SideEffectOperation,
+  input: I,
+  send: (input: I) => Promise<T>,
+) => Promise<T>;
+
 export interface SimProvider extends PaymentProvider {
   /** The next call of `operation` fails this way (faults add up, oldest first). */
   failNext(operation: PspOperation, fault: CallFault): void;
@@ -35,8 +48,16 @@ export interface SimProvider extends PaymentProvider {
  * the payment (no `cancelHostedPayment`, no page expiry sent): an old page paid after a retry or
  * a capture after the local expiry can then happen, and must be refunded.
  */
-export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): SimProvider {
+export function simProvider(
+  sandbox: SandboxProvider,
+  canClosePages: boolean,
+  guard: SideEffectGuard = (_operation, input, send) => send(input),
+): SimProvider {
   const faults: { operation: PspOperation; fault: CallFault }[] = [];
+  const effect =
+    <I, T>(operation: SideEffectOperation, send: (input: I) => Promise<T>) =>
+    (input: I) =>
+      run(operation, () => guard(operation, input, send));
   const run = async <T>(operation: PspOperation, call: () => Promise<T>): Promise<T> => {
     const index = faults.findIndex((f) => f.operation === operation);
     const fault = index < 0 ? undefined : faults.splice(index, 1)[0]!.fault;
@@ -65,22 +86,27 @@ export function simProvider(sandbox: SandboxProvider, canClosePages: boolean): S
       }),
     retrievePayment: (input) => run("retrievePayment", () => sandbox.retrievePayment(input)),
     parseWebhook: (input) => sandbox.parseWebhook(input),
-    refund: (input) => run("refund", () => sandbox.refund(input)),
+    refund: effect("refund", (input: Parameters<SandboxProvider["refund"]>[0]) => sandbox.refund(input)),
     retrieveRefund: (input) => run("retrieveRefund", () => sandbox.retrieveRefund(input)),
     // Payouts: the sandbox pays sellers at once; a timeout or 5xx after the call means it paid. A
     // refusal is kept under its idempotency key by the sandbox itself, as Stripe keeps its answers.
-    payout: (input) => run("payout", () => sandbox.payout(input)),
+    payout: effect("payout", (input: Parameters<SandboxProvider["payout"]>[0]) => sandbox.payout(input)),
     retrievePayout: (input) => run("retrievePayout", () => sandbox.retrievePayout(input)),
     // Clawbacks by reversal (`clawbacks: "reverse_payouts"`): the same faults as paying.
-    reversePayout: (input) => run("reversePayout", () => sandbox.reversePayout(input)),
+    reversePayout: effect("reversePayout", (input: Parameters<SandboxProvider["reversePayout"]>[0]) =>
+      sandbox.reversePayout(input),
+    ),
     retrievePayoutReversal: (input) =>
       run("retrievePayoutReversal", () => sandbox.retrievePayoutReversal(input)),
     // Reconciliation reads the sandbox's own settlement records.
     readSettlement: (query) => sandbox.readSettlement(query),
     ...(canClosePages
       ? {
-          cancelHostedPayment: (input: Parameters<SandboxProvider["cancelHostedPayment"]>[0]) =>
-            run("cancelHostedPayment", () => sandbox.cancelHostedPayment(input)),
+          cancelHostedPayment: effect(
+            "cancelHostedPayment",
+            (input: Parameters<SandboxProvider["cancelHostedPayment"]>[0]) =>
+              sandbox.cancelHostedPayment(input),
+          ),
         }
       : {}),
     failNext(operation, fault) {

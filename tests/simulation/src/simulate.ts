@@ -62,6 +62,14 @@ const CARDS = {
   processing: "4000 0000 0000 3220",
 } as const;
 const REFUNDABLE = new Set(["succeeded", "partially_refunded"]);
+/** The PSP side effect of each job type that has one (see `pauseInJob`). */
+const PSP_CALL_OF_JOB: Readonly<Record<string, PspOperation>> = {
+  "payout.send": "payout",
+  "psp.refund": "refund",
+  "psp.refund_capture": "refund",
+  "payout.clawback": "reversePayout",
+  "psp.close_attempts": "cancelHostedPayment",
+};
 const DAY = 86_400_000;
 
 /** What the buyers' browsers know: each payment they were answered, and every page they were sent to. */
@@ -116,7 +124,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   Math.random = () => mathRng.next();
   const world = await World.create(options.seed, config, root.fork());
   const trace: string[] = [];
-  const sim = new Simulation(world, rng, trace);
+  // Whether a worker pass pauses in a job (see `pauseInJob`) is drawn from a stream of its own,
+  // after every other: a pause that never reaches a PSP call leaves the seed's run as it was.
+  const sim = new Simulation(world, rng, trace, root.fork());
   let at = 0;
   try {
     for (let step = 1; step <= steps; step++) {
@@ -183,6 +193,7 @@ class Simulation {
     private readonly world: World,
     private readonly steps: Rng,
     private readonly trace: string[],
+    private readonly pauses: Rng,
   ) {
     this.rng = steps.fork();
   }
@@ -456,6 +467,7 @@ class Simulation {
 
   private async work(): Promise<string> {
     const two = this.rng.chance(0.25);
+    if (!two && this.pauses.chance(0.2)) return this.pauseInJob();
     const passes = await Promise.all(
       two ? [this.world.work("w1"), this.world.work("w2")] : [this.world.work("w1")],
     );
@@ -931,6 +943,51 @@ class Simulation {
     else await this.world.work("w1");
     this.world.pump(true);
     return `${armed}: survived`;
+  }
+
+  /**
+   * (A `worker.pass` now and then.) A worker pauses in the middle of a job (a GC pause, a frozen
+   * VM) before one of the first store transactions its handler opens — its reads, core's lease
+   * check before a PSP call, its writes after one: its lease runs out meanwhile (core's default
+   * job lease, 5 min; no heartbeat beats in a paused process), another worker most often takes the
+   * job over and runs it, then the paused one wakes up and goes on. The lease invariant checks
+   * what it then does at the PSP.
+   */
+  private async pauseInJob(): Promise<string> {
+    const stall = this.world.pauseNextJob(this.pauses.between(1, 4));
+    const slow = this.world.work("w1");
+    slow.catch(() => undefined); // awaited below; a crash of the other worker must not leave it unhandled
+    const paused = await Promise.race([
+      stall.hit,
+      slow.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
+    if (!paused) {
+      stall.release();
+      const p = await slow;
+      this.world.pump(true);
+      return `(no job to pause in) pub=${p.relay.published} jobs=${p.jobs.claimed}/${p.jobs.succeeded}ok/${p.jobs.dead}dead`;
+    }
+    const ms = 300_000 + this.rng.between(1_000, 600_000);
+    let other = "nobody took it over";
+    try {
+      this.world.clock.advance(ms);
+      if (this.rng.chance(0.8)) {
+        // The PSP is down for the job's call now and then while w1 sleeps: w2's attempt fails
+        // (retried later, or dead-lettered once its attempts are spent) without acting.
+        const operation = PSP_CALL_OF_JOB[paused];
+        if (operation && this.rng.chance(0.5)) this.world.provider.failNext(operation, "5xx-before");
+        const p = await this.world.work("w2");
+        other = `w2 jobs=${p.jobs.claimed}/${p.jobs.succeeded}ok`;
+      }
+    } finally {
+      stall.release();
+    }
+    const p = await slow;
+    this.world.pump(true);
+    return `w1 paused in a job for +${ms}ms, ${other}; w1 woke: jobs=${p.jobs.claimed}/${p.jobs.succeeded}ok lost=${p.jobs.lost}`;
   }
 
   private async armCrash(): Promise<string> {

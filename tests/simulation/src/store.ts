@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Journal, Store, StoreTx } from "@settlekit/core";
 
 /** The process died: thrown by the store of a crashed process (see {@link crashableStore}). */
@@ -104,11 +105,77 @@ function mutatedLedger(ledger: StoreTx["ledger"], bugs: WriteMutations): StoreTx
   });
 }
 
+/**
+ * One worker pass as the simulator sees it (set around the pass with {@link workerPasses}): the
+ * jobs its runner claimed (with the attempt each claim started) and the one whose handler runs
+ * now. The job runner renews a job's lease just before it starts the handler and completes,
+ * fails or releases it right after, one job at a time: those calls, seen at the store wrapper,
+ * bracket the handler, so a PSP call made inside the pass knows the job (and lease) it runs under.
+ */
+export interface WorkerPass {
+  /** The runner's worker id (`p<process>-<name>`). */
+  readonly workerId: string;
+  readonly mortality: Mortality;
+  readonly claimed: Map<string, { readonly type: string; readonly attempts: number }>;
+  running?: { readonly id: string; readonly type: string; readonly attempts: number } | undefined;
+  /**
+   * A pause of the process in the middle of a job (a GC pause, a frozen VM): awaited before the
+   * `n`-th store transaction the running job's handler opens (its reads, core's lease check
+   * before a PSP call, its writes), then disarmed. See the world's `pauseNextJob`.
+   */
+  pause?: { n: number; readonly wait: () => Promise<void> } | undefined;
+  /** Test only (`SimBugs.leaseLossIgnored`): a lease check while the job runs always answers held. */
+  readonly leaseLossIgnored?: boolean;
+}
+
+/** The worker pass the current async context belongs to (none: a request, a webhook, the simulator). */
+export const workerPasses = new AsyncLocalStorage<WorkerPass>();
+
+/** The job repository with the current worker pass's claims and running job tracked (see {@link WorkerPass}). */
+function trackedJobs(jobs: StoreTx["jobs"]): StoreTx["jobs"] {
+  const settle = (id: string) => {
+    const pass = workerPasses.getStore();
+    if (pass?.running?.id === id) pass.running = undefined;
+  };
+  return bound(jobs, {
+    claim: async (...args: Parameters<StoreTx["jobs"]["claim"]>) => {
+      const claimed = await jobs.claim(...args);
+      const pass = workerPasses.getStore();
+      if (pass && args[0].workerId === pass.workerId)
+        for (const job of claimed) pass.claimed.set(job.id, { type: job.type, attempts: job.attempts });
+      return claimed;
+    },
+    renew: async (...args: Parameters<StoreTx["jobs"]["renew"]>) => {
+      const renewed = await jobs.renew(...args);
+      const pass = workerPasses.getStore();
+      const midJob = pass?.running?.id === args[0].id && args[0].workerId === pass?.workerId;
+      const held = renewed || (midJob && pass?.leaseLossIgnored === true);
+      const claim = pass?.claimed.get(args[0].id);
+      if (pass && claim && held && args[0].workerId === pass.workerId)
+        pass.running = { id: args[0].id, ...claim };
+      return held;
+    },
+    complete: async (...args: Parameters<StoreTx["jobs"]["complete"]>) => {
+      settle(args[0].id);
+      return jobs.complete(...args);
+    },
+    fail: async (...args: Parameters<StoreTx["jobs"]["fail"]>) => {
+      settle(args[0].id);
+      return jobs.fail(...args);
+    },
+    release: async (...args: Parameters<StoreTx["jobs"]["release"]>) => {
+      settle(args[0].id);
+      return jobs.release(...args);
+    },
+  });
+}
+
 /** A transaction that logs the ids of the jobs and outbox events written through it. */
 function loggingTx(tx: StoreTx, log: WriteLog, bugs?: WriteMutations): StoreTx {
-  const jobs = bound(tx.jobs, {
+  const tracked = trackedJobs(tx.jobs);
+  const jobs = bound(tracked, {
     enqueue: async (...args: Parameters<StoreTx["jobs"]["enqueue"]>) => {
-      const result = await tx.jobs.enqueue(...args);
+      const result = await tracked.enqueue(...args);
       log.jobIds.add(result.job.id);
       return result;
     },
@@ -150,6 +217,12 @@ export function crashableStore(
     ledger: inner.ledger,
     arm: (plan) => mortality.arm(plan),
     async transaction(fn, options) {
+      const pass = workerPasses.getStore();
+      if (pass?.running && pass.pause && --pass.pause.n <= 0) {
+        const { wait } = pass.pause;
+        pass.pause = undefined;
+        await wait();
+      }
       const n = ++count;
       mortality.point("store", `before transaction ${n}`);
       const result = await inner.transaction(async (tx) => {

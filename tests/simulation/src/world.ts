@@ -17,10 +17,10 @@ import { memoryStore } from "@settlekit/core/testing";
 import type { SandboxProvider } from "@settlekit/psp-sandbox";
 import { sandboxProvider, signSandboxWebhook } from "@settlekit/psp-sandbox";
 import type { Rng } from "./prng.js";
-import type { SimProvider } from "./provider.js";
+import type { SideEffectOperation, SimProvider } from "./provider.js";
 import { simProvider } from "./provider.js";
-import type { PointKind, ProcessStore, WriteLog } from "./store.js";
-import { crashableStore, isCrash, Mortality, mortalPort } from "./store.js";
+import type { PointKind, ProcessStore, WorkerPass, WriteLog } from "./store.js";
+import { Crash, crashableStore, isCrash, Mortality, mortalPort, workerPasses } from "./store.js";
 
 /** The fixed bugs a test can bring back (test only, see core's `testOnlyReintroducedBugs`). */
 export type ReintroducedBugs = NonNullable<PaymentSystemOptions["testOnlyReintroducedBugs"]>;
@@ -68,6 +68,45 @@ export interface SimBugs {
   readonly disputeDebitSkipped?: boolean;
   /** A matched settlement record is booked twice (a second journal under another reference). */
   readonly settlementBookedTwice?: boolean;
+  /**
+   * The job runner ignores lease loss: the lease check a job makes before its PSP side effects
+   * (and every renewal while it runs) answers "held" even once another worker took the job over,
+   * so a worker woken from a pause acts at the PSP after its lease was lost.
+   */
+  readonly leaseLossIgnored?: boolean;
+}
+
+/**
+ * A side effect a job handler caused at the PSP: the job and the lease (worker, attempt) it ran
+ * under, the simulated time, whether that lease was still held at the call, and whether the PSP
+ * acted anew (false: it answered what it had stored under the key, or did nothing).
+ */
+export interface JobSideEffect {
+  readonly operation: SideEffectOperation;
+  readonly what: string;
+  readonly jobId: string;
+  readonly jobType: string;
+  readonly workerId: string;
+  readonly attempt: number;
+  readonly at: number;
+  /** The job's row at the call: who held it, until when, at which attempt. */
+  readonly lease: string;
+  /**
+   * Held: the job still `running`, leased to this worker at this attempt (nobody claimed it since).
+   * A lapsed lease nobody took over is still the holder's (the store's `renew` contract).
+   */
+  readonly held: boolean;
+  /** The lease's time had run out at the call (held or not). */
+  readonly expired: boolean;
+  readonly fresh: boolean;
+}
+
+/** A job's process paused (see {@link World.pauseNextJob}). */
+export interface Stall {
+  /** Resolves with true once a job's side-effect call is held. */
+  /** Resolves with the paused job's type once a job's process paused. */
+  readonly hit: Promise<string>;
+  release(): void;
 }
 
 /** The payout side of a seed's world. */
@@ -187,7 +226,9 @@ export class World {
       logger: { error: () => undefined },
       onError: () => undefined,
     });
-    this.provider = simProvider(this.sandbox, config.canClosePages);
+    this.provider = simProvider(this.sandbox, config.canClosePages, (operation, input, send) =>
+      this.guardSideEffect(operation, input, send),
+    );
     let n = 0;
     this.observer = createPaymentSystem({
       store,
@@ -413,9 +454,122 @@ export class World {
 
   /** One worker pass of the current process (`workerId` names the worker inside it). */
   async work(worker: string) {
-    const pass = await runWorkerPass(this.system, `p${this.process.number}-${worker}`);
+    const workerId = `p${this.process.number}-${worker}`;
+    const pause = this.pause;
+    this.pause = undefined;
+    const context: WorkerPass = {
+      workerId,
+      mortality: this.process.store.mortality,
+      claimed: new Map(),
+      ...(this.config.simBugs?.leaseLossIgnored ? { leaseLossIgnored: true } : {}),
+      ...(pause
+        ? {
+            pause: {
+              n: pause.n,
+              wait: async () => {
+                pause.hit(context.running?.type ?? "?");
+                await pause.released;
+                // A process that died while it was paused does nothing more.
+                if (context.mortality.dead) throw new Crash("(process died while it was paused in a job)");
+              },
+            },
+          }
+        : {}),
+    };
+    const pass = await workerPasses.run(context, () => runWorkerPass(this.system, workerId));
     this.refundsSettledByPoll += pass.refundSweep.settled;
     return pass;
+  }
+
+  /** Side effects job handlers caused at the PSP since the invariants last looked (see `checkStep`). */
+  readonly jobSideEffects: JobSideEffect[] = [];
+  /** Job side effects made with the lease's time run out (held or not), over the run. */
+  lateJobSideEffects = 0;
+  /** Job side effects made after another worker took the job over (harmless repeats), over the run. */
+  repeatsAfterLeaseLost = 0;
+  private pause: { n: number; hit: (type: string) => void; released: Promise<void> } | undefined;
+
+  /**
+   * Pauses the next worker pass's process in the middle of a job, before the `n`-th store
+   * transaction its handler opens (a GC pause, a frozen VM), until `release`: the simulator lets
+   * its lease run out and another worker take the job over meanwhile.
+   */
+  pauseNextJob(n: number): Stall {
+    let hit!: (type: string) => void;
+    let release!: () => void;
+    const hitPromise = new Promise<string>((resolve) => (hit = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.pause = { n, hit, released };
+    return {
+      hit: hitPromise,
+      release: () => {
+        this.pause = undefined;
+        release();
+      },
+    };
+  }
+
+  /** What the PSP already did for this call (compared before and after it, to tell a new effect). */
+  private effectsFor(operation: SideEffectOperation, input: unknown): string {
+    const i = input as {
+      refundId?: string;
+      payoutId?: string;
+      reversalId?: string;
+      payoutReference?: string;
+      pspReference?: string;
+    };
+    if (operation === "refund")
+      return String(this.sandbox.refunds().filter((r) => r.refundId === i.refundId).length);
+    if (operation === "payout")
+      return String(this.sandbox.payouts().filter((p) => p.payoutId === i.payoutId).length);
+    if (operation === "reversePayout")
+      return String(
+        this.sandbox
+          .payoutReversals()
+          .filter((r) => r.reversalId === i.reversalId && r.payoutReference === i.payoutReference).length,
+      );
+    return this.sandbox.payments().find((p) => p.pspReference === i.pspReference)?.status ?? "none";
+  }
+
+  /** Records (and may hold) a side-effect call of a job handler: see {@link JobSideEffect}. */
+  private async guardSideEffect<I, T>(
+    operation: SideEffectOperation,
+    input: I,
+    send: (input: I) => Promise<T>,
+  ): Promise<T> {
+    const pass = workerPasses.getStore();
+    const job = pass?.running;
+    if (!pass || !job) return send(input);
+    const row = await this.store.transaction((tx) => tx.jobs.get(job.id));
+    const at = this.clock.now().getTime();
+    const held = row?.status === "running" && row.lockedBy === pass.workerId && row.attempts === job.attempts;
+    const expired = (row?.lockedUntil?.getTime() ?? 0) <= at;
+    const sent = input;
+    const before = this.effectsFor(operation, sent);
+    const record = () =>
+      this.jobSideEffects.push({
+        operation,
+        what: JSON.stringify(sent, (_k, v) => (typeof v === "bigint" ? `${v}` : v)),
+        jobId: job.id,
+        jobType: job.type,
+        workerId: pass.workerId,
+        attempt: job.attempts,
+        at,
+        lease: row
+          ? `${row.status} by ${row.lockedBy} until ${row.lockedUntil?.toISOString()} attempt ${row.attempts}`
+          : "no such job",
+        held,
+        expired,
+        fresh: this.effectsFor(operation, sent) !== before,
+      });
+    try {
+      const result = await send(sent);
+      record();
+      return result;
+    } catch (error) {
+      record();
+      throw error;
+    }
   }
 
   /** Refunds the refund sweeper settled (their webhook lost or late), over the whole run. */

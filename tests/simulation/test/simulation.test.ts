@@ -120,6 +120,16 @@ describe("deterministic simulation", () => {
       expect(failure!.seed).toBeLessThanOrEqual(20);
       await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
     });
+
+    it("a job handler that acts at the PSP again after its lease was lost (the runner ignores lease loss; a paused worker woken after a takeover)", async () => {
+      const failure = await firstFailure(CI_SEEDS, { simBugs: { leaseLossIgnored: true } });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect(failure?.invariant).toBe("no-side-effect-after-lease-lost");
+
+      expect(failure?.message).toMatch(/paused in a job/);
+      // The same seed without the bug: the woken worker finds its lease lost and does not act.
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
   });
 
   describe("finds fixed bugs brought back by core's test-only switches, within the CI seeds", () => {

@@ -1,10 +1,12 @@
 import { ALERT_DELIVER_JOB, deliverAlert } from "../alerts/plan-alert.js";
 import type { Deps } from "../deps.js";
 import { nextAction } from "../domain/next-action.js";
-import type { JobHandler } from "../jobs/job-runner.js";
+import { ErrorCodes, SettlekitError } from "../errors.js";
+import type { JobHandler, JobLease } from "../jobs/job-runner.js";
 import { PermanentJobError } from "../jobs/job-runner.js";
 import type { Job } from "../ports/jobs.js";
 import type { BuyerNotification } from "../ports/notifier.js";
+import type { PaymentProvider } from "../ports/psp.js";
 import { isPspError } from "../runtime/psp-error.js";
 import {
   CLOSE_ATTEMPTS_JOB,
@@ -137,8 +139,57 @@ const notifySeller =
       });
   };
 
-/** The job handlers of the cash-in flow, by job type. */
+/** The PSP calls that act at the PSP (money moved, a page opened or closed). */
+const PSP_SIDE_EFFECTS: ReadonlySet<string> = new Set([
+  "createHostedPayment",
+  "cancelHostedPayment",
+  "refund",
+  "payout",
+  "reversePayout",
+]);
+
+/**
+ * `deps` whose PSPs check the job's lease before every side effect: a handler that lost its
+ * lease (another worker took the job over while this one was paused) throws LEASE_LOST instead
+ * of acting at the PSP, and the runner counts the job as lost to its new holder.
+ */
+function fenced(deps: Deps, lease: JobLease): Deps {
+  const guard = (provider: PaymentProvider): PaymentProvider =>
+    new Proxy(provider, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== "function" || typeof key !== "string" || !PSP_SIDE_EFFECTS.has(key))
+          return typeof value === "function" ? value.bind(target) : value;
+        return async (...args: unknown[]) => {
+          if (!(await lease.held())) throw jobLeaseLost();
+          return value.apply(target, args);
+        };
+      },
+    });
+  return Object.assign(Object.create(deps) as Deps, { provider: (id: string) => guard(deps.provider(id)) });
+}
+
+const jobLeaseLost = () =>
+  new SettlekitError(
+    ErrorCodes.LEASE_LOST,
+    "The job's lease was lost (another worker took it over); nothing was sent to the PSP.",
+  );
+
+/**
+ * The job handlers of the cash-in flow, by job type. Run by the job runner, each one's PSP side
+ * effects are fenced by its lease (see {@link fenced}).
+ */
 export function paymentJobHandlers(deps: Deps): Record<string, JobHandler> {
+  const handlers = handlersOn(deps);
+  const fencedHandlers: Record<string, JobHandler> = {};
+  for (const type of Object.keys(handlers)) {
+    fencedHandlers[type] = (job, lease) =>
+      lease ? handlersOn(fenced(deps, lease))[type]!(job, lease) : handlers[type]!(job);
+  }
+  return fencedHandlers;
+}
+
+function handlersOn(deps: Deps): Record<string, JobHandler> {
   return {
     [REGISTER_JOB]: register(deps),
     [REFUND_JOB]: async (job) => {

@@ -7,8 +7,22 @@ import { uuidv7Ids } from "../runtime/ids.js";
 import type { BackoffPolicy } from "./backoff.js";
 import { backoffDelay } from "./backoff.js";
 
-/** A job handler. Throw to retry; throw a {@link PermanentJobError} to dead-letter at once. */
-export type JobHandler = (job: Job) => Promise<void>;
+/** The lease a job handler runs under (see {@link runJobsOnce}). */
+export interface JobLease {
+  /**
+   * Renews the lease while this worker still holds it and says whether it does: false once
+   * another worker took the job over (its lease ran out while this one was paused or cut off
+   * from the store) or the job is no longer running. A handler asks just before an external side
+   * effect (a PSP call): one that lost its lease must not act — the job's new holder does.
+   */
+  held(): Promise<boolean>;
+}
+
+/**
+ * A job handler. Throw to retry; throw a {@link PermanentJobError} to dead-letter at once. The
+ * runner passes the {@link JobLease} it runs under (absent when called outside the runner).
+ */
+export type JobHandler = (job: Job, lease?: JobLease) => Promise<void>;
 
 /** A failure retrying cannot fix (bad payload, a PSP's fatal answer): straight to the dead-letter queue. */
 export class PermanentJobError extends Error {
@@ -171,7 +185,15 @@ export async function runJobsOnce(store: Store, options: RunJobsOptions): Promis
     else {
       const stop = heartbeat(store, clock, job, workerId, leaseMs);
       try {
-        const run = handler(job).then(() => "done" as const);
+        const lease: JobLease = {
+          held: () => {
+            const now = clock.now();
+            return store.transaction((tx) =>
+              tx.jobs.renew({ id: job.id, workerId, now, leaseUntil: new Date(now.getTime() + leaseMs) }),
+            );
+          },
+        };
+        const run = handler(job, lease).then(() => "done" as const);
         const outcome = await untilAborted(run, options.deadline);
         if (outcome === "cut") {
           run.catch(() => undefined); // left behind: its late failure must not go unhandled
