@@ -212,7 +212,7 @@ describe("settlekit worker as a process (PostgreSQL)", () => {
     }
     expect(statuses).toEqual(["succeeded"]);
     // Both started (on a loaded machine the second may still be loading its modules).
-    while (!(a.output() + b.output()).match(/started on[^]*started on/) && Date.now() - started < 30_000)
+    while (!(a.output() + b.output()).match(/started on[\s\S]*started on/) && Date.now() - started < 30_000)
       await new Promise((r) => setTimeout(r, 50));
     a.child.kill("SIGTERM");
     b.child.kill("SIGTERM");
