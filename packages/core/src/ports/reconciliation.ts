@@ -66,6 +66,15 @@ export interface ExactChargeMatch {
   readonly matched: readonly { readonly currency: string; readonly count: number; readonly amount: bigint }[];
 }
 
+/** A later claim of a key an earlier record of the run claimed (see `findRepeatedClaims`). */
+export interface RepeatedClaim {
+  readonly seq: number;
+  /** `record:<id>` or a journal reference. */
+  readonly key: string;
+  /** The item stored under `seq`; null when none is. */
+  readonly item: ReconciliationItem | null;
+}
+
 /**
  * Reconciliation runs, their items, and the keyed lookups matching needs. Matching streams a
  * settlement file of any size: it looks ledger items up in batches (`find*` take up to 1 000
@@ -132,15 +141,32 @@ export interface ReconciliationRepository {
   /**
    * Claims `keys` (unique strings, e.g. `record:txn_1`, a journal reference) for the run and
    * returns those that were claimed before (by an earlier call for this run): how matching finds
-   * duplicates without keeping the file's ids in memory. Callers pass each key once per call.
+   * duplicates without keeping the file's ids in memory. Callers pass each key once per call, and
+   * may pass `seqs`, the seq of the item each key is claimed for (aligned with `keys`): a store
+   * that keeps the set-based pass's claims apart (see {@link findRepeatedClaims}) keeps them with
+   * the claim. Keys `matchExactCharges` claimed may not count here until the end of the run.
    */
-  claimKeys(runId: string, keys: readonly string[]): Promise<string[]>;
+  claimKeys(runId: string, keys: readonly string[], seqs?: readonly number[]): Promise<string[]>;
   /**
    * Which of `keys` (at most 1 000) any run of `runIds` (a run and its neighbours, a few) has
    * claimed, each once, any order: how a half of an out-and-back pair finds its other half in
    * another batch or a neighbouring period's run. Claims nothing.
    */
   findClaimedKeys(runIds: readonly string[], keys: readonly string[]): Promise<string[]>;
+  /**
+   * The end of a run's set-based pass. A store may keep the claims of `matchExactCharges` apart
+   * while the run is read (Postgres: in the batch's row, not one key row each, and not looked up
+   * by later batches) — then a later record that repeats one of their keys was settled as an
+   * exact match, or classified, without knowing. This returns every such later claim, in seq
+   * order: for each key claimed more than once in the run (by the set-based pass and
+   * `claimKeys` calls given `seqs`), each claim after the first in seq order, with the key and
+   * the item stored under that seq (null when none is: a half of a pair, whose item waits in
+   * core). Those records are duplicates; the caller replaces their items
+   * ({@link replaceItems}). A store that claims as it matches returns none.
+   */
+  findRepeatedClaims(runId: string): Promise<RepeatedClaim[]>;
+  /** Replaces stored items (each by its run and seq, which must exist), e.g. with what a repeat makes them. */
+  replaceItems(items: readonly ReconciliationItem[]): Promise<void>;
   /**
    * Journals of {@link SETTLED_JOURNAL_KINDS} created in `[from, to)` that touch the PSP's
    * receivable or payouts account and whose reference no `claimKeys` of the run — nor of a run
@@ -169,8 +195,8 @@ export interface ReconciliationRepository {
    * The set-based pass of matching: joins a batch of staged charges against the ledger and
    * settles the exact matches in the store, without sending them back. A charge is an exact match
    * when exactly one payment of `pspId` has its `pspReference`, that payment is `succeeded`,
-   * `partially_refunded` or `refunded`, its currency and amount are the charge's, and the run has
-   * claimed neither `record:<recordId>` nor the payment's capture journal
+   * `partially_refunded` or `refunded`, its currency and amount are the charge's, and no
+   * `claimKeys` of the run has claimed `record:<recordId>` or the payment's capture journal
    * `payment:<paymentId>:<pspReference>`. For each exact match it claims those two keys and writes
    * the item core's classifier gives that record (`exactChargeItem`: class `matched`, the payment,
    * its journal, `matches payment <id>`) under the staged `seq`; for the others it writes and
@@ -179,8 +205,13 @@ export interface ReconciliationRepository {
    * `deleteRun` treat them as any other item.
    *
    * The caller stages only charges whose `amount − fee = net` and whose fee is the PSP's schedule,
-   * with recordIds and pspReferences unique within the call, in a run whose records carry no
-   * payment id (then a payment is found by its reference alone, as classification finds it).
+   * with recordIds and pspReferences unique within the call, none staged by an earlier call of
+   * the run and none whose keys a `claimKeys` of the run claimed (`record:<recordId>`, or the
+   * capture journal of a payment with that reference: core keeps a filter of what the run has
+   * seen, so a store need not look its claims up), in a run whose records carry no payment id (then a payment is found by its reference
+   * alone, as classification finds it). A store may keep the exact matches' claims apart until
+   * the end of the run ({@link findRepeatedClaims}): a later `claimKeys` of one of them then
+   * reports it as not claimed before.
    */
   matchExactCharges(query: {
     runId: string;

@@ -1,9 +1,10 @@
-import type { ReconciliationItem, ReconciliationRepository, ReconciliationResolution } from "@settlekit/core";
+import type { ReconciliationItem, ReconciliationRepository, RepeatedClaim } from "@settlekit/core";
+import { ErrorCodes, SETTLED_JOURNAL_KINDS, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
 import { COLUMNS as PAYMENT_COLUMNS, MONEY as PAYMENT_MONEY, toPayment } from "./payments.js";
-import { itemData, toItem } from "./reconciliation.js";
+import { itemData, resolutionText, toItem, toSettledJournal } from "./reconciliation.js";
 import { selectFrom } from "./statement-texts.js";
 
 /**
@@ -16,18 +17,26 @@ import { selectFrom } from "./statement-texts.js";
  * - `insertItems`: one `INSERT … SELECT FROM unnest(…)`, deferred like the portable multi-row
  *   inserts (it travels with the transaction's next statement).
  * - `matchExactCharges`: one statement. The batch travels as one JSON document
- *   (`json_to_recordset`), is joined to the payments on the `(psp_id, psp_reference)` unique index
- *   and anti-joined against the run's claimed keys; data-modifying CTEs claim the exact matches'
- *   two keys and write ONE row for the batch's exact matches (`settlekit_reconciliation_matches`:
- *   the document as sent, and which seq matched which payment), not one item row each; what comes
- *   back is the seqs of the rest and the exact matches' count and sum per currency.
+ *   (`json_to_recordset`) and joined to the payments on the `(psp_id, psp_reference)` unique
+ *   index — core stages no charge whose keys an earlier record of the run claimed (see the
+ *   port), so there is nothing to look up in the run's claims; a data-modifying CTE writes ONE row for the batch's exact matches
+ *   (`settlekit_reconciliation_matches`: the document as sent, which seq matched which payment,
+ *   and their claims — seqs, record ids, capture journals — as arrays), not one item row and two
+ *   key rows each; what comes back is the seqs of the rest and the exact matches' count and sum
+ *   per currency. Those claims are not looked up by later batches (that was two index probes and
+ *   two index inserts per record, most of the database's time): a later record that repeats one
+ *   is found once, at the end of the run (`findRepeatedClaims`: core stages no record id or
+ *   reference twice in a run, so only the classifier's claims — a few per batch — can repeat
+ *   one: one pass over the run's arrays, each element one hash probe), and the reads of claims
+ *   (`findClaimedKeys`, `listUnclaimedJournals`) read the arrays too.
  * - `listItems`, `getItem`, `resolveItem`: the item rows merged in seq order with those batch rows,
  *   expanded into the items `itemData` would have stored (core's `exactChargeItem`: the record's
  *   side from the document, the payment's from the match); a resolved exact match is written as
  *   an item row, which then stands for it.
  */
-const CLAIM = `WITH k AS (SELECT DISTINCT unnest(CAST(? AS text[])) AS claim),
-ins AS (INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim) SELECT ?, claim FROM k
+const CLAIM = `WITH k AS (SELECT DISTINCT ON (u.claim) u.claim, u.seq
+  FROM unnest(CAST(? AS text[]), CAST(? AS integer[])) AS u(claim, seq)),
+ins AS (INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim, seq) SELECT ?, claim, seq FROM k
   ON CONFLICT DO NOTHING RETURNING claim)
 SELECT k.claim AS claim FROM k WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.claim = k.claim)`;
 const PAYMENTS = selectFrom(TABLES.payments, PAYMENT_COLUMNS, PAYMENT_MONEY);
@@ -47,22 +56,57 @@ const MATCH_EXACT = `WITH d AS (SELECT CAST(? AS text) AS doc), s AS (
     'record:' || s.id AS record_key, 'payment:' || p.id || ':' || p.psp_reference AS journal
   FROM s JOIN ${TABLES.payments} p ON p.psp_id = ? AND p.psp_reference = s.ref
   WHERE p.status IN ('succeeded', 'partially_refunded', 'refunded') AND p.currency = s.cur AND p.amount = s.amount
-), e AS (
-  SELECT m.* FROM m WHERE NOT EXISTS (
-    SELECT 1 FROM ${TABLES.reconciliationKeys} k WHERE k.run_id = ? AND k.claim IN (m.record_key, m.journal))
-), claimed AS (
-  INSERT INTO ${TABLES.reconciliationKeys} (run_id, claim)
-  SELECT ?, v.claim FROM e CROSS JOIN LATERAL (VALUES (e.record_key), (e.journal)) AS v(claim)
-), written AS (
-  INSERT INTO ${TABLES.reconciliationMatches} (run_id, first_seq, last_seq, charges, matched)
+), e AS (SELECT * FROM m), written AS (
+  INSERT INTO ${TABLES.reconciliationMatches} (run_id, first_seq, last_seq, charges, matched, seqs, record_ids, journals)
   SELECT ?, min(e.seq), max(e.seq), (SELECT d.doc FROM d),
-    CAST(json_agg(json_build_array(e.seq, e.payment_id, e.payment_currency, CAST(e.payment_amount AS text)) ORDER BY e.seq) AS text)
+    CAST(json_agg(json_build_array(e.seq, e.payment_id, e.payment_currency, CAST(e.payment_amount AS text)) ORDER BY e.seq) AS text),
+    array_agg(e.seq ORDER BY e.seq), array_agg(e.id ORDER BY e.seq), array_agg(e.journal ORDER BY e.seq)
   FROM e HAVING count(*) > 0
 )
 SELECT s.seq AS seq, NULL AS currency, NULL AS count, NULL AS amount FROM s
   WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.seq = s.seq)
 UNION ALL
 SELECT NULL, e.cur, count(*), CAST(sum(e.amount) AS text) FROM e GROUP BY e.cur`;
+
+/** The classifier's claims of record ids and capture journals: the only ones an exact match of the run can share. */
+const CLASSIFIER_CLAIMS = `SELECT claim, seq FROM ${TABLES.reconciliationKeys}
+WHERE run_id = ? AND seq IS NOT NULL AND (claim LIKE 'record:%' OR claim LIKE 'payment:%')`;
+/** The exact matches holding any of those keys: one pass over the run's arrays, each element one hash probe. */
+const EXACT_CLAIMING = `SELECT 'record:' || u.rid AS key, u.seq AS seq FROM ${TABLES.reconciliationMatches} m
+  CROSS JOIN LATERAL unnest(m.seqs, m.record_ids) AS u(seq, rid) WHERE m.run_id = ? AND u.rid = ANY(CAST(? AS text[]))
+UNION ALL SELECT u.journal, u.seq FROM ${TABLES.reconciliationMatches} m
+  CROSS JOIN LATERAL unnest(m.seqs, m.journals) AS u(seq, journal) WHERE m.run_id = ? AND u.journal = ANY(CAST(? AS text[]))`;
+const STRIP_MATCH = `UPDATE ${TABLES.reconciliationMatches} SET matched = (
+  SELECT CAST(COALESCE(json_agg(e.v ORDER BY e.n), '[]') AS text)
+  FROM json_array_elements(CAST(matched AS json)) WITH ORDINALITY AS e(v, n) WHERE CAST(e.v->>0 AS integer) <> ?)
+WHERE run_id = ? AND first_seq <= ? AND last_seq >= ?`;
+const REPLACE_ROW = `UPDATE ${TABLES.reconciliationItems} SET class = ?, data = ?, resolution = ? WHERE run_id = ? AND seq = ?`;
+const INSERT_ROW = `INSERT INTO ${TABLES.reconciliationItems} (run_id, seq, class, data, resolution) VALUES (?, ?, ?, ?, ?)`;
+const CLAIMED_IN_ARRAYS = `SELECT DISTINCT u.journal AS claim FROM ${TABLES.reconciliationMatches} m
+  CROSS JOIN LATERAL unnest(m.journals) AS u(journal) WHERE m.run_id = ANY(CAST(? AS text[])) AND u.journal = ANY(CAST(? AS text[]))
+UNION SELECT DISTINCT 'record:' || u.rid FROM ${TABLES.reconciliationMatches} m
+  CROSS JOIN LATERAL unnest(m.record_ids) AS u(rid) WHERE m.run_id = ANY(CAST(? AS text[])) AND u.rid = ANY(CAST(? AS text[]))`;
+
+/**
+ * The period's journals on the PSP's accounts that neither a key row nor an exact match's array of
+ * the run (or of the neighbouring runs named) claimed: two hash anti-joins, in keyset pages.
+ */
+const unclaimed = (afterCursor: boolean) => `SELECT j.seq AS seq, j.reference AS reference, j.kind AS kind,
+  j.created_at AS created_at, j.metadata AS metadata, MIN(p.currency) AS currency,
+  CAST(SUM(CASE WHEN p.direction = 'debit' THEN p.amount ELSE -p.amount END) AS TEXT) AS amount
+FROM ${TABLES.journals} j JOIN ${TABLES.postings} p ON p.journal_seq = j.seq AND p.account IN (?, ?)
+WHERE j.created_at >= ? AND j.created_at < ? AND j.kind = ANY(CAST(? AS text[]))${
+  afterCursor ? " AND (j.created_at > ? OR (j.created_at = ? AND j.seq > ?))" : ""
+}
+  AND NOT EXISTS (SELECT 1 FROM ${TABLES.reconciliationKeys} k
+    WHERE k.run_id = ANY(CAST(? AS text[])) AND k.claim = j.reference)
+  AND NOT EXISTS (SELECT 1 FROM ${TABLES.reconciliationMatches} m CROSS JOIN LATERAL unnest(m.journals) AS u(journal)
+    WHERE m.run_id = ANY(CAST(? AS text[])) AND u.journal = j.reference)
+GROUP BY j.seq
+ORDER BY j.created_at, j.seq
+LIMIT ?`;
+const UNCLAIMED_FIRST = unclaimed(false);
+const UNCLAIMED_AFTER = unclaimed(true);
 
 /** A staged charge as the batch's document carries it (and its row of exact matches keeps it). */
 interface ChargeDoc {
@@ -128,9 +172,6 @@ function expandMatches(
   return out;
 }
 
-const resolutionText = (r: ReconciliationResolution) =>
-  JSON.stringify({ ...r, resolvedAt: r.resolvedAt.toISOString() });
-
 /** `repo` with the batch statements above on Postgres; the portable repository elsewhere. */
 export function withBulkReconciliation(
   repo: ReconciliationRepository,
@@ -139,11 +180,84 @@ export function withBulkReconciliation(
 ): ReconciliationRepository {
   if (sql.dialect !== "postgres") return repo;
   const exec = sql.exec(db);
-  return {
+  const bulk: ReconciliationRepository = {
     ...repo,
-    async claimKeys(runId, keys) {
+    async claimKeys(runId, keys, seqs) {
       if (keys.length === 0) return [];
-      return (await exec.all(CLAIM, [keys, runId])).map((r) => String(r.claim));
+      return (await exec.all(CLAIM, [keys, keys.map((_k, i) => seqs?.[i] ?? null), runId])).map((r) =>
+        String(r.claim),
+      );
+    },
+    async listUnclaimedJournals(q) {
+      const runs = [...new Set([q.runId, ...(q.alsoClaimedBy ?? [])])];
+      const head = [
+        `psp:${q.pspId}:receivable`,
+        `psp:${q.pspId}:payouts`,
+        sql.time(q.from),
+        sql.time(q.to),
+        [...SETTLED_JOURNAL_KINDS],
+      ];
+      let cursor: unknown[] = [];
+      if (q.after !== undefined) {
+        const [at, seq] = q.after.split(":");
+        const time = sql.time(new Date(Number(at)));
+        cursor = [time, time, seq];
+      }
+      const text = q.after === undefined ? UNCLAIMED_FIRST : UNCLAIMED_AFTER;
+      return (await exec.all(text, [...head, ...cursor, runs, runs, q.limit])).map(toSettledJournal);
+    },
+    async findClaimedKeys(runIds, keys) {
+      const found = new Set(await repo.findClaimedKeys(runIds, keys));
+      // The exact matches' claims: capture journals and record ids, in their batches' arrays.
+      const journals = keys.filter((k) => k.startsWith("payment:") && !found.has(k));
+      const records = keys.filter((k) => k.startsWith("record:") && !found.has(k)).map((k) => k.slice(7));
+      if (runIds.length > 0 && journals.length + records.length > 0) {
+        for (const row of await exec.all(CLAIMED_IN_ARRAYS, [runIds, journals, runIds, records]))
+          found.add(String(row.claim));
+      }
+      return [...found];
+    },
+    async findRepeatedClaims(runId) {
+      // Callers stage no record id or reference twice in a run (see matchExactCharges), so an
+      // exact match can only share a key with the classifier's claims (a few per batch): those
+      // are read first, then the exact matches holding one of them.
+      const classifier = new Map<string, number>();
+      for (const row of await exec.all(CLASSIFIER_CLAIMS, [runId]))
+        classifier.set(String(row.claim), Number(row.seq));
+      if (classifier.size === 0) return [];
+      const records: string[] = [];
+      const journals: string[] = [];
+      for (const k of classifier.keys()) {
+        if (k.startsWith("record:")) records.push(k.slice(7));
+        else journals.push(k);
+      }
+      // Per key, the later claim is the repeat; a record repeating both its keys is one repeat,
+      // of its record id (as the classifier says).
+      const keyOf = new Map<number, string>();
+      for (const row of await exec.all(EXACT_CLAIMING, [runId, records, runId, journals])) {
+        const key = String(row.key);
+        const exact = Number(row.seq);
+        const other = classifier.get(key) as number;
+        const seq = Math.max(exact, other);
+        if (!keyOf.get(seq)?.startsWith("record:")) keyOf.set(seq, key);
+      }
+      const out: RepeatedClaim[] = [];
+      for (const [seq, key] of [...keyOf].sort((a, b) => a[0] - b[0]))
+        out.push({ seq, key, item: await bulk.getItem(runId, seq) });
+      return out;
+    },
+    async replaceItems(items) {
+      for (const item of items) {
+        const row = [item.class, itemData(item), item.resolution ? resolutionText(item.resolution) : null];
+        if ((await exec.run(REPLACE_ROW, [...row, item.runId, item.seq])) === 1) continue;
+        // An exact match held in a batch row: taken out of it (its claims stay), written as a row.
+        if ((await exec.run(STRIP_MATCH, [item.seq, item.runId, item.seq, item.seq])) !== 1)
+          throw new SettlekitError(
+            ErrorCodes.STORE_ERROR,
+            `Item ${item.seq} of run ${item.runId} is missing.`,
+          );
+        await exec.run(INSERT_ROW, [item.runId, item.seq, ...row]);
+      }
     },
     async findPayments(pspId, q) {
       const found = new Map<string, ReturnType<typeof toPayment>>();
@@ -172,7 +286,7 @@ export function withBulkReconciliation(
         doc += `${i === 0 ? "" : ","}{"seq":${c.seq},"id":${JSON.stringify(c.recordId)},"ref":${JSON.stringify(c.pspReference)},"amount":"${c.amount}","cur":${JSON.stringify(c.currency)},"fee":"${c.fee}"${c.line === undefined ? "" : `,"line":${c.line}`},"at":"${c.occurredAt.toISOString()}"${c.bankPayoutReference ? `,"bank":${JSON.stringify(c.bankPayoutReference)}` : ""}}`;
       }
       doc += "]";
-      const rows = await exec.all(MATCH_EXACT, [doc, q.pspId, q.runId, q.runId, q.runId]);
+      const rows = await exec.all(MATCH_EXACT, [doc, q.pspId, q.runId]);
       const notMatched: number[] = [...outOfRange];
       const matched: { currency: string; count: number; amount: bigint }[] = [];
       for (const row of rows) {
@@ -259,4 +373,5 @@ export function withBulkReconciliation(
       }
     },
   };
+  return bulk;
 }

@@ -6,7 +6,7 @@ import type {
   ReconciliationRun,
   SettledJournal,
 } from "@settlekit/core";
-import { exactChargeItem, SETTLED_JOURNAL_KINDS } from "@settlekit/core";
+import { ErrorCodes, exactChargeItem, SETTLED_JOURNAL_KINDS, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
@@ -44,6 +44,10 @@ const RUN_BY_SOURCE = `${RUN_SELECT} WHERE psp_id = ? AND period_from = ? AND pe
 const CURRENT_RUN = `${RUN_SELECT} WHERE psp_id = ? AND period_from = ? AND period_to = ? AND status = 'completed' ORDER BY created_at DESC, id DESC LIMIT 1`;
 const ITEM_SELECT = `SELECT run_id, seq, class, data, resolution FROM ${TABLES.reconciliationItems}`;
 const ITEM_BY_KEY = `${ITEM_SELECT} WHERE run_id = ? AND seq = ?`;
+const REPLACE_ITEM = `UPDATE ${TABLES.reconciliationItems} SET class = ?, data = ?, resolution = ? WHERE run_id = ? AND seq = ?`;
+/** A resolution as the items table keeps it. */
+export const resolutionText = (r: ReconciliationResolution) =>
+  JSON.stringify({ ...r, resolvedAt: r.resolvedAt.toISOString() });
 const RESOLVE = `UPDATE ${TABLES.reconciliationItems} SET resolution = ? WHERE run_id = ? AND seq = ? AND resolution IS NULL`;
 const insertItems = multiRowInsert(
   `INSERT INTO ${TABLES.reconciliationItems} (run_id, seq, class, data, resolution)`,
@@ -121,6 +125,17 @@ export function toItem(row: Row): ReconciliationItem {
     ...(resolution ? { resolution } : {}),
   };
 }
+
+/** A row of the unclaimed journals' statement (the journal with its net on the PSP's accounts). */
+export const toSettledJournal = (row: Record<string, unknown>): SettledJournal => ({
+  journalReference: String(row.reference),
+  kind: String(row.kind),
+  createdAt: readDate(row.created_at),
+  currency: String(row.currency),
+  amount: readBigInt(row.amount),
+  metadata: readJson<Record<string, string>>(row.metadata),
+  cursor: `${readDate(row.created_at).getTime()}:${String(row.seq)}`,
+});
 
 /**
  * Reconciliation runs, items and claimed keys. The unsettled journals of a period are one
@@ -251,6 +266,26 @@ LIMIT ?`;
       const text = JSON.stringify({ ...resolution, resolvedAt: resolution.resolvedAt.toISOString() });
       return (await exec.run(RESOLVE, [text, runId, seq])) === 1;
     },
+    // The set-based pass below claims as it matches: nothing is left to find at the end.
+    async findRepeatedClaims() {
+      return [];
+    },
+    async replaceItems(items) {
+      for (const item of items) {
+        const changed = await exec.run(REPLACE_ITEM, [
+          item.class,
+          itemData(item),
+          item.resolution ? resolutionText(item.resolution) : null,
+          item.runId,
+          item.seq,
+        ]);
+        if (changed !== 1)
+          throw new SettlekitError(
+            ErrorCodes.STORE_ERROR,
+            `Item ${item.seq} of run ${item.runId} is missing.`,
+          );
+      }
+    },
     async claimKeys(runId, keys) {
       // One statement per chunk: the keys this call inserted come back; the others were claimed before.
       const before: string[] = [];
@@ -294,17 +329,7 @@ LIMIT ?`;
         params = [...head, time, time, seq, ...runs, q.limit];
       }
       const rows = await exec.all(text, params);
-      return rows.map(
-        (row): SettledJournal => ({
-          journalReference: String(row.reference),
-          kind: String(row.kind),
-          createdAt: readDate(row.created_at),
-          currency: String(row.currency),
-          amount: readBigInt(row.amount),
-          metadata: readJson<Record<string, string>>(row.metadata),
-          cursor: `${readDate(row.created_at).getTime()}:${String(row.seq)}`,
-        }),
-      );
+      return rows.map(toSettledJournal);
     },
     async matchExactCharges(q) {
       // The join in code: the payments by reference, the keys claimed before, then the exact matches' writes.

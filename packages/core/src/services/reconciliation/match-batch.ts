@@ -13,6 +13,7 @@ import type { StoreTx } from "../../ports/store.js";
 import { bookRecord } from "./booking.js";
 import type { Classified, LedgerLookup, MatchRules, PairHalf } from "./classify.js";
 import { classifyRecord, unownedCaptureJournal } from "./classify.js";
+import type { SeenFilter } from "./seen-filter.js";
 import type { SourceEntry } from "./sources.js";
 
 /** An item before it has its run and place. */
@@ -31,6 +32,12 @@ export interface BatchContext {
    * what it is alone.
    */
   readonly deferred?: DeferredHalf[];
+  /**
+   * What the run has seen so far, for the set-based pass (`stageCharges`): the record ids and
+   * references it staged, and the record ids and capture journals' references the classifier
+   * claimed — so that no staged charge repeats a key an earlier record of the run claimed.
+   */
+  readonly seen?: SeenFilter;
 }
 
 /** A half of an out-and-back pair whose item waits for the end of the run, under its seq. */
@@ -89,6 +96,17 @@ export class Tally {
     t.amount += amount;
     this.totals.set(k, t);
     this.matched += count;
+  }
+  /** Takes an item back out (one that is replaced). */
+  remove(item: Pick<ReconciliationItem, "class" | "currency" | "amount" | "expectedAmount">) {
+    const k = `${item.class}\u0000${item.currency ?? ""}`;
+    const t = this.totals.get(k);
+    if (!t) return;
+    t.count -= 1;
+    t.amount -= item.amount ?? item.expectedAmount ?? 0n;
+    if (t.count === 0) this.totals.delete(k);
+    if (isDiscrepancy(item.class)) this.discrepancies -= 1;
+    if (item.class === "matched") this.matched -= 1;
   }
   list(): ReconciliationTotal[] {
     return [...this.totals.values()].sort((a, b) =>
@@ -156,11 +174,21 @@ export async function matchBatch(
     for (const k of [...c.claims, ...(c.pair ? [c.pair.key] : [])]) if (!claims.has(k)) claims.set(k, i);
     return c;
   });
+  if (ctx.seen) {
+    // The keys a later exact match could repeat: record ids, and the references of the payments
+    // whose capture journals are claimed (`payment:<id>:<reference>`; ids hold no colon).
+    for (const id of firstInBatch.keys()) ctx.seen.add(id);
+    for (const k of claims.keys()) {
+      if (k.startsWith("payment:")) ctx.seen.add(k.slice(k.indexOf(":", 8) + 1));
+    }
+  }
+  const seqOf = (i: number) => (slots[(recs[i] as (typeof recs)[number]).at] as Slot).seq;
   const before = new Set(
-    await tx.reconciliation.claimKeys(runId, [
-      ...[...firstInBatch.keys()].map((id) => `record:${id}`),
-      ...claims.keys(),
-    ]),
+    await tx.reconciliation.claimKeys(
+      runId,
+      [...[...firstInBatch.keys()].map((id) => `record:${id}`), ...claims.keys()],
+      [...[...firstInBatch.values()].map(seqOf), ...[...claims.values()].map(seqOf)],
+    ),
   );
   for (const [i, e] of recs.entries()) {
     if (before.has(`record:${e.record.recordId}`)) classified[i] = null;
@@ -172,24 +200,21 @@ export async function matchBatch(
       (k) => before.has(k) || claims.get(k) !== i,
     );
     if (!c || dupOf) {
-      out[e.at] = {
-        runId,
-        seq,
-        leg: "psp_ledger",
-        line: e.line,
-        recordId: e.record.recordId,
-        recordType: e.record.type,
-        currency: e.record.currency,
-        amount: e.record.amount,
-        fee: e.record.fee,
-        occurredAt: e.record.createdAt,
-        ...(c?.reference ? { reference: c.reference } : {}),
-        ...(dupOf ? { journalReference: dupOf } : {}),
-        class: "duplicate",
-        message: c
-          ? `a second record for ${dupOf}, which an earlier record settles`
-          : `record ${e.record.recordId} appears more than once`,
-      };
+      out[e.at] = duplicateItem(
+        {
+          runId,
+          seq,
+          line: e.line,
+          recordId: e.record.recordId,
+          recordType: e.record.type,
+          currency: e.record.currency,
+          amount: e.record.amount,
+          fee: e.record.fee,
+          occurredAt: e.record.createdAt,
+          ...(c?.reference ? { reference: c.reference } : {}),
+        },
+        c && dupOf ? dupOf : `record:${e.record.recordId}`,
+      );
       continue;
     }
     const { claims: _claims, pair, ...item } = c;
@@ -210,6 +235,77 @@ export async function matchBatch(
   return out.filter((i) => i !== undefined);
 }
 
+/** The record's side of an item: what a duplicate keeps of the record it repeats. */
+type RecordSide = Pick<
+  ReconciliationItem,
+  | "runId"
+  | "seq"
+  | "line"
+  | "recordId"
+  | "recordType"
+  | "currency"
+  | "amount"
+  | "fee"
+  | "occurredAt"
+  | "reference"
+>;
+
+/**
+ * The item of a record that repeats a key an earlier record of the run claimed: `record:<id>` (the
+ * record itself again: only its own side) or a journal an earlier record settles.
+ */
+export function duplicateItem(record: RecordSide, key: string): ReconciliationItem {
+  const again = key === `record:${record.recordId}`;
+  return {
+    runId: record.runId,
+    seq: record.seq,
+    leg: "psp_ledger",
+    line: record.line,
+    recordId: record.recordId,
+    recordType: record.recordType,
+    currency: record.currency,
+    amount: record.amount,
+    fee: record.fee,
+    occurredAt: record.occurredAt,
+    ...(!again && record.reference ? { reference: record.reference } : {}),
+    ...(again ? {} : { journalReference: key }),
+    class: "duplicate",
+    message: again
+      ? `record ${record.recordId} appears more than once`
+      : `a second record for ${key}, which an earlier record settles`,
+  };
+}
+
+/** What the end of the set-based pass changed: stored items replaced, and the pair halves that are duplicates instead. */
+export interface RepeatsSettled {
+  readonly replaced: readonly { readonly before: ReconciliationItem; readonly after: ReconciliationItem }[];
+  /** Items written for halves of pairs (their seqs leave `ctx.deferred` once this commits). */
+  readonly halves: readonly ReconciliationItem[];
+}
+
+/**
+ * The end of the set-based pass, once every record of the source is matched: the records that
+ * repeat a key an earlier record claimed — which a store keeping the exact matches' claims apart
+ * could not tell while the run was read (`findRepeatedClaims`) — become the duplicates the
+ * classifier would have made them, in place. Retry-safe: it changes nothing outside `tx`.
+ */
+export async function settleRepeatedClaims(tx: StoreTx, ctx: BatchContext): Promise<RepeatsSettled> {
+  const repeats = await tx.reconciliation.findRepeatedClaims(ctx.runId);
+  const replaced: { before: ReconciliationItem; after: ReconciliationItem }[] = [];
+  const halves: ReconciliationItem[] = [];
+  for (const repeat of repeats) {
+    if (repeat.item) {
+      replaced.push({ before: repeat.item, after: duplicateItem(repeat.item, repeat.key) });
+      continue;
+    }
+    const half = ctx.deferred?.find((h) => h.item.seq === repeat.seq);
+    if (half) halves.push(duplicateItem(half.item, repeat.key));
+  }
+  if (replaced.length > 0) await tx.reconciliation.replaceItems(replaced.map((r) => r.after));
+  if (halves.length > 0) await tx.reconciliation.insertItems(halves);
+  return { replaced, halves };
+}
+
 /**
  * The charges of a batch the store may settle set-based (`matchExactCharges`), as staged
  * charges: those whose match depends only on the payment found by their PSP reference and on
@@ -217,8 +313,16 @@ export async function matchBatch(
  * id, a record id and PSP reference no other record of the batch has (a duplicate within the
  * batch is the classifier's). None when matched records are booked (a booking is per record),
  * or when a record of the batch carries a payment id (then a payment may be found two ways).
+ * With `seen` (one per run), none whose record id or reference an earlier batch of the run
+ * staged — or may have: a second record for a record or payment the set-based pass may have
+ * settled is the classifier's — and it remembers what it stages.
  */
-export function stageCharges(slots: readonly Slot[], rules: MatchRules, book: boolean): StagedCharge[] {
+export function stageCharges(
+  slots: readonly Slot[],
+  rules: MatchRules,
+  book: boolean,
+  seen?: SeenFilter,
+): StagedCharge[] {
   if (book) return [];
   const ids = new Map<string, number>();
   const refs = new Map<string, number>();
@@ -238,6 +342,7 @@ export function stageCharges(slots: readonly Slot[], rules: MatchRules, book: bo
     const ref = r.pspReference;
     if (r.type !== "charge" || ref === undefined || ref === "") continue;
     if (ids.get(r.recordId) !== 1 || refs.get(ref) !== 1) continue;
+    if (seen && (seen.mayHave(r.recordId) || seen.mayHave(ref))) continue;
     if (r.amount - r.fee !== r.net) continue;
     const expected = rules.expectedFee?.(r);
     if (expected !== undefined && expected !== r.fee) continue;
@@ -252,6 +357,12 @@ export function stageCharges(slots: readonly Slot[], rules: MatchRules, book: bo
       occurredAt: r.createdAt,
       ...(r.bankPayoutReference ? { bankPayoutReference: r.bankPayoutReference } : {}),
     });
+  }
+  if (seen) {
+    for (const c of staged) {
+      seen.add(c.recordId);
+      seen.add(c.pspReference);
+    }
   }
   return staged;
 }

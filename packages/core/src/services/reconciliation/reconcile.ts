@@ -17,7 +17,8 @@ import type { MatchRules } from "./classify.js";
 import { classifyUnsettledJournal } from "./classify.js";
 import type { FileStream } from "./csv-rows.js";
 import type { BatchContext, DeferredHalf, Item, Slot } from "./match-batch.js";
-import { bookMatched, matchBatch, stageCharges, Tally } from "./match-batch.js";
+import { bookMatched, matchBatch, settleRepeatedClaims, stageCharges, Tally } from "./match-batch.js";
+import { SeenFilter } from "./seen-filter.js";
 import type { BankStatementColumns, CsvColumnMapping, SourceEntry } from "./sources.js";
 import {
   bankStatementSource,
@@ -328,7 +329,9 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     for (const row of rows) tally.add(row);
   };
   const deferred: DeferredHalf[] = [];
-  const batchContext: BatchContext = { runId: draft.id, pspId, rules, book, deps, deferred };
+  /** What the run has seen so far, for the set-based pass (see `BatchContext.seen`). */
+  const seen = new SeenFilter();
+  const batchContext: BatchContext = { runId: draft.id, pspId, rules, book, deps, deferred, seen };
 
   const processBatch = async (batch: SourceEntry[]) => {
     for (const e of batch) {
@@ -348,7 +351,7 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       slots.push({ entry, seq: seq + slots.length + 1 });
     }
     seq += slots.length;
-    const staged = stageCharges(slots, rules, book);
+    const staged = stageCharges(slots, rules, book, seen);
     const done = await deps.store.transaction(async (tx) => {
       // The set-based pass settles the exact matches in the store; the classifier decides the rest.
       let rest = slots;
@@ -389,6 +392,19 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
     }
     if (batch.length > 0) await send(batch);
     await inFlight;
+    // Records repeating an exact match's claim (a store may keep those apart until now): duplicates.
+    const repeats = await deps.store.transaction((tx) => settleRepeatedClaims(tx, batchContext));
+    for (const { before, after } of repeats.replaced) {
+      tally.remove(before);
+      tally.add(after);
+    }
+    for (const item of repeats.halves) {
+      tally.add(item);
+      deferred.splice(
+        deferred.findIndex((h) => h.item.seq === item.seq),
+        1,
+      );
+    }
 
     // The third leg: bank payouts against what they settled and against the bank statement.
     let bankLineCount = 0;
@@ -456,6 +472,8 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       unsettled += page.length;
       after = page[page.length - 1]?.cursor;
       await commitItems(async () => page.map((j) => classifyUnsettledJournal(j, rules) satisfies Item));
+      // Keyset pages: a short one is the last (no statement more to learn that the next is empty).
+      if (page.length < BATCH) break;
     }
 
     const anomaly: ReconciliationAnomaly | undefined =

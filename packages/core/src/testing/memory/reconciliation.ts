@@ -141,6 +141,25 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
         if (!write.has(key(runId, k))) write.set(key(runId, k), { value: runId, seq: seq.next() });
       return before;
     },
+    // The set-based pass claims as it matches (below): nothing is left to find at the end.
+    async findRepeatedClaims() {
+      return [];
+    },
+    async replaceItems(items) {
+      const table = w.read("reconciliationItems");
+      for (const item of items) {
+        if (!table.has(key(item.runId, item.seq)))
+          throw violation(
+            "reconciliation_items(run_id, seq)",
+            `item ${item.seq} of run ${item.runId} is missing`,
+          );
+      }
+      const write = w.write("reconciliationItems");
+      for (const item of items) {
+        const k = key(item.runId, item.seq);
+        write.set(k, { value: clone(item), seq: table.get(k)?.seq ?? seq.next() });
+      }
+    },
     async findClaimedKeys(runIds, keys) {
       const table = w.read("reconciliationKeys");
       return [...new Set(keys)].filter((k) => runIds.some((run) => table.has(key(run, k))));

@@ -6,7 +6,8 @@ import type { SettlementRecord } from "../../ports/psp.js";
 import type { Store } from "../../ports/store.js";
 import { exactChargeItem } from "../../services/reconciliation/classify.js";
 import type { BatchContext, Slot } from "../../services/reconciliation/match-batch.js";
-import { matchBatch, stageCharges } from "../../services/reconciliation/match-batch.js";
+import { matchBatch, settleRepeatedClaims, stageCharges } from "../../services/reconciliation/match-batch.js";
+import { SeenFilter } from "../../services/reconciliation/seen-filter.js";
 import type { SourceEntry } from "../../services/reconciliation/sources.js";
 import { at, T0 } from "./fixtures.js";
 import type { StoreHarness } from "./harness.js";
@@ -731,12 +732,23 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           }),
           { kind: "invalid", line: 99, message: "amount is missing" },
         ],
-        // A second batch: records and payments the first one settled come back as duplicates.
+        // A second batch: records and payments the first one settled come back as duplicates —
+        // as exact matches themselves, or as the classifier's (another amount, another type).
         [
           entry(charge("txn_ok", "r_ok")),
           entry(charge("txn_ok_again", "r_ok")),
           entry(charge("txn_later", "r_later")),
           entry(charge("txn_fee_late", "r_processing")),
+          entry(charge("txn_ok_short", "r_ok", 12_000n)),
+          entry({
+            ...charge("txn_jpy", "x"),
+            type: "refund",
+            amount: -500n,
+            fee: 0n,
+            net: -500n,
+            refundReference: "r_re_1",
+          }),
+          entry(charge("txn_twice_3", "r_twice")),
         ],
       ];
       const rules = {
@@ -744,12 +756,15 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         settlementLagMs: DAY,
         expectedFee: (r: SettlementRecord) => (r.type === "charge" ? fee(r.amount) : undefined),
       };
+      // What the run staged and claimed so far: a record or payment seen before is the classifier's.
+      const seen = new SeenFilter();
       const ctx = (runId: string): BatchContext => ({
         runId,
         pspId: "sandbox",
         rules,
         book: false,
         deps: {} as BatchContext["deps"],
+        ...(runId === "run_set" ? { seen } : {}),
       });
       const slotted = (batch: SourceEntry[], first: number): Slot[] =>
         batch.map((e, i) => ({ entry: e, seq: first + i + 1 }));
@@ -758,7 +773,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           let rest = slots;
           let exact: { currency: string; count: number; amount: bigint }[] = [];
           if (setBased) {
-            const staged = stageCharges(slots, rules, false);
+            const staged = stageCharges(slots, rules, false, seen);
             const m = await tx.reconciliation.matchExactCharges({ runId, pspId: "sandbox", charges: staged });
             const settled = new Set(staged.map((c) => c.seq));
             for (const left of m.notMatched) settled.delete(left);
@@ -777,6 +792,17 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         await oneBatch(store, "run_one", slots, false);
         first += batch.length;
       }
+      // The end of the run: the records that repeat an exact match's claim become duplicates
+      // (a store that claimed as it matched has none left to find).
+      const settled = await store.transaction((tx) => settleRepeatedClaims(tx, ctx("run_set")));
+      expect(await store.transaction((tx) => settleRepeatedClaims(tx, ctx("run_one")))).toEqual({
+        replaced: [],
+        halves: [],
+      });
+      expect(settled.halves).toEqual([]);
+      for (const { before, after } of settled.replaced) {
+        expect(after).toMatchObject({ seq: before.seq, class: "duplicate", recordId: before.recordId });
+      }
       const items = async (runId: string) =>
         (await store.transaction((tx) => tx.reconciliation.listItems({ runId, limit: 1_000 }))).map(
           ({ runId: _r, ...item }) => item,
@@ -784,7 +810,36 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       const setBased = await items("run_set");
       const classified = await items("run_one");
       expect(setBased).toEqual(classified);
-      expect(setBased).toHaveLength(25);
+      expect(setBased).toHaveLength(28);
+      expect(setBased.slice(21).map((i) => [i.recordId, i.class, i.journalReference, i.message])).toEqual([
+        ["txn_ok", "duplicate", undefined, "record txn_ok appears more than once"],
+        [
+          "txn_ok_again",
+          "duplicate",
+          "payment:pay_1:r_ok",
+          "a second record for payment:pay_1:r_ok, which an earlier record settles",
+        ],
+        [
+          "txn_later",
+          "duplicate",
+          "payment:pay_12:r_later",
+          "a second record for payment:pay_12:r_later, which an earlier record settles",
+        ],
+        ["txn_fee_late", "missing_in_ledger", undefined, expect.any(String)],
+        [
+          "txn_ok_short",
+          "duplicate",
+          "payment:pay_1:r_ok",
+          "a second record for payment:pay_1:r_ok, which an earlier record settles",
+        ],
+        ["txn_jpy", "duplicate", undefined, "record txn_jpy appears more than once"],
+        [
+          "txn_twice_3",
+          "duplicate",
+          "payment:pay_11:r_twice",
+          "a second record for payment:pay_11:r_twice, which an earlier record settles",
+        ],
+      ]);
       // Every class came through, and the exact matches were settled by the store, not sent back.
       expect(new Set(classified.map((i) => i.class))).toEqual(
         new Set([
@@ -860,8 +915,8 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         "record:never",
       ];
       const before = await store.transaction(async (tx) => [
-        (await tx.reconciliation.claimKeys("run_set", keys)).sort(),
-        (await tx.reconciliation.claimKeys("run_one", keys)).sort(),
+        (await tx.reconciliation.findClaimedKeys(["run_set"], keys)).sort(),
+        (await tx.reconciliation.findClaimedKeys(["run_one"], keys)).sort(),
       ]);
       expect(before[0]).toEqual(before[1]);
       expect(before[0]).toEqual(
@@ -901,7 +956,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
             ).map(({ runId: _r, ...item }) => item);
           }
           const one = [];
-          for (let seq = 0; seq <= 26; seq += 1) {
+          for (let seq = 0; seq <= 29; seq += 1) {
             const item = await tx.reconciliation.getItem(runId, seq);
             one.push(item && (({ runId: _r, ...rest }) => rest)(item));
           }
