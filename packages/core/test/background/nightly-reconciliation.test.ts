@@ -75,7 +75,7 @@ function setUp(settlementLagMs: number, lookbackDays?: number) {
     const page = await world.system.listReconciliations({ limit: 100 });
     return page.data.filter((r) => r.periodFrom.toISOString().slice(5, 10) === day).reverse();
   };
-  const items = async (run: ReconciliationRun): Promise<ReconciliationItem[]> =>
+  const items = async (run: ReconciliationRun): Promise<readonly ReconciliationItem[]> =>
     (await world.system.listReconciliationItems(run.id, { limit: 100 })).data;
   const summary = async (run: ReconciliationRun) =>
     (await items(run)).map((i) => `${i.recordType} ${i.amount ?? i.expectedAmount} ${i.class}`).sort();
