@@ -137,12 +137,12 @@ describe("the nightly reconciliation on PostgreSQL (default run: the engine)", (
   it("two workers catching up two nights re-run an earlier day whose pending items came due exactly once", async () => {
     /** The PSP's report leaves out one capture (money that never arrived) … */
     let dropped: string | undefined;
-    /** … and a read of 1 March after the first waits until two are in flight (or 2 s): both workers read it. */
+    /** … and a read of 1 March after the first waits until two are in flight (or 10 s): both workers read it. */
     let march1Reads = 0;
     let release: (() => void) | undefined;
     const bothReading = new Promise<void>((resolve) => {
       release = resolve;
-      setTimeout(resolve, 2_000).unref();
+      setTimeout(resolve, 10_000).unref();
     });
     await open(
       (provider) =>

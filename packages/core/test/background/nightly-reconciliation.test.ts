@@ -44,6 +44,8 @@ function setUp(settlementLagMs: number, lookbackDays?: number) {
   const settled: SettlementRecord[] = [];
   /** The periods the PSP was asked for, `MM-DD`. */
   const reads: string[] = [];
+  /** Periods (`MM-DD`) whose next read fails once (the PSP's report is not ready). */
+  const failOnce = new Set<string>();
   const world = makeWorld(
     { reconciliation: { settlementLagMs }, alertSink: { send: async (a) => void alerts.push(a) } },
     {
@@ -52,7 +54,9 @@ function setUp(settlementLagMs: number, lookbackDays?: number) {
         capabilities: { ...provider.capabilities, settlementReports: true },
         readSettlement: (query: SettlementQuery) => {
           if (!("from" in query)) throw new Error("by period only");
-          reads.push(query.from.toISOString().slice(5, 10));
+          const day = query.from.toISOString().slice(5, 10);
+          reads.push(day);
+          if (failOnce.delete(day)) throw new Error(`settlement report of ${day} not ready (HTTP 503)`);
           const records = settled.filter((r) => r.createdAt >= query.from && r.createdAt < query.to);
           return (async function* () {
             yield* records;
@@ -84,7 +88,7 @@ function setUp(settlementLagMs: number, lookbackDays?: number) {
     await world.work();
     return alerts;
   };
-  return { world, settled, reads, worker, runsOf, items, summary, deliverAlerts };
+  return { world, settled, reads, failOnce, worker, runsOf, items, summary, deliverAlerts };
 }
 
 /** A paid payment (its capture journal posted now), or one still unpaid at settlekit (`none`). */
@@ -178,6 +182,37 @@ describe("the nightly reconciliation re-runs earlier days whose pending items ca
       "payment_succeeded 2000 missing_at_psp",
     ]);
     expect(reads).toEqual(["03-01", "03-02", "03-03", "03-01"]);
+  });
+
+  it("a re-run the PSP cannot answer yet fails the night, which is retried: its own day replays, the re-run lands", async () => {
+    const { world, settled, reads, failOnce, worker, runsOf, summary } = setUp(6 * HOUR);
+    const paid = await pay(world, 10_000n, "k1");
+    settled.push(charge(paid.ref, 10_000n, world.clock.now()));
+    world.clock.set(at("01T22:00:00"));
+    await pay(world, 2_000n, "k2");
+    const w = worker();
+    world.clock.set(at("02T02:00:00"));
+    await w.runDailyTasks();
+    failOnce.add("03-01");
+    world.clock.set(at("03T02:00:00"));
+    expect(await w.runDailyTasks()).toEqual([
+      expect.objectContaining({
+        day: "2026-03-03",
+        status: "failed",
+        error: expect.stringMatching(/03-01 not ready/),
+      }),
+    ]);
+    expect((await runsOf("03-01")).map((r) => r.status)).toEqual(["completed"]);
+    world.clock.advance(60_000);
+    expect((await w.runDailyTasks()).map((o) => [o.status, o.attempt])).toEqual([["succeeded", 2]]);
+    expect((await runsOf("03-02")).length).toBe(1); // replayed, not run again
+    const march1 = await runsOf("03-01");
+    expect(march1.map((r) => r.status)).toEqual(["superseded", "completed"]);
+    expect(await summary(march1[1]!)).toEqual([
+      "charge 10000 matched",
+      "payment_succeeded 2000 missing_at_psp",
+    ]);
+    expect(reads).toEqual(["03-01", "03-02", "03-01", "03-02", "03-01"]);
   });
 
   it("an out-and-back refund's half waiting for the next day resolves when the next day runs; a half alone becomes its class", async () => {
