@@ -20,10 +20,12 @@ describe("the nightly reconciliation on PostgreSQL (default run: the engine)", (
     await world?.close();
   });
 
-  async function open(wrapProvider?: (provider: PaymentProvider) => PaymentProvider) {
+  let settlementLagMs = HOUR;
+  async function open(wrapProvider?: (provider: PaymentProvider) => PaymentProvider, lagMs = HOUR) {
+    settlementLagMs = lagMs;
     world = await makeWorld(
       "postgres",
-      { logger: quiet, reconciliation: { settlementLagMs: HOUR } },
+      { logger: quiet, reconciliation: { settlementLagMs } },
       wrapProvider ? { wrapProvider } : {},
     );
   }
@@ -35,18 +37,21 @@ describe("the nightly reconciliation on PostgreSQL (default run: the engine)", (
       providers: [world.sandbox],
       clock: world.clock,
       logger: quiet,
-      reconciliation: { settlementLagMs: HOUR },
+      reconciliation: { settlementLagMs },
     });
 
   let sales = 0;
+  /** A paid sale; its PSP reference. */
   async function sale(currency: string, amount: bigint) {
     const created = await world.sdk.createPayment(cart({ currency, orders: [{ sellerId: "S1", amount }] }), {
       idempotencyKey: `nightly-${++sales}`,
     });
-    await world.sandbox.pay(referenceOf({ redirect_url: created.payment.redirectUrl }));
+    const reference = referenceOf({ redirect_url: created.payment.redirectUrl });
+    await world.sandbox.pay(reference);
     await world.deliver();
     await world.work();
     world.clock.advance(60_000);
+    return reference;
   }
 
   /** Every completed or superseded run of the sandbox, oldest first (the store's own list). */
@@ -127,6 +132,88 @@ describe("the nightly reconciliation on PostgreSQL (default run: the engine)", (
       ["sandbox", "2026-03-04", "succeeded"],
       ["sandbox", "2026-03-05", "succeeded"],
     ]);
+  });
+
+  it("two workers catching up two nights re-run an earlier day whose pending items came due exactly once", async () => {
+    /** The PSP's report leaves out one capture (money that never arrived) … */
+    let dropped: string | undefined;
+    /** … and a read of 1 March after the first waits until two are in flight (or 10 s): both workers read it. */
+    let march1Reads = 0;
+    let release: (() => void) | undefined;
+    const bothReading = new Promise<void>((resolve) => {
+      release = resolve;
+      setTimeout(resolve, 10_000).unref();
+    });
+    await open(
+      (provider) =>
+        new Proxy(provider, {
+          get(target, key, receiver) {
+            if (key !== "readSettlement") return Reflect.get(target, key, receiver);
+            return (query: Parameters<NonNullable<PaymentProvider["readSettlement"]>>[0]) =>
+              (async function* () {
+                if ("from" in query && query.from.toISOString().startsWith("2026-03-01")) {
+                  march1Reads += 1;
+                  if (march1Reads === 3) release?.();
+                  if (march1Reads > 1) await bothReading;
+                }
+                for await (const record of target.readSettlement!(query))
+                  if (record.pspReference !== dropped) yield record;
+              })();
+          },
+        }),
+      6 * HOUR,
+    );
+    const workers = [
+      createWorker(world.sdk, { workerId: "w1", reconciliation: { schedule } }),
+      createWorker(secondSystem(), { workerId: "w2", reconciliation: { schedule } }),
+    ];
+    const tickBoth = async () => (await Promise.all(workers.map((w) => w.runDailyTasks()))).flat();
+    await sale("USD", 10_000n);
+    world.clock.set(new Date("2026-03-01T22:00:00.000Z"));
+    dropped = await sale("USD", 2_000n);
+    world.clock.set(new Date("2026-03-02T02:30:00.000Z"));
+    await tickBoth();
+    const [first] = await runs();
+    expect(first).toMatchObject({
+      discrepancyCount: 0,
+      totals: expect.arrayContaining([expect.objectContaining({ class: "pending", count: 1 })]),
+    });
+
+    // Down on 3 March; back on 4 March: w1 and w2 each take a night, and both look back at 1 March.
+    world.clock.set(new Date("2026-03-04T03:00:00.000Z"));
+    const perWorker = await Promise.all(workers.map((w) => w.runDailyTasks()));
+    expect(perWorker.map((outcomes) => outcomes.length)).toEqual([1, 1]);
+    expect(
+      perWorker
+        .flat()
+        .map((o) => [o.day, o.status])
+        .sort(),
+    ).toEqual([
+      ["2026-03-03", "succeeded"],
+      ["2026-03-04", "succeeded"],
+    ]);
+    expect(march1Reads).toBe(3); // the first night, and each worker's re-run
+    const march1 = (await runs()).filter((r) => r.periodFrom.toISOString().startsWith("2026-03-01"));
+    // One fresh run superseding the first; the other worker's draft answered it and was dropped.
+    expect(march1.map((r) => [r.status, r.supersedes ?? null])).toEqual([
+      ["superseded", null],
+      ["completed", first!.id],
+    ]);
+    expect(march1[1]).toMatchObject({ discrepancyCount: 1 });
+    const missing = await world.sdk.listReconciliationItems(march1[1]!.id, { class: "missing_at_psp" });
+    expect(missing.data.map((i) => [i.recordType, i.expectedAmount ?? i.amount])).toEqual([
+      ["payment_succeeded", 2_000n],
+    ]);
+    expect(await rowsInStore()).toBe(4); // 1 March twice, 2 and 3 March: no draft left behind
+    const alerts = await world.store.knex("settlekit_jobs").where({ type: "alert.deliver" });
+    expect(alerts.map((j) => j.dedupe_key)).toEqual([`alert:reconciliation:${march1[1]!.id}`]);
+
+    // Nothing is due any more: the next night re-runs nothing.
+    expect(await tickBoth()).toEqual([]);
+    world.clock.set(new Date("2026-03-05T02:30:00.000Z"));
+    expect((await tickBoth()).map((o) => o.day)).toEqual(["2026-03-05"]);
+    expect(march1Reads).toBe(3);
+    expect(await rowsInStore()).toBe(5);
   });
 
   it("a PSP whose readSettlement fails is retried, and its run lands once, when it works again", async () => {

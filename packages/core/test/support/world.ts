@@ -3,6 +3,7 @@ import type { PaymentSystemOptions } from "../../src/deps.js";
 import type { IdGenerator } from "../../src/ports/ids.js";
 import type { Notification } from "../../src/ports/notifier.js";
 import type { OutboxEvent } from "../../src/ports/outbox.js";
+import type { PaymentProvider } from "../../src/ports/psp.js";
 import type { ManualClock } from "../../src/runtime/clock.js";
 import { manualClock } from "../../src/runtime/clock.js";
 import type { PaymentInput } from "../../src/services/payments/payment-input.js";
@@ -59,7 +60,14 @@ export function cart(overrides: Partial<PaymentInput> = {}): PaymentInput {
 export const referenceOf = (payment: { redirectUrl?: string | undefined }): string =>
   String(payment.redirectUrl).split("/pay/")[1]!;
 
-export function makeWorld(options: Partial<PaymentSystemOptions> = {}): World {
+/**
+ * `wrapProvider` changes the fake PSP as the system sees it (e.g. gives it a `readSettlement`);
+ * `world.psp` stays the fake itself, on the world's clock.
+ */
+export function makeWorld(
+  options: Partial<PaymentSystemOptions> = {},
+  extra: { readonly wrapProvider?: (provider: PaymentProvider) => PaymentProvider } = {},
+): World {
   const clock = manualClock(T0);
   const store = memoryStore();
   const psp = fakePsp(clock);
@@ -67,7 +75,7 @@ export function makeWorld(options: Partial<PaymentSystemOptions> = {}): World {
   const published: OutboxEvent[] = [];
   const system = createPaymentSystem({
     store,
-    providers: [psp.provider],
+    providers: [extra.wrapProvider ? extra.wrapProvider(psp.provider) : psp.provider],
     clock,
     ids: counterIds(),
     notifier: { notify: async (n) => void notifications.push(n) },

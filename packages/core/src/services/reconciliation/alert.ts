@@ -35,3 +35,32 @@ export function reconciliationAlert(run: ReconciliationRun): Alert {
     },
   };
 }
+
+/**
+ * The alert for a run whose `pending` items came due where the worker cannot reconcile its
+ * period again by itself (an uploaded file it cannot read again): what was a timing difference
+ * may now be money that never arrived, and only the file (again, or a corrected one) can tell.
+ * One per run (`alertId`), however many nights find it.
+ */
+export function overduePendingAlert(run: ReconciliationRun, overdue: number, now: Date): Alert {
+  const day = run.periodFrom.toISOString().slice(0, 10);
+  return {
+    alertId: `reconciliation-overdue:${run.id}`,
+    kind: "reconciliation.pending_overdue",
+    severity: "critical",
+    title: `Reconciliation ${run.pspId} ${day}: ${overdue} pending items past the settlement lag`,
+    summary: [
+      `run ${run.id} (${run.source}) of ${run.periodFrom.toISOString()}..${run.periodTo.toISOString()} has ${overdue} pending items that are now due`,
+      "the worker cannot read its file again: reconcile the period again with the file (or a corrected one) to classify them",
+    ].join("\n"),
+    occurredAt: now,
+    data: {
+      runId: run.id,
+      psp: run.pspId,
+      periodFrom: run.periodFrom.toISOString(),
+      periodTo: run.periodTo.toISOString(),
+      source: run.source,
+      overdueCount: overdue,
+    },
+  };
+}

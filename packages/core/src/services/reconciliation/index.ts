@@ -1,4 +1,4 @@
-export { reconciliationAlert } from "./alert.js";
+export { overduePendingAlert, reconciliationAlert } from "./alert.js";
 export { settlementJournal, settlementJournalReference } from "./booking.js";
 export { exactChargeItem } from "./classify.js";
 export type { FileStream } from "./csv-rows.js";

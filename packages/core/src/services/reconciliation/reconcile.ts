@@ -208,22 +208,25 @@ async function decidePairs(
 }
 
 /**
- * Whether a stored run has a `pending` item that is due by `rules` (its time at least the
- * settlement lag ago): then the same source no longer gives the same answer.
+ * How many of a stored run's `pending` items are due by `rules` (their time at least the
+ * settlement lag ago, and a pair's half no longer waiting for the period its other half would be
+ * in), counting at most `limit`: once one is, the same source no longer gives the same answer.
  */
-async function pendingDue(
+async function countDuePending(
   tx: StoreTx,
   run: ReconciliationRun,
-  rules: MatchRules,
+  rules: Pick<MatchRules, "now" | "settlementLagMs">,
   neighbours: Neighbours,
-): Promise<boolean> {
-  if (!run.totals.some((t) => t.class === "pending" && t.count > 0)) return false;
+  limit: number,
+): Promise<number> {
+  if (!run.totals.some((t) => t.class === "pending" && t.count > 0)) return 0;
   const due = rules.now.getTime() - rules.settlementLagMs;
   // A pair's half waiting for the period its other half would be in is due once that period is read.
   const waiting = (i: ReconciliationItem) =>
     i.journalReference?.startsWith(PAIR_PARTNER_BACK) === true
       ? !neighbours.aheadRead
       : i.journalReference?.startsWith(PAIR_PARTNER_OUT) === true && !neighbours.behindRead;
+  let count = 0;
   for (let afterSeq: number | undefined; ; ) {
     const page = await tx.reconciliation.listItems({
       runId: run.id,
@@ -231,11 +234,41 @@ async function pendingDue(
       limit: 500,
       ...(afterSeq === undefined ? {} : { afterSeq }),
     });
-    if (page.some((i) => !waiting(i) && (i.occurredAt === undefined || i.occurredAt.getTime() <= due)))
-      return true;
-    if (page.length < 500) return false;
+    for (const i of page) {
+      if (!waiting(i) && (i.occurredAt === undefined || i.occurredAt.getTime() <= due)) count += 1;
+      if (count >= limit) return count;
+    }
+    if (page.length < 500) return count;
     afterSeq = page[page.length - 1]?.seq;
   }
+}
+
+/** Whether a stored run has a `pending` item that is due by `rules` (see {@link countDuePending}). */
+const pendingDue = async (tx: StoreTx, run: ReconciliationRun, rules: MatchRules, neighbours: Neighbours) =>
+  (await countDuePending(tx, run, rules, neighbours, 1)) > 0;
+
+/**
+ * How many `pending` items of a stored run are due now — by the system's settlement lag (or
+ * `settlementLagMs`) and the current runs of the neighbouring periods, as `reconcile` decides
+ * it — without reading any source: 0 when the same source would give the same run again. What
+ * the nightly schedule asks of earlier days before it re-runs one.
+ */
+export async function duePendingItems(
+  deps: Deps,
+  run: ReconciliationRun,
+  options: { readonly settlementLagMs?: number; readonly limit?: number } = {},
+): Promise<number> {
+  if (!run.totals.some((t) => t.class === "pending" && t.count > 0)) return 0;
+  const rules = {
+    now: deps.clock.now(),
+    settlementLagMs: options.settlementLagMs ?? deps.options.reconciliation?.settlementLagMs ?? DAY,
+  };
+  const period = { from: run.periodFrom, to: run.periodTo };
+  const neighbours = await neighbourRuns(deps, run.pspId, period, rules.settlementLagMs);
+  return await deps.store.transaction(
+    (tx) => countDuePending(tx, run, rules, neighbours, options.limit ?? Number.POSITIVE_INFINITY),
+    { readOnly: true },
+  );
 }
 
 const sourceKind = (input: ReconcileInput): ReconciliationSourceKind => input.source?.format ?? "psp";
