@@ -1,24 +1,19 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { disputeListSchema, disputeSchema } from "../src/schemas.js";
-import type { World } from "./support/world.js";
 import {
   asBuyer,
   asOperator,
   asSeller,
   MATRIX,
-  makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
 } from "./support/world.js";
 
 describe.each(MATRIX)("operator dispute routes on %s over %s", (dialect, mode) => {
-  let world: World;
+  const world = suiteWorld(dialect, { mode });
   let delivered = 0;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => world?.close());
 
   /** Hands the sandbox's new events to the router's webhook route, as the PSP would. */
   async function deliver() {

@@ -1,16 +1,15 @@
 import { commissionAndLogistics } from "@settlekit/core";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { paymentOrderSchema } from "../src/schemas.js";
-import type { World } from "./support/world.js";
 import {
   asBuyer,
   asOperator,
   asSeller,
   MATRIX,
-  makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
 } from "./support/world.js";
 
 const DAY = 86_400_000;
@@ -23,18 +22,14 @@ const sellerFulfilment = (seller: string, order: string) =>
 const operatorFulfilment = (order: string) => `/v1/operator/payment-orders/${order}/fulfilment`;
 
 describe.each(MATRIX)("fulfilment on %s over %s (payout hold: 14 days after delivery)", (dialect, mode) => {
-  let world: World;
-  let delivered = 0;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, {
-      mode,
-      system: {
-        fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } }),
-        payoutHold: { afterDeliveryMs: 14 * DAY },
-      },
-    });
+  const world = suiteWorld(dialect, {
+    mode,
+    system: {
+      fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } }),
+      payoutHold: { afterDeliveryMs: 14 * DAY },
+    },
   });
-  afterAll(async () => world?.close());
+  let delivered = 0;
 
   async function paid(): Promise<Paid> {
     const created = await request(world.app)

@@ -1,20 +1,15 @@
 import { PspError, SettlekitError } from "@settlekit/core";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { eventListSchema, paymentSchema } from "../src/schemas.js";
-import type { World } from "./support/world.js";
-import { asBuyer, MATRIX, MODES, makeWorld, paymentBody, referenceOf } from "./support/world.js";
+import { asBuyer, MATRIX, MODES, makeWorld, paymentBody, referenceOf, suiteWorld } from "./support/world.js";
 
 let keys = 0;
 const key = () => `key-${++keys}`;
 
 describe.each(MATRIX)("payments API on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld(dialect, { mode });
 
   const create = (body: object = paymentBody(), idempotencyKey = key(), buyer = "B1") =>
     request(world.app)

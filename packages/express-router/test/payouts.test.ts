@@ -1,5 +1,5 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   payoutDetailsSchema,
   payoutListSchema,
@@ -14,9 +14,9 @@ import {
   asOperator,
   asSeller,
   MATRIX,
-  makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
 } from "./support/world.js";
 
 let keys = 0;
@@ -39,10 +39,7 @@ function payoutWorld(dialect: Dialect, mode: Mode) {
     put(path: string, auth: Auth, body: object): request.Test;
   };
   let delivered = 0;
-  beforeAll(async () => {
-    t.world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => t.world?.close());
+  t.world = suiteWorld(dialect, { mode });
   t.sold = async (orders, { fulfil = true } = {}) => {
     const created = await request(t.world.app)
       .post("/v1/payments")
@@ -491,11 +488,7 @@ describe.each(MATRIX)("payout routes on %s over %s", (dialect, mode) => {
 });
 
 describe("payout routes without authenticateSeller", () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld("sqlite", { router: { authenticateSeller: undefined } });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld("sqlite", { router: { authenticateSeller: undefined } });
 
   it("answer 403 to anyone but an operator, who is still served", async () => {
     const res = await request(world.app).get("/v1/sellers/S1/wallet").set(asSeller("S1"));

@@ -1,5 +1,5 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RefundAuthorizationRequest, RefundRequester } from "../src/index.js";
 import { refundSchema } from "../src/schemas.js";
 import type { Dialect, Mode, World, WorldOptions } from "./support/world.js";
@@ -11,6 +11,7 @@ import {
   makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
 } from "./support/world.js";
 
 let keys = 0;
@@ -27,10 +28,7 @@ function refundWorld(dialect: Dialect, mode: Mode, options: WorldOptions = {}) {
     post(path: string, auth: Record<string, string>, body?: object, idempotencyKey?: string): request.Test;
   };
   let delivered = 0;
-  beforeAll(async () => {
-    t.world = await makeWorld(dialect, { mode, ...options });
-  });
-  afterAll(async () => t.world?.close());
+  t.world = suiteWorld(dialect, { mode, ...options });
   t.unpaid = async (buyer = "B1", body: object = paymentBody()) => {
     const created = await request(t.world.app)
       .post("/v1/payments")

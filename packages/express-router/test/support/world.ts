@@ -9,6 +9,7 @@ import { countRows, openTestDatabase } from "@settlekit/store-knex/testing";
 import type { Express, Request } from "express";
 import express from "express";
 import type { Knex } from "knex";
+import { afterAll, beforeAll } from "vitest";
 import type {
   PaymentsHandler,
   PaymentsHandlerOptions,
@@ -116,6 +117,26 @@ export async function makeWorld(dialect: Dialect, options: WorldOptions = {}): P
       await db.close();
     },
   };
+}
+
+/**
+ * The world of the enclosing `describe`, shared by its tests: made (`makeWorld`) before the
+ * first and closed after the last. What it returns stands for that world — read it inside
+ * tests and hooks, not while the suite is being collected (it is not made yet).
+ */
+export function suiteWorld(dialect: Dialect, options: WorldOptions = {}): World {
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await makeWorld(dialect, options);
+  });
+  afterAll(async () => world?.close());
+  return new Proxy({} as World, {
+    get(_, key) {
+      if (world === undefined)
+        throw new Error("the suite's world is made in beforeAll: use it inside a test");
+      return Reflect.get(world, key);
+    },
+  });
 }
 
 /** The API over `system` as `options.mode` says, with the test hooks. */
