@@ -10,6 +10,7 @@ import {
   paymentBody,
   referenceOf,
   suiteWorld,
+  webhookDelivery,
 } from "./support/world.js";
 
 const DAY = 86_400_000;
@@ -29,7 +30,7 @@ describe.each(MATRIX)("fulfilment on %s over %s (payout hold: 14 days after deli
       payoutHold: { afterDeliveryMs: 14 * DAY },
     },
   });
-  let delivered = 0;
+  const deliver = webhookDelivery(world);
 
   async function paid(): Promise<Paid> {
     const created = await request(world.app)
@@ -39,16 +40,7 @@ describe.each(MATRIX)("fulfilment on %s over %s (payout hold: 14 days after deli
       .send(paymentBody());
     expect(created.status).toBe(201);
     await world.sandbox.pay(referenceOf(created.body as { redirect_url?: unknown }));
-    const events = world.sandbox.events().slice(delivered);
-    delivered += events.length;
-    for (const event of events) {
-      const res = await request(world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
+    await deliver();
     return created.body as Paid;
   }
   const post = (path: string, auth: Record<string, string>, body?: object) => {

@@ -17,6 +17,7 @@ import {
   paymentBody,
   referenceOf,
   suiteWorld,
+  webhookDelivery,
 } from "./support/world.js";
 
 let keys = 0;
@@ -38,8 +39,8 @@ function payoutWorld(dialect: Dialect, mode: Mode) {
     post(path: string, auth: Auth, body?: object, idempotencyKey?: string | null): request.Test;
     put(path: string, auth: Auth, body: object): request.Test;
   };
-  let delivered = 0;
   t.world = suiteWorld(dialect, { mode });
+  const deliver = webhookDelivery(t.world);
   t.sold = async (orders, { fulfil = true } = {}) => {
     const created = await request(t.world.app)
       .post("/v1/payments")
@@ -52,16 +53,7 @@ function payoutWorld(dialect: Dialect, mode: Mode) {
       );
     expect(created.status).toBe(201);
     await t.world.sandbox.pay(referenceOf(created.body));
-    const events = t.world.sandbox.events().slice(delivered);
-    delivered += events.length;
-    for (const event of events) {
-      const res = await request(t.world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
+    await deliver();
     const paid = created.body as Paid;
     if (fulfil) {
       for (const order of paid.orders) await t.world.system.fulfilOrder({ paymentOrderId: order.id });

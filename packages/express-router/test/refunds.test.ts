@@ -12,6 +12,7 @@ import {
   paymentBody,
   referenceOf,
   suiteWorld,
+  webhookDelivery,
 } from "./support/world.js";
 
 let keys = 0;
@@ -27,8 +28,8 @@ function refundWorld(dialect: Dialect, mode: Mode, options: WorldOptions = {}) {
     unpaid(buyer?: string, body?: object): Promise<Paid>;
     post(path: string, auth: Record<string, string>, body?: object, idempotencyKey?: string): request.Test;
   };
-  let delivered = 0;
   t.world = suiteWorld(dialect, { mode, ...options });
+  const deliver = webhookDelivery(t.world);
   t.unpaid = async (buyer = "B1", body: object = paymentBody()) => {
     const created = await request(t.world.app)
       .post("/v1/payments")
@@ -41,16 +42,7 @@ function refundWorld(dialect: Dialect, mode: Mode, options: WorldOptions = {}) {
   t.paid = async (buyer = "B1", body: object = paymentBody()) => {
     const created = await t.unpaid(buyer, body);
     await t.world.sandbox.pay(referenceOf(created as { redirect_url?: unknown }));
-    const events = t.world.sandbox.events().slice(delivered);
-    delivered += events.length;
-    for (const event of events) {
-      const res = await request(t.world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
+    await deliver();
     return created;
   };
   t.post = (path, auth, body, idempotencyKey = key()) => {

@@ -9,7 +9,8 @@ import { countRows, openTestDatabase } from "@settlekit/store-knex/testing";
 import type { Express, Request } from "express";
 import express from "express";
 import type { Knex } from "knex";
-import { afterAll, beforeAll } from "vitest";
+import request from "supertest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type {
   PaymentsHandler,
   PaymentsHandlerOptions,
@@ -137,6 +138,26 @@ export function suiteWorld(dialect: Dialect, options: WorldOptions = {}): World 
       return Reflect.get(world, key);
     },
   });
+}
+
+/**
+ * Hands the sandbox's events that are new since the last call to the router's webhook route, over
+ * HTTP as the PSP would; each must be answered 200. One per world (it counts what it delivered).
+ */
+export function webhookDelivery(world: World): () => Promise<void> {
+  let delivered = 0;
+  return async () => {
+    const events = world.sandbox.events().slice(delivered);
+    delivered += events.length;
+    for (const event of events) {
+      const res = await request(world.app)
+        .post("/v1/webhooks/sandbox")
+        .set(event.headers)
+        .set("Content-Type", "application/json")
+        .send(event.rawBody);
+      expect(res.status).toBe(200);
+    }
+  };
 }
 
 /** The API over `system` as `options.mode` says, with the test hooks. */
