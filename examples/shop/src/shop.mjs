@@ -206,22 +206,36 @@ export async function startShop({
           onError: (error) => logger.error({ err: error }, "worker"),
         });
   worker?.start();
-  if (!serving) {
-    return {
-      url,
-      system,
-      store,
-      sandbox,
-      role,
-      inFlight: 0,
-      async close() {
-        const work = await worker.stop({ deadlineMs: limits.shutdownTimeoutMs ?? 10_000 });
-        await nats?.close();
-        await knex.destroy();
-        return { clean: work.clean, requestsCut: 0, jobsReleased: work.released };
-      },
-    };
-  }
+
+  // What startShop resolves with, whatever the role.
+  const shop = {
+    url,
+    system,
+    store,
+    sandbox,
+    role,
+    /** Requests being handled now (the API server's; none in a worker-only process). */
+    get inFlight() {
+      return served?.inFlight ?? 0;
+    },
+    /**
+     * Graceful shutdown (SIGTERM): no new connections, the requests in flight finish (up to
+     * `SHUTDOWN_TIMEOUT_MS`), the worker finishes its job and releases the rest (same deadline),
+     * then the PSP, NATS and the database pool close. `clean` is false when something was cut.
+     */
+    async close() {
+      const http = (await served?.close()) ?? { clean: true, cut: 0 };
+      const work = (await worker?.stop({ deadlineMs: limits.shutdownTimeoutMs ?? 10_000 })) ?? {
+        clean: true,
+        released: 0,
+      };
+      await sandbox?.close();
+      await nats?.close();
+      await knex.destroy();
+      return { clean: http.clean && work.clean, requestsCut: http.cut, jobsReleased: work.released };
+    },
+  };
+  if (!serving) return shop;
 
   // 5. The REST API under /v1 (payments, webhooks, operator), used by the pages' scripts.
   app.use(
@@ -264,33 +278,7 @@ export async function startShop({
     pageRoutes({ system, store, carts, emails, url, logger, staff, pspId: psp.id, sandbox }),
   );
 
-  return {
-    url,
-    system,
-    store,
-    sandbox,
-    role,
-    /** Requests being handled now (the API server's). */
-    get inFlight() {
-      return served.inFlight;
-    },
-    /**
-     * Graceful shutdown (SIGTERM): no new connections, the requests in flight finish (up to
-     * `SHUTDOWN_TIMEOUT_MS`), the worker finishes its job and releases the rest (same deadline),
-     * then the PSP, NATS and the database pool close. `clean` is false when something was cut.
-     */
-    async close() {
-      const http = await served.close();
-      const work = (await worker?.stop({ deadlineMs: limits.shutdownTimeoutMs ?? 10_000 })) ?? {
-        clean: true,
-        released: 0,
-      };
-      await sandbox?.close();
-      await nats?.close();
-      await knex.destroy();
-      return { clean: http.clean && work.clean, requestsCut: http.cut, jobsReleased: work.released };
-    },
-  };
+  return shop;
 }
 
 /**

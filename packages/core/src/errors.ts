@@ -54,10 +54,13 @@ export const ErrorCodes = {
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
   /**
    * The connection to the database broke while the transaction's COMMIT was on its way (a
-   * failover, a server killed): it may or may not have committed, so the store did not run it
-   * again. Nothing is half-written either way (a transaction commits whole or not at all). Retry
-   * the request with the same idempotency key: the key's record says what happened (HTTP answers
-   * 503 with `Retry-After`). See `cause` for the driver's error.
+   * failover, a server killed), or the database did not answer a journal posted outside a
+   * transaction in time (pg's client-side `query_timeout`, `details.timeout`: the statement ran
+   * on at the server): it may or may not have committed, so the store did not run it again.
+   * Nothing is half-written either way (a transaction commits whole or not at all). Retry the
+   * request with the same idempotency key, or post the journal again under its reference: the
+   * key's record, or the journal found by reference, says what happened (HTTP answers 503 with
+   * `Retry-After`). See `cause` for the driver's error.
    */
   STORE_COMMIT_UNKNOWN: "STORE_COMMIT_UNKNOWN",
   /** The PSP could not be reached or answered with a temporary failure (5xx, 429, connection). */

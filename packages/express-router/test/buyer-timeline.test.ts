@@ -1,8 +1,7 @@
 import { commissionAndLogistics } from "@settlekit/core";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { World } from "./support/world.js";
-import { asBuyer, MATRIX, makeWorld, paymentBody, referenceOf } from "./support/world.js";
+import { describe, expect, it } from "vitest";
+import { asBuyer, MATRIX, paymentBody, referenceOf, suiteWorld, webhookDelivery } from "./support/world.js";
 
 /** 10 % commission and a 5.00 USD logistics fee per fulfilled order. */
 const fees = commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } });
@@ -18,11 +17,8 @@ function keysOf(value: unknown): string[] {
 }
 
 describe.each(MATRIX)("a buyer's payment timeline on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode, system: { fees } });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld(dialect, { mode, system: { fees } });
+  const deliver = webhookDelivery(world);
 
   it("GET /v1/payments/:id/events after fulfilment has no commission, logistics or net fields", async () => {
     const created = await request(world.app)
@@ -32,14 +28,7 @@ describe.each(MATRIX)("a buyer's payment timeline on %s over %s", (dialect, mode
       .send(paymentBody());
     expect(created.status).toBe(201);
     await world.sandbox.pay(referenceOf(created.body));
-    for (const event of world.sandbox.events()) {
-      const res = await request(world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
+    await deliver();
     const [s1] = created.body.orders as { id: string }[];
     await world.system.fulfilOrder({ paymentOrderId: s1!.id });
 

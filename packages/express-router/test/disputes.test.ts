@@ -1,38 +1,21 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { disputeListSchema, disputeSchema } from "../src/schemas.js";
-import type { World } from "./support/world.js";
 import {
   asBuyer,
   asOperator,
   asSeller,
   MATRIX,
-  makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
+  webhookDelivery,
 } from "./support/world.js";
 
 describe.each(MATRIX)("operator dispute routes on %s over %s", (dialect, mode) => {
-  let world: World;
-  let delivered = 0;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => world?.close());
-
+  const world = suiteWorld(dialect, { mode });
   /** Hands the sandbox's new events to the router's webhook route, as the PSP would. */
-  async function deliver() {
-    const events = world.sandbox.events().slice(delivered);
-    delivered += events.length;
-    for (const event of events) {
-      const res = await request(world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
-  }
+  const deliver = webhookDelivery(world);
   async function disputedPayment(n: number) {
     const created = await request(world.app)
       .post("/v1/payments")

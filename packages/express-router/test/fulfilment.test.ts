@@ -1,16 +1,16 @@
 import { commissionAndLogistics } from "@settlekit/core";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { paymentOrderSchema } from "../src/schemas.js";
-import type { World } from "./support/world.js";
 import {
   asBuyer,
   asOperator,
   asSeller,
   MATRIX,
-  makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
+  webhookDelivery,
 } from "./support/world.js";
 
 const DAY = 86_400_000;
@@ -23,18 +23,14 @@ const sellerFulfilment = (seller: string, order: string) =>
 const operatorFulfilment = (order: string) => `/v1/operator/payment-orders/${order}/fulfilment`;
 
 describe.each(MATRIX)("fulfilment on %s over %s (payout hold: 14 days after delivery)", (dialect, mode) => {
-  let world: World;
-  let delivered = 0;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, {
-      mode,
-      system: {
-        fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } }),
-        payoutHold: { afterDeliveryMs: 14 * DAY },
-      },
-    });
+  const world = suiteWorld(dialect, {
+    mode,
+    system: {
+      fees: commissionAndLogistics({ commissionBasisPoints: 1_000, logistics: { USD: 500n } }),
+      payoutHold: { afterDeliveryMs: 14 * DAY },
+    },
   });
-  afterAll(async () => world?.close());
+  const deliver = webhookDelivery(world);
 
   async function paid(): Promise<Paid> {
     const created = await request(world.app)
@@ -44,16 +40,7 @@ describe.each(MATRIX)("fulfilment on %s over %s (payout hold: 14 days after deli
       .send(paymentBody());
     expect(created.status).toBe(201);
     await world.sandbox.pay(referenceOf(created.body as { redirect_url?: unknown }));
-    const events = world.sandbox.events().slice(delivered);
-    delivered += events.length;
-    for (const event of events) {
-      const res = await request(world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
+    await deliver();
     return created.body as Paid;
   }
   const post = (path: string, auth: Record<string, string>, body?: object) => {

@@ -1,15 +1,10 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deadLetterListSchema, paymentAttemptListSchema, paymentSummaryListSchema } from "../src/schemas.js";
-import type { World } from "./support/world.js";
-import { asBuyer, asOperator, MATRIX, makeWorld, paymentBody } from "./support/world.js";
+import { asBuyer, asOperator, MATRIX, paymentBody, suiteWorld } from "./support/world.js";
 
 describe.each(MATRIX)("operator routes on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld(dialect, { mode });
 
   /** A job that failed for good: enqueued, claimed, failed without a retry. */
   async function deadJob(id: string) {

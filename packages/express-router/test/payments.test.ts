@@ -1,20 +1,24 @@
 import { PspError, SettlekitError } from "@settlekit/core";
 import { sandboxProvider } from "@settlekit/psp-sandbox";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { eventListSchema, paymentSchema } from "../src/schemas.js";
-import type { World } from "./support/world.js";
-import { asBuyer, MATRIX, MODES, makeWorld, paymentBody, referenceOf } from "./support/world.js";
+import {
+  asBuyer,
+  MATRIX,
+  MODES,
+  makeWorld,
+  paymentBody,
+  referenceOf,
+  suiteWorld,
+  webhookDelivery,
+} from "./support/world.js";
 
 let keys = 0;
 const key = () => `key-${++keys}`;
 
 describe.each(MATRIX)("payments API on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld(dialect, { mode });
 
   const create = (body: object = paymentBody(), idempotencyKey = key(), buyer = "B1") =>
     request(world.app)
@@ -23,19 +27,7 @@ describe.each(MATRIX)("payments API on %s over %s", (dialect, mode) => {
       .set("Idempotency-Key", idempotencyKey)
       .send(body);
   /** Delivers every webhook the sandbox emitted since the last call, over HTTP. */
-  let delivered = 0;
-  const deliverWebhooks = async () => {
-    const events = world.sandbox.events().slice(delivered);
-    delivered += events.length;
-    for (const event of events) {
-      const res = await request(world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
-  };
+  const deliverWebhooks = webhookDelivery(world);
   const paid = async (buyer = "B1", body: object = paymentBody()) => {
     const created = await create(body, key(), buyer);
     await world.sandbox.pay(referenceOf(created.body));

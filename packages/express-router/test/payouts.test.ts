@@ -1,5 +1,5 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   payoutDetailsSchema,
   payoutListSchema,
@@ -14,9 +14,10 @@ import {
   asOperator,
   asSeller,
   MATRIX,
-  makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
+  webhookDelivery,
 } from "./support/world.js";
 
 let keys = 0;
@@ -38,11 +39,8 @@ function payoutWorld(dialect: Dialect, mode: Mode) {
     post(path: string, auth: Auth, body?: object, idempotencyKey?: string | null): request.Test;
     put(path: string, auth: Auth, body: object): request.Test;
   };
-  let delivered = 0;
-  beforeAll(async () => {
-    t.world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => t.world?.close());
+  t.world = suiteWorld(dialect, { mode });
+  const deliver = webhookDelivery(t.world);
   t.sold = async (orders, { fulfil = true } = {}) => {
     const created = await request(t.world.app)
       .post("/v1/payments")
@@ -55,16 +53,7 @@ function payoutWorld(dialect: Dialect, mode: Mode) {
       );
     expect(created.status).toBe(201);
     await t.world.sandbox.pay(referenceOf(created.body));
-    const events = t.world.sandbox.events().slice(delivered);
-    delivered += events.length;
-    for (const event of events) {
-      const res = await request(t.world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
+    await deliver();
     const paid = created.body as Paid;
     if (fulfil) {
       for (const order of paid.orders) await t.world.system.fulfilOrder({ paymentOrderId: order.id });
@@ -491,11 +480,7 @@ describe.each(MATRIX)("payout routes on %s over %s", (dialect, mode) => {
 });
 
 describe("payout routes without authenticateSeller", () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld("sqlite", { router: { authenticateSeller: undefined } });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld("sqlite", { router: { authenticateSeller: undefined } });
 
   it("answer 403 to anyone but an operator, who is still served", async () => {
     const res = await request(world.app).get("/v1/sellers/S1/wallet").set(asSeller("S1"));

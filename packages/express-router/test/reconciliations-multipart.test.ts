@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import type { ReconcileInput } from "@settlekit/core";
 import express from "express";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { reconciliationSchema } from "../src/schemas.js";
 import { streamedPost } from "./support/streamed-post.js";
-import type { World } from "./support/world.js";
-import { asOperator, MATRIX, makeWorld } from "./support/world.js";
+import { asOperator, MATRIX, suiteWorld } from "./support/world.js";
 
 /** A settlement file with bank payouts (a mapped CSV: the sandbox's own format has none). */
 const MAPPING = JSON.stringify({
@@ -50,11 +49,7 @@ const onDay = (text: string, day: number) =>
 const spools = () => readdirSync(tmpdir()).filter((name) => name.startsWith("settlekit-upload-"));
 
 describe.each(MATRIX)("reconciliation of a multipart upload on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode, router: { bodyLimit: 1024 } });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld(dialect, { mode, router: { bodyLimit: 1024 } });
 
   const runs = async () => (await request(world.app).get("/v1/reconciliations").set(asOperator)).body.data;
   const bankLeg = async (id: string) => {
@@ -237,11 +232,7 @@ describe.each(MATRIX)("reconciliation of a multipart upload on %s over %s", (dia
 });
 
 describe.each(["express", "fetch"] as const)("multipart upload limits over %s", (mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld("sqlite", { mode, router: { uploadLimit: 4096, uploadSpoolLimit: 256 } });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld("sqlite", { mode, router: { uploadLimit: 4096, uploadSpoolLimit: 256 } });
 
   it("answers 413 to a form over uploadLimit and to a bank part sent first over uploadSpoolLimit; nothing is reconciled", async () => {
     const big = `${SETTLEMENT}\n${Array.from({ length: 100 }, (_, i) => `z${i},charge,100,0,100,USD,2026-02-20T09:00:00Z,`).join("\n")}`;
@@ -276,17 +267,13 @@ describe.each(["express", "fetch"] as const)("multipart upload limits over %s", 
 });
 
 describe("a multipart upload behind the host's own body parsers (Express)", () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld("sqlite", {
-      host: (app) => {
-        app.use(express.json());
-        app.use(express.urlencoded({ extended: false }));
-        app.use(express.text({ type: "text/*" }));
-      },
-    });
+  const world = suiteWorld("sqlite", {
+    host: (app) => {
+      app.use(express.json());
+      app.use(express.urlencoded({ extended: false }));
+      app.use(express.text({ type: "text/*" }));
+    },
   });
-  afterAll(async () => world?.close());
 
   it("is still streamed to the route: the parsers leave multipart alone and the router reads it first", async () => {
     const res = await request(world.app)

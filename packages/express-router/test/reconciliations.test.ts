@@ -1,7 +1,7 @@
 import type { ReconcileInput } from "@settlekit/core";
 import { SETTLEMENT_CSV_HEADER } from "@settlekit/psp-sandbox";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   reconciliationDetailsSchema,
   reconciliationItemSchema,
@@ -9,8 +9,7 @@ import {
   reconciliationSchema,
 } from "../src/schemas.js";
 import { streamedPost } from "./support/streamed-post.js";
-import type { World } from "./support/world.js";
-import { asBuyer, asOperator, asSeller, authorizeOperator, MATRIX, makeWorld } from "./support/world.js";
+import { asBuyer, asOperator, asSeller, authorizeOperator, MATRIX, suiteWorld } from "./support/world.js";
 
 /** The period of the files below: a day well past the settlement lag of the world's clock. */
 const FROM = "2026-02-20";
@@ -28,20 +27,16 @@ const MAPPING = JSON.stringify({ record_id: "id", amount: "amt", currency: "cur"
 const FILE = `${SETTLEMENT_CSV_HEADER}\n${line(1)}\nsbx_pay_bad,charge,12.5x,0,0,USD,2026-02-20T11:00:00.000Z,\n${line(2)}\n`;
 
 describe.each(MATRIX)("reconciliation routes on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, {
-      mode,
-      router: {
-        // The operator says who they are: what a resolution records.
-        authorizeOperator: (req: Parameters<typeof authorizeOperator>[0]) =>
-          authorizeOperator(req) ? { operatorId: "ops@shop.test" } : false,
-        // Uploads are not held to the JSON body limit.
-        bodyLimit: 16 * 1024,
-      },
-    });
+  const world = suiteWorld(dialect, {
+    mode,
+    router: {
+      // The operator says who they are: what a resolution records.
+      authorizeOperator: (req: Parameters<typeof authorizeOperator>[0]) =>
+        authorizeOperator(req) ? { operatorId: "ops@shop.test" } : false,
+      // Uploads are not held to the JSON body limit.
+      bodyLimit: 16 * 1024,
+    },
   });
-  afterAll(async () => world?.close());
 
   const upload = (path: string, body: string) =>
     request(world.app).post(path).set(asOperator).set("Content-Type", "text/csv").send(body);
@@ -409,11 +404,7 @@ describe.each(MATRIX)("reconciliation routes on %s over %s", (dialect, mode) => 
 });
 
 describe.each(MATRIX)("reconciliation of a mapped CSV on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld(dialect, { mode });
 
   it("reads any CSV through the column mapping given as JSON in ?mapping=", async () => {
     const query = new URLSearchParams({
@@ -440,11 +431,7 @@ describe.each(MATRIX)("reconciliation of a mapped CSV on %s over %s", (dialect, 
 });
 
 describe.each(["express", "fetch"] as const)("reconciliation upload limit over %s", (mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld("sqlite", { mode, router: { uploadLimit: 1024 } });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld("sqlite", { mode, router: { uploadLimit: 1024 } });
 
   it("answers a file over uploadLimit with 413 and reconciles nothing", async () => {
     const big = `${SETTLEMENT_CSV_HEADER}\n${Array.from({ length: 40 }, (_, i) => line(i)).join("\n")}\n`;

@@ -1,7 +1,6 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { World } from "./support/world.js";
-import { asBuyer, MATRIX, makeWorld, paymentBody } from "./support/world.js";
+import { describe, expect, it } from "vitest";
+import { asBuyer, MATRIX, paymentBody, suiteWorld } from "./support/world.js";
 
 /** A payment body with `amount` written exactly as given (raw JSON text). */
 const rawAmount = (amount: string) =>
@@ -11,11 +10,7 @@ const rawAmount = (amount: string) =>
   );
 
 describe.each(MATRIX)("redirect origins and exact numbers on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode, system: { allowedRedirectOrigins: ["https://shop.test"] } });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld(dialect, { mode, system: { allowedRedirectOrigins: ["https://shop.test"] } });
 
   const post = (body: object | string, key = `k-${Math.random()}`) =>
     request(world.app)

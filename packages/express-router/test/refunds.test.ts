@@ -1,5 +1,5 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RefundAuthorizationRequest, RefundRequester } from "../src/index.js";
 import { refundSchema } from "../src/schemas.js";
 import type { Dialect, Mode, World, WorldOptions } from "./support/world.js";
@@ -11,6 +11,8 @@ import {
   makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
+  webhookDelivery,
 } from "./support/world.js";
 
 let keys = 0;
@@ -26,11 +28,8 @@ function refundWorld(dialect: Dialect, mode: Mode, options: WorldOptions = {}) {
     unpaid(buyer?: string, body?: object): Promise<Paid>;
     post(path: string, auth: Record<string, string>, body?: object, idempotencyKey?: string): request.Test;
   };
-  let delivered = 0;
-  beforeAll(async () => {
-    t.world = await makeWorld(dialect, { mode, ...options });
-  });
-  afterAll(async () => t.world?.close());
+  t.world = suiteWorld(dialect, { mode, ...options });
+  const deliver = webhookDelivery(t.world);
   t.unpaid = async (buyer = "B1", body: object = paymentBody()) => {
     const created = await request(t.world.app)
       .post("/v1/payments")
@@ -43,16 +42,7 @@ function refundWorld(dialect: Dialect, mode: Mode, options: WorldOptions = {}) {
   t.paid = async (buyer = "B1", body: object = paymentBody()) => {
     const created = await t.unpaid(buyer, body);
     await t.world.sandbox.pay(referenceOf(created as { redirect_url?: unknown }));
-    const events = t.world.sandbox.events().slice(delivered);
-    delivered += events.length;
-    for (const event of events) {
-      const res = await request(t.world.app)
-        .post("/v1/webhooks/sandbox")
-        .set(event.headers)
-        .set("Content-Type", "application/json")
-        .send(event.rawBody);
-      expect(res.status).toBe(200);
-    }
+    await deliver();
     return created;
   };
   t.post = (path, auth, body, idempotencyKey = key()) => {

@@ -1,15 +1,14 @@
 import { signSandboxWebhook } from "@settlekit/psp-sandbox";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { World } from "./support/world.js";
+import { describe, expect, it } from "vitest";
 import {
   asBuyer,
   asOperator,
   asSeller,
   MATRIX,
-  makeWorld,
   paymentBody,
   referenceOf,
+  suiteWorld,
   WEBHOOK_SECRET,
 } from "./support/world.js";
 
@@ -17,11 +16,7 @@ let keys = 0;
 const key = () => `review-key-${++keys}`;
 
 describe.each(MATRIX)("POST /v1/operator/payments/:id/review on %s over %s", (dialect, mode) => {
-  let world: World;
-  beforeAll(async () => {
-    world = await makeWorld(dialect, { mode });
-  });
-  afterAll(async () => world?.close());
+  const world = suiteWorld(dialect, { mode });
 
   /** A payment whose correctly signed success reports an amount of 1: it lands in review. */
   async function inReview(): Promise<string> {

@@ -40,6 +40,13 @@ const UNAVAILABLE_SQLITE = /^SQLITE_(CANTOPEN|FULL|IOERR|READONLY)/;
 const TIMEOUT_SQLSTATES = new Set(["57014", "55P03"]);
 const TIMEOUT_MESSAGE = /Query read timeout$/;
 
+/**
+ * pg's client-side `query_timeout` error (knex prefixes the statement). Unlike the server's
+ * timeouts it stops only the *waiting*: the statement runs on at the server, and may still commit.
+ */
+export const isClientTimeout = (error: unknown): boolean =>
+  error instanceof Error && TIMEOUT_MESSAGE.test(error.message);
+
 function timedOut(error: DriverError): boolean {
   const code = typeof error.code === "string" ? error.code : "";
   return (

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type ErrorCode, isSettlekitError, type StoreTx } from "@settlekit/core";
+import { createLedger, type ErrorCode, isSettlekitError, type StoreTx } from "@settlekit/core";
 import Database from "better-sqlite3";
 import knexFactory, { type Knex } from "knex";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { SqliteDatabase } from "../src/dialects/sqlite/types.js";
-import type { KnexStore } from "../src/index.js";
+import type { KnexStore, KnexStoreOptions } from "../src/index.js";
 import { knexStore } from "../src/index.js";
 import { PG_URL, postgresSchema, sqliteKnex, tempSqliteFile } from "./support/databases.js";
 
@@ -211,6 +211,58 @@ describe("a store whose transactions cannot open or commit (Postgres)", () => {
     expect(await pendingCount(store)).toBe(4);
   });
 
+  /**
+   * A migrated schema, a store on it through a knex instance of its own whose connections carry
+   * `connection(schema)` (a timeout, an application name), and an admin connection to act on
+   * the store's sessions from outside.
+   */
+  async function pgStoreWithAdmin(
+    connection: (schema: string) => Knex.PgConnectionConfig,
+    poolMax: number,
+    options: KnexStoreOptions = {},
+  ) {
+    const pg = await postgresSchema(4);
+    cleanups.push(() => pg.drop());
+    await knexStore(pg.knex).migrate();
+    const knex = knexFactory({
+      client: "pg",
+      connection: { connectionString: PG_URL, ...connection(pg.schema) },
+      searchPath: [pg.schema],
+      pool: { min: 0, max: poolMax },
+    });
+    const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
+    cleanups.push(async () => {
+      await knex.destroy();
+      await admin.destroy();
+    });
+    return { schema: pg.schema, store: knexStore(knex, options), admin };
+  }
+
+  /**
+   * A store whose connections carry `connection` (a timeout), with a failover bound far above
+   * the test's own: a timeout retried as an outage would hang. `lock` has another session hold
+   * one of the schema's tables until the function it resolves with is called, so the store's
+   * statements on that table wait until their timeout fires.
+   */
+  async function storeBehindLock(connection: Knex.PgConnectionConfig) {
+    const { schema, store, admin } = await pgStoreWithAdmin(() => connection, 2, { failoverRetryMs: 60_000 });
+    async function lock(table: string): Promise<() => Promise<void>> {
+      const unlocked = latch();
+      const locked = latch();
+      const holder = admin.transaction(async (trx) => {
+        await trx.raw(`LOCK TABLE "${schema}".${table} IN ACCESS EXCLUSIVE MODE`);
+        locked.open();
+        await unlocked.done;
+      });
+      await within(locked.done, 10_000, "the lock");
+      return async () => {
+        unlocked.open();
+        await holder;
+      };
+    }
+    return { store, lock };
+  }
+
   const timeouts = [
     { what: "statement_timeout", connection: { options: "-c statement_timeout=300" }, driverCode: "57014" },
     { what: "lock_timeout", connection: { options: "-c lock_timeout=300" }, driverCode: "55P03" },
@@ -218,34 +270,11 @@ describe("a store whose transactions cannot open or commit (Postgres)", () => {
   ] as const;
   for (const { what, connection, driverCode } of timeouts) {
     it(`a statement stopped by ${what}: STORE_UNAVAILABLE (timeout) at once, never a failover retry, nothing committed`, async () => {
-      const pg = await postgresSchema(4);
-      cleanups.push(() => pg.drop());
-      await knexStore(pg.knex).migrate();
-      const knex = knexFactory({
-        client: "pg",
-        connection: { connectionString: PG_URL, ...connection },
-        searchPath: [pg.schema],
-        pool: { min: 0, max: 2 },
-      });
-      const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
-      cleanups.push(async () => {
-        await knex.destroy();
-        await admin.destroy();
-      });
-      // A failover bound far above the test's own: a timeout retried as an outage would hang here.
-      const store = knexStore(knex, { failoverRetryMs: 60_000 });
+      const { store, lock } = await storeBehindLock(connection);
       // Another session holds the outbox: the store's insert waits until its timeout fires.
-      const unlocked = latch();
-      const locked = latch();
-      const holder = admin.transaction(async (trx) => {
-        await trx.raw(`LOCK TABLE "${pg.schema}".settlekit_outbox IN ACCESS EXCLUSIVE MODE`);
-        locked.open();
-        await unlocked.done;
-      });
-      await within(locked.done, 10_000, "the lock");
+      const unlock = await lock("settlekit_outbox");
       const results = await writers(store, 2, "slow", 15_000);
-      unlocked.open();
-      await holder;
+      await unlock();
       expectAllRejected(results, "STORE_UNAVAILABLE");
       for (const result of results) {
         const reason = (result as PromiseRejectedResult).reason;
@@ -261,23 +290,69 @@ describe("a store whose transactions cannot open or commit (Postgres)", () => {
     });
   }
 
+  /**
+   * Journals posted outside a transaction commit on their own, with no COMMIT to hold back: the
+   * server's timeouts stop the statement (nothing committed, `STORE_UNAVAILABLE`), but pg's
+   * `query_timeout` only stops pg waiting — the statement runs on and commits once it can, so
+   * the caller is told the outcome is unknown.
+   */
+  const journalTimeouts = [
+    {
+      what: "statement_timeout",
+      connection: { options: "-c statement_timeout=300" },
+      code: "STORE_UNAVAILABLE",
+      committed: false,
+    },
+    {
+      what: "pg's query_timeout",
+      connection: { query_timeout: 300 },
+      code: "STORE_COMMIT_UNKNOWN",
+      committed: true,
+    },
+  ] as const;
+  for (const { what, connection, code, committed } of journalTimeouts) {
+    it(`journals posted together outside a transaction and stopped by ${what}: ${code}; ${committed ? "the server commits them later" : "nothing committed"}, and posted again they are posted once`, async () => {
+      const { store, lock } = await storeBehindLock(connection);
+      const ledger = createLedger(store);
+      const references = ["late_1", "late_2", "late_3"];
+      const input = (reference: string) => ({
+        reference,
+        kind: "test",
+        metadata: {},
+        postings: [
+          { account: "psp:sandbox:receivable", currency: "USD", direction: "debit" as const, amount: 500n },
+          { account: "seller:S1:pending", currency: "USD", direction: "credit" as const, amount: 500n },
+        ],
+      });
+      // Another session holds the journals: the group's one statement waits until its timeout fires.
+      const unlock = await lock("settlekit_journals");
+      const results = await within(
+        Promise.allSettled(references.map((reference) => ledger.post(input(reference)))),
+        15_000,
+        "three posts",
+      );
+      await unlock();
+      expectAllRejected(results, code);
+      for (const result of results) {
+        expect((result as PromiseRejectedResult).reason.details).toMatchObject({ timeout: true });
+      }
+      const stored = async () =>
+        (await Promise.all(references.map((reference) => store.ledger.getJournal(reference)))).filter(
+          (journal) => journal !== null,
+        ).length;
+      if (committed) await vi.waitFor(async () => expect(await stored()).toBe(3), { timeout: 5_000 });
+      else expect(await stored()).toBe(0);
+      const again = await Promise.all(references.map((reference) => ledger.post(input(reference))));
+      expect(again.map((posted) => posted.created)).toEqual(Array(3).fill(!committed));
+      expect((await store.ledger.getBalance("seller:S1:pending", "USD")).balance).toBe(-1_500n);
+      expect(await store.ledger.listJournals({ account: "seller:S1:pending" })).toHaveLength(3);
+    });
+  }
+
   it("connections terminated mid-transaction (the server going away): every writer gets STORE_UNAVAILABLE, and new connections work", async () => {
-    const pg = await postgresSchema(4);
-    cleanups.push(() => pg.drop());
-    await knexStore(pg.knex).migrate();
-    const app = `settlekit_kill_${pg.schema}`;
-    const knex = knexFactory({
-      client: "pg",
-      connection: { connectionString: PG_URL, application_name: app },
-      searchPath: [pg.schema],
-      pool: { min: 0, max: 4 },
-    });
-    const admin = knexFactory({ client: "pg", connection: PG_URL, pool: { min: 0, max: 1 } });
-    cleanups.push(async () => {
-      await knex.destroy();
-      await admin.destroy();
-    });
-    const store = knexStore(knex);
+    const appOf = (schema: string) => `settlekit_kill_${schema}`;
+    const { schema, store, admin } = await pgStoreWithAdmin((s) => ({ application_name: appOf(s) }), 4);
+    const app = appOf(schema);
     const gate = latch();
     const entered = latch();
     let inside = 0;

@@ -1,6 +1,6 @@
-import { Readable } from "node:stream";
 import type { ReconciliationItem } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { csvSource, itemsOf, paidPayment, reconcileDay, today } from "./support/reconciliation.js";
 import type { World } from "./support/world.js";
 import { cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
 
@@ -28,24 +28,6 @@ describe.each(DIALECTS)("reconciliation of every attempt on %s", (dialect) => {
   const summary = (items: readonly ReconciliationItem[]) =>
     items.map((i) => `${i.recordType} ${i.reference} ${i.class}`).sort();
 
-  /** The day's run from the sandbox's file, then from its readSettlement: both runs' items. */
-  async function reconcileDay(settlementLagMs = 0) {
-    const day = world.clock.now().toISOString().slice(0, 10);
-    const from = new Date(`${day}T00:00:00.000Z`);
-    const period = { from, to: new Date(from.getTime() + 86_400_000) };
-    const csv = world.sandbox.settlementCsv(day);
-    const file = await world.sdk.reconcile({
-      provider: "sandbox",
-      period,
-      settlementLagMs,
-      source: { format: "sandbox_csv", file: Readable.from([Buffer.from(csv)]) },
-    });
-    const fileItems = (await world.sdk.listReconciliationItems(file.run.id, { limit: 100 })).data;
-    const own = await world.sdk.reconcile({ provider: "sandbox", period, settlementLagMs });
-    const ownItems = (await world.sdk.listReconciliationItems(own.run.id, { limit: 100 })).data;
-    return { file: { run: file.run, items: fileItems }, own: { run: own.run, items: ownItems } };
-  }
-
   it("both pages paid: the second capture and its automatic refund match the unowned-capture journals", async () => {
     world = await makeWorld(dialect, {}, { closesPages: false });
     const { first, second } = await declinedThenRetried();
@@ -62,7 +44,7 @@ describe.each(DIALECTS)("reconciliation of every attempt on %s", (dialect) => {
       `charge ${second} matched`,
       `refund ${refund!.refundReference} matched`,
     ].sort();
-    const { file, own } = await reconcileDay();
+    const { file, own } = await reconcileDay(world);
     expect(summary(file.items)).toEqual(expected);
     expect(summary(own.items)).toEqual(expected);
     expect(own.run).toMatchObject({ discrepancyCount: 0, recordCount: 3 });
@@ -80,12 +62,12 @@ describe.each(DIALECTS)("reconciliation of every attempt on %s", (dialect) => {
     await world.deliver();
     await world.sandbox.pay(first);
     await world.deliver(); // no work(): the refund job has not run
-    const before = await reconcileDay();
+    const before = await reconcileDay(world);
     expect(summary(before.own.items)).toEqual([`charge ${first} matched`, `charge ${second} matched`].sort());
     world.sandbox.faults.holdWebhooks();
     await world.work(); // the refund is made at the PSP, which answers at once
     const [refund] = world.sandbox.refunds();
-    const after = await reconcileDay();
+    const after = await reconcileDay(world);
     expect(summary(after.own.items)).toEqual(
       [
         `charge ${first} matched`,
@@ -101,21 +83,17 @@ describe.each(DIALECTS)("reconciliation of every attempt on %s", (dialect) => {
     const { id, first } = await declinedThenRetried();
     world.sandbox.faults.holdWebhooks();
     await world.sandbox.pay(first);
-    const day = world.clock.now().toISOString().slice(0, 10);
-    const from = new Date(`${day}T00:00:00.000Z`);
-    const period = { from, to: new Date(from.getTime() + 86_400_000) };
-    const csv = world.sandbox.settlementCsv(day);
+    const { date, period } = today(world);
     const inside = await world.sdk.reconcile({
       provider: "sandbox",
       period,
       settlementLagMs: 3_600_000,
-      source: { format: "sandbox_csv", file: Readable.from([Buffer.from(csv)]) },
+      source: csvSource(world.sandbox.settlementCsv(date)),
     });
-    const insideItems = (await world.sdk.listReconciliationItems(inside.run.id, { limit: 100 })).data;
-    expect(summary(insideItems)).toEqual([`charge ${first} pending`]);
+    expect(summary(await itemsOf(world, inside.run.id))).toEqual([`charge ${first} pending`]);
     world.clock.advance(2 * 3_600_000);
     const after = await world.sdk.reconcile({ provider: "sandbox", period, settlementLagMs: 3_600_000 });
-    expect((await world.sdk.listReconciliationItems(after.run.id, { limit: 100 })).data).toEqual([
+    expect(await itemsOf(world, after.run.id)).toEqual([
       expect.objectContaining({
         class: "missing_in_ledger",
         reference: first,
@@ -131,7 +109,7 @@ describe.each(DIALECTS)("reconciliation of every attempt on %s", (dialect) => {
     await world.sandbox.pay(first);
     await world.deliver();
     await world.work();
-    const { file, own } = await reconcileDay();
+    const { file, own } = await reconcileDay(world);
     for (const run of [file, own]) {
       expect(run.items).toEqual([
         expect.objectContaining({
@@ -146,30 +124,26 @@ describe.each(DIALECTS)("reconciliation of every attempt on %s", (dialect) => {
 
   it("a refund settlekit made that the PSP's file does not list is a status_mismatch: settlekit says refunded, the PSP still charged", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
-    const id = String(created.body.id);
-    await world.sandbox.pay(referenceOf(created.body));
-    await world.deliver();
+    const { id } = await paidPayment(world, "k");
     const [order] = (await world.system.getPayment(id)).orders as { id: string }[];
     const refund = await world.sdk.refund(
       { paymentOrderId: order!.id, amount: 1_000n },
       { idempotencyKey: "r" },
     );
     await world.deliver();
-    const day = world.clock.now().toISOString().slice(0, 10);
-    const from = new Date(`${day}T00:00:00.000Z`);
+    const { date, period } = today(world);
     const csv = world.sandbox
-      .settlementCsv(day)
+      .settlementCsv(date)
       .split("\n")
       .filter((line) => !line.includes(",refund,"))
       .join("\n");
     const { run } = await world.sdk.reconcile({
       provider: "sandbox",
-      period: { from, to: new Date(from.getTime() + 86_400_000) },
+      period,
       settlementLagMs: 0,
-      source: { format: "sandbox_csv", file: Readable.from([Buffer.from(csv)]) },
+      source: csvSource(csv),
     });
-    const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+    const items = await itemsOf(world, run.id);
     expect(items.filter((i) => i.class !== "matched")).toEqual([
       expect.objectContaining({
         class: "status_mismatch",

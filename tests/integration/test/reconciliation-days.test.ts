@@ -1,5 +1,5 @@
-import type { ReconciliationItem } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { summary } from "./support/reconciliation.js";
 import type { World } from "./support/world.js";
 import { cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
 
@@ -13,9 +13,6 @@ const DAY = 86_400_000;
 describe.each(DIALECTS)("reconciliation by day on %s", (dialect) => {
   let world: World;
   afterEach(async () => world?.close());
-
-  const summary = (items: readonly ReconciliationItem[]) =>
-    items.map((i) => `${i.recordType} ${i.class} ${i.journalReference ?? "-"}`).sort();
 
   it("settles a journal posted after midnight by the record of the day before", async () => {
     world = await makeWorld(dialect);

@@ -1,8 +1,7 @@
-import { Readable } from "node:stream";
-import type { ReconciliationItem } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { csvSource, itemsOf, paidPayment, reconcileDay, summary, today } from "./support/reconciliation.js";
 import type { World } from "./support/world.js";
-import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+import { balancesOf, DIALECTS, makeWorld } from "./support/world.js";
 
 /**
  * A chargeback's money is in the PSP's settlement (withdrawn with its fee, given back on a win):
@@ -13,24 +12,13 @@ describe.each(DIALECTS)("reconciliation of disputes on %s", (dialect) => {
   let world: World;
   afterEach(async () => world?.close());
 
-  async function paid(key: string) {
-    const created = await world.system.createPayment(cart(), { idempotencyKey: key });
-    const reference = referenceOf(created.body);
-    await world.sandbox.pay(reference);
-    await world.deliver();
-    return { id: String(created.body.id), reference };
-  }
-
-  const summary = (items: readonly ReconciliationItem[]) =>
-    items.map((i) => `${i.recordType} ${i.class} ${i.journalReference ?? "-"}`).sort();
-
   async function day() {
-    const lost = await paid("k-lost");
+    const lost = await paidPayment(world, "k-lost");
     const opened = await world.sandbox.openDispute(lost.reference, { reason: "fraudulent" });
     await world.deliver();
     await world.sandbox.loseDispute(opened.disputeReference);
     await world.deliver();
-    const won = await paid("k-won");
+    const won = await paidPayment(world, "k-won");
     const second = await world.sandbox.openDispute(won.reference, { amount: 5_000n });
     await world.deliver();
     await world.sandbox.submitDisputeEvidence(second.disputeReference);
@@ -49,9 +37,6 @@ describe.each(DIALECTS)("reconciliation of disputes on %s", (dialect) => {
   it("matches a day with a lost and a won dispute from the file and from readSettlement, and books it to zero", async () => {
     world = await makeWorld(dialect);
     const d = await day();
-    const date = world.clock.now().toISOString().slice(0, 10);
-    const from = new Date(`${date}T00:00:00.000Z`);
-    const period = { from, to: new Date(from.getTime() + 86_400_000) };
     const expected = [
       `charge matched payment:${d.lost.id}:${d.lost.reference}`,
       `charge matched payment:${d.won.id}:${d.won.reference}`,
@@ -59,21 +44,12 @@ describe.each(DIALECTS)("reconciliation of disputes on %s", (dialect) => {
       `dispute matched dispute:${d.wonDispute}:withdrawn`,
       `dispute matched dispute:${d.wonDispute}:reinstated`,
     ].sort();
-    const csv = world.sandbox.settlementCsv(date);
+    const { csv, file, own } = await reconcileDay(world);
     expect(csv).toContain(",dispute,");
-    const file = await world.sdk.reconcile({
-      provider: "sandbox",
-      period,
-      settlementLagMs: 0,
-      source: { format: "sandbox_csv", file: Readable.from([Buffer.from(csv)]) },
-    });
-    const fileItems = (await world.sdk.listReconciliationItems(file.run.id, { limit: 100 })).data;
-    expect(summary(fileItems)).toEqual(expected);
-    const reinstated = fileItems.find((i) => i.journalReference?.endsWith(":reinstated"));
+    expect(summary(file.items)).toEqual(expected);
+    const reinstated = file.items.find((i) => i.journalReference?.endsWith(":reinstated"));
     expect(reinstated).toMatchObject({ amount: 5_000n, fee: -500n });
-    const own = await world.sdk.reconcile({ provider: "sandbox", period, settlementLagMs: 0 });
-    const ownItems = (await world.sdk.listReconciliationItems(own.run.id, { limit: 100 })).data;
-    expect(summary(ownItems)).toEqual(expected);
+    expect(summary(own.items)).toEqual(expected);
     expect(own.run).toMatchObject({ discrepancyCount: 0 });
     // Booked once (the second run books nothing again): what the sandbox owes the platform is 0,
     // and the bank holds what the sandbox's rows say reached it.
@@ -89,14 +65,12 @@ describe.each(DIALECTS)("reconciliation of disputes on %s", (dialect) => {
 
   it("finds a dispute fee the PSP changed (fee_mismatch) and a withdrawal the ledger never saw (pending, then missing_in_ledger)", async () => {
     world = await makeWorld(dialect);
-    const p = await paid("k");
+    const p = await paidPayment(world, "k");
     world.sandbox.faults.holdWebhooks();
     const opened = await world.sandbox.openDispute(p.reference);
-    const date = world.clock.now().toISOString().slice(0, 10);
-    const from = new Date(`${date}T00:00:00.000Z`);
-    const period = { from, to: new Date(from.getTime() + 86_400_000) };
+    const { date, period } = today(world);
     const inside = await world.sdk.reconcile({ provider: "sandbox", period, settlementLagMs: 3_600_000 });
-    const insideItems = (await world.sdk.listReconciliationItems(inside.run.id, { limit: 100 })).data;
+    const insideItems = await itemsOf(world, inside.run.id);
     expect(insideItems.find((i) => i.recordType === "dispute")).toMatchObject({
       class: "pending",
       reference: opened.disputeReference,
@@ -106,12 +80,9 @@ describe.each(DIALECTS)("reconciliation of disputes on %s", (dialect) => {
       provider: "sandbox",
       period,
       settlementLagMs: 3_600_000,
-      source: {
-        format: "sandbox_csv",
-        file: Readable.from([Buffer.from(world.sandbox.settlementCsv(date))]),
-      },
+      source: csvSource(world.sandbox.settlementCsv(date)),
     });
-    const lateItems = (await world.sdk.listReconciliationItems(late.run.id, { limit: 100 })).data;
+    const lateItems = await itemsOf(world, late.run.id);
     expect(lateItems.find((i) => i.recordType === "dispute")).toMatchObject({
       class: "missing_in_ledger",
       reference: opened.disputeReference,
@@ -135,9 +106,9 @@ describe.each(DIALECTS)("reconciliation of disputes on %s", (dialect) => {
       provider: "sandbox",
       period,
       settlementLagMs: 0,
-      source: { format: "sandbox_csv", file: Readable.from([Buffer.from(`${csv}\n`)]) },
+      source: csvSource(`${csv}\n`),
     });
-    const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+    const items = await itemsOf(world, run.id);
     expect(items.filter((i) => i.class !== "matched")).toEqual([
       expect.objectContaining({
         class: "fee_mismatch",

@@ -1,8 +1,7 @@
-import { Readable } from "node:stream";
-import type { ReconciliationItem } from "@settlekit/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { csvSource, paidPayment, reconcileDay, summary, today } from "./support/reconciliation.js";
 import type { World } from "./support/world.js";
-import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
+import { balancesOf, DIALECTS, makeWorld } from "./support/world.js";
 
 /**
  * A refund that bounced after it had succeeded (a bank refund the buyer's bank returned): the
@@ -15,16 +14,10 @@ describe.each(DIALECTS)("reconciliation of a bounced refund on %s", (dialect) =>
   let world: World;
   afterEach(async () => world?.close());
 
-  const summary = (items: readonly ReconciliationItem[]) =>
-    items.map((i) => `${i.recordType} ${i.class} ${i.journalReference ?? "-"}`).sort();
-
   it("matches the refund and its bounce against refund:<id> and refund-reversal:<id>", async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
-    const reference = referenceOf(created.body);
-    await world.sandbox.pay(reference);
-    await world.deliver();
-    const payment = await world.sdk.getPayment(String(created.body.id));
+    const { id, reference } = await paidPayment(world, "k");
+    const payment = await world.sdk.getPayment(id);
     const order = payment.orders[0]!;
     const refund = await world.sdk.refund(
       { paymentOrderId: order.id, amount: 1_000n },
@@ -37,27 +30,15 @@ describe.each(DIALECTS)("reconciliation of a bounced refund on %s", (dialect) =>
     await world.deliver();
     expect((await world.sdk.getPayment(payment.id)).refundedAmount).toBe(0n);
 
-    const date = world.clock.now().toISOString().slice(0, 10);
-    const from = new Date(`${date}T00:00:00.000Z`);
-    const period = { from, to: new Date(from.getTime() + 86_400_000) };
     const expected = [
       `charge matched payment:${payment.id}:${reference}`,
       `refund matched refund:${refund.id}`,
       `refund matched refund-reversal:${refund.id}`,
     ].sort();
-    const csv = world.sandbox.settlementCsv(date);
-    const file = await world.sdk.reconcile({
-      provider: "sandbox",
-      period,
-      settlementLagMs: 0,
-      source: { format: "sandbox_csv", file: Readable.from([Buffer.from(csv)]) },
-    });
-    const fileItems = (await world.sdk.listReconciliationItems(file.run.id, { limit: 100 })).data;
-    expect(summary(fileItems)).toEqual(expected);
+    const { file, own } = await reconcileDay(world);
+    expect(summary(file.items)).toEqual(expected);
     expect(file.run.discrepancyCount).toBe(0);
-    const own = await world.sdk.reconcile({ provider: "sandbox", period, settlementLagMs: 0 });
-    const ownItems = (await world.sdk.listReconciliationItems(own.run.id, { limit: 100 })).data;
-    expect(summary(ownItems)).toEqual(expected);
+    expect(summary(own.items)).toEqual(expected);
     expect(own.run.discrepancyCount).toBe(0);
     const balances = await balancesOf(world);
     expect(balances["psp:sandbox:receivable USD"]).toBe(0n);
@@ -66,10 +47,7 @@ describe.each(DIALECTS)("reconciliation of a bounced refund on %s", (dialect) =>
     "matches a dashboard refund spread over both orders (bounced afterwards: %s) against every refund's journals",
     async (bounce) => {
       world = await makeWorld(dialect);
-      const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
-      const reference = referenceOf(created.body);
-      await world.sandbox.pay(reference);
-      await world.deliver();
+      const { id: paymentId, reference } = await paidPayment(world, "k");
       const made = await world.sandbox.refundFromDashboard(reference, 1_000n);
       await world.deliver();
       world.clock.advance(60_000);
@@ -77,35 +55,18 @@ describe.each(DIALECTS)("reconciliation of a bounced refund on %s", (dialect) =>
         world.sandbox.faults.failRefundAfterSuccess(made.refundReference);
         await world.deliver();
       }
-      const paymentId = String(created.body.id);
       const refunds = await world.store.transaction((tx) =>
         tx.refunds.listByPspReference(made.refundReference),
       );
       expect(refunds).toHaveLength(2);
-      const date = world.clock.now().toISOString().slice(0, 10);
-      const from = new Date(`${date}T00:00:00.000Z`);
-      const period = { from, to: new Date(from.getTime() + 86_400_000) };
       const first = [...refunds].sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
       const expected = [
         `charge matched payment:${paymentId}:${reference}`,
         `refund matched refund:${first.id}`,
         ...(bounce ? [`refund matched refund-reversal:${first.id}`] : []),
       ].sort();
-      for (const source of ["file", "psp"] as const) {
-        const { run } = await world.sdk.reconcile({
-          provider: "sandbox",
-          period,
-          settlementLagMs: 0,
-          ...(source === "file"
-            ? {
-                source: {
-                  format: "sandbox_csv" as const,
-                  file: Readable.from([Buffer.from(world.sandbox.settlementCsv(date))]),
-                },
-              }
-            : {}),
-        });
-        const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
+      const { file, own } = await reconcileDay(world);
+      for (const { run, items } of [file, own]) {
         expect(summary(items)).toEqual(expected);
         expect(run.discrepancyCount).toBe(0);
       }
@@ -127,11 +88,8 @@ describe.each(DIALECTS)("reconciliation of a refund that failed unbooked on %s",
 
   const setUp = async () => {
     world = await makeWorld(dialect);
-    const created = await world.system.createPayment(cart(), { idempotencyKey: "k" });
-    const reference = referenceOf(created.body);
-    await world.sandbox.pay(reference);
-    await world.deliver();
-    const payment = await world.sdk.getPayment(String(created.body.id));
+    const { id, reference } = await paidPayment(world, "k");
+    const payment = await world.sdk.getPayment(id);
     world.sandbox.faults.holdNextRefunds(1);
     const refund = await world.sdk.refund(
       { paymentOrderId: payment.orders[0]!.id, amount: 1_000n },
@@ -147,15 +105,8 @@ describe.each(DIALECTS)("reconciliation of a refund that failed unbooked on %s",
     const stored = await world.store.transaction((tx) => tx.refunds.get(refund.id));
     expect(stored?.status).toBe("failed");
     expect(stored?.failureReason?.startsWith("failed_after_success")).toBe(false);
-    const date = world.clock.now().toISOString().slice(0, 10);
-    const from = new Date(`${date}T00:00:00.000Z`);
-    const period = { from, to: new Date(from.getTime() + 86_400_000) };
-    return { payment, reference, refund, atPsp: world.sandbox.refunds()[0]!, date, period };
+    return { payment, reference, refund, atPsp: world.sandbox.refunds()[0]!, ...today(world) };
   };
-  const csvOf = (text: string) => ({
-    format: "sandbox_csv" as const,
-    file: Readable.from([Buffer.from(text)]),
-  });
 
   it("matches the refund going out and its money back as a pair; the receivable nets to zero", async () => {
     const { payment, reference, date, period } = await setUp();
@@ -163,7 +114,7 @@ describe.each(DIALECTS)("reconciliation of a refund that failed unbooked on %s",
       provider: "sandbox",
       period,
       settlementLagMs: 0,
-      source: csvOf(world.sandbox.settlementCsv(date)),
+      source: csvSource(world.sandbox.settlementCsv(date)),
     });
     const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
     expect(
@@ -185,7 +136,7 @@ describe.each(DIALECTS)("reconciliation of a refund that failed unbooked on %s",
       .filter((line) => !line.includes(bounce))
       .join("\n");
     expect(outOnly).not.toBe(world.sandbox.settlementCsv(date));
-    const first = await world.sdk.reconcile({ provider: "sandbox", period, source: csvOf(outOnly) });
+    const first = await world.sdk.reconcile({ provider: "sandbox", period, source: csvSource(outOnly) });
     const pendingItem = (await world.sdk.listReconciliationItems(first.run.id, { limit: 100 })).data.find(
       (i) => i.recordType === "refund",
     );
@@ -196,13 +147,13 @@ describe.each(DIALECTS)("reconciliation of a refund that failed unbooked on %s",
       provider: "sandbox",
       period: next,
       settlementLagMs: 0,
-      source: csvOf(world.sandbox.settlementCsv(next.from.toISOString().slice(0, 10))),
+      source: csvSource(world.sandbox.settlementCsv(next.from.toISOString().slice(0, 10))),
     });
     const { run } = await world.sdk.reconcile({
       provider: "sandbox",
       period,
       settlementLagMs: 0,
-      source: csvOf(outOnly),
+      source: csvSource(outOnly),
     });
     const items = (await world.sdk.listReconciliationItems(run.id, { limit: 100 })).data;
     const out = items.find((i) => i.recordType === "refund");

@@ -105,25 +105,25 @@ describe("disputes of a capture no payment order owns", () => {
   const unowned = (overrides: Partial<DisputeMoney> = {}) =>
     dispute({ allocations: [], feeBearer: "platform", ...overrides });
 
-  it("lost while owed to the buyer: the chargeback settles the debt; the platform bears the fee", () => {
+  it.each([
+    [
+      "lost while owed to the buyer: the chargeback settles the debt; the platform bears the fee",
+      12_345n,
+      "platform:captures_to_return",
+    ],
+    [
+      "lost after the automatic refund: the buyer got the money twice, the platform's loss",
+      0n,
+      "platform:dispute_losses",
+    ],
+  ] as const)("%s", (_name, owed, account) => {
     const d = unowned();
-    const closing = unownedDisputeClosedJournal(d, "lost", 12_345n)!;
+    const closing = unownedDisputeClosedJournal(d, "lost", owed)!;
     validateJournal(closing);
     expect(net(disputeWithdrawnJournal(d), closing)).toEqual({
       "psp:stripe:receivable": -13_845n,
       "platform:dispute_fees": 1_500n,
-      "platform:captures_to_return": 12_345n,
-    });
-  });
-
-  it("lost after the automatic refund: the buyer got the money twice, the platform's loss", () => {
-    const d = unowned();
-    const closing = unownedDisputeClosedJournal(d, "lost", 0n)!;
-    validateJournal(closing);
-    expect(net(disputeWithdrawnJournal(d), closing)).toEqual({
-      "psp:stripe:receivable": -13_845n,
-      "platform:dispute_fees": 1_500n,
-      "platform:dispute_losses": 12_345n,
+      [account]: 12_345n,
     });
   });
 

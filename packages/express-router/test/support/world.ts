@@ -9,6 +9,8 @@ import { countRows, openTestDatabase } from "@settlekit/store-knex/testing";
 import type { Express, Request } from "express";
 import express from "express";
 import type { Knex } from "knex";
+import request from "supertest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type {
   PaymentsHandler,
   PaymentsHandlerOptions,
@@ -115,6 +117,46 @@ export async function makeWorld(dialect: Dialect, options: WorldOptions = {}): P
       await sandbox.close();
       await db.close();
     },
+  };
+}
+
+/**
+ * The world of the enclosing `describe`, shared by its tests: made (`makeWorld`) before the
+ * first and closed after the last. What it returns stands for that world — read it inside
+ * tests and hooks, not while the suite is being collected (it is not made yet).
+ */
+export function suiteWorld(dialect: Dialect, options: WorldOptions = {}): World {
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await makeWorld(dialect, options);
+  });
+  afterAll(async () => world?.close());
+  return new Proxy({} as World, {
+    get(_, key) {
+      if (world === undefined)
+        throw new Error("the suite's world is made in beforeAll: use it inside a test");
+      return Reflect.get(world, key);
+    },
+  });
+}
+
+/**
+ * Hands the sandbox's events that are new since the last call to the router's webhook route, over
+ * HTTP as the PSP would; each must be answered 200. One per world (it counts what it delivered).
+ */
+export function webhookDelivery(world: World): () => Promise<void> {
+  let delivered = 0;
+  return async () => {
+    const events = world.sandbox.events().slice(delivered);
+    delivered += events.length;
+    for (const event of events) {
+      const res = await request(world.app)
+        .post("/v1/webhooks/sandbox")
+        .set(event.headers)
+        .set("Content-Type", "application/json")
+        .send(event.rawBody);
+      expect(res.status).toBe(200);
+    }
   };
 }
 

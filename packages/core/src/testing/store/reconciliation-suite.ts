@@ -3,7 +3,7 @@ import type { ReconciliationItem, ReconciliationRun } from "../../domain/reconci
 import { postJournal } from "../../ledger/post-journal.js";
 import type { JournalInput } from "../../ledger/types.js";
 import type { SettlementRecord } from "../../ports/psp.js";
-import type { Store } from "../../ports/store.js";
+import type { Store, StoreTx } from "../../ports/store.js";
 import { exactChargeItem } from "../../services/reconciliation/classify.js";
 import type { BatchContext, Slot } from "../../services/reconciliation/match-batch.js";
 import { matchBatch, settleRepeatedClaims, stageCharges } from "../../services/reconciliation/match-batch.js";
@@ -76,21 +76,94 @@ const journal = (
   ],
 });
 
+/** Marks `run` superseded by the run `by` at `version`: whether the store took the update. */
+const supersede = (tx: StoreTx, run: ReconciliationRun, by: string, version: number) =>
+  tx.reconciliation.updateRun({ ...run, status: "superseded", supersededBy: by, version });
+
+/** The fee the set-based tests' PSP takes of a charge, and the one the classifier expects: 1 %. */
+const fee = (amount: bigint) => amount / 100n;
+
+/** The classifier's rules in the set-based tests: now is the period's end, one day of settlement lag. */
+const setBasedRules = {
+  now: at(DAY),
+  settlementLagMs: DAY,
+  expectedFee: (r: SettlementRecord) => (r.type === "charge" ? fee(r.amount) : undefined),
+};
+
+/** A USD charge in the set-based tests' settlement, made a day before the period, less its 1 % fee. */
+const charge = (
+  recordId: string,
+  pspReference: string,
+  amount = 12_345n,
+  overrides: Partial<SettlementRecord> = {},
+) =>
+  ({
+    recordId,
+    type: "charge",
+    amount,
+    fee: fee(amount),
+    net: amount - fee(amount),
+    currency: "USD",
+    createdAt: at(-DAY),
+    pspReference,
+    ...overrides,
+  }) as SettlementRecord;
+
+type ExactTotal = { currency: string; count: number; amount: bigint };
+
+/** A run's batch context in the set-based tests; `seen` is what the run staged and claimed so far (see `BatchContext`). */
+const batchContext = (runId: string, seen?: SeenFilter): BatchContext => ({
+  runId,
+  pspId: "sandbox",
+  rules: setBasedRules,
+  book: false,
+  deps: {} as BatchContext["deps"],
+  ...(seen ? { seen } : {}),
+});
+
+/**
+ * One batch of `slots` into `runId`'s items, in one transaction: set-based (the store settles
+ * the exact charges, the classifier the rest) or all through the classifier. Resolves with the
+ * totals of the exact matches the store settled (none when not set-based).
+ */
+function classifyBatch(
+  store: Store,
+  runId: string,
+  slots: Slot[],
+  setBased: boolean,
+  seen?: SeenFilter,
+): Promise<ExactTotal[]> {
+  const ctx = batchContext(runId, seen);
+  return store.transaction(async (tx) => {
+    let rest = slots;
+    let exact: ExactTotal[] = [];
+    if (setBased) {
+      const staged = stageCharges(slots, setBasedRules, false, seen);
+      const m = await tx.reconciliation.matchExactCharges({ runId, pspId: "sandbox", charges: staged });
+      const settled = new Set(staged.map((c) => c.seq));
+      for (const left of m.notMatched) settled.delete(left);
+      rest = slots.filter((slot) => !settled.has(slot.seq));
+      exact = [...m.matched];
+    }
+    await tx.reconciliation.insertItems(await matchBatch(tx, ctx, rest));
+    return exact;
+  });
+}
+
 /** Reconciliation runs, items, claimed keys, the unsettled-journal anti-join and the keyed lookups. */
 export function reconciliationSuite(current: () => StoreHarness): void {
   describe("reconciliation", () => {
     it("stores runs, updates them by version, finds them by source and period, lists completed ones newest first", async () => {
       const { store } = current();
+      const completed = runFixture("run_1", {
+        status: "completed",
+        sourceChecksum: "aa",
+        totals: [{ class: "matched", currency: "KWD", count: 2, amount: 9_007_199_254_740_993n }],
+        version: 2,
+        completedAt: at(1),
+      });
       await store.transaction(async (tx) => {
-        await tx.reconciliation.insertRun(
-          runFixture("run_1", {
-            status: "completed",
-            sourceChecksum: "aa",
-            totals: [{ class: "matched", currency: "KWD", count: 2, amount: 9_007_199_254_740_993n }],
-            version: 2,
-            completedAt: at(1),
-          }),
-        );
+        await tx.reconciliation.insertRun(completed);
         await tx.reconciliation.insertRun(runFixture("run_2", { createdAt: at(10) }));
         await tx.reconciliation.insertRun(
           runFixture("run_3", {
@@ -102,32 +175,10 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         );
       });
       const run1 = await store.transaction((tx) => tx.reconciliation.getRun("run_1"));
-      expect(run1).toEqual(
-        runFixture("run_1", {
-          status: "completed",
-          sourceChecksum: "aa",
-          totals: [{ class: "matched", currency: "KWD", count: 2, amount: 9_007_199_254_740_993n }],
-          version: 2,
-          completedAt: at(1),
-        }),
-      );
+      expect(run1).toEqual(completed);
       await store.transaction(async (tx) => {
-        expect(
-          await tx.reconciliation.updateRun({
-            ...run1!,
-            status: "superseded",
-            supersededBy: "run_2",
-            version: 2,
-          }),
-        ).toBe(false);
-        expect(
-          await tx.reconciliation.updateRun({
-            ...run1!,
-            status: "superseded",
-            supersededBy: "run_2",
-            version: 3,
-          }),
-        ).toBe(true);
+        expect(await supersede(tx, run1!, "run_2", 2)).toBe(false);
+        expect(await supersede(tx, run1!, "run_2", 3)).toBe(true);
         expect(
           await tx.reconciliation.updateRun({
             ...runFixture("run_2", { createdAt: at(10) }),
@@ -172,14 +223,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       await store.transaction(async (tx) => {
         const currentRun = await tx.reconciliation.findCurrentRun(q, { forUpdate: true });
         expect(currentRun?.id).toBe("run_2");
-        expect(
-          await tx.reconciliation.updateRun({
-            ...currentRun!,
-            status: "superseded",
-            supersededBy: "run_4",
-            version: currentRun!.version + 1,
-          }),
-        ).toBe(true);
+        expect(await supersede(tx, currentRun!, "run_4", currentRun!.version + 1)).toBe(true);
         expect(
           await tx.reconciliation.updateRun({
             ...runFixture("run_4", { createdAt: at(30) }),
@@ -218,14 +262,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           { forUpdate: true },
         );
         expect(a?.id).toBe("run_a");
-        expect(
-          await tx.reconciliation.updateRun({
-            ...a!,
-            status: "superseded",
-            supersededBy: "run_c",
-            version: 3,
-          }),
-        ).toBe(true);
+        expect(await supersede(tx, a!, "run_c", 3)).toBe(true);
         expect(
           await tx.reconciliation.updateRun(
             completed("run_c", "cc", { createdAt: at(6), supersedes: "run_a", version: 2 }),
@@ -372,53 +409,36 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       const { store } = current();
       const clockAt = (ms: number) => ({ clock: { now: () => at(ms) } });
       await store.transaction(async (tx) => {
-        await postJournal(
-          tx,
-          journal("payment:p1:r1", "payment_succeeded", "psp:sandbox:receivable", 1_000n),
-          clockAt(1),
-        );
-        await postJournal(
-          tx,
-          journal("refund:f1", "refund", "psp:sandbox:receivable", -300n, "JPY"),
-          clockAt(2),
-        );
-        await postJournal(
-          tx,
-          journal("payout:o1:paid", "payout_paid", "psp:sandbox:payouts", -700n, "KWD"),
-          clockAt(2),
-        );
-        await postJournal(
-          tx,
-          journal("payment:p2:r2", "payment_succeeded", "psp:sandbox:receivable", 50n),
-          clockAt(3),
-        );
-        await postJournal(tx, journal("fulfilled:x", "fulfilled", "psp:sandbox:receivable", 10n), clockAt(3));
-        await postJournal(
-          tx,
-          journal("payment:p3:r3", "payment_succeeded", "psp:stripe:receivable", 10n),
-          clockAt(3),
-        );
-        await postJournal(
-          tx,
-          journal("payment:p4:r4", "payment_succeeded", "psp:sandbox:receivable", 10n),
-          clockAt(DAY),
-        );
+        // When each journal was posted, and what it moved: the arguments of `journal`.
+        const posted: [ms: number, ...Parameters<typeof journal>][] = [
+          [1, "payment:p1:r1", "payment_succeeded", "psp:sandbox:receivable", 1_000n],
+          [2, "refund:f1", "refund", "psp:sandbox:receivable", -300n, "JPY"],
+          [2, "payout:o1:paid", "payout_paid", "psp:sandbox:payouts", -700n, "KWD"],
+          [3, "payment:p2:r2", "payment_succeeded", "psp:sandbox:receivable", 50n],
+          [3, "fulfilled:x", "fulfilled", "psp:sandbox:receivable", 10n],
+          [3, "payment:p3:r3", "payment_succeeded", "psp:stripe:receivable", 10n],
+          [DAY, "payment:p4:r4", "payment_succeeded", "psp:sandbox:receivable", 10n],
+        ];
+        for (const [ms, ...args] of posted) await postJournal(tx, journal(...args), clockAt(ms));
         await tx.reconciliation.insertRun(runFixture("run_1"));
         await tx.reconciliation.claimKeys("run_1", ["payment:p2:r2"]);
       });
-      const seen: { journalReference: string; amount: bigint; currency: string }[] = [];
-      let after: string | undefined;
-      for (;;) {
-        const page = await store.transaction((tx) =>
+      type Query = Parameters<StoreTx["reconciliation"]["listUnclaimedJournals"]>[0];
+      /** run_1's unclaimed journals of the period on the sandbox's accounts. */
+      const unclaimed = (query: Omit<Query, "runId" | "pspId" | "from" | "to">) =>
+        store.transaction((tx) =>
           tx.reconciliation.listUnclaimedJournals({
             runId: "run_1",
             pspId: "sandbox",
             from: T0,
             to: at(DAY),
-            limit: 1,
-            ...(after ? { after } : {}),
+            ...query,
           }),
         );
+      const seen: { journalReference: string; amount: bigint; currency: string }[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await unclaimed({ limit: 1, ...(after ? { after } : {}) });
         if (page.length === 0) break;
         expect(page).toHaveLength(1);
         seen.push(
@@ -435,15 +455,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         { journalReference: "refund:f1", amount: -300n, currency: "JPY" },
         { journalReference: "payout:o1:paid", amount: -700n, currency: "KWD" },
       ]);
-      const [first] = await store.transaction((tx) =>
-        tx.reconciliation.listUnclaimedJournals({
-          runId: "run_1",
-          pspId: "sandbox",
-          from: T0,
-          to: at(DAY),
-          limit: 5,
-        }),
-      );
+      const [first] = await unclaimed({ limit: 5 });
       expect(first).toMatchObject({
         kind: "payment_succeeded",
         createdAt: at(1),
@@ -457,16 +469,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         await tx.reconciliation.claimKeys("run_0", ["payment:p1:r1"]);
         await tx.reconciliation.claimKeys("run_9", ["refund:f1"]);
       });
-      const listed = await store.transaction((tx) =>
-        tx.reconciliation.listUnclaimedJournals({
-          runId: "run_1",
-          pspId: "sandbox",
-          from: T0,
-          to: at(DAY),
-          limit: 5,
-          alsoClaimedBy: ["run_0"],
-        }),
-      );
+      const listed = await unclaimed({ limit: 5, alsoClaimedBy: ["run_0"] });
       expect(listed.map((j) => j.journalReference)).toEqual(["refund:f1", "payout:o1:paid"]);
     });
 
@@ -540,32 +543,10 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         await tx.reconciliation.insertRun(runFixture("run_set"));
         await tx.reconciliation.insertRun(runFixture("run_one", { periodTo: at(2 * DAY) }));
       });
-      const fee = (amount: bigint) => amount / 100n;
-      const charge = (n: number, amount = 12_345n): SourceEntry => ({
+      const chargeEntry = (n: number, amount = 12_345n): SourceEntry => ({
         kind: "record",
-        record: {
-          recordId: `txn_${n}`,
-          type: "charge",
-          amount,
-          fee: fee(amount),
-          net: amount - fee(amount),
-          currency: "USD",
-          createdAt: at(-DAY),
-          pspReference: `r_${n}`,
-        } as SettlementRecord,
+        record: charge(`txn_${n}`, `r_${n}`, amount),
         line: n + 1,
-      });
-      const rules = {
-        now: at(DAY),
-        settlementLagMs: DAY,
-        expectedFee: (r: SettlementRecord) => (r.type === "charge" ? fee(r.amount) : undefined),
-      };
-      const ctx = (runId: string): BatchContext => ({
-        runId,
-        pspId: "sandbox",
-        rules,
-        book: false,
-        deps: {} as BatchContext["deps"],
       });
       // Per batch: two exact matches around an amount mismatch (the classifier's), and a batch of
       // nothing but exact matches.
@@ -573,29 +554,12 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       for (let b = 0; b < batchCount; b += 1) {
         const entries =
           b === 2
-            ? [charge(3 * b + 1), charge(3 * b + 2), charge(3 * b + 3)]
-            : [charge(3 * b + 1), charge(3 * b + 2, 99n), charge(3 * b + 3)];
+            ? [chargeEntry(3 * b + 1), chargeEntry(3 * b + 2), chargeEntry(3 * b + 3)]
+            : [chargeEntry(3 * b + 1), chargeEntry(3 * b + 2, 99n), chargeEntry(3 * b + 3)];
         const slots: Slot[] = entries.map((entry, i) => ({ entry, seq: seq + i + 1 }));
         seq += slots.length;
-        for (const [runId, setBased] of [
-          ["run_set", true],
-          ["run_one", false],
-        ] as const) {
-          await store.transaction(async (tx) => {
-            let rest: Slot[] = slots;
-            if (setBased) {
-              const staged = stageCharges(slots, rules, false);
-              const m = await tx.reconciliation.matchExactCharges({
-                runId,
-                pspId: "sandbox",
-                charges: staged,
-              });
-              const left = new Set(m.notMatched);
-              rest = slots.filter((slot) => left.has(slot.seq) || !staged.some((c) => c.seq === slot.seq));
-            }
-            await tx.reconciliation.insertItems(await matchBatch(tx, ctx(runId), rest));
-          });
-        }
+        await classifyBatch(store, "run_set", slots, true);
+        await classifyBatch(store, "run_one", slots, false);
       }
       const read = (runId: string) =>
         store.transaction(async (tx) => {
@@ -675,19 +639,6 @@ export function reconciliationSuite(current: () => StoreHarness): void {
         await tx.reconciliation.insertRun(runFixture("run_set"));
         await tx.reconciliation.insertRun(runFixture("run_one", { periodTo: at(2 * DAY) }));
       });
-      const fee = (amount: bigint) => amount / 100n;
-      const charge = (id: string, ref: string, amount = 12_345n, overrides: Partial<SettlementRecord> = {}) =>
-        ({
-          recordId: id,
-          type: "charge",
-          amount,
-          fee: fee(amount),
-          net: amount - fee(amount),
-          currency: "USD",
-          createdAt: at(-DAY),
-          pspReference: ref,
-          ...overrides,
-        }) as SettlementRecord;
       let line = 1;
       const entry = (record: SettlementRecord, withLine = true): SourceEntry => {
         line += 1;
@@ -751,51 +702,24 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           entry(charge("txn_twice_3", "r_twice")),
         ],
       ];
-      const rules = {
-        now: at(DAY),
-        settlementLagMs: DAY,
-        expectedFee: (r: SettlementRecord) => (r.type === "charge" ? fee(r.amount) : undefined),
-      };
-      // What the run staged and claimed so far: a record or payment seen before is the classifier's.
-      const seen = new SeenFilter();
-      const ctx = (runId: string): BatchContext => ({
-        runId,
-        pspId: "sandbox",
-        rules,
-        book: false,
-        deps: {} as BatchContext["deps"],
-        ...(runId === "run_set" ? { seen } : {}),
-      });
       const slotted = (batch: SourceEntry[], first: number): Slot[] =>
         batch.map((e, i) => ({ entry: e, seq: first + i + 1 }));
-      const oneBatch = async (s: Store, runId: string, slots: Slot[], setBased: boolean) =>
-        await s.transaction(async (tx) => {
-          let rest = slots;
-          let exact: { currency: string; count: number; amount: bigint }[] = [];
-          if (setBased) {
-            const staged = stageCharges(slots, rules, false, seen);
-            const m = await tx.reconciliation.matchExactCharges({ runId, pspId: "sandbox", charges: staged });
-            const settled = new Set(staged.map((c) => c.seq));
-            for (const left of m.notMatched) settled.delete(left);
-            rest = slots.filter((slot) => !settled.has(slot.seq));
-            exact = [...m.matched];
-          }
-          const items = await matchBatch(tx, ctx(runId), rest);
-          await tx.reconciliation.insertItems(items);
-          return exact;
-        });
+      // What the run staged and claimed so far: a record or payment seen before is the classifier's.
+      const seen = new SeenFilter();
       let first = 0;
-      const exactTotals: { currency: string; count: number; amount: bigint }[][] = [];
+      const exactTotals: ExactTotal[][] = [];
       for (const batch of batches) {
         const slots = slotted(batch, first);
-        exactTotals.push(await oneBatch(store, "run_set", slots, true));
-        await oneBatch(store, "run_one", slots, false);
+        exactTotals.push(await classifyBatch(store, "run_set", slots, true, seen));
+        await classifyBatch(store, "run_one", slots, false);
         first += batch.length;
       }
       // The end of the run: the records that repeat an exact match's claim become duplicates
       // (a store that claimed as it matched has none left to find).
-      const settled = await store.transaction((tx) => settleRepeatedClaims(tx, ctx("run_set")));
-      expect(await store.transaction((tx) => settleRepeatedClaims(tx, ctx("run_one")))).toEqual({
+      const settled = await store.transaction((tx) =>
+        settleRepeatedClaims(tx, batchContext("run_set", seen)),
+      );
+      expect(await store.transaction((tx) => settleRepeatedClaims(tx, batchContext("run_one")))).toEqual({
         replaced: [],
         halves: [],
       });
@@ -854,7 +778,7 @@ export function reconciliationSuite(current: () => StoreHarness): void {
           "invalid_row",
         ]),
       );
-      const sum = (list: { currency: string; count: number; amount: bigint }[]) =>
+      const sum = (list: ExactTotal[]) =>
         Object.fromEntries(list.map((t) => [t.currency, [t.count, t.amount]]));
       expect(sum(exactTotals[0] ?? [])).toEqual({
         USD: [5, 5n * 12_345n],

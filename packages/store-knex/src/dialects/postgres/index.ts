@@ -2,7 +2,7 @@ import type { StoreHealth } from "@settlekit/core";
 import { ErrorCodes, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { DialectContext, SqlAdapter, StoreDialect } from "../../dialect.js";
-import { storeError } from "../../store-errors.js";
+import { isClientTimeout, storeError } from "../../store-errors.js";
 import { commonAdapter, withConnection } from "../common.js";
 import { postgresExec, withDeferredInserts } from "./exec.js";
 import { insertJournalPostgres, postgresJournalWriter } from "./journal.js";
@@ -76,10 +76,6 @@ export function postgresDialect({ knex, shards }: DialectContext): StoreDialect 
       }),
   };
 }
-
-/** pg's client-side `query_timeout` error (knex prefixes the statement). */
-const isClientTimeout = (error: unknown) =>
-  error instanceof Error && /Query read timeout$/.test(error.message);
 
 /**
  * Closes a connection whose statement pg stopped waiting for. pg only stops *waiting*: the

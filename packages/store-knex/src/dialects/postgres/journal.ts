@@ -1,4 +1,5 @@
 import type { Journal } from "@settlekit/core";
+import { ErrorCodes, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { JournalInsert } from "../../dialect.js";
 import type { Outcome } from "../../group-commit.js";
@@ -6,6 +7,7 @@ import { groupCommit } from "../../group-commit.js";
 import type { ShardPolicy } from "../../repositories/balance-rows.js";
 import { balanceRowsFor } from "../../repositories/balance-rows.js";
 import { PG_INSERT_JOURNAL, PG_INSERT_JOURNALS } from "../../repositories/ledger-statements.js";
+import { isClientTimeout } from "../../store-errors.js";
 import { withConnection } from "../common.js";
 import type { PgConnection } from "./exec.js";
 import { pgStatement } from "./statements.js";
@@ -92,9 +94,25 @@ async function insertGroup(
 }
 
 /**
+ * What a caller gets for a journal statement pg stopped waiting for (its client-side
+ * `query_timeout`). Outside a transaction that statement commits on its own, and it runs on at
+ * the server: it may commit after the caller was answered, so the outcome is unknown — not
+ * `STORE_UNAVAILABLE`, which says nothing was committed. Posted again under the same reference,
+ * the journal is posted once either way.
+ */
+function commitUnknown(error: unknown): SettlekitError {
+  return new SettlekitError(
+    ErrorCodes.STORE_COMMIT_UNKNOWN,
+    "The database did not answer a journal post in time (pg's query_timeout) and may still commit it: post it again with the same reference to learn whether it did.",
+    { cause: error, details: { timeout: true } },
+  );
+}
+
+/**
  * Transaction-free journal posts on Postgres, group-committed. When a group fails as a whole for
  * a reason that is not a transient conflict, its journals are retried one by one so only the
- * faulty one fails.
+ * faulty one fails. A group pg stopped waiting for is no one journal's fault: every caller of it
+ * gets `STORE_COMMIT_UNKNOWN`, and nothing is sent again at once (the database is busy).
  */
 export function postgresJournalWriter(
   knex: Knex,
@@ -105,13 +123,14 @@ export function postgresJournalWriter(
     try {
       return await insertGroup(knex, journals, shards);
     } catch (error) {
+      if (isClientTimeout(error)) throw commitUnknown(error);
       if (journals.length === 1 || isTransient(error)) throw error;
       return Promise.all(
         journals.map(async (journal): Promise<Outcome<boolean>> => {
           try {
             return { value: await insertJournalPostgres(knex, journal, shards) };
           } catch (single) {
-            return { error: single };
+            return { error: isClientTimeout(single) ? commitUnknown(single) : single };
           }
         }),
       );
