@@ -13,10 +13,12 @@ export class SeenFilter {
 
   add(value: string): void {
     this.bits ??= new Uint32Array(2 ** (SeenFilter.LOG2_BITS - 5));
+    const bits = this.bits;
     const [h1, h2] = hashes(value);
     for (let i = 0; i < 3; i += 1) {
       const bit = (h1 + Math.imul(i, h2)) & SeenFilter.MASK;
-      (this.bits as Uint32Array)[bit >>> 5] |= 1 << (bit & 31);
+      const word = bit >>> 5;
+      bits[word] = (bits[word] as number) | (1 << (bit & 31));
     }
   }
 
