@@ -20,6 +20,32 @@ async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
 const records = (entries: SourceEntry[]) => entries.flatMap((e) => (e.kind === "record" ? [e.record] : []));
 
 describe("reconciliation sources", () => {
+  it("numbers rows by the file's lines when a quoted cell spans lines, whole or split anywhere", async () => {
+    const text =
+      'reference,type,amount,fee,net,currency,settled_at\n"sbx_a",charge,100,3,97,USD,2026-03-01T12:00:00.000Z\n"sbx\nb",charge,100,3,97,USD,2026-03-01T12:00:00.000Z\nsbx_c,charge,1,0,1,USD\nsbx_d,charge,100,3,97,USD,2026-03-01T12:00:00.000Z\n';
+    for (const file of [Readable.from([text]), bytewise(text)]) {
+      const entries = await collect(sandboxCsvSource(file));
+      expect(entries.map((e) => [e.kind, e.line])).toEqual([
+        ["record", 2],
+        ["record", 4],
+        ["invalid", 5],
+        ["record", 6],
+      ]);
+      expect(records(entries).map((r) => r.recordId)).toEqual(["sbx_a", "sbx\nb", "sbx_d"]);
+    }
+  });
+
+  it("refuses a file that is not CSV (a quote never closed) with csv-parse's error, after the rows before it", async () => {
+    const text = 'reference,type,amount,fee,net,currency,settled_at\nsbx_a,charge,100,3,97,USD,2026-03-01T12:00:00.000Z\n"sbx_b,charge,100,3,97,USD,2026-03-01\n';
+    const seen: SourceEntry[] = [];
+    await expect(
+      (async () => {
+        for await (const entry of sandboxCsvSource(Readable.from([text]))) seen.push(entry);
+      })(),
+    ).rejects.toMatchObject({ code: "CSV_QUOTE_NOT_CLOSED" });
+    expect(seen.map((e) => e.line)).toEqual([2]);
+  });
+
   it("streams a sandbox file split anywhere, with a BOM, quotes and CRLF, keeping line numbers", async () => {
     const text =
       '\uFEFFreference,type,amount,fee,net,currency,settled_at\r\n"sbx_pay_1",charge,12345,388,11957,USD,2026-03-01T12:00:00.000Z\r\n\r\nsbx_re_1,refund,-500,0,-500,JPY,2026-03-01T13:00:00.000Z\r\nsbx_po_1,payout,-1234,0,-1234,kwd,2026-03-01T14:00:00.000Z\r\nsbx_x,charge,1,0,1,USD,yesterday\r\n';

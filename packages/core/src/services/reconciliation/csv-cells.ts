@@ -3,7 +3,7 @@ import { currencyExponent } from "../../money/currency.js";
 import { parseMoney } from "../../money/decimal.js";
 import type { SettlementRecord } from "../../ports/psp.js";
 import type { FileStream } from "./csv-rows.js";
-import { csvRows } from "./csv-rows.js";
+import { csvRowBatches } from "./csv-rows.js";
 import type { SourceEntry } from "./sources.js";
 
 /** A cell could not be read: the row becomes an `invalid_row` item. */
@@ -19,50 +19,60 @@ export interface Cells {
   need(column: string): string;
 }
 
+/** One row's outcome: its value, or why it is an invalid row. */
+export type HeadedRow<T> = { line: number; value: T } | { line: number; invalid: string };
+
 /**
- * Reads a CSV with a header line; rows whose cell count is not the header's, and rows `build`
- * throws {@link BadCell} for, come out as invalid entries with their line number. A header that
- * lacks a `required` column makes the whole file unreadable (`VALIDATION_FAILED`).
+ * Reads a CSV with a header line, a batch of rows per chunk of the file; rows whose cell count is
+ * not the header's, and rows `build` throws {@link BadCell} for, come out as invalid entries with
+ * their line number. A header that lacks a `required` column makes the whole file unreadable
+ * (`VALIDATION_FAILED`). `build` gets one {@link Cells} reader, pointed at each row in turn: it
+ * must not keep it.
  */
-export async function* headedRows<T>(
+export async function* headedRowBatches<T>(
   file: FileStream,
   required: readonly string[],
   build: (cells: Cells, line: number) => T,
   onChunk?: (chunk: Uint8Array | string) => void,
-): AsyncGenerator<{ line: number; value: T } | { line: number; invalid: string }> {
+): AsyncGenerator<HeadedRow<T>[]> {
   let index: Map<string, number> | undefined;
   let width = 0;
-  for await (const { line, cells } of csvRows(file, onChunk)) {
-    if (!index) {
-      index = new Map(cells.map((name, i) => [name.trim(), i]));
-      width = cells.length;
-      const missing = required.filter((c) => !index?.has(c));
-      if (missing.length > 0) {
-        throw new SettlekitError(
-          ErrorCodes.VALIDATION_FAILED,
-          `The file's header lacks the column(s) ${missing.join(", ")}.`,
-          { param: "file", details: { missing } },
-        );
+  let row: readonly string[] = [];
+  const get = (column: string | undefined) => {
+    const at = column === undefined ? undefined : index?.get(column);
+    const value = at === undefined ? undefined : row[at]?.trim();
+    return value === "" ? undefined : value;
+  };
+  const cells: Cells = { get, need: (column) => get(column) ?? bad(`${column} is missing`) };
+  for await (const batch of csvRowBatches(file, onChunk)) {
+    const out: HeadedRow<T>[] = [];
+    for (const { line, cells: values } of batch) {
+      if (!index) {
+        index = new Map(values.map((name, i) => [name.trim(), i]));
+        width = values.length;
+        const missing = required.filter((c) => !index?.has(c));
+        if (missing.length > 0) {
+          throw new SettlekitError(
+            ErrorCodes.VALIDATION_FAILED,
+            `The file's header lacks the column(s) ${missing.join(", ")}.`,
+            { param: "file", details: { missing } },
+          );
+        }
+        continue;
       }
-      continue;
+      if (values.length !== width) {
+        out.push({ line, invalid: `expected ${width} columns, found ${values.length}` });
+        continue;
+      }
+      row = values;
+      try {
+        out.push({ line, value: build(cells, line) });
+      } catch (error) {
+        if (error instanceof BadCell) out.push({ line, invalid: error.message });
+        else throw error;
+      }
     }
-    if (cells.length !== width) {
-      yield { line, invalid: `expected ${width} columns, found ${cells.length}` };
-      continue;
-    }
-    const columns = index;
-    const get = (column: string | undefined) => {
-      const at = column === undefined ? undefined : columns.get(column);
-      const value = at === undefined ? undefined : cells[at]?.trim();
-      return value === "" ? undefined : value;
-    };
-    const need = (column: string) => get(column) ?? bad(`${column} is missing`);
-    try {
-      yield { line, value: build({ get, need }, line) };
-    } catch (error) {
-      if (error instanceof BadCell) yield { line, invalid: error.message };
-      else throw error;
-    }
+    if (out.length > 0) yield out;
   }
 }
 
@@ -105,12 +115,21 @@ export function timeCell(value: string, column: string): Date {
   return at;
 }
 
-export async function* asEntries(
-  rows: AsyncIterable<{ line: number; value: SettlementRecord } | { line: number; invalid: string }>,
-): AsyncGenerator<SourceEntry> {
-  for await (const row of rows) {
-    yield "invalid" in row
-      ? { kind: "invalid", line: row.line, message: row.invalid }
-      : { kind: "record", record: row.value, line: row.line };
+/** Rows as source entries, batch by batch. */
+export async function* entryBatches(
+  rows: AsyncIterable<HeadedRow<SettlementRecord>[]>,
+): AsyncGenerator<SourceEntry[]> {
+  for await (const batch of rows) {
+    yield batch.map(
+      (row): SourceEntry =>
+        "invalid" in row
+          ? { kind: "invalid", line: row.line, message: row.invalid }
+          : { kind: "record", record: row.value, line: row.line },
+    );
   }
+}
+
+/** One entry at a time, from batches (the sources' public, per-entry form). */
+export async function* oneByOne<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
 }

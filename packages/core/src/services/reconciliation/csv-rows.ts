@@ -1,4 +1,5 @@
-import { parse } from "csv-parse";
+import { finished } from "node:stream/promises";
+import { Parser } from "csv-parse";
 
 /** Bytes or text arriving in chunks: a Node `Readable`, a web `ReadableStream`, an upload. */
 export type FileStream = AsyncIterable<Uint8Array | string>;
@@ -10,50 +11,72 @@ export interface CsvRow {
 }
 
 /**
- * The rows of a CSV file as they arrive, via csv-parse's streaming parser: at most one chunk and
- * the parser's buffer are in memory, whatever the file's size. Every chunk is handed to
- * `onChunk` first (the run's checksum). Empty lines are skipped; rows keep however many cells they
- * have (the caller reports a wrong count as an invalid row, the rest of the file still reads).
+ * csv-parse's streaming parser, driven synchronously: a chunk written is parsed before `write`
+ * returns, and each record it gives is kept here with its line number — the parser's own line
+ * count at that moment, which its `info` option would copy into an object per record — instead of
+ * being queued for a reader. Errors are kept as they happen (the stream reports them a tick later).
  */
-export async function* csvRows(file: FileStream, onChunk?: (chunk: Uint8Array | string) => void) {
-  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
-  // The consumer may stop early (an error, a `break`): then the pump stops too, and the file's
-  // iterator is closed (`for await` calls its `return`), so no reader is left waiting on a drain.
-  let stopped = false;
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      if (parser.destroyed) return resolve();
-      const done = () => {
-        parser.off("drain", done);
-        parser.off("close", done);
-        resolve();
-      };
-      parser.on("drain", done);
-      parser.on("close", done);
+class RowParser extends Parser {
+  rows: CsvRow[] = [];
+  failure: Error | undefined;
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) return super.push(null, encoding);
+    this.rows.push({ line: this.info.lines, cells: chunk as string[] });
+    return true;
+  }
+
+  override _transform(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void) {
+    super._transform(chunk, encoding, (error?: Error | null) => {
+      if (error) this.failure ??= error;
+      callback(error);
     });
-  const pump = (async () => {
-    try {
-      for await (const chunk of file) {
-        if (stopped) break;
-        onChunk?.(chunk);
-        if (!parser.write(chunk)) await drained();
-        if (stopped) break;
-      }
-      if (!stopped) parser.end();
-    } catch (error) {
-      parser.destroy(error as Error);
-    }
-  })();
+  }
+
+  override _flush(callback: (error?: Error | null) => void) {
+    super._flush((error?: Error | null) => {
+      if (error) this.failure ??= error;
+      callback(error);
+    });
+  }
+
+  /** The rows parsed since the last call. */
+  takeRows(): CsvRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
+  }
+}
+
+/**
+ * The rows of a CSV file as they arrive, a batch per chunk of the file (csv-parse's streaming
+ * parser): at most one chunk, its rows and the parser's buffer are in memory, whatever the file's
+ * size, and a record costs no promise of its own. Every chunk is handed to `onChunk` first (the
+ * run's checksum). Empty lines are skipped; rows keep however many cells they have (the caller
+ * reports a wrong count as an invalid row, the rest of the file still reads). A consumer that
+ * stops early closes the file's iterator (`for await` calls its `return`).
+ */
+export async function* csvRowBatches(
+  file: FileStream,
+  onChunk?: (chunk: Uint8Array | string) => void,
+): AsyncGenerator<CsvRow[]> {
+  const parser = new RowParser({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  // Errors are read from `failure`; the stream's own 'error' event must not go unheard.
+  parser.on("error", () => undefined);
   try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number };
-    }>) {
-      yield { line: info.lines, cells: record } satisfies CsvRow;
+    for await (const chunk of file) {
+      onChunk?.(chunk);
+      parser.write(chunk);
+      if (parser.failure) throw parser.failure;
+      const rows = parser.takeRows();
+      if (rows.length > 0) yield rows;
     }
+    parser.end();
+    await finished(parser, { readable: false }).catch(() => undefined);
+    if (parser.failure) throw parser.failure;
+    const rows = parser.takeRows();
+    if (rows.length > 0) yield rows;
   } finally {
-    stopped = true;
     parser.destroy();
-    await pump;
   }
 }

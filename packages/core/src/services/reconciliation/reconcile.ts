@@ -22,10 +22,10 @@ import { SeenFilter } from "./seen-filter.js";
 import type { BankStatementColumns, CsvColumnMapping, SourceEntry } from "./sources.js";
 import {
   bankStatementSource,
-  mappedCsvSource,
+  mappedCsvBatches,
   providerSource,
-  sandboxCsvSource,
-  stripeItemizedSource,
+  sandboxCsvBatches,
+  stripeItemizedBatches,
 } from "./sources.js";
 import { matchBankPayouts } from "./three-way.js";
 
@@ -91,7 +91,12 @@ const DAY = 86_400_000;
 const canonical = (r: SettlementRecord) =>
   `${JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}\n`;
 
-function entries(deps: Deps, input: ReconcileInput, hash: (chunk: Uint8Array | string) => void) {
+/** The run's source, a batch of entries at a time (a file: one per chunk of it; the PSP's records: one per record). */
+function entryBatches(
+  deps: Deps,
+  input: ReconcileInput,
+  hash: (chunk: Uint8Array | string) => void,
+): AsyncIterable<SourceEntry[]> {
   const source = input.source;
   if (!source) {
     const records = providerSource(deps.provider(input.provider), input.period, (call) =>
@@ -100,13 +105,13 @@ function entries(deps: Deps, input: ReconcileInput, hash: (chunk: Uint8Array | s
     return (async function* () {
       for await (const entry of records) {
         if (entry.kind === "record") hash(canonical(entry.record));
-        yield entry;
+        yield [entry];
       }
     })();
   }
-  if (source.format === "sandbox_csv") return sandboxCsvSource(source.file, hash);
-  if (source.format === "stripe_itemized_csv") return stripeItemizedSource(source.file, hash);
-  return mappedCsvSource(source.file, source.mapping, hash);
+  if (source.format === "sandbox_csv") return sandboxCsvBatches(source.file, hash);
+  if (source.format === "stripe_itemized_csv") return stripeItemizedBatches(source.file, hash);
+  return mappedCsvBatches(source.file, source.mapping, hash);
 }
 
 /**
@@ -415,12 +420,14 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       // Awaited before the next batch and after the last; a failure surfaces there.
       inFlight.catch(() => undefined);
     };
-    for await (const entry of entries(deps, input, (chunk) => hash.update(chunk))) {
-      recordCount += 1;
-      batch.push(entry);
-      if (batch.length >= batchSize) {
-        await send(batch);
-        batch = [];
+    for await (const entries of entryBatches(deps, input, (chunk) => hash.update(chunk))) {
+      for (const entry of entries) {
+        recordCount += 1;
+        batch.push(entry);
+        if (batch.length >= batchSize) {
+          await send(batch);
+          batch = [];
+        }
       }
     }
     if (batch.length > 0) await send(batch);

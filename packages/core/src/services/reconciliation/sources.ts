@@ -5,7 +5,16 @@ import type {
   SettlementRecord,
   SettlementRecordType,
 } from "../../ports/psp.js";
-import { asEntries, bad, currencyCell, headedRows, majorCell, minorCell, timeCell } from "./csv-cells.js";
+import {
+  bad,
+  currencyCell,
+  entryBatches,
+  headedRowBatches,
+  majorCell,
+  minorCell,
+  oneByOne,
+  timeCell,
+} from "./csv-cells.js";
 import type { FileStream } from "./csv-rows.js";
 
 /** What a source yields: a settlement record (with its line when read from a file), or a line that could not be read. */
@@ -55,12 +64,20 @@ export const disputeRecordId = (disputeReference: string, amount: bigint): strin
  * reversal or return is a record of that payout (`payoutReference`) under its own reference
  * (`payoutReversalReference`), a refund's bounce a record of that refund (`refundReference`).
  */
-export async function* sandboxCsvSource(
+export function sandboxCsvSource(
   file: FileStream,
   onChunk?: (chunk: Uint8Array | string) => void,
 ): AsyncGenerator<SourceEntry> {
+  return oneByOne(sandboxCsvBatches(file, onChunk));
+}
+
+/** {@link sandboxCsvSource} a batch of entries per chunk of the file (what reconcile reads). */
+export function sandboxCsvBatches(
+  file: FileStream,
+  onChunk?: (chunk: Uint8Array | string) => void,
+): AsyncGenerator<SourceEntry[]> {
   const columns = ["reference", "type", "amount", "fee", "net", "currency", "settled_at"];
-  const rows = headedRows(
+  const rows = headedRowBatches(
     file,
     columns,
     (c) => {
@@ -93,7 +110,7 @@ export async function* sandboxCsvSource(
     },
     onChunk,
   );
-  yield* asEntries(rows);
+  return entryBatches(rows);
 }
 
 /** Which column holds what, for {@link mappedCsvSource}. Unset optional fields are not read. */
@@ -122,16 +139,25 @@ export interface CsvColumnMapping {
  * Any CSV with a header line, read through a column mapping. Fee defaults to 0 and net to
  * `amount − fee` when their columns are not mapped.
  */
-export async function* mappedCsvSource(
+export function mappedCsvSource(
   file: FileStream,
   mapping: CsvColumnMapping,
   onChunk?: (chunk: Uint8Array | string) => void,
 ): AsyncGenerator<SourceEntry> {
+  return oneByOne(mappedCsvBatches(file, mapping, onChunk));
+}
+
+/** {@link mappedCsvSource} a batch of entries per chunk of the file (what reconcile reads). */
+export function mappedCsvBatches(
+  file: FileStream,
+  mapping: CsvColumnMapping,
+  onChunk?: (chunk: Uint8Array | string) => void,
+): AsyncGenerator<SourceEntry[]> {
   const required = [mapping.recordId, mapping.amount, mapping.currency, mapping.createdAt];
   if (mapping.type) required.push(mapping.type);
   const money = (value: string, currency: string, column: string) =>
     mapping.amounts === "major" ? majorCell(value, currency, column) : minorCell(value, column);
-  const rows = headedRows(
+  const rows = headedRowBatches(
     file,
     required,
     (c) => {
@@ -168,7 +194,7 @@ export async function* mappedCsvSource(
     },
     onChunk,
   );
-  yield* asEntries(rows);
+  return entryBatches(rows);
 }
 
 /** Column names of a bank statement CSV (defaults: `date`, `amount`, `currency`, `reference`). */
@@ -194,7 +220,7 @@ export async function* bankStatementSource(
     currency: columns.currency ?? "currency",
     reference: columns.reference ?? "reference",
   };
-  const rows = headedRows(
+  const rows = headedRowBatches(
     file,
     Object.values(names),
     (c, line): BankStatementLine => {
@@ -209,10 +235,12 @@ export async function* bankStatementSource(
     },
     onChunk,
   );
-  for await (const row of rows) {
-    yield "invalid" in row
-      ? { kind: "invalid", line: row.line, message: row.invalid }
-      : { kind: "line", entry: row.value };
+  for await (const batch of rows) {
+    for (const row of batch) {
+      yield "invalid" in row
+        ? { kind: "invalid", line: row.line, message: row.invalid }
+        : { kind: "line", entry: row.value };
+    }
   }
 }
 
@@ -246,4 +274,4 @@ export async function* providerSource(
   }
 }
 
-export { stripeItemizedSource } from "./stripe-itemized.js";
+export { stripeItemizedBatches, stripeItemizedSource } from "./stripe-itemized.js";

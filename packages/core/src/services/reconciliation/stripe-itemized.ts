@@ -1,5 +1,5 @@
 import type { SettlementRecord, SettlementRecordType } from "../../ports/psp.js";
-import { asEntries, currencyCell, headedRows, majorCell, timeCell } from "./csv-cells.js";
+import { currencyCell, entryBatches, headedRowBatches, majorCell, oneByOne, timeCell } from "./csv-cells.js";
 import type { FileStream } from "./csv-rows.js";
 import type { SourceEntry } from "./sources.js";
 
@@ -43,10 +43,18 @@ export const stripeRecordType = (reportingCategory: string): SettlementRecordTyp
  * (net −Σ, at the end of the file) for the three-way match — unless the report lists it as a
  * `payout` row of its own.
  */
-export async function* stripeItemizedSource(
+export function stripeItemizedSource(
   file: FileStream,
   onChunk?: (chunk: Uint8Array | string) => void,
 ): AsyncGenerator<SourceEntry> {
+  return oneByOne(stripeItemizedBatches(file, onChunk));
+}
+
+/** {@link stripeItemizedSource} a batch of entries per chunk of the file (what reconcile reads). */
+export async function* stripeItemizedBatches(
+  file: FileStream,
+  onChunk?: (chunk: Uint8Array | string) => void,
+): AsyncGenerator<SourceEntry[]> {
   const required = [
     "balance_transaction_id",
     "created_utc",
@@ -57,7 +65,7 @@ export async function* stripeItemizedSource(
     "reporting_category",
   ];
   const payouts = new Map<string, { currency: string; net: bigint; at: Date; listed: boolean }>();
-  const rows = headedRows(
+  const rows = headedRowBatches(
     file,
     required,
     (c) => {
@@ -94,8 +102,9 @@ export async function* stripeItemizedSource(
     },
     onChunk,
   );
-  for await (const entry of asEntries(rows)) {
-    if (entry.kind === "record") {
+  for await (const batch of entryBatches(rows)) {
+    for (const entry of batch) {
+      if (entry.kind !== "record") continue;
       const r = entry.record;
       if (r.type === "bank_payout") {
         const known = payouts.get(r.recordId);
@@ -115,11 +124,12 @@ export async function* stripeItemizedSource(
         });
       }
     }
-    yield entry;
+    yield batch;
   }
+  const unlisted: SourceEntry[] = [];
   for (const [reference, p] of payouts) {
     if (p.listed) continue;
-    yield {
+    unlisted.push({
       kind: "record",
       record: {
         recordId: reference,
@@ -130,6 +140,7 @@ export async function* stripeItemizedSource(
         currency: p.currency,
         createdAt: p.at,
       },
-    };
+    });
   }
+  if (unlisted.length > 0) yield unlisted;
 }
