@@ -35,8 +35,23 @@ describe("reconciliation sources", () => {
     }
   });
 
+  it("reads a long text chunk of multi-byte characters whole, however it is parsed in pieces", async () => {
+    const lines = ["reference,type,amount,fee,net,currency,settled_at"];
+    for (let i = 0; i < 3_000; i += 1)
+      lines.push(`"sbx_ü😀${i}",charge,100,3,97,USD,2026-03-01T12:00:00.000Z`);
+    const text = `${lines.join("\n")}\n`;
+    expect(text.length).toBeGreaterThan(100_000);
+    const entries = await collect(sandboxCsvSource(Readable.from([text])));
+    expect(entries.every((e) => e.kind === "record")).toBe(true);
+    expect(records(entries).map((r) => r.recordId)).toEqual(
+      Array.from({ length: 3_000 }, (_, i) => `sbx_ü😀${i}`),
+    );
+    expect(entries.map((e) => e.line)).toEqual(Array.from({ length: 3_000 }, (_, i) => i + 2));
+  });
+
   it("refuses a file that is not CSV (a quote never closed) with csv-parse's error, after the rows before it", async () => {
-    const text = 'reference,type,amount,fee,net,currency,settled_at\nsbx_a,charge,100,3,97,USD,2026-03-01T12:00:00.000Z\n"sbx_b,charge,100,3,97,USD,2026-03-01\n';
+    const text =
+      'reference,type,amount,fee,net,currency,settled_at\nsbx_a,charge,100,3,97,USD,2026-03-01T12:00:00.000Z\n"sbx_b,charge,100,3,97,USD,2026-03-01\n';
     const seen: SourceEntry[] = [];
     await expect(
       (async () => {

@@ -1,4 +1,5 @@
 import { finished } from "node:stream/promises";
+import { setImmediate } from "node:timers/promises";
 import { Parser } from "csv-parse";
 
 /** Bytes or text arriving in chunks: a Node `Readable`, a web `ReadableStream`, an upload. */
@@ -48,6 +49,10 @@ class RowParser extends Parser {
   }
 }
 
+/** Bytes parsed between two turns of the event loop: about 2 ms of parsing. */
+const PIECE = 16_384;
+const utf8 = new TextEncoder();
+
 /**
  * The rows of a CSV file as they arrive, a batch per chunk of the file (csv-parse's streaming
  * parser): at most one chunk, its rows and the parser's buffer are in memory, whatever the file's
@@ -64,12 +69,19 @@ export async function* csvRowBatches(
   // Errors are read from `failure`; the stream's own 'error' event must not go unheard.
   parser.on("error", () => undefined);
   try {
-    for await (const chunk of file) {
-      onChunk?.(chunk);
-      parser.write(chunk);
-      if (parser.failure) throw parser.failure;
-      const rows = parser.takeRows();
-      if (rows.length > 0) yield rows;
+    for await (const received of file) {
+      onChunk?.(received);
+      // Text as its UTF-8 bytes: a piece may then end inside a character, as a chunk of bytes may.
+      const chunk = typeof received === "string" ? utf8.encode(received) : received;
+      // In pieces, with a turn of the event loop before each: the caller's database answers (a
+      // batch in the store while the next is parsed) wait for one piece, not for a whole chunk.
+      for (let at = 0; at < chunk.length; at += PIECE) {
+        if (at > 0) await setImmediate();
+        parser.write(chunk.length <= PIECE ? chunk : chunk.subarray(at, at + PIECE));
+        if (parser.failure) throw parser.failure;
+        const rows = parser.takeRows();
+        if (rows.length > 0) yield rows;
+      }
     }
     parser.end();
     await finished(parser, { readable: false }).catch(() => undefined);
