@@ -1,5 +1,4 @@
 import { finished } from "node:stream/promises";
-import { setImmediate } from "node:timers/promises";
 import { Parser } from "csv-parse";
 
 /** Bytes or text arriving in chunks: a Node `Readable`, a web `ReadableStream`, an upload. */
@@ -52,6 +51,8 @@ class RowParser extends Parser {
 /** Bytes parsed between two turns of the event loop: about 2 ms of parsing. */
 const PIECE = 16_384;
 const utf8 = new TextEncoder();
+/** A turn of the event loop (I/O callbacks run before it resolves). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The rows of a CSV file as they arrive, a batch per chunk of the file (csv-parse's streaming
@@ -76,7 +77,7 @@ export async function* csvRowBatches(
       // In pieces, with a turn of the event loop before each: the caller's database answers (a
       // batch in the store while the next is parsed) wait for one piece, not for a whole chunk.
       for (let at = 0; at < chunk.length; at += PIECE) {
-        if (at > 0) await setImmediate();
+        if (at > 0) await turn();
         parser.write(chunk.length <= PIECE ? chunk : chunk.subarray(at, at + PIECE));
         if (parser.failure) throw parser.failure;
         const rows = parser.takeRows();
