@@ -17,6 +17,7 @@ import * as outboxPending from "./0015-outbox-pending.js";
 import * as reconciliationMatches from "./0016-reconciliation-matches.js";
 import * as refundChecks from "./0017-refund-checks.js";
 import * as reconciliationReruns from "./0018-reconciliation-reruns.js";
+import * as captureRefundChecks from "./0019-capture-refund-checks.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0016-reconciliation-matches": reconciliationMatches,
   "0017-refund-checks": refundChecks,
   "0018-reconciliation-reruns": reconciliationReruns,
+  "0019-capture-refund-checks": captureRefundChecks,
 };
 
 /** A knex migration source over the shipped migrations. */
