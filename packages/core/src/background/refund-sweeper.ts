@@ -17,10 +17,15 @@ import { applyRefundEvent } from "../services/refunds/external-refunds.js";
 import { completeRefund } from "../services/refunds/refunds.js";
 
 export interface RefundSweepResult {
-  /** Refunds (settlekit's, and the automatic refunds of unowned captures) whose PSP answered the poll (found or not). */
+  /**
+   * Refunds (settlekit's, and the automatic refunds of unowned captures) whose PSP answered the
+   * poll (found or not).
+   */
   readonly polled: number;
   /** Of those, refunds the poll settled (`succeeded` or `failed`). */
   readonly settled: number;
+  /** Of `settled`, automatic refunds of unowned captures. */
+  readonly capturesSettled: number;
 }
 
 const MAX_DEFER_MS = 6 * 3_600_000;
@@ -64,7 +69,7 @@ export async function sweepPendingRefunds(deps: Deps, limit = 50): Promise<Refun
   const now = deps.clock.now();
   const updatedBefore = new Date(now.getTime() - deps.settings.refundSweepAfterMs);
   const stale = await deps.store.transaction((tx) => tx.refunds.listStale({ updatedBefore, now, limit }));
-  const result = { polled: 0, settled: 0 };
+  const result = { polled: 0, settled: 0, capturesSettled: 0 };
   for (const refund of stale) {
     const until = claimUntil(now, refund.updatedAt);
     const claimed = await deps.store.transaction((tx) =>
@@ -95,6 +100,8 @@ export async function sweepPendingRefunds(deps: Deps, limit = 50): Promise<Refun
       if (!isSettlekitError(error, "STORE_CONFLICT")) throw error;
     }
   }
+  // TEST ONLY (`testOnlyReintroducedBugs.captureRefundsNotPolled`): the fixed bug that left them pending.
+  if (deps.options.testOnlyReintroducedBugs?.captureRefundsNotPolled === true) return result;
   const captures = await deps.store.transaction((tx) =>
     tx.paymentAttempts.listStaleCaptureRefunds({ updatedBefore, now, limit }),
   );
@@ -111,7 +118,9 @@ export async function sweepPendingRefunds(deps: Deps, limit = 50): Promise<Refun
     const outcome = await sweepCaptureRefund(deps, attempt);
     if (outcome === undefined) continue; // unreachable now: the claim is the backoff
     result.polled++;
-    if (outcome !== "pending") result.settled++;
+    if (outcome === "pending") continue;
+    result.settled++;
+    result.capturesSettled++;
   }
   return result;
 }

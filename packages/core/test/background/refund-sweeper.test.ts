@@ -281,7 +281,11 @@ describe("refund sweeper: the automatic refunds of unowned captures (memory stor
     });
     world.clock.advance(HOUR + 1);
     // The sweeper alone (no retry job in this pass): the PSP made it, under settlekit's refund id.
-    expect(await sweepPendingRefunds(world.system.deps)).toEqual({ polled: 1, settled: 1 });
+    expect(await sweepPendingRefunds(world.system.deps)).toEqual({
+      polled: 1,
+      settled: 1,
+      capturesSettled: 1,
+    });
     expect(await owedAttempt(world, id)).toMatchObject({
       captureRefundStatus: "succeeded",
       captureRefundReference: expect.stringMatching(/^fre_/),
@@ -302,7 +306,11 @@ describe("refund sweeper: the automatic refunds of unowned captures (memory stor
       world.psp.loseNextRefundAnswer();
     });
     world.clock.advance(HOUR + 1);
-    expect(await sweepPendingRefunds(world.system.deps)).toEqual({ polled: 1, settled: 0 });
+    expect(await sweepPendingRefunds(world.system.deps)).toEqual({
+      polled: 1,
+      settled: 0,
+      capturesSettled: 0,
+    });
     const learnt = await owedAttempt(world, id);
     expect(learnt).toMatchObject({
       captureRefundStatus: "pending",
@@ -347,7 +355,11 @@ describe("refund sweeper: the automatic refunds of unowned captures (memory stor
     const id = await unownedCapture(world);
     world.clock.advance(HOUR + 1);
     refunds.down = false;
-    expect(await sweepPendingRefunds(world.system.deps)).toEqual({ polled: 1, settled: 0 });
+    expect(await sweepPendingRefunds(world.system.deps)).toEqual({
+      polled: 1,
+      settled: 0,
+      capturesSettled: 0,
+    });
     expect(refunds.calls).toBe(0);
     expect(await owedAttempt(world, id)).toMatchObject({ captureRefundStatus: "pending" });
     // The job's retry sends it.
@@ -371,7 +383,11 @@ describe("refund sweeper: the automatic refunds of unowned captures (memory stor
       });
     });
     world.clock.advance(HOUR + 1);
-    expect(await sweepPendingRefunds(world.system.deps)).toEqual({ polled: 1, settled: 0 });
+    expect(await sweepPendingRefunds(world.system.deps)).toEqual({
+      polled: 1,
+      settled: 0,
+      capturesSettled: 0,
+    });
     await world.work();
     const [attempt] = await world.store.transaction((tx) => tx.paymentAttempts.listByPayment(id));
     expect(attempt).toMatchObject({
