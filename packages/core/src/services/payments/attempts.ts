@@ -575,7 +575,8 @@ const attemptOf = (payload: unknown): { paymentId: string; attempt: number } => 
 /**
  * Job: refunds an unowned capture at the PSP, for the whole amount captured, under a key derived
  * from the attempt (a retry never refunds twice). Retryable and lost answers retry with backoff; a
- * fatal refusal is recorded as a failed refund for an operator.
+ * fatal refusal is recorded as a failed refund for an operator. The refund sweeper runs it too, for
+ * a refund the PSP never made whose job has ended (see `sweepPendingRefunds`).
  */
 export async function refundUnownedCapture(deps: Deps, payload: unknown): Promise<void> {
   const { paymentId, attempt: number } = attemptOf(payload);
