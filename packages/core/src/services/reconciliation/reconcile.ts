@@ -458,10 +458,12 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       await commitItems(async () => page.map((j) => classifyUnsettledJournal(j, rules) satisfies Item));
     }
 
+    // Nothing matched is an anomaly once something is wrong: a run whose items all still wait
+    // (inside the lag, or for the other half of a pair in the next period) is not final, not odd.
     const anomaly: ReconciliationAnomaly | undefined =
       recordCount === 0 && unsettled > 0
         ? "empty_source"
-        : recordCount > 0 && tally.matched === 0
+        : recordCount > 0 && tally.matched === 0 && tally.discrepancies > 0
           ? "nothing_matched"
           : undefined;
     const checksum = hash.digest("hex");
