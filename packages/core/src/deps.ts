@@ -190,6 +190,11 @@ export interface TestOnlyReintroducedBugs {
   readonly captureAfterCloseDropped?: boolean;
   /** A payout that fails does not release its reserved money back to the seller's available balance. */
   readonly payoutReleaseSkipped?: boolean;
+  /**
+   * The refund sweeper does not poll the automatic refunds of unowned captures: one whose webhook
+   * (or answer) was lost stays `pending` for good.
+   */
+  readonly captureRefundsNotPolled?: boolean;
 }
 
 export interface Deps {

@@ -3,6 +3,7 @@ import type { World } from "./support/world.js";
 import { balancesOf, cart, DIALECTS, makeWorld, outboxTypesOf, referenceOf } from "./support/world.js";
 
 const HOUR = 3_600_000;
+const DECLINED = "4000 0000 0000 0002";
 
 describe.each(DIALECTS)("refunds whose webhook is lost, on %s", (dialect) => {
   let world: World;
@@ -38,7 +39,7 @@ describe.each(DIALECTS)("refunds whose webhook is lost, on %s", (dialect) => {
     await world.deliver();
     expect(await refundStatus(id)).toBe("pending");
     world.clock.advance(HOUR + 1);
-    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 1 });
+    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 1, capturesSettled: 0 });
     expect(await refundStatus(id)).toBe("succeeded");
     expect(await world.system.getPayment(id)).toMatchObject({
       status: "partially_refunded",
@@ -60,22 +61,22 @@ describe.each(DIALECTS)("refunds whose webhook is lost, on %s", (dialect) => {
     ]);
     // Nothing left to poll: later passes ask nothing more.
     world.clock.advance(7 * HOUR);
-    expect((await world.work()).refundSweep).toEqual({ polled: 0, settled: 0 });
+    expect((await world.work()).refundSweep).toEqual({ polled: 0, settled: 0, capturesSettled: 0 });
   });
 
   it("a refund the PSP failed fails here with nothing booked; one still pending stays pending", async () => {
     const { id } = await pendingRefund();
     world.clock.advance(HOUR + 1);
-    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 0 });
+    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 0, capturesSettled: 0 });
     expect(await refundStatus(id)).toBe("pending");
     world.sandbox.faults.dropNextWebhook();
     world.sandbox.faults.settleHeldRefunds("failed");
     await world.deliver();
     // Within the backoff (as long as the refund has waited) nothing is asked again.
     world.clock.advance(30 * 60_000);
-    expect((await world.work()).refundSweep).toEqual({ polled: 0, settled: 0 });
+    expect((await world.work()).refundSweep).toEqual({ polled: 0, settled: 0, capturesSettled: 0 });
     world.clock.advance(HOUR);
-    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 1 });
+    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 1, capturesSettled: 0 });
     expect(await refundStatus(id)).toBe("failed");
     expect(await balances()).toEqual({
       "psp:sandbox:receivable USD": 12_345n,
@@ -83,5 +84,71 @@ describe.each(DIALECTS)("refunds whose webhook is lost, on %s", (dialect) => {
       "seller:S2:pending USD": -2_345n,
     });
     expect(await outboxTypesOf(world, id)).toContain("refund.failed");
+  });
+
+  /**
+   * A PSP that cannot close pages: the buyer pays the retried page, then the old one (a second
+   * tab); the second capture's automatic refund is held pending at the sandbox. The payment, the
+   * old page, and the sandbox's refund reference.
+   */
+  async function heldCaptureRefund() {
+    world = await makeWorld(dialect, {}, { closesPages: false });
+    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
+    const id = String(created.body.id);
+    const first = referenceOf(created.body);
+    await world.sandbox.pay(first, { card: DECLINED });
+    await world.deliver();
+    const second = referenceOf(
+      await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" }),
+    );
+    await world.sandbox.pay(second);
+    await world.deliver();
+    await world.sandbox.pay(first);
+    await world.deliver();
+    world.sandbox.faults.holdNextRefunds(1);
+    await world.work(); // the refund job: answered pending
+    const [held] = world.sandbox.refunds();
+    expect(held).toMatchObject({ pspReference: first, amount: 12_345n, status: "pending" });
+    return { id, first };
+  }
+
+  const ONE_SALE = {
+    "psp:sandbox:receivable USD": 12_345n,
+    "seller:S1:pending USD": -10_000n,
+    "seller:S2:pending USD": -2_345n,
+  };
+
+  it("the refund sweeper completes the automatic refund of an unowned capture whose webhook was lost", async () => {
+    const { id } = await heldCaptureRefund();
+    world.sandbox.faults.dropNextWebhook();
+    world.sandbox.faults.settleHeldRefunds("succeeded");
+    await world.deliver();
+    expect(await balances()).toMatchObject({ "platform:captures_to_return USD": -12_345n });
+    world.clock.advance(HOUR + 1);
+    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 1, capturesSettled: 1 });
+    // One sale in the ledger, nothing owed back: the PSP holds exactly that sale.
+    expect(await balances()).toEqual({ ...ONE_SALE, "platform:captures_to_return USD": 0n });
+    expect(await outboxTypesOf(world, id)).toContain("payment.capture_refunded");
+    world.clock.advance(7 * HOUR);
+    expect((await world.work()).refundSweep).toEqual({ polled: 0, settled: 0, capturesSettled: 0 });
+  });
+
+  it("an automatic capture refund the PSP failed stays owed for an operator; one still pending is polled after a backoff", async () => {
+    const { id } = await heldCaptureRefund();
+    world.clock.advance(HOUR + 1);
+    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 0, capturesSettled: 0 });
+    world.sandbox.faults.dropNextWebhook();
+    world.sandbox.faults.settleHeldRefunds("failed");
+    await world.deliver();
+    world.clock.advance(30 * 60_000);
+    expect((await world.work()).refundSweep).toEqual({ polled: 0, settled: 0, capturesSettled: 0 });
+    world.clock.advance(HOUR);
+    expect((await world.work()).refundSweep).toEqual({ polled: 1, settled: 1, capturesSettled: 1 });
+    expect(await balances()).toEqual({
+      ...ONE_SALE,
+      "psp:sandbox:receivable USD": 24_690n,
+      "platform:captures_to_return USD": -12_345n,
+    });
+    expect(await outboxTypesOf(world, id)).toContain("payment.capture_refund_failed");
   });
 });

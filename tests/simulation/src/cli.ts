@@ -55,6 +55,7 @@ const BUGS = {
   "retry-leaves-old-pages-open": "retryLeavesOldPagesOpen",
   "capture-after-close-dropped": "captureAfterCloseDropped",
   "payout-release-skipped": "payoutReleaseSkipped",
+  "capture-refunds-not-polled": "captureRefundsNotPolled",
 } as const;
 // Bugs the simulator itself puts into what core writes (flows core has no switch for).
 const SIM_BUGS = {

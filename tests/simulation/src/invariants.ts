@@ -266,6 +266,23 @@ export async function checkQuiescent(world: World): Promise<string> {
         `refund ${r.id} of ${p.id} is pending (the PSP: ${atPsp ? atPsp.status : "no such refund"})`,
       );
     }
+    // Nor an automatic refund of a capture no payment order owns: once the PSP has decided it (or
+    // never got it: then the refund must still be sent), nothing is left pending on its attempt,
+    // also when its webhook or its answer was lost (the refund sweeper polls them too).
+    for (const a of snap.attempts.get(p.id) ?? []) {
+      if (a.captureRefundStatus !== "pending") continue;
+      const atPsp = world.sandbox
+        .refunds()
+        .find(
+          (s) =>
+            s.pspReference === a.pspReference &&
+            (s.refundReference === a.captureRefundReference || s.refundId?.startsWith("rf_capture_")),
+        );
+      throw new Violation(
+        "no-capture-refund-pending",
+        `the automatic refund of ${world.alias(a.pspReference)} (attempt ${a.attempt} of ${p.id}, ${a.unownedReason}) is pending (the PSP: ${atPsp ? `${world.alias(atPsp.refundReference)} ${atPsp.status}` : "no such refund"})`,
+      );
+    }
   }
 
   // What the PSP kept for each payment (captures − succeeded refunds, from its own records)
@@ -428,10 +445,15 @@ export async function checkQuiescent(world: World): Promise<string> {
   const statuses = new Map<string, number>();
   for (const p of snap.payments) statuses.set(p.status, (statuses.get(p.status) ?? 0) + 1);
   const discrepancies = [...flagged.values()].filter((a) => a > 0n).length;
+  const unowned = [...snap.attempts.values()].flat().filter((a) => a.unownedReason).length;
   return (
     [...statuses].map(([s, n]) => `${s}=${n}`).join(" ") +
     (lost.dead ? ` dead_jobs=${lost.dead}` : "") +
     (world.refundsSettledByPoll ? ` refunds_polled=${world.refundsSettledByPoll}` : "") +
+    (unowned ? ` unowned_captures=${unowned}` : "") +
+    (world.captureRefundsSettledByPoll
+      ? ` capture_refunds_polled=${world.captureRefundsSettledByPoll}`
+      : "") +
     (world.repeatsAfterLeaseLost ? ` psp_repeats_after_lease_lost=${world.repeatsAfterLeaseLost}` : "") +
     (world.lateJobSideEffects ? ` late_job_psp_calls=${world.lateJobSideEffects}` : "") +
     (discrepancies ? ` flagged_external_refunds=${discrepancies}` : "") +

@@ -105,8 +105,14 @@ function configFor(rng: Rng, options: SimulationOptions): WorldConfig {
     bugs: options.bugs,
     simBugs: options.simBugs,
   };
-  // Derived, not drawn: the seeds' earlier draws stay as they were.
-  return { ...config, refundSweepAfterMs: config.sweepAfterMs === 60_000 ? 60_000 : 3_600_000 };
+  // Drawn after every other draw: the seeds' earlier draws stay as they were.
+  const holdCaptureRefunds = rng.chance(0.5);
+  // Derived, not drawn.
+  return {
+    ...config,
+    holdCaptureRefunds,
+    refundSweepAfterMs: config.sweepAfterMs === 60_000 ? 60_000 : 3_600_000,
+  };
 }
 
 const refOf = (url: string | undefined) =>
@@ -997,7 +1003,8 @@ class Simulation {
   }
 
   /**
-   * Quiescence: no more faults; the PSP settles what it holds; the clock moves past every
+   * Quiescence: the PSP settles what it holds (those webhooks facing the network's faults one
+   * last time), then no more faults; the clock moves past every
    * deadline, lease, backoff and page lifetime while webhooks are delivered in order and workers
    * run, until nothing happens any more. Then the end-state invariants.
    */
@@ -1009,6 +1016,9 @@ class Simulation {
     world.sandbox.faults.reset();
     if (world.sandbox.refunds().some((r) => r.status === "pending")) {
       world.sandbox.faults.settleHeldRefunds(this.rng.chance(0.7) ? "succeeded" : "failed");
+      // The bank's last word goes over the same network as any other: its webhooks may be lost
+      // (then the refund sweeper must find out), late or doubled. After this, no more faults.
+      world.pump(true);
     }
     // Every dispute comes to its end: won (the money back, the fee perhaps) or lost.
     for (const d of world.sandbox.disputes()) {
@@ -1022,6 +1032,12 @@ class Simulation {
       if (world.process.store.dead) world.start();
       await world.sandbox.tick();
       world.pump(false);
+      // A refund held since (the automatic refund of a capture, `holdCaptureRefunds`): settled
+      // too, its webhook as exposed as the first ones.
+      if (world.sandbox.refunds().some((r) => r.status === "pending")) {
+        world.sandbox.faults.settleHeldRefunds(this.rng.chance(0.7) ? "succeeded" : "failed");
+        world.pump(true);
+      }
       const delivered = await world.deliver(Number.POSITIVE_INFINITY, true);
       const pass = await world.work("q");
       world.pump(false);

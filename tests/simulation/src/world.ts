@@ -41,9 +41,15 @@ export interface WorldConfig {
   readonly refundSweepAfterMs?: number;
   /**
    * Faults the network adds to webhooks: drop (payment events and the events of settlekit's own
-   * refunds), duplicate, delay.
+   * refunds, the automatic refunds of unowned captures included), duplicate, delay.
    */
   readonly dropRate: number;
+  /**
+   * A PSP that refunds unowned captures asynchronously: their automatic refunds stay `pending`
+   * until the bank settles them (a PSP step, or quiescence), their webhook then as likely lost as
+   * any other (`dropRate`).
+   */
+  readonly holdCaptureRefunds?: boolean;
   readonly duplicateRate: number;
   readonly maxDelayMs: number;
   readonly publisherFailRate: number;
@@ -226,9 +232,10 @@ export class World {
       logger: { error: () => undefined },
       onError: () => undefined,
     });
-    this.provider = simProvider(this.sandbox, config.canClosePages, (operation, input, send) =>
-      this.guardSideEffect(operation, input, send),
-    );
+    this.provider = simProvider(this.sandbox, config.canClosePages, (operation, input, send) => {
+      if (operation === "refund" && config.holdCaptureRefunds) this.holdIfCaptureRefund(input);
+      return this.guardSideEffect(operation, input, send);
+    });
     let n = 0;
     this.observer = createPaymentSystem({
       store,
@@ -367,10 +374,9 @@ export class World {
       const event = events[this.seenEvents]!;
       const now = this.clock.now().getTime();
       // Payment events may be lost (the sweeper polls for them), and so may the events of refunds
-      // settlekit asked for (the refund sweeper polls them by reference or refund id). Not those of
-      // dashboard refunds (settlekit never heard of them: only reconciliation would tell) nor of
-      // the automatic refunds of unowned captures (tracked on their attempt, which no sweeper polls).
-      // Nor a bounce (`refund.failed` after `refund.succeeded`): the sweeper polls pending refunds
+      // settlekit asked for, its automatic refunds of unowned captures included (the refund sweeper
+      // polls them by reference or refund id). Not those of dashboard refunds (settlekit never
+      // heard of them: only reconciliation would tell). Nor a bounce (`refund.failed` after `refund.succeeded`): the sweeper polls pending refunds
       // only (polling every succeeded refund for a bounce would cost a PSP call per refund); a lost
       // bounce is for reconciliation (its refund_failure record), and a PSP retries it for days.
       const bounce =
@@ -477,7 +483,8 @@ export class World {
         : {}),
     };
     const pass = await workerPasses.run(context, () => runWorkerPass(this.system, workerId));
-    this.refundsSettledByPoll += pass.refundSweep.settled;
+    this.refundsSettledByPoll += pass.refundSweep.settled - pass.refundSweep.capturesSettled;
+    this.captureRefundsSettledByPoll += pass.refundSweep.capturesSettled;
     return pass;
   }
 
@@ -507,6 +514,17 @@ export class World {
         release();
       },
     };
+  }
+
+  /**
+   * `holdCaptureRefunds`: the automatic refund of an unowned capture the sandbox has not made yet
+   * is held `pending` (a refusal leaves the hold to the next refund, as a PSP step's hold would).
+   */
+  private holdIfCaptureRefund(input: unknown): void {
+    const refundId = (input as { refundId?: string }).refundId;
+    if (!refundId?.startsWith("rf_capture_")) return;
+    if (this.sandbox.refunds().some((r) => r.refundId === refundId)) return;
+    this.sandbox.faults.holdNextRefunds(1);
   }
 
   /** What the PSP already did for this call (compared before and after it, to tell a new effect). */
@@ -574,6 +592,8 @@ export class World {
 
   /** Refunds the refund sweeper settled (their webhook lost or late), over the whole run. */
   refundsSettledByPoll = 0;
+  /** Automatic refunds of unowned captures the refund sweeper settled, over the whole run. */
+  captureRefundsSettledByPoll = 0;
 
   async close(): Promise<void> {
     await this.sandbox.close();
@@ -598,5 +618,5 @@ function droppable(event: { type: string; rawBody: string }): boolean {
   if (event.type.startsWith("payment.")) return true;
   if (!event.type.startsWith("refund.")) return false;
   const id = wireRefund(event)?.refund_id;
-  return typeof id === "string" && id.startsWith("rf_") && !id.startsWith("rf_capture_");
+  return typeof id === "string" && id.startsWith("rf_");
 }

@@ -14,9 +14,13 @@ import { runSimulation, SimulationFailure, shrink } from "../src/simulate.js";
  * send released the money; 340 paid twice on a PSP that cannot close pages, with the automatic
  * return bounced for good (owed back by hand, not a lost payment); 443 had a payout request race a
  * payout cycle, both sending one payout under one key: the first refused, the second paid (a PSP
- * that saves its answers refuses the second too; the simulated one does now).
+ * that saves its answers refuses the second too; the simulated one does now); 459 and 578 had a
+ * dashboard refund settlekit could book only in part (the rest flagged) fail or bounce, and
+ * reconciliation called its out and back records two amount mismatches (they net to zero); 1392
+ * reconciled a day whose one record waited for its pair's other half in the next day, and called
+ * that run `nothing_matched`.
  */
-const REGRESSION_SEEDS = [1387, 848, 340, 443];
+const REGRESSION_SEEDS = [1387, 848, 340, 443, 459, 578, 1392];
 const CI_SEEDS = [...Array.from({ length: 150 }, (_, i) => i + 1), ...REGRESSION_SEEDS];
 const STEPS = 200;
 
@@ -59,9 +63,12 @@ describe("deterministic simulation", () => {
       // Disputes won and lost, and reconciliation booking the sandbox's settlement.
       "disputes_won",
       "disputes_lost",
-      // A dispute of a capture no order owns; refunds whose webhook was lost, settled by the poll.
+      // A dispute of a capture no order owns; refunds whose webhook was lost, settled by the poll,
+      // the automatic refunds of unowned captures among them.
       "unowned_disputes",
       "refunds_polled",
+      "unowned_captures",
+      "capture_refunds_polled",
       "settlement_journals",
     ])
       expect(reached(path), `seeds that reached ${path}`).toBeGreaterThan(0);
@@ -151,6 +158,19 @@ describe("deterministic simulation", () => {
       const failure = await firstFailure(CI_SEEDS, { bugs: { captureAfterCloseDropped: true } });
       expect(failure).toBeInstanceOf(SimulationFailure);
       expect(["psp-kept-equals-ledger", "every-capture-accounted"]).toContain(failure?.invariant);
+      await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
+    });
+
+    it("the automatic refund of an unowned capture whose webhook was lost, never polled: left pending for good", async () => {
+      // Rare in the generated worlds (a capture no order owns, its refund held by the bank, the
+      // bank's webhook lost): of the CI seeds, 122 finds it (the search over them does too, slowly).
+      const bugs = { captureRefundsNotPolled: true };
+      const failure = await firstFailure([122], { bugs });
+      expect(failure).toBeInstanceOf(SimulationFailure);
+      expect(failure?.invariant).toBe("no-capture-refund-pending");
+      expect(failure?.message).toMatch(
+        /the automatic refund of page\d+ .* is pending \(the PSP: re\d+ (succeeded|failed)\)/,
+      );
       await expect(runSimulation({ seed: failure!.seed, steps: STEPS })).resolves.toBeDefined();
     });
 

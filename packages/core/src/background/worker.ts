@@ -120,7 +120,7 @@ export async function runWorkerPass(
 const STOPPED_PASS = {
   webhooks: 0,
   sweep: { polled: 0, changed: 0, expired: 0 },
-  refundSweep: { polled: 0, settled: 0 },
+  refundSweep: { polled: 0, settled: 0, capturesSettled: 0 },
   releases: { released: 0, deferred: 0, failed: 0 } satisfies ReleaseResult,
   recovered: 0,
   expiredKeys: 0,

@@ -170,5 +170,30 @@ export interface PaymentAttemptRepository {
   findByCaptureRefundReference(pspId: string, refundReference: string): Promise<PaymentAttempt | null>;
   /** Oldest attempt first. */
   listByPayment(paymentId: string): Promise<PaymentAttempt[]>;
+  /** Compare-and-set on version. Leaves the attempt's next capture refund check as it was. */
   update(next: PaymentAttempt): Promise<boolean>;
+  /**
+   * Attempts whose automatic capture refund is `pending` (`captureRefundStatus`), not changed
+   * since `updatedBefore`, whose next check is due at `now` (none claimed, or claimed until at
+   * most `now`; see `claimCaptureRefundCheck`), oldest change first (`updatedAt`, then
+   * `paymentId`, then `attempt`), at most `limit` — what the refund sweeper polls beside refunds.
+   */
+  listStaleCaptureRefunds(query: {
+    updatedBefore: Date;
+    now: Date;
+    limit: number;
+  }): Promise<PaymentAttempt[]>;
+  /**
+   * Claims the next check of the automatic capture refund of attempt (`paymentId`, `attempt`)
+   * until `until` (the sweeper's lease on the poll and its backoff after it): true when that
+   * refund is `pending` and its check was due at `now` (never claimed, or claimed until at most
+   * `now`), and it is now claimed until `until`; false otherwise. Of concurrent claims of the same
+   * due check exactly one caller wins. Not a change of the attempt: no version bump.
+   */
+  claimCaptureRefundCheck(query: {
+    paymentId: string;
+    attempt: number;
+    now: Date;
+    until: Date;
+  }): Promise<boolean>;
 }

@@ -281,6 +281,56 @@ describe("classifying a refund that bounced", () => {
     expect(classifyRecord(back(500n), 2, split, rules(HOUR)).pair).toBeUndefined();
   });
 
+  it("a dashboard refund booked only in part that failed before settlekit booked it: a pair of the PSP's amount (seed 459)", () => {
+    // 500 at the PSP; settlekit could record 300 + 100 of it (the rest flagged to an operator).
+    const failed = { status: "failed" as const, failureReason: "psp_failed", origin: "external" as const };
+    const part = refunds(
+      made("rf_1", { amount: 300n, ...failed }),
+      made("rf_2", { amount: 100n, ...failed }),
+    );
+    expect(classifyRecord(out(-500n), 1, part, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: [],
+      pair: { side: "out", key: "pair:out:re_9:USD:500", partner: "pair:back:re_9:USD:500" },
+    });
+    expect(classifyRecord(back(500n), 2, part, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: [],
+      pair: { side: "back", key: "pair:back:re_9:USD:500", partner: "pair:out:re_9:USD:500" },
+    });
+    // Settlekit's own refund is for what it asked: another amount at the PSP is a mismatch still.
+    const own = refunds(made("rf_1", { amount: 400n, status: "failed", failureReason: "psp_failed" }));
+    expect(classifyRecord(out(-500n), 1, own, rules(HOUR)).class).toBe("amount_mismatch");
+    expect(classifyRecord(back(500n), 2, own, rules(HOUR)).class).toBe("amount_mismatch");
+  });
+
+  it("a dashboard refund booked in part that bounced: out and back matched against its journals as a pair of the PSP's amount (seed 578)", () => {
+    // 500 at the PSP; settlekit booked 300 + 100 of it (the rest flagged), then reversed both.
+    const external = { ...reversed, origin: "external" as const };
+    const part = refunds(
+      made("rf_1", { amount: 300n, ...external }),
+      made("rf_2", { amount: 100n, ...external }),
+    );
+    expect(classifyRecord(out(-500n), 1, part, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: ["refund:rf_1", "refund:rf_2"],
+      pair: { side: "out", key: "pair:out:re_9:USD:500", unpaired: { class: "amount_mismatch" } },
+    });
+    expect(classifyRecord(back(500n), 2, part, rules(HOUR))).toMatchObject({
+      class: "matched",
+      claims: ["refund-reversal:rf_1", "refund-reversal:rf_2"],
+      pair: { side: "back", key: "pair:back:re_9:USD:500", unpaired: { class: "amount_mismatch" } },
+    });
+    // Not bounced (still booked in part): the flagged difference stays a mismatch, no pair.
+    const kept = refunds(made("rf_1", { amount: 300n, origin: "external" }));
+    expect(classifyRecord(out(-500n), 1, kept, rules(HOUR))).toMatchObject({ class: "amount_mismatch" });
+    expect(classifyRecord(out(-500n), 1, kept, rules(HOUR)).pair).toBeUndefined();
+    // Settlekit's own refund, bounced: its amount is what it asked, a pair does not excuse another.
+    const own = refunds(made("rf_1", { amount: 400n, ...reversed }));
+    expect(classifyRecord(out(-500n), 1, own, rules(HOUR)).class).toBe("amount_mismatch");
+    expect(classifyRecord(back(500n), 2, own, rules(HOUR)).class).toBe("amount_mismatch");
+  });
+
   it("a refund settlekit has no row for: its records are pair halves, missing_in_ledger unpaired", () => {
     const none: LedgerLookup = {
       ...lookup(attempt()),

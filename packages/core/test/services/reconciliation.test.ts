@@ -355,6 +355,29 @@ describe("reconciliation (memory store, fake PSP)", () => {
     expect(none.run).toMatchObject({ anomaly: "nothing_matched", discrepancyCount: 3 });
   });
 
+  it("is no anomaly while every record still waits (inside the lag), nothing_matched once one is due (seed 1392)", async () => {
+    const world = makeWorld();
+    const { ref } = await pay(world, "USD", 1_000n, "k1", "none");
+    await world.psp.pay(ref, "succeeded");
+    await world.psp.webhooks(); // lost on the way
+    const file = () => stream([HEADER, row(ref, "charge", 1_000n, 0n, 1_000n, "USD")].join("\n"));
+    const reconcile = () =>
+      world.system.reconcile({
+        provider: "fake",
+        period: PERIOD,
+        settlementLagMs: HOUR,
+        source: { format: "sandbox_csv", file: file() },
+      });
+    world.clock.set(new Date(T0.getTime() + 30 * 60_000));
+    const waiting = await reconcile();
+    expect(waiting.run).toMatchObject({ discrepancyCount: 0 });
+    expect(waiting.run.anomaly).toBeUndefined();
+    expect(classes(await allItems(world, waiting.run.id))).toEqual(["pending USD"]);
+    world.clock.set(new Date(T0.getTime() + 2 * HOUR));
+    const due = await reconcile();
+    expect(due.run).toMatchObject({ anomaly: "nothing_matched", discrepancyCount: 2 });
+  });
+
   it("reads Stripe's itemized report (major units, exact) and matches bank payouts three ways", async () => {
     const world = makeWorld();
     const a = await pay(world, "USD", 10_050n, "k1");

@@ -18,6 +18,7 @@ import * as reconciliationMatches from "./0016-reconciliation-matches.js";
 import * as refundChecks from "./0017-refund-checks.js";
 import * as reconciliationReruns from "./0018-reconciliation-reruns.js";
 import * as deferredClaims from "./0019-deferred-claims.js";
+import * as captureRefundChecks from "./0020-capture-refund-checks.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0017-refund-checks": refundChecks,
   "0018-reconciliation-reruns": reconciliationReruns,
   "0019-deferred-claims": deferredClaims,
+  "0020-capture-refund-checks": captureRefundChecks,
 };
 
 /** A knex migration source over the shipped migrations. */

@@ -52,6 +52,12 @@ const BY_KEY = `${SELECT} WHERE payment_id = ? AND attempt = ?`;
 const BY_PSP_REFERENCE = `${SELECT} WHERE psp_id = ? AND psp_reference = ?`;
 const BY_REFUND_REFERENCE = `${SELECT} WHERE psp_id = ? AND capture_refund_reference = ?`;
 const BY_PAYMENT = `${SELECT} WHERE payment_id = ? ORDER BY attempt`;
+/** A capture refund check is due: never claimed, or claimed until at most now. */
+const DUE = "(check_after IS NULL OR check_after <= ?)";
+const STALE_CAPTURE_REFUNDS = `${SELECT} WHERE capture_refund_status = 'pending' AND updated_at < ? AND ${DUE} ORDER BY updated_at, payment_id, attempt LIMIT ?`;
+// One conditional UPDATE: of two workers claiming the same due check, the second re-reads the
+// row after the first commits (Postgres) or runs after it (SQLite) and finds it no longer due.
+const CLAIM_CAPTURE_REFUND_CHECK = `UPDATE ${TABLES.paymentAttempts} SET check_after = ? WHERE payment_id = ? AND attempt = ? AND capture_refund_status = 'pending' AND ${DUE}`;
 
 export function knexPaymentAttempts(db: Knex | Knex.Transaction, sql: SqlAdapter): PaymentAttemptRepository {
   const exec = sql.exec(db);
@@ -91,6 +97,19 @@ export function knexPaymentAttempts(db: Knex | Knex.Transaction, sql: SqlAdapter
         next.paymentId,
         next.attempt,
         next.version - 1,
+      ]);
+      return changed === 1;
+    },
+    async listStaleCaptureRefunds({ updatedBefore, now, limit }) {
+      const rows = await exec.all(STALE_CAPTURE_REFUNDS, [sql.time(updatedBefore), sql.time(now), limit]);
+      return rows.map(toAttempt);
+    },
+    async claimCaptureRefundCheck({ paymentId, attempt, now, until }) {
+      const changed = await exec.run(CLAIM_CAPTURE_REFUND_CHECK, [
+        sql.time(until),
+        paymentId,
+        attempt,
+        sql.time(now),
       ]);
       return changed === 1;
     },

@@ -374,6 +374,33 @@ const captureJournal = (attempt: PaymentAttempt) =>
   `unowned-capture:${attempt.pspId}:${attempt.pspReference}`;
 
 /**
+ * The job that refunds an unowned capture at the PSP (one per attempt, by its dedupe key): enqueued
+ * with the capture, or — when it is not there — now. The job as it is, with `created` when this
+ * call enqueued it.
+ */
+export function enqueueCaptureRefund(deps: Deps, tx: StoreTx, attempt: PaymentAttempt) {
+  return enqueueJob(
+    tx,
+    {
+      type: REFUND_CAPTURE_JOB,
+      payload: { paymentId: attempt.paymentId, attempt: attempt.attempt },
+      dedupeKey: `${REFUND_CAPTURE_JOB}:${attempt.paymentId}:${attempt.attempt}`,
+      // Money owed to a buyer: retried for long (backoff), then a dead letter an operator sees
+      // (and the refund sweeper, which sends it itself if it never was: see sweepPendingRefunds).
+      maxAttempts: 20,
+    },
+    deps,
+  );
+}
+
+/**
+ * Settlekit's refund id of the automatic refund of an unowned capture, as the PSP keeps it with
+ * the refund (what `retrieveRefund` finds it by when its answer was lost).
+ */
+export const captureRefundId = (attempt: Pick<PaymentAttempt, "paymentId" | "attempt">): string =>
+  `rf_capture_${attempt.paymentId.replace(/[^A-Za-z0-9]/g, "")}_${attempt.attempt}`;
+
+/**
  * Money the PSP captured on an attempt that no payment order owns: recorded once (idempotent by
  * attempt) — the ledger says the PSP holds it (`psp:X:receivable`) and owes it back to the buyer
  * (`platform:captures_to_return`) — with an operator event `payment.capture_unowned`, and a job
@@ -407,17 +434,7 @@ export async function recordUnownedCapture(
       },
       deps,
     );
-    await enqueueJob(
-      tx,
-      {
-        type: REFUND_CAPTURE_JOB,
-        payload: { paymentId: payment.id, attempt: marked.attempt },
-        dedupeKey: `${REFUND_CAPTURE_JOB}:${payment.id}:${marked.attempt}`,
-        // Money owed to a buyer: retried for long (backoff), then a dead letter an operator sees.
-        maxAttempts: 20,
-      },
-      deps,
-    );
+    await enqueueCaptureRefund(deps, tx, marked);
   }
   await appendOutboxEvents(
     tx,
@@ -558,7 +575,8 @@ const attemptOf = (payload: unknown): { paymentId: string; attempt: number } => 
 /**
  * Job: refunds an unowned capture at the PSP, for the whole amount captured, under a key derived
  * from the attempt (a retry never refunds twice). Retryable and lost answers retry with backoff; a
- * fatal refusal is recorded as a failed refund for an operator.
+ * fatal refusal is recorded as a failed refund for an operator. The refund sweeper runs it too, for
+ * a refund the PSP never made whose job has ended (see `sweepPendingRefunds`).
  */
 export async function refundUnownedCapture(deps: Deps, payload: unknown): Promise<void> {
   const { paymentId, attempt: number } = attemptOf(payload);
@@ -569,7 +587,7 @@ export async function refundUnownedCapture(deps: Deps, payload: unknown): Promis
     result = await withPspTimeout(deps, attempt.pspId, () =>
       deps.provider(attempt.pspId).refund({
         pspReference: attempt.pspReference,
-        refundId: `rf_capture_${paymentId.replace(/[^A-Za-z0-9]/g, "")}_${attempt.attempt}`,
+        refundId: captureRefundId(attempt),
         amount: attempt.capturedAmount ?? attempt.amount,
         currency: attempt.capturedCurrency ?? attempt.currency,
         reason: "duplicate",

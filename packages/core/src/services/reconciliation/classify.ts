@@ -323,12 +323,34 @@ function classifyRefund(
     };
   }
   const claims = refunds.flatMap((r) => (made(r) ? [`refund:${r.id}`] : []));
+  if (reference && claims.length > 0 && -total !== record.amount && bouncedInPart(refunds)) {
+    return half(
+      againstJournals(
+        record,
+        b,
+        ids,
+        claims,
+        { amount: record.amount, currency: first.currency },
+        rules,
+        `refund ${first.id}, booked in part (${total}; the rest flagged: ${EXTERNAL_REFUND_FLAG}) and bounced`,
+      ),
+      record,
+      reference,
+      {
+        class: "amount_mismatch",
+        message: `the PSP refunded ${-record.amount}, settlekit booked ${total} of refund ${first.id} (the rest flagged: ${EXTERNAL_REFUND_FLAG}), and the PSP does not list its money coming back`,
+      },
+    );
+  }
   const item = againstJournals(
     record,
     b,
     ids,
     claims,
-    { amount: -total, currency: first.currency },
+    {
+      amount: claims.length === 0 && allExternal(refunds) ? record.amount : -total,
+      currency: first.currency,
+    },
     rules,
     claims.length
       ? `refund ${first.id}`
@@ -340,6 +362,22 @@ function classifyRefund(
     message: `settlekit has the refund failed, the PSP says it refunded: refund ${first.id} failed before settlekit booked it, and the PSP does not list its money coming back`,
   });
 }
+
+/**
+ * Rows of a dashboard refund only (`origin: "external"`). Once none of them was booked (it failed
+ * first), their amount says nothing about the PSP's: settlekit may have recorded only what fitted
+ * (the rest flagged to an operator as `refund.external_discrepancy`), and nothing of it is in the
+ * ledger — its out and back records are matched as a pair of the PSP's own amount.
+ */
+const allExternal = (refunds: readonly Refund[]) => refunds.every((r) => r.origin === "external");
+
+/**
+ * A dashboard refund settlekit booked only in part (the rest flagged to an operator as
+ * `refund.external_discrepancy`) that then bounced: every row reversed. Out and back net to zero
+ * at the PSP and in the ledger alike, so its two records are matched as a pair of the PSP's
+ * amount against its journals — together only: either alone is still an `amount_mismatch`.
+ */
+const bouncedInPart = (refunds: readonly Refund[]) => allExternal(refunds) && refunds.every(bounced);
 
 /** A refund that failed without settlekit having booked it (no journal: it never saw it succeed). */
 const failedUnbooked = (r: Refund) => r.status === "failed" && !bounced(r);
@@ -377,12 +415,31 @@ function classifyRefundBounce(
     };
   }
   const claims = refunds.flatMap((r) => (bounced(r) ? [`refund-reversal:${r.id}`] : []));
+  if (record.refundReference && claims.length > 0 && total !== record.amount && bouncedInPart(refunds)) {
+    return half(
+      againstJournals(
+        record,
+        b,
+        ids,
+        claims,
+        { amount: record.amount, currency: first.currency },
+        rules,
+        `the bounce of refund ${first.id}, booked in part (${total}; the rest flagged: ${EXTERNAL_REFUND_FLAG})`,
+      ),
+      record,
+      record.refundReference,
+      {
+        class: "amount_mismatch",
+        message: `the PSP gave back ${record.amount} of refund ${first.id}, settlekit booked ${total} of it (the rest flagged: ${EXTERNAL_REFUND_FLAG}), and the PSP does not list it going out`,
+      },
+    );
+  }
   const item = againstJournals(
     record,
     b,
     ids,
     claims,
-    { amount: total, currency: first.currency },
+    { amount: claims.length === 0 && allExternal(refunds) ? record.amount : total, currency: first.currency },
     rules,
     claims.length
       ? `the bounce of refund ${first.id}`

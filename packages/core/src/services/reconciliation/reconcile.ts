@@ -516,10 +516,12 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       if (page.length < BATCH) break;
     }
 
+    // Nothing matched is an anomaly once something is wrong: a run whose items all still wait
+    // (inside the lag, or for the other half of a pair in the next period) is not final, not odd.
     const anomaly: ReconciliationAnomaly | undefined =
       recordCount === 0 && unsettled > 0
         ? "empty_source"
-        : recordCount > 0 && tally.matched === 0
+        : recordCount > 0 && tally.matched === 0 && tally.discrepancies > 0
           ? "nothing_matched"
           : undefined;
     const checksum = hash.digest("hex");

@@ -62,7 +62,32 @@ export function memoryPaymentAttempts(w: Working, seq: Sequences): PaymentAttemp
       const row = w.read("paymentAttempts").get(id);
       if (!row || row.value.version !== next.version - 1) return false;
       assertUnique(next);
-      w.write("paymentAttempts").set(id, { value: attemptColumns(next), seq: row.seq });
+      w.write("paymentAttempts").set(id, { ...row, value: attemptColumns(next) });
+      return true;
+    },
+    async listStaleCaptureRefunds({ updatedBefore, now, limit }) {
+      return [...w.read("paymentAttempts").values()]
+        .filter(
+          (r) =>
+            r.value.captureRefundStatus === "pending" &&
+            r.value.updatedAt < updatedBefore &&
+            (r.checkAfter == null || r.checkAfter <= now),
+        )
+        .sort(
+          (a, b) =>
+            compare(a.value.updatedAt, b.value.updatedAt) ||
+            compare(a.value.paymentId, b.value.paymentId) ||
+            a.value.attempt - b.value.attempt,
+        )
+        .slice(0, limit)
+        .map((r) => clone(r.value));
+    },
+    async claimCaptureRefundCheck({ paymentId, attempt, now, until }) {
+      const id = key(paymentId, attempt);
+      const row = w.read("paymentAttempts").get(id);
+      if (row?.value.captureRefundStatus !== "pending" || (row.checkAfter != null && row.checkAfter > now))
+        return false;
+      w.write("paymentAttempts").set(id, { ...row, checkAfter: new Date(until.getTime()) });
       return true;
     },
   };

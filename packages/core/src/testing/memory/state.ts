@@ -26,6 +26,10 @@ export interface RefundRow extends Row<Refund> {
   /** The refund sweeper's `claimCheck`: hidden from `listStale` until then; kept by updates. */
   readonly checkAfter?: Date | null;
 }
+export interface AttemptRow extends Row<PaymentAttempt> {
+  /** The refund sweeper's `claimCaptureRefundCheck`: hidden from its list until then; kept by updates. */
+  readonly checkAfter?: Date | null;
+}
 export interface OrderRow extends Row<PaymentOrder> {
   /** Place in its payment's `insertMany` (unique per payment, as in SQL). */
   readonly position: number;
@@ -52,7 +56,7 @@ export interface MemoryState {
   readonly payments: Map<string, PaymentRow>;
   readonly paymentOrders: Map<string, OrderRow>;
   /** Keyed by `paymentId␀attempt`. */
-  readonly paymentAttempts: Map<string, Row<PaymentAttempt>>;
+  readonly paymentAttempts: Map<string, AttemptRow>;
   readonly refunds: Map<string, RefundRow>;
   readonly disputes: Map<string, Row<Dispute>>;
   /** Keyed by `pspId␀eventId`. */

@@ -533,6 +533,87 @@ export function paymentsSuite(current: () => StoreHarness, concurrency: number):
       ).rejects.toThrow();
       expect(await h.inspect.count("payment_attempts")).toBe(1);
     });
+
+    it("lists stale pending capture refunds oldest first and lets one caller claim each due check", async () => {
+      const h = current();
+      const owed = (
+        paymentId: string,
+        attempt: number,
+        ms: number,
+        overrides: Partial<PaymentAttempt> = {},
+      ) =>
+        attemptFixture(paymentId, attempt, {
+          status: "succeeded",
+          capturedAmount: 12_345n,
+          capturedCurrency: "USD",
+          unownedReason: "superseded",
+          captureRefundStatus: "pending",
+          createdAt: at(ms),
+          updatedAt: at(ms),
+          ...overrides,
+        });
+      await h.store.transaction(async (tx) => {
+        await tx.payments.insert(paymentFixture("pay_a", { pspReference: "ref_pay_a_3", attempt: 3 }));
+        await tx.payments.insert(paymentFixture("pay_b", { pspReference: "ref_pay_b_2", attempt: 2 }));
+        await tx.paymentAttempts.insert(owed("pay_b", 1, 2));
+        await tx.paymentAttempts.insert(owed("pay_a", 2, 2));
+        await tx.paymentAttempts.insert(owed("pay_a", 1, 2, { captureRefundReference: "re_a1" }));
+        await tx.paymentAttempts.insert(owed("pay_b", 2, 1));
+        await tx.paymentAttempts.insert(owed("pay_a", 3, 40));
+        await tx.paymentAttempts.insert(
+          owed("pay_a", 4, 0, { pspReference: "ref_done", captureRefundStatus: "succeeded" }),
+        );
+        await tx.paymentAttempts.insert(
+          attemptFixture("pay_a", 5, { pspReference: "ref_own", status: "succeeded" }),
+        );
+      });
+      const stale = async (now: Date, limit = 10) =>
+        (
+          await h.store.transaction((tx) =>
+            tx.paymentAttempts.listStaleCaptureRefunds({ updatedBefore: at(30), now, limit }),
+          )
+        ).map((a) => `${a.paymentId}#${a.attempt}`);
+      const claim = (paymentId: string, attempt: number, now: Date, until: Date) =>
+        h.store.transaction((tx) =>
+          tx.paymentAttempts.claimCaptureRefundCheck({ paymentId, attempt, now, until }),
+        );
+      expect(await stale(at(50))).toEqual(["pay_b#2", "pay_a#1", "pay_a#2", "pay_b#1"]);
+      expect(await stale(at(50), 2)).toEqual(["pay_b#2", "pay_a#1"]);
+      const listed = await h.store.transaction((tx) =>
+        tx.paymentAttempts.listStaleCaptureRefunds({ updatedBefore: at(30), now: at(50), limit: 2 }),
+      );
+      expect(listed[1]).toEqual(owed("pay_a", 1, 2, { captureRefundReference: "re_a1" }));
+      // Claimed until 1 000: hidden until then, and a second claim before then loses.
+      expect(await claim("pay_a", 2, at(50), at(1_000))).toBe(true);
+      expect(await claim("pay_a", 2, at(60), at(2_000))).toBe(false);
+      expect(await stale(at(999))).toEqual(["pay_b#2", "pay_a#1", "pay_b#1"]);
+      expect(await stale(at(1_000))).toEqual(["pay_b#2", "pay_a#1", "pay_a#2", "pay_b#1"]);
+      // An update keeps the claim (no version bump from the claim itself); a settled refund, an
+      // attempt without one and an unknown attempt are never claimed.
+      const a2 = (await h.store.transaction((tx) => tx.paymentAttempts.get("pay_a", 2)))!;
+      expect(a2.version).toBe(1);
+      expect(
+        await h.store.transaction((tx) =>
+          tx.paymentAttempts.update({ ...a2, captureRefundReference: "re_a2", version: 2 }),
+        ),
+      ).toBe(true);
+      expect(await stale(at(999))).toEqual(["pay_b#2", "pay_a#1", "pay_b#1"]);
+      expect(await claim("pay_a", 4, at(50), at(99))).toBe(false);
+      expect(await claim("pay_a", 5, at(50), at(99))).toBe(false);
+      expect(await claim("pay_a", 9, at(50), at(99))).toBe(false);
+      // Once settled, a claimed refund is neither listed nor claimed again.
+      const b2 = (await h.store.transaction((tx) => tx.paymentAttempts.get("pay_b", 2)))!;
+      expect(
+        await h.store.transaction((tx) =>
+          tx.paymentAttempts.update({ ...b2, captureRefundStatus: "succeeded", version: 2 }),
+        ),
+      ).toBe(true);
+      expect(await stale(at(50))).toEqual(["pay_a#1", "pay_b#1"]);
+      expect(await claim("pay_b", 2, at(50), at(99))).toBe(false);
+      // Concurrent claims of one due check: exactly one wins.
+      const claims = await Promise.all([1, 2, 3].map(() => claim("pay_b", 1, at(50), at(500))));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+    });
   });
 
   describe("refunds and webhook events", () => {
