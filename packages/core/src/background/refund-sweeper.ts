@@ -188,18 +188,23 @@ async function settleCapture(
   };
   // The answer to the refund call, lost on the way: this poll is that answer.
   if (!current.captureRefundReference) return completeCaptureRefund(deps, tx, current, result);
-  await applyRefundEvent(deps, tx, current.pspId, {
+  await applyRefundEvent(deps, tx, current.pspId, pollEvent(current.pspReference, remote, deps.clock.now()));
+}
+
+/** The PSP's answer to a poll as the refund webhook it stands for (its event id names the poll). */
+function pollEvent(pspReference: string, remote: RetrievedRefund, at: Date): PspRefundEvent {
+  return {
     kind: "refund",
     eventId: `poll:${remote.refundReference}:${remote.status}`,
-    pspReference: current.pspReference,
+    pspReference,
     refundReference: remote.refundReference,
     ...(remote.refundId ? { refundId: remote.refundId } : {}),
     status: remote.status,
     ...(remote.failureReason ? { failureReason: remote.failureReason } : {}),
     amount: remote.amount,
     currency: remote.currency,
-    occurredAt: deps.clock.now(),
-  });
+    occurredAt: at,
+  };
 }
 
 /** The PSP's answer, applied in one transaction; the refund as it is afterwards. */
@@ -221,19 +226,7 @@ async function settle(
       ...(remote.failureReason ? { failureReason: remote.failureReason } : {}),
     });
   }
-  const event: PspRefundEvent = {
-    kind: "refund",
-    eventId: `poll:${remote.refundReference}:${remote.status}`,
-    pspReference,
-    refundReference: remote.refundReference,
-    ...(remote.refundId ? { refundId: remote.refundId } : {}),
-    status: remote.status,
-    ...(remote.failureReason ? { failureReason: remote.failureReason } : {}),
-    amount: remote.amount,
-    currency: remote.currency,
-    occurredAt: deps.clock.now(),
-  };
-  await applyRefundEvent(deps, tx, pspId, event);
+  await applyRefundEvent(deps, tx, pspId, pollEvent(pspReference, remote, deps.clock.now()));
   return tx.refunds.get(refund.id);
 }
 
