@@ -1,4 +1,9 @@
-import type { ReconciliationItem, ReconciliationRepository, RepeatedClaim } from "@settlekit/core";
+import type {
+  ReconciliationItem,
+  ReconciliationRepository,
+  RepeatedClaim,
+  SettledJournal,
+} from "@settlekit/core";
 import { ErrorCodes, SETTLED_JOURNAL_KINDS, SettlekitError } from "@settlekit/core";
 import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
@@ -89,7 +94,7 @@ UNION SELECT DISTINCT 'record:' || u.rid FROM ${TABLES.reconciliationMatches} m
 
 /**
  * The period's journals on the PSP's accounts that neither a key row nor an exact match's array of
- * the run (or of the neighbouring runs named) claimed: two hash anti-joins, in keyset pages.
+ * the run claimed: two hash anti-joins, in keyset pages.
  */
 const unclaimed = (afterCursor: boolean) => `SELECT j.seq AS seq, j.reference AS reference, j.kind AS kind,
   j.created_at AS created_at, j.metadata AS metadata, MIN(p.currency) AS currency,
@@ -189,7 +194,6 @@ export function withBulkReconciliation(
       );
     },
     async listUnclaimedJournals(q) {
-      const runs = [...new Set([q.runId, ...(q.alsoClaimedBy ?? [])])];
       const head = [
         `psp:${q.pspId}:receivable`,
         `psp:${q.pspId}:payouts`,
@@ -197,14 +201,38 @@ export function withBulkReconciliation(
         sql.time(q.to),
         [...SETTLED_JOURNAL_KINDS],
       ];
-      let cursor: unknown[] = [];
-      if (q.after !== undefined) {
-        const [at, seq] = q.after.split(":");
-        const time = sql.time(new Date(Number(at)));
-        cursor = [time, time, seq];
+      // The run's own claims in the statement; the neighbouring runs' (up to eight periods of a
+      // million records each) only for the few journals that leaves, one keyed look-up per page.
+      const others = [...new Set(q.alsoClaimedBy ?? [])].filter((r) => r !== q.runId);
+      const out: SettledJournal[] = [];
+      for (let after = q.after; ; ) {
+        let cursor: unknown[] = [];
+        if (after !== undefined) {
+          const [at, seq] = after.split(":");
+          const time = sql.time(new Date(Number(at)));
+          cursor = [time, time, seq];
+        }
+        const text = after === undefined ? UNCLAIMED_FIRST : UNCLAIMED_AFTER;
+        const page = (await exec.all(text, [...head, ...cursor, [q.runId], [q.runId], q.limit])).map(
+          toSettledJournal,
+        );
+        const elsewhere =
+          others.length > 0 && page.length > 0
+            ? new Set(
+                await bulk.findClaimedKeys(
+                  others,
+                  page.map((j) => j.journalReference),
+                ),
+              )
+            : new Set<string>();
+        for (const journal of page) {
+          if (elsewhere.has(journal.journalReference)) continue;
+          out.push(journal);
+          if (out.length >= q.limit) return out;
+        }
+        if (page.length < q.limit) return out;
+        after = page[page.length - 1]?.cursor;
       }
-      const text = q.after === undefined ? UNCLAIMED_FIRST : UNCLAIMED_AFTER;
-      return (await exec.all(text, [...head, ...cursor, runs, runs, q.limit])).map(toSettledJournal);
     },
     async findClaimedKeys(runIds, keys) {
       const found = new Set(await repo.findClaimedKeys(runIds, keys));

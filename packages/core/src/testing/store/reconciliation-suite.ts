@@ -471,6 +471,68 @@ export function reconciliationSuite(current: () => StoreHarness): void {
       });
       const listed = await unclaimed({ limit: 5, alsoClaimedBy: ["run_0"] });
       expect(listed.map((j) => j.journalReference)).toEqual(["refund:f1", "payout:o1:paid"]);
+
+      // Claims the set-based pass made count the same, the run's own and a neighbour's — however
+      // the store keeps them — and a page a neighbour's claims thin out is filled from the next.
+      await store.transaction(async (tx) => {
+        for (const n of [5, 6, 7, 8]) {
+          await tx.payments.insert(
+            paymentFixture(`p${n}`, { pspReference: `r${n}`, status: "succeeded", amount: 500n }),
+          );
+          await postJournal(
+            tx,
+            journal(`payment:p${n}:r${n}`, "payment_succeeded", "psp:sandbox:receivable", 500n),
+            clockAt(10 + n),
+          );
+        }
+        const staged = (runId: string, refs: number[]) =>
+          tx.reconciliation.matchExactCharges({
+            runId,
+            pspId: "sandbox",
+            charges: refs.map((n, i) => ({
+              seq: i + 1,
+              recordId: `txn_${n}`,
+              pspReference: `r${n}`,
+              amount: 500n,
+              fee: 5n,
+              currency: "USD",
+              occurredAt: at(10 + n),
+            })),
+          });
+        expect((await staged("run_1", [5])).matched).toEqual([{ currency: "USD", count: 1, amount: 500n }]);
+        expect((await staged("run_0", [6, 7])).matched).toEqual([
+          { currency: "USD", count: 2, amount: 1_000n },
+        ]);
+      });
+      const walk = async (alsoClaimedBy: string[]) => {
+        const refs: string[] = [];
+        for (let after: string | undefined; ; ) {
+          const page = await unclaimed({ limit: 1, alsoClaimedBy, ...(after ? { after } : {}) });
+          if (page.length === 0) return refs;
+          expect(page).toHaveLength(1);
+          refs.push(...page.map((j) => j.journalReference));
+          after = page[0]?.cursor;
+        }
+      };
+      expect(await walk(["run_0"])).toEqual(["refund:f1", "payout:o1:paid", "payment:p8:r8"]);
+      expect(await walk([])).toEqual([
+        "payment:p1:r1",
+        "refund:f1",
+        "payout:o1:paid",
+        "payment:p6:r6",
+        "payment:p7:r7",
+        "payment:p8:r8",
+      ]);
+      expect(
+        (
+          await store.transaction((tx) =>
+            tx.reconciliation.findClaimedKeys(
+              ["run_0", "run_1"],
+              ["payment:p5:r5", "record:txn_7", "payment:p8:r8"],
+            ),
+          )
+        ).sort(),
+      ).toEqual(["payment:p5:r5", "record:txn_7"]);
     });
 
     it("looks payments, refunds and payouts up by many references at once", async () => {
