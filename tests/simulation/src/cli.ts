@@ -61,6 +61,7 @@ const BUGS = {
 const SIM_BUGS = {
   "dispute-debit-skipped": "disputeDebitSkipped",
   "settlement-booked-twice": "settlementBookedTwice",
+  "lease-loss-ignored": "leaseLossIgnored",
 } as const;
 for (const name of values.bug ?? []) {
   if (!(name in BUGS) && !(name in SIM_BUGS)) {
