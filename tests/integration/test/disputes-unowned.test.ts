@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
-import { balancesOf, cart, DIALECTS, makeWorld, referenceOf } from "./support/world.js";
-
-const DECLINED = "4000 0000 0000 0002";
+import { balancesOf, DIALECTS, unownedCaptureWorld } from "./support/world.js";
 
 /**
  * A dispute of a capture no payment order owns (an old page paid after a retry): no seller to
@@ -15,20 +13,9 @@ describe.each(DIALECTS)("disputes of unowned captures on %s", (dialect) => {
 
   /** Both pages of one payment paid: the first (old) page's capture is unowned; its refund not made yet. */
   async function unownedCapture() {
-    world = await makeWorld(dialect, {}, { closesPages: false });
-    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-    const id = String(created.body.id);
-    const first = referenceOf(created.body);
-    await world.sandbox.pay(first, { card: DECLINED });
-    await world.deliver();
-    const second = referenceOf(
-      await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" }),
-    );
-    await world.sandbox.pay(second);
-    await world.deliver();
-    await world.sandbox.pay(first); // a second tab with the old page
-    await world.deliver(); // recorded as unowned; the refund job has not run
-    return { id, first, second };
+    const made = await unownedCaptureWorld(dialect);
+    world = made.world;
+    return { id: made.id, first: made.first, second: made.second };
   }
 
   const reconcileToday = async () => {

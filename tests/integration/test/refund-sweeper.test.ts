@@ -1,9 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { World } from "./support/world.js";
-import { balancesOf, cart, DIALECTS, makeWorld, outboxTypesOf, referenceOf } from "./support/world.js";
+import {
+  balancesOf,
+  cart,
+  DIALECTS,
+  makeWorld,
+  outboxTypesOf,
+  referenceOf,
+  unownedCaptureWorld,
+} from "./support/world.js";
 
 const HOUR = 3_600_000;
-const DECLINED = "4000 0000 0000 0002";
 
 describe.each(DIALECTS)("refunds whose webhook is lost, on %s", (dialect) => {
   let world: World;
@@ -92,19 +99,9 @@ describe.each(DIALECTS)("refunds whose webhook is lost, on %s", (dialect) => {
    * old page, and the sandbox's refund reference.
    */
   async function heldCaptureRefund() {
-    world = await makeWorld(dialect, {}, { closesPages: false });
-    const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
-    const id = String(created.body.id);
-    const first = referenceOf(created.body);
-    await world.sandbox.pay(first, { card: DECLINED });
-    await world.deliver();
-    const second = referenceOf(
-      await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" }),
-    );
-    await world.sandbox.pay(second);
-    await world.deliver();
-    await world.sandbox.pay(first);
-    await world.deliver();
+    const made = await unownedCaptureWorld(dialect);
+    world = made.world;
+    const { id, first } = made;
     world.sandbox.faults.holdNextRefunds(1);
     await world.work(); // the refund job: answered pending
     const [held] = world.sandbox.refunds();

@@ -217,3 +217,27 @@ export const cart = (overrides: Partial<PaymentInput> = {}): PaymentInput => ({
 /** The PSP reference behind a hosted page URL. */
 export const referenceOf = (body: { redirect_url?: unknown }): string =>
   String(body.redirect_url).split("/pay/")[1]!;
+
+/**
+ * A payment whose two pages were both paid on a PSP that cannot close pages: the first page
+ * declined, the retried one paid, then the old one paid in a second tab — recorded as a capture no
+ * payment order owns; its automatic refund job has not run yet.
+ */
+export async function unownedCaptureWorld(
+  dialect: Dialect,
+): Promise<{ world: World; id: string; first: string; second: string }> {
+  const world = await makeWorld(dialect, {}, { closesPages: false });
+  const created = await world.system.createPayment(cart(), { idempotencyKey: "click-1" });
+  const id = String(created.body.id);
+  const first = referenceOf(created.body);
+  await world.sandbox.pay(first, { card: "4000 0000 0000 0002" });
+  await world.deliver();
+  const second = referenceOf(
+    await world.system.retryPayment(id, { buyerId: "B1", idempotencyKey: "retry-1" }),
+  );
+  await world.sandbox.pay(second);
+  await world.deliver();
+  await world.sandbox.pay(first);
+  await world.deliver();
+  return { world, id, first, second };
+}
