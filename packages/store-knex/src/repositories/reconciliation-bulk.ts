@@ -9,7 +9,15 @@ import type { Knex } from "knex";
 import type { SqlAdapter } from "../dialect.js";
 import { TABLES } from "../tables.js";
 import { COLUMNS as PAYMENT_COLUMNS, MONEY as PAYMENT_MONEY, toPayment } from "./payments.js";
-import { itemData, resolutionText, toItem, toSettledJournal } from "./reconciliation.js";
+import {
+  cursorParams,
+  itemData,
+  REPLACE_ITEM,
+  replacedRow,
+  resolutionText,
+  toItem,
+  toSettledJournal,
+} from "./reconciliation.js";
 import { selectFrom } from "./statement-texts.js";
 
 /**
@@ -85,8 +93,8 @@ const STRIP_MATCH = `UPDATE ${TABLES.reconciliationMatches} SET matched = (
   SELECT CAST(COALESCE(json_agg(e.v ORDER BY e.n), '[]') AS text)
   FROM json_array_elements(CAST(matched AS json)) WITH ORDINALITY AS e(v, n) WHERE CAST(e.v->>0 AS integer) <> ?)
 WHERE run_id = ? AND first_seq <= ? AND last_seq >= ?`;
-const REPLACE_ROW = `UPDATE ${TABLES.reconciliationItems} SET class = ?, data = ?, resolution = ? WHERE run_id = ? AND seq = ?`;
-const INSERT_ROW = `INSERT INTO ${TABLES.reconciliationItems} (run_id, seq, class, data, resolution) VALUES (?, ?, ?, ?, ?)`;
+/** An item row, with {@link REPLACE_ITEM}'s parameters. */
+const INSERT_ROW = `INSERT INTO ${TABLES.reconciliationItems} (class, data, resolution, run_id, seq) VALUES (?, ?, ?, ?, ?)`;
 const CLAIMED_IN_ARRAYS = `SELECT DISTINCT u.journal AS claim FROM ${TABLES.reconciliationMatches} m
   CROSS JOIN LATERAL unnest(m.journals) AS u(journal) WHERE m.run_id = ANY(CAST(? AS text[])) AND u.journal = ANY(CAST(? AS text[]))
 UNION SELECT DISTINCT 'record:' || u.rid FROM ${TABLES.reconciliationMatches} m
@@ -206,12 +214,7 @@ export function withBulkReconciliation(
       const others = [...new Set(q.alsoClaimedBy ?? [])].filter((r) => r !== q.runId);
       const out: SettledJournal[] = [];
       for (let after = q.after; ; ) {
-        let cursor: unknown[] = [];
-        if (after !== undefined) {
-          const [at, seq] = after.split(":");
-          const time = sql.time(new Date(Number(at)));
-          cursor = [time, time, seq];
-        }
+        const cursor = after === undefined ? [] : cursorParams(sql, after);
         const text = after === undefined ? UNCLAIMED_FIRST : UNCLAIMED_AFTER;
         const page = (await exec.all(text, [...head, ...cursor, [q.runId], [q.runId], q.limit])).map(
           toSettledJournal,
@@ -276,15 +279,15 @@ export function withBulkReconciliation(
     },
     async replaceItems(items) {
       for (const item of items) {
-        const row = [item.class, itemData(item), item.resolution ? resolutionText(item.resolution) : null];
-        if ((await exec.run(REPLACE_ROW, [...row, item.runId, item.seq])) === 1) continue;
+        const row = replacedRow(item);
+        if ((await exec.run(REPLACE_ITEM, row)) === 1) continue;
         // An exact match held in a batch row: taken out of it (its claims stay), written as a row.
         if ((await exec.run(STRIP_MATCH, [item.seq, item.runId, item.seq, item.seq])) !== 1)
           throw new SettlekitError(
             ErrorCodes.STORE_ERROR,
             `Item ${item.seq} of run ${item.runId} is missing.`,
           );
-        await exec.run(INSERT_ROW, [item.runId, item.seq, ...row]);
+        await exec.run(INSERT_ROW, row);
       }
     },
     async findPayments(pspId, q) {

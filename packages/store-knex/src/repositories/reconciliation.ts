@@ -44,7 +44,8 @@ const RUN_BY_SOURCE = `${RUN_SELECT} WHERE psp_id = ? AND period_from = ? AND pe
 const CURRENT_RUN = `${RUN_SELECT} WHERE psp_id = ? AND period_from = ? AND period_to = ? AND status = 'completed' ORDER BY created_at DESC, id DESC LIMIT 1`;
 const ITEM_SELECT = `SELECT run_id, seq, class, data, resolution FROM ${TABLES.reconciliationItems}`;
 const ITEM_BY_KEY = `${ITEM_SELECT} WHERE run_id = ? AND seq = ?`;
-const REPLACE_ITEM = `UPDATE ${TABLES.reconciliationItems} SET class = ?, data = ?, resolution = ? WHERE run_id = ? AND seq = ?`;
+/** Rewrites a stored item in place (`replacedRow` gives its parameters). */
+export const REPLACE_ITEM = `UPDATE ${TABLES.reconciliationItems} SET class = ?, data = ?, resolution = ? WHERE run_id = ? AND seq = ?`;
 /** A resolution as the items table keeps it. */
 export const resolutionText = (r: ReconciliationResolution) =>
   JSON.stringify({ ...r, resolvedAt: r.resolvedAt.toISOString() });
@@ -124,6 +125,22 @@ export function toItem(row: Row): ReconciliationItem {
     class: String(row.class) as ReconciliationItem["class"],
     ...(resolution ? { resolution } : {}),
   };
+}
+
+/** The parameters of {@link REPLACE_ITEM} for an item. */
+export const replacedRow = (item: ReconciliationItem): unknown[] => [
+  item.class,
+  itemData(item),
+  item.resolution ? resolutionText(item.resolution) : null,
+  item.runId,
+  item.seq,
+];
+
+/** A `SettledJournal.cursor` (`<created_at ms>:<seq>`) as the keyset condition's three parameters. */
+export function cursorParams(sql: SqlAdapter, cursor: string): unknown[] {
+  const [at, seq] = cursor.split(":");
+  const time = sql.time(new Date(Number(at)));
+  return [time, time, seq];
 }
 
 /** A row of the unclaimed journals' statement (the journal with its net on the PSP's accounts). */
@@ -272,14 +289,7 @@ LIMIT ?`;
     },
     async replaceItems(items) {
       for (const item of items) {
-        const changed = await exec.run(REPLACE_ITEM, [
-          item.class,
-          itemData(item),
-          item.resolution ? resolutionText(item.resolution) : null,
-          item.runId,
-          item.seq,
-        ]);
-        if (changed !== 1)
+        if ((await exec.run(REPLACE_ITEM, replacedRow(item))) !== 1)
           throw new SettlekitError(
             ErrorCodes.STORE_ERROR,
             `Item ${item.seq} of run ${item.runId} is missing.`,
@@ -323,10 +333,8 @@ LIMIT ?`;
         text = runs.length === 1 ? UNCLAIMED_FIRST : unclaimed(false, runs.length);
         params = [...head, ...runs, q.limit];
       } else {
-        const [at, seq] = q.after.split(":");
-        const time = sql.time(new Date(Number(at)));
         text = runs.length === 1 ? UNCLAIMED_AFTER : unclaimed(true, runs.length);
-        params = [...head, time, time, seq, ...runs, q.limit];
+        params = [...head, ...cursorParams(sql, q.after), ...runs, q.limit];
       }
       const rows = await exec.all(text, params);
       return rows.map(toSettledJournal);

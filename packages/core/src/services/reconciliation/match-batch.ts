@@ -342,7 +342,7 @@ export function stageCharges(
     const ref = r.pspReference;
     if (r.type !== "charge" || ref === undefined || ref === "") continue;
     if (ids.get(r.recordId) !== 1 || refs.get(ref) !== 1) continue;
-    if (seen && (seen.mayHave(r.recordId) || seen.mayHave(ref))) continue;
+    if (seen && (seen.mayHave(r.recordId) || (ref !== r.recordId && seen.mayHave(ref)))) continue;
     if (r.amount - r.fee !== r.net) continue;
     const expected = rules.expectedFee?.(r);
     if (expected !== undefined && expected !== r.fee) continue;
@@ -361,7 +361,7 @@ export function stageCharges(
   if (seen) {
     for (const c of staged) {
       seen.add(c.recordId);
-      seen.add(c.pspReference);
+      if (c.pspReference !== c.recordId) seen.add(c.pspReference);
     }
   }
   return staged;

@@ -438,12 +438,10 @@ export async function reconcile(deps: Deps, input: ReconcileInput): Promise<Reco
       tally.remove(before);
       tally.add(after);
     }
-    for (const item of repeats.halves) {
-      tally.add(item);
-      deferred.splice(
-        deferred.findIndex((h) => h.item.seq === item.seq),
-        1,
-      );
+    if (repeats.halves.length > 0) {
+      for (const item of repeats.halves) tally.add(item);
+      const written = new Set(repeats.halves.map((i) => i.seq));
+      deferred.splice(0, deferred.length, ...deferred.filter((h) => !written.has(h.item.seq)));
     }
 
     // The third leg: bank payouts against what they settled and against the bank statement.

@@ -147,18 +147,17 @@ export function memoryReconciliation(w: Working, seq: Sequences): Reconciliation
     },
     async replaceItems(items) {
       const table = w.read("reconciliationItems");
-      for (const item of items) {
-        if (!table.has(key(item.runId, item.seq)))
+      const rows = items.map((item) => {
+        const row = table.get(key(item.runId, item.seq));
+        if (!row)
           throw violation(
             "reconciliation_items(run_id, seq)",
             `item ${item.seq} of run ${item.runId} is missing`,
           );
-      }
+        return { item, at: row.seq };
+      });
       const write = w.write("reconciliationItems");
-      for (const item of items) {
-        const k = key(item.runId, item.seq);
-        write.set(k, { value: clone(item), seq: table.get(k)?.seq ?? seq.next() });
-      }
+      for (const { item, at } of rows) write.set(key(item.runId, item.seq), { value: clone(item), seq: at });
     },
     async findClaimedKeys(runIds, keys) {
       const table = w.read("reconciliationKeys");
